@@ -1,0 +1,1 @@
+"""Channels and the outside world: one module per wire format."""

@@ -1,0 +1,212 @@
+"""WhatsApp Cloud API: the webhook's handshake, signature and payloads, and sending messages."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from typing import Any, cast
+
+import aiohttp
+
+from bot.model import Identity, Inbound, Media, MessageKind, StatusUpdate
+
+MEDIA_KINDS = ("image", "document", "audio", "video", "sticker")
+STATUSES = ("sent", "delivered", "read", "failed")
+RETRYABLE_CODES = {130429, 131056, 80007, 1, 2, 131000}
+"""Rate limits (130429 throughput, 131056 pair rate, 80007 account) and Meta's transient errors."""
+
+
+class PayloadError(ValueError):
+    """A webhook body that is JSON but not a Cloud API payload."""
+
+
+class ProviderError(Exception):
+    """The Graph API refused a send; ``retryable`` says whether trying again may work."""
+
+    def __init__(self, status: int, code: int, message: str, retry_after: float | None) -> None:
+        super().__init__(f"WhatsApp API {status} (code {code}): {message}")
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.status == 429 or self.status >= 500 or self.code in RETRYABLE_CODES
+
+
+def verify_signature(app_secret: str, raw_body: bytes, header: str | None) -> bool:
+    """Check ``X-Hub-Signature-256``: HMAC-SHA256 of the raw body with the app secret."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header[len("sha256=") :])
+
+
+def handshake(query: Mapping[str, str], verify_token: str) -> str | None:
+    """The challenge to echo when Meta's GET verification names our token, else None."""
+    if query.get("hub.mode") != "subscribe":
+        return None
+    if not hmac.compare_digest(query.get("hub.verify_token", ""), verify_token):
+        return None
+    return query.get("hub.challenge", "")
+
+
+def parse_webhook(payload: Any, phone_number_id: str) -> list[Inbound | StatusUpdate]:
+    """Messages and statuses in a webhook body, for our number; other numbers' are skipped."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
+        raise PayloadError("not a WhatsApp webhook: expected an object with an 'entry' list")
+    items: list[Inbound | StatusUpdate] = []
+    for entry in payload["entry"]:
+        for change in _list(entry, "changes"):
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict):
+                raise PayloadError("each change needs a 'value' object")
+            metadata = value.get("metadata")
+            if not isinstance(metadata, dict) or not metadata.get("phone_number_id"):
+                raise PayloadError("value.metadata.phone_number_id is missing")
+            if str(metadata["phone_number_id"]) != phone_number_id:
+                continue
+            number = f"wa:{phone_number_id}"
+            names = {
+                str(contact.get("wa_id")): str(_dict(contact, "profile").get("name", ""))
+                for contact in _list(value, "contacts")
+                if isinstance(contact, dict)
+            }
+            items.extend(_message(number, message, names) for message in _list(value, "messages"))
+            items.extend(_status(number, status) for status in _list(value, "statuses"))
+    return items
+
+
+def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
+    if not isinstance(message, dict):
+        raise PayloadError("each message must be an object")
+    provider_id, sender = _str(message, "id"), _str(message, "from")
+    if not provider_id or not sender.isdigit():
+        raise PayloadError("each message needs an 'id' and a numeric 'from'")
+    provider_type = _str(message, "type")
+    kind: MessageKind = "unsupported"
+    text = payload = ""
+    media = None
+    if provider_type == "text":
+        kind, text = "text", _str(_dict(message, "text"), "body")
+    elif provider_type == "interactive":
+        interactive = _dict(message, "interactive")
+        choice_type = _str(interactive, "type")
+        if choice_type in ("button_reply", "list_reply"):
+            choice = _dict(interactive, choice_type)
+            kind = "button" if choice_type == "button_reply" else "list"
+            text, payload = _str(choice, "title"), _str(choice, "id")
+    elif provider_type == "button":  # a quick-reply button of a template
+        button = _dict(message, "button")
+        kind, text, payload = "button", _str(button, "text"), _str(button, "payload")
+    elif provider_type in MEDIA_KINDS:
+        body = _dict(message, provider_type)
+        if _str(body, "id"):
+            kind = cast(MessageKind, provider_type)
+            media = Media(
+                id=_str(body, "id"),
+                mime_type=_str(body, "mime_type"),
+                sha256=_str(body, "sha256"),
+                filename=_str(body, "filename"),
+                caption=_str(body, "caption"),
+            )
+            text = media.caption
+    wa = Identity("wa", sender)
+    return Inbound(
+        channel="whatsapp",
+        number=number,
+        provider_id=provider_id,
+        sender=wa,
+        kind=kind,
+        timestamp=_timestamp(message),
+        text=text,
+        payload=payload,
+        media=media,
+        name=names.get(sender, ""),
+        identities=(wa,),
+        provider_type=provider_type,
+    )
+
+
+def _status(number: str, status: Any) -> StatusUpdate:
+    if not isinstance(status, dict):
+        raise PayloadError("each status must be an object")
+    state, recipient = _str(status, "status"), _str(status, "recipient_id")
+    if not _str(status, "id") or state not in STATUSES or not recipient.isdigit():
+        raise PayloadError("each status needs an 'id', a known 'status' and a 'recipient_id'")
+    errors = _list(status, "errors")
+    error = _str(errors[0], "title") if errors and isinstance(errors[0], dict) else ""
+    return StatusUpdate(
+        channel="whatsapp",
+        number=number,
+        provider_message_id=_str(status, "id"),
+        recipient=Identity("wa", recipient),
+        status=cast(Any, state),
+        timestamp=_timestamp(status),
+        error=error,
+    )
+
+
+def _timestamp(item: dict[str, Any]) -> float:
+    try:
+        return float(item.get("timestamp", 0)) or 0.0
+    except (TypeError, ValueError):
+        raise PayloadError("timestamp must be unix seconds") from None
+
+
+def _list(parent: Any, key: str) -> list[Any]:
+    value = parent.get(key, []) if isinstance(parent, dict) else []
+    if not isinstance(value, list):
+        raise PayloadError(f"'{key}' must be a list")
+    return value
+
+
+def _dict(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    value = parent.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _str(parent: dict[str, Any], key: str) -> str:
+    value = parent.get(key)
+    return str(value) if isinstance(value, str | int) else ""
+
+
+class WhatsAppClient:
+    """Sends through ``POST {base}/{phone_number_id}/messages`` on one shared session."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, base: str, phone_number_id: str, access_token: str
+    ) -> None:
+        self.session = session
+        self.url = f"{base.rstrip('/')}/{phone_number_id}/messages"
+        self._headers = {"Authorization": f"Bearer {access_token}"}
+
+    async def send_text(self, to: str, text: str) -> str:
+        return await self._send(
+            {"to": to, "type": "text", "text": {"preview_url": False, "body": text}}
+        )
+
+    async def send_template(self, to: str, template: dict[str, Any]) -> str:
+        return await self._send({"to": to, "type": "template", "template": template})
+
+    async def _send(self, message: dict[str, Any]) -> str:
+        body = {"messaging_product": "whatsapp", "recipient_type": "individual", **message}
+        async with self.session.post(self.url, json=body, headers=self._headers) as response:
+            try:
+                data = await response.json(content_type=None)
+            except ValueError:
+                data = {}
+            if response.status == 200 and isinstance(data, dict):
+                try:
+                    return str(data["messages"][0]["id"])
+                except (KeyError, IndexError, TypeError):
+                    pass
+            error = data.get("error", {}) if isinstance(data, dict) else {}
+            retry_after = response.headers.get("Retry-After")
+            raise ProviderError(
+                response.status,
+                int(error.get("code", 0) or 0),
+                str(error.get("message", "unexpected response")),
+                float(retry_after) if retry_after and retry_after.isdigit() else None,
+            )

@@ -1,0 +1,8 @@
+"""Switchboard's entry point: ``python bot.py [serve|admin ...]``."""
+
+import sys
+
+from bot.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The Switchboard runtime core: channel-agnostic machinery."""

@@ -1,0 +1,80 @@
+"""Commands: ``serve`` (the default) runs the bot; ``admin`` tools work on its store."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import time
+
+from aiohttp import web
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.http import build_app
+from bot.runtime import Runtime
+
+log = logging.getLogger("switchboard")
+
+
+async def serve(settings: Settings) -> None:
+    """Run until SIGINT or SIGTERM, then drain the work in flight (REL-6)."""
+    runtime = Runtime(settings)
+    await runtime.start()
+    runner = web.AppRunner(build_app(runtime), access_log=None, shutdown_timeout=5)
+    await runner.setup()
+    await web.TCPSite(runner, settings.host, settings.port).start()
+    log.info(
+        "Switchboard is serving %s (web chat at /) on the %s store",
+        settings.public_url,
+        runtime.store_kind,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("stopping: draining the work in flight")
+    await runtime.web_hub.close_all()
+    await runner.cleanup()
+    await runtime.stop()
+
+
+async def dead_letters(settings: Settings, service: str, replay: bool) -> int:
+    runtime = Runtime(settings)
+    try:
+        if replay:
+            count = await runtime.deliveries.replay_dead_letters(service, time.time())
+            print(f"{count} dead letters of {service} are queued again")
+        else:
+            for delivery in await runtime.deliveries.dead_letters(service):
+                print(f"{delivery.attempts} attempts  {delivery.event[:120]}")
+    finally:
+        await runtime.redis.aclose()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python bot.py", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="run the bot (the default)")
+    admin = commands.add_parser("admin", help="work on the store of a bot")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    dead = admin_commands.add_parser("dead-letters", help="list or replay a service's dead letters")
+    dead.add_argument("service")
+    dead.add_argument("--replay", action="store_true", help="queue them for delivery again")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"switchboard: configuration error: {error}", file=sys.stderr)
+        return 2
+    if args.command == "admin":
+        return asyncio.run(dead_letters(settings, args.service, args.replay))
+    asyncio.run(serve(settings))
+    return 0

@@ -1,0 +1,170 @@
+"""Fan-out: every event to every attached service, masked per its policy, retried, dead-lettered."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from adapters.webhooks import WebhookClient
+from bot.config import DeliverySettings
+from bot.model import Event, Service
+from stores.deliveries import Delivery, DeliveryQueue
+
+log = logging.getLogger(__name__)
+
+# What a masking service may learn of another service's reply: that it happened, by whom,
+# when and where (SN-3). A whitelist, so a field added later is hidden until allowed here.
+MASKED_FIELDS = (
+    "id",
+    "conversation_id",
+    "channel",
+    "number",
+    "service",
+    "agent",
+    "kind",
+    "timestamp",
+    "status",
+    "provider_id",
+    "customer",
+    "profile",
+)
+
+
+def render(service: Service, event_json: str) -> bytes:
+    """The body ``service`` receives for an event, with other services' content masked."""
+    if service.mask and '"message.outbound"' in event_json:
+        event = json.loads(event_json)
+        data = event["data"]
+        if event["type"] == "message.outbound" and data.get("service") != service.name:
+            event["data"] = {key: data[key] for key in MASKED_FIELDS if key in data}
+            event["data"]["masked"] = True
+            return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+    return event_json.encode()
+
+
+def backoff(attempts: int, settings: DeliverySettings) -> float:
+    """Exponential backoff with jitter: half the step fixed, half random, capped."""
+    step = min(settings.retry_cap, settings.retry_base * (2 ** min(attempts, 32)))
+    return step / 2 + random.uniform(0, step / 2)
+
+
+class Fanout:
+    """Queues events for services and runs one delivery loop per service."""
+
+    def __init__(
+        self,
+        queue: DeliveryQueue,
+        client: WebhookClient,
+        settings: DeliverySettings,
+        services: Sequence[Service],
+        consumer: str,
+    ) -> None:
+        self.queue = queue
+        self.client = client
+        self.settings = settings
+        self.services = tuple(services)
+        self.consumer = consumer
+        self.delivered = 0
+        self.failed_attempts = 0
+        self._stopping = asyncio.Event()
+
+    def services_for(self, number: str) -> tuple[Service, ...]:
+        """The services attached to ``number``; every configured service, for now."""
+        return self.services
+
+    def queue_events(self, pipe: Any, events: Iterable[Event]) -> None:
+        """Queue each event for each attached service on a pipeline the caller executes."""
+        now = time.time()
+        for event in events:
+            body = event.to_json()
+            for service in self.services_for(event.number):
+                self.queue.queue(pipe, service.name, body, now)
+
+    async def start(self) -> list[asyncio.Task[None]]:
+        for service in self.services:
+            await self.queue.ensure_group(service.name)
+        return [
+            asyncio.create_task(self._serve(service), name=f"fanout:{service.name}")
+            for service in self.services
+        ]
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def _serve(self, service: Service) -> None:
+        """Deliver ``service``'s queue with bounded concurrency until stopped, then drain."""
+        inflight: set[asyncio.Task[None]] = set()
+        finished: list[str] = []
+        reclaim_every = max(self.settings.timeout * 3, 5.0)
+        next_reclaim = 0.0
+        while not self._stopping.is_set():
+            try:
+                now = time.time()
+                await self.queue.move_due(service.name, now)
+                room = self.settings.concurrency - len(inflight)
+                batch: list[Delivery] = []
+                if now >= next_reclaim:
+                    next_reclaim = now + reclaim_every
+                    batch = await self.queue.reclaim(
+                        service.name, self.consumer, int(reclaim_every * 1000), room
+                    )
+                if room > 0 and not batch:
+                    block = 50 if inflight else 500
+                    batch = await self.queue.read(service.name, self.consumer, room, block)
+                for delivery in batch:
+                    task = asyncio.create_task(self._attempt(service, delivery, finished))
+                    inflight.add(task)
+                    task.add_done_callback(inflight.discard)
+                if len(inflight) >= self.settings.concurrency:
+                    await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
+                await self._flush(service, finished)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("fan-out to %s failed; retrying", service.name)
+                await asyncio.sleep(1)
+        if inflight:
+            await asyncio.wait(inflight, timeout=self.settings.timeout)
+        await self._flush(service, finished)
+
+    async def _flush(self, service: Service, finished: list[str]) -> None:
+        if finished:
+            ids = finished[:]
+            finished.clear()
+            await self.queue.done(service.name, ids)
+
+    async def _attempt(self, service: Service, delivery: Delivery, finished: list[str]) -> None:
+        event_id = json.loads(delivery.event)["id"] if '"id"' in delivery.event else ""
+        problem = await self.client.deliver(
+            service.url, service.secret, event_id, render(service, delivery.event)
+        )
+        if not problem:
+            self.delivered += 1
+            finished.append(delivery.entry_id)
+            return
+        self.failed_attempts += 1
+        now = time.time()
+        retry_at = now + backoff(delivery.attempts, self.settings)
+        if retry_at - delivery.first_at > self.settings.retry_horizon:
+            log.warning(
+                "event %s to %s dead-lettered after %d attempts: %s",
+                event_id,
+                service.name,
+                delivery.attempts + 1,
+                problem,
+            )
+            await self.queue.dead_letter(service.name, delivery)
+        else:
+            log.info(
+                "event %s to %s failed (%s); retry in %.1fs",
+                event_id,
+                service.name,
+                problem,
+                retry_at - now,
+            )
+            await self.queue.retry_at(service.name, delivery, retry_at)

@@ -1,0 +1,224 @@
+"""The vocabulary of Switchboard: the values that flow between adapters, stores and handlers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+MessageKind = Literal[
+    "text", "button", "list", "image", "document", "audio", "video", "sticker", "unsupported"
+]
+DeliveryStatus = Literal["sent", "delivered", "read", "failed"]
+
+EVENT_TYPES = (
+    "message.inbound",
+    "message.outbound",
+    "message.status",
+    "conversation.claimed",
+    "conversation.released",
+    "number.parent_changed",
+    "profile.merged",
+    "profile.erased",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """One typed key of a customer, such as ``phone:+447700900123`` or ``vid:<cookie>``."""
+
+    kind: str
+    """``phone``, ``wa``, ``tg``, ``email`` or ``vid``."""
+    value: str
+    """The normalized value: E.164 for phones, digits for WhatsApp ids."""
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+    @classmethod
+    def parse(cls, key: str) -> Identity:
+        kind, sep, value = key.partition(":")
+        if not sep or not kind or not value:
+            raise ValueError(f"not an identity key: {key!r}")
+        return cls(kind, value)
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """A media attachment, kept as the provider's reference, never downloaded on ingest."""
+
+    id: str
+    mime_type: str = ""
+    sha256: str = ""
+    filename: str = ""
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One message from a customer, as an adapter parsed it off the wire."""
+
+    channel: str
+    """``whatsapp``, ``telegram``, ``sms`` or ``web``."""
+    number: str
+    """The business number it reached, e.g. ``wa:106540352242922`` or ``web:site``."""
+    provider_id: str
+    """The provider's message id; the dedupe key (CH-7)."""
+    sender: Identity
+    """The customer's identity on this channel; with ``number`` it names the conversation."""
+    kind: MessageKind
+    timestamp: float
+    text: str = ""
+    payload: str = ""
+    """The id of a chosen button or list row."""
+    media: Media | None = None
+    name: str = ""
+    """The display name the channel reports for the customer."""
+    identities: tuple[Identity, ...] = ()
+    """Every identity this message reveals, ``sender`` included."""
+    provider_type: str = ""
+    """The provider's own type name, kept for ``unsupported`` messages."""
+
+    @property
+    def conversation_id(self) -> str:
+        return conversation_id(self.number, self.sender)
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"m:{self.provider_id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["sender"] = self.sender.key
+        data["identities"] = [identity.key for identity in self.identities]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Inbound:
+        media = data.get("media")
+        return cls(
+            channel=data["channel"],
+            number=data["number"],
+            provider_id=data["provider_id"],
+            sender=Identity.parse(data["sender"]),
+            kind=data["kind"],
+            timestamp=float(data["timestamp"]),
+            text=data.get("text", ""),
+            payload=data.get("payload", ""),
+            media=Media(**media) if media else None,
+            name=data.get("name", ""),
+            identities=tuple(Identity.parse(key) for key in data.get("identities", ())),
+            provider_type=data.get("provider_type", ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """A delivery receipt for a message the number sent (sent, delivered, read, failed)."""
+
+    channel: str
+    number: str
+    provider_message_id: str
+    recipient: Identity
+    status: DeliveryStatus
+    timestamp: float
+    error: str = ""
+
+    @property
+    def conversation_id(self) -> str:
+        return conversation_id(self.number, self.recipient)
+
+    @property
+    def dedupe_key(self) -> str:
+        # A message goes through several statuses; each one is delivered once (CH-7).
+        return f"s:{self.provider_message_id}:{self.status}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["recipient"] = self.recipient.key
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StatusUpdate:
+        return cls(**{**data, "recipient": Identity.parse(data["recipient"])})
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """A message to a customer, queued by automation, an agent or a service."""
+
+    send_id: str
+    """Idempotency key: redoing the work that queued it yields the same id (REL-3)."""
+    conversation_id: str
+    channel: str
+    number: str
+    recipient: Identity
+    text: str
+    service: str
+    """The service that sent it; ``bot`` for the runtime's own automation."""
+    agent: str = ""
+    template: dict[str, Any] | None = None
+    created_at: float = field(default_factory=time.time)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["recipient"] = self.recipient.key
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Outbound:
+        return cls(**{**data, "recipient": Identity.parse(data["recipient"])})
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One signed fan-out event (SN-9): what every attached service hears about."""
+
+    id: str
+    type: str
+    timestamp: float
+    number: str
+    data: dict[str, Any]
+
+    @classmethod
+    def new(cls, type: str, number: str, data: dict[str, Any], *, id: str = "") -> Event:
+        return cls(
+            id=id or new_id("evt"), type=type, timestamp=time.time(), number=number, data=data
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Event:
+        return cls(**json.loads(raw))
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A consumer of a number's conversations, reached by signed webhooks."""
+
+    name: str
+    url: str
+    secret: str = field(repr=False)
+    mask: bool = True
+    """Hide the content of other services' replies from this one (SN-3)."""
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(10)}"
+
+
+def derived_id(prefix: str, *parts: str) -> str:
+    """An id that is the same every time the same work is redone, so redoing is harmless."""
+    digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=10).hexdigest()
+    return f"{prefix}_{digest}"
+
+
+def conversation_id(number: str, customer: Identity) -> str:
+    """The ONE conversation between a number and a customer's channel identity."""
+    return derived_id("c", number, customer.key)

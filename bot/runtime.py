@@ -1,0 +1,209 @@
+"""The composition root: builds stores, adapters and handlers, and runs the workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from typing import Any
+
+import aiohttp
+from redis.asyncio import Redis
+
+from adapters.webchat import WebChatHub, WebChatTransport
+from adapters.webhooks import WebhookClient
+from adapters.whatsapp import ProviderError, WhatsAppClient
+from bot.config import Settings
+from bot.fanout import Fanout
+from bot.ingest import Ingestor, shard_of
+from bot.model import Outbound
+from bot.pipeline import Pipeline
+from bot.sender import Sender, SendFailedError, Transport
+from handlers.autoreply import AutoReply
+from stores.conversations import ConversationStore
+from stores.deliveries import DeliveryQueue
+from stores.leases import Leases
+from stores.live import LiveChannel
+from stores.profiles import ProfileStore
+from stores.redis import Keys, connect
+from stores.streams import Entry, InboundLog, ShardedStream
+
+log = logging.getLogger(__name__)
+
+LEASE_TTL_MS = 5000
+LEASE_RENEW_SECONDS = 1.5
+BATCH = 200
+
+
+class WhatsAppTransport:
+    """The Cloud API client behind the sender's channel interface."""
+
+    def __init__(self, client: WhatsAppClient) -> None:
+        self.client = client
+
+    async def deliver(self, outbound: Outbound) -> str:
+        try:
+            if outbound.template:
+                return await self.client.send_template(outbound.recipient.value, outbound.template)
+            return await self.client.send_text(outbound.recipient.value, outbound.text)
+        except ProviderError as error:
+            raise SendFailedError(
+                str(error), retryable=error.retryable, retry_after=error.retry_after
+            ) from None
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise SendFailedError(f"WhatsApp API unreachable: {error}", retryable=True) from None
+
+
+class Runtime:
+    """One process: the HTTP app's collaborators, the shard workers and fan-out."""
+
+    def __init__(self, settings: Settings, redis: Redis | None = None) -> None:
+        self.settings = settings
+        self.redis = redis if redis is not None else connect(settings.redis_url)
+        self.store_kind = "redis" if settings.redis_url or redis is not None else "embedded"
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        keys = Keys(settings.key_prefix)
+        self.keys = keys
+        self.inbound_log = InboundLog(self.redis, keys, settings.shards)
+        self.outbox = ShardedStream(self.redis, keys, settings.shards, "outbox")
+        self.profiles = ProfileStore(self.redis, keys)
+        self.conversations = ConversationStore(self.redis, keys)
+        self.deliveries = DeliveryQueue(self.redis, keys)
+        self.live = LiveChannel(self.redis, keys)
+        self.leases = Leases(self.redis, keys, self.holder)
+        self.ingestor = Ingestor(self.inbound_log)
+        self.web_hub = WebChatHub()
+        self._session: aiohttp.ClientSession | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self._fanout_tasks: list[asyncio.Task[None]] = []
+        self._shards: dict[int, asyncio.Task[None]] = {}
+        self._stopping = asyncio.Event()
+
+    def shard_of(self, conversation_id: str) -> int:
+        return shard_of(conversation_id, self.settings.shards)
+
+    async def start(self) -> None:
+        settings = self.settings
+        self._session = aiohttp.ClientSession()
+        transports: dict[str, Transport] = {"web": WebChatTransport(self.live.publish)}
+        if settings.whatsapp:
+            wa = settings.whatsapp
+            transports["whatsapp"] = WhatsAppTransport(
+                WhatsAppClient(self._session, wa.api_base, wa.phone_number_id, wa.access_token)
+            )
+        self.fanout = Fanout(
+            self.deliveries,
+            WebhookClient(self._session, settings.delivery.timeout),
+            settings.delivery,
+            settings.services,
+            self.holder,
+        )
+        self.sender = Sender(
+            self.outbox, self.conversations, transports, self.fanout, settings.shards
+        )
+        self.pipeline = Pipeline(
+            self.profiles,
+            self.conversations,
+            self.fanout,
+            self.sender,
+            AutoReply(settings.automation),
+            settings.default_region,
+            self.shard_of,
+        )
+        await self.inbound_log.ensure_groups()
+        await self.outbox.ensure_groups()
+        self._fanout_tasks = await self.fanout.start()
+        listening = asyncio.Event()
+        self._listener = asyncio.create_task(self.live.listen(self.web_hub.push, listening))
+        self._supervisor = asyncio.create_task(self._supervise_shards())
+        await listening.wait()
+
+    async def stop(self) -> None:
+        """Drain: finish the batches in hand, deliver what is in flight, then let go (REL-6)."""
+        self._stopping.set()
+        if self._supervisor:
+            self.fanout.stop()
+            await self._supervisor
+            await _settle(list(self._shards.values()), grace=15)
+            await _settle(self._fanout_tasks, grace=self.settings.delivery.timeout + 5)
+        if self._listener:
+            self._listener.cancel()
+            await _settle([self._listener], grace=5)
+        for shard in list(self._shards):
+            await self.leases.release(f"shard:{shard}")
+        await self.web_hub.close_all()
+        if self._session:
+            await self._session.close()
+        await self.redis.aclose()
+
+    async def _supervise_shards(self) -> None:
+        """Hold a lease per shard worked here, so each conversation has ONE worker at a time."""
+        while not self._stopping.is_set():
+            for shard in range(self.settings.shards):
+                try:
+                    token = await self.leases.acquire(f"shard:{shard}", LEASE_TTL_MS)
+                except Exception:
+                    log.exception("could not renew the lease of shard %d", shard)
+                    token = None
+                task = self._shards.get(shard)
+                if token is not None and (task is None or task.done()):
+                    self._shards[shard] = asyncio.create_task(self._work_shard(shard))
+                elif token is None and task is not None:
+                    task.cancel()
+                    del self._shards[shard]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), LEASE_RENEW_SECONDS)
+
+    async def _work_shard(self, shard: int) -> None:
+        await asyncio.gather(
+            self._consume(self.inbound_log, shard, self.pipeline.process),
+            self._consume(self.outbox, shard, self.sender.perform),
+        )
+
+    async def _consume(self, stream: ShardedStream, shard: int, work: Any) -> None:
+        """Redo what a dead holder left pending, then read new entries until stopped."""
+        batch: list[Entry] = await stream.claim_pending(shard, self.holder)
+        while True:
+            if batch:
+                try:
+                    await work(batch)
+                except Exception:
+                    # Left unacknowledged: the entries are redone when the shard is next taken.
+                    log.exception("shard %d failed on a batch of %d", shard, len(batch))
+                    await asyncio.sleep(1)
+                    batch = await stream.claim_pending(shard, self.holder)
+                    continue
+                await stream.ack(shard, [entry.id for entry in batch])
+            if self._stopping.is_set():
+                return
+            batch = await stream.read(shard, self.holder, BATCH, 500)
+
+    def counters(self) -> dict[str, int]:
+        counters = {
+            "inbound_accepted_total": self.ingestor.accepted,
+            "inbound_duplicates_total": self.ingestor.duplicates,
+        }
+        if self._supervisor:
+            counters["pipeline_processed_total"] = self.pipeline.processed
+            counters["fanout_delivered_total"] = self.fanout.delivered
+            counters["fanout_failed_attempts_total"] = self.fanout.failed_attempts
+        return counters
+
+
+async def _settle(tasks: list[asyncio.Task[Any]], grace: float) -> None:
+    """Let tasks finish on their own for ``grace`` seconds, then cancel what is left."""
+    if not tasks:
+        return
+    _, late = await asyncio.wait(tasks, timeout=grace)
+    for task in late:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            try:
+                await task
+            except Exception:
+                log.exception("a worker failed while stopping")

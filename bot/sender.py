@@ -1,0 +1,190 @@
+"""Outbound to customers: the 24-hour window, the outbox, idempotent sends and their retries."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any, Protocol
+
+from bot.model import Event, Outbound, derived_id
+from stores.conversations import WINDOW_SECONDS, ConversationStore
+from stores.streams import Entry, ShardedStream
+
+log = logging.getLogger(__name__)
+
+MAX_SEND_ATTEMPTS = 5
+
+
+class WindowClosedError(Exception):
+    """A free-form WhatsApp message outside the customer's 24-hour window (CH-2)."""
+
+
+class SendFailedError(Exception):
+    """A channel refused a message; ``retryable`` says whether trying again may work."""
+
+    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None):
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class Transport(Protocol):
+    """A channel's way to put one message in front of a customer."""
+
+    async def deliver(self, outbound: Outbound) -> str:
+        """Send it; the provider's message id. Raises SendFailedError."""
+        ...
+
+
+class EventSink(Protocol):
+    def queue_events(self, pipe: Any, events: list[Event]) -> None: ...
+
+
+def message_record(outbound: Outbound) -> dict[str, Any]:
+    """How an outbound message is kept in the timeline."""
+    return {
+        "id": outbound.send_id,
+        "direction": "outbound",
+        "kind": "text",
+        "text": outbound.text,
+        "template": outbound.template,
+        "service": outbound.service,
+        "agent": outbound.agent,
+        "timestamp": outbound.created_at,
+    }
+
+
+def outbound_event(outbound: Outbound, provider_id: str) -> Event:
+    data = {
+        **message_record(outbound),
+        "conversation_id": outbound.conversation_id,
+        "channel": outbound.channel,
+        "number": outbound.number,
+        "customer": outbound.recipient.key,
+        "provider_id": provider_id,
+        "status": "sent",
+    }
+    return Event.new(
+        "message.outbound",
+        outbound.number,
+        data,
+        id=derived_id("evt", outbound.send_id, "outbound"),
+    )
+
+
+def failed_event(outbound: Outbound, reason: str) -> Event:
+    data = {
+        "conversation_id": outbound.conversation_id,
+        "message_id": outbound.send_id,
+        "channel": outbound.channel,
+        "number": outbound.number,
+        "customer": outbound.recipient.key,
+        "status": "failed",
+        "error": reason,
+        "timestamp": time.time(),
+    }
+    return Event.new(
+        "message.status", outbound.number, data, id=derived_id("evt", outbound.send_id, "failed")
+    )
+
+
+def ensure_window(outbound: Outbound, last_inbound_at: float | None, now: float) -> None:
+    """Refuse a free-form WhatsApp message when the customer's window is closed."""
+    if outbound.channel != "whatsapp" or outbound.template:
+        return
+    if last_inbound_at is None or now - last_inbound_at > WINDOW_SECONDS:
+        since = (
+            "never wrote"
+            if last_inbound_at is None
+            else (f"last wrote {(now - last_inbound_at) / 3600:.1f} hours ago")
+        )
+        raise WindowClosedError(
+            f"the customer {since}; outside the 24-hour window WhatsApp accepts only "
+            "template messages"
+        )
+
+
+class Sender:
+    """Queues sends in the outbox of their conversation's shard and performs them in order."""
+
+    def __init__(
+        self,
+        outbox: ShardedStream,
+        conversations: ConversationStore,
+        transports: dict[str, Transport],
+        events: EventSink,
+        shards: int,
+    ) -> None:
+        self.outbox = outbox
+        self.conversations = conversations
+        self.transports = transports
+        self.events = events
+        self.shards = shards
+
+    def queue(self, pipe: Any, outbound: Outbound, shard: int) -> None:
+        """Record the message in its thread and the outbox, on a pipeline the caller runs."""
+        self.conversations.queue_record(
+            pipe,
+            outbound.conversation_id,
+            message_record(outbound),
+            direction="outbound",
+            number=outbound.number,
+            customer=outbound.recipient.key,
+            channel=outbound.channel,
+        )
+        pipe.xadd(self.outbox.key(shard), {"d": json.dumps(outbound.to_dict())})
+
+    async def send(self, outbound: Outbound, shard: int) -> None:
+        """Queue a message from an agent or a service, refusing it first if it cannot go."""
+        if outbound.channel not in self.transports:
+            raise SendFailedError(f"channel {outbound.channel} is not configured", retryable=False)
+        last_inbound = await self.conversations.last_inbound_at(outbound.conversation_id)
+        ensure_window(outbound, last_inbound, time.time())
+        async with self.conversations.redis.pipeline(transaction=False) as pipe:
+            self.queue(pipe, outbound, shard)
+            await pipe.execute()
+
+    async def perform(self, entries: list[Entry]) -> None:
+        """Send a batch from one shard: conversations in parallel, each in its order."""
+        groups: dict[str, list[Outbound]] = {}
+        for entry in entries:
+            outbound = Outbound.from_dict(json.loads(entry.data))
+            groups.setdefault(outbound.conversation_id, []).append(outbound)
+        await asyncio.gather(*(self._perform_in_order(group) for group in groups.values()))
+
+    async def _perform_in_order(self, group: list[Outbound]) -> None:
+        for outbound in group:
+            await self._perform(outbound)
+
+    async def _perform(self, outbound: Outbound) -> None:
+        cid = outbound.conversation_id
+        # Claimed before the call: after a crash in between we would rather not send than
+        # send twice (REL-3).
+        if not await self.conversations.claim_send(cid, outbound.send_id):
+            return
+        transport = self.transports.get(outbound.channel)
+        for attempt in range(MAX_SEND_ATTEMPTS):
+            try:
+                if transport is None:
+                    raise SendFailedError(
+                        f"channel {outbound.channel} is not configured", retryable=False
+                    )
+                provider_id = await transport.deliver(outbound)
+            except SendFailedError as error:
+                if error.retryable and attempt + 1 < MAX_SEND_ATTEMPTS:
+                    await asyncio.sleep(error.retry_after or min(2.0**attempt, 30.0))
+                    continue
+                log.warning("send %s failed: %s", outbound.send_id, error)
+                await self.conversations.fail_send(cid, outbound.send_id, str(error))
+                await self._emit(failed_event(outbound, str(error)))
+                return
+            await self.conversations.complete_send(cid, outbound.send_id, provider_id)
+            await self._emit(outbound_event(outbound, provider_id))
+            return
+
+    async def _emit(self, event: Event) -> None:
+        async with self.conversations.redis.pipeline(transaction=False) as pipe:
+            self.events.queue_events(pipe, [event])
+            await pipe.execute()

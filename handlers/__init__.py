@@ -1,0 +1,1 @@
+"""What the bot does, in domain terms: automation and team commands."""

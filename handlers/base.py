@@ -1,0 +1,20 @@
+"""The narrow view a handler gets of one inbound message: read it, and say what to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.model import Inbound
+
+
+@dataclass(slots=True)
+class Context:
+    """One message as a handler sees it; replies collect here and the pipeline sends them."""
+
+    message: Inbound
+    first_contact: bool
+    """True for the customer's first message to this number."""
+    replies: list[str] = field(default_factory=list)
+
+    def reply(self, text: str) -> None:
+        self.replies.append(text)

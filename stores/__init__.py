@@ -1,0 +1,1 @@
+"""Redis, and nothing else: every key Switchboard keeps."""

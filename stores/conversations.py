@@ -1,0 +1,189 @@
+"""Conversations: one thread per (number, customer), its timeline, delivery states and sends."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from stores.redis import Keys, Script
+
+# Append a message once: a redo of the same work finds its id and changes nothing.
+_RECORD = Script(
+    """
+local meta, log, ids = KEYS[1], KEYS[2], KEYS[3]
+if redis.call('HEXISTS', ids, ARGV[1]) == 1 then
+  return {0, tonumber(redis.call('HGET', meta, ARGV[4]) or '0')}
+end
+local n = redis.call('RPUSH', log, ARGV[2])
+redis.call('HSET', ids, ARGV[1], n - 1)
+local count = redis.call('HINCRBY', meta, ARGV[4], 1)
+local at = tonumber(ARGV[3])
+if redis.call('HSETNX', meta, 'created_at', ARGV[3]) == 1 then
+  redis.call('HSET', meta, 'number', ARGV[5], 'customer', ARGV[6], 'channel', ARGV[7])
+end
+if at > tonumber(redis.call('HGET', meta, 'last_at') or '0') then
+  redis.call('HSET', meta, 'last_at', ARGV[3])
+end
+if ARGV[4] == 'inbound' and at > tonumber(redis.call('HGET', meta, 'last_inbound_at') or '0') then
+  redis.call('HSET', meta, 'last_inbound_at', ARGV[3])
+end
+if ARGV[8] ~= '' then redis.call('HSET', meta, 'profile', ARGV[8]) end
+return {1, count}
+"""
+)
+
+# Statuses arrive out of order; a message never goes back from read to delivered.
+_STATUS = Script(
+    """
+local rank = {queued = 0, sent = 1, delivered = 2, read = 3, failed = 4}
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current and (rank[current] or 0) >= (rank[ARGV[2]] or 0) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+)
+
+WINDOW_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """The outcome of appending a message: whether it was new, and the running count."""
+
+    new: bool
+    count: int
+
+
+class ConversationStore:
+    """Threads, timelines and per-message delivery state, each conversation under one tag."""
+
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self.redis = redis
+        self.keys = keys
+
+    def _k(self, conversation_id: str, part: str) -> str:
+        return self.keys.conversation(conversation_id, part)
+
+    async def record(
+        self,
+        conversation_id: str,
+        message: dict[str, Any],
+        *,
+        direction: str,
+        number: str,
+        customer: str,
+        channel: str,
+        profile: str = "",
+    ) -> Recorded:
+        """Append ``message`` (which carries its own ``id``) unless it is already there."""
+        keys, args = self._record_call(
+            conversation_id, message, direction, number, customer, channel, profile
+        )
+        new, count = await _RECORD(self.redis, keys, args)
+        return Recorded(bool(new), int(count))
+
+    def queue_record(
+        self,
+        pipe: Any,
+        conversation_id: str,
+        message: dict[str, Any],
+        *,
+        direction: str,
+        number: str,
+        customer: str,
+        channel: str,
+        profile: str = "",
+    ) -> None:
+        """``record`` queued on a pipeline the caller executes."""
+        keys, args = self._record_call(
+            conversation_id, message, direction, number, customer, channel, profile
+        )
+        _RECORD.queue(pipe, keys, args)
+
+    def _record_call(
+        self,
+        conversation_id: str,
+        message: dict[str, Any],
+        direction: str,
+        number: str,
+        customer: str,
+        channel: str,
+        profile: str,
+    ) -> tuple[list[str], list[Any]]:
+        keys = [self._k(conversation_id, part) for part in ("meta", "log", "ids")]
+        args = [
+            message["id"],
+            json.dumps(message, ensure_ascii=False),
+            message["timestamp"],
+            direction,
+            number,
+            customer,
+            channel,
+            profile,
+        ]
+        return keys, args
+
+    async def set_status(self, conversation_id: str, message_id: str, status: str) -> bool:
+        """Move a message forward to ``status``; False if it was already there or beyond."""
+        changed = await _STATUS(
+            self.redis, [self._k(conversation_id, "status")], [message_id, status]
+        )
+        return bool(changed)
+
+    async def claim_send(self, conversation_id: str, send_id: str) -> bool:
+        """Mark a send as started; False if it was started before (never send twice, REL-3)."""
+        return bool(await self.redis.hsetnx(self._k(conversation_id, "sent"), send_id, "sending"))
+
+    async def complete_send(self, conversation_id: str, send_id: str, provider_id: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._k(conversation_id, "sent"), send_id, provider_id)
+            pipe.hset(self._k(conversation_id, "provider_ids"), provider_id, send_id)
+            await pipe.execute()
+        await self.set_status(conversation_id, send_id, "sent")
+
+    async def fail_send(self, conversation_id: str, send_id: str, reason: str) -> None:
+        await self.redis.hset(self._k(conversation_id, "sent"), send_id, f"failed:{reason}")
+        await self.set_status(conversation_id, send_id, "failed")
+
+    async def message_for_provider_id(self, conversation_id: str, provider_id: str) -> str:
+        """Our id of a sent message, from the provider's id (the one receipts name)."""
+        send_id = await self.redis.hget(self._k(conversation_id, "provider_ids"), provider_id)
+        return str(send_id) if send_id else provider_id
+
+    async def meta(self, conversation_id: str) -> dict[str, str]:
+        meta: Any = await self.redis.hgetall(self._k(conversation_id, "meta"))
+        return meta
+
+    async def last_inbound_at(self, conversation_id: str) -> float | None:
+        value = await self.redis.hget(self._k(conversation_id, "meta"), "last_inbound_at")
+        return float(value) if value else None
+
+    async def timeline(self, conversation_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The last ``limit`` messages, oldest first, each with its delivery status."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.lrange(self._k(conversation_id, "log"), -limit, -1)
+            pipe.hgetall(self._k(conversation_id, "status"))
+            pipe.hgetall(self._k(conversation_id, "sent"))
+            raw, statuses, sent = await pipe.execute()
+        messages = []
+        for item in raw:
+            message = json.loads(item)
+            if message["id"] in statuses:
+                message["status"] = statuses[message["id"]]
+            provider_id = sent.get(message["id"], "")
+            if provider_id and provider_id != "sending" and not provider_id.startswith("failed:"):
+                message["provider_id"] = provider_id
+            messages.append(message)
+        return messages
+
+    async def list_for_number(self, number: str, limit: int = 50) -> list[str]:
+        """Conversation ids of a number, the most recently active first."""
+        ids: Any = await self.redis.zrevrange(self.keys.conversations(number), 0, limit - 1)
+        return ids
+
+    def touch(self, pipe: Any, number: str, conversation_id: str, at: float) -> None:
+        """Queue an update of the number's conversation index on a pipeline."""
+        pipe.zadd(self.keys.conversations(number), {conversation_id: at})

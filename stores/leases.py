@@ -1,0 +1,47 @@
+"""Leases: what only one process may do at a time, held with SET NX PX and a fencing token."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from stores.redis import Keys, Script
+
+# The fence counter grows with every grant, so a holder that lost its lease while paused
+# can be told apart from the current one by its smaller token.
+_ACQUIRE = Script(
+    """
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return tonumber(redis.call('GET', KEYS[2]) or '0')
+end
+if holder then return false end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return redis.call('INCR', KEYS[2])
+"""
+)
+
+_RELEASE = Script(
+    """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+)
+
+
+class Leases:
+    """Grant, renew and release named leases for one holder (a process)."""
+
+    def __init__(self, redis: Redis, keys: Keys, holder: str) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.holder = holder
+
+    async def acquire(self, name: str, ttl_ms: int) -> int | None:
+        """Take or renew ``name``; the fencing token, or None while another holder has it."""
+        key = self.keys.lease(name)
+        token = await _ACQUIRE(self.redis, [key, f"{key}:fence"], [self.holder, ttl_ms])
+        return None if token is None else int(token)
+
+    async def release(self, name: str) -> None:
+        await _RELEASE(self.redis, [self.keys.lease(name)], [self.holder])

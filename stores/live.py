@@ -1,0 +1,45 @@
+"""Live pushes to web chat sockets through Redis pub/sub, whichever process holds the socket."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from redis.asyncio import Redis
+
+from stores.redis import Keys
+
+log = logging.getLogger(__name__)
+
+
+class LiveChannel:
+    """Publish a frame for a visitor; listen for every visitor's frames in this process."""
+
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self.redis = redis
+        self.keys = keys
+
+    async def publish(self, visitor: str, frame: str) -> None:
+        await self.redis.publish(self.keys.web_channel(visitor), frame)
+
+    async def listen(
+        self, deliver: Callable[[str, str], Awaitable[None]], ready: asyncio.Event | None = None
+    ) -> None:
+        """Call ``deliver(visitor, frame)`` for each published frame until cancelled."""
+        prefix = self.keys.web_channel("")
+        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        await pubsub.psubscribe(prefix + "*")
+        if ready is not None:
+            ready.set()
+        try:
+            while True:
+                message = await pubsub.get_message(timeout=1.0)
+                if message is None:
+                    continue
+                try:
+                    await deliver(str(message["channel"])[len(prefix) :], str(message["data"]))
+                except Exception:
+                    log.exception("could not push a web chat frame")
+        finally:
+            await pubsub.aclose()

@@ -1,0 +1,91 @@
+"""The Redis connection, key naming, and the embedded in-process store used without REDIS_URL."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from bot.model import Identity
+
+log = logging.getLogger(__name__)
+
+
+def connect(url: str | None) -> Redis:
+    """A client for ``url``, or an in-process Redis-compatible store when there is none."""
+    if url:
+        return Redis.from_url(url, decode_responses=True)
+    import fakeredis
+
+    log.warning("REDIS_URL is not set: using the embedded store; data lives in memory only")
+    client: Redis = fakeredis.FakeAsyncRedis(decode_responses=True)
+    return client
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """Every key Switchboard writes, under one prefix.
+
+    Keys of one conversation share the hash tag ``{c:<id>}``, of one profile ``{p:<id>}``,
+    and of one stream shard ``{in:<n>}``, so scripts never cross a Redis Cluster slot.
+    """
+
+    prefix: str = "sb:"
+
+    def inbound(self, shard: int) -> str:
+        return f"{self.prefix}{{in:{shard}}}"
+
+    def dedupe(self, shard: int, key: str) -> str:
+        return f"{self.prefix}{{in:{shard}}}:dd:{key}"
+
+    def outbox(self, shard: int) -> str:
+        return f"{self.prefix}{{out:{shard}}}"
+
+    def conversation(self, conversation_id: str, part: str) -> str:
+        return f"{self.prefix}{{c:{conversation_id}}}:{part}"
+
+    def conversations(self, number: str) -> str:
+        return f"{self.prefix}n:{number}:conversations"
+
+    def profile(self, profile_id: str, part: str = "h") -> str:
+        return f"{self.prefix}{{p:{profile_id}}}:{part}"
+
+    def identity(self, identity: Identity) -> str:
+        return f"{self.prefix}id:{identity.key}"
+
+    def fanout(self, service: str, part: str = "") -> str:
+        base = f"{self.prefix}{{fo:{service}}}"
+        return f"{base}:{part}" if part else base
+
+    def lease(self, name: str) -> str:
+        return f"{self.prefix}{{lease:{name}}}"
+
+    def web_channel(self, visitor: str) -> str:
+        return f"{self.prefix}web:{visitor}"
+
+
+class Script:
+    """A Lua script run by EVALSHA, loaded on first use and after a server restart."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._sha = ""
+
+    async def __call__(self, redis: Any, keys: list[str], args: list[Any]) -> Any:
+        # redis-py's register_script does this too, but it cannot be queued on a pipeline
+        # without a round trip of its own; ours can, see ``queue``.
+        from redis.exceptions import NoScriptError
+
+        if not self._sha:
+            self._sha = await redis.script_load(self.source)
+        try:
+            return await redis.evalsha(self._sha, len(keys), *keys, *args)
+        except NoScriptError:
+            self._sha = await redis.script_load(self.source)
+            return await redis.evalsha(self._sha, len(keys), *keys, *args)
+
+    def queue(self, pipe: Any, keys: list[str], args: list[Any]) -> None:
+        """Queue the script on a pipeline; EVAL ships the source, so no load is needed."""
+        pipe.eval(self.source, len(keys), *keys, *args)

@@ -1,0 +1,130 @@
+"""Redis Streams: the durable inbound log, the outbox of sends, and the consumer groups on them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from stores.redis import Keys, Script
+
+DEDUPE_TTL = 7 * 24 * 3600
+"""Meta retries a webhook for up to 7 days; a provider id is remembered that long (CH-7)."""
+
+GROUP = "workers"
+
+# Dedupe and append in one step: an entry is in the log exactly when its id is remembered.
+_INGEST = Script(
+    """
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then
+  return redis.call('XADD', KEYS[1], '*', 'd', ARGV[1])
+end
+return false
+"""
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One entry of a stream: its id and the JSON document it carries."""
+
+    id: str
+    data: str
+
+
+class ShardedStream:
+    """A stream split in shards by conversation, read through one consumer group."""
+
+    def __init__(self, redis: Redis, keys: Keys, shards: int, kind: str) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.shards = shards
+        self._key = keys.inbound if kind == "inbound" else keys.outbox
+
+    def key(self, shard: int) -> str:
+        return self._key(shard)
+
+    async def ensure_groups(self) -> None:
+        for shard in range(self.shards):
+            try:
+                await self.redis.xgroup_create(self.key(shard), GROUP, id="0", mkstream=True)
+            except ResponseError as error:
+                if "BUSYGROUP" not in str(error):
+                    raise
+
+    async def append(self, shard: int, data: str) -> str:
+        entry_id = await self.redis.xadd(self.key(shard), {"d": data})
+        return str(entry_id)
+
+    async def read(self, shard: int, consumer: str, count: int, block_ms: int) -> list[Entry]:
+        reply: Any = await self.redis.xreadgroup(
+            GROUP, consumer, {self.key(shard): ">"}, count=count, block=block_ms
+        )
+        return _entries(reply[0][1]) if reply else []
+
+    async def claim_pending(self, shard: int, consumer: str, count: int = 500) -> list[Entry]:
+        """Take over every entry a dead holder of this shard read but never acknowledged."""
+        claimed: list[Entry] = []
+        cursor = "0-0"
+        while True:
+            reply: Any = await self.redis.xautoclaim(
+                self.key(shard), GROUP, consumer, min_idle_time=0, start_id=cursor, count=count
+            )
+            cursor, messages = reply[0], reply[1]
+            claimed.extend(_entries(messages))
+            if cursor == "0-0" or not messages:
+                break
+        claimed.sort(key=lambda entry: _order(entry.id))
+        return claimed
+
+    async def ack(self, shard: int, ids: Sequence[str]) -> None:
+        """Acknowledge and drop processed entries, so the log holds only unfinished work."""
+        if not ids:
+            return
+        key = self.key(shard)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.xack(key, GROUP, *ids)
+            pipe.xdel(key, *ids)
+            await pipe.execute()
+
+    async def backlog(self) -> int:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for shard in range(self.shards):
+                pipe.xlen(self.key(shard))
+            lengths = await pipe.execute()
+        return int(sum(lengths))
+
+
+class InboundLog(ShardedStream):
+    """The inbound log: a webhook is acknowledged only once its entry is here (REL-1)."""
+
+    def __init__(self, redis: Redis, keys: Keys, shards: int) -> None:
+        super().__init__(redis, keys, shards, "inbound")
+
+    async def append_new(self, items: Sequence[tuple[int, str, str]]) -> list[bool]:
+        """Append each ``(shard, dedupe key, document)`` unless its key was seen; one round trip.
+
+        Returns, per item, whether it was new.
+        """
+        if not items:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for shard, dedupe, data in items:
+                _INGEST.queue(
+                    pipe, [self.key(shard), self.keys.dedupe(shard, dedupe)], [data, DEDUPE_TTL]
+                )
+            results = await pipe.execute()
+        return [result is not None for result in results]
+
+
+def _entries(messages: Sequence[tuple[str, dict[str, str] | None]]) -> list[Entry]:
+    # XAUTOCLAIM reports entries deleted since they were read with no fields; they are done.
+    return [Entry(entry_id, fields["d"]) for entry_id, fields in messages if fields]
+
+
+def _order(entry_id: str) -> tuple[int, int]:
+    millis, _, seq = entry_id.partition("-")
+    return int(millis), int(seq or 0)

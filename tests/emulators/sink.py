@@ -1,0 +1,328 @@
+"""A webhook subscriber that verifies Switchboard-signed deliveries, with failure modes.
+
+Runs in-process for tests, or standalone for benchmarks: ``python -m tests.emulators.sink``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+SIGNATURE_HEADER = "Switchboard-Signature"
+EVENT_ID_HEADER = "Switchboard-Event-Id"
+
+
+def signature_header(secret: str, raw_body: bytes, *, timestamp: int | None = None) -> str:
+    """Build a ``Switchboard-Signature`` value, for tests that play the sender."""
+    t = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode("utf-8"), f"{t}.".encode() + raw_body, hashlib.sha256)
+    return f"t={t},v1={digest.hexdigest()}"
+
+
+def verify_signature(
+    secret: str,
+    header: str | None,
+    raw_body: bytes,
+    *,
+    tolerance: int = 300,
+    now: float | None = None,
+) -> str | None:
+    """Return why ``header`` does not authenticate ``raw_body``, or None if it does.
+
+    Written the way an independent receiver would, so it catches sender bugs
+    rather than sharing them.
+    """
+    if not header:
+        return "missing signature header"
+    timestamp: int | None = None
+    candidates: list[str] = []
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t":
+            try:
+                timestamp = int(value)
+            except ValueError:
+                return "malformed timestamp"
+        elif key == "v1":
+            # Several v1 entries are legal: senders add one per secret while rotating.
+            candidates.append(value)
+    if timestamp is None or not candidates:
+        return "malformed signature header"
+    current = time.time() if now is None else now
+    if abs(current - timestamp) > tolerance:
+        return "timestamp outside tolerance"
+    expected = hmac.new(
+        secret.encode("utf-8"), f"{timestamp}.".encode() + raw_body, hashlib.sha256
+    ).hexdigest()
+    if not any(hmac.compare_digest(expected, candidate) for candidate in candidates):
+        return "signature mismatch"
+    return None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A delivery the sink acknowledged with 200."""
+
+    event_id: str
+    event: dict[str, Any]
+    raw_body: bytes
+    headers: dict[str, str]
+    received_at: float
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A request refused before any processing (bad signature, malformed body...)."""
+
+    reason: str
+    raw_body: bytes
+    headers: dict[str, str]
+    received_at: float
+
+
+class SubscriberSink:
+    """Receives POSTs on ``/hook``; ``GET /stats`` reports counters as JSON."""
+
+    def __init__(
+        self,
+        secret: str,
+        *,
+        tolerance: int = 300,
+        keep_bodies: bool = True,
+        path: str = "/hook",
+    ) -> None:
+        self.secret = secret
+        self.tolerance = tolerance
+        # False keeps only counters and arrival times, to stay cheap under benchmark load.
+        self.keep_bodies = keep_bodies
+        self.path = path
+        self.deliveries: list[Delivery] = []
+        self.rejected: list[Rejection] = []
+        self.failed_attempts = 0
+        self.abandoned = 0
+        self.delivery_count = 0
+        self.received: dict[str, float] = {}
+        self.url = ""
+        self._fail_status: int | None = None
+        self._fail_remaining: int | None = None
+        self._stall_seconds = 0.0
+        self._healed = asyncio.Event()
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+
+    async def start(self, port: int = 0, *, host: str = "127.0.0.1") -> str:
+        """Listen and return the delivery URL, e.g. ``http://127.0.0.1:PORT/hook``."""
+        app = web.Application()
+        app.router.add_post(self.path, self._handle_delivery)
+        app.router.add_get("/stats", self._handle_stats)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+        bound_host, bound_port = self._runner.addresses[0][:2]
+        self.url = f"http://{bound_host}:{bound_port}{self.path}"
+        return self.url
+
+    async def stop(self) -> None:
+        # Release stalled handlers first, or shutdown would wait on them.
+        self.heal()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> SubscriberSink:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def fail(self, status: int = 500, count: int | None = None) -> None:
+        """Answer valid deliveries with ``status``: ``count`` times, or until ``heal()``."""
+        self._fail_status = status
+        self._fail_remaining = count
+
+    def stall(self, seconds: float) -> None:
+        """Hold each valid delivery ``seconds`` before answering, until ``heal()``."""
+        self._stall_seconds = seconds
+        if self._healed.is_set():
+            self._healed = asyncio.Event()
+
+    def heal(self) -> None:
+        """Back to answering 200 at once; requests stalled right now are released."""
+        self._fail_status = None
+        self._fail_remaining = None
+        self._stall_seconds = 0.0
+        self._healed.set()
+
+    def event_ids(self) -> set[str]:
+        return set(self.received)
+
+    def events(self, type: str | None = None) -> list[dict[str, Any]]:
+        """Acknowledged event envelopes in arrival order, duplicates included."""
+        return [d.event for d in self.deliveries if type is None or d.event.get("type") == type]
+
+    def stats(self, *, detail: bool = False) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "deliveries": self.delivery_count,
+            "unique": len(self.received),
+            "rejected": len(self.rejected),
+            "failed_attempts": self.failed_attempts,
+        }
+        if detail:
+            result["received"] = dict(self.received)
+        return result
+
+    # The waits take a plain timeout so call sites stay one line; it is enforced inside.
+    async def wait_for(
+        self,
+        predicate: Callable[[list[Delivery]], bool],
+        timeout: float = 10.0,  # noqa: ASYNC109
+    ) -> None:
+        """Wait until ``predicate(self.deliveries)`` holds."""
+        await self._wait(lambda: predicate(self.deliveries), timeout, "predicate never held")
+
+    async def wait_for_count(
+        self,
+        n: int,
+        type: str | None = None,
+        timeout: float = 10.0,  # noqa: ASYNC109
+        *,
+        unique: bool = False,
+    ) -> None:
+        """Wait for ``n`` acknowledged deliveries (of ``type``; distinct ids if ``unique``)."""
+        if type is not None and not self.keep_bodies:
+            raise ValueError("filtering by type needs keep_bodies=True")
+
+        def count() -> int:
+            if type is None:
+                return len(self.received) if unique else self.delivery_count
+            matching = [d.event_id for d in self.deliveries if d.event.get("type") == type]
+            return len(set(matching)) if unique else len(matching)
+
+        what = f"{'unique ' if unique else ''}{type or 'any'} deliveries"
+        await self._wait(lambda: count() >= n, timeout, f"wanted {n} {what}")
+
+    async def _wait(self, ready: Callable[[], bool], limit: float, what: str) -> None:
+        try:
+            async with asyncio.timeout(limit):
+                async with self._changed:
+                    await self._changed.wait_for(ready)
+        except TimeoutError:
+            types = sorted({str(d.event.get("type")) for d in self.deliveries})
+            raise TimeoutError(
+                f"{what} within {limit}s; sink has {self.delivery_count} deliveries "
+                f"({len(self.received)} unique, types {types}), {len(self.rejected)} rejected "
+                f"{[r.reason for r in self.rejected[-3:]]}, "
+                f"{self.failed_attempts} failed attempts"
+            ) from None
+
+    async def _handle_delivery(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        reason = verify_signature(
+            self.secret, request.headers.get(SIGNATURE_HEADER), raw, tolerance=self.tolerance
+        )
+        if reason is not None:
+            return self._reject(request, raw, reason, 401)
+        event_id = request.headers.get(EVENT_ID_HEADER)
+        if not event_id:
+            return self._reject(request, raw, f"missing {EVENT_ID_HEADER} header", 400)
+        event: dict[str, Any] = {}
+        if self.keep_bodies:
+            try:
+                event = json.loads(raw)
+            except ValueError:
+                return self._reject(request, raw, "body is not JSON", 400)
+            if not isinstance(event, dict) or event.get("id") != event_id:
+                return self._reject(request, raw, "event id header does not match body", 400)
+
+        if self._fail_status is not None:
+            status = self._fail_status
+            self.failed_attempts += 1
+            if self._fail_remaining is not None:
+                self._fail_remaining -= 1
+                if self._fail_remaining <= 0:
+                    self._fail_status = self._fail_remaining = None
+            return web.Response(status=status, text="induced failure")
+
+        if self._stall_seconds > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._healed.wait(), self._stall_seconds)
+            if request.transport is None or request.transport.is_closing():
+                # The sender gave up and will retry; only what it saw acknowledged
+                # counts as delivered, so both sides agree on the tally.
+                self.abandoned += 1
+                return web.Response(status=200)
+
+        self.delivery_count += 1
+        self.received.setdefault(event_id, time.time())
+        if self.keep_bodies:
+            self.deliveries.append(
+                Delivery(event_id, event, raw, dict(request.headers), time.time())
+            )
+        async with self._changed:
+            self._changed.notify_all()
+        return web.Response(status=200)
+
+    def _reject(self, request: web.Request, raw: bytes, reason: str, status: int) -> web.Response:
+        self.rejected.append(Rejection(reason, raw, dict(request.headers), time.time()))
+        return web.Response(status=status, text=reason)
+
+    async def _handle_stats(self, request: web.Request) -> web.Response:
+        return web.json_response(self.stats(detail=request.query.get("detail") == "1"))
+
+
+async def _serve(sink: SubscriberSink, host: str, port: int) -> None:
+    url = await sink.start(port, host=host)
+    print(f"READY {url}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await sink.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Standalone webhook subscriber sink.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--secret-env",
+        required=True,
+        help="name of the environment variable holding the signing secret",
+    )
+    parser.add_argument("--tolerance", type=int, default=300)
+    args = parser.parse_args(argv)
+    # The secret comes from the environment so it never shows up in process listings.
+    secret = os.environ.get(args.secret_env)
+    if not secret:
+        print(f"environment variable {args.secret_env} is empty or unset", file=sys.stderr)
+        return 2
+    sink = SubscriberSink(secret, tolerance=args.tolerance, keep_bodies=False)
+    asyncio.run(_serve(sink, args.host, args.port))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
