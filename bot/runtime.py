@@ -28,7 +28,7 @@ from stores.deliveries import DeliveryQueue
 from stores.leases import Leases
 from stores.live import LiveChannel
 from stores.profiles import ProfileStore
-from stores.redis import Keys, connect
+from stores.redis import Keys, RoundTrips, connect
 from stores.streams import Entry, InboundLog, ShardedStream
 
 log = logging.getLogger(__name__)

@@ -7,21 +7,48 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.connection import Connection
 
 from bot.model import Identity
 
 log = logging.getLogger(__name__)
 
 
+class RoundTrips:
+    """Counts what this process sends to Redis: commands, and round trips (a pipeline is one)."""
+
+    commands = 0
+    round_trips = 0
+
+
+class CountingConnection(Connection):
+    """A connection that counts its round trips, for ``/metrics`` and the benchmark (PERF-2)."""
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        RoundTrips.round_trips += 1
+        await super().send_packed_command(command, check_health)
+
+    async def send_command(self, *args: Any, **kwargs: Any) -> None:
+        RoundTrips.commands += 1
+        await super().send_command(*args, **kwargs)
+
+    def pack_commands(self, commands: Any) -> list[bytes]:
+        commands = list(commands)
+        RoundTrips.commands += len(commands)
+        return super().pack_commands(commands)
+
+
 def connect(url: str | None) -> Redis:
     """A client for ``url``, or an in-process Redis-compatible store when there is none."""
     if url:
-        return Redis.from_url(url, decode_responses=True)
+        client: Redis = Redis.from_url(url, decode_responses=True,
+                                       connection_class=CountingConnection)
+        return client
     import fakeredis
 
     log.warning("REDIS_URL is not set: using the embedded store; data lives in memory only")
-    client: Redis = fakeredis.FakeAsyncRedis(decode_responses=True)
-    return client
+    embedded: Redis = fakeredis.FakeAsyncRedis(decode_responses=True)
+    return embedded
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,160 @@
+"""Fixtures: a key prefix per test on the real Redis, the embedded store, and a running bot."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import fakeredis
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from redis.asyncio import Redis
+
+from bot.config import AutomationSettings, DeliverySettings, KeywordRule, Settings, WhatsAppSettings
+from bot.http import build_app
+from bot.model import Service
+from bot.runtime import Runtime
+from tests.emulators import meta_webhooks
+from tests.emulators.graph_api import GraphAPIEmulator
+from tests.emulators.sink import SubscriberSink
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+PHONE_NUMBER_ID = "106540352242922"
+
+AUTOMATION = AutomationSettings(
+    welcome="Welcome! How can we help?",
+    rules=(
+        KeywordRule(reply="We open at 9.", keywords=("hours",), priority=5),
+        KeywordRule(reply="Plans start at 9 a month.", keywords=("price",)),
+    ),
+)
+FAST_DELIVERY = DeliverySettings(retry_base=0.05, retry_cap=0.5, timeout=2.0)
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"test:{uuid.uuid4().hex[:12]}:"
+
+
+async def _drop_prefix(redis: Redis, prefix: str) -> None:
+    keys = [key async for key in redis.scan_iter(match=f"{prefix}*", count=1000)]
+    for start in range(0, len(keys), 500):
+        await redis.delete(*keys[start : start + 500])
+
+
+@pytest.fixture
+async def real_redis(prefix: str) -> AsyncIterator[Redis]:
+    """The machine's Redis; only this test's keys are removed afterwards."""
+    redis = Redis.from_url(REDIS_URL, decode_responses=True)
+    yield redis
+    await _drop_prefix(redis, prefix)
+    await redis.aclose()
+
+
+@pytest.fixture(params=["redis", "embedded"])
+async def store(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[Redis]:
+    """Each store test runs twice: on the real Redis and on the embedded default."""
+    if request.param == "redis":
+        redis = Redis.from_url(REDIS_URL, decode_responses=True)
+    else:
+        redis = fakeredis.FakeAsyncRedis(decode_responses=True)
+    yield redis
+    await _drop_prefix(redis, prefix)
+    await redis.aclose()
+
+
+@dataclass
+class Bot:
+    """A running bot on the real Redis with its HTTP client, emulators and sinks."""
+
+    runtime: Runtime
+    client: TestClient[Any, Any]
+    graph: GraphAPIEmulator | None
+    sinks: dict[str, SubscriberSink]
+    app_secret: str = ""
+    verify_token: str = ""
+    phone_number_id: str = PHONE_NUMBER_ID
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    async def post_whatsapp(self, payload: dict[str, Any] | bytes, *,
+                            signature: str | None = None) -> Any:
+        raw = payload if isinstance(payload, bytes) else meta_webhooks.encode(payload)
+        header = meta_webhooks.sign(self.app_secret, raw) if signature is None else signature
+        headers = {"Content-Type": "application/json"}
+        if header:
+            headers["X-Hub-Signature-256"] = header
+        return await self.client.post("/webhooks/whatsapp", data=raw, headers=headers)
+
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait until every accepted message is processed and its sends are done."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            backlog = await self.runtime.inbound_log.backlog() + await self.runtime.outbox.backlog()
+            if backlog == 0:
+                return
+            await asyncio.sleep(0.02)
+        raise TimeoutError("the bot did not finish its work in time")
+
+    async def stop(self) -> None:
+        if self.extra.get("stopped"):
+            return
+        self.extra["stopped"] = True
+        await self.client.close()
+        await self.runtime.stop()
+        if self.graph:
+            await self.graph.stop()
+        for sink in self.sinks.values():
+            await sink.stop()
+
+    def conversation(self, wa_id: str) -> str:
+        from bot.model import Identity, conversation_id
+
+        return conversation_id(f"wa:{self.phone_number_id}", Identity("wa", wa_id))
+
+
+BotFactory = Callable[..., Awaitable[Bot]]
+
+
+@pytest.fixture
+async def make_bot(prefix: str, real_redis: Redis) -> AsyncIterator[BotFactory]:
+    """Start bots on the real Redis under this test's prefix; stopped at the end."""
+    started: list[Bot] = []
+
+    async def factory(*, whatsapp: bool = True, services: tuple[str, ...] = ("support",),
+                      automation: AutomationSettings = AUTOMATION,
+                      delivery: DeliverySettings = FAST_DELIVERY, **overrides: Any) -> Bot:
+        graph = None
+        wa_settings = None
+        app_secret, verify_token = secrets.token_hex(16), secrets.token_hex(8)
+        if whatsapp:
+            token = secrets.token_hex(16)
+            graph = GraphAPIEmulator(token)
+            base = await graph.start()
+            wa_settings = WhatsAppSettings(PHONE_NUMBER_ID, token, app_secret, verify_token, base)
+        sinks: dict[str, SubscriberSink] = {}
+        configured = []
+        for name in services:
+            secret = secrets.token_hex(16)
+            sink = SubscriberSink(secret)
+            sinks[name] = sink
+            configured.append(Service(name, await sink.start(), secret))
+        settings = Settings(redis_url=REDIS_URL, key_prefix=prefix, shards=4,
+                            whatsapp=wa_settings, services=tuple(configured),
+                            automation=automation, delivery=delivery)
+        settings = replace(settings, **overrides)
+        runtime = Runtime(settings, Redis.from_url(REDIS_URL, decode_responses=True))
+        await runtime.start()
+        client = TestClient(TestServer(build_app(runtime)))
+        await client.start_server()
+        bot = Bot(runtime, client, graph, sinks, app_secret, verify_token)
+        started.append(bot)
+        return bot
+
+    yield factory
+    for bot in started:
+        await bot.stop()
