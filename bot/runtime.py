@@ -186,6 +186,8 @@ class Runtime:
         counters = {
             "inbound_accepted_total": self.ingestor.accepted,
             "inbound_duplicates_total": self.ingestor.duplicates,
+            "redis_commands_total": RoundTrips.commands,
+            "redis_round_trips_total": RoundTrips.round_trips,
         }
         if self._supervisor:
             counters["pipeline_processed_total"] = self.pipeline.processed

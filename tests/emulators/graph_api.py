@@ -287,7 +287,7 @@ class GraphAPIEmulator:
     async def wait_for_sent(
         self,
         n: int,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 5.0,
     ) -> list[SentMessage]:
         """Wait until at least ``n`` sends were accepted; return all of them."""
         try:

@@ -195,7 +195,7 @@ class SubscriberSink:
     async def wait_for(
         self,
         predicate: Callable[[list[Delivery]], bool],
-        timeout: float = 10.0,  # noqa: ASYNC109
+        timeout: float = 10.0,
     ) -> None:
         """Wait until ``predicate(self.deliveries)`` holds."""
         await self._wait(lambda: predicate(self.deliveries), timeout, "predicate never held")
@@ -204,7 +204,7 @@ class SubscriberSink:
         self,
         n: int,
         type: str | None = None,
-        timeout: float = 10.0,  # noqa: ASYNC109
+        timeout: float = 10.0,
         *,
         unique: bool = False,
     ) -> None:
