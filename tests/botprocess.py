@@ -1,0 +1,99 @@
+"""Run ``python bot.py`` as a real subprocess, for crash tests, browser tests and the benchmark."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import IO, Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class BotProcess:
+    """One bot process; ``env`` adds to a clean environment, ``config`` becomes its YAML file.
+
+    The process's output goes to a temporary log file, shown by ``output()`` when a test fails.
+    """
+
+    def __init__(self, env: dict[str, str] | None = None, config: dict[str, Any] | None = None,
+                 port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._workdir = tempfile.TemporaryDirectory(prefix="switchboard-")
+        self.log_path = Path(self._workdir.name) / "bot.log"
+        config_path = Path(self._workdir.name) / "switchboard.yaml"
+        config_path.write_text(yaml.safe_dump(config or {}), encoding="utf-8")
+        base = {key: value for key, value in os.environ.items()
+                if not key.startswith(("WHATSAPP_", "TELEGRAM_", "TWILIO_", "REDIS_URL"))}
+        self.env = {**base, "PORT": str(self.port), "SWITCHBOARD_CONFIG": str(config_path),
+                    "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    def start(self, timeout: float = 20.0) -> BotProcess:
+        self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen([sys.executable, str(ROOT / "bot.py")], cwd=ROOT,
+                                        env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the bot exited with {self.process.returncode}:\n"
+                                   + self.output())
+            try:
+                with urllib.request.urlopen(f"{self.url}/readyz", timeout=1) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError("the bot did not become ready:\n" + self.output())
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup of any kind, as in a crash."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """SIGTERM, then wait for the graceful drain; the exit code."""
+        if not self.process:
+            return 0
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._log:
+            self._log.close()
+            self._log = None
+        return self.process.returncode
+
+    def output(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")[-20000:]
+
+    def close(self) -> None:
+        self.stop()
+        self._workdir.cleanup()
+
+    def __enter__(self) -> BotProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
