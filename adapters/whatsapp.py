@@ -40,16 +40,23 @@ def verify_signature(app_secret: str, raw_body: bytes, header: str | None) -> bo
     if not header or not header.startswith("sha256="):
         return False
     expected = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header[len("sha256=") :])
+    return _same(expected, header[len("sha256=") :])
 
 
 def handshake(query: Mapping[str, str], verify_token: str) -> str | None:
     """The challenge to echo when Meta's GET verification names our token, else None."""
     if query.get("hub.mode") != "subscribe":
         return None
-    if not hmac.compare_digest(query.get("hub.verify_token", ""), verify_token):
+    if not _same(query.get("hub.verify_token", ""), verify_token):
         return None
     return query.get("hub.challenge", "")
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison that also takes hostile non-ASCII input (compared as bytes)."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
+    )
 
 
 def parse_webhook(payload: Any, phone_number_id: str) -> list[Inbound | StatusUpdate]:
@@ -74,7 +81,10 @@ def parse_webhook(payload: Any, phone_number_id: str) -> list[Inbound | StatusUp
                 if isinstance(contact, dict)
             }
             items.extend(_message(number, message, names) for message in _list(value, "messages"))
-            items.extend(_status(number, status) for status in _list(value, "statuses"))
+            for status in _list(value, "statuses"):
+                # Receipts we do not track (a voice note's "played") are acknowledged and skipped.
+                if not isinstance(status, dict) or status.get("status") in STATUSES:
+                    items.append(_status(number, status))
     return items
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from adapters.webhooks import WebhookClient
 from bot.config import DeliverySettings
-from bot.model import Event, Service
+from bot.model import AUTOMATION_SERVICE, Event, Service
 from stores.deliveries import Delivery, DeliveryQueue
 
 log = logging.getLogger(__name__)
@@ -36,11 +36,16 @@ MASKED_FIELDS = (
 
 
 def render(service: Service, event_json: str) -> bytes:
-    """The body ``service`` receives for an event, with other services' content masked."""
+    """The body ``service`` receives for an event, with other services' content masked.
+
+    The runtime's own automation is not masked: its words are the configured ones, and the
+    services on the number need them to follow the conversation.
+    """
     if service.mask and '"message.outbound"' in event_json:
         event = json.loads(event_json)
         data = event["data"]
-        if event["type"] == "message.outbound" and data.get("service") != service.name:
+        sender = data.get("service")
+        if event["type"] == "message.outbound" and sender not in (service.name, AUTOMATION_SERVICE):
             event["data"] = {key: data[key] for key in MASKED_FIELDS if key in data}
             event["data"]["masked"] = True
             return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()

@@ -14,6 +14,9 @@ MessageKind = Literal[
 ]
 DeliveryStatus = Literal["sent", "delivered", "read", "failed"]
 
+AUTOMATION_SERVICE = "bot"
+"""The runtime's own service, which carries the configured automation (SN-1)."""
+
 EVENT_TYPES = (
     "message.inbound",
     "message.outbound",

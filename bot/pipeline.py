@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.fanout import Fanout
 from bot.identities import identities_of
-from bot.model import Event, Inbound, Outbound, StatusUpdate, derived_id
+from bot.model import AUTOMATION_SERVICE, Event, Inbound, Outbound, StatusUpdate, derived_id
 from bot.sender import Sender
 from handlers.autoreply import AutoReply
 from handlers.base import Context
@@ -21,9 +21,6 @@ from stores.profiles import ProfileStore
 from stores.streams import Entry
 
 log = logging.getLogger(__name__)
-
-AUTOMATION_SERVICE = "bot"
-"""The runtime's own service, which carries the configured automation."""
 
 
 def encode_item(item: Inbound | StatusUpdate) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -87,7 +88,8 @@ class Bot:
         headers = {"Content-Type": "application/json"}
         if header:
             headers["X-Hub-Signature-256"] = header
-        return await self.client.post("/webhooks/whatsapp", data=raw, headers=headers)
+        body = io.BytesIO(raw) if len(raw) > 1024 * 1024 else raw
+        return await self.client.post("/webhooks/whatsapp", data=body, headers=headers)
 
     async def settle(self, timeout: float = 10.0) -> None:
         """Wait until every accepted message is processed and its sends are done."""

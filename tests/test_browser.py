@@ -1,0 +1,155 @@
+"""The web chat in a real headless Chromium, against ``python bot.py`` as a new user runs it.
+
+No REDIS_URL is set, so the bot serves from its embedded in-memory store: the setup someone
+trying Switchboard for the first time gets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from tests.botprocess import BotProcess
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(f"the browser tests need Chromium at {CHROMIUM}", allow_module_level=True)
+
+playwright_api = pytest.importorskip("playwright.async_api", reason="Playwright is not installed")
+Browser = playwright_api.Browser
+Page = playwright_api.Page
+async_playwright = playwright_api.async_playwright
+expect = playwright_api.expect
+
+pytestmark = pytest.mark.browser
+
+# The closed network refuses Google's endpoints; these flags stop Chromium from calling them
+# (and from waiting on them) at start-up.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Replies travel through the bot's pipeline and a socket push; generous enough for a slow CI box.
+TIMEOUT_MS = 10_000
+
+WELCOME = "Hi! Thanks for getting in touch. How can we help?"
+HOURS = "We're open Monday to Friday, 9:00 to 17:30."
+CONFIG = {"automation": {"welcome": WELCOME, "rules": [{"keywords": ["hours"], "reply": HOURS}]}}
+
+
+@pytest.fixture
+def bot() -> Iterator[BotProcess]:
+    """A fresh bot per test, so every visitor is a first contact and gets the welcome."""
+    process = BotProcess(config=CONFIG)
+    try:
+        process.start()
+        yield process
+    finally:
+        process.stop()
+        # Captured output is shown only when the test fails, which is when the log helps;
+        # it is read before close() removes the working directory that holds it.
+        if process.log_path.exists():
+            print(process.output())
+        process.close()
+
+
+@pytest_asyncio.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def open_chat(browser: Browser, url: str) -> Page:
+    """A new visitor: a context of its own, so no cookies from any other visitor."""
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(url)
+    return page
+
+
+async def press_enter(page: Page, text: str) -> None:
+    await page.locator("#text").fill(text)
+    await page.locator("#text").press("Enter")
+
+
+async def click_send(page: Page, text: str) -> None:
+    await page.locator("#text").fill(text)
+    await page.get_by_role("button", name="Send").click()
+
+
+async def expect_log(page: Page, *texts: str) -> None:
+    """Exactly these bubbles, in this order: a duplicate or a stray message fails it."""
+    await expect(page.locator("#log .msg")).to_have_text(list(texts), timeout=TIMEOUT_MS)
+
+
+async def test_conversation_is_answered_and_survives_a_reload(
+    bot: BotProcess, browser: Browser
+) -> None:
+    page = await open_chat(browser, bot.url)
+    inbound = page.locator("#log .msg.inbound")
+    outbound = page.locator("#log .msg.outbound")
+
+    await press_enter(page, "hi")
+    await expect(outbound).to_have_text([WELCOME], timeout=TIMEOUT_MS)
+    await expect(page.locator("#text")).to_have_value("")
+
+    await click_send(page, "What are your hours?")
+    await expect(outbound).to_have_text([WELCOME, HOURS], timeout=TIMEOUT_MS)
+    await expect(inbound).to_have_text(["hi", "What are your hours?"])
+    await expect_log(page, "hi", WELCOME, "What are your hours?", HOURS)
+
+    await page.reload()
+    await expect(page.locator("#status")).to_have_text("online", timeout=TIMEOUT_MS)
+    await expect(inbound).to_have_text(["hi", "What are your hours?"], timeout=TIMEOUT_MS)
+    await expect(outbound).to_have_text([WELCOME, HOURS])
+    await expect_log(page, "hi", WELCOME, "What are your hours?", HOURS)
+
+    # A duplicate could also arrive after the history, as a late push. The reply to a new
+    # message comes after anything already on its way, so once it shows, the log is settled;
+    # it also shows the reloaded page is live, and that the welcome is for a first contact only.
+    await press_enter(page, "hours again, please")
+    await expect_log(
+        page, "hi", WELCOME, "What are your hours?", HOURS, "hours again, please", HOURS
+    )
+    await expect(page.locator("#log .notice")).to_have_count(0)
+    await page.context.close()
+
+
+async def test_a_new_visitor_does_not_see_another_visitors_conversation(
+    bot: BotProcess, browser: Browser
+) -> None:
+    ann = await open_chat(browser, bot.url)
+    await press_enter(ann, "hi, this is Ann")
+    await expect_log(ann, "hi, this is Ann", WELCOME)
+
+    bob = await open_chat(browser, bot.url)
+    # The server sends the history before it reads any frame, so by the time Bob's welcome
+    # shows, his history has been drawn: had it held Ann's messages, they would be there too.
+    await press_enter(bob, "hello, Bob here")
+    await expect_log(bob, "hello, Bob here", WELCOME)
+
+    ann_cookies = {cookie["name"]: cookie["value"] for cookie in await ann.context.cookies()}
+    bob_cookies = {cookie["name"]: cookie["value"] for cookie in await bob.context.cookies()}
+    assert ann_cookies["sb_vid"] != bob_cookies["sb_vid"]
+
+    # Ann's next reply comes after anything of Bob's that could have leaked to her socket.
+    await press_enter(ann, "your hours?")
+    await expect_log(ann, "hi, this is Ann", WELCOME, "your hours?", HOURS)
+    await expect_log(bob, "hello, Bob here", WELCOME)
+
+    await ann.context.close()
+    await bob.context.close()
