@@ -174,7 +174,8 @@ class Sender:
                 provider_id = await transport.deliver(outbound)
             except SendFailedError as error:
                 if error.retryable and attempt + 1 < MAX_SEND_ATTEMPTS:
-                    await asyncio.sleep(error.retry_after or min(2.0**attempt, 30.0))
+                    delay = error.retry_after
+                    await asyncio.sleep(min(2.0**attempt, 30.0) if delay is None else delay)
                     continue
                 log.warning("send %s failed: %s", outbound.send_id, error)
                 await self.conversations.fail_send(cid, outbound.send_id, str(error))

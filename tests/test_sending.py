@@ -1,0 +1,99 @@
+"""Sending to customers: the WhatsApp 24-hour window, retries of 429 and 5xx, idempotent sends."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.config import AutomationSettings
+from bot.model import Identity, Outbound, new_id
+from bot.sender import WindowClosedError
+from tests.conftest import Bot, BotFactory
+from tests.emulators import meta_webhooks as meta
+
+WA_ID = "447700900123"
+QUIET = AutomationSettings(welcome="")
+
+
+def agent_reply(bot: Bot, text: str, template: dict[str, object] | None = None) -> Outbound:
+    return Outbound(send_id=new_id("snd"), conversation_id=bot.conversation(WA_ID),
+                    channel="whatsapp", number=f"wa:{bot.phone_number_id}",
+                    recipient=Identity("wa", WA_ID), text=text, service="support",
+                    agent="ann@example.com", template=template)
+
+
+async def send(bot: Bot, outbound: Outbound) -> None:
+    await bot.runtime.sender.send(outbound, bot.runtime.shard_of(outbound.conversation_id))
+
+
+async def test_a_free_form_send_outside_the_window_is_refused_before_any_call(
+        make_bot: BotFactory) -> None:
+    bot = await make_bot(automation=QUIET)
+    long_ago = int(time.time()) - 25 * 3600
+    await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi",
+                                              timestamp=long_ago))
+    await bot.settle()
+    with pytest.raises(WindowClosedError, match="24-hour window"):
+        await send(bot, agent_reply(bot, "Are you still there?"))
+    await bot.settle()
+    assert bot.graph is not None
+    assert bot.graph.requests == []
+    timeline = await bot.runtime.conversations.timeline(bot.conversation(WA_ID))
+    assert [m["direction"] for m in timeline] == ["inbound"]
+
+
+async def test_a_customer_who_never_wrote_gets_no_free_form_message(make_bot: BotFactory) -> None:
+    bot = await make_bot(automation=QUIET)
+    with pytest.raises(WindowClosedError, match="never wrote"):
+        await send(bot, agent_reply(bot, "Hello!"))
+    assert bot.graph is not None and bot.graph.requests == []
+
+
+async def test_a_template_goes_out_even_when_the_window_is_closed(make_bot: BotFactory) -> None:
+    bot = await make_bot(automation=QUIET)
+    template = {"name": "order_update", "language": {"code": "en_GB"}}
+    await send(bot, agent_reply(bot, "", template=template))
+    assert bot.graph is not None
+    (sent,) = await bot.graph.wait_for_sent(1)
+    assert sent.type == "template"
+    assert sent.body["template"]["name"] == "order_update"
+
+
+async def test_a_reply_inside_the_window_is_sent_once(make_bot: BotFactory) -> None:
+    bot = await make_bot(automation=QUIET)
+    await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi"))
+    await bot.settle()
+    outbound = agent_reply(bot, "Hi Ann, happy to help.")
+    await send(bot, outbound)
+    await send(bot, outbound)  # the same send queued twice goes out once (REL-3)
+    await bot.settle()
+    assert bot.graph is not None
+    assert [m.text for m in bot.graph.sent] == ["Hi Ann, happy to help."]
+
+
+@pytest.mark.parametrize(("status", "code"), [(429, 130429), (400, 130429), (503, 2)])
+async def test_rate_limits_and_server_errors_are_retried(
+        make_bot: BotFactory, status: int, code: int) -> None:
+    bot = await make_bot()
+    assert bot.graph is not None
+    bot.graph.fail_next(2, status=status, code=code, retry_after=0)
+    await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi"))
+    (sent,) = await bot.graph.wait_for_sent(1, timeout=10)
+    assert sent.text == "Welcome! How can we help?"
+    assert len(bot.graph.requests) == 3
+    await bot.sinks["support"].wait_for_count(1, type="message.outbound")
+
+
+async def test_a_refused_send_is_marked_failed_and_reported(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    assert bot.graph is not None
+    bot.graph.fail_next(1, status=400, code=131026)  # "message undeliverable": final
+    await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi"))
+    await bot.sinks["support"].wait_for_count(1, type="message.status")
+    (event,) = bot.sinks["support"].events("message.status")
+    assert event["data"]["status"] == "failed"
+    assert "131026" in event["data"]["error"]
+    timeline = await bot.runtime.conversations.timeline(bot.conversation(WA_ID))
+    assert timeline[-1]["status"] == "failed"
+    assert len(bot.graph.requests) == 1
