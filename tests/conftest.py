@@ -19,6 +19,7 @@ from bot.config import AutomationSettings, DeliverySettings, KeywordRule, Settin
 from bot.http import build_app
 from bot.model import Service
 from bot.runtime import Runtime
+from tests.botprocess import free_port
 from tests.emulators import meta_webhooks
 from tests.emulators.graph_api import GraphAPIEmulator
 from tests.emulators.sink import SubscriberSink
@@ -129,7 +130,9 @@ async def make_bot(prefix: str, real_redis: Redis) -> AsyncIterator[BotFactory]:
 
     async def factory(*, whatsapp: bool = True, services: tuple[str, ...] = ("support",),
                       automation: AutomationSettings = AUTOMATION,
-                      delivery: DeliverySettings = FAST_DELIVERY, **overrides: Any) -> Bot:
+                      delivery: DeliverySettings = FAST_DELIVERY,
+                      unreachable: tuple[str, ...] = (), **overrides: Any) -> Bot:
+        """A bot with a sink per service; ``unreachable`` services point at a closed port."""
         graph = None
         wa_settings = None
         app_secret, verify_token = secrets.token_hex(16), secrets.token_hex(8)
@@ -140,6 +143,9 @@ async def make_bot(prefix: str, real_redis: Redis) -> AsyncIterator[BotFactory]:
             wa_settings = WhatsAppSettings(PHONE_NUMBER_ID, token, app_secret, verify_token, base)
         sinks: dict[str, SubscriberSink] = {}
         configured = []
+        for name in unreachable:
+            dead_url = f"http://127.0.0.1:{free_port()}/hook"
+            configured.append(Service(name, dead_url, secrets.token_hex(16)))
         for name in services:
             secret = secrets.token_hex(16)
             sink = SubscriberSink(secret)

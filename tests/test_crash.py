@@ -190,6 +190,7 @@ async def test_acknowledged_webhooks_survive_a_sigkill(prefix: str, real_redis: 
     try:
         # The emulators live in this event loop, so blocking process calls go to a thread.
         await asyncio.to_thread(first.start)
+        print("first started", round(time.monotonic() - started, 2))
         kill_now = asyncio.Event()
 
         async def customer_before_crash(hooks: list[Webhook]) -> None:
@@ -214,7 +215,9 @@ async def test_acknowledged_webhooks_survive_a_sigkill(prefix: str, real_redis: 
         await crasher
         tally.acked_before_kill = len(tally.acked)
 
+        print("killed", round(time.monotonic() - started, 2))
         await asyncio.to_thread(second.start)
+        print("second started", round(time.monotonic() - started, 2))
         before_restart = set(tally.acked)
 
         async def customer_after_restart(hooks: list[Webhook]) -> None:
@@ -286,6 +289,17 @@ async def test_acknowledged_webhooks_survive_a_sigkill(prefix: str, real_redis: 
         welcomes = Counter(sent.to for sent in graph.sent if sent.text == WELCOME)
         assert max(welcomes.values(), default=0) <= 1, "a customer was welcomed twice"
 
+        rep = Counter(fanned_out.values())
+        print("DUPDIST", rep)
+        times = {}
+        for d in sink.deliveries:
+            if d.event.get("type") == "message.inbound":
+                times.setdefault(d.event["data"]["message"]["id"], []).append(round(d.received_at - started, 2))
+        multi = [v for v in times.values() if len(v) > 1]
+        print("MULTI sample", multi[:15])
+        import collections
+        print("first-delivery hist", sorted(collections.Counter(int(v[0]) for v in times.values()).items()))
+        print("second-delivery hist", sorted(collections.Counter(int(v[1]) for v in multi).items()))
         code = await asyncio.to_thread(second.stop)
         assert code == 0, f"the graceful stop exited with {code}"
         print(
@@ -298,6 +312,7 @@ async def test_acknowledged_webhooks_survive_a_sigkill(prefix: str, real_redis: 
             f"{sum(fanned_out.values()) - len(fanned_out)} repeated subscriber deliveries; "
             f"{len(welcomes)} welcomes; {time.monotonic() - started:.1f}s"
         )
+        print(output_of(first)[-3000:]); print(output_of(second)[-6000:])
     except BaseException:
         print("--- first bot process ---\n" + output_of(first))
         print("--- second bot process ---\n" + output_of(second))

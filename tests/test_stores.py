@@ -77,9 +77,7 @@ async def test_ensure_groups_is_idempotent(store: Redis, prefix: str) -> None:
         assert [group["name"] for group in groups] == [GROUP]
 
 
-async def test_entries_appended_before_the_group_exists_are_read(
-    store: Redis, prefix: str
-) -> None:
+async def test_entries_appended_before_the_group_exists_are_read(store: Redis, prefix: str) -> None:
     # Webhooks may be accepted before any worker has created the groups.
     log = InboundLog(store, Keys(prefix), shards=1)
     await log.append_new([(0, "m:early", "early")])
@@ -145,9 +143,7 @@ async def test_ack_drops_entries_from_the_log_and_the_pending_list(
     assert await log.backlog() == 0
 
 
-async def test_claim_pending_skips_entries_deleted_while_pending(
-    store: Redis, prefix: str
-) -> None:
+async def test_claim_pending_skips_entries_deleted_while_pending(store: Redis, prefix: str) -> None:
     log = InboundLog(store, Keys(prefix), shards=1)
     await log.ensure_groups()
     ids = [await log.append(0, f"doc-{n}") for n in range(3)]
@@ -164,9 +160,7 @@ async def test_claim_pending_skips_entries_deleted_while_pending(
     reason="claim_pending stops at a page holding only deleted entries (streams.py, "
     "`or not messages`), leaving live pending entries with the dead consumer",
 )
-async def test_claim_pending_pages_past_a_run_of_deleted_entries(
-    store: Redis, prefix: str
-) -> None:
+async def test_claim_pending_pages_past_a_run_of_deleted_entries(store: Redis, prefix: str) -> None:
     log = InboundLog(store, Keys(prefix), shards=1)
     await log.ensure_groups()
     ids = [await log.append(0, f"doc-{n}") for n in range(6)]

@@ -13,7 +13,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.model import Identity
-from stores.conversations import ConversationStore
+from stores.conversations import ConversationStore, Recorded
 from stores.profiles import ProfileStore
 from stores.redis import Keys
 
@@ -33,10 +33,9 @@ async def _record(
     at: float,
     direction: str = "inbound",
     profile: str = "",
-    cid: str = CID,
-) -> Any:
+) -> Recorded:
     return await conversations.record(
-        cid,
+        CID,
         _message(message_id, at),
         direction=direction,
         number=NUMBER,
@@ -76,8 +75,13 @@ async def test_record_on_a_pipeline(store: Redis, prefix: str) -> None:
     async with store.pipeline(transaction=False) as pipe:
         for n in range(2):
             conversations.queue_record(
-                pipe, CID, _message(f"out-{n}", T0 + n), direction="outbound",
-                number=NUMBER, customer=CUSTOMER, channel="whatsapp",
+                pipe,
+                CID,
+                _message(f"out-{n}", T0 + n),
+                direction="outbound",
+                number=NUMBER,
+                customer=CUSTOMER,
+                channel="whatsapp",
             )
         assert await pipe.execute() == [[1, 1], [1, 2]]
     assert [m["id"] for m in await conversations.timeline(CID)] == ["out-0", "out-1"]
@@ -96,9 +100,7 @@ async def test_meta_describes_the_conversation(store: Redis, prefix: str) -> Non
     assert await conversations.meta("c_unknown") == {}
 
 
-async def test_last_inbound_at_keeps_the_latest_customer_message(
-    store: Redis, prefix: str
-) -> None:
+async def test_last_inbound_at_keeps_the_latest_customer_message(store: Redis, prefix: str) -> None:
     conversations = ConversationStore(store, Keys(prefix))
     assert await conversations.last_inbound_at(CID) is None
     await _record(conversations, "late", T0 + 60)

@@ -156,9 +156,7 @@ async def test_dead_letters_are_listed(store: Redis, prefix: str) -> None:
     assert await queue.dead_letters("crm") == []
 
 
-async def test_replay_requeues_dead_letters_with_fresh_attempts(
-    store: Redis, prefix: str
-) -> None:
+async def test_replay_requeues_dead_letters_with_fresh_attempts(store: Redis, prefix: str) -> None:
     queue = await _ready(store, prefix)
     await _queue(queue, _event(1), _event(2))
     for delivery in await queue.read(SERVICE, "worker-a", count=10, block_ms=10):
@@ -182,14 +180,14 @@ async def test_reclaim_takes_only_idle_deliveries(store: Redis, prefix: str) -> 
 
     # Still fresh: its holder may be working on it.
     assert await queue.reclaim(SERVICE, "rescuer", min_idle_ms=10_000) == []
-    await asyncio.sleep(0.1)
-    reclaimed = await queue.reclaim(SERVICE, "rescuer", min_idle_ms=50)
+    await asyncio.sleep(0.3)
+    reclaimed = await queue.reclaim(SERVICE, "rescuer", min_idle_ms=150)
 
     assert [(d.entry_id, d.event) for d in reclaimed] == [(d.entry_id, d.event) for d in taken]
     pending = await store.xpending(Keys(prefix).fanout(SERVICE), GROUP)
     assert [c["name"] for c in pending["consumers"]] == ["rescuer"]
     # Reclaiming restarts the idle clock, so two rescuers do not both take it.
-    assert await queue.reclaim(SERVICE, "other", min_idle_ms=50) == []
+    assert await queue.reclaim(SERVICE, "other", min_idle_ms=150) == []
 
 
 async def test_reclaim_respects_its_count(store: Redis, prefix: str) -> None:

@@ -1,0 +1,133 @@
+"""What the benchmark reads while it runs: the bot's /metrics, the sinks, Redis, percentiles."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from redis import Redis
+
+from stores.redis import Keys
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def bot_metrics(bot_url: str) -> dict[str, float]:
+    """``/metrics`` as ``{name without switchboard_: value}``."""
+    with urllib.request.urlopen(f"{bot_url}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    metrics = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name.startswith("switchboard_") and value:
+            metrics[name.removeprefix("switchboard_")] = float(value)
+    return metrics
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile; NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def command_stats(redis: Redis) -> dict[str, tuple[int, int]]:
+    """Redis-wide ``{command: (calls, usec)}``; commands run inside scripts count too."""
+    stats: dict[str, Any] = redis.info("commandstats")  # type: ignore[assignment]
+    return {
+        name.removeprefix("cmdstat_"): (int(value["calls"]), int(value["usec"]))
+        for name, value in stats.items()
+    }
+
+
+def stats_diff(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]],
+               own: Counter[str]) -> dict[str, tuple[int, int]]:
+    """Calls and usec per command between two snapshots, less the benchmark's own."""
+    diff = {}
+    for name, (calls, usec) in after.items():
+        if name == "info":  # the snapshots themselves
+            continue
+        old_calls, old_usec = before.get(name, (0, 0))
+        calls -= old_calls + own[name]
+        if calls > 0:
+            diff[name] = (calls, usec - old_usec)
+    return diff
+
+
+def redis_cpu(redis: Redis) -> float:
+    cpu: dict[str, Any] = redis.info("cpu")  # type: ignore[assignment]
+    return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
+
+
+class Settle:
+    """Waits until the bot has no work left: every stream it works from is empty.
+
+    Finished entries are deleted from their stream (XACK then XDEL), so empty streams and
+    an empty retry schedule mean every message, reply and delivery is done.
+    """
+
+    def __init__(self, redis: Redis, prefix: str, shards: int, services: Sequence[str]) -> None:
+        keys = Keys(prefix)
+        self.redis = redis
+        self.streams = [keys.inbound(shard) for shard in range(shards)]
+        self.streams += [keys.outbox(shard) for shard in range(shards)]
+        self.streams += [keys.fanout(service) for service in services]
+        self.schedules = [keys.fanout(service, "retry") for service in services]
+        self.own: Counter[str] = Counter()
+
+    def backlog(self) -> int:
+        pipe = self.redis.pipeline(transaction=False)
+        for key in self.streams:
+            pipe.xlen(key)
+        for key in self.schedules:
+            pipe.zcard(key)
+        self.own["xlen"] += len(self.streams)
+        self.own["zcard"] += len(self.schedules)
+        return int(sum(pipe.execute()))
+
+    def wait(self, timeout: float) -> float:
+        """Block until two polls in a row find nothing left; the time it was found so."""
+        deadline = time.monotonic() + timeout
+        empty_since: float | None = None
+        while time.monotonic() < deadline:
+            if self.backlog() == 0:
+                if empty_since is not None:
+                    return empty_since
+                empty_since = time.time()
+            else:
+                empty_since = None
+            time.sleep(0.1)
+        raise TimeoutError(f"the bot still had {self.backlog()} items of work after {timeout}s")
+
+
+def sink_counts(sinks: Sequence[str]) -> list[int]:
+    return [int(get_json(f"{sink}/stats")["unique"]) for sink in sinks]
+
+
+def wait_for_events(sinks: Sequence[str], event_ids: Sequence[str], since: Sequence[int],
+                    timeout: float) -> list[dict[str, float]]:
+    """Wait until every sink has every event; per sink, ``{event id: arrival time}``.
+
+    Cheap counters are polled first: the full arrival list is fetched only once the counts
+    say it can be complete, so polling costs the sinks next to nothing during the load.
+    """
+    wanted = set(event_ids)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        counts = sink_counts(sinks)
+        if all(count - base >= len(wanted) for count, base in zip(counts, since, strict=True)):
+            arrivals = [get_json(f"{sink}/stats?detail=1")["received"] for sink in sinks]
+            if all(wanted <= received.keys() for received in arrivals):
+                return [{eid: float(received[eid]) for eid in wanted} for received in arrivals]
+        time.sleep(0.2)
+    missing = [len(wanted - get_json(f"{sink}/stats?detail=1")["received"].keys())
+               for sink in sinks]
+    raise TimeoutError(f"after {timeout}s the sinks still miss {missing} of {len(wanted)} events")

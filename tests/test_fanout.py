@@ -1,0 +1,111 @@
+"""Fan-out: signed events to every service, retried with backoff, isolated, dead-lettered."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+
+from bot.config import DeliverySettings
+from bot.fanout import backoff, render
+from bot.model import Event, Service
+from tests.conftest import BotFactory
+from tests.emulators import meta_webhooks as meta
+
+WA_ID = "447700900123"
+
+
+async def test_events_are_signed_with_a_timestamped_hmac(make_bot: BotFactory) -> None:
+    bot = await make_bot(services=("support", "sales"))
+    await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi"))
+    for sink in bot.sinks.values():
+        await sink.wait_for_count(2)
+        assert sink.rejected == []
+        delivery = sink.deliveries[0]
+        header = delivery.headers["Switchboard-Signature"]
+        assert re.fullmatch(r"t=\d+,v1=[0-9a-f]{64}", header)
+        assert abs(int(header[2:header.index(",")]) - time.time()) < 60
+        assert delivery.headers["Switchboard-Event-Id"] == delivery.event["id"]
+        assert set(delivery.event) >= {"id", "type", "timestamp", "number", "data"}
+    ids = [sink.event_ids() for sink in bot.sinks.values()]
+    assert ids[0] == ids[1]  # one event, the same id for every service: the idempotency key
+
+
+async def test_a_failing_service_gets_the_event_after_retries(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    sink = bot.sinks["support"]
+    sink.fail(503, count=3)
+    await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi"))
+    await sink.wait_for_count(1, type="message.inbound", timeout=15)
+    assert sink.failed_attempts >= 3
+    assert bot.runtime.fanout.failed_attempts >= 3
+
+
+async def test_a_dead_or_slow_service_never_holds_back_the_others(make_bot: BotFactory) -> None:
+    bot = await make_bot(services=("support", "sales"), unreachable=("marketing",))
+    bot.sinks["sales"].stall(30)
+    for index in range(20):
+        await bot.post_whatsapp(
+            meta.text_message(bot.phone_number_id, f"4477009{index:05d}", f"hello {index}"))
+    await bot.sinks["support"].wait_for_count(20, type="message.inbound", timeout=10)
+    assert len(bot.sinks["sales"].deliveries) == 0
+    bot.sinks["sales"].heal()
+    await bot.sinks["sales"].wait_for_count(20, type="message.inbound", timeout=15)
+
+
+async def test_past_the_horizon_events_are_dead_lettered_and_can_be_replayed(
+        make_bot: BotFactory) -> None:
+    delivery = DeliverySettings(retry_base=0.05, retry_cap=0.1, retry_horizon=0.3, timeout=1)
+    bot = await make_bot(delivery=delivery)
+    sink = bot.sinks["support"]
+    sink.fail(500)
+    await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi"))
+    deliveries = bot.runtime.deliveries
+    for _ in range(200):
+        if len(await deliveries.dead_letters("support")) == 2:
+            break
+        await asyncio.sleep(0.05)
+    dead = await deliveries.dead_letters("support")
+    assert sorted(json.loads(d.event)["type"] for d in dead) == [
+        "message.inbound", "message.outbound"]
+    assert all(d.attempts >= 1 for d in dead)
+    sink.heal()
+    assert await deliveries.replay_dead_letters("support", time.time()) == 2
+    await sink.wait_for_count(2, timeout=10)
+    assert await deliveries.dead_letters("support") == []
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
+    settings = DeliverySettings(retry_base=1.0, retry_cap=60.0)
+    for attempts in range(8):
+        step = min(60.0, 2.0**attempts)
+        delays = {backoff(attempts, settings) for _ in range(50)}
+        assert all(step / 2 <= delay <= step for delay in delays)
+        assert len(delays) > 1  # jitter: retries of many events do not arrive together
+    assert backoff(100, settings) <= 60.0
+
+
+def _outbound(service: str) -> str:
+    return Event.new("message.outbound", "wa:1", {
+        "id": "snd_1", "service": service, "agent": "bo@example.com", "text": "secret offer",
+        "template": {"name": "promo"}, "media": {"id": "m1", "caption": "hidden caption"},
+        "conversation_id": "c_1", "timestamp": 1.0,
+    }).to_json()
+
+
+def test_render_masks_other_services_replies_for_masking_services() -> None:
+    masked = json.loads(render(Service("support", "http://x", "k"), _outbound("sales")))
+    assert masked["data"]["masked"] is True
+    assert masked["data"]["service"] == "sales"
+    assert masked["data"]["agent"] == "bo@example.com"
+    body = json.dumps(masked)
+    for hidden in ("secret offer", "promo", "hidden caption", '"m1"'):
+        assert hidden not in body
+
+
+def test_render_keeps_content_for_the_sender_and_for_non_masking_services() -> None:
+    own = json.loads(render(Service("sales", "http://x", "k"), _outbound("sales")))
+    assert own["data"]["text"] == "secret offer"
+    open_service = Service("analytics", "http://x", "k", mask=False)
+    assert json.loads(render(open_service, _outbound("sales")))["data"]["text"] == "secret offer"
