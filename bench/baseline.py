@@ -63,8 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--prefix", required=True, help="key prefix of the stream it appends to")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--secret-env", default=SECRET_ENV,
-                        help="environment variable holding the app secret")
+    parser.add_argument(
+        "--secret-env", default=SECRET_ENV, help="environment variable holding the app secret"
+    )
     args = parser.parse_args(argv)
     # From the environment, so the secret never shows in process listings.
     secret = os.environ.get(args.secret_env)

@@ -34,8 +34,9 @@ async def serve(port: int, token: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--token-env", required=True,
-                        help="environment variable holding the access token")
+    parser.add_argument(
+        "--token-env", required=True, help="environment variable holding the access token"
+    )
     args = parser.parse_args(argv)
     token = os.environ.get(args.token_env)
     if not token:

@@ -41,8 +41,9 @@ def wa_id(customer: int) -> str:
     return str(FIRST_CUSTOMER + customer)
 
 
-def prepare(phone_number_id: str, app_secret: str, count: int, customers: int,
-            seed: int) -> list[Prepared]:
+def prepare(
+    phone_number_id: str, app_secret: str, count: int, customers: int, seed: int
+) -> list[Prepared]:
     """``count`` signed text webhooks, spread at random over ``customers``; reproducible."""
     rng = random.Random(seed)
     weights = [weight for weight, _ in TEXTS]
@@ -52,8 +53,14 @@ def prepare(phone_number_id: str, app_secret: str, count: int, customers: int,
         customer = rng.randrange(customers)
         text = rng.choices([text for _, text in TEXTS], weights)[0].format(i=i)
         wamid = meta.new_message_id()
-        payload = meta.text_message(phone_number_id, wa_id(customer), text, msg_id=wamid,
-                                    name=f"Customer {customer}", timestamp=now)
+        payload = meta.text_message(
+            phone_number_id,
+            wa_id(customer),
+            text,
+            msg_id=wamid,
+            name=f"Customer {customer}",
+            timestamp=now,
+        )
         raw = meta.encode(payload)
         prepared.append((wamid, raw, meta.sign(app_secret, raw)))
     return prepared
@@ -92,8 +99,11 @@ async def fire(url: str, prepared: list[Prepared], concurrency: int) -> dict[str
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", required=True)
-    parser.add_argument("--secret-env", required=True,
-                        help="environment variable holding the app secret to sign with")
+    parser.add_argument(
+        "--secret-env",
+        required=True,
+        help="environment variable holding the app secret to sign with",
+    )
     parser.add_argument("--phone-number-id", required=True)
     parser.add_argument("--messages", type=int, required=True)
     parser.add_argument("--customers", type=int, default=500)

@@ -14,6 +14,7 @@ from redis import Redis
 
 from stores.redis import Keys
 
+
 def get_json(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=10) as response:
         return json.loads(response.read())
@@ -41,15 +42,16 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def command_stats(redis: Redis) -> dict[str, tuple[int, int]]:
     """Redis-wide ``{command: (calls, usec)}``; commands run inside scripts count too."""
-    stats: dict[str, Any] = redis.info("commandstats")  # type: ignore[assignment]
+    stats: dict[str, Any] = redis.info("commandstats")
     return {
         name.removeprefix("cmdstat_"): (int(value["calls"]), int(value["usec"]))
         for name, value in stats.items()
     }
 
 
-def stats_diff(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]],
-               own: Counter[str]) -> dict[str, tuple[int, int]]:
+def stats_diff(
+    before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]], own: Counter[str]
+) -> dict[str, tuple[int, int]]:
     """Calls and usec per command between two snapshots, less the benchmark's own."""
     diff = {}
     for name, (calls, usec) in after.items():
@@ -63,7 +65,7 @@ def stats_diff(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, i
 
 
 def redis_cpu(redis: Redis) -> float:
-    cpu: dict[str, Any] = redis.info("cpu")  # type: ignore[assignment]
+    cpu: dict[str, Any] = redis.info("cpu")
     return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
 
 
@@ -112,8 +114,9 @@ def sink_counts(sinks: Sequence[str]) -> list[int]:
     return [int(get_json(f"{sink}/stats")["unique"]) for sink in sinks]
 
 
-def wait_for_events(sinks: Sequence[str], event_ids: Sequence[str], since: Sequence[int],
-                    timeout: float) -> list[dict[str, float]]:
+def wait_for_events(
+    sinks: Sequence[str], event_ids: Sequence[str], since: Sequence[int], timeout: float
+) -> list[dict[str, float]]:
     """Wait until every sink has every event; per sink, ``{event id: arrival time}``.
 
     Cheap counters are polled first: the full arrival list is fetched only once the counts
@@ -128,6 +131,7 @@ def wait_for_events(sinks: Sequence[str], event_ids: Sequence[str], since: Seque
             if all(wanted <= received.keys() for received in arrivals):
                 return [{eid: float(received[eid]) for eid in wanted} for received in arrivals]
         time.sleep(0.2)
-    missing = [len(wanted - get_json(f"{sink}/stats?detail=1")["received"].keys())
-               for sink in sinks]
+    missing = [
+        len(wanted - get_json(f"{sink}/stats?detail=1")["received"].keys()) for sink in sinks
+    ]
     raise TimeoutError(f"after {timeout}s the sinks still miss {missing} of {len(wanted)} events")

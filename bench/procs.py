@@ -41,8 +41,9 @@ class Child:
         self._log: IO[bytes] | None = None
 
     @classmethod
-    def python(cls, name: str, module: str, args: list[str], logs: Path,
-               env: dict[str, str]) -> Child:
+    def python(
+        cls, name: str, module: str, args: list[str], logs: Path, env: dict[str, str]
+    ) -> Child:
         return cls(name, [sys.executable, "-m", module, *args], logs, env)
 
     @property
@@ -52,8 +53,9 @@ class Child:
 
     def start(self, timeout: float = 20.0) -> str:
         self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=self._log,
-                                        stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            self.argv, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for line in self.output().splitlines():
@@ -61,8 +63,9 @@ class Child:
                     self.url = line.split(" ", 1)[1].strip()
                     return self.url
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n"
-                                   + self.output())
+                raise RuntimeError(
+                    f"{self.name} exited with {self.process.returncode}:\n" + self.output()
+                )
             time.sleep(0.05)
         raise TimeoutError(f"{self.name} did not get ready in {timeout}s:\n{self.output()}")
 

@@ -76,11 +76,21 @@ class Profiler:
         self.stopped = 0.0
 
     def start(self) -> None:
-        common = [py_spy(), "record", "--pid", str(self.pid), "--rate", str(self.rate),
-                  "--duration", str(self.max_seconds)]
+        common = [
+            py_spy(),
+            "record",
+            "--pid",
+            str(self.pid),
+            "--rate",
+            str(self.rate),
+            "--duration",
+            str(self.max_seconds),
+        ]
         with self.log_path.open("wb") as log:
-            for extra in (["-o", str(self.svg_path)],
-                          ["--format", "raw", "--nolineno", "-o", str(self.raw_path)]):
+            for extra in (
+                ["-o", str(self.svg_path)],
+                ["--format", "raw", "--nolineno", "-o", str(self.raw_path)],
+            ):
                 self._processes.append(
                     subprocess.Popen(common + extra, stdout=log, stderr=subprocess.STDOUT)
                 )
@@ -170,10 +180,12 @@ def render(summary: dict[str, Any]) -> str:
         f"thread was busy {summary['busy_share']:.0%} of the time.",
         "",
     ]
-    for key, title in (("by_stage", "Where the time goes (stage)"),
-                       ("by_library", "Which code runs (innermost frame)"),
-                       ("top_self", "Top functions, self time"),
-                       ("top_inclusive", "Top functions, inclusive time")):
+    for key, title in (
+        ("by_stage", "Where the time goes (stage)"),
+        ("by_library", "Which code runs (innermost frame)"),
+        ("top_self", "Top functions, self time"),
+        ("top_inclusive", "Top functions, inclusive time"),
+    ):
         lines += [f"| {title} | share |", "|---|---:|"]
         lines += [f"| `{label}` | {share:.1%} |" for label, share in summary[key]]
         lines.append("")

@@ -312,7 +312,7 @@ async def test_acknowledged_webhooks_survive_a_sigkill(prefix: str, real_redis: 
             f"{sum(fanned_out.values()) - len(fanned_out)} repeated subscriber deliveries; "
             f"{len(welcomes)} welcomes; {time.monotonic() - started:.1f}s"
         )
-        print(output_of(first)[-3000:]); print(output_of(second)[-6000:])
+        import shutil; shutil.copy(first.log_path, "/tmp/first.log"); shutil.copy(second.log_path, "/tmp/second.log")
     except BaseException:
         print("--- first bot process ---\n" + output_of(first))
         print("--- second bot process ---\n" + output_of(second))

@@ -1,0 +1,83 @@
+"""``python bot.py`` as a user runs it: the embedded store, real Redis across a restart, bad config."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from tests.botprocess import BotProcess
+from tests.conftest import REDIS_URL
+
+
+async def chat(session: aiohttp.ClientSession, url: str, text: str) -> list[dict[str, object]]:
+    """Say ``text`` in the web chat and wait for the bot's answer; the history before it."""
+    async with session.get(url + "/") as page:
+        assert page.status == 200
+    async with session.ws_connect(url + "/webchat/socket") as socket:
+        history = (await socket.receive_json(timeout=5))["messages"]
+        await socket.send_json({"type": "message", "id": secrets.token_hex(4), "text": text})
+        while (await socket.receive_json(timeout=10))["type"] != "message":
+            pass
+    messages: list[dict[str, object]] = history
+    return messages
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    # Cookies of 127.0.0.1 are kept: the visitor is the same across restarts.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
+        yield client
+
+
+async def test_a_fresh_start_serves_the_web_chat_on_the_embedded_store(
+        session: aiohttp.ClientSession) -> None:
+    bot = BotProcess()
+    await asyncio.to_thread(bot.start)
+    try:
+        await chat(session, bot.url, "hi")
+        assert "data lives in memory only" in bot.output()
+    finally:
+        assert await asyncio.to_thread(bot.stop) == 0
+        bot.close()
+
+
+async def test_a_restart_on_redis_keeps_the_conversations(
+        session: aiohttp.ClientSession, prefix: str, real_redis: object) -> None:
+    env = {"REDIS_URL": REDIS_URL, "SWITCHBOARD_KEY_PREFIX": prefix}
+    config = {"automation": {"rules": [{"keywords": ["hours"], "reply": "Nine to five."}]}}
+    first = BotProcess(env, config)
+    await asyncio.to_thread(first.start)
+    try:
+        assert await chat(session, first.url, "hi") == []
+    finally:
+        assert await asyncio.to_thread(first.stop) == 0
+        first.close()
+    second = BotProcess(env, config, port=first.port)
+    await asyncio.to_thread(second.start)
+    try:
+        history = await chat(session, second.url, "hours?")
+        assert [m["text"] for m in history] == [
+            "hi", "Hi! Thanks for getting in touch. How can we help?"]
+        assert "memory only" not in second.output()
+    finally:
+        await asyncio.to_thread(second.stop)
+        second.close()
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"WHATSAPP_PHONE_NUMBER_ID": "106540352242922"}, "WhatsApp is half configured"),
+    ({"PORT": "eighty"}, "PORT must be a whole number"),
+    ({"SWITCHBOARD_CONFIG": "/nonexistent/switchboard.yaml"}, "cannot read config file"),
+])
+def test_a_bad_configuration_stops_the_start_with_a_clear_message(
+        env: dict[str, str], message: str) -> None:
+    bot = BotProcess(env)
+    with pytest.raises(RuntimeError, match="exited with 2") as failure:
+        bot.start()
+    assert message in str(failure.value)
+    assert "Traceback" not in str(failure.value)
+    bot.close()
