@@ -41,8 +41,9 @@ class CountingConnection(Connection):
 def connect(url: str | None) -> Redis:
     """A client for ``url``, or an in-process Redis-compatible store when there is none."""
     if url:
-        client: Redis = Redis.from_url(url, decode_responses=True,
-                                       connection_class=CountingConnection)
+        client: Redis = Redis.from_url(
+            url, decode_responses=True, connection_class=CountingConnection
+        )
         return client
     import fakeredis
 

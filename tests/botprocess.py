@@ -31,30 +31,48 @@ class BotProcess:
     The process's output goes to a temporary log file, shown by ``output()`` when a test fails.
     """
 
-    def __init__(self, env: dict[str, str] | None = None, config: dict[str, Any] | None = None,
-                 port: int | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        config: dict[str, Any] | None = None,
+        port: int | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._workdir = tempfile.TemporaryDirectory(prefix="switchboard-")
         self.log_path = Path(self._workdir.name) / "bot.log"
         config_path = Path(self._workdir.name) / "switchboard.yaml"
         config_path.write_text(yaml.safe_dump(config or {}), encoding="utf-8")
-        base = {key: value for key, value in os.environ.items()
-                if not key.startswith(("WHATSAPP_", "TELEGRAM_", "TWILIO_", "REDIS_URL"))}
-        self.env = {**base, "PORT": str(self.port), "SWITCHBOARD_CONFIG": str(config_path),
-                    "PYTHONUNBUFFERED": "1", **(env or {})}
+        base = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("WHATSAPP_", "TELEGRAM_", "TWILIO_", "REDIS_URL"))
+        }
+        self.env = {
+            **base,
+            "PORT": str(self.port),
+            "SWITCHBOARD_CONFIG": str(config_path),
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
     def start(self, timeout: float = 20.0) -> BotProcess:
         self._log = self.log_path.open("ab")
-        self.process = subprocess.Popen([sys.executable, str(ROOT / "bot.py")], cwd=ROOT,
-                                        env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "bot.py")],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the bot exited with {self.process.returncode}:\n"
-                                   + self.output())
+                raise RuntimeError(
+                    f"the bot exited with {self.process.returncode}:\n" + self.output()
+                )
             try:
                 with urllib.request.urlopen(f"{self.url}/readyz", timeout=1) as response:
                     if response.status == 200:

@@ -82,8 +82,9 @@ class Bot:
     phone_number_id: str = PHONE_NUMBER_ID
     extra: dict[str, Any] = field(default_factory=dict)
 
-    async def post_whatsapp(self, payload: dict[str, Any] | bytes, *,
-                            signature: str | None = None) -> Any:
+    async def post_whatsapp(
+        self, payload: dict[str, Any] | bytes, *, signature: str | None = None
+    ) -> Any:
         raw = payload if isinstance(payload, bytes) else meta_webhooks.encode(payload)
         header = meta_webhooks.sign(self.app_secret, raw) if signature is None else signature
         headers = {"Content-Type": "application/json"}
@@ -128,10 +129,15 @@ async def make_bot(prefix: str, real_redis: Redis) -> AsyncIterator[BotFactory]:
     """Start bots on the real Redis under this test's prefix; stopped at the end."""
     started: list[Bot] = []
 
-    async def factory(*, whatsapp: bool = True, services: tuple[str, ...] = ("support",),
-                      automation: AutomationSettings = AUTOMATION,
-                      delivery: DeliverySettings = FAST_DELIVERY,
-                      unreachable: tuple[str, ...] = (), **overrides: Any) -> Bot:
+    async def factory(
+        *,
+        whatsapp: bool = True,
+        services: tuple[str, ...] = ("support",),
+        automation: AutomationSettings = AUTOMATION,
+        delivery: DeliverySettings = FAST_DELIVERY,
+        unreachable: tuple[str, ...] = (),
+        **overrides: Any,
+    ) -> Bot:
         """A bot with a sink per service; ``unreachable`` services point at a closed port."""
         graph = None
         wa_settings = None
@@ -151,9 +157,15 @@ async def make_bot(prefix: str, real_redis: Redis) -> AsyncIterator[BotFactory]:
             sink = SubscriberSink(secret)
             sinks[name] = sink
             configured.append(Service(name, await sink.start(), secret))
-        settings = Settings(redis_url=REDIS_URL, key_prefix=prefix, shards=4,
-                            whatsapp=wa_settings, services=tuple(configured),
-                            automation=automation, delivery=delivery)
+        settings = Settings(
+            redis_url=REDIS_URL,
+            key_prefix=prefix,
+            shards=4,
+            whatsapp=wa_settings,
+            services=tuple(configured),
+            automation=automation,
+            delivery=delivery,
+        )
         settings = replace(settings, **overrides)
         runtime = Runtime(settings, Redis.from_url(REDIS_URL, decode_responses=True))
         await runtime.start()

@@ -21,9 +21,15 @@ RULES = AutomationSettings(
 
 
 def answers(text: str, first_contact: bool = False) -> list[str]:
-    message = Inbound(channel="web", number="web:site", provider_id="p1",
-                      sender=Identity("vid", "v" * 20), kind="text", timestamp=time.time(),
-                      text=text)
+    message = Inbound(
+        channel="web",
+        number="web:site",
+        provider_id="p1",
+        sender=Identity("vid", "v" * 20),
+        kind="text",
+        timestamp=time.time(),
+        text=text,
+    )
     context = Context(message=message, first_contact=first_contact)
     AutoReply(RULES).handle(context)
     return context.replies

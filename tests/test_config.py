@@ -31,8 +31,11 @@ def test_nothing_configured_means_embedded_store_web_chat_only(tmp_path: Path) -
 
 
 def test_whatsapp_from_the_environment_keeps_secrets_out_of_repr(tmp_path: Path) -> None:
-    env = {**WHATSAPP, "WHATSAPP_API_BASE": "http://127.0.0.1:9/v21.0/",
-           "SWITCHBOARD_CONFIG": write(tmp_path, "")}
+    env = {
+        **WHATSAPP,
+        "WHATSAPP_API_BASE": "http://127.0.0.1:9/v21.0/",
+        "SWITCHBOARD_CONFIG": write(tmp_path, ""),
+    }
     settings = load_settings(env)
     assert settings.whatsapp is not None
     assert settings.whatsapp.api_base == "http://127.0.0.1:9/v21.0"
@@ -49,7 +52,9 @@ def test_half_configured_whatsapp_names_what_is_missing(tmp_path: Path, missing:
 
 
 def test_services_take_their_secrets_from_the_environment(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 services:
   - name: support
     url: http://127.0.0.1:9/hook
@@ -58,28 +63,36 @@ services:
     url: http://127.0.0.1:9/a
     secret: ${ANALYTICS_SECRET}
     mask: false
-""")
-    settings = load_settings({"SWITCHBOARD_CONFIG": path, "SUPPORT_SECRET": "s1",
-                              "ANALYTICS_SECRET": "s2"})
+""",
+    )
+    settings = load_settings(
+        {"SWITCHBOARD_CONFIG": path, "SUPPORT_SECRET": "s1", "ANALYTICS_SECRET": "s2"}
+    )
     assert [(s.name, s.secret, s.mask) for s in settings.services] == [
-        ("support", "s1", True), ("analytics", "s2", False)]
+        ("support", "s1", True),
+        ("analytics", "s2", False),
+    ]
     with pytest.raises(ConfigError, match=r"\$\{SUPPORT_SECRET\}"):
         load_settings({"SWITCHBOARD_CONFIG": path})
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("services: [{name: support}]", "name, url and secret"),
-    ("services: [{name: Support!, url: u, secret: s}]", "lowercase"),
-    ("services: [{name: a, url: u, secret: s}, {name: a, url: u, secret: s}]", "twice"),
-    ("automation: {rules: [{keywords: [x]}]}", "needs a reply"),
-    ("automation: {rules: [{reply: x}]}", "keywords or a pattern"),
-    ("automation: {rules: [{reply: x, pattern: '('}]}", "not a regex"),
-    ("delivery: {timeout: soon}", "delivery settings"),
-    ("- a list", "mapping"),
-    ("key: [unclosed", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("services: [{name: support}]", "name, url and secret"),
+        ("services: [{name: Support!, url: u, secret: s}]", "lowercase"),
+        ("services: [{name: a, url: u, secret: s}, {name: a, url: u, secret: s}]", "twice"),
+        ("automation: {rules: [{keywords: [x]}]}", "needs a reply"),
+        ("automation: {rules: [{reply: x}]}", "keywords or a pattern"),
+        ("automation: {rules: [{reply: x, pattern: '('}]}", "not a regex"),
+        ("delivery: {timeout: soon}", "delivery settings"),
+        ("- a list", "mapping"),
+        ("key: [unclosed", "not valid YAML"),
+    ],
+)
 def test_a_bad_file_is_refused_with_a_clear_message(
-        tmp_path: Path, text: str, message: str) -> None:
+    tmp_path: Path, text: str, message: str
+) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings({"SWITCHBOARD_CONFIG": write(tmp_path, text)})
 

@@ -25,7 +25,7 @@ async def test_events_are_signed_with_a_timestamped_hmac(make_bot: BotFactory) -
         delivery = sink.deliveries[0]
         header = delivery.headers["Switchboard-Signature"]
         assert re.fullmatch(r"t=\d+,v1=[0-9a-f]{64}", header)
-        assert abs(int(header[2:header.index(",")]) - time.time()) < 60
+        assert abs(int(header[2 : header.index(",")]) - time.time()) < 60
         assert delivery.headers["Switchboard-Event-Id"] == delivery.event["id"]
         assert set(delivery.event) >= {"id", "type", "timestamp", "number", "data"}
     ids = [sink.event_ids() for sink in bot.sinks.values()]
@@ -47,7 +47,8 @@ async def test_a_dead_or_slow_service_never_holds_back_the_others(make_bot: BotF
     bot.sinks["sales"].stall(30)
     for index in range(20):
         await bot.post_whatsapp(
-            meta.text_message(bot.phone_number_id, f"4477009{index:05d}", f"hello {index}"))
+            meta.text_message(bot.phone_number_id, f"4477009{index:05d}", f"hello {index}")
+        )
     await bot.sinks["support"].wait_for_count(20, type="message.inbound", timeout=10)
     assert len(bot.sinks["sales"].deliveries) == 0
     bot.sinks["sales"].heal()
@@ -55,7 +56,8 @@ async def test_a_dead_or_slow_service_never_holds_back_the_others(make_bot: BotF
 
 
 async def test_past_the_horizon_events_are_dead_lettered_and_can_be_replayed(
-        make_bot: BotFactory) -> None:
+    make_bot: BotFactory,
+) -> None:
     delivery = DeliverySettings(retry_base=0.05, retry_cap=0.1, retry_horizon=0.3, timeout=1)
     bot = await make_bot(delivery=delivery)
     sink = bot.sinks["support"]
@@ -68,7 +70,9 @@ async def test_past_the_horizon_events_are_dead_lettered_and_can_be_replayed(
         await asyncio.sleep(0.05)
     dead = await deliveries.dead_letters("support")
     assert sorted(json.loads(d.event)["type"] for d in dead) == [
-        "message.inbound", "message.outbound"]
+        "message.inbound",
+        "message.outbound",
+    ]
     assert all(d.attempts >= 1 for d in dead)
     sink.heal()
     assert await deliveries.replay_dead_letters("support", time.time()) == 2
@@ -87,11 +91,20 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
 
 
 def _outbound(service: str) -> str:
-    return Event.new("message.outbound", "wa:1", {
-        "id": "snd_1", "service": service, "agent": "bo@example.com", "text": "secret offer",
-        "template": {"name": "promo"}, "media": {"id": "m1", "caption": "hidden caption"},
-        "conversation_id": "c_1", "timestamp": 1.0,
-    }).to_json()
+    return Event.new(
+        "message.outbound",
+        "wa:1",
+        {
+            "id": "snd_1",
+            "service": service,
+            "agent": "bo@example.com",
+            "text": "secret offer",
+            "template": {"name": "promo"},
+            "media": {"id": "m1", "caption": "hidden caption"},
+            "conversation_id": "c_1",
+            "timestamp": 1.0,
+        },
+    ).to_json()
 
 
 def test_render_masks_other_services_replies_for_masking_services() -> None:

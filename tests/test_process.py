@@ -34,7 +34,8 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 async def test_a_fresh_start_serves_the_web_chat_on_the_embedded_store(
-        session: aiohttp.ClientSession) -> None:
+    session: aiohttp.ClientSession,
+) -> None:
     bot = BotProcess()
     await asyncio.to_thread(bot.start)
     try:
@@ -46,7 +47,8 @@ async def test_a_fresh_start_serves_the_web_chat_on_the_embedded_store(
 
 
 async def test_a_restart_on_redis_keeps_the_conversations(
-        session: aiohttp.ClientSession, prefix: str, real_redis: object) -> None:
+    session: aiohttp.ClientSession, prefix: str, real_redis: object
+) -> None:
     env = {"REDIS_URL": REDIS_URL, "SWITCHBOARD_KEY_PREFIX": prefix}
     config = {"automation": {"rules": [{"keywords": ["hours"], "reply": "Nine to five."}]}}
     first = BotProcess(env, config)
@@ -61,20 +63,26 @@ async def test_a_restart_on_redis_keeps_the_conversations(
     try:
         history = await chat(session, second.url, "hours?")
         assert [m["text"] for m in history] == [
-            "hi", "Hi! Thanks for getting in touch. How can we help?"]
+            "hi",
+            "Hi! Thanks for getting in touch. How can we help?",
+        ]
         assert "memory only" not in second.output()
     finally:
         await asyncio.to_thread(second.stop)
         second.close()
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({"WHATSAPP_PHONE_NUMBER_ID": "106540352242922"}, "WhatsApp is half configured"),
-    ({"PORT": "eighty"}, "PORT must be a whole number"),
-    ({"SWITCHBOARD_CONFIG": "/nonexistent/switchboard.yaml"}, "cannot read config file"),
-])
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"WHATSAPP_PHONE_NUMBER_ID": "106540352242922"}, "WhatsApp is half configured"),
+        ({"PORT": "eighty"}, "PORT must be a whole number"),
+        ({"SWITCHBOARD_CONFIG": "/nonexistent/switchboard.yaml"}, "cannot read config file"),
+    ],
+)
 def test_a_bad_configuration_stops_the_start_with_a_clear_message(
-        env: dict[str, str], message: str) -> None:
+    env: dict[str, str], message: str
+) -> None:
     bot = BotProcess(env)
     with pytest.raises(RuntimeError, match="exited with 2") as failure:
         bot.start()

@@ -17,10 +17,17 @@ QUIET = AutomationSettings(welcome="")
 
 
 def agent_reply(bot: Bot, text: str, template: dict[str, object] | None = None) -> Outbound:
-    return Outbound(send_id=new_id("snd"), conversation_id=bot.conversation(WA_ID),
-                    channel="whatsapp", number=f"wa:{bot.phone_number_id}",
-                    recipient=Identity("wa", WA_ID), text=text, service="support",
-                    agent="ann@example.com", template=template)
+    return Outbound(
+        send_id=new_id("snd"),
+        conversation_id=bot.conversation(WA_ID),
+        channel="whatsapp",
+        number=f"wa:{bot.phone_number_id}",
+        recipient=Identity("wa", WA_ID),
+        text=text,
+        service="support",
+        agent="ann@example.com",
+        template=template,
+    )
 
 
 async def send(bot: Bot, outbound: Outbound) -> None:
@@ -28,11 +35,11 @@ async def send(bot: Bot, outbound: Outbound) -> None:
 
 
 async def test_a_free_form_send_outside_the_window_is_refused_before_any_call(
-        make_bot: BotFactory) -> None:
+    make_bot: BotFactory,
+) -> None:
     bot = await make_bot(automation=QUIET)
     long_ago = int(time.time()) - 25 * 3600
-    await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi",
-                                              timestamp=long_ago))
+    await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi", timestamp=long_ago))
     await bot.settle()
     with pytest.raises(WindowClosedError, match="24-hour window"):
         await send(bot, agent_reply(bot, "Are you still there?"))
@@ -74,7 +81,8 @@ async def test_a_reply_inside_the_window_is_sent_once(make_bot: BotFactory) -> N
 
 @pytest.mark.parametrize(("status", "code"), [(429, 130429), (400, 130429), (503, 2)])
 async def test_rate_limits_and_server_errors_are_retried(
-        make_bot: BotFactory, status: int, code: int) -> None:
+    make_bot: BotFactory, status: int, code: int
+) -> None:
     bot = await make_bot()
     assert bot.graph is not None
     bot.graph.fail_next(2, status=status, code=code, retry_after=0)

@@ -70,18 +70,22 @@ async def test_a_resent_frame_is_stored_once(make_bot: BotFactory) -> None:
     assert bot.runtime.ingestor.duplicates == 2
 
 
-@pytest.mark.parametrize(("frame", "error"), [
-    ("not json", "JSON"),
-    ("[]", "expected"),
-    (json.dumps({"type": "typing"}), "expected"),
-    (json.dumps({"type": "message", "id": "a b", "text": "hi"}), "id"),
-    (json.dumps({"type": "message", "id": "x" * 65, "text": "hi"}), "id"),
-    (json.dumps({"type": "message", "id": "ok", "text": "   "}), "text"),
-    (json.dumps({"type": "message", "id": "ok", "text": 42}), "text"),
-    (json.dumps({"type": "message", "id": "ok", "text": "x" * 4097}), "longer"),
-])
+@pytest.mark.parametrize(
+    ("frame", "error"),
+    [
+        ("not json", "JSON"),
+        ("[]", "expected"),
+        (json.dumps({"type": "typing"}), "expected"),
+        (json.dumps({"type": "message", "id": "a b", "text": "hi"}), "id"),
+        (json.dumps({"type": "message", "id": "x" * 65, "text": "hi"}), "id"),
+        (json.dumps({"type": "message", "id": "ok", "text": "   "}), "text"),
+        (json.dumps({"type": "message", "id": "ok", "text": 42}), "text"),
+        (json.dumps({"type": "message", "id": "ok", "text": "x" * 4097}), "longer"),
+    ],
+)
 async def test_bad_frames_get_an_error_and_store_nothing(
-        make_bot: BotFactory, frame: str, error: str) -> None:
+    make_bot: BotFactory, frame: str, error: str
+) -> None:
     bot = await make_bot(whatsapp=False)
     socket, _ = await open_chat(bot)
     await socket.send_str(frame)
@@ -96,13 +100,17 @@ async def test_bad_frames_get_an_error_and_store_nothing(
 
 
 async def test_an_oversized_frame_closes_the_socket_and_the_bot_goes_on(
-        make_bot: BotFactory) -> None:
+    make_bot: BotFactory,
+) -> None:
     bot = await make_bot(whatsapp=False)
     socket, _ = await open_chat(bot)
     await socket.send_str("x" * (70 * 1024))
     closed = await socket.receive(timeout=5)
-    assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
-                           aiohttp.WSMsgType.CLOSING)
+    assert closed.type in (
+        aiohttp.WSMsgType.CLOSE,
+        aiohttp.WSMsgType.CLOSED,
+        aiohttp.WSMsgType.CLOSING,
+    )
     await socket.close()
     assert bot.runtime.ingestor.accepted == 0
     assert (await bot.client.get("/healthz")).status == 200

@@ -30,7 +30,9 @@ async def test_text_message_is_threaded_answered_and_fanned_out(make_bot: BotFac
     assert inbound["data"]["customer"] == f"wa:{WA_ID}"
     outbound = sink.events("message.outbound")
     assert sorted(event["data"]["text"] for event in outbound) == [
-        "We open at 9.", "Welcome! How can we help?"]
+        "We open at 9.",
+        "Welcome! How can we help?",
+    ]
     assert {event["data"]["provider_id"] for event in outbound} == {m.message_id for m in sent}
     timeline = await bot.runtime.conversations.timeline(bot.conversation(WA_ID))
     assert [m["direction"] for m in timeline] == ["inbound", "outbound", "outbound"]
@@ -44,12 +46,13 @@ async def test_the_welcome_goes_to_a_first_contact_only(make_bot: BotFactory) ->
         await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, text))
         await bot.settle()
     assert bot.graph is not None
-    assert [m.text for m in bot.graph.sent] == ["Welcome! How can we help?",
-                                                "Plans start at 9 a month."]
+    assert [m.text for m in bot.graph.sent] == [
+        "Welcome! How can we help?",
+        "Plans start at 9 a month.",
+    ]
 
 
-async def test_a_provider_retry_is_stored_replied_and_fanned_out_once(
-        make_bot: BotFactory) -> None:
+async def test_a_provider_retry_is_stored_replied_and_fanned_out_once(make_bot: BotFactory) -> None:
     bot = await make_bot()
     payload = meta.text_message(bot.phone_number_id, WA_ID, "hi")
     for _ in range(3):
@@ -102,15 +105,23 @@ async def test_statuses_update_the_timeline_and_reach_services_once(make_bot: Bo
     statuses = [event["data"]["status"] for event in sink.events("message.status")]
     assert sorted(statuses) == ["delivered", "read"]
     assert {event["data"]["message_id"] for event in sink.events("message.status")} == {
-        timeline[1]["id"]}
+        timeline[1]["id"]
+    }
 
 
 async def test_an_unknown_message_type_is_kept_as_unsupported(make_bot: BotFactory) -> None:
     bot = await make_bot()
-    hologram = {"from": WA_ID, "id": meta.new_message_id(), "timestamp": str(int(time.time())),
-                "type": "hologram", "hologram": {"depth": 3}}
-    payload = meta.batch(meta.raw_message(bot.phone_number_id, WA_ID, hologram),
-                         meta.unsupported_message(bot.phone_number_id, WA_ID))
+    hologram = {
+        "from": WA_ID,
+        "id": meta.new_message_id(),
+        "timestamp": str(int(time.time())),
+        "type": "hologram",
+        "hologram": {"depth": 3},
+    }
+    payload = meta.batch(
+        meta.raw_message(bot.phone_number_id, WA_ID, hologram),
+        meta.unsupported_message(bot.phone_number_id, WA_ID),
+    )
     assert (await bot.post_whatsapp(payload)).status == 200
     await bot.settle()
     timeline = await bot.runtime.conversations.timeline(bot.conversation(WA_ID))
@@ -121,8 +132,11 @@ async def test_an_unknown_message_type_is_kept_as_unsupported(make_bot: BotFacto
 
 async def test_meta_verification_handshake(make_bot: BotFactory) -> None:
     bot = await make_bot()
-    query = {"hub.mode": "subscribe", "hub.verify_token": bot.verify_token,
-             "hub.challenge": "1158201444"}
+    query = {
+        "hub.mode": "subscribe",
+        "hub.verify_token": bot.verify_token,
+        "hub.challenge": "1158201444",
+    }
     response = await bot.client.get("/webhooks/whatsapp", params=query)
     assert response.status == 200
     assert await response.text() == "1158201444"
@@ -137,15 +151,19 @@ async def _nothing_stored(bot: Bot) -> None:
     assert await bot.runtime.conversations.timeline(bot.conversation(WA_ID)) == []
 
 
-@pytest.mark.parametrize("signature", [
-    "",
-    "sha256=" + "0" * 64,
-    "sha1=abc",
-    "sha256=",
-    "sha256=" + "é" * 64,
-])
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "",
+        "sha256=" + "0" * 64,
+        "sha1=abc",
+        "sha256=",
+        "sha256=" + "é" * 64,
+    ],
+)
 async def test_a_bad_or_missing_signature_gets_401_and_stores_nothing(
-        make_bot: BotFactory, signature: str) -> None:
+    make_bot: BotFactory, signature: str
+) -> None:
     bot = await make_bot()
     payload = meta.text_message(bot.phone_number_id, WA_ID, "hi")
     response = await bot.post_whatsapp(payload, signature=signature)
@@ -172,13 +190,16 @@ async def test_malformed_json_gets_400(make_bot: BotFactory, body: bytes) -> Non
     await _nothing_stored(bot)
 
 
-@pytest.mark.parametrize("payload", [
-    [],
-    {"entry": "nope"},
-    {"entry": [{"changes": [{"value": "x"}]}]},
-    {"entry": [{"changes": [{"value": {"metadata": {}}}]}]},
-    {"entry": [{"changes": [{"value": {"metadata": {"phone_number_id": "X"}}}]}]},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [],
+        {"entry": "nope"},
+        {"entry": [{"changes": [{"value": "x"}]}]},
+        {"entry": [{"changes": [{"value": {"metadata": {}}}]}]},
+        {"entry": [{"changes": [{"value": {"metadata": {"phone_number_id": "X"}}}]}]},
+    ],
+)
 async def test_json_that_is_no_webhook_gets_400(make_bot: BotFactory, payload: object) -> None:
     bot = await make_bot()
     if isinstance(payload, dict) and "X" in json.dumps(payload):
@@ -201,8 +222,7 @@ async def test_a_body_over_3_mb_gets_413(make_bot: BotFactory) -> None:
     assert ok.status == 200
 
 
-async def test_another_numbers_messages_are_acknowledged_and_skipped(
-        make_bot: BotFactory) -> None:
+async def test_another_numbers_messages_are_acknowledged_and_skipped(make_bot: BotFactory) -> None:
     bot = await make_bot()
     response = await bot.post_whatsapp(meta.text_message("999999999999999", WA_ID, "hi"))
     assert response.status == 200
