@@ -186,4 +186,4 @@ class ConversationStore:
 
     def touch(self, pipe: Any, number: str, conversation_id: str, at: float) -> None:
         """Queue an update of the number's conversation index on a pipeline."""
-        pipe.zadd(self.keys.conversations(number), {conversation_id: at})
+        pipe.zadd(self.keys.conversations(number), {conversation_id: at}, gt=True)

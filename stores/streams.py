@@ -75,7 +75,8 @@ class ShardedStream:
             )
             cursor, messages = reply[0], reply[1]
             claimed.extend(_entries(messages))
-            if cursor == "0-0" or not messages:
+            # A page of entries deleted while pending comes back empty; go on to the end.
+            if cursor == "0-0":
                 break
         claimed.sort(key=lambda entry: _order(entry.id))
         return claimed

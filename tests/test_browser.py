@@ -11,18 +11,13 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.botprocess import BotProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     pytest.skip(f"the browser tests need Chromium at {CHROMIUM}", allow_module_level=True)
-
-playwright_api = pytest.importorskip("playwright.async_api", reason="Playwright is not installed")
-Browser = playwright_api.Browser
-Page = playwright_api.Page
-async_playwright = playwright_api.async_playwright
-expect = playwright_api.expect
 
 pytestmark = pytest.mark.browser
 

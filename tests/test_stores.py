@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-import pytest
 from redis.asyncio import Redis
 
 from stores.leases import Leases
@@ -155,11 +154,6 @@ async def test_claim_pending_skips_entries_deleted_while_pending(store: Redis, p
     assert [entry.data for entry in claimed] == ["doc-0", "doc-2"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="claim_pending stops at a page holding only deleted entries (streams.py, "
-    "`or not messages`), leaving live pending entries with the dead consumer",
-)
 async def test_claim_pending_pages_past_a_run_of_deleted_entries(store: Redis, prefix: str) -> None:
     log = InboundLog(store, Keys(prefix), shards=1)
     await log.ensure_groups()

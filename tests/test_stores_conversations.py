@@ -189,11 +189,6 @@ async def test_list_for_number_puts_the_most_recent_first(store: Redis, prefix: 
     assert await conversations.list_for_number("wa:nobody") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="touch uses a plain ZADD, so a late webhook for an older message moves its "
-    "conversation down the list (conversations.py, touch)",
-)
 async def test_a_late_older_message_does_not_move_a_conversation_down(
     store: Redis, prefix: str
 ) -> None:
