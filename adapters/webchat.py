@@ -115,7 +115,7 @@ def history_frame(visitor: str, messages: list[dict[str, Any]]) -> str:
     return json.dumps({"type": "history", "messages": shown}, ensure_ascii=False)
 
 
-def outbound_frame(message: dict[str, Any]) -> str:
+def message_frame(message: dict[str, Any]) -> str:
     return json.dumps({"type": "message", "message": message}, ensure_ascii=False)
 
 
@@ -133,5 +133,5 @@ class WebChatTransport:
             "timestamp": outbound.created_at,
             "service": outbound.service,
         }
-        await self.publish(outbound.recipient.value, outbound_frame(message))
+        await self.publish(outbound.recipient.value, message_frame(message))
         return outbound.send_id

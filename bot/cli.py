@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.config import ConfigError, Settings, load_settings
 from bot.http import build_app
 from bot.runtime import Runtime
+from bot.sender import SendFailedError, WindowClosedError
 
 log = logging.getLogger("switchboard")
 
@@ -51,7 +52,21 @@ async def dead_letters(settings: Settings, service: str, replay: bool) -> int:
             for delivery in await runtime.deliveries.dead_letters(service):
                 print(f"{delivery.attempts} attempts  {delivery.event[:120]}")
     finally:
-        await runtime.redis.aclose()
+        await runtime.close()
+    return 0
+
+
+async def send(settings: Settings, conversation: str, text: str, agent: str) -> int:
+    """Queue a reply from the command line; the running bot sends it."""
+    runtime = Runtime(settings)
+    try:
+        outbound = await runtime.reply(conversation, text, service="cli", agent=agent)
+    except (LookupError, WindowClosedError, SendFailedError) as error:
+        print(f"switchboard: not sent: {error}", file=sys.stderr)
+        return 1
+    finally:
+        await runtime.close()
+    print(f"queued {outbound.send_id}")
     return 0
 
 
@@ -64,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     dead = admin_commands.add_parser("dead-letters", help="list or replay a service's dead letters")
     dead.add_argument("service")
     dead.add_argument("--replay", action="store_true", help="queue them for delivery again")
+    reply = admin_commands.add_parser("send", help="reply to a conversation as an agent")
+    reply.add_argument("conversation", help="the conversation id, e.g. c_3f2a...")
+    reply.add_argument("text")
+    reply.add_argument("--agent", default="", help="who is replying, e.g. an email")
     args = parser.parse_args(argv)
 
     logging.basicConfig(
@@ -74,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"switchboard: configuration error: {error}", file=sys.stderr)
         return 2
+    if args.command == "admin" and args.admin_command == "send":
+        return asyncio.run(send(settings, args.conversation, args.text, args.agent))
     if args.command == "admin":
         return asyncio.run(dead_letters(settings, args.service, args.replay))
     asyncio.run(serve(settings))

@@ -91,8 +91,17 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
             except webchat.FrameError as error:
                 await socket.send_json({"type": "error", "error": str(error)})
                 continue
-            await runtime.ingestor.accept([inbound])
-            await socket.send_json({"type": "ack", "id": frame_id(inbound, visitor)})
+            (new,) = await runtime.ingestor.accept([inbound])
+            page_id = frame_id(inbound, visitor)
+            await socket.send_json({"type": "ack", "id": page_id})
+            if new:  # the visitor's other tabs show what this one sent
+                echo = {
+                    "id": page_id,
+                    "direction": "inbound",
+                    "text": inbound.text,
+                    "timestamp": inbound.timestamp,
+                }
+                await runtime.live.publish(visitor, webchat.message_frame(echo))
     finally:
         runtime.web_hub.remove(visitor, socket)
     return socket

@@ -19,7 +19,7 @@ from adapters.whatsapp import ProviderError, WhatsAppClient
 from bot.config import Settings
 from bot.fanout import Fanout
 from bot.ingest import Ingestor, shard_of
-from bot.model import Outbound
+from bot.model import Identity, Outbound, new_id
 from bot.pipeline import Pipeline
 from bot.sender import Sender, SendFailedError, Transport
 from handlers.autoreply import AutoReply
@@ -76,18 +76,7 @@ class Runtime:
         self.leases = Leases(self.redis, keys, self.holder)
         self.ingestor = Ingestor(self.inbound_log)
         self.web_hub = WebChatHub()
-        self._session: aiohttp.ClientSession | None = None
-        self._supervisor: asyncio.Task[None] | None = None
-        self._listener: asyncio.Task[None] | None = None
-        self._fanout_tasks: list[asyncio.Task[None]] = []
-        self._shards: dict[int, asyncio.Task[None]] = {}
-        self._stopping = asyncio.Event()
-
-    def shard_of(self, conversation_id: str) -> int:
-        return shard_of(conversation_id, self.settings.shards)
-
-    async def start(self) -> None:
-        settings = self.settings
+        # One HTTP session for every outbound call of this process, closed by close().
         self._session = aiohttp.ClientSession()
         transports: dict[str, Transport] = {"web": WebChatTransport(self.live.publish)}
         if settings.whatsapp:
@@ -114,6 +103,16 @@ class Runtime:
             settings.default_region,
             self.shard_of,
         )
+        self._supervisor: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self._fanout_tasks: list[asyncio.Task[None]] = []
+        self._shards: dict[int, asyncio.Task[None]] = {}
+        self._stopping = asyncio.Event()
+
+    def shard_of(self, conversation_id: str) -> int:
+        return shard_of(conversation_id, self.settings.shards)
+
+    async def start(self) -> None:
         await self.inbound_log.ensure_groups()
         await self.outbox.ensure_groups()
         self._fanout_tasks = await self.fanout.start()
@@ -121,6 +120,26 @@ class Runtime:
         self._listener = asyncio.create_task(self.live.listen(self.web_hub.push, listening))
         self._supervisor = asyncio.create_task(self._supervise_shards())
         await listening.wait()
+
+    async def reply(
+        self, conversation_id: str, text: str, *, service: str, agent: str = ""
+    ) -> Outbound:
+        """Queue an agent's free-form reply; refused first if it cannot go (CH-2)."""
+        meta = await self.conversations.meta(conversation_id)
+        if not meta:
+            raise LookupError(f"no conversation {conversation_id}")
+        outbound = Outbound(
+            send_id=new_id("snd"),
+            conversation_id=conversation_id,
+            channel=meta["channel"],
+            number=meta["number"],
+            recipient=Identity.parse(meta["customer"]),
+            text=text,
+            service=service,
+            agent=agent,
+        )
+        await self.sender.send(outbound, self.shard_of(conversation_id))
+        return outbound
 
     async def stop(self) -> None:
         """Drain: finish the batches in hand, deliver what is in flight, then let go (REL-6)."""
@@ -136,8 +155,11 @@ class Runtime:
         for shard in list(self._shards):
             await self.leases.release(f"shard:{shard}")
         await self.web_hub.close_all()
-        if self._session:
-            await self._session.close()
+        await self.close()
+
+    async def close(self) -> None:
+        """Let go of the HTTP session and the store; for a runtime that was never started too."""
+        await self._session.close()
         await self.redis.aclose()
 
     async def _supervise_shards(self) -> None:

@@ -1,4 +1,4 @@
-"""``python bot.py`` as a user runs it: the embedded store, real Redis across a restart, bad config."""
+"""``python bot.py`` as a user runs it: embedded store, real Redis across a restart, bad config."""
 
 from __future__ import annotations
 
@@ -20,8 +20,10 @@ async def chat(session: aiohttp.ClientSession, url: str, text: str) -> list[dict
     async with session.ws_connect(url + "/webchat/socket") as socket:
         history = (await socket.receive_json(timeout=5))["messages"]
         await socket.send_json({"type": "message", "id": secrets.token_hex(4), "text": text})
-        while (await socket.receive_json(timeout=10))["type"] != "message":
-            pass
+        while True:
+            frame = await socket.receive_json(timeout=10)
+            if frame["type"] == "message" and frame["message"]["direction"] == "outbound":
+                break
     messages: list[dict[str, object]] = history
     return messages
 

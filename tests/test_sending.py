@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 import time
 
 import pytest
@@ -9,7 +12,8 @@ import pytest
 from bot.config import AutomationSettings
 from bot.model import Identity, Outbound, new_id
 from bot.sender import WindowClosedError
-from tests.conftest import Bot, BotFactory
+from tests.botprocess import ROOT
+from tests.conftest import REDIS_URL, Bot, BotFactory
 from tests.emulators import meta_webhooks as meta
 
 WA_ID = "447700900123"
@@ -105,3 +109,65 @@ async def test_a_refused_send_is_marked_failed_and_reported(make_bot: BotFactory
     timeline = await bot.runtime.conversations.timeline(bot.conversation(WA_ID))
     assert timeline[-1]["status"] == "failed"
     assert len(bot.graph.requests) == 1
+
+
+async def admin_send(bot: Bot, conversation: str, text: str) -> tuple[int, str, str]:
+    """``python bot.py admin send`` against the running bot's store, as an operator runs it."""
+    wa = bot.runtime.settings.whatsapp
+    assert wa is not None
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("WHATSAPP_")},
+        "REDIS_URL": REDIS_URL,
+        "SWITCHBOARD_KEY_PREFIX": bot.runtime.settings.key_prefix,
+        "SWITCHBOARD_SHARDS": str(bot.runtime.settings.shards),
+        "WHATSAPP_PHONE_NUMBER_ID": wa.phone_number_id,
+        "WHATSAPP_ACCESS_TOKEN": wa.access_token,
+        "WHATSAPP_APP_SECRET": wa.app_secret,
+        "WHATSAPP_VERIFY_TOKEN": wa.verify_token,
+        "WHATSAPP_API_BASE": wa.api_base,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "bot.py"),
+        "admin",
+        "send",
+        conversation,
+        text,
+        "--agent",
+        "ann@example.com",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_an_operator_reply_outside_the_window_is_refused_with_a_clear_error(
+    make_bot: BotFactory,
+) -> None:
+    bot = await make_bot(automation=QUIET)
+    long_ago = int(time.time()) - 25 * 3600
+    await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi", timestamp=long_ago))
+    await bot.settle()
+    code, _, err = await admin_send(bot, bot.conversation(WA_ID), "Still there?")
+    assert code == 1
+    assert "outside the 24-hour window WhatsApp accepts only template messages" in err
+    assert "Traceback" not in err
+    await bot.settle()
+    assert bot.graph is not None and bot.graph.requests == []
+
+
+async def test_an_operator_reply_inside_the_window_goes_out(make_bot: BotFactory) -> None:
+    bot = await make_bot(automation=QUIET)
+    await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi"))
+    await bot.settle()
+    code, out, _ = await admin_send(bot, bot.conversation(WA_ID), "Hello from the desk")
+    assert code == 0 and out.startswith("queued snd_")
+    assert bot.graph is not None
+    (sent,) = await bot.graph.wait_for_sent(1)
+    assert sent.text == "Hello from the desk"
+    code, _, err = await admin_send(bot, "c_doesnotexist", "hello")
+    assert code == 1 and "no conversation c_doesnotexist" in err

@@ -22,10 +22,13 @@ async def open_chat(bot: Bot) -> tuple[aiohttp.ClientWebSocketResponse, list[dic
     return socket, history["messages"]
 
 
-async def next_message(socket: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
+async def next_message(
+    socket: aiohttp.ClientWebSocketResponse, *, echoes: bool = False
+) -> dict[str, Any]:
+    """The next message frame; the echo of the visitor's own message is skipped unless asked."""
     while True:
         frame = await socket.receive_json(timeout=5)
-        if frame["type"] == "message":
+        if frame["type"] == "message" and (echoes or frame["message"]["direction"] != "inbound"):
             message: dict[str, Any] = frame["message"]
             return message
 
@@ -53,7 +56,7 @@ async def test_the_history_comes_back_on_reconnect(make_bot: BotFactory) -> None
     await socket.close()
     socket = await bot.client.ws_connect("/webchat/socket")
     history = (await socket.receive_json(timeout=5))["messages"]
-    assert [(m["direction"], m["id"]) for m in history][0] == ("inbound", "m1")
+    assert (history[0]["direction"], history[0]["id"]) == ("inbound", "m1")
     assert [m["text"] for m in history] == ["hi", "Welcome! How can we help?"]
     await socket.close()
 
@@ -139,3 +142,16 @@ async def test_two_visitors_have_two_conversations(make_bot: BotFactory) -> None
     await second.close()
     conversations = await bot.runtime.conversations.list_for_number("web:site")
     assert len(conversations) == 2
+
+
+async def test_a_visitors_other_tabs_show_what_one_tab_sent(make_bot: BotFactory) -> None:
+    bot = await make_bot(whatsapp=False)
+    first, _ = await open_chat(bot)
+    second = await bot.client.ws_connect("/webchat/socket")
+    await second.receive_json(timeout=5)  # its history
+    await first.send_json({"type": "message", "id": "m1", "text": "hi"})
+    echoed = await next_message(second, echoes=True)
+    assert (echoed["direction"], echoed["id"], echoed["text"]) == ("inbound", "m1", "hi")
+    assert (await next_message(second))["text"] == "Welcome! How can we help?"
+    await first.close()
+    await second.close()
