@@ -35,6 +35,9 @@ MASKED_FIELDS = (
 )
 
 
+RETRY_POLL_SECONDS = 0.2
+
+
 def render(service: Service, event_json: str) -> bytes:
     """The body ``service`` receives for an event, with other services' content masked.
 
@@ -106,11 +109,13 @@ class Fanout:
         inflight: set[asyncio.Task[None]] = set()
         finished: list[str] = []
         reclaim_every = max(self.settings.timeout * 3, 5.0)
-        next_reclaim = 0.0
+        next_reclaim = next_due = 0.0
         while not self._stopping.is_set():
             try:
                 now = time.time()
-                await self.queue.move_due(service.name, now)
+                if now >= next_due:  # retries are due at most this often; no busy polling
+                    next_due = now + RETRY_POLL_SECONDS
+                    await self.queue.move_due(service.name, now)
                 room = self.settings.concurrency - len(inflight)
                 batch: list[Delivery] = []
                 if now >= next_reclaim:
@@ -144,7 +149,7 @@ class Fanout:
             await self.queue.done(service.name, ids)
 
     async def _attempt(self, service: Service, delivery: Delivery, finished: list[str]) -> None:
-        event_id = json.loads(delivery.event)["id"] if '"id"' in delivery.event else ""
+        event_id = json.loads(delivery.event)["id"]
         problem = await self.client.deliver(
             service.url, service.secret, event_id, render(service, delivery.event)
         )

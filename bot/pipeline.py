@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -17,7 +16,7 @@ from bot.sender import Sender
 from handlers.autoreply import AutoReply
 from handlers.base import Context
 from stores.conversations import ConversationStore
-from stores.profiles import ProfileStore
+from stores.profiles import ProfileStore, Sighting
 from stores.streams import Entry
 
 log = logging.getLogger(__name__)
@@ -54,7 +53,7 @@ def inbound_record(message: Inbound) -> dict[str, Any]:
 
 
 class Pipeline:
-    """Processes entries of the inbound log; safe to redo after a crash at any point."""
+    """Processes batches of the inbound log; safe to redo after a crash at any point."""
 
     def __init__(
         self,
@@ -76,43 +75,86 @@ class Pipeline:
         self.processed = 0
 
     async def process(self, entries: Sequence[Entry]) -> None:
-        """Process a batch: conversations in parallel, each one strictly in log order."""
-        groups: dict[str, list[Inbound | StatusUpdate]] = {}
-        for entry in entries:
-            item = decode_item(entry.data)
-            groups.setdefault(item.conversation_id, []).append(item)
-        await asyncio.gather(*(self._in_order(group) for group in groups.values()))
+        """Process a batch of one shard in three round trips, whatever its size.
 
-    async def _in_order(self, items: list[Inbound | StatusUpdate]) -> None:
-        for item in items:
-            if isinstance(item, Inbound):
-                await self.handle_message(item)
-            else:
-                await self.handle_status(item)
-            self.processed += 1
+        Each phase queues its commands in log order on one pipeline, and Redis runs a
+        pipeline in order, so every conversation still sees its messages in order.
+        """
+        items = [decode_item(entry.data) for entry in entries]
+        messages = [item for item in items if isinstance(item, Inbound)]
+        statuses = [item for item in items if isinstance(item, StatusUpdate)]
+        profiles = await self.profiles.resolve_many(
+            [
+                Sighting(
+                    identities_of(message, self.region),
+                    message.channel,
+                    message.name,
+                    message.timestamp,
+                )
+                for message in messages
+            ]
+        )
+        records = [inbound_record(message) for message in messages]
+        async with self.conversations.redis.pipeline(transaction=False) as pipe:
+            for message, record, profile in zip(messages, records, profiles, strict=True):
+                self.conversations.queue_record(
+                    pipe,
+                    message.conversation_id,
+                    record,
+                    direction="inbound",
+                    number=message.number,
+                    customer=message.sender.key,
+                    channel=message.channel,
+                    profile=profile,
+                )
+            for status in statuses:
+                self.conversations.queue_message_lookup(
+                    pipe, status.conversation_id, status.provider_message_id
+                )
+            results = await pipe.execute()
+        counts = [int(count) for _, count in results[: len(messages)]]
+        message_ids = [
+            found or s.provider_message_id
+            for s, found in zip(statuses, results[len(messages) :], strict=True)
+        ]
+        now = time.time()
+        async with self.conversations.redis.pipeline(transaction=False) as pipe:
+            for message, record, profile, count in zip(
+                messages, records, profiles, counts, strict=True
+            ):
+                self._queue_message(pipe, message, record, profile, count == 1, now)
+            for status, message_id in zip(statuses, message_ids, strict=True):
+                self._queue_status(pipe, status, message_id)
+            await pipe.execute()
+        self.processed += len(items)
 
-    async def handle_message(self, message: Inbound) -> None:
+    def _queue_message(
+        self,
+        pipe: Any,
+        message: Inbound,
+        record: dict[str, Any],
+        profile: str,
+        first_contact: bool,
+        now: float,
+    ) -> None:
+        """Run the automation and queue its replies and the message's event."""
         cid = message.conversation_id
-        profile = await self.profiles.resolve(
-            identities_of(message, self.region),
-            channel=message.channel,
-            name=message.name,
-            at=message.timestamp,
-        )
-        record = inbound_record(message)
-        recorded = await self.conversations.record(
-            cid,
-            record,
-            direction="inbound",
-            number=message.number,
-            customer=message.sender.key,
-            channel=message.channel,
-            profile=profile,
-        )
-        context = Context(message=message, first_contact=recorded.count == 1)
+        context = Context(message=message, first_contact=first_contact)
         self.automation.handle(context)
         # Ids derive from the message, so a redo after a crash queues the same sends and
         # events again, and their idempotency keys make that harmless.
+        for index, text in enumerate(context.replies):
+            outbound = Outbound(
+                send_id=derived_id("snd", message.provider_id, str(index)),
+                conversation_id=cid,
+                channel=message.channel,
+                number=message.number,
+                recipient=message.sender,
+                text=text,
+                service=AUTOMATION_SERVICE,
+                created_at=now + index * 1e-6,
+            )
+            self.sender.queue(pipe, outbound, self.shard_of(cid))
         event = Event.new(
             "message.inbound",
             message.number,
@@ -127,30 +169,12 @@ class Pipeline:
             },
             id=derived_id("evt", message.provider_id, "inbound"),
         )
-        now = time.time()
-        async with self.conversations.redis.pipeline(transaction=False) as pipe:
-            for index, text in enumerate(context.replies):
-                outbound = Outbound(
-                    send_id=derived_id("snd", message.provider_id, str(index)),
-                    conversation_id=cid,
-                    channel=message.channel,
-                    number=message.number,
-                    recipient=message.sender,
-                    text=text,
-                    service=AUTOMATION_SERVICE,
-                    created_at=now + index * 1e-6,
-                )
-                self.sender.queue(pipe, outbound, self.shard_of(cid))
-            self.fanout.queue_events(pipe, [event])
-            self.conversations.touch(pipe, message.number, cid, message.timestamp or now)
-            await pipe.execute()
+        self.fanout.queue_events(pipe, [event])
+        self.conversations.touch(pipe, message.number, cid, message.timestamp or now)
 
-    async def handle_status(self, status: StatusUpdate) -> None:
+    def _queue_status(self, pipe: Any, status: StatusUpdate, message_id: str) -> None:
         cid = status.conversation_id
-        message_id = await self.conversations.message_for_provider_id(
-            cid, status.provider_message_id
-        )
-        await self.conversations.set_status(cid, message_id, status.status)
+        self.conversations.queue_status(pipe, cid, message_id, status.status)
         event = Event.new(
             "message.status",
             status.number,
@@ -167,6 +191,4 @@ class Pipeline:
             },
             id=derived_id("evt", status.provider_message_id, status.status),
         )
-        async with self.conversations.redis.pipeline(transaction=False) as pipe:
-            self.fanout.queue_events(pipe, [event])
-            await pipe.execute()
+        self.fanout.queue_events(pipe, [event])

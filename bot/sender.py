@@ -181,8 +181,10 @@ class Sender:
                 await self.conversations.fail_send(cid, outbound.send_id, str(error))
                 await self._emit(failed_event(outbound, str(error)))
                 return
-            await self.conversations.complete_send(cid, outbound.send_id, provider_id)
-            await self._emit(outbound_event(outbound, provider_id))
+            async with self.conversations.redis.pipeline(transaction=False) as pipe:
+                self.conversations.queue_complete_send(pipe, cid, outbound.send_id, provider_id)
+                self.events.queue_events(pipe, [outbound_event(outbound, provider_id)])
+                await pipe.execute()
             return
 
     async def _emit(self, event: Event) -> None:

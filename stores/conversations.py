@@ -126,6 +126,14 @@ class ConversationStore:
         ]
         return keys, args
 
+    def queue_status(self, pipe: Any, conversation_id: str, message_id: str, status: str) -> None:
+        """``set_status`` queued on a pipeline the caller executes."""
+        _STATUS.queue(pipe, [self._k(conversation_id, "status")], [message_id, status])
+
+    def queue_message_lookup(self, pipe: Any, conversation_id: str, provider_id: str) -> None:
+        """Queue the lookup of ``message_for_provider_id``; the result is None when unknown."""
+        pipe.hget(self._k(conversation_id, "provider_ids"), provider_id)
+
     async def set_status(self, conversation_id: str, message_id: str, status: str) -> bool:
         """Move a message forward to ``status``; False if it was already there or beyond."""
         changed = await _STATUS(
@@ -138,11 +146,17 @@ class ConversationStore:
         return bool(await self.redis.hsetnx(self._k(conversation_id, "sent"), send_id, "sending"))
 
     async def complete_send(self, conversation_id: str, send_id: str, provider_id: str) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self._k(conversation_id, "sent"), send_id, provider_id)
-            pipe.hset(self._k(conversation_id, "provider_ids"), provider_id, send_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            self.queue_complete_send(pipe, conversation_id, send_id, provider_id)
             await pipe.execute()
-        await self.set_status(conversation_id, send_id, "sent")
+
+    def queue_complete_send(
+        self, pipe: Any, conversation_id: str, send_id: str, provider_id: str
+    ) -> None:
+        """Record the provider's id of a sent message, on a pipeline the caller executes."""
+        pipe.hset(self._k(conversation_id, "sent"), send_id, provider_id)
+        pipe.hset(self._k(conversation_id, "provider_ids"), provider_id, send_id)
+        self.queue_status(pipe, conversation_id, send_id, "sent")
 
     async def fail_send(self, conversation_id: str, send_id: str, reason: str) -> None:
         await self.redis.hset(self._k(conversation_id, "sent"), send_id, f"failed:{reason}")
