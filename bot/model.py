@@ -6,7 +6,7 @@ import hashlib
 import json
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 MessageKind = Literal[
@@ -95,9 +95,10 @@ class Inbound:
         return f"m:{self.provider_id}"
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = shallow_dict(self)
         data["sender"] = self.sender.key
         data["identities"] = [identity.key for identity in self.identities]
+        data["media"] = shallow_dict(self.media) if self.media else None
         return data
 
     @classmethod
@@ -141,7 +142,7 @@ class StatusUpdate:
         return f"s:{self.provider_message_id}:{self.status}"
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = shallow_dict(self)
         data["recipient"] = self.recipient.key
         return data
 
@@ -168,7 +169,7 @@ class Outbound:
     created_at: float = field(default_factory=time.time)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = shallow_dict(self)
         data["recipient"] = self.recipient.key
         return data
 
@@ -194,7 +195,7 @@ class Event:
         )
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+        return json.dumps(shallow_dict(self), separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Event:
@@ -210,6 +211,11 @@ class Service:
     secret: str = field(repr=False)
     mask: bool = True
     """Hide the content of other services' replies from this one (SN-3)."""
+
+
+def shallow_dict(value: Any) -> dict[str, Any]:
+    """A dataclass's fields as a dict, without ``asdict``'s deep copy (it is on the hot path)."""
+    return {name: getattr(value, name) for name in value.__dataclass_fields__}
 
 
 def new_id(prefix: str) -> str:

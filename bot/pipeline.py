@@ -6,12 +6,19 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
 from typing import Any
 
 from bot.fanout import Fanout
 from bot.identities import identities_of
-from bot.model import AUTOMATION_SERVICE, Event, Inbound, Outbound, StatusUpdate, derived_id
+from bot.model import (
+    AUTOMATION_SERVICE,
+    Event,
+    Inbound,
+    Outbound,
+    StatusUpdate,
+    derived_id,
+    shallow_dict,
+)
 from bot.sender import Sender
 from handlers.autoreply import AutoReply
 from handlers.base import Context
@@ -46,7 +53,7 @@ def inbound_record(message: Inbound) -> dict[str, Any]:
     if message.payload:
         record["payload"] = message.payload
     if message.media:
-        record["media"] = asdict(message.media)
+        record["media"] = shallow_dict(message.media)
     if message.kind == "unsupported":
         record["provider_type"] = message.provider_type
     return record
