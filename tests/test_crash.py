@@ -34,8 +34,9 @@ CONCURRENCY = 50
 KILL_AFTER = 800
 SHARDS = 8
 WELCOME = "Welcome!"
-# Shard leases live 5 s and fan-out reclaims a dead process's deliveries once they have
-# been idle 15 s (3 x the delivery timeout), so recovery needs about 20 s; 45 s is headroom.
+# Shard leases live 5 s, and fan-out takes over a dead process's deliveries once they have
+# been idle 15 s (3 x the delivery timeout), a round of at most 64 every 15 s: a crash
+# mid-burst needs up to ~35 s to be fully delivered.
 SETTLE_SECONDS = 45.0
 RETRY_SECONDS = 20.0
 # Connection failures are how a dead or restarting bot shows itself to Meta.
@@ -55,6 +56,8 @@ class Webhook:
 
 @dataclass
 class Tally:
+    """What happened, for the assertions and the summary line."""
+
     acked: set[str] = field(default_factory=set)
     acked_before_kill: int = 0
     redone: int = 0
@@ -110,17 +113,21 @@ class Meta:
             except SEND_ERRORS:
                 return None
 
-    async def post_until_acked(self, base_url: str, hook: Webhook) -> dict[str, Any]:
-        """Retry like Meta does until the bot acknowledges (a fresh process may still start)."""
+    async def post_until_acked(
+        self, base_url: str, hook: Webhook, stop: asyncio.Event | None = None
+    ) -> dict[str, Any] | None:
+        """Retry like Meta does until the bot acknowledges; None once ``stop`` is set."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + RETRY_SECONDS
         while True:
             answer = await self.post(base_url, hook)
             if answer is not None:
                 return answer
+            if stop is not None and stop.is_set():
+                return None
             if loop.time() > deadline:
-                raise TimeoutError(f"{hook.msg_id} was never acknowledged after the restart")
-            await asyncio.sleep(0.2)
+                raise TimeoutError(f"{hook.msg_id} was refused for {RETRY_SECONDS}s")
+            await asyncio.sleep(0.1)
 
 
 async def stream_state(redis: Redis, keys: Keys, kind: str) -> tuple[int, int]:
@@ -190,13 +197,12 @@ async def test_acknowledged_webhooks_survive_a_sigkill(prefix: str, real_redis: 
     try:
         # The emulators live in this event loop, so blocking process calls go to a thread.
         await asyncio.to_thread(first.start)
-        print("first started", round(time.monotonic() - started, 2))
         kill_now = asyncio.Event()
 
         async def customer_before_crash(hooks: list[Webhook]) -> None:
             for hook in hooks:
-                if await meta_side.post(first.url, hook) is None:
-                    # Stop here: sending later messages first would break this customer's order.
+                if await meta_side.post_until_acked(first.url, hook, kill_now) is None:
+                    # Stop here: sending later messages first would break the order.
                     return
                 tally.acked.add(hook.msg_id)
                 if len(tally.acked) >= KILL_AFTER:
@@ -211,13 +217,13 @@ async def test_acknowledged_webhooks_survive_a_sigkill(prefix: str, real_redis: 
 
         crasher = asyncio.create_task(crash())
         await asyncio.gather(*(customer_before_crash(hooks) for hooks in customers.values()))
-        assert kill_now.is_set(), "the load finished before the kill: raise CUSTOMERS"
+        if not kill_now.is_set():
+            crasher.cancel()
+            pytest.fail("the load finished before the kill: raise CUSTOMERS")
         await crasher
         tally.acked_before_kill = len(tally.acked)
 
-        print("killed", round(time.monotonic() - started, 2))
         await asyncio.to_thread(second.start)
-        print("second started", round(time.monotonic() - started, 2))
         before_restart = set(tally.acked)
 
         async def customer_after_restart(hooks: list[Webhook]) -> None:
@@ -226,6 +232,7 @@ async def test_acknowledged_webhooks_survive_a_sigkill(prefix: str, real_redis: 
                 if hook.msg_id in before_restart:
                     continue
                 answer = await meta_side.post_until_acked(second.url, hook)
+                assert answer is not None
                 tally.acked.add(hook.msg_id)
                 tally.redone += 1
                 # In flight at the kill: logged durably, but the 200 never left the process.
@@ -233,6 +240,7 @@ async def test_acknowledged_webhooks_survive_a_sigkill(prefix: str, real_redis: 
 
         async def duplicate_delivery(hook: Webhook) -> None:
             answer = await meta_side.post_until_acked(second.url, hook)
+            assert answer is not None
             tally.dedupe_probes += 1
             assert answer["new"] == 0, f"{hook.msg_id} was acknowledged twice as new"
 
@@ -280,7 +288,7 @@ async def test_acknowledged_webhooks_survive_a_sigkill(prefix: str, real_redis: 
                 f"{wa_id}: the thread is out of send order"
             )
             stamps = [message["timestamp"] for message in inbound]
-            assert stamps == sorted(stamps), f"{wa_id}: timestamps go backwards"
+            assert stamps == [hook.timestamp for hook in hooks], f"{wa_id}: wrong timestamps"
 
         fanned_out = inbound_ids(sink)
         assert set(fanned_out) == set(every), "the subscriber heard of unknown messages"
@@ -289,17 +297,6 @@ async def test_acknowledged_webhooks_survive_a_sigkill(prefix: str, real_redis: 
         welcomes = Counter(sent.to for sent in graph.sent if sent.text == WELCOME)
         assert max(welcomes.values(), default=0) <= 1, "a customer was welcomed twice"
 
-        rep = Counter(fanned_out.values())
-        print("DUPDIST", rep)
-        times = {}
-        for d in sink.deliveries:
-            if d.event.get("type") == "message.inbound":
-                times.setdefault(d.event["data"]["message"]["id"], []).append(round(d.received_at - started, 2))
-        multi = [v for v in times.values() if len(v) > 1]
-        print("MULTI sample", multi[:15])
-        import collections
-        print("first-delivery hist", sorted(collections.Counter(int(v[0]) for v in times.values()).items()))
-        print("second-delivery hist", sorted(collections.Counter(int(v[1]) for v in multi).items()))
         code = await asyncio.to_thread(second.stop)
         assert code == 0, f"the graceful stop exited with {code}"
         print(
@@ -312,7 +309,6 @@ async def test_acknowledged_webhooks_survive_a_sigkill(prefix: str, real_redis: 
             f"{sum(fanned_out.values()) - len(fanned_out)} repeated subscriber deliveries; "
             f"{len(welcomes)} welcomes; {time.monotonic() - started:.1f}s"
         )
-        import shutil; shutil.copy(first.log_path, "/tmp/first.log"); shutil.copy(second.log_path, "/tmp/second.log")
     except BaseException:
         print("--- first bot process ---\n" + output_of(first))
         print("--- second bot process ---\n" + output_of(second))
