@@ -118,11 +118,12 @@ class Fanout:
                     await self.queue.move_due(service.name, now)
                 room = self.settings.concurrency - len(inflight)
                 batch: list[Delivery] = []
-                if now >= next_reclaim:
-                    next_reclaim = now + reclaim_every
+                if now >= next_reclaim and room > 0:
                     batch = await self.queue.reclaim(
                         service.name, self.consumer, int(reclaim_every * 1000), room
                     )
+                    # A full batch means a dead process left more: take the rest at once.
+                    next_reclaim = now if len(batch) == room else now + reclaim_every
                 if room > 0 and not batch:
                     block = 50 if inflight else 500
                     batch = await self.queue.read(service.name, self.consumer, room, block)

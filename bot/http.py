@@ -54,6 +54,10 @@ async def _json_errors(
         if error.status < 400:
             raise
         return _error(error.status, error.reason)
+    except Exception:
+        # The store or a bug: the caller may retry (Meta does), and the process goes on.
+        log.exception("%s %s failed", request.method, request.path)
+        return _error(503, "temporarily unable to take this request; retry later")
 
 
 async def chat_page(request: web.Request) -> web.Response:

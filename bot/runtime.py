@@ -181,28 +181,34 @@ class Runtime:
                 await asyncio.wait_for(self._stopping.wait(), LEASE_RENEW_SECONDS)
 
     async def _work_shard(self, shard: int) -> None:
-        await asyncio.gather(
-            self._consume(self.inbound_log, shard, self.pipeline.process),
-            self._consume(self.outbox, shard, self.sender.perform),
-        )
+        # A TaskGroup, so that one consumer failing cancels its sibling: a shard never has
+        # a worker nobody watches while the supervisor starts a new one.
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._consume(self.inbound_log, shard, self.pipeline.process))
+            group.create_task(self._consume(self.outbox, shard, self.sender.perform))
 
     async def _consume(self, stream: ShardedStream, shard: int, work: Any) -> None:
-        """Redo what a dead holder left pending, then read new entries until stopped."""
-        batch: list[Entry] = await stream.claim_pending(shard, self.holder)
+        """Redo what a dead holder left pending, then read new entries until stopped.
+
+        After any failure the batch stays unacknowledged; it is taken back and redone.
+        """
+        recovering = True
         while True:
-            if batch:
-                try:
+            try:
+                if recovering:
+                    batch: list[Entry] = await stream.claim_pending(shard, self.holder)
+                    recovering = False
+                else:
+                    batch = await stream.read(shard, self.holder, BATCH, 500)
+                if batch:
                     await work(batch)
-                except Exception:
-                    # Left unacknowledged: the entries are redone when the shard is next taken.
-                    log.exception("shard %d failed on a batch of %d", shard, len(batch))
-                    await asyncio.sleep(1)
-                    batch = await stream.claim_pending(shard, self.holder)
-                    continue
-                await stream.ack(shard, [entry.id for entry in batch])
+                    await stream.ack(shard, [entry.id for entry in batch])
+            except Exception:
+                log.exception("shard %d: a batch failed; it will be redone", shard)
+                recovering = True
+                await asyncio.sleep(1)
             if self._stopping.is_set():
                 return
-            batch = await stream.read(shard, self.holder, BATCH, 500)
 
     def counters(self) -> dict[str, int]:
         counters = {

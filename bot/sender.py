@@ -8,6 +8,8 @@ import logging
 import time
 from typing import Any, Protocol
 
+from redis.exceptions import RedisError
+
 from bot.model import Event, Outbound, derived_id
 from stores.conversations import WINDOW_SECONDS, ConversationStore
 from stores.streams import Entry, ShardedStream
@@ -15,6 +17,9 @@ from stores.streams import Entry, ShardedStream
 log = logging.getLogger(__name__)
 
 MAX_SEND_ATTEMPTS = 5
+COMPLETION_ATTEMPTS = 6
+PARALLEL_CONVERSATIONS = 32
+"""Conversations of one shard sent to at once: bounded, so a burst cannot drain the pool."""
 
 
 class WindowClosedError(Exception):
@@ -122,6 +127,7 @@ class Sender:
         self.transports = transports
         self.events = events
         self.shards = shards
+        self._parallel = asyncio.Semaphore(PARALLEL_CONVERSATIONS)
 
     def queue(self, pipe: Any, outbound: Outbound, shard: int) -> None:
         """Record the message in its thread and the outbox, on a pipeline the caller runs."""
@@ -155,8 +161,9 @@ class Sender:
         await asyncio.gather(*(self._perform_in_order(group) for group in groups.values()))
 
     async def _perform_in_order(self, group: list[Outbound]) -> None:
-        for outbound in group:
-            await self._perform(outbound)
+        async with self._parallel:
+            for outbound in group:
+                await self._perform(outbound)
 
     async def _perform(self, outbound: Outbound) -> None:
         cid = outbound.conversation_id
@@ -181,11 +188,28 @@ class Sender:
                 await self.conversations.fail_send(cid, outbound.send_id, str(error))
                 await self._emit(failed_event(outbound, str(error)))
                 return
-            async with self.conversations.redis.pipeline(transaction=False) as pipe:
-                self.conversations.queue_complete_send(pipe, cid, outbound.send_id, provider_id)
-                self.events.queue_events(pipe, [outbound_event(outbound, provider_id)])
-                await pipe.execute()
+            await self._completed(outbound, provider_id)
             return
+
+    async def _completed(self, outbound: Outbound, provider_id: str) -> None:
+        """Record a send that went out, and tell the services; retried, as it must not be lost.
+
+        Both steps are idempotent (hash fields and a derived event id), so retrying is safe.
+        """
+        for attempt in range(COMPLETION_ATTEMPTS):
+            try:
+                async with self.conversations.redis.pipeline(transaction=False) as pipe:
+                    self.conversations.queue_complete_send(
+                        pipe, outbound.conversation_id, outbound.send_id, provider_id
+                    )
+                    self.events.queue_events(pipe, [outbound_event(outbound, provider_id)])
+                    await pipe.execute()
+                return
+            except (ConnectionError, TimeoutError, RedisError):
+                if attempt + 1 == COMPLETION_ATTEMPTS:
+                    raise
+                log.warning("send %s went out; recording it failed, retrying", outbound.send_id)
+                await asyncio.sleep(0.5 * 2**attempt)
 
     async def _emit(self, event: Event) -> None:
         async with self.conversations.redis.pipeline(transaction=False) as pipe:

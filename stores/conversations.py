@@ -10,16 +10,17 @@ from redis.asyncio import Redis
 
 from stores.redis import Keys, Script
 
-# Append a message once: a redo of the same work finds its id and changes nothing.
+# Append a message once: a redo of the same work finds its id and changes nothing. The
+# answer is the message's ordinal in its direction, the same on a redo, so that "first
+# contact" is decided the same way however often the work is redone.
 _RECORD = Script(
     """
 local meta, log, ids = KEYS[1], KEYS[2], KEYS[3]
-if redis.call('HEXISTS', ids, ARGV[1]) == 1 then
-  return {0, tonumber(redis.call('HGET', meta, ARGV[4]) or '0')}
-end
-local n = redis.call('RPUSH', log, ARGV[2])
-redis.call('HSET', ids, ARGV[1], n - 1)
+local seen = redis.call('HGET', ids, ARGV[1])
+if seen then return {0, tonumber(seen)} end
+redis.call('RPUSH', log, ARGV[2])
 local count = redis.call('HINCRBY', meta, ARGV[4], 1)
+redis.call('HSET', ids, ARGV[1], count)
 local at = tonumber(ARGV[3])
 if redis.call('HSETNX', meta, 'created_at', ARGV[3]) == 1 then
   redis.call('HSET', meta, 'number', ARGV[5], 'customer', ARGV[6], 'channel', ARGV[7])
@@ -51,7 +52,7 @@ WINDOW_SECONDS = 24 * 3600
 
 @dataclass(frozen=True, slots=True)
 class Recorded:
-    """The outcome of appending a message: whether it was new, and the running count."""
+    """The outcome of appending a message: whether it was new, and its ordinal (1 = first)."""
 
     new: bool
     count: int

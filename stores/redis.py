@@ -7,11 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.asyncio.connection import Connection
+from redis.asyncio.connection import BlockingConnectionPool, Connection
 
 from bot.model import Identity
 
 log = logging.getLogger(__name__)
+
+
+MAX_CONNECTIONS = 128
+"""Per process: blocking stream reads hold one each (two per shard, one per service)."""
 
 
 class RoundTrips:
@@ -41,9 +45,16 @@ class CountingConnection(Connection):
 def connect(url: str | None) -> Redis:
     """A client for ``url``, or an in-process Redis-compatible store when there is none."""
     if url:
-        client: Redis = Redis.from_url(
-            url, decode_responses=True, connection_class=CountingConnection
+        # A bounded pool that makes a caller wait for a free connection under load, where
+        # the default pool fails the call once it is exhausted.
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=30,
+            decode_responses=True,
+            connection_class=CountingConnection,
         )
+        client: Redis = Redis.from_pool(pool)
         return client
     import fakeredis
 

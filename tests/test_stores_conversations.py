@@ -277,3 +277,13 @@ async def test_unknown_profile_and_identity(store: Redis, prefix: str) -> None:
     assert await profiles.get("p_missing") == {}
     with pytest.raises(ValueError):
         await profiles.resolve([], channel="whatsapp")
+
+
+async def test_a_redo_reports_the_ordinal_the_message_first_got(store: Redis, prefix: str) -> None:
+    # The pipeline decides "first contact" from this ordinal; a redo after a crash, when
+    # later messages are already recorded, must decide the same way.
+    conversations = ConversationStore(store, Keys(prefix))
+    await _record(conversations, "in-1", T0)
+    await _record(conversations, "in-2", T0 + 1)
+    redo = await _record(conversations, "in-1", T0)
+    assert (redo.new, redo.count) == (False, 1)
