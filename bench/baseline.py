@@ -10,13 +10,13 @@ import argparse
 import asyncio
 import hashlib
 import hmac
-import os
-import signal
 import sys
 from collections.abc import Sequence
 
 from aiohttp import web
 from redis.asyncio import Redis
+
+from bench.procs import secret_from, until_signalled
 
 PATH = "/webhooks/whatsapp"
 SECRET_ENV = "BASELINE_APP_SECRET"
@@ -40,19 +40,15 @@ def build_app(redis: Redis, app_secret: str, stream: str) -> web.Application:
 
 
 async def serve(port: int, prefix: str, redis_url: str, app_secret: str) -> None:
-    # decode_responses and the default pool match how the bot builds its client.
+    # Decoded replies as in the bot; the default pool has room for 64 requests in flight.
     redis = Redis.from_url(redis_url, decode_responses=True)
     runner = web.AppRunner(build_app(redis, app_secret, f"{prefix}baseline"), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     host, bound = runner.addresses[0][:2]
     print(f"READY http://{host}:{bound}{PATH}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
     try:
-        await stop.wait()
+        await until_signalled()
     finally:
         await runner.cleanup()
         await redis.aclose()
@@ -67,11 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--secret-env", default=SECRET_ENV, help="environment variable holding the app secret"
     )
     args = parser.parse_args(argv)
-    # From the environment, so the secret never shows in process listings.
-    secret = os.environ.get(args.secret_env)
-    if not secret:
-        print(f"environment variable {args.secret_env} is empty or unset", file=sys.stderr)
-        return 2
+    secret = secret_from(args.secret_env)
     asyncio.run(serve(args.port, args.prefix, args.redis_url, secret))
     return 0
 

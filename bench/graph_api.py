@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
 import sys
 from collections.abc import Sequence
 
+from bench.procs import secret_from, until_signalled
 from tests.emulators.graph_api import GraphAPIEmulator
 
 
@@ -20,12 +19,8 @@ async def serve(port: int, token: str) -> None:
     graph = GraphAPIEmulator(token)
     base = await graph.start(port)
     print(f"READY {base}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
     try:
-        await stop.wait()
+        await until_signalled()
     finally:
         await graph.stop()
         print(f"SENT {len(graph.sent)}", flush=True)
@@ -38,11 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--token-env", required=True, help="environment variable holding the access token"
     )
     args = parser.parse_args(argv)
-    token = os.environ.get(args.token_env)
-    if not token:
-        print(f"environment variable {args.token_env} is empty or unset", file=sys.stderr)
-        return 2
-    asyncio.run(serve(args.port, token))
+    asyncio.run(serve(args.port, secret_from(args.token_env)))
     return 0
 
 

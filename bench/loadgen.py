@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import sys
 import time
@@ -20,6 +19,7 @@ from typing import Any
 
 import aiohttp
 
+from bench.procs import secret_from
 from tests.emulators import meta_webhooks as meta
 
 FIRST_CUSTOMER = 447700100000
@@ -66,8 +66,15 @@ def prepare(
     return prepared
 
 
-async def fire(url: str, prepared: list[Prepared], concurrency: int) -> dict[str, Any]:
-    """POST every body with at most ``concurrency`` requests in flight."""
+async def fire(
+    url: str, prepared: list[Prepared], concurrency: int, rate: float = 0.0
+) -> dict[str, Any]:
+    """POST every body with at most ``concurrency`` requests in flight.
+
+    With ``rate``, request i is not sent before ``start + i / rate``: a steady offered load
+    below saturation, where latency says how long one message takes rather than how long
+    the queue in front of it is.
+    """
     results: list[list[Any]] = [[] for _ in prepared]
     pending = iter(range(len(prepared)))
     connector = aiohttp.TCPConnector(limit=concurrency)
@@ -77,6 +84,8 @@ async def fire(url: str, prepared: list[Prepared], concurrency: int) -> dict[str
         async def worker() -> None:
             # The iterator is shared: each worker takes the next body as soon as it is free.
             for index in pending:
+                if rate:
+                    await asyncio.sleep(started + index / rate - time.time())
                 wamid, raw, signature = prepared[index]
                 headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
                 sent = time.time()
@@ -89,7 +98,7 @@ async def fire(url: str, prepared: list[Prepared], concurrency: int) -> dict[str
                 results[index] = [wamid, sent, time.time(), status]
 
         cpu = time.process_time()
-        started = time.time()
+        started = time.time()  # read by the workers, which start below
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         finished = time.time()
         cpu = time.process_time() - cpu
@@ -108,15 +117,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, required=True)
     parser.add_argument("--customers", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--rate", type=float, default=0.0, help="requests/s; 0 for no limit")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    secret = os.environ.get(args.secret_env)
-    if not secret:
-        print(f"environment variable {args.secret_env} is empty or unset", file=sys.stderr)
-        return 2
+    secret = secret_from(args.secret_env)
     prepared = prepare(args.phone_number_id, secret, args.messages, args.customers, args.seed)
-    report = asyncio.run(fire(args.url, prepared, args.concurrency))
+    report = asyncio.run(fire(args.url, prepared, args.concurrency, args.rate))
+    # All of it, start-up and signing included: what this process took from the machine.
+    report["process_cpu_seconds"] = time.process_time()
     args.out.write_text(json.dumps(report), encoding="utf-8")
     return 0
 

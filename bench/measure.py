@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from redis import Redis
 
+from bench.procs import all_processes, machine_busy_seconds
 from stores.redis import Keys
+from stores.streams import GROUP
 
 
 def get_json(url: str) -> Any:
@@ -107,11 +110,31 @@ class Settle:
             else:
                 empty_since = None
             time.sleep(0.1)
-        raise TimeoutError(f"the bot still had {self.backlog()} items of work after {timeout}s")
+        raise TimeoutError(f"the bot still has work after {timeout}s: {self.describe()}")
+
+    def describe(self) -> str:
+        """Which streams still hold entries, and how many of those were read but never acked."""
+        parts = []
+        for key in self.streams:
+            length = self.redis.xlen(key)
+            if length:
+                pending: Any = self.redis.xpending(key, GROUP)
+                parts.append(f"{key}: {length} entries, {pending['pending']} pending")
+        for key in self.schedules:
+            if count := self.redis.zcard(key):
+                parts.append(f"{key}: {count} retries scheduled")
+        return "; ".join(parts) or "nothing left"
 
 
 def sink_counts(sinks: Sequence[str]) -> list[int]:
+    """Distinct events each sink acknowledged so far."""
     return [int(get_json(f"{sink}/stats")["unique"]) for sink in sinks]
+
+
+def sink_duplicates(sinks: Sequence[str]) -> int:
+    """Deliveries beyond the first of an event, over all sinks: each one a redelivery."""
+    stats = [get_json(f"{sink}/stats") for sink in sinks]
+    return sum(int(stat["deliveries"]) - int(stat["unique"]) for stat in stats)
 
 
 def wait_for_events(
@@ -135,3 +158,51 @@ def wait_for_events(
         len(wanted - get_json(f"{sink}/stats?detail=1")["received"].keys()) for sink in sinks
     ]
     raise TimeoutError(f"after {timeout}s the sinks still miss {missing} of {len(wanted)} events")
+
+
+class CpuMeter:
+    """CPU seconds of each part of the stack over a window, and of everything else.
+
+    The machine is shared: what other processes took in the window is reported beside the
+    results, because on two cores it comes straight out of the benchmark's share.
+    """
+
+    def __init__(self, parts: dict[str, Callable[[], float]], pids: Callable[[], set[int]]) -> None:
+        self.parts = parts
+        self.pids = pids
+        self.before: dict[str, float] = {}
+        self.processes: dict[int, tuple[str, float]] = {}
+        self.machine = 0.0
+        self.started = 0.0
+
+    def start(self) -> None:
+        self.before = {name: read() for name, read in self.parts.items()}
+        self.processes = all_processes()
+        self.machine = machine_busy_seconds()
+        self.started = time.monotonic()
+
+    def stop(self, load: dict[str, Any]) -> dict[str, Any]:
+        """Per part, plus the generator's firing CPU, other processes' CPU and the window."""
+        used: dict[str, Any] = {
+            name: read() - self.before[name] for name, read in self.parts.items()
+        }
+        used["generator"] = load["cpu_seconds"]
+        machine = machine_busy_seconds() - self.machine
+        ours = sum(used.values()) - used["generator"] + load["process_cpu_seconds"]
+        used["others"] = max(0.0, machine - ours)
+        used["machine"] = machine
+        used["window_seconds"] = time.monotonic() - self.started
+        used["others_top"] = self._others_top()
+        return used
+
+    def _others_top(self, limit: int = 4) -> list[tuple[str, float]]:
+        """The processes outside the benchmark that took the most CPU in the window."""
+        ours = self.pids() | {os.getpid()}
+        spent: dict[str, float] = {}
+        for pid, (command, cpu) in all_processes().items():
+            if pid in ours or command.startswith("redis-server"):
+                continue  # Redis's CPU is read from Redis itself
+            _, before = self.processes.get(pid, (command, 0.0))
+            if cpu - before > 0.05:
+                spent[command] = spent.get(command, 0.0) + cpu - before
+        return sorted(spent.items(), key=lambda item: -item[1])[:limit]

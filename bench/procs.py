@@ -1,7 +1,12 @@
-"""Child processes of the benchmark: started with a READY handshake, always ended, CPU read."""
+"""Child processes of the benchmark: started with a READY handshake, always ended, CPU read.
+
+Both ends: ``Child`` is the parent's handle, ``until_signalled`` and ``secret_from`` serve
+the helper processes themselves.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -12,6 +17,23 @@ from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+async def until_signalled() -> None:
+    """Return on SIGTERM or SIGINT: how the benchmark stops its helper processes."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+
+
+def secret_from(variable: str) -> str:
+    """A secret from the environment, so it never shows in process listings; exit if unset."""
+    secret = os.environ.get(variable)
+    if not secret:
+        raise SystemExit(f"environment variable {variable} is empty or unset")
+    return secret
 
 
 def cpu_seconds(pid: int) -> float:
@@ -25,15 +47,41 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def all_processes() -> dict[int, tuple[str, float]]:
+    """Every live process: ``{pid: (short command line, CPU seconds)}``."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        words = [Path(argv[0].decode(errors="replace")).name] if argv and argv[0] else []
+        words += [word.decode(errors="replace") for word in argv[1:3] if word]
+        found[int(entry.name)] = (" ".join(words) or "[kernel]", cpu_seconds(int(entry.name)))
+    return found
+
+
+def machine_busy_seconds() -> float:
+    """CPU time spent by everything on the machine, all cores, since boot (/proc/stat)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
 class Child:
     """A helper process that prints ``READY <url>`` once it serves; its output goes to a log.
 
     A log file rather than a pipe: a pipe nobody drains would stall a chatty child mid-run.
     """
 
-    def __init__(self, name: str, argv: list[str], logs: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self, name: str, argv: list[str], logs: Path, env: dict[str, str], ready: str = "READY "
+    ) -> None:
         self.name = name
         self.argv = argv
+        self.ready = ready
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
         self.log_path = logs / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -59,8 +107,10 @@ class Child:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for line in self.output().splitlines():
-                if line.startswith("READY "):
+                if line.startswith("READY ") and self.ready == "READY ":
                     self.url = line.split(" ", 1)[1].strip()
+                    return self.url
+                if self.ready != "READY " and self.ready in line:
                     return self.url
             if self.process.poll() is not None:
                 raise RuntimeError(
@@ -68,6 +118,29 @@ class Child:
                 )
             time.sleep(0.05)
         raise TimeoutError(f"{self.name} did not get ready in {timeout}s:\n{self.output()}")
+
+    @classmethod
+    def redis_server(cls, logs: Path, port: int) -> Child:
+        """A private Redis, so INFO commandstats and Redis's CPU count this run alone."""
+        child = cls(
+            "redis",
+            [
+                "redis-server",
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            logs,
+            {},
+            ready="Ready to accept connections",
+        )
+        child.url = f"redis://127.0.0.1:{port}/0"
+        return child
 
     def cpu(self) -> float:
         return cpu_seconds(self.pid) if self.process else 0.0

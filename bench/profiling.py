@@ -52,6 +52,11 @@ LIBRARIES: tuple[tuple[str, str], ...] = (
 )
 
 
+OUR_PACKAGES = ("bot/", "stores/", "adapters/", "handlers/")
+ENTRY_POINT = "bot/cli.py"
+"""Under every sample, so it says nothing and is left out of the inclusive table."""
+
+
 def py_spy() -> str:
     """The py-spy binary beside this interpreter, else the one on PATH."""
     local = Path(sys.executable).with_name("py-spy")
@@ -131,8 +136,12 @@ def _stage(frames: list[tuple[str, str]]) -> str:
     return "other"
 
 
+def _ours(file: str) -> bool:
+    return file.startswith(OUR_PACKAGES) and file != ENTRY_POINT
+
+
 def _library(file: str) -> str:
-    return next((label for part, label in LIBRARIES if part in file), f"other ({file})")
+    return next((label for part, label in LIBRARIES if part in file), "other (stdlib, ...)")
 
 
 def summarize(raw_path: Path, seconds: float, rate: int, top: int = 15) -> dict[str, Any]:
@@ -153,7 +162,8 @@ def summarize(raw_path: Path, seconds: float, rate: int, top: int = 15) -> dict[
         self_time[f"{name} ({file})"] += count
         libraries[_library(file)] += count
         stages[_stage(frames)] += count
-        for label in {f"{fname} ({ffile})" for fname, ffile in frames}:
+        # Inclusive time of the runtime's own functions: which of them is worth a look.
+        for label in {f"{fname} ({ffile})" for fname, ffile in frames if _ours(ffile)}:
             inclusive[label] += count
 
     def shares(counter: Counter[str], limit: int | None = None) -> list[tuple[str, float]]:
@@ -184,7 +194,7 @@ def render(summary: dict[str, Any]) -> str:
         ("by_stage", "Where the time goes (stage)"),
         ("by_library", "Which code runs (innermost frame)"),
         ("top_self", "Top functions, self time"),
-        ("top_inclusive", "Top functions, inclusive time"),
+        ("top_inclusive", "Top Switchboard functions, inclusive time"),
     ):
         lines += [f"| {title} | share |", "|---|---:|"]
         lines += [f"| `{label}` | {share:.1%} |" for label, share in summary[key]]

@@ -5,12 +5,31 @@ from __future__ import annotations
 import math
 import os
 import platform
+import subprocess
 from importlib import metadata
 from typing import Any
 
 import redis
 
+from bench.procs import ROOT
 from bench.profiling import render as render_profile
+
+
+def code_version() -> str:
+    """The commit measured, marked when the runtime's files differ from it."""
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(
+                ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10, check=True
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    # Only the code under test counts: the benchmark's own edits change no number.
+    changed = git("status", "--porcelain", "--", ".", ":!bench", ":!docs")
+    return f"{commit}+uncommitted changes" if changed else commit
 
 
 def machine(client: redis.Redis) -> dict[str, Any]:
@@ -36,6 +55,7 @@ def machine(client: redis.Redis) -> dict[str, Any]:
         "redis-py": metadata.version("redis"),
         "hiredis": metadata.version("hiredis"),
         "redis_server": server.get("redis_version", "?"),
+        "code": code_version(),
     }
 
 
@@ -49,6 +69,16 @@ def _per_message(cpu: dict[str, float], name: str, count: int) -> str:
     return _n(cpu[name] / count * 1000, 2) if name in cpu else "—"
 
 
+def _others(cpu: dict[str, Any], cpus: int) -> str:
+    share = cpu["others"] / (cpu["window_seconds"] * cpus)
+    top = ", ".join(f"`{command}` {seconds:.1f} s" for command, seconds in cpu["others_top"])
+    return (
+        f"{share:.0%} ({cpu['others']:.1f} core-s in {cpu['window_seconds']:.1f} s"
+        + (f"; {top}" if top else "")
+        + ")"
+    )
+
+
 def render(results: dict[str, Any]) -> str:
     options, base, app = results["options"], results["baseline"], results["app"]
     n = options["messages"]
@@ -59,11 +89,23 @@ def render(results: dict[str, Any]) -> str:
         "",
         f"{host['cpus']} CPUs ({host['cpu_model']}), Python {host['python']}, aiohttp "
         f"{host['aiohttp']}, redis-py {host['redis-py']} + hiredis {host['hiredis']}, "
-        f"Redis {host['redis_server']}; generator, server, sinks and Redis share the machine.",
+        f"Redis {host['redis_server']}; generator, server, sinks and Redis share the machine. "
+        f"Code: {host['code']}, {results['started']}.",
         "",
+        *(
+            [
+                f"**The app's load was paced at {options['rate']:g} msg/s**: its msg/s is "
+                "the offered rate and the ratio means nothing; the latencies are the point.",
+                "",
+            ]
+            if options.get("rate")
+            else []
+        ),
         "| | baseline: aiohttp + HMAC + 1 XADD | app |",
         "|---|---:|---:|",
-        f"| webhooks accepted per second | {_n(base['per_second'])} | {_n(app['per_second'])} |",
+        f"| webhooks accepted per second | {_n(base['per_second'])} (median of "
+        f"{', '.join(_n(rate) for rate in base['passes_per_second'])}) | "
+        f"{_n(app['per_second'])} |",
         f"| **app / baseline (accepted msg/s)** | | **{results['ratio']:.2f}** |",
         f"| messages per second end to end (every sink has message.inbound) | — | "
         f"{_n(app['end_to_end_per_second'])} |",
@@ -74,6 +116,10 @@ def render(results: dict[str, Any]) -> str:
         f"| webhook POST → fan-out delivered p50 / p99 (ms) | — | "
         f"{_n(app['delivered_ms_p50'], 1)} / {_n(app['delivered_ms_p99'], 1)} |",
         f"| errors (non-200 or transport) | {base['errors']} | {app['errors']} |",
+        f"| seconds from the first POST until every sink had every message.inbound / until "
+        f"all work was done (replies and their events too) | — | "
+        f"{app['end_to_end_seconds']:.1f} / {app['settle_seconds']:.1f} |",
+        f"| duplicate deliveries at the sinks (redeliveries) | — | {app['duplicate_deliveries']} |",
         f"| Redis commands per message, client side (/metrics) | — | "
         f"{_n(app['redis']['commands_per_message'], 2)} |",
         f"| Redis round trips per message (/metrics) | — | "
@@ -93,9 +139,21 @@ def render(results: dict[str, Any]) -> str:
         f"{_per_message(app['cpu_seconds'], 'generator', n)} |",
         f"| CPU ms per message: sinks + Graph emulator | — | "
         f"{_n((app['cpu_seconds']['sinks'] + app['cpu_seconds']['graph']) / n * 1000, 2)} |",
+        f"| other processes on the machine, share of its {host['cpus']} cores | "
+        f"{_others(base['cpu_seconds'], host['cpus'])} | "
+        f"{_others(app['cpu_seconds'], host['cpus'])} |",
         "",
-        f"The app's work was done {app['settle_seconds']:.1f} s after the first POST (replies "
-        f"and their events included). Idle, the bot sends "
+        f"Redis: {'a private server of this run' if options['private_redis'] else 'shared'} "
+        f"({options['redis_url']}). "
+        + (
+            ""
+            if options["private_redis"]
+            else "INFO commandstats and Redis CPU are "
+            "server-wide: another client's commands in the window count too. "
+        )
+        + f"Before the run the machine was {results['background_load_cores']:.2f} cores busy.",
+        "",
+        "Idle, the bot sends "
         f"{app['redis']['idle_commands_per_second']:.0f} Redis commands/s in "
         f"{app['redis']['idle_round_trips_per_second']:.0f} round trips/s (blocking reads, "
         "leases); that background is inside the per-message counts.",

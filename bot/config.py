@@ -109,7 +109,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_url=env.get("PUBLIC_URL") or f"http://{host}:{port}",
         default_region=env.get("DEFAULT_REGION", "GB"),
         key_prefix=env.get("SWITCHBOARD_KEY_PREFIX", "sb:"),
-        shards=_int(env.get("SWITCHBOARD_SHARDS", "8"), "SWITCHBOARD_SHARDS"),
+        shards=_positive(env.get("SWITCHBOARD_SHARDS", "8"), "SWITCHBOARD_SHARDS"),
         web_site=str(document.get("webchat", {}).get("site", "site")),
         whatsapp=_whatsapp(env),
         services=_services(document.get("services") or []),
@@ -229,6 +229,13 @@ def _delivery(section: dict[str, Any]) -> DeliverySettings:
         )
     except (TypeError, ValueError) as error:
         raise ConfigError(f"delivery settings: {error}") from None
+
+
+def _positive(value: str, name: str) -> int:
+    number = _int(value, name)
+    if number < 1:
+        raise ConfigError(f"{name} must be at least 1, got {number}")
+    return number
 
 
 def _int(value: str, name: str) -> int:

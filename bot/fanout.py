@@ -91,7 +91,7 @@ class Fanout:
         for event in events:
             body = event.to_json()
             for service in self.services_for(event.number):
-                self.queue.queue(pipe, service.name, body, now)
+                self.queue.queue(pipe, service.name, body, now, event.id)
 
     async def start(self) -> list[asyncio.Task[None]]:
         for service in self.services:
@@ -146,11 +146,12 @@ class Fanout:
     async def _flush(self, service: Service, finished: list[str]) -> None:
         if finished:
             ids = finished[:]
-            finished.clear()
             await self.queue.done(service.name, ids)
+            # Dropped only once acknowledged: after a failure the next flush tries again.
+            del finished[: len(ids)]
 
     async def _attempt(self, service: Service, delivery: Delivery, finished: list[str]) -> None:
-        event_id = json.loads(delivery.event)["id"]
+        event_id = delivery.event_id or json.loads(delivery.event)["id"]
         problem = await self.client.deliver(
             service.url, service.secret, event_id, render(service, delivery.event)
         )

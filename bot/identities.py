@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 
 from bot.model import Identity, Inbound
@@ -11,6 +13,7 @@ class InvalidPhoneError(ValueError):
     """A phone number that cannot be read as a valid number."""
 
 
+@functools.lru_cache(maxsize=65536)
 def normalize_phone(raw: str, region: str) -> Identity:
     """``phone:+E164`` for ``raw``; numbers without a country code are read in ``region``."""
     try:

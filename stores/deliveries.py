@@ -47,6 +47,8 @@ class Delivery:
     event: str
     attempts: int
     first_at: float
+    event_id: str = ""
+    """Kept beside the event, so that a delivery need not parse the event to name it."""
 
     def encode(self, attempts: int | None = None) -> str:
         return json.dumps(
@@ -54,13 +56,14 @@ class Delivery:
                 "e": self.event,
                 "a": self.attempts if attempts is None else attempts,
                 "t": self.first_at,
+                "i": self.event_id,
             }
         )
 
     @classmethod
     def decode(cls, entry_id: str, raw: str) -> Delivery:
         data = json.loads(raw)
-        return cls(entry_id, data["e"], int(data["a"]), float(data["t"]))
+        return cls(entry_id, data["e"], int(data["a"]), float(data["t"]), data.get("i", ""))
 
 
 class DeliveryQueue:
@@ -70,9 +73,12 @@ class DeliveryQueue:
         self.redis = redis
         self.keys = keys
 
-    def queue(self, pipe: Any, service: str, event_json: str, at: float) -> None:
+    def queue(
+        self, pipe: Any, service: str, event_json: str, at: float, event_id: str = ""
+    ) -> None:
         """Queue the event for ``service`` on a pipeline the caller executes."""
-        pipe.xadd(self.keys.fanout(service), {"d": json.dumps({"e": event_json, "a": 0, "t": at})})
+        item = json.dumps({"e": event_json, "a": 0, "t": at, "i": event_id})
+        pipe.xadd(self.keys.fanout(service), {"d": item})
 
     async def ensure_group(self, service: str) -> None:
         try:

@@ -112,6 +112,10 @@ class InboundLog(ShardedStream):
         """
         if not items:
             return []
+        if len(items) == 1:  # the usual webhook: one command, no pipeline machinery
+            shard, dedupe, data = items[0]
+            keys = [self.key(shard), self.keys.dedupe(shard, dedupe)]
+            return [await _INGEST(self.redis, keys, [data, DEDUPE_TTL]) is not None]
         async with self.redis.pipeline(transaction=False) as pipe:
             for shard, dedupe, data in items:
                 _INGEST.queue(

@@ -97,6 +97,12 @@ def test_a_bad_file_is_refused_with_a_clear_message(
         load_settings({"SWITCHBOARD_CONFIG": write(tmp_path, text)})
 
 
+@pytest.mark.parametrize(("name", "value"), [("SWITCHBOARD_SHARDS", "0"), ("PORT", "x")])
+def test_bad_numbers_in_the_environment_are_refused(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        load_settings({"SWITCHBOARD_CONFIG": write(tmp_path, ""), name: value})
+
+
 def test_the_shipped_config_file_loads() -> None:
     root = Path(__file__).resolve().parent.parent
     settings = load_settings({"SWITCHBOARD_CONFIG": str(root / "switchboard.yaml")})

@@ -1,0 +1,369 @@
+"""The two measured phases: the baseline's ceiling, then the app with its emulators and sinks."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from redis import Redis
+
+from bench import measure
+from bench.procs import ROOT, Child, cpu_seconds
+from bench.profiling import Profiler, summarize
+from bot.model import derived_id
+from tests.botprocess import BotProcess
+
+PHONE_NUMBER_ID = "106540352242922"
+RESULTS = ROOT / "bench" / "results"
+SECRET_ENV = "BENCH_APP_SECRET"
+IDLE_SECONDS = 2.0
+"""How long the idle bot's background Redis traffic is watched before the measured load."""
+BASELINE_PASSES = 3
+"""The baseline is short and noisy on a shared VM: its median pass is the ceiling."""
+
+AUTOMATION = {
+    "welcome": "Hi! Thanks for getting in touch. How can we help?",
+    "rules": [
+        {
+            "keywords": ["hours", "opening times"],
+            "reply": "We're open 9:00 to 17:30.",
+            "priority": 10,
+        },
+        {"keywords": ["price", "prices", "pricing"], "reply": "Plans start at 9 a month."},
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    """One run's settings; see ``python -m bench.run --help``."""
+
+    messages: int
+    warmup: int
+    concurrency: int
+    customers: int
+    subscribers: int
+    shards: int
+    profile: bool
+    redis_url: str
+    private_redis: bool
+    rate: float
+
+
+class LoadGenerator:
+    """Runs ``bench.loadgen`` in its own process, so it never shares the bot's event loop."""
+
+    def __init__(self, options: Options, workdir: Path) -> None:
+        self.options = options
+        self.workdir = workdir
+
+    def fire(
+        self, url: str, app_secret: str, count: int, seed: int, name: str, rate: float = 0.0
+    ) -> dict[str, Any]:
+        out = self.workdir / f"load-{name}.json"
+        command = [
+            sys.executable,
+            "-m",
+            "bench.loadgen",
+            "--url",
+            url,
+            "--secret-env",
+            SECRET_ENV,
+            "--phone-number-id",
+            PHONE_NUMBER_ID,
+            "--messages",
+            str(count),
+            "--customers",
+            str(self.options.customers),
+            "--concurrency",
+            str(self.options.concurrency),
+            "--seed",
+            str(seed),
+            "--out",
+            str(out),
+            "--rate",
+            str(rate),
+        ]
+        # run() kills the generator on any exception, the timeout included.
+        subprocess.run(
+            command,
+            cwd=ROOT,
+            env={**os.environ, SECRET_ENV: app_secret},
+            check=True,
+            timeout=120 + count / 10 + (count / rate if rate else 0),
+        )
+        load: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        return load
+
+
+def requests_summary(load: dict[str, Any]) -> dict[str, Any]:
+    """Accepted requests per second and the latency of each request, as the sender saw it."""
+    ok = [row for row in load["results"] if row[3] == 200]
+    wall = load["finished"] - load["started"]
+    latencies = [(done - sent) * 1000 for _, sent, done, _ in ok]
+    return {
+        "requests": len(load["results"]),
+        "accepted": len(ok),
+        "errors": len(load["results"]) - len(ok),
+        "wall_seconds": wall,
+        "per_second": len(ok) / wall,
+        "latency_ms_p50": measure.percentile(latencies, 50),
+        "latency_ms_p99": measure.percentile(latencies, 99),
+        "generator_cpu_seconds": load["cpu_seconds"],
+    }
+
+
+def redis_summary(
+    before: dict[str, tuple[int, int]],
+    after: dict[str, tuple[int, int]],
+    own: Counter[str],
+    count: int,
+) -> dict[str, Any]:
+    diff = measure.stats_diff(before, after, own)
+    calls = sum(c for c, _ in diff.values())
+    return {
+        "executed_commands_per_message": calls / count,
+        "server_usec_per_message": sum(u for _, u in diff.values()) / count,
+        "by_command_per_message": {
+            name: round(c / count, 3)
+            for name, (c, _) in sorted(diff.items(), key=lambda kv: -kv[1][0])
+        },
+    }
+
+
+def run_baseline(
+    options: Options, prefix: str, workdir: Path, redis: Redis, stack: contextlib.ExitStack
+) -> dict[str, Any]:
+    app_secret = secrets.token_hex(16)
+    baseline = Child.python(
+        "baseline",
+        "bench.baseline",
+        ["--prefix", prefix, "--redis-url", options.redis_url],
+        workdir,
+        {"BASELINE_APP_SECRET": app_secret},
+    )
+    stack.callback(baseline.stop)
+    url = baseline.start()
+    load = LoadGenerator(options, workdir)
+    if options.warmup:
+        load.fire(url, app_secret, options.warmup, seed=1000, name="baseline-warmup")
+    meter = measure.CpuMeter(
+        {"baseline": baseline.cpu, "redis": lambda: measure.redis_cpu(redis)},
+        lambda: {baseline.pid},
+    )
+    stats = measure.command_stats(redis)
+    meter.start()
+    passes = [
+        load.fire(url, app_secret, options.messages, seed=1 + index, name=f"baseline-{index}")
+        for index in range(BASELINE_PASSES)
+    ]
+    summaries = sorted((requests_summary(load) for load in passes), key=lambda s: s["per_second"])
+    result = summaries[len(summaries) // 2]
+    result["passes_per_second"] = [summary["per_second"] for summary in summaries]
+    # CPU and Redis work over all passes, per pass: comparable with the app's one pass.
+    total = {
+        key: sum(load[key] for load in passes) for key in ("cpu_seconds", "process_cpu_seconds")
+    }
+    cpu = meter.stop(total)
+    cpu["others_top"] = [(name, used / BASELINE_PASSES) for name, used in cpu["others_top"]]
+    result["cpu_seconds"] = {
+        key: value / BASELINE_PASSES if isinstance(value, float) else value
+        for key, value in cpu.items()
+    }
+    result["redis"] = redis_summary(
+        stats, measure.command_stats(redis), Counter(), options.messages * BASELINE_PASSES
+    )
+    baseline.stop()  # before the app runs, so the two never compete for the cores
+    return result
+
+
+def start_app(
+    options: Options, prefix: str, workdir: Path, stack: contextlib.ExitStack
+) -> tuple[BotProcess, Child, list[Child], str]:
+    """The Graph emulator, the sinks and the bot, each a process; stopped by ``stack``."""
+    token, app_secret = secrets.token_hex(16), secrets.token_hex(16)
+    graph = Child.python(
+        "graph",
+        "bench.graph_api",
+        ["--token-env", "BENCH_GRAPH_TOKEN"],
+        workdir,
+        {"BENCH_GRAPH_TOKEN": token},
+    )
+    stack.callback(graph.stop)
+    graph_base = graph.start()
+    sinks, services, env = [], [], {}
+    for index in range(1, options.subscribers + 1):
+        secret = secrets.token_hex(16)
+        sink = Child.python(
+            f"sink{index}",
+            "tests.emulators.sink",
+            ["--secret-env", "SINK_SECRET"],
+            workdir,
+            {"SINK_SECRET": secret},
+        )
+        stack.callback(sink.stop)
+        sinks.append(sink)
+        services.append(
+            {
+                "name": f"sub{index}",
+                "url": sink.start(),
+                "secret": f"${{BENCH_SINK_SECRET_{index}}}",
+            }
+        )
+        env[f"BENCH_SINK_SECRET_{index}"] = secret
+    env.update(
+        {
+            "REDIS_URL": options.redis_url,
+            "SWITCHBOARD_KEY_PREFIX": prefix,
+            "SWITCHBOARD_SHARDS": str(options.shards),
+            "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+            "WHATSAPP_ACCESS_TOKEN": token,
+            "WHATSAPP_APP_SECRET": app_secret,
+            "WHATSAPP_VERIFY_TOKEN": secrets.token_hex(8),
+            "WHATSAPP_API_BASE": graph_base,
+        }
+    )
+    bot = BotProcess(env=env, config={"services": services, "automation": AUTOMATION})
+
+    def close_bot() -> None:
+        # The bot's log lives in a directory that close() removes: keep a copy to read.
+        bot.stop()
+        with contextlib.suppress(OSError):
+            shutil.copy(bot.log_path, workdir / "bot.log")
+        bot.close()
+
+    stack.callback(close_bot)
+    bot.start()
+    return bot, graph, sinks, app_secret
+
+
+def run_app(
+    options: Options, prefix: str, workdir: Path, redis: Redis, stack: contextlib.ExitStack
+) -> dict[str, Any]:
+    bot, graph, sinks, app_secret = start_app(options, prefix, workdir, stack)
+    assert bot.process is not None
+    pid = bot.process.pid
+    bases = [sink.url.removesuffix("/hook") for sink in sinks]
+    settle = measure.Settle(
+        redis, prefix, options.shards, [f"sub{i}" for i in range(1, len(sinks) + 1)]
+    )
+    url = f"{bot.url}/webhooks/whatsapp"
+    load = LoadGenerator(options, workdir)
+    timeout = 60 + options.messages / 20
+
+    if options.warmup:
+        counts = measure.sink_counts(bases)
+        warm = load.fire(url, app_secret, options.warmup, seed=1000, name="app-warmup")
+        measure.wait_for_events(bases, accepted_events(warm), counts, timeout)
+        settle.wait(timeout)
+    # The bot polls Redis even with nothing to do; that rate sits inside the counts below.
+    idle_before = measure.bot_metrics(bot.url)
+    time.sleep(IDLE_SECONDS)
+    idle_after = measure.bot_metrics(bot.url)
+
+    meter = measure.CpuMeter(
+        {
+            "bot": lambda: cpu_seconds(pid),
+            "redis": lambda: measure.redis_cpu(redis),
+            "sinks": lambda: sum(sink.cpu() for sink in sinks),
+            "graph": graph.cpu,
+        },
+        lambda: {pid, graph.pid, *(sink.pid for sink in sinks)},
+    )
+    counts, duplicates = measure.sink_counts(bases), measure.sink_duplicates(bases)
+    settle.own.clear()
+    metrics, stats = measure.bot_metrics(bot.url), measure.command_stats(redis)
+    meter.start()
+    profiler = None
+    if options.profile:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        profiler = Profiler(pid, RESULTS, max_seconds=int(timeout) + 60)
+        stack.callback(profiler.stop)
+        profiler.start()
+
+    measured = load.fire(url, app_secret, options.messages, seed=1, name="app", rate=options.rate)
+    arrivals = measure.wait_for_events(bases, accepted_events(measured), counts, timeout)
+    settled_at = settle.wait(timeout)
+    if profiler:
+        profiler.stop()
+    cpu = meter.stop(measured)
+    metrics_after = measure.bot_metrics(bot.url)
+    stats_after = measure.command_stats(redis)
+
+    result = requests_summary(measured)
+    result.update(delivery_summary(measured, arrivals))
+    result["settle_seconds"] = settled_at - measured["started"]
+    result["duplicate_deliveries"] = measure.sink_duplicates(bases) - duplicates
+    result["cpu_seconds"] = cpu
+    n = options.messages
+    diff = {name: metrics_after.get(name, 0) - metrics.get(name, 0) for name in metrics_after}
+    result["bot_counters"] = diff
+    result["redis"] = redis_summary(stats, stats_after, settle.own, n)
+    result["redis"].update(
+        {
+            "commands_per_message": diff["redis_commands_total"] / n,
+            "round_trips_per_message": diff["redis_round_trips_total"] / n,
+            "idle_commands_per_second": _rate(idle_before, idle_after, "redis_commands_total"),
+            "idle_round_trips_per_second": _rate(
+                idle_before, idle_after, "redis_round_trips_total"
+            ),
+        }
+    )
+    if profiler:
+        window = settled_at - measured["started"]
+        result["profile"] = summarize(profiler.raw_path, window, profiler.rate)
+        result["profile"]["svg"] = str(profiler.svg_path.relative_to(ROOT))
+    bot.stop()
+    graph.stop()
+    result["graph_sends_total"] = graph_sends(graph)
+    return result
+
+
+def _rate(before: dict[str, float], after: dict[str, float], counter: str) -> float:
+    return (after[counter] - before[counter]) / IDLE_SECONDS
+
+
+def inbound_event(wamid: str) -> str:
+    """The id of the message.inbound event the sinks get for a WhatsApp message id."""
+    return derived_id("evt", wamid, "inbound")
+
+
+def accepted_events(load: dict[str, Any]) -> list[str]:
+    """Events to wait for: a refused webhook never reaches the sinks (Meta would retry it)."""
+    events = [inbound_event(row[0]) for row in load["results"] if row[3] == 200]
+    if not events:
+        statuses = Counter(row[3] for row in load["results"])
+        raise RuntimeError(f"the bot accepted no webhook; answers by status: {dict(statuses)}")
+    return events
+
+
+def delivery_summary(load: dict[str, Any], arrivals: list[dict[str, float]]) -> dict[str, Any]:
+    """End to end: from the POST's start until every sink has the message.inbound event."""
+    sent = {inbound_event(row[0]): row[1] for row in load["results"] if row[3] == 200}
+    latencies = [(max(sink[eid] for sink in arrivals) - at) * 1000 for eid, at in sent.items()]
+    last = max(max(sink.values()) for sink in arrivals)
+    wall = last - load["started"]
+    return {
+        "end_to_end_seconds": wall,
+        "end_to_end_per_second": len(sent) / wall,
+        "delivered_ms_p50": measure.percentile(latencies, 50),
+        "delivered_ms_p99": measure.percentile(latencies, 99),
+        "delivered_ms_max": max(latencies),
+    }
+
+
+def graph_sends(graph: Child) -> int | None:
+    for line in graph.output().splitlines():
+        if line.startswith("SENT "):
+            return int(line.split()[1])
+    return None
