@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import multiprocessing
+import os
 import signal
 import sys
 import time
@@ -19,13 +21,13 @@ from bot.sender import SendFailedError, WindowClosedError
 log = logging.getLogger("switchboard")
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, *, reuse_port: bool = False) -> None:
     """Run until SIGINT or SIGTERM, then drain the work in flight (REL-6)."""
     runtime = Runtime(settings)
     await runtime.start()
     runner = web.AppRunner(build_app(runtime), access_log=None, shutdown_timeout=5)
     await runner.setup()
-    await web.TCPSite(runner, settings.host, settings.port).start()
+    await web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port).start()
     log.info(
         "Switchboard is serving %s (web chat at /) on the %s store",
         settings.public_url,
@@ -40,6 +42,50 @@ async def serve(settings: Settings) -> None:
     await runtime.web_hub.close_all()
     await runner.cleanup()
     await runtime.stop()
+
+
+def serve_workers(settings: Settings, workers: int) -> int:
+    """Run ``workers`` processes on one port (SO_REUSEPORT); Redis shares the work out.
+
+    Shard leases give each conversation one worker at a time, and the delivery queues are
+    consumer groups, so the processes need nothing from each other.
+    """
+    if not settings.redis_url:
+        print(
+            "switchboard: several workers need REDIS_URL: the embedded store lives inside "
+            "one process",
+            file=sys.stderr,
+        )
+        return 2
+    context = multiprocessing.get_context("spawn")
+    children = [
+        context.Process(target=_worker, args=(settings,), name=f"worker-{n}")
+        for n in range(workers)
+    ]
+    for child in children:
+        child.start()
+
+    def forward(signum: int, _frame: object) -> None:
+        for child in children:
+            if child.pid and child.is_alive():
+                os.kill(child.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for child in children:
+        child.join()
+    return max((child.exitcode or 0) for child in children)
+
+
+def _worker(settings: Settings) -> None:
+    _configure_logging()
+    asyncio.run(serve(settings, reuse_port=True))
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 async def dead_letters(settings: Settings, service: str, replay: bool) -> int:
@@ -73,7 +119,10 @@ async def send(settings: Settings, conversation: str, text: str, agent: str) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python bot.py", description=__doc__)
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("serve", help="run the bot (the default)")
+    serve_parser = commands.add_parser("serve", help="run the bot (the default)")
+    serve_parser.add_argument(
+        "--workers", type=int, default=1, help="processes sharing the port (needs REDIS_URL)"
+    )
     admin = commands.add_parser("admin", help="work on the store of a bot")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True)
     dead = admin_commands.add_parser("dead-letters", help="list or replay a service's dead letters")
@@ -85,9 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     reply.add_argument("--agent", default="", help="who is replying, e.g. an email")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _configure_logging()
     try:
         settings = load_settings()
     except ConfigError as error:
@@ -97,5 +144,11 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(send(settings, args.conversation, args.text, args.agent))
     if args.command == "admin":
         return asyncio.run(dead_letters(settings, args.service, args.replay))
+    workers = getattr(args, "workers", 1)
+    if workers < 1:
+        print("switchboard: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if workers > 1:
+        return serve_workers(settings, workers)
     asyncio.run(serve(settings))
     return 0

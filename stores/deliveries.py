@@ -12,13 +12,18 @@ from redis.exceptions import ResponseError
 from stores.redis import Keys, Script
 from stores.streams import GROUP
 
+# On the stream a delivery is four fields, so the event is never escaped inside another
+# JSON document on the hot path; in the retry set and the dead letters, where one string
+# is needed, it is a small JSON object with the same keys.
+
 # Due retries go back on the service's stream; all three keys share the service's tag.
 _MOVE_DUE = Script(
     """
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 for _, item in ipairs(due) do
   redis.call('ZREM', KEYS[2], item)
-  redis.call('XADD', KEYS[1], '*', 'd', item)
+  local d = cjson.decode(item)
+  redis.call('XADD', KEYS[1], '*', 'e', d['e'], 'i', d['i'] or '', 'a', d['a'], 't', d['t'])
 end
 return #due
 """
@@ -28,10 +33,8 @@ _REPLAY = Script(
     """
 local items = redis.call('LRANGE', KEYS[2], 0, -1)
 for _, item in ipairs(items) do
-  local delivery = cjson.decode(item)
-  delivery['a'] = 0
-  delivery['t'] = tonumber(ARGV[1])
-  redis.call('XADD', KEYS[1], '*', 'd', cjson.encode(delivery))
+  local d = cjson.decode(item)
+  redis.call('XADD', KEYS[1], '*', 'e', d['e'], 'i', d['i'] or '', 'a', 0, 't', ARGV[1])
 end
 redis.call('DEL', KEYS[2])
 return #items
@@ -65,6 +68,10 @@ class Delivery:
         data = json.loads(raw)
         return cls(entry_id, data["e"], int(data["a"]), float(data["t"]), data.get("i", ""))
 
+    @classmethod
+    def from_fields(cls, entry_id: str, fields: dict[str, str]) -> Delivery:
+        return cls(entry_id, fields["e"], int(fields["a"]), float(fields["t"]), fields["i"])
+
 
 class DeliveryQueue:
     """Each service has its own queue, so a slow or dead one never holds back the others."""
@@ -77,8 +84,8 @@ class DeliveryQueue:
         self, pipe: Any, service: str, event_json: str, at: float, event_id: str = ""
     ) -> None:
         """Queue the event for ``service`` on a pipeline the caller executes."""
-        item = json.dumps({"e": event_json, "a": 0, "t": at, "i": event_id})
-        pipe.xadd(self.keys.fanout(service), {"d": item})
+        fields = {"e": event_json, "i": event_id, "a": 0, "t": at}
+        pipe.xadd(self.keys.fanout(service), fields)
 
     async def ensure_group(self, service: str) -> None:
         try:
@@ -93,7 +100,7 @@ class DeliveryQueue:
         )
         if not reply:
             return []
-        return [Delivery.decode(entry_id, fields["d"]) for entry_id, fields in reply[0][1]]
+        return [Delivery.from_fields(entry_id, fields) for entry_id, fields in reply[0][1]]
 
     async def reclaim(
         self, service: str, consumer: str, min_idle_ms: int, count: int = 100
@@ -107,7 +114,7 @@ class DeliveryQueue:
             start_id="0-0",
             count=count,
         )
-        return [Delivery.decode(entry_id, fields["d"]) for entry_id, fields in reply[1] if fields]
+        return [Delivery.from_fields(entry_id, fields) for entry_id, fields in reply[1] if fields]
 
     async def done(self, service: str, entry_ids: list[str]) -> None:
         if not entry_ids:

@@ -47,12 +47,17 @@ def connect(url: str | None) -> Redis:
     if url:
         # A bounded pool that makes a caller wait for a free connection under load, where
         # the default pool fails the call once it is exhausted.
+        # No per-read socket timeout: it costs an asyncio timeout context on every reply,
+        # blocking reads bound themselves with BLOCK, and keepalive finds a dead peer.
         pool = BlockingConnectionPool.from_url(
             url,
             max_connections=MAX_CONNECTIONS,
             timeout=30,
             decode_responses=True,
             connection_class=CountingConnection,
+            socket_timeout=None,
+            socket_keepalive=True,
+            health_check_interval=30,
         )
         client: Redis = Redis.from_pool(pool)
         return client

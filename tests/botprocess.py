@@ -36,7 +36,9 @@ class BotProcess:
         env: dict[str, str] | None = None,
         config: dict[str, Any] | None = None,
         port: int | None = None,
+        args: tuple[str, ...] = (),
     ) -> None:
+        self.args = args
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._workdir = tempfile.TemporaryDirectory(prefix="switchboard-")
@@ -61,7 +63,7 @@ class BotProcess:
     def start(self, timeout: float = 20.0) -> BotProcess:
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "bot.py")],
+            [sys.executable, str(ROOT / "bot.py"), *self.args],
             cwd=ROOT,
             env=self.env,
             stdout=self._log,

@@ -91,3 +91,31 @@ def test_a_bad_configuration_stops_the_start_with_a_clear_message(
     assert message in str(failure.value)
     assert "Traceback" not in str(failure.value)
     bot.close()
+
+
+async def test_several_workers_share_one_port_and_the_work(
+    session: aiohttp.ClientSession, prefix: str, real_redis: object
+) -> None:
+    env = {"REDIS_URL": REDIS_URL, "SWITCHBOARD_KEY_PREFIX": prefix}
+    bot = BotProcess(env, args=("serve", "--workers", "2"))
+    await asyncio.to_thread(bot.start)
+    try:
+        async with asyncio.timeout(20):
+            while bot.output().count("Switchboard is serving") < 2:
+                await asyncio.sleep(0.1)
+        # Visitors land on either process; each gets its welcome through whichever
+        # process holds its conversation's shard and whichever holds its socket.
+        for _ in range(6):
+            session.cookie_jar.clear()
+            await chat(session, bot.url, "hi")
+    finally:
+        assert await asyncio.to_thread(bot.stop) == 0
+        bot.close()
+
+
+def test_several_workers_need_redis() -> None:
+    bot = BotProcess(args=("serve", "--workers", "2"))
+    with pytest.raises(RuntimeError, match="exited with 2") as failure:
+        bot.start()
+    assert "several workers need REDIS_URL" in str(failure.value)
+    bot.close()
