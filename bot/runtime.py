@@ -8,6 +8,7 @@ import logging
 import os
 import secrets
 import socket
+import zlib
 from typing import Any
 
 import aiohttp
@@ -107,6 +108,7 @@ class Runtime:
         self._listener: asyncio.Task[None] | None = None
         self._fanout_tasks: list[asyncio.Task[None]] = []
         self._shards: dict[int, asyncio.Task[None]] = {}
+        self._handovers: dict[int, asyncio.Event] = {}
         self._stopping = asyncio.Event()
 
     def shard_of(self, conversation_id: str) -> int:
@@ -163,31 +165,72 @@ class Runtime:
         await self.redis.aclose()
 
     async def _supervise_shards(self) -> None:
-        """Hold a lease per shard worked here, so each conversation has ONE worker at a time."""
+        """Hold leases on a fair share of the shards, so each conversation has ONE worker.
+
+        Live processes announce themselves; each takes at most its share of the shards,
+        and hands over what is beyond it (after the batch in hand) when others join.
+        """
+        shards = self.settings.shards
+        start = zlib.crc32(self.holder.encode()) % shards  # spread the first picks
+        order = [(start + offset) % shards for offset in range(shards)]
         while not self._stopping.is_set():
-            for shard in range(self.settings.shards):
-                try:
-                    token = await self.leases.acquire(f"shard:{shard}", LEASE_TTL_MS)
-                except Exception:
-                    log.exception("could not renew the lease of shard %d", shard)
-                    token = None
-                task = self._shards.get(shard)
-                if token is not None and (task is None or task.done()):
-                    self._shards[shard] = asyncio.create_task(self._work_shard(shard))
-                elif token is None and task is not None:
-                    task.cancel()
-                    del self._shards[shard]
+            try:
+                alive = await self.leases.heartbeat("shards", LEASE_TTL_MS)
+            except Exception:
+                log.exception("could not announce this process to the others")
+                alive = 1
+            share = -(-shards // max(alive, 1))
+            for shard in order:
+                await self._keep_or_take(shard, share)
+            active = [
+                shard
+                for shard in order
+                if shard in self._shards and not self._handovers[shard].is_set()
+            ]
+            for shard in active[share:]:
+                log.info(
+                    "handing shard %d over: %d processes share %d shards", shard, alive, shards
+                )
+                self._handovers[shard].set()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), LEASE_RENEW_SECONDS)
+        with contextlib.suppress(Exception):
+            await self.leases.leave("shards")
+
+    async def _keep_or_take(self, shard: int, share: int) -> None:
+        task = self._shards.get(shard)
+        name = f"shard:{shard}"
+        if task is not None and task.done() and self._handovers[shard].is_set():
+            await self.leases.release(name)  # handed over: the batch in hand is done
+            del self._shards[shard], self._handovers[shard]
+            return
+        if task is None and len(self._shards) >= share:
+            return
+        try:
+            token = await self.leases.acquire(name, LEASE_TTL_MS)
+        except Exception:
+            log.exception("could not renew the lease of shard %d", shard)
+            token = None
+        if token is not None and (task is None or task.done()):
+            self._handovers[shard] = asyncio.Event()
+            self._shards[shard] = asyncio.create_task(self._work_shard(shard))
+        elif token is None and task is not None:
+            task.cancel()  # the lease is lost: another process works this shard now
+            del self._shards[shard], self._handovers[shard]
 
     async def _work_shard(self, shard: int) -> None:
         # A TaskGroup, so that one consumer failing cancels its sibling: a shard never has
         # a worker nobody watches while the supervisor starts a new one.
+        handover = self._handovers[shard]
         async with asyncio.TaskGroup() as group:
-            group.create_task(self._consume(self.inbound_log, shard, self.pipeline.process))
-            group.create_task(self._consume(self.outbox, shard, self.sender.perform))
+            group.create_task(
+                self._consume(self.inbound_log, shard, self.pipeline.process, handover)
+            )
+            group.create_task(self._consume(self.outbox, shard, self.sender.perform, handover))
 
-    async def _consume(self, stream: ShardedStream, shard: int, work: Any) -> None:
+    async def _consume(
+        self, stream: ShardedStream, shard: int, work: Any, handover: asyncio.Event
+    ) -> None:
         """Redo what a dead holder left pending, then read new entries until stopped.
 
         After any failure the batch stays unacknowledged; it is taken back and redone.
@@ -207,7 +250,7 @@ class Runtime:
                 log.exception("shard %d: a batch failed; it will be redone", shard)
                 recovering = True
                 await asyncio.sleep(1)
-            if self._stopping.is_set():
+            if self._stopping.is_set() or handover.is_set():
                 return
 
     def counters(self) -> dict[str, int]:

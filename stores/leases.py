@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from redis.asyncio import Redis
 
 from stores.redis import Keys, Script
@@ -45,3 +47,18 @@ class Leases:
 
     async def release(self, name: str) -> None:
         await _RELEASE(self.redis, [self.keys.lease(name)], [self.holder])
+
+    async def heartbeat(self, group: str, ttl_ms: int) -> int:
+        """Say this holder is alive in ``group``; how many holders are alive in it."""
+        key = self.keys.lease(f"members:{group}")
+        now_ms = int(time.time() * 1000)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(key, {self.holder: now_ms})
+            pipe.zremrangebyscore(key, "-inf", now_ms - ttl_ms)
+            pipe.zcard(key)
+            pipe.pexpire(key, ttl_ms * 2)
+            _, _, alive, _ = await pipe.execute()
+        return int(alive)
+
+    async def leave(self, group: str) -> None:
+        await self.redis.zrem(self.keys.lease(f"members:{group}"), self.holder)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import secrets
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from redis.asyncio import Redis
 
 from tests.botprocess import BotProcess
 from tests.conftest import REDIS_URL
@@ -94,20 +96,30 @@ def test_a_bad_configuration_stops_the_start_with_a_clear_message(
 
 
 async def test_several_workers_share_one_port_and_the_work(
-    session: aiohttp.ClientSession, prefix: str, real_redis: object
+    session: aiohttp.ClientSession, prefix: str, real_redis: Redis
 ) -> None:
     env = {"REDIS_URL": REDIS_URL, "SWITCHBOARD_KEY_PREFIX": prefix}
     bot = BotProcess(env, args=("serve", "--workers", "2"))
     await asyncio.to_thread(bot.start)
     try:
         async with asyncio.timeout(20):
-            while bot.output().count("Switchboard is serving") < 2:
+            while True:  # the second process may still be starting
+                if bot.output().count("Switchboard is serving") == 2:
+                    break
                 await asyncio.sleep(0.1)
         # Visitors land on either process; each gets its welcome through whichever
         # process holds its conversation's shard and whichever holds its socket.
         for _ in range(6):
             session.cookie_jar.clear()
             await chat(session, bot.url, "hi")
+        # The shards are shared out: each process holds the leases of half of them.
+        async with asyncio.timeout(20):
+            while True:
+                holders = [await real_redis.get(f"{prefix}{{lease:shard:{n}}}") for n in range(8)]
+                counts = sorted(collections.Counter(holders).values())
+                if None not in holders and counts == [4, 4]:
+                    break
+                await asyncio.sleep(0.2)
     finally:
         assert await asyncio.to_thread(bot.stop) == 0
         bot.close()
