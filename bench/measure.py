@@ -206,3 +206,30 @@ class CpuMeter:
             if cpu - before > 0.05:
                 spent[command] = spent.get(command, 0.0) + cpu - before
         return sorted(spent.items(), key=lambda item: -item[1])[:limit]
+
+
+def shard_holders(redis: Redis, prefix: str, shards: int) -> Counter[str]:
+    """Shards per holder of their lease: how the workers share the shards right now."""
+    keys = Keys(prefix)
+    holders = redis.mget([keys.lease(f"shard:{shard}") for shard in range(shards)])
+    return Counter(str(holder) for holder in holders if holder)
+
+
+def wait_for_shard_split(
+    redis: Redis, prefix: str, shards: int, workers: int, timeout: float
+) -> tuple[list[int], bool]:
+    """Shards per worker, busiest first, once each holds its fair share or ``timeout`` passed.
+
+    Whether the workers share the shards at all is up to the runtime's leases: the split is
+    reported as found, and whether it was fair, rather than failing the run.
+    """
+    fair = -(-shards // workers)
+    deadline = time.monotonic() + timeout
+    while True:
+        held = sorted(shard_holders(redis, prefix, shards).values(), reverse=True)
+        split = (held + [0] * workers)[: max(workers, len(held))]
+        if sum(held) == shards and split[0] <= fair:
+            return split, True
+        if time.monotonic() > deadline:
+            return split, False
+        time.sleep(0.2)

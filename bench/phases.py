@@ -18,7 +18,7 @@ from typing import Any
 from redis import Redis
 
 from bench import measure
-from bench.procs import ROOT, Child, cpu_seconds
+from bench.procs import ROOT, Child, ProcessTree
 from bench.profiling import Profiler, summarize
 from bot.model import derived_id
 from tests.botprocess import BotProcess
@@ -30,6 +30,8 @@ IDLE_SECONDS = 2.0
 """How long the idle bot's background Redis traffic is watched before the measured load."""
 BASELINE_PASSES = 3
 """The baseline is short and noisy on a shared VM: its median pass is the ceiling."""
+SHARD_SPLIT_SECONDS = 10.0
+"""How long N workers may take to share the shards out fairly before the measured load."""
 
 AUTOMATION = {
     "welcome": "Hi! Thanks for getting in touch. How can we help?",
@@ -58,6 +60,8 @@ class Options:
     redis_url: str
     private_redis: bool
     rate: float
+    workers: int = 1
+    """``bot.py serve --workers N``; the baseline runs as many processes on one port."""
 
 
 class LoadGenerator:
@@ -142,33 +146,50 @@ def redis_summary(
 
 
 def run_baseline(
-    options: Options, prefix: str, workdir: Path, redis: Redis, stack: contextlib.ExitStack
+    options: Options,
+    prefix: str,
+    workdir: Path,
+    redis: Redis,
+    stack: contextlib.ExitStack,
+    processes: int = 1,
 ) -> dict[str, Any]:
+    """The ceiling with ``processes`` server processes on one port; the median of its passes."""
     app_secret = secrets.token_hex(16)
+    name = "baseline" if processes == 1 else f"baseline-x{processes}"
     baseline = Child.python(
-        "baseline",
+        name,
         "bench.baseline",
-        ["--prefix", prefix, "--redis-url", options.redis_url],
+        [
+            "--prefix",
+            prefix,
+            "--redis-url",
+            options.redis_url,
+            "--processes",
+            str(processes),
+        ],
         workdir,
         {"BASELINE_APP_SECRET": app_secret},
     )
     stack.callback(baseline.stop)
     url = baseline.start()
+    tree = ProcessTree(baseline.pid)
+    tree.refresh()
     load = LoadGenerator(options, workdir)
     if options.warmup:
-        load.fire(url, app_secret, options.warmup, seed=1000, name="baseline-warmup")
+        load.fire(url, app_secret, options.warmup, seed=1000, name=f"{name}-warmup")
     meter = measure.CpuMeter(
-        {"baseline": baseline.cpu, "redis": lambda: measure.redis_cpu(redis)},
-        lambda: {baseline.pid},
+        {"baseline": tree.cpu, "redis": lambda: measure.redis_cpu(redis)}, tree.pids
     )
     stats = measure.command_stats(redis)
+    split = tree.cpu_by_process()
     meter.start()
     passes = [
-        load.fire(url, app_secret, options.messages, seed=1 + index, name=f"baseline-{index}")
+        load.fire(url, app_secret, options.messages, seed=1 + index, name=f"{name}-{index}")
         for index in range(BASELINE_PASSES)
     ]
     summaries = sorted((requests_summary(load) for load in passes), key=lambda s: s["per_second"])
     result = summaries[len(summaries) // 2]
+    result["processes"] = processes
     result["passes_per_second"] = [summary["per_second"] for summary in summaries]
     # CPU and Redis work over all passes, per pass: comparable with the app's one pass.
     total = {
@@ -180,17 +201,26 @@ def run_baseline(
         key: value / BASELINE_PASSES if isinstance(value, float) else value
         for key, value in cpu.items()
     }
+    result["cpu_seconds_by_process"] = _split(split, tree, BASELINE_PASSES)
     result["redis"] = redis_summary(
         stats, measure.command_stats(redis), Counter(), options.messages * BASELINE_PASSES
     )
-    baseline.stop()  # before the app runs, so the two never compete for the cores
+    baseline.stop()  # before the next phase, so the two never compete for the cores
     return result
+
+
+def _split(before: dict[int, float], tree: ProcessTree, passes: int = 1) -> list[float]:
+    """CPU seconds of each process of a server over the window, busiest first."""
+    after = tree.cpu_by_process()
+    used = [(after[pid] - before.get(pid, 0.0)) / passes for pid in after]
+    return sorted(used, reverse=True)
 
 
 def start_app(
     options: Options, prefix: str, workdir: Path, stack: contextlib.ExitStack
-) -> tuple[BotProcess, Child, list[Child], str]:
-    """The Graph emulator, the sinks and the bot, each a process; stopped by ``stack``."""
+) -> tuple[BotProcess, ProcessTree, Child, list[Child], str]:
+    """The Graph emulator, the sinks and the bot (N workers), each a process; stopped by
+    ``stack``. The tree is the bot's parent and every process below it."""
     token, app_secret = secrets.token_hex(16), secrets.token_hex(16)
     graph = Child.python(
         "graph",
@@ -233,26 +263,45 @@ def start_app(
             "WHATSAPP_API_BASE": graph_base,
         }
     )
-    bot = BotProcess(env=env, config={"services": services, "automation": AUTOMATION})
+    bot = BotProcess(
+        env=env,
+        config={"services": services, "automation": AUTOMATION},
+        args=("serve", "--workers", str(options.workers)),
+    )
+    tree: ProcessTree | None = None
 
     def close_bot() -> None:
         # The bot's log lives in a directory that close() removes: keep a copy to read.
         bot.stop()
+        if tree is not None:
+            tree.kill_leftovers()
         with contextlib.suppress(OSError):
             shutil.copy(bot.log_path, workdir / "bot.log")
         bot.close()
 
     stack.callback(close_bot)
     bot.start()
-    return bot, graph, sinks, app_secret
+    assert bot.process is not None
+    tree = ProcessTree(bot.process.pid)
+    # /readyz answers once ONE worker serves; wait for all of them.
+    deadline = time.monotonic() + 30
+    while bot.output().count("Switchboard is serving") < options.workers:
+        if time.monotonic() > deadline or bot.process.poll() is not None:
+            raise RuntimeError(f"not all {options.workers} workers started:\n{bot.output()}")
+        time.sleep(0.1)
+    tree.refresh()
+    return bot, tree, graph, sinks, app_secret
 
 
 def run_app(
     options: Options, prefix: str, workdir: Path, redis: Redis, stack: contextlib.ExitStack
 ) -> dict[str, Any]:
-    bot, graph, sinks, app_secret = start_app(options, prefix, workdir, stack)
+    bot, tree, graph, sinks, app_secret = start_app(options, prefix, workdir, stack)
     assert bot.process is not None
     pid = bot.process.pid
+    # With N workers every process has counters of its own, and a GET /metrics lands on any
+    # one of them: their sum cannot be read, so the client-side counts are left out.
+    own_metrics = options.workers == 1
     bases = [sink.url.removesuffix("/hook") for sink in sinks]
     settle = measure.Settle(
         redis, prefix, options.shards, [f"sub{i}" for i in range(1, len(sinks) + 1)]
@@ -266,23 +315,36 @@ def run_app(
         warm = load.fire(url, app_secret, options.warmup, seed=1000, name="app-warmup")
         measure.wait_for_events(bases, accepted_events(warm), counts, timeout)
         settle.wait(timeout)
+    shard_split, fair = measure.wait_for_shard_split(
+        redis, prefix, options.shards, options.workers, SHARD_SPLIT_SECONDS
+    )
+    if not fair:
+        print(
+            f"warning: the {options.workers} workers hold {shard_split} of the "
+            f"{options.shards} shards after {SHARD_SPLIT_SECONDS:g} s; measuring anyway",
+            file=sys.stderr,
+        )
     # The bot polls Redis even with nothing to do; that rate sits inside the counts below.
-    idle_before = measure.bot_metrics(bot.url)
+    idle_before = measure.bot_metrics(bot.url) if own_metrics else {}
+    idle_stats = measure.command_stats(redis)
     time.sleep(IDLE_SECONDS)
-    idle_after = measure.bot_metrics(bot.url)
+    idle_stats_after = measure.command_stats(redis)
+    idle_after = measure.bot_metrics(bot.url) if own_metrics else {}
 
     meter = measure.CpuMeter(
         {
-            "bot": lambda: cpu_seconds(pid),
+            "bot": tree.cpu,
             "redis": lambda: measure.redis_cpu(redis),
             "sinks": lambda: sum(sink.cpu() for sink in sinks),
             "graph": graph.cpu,
         },
-        lambda: {pid, graph.pid, *(sink.pid for sink in sinks)},
+        lambda: tree.pids() | {graph.pid, *(sink.pid for sink in sinks)},
     )
     counts, duplicates = measure.sink_counts(bases), measure.sink_duplicates(bases)
     settle.own.clear()
-    metrics, stats = measure.bot_metrics(bot.url), measure.command_stats(redis)
+    metrics = measure.bot_metrics(bot.url) if own_metrics else {}
+    stats = measure.command_stats(redis)
+    split = tree.cpu_by_process()
     meter.start()
     profiler = None
     if options.profile:
@@ -297,26 +359,37 @@ def run_app(
     if profiler:
         profiler.stop()
     cpu = meter.stop(measured)
-    metrics_after = measure.bot_metrics(bot.url)
+    cpu_split = _split(split, tree)
+    metrics_after = measure.bot_metrics(bot.url) if own_metrics else {}
     stats_after = measure.command_stats(redis)
 
     result = requests_summary(measured)
     result.update(delivery_summary(measured, arrivals))
+    result["workers"] = options.workers
+    result["shards_per_worker"] = shard_split
+    result["shards_split_fairly"] = fair
     result["settle_seconds"] = settled_at - measured["started"]
     result["duplicate_deliveries"] = measure.sink_duplicates(bases) - duplicates
     result["cpu_seconds"] = cpu
+    result["cpu_seconds_by_process"] = cpu_split
     n = options.messages
     diff = {name: metrics_after.get(name, 0) - metrics.get(name, 0) for name in metrics_after}
     result["bot_counters"] = diff
     result["redis"] = redis_summary(stats, stats_after, settle.own, n)
+    idle = measure.stats_diff(idle_stats, idle_stats_after, Counter())
     result["redis"].update(
         {
-            "commands_per_message": diff["redis_commands_total"] / n,
-            "round_trips_per_message": diff["redis_round_trips_total"] / n,
-            "idle_commands_per_second": _rate(idle_before, idle_after, "redis_commands_total"),
-            "idle_round_trips_per_second": _rate(
-                idle_before, idle_after, "redis_round_trips_total"
+            "commands_per_message": diff["redis_commands_total"] / n if own_metrics else None,
+            "round_trips_per_message": (
+                diff["redis_round_trips_total"] / n if own_metrics else None
             ),
+            "idle_commands_per_second": (
+                _rate(idle_before, idle_after, "redis_commands_total") if own_metrics else None
+            ),
+            "idle_round_trips_per_second": (
+                _rate(idle_before, idle_after, "redis_round_trips_total") if own_metrics else None
+            ),
+            "idle_executed_commands_per_second": sum(c for c, _ in idle.values()) / IDLE_SECONDS,
         }
     )
     if profiler:

@@ -7,6 +7,7 @@ the helper processes themselves.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -36,15 +37,71 @@ def secret_from(variable: str) -> str:
     return secret
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a live process, from /proc (0.0 once it is gone)."""
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name; None once the process is gone."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return 0.0
+        return None
     # The command name in parentheses may hold spaces; the fields we want follow it.
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return stat.rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process, from /proc (0.0 once it is gone)."""
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS if fields else 0.0
+
+
+def _started(pid: int) -> int | None:
+    """When the process started (clock ticks since boot): tells a reused pid apart."""
+    fields = _stat(pid)
+    return int(fields[19]) if fields else None
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and every live process below it (children, grandchildren ...), root first."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))):
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    tree, index = [root], 0
+    while index < len(tree):
+        tree += sorted(children.get(tree[index], []))
+        index += 1
+    return tree
+
+
+class ProcessTree:
+    """A server and the processes it started (workers, multiprocessing's resource tracker).
+
+    The members are fixed by ``refresh``, called once the server is up, so that CPU is read
+    from the same processes at the start and at the end of a window.
+    """
+
+    def __init__(self, root: int) -> None:
+        self.root = root
+        self.members: dict[int, int | None] = {root: _started(root)}
+
+    def refresh(self) -> list[int]:
+        self.members = {pid: _started(pid) for pid in process_tree(self.root)}
+        return list(self.members)
+
+    def pids(self) -> set[int]:
+        return set(self.members)
+
+    def cpu(self) -> float:
+        return sum(cpu_seconds(pid) for pid in self.members)
+
+    def cpu_by_process(self) -> dict[int, float]:
+        return {pid: cpu_seconds(pid) for pid in self.members}
+
+    def kill_leftovers(self) -> None:
+        """SIGKILL members still alive after the root stopped: workers it left behind."""
+        for pid, started in self.members.items():
+            if pid != self.root and started is not None and _started(pid) == started:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
 
 
 def all_processes() -> dict[int, tuple[str, float]]:
@@ -152,14 +209,17 @@ class Child:
             return ""
 
     def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM, then SIGKILL if it lingers: never leave a process behind."""
+        """SIGTERM, then SIGKILL if it lingers: never leave a process behind, nor its children."""
         if self.process is not None and self.process.poll() is None:
+            tree = ProcessTree(self.process.pid)
+            tree.refresh()
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+            tree.kill_leftovers()
         if self._log is not None:
             self._log.close()
             self._log = None

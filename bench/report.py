@@ -79,13 +79,43 @@ def _others(cpu: dict[str, Any], cpus: int) -> str:
     )
 
 
+def _split(seconds: list[float], count: int) -> str:
+    """CPU ms per message of each process of a server that did work, busiest first."""
+    busy = [value for value in seconds if value / count * 1000 >= 0.005]
+    return " + ".join(_n(value / count * 1000, 2) for value in busy) or "—"
+
+
 def render(results: dict[str, Any]) -> str:
     options, base, app = results["options"], results["baseline"], results["app"]
     n = options["messages"]
     host = results["machine"]
+    workers = int(options.get("workers", 1))
+    # With N workers the 1-process baseline of the same run sits beside, for reference.
+    bases = [base, *([results["baseline_single"]] if "baseline_single" in results else [])]
+    one_metrics = app["redis"]["commands_per_message"] is not None
+
+    def row(label: str, baseline: Any, application: Any) -> str:
+        values = baseline(bases) if callable(baseline) else [baseline] * len(bases)
+        return f"| {label} | {' | '.join(str(v) for v in values)} | {application} |"
+
+    def each(read: Any) -> Any:
+        return lambda columns: [read(column) for column in columns]
+
+    ratio = f"**{results['ratio']:.2f}**"
+    ratio_e2e = f"{results['ratio_end_to_end']:.2f}"
+    if len(bases) > 1:
+        ratio += f" (vs 1 process: {results['ratio_single']:.2f})"
+        ratio_e2e += f" (vs 1 process: {results['ratio_end_to_end_single']:.2f})"
+    processes = "1 process" if workers == 1 else f"{workers} processes on one port"
+    head = [f"baseline: aiohttp + HMAC + 1 XADD, {processes}"]
+    if len(bases) > 1:
+        head.append("baseline, 1 process (reference)")
+    app_head = "app" if workers == 1 else f"app: serve --workers {workers}"
+    unavailable = f"— ({workers} workers: per-process counters)"
     lines = [
         f"## Switchboard benchmark: {n} webhooks, {options['subscribers']} subscriber(s), "
-        f"{options['concurrency']} in flight, {options['customers']} customers",
+        f"{workers} worker(s), {options['concurrency']} in flight, "
+        f"{options['customers']} customers",
         "",
         f"{host['cpus']} CPUs ({host['cpu_model']}), Python {host['python']}, aiohttp "
         f"{host['aiohttp']}, redis-py {host['redis-py']} + hiredis {host['hiredis']}, "
@@ -101,47 +131,99 @@ def render(results: dict[str, Any]) -> str:
             if options.get("rate")
             else []
         ),
-        "| | baseline: aiohttp + HMAC + 1 XADD | app |",
-        "|---|---:|---:|",
-        f"| webhooks accepted per second | {_n(base['per_second'])} (median of "
-        f"{', '.join(_n(rate) for rate in base['passes_per_second'])}) | "
-        f"{_n(app['per_second'])} |",
-        f"| **app / baseline (accepted msg/s)** | | **{results['ratio']:.2f}** |",
-        f"| messages per second end to end (every sink has message.inbound) | — | "
-        f"{_n(app['end_to_end_per_second'])} |",
-        f"| app end to end / baseline | | {results['ratio_end_to_end']:.2f} |",
-        f"| request latency p50 / p99 (ms) | {_n(base['latency_ms_p50'], 1)} / "
-        f"{_n(base['latency_ms_p99'], 1)} | {_n(app['latency_ms_p50'], 1)} / "
-        f"{_n(app['latency_ms_p99'], 1)} |",
-        f"| webhook POST → fan-out delivered p50 / p99 (ms) | — | "
-        f"{_n(app['delivered_ms_p50'], 1)} / {_n(app['delivered_ms_p99'], 1)} |",
-        f"| errors (non-200 or transport) | {base['errors']} | {app['errors']} |",
-        f"| seconds from the first POST until every sink had every message.inbound / until "
-        f"all work was done (replies and their events too) | — | "
-        f"{app['end_to_end_seconds']:.1f} / {app['settle_seconds']:.1f} |",
-        f"| duplicate deliveries at the sinks (redeliveries) | — | {app['duplicate_deliveries']} |",
-        f"| Redis commands per message, client side (/metrics) | — | "
-        f"{_n(app['redis']['commands_per_message'], 2)} |",
-        f"| Redis round trips per message (/metrics) | — | "
-        f"{_n(app['redis']['round_trips_per_message'], 2)} |",
-        f"| Redis commands executed per message (INFO commandstats, inside scripts too) | "
-        f"{_n(base['redis']['executed_commands_per_message'], 2)} | "
-        f"{_n(app['redis']['executed_commands_per_message'], 2)} |",
-        f"| Redis server time per message (µs, commandstats) | "
-        f"{_n(base['redis']['server_usec_per_message'], 1)} | "
-        f"{_n(app['redis']['server_usec_per_message'], 1)} |",
-        f"| CPU ms per message: server process | {_per_message(base['cpu_seconds'], 'baseline', n)}"
-        f" | {_per_message(app['cpu_seconds'], 'bot', n)} |",
-        f"| CPU ms per message: Redis | {_per_message(base['cpu_seconds'], 'redis', n)} | "
-        f"{_per_message(app['cpu_seconds'], 'redis', n)} |",
-        f"| CPU ms per message: load generator | "
-        f"{_per_message(base['cpu_seconds'], 'generator', n)} | "
-        f"{_per_message(app['cpu_seconds'], 'generator', n)} |",
-        f"| CPU ms per message: sinks + Graph emulator | — | "
-        f"{_n((app['cpu_seconds']['sinks'] + app['cpu_seconds']['graph']) / n * 1000, 2)} |",
-        f"| other processes on the machine, share of its {host['cpus']} cores | "
-        f"{_others(base['cpu_seconds'], host['cpus'])} | "
-        f"{_others(app['cpu_seconds'], host['cpus'])} |",
+        f"| | {' | '.join(head)} | {app_head} |",
+        f"|---|{'---:|' * len(head)}---:|",
+        row(
+            "webhooks accepted per second",
+            each(
+                lambda b: (
+                    f"{_n(b['per_second'])} (median of "
+                    f"{', '.join(_n(rate) for rate in b['passes_per_second'])})"
+                )
+            ),
+            _n(app["per_second"]),
+        ),
+        row("**app / baseline (accepted msg/s)**", "", ratio),
+        row(
+            "messages per second end to end (every sink has message.inbound)",
+            "—",
+            _n(app["end_to_end_per_second"]),
+        ),
+        row("app end to end / baseline", "", ratio_e2e),
+        row(
+            "request latency p50 / p99 (ms)",
+            each(lambda b: f"{_n(b['latency_ms_p50'], 1)} / {_n(b['latency_ms_p99'], 1)}"),
+            f"{_n(app['latency_ms_p50'], 1)} / {_n(app['latency_ms_p99'], 1)}",
+        ),
+        row(
+            "webhook POST → fan-out delivered p50 / p99 (ms)",
+            "—",
+            f"{_n(app['delivered_ms_p50'], 1)} / {_n(app['delivered_ms_p99'], 1)}",
+        ),
+        row("errors (non-200 or transport)", each(lambda b: b["errors"]), app["errors"]),
+        row(
+            "seconds from the first POST until every sink had every message.inbound / until "
+            "all work was done (replies and their events too)",
+            "—",
+            f"{app['end_to_end_seconds']:.1f} / {app['settle_seconds']:.1f}",
+        ),
+        row("duplicate deliveries at the sinks (redeliveries)", "—", app["duplicate_deliveries"]),
+        row(
+            "Redis commands per message, client side (/metrics)",
+            "—",
+            _n(app["redis"]["commands_per_message"], 2) if one_metrics else unavailable,
+        ),
+        row(
+            "Redis round trips per message (/metrics)",
+            "—",
+            _n(app["redis"]["round_trips_per_message"], 2) if one_metrics else unavailable,
+        ),
+        row(
+            "Redis commands executed per message (INFO commandstats, inside scripts too)",
+            each(lambda b: _n(b["redis"]["executed_commands_per_message"], 2)),
+            _n(app["redis"]["executed_commands_per_message"], 2),
+        ),
+        row(
+            "Redis server time per message (µs, commandstats)",
+            each(lambda b: _n(b["redis"]["server_usec_per_message"], 1)),
+            _n(app["redis"]["server_usec_per_message"], 1),
+        ),
+        row(
+            "CPU ms per message: server, all its processes",
+            each(lambda b: _per_message(b["cpu_seconds"], "baseline", n)),
+            _per_message(app["cpu_seconds"], "bot", n),
+        ),
+        *(
+            [
+                row(
+                    "CPU ms per message: each process of the server that did work",
+                    each(lambda b: _split(b["cpu_seconds_by_process"], n)),
+                    _split(app["cpu_seconds_by_process"], n),
+                )
+            ]
+            if workers > 1
+            else []
+        ),
+        row(
+            "CPU ms per message: Redis",
+            each(lambda b: _per_message(b["cpu_seconds"], "redis", n)),
+            _per_message(app["cpu_seconds"], "redis", n),
+        ),
+        row(
+            "CPU ms per message: load generator",
+            each(lambda b: _per_message(b["cpu_seconds"], "generator", n)),
+            _per_message(app["cpu_seconds"], "generator", n),
+        ),
+        row(
+            "CPU ms per message: sinks + Graph emulator",
+            "—",
+            _n((app["cpu_seconds"]["sinks"] + app["cpu_seconds"]["graph"]) / n * 1000, 2),
+        ),
+        row(
+            f"other processes on the machine, share of its {host['cpus']} cores",
+            each(lambda b: _others(b["cpu_seconds"], host["cpus"])),
+            _others(app["cpu_seconds"], host["cpus"]),
+        ),
         "",
         f"Redis: {'a private server of this run' if options['private_redis'] else 'shared'} "
         f"({options['redis_url']}). "
@@ -153,15 +235,39 @@ def render(results: dict[str, Any]) -> str:
         )
         + f"Before the run the machine was {results['background_load_cores']:.2f} cores busy.",
         "",
-        "Idle, the bot sends "
-        f"{app['redis']['idle_commands_per_second']:.0f} Redis commands/s in "
-        f"{app['redis']['idle_round_trips_per_second']:.0f} round trips/s (blocking reads, "
-        "leases); that background is inside the per-message counts.",
-        "",
-        "| bot counter, during the measured load | value |",
-        "|---|---:|",
     ]
-    lines += [f"| {name} | {_n(value)} |" for name, value in app["bot_counters"].items()]
+    split = app.get("shards_per_worker", [options["shards"]])
+    if workers > 1:
+        lines += [
+            f"Shards held per worker during the load: {' / '.join(str(s) for s in split)}"
+            + ("" if app.get("shards_split_fairly", True) else " (**not a fair split**)")
+            + ". The kernel spreads the generator's connections over the processes (SO_REUSEPORT);"
+            " each connection stays with the process that accepted it.",
+            "",
+        ]
+    redis = app["redis"]
+    idle = f"Idle, Redis ran {redis['idle_executed_commands_per_second']:.0f} commands/s for "
+    idle += "the bot (commandstats)"
+    if one_metrics:
+        idle += (
+            f"; it sent {redis['idle_commands_per_second']:.0f} commands/s in "
+            f"{redis['idle_round_trips_per_second']:.0f} round trips/s (/metrics)"
+        )
+    lines += [
+        idle + " (blocking reads, leases); that background is inside the per-message counts.",
+        "",
+    ]
+    if one_metrics:
+        lines += ["| bot counter, during the measured load | value |", "|---|---:|"]
+        lines += [f"| {name} | {_n(value)} |" for name, value in app["bot_counters"].items()]
+    else:
+        lines += [
+            f"The bot's /metrics counters are per process; with {workers} workers a request "
+            "reads one of them, so they are not shown.",
+            "",
+            "| | value |",
+            "|---|---:|",
+        ]
     lines += [
         f"| replies accepted by the Graph emulator (warm-up included) | "
         f"{_n(app['graph_sends_total'])} |",

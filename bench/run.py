@@ -1,5 +1,8 @@
 """``python -m bench.run``: PERF-1 and PERF-2 in one run, the ceiling first, then the app.
 
+With ``--workers N`` the bot runs as ``bot.py serve --workers N`` and the ceiling is measured
+with as many baseline processes on one port, and with one for reference.
+
 Every part is a process of its own on this machine: the load generator, the baseline or
 the bot, the Graph API emulator, the subscriber sinks and Redis. They share the cores, so
 the numbers are those of the whole stack on one box, not of the bot alone.
@@ -23,7 +26,7 @@ from typing import Any
 from redis import Redis
 
 from bench import report
-from bench.phases import RESULTS, Options, run_app, run_baseline
+from bench.phases import BASELINE_PASSES, RESULTS, Options, run_app, run_baseline
 from bench.procs import ROOT, Child, machine_busy_seconds
 from tests.botprocess import free_port
 
@@ -37,7 +40,15 @@ def parse(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--subscribers", type=int, default=1, help="subscriber sinks (S)")
     parser.add_argument("--shards", type=int, default=8, help="SWITCHBOARD_SHARDS of the bot")
     parser.add_argument(
-        "--profile", action="store_true", help="run py-spy on the bot during the measured load"
+        "--workers",
+        type=int,
+        default=1,
+        help="bot processes on one port (serve --workers N); the baseline runs as many",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run py-spy on the bot during the measured load (with --workers 1 only)",
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument(
@@ -53,21 +64,26 @@ def parse(argv: Sequence[str] | None) -> Options:
         "for latency below saturation",
     )
     args = parser.parse_args(argv)
-    if min(args.messages, args.concurrency, args.customers, args.subscribers, args.shards) < 1:
+    counts = (args.messages, args.concurrency, args.customers, args.subscribers, args.shards)
+    if min(*counts, args.workers) < 1:
         parser.error(
-            "--messages, --concurrency, --customers, --subscribers and --shards must be >= 1"
+            "--messages, --concurrency, --customers, --subscribers, --shards and --workers "
+            "must be >= 1"
         )
+    if args.profile and args.workers > 1:
+        parser.error("--profile samples one process: use it with --workers 1")
     return Options(
-        args.messages,
-        args.warmup,
-        args.concurrency,
-        args.customers,
-        args.subscribers,
-        args.shards,
-        args.profile,
-        args.redis_url,
-        args.private_redis,
-        args.rate,
+        messages=args.messages,
+        warmup=args.warmup,
+        concurrency=args.concurrency,
+        customers=args.customers,
+        subscribers=args.subscribers,
+        shards=args.shards,
+        profile=args.profile,
+        redis_url=args.redis_url,
+        private_redis=args.private_redis,
+        rate=args.rate,
+        workers=args.workers,
     )
 
 
@@ -111,10 +127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception:
         print(f"the run failed; the logs of its processes are in {workdir}", file=sys.stderr)
         raise
-    results["ratio"] = results["app"]["per_second"] / results["baseline"]["per_second"]
-    results["ratio_end_to_end"] = (
-        results["app"]["end_to_end_per_second"] / results["baseline"]["per_second"]
-    )
+    app, ceiling = results["app"], results["baseline"]["per_second"]
+    results["ratio"] = app["per_second"] / ceiling
+    results["ratio_end_to_end"] = app["end_to_end_per_second"] / ceiling
+    if "baseline_single" in results:
+        single = results["baseline_single"]["per_second"]
+        results["ratio_single"] = app["per_second"] / single
+        results["ratio_end_to_end_single"] = app["end_to_end_per_second"] / single
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(report.render(results))
     print(f"\nJSON: {(RESULTS / 'latest.json').relative_to(ROOT)}", file=sys.stderr)
@@ -135,10 +154,18 @@ def run(options: Options, prefix: str, workdir: Path, results: dict[str, Any]) -
         stack.callback(lambda: results.update(keys_deleted=drop_prefix(redis, prefix)))
         results["options"] = asdict(options)
         results["machine"] = report.machine(redis)
-        print(f"baseline: {options.messages} webhooks ...", file=sys.stderr)
-        results["baseline"] = run_baseline(options, prefix, workdir, redis, stack)
+        workers = options.workers
         print(
-            f"app, {options.subscribers} subscriber(s): {options.messages} webhooks ...",
+            f"baseline, {workers} process(es): {BASELINE_PASSES} x {options.messages} webhooks ...",
+            file=sys.stderr,
+        )
+        results["baseline"] = run_baseline(options, prefix, workdir, redis, stack, workers)
+        if workers > 1:
+            print("baseline, 1 process, for reference ...", file=sys.stderr)
+            results["baseline_single"] = run_baseline(options, prefix, workdir, redis, stack, 1)
+        print(
+            f"app, {workers} worker(s), {options.subscribers} subscriber(s): "
+            f"{options.messages} webhooks ...",
             file=sys.stderr,
         )
         results["app"] = run_app(options, prefix, workdir, redis, stack)

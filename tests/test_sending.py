@@ -34,6 +34,14 @@ def agent_reply(bot: Bot, text: str, template: dict[str, object] | None = None) 
     )
 
 
+async def customer_who_wrote_25_hours_ago(make_bot: BotFactory) -> Bot:
+    bot = await make_bot(automation=QUIET)
+    long_ago = int(time.time()) - 25 * 3600
+    await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi", timestamp=long_ago))
+    await bot.settle()
+    return bot
+
+
 async def send(bot: Bot, outbound: Outbound) -> None:
     await bot.runtime.sender.send(outbound, bot.runtime.shard_of(outbound.conversation_id))
 
@@ -41,10 +49,7 @@ async def send(bot: Bot, outbound: Outbound) -> None:
 async def test_a_free_form_send_outside_the_window_is_refused_before_any_call(
     make_bot: BotFactory,
 ) -> None:
-    bot = await make_bot(automation=QUIET)
-    long_ago = int(time.time()) - 25 * 3600
-    await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi", timestamp=long_ago))
-    await bot.settle()
+    bot = await customer_who_wrote_25_hours_ago(make_bot)
     with pytest.raises(WindowClosedError, match="24-hour window"):
         await send(bot, agent_reply(bot, "Are you still there?"))
     await bot.settle()
@@ -148,10 +153,7 @@ async def admin_send(bot: Bot, conversation: str, text: str) -> tuple[int, str, 
 async def test_an_operator_reply_outside_the_window_is_refused_with_a_clear_error(
     make_bot: BotFactory,
 ) -> None:
-    bot = await make_bot(automation=QUIET)
-    long_ago = int(time.time()) - 25 * 3600
-    await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi", timestamp=long_ago))
-    await bot.settle()
+    bot = await customer_who_wrote_25_hours_ago(make_bot)
     code, _, err = await admin_send(bot, bot.conversation(WA_ID), "Still there?")
     assert code == 1
     assert "outside the 24-hour window WhatsApp accepts only template messages" in err
