@@ -246,15 +246,17 @@ def render(results: dict[str, Any]) -> str:
             "",
         ]
     redis = app["redis"]
-    idle = f"Idle, Redis ran {redis['idle_executed_commands_per_second']:.0f} commands/s for "
-    idle += "the bot (commandstats)"
+    idle = (
+        f"Idle, Redis ran {redis['idle_executed_commands_per_second']:.0f} commands/s "
+        "(commandstats, server-wide)"
+    )
     if one_metrics:
         idle += (
-            f"; it sent {redis['idle_commands_per_second']:.0f} commands/s in "
+            f"; the bot sent {redis['idle_commands_per_second']:.0f} commands/s in "
             f"{redis['idle_round_trips_per_second']:.0f} round trips/s (/metrics)"
         )
     lines += [
-        idle + " (blocking reads, leases); that background is inside the per-message counts.",
+        idle + ": blocking reads and leases, a background that is inside the per-message counts.",
         "",
     ]
     if one_metrics:
