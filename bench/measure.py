@@ -30,6 +30,7 @@ def bot_metrics(bot_url: str) -> dict[str, float]:
     metrics = {}
     for line in text.splitlines():
         name, _, value = line.partition(" ")
+        name = name.partition("{")[0]  # one process's counters: its worker label is dropped
         if name.startswith("switchboard_") and value:
             metrics[name.removeprefix("switchboard_")] = float(value)
     return metrics

@@ -4,88 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
-import multiprocessing
-import os
-import signal
 import sys
 import time
 
-from aiohttp import web
-
 from bot.config import ConfigError, Settings, load_settings
-from bot.http import build_app
 from bot.runtime import Runtime
 from bot.sender import SendFailedError, WindowClosedError
-
-log = logging.getLogger("switchboard")
-
-
-async def serve(settings: Settings, *, reuse_port: bool = False) -> None:
-    """Run until SIGINT or SIGTERM, then drain the work in flight (REL-6)."""
-    runtime = Runtime(settings)
-    await runtime.start()
-    runner = web.AppRunner(build_app(runtime), access_log=None, shutdown_timeout=5)
-    await runner.setup()
-    await web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port).start()
-    log.info(
-        "Switchboard is serving %s (web chat at /) on the %s store",
-        settings.public_url,
-        runtime.store_kind,
-    )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-    log.info("stopping: draining the work in flight")
-    await runtime.web_hub.close_all()
-    await runner.cleanup()
-    await runtime.stop()
-
-
-def serve_workers(settings: Settings, workers: int) -> int:
-    """Run ``workers`` processes on one port (SO_REUSEPORT); Redis shares the work out.
-
-    Shard leases give each conversation one worker at a time, and the delivery queues are
-    consumer groups, so the processes need nothing from each other.
-    """
-    if not settings.redis_url:
-        print(
-            "switchboard: several workers need REDIS_URL: the embedded store lives inside "
-            "one process",
-            file=sys.stderr,
-        )
-        return 2
-    context = multiprocessing.get_context("spawn")
-    children = [
-        context.Process(target=_worker, args=(settings,), name=f"worker-{n}")
-        for n in range(workers)
-    ]
-    for child in children:
-        child.start()
-
-    def forward(signum: int, _frame: object) -> None:
-        for child in children:
-            if child.pid and child.is_alive():
-                os.kill(child.pid, signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    for child in children:
-        child.join()
-    return max((child.exitcode or 0) for child in children)
-
-
-def _worker(settings: Settings) -> None:
-    _configure_logging()
-    asyncio.run(serve(settings, reuse_port=True))
-
-
-def _configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+from bot.server import configure_logging, serve, serve_workers
 
 
 async def dead_letters(settings: Settings, service: str, replay: bool) -> int:
@@ -134,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     reply.add_argument("--agent", default="", help="who is replying, e.g. an email")
     args = parser.parse_args(argv)
 
-    _configure_logging()
+    configure_logging()
     try:
         settings = load_settings()
     except ConfigError as error:

@@ -165,5 +165,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    lines = [f"switchboard_{name} {value}" for name, value in runtime.counters().items()]
+    # Each process counts for itself; the label keeps the workers of one port apart.
+    label = f'{{worker="{runtime.holder}"}}'
+    lines = [f"switchboard_{name}{label} {value}" for name, value in runtime.counters().items()]
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")

@@ -167,7 +167,7 @@ async def make_bot(prefix: str, real_redis: Redis) -> AsyncIterator[BotFactory]:
             delivery=delivery,
         )
         settings = replace(settings, **overrides)
-        runtime = Runtime(settings, Redis.from_url(REDIS_URL, decode_responses=True))
+        runtime = Runtime(settings)  # connects the way the bot does, through stores.redis
         await runtime.start()
         client = TestClient(TestServer(build_app(runtime)))
         await client.start_server()

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import os
 import secrets
+import signal
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -131,3 +134,61 @@ def test_several_workers_need_redis() -> None:
         bot.start()
     assert "several workers need REDIS_URL" in str(failure.value)
     bot.close()
+
+
+async def test_workers_stop_when_their_supervisor_is_killed(prefix: str, real_redis: Redis) -> None:
+    env = {"REDIS_URL": REDIS_URL, "SWITCHBOARD_KEY_PREFIX": prefix}
+    bot = BotProcess(env, args=("serve", "--workers", "2"))
+    await asyncio.to_thread(bot.start)
+    try:
+        async with asyncio.timeout(20):
+            while True:
+                if bot.output().count("Switchboard is serving") == 2:
+                    break
+                await asyncio.sleep(0.1)
+        bot.kill()
+        async with asyncio.timeout(20):
+            while True:  # no worker is left answering on the port
+                try:
+                    async with aiohttp.ClientSession() as client:
+                        await client.get(bot.url + "/healthz")
+                except aiohttp.ClientConnectionError:
+                    break
+                await asyncio.sleep(0.2)
+        assert bot.output().count("the supervising process is gone") == 2
+    finally:
+        bot.close()
+
+
+def _workers_of(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [
+        int(child)
+        for child in children
+        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
+
+
+async def test_a_worker_that_dies_is_replaced(prefix: str, real_redis: Redis) -> None:
+    env = {"REDIS_URL": REDIS_URL, "SWITCHBOARD_KEY_PREFIX": prefix}
+    bot = BotProcess(env, args=("serve", "--workers", "2"))
+    await asyncio.to_thread(bot.start)
+    try:
+        assert bot.process is not None
+        async with asyncio.timeout(20):
+            while True:
+                if bot.output().count("Switchboard is serving") == 2:
+                    break
+                await asyncio.sleep(0.1)
+        victim = _workers_of(bot.process.pid)[0]
+        os.kill(victim, signal.SIGKILL)
+        async with asyncio.timeout(30):
+            while True:
+                if bot.output().count("Switchboard is serving") == 3:
+                    break
+                await asyncio.sleep(0.1)
+        assert "exited with -9; starting another" in bot.output()
+        assert len(_workers_of(bot.process.pid)) == 2
+    finally:
+        assert await asyncio.to_thread(bot.stop) == 0
+        bot.close()
