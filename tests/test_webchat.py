@@ -155,3 +155,16 @@ async def test_a_visitors_other_tabs_show_what_one_tab_sent(make_bot: BotFactory
     assert (await next_message(second))["text"] == "Welcome! How can we help?"
     await first.close()
     await second.close()
+
+
+async def test_a_visitor_gets_a_profile_keyed_by_the_visitor_id(make_bot: BotFactory) -> None:
+    bot = await make_bot(whatsapp=False)
+    socket, _ = await open_chat(bot)
+    await socket.send_json({"type": "message", "id": "m1", "text": "hi"})
+    await next_message(socket)
+    await socket.close()
+    (event,) = bot.sinks["support"].events("message.inbound")
+    visitor = event["data"]["customer"]
+    profile = await bot.runtime.profiles.get(event["data"]["profile"])
+    assert profile["identities"] == [visitor]
+    assert profile["source"] == "web"

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from bot.config import AutomationSettings
+from bot.model import Identity
 from tests.conftest import Bot, BotFactory
 from tests.emulators import meta_webhooks as meta
 
@@ -234,3 +235,23 @@ async def test_whatsapp_routes_are_404_when_not_configured(make_bot: BotFactory)
     bot = await make_bot(whatsapp=False)
     assert (await bot.client.post("/webhooks/whatsapp", data=b"{}")).status == 404
     assert (await bot.client.get("/webhooks/whatsapp")).status == 404
+
+
+async def test_a_customer_gets_one_profile_keyed_by_e164_phone(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    for text in ("hi", "me again"):
+        await bot.post_whatsapp(
+            meta.text_message(bot.phone_number_id, "447911123456", text, name="Ann Lee")
+        )
+        await bot.settle()
+    profiles = bot.runtime.profiles
+    profile_id = await profiles.lookup(Identity("phone", "+447911123456"))
+    assert profile_id is not None
+    assert await profiles.lookup(Identity("wa", "447911123456")) == profile_id
+    profile = await profiles.get(profile_id)
+    assert profile["stage"] == "lead"
+    assert profile["source"] == "whatsapp"
+    assert profile["name"] == "Ann Lee"
+    assert profile["identities"] == ["phone:+447911123456", "wa:447911123456"]
+    inbound = bot.sinks["support"].events("message.inbound")
+    assert {event["data"]["profile"] for event in inbound} == {profile_id}
