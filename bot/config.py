@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from bot.model import Service
+from bot.model import AUTOMATION_SERVICE, Service
 
 DEFAULT_CONFIG_FILE = "switchboard.yaml"
 DEFAULT_WHATSAPP_API_BASE = "https://graph.facebook.com/v21.0"
@@ -77,6 +77,8 @@ class Settings:
     whatsapp: WhatsAppSettings | None = None
     services: tuple[Service, ...] = ()
     automation: AutomationSettings = AutomationSettings()
+    runtime_service: bool = True
+    """Attach the runtime's own service, ``bot``, first on each number (SN-1)."""
     delivery: DeliverySettings = DeliverySettings()
     config_path: str | None = None
 
@@ -113,7 +115,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         web_site=str(document.get("webchat", {}).get("site", "site")),
         whatsapp=_whatsapp(env),
         services=_services(document.get("services") or []),
-        automation=_automation(document.get("automation") or {}),
+        automation=automation_settings(document.get("automation") or {}),
+        runtime_service=bool(document.get("runtime_service", True)),
         delivery=_delivery(document.get("delivery") or {}),
         config_path=path,
     )
@@ -176,20 +179,29 @@ def _services(items: list[Any]) -> tuple[Service, ...]:
         name = str(item["name"])
         if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", name):
             raise ConfigError(f"service name {name!r}: use lowercase letters, digits, - and _")
+        if name == AUTOMATION_SERVICE:
+            raise ConfigError(f"{name!r} is the runtime's own service; pick another name")
         if any(service.name == name for service in services):
             raise ConfigError(f"service {name!r} is listed twice")
+        automation = item.get("automation")
+        if automation is not None:
+            if not isinstance(automation, dict):
+                raise ConfigError(f"service {name!r}: automation must be a mapping")
+            automation_settings(automation)  # refused now, not when it becomes parent
         services.append(
             Service(
                 name=name,
                 url=str(item["url"]),
                 secret=str(item["secret"]),
                 mask=bool(item.get("mask", True)),
+                automation=automation,
             )
         )
     return tuple(services)
 
 
-def _automation(section: dict[str, Any]) -> AutomationSettings:
+def automation_settings(section: dict[str, Any]) -> AutomationSettings:
+    """An ``automation`` section of the config file as settings; ConfigError if it is bad."""
     rules = []
     for item in section.get("rules") or []:
         if not isinstance(item, dict) or "reply" not in item:

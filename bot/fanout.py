@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from adapters.webhooks import WebhookClient
 from bot.config import DeliverySettings
 from bot.model import AUTOMATION_SERVICE, Event, Service
+from bot.services import Directory
 from stores.deliveries import Delivery, DeliveryQueue
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,7 @@ MASKED_FIELDS = (
 
 
 RETRY_POLL_SECONDS = 0.2
+ATTACHMENTS_POLL_SECONDS = 1.0
 
 
 def render(service: Service, event_json: str) -> bytes:
@@ -69,48 +72,75 @@ class Fanout:
         queue: DeliveryQueue,
         client: WebhookClient,
         settings: DeliverySettings,
-        services: Sequence[Service],
+        directory: Directory,
         consumer: str,
     ) -> None:
         self.queue = queue
         self.client = client
         self.settings = settings
-        self.services = tuple(services)
+        self.directory = directory
         self.consumer = consumer
         self.delivered = 0
         self.failed_attempts = 0
         self._stopping = asyncio.Event()
+        self._workers: dict[str, tuple[asyncio.Event, asyncio.Task[None]]] = {}
+        self._current: dict[str, Service] = {}
 
-    def services_for(self, number: str) -> tuple[Service, ...]:
-        """The services attached to ``number``; every configured service, for now."""
-        return self.services
+    async def queue_events(self, pipe: Any, events: Iterable[Event]) -> None:
+        """Queue each event for each service attached to its number, on the caller's pipeline.
 
-    def queue_events(self, pipe: Any, events: Iterable[Event]) -> None:
-        """Queue each event for each attached service on a pipeline the caller executes."""
+        The runtime's own service has no webhook: it hears nothing.
+        """
         now = time.time()
         for event in events:
             body = event.to_json()
-            for service in self.services_for(event.number):
-                self.queue.queue(pipe, service.name, body, now, event.id)
+            for service in await self.directory.attached(event.number):
+                if service.url:
+                    self.queue.queue(pipe, service.name, body, now, event.id)
 
-    async def start(self) -> list[asyncio.Task[None]]:
-        for service in self.services:
-            await self.queue.ensure_group(service.name)
-        return [
-            asyncio.create_task(self._serve(service), name=f"fanout:{service.name}")
-            for service in self.services
-        ]
+    async def run(self) -> None:
+        """Keep one delivery loop per attached service, whichever process attached it."""
+        while not self._stopping.is_set():
+            try:
+                await self._follow_attachments()
+            except Exception:
+                log.exception("could not read the attached services; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), ATTACHMENTS_POLL_SECONDS)
+        workers = [task for _, task in self._workers.values()]
+        if workers:
+            await asyncio.wait(workers, timeout=self.settings.timeout + 5)
+
+    async def _follow_attachments(self) -> None:
+        wanted: dict[str, Service] = {}
+        for number in await self.directory.store.numbers():
+            for service in await self.directory.attached(number):
+                if service.url:
+                    wanted[service.name] = service
+        self._current = wanted
+        for name in wanted:
+            if name not in self._workers or self._workers[name][1].done():
+                await self.queue.ensure_group(name)
+                stop = asyncio.Event()
+                task = asyncio.create_task(self._serve(name, stop), name=f"fanout:{name}")
+                self._workers[name] = (stop, task)
+        for name, (stop, _) in self._workers.items():
+            if name not in wanted:
+                stop.set()  # detached everywhere: its queue stays, nothing more goes out
 
     def stop(self) -> None:
         self._stopping.set()
 
-    async def _serve(self, service: Service) -> None:
-        """Deliver ``service``'s queue with bounded concurrency until stopped, then drain."""
+    async def _serve(self, name: str, detached: asyncio.Event) -> None:
+        """Deliver ``name``'s queue with bounded concurrency until stopped, then drain."""
         inflight: set[asyncio.Task[None]] = set()
         finished: list[str] = []
         reclaim_every = max(self.settings.timeout * 3, 5.0)
         next_reclaim = next_due = 0.0
-        while not self._stopping.is_set():
+        while not (self._stopping.is_set() or detached.is_set()):
+            service = self._current.get(name)
+            if service is None:
+                break
             try:
                 now = time.time()
                 if now >= next_due:  # retries are due at most this often; no busy polling
@@ -133,20 +163,20 @@ class Fanout:
                     task.add_done_callback(inflight.discard)
                 if len(inflight) >= self.settings.concurrency:
                     await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
-                await self._flush(service, finished)
+                await self._flush(name, finished)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("fan-out to %s failed; retrying", service.name)
+                log.exception("fan-out to %s failed; retrying", name)
                 await asyncio.sleep(1)
         if inflight:
             await asyncio.wait(inflight, timeout=self.settings.timeout)
-        await self._flush(service, finished)
+        await self._flush(name, finished)
 
-    async def _flush(self, service: Service, finished: list[str]) -> None:
+    async def _flush(self, name: str, finished: list[str]) -> None:
         if finished:
             ids = finished[:]
-            await self.queue.done(service.name, ids)
+            await self.queue.done(name, ids)
             # Dropped only once acknowledged: after a failure the next flush tries again.
             del finished[: len(ids)]
 

@@ -211,6 +211,8 @@ class Service:
     secret: str = field(repr=False)
     mask: bool = True
     """Hide the content of other services' replies from this one (SN-3)."""
+    automation: dict[str, Any] | None = field(default=None, compare=False)
+    """Its auto-replies, as configured; they run only while it is the parent (SN-6)."""
 
 
 def shallow_dict(value: Any) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from bot.model import (
     shallow_dict,
 )
 from bot.sender import Sender
-from handlers.autoreply import AutoReply
+from bot.services import Directory
 from handlers.base import Context
 from stores.conversations import ConversationStore
 from stores.profiles import ProfileStore, Sighting
@@ -68,7 +68,7 @@ class Pipeline:
         conversations: ConversationStore,
         fanout: Fanout,
         sender: Sender,
-        automation: AutoReply,
+        directory: Directory,
         region: str,
         shard_of: Any,
     ) -> None:
@@ -76,7 +76,7 @@ class Pipeline:
         self.conversations = conversations
         self.fanout = fanout
         self.sender = sender
-        self.automation = automation
+        self.directory = directory
         self.region = region
         self.shard_of = shard_of
         self.processed = 0
@@ -125,17 +125,18 @@ class Pipeline:
             for s, found in zip(statuses, results[len(messages) :], strict=True)
         ]
         now = time.time()
+        await self.directory.refresh(item.number for item in items)
         async with self.conversations.redis.pipeline(transaction=False) as pipe:
             for message, record, profile, count in zip(
                 messages, records, profiles, counts, strict=True
             ):
-                self._queue_message(pipe, message, record, profile, count == 1, now)
+                await self._queue_message(pipe, message, record, profile, count == 1, now)
             for status, message_id in zip(statuses, message_ids, strict=True):
-                self._queue_status(pipe, status, message_id)
+                await self._queue_status(pipe, status, message_id)
             await pipe.execute()
         self.processed += len(items)
 
-    def _queue_message(
+    async def _queue_message(
         self,
         pipe: Any,
         message: Inbound,
@@ -144,10 +145,17 @@ class Pipeline:
         first_contact: bool,
         now: float,
     ) -> None:
-        """Run the automation and queue its replies and the message's event."""
+        """Run the parent's automation and queue its replies and the message's event.
+
+        A number with no service attached keeps the message in its history, and that is
+        all: nobody answers and nobody hears (SN-8).
+        """
         cid = message.conversation_id
         context = Context(message=message, first_contact=first_contact)
-        self.automation.handle(context)
+        parent = self.directory.parent(message.number)
+        automation = self.directory.automation(message.number)
+        if automation is not None:
+            automation.handle(context)
         # Ids derive from the message, so a redo after a crash queues the same sends and
         # events again, and their idempotency keys make that harmless.
         for index, text in enumerate(context.replies):
@@ -158,7 +166,7 @@ class Pipeline:
                 number=message.number,
                 recipient=message.sender,
                 text=text,
-                service=AUTOMATION_SERVICE,
+                service=parent.name if parent else AUTOMATION_SERVICE,
                 created_at=now + index * 1e-6,
             )
             self.sender.queue(pipe, outbound, self.shard_of(cid))
@@ -176,10 +184,10 @@ class Pipeline:
             },
             id=derived_id("evt", message.provider_id, "inbound"),
         )
-        self.fanout.queue_events(pipe, [event])
+        await self.fanout.queue_events(pipe, [event])
         self.conversations.touch(pipe, message.number, cid, message.timestamp or now)
 
-    def _queue_status(self, pipe: Any, status: StatusUpdate, message_id: str) -> None:
+    async def _queue_status(self, pipe: Any, status: StatusUpdate, message_id: str) -> None:
         cid = status.conversation_id
         self.conversations.queue_status(pipe, cid, message_id, status.status)
         event = Event.new(
@@ -198,4 +206,4 @@ class Pipeline:
             },
             id=derived_id("evt", status.provider_message_id, status.status),
         )
-        self.fanout.queue_events(pipe, [event])
+        await self.fanout.queue_events(pipe, [event])

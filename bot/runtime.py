@@ -20,16 +20,17 @@ from adapters.whatsapp import ProviderError, WhatsAppClient
 from bot.config import Settings
 from bot.fanout import Fanout
 from bot.ingest import Ingestor, shard_of
-from bot.model import Identity, Outbound, new_id
+from bot.model import Event, Identity, Outbound, new_id
 from bot.pipeline import Pipeline
 from bot.sender import Sender, SendFailedError, Transport
-from handlers.autoreply import AutoReply
+from bot.services import Directory
 from stores.conversations import ConversationStore
 from stores.deliveries import DeliveryQueue
 from stores.leases import Leases
 from stores.live import LiveChannel
 from stores.profiles import ProfileStore
 from stores.redis import Keys, RoundTrips, connect
+from stores.services import ServiceStore
 from stores.streams import Entry, InboundLog, ShardedStream
 
 log = logging.getLogger(__name__)
@@ -85,11 +86,13 @@ class Runtime:
             transports["whatsapp"] = WhatsAppTransport(
                 WhatsAppClient(self._session, wa.api_base, wa.phone_number_id, wa.access_token)
             )
+        self.services = ServiceStore(self.redis, keys)
+        self.directory = Directory(self.services, settings.automation)
         self.fanout = Fanout(
             self.deliveries,
             WebhookClient(self._session, settings.delivery.timeout),
             settings.delivery,
-            settings.services,
+            self.directory,
             self.holder,
         )
         self.sender = Sender(
@@ -100,16 +103,31 @@ class Runtime:
             self.conversations,
             self.fanout,
             self.sender,
-            AutoReply(settings.automation),
+            self.directory,
             settings.default_region,
             self.shard_of,
         )
         self._supervisor: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
-        self._fanout_tasks: list[asyncio.Task[None]] = []
+        self._fanout: asyncio.Task[None] | None = None
         self._shards: dict[int, asyncio.Task[None]] = {}
         self._handovers: dict[int, asyncio.Event] = {}
         self._stopping = asyncio.Event()
+
+    @property
+    def numbers(self) -> list[str]:
+        """The numbers this deployment serves: the web chat, and WhatsApp when configured."""
+        numbers = [self.settings.web_number]
+        if self.settings.whatsapp:
+            numbers.append(self.settings.whatsapp.number)
+        return numbers
+
+    async def publish(self, events: list[Event]) -> None:
+        """Fan events out to the services attached to their numbers."""
+        if events:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                await self.fanout.queue_events(pipe, events)
+                await pipe.execute()
 
     def shard_of(self, conversation_id: str) -> int:
         return shard_of(conversation_id, self.settings.shards)
@@ -117,7 +135,12 @@ class Runtime:
     async def start(self) -> None:
         await self.inbound_log.ensure_groups()
         await self.outbox.ensure_groups()
-        self._fanout_tasks = await self.fanout.start()
+        await self.publish(
+            await self.directory.adopt_config(
+                self.numbers, self.settings.services, self.settings.runtime_service
+            )
+        )
+        self._fanout = asyncio.create_task(self.fanout.run())
         listening = asyncio.Event()
         self._listener = asyncio.create_task(self.live.listen(self.web_hub.push, listening))
         self._supervisor = asyncio.create_task(self._supervise_shards())
@@ -150,7 +173,8 @@ class Runtime:
             self.fanout.stop()
             await self._supervisor
             await _settle(list(self._shards.values()), grace=15)
-            await _settle(self._fanout_tasks, grace=self.settings.delivery.timeout + 5)
+            if self._fanout:
+                await _settle([self._fanout], grace=self.settings.delivery.timeout + 10)
         if self._listener:
             self._listener.cancel()
             await _settle([self._listener], grace=5)

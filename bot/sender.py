@@ -44,7 +44,7 @@ class Transport(Protocol):
 
 
 class EventSink(Protocol):
-    def queue_events(self, pipe: Any, events: list[Event]) -> None: ...
+    async def queue_events(self, pipe: Any, events: list[Event]) -> None: ...
 
 
 def message_record(outbound: Outbound) -> dict[str, Any]:
@@ -202,7 +202,7 @@ class Sender:
                     self.conversations.queue_complete_send(
                         pipe, outbound.conversation_id, outbound.send_id, provider_id
                     )
-                    self.events.queue_events(pipe, [outbound_event(outbound, provider_id)])
+                    await self.events.queue_events(pipe, [outbound_event(outbound, provider_id)])
                     await pipe.execute()
                 return
             except (ConnectionError, TimeoutError, RedisError):
@@ -213,5 +213,5 @@ class Sender:
 
     async def _emit(self, event: Event) -> None:
         async with self.conversations.redis.pipeline(transaction=False) as pipe:
-            self.events.queue_events(pipe, [event])
+            await self.events.queue_events(pipe, [event])
             await pipe.execute()
