@@ -7,6 +7,7 @@ import asyncio
 import sys
 import time
 
+from bot.admin import add_services_commands, run_services_command
 from bot.config import ConfigError, Settings, load_settings
 from bot.runtime import Runtime
 from bot.sender import SendFailedError, WindowClosedError
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     dead = admin_commands.add_parser("dead-letters", help="list or replay a service's dead letters")
     dead.add_argument("service")
     dead.add_argument("--replay", action="store_true", help="queue them for delivery again")
+    add_services_commands(admin_commands)
     reply = admin_commands.add_parser("send", help="reply to a conversation as an agent")
     reply.add_argument("conversation", help="the conversation id, e.g. c_3f2a...")
     reply.add_argument("text")
@@ -65,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"switchboard: configuration error: {error}", file=sys.stderr)
         return 2
+    if args.command == "admin" and args.admin_command == "services":
+        return asyncio.run(run_services_command(settings, args))
     if args.command == "admin" and args.admin_command == "send":
         return asyncio.run(send(settings, args.conversation, args.text, args.agent))
     if args.command == "admin":

@@ -160,7 +160,11 @@ async def readyz(request: web.Request) -> web.Response:
         await runtime.redis.ping()
     except Exception as error:  # any failure to reach Redis means "not ready"
         return _error(503, f"redis unreachable: {type(error).__name__}")
-    return web.json_response({"ok": True, "store": runtime.store_kind})
+    numbers = {
+        number: "active" if await runtime.services.order(number) else "idle"
+        for number in runtime.numbers
+    }
+    return web.json_response({"ok": True, "store": runtime.store_kind, "numbers": numbers})
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -104,10 +104,12 @@ class Directory:
     async def define(self, service: Service, *, with_token: bool) -> str:
         """Create or update a service; a new API token, shown once, when asked for."""
         await self.store.save(service)
-        if not with_token:
-            return ""
+        return await self.define_token(service.name) if with_token else ""
+
+    async def define_token(self, name: str) -> str:
+        """A new API token for ``name``, kept only as its hash; the one before stops working."""
         token = new_token()
-        await self.store.set_token(service.name, token)
+        await self.store.set_token(name, token)
         return token
 
     async def adopt_config(

@@ -136,6 +136,7 @@ async def make_bot(prefix: str, real_redis: Redis) -> AsyncIterator[BotFactory]:
         automation: AutomationSettings = AUTOMATION,
         delivery: DeliverySettings = FAST_DELIVERY,
         unreachable: tuple[str, ...] = (),
+        automations: dict[str, dict[str, Any]] | None = None,
         **overrides: Any,
     ) -> Bot:
         """A bot with a sink per service; ``unreachable`` services point at a closed port."""
@@ -156,7 +157,8 @@ async def make_bot(prefix: str, real_redis: Redis) -> AsyncIterator[BotFactory]:
             secret = secrets.token_hex(16)
             sink = SubscriberSink(secret)
             sinks[name] = sink
-            configured.append(Service(name, await sink.start(), secret))
+            own = (automations or {}).get(name)
+            configured.append(Service(name, await sink.start(), secret, automation=own))
         settings = Settings(
             redis_url=REDIS_URL,
             key_prefix=prefix,

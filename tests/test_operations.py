@@ -18,7 +18,12 @@ from tests.emulators import meta_webhooks as meta
 async def test_health_readiness_and_counters(make_bot: BotFactory) -> None:
     bot = await make_bot()
     assert (await (await bot.client.get("/healthz")).json()) == {"ok": True}
-    assert (await (await bot.client.get("/readyz")).json()) == {"ok": True, "store": "redis"}
+    ready = await (await bot.client.get("/readyz")).json()
+    assert ready == {
+        "ok": True,
+        "store": "redis",
+        "numbers": {"web:site": "active", f"wa:{bot.phone_number_id}": "active"},
+    }
     payload = meta.text_message(bot.phone_number_id, "447700900123", "hi")
     await bot.post_whatsapp(payload)
     await bot.post_whatsapp(payload)

@@ -1,0 +1,89 @@
+"""``python bot.py admin services ...``: attach, detach and list services, issue API tokens."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from bot.config import Settings
+from bot.model import Service
+from bot.runtime import Runtime
+
+
+def add_services_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    services = admin.add_parser("services", help="attach, detach and list services")
+    commands = services.add_subparsers(dest="services_command", required=True)
+    commands.add_parser("list", help="each number's services in attach order")
+    attach = commands.add_parser("attach", help="attach a service (defining it if new)")
+    attach.add_argument("name")
+    attach.add_argument("--url", help="its webhook URL (needed for a new service)")
+    attach.add_argument("--secret-env", help="the variable holding its signing secret")
+    attach.add_argument("--no-mask", action="store_true", help="let it see others' replies")
+    attach.add_argument("--number", action="append", help="only this number (repeatable)")
+    detach = commands.add_parser("detach", help="detach a service")
+    detach.add_argument("name")
+    detach.add_argument("--number", action="append", help="only this number (repeatable)")
+    token = commands.add_parser("token", help="issue a new API token (the old one stops)")
+    token.add_argument("name")
+
+
+async def run_services_command(settings: Settings, args: argparse.Namespace) -> int:
+    runtime = Runtime(settings)
+    try:
+        return await _run(runtime, args)
+    except LookupError as error:
+        print(f"switchboard: {error.args[0]}", file=sys.stderr)
+        return 1
+    finally:
+        await runtime.close()
+
+
+async def _run(runtime: Runtime, args: argparse.Namespace) -> int:
+    directory = runtime.directory
+    numbers = getattr(args, "number", None) or runtime.numbers
+    if args.services_command == "list":
+        for number in sorted(set(runtime.numbers) | set(await directory.store.numbers())):
+            names = await directory.store.order(number)
+            shown = [f"{name} (parent)" if n == 0 else name for n, name in enumerate(names)]
+            print(f"{number}: {', '.join(shown) or 'no services: idle'}")
+        return 0
+    if args.services_command == "token":
+        if await directory.store.get(args.name) is None:
+            raise LookupError(f"no service named {args.name!r}")
+        token = await directory.define_token(args.name)
+        print(f"API token of {args.name} (shown once): {token}")
+        return 0
+    if args.services_command == "attach":
+        token = ""
+        if args.url:
+            secret = os.environ.get(args.secret_env or "", "")
+            if not secret:
+                print(
+                    "switchboard: a service needs a signing secret: --secret-env VAR",
+                    file=sys.stderr,
+                )
+                return 2
+            known = await directory.store.get(args.name)
+            service = Service(
+                args.name,
+                args.url,
+                secret,
+                mask=not args.no_mask,
+                automation=known.automation if known else None,
+            )
+            token = await directory.define(service, with_token=known is None)
+        for number in numbers:
+            await runtime.publish(await directory.attach(number, args.name))
+            print(
+                f"{args.name} is attached to {number}: "
+                f"{', '.join(await directory.store.order(number))}"
+            )
+        if token:
+            print(f"API token of {args.name} (shown once): {token}")
+        return 0
+    for number in numbers:
+        await runtime.publish(await directory.detach(number, args.name))
+        order = await directory.store.order(number)
+        print(f"{args.name} is detached from {number}: {', '.join(order) or 'idle'}")
+    return 0
