@@ -80,6 +80,10 @@ class Settings:
     runtime_service: bool = True
     """Attach the runtime's own service, ``bot``, first on each number (SN-1)."""
     delivery: DeliverySettings = DeliverySettings()
+    claim_idle: float = 30 * 60.0
+    """Seconds after which an idle claim lapses (SN-5)."""
+    admin_token: str = field(default="", repr=False)
+    """SWITCHBOARD_ADMIN_TOKEN: the operator's token for attaching services over the API."""
     config_path: str | None = None
 
     @property
@@ -117,6 +121,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         services=_services(document.get("services") or []),
         automation=automation_settings(document.get("automation") or {}),
         runtime_service=bool(document.get("runtime_service", True)),
+        claim_idle=_claim_idle(document.get("claims") or {}),
+        admin_token=env.get("SWITCHBOARD_ADMIN_TOKEN", ""),
         delivery=_delivery(document.get("delivery") or {}),
         config_path=path,
     )
@@ -241,6 +247,16 @@ def _delivery(section: dict[str, Any]) -> DeliverySettings:
         )
     except (TypeError, ValueError) as error:
         raise ConfigError(f"delivery settings: {error}") from None
+
+
+def _claim_idle(section: dict[str, Any]) -> float:
+    try:
+        idle = float(section.get("idle_timeout", 30 * 60))
+    except (TypeError, ValueError):
+        raise ConfigError("claims.idle_timeout must be a number of seconds") from None
+    if idle <= 0:
+        raise ConfigError("claims.idle_timeout must be positive")
+    return idle
 
 
 def _positive(value: str, name: str) -> int:

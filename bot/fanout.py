@@ -41,19 +41,26 @@ RETRY_POLL_SECONDS = 0.2
 ATTACHMENTS_POLL_SECONDS = 1.0
 
 
-def render(service: Service, event_json: str) -> bytes:
-    """The body ``service`` receives for an event, with other services' content masked.
+def hides(viewer: Service, message: dict[str, Any]) -> bool:
+    """Whether ``viewer`` must not see the content of an outbound message (SN-3, SN-4).
 
     The runtime's own automation is not masked: its words are the configured ones, and the
     services on the number need them to follow the conversation.
     """
+    return viewer.mask and message.get("service") not in (viewer.name, AUTOMATION_SERVICE)
+
+
+def masked(message: dict[str, Any]) -> dict[str, Any]:
+    """Who sent a message, from which service and when; no text, media or caption."""
+    return {key: message[key] for key in MASKED_FIELDS if key in message} | {"masked": True}
+
+
+def render(service: Service, event_json: str) -> bytes:
+    """The body ``service`` receives for an event, with other services' content masked."""
     if service.mask and '"message.outbound"' in event_json:
         event = json.loads(event_json)
-        data = event["data"]
-        sender = data.get("service")
-        if event["type"] == "message.outbound" and sender not in (service.name, AUTOMATION_SERVICE):
-            event["data"] = {key: data[key] for key in MASKED_FIELDS if key in data}
-            event["data"]["masked"] = True
+        if event["type"] == "message.outbound" and hides(service, event["data"]):
+            event["data"] = masked(event["data"])
             return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
     return event_json.encode()
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from aiohttp import WSMsgType, web
 
 from adapters import webchat, whatsapp
+from bot.api import build_api
 from bot.config import WhatsAppSettings
 from bot.model import Identity, Inbound, conversation_id
 
@@ -34,6 +35,7 @@ def build_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    app.add_subapp("/v1", build_api(runtime))
     return app
 
 
@@ -48,8 +50,8 @@ async def _json_errors(
     """Every refusal is a JSON body with a clear ``error``; nothing escapes as a crash."""
     try:
         return await handler(request)
-    except web.HTTPRequestEntityTooLarge:
-        return _error(413, f"body larger than {MAX_BODY} bytes")
+    except web.HTTPRequestEntityTooLarge as error:
+        return _error(413, error.text or "body too large")
     except web.HTTPException as error:
         if error.status < 400:
             raise

@@ -59,6 +59,10 @@ def inbound_record(message: Inbound) -> dict[str, Any]:
     return record
 
 
+OPT_OUT_WORDS = frozenset({"STOP", "UNSUBSCRIBE"})
+OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
+
+
 class Pipeline:
     """Processes batches of the inbound log; safe to redo after a crash at any point."""
 
@@ -151,6 +155,9 @@ class Pipeline:
         all: nobody answers and nobody hears (SN-8).
         """
         cid = message.conversation_id
+        keyword = message.text.strip().upper()
+        if keyword in OPT_OUT_WORDS or keyword in OPT_IN_WORDS:
+            self.conversations.queue_opt_out(pipe, cid, keyword in OPT_OUT_WORDS)
         context = Context(message=message, first_contact=first_contact)
         parent = self.directory.parent(message.number)
         automation = self.directory.automation(message.number)

@@ -8,6 +8,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 import zlib
 from typing import Any
 
@@ -24,6 +25,7 @@ from bot.model import Event, Identity, Outbound, new_id
 from bot.pipeline import Pipeline
 from bot.sender import Sender, SendFailedError, Transport
 from bot.services import Directory
+from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
 from stores.deliveries import DeliveryQueue
 from stores.leases import Leases
@@ -35,6 +37,7 @@ from stores.streams import Entry, InboundLog, ShardedStream
 
 log = logging.getLogger(__name__)
 
+CLAIM_SWEEP_SECONDS = 1.0
 LEASE_TTL_MS = 5000
 LEASE_RENEW_SECONDS = 1.5
 BATCH = 200
@@ -87,6 +90,7 @@ class Runtime:
                 WhatsAppClient(self._session, wa.api_base, wa.phone_number_id, wa.access_token)
             )
         self.services = ServiceStore(self.redis, keys)
+        self.claims = ClaimStore(self.redis, keys)
         self.directory = Directory(self.services, settings.automation)
         self.fanout = Fanout(
             self.deliveries,
@@ -110,6 +114,7 @@ class Runtime:
         self._supervisor: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
         self._fanout: asyncio.Task[None] | None = None
+        self._lapses: asyncio.Task[None] | None = None
         self._shards: dict[int, asyncio.Task[None]] = {}
         self._handovers: dict[int, asyncio.Event] = {}
         self._stopping = asyncio.Event()
@@ -129,6 +134,18 @@ class Runtime:
                 await self.fanout.queue_events(pipe, events)
                 await pipe.execute()
 
+    async def _announce_lapsed_claims(self) -> None:
+        """Tell every service when an idle claim lapses; one process reports each (SN-5)."""
+        while True:
+            try:
+                for conversation_id in await self.claims.lapsed(time.time()):
+                    meta = await self.conversations.meta(conversation_id)
+                    data = {"conversation_id": conversation_id, "reason": "lapsed"}
+                    await self.publish([Event.new("conversation.released", meta["number"], data)])
+            except Exception:
+                log.exception("could not announce lapsed claims")
+            await asyncio.sleep(CLAIM_SWEEP_SECONDS)
+
     def shard_of(self, conversation_id: str) -> int:
         return shard_of(conversation_id, self.settings.shards)
 
@@ -141,6 +158,7 @@ class Runtime:
             )
         )
         self._fanout = asyncio.create_task(self.fanout.run())
+        self._lapses = asyncio.create_task(self._announce_lapsed_claims())
         listening = asyncio.Event()
         self._listener = asyncio.create_task(self.live.listen(self.web_hub.push, listening))
         self._supervisor = asyncio.create_task(self._supervise_shards())
@@ -175,9 +193,10 @@ class Runtime:
             await _settle(list(self._shards.values()), grace=15)
             if self._fanout:
                 await _settle([self._fanout], grace=self.settings.delivery.timeout + 10)
-        if self._listener:
-            self._listener.cancel()
-            await _settle([self._listener], grace=5)
+        for task in (self._listener, self._lapses):
+            if task:
+                task.cancel()
+                await _settle([task], grace=5)
         for shard in list(self._shards):
             await self.leases.release(f"shard:{shard}")
         await self.web_hub.close_all()

@@ -131,6 +131,14 @@ class ConversationStore:
         """``set_status`` queued on a pipeline the caller executes."""
         _STATUS.queue(pipe, [self._k(conversation_id, "status")], [message_id, status])
 
+    def queue_opt_out(self, pipe: Any, conversation_id: str, opted_out: bool) -> None:
+        """Record that the customer said STOP (or START again), on the caller's pipeline."""
+        key = self._k(conversation_id, "meta")
+        if opted_out:
+            pipe.hset(key, "opted_out", "1")
+        else:
+            pipe.hdel(key, "opted_out")
+
     def queue_message_lookup(self, pipe: Any, conversation_id: str, provider_id: str) -> None:
         """Queue the lookup of ``message_for_provider_id``; the result is None when unknown."""
         pipe.hget(self._k(conversation_id, "provider_ids"), provider_id)

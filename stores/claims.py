@@ -1,0 +1,109 @@
+"""Claims: who works a conversation, as a collision warning rather than a lock (SN-5)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from stores.redis import Keys, Script
+
+# Take the claim and say who held it before; it lapses after the idle time.
+_CLAIM = Script(
+    """
+local before = redis.call('HGETALL', KEYS[1])
+redis.call('HSET', KEYS[1], 'service', ARGV[1], 'agent', ARGV[2], 'since', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return before
+"""
+)
+
+# Release only the holder's own claim.
+_RELEASE = Script(
+    """
+local holder = redis.call('HGETALL', KEYS[1])
+if #holder == 0 then return {} end
+local fields = {}
+for i = 1, #holder, 2 do fields[holder[i]] = holder[i + 1] end
+if fields['service'] == ARGV[1] and fields['agent'] == ARGV[2] then
+  redis.call('DEL', KEYS[1])
+  return {'released'}
+end
+return holder
+"""
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Who holds a conversation, for which service, since when (unix seconds)."""
+
+    service: str
+    agent: str
+    since: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"service": self.service, "agent": self.agent, "since": self.since}
+
+
+def _claim(flat: list[str]) -> Claim | None:
+    fields = dict(zip(flat[::2], flat[1::2], strict=True))
+    if not fields:
+        return None
+    return Claim(fields["service"], fields["agent"], float(fields["since"]))
+
+
+class ClaimStore:
+    """One claim per conversation, under its tag; the lapse index is one sorted set."""
+
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self.redis = redis
+        self.keys = keys
+
+    def _lapses(self) -> str:
+        return f"{self.keys.prefix}claims:lapse"
+
+    async def claim(
+        self, conversation_id: str, service: str, agent: str, idle: float
+    ) -> Claim | None:
+        """Take the claim; the claim it replaced, if someone else held it."""
+        now = time.time()
+        key = self.keys.conversation(conversation_id, "claim")
+        before = _claim(await _CLAIM(self.redis, [key], [service, agent, now, int(idle * 1000)]))
+        await self.redis.zadd(self._lapses(), {conversation_id: now + idle})
+        if before and (before.service, before.agent) == (service, agent):
+            return None
+        return before
+
+    async def holder(self, conversation_id: str) -> Claim | None:
+        flat: Any = await self.redis.hgetall(self.keys.conversation(conversation_id, "claim"))
+        return _claim([item for pair in flat.items() for item in pair])
+
+    async def touch(self, conversation_id: str, idle: float) -> None:
+        """The holder acted: the idle time starts again."""
+        key = self.keys.conversation(conversation_id, "claim")
+        if await self.redis.pexpire(key, int(idle * 1000)):
+            await self.redis.zadd(self._lapses(), {conversation_id: time.time() + idle})
+
+    async def release(
+        self, conversation_id: str, service: str, agent: str
+    ) -> tuple[bool, Claim | None]:
+        """Release one's own claim: (released, the other holder when it is not ours)."""
+        key = self.keys.conversation(conversation_id, "claim")
+        result = await _RELEASE(self.redis, [key], [service, agent])
+        if result == ["released"]:
+            await self.redis.zrem(self._lapses(), conversation_id)
+            return True, None
+        return False, _claim(result)
+
+    async def lapsed(self, now: float, limit: int = 100) -> list[str]:
+        """Conversations whose claim lapsed since the last call; each is reported once."""
+        due: Any = await self.redis.zrangebyscore(self._lapses(), "-inf", now, 0, limit)
+        lapsed = []
+        for conversation_id in due:
+            if await self.redis.zrem(self._lapses(), conversation_id):  # one reporter wins
+                if not await self.redis.exists(self.keys.conversation(conversation_id, "claim")):
+                    lapsed.append(str(conversation_id))
+        return lapsed
