@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -35,6 +36,7 @@ def build_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/v1/openapi.json", openapi)
     app.add_subapp("/v1", build_api(runtime))
     return app
 
@@ -150,6 +152,12 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
         return _error(400, str(error))
     new = await request.app[RUNTIME].ingestor.accept(items)
     return web.json_response({"received": len(items), "new": sum(new)})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    """The OpenAPI document of /v1; readable without a token, like any API reference."""
+    document = resources.files("bot").joinpath("openapi.json").read_text(encoding="utf-8")
+    return web.Response(text=document, content_type="application/json")
 
 
 async def healthz(request: web.Request) -> web.Response:
