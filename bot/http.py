@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from importlib import resources
 import logging
 from collections.abc import Awaitable, Callable
+from importlib import resources
 from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
