@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.config import SERVICE_NAME
 from bot.fanout import hides, masked
 from bot.model import AUTOMATION_SERVICE, Event, Service
 from bot.sender import SendFailedError, WindowClosedError
@@ -293,8 +294,8 @@ async def attach_service(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     body = await _body(request)
     name = _text(body, "name", limit=32)
-    if name == AUTOMATION_SERVICE or not name.replace("-", "").replace("_", "").isalnum():
-        raise web.HTTPBadRequest(reason="name: lowercase letters, digits, - and _")
+    if name == AUTOMATION_SERVICE or not SERVICE_NAME.fullmatch(name):
+        raise web.HTTPBadRequest(reason="name: up to 32 lowercase letters, digits, - and _")
     url, secret = _text(body, "url", limit=2000), _text(body, "secret", limit=200)
     numbers = body.get("numbers") or runtime.numbers
     if not isinstance(numbers, list) or not all(n in runtime.numbers for n in numbers):

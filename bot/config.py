@@ -14,6 +14,7 @@ import yaml
 from bot.model import AUTOMATION_SERVICE, Service
 
 DEFAULT_CONFIG_FILE = "switchboard.yaml"
+SERVICE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 DEFAULT_WHATSAPP_API_BASE = "https://graph.facebook.com/v21.0"
 DEFAULT_WELCOME = "Hi! Thanks for getting in touch. How can we help?"
 
@@ -183,7 +184,7 @@ def _services(items: list[Any]) -> tuple[Service, ...]:
         if not isinstance(item, dict) or not {"name", "url", "secret"} <= item.keys():
             raise ConfigError(f"each service needs name, url and secret: got {item!r}")
         name = str(item["name"])
-        if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", name):
+        if not SERVICE_NAME.fullmatch(name):
             raise ConfigError(f"service name {name!r}: use lowercase letters, digits, - and _")
         if name == AUTOMATION_SERVICE:
             raise ConfigError(f"{name!r} is the runtime's own service; pick another name")
