@@ -6,8 +6,8 @@ import argparse
 import os
 import sys
 
-from bot.config import Settings
-from bot.model import Service
+from bot.config import SERVICE_NAME, Settings
+from bot.model import AUTOMATION_SERVICE, Service
 from bot.runtime import Runtime
 
 
@@ -57,6 +57,13 @@ async def _run(runtime: Runtime, args: argparse.Namespace) -> int:
     if args.services_command == "attach":
         token = ""
         if args.url:
+            if args.name == AUTOMATION_SERVICE or not SERVICE_NAME.fullmatch(args.name):
+                print(
+                    "switchboard: a service name is up to 32 lowercase letters, digits, - "
+                    "and _ (and not 'bot')",
+                    file=sys.stderr,
+                )
+                return 2
             secret = os.environ.get(args.secret_env or "", "")
             if not secret:
                 print(
