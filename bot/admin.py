@@ -6,8 +6,8 @@ import argparse
 import os
 import sys
 
-from bot.config import SERVICE_NAME, Settings
-from bot.model import AUTOMATION_SERVICE, Service
+from bot.config import RESERVED_NAMES, SERVICE_NAME, Settings
+from bot.model import Service
 from bot.runtime import Runtime
 
 
@@ -57,10 +57,10 @@ async def _run(runtime: Runtime, args: argparse.Namespace) -> int:
     if args.services_command == "attach":
         token = ""
         if args.url:
-            if args.name == AUTOMATION_SERVICE or not SERVICE_NAME.fullmatch(args.name):
+            if args.name in RESERVED_NAMES or not SERVICE_NAME.fullmatch(args.name):
                 print(
                     "switchboard: a service name is up to 32 lowercase letters, digits, - "
-                    "and _ (and not 'bot')",
+                    "and _ (not 'bot' or 'admin')",
                     file=sys.stderr,
                 )
                 return 2

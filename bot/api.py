@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.config import SERVICE_NAME
+from bot.config import RESERVED_NAMES, SERVICE_NAME
 from bot.fanout import hides, masked
-from bot.model import AUTOMATION_SERVICE, Event, Service
+from bot.model import Event, Service
 from bot.sender import SendFailedError, WindowClosedError
 from bot.services import ParentOnlyError
 from stores.claims import Claim
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 MAX_BODY = 64 * 1024
 MAX_TEXT = 4096
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
-CALLER = "service"
+CALLER: web.RequestKey[Service] = web.RequestKey("service", Service)
 ADMIN = Service("admin", "", "")
 """The operator, calling with SWITCHBOARD_ADMIN_TOKEN: may attach and detach services."""
 
@@ -48,6 +48,15 @@ def _error(status: int, message: str, **extra: Any) -> web.Response:
     return web.json_response({"error": message, **extra}, status=status)
 
 
+class ApiError(Exception):
+    """A refusal with its status; the message may quote the caller's input, safely."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
 @web.middleware
 async def _authenticate(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -66,36 +75,46 @@ async def _authenticate(
         if service is None:
             return _error(401, "unknown token")
         request[CALLER] = service
-    return await handler(request)
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return _error(error.status, error.message)
 
 
 def _caller(request: web.Request) -> Service:
-    caller: Service = request[CALLER]
+    return request[CALLER]
+
+
+def _acting(request: web.Request) -> Service:
+    """The service acting on a conversation; the admin token only reads and attaches."""
+    caller = request[CALLER]
+    if caller is ADMIN:
+        raise ApiError(403, "the admin token cannot act in conversations: use a service's token")
     return caller
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
     declared = request.content_length or 0
     if declared > MAX_BODY:
-        raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=declared)
+        raise ApiError(413, f"body larger than {MAX_BODY} bytes")
     raw = await request.read()
     if len(raw) > MAX_BODY:
-        raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=len(raw))
+        raise ApiError(413, f"body larger than {MAX_BODY} bytes")
     try:
         body = json.loads(raw or b"{}")
     except (ValueError, RecursionError):
-        raise web.HTTPBadRequest(reason="body is not JSON") from None
+        raise ApiError(400, "body is not JSON") from None
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(reason="body must be a JSON object")
+        raise ApiError(400, "body must be a JSON object")
     return body
 
 
 def _text(body: dict[str, Any], name: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
-    value = body.get(name, "")
+    value = body.get(name) or ""
     if not isinstance(value, str) or (required and not value.strip()):
-        raise web.HTTPBadRequest(reason=f"'{name}' must be a non-empty string")
+        raise ApiError(400, f"'{name}' must be a non-empty string")
     if len(value) > limit:
-        raise web.HTTPBadRequest(reason=f"'{name}' is longer than {limit} characters")
+        raise ApiError(400, f"'{name}' is longer than {limit} characters")
     return value.strip()
 
 
@@ -115,9 +134,11 @@ async def _conversation(
     runtime, caller = request.app[RUNTIME], _caller(request)
     conversation_id = conversation_id or request.match_info["id"]
     meta = await runtime.conversations.meta(conversation_id)
-    attached = meta and caller.name in await runtime.services.order(meta["number"])
+    attached = meta and (
+        caller is ADMIN or caller.name in await runtime.services.order(meta["number"])
+    )
     if not attached:  # another number's conversation is as unknown as a made-up id
-        raise web.HTTPNotFound(reason=f"no conversation {conversation_id}")
+        raise ApiError(404, f"no conversation {conversation_id}")
     return conversation_id, meta
 
 
@@ -154,10 +175,13 @@ async def list_conversations(request: web.Request) -> web.Response:
 
 
 def _public(meta: dict[str, str]) -> dict[str, Any]:
-    keys = ("number", "channel", "customer", "profile", "created_at", "last_at")
-    return {key: meta[key] for key in keys if key in meta} | {
-        "opted_out": meta.get("opted_out") == "1"
+    public: dict[str, Any] = {
+        key: meta[key] for key in ("number", "channel", "customer", "profile") if key in meta
     }
+    for key in ("created_at", "last_at"):
+        if key in meta:
+            public[key] = float(meta[key])
+    return public | {"opted_out": meta.get("opted_out") == "1"}
 
 
 async def get_conversation(request: web.Request) -> web.Response:
@@ -183,7 +207,7 @@ async def get_conversation(request: web.Request) -> web.Response:
 
 async def reply(request: web.Request) -> web.Response:
     """An agent's reply: sent once from the number; a held claim comes back as a warning."""
-    runtime, caller = request.app[RUNTIME], _caller(request)
+    runtime, caller = request.app[RUNTIME], _acting(request)
     conversation_id, meta = await _conversation(request)
     body = await _body(request)
     text, agent = _text(body, "text"), _text(body, "agent", required=False, limit=200)
@@ -209,13 +233,12 @@ async def reply(request: web.Request) -> web.Response:
 
 
 async def claim(request: web.Request) -> web.Response:
-    runtime, caller = request.app[RUNTIME], _caller(request)
+    runtime, caller = request.app[RUNTIME], _acting(request)
     conversation_id, meta = await _conversation(request)
     agent = _text(await _body(request), "agent", limit=200)
-    before = await runtime.claims.claim(
+    before, held = await runtime.claims.claim(
         conversation_id, caller.name, agent, runtime.settings.claim_idle
     )
-    held = Claim(caller.name, agent, time.time())
     data = {
         "conversation_id": conversation_id,
         **held.to_dict(),
@@ -226,7 +249,7 @@ async def claim(request: web.Request) -> web.Response:
 
 
 async def release(request: web.Request) -> web.Response:
-    runtime, caller = request.app[RUNTIME], _caller(request)
+    runtime, caller = request.app[RUNTIME], _acting(request)
     conversation_id, meta = await _conversation(request)
     agent = _text(await _body(request), "agent", limit=200)
     released, holder = await runtime.claims.release(conversation_id, caller.name, agent)
@@ -250,7 +273,7 @@ async def release(request: web.Request) -> web.Response:
 
 async def notify(request: web.Request) -> web.Response:
     """A one-off notification to a conversation's customer: the parent's alone (SN-6)."""
-    runtime, caller = request.app[RUNTIME], _caller(request)
+    runtime, caller = request.app[RUNTIME], _acting(request)
     body = await _body(request)
     conversation_id, meta = await _conversation(request, _text(body, "conversation_id", limit=64))
     await _require_parent(request, meta["number"])
@@ -261,6 +284,8 @@ async def notify(request: web.Request) -> web.Response:
         outbound = await runtime.reply(conversation_id, text, service=caller.name)
     except WindowClosedError as error:
         return _error(422, str(error))
+    except SendFailedError as error:
+        return _error(503, str(error))
     return web.json_response({"message": {"id": outbound.send_id, "text": text}}, status=202)
 
 
@@ -270,7 +295,7 @@ async def workflow_event(request: web.Request) -> web.Response:
     _text(body, "type", limit=100)
     number = _text(body, "number", limit=100)
     if number not in await _numbers_of(request):
-        raise web.HTTPNotFound(reason=f"no number {number}")
+        raise ApiError(404, f"no number {number}")
     await _require_parent(request, number)
     return web.json_response({"accepted": True, "matched_rules": 0}, status=202)
 
@@ -280,12 +305,12 @@ async def _require_parent(request: web.Request, number: str) -> None:
     try:
         await runtime.directory.require_parent(number, caller.name)
     except ParentOnlyError as error:
-        raise web.HTTPForbidden(reason=str(error)) from None
+        raise ApiError(403, str(error)) from None
 
 
 def _admin_only(request: web.Request) -> None:
     if _caller(request) is not ADMIN:
-        raise web.HTTPForbidden(reason="attaching services takes the admin token")
+        raise ApiError(403, "attaching services takes the admin token")
 
 
 async def attach_service(request: web.Request) -> web.Response:
@@ -294,12 +319,16 @@ async def attach_service(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     body = await _body(request)
     name = _text(body, "name", limit=32)
-    if name == AUTOMATION_SERVICE or not SERVICE_NAME.fullmatch(name):
-        raise web.HTTPBadRequest(reason="name: up to 32 lowercase letters, digits, - and _")
+    if name in RESERVED_NAMES or not SERVICE_NAME.fullmatch(name):
+        raise ApiError(400, "name: up to 32 lowercase letters, digits, - and _")
     url, secret = _text(body, "url", limit=2000), _text(body, "secret", limit=200)
-    numbers = body.get("numbers") or runtime.numbers
-    if not isinstance(numbers, list) or not all(n in runtime.numbers for n in numbers):
-        raise web.HTTPBadRequest(reason=f"numbers must be some of {runtime.numbers}")
+    numbers = body.get("numbers", runtime.numbers)
+    if (
+        not isinstance(numbers, list)
+        or not numbers
+        or not all(n in runtime.numbers for n in numbers)
+    ):
+        raise ApiError(400, f"numbers must be some of {runtime.numbers}")
     known = await runtime.services.get(name)
     service = Service(
         name,
@@ -322,7 +351,7 @@ async def detach_service(request: web.Request) -> web.Response:
     runtime, caller = request.app[RUNTIME], _caller(request)
     name = request.match_info["name"]
     if caller is not ADMIN and caller.name != name:
-        raise web.HTTPForbidden(reason="a service may detach only itself")
+        raise ApiError(403, "a service may detach only itself")
     numbers = request.query.getall("number", []) or await _numbers_of(request)
     detached = []
     for number in numbers:
@@ -332,5 +361,5 @@ async def detach_service(request: web.Request) -> web.Response:
             continue
         detached.append(number)
     if not detached:
-        raise web.HTTPNotFound(reason=f"{name} is not attached to those numbers")
+        raise ApiError(404, f"{name} is not attached to those numbers")
     return web.json_response({"service": name, "detached": detached})

@@ -15,6 +15,8 @@ from bot.model import AUTOMATION_SERVICE, Service
 
 DEFAULT_CONFIG_FILE = "switchboard.yaml"
 SERVICE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+RESERVED_NAMES = frozenset({AUTOMATION_SERVICE, "admin"})
+"""The runtime's own service, and the operator's identity on the API."""
 DEFAULT_WHATSAPP_API_BASE = "https://graph.facebook.com/v21.0"
 DEFAULT_WELCOME = "Hi! Thanks for getting in touch. How can we help?"
 
@@ -186,8 +188,8 @@ def _services(items: list[Any]) -> tuple[Service, ...]:
         name = str(item["name"])
         if not SERVICE_NAME.fullmatch(name):
             raise ConfigError(f"service name {name!r}: use lowercase letters, digits, - and _")
-        if name == AUTOMATION_SERVICE:
-            raise ConfigError(f"{name!r} is the runtime's own service; pick another name")
+        if name in RESERVED_NAMES:
+            raise ConfigError(f"{name!r} is reserved; pick another service name")
         if any(service.name == name for service in services):
             raise ConfigError(f"service {name!r} is listed twice")
         automation = item.get("automation")

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 # when and where (SN-3). A whitelist, so a field added later is hidden until allowed here.
 MASKED_FIELDS = (
     "id",
+    "direction",
     "conversation_id",
     "channel",
     "number",

@@ -67,15 +67,16 @@ class ClaimStore:
 
     async def claim(
         self, conversation_id: str, service: str, agent: str, idle: float
-    ) -> Claim | None:
-        """Take the claim; the claim it replaced, if someone else held it."""
+    ) -> tuple[Claim | None, Claim]:
+        """Take the claim: the claim it replaced if someone else held it, and the new one."""
         now = time.time()
         key = self.keys.conversation(conversation_id, "claim")
         before = _claim(await _CLAIM(self.redis, [key], [service, agent, now, int(idle * 1000)]))
         await self.redis.zadd(self._lapses(), {conversation_id: now + idle})
+        held = Claim(service, agent, now)
         if before and (before.service, before.agent) == (service, agent):
-            return None
-        return before
+            return None, held
+        return before, held
 
     async def holder(self, conversation_id: str) -> Claim | None:
         flat: Any = await self.redis.hgetall(self.keys.conversation(conversation_id, "claim"))
