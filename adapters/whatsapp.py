@@ -207,11 +207,9 @@ class WhatsAppClient:
                 data = await response.json(content_type=None)
             except ValueError:
                 data = {}
-            if response.status == 200 and isinstance(data, dict):
-                try:
-                    return str(data["messages"][0]["id"])
-                except (KeyError, IndexError, TypeError):
-                    pass
+            message_id = _sent_id(data) if response.status == 200 else None
+            if message_id:
+                return message_id
             error = data.get("error", {}) if isinstance(data, dict) else {}
             retry_after = response.headers.get("Retry-After")
             raise ProviderError(
@@ -220,3 +218,11 @@ class WhatsAppClient:
                 str(error.get("message", "unexpected response")),
                 float(retry_after) if retry_after and retry_after.isdigit() else None,
             )
+
+
+def _sent_id(data: Any) -> str | None:
+    """``messages[0].id`` of a send's answer, if the answer has that shape."""
+    try:
+        return str(data["messages"][0]["id"])
+    except (KeyError, IndexError, TypeError):
+        return None

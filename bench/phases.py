@@ -33,7 +33,7 @@ BASELINE_PASSES = 3
 SHARD_SPLIT_SECONDS = 10.0
 """How long N workers may take to share the shards out fairly before the measured load."""
 
-AUTOMATION = {
+AUTOMATION: dict[str, Any] = {
     "welcome": "Hi! Thanks for getting in touch. How can we help?",
     "rules": [
         {
@@ -44,6 +44,29 @@ AUTOMATION = {
         {"keywords": ["price", "prices", "pricing"], "reply": "Plans start at 9 a month."},
     ],
 }
+
+
+FANOUT_SERVICES = 3
+"""The services of ``--fanout``'s second app run: the parent and two that mask its replies."""
+REPLY_TEXTS: tuple[str, ...] = (
+    AUTOMATION["welcome"],
+    *(rule["reply"] for rule in AUTOMATION["rules"]),
+)
+"""Every text the automation answers with: none may reach a service that masks."""
+
+
+def services_config(services: list[dict[str, Any]], fanout: bool) -> dict[str, Any]:
+    """The bot's config file. By default the runtime's ``bot`` service is the parent and
+    carries the automation, whose replies no service masks. With ``fanout`` there is no ``bot``
+    service: the first sink's service is the parent and carries the automation, and the others
+    mask its replies (their ``message.outbound`` events come without the text)."""
+    if not fanout:
+        return {"services": services, "automation": AUTOMATION}
+    services = [dict(service) for service in services]
+    services[0]["automation"] = AUTOMATION
+    for service in services[1:]:
+        service["mask"] = True
+    return {"runtime_service": False, "services": services}
 
 
 @dataclass(frozen=True)
@@ -62,6 +85,9 @@ class Options:
     rate: float
     workers: int = 1
     """``bot.py serve --workers N``; the baseline runs as many processes on one port."""
+    fanout: bool = False
+    """Measure the app twice, with 1 and with ``FANOUT_SERVICES`` services on a number whose
+    parent is the first of them (no ``bot`` service), the others masking its replies."""
 
 
 class LoadGenerator:
@@ -217,10 +243,12 @@ def _split(before: dict[int, float], tree: ProcessTree, passes: int = 1) -> list
 
 
 def start_app(
-    options: Options, prefix: str, workdir: Path, stack: contextlib.ExitStack
+    options: Options, prefix: str, workdir: Path, stack: contextlib.ExitStack, subscribers: int
 ) -> tuple[BotProcess, ProcessTree, Child, list[Child], str]:
     """The Graph emulator, the sinks and the bot (N workers), each a process; stopped by
-    ``stack``. The tree is the bot's parent and every process below it."""
+    ``stack``. The tree is the bot's parent and every process below it.
+
+    With ``--fanout`` the sinks are ``bench.sink``, which also count what they were sent."""
     token, app_secret = secrets.token_hex(16), secrets.token_hex(16)
     graph = Child.python(
         "graph",
@@ -232,12 +260,15 @@ def start_app(
     stack.callback(graph.stop)
     graph_base = graph.start()
     sinks, services, env = [], [], {}
-    for index in range(1, options.subscribers + 1):
+    module, watch = "tests.emulators.sink", []
+    if options.fanout:
+        module, watch = "bench.sink", [arg for text in REPLY_TEXTS for arg in ("--watch", text)]
+    for index in range(1, subscribers + 1):
         secret = secrets.token_hex(16)
         sink = Child.python(
             f"sink{index}",
-            "tests.emulators.sink",
-            ["--secret-env", "SINK_SECRET"],
+            module,
+            ["--secret-env", "SINK_SECRET", *watch],
             workdir,
             {"SINK_SECRET": secret},
         )
@@ -265,7 +296,7 @@ def start_app(
     )
     bot = BotProcess(
         env=env,
-        config={"services": services, "automation": AUTOMATION},
+        config=services_config(services, options.fanout),
         args=("serve", "--workers", str(options.workers)),
     )
     tree: ProcessTree | None = None
@@ -294,9 +325,16 @@ def start_app(
 
 
 def run_app(
-    options: Options, prefix: str, workdir: Path, redis: Redis, stack: contextlib.ExitStack
+    options: Options,
+    prefix: str,
+    workdir: Path,
+    redis: Redis,
+    stack: contextlib.ExitStack,
+    subscribers: int | None = None,
 ) -> dict[str, Any]:
-    bot, tree, graph, sinks, app_secret = start_app(options, prefix, workdir, stack)
+    """One measured load against the app with ``subscribers`` sinks (``--subscribers``)."""
+    subscribers = subscribers or options.subscribers
+    bot, tree, graph, sinks, app_secret = start_app(options, prefix, workdir, stack, subscribers)
     assert bot.process is not None
     pid = bot.process.pid
     # With N workers every process has counters of its own, and a GET /metrics lands on any
@@ -341,6 +379,7 @@ def run_app(
         lambda: tree.pids() | {graph.pid, *(sink.pid for sink in sinks)},
     )
     counts, duplicates = measure.sink_counts(bases), measure.sink_duplicates(bases)
+    sink_stats = [measure.get_json(f"{base}/stats") for base in bases] if options.fanout else []
     settle.own.clear()
     metrics = measure.bot_metrics(bot.url) if own_metrics else {}
     stats = measure.command_stats(redis)
@@ -370,6 +409,10 @@ def run_app(
     result["shards_split_fairly"] = fair
     result["settle_seconds"] = settled_at - measured["started"]
     result["duplicate_deliveries"] = measure.sink_duplicates(bases) - duplicates
+    result["subscribers"] = subscribers
+    if options.fanout:
+        after = [measure.get_json(f"{base}/stats") for base in bases]
+        result["fanout"] = fanout_summary(sink_stats, after, measured)
     result["cpu_seconds"] = cpu
     result["cpu_seconds_by_process"] = cpu_split
     n = options.messages
@@ -440,3 +483,71 @@ def graph_sends(graph: Child) -> int | None:
         if line.startswith("SENT "):
             return int(line.split()[1])
     return None
+
+
+def fanout_summary(
+    before: list[dict[str, Any]], after: list[dict[str, Any]], load: dict[str, Any]
+) -> dict[str, Any]:
+    """Deliveries to all sinks over the measured window, by event type, and the masking check.
+
+    The window runs from the first POST to the last delivery of any event at any sink, read
+    once all work is done: inbound events, replies' outbound events, statuses if any.
+    """
+    deliveries = sum(a["deliveries"] - b["deliveries"] for a, b in zip(after, before, strict=True))
+    last = max(stat["last_at"] for stat in after)
+    window = last - load["started"]
+    by_sink = []
+    for index, (a, b) in enumerate(zip(after, before, strict=True), start=1):
+        types = {
+            kind: count - b["by_type"].get(kind, 0)
+            for kind, count in sorted(a["by_type"].items())
+            if count - b["by_type"].get(kind, 0)
+        }
+        by_sink.append({"service": f"sub{index}", "deliveries_by_type": types})
+    return {
+        "deliveries": deliveries,
+        "window_seconds": window,
+        "deliveries_per_second": deliveries / window,
+        "by_sink": by_sink,
+        "masking": masking_check(after),
+    }
+
+
+def masking_check(stats: list[dict[str, Any]]) -> dict[str, Any]:
+    """Whether the parent (sub1) saw its replies' texts and every other sink saw them masked.
+
+    Counts every delivery each sink acknowledged, warm-up included: a masking check over all
+    bodies, not a sample. A sink that masks must have had outbound events, every one of them
+    masked and without a ``text``, and no body of any type holding a reply text. The parent's
+    replies are its own: never masked, each holding its text, which also shows the search
+    finds the texts when they are there.
+    """
+    parent, others = stats[0], stats[1:]
+    outbound = [stat["by_type"].get("message.outbound", 0) for stat in stats]
+    ok = (
+        outbound[0] > 0
+        and parent["outbound_masked"] == 0
+        and parent["watched_text_hits"] == outbound[0]
+        and all(count == outbound[0] for count in outbound)
+        and all(
+            stat["outbound_masked"] == outbound[0]
+            and stat["outbound_with_text"] == 0
+            and stat["watched_text_hits"] == 0
+            for stat in others
+        )
+    )
+    return {
+        "ok": ok,
+        "sinks": [
+            {
+                "service": f"sub{index}",
+                "masks": index > 1,
+                "outbound": count,
+                "outbound_masked": stat["outbound_masked"],
+                "outbound_with_text": stat["outbound_with_text"],
+                "bodies_with_a_reply_text": stat["watched_text_hits"],
+            }
+            for index, (stat, count) in enumerate(zip(stats, outbound, strict=True), start=1)
+        ],
+        "sample": {f"sub{index}": stat["sample"][:1] for index, stat in enumerate(stats, 1)},
+    }

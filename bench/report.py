@@ -112,8 +112,13 @@ def render(results: dict[str, Any]) -> str:
         head.append("baseline, 1 process (reference)")
     app_head = "app" if workers == 1 else f"app: serve --workers {workers}"
     unavailable = f"— ({workers} workers: per-process counters)"
+    subscribers = (
+        "1 service (its own parent, no bot service; --fanout)"
+        if options.get("fanout")
+        else f"{options['subscribers']} subscriber(s)"
+    )
     lines = [
-        f"## Switchboard benchmark: {n} webhooks, {options['subscribers']} subscriber(s), "
+        f"## Switchboard benchmark: {n} webhooks, {subscribers}, "
         f"{workers} worker(s), {options['concurrency']} in flight, "
         f"{options['customers']} customers",
         "",
@@ -280,13 +285,100 @@ def render(results: dict[str, Any]) -> str:
         f"| {name} | {value:.2f} |"
         for name, value in list(app["redis"]["by_command_per_message"].items())[:15]
     ]
-    if "profile" in app:
+    if "fanout" in results:
+        lines += ["", *render_fanout(results["fanout"], host["cpus"])]
+    profiled = results.get("app_fanout", app)
+    if "profile" in profiled:
         lines += [
             "",
-            f"### Profile of the bot ({app['profile']['svg']})",
+            f"### Profile of the bot, {profiled['subscribers']} subscriber(s) "
+            f"({profiled['profile']['svg']})",
             "",
             "Measured with py-spy attached: the numbers above are lower than without.",
             "",
-            render_profile(app["profile"]),
+            render_profile(profiled["profile"]),
         ]
     return "\n".join(lines)
+
+
+def _types(by_sink: list[dict[str, Any]]) -> str:
+    """Deliveries per event type, the same for every sink, or sink by sink where not."""
+    kinds = [sink["deliveries_by_type"] for sink in by_sink]
+
+    def one(types: dict[str, int]) -> str:
+        return " + ".join(f"{_n(count)} {kind}" for kind, count in types.items()) or "none"
+
+    if all(types == kinds[0] for types in kinds):
+        return f"{one(kinds[0])}, to each of {len(kinds)}"
+    return "; ".join(f"{sink['service']}: {one(sink['deliveries_by_type'])}" for sink in by_sink)
+
+
+def render_fanout(side: dict[str, Any], cpus: int) -> list[str]:
+    """PERF-4: the app with 1 service and with several, the parent's replies masked."""
+    counts = sorted(side, key=int)
+    columns = [side[count] for count in counts]
+    head = ["1 service" if c == "1" else f"{c} services ({int(c) - 1} masking)" for c in counts]
+
+    def row(label: str, read: Any) -> str:
+        return f"| {label} | {' | '.join(read(column) for column in columns)} |"
+
+    lines = [
+        "### Fan-out with masking (PERF-4): one service, then several on the same number",
+        "",
+        "`runtime_service: false`: sub1 is the parent and carries the automation (welcome and "
+        "rules); sub2, sub3 ... have `mask: true`, so each reply's `message.outbound` reaches "
+        "them without its text. Each run on keys of its own, so the same customers are first "
+        "contacts in both.",
+        "",
+        f"| | {' | '.join(head)} |",
+        f"|---|{'---:|' * len(head)}",
+        row(
+            "**fan-out deliveries per second** (all events to all sinks, first POST to last "
+            "delivery)",
+            lambda c: (
+                f"**{_n(c['deliveries_per_second'])}** ({_n(c['deliveries'])} in "
+                f"{c['deliveries_window_seconds']:.1f} s)"
+            ),
+        ),
+        row("deliveries by event type", lambda c: _types(c["deliveries_by_sink"])),
+        row("webhooks accepted per second", lambda c: _n(c["per_second"])),
+        row(
+            "messages per second end to end (every sink has message.inbound)",
+            lambda c: _n(c["end_to_end_per_second"]),
+        ),
+        row(
+            "**POST → last sink's message.inbound p50 / p99** (max) (ms)",
+            lambda c: (
+                f"**{_n(c['delivered_ms_p50'], 1)} / {_n(c['delivered_ms_p99'], 1)}** "
+                f"({_n(c['delivered_ms_max'])})"
+            ),
+        ),
+        row("seconds until all work was done", lambda c: f"{c['settle_seconds']:.1f}"),
+        row("bot CPU ms per message", lambda c: _n(c["bot_cpu_ms_per_message"], 2)),
+        row(
+            "errors / duplicate deliveries",
+            lambda c: f"{c['errors']} / {c['duplicate_deliveries']}",
+        ),
+        row(f"other processes, share of {cpus} cores", lambda c: f"{c['others_cpu_share']:.0%}"),
+        "",
+    ]
+    for count, column in zip(counts, columns, strict=True):
+        masking = column["masking"]
+        verdict = "**passed**" if masking["ok"] else "**FAILED**"
+        lines.append(
+            f"Masking check, {count} service(s), every body each sink acknowledged (warm-up "
+            f"included): {verdict}."
+        )
+        for sink in masking["sinks"]:
+            role = "masks" if sink["masks"] else "parent, sends the replies"
+            lines.append(
+                f"- {sink['service']} ({role}): {_n(sink['outbound'])} message.outbound, "
+                f"{_n(sink['outbound_masked'])} masked, {_n(sink['outbound_with_text'])} with a "
+                f"text; {_n(sink['bodies_with_a_reply_text'])} bodies hold a reply text"
+            )
+        lines.append("")
+    last = columns[-1]["masking"]["sample"]
+    masked = [body for name, bodies in last.items() if name != "sub1" for body in bodies]
+    if masked:
+        lines += [f"A masked message.outbound as sub2 got it: `{masked[0][:400]}`", ""]
+    return lines

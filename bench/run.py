@@ -3,6 +3,10 @@
 With ``--workers N`` the bot runs as ``bot.py serve --workers N`` and the ceiling is measured
 with as many baseline processes on one port, and with one for reference.
 
+With ``--fanout`` (PERF-4) the app is measured twice in the run, each time on keys of its
+own: with 1 service, then with 3 on the same number, the first the parent with the
+automation and no ``bot`` service, so the other two get every reply's event masked.
+
 Every part is a process of its own on this machine: the load generator, the baseline or
 the bot, the Graph API emulator, the subscriber sinks and Redis. They share the cores, so
 the numbers are those of the whole stack on one box, not of the bot alone.
@@ -26,7 +30,14 @@ from typing import Any
 from redis import Redis
 
 from bench import report
-from bench.phases import BASELINE_PASSES, RESULTS, Options, run_app, run_baseline
+from bench.phases import (
+    BASELINE_PASSES,
+    FANOUT_SERVICES,
+    RESULTS,
+    Options,
+    run_app,
+    run_baseline,
+)
 from bench.procs import ROOT, Child, machine_busy_seconds
 from tests.botprocess import free_port
 
@@ -63,6 +74,12 @@ def parse(argv: Sequence[str] | None) -> Options:
         help="pace the app's measured load at this many msg/s (0: as fast as it accepts); "
         "for latency below saturation",
     )
+    parser.add_argument(
+        "--fanout",
+        action="store_true",
+        help="PERF-4: the app with 1 service, then with 3 (the parent's replies masked for "
+        "the other two); deliveries/s and latency to the last delivery side by side",
+    )
     args = parser.parse_args(argv)
     counts = (args.messages, args.concurrency, args.customers, args.subscribers, args.shards)
     if min(*counts, args.workers) < 1:
@@ -70,6 +87,8 @@ def parse(argv: Sequence[str] | None) -> Options:
             "--messages, --concurrency, --customers, --subscribers, --shards and --workers "
             "must be >= 1"
         )
+    if args.fanout and args.subscribers != 1:
+        parser.error(f"--fanout measures 1 and then {FANOUT_SERVICES} services: drop --subscribers")
     if args.profile and args.workers > 1:
         parser.error("--profile samples one process: use it with --workers 1")
     return Options(
@@ -84,7 +103,40 @@ def parse(argv: Sequence[str] | None) -> Options:
         private_redis=args.private_redis,
         rate=args.rate,
         workers=args.workers,
+        fanout=args.fanout,
     )
+
+
+FANOUT_FIGURES = (
+    "per_second",
+    "end_to_end_per_second",
+    "delivered_ms_p50",
+    "delivered_ms_p99",
+    "delivered_ms_max",
+    "errors",
+    "duplicate_deliveries",
+    "settle_seconds",
+)
+
+
+def fanout_side_by_side(results: dict[str, Any]) -> dict[str, Any]:
+    """PERF-4's figures of the two app runs, keyed by their number of services."""
+    side: dict[str, Any] = {}
+    for key in ("app", "app_fanout"):
+        app = results[key]
+        figures = {name: app[name] for name in FANOUT_FIGURES}
+        fanout = app["fanout"]
+        figures["deliveries"] = fanout["deliveries"]
+        figures["deliveries_per_second"] = fanout["deliveries_per_second"]
+        figures["deliveries_window_seconds"] = fanout["window_seconds"]
+        figures["deliveries_by_sink"] = fanout["by_sink"]
+        figures["bot_cpu_ms_per_message"] = app["cpu_seconds"]["bot"] / app["accepted"] * 1000
+        figures["others_cpu_share"] = app["cpu_seconds"]["others"] / (
+            app["cpu_seconds"]["window_seconds"] * results["machine"]["cpus"]
+        )
+        figures["masking"] = fanout["masking"]
+        side[str(app["subscribers"])] = figures
+    return side
 
 
 def drop_prefix(redis: Redis, prefix: str) -> int:
@@ -134,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         single = results["baseline_single"]["per_second"]
         results["ratio_single"] = app["per_second"] / single
         results["ratio_end_to_end_single"] = app["end_to_end_per_second"] / single
+    if "app_fanout" in results:
+        results["fanout"] = fanout_side_by_side(results)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(report.render(results))
     print(f"\nJSON: {(RESULTS / 'latest.json').relative_to(ROOT)}", file=sys.stderr)
@@ -163,12 +217,27 @@ def run(options: Options, prefix: str, workdir: Path, results: dict[str, Any]) -
         if workers > 1:
             print("baseline, 1 process, for reference ...", file=sys.stderr)
             results["baseline_single"] = run_baseline(options, prefix, workdir, redis, stack, 1)
-        print(
-            f"app, {workers} worker(s), {options.subscribers} subscriber(s): "
-            f"{options.messages} webhooks ...",
-            file=sys.stderr,
-        )
-        results["app"] = run_app(options, prefix, workdir, redis, stack)
+        if not options.fanout:
+            print(
+                f"app, {workers} worker(s), {options.subscribers} subscriber(s): "
+                f"{options.messages} webhooks ...",
+                file=sys.stderr,
+            )
+            results["app"] = run_app(options, prefix, workdir, redis, stack)
+            return
+        # Keys of their own for each app run: the same customers are first contacts again
+        # (so get the welcome again), and the second run's attachments start from none.
+        for key, services in (("app", 1), ("app_fanout", FANOUT_SERVICES)):
+            print(
+                f"app, {workers} worker(s), {services} service(s), fan-out config: "
+                f"{options.messages} webhooks ...",
+                file=sys.stderr,
+            )
+            # py-spy, if asked for, watches the run with fan-out to every service.
+            phase = replace(options, profile=options.profile and services > 1)
+            results[key] = run_app(
+                phase, f"{prefix}s{services}:", workdir, redis, stack, subscribers=services
+            )
 
 
 if __name__ == "__main__":

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+import stores.claims
 from tests.conftest import BotFactory
 from tests.test_api import (
     THREE,
     WELCOME,
     Answer,
     Shared,
+    say,
     shared_number,
     wait_for_event,
 )
+
+OTHER_WA_ID = "447911222333"
 
 
 async def claim(shared: Shared, service: str, agent: str) -> Answer:
@@ -38,7 +44,8 @@ def assert_warns_of(answer: Answer, service: str, agent: str, between: tuple[flo
     assert (holder["service"], holder["agent"]) == (service, agent)
     assert between[0] <= holder["since"] <= between[1]
     assert agent in warning["message"] and service in warning["message"]
-    assert "since" in warning["message"]
+    # People read the message: it gives the time of day the claim was taken, in UTC.
+    assert time.strftime("%H:%M", time.gmtime(holder["since"])) in warning["message"]
 
 
 async def test_a_second_claim_succeeds_with_a_warning_and_everyone_hears(
@@ -65,6 +72,20 @@ async def test_a_second_claim_succeeds_with_a_warning_and_everyone_hears(
         previous = bob["data"]["previous"]
         assert (previous["service"], previous["agent"]) == ("support", "alice")
         assert before_alice <= previous["since"] <= after_alice
+
+
+async def test_the_warning_says_since_when_in_words_too(
+    make_bot: BotFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = await shared_number(make_bot)
+    an_hour_ago = time.time() - 3600
+    # The claim store's clock alone is set back, as if alice had claimed an hour ago.
+    monkeypatch.setattr(stores.claims, "time", SimpleNamespace(time=lambda: an_hour_ago))
+    assert (await claim(shared, "support", "alice")).status == 200
+    monkeypatch.undo()
+    second = await claim(shared, "sales", "bob")
+    assert_warns_of(second, "support", "alice", (an_hour_ago, an_hour_ago))
+    assert time.strftime("%H:%M", time.gmtime()) not in second.json["warning"]["message"]
 
 
 @pytest.mark.xfail(
@@ -155,3 +176,24 @@ async def test_an_idle_claim_lapses_and_everyone_hears(make_bot: BotFactory) -> 
     assert after.status == 200 and "warning" not in after.json
     for name in THREE:
         assert len(shared.bot.sinks[name].events("conversation.released")) == 1
+
+
+async def test_only_the_holders_own_replies_keep_a_claim_from_lapsing(
+    make_bot: BotFactory,
+) -> None:
+    shared = await shared_number(make_bot, claim_idle=0.8)
+    await say(shared.bot, "hello too", OTHER_WA_ID)
+    other = shared.bot.conversation(OTHER_WA_ID)
+    for conversation in (shared.conversation, other):
+        path = shared.path("claim", conversation)
+        assert (await shared.call("support", "POST", path, {"agent": "alice"})).status == 200
+    claimed = time.monotonic()
+    await asyncio.sleep(0.4)  # idle for half the time
+    assert (await shared.reply("sales", "bob here", "bob")).status == 201
+    assert (await shared.reply("support", "alice here", "alice", other)).status == 201
+    # Past the first idle time, well within the second one that alice's reply started.
+    await asyncio.sleep(max(0.0, claimed + 0.95 - time.monotonic()))
+    ignored = await shared.call("marketing", "GET", shared.path())
+    kept = await shared.call("marketing", "GET", shared.path(conversation=other))
+    assert ignored.json["conversation"]["claim"] is None
+    assert kept.json["conversation"]["claim"]["agent"] == "alice"

@@ -110,18 +110,26 @@ async def test_attaching_takes_the_admin_token_and_valid_fields(make_bot: BotFac
     assert await shared.bot.runtime.services.get("crm") is None
     for bad in (
         {**body, "name": "bot"},  # the runtime's own service
+        {**body, "name": "admin"},  # the operator's name on the API
+        {**body, "name": "CRM"},
         {**body, "name": "two words"},
         {**body, "name": ""},
         {**body, "url": ""},
         {**body, "secret": ""},
         {**body, "numbers": ["wa:000"]},
         {**body, "numbers": "web:site"},
+        {**body, "numbers": []},
     ):
         answer = await call(shared.bot, ADMIN, "POST", "/v1/services", bad)
         assert answer.status == 400, (bad, answer.raw)
         assert answer.error
     assert await shared.bot.runtime.services.get("crm") is None
     assert await shared.bot.runtime.services.order(shared.number) == list(THREE)
+    # The admin token attaches services; it is no service, and speaks to no customer.
+    spoken = await call(shared.bot, ADMIN, "POST", shared.path("messages"), {"text": "hi"})
+    assert spoken.status == 403 and spoken.error
+    await shared.bot.settle()
+    assert shared.texts_sent() == [WELCOME]
 
 
 async def test_a_service_detaches_itself_but_not_another(make_bot: BotFactory) -> None:
