@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -117,3 +118,18 @@ class BotProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+async def run_command(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """``python bot.py ARGS`` to its end, as an operator runs it: exit code, stdout, stderr."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "bot.py"),
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    return process.returncode or 0, out.decode(), err.decode()

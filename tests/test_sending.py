@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 import time
 
 import pytest
@@ -12,7 +10,7 @@ import pytest
 from bot.config import AutomationSettings
 from bot.model import Identity, Outbound, new_id
 from bot.sender import WindowClosedError
-from tests.botprocess import ROOT
+from tests.botprocess import run_command
 from tests.conftest import REDIS_URL, Bot, BotFactory
 from tests.emulators import meta_webhooks as meta
 
@@ -131,23 +129,7 @@ async def admin_send(bot: Bot, conversation: str, text: str) -> tuple[int, str, 
         "WHATSAPP_VERIFY_TOKEN": wa.verify_token,
         "WHATSAPP_API_BASE": wa.api_base,
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(ROOT / "bot.py"),
-        "admin",
-        "send",
-        conversation,
-        text,
-        "--agent",
-        "ann@example.com",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await run_command(env, "admin", "send", conversation, text, "--agent", "ann@example.com")
 
 
 async def test_an_operator_reply_outside_the_window_is_refused_with_a_clear_error(

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 
-from tests.botprocess import ROOT
+from tests.botprocess import run_command
 from tests.conftest import REDIS_URL, Bot, BotFactory
 from tests.emulators import meta_webhooks as meta
 
@@ -129,20 +128,7 @@ async def admin(bot: Bot, *args: str) -> tuple[int, str, str]:
         "SWITCHBOARD_CONFIG": os.devnull,
         "CRM_SECRET": "secret-of-the-test",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(ROOT / "bot.py"),
-        "admin",
-        "services",
-        *args,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await run_command(env, "admin", "services", *args)
 
 
 async def test_services_are_attached_and_detached_from_the_cli(make_bot: BotFactory) -> None:
