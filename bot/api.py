@@ -62,8 +62,8 @@ async def _authenticate(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     """Who is calling: a service by its token, or the operator by the admin token."""
-    header = request.headers.get("Authorization", "")
-    token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip() if scheme.lower() == "bearer" else ""  # schemes ignore case
     if not token:
         return _error(401, "missing Authorization: Bearer <token>")
     runtime = request.app[RUNTIME]

@@ -22,7 +22,7 @@ from bot.model import (
 from bot.sender import Sender
 from bot.services import Directory
 from handlers.base import Context
-from stores.conversations import ConversationStore
+from stores.conversations import WINDOW_SECONDS, ConversationStore
 from stores.profiles import ProfileStore, Sighting
 from stores.streams import Entry
 
@@ -161,7 +161,7 @@ class Pipeline:
         context = Context(message=message, first_contact=first_contact)
         parent = self.directory.parent(message.number)
         automation = self.directory.automation(message.number)
-        if automation is not None:
+        if automation is not None and self._may_answer(message, keyword, now):
             automation.handle(context)
         # Ids derive from the message, so a redo after a crash queues the same sends and
         # events again, and their idempotency keys make that harmless.
@@ -193,6 +193,19 @@ class Pipeline:
         )
         await self.fanout.queue_events(pipe, [event])
         self.conversations.touch(pipe, message.number, cid, message.timestamp or now)
+
+    def _may_answer(self, message: Inbound, keyword: str, now: float) -> bool:
+        """No answer to an opt-out, nor a free-form one to a message past its window.
+
+        Meta retries a webhook for days: a message delivered 25 hours late has a closed
+        window, and a free-form reply would be refused (CH-2).
+        """
+        if keyword in OPT_OUT_WORDS:
+            return False
+        if message.channel == "whatsapp" and now - message.timestamp > WINDOW_SECONDS:
+            log.info("no automated answer to %s: its 24-hour window is closed", message.provider_id)
+            return False
+        return True
 
     async def _queue_status(self, pipe: Any, status: StatusUpdate, message_id: str) -> None:
         cid = status.conversation_id

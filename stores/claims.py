@@ -10,11 +10,16 @@ from redis.asyncio import Redis
 
 from stores.redis import Keys, Script
 
-# Take the claim and say who held it before; it lapses after the idle time.
+# Take the claim and say who held it before; it lapses after the idle time. Claiming again
+# only restarts the idle time: "since" stays when the claim began.
 _CLAIM = Script(
     """
 local before = redis.call('HGETALL', KEYS[1])
-redis.call('HSET', KEYS[1], 'service', ARGV[1], 'agent', ARGV[2], 'since', ARGV[3])
+local fields = {}
+for i = 1, #before, 2 do fields[before[i]] = before[i + 1] end
+if fields['service'] ~= ARGV[1] or fields['agent'] ~= ARGV[2] then
+  redis.call('HSET', KEYS[1], 'service', ARGV[1], 'agent', ARGV[2], 'since', ARGV[3])
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return before
 """
@@ -73,10 +78,9 @@ class ClaimStore:
         key = self.keys.conversation(conversation_id, "claim")
         before = _claim(await _CLAIM(self.redis, [key], [service, agent, now, int(idle * 1000)]))
         await self.redis.zadd(self._lapses(), {conversation_id: now + idle})
-        held = Claim(service, agent, now)
         if before and (before.service, before.agent) == (service, agent):
-            return None, held
-        return before, held
+            return None, before
+        return before, Claim(service, agent, now)
 
     async def holder(self, conversation_id: str) -> Claim | None:
         flat: Any = await self.redis.hgetall(self.keys.conversation(conversation_id, "claim"))

@@ -88,10 +88,6 @@ async def test_the_warning_says_since_when_in_words_too(
     assert time.strftime("%H:%M", time.gmtime()) not in second.json["warning"]["message"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stores/claims.py _CLAIM rewrites 'since' when the holder claims again",
-)
 async def test_claiming_again_neither_warns_nor_moves_since(make_bot: BotFactory) -> None:
     shared = await shared_number(make_bot)
     before = time.time()

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from tests.conftest import BotFactory
 from tests.emulators.sink import SubscriberSink
 from tests.test_api import (
@@ -156,10 +154,6 @@ async def test_after_stop_replies_are_refused_until_start(make_bot: BotFactory) 
     assert shared.texts_sent() == [WELCOME, "welcome back"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/pipeline.py runs the parent's automation on the STOP message itself",
-)
 async def test_a_customer_whose_first_word_is_stop_is_sent_nothing(make_bot: BotFactory) -> None:
     shared = await shared_number(make_bot)
     await say(shared.bot, "STOP", wa_id="447911654321")
@@ -186,10 +180,6 @@ async def test_outside_the_24_hour_window_a_reply_is_refused_before_any_call(
     assert (await shared.reply("sales", "still open", "bob")).status == 201
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/sender.py checks the window only in send(); the automation's queue() skips it",
-)
 async def test_a_message_that_arrives_25_hours_late_gets_no_free_form_answer(
     make_bot: BotFactory,
 ) -> None:
