@@ -108,7 +108,11 @@ class ClaimStore:
         due: Any = await self.redis.zrangebyscore(self._lapses(), "-inf", now, 0, limit)
         lapsed = []
         for conversation_id in due:
-            if await self.redis.zrem(self._lapses(), conversation_id):  # one reporter wins
-                if not await self.redis.exists(self.keys.conversation(conversation_id, "claim")):
-                    lapsed.append(str(conversation_id))
+            if not await self.redis.zrem(self._lapses(), conversation_id):
+                continue  # another process reports this one
+            left = await self.redis.pttl(self.keys.conversation(conversation_id, "claim"))
+            if left > 0:  # due a moment early, or taken again: watch it until it lapses
+                await self.redis.zadd(self._lapses(), {conversation_id: now + left / 1000})
+            else:
+                lapsed.append(str(conversation_id))
         return lapsed
