@@ -146,10 +146,11 @@ class Fanout:
         reclaim_every = max(self.settings.timeout * 3, 5.0)
         next_reclaim = next_due = 0.0
         while not (self._stopping.is_set() or detached.is_set()):
-            service = self._current.get(name)
-            if service is None:
+            if name not in self._current:
                 break
             try:
+                # Read afresh for every batch: a change of masking applies to the next one.
+                service = await self.directory.store.get(name) or self._current[name]
                 now = time.time()
                 if now >= next_due:  # retries are due at most this often; no busy polling
                     next_due = now + RETRY_POLL_SECONDS
