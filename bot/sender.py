@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from redis.exceptions import RedisError
 
 from bot.model import Event, Outbound, derived_id
-from stores.conversations import WINDOW_SECONDS, ConversationStore
+from stores.conversations import WINDOW_SECONDS, ConversationStore, CustomerOptedOutError
 from stores.streams import Entry, ShardedStream
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,12 @@ class Sender:
         cid = outbound.conversation_id
         # Claimed before the call: after a crash in between we would rather not send than
         # send twice (REL-3).
-        if not await self.conversations.claim_send(cid, outbound.send_id):
+        try:
+            if not await self.conversations.claim_send(cid, outbound.send_id):
+                return
+        except CustomerOptedOutError as error:
+            await self.conversations.fail_send(cid, outbound.send_id, str(error))
+            await self._emit(failed_event(outbound, str(error)))
             return
         transport = self.transports.get(outbound.channel)
         for attempt in range(MAX_SEND_ATTEMPTS):

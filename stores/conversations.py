@@ -47,7 +47,19 @@ return 1
 """
 )
 
+# Checked and claimed in one step, so a STOP that lands first always wins.
+_CLAIM_SEND = Script(
+    """
+if redis.call('HGET', KEYS[1], 'opted_out') == '1' then return -1 end
+return redis.call('HSETNX', KEYS[2], ARGV[1], 'sending')
+"""
+)
+
 WINDOW_SECONDS = 24 * 3600
+
+
+class CustomerOptedOutError(Exception):
+    """The customer asked for no more messages (STOP or UNSUBSCRIBE)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +163,15 @@ class ConversationStore:
         return bool(changed)
 
     async def claim_send(self, conversation_id: str, send_id: str) -> bool:
-        """Mark a send as started; False if it was started before (never send twice, REL-3)."""
-        return bool(await self.redis.hsetnx(self._k(conversation_id, "sent"), send_id, "sending"))
+        """Mark a send as started; False if it was started before (never send twice, REL-3).
+
+        Raises CustomerOptedOutError when the customer said STOP after the send was queued.
+        """
+        keys = [self._k(conversation_id, "meta"), self._k(conversation_id, "sent")]
+        claimed = int(await _CLAIM_SEND(self.redis, keys, [send_id]))
+        if claimed < 0:
+            raise CustomerOptedOutError("the customer opted out (STOP)")
+        return claimed == 1
 
     async def complete_send(self, conversation_id: str, send_id: str, provider_id: str) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:

@@ -155,3 +155,21 @@ async def test_an_operator_reply_inside_the_window_goes_out(make_bot: BotFactory
     assert sent.text == "Hello from the desk"
     code, _, err = await admin_send(bot, "c_doesnotexist", "hello")
     assert code == 1 and "no conversation c_doesnotexist" in err
+
+
+async def test_a_reply_queued_before_a_stop_is_not_sent_after_it(make_bot: BotFactory) -> None:
+    bot = await make_bot(automation=QUIET)
+    await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi"))
+    await bot.settle()
+    outbound = agent_reply(bot, "One more offer!")
+    cid, shard = outbound.conversation_id, bot.runtime.shard_of(outbound.conversation_id)
+    # The STOP lands between the queueing of the reply and its send.
+    async with bot.runtime.redis.pipeline(transaction=False) as pipe:
+        bot.runtime.conversations.queue_opt_out(pipe, cid, True)
+        bot.runtime.sender.queue(pipe, outbound, shard)
+        await pipe.execute()
+    await bot.sinks["support"].wait_for_count(1, type="message.status")
+    (event,) = bot.sinks["support"].events("message.status")
+    assert event["data"]["status"] == "failed"
+    assert "opted out" in event["data"]["error"]
+    assert bot.graph is not None and bot.graph.requests == []

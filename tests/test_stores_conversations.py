@@ -13,7 +13,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.model import Identity
-from stores.conversations import ConversationStore, Recorded
+from stores.conversations import ConversationStore, CustomerOptedOutError, Recorded
 from stores.profiles import ProfileStore
 from stores.redis import Keys
 
@@ -287,3 +287,17 @@ async def test_a_redo_reports_the_ordinal_the_message_first_got(store: Redis, pr
     await _record(conversations, "in-2", T0 + 1)
     redo = await _record(conversations, "in-1", T0)
     assert (redo.new, redo.count) == (False, 1)
+
+
+async def test_a_send_is_not_claimed_once_the_customer_opted_out(store: Redis, prefix: str) -> None:
+    conversations = ConversationStore(store, Keys(prefix))
+    await _record(conversations, "in-1", T0)
+    async with store.pipeline(transaction=False) as pipe:
+        conversations.queue_opt_out(pipe, CID, True)
+        await pipe.execute()
+    with pytest.raises(CustomerOptedOutError):
+        await conversations.claim_send(CID, "snd-1")
+    async with store.pipeline(transaction=False) as pipe:
+        conversations.queue_opt_out(pipe, CID, False)
+        await pipe.execute()
+    assert await conversations.claim_send(CID, "snd-1") is True
