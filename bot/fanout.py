@@ -149,23 +149,25 @@ class Fanout:
             if name not in self._current:
                 break
             try:
-                # Read afresh for every batch: a change of masking applies to the next one.
-                service = await self.directory.store.get(name) or self._current[name]
                 now = time.time()
                 if now >= next_due:  # retries are due at most this often; no busy polling
                     next_due = now + RETRY_POLL_SECONDS
-                    await self.queue.move_due(service.name, now)
+                    await self.queue.move_due(name, now)
                 room = self.settings.concurrency - len(inflight)
                 batch: list[Delivery] = []
                 if now >= next_reclaim and room > 0:
                     batch = await self.queue.reclaim(
-                        service.name, self.consumer, int(reclaim_every * 1000), room
+                        name, self.consumer, int(reclaim_every * 1000), room
                     )
                     # A full batch means a dead process left more: take the rest at once.
                     next_reclaim = now if len(batch) == room else now + reclaim_every
                 if room > 0 and not batch:
                     block = 50 if inflight else 500
-                    batch = await self.queue.read(service.name, self.consumer, room, block)
+                    batch = await self.queue.read(name, self.consumer, room, block)
+                if batch:
+                    # Read afresh for every batch: a change of masking applies to the next
+                    # one, and an idle queue costs no extra round trip.
+                    service = await self.directory.store.get(name) or self._current[name]
                 for delivery in batch:
                     task = asyncio.create_task(self._attempt(service, delivery, finished))
                     inflight.add(task)

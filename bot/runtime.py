@@ -99,9 +99,7 @@ class Runtime:
             self.directory,
             self.holder,
         )
-        self.sender = Sender(
-            self.outbox, self.conversations, transports, self.fanout, settings.shards
-        )
+        self.sender = Sender(self.outbox, self.conversations, transports, self.fanout)
         self.pipeline = Pipeline(
             self.profiles,
             self.conversations,

@@ -120,13 +120,11 @@ class Sender:
         conversations: ConversationStore,
         transports: dict[str, Transport],
         events: EventSink,
-        shards: int,
     ) -> None:
         self.outbox = outbox
         self.conversations = conversations
         self.transports = transports
         self.events = events
-        self.shards = shards
         self._parallel = asyncio.Semaphore(PARALLEL_CONVERSATIONS)
 
     def queue(self, pipe: Any, outbound: Outbound, shard: int) -> None:

@@ -187,8 +187,10 @@ class ConversationStore:
         self.queue_status(pipe, conversation_id, send_id, "sent")
 
     async def fail_send(self, conversation_id: str, send_id: str, reason: str) -> None:
-        await self.redis.hset(self._k(conversation_id, "sent"), send_id, f"failed:{reason}")
-        await self.set_status(conversation_id, send_id, "failed")
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hset(self._k(conversation_id, "sent"), send_id, f"failed:{reason}")
+            self.queue_status(pipe, conversation_id, send_id, "failed")
+            await pipe.execute()
 
     async def message_for_provider_id(self, conversation_id: str, provider_id: str) -> str:
         """Our id of a sent message, from the provider's id (the one receipts name)."""
