@@ -8,9 +8,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from bot.identities import (
+    DEFAULT_CAPS,
+    IDENTITY_KINDS,
+    InvalidIdentityError,
+    MergePolicy,
+    parse_identity,
+)
 from bot.model import AUTOMATION_SERVICE, Service
 
 DEFAULT_CONFIG_FILE = "switchboard.yaml"
@@ -67,6 +75,33 @@ class DeliverySettings:
     concurrency: int = 64
 
 
+ROLES = ("viewer", "agent", "admin")
+"""Team roles, each allowed what the one before it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class TeamMember:
+    """A person who works the number: an owner of profiles, and a user of slash commands."""
+
+    email: str
+    name: str = ""
+    role: str = "agent"
+    telegram: str = ""
+    """Their Telegram user id, for commands from the team chat."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileSettings:
+    """Stitching and the lifecycle of profiles (PS-2, PS-5, PS-6)."""
+
+    policy: MergePolicy = field(default_factory=MergePolicy)
+    default_owner: str = ""
+    number_owners: Mapping[str, str] = field(default_factory=dict)
+    """The team member (email) who owns each number; owners of its new profiles."""
+    notes_timezone: str = "UTC"
+    """The day a daily note covers begins at midnight here."""
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     redis_url: str | None = None
@@ -87,7 +122,19 @@ class Settings:
     """Seconds after which an idle claim lapses (SN-5)."""
     admin_token: str = field(default="", repr=False)
     """SWITCHBOARD_ADMIN_TOKEN: the operator's token for attaching services over the API."""
+    profiles: ProfileSettings = ProfileSettings()
+    team: tuple[TeamMember, ...] = ()
+    tracking_origins: tuple[str, ...] = ()
+    """Origins (``https://shop.example.com``) whose pages may post web activity (PS-4)."""
+    link_secret: str = field(default="", repr=False)
+    """SWITCHBOARD_LINK_SECRET: signs tracked links; unset, one is kept in Redis."""
+    links: bool = False
+    """Rewrite URLs in outbound messages into tracked links: on when PUBLIC_URL is set."""
     config_path: str | None = None
+
+    def team_member(self, email: str) -> TeamMember | None:
+        email = email.strip().lower()
+        return next((m for m in self.team if m.email == email), None)
 
     @property
     def web_number(self) -> str:
@@ -127,6 +174,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         claim_idle=_claim_idle(document.get("claims") or {}),
         admin_token=env.get("SWITCHBOARD_ADMIN_TOKEN", ""),
         delivery=_delivery(document.get("delivery") or {}),
+        profiles=_profiles(document.get("profiles") or {}, env.get("DEFAULT_REGION", "GB")),
+        team=_team(document.get("team") or []),
+        tracking_origins=_origins((document.get("tracking") or {}).get("origins") or []),
+        link_secret=env.get("SWITCHBOARD_LINK_SECRET", ""),
+        links=bool(env.get("PUBLIC_URL")),
         config_path=path,
     )
 
@@ -250,6 +302,65 @@ def _delivery(section: dict[str, Any]) -> DeliverySettings:
         )
     except (TypeError, ValueError) as error:
         raise ConfigError(f"delivery settings: {error}") from None
+
+
+def _profiles(section: Any, region: str) -> ProfileSettings:
+    if not isinstance(section, dict):
+        raise ConfigError("profiles must be a mapping")
+    caps = dict(DEFAULT_CAPS)
+    for kind, cap in (section.get("caps") or {}).items():
+        if kind not in IDENTITY_KINDS or not isinstance(cap, int) or cap < 1:
+            raise ConfigError(f"profiles.caps.{kind}: a known identity type and a count >= 1")
+        caps[kind] = cap
+    blocked = set()
+    for value in section.get("blocked") or []:
+        try:
+            blocked.add(parse_identity(str(value), region).key)
+        except (InvalidIdentityError, ValueError) as error:
+            raise ConfigError(f"profiles.blocked: {error}") from None
+    owners = section.get("number_owners") or {}
+    if not isinstance(owners, dict):
+        raise ConfigError("profiles.number_owners maps a number to a team member's email")
+    timezone = str(section.get("notes_timezone", "UTC"))
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"profiles.notes_timezone: unknown time zone {timezone!r}") from None
+    return ProfileSettings(
+        policy=MergePolicy(caps=caps, blocked=frozenset(blocked)),
+        default_owner=str(section.get("default_owner", "")).strip().lower(),
+        number_owners={str(k): str(v).strip().lower() for k, v in owners.items()},
+        notes_timezone=timezone,
+    )
+
+
+def _team(items: Any) -> tuple[TeamMember, ...]:
+    if not isinstance(items, list):
+        raise ConfigError("team must be a list of members")
+    members: list[TeamMember] = []
+    for item in items:
+        if not isinstance(item, dict) or "@" not in str(item.get("email", "")):
+            raise ConfigError(f"each team member needs an email: got {item!r}")
+        role = str(item.get("role", "agent"))
+        if role not in ROLES:
+            raise ConfigError(f"team member {item['email']}: role is one of {', '.join(ROLES)}")
+        members.append(
+            TeamMember(
+                email=str(item["email"]).strip().lower(),
+                name=str(item.get("name", "")),
+                role=role,
+                telegram=str(item.get("telegram", "")),
+            )
+        )
+    return tuple(members)
+
+
+def _origins(items: Any) -> tuple[str, ...]:
+    if not isinstance(items, list) or not all(
+        isinstance(o, str) and re.fullmatch(r"https?://[^/\s]+", o) for o in items
+    ):
+        raise ConfigError("tracking.origins is a list like ['https://shop.example.com']")
+    return tuple(items)
 
 
 def _claim_idle(section: dict[str, Any]) -> float:

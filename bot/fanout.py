@@ -106,6 +106,22 @@ class Fanout:
                 if service.url:
                     self.queue.queue(pipe, service.name, body, now, event.id)
 
+    async def queue_broadcast(self, pipe: Any, numbers: Iterable[str], events: list[Event]) -> None:
+        """Queue events that concern every number (a profile's) once for each service
+        attached to any of them."""
+        if not events:
+            return
+        services = {}
+        for number in numbers:
+            for service in await self.directory.attached(number):
+                if service.url:
+                    services[service.name] = service
+        now = time.time()
+        for event in events:
+            body = event.to_json()
+            for name in services:
+                self.queue.queue(pipe, name, body, now, event.id)
+
     async def run(self) -> None:
         """Keep one delivery loop per attached service, whichever process attached it."""
         while not self._stopping.is_set():

@@ -1,38 +1,177 @@
-"""Identities a message reveals: the channel's own id plus the E.164 phone behind it."""
+"""Identities a message reveals, phones in E.164, and the rules that keep bad values out."""
 
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 import phonenumbers
 
 from bot.model import Identity, Inbound
 
+IDENTITY_KINDS = frozenset({"phone", "wa", "tg", "email", "vid", "ext"})
+MAX_IDENTITY_LENGTH = 256
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+_DIGITS = re.compile(r"[0-9]{5,20}")
+_TELEGRAM_ID = re.compile(r"-?[0-9]{1,20}")
+_OPAQUE = re.compile(r"[\x21-\x7e]{1,128}")
+
 
 class InvalidPhoneError(ValueError):
-    """A phone number that cannot be read as a valid number."""
+    """A phone number that cannot be read as a number of any country."""
+
+
+class InvalidIdentityError(ValueError):
+    """An identity whose type is unknown or whose value cannot be one of that type."""
+
+
+def _whatsapp_quirks(parsed: phonenumbers.PhoneNumber) -> None:
+    """Bring the forms WhatsApp and old address books use to today's E.164, in place.
+
+    - Mexico dropped the mobile ``1`` after +52 in 2019; WhatsApp ids still carry it.
+    - Brazil added a ninth digit to mobiles (subscriber numbers starting 6-9); ids of
+      older accounts come without it.
+    - Argentina's mobiles are +54 9 ...; a WhatsApp id is always a mobile, so an id
+      without the 9 gets it (national ``15`` forms are turned into 9 by phonenumbers).
+    """
+    national = str(parsed.national_number)
+    if parsed.country_code == 52 and len(national) == 11 and national.startswith("1"):
+        parsed.national_number = int(national[1:])
+    elif parsed.country_code == 55 and len(national) == 10 and national[2] in "6789":
+        parsed.national_number = int(national[:2] + "9" + national[2:])
 
 
 @functools.lru_cache(maxsize=65536)
 def normalize_phone(raw: str, region: str) -> Identity:
-    """``phone:+E164`` for ``raw``; numbers without a country code are read in ``region``."""
+    """``phone:+E164`` for ``raw``; numbers without a country code are read in ``region``.
+
+    Possible numbers are accepted, not only those in today's allocated ranges: a number
+    allocated after our copy of the metadata is still a customer's phone.
+    """
+    if len(raw) > 64:
+        raise InvalidPhoneError("a phone number is at most 64 characters")
     try:
-        parsed = phonenumbers.parse(raw, region)
+        parsed = phonenumbers.parse(raw, region or None)
     except phonenumbers.NumberParseException as error:
         raise InvalidPhoneError(f"{raw!r} is not a phone number: {error}") from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise InvalidPhoneError(f"{raw!r} is not a valid phone number")
+    _whatsapp_quirks(parsed)
+    if not phonenumbers.is_possible_number(parsed):
+        raise InvalidPhoneError(f"{raw!r} is not a possible phone number")
     return Identity(
         "phone", phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     )
 
 
+def phone_of_whatsapp_id(wa_id: str) -> Identity:
+    """The E.164 phone behind a WhatsApp id (digits with the country code, no ``+``)."""
+    identity = normalize_phone("+" + wa_id, "")
+    if identity.value.startswith("+54") and not identity.value.startswith("+549"):
+        identity = Identity("phone", "+549" + identity.value[3:])
+    return identity
+
+
+def parse_identity(key: str, region: str) -> Identity:
+    """An identity typed by a person or a service (``phone:07700 900123``), normalized.
+
+    A bare value is read as a phone when it looks like one, and as an email when it
+    has an ``@``. InvalidIdentityError (or InvalidPhoneError) says what is wrong.
+    """
+    key = key.strip()
+    kind, sep, value = key.partition(":")
+    if not sep or kind not in IDENTITY_KINDS:
+        if "@" in key:
+            kind, value = "email", key
+        elif re.fullmatch(r"[+0-9 ().-]{5,40}", key):
+            kind, value = "phone", key
+        else:
+            raise InvalidIdentityError(
+                f"{key[:80]!r} is not an identity: use type:value with a type of "
+                + ", ".join(sorted(IDENTITY_KINDS))
+            )
+    return normalize_identity(kind, value, region)
+
+
+def normalize_identity(kind: str, value: str, region: str) -> Identity:
+    """``kind:value`` in its one canonical form; InvalidIdentityError when it cannot be."""
+    value = value.strip()
+    if not value or len(value) > MAX_IDENTITY_LENGTH:
+        raise InvalidIdentityError(f"a {kind} identity needs 1 to 256 characters")
+    if kind == "phone":
+        # A "+" that came through a query string unencoded arrives as a space.
+        return normalize_phone(value, region)
+    if kind == "wa":
+        digits = value.lstrip("+")
+        if not _DIGITS.fullmatch(digits):
+            raise InvalidIdentityError(f"{value[:40]!r} is not a WhatsApp id (digits)")
+        return Identity("wa", digits)
+    if kind == "tg":
+        if not _TELEGRAM_ID.fullmatch(value):
+            raise InvalidIdentityError(f"{value[:40]!r} is not a Telegram id (digits)")
+        return Identity("tg", value)
+    if kind == "email":
+        if not _EMAIL.fullmatch(value):
+            raise InvalidIdentityError(f"{value[:80]!r} is not an email address")
+        return Identity("email", value.lower())
+    if kind in ("vid", "ext"):
+        if not _OPAQUE.fullmatch(value):
+            raise InvalidIdentityError(f"a {kind} is 1 to 128 printable ASCII characters")
+        return Identity(kind, value)
+    raise InvalidIdentityError(f"unknown identity type {kind!r}")
+
+
 def identities_of(message: Inbound, region: str) -> tuple[Identity, ...]:
     """The sender's identity first, then the ones derived from it (a WhatsApp id's phone)."""
     found = [message.sender, *(i for i in message.identities if i != message.sender)]
-    if message.sender.kind == "wa":
-        try:
-            found.append(normalize_phone("+" + message.sender.value, region))
-        except InvalidPhoneError:
-            pass  # a WhatsApp id is still an identity when its digits are no valid phone
+    for identity in list(found):
+        if identity.kind == "wa":
+            try:
+                found.append(phone_of_whatsapp_id(identity.value))
+            except InvalidPhoneError:
+                pass  # a WhatsApp id is still an identity when its digits are no phone
     return tuple(dict.fromkeys(found))
+
+
+DEFAULT_CAPS: Mapping[str, int] = {
+    "ext": 1,
+    "phone": 5,
+    "wa": 5,
+    "email": 5,
+    "tg": 5,
+    "vid": 50,
+}
+_BLOCKED_PATTERN = re.compile(r"^[0-]*$")
+_BLOCKED_WORDS = frozenset({"null", "nil", "none", "undefined", "anonymous", "unknown", "n/a"})
+
+
+@dataclass(frozen=True, slots=True)
+class MergePolicy:
+    """What a profile may hold: at most ``caps[kind]`` identities of a kind, and never a
+    blocked value (a placeholder, or a number shared by many such as an office line)."""
+
+    caps: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_CAPS))
+    blocked: frozenset[str] = frozenset()
+    """Identity keys (``phone:+442079460000``) that never join a profile."""
+
+    def is_blocked(self, identity: Identity) -> bool:
+        value = identity.value.lstrip("+").strip().lower()
+        return (
+            bool(_BLOCKED_PATTERN.match(value))
+            or value in _BLOCKED_WORDS
+            or identity.key in self.blocked
+        )
+
+    def cap(self, kind: str) -> int:
+        return int(self.caps.get(kind, 0)) or 1_000_000
+
+    def over_caps(self, identities: Iterable[str]) -> str:
+        """The first cap that the identity keys ``identities`` break, or ''."""
+        counts: dict[str, int] = {}
+        for key in identities:
+            kind = key.partition(":")[0]
+            counts[kind] = counts.get(kind, 0) + 1
+        for kind, count in sorted(counts.items()):
+            if count > self.cap(kind):
+                return f"more than {self.cap(kind)} {kind} identities"
+        return ""

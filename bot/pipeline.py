@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.fanout import Fanout
 from bot.identities import identities_of
+from bot.lifecycle import Lifecycle
 from bot.model import (
     AUTOMATION_SERVICE,
     Event,
@@ -75,6 +76,8 @@ class Pipeline:
         directory: Directory,
         region: str,
         shard_of: Any,
+        lifecycle: Lifecycle,
+        numbers: Callable[[], list[str]],
     ) -> None:
         self.profiles = profiles
         self.conversations = conversations
@@ -83,6 +86,8 @@ class Pipeline:
         self.directory = directory
         self.region = region
         self.shard_of = shard_of
+        self.lifecycle = lifecycle
+        self.numbers = numbers
         self.processed = 0
 
     async def process(self, entries: Sequence[Entry]) -> None:
@@ -94,7 +99,7 @@ class Pipeline:
         items = [decode_item(entry.data) for entry in entries]
         messages = [item for item in items if isinstance(item, Inbound)]
         statuses = [item for item in items if isinstance(item, StatusUpdate)]
-        profiles = await self.profiles.resolve_many(
+        resolutions = await self.profiles.resolve_many(
             [
                 Sighting(
                     identities_of(message, self.region),
@@ -105,6 +110,15 @@ class Pipeline:
                 for message in messages
             ]
         )
+        # A message older than its sender's erasure is a replay or a late retry: keeping
+        # it would bring back what was erased (PS-7).
+        kept = [(m, r) for m, r in zip(messages, resolutions, strict=True) if not r.suppressed]
+        if len(kept) < len(messages):
+            log.info("dropped %d messages of erased customers", len(messages) - len(kept))
+            messages = [m for m, _ in kept]
+            resolutions = [r for _, r in kept]
+        profiles = [resolution.profile for resolution in resolutions]
+        owners = await self.lifecycle.owners_for(messages, resolutions)
         records = [inbound_record(message) for message in messages]
         async with self.conversations.redis.pipeline(transaction=False) as pipe:
             for message, record, profile in zip(messages, records, profiles, strict=True):
@@ -137,6 +151,14 @@ class Pipeline:
                 await self._queue_message(pipe, message, record, profile, count == 1, now)
             for status, message_id in zip(statuses, message_ids, strict=True):
                 await self._queue_status(pipe, status, message_id)
+            for message, resolution, owner in zip(messages, resolutions, owners, strict=True):
+                if resolution.profile:
+                    self.profiles.queue_conversation(
+                        pipe, resolution.profile, message.conversation_id, owner
+                    )
+            await self.fanout.queue_broadcast(
+                pipe, self.numbers(), self.lifecycle.merge_events(resolutions)
+            )
             await pipe.execute()
         self.processed += len(items)
 

@@ -21,6 +21,7 @@ from adapters.whatsapp import ProviderError, WhatsAppClient
 from bot.config import Settings
 from bot.fanout import Fanout
 from bot.ingest import Ingestor, shard_of
+from bot.lifecycle import Lifecycle
 from bot.model import Event, Identity, Outbound, new_id
 from bot.pipeline import Pipeline
 from bot.sender import Sender, SendFailedError, Transport
@@ -74,7 +75,7 @@ class Runtime:
         self.keys = keys
         self.inbound_log = InboundLog(self.redis, keys, settings.shards)
         self.outbox = ShardedStream(self.redis, keys, settings.shards, "outbox")
-        self.profiles = ProfileStore(self.redis, keys)
+        self.profiles = ProfileStore(self.redis, keys, settings.profiles.policy)
         self.conversations = ConversationStore(self.redis, keys)
         self.deliveries = DeliveryQueue(self.redis, keys)
         self.live = LiveChannel(self.redis, keys)
@@ -108,6 +109,8 @@ class Runtime:
             self.directory,
             settings.default_region,
             self.shard_of,
+            Lifecycle(settings, self.claims),
+            lambda: self.numbers,
         )
         self._supervisor: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None

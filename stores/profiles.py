@@ -1,17 +1,38 @@
-"""Profiles and the identity index: one key per identity, pointing at its profile."""
+"""The identity graph: one index key per identity, pointing at its profile, and merges.
+
+Layout (every key under the prefix):
+- ``id:<kind>:<value>``: the profile id of one identity (its own slot);
+- ``{p:<id>}:h``: the profile hash: ``id created_at stage source name owner``, custom
+  fields ``f:<name>``, identities ``i:<kind>:<value>``, conversations ``c:<id>``,
+  profiles merged into it ``m:<id>``, and ``merged_into`` once it lost a merge;
+- ``{p:<id>}:refused``: merges and attachments refused by the merge policy, newest first.
+
+A merge never moves data across slots in one step: the survivor absorbs the loser's
+identities (a script on its slot), the loser gets a ``merged_into`` pointer (a script on
+its own), and the index entries are moved one by one. Readers follow pointers, so a
+crash between steps leaves a graph that still resolves, and the next stitch finishes it.
+"""
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
 
+from bot.identities import MergePolicy
 from bot.model import Identity
+from stores.profile_scripts import ABSORB, POINT, REPOINT
 from stores.redis import Keys
+from stores.suppression import Suppression
+
+MAX_CHAIN = 16
+"""Pointers followed from one index entry; merges only point older, so chains end."""
+MAX_REFUSALS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +43,54 @@ class Sighting:
     channel: str
     name: str
     at: float
+    fields: Mapping[str, str] = field(default_factory=dict)
+    """Set on the profile where it has no value yet (``f:<name>`` for custom fields)."""
+    owner: str = ""
+    """The owner a profile created by this sighting gets (PS-5)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Merge:
+    """One profile folded into an older one (PS-2)."""
+
+    survivor: str
+    merged: str
+    identities: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A merge or attachment the merge policy refused, and why."""
+
+    profile: str
+    other: str
+    reason: str
+    identities: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Resolution:
+    """Where one sighting landed."""
+
+    profile: str = ""
+    """'' when no identity could be used (all blocked, or erased since)."""
+    created: bool = False
+    suppressed: bool = False
+    """Every identity was erased after this sighting happened: drop its message (PS-7)."""
+    merges: list[Merge] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What one sighting writes: identities to claim, entries to bring up to date."""
+
+    index: int
+    profile: str
+    fresh: list[Identity]
+    create: bool
+    behind: list[tuple[Identity, str]] = field(default_factory=list)
+    """Entries that still point at a profile merged since, with that profile."""
 
 
 def new_profile_id(at: float) -> str:
@@ -30,99 +99,386 @@ def new_profile_id(at: float) -> str:
 
 
 class ProfileStore:
-    """Find or create the profile behind a set of identities."""
+    """Find, create and merge the profiles behind identities (PS-2, PS-8)."""
 
-    def __init__(self, redis: Redis, keys: Keys) -> None:
+    def __init__(self, redis: Redis, keys: Keys, policy: MergePolicy | None = None) -> None:
         self.redis = redis
         self.keys = keys
+        self.policy = policy or MergePolicy()
+        self.suppression = Suppression(redis, keys)
+        caps = sorted((kind, self.policy.cap(kind)) for kind in self.policy.caps)
+        self._caps_args: list[Any] = [len(caps)] + [item for pair in caps for item in pair]
+
+    def _h(self, profile_id: str) -> str:
+        return self.keys.profile(profile_id)
 
     async def resolve(
-        self,
-        identities: Sequence[Identity],
-        *,
-        channel: str,
-        name: str = "",
-        at: float | None = None,
+        self, identities: Sequence[Identity], *, channel: str, name: str = "", at: float = 0
     ) -> str:
         """The profile of ``identities`` (the first one is the primary), created when new."""
-        at = time.time() if at is None else at
-        (profile_id,) = await self.resolve_many([Sighting(tuple(identities), channel, name, at)])
-        return profile_id
+        sighting = Sighting(tuple(identities), channel, name, at or time.time())
+        (resolution,) = await self.resolve_many([sighting])
+        return resolution.profile
 
-    async def resolve_many(self, sightings: Sequence[Sighting]) -> list[str]:
-        """The profile of each sighting, in order; new customers get a new profile.
+    async def resolve_many(self, sightings: Sequence[Sighting]) -> list[Resolution]:
+        """Where each sighting lands, in order; new identities attach, several matches merge.
 
-        One round trip when every customer is known, three when some are new, whatever
-        the batch size. Several matching profiles are left for the merge step of
-        stitching; the oldest is used meanwhile.
+        Known customers cost two round trips, new ones three, whatever the batch size.
+        Several matches, or a race with another process, take the careful path: merge,
+        then resolve that sighting again.
         """
         if any(not sighting.identities for sighting in sightings):
             raise ValueError("resolve needs at least one identity per sighting")
-        keys = sorted({identity for s in sightings for identity in s.identities}, key=str)
+        usable = [
+            tuple(i for i in dict.fromkeys(s.identities) if not self.policy.is_blocked(i))
+            for s in sightings
+        ]
+        every = sorted({i for ids in usable for i in ids}, key=lambda i: i.key)
+        owner = dict(zip(every, await self._get_owners(every), strict=True))
+        unknown = [i for i in every if not owner[i]]
+        roots, erased_at = await self._roots_and_suppression(set(owner.values()), unknown)
+
+        resolutions = [Resolution() for _ in sightings]
+        plans: list[_Plan] = []
+        careful: list[int] = []
+        planned: dict[Identity, str] = {}
+        root_of = {i: roots.get(owner[i] or "", "") for i in every}
+        lives: dict[int, list[Identity]] = {}
+        for index, (sighting, ids) in enumerate(zip(sightings, usable, strict=True)):
+            live = [i for i in ids if not (i in erased_at and sighting.at <= erased_at[i])]
+            if ids and not live:
+                resolutions[index].suppressed = True
+            if not live:
+                continue
+            lives[index] = live
+            found = sorted({root_of[i] for i in live if root_of[i]})
+            found += sorted({planned[i] for i in live if i in planned} - set(found))
+            if len(found) > 1:
+                careful.append(index)
+                continue
+            fresh = [i for i in live if not root_of[i] and i not in planned]
+            profile_id = found[0] if found else new_profile_id(sighting.at)
+            resolutions[index].profile = profile_id
+            resolutions[index].created = not found
+            behind = [(i, str(owner[i])) for i in live if root_of[i] not in ("", owner[i])]
+            if fresh or behind or not found:
+                plans.append(_Plan(index, profile_id, fresh, not found, behind))
+                planned.update({i: profile_id for i in fresh})
+
+        if plans:
+            retry, lost = await self._apply(plans, sightings, resolutions, owner)
+            # A sighting that counted on another one's claim must follow it when it failed.
+            careful += retry + [
+                n for n, live in lives.items() if lost & set(live) and not resolutions[n].refusals
+            ]
+        for index in sorted(set(careful)):
+            resolutions[index] = await self._resolve_carefully(sightings[index], lives[index])
+        return resolutions
+
+    async def _get_owners(self, identities: Sequence[Identity]) -> list[str | None]:
+        if not identities:
+            return []
         async with self.redis.pipeline(transaction=False) as pipe:
-            for identity in keys:
+            for identity in identities:
                 pipe.get(self.keys.identity(identity))
-            owner = dict(zip(keys, await pipe.execute(), strict=True))
+            return list(await pipe.execute())
 
-        # New customers: claim the primary identity; when two workers meet the same new
-        # customer at once, the first claim wins and the other adopts it.
-        fresh: dict[Identity, str] = {}
-        for sighting in sightings:
-            primary = sighting.identities[0]
-            known = any(owner[identity] for identity in sighting.identities)
-            if not known and primary not in fresh:
-                fresh[primary] = new_profile_id(sighting.at)
-        if fresh:
+    async def _roots_and_suppression(
+        self, profile_ids: set[str | None], unknown: Sequence[Identity]
+    ) -> tuple[dict[str, str], dict[Identity, float]]:
+        """The live profile each id leads to ('' when erased), and when unknown identities
+        were erased; in one round trip unless a pointer leads further."""
+        pending = sorted(p for p in profile_ids if p)
+        roots: dict[str, str] = {}
+        erased_at: dict[Identity, float] = {}
+        chain: dict[str, str] = {}
+        first = True
+        for _ in range(MAX_CHAIN):
+            if not pending and not first:
+                break
             async with self.redis.pipeline(transaction=False) as pipe:
-                for primary, profile_id in fresh.items():
-                    pipe.set(self.keys.identity(primary), profile_id, nx=True, get=True)
-                claims = list(fresh.items())
-                for (primary, profile_id), previous in zip(
-                    claims, await pipe.execute(), strict=True
-                ):
-                    owner[primary] = previous or profile_id
-                    if previous:
-                        del fresh[primary]
+                for profile_id in pending:
+                    pipe.hmget(self._h(profile_id), "id", "merged_into", "erased_at")
+                if first:
+                    self.suppression.queue_lookup(pipe, unknown)
+                results = await pipe.execute()
+            if first:
+                erased_at = self.suppression.read_lookup(unknown, results[len(pending) :])
+                first = False
+            following = []
+            for profile_id, (pid, into, erased) in zip(pending, results, strict=False):
+                if into:
+                    chain[profile_id] = into
+                    if into not in roots and into not in chain:
+                        following.append(into)
+                else:
+                    roots[profile_id] = "" if (not pid or erased) else profile_id
+            pending = following
+        for start in chain:
+            hop, seen = start, 0
+            while hop in chain and seen < MAX_CHAIN:
+                hop, seen = chain[hop], seen + 1
+            roots[start] = roots.get(hop, "")
+        return roots, erased_at
 
-        resolved: list[str] = []
+    async def _apply(
+        self,
+        plans: Sequence[_Plan],
+        sightings: Sequence[Sighting],
+        resolutions: list[Resolution],
+        owner: Mapping[Identity, str | None],
+    ) -> tuple[list[int], set[Identity]]:
+        """Claim the new identities and write the profiles, in one round trip. The
+        sightings that met a race come back for the careful path, with the identities
+        whose claims were lost or undone."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            for sighting in sightings:
-                found = sorted({owner[i] for i in sighting.identities if owner[i]})
-                profile_id = found[0]
-                resolved.append(profile_id)
-                unclaimed = [i for i in sighting.identities if not owner[i]]
-                for identity in unclaimed:
-                    pipe.set(self.keys.identity(identity), profile_id, nx=True)
-                    owner[identity] = profile_id
-                if unclaimed or fresh.get(sighting.identities[0]) == profile_id:
-                    self._queue_profile(pipe, profile_id, sighting)
-            if len(pipe):
+            for plan in plans:
+                for identity in plan.fresh:
+                    key, dead = self.keys.identity(identity), owner.get(identity)
+                    if dead:  # an entry left pointing at an erased profile: take it over
+                        REPOINT.queue(pipe, [key], [dead, plan.profile])
+                    else:
+                        pipe.set(key, plan.profile, nx=True, get=True)
+                # Readers compress the path: the survivor may have been read before
+                # these identities reached the profile it absorbed, so it takes them now.
+                for identity, merged in plan.behind:
+                    REPOINT.queue(pipe, [self.keys.identity(identity)], [merged, plan.profile])
+                absorbed = plan.fresh + [identity for identity, _ in plan.behind]
+                self._queue_absorb(pipe, plan.profile, sightings[plan.index], absorbed, plan.create)
+            results = iter(await pipe.execute())
+        retry: list[int] = []
+        undo: list[tuple[Identity, str]] = []
+        lost_all: set[Identity] = set()
+        for plan in plans:
+            index, profile_id, fresh = plan.index, plan.profile, plan.fresh
+            claims = [self._claimed(owner.get(i), next(results)) for i in fresh]
+            for _ in plan.behind:
+                next(results)
+            status, detail = next(results)
+            lost = [i for i, prev in zip(fresh, claims, strict=True) if prev and prev != profile_id]
+            if status == "refused":
+                undo += [(i, profile_id) for i, prev in zip(fresh, claims, strict=True) if not prev]
+                refusal = Refusal(profile_id, "", detail, tuple(i.key for i in fresh))
+                resolutions[index].refusals.append(refusal)
+                await self._record_refusals([refusal])
+            elif status != "ok" or lost:
+                if lost and status == "ok":
+                    await self.redis.hdel(self._h(profile_id), *(f"i:{i.key}" for i in lost))
+                retry.append(index)
+            lost_all.update(lost)
+        lost_all.update(identity for identity, _ in undo)
+        if undo:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for identity, profile_id in undo:
+                    REPOINT.queue(pipe, [self.keys.identity(identity)], [profile_id, ""])
                 await pipe.execute()
-        return resolved
+        return retry, lost_all
 
-    def _queue_profile(self, pipe: Any, profile_id: str, sighting: Sighting) -> None:
-        key = self.keys.profile(profile_id)
-        fields = {
-            "id": profile_id,
-            "created_at": repr(sighting.at),
-            "stage": "lead",
-            "source": sighting.channel,
-        }
+    @staticmethod
+    def _claimed(dead: str | None, answer: Any) -> str | None:
+        """The owner a claim met: None when it took the entry, else the other profile."""
+        if dead:
+            return None if answer == 1 else "?"
+        return str(answer) if answer else None
+
+    def _queue_absorb(
+        self,
+        pipe: Any,
+        profile_id: str,
+        sighting: Sighting,
+        fresh: Sequence[Identity],
+        create: bool,
+    ) -> None:
+        fields: dict[str, str] = dict(sighting.fields)
         if sighting.name:
             fields["name"] = sighting.name
-        for field, value in fields.items():
-            pipe.hsetnx(key, field, value)
-        pipe.sadd(self.keys.profile(profile_id, "ids"), *(i.key for i in sighting.identities))
+        if create:
+            fields |= {
+                "id": profile_id,
+                "created_at": repr(sighting.at),
+                "stage": "lead",
+                "source": sighting.channel,
+            }
+            if sighting.owner:
+                fields["owner"] = sighting.owner
+        ABSORB.queue(pipe, [self._h(profile_id)], self._absorb_args(fields, fresh, ""))
 
-    async def lookup(self, identity: Identity) -> str | None:
-        owner = await self.redis.get(self.keys.identity(identity))
-        return str(owner) if owner else None
+    def _absorb_args(
+        self, fields: Mapping[str, str], identities: Iterable[Identity | str], merged: str
+    ) -> list[Any]:
+        keys = [i.key if isinstance(i, Identity) else i for i in identities]
+        flat = [item for pair in fields.items() for item in pair]
+        return [repr(time.time()), merged, *self._caps_args, len(fields), *flat, *keys]
 
-    async def get(self, profile_id: str) -> dict[str, object]:
+    async def _resolve_carefully(self, sighting: Sighting, ids: Sequence[Identity]) -> Resolution:
+        """One sighting at a time: merge what it ties together, then land it; redone
+        until the graph holds still under it."""
+        outcome = Resolution()
+        for _ in range(MAX_CHAIN):
+            owners = dict(zip(ids, await self._get_owners(ids), strict=True))
+            roots, _ = await self._roots_and_suppression(set(owners.values()), [])
+            found = sorted({roots[p] for p in owners.values() if p and roots.get(p)})
+            refused = {r.other for r in outcome.refusals} | {r.profile for r in outcome.refusals}
+            mergeable = [p for p in found if p not in refused or p == found[0]]
+            if len(mergeable) > 1:
+                result = await self.merge(mergeable[0], mergeable[1])
+                if isinstance(result, Merge):
+                    outcome.merges.append(result)
+                elif isinstance(result, Refusal):
+                    outcome.refusals.append(result)
+                continue
+            # Lands on the best match: the profile of the channel's own identity, else
+            # the oldest; identities owned elsewhere (a refused merge) stay there.
+            primary_root = roots.get(owners.get(ids[0]) or "", "")
+            target = primary_root or (found[0] if found else "")
+            fresh = [i for i in ids if not (owners[i] and roots.get(owners[i] or ""))]
+            behind = [
+                (i, str(owners[i]))
+                for i in ids
+                if roots.get(owners[i] or "") == target and owners[i] != target
+            ]
+            profile_id = target or new_profile_id(sighting.at)
+            plan = [_Plan(0, profile_id, fresh, not target, behind)]
+            single = [Resolution(profile=profile_id, created=not target)]
+            if fresh or behind or not target:
+                retry, _ = await self._apply(plan, [sighting], single, owners)
+                if retry:
+                    continue
+            outcome.profile, outcome.created = single[0].profile, single[0].created
+            outcome.refusals += single[0].refusals
+            return outcome
+        raise RuntimeError("the identity graph kept changing under one sighting")
+
+    async def root(self, profile_id: str) -> str:
+        """The live profile ``profile_id`` leads to, '' when unknown or erased."""
+        roots, _ = await self._roots_and_suppression({profile_id}, [])
+        return roots.get(profile_id, "")
+
+    async def merge(self, first: str, second: str) -> Merge | Refusal | None:
+        """Merge two profiles; the older survives. None when they already are one."""
+        a, b = await self.root(first), await self.root(second)
+        if not a or not b:
+            raise LookupError(f"no profile {first if not a else second}")
+        for _ in range(MAX_CHAIN):
+            if a == b:
+                return None
+            survivor, loser = min(a, b), max(a, b)
+            result = await self._merge_pair(survivor, loser)
+            if isinstance(result, str):
+                a, b = await self.root(survivor), await self.root(loser)
+                continue
+            return result
+        raise RuntimeError("the identity graph kept changing under one merge")
+
+    async def _merge_pair(self, survivor: str, loser: str) -> Merge | Refusal | str:
+        """Fold ``loser`` into ``survivor``; a str answer means a pointer moved: retry."""
+        data: Any = await self.redis.hgetall(self._h(loser))
+        if data.get("merged_into"):
+            return "moved"
+        identities = [f[2:] for f in data if f.startswith("i:")]
+        carried = {
+            f: v for f, v in data.items() if f in ("name", "owner") or f.startswith(("f:", "c:"))
+        }
+        if data.get("stage") == "contact":
+            carried["!stage"] = "contact"
+        moved: set[str] = set()
+        while True:
+            status, *detail = await ABSORB(
+                self.redis, [self._h(survivor)], self._absorb_args(carried, identities, loser)
+            )
+            if status == "merged" or status == "missing":
+                return "moved"
+            if status == "refused":
+                refusal = Refusal(survivor, loser, detail[0], tuple(identities))
+                await self._record_refusals([refusal])
+                return refusal
+            moved.update(identities)
+            status, *held = await POINT(self.redis, [self._h(loser)], [survivor, repr(time.time())])
+            if status == "merged":
+                return "moved"
+            if set(held) <= moved:
+                break
+            identities, carried = sorted(set(held) - moved), {}
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(self.keys.profile(profile_id))
-            pipe.smembers(self.keys.profile(profile_id, "ids"))
-            fields, identities = await pipe.execute()
-        if not fields:
+            for key in sorted(moved):
+                REPOINT.queue(pipe, [self.keys.identity(Identity.parse(key))], [loser, survivor])
+            await pipe.execute()
+        return Merge(survivor, loser, tuple(sorted(moved)))
+
+    async def _record_refusals(self, refusals: Sequence[Refusal]) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for refusal in refusals:
+                record = json.dumps(
+                    {
+                        "at": time.time(),
+                        "profile": refusal.profile,
+                        "other": refusal.other,
+                        "reason": refusal.reason,
+                        "identities": list(refusal.identities),
+                    }
+                )
+                for profile_id in filter(None, (refusal.profile, refusal.other)):
+                    key = self.keys.profile(profile_id, "refused")
+                    pipe.lpush(key, record)
+                    pipe.ltrim(key, 0, MAX_REFUSALS - 1)
+            await pipe.execute()
+
+    async def lookup(self, identity: Identity) -> str:
+        """The live profile of ``identity``, '' when none."""
+        (owner,) = await self._get_owners([identity])
+        return await self.root(owner) if owner else ""
+
+    async def get(self, profile_id: str) -> dict[str, Any]:
+        """The profile as stored ({} when unknown), with its refusals; follows no pointer."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self._h(profile_id))
+            pipe.lrange(self.keys.profile(profile_id, "refused"), 0, 19)
+            data, refused = await pipe.execute()
+        if not data:
             return {}
-        return {**fields, "identities": sorted(identities)}
+        profile: dict[str, Any] = {name: value for name, value in data.items() if ":" not in name}
+        profile["identities"] = sorted(f[2:] for f in data if f.startswith("i:"))
+        profile["fields"] = {f[2:]: v for f, v in data.items() if f.startswith("f:")}
+        profile["conversations"] = sorted(f[2:] for f in data if f.startswith("c:"))
+        profile["merged"] = sorted(f[2:] for f in data if f.startswith("m:"))
+        profile["refusals"] = [json.loads(item) for item in refused]
+        return profile
+
+    async def attach(self, profile_id: str, identity: Identity, channel: str) -> str:
+        """Give a live profile one more identity, unless it already belongs to someone.
+
+        Answers the profile that holds ``identity`` afterwards: ``profile_id``'s root when
+        it was free (or already there), another profile when it is someone else's (never
+        merged on this alone: a shared browser must not join two people), '' when the
+        profile is unknown or the policy refuses it.
+        """
+        target = await self.root(profile_id)
+        if not target or self.policy.is_blocked(identity):
+            return ""
+        current = await self.lookup(identity)
+        if current:
+            return current
+        owners = {identity: (await self._get_owners([identity]))[0]}
+        sighting = Sighting((identity,), channel, "", time.time())
+        single = [Resolution(profile=target)]
+        retry, _ = await self._apply(
+            [_Plan(0, target, [identity], False)], [sighting], single, owners
+        )
+        if retry:
+            return await self.lookup(identity)
+        return "" if single[0].refusals else target
+
+    def queue_conversation(
+        self, pipe: Any, profile_id: str, conversation_id: str, owner: str = ""
+    ) -> None:
+        """Note on the caller's pipeline that the profile talks in this conversation,
+        and give it ``owner`` unless it has one."""
+        pipe.hset(self._h(profile_id), f"c:{conversation_id}", "1")
+        if owner:
+            pipe.hsetnx(self._h(profile_id), "owner", owner)
+
+    async def update(self, profile_id: str, values: Mapping[str, str]) -> bool:
+        """Overwrite fields of a live profile; False when it is gone or merged."""
+        args = self._absorb_args({f"!{k}": v for k, v in values.items()}, (), "")
+        status, _ = await ABSORB(self.redis, [self._h(profile_id)], args)
+        return bool(status == "ok")

@@ -14,7 +14,6 @@ from redis.asyncio import Redis
 
 from bot.model import Identity
 from stores.conversations import ConversationStore, CustomerOptedOutError, Recorded
-from stores.profiles import ProfileStore
 from stores.redis import Keys
 
 NUMBER = "wa:106540352242922"
@@ -207,76 +206,6 @@ async def test_a_late_older_message_does_not_move_a_conversation_down(
 PHONE = Identity("phone", "+447700900123")
 WA = Identity("wa", "447700900123")
 EMAIL = Identity("email", "ada@example.com")
-
-
-async def test_new_identities_get_a_new_lead_profile(store: Redis, prefix: str) -> None:
-    profiles = ProfileStore(store, Keys(prefix))
-    profile_id = await profiles.resolve([WA, PHONE], channel="whatsapp", name="Ada", at=T0)
-    profile = await profiles.get(profile_id)
-    assert profile["id"] == profile_id
-    assert (profile["stage"], profile["source"], profile["name"]) == ("lead", "whatsapp", "Ada")
-    assert float(str(profile["created_at"])) == T0
-    assert profile["identities"] == sorted([WA.key, PHONE.key])
-    assert await profiles.lookup(WA) == profile_id
-    assert await profiles.lookup(PHONE) == profile_id
-
-
-async def test_known_identities_resolve_to_the_same_profile(store: Redis, prefix: str) -> None:
-    profiles = ProfileStore(store, Keys(prefix))
-    first = await profiles.resolve([WA, PHONE], channel="whatsapp", name="Ada", at=T0)
-    again = await profiles.resolve([WA, PHONE], channel="web", name="Someone", at=T0 + 9)
-    assert again == first
-    # A later sighting does not rewrite where and as whom the customer first came.
-    profile = await profiles.get(first)
-    assert (profile["source"], profile["name"]) == ("whatsapp", "Ada")
-
-
-async def test_a_new_identity_joins_the_known_profile(store: Redis, prefix: str) -> None:
-    profiles = ProfileStore(store, Keys(prefix))
-    profile_id = await profiles.resolve([WA], channel="whatsapp", at=T0)
-    # The known identity need not be the primary one.
-    assert await profiles.resolve([EMAIL, WA], channel="web", at=T0 + 1) == profile_id
-    assert await profiles.lookup(EMAIL) == profile_id
-    assert (await profiles.get(profile_id))["identities"] == sorted([WA.key, EMAIL.key])
-
-
-async def test_the_oldest_of_several_profiles_is_used(store: Redis, prefix: str) -> None:
-    profiles = ProfileStore(store, Keys(prefix))
-    older = await profiles.resolve([WA], channel="whatsapp", at=T0)
-    newer = await profiles.resolve([EMAIL], channel="web", at=T0 + 60)
-    assert older < newer
-    assert await profiles.resolve([EMAIL, WA], channel="web", at=T0 + 120) == older
-
-
-async def test_profile_ids_sort_by_creation_time(store: Redis, prefix: str) -> None:
-    profiles = ProfileStore(store, Keys(prefix))
-    times = [T0 + 3, T0, T0 + 0.002, T0 + 86_400 * 365]
-    ids = [
-        await profiles.resolve([Identity("vid", f"v{n}")], channel="web", at=at)
-        for n, at in enumerate(times)
-    ]
-    assert sorted(ids) == [ids[1], ids[2], ids[0], ids[3]]
-
-
-async def test_concurrent_resolve_of_a_new_customer_makes_one_profile(
-    store: Redis, prefix: str
-) -> None:
-    profiles = ProfileStore(store, Keys(prefix))
-    ids = await asyncio.gather(
-        *(profiles.resolve([WA, PHONE], channel="whatsapp", name="Ada") for _ in range(20))
-    )
-    assert len(set(ids)) == 1
-    assert await profiles.lookup(WA) == ids[0]
-    assert await profiles.lookup(PHONE) == ids[0]
-    assert (await profiles.get(ids[0]))["stage"] == "lead"
-
-
-async def test_unknown_profile_and_identity(store: Redis, prefix: str) -> None:
-    profiles = ProfileStore(store, Keys(prefix))
-    assert await profiles.lookup(WA) is None
-    assert await profiles.get("p_missing") == {}
-    with pytest.raises(ValueError):
-        await profiles.resolve([], channel="whatsapp")
 
 
 async def test_a_redo_reports_the_ordinal_the_message_first_got(store: Redis, prefix: str) -> None:

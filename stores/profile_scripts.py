@@ -1,0 +1,88 @@
+"""The Lua steps of stitching. Each touches the keys of ONE hash tag, so each works on
+Redis Cluster, and each can be redone: a crash between two steps leaves pointers that
+readers follow and that the next stitch of the same person completes."""
+
+from __future__ import annotations
+
+from stores.redis import Script
+
+# Create or extend a profile: fields set only where missing ('!name' overwrites), then
+# the identities it does not hold yet, refused as a whole when one kind would pass its
+# cap. A profile merged away answers where it went, so the caller follows it.
+# ARGV: now, merged-from, ncaps, (kind, cap)*, nfields, (field, value)*, identity*
+ABSORB = Script(
+    """
+local h = KEYS[1]
+local into = redis.call('HGET', h, 'merged_into')
+if into then return {'merged', into} end
+local i = 0
+local function take() i = i + 1; return ARGV[i] end
+local now = take()
+local merged = take()
+local caps = {}
+for _ = 1, tonumber(take()) do local kind = take(); caps[kind] = tonumber(take()) end
+local fields = {}
+for _ = 1, tonumber(take()) do fields[#fields + 1] = take(); fields[#fields + 1] = take() end
+i = i + 1
+if redis.call('EXISTS', h) == 0 then
+  local creating = false
+  for j = 1, #fields, 2 do if fields[j] == 'id' then creating = true end end
+  if not creating then return {'missing', ''} end
+elseif redis.call('HEXISTS', h, 'erased_at') == 1 then
+  return {'missing', ''}
+end
+local new = {}
+for j = i, #ARGV do
+  if redis.call('HEXISTS', h, 'i:' .. ARGV[j]) == 0 then new[#new + 1] = ARGV[j] end
+end
+if #new > 0 then
+  local counts = {}
+  for _, f in ipairs(redis.call('HKEYS', h)) do
+    local kind = string.match(f, '^i:([^:]+):')
+    if kind then counts[kind] = (counts[kind] or 0) + 1 end
+  end
+  for _, key in ipairs(new) do
+    local kind = string.match(key, '^([^:]+):')
+    counts[kind] = (counts[kind] or 0) + 1
+    if caps[kind] and counts[kind] > caps[kind] then
+      return {'refused', 'more than ' .. caps[kind] .. ' ' .. kind .. ' identities'}
+    end
+  end
+end
+for j = 1, #fields, 2 do
+  if string.sub(fields[j], 1, 1) == '!' then
+    redis.call('HSET', h, string.sub(fields[j], 2), fields[j + 1])
+  else
+    redis.call('HSETNX', h, fields[j], fields[j + 1])
+  end
+end
+for _, key in ipairs(new) do redis.call('HSET', h, 'i:' .. key, now) end
+if merged ~= '' then redis.call('HSET', h, 'm:' .. merged, now) end
+return {'ok', tostring(#new)}
+"""
+)
+
+# Point a merged profile at its survivor, once. The answer lists the identities it held
+# at that moment, so the caller moves every one, including any that arrived meanwhile.
+POINT = Script(
+    """
+local into = redis.call('HGET', KEYS[1], 'merged_into')
+if into and into ~= ARGV[1] then return {'merged', into} end
+redis.call('HSET', KEYS[1], 'merged_into', ARGV[1], 'merged_at', ARGV[2])
+local found = {'ok'}
+for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(f, 1, 2) == 'i:' then found[#found + 1] = string.sub(f, 3) end
+end
+return found
+"""
+)
+
+# Move (or, with an empty target, drop) an identity's index entry, only if it still
+# points where the caller saw it: never undo a newer stitch.
+REPOINT = Script(
+    """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2]) end
+return 1
+"""
+)
