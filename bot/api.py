@@ -41,6 +41,9 @@ def build_api(runtime: Runtime) -> web.Application:
     api.router.add_post("/events", workflow_event)
     api.router.add_post("/services", attach_service)
     api.router.add_delete("/services/{name}", detach_service)
+    from bot.api_profiles import add_profile_routes  # it builds on this module's helpers
+
+    add_profile_routes(api)
     return api
 
 
@@ -213,6 +216,8 @@ async def reply(request: web.Request) -> web.Response:
     text, agent = _text(body, "text"), _text(body, "agent", required=False, limit=200)
     if meta.get("opted_out") == "1":
         return _error(409, "the customer opted out (STOP): nothing can be sent to them")
+    if meta.get("customer") == "erased":
+        return _error(410, "the customer was erased: nothing can be sent to them")
     try:
         outbound = await runtime.reply(conversation_id, text, service=caller.name, agent=agent)
     except WindowClosedError as error:
@@ -279,6 +284,8 @@ async def notify(request: web.Request) -> web.Response:
     await _require_parent(request, meta["number"])
     if meta.get("opted_out") == "1":
         return _error(409, "the customer opted out (STOP): nothing can be sent to them")
+    if meta.get("customer") == "erased":
+        return _error(410, "the customer was erased: nothing can be sent to them")
     text = _text(body, "text")
     try:
         outbound = await runtime.reply(conversation_id, text, service=caller.name)

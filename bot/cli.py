@@ -9,9 +9,12 @@ import time
 
 from bot.admin import add_services_commands, run_services_command
 from bot.config import ConfigError, Settings, load_settings
+from bot.importer import DEFAULT_BATCH, run_import
+from bot.lifecycle import merged_event
 from bot.runtime import Runtime
 from bot.sender import SendFailedError, WindowClosedError
 from bot.server import configure_logging, serve, serve_workers
+from stores.profiles import Merge
 
 
 async def dead_letters(settings: Settings, service: str, replay: bool) -> int:
@@ -42,6 +45,41 @@ async def send(settings: Settings, conversation: str, text: str, agent: str) -> 
     return 0
 
 
+async def import_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Load a CRM export into the identity graph (PS-2); merges are announced as a
+    message's are, and the running bot delivers them."""
+    if not settings.redis_url:
+        print(
+            "switchboard: import needs REDIS_URL: the embedded store would lose the "
+            "contacts when the command ends",
+            file=sys.stderr,
+        )
+        return 2
+    runtime = Runtime(settings)
+
+    async def announce(merges: list[Merge]) -> None:
+        async with runtime.redis.pipeline(transaction=False) as pipe:
+            events = [merged_event(merge) for merge in merges]
+            await runtime.fanout.queue_broadcast(pipe, runtime.numbers, events)
+            await pipe.execute()
+
+    try:
+        return await run_import(
+            runtime.profiles,
+            args.file,
+            region=settings.default_region,
+            report=args.report,
+            channel=args.channel,
+            batch=args.batch,
+            team={member.email for member in settings.team},
+            on_merges=announce,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
+    finally:
+        await runtime.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python bot.py", description=__doc__)
     commands = parser.add_subparsers(dest="command")
@@ -59,6 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     reply.add_argument("conversation", help="the conversation id, e.g. c_3f2a...")
     reply.add_argument("text")
     reply.add_argument("--agent", default="", help="who is replying, e.g. an email")
+    contacts = admin_commands.add_parser(
+        "import", help="load CRM contacts from a CSV file into the identity graph"
+    )
+    contacts.add_argument("file", help="a UTF-8 CSV file with a header row")
+    contacts.add_argument("--report", help="where rejected rows go (FILE.rejected.csv)")
+    contacts.add_argument("--channel", default="import", help="the source of new profiles")
+    contacts.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="rows per round")
     args = parser.parse_args(argv)
 
     configure_logging()
@@ -71,6 +116,16 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_services_command(settings, args))
     if args.command == "admin" and args.admin_command == "send":
         return asyncio.run(send(settings, args.conversation, args.text, args.agent))
+    if args.command == "admin" and args.admin_command == "import":
+        try:
+            return asyncio.run(import_command(settings, args))
+        except KeyboardInterrupt:
+            print(
+                "\nswitchboard: import interrupted: the rows before are stored, "
+                "and importing the file again is safe",
+                file=sys.stderr,
+            )
+            return 130
     if args.command == "admin":
         return asyncio.run(dead_letters(settings, args.service, args.replay))
     workers = getattr(args, "workers", 1)

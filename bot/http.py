@@ -14,6 +14,7 @@ from adapters import webchat, whatsapp
 from bot.api import build_api
 from bot.config import WhatsAppSettings
 from bot.model import Identity, Inbound, conversation_id
+from bot.tracking import add_tracking_routes
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -36,6 +37,7 @@ def build_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    add_tracking_routes(app, runtime)
     app.router.add_get("/v1/openapi.json", openapi)
     app.add_subapp("/v1", build_api(runtime))
     return app

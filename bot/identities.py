@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import phonenumbers
@@ -13,7 +13,7 @@ from bot.model import Identity, Inbound
 
 IDENTITY_KINDS = frozenset({"phone", "wa", "tg", "email", "vid", "ext"})
 MAX_IDENTITY_LENGTH = 256
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]{1,63}(\.[\w-]{1,63})+")
 _DIGITS = re.compile(r"[0-9]{5,20}")
 _TELEGRAM_ID = re.compile(r"-?[0-9]{1,20}")
 _OPAQUE = re.compile(r"[\x21-\x7e]{1,128}")
@@ -164,14 +164,3 @@ class MergePolicy:
 
     def cap(self, kind: str) -> int:
         return int(self.caps.get(kind, 0)) or 1_000_000
-
-    def over_caps(self, identities: Iterable[str]) -> str:
-        """The first cap that the identity keys ``identities`` break, or ''."""
-        counts: dict[str, int] = {}
-        for key in identities:
-            kind = key.partition(":")[0]
-            counts[kind] = counts.get(kind, 0) + 1
-        for kind, count in sorted(counts.items()):
-            if count > self.cap(kind):
-                return f"more than {self.cap(kind)} {kind} identities"
-        return ""

@@ -167,6 +167,8 @@ class Outbound:
     agent: str = ""
     template: dict[str, Any] | None = None
     created_at: float = field(default_factory=time.time)
+    profile: str = ""
+    """The customer's profile, which tracked links in the text name (PS-3)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = shallow_dict(self)

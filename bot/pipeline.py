@@ -197,6 +197,7 @@ class Pipeline:
                 text=text,
                 service=parent.name if parent else AUTOMATION_SERVICE,
                 created_at=now + index * 1e-6,
+                profile=profile,
             )
             self.sender.queue(pipe, outbound, self.shard_of(cid))
         event = Event.new(

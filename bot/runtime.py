@@ -22,10 +22,13 @@ from bot.config import Settings
 from bot.fanout import Fanout
 from bot.ingest import Ingestor, shard_of
 from bot.lifecycle import Lifecycle
+from bot.links import LinkSigner, load_link_secret
 from bot.model import Event, Identity, Outbound, new_id
 from bot.pipeline import Pipeline
+from bot.profiles import ProfileBook
 from bot.sender import Sender, SendFailedError, Transport
 from bot.services import Directory
+from stores.activity import ActivityStore
 from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
 from stores.deliveries import DeliveryQueue
@@ -91,6 +94,7 @@ class Runtime:
                 WhatsAppClient(self._session, wa.api_base, wa.phone_number_id, wa.access_token)
             )
         self.services = ServiceStore(self.redis, keys)
+        self.activity = ActivityStore(self.redis, keys)
         self.claims = ClaimStore(self.redis, keys)
         self.directory = Directory(self.services, settings.automation)
         self.fanout = Fanout(
@@ -112,6 +116,16 @@ class Runtime:
             Lifecycle(settings, self.claims),
             lambda: self.numbers,
         )
+        self.profile_book = ProfileBook(
+            self.profiles,
+            self.conversations,
+            self.activity,
+            self.publish_everywhere,
+            settings.default_region,
+            settings.profiles.notes_timezone,
+        )
+        self.link_signer: LinkSigner | None = None
+        """Signs tracked links (PS-3); loaded by start(), as its secret may live in Redis."""
         self._supervisor: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
         self._fanout: asyncio.Task[None] | None = None
@@ -135,6 +149,12 @@ class Runtime:
                 await self.fanout.queue_events(pipe, events)
                 await pipe.execute()
 
+    async def publish_everywhere(self, events: list[Event]) -> None:
+        """Fan out events that concern every number (a profile's), once per service."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            await self.fanout.queue_broadcast(pipe, self.numbers, events)
+            await pipe.execute()
+
     async def _announce_lapsed_claims(self) -> None:
         """Tell every service when an idle claim lapses; one process reports each (SN-5)."""
         while True:
@@ -151,6 +171,10 @@ class Runtime:
         return shard_of(conversation_id, self.settings.shards)
 
     async def start(self) -> None:
+        secret = await load_link_secret(self.redis, self.keys, self.settings.link_secret)
+        self.link_signer = LinkSigner(secret, self.settings.public_url)
+        if self.settings.links:
+            self.sender.rewrite_links = self.link_signer.rewrite
         await self.inbound_log.ensure_groups()
         await self.outbox.ensure_groups()
         await self.publish(
@@ -170,7 +194,7 @@ class Runtime:
     ) -> Outbound:
         """Queue an agent's free-form reply; refused first if it cannot go (CH-2)."""
         meta = await self.conversations.meta(conversation_id)
-        if not meta:
+        if not meta or meta.get("customer") == "erased":
             raise LookupError(f"no conversation {conversation_id}")
         outbound = Outbound(
             send_id=new_id("snd"),
@@ -181,6 +205,7 @@ class Runtime:
             text=text,
             service=service,
             agent=agent,
+            profile=meta.get("profile", ""),
         )
         await self.sender.send(outbound, self.shard_of(conversation_id))
         return outbound

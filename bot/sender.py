@@ -6,6 +6,8 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from redis.exceptions import RedisError
@@ -126,6 +128,9 @@ class Sender:
         self.transports = transports
         self.events = events
         self._parallel = asyncio.Semaphore(PARALLEL_CONVERSATIONS)
+        self.rewrite_links: Callable[[str, str, str], str] | None = None
+        """(text, profile, message id) -> the text with tracked links (PS-3); the thread
+        and the services keep the text as written."""
 
     def queue(self, pipe: Any, outbound: Outbound, shard: int) -> None:
         """Record the message in its thread and the outbox, on a pipeline the caller runs."""
@@ -175,13 +180,17 @@ class Sender:
             await self._emit(failed_event(outbound, str(error)))
             return
         transport = self.transports.get(outbound.channel)
+        sent = outbound
+        if self.rewrite_links and outbound.profile:
+            text = self.rewrite_links(outbound.text, outbound.profile, outbound.send_id)
+            sent = replace(outbound, text=text)
         for attempt in range(MAX_SEND_ATTEMPTS):
             try:
                 if transport is None:
                     raise SendFailedError(
                         f"channel {outbound.channel} is not configured", retryable=False
                     )
-                provider_id = await transport.deliver(outbound)
+                provider_id = await transport.deliver(sent)
             except SendFailedError as error:
                 if error.retryable and attempt + 1 < MAX_SEND_ATTEMPTS:
                     delay = error.retry_after

@@ -56,6 +56,8 @@ return redis.call('HSETNX', KEYS[2], ARGV[1], 'sending')
 )
 
 WINDOW_SECONDS = 24 * 3600
+ERASURE_KEEPS = ("id", "direction", "kind", "timestamp", "service", "agent", "send_id")
+"""What erasure leaves of a message: no text, payload, media, caption or name."""
 
 
 class CustomerOptedOutError(Exception):
@@ -222,6 +224,26 @@ class ConversationStore:
                 message["provider_id"] = provider_id
             messages.append(message)
         return messages
+
+    async def erase_content(self, conversation_id: str) -> int:
+        """Strip every message of its content and the customer's identity (PS-7); the
+        skeleton (ids, directions, times, statuses) stays for the services' records.
+        Appends only add at the end, so rewriting by index is safe beside them."""
+        raw: Any = await self.redis.lrange(self._k(conversation_id, "log"), 0, -1)
+        erased = 0
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for index, item in enumerate(raw):
+                message = json.loads(item)
+                if message.get("erased"):
+                    continue
+                kept = {key: message[key] for key in ERASURE_KEEPS if key in message}
+                pipe.lset(
+                    self._k(conversation_id, "log"), index, json.dumps(kept | {"erased": True})
+                )
+                erased += 1
+            pipe.hset(self._k(conversation_id, "meta"), "customer", "erased")
+            await pipe.execute()
+        return erased
 
     async def list_for_number(self, number: str, limit: int = 50) -> list[str]:
         """Conversation ids of a number, the most recently active first."""

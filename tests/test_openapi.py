@@ -1,14 +1,16 @@
-"""The OpenAPI document: it lists every /v1 route, is served as is, is well formed, and
-describes the answers and the webhook events the runtime really produces."""
+"""The OpenAPI document: it lists every /v1 route and the public tracking routes, is served
+as is, is well formed, and describes the answers and the webhook events the runtime really
+produces."""
 
 from __future__ import annotations
 
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from aiohttp import web
@@ -16,9 +18,13 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.config import Settings
 from bot.http import build_app
+from bot.model import Identity
 from bot.runtime import Runtime
+from bot.tracking import VISITOR_COOKIE, link_signer_for
 from tests.conftest import REDIS_URL, BotFactory
 from tests.emulators import meta_webhooks as meta
+from tests.test_api import call as api_call
+from tests.test_api import shared_number, wait_for_event
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVED = ROOT / "bot" / "openapi.json"
@@ -26,6 +32,11 @@ COPY = ROOT / "docs" / "openapi.json"
 OPENAPI_PATH = "/v1/openapi.json"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ERROR_STATUS = re.compile(r"[45]\d\d|[45]XX")
+PUBLIC = ("/l/", "/t/")
+"""The public routes, outside /v1 and without a token: tracked links and web activity."""
+PROFILE_TAGS = {"profiles", "tracking"}
+"""Routes driven by the profile test; the other test drives every other route."""
+PROFILE_EVENTS = {"profile.merged", "profile.erased"}
 
 
 def load() -> dict[str, Any]:
@@ -42,22 +53,27 @@ def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, str, dict[s
                     yield section, name, method, operation
 
 
-def documented_routes(document: dict[str, Any]) -> set[tuple[str, str]]:
+def documented_routes(document: dict[str, Any], tagged: bool | None = None) -> set[tuple[str, str]]:
+    """The documented (method, path); with ``tagged``, only those with (True) or without
+    (False) one of ``PROFILE_TAGS``."""
     return {
         (method.upper(), path)
-        for section, path, method, _ in operations(document)
+        for section, path, method, operation in operations(document)
         if section == "paths"
+        and (tagged is None or tagged == bool(PROFILE_TAGS & set(operation.get("tags", []))))
     }
 
 
 def app_routes(app: web.Application) -> set[tuple[str, str]]:
-    """Every (method, path template) the app answers under /v1, sub-applications included."""
+    """Every (method, path template) the app answers under /v1, sub-applications included,
+    and the public tracking routes. HEAD comes with every GET, so it is left out."""
     routes = set()
     for route in app.router.routes():  # the root router lists its sub-apps' routes too
         path = route.resource.canonical if route.resource is not None else ""
-        if route.method == "HEAD" or not path.startswith("/v1/") or path == OPENAPI_PATH:
+        if route.method == "HEAD" or path == OPENAPI_PATH:
             continue
-        routes.add((route.method, path))
+        if path.startswith(("/v1/", *PUBLIC)):
+            routes.add((route.method, path))
     return routes
 
 
@@ -76,6 +92,7 @@ async def test_every_route_is_documented_and_every_documented_route_exists(
 ) -> None:
     routes, documented = app_routes(app), documented_routes(load())
     assert routes, "no /v1 route found: the way routes are listed no longer works"
+    assert {path for _, path in routes if path.startswith(PUBLIC)}, "no public route found"
     assert routes - documented == set(), "routes missing from the OpenAPI document"
     assert documented - routes == set(), "documented routes the app does not have"
 
@@ -152,7 +169,10 @@ def test_the_document_is_well_formed() -> None:
             declared = {p["name"] for p in parameters if p["in"] == "path"}
             assert declared == set(re.findall(r"{([^}]+)}", name)), f"{where}: path parameters"
             assert all(p["required"] for p in parameters if p["in"] == "path"), where
-            assert "401" in operation["responses"], f"{where}: every call needs a token"
+            if name.startswith(PUBLIC):
+                assert operation.get("security") == [], f"{where}: public, without a token"
+            else:
+                assert "401" in operation["responses"], f"{where}: every call needs a token"
         else:
             headers = {p["name"] for p in parameters if p["in"] == "header"}
             assert {"Switchboard-Signature", "Switchboard-Event-Id"} <= headers, where
@@ -198,7 +218,16 @@ class Contract:
         errors = list(self.validator_class(schema, registry=self.registry).iter_errors(instance))
         assert not errors, f"{pointer}: {[e.message for e in errors]}\n{json.dumps(instance)}"
 
-    def answer(self, method: str, template: str, status: int, body: Any) -> None:
+    def answer(
+        self,
+        method: str,
+        template: str,
+        status: int,
+        body: Any,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """``body`` against the documented schema of that status (None: a documented
+        answer without a body), and ``headers`` against the documented required ones."""
         escaped = template.replace("~", "~0").replace("/", "~1")
         operation = self.document["paths"][template][method.lower()]
         assert str(status) in operation["responses"], (
@@ -208,8 +237,23 @@ class Contract:
         pointer = f"/paths/{escaped}/{method.lower()}/responses/{status}"
         if "$ref" in response:
             pointer = response["$ref"][1:]
-        self.check(body, f"{pointer}/content/application~1json/schema")
+            response = resolve(self.document, response["$ref"])
+        if body is None:
+            assert "content" not in response, f"{method} {template} {status}: no body"
+        else:
+            self.check(body, f"{pointer}/content/application~1json/schema")
+        for name, header in response.get("headers", {}).items():
+            if header.get("required") and headers is not None:
+                assert name in headers, f"{method} {template} {status}: no {name} header"
+            if headers is not None and name in headers:
+                self.check(headers[name], f"{pointer}/headers/{name}/schema")
         self.called.add((method, template))
+
+    def request(self, method: str, template: str, body: Any) -> None:
+        """A request body the test sends must be one the document describes."""
+        escaped = template.replace("~", "~0").replace("/", "~1")
+        pointer = f"/paths/{escaped}/{method.lower()}/requestBody/content/application~1json"
+        self.check(body, f"{pointer}/schema")
 
     def event(self, event: dict[str, Any]) -> None:
         webhook = self.document["webhooks"][event["type"]]["post"]
@@ -305,7 +349,8 @@ async def test_the_answers_and_events_are_the_documented_ones(make_bot: BotFacto
     await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "STOP"))
     await bot.settle()
     await call(409, "POST", reply, "sales", {"text": "still there?"}, id=cid)
-    assert contract.called == documented_routes(contract.document), "call every route"
+    # The profile and tracking routes are the next test's.
+    assert contract.called == documented_routes(contract.document, tagged=False), "call all"
 
     for type_ in ("message.status", "conversation.released", "number.parent_changed"):
         await bot.sinks["sales"].wait_for_count(1, type=type_)
@@ -324,5 +369,199 @@ async def test_the_answers_and_events_are_the_documented_ones(make_bot: BotFacto
                 assert masked == (event["data"]["service"] != name)
                 kind += ":masked" if masked else ":full"
             seen.add(kind)
-    documented = set(contract.document["webhooks"]) - {"message.outbound"}
+    documented = set(contract.document["webhooks"]) - {"message.outbound"} - PROFILE_EVENTS
     assert seen == documented | {"message.outbound:masked", "message.outbound:full"}
+
+
+SHOP = "https://shop.example.com"
+
+
+@pytest.mark.filterwarnings(
+    "ignore:It is recommended to use web.RequestKey:aiohttp.web_exceptions.NotAppKeyWarning"
+)
+async def test_the_profile_and_tracking_answers_and_events_are_the_documented_ones(
+    make_bot: BotFactory,
+) -> None:
+    """Profiles (lookup, merge, convert, notes, activity, erasure) and the public tracking
+    routes, driven through a WhatsApp customer, a tracked link and a shop's page."""
+    contract = Contract(load())
+    shared = await shared_number(make_bot, tracking_origins=(SHOP,))
+    bot, profiles = shared.bot, shared.bot.runtime.profiles
+
+    async def call(
+        expect: int,
+        method: str,
+        template: str,
+        who: str | None = "sales",
+        body: Any = None,
+        query: str = "",
+        **fill: str,
+    ) -> Any:
+        """Call as ``who`` (a service, or nobody); the answer must be documented."""
+        path = template.format(**{k: quote(v, safe="") for k, v in fill.items()}) + query
+        if expect < 400 and body is not None:  # the bodies of refusals are not valid
+            contract.request(method, template, body)
+        token = shared.tokens[who] if who else None
+        raw = {"data": body.encode()} if isinstance(body, str) else {}
+        answer = await api_call(bot, token, method, path, None if raw else body, **raw)
+        assert answer.status == expect, f"{method} {path}: {answer.raw[:300]!r}"
+        contract.answer(method, template, answer.status, answer.json)
+        return answer.json
+
+    async def public(
+        expect: int,
+        method: str,
+        template: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        **fill: str,
+    ) -> tuple[Any, Mapping[str, str]]:
+        """A browser's call of a public route: no token, no cookie jar, no redirects."""
+        bot.client.session.cookie_jar.clear()
+        if expect < 400 and body is not None:
+            contract.request(method, template, body)
+        data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+        sent = {"Content-Type": "application/json", **(headers or {})} if data else headers
+        response = await bot.client.request(
+            method, template.format(**fill), data=data, headers=sent, allow_redirects=False
+        )
+        raw = await response.read()
+        assert response.status == expect, f"{method} {template}: {raw[:300]!r}"
+        answer = json.loads(raw) if raw else None
+        contract.answer(method, template, response.status, answer, response.headers)
+        return answer, response.headers
+
+    one, merge = "/v1/profiles/{ref}", "/v1/profiles/{ref}/merge"
+    convert, notes = "/v1/profiles/{ref}/convert", "/v1/profiles/{ref}/notes"
+    activity, reply = "/v1/profiles/{ref}/activity", "/v1/conversations/{id}/messages"
+
+    # Lookup, by every identity and by id.
+    ann = (await call(200, "GET", one, ref=f"wa:{WA_ID}"))["profile"]
+    pid = ann["id"]
+    assert ann["stage"] == "lead" and ann["conversations"] == [shared.conversation]
+    for reference in ("phone:+447911123456", "07911 123456", pid):
+        assert (await call(200, "GET", one, ref=reference))["profile"]["id"] == pid
+    # The "+" of a phone survives an unencoded query string.
+    answer = await call(200, "GET", "/v1/profiles", query="?identity=phone:+447911123456")
+    assert answer["profile"]["id"] == pid
+    await call(400, "GET", "/v1/profiles")
+    await call(400, "GET", "/v1/profiles", query="?identity=email:not-an-email")
+    await call(404, "GET", "/v1/profiles", query="?identity=email:nobody@example.com")
+    await call(401, "GET", "/v1/profiles", None, query="?identity=phone:+447911123456")
+    await call(400, "GET", one, ref="fax:123")
+    await call(404, "GET", one, ref="p_000000000000deadbeef")
+    await call(401, "GET", one, None, ref=pid)
+
+    # Notes: sales' reply is masked for support; one day, or a refusal.
+    offer = {"text": "Sales here: 10% off", "agent": "bob"}
+    await call(201, "POST", reply, "sales", offer, id=shared.conversation)
+    await bot.settle()
+    masked = (await call(200, "GET", notes, "support", ref=f"wa:{WA_ID}"))["notes"]
+    for note in masked:
+        d = note["date"]
+        assert note["title"] == f"WhatsApp Chat with Ann ({d[8:]}/{d[5:7]}/{d[:4]})"
+    bodies = "\n".join(note["body"] for note in masked)
+    assert "[reply sent]" in bodies and "10% off" not in bodies
+    full = (await call(200, "GET", notes, ref=pid))["notes"]
+    assert "10% off" in "\n".join(note["body"] for note in full)
+    day = full[0]["date"]
+    assert (await call(200, "GET", notes, query=f"?day={day}", ref=pid))["notes"] == full[:1]
+    await call(400, "GET", notes, query="?day=yesterday", ref=pid)
+    await call(404, "GET", notes, ref="email:nobody@example.com")
+
+    # A tracked link, clicked; a bad one; the shop's page sends events with its cookie.
+    target = f"{SHOP}/offer?id=7"
+    token = (await link_signer_for(bot.runtime)).sign(pid, "snd_1", target)
+    _, headers = await public(302, "GET", "/l/{token}", token=token)
+    assert headers["Location"] == target
+    cookie = re.search(rf"{VISITOR_COOKIE}=([A-Za-z0-9_-]+)", headers["Set-Cookie"])
+    assert cookie, headers["Set-Cookie"]
+    vid = cookie.group(1)
+    await public(404, "GET", "/l/{token}", token="nonsense")
+    _, headers = await public(204, "OPTIONS", "/t/events", headers={"Origin": SHOP})
+    assert headers["Access-Control-Allow-Origin"] == SHOP
+    await public(403, "OPTIONS", "/t/events", headers={"Origin": "https://evil.example"})
+    from_shop = {"Origin": SHOP, "Cookie": f"{VISITOR_COOKIE}={vid}"}
+    batch = [
+        {"type": "page_view", "url": f"{SHOP}/offer", "title": "Offer", "referrer": None},
+        {"type": "signup.started", "url": f"{SHOP}/join", "properties": {"plan": "pro", "n": 2}},
+    ]
+    answer, headers = await public(202, "POST", "/t/events", batch, from_shop)
+    assert answer == {"visitor_id": vid, "accepted": 2, "profile": pid}
+    assert headers["Access-Control-Allow-Origin"] == SHOP
+    answer, headers = await public(202, "POST", "/t/events", {"type": "page_view", "url": SHOP})
+    assert answer["profile"] is None and VISITOR_COOKIE in headers["Set-Cookie"]
+    _, headers = await public(400, "POST", "/t/events", b"[]", from_shop)
+    assert headers["Access-Control-Allow-Origin"] == SHOP
+    big = {"type": "x", "title": "t" * (65 * 1024)}
+    await public(413, "POST", "/t/events", json.dumps(big).encode(), from_shop)
+    await public(403, "POST", "/t/events", batch, {"Origin": "https://evil.example"})
+    answer = await call(200, "GET", activity, ref=f"wa:{WA_ID}")
+    assert answer["visitors"] == [vid]
+    assert [event["type"] for event in answer["events"]] == ["page_view", "signup.started"]
+    assert [(click["message"], click["target"]) for click in answer["clicks"]] == [
+        ("snd_1", target)
+    ]
+    await call(404, "GET", activity, ref="phone:+447000000001")
+
+    # Merge: the older profile survives, whichever is named first; the policy protects.
+    newer = await profiles.resolve([Identity("email", "ann@example.com")], channel="web")
+    answer = await call(200, "POST", merge, "marketing", {"other": f"wa:{WA_ID}"}, ref=newer)
+    assert answer["merged"] == newer and answer["profile"]["id"] == pid
+    answer = await call(200, "POST", merge, body={"other": newer}, ref=pid)
+    assert answer["merged"] is None and answer["profile"]["id"] == pid
+    assert (await call(200, "GET", one, ref=newer))["profile"]["requested"] == newer
+    assert await profiles.attach(pid, Identity("ext", "crm-1"), "import") == pid
+    crm = await profiles.resolve([Identity("ext", "crm-2")], channel="import")
+    answer = await call(409, "POST", merge, body={"other": crm}, ref=pid)
+    assert "ext" in answer["error"]
+    assert (await call(200, "GET", one, ref=pid))["profile"]["refusals"]
+    await call(400, "POST", merge, body={}, ref=pid)
+    await call(404, "POST", merge, body={"other": "email:nobody@example.com"}, ref=pid)
+    await call(413, "POST", merge, body="x" * (65 * 1024), ref=pid)
+
+    # Convert.
+    assert (await call(200, "POST", convert, ref=pid))["profile"]["stage"] == "contact"
+    await call(404, "POST", convert, ref="email:nobody@example.com")
+
+    # Erasure: the person and the profile merged into them; then 410, and 404 by identity.
+    answer = await call(200, "DELETE", one, "support", ref=f"wa:{WA_ID}")
+    assert answer["erased"]["profile"] == pid and set(answer["erased"]["erased"]) == {pid, newer}
+    for method, template, body in (
+        ("GET", one, None),
+        ("DELETE", one, None),
+        ("POST", merge, {"other": crm}),
+        ("POST", convert, None),
+        ("GET", notes, None),
+        ("GET", activity, None),
+    ):
+        await call(410, method, template, body=body, ref=pid)
+    await call(404, "GET", one, ref=f"wa:{WA_ID}")
+    await call(404, "DELETE", one, ref=f"wa:{WA_ID}")
+    await call(410, "POST", reply, "sales", {"text": "are you there?"}, id=shared.conversation)
+    notice = {"conversation_id": shared.conversation, "text": "Your order ships today."}
+    await call(410, "POST", "/v1/notifications", "support", notice)
+    for who in ("sales", "support"):  # erased messages, in full or masked
+        answer = await call(200, "GET", "/v1/conversations/{id}", who, id=shared.conversation)
+        assert answer["conversation"]["customer"] == "erased"
+        assert all(m.get("erased") or m.get("masked") for m in answer["messages"])
+        assert not any("text" in message for message in answer["messages"])
+    await call(200, "GET", "/v1/conversations", "sales")
+    tagged = documented_routes(contract.document, tagged=True)
+    assert {route for route in contract.called if route in tagged} == tagged, "call all"
+
+    for sink in bot.sinks.values():
+        merged = await wait_for_event(sink, "profile.merged", lambda d: d["merged"] == newer)
+        assert merged["data"] == {
+            "profile": pid,
+            "merged": newer,
+            "identities": ["email:ann@example.com"],
+        }
+        erased = await wait_for_event(sink, "profile.erased")
+        assert erased["data"]["profile"] == pid and set(erased["data"]["erased"]) == {pid, newer}
+    seen = set()
+    for sink in bot.sinks.values():
+        for delivery in sink.deliveries:
+            contract.event(delivery.event)
+            seen.add(delivery.event["type"])
+    assert seen >= PROFILE_EVENTS

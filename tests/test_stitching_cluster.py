@@ -39,7 +39,11 @@ async def test_one_person_spreads_over_the_nodes_and_still_resolves(
     keys = Keys(prefix)
     graph = ProfileStore(redis_cluster, keys)
     people = [
-        [Identity("email", f"p{n}@example.com"), Identity("tg", str(100 + n)), Identity("vid", f"v{n}")]
+        [
+            Identity("email", f"p{n}@example.com"),
+            Identity("tg", str(100 + n)),
+            Identity("vid", f"v{n}"),
+        ]
         for n in range(12)
     ]
     made = [

@@ -1,0 +1,652 @@
+"""``python bot.py admin import``: CRM contacts from a CSV file into the identity graph, so
+later messages match them instead of creating duplicates (PS-2)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+import re
+import time
+import unicodedata
+from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, TextIO
+
+from redis.exceptions import RedisError
+
+from bot.identities import (
+    InvalidIdentityError,
+    InvalidPhoneError,
+    MergePolicy,
+    normalize_identity,
+    phone_of_whatsapp_id,
+)
+from bot.model import Identity
+from bot.progress import Progress
+from stores.profile_scripts import ABSORB
+from stores.profiles import Merge, ProfileStore, Sighting
+
+DEFAULT_BATCH = 500
+MAX_BATCH = 10_000
+IN_FLIGHT = 2
+"""Batches stored at once: Redis works on some while Python reads the next."""
+MAX_COLUMNS = 200
+MAX_ROW_BYTES = 64 * 1024
+MAX_VALUE_CHARS = 1000
+MAX_FIELD_NAME = 64
+IDENTITY_COLUMNS = {
+    "external_id": "ext",
+    "phone": "phone",
+    "whatsapp": "wa",
+    "email": "email",
+    "telegram": "tg",
+}
+"""Columns read as identities, in the order a row gives them: the CRM's own id first."""
+KNOWN_COLUMNS = frozenset({*IDENTITY_COLUMNS, "name", "stage", "owner"})
+STAGES = frozenset({"lead", "contact"})
+CHANNEL = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""Cells a spreadsheet would run as a formula (OWASP's CSV injection list)."""
+_NOT_NAME = re.compile(r"[^a-z0-9_]+")
+_SEPARATORS = re.compile(r"[\s().-]+")
+_BINARY_MAGIC = {
+    b"PK\x03\x04": "an Excel workbook (.xlsx) or a zip archive",
+    b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)",
+    b"\xff\xfe": "UTF-16 text",
+    b"\xfe\xff": "UTF-16 text",
+    b"%PDF": "a PDF document",
+    b"\x1f\x8b": "a gzip archive",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+}
+_CONTROL = frozenset(range(32)) - {9, 10, 12, 13}
+
+
+class UnreadableFileError(Exception):
+    """The file cannot be imported at all, and nothing was stored; the message says why."""
+
+
+class RowRejectedError(ValueError):
+    """One row that is not stored; the message is the reason given in the report."""
+
+
+class ImportStoppedError(Exception):
+    """The store failed part way; the rows counted in ``summary`` are stored."""
+
+    def __init__(self, summary: ImportSummary, error: Exception) -> None:
+        super().__init__(str(error))
+        self.summary = summary
+
+
+def field_name(header: str) -> str:
+    """A column name as a field name: ``[a-z0-9_]``, at most 64 characters ('' if none)."""
+    ascii_text = unicodedata.normalize("NFKD", header).encode("ascii", "ignore").decode()
+    name = _NOT_NAME.sub("_", ascii_text.strip().lower()).strip("_")
+    return name[:MAX_FIELD_NAME].rstrip("_")
+
+
+def neutralize(cell: str) -> str:
+    """A cell safe to open in a spreadsheet: a would-be formula is turned into text."""
+    cell = cell.replace("\x00", "\ufffd")
+    return "'" + cell if cell.lstrip(" ").startswith(FORMULA_START) else cell
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """The header row: the column names as written, and each one's role (a known column
+    name, or ``f:<field>`` for a custom profile field)."""
+
+    names: tuple[str, ...]
+    roles: tuple[str, ...]
+
+    @classmethod
+    def read(cls, cells: Sequence[str]) -> Header:
+        if len(cells) > MAX_COLUMNS:
+            raise UnreadableFileError(f"the header has {len(cells)} columns; at most {MAX_COLUMNS}")
+        roles: list[str] = []
+        for number, cell in enumerate(cells, 1):
+            name = field_name(cell)
+            if name in KNOWN_COLUMNS:
+                if name in roles:
+                    raise UnreadableFileError(f"the column {name!r} appears twice in the header")
+                roles.append(name)
+                continue
+            base = name or f"column_{number}"
+            role, copy = f"f:{base}", 1
+            while role in roles:  # "Notes" and "notes" are two columns, two fields
+                copy += 1
+                role = f"f:{base[: MAX_FIELD_NAME - len(str(copy)) - 1]}_{copy}"
+            roles.append(role)
+        if not set(roles) & IDENTITY_COLUMNS.keys():
+            found = ", ".join(repr(c.strip()[:40]) for c in cells[:8])
+            raise UnreadableFileError(
+                "no identity column: the header needs one of "
+                + ", ".join(IDENTITY_COLUMNS)
+                + f" (its first columns are {found})"
+            )
+        return cls(tuple(c.strip() for c in cells), tuple(roles))
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What an import did; ``read == created + matched + rejected``."""
+
+    read: int = 0
+    created: int = 0
+    matched: int = 0
+    """Rows that landed on a profile that existed already (or an earlier row's)."""
+    merges: int = 0
+    rejected: int = 0
+    warnings: int = 0
+    """Rows stored, but with something to check in the report."""
+    blank: int = 0
+    """Empty rows, skipped and not counted as read."""
+    elapsed: float = 0.0
+    report: Path | None = None
+    """The report of rejected rows and warnings, when one was written."""
+
+    @property
+    def rate(self) -> float:
+        return self.read / self.elapsed if self.elapsed > 0 else 0.0
+
+    def lines(self) -> list[str]:
+        lines = [
+            f"rows read         {self.read:>9,}  in {self.elapsed:.1f} s ({self.rate:,.0f} rows/s)",
+            f"profiles created  {self.created:>9,}",
+            f"rows matched      {self.matched:>9,}  to existing profiles",
+            f"merges            {self.merges:>9,}",
+            f"rows rejected     {self.rejected:>9,}",
+        ]
+        if self.warnings:
+            lines.append(f"warnings          {self.warnings:>9,}  (rows stored, see the report)")
+        if self.blank:
+            lines.append(f"blank rows        {self.blank:>9,}  skipped")
+        if self.report:
+            lines.append(f"report of rejected rows and warnings: {self.report}")
+        return lines
+
+
+class RejectReport:
+    """Rejected rows and warnings as CSV: row number, reason, the row's cells. The file is
+    created at the first entry, so a clean import leaves none."""
+
+    def __init__(self, path: Path, names: Sequence[str] = ()) -> None:
+        self.path = path
+        self.names = list(names)
+        self._file: IO[str] | None = None
+        self._writer: Any = None
+
+    def add(self, number: int, reason: str, cells: Sequence[str], *, cut: bool = False) -> None:
+        if self._writer is None:
+            # utf-8-sig: Excel reads a UTF-8 CSV as UTF-8 only when it starts with a BOM.
+            self._file = self.path.open("w", encoding="utf-8-sig", newline="")
+            self._writer = csv.writer(self._file)
+            self._writer.writerow([neutralize(c) for c in ["row", "reason", *self.names]])
+        if cut:  # a row over the size limit is kept recognizable, not whole
+            cells = [c[:MAX_VALUE_CHARS] for c in cells[: MAX_COLUMNS + 1]]
+        self._writer.writerow([str(number), neutralize(reason), *map(neutralize, cells)])
+
+    def close(self) -> Path | None:
+        if self._file is None:
+            return None
+        self._file.close()
+        return self.path
+
+
+def check_binary(path: Path) -> None:
+    """Refuse what is not text at all, before reading it as CSV."""
+    with path.open("rb") as raw:
+        sample = raw.read(8192)
+    if not sample.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise UnreadableFileError("the file is empty")
+    for magic, kind in _BINARY_MAGIC.items():
+        if sample.startswith(magic):
+            raise UnreadableFileError(f"this is {kind}, not CSV: save it as 'CSV UTF-8'")
+    controls = sum(byte in _CONTROL for byte in sample)
+    if controls > len(sample) // 10 or (b"\x00" in sample and not _is_utf8(sample)):
+        raise UnreadableFileError("the file is binary, not CSV text")
+
+
+def _is_utf8(sample: bytes) -> bool:
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start >= len(sample) - 3  # a character cut by the sample's end
+    return True
+
+
+def _records(stream: TextIO) -> Iterator[tuple[list[str] | None, str]]:
+    """Each record of the file: its cells, or None and what is wrong with it."""
+    reader = csv.reader(stream)
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            # The reader goes on at the next line: one bad row does not sink the file.
+            if "field larger than field limit" in str(error):
+                yield None, f"the row is over {MAX_ROW_BYTES // 1024} KiB"
+            else:
+                yield None, f"malformed CSV: {error}"
+            continue
+        yield cells, ""
+
+
+def _is_blank(cells: list[str] | None) -> bool:
+    return cells is not None and not any(cell.strip() for cell in cells)
+
+
+def count_rows(path: Path) -> int:
+    """Data rows in the file (blank ones left out). Reading it through once before storing
+    anything also finds a file that is not UTF-8 while nothing is stored yet."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as stream:
+            count = sum(1 for cells, _ in _records(stream) if not _is_blank(cells))
+    except UnicodeDecodeError:
+        raise UnreadableFileError(
+            f"the file is not UTF-8 text ({_first_bad_line(path)}): save it as 'CSV UTF-8'"
+        ) from None
+    if count == 0:
+        raise UnreadableFileError("the file is empty")
+    return count - 1
+
+
+def _first_bad_line(path: Path) -> str:
+    """Where a file stops being UTF-8, for the message: the text decoder reads ahead in
+    chunks, so its error cannot say."""
+    with path.open("rb") as raw:
+        for number, line in enumerate(raw, 1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as error:
+                return f"line {number} has the byte {line[error.start : error.start + 1]!r}"
+    return "it ends inside a character"
+
+
+@dataclass(slots=True)
+class _Row:
+    number: int
+    cells: list[str]
+    sighting: Sighting
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class RowReader:
+    """Turns a row's cells into a sighting, or says why the row cannot be stored."""
+
+    header: Header
+    region: str
+    policy: MergePolicy
+    channel: str = "import"
+    team: Collection[str] = ()
+    """When given, an owner must be one of these emails (PS-5)."""
+
+    def sighting(self, cells: list[str], at: float, warnings: list[str]) -> Sighting:
+        """The row as a sighting; RowRejectedError when it cannot be stored."""
+        width = len(self.header.roles)
+        if len(cells) != width and not (len(cells) > width and _is_blank(cells[width:])):
+            raise RowRejectedError(f"the row has {len(cells)} columns, the header {width}")
+        found: dict[str, list[Identity]] = {kind: [] for kind in IDENTITY_COLUMNS.values()}
+        fields: dict[str, str] = {}
+        name = owner = ""
+        for column, role, raw in zip(self.header.names, self.header.roles, cells, strict=False):
+            value = raw.strip()
+            if "\x00" in value:
+                raise RowRejectedError(f"{column}: contains a NUL byte")
+            if not value:
+                continue
+            kind = IDENTITY_COLUMNS.get(role)
+            if kind:
+                found[kind] += self._identities(column, kind, value)
+            elif role == "stage":
+                if value.lower() not in STAGES:
+                    raise RowRejectedError(f"{column}: {value[:40]!r} is not lead or contact")
+                if value.lower() == "contact":
+                    # '!' overwrites: a new profile starts as a lead, and an import may
+                    # convert one, never demote a contact back to a lead.
+                    fields["!stage"] = "contact"
+            elif role == "owner":
+                owner = self._owner(column, value)
+                fields["owner"] = owner
+            else:
+                if len(value) > MAX_VALUE_CHARS:
+                    warnings.append(f"{column}: cut to {MAX_VALUE_CHARS:,} characters")
+                    value = value[:MAX_VALUE_CHARS]
+                if role == "name":
+                    name = value
+                else:
+                    fields[role] = value
+        identities = tuple(dict.fromkeys(i for kind in found.values() for i in kind))
+        if not identities:
+            raise RowRejectedError(
+                "no usable identity: a row needs one of " + ", ".join(IDENTITY_COLUMNS)
+            )
+        return Sighting(identities, self.channel, name, at, fields, owner)
+
+    def _identities(self, column: str, kind: str, value: str) -> list[Identity]:
+        if kind == "wa":  # written as a phone number often: "+44 7700 900123"
+            value = _SEPARATORS.sub("", value)
+            if value.startswith("0"):
+                raise RowRejectedError(
+                    f"{column}: {value[:40]!r} is not a WhatsApp id: it starts with the "
+                    "country code (447700900123)"
+                )
+        if self.policy.is_blocked(Identity(kind, value)):
+            raise RowRejectedError(f"{column}: {value[:40]!r} is blocked by the merge policy")
+        try:
+            identity = normalize_identity(kind, value, self.region)
+        except (InvalidIdentityError, InvalidPhoneError) as error:
+            raise RowRejectedError(f"{column}: {error}") from None
+        if self.policy.is_blocked(identity):
+            raise RowRejectedError(f"{column}: {identity.key} is blocked by the merge policy")
+        if kind != "wa":
+            return [identity]
+        # As for a message: the phone behind a WhatsApp id, so an SMS or a later import
+        # with the phone alone finds this profile too.
+        try:
+            phone = phone_of_whatsapp_id(identity.value)
+        except InvalidPhoneError:
+            return [identity]
+        return [identity] if self.policy.is_blocked(phone) else [identity, phone]
+
+    def _owner(self, column: str, value: str) -> str:
+        try:
+            email = normalize_identity("email", value, self.region).value
+        except InvalidIdentityError:
+            raise RowRejectedError(f"{column}: {value[:80]!r} is not an email address") from None
+        if self.team and email not in self.team:
+            raise RowRejectedError(f"{column}: {email} is not a team member")
+        return email
+
+
+MergesHook = Callable[[list[Merge]], Awaitable[None]]
+
+
+class _Import:
+    """One run over one file: rows to batches, batches to the graph, and the counts."""
+
+    def __init__(
+        self,
+        profiles: ProfileStore,
+        reader: RowReader,
+        report: RejectReport,
+        summary: ImportSummary,
+        bar: Progress,
+        on_merges: MergesHook | None,
+    ) -> None:
+        self.profiles = profiles
+        self.reader = reader
+        self.report = report
+        self.summary = summary
+        self.bar = bar
+        self.on_merges = on_merges
+        self.in_flight: list[tuple[asyncio.Task[None], set[Identity]]] = []
+
+    async def submit(self, batch: Sequence[_Row]) -> None:
+        """Store ``batch`` while the next one is read: while one batch waits on Redis,
+        the next is parsed and sent. Batches in flight never share an identity, so
+        they never race to claim one (two claims would leave an empty profile)."""
+        if not batch:
+            return
+        identities = {i for row in batch for i in row.sighting.identities}
+        while self.in_flight and (
+            len(self.in_flight) >= IN_FLIGHT or any(identities & i for _, i in self.in_flight)
+        ):
+            await self.in_flight.pop(0)[0]
+        self.in_flight.append((asyncio.create_task(self.store(batch)), identities))
+        await asyncio.sleep(0)  # let it send its first round trip before parsing goes on
+
+    async def drain(self) -> None:
+        """Wait for every batch in flight."""
+        while self.in_flight:
+            await self.in_flight.pop(0)[0]
+
+    async def abandon(self) -> None:
+        """Cancel the batches in flight (after a failure), and wait until they stop."""
+        tasks = [task for task, _ in self.in_flight]
+        self.in_flight = []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def reject(self, number: int, reason: str, cells: Sequence[str], cut: bool = False) -> None:
+        self.summary.rejected += 1
+        self.report.add(number, reason, cells, cut=cut)
+
+    def read(self, number: int, cells: list[str] | None, problem: str) -> _Row | None:
+        """The row ready to store, or None once it is rejected."""
+        self.summary.read += 1
+        warnings: list[str] = []
+        try:
+            if cells is None:
+                raise RowRejectedError(problem)
+            if sum(map(len, cells)) + len(cells) > MAX_ROW_BYTES // 4:  # exact when close
+                if len(",".join(cells).encode()) > MAX_ROW_BYTES:
+                    self.reject(number, f"the row is over {MAX_ROW_BYTES // 1024} KiB", cells, True)
+                    self.bar.advance(1)
+                    return None
+            return _Row(number, cells, self.reader.sighting(cells, time.time(), warnings), warnings)
+        except RowRejectedError as error:
+            self.reject(number, str(error), cells or [])
+            self.bar.advance(1)
+            return None
+
+    async def store(self, batch: Sequence[_Row]) -> None:
+        """Stitch one batch: the suppression lookup, then ``resolve_many``, in a few round
+        trips whatever the batch size."""
+        every = sorted({i for row in batch for i in row.sighting.identities}, key=lambda i: i.key)
+        erased = await self.profiles.suppression.erased_at(every)
+        kept: list[_Row] = []
+        for row in batch:
+            gone = [i.kind for i in row.sighting.identities if i in erased]
+            if gone:  # stale CRM data must not bring back a person who was erased (PS-7)
+                self.reject(row.number, f"erased (suppressed): its {gone[0]} was erased", row.cells)
+            else:
+                kept.append(row)
+        if not kept:
+            self.bar.advance(len(batch))
+            return
+        resolutions = await self.profiles.resolve_many([row.sighting for row in kept])
+        fills: list[tuple[str, dict[str, str]]] = []
+        merges: list[Merge] = []
+        for row, resolution in zip(kept, resolutions, strict=True):
+            if not resolution.profile:
+                reason = "erased (suppressed)" if resolution.suppressed else "no usable identity"
+                self.reject(row.number, reason, row.cells)
+                continue
+            if resolution.created:
+                self.summary.created += 1
+            else:
+                self.summary.matched += 1
+                fills.append((resolution.profile, _fields_of(row.sighting)))
+            merges += resolution.merges
+            row.warnings += [
+                f"merge refused by the merge policy ({refusal.reason}); "
+                f"stored on {resolution.profile}"
+                for refusal in resolution.refusals
+            ]
+            if row.warnings:
+                self.summary.warnings += 1
+                self.report.add(row.number, "warning: " + "; ".join(row.warnings), row.cells)
+        self.summary.merges += len(merges)
+        await self.fill(fills)
+        if merges and self.on_merges:
+            await self.on_merges(merges)
+        self.bar.advance(len(batch))
+
+    async def fill(self, fills: Sequence[tuple[str, dict[str, str]]]) -> None:
+        """Give matched profiles the row's fields where they have none yet.
+
+        ``resolve_many`` writes a sighting's fields only when it also writes identities,
+        and a row matching a profile that holds all of them writes none; an imported
+        name, stage or custom field must not be dropped for that. ABSORB with no
+        identity sets the fields alone, and answers where a profile merged away went.
+        """
+        pending = [(profile, fields) for profile, fields in fills if fields]
+        for _ in range(3):
+            if not pending:
+                return
+            async with self.profiles.redis.pipeline(transaction=False) as pipe:
+                for profile, fields in pending:
+                    flat = [item for pair in fields.items() for item in pair]
+                    args = [repr(time.time()), "", 0, len(fields), *flat]
+                    ABSORB.queue(pipe, [self.profiles.keys.profile(profile)], args)
+                answers = await pipe.execute()
+            pending = [
+                (str(answer[1]), fields)
+                for (_, fields), answer in zip(pending, answers, strict=True)
+                if answer[0] == "merged"
+            ]
+
+
+def _fields_of(sighting: Sighting) -> dict[str, str]:
+    fields = dict(sighting.fields)
+    if sighting.name:
+        fields["name"] = sighting.name
+    return fields
+
+
+async def import_contacts(
+    profiles: ProfileStore,
+    path: Path,
+    *,
+    region: str,
+    channel: str = "import",
+    batch_size: int = DEFAULT_BATCH,
+    report_path: Path | None = None,
+    progress: TextIO | None = None,
+    team: Collection[str] = (),
+    on_merges: MergesHook | None = None,
+) -> ImportSummary:
+    """Read ``path`` and stitch each row into the graph, ``batch_size`` rows a round.
+
+    UnreadableFileError when the file cannot be imported (nothing is stored then);
+    ImportStoppedError when the store fails part way. ``on_merges`` hears each batch's
+    merges, so they can be announced as a message's are (``profile.merged``).
+    """
+    started = time.monotonic()
+    check_binary(path)
+    total = count_rows(path)
+    summary = ImportSummary()
+    report = RejectReport(report_path or default_report_path(path))
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as stream:
+            records = enumerate(_records(stream), 1)
+            header = _header(records)
+            report.names = list(header.names)
+            reader = RowReader(header, region, profiles.policy, channel, frozenset(team))
+            with Progress(total, f"importing {path.name}", progress) as bar:
+                run = _Import(profiles, reader, report, summary, bar, on_merges)
+                batch: list[_Row] = []
+                try:
+                    for number, (cells, problem) in records:
+                        if _is_blank(cells):
+                            summary.blank += 1
+                        elif row := run.read(number, cells, problem):
+                            batch.append(row)
+                            if len(batch) >= batch_size:
+                                await run.submit(batch)
+                                batch = []
+                    await run.submit(batch)
+                    await run.drain()
+                finally:
+                    await run.abandon()
+    except RedisError as error:
+        raise ImportStoppedError(summary, error) from error
+    finally:
+        summary.report = report.close()
+        summary.elapsed = time.monotonic() - started
+    return summary
+
+
+def default_report_path(path: Path) -> Path:
+    return path.with_name(path.name + ".rejected.csv")
+
+
+def _header(records: Iterator[tuple[int, tuple[list[str] | None, str]]]) -> Header:
+    for _, (cells, problem) in records:
+        if cells is None:
+            raise UnreadableFileError(f"the header row cannot be read: {problem}")
+        if _is_blank(cells):
+            continue
+        if len(",".join(cells).encode()) > MAX_ROW_BYTES:
+            raise UnreadableFileError(f"the header row is over {MAX_ROW_BYTES // 1024} KiB")
+        return Header.read(cells)
+    raise UnreadableFileError("the file is empty")
+
+
+def usage_problem(path: Path, report: Path, channel: str, batch: int) -> str:
+    """What is wrong with the command's arguments, '' when nothing."""
+    if not path.exists():
+        return f"{path}: no such file"
+    if not path.is_file():
+        return f"{path}: not a file"
+    if not os.access(path, os.R_OK):
+        return f"{path}: cannot be read (permission denied)"
+    if not 1 <= batch <= MAX_BATCH:
+        return f"--batch is 1 to {MAX_BATCH:,} rows"
+    if not CHANNEL.fullmatch(channel):
+        return "--channel is up to 32 lowercase letters, digits, - and _"
+    if report.resolve() == path.resolve():
+        return "--report must not be the file being imported"
+    if not report.parent.is_dir():
+        return f"--report: no directory {report.parent}"
+    return ""
+
+
+async def run_import(
+    profiles: ProfileStore,
+    file: str,
+    *,
+    region: str,
+    report: str | None = None,
+    channel: str = "import",
+    batch: int = DEFAULT_BATCH,
+    team: Collection[str] = (),
+    on_merges: MergesHook | None = None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """``admin import`` as an operator sees it: 0 once the file is read (rejected rows
+    included), 1 when the store fails part way, 2 for a usage error; never a traceback."""
+    path = Path(file)
+    report_path = Path(report) if report else default_report_path(path)
+    problem = usage_problem(path, report_path, channel, batch)
+    if problem:
+        print(f"switchboard: import: {problem}", file=err)
+        return 2
+    try:
+        summary = await import_contacts(
+            profiles,
+            path,
+            region=region,
+            channel=channel,
+            batch_size=batch,
+            report_path=report_path,
+            progress=err,
+            team=team,
+            on_merges=on_merges,
+        )
+    except UnreadableFileError as error:
+        print(f"switchboard: import: {path}: {error}; nothing was imported", file=err)
+        return 2
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"switchboard: import: {where}{error.strerror or error}", file=err)
+        return 2
+    except ImportStoppedError as error:
+        done = error.summary
+        print(
+            f"switchboard: import stopped, the store failed ({str(error).rstrip('.')}): "
+            f"{done.created + done.matched:,} rows were stored before, and importing again "
+            "is safe" + (f"; rejected so far: {done.report}" if done.report else ""),
+            file=err,
+        )
+        return 1
+    for line in summary.lines():
+        print(line, file=out)
+    return 0
