@@ -24,10 +24,12 @@ for _ = 1, tonumber(take()) do local kind = take(); caps[kind] = tonumber(take()
 local fields = {}
 for _ = 1, tonumber(take()) do fields[#fields + 1] = take(); fields[#fields + 1] = take() end
 i = i + 1
+local creating = false
+for j = 1, #fields, 2 do if fields[j] == 'id' then creating = true end end
 if redis.call('EXISTS', h) == 0 then
-  local creating = false
-  for j = 1, #fields, 2 do if fields[j] == 'id' then creating = true end end
   if not creating then return {'missing', ''} end
+elseif creating then
+  return {'taken', ''}  -- a new id that is not new: never give one person's profile to another
 elseif redis.call('HEXISTS', h, 'erased_at') == 1 then
   return {'missing', ''}
 end

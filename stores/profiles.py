@@ -15,70 +15,22 @@ crash between steps leaves a graph that still resolves, and the next stitch fini
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from redis.asyncio import Redis
-
-from bot.identities import MergePolicy
 from bot.model import Identity
+from stores.profile_records import (
+    MAX_CHAIN,
+    Merge,
+    ProfileRecords,
+    Refusal,
+    Resolution,
+    Sighting,
+)
 from stores.profile_scripts import ABSORB, POINT, REPOINT
-from stores.redis import Keys
-from stores.suppression import Suppression
-
-MAX_CHAIN = 16
-"""Pointers followed from one index entry; merges only point older, so chains end."""
-MAX_REFUSALS = 100
-
-
-@dataclass(frozen=True, slots=True)
-class Sighting:
-    """Identities seen together on one message; the first is the channel's own."""
-
-    identities: tuple[Identity, ...]
-    channel: str
-    name: str
-    at: float
-    fields: Mapping[str, str] = field(default_factory=dict)
-    """Set on the profile where it has no value yet (``f:<name>`` for custom fields)."""
-    owner: str = ""
-    """The owner a profile created by this sighting gets (PS-5)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Merge:
-    """One profile folded into an older one (PS-2)."""
-
-    survivor: str
-    merged: str
-    identities: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """A merge or attachment the merge policy refused, and why."""
-
-    profile: str
-    other: str
-    reason: str
-    identities: tuple[str, ...] = ()
-
-
-@dataclass(slots=True)
-class Resolution:
-    """Where one sighting landed."""
-
-    profile: str = ""
-    """'' when no identity could be used (all blocked, or erased since)."""
-    created: bool = False
-    suppressed: bool = False
-    """Every identity was erased after this sighting happened: drop its message (PS-7)."""
-    merges: list[Merge] = field(default_factory=list)
-    refusals: list[Refusal] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -93,24 +45,28 @@ class _Plan:
     """Entries that still point at a profile merged since, with that profile."""
 
 
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _base36(number: int, width: int) -> str:
+    digits = []
+    for _ in range(width):
+        number, digit = divmod(number, 36)
+        digits.append(_BASE36[digit])
+    return "".join(reversed(digits))
+
+
 def new_profile_id(at: float) -> str:
-    """Profile ids sort by creation time, so "the oldest survives" needs no extra lookup."""
-    return f"p_{int(at * 1000):012x}{secrets.token_hex(4)}"
+    """Profile ids sort by creation time, so "the oldest survives" needs no extra lookup.
+
+    Milliseconds (9 base-36 digits last until the year 5000), then 64 random bits: a
+    batch of new customers shares its millisecond, so the random part must not collide.
+    """
+    return f"p_{_base36(int(at * 1000), 9)}{_base36(secrets.randbits(64), 13)}"
 
 
-class ProfileStore:
+class ProfileStore(ProfileRecords):
     """Find, create and merge the profiles behind identities (PS-2, PS-8)."""
-
-    def __init__(self, redis: Redis, keys: Keys, policy: MergePolicy | None = None) -> None:
-        self.redis = redis
-        self.keys = keys
-        self.policy = policy or MergePolicy()
-        self.suppression = Suppression(redis, keys)
-        caps = sorted((kind, self.policy.cap(kind)) for kind in self.policy.caps)
-        self._caps_args: list[Any] = [len(caps)] + [item for pair in caps for item in pair]
-
-    def _h(self, profile_id: str) -> str:
-        return self.keys.profile(profile_id)
 
     async def resolve(
         self, identities: Sequence[Identity], *, channel: str, name: str = "", at: float = 0
@@ -175,52 +131,6 @@ class ProfileStore:
             resolutions[index] = await self._resolve_carefully(sightings[index], lives[index])
         return resolutions
 
-    async def _get_owners(self, identities: Sequence[Identity]) -> list[str | None]:
-        if not identities:
-            return []
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for identity in identities:
-                pipe.get(self.keys.identity(identity))
-            return list(await pipe.execute())
-
-    async def _roots_and_suppression(
-        self, profile_ids: set[str | None], unknown: Sequence[Identity]
-    ) -> tuple[dict[str, str], dict[Identity, float]]:
-        """The live profile each id leads to ('' when erased), and when unknown identities
-        were erased; in one round trip unless a pointer leads further."""
-        pending = sorted(p for p in profile_ids if p)
-        roots: dict[str, str] = {}
-        erased_at: dict[Identity, float] = {}
-        chain: dict[str, str] = {}
-        first = True
-        for _ in range(MAX_CHAIN):
-            if not pending and not first:
-                break
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for profile_id in pending:
-                    pipe.hmget(self._h(profile_id), "id", "merged_into", "erased_at")
-                if first:
-                    self.suppression.queue_lookup(pipe, unknown)
-                results = await pipe.execute()
-            if first:
-                erased_at = self.suppression.read_lookup(unknown, results[len(pending) :])
-                first = False
-            following = []
-            for profile_id, (pid, into, erased) in zip(pending, results, strict=False):
-                if into:
-                    chain[profile_id] = into
-                    if into not in roots and into not in chain:
-                        following.append(into)
-                else:
-                    roots[profile_id] = "" if (not pid or erased) else profile_id
-            pending = following
-        for start in chain:
-            hop, seen = start, 0
-            while hop in chain and seen < MAX_CHAIN:
-                hop, seen = chain[hop], seen + 1
-            roots[start] = roots.get(hop, "")
-        return roots, erased_at
-
     async def _apply(
         self,
         plans: Sequence[_Plan],
@@ -256,8 +166,12 @@ class ProfileStore:
                 next(results)
             status, detail = next(results)
             lost = [i for i, prev in zip(fresh, claims, strict=True) if prev and prev != profile_id]
-            if status == "refused":
-                undo += [(i, profile_id) for i, prev in zip(fresh, claims, strict=True) if not prev]
+            taken = [(i, profile_id) for i, prev in zip(fresh, claims, strict=True) if not prev]
+            if status == "taken":  # the new id was someone's already: give back, redo
+                undo += taken
+                retry.append(index)
+            elif status == "refused":
+                undo += taken
                 refusal = Refusal(profile_id, "", detail, tuple(i.key for i in fresh))
                 resolutions[index].refusals.append(refusal)
                 await self._record_refusals([refusal])
@@ -303,13 +217,6 @@ class ProfileStore:
                 fields["owner"] = sighting.owner
         ABSORB.queue(pipe, [self._h(profile_id)], self._absorb_args(fields, fresh, ""))
 
-    def _absorb_args(
-        self, fields: Mapping[str, str], identities: Iterable[Identity | str], merged: str
-    ) -> list[Any]:
-        keys = [i.key if isinstance(i, Identity) else i for i in identities]
-        flat = [item for pair in fields.items() for item in pair]
-        return [repr(time.time()), merged, *self._caps_args, len(fields), *flat, *keys]
-
     async def _resolve_carefully(self, sighting: Sighting, ids: Sequence[Identity]) -> Resolution:
         """One sighting at a time: merge what it ties together, then land it; redone
         until the graph holds still under it."""
@@ -348,11 +255,6 @@ class ProfileStore:
             outcome.refusals += single[0].refusals
             return outcome
         raise RuntimeError("the identity graph kept changing under one sighting")
-
-    async def root(self, profile_id: str) -> str:
-        """The live profile ``profile_id`` leads to, '' when unknown or erased."""
-        roots, _ = await self._roots_and_suppression({profile_id}, [])
-        return roots.get(profile_id, "")
 
     async def merge(self, first: str, second: str) -> Merge | Refusal | None:
         """Merge two profiles; the older survives. None when they already are one."""
@@ -405,45 +307,6 @@ class ProfileStore:
             await pipe.execute()
         return Merge(survivor, loser, tuple(sorted(moved)))
 
-    async def _record_refusals(self, refusals: Sequence[Refusal]) -> None:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for refusal in refusals:
-                record = json.dumps(
-                    {
-                        "at": time.time(),
-                        "profile": refusal.profile,
-                        "other": refusal.other,
-                        "reason": refusal.reason,
-                        "identities": list(refusal.identities),
-                    }
-                )
-                for profile_id in filter(None, (refusal.profile, refusal.other)):
-                    key = self.keys.profile(profile_id, "refused")
-                    pipe.lpush(key, record)
-                    pipe.ltrim(key, 0, MAX_REFUSALS - 1)
-            await pipe.execute()
-
-    async def lookup(self, identity: Identity) -> str:
-        """The live profile of ``identity``, '' when none."""
-        (owner,) = await self._get_owners([identity])
-        return await self.root(owner) if owner else ""
-
-    async def get(self, profile_id: str) -> dict[str, Any]:
-        """The profile as stored ({} when unknown), with its refusals; follows no pointer."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(self._h(profile_id))
-            pipe.lrange(self.keys.profile(profile_id, "refused"), 0, 19)
-            data, refused = await pipe.execute()
-        if not data:
-            return {}
-        profile: dict[str, Any] = {name: value for name, value in data.items() if ":" not in name}
-        profile["identities"] = sorted(f[2:] for f in data if f.startswith("i:"))
-        profile["fields"] = {f[2:]: v for f, v in data.items() if f.startswith("f:")}
-        profile["conversations"] = sorted(f[2:] for f in data if f.startswith("c:"))
-        profile["merged"] = sorted(f[2:] for f in data if f.startswith("m:"))
-        profile["refusals"] = [json.loads(item) for item in refused]
-        return profile
-
     async def attach(self, profile_id: str, identity: Identity, channel: str) -> str:
         """Give a live profile one more identity, unless it already belongs to someone.
 
@@ -467,18 +330,3 @@ class ProfileStore:
         if retry:
             return await self.lookup(identity)
         return "" if single[0].refusals else target
-
-    def queue_conversation(
-        self, pipe: Any, profile_id: str, conversation_id: str, owner: str = ""
-    ) -> None:
-        """Note on the caller's pipeline that the profile talks in this conversation,
-        and give it ``owner`` unless it has one."""
-        pipe.hset(self._h(profile_id), f"c:{conversation_id}", "1")
-        if owner:
-            pipe.hsetnx(self._h(profile_id), "owner", owner)
-
-    async def update(self, profile_id: str, values: Mapping[str, str]) -> bool:
-        """Overwrite fields of a live profile; False when it is gone or merged."""
-        args = self._absorb_args({f"!{k}": v for k, v in values.items()}, (), "")
-        status, _ = await ABSORB(self.redis, [self._h(profile_id)], args)
-        return bool(status == "ok")

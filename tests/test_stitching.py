@@ -213,3 +213,19 @@ async def test_unknown_profile_and_identity(store: Redis, prefix: str) -> None:
     assert await profiles.get("p_missing") == {}
     with pytest.raises(ValueError):
         await profiles.resolve([], channel="whatsapp")
+
+
+async def test_two_new_customers_never_share_a_profile_even_when_ids_collide(
+    store: Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch of new customers shares its millisecond; were the random part of their
+    ids ever equal, the second would be given the first one's profile."""
+    graph = profiles(store, prefix)
+    draws = iter([7, 7, 7, 8, 9, 10, 11, 12])
+    monkeypatch.setattr("stores.profiles.secrets.randbits", lambda _: next(draws))
+    results = await graph.resolve_many([seen(EMAIL, at=5000), seen(TG, at=5000)])
+    assert results[0].profile != results[1].profile
+    assert await graph.lookup(EMAIL) == results[0].profile
+    assert await graph.lookup(TG) == results[1].profile
+    assert (await graph.get(results[0].profile))["identities"] == [EMAIL.key]
+    assert (await graph.get(results[1].profile))["identities"] == [TG.key]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,7 +23,9 @@ redis_cluster = rediscluster.redis_cluster
 CASES: list[Callable[..., Awaitable[Any]]] = [
     getattr(suite, name)
     for name in dir(suite)
-    if name.startswith("test_") and asyncio.iscoroutinefunction(getattr(suite, name))
+    if name.startswith("test_")
+    and asyncio.iscoroutinefunction(getattr(suite, name))
+    and list(inspect.signature(getattr(suite, name)).parameters) == ["store", "prefix"]
 ]
 
 

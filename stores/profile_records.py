@@ -1,0 +1,218 @@
+"""The profile records: reading and writing one profile's hash, its refusals, and
+following ``merged_into`` pointers; ``stores/profiles.py`` builds stitching on them."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+
+from bot.identities import MergePolicy
+from bot.model import Identity
+from stores.profile_scripts import ABSORB
+from stores.redis import Keys
+from stores.suppression import Suppression
+
+MAX_CHAIN = 16
+"""Pointers followed from one index entry; merges only point older, so chains end."""
+MAX_REFUSALS = 100
+TIMES = frozenset({"created_at", "merged_at", "erased_at"})
+"""Profile fields that are unix times: numbers in what ``get`` answers."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """Identities seen together on one message; the first is the channel's own."""
+
+    identities: tuple[Identity, ...]
+    channel: str
+    name: str
+    at: float
+    fields: Mapping[str, str] = field(default_factory=dict)
+    """Set on the profile where it has no value yet (``f:<name>`` for custom fields)."""
+    owner: str = ""
+    """The owner a profile created by this sighting gets (PS-5)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Merge:
+    """One profile folded into an older one (PS-2)."""
+
+    survivor: str
+    merged: str
+    identities: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A merge or attachment the merge policy refused, and why."""
+
+    profile: str
+    other: str
+    reason: str
+    identities: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Resolution:
+    """Where one sighting landed."""
+
+    profile: str = ""
+    """'' when no identity could be used (all blocked, or erased since)."""
+    created: bool = False
+    suppressed: bool = False
+    """Every identity was erased after this sighting happened: drop its message (PS-7)."""
+    merges: list[Merge] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
+
+
+class ProfileRecords:
+    """One profile at a time: its hash, where its pointer leads, what it refused."""
+
+    def __init__(self, redis: Redis, keys: Keys, policy: MergePolicy | None = None) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.policy = policy or MergePolicy()
+        self.suppression = Suppression(redis, keys)
+        caps = sorted((kind, self.policy.cap(kind)) for kind in self.policy.caps)
+        self._caps_args: list[Any] = [len(caps)] + [item for pair in caps for item in pair]
+
+    def _h(self, profile_id: str) -> str:
+        return self.keys.profile(profile_id)
+
+    def _absorb_args(
+        self, fields: Mapping[str, str], identities: Iterable[Identity | str], merged: str
+    ) -> list[Any]:
+        keys = [i.key if isinstance(i, Identity) else i for i in identities]
+        flat = [item for pair in fields.items() for item in pair]
+        return [repr(time.time()), merged, *self._caps_args, len(fields), *flat, *keys]
+
+    async def _get_owners(self, identities: Sequence[Identity]) -> list[str | None]:
+        if not identities:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for identity in identities:
+                pipe.get(self.keys.identity(identity))
+            return list(await pipe.execute())
+
+    async def _roots_and_suppression(
+        self, profile_ids: set[str | None], unknown: Sequence[Identity]
+    ) -> tuple[dict[str, str], dict[Identity, float]]:
+        """The live profile each id leads to ('' when erased), and when unknown identities
+        were erased; in one round trip unless a pointer leads further."""
+        pending = sorted(p for p in profile_ids if p)
+        roots: dict[str, str] = {}
+        erased_at: dict[Identity, float] = {}
+        chain: dict[str, str] = {}
+        first = True
+        for _ in range(MAX_CHAIN):
+            if not pending and not first:
+                break
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for profile_id in pending:
+                    pipe.hmget(self._h(profile_id), "id", "merged_into", "erased_at")
+                if first:
+                    self.suppression.queue_lookup(pipe, unknown)
+                results = await pipe.execute()
+            if first:
+                erased_at = self.suppression.read_lookup(unknown, results[len(pending) :])
+                first = False
+            following = []
+            for profile_id, (pid, into, erased) in zip(pending, results, strict=False):
+                if into:
+                    chain[profile_id] = into
+                    if into not in roots and into not in chain:
+                        following.append(into)
+                else:
+                    roots[profile_id] = "" if (not pid or erased) else profile_id
+            pending = following
+        for start in chain:
+            hop, seen = start, 0
+            while hop in chain and seen < MAX_CHAIN:
+                hop, seen = chain[hop], seen + 1
+            roots[start] = roots.get(hop, "")
+        return roots, erased_at
+
+    async def root(self, profile_id: str) -> str:
+        """The live profile ``profile_id`` leads to, '' when unknown or erased."""
+        roots, _ = await self._roots_and_suppression({profile_id}, [])
+        return roots.get(profile_id, "")
+
+    async def lookup(self, identity: Identity) -> str:
+        """The live profile of ``identity``, '' when none."""
+        (owner,) = await self._get_owners([identity])
+        return await self.root(owner) if owner else ""
+
+    async def get(self, profile_id: str) -> dict[str, Any]:
+        """The profile as stored ({} when unknown), with its refusals; follows no pointer."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self._h(profile_id))
+            pipe.lrange(self.keys.profile(profile_id, "refused"), 0, 19)
+            data, refused = await pipe.execute()
+        if not data:
+            return {}
+        profile: dict[str, Any] = {
+            name: float(value) if name in TIMES else value
+            for name, value in data.items()
+            if ":" not in name
+        }
+        profile["identities"] = sorted(f[2:] for f in data if f.startswith("i:"))
+        profile["fields"] = {f[2:]: v for f, v in data.items() if f.startswith("f:")}
+        profile["conversations"] = sorted(f[2:] for f in data if f.startswith("c:"))
+        profile["merged"] = sorted(f[2:] for f in data if f.startswith("m:"))
+        profile["refusals"] = [json.loads(item) for item in refused]
+        return profile
+
+    async def _record_refusals(self, refusals: Sequence[Refusal]) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for refusal in refusals:
+                record = json.dumps(
+                    {
+                        "at": time.time(),
+                        "profile": refusal.profile,
+                        "other": refusal.other,
+                        "reason": refusal.reason,
+                        "identities": list(refusal.identities),
+                    }
+                )
+                for profile_id in filter(None, (refusal.profile, refusal.other)):
+                    key = self.keys.profile(profile_id, "refused")
+                    pipe.lpush(key, record)
+                    pipe.ltrim(key, 0, MAX_REFUSALS - 1)
+            await pipe.execute()
+
+    def queue_conversation(
+        self, pipe: Any, profile_id: str, conversation_id: str, owner: str = ""
+    ) -> None:
+        """Note on the caller's pipeline that the profile talks in this conversation,
+        and give it ``owner`` unless it has one."""
+        pipe.hset(self._h(profile_id), f"c:{conversation_id}", "1")
+        if owner:
+            pipe.hsetnx(self._h(profile_id), "owner", owner)
+
+    async def fill(self, values: Sequence[tuple[str, Mapping[str, str]]]) -> None:
+        """Set fields of profiles where they have none yet (``!field`` overwrites),
+        following profiles merged away to where they went; missing ones are skipped."""
+        pending = [(profile_id, fields) for profile_id, fields in values if fields]
+        for _ in range(MAX_CHAIN):
+            if not pending:
+                return
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for profile_id, fields in pending:
+                    ABSORB.queue(pipe, [self._h(profile_id)], self._absorb_args(fields, (), ""))
+                answers = await pipe.execute()
+            pending = [
+                (str(answer[1]), fields)
+                for (_, fields), answer in zip(pending, answers, strict=True)
+                if answer[0] == "merged"
+            ]
+
+    async def update(self, profile_id: str, values: Mapping[str, str]) -> bool:
+        """Overwrite fields of a live profile; False when it is gone or merged."""
+        args = self._absorb_args({f"!{k}": v for k, v in values.items()}, (), "")
+        status, _ = await ABSORB(self.redis, [self._h(profile_id)], args)
+        return bool(status == "ok")
