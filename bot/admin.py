@@ -3,12 +3,54 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
+import re
+import shlex
 import sys
 
 from bot.config import RESERVED_NAMES, SERVICE_NAME, Settings
 from bot.model import Service
 from bot.runtime import Runtime
+from handlers.commands import OPERATOR, Commands
+
+TEAM_COMMANDS = {
+    "profile": "show a profile; 'convert' it, or read its 'notes' [YYYY-MM-DD]",
+    "merge": "merge two profiles of one person (the older survives)",
+    "forget": "erase a person for good (asks for the confirmation code)",
+}
+
+
+def add_team_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The team's slash commands, from the command line (OPS-1): ``admin profile x``
+    runs ``/profile x`` as the operator."""
+    for name, summary in TEAM_COMMANDS.items():
+        command = admin.add_parser(name, help=summary)
+        command.add_argument("arguments", nargs="*")
+        if name == "forget":
+            command.add_argument("--yes", action="store_true", help="do not ask")
+
+
+async def run_team_command(settings: Settings, args: argparse.Namespace) -> int:
+    runtime = Runtime(settings)
+    commands = Commands(runtime.profile_book)
+    line = shlex.join([f"/{args.admin_command}", *args.arguments])
+    try:
+        done, answer = await commands.execute(OPERATOR, line)
+        code = re.search(r"^/forget \S+ confirm (\d+)$", answer, re.MULTILINE)
+        if done and code:
+            print(answer.rsplit("\n", 1)[0])
+            if not args.yes:
+                prompt = f"Type {code.group(1)} to erase, anything else to stop: "
+                typed = await asyncio.to_thread(input, prompt)
+                if typed.strip() != code.group(1):
+                    print("Nothing erased.")
+                    return 1
+            done, answer = await commands.execute(OPERATOR, code.group(0))
+    finally:
+        await runtime.close()
+    print(answer, file=sys.stdout if done else sys.stderr)
+    return 0 if done else 1
 
 
 def add_services_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

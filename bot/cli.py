@@ -7,7 +7,13 @@ import asyncio
 import sys
 import time
 
-from bot.admin import add_services_commands, run_services_command
+from bot.admin import (
+    TEAM_COMMANDS,
+    add_services_commands,
+    add_team_commands,
+    run_services_command,
+    run_team_command,
+)
 from bot.config import ConfigError, Settings, load_settings
 from bot.importer import DEFAULT_BATCH, run_import
 from bot.lifecycle import merged_event
@@ -93,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     dead.add_argument("service")
     dead.add_argument("--replay", action="store_true", help="queue them for delivery again")
     add_services_commands(admin_commands)
+    add_team_commands(admin_commands)
     reply = admin_commands.add_parser("send", help="reply to a conversation as an agent")
     reply.add_argument("conversation", help="the conversation id, e.g. c_3f2a...")
     reply.add_argument("text")
@@ -114,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "admin" and args.admin_command == "services":
         return asyncio.run(run_services_command(settings, args))
+    if args.command == "admin" and args.admin_command in TEAM_COMMANDS:
+        return asyncio.run(run_team_command(settings, args))
     if args.command == "admin" and args.admin_command == "send":
         return asyncio.run(send(settings, args.conversation, args.text, args.agent))
     if args.command == "admin" and args.admin_command == "import":

@@ -49,6 +49,10 @@ class UsageError(Exception):
     """Bad arguments: the answer is the command's usage line."""
 
 
+class RefusedError(Exception):
+    """The command ran and said no; the message is the answer."""
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
     name: str
@@ -92,35 +96,41 @@ class Commands:
 
     async def run(self, caller: Caller | None, line: str) -> str:
         """The answer to one command line; never raises for anything a user can type."""
+        return (await self.execute(caller, line))[1]
+
+    async def execute(self, caller: Caller | None, line: str) -> tuple[bool, str]:
+        """(whether the command did its work, the answer)."""
         if len(line) > MAX_LINE:
-            return f"That command is longer than {MAX_LINE} characters."
+            return False, f"That command is longer than {MAX_LINE} characters."
         try:
             words = shlex.split(line.strip())
         except ValueError:
-            return "Unbalanced quotes: close every quote you open."
+            return False, "Unbalanced quotes: close every quote you open."
         if not words or not words[0].startswith("/"):
-            return "Commands start with /. Try /help."
+            return False, "Commands start with /. Try /help."
         name = words[0][1:].split("@", 1)[0].lower()  # /help@SwitchboardBot in groups
         command = self.registry.get(name)
         if command is None:
-            return f"Unknown command /{name[:40]}. Try /help."
+            return False, f"Unknown command /{name[:40]}. Try /help."
         if caller is None:
             audit.warning("refused /%s: unknown user", name)
-            return "You are not on this team's list, so commands are refused."
+            return False, "You are not on this team's list, so commands are refused."
         if ROLE_RANK.get(caller.role, -1) < ROLE_RANK[command.role]:
             audit.warning("refused /%s for %s: role %s", name, caller.name, caller.role)
-            return f"/{name} needs the {command.role} role; you are {caller.role}."
+            return False, f"/{name} needs the {command.role} role; you are {caller.role}."
         try:
             answer = await command.run(caller, words[1:])
         except UsageError:
-            return f"Usage: {command.usage}"
+            return False, f"Usage: {command.usage}"
+        except RefusedError as error:
+            return False, str(error)
         except LookupError as error:
-            return str(error.args[0] if error.args else error)
+            return False, str(error.args[0] if error.args else error)
         except ValueError as error:
-            return f"{str(error)[:300]}\nUsage: {command.usage}"
+            return False, f"{str(error)[:300]}\nUsage: {command.usage}"
         if command.role != "viewer":
             audit.info("%s ran /%s", caller.name, name)
-        return answer
+        return True, answer
 
     async def _help(self, caller: Caller, args: list[str]) -> str:
         rank = ROLE_RANK.get(caller.role, -1)
@@ -137,7 +147,7 @@ class Commands:
         reference, action = args[0], args[1:] or [""]
         if action[0] == "convert" and len(action) == 1:
             if ROLE_RANK.get(caller.role, -1) < ROLE_RANK["agent"]:
-                return "Converting a lead needs the agent role."
+                raise RefusedError("Converting a lead needs the agent role.")
             profile = await self.profiles.convert(reference)
             return f"{profile['id']} is now a contact.\n" + describe(profile)
         if action[0] == "notes" and len(action) <= 2:
@@ -157,7 +167,7 @@ class Commands:
         if result is None:
             return "Those are already one profile."
         if hasattr(result, "reason"):
-            return f"Merge refused: {result.reason}."
+            raise RefusedError(f"Merge refused: {result.reason}.")
         moved = len(result.identities)
         return f"Merged {result.merged} into {result.survivor} ({moved} identities moved)."
 
@@ -177,7 +187,9 @@ class Commands:
         now = time.time()
         codes = {confirmation_code(caller, profile_id, at) for at in (now, now - CONFIRM_WINDOW)}
         if args[2] not in codes:
-            return "That confirmation code is wrong or expired; send /forget again for a new one."
+            raise RefusedError(
+                "That confirmation code is wrong or expired; send /forget again for a new one."
+            )
         summary = await self.profiles.erase(profile_id)
         return (
             f"Erased {summary['profile']}: {summary['identities']} identities, "

@@ -120,16 +120,20 @@ class BotProcess:
         self.close()
 
 
-async def run_command(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    """``python bot.py ARGS`` to its end, as an operator runs it: exit code, stdout, stderr."""
+async def run_command(
+    env: dict[str, str], *args: str, typed: str | None = None
+) -> tuple[int, str, str]:
+    """``python bot.py ARGS`` to its end, as an operator runs it: exit code, stdout, stderr.
+    ``typed`` is what the operator types at its prompts."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         str(ROOT / "bot.py"),
         *args,
         cwd=ROOT,
         env=env,
+        stdin=asyncio.subprocess.PIPE if typed is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await process.communicate()
+    out, err = await process.communicate(typed.encode() if typed is not None else None)
     return process.returncode or 0, out.decode(), err.decode()
