@@ -14,15 +14,9 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from bot.contacts_csv import MAX_VALUE_CHARS, UnreadableFileError, field_name, neutralize
 from bot.identities import MergePolicy, phone_of_whatsapp_id
-from bot.importer import (
-    MAX_VALUE_CHARS,
-    ImportSummary,
-    UnreadableFileError,
-    field_name,
-    import_contacts,
-    neutralize,
-)
+from bot.importer import ImportSummary, import_contacts
 from bot.model import Identity
 from bot.progress import Progress
 from stores.profiles import Merge, ProfileStore, Sighting
