@@ -193,7 +193,10 @@ async def get_conversation(request: web.Request) -> web.Response:
     conversation_id, meta = await _conversation(request)
     timeline = await runtime.conversations.timeline(conversation_id, limit=500)
     messages = [
-        masked(m) if m["direction"] == "outbound" and hides(caller, m) else m for m in timeline
+        masked(m)
+        if m["direction"] == "outbound" and hides(caller, m) and not m.get("erased")
+        else m
+        for m in timeline
     ]
     holder = await runtime.claims.holder(conversation_id)
     return web.json_response(

@@ -7,8 +7,8 @@ timelines (SN-4).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -20,8 +20,6 @@ from stores.profiles import Merge, Refusal
 
 if TYPE_CHECKING:
     from bot.model import Service
-
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def add_profile_routes(api: web.Application) -> None:
@@ -120,10 +118,21 @@ async def erase_profile(request: web.Request) -> web.Response:
 async def profile_notes(request: web.Request) -> web.Response:
     """The daily notes (PS-6); ``?day=YYYY-MM-DD`` for one day."""
     day = request.query.get("day", "")
-    if day and not _DAY.fullmatch(day):
-        raise ApiError(400, "day is YYYY-MM-DD")
-    book = request.app[RUNTIME].profile_book
-    notes = await book.notes(_reference(request), _viewer(request), day)
+    if day:
+        try:
+            datetime.strptime(day, "%Y-%m-%d")
+        except ValueError:
+            raise ApiError(400, "day is a date, YYYY-MM-DD") from None
+    runtime = request.app[RUNTIME]
+    viewer = _viewer(request)
+    numbers = None
+    if viewer is not None:  # a service reads the messages of its own numbers only
+        numbers = {
+            number
+            for number in await runtime.services.numbers()
+            if viewer.name in await runtime.services.order(number)
+        }
+    notes = await runtime.profile_book.notes(_reference(request), viewer, day, numbers)
     return web.json_response({"notes": notes})
 
 

@@ -106,7 +106,7 @@ class ProfileBook:
         content of their conversations. Suppression entries come first, so a message
         in flight from them is dropped rather than re-creating the profile."""
         root = await self.find(reference)
-        every = await self._with_merged(root)
+        every = await self.with_merged(root)
         stored = {profile_id: await self.profiles.get(profile_id) for profile_id in every}
         identities = sorted(
             {Identity.parse(key) for profile in stored.values() for key in profile["identities"]},
@@ -148,7 +148,7 @@ class ProfileBook:
             "erased_at": now,
         }
 
-    async def _with_merged(self, root: str) -> list[str]:
+    async def with_merged(self, root: str) -> list[str]:
         """``root`` and every profile merged into it, however deep."""
         found, pending = [root], [root]
         while pending and len(found) < 1000:
@@ -158,18 +158,25 @@ class ProfileBook:
         return found
 
     async def notes(
-        self, reference: str, viewer: Service | None = None, day: str = ""
+        self,
+        reference: str,
+        viewer: Service | None = None,
+        day: str = "",
+        numbers: set[str] | None = None,
     ) -> list[dict[str, Any]]:
         """One note per channel per day (PS-6), built from the profile's conversations
-        (and those of profiles merged into it), masked for ``viewer`` like its timeline."""
+        (and those of profiles merged into it), masked for ``viewer`` like its timeline,
+        and only from ``numbers`` when given (a service reads its numbers' messages)."""
         root = await self.find(reference)
-        every = await self._with_merged(root)
+        every = await self.with_merged(root)
         profiles = [await self.profiles.get(profile_id) for profile_id in every]
         person = profiles[0].get("name") or (profiles[0]["identities"] or [root])[0]
         conversations = sorted({c for p in profiles for c in p["conversations"]})
         notes: dict[tuple[str, str], dict[str, Any]] = {}
         for conversation_id in conversations:
             meta = await self.conversations.meta(conversation_id)
+            if numbers is not None and meta.get("number") not in numbers:
+                continue
             channel = meta.get("channel", "web")
             timeline = await self.conversations.timeline(conversation_id, MAX_NOTE_MESSAGES)
             for message in timeline:
@@ -177,7 +184,8 @@ class ProfileBook:
                 date = when.strftime("%Y-%m-%d")
                 if day and date != day:
                     continue
-                if viewer and message["direction"] == "outbound" and hides(viewer, message):
+                outbound = message["direction"] == "outbound" and not message.get("erased")
+                if viewer and outbound and hides(viewer, message):
                     message = masked(message)
                 note = notes.setdefault(
                     (date, channel),

@@ -194,7 +194,9 @@ async def post_events(request: web.Request) -> web.Response:
     cookie_visitor = webchat.visitor_id(request.cookies.get(VISITOR_COOKIE))
     vid = cookie_visitor or body_visitor or new_visitor_id()
     await runtime.activity.record_many(vid, events)
-    profile = await runtime.profiles.lookup(Identity("vid", vid))
+    # Only the browser holding the cookie learns its profile: a visitor id in a body
+    # can be copied by anyone.
+    profile = await runtime.profiles.lookup(Identity("vid", vid)) if cookie_visitor else ""
     answer = {"visitor_id": vid, "accepted": len(events), "profile": profile or None}
     response = web.json_response(answer, status=202, headers=headers)
     if not cookie_visitor and not body_visitor:
@@ -323,9 +325,10 @@ async def profile_activity(runtime: Runtime, profile_id: str, limit: int = 100) 
     if not profile:
         raise LookupError(f"no profile {profile_id}")
     vids = [key[4:] for key in profile.get("identities", ()) if key.startswith("vid:")]
+    # A merged profile's clicks stay under its id; they are read through the merges.
+    merged = await runtime.profile_book.with_merged(root)
     return {
         "visitors": vids,
         "events": await runtime.activity.for_profile(vids, limit),
-        # A merged profile's clicks stay under its id; they are read through the merge.
-        "clicks": await runtime.activity.clicks_of([root, *profile.get("merged", ())], limit),
+        "clicks": await runtime.activity.clicks_of(merged, limit),
     }

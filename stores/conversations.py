@@ -24,6 +24,8 @@ redis.call('HSET', ids, ARGV[1], count)
 local at = tonumber(ARGV[3])
 if redis.call('HSETNX', meta, 'created_at', ARGV[3]) == 1 then
   redis.call('HSET', meta, 'number', ARGV[5], 'customer', ARGV[6], 'channel', ARGV[7])
+elseif ARGV[4] == 'inbound' and redis.call('HGET', meta, 'customer') == 'erased' then
+  redis.call('HSET', meta, 'customer', ARGV[6])  -- an erased customer who writes again
 end
 if at > tonumber(redis.call('HGET', meta, 'last_at') or '0') then
   redis.call('HSET', meta, 'last_at', ARGV[3])

@@ -3,6 +3,7 @@ erasure (PS-2, PS-5, PS-6, PS-7), through WhatsApp webhooks on the real Redis.""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 from urllib.parse import quote
@@ -187,3 +188,30 @@ async def test_erasure_removes_the_person_and_stale_data_cannot_bring_them_back(
         [Sighting((Identity("wa", WA_ID),), "whatsapp", "", time.time() + 1)]
     )
     assert fresh.created and fresh.profile != profile_id
+
+
+async def test_a_service_reads_notes_of_its_own_numbers_only(make_bot: BotFactory) -> None:
+    shared = await shared_number(make_bot)
+    await shared.bot.runtime.directory.detach(shared.number, "sales")
+    answer = await shared.call("sales", "GET", f"/v1/profiles/wa:{WA_ID}/notes")
+    assert answer.status == 200 and answer.json["notes"] == []
+    assert "hello" not in answer.raw.decode()
+    support = await shared.call("support", "GET", f"/v1/profiles/wa:{WA_ID}/notes")
+    assert support.json["notes"][0]["messages"][0]["text"] == "hello"
+
+
+async def test_an_erased_customer_who_writes_again_can_be_answered(make_bot: BotFactory) -> None:
+    shared = await shared_number(make_bot)
+    assert (await shared.call("support", "DELETE", f"/v1/profiles/wa:{WA_ID}")).status == 200
+    # WhatsApp stamps whole seconds: a message of the erasure's own second counts as older.
+    await asyncio.sleep(1.1)
+    await say(shared.bot, "hello again, new start")
+    fresh = await profile_of(shared, f"wa:{WA_ID}")
+    assert fresh["stage"] == "lead"
+    answer = await shared.reply("support", "Welcome back")
+    assert answer.status == 201, answer.raw
+    timeline = await shared.bot.runtime.conversations.timeline(shared.conversation)
+    assert [m.get("text") for m in timeline if not m.get("erased")] == [
+        "hello again, new start",
+        "Welcome back",
+    ]
