@@ -1,0 +1,392 @@
+"""Twilio-compatible SMS: webhook signatures and forms, segments, choices, keywords, sending."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import math
+import re
+import time
+from collections.abc import Mapping, Sequence
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import aiohttp
+
+from bot.model import DeliveryStatus, Identity, Inbound, Media, MessageKind, StatusUpdate
+
+Encoding = Literal["GSM-7", "UCS-2"]
+Keyword = Literal["stop", "start", "help"]
+
+MAX_BODY_CHARS = 1600
+"""Twilio's limit on one message body, inbound or outbound (error 21617)."""
+MAX_FIELD_CHARS = 4096
+MAX_MEDIA = 10
+RETRYABLE_CODES = {20429}
+"""Twilio's "Too Many Requests"; any 429 or 5xx is retryable as well."""
+OPTED_OUT_CODE = 21610
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+"""The answer to an inbound webhook that sends no reply through TwiML."""
+
+# Twilio's MessageStatus values we report; queued, accepted, scheduled and sending are
+# interim and acknowledged without an update, as are values Twilio may add later.
+STATUSES: dict[str, DeliveryStatus] = {
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "read",
+    "failed": "failed",
+    "undelivered": "failed",
+    "canceled": "failed",
+}
+KEYWORDS: dict[str, Keyword] = {
+    **dict.fromkeys(("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"), "stop"),
+    **dict.fromkeys(("START", "YES", "UNSTOP"), "start"),
+    **dict.fromkeys(("HELP", "INFO"), "help"),
+}
+
+# GSM 03.38: the basic set (ESC excluded) and the extension table, whose characters
+# are sent as ESC + char and so take two septets.
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+
+_MEDIA_KINDS: dict[str, MessageKind] = {"image": "image", "audio": "audio", "video": "video"}
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+_SID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_NUMBERED = re.compile(r"(\d{1,4})\s*[.)]?")
+
+
+class PayloadError(ValueError):
+    """A webhook form that is not a Twilio message or status callback."""
+
+
+class ProviderError(Exception):
+    """Twilio refused a send; ``retryable`` says whether trying again may work."""
+
+    def __init__(self, status: int, code: int, message: str, retry_after: float | None) -> None:
+        super().__init__(f"Twilio API {status} (code {code}): {message}")
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.status == 429 or self.status >= 500 or self.code in RETRYABLE_CODES
+
+    @property
+    def opted_out(self) -> bool:
+        """The recipient texted STOP to this sender (21610); only START lifts it."""
+        return self.code == OPTED_OUT_CODE
+
+
+# -- signatures ------------------------------------------------------------------------
+
+
+def compute_signature(auth_token: str, url: str, params: Mapping[str, Any]) -> str:
+    """``X-Twilio-Signature``: base64 HMAC-SHA1, keyed by the auth token, of the URL
+    followed by every parameter as name + value, sorted by name.
+
+    A repeated name (a ``MultiDict``, or a list value) contributes each value, sorted,
+    as Twilio's helper libraries do. Raises PayloadError on a value that is not text.
+    """
+    data = url + "".join(
+        name + value for name in sorted(set(params)) for value in sorted(_values(params, name))
+    )
+    digest = hmac.new(
+        auth_token.encode(), data.encode("utf-8", "surrogatepass"), hashlib.sha1
+    ).digest()
+    return base64.b64encode(digest).decode()
+
+
+def verify_signature(
+    auth_token: str, url: str, params: Mapping[str, Any], signature: str | None
+) -> bool:
+    """Check ``X-Twilio-Signature`` for a POST to ``url`` (the URL Twilio was given,
+    query string included) carrying the form ``params``.
+
+    Like Twilio's libraries, it also accepts the URL with its port removed or the
+    default port added, since Twilio signs whichever form it was configured with.
+    """
+    if not signature or not auth_token:
+        return False
+    try:
+        return any(
+            _same(compute_signature(auth_token, candidate, params), signature)
+            for candidate in _url_variants(url)
+        )
+    except PayloadError:
+        return False
+
+
+def _values(params: Mapping[str, Any], name: str) -> list[str]:
+    getall = getattr(params, "getall", None)
+    values = list(getall(name)) if callable(getall) else params[name]
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
+        raise PayloadError(f"form field {name!r} is not text")
+    return list(values)
+
+
+def _url_variants(url: str) -> list[str]:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return [url]
+    if port is not None:
+        host = parts.netloc.rsplit(":", 1)[0]
+    elif parts.scheme in ("http", "https") and parts.netloc:
+        host = f"{parts.netloc}:{443 if parts.scheme == 'https' else 80}"
+    else:
+        return [url]
+    return [url, urlunsplit(parts._replace(netloc=host))]
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison that also takes hostile non-ASCII input (compared as bytes)."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
+
+
+# -- webhook forms ---------------------------------------------------------------------
+
+
+def parse_webhook(form: Mapping[str, Any], number: str) -> list[Inbound | StatusUpdate]:
+    """The inbound message or delivery status in a webhook form, if it is ``number``'s.
+
+    ``form`` maps names to text or to lists of text (a MultiDict works too).
+
+    ``number`` is our sender as configured: an E.164 number or a Messaging Service SID
+    (``MG...``). Forms for other senders, and interim statuses such as ``queued``, give
+    an empty list; a form that is neither valid kind raises PayloadError.
+    """
+    fields = _fields(form)
+    sid = fields.get("MessageSid") or fields.get("SmsSid", "")
+    if not _SID.fullmatch(sid):
+        raise PayloadError("MessageSid is missing or is not a message SID")
+    service = fields.get("MessagingServiceSid")
+    if "MessageStatus" in fields and "Body" not in fields:
+        status = _status(fields, sid, f"sms:{number}")
+        ours = bool(number) and number in (service, fields.get("From"))
+        return [status] if ours and status else []
+    if "Body" not in fields:
+        raise PayloadError("neither a message (no Body) nor a status callback (no MessageStatus)")
+    message = _inbound(fields, sid, f"sms:{number}")
+    ours = bool(number) and number in (service, fields.get("To"))
+    return [message] if ours else []
+
+
+def _fields(form: Mapping[str, Any]) -> dict[str, str]:
+    if not isinstance(form, Mapping):
+        raise PayloadError("not a form: expected a mapping of field names to text")
+    fields: dict[str, str] = {}
+    for name in form:
+        value = form[name]
+        if isinstance(value, list | tuple):  # {name: [values]}, as from MultiDict.getall
+            if not value:
+                continue
+            value = value[0]  # Twilio sends each field once; a repeat keeps the first
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise PayloadError(f"form field {str(name)[:40]!r} is not text (a file upload?)")
+        if "\x00" in name or "\x00" in value:
+            raise PayloadError(f"form field {name[:40]!r} contains a NUL character")
+        limit = MAX_BODY_CHARS if name == "Body" else MAX_FIELD_CHARS
+        if len(value) > limit:
+            raise PayloadError(f"form field {name[:40]!r} is longer than {limit} characters")
+        fields.setdefault(name, value)
+    return fields
+
+
+def _phone(fields: dict[str, str], name: str) -> Identity:
+    value = fields.get(name, "")
+    if not _E164.fullmatch(value):
+        raise PayloadError(f"{name} must be an E.164 phone number such as +14155550100")
+    return Identity("phone", value)
+
+
+def _inbound(fields: dict[str, str], sid: str, number: str) -> Inbound:
+    sender = _phone(fields, "From")
+    body = fields["Body"]
+    try:
+        num_media = int(fields.get("NumMedia", "0"))
+    except ValueError:
+        raise PayloadError("NumMedia must be a whole number") from None
+    if not 0 <= num_media <= MAX_MEDIA:
+        raise PayloadError(f"NumMedia must be between 0 and {MAX_MEDIA}")
+    kind: MessageKind = "text"
+    media = None
+    if num_media:
+        url, mime_type = fields.get("MediaUrl0", ""), fields.get("MediaContentType0", "")
+        if not url.startswith(("https://", "http://")):
+            raise PayloadError("MediaUrl0 must be an http(s) URL when NumMedia is above 0")
+        kind = _media_kind(mime_type)
+        # The model keeps one attachment; the rest stay reachable through Twilio's API.
+        media = Media(id=url, mime_type=mime_type, caption=body)
+    return Inbound(
+        channel="sms",
+        number=number,
+        provider_id=sid,
+        sender=sender,
+        kind=kind,
+        timestamp=time.time(),  # Twilio's form carries no send time
+        text=body,
+        media=media,
+        identities=(sender,),
+        provider_type="mms" if num_media else "sms",
+    )
+
+
+def _media_kind(mime_type: str) -> MessageKind:
+    return _MEDIA_KINDS.get(mime_type.partition("/")[0].strip().lower(), "document")
+
+
+def _status(fields: dict[str, str], sid: str, number: str) -> StatusUpdate | None:
+    state = fields["MessageStatus"].lower()
+    if state not in STATUSES:
+        return None
+    error = ""
+    if STATUSES[state] == "failed":
+        code = fields.get("ErrorCode", "")
+        error = f"{state} (Twilio error {code})" if code.isdigit() else state
+    return StatusUpdate(
+        channel="sms",
+        number=number,
+        provider_message_id=sid,
+        recipient=_phone(fields, "To"),
+        status=STATUSES[state],
+        timestamp=time.time(),
+        error=error,
+    )
+
+
+# -- what the channel can carry --------------------------------------------------------
+
+
+def count_segments(text: str) -> tuple[Encoding, int, int]:
+    """How ``text`` travels: its encoding, its number of segments and the units each
+    segment holds (160/153 septets for GSM-7, 70/67 UTF-16 units for UCS-2).
+
+    A character's units are never split across two segments: an extension character's
+    ESC pair and an emoji's surrogate pair move whole to the next one.
+    """
+    encoding: Encoding
+    if all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text):
+        encoding, single, part = "GSM-7", 160, 153
+        units = [2 if ch in GSM7_EXTENSION else 1 for ch in text]
+    else:
+        encoding, single, part = "UCS-2", 70, 67
+        units = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+    if sum(units) <= single:
+        return encoding, 1, single
+    segments, free = 1, part
+    for size in units:
+        if size > free:
+            segments, free = segments + 1, part
+        free -= size
+    return encoding, segments, part
+
+
+def render_choices(text: str, choices: Sequence[str]) -> str:
+    """``text`` followed by the options as numbered lines, SMS's stand-in for buttons."""
+    if not choices:
+        raise ValueError("render_choices needs at least one choice")
+    lines = [f"{n}. {choice}" for n, choice in enumerate(choices, 1)]
+    return "\n".join([text, *lines] if text else lines)
+
+
+def pick_choice(reply: str, choices: Sequence[str]) -> int | None:
+    """The index in ``choices`` a reply picks: by number ("2", "2.", " 2 ") or by the
+    option's text, case-insensitive; None if it picks nothing."""
+    answer = reply.strip()
+    numbered = _NUMBERED.fullmatch(answer)
+    if numbered and 1 <= int(numbered[1]) <= len(choices):
+        return int(numbered[1]) - 1
+    wanted = answer.casefold()
+    if not wanted:
+        return None
+    for index, choice in enumerate(choices):
+        if wanted in (choice.strip().casefold(), f"{index + 1}. {choice}".strip().casefold()):
+            return index
+    return None
+
+
+def keyword(body: str) -> Keyword | None:
+    """The carrier keyword a whole message is (STOP, START, HELP and their synonyms)."""
+    word = body.strip()
+    # ASCII only: str.upper() maps the long s (U+017F) to "S", and carriers match plain letters.
+    return KEYWORDS.get(word.upper()) if word.isascii() else None
+
+
+# -- sending ---------------------------------------------------------------------------
+
+
+class SMSClient:
+    """Sends through ``POST {base}/2010-04-01/Accounts/{sid}/Messages.json`` on one session.
+
+    ``sender`` is a number in E.164 (sent as ``From``) or a Messaging Service SID
+    (``MG...``, sent as ``MessagingServiceSid``).
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        api_base: str,
+        account_sid: str,
+        auth_token: str,
+        sender: str,
+    ) -> None:
+        self.session = session
+        self.url = (
+            f"{api_base.rstrip('/')}/2010-04-01/Accounts/{quote(account_sid, safe='')}"
+            "/Messages.json"
+        )
+        self.sender = sender
+        credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+        self._headers = {"Authorization": f"Basic {credentials}"}
+
+    def __repr__(self) -> str:
+        return f"SMSClient(url={self.url!r}, sender={self.sender!r})"  # never the token (REL-5)
+
+    async def send(self, to: str, text: str, status_callback: str | None = None) -> str:
+        """Send ``text`` to ``to``; Twilio's message SID. Raises ProviderError."""
+        sender_field = "MessagingServiceSid" if self.sender.startswith("MG") else "From"
+        form = {"To": to, sender_field: self.sender, "Body": text}
+        if status_callback:
+            form["StatusCallback"] = status_callback
+        async with self.session.post(self.url, data=form, headers=self._headers) as response:
+            try:
+                data = await response.json(content_type=None)
+            except ValueError:
+                data = None
+            if not isinstance(data, dict):
+                data = {}
+            sid = data.get("sid")
+            if response.status in (200, 201) and isinstance(sid, str) and sid:
+                return sid
+            code = data.get("code")
+            raise ProviderError(
+                response.status,
+                code if isinstance(code, int) else 0,
+                str(data.get("message") or "unexpected response"),
+                _retry_after(response.headers.get("Retry-After")),
+            )
+
+
+def _retry_after(header: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header, given as seconds or as an HTTP date."""
+    if not header:
+        return None
+    try:
+        seconds = float(header)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(header).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
