@@ -12,6 +12,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from bot.config_base import ConfigError, read_int, read_positive
+from bot.config_channels import (
+    SMSSettings,
+    TelegramSettings,
+    WhatsAppSettings,
+    sms_settings,
+    telegram_settings,
+    whatsapp_settings,
+)
 from bot.identities import (
     DEFAULT_CAPS,
     IDENTITY_KINDS,
@@ -25,27 +34,7 @@ DEFAULT_CONFIG_FILE = "switchboard.yaml"
 SERVICE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 RESERVED_NAMES = frozenset({AUTOMATION_SERVICE, "admin"})
 """The runtime's own service, and the operator's identity on the API."""
-DEFAULT_WHATSAPP_API_BASE = "https://graph.facebook.com/v21.0"
 DEFAULT_WELCOME = "Hi! Thanks for getting in touch. How can we help?"
-
-
-class ConfigError(Exception):
-    """The configuration cannot start a runtime; the message says what to fix."""
-
-
-@dataclass(frozen=True, slots=True)
-class WhatsAppSettings:
-    """One WhatsApp Cloud API number."""
-
-    phone_number_id: str
-    access_token: str = field(repr=False)
-    app_secret: str = field(repr=False)
-    verify_token: str = field(repr=False)
-    api_base: str = DEFAULT_WHATSAPP_API_BASE
-
-    @property
-    def number(self) -> str:
-        return f"wa:{self.phone_number_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +102,10 @@ class Settings:
     shards: int = 8
     web_site: str = "site"
     whatsapp: WhatsAppSettings | None = None
+    telegram: TelegramSettings | None = None
+    sms: SMSSettings | None = None
+    telegram_lease_ttl: float = 10.0
+    """Seconds before another process takes over a dead poller's token (CH-3)."""
     services: tuple[Service, ...] = ()
     automation: AutomationSettings = AutomationSettings()
     runtime_service: bool = True
@@ -141,14 +134,6 @@ class Settings:
         return f"web:{self.web_site}"
 
 
-_WHATSAPP_VARS = {
-    "phone_number_id": "WHATSAPP_PHONE_NUMBER_ID",
-    "access_token": "WHATSAPP_ACCESS_TOKEN",
-    "app_secret": "WHATSAPP_APP_SECRET",
-    "verify_token": "WHATSAPP_VERIFY_TOKEN",
-}
-
-
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the environment and the YAML file; a half-configured channel is a ConfigError."""
     env = os.environ if env is None else env
@@ -156,7 +141,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         DEFAULT_CONFIG_FILE if Path(DEFAULT_CONFIG_FILE).is_file() else None
     )
     document = _read_yaml(path, env) if path else {}
-    port = _int(env.get("PORT", "8080"), "PORT")
+    port = read_int(env.get("PORT", "8080"), "PORT")
     host = env.get("HOST", "127.0.0.1")
     return Settings(
         redis_url=env.get("REDIS_URL") or None,
@@ -165,9 +150,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_url=env.get("PUBLIC_URL") or f"http://{host}:{port}",
         default_region=env.get("DEFAULT_REGION", "GB"),
         key_prefix=env.get("SWITCHBOARD_KEY_PREFIX", "sb:"),
-        shards=_positive(env.get("SWITCHBOARD_SHARDS", "8"), "SWITCHBOARD_SHARDS"),
+        shards=read_positive(env.get("SWITCHBOARD_SHARDS", "8"), "SWITCHBOARD_SHARDS"),
         web_site=str(document.get("webchat", {}).get("site", "site")),
-        whatsapp=_whatsapp(env),
+        whatsapp=whatsapp_settings(env),
+        telegram=telegram_settings(env),
+        sms=sms_settings(env),
         services=_services(document.get("services") or []),
         automation=automation_settings(document.get("automation") or {}),
         runtime_service=bool(document.get("runtime_service", True)),
@@ -181,19 +168,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         links=bool(env.get("PUBLIC_URL")),
         config_path=path,
     )
-
-
-def _whatsapp(env: Mapping[str, str]) -> WhatsAppSettings | None:
-    values = {name: env.get(var, "") for name, var in _WHATSAPP_VARS.items()}
-    if not any(values.values()):
-        return None
-    missing = [_WHATSAPP_VARS[name] for name, value in values.items() if not value]
-    if missing:
-        raise ConfigError(
-            "WhatsApp is half configured: set " + ", ".join(missing) + " or unset the others"
-        )
-    base = env.get("WHATSAPP_API_BASE") or DEFAULT_WHATSAPP_API_BASE
-    return WhatsAppSettings(api_base=base.rstrip("/"), **values)
 
 
 _ENV_REFERENCE = re.compile(r"\$\{([A-Z0-9_]+)\}")
@@ -371,17 +345,3 @@ def _claim_idle(section: dict[str, Any]) -> float:
     if idle <= 0:
         raise ConfigError("claims.idle_timeout must be positive")
     return idle
-
-
-def _positive(value: str, name: str) -> int:
-    number = _int(value, name)
-    if number < 1:
-        raise ConfigError(f"{name} must be at least 1, got {number}")
-    return number
-
-
-def _int(value: str, name: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None

@@ -13,6 +13,7 @@ from aiohttp import WSMsgType, web
 from adapters import webchat, whatsapp
 from bot.api import build_api
 from bot.config import WhatsAppSettings
+from bot.http_channels import add_channel_routes
 from bot.model import Identity, Inbound, conversation_id
 from bot.tracking import add_tracking_routes
 
@@ -38,6 +39,7 @@ def build_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     add_tracking_routes(app, runtime)
+    add_channel_routes(app, runtime)
     app.router.add_get("/v1/openapi.json", openapi)
     app.add_subapp("/v1", build_api(runtime))
     return app

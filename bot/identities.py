@@ -123,7 +123,15 @@ def normalize_identity(kind: str, value: str, region: str) -> Identity:
 
 def identities_of(message: Inbound, region: str) -> tuple[Identity, ...]:
     """The sender's identity first, then the ones derived from it (a WhatsApp id's phone)."""
-    found = [message.sender, *(i for i in message.identities if i != message.sender)]
+    found = [message.sender]
+    for identity in message.identities:
+        if identity.kind == "phone":  # as the channel gave it (a shared contact)
+            try:
+                found.append(normalize_phone(identity.value, region))
+            except InvalidPhoneError:
+                pass  # an unreadable number stitches nothing
+        else:
+            found.append(identity)
     for identity in list(found):
         if identity.kind == "wa":
             try:

@@ -10,7 +10,16 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 MessageKind = Literal[
-    "text", "button", "list", "image", "document", "audio", "video", "sticker", "unsupported"
+    "text",
+    "button",
+    "list",
+    "image",
+    "document",
+    "audio",
+    "video",
+    "sticker",
+    "contact",
+    "unsupported",
 ]
 DeliveryStatus = Literal["sent", "delivered", "read", "failed"]
 
@@ -85,6 +94,14 @@ class Inbound:
     """Every identity this message reveals, ``sender`` included."""
     provider_type: str = ""
     """The provider's own type name, kept for ``unsupported`` messages."""
+    chat: str = ""
+    """The provider's chat, where it differs from the sender (a Telegram group)."""
+    reply_to: str = ""
+    """The provider id of the message this one answers, when the channel says."""
+    edit_of: str = ""
+    """For an edited message: the provider id of the message it changes."""
+    callback: str = ""
+    """A Telegram callback query's id, answered once the press is stored."""
 
     @property
     def conversation_id(self) -> str:
@@ -117,6 +134,10 @@ class Inbound:
             name=data.get("name", ""),
             identities=tuple(Identity.parse(key) for key in data.get("identities", ())),
             provider_type=data.get("provider_type", ""),
+            chat=data.get("chat", ""),
+            reply_to=data.get("reply_to", ""),
+            edit_of=data.get("edit_of", ""),
+            callback=data.get("callback", ""),
         )
 
 
@@ -169,15 +190,26 @@ class Outbound:
     created_at: float = field(default_factory=time.time)
     profile: str = ""
     """The customer's profile, which tracked links in the text name (PS-3)."""
+    buttons: tuple[str, ...] = ()
+    """Choices offered with the text: inline keyboards on Telegram, numbered on SMS."""
+    reply_to: str = ""
+    """The provider id of a message this one answers (a post in the team chat)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = shallow_dict(self)
         data["recipient"] = self.recipient.key
+        data["buttons"] = list(self.buttons)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Outbound:
-        return cls(**{**data, "recipient": Identity.parse(data["recipient"])})
+        return cls(
+            **{
+                **data,
+                "recipient": Identity.parse(data["recipient"]),
+                "buttons": tuple(data.get("buttons", ())),
+            }
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.fanout import Fanout
 from bot.identities import identities_of
+from bot.keywords import DEFAULT_SMS_HELP, keyword_of
 from bot.lifecycle import Lifecycle
 from bot.model import (
     AUTOMATION_SERVICE,
@@ -60,8 +61,22 @@ def inbound_record(message: Inbound) -> dict[str, Any]:
     return record
 
 
-OPT_OUT_WORDS = frozenset({"STOP", "UNSUBSCRIBE"})
-OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
+def inbound_event(message: Inbound, record: dict[str, Any], profile: str) -> Event:
+    """``message.inbound``: its id derives from the message, so a redo repeats it."""
+    return Event.new(
+        "message.inbound",
+        message.number,
+        {
+            "conversation_id": message.conversation_id,
+            "profile": profile,
+            "channel": message.channel,
+            "number": message.number,
+            "customer": message.sender.key,
+            "name": message.name,
+            "message": record,
+        },
+        id=derived_id("evt", message.provider_id, "inbound"),
+    )
 
 
 class Pipeline:
@@ -117,6 +132,12 @@ class Pipeline:
             log.info("dropped %d messages of erased customers", len(messages) - len(kept))
             messages = [m for m, _ in kept]
             resolutions = [r for _, r in kept]
+        # An edit changes the wording of a message already in the thread: no new message,
+        # no automation; the services hear the new text.
+        edits = [(m, r.profile) for m, r in zip(messages, resolutions, strict=True) if m.edit_of]
+        if edits:
+            kept = [(m, r) for m, r in zip(messages, resolutions, strict=True) if not m.edit_of]
+            messages, resolutions = [m for m, _ in kept], [r for _, r in kept]
         profiles = [resolution.profile for resolution in resolutions]
         owners = await self.lifecycle.owners_for(messages, resolutions)
         records = [inbound_record(message) for message in messages]
@@ -151,6 +172,8 @@ class Pipeline:
                 await self._queue_message(pipe, message, record, profile, count == 1, now)
             for status, message_id in zip(statuses, message_ids, strict=True):
                 await self._queue_status(pipe, status, message_id)
+            for message, profile in edits:
+                await self._queue_edit(pipe, message, profile)
             for message, resolution, owner in zip(messages, resolutions, owners, strict=True):
                 if resolution.profile:
                     self.profiles.queue_conversation(
@@ -177,13 +200,15 @@ class Pipeline:
         all: nobody answers and nobody hears (SN-8).
         """
         cid = message.conversation_id
-        keyword = message.text.strip().upper()
-        if keyword in OPT_OUT_WORDS or keyword in OPT_IN_WORDS:
-            self.conversations.queue_opt_out(pipe, cid, keyword in OPT_OUT_WORDS)
+        keyword = keyword_of(message)
+        if keyword in ("stop", "start"):
+            self.conversations.queue_opt_out(pipe, cid, keyword == "stop")
         context = Context(message=message, first_contact=first_contact)
         parent = self.directory.parent(message.number)
         automation = self.directory.automation(message.number)
-        if automation is not None and self._may_answer(message, keyword, now):
+        if keyword == "help" and message.channel == "sms":
+            context.reply(DEFAULT_SMS_HELP)  # carriers expect an answer to HELP, always
+        elif automation is not None and self._may_answer(message, keyword, now):
             automation.handle(context)
         # Ids derive from the message, so a redo after a crash queues the same sends and
         # events again, and their idempotency keys make that harmless.
@@ -200,30 +225,22 @@ class Pipeline:
                 profile=profile,
             )
             self.sender.queue(pipe, outbound, self.shard_of(cid))
-        event = Event.new(
-            "message.inbound",
-            message.number,
-            {
-                "conversation_id": cid,
-                "profile": profile,
-                "channel": message.channel,
-                "number": message.number,
-                "customer": message.sender.key,
-                "name": message.name,
-                "message": record,
-            },
-            id=derived_id("evt", message.provider_id, "inbound"),
-        )
-        await self.fanout.queue_events(pipe, [event])
+        await self.fanout.queue_events(pipe, [inbound_event(message, record, profile)])
         self.conversations.touch(pipe, message.number, cid, message.timestamp or now)
 
-    def _may_answer(self, message: Inbound, keyword: str, now: float) -> bool:
+    async def _queue_edit(self, pipe: Any, message: Inbound, profile: str) -> None:
+        cid = message.conversation_id
+        self.conversations.queue_edit(pipe, cid, message.edit_of, message.text, message.timestamp)
+        record = inbound_record(message) | {"id": message.edit_of, "edited": True}
+        await self.fanout.queue_events(pipe, [inbound_event(message, record, profile)])
+
+    def _may_answer(self, message: Inbound, keyword: str | None, now: float) -> bool:
         """No answer to an opt-out, nor a free-form one to a message past its window.
 
         Meta retries a webhook for days: a message delivered 25 hours late has a closed
         window, and a free-form reply would be refused (CH-2).
         """
-        if keyword in OPT_OUT_WORDS:
+        if keyword == "stop":
             return False
         if message.channel == "whatsapp" and now - message.timestamp > WINDOW_SECONDS:
             log.info("no automated answer to %s: its 24-hour window is closed", message.provider_id)

@@ -15,9 +15,9 @@ from typing import Any
 import aiohttp
 from redis.asyncio import Redis
 
-from adapters.webchat import WebChatHub, WebChatTransport
+from adapters.webchat import WebChatHub
 from adapters.webhooks import WebhookClient
-from adapters.whatsapp import ProviderError, WhatsAppClient
+from bot.channels import Channels
 from bot.config import Settings
 from bot.fanout import Fanout
 from bot.ingest import Ingestor, shard_of
@@ -26,7 +26,8 @@ from bot.links import LinkSigner, load_link_secret
 from bot.model import Event, Identity, Outbound, new_id
 from bot.pipeline import Pipeline
 from bot.profiles import ProfileBook
-from bot.sender import Sender, SendFailedError, Transport
+from bot.ratelimit import SharedRate
+from bot.sender import Sender
 from bot.services import Directory
 from stores.activity import ActivityStore
 from stores.claims import ClaimStore
@@ -45,25 +46,6 @@ CLAIM_SWEEP_SECONDS = 1.0
 LEASE_TTL_MS = 5000
 LEASE_RENEW_SECONDS = 1.5
 BATCH = 200
-
-
-class WhatsAppTransport:
-    """The Cloud API client behind the sender's channel interface."""
-
-    def __init__(self, client: WhatsAppClient) -> None:
-        self.client = client
-
-    async def deliver(self, outbound: Outbound) -> str:
-        try:
-            if outbound.template:
-                return await self.client.send_template(outbound.recipient.value, outbound.template)
-            return await self.client.send_text(outbound.recipient.value, outbound.text)
-        except ProviderError as error:
-            raise SendFailedError(
-                str(error), retryable=error.retryable, retry_after=error.retry_after
-            ) from None
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise SendFailedError(f"WhatsApp API unreachable: {error}", retryable=True) from None
 
 
 class Runtime:
@@ -87,12 +69,15 @@ class Runtime:
         self.web_hub = WebChatHub()
         # One HTTP session for every outbound call of this process, closed by close().
         self._session = aiohttp.ClientSession()
-        transports: dict[str, Transport] = {"web": WebChatTransport(self.live.publish)}
-        if settings.whatsapp:
-            wa = settings.whatsapp
-            transports["whatsapp"] = WhatsAppTransport(
-                WhatsAppClient(self._session, wa.api_base, wa.phone_number_id, wa.access_token)
-            )
+        self.channels = Channels(
+            settings,
+            self._session,
+            self.leases,
+            keys,
+            SharedRate(self.redis, keys),
+            self.live.publish,
+            self.ingestor.accept,
+        )
         self.services = ServiceStore(self.redis, keys)
         self.activity = ActivityStore(self.redis, keys)
         self.claims = ClaimStore(self.redis, keys)
@@ -104,7 +89,7 @@ class Runtime:
             self.directory,
             self.holder,
         )
-        self.sender = Sender(self.outbox, self.conversations, transports, self.fanout)
+        self.sender = Sender(self.outbox, self.conversations, self.channels.transports, self.fanout)
         self.pipeline = Pipeline(
             self.profiles,
             self.conversations,
@@ -130,17 +115,15 @@ class Runtime:
         self._listener: asyncio.Task[None] | None = None
         self._fanout: asyncio.Task[None] | None = None
         self._lapses: asyncio.Task[None] | None = None
+        self._telegram: asyncio.Task[None] | None = None
         self._shards: dict[int, asyncio.Task[None]] = {}
         self._handovers: dict[int, asyncio.Event] = {}
         self._stopping = asyncio.Event()
 
     @property
     def numbers(self) -> list[str]:
-        """The numbers this deployment serves: the web chat, and WhatsApp when configured."""
-        numbers = [self.settings.web_number]
-        if self.settings.whatsapp:
-            numbers.append(self.settings.whatsapp.number)
-        return numbers
+        """The numbers this deployment serves: the web chat and each configured channel."""
+        return self.channels.numbers
 
     async def publish(self, events: list[Event]) -> None:
         """Fan events out to the services attached to their numbers."""
@@ -187,6 +170,9 @@ class Runtime:
         listening = asyncio.Event()
         self._listener = asyncio.create_task(self.live.listen(self.web_hub.push, listening))
         self._supervisor = asyncio.create_task(self._supervise_shards())
+        await self.channels.start()
+        if self.channels.telegram:
+            self._telegram = asyncio.create_task(self.channels.telegram.run(self._stopping))
         await listening.wait()
 
     async def reply(
@@ -219,6 +205,8 @@ class Runtime:
             await _settle(list(self._shards.values()), grace=15)
             if self._fanout:
                 await _settle([self._fanout], grace=self.settings.delivery.timeout + 10)
+        if self._telegram:
+            await _settle([self._telegram], grace=10)
         for task in (self._listener, self._lapses):
             if task:
                 task.cancel()
@@ -230,6 +218,7 @@ class Runtime:
 
     async def close(self) -> None:
         """Let go of the HTTP session and the store; for a runtime that was never started too."""
+        await self.channels.close()
         await self._session.close()
         await self.redis.aclose()
 

@@ -143,6 +143,13 @@ class ConversationStore:
         ]
         return keys, args
 
+    def queue_edit(
+        self, pipe: Any, conversation_id: str, message_id: str, text: str, at: float
+    ) -> None:
+        """Keep the customer's new wording of a message; the timeline shows the latest."""
+        edit = json.dumps({"text": text, "edited_at": at}, ensure_ascii=False)
+        pipe.hset(self._k(conversation_id, "edits"), message_id, edit)
+
     def queue_status(self, pipe: Any, conversation_id: str, message_id: str, status: str) -> None:
         """``set_status`` queued on a pipeline the caller executes."""
         _STATUS.queue(pipe, [self._k(conversation_id, "status")], [message_id, status])
@@ -215,10 +222,13 @@ class ConversationStore:
             pipe.lrange(self._k(conversation_id, "log"), -limit, -1)
             pipe.hgetall(self._k(conversation_id, "status"))
             pipe.hgetall(self._k(conversation_id, "sent"))
-            raw, statuses, sent = await pipe.execute()
+            pipe.hgetall(self._k(conversation_id, "edits"))
+            raw, statuses, sent, edits = await pipe.execute()
         messages = []
         for item in raw:
             message = json.loads(item)
+            if message["id"] in edits and not message.get("erased"):
+                message |= json.loads(edits[message["id"]])
             if message["id"] in statuses:
                 message["status"] = statuses[message["id"]]
             provider_id = sent.get(message["id"], "")
@@ -244,6 +254,7 @@ class ConversationStore:
                 )
                 erased += 1
             pipe.hset(self._k(conversation_id, "meta"), "customer", "erased")
+            pipe.delete(self._k(conversation_id, "edits"))
             await pipe.execute()
         return erased
 

@@ -1,0 +1,178 @@
+"""What both Telegram adapters share: the channel contract, its errors, and the mapping
+of a Bot API update (as plain JSON, after the framework has validated it) to ``Inbound``.
+
+``adapters/telegram.py`` (aiogram 3) and ``adapters/telegram_ptb.py``
+(python-telegram-bot) implement ``TelegramClient``; one contract suite tests both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from bot.model import Identity, Inbound, Media, MessageKind
+
+MAX_TEXT = 4096
+"""Telegram's limit for one message's text."""
+_UNSUPPORTED = ("sticker", "voice", "video", "video_note", "audio", "location", "poll")
+
+
+class TelegramError(Exception):
+    """A Bot API call failed; ``retryable`` says whether trying again may work."""
+
+    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class TelegramConflictError(TelegramError):
+    """409: another process polls this token, or a webhook is set (CH-3)."""
+
+
+class TelegramClient(Protocol):
+    """One bot token's connection to the Bot API, with one HTTP session from start to
+    close. Methods raise TelegramError (TelegramConflictError for a 409)."""
+
+    bot_id: str
+    """The bot's id: the digits before the token's colon; no call needed."""
+
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+
+    async def get_updates(self, offset: int, timeout: float) -> list[dict[str, Any]]:
+        """Long-poll; each update as the plain JSON the Bot API sent."""
+        ...
+
+    def validate(self, update: Mapping[str, Any]) -> dict[str, Any]:
+        """An update received on the webhook, read through the framework's own model;
+        ValueError when it is not an update."""
+        ...
+
+    async def set_webhook(self, url: str, secret: str) -> None: ...
+    async def delete_webhook(self) -> None: ...
+
+    async def send_text(
+        self, chat_id: str, text: str, buttons: Sequence[str] = (), reply_to: str = ""
+    ) -> str:
+        """Send ``text`` (plain, never parsed as Markdown or HTML) with the buttons as an
+        inline keyboard (``callback_data`` ``b:<index>``); the sent message's id."""
+        ...
+
+    async def answer_callback(self, callback_id: str) -> None: ...
+
+
+def bot_id_of(token: str) -> str:
+    bot_id, sep, _ = token.partition(":")
+    if not sep or not bot_id.isdigit():
+        raise ValueError("a Telegram bot token looks like 123456:ABC-...")
+    return bot_id
+
+
+def _name(user: Mapping[str, Any]) -> str:
+    return " ".join(filter(None, (user.get("first_name"), user.get("last_name")))) or str(
+        user.get("username") or ""
+    )
+
+
+def _button_label(message: Mapping[str, Any], data: str) -> str:
+    """The text of the pressed button, read from the message that carried the keyboard."""
+    for row in (message.get("reply_markup") or {}).get("inline_keyboard") or []:
+        for button in row:
+            if button.get("callback_data") == data:
+                return str(button.get("text", ""))
+    return ""
+
+
+def inbound_from_update(update: Mapping[str, Any], bot_id: str) -> list[Inbound]:
+    """The customer or team messages an update carries (none for kinds we do not take).
+
+    Provider ids are ``<chat>:<message_id>``, which a re-sent update repeats, so the
+    ingest dedupe drops it (CH-7); a button press is ``cb:<id>``, an edit
+    ``<chat>:<message_id>:edit:<update_id>``.
+    """
+    number = f"tg:{bot_id}"
+    if "callback_query" in update:
+        query = update["callback_query"]
+        user, message = query["from"], query.get("message") or {}
+        data = str(query.get("data") or "")
+        chat = str((message.get("chat") or {}).get("id", user["id"]))
+        return [
+            Inbound(
+                channel="telegram",
+                number=number,
+                provider_id=f"cb:{query['id']}",
+                sender=Identity("tg", str(user["id"])),
+                kind="button",
+                timestamp=float(message.get("date") or 0),
+                text=_button_label(message, data),
+                payload=data,
+                name=_name(user),
+                identities=(Identity("tg", str(user["id"])),),
+                chat=chat,
+                reply_to=f"{chat}:{message['message_id']}" if message else "",
+                callback=str(query["id"]),
+            )
+        ]
+    edited = "edited_message" in update
+    message = update.get("message") or update.get("edited_message")
+    if not message or "from" not in message:
+        return []  # channel posts, joins and other updates carry no customer message
+    user, chat = message["from"], str(message["chat"]["id"])
+    if user.get("is_bot"):
+        return []
+    sender = Identity("tg", str(user["id"]))
+    identities = [sender]
+    kind: MessageKind = "text"
+    text = str(message.get("text") or message.get("caption") or "")
+    media = None
+    contact = message.get("contact")
+    if contact:
+        kind = "contact"
+        # Only a customer's own number stitches; a shared address-book entry does not.
+        if str(contact.get("user_id", "")) == str(user["id"]) and contact.get("phone_number"):
+            phone = str(contact["phone_number"])
+            identities.append(Identity("phone", phone if phone.startswith("+") else "+" + phone))
+        text = text or str(contact.get("phone_number", ""))
+    elif message.get("photo"):
+        kind = "image"
+        largest = message["photo"][-1]
+        media = Media(id=str(largest["file_id"]), caption=text)
+    elif message.get("document"):
+        kind = "document"
+        document = message["document"]
+        media = Media(
+            id=str(document["file_id"]),
+            mime_type=str(document.get("mime_type", "")),
+            filename=str(document.get("file_name", "")),
+            caption=text,
+        )
+    elif "text" not in message:
+        kind = "unsupported"
+    reply = message.get("reply_to_message")
+    provider_id = f"{chat}:{message['message_id']}"
+    return [
+        Inbound(
+            channel="telegram",
+            number=number,
+            provider_id=f"{provider_id}:edit:{update['update_id']}" if edited else provider_id,
+            sender=sender,
+            kind=kind,
+            timestamp=float(message.get("edit_date") if edited else message.get("date") or 0),
+            text=text[:MAX_TEXT],
+            media=media,
+            name=_name(user),
+            identities=tuple(identities),
+            provider_type=next(
+                (
+                    key
+                    for key in ("sticker", "voice", "video", "audio", "location")
+                    if key in message
+                ),
+                "",
+            ),
+            chat=chat,
+            reply_to=f"{chat}:{reply['message_id']}" if reply else "",
+            edit_of=provider_id if edited else "",
+        )
+    ]

@@ -1,0 +1,127 @@
+"""The configured channels behind the sender's one interface: WhatsApp, Telegram, SMS and
+the web chat; each with its client on the process's HTTP session and its limits."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+import aiohttp
+
+from adapters import sms
+from adapters.webchat import WebChatTransport
+from adapters.whatsapp import ProviderError, WhatsAppClient
+from bot.config import Settings
+from bot.model import Inbound, Outbound
+from bot.ratelimit import SharedRate
+from bot.sender import SendFailedError, Transport
+from bot.telegram import TelegramChannel, make_client
+from stores.leases import Leases
+from stores.redis import Keys
+
+WHATSAPP_PER_SECOND = 80.0
+"""Cloud API throughput of a number at its default tier (CH-6); error 130429 past it."""
+
+
+class WhatsAppTransport:
+    """The Cloud API client behind the sender's channel interface."""
+
+    def __init__(self, client: WhatsAppClient, rate: SharedRate, number: str) -> None:
+        self.client = client
+        self.rate = rate
+        self.number = number
+
+    async def deliver(self, outbound: Outbound) -> str:
+        await self.rate.wait(self.number, WHATSAPP_PER_SECOND)
+        try:
+            if outbound.template:
+                return await self.client.send_template(outbound.recipient.value, outbound.template)
+            return await self.client.send_text(outbound.recipient.value, outbound.text)
+        except ProviderError as error:
+            raise SendFailedError(
+                str(error), retryable=error.retryable, retry_after=error.retry_after
+            ) from None
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise SendFailedError(f"WhatsApp API unreachable: {error}", retryable=True) from None
+
+
+class SMSTransport:
+    """Twilio-compatible sending; choices go as numbered options, statuses come back to
+    ``/webhooks/sms``."""
+
+    def __init__(self, client: sms.SMSClient, status_callback: str) -> None:
+        self.client = client
+        self.status_callback = status_callback
+
+    async def deliver(self, outbound: Outbound) -> str:
+        text = outbound.text
+        if outbound.buttons:
+            text = sms.render_choices(text, outbound.buttons)
+        try:
+            return await self.client.send(
+                outbound.recipient.value, text, status_callback=self.status_callback
+            )
+        except sms.ProviderError as error:
+            raise SendFailedError(
+                f"SMS: {error}", retryable=error.retryable, retry_after=error.retry_after
+            ) from None
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise SendFailedError(f"SMS API unreachable: {error}", retryable=True) from None
+
+
+class Channels:
+    """Every configured channel of this process: numbers, transports, the Telegram poller."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        session: aiohttp.ClientSession,
+        leases: Leases,
+        keys: Keys,
+        rate: SharedRate,
+        publish: Callable[[str, str], Awaitable[None]],
+        ingest: Callable[[Sequence[Inbound]], Awaitable[list[bool]]],
+    ) -> None:
+        self.settings = settings
+        self.transports: dict[str, Transport] = {"web": WebChatTransport(publish)}
+        self.telegram: TelegramChannel | None = None
+        if settings.whatsapp:
+            wa = settings.whatsapp
+            client = WhatsAppClient(session, wa.api_base, wa.phone_number_id, wa.access_token)
+            self.transports["whatsapp"] = WhatsAppTransport(client, rate, wa.number)
+        if settings.telegram:
+            self.telegram = TelegramChannel(
+                settings.telegram,
+                make_client(settings.telegram),
+                leases,
+                keys,
+                ingest,
+                rate,
+                settings.telegram_lease_ttl,
+            )
+            self.transports["telegram"] = self.telegram
+        if settings.sms:
+            text = settings.sms
+            client_sms = sms.SMSClient(
+                session, text.api_base, text.account_sid, text.auth_token, text.sender
+            )
+            callback = f"{settings.public_url.rstrip('/')}/webhooks/sms"
+            self.transports["sms"] = SMSTransport(client_sms, callback)
+
+    @property
+    def numbers(self) -> list[str]:
+        """The numbers this deployment serves: the web chat and each configured channel."""
+        settings = self.settings
+        numbers = [settings.web_number]
+        for channel in (settings.whatsapp, settings.telegram, settings.sms):
+            if channel is not None:
+                numbers.append(channel.number)
+        return numbers
+
+    async def start(self) -> None:
+        if self.telegram:
+            url = f"{self.settings.public_url.rstrip('/')}/webhooks/telegram"
+            await self.telegram.start(url)
+
+    async def close(self) -> None:
+        if self.telegram:
+            await self.telegram.close()

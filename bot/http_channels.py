@@ -1,0 +1,78 @@
+"""The webhooks of Telegram (webhook mode) and of the SMS provider: verify, parse,
+append durably, then answer (REL-1); the routes answer 404 while their channel is off."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from adapters import sms
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+MAX_UPDATE = 1024 * 1024
+
+
+def add_channel_routes(app: web.Application, runtime: Runtime) -> None:
+    app.router.add_post("/webhooks/telegram", TelegramWebhook(runtime).handle)
+    app.router.add_post("/webhooks/sms", SMSWebhook(runtime).handle)
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+class TelegramWebhook:
+    """Updates Telegram posts, checked by ``X-Telegram-Bot-Api-Secret-Token`` (CH-3)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def handle(self, request: web.Request) -> web.Response:
+        channel = self.runtime.channels.telegram
+        settings = self.runtime.settings.telegram
+        if channel is None or settings is None or settings.mode != "webhook":
+            return _error(404, "Telegram webhooks are not enabled on this runtime")
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), settings.webhook_secret.encode()):
+            return _error(401, "X-Telegram-Bot-Api-Secret-Token is missing or wrong")
+        if (request.content_length or 0) > MAX_UPDATE:
+            return _error(413, "an update is far smaller than this")
+        raw = await request.read()
+        try:
+            update = channel.client.validate(json.loads(raw))
+        except (ValueError, RecursionError, TypeError) as error:
+            return _error(400, f"not a Telegram update: {str(error)[:200]}")
+        new = await channel.accept([update])
+        return web.json_response({"ok": True, "new": new})
+
+
+class SMSWebhook:
+    """Inbound SMS and status callbacks, checked by ``X-Twilio-Signature`` over the URL
+    the provider was given (``PUBLIC_URL/webhooks/sms``) and the form (CH-4)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def handle(self, request: web.Request) -> web.Response:
+        settings = self.runtime.settings.sms
+        if settings is None:
+            return _error(404, "SMS is not configured on this runtime")
+        if (request.content_length or 0) > MAX_UPDATE:
+            return _error(413, "an SMS webhook is far smaller than this")
+        form = await request.post()
+        params = {key: list(form.getall(key)) for key in form}
+        url = f"{self.runtime.settings.public_url.rstrip('/')}/webhooks/sms"
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not sms.verify_signature(settings.auth_token, url, params, signature):
+            return _error(401, "X-Twilio-Signature is missing or does not match")
+        try:
+            items = sms.parse_webhook(params, settings.sender)
+        except sms.PayloadError as error:
+            return _error(400, str(error))
+        await self.runtime.ingestor.accept(items)
+        return web.Response(text=sms.EMPTY_TWIML, content_type="text/xml")
