@@ -194,6 +194,8 @@ class Outbound:
     """Choices offered with the text: inline keyboards on Telegram, numbered on SMS."""
     reply_to: str = ""
     """The provider id of a message this one answers (a post in the team chat)."""
+    required: bool = False
+    """Sent even to a customer who opted out: an answer the channel's rules demand (HELP)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = shallow_dict(self)

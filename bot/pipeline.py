@@ -6,8 +6,10 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
+from adapters import sms
 from bot.fanout import Fanout
 from bot.identities import identities_of
 from bot.keywords import DEFAULT_SMS_HELP, keyword_of
@@ -138,6 +140,7 @@ class Pipeline:
         if edits:
             kept = [(m, r) for m, r in zip(messages, resolutions, strict=True) if not m.edit_of]
             messages, resolutions = [m for m, _ in kept], [r for _, r in kept]
+        messages = await self._typed_choices(messages)
         profiles = [resolution.profile for resolution in resolutions]
         owners = await self.lifecycle.owners_for(messages, resolutions)
         records = [inbound_record(message) for message in messages]
@@ -223,10 +226,26 @@ class Pipeline:
                 service=parent.name if parent else AUTOMATION_SERVICE,
                 created_at=now + index * 1e-6,
                 profile=profile,
+                required=keyword == "help",
             )
             self.sender.queue(pipe, outbound, self.shard_of(cid))
         await self.fanout.queue_events(pipe, [inbound_event(message, record, profile)])
         self.conversations.touch(pipe, message.number, cid, message.timestamp or now)
+
+    async def _typed_choices(self, messages: list[Inbound]) -> list[Inbound]:
+        """On SMS a choice is typed: "2" (or its words) picks the second offered."""
+        typed = [n for n, m in enumerate(messages) if m.channel == "sms" and m.kind == "text"]
+        if not typed:
+            return messages
+        offered = await self.conversations.choices([messages[n].conversation_id for n in typed])
+        picked = list(messages)
+        for n, choices in zip(typed, offered, strict=True):
+            index = sms.pick_choice(messages[n].text, choices) if choices else None
+            if index is not None:
+                picked[n] = replace(
+                    messages[n], kind="button", payload=f"b:{index}", text=choices[index]
+                )
+        return picked
 
     async def _queue_edit(self, pipe: Any, message: Inbound, profile: str) -> None:
         cid = message.conversation_id

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 
+from adapters import sms
 from bot.model import Event, Outbound, derived_id
 from stores.conversations import WINDOW_SECONDS, ConversationStore, CustomerOptedOutError
 from stores.streams import Entry, ShardedStream
@@ -51,7 +52,7 @@ class EventSink(Protocol):
 
 def message_record(outbound: Outbound) -> dict[str, Any]:
     """How an outbound message is kept in the timeline."""
-    return {
+    record: dict[str, Any] = {
         "id": outbound.send_id,
         "direction": "outbound",
         "kind": "text",
@@ -61,6 +62,16 @@ def message_record(outbound: Outbound) -> dict[str, Any]:
         "agent": outbound.agent,
         "timestamp": outbound.created_at,
     }
+    if outbound.buttons:
+        record["buttons"] = list(outbound.buttons)
+    if outbound.channel == "sms":
+        text = (
+            sms.render_choices(outbound.text, outbound.buttons)
+            if outbound.buttons
+            else outbound.text
+        )
+        record["encoding"], record["segments"], _ = sms.count_segments(text)
+    return record
 
 
 def outbound_event(outbound: Outbound, provider_id: str) -> Event:
@@ -143,6 +154,8 @@ class Sender:
             customer=outbound.recipient.key,
             channel=outbound.channel,
         )
+        if outbound.buttons:  # so that "2" on SMS picks the second (CH-6)
+            self.conversations.queue_choices(pipe, outbound.conversation_id, outbound.buttons)
         pipe.xadd(self.outbox.key(shard), {"d": json.dumps(outbound.to_dict())})
 
     async def send(self, outbound: Outbound, shard: int) -> None:
@@ -173,7 +186,10 @@ class Sender:
         # Claimed before the call: after a crash in between we would rather not send than
         # send twice (REL-3).
         try:
-            if not await self.conversations.claim_send(cid, outbound.send_id):
+            claimed = await self.conversations.claim_send(
+                cid, outbound.send_id, despite_opt_out=outbound.required
+            )
+            if not claimed:
                 return
         except CustomerOptedOutError as error:
             await self.conversations.fail_send(cid, outbound.send_id, str(error))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +53,7 @@ return 1
 # Checked and claimed in one step, so a STOP that lands first always wins.
 _CLAIM_SEND = Script(
     """
-if redis.call('HGET', KEYS[1], 'opted_out') == '1' then return -1 end
+if ARGV[2] ~= '1' and redis.call('HGET', KEYS[1], 'opted_out') == '1' then return -1 end
 return redis.call('HSETNX', KEYS[2], ARGV[1], 'sending')
 """
 )
@@ -150,6 +151,18 @@ class ConversationStore:
         edit = json.dumps({"text": text, "edited_at": at}, ensure_ascii=False)
         pipe.hset(self._k(conversation_id, "edits"), message_id, edit)
 
+    def queue_choices(self, pipe: Any, conversation_id: str, choices: Sequence[str]) -> None:
+        """Remember the choices last offered, for channels where the answer is typed."""
+        pipe.hset(self._k(conversation_id, "meta"), "choices", json.dumps(list(choices)))
+
+    async def choices(self, conversation_ids: Sequence[str]) -> list[list[str]]:
+        """The choices last offered in each conversation ([] when none)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for conversation_id in conversation_ids:
+                pipe.hget(self._k(conversation_id, "meta"), "choices")
+            found = await pipe.execute()
+        return [json.loads(item) if item else [] for item in found]
+
     def queue_status(self, pipe: Any, conversation_id: str, message_id: str, status: str) -> None:
         """``set_status`` queued on a pipeline the caller executes."""
         _STATUS.queue(pipe, [self._k(conversation_id, "status")], [message_id, status])
@@ -173,13 +186,17 @@ class ConversationStore:
         )
         return bool(changed)
 
-    async def claim_send(self, conversation_id: str, send_id: str) -> bool:
+    async def claim_send(
+        self, conversation_id: str, send_id: str, *, despite_opt_out: bool = False
+    ) -> bool:
         """Mark a send as started; False if it was started before (never send twice, REL-3).
 
-        Raises CustomerOptedOutError when the customer said STOP after the send was queued.
+        Raises CustomerOptedOutError when the customer said STOP after the send was queued,
+        unless the send is one the channel's rules require (an answer to HELP).
         """
         keys = [self._k(conversation_id, "meta"), self._k(conversation_id, "sent")]
-        claimed = int(await _CLAIM_SEND(self.redis, keys, [send_id]))
+        flag = "1" if despite_opt_out else "0"
+        claimed = int(await _CLAIM_SEND(self.redis, keys, [send_id, flag]))
         if claimed < 0:
             raise CustomerOptedOutError("the customer opted out (STOP)")
         return claimed == 1

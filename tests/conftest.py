@@ -137,6 +137,7 @@ async def make_bot(prefix: str, real_redis: Redis) -> AsyncIterator[BotFactory]:
         delivery: DeliverySettings = FAST_DELIVERY,
         unreachable: tuple[str, ...] = (),
         automations: dict[str, dict[str, Any]] | None = None,
+        port: int | None = None,
         **overrides: Any,
     ) -> Bot:
         """A bot with a sink per service; ``unreachable`` services point at a closed port."""
@@ -171,7 +172,7 @@ async def make_bot(prefix: str, real_redis: Redis) -> AsyncIterator[BotFactory]:
         settings = replace(settings, **overrides)
         runtime = Runtime(settings)  # connects the way the bot does, through stores.redis
         await runtime.start()
-        client = TestClient(TestServer(build_app(runtime)))
+        client = TestClient(TestServer(build_app(runtime), port=port))
         await client.start_server()
         bot = Bot(runtime, client, graph, sinks, app_secret, verify_token)
         started.append(bot)
