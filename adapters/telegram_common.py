@@ -69,6 +69,25 @@ def bot_id_of(token: str) -> str:
     return bot_id
 
 
+def chat_id_of(chat_id: str) -> int | str:
+    """A numeric chat id as the integer the Bot API documents; ``@channel`` names as is."""
+    return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+
+
+def reply_target(reply_to: str) -> tuple[str, int]:
+    """``<chat>:<message_id>`` (an Inbound's provider id) split into chat and message id."""
+    chat, _, message_id = reply_to.rpartition(":")
+    if not chat or not message_id.isdigit():
+        raise TelegramError(f"reply_to must be '<chat>:<message_id>', not {reply_to!r}")
+    return chat, int(message_id)
+
+
+def redact(text: str, token: str) -> str:
+    """``text`` without the bot token, which frameworks put in URLs and errors (REL-5)."""
+    secret = token.partition(":")[2]
+    return text.replace(token, "<token>").replace(secret, "<token>") if secret else text
+
+
 def _name(user: Mapping[str, Any]) -> str:
     return " ".join(filter(None, (user.get("first_name"), user.get("last_name")))) or str(
         user.get("username") or ""

@@ -1,0 +1,180 @@
+"""Telegram on aiogram 3 (CH-3): long polling, webhook registration and plain-text sends,
+through one aiohttp session against a configurable Bot API base URL."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    AiogramError,
+    ClientDecodeError,
+    TelegramEntityTooLarge,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.exceptions import TelegramConflictError as AiogramConflictError
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyParameters,
+    Update,
+)
+from pydantic import ValidationError
+
+from adapters.telegram_common import (
+    TelegramConflictError,
+    TelegramError,
+    bot_id_of,
+    chat_id_of,
+    redact,
+    reply_target,
+)
+
+T = TypeVar("T")
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+"""The update kinds ``inbound_from_update`` reads; Telegram holds back the rest."""
+POLL_GRACE = 10
+"""Seconds a long poll's HTTP request may outlast the server-side wait."""
+
+
+class AiogramClient:
+    """``TelegramClient`` on aiogram 3: one ``Bot`` and one aiohttp session from ``start()``
+    to ``close()``, pointed at ``api_base`` (``https://api.telegram.org`` or an emulator)."""
+
+    def __init__(self, token: str, api_base: str) -> None:
+        self.bot_id = bot_id_of(token)
+        self._token = token
+        self._api = TelegramAPIServer.from_base(api_base)
+        self._bot: Bot | None = None
+
+    async def start(self) -> None:
+        """Open the adapter's one HTTP session; no call is made (the id is in the token)."""
+        if self._bot is not None:
+            return
+        session = AiohttpSession(api=self._api)
+        await session.create_session()
+        self._bot = Bot(self._token, session=session)
+
+    async def close(self) -> None:
+        """Close the session; the client can be started again afterwards."""
+        bot, self._bot = self._bot, None
+        if bot is not None:
+            await bot.session.close()
+
+    async def get_updates(self, offset: int, timeout: float) -> list[dict[str, Any]]:
+        """Long-poll for up to ``timeout`` seconds; ``offset`` confirms earlier updates."""
+        updates = await self._call(
+            "getUpdates",
+            self._started().get_updates(
+                offset=offset,
+                timeout=int(timeout),
+                allowed_updates=ALLOWED_UPDATES,
+                request_timeout=int(timeout) + POLL_GRACE,
+            ),
+        )
+        return [_plain(update) for update in updates]
+
+    def validate(self, update: Mapping[str, Any]) -> dict[str, Any]:
+        """The webhook body read through aiogram's ``Update`` model, back as Bot API JSON."""
+        try:
+            return _plain(Update.model_validate(update))
+        except ValidationError as exc:
+            raise ValueError(f"not a Telegram update: {exc.error_count()} invalid fields") from None
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        """Have Telegram POST updates to ``url`` with ``secret`` in its secret-token header."""
+        await self._call(
+            "setWebhook",
+            self._started().set_webhook(
+                url=url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+            ),
+        )
+
+    async def delete_webhook(self) -> None:
+        """Remove the webhook (pending updates are kept), so that polling works again."""
+        await self._call(
+            "deleteWebhook", self._started().delete_webhook(drop_pending_updates=False)
+        )
+
+    async def send_text(
+        self, chat_id: str, text: str, buttons: Sequence[str] = (), reply_to: str = ""
+    ) -> str:
+        """Send plain text; the sent message's provider id, ``<chat>:<message_id>``."""
+        markup = None
+        if buttons:
+            markup = InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [InlineKeyboardButton(text=label, callback_data=f"b:{index}")]
+                    for index, label in enumerate(buttons)
+                ]
+            )
+        reply = None
+        if reply_to:
+            reply_chat, message_id = reply_target(reply_to)
+            reply = ReplyParameters(
+                message_id=message_id,
+                chat_id=None if reply_chat == chat_id else chat_id_of(reply_chat),
+                allow_sending_without_reply=True if reply_chat == chat_id else None,
+            )
+        message: Message = await self._call(
+            "sendMessage",
+            self._started().send_message(
+                chat_id=chat_id_of(chat_id),
+                text=text,
+                parse_mode=None,  # never Markdown or HTML: a customer's text cannot inject markup
+                reply_markup=markup,
+                reply_parameters=reply,
+            ),
+        )
+        return f"{message.chat.id}:{message.message_id}"
+
+    async def answer_callback(self, callback_id: str) -> None:
+        """Stop the pressed button's spinner in the customer's app."""
+        await self._call(
+            "answerCallbackQuery",
+            self._started().answer_callback_query(callback_query_id=callback_id),
+        )
+
+    def _started(self) -> Bot:
+        if self._bot is None:
+            raise TelegramError("the Telegram client is not started")
+        return self._bot
+
+    async def _call(self, method: str, call: Awaitable[T]) -> T:
+        try:
+            return await call
+        except AiogramError as exc:
+            error = self._translate(method, exc)
+        # Raised outside the except block, so the framework's exception is not chained: its
+        # cause can be an aiohttp error whose URL carries the token (REL-5).
+        raise error
+
+    def _translate(self, method: str, exc: AiogramError) -> TelegramError:
+        description = redact(str(getattr(exc, "message", exc)), self._token)
+        if isinstance(exc, AiogramConflictError):
+            return TelegramConflictError(f"Telegram {method} 409: {description}")
+        if isinstance(exc, TelegramRetryAfter):
+            return TelegramError(
+                f"Telegram {method} 429: retry after {exc.retry_after}s",
+                retryable=True,
+                retry_after=float(exc.retry_after),
+            )
+        # TelegramEntityTooLarge (413) is a TelegramNetworkError, but resending cannot help.
+        if isinstance(exc, TelegramEntityTooLarge):
+            return TelegramError(f"Telegram {method} refused: {description}")
+        if isinstance(exc, TelegramServerError | TelegramNetworkError | ClientDecodeError):
+            return TelegramError(f"Telegram {method} failed: {description}", retryable=True)
+        # TelegramBadRequest, NotFound, Unauthorized, Forbidden, MigrateToChat and the rest
+        return TelegramError(f"Telegram {method} refused: {description}")
+
+
+def _plain(update: Update) -> dict[str, Any]:
+    # by_alias gives the Bot API's names ("from", not aiogram's "from_user").
+    return update.model_dump(mode="json", exclude_none=True, by_alias=True)

@@ -1,0 +1,236 @@
+"""Telegram on python-telegram-bot (CH-3): the alternative to ``adapters/telegram.py``,
+behind the same ``TelegramClient`` contract and tested by the same suite."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
+from telegram import error as ptb
+from telegram.request import HTTPXRequest
+
+from adapters.telegram_common import (
+    TelegramConflictError,
+    TelegramError,
+    bot_id_of,
+    chat_id_of,
+    redact,
+    reply_target,
+)
+
+# PTB 22 warns (PTBDeprecationWarning) inside RetryAfter's constructor unless the process
+# opts in to timedelta time periods; under `-W error` a 429 would surface as that warning.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+T = TypeVar("T")
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+"""The update kinds ``inbound_from_update`` reads; Telegram holds back the rest."""
+POLL_GRACE = 10.0
+"""Seconds a long poll's HTTP read may outlast the server-side wait."""
+POOL_SIZE = 100
+"""Connections in the one pool (aiogram's default); PTB 21 defaulted to 1, which a parked long
+poll would hold while every send waited for it."""
+_PTB_DEFAULT_FLAGS = (
+    "delete_chat_photo",
+    "group_chat_created",
+    "supergroup_chat_created",
+    "channel_chat_created",
+)
+"""Message flags PTB fills in as ``False``; the Bot API only ever sends them as ``true``."""
+_TOKEN_LOGGERS = ("telegram.Bot", "httpx")
+"""PTB logs its API URL (token included) at debug; httpx logs every request URL at info."""
+
+
+class PTBClient:
+    """``TelegramClient`` on python-telegram-bot: one ``telegram.Bot`` over one
+    ``HTTPXRequest`` (one httpx pool, for long polls and sends alike) from ``start()`` to
+    ``close()``, pointed at ``api_base``."""
+
+    def __init__(self, token: str, api_base: str) -> None:
+        self.bot_id = bot_id_of(token)
+        self._token = token
+        self._api_base = api_base.rstrip("/")
+        self._bot: Bot | None = None
+        self._request: HTTPXRequest | None = None
+        self._redactor = _TokenRedactor(token)
+
+    async def start(self) -> None:
+        """Open the adapter's one HTTP pool. ``Bot.initialize()`` is not called: it would make
+        a getMe call and, for a rejected token, put the token in its exception's message."""
+        if self._bot is not None:
+            return
+        for name in _TOKEN_LOGGERS:
+            logging.getLogger(name).addFilter(self._redactor)
+        request = HTTPXRequest(connection_pool_size=POOL_SIZE)
+        await request.initialize()
+        self._request = request
+        self._bot = Bot(
+            self._token,
+            base_url=f"{self._api_base}/bot",
+            base_file_url=f"{self._api_base}/file/bot",
+            request=request,
+            get_updates_request=request,
+        )
+
+    async def close(self) -> None:
+        """Close the HTTP pool; the client can be started again afterwards."""
+        request, self._request, self._bot = self._request, None, None
+        if request is not None:
+            await request.shutdown()
+        for name in _TOKEN_LOGGERS:
+            logging.getLogger(name).removeFilter(self._redactor)
+
+    async def get_updates(self, offset: int, timeout: float) -> list[dict[str, Any]]:
+        """Long-poll for up to ``timeout`` seconds; ``offset`` confirms earlier updates."""
+        updates = await self._call(
+            "getUpdates",
+            self._started().get_updates(
+                offset=offset,
+                timeout=int(timeout),
+                allowed_updates=ALLOWED_UPDATES,
+                read_timeout=POLL_GRACE,  # PTB adds the poll's own timeout to it
+            ),
+        )
+        return [_plain(update) for update in updates]
+
+    def validate(self, update: Mapping[str, Any]) -> dict[str, Any]:
+        """The webhook body read through PTB's ``Update``, back as Bot API JSON."""
+        # PTB checks that required fields are there, not their types; update_id is checked
+        # here because it is the dedupe key (CH-7).
+        if not isinstance(update, Mapping) or type(update.get("update_id")) is not int:
+            raise ValueError("not a Telegram update: it needs an integer update_id")
+        try:
+            parsed = Update.de_json(dict(update), self._bot)
+        except (TypeError, KeyError, AttributeError, ValueError) as exc:
+            raise ValueError(f"not a Telegram update: {type(exc).__name__}") from None
+        return _plain(parsed)
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        """Have Telegram POST updates to ``url`` with ``secret`` in its secret-token header."""
+        await self._call(
+            "setWebhook",
+            self._started().set_webhook(
+                url=url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+            ),
+        )
+
+    async def delete_webhook(self) -> None:
+        """Remove the webhook (pending updates are kept), so that polling works again."""
+        await self._call(
+            "deleteWebhook", self._started().delete_webhook(drop_pending_updates=False)
+        )
+
+    async def send_text(
+        self, chat_id: str, text: str, buttons: Sequence[str] = (), reply_to: str = ""
+    ) -> str:
+        """Send plain text; the sent message's provider id, ``<chat>:<message_id>``."""
+        markup = None
+        if buttons:
+            markup = InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(label, callback_data=f"b:{index}")]
+                    for index, label in enumerate(buttons)
+                ]
+            )
+        reply = None
+        if reply_to:
+            reply_chat, message_id = reply_target(reply_to)
+            same_chat = reply_chat == chat_id
+            reply = ReplyParameters(
+                message_id,
+                chat_id=None if same_chat else chat_id_of(reply_chat),
+                allow_sending_without_reply=True if same_chat else None,
+            )
+        message = await self._call(
+            "sendMessage",
+            self._started().send_message(
+                chat_id=chat_id_of(chat_id),
+                text=text,
+                parse_mode=None,  # never Markdown or HTML: a customer's text cannot inject markup
+                reply_markup=markup,
+                reply_parameters=reply,
+            ),
+        )
+        return f"{message.chat.id}:{message.message_id}"
+
+    async def answer_callback(self, callback_id: str) -> None:
+        """Stop the pressed button's spinner in the customer's app."""
+        await self._call("answerCallbackQuery", self._started().answer_callback_query(callback_id))
+
+    def _started(self) -> Bot:
+        if self._bot is None:
+            raise TelegramError("the Telegram client is not started")
+        return self._bot
+
+    async def _call(self, method: str, call: Awaitable[T]) -> T:
+        try:
+            return await call
+        except ptb.TelegramError as exc:
+            error = self._translate(method, exc)
+        # Raised outside the except block, so PTB's exception (and the httpx error behind a
+        # network failure, whose request names the URL with the token) is not chained (REL-5).
+        raise error
+
+    def _translate(self, method: str, exc: ptb.TelegramError) -> TelegramError:
+        description = redact(exc.message, self._token)
+        if isinstance(exc, ptb.Conflict):
+            return TelegramConflictError(f"Telegram {method} 409: {description}")
+        if isinstance(exc, ptb.RetryAfter):
+            seconds = _seconds(exc.retry_after)
+            return TelegramError(
+                f"Telegram {method} 429: retry after {seconds:g}s",
+                retryable=True,
+                retry_after=seconds,
+            )
+        # Checked before NetworkError, of which BadRequest is a subclass.
+        if isinstance(exc, ptb.BadRequest | ptb.Forbidden | ptb.InvalidToken | ptb.ChatMigrated):
+            return TelegramError(f"Telegram {method} refused: {description}")
+        if isinstance(exc, ptb.NetworkError):  # TimedOut, 5xx, connection failures
+            return TelegramError(f"Telegram {method} failed: {description}", retryable=True)
+        return TelegramError(f"Telegram {method} refused: {description}")
+
+
+class _TokenRedactor(logging.Filter):
+    """Rewrites log records that would print the bot token."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self._token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact(message, self._token)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def _plain(update: Update) -> dict[str, Any]:
+    """The update as the Bot API's JSON: PTB's enums as strings, its invented flags gone."""
+    data: dict[str, Any] = json.loads(update.to_json())
+    for key in ("message", "edited_message"):
+        _drop_default_flags(data.get(key))
+    query = data.get("callback_query")
+    if isinstance(query, dict):
+        _drop_default_flags(query.get("message"))
+    return data
+
+
+def _drop_default_flags(message: Any) -> None:
+    if not isinstance(message, dict):
+        return
+    for flag in _PTB_DEFAULT_FLAGS:
+        if message.get(flag) is False:
+            del message[flag]
+    for nested in ("reply_to_message", "pinned_message"):
+        _drop_default_flags(message.get(nested))
+
+
+def _seconds(value: int | float | dt.timedelta) -> float:
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
