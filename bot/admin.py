@@ -4,21 +4,40 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import re
 import shlex
 import sys
 
 from bot.config import RESERVED_NAMES, SERVICE_NAME, Settings
+from bot.desk import TeamDesk
 from bot.model import Service
 from bot.runtime import Runtime
-from handlers.commands import OPERATOR, Commands
+from handlers.commands import OPERATOR, Caller, Commands
 
 TEAM_COMMANDS = {
+    "inbox": "the most recent conversations: inbox [n]",
+    "claim": "claim a conversation (as --agent, or as 'operator')",
+    "release": "release a claim (as --agent, or as 'operator')",
+    "reply": "send a customer a message: reply <conversation> <text...>",
+    "note": "add a note for the team, or read the notes: note <conversation> [text...]",
+    "optout": "stop all messages to a customer, or allow them again: optout <c> [on|off]",
+    "attach": "attach a service to a number, or to every number: attach <service> [number]",
+    "detach": "detach a service (asks for the confirmation code): detach <service> [number]",
+    "role": "list the team's roles, or give a member a role: role <email|telegram id> <role>",
     "profile": "show a profile; 'convert' it, or read its 'notes' [YYYY-MM-DD]",
     "merge": "merge two profiles of one person (the older survives)",
     "forget": "erase a person for good (asks for the confirmation code)",
 }
+"""The team's slash commands the CLI runs (``admin services list`` shows what /services
+does). /help, /notify, /stats and /flows are the team chat's or are yet to come."""
+AS_AGENT = ("claim", "release", "reply", "note")
+"""Commands that act as an agent: ``--agent EMAIL`` names them, or they act as 'operator'."""
+RAW_TEXT = ("reply", "note")
+"""Commands whose last arguments are a text, taken as typed rather than as shell words."""
+CONFIRMING = {"forget": ("erase", "Nothing erased."), "detach": ("detach", "Nothing detached.")}
+"""Commands that ask for a confirmation code first: what they do, and what not doing says."""
 
 
 def add_team_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,26 +46,45 @@ def add_team_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]
     for name, summary in TEAM_COMMANDS.items():
         command = admin.add_parser(name, help=summary)
         command.add_argument("arguments", nargs="*")
-        if name == "forget":
+        if name in CONFIRMING:
             command.add_argument("--yes", action="store_true", help="do not ask")
+        if name in AS_AGENT:
+            command.add_argument("--agent", default="", help="the team member acting (an email)")
+
+
+def command_line(name: str, arguments: list[str]) -> str:
+    """The slash command the CLI's arguments stand for; a text goes in as typed."""
+    if name in RAW_TEXT and len(arguments) > 1:
+        return shlex.join([f"/{name}", arguments[0]]) + " " + " ".join(arguments[1:])
+    return shlex.join([f"/{name}", *arguments])
 
 
 async def run_team_command(settings: Settings, args: argparse.Namespace) -> int:
     runtime = Runtime(settings)
-    commands = Commands(runtime.profile_book)
-    line = shlex.join([f"/{args.admin_command}", *args.arguments])
+    desk = TeamDesk(runtime)
+    commands = Commands(runtime.profile_book, desk)
+    # The answer is on the terminal already, and the desk keeps the audit trail in Redis:
+    # the audit log's lines would only repeat it there.
+    quiet = logging.getLogger("switchboard.audit")
+    quiet.propagate = False
+    quiet.addHandler(logging.NullHandler())  # not even Python's last-resort handler
+    agent = getattr(args, "agent", "").strip().lower()
+    caller = Caller(agent, OPERATOR.role) if agent else OPERATOR
     try:
-        done, answer = await commands.execute(OPERATOR, line)
-        code = re.search(r"^/forget \S+ confirm (\d+)$", answer, re.MULTILINE)
+        done, answer = await commands.execute(
+            caller, command_line(args.admin_command, args.arguments)
+        )
+        code = re.search(r"^/(forget|detach) .+ confirm (\d+)$", answer, re.MULTILINE)
         if done and code:
             print(answer.rsplit("\n", 1)[0])
+            verb, nothing = CONFIRMING[code.group(1)]
             if not args.yes:
-                prompt = f"Type {code.group(1)} to erase, anything else to stop: "
+                prompt = f"Type {code.group(2)} to {verb}, anything else to stop: "
                 typed = await asyncio.to_thread(input, prompt)
-                if typed.strip() != code.group(1):
-                    print("Nothing erased.")
+                if typed.strip() != code.group(2):
+                    print(nothing)
                     return 1
-            done, answer = await commands.execute(OPERATOR, code.group(0))
+            done, answer = await commands.execute(caller, code.group(0))
     finally:
         await runtime.close()
     print(answer, file=sys.stdout if done else sys.stderr)

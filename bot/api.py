@@ -15,7 +15,9 @@ from bot.fanout import hides, masked
 from bot.model import Event, Service
 from bot.sender import SendFailedError, WindowClosedError
 from bot.services import ParentOnlyError
+from handlers.commands import has_control_characters
 from stores.claims import Claim
+from stores.notes import NoteStore
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 MAX_BODY = 64 * 1024
 MAX_TEXT = 4096
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
+NOTES: web.AppKey[NoteStore] = web.AppKey("notes", NoteStore)
 CALLER: web.RequestKey[Service] = web.RequestKey("service", Service)
 ADMIN = Service("admin", "", "")
 """The operator, calling with SWITCHBOARD_ADMIN_TOKEN: may attach and detach services."""
@@ -31,12 +34,15 @@ ADMIN = Service("admin", "", "")
 def build_api(runtime: Runtime) -> web.Application:
     api = web.Application(middlewares=[_authenticate])
     api[RUNTIME] = runtime
+    api[NOTES] = NoteStore(runtime.redis, runtime.keys)
     api.router.add_get("/numbers", list_numbers)
     api.router.add_get("/conversations", list_conversations)
     api.router.add_get("/conversations/{id}", get_conversation)
     api.router.add_post("/conversations/{id}/messages", reply)
     api.router.add_post("/conversations/{id}/claim", claim)
     api.router.add_post("/conversations/{id}/release", release)
+    api.router.add_post("/conversations/{id}/notes", add_note)
+    api.router.add_get("/conversations/{id}/notes", list_notes)
     api.router.add_post("/notifications", notify)
     api.router.add_post("/events", workflow_event)
     api.router.add_post("/services", attach_service)
@@ -277,6 +283,26 @@ async def release(request: web.Request) -> web.Response:
     }
     await runtime.publish([Event.new("conversation.released", meta["number"], data)])
     return web.json_response({"released": True})
+
+
+async def add_note(request: web.Request) -> web.Response:
+    """A note for the people working the conversation; never sent to the customer, and
+    readable by every service attached to the number."""
+    caller = _acting(request)
+    conversation_id, _ = await _conversation(request)
+    body = await _body(request)
+    text, author = _text(body, "text"), _text(body, "author", required=False, limit=200)
+    if has_control_characters(text + author):
+        raise ApiError(400, "notes may not contain control characters (newlines and tabs may)")
+    note = await request.app[NOTES].append(
+        conversation_id, author=author, service=caller.name, text=text
+    )
+    return web.json_response({"note": note}, status=201)
+
+
+async def list_notes(request: web.Request) -> web.Response:
+    conversation_id, _ = await _conversation(request)
+    return web.json_response({"notes": await request.app[NOTES].read(conversation_id)})
 
 
 async def notify(request: web.Request) -> web.Response:

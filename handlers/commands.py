@@ -1,25 +1,36 @@
 """Team slash commands (OPS-1, OPS-2, OPS-4): parsed, checked against the caller's role,
 and run through the same core as the HTTP API. The team chat and the CLI both use them.
 
-A command answers plain text; the channel that shows it escapes it.
+A command answers plain text; the channel that shows it escapes it. The team's commands
+on conversations and services live in ``handlers.team_commands``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import shlex
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from bot.desk import TeamDesk
 
 audit = logging.getLogger("switchboard.audit")
 
 ROLE_RANK = {"viewer": 0, "agent": 1, "admin": 2}
-MAX_LINE = 2000
+MAX_LINE = 5000
+"""Characters in one command line: room for a reply of 4096 characters and its command."""
 CONFIRM_WINDOW = 600
 """Seconds a confirmation code stays good."""
+ORDER = (
+    "help inbox profile services claim release reply note optout merge attach detach forget role"
+).split()
+"""The order /help lists the commands in: what everyone may run first."""
 
 
 class ProfileDesk(Protocol):
@@ -55,20 +66,43 @@ class RefusedError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Command:
+    """One slash command: who may run it, and how its arguments are split."""
+
     name: str
     usage: str
     summary: str
     role: str
     run: Callable[[Caller, list[str]], Awaitable[str]]
+    raw_after: int = -1
+    """With N >= 0, the first N words are split like a shell's and the rest of the line is
+    one last argument, exactly as typed (the text of /reply and /note); the audit log
+    keeps only its length."""
+
+
+class _Refusal(Exception):
+    """Why a command line was refused: the answer, and a short reason for the audit."""
+
+    def __init__(self, answer: str, reason: str = "") -> None:
+        super().__init__(answer)
+        self.answer = answer
+        self.reason = reason or answer.split("\n", 1)[0][:160]
+
+
+def has_control_characters(text: str) -> bool:
+    """Control characters other than newline and tab: nothing a person types on purpose."""
+    return any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text)
 
 
 class Commands:
-    """The registry, and the one entry point: ``await commands.run(caller, "/profile x")``."""
+    """The registry, and the one entry point: ``await commands.run(caller, "/profile x")``.
 
-    def __init__(self, profiles: ProfileDesk) -> None:
+    With a ``TeamDesk``, the team's commands on conversations, services and roles are
+    there too, and the audit trail is also kept in Redis."""
+
+    def __init__(self, profiles: ProfileDesk, desk: TeamDesk | None = None) -> None:
         self.profiles = profiles
-        self.registry: dict[str, Command] = {}
-        for command in (
+        self.desk = desk
+        found = [
             Command("help", "/help", "what you can run here", "viewer", self._help),
             Command(
                 "profile",
@@ -91,46 +125,120 @@ class Commands:
                 "admin",
                 self._forget,
             ),
-        ):
-            self.registry[command.name] = command
+        ]
+        if desk is not None:
+            # Imported here: the team's commands build on this module's types.
+            from handlers.team_commands import TeamCommands
 
-    async def run(self, caller: Caller | None, line: str) -> str:
-        """The answer to one command line; never raises for anything a user can type."""
-        return (await self.execute(caller, line))[1]
+            found += TeamCommands(desk).commands()
+        by_name = {command.name: command for command in found}
+        self.registry: dict[str, Command] = {
+            name: by_name[name] for name in ORDER if name in by_name
+        }
 
-    async def execute(self, caller: Caller | None, line: str) -> tuple[bool, str]:
-        """(whether the command did its work, the answer)."""
-        if len(line) > MAX_LINE:
-            return False, f"That command is longer than {MAX_LINE} characters."
+    async def run(self, caller: Caller | None, line: str, *, source: str = "") -> str:
+        """The answer to one command line; never raises for anything a user can type.
+
+        ``source`` names an unknown caller in the audit log (``tg:123456``)."""
+        return (await self.execute(caller, line, source=source))[1]
+
+    async def execute(
+        self, caller: Caller | None, line: str, *, source: str = ""
+    ) -> tuple[bool, str]:
+        """(whether the command did its work, the answer). Every refusal, and every run
+        of an agent's or admin's command, goes to the audit log."""
+        line = line.replace("\r\n", "\n").strip(" \n\t")  # str.strip() would drop \x85 too
+        first = line.split(maxsplit=1)[0] if line else ""
+        name = first[1:].split("@", 1)[0].lower() if first.startswith("/") else ""
+        command = self.registry.get(name)  # /help@SwitchboardBot in groups is /help
+        args: list[str] = []
         try:
-            words = shlex.split(line.strip())
-        except ValueError:
-            return False, "Unbalanced quotes: close every quote you open."
-        if not words or not words[0].startswith("/"):
-            return False, "Commands start with /. Try /help."
-        name = words[0][1:].split("@", 1)[0].lower()  # /help@SwitchboardBot in groups
-        command = self.registry.get(name)
-        if command is None:
-            return False, f"Unknown command /{name[:40]}. Try /help."
-        if caller is None:
-            audit.warning("refused /%s: unknown user", name)
-            return False, "You are not on this team's list, so commands are refused."
-        if ROLE_RANK.get(caller.role, -1) < ROLE_RANK[command.role]:
-            audit.warning("refused /%s for %s: role %s", name, caller.name, caller.role)
-            return False, f"/{name} needs the {command.role} role; you are {caller.role}."
-        try:
-            answer = await command.run(caller, words[1:])
-        except UsageError:
-            return False, f"Usage: {command.usage}"
-        except RefusedError as error:
-            return False, str(error)
-        except LookupError as error:
-            return False, str(error.args[0] if error.args else error)
-        except ValueError as error:
-            return False, f"{str(error)[:300]}\nUsage: {command.usage}"
-        if command.role != "viewer":
-            audit.info("%s ran /%s", caller.name, name)
+            command, caller, args = self._check(caller, line, name, command)
+            answer = await self._perform(command, caller, args)
+        except _Refusal as refusal:
+            await self._audit(caller, source, name, command, args, refusal.reason)
+            return False, refusal.answer
+        if command.role != "viewer" or (name == "profile" and args[1:2] == ["convert"]):
+            await self._audit(caller, source, name, command, args, "")
         return True, answer
+
+    def _check(
+        self, caller: Caller | None, line: str, name: str, command: Command | None
+    ) -> tuple[Command, Caller, list[str]]:
+        """The command, caller and arguments of a line the caller may run; raises
+        _Refusal otherwise."""
+        if len(line) > MAX_LINE:
+            raise _Refusal(f"That command is longer than {MAX_LINE} characters.")
+        if has_control_characters(line):
+            raise _Refusal(
+                "Commands may not contain control characters (only text, newlines and tabs)."
+            )
+        if not line.startswith("/"):
+            raise _Refusal("Commands start with /. Try /help.")
+        if caller is None:
+            raise _Refusal(
+                "You are not on this team's list, so commands are refused.", "unknown user"
+            )
+        if command is None:
+            raise _Refusal(f"Unknown command /{name[:40]}. Try /help.")
+        if ROLE_RANK.get(caller.role, -1) < ROLE_RANK[command.role]:
+            raise _Refusal(
+                f"/{name} needs the {command.role} role; you are {caller.role}.",
+                f"role {caller.role}",
+            )
+        parts = line.split(maxsplit=1)
+        try:
+            return (
+                command,
+                caller,
+                split_arguments(parts[1] if len(parts) > 1 else "", command.raw_after),
+            )
+        except ValueError:
+            raise _Refusal("Unbalanced quotes: close every quote you open.") from None
+
+    async def _perform(self, command: Command, caller: Caller, args: list[str]) -> str:
+        try:
+            return await command.run(caller, args)
+        except UsageError:
+            raise _Refusal(f"Usage: {command.usage}", "usage") from None
+        except RefusedError as error:
+            raise _Refusal(str(error)) from None
+        except LookupError as error:
+            raise _Refusal(str(error.args[0] if error.args else error)) from None
+        except ValueError as error:
+            raise _Refusal(f"{str(error)[:300]}\nUsage: {command.usage}") from None
+        except Exception:
+            # Never a trace in the chat: the operator finds it in the log.
+            logging.getLogger(__name__).exception("/%s failed", command.name)
+            raise _Refusal("That failed on our side; it is in the log. Try again later.") from None
+
+    async def _audit(
+        self,
+        caller: Caller | None,
+        source: str,
+        name: str,
+        command: Command | None,
+        args: list[str],
+        refused: str,
+    ) -> None:
+        """Log a refusal (``refused`` says why) or a done action, and keep it in Redis."""
+        shown = f"/{name[:40]}" if name else "(not a command)"
+        if has_control_characters(shown):
+            shown = "(unreadable)"  # nothing that rewrites a terminal goes to the log
+        if caller is None:
+            who = source or "unknown user"
+            audit.warning("refused %s: unknown user%s", shown, f" {source}" if source else "")
+        elif refused:
+            who = caller.name
+            audit.warning("refused %s for %s: %s", shown, who, refused)
+        else:
+            who = caller.name
+            audit.info("%s ran %s", who, shown)
+        if self.desk is not None:
+            if command is not None and 0 <= command.raw_after < len(args):
+                args = [*args[: command.raw_after], f"<{len(args[-1])} characters>"]
+            summary = " ".join([shown, *args])[:300]
+            await self.desk.audit(who, summary, f"refused: {refused}" if refused else "done")
 
     async def _help(self, caller: Caller, args: list[str]) -> str:
         rank = ROLE_RANK.get(caller.role, -1)
@@ -184,9 +292,7 @@ class Commands:
                 f"conversations) for good. To go ahead, send within 10 minutes:\n"
                 f"/forget {profile_id} confirm {code}"
             )
-        now = time.time()
-        codes = {confirmation_code(caller, profile_id, at) for at in (now, now - CONFIRM_WINDOW)}
-        if args[2] not in codes:
+        if not confirmed(caller, profile_id, args[2]):
             raise RefusedError(
                 "That confirmation code is wrong or expired; send /forget again for a new one."
             )
@@ -197,14 +303,42 @@ class Commands:
         )
 
 
-def confirmation_code(caller: Caller, profile_id: str, at: float) -> str:
+def split_arguments(rest: str, raw_after: int = -1) -> list[str]:
+    """The words of ``rest`` split like a shell's; with ``raw_after`` N >= 0, only the
+    first N, and then the rest of the text as typed (trimmed) as one last word, if any.
+    Raises ValueError for unbalanced quotes."""
+    if raw_after < 0:
+        return shlex.split(rest)
+    stream = io.StringIO(rest)
+    lexer = shlex.shlex(stream, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    words: list[str] = []
+    while len(words) < raw_after:
+        word = lexer.get_token()
+        if word is None or word == lexer.eof:
+            return words
+        words.append(word)
+    # The lexer reads one character at a time, so the stream stands right after the
+    # whitespace that ended the last word: the rest is the text exactly as typed.
+    text = stream.read().strip()
+    return [*words, text] if text else words
+
+
+def confirmation_code(caller: Caller, subject: str, at: float) -> str:
     """A short code that shows the confirmation follows the question, for one caller.
 
     Not a secret: it guards against a one-shot erasure by mistake, and the role check
     guards against everyone else."""
     window = int(at // CONFIRM_WINDOW)
-    digest = hashlib.blake2b(f"{caller.name}|{profile_id}|{window}".encode(), digest_size=4)
+    digest = hashlib.blake2b(f"{caller.name}|{subject}|{window}".encode(), digest_size=4)
     return f"{int.from_bytes(digest.digest(), 'big') % 1_000_000:06d}"
+
+
+def confirmed(caller: Caller, subject: str, code: str) -> bool:
+    """Whether ``code`` is the one shown to ``caller`` for ``subject`` in the last window."""
+    now = time.time()
+    return code in {confirmation_code(caller, subject, at) for at in (now, now - CONFIRM_WINDOW)}
 
 
 def describe(profile: dict[str, Any]) -> str:

@@ -320,6 +320,22 @@ async def test_the_answers_and_events_are_the_documented_ones(make_bot: BotFacto
     await call(200, "POST", release, "support", {"agent": "ann"}, id=cid)
     await call(409, "POST", release, "support", {"agent": "ann"}, id=cid)
 
+    notes, note = f"{one}/notes", {"text": "Called her back: *tomorrow*, 9am", "author": "bob"}
+    contract.request("POST", notes, note)
+    answer = await call(201, "POST", notes, "sales", note, id=cid)
+    assert answer["note"]["service"] == "sales" and answer["note"]["text"] == note["text"]
+    await call(201, "POST", notes, "support", {"text": "on it"}, id=cid)
+    await call(400, "POST", notes, "sales", {"text": " "}, id=cid)
+    await call(400, "POST", notes, "sales", {"text": "bell\u0007"}, id=cid)
+    await call(403, "POST", notes, "admin", note, id=cid)
+    await call(413, "POST", notes, "sales", "x" * (65 * 1024), id=cid)
+    await call(404, "POST", notes, "sales", note, id="c_unknown")
+    await call(401, "POST", notes, None, note, id=cid)
+    answer = await call(200, "GET", notes, "admin", id=cid)
+    assert [n["service"] for n in answer["notes"]] == ["sales", "support"]
+    await call(404, "GET", notes, "sales", id="c_unknown")
+    await call(401, "GET", notes, None, id=cid)
+
     notice = {"conversation_id": cid, "text": "Your order ships today."}
     await call(403, "POST", "/v1/notifications", "sales", notice)
     await call(202, "POST", "/v1/notifications", "support", notice)

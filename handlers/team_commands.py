@@ -1,0 +1,240 @@
+"""The team's commands on conversations, services and roles (OPS-1, OPS-2): each one
+decides from its arguments, then acts through the desk (``bot.desk.TeamDesk``)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from handlers.commands import (
+    Caller,
+    Command,
+    RefusedError,
+    UsageError,
+    confirmation_code,
+    confirmed,
+)
+
+if TYPE_CHECKING:
+    from bot.desk import Attachment, TeamDesk
+
+
+def when(at: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at))
+
+
+def order_line(names: tuple[str, ...] | list[str]) -> str:
+    """A number's services, the parent marked; or that nobody serves it."""
+    if not names:
+        return "no services: idle"
+    return ", ".join(f"{name} (parent)" if n == 0 else name for n, name in enumerate(names))
+
+
+def change_line(change: Attachment) -> str:
+    line = f"{change.number}: {order_line(change.after)}"
+    before, after = change.before[:1], change.after[:1]
+    if before != after:
+        line += f"; the parent is now {after[0] if after else 'nobody'}"
+        line += f" (was {before[0]})" if before else ""
+    return line
+
+
+class TeamCommands:
+    """The commands built on the desk; ``commands()`` hands them to the registry."""
+
+    def __init__(self, desk: TeamDesk) -> None:
+        self.desk = desk
+
+    def commands(self) -> list[Command]:
+        return [
+            Command(
+                "inbox",
+                "/inbox [n]",
+                "the n most recent conversations (10 by default, at most 50)",
+                "viewer",
+                self._inbox,
+            ),
+            Command(
+                "services",
+                "/services",
+                "each number's services in attach order; the first is the parent",
+                "viewer",
+                self._services,
+            ),
+            Command(
+                "claim",
+                "/claim <conversation>",
+                "say you work a conversation (others are warned, not stopped)",
+                "agent",
+                self._claim,
+            ),
+            Command(
+                "release",
+                "/release <conversation>",
+                "let go of your claim",
+                "agent",
+                self._release,
+            ),
+            Command(
+                "reply",
+                "/reply <conversation> <text...>",
+                "send the customer a message from the number",
+                "agent",
+                self._reply,
+                raw_after=1,
+            ),
+            Command(
+                "note",
+                "/note <conversation> [text...]",
+                "add a note for the team (without text: read the notes)",
+                "agent",
+                self._note,
+                raw_after=1,
+            ),
+            Command(
+                "optout",
+                "/optout <conversation> [on|off]",
+                "stop all messages to the customer (on, the default), or allow them again",
+                "agent",
+                self._optout,
+            ),
+            Command(
+                "attach",
+                "/attach <service> [number]",
+                "attach a service to a number, or to every number",
+                "admin",
+                self._attach,
+            ),
+            Command(
+                "detach",
+                "/detach <service> [number] [confirm <code>]",
+                "detach a service (asks for confirmation)",
+                "admin",
+                self._detach,
+            ),
+            Command(
+                "role",
+                "/role [<email|telegram id> <viewer|agent|admin>]",
+                "list the team's roles, or give a member a role",
+                "admin",
+                self._role,
+            ),
+        ]
+
+    async def _inbox(self, caller: Caller, args: list[str]) -> str:
+        if len(args) > 1 or (args and not (args[0].isdigit() and 1 <= int(args[0]) <= 50)):
+            raise UsageError
+        items = await self.desk.inbox(int(args[0]) if args else 10)
+        if not items:
+            return "No conversations yet."
+        lines = []
+        for item in items:
+            flags = [f"{item.channel} {when(item.last_at)}"]
+            if item.holder:
+                flags.append(f"held by {item.holder.agent} of {item.holder.service}")
+            if item.opted_out:
+                flags.append("opted out")
+            lines.append(f"{item.id} {item.customer} - {', '.join(flags)}\n  {item.preview}")
+        return "\n".join(lines)
+
+    async def _services(self, caller: Caller, args: list[str]) -> str:
+        if args:
+            raise UsageError
+        return "\n".join(
+            f"{number}: {order_line(names)}" for number, names in await self.desk.services()
+        )
+
+    async def _claim(self, caller: Caller, args: list[str]) -> str:
+        if len(args) != 1:
+            raise UsageError
+        claimed = await self.desk.claim(args[0], caller.name)
+        answer = f"You hold {claimed.conversation} now."
+        return f"{answer}\nWarning: {claimed.warning}." if claimed.warning else answer
+
+    async def _release(self, caller: Caller, args: list[str]) -> str:
+        if len(args) != 1:
+            raise UsageError
+        return f"Released {await self.desk.release(args[0], caller.name)}."
+
+    async def _reply(self, caller: Caller, args: list[str]) -> str:
+        if len(args) != 2:
+            raise UsageError
+        sent = await self.desk.reply(args[0], args[1], caller.name)
+        answer = f"Sent to {sent.customer} ({sent.conversation}): {sent.outbound.send_id}"
+        return f"{answer}\nWarning: {sent.warning}." if sent.warning else answer
+
+    async def _note(self, caller: Caller, args: list[str]) -> str:
+        if not args:
+            raise UsageError
+        if len(args) == 2:
+            cid, _ = await self.desk.note(args[0], args[1], caller.name)
+            return f"Noted on {cid}."
+        cid, notes = await self.desk.notes(args[0])
+        if not notes:
+            return f"No notes on {cid} yet."
+        return "\n".join(
+            f"{when(note['at'])} {note['author']} ({note['service']}): {note['text']}"
+            for note in notes
+        )
+
+    async def _optout(self, caller: Caller, args: list[str]) -> str:
+        switch = [word.lower() for word in args[1:]]
+        if len(args) not in (1, 2) or switch not in ([], ["on"], ["off"]):
+            raise UsageError
+        on = switch != ["off"]
+        cid, changed = await self.desk.optout(args[0], on)
+        state = "opted out: nothing will be sent to them" if on else "opted in: messages may go"
+        return f"{cid}: the customer is {state}{'' if changed else ' (already so)'}."
+
+    async def _attach(self, caller: Caller, args: list[str]) -> str:
+        if len(args) not in (1, 2):
+            raise UsageError
+        changes = await self.desk.attach(args[0], args[1] if len(args) == 2 else None)
+        lines = []
+        for change in changes:
+            done = "was already attached to" if change.before == change.after else "attached to"
+            lines.append(f"{args[0]} {done} {change_line(change)}")
+        return "\n".join(lines)
+
+    async def _detach(self, caller: Caller, args: list[str]) -> str:
+        asked = args[-2:-1] == ["confirm"]
+        scope = args[:-2] if asked else args
+        if len(scope) not in (1, 2) or "confirm" in scope:
+            raise UsageError
+        service, number = scope[0], scope[1] if len(scope) == 2 else None
+        subject = f"detach|{service}|{number or '*'}"
+        if not asked:
+            numbers = await self.desk.attached_to(service, number)
+            code = confirmation_code(caller, subject, time.time())
+            return (
+                f"This detaches {service} from {', '.join(numbers)}: it hears nothing more "
+                f"from {'that number' if len(numbers) == 1 else 'those numbers'}, and if it "
+                "is the parent the next service takes over. To go ahead, send within 10 "
+                f"minutes:\n/detach {' '.join(scope)} confirm {code}"
+            )
+        if not confirmed(caller, subject, args[-1]):
+            raise RefusedError(
+                "That confirmation code is wrong or expired; send /detach again for a new one."
+            )
+        changes = await self.desk.detach(service, number)
+        return "\n".join(f"{service} detached from {change_line(change)}" for change in changes)
+
+    async def _role(self, caller: Caller, args: list[str]) -> str:
+        if len(args) not in (0, 2):
+            raise UsageError
+        if not args:
+            lines = []
+            for role in await self.desk.roles():
+                who = f"{role.member} ({role.name})" if role.name else role.member
+                source = (
+                    "added by /role"
+                    if not role.configured
+                    else f"set by /role; the config says {role.configured}"
+                    if role.configured != role.role
+                    else ""
+                )
+                lines.append(f"{who}: {role.role}" + (f" ({source})" if source else ""))
+            return "\n".join(lines) or "Nobody is on the team yet: /role <email> <role> adds."
+        now, before = await self.desk.set_role(args[0], args[1].lower())
+        was = f" (was {before})" if before and before != now.role else ""
+        return f"{now.member} is {now.role} now{was}."
