@@ -32,8 +32,8 @@ from bot.model import AUTOMATION_SERVICE, Service
 
 DEFAULT_CONFIG_FILE = "switchboard.yaml"
 SERVICE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
-RESERVED_NAMES = frozenset({AUTOMATION_SERVICE, "admin"})
-"""The runtime's own service, and the operator's identity on the API."""
+RESERVED_NAMES = frozenset({AUTOMATION_SERVICE, "admin", "team"})
+"""The runtime's own service, the operator's identity on the API, and the team chat."""
 DEFAULT_WELCOME = "Hi! Thanks for getting in touch. How can we help?"
 
 
@@ -154,6 +154,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         web_site=str(document.get("webchat", {}).get("site", "site")),
         whatsapp=whatsapp_settings(env),
         telegram=telegram_settings(env),
+        telegram_lease_ttl=_lease_ttl(document.get("telegram") or {}),
         sms=sms_settings(env),
         services=_services(document.get("services") or []),
         automation=automation_settings(document.get("automation") or {}),
@@ -335,6 +336,16 @@ def _origins(items: Any) -> tuple[str, ...]:
     ):
         raise ConfigError("tracking.origins is a list like ['https://shop.example.com']")
     return tuple(items)
+
+
+def _lease_ttl(section: Any) -> float:
+    try:
+        ttl = float(section.get("lease_ttl", 10))
+    except (AttributeError, TypeError, ValueError):
+        raise ConfigError("telegram.lease_ttl must be a number of seconds") from None
+    if not 2 <= ttl <= 300:
+        raise ConfigError("telegram.lease_ttl must be between 2 and 300 seconds")
+    return ttl
 
 
 def _claim_idle(section: dict[str, Any]) -> float:

@@ -8,7 +8,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from adapters.webhooks import WebhookClient
@@ -40,6 +40,25 @@ MASKED_FIELDS = (
 
 RETRY_POLL_SECONDS = 0.2
 ATTACHMENTS_POLL_SECONDS = 1.0
+
+
+LocalReceiver = Callable[[bytes], Awaitable[str]]
+
+
+class Deliveries:
+    """Where a service's events go: its webhook, or for ``local:<name>`` a receiver in
+    this process (the team chat)."""
+
+    def __init__(self, webhooks: WebhookClient) -> None:
+        self.webhooks = webhooks
+        self.local: dict[str, LocalReceiver] = {}
+
+    async def deliver(self, url: str, secret: str, event_id: str, body: bytes) -> str:
+        """'' once delivered, else why not; failures are retried by the fan-out."""
+        if url.startswith("local:"):
+            receiver = self.local.get(url.removeprefix("local:"))
+            return await receiver(body) if receiver else "no receiver in this process"
+        return await self.webhooks.deliver(url, secret, event_id, body)
 
 
 def hides(viewer: Service, message: dict[str, Any]) -> bool:
@@ -78,7 +97,7 @@ class Fanout:
     def __init__(
         self,
         queue: DeliveryQueue,
-        client: WebhookClient,
+        client: Deliveries,
         settings: DeliverySettings,
         directory: Directory,
         consumer: str,

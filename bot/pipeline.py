@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from adapters import sms
 from bot.fanout import Fanout
@@ -63,6 +63,14 @@ def inbound_record(message: Inbound) -> dict[str, Any]:
     return record
 
 
+class TeamRoom(Protocol):
+    """The team chat as the pipeline sees it (bot.teamchat.TeamChat)."""
+
+    async def split(self, messages: Sequence[Inbound]) -> tuple[list[Inbound], list[Inbound]]: ...
+
+    async def handle(self, message: Inbound) -> None: ...
+
+
 def inbound_event(message: Inbound, record: dict[str, Any], profile: str) -> Event:
     """``message.inbound``: its id derives from the message, so a redo repeats it."""
     return Event.new(
@@ -105,6 +113,8 @@ class Pipeline:
         self.shard_of = shard_of
         self.lifecycle = lifecycle
         self.numbers = numbers
+        self.team: TeamRoom | None = None
+        """The team's chat, whose messages are replies and commands, not customers'."""
         self.processed = 0
 
     async def process(self, entries: Sequence[Entry]) -> None:
@@ -116,6 +126,13 @@ class Pipeline:
         items = [decode_item(entry.data) for entry in entries]
         messages = [item for item in items if isinstance(item, Inbound)]
         statuses = [item for item in items if isinstance(item, StatusUpdate)]
+        if self.team and messages:
+            team, messages = await self.team.split(messages)
+            for message in team:
+                try:
+                    await self.team.handle(message)
+                except Exception:  # one team message must not hold up the customers'
+                    log.exception("team chat message %s failed", message.provider_id)
         resolutions = await self.profiles.resolve_many(
             [
                 Sighting(

@@ -19,7 +19,8 @@ from adapters.webchat import WebChatHub
 from adapters.webhooks import WebhookClient
 from bot.channels import Channels
 from bot.config import Settings
-from bot.fanout import Fanout
+from bot.desk import TeamDesk
+from bot.fanout import Deliveries, Fanout
 from bot.ingest import Ingestor, shard_of
 from bot.lifecycle import Lifecycle
 from bot.links import LinkSigner, load_link_secret
@@ -29,6 +30,9 @@ from bot.profiles import ProfileBook
 from bot.ratelimit import SharedRate
 from bot.sender import Sender
 from bot.services import Directory
+from bot.teamchat import SERVICE as TEAM_SERVICE
+from bot.teamchat import TeamChat, team_service
+from handlers.commands import Commands
 from stores.activity import ActivityStore
 from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
@@ -84,7 +88,7 @@ class Runtime:
         self.directory = Directory(self.services, settings.automation)
         self.fanout = Fanout(
             self.deliveries,
-            WebhookClient(self._session, settings.delivery.timeout),
+            Deliveries(WebhookClient(self._session, settings.delivery.timeout)),
             settings.delivery,
             self.directory,
             self.holder,
@@ -109,6 +113,21 @@ class Runtime:
             settings.default_region,
             settings.profiles.notes_timezone,
         )
+        self.desk = TeamDesk(self)
+        self.commands = Commands(self.profile_book, self.desk)
+        self.team_chat: TeamChat | None = None
+        telegram = self.channels.telegram
+        if telegram and settings.telegram and settings.telegram.team_chat_id:
+            self.team_chat = TeamChat(
+                settings.telegram.team_chat_id,
+                telegram,
+                self.redis,
+                keys,
+                self.commands,
+                self.desk,
+            )
+            self.pipeline.team = self.team_chat
+            self.fanout.client.local[TEAM_SERVICE] = self.team_chat.deliver
         self.link_signer: LinkSigner | None = None
         """Signs tracked links (PS-3); loaded by start(), as its secret may live in Redis."""
         self._supervisor: asyncio.Task[None] | None = None
@@ -162,7 +181,9 @@ class Runtime:
         await self.outbox.ensure_groups()
         await self.publish(
             await self.directory.adopt_config(
-                self.numbers, self.settings.services, self.settings.runtime_service
+                self.numbers,
+                (*self.settings.services, *([team_service()] if self.team_chat else [])),
+                self.settings.runtime_service,
             )
         )
         self._fanout = asyncio.create_task(self.fanout.run())

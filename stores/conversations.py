@@ -271,7 +271,8 @@ class ConversationStore:
                 )
                 erased += 1
             pipe.hset(self._k(conversation_id, "meta"), "customer", "erased")
-            pipe.delete(self._k(conversation_id, "edits"))
+            # The team's notes on the conversation may quote the customer too.
+            pipe.delete(self._k(conversation_id, "edits"), self._k(conversation_id, "notes"))
             await pipe.execute()
         return erased
 

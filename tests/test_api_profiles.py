@@ -161,6 +161,9 @@ async def test_erasure_removes_the_person_and_stale_data_cannot_bring_them_back(
     shared = await shared_number(make_bot)
     runtime = shared.bot.runtime
     profile_id = (await profile_of(shared, f"wa:{WA_ID}"))["id"]
+    note = {"text": "Ann from Leeds, wants a callback", "author": "bob"}
+    notes_path = f"/v1/conversations/{shared.conversation}/notes"
+    assert (await shared.call("support", "POST", notes_path, note)).status == 201
     answer = await shared.call("support", "DELETE", f"/v1/profiles/{profile_id}")
     assert answer.status == 200, answer.raw
     assert answer.json["erased"]["profile"] == profile_id
@@ -173,6 +176,7 @@ async def test_erasure_removes_the_person_and_stale_data_cannot_bring_them_back(
     timeline = await runtime.conversations.timeline(shared.conversation)
     assert timeline and all(m.get("erased") for m in timeline)
     assert "hello" not in str(timeline)
+    assert (await shared.call("support", "GET", notes_path)).json["notes"] == []
     refused = await shared.reply("support", "are you there?")
     assert refused.status == 410
     # A message sent before the erasure, delivered late, is dropped: nothing re-created.
