@@ -5,8 +5,10 @@ shard has one worker at a time)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator
 
 from redis.asyncio import Redis
 
@@ -44,16 +46,36 @@ class SharedRate:
 
 
 class ChatSpacing:
-    """At least ``interval`` seconds between two sends to one chat, in this process."""
+    """Sends to one chat take turns: at least ``interval`` seconds from the end of one
+    send to the start of the next (so the provider sees them that far apart, whatever
+    the network's delays), and at most ``per_minute`` in any minute, in this process."""
 
     def __init__(self) -> None:
-        self._next: OrderedDict[str, float] = OrderedDict()
+        self._turns: OrderedDict[str, tuple[asyncio.Lock, deque[float]]] = OrderedDict()
 
-    async def wait(self, chat: str, interval: float) -> None:
-        now = time.monotonic()
-        slot = max(self._next.pop(chat, 0.0), now)
-        self._next[chat] = slot + interval
-        if len(self._next) > MAX_CHATS:
-            self._next.popitem(last=False)
-        if slot > now:
-            await asyncio.sleep(slot - now)
+    @contextlib.asynccontextmanager
+    async def turn(
+        self, chat: str, interval: float, per_minute: int | None = None, minute: float = 60.0
+    ) -> AsyncIterator[None]:
+        lock, recent = (
+            self._turns.pop(chat) if chat in self._turns else (asyncio.Lock(), deque(maxlen=60))
+        )
+        self._turns[chat] = (lock, recent)
+        if len(self._turns) > MAX_CHATS:
+            self._forget_idle()
+        async with lock:
+            now = time.monotonic()
+            ready = recent[-1] + interval if recent else now
+            if per_minute and len(recent) >= per_minute:
+                ready = max(ready, recent[-per_minute] + minute)
+            if ready > now:
+                await asyncio.sleep(ready - now)
+            try:
+                yield
+            finally:
+                recent.append(time.monotonic())
+
+    def _forget_idle(self) -> None:
+        for chat in list(self._turns)[: len(self._turns) - MAX_CHATS]:
+            if not self._turns[chat][0].locked():
+                del self._turns[chat]

@@ -5,6 +5,7 @@ with fencing), the webhook's ingest, and sending within Telegram's limits (CH-3,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -27,9 +28,9 @@ log = logging.getLogger(__name__)
 POLL_TIMEOUT = 5.0
 """Seconds a getUpdates call waits for news; well inside the lease's time to live."""
 BULK_PER_SECOND = 30.0
-PRIVATE_CHAT_INTERVAL = 1.0
-GROUP_CHAT_INTERVAL = 3.0
-"""20 messages a minute in a group."""
+CHAT_INTERVAL = 1.0
+"""About one message a second in one chat."""
+GROUP_PER_MINUTE = 20
 
 # The offset only moves forward: a poller that lost its lease while paused cannot take
 # it back and make the next one fetch old updates again (they would be deduped anyway).
@@ -165,13 +166,13 @@ class TelegramChannel:
         """Send within the limits: ~30 a second per bot, 1 a second per chat, 20 a minute
         per group; a 429's retry_after goes back to the sender's retry."""
         chat = outbound.recipient.value
-        await self.rate.wait(self.lease, BULK_PER_SECOND)
         group = chat.startswith("-")
-        await self.spacing.wait(chat, GROUP_CHAT_INTERVAL if group else PRIVATE_CHAT_INTERVAL)
         try:
-            return await self.client.send_text(
-                chat, outbound.text, outbound.buttons, outbound.reply_to
-            )
+            async with self.spacing.turn(chat, CHAT_INTERVAL, GROUP_PER_MINUTE if group else None):
+                await self.rate.wait(self.lease, BULK_PER_SECOND)
+                return await self.client.send_text(
+                    chat, outbound.text, outbound.buttons, outbound.reply_to
+                )
         except TelegramError as error:
             raise SendFailedError(
                 f"Telegram: {error}", retryable=error.retryable, retry_after=error.retry_after
@@ -179,7 +180,6 @@ class TelegramChannel:
 
 
 async def _sleep(stopping: asyncio.Event, seconds: float) -> None:
-    try:
+    """Wait ``seconds``, or less when the runtime stops."""
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stopping.wait(), timeout=seconds)
-    except TimeoutError:
-        pass

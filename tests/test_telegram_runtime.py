@@ -60,6 +60,23 @@ async def tg(make_bot: BotFactory) -> AsyncIterator[TelegramBot]:
         yield await telegram_bot(make_bot, api, token)
 
 
+async def offer(tg: TelegramBot, text: str, buttons: tuple[str, ...]) -> None:
+    """A service offers the customer choices, and the keyboard reaches them."""
+    runtime = tg.bot.runtime
+    outbound = Outbound(
+        send_id=f"snd_{text.replace(' ', '_')}",
+        conversation_id=tg.conversation(),
+        channel="telegram",
+        number=tg.number,
+        recipient=Identity("tg", str(CUSTOMER)),
+        text=text,
+        service="support",
+        buttons=buttons,
+    )
+    await runtime.sender.send(outbound, runtime.shard_of(tg.conversation()))
+    await tg.api.wait_until(lambda: any(m.reply_markup for m in tg.api.messages_to(CUSTOMER)))
+
+
 async def wait_until_processed(tg: TelegramBot, user: int, count: int) -> list[dict[str, object]]:
     for _ in range(200):
         timeline = await tg.timeline(user)
@@ -94,18 +111,7 @@ async def test_contact_share_button_press_and_edit(tg: TelegramBot) -> None:
     await wait_until_processed(tg, CUSTOMER, 3)
     assert await runtime.profiles.lookup(Identity("phone", "+447700900456")) == ""
 
-    offer = Outbound(
-        send_id="snd_tg_offer",
-        conversation_id=tg.conversation(),
-        channel="telegram",
-        number=tg.number,
-        recipient=Identity("tg", str(CUSTOMER)),
-        text="Which plan?",
-        service="support",
-        buttons=("Basic", "Pro"),
-    )
-    await runtime.sender.send(offer, runtime.shard_of(tg.conversation()))
-    await tg.api.wait_until(lambda: any(m.reply_markup for m in tg.api.messages_to(CUSTOMER)))
+    await offer(tg, "Which plan?", ("Basic", "Pro"))
     tg.api.callback_query(CUSTOMER, "b:1")
     timeline = await wait_until_processed(tg, CUSTOMER, 4)
     pressed = next(m for m in timeline if m["kind"] == "button")
@@ -223,21 +229,9 @@ async def test_the_python_telegram_bot_adapter_serves_the_same_way(make_bot: Bot
 async def test_unknown_or_hostile_button_data_is_answered_and_kept_harmless(
     tg: TelegramBot,
 ) -> None:
-    runtime = tg.bot.runtime
     tg.api.customer_text(CUSTOMER, "hi")
     await wait_until_processed(tg, CUSTOMER, 1)
-    offer = Outbound(
-        send_id="snd_tg_offer2",
-        conversation_id=tg.conversation(),
-        channel="telegram",
-        number=tg.number,
-        recipient=Identity("tg", str(CUSTOMER)),
-        text="Pick one",
-        service="support",
-        buttons=("Yes", "No"),
-    )
-    await runtime.sender.send(offer, runtime.shard_of(tg.conversation()))
-    await tg.api.wait_until(lambda: any(m.reply_markup for m in tg.api.messages_to(CUSTOMER)))
+    await offer(tg, "Pick one", ("Yes", "No"))
     for data in ("b:99", "<script>alert(1)</script>", "../../etc/passwd", "💥" * 16):
         tg.api.callback_query(CUSTOMER, data)
     await tg.api.wait_for_callback_answers(4)
