@@ -12,6 +12,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from bot.config_automation import (
+    AutomationSettings,
+    automation_settings,
+)
 from bot.config_base import ConfigError, read_int, read_positive
 from bot.config_channels import (
     SMSSettings,
@@ -34,23 +38,6 @@ DEFAULT_CONFIG_FILE = "switchboard.yaml"
 SERVICE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 RESERVED_NAMES = frozenset({AUTOMATION_SERVICE, "admin", "team"})
 """The runtime's own service, the operator's identity on the API, and the team chat."""
-DEFAULT_WELCOME = "Hi! Thanks for getting in touch. How can we help?"
-
-
-@dataclass(frozen=True, slots=True)
-class KeywordRule:
-    """An auto-reply rule: words or a regex, the answer, and a priority (higher wins)."""
-
-    reply: str
-    keywords: tuple[str, ...] = ()
-    pattern: str = ""
-    priority: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class AutomationSettings:
-    welcome: str = DEFAULT_WELCOME
-    rules: tuple[KeywordRule, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +94,7 @@ class Settings:
     telegram_lease_ttl: float = 10.0
     """Seconds before another process takes over a dead poller's token (CH-3)."""
     services: tuple[Service, ...] = ()
-    automation: AutomationSettings = AutomationSettings()
+    automation: AutomationSettings = field(default_factory=AutomationSettings)
     runtime_service: bool = True
     """Attach the runtime's own service, ``bot``, first on each number (SN-1)."""
     delivery: DeliverySettings = DeliverySettings()
@@ -174,6 +161,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 _ENV_REFERENCE = re.compile(r"\$\{([A-Z0-9_]+)\}")
 
 
+def reload_automation(
+    path: str, env: Mapping[str, str] | None = None
+) -> tuple[AutomationSettings, tuple[Service, ...]]:
+    """The automation and the services of the YAML file as it is now, for a running bot
+    to take without a restart; ConfigError when the file is broken."""
+    document = _read_yaml(path, os.environ if env is None else env)
+    return automation_settings(document.get("automation") or {}), _services(
+        document.get("services") or []
+    )
+
+
 def _read_yaml(path: str, env: Mapping[str, str]) -> dict[str, Any]:
     """Load the YAML file, filling ``${VAR}`` in values from the environment, so that
     secrets stay out of the file."""
@@ -234,35 +232,6 @@ def _services(items: list[Any]) -> tuple[Service, ...]:
             )
         )
     return tuple(services)
-
-
-def automation_settings(section: dict[str, Any]) -> AutomationSettings:
-    """An ``automation`` section of the config file as settings; ConfigError if it is bad."""
-    rules = []
-    for item in section.get("rules") or []:
-        if not isinstance(item, dict) or "reply" not in item:
-            raise ConfigError(f"each automation rule needs a reply: got {item!r}")
-        keywords = item.get("keywords") or []
-        if isinstance(keywords, str):
-            keywords = [keywords]
-        pattern = str(item.get("pattern", ""))
-        if not keywords and not pattern:
-            raise ConfigError(f"rule {item['reply']!r} needs keywords or a pattern")
-        if pattern:
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                raise ConfigError(f"rule pattern {pattern!r} is not a regex: {error}") from None
-        rules.append(
-            KeywordRule(
-                reply=str(item["reply"]),
-                keywords=tuple(str(word).lower() for word in keywords),
-                pattern=pattern,
-                priority=int(item.get("priority", 0)),
-            )
-        )
-    welcome = str(section.get("welcome", DEFAULT_WELCOME))
-    return AutomationSettings(welcome=welcome, rules=tuple(rules))
 
 
 def _delivery(section: dict[str, Any]) -> DeliverySettings:

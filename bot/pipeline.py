@@ -113,6 +113,7 @@ class Pipeline:
         self.shard_of = shard_of
         self.lifecycle = lifecycle
         self.numbers = numbers
+        self._answered: dict[str, float] = {}
         self.team: TeamRoom | None = None
         """The team's chat, whose messages are replies and commands, not customers'."""
         self.processed = 0
@@ -177,12 +178,21 @@ class Pipeline:
                 self.conversations.queue_message_lookup(
                     pipe, status.conversation_id, status.provider_message_id
                 )
+            for message in messages:
+                self.conversations.queue_auto_reply_lookup(pipe, message.conversation_id)
             results = await pipe.execute()
         counts = [int(count) for _, count in results[: len(messages)]]
+        looked_up = results[len(messages) : len(messages) + len(statuses)]
         message_ids = [
-            found or s.provider_message_id
-            for s, found in zip(statuses, results[len(messages) :], strict=True)
+            found or s.provider_message_id for s, found in zip(statuses, looked_up, strict=True)
         ]
+        # When each contact was last answered by automation; kept up to date across the
+        # batch, so two quick messages get one answer.
+        self._answered = {
+            m.conversation_id: float(at)
+            for m, at in zip(messages, results[len(messages) + len(statuses) :], strict=True)
+            if at
+        }
         now = time.time()
         await self.directory.refresh(item.number for item in items)
         async with self.conversations.redis.pipeline(transaction=False) as pipe:
@@ -223,7 +233,12 @@ class Pipeline:
         keyword = keyword_of(message)
         if keyword in ("stop", "start"):
             self.conversations.queue_opt_out(pipe, cid, keyword == "stop")
-        context = Context(message=message, first_contact=first_contact)
+        context = Context(
+            message=message,
+            first_contact=first_contact,
+            now=now,
+            last_auto_reply=self._answered.get(cid),
+        )
         parent = self.directory.parent(message.number)
         automation = self.directory.automation(message.number)
         if keyword == "help" and message.channel == "sms":
@@ -232,6 +247,9 @@ class Pipeline:
             automation.handle(context)
         # Ids derive from the message, so a redo after a crash queues the same sends and
         # events again, and their idempotency keys make that harmless.
+        if context.replies:
+            self._answered[cid] = now
+            self.conversations.queue_auto_reply(pipe, cid, now)
         for index, text in enumerate(context.replies):
             outbound = Outbound(
                 send_id=derived_id("snd", message.provider_id, str(index)),

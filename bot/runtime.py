@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from adapters.webchat import WebChatHub
 from adapters.webhooks import WebhookClient
 from bot.channels import Channels
-from bot.config import Settings
+from bot.config import ConfigError, Settings, reload_automation
 from bot.desk import TeamDesk
 from bot.fanout import Deliveries, Fanout
 from bot.ingest import Ingestor, shard_of
@@ -47,6 +47,7 @@ from stores.streams import Entry, InboundLog, ShardedStream
 log = logging.getLogger(__name__)
 
 CLAIM_SWEEP_SECONDS = 1.0
+CONFIG_POLL_SECONDS = 1.0
 LEASE_TTL_MS = 5000
 LEASE_RENEW_SECONDS = 1.5
 BATCH = 200
@@ -135,6 +136,7 @@ class Runtime:
         self._fanout: asyncio.Task[None] | None = None
         self._lapses: asyncio.Task[None] | None = None
         self._telegram: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
         self._shards: dict[int, asyncio.Task[None]] = {}
         self._handovers: dict[int, asyncio.Event] = {}
         self._stopping = asyncio.Event()
@@ -156,6 +158,27 @@ class Runtime:
         async with self.redis.pipeline(transaction=False) as pipe:
             await self.fanout.queue_broadcast(pipe, self.numbers, events)
             await pipe.execute()
+
+    async def _watch_config(self, path: str) -> None:
+        """Take changes of the automation in the config file without a restart (AU-1):
+        the runtime's own, and each service's, which lives with its definition in Redis
+        so that every process sees it."""
+        seen = _modified(path)
+        while not self._stopping.is_set():
+            await asyncio.sleep(CONFIG_POLL_SECONDS)
+            modified = _modified(path)
+            if modified == seen:
+                continue
+            seen = modified
+            try:
+                automation, services = reload_automation(path)
+            except ConfigError as error:
+                log.error("config file not reloaded, the running automation stays: %s", error)
+                continue
+            self.directory.use_runtime_automation(automation)
+            for service in services:
+                await self.directory.store.save(service)
+            log.info("automation reloaded from %s", path)
 
     async def _announce_lapsed_claims(self) -> None:
         """Tell every service when an idle claim lapses; one process reports each (SN-5)."""
@@ -194,6 +217,8 @@ class Runtime:
         await self.channels.start()
         if self.channels.telegram:
             self._telegram = asyncio.create_task(self.channels.telegram.run(self._stopping))
+        if self.settings.config_path:
+            self._watcher = asyncio.create_task(self._watch_config(self.settings.config_path))
         await listening.wait()
 
     async def reply(
@@ -228,7 +253,7 @@ class Runtime:
                 await _settle([self._fanout], grace=self.settings.delivery.timeout + 10)
         if self._telegram:
             await _settle([self._telegram], grace=10)
-        for task in (self._listener, self._lapses):
+        for task in (self._listener, self._lapses, self._watcher):
             if task:
                 task.cancel()
                 await _settle([task], grace=5)
@@ -344,6 +369,13 @@ class Runtime:
             counters["fanout_delivered_total"] = self.fanout.delivered
             counters["fanout_failed_attempts_total"] = self.fanout.failed_attempts
         return counters
+
+
+def _modified(path: str) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return 0.0
 
 
 async def _settle(tasks: list[asyncio.Task[Any]], grace: float) -> None:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from bot.config import AutomationSettings, automation_settings
+from bot.config_automation import AutomationSettings, automation_settings
 from bot.model import AUTOMATION_SERVICE, Event, Service
 from handlers.autoreply import AutoReply
 from stores.services import Attachment, ServiceStore
@@ -66,6 +66,10 @@ class Directory:
     def parent(self, number: str) -> Service | None:
         services = self.cached(number)
         return services[0] if services else None
+
+    def use_runtime_automation(self, settings: AutomationSettings) -> None:
+        """Take the runtime's automation as reloaded from the config file."""
+        self._runtime_automation = AutoReply(settings)
 
     def automation(self, number: str) -> AutoReply | None:
         """The parent's auto-replies: only the parent automates (SN-6)."""

@@ -1,11 +1,13 @@
-"""Auto-replies: a welcome for a first contact, and keyword or regex rules by priority."""
+"""Auto-replies (AU-1): an away message outside business hours, a welcome for a first
+contact, and keyword or regex rules by priority; at most one per contact per interval
+when the configuration sets one."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from bot.config import AutomationSettings, KeywordRule
+from bot.config_automation import AutomationSettings, KeywordRule
 from handlers.base import Context
 
 
@@ -20,11 +22,18 @@ class AutoReply:
 
     def __init__(self, settings: AutomationSettings) -> None:
         self.welcome = settings.welcome
+        self.away = settings.away
+        self.interval = settings.reply_interval
         # Highest priority first; among equals, the order of the config file.
         ordered = sorted(settings.rules, key=lambda rule: -rule.priority)
         self.rules = [_CompiledRule(rule, _compile(rule)) for rule in ordered]
 
     def check(self, context: Context) -> list[str]:
+        last = context.last_auto_reply
+        if self.interval and last is not None and context.now - last < self.interval:
+            return []  # answered a moment ago: a conversation, not a volley of robots
+        if self.away and not self.away.is_open(context.now):
+            return [self.away.message]
         answers = []
         if context.first_contact and self.welcome:
             answers.append(self.welcome)
@@ -34,6 +43,9 @@ class AutoReply:
                 if compiled.regex.search(text):
                     answers.append(compiled.rule.reply)
                     break
+        if self.interval:
+            # One answer per interval: the one to the question asked beats the greeting.
+            return answers[-1:]
         return answers
 
     def handle(self, context: Context) -> None:

@@ -14,6 +14,10 @@ class Context:
     message: Inbound
     first_contact: bool
     """True for the customer's first message to this number."""
+    now: float = 0.0
+    """When the message is handled (unix seconds): business hours are judged by it."""
+    last_auto_reply: float | None = None
+    """When this contact last got an automated answer, if ever."""
     replies: list[str] = field(default_factory=list)
 
     def reply(self, text: str) -> None:

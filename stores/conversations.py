@@ -151,6 +151,13 @@ class ConversationStore:
         edit = json.dumps({"text": text, "edited_at": at}, ensure_ascii=False)
         pipe.hset(self._k(conversation_id, "edits"), message_id, edit)
 
+    def queue_auto_reply_lookup(self, pipe: Any, conversation_id: str) -> None:
+        """Queue the read of when the contact last got an automated answer (or None)."""
+        pipe.hget(self._k(conversation_id, "meta"), "auto_at")
+
+    def queue_auto_reply(self, pipe: Any, conversation_id: str, at: float) -> None:
+        pipe.hset(self._k(conversation_id, "meta"), "auto_at", repr(at))
+
     def queue_choices(self, pipe: Any, conversation_id: str, choices: Sequence[str]) -> None:
         """Remember the choices last offered, for channels where the answer is typed."""
         pipe.hset(self._k(conversation_id, "meta"), "choices", json.dumps(list(choices)))

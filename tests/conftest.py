@@ -15,7 +15,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
-from bot.config import AutomationSettings, DeliverySettings, KeywordRule, Settings, WhatsAppSettings
+from bot.config import DeliverySettings, Settings, WhatsAppSettings
+from bot.config_automation import AutomationSettings, KeywordRule
 from bot.http import build_app
 from bot.model import Service
 from bot.runtime import Runtime

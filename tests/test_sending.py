@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot.config import AutomationSettings
+from bot.config_automation import AutomationSettings
 from bot.model import Identity, Outbound, new_id
 from bot.sender import WindowClosedError
 from tests.botprocess import run_command
