@@ -153,7 +153,7 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def background_load(seconds: float = 1.0) -> float:
-    """Cores busy on the machine before the run starts: other people's work, say."""
+    """Cores busy on the machine before the run starts: other processes' work, say."""
     before = machine_busy_seconds()
     time.sleep(seconds)
     return (machine_busy_seconds() - before) / seconds

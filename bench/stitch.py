@@ -861,7 +861,7 @@ def describe(url: str) -> dict[str, Any]:
 
 
 def profiles_py_digest() -> str:
-    """The code measured: stores/profiles.py changes under other people's hands."""
+    """A digest of stores/profiles.py as it is on disk: which code was measured."""
     data = (ROOT / "stores" / "profiles.py").read_bytes()
     return "sha256:" + hashlib.sha256(data).hexdigest()[:12]
 
