@@ -22,6 +22,8 @@ MAX_TEXT = 4096
 MAX_FRAME = 64 * 1024
 _VISITOR_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_CHOICE = re.compile(r"b:[0-9]{1,2}")
+"""A pressed button's payload, as on Telegram and WhatsApp: ``b:<index>``."""
 
 
 class FrameError(ValueError):
@@ -42,7 +44,8 @@ def new_visitor_id() -> str:
 
 
 def parse_frame(raw: str, visitor: str, number: str) -> Inbound:
-    """A visitor's ``{"type": "message", "id": ..., "text": ...}`` frame as an Inbound."""
+    """A visitor's ``{"type": "message", "id": ..., "text": ...}`` frame as an Inbound;
+    a pressed button adds ``"payload": "b:<index>"`` with its label as the text."""
     try:
         frame = json.loads(raw)
     except ValueError:
@@ -56,15 +59,21 @@ def parse_frame(raw: str, visitor: str, number: str) -> Inbound:
         raise FrameError("text must be a non-empty string")
     if len(text) > MAX_TEXT:
         raise FrameError(f"text is longer than {MAX_TEXT} characters")
+    payload = frame.get("payload")
+    if payload in (None, ""):
+        payload = ""
+    elif not isinstance(payload, str) or not _CHOICE.fullmatch(payload):
+        raise FrameError('a button\'s payload is "b:<index>"')
     sender = Identity("vid", visitor)
     return Inbound(
         channel="web",
         number=number,
         provider_id=f"web:{visitor}:{client_id}",
         sender=sender,
-        kind="text",
+        kind="button" if payload else "text",
         timestamp=time.time(),
         text=text.strip(),
+        payload=payload,
         identities=(sender,),
     )
 
@@ -109,6 +118,7 @@ def history_frame(visitor: str, messages: list[dict[str, Any]]) -> str:
             "text": message.get("text", ""),
             "kind": message.get("kind", "text"),
             "timestamp": message.get("timestamp"),
+            "buttons": message.get("buttons") or [],
         }
         for message in messages
     ]
@@ -132,6 +142,7 @@ class WebChatTransport:
             "text": outbound.text,
             "timestamp": outbound.created_at,
             "service": outbound.service,
+            "buttons": list(outbound.buttons),
         }
         await self.publish(outbound.recipient.value, message_frame(message))
         return outbound.send_id

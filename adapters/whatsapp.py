@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import aiohttp
@@ -15,6 +15,12 @@ MEDIA_KINDS = ("image", "document", "audio", "video", "sticker")
 STATUSES = ("sent", "delivered", "read", "failed")
 RETRYABLE_CODES = {130429, 131056, 80007, 1, 2, 131000}
 """Rate limits (130429 throughput, 131056 pair rate, 80007 account) and Meta's transient errors."""
+MAX_BUTTONS, BUTTON_TITLE = 3, 20
+"""Reply buttons: at most 3, titles of at most 20 characters."""
+MAX_ROWS, ROW_TITLE, ROW_DESCRIPTION = 10, 24, 72
+"""A list: at most 10 rows in all, titles of at most 24 characters."""
+BUTTON_BODY, LIST_BODY, LIST_BUTTON = 1024, 4096, "Choose"
+"""The longest bodies of a button and of a list message, and the label opening a list."""
 
 
 class PayloadError(ValueError):
@@ -197,6 +203,11 @@ class WhatsAppClient:
             {"to": to, "type": "text", "text": {"preview_url": False, "body": text}}
         )
 
+    async def send_choices(self, to: str, text: str, choices: Sequence[str]) -> str:
+        """``text`` with ``choices`` (CH-6): reply buttons when they fit, else a list, else
+        numbered lines. A press comes back with the id ``b:<index>``."""
+        return await self._send(choices_message(to, text, choices))
+
     async def send_template(self, to: str, template: dict[str, Any]) -> str:
         return await self._send({"to": to, "type": "template", "template": template})
 
@@ -218,6 +229,36 @@ class WhatsAppClient:
                 str(error.get("message", "unexpected response")),
                 float(retry_after) if retry_after and retry_after.isdigit() else None,
             )
+
+
+def choices_message(to: str, text: str, choices: Sequence[str]) -> dict[str, Any]:
+    """The Cloud API message offering ``choices``: ``interactive`` of type ``button`` (up
+    to 3 short ones) or ``list`` (up to 10 rows); more, or a body too long, as text."""
+    body = text or "Please choose:"
+    if len(choices) <= MAX_BUTTONS and len(body) <= BUTTON_BODY:
+        if all(0 < len(choice) <= BUTTON_TITLE for choice in choices):
+            buttons = [
+                {"type": "reply", "reply": {"id": f"b:{index}", "title": choice}}
+                for index, choice in enumerate(choices)
+            ]
+            interactive = {"type": "button", "body": {"text": body}, "action": {"buttons": buttons}}
+            return {"to": to, "type": "interactive", "interactive": interactive}
+    if len(choices) <= MAX_ROWS and len(body) <= LIST_BODY and all(choices):
+        rows = []
+        for index, choice in enumerate(choices):
+            row = {"id": f"b:{index}", "title": _cut(choice, ROW_TITLE)}
+            if len(choice) > ROW_TITLE:  # the whole option, where the title is cut short
+                row["description"] = _cut(choice, ROW_DESCRIPTION)
+            rows.append(row)
+        action = {"button": LIST_BUTTON, "sections": [{"title": "Options", "rows": rows}]}
+        interactive = {"type": "list", "body": {"text": body}, "action": action}
+        return {"to": to, "type": "interactive", "interactive": interactive}
+    lines = "\n".join(f"{n}. {choice}" for n, choice in enumerate(choices, 1))
+    return {"to": to, "type": "text", "text": {"preview_url": False, "body": f"{body}\n{lines}"}}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _sent_id(data: Any) -> str | None:

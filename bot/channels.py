@@ -35,6 +35,10 @@ class WhatsAppTransport:
         try:
             if outbound.template:
                 return await self.client.send_template(outbound.recipient.value, outbound.template)
+            if outbound.buttons:
+                return await self.client.send_choices(
+                    outbound.recipient.value, outbound.text, outbound.buttons
+                )
             return await self.client.send_text(outbound.recipient.value, outbound.text)
         except ProviderError as error:
             raise SendFailedError(

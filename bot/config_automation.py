@@ -1,5 +1,6 @@
-"""The automation of a service, as configured (AU-1): a welcome, keyword and regex
-rules, business hours with an away message, and how often a contact is answered."""
+"""The automation of a service, as configured (AU-1, AU-2): a welcome, keyword and regex
+rules, business hours with an away message, how often a contact is answered, and the
+guided conversations (flows) that keywords start."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config_base import ConfigError
+from bot.config_flows import DEFAULT_TIMEOUT, Flow, parse_flows
 
 DEFAULT_WELCOME = "Hi! Thanks for getting in touch. How can we help?"
 
@@ -22,6 +24,8 @@ class KeywordRule:
     keywords: tuple[str, ...] = ()
     pattern: str = ""
     priority: int = 0
+    flow: Flow | None = None
+    """The guided conversation it starts (AU-2); ``reply``, if any, is said first."""
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -53,20 +57,41 @@ class AutomationSettings:
     away: AwaySettings | None = None
     reply_interval: float = 0.0
     """Seconds: at most one auto-reply per contact this often; 0 leaves it unlimited."""
+    flows: tuple[Flow, ...] = ()
+    """Guided conversations; each is started by a rule in ``rules`` (its own start
+    keywords become one), so whoever holds the rules holds the flows."""
 
 
 def automation_settings(section: dict[str, Any]) -> AutomationSettings:
     """An ``automation`` section of the config file as settings; ConfigError if it is bad."""
-    rules = []
+    try:
+        timeout = float(section.get("flow_timeout", DEFAULT_TIMEOUT))
+    except (TypeError, ValueError):
+        raise ConfigError("automation.flow_timeout must be a number of seconds") from None
+    if timeout <= 0:
+        raise ConfigError("automation.flow_timeout must be more than 0 seconds")
+    flows = parse_flows(section.get("flows"), timeout)
+    by_name = {flow.name: flow for flow in flows}
+    # A flow's start keywords are a rule of its own, ahead of the written rules of the
+    # same priority: asking for the flow by name is the more specific wish.
+    rules = [
+        KeywordRule(reply="", keywords=flow.start, priority=flow.priority, flow=flow)
+        for flow in flows
+        if flow.start
+    ]
     for item in section.get("rules") or []:
-        if not isinstance(item, dict) or "reply" not in item:
-            raise ConfigError(f"each automation rule needs a reply: got {item!r}")
+        if not isinstance(item, dict) or ("reply" not in item and "flow" not in item):
+            raise ConfigError(f"each automation rule needs a reply or a flow: got {item!r}")
+        label = item.get("reply") or f"flow {item.get('flow')}"
+        flow = by_name.get(str(item["flow"])) if "flow" in item else None
+        if "flow" in item and flow is None:
+            raise ConfigError(f"rule {label!r}: flow {item['flow']!r} is not in flows")
         keywords = item.get("keywords") or []
         if isinstance(keywords, str):
             keywords = [keywords]
         pattern = str(item.get("pattern", ""))
         if not keywords and not pattern:
-            raise ConfigError(f"rule {item['reply']!r} needs keywords or a pattern")
+            raise ConfigError(f"rule {label!r} needs keywords or a pattern")
         if pattern:
             try:
                 re.compile(pattern)
@@ -74,10 +99,11 @@ def automation_settings(section: dict[str, Any]) -> AutomationSettings:
                 raise ConfigError(f"rule pattern {pattern!r} is not a regex: {error}") from None
         rules.append(
             KeywordRule(
-                reply=str(item["reply"]),
+                reply=str(item.get("reply", "")),
                 keywords=tuple(str(word).lower() for word in keywords),
                 pattern=pattern,
                 priority=int(item.get("priority", 0)),
+                flow=flow,
             )
         )
     welcome = str(section.get("welcome", DEFAULT_WELCOME))
@@ -92,6 +118,7 @@ def automation_settings(section: dict[str, Any]) -> AutomationSettings:
         rules=tuple(rules),
         away=_away(section["away"]) if section.get("away") else None,
         reply_interval=interval,
+        flows=flows,
     )
 
 

@@ -279,7 +279,11 @@ class ConversationStore:
                 erased += 1
             pipe.hset(self._k(conversation_id, "meta"), "customer", "erased")
             # The team's notes on the conversation may quote the customer too.
-            pipe.delete(self._k(conversation_id, "edits"), self._k(conversation_id, "notes"))
+            pipe.delete(
+                self._k(conversation_id, "edits"),
+                self._k(conversation_id, "notes"),
+                self._k(conversation_id, "flow"),  # a guided conversation's answers so far
+            )
             await pipe.execute()
         return erased
 

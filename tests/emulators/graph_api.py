@@ -80,6 +80,20 @@ class SentMessage:
         return str(self.body.get("type", "text"))
 
     @property
+    def interactive_type(self) -> str:
+        """``button`` or ``list`` for interactive messages, '' otherwise."""
+        return str(self.body["interactive"]["type"]) if self.type == "interactive" else ""
+
+    @property
+    def choices(self) -> list[tuple[str, str]]:
+        """(id, title) of each reply button or list row offered, in order."""
+        action = self.body.get("interactive", {}).get("action", {})
+        if self.interactive_type == "button":
+            return [(b["reply"]["id"], b["reply"]["title"]) for b in action["buttons"]]
+        rows = [row for section in action.get("sections", []) for row in section["rows"]]
+        return [(row["id"], row["title"]) for row in rows]
+
+    @property
     def text(self) -> str | None:
         """Body text of a text message, or the body of an interactive one."""
         if self.type == "text":
@@ -159,13 +173,17 @@ def _check_interactive(obj: JSON) -> None:
                 )
             _check_length(reply.get("id"), "Button id", 1, 256)
             _check_length(reply.get("title"), "Button title", 1, 20)
-        if len(set(ids)) != len(ids):
-            raise _Refusal(400, 131009, "Button id is duplicate")
+        titles = [reply.get("title") for reply in replies]
+        if len(set(ids)) != len(ids) or len(set(titles)) != len(titles):
+            raise _Refusal(400, 131009, "Button id or title is duplicate")
         return
     _check_length(action.get("button"), "Button text", 1, 20)
     sections = action.get("sections")
     if not isinstance(sections, list) or not 1 <= len(sections) <= 10:
         raise _Refusal(400, 131009, "Sections count invalid. Min: 1, Max: 10")
+    for section in map(_as_dict, sections):
+        if len(sections) > 1 or "title" in section:  # a title is needed only among several
+            _check_length(section.get("title"), "Section title", 1, 24)
     rows = [_as_dict(row) for section in sections for row in _as_dict(section).get("rows", [])]
     if not 1 <= len(rows) <= 10:
         raise _Refusal(400, 131009, "Total row count exceed max allowed count: 10")
@@ -174,6 +192,8 @@ def _check_interactive(obj: JSON) -> None:
         _check_length(row.get("title"), "Row title", 1, 24)
         if "description" in row:
             _check_length(row["description"], "Row description", 0, 72)
+    if len({row["id"] for row in rows}) != len(rows):
+        raise _Refusal(400, 131009, "Row id is duplicate")
 
 
 def _check_send(body: Any) -> None:

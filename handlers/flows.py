@@ -1,0 +1,321 @@
+"""Guided conversations (AU-2): a pure engine. Given a flow's state and the customer's
+message, it says what to answer, which answers to save on the profile and whether to
+hand the customer to a person; the pipeline keeps the state and applies the rest."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.config_automation import AutomationSettings, KeywordRule
+from bot.config_flows import PLACEHOLDER, Flow, FlowStep
+from bot.identities import InvalidPhoneError, normalize_phone
+from bot.model import Inbound
+
+HANDOFF_WORDS = frozenset({"agent"})
+"""A whole message that asks for a person, at any step."""
+CANCEL_WORDS = frozenset({"cancel"})
+"""A whole message that ends the flow, at any step."""
+CHOICE_PAYLOAD = re.compile(r"b:([0-9]{1,2})")
+"""The id of a pressed button or picked row: ``b:<index>`` on every channel."""
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_NUMBERED = re.compile(r"([0-9]{1,2})[.)]?")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_UK_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_PROBLEMS = {
+    "text": "Please answer with a message.",
+    "choice": "Please pick one of the options.",
+    "email": "That doesn't look like an email address (like ann@example.com).",
+    "phone": "That doesn't look like a phone number we can call.",
+    "number": "Please answer with a number.",
+    "date": "Please give a date like 2026-03-14 or 14/03/2026.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to the customer, with the choices to offer as buttons."""
+
+    text: str
+    buttons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FlowState:
+    """Where a customer is in a flow; kept between messages (in Redis, by the pipeline)."""
+
+    flow: str
+    step: str
+    answers: Mapping[str, str] = field(default_factory=dict)
+    """Valid answers so far, by step id."""
+    attempts: int = 0
+    """Invalid answers to the current step."""
+    started_at: float = 0.0
+    updated_at: float = 0.0
+    last: str = ""
+    """The provider id of the last message applied: a redo of it changes nothing."""
+    owner: str = ""
+    """The service whose flow it is; kept by the pipeline, untouched here."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__} | {
+            "answers": dict(self.answers)
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FlowState:
+        """Raises ValueError when ``data`` is not a state written by ``to_dict``."""
+        try:
+            answers = {str(k): str(v) for k, v in dict(data.get("answers") or {}).items()}
+            return cls(
+                flow=str(data["flow"]),
+                step=str(data["step"]),
+                answers=answers,
+                attempts=int(data.get("attempts", 0)),
+                started_at=float(data.get("started_at", 0)),
+                updated_at=float(data.get("updated_at", 0)),
+                last=str(data.get("last", "")),
+                owner=str(data.get("owner", "")),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"not a flow state: {error}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class FlowOutcome:
+    """What one message did to a flow."""
+
+    handled: bool
+    """False when no flow was active and none started: the message is not the flow's."""
+    state: FlowState | None = None
+    """The state to keep; None when the flow ended (or none is active)."""
+    replies: tuple[Reply, ...] = ()
+    saves: Mapping[str, str] = field(default_factory=dict)
+    """Answers for the profile, by field name (``f:<name>`` on the profile)."""
+    handoff: str | None = None
+    """Why the customer is handed to a person, when they are."""
+    flow: str = ""
+    ended: str = ""
+    """``completed``, ``cancelled`` or ``handoff`` when the flow ended with this message."""
+
+
+NOT_HANDLED = FlowOutcome(handled=False)
+
+
+class FlowEngine:
+    """Runs the flows that a set of keyword rules start, in the rules' priority order."""
+
+    def __init__(self, rules: Sequence[KeywordRule], *, region: str = "GB") -> None:
+        # The order of handlers.autoreply: highest priority first, then as written, so
+        # that a message starts a flow exactly when its best rule is that flow's.
+        ordered = sorted(rules, key=lambda rule: -rule.priority)
+        self._rules = [(rule, _compile(rule)) for rule in ordered]
+        self.flows: dict[str, Flow] = {r.flow.name: r.flow for r in ordered if r.flow}
+        self.region = region
+
+    @classmethod
+    def from_settings(cls, settings: AutomationSettings, *, region: str = "GB") -> FlowEngine:
+        return cls(settings.rules, region=region)
+
+    def timeout(self, state: FlowState) -> float:
+        flow = self.flows.get(state.flow)
+        return flow.timeout if flow else 0.0
+
+    def step(self, state: FlowState | None, message: Inbound, *, now: float) -> FlowOutcome:
+        """Take ``message`` in the flow ``state`` is in, or start one it asks for."""
+        if state is not None:
+            flow = self.flows.get(state.flow)
+            current = flow.step(state.step) if flow else None
+            if flow is None or current is None or now - state.updated_at > flow.timeout:
+                state = None  # expired, or the flow changed under it: start afresh
+            elif state.last and state.last == message.provider_id:
+                return FlowOutcome(handled=True, state=state, flow=flow.name)  # a redo
+            else:
+                return self._answer(flow, current, state, message, now)
+        return self._start(message, now) or NOT_HANDLED
+
+    def _start(self, message: Inbound, now: float) -> FlowOutcome | None:
+        text = message.text
+        if not text:
+            return None
+        for rule, regex in self._rules:
+            if not regex.search(text):
+                continue
+            if rule.flow is None:
+                return None  # a rule that is not a flow's answers this one
+            flow, first = rule.flow, rule.flow.steps[0]
+            state = FlowState(flow.name, first.id, {}, 0, now, now, message.provider_id)
+            said = [Reply(said) for said in (rule.reply, flow.intro) if said]
+            replies = (*said, _prompt(first, {}))
+            return FlowOutcome(handled=True, state=state, replies=replies, flow=flow.name)
+        return None
+
+    def _answer(
+        self, flow: Flow, step: FlowStep, state: FlowState, message: Inbound, now: float
+    ) -> FlowOutcome:
+        word = _escape_word(message.text)
+        context = _context(flow, state.answers)
+        if word in CANCEL_WORDS:
+            return _ended(flow, "cancelled", fill(flow.cancelled, context))
+        if word in HANDOFF_WORDS:
+            return _handoff(flow, context, {}, "the customer asked for a person")
+        value, problem = self._validate(flow, step, message, now)
+        if value is None:
+            attempts = state.attempts + 1
+            if attempts > step.max_retries:
+                reason = f"no valid answer to {step.id!r} after {attempts} tries"
+                return _handoff(flow, context, {}, reason)
+            retry = fill(step.retry, context) if step.retry else problem
+            prompt = _prompt(step, context)
+            again = Reply(f"{retry}\n{prompt.text}", prompt.buttons)
+            kept = replace(state, attempts=attempts, updated_at=now, last=message.provider_id)
+            return FlowOutcome(handled=True, state=kept, replies=(again,), flow=flow.name)
+        answers = {**state.answers, step.id: value}
+        context = _context(flow, answers)
+        saves = {step.save: value} if step.save else {}
+        target = dict(step.branches).get(value) or step.next or flow.after(step)
+        if target == "end":
+            return _ended(flow, "completed", fill(flow.end, context), saves)
+        if target == "handoff":
+            return _handoff(flow, context, saves, f"the flow hands off after {step.id!r}")
+        following = flow.step(target)
+        assert following is not None, "targets are checked when the flow is read"
+        moved = replace(
+            state,
+            step=target,
+            answers=answers,
+            attempts=0,
+            updated_at=now,
+            last=message.provider_id,
+        )
+        reply = _prompt(following, context)
+        return FlowOutcome(True, moved, (reply,), saves, flow=flow.name)
+
+    def _validate(
+        self, flow: Flow, step: FlowStep, message: Inbound, now: float
+    ) -> tuple[str | None, str]:
+        """(the answer as saved, '') when valid, else (None, what is wrong)."""
+        problem = _PROBLEMS[step.input]
+        text = message.text.strip()
+        if step.input == "choice":
+            index = _choice(step.choices, message)
+            return (step.choices[index], "") if index is not None else (None, problem)
+        if message.kind in ("button", "list"):
+            return None, "Please type your answer."  # a stale button of an earlier question
+        if not text:
+            return None, problem
+        if step.input == "text":
+            if len(text) > step.max_length:
+                return None, f"Please keep it under {step.max_length} characters."
+            return text, ""
+        if step.input == "email":
+            if len(text) > 254 or not _EMAIL.fullmatch(text):
+                return None, problem
+            local, _, domain = text.rpartition("@")
+            return f"{local}@{domain.lower()}", ""
+        if step.input == "phone":
+            try:
+                return normalize_phone(text, self.region).value, ""
+            except InvalidPhoneError:
+                return None, problem
+        if step.input == "number":
+            return _number(step, text)
+        return _date(step, text, datetime.fromtimestamp(now, ZoneInfo(flow.timezone)).date())
+
+
+def fill(template: str, context: Mapping[str, str]) -> str:
+    """``template`` with each ``{name}`` replaced by that answer ('' when unanswered);
+    answers are inserted as they are, never read as placeholders themselves."""
+    return PLACEHOLDER.sub(lambda match: context.get(match[1], ""), template)
+
+
+def _compile(rule: KeywordRule) -> re.Pattern[str]:
+    if rule.pattern:
+        return re.compile(rule.pattern, re.IGNORECASE)
+    words = "|".join(re.escape(word) for word in rule.keywords)
+    return re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.IGNORECASE)
+
+
+def _escape_word(text: str) -> str:
+    """The message as an escape word would be: the whole of it, any case, no end stop."""
+    return text.strip().rstrip(".!?").strip().casefold() if len(text) <= 40 else ""
+
+
+def _context(flow: Flow, answers: Mapping[str, str]) -> dict[str, str]:
+    """The answers by step id and by saved field, for ``{name}`` in the flow's texts."""
+    context: dict[str, str] = {}
+    for step in flow.steps:
+        if step.id in answers:
+            context[step.id] = answers[step.id]
+            if step.save:
+                context[step.save] = answers[step.id]
+    return context
+
+
+def _prompt(step: FlowStep, context: Mapping[str, str]) -> Reply:
+    return Reply(fill(step.ask, context), step.choices)
+
+
+def _ended(flow: Flow, how: str, text: str, saves: Mapping[str, str] | None = None) -> FlowOutcome:
+    return FlowOutcome(True, None, (Reply(text),), saves or {}, flow=flow.name, ended=how)
+
+
+def _handoff(
+    flow: Flow, context: Mapping[str, str], saves: Mapping[str, str], reason: str
+) -> FlowOutcome:
+    reply = Reply(fill(flow.handoff, context))
+    return FlowOutcome(True, None, (reply,), saves, reason, flow.name, "handoff")
+
+
+def _choice(choices: Sequence[str], message: Inbound) -> int | None:
+    """The choice a press (``b:<index>``), a number ("2") or the option's words pick."""
+    if message.kind in ("button", "list"):
+        pressed = CHOICE_PAYLOAD.fullmatch(message.payload)
+        if pressed and int(pressed[1]) < len(choices):
+            return int(pressed[1])
+    answer = message.text.strip()
+    numbered = _NUMBERED.fullmatch(answer)
+    if numbered and 1 <= int(numbered[1]) <= len(choices):
+        return int(numbered[1]) - 1
+    wanted = answer.casefold()
+    return next((n for n, c in enumerate(choices) if c.casefold() == wanted), None)
+
+
+def _number(step: FlowStep, text: str) -> tuple[str | None, str]:
+    cleaned = re.sub(r"[\s,£$€]", "", text)
+    if len(cleaned) > 30 or not _NUMBER.fullmatch(cleaned):
+        return None, _PROBLEMS["number"]
+    value = float(cleaned)
+    low, high = step.minimum, step.maximum
+    if (low is not None and value < low) or (high is not None and value > high):
+        if low is not None and high is not None:
+            return None, f"Please answer with a number from {_show(low)} to {_show(high)}."
+        if low is not None:
+            return None, f"Please answer with a number of at least {_show(low)}."
+        return None, f"Please answer with a number of at most {_show(high or 0)}."
+    return _show(value), ""
+
+
+def _show(value: float) -> str:
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def _date(step: FlowStep, text: str, today: date) -> tuple[str | None, str]:
+    iso, uk = _ISO_DATE.fullmatch(text), _UK_DATE.fullmatch(text)
+    try:
+        if iso:
+            day = date(int(iso[1]), int(iso[2]), int(iso[3]))
+        elif uk:
+            day = date(int(uk[3]), int(uk[2]), int(uk[1]))
+        else:
+            return None, _PROBLEMS["date"]
+    except ValueError:
+        return None, "That date doesn't exist; please check the day and the month."
+    if step.future and day < today:
+        return None, "Please give a date that isn't in the past."
+    return day.isoformat(), ""
