@@ -10,6 +10,7 @@ import re
 import shlex
 import sys
 
+from bot.admin_notify import NOTIFY_COMMANDS, add_notify_parser, run_notify_command
 from bot.config import RESERVED_NAMES, SERVICE_NAME, Settings
 from bot.desk import TeamDesk
 from bot.model import Service
@@ -29,9 +30,11 @@ TEAM_COMMANDS = {
     "profile": "show a profile; 'convert' it, or read its 'notes' [YYYY-MM-DD]",
     "merge": "merge two profiles of one person (the older survives)",
     "forget": "erase a person for good (asks for the confirmation code)",
+    "stats": "each number's conversations, notifications and running cost: stats [number]",
+    **NOTIFY_COMMANDS,
 }
 """The team's slash commands the CLI runs (``admin services list`` shows what /services
-does). /help, /notify, /stats and /flows are the team chat's or are yet to come."""
+does; ``admin notify`` takes options, see ``bot.admin_notify``). /help is the team chat's."""
 AS_AGENT = ("claim", "release", "reply", "note")
 """Commands that act as an agent: ``--agent EMAIL`` names them, or they act as 'operator'."""
 RAW_TEXT = ("reply", "note")
@@ -44,6 +47,9 @@ def add_team_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]
     """The team's slash commands, from the command line (OPS-1): ``admin profile x``
     runs ``/profile x`` as the operator."""
     for name, summary in TEAM_COMMANDS.items():
+        if name in NOTIFY_COMMANDS:
+            add_notify_parser(admin, name)
+            continue
         command = admin.add_parser(name, help=summary)
         command.add_argument("arguments", nargs="*")
         if name in CONFIRMING:
@@ -60,6 +66,8 @@ def command_line(name: str, arguments: list[str]) -> str:
 
 
 async def run_team_command(settings: Settings, args: argparse.Namespace) -> int:
+    if args.admin_command in NOTIFY_COMMANDS:
+        return await run_notify_command(settings, args)
     runtime = Runtime(settings)
     desk = TeamDesk(runtime)
     commands = Commands(runtime.profile_book, desk)

@@ -43,13 +43,14 @@ def build_api(runtime: Runtime) -> web.Application:
     api.router.add_post("/conversations/{id}/release", release)
     api.router.add_post("/conversations/{id}/notes", add_note)
     api.router.add_get("/conversations/{id}/notes", list_notes)
-    api.router.add_post("/notifications", notify)
-    api.router.add_post("/events", workflow_event)
     api.router.add_post("/services", attach_service)
     api.router.add_delete("/services/{name}", detach_service)
-    from bot.api_profiles import add_profile_routes  # it builds on this module's helpers
+    # Imported here: they build on this module's helpers.
+    from bot.api_notifications import add_notification_routes
+    from bot.api_profiles import add_profile_routes
 
     add_profile_routes(api)
+    add_notification_routes(api)
     return api
 
 
@@ -303,37 +304,6 @@ async def add_note(request: web.Request) -> web.Response:
 async def list_notes(request: web.Request) -> web.Response:
     conversation_id, _ = await _conversation(request)
     return web.json_response({"notes": await request.app[NOTES].read(conversation_id)})
-
-
-async def notify(request: web.Request) -> web.Response:
-    """A one-off notification to a conversation's customer: the parent's alone (SN-6)."""
-    runtime, caller = request.app[RUNTIME], _acting(request)
-    body = await _body(request)
-    conversation_id, meta = await _conversation(request, _text(body, "conversation_id", limit=64))
-    await _require_parent(request, meta["number"])
-    if meta.get("opted_out") == "1":
-        return _error(409, "the customer opted out (STOP): nothing can be sent to them")
-    if meta.get("customer") == "erased":
-        return _error(410, "the customer was erased: nothing can be sent to them")
-    text = _text(body, "text")
-    try:
-        outbound = await runtime.reply(conversation_id, text, service=caller.name)
-    except WindowClosedError as error:
-        return _error(422, str(error))
-    except SendFailedError as error:
-        return _error(503, str(error))
-    return web.json_response({"message": {"id": outbound.send_id, "text": text}}, status=202)
-
-
-async def workflow_event(request: web.Request) -> web.Response:
-    """A workflow trigger (e.g. ``ticket.created``); only the parent's are taken (SN-6)."""
-    body = await _body(request)
-    _text(body, "type", limit=100)
-    number = _text(body, "number", limit=100)
-    if number not in await _numbers_of(request):
-        raise ApiError(404, f"no number {number}")
-    await _require_parent(request, number)
-    return web.json_response({"accepted": True, "matched_rules": 0}, status=202)
 
 
 async def _require_parent(request: web.Request, number: str) -> None:

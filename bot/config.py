@@ -25,6 +25,14 @@ from bot.config_channels import (
     telegram_settings,
     whatsapp_settings,
 )
+from bot.config_notifications import (
+    NotificationSettings,
+    RateCard,
+    WorkflowRule,
+    notification_settings,
+    rate_card,
+    workflow_rules,
+)
 from bot.identities import (
     DEFAULT_CAPS,
     IDENTITY_KINDS,
@@ -111,6 +119,12 @@ class Settings:
     links: bool = False
     """Rewrite URLs in outbound messages into tracked links: on when PUBLIC_URL is set."""
     config_path: str | None = None
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    """Quiet hours and the deployment's time zone for notifications (AU-4)."""
+    workflows: tuple[WorkflowRule, ...] = ()
+    """Rules that turn services' workflow events into messages (AU-3)."""
+    rate_card: RateCard = field(default_factory=RateCard)
+    """Prices of template messages, for the cost ledger (AU-5)."""
 
     def team_member(self, email: str) -> TeamMember | None:
         email = email.strip().lower()
@@ -155,6 +169,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         link_secret=env.get("SWITCHBOARD_LINK_SECRET", ""),
         links=bool(env.get("PUBLIC_URL")),
         config_path=path,
+        notifications=notification_settings(document.get("notifications") or {}),
+        workflows=workflow_rules(document.get("workflows") or []),
+        rate_card=rate_card(document.get("rate_card") or {}),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from adapters import sms
 from bot.fanout import Fanout
+from bot.guided import GuidedConversations, TeamPoster
 from bot.identities import identities_of
 from bot.keywords import DEFAULT_SMS_HELP, keyword_of
 from bot.lifecycle import Lifecycle
@@ -27,6 +28,7 @@ from bot.sender import Sender
 from bot.services import Directory
 from handlers.base import Context
 from stores.conversations import WINDOW_SECONDS, ConversationStore
+from stores.flows import FlowStateStore
 from stores.profiles import ProfileStore, Sighting
 from stores.streams import Entry
 
@@ -69,6 +71,12 @@ class TeamRoom(Protocol):
     async def split(self, messages: Sequence[Inbound]) -> tuple[list[Inbound], list[Inbound]]: ...
 
     async def handle(self, message: Inbound) -> None: ...
+
+    @property
+    def chat_id(self) -> str: ...
+
+    @property
+    def channel(self) -> TeamPoster: ...
 
 
 def inbound_event(message: Inbound, record: dict[str, Any], profile: str) -> Event:
@@ -114,6 +122,11 @@ class Pipeline:
         self.lifecycle = lifecycle
         self.numbers = numbers
         self._answered: dict[str, float] = {}
+        self.guided = GuidedConversations(
+            FlowStateStore(conversations.redis, conversations.keys), profiles, region
+        )
+        """Guided conversations (AU-2): flow state through a batch, answers, hand-offs."""
+        self._untyped: dict[str, Inbound] = {}
         self.team: TeamRoom | None = None
         """The team's chat, whose messages are replies and commands, not customers'."""
         self.processed = 0
@@ -158,6 +171,8 @@ class Pipeline:
         if edits:
             kept = [(m, r) for m, r in zip(messages, resolutions, strict=True) if not m.edit_of]
             messages, resolutions = [m for m, _ in kept], [r for _, r in kept]
+        # A flow reads an SMS answer as typed: "2" may answer a question, not an old choice.
+        self._untyped = {m.provider_id: m for m in messages if m.channel == "sms"}
         messages = await self._typed_choices(messages)
         profiles = [resolution.profile for resolution in resolutions]
         owners = await self.lifecycle.owners_for(messages, resolutions)
@@ -180,6 +195,7 @@ class Pipeline:
                 )
             for message in messages:
                 self.conversations.queue_auto_reply_lookup(pipe, message.conversation_id)
+            self.guided.queue_lookups(pipe, messages)
             results = await pipe.execute()
         counts = [int(count) for _, count in results[: len(messages)]]
         looked_up = results[len(messages) : len(messages) + len(statuses)]
@@ -188,11 +204,15 @@ class Pipeline:
         ]
         # When each contact was last answered by automation; kept up to date across the
         # batch, so two quick messages get one answer.
+        flows_at = 2 * len(messages) + len(statuses)
         self._answered = {
             m.conversation_id: float(at)
-            for m, at in zip(messages, results[len(messages) + len(statuses) :], strict=True)
+            for m, at in zip(
+                messages, results[len(messages) + len(statuses) : flows_at], strict=True
+            )
             if at
         }
+        self.guided.take_lookups(messages, results[flows_at:])
         now = time.time()
         await self.directory.refresh(item.number for item in items)
         async with self.conversations.redis.pipeline(transaction=False) as pipe:
@@ -212,7 +232,9 @@ class Pipeline:
             await self.fanout.queue_broadcast(
                 pipe, self.numbers(), self.lifecycle.merge_events(resolutions)
             )
+            await self.guided.save_answers()
             await pipe.execute()
+        self.guided.post_handoffs(self.team)
         self.processed += len(items)
 
     async def _queue_message(
@@ -241,16 +263,29 @@ class Pipeline:
         )
         parent = self.directory.parent(message.number)
         automation = self.directory.automation(message.number)
+        replies: list[tuple[str, tuple[str, ...]]] = []
         if keyword == "help" and message.channel == "sms":
             context.reply(DEFAULT_SMS_HELP)  # carriers expect an answer to HELP, always
         elif automation is not None and self._may_answer(message, keyword, now):
-            automation.handle(context)
+            # A guided conversation under way, or one this message starts, comes first.
+            owner = parent.name if parent else AUTOMATION_SERVICE
+            typed = self._untyped.get(message.provider_id, message)
+            flow = self.guided.run(pipe, typed, automation, owner, profile, now)
+            if flow.handled:
+                replies = [(reply.text, reply.buttons) for reply in flow.replies]
+                if message.channel == "sms" and not any(b for _, b in replies):
+                    self.conversations.queue_choices(pipe, cid, [])  # "2" is typed now
+            else:
+                automation.handle(context)
+        elif keyword == "stop":
+            self.guided.stop(pipe, cid)
+        replies += [(text, ()) for text in context.replies if text]
         # Ids derive from the message, so a redo after a crash queues the same sends and
         # events again, and their idempotency keys make that harmless.
-        if context.replies:
+        if replies:
             self._answered[cid] = now
             self.conversations.queue_auto_reply(pipe, cid, now)
-        for index, text in enumerate(context.replies):
+        for index, (text, buttons) in enumerate(replies):
             outbound = Outbound(
                 send_id=derived_id("snd", message.provider_id, str(index)),
                 conversation_id=cid,
@@ -262,6 +297,7 @@ class Pipeline:
                 created_at=now + index * 1e-6,
                 profile=profile,
                 required=keyword == "help",
+                buttons=buttons,
             )
             self.sender.queue(pipe, outbound, self.shard_of(cid))
         await self.fanout.queue_events(pipe, [inbound_event(message, record, profile)])
@@ -304,6 +340,7 @@ class Pipeline:
     async def _queue_status(self, pipe: Any, status: StatusUpdate, message_id: str) -> None:
         cid = status.conversation_id
         self.conversations.queue_status(pipe, cid, message_id, status.status)
+        self.sender.queue_receipt(pipe, status.number, message_id, status.status)
         event = Event.new(
             "message.status",
             status.number,

@@ -25,6 +25,7 @@ from bot.ingest import Ingestor, shard_of
 from bot.lifecycle import Lifecycle
 from bot.links import LinkSigner, load_link_secret
 from bot.model import Event, Identity, Outbound, new_id
+from bot.outreach import build_outreach
 from bot.pipeline import Pipeline
 from bot.profiles import ProfileBook
 from bot.ratelimit import SharedRate
@@ -106,6 +107,9 @@ class Runtime:
             Lifecycle(settings, self.claims),
             lambda: self.numbers,
         )
+        self.outreach = build_outreach(
+            settings, self.redis, keys, self.profiles, self.sender, self.leases, self.shard_of
+        )
         self.profile_book = ProfileBook(
             self.profiles,
             self.conversations,
@@ -137,6 +141,7 @@ class Runtime:
         self._lapses: asyncio.Task[None] | None = None
         self._telegram: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self._scheduler: asyncio.Task[None] | None = None
         self._shards: dict[int, asyncio.Task[None]] = {}
         self._handovers: dict[int, asyncio.Event] = {}
         self._stopping = asyncio.Event()
@@ -219,6 +224,7 @@ class Runtime:
             self._telegram = asyncio.create_task(self.channels.telegram.run(self._stopping))
         if self.settings.config_path:
             self._watcher = asyncio.create_task(self._watch_config(self.settings.config_path))
+        self._scheduler = asyncio.create_task(self.outreach.scheduler.run(self._stopping))
         await listening.wait()
 
     async def reply(
@@ -253,6 +259,8 @@ class Runtime:
                 await _settle([self._fanout], grace=self.settings.delivery.timeout + 10)
         if self._telegram:
             await _settle([self._telegram], grace=10)
+        if self._scheduler:
+            await _settle([self._scheduler], grace=5)
         for task in (self._listener, self._lapses, self._watcher):
             if task:
                 task.cancel()

@@ -50,6 +50,12 @@ class EventSink(Protocol):
     async def queue_events(self, pipe: Any, events: list[Event]) -> None: ...
 
 
+class SendOutcomes(Protocol):
+    """Told what became of each send (notification counters, the cost ledger)."""
+
+    def queue_outcome(self, pipe: Any, number: str, send_id: str, status: str) -> None: ...
+
+
 def message_record(outbound: Outbound) -> dict[str, Any]:
     """How an outbound message is kept in the timeline."""
     record: dict[str, Any] = {
@@ -142,6 +148,13 @@ class Sender:
         self.rewrite_links: Callable[[str, str, str], str] | None = None
         """(text, profile, message id) -> the text with tracked links (PS-3); the thread
         and the services keep the text as written."""
+        self.outcomes: SendOutcomes | None = None
+
+    def queue_receipt(self, pipe: Any, number: str, send_id: str, status: str) -> None:
+        """A send went out, failed, or a receipt came (delivered, read): tell
+        ``outcomes`` on the caller's pipeline, the one that records it."""
+        if self.outcomes is not None:
+            self.outcomes.queue_outcome(pipe, number, send_id, status)
 
     def queue(self, pipe: Any, outbound: Outbound, shard: int) -> None:
         """Record the message in its thread and the outbox, on a pipeline the caller runs."""
@@ -192,8 +205,7 @@ class Sender:
             if not claimed:
                 return
         except CustomerOptedOutError as error:
-            await self.conversations.fail_send(cid, outbound.send_id, str(error))
-            await self._emit(failed_event(outbound, str(error)))
+            await self._fail(outbound, str(error))
             return
         transport = self.transports.get(outbound.channel)
         sent = outbound
@@ -213,8 +225,7 @@ class Sender:
                     await asyncio.sleep(min(2.0**attempt, 30.0) if delay is None else delay)
                     continue
                 log.warning("send %s failed: %s", outbound.send_id, error)
-                await self.conversations.fail_send(cid, outbound.send_id, str(error))
-                await self._emit(failed_event(outbound, str(error)))
+                await self._fail(outbound, str(error))
                 return
             await self._completed(outbound, provider_id)
             return
@@ -231,6 +242,7 @@ class Sender:
                         pipe, outbound.conversation_id, outbound.send_id, provider_id
                     )
                     await self.events.queue_events(pipe, [outbound_event(outbound, provider_id)])
+                    self.queue_receipt(pipe, outbound.number, outbound.send_id, "sent")
                     await pipe.execute()
                 return
             except (ConnectionError, TimeoutError, RedisError):
@@ -239,7 +251,9 @@ class Sender:
                 log.warning("send %s went out; recording it failed, retrying", outbound.send_id)
                 await asyncio.sleep(0.5 * 2**attempt)
 
-    async def _emit(self, event: Event) -> None:
+    async def _fail(self, outbound: Outbound, reason: str) -> None:
+        await self.conversations.fail_send(outbound.conversation_id, outbound.send_id, reason)
         async with self.conversations.redis.pipeline(transaction=False) as pipe:
-            await self.events.queue_events(pipe, [event])
+            await self.events.queue_events(pipe, [failed_event(outbound, reason)])
+            self.queue_receipt(pipe, outbound.number, outbound.send_id, "failed")
             await pipe.execute()

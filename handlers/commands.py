@@ -28,7 +28,8 @@ MAX_LINE = 5000
 CONFIRM_WINDOW = 600
 """Seconds a confirmation code stays good."""
 ORDER = (
-    "help inbox profile services claim release reply note optout merge attach detach forget role"
+    "help inbox profile services stats claim release reply note optout notify merge attach "
+    "detach forget role"
 ).split()
 """The order /help lists the commands in: what everyone may run first."""
 
@@ -128,9 +129,10 @@ class Commands:
         ]
         if desk is not None:
             # Imported here: the team's commands build on this module's types.
+            from handlers.notify_commands import NotifyCommands
             from handlers.team_commands import TeamCommands
 
-            found += TeamCommands(desk).commands()
+            found += TeamCommands(desk).commands() + NotifyCommands.for_desk(desk)
         by_name = {command.name: command for command in found}
         self.registry: dict[str, Command] = {
             name: by_name[name] for name in ORDER if name in by_name

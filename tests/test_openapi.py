@@ -4,6 +4,8 @@ produces."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import re
 import time
@@ -35,7 +37,10 @@ ERROR_STATUS = re.compile(r"[45]\d\d|[45]XX")
 PUBLIC = ("/l/", "/t/")
 """The public routes, outside /v1 and without a token: tracked links and web activity."""
 PROFILE_TAGS = {"profiles", "tracking"}
-"""Routes driven by the profile test; the other test drives every other route."""
+"""Routes driven by the profile test; the first test drives the routes of no such tag."""
+NOTIFICATION_TAGS = {"notifications"}
+"""Routes driven by the notifications test."""
+SEPARATE_TAGS = PROFILE_TAGS | NOTIFICATION_TAGS
 PROFILE_EVENTS = {"profile.merged", "profile.erased"}
 
 
@@ -53,14 +58,20 @@ def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, str, dict[s
                     yield section, name, method, operation
 
 
-def documented_routes(document: dict[str, Any], tagged: bool | None = None) -> set[tuple[str, str]]:
-    """The documented (method, path); with ``tagged``, only those with (True) or without
-    (False) one of ``PROFILE_TAGS``."""
+def documented_routes(
+    document: dict[str, Any], tagged: bool | None = None, tags: set[str] = PROFILE_TAGS
+) -> set[tuple[str, str]]:
+    """The documented (method, path); with ``tagged``, only those with one of ``tags``
+    (True), or those with none of ``SEPARATE_TAGS`` (False)."""
+
+    def chosen(operation: dict[str, Any]) -> bool:
+        own = set(operation.get("tags", []))
+        return tagged is None or (bool(tags & own) if tagged else not SEPARATE_TAGS & own)
+
     return {
         (method.upper(), path)
         for section, path, method, operation in operations(document)
-        if section == "paths"
-        and (tagged is None or tagged == bool(PROFILE_TAGS & set(operation.get("tags", []))))
+        if section == "paths" and chosen(operation)
     }
 
 
@@ -581,3 +592,134 @@ async def test_the_profile_and_tracking_answers_and_events_are_the_documented_on
             contract.event(delivery.event)
             seen.add(delivery.event["type"])
     assert seen >= PROFILE_EVENTS
+
+
+@pytest.mark.filterwarnings(
+    "ignore:It is recommended to use web.RequestKey:aiohttp.web_exceptions.NotAppKeyWarning"
+)
+async def test_the_notification_answers_are_the_documented_ones(make_bot: BotFactory) -> None:
+    """Campaigns, their reports and cancelling, workflow events, the cost ledger and a
+    customer's topics (AU-3, AU-4, AU-5)."""
+    from bot.config_notifications import NotificationSettings, rate_card, workflow_rules
+
+    rules = workflow_rules(
+        [
+            {
+                "on": "ticket.created",
+                "send": {
+                    "template": {
+                        "name": "ticket_opened",
+                        "category": "utility",
+                        "variables": ["{ticket.id}", "{profile.name|there}"],
+                    }
+                },
+            }
+        ]
+    )
+    card = rate_card({"currency": "GBP", "44": {"utility": 0.022, "marketing": 0.0529}})
+    contract = Contract(load())
+    shared = await shared_number(
+        make_bot,
+        workflows=rules,
+        rate_card=card,
+        notifications=NotificationSettings(quiet_hours=None),
+    )
+    bot = shared.bot
+
+    async def call(
+        expect: int, method: str, template: str, who: str | None = "support", body: Any = None
+    ) -> Any:
+        if expect < 400 and body is not None:
+            contract.request(method, template, body)
+        token = shared.tokens[who] if who else None
+        raw: dict[str, Any] = {"data": io.BytesIO(body.encode())} if isinstance(body, str) else {}
+        path = template.format(id=nid, number=shared.number, ref=f"wa:{WA_ID}")
+        path = fills.pop(0) if fills else path
+        answer = await api_call(bot, token, method, path, None if raw else body, **raw)
+        assert answer.status == expect, f"{method} {path}: {answer.raw[:300]!r}"
+        contract.answer(method, template, answer.status, answer.json)
+        return answer.json
+
+    fills: list[str] = []
+    nid = ""
+    notifications, one = "/v1/notifications", "/v1/notifications/{id}"
+    campaign = {
+        "number": shared.number,
+        "template": {"name": "winter_sale", "language": "en_GB", "category": "utility"},
+        "text": "Winter sale: {profile.name|friend}, 20% off",
+        "topic": "offers",
+        "audience": {"profiles": [f"wa:{WA_ID}", "07400 555003", "email:nobody@example.com"]},
+    }
+    answer = await call(202, "POST", notifications, "support", campaign)
+    nid = answer["notification"]["id"]
+    await bot.settle()
+    for _ in range(100):
+        report = await call(200, "GET", one, "sales")
+        if report["notification"]["status"] == "done":
+            break
+        await asyncio.sleep(0.05)
+    counts = report["notification"]["counts"]
+    assert (counts["recipients"], counts["queued"]) == (3, 2)
+    assert report["notification"]["skipped"]["no_channel"] == 1
+    weekly = {**campaign, "cron": "0 9 * * MON", "audience": {"topic": "offers"}}
+    weekly.pop("template")
+    scheduled = (await call(202, "POST", notifications, "support", weekly))["notification"]
+    assert scheduled["status"] == "scheduled"
+    await call(403, "POST", notifications, "sales", weekly)
+    await call(400, "POST", notifications, "support", {**weekly, "cron": "nope"})
+    await call(404, "POST", notifications, "support", {**weekly, "number": "wa:000"})
+    await call(401, "POST", notifications, None, weekly)
+    big = {**campaign, "audience": {"profiles": ["x" * 200] * 6000}}
+    await call(413, "POST", notifications, "support", json.dumps(big))
+    fills.append(f"/v1/notifications/{scheduled['id']}")
+    await call(403, "DELETE", one, "sales")
+    fills.append(f"/v1/notifications/{scheduled['id']}")
+    assert (await call(200, "DELETE", one, "support"))["notification"]["status"] == "cancelled"
+    fills.append("/v1/notifications/ntf_0")
+    await call(404, "DELETE", one, "support")
+    await call(401, "DELETE", one, None)
+    fills.append("/v1/notifications/ntf_0")
+    await call(404, "GET", one, "support")
+    await call(401, "GET", one, None)
+
+    event = {
+        "type": "ticket.created",
+        "number": shared.number,
+        "phone": "+447911123456",
+        "id": "t-1",
+        "data": {"id": 77},
+    }
+    answer = await call(202, "POST", "/v1/events", "support", event)
+    assert len(answer["sent"]) == 1 and answer["skipped"] == []
+    missing = await call(202, "POST", "/v1/events", "support", {**event, "id": "t-2", "data": {}})
+    assert missing["skipped"] == ["missing_variable"]
+    await call(400, "POST", "/v1/events", "support", {**event, "data": []})
+
+    await bot.settle()
+    sent = [m for m in shared.graph.sent if m.type == "template"]
+    receipts = [
+        meta.status_update(bot.phone_number_id, m.message_id, m.to, "delivered") for m in sent
+    ]
+    await bot.post_whatsapp(meta.batch(*receipts))
+    await bot.settle()
+    costs = (await call(200, "GET", "/v1/numbers/{number}/costs", "sales"))["costs"]
+    assert costs["currency"] == "GBP" and costs["by_category"]["utility"]["messages"] == 2
+    assert costs["by_category"]["utility"]["free"] == 1  # the one inside its window
+    fills.append("/v1/numbers/wa:000/costs")
+    await call(404, "GET", "/v1/numbers/{number}/costs", "sales")
+    await call(401, "GET", "/v1/numbers/{number}/costs", None)
+
+    topics = "/v1/profiles/{ref}/topics"
+    answer = await call(200, "POST", topics, "marketing", {"unsubscribe": ["offers"]})
+    assert answer["topics_off"] == ["offers"]
+    await call(400, "POST", topics, "marketing", {"unsubscribe": ["Offers!"]})
+    await call(401, "POST", topics, None, {"unsubscribe": ["offers"]})
+    await call(413, "POST", topics, "marketing", "x" * (65 * 1024))
+    fills.append("/v1/profiles/email:nobody@example.com/topics")
+    await call(404, "POST", topics, "marketing", {"subscribe": ["offers"]})
+    await bot.runtime.profile_book.erase(f"wa:{WA_ID}")
+    profile_id = (await bot.runtime.profiles.get(answer["profile"]))["id"]
+    fills.append(f"/v1/profiles/{profile_id}/topics")
+    await call(410, "POST", topics, "marketing", {"subscribe": ["offers"]})
+    tagged = documented_routes(contract.document, tagged=True, tags=NOTIFICATION_TAGS)
+    assert {route for route in contract.called if route in tagged} == tagged, "call all"

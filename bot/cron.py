@@ -1,0 +1,142 @@
+"""Cron schedules for recurring notifications: five fields (minute, hour, day of month,
+month, day of week) with ``*``, lists, ranges, steps, and JAN-DEC and SUN-SAT names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+SEARCH_DAYS = 366 * 8
+"""Days searched for the next occurrence; 29 February on a Monday can take 28 years, and
+such a schedule is refused as practically never occurring."""
+
+_FIELDS = (
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    ("month", 1, 12, MONTHS),
+    ("day of week", 0, 7, WEEKDAYS),
+)
+
+
+class CronError(ValueError):
+    """A schedule that is not a five-field cron expression; the message says where."""
+
+
+def _value(text: str, low: int, names: tuple[str, ...], what: str) -> int:
+    upper = text.upper()
+    if names and upper in names:
+        return names.index(upper) + (1 if names is MONTHS else 0)
+    if not text.isdigit():
+        raise CronError(f"{what}: {text!r} is not a number" + (" or a name" if names else ""))
+    return int(text)
+
+
+def _field(text: str, low: int, high: int, names: tuple[str, ...], what: str) -> frozenset[int]:
+    values: set[int] = set()
+    for item in text.split(","):
+        spec, _, step_text = item.partition("/")
+        step = 1
+        if step_text:
+            if not step_text.isdigit() or int(step_text) < 1:
+                raise CronError(f"{what}: the step in {item!r} must be a positive number")
+            step = int(step_text)
+        if spec == "*":
+            start, end = low, high
+        elif "-" in spec:
+            first, _, last = spec.partition("-")
+            start, end = _value(first, low, names, what), _value(last, low, names, what)
+        else:
+            start = _value(spec, low, names, what)
+            end = high if step_text else start  # 5/15 is 5-59/15, as in Vixie cron
+        if not low <= start <= high or not low <= end <= high:
+            raise CronError(f"{what}: {item!r} is outside {low}-{high}")
+        if start > end:
+            raise CronError(f"{what}: the range {item!r} runs backwards")
+        values.update(range(start, end + 1, step))
+    return frozenset(values)
+
+
+@dataclass(frozen=True, slots=True)
+class Cron:
+    """A parsed schedule; ``next_after`` finds its next occurrence in a time zone."""
+
+    expression: str
+    minutes: frozenset[int]
+    hours: frozenset[int]
+    days: frozenset[int]
+    months: frozenset[int]
+    weekdays: frozenset[int]
+    """0 is Sunday (7 is read as Sunday too)."""
+    days_restricted: bool
+    weekdays_restricted: bool
+
+    @classmethod
+    def parse(cls, expression: str) -> Cron:
+        parts = expression.split()
+        if len(parts) != 5:
+            raise CronError(
+                f"a cron schedule has 5 fields (minute hour day month weekday), "
+                f"got {len(parts)}: {expression!r}"
+            )
+        fields = [
+            _field(part, low, high, names, what)
+            for part, (what, low, high, names) in zip(parts, _FIELDS, strict=True)
+        ]
+        weekdays = frozenset(day % 7 for day in fields[4])
+        return cls(
+            " ".join(parts),
+            fields[0],
+            fields[1],
+            fields[2],
+            fields[3],
+            weekdays,
+            # Vixie cron: when both day fields are restricted, either one matching will do.
+            days_restricted=not parts[2].startswith("*"),
+            weekdays_restricted=not parts[4].startswith("*"),
+        )
+
+    def day_matches(self, day: date) -> bool:
+        if day.month not in self.months:
+            return False
+        by_date = day.day in self.days
+        by_weekday = (day.weekday() + 1) % 7 in self.weekdays
+        if self.days_restricted and self.weekdays_restricted:
+            return by_date or by_weekday
+        return by_date and by_weekday
+
+    def matches(self, moment: datetime) -> bool:
+        """Whether the minute of ``moment`` (a wall-clock time) is an occurrence."""
+        return (
+            moment.minute in self.minutes
+            and moment.hour in self.hours
+            and self.day_matches(moment.date())
+        )
+
+    def next_after(self, after: float, zone: ZoneInfo) -> float:
+        """The first occurrence strictly after the unix time ``after``, as a unix time.
+
+        Wall-clock times that a daylight-saving change skips do not occur; a repeated
+        hour occurs once, the first time."""
+        start = datetime.fromtimestamp(after, zone).replace(second=0, microsecond=0)
+        start_wall = start.replace(tzinfo=None)
+        hours, minutes = sorted(self.hours), sorted(self.minutes)
+        for offset in range(SEARCH_DAYS):
+            day = start.date() + timedelta(days=offset)
+            if not self.day_matches(day):
+                continue
+            for hour in hours:
+                for minute in minutes:
+                    wall = datetime(day.year, day.month, day.day, hour, minute)
+                    if wall <= start_wall and offset == 0:
+                        continue
+                    moment = wall.replace(tzinfo=zone).timestamp()
+                    back = datetime.fromtimestamp(moment, zone)
+                    if (back.hour, back.minute) != (hour, minute):
+                        continue  # skipped by a daylight-saving change
+                    if moment > after:
+                        return moment
+        raise CronError(f"{self.expression!r} does not occur in the next {SEARCH_DAYS} days")

@@ -1,0 +1,207 @@
+"""The team's ``/notify`` and ``/stats`` (OPS-1): send or schedule a notification to a
+topic, a filter or a list, read its report, cancel it; and each number's counts and
+running cost. The CLI's ``admin notify`` builds the same request."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from handlers.commands import Caller, Command, RefusedError, UsageError
+
+if TYPE_CHECKING:
+    from bot.desk import TeamDesk
+    from bot.notifications import Notifications
+
+TEAM_SERVICE = "team"
+NOTIFY_USAGE = (
+    "/notify <number> topic=<t>|filter=<field>=<value>|conversations=<c,…>|profiles=<p,…> "
+    '[at=<YYYY-MM-DDTHH:MM>] [cron="<m h dom mon dow>"] [template=<name>:<lang>:<category>] '
+    "[category=marketing] [quiet=off] <text…> | /notify report|cancel <id>"
+)
+AUDIENCES = ("topic", "filter", "conversations", "profiles")
+OPTIONS = (*AUDIENCES, "at", "cron", "template", "category", "quiet")
+
+
+def notification_body(number: str, options: dict[str, str], text: str, zone: str) -> dict[str, Any]:
+    """The API's JSON for what a command line (or the CLI) asks; ValueError if unclear."""
+    audiences = [
+        name for name in ("topic", "filter", "conversations", "profiles") if name in options
+    ]
+    if len(audiences) != 1:
+        raise ValueError("name one audience: topic=, filter=, conversations= or profiles=")
+    kind = audiences[0]
+    value = options[kind]
+    audience: dict[str, Any]
+    if kind == "topic":
+        audience = {"topic": value}
+    elif kind == "filter":
+        field, sep, equals = value.partition("=")
+        if not sep:
+            raise ValueError("filter=<field>=<value>, e.g. filter=city=Leeds")
+        audience = {"filter": {"field": field, "equals": equals}}
+    else:
+        audience = {kind: [item for item in value.split(",") if item.strip()]}
+    body: dict[str, Any] = {"number": number, "audience": audience}
+    if text:
+        body["text"] = text
+    if "template" in options:
+        parts = options["template"].split(":")
+        if len(parts) != 3:
+            raise ValueError("template=<name>:<language>:<category>, e.g. sale:en:marketing")
+        body["template"] = {"name": parts[0], "language": parts[1], "category": parts[2]}
+    if "category" in options:
+        body["category"] = options["category"]
+    if "quiet" in options:
+        body["respect_quiet_hours"] = options["quiet"].lower() not in ("off", "no", "false")
+    if "cron" in options:
+        body["cron"] = options["cron"]
+    if "at" in options:
+        body["at"] = local_time(options["at"], zone)
+    return body
+
+
+def local_time(text: str, zone: str) -> float:
+    """An ISO date and time; without an offset, in the deployment's zone."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text[:40]!r} is not a time like 2026-12-01T09:00") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(zone))
+    return moment.timestamp()
+
+
+def when(moment: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(moment)) if moment else "-"
+
+
+def describe_report(report: dict[str, Any]) -> str:
+    """A notification's report in a few lines of plain text."""
+    counts, skipped = report["counts"], report["skipped"]
+    scope = f", topic {report['topic']}" if report["topic"] else ""
+    head = f"{report['id']} ({report['number']}{scope}): {report['status']}"
+    if report.get("next_at"):
+        head += f", next {when(report['next_at'])}"
+    reasons = ", ".join(f"{reason} {n:,}" for reason, n in skipped.items() if n)
+    lines = [
+        head,
+        f"recipients {counts['recipients']:,}: queued {counts['queued']:,}, "
+        f"deferred {counts['deferred']:,}, skipped {sum(skipped.values()):,}"
+        + (f" ({reasons})" if reasons else ""),
+        f"sent {counts['sent']:,}, delivered {counts['delivered']:,}, read {counts['read']:,}, "
+        f"failed {counts['failed']:,}, in flight {counts['in_flight']:,}; "
+        f"clicked {counts['clicked']:,}, unsubscribed {counts['unsubscribed']:,}",
+        f"cost {report['cost']['currency']} {report['cost']['amount']:.4f}",
+    ]
+    return "\n".join(lines)
+
+
+def describe_stats(stats: list[dict[str, Any]]) -> str:
+    lines = []
+    for item in stats:
+        c, cost = item["counts"], item["cost"]
+        categories = ", ".join(
+            f"{name} {spent['amount']:.4f} for {spent['messages']:,}"
+            + (f" ({spent['free']:,} free)" if spent["free"] else "")
+            for name, spent in cost["by_category"].items()
+        )
+        lines.append(
+            f"{item['number']}: {item['conversations']:,} conversations; "
+            f"{item['notifications']:,} notifications: {c['recipients']:,} recipients, "
+            f"{c['sent']:,} sent, {c['delivered']:,} delivered, {c['read']:,} read, "
+            f"{c['failed']:,} failed, {c['skipped']:,} skipped, {c['deferred']:,} deferred; "
+            f"cost {cost['currency']} {cost['total']:.4f}"
+            + (f" ({categories})" if categories else "")
+        )
+    return "\n".join(lines)
+
+
+class NotifyCommands:
+    """``/notify`` and ``/stats`` over the runtime's notifications."""
+
+    def __init__(
+        self,
+        notifications: Notifications,
+        numbers: Callable[[], Awaitable[list[str]]],
+        region: str,
+    ) -> None:
+        self.notifications = notifications
+        self.numbers = numbers
+        self.region = region
+
+    @classmethod
+    def for_desk(cls, desk: TeamDesk) -> list[Command]:
+        runtime = desk.runtime
+        commands = cls(
+            runtime.outreach.notifications, desk.numbers, runtime.settings.default_region
+        )
+        return commands.commands()
+
+    def commands(self) -> list[Command]:
+        return [
+            Command(
+                "notify",
+                NOTIFY_USAGE,
+                "send or schedule a notification; its report; cancel it",
+                "agent",
+                self._notify,
+            ),
+            Command(
+                "stats",
+                "/stats [number]",
+                "each number's conversations, notifications and running cost",
+                "viewer",
+                self._stats,
+            ),
+        ]
+
+    async def _number(self, given: str) -> str:
+        """A number, or the one number that starts with ``given`` (``wa`` for WhatsApp)."""
+        numbers = await self.numbers()
+        if given in numbers:
+            return given
+        found = [number for number in numbers if number.startswith(given)]
+        if len(found) != 1:
+            raise RefusedError(f"No number {given[:60]!r}; /stats lists them.")
+        return found[0]
+
+    async def _notify(self, caller: Caller, args: list[str]) -> str:
+        from bot.notification_spec import parse_notification
+        from bot.notifications import NotificationNotFoundError
+
+        if len(args) == 2 and args[0] in ("report", "cancel"):
+            try:
+                if args[0] == "cancel":
+                    await self.notifications.spec(args[1])
+                    await self.notifications.cancel(args[1])
+                    return f"Cancelled {args[1]}: no further runs."
+                return describe_report(await self.notifications.report(args[1]))
+            except NotificationNotFoundError as error:
+                raise RefusedError(str(error)) from None
+        if len(args) < 2:
+            raise UsageError
+        number = await self._number(args[0])
+        options: dict[str, str] = {}
+        rest = args[1:]
+        while rest and rest[0].partition("=")[0] in OPTIONS and "=" in rest[0]:
+            name, _, value = rest.pop(0).partition("=")
+            options[name] = value
+        zone = self.notifications.settings.timezone
+        body = notification_body(number, options, " ".join(rest), zone)
+        spec, entries = parse_notification(
+            body, service=TEAM_SERVICE, region=self.region, zone=zone
+        )
+        created = await self.notifications.create(spec, entries)
+        if created.status == "sending":
+            return f"Sending {created.id} now. /notify report {created.id} for its counts."
+        return f"Scheduled {created.id} for {when(created.first_run)}."
+
+    async def _stats(self, caller: Caller, args: list[str]) -> str:
+        if len(args) > 1:
+            raise UsageError
+        numbers = [await self._number(args[0])] if args else await self.numbers()
+        return describe_stats(await self.notifications.stats(numbers))

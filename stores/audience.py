@@ -1,0 +1,115 @@
+"""Batched reads behind a notification's audience: conversations, identity owners,
+profiles and erasures, each a pipeline of one round trip whatever the batch size; and
+the topics a customer unsubscribed from (the profile field ``f:topics_off``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.model import Identity
+from stores.profiles import ProfileStore
+from stores.redis import Keys, Script
+
+# One read-modify-write of a live profile's topics; a profile merged or erased meanwhile
+# answers false, and the caller finds where it went.
+_TOPICS = Script(
+    """
+if redis.call('HEXISTS', KEYS[1], 'id') == 0 or redis.call('HEXISTS', KEYS[1], 'merged_into') == 1
+  or redis.call('HEXISTS', KEYS[1], 'erased_at') == 1 then return false end
+local topics = {}
+for topic in string.gmatch(redis.call('HGET', KEYS[1], 'f:topics_off') or '', '[^,%s]+') do
+  topics[topic] = true
+end
+local off = tonumber(ARGV[1])
+for i = 2, off + 1 do topics[ARGV[i]] = true end
+for i = off + 2, #ARGV do topics[ARGV[i]] = nil end
+local list = {}
+for topic in pairs(topics) do table.insert(list, topic) end
+table.sort(list)
+local joined = table.concat(list, ',')
+if joined == '' then redis.call('HDEL', KEYS[1], 'f:topics_off')
+else redis.call('HSET', KEYS[1], 'f:topics_off', joined) end
+return joined
+"""
+)
+
+
+class AudienceReader:
+    """What deciding about a batch of recipients needs to read."""
+
+    def __init__(self, profiles: ProfileStore, keys: Keys) -> None:
+        self.profiles = profiles
+        self.redis = profiles.redis
+        self.keys = keys
+
+    async def conversations(self, conversation_ids: Sequence[str]) -> list[dict[str, str]]:
+        """Each conversation's meta ({} when unknown)."""
+        if not conversation_ids:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for conversation_id in conversation_ids:
+                pipe.hgetall(self.keys.conversation(conversation_id, "meta"))
+            found: list[Any] = await pipe.execute()
+        return [dict(meta) for meta in found]
+
+    async def owners(self, identities: Sequence[Identity]) -> list[str | None]:
+        """The profile each identity's index entry names (maybe merged since)."""
+        if not identities:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for identity in identities:
+                pipe.get(self.keys.identity(identity))
+            return list(await pipe.execute())
+
+    async def roots(
+        self, profile_ids: set[str], unowned: Sequence[Identity]
+    ) -> tuple[dict[str, str], dict[Identity, float]]:
+        """The live profile each id leads to ('' when erased or unknown), and when the
+        identities nobody owns were erased (those never erased are left out)."""
+        # ProfileRecords reads both in one round trip; it is the one place that knows
+        # how merge pointers are followed.
+        return await self.profiles._roots_and_suppression(set(profile_ids), unowned)
+
+    async def profiles_of(self, profile_ids: Sequence[str]) -> list[dict[str, str]]:
+        """Each profile's hash as stored ({} when unknown)."""
+        if not profile_ids:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for profile_id in profile_ids:
+                pipe.hgetall(self.keys.profile(profile_id))
+            found: list[Any] = await pipe.execute()
+        return [dict(profile) for profile in found]
+
+    async def clicks_and_opt_outs(
+        self, recipients: Sequence[tuple[str, str]]
+    ) -> list[tuple[list[str], dict[str, str], str]]:
+        """For each (conversation, profile): the clicks kept on the profile (raw JSON),
+        the conversation's meta, and the profile's unsubscribed topics."""
+        if not recipients:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for conversation_id, profile_id in recipients:
+                pipe.lrange(self.keys.profile(profile_id or "-", "clicks"), 0, -1)
+                pipe.hmget(self.keys.conversation(conversation_id, "meta"), "opted_out")
+                pipe.hget(self.keys.profile(profile_id or "-"), "f:topics_off")
+            found: list[Any] = await pipe.execute()
+        return [
+            (list(found[n]), {"opted_out": found[n + 1][0] or ""}, str(found[n + 2] or ""))
+            for n in range(0, len(found), 3)
+        ]
+
+    async def count_conversations(self, numbers: Sequence[str]) -> list[int]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for number in numbers:
+                pipe.zcard(self.keys.conversations(number))
+            return [int(count) for count in await pipe.execute()]
+
+    async def update_topics(
+        self, profile_id: str, off: Sequence[str], on: Sequence[str]
+    ) -> list[str] | None:
+        """Unsubscribe a live profile from ``off`` and back to ``on``; the topics it is
+        unsubscribed from now, or None when the profile is no longer live."""
+        args = [len(off), *off, *on]
+        found = await _TOPICS(self.redis, [self.keys.profile(profile_id)], args)
+        return None if found is None else [t for t in str(found).split(",") if t]
