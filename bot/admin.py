@@ -31,6 +31,7 @@ TEAM_COMMANDS = {
     "merge": "merge two profiles of one person (the older survives)",
     "forget": "erase a person for good (asks for the confirmation code)",
     "stats": "each number's conversations, notifications and running cost: stats [number]",
+    "flows": "the guided conversations each number's parent runs",
     **NOTIFY_COMMANDS,
 }
 """The team's slash commands the CLI runs (``admin services list`` shows what /services

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.config import SERVICE_NAME
+from bot.config_flows import Flow
 from bot.model import AUTOMATION_SERVICE, Event, Outbound
 from bot.sender import SendFailedError, WindowClosedError
 from bot.team_roles import TeamRole, TeamRoster
@@ -234,6 +235,19 @@ class TeamDesk:
         """Each number with its services in attach order: the first is the parent."""
         store = self.runtime.services
         return [(number, await store.order(number)) for number in await self.numbers()]
+
+    async def flows(self) -> list[tuple[str, str, list[Flow]]]:
+        """Each number, its parent, and the guided conversations the parent runs there
+        (only the parent's automation runs, SN-6)."""
+        directory = self.runtime.directory
+        found = []
+        for number in await self.numbers():
+            await directory.attached(number)
+            parent = directory.parent(number)
+            automation = directory.automation(number)
+            flows = [r.rule.flow for r in automation.rules if r.rule.flow] if automation else []
+            found.append((number, parent.name if parent else "", list(dict.fromkeys(flows))))
+        return found
 
     async def attach(self, service: str, number: str | None = None) -> list[Attachment]:
         """Attach a known service to one number, or to every configured one."""

@@ -28,7 +28,7 @@ MAX_LINE = 5000
 CONFIRM_WINDOW = 600
 """Seconds a confirmation code stays good."""
 ORDER = (
-    "help inbox profile services stats claim release reply note optout notify merge attach "
+    "help inbox profile services flows stats claim release reply note optout notify merge attach "
     "detach forget role"
 ).split()
 """The order /help lists the commands in: what everyone may run first."""

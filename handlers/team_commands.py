@@ -55,6 +55,13 @@ class TeamCommands:
                 self._inbox,
             ),
             Command(
+                "flows",
+                "/flows",
+                "the guided conversations each number's parent runs",
+                "viewer",
+                self._flows,
+            ),
+            Command(
                 "services",
                 "/services",
                 "each number's services in attach order; the first is the parent",
@@ -135,6 +142,19 @@ class TeamCommands:
             if item.opted_out:
                 flags.append("opted out")
             lines.append(f"{item.id} {item.customer} - {', '.join(flags)}\n  {item.preview}")
+        return "\n".join(lines)
+
+    async def _flows(self, caller: Caller, args: list[str]) -> str:
+        if args:
+            raise UsageError
+        lines = []
+        for number, parent, flows in await self.desk.flows():
+            lines.append(f"{number} (parent: {parent or 'none'}):")
+            if not flows:
+                lines.append("  no guided conversations")
+            for flow in flows:
+                starts = ", ".join(flow.start) or "a rule"
+                lines.append(f"  {flow.name}: {len(flow.steps)} steps, started by {starts}")
         return "\n".join(lines)
 
     async def _services(self, caller: Caller, args: list[str]) -> str:

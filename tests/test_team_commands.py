@@ -350,7 +350,7 @@ async def test_each_role_runs_only_its_commands(make_bot: BotFactory) -> None:
     assert "opted out" not in await t.run(VIEWER, "/inbox")
     assert await t.shared.bot.runtime.services.order(NUMBER) == ["support", "sales", "marketing"]
     assert [role.member for role in await t.desk.roles()] == []
-    viewer = ["help", "inbox", "profile", "services", "stats"]
+    viewer = ["help", "inbox", "profile", "services", "flows", "stats"]
     agent = [*viewer, "claim", "release", "reply", "note", "optout", "notify", "merge"]
     help_lines = {
         "viewer": viewer,
@@ -360,8 +360,10 @@ async def test_each_role_runs_only_its_commands(make_bot: BotFactory) -> None:
     for caller in (VIEWER, AGENT, ADMIN):
         listed = [line.split()[0][1:] for line in (await t.run(caller, "/help")).split("\n")]
         assert listed == help_lines[caller.role]
-    for later in ("flows",):
-        assert await t.run(ADMIN, f"/{later}") == f"Unknown command /{later}. Try /help."
+    flows = await t.run(VIEWER, "/flows")
+    assert flows.startswith(f"{NUMBER} (parent: support):")
+    assert "no guided conversations" in flows
+    assert await t.run(VIEWER, "/flows now") == "Usage: /flows"
 
 
 async def test_the_cli_runs_the_team_commands(make_bot: BotFactory, prefix: str) -> None:
