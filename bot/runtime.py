@@ -18,7 +18,8 @@ from redis.asyncio import Redis
 from adapters.webchat import WebChatHub
 from adapters.webhooks import WebhookClient
 from bot.channels import Channels
-from bot.config import ConfigError, Settings, reload_automation
+from bot.config import Settings
+from bot.config_watch import watch_config
 from bot.desk import TeamDesk
 from bot.fanout import Deliveries, Fanout
 from bot.ingest import Ingestor, shard_of
@@ -48,7 +49,6 @@ from stores.streams import Entry, InboundLog, ShardedStream
 log = logging.getLogger(__name__)
 
 CLAIM_SWEEP_SECONDS = 1.0
-CONFIG_POLL_SECONDS = 1.0
 LEASE_TTL_MS = 5000
 LEASE_RENEW_SECONDS = 1.5
 BATCH = 200
@@ -164,27 +164,6 @@ class Runtime:
             await self.fanout.queue_broadcast(pipe, self.numbers, events)
             await pipe.execute()
 
-    async def _watch_config(self, path: str) -> None:
-        """Take changes of the automation in the config file without a restart (AU-1):
-        the runtime's own, and each service's, which lives with its definition in Redis
-        so that every process sees it."""
-        seen = _modified(path)
-        while not self._stopping.is_set():
-            await asyncio.sleep(CONFIG_POLL_SECONDS)
-            modified = _modified(path)
-            if modified == seen:
-                continue
-            seen = modified
-            try:
-                automation, services = reload_automation(path)
-            except ConfigError as error:
-                log.error("config file not reloaded, the running automation stays: %s", error)
-                continue
-            self.directory.use_runtime_automation(automation)
-            for service in services:
-                await self.directory.store.save(service)
-            log.info("automation reloaded from %s", path)
-
     async def _announce_lapsed_claims(self) -> None:
         """Tell every service when an idle claim lapses; one process reports each (SN-5)."""
         while True:
@@ -223,7 +202,9 @@ class Runtime:
         if self.channels.telegram:
             self._telegram = asyncio.create_task(self.channels.telegram.run(self._stopping))
         if self.settings.config_path:
-            self._watcher = asyncio.create_task(self._watch_config(self.settings.config_path))
+            self._watcher = asyncio.create_task(
+                watch_config(self.settings.config_path, self.directory, self._stopping)
+            )
         self._scheduler = asyncio.create_task(self.outreach.scheduler.run(self._stopping))
         await listening.wait()
 
@@ -377,13 +358,6 @@ class Runtime:
             counters["fanout_delivered_total"] = self.fanout.delivered
             counters["fanout_failed_attempts_total"] = self.fanout.failed_attempts
         return counters
-
-
-def _modified(path: str) -> float:
-    try:
-        return os.stat(path).st_mtime
-    except OSError:
-        return 0.0
 
 
 async def _settle(tasks: list[asyncio.Task[Any]], grace: float) -> None:
