@@ -18,20 +18,21 @@ from bot.telegram import TelegramChannel, make_client
 from stores.leases import Leases
 from stores.redis import Keys
 
-WHATSAPP_PER_SECOND = 80.0
-"""Cloud API throughput of a number at its default tier (CH-6); error 130429 past it."""
-
 
 class WhatsAppTransport:
     """The Cloud API client behind the sender's channel interface."""
 
-    def __init__(self, client: WhatsAppClient, rate: SharedRate, number: str) -> None:
+    def __init__(
+        self, client: WhatsAppClient, rate: SharedRate, number: str, per_second: float
+    ) -> None:
         self.client = client
         self.rate = rate
         self.number = number
+        self.per_second = per_second
+        """The number's tier; error 130429 past it (CH-6)."""
 
     async def deliver(self, outbound: Outbound) -> str:
-        await self.rate.wait(self.number, WHATSAPP_PER_SECOND)
+        await self.rate.wait(self.number, self.per_second)
         try:
             if outbound.template:
                 return await self.client.send_template(outbound.recipient.value, outbound.template)
@@ -91,7 +92,9 @@ class Channels:
         if settings.whatsapp:
             wa = settings.whatsapp
             client = WhatsAppClient(session, wa.api_base, wa.phone_number_id, wa.access_token)
-            self.transports["whatsapp"] = WhatsAppTransport(client, rate, wa.number)
+            self.transports["whatsapp"] = WhatsAppTransport(
+                client, rate, wa.number, wa.messages_per_second
+            )
         if settings.telegram:
             self.telegram = TelegramChannel(
                 settings.telegram,

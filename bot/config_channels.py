@@ -23,6 +23,8 @@ class WhatsAppSettings:
     app_secret: str = field(repr=False)
     verify_token: str = field(repr=False)
     api_base: str = DEFAULT_WHATSAPP_API_BASE
+    messages_per_second: float = 80.0
+    """The number's throughput tier (CH-6): 80 by default, up to 1,000 when upgraded."""
 
     @property
     def number(self) -> str:
@@ -83,7 +85,13 @@ def whatsapp_settings(env: Mapping[str, str]) -> WhatsAppSettings | None:
             "WhatsApp is half configured: set " + ", ".join(missing) + " or unset the others"
         )
     base = env.get("WHATSAPP_API_BASE") or DEFAULT_WHATSAPP_API_BASE
-    return WhatsAppSettings(api_base=base.rstrip("/"), **values)
+    try:
+        rate = float(env.get("WHATSAPP_MESSAGES_PER_SECOND", "80"))
+    except ValueError:
+        raise ConfigError("WHATSAPP_MESSAGES_PER_SECOND must be a number") from None
+    if rate <= 0:
+        raise ConfigError("WHATSAPP_MESSAGES_PER_SECOND must be more than 0")
+    return WhatsAppSettings(api_base=base.rstrip("/"), messages_per_second=rate, **values)
 
 
 def telegram_settings(env: Mapping[str, str]) -> TelegramSettings | None:

@@ -224,8 +224,12 @@ class Pipeline:
                 await self._queue_status(pipe, status, message_id)
             for message, profile in edits:
                 await self._queue_edit(pipe, message, profile)
-            for message, resolution, owner in zip(messages, resolutions, owners, strict=True):
-                if resolution.profile:
+            for message, resolution, owner, count in zip(
+                messages, resolutions, owners, counts, strict=True
+            ):
+                # Written when the conversation or the profile is new: a merge carries
+                # the link along, so later messages need not write it again.
+                if resolution.profile and (count == 1 or resolution.created):
                     self.profiles.queue_conversation(
                         pipe, resolution.profile, message.conversation_id, owner
                     )

@@ -139,6 +139,7 @@ async def make_bot(prefix: str, real_redis: Redis) -> AsyncIterator[BotFactory]:
         unreachable: tuple[str, ...] = (),
         automations: dict[str, dict[str, Any]] | None = None,
         port: int | None = None,
+        whatsapp_rate: float = 80.0,
         **overrides: Any,
     ) -> Bot:
         """A bot with a sink per service; ``unreachable`` services point at a closed port."""
@@ -149,7 +150,9 @@ async def make_bot(prefix: str, real_redis: Redis) -> AsyncIterator[BotFactory]:
             token = secrets.token_hex(16)
             graph = GraphAPIEmulator(token)
             base = await graph.start()
-            wa_settings = WhatsAppSettings(PHONE_NUMBER_ID, token, app_secret, verify_token, base)
+            wa_settings = WhatsAppSettings(
+                PHONE_NUMBER_ID, token, app_secret, verify_token, base, whatsapp_rate
+            )
         sinks: dict[str, SubscriberSink] = {}
         configured = []
         for name in unreachable:

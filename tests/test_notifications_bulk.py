@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
-import bot.channels
 from bot.config_notifications import NotificationSettings
 from tests.conftest import BotFactory
 from tests.emulators import meta_webhooks as meta
@@ -67,11 +64,10 @@ def meta_email(value: str) -> object:
 
 
 async def test_a_bulk_send_to_5000_profiles_adds_up_exactly(
-    make_bot: BotFactory, monkeypatch: pytest.MonkeyPatch
+    make_bot: BotFactory,
 ) -> None:
-    monkeypatch.setattr(bot.channels, "WHATSAPP_PER_SECOND", 100_000.0)  # a lifted tier
     quiet = NotificationSettings(quiet_hours=quiet_now(6))
-    shared = await setup(make_bot, notifications=quiet)
+    shared = await setup(make_bot, notifications=quiet, whatsapp_rate=100_000.0)  # a lifted tier
     runtime, now = shared.bot.runtime, time.time()
     people = [person(n, now) for n in range(PEOPLE)]
     ids = await seed(runtime, shared.number, people)  # type: ignore[arg-type]
