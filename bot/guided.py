@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from bot.model import Identity, Inbound, Outbound, derived_id
+from bot.model import Inbound
 from bot.sender import SendFailedError
 from handlers.autoreply import AutoReply
 from handlers.flows import FlowEngine, FlowOutcome, FlowState
@@ -28,23 +28,12 @@ SHOWN_ANSWER = 200
 """Characters of each answer shown in a hand-off post."""
 
 
-class TeamPoster(Protocol):
-    """The Telegram channel as a hand-off post needs it."""
-
-    @property
-    def number(self) -> str: ...
-
-    async def deliver(self, outbound: Outbound) -> str: ...
-
-
 class HandoffRoom(Protocol):
     """Where hand-offs are posted: the team's chat (bot.teamchat.TeamChat)."""
 
-    @property
-    def chat_id(self) -> str: ...
-
-    @property
-    def channel(self) -> TeamPoster: ...
+    async def post_about(self, conversation_id: str, text: str, *, key: str) -> None:
+        """Post; replying to the post answers the conversation's customer."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +56,7 @@ class Handoff:
         for name, value in self.answers.items():
             shown = value if len(value) <= SHOWN_ANSWER else value[:SHOWN_ANSWER] + "…"
             lines.append(f"{name}: {shown}")
-        lines.append(f"(answer them with /reply {cid} <text>)")
+        lines.append("(reply to this message to answer them)")
         return "\n".join(lines)
 
 
@@ -179,18 +168,10 @@ class GuidedConversations:
         return engine
 
     async def _post(self, room: HandoffRoom, handoff: Handoff) -> None:
-        outbound = Outbound(
-            send_id=derived_id("handoff", handoff.message.provider_id),
-            conversation_id="",
-            channel="telegram",
-            number=room.channel.number,
-            recipient=Identity("tg", room.chat_id),
-            text=handoff.post(),
-            service="team",
-        )
+        cid, key = handoff.message.conversation_id, f"handoff:{handoff.message.provider_id}"
         for attempt in range(POST_ATTEMPTS):
             try:
-                await room.channel.deliver(outbound)
+                await room.post_about(cid, handoff.post(), key=key)
                 return
             except SendFailedError as error:
                 if not error.retryable or attempt + 1 == POST_ATTEMPTS:

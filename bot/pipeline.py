@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from adapters import sms
 from bot.fanout import Fanout
-from bot.guided import GuidedConversations, TeamPoster
+from bot.guided import GuidedConversations
 from bot.identities import identities_of
 from bot.keywords import DEFAULT_SMS_HELP, keyword_of
 from bot.lifecycle import Lifecycle
@@ -72,11 +72,7 @@ class TeamRoom(Protocol):
 
     async def handle(self, message: Inbound) -> None: ...
 
-    @property
-    def chat_id(self) -> str: ...
-
-    @property
-    def channel(self) -> TeamPoster: ...
+    async def post_about(self, conversation_id: str, text: str, *, key: str) -> None: ...
 
 
 def inbound_event(message: Inbound, record: dict[str, Any], profile: str) -> Event:

@@ -112,11 +112,16 @@ class TeamChat:
             "(reply to this message to answer them)"
         )
         try:
-            sent = await self._post(self.chat_id, post, key=event["id"])
+            await self.post_about(data["conversation_id"], post, key=event["id"])
         except Exception as error:  # the fan-out retries with backoff
             return f"team chat post failed: {error}"
-        await self.redis.set(self._post_key(sent), data["conversation_id"], ex=POST_TTL)
         return ""
+
+    async def post_about(self, conversation_id: str, text: str, *, key: str) -> None:
+        """Post to the team chat about a conversation; replying to the post answers its
+        customer. ``key`` makes the post's send id, so a retry is the same post."""
+        sent = await self._post(self.chat_id, text, key=key)
+        await self.redis.set(self._post_key(sent), conversation_id, ex=POST_TTL)
 
     async def _post(self, chat: str, text: str, *, key: str, reply_to: str = "") -> str:
         outbound = Outbound(

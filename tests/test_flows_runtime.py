@@ -382,10 +382,13 @@ async def test_sms_numbers_the_choices_and_takes_a_digit(sms: Any) -> None:
     assert len(twilio.sent) == 11
 
 
+TEAM_MEMBER = 7770009
+
+
 @pytest.fixture
 async def telegram(make_bot: BotFactory) -> Any:
     token = fake_token()
-    team_chat, agent = -1001234567891, 7770009
+    team_chat, agent = -1001234567891, TEAM_MEMBER
     async with TelegramAPIEmulator(token) as api:
         api.add_group(team_chat, "Team")
         bot = await make_bot(
@@ -438,7 +441,12 @@ async def test_telegram_presses_the_keyboard_and_hands_off_to_the_team(telegram:
     cid = conversation_id(f"tg:{api.bot_user['id']}", Identity("tg", str(customer)))
     assert post.parse_mode is None and cid in post.text
     assert "Flow 'qualify_lead': the customer asked for a person." in post.text
-    assert "business: Yes" in post.text and f"/reply {cid}" in post.text
+    assert "business: Yes" in post.text
+    # Replying to the hand-off post answers the customer, like any post of the team chat.
+    api.group_text(
+        team_chat, TEAM_MEMBER, "Hi Finn, Ann here.", reply_to_message_id=post.message_id
+    )
+    assert await reply(8) == "Hi Finn, Ann here."
     saved = await fields(bot, Identity("tg", str(customer)))
     assert saved["name"] == "Finn <i>O'Neil</i>" and saved["is_business"] == "Yes"
     profile = await bot.runtime.profiles.get(
