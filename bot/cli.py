@@ -15,7 +15,8 @@ from bot.admin import (
     run_team_command,
 )
 from bot.config import ConfigError, Settings, load_settings
-from bot.importer import DEFAULT_BATCH, run_import
+from bot.import_command import run_import
+from bot.importer import DEFAULT_BATCH
 from bot.lifecycle import merged_event
 from bot.runtime import Runtime
 from bot.sender import SendFailedError, WindowClosedError
