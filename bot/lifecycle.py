@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from bot.config import Settings
@@ -51,9 +50,7 @@ class Lifecycle:
         owners = [""] * len(resolutions)
         if not created:
             return owners
-        holders = await asyncio.gather(
-            *(self.claims.holder(messages[n].conversation_id) for n in created)
-        )
+        holders = await self.claims.holders([messages[n].conversation_id for n in created])
         settings = self.settings.profiles
         for n, holder in zip(created, holders, strict=True):
             owners[n] = (

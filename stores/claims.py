@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,14 @@ class ClaimStore:
     async def holder(self, conversation_id: str) -> Claim | None:
         flat: Any = await self.redis.hgetall(self.keys.conversation(conversation_id, "claim"))
         return _claim([item for pair in flat.items() for item in pair])
+
+    async def holders(self, conversation_ids: Sequence[str]) -> list[Claim | None]:
+        """``holder`` of each conversation, in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for conversation_id in conversation_ids:
+                pipe.hgetall(self.keys.conversation(conversation_id, "claim"))
+            found = await pipe.execute()
+        return [_claim([item for pair in flat.items() for item in pair]) for flat in found]
 
     async def touch(self, conversation_id: str, idle: float) -> None:
         """The holder acted: the idle time starts again."""
