@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import aiohttp
 
+from adapters import provider
 from bot.model import DeliveryStatus, Identity, Inbound, Media, MessageKind, StatusUpdate
 
 Encoding = Literal["GSM-7", "UCS-2"]
@@ -24,7 +25,7 @@ MAX_BODY_CHARS = 1600
 """Twilio's limit on one message body, inbound or outbound (error 21617)."""
 MAX_FIELD_CHARS = 4096
 MAX_MEDIA = 10
-RETRYABLE_CODES = {20429}
+RETRYABLE_CODES = frozenset({20429})
 """Twilio's "Too Many Requests"; any 429 or 5xx is retryable as well."""
 OPTED_OUT_CODE = 21610
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -64,18 +65,11 @@ class PayloadError(ValueError):
     """A webhook form that is not a Twilio message or status callback."""
 
 
-class ProviderError(Exception):
+class ProviderError(provider.ProviderError):
     """Twilio refused a send; ``retryable`` says whether trying again may work."""
 
-    def __init__(self, status: int, code: int, message: str, retry_after: float | None) -> None:
-        super().__init__(f"Twilio API {status} (code {code}): {message}")
-        self.status = status
-        self.code = code
-        self.retry_after = retry_after
-
-    @property
-    def retryable(self) -> bool:
-        return self.status == 429 or self.status >= 500 or self.code in RETRYABLE_CODES
+    provider = "Twilio"
+    retryable_codes = RETRYABLE_CODES
 
     @property
     def opted_out(self) -> bool:

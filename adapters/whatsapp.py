@@ -9,11 +9,12 @@ from typing import Any, cast
 
 import aiohttp
 
+from adapters import provider
 from bot.model import Identity, Inbound, Media, MessageKind, StatusUpdate
 
 MEDIA_KINDS = ("image", "document", "audio", "video", "sticker")
 STATUSES = ("sent", "delivered", "read", "failed")
-RETRYABLE_CODES = {130429, 131056, 80007, 1, 2, 131000}
+RETRYABLE_CODES = frozenset({130429, 131056, 80007, 1, 2, 131000})
 """Rate limits (130429 throughput, 131056 pair rate, 80007 account) and Meta's transient errors."""
 MAX_BUTTONS, BUTTON_TITLE = 3, 20
 """Reply buttons: at most 3, titles of at most 20 characters."""
@@ -27,18 +28,11 @@ class PayloadError(ValueError):
     """A webhook body that is JSON but not a Cloud API payload."""
 
 
-class ProviderError(Exception):
+class ProviderError(provider.ProviderError):
     """The Graph API refused a send; ``retryable`` says whether trying again may work."""
 
-    def __init__(self, status: int, code: int, message: str, retry_after: float | None) -> None:
-        super().__init__(f"WhatsApp API {status} (code {code}): {message}")
-        self.status = status
-        self.code = code
-        self.retry_after = retry_after
-
-    @property
-    def retryable(self) -> bool:
-        return self.status == 429 or self.status >= 500 or self.code in RETRYABLE_CODES
+    provider = "WhatsApp"
+    retryable_codes = RETRYABLE_CODES
 
 
 def verify_signature(app_secret: str, raw_body: bytes, header: str | None) -> bool:

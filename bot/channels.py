@@ -3,13 +3,15 @@ the web chat; each with its client on the process's HTTP session and its limits.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 import aiohttp
 
 from adapters import sms
+from adapters.provider import ProviderError
 from adapters.webchat import WebChatTransport
-from adapters.whatsapp import ProviderError, WhatsAppClient
+from adapters.whatsapp import WhatsAppClient
 from bot.config import Settings
 from bot.model import Inbound, Outbound
 from bot.ratelimit import SharedRate
@@ -17,6 +19,19 @@ from bot.sender import SendFailedError, Transport
 from bot.telegram import TelegramChannel, make_client
 from stores.leases import Leases
 from stores.redis import Keys
+
+
+@contextlib.contextmanager
+def send_failures(prefix: str, api: str) -> Iterator[None]:
+    """A provider's refusal or an unreachable API, as the sender's SendFailedError."""
+    try:
+        yield
+    except ProviderError as error:
+        raise SendFailedError(
+            f"{prefix}{error}", retryable=error.retryable, retry_after=error.retry_after
+        ) from None
+    except (aiohttp.ClientError, TimeoutError) as error:
+        raise SendFailedError(f"{api} unreachable: {error}", retryable=True) from None
 
 
 class WhatsAppTransport:
@@ -33,7 +48,7 @@ class WhatsAppTransport:
 
     async def deliver(self, outbound: Outbound) -> str:
         await self.rate.wait(self.number, self.per_second)
-        try:
+        with send_failures("", "WhatsApp API"):
             if outbound.template:
                 return await self.client.send_template(outbound.recipient.value, outbound.template)
             if outbound.buttons:
@@ -41,12 +56,6 @@ class WhatsAppTransport:
                     outbound.recipient.value, outbound.text, outbound.buttons
                 )
             return await self.client.send_text(outbound.recipient.value, outbound.text)
-        except ProviderError as error:
-            raise SendFailedError(
-                str(error), retryable=error.retryable, retry_after=error.retry_after
-            ) from None
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise SendFailedError(f"WhatsApp API unreachable: {error}", retryable=True) from None
 
 
 class SMSTransport:
@@ -61,16 +70,10 @@ class SMSTransport:
         text = outbound.text
         if outbound.buttons:
             text = sms.render_choices(text, outbound.buttons)
-        try:
+        with send_failures("SMS: ", "SMS API"):
             return await self.client.send(
                 outbound.recipient.value, text, status_callback=self.status_callback
             )
-        except sms.ProviderError as error:
-            raise SendFailedError(
-                f"SMS: {error}", retryable=error.retryable, retry_after=error.retry_after
-            ) from None
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise SendFailedError(f"SMS API unreachable: {error}", retryable=True) from None
 
 
 class Channels:
