@@ -11,10 +11,11 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+
+from tests.emulators.server import LocalServer
 
 from .meta_webhooks import new_message_id
 
@@ -236,7 +237,7 @@ def _check_send(body: Any) -> None:
         raise _Refusal(400, 100, f"Param {kind} must contain either id or link")
 
 
-class GraphAPIEmulator:
+class GraphAPIEmulator(LocalServer):
     """Serves ``POST /{version}/{phone_number_id}/messages`` on 127.0.0.1."""
 
     def __init__(
@@ -256,36 +257,17 @@ class GraphAPIEmulator:
         self.base_url = ""
         self._injections: list[_Injection] = []
         self._changed = asyncio.Condition()
-        self._runner: web.AppRunner | None = None
 
     async def start(self, port: int = 0) -> str:
         """Listen and return the base URL, e.g. ``http://127.0.0.1:PORT/v21.0``."""
         app = web.Application()
         app.router.add_post(f"/{self.version}/{{phone_number_id}}/messages", self._handle_send)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", port).start()
-        host, bound = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{bound}/{self.version}"
+        self.base_url = f"{await self._listen(app, port)}/{self.version}"
         return self.base_url
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> GraphAPIEmulator:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
+        await self._shut_down()
 
     def fail_next(
         self,

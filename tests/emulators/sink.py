@@ -17,10 +17,11 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+
+from tests.emulators.server import LocalServer
 
 SIGNATURE_HEADER = "Switchboard-Signature"
 EVENT_ID_HEADER = "Switchboard-Event-Id"
@@ -94,7 +95,7 @@ class Rejection:
     received_at: float
 
 
-class SubscriberSink:
+class SubscriberSink(LocalServer):
     """Receives POSTs on ``/hook``; ``GET /stats`` reports counters as JSON."""
 
     def __init__(
@@ -122,37 +123,21 @@ class SubscriberSink:
         self._stall_seconds = 0.0
         self._healed = asyncio.Event()
         self._changed = asyncio.Condition()
-        self._runner: web.AppRunner | None = None
 
     async def start(self, port: int = 0, *, host: str = "127.0.0.1") -> str:
         """Listen and return the delivery URL, e.g. ``http://127.0.0.1:PORT/hook``."""
         app = web.Application()
         app.router.add_post(self.path, self._handle_delivery)
         app.router.add_get("/stats", self._handle_stats)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        bound_host, bound_port = self._runner.addresses[0][:2]
-        self.url = f"http://{bound_host}:{bound_port}{self.path}"
+        self.url = f"{await self._listen(app, port, host)}{self.path}"
         return self.url
 
     async def stop(self) -> None:
         # Release stalled handlers first, or shutdown would wait on them.
         self.heal()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._shut_down()
 
-    async def __aenter__(self) -> SubscriberSink:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def aclose(self) -> None:
         await self.stop()
 
     def fail(self, status: int = 500, count: int | None = None) -> None:

@@ -15,11 +15,12 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from tests.emulators.server import LocalServer
 
 JSON = dict[str, Any]
 Result = tuple[Any, str | None]
@@ -258,7 +259,7 @@ def _check_inline_keyboard(markup: Any) -> None:
             )
 
 
-class TelegramAPIEmulator:
+class TelegramAPIEmulator(LocalServer):
     """Serves ``{base}/bot<token>/<method>`` on 127.0.0.1 for one bot token."""
 
     def __init__(
@@ -316,7 +317,6 @@ class TelegramAPIEmulator:
         self._changed = asyncio.Event()
         self._webhook_kick = asyncio.Event()
         self._last_webhook_error: tuple[int, str] | None = None
-        self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
         self._worker: asyncio.Task[None] | None = None
         methods: dict[str, Callable[[web.Request, JSON], Awaitable[Result]]] = {
@@ -342,13 +342,7 @@ class TelegramAPIEmulator:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
         # A poller that disconnects is cancelled, so a dead process never counts as a poller.
-        self._runner = web.AppRunner(
-            app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True
-        )
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", port).start()
-        host, bound = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{bound}"
+        self.base_url = await self._listen(app, port, handler_cancellation=True)
         self._client = aiohttp.ClientSession()
         self._worker = asyncio.create_task(self._webhook_loop())
         return self.base_url
@@ -363,20 +357,9 @@ class TelegramAPIEmulator:
         if self._client is not None:
             await self._client.close()
             self._client = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._shut_down()
 
-    async def __aenter__(self) -> TelegramAPIEmulator:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def aclose(self) -> None:
         await self.stop()
 
     @property

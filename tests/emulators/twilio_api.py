@@ -17,11 +17,12 @@ import secrets
 import time
 from dataclasses import dataclass
 from email.utils import formatdate
-from types import TracebackType
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from tests.emulators.server import LocalServer
 
 API_VERSION = "2010-04-01"
 JSON = dict[str, Any]
@@ -210,7 +211,7 @@ class _Refusal(Exception):
         self.headers: dict[str, str] = {}
 
 
-class TwilioEmulator:
+class TwilioEmulator(LocalServer):
     """Serves ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json`` on 127.0.0.1.
 
     ``start()``/``close()`` (or ``async with``) run the server. ``stop(number)`` and
@@ -228,18 +229,13 @@ class TwilioEmulator:
         self._opted_out: set[str] = set()
         self._injections: list[_Injection] = []
         self._changed = asyncio.Condition()
-        self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self, port: int = 0) -> str:
         """Listen and return the API base, e.g. ``http://127.0.0.1:PORT``."""
         app = web.Application()
         app.router.add_post(f"/{API_VERSION}/Accounts/{{account}}/Messages.json", self._create)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", port).start()
-        host, bound = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{bound}"
+        self.base_url = await self._listen(app, port)
         self._session = aiohttp.ClientSession()
         return self.base_url
 
@@ -247,20 +243,9 @@ class TwilioEmulator:
         if self._session is not None:
             await self._session.close()
             self._session = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._shut_down()
 
-    async def __aenter__(self) -> TwilioEmulator:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def aclose(self) -> None:
         await self.close()
 
     def stop(self, number: str) -> None:
