@@ -24,10 +24,10 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bench.procs import ROOT, Child
-from bot.config import Settings, WhatsAppSettings
-from bot.config_notifications import NotificationSettings
+from bot.config.notifications import NotificationSettings
+from bot.config.settings import Settings, WhatsAppSettings
 from bot.model import Identity, conversation_id
-from bot.notification_spec import parse_notification
+from bot.outreach.spec import parse_notification
 from bot.runtime import Runtime
 from stores.profiles import Sighting
 from stores.redis import RoundTrips

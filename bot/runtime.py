@@ -17,23 +17,23 @@ from redis.asyncio import Redis
 
 from adapters.webchat import WebChatHub
 from adapters.webhooks import WebhookClient
-from bot.channels import Channels
-from bot.config import Settings
-from bot.config_watch import watch_config
-from bot.desk import TeamDesk
-from bot.fanout import Deliveries, Fanout
-from bot.ingest import Ingestor, shard_of
-from bot.lifecycle import Lifecycle
-from bot.links import LinkSigner, load_link_secret
+from bot.channels.ratelimit import SharedRate
+from bot.channels.registry import Channels
+from bot.config.settings import Settings
+from bot.config.watch import watch_config
+from bot.core.directory import Directory
+from bot.core.fanout import Deliveries, Fanout
+from bot.core.ingest import Ingestor, shard_of
+from bot.core.lifecycle import Lifecycle
+from bot.core.links import LinkSigner, load_link_secret
+from bot.core.pipeline import Pipeline
+from bot.core.profiles import ProfileBook
+from bot.core.sender import Sender
 from bot.model import Event, Identity, Outbound, new_id
-from bot.outreach import build_outreach
-from bot.pipeline import Pipeline
-from bot.profiles import ProfileBook
-from bot.ratelimit import SharedRate
-from bot.sender import Sender
-from bot.services import Directory
-from bot.teamchat import SERVICE as TEAM_SERVICE
-from bot.teamchat import TeamChat, team_service
+from bot.outreach.build import build_outreach
+from bot.team.chat import SERVICE as TEAM_SERVICE
+from bot.team.chat import TeamChat, team_service
+from bot.team.desk import TeamDesk
 from handlers.commands import Commands
 from stores.activity import ActivityStore
 from stores.claims import ClaimStore

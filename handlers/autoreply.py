@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.config_automation import AutomationSettings, KeywordRule
+from bot.config.automation import AutomationSettings, KeywordRule
 from handlers.base import Context
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from bot.desk import TeamDesk
+    from bot.team.desk import TeamDesk
 
 audit = logging.getLogger("switchboard.audit")
 

@@ -11,9 +11,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.config_automation import AutomationSettings, KeywordRule
-from bot.config_flows import PLACEHOLDER, Flow, FlowStep
-from bot.identities import InvalidPhoneError, normalize_phone
+from bot.config.automation import AutomationSettings, KeywordRule
+from bot.config.flows import PLACEHOLDER, Flow, FlowStep
+from bot.core.identities import InvalidPhoneError, normalize_phone
 from bot.model import Inbound
 
 HANDOFF_WORDS = frozenset({"agent"})

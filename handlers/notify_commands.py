@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from handlers.commands import Caller, Command, RefusedError, UsageError
 
 if TYPE_CHECKING:
-    from bot.desk import TeamDesk
-    from bot.notifications import Notifications
+    from bot.outreach.notifications import Notifications
+    from bot.team.desk import TeamDesk
 
 TEAM_SERVICE = "team"
 NOTIFY_USAGE = (
@@ -170,8 +170,8 @@ class NotifyCommands:
         return found[0]
 
     async def _notify(self, caller: Caller, args: list[str]) -> str:
-        from bot.notification_spec import parse_notification
-        from bot.notifications import NotificationNotFoundError
+        from bot.outreach.notifications import NotificationNotFoundError
+        from bot.outreach.spec import parse_notification
 
         if len(args) == 2 and args[0] in ("report", "cancel"):
             try:

@@ -16,7 +16,7 @@ from handlers.commands import (
 )
 
 if TYPE_CHECKING:
-    from bot.desk import Attachment, TeamDesk
+    from bot.team.desk import Attachment, TeamDesk
 
 
 def when(at: float) -> str:

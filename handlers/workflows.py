@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from bot.config_notifications import WorkflowRule
+from bot.config.notifications import WorkflowRule
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w-]*(?:\.[\w-]+)*)(?:\|([^{}]*))?\}")
 """``{ticket.id}``, ``{profile.name|there}`` (a default after ``|``)."""

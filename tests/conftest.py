@@ -15,9 +15,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
-from bot.config import DeliverySettings, Settings, WhatsAppSettings
-from bot.config_automation import AutomationSettings, KeywordRule
-from bot.http import build_app
+from bot.config.automation import AutomationSettings, KeywordRule
+from bot.config.settings import DeliverySettings, Settings, WhatsAppSettings
+from bot.http.app import build_app
 from bot.model import Service
 from bot.runtime import Runtime
 from tests.botprocess import free_port

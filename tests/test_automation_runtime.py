@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.config_automation import automation_settings
+from bot.config.automation import automation_settings
 from tests.conftest import BotFactory
 from tests.emulators import meta_webhooks as meta
 from tests.test_api import WA_ID, say

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from bot.config_automation import AutomationSettings, KeywordRule, automation_settings
-from bot.config_base import ConfigError
+from bot.config.automation import AutomationSettings, KeywordRule, automation_settings
+from bot.config.base import ConfigError
 from bot.model import Identity, Inbound
 from handlers.autoreply import AutoReply
 from handlers.base import Context

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from bot.config import TeamMember
-from bot.desk import TeamDesk
+from bot.config.settings import TeamMember
 from bot.model import Identity
 from bot.runtime import Runtime
+from bot.team.desk import TeamDesk
 from handlers.commands import OPERATOR, Caller, Commands, split_arguments
 from tests.conftest import Bot, BotFactory
 from tests.test_api import WA_ID, say

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config.settings import ConfigError, load_settings
 
 WHATSAPP = {
     "WHATSAPP_PHONE_NUMBER_ID": "106540352242922",

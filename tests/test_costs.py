@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.config_base import ConfigError
-from bot.config_notifications import RateCard, rate_card
+from bot.config.base import ConfigError
+from bot.config.notifications import RateCard, rate_card
 from tests.conftest import BotFactory
 from tests.emulators import meta_webhooks as meta
 from tests.test_api import WA_ID, Shared

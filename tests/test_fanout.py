@@ -7,8 +7,8 @@ import json
 import re
 import time
 
-from bot.config import DeliverySettings
-from bot.fanout import backoff, render
+from bot.config.settings import DeliverySettings
+from bot.core.fanout import backoff, render
 from bot.model import Event, Service
 from tests.conftest import BotFactory
 from tests.emulators import meta_webhooks as meta

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.config_automation import automation_settings
-from bot.config_base import ConfigError
+from bot.config.automation import automation_settings
+from bot.config.base import ConfigError
 from bot.model import Identity, Inbound, MessageKind
 from handlers.flows import FlowEngine, FlowOutcome, FlowState, Reply, fill
 

@@ -15,8 +15,8 @@ import pytest
 from playwright.async_api import async_playwright, expect
 
 from adapters.whatsapp import ProviderError, WhatsAppClient
-from bot.config import SMSSettings, TeamMember, TelegramSettings
-from bot.config_automation import automation_settings
+from bot.config.automation import automation_settings
+from bot.config.settings import SMSSettings, TeamMember, TelegramSettings
 from bot.model import Identity, conversation_id
 from tests.botprocess import BotProcess, free_port
 from tests.conftest import Bot, BotFactory

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.identities import (
+from bot.core.identities import (
     InvalidIdentityError,
     InvalidPhoneError,
     MergePolicy,

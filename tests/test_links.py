@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
-from bot.config import ConfigError
-from bot.links import (
+from bot.config.settings import ConfigError
+from bot.core.links import (
     MAX_TOKEN,
     Link,
     LinkSigner,

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bot.config_notifications import NotificationSettings, QuietHours
+from bot.config.notifications import NotificationSettings, QuietHours
 from bot.model import Identity, conversation_id
 from bot.runtime import Runtime
 from stores.profiles import Sighting
@@ -351,9 +351,9 @@ async def test_a_topic_reaches_the_numbers_contacts_and_a_filter_a_field(
 async def test_clicks_and_unsubscribes_after_a_notification_are_counted(
     make_bot: BotFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.notifications
+    import bot.outreach.notifications
 
-    monkeypatch.setattr(bot.notifications, "ENGAGEMENT_SECONDS", 0.0)
+    monkeypatch.setattr(bot.outreach.notifications, "ENGAGEMENT_SECONDS", 0.0)
     shared = await setup(make_bot, links=True)
     now = time.time()
     people = [Person(f"44791190000{n}", wrote_at=now - 60) for n in range(4)]
@@ -446,9 +446,9 @@ async def test_bad_campaigns_are_refused_with_a_reason(make_bot: BotFactory) -> 
 
 
 def test_the_config_file_sets_notifications_workflows_and_the_rate_card(tmp_path: Any) -> None:
-    from bot.config import load_settings
-    from bot.config_base import ConfigError
-    from bot.config_notifications import notification_settings, quiet_hours
+    from bot.config.base import ConfigError
+    from bot.config.notifications import notification_settings, quiet_hours
+    from bot.config.settings import load_settings
 
     path = tmp_path / "switchboard.yaml"
     path.write_text(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from bot.config_notifications import NotificationSettings
+from bot.config.notifications import NotificationSettings
 from tests.conftest import BotFactory
 from tests.emulators import meta_webhooks as meta
 from tests.test_notifications import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 
-from bot.desk import TeamDesk
+from bot.team.desk import TeamDesk
 from handlers.commands import OPERATOR, Caller, Commands
 from tests.botprocess import run_command
 from tests.conftest import BotFactory

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cron import Cron, CronError
 from bot.model import Identity, conversation_id
-from bot.notification_runs import Runs
-from bot.notification_spec import parse_notification
+from bot.outreach.cron import Cron, CronError
+from bot.outreach.runs import Runs
+from bot.outreach.spec import parse_notification
 from tests.conftest import BotFactory
 from tests.test_api import SUPPORT_AUTOMATION, THREE
 from tests.test_notifications import NO_QUIET, Person, campaign, finished, report, seed, setup

@@ -18,18 +18,18 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.config import Settings
-from bot.http import build_app
+from bot.config.settings import Settings
+from bot.http.app import build_app
+from bot.http.tracking import VISITOR_COOKIE, link_signer_for
 from bot.model import Identity
 from bot.runtime import Runtime
-from bot.tracking import VISITOR_COOKIE, link_signer_for
 from tests.conftest import REDIS_URL, BotFactory
 from tests.emulators import meta_webhooks as meta
 from tests.test_api import call as api_call
 from tests.test_api import shared_number, wait_for_event
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVED = ROOT / "bot" / "openapi.json"
+SERVED = ROOT / "bot" / "api" / "openapi.json"
 COPY = ROOT / "docs" / "openapi.json"
 OPENAPI_PATH = "/v1/openapi.json"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -109,7 +109,7 @@ async def test_every_route_is_documented_and_every_documented_route_exists(
 
 
 def test_the_copy_in_docs_is_the_served_document() -> None:
-    assert SERVED.read_bytes() == COPY.read_bytes(), "docs/openapi.json != bot/openapi.json"
+    assert SERVED.read_bytes() == COPY.read_bytes(), "docs/openapi.json != bot/api/openapi.json"
 
 
 async def test_the_document_is_served_without_a_token(app: web.Application) -> None:
@@ -600,7 +600,7 @@ async def test_the_profile_and_tracking_answers_and_events_are_the_documented_on
 async def test_the_notification_answers_are_the_documented_ones(make_bot: BotFactory) -> None:
     """Campaigns, their reports and cancelling, workflow events, the cost ledger and a
     customer's topics (AU-3, AU-4, AU-5)."""
-    from bot.config_notifications import NotificationSettings, rate_card, workflow_rules
+    from bot.config.notifications import NotificationSettings, rate_card, workflow_rules
 
     rules = workflow_rules(
         [

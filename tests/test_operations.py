@@ -7,8 +7,8 @@ import re
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
-from bot.config import Settings
-from bot.http import build_app
+from bot.config.settings import Settings
+from bot.http.app import build_app
 from bot.runtime import Runtime
 from tests.botprocess import free_port
 from tests.conftest import BotFactory

@@ -3,7 +3,7 @@ number's owner, else the default owner; matched by email against the team."""
 
 from __future__ import annotations
 
-from bot.config import ProfileSettings, TeamMember
+from bot.config.settings import ProfileSettings, TeamMember
 from bot.model import Identity
 from tests.conftest import PHONE_NUMBER_ID, Bot, BotFactory
 from tests.test_api import say

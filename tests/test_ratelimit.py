@@ -8,7 +8,7 @@ import time
 
 from redis.asyncio import Redis
 
-from bot.ratelimit import ChatSpacing, SharedRate
+from bot.channels.ratelimit import ChatSpacing, SharedRate
 from stores.redis import Keys
 
 

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from bot.config_automation import AutomationSettings
+from bot.config.automation import AutomationSettings
+from bot.core.sender import WindowClosedError
 from bot.model import Identity, Outbound, new_id
-from bot.sender import WindowClosedError
 from tests.botprocess import run_command
 from tests.conftest import REDIS_URL, Bot, BotFactory
 from tests.emulators import meta_webhooks as meta

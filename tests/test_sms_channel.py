@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.config import SMSSettings
+from bot.config.settings import SMSSettings
 from bot.model import Identity, Outbound, conversation_id
 from tests.botprocess import free_port
 from tests.conftest import Bot, BotFactory

@@ -8,8 +8,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from bot.desk import TeamDesk, preview
 from bot.model import Identity, conversation_id
+from bot.team.desk import TeamDesk, preview
 from handlers.commands import Caller, Commands
 from tests.botprocess import run_command
 from tests.conftest import PHONE_NUMBER_ID, BotFactory

@@ -10,7 +10,7 @@ import time
 import pytest
 from redis.asyncio import Redis
 
-from bot.config import TelegramSettings
+from bot.config.settings import TelegramSettings
 from bot.model import Identity, conversation_id
 from stores.conversations import ConversationStore
 from stores.redis import Keys

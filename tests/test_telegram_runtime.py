@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from bot.config import TeamMember, TelegramSettings
+from bot.config.settings import TeamMember, TelegramSettings
 from bot.model import Identity, Outbound, conversation_id
 from tests.conftest import Bot, BotFactory
 from tests.emulators.telegram_api import SECRET_HEADER, TelegramAPIEmulator, fake_token

@@ -12,9 +12,9 @@ from aiohttp import ClientResponse
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
-from bot.links import LinkSigner
+from bot.core.links import LinkSigner
+from bot.http.tracking import MAX_BATCH, VISITOR_COOKIE, link_signer_for, profile_activity
 from bot.model import Identity
-from bot.tracking import MAX_BATCH, VISITOR_COOKIE, link_signer_for, profile_activity
 from stores.activity import MAX_EVENTS, SESSION_IDLE, ActivityStore
 from stores.redis import Keys
 from tests import rediscluster

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot.config_automation import AutomationSettings
+from bot.config.automation import AutomationSettings
 from bot.model import Identity
 from tests.conftest import Bot, BotFactory
 from tests.emulators import meta_webhooks as meta

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.config_base import ConfigError
-from bot.config_notifications import workflow_rules
+from bot.config.base import ConfigError
+from bot.config.notifications import workflow_rules
 from handlers.workflows import event_context, fill, matching_rules
 from tests.conftest import BotFactory
 from tests.test_api import WA_ID, Shared

@@ -1,0 +1,144 @@
+"""``/v1/profiles``: lookup by id or any identity, merge, convert, erase, notes, activity.
+
+Profiles are the business's customers, shared by every service of the deployment, so
+any authenticated caller may use these routes; notes are masked per caller like
+timelines (SN-4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from bot.api.routes import ADMIN, CALLER, RUNTIME, ApiError, _body, _text
+from bot.core.profiles import ProfileErasedError, ProfileNotFoundError
+from bot.http.tracking import profile_activity
+from stores.profiles import Merge, Refusal
+
+if TYPE_CHECKING:
+    from bot.model import Service
+
+
+def add_profile_routes(api: web.Application) -> None:
+    api.router.add_get("/profiles", lookup_profile)
+    api.router.add_get("/profiles/{ref}", get_profile)
+    api.router.add_delete("/profiles/{ref}", erase_profile)
+    api.router.add_post("/profiles/{ref}/merge", merge_profiles)
+    api.router.add_post("/profiles/{ref}/convert", convert_profile)
+    api.router.add_get("/profiles/{ref}/notes", profile_notes)
+    api.router.add_get("/profiles/{ref}/activity", get_activity)
+
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def _refusals(handler: Handler) -> Handler:
+    """Lookup failures as API errors: 400 unreadable, 404 unknown, 410 erased."""
+
+    async def guarded(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except ProfileErasedError as error:
+            raise ApiError(410, f"{error}; erased at {error.erased_at:.0f}") from None
+        except ProfileNotFoundError as error:
+            raise ApiError(404, str(error)) from None
+        except ValueError as error:
+            raise ApiError(400, str(error)[:300]) from None
+
+    return guarded
+
+
+def _reference(request: web.Request) -> str:
+    reference = request.match_info["ref"]
+    if len(reference) > 300:
+        raise ApiError(400, "a profile id or identity is at most 300 characters")
+    return reference
+
+
+def _viewer(request: web.Request) -> Service | None:
+    caller = request[CALLER]
+    return None if caller is ADMIN else caller
+
+
+@_refusals
+async def lookup_profile(request: web.Request) -> web.Response:
+    """``?identity=phone:+447700900123`` (or an email, or a phone typed any way)."""
+    raw = request.query.get("identity", "")
+    if not raw or len(raw) > 300:
+        raise ApiError(400, "give ?identity=<type>:<value>, e.g. phone:+447700900123")
+    # An unencoded "+" in a query string arrives as a space.
+    kind, sep, value = raw.partition(":")
+    if sep and value.startswith(" "):
+        raw = f"{kind}:+{value[1:]}"
+    elif raw.startswith(" "):
+        raw = "+" + raw[1:]
+    book = request.app[RUNTIME].profile_book
+    return web.json_response({"profile": await book.view(raw)})
+
+
+@_refusals
+async def get_profile(request: web.Request) -> web.Response:
+    book = request.app[RUNTIME].profile_book
+    return web.json_response({"profile": await book.view(_reference(request))})
+
+
+@_refusals
+async def merge_profiles(request: web.Request) -> web.Response:
+    """Merge with ``{"other": <id or identity>}``; the older profile survives."""
+    book = request.app[RUNTIME].profile_book
+    other = _text(await _body(request), "other", limit=300)
+    result = await book.merge(_reference(request), other)
+    if isinstance(result, Refusal):
+        raise ApiError(409, f"merge refused: {result.reason}")
+    survivor = result.survivor if isinstance(result, Merge) else await book.find(other)
+    return web.json_response(
+        {
+            "merged": result.merged if isinstance(result, Merge) else None,
+            "profile": await book.view(survivor),
+        }
+    )
+
+
+@_refusals
+async def convert_profile(request: web.Request) -> web.Response:
+    book = request.app[RUNTIME].profile_book
+    return web.json_response({"profile": await book.convert(_reference(request))})
+
+
+@_refusals
+async def erase_profile(request: web.Request) -> web.Response:
+    book = request.app[RUNTIME].profile_book
+    return web.json_response({"erased": await book.erase(_reference(request))})
+
+
+@_refusals
+async def profile_notes(request: web.Request) -> web.Response:
+    """The daily notes (PS-6); ``?day=YYYY-MM-DD`` for one day."""
+    day = request.query.get("day", "")
+    if day:
+        try:
+            datetime.strptime(day, "%Y-%m-%d")
+        except ValueError:
+            raise ApiError(400, "day is a date, YYYY-MM-DD") from None
+    runtime = request.app[RUNTIME]
+    viewer = _viewer(request)
+    numbers = None
+    if viewer is not None:  # a service reads the messages of its own numbers only
+        numbers = {
+            number
+            for number in await runtime.services.numbers()
+            if viewer.name in await runtime.services.order(number)
+        }
+    notes = await runtime.profile_book.notes(_reference(request), viewer, day, numbers)
+    return web.json_response({"notes": notes})
+
+
+@_refusals
+async def get_activity(request: web.Request) -> web.Response:
+    """Web activity (PS-4) and tracked-link clicks (PS-3) of the profile's visitors."""
+    runtime = request.app[RUNTIME]
+    profile_id = await runtime.profile_book.find(_reference(request))
+    return web.json_response(await profile_activity(runtime, profile_id, 200))

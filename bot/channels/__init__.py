@@ -1,0 +1,1 @@
+"""The configured channels behind the sender's one delivery interface."""

@@ -1,0 +1,185 @@
+"""The Telegram channel in the runtime: one poller per token across processes (a lease
+with fencing), the webhook's ingest, and sending within Telegram's limits (CH-3, CH-6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from adapters.telegram_common import (
+    TelegramClient,
+    TelegramConflictError,
+    TelegramError,
+    inbound_from_update,
+)
+from bot.channels.ratelimit import ChatSpacing, SharedRate
+from bot.config.settings import TelegramSettings
+from bot.core.sender import SendFailedError
+from bot.model import Inbound, Outbound
+from stores.leases import Leases
+from stores.redis import Keys, Script
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT = 5.0
+"""Seconds a getUpdates call waits for news; well inside the lease's time to live."""
+BULK_PER_SECOND = 30.0
+CHAT_INTERVAL = 1.0
+"""About one message a second in one chat."""
+GROUP_PER_MINUTE = 20
+
+# The offset only moves forward: a poller that lost its lease while paused cannot take
+# it back and make the next one fetch old updates again (they would be deduped anyway).
+_ADVANCE = Script(
+    """
+if tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1]) or '0') then
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return tonumber(redis.call('GET', KEYS[1]))
+"""
+)
+
+Ingest = Callable[[Sequence[Inbound]], Awaitable[list[bool]]]
+
+
+def make_client(settings: TelegramSettings) -> TelegramClient:
+    """The adapter TELEGRAM_FRAMEWORK names, behind the one channel contract."""
+    if settings.framework == "ptb":
+        from adapters.telegram_ptb import PTBClient
+
+        return PTBClient(settings.token, settings.api_base)
+    from adapters.telegram import AiogramClient
+
+    return AiogramClient(settings.token, settings.api_base)
+
+
+class TelegramChannel:
+    """Gets the bot's updates into the inbound log, and sends as the bot."""
+
+    def __init__(
+        self,
+        settings: TelegramSettings,
+        client: TelegramClient,
+        leases: Leases,
+        keys: Keys,
+        ingest: Ingest,
+        rate: SharedRate,
+        lease_ttl: float,
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.leases = leases
+        self.keys = keys
+        self.ingest = ingest
+        self.rate = rate
+        self.spacing = ChatSpacing()
+        self.lease_ttl = lease_ttl
+        self.lease = f"telegram:{client.bot_id}"
+        self.polling = False
+        """Whether this process holds the poller's lease right now."""
+        self.polls = 0
+
+    @property
+    def number(self) -> str:
+        return f"tg:{self.client.bot_id}"
+
+    async def start(self, webhook_url: str) -> None:
+        await self.client.start()
+        if self.settings.mode == "webhook":
+            await self.client.set_webhook(webhook_url, self.settings.webhook_secret)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def accept(self, updates: Sequence[Mapping[str, Any]]) -> int:
+        """Store updates durably (deduped by message), then answer button presses; the
+        number of new messages."""
+        items = [
+            item for update in updates for item in inbound_from_update(update, self.client.bot_id)
+        ]
+        new = await self.ingest(items) if items else []
+        for item in items:
+            if item.callback:
+                try:  # a spinner in the customer's app until the press is answered
+                    await self.client.answer_callback(item.callback)
+                except TelegramError as error:
+                    log.info("callback %s not answered: %s", item.callback, error)
+        return sum(new)
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Poll while holding the token's lease; wait for it otherwise (CH-3)."""
+        if self.settings.mode != "polling":
+            return
+        ttl_ms = int(self.lease_ttl * 1000)
+        offset_key = f"{self.keys.lease(self.lease)}:offset"
+        while not stopping.is_set():
+            token = await self.leases.acquire(self.lease, ttl_ms)
+            if token is None:
+                self.polling = False
+                await _sleep(stopping, self.lease_ttl / 4)
+                continue
+            self.polling = True
+            keeper = asyncio.create_task(self._keep_lease(ttl_ms, stopping))
+            try:
+                await self._poll(offset_key, stopping, keeper)
+            finally:
+                keeper.cancel()
+                self.polling = False
+        await self.leases.release(self.lease)
+
+    async def _keep_lease(self, ttl_ms: int, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            await _sleep(stopping, self.lease_ttl / 3)
+            if await self.leases.acquire(self.lease, ttl_ms) is None:
+                log.warning("lost the Telegram polling lease; another process polls now")
+                return
+
+    async def _poll(
+        self, offset_key: str, stopping: asyncio.Event, keeper: asyncio.Task[None]
+    ) -> None:
+        redis = self.leases.redis
+        offset = int(await redis.get(offset_key) or 0)
+        while not stopping.is_set() and not keeper.done():
+            try:
+                updates = await self.client.get_updates(offset, POLL_TIMEOUT)
+            except TelegramConflictError as error:
+                log.warning("Telegram says another poller is active: %s", error)
+                await _sleep(stopping, self.lease_ttl / 2)
+                continue
+            except TelegramError as error:
+                log.warning("getUpdates failed: %s", error)
+                await _sleep(stopping, error.retry_after or 1.0)
+                continue
+            self.polls += 1
+            if not updates:
+                continue
+            await self.accept(updates)
+            # Confirmed to Telegram (by the next call's offset) only once stored.
+            latest = max(int(update["update_id"]) for update in updates) + 1
+            offset = int(await _ADVANCE(redis, [offset_key], [latest]))
+
+    async def deliver(self, outbound: Outbound) -> str:
+        """Send within the limits: ~30 a second per bot, 1 a second per chat, 20 a minute
+        per group; a 429's retry_after goes back to the sender's retry."""
+        chat = outbound.recipient.value
+        group = chat.startswith("-")
+        try:
+            async with self.spacing.turn(chat, CHAT_INTERVAL, GROUP_PER_MINUTE if group else None):
+                await self.rate.wait(self.lease, BULK_PER_SECOND)
+                return await self.client.send_text(
+                    chat, outbound.text, outbound.buttons, outbound.reply_to
+                )
+        except TelegramError as error:
+            raise SendFailedError(
+                f"Telegram: {error}", retryable=error.retryable, retry_after=error.retry_after
+            ) from None
+
+
+async def _sleep(stopping: asyncio.Event, seconds: float) -> None:
+    """Wait ``seconds``, or less when the runtime stops."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), timeout=seconds)

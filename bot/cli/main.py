@@ -1,0 +1,148 @@
+"""Commands: ``serve`` (the default) runs the bot; ``admin`` tools work on its store."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+
+from bot.cli.admin import (
+    TEAM_COMMANDS,
+    add_services_commands,
+    add_team_commands,
+    run_services_command,
+    run_team_command,
+)
+from bot.cli.importer import DEFAULT_BATCH
+from bot.cli.imports import run_import
+from bot.config.settings import ConfigError, Settings, load_settings
+from bot.core.lifecycle import merged_event
+from bot.core.sender import SendFailedError, WindowClosedError
+from bot.http.server import configure_logging, serve, serve_workers
+from bot.runtime import Runtime
+from stores.profiles import Merge
+
+
+async def dead_letters(settings: Settings, service: str, replay: bool) -> int:
+    runtime = Runtime(settings)
+    try:
+        if replay:
+            count = await runtime.deliveries.replay_dead_letters(service, time.time())
+            print(f"{count} dead letters of {service} are queued again")
+        else:
+            for delivery in await runtime.deliveries.dead_letters(service):
+                print(f"{delivery.attempts} attempts  {delivery.event[:120]}")
+    finally:
+        await runtime.close()
+    return 0
+
+
+async def send(settings: Settings, conversation: str, text: str, agent: str) -> int:
+    """Queue a reply from the command line; the running bot sends it."""
+    runtime = Runtime(settings)
+    try:
+        outbound = await runtime.reply(conversation, text, service="cli", agent=agent)
+    except (LookupError, WindowClosedError, SendFailedError) as error:
+        print(f"switchboard: not sent: {error}", file=sys.stderr)
+        return 1
+    finally:
+        await runtime.close()
+    print(f"queued {outbound.send_id}")
+    return 0
+
+
+async def import_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Load a CRM export into the identity graph (PS-2); merges are announced as a
+    message's are, and the running bot delivers them."""
+    if not settings.redis_url:
+        print(
+            "switchboard: import needs REDIS_URL: the embedded store would lose the "
+            "contacts when the command ends",
+            file=sys.stderr,
+        )
+        return 2
+    runtime = Runtime(settings)
+
+    async def announce(merges: list[Merge]) -> None:
+        async with runtime.redis.pipeline(transaction=False) as pipe:
+            events = [merged_event(merge) for merge in merges]
+            await runtime.fanout.queue_broadcast(pipe, runtime.numbers, events)
+            await pipe.execute()
+
+    try:
+        return await run_import(
+            runtime.profiles,
+            args.file,
+            region=settings.default_region,
+            report=args.report,
+            channel=args.channel,
+            batch=args.batch,
+            team={member.email for member in settings.team},
+            on_merges=announce,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
+    finally:
+        await runtime.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python bot.py", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    serve_parser = commands.add_parser("serve", help="run the bot (the default)")
+    serve_parser.add_argument(
+        "--workers", type=int, default=1, help="processes sharing the port (needs REDIS_URL)"
+    )
+    admin = commands.add_parser("admin", help="work on the store of a bot")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    dead = admin_commands.add_parser("dead-letters", help="list or replay a service's dead letters")
+    dead.add_argument("service")
+    dead.add_argument("--replay", action="store_true", help="queue them for delivery again")
+    add_services_commands(admin_commands)
+    add_team_commands(admin_commands)
+    reply = admin_commands.add_parser("send", help="reply to a conversation as an agent")
+    reply.add_argument("conversation", help="the conversation id, e.g. c_3f2a...")
+    reply.add_argument("text")
+    reply.add_argument("--agent", default="", help="who is replying, e.g. an email")
+    contacts = admin_commands.add_parser(
+        "import", help="load CRM contacts from a CSV file into the identity graph"
+    )
+    contacts.add_argument("file", help="a UTF-8 CSV file with a header row")
+    contacts.add_argument("--report", help="where rejected rows go (FILE.rejected.csv)")
+    contacts.add_argument("--channel", default="import", help="the source of new profiles")
+    contacts.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="rows per round")
+    args = parser.parse_args(argv)
+
+    configure_logging()
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"switchboard: configuration error: {error}", file=sys.stderr)
+        return 2
+    if args.command == "admin" and args.admin_command == "services":
+        return asyncio.run(run_services_command(settings, args))
+    if args.command == "admin" and args.admin_command in TEAM_COMMANDS:
+        return asyncio.run(run_team_command(settings, args))
+    if args.command == "admin" and args.admin_command == "send":
+        return asyncio.run(send(settings, args.conversation, args.text, args.agent))
+    if args.command == "admin" and args.admin_command == "import":
+        try:
+            return asyncio.run(import_command(settings, args))
+        except KeyboardInterrupt:
+            print(
+                "\nswitchboard: import interrupted: the rows before are stored, "
+                "and importing the file again is safe",
+                file=sys.stderr,
+            )
+            return 130
+    if args.command == "admin":
+        return asyncio.run(dead_letters(settings, args.service, args.replay))
+    workers = getattr(args, "workers", 1)
+    if workers < 1:
+        print("switchboard: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if workers > 1:
+        return serve_workers(settings, workers)
+    asyncio.run(serve(settings))
+    return 0

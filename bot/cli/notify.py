@@ -1,0 +1,131 @@
+"""``python bot.py admin notify ...`` and ``admin notify-report ID``: a notification from the
+command line. One due now is queued here, with a progress bar, and the running bot sends
+it; one for later is put on the schedule."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.cli.progress import Progress
+from bot.config.settings import Settings
+from bot.outreach.notifications import NotificationNotFoundError
+from bot.outreach.spec import parse_notification
+from bot.runtime import Runtime
+from handlers.notify_commands import describe_report, notification_body, when
+
+NOTIFY_COMMANDS = {
+    "notify": "send or schedule a notification to a topic, a filter or a list",
+    "notify-report": "a notification's report: notify-report <id>",
+}
+HOLD_SECONDS = 300.0
+"""The running bot's scheduler leaves a notification queued here to this process this long."""
+
+
+def add_notify_parser(
+    admin: argparse._SubParsersAction[argparse.ArgumentParser], name: str
+) -> None:
+    command = admin.add_parser(name, help=NOTIFY_COMMANDS[name])
+    if name == "notify-report":
+        command.add_argument("id", help="the notification, ntf_...")
+        return
+    command.add_argument("--number", required=True, help="the number, or its start: wa")
+    command.add_argument("--text", default="", help="the message ({profile.name} is filled)")
+    audience = command.add_mutually_exclusive_group(required=True)
+    audience.add_argument("--topic", help="the number's contacts, but those who left it")
+    audience.add_argument("--filter", metavar="FIELD=VALUE", help="contacts with this field")
+    audience.add_argument("--conversations", nargs="+", metavar="ID")
+    audience.add_argument("--profiles", nargs="+", metavar="ID_OR_IDENTITY")
+    schedule = command.add_mutually_exclusive_group()
+    schedule.add_argument("--at", metavar="ISO", help="e.g. 2026-12-01T09:00 (local)")
+    schedule.add_argument("--cron", help='e.g. "0 9 * * MON"')
+    command.add_argument("--template", metavar="NAME:LANG:CATEGORY", help="a WhatsApp template")
+    command.add_argument("--var", action="append", default=[], help="a template variable")
+    command.add_argument("--category", help="marketing needs the customer's consent")
+    command.add_argument("--no-quiet-hours", action="store_true", help="send in quiet hours")
+
+
+async def run_notify_command(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.redis_url:
+        print(
+            "switchboard: notify needs REDIS_URL: the running bot sends what is queued",
+            file=sys.stderr,
+        )
+        return 2
+    runtime = Runtime(settings)
+    try:
+        if args.admin_command == "notify-report":
+            return await _report(runtime, args.id)
+        return await _notify(runtime, args)
+    finally:
+        await runtime.close()
+
+
+async def _report(runtime: Runtime, nid: str) -> int:
+    try:
+        print(describe_report(await runtime.outreach.notifications.report(nid)))
+    except NotificationNotFoundError as error:
+        print(f"switchboard: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _notify(runtime: Runtime, args: argparse.Namespace) -> int:
+    notifications = runtime.outreach.notifications
+    numbers = sorted(set(runtime.numbers) | set(await runtime.services.numbers()))
+    found = [n for n in numbers if n == args.number] or [
+        n for n in numbers if n.startswith(args.number)
+    ]
+    if len(found) != 1:
+        print(f"switchboard: no number {args.number!r}; there are {numbers}", file=sys.stderr)
+        return 2
+    options = {
+        name: value
+        for name, value in (
+            ("topic", args.topic),
+            ("filter", args.filter),
+            ("conversations", ",".join(args.conversations or [])),
+            ("profiles", ",".join(args.profiles or [])),
+            ("at", args.at),
+            ("cron", args.cron),
+            ("template", args.template),
+            ("category", args.category),
+        )
+        if value
+    }
+    if args.no_quiet_hours:
+        options["quiet"] = "off"
+    zone = notifications.settings.timezone
+    try:
+        body = notification_body(found[0], options, args.text, zone)
+        if args.var and "template" in body:
+            body["template"]["variables"] = args.var
+        spec, entries = parse_notification(
+            body, service="cli", region=runtime.settings.default_region, zone=zone
+        )
+    except ValueError as error:
+        print(f"switchboard: {error}", file=sys.stderr)
+        return 2
+    later = spec.cron or spec.at is not None
+    now_or_later = await notifications.create(spec, entries, hold=0 if later else HOLD_SECONDS)
+    if now_or_later.status == "scheduled":
+        print(f"scheduled {now_or_later.id} for {when(now_or_later.first_run)}")
+        return 0
+    bar: list[Progress] = []
+
+    def advance(done: int, total: int) -> None:
+        if not bar:
+            bar.append(Progress(total, "queueing"))
+        bar[0].advance(done - bar[0].count)
+
+    result = await notifications.runs.execute(
+        now_or_later.id, int(now_or_later.first_run), progress=advance
+    )
+    if bar:
+        bar[0].close()
+    print(describe_report(await notifications.report(now_or_later.id)))
+    if result.busy:
+        print(f"{now_or_later.id} is being queued by the running bot")
+    else:
+        print(f"queued {now_or_later.id}: the running bot sends it")
+    return 0

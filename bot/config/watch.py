@@ -1,0 +1,42 @@
+"""The config file's automation, taken while running (AU-1): the runtime's own, and each
+service's, which lives with its definition in Redis so that every process sees it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+from bot.config.settings import ConfigError, reload_automation
+from bot.core.directory import Directory
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0
+
+
+def _modified(path: str) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return 0.0
+
+
+async def watch_config(path: str, directory: Directory, stopping: asyncio.Event) -> None:
+    """Reload the automation whenever the file changes; a broken file keeps the old."""
+    seen = _modified(path)
+    while not stopping.is_set():
+        await asyncio.sleep(POLL_SECONDS)
+        modified = _modified(path)
+        if modified == seen:
+            continue
+        seen = modified
+        try:
+            automation, services = reload_automation(path)
+        except ConfigError as error:
+            log.error("config file not reloaded, the running automation stays: %s", error)
+            continue
+        directory.use_runtime_automation(automation)
+        for service in services:
+            await directory.store.save(service)
+        log.info("automation reloaded from %s", path)

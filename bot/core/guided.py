@@ -1,0 +1,183 @@
+"""The pipeline's side of guided conversations (AU-2): each conversation's flow state
+through a batch, answers saved on profiles, and hand-offs posted to the team chat.
+
+The engine (handlers/flows.py) decides; this module keeps what it decided: the state is
+written on the batch's own pipeline, in order, so two quick messages meet fresh state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from bot.core.sender import SendFailedError
+from bot.model import Inbound
+from handlers.autoreply import AutoReply
+from handlers.flows import FlowEngine, FlowOutcome, FlowState
+from stores.flows import FlowStateStore
+from stores.profiles import ProfileStore
+
+log = logging.getLogger(__name__)
+
+POST_ATTEMPTS = 5
+SHOWN_ANSWER = 200
+"""Characters of each answer shown in a hand-off post."""
+
+
+class HandoffRoom(Protocol):
+    """Where hand-offs are posted: the team's chat (bot.teamchat.TeamChat)."""
+
+    async def post_about(self, conversation_id: str, text: str, *, key: str) -> None:
+        """Post; replying to the post answers the conversation's customer."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """A customer a flow handed to a person, for the team chat."""
+
+    message: Inbound
+    flow: str
+    reason: str
+    answers: dict[str, str]
+
+    def post(self) -> str:
+        """Plain text (never parsed by Telegram), so answers cannot format or hide."""
+        who = self.message.name or self.message.sender.key
+        cid = self.message.conversation_id
+        lines = [
+            f"Hand-off: {who} on {self.message.channel} · {cid}",
+            f"Flow {self.flow!r}: {self.reason}.",
+        ]
+        for name, value in self.answers.items():
+            shown = value if len(value) <= SHOWN_ANSWER else value[:SHOWN_ANSWER] + "…"
+            lines.append(f"{name}: {shown}")
+        lines.append("(reply to this message to answer them)")
+        return "\n".join(lines)
+
+
+class GuidedConversations:
+    """Runs the parent's flows for the pipeline, one batch at a time."""
+
+    def __init__(self, store: FlowStateStore, profiles: ProfileStore, region: str) -> None:
+        self.store = store
+        self.profiles = profiles
+        self.region = region
+        self._engines: weakref.WeakKeyDictionary[AutoReply, FlowEngine] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._states: dict[str, FlowState | None] = {}
+        self._saves: list[tuple[str, dict[str, str]]] = []
+        self._handoffs: list[Handoff] = []
+        self._posting: set[asyncio.Task[None]] = set()
+
+    def queue_lookups(self, pipe: Any, messages: Sequence[Inbound]) -> None:
+        """Queue the read of each message's flow state, one answer per message."""
+        for message in messages:
+            self.store.queue_lookup(pipe, message.conversation_id)
+
+    def take_lookups(self, messages: Sequence[Inbound], found: Sequence[Any]) -> None:
+        """Start a batch from the states read; later messages of a conversation see the
+        state its earlier ones left, not the one read before the batch."""
+        self._states, self._saves, self._handoffs = {}, [], []
+        for message, raw in zip(messages, found, strict=True):
+            if message.conversation_id in self._states:
+                continue
+            document = self.store.decode(raw)
+            try:
+                state = FlowState.from_dict(document) if document else None
+            except ValueError:
+                log.warning("dropped a broken flow state of %s", message.conversation_id)
+                state = None
+            self._states[message.conversation_id] = state
+
+    def run(
+        self,
+        pipe: Any,
+        message: Inbound,
+        automation: AutoReply,
+        owner: str,
+        profile: str,
+        now: float,
+    ) -> FlowOutcome:
+        """Let the parent's flows take ``message``; queue the state it leaves."""
+        cid = message.conversation_id
+        before = self._states.get(cid)
+        state = before if before is not None and before.owner == owner else None
+        engine = self._engine(automation)
+        outcome = engine.step(state, message, now=now)
+        after = replace(outcome.state, owner=owner) if outcome.state else None
+        if after is not None:
+            self.store.queue_save(pipe, cid, after.to_dict(), engine.timeout(after))
+        elif before is not None:
+            self.store.queue_clear(pipe, cid)  # ended, expired, or a former parent's
+        self._states[cid] = after
+        if outcome.saves and profile:
+            fields = {f"!f:{name}": value for name, value in outcome.saves.items()}
+            if "name" in outcome.saves:
+                fields["name"] = outcome.saves["name"]  # only where the profile has none
+            self._saves.append((profile, fields))
+        if outcome.handoff is not None:
+            answers = dict(state.answers) if state else {}
+            answers |= dict(outcome.saves)
+            self._handoffs.append(Handoff(message, outcome.flow, outcome.handoff, answers))
+        if outcome.ended:
+            log.info("flow %s %s in %s", outcome.flow, outcome.ended, cid)
+        return outcome
+
+    def stop(self, pipe: Any, conversation_id: str) -> None:
+        """The customer opted out (STOP): no flow goes on asking them."""
+        if self._states.get(conversation_id) is not None:
+            self.store.queue_clear(pipe, conversation_id)
+            self._states[conversation_id] = None
+
+    async def save_answers(self) -> None:
+        """Write the batch's answers to the profiles, before the batch's state is: after a
+        crash in between, the redo finds the old state and saves the same again."""
+        saves, self._saves = self._saves, []
+        if saves:
+            await self.profiles.fill(saves)
+
+    def post_handoffs(self, room: HandoffRoom | None) -> None:
+        """Tell the team about the batch's hand-offs, in the background: the team chat's
+        limits (20 posts a minute in a group) must not hold up the customers' messages."""
+        handoffs, self._handoffs = self._handoffs, []
+        for handoff in handoffs:
+            log.info("hand-off in %s: %s", handoff.message.conversation_id, handoff.reason)
+            if room is None:
+                continue
+            task = asyncio.create_task(self._post(room, handoff))
+            self._posting.add(task)
+            task.add_done_callback(self._posting.discard)
+
+    async def settled(self) -> None:
+        """Wait for the hand-off posts under way (tests, and a graceful stop)."""
+        while self._posting:
+            await asyncio.gather(*self._posting, return_exceptions=True)
+
+    def _engine(self, automation: AutoReply) -> FlowEngine:
+        engine = self._engines.get(automation)
+        if engine is None:
+            rules = [compiled.rule for compiled in automation.rules]
+            engine = FlowEngine(rules, region=self.region)
+            self._engines[automation] = engine
+        return engine
+
+    async def _post(self, room: HandoffRoom, handoff: Handoff) -> None:
+        cid, key = handoff.message.conversation_id, f"handoff:{handoff.message.provider_id}"
+        for attempt in range(POST_ATTEMPTS):
+            try:
+                await room.post_about(cid, handoff.post(), key=key)
+                return
+            except SendFailedError as error:
+                if not error.retryable or attempt + 1 == POST_ATTEMPTS:
+                    log.warning("hand-off post failed: %s", error)
+                    return
+                await asyncio.sleep(error.retry_after or min(2.0**attempt, 30.0))
+            except Exception:
+                log.exception("hand-off post failed")
+                return

@@ -1,0 +1,199 @@
+"""Tracked links (PS-3): signed tokens naming a profile, a message and a target, and the
+rewriting of the URLs of outbound text into ``{public_url}/l/{token}``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+from redis.asyncio import Redis
+
+from bot.config.settings import ConfigError
+from stores.redis import Keys
+
+MAX_TOKEN = 2048
+"""Characters; a longer token is refused before any decoding work."""
+MAX_TARGET = 2000
+MAX_ID = 128
+MAC_BYTES = 16
+MIN_SECRET = 16
+VERSION = "1"
+SECRET_ENV = "SWITCHBOARD_LINK_SECRET"
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
+_ID = re.compile(r"[\x21-\x7e]+")
+# A scheme must follow a word boundary, so "xhttps://" or "myhttp://" is not a link.
+_URL = re.compile(r"\bhttps?://[^\s<>\"'`{}|\\^]+", re.IGNORECASE)
+_TRAILING = ".,;:!?*"
+_PAIRS = {")": "(", "]": "["}
+# Characters left as they are when a non-ASCII URL is percent-encoded: RFC 3986's
+# reserved and unreserved sets, and "%" so that existing escapes are not encoded twice.
+_URL_SAFE = "!#$%&'()*+,/:;=?@[]~-._"
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """What a verified token names: who got the link, in which message, and where it goes."""
+
+    profile: str
+    message: str
+    target: str
+
+
+def safe_target(url: str) -> str | None:
+    """``url`` as an ASCII http(s) URL with a host, or None when it cannot be a target."""
+    if not isinstance(url, str) or not url or len(url) > MAX_TARGET:
+        return None
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.scheme.lower() not in ("http", "https") or not host:
+            return None
+        if not url.isascii():
+            # A Location header is ASCII: the host in IDNA, everything else percent-encoded.
+            ascii_host = host.encode("idna").decode("ascii")
+            if ":" in ascii_host:  # an IPv6 literal keeps its brackets
+                ascii_host = f"[{ascii_host}]"
+            userinfo = parts.netloc.rpartition("@")[0]
+            port = f":{parts.port}" if parts.port else ""
+            netloc = (f"{userinfo}@" if userinfo else "") + ascii_host + port
+            url = quote(parts._replace(netloc=netloc).geturl(), safe=_URL_SAFE)
+    except (ValueError, UnicodeError):
+        return None
+    return url if len(url) <= MAX_TARGET else None
+
+
+def _clean_id(value: str, what: str) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_ID or not _ID.fullmatch(value):
+        raise ValueError(f"a link's {what} is 1 to {MAX_ID} printable ASCII characters")
+    return value
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+class LinkSigner:
+    """Makes and checks link tokens: ``base64url(payload || HMAC-SHA256(payload)[:16])``.
+
+    The payload is readable by whoever holds the link (it is signed, not encrypted): it
+    carries only ids and the target that the recipient sees anyway.
+    """
+
+    def __init__(self, secret: bytes, public_url: str) -> None:
+        if len(secret) < MIN_SECRET:
+            raise ValueError(f"a link secret needs at least {MIN_SECRET} bytes")
+        # A key of its own, so that the secret could sign something else without a token
+        # of one kind ever passing for the other.
+        self._key = hmac.new(secret, b"switchboard/links/v1", hashlib.sha256).digest()
+        self.public_url = public_url.rstrip("/")
+        self._prefix = f"{self.public_url}/l/"
+
+    def _mac(self, payload: bytes) -> bytes:
+        return hmac.new(self._key, payload, hashlib.sha256).digest()[:MAC_BYTES]
+
+    def sign(self, profile: str, message: str, target: str) -> str:
+        """The token of a link; ValueError for a target other than an http(s) URL."""
+        safe = safe_target(target)
+        if safe is None:
+            raise ValueError("only http and https URLs with a host can be tracked")
+        fields = (VERSION, _clean_id(profile, "profile"), _clean_id(message, "message"), safe)
+        # Newlines separate the fields: no id and no target can contain one.
+        payload = "\n".join(fields).encode("ascii")
+        token = _b64(payload + self._mac(payload))
+        if len(token) > MAX_TOKEN:
+            raise ValueError("the target is too long for a tracked link")
+        return token
+
+    def url(self, profile: str, message: str, target: str) -> str:
+        return self._prefix + self.sign(profile, message, target)
+
+    def verify(self, token: object) -> Link | None:
+        """The link a token names, or None for anything this signer did not make."""
+        if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN:
+            return None
+        if not _TOKEN.fullmatch(token):
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except (ValueError, binascii.Error):
+            return None
+        # Unused low bits of the last character would let several strings decode to the
+        # same bytes; only the one canonical spelling of a token is accepted.
+        if _b64(raw) != token or len(raw) <= MAC_BYTES:
+            return None
+        payload, mac = raw[:-MAC_BYTES], raw[-MAC_BYTES:]
+        if not hmac.compare_digest(mac, self._mac(payload)):
+            return None
+        try:
+            version, profile, message, target = payload.decode("ascii").split("\n")
+        except (UnicodeDecodeError, ValueError):
+            return None
+        if version != VERSION or safe_target(target) != target or not profile or not message:
+            return None
+        return Link(profile, message, target)
+
+    def is_tracked(self, url: str) -> bool:
+        return url.lower().startswith(self._prefix.lower())
+
+    def rewrite(self, text: str, profile: str, message: str) -> str:
+        """``text`` with each http(s) URL turned into a tracked link of this message.
+
+        Punctuation that ends the sentence stays outside the link; a URL that is already
+        tracked, or that cannot be a safe target, is left as it is.
+        """
+
+        def replace(match: re.Match[str]) -> str:
+            url, tail = split_trailing(match.group(0))
+            if self.is_tracked(url):
+                return url + tail
+            try:
+                return self.url(profile, message, url) + tail
+            except ValueError:
+                return url + tail
+
+        return _URL.sub(replace, text)
+
+
+def split_trailing(url: str) -> tuple[str, str]:
+    """(the URL, the punctuation after it): "see https://a.com/x)." -> ("...x", ").")."""
+    end = len(url)
+    while end:
+        last = url[end - 1]
+        if last in _TRAILING:
+            end -= 1
+        elif last in _PAIRS and url.count(_PAIRS[last], 0, end) < url.count(last, 0, end):
+            end -= 1  # a closing bracket the URL never opened: "(see https://a.com)"
+        else:
+            break
+    return url[:end], url[end:]
+
+
+def links_secret_key(keys: Keys) -> str:
+    return f"{keys.prefix}secret:links"
+
+
+async def load_link_secret(redis: Redis, keys: Keys, env_value: str | None) -> bytes:
+    """The secret links are signed with: ``SWITCHBOARD_LINK_SECRET`` when set, else one
+    made once and kept in Redis (SET NX), so every process and every restart shares it."""
+    if env_value:
+        secret = env_value.encode("utf-8")
+        if len(secret) < MIN_SECRET:
+            raise ConfigError(f"{SECRET_ENV} must be at least {MIN_SECRET} characters long")
+        return secret
+    key = links_secret_key(keys)
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.set(key, secrets.token_urlsafe(32), nx=True)
+        pipe.get(key)
+        _, stored = await pipe.execute()
+    if stored is None:
+        raise RuntimeError(f"{key} vanished while it was being read")
+    return stored.encode("utf-8") if isinstance(stored, str) else bytes(stored)

@@ -1,0 +1,360 @@
+"""The per-conversation pipeline: stitch -> thread -> automation -> outbox and fan-out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any, Protocol
+
+from adapters import sms
+from bot.core.directory import Directory
+from bot.core.fanout import Fanout
+from bot.core.guided import GuidedConversations
+from bot.core.identities import identities_of
+from bot.core.keywords import DEFAULT_SMS_HELP, keyword_of
+from bot.core.lifecycle import Lifecycle
+from bot.core.sender import Sender
+from bot.model import (
+    AUTOMATION_SERVICE,
+    Event,
+    Inbound,
+    Outbound,
+    StatusUpdate,
+    derived_id,
+    shallow_dict,
+)
+from handlers.base import Context
+from stores.conversations import WINDOW_SECONDS, ConversationStore
+from stores.flows import FlowStateStore
+from stores.profiles import ProfileStore, Sighting
+from stores.streams import Entry
+
+log = logging.getLogger(__name__)
+
+
+def encode_item(item: Inbound | StatusUpdate) -> str:
+    kind = "message" if isinstance(item, Inbound) else "status"
+    return json.dumps({"k": kind, "v": item.to_dict()}, ensure_ascii=False)
+
+
+def decode_item(data: str) -> Inbound | StatusUpdate:
+    document = json.loads(data)
+    if document["k"] == "message":
+        return Inbound.from_dict(document["v"])
+    return StatusUpdate.from_dict(document["v"])
+
+
+def inbound_record(message: Inbound) -> dict[str, Any]:
+    """How an inbound message is kept in the timeline and told to services."""
+    record: dict[str, Any] = {
+        "id": message.provider_id,
+        "direction": "inbound",
+        "kind": message.kind,
+        "text": message.text,
+        "timestamp": message.timestamp,
+    }
+    if message.payload:
+        record["payload"] = message.payload
+    if message.media:
+        record["media"] = shallow_dict(message.media)
+    if message.kind == "unsupported":
+        record["provider_type"] = message.provider_type
+    return record
+
+
+class TeamRoom(Protocol):
+    """The team chat as the pipeline sees it (bot.teamchat.TeamChat)."""
+
+    async def split(self, messages: Sequence[Inbound]) -> tuple[list[Inbound], list[Inbound]]: ...
+
+    async def handle(self, message: Inbound) -> None: ...
+
+    async def post_about(self, conversation_id: str, text: str, *, key: str) -> None: ...
+
+
+def inbound_event(message: Inbound, record: dict[str, Any], profile: str) -> Event:
+    """``message.inbound``: its id derives from the message, so a redo repeats it."""
+    return Event.new(
+        "message.inbound",
+        message.number,
+        {
+            "conversation_id": message.conversation_id,
+            "profile": profile,
+            "channel": message.channel,
+            "number": message.number,
+            "customer": message.sender.key,
+            "name": message.name,
+            "message": record,
+        },
+        id=derived_id("evt", message.provider_id, "inbound"),
+    )
+
+
+class Pipeline:
+    """Processes batches of the inbound log; safe to redo after a crash at any point."""
+
+    def __init__(
+        self,
+        profiles: ProfileStore,
+        conversations: ConversationStore,
+        fanout: Fanout,
+        sender: Sender,
+        directory: Directory,
+        region: str,
+        shard_of: Any,
+        lifecycle: Lifecycle,
+        numbers: Callable[[], list[str]],
+    ) -> None:
+        self.profiles = profiles
+        self.conversations = conversations
+        self.fanout = fanout
+        self.sender = sender
+        self.directory = directory
+        self.region = region
+        self.shard_of = shard_of
+        self.lifecycle = lifecycle
+        self.numbers = numbers
+        self._answered: dict[str, float] = {}
+        self.guided = GuidedConversations(
+            FlowStateStore(conversations.redis, conversations.keys), profiles, region
+        )
+        """Guided conversations (AU-2): flow state through a batch, answers, hand-offs."""
+        self._untyped: dict[str, Inbound] = {}
+        self.team: TeamRoom | None = None
+        """The team's chat, whose messages are replies and commands, not customers'."""
+        self.processed = 0
+
+    async def process(self, entries: Sequence[Entry]) -> None:
+        """Process a batch of one shard in three round trips, whatever its size.
+
+        Each phase queues its commands in log order on one pipeline, and Redis runs a
+        pipeline in order, so every conversation still sees its messages in order.
+        """
+        items = [decode_item(entry.data) for entry in entries]
+        messages = [item for item in items if isinstance(item, Inbound)]
+        statuses = [item for item in items if isinstance(item, StatusUpdate)]
+        if self.team and messages:
+            team, messages = await self.team.split(messages)
+            for message in team:
+                try:
+                    await self.team.handle(message)
+                except Exception:  # one team message must not hold up the customers'
+                    log.exception("team chat message %s failed", message.provider_id)
+        resolutions = await self.profiles.resolve_many(
+            [
+                Sighting(
+                    identities_of(message, self.region),
+                    message.channel,
+                    message.name,
+                    message.timestamp,
+                )
+                for message in messages
+            ]
+        )
+        # A message older than its sender's erasure is a replay or a late retry: keeping
+        # it would bring back what was erased (PS-7).
+        kept = [(m, r) for m, r in zip(messages, resolutions, strict=True) if not r.suppressed]
+        if len(kept) < len(messages):
+            log.info("dropped %d messages of erased customers", len(messages) - len(kept))
+            messages = [m for m, _ in kept]
+            resolutions = [r for _, r in kept]
+        # An edit changes the wording of a message already in the thread: no new message,
+        # no automation; the services hear the new text.
+        edits = [(m, r.profile) for m, r in zip(messages, resolutions, strict=True) if m.edit_of]
+        if edits:
+            kept = [(m, r) for m, r in zip(messages, resolutions, strict=True) if not m.edit_of]
+            messages, resolutions = [m for m, _ in kept], [r for _, r in kept]
+        # A flow reads an SMS answer as typed: "2" may answer a question, not an old choice.
+        self._untyped = {m.provider_id: m for m in messages if m.channel == "sms"}
+        messages = await self._typed_choices(messages)
+        profiles = [resolution.profile for resolution in resolutions]
+        owners = await self.lifecycle.owners_for(messages, resolutions)
+        records = [inbound_record(message) for message in messages]
+        async with self.conversations.redis.pipeline(transaction=False) as pipe:
+            for message, record, profile in zip(messages, records, profiles, strict=True):
+                self.conversations.queue_record(
+                    pipe,
+                    message.conversation_id,
+                    record,
+                    direction="inbound",
+                    number=message.number,
+                    customer=message.sender.key,
+                    channel=message.channel,
+                    profile=profile,
+                )
+            for status in statuses:
+                self.conversations.queue_message_lookup(
+                    pipe, status.conversation_id, status.provider_message_id
+                )
+            for message in messages:
+                self.conversations.queue_auto_reply_lookup(pipe, message.conversation_id)
+            self.guided.queue_lookups(pipe, messages)
+            results = await pipe.execute()
+        counts = [int(count) for _, count in results[: len(messages)]]
+        looked_up = results[len(messages) : len(messages) + len(statuses)]
+        message_ids = [
+            found or s.provider_message_id for s, found in zip(statuses, looked_up, strict=True)
+        ]
+        # When each contact was last answered by automation; kept up to date across the
+        # batch, so two quick messages get one answer.
+        flows_at = 2 * len(messages) + len(statuses)
+        self._answered = {
+            m.conversation_id: float(at)
+            for m, at in zip(
+                messages, results[len(messages) + len(statuses) : flows_at], strict=True
+            )
+            if at
+        }
+        self.guided.take_lookups(messages, results[flows_at:])
+        now = time.time()
+        await self.directory.refresh(item.number for item in items)
+        async with self.conversations.redis.pipeline(transaction=False) as pipe:
+            for message, record, profile, count in zip(
+                messages, records, profiles, counts, strict=True
+            ):
+                await self._queue_message(pipe, message, record, profile, count == 1, now)
+            for status, message_id in zip(statuses, message_ids, strict=True):
+                await self._queue_status(pipe, status, message_id)
+            for message, profile in edits:
+                await self._queue_edit(pipe, message, profile)
+            for message, resolution, owner, count in zip(
+                messages, resolutions, owners, counts, strict=True
+            ):
+                # Written when the conversation or the profile is new: a merge carries
+                # the link along, so later messages need not write it again.
+                if resolution.profile and (count == 1 or resolution.created):
+                    self.profiles.queue_conversation(
+                        pipe, resolution.profile, message.conversation_id, owner
+                    )
+            await self.fanout.queue_broadcast(
+                pipe, self.numbers(), self.lifecycle.merge_events(resolutions)
+            )
+            await self.guided.save_answers()
+            await pipe.execute()
+        self.guided.post_handoffs(self.team)
+        self.processed += len(items)
+
+    async def _queue_message(
+        self,
+        pipe: Any,
+        message: Inbound,
+        record: dict[str, Any],
+        profile: str,
+        first_contact: bool,
+        now: float,
+    ) -> None:
+        """Run the parent's automation and queue its replies and the message's event.
+
+        A number with no service attached keeps the message in its history, and that is
+        all: nobody answers and nobody hears (SN-8).
+        """
+        cid = message.conversation_id
+        keyword = keyword_of(message)
+        if keyword in ("stop", "start"):
+            self.conversations.queue_opt_out(pipe, cid, keyword == "stop")
+        context = Context(
+            message=message,
+            first_contact=first_contact,
+            now=now,
+            last_auto_reply=self._answered.get(cid),
+        )
+        parent = self.directory.parent(message.number)
+        automation = self.directory.automation(message.number)
+        replies: list[tuple[str, tuple[str, ...]]] = []
+        if keyword == "help" and message.channel == "sms":
+            context.reply(DEFAULT_SMS_HELP)  # carriers expect an answer to HELP, always
+        elif automation is not None and self._may_answer(message, keyword, now):
+            # A guided conversation under way, or one this message starts, comes first.
+            owner = parent.name if parent else AUTOMATION_SERVICE
+            typed = self._untyped.get(message.provider_id, message)
+            flow = self.guided.run(pipe, typed, automation, owner, profile, now)
+            if flow.handled:
+                replies = [(reply.text, reply.buttons) for reply in flow.replies]
+                if message.channel == "sms" and not any(b for _, b in replies):
+                    self.conversations.queue_choices(pipe, cid, [])  # "2" is typed now
+            else:
+                automation.handle(context)
+        elif keyword == "stop":
+            self.guided.stop(pipe, cid)
+        replies += [(text, ()) for text in context.replies if text]
+        # Ids derive from the message, so a redo after a crash queues the same sends and
+        # events again, and their idempotency keys make that harmless.
+        if replies:
+            self._answered[cid] = now
+            self.conversations.queue_auto_reply(pipe, cid, now)
+        for index, (text, buttons) in enumerate(replies):
+            outbound = Outbound(
+                send_id=derived_id("snd", message.provider_id, str(index)),
+                conversation_id=cid,
+                channel=message.channel,
+                number=message.number,
+                recipient=message.sender,
+                text=text,
+                service=parent.name if parent else AUTOMATION_SERVICE,
+                created_at=now + index * 1e-6,
+                profile=profile,
+                required=keyword == "help",
+                buttons=buttons,
+            )
+            self.sender.queue(pipe, outbound, self.shard_of(cid))
+        await self.fanout.queue_events(pipe, [inbound_event(message, record, profile)])
+        self.conversations.touch(pipe, message.number, cid, message.timestamp or now)
+
+    async def _typed_choices(self, messages: list[Inbound]) -> list[Inbound]:
+        """On SMS a choice is typed: "2" (or its words) picks the second offered."""
+        typed = [n for n, m in enumerate(messages) if m.channel == "sms" and m.kind == "text"]
+        if not typed:
+            return messages
+        offered = await self.conversations.choices([messages[n].conversation_id for n in typed])
+        picked = list(messages)
+        for n, choices in zip(typed, offered, strict=True):
+            index = sms.pick_choice(messages[n].text, choices) if choices else None
+            if index is not None:
+                picked[n] = replace(
+                    messages[n], kind="button", payload=f"b:{index}", text=choices[index]
+                )
+        return picked
+
+    async def _queue_edit(self, pipe: Any, message: Inbound, profile: str) -> None:
+        cid = message.conversation_id
+        self.conversations.queue_edit(pipe, cid, message.edit_of, message.text, message.timestamp)
+        record = inbound_record(message) | {"id": message.edit_of, "edited": True}
+        await self.fanout.queue_events(pipe, [inbound_event(message, record, profile)])
+
+    def _may_answer(self, message: Inbound, keyword: str | None, now: float) -> bool:
+        """No answer to an opt-out, nor a free-form one to a message past its window.
+
+        Meta retries a webhook for days: a message delivered 25 hours late has a closed
+        window, and a free-form reply would be refused (CH-2).
+        """
+        if keyword == "stop":
+            return False
+        if message.channel == "whatsapp" and now - message.timestamp > WINDOW_SECONDS:
+            log.info("no automated answer to %s: its 24-hour window is closed", message.provider_id)
+            return False
+        return True
+
+    async def _queue_status(self, pipe: Any, status: StatusUpdate, message_id: str) -> None:
+        cid = status.conversation_id
+        self.conversations.queue_status(pipe, cid, message_id, status.status)
+        self.sender.queue_receipt(pipe, status.number, message_id, status.status)
+        event = Event.new(
+            "message.status",
+            status.number,
+            {
+                "conversation_id": cid,
+                "message_id": message_id,
+                "provider_id": status.provider_message_id,
+                "channel": status.channel,
+                "number": status.number,
+                "customer": status.recipient.key,
+                "status": status.status,
+                "error": status.error,
+                "timestamp": status.timestamp,
+            },
+            id=derived_id("evt", status.provider_message_id, status.status),
+        )
+        await self.fanout.queue_events(pipe, [event])

@@ -1,0 +1,227 @@
+"""Profiles as services and the team use them: lookup, merge, convert, erase, daily notes.
+
+The HTTP API, the CLI and slash commands all go through ``ProfileBook``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.core.fanout import hides, masked
+from bot.core.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
+from bot.core.lifecycle import merged_event
+from bot.model import Event, Identity, Service, derived_id
+from stores.activity import ActivityStore
+from stores.conversations import ConversationStore
+from stores.profile_scripts import REPOINT
+from stores.profiles import Merge, ProfileStore, Refusal
+
+CHANNEL_NAMES = {"whatsapp": "WhatsApp", "telegram": "Telegram", "sms": "SMS", "web": "Web"}
+MAX_NOTE_MESSAGES = 10_000
+"""Messages read per conversation to build notes."""
+
+
+class ProfileNotFoundError(LookupError):
+    """No live profile answers to that id or identity."""
+
+
+class ProfileErasedError(LookupError):
+    """The profile was erased (PS-7)."""
+
+    def __init__(self, profile_id: str, erased_at: float) -> None:
+        super().__init__(f"profile {profile_id} was erased")
+        self.erased_at = erased_at
+
+
+class ProfileBook:
+    """The operations on profiles, over the stores; events go out through ``publish``."""
+
+    def __init__(
+        self,
+        profiles: ProfileStore,
+        conversations: ConversationStore,
+        activity: ActivityStore,
+        publish: Callable[[list[Event]], Awaitable[None]],
+        region: str,
+        notes_timezone: str = "UTC",
+    ) -> None:
+        self.profiles = profiles
+        self.conversations = conversations
+        self.activity = activity
+        self.publish = publish
+        self.region = region
+        self.zone = ZoneInfo(notes_timezone)
+
+    async def find(self, reference: str) -> str:
+        """The live profile behind a profile id or any identity (``phone:+44…``, an
+        email, a phone typed any way). Raises ProfileNotFoundError, ProfileErasedError,
+        or ValueError for an identity that cannot be read."""
+        reference = reference.strip()
+        if reference.startswith("p_") and ":" not in reference:
+            root = await self.profiles.root(reference)
+            if not root:
+                stored = await self.profiles.get(reference)
+                if stored.get("erased_at"):
+                    raise ProfileErasedError(reference, float(stored["erased_at"]))
+                raise ProfileNotFoundError(f"no profile {reference}")
+            return root
+        try:
+            identity = parse_identity(reference, self.region)
+        except (InvalidIdentityError, InvalidPhoneError) as error:
+            raise ValueError(str(error)) from None
+        root = await self.profiles.lookup(identity)
+        if not root:
+            raise ProfileNotFoundError(f"no profile with {identity.key}")
+        return root
+
+    async def view(self, reference: str) -> dict[str, Any]:
+        profile_id = await self.find(reference)
+        profile = await self.profiles.get(profile_id)
+        if reference.startswith("p_") and reference != profile_id:
+            profile["requested"] = reference  # merged into this one since
+        return profile
+
+    async def merge(self, first: str, second: str) -> Merge | Refusal | None:
+        """Merge two profiles (the older survives); tells every service (PS-2)."""
+        a, b = await self.find(first), await self.find(second)
+        result = await self.profiles.merge(a, b)
+        if isinstance(result, Merge):
+            await self.publish([merged_event(result)])
+        return result
+
+    async def convert(self, reference: str) -> dict[str, Any]:
+        """A lead becomes a contact; its identities, and so its messages, stay with it."""
+        profile_id = await self.find(reference)
+        if not await self.profiles.update(profile_id, {"stage": "contact"}):
+            raise ProfileNotFoundError(f"no profile {reference}")
+        return await self.profiles.get(profile_id)
+
+    async def erase(self, reference: str) -> dict[str, Any]:
+        """Erase a person (PS-7): fields, identity index entries, visitor data and the
+        content of their conversations. Suppression entries come first, so a message
+        in flight from them is dropped rather than re-creating the profile."""
+        root = await self.find(reference)
+        every = await self.with_merged(root)
+        stored = {profile_id: await self.profiles.get(profile_id) for profile_id in every}
+        identities = sorted(
+            {Identity.parse(key) for profile in stored.values() for key in profile["identities"]},
+            key=lambda identity: identity.key,
+        )
+        conversations = sorted({c for p in stored.values() for c in p["conversations"]})
+        now = time.time()
+        redis, keys = self.profiles.redis, self.profiles.keys
+        async with redis.pipeline(transaction=False) as pipe:
+            self.profiles.suppression.queue_record(pipe, identities, now)
+            for identity in identities:
+                for profile_id in every:
+                    REPOINT.queue(pipe, [keys.identity(identity)], [profile_id, ""])
+            await pipe.execute()
+        erased_messages = 0
+        for conversation_id in conversations:
+            erased_messages += await self.conversations.erase_content(conversation_id)
+        visitors = [i.value for i in identities if i.kind == "vid"]
+        for profile_id in every:
+            await self.activity.erase(visitors, profile_id)
+        async with redis.pipeline(transaction=False) as pipe:
+            for profile_id in every:
+                pipe.delete(keys.profile(profile_id), keys.profile(profile_id, "refused"))
+                pipe.hset(keys.profile(profile_id), mapping={"id": profile_id, "erased_at": now})
+            await pipe.execute()
+        event = Event.new(
+            "profile.erased",
+            "",
+            {"profile": root, "erased": every, "erased_at": now},
+            id=derived_id("evt", "erased", root),
+        )
+        await self.publish([event])
+        return {
+            "profile": root,
+            "erased": every,
+            "identities": len(identities),
+            "conversations": len(conversations),
+            "messages": erased_messages,
+            "erased_at": now,
+        }
+
+    async def with_merged(self, root: str) -> list[str]:
+        """``root`` and every profile merged into it, however deep."""
+        found, pending = [root], [root]
+        while pending and len(found) < 1000:
+            profiles = await asyncio.gather(*(self.profiles.get(p) for p in pending))
+            pending = [m for profile in profiles for m in profile.get("merged", [])]
+            found += [m for m in pending if m not in found]
+        return found
+
+    async def notes(
+        self,
+        reference: str,
+        viewer: Service | None = None,
+        day: str = "",
+        numbers: set[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """One note per channel per day (PS-6), built from the profile's conversations
+        (and those of profiles merged into it), masked for ``viewer`` like its timeline,
+        and only from ``numbers`` when given (a service reads its numbers' messages)."""
+        root = await self.find(reference)
+        every = await self.with_merged(root)
+        profiles = [await self.profiles.get(profile_id) for profile_id in every]
+        person = profiles[0].get("name") or (profiles[0]["identities"] or [root])[0]
+        conversations = sorted({c for p in profiles for c in p["conversations"]})
+        notes: dict[tuple[str, str], dict[str, Any]] = {}
+        for conversation_id in conversations:
+            meta = await self.conversations.meta(conversation_id)
+            if numbers is not None and meta.get("number") not in numbers:
+                continue
+            channel = meta.get("channel", "web")
+            timeline = await self.conversations.timeline(conversation_id, MAX_NOTE_MESSAGES)
+            for message in timeline:
+                when = datetime.fromtimestamp(float(message["timestamp"]), self.zone)
+                date = when.strftime("%Y-%m-%d")
+                if day and date != day:
+                    continue
+                outbound = message["direction"] == "outbound" and not message.get("erased")
+                if viewer and outbound and hides(viewer, message):
+                    message = masked(message)
+                note = notes.setdefault(
+                    (date, channel),
+                    {
+                        "title": f"{CHANNEL_NAMES.get(channel, channel.title())} Chat with "
+                        f"{person} ({when.strftime('%d/%m/%Y')})",
+                        "channel": channel,
+                        "date": date,
+                        "messages": [],
+                    },
+                )
+                note["messages"].append(_note_line(message, when, person))
+        ordered = sorted(notes.values(), key=lambda note: (note["date"], note["channel"]))
+        for note in ordered:
+            note["messages"].sort(key=lambda line: line["timestamp"])
+            lines = note["messages"]
+            note["body"] = "\n".join(f"{m['time']} {m['from']}: {m['text']}" for m in lines)
+        return ordered
+
+
+def _note_line(message: dict[str, Any], when: datetime, person: str) -> dict[str, Any]:
+    if message.get("erased"):
+        text = "[erased]"
+    elif message.get("masked"):
+        text = "[reply sent]"
+    else:
+        text = message.get("text") or f"[{message.get('kind', 'message')}]"
+    if message["direction"] == "inbound":
+        author = person
+    else:
+        author = message.get("agent") or message.get("service") or "bot"
+    return {
+        "id": message["id"],
+        "timestamp": float(message["timestamp"]),
+        "time": when.strftime("%H:%M"),
+        "direction": message["direction"],
+        "from": author,
+        "text": text,
+    }

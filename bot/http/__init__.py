@@ -1,0 +1,1 @@
+"""The one aiohttp application: routes, webhooks, tracking and serving."""

@@ -1,0 +1,119 @@
+"""Serving: one process until a signal, or several on one port that live and die together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import sys
+import time
+
+from aiohttp import web
+
+from bot.config.settings import Settings
+from bot.http.app import build_app
+from bot.runtime import Runtime
+
+log = logging.getLogger("switchboard")
+
+RESTART_DELAY = 1.0
+"""A worker that dies is replaced after this pause, so a crash loop cannot spin."""
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0) -> None:
+    """Run until SIGINT or SIGTERM (or the end of ``parent``), then drain (REL-6)."""
+    runtime = Runtime(settings)
+    await runtime.start()
+    runner = web.AppRunner(build_app(runtime), access_log=None, shutdown_timeout=5)
+    await runner.setup()
+    await web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port).start()
+    log.info(
+        "Switchboard is serving %s (web chat at /) on the %s store",
+        settings.public_url,
+        runtime.store_kind,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    orphaned = asyncio.create_task(_orphaned(parent)) if parent else None
+    if orphaned:
+        orphaned.add_done_callback(lambda _: stop.set())
+    await stop.wait()
+    if orphaned:
+        orphaned.cancel()
+    log.info("stopping: draining the work in flight")
+    await runtime.web_hub.close_all()
+    await runner.cleanup()
+    await runtime.stop()
+
+
+async def _orphaned(parent: int) -> None:
+    """Return once ``parent`` is gone: a worker must not outlive a killed supervisor."""
+    # Polled: the kernel tells a child of its parent's death only through prctl, which is
+    # Linux-only and not in the standard library.
+    while True:
+        if os.getppid() != parent:
+            break
+        await asyncio.sleep(1)
+    log.warning("the supervising process is gone; stopping")
+
+
+def serve_workers(settings: Settings, workers: int) -> int:
+    """Run ``workers`` processes on one port (SO_REUSEPORT); Redis shares the work out.
+
+    Shard leases give each conversation one worker at a time, and the delivery queues are
+    consumer groups, so the processes need nothing from each other. A worker that dies
+    is replaced; SIGTERM stops them all, each draining its work.
+    """
+    if not settings.redis_url:
+        print(
+            "switchboard: several workers need REDIS_URL: the embedded store lives inside "
+            "one process",
+            file=sys.stderr,
+        )
+        return 2
+    context = multiprocessing.get_context("spawn")
+    supervisor = os.getpid()
+
+    def start(n: int) -> multiprocessing.process.BaseProcess:
+        child = context.Process(target=_worker, args=(settings, supervisor), name=f"worker-{n}")
+        child.start()
+        return child
+
+    children = [start(n) for n in range(workers)]
+    stopping = False
+
+    def stop_all(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for child in children:
+            if child.pid and child.is_alive():
+                os.kill(child.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop_all)
+    signal.signal(signal.SIGINT, stop_all)
+    while not stopping:
+        multiprocessing.connection.wait([child.sentinel for child in children], timeout=1)
+        for n, child in enumerate(children):
+            if not stopping and child.exitcode is not None:
+                log.warning("%s exited with %s; starting another", child.name, child.exitcode)
+                time.sleep(RESTART_DELAY)
+                children[n] = start(n)
+    for child in children:
+        child.join()
+    return max((child.exitcode or 0) for child in children)
+
+
+def _worker(settings: Settings, supervisor: int) -> None:
+    configure_logging()
+    asyncio.run(serve(settings, reuse_port=True, parent=supervisor))

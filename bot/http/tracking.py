@@ -1,0 +1,334 @@
+"""The tracking routes: tracked link clicks (``GET /l/{token}``, PS-3) and web events
+(``POST /t/events``, PS-4) with CORS for configured origins, and a profile's activity."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from adapters import webchat
+from bot.core.links import LinkSigner, load_link_secret
+from bot.model import Identity
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+VISITOR_COOKIE = webchat.VISITOR_COOKIE
+"""``sb_vid``: the web chat's cookie too, so a browser is one visitor on both."""
+COOKIE_MAX_AGE = 365 * 24 * 3600
+MAX_BODY = 64 * 1024
+MAX_BATCH = 50
+MAX_URL = 2048
+MAX_TITLE = MAX_VALUE = 1024
+MAX_PROPERTIES = 50
+MAX_SAFE_INTEGER = 2**53 - 1
+"""Past this a number loses digits in the JavaScript that reads the history back."""
+PREFLIGHT_MAX_AGE = 600
+
+_TYPE = re.compile(r"[a-z0-9_.-]{1,64}")
+_PROPERTY = re.compile(r"[A-Za-z0-9_.$-]{1,64}")
+_SESSION = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_EVENT_KEYS = ("type", "url", "title", "referrer", "properties", "session", "visitor_id")
+
+
+class EventError(ValueError):
+    """A web event the tracker refuses; the message says what is wrong, for a 400."""
+
+
+@dataclass(slots=True)
+class Tracking:
+    """What the tracking routes share: the runtime and the link signer, once loaded."""
+
+    runtime: Runtime
+    signer: LinkSigner | None = None
+
+    async def link_signer(self) -> LinkSigner:
+        # Loaded on first use, not at build: building the app touches no store. Two
+        # requests may both load it; they read the one shared secret, so that is harmless.
+        if self.signer is None:
+            self.signer = await link_signer_for(self.runtime)
+        return self.signer
+
+
+TRACKING: web.AppKey[Tracking] = web.AppKey("tracking", Tracking)
+
+
+async def link_signer_for(runtime: Runtime) -> LinkSigner:
+    """The runtime's signer once it has started, else an equal one on the same secret
+    (``load_link_secret``): the sender rewrites links with the runtime's."""
+    if runtime.link_signer is not None:
+        return runtime.link_signer
+    secret = await load_link_secret(runtime.redis, runtime.keys, runtime.settings.link_secret)
+    return LinkSigner(secret, runtime.settings.public_url)
+
+
+def add_tracking_routes(
+    app: web.Application, runtime: Runtime, signer: LinkSigner | None = None
+) -> None:
+    app[TRACKING] = Tracking(runtime, signer)
+    app.router.add_get("/l/{token}", follow_link)  # HEAD too
+    app.router.add_post("/t/events", post_events)
+    app.router.add_route("OPTIONS", "/t/events", events_preflight)
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+def new_visitor_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def _set_visitor_cookie(response: web.StreamResponse, runtime: Runtime, vid: str) -> None:
+    secure = runtime.settings.public_url.lower().startswith("https://")
+    response.set_cookie(
+        VISITOR_COOKIE,
+        vid,
+        max_age=COOKIE_MAX_AGE,
+        path="/",
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+    )
+
+
+async def follow_link(request: web.Request) -> web.StreamResponse:
+    """302 to the target a valid token names; the request itself never chooses it."""
+    tracking = request.app[TRACKING]
+    link = (await tracking.link_signer()).verify(request.match_info["token"])
+    if link is None:
+        return _error(404, "this link is unknown or has been altered")
+    # no-store: each click comes back here to be counted. no-referrer: the target site
+    # must not learn the token, which carries the profile and message ids.
+    headers = {
+        "Location": link.target,
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+    }
+    response = web.Response(status=302, headers=headers)
+    if request.method == "HEAD":
+        return response  # link previews and scanners probe with HEAD: they are nobody's click
+    runtime = tracking.runtime
+    root = await runtime.profiles.root(link.profile)
+    if not root:
+        return response  # erased or unknown: nobody to link, nothing to record (PS-7)
+    vid = webchat.visitor_id(request.cookies.get(VISITOR_COOKIE)) or new_visitor_id()
+    owner = await runtime.profiles.attach(root, Identity("vid", vid), "web")
+    if owner and owner != root:
+        # The browser is someone else's (a shared computer): two people are never merged
+        # on a cookie, so this click gets a visitor id of its own.
+        vid = new_visitor_id()
+        await runtime.profiles.attach(root, Identity("vid", vid), "web")
+    await runtime.activity.record_click(vid, root, link.message, link.target)
+    _set_visitor_cookie(response, runtime, vid)
+    return response
+
+
+def _origins(runtime: Runtime) -> set[str]:
+    return {origin.rstrip("/").lower() for origin in runtime.settings.tracking_origins}
+
+
+def _own_origin(runtime: Runtime) -> str:
+    parts = urlsplit(runtime.settings.public_url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _cors_headers(request: web.Request, runtime: Runtime) -> dict[str, str] | None:
+    """Headers for an answer to ``request``; None when its Origin may not post here."""
+    headers = {"Vary": "Origin"}
+    origin = request.headers.get("Origin")
+    if origin is None or origin.lower() == _own_origin(runtime):
+        return headers  # not a browser on another site: no CORS to speak of
+    if origin.lower() not in _origins(runtime):
+        return None
+    headers["Access-Control-Allow-Origin"] = origin  # echoed, never "*": cookies ride along
+    headers["Access-Control-Allow-Credentials"] = "true"
+    return headers
+
+
+async def events_preflight(request: web.Request) -> web.Response:
+    headers = _cors_headers(request, request.app[TRACKING].runtime)
+    if headers is None:
+        return _error(403, "this origin may not send events here")
+    headers |= {
+        "Access-Control-Allow-Methods": "POST, OPTIONS",
+        "Access-Control-Allow-Headers": "Content-Type",
+        "Access-Control-Max-Age": str(PREFLIGHT_MAX_AGE),
+    }
+    return web.Response(status=204, headers=headers)
+
+
+async def _read_capped(request: web.Request) -> bytes | None:
+    """The body, or None past ``MAX_BODY``, found before reading more than that."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return None
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(16 * 1024):
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
+    return bytes(body)
+
+
+async def post_events(request: web.Request) -> web.Response:
+    """Record 1 to 50 web events of one visitor: all of them, or none and a 4xx."""
+    runtime = request.app[TRACKING].runtime
+    headers = _cors_headers(request, runtime)
+    if headers is None:
+        return _error(403, "this origin may not send events here", {"Vary": "Origin"})
+    raw = await _read_capped(request)
+    if raw is None:
+        return _error(413, f"the body is larger than {MAX_BODY // 1024} KiB", headers)
+    try:
+        events, body_visitor = parse_events(raw)
+    except EventError as error:
+        return _error(400, str(error), headers)
+    cookie_visitor = webchat.visitor_id(request.cookies.get(VISITOR_COOKIE))
+    vid = cookie_visitor or body_visitor or new_visitor_id()
+    await runtime.activity.record_many(vid, events)
+    # Only the browser holding the cookie learns its profile: a visitor id in a body
+    # can be copied by anyone.
+    profile = await runtime.profiles.lookup(Identity("vid", vid)) if cookie_visitor else ""
+    answer = {"visitor_id": vid, "accepted": len(events), "profile": profile or None}
+    response = web.json_response(answer, status=202, headers=headers)
+    if not cookie_visitor and not body_visitor:
+        _set_visitor_cookie(response, runtime, vid)
+    return response
+
+
+def _refuse_constant(name: str) -> Any:
+    raise EventError(f"{name} is not a number JSON allows")
+
+
+def parse_events(raw: bytes) -> tuple[list[dict[str, Any]], str | None]:
+    """The events of a body (one object or a list), and the ``visitor_id`` they name."""
+    try:
+        body = json.loads(raw, parse_constant=_refuse_constant)
+    except EventError:
+        raise
+    except (ValueError, RecursionError):
+        raise EventError("the body is not valid JSON") from None
+    items = [body] if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        raise EventError("the body must be one event (a JSON object) or a list of events")
+    if not 1 <= len(items) <= MAX_BATCH:
+        raise EventError(f"send 1 to {MAX_BATCH} events at a time, not {len(items)}")
+    events, visitors = [], set()
+    for index, item in enumerate(items):
+        try:
+            event, visitor = parse_event(item)
+        except EventError as error:
+            where = f"event {index}" if isinstance(body, list) else "the event"
+            raise EventError(f"{where}: {error}") from None
+        events.append(event)
+        visitors.add(visitor)
+    visitors.discard(None)
+    if len(visitors) > 1:
+        raise EventError("the events name different visitor_ids; send one visitor at a time")
+    return events, visitors.pop() if visitors else None
+
+
+def parse_event(item: Any) -> tuple[dict[str, Any], str | None]:
+    """One event, checked field by field, and its ``visitor_id`` if it names one."""
+    if not isinstance(item, dict):
+        raise EventError("an event is a JSON object")
+    unknown = sorted(set(item) - set(_EVENT_KEYS))
+    if unknown:
+        raise EventError(
+            f"unknown field {unknown[0][:64]!r}; an event has " + ", ".join(_EVENT_KEYS)
+        )
+    kind = item.get("type")
+    if not isinstance(kind, str) or not _TYPE.fullmatch(kind):
+        raise EventError("type must be page_view or a name of 1 to 64 of a-z 0-9 _ . -")
+    event: dict[str, Any] = {"type": kind}
+    for name in ("url", "referrer"):
+        if item.get(name) not in (None, ""):
+            event[name] = _page_url(item[name], name)
+    if kind == "page_view" and "url" not in event:
+        raise EventError("a page_view needs the url of the page")
+    if item.get("title") not in (None, ""):
+        event["title"] = _text(item["title"], "title", MAX_TITLE)
+    if item.get("properties") not in (None, {}):
+        event["properties"] = _properties(item["properties"])
+    session = item.get("session")
+    if session is not None:
+        if not isinstance(session, str) or not _SESSION.fullmatch(session):
+            raise EventError("session must be 1 to 64 of A-Z a-z 0-9 _ -")
+        event["session"] = session
+    visitor = item.get("visitor_id")
+    if visitor is not None and (not isinstance(visitor, str) or not webchat.visitor_id(visitor)):
+        raise EventError("visitor_id must be 16 to 64 of A-Z a-z 0-9 _ -")
+    return event, visitor
+
+
+def _text(value: Any, name: str, cap: int) -> str:
+    if not isinstance(value, str):
+        raise EventError(f"{name} must be a string")
+    if len(value) > cap:
+        raise EventError(f"{name} is longer than {cap} characters")
+    if _CONTROL.search(value):
+        raise EventError(f"{name} holds control characters or broken unicode")
+    return value
+
+
+def _page_url(value: Any, name: str) -> str:
+    url = _text(value, name, MAX_URL)
+    try:
+        parts = urlsplit(url)
+        absolute = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        absolute = False
+    # Only web pages: a javascript: or data: URL shown in an agent's view is a trap.
+    if not absolute or any(ch.isspace() for ch in url):
+        raise EventError(f"{name} must be an absolute http(s) URL without spaces")
+    return url
+
+
+def _properties(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise EventError("properties must be a JSON object")
+    if len(value) > MAX_PROPERTIES:
+        raise EventError(f"properties has {len(value)} keys; at most {MAX_PROPERTIES}")
+    for key, item in value.items():
+        if not _PROPERTY.fullmatch(key):
+            raise EventError(f"property names are 1 to 64 of A-Z a-z 0-9 _ . $ -: {key[:64]!r}")
+        if isinstance(item, str):
+            _text(item, f"property {key}", MAX_VALUE)
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int):
+            if abs(item) > MAX_SAFE_INTEGER:
+                raise EventError(f"property {key} is beyond ±2^53")
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise EventError(f"property {key} is not a finite number")
+        else:
+            raise EventError(f"properties must be flat: {key} holds a {type(item).__name__}")
+    return dict(value)
+
+
+async def profile_activity(runtime: Runtime, profile_id: str, limit: int = 100) -> dict[str, Any]:
+    """A profile's web events (through its visitor ids) and its link clicks, oldest first.
+
+    LookupError when the profile is unknown or erased.
+    """
+    root = await runtime.profiles.root(profile_id)
+    profile = await runtime.profiles.get(root) if root else {}
+    if not profile:
+        raise LookupError(f"no profile {profile_id}")
+    vids = [key[4:] for key in profile.get("identities", ()) if key.startswith("vid:")]
+    # A merged profile's clicks stay under its id; they are read through the merges.
+    merged = await runtime.profile_book.with_merged(root)
+    return {
+        "visitors": vids,
+        "events": await runtime.activity.for_profile(vids, limit),
+        "clicks": await runtime.activity.clicks_of(merged, limit),
+    }

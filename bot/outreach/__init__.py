@@ -1,0 +1,1 @@
+"""Notifications, their runs, audiences, the scheduler, cron and workflows."""

@@ -1,0 +1,281 @@
+"""Notifications as the API, the team and the CLI use them (AU-4, AU-5): create, report,
+cancel, per-number statistics and customers' topics; and the hook that counts each
+send's outcome and delivery receipts, and bills delivered templates."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.config.notifications import MICROS, NotificationSettings, RateCard
+from bot.model import new_id
+from bot.outreach.audience import SKIP_REASONS, topics_of
+from bot.outreach.runs import Runs, parse_send_id, send_id_of
+from bot.outreach.spec import NotificationSpec, first_run
+from stores.audience import AudienceReader
+from stores.costs import CostLedger
+from stores.notifications import NotificationStore
+
+COUNTS = ("recipients", "queued", "sent", "delivered", "read", "failed", "deferred")
+ENGAGEMENT_SECONDS = 10.0
+"""How long a run's click and unsubscribe counts are reused before they are read again."""
+SENT = frozenset({"sent", "delivered", "read"})
+
+
+class ProfileFinder(Protocol):
+    """Finds the live profile of an id or identity (``bot.profiles.ProfileBook``)."""
+
+    async def find(self, reference: str) -> str: ...
+
+
+class NotificationNotFoundError(LookupError):
+    """No notification with that id (or not on the caller's numbers)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """A notification stored and scheduled."""
+
+    id: str
+    status: str
+    """``scheduled`` (for later) or ``sending`` (due now)."""
+    first_run: float
+    new: bool
+    """False when it existed already (a workflow event posted twice)."""
+
+
+def amount(micros: int) -> float:
+    """Millionths of the currency as an amount, exactly as far as a float shows it."""
+    return round(micros / MICROS, 6)
+
+
+class Notifications:
+    """The operations on notifications, over the store, the runs and the ledger."""
+
+    def __init__(
+        self,
+        store: NotificationStore,
+        runs: Runs,
+        ledger: CostLedger,
+        reader: AudienceReader,
+        settings: NotificationSettings,
+        rate_card: RateCard,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.store = store
+        self.runs = runs
+        self.ledger = ledger
+        self.reader = reader
+        self.settings = settings
+        self.rate_card = rate_card
+        self.wake = wake
+        """Tells this process's scheduler that something is due now."""
+
+    async def create(
+        self,
+        spec: NotificationSpec,
+        entries: list[str],
+        *,
+        nid: str = "",
+        hold: float = 0.0,
+        now: float | None = None,
+    ) -> Created:
+        """Store and schedule a notification. ``hold`` keeps the scheduler off its first
+        run for that long, while the caller runs it itself (the CLI, a workflow)."""
+        now = time.time() if now is None else now
+        nid = nid or new_id("ntf")
+        first = first_run(spec, self.settings.timezone, now)
+        status = "scheduled" if first > now + 1 else "sending"
+        record = {
+            "id": nid,
+            "number": spec.number,
+            "service": spec.service,
+            "status": status,
+            "created_at": repr(now),
+            "next_at": repr(first),
+            "spec": spec.to_json(),
+        }
+        new = await self.store.create(nid, record, entries, due_at=first + hold, run=int(first))
+        if new and status == "sending" and not hold:
+            self.wake()
+        return Created(nid, status, first, new)
+
+    async def spec(self, nid: str, numbers: list[str] | None = None) -> NotificationSpec:
+        """The notification's definition; NotificationNotFoundError unless it is on one
+        of ``numbers`` (when given)."""
+        record = await self.store.record(nid) if nid.startswith("ntf_") else {}
+        if "spec" not in record or (numbers is not None and record["number"] not in numbers):
+            raise NotificationNotFoundError(f"no notification {nid[:80]}")
+        return NotificationSpec.from_json(record["spec"])
+
+    async def cancel(self, nid: str) -> None:
+        """No further runs; a run in progress stops queueing at its next batch."""
+        await self.store.update(nid, status="cancelled")
+        for run, _ in await self.store.scheduled(nid):
+            await self.store.unschedule(nid, run)
+
+    async def report(self, nid: str, numbers: list[str] | None = None) -> dict[str, Any]:
+        """Counts per run and in total: every recipient once, as queued, deferred or
+        skipped by reason, and each queued send as sent, failed or still in flight."""
+        spec = await self.spec(nid, numbers)
+        record = await self.store.record(nid)
+        runs = await self.store.runs(nid)
+        metas = await self.store.runs_meta([(nid, run) for run in runs])
+        shown = []
+        for run, meta in zip(runs, metas, strict=True):
+            engaged = await self._engagement(nid, run, spec, meta)
+            shown.append(
+                {
+                    "run": run,
+                    "status": meta.get("status", "sending"),
+                    "started_at": float(meta.get("started_at", 0)) or None,
+                    "finished_at": float(meta.get("finished_at", 0)) or None,
+                    "deferred_until": _deferred_until(meta),
+                    "progress": {
+                        "evaluated": int(meta.get("cursor", 0)),
+                        "audience": int(meta.get("total", 0)),
+                    },
+                    **_counted(meta, engaged),
+                }
+            )
+        total: dict[str, Any] = {name: sum(r["counts"][name] for r in shown) for name in _NAMES}
+        skipped = {reason: sum(r["skipped"][reason] for r in shown) for reason in SKIP_REASONS}
+        cost = await self.ledger.notification_cost(spec.number, nid)
+        next_at = float(record.get("next_at", 0)) or None
+        status = record.get("status", "scheduled")
+        return {
+            "id": nid,
+            "status": status,
+            "created_at": float(record.get("created_at", 0)),
+            "next_at": next_at if status in ("scheduled", "sending") else None,
+            **spec.public(),
+            "counts": total,
+            "skipped": skipped,
+            "cost": {"currency": self.rate_card.currency, "amount": amount(cost)},
+            "runs": shown,
+        }
+
+    async def _engagement(
+        self, nid: str, run: int, spec: NotificationSpec, meta: dict[str, str]
+    ) -> tuple[int, int]:
+        """(recipients who clicked a tracked link of their message, recipients sent it
+        who have opted out or left its topic since); read again at most every 10 s."""
+        if time.time() - float(meta.get("engaged_at", 0)) < ENGAGEMENT_SECONDS:
+            return int(meta.get("clicked", 0)), int(meta.get("unsubscribed", 0))
+        statuses = await self.store.statuses(nid, run)
+        sent = []
+        for key, state in await self.store.recipients(nid, run):
+            parts = state.split("|")
+            send_id = send_id_of(nid, run, key)
+            if parts[0] == "q" and len(parts) == 4 and statuses.get(send_id) in SENT:
+                sent.append((send_id, parts[1], parts[3]))
+        roots, _ = await self.reader.roots({p for _, _, p in sent if p}, [])
+        pairs = [(cid, roots.get(pid, "")) for _, cid, pid in sent]
+        clicked = unsubscribed = 0
+        for (send_id, _, _), (clicks, conv, topics) in zip(
+            sent, await self.reader.clicks_and_opt_outs(pairs), strict=True
+        ):
+            if any(json.loads(click).get("message") == send_id for click in clicks):
+                clicked += 1
+            if conv.get("opted_out") == "1" or (spec.topic and spec.topic in topics_of(topics)):
+                unsubscribed += 1
+        await self.store.set_run(
+            nid, run, clicked=clicked, unsubscribed=unsubscribed, engaged_at=time.time()
+        )
+        return clicked, unsubscribed
+
+    async def stats(self, numbers: list[str]) -> list[dict[str, Any]]:
+        """Per number: conversations, the notifications' counts summed, and the cost."""
+        conversations = await self.reader.count_conversations(numbers)
+        totals = await self.ledger.totals_of(numbers)
+        found = []
+        for number, count, ledger in zip(numbers, conversations, totals, strict=True):
+            nids = await self.store.of_number(number)
+            runs = await self.store.runs_of(nids)
+            pairs = [(nid, run) for nid, each in zip(nids, runs, strict=True) for run in each]
+            counts = dict.fromkeys(COUNTS, 0) | {"skipped": 0}
+            for meta in await self.store.runs_meta(pairs):
+                for name in COUNTS:
+                    counts[name] += int(meta.get(name, 0))
+                counts["skipped"] += sum(int(meta.get(f"skipped:{r}", 0)) for r in SKIP_REASONS)
+            found.append(
+                {
+                    "number": number,
+                    "conversations": count,
+                    "notifications": len(nids),
+                    "counts": counts,
+                    "cost": self.cost_summary(number, ledger),
+                }
+            )
+        return found
+
+    def cost_summary(self, number: str, totals: dict[str, int]) -> dict[str, Any]:
+        """The ledger of a number as the API shows it."""
+        categories = sorted(
+            {field.partition(":")[2] for field in totals if field.startswith("count:")}
+        )
+        return {
+            "number": number,
+            "currency": self.rate_card.currency,
+            "total": amount(totals.get("total", 0)),
+            "by_category": {
+                category: {
+                    "amount": amount(totals.get(f"cat:{category}", 0)),
+                    "messages": totals.get(f"count:{category}", 0),
+                    "free": totals.get(f"free:{category}", 0),
+                }
+                for category in categories
+            },
+            "by_country": {
+                field[3:]: amount(value) for field, value in totals.items() if field[:3] == "cc:"
+            },
+            "by_notification": {
+                field[4:]: amount(value) for field, value in totals.items() if field[:4] == "ntf:"
+            },
+        }
+
+    async def costs(self, number: str) -> dict[str, Any]:
+        summary = self.cost_summary(number, await self.ledger.totals(number))
+        return summary | {"pending": await self.ledger.pending(number)}
+
+    async def set_topics(
+        self, book: ProfileFinder, reference: str, off: list[str], on: list[str]
+    ) -> tuple[str, list[str]]:
+        """Unsubscribe a customer from topics (``off``) or back (``on``); (their profile,
+        the topics they are unsubscribed from now). Raises what ``book.find`` raises."""
+        for _ in range(3):  # a merge between finding and writing: find it again
+            profile_id = await book.find(reference)
+            topics = await self.reader.update_topics(profile_id, off, on)
+            if topics is not None:
+                return profile_id, topics
+        raise LookupError(f"the profile of {reference[:80]} keeps changing; try again")
+
+    def queue_outcome(self, pipe: Any, number: str, send_id: str, status: str) -> None:
+        """A send's outcome or delivery receipt, on the pipeline that records it: the
+        notification's counters move, and a delivered template is billed."""
+        parsed = parse_send_id(send_id)
+        if parsed is None:
+            return
+        self.store.queue_status(pipe, parsed[0], parsed[1], send_id, status)
+        self.ledger.queue_outcome(pipe, number, send_id, status)
+
+
+_NAMES = (*COUNTS, "clicked", "unsubscribed", "in_flight")
+
+
+def _deferred_until(meta: dict[str, str]) -> float | None:
+    """When the run's next deferred recipients may go, while some wait."""
+    if not int(meta.get("deferred", 0)):
+        return None
+    return float(meta.get("deferred_until", 0)) or None
+
+
+def _counted(meta: dict[str, str], engaged: tuple[int, int]) -> dict[str, Any]:
+    counts = {name: max(int(meta.get(name, 0)), 0) for name in COUNTS}
+    counts["clicked"], counts["unsubscribed"] = engaged
+    counts["in_flight"] = counts["queued"] - counts["sent"] - counts["failed"]
+    skipped = {reason: int(meta.get(f"skipped:{reason}", 0)) for reason in SKIP_REASONS}
+    return {"counts": counts, "skipped": skipped}

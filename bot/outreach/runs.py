@@ -1,0 +1,327 @@
+"""Running a notification (AU-4): one run per one-off, one per cron occurrence. A run takes
+its audience in batches: it decides about each recipient, claims them (state and
+counters in one script), then queues the sends through the outbox like any reply, so
+channel rate limits and 429 backoff apply. Send ids derive from (notification, run,
+recipient): a crash and a rerun never send twice (REL-3)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.config.notifications import NotificationSettings
+from bot.core.sender import Sender
+from bot.model import Identity, Outbound
+from bot.outreach.audience import Audience, Verdict
+from bot.outreach.cron import Cron
+from bot.outreach.spec import NotificationSpec
+from stores.costs import CostLedger
+from stores.leases import Leases
+from stores.notifications import NotificationStore
+from stores.profiles import ProfileStore
+
+log = logging.getLogger(__name__)
+
+RUN_LEASE_MS = 15_000
+ORPHAN_SECONDS = 120.0
+"""A due run whose notification was never written (a crash while creating it) is dropped
+after this long."""
+
+
+def send_id_of(nid: str, run: int, recipient: str) -> str:
+    """``<notification>.<run>.<digest of the recipient>``: the same on every rerun."""
+    digest = hashlib.blake2b(recipient.encode(), digest_size=8).hexdigest()
+    return f"{nid}.{run}.{digest}"
+
+
+def parse_send_id(send_id: str) -> tuple[str, int] | None:
+    """(notification, run) of a notification's send id; None for any other send."""
+    if not send_id.startswith("ntf_"):
+        return None
+    nid, _, rest = send_id.partition(".")
+    run, _, digest = rest.partition(".")
+    if not run.isdigit() or not digest:
+        return None
+    return nid, int(run)
+
+
+@dataclass(slots=True)
+class RunResult:
+    """What one call of ``Runs.execute`` did."""
+
+    sent: list[str] = field(default_factory=list)
+    """Send ids queued by this call."""
+    skipped: list[str] = field(default_factory=list)
+    """The reason of each recipient this call skipped."""
+    deferred: int = 0
+    busy: bool = False
+    """Another process holds the run (or took it over): nothing more was done here."""
+    done: bool = False
+
+
+class Runs:
+    """Executes runs; any process may, one at a time per run (a lease with fencing)."""
+
+    def __init__(
+        self,
+        store: NotificationStore,
+        audience: Audience,
+        sender: Sender,
+        ledger: CostLedger,
+        leases: Leases,
+        profiles: ProfileStore,
+        settings: NotificationSettings,
+        shard_of: Callable[[str], int],
+    ) -> None:
+        self.store = store
+        self.audience = audience
+        self.sender = sender
+        self.ledger = ledger
+        self.leases = leases
+        self.profiles = profiles
+        self.settings = settings
+        self.shard_of = shard_of
+        self.zone = ZoneInfo(settings.timezone)
+
+    async def execute(
+        self,
+        nid: str,
+        run: int,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> RunResult:
+        """Do what is due of a run; ``progress(done, total)`` after each batch."""
+        lease = f"ntf:{nid}|{run}"
+        token = await self.leases.acquire(lease, RUN_LEASE_MS)
+        if token is None:
+            return RunResult(busy=True)
+        try:
+            return await self._execute(nid, run, lease, token, progress, clock)
+        finally:
+            await self.leases.release(lease)
+
+    async def _execute(
+        self,
+        nid: str,
+        run: int,
+        lease: str,
+        token: int,
+        progress: Callable[[int, int], None] | None,
+        clock: Callable[[], float],
+    ) -> RunResult:
+        result = RunResult()
+        record = await self.store.record(nid)
+        if "spec" not in record:
+            if clock() - run > ORPHAN_SECONDS:
+                await self.store.unschedule(nid, run)
+            result.done = True
+            return result
+        if record.get("status") == "cancelled":
+            await self.store.unschedule(nid, run)
+            result.done = True
+            return result
+        spec = NotificationSpec.from_json(record["spec"])
+        new, meta = await self.store.start_run(nid, run, clock())
+        if new:
+            await self.store.update(nid, status="sending", last_run=str(run))
+        if spec.cron and float(record.get("next_at", 0)) <= run:
+            await self._schedule_next(nid, run, spec, clock())
+        if spec.listed:
+            total = await self.store.listed_total(nid)
+            if new:
+                await self.store.set_run(nid, run, total=total)
+        elif meta.get("snap"):
+            total = int(meta.get("total", 0))
+        else:
+            total = await self.store.snapshot(nid, run, self.store.keys.conversations(spec.number))
+        cursor = int(meta.get("cursor", 0))
+        requeue = True  # a batch cut short by a crash may have claimed and not queued
+        while cursor < total:
+            entries = await self.store.entries(nid, run, spec.listed, cursor, self.settings.batch)
+            if not entries:
+                break
+            verdicts = await self.audience.decide(spec, entries, clock())
+            cursor += len(entries)
+            if not await self._claim(spec, nid, run, verdicts, token, result, requeue, cursor):
+                result.busy = True
+                return result
+            requeue = False
+            if progress:
+                progress(min(cursor, total), total)
+            if await self.leases.acquire(lease, RUN_LEASE_MS) != token:
+                result.busy = True
+                return result
+            if await self.store.status(nid) == "cancelled":
+                await self.store.unschedule(nid, run)
+                result.done = True
+                return result
+        await self._deferred(spec, nid, run, lease, token, result, clock)
+        if result.busy:
+            return result
+        upcoming = await self.store.next_deferred(nid, run)
+        if upcoming is not None:
+            await self.store.schedule(nid, run, upcoming)
+            await self.store.set_run(nid, run, deferred_until=repr(upcoming))
+            return result
+        await self.store.finish_run(nid, run, clock())
+        await self.store.unschedule(nid, run)
+        if (await self.store.record(nid)).get("status") != "cancelled":
+            await self.store.update(nid, status="scheduled" if spec.cron else "done")
+        result.done = True
+        return result
+
+    async def _schedule_next(self, nid: str, run: int, spec: NotificationSpec, now: float) -> None:
+        """Put a cron schedule's next occurrence on the schedule (missed ones are not
+        made up for); ``next_at`` is written last, so a crash in between redoes it."""
+        upcoming = Cron.parse(spec.cron).next_after(max(float(run), now), self.zone)
+        await self.store.schedule(nid, int(upcoming), upcoming)
+        await self.store.update(nid, next_at=repr(upcoming))
+
+    async def _deferred(
+        self,
+        spec: NotificationSpec,
+        nid: str,
+        run: int,
+        lease: str,
+        token: int,
+        result: RunResult,
+        clock: Callable[[], float],
+    ) -> None:
+        """Recipients whose quiet hours are over: decided again, as things may have
+        changed (a STOP in the night), then queued or skipped."""
+        while True:
+            due = await self.store.deferred_due(nid, run, clock(), self.settings.batch)
+            if not due:
+                return
+            entries = [_entry_of(state) for _, state in due]
+            # The segment was decided when the run began; the recipient stays the same.
+            verdicts = await self.audience.decide(spec, entries, clock(), refilter=False)
+            for verdict, (key, _) in zip(verdicts, due, strict=True):
+                verdict.key = key
+            ok = await self._claim(
+                spec, nid, run, verdicts, token, result, True, None, [k for k, _ in due]
+            )
+            if not ok or await self.leases.acquire(lease, RUN_LEASE_MS) != token:
+                result.busy = True
+                return
+
+    async def _claim(
+        self,
+        spec: NotificationSpec,
+        nid: str,
+        run: int,
+        verdicts: list[Verdict],
+        token: int,
+        result: RunResult,
+        requeue: bool,
+        cursor: int | None,
+        resumed: list[str] | None = None,
+    ) -> bool:
+        """Claim a batch in one round trip, then queue its sends in a second; False when
+        the fencing token is stale (another process runs this now)."""
+        decided = [v for v in verdicts if v.kind]
+        async with self.store.redis.pipeline(transaction=False) as pipe:
+            for verdict in decided:
+                self.store.queue_claim(
+                    pipe,
+                    nid,
+                    run,
+                    verdict.key,
+                    verdict.state,
+                    verdict.kind,
+                    fence=token,
+                    until=verdict.until,
+                    resume=resumed is not None,
+                )
+            answers = await pipe.execute()
+        if any(answer is None for answer in answers):
+            return False
+        abandoned: list[tuple[str, str]] = []
+        async with self.store.redis.pipeline(transaction=False) as pipe:
+            for verdict, answer in zip(decided, answers, strict=True):
+                new = str(answer).startswith("+")
+                state = str(answer).lstrip("+")
+                if new and verdict.kind not in ("q", "d"):
+                    result.skipped.append(verdict.kind)
+                elif new and verdict.kind == "d":
+                    result.deferred += 1
+                if not state.startswith("q|") or not (new or requeue):
+                    continue
+                send_id = send_id_of(nid, run, verdict.key)
+                if verdict.kind == "q":
+                    self._queue_send(pipe, spec, nid, send_id, verdict)
+                    if new:
+                        result.sent.append(send_id)
+                else:  # queued before a crash, and no longer to be sent
+                    abandoned.append((state.split("|")[1], send_id))
+            if cursor is not None:
+                self.store.queue_progress(pipe, nid, run, cursor)
+            if resumed:
+                still = {v.key for v, a in zip(decided, answers, strict=True) if v.kind == "d"}
+                self.store.queue_undefer(pipe, nid, run, [k for k in resumed if k not in still])
+            await pipe.execute()
+        if abandoned:
+            await self._abandon(nid, run, abandoned)
+        return True
+
+    def _queue_send(
+        self, pipe: Any, spec: NotificationSpec, nid: str, send_id: str, verdict: Verdict
+    ) -> None:
+        outbound = Outbound(
+            send_id=send_id,
+            conversation_id=verdict.conversation,
+            channel=spec.channel,
+            number=spec.number,
+            recipient=Identity.parse(verdict.identity),
+            text=verdict.text,
+            service=spec.service,
+            template=verdict.template,
+            profile=verdict.profile,
+        )
+        self.sender.queue(pipe, outbound, self.shard_of(verdict.conversation))
+        if verdict.profile:
+            self.profiles.queue_conversation(pipe, verdict.profile, verdict.conversation)
+        if verdict.template is not None and spec.template is not None:
+            self.ledger.queue_price(
+                pipe,
+                spec.number,
+                send_id,
+                category=spec.template.category,
+                country=verdict.country,
+                price=verdict.price,
+                notification=nid,
+            )
+
+    async def _abandon(self, nid: str, run: int, sends: list[tuple[str, str]]) -> None:
+        """Sends claimed before a crash whose recipient may no longer get them: taken
+        from the sender (the same claim it makes, REL-3) and counted failed; one the
+        sender took already goes its way and is counted by its outcome."""
+        conversations = self.sender.conversations
+        async with self.store.redis.pipeline(transaction=False) as pipe:
+            for cid, send_id in sends:
+                pipe.hsetnx(conversations.keys.conversation(cid, "sent"), send_id, "failed:stale")
+            taken = await pipe.execute()
+        async with self.store.redis.pipeline(transaction=False) as pipe:
+            for (_, send_id), ours in zip(sends, taken, strict=True):
+                if ours:
+                    self.store.queue_status(pipe, nid, run, send_id, "failed")
+            await pipe.execute()
+
+
+def _entry_of(state: str) -> str:
+    """The audience entry kept in a deferred state; for a queued one (a crash between
+    claiming and queueing), its conversation's recipient, decided afresh."""
+    kind, _, rest = state.partition("|")
+    if kind == "d":
+        return rest.partition("|")[2]
+    parts = state.split("|")
+    if kind == "q" and len(parts) == 4:
+        _, _, identity, profile = parts
+        return f"p:{profile}" if profile else f"p:{identity}"
+    return "x:"

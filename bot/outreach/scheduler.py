@@ -1,0 +1,106 @@
+"""The notification scheduler (AU-4): one process at a time, by a lease with fencing,
+looks about once a second for due runs (one-offs, cron occurrences, recipients whose
+quiet hours are over) and runs them, each under a lease of its own, so that a run is
+worked by one process and a crashed one is taken over where it stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from bot.outreach.runs import Runs
+from stores.leases import Leases
+from stores.notifications import NotificationStore
+
+log = logging.getLogger(__name__)
+
+LEASE = "scheduler"
+LEASE_TTL_MS = 5000
+TICK_SECONDS = 1.0
+MAX_PARALLEL = 4
+"""Runs this process works at once; the rest wait for the next tick."""
+
+
+class Scheduler:
+    """Ticks while this process holds the scheduler's lease."""
+
+    def __init__(
+        self,
+        store: NotificationStore,
+        runs: Runs,
+        leases: Leases,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.runs = runs
+        self.leases = leases
+        self.clock = clock
+        self.token: int | None = None
+        """The fencing token while this process schedules; None otherwise."""
+        self.started = 0
+        """Runs started by this process (for tests and metrics)."""
+        self._woken = asyncio.Event()
+        self._working: dict[str, asyncio.Task[None]] = {}
+
+    def wake(self) -> None:
+        """Look at the schedule now, not at the next tick."""
+        self._woken.set()
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Tick until ``stopping`` is set; then let go of the lease and the runs."""
+        try:
+            while not stopping.is_set():
+                try:
+                    await self.tick()
+                except Exception:
+                    log.exception("the scheduler's tick failed; it tries again")
+                self._woken.clear()
+                waits = [asyncio.ensure_future(e.wait()) for e in (stopping, self._woken)]
+                await asyncio.wait(waits, timeout=TICK_SECONDS, return_when="FIRST_COMPLETED")
+                for waiting in waits:
+                    waiting.cancel()
+        finally:
+            await self._let_go()
+
+    async def tick(self) -> int:
+        """Start the due runs this process is not working yet; how many it started."""
+        self.token = await self.leases.acquire(LEASE, LEASE_TTL_MS)
+        if self.token is None:
+            return 0
+        started = 0
+        for nid, run, _ in await self.store.due(self.clock(), limit=MAX_PARALLEL * 4):
+            member = f"{nid}|{run}"
+            if member in self._working or len(self._working) >= MAX_PARALLEL:
+                continue
+            task = asyncio.create_task(self._execute(nid, run))
+            self._working[member] = task
+            task.add_done_callback(self._forget(member))
+            started += 1
+        self.started += started
+        return started
+
+    def _forget(self, member: str) -> Callable[[asyncio.Task[None]], None]:
+        def forget(_: asyncio.Task[None]) -> None:
+            self._working.pop(member, None)
+
+        return forget
+
+    async def _execute(self, nid: str, run: int) -> None:
+        try:
+            await self.runs.execute(nid, run, clock=self.clock)
+        except Exception:
+            log.exception("notification %s run %d failed; it is tried again", nid, run)
+
+    async def _let_go(self) -> None:
+        """Stop the runs in hand (each resumes from its last batch) and the lease."""
+        for task in list(self._working.values()):
+            task.cancel()
+        for task in list(self._working.values()):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(Exception):
+            await self.leases.release(LEASE)
+        self.token = None

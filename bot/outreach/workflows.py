@@ -1,0 +1,139 @@
+"""Workflow-triggered messages (AU-3): a service's event (``ticket.created`` with a phone,
+a profile or a conversation) matches the configured rules, and each match becomes a
+one-recipient notification, run at once, with the event's values filled in.
+
+An event with an ``id`` is idempotent: posting it again sends nothing new, and answers
+what the first post did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.config.notifications import WorkflowRule
+from bot.model import derived_id, new_id
+from bot.outreach.notifications import Notifications
+from bot.outreach.runs import send_id_of
+from bot.outreach.spec import parse_notification
+from handlers.workflows import event_context, fill, matching_rules
+
+HOLD_SECONDS = 60.0
+"""The scheduler leaves a triggered message to the request that runs it for this long."""
+
+
+@dataclass(slots=True)
+class Triggered:
+    """The answer to a workflow event."""
+
+    matched_rules: int = 0
+    sent: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    deferred: int = 0
+    notifications: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": True,
+            "matched_rules": self.matched_rules,
+            "sent": self.sent,
+            "skipped": self.skipped,
+            "deferred": self.deferred,
+            "notifications": self.notifications,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowEvent:
+    """A service's event: its type, number, customer and data."""
+
+    type: str
+    number: str
+    service: str
+    data: dict[str, Any]
+    customer: str = ""
+    """An audience entry: ``c:<conversation>`` or ``p:<profile, identity or phone>``."""
+    id: str = ""
+
+
+class Workflows:
+    """Matches events to rules and sends what the rules say."""
+
+    def __init__(
+        self,
+        rules: tuple[WorkflowRule, ...],
+        notifications: Notifications,
+        region: str,
+    ) -> None:
+        self.rules = rules
+        self.notifications = notifications
+        self.region = region
+
+    async def trigger(self, event: WorkflowEvent) -> Triggered:
+        context = event_context(event.type, event.number, event.data, event.id)
+        matched = matching_rules(self.rules, event.type, event.number, context)
+        answer = Triggered(matched_rules=len(matched))
+        for index, rule in matched:
+            await self._send(event, index, rule, context, answer)
+        return answer
+
+    async def _send(
+        self,
+        event: WorkflowEvent,
+        index: int,
+        rule: WorkflowRule,
+        context: dict[str, Any],
+        answer: Triggered,
+    ) -> None:
+        if not event.customer:
+            answer.skipped.append("no_channel")
+            return
+        # The event's values now; {profile.…} ones per recipient, when the run decides.
+        text, missing = fill(rule.text, context, keep=("profile",))
+        body: dict[str, Any] = {
+            "number": event.number,
+            "text": text,
+            "audience": _audience(event.customer),
+            "respect_quiet_hours": rule.respect_quiet_hours,
+        }
+        if rule.topic:
+            body["topic"] = rule.topic
+        if rule.template is not None:
+            values = [fill(v, context, keep=("profile",)) for v in rule.template.variables]
+            missing += [name for _, names in values for name in names]
+            body["template"] = rule.template.to_dict() | {"variables": [v for v, _ in values]}
+        if missing or any(not v.strip() for v in body.get("template", {}).get("variables", [])):
+            answer.skipped.append("missing_variable")
+            return
+        spec, entries = parse_notification(
+            body,
+            service=event.service,
+            region=self.region,
+            zone=self.notifications.settings.timezone,
+        )
+        nid = derived_id("ntf", event.number, event.id, str(index)) if event.id else ""
+        created = await self.notifications.create(
+            spec, entries, nid=nid or new_id("ntf"), hold=HOLD_SECONDS
+        )
+        answer.notifications.append(created.id)
+        store = self.notifications.store
+        if created.new:
+            outcome = await self.notifications.runs.execute(created.id, int(created.first_run))
+            answer.sent += outcome.sent
+            answer.skipped += outcome.skipped
+            answer.deferred += outcome.deferred
+            return
+        for run in await store.runs(created.id):  # posted before: what the first post did
+            for key, state in await store.recipients(created.id, run):
+                kind, _, rest = state.partition("|")
+                if kind == "q":
+                    answer.sent.append(send_id_of(created.id, run, key))
+                elif kind == "s":
+                    answer.skipped.append(rest)
+                elif kind == "d":
+                    answer.deferred += 1
+
+
+def _audience(customer: str) -> dict[str, list[str]]:
+    kind, _, value = customer.partition(":")
+    return {"conversations" if kind == "c" else "profiles": [value]}

@@ -1,0 +1,1 @@
+"""The team: roles, the desk of shared actions, and the team chat."""

@@ -1,0 +1,137 @@
+"""The team's Telegram chat (OPS-1, OPS-3): a subscribed service that sees each new
+customer message as a post, where replying to a post answers that customer, and where
+slash commands run. A team member's private chat with the bot takes commands too.
+
+Posts are plain text, never parsed as Markdown or HTML, so nothing a customer writes
+can format, link or hide itself in the team's chat.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+
+from bot.channels.telegram import TelegramChannel
+from bot.model import Identity, Inbound, Outbound, Service, derived_id
+from bot.team.desk import TeamDesk
+from handlers.commands import Commands
+from stores.redis import Keys
+
+log = logging.getLogger(__name__)
+
+SERVICE = "team"
+POST_TTL = 90 * 24 * 3600
+"""Seconds a post stays answerable by replying to it."""
+PREVIEW = 1000
+"""Characters of a customer's message shown in a post."""
+
+
+def team_service() -> Service:
+    """The team chat as a service on every number: it sees everything, unmasked."""
+    return Service(SERVICE, f"local:{SERVICE}", secret="local", mask=False)
+
+
+class TeamChat:
+    """Posts new customer messages to the team chat; takes replies and commands there."""
+
+    def __init__(
+        self,
+        chat_id: str,
+        channel: TelegramChannel,
+        redis: Redis,
+        keys: Keys,
+        commands: Commands,
+        desk: TeamDesk,
+    ) -> None:
+        self.chat_id = chat_id
+        self.channel = channel
+        self.redis = redis
+        self.keys = keys
+        self.commands = commands
+        self.desk = desk
+
+    def _post_key(self, provider_id: str) -> str:
+        return f"{self.keys.prefix}team:post:{provider_id}"
+
+    async def split(self, messages: Sequence[Inbound]) -> tuple[list[Inbound], list[Inbound]]:
+        """(the team's messages, the customers'): the team chat's, and commands a team
+        member sends the bot in private."""
+        team: list[Inbound] = []
+        customers: list[Inbound] = []
+        for message in messages:
+            ours = message.channel == "telegram" and message.number == self.channel.number
+            if ours and message.chat == self.chat_id:
+                team.append(message)
+            elif (
+                ours
+                and message.text.startswith("/")
+                and message.chat == message.sender.value
+                and await self.desk.caller_for_telegram(message.sender.value) is not None
+            ):
+                team.append(message)
+            else:
+                customers.append(message)
+        return team, customers
+
+    async def handle(self, message: Inbound) -> None:
+        """A reply to a post answers its customer; a command runs; chatter is left be."""
+        text = message.text.strip()
+        if message.edit_of or not text:
+            return
+        caller = await self.desk.caller_for_telegram(message.sender.value)
+        if not text.startswith("/") and message.reply_to:
+            conversation: Any = await self.redis.get(self._post_key(message.reply_to))
+            if conversation is None:
+                return  # a reply to something that is not a customer's post
+            text = f"/reply {conversation} {message.text}"
+        elif not text.startswith("/"):
+            return
+        answer = await self.commands.run(caller, text, source=f"tg:{message.sender.value}")
+        await self._post(
+            message.chat, answer, reply_to=message.provider_id, key=message.provider_id
+        )
+
+    async def deliver(self, body: bytes) -> str:
+        """The fan-out's local receiver: '' once posted, else why not (retried later)."""
+        event = json.loads(body)
+        data = event.get("data") or {}
+        if event.get("type") != "message.inbound" or data.get("message", {}).get("edited"):
+            return ""
+        message = data["message"]
+        content = message.get("text") or f"[{message.get('kind', 'message')}]"
+        if len(content) > PREVIEW:
+            content = content[:PREVIEW] + "…"
+        who = data.get("name") or data.get("customer", "a customer")
+        post = (
+            f"{who} on {data.get('channel', '?')} · {data['conversation_id']}\n"
+            f"{content}\n"
+            "(reply to this message to answer them)"
+        )
+        try:
+            await self.post_about(data["conversation_id"], post, key=event["id"])
+        except Exception as error:  # the fan-out retries with backoff
+            return f"team chat post failed: {error}"
+        return ""
+
+    async def post_about(self, conversation_id: str, text: str, *, key: str) -> None:
+        """Post to the team chat about a conversation; replying to the post answers its
+        customer. ``key`` makes the post's send id, so a retry is the same post."""
+        sent = await self._post(self.chat_id, text, key=key)
+        await self.redis.set(self._post_key(sent), conversation_id, ex=POST_TTL)
+
+    async def _post(self, chat: str, text: str, *, key: str, reply_to: str = "") -> str:
+        outbound = Outbound(
+            send_id=derived_id("team", key),
+            conversation_id="",
+            channel="telegram",
+            number=self.channel.number,
+            recipient=Identity("tg", chat),
+            text=text,
+            service=SERVICE,
+            reply_to=reply_to,
+        )
+        return await self.channel.deliver(outbound)

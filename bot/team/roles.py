@@ -1,0 +1,125 @@
+"""The team's roles, from the config and from /role (kept in Redis, so they survive
+restarts and hold in every process), and the audit trail of the team's commands (OPS-2)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from bot.config.settings import ROLES, TeamMember
+from handlers.commands import Caller
+from stores.redis import Keys
+
+AUDIT_KEPT = 10_000
+"""Entries of the audit trail kept; older ones are dropped."""
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+TELEGRAM_ID = re.compile(r"(?:tg:)?(\d{1,20})")
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRole:
+    """A team member's role: from the config, or set by /role (kept in Redis)."""
+
+    member: str
+    """Their email, or ``tg:<id>`` for someone known only by their Telegram id."""
+    name: str
+    role: str
+    configured: str
+    """The role the config gives them; '' for someone added by /role."""
+
+
+class TeamRoster:
+    """Who is on the team with which role; who did what with the team's commands."""
+
+    def __init__(self, redis: Redis, keys: Keys, team: Sequence[TeamMember]) -> None:
+        self.redis = redis
+        self.team = tuple(team)
+        self._roles_key = f"{keys.prefix}team:roles"
+        self._audit_key = f"{keys.prefix}team:audit"
+
+    async def roles(self) -> list[TeamRole]:
+        """The config's team with the roles /role set, then the people /role added."""
+        overrides: Any = await self.redis.hgetall(self._roles_key)
+        listed = []
+        for member in self.team:
+            role = _override(overrides, member) or member.role
+            listed.append(TeamRole(member.email, member.name, role, member.role))
+        known = {key for member in self.team for key in _keys(member)}
+        for key in sorted(set(overrides) - known):
+            listed.append(TeamRole(key, "", overrides[key], ""))
+        return listed
+
+    async def set_role(self, member: str, role: str) -> tuple[TeamRole, str]:
+        """Give a team member (an email or a Telegram id) a role, kept in Redis so that it
+        survives restarts and holds in every process; (their role now, the role before)."""
+        if role not in ROLES:
+            raise ValueError(f"{role[:20]!r} is not a role: {', '.join(ROLES)}")
+        key = self._member_key(member)
+        before = next((r.role for r in await self.roles() if r.member == key), "")
+        await self.redis.hset(self._roles_key, key, role)
+        configured = self._configured(key)
+        return TeamRole(
+            key, configured.name if configured else "", role, configured.role if configured else ""
+        ), before
+
+    def _member_key(self, member: str) -> str:
+        member = member.strip().lower()
+        telegram = TELEGRAM_ID.fullmatch(member)
+        if telegram:
+            known = next((m for m in self.team if m.telegram == telegram.group(1)), None)
+            return known.email if known else f"tg:{telegram.group(1)}"
+        if len(member) <= 254 and EMAIL.fullmatch(member):
+            return member
+        raise ValueError(f"{member[:60]!r} is neither an email nor a Telegram user id")
+
+    def _configured(self, key: str) -> TeamMember | None:
+        return next((m for m in self.team if m.email == key), None)
+
+    async def caller_for_email(self, email: str) -> Caller | None:
+        """The team member with this email, with their role now; None for a stranger."""
+        email = email.strip().lower()
+        member = self._configured(email)
+        roles = await self.redis.hmget(self._roles_key, _keys(member) if member else [email])
+        role = next((str(r) for r in roles if r), "") or (member.role if member else "")
+        return Caller(email, role) if role else None
+
+    async def caller_for_telegram(self, user_id: int | str) -> Caller | None:
+        """The team member with this Telegram user id, by their email when the config
+        knows it; None for a stranger."""
+        user = str(user_id).strip()
+        if not user.isdigit():
+            return None
+        member = next((m for m in self.team if m.telegram == user), None)
+        keys = [member.email, f"tg:{user}"] if member else [f"tg:{user}"]
+        roles = await self.redis.hmget(self._roles_key, keys)
+        role = next((str(r) for r in roles if r), "") or (member.role if member else "")
+        if not role:
+            return None
+        return Caller(member.email if member else f"tg:{user}", role)
+
+    async def audit(self, who: str, command: str, outcome: str) -> None:
+        """Keep one entry of the audit trail (the newest 10,000 are kept)."""
+        entry = {"at": time.time(), "who": who, "command": command, "outcome": outcome}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.lpush(self._audit_key, json.dumps(entry, ensure_ascii=False))
+            pipe.ltrim(self._audit_key, 0, AUDIT_KEPT - 1)
+            await pipe.execute()
+
+    async def audit_trail(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The last entries of the audit trail, the newest first."""
+        raw: Any = await self.redis.lrange(self._audit_key, 0, limit - 1)
+        return [json.loads(item) for item in raw]
+
+
+def _keys(member: TeamMember) -> list[str]:
+    return [member.email, f"tg:{member.telegram}"] if member.telegram else [member.email]
+
+
+def _override(overrides: dict[str, str], member: TeamMember) -> str:
+    return next((overrides[key] for key in _keys(member) if key in overrides), "")
