@@ -18,13 +18,13 @@ from typing import Any
 # Where a sample's time goes, judged by the first rule that any frame of its stack matches.
 # Ordered from the most specific: a webhook handler's Redis call counts as the webhook's.
 STAGES: tuple[tuple[str, str, str], ...] = (
-    ("webhook handler (verify, parse, dedupe + append)", "bot/http.py", "whatsapp_webhook"),
-    ("pipeline (stitch, thread, automation, queue events)", "bot/pipeline.py", ""),
-    ("sender (replies to the Graph API)", "bot/sender.py", ""),
-    ("fan-out (deliveries to subscribers)", "bot/fanout.py", ""),
+    ("webhook handler (verify, parse, dedupe + append)", "bot/http/app.py", "whatsapp_webhook"),
+    ("pipeline (stitch, thread, automation, queue events)", "bot/core/pipeline.py", ""),
+    ("sender (replies to the Graph API)", "bot/core/sender.py", ""),
+    ("fan-out (deliveries to subscribers)", "bot/core/fanout.py", ""),
     ("fan-out (deliveries to subscribers)", "adapters/webhooks.py", ""),
-    ("shard leases", "bot/runtime.py", "_supervise_shards"),
-    ("stream reads and acks", "bot/runtime.py", "_consume"),
+    ("shard leases", "bot/core/workers.py", "supervise"),
+    ("stream reads and acks", "bot/core/workers.py", "_consume"),
     ("aiohttp server (HTTP parsing, responses)", "aiohttp/web_", ""),
     ("aiohttp client (connections, responses)", "aiohttp/client", ""),
     ("aiohttp client (connections, responses)", "aiohttp/connector", ""),
@@ -53,7 +53,7 @@ LIBRARIES: tuple[tuple[str, str], ...] = (
 
 
 OUR_PACKAGES = ("bot/", "stores/", "adapters/", "handlers/")
-ENTRY_POINT = "bot/cli.py"
+ENTRY_POINT = "bot/cli/main.py"
 """Under every sample, so it says nothing and is left out of the inclusive table."""
 
 

@@ -251,6 +251,27 @@ class Service:
     """Its auto-replies, as configured; they run only while it is the parent (SN-6)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Who holds a conversation, for which service, since when (unix seconds); SN-5."""
+
+    service: str
+    agent: str
+    since: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"service": self.service, "agent": self.agent, "since": self.since}
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A number's services before and after an attach or a detach; the first is parent."""
+
+    number: str
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+
 def shallow_dict(value: Any) -> dict[str, Any]:
     """A dataclass's fields as a dict, without ``asdict``'s deep copy (it is on the hot path)."""
     return {name: getattr(value, name) for name in value.__dataclass_fields__}

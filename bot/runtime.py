@@ -1,101 +1,104 @@
-"""The composition root: builds stores, adapters and handlers, and runs the workers."""
+"""The composition root: the one place that knows every concrete class. It builds the
+stores, channels, core, team and outreach of one process, hands each its collaborators
+at construction, and starts and stops the long-running tasks."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import secrets
 import socket
-import time
-import zlib
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 from redis.asyncio import Redis
 
-from adapters.webchat import WebChatHub
+from adapters import sms
+from adapters.webchat import WebChatHub, WebChatTransport
 from adapters.webhooks import WebhookClient
+from adapters.whatsapp import WhatsAppClient
+from bot.api.app import build_api
+from bot.api.common import ApiParts
 from bot.channels.ratelimit import SharedRate
-from bot.channels.registry import Channels
+from bot.channels.registry import Channels, SMSTransport, WhatsAppTransport, configured_numbers
+from bot.channels.telegram import TelegramChannel, make_client
 from bot.config.settings import Settings
 from bot.config.watch import watch_config
 from bot.core.directory import Directory
 from bot.core.fanout import Deliveries, Fanout
 from bot.core.ingest import Ingestor, shard_of
 from bot.core.lifecycle import Lifecycle
-from bot.core.links import LinkSigner, load_link_secret
+from bot.core.links import LinkSigners, load_link_secret
 from bot.core.pipeline import Pipeline
 from bot.core.profiles import ProfileBook
-from bot.core.sender import Sender
-from bot.model import Event, Identity, Outbound, new_id
-from bot.outreach.build import build_outreach
+from bot.core.sender import Sender, Transport
+from bot.core.workers import ShardWorkers
+from bot.http.app import WebParts, build_app
+from bot.http.tracking import Tracking, profile_activity
+from bot.outreach.audience import Audience
+from bot.outreach.notifications import Notifications, SendOutcomes
+from bot.outreach.runs import Runs
+from bot.outreach.scheduler import Scheduler
+from bot.outreach.team import TeamNotifications
+from bot.outreach.workflows import Workflows
+from bot.team.actions import ConversationActions
 from bot.team.chat import SERVICE as TEAM_SERVICE
 from bot.team.chat import TeamChat, team_service
 from bot.team.desk import TeamDesk
+from bot.team.lapses import announce_lapsed_claims
+from bot.team.roles import TeamRoster
 from handlers.commands import Commands
 from stores.activity import ActivityStore
+from stores.audience import AudienceReader
 from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
+from stores.costs import CostLedger
 from stores.deliveries import DeliveryQueue
 from stores.leases import Leases
 from stores.live import LiveChannel
+from stores.notes import NoteStore
+from stores.notifications import NotificationStore
 from stores.profiles import ProfileStore
 from stores.redis import Keys, RoundTrips, connect
 from stores.services import ServiceStore
-from stores.streams import Entry, InboundLog, ShardedStream
+from stores.streams import InboundLog, ShardedStream
 
 log = logging.getLogger(__name__)
 
-CLAIM_SWEEP_SECONDS = 1.0
-LEASE_TTL_MS = 5000
-LEASE_RENEW_SECONDS = 1.5
-BATCH = 200
+
+class Outreach:
+    """The business writing first: notifications (AU-4), workflow-triggered messages
+    (AU-3) and the scheduler that runs them under a lease."""
+
+    def __init__(
+        self, notifications: Notifications, workflows: Workflows, scheduler: Scheduler
+    ) -> None:
+        self.notifications = notifications
+        self.workflows = workflows
+        self.scheduler = scheduler
 
 
 class Runtime:
-    """One process: the HTTP app's collaborators, the shard workers and fan-out."""
+    """One process, built: its stores, channels, core, team and outreach."""
 
     def __init__(self, settings: Settings, redis: Redis | None = None) -> None:
         self.settings = settings
         self.redis = redis if redis is not None else connect(settings.redis_url)
         self.store_kind = "redis" if settings.redis_url or redis is not None else "embedded"
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-        keys = Keys(settings.key_prefix)
-        self.keys = keys
-        self.inbound_log = InboundLog(self.redis, keys, settings.shards)
-        self.outbox = ShardedStream(self.redis, keys, settings.shards, "outbox")
-        self.profiles = ProfileStore(self.redis, keys, settings.profiles.policy)
-        self.conversations = ConversationStore(self.redis, keys)
-        self.deliveries = DeliveryQueue(self.redis, keys)
-        self.live = LiveChannel(self.redis, keys)
-        self.leases = Leases(self.redis, keys, self.holder)
-        self.ingestor = Ingestor(self.inbound_log)
-        self.web_hub = WebChatHub()
+        self.keys = Keys(settings.key_prefix)
+        self.shard_of = functools.partial(shard_of, shards=settings.shards)
         # One HTTP session for every outbound call of this process, closed by close().
         self._session = aiohttp.ClientSession()
-        self.channels = Channels(
-            settings,
-            self._session,
-            self.leases,
-            keys,
-            SharedRate(self.redis, keys),
-            self.live.publish,
-            self.ingestor.accept,
-        )
-        self.services = ServiceStore(self.redis, keys)
-        self.activity = ActivityStore(self.redis, keys)
-        self.claims = ClaimStore(self.redis, keys)
-        self.directory = Directory(self.services, settings.automation)
-        self.fanout = Fanout(
-            self.deliveries,
-            Deliveries(WebhookClient(self._session, settings.delivery.timeout)),
-            settings.delivery,
-            self.directory,
-            self.holder,
-        )
-        self.sender = Sender(self.outbox, self.conversations, self.channels.transports, self.fanout)
+        self._build_stores()
+        self._build_channels()
+        self._build_core()
+        self._build_outreach()
+        self._build_team()
         self.pipeline = Pipeline(
             self.profiles,
             self.conversations,
@@ -105,129 +108,256 @@ class Runtime:
             settings.default_region,
             self.shard_of,
             Lifecycle(settings, self.claims),
-            lambda: self.numbers,
+            lambda: self.channels.numbers,
         )
-        self.outreach = build_outreach(
-            settings, self.redis, keys, self.profiles, self.sender, self.leases, self.shard_of
+        if self.team_chat:
+            self.pipeline.team = self.team_chat
+        self.workers = ShardWorkers(
+            [(self.inbound_log, self.pipeline.process), (self.outbox, self.sender.perform)],
+            self.leases,
+            self.holder,
+            settings.shards,
+        )
+        self.tracking = Tracking(
+            self.profiles,
+            self.activity,
+            self.profile_book,
+            self.links,
+            settings.public_url,
+            tuple(settings.tracking_origins),
+        )
+        self._fanout: asyncio.Task[None] | None = None
+        self._background: list[asyncio.Task[None]] = []
+        """Tasks that hold no work of their own: cancelled at stop."""
+        self._telegram: asyncio.Task[None] | None = None
+        self._scheduler: asyncio.Task[None] | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    def _build_stores(self) -> None:
+        redis, keys, settings = self.redis, self.keys, self.settings
+        self.inbound_log = InboundLog(redis, keys, settings.shards)
+        self.outbox = ShardedStream(redis, keys, settings.shards, "outbox")
+        self.profiles = ProfileStore(redis, keys, settings.profiles.policy)
+        self.conversations = ConversationStore(redis, keys)
+        self.deliveries = DeliveryQueue(redis, keys)
+        self.live = LiveChannel(redis, keys)
+        self.leases = Leases(redis, keys, self.holder)
+        self.services = ServiceStore(redis, keys)
+        self.activity = ActivityStore(redis, keys)
+        self.claims = ClaimStore(redis, keys)
+        self.notes = NoteStore(redis, keys)
+        self.roster = TeamRoster(redis, keys, settings.team)
+        self.notification_store = NotificationStore(redis, keys)
+        self.ledger = CostLedger(redis, keys)
+        self.audience_reader = AudienceReader(self.profiles, keys)
+        self.rate = SharedRate(redis, keys)
+
+    def _build_channels(self) -> None:
+        settings, session = self.settings, self.session
+        self.ingestor = Ingestor(self.inbound_log)
+        self.web_hub = WebChatHub()
+        transports: dict[str, Transport] = {"web": WebChatTransport(self.live.publish)}
+        if wa := settings.whatsapp:
+            client = WhatsAppClient(session, wa.api_base, wa.phone_number_id, wa.access_token)
+            transports["whatsapp"] = WhatsAppTransport(
+                client, self.rate, wa.number, wa.messages_per_second
+            )
+        telegram = None
+        if settings.telegram:
+            telegram = TelegramChannel(
+                settings.telegram,
+                make_client(settings.telegram),
+                self.leases,
+                self.keys,
+                self.ingestor.accept,
+                self.rate,
+                settings.telegram_lease_ttl,
+            )
+            transports["telegram"] = telegram
+        if text := settings.sms:
+            client_sms = sms.SMSClient(
+                session, text.api_base, text.account_sid, text.auth_token, text.sender
+            )
+            callback = f"{settings.public_url.rstrip('/')}/webhooks/sms"
+            transports["sms"] = SMSTransport(client_sms, callback)
+        numbers = configured_numbers(settings)
+        self.channels = Channels(numbers, transports, telegram, settings.public_url)
+
+    def _build_core(self) -> None:
+        settings = self.settings
+        self.directory = Directory(self.services, settings.automation)
+        self.fanout = Fanout(
+            self.deliveries,
+            Deliveries(WebhookClient(self.session, settings.delivery.timeout)),
+            settings.delivery,
+            self.directory,
+            self.holder,
+        )
+        load_secret = functools.partial(
+            load_link_secret, self.redis, self.keys, settings.link_secret
+        )
+        self.links = LinkSigners(load_secret, settings.public_url)
+        self.sender = Sender(
+            self.outbox,
+            self.conversations,
+            self.channels.transports,
+            self.fanout,
+            outcomes=SendOutcomes(self.notification_store, self.ledger),
+            links=self.links if settings.links else None,
         )
         self.profile_book = ProfileBook(
             self.profiles,
             self.conversations,
             self.activity,
-            self.publish_everywhere,
+            functools.partial(self.fanout.publish_everywhere, self.channels.numbers),
             settings.default_region,
             settings.profiles.notes_timezone,
         )
-        self.desk = TeamDesk(self)
-        self.commands = Commands(self.profile_book, self.desk)
+        self.actions = ConversationActions(
+            self.conversations,
+            self.claims,
+            self.services,
+            self.directory,
+            self.sender,
+            self.fanout.publish,
+            self.channels.numbers,
+            claim_idle=settings.claim_idle,
+            shards=settings.shards,
+        )
+
+    def _build_outreach(self) -> None:
+        settings = self.settings
+        audience = Audience(
+            self.audience_reader,
+            settings.notifications,
+            settings.rate_card,
+            settings.default_region,
+        )
+        runs = Runs(
+            self.notification_store,
+            audience,
+            self.sender,
+            self.ledger,
+            self.leases,
+            self.profiles,
+            settings.notifications,
+            self.shard_of,
+        )
+        scheduler = Scheduler(self.notification_store, runs, self.leases)
+        notifications = Notifications(
+            self.notification_store,
+            runs,
+            self.ledger,
+            self.audience_reader,
+            settings.notifications,
+            settings.rate_card,
+            scheduler.wake,
+        )
+        workflows = Workflows(settings.workflows, notifications, settings.default_region)
+        self.outreach = Outreach(notifications, workflows, scheduler)
+
+    def _build_team(self) -> None:
+        self.desk = TeamDesk(
+            self.actions,
+            self.conversations,
+            self.claims,
+            self.profiles,
+            self.notes,
+            self.roster,
+            self.directory,
+        )
+        notify = TeamNotifications(self.outreach.notifications, self.settings.default_region)
+        self.commands = Commands(self.profile_book, self.desk, notify)
         self.team_chat: TeamChat | None = None
         telegram = self.channels.telegram
-        if telegram and settings.telegram and settings.telegram.team_chat_id:
+        team = self.settings.telegram
+        if telegram and team and team.team_chat_id:
             self.team_chat = TeamChat(
-                settings.telegram.team_chat_id,
-                telegram,
-                self.redis,
-                keys,
-                self.commands,
-                self.desk,
+                team.team_chat_id, telegram, self.redis, self.keys, self.commands, self.roster
             )
-            self.pipeline.team = self.team_chat
+            # The team chat both hears the fan-out and acts through it: its receiver joins
+            # the fan-out once both exist.
             self.fanout.client.local[TEAM_SERVICE] = self.team_chat.deliver
-        self.link_signer: LinkSigner | None = None
-        """Signs tracked links (PS-3); loaded by start(), as its secret may live in Redis."""
-        self._supervisor: asyncio.Task[None] | None = None
-        self._listener: asyncio.Task[None] | None = None
-        self._fanout: asyncio.Task[None] | None = None
-        self._lapses: asyncio.Task[None] | None = None
-        self._telegram: asyncio.Task[None] | None = None
-        self._watcher: asyncio.Task[None] | None = None
-        self._scheduler: asyncio.Task[None] | None = None
-        self._shards: dict[int, asyncio.Task[None]] = {}
-        self._handovers: dict[int, asyncio.Event] = {}
-        self._stopping = asyncio.Event()
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        return self._session
 
     @property
     def numbers(self) -> list[str]:
         """The numbers this deployment serves: the web chat and each configured channel."""
         return self.channels.numbers
 
-    async def publish(self, events: list[Event]) -> None:
-        """Fan events out to the services attached to their numbers."""
-        if events:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                await self.fanout.queue_events(pipe, events)
-                await pipe.execute()
-
-    async def publish_everywhere(self, events: list[Event]) -> None:
-        """Fan out events that concern every number (a profile's), once per service."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            await self.fanout.queue_broadcast(pipe, self.numbers, events)
-            await pipe.execute()
-
-    async def _announce_lapsed_claims(self) -> None:
-        """Tell every service when an idle claim lapses; one process reports each (SN-5)."""
-        while True:
-            try:
-                for conversation_id in await self.claims.lapsed(time.time()):
-                    meta = await self.conversations.meta(conversation_id)
-                    data = {"conversation_id": conversation_id, "reason": "lapsed"}
-                    await self.publish([Event.new("conversation.released", meta["number"], data)])
-            except Exception:
-                log.exception("could not announce lapsed claims")
-            await asyncio.sleep(CLAIM_SWEEP_SECONDS)
-
-    def shard_of(self, conversation_id: str) -> int:
-        return shard_of(conversation_id, self.settings.shards)
+    def http_app(self) -> web.Application:
+        """The one aiohttp application of this process, with /v1 inside it."""
+        api = build_api(
+            ApiParts(
+                actions=self.actions,
+                conversations=self.conversations,
+                claims=self.claims,
+                services=self.services,
+                directory=self.directory,
+                notes=self.notes,
+                profiles=self.profile_book,
+                notifications=self.outreach.notifications,
+                workflows=self.outreach.workflows,
+                activity=functools.partial(profile_activity, self.tracking),
+                configured=self.channels.numbers,
+                admin_token=self.settings.admin_token,
+                region=self.settings.default_region,
+            )
+        )
+        return build_app(
+            WebParts(
+                settings=self.settings,
+                ingestor=self.ingestor,
+                conversations=self.conversations,
+                services=self.services,
+                live=self.live,
+                web_hub=self.web_hub,
+                telegram=self.channels.telegram,
+                tracking=self.tracking,
+                api=api,
+                configured=self.channels.numbers,
+                ping=self.redis.ping,
+                store_kind=self.store_kind,
+                counters=self.counters,
+                holder=self.holder,
+            )
+        )
 
     async def start(self) -> None:
-        secret = await load_link_secret(self.redis, self.keys, self.settings.link_secret)
-        self.link_signer = LinkSigner(secret, self.settings.public_url)
-        if self.settings.links:
-            self.sender.rewrite_links = self.link_signer.rewrite
+        await self.links.signer()  # a bad SWITCHBOARD_LINK_SECRET stops the start
         await self.inbound_log.ensure_groups()
         await self.outbox.ensure_groups()
-        await self.publish(
+        await self.fanout.publish(
             await self.directory.adopt_config(
                 self.numbers,
                 (*self.settings.services, *([team_service()] if self.team_chat else [])),
                 self.settings.runtime_service,
             )
         )
-        self._fanout = asyncio.create_task(self.fanout.run())
-        self._lapses = asyncio.create_task(self._announce_lapsed_claims())
         listening = asyncio.Event()
-        self._listener = asyncio.create_task(self.live.listen(self.web_hub.push, listening))
-        self._supervisor = asyncio.create_task(self._supervise_shards())
+        self._fanout = asyncio.create_task(self.fanout.run())
+        self._background = [
+            asyncio.create_task(
+                announce_lapsed_claims(self.claims, self.conversations, self.fanout.publish)
+            ),
+            asyncio.create_task(self.live.listen(self.web_hub.push, listening)),
+        ]
+        self._supervisor = asyncio.create_task(self.workers.supervise(self._stopping))
         await self.channels.start()
         if self.channels.telegram:
             self._telegram = asyncio.create_task(self.channels.telegram.run(self._stopping))
         if self.settings.config_path:
-            self._watcher = asyncio.create_task(
-                watch_config(self.settings.config_path, self.directory, self._stopping)
+            self._background.append(
+                asyncio.create_task(
+                    watch_config(self.settings.config_path, self.directory, self._stopping)
+                )
             )
         self._scheduler = asyncio.create_task(self.outreach.scheduler.run(self._stopping))
         await listening.wait()
-
-    async def reply(
-        self, conversation_id: str, text: str, *, service: str, agent: str = ""
-    ) -> Outbound:
-        """Queue an agent's free-form reply; refused first if it cannot go (CH-2)."""
-        meta = await self.conversations.meta(conversation_id)
-        if not meta or meta.get("customer") == "erased":
-            raise LookupError(f"no conversation {conversation_id}")
-        outbound = Outbound(
-            send_id=new_id("snd"),
-            conversation_id=conversation_id,
-            channel=meta["channel"],
-            number=meta["number"],
-            recipient=Identity.parse(meta["customer"]),
-            text=text,
-            service=service,
-            agent=agent,
-            profile=meta.get("profile", ""),
-        )
-        await self.sender.send(outbound, self.shard_of(conversation_id))
-        return outbound
 
     async def stop(self) -> None:
         """Drain: finish the batches in hand, deliver what is in flight, then let go (REL-6)."""
@@ -235,19 +365,17 @@ class Runtime:
         if self._supervisor:
             self.fanout.stop()
             await self._supervisor
-            await _settle(list(self._shards.values()), grace=15)
+            await _settle(self.workers.tasks, grace=15)
             if self._fanout:
                 await _settle([self._fanout], grace=self.settings.delivery.timeout + 10)
         if self._telegram:
             await _settle([self._telegram], grace=10)
         if self._scheduler:
             await _settle([self._scheduler], grace=5)
-        for task in (self._listener, self._lapses, self._watcher):
-            if task:
-                task.cancel()
-                await _settle([task], grace=5)
-        for shard in list(self._shards):
-            await self.leases.release(f"shard:{shard}")
+        for task in self._background:
+            task.cancel()
+            await _settle([task], grace=5)
+        await self.workers.release_all()
         await self.web_hub.close_all()
         await self.close()
 
@@ -256,95 +384,6 @@ class Runtime:
         await self.channels.close()
         await self._session.close()
         await self.redis.aclose()
-
-    async def _supervise_shards(self) -> None:
-        """Hold leases on a fair share of the shards, so each conversation has ONE worker.
-
-        Live processes announce themselves; each takes at most its share of the shards,
-        and hands over what is beyond it (after the batch in hand) when others join.
-        """
-        shards = self.settings.shards
-        start = zlib.crc32(self.holder.encode()) % shards  # spread the first picks
-        order = [(start + offset) % shards for offset in range(shards)]
-        while not self._stopping.is_set():
-            try:
-                alive = await self.leases.heartbeat("shards", LEASE_TTL_MS)
-            except Exception:
-                log.exception("could not announce this process to the others")
-                alive = 1
-            share = -(-shards // max(alive, 1))
-            for shard in order:
-                await self._keep_or_take(shard, share)
-            active = [
-                shard
-                for shard in order
-                if shard in self._shards and not self._handovers[shard].is_set()
-            ]
-            for shard in active[share:]:
-                log.info(
-                    "handing shard %d over: %d processes share %d shards", shard, alive, shards
-                )
-                self._handovers[shard].set()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), LEASE_RENEW_SECONDS)
-        with contextlib.suppress(Exception):
-            await self.leases.leave("shards")
-
-    async def _keep_or_take(self, shard: int, share: int) -> None:
-        task = self._shards.get(shard)
-        name = f"shard:{shard}"
-        if task is not None and task.done() and self._handovers[shard].is_set():
-            await self.leases.release(name)  # handed over: the batch in hand is done
-            del self._shards[shard], self._handovers[shard]
-            return
-        if task is None and len(self._shards) >= share:
-            return
-        try:
-            token = await self.leases.acquire(name, LEASE_TTL_MS)
-        except Exception:
-            log.exception("could not renew the lease of shard %d", shard)
-            token = None
-        if token is not None and (task is None or task.done()):
-            self._handovers[shard] = asyncio.Event()
-            self._shards[shard] = asyncio.create_task(self._work_shard(shard))
-        elif token is None and task is not None:
-            task.cancel()  # the lease is lost: another process works this shard now
-            del self._shards[shard], self._handovers[shard]
-
-    async def _work_shard(self, shard: int) -> None:
-        # A TaskGroup, so that one consumer failing cancels its sibling: a shard never has
-        # a worker nobody watches while the supervisor starts a new one.
-        handover = self._handovers[shard]
-        async with asyncio.TaskGroup() as group:
-            group.create_task(
-                self._consume(self.inbound_log, shard, self.pipeline.process, handover)
-            )
-            group.create_task(self._consume(self.outbox, shard, self.sender.perform, handover))
-
-    async def _consume(
-        self, stream: ShardedStream, shard: int, work: Any, handover: asyncio.Event
-    ) -> None:
-        """Redo what a dead holder left pending, then read new entries until stopped.
-
-        After any failure the batch stays unacknowledged; it is taken back and redone.
-        """
-        recovering = True
-        while True:
-            try:
-                if recovering:
-                    batch: list[Entry] = await stream.claim_pending(shard, self.holder)
-                    recovering = False
-                else:
-                    batch = await stream.read(shard, self.holder, BATCH, 500)
-                if batch:
-                    await work(batch)
-                    await stream.ack(shard, [entry.id for entry in batch])
-            except Exception:
-                log.exception("shard %d: a batch failed; it will be redone", shard)
-                recovering = True
-                await asyncio.sleep(1)
-            if self._stopping.is_set() or handover.is_set():
-                return
 
     def counters(self) -> dict[str, int]:
         counters = {

@@ -7,77 +7,46 @@ on conversations and services live in ``handlers.team_commands``.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import logging
-import shlex
 import time
-import unicodedata
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
-if TYPE_CHECKING:
-    from bot.team.desk import TeamDesk
+from handlers.command_kit import (
+    OPERATOR,
+    ROLE_RANK,
+    Command,
+    UsageError,
+    confirmation_code,
+    confirmed,
+    has_control_characters,
+    split_arguments,
+)
+from handlers.notify_commands import NotifyCommands
+from handlers.ports import Caller, DeskPort, NotifyPort, ProfilePort, RefusedError
+from handlers.team_commands import TeamCommands
+
+__all__ = [
+    "OPERATOR",
+    "Caller",
+    "Command",
+    "Commands",
+    "RefusedError",
+    "UsageError",
+    "confirmation_code",
+    "confirmed",
+    "has_control_characters",
+    "split_arguments",
+]
 
 audit = logging.getLogger("switchboard.audit")
 
-ROLE_RANK = {"viewer": 0, "agent": 1, "admin": 2}
 MAX_LINE = 5000
 """Characters in one command line: room for a reply of 4096 characters and its command."""
-CONFIRM_WINDOW = 600
-"""Seconds a confirmation code stays good."""
 ORDER = (
     "help inbox profile services flows stats claim release reply note optout notify merge attach "
     "detach forget role"
 ).split()
 """The order /help lists the commands in: what everyone may run first."""
-
-
-class ProfileDesk(Protocol):
-    """What commands may do with profiles (bot.profiles.ProfileBook provides it)."""
-
-    async def view(self, reference: str) -> dict[str, Any]: ...
-    async def merge(self, first: str, second: str) -> Any: ...
-    async def convert(self, reference: str) -> dict[str, Any]: ...
-    async def erase(self, reference: str) -> dict[str, Any]: ...
-    async def notes(self, reference: str, viewer: Any = None, day: str = "") -> list[Any]: ...
-    async def find(self, reference: str) -> str: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who runs a command: a team member (by email or Telegram id) or the operator."""
-
-    name: str
-    role: str
-
-
-OPERATOR = Caller("operator", "admin")
-"""The CLI: whoever can run ``python bot.py admin`` holds the keys anyway."""
-
-
-class UsageError(Exception):
-    """Bad arguments: the answer is the command's usage line."""
-
-
-class RefusedError(Exception):
-    """The command ran and said no; the message is the answer."""
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """One slash command: who may run it, and how its arguments are split."""
-
-    name: str
-    usage: str
-    summary: str
-    role: str
-    run: Callable[[Caller, list[str]], Awaitable[str]]
-    raw_after: int = -1
-    """With N >= 0, the first N words are split like a shell's and the rest of the line is
-    one last argument, exactly as typed (the text of /reply and /note); the audit log
-    keeps only its length."""
 
 
 class _Refusal(Exception):
@@ -89,18 +58,18 @@ class _Refusal(Exception):
         self.reason = reason or answer.split("\n", 1)[0][:160]
 
 
-def has_control_characters(text: str) -> bool:
-    """Control characters other than newline and tab: nothing a person types on purpose."""
-    return any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text)
-
-
 class Commands:
     """The registry, and the one entry point: ``await commands.run(caller, "/profile x")``.
 
-    With a ``TeamDesk``, the team's commands on conversations, services and roles are
-    there too, and the audit trail is also kept in Redis."""
+    With a desk, the team's commands on conversations, services and roles are there too,
+    and the audit trail is also kept by the desk; with notifications, /notify and /stats."""
 
-    def __init__(self, profiles: ProfileDesk, desk: TeamDesk | None = None) -> None:
+    def __init__(
+        self,
+        profiles: ProfilePort,
+        desk: DeskPort | None = None,
+        notify: NotifyPort | None = None,
+    ) -> None:
         self.profiles = profiles
         self.desk = desk
         found = [
@@ -128,11 +97,9 @@ class Commands:
             ),
         ]
         if desk is not None:
-            # Imported here: the team's commands build on this module's types.
-            from handlers.notify_commands import NotifyCommands
-            from handlers.team_commands import TeamCommands
-
-            found += TeamCommands(desk).commands() + NotifyCommands.for_desk(desk)
+            found += TeamCommands(desk).commands()
+            if notify is not None:
+                found += NotifyCommands(notify, desk.numbers).commands()
         by_name = {command.name: command for command in found}
         self.registry: dict[str, Command] = {
             name: by_name[name] for name in ORDER if name in by_name
@@ -303,44 +270,6 @@ class Commands:
             f"Erased {summary['profile']}: {summary['identities']} identities, "
             f"{summary['messages']} messages in {summary['conversations']} conversations."
         )
-
-
-def split_arguments(rest: str, raw_after: int = -1) -> list[str]:
-    """The words of ``rest`` split like a shell's; with ``raw_after`` N >= 0, only the
-    first N, and then the rest of the text as typed (trimmed) as one last word, if any.
-    Raises ValueError for unbalanced quotes."""
-    if raw_after < 0:
-        return shlex.split(rest)
-    stream = io.StringIO(rest)
-    lexer = shlex.shlex(stream, posix=True)
-    lexer.whitespace_split = True
-    lexer.commenters = ""
-    words: list[str] = []
-    while len(words) < raw_after:
-        word = lexer.get_token()
-        if word is None or word == lexer.eof:
-            return words
-        words.append(word)
-    # The lexer reads one character at a time, so the stream stands right after the
-    # whitespace that ended the last word: the rest is the text exactly as typed.
-    text = stream.read().strip()
-    return [*words, text] if text else words
-
-
-def confirmation_code(caller: Caller, subject: str, at: float) -> str:
-    """A short code that shows the confirmation follows the question, for one caller.
-
-    Not a secret: it guards against a one-shot erasure by mistake, and the role check
-    guards against everyone else."""
-    window = int(at // CONFIRM_WINDOW)
-    digest = hashlib.blake2b(f"{caller.name}|{subject}|{window}".encode(), digest_size=4)
-    return f"{int.from_bytes(digest.digest(), 'big') % 1_000_000:06d}"
-
-
-def confirmed(caller: Caller, subject: str, code: str) -> bool:
-    """Whether ``code`` is the one shown to ``caller`` for ``subject`` in the last window."""
-    now = time.time()
-    return code in {confirmation_code(caller, subject, at) for at in (now, now - CONFIRM_WINDOW)}
 
 
 def describe(profile: dict[str, Any]) -> str:

@@ -7,14 +7,11 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.commands import Caller, Command, RefusedError, UsageError
-
-if TYPE_CHECKING:
-    from bot.outreach.notifications import Notifications
-    from bot.team.desk import TeamDesk
+from handlers.command_kit import Command, UsageError
+from handlers.ports import Caller, NotifyPort, RefusedError
 
 TEAM_SERVICE = "team"
 NOTIFY_USAGE = (
@@ -121,25 +118,13 @@ def describe_stats(stats: list[dict[str, Any]]) -> str:
 
 
 class NotifyCommands:
-    """``/notify`` and ``/stats`` over the runtime's notifications."""
+    """``/notify`` and ``/stats`` over the notifications port."""
 
     def __init__(
-        self,
-        notifications: Notifications,
-        numbers: Callable[[], Awaitable[list[str]]],
-        region: str,
+        self, notifications: NotifyPort, numbers: Callable[[], Awaitable[list[str]]]
     ) -> None:
         self.notifications = notifications
         self.numbers = numbers
-        self.region = region
-
-    @classmethod
-    def for_desk(cls, desk: TeamDesk) -> list[Command]:
-        runtime = desk.runtime
-        commands = cls(
-            runtime.outreach.notifications, desk.numbers, runtime.settings.default_region
-        )
-        return commands.commands()
 
     def commands(self) -> list[Command]:
         return [
@@ -170,18 +155,11 @@ class NotifyCommands:
         return found[0]
 
     async def _notify(self, caller: Caller, args: list[str]) -> str:
-        from bot.outreach.notifications import NotificationNotFoundError
-        from bot.outreach.spec import parse_notification
-
         if len(args) == 2 and args[0] in ("report", "cancel"):
-            try:
-                if args[0] == "cancel":
-                    await self.notifications.spec(args[1])
-                    await self.notifications.cancel(args[1])
-                    return f"Cancelled {args[1]}: no further runs."
-                return describe_report(await self.notifications.report(args[1]))
-            except NotificationNotFoundError as error:
-                raise RefusedError(str(error)) from None
+            if args[0] == "cancel":
+                await self.notifications.cancel(args[1])
+                return f"Cancelled {args[1]}: no further runs."
+            return describe_report(await self.notifications.report(args[1]))
         if len(args) < 2:
             raise UsageError
         number = await self._number(args[0])
@@ -190,12 +168,9 @@ class NotifyCommands:
         while rest and rest[0].partition("=")[0] in OPTIONS and "=" in rest[0]:
             name, _, value = rest.pop(0).partition("=")
             options[name] = value
-        zone = self.notifications.settings.timezone
+        zone = self.notifications.timezone
         body = notification_body(number, options, " ".join(rest), zone)
-        spec, entries = parse_notification(
-            body, service=TEAM_SERVICE, region=self.region, zone=zone
-        )
-        created = await self.notifications.create(spec, entries)
+        created = await self.notifications.create_from(body, TEAM_SERVICE)
         if created.status == "sending":
             return f"Sending {created.id} now. /notify report {created.id} for its counts."
         return f"Scheduled {created.id} for {when(created.first_run)}."

@@ -1,22 +1,12 @@
 """The team's commands on conversations, services and roles (OPS-1, OPS-2): each one
-decides from its arguments, then acts through the desk (``bot.desk.TeamDesk``)."""
+decides from its arguments, then acts through the desk port (``handlers.ports.DeskPort``)."""
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
-from handlers.commands import (
-    Caller,
-    Command,
-    RefusedError,
-    UsageError,
-    confirmation_code,
-    confirmed,
-)
-
-if TYPE_CHECKING:
-    from bot.team.desk import Attachment, TeamDesk
+from handlers.command_kit import Command, UsageError, confirmation_code, confirmed
+from handlers.ports import Attachment, Caller, DeskPort, RefusedError
 
 
 def when(at: float) -> str:
@@ -42,7 +32,7 @@ def change_line(change: Attachment) -> str:
 class TeamCommands:
     """The commands built on the desk; ``commands()`` hands them to the registry."""
 
-    def __init__(self, desk: TeamDesk) -> None:
+    def __init__(self, desk: DeskPort) -> None:
         self.desk = desk
 
     def commands(self) -> list[Command]:

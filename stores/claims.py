@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
 
+from bot.model import Claim
 from stores.redis import Keys, Script
+
+__all__ = ["Claim", "ClaimStore"]
 
 # Take the claim and say who held it before; it lapses after the idle time. Claiming again
 # only restarts the idle time: "since" stays when the claim began.
@@ -40,18 +42,6 @@ end
 return holder
 """
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """Who holds a conversation, for which service, since when (unix seconds)."""
-
-    service: str
-    agent: str
-    since: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"service": self.service, "agent": self.agent, "since": self.since}
 
 
 def _claim(flat: list[str]) -> Claim | None:

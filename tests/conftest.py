@@ -17,7 +17,6 @@ from redis.asyncio import Redis
 
 from bot.config.automation import AutomationSettings, KeywordRule
 from bot.config.settings import DeliverySettings, Settings, WhatsAppSettings
-from bot.http.app import build_app
 from bot.model import Service
 from bot.runtime import Runtime
 from tests.botprocess import free_port
@@ -176,7 +175,7 @@ async def make_bot(prefix: str, real_redis: Redis) -> AsyncIterator[BotFactory]:
         settings = replace(settings, **overrides)
         runtime = Runtime(settings)  # connects the way the bot does, through stores.redis
         await runtime.start()
-        client = TestClient(TestServer(build_app(runtime), port=port))
+        client = TestClient(TestServer(runtime.http_app(), port=port))
         await client.start_server()
         bot = Bot(runtime, client, graph, sinks, app_secret, verify_token)
         started.append(bot)

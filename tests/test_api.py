@@ -243,7 +243,7 @@ async def test_another_numbers_conversation_is_as_unknown_as_a_made_up_one(
     make_bot: BotFactory,
 ) -> None:
     shared = await shared_number(make_bot)
-    await shared.bot.runtime.publish(
+    await shared.bot.runtime.fanout.publish(
         await shared.bot.runtime.directory.detach(shared.number, "marketing")
     )
     made_up = "c_" + "0" * 20

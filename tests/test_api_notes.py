@@ -75,7 +75,7 @@ async def test_notes_refuse_what_they_cannot_keep(make_bot: BotFactory) -> None:
             assert answer.status == 401 and answer.error
 
     # Outside the caller's numbers, a conversation is as unknown as a made-up one.
-    await shared.bot.runtime.publish(
+    await shared.bot.runtime.fanout.publish(
         await shared.bot.runtime.directory.detach(shared.number, "marketing")
     )
     for conversation in (shared.conversation, "c_" + "0" * 20):

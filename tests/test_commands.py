@@ -145,8 +145,7 @@ TEAM = (
 
 async def team_bot(make_bot: BotFactory) -> tuple[Bot, TeamDesk, Commands]:
     bot = await make_bot(team=TEAM)
-    desk = TeamDesk(bot.runtime)
-    return bot, desk, Commands(bot.runtime.profile_book, desk)
+    return bot, bot.runtime.desk, bot.runtime.commands
 
 
 async def test_callers_are_resolved_from_the_config_and_role_changes(
@@ -188,7 +187,7 @@ async def test_callers_are_resolved_from_the_config_and_role_changes(
     # Another process, started later, sees the same roles: they live in Redis.
     later = Runtime(bot.runtime.settings)
     try:
-        other = TeamDesk(later)
+        other = later.desk
         assert await other.caller_for_telegram(1003) == Caller("vic@example.com", "agent")
         assert await other.caller_for_email("bob@example.com") == Caller(
             "bob@example.com", "viewer"
@@ -196,7 +195,7 @@ async def test_callers_are_resolved_from_the_config_and_role_changes(
         assert await other.caller_for_telegram(4242) == Caller("tg:4242", "viewer")
         assert await other.caller_for_email("new@example.com") == Caller("new@example.com", "agent")
         bob = await other.caller_for_email("bob@example.com")
-        again = Commands(later.profile_book, other)
+        again = later.commands
         assert await again.run(bob, "/claim c_0123456789") == (
             "/claim needs the agent role; you are viewer."
         )

@@ -312,7 +312,7 @@ async def test_only_the_parents_flows_run(make_bot: BotFactory) -> None:
     await say(bot, "survey")  # support's flow: support is a subscriber
     await say(bot, "callback")
     assert [m.text for m in await sent(bot, 2)] == ["Welcome!", NAME_Q]
-    await bot.runtime.publish(await bot.runtime.directory.detach(number, "bot"))
+    await bot.runtime.fanout.publish(await bot.runtime.directory.detach(number, "bot"))
     await say(bot, "Dee")  # the old parent's flow is over: support has nothing to say
     await asyncio.sleep(0.2)
     assert len(bot.graph.sent if bot.graph else []) == 2

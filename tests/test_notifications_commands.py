@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 import time
 
-from bot.team.desk import TeamDesk
-from handlers.commands import OPERATOR, Caller, Commands
+from handlers.commands import OPERATOR, Caller
 from tests.botprocess import run_command
 from tests.conftest import BotFactory
 from tests.test_admin_profiles import environment
@@ -19,7 +18,7 @@ AGENT = Caller("ann@example.com", "agent")
 
 async def test_the_team_notifies_reads_the_report_and_cancels(make_bot: BotFactory) -> None:
     shared = await setup(make_bot)
-    commands = Commands(shared.bot.runtime.profile_book, TeamDesk(shared.bot.runtime))
+    commands = shared.bot.runtime.commands
     await seed(
         shared.bot.runtime,
         shared.number,

@@ -19,8 +19,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.config.settings import Settings
-from bot.http.app import build_app
-from bot.http.tracking import VISITOR_COOKIE, link_signer_for
+from bot.http.tracking import VISITOR_COOKIE
 from bot.model import Identity
 from bot.runtime import Runtime
 from tests.conftest import REDIS_URL, BotFactory
@@ -93,7 +92,7 @@ async def app() -> AsyncIterator[web.Application]:
     """The whole app, never started: building it touches no store."""
     runtime = Runtime(Settings(redis_url=REDIS_URL, key_prefix="test:openapi:"))
     try:
-        yield build_app(runtime)
+        yield runtime.http_app()
     finally:
         await runtime.close()
 
@@ -498,7 +497,7 @@ async def test_the_profile_and_tracking_answers_and_events_are_the_documented_on
 
     # A tracked link, clicked; a bad one; the shop's page sends events with its cookie.
     target = f"{SHOP}/offer?id=7"
-    token = (await link_signer_for(bot.runtime)).sign(pid, "snd_1", target)
+    token = (await bot.runtime.links.signer()).sign(pid, "snd_1", target)
     _, headers = await public(302, "GET", "/l/{token}", token=token)
     assert headers["Location"] == target
     cookie = re.search(rf"{VISITOR_COOKIE}=([A-Za-z0-9_-]+)", headers["Set-Cookie"])

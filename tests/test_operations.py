@@ -8,7 +8,6 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from bot.config.settings import Settings
-from bot.http.app import build_app
 from bot.runtime import Runtime
 from tests.botprocess import free_port
 from tests.conftest import BotFactory
@@ -39,7 +38,7 @@ async def test_health_readiness_and_counters(make_bot: BotFactory) -> None:
 async def test_readyz_is_503_while_the_store_is_unreachable() -> None:
     unreachable = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", decode_responses=True)
     runtime = Runtime(Settings(redis_url="redis://unused"), unreachable)
-    async with TestClient(TestServer(build_app(runtime))) as client:
+    async with TestClient(TestServer(runtime.http_app())) as client:
         response = await client.get("/readyz")
         assert response.status == 503
         assert "redis unreachable" in (await response.json())["error"]

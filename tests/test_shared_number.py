@@ -61,7 +61,7 @@ async def test_detaching_the_parent_hands_automation_to_the_next(make_bot: BotFa
     bot = await shared_bot(make_bot)
     number = f"wa:{bot.phone_number_id}"
     await say(bot, "hello")
-    await bot.runtime.publish(await bot.runtime.directory.detach(number, "support"))
+    await bot.runtime.fanout.publish(await bot.runtime.directory.detach(number, "support"))
     assert await bot.runtime.services.order(number) == ["sales", "marketing"]
     for name in ("sales", "marketing"):
         await bot.sinks[name].wait_for_count(1, type="number.parent_changed")

@@ -84,7 +84,7 @@ async def test_stop_start_and_help_work_as_carriers_expect(sms_bot: SMSBot) -> N
     await sms_bot.text("Stop")
     meta = await runtime.conversations.meta(sms_bot.conversation)
     assert meta["opted_out"] == "1"
-    await runtime.reply(sms_bot.conversation, "a promo", service="support")
+    await runtime.actions.send(sms_bot.conversation, "a promo", service="support")
     await sms_bot.bot.settle()
     assert (await runtime.conversations.timeline(sms_bot.conversation))[-1]["status"] == "failed"
     assert len(sms_bot.twilio.sent) == 1  # the welcome, and nothing after STOP
@@ -123,7 +123,7 @@ async def test_long_and_unicode_texts_count_their_segments(sms_bot: SMSBot) -> N
     await sms_bot.text("hello")
     await sms_bot.twilio.wait_for_sent(1)
     for text in ("x" * 161, "Grüße 👋 " * 10):
-        await runtime.reply(sms_bot.conversation, text, service="support")
+        await runtime.actions.send(sms_bot.conversation, text, service="support")
     await sms_bot.bot.settle()
     outbound = [m for m in await runtime.conversations.timeline(sms_bot.conversation)][-2:]
     assert [(m["encoding"], m["segments"]) for m in outbound] == [("GSM-7", 2), ("UCS-2", 2)]

@@ -45,8 +45,7 @@ class Team:
 
 async def team(make_bot: BotFactory, **overrides: Any) -> Team:
     shared = await shared_number(make_bot, **overrides)
-    desk = TeamDesk(shared.bot.runtime)
-    return Team(shared, desk, Commands(shared.bot.runtime.profile_book, desk))
+    return Team(shared, shared.bot.runtime.desk, shared.bot.runtime.commands)
 
 
 def by(service: str, agent: str) -> Any:

@@ -165,7 +165,7 @@ async def test_sends_keep_to_one_a_second_per_chat_and_honour_429(tg: TelegramBo
     await wait_until_processed(tg, CUSTOMER, 1)
     tg.api.throttle("sendMessage", times=1, retry_after=1)
     for n in range(3):
-        await runtime.reply(tg.conversation(), f"update {n}", service="support")
+        await runtime.actions.send(tg.conversation(), f"update {n}", service="support")
     await tg.api.wait_until(lambda: len(tg.api.messages_to(CUSTOMER)) == 4, timeout=10)
     assert [m.text for m in tg.api.messages_to(CUSTOMER)[1:]] == [
         "update 0",

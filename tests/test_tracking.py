@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
 from bot.core.links import LinkSigner
-from bot.http.tracking import MAX_BATCH, VISITOR_COOKIE, link_signer_for, profile_activity
+from bot.http.tracking import MAX_BATCH, VISITOR_COOKIE, profile_activity
 from bot.model import Identity
 from stores.activity import MAX_EVENTS, SESSION_IDLE, ActivityStore
 from stores.redis import Keys
@@ -167,7 +167,7 @@ async def customer(bot: Bot, phone: str = "+447700900123") -> str:
 
 
 async def signer(bot: Bot) -> LinkSigner:
-    return await link_signer_for(bot.runtime)
+    return await bot.runtime.links.signer()
 
 
 async def click(bot: Bot, path: str, vid: str | None = None, method: str = "GET") -> ClientResponse:
@@ -218,7 +218,7 @@ async def test_a_click_sets_the_cookie_links_the_visitor_and_redirects(bot: Bot)
     vid = cookie_of(response)
     assert vid and len(vid) >= 16
     assert await lookup(bot, vid) == ann
-    activity = await profile_activity(bot.runtime, ann, 10)
+    activity = await profile_activity(bot.runtime.tracking, ann, 10)
     assert activity["visitors"] == [vid]
     assert [(c["message"], c["target"], c["visitor"]) for c in activity["clicks"]] == [
         ("snd_1", target, vid)
@@ -232,7 +232,7 @@ async def test_a_second_click_keeps_the_same_visitor(bot: Bot) -> None:
     vid = cookie_of(first)
     second = await click(bot, "/l/" + link.sign(ann, "snd_2", "https://s.example/2"), vid)
     assert second.status == 302 and cookie_of(second) == vid
-    activity = await profile_activity(bot.runtime, ann, 10)
+    activity = await profile_activity(bot.runtime.tracking, ann, 10)
     assert activity["visitors"] == [vid]
     assert [c["message"] for c in activity["clicks"]] == ["snd_1", "snd_2"]
 
@@ -249,8 +249,10 @@ async def test_a_shared_browser_gets_a_fresh_visitor_and_two_people_stay_apart(b
     assert await lookup(bot, ann_vid) == ann and await lookup(bot, bob_vid) == bob
     assert await bot.runtime.profiles.root(ann) == ann
     assert await bot.runtime.profiles.root(bob) == bob, "never merged on a cookie"
-    assert [c["visitor"] for c in (await profile_activity(bot.runtime, bob))["clicks"]] == [bob_vid]
-    assert (await profile_activity(bot.runtime, ann))["visitors"] == [ann_vid]
+    assert [
+        c["visitor"] for c in (await profile_activity(bot.runtime.tracking, bob))["clicks"]
+    ] == [bob_vid]
+    assert (await profile_activity(bot.runtime.tracking, ann))["visitors"] == [ann_vid]
 
 
 async def test_a_link_to_a_merged_profile_lands_on_the_survivor(bot: Bot) -> None:
@@ -259,7 +261,9 @@ async def test_a_link_to_a_merged_profile_lands_on_the_survivor(bot: Bot) -> Non
     await bot.runtime.profiles.merge(old, new)
     vid = cookie_of(await click(bot, "/l/" + link))
     assert vid and await lookup(bot, vid) == old
-    assert [c["profile"] for c in (await profile_activity(bot.runtime, new))["clicks"]] == [old]
+    assert [
+        c["profile"] for c in (await profile_activity(bot.runtime.tracking, new))["clicks"]
+    ] == [old]
 
 
 async def test_a_secure_cookie_when_the_public_url_is_https(make_bot: BotFactory) -> None:
@@ -294,7 +298,7 @@ async def test_forged_altered_truncated_or_huge_tokens_are_404_and_store_nothing
             if method == "GET":
                 assert "error" in await response.json()
     assert await visitor_keys(bot) == []
-    assert (await profile_activity(bot.runtime, ann))["clicks"] == []
+    assert (await profile_activity(bot.runtime.tracking, ann))["clicks"] == []
 
 
 async def test_no_parameter_ever_chooses_the_redirect(bot: Bot) -> None:
@@ -322,7 +326,7 @@ async def test_events_of_a_known_visitor_land_on_the_profile(bot: Bot) -> None:
     assert response.status == 202
     assert await response.json() == {"visitor_id": vid, "accepted": 1, "profile": ann}
     assert "Set-Cookie" not in response.headers
-    events = (await profile_activity(bot.runtime, ann))["events"]
+    events = (await profile_activity(bot.runtime.tracking, ann))["events"]
     assert [(e["type"], e["url"], e["title"], e["visitor"]) for e in events] == [
         ("page_view", "https://s.example/p", "Shoes", vid)
     ]
@@ -340,11 +344,11 @@ async def test_anonymous_history_appears_on_the_profile_once_the_visitor_clicks(
     vid = answer["visitor_id"]
     assert answer == {"visitor_id": vid, "accepted": 2, "profile": None}
     assert cookie_of(response) == vid and "HttpOnly" in response.headers["Set-Cookie"]
-    assert (await profile_activity(bot.runtime, ann))["events"] == []
+    assert (await profile_activity(bot.runtime.tracking, ann))["events"] == []
 
     link = (await signer(bot)).sign(ann, "m_1", "https://s.example/offer")
     assert cookie_of(await click(bot, "/l/" + link, vid)) == vid
-    events = (await profile_activity(bot.runtime, ann))["events"]
+    events = (await profile_activity(bot.runtime.tracking, ann))["events"]
     assert [e["type"] for e in events] == ["page_view", "signup.started"]
     assert events[1]["properties"] == {"plan": "pro"}
 
@@ -361,7 +365,7 @@ async def test_another_browser_is_a_new_visitor_that_is_not_linked(bot: Bot) -> 
     assert other != vid and await lookup(bot, other) == ""
     activity = ActivityStore(bot.runtime.redis, bot.runtime.keys)
     assert [e["url"] for e in await activity.events(other)] == ["https://s.example/other"]
-    assert (await profile_activity(bot.runtime, ann))["events"] == []
+    assert (await profile_activity(bot.runtime.tracking, ann))["events"] == []
 
 
 async def test_a_snippet_on_another_origin_names_its_visitor_in_the_body(bot: Bot) -> None:
@@ -387,7 +391,7 @@ async def test_strings_are_kept_as_data_exactly_as_sent(bot: Bot) -> None:
         "properties": {"note": "<img src=x onerror=alert(1)>", "n": 3, "ok": True, "none": None},
     }
     assert (await send_events(bot, body, vid)).status == 202
-    (event,) = (await profile_activity(bot.runtime, ann))["events"]
+    (event,) = (await profile_activity(bot.runtime.tracking, ann))["events"]
     assert event["title"] == title and event["url"] == body["url"]
     assert event["properties"] == body["properties"]
 
@@ -527,10 +531,10 @@ async def test_no_origin_is_allowed_when_none_is_configured(bot: Bot) -> None:
 
 
 async def test_links_are_checked_with_the_signer_the_sender_uses(bot: Bot) -> None:
-    assert bot.runtime.link_signer is not None
-    assert await link_signer_for(bot.runtime) is bot.runtime.link_signer
+    signer = await bot.runtime.links.signer()
+    assert await bot.runtime.links.signer() is signer
     ann = await customer(bot)
-    text = bot.runtime.link_signer.rewrite("Your offer: https://s.example/o.", ann, "snd_9")
+    text = signer.rewrite("Your offer: https://s.example/o.", ann, "snd_9")
     path = text.removeprefix("Your offer: " + bot.runtime.settings.public_url).removesuffix(".")
     response = await click(bot, path)
     assert response.status == 302 and response.headers["Location"] == "https://s.example/o"
@@ -538,4 +542,4 @@ async def test_links_are_checked_with_the_signer_the_sender_uses(bot: Bot) -> No
 
 async def test_the_activity_of_an_unknown_profile_is_a_lookup_error(bot: Bot) -> None:
     with pytest.raises(LookupError):
-        await profile_activity(bot.runtime, "p_nobody")
+        await profile_activity(bot.runtime.tracking, "p_nobody")

@@ -9,16 +9,17 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api.routes import (
-    RUNTIME,
+from bot.api.common import (
     ApiError,
-    _acting,
-    _caller,
-    _conversation,
-    _error,
-    _numbers_of,
-    _require_parent,
-    _text,
+    acting,
+    caller,
+    closed,
+    conversation,
+    numbers_of,
+    parts,
+    read_body,
+    require_parent,
+    string_field,
 )
 from bot.core.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
 from bot.core.profiles import ProfileErasedError, ProfileNotFoundError
@@ -26,6 +27,7 @@ from bot.core.sender import SendFailedError, WindowClosedError
 from bot.outreach.notifications import NotificationNotFoundError
 from bot.outreach.spec import TOPIC, parse_notification
 from bot.outreach.workflows import WorkflowEvent
+from bot.team.actions import ConversationClosedError, ensure_open
 
 MAX_CAMPAIGN_BODY = 1024 * 1024
 """A campaign may list up to 10,000 recipients, so its body may be larger than others'."""
@@ -41,83 +43,69 @@ def add_notification_routes(api: web.Application) -> None:
     api.router.add_post("/profiles/{ref}/topics", set_topics)
 
 
-async def _large_body(request: web.Request, limit: int) -> dict[str, Any]:
-    if (request.content_length or 0) > limit:
-        raise ApiError(413, f"body larger than {limit} bytes")
-    raw = await request.content.read(limit + 1)
-    if len(raw) > limit:
-        raise ApiError(413, f"body larger than {limit} bytes")
-    try:
-        body = json.loads(raw or b"{}")
-    except (ValueError, RecursionError):
-        raise ApiError(400, "body is not JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "body must be a JSON object")
-    return body
-
-
 async def _own_number(request: web.Request, number: Any) -> str:
     """A number the caller is attached to; another is as unknown as a made-up one."""
     if not isinstance(number, str) or not number or len(number) > 100:
         raise ApiError(400, "'number' must be a number such as wa:106540352242922")
-    if number not in await _numbers_of(request):
+    if number not in await numbers_of(request):
         raise ApiError(404, f"no number {number}")
     return number
 
 
 async def post_notification(request: web.Request) -> web.Response:
     """A campaign (``audience``), or today's one-off to a conversation (``conversation_id``)."""
-    body = await _large_body(request, MAX_CAMPAIGN_BODY)
+    body = await read_body(request, MAX_CAMPAIGN_BODY)
     if "audience" not in body:
         return await _one_off(request, body)
-    runtime, caller = request.app[RUNTIME], _acting(request)
+    found, who = parts(request), acting(request)
     number = await _own_number(request, body.get("number"))
-    await _require_parent(request, number)
-    settings = runtime.settings
+    await require_parent(request, number)
     try:
         spec, entries = parse_notification(
             body,
-            service=caller.name,
-            region=settings.default_region,
-            zone=settings.notifications.timezone,
+            service=who.name,
+            region=found.region,
+            zone=found.notifications.settings.timezone,
         )
     except ValueError as error:
         raise ApiError(400, str(error)[:300]) from None
     if spec.audience == "conversations":
         cids = [entry[2:] for entry in entries]
-        metas = await runtime.outreach.notifications.reader.conversations(cids)
+        metas = await found.notifications.reader.conversations(cids)
         for cid, meta in zip(cids, metas, strict=True):
             if meta.get("number") != number:
                 raise ApiError(404, f"no conversation {cid} on {number}")
-    created = await runtime.outreach.notifications.create(spec, entries)
+    created = await found.notifications.create(spec, entries)
     answer = {"id": created.id, "status": created.status, "next_at": created.first_run}
     return web.json_response({"notification": answer}, status=202)
 
 
 async def _one_off(request: web.Request, body: dict[str, Any]) -> web.Response:
     """A free-form message to one conversation's customer, sent at once."""
-    runtime, caller = request.app[RUNTIME], _acting(request)
-    conversation_id, meta = await _conversation(request, _text(body, "conversation_id", limit=64))
-    await _require_parent(request, meta["number"])
-    if meta.get("opted_out") == "1":
-        return _error(409, "the customer opted out (STOP): nothing can be sent to them")
-    if meta.get("customer") == "erased":
-        return _error(410, "the customer was erased: nothing can be sent to them")
-    text = _text(body, "text")
+    found, who = parts(request), acting(request)
+    conversation_id, meta = await conversation(
+        request, string_field(body, "conversation_id", limit=64)
+    )
+    await require_parent(request, meta["number"])
     try:
-        outbound = await runtime.reply(conversation_id, text, service=caller.name)
-    except WindowClosedError as error:
-        return _error(422, str(error))
-    except SendFailedError as error:
-        return _error(503, str(error))
+        ensure_open(meta)
+    except ConversationClosedError as refusal:
+        raise closed(refusal) from None
+    text = string_field(body, "text")
+    try:
+        outbound = await found.actions.send(conversation_id, text, service=who.name)
+    except WindowClosedError as refusal:
+        raise ApiError(422, str(refusal)) from None
+    except SendFailedError as refusal:
+        raise ApiError(503, str(refusal)) from None
     return web.json_response({"message": {"id": outbound.send_id, "text": text}}, status=202)
 
 
 async def get_notification(request: web.Request) -> web.Response:
     """The report: every recipient counted once, and what became of each send."""
-    notifications = request.app[RUNTIME].outreach.notifications
+    notifications = parts(request).notifications
     try:
-        report = await notifications.report(request.match_info["id"], await _numbers_of(request))
+        report = await notifications.report(request.match_info["id"], await numbers_of(request))
     except NotificationNotFoundError as error:
         raise ApiError(404, str(error)) from None
     return web.json_response({"notification": report})
@@ -125,14 +113,14 @@ async def get_notification(request: web.Request) -> web.Response:
 
 async def cancel_notification(request: web.Request) -> web.Response:
     """No further runs; what is queued already still goes. The parent's alone."""
-    notifications = request.app[RUNTIME].outreach.notifications
-    _acting(request)
+    notifications = parts(request).notifications
+    acting(request)
     nid = request.match_info["id"]
     try:
-        spec = await notifications.spec(nid, await _numbers_of(request))
+        spec = await notifications.spec(nid, await numbers_of(request))
     except NotificationNotFoundError as error:
         raise ApiError(404, str(error)) from None
-    await _require_parent(request, spec.number)
+    await require_parent(request, spec.number)
     await notifications.cancel(nid)
     return web.json_response({"notification": {"id": nid, "status": "cancelled"}})
 
@@ -140,37 +128,39 @@ async def cancel_notification(request: web.Request) -> web.Response:
 async def workflow_event(request: web.Request) -> web.Response:
     """A workflow trigger (``ticket.created``): the matching rules send their messages to
     the customer named by ``phone``, ``profile`` or ``conversation``. The parent's alone."""
-    runtime = request.app[RUNTIME]
-    body = await _large_body(request, 64 * 1024)
-    kind = _text(body, "type", limit=100)
-    number = await _own_number(request, _text(body, "number", limit=100))
-    await _require_parent(request, number)
+    found = parts(request)
+    body = await read_body(request, 64 * 1024)
+    kind = string_field(body, "type", limit=100)
+    number = await _own_number(request, string_field(body, "number", limit=100))
+    await require_parent(request, number)
     data = body.get("data", {})
     if not isinstance(data, dict) or len(json.dumps(data)) > MAX_DATA:
         raise ApiError(400, f"'data' must be a JSON object of at most {MAX_DATA} bytes")
-    event_id = _text(body, "id", required=False, limit=100)
+    event_id = string_field(body, "id", required=False, limit=100)
     named = [name for name in ("phone", "profile", "conversation") if body.get(name)]
     if len(named) > 1:
         raise ApiError(400, "name the customer once: phone, profile or conversation")
     customer = ""
     if named == ["conversation"]:
-        conversation_id, meta = await _conversation(request, _text(body, "conversation", limit=64))
+        conversation_id, meta = await conversation(
+            request, string_field(body, "conversation", limit=64)
+        )
         if meta["number"] != number:
             raise ApiError(404, f"no conversation {conversation_id} on {number}")
         customer = f"c:{conversation_id}"
     elif named:
-        reference = _text(body, named[0], limit=300)
+        reference = string_field(body, named[0], limit=300)
         if not reference.startswith("p_"):
             try:
-                parse_identity(reference, runtime.settings.default_region)
+                parse_identity(reference, found.region)
             except InvalidPhoneError:
                 pass  # answered as skipped: invalid_number
             except InvalidIdentityError as error:
                 raise ApiError(400, f"'{named[0]}': {error}") from None
         customer = f"p:{reference}"
-    event = WorkflowEvent(kind, number, _caller(request).name, data, customer, event_id)
+    event = WorkflowEvent(kind, number, caller(request).name, data, customer, event_id)
     try:
-        answer = await runtime.outreach.workflows.trigger(event)
+        answer = await found.workflows.trigger(event)
     except ValueError as error:
         raise ApiError(400, str(error)[:300]) from None
     return web.json_response(answer.to_dict(), status=202)
@@ -179,15 +169,15 @@ async def workflow_event(request: web.Request) -> web.Response:
 async def get_costs(request: web.Request) -> web.Response:
     """The cost ledger of a number: totals, per category, country and notification."""
     number = await _own_number(request, request.match_info["number"])
-    costs = await request.app[RUNTIME].outreach.notifications.costs(number)
+    costs = await parts(request).notifications.costs(number)
     return web.json_response({"costs": costs})
 
 
 async def set_topics(request: web.Request) -> web.Response:
     """Unsubscribe a customer from topics, or subscribe them again:
     ``{"unsubscribe": ["offers"], "subscribe": ["news"]}``."""
-    runtime = request.app[RUNTIME]
-    body = await _large_body(request, 64 * 1024)
+    found = parts(request)
+    body = await read_body(request, 64 * 1024)
     lists = {name: body.get(name, []) for name in ("unsubscribe", "subscribe")}
     for name, topics in lists.items():
         if not isinstance(topics, list) or not all(
@@ -198,8 +188,8 @@ async def set_topics(request: web.Request) -> web.Response:
         raise ApiError(400, "give 'unsubscribe' or 'subscribe'")
     reference = request.match_info["ref"]
     try:
-        profile_id, topics_off = await runtime.outreach.notifications.set_topics(
-            runtime.profile_book, reference, lists["unsubscribe"], lists["subscribe"]
+        profile_id, topics_off = await found.notifications.set_topics(
+            found.profiles, reference, lists["unsubscribe"], lists["subscribe"]
         )
     except ProfileErasedError as error:
         raise ApiError(410, str(error)) from None

@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.api.routes import ADMIN, CALLER, RUNTIME, ApiError, _body, _text
+from bot.api.common import ADMIN, CALLER, ApiError, parts, read_body, string_field
 from bot.core.profiles import ProfileErasedError, ProfileNotFoundError
-from bot.http.tracking import profile_activity
 from stores.profiles import Merge, Refusal
 
 if TYPE_CHECKING:
@@ -75,21 +74,21 @@ async def lookup_profile(request: web.Request) -> web.Response:
         raw = f"{kind}:+{value[1:]}"
     elif raw.startswith(" "):
         raw = "+" + raw[1:]
-    book = request.app[RUNTIME].profile_book
+    book = parts(request).profiles
     return web.json_response({"profile": await book.view(raw)})
 
 
 @_refusals
 async def get_profile(request: web.Request) -> web.Response:
-    book = request.app[RUNTIME].profile_book
+    book = parts(request).profiles
     return web.json_response({"profile": await book.view(_reference(request))})
 
 
 @_refusals
 async def merge_profiles(request: web.Request) -> web.Response:
     """Merge with ``{"other": <id or identity>}``; the older profile survives."""
-    book = request.app[RUNTIME].profile_book
-    other = _text(await _body(request), "other", limit=300)
+    book = parts(request).profiles
+    other = string_field(await read_body(request), "other", limit=300)
     result = await book.merge(_reference(request), other)
     if isinstance(result, Refusal):
         raise ApiError(409, f"merge refused: {result.reason}")
@@ -104,13 +103,13 @@ async def merge_profiles(request: web.Request) -> web.Response:
 
 @_refusals
 async def convert_profile(request: web.Request) -> web.Response:
-    book = request.app[RUNTIME].profile_book
+    book = parts(request).profiles
     return web.json_response({"profile": await book.convert(_reference(request))})
 
 
 @_refusals
 async def erase_profile(request: web.Request) -> web.Response:
-    book = request.app[RUNTIME].profile_book
+    book = parts(request).profiles
     return web.json_response({"erased": await book.erase(_reference(request))})
 
 
@@ -123,22 +122,22 @@ async def profile_notes(request: web.Request) -> web.Response:
             datetime.strptime(day, "%Y-%m-%d")
         except ValueError:
             raise ApiError(400, "day is a date, YYYY-MM-DD") from None
-    runtime = request.app[RUNTIME]
+    found = parts(request)
     viewer = _viewer(request)
     numbers = None
     if viewer is not None:  # a service reads the messages of its own numbers only
         numbers = {
             number
-            for number in await runtime.services.numbers()
-            if viewer.name in await runtime.services.order(number)
+            for number in await found.services.numbers()
+            if viewer.name in await found.services.order(number)
         }
-    notes = await runtime.profile_book.notes(_reference(request), viewer, day, numbers)
+    notes = await found.profiles.notes(_reference(request), viewer, day, numbers)
     return web.json_response({"notes": notes})
 
 
 @_refusals
 async def get_activity(request: web.Request) -> web.Response:
     """Web activity (PS-4) and tracked-link clicks (PS-3) of the profile's visitors."""
-    runtime = request.app[RUNTIME]
-    profile_id = await runtime.profile_book.find(_reference(request))
-    return web.json_response(await profile_activity(runtime, profile_id, 200))
+    found = parts(request)
+    profile_id = await found.profiles.find(_reference(request))
+    return web.json_response(await found.activity(profile_id, 200))

@@ -4,21 +4,18 @@ the web chat; each with its client on the process's HTTP session and its limits.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Iterator
 
 import aiohttp
 
 from adapters import sms
 from adapters.provider import ProviderError
-from adapters.webchat import WebChatTransport
 from adapters.whatsapp import WhatsAppClient
 from bot.channels.ratelimit import SharedRate
-from bot.channels.telegram import TelegramChannel, make_client
+from bot.channels.telegram import TelegramChannel
 from bot.config.settings import Settings
 from bot.core.sender import SendFailedError, Transport
-from bot.model import Inbound, Outbound
-from stores.leases import Leases
-from stores.redis import Keys
+from bot.model import Outbound
 
 
 @contextlib.contextmanager
@@ -77,61 +74,35 @@ class SMSTransport:
 
 
 class Channels:
-    """Every configured channel of this process: numbers, transports, the Telegram poller."""
+    """Every configured channel of this process: its numbers, its transports behind the
+    sender's one interface, and the Telegram poller when Telegram is on."""
 
     def __init__(
         self,
-        settings: Settings,
-        session: aiohttp.ClientSession,
-        leases: Leases,
-        keys: Keys,
-        rate: SharedRate,
-        publish: Callable[[str, str], Awaitable[None]],
-        ingest: Callable[[Sequence[Inbound]], Awaitable[list[bool]]],
+        numbers: list[str],
+        transports: dict[str, Transport],
+        telegram: TelegramChannel | None,
+        public_url: str,
     ) -> None:
-        self.settings = settings
-        self.transports: dict[str, Transport] = {"web": WebChatTransport(publish)}
-        self.telegram: TelegramChannel | None = None
-        if settings.whatsapp:
-            wa = settings.whatsapp
-            client = WhatsAppClient(session, wa.api_base, wa.phone_number_id, wa.access_token)
-            self.transports["whatsapp"] = WhatsAppTransport(
-                client, rate, wa.number, wa.messages_per_second
-            )
-        if settings.telegram:
-            self.telegram = TelegramChannel(
-                settings.telegram,
-                make_client(settings.telegram),
-                leases,
-                keys,
-                ingest,
-                rate,
-                settings.telegram_lease_ttl,
-            )
-            self.transports["telegram"] = self.telegram
-        if settings.sms:
-            text = settings.sms
-            client_sms = sms.SMSClient(
-                session, text.api_base, text.account_sid, text.auth_token, text.sender
-            )
-            callback = f"{settings.public_url.rstrip('/')}/webhooks/sms"
-            self.transports["sms"] = SMSTransport(client_sms, callback)
-
-    @property
-    def numbers(self) -> list[str]:
+        self.numbers = numbers
         """The numbers this deployment serves: the web chat and each configured channel."""
-        settings = self.settings
-        numbers = [settings.web_number]
-        for channel in (settings.whatsapp, settings.telegram, settings.sms):
-            if channel is not None:
-                numbers.append(channel.number)
-        return numbers
+        self.transports = transports
+        self.telegram = telegram
+        self.public_url = public_url
 
     async def start(self) -> None:
         if self.telegram:
-            url = f"{self.settings.public_url.rstrip('/')}/webhooks/telegram"
-            await self.telegram.start(url)
+            await self.telegram.start(f"{self.public_url.rstrip('/')}/webhooks/telegram")
 
     async def close(self) -> None:
         if self.telegram:
             await self.telegram.close()
+
+
+def configured_numbers(settings: Settings) -> list[str]:
+    """The web chat's number, then each configured channel's."""
+    numbers = [settings.web_number]
+    for channel in (settings.whatsapp, settings.telegram, settings.sms):
+        if channel is not None:
+            numbers.append(channel.number)
+    return numbers

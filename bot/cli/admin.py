@@ -11,11 +11,10 @@ import shlex
 import sys
 
 from bot.cli.notify import NOTIFY_COMMANDS, add_notify_parser, run_notify_command
-from bot.config.settings import RESERVED_NAMES, SERVICE_NAME, Settings
-from bot.model import Service
+from bot.config.settings import Settings
 from bot.runtime import Runtime
-from bot.team.desk import TeamDesk
-from handlers.commands import OPERATOR, Caller, Commands
+from bot.team.actions import ConversationActions, InvalidServiceNameError, checked_service_name
+from handlers.commands import OPERATOR, Caller
 
 TEAM_COMMANDS = {
     "inbox": "the most recent conversations: inbox [n]",
@@ -70,8 +69,7 @@ async def run_team_command(settings: Settings, args: argparse.Namespace) -> int:
     if args.admin_command in NOTIFY_COMMANDS:
         return await run_notify_command(settings, args)
     runtime = Runtime(settings)
-    desk = TeamDesk(runtime)
-    commands = Commands(runtime.profile_book, desk)
+    commands = runtime.commands
     # The answer is on the terminal already, and the desk keeps the audit trail in Redis:
     # the audit log's lines would only repeat it there.
     quiet = logging.getLogger("switchboard.audit")
@@ -129,57 +127,48 @@ async def run_services_command(settings: Settings, args: argparse.Namespace) -> 
 
 
 async def _run(runtime: Runtime, args: argparse.Namespace) -> int:
-    directory = runtime.directory
+    actions = runtime.actions
     numbers = getattr(args, "number", None) or runtime.numbers
     if args.services_command == "list":
-        for number in sorted(set(runtime.numbers) | set(await directory.store.numbers())):
-            names = await directory.store.order(number)
+        for number in await actions.numbers():
+            names = await actions.services.order(number)
             shown = [f"{name} (parent)" if n == 0 else name for n, name in enumerate(names)]
             print(f"{number}: {', '.join(shown) or 'no services: idle'}")
         return 0
     if args.services_command == "token":
-        if await directory.store.get(args.name) is None:
+        if await actions.services.get(args.name) is None:
             raise LookupError(f"no service named {args.name!r}")
-        token = await directory.define_token(args.name)
+        token = await actions.directory.define_token(args.name)
         print(f"API token of {args.name} (shown once): {token}")
         return 0
     if args.services_command == "attach":
-        token = ""
-        if args.url:
-            if args.name in RESERVED_NAMES or not SERVICE_NAME.fullmatch(args.name):
-                print(
-                    "switchboard: a service name is up to 32 lowercase letters, digits, - "
-                    "and _ (not 'bot' or 'admin')",
-                    file=sys.stderr,
-                )
-                return 2
-            secret = os.environ.get(args.secret_env or "", "")
-            if not secret:
-                print(
-                    "switchboard: a service needs a signing secret: --secret-env VAR",
-                    file=sys.stderr,
-                )
-                return 2
-            known = await directory.store.get(args.name)
-            service = Service(
-                args.name,
-                args.url,
-                secret,
-                mask=not args.no_mask,
-                automation=known.automation if known else None,
-            )
-            token = await directory.define(service, with_token=known is None)
-        for number in numbers:
-            await runtime.publish(await directory.attach(number, args.name))
-            print(
-                f"{args.name} is attached to {number}: "
-                f"{', '.join(await directory.store.order(number))}"
-            )
-        if token:
-            print(f"API token of {args.name} (shown once): {token}")
-        return 0
+        return await _attach(actions, args, numbers)
     for number in numbers:
-        await runtime.publish(await directory.detach(number, args.name))
-        order = await directory.store.order(number)
-        print(f"{args.name} is detached from {number}: {', '.join(order) or 'idle'}")
+        change = await actions.detach(number, args.name)
+        print(f"{args.name} is detached from {number}: {', '.join(change.after) or 'idle'}")
+    return 0
+
+
+async def _attach(
+    actions: ConversationActions, args: argparse.Namespace, numbers: list[str]
+) -> int:
+    token = ""
+    if args.url:
+        try:
+            checked_service_name(args.name)
+        except InvalidServiceNameError as error:
+            print(f"switchboard: {error}", file=sys.stderr)
+            return 2
+        secret = os.environ.get(args.secret_env or "", "")
+        if not secret:
+            print(
+                "switchboard: a service needs a signing secret: --secret-env VAR", file=sys.stderr
+            )
+            return 2
+        token = await actions.define(args.name, args.url, secret, mask=not args.no_mask)
+    for number in numbers:
+        change = await actions.attach(number, args.name)
+        print(f"{args.name} is attached to {number}: {', '.join(change.after)}")
+    if token:
+        print(f"API token of {args.name} (shown once): {token}")
     return 0

@@ -16,10 +16,10 @@ from bot.cli.admin import (
 )
 from bot.cli.importer import DEFAULT_BATCH
 from bot.cli.imports import run_import
+from bot.cli.serve import configure_logging, serve, serve_workers
 from bot.config.settings import ConfigError, Settings, load_settings
 from bot.core.lifecycle import merged_event
 from bot.core.sender import SendFailedError, WindowClosedError
-from bot.http.server import configure_logging, serve, serve_workers
 from bot.runtime import Runtime
 from stores.profiles import Merge
 
@@ -42,7 +42,7 @@ async def send(settings: Settings, conversation: str, text: str, agent: str) -> 
     """Queue a reply from the command line; the running bot sends it."""
     runtime = Runtime(settings)
     try:
-        outbound = await runtime.reply(conversation, text, service="cli", agent=agent)
+        outbound = await runtime.actions.send(conversation, text, service="cli", agent=agent)
     except (LookupError, WindowClosedError, SendFailedError) as error:
         print(f"switchboard: not sent: {error}", file=sys.stderr)
         return 1
@@ -65,10 +65,8 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
     runtime = Runtime(settings)
 
     async def announce(merges: list[Merge]) -> None:
-        async with runtime.redis.pipeline(transaction=False) as pipe:
-            events = [merged_event(merge) for merge in merges]
-            await runtime.fanout.queue_broadcast(pipe, runtime.numbers, events)
-            await pipe.execute()
+        events = [merged_event(merge) for merge in merges]
+        await runtime.fanout.publish_everywhere(runtime.numbers, events)
 
     try:
         return await run_import(

@@ -113,6 +113,19 @@ class Fanout:
         self._workers: dict[str, tuple[asyncio.Event, asyncio.Task[None]]] = {}
         self._current: dict[str, Service] = {}
 
+    async def publish(self, events: list[Event]) -> None:
+        """Fan events out to the services attached to their numbers, in one round trip."""
+        if events:
+            async with self.queue.redis.pipeline(transaction=False) as pipe:
+                await self.queue_events(pipe, events)
+                await pipe.execute()
+
+    async def publish_everywhere(self, numbers: Iterable[str], events: list[Event]) -> None:
+        """Fan out events that concern every number (a profile's), once per service."""
+        async with self.queue.redis.pipeline(transaction=False) as pipe:
+            await self.queue_broadcast(pipe, numbers, events)
+            await pipe.execute()
+
     async def queue_events(self, pipe: Any, events: Iterable[Event]) -> None:
         """Queue each event for each service attached to its number, on the caller's pipeline.
 

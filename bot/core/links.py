@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
@@ -197,3 +198,19 @@ async def load_link_secret(redis: Redis, keys: Keys, env_value: str | None) -> b
     if stored is None:
         raise RuntimeError(f"{key} vanished while it was being read")
     return stored.encode("utf-8") if isinstance(stored, str) else bytes(stored)
+
+
+class LinkSigners:
+    """This process's signer, loaded on first use: its secret may live in the store, and
+    building the runtime touches no store. Two first uses at once read the one shared
+    secret, so loading it twice is harmless."""
+
+    def __init__(self, load_secret: Callable[[], Awaitable[bytes]], public_url: str) -> None:
+        self._load_secret = load_secret
+        self.public_url = public_url
+        self._signer: LinkSigner | None = None
+
+    async def signer(self) -> LinkSigner:
+        if self._signer is None:
+            self._signer = LinkSigner(await self._load_secret(), self.public_url)
+        return self._signer

@@ -6,13 +6,13 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 
 from adapters import sms
+from bot.core.links import LinkSigners
 from bot.model import Event, Outbound, derived_id
 from stores.conversations import WINDOW_SECONDS, ConversationStore, CustomerOptedOutError
 from stores.streams import Entry, ShardedStream
@@ -139,16 +139,19 @@ class Sender:
         conversations: ConversationStore,
         transports: dict[str, Transport],
         events: EventSink,
+        *,
+        outcomes: SendOutcomes | None = None,
+        links: LinkSigners | None = None,
     ) -> None:
         self.outbox = outbox
         self.conversations = conversations
         self.transports = transports
         self.events = events
         self._parallel = asyncio.Semaphore(PARALLEL_CONVERSATIONS)
-        self.rewrite_links: Callable[[str, str, str], str] | None = None
-        """(text, profile, message id) -> the text with tracked links (PS-3); the thread
-        and the services keep the text as written."""
-        self.outcomes: SendOutcomes | None = None
+        self.links = links
+        """Tracked links in what the customer gets (PS-3); the thread and the services
+        keep the text as written. None: links go as written."""
+        self.outcomes = outcomes
 
     def queue_receipt(self, pipe: Any, number: str, send_id: str, status: str) -> None:
         """A send went out, failed, or a receipt came (delivered, read): tell
@@ -209,8 +212,9 @@ class Sender:
             return
         transport = self.transports.get(outbound.channel)
         sent = outbound
-        if self.rewrite_links and outbound.profile:
-            text = self.rewrite_links(outbound.text, outbound.profile, outbound.send_id)
+        if self.links and outbound.profile:
+            signer = await self.links.signer()
+            text = signer.rewrite(outbound.text, outbound.profile, outbound.send_id)
             sent = replace(outbound, text=text)
         for attempt in range(MAX_SEND_ATTEMPTS):
             try:

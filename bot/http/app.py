@@ -1,36 +1,63 @@
-"""The one aiohttp application: routes only; each route delegates to the runtime's parts."""
+"""The one aiohttp application: routes only; each route delegates to the parts it is given."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from importlib import resources
-from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
 
 from adapters import webchat, whatsapp
-from bot.api.routes import build_api
-from bot.config.settings import WhatsAppSettings
-from bot.http.tracking import add_tracking_routes
+from adapters.webchat import WebChatHub
+from bot.channels.telegram import TelegramChannel
+from bot.config.settings import Settings, WhatsAppSettings
+from bot.core.ingest import Ingestor
+from bot.http.tracking import Tracking, add_tracking_routes
 from bot.http.webhooks import add_channel_routes
 from bot.model import Identity, Inbound, conversation_id
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from stores.conversations import ConversationStore
+from stores.live import LiveChannel
+from stores.services import ServiceStore
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 3 * 1024 * 1024
 """Meta's webhooks stay far below this; a bigger body is refused with 413 before it is read."""
 
-RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
+
+@dataclass(frozen=True, slots=True)
+class WebParts:
+    """The collaborators of the routes outside /v1; the runtime builds them."""
+
+    settings: Settings
+    ingestor: Ingestor
+    conversations: ConversationStore
+    services: ServiceStore
+    live: LiveChannel
+    web_hub: WebChatHub
+    telegram: TelegramChannel | None
+    tracking: Tracking
+    api: web.Application
+    """The /v1 application (``bot.api.app.build_api``)."""
+    configured: Sequence[str]
+    """The numbers this deployment serves."""
+    ping: Callable[[], Awaitable[object]]
+    """Reaches the store; raises when it cannot."""
+    store_kind: str
+    counters: Callable[[], dict[str, int]]
+    holder: str
+    """This process's name among the workers."""
 
 
-def build_app(runtime: Runtime) -> web.Application:
+PARTS: web.AppKey[WebParts] = web.AppKey("parts", WebParts)
+
+
+def build_app(parts: WebParts) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY, middlewares=[_json_errors])
-    app[RUNTIME] = runtime
+    app[PARTS] = parts
     app.router.add_get("/", chat_page)
     app.router.add_get("/webchat/socket", chat_socket)
     app.router.add_get("/webhooks/whatsapp", whatsapp_handshake)
@@ -38,10 +65,10 @@ def build_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
-    add_tracking_routes(app, runtime)
-    add_channel_routes(app, runtime)
+    add_tracking_routes(app, parts.tracking)
+    add_channel_routes(app, parts.settings, parts.ingestor, parts.telegram)
     app.router.add_get("/v1/openapi.json", openapi)
-    app.add_subapp("/v1", build_api(runtime))
+    app.add_subapp("/v1", parts.api)
     return app
 
 
@@ -82,16 +109,16 @@ async def chat_page(request: web.Request) -> web.Response:
 
 
 async def chat_socket(request: web.Request) -> web.StreamResponse:
-    runtime = request.app[RUNTIME]
+    parts = request.app[PARTS]
     visitor = webchat.visitor_id(request.cookies.get(webchat.VISITOR_COOKIE))
     if visitor is None:
         return _error(400, "open the chat page first: it issues the visitor cookie")
     socket = web.WebSocketResponse(max_msg_size=webchat.MAX_FRAME, heartbeat=30)
     await socket.prepare(request)
-    number = runtime.settings.web_number
-    runtime.web_hub.add(visitor, socket)
+    number = parts.settings.web_number
+    parts.web_hub.add(visitor, socket)
     try:
-        timeline = await runtime.conversations.timeline(
+        timeline = await parts.conversations.timeline(
             conversation_id(number, Identity("vid", visitor))
         )
         await socket.send_str(webchat.history_frame(visitor, timeline))
@@ -103,7 +130,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
             except webchat.FrameError as error:
                 await socket.send_json({"type": "error", "error": str(error)})
                 continue
-            (new,) = await runtime.ingestor.accept([inbound])
+            (new,) = await parts.ingestor.accept([inbound])
             page_id = frame_id(inbound, visitor)
             await socket.send_json({"type": "ack", "id": page_id})
             if new:  # the visitor's other tabs show what this one sent
@@ -113,9 +140,9 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                     "text": inbound.text,
                     "timestamp": inbound.timestamp,
                 }
-                await runtime.live.publish(visitor, webchat.message_frame(echo))
+                await parts.live.publish(visitor, webchat.message_frame(echo))
     finally:
-        runtime.web_hub.remove(visitor, socket)
+        parts.web_hub.remove(visitor, socket)
     return socket
 
 
@@ -124,7 +151,7 @@ def frame_id(inbound: Inbound, visitor: str) -> str:
 
 
 def _whatsapp_settings(request: web.Request) -> WhatsAppSettings:
-    settings = request.app[RUNTIME].settings.whatsapp
+    settings = request.app[PARTS].settings.whatsapp
     if settings is None:
         raise web.HTTPNotFound(reason="WhatsApp is not configured on this runtime")
     return settings
@@ -154,7 +181,7 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
         items = whatsapp.parse_webhook(payload, settings.phone_number_id)
     except whatsapp.PayloadError as error:
         return _error(400, str(error))
-    new = await request.app[RUNTIME].ingestor.accept(items)
+    new = await request.app[PARTS].ingestor.accept(items)
     return web.json_response({"received": len(items), "new": sum(new)})
 
 
@@ -169,21 +196,21 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME]
+    parts = request.app[PARTS]
     try:
-        await runtime.redis.ping()
+        await parts.ping()
     except Exception as error:  # any failure to reach Redis means "not ready"
         return _error(503, f"redis unreachable: {type(error).__name__}")
     numbers = {
-        number: "active" if await runtime.services.order(number) else "idle"
-        for number in runtime.numbers
+        number: "active" if await parts.services.order(number) else "idle"
+        for number in parts.configured
     }
-    return web.json_response({"ok": True, "store": runtime.store_kind, "numbers": numbers})
+    return web.json_response({"ok": True, "store": parts.store_kind, "numbers": numbers})
 
 
 async def metrics(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME]
+    parts = request.app[PARTS]
     # Each process counts for itself; the label keeps the workers of one port apart.
-    label = f'{{worker="{runtime.holder}"}}'
-    lines = [f"switchboard_{name}{label} {value}" for name, value in runtime.counters().items()]
+    label = f'{{worker="{parts.holder}"}}'
+    lines = [f"switchboard_{name}{label} {value}" for name, value in parts.counters().items()]
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")

@@ -8,17 +8,17 @@ import math
 import re
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from adapters import webchat
-from bot.core.links import LinkSigner, load_link_secret
+from bot.core.links import LinkSigners
+from bot.core.profiles import ProfileBook
 from bot.model import Identity
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from stores.activity import ActivityStore
+from stores.profiles import ProfileStore
 
 VISITOR_COOKIE = webchat.VISITOR_COOKIE
 """``sb_vid``: the web chat's cookie too, so a browser is one visitor on both."""
@@ -43,37 +43,29 @@ class EventError(ValueError):
     """A web event the tracker refuses; the message says what is wrong, for a 400."""
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Tracking:
-    """What the tracking routes share: the runtime and the link signer, once loaded."""
+    """What the tracking routes work with; the runtime builds it."""
 
-    runtime: Runtime
-    signer: LinkSigner | None = None
+    profiles: ProfileStore
+    activity: ActivityStore
+    book: ProfileBook
+    links: LinkSigners
+    public_url: str
+    origins: tuple[str, ...]
+    """The sites whose pages may post events here (CORS)."""
 
-    async def link_signer(self) -> LinkSigner:
-        # Loaded on first use, not at build: building the app touches no store. Two
-        # requests may both load it; they read the one shared secret, so that is harmless.
-        if self.signer is None:
-            self.signer = await link_signer_for(self.runtime)
-        return self.signer
+    @property
+    def own_origin(self) -> str:
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 TRACKING: web.AppKey[Tracking] = web.AppKey("tracking", Tracking)
 
 
-async def link_signer_for(runtime: Runtime) -> LinkSigner:
-    """The runtime's signer once it has started, else an equal one on the same secret
-    (``load_link_secret``): the sender rewrites links with the runtime's."""
-    if runtime.link_signer is not None:
-        return runtime.link_signer
-    secret = await load_link_secret(runtime.redis, runtime.keys, runtime.settings.link_secret)
-    return LinkSigner(secret, runtime.settings.public_url)
-
-
-def add_tracking_routes(
-    app: web.Application, runtime: Runtime, signer: LinkSigner | None = None
-) -> None:
-    app[TRACKING] = Tracking(runtime, signer)
+def add_tracking_routes(app: web.Application, tracking: Tracking) -> None:
+    app[TRACKING] = tracking
     app.router.add_get("/l/{token}", follow_link)  # HEAD too
     app.router.add_post("/t/events", post_events)
     app.router.add_route("OPTIONS", "/t/events", events_preflight)
@@ -87,8 +79,8 @@ def new_visitor_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-def _set_visitor_cookie(response: web.StreamResponse, runtime: Runtime, vid: str) -> None:
-    secure = runtime.settings.public_url.lower().startswith("https://")
+def _set_visitor_cookie(response: web.StreamResponse, tracking: Tracking, vid: str) -> None:
+    secure = tracking.public_url.lower().startswith("https://")
     response.set_cookie(
         VISITOR_COOKIE,
         vid,
@@ -103,7 +95,7 @@ def _set_visitor_cookie(response: web.StreamResponse, runtime: Runtime, vid: str
 async def follow_link(request: web.Request) -> web.StreamResponse:
     """302 to the target a valid token names; the request itself never chooses it."""
     tracking = request.app[TRACKING]
-    link = (await tracking.link_signer()).verify(request.match_info["token"])
+    link = (await tracking.links.signer()).verify(request.match_info["token"])
     if link is None:
         return _error(404, "this link is unknown or has been altered")
     # no-store: each click comes back here to be counted. no-referrer: the target site
@@ -116,38 +108,28 @@ async def follow_link(request: web.Request) -> web.StreamResponse:
     response = web.Response(status=302, headers=headers)
     if request.method == "HEAD":
         return response  # link previews and scanners probe with HEAD: they are nobody's click
-    runtime = tracking.runtime
-    root = await runtime.profiles.root(link.profile)
+    root = await tracking.profiles.root(link.profile)
     if not root:
         return response  # erased or unknown: nobody to link, nothing to record (PS-7)
     vid = webchat.visitor_id(request.cookies.get(VISITOR_COOKIE)) or new_visitor_id()
-    owner = await runtime.profiles.attach(root, Identity("vid", vid), "web")
+    owner = await tracking.profiles.attach(root, Identity("vid", vid), "web")
     if owner and owner != root:
         # The browser is someone else's (a shared computer): two people are never merged
         # on a cookie, so this click gets a visitor id of its own.
         vid = new_visitor_id()
-        await runtime.profiles.attach(root, Identity("vid", vid), "web")
-    await runtime.activity.record_click(vid, root, link.message, link.target)
-    _set_visitor_cookie(response, runtime, vid)
+        await tracking.profiles.attach(root, Identity("vid", vid), "web")
+    await tracking.activity.record_click(vid, root, link.message, link.target)
+    _set_visitor_cookie(response, tracking, vid)
     return response
 
 
-def _origins(runtime: Runtime) -> set[str]:
-    return {origin.rstrip("/").lower() for origin in runtime.settings.tracking_origins}
-
-
-def _own_origin(runtime: Runtime) -> str:
-    parts = urlsplit(runtime.settings.public_url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def _cors_headers(request: web.Request, runtime: Runtime) -> dict[str, str] | None:
+def _cors_headers(request: web.Request, tracking: Tracking) -> dict[str, str] | None:
     """Headers for an answer to ``request``; None when its Origin may not post here."""
     headers = {"Vary": "Origin"}
     origin = request.headers.get("Origin")
-    if origin is None or origin.lower() == _own_origin(runtime):
+    if origin is None or origin.lower() == tracking.own_origin:
         return headers  # not a browser on another site: no CORS to speak of
-    if origin.lower() not in _origins(runtime):
+    if origin.lower() not in {o.rstrip("/").lower() for o in tracking.origins}:
         return None
     headers["Access-Control-Allow-Origin"] = origin  # echoed, never "*": cookies ride along
     headers["Access-Control-Allow-Credentials"] = "true"
@@ -155,7 +137,7 @@ def _cors_headers(request: web.Request, runtime: Runtime) -> dict[str, str] | No
 
 
 async def events_preflight(request: web.Request) -> web.Response:
-    headers = _cors_headers(request, request.app[TRACKING].runtime)
+    headers = _cors_headers(request, request.app[TRACKING])
     if headers is None:
         return _error(403, "this origin may not send events here")
     headers |= {
@@ -180,8 +162,8 @@ async def _read_capped(request: web.Request) -> bytes | None:
 
 async def post_events(request: web.Request) -> web.Response:
     """Record 1 to 50 web events of one visitor: all of them, or none and a 4xx."""
-    runtime = request.app[TRACKING].runtime
-    headers = _cors_headers(request, runtime)
+    tracking = request.app[TRACKING]
+    headers = _cors_headers(request, tracking)
     if headers is None:
         return _error(403, "this origin may not send events here", {"Vary": "Origin"})
     raw = await _read_capped(request)
@@ -193,14 +175,14 @@ async def post_events(request: web.Request) -> web.Response:
         return _error(400, str(error), headers)
     cookie_visitor = webchat.visitor_id(request.cookies.get(VISITOR_COOKIE))
     vid = cookie_visitor or body_visitor or new_visitor_id()
-    await runtime.activity.record_many(vid, events)
+    await tracking.activity.record_many(vid, events)
     # Only the browser holding the cookie learns its profile: a visitor id in a body
     # can be copied by anyone.
-    profile = await runtime.profiles.lookup(Identity("vid", vid)) if cookie_visitor else ""
+    profile = await tracking.profiles.lookup(Identity("vid", vid)) if cookie_visitor else ""
     answer = {"visitor_id": vid, "accepted": len(events), "profile": profile or None}
     response = web.json_response(answer, status=202, headers=headers)
     if not cookie_visitor and not body_visitor:
-        _set_visitor_cookie(response, runtime, vid)
+        _set_visitor_cookie(response, tracking, vid)
     return response
 
 
@@ -315,20 +297,20 @@ def _properties(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
-async def profile_activity(runtime: Runtime, profile_id: str, limit: int = 100) -> dict[str, Any]:
+async def profile_activity(tracking: Tracking, profile_id: str, limit: int = 100) -> dict[str, Any]:
     """A profile's web events (through its visitor ids) and its link clicks, oldest first.
 
     LookupError when the profile is unknown or erased.
     """
-    root = await runtime.profiles.root(profile_id)
-    profile = await runtime.profiles.get(root) if root else {}
+    root = await tracking.profiles.root(profile_id)
+    profile = await tracking.profiles.get(root) if root else {}
     if not profile:
         raise LookupError(f"no profile {profile_id}")
     vids = [key[4:] for key in profile.get("identities", ()) if key.startswith("vid:")]
     # A merged profile's clicks stay under its id; they are read through the merges.
-    merged = await runtime.profile_book.with_merged(root)
+    merged = await tracking.book.with_merged(root)
     return {
         "visitors": vids,
-        "events": await runtime.activity.for_profile(vids, limit),
-        "clicks": await runtime.activity.clicks_of(merged, limit),
+        "events": await tracking.activity.for_profile(vids, limit),
+        "clicks": await tracking.activity.clicks_of(merged, limit),
     }

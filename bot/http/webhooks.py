@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import hmac
 import json
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from adapters import sms
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from bot.channels.telegram import TelegramChannel
+from bot.config.settings import Settings
+from bot.core.ingest import Ingestor
 
 MAX_UPDATE = 1024 * 1024
 
 
-def add_channel_routes(app: web.Application, runtime: Runtime) -> None:
-    app.router.add_post("/webhooks/telegram", TelegramWebhook(runtime).handle)
-    app.router.add_post("/webhooks/sms", SMSWebhook(runtime).handle)
+def add_channel_routes(
+    app: web.Application, settings: Settings, ingestor: Ingestor, telegram: TelegramChannel | None
+) -> None:
+    app.router.add_post("/webhooks/telegram", TelegramWebhook(settings, telegram).handle)
+    app.router.add_post("/webhooks/sms", SMSWebhook(settings, ingestor).handle)
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -29,12 +30,13 @@ def _error(status: int, message: str) -> web.Response:
 class TelegramWebhook:
     """Updates Telegram posts, checked by ``X-Telegram-Bot-Api-Secret-Token`` (CH-3)."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, settings: Settings, channel: TelegramChannel | None) -> None:
+        self.settings = settings
+        self.channel = channel
 
     async def handle(self, request: web.Request) -> web.Response:
-        channel = self.runtime.channels.telegram
-        settings = self.runtime.settings.telegram
+        channel = self.channel
+        settings = self.settings.telegram
         if channel is None or settings is None or settings.mode != "webhook":
             return _error(404, "Telegram webhooks are not enabled on this runtime")
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
@@ -55,18 +57,19 @@ class SMSWebhook:
     """Inbound SMS and status callbacks, checked by ``X-Twilio-Signature`` over the URL
     the provider was given (``PUBLIC_URL/webhooks/sms``) and the form (CH-4)."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, settings: Settings, ingestor: Ingestor) -> None:
+        self.settings = settings
+        self.ingestor = ingestor
 
     async def handle(self, request: web.Request) -> web.Response:
-        settings = self.runtime.settings.sms
+        settings = self.settings.sms
         if settings is None:
             return _error(404, "SMS is not configured on this runtime")
         if (request.content_length or 0) > MAX_UPDATE:
             return _error(413, "an SMS webhook is far smaller than this")
         form = await request.post()
         params = {key: list(form.getall(key)) for key in form}
-        url = f"{self.runtime.settings.public_url.rstrip('/')}/webhooks/sms"
+        url = f"{self.settings.public_url.rstrip('/')}/webhooks/sms"
         signature = request.headers.get("X-Twilio-Signature", "")
         if not sms.verify_signature(settings.auth_token, url, params, signature):
             return _error(401, "X-Twilio-Signature is missing or does not match")
@@ -74,5 +77,5 @@ class SMSWebhook:
             items = sms.parse_webhook(params, settings.sender)
         except sms.PayloadError as error:
             return _error(400, str(error))
-        await self.runtime.ingestor.accept(items)
+        await self.ingestor.accept(items)
         return web.Response(text=sms.EMPTY_TWIML, content_type="text/xml")

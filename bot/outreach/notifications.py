@@ -253,6 +253,15 @@ class Notifications:
                 return profile_id, topics
         raise LookupError(f"the profile of {reference[:80]} keeps changing; try again")
 
+
+class SendOutcomes:
+    """What became of a notification's sends, as its report counts them and the cost
+    ledger bills them; the sender tells it (``bot.core.sender.SendOutcomes``)."""
+
+    def __init__(self, store: NotificationStore, ledger: CostLedger) -> None:
+        self.store = store
+        self.ledger = ledger
+
     def queue_outcome(self, pipe: Any, number: str, send_id: str, status: str) -> None:
         """A send's outcome or delivery receipt, on the pipeline that records it: the
         notification's counters move, and a delivered template is billed."""

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 
 from bot.channels.telegram import TelegramChannel
 from bot.model import Identity, Inbound, Outbound, Service, derived_id
-from bot.team.desk import TeamDesk
+from bot.team.roles import TeamRoster
 from handlers.commands import Commands
 from stores.redis import Keys
 
@@ -45,14 +45,14 @@ class TeamChat:
         redis: Redis,
         keys: Keys,
         commands: Commands,
-        desk: TeamDesk,
+        roster: TeamRoster,
     ) -> None:
         self.chat_id = chat_id
         self.channel = channel
         self.redis = redis
         self.keys = keys
         self.commands = commands
-        self.desk = desk
+        self.roster = roster
 
     def _post_key(self, provider_id: str) -> str:
         return f"{self.keys.prefix}team:post:{provider_id}"
@@ -70,7 +70,7 @@ class TeamChat:
                 ours
                 and message.text.startswith("/")
                 and message.chat == message.sender.value
-                and await self.desk.caller_for_telegram(message.sender.value) is not None
+                and await self.roster.caller_for_telegram(message.sender.value) is not None
             ):
                 team.append(message)
             else:
@@ -82,7 +82,7 @@ class TeamChat:
         text = message.text.strip()
         if message.edit_of or not text:
             return
-        caller = await self.desk.caller_for_telegram(message.sender.value)
+        caller = await self.roster.caller_for_telegram(message.sender.value)
         if not text.startswith("/") and message.reply_to:
             conversation: Any = await self.redis.get(self._post_key(message.reply_to))
             if conversation is None:

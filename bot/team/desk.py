@@ -1,26 +1,31 @@
-"""The team's desk: what slash commands may do (OPS-1), through the same core as the /v1
-API. Commands see this facade, never Redis or HTTP; the team acts as the service ``team``.
+"""The team's desk: what slash commands may do (OPS-1), through the same actions as the /v1
+API. Commands see it through ``handlers.ports.DeskPort``; the team acts as the service ``team``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.config.flows import Flow
 from bot.config.settings import SERVICE_NAME
+from bot.core.directory import Directory
 from bot.core.sender import SendFailedError, WindowClosedError
-from bot.model import AUTOMATION_SERVICE, Event, Outbound
-from bot.team.roles import TeamRole, TeamRoster
-from handlers.commands import Caller, RefusedError, has_control_characters
-from stores.claims import Claim
+from bot.model import AUTOMATION_SERVICE, Claim
+from bot.team.actions import (
+    ConversationActions,
+    ConversationClosedError,
+    NotHeldError,
+    collision_message,
+)
+from bot.team.roles import TeamRoster
+from handlers.commands import has_control_characters
+from handlers.ports import Attachment, Caller, Claimed, InboxItem, RefusedError, Sent, TeamRole
+from stores.claims import ClaimStore
+from stores.conversations import ConversationStore
 from stores.notes import MAX_NOTE, NoteStore
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from stores.profiles import ProfileStore
 
 TEAM_SERVICE = "team"
 """The service name of what the team does: its claims, replies and notes."""
@@ -29,64 +34,32 @@ MIN_PREFIX = 6
 MAX_INBOX = 50
 
 
-@dataclass(frozen=True, slots=True)
-class InboxItem:
-    """One conversation as the inbox lists it; the team sees every message in full."""
-
-    id: str
-    number: str
-    channel: str
-    customer: str
-    """The profile's name with the customer's identity, or the identity alone."""
-    last_at: float
-    preview: str
-    holder: Claim | None
-    opted_out: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """A claim taken, and the warning when someone else held the conversation (SN-5)."""
-
-    conversation: str
-    claim: Claim
-    warning: str
-
-
-@dataclass(frozen=True, slots=True)
-class Sent:
-    """A reply queued to go out, and the warning when someone else holds the conversation."""
-
-    conversation: str
-    customer: str
-    outbound: Outbound
-    warning: str
-
-
-@dataclass(frozen=True, slots=True)
-class Attachment:
-    """A number's services before and after an attach or a detach."""
-
-    number: str
-    before: tuple[str, ...]
-    after: tuple[str, ...]
-
-
 class TeamDesk:
-    """A facade over the runtime for the team's commands; every process sees one state."""
+    """The team's commands' view of the runtime; every process sees one state."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.profiles = runtime.profile_book
-        self.notes_store = NoteStore(runtime.redis, runtime.keys)
-        self.roster = TeamRoster(runtime.redis, runtime.keys, runtime.settings.team)
+    def __init__(
+        self,
+        actions: ConversationActions,
+        conversations: ConversationStore,
+        claims: ClaimStore,
+        profiles: ProfileStore,
+        notes: NoteStore,
+        roster: TeamRoster,
+        directory: Directory,
+    ) -> None:
+        self.actions = actions
+        self.conversations = conversations
+        self.claims = claims
+        self.profiles = profiles
+        self.notes_store = notes
+        self.roster = roster
+        self.directory = directory
 
     # --- Conversations ------------------------------------------------------------
 
     async def numbers(self) -> list[str]:
         """Every number of the deployment: configured, or known to the store."""
-        runtime = self.runtime
-        return sorted(set(runtime.numbers) | set(await runtime.services.numbers()))
+        return await self.actions.numbers()
 
     async def find_conversation(self, reference: str) -> tuple[str, dict[str, str]]:
         """A conversation by its id or an unambiguous prefix of it, with its meta.
@@ -96,7 +69,7 @@ class TeamDesk:
         if not re.fullmatch(r"[A-Za-z0-9_]+", reference):
             raise ValueError(f"{reference[:40]!r} is not a conversation id")
         numbers = await self.numbers()
-        meta = await self.runtime.conversations.meta(reference)
+        meta = await self.conversations.meta(reference)
         if meta and meta.get("number") in numbers:
             return reference, meta
         if len(reference) < MIN_PREFIX:
@@ -104,8 +77,8 @@ class TeamDesk:
         pattern = reference if reference.startswith("c_") else f"c_{reference}"
         found: set[str] = set()
         for number in numbers:
-            key = self.runtime.keys.conversations(number)
-            async for member, _ in self.runtime.redis.zscan_iter(key, match=f"{pattern}*"):
+            key = self.conversations.keys.conversations(number)
+            async for member, _ in self.conversations.redis.zscan_iter(key, match=f"{pattern}*"):
                 found.add(str(member))
                 if len(found) > 1:
                     raise LookupError(
@@ -115,12 +88,12 @@ class TeamDesk:
         if not found:
             raise LookupError(f"no conversation {reference}")
         conversation = found.pop()
-        return conversation, await self.runtime.conversations.meta(conversation)
+        return conversation, await self.conversations.meta(conversation)
 
     async def inbox(self, limit: int = 10) -> list[InboxItem]:
         """The most recently active conversations across the numbers, newest first."""
         limit = max(1, min(limit, MAX_INBOX))
-        conversations = self.runtime.conversations
+        conversations = self.conversations
         ids = []
         for number in await self.numbers():
             ids += await conversations.list_for_number(number, limit)
@@ -133,7 +106,7 @@ class TeamDesk:
         return list(await asyncio.gather(*(self._inbox_item(cid, meta) for cid, meta in recent)))
 
     async def _inbox_item(self, cid: str, meta: dict[str, str]) -> InboxItem:
-        last = await self.runtime.conversations.timeline(cid, limit=1)
+        last = await self.conversations.timeline(cid, limit=1)
         return InboxItem(
             id=cid,
             number=meta["number"],
@@ -141,7 +114,7 @@ class TeamDesk:
             customer=await self.customer(meta),
             last_at=float(meta.get("last_at", 0)),
             preview=preview(last[-1]) if last else "",
-            holder=await self.runtime.claims.holder(cid),
+            holder=await self.claims.holder(cid),
             opted_out=meta.get("opted_out") == "1",
         )
 
@@ -150,61 +123,44 @@ class TeamDesk:
         identity = meta.get("customer", "")
         if identity == "erased":
             return "(erased)"
-        root = await self.runtime.profiles.root(meta["profile"]) if meta.get("profile") else ""
+        root = await self.profiles.root(meta["profile"]) if meta.get("profile") else ""
         name: Any = (
-            await self.runtime.redis.hget(self.runtime.keys.profile(root), "name") if root else ""
+            await self.profiles.redis.hget(self.profiles.keys.profile(root), "name") if root else ""
         )
         return one_line(f"{name} ({identity})" if name else identity)
 
     async def claim(self, conversation: str, agent: str) -> Claimed:
         """Claim for ``agent`` of the team, as the API claims for a service's agent."""
-        runtime = self.runtime
         cid, meta = await self.find_conversation(conversation)
-        before, held = await runtime.claims.claim(
-            cid, TEAM_SERVICE, agent, runtime.settings.claim_idle
-        )
-        data = {
-            "conversation_id": cid,
-            **held.to_dict(),
-            "previous": before.to_dict() if before else None,
-        }
-        await runtime.publish([Event.new("conversation.claimed", meta["number"], data)])
-        return Claimed(cid, held, warning(before, agent))
+        claimed = await self.actions.claim(cid, meta, service=TEAM_SERVICE, agent=agent)
+        return Claimed(cid, claimed.claim, warning(claimed.collision))
 
     async def release(self, conversation: str, agent: str) -> str:
         """Release ``agent``'s claim; refused when nobody, or somebody else, holds it."""
         cid, meta = await self.find_conversation(conversation)
-        released, holder = await self.runtime.claims.release(cid, TEAM_SERVICE, agent)
-        if not released:
+        try:
+            await self.actions.release(cid, meta, service=TEAM_SERVICE, agent=agent)
+        except NotHeldError as error:
+            holder = error.holder
             if holder is None:
-                raise RefusedError(f"Nobody holds {cid}.")
-            raise RefusedError(f"{holder.agent} of {holder.service} holds {cid}, not you.")
-        data = {
-            "conversation_id": cid,
-            "service": TEAM_SERVICE,
-            "agent": agent,
-            "reason": "released",
-        }
-        await self.runtime.publish([Event.new("conversation.released", meta["number"], data)])
+                raise RefusedError(f"Nobody holds {cid}.") from None
+            raise RefusedError(
+                f"{holder.agent} of {holder.service} holds {cid}, not you."
+            ) from None
         return cid
 
     async def reply(self, conversation: str, text: str, agent: str) -> Sent:
         """Send the customer ``text`` from the number, as the API's reply does."""
-        runtime = self.runtime
         text = checked_text(text, "reply")
         cid, meta = await self.find_conversation(conversation)
-        if meta.get("opted_out") == "1":
-            raise RefusedError("Not sent: the customer opted out (STOP): nothing can be sent.")
-        if meta.get("customer") == "erased":
-            raise RefusedError("Not sent: the customer was erased: nothing can be sent.")
         try:
-            outbound = await runtime.reply(cid, text, service=TEAM_SERVICE, agent=agent)
+            replied = await self.actions.reply(cid, meta, text, service=TEAM_SERVICE, agent=agent)
+        except ConversationClosedError as error:
+            why = "opted out (STOP)" if error.reason == "opted_out" else "was erased"
+            raise RefusedError(f"Not sent: the customer {why}: nothing can be sent.") from None
         except (WindowClosedError, SendFailedError) as error:
             raise RefusedError(f"Not sent: {error}.") from None
-        holder = await runtime.claims.holder(cid)
-        if holder and (holder.service, holder.agent) == (TEAM_SERVICE, agent):
-            await runtime.claims.touch(cid, runtime.settings.claim_idle)
-        return Sent(cid, await self.customer(meta), outbound, warning(holder, agent))
+        return Sent(cid, await self.customer(meta), replied.outbound, warning(replied.collision))
 
     async def note(self, conversation: str, text: str, author: str) -> tuple[str, dict[str, Any]]:
         """Keep a note for the team on a conversation; the customer never sees it."""
@@ -224,8 +180,8 @@ class TeamDesk:
         cid, meta = await self.find_conversation(conversation)
         if (meta.get("opted_out") == "1") == on:
             return cid, False
-        async with self.runtime.redis.pipeline(transaction=False) as pipe:
-            self.runtime.conversations.queue_opt_out(pipe, cid, on)
+        async with self.conversations.redis.pipeline(transaction=False) as pipe:
+            self.conversations.queue_opt_out(pipe, cid, on)
             await pipe.execute()
         return cid, True
 
@@ -233,13 +189,13 @@ class TeamDesk:
 
     async def services(self) -> list[tuple[str, list[str]]]:
         """Each number with its services in attach order: the first is the parent."""
-        store = self.runtime.services
+        store = self.actions.services
         return [(number, await store.order(number)) for number in await self.numbers()]
 
     async def flows(self) -> list[tuple[str, str, list[Flow]]]:
         """Each number, its parent, and the guided conversations the parent runs there
         (only the parent's automation runs, SN-6)."""
-        directory = self.runtime.directory
+        directory = self.directory
         found = []
         for number in await self.numbers():
             await directory.attached(number)
@@ -251,22 +207,15 @@ class TeamDesk:
 
     async def attach(self, service: str, number: str | None = None) -> list[Attachment]:
         """Attach a known service to one number, or to every configured one."""
-        runtime = self.runtime
         await self._known_service(service)
-        numbers = [await self._number(number)] if number else runtime.numbers
-        changes = []
-        for each in numbers:
-            before = await runtime.services.order(each)
-            await runtime.publish(await runtime.directory.attach(each, service))
-            changes.append(
-                Attachment(each, tuple(before), tuple(await runtime.services.order(each)))
-            )
-        return changes
+        numbers = [await self._number(number)] if number else list(self.actions.configured)
+        return [await self.actions.attach(each, service) for each in numbers]
 
     async def attached_to(self, service: str, number: str | None = None) -> list[str]:
         """The numbers ``service`` would be detached from; LookupError when none."""
         numbers = [await self._number(number)] if number else await self.numbers()
-        found = [each for each in numbers if service in await self.runtime.services.order(each)]
+        order = self.actions.services.order
+        found = [each for each in numbers if service in await order(each)]
         if not found:
             where = number or "any number"
             raise LookupError(f"{service} is not attached to {where}.")
@@ -275,20 +224,16 @@ class TeamDesk:
     async def detach(self, service: str, number: str | None = None) -> list[Attachment]:
         """Detach through the Directory: the next service becomes parent, and every
         service hears of it (SN-7, SN-8)."""
-        runtime = self.runtime
-        changes = []
-        for each in await self.attached_to(service, number):
-            before = await runtime.services.order(each)
-            await runtime.publish(await runtime.directory.detach(each, service))
-            changes.append(
-                Attachment(each, tuple(before), tuple(await runtime.services.order(each)))
-            )
-        return changes
+        return [
+            await self.actions.detach(each, service)
+            for each in await self.attached_to(service, number)
+        ]
 
     async def _known_service(self, service: str) -> None:
         if service == AUTOMATION_SERVICE:
             return
-        if not SERVICE_NAME.fullmatch(service) or await self.runtime.services.get(service) is None:
+        known = SERVICE_NAME.fullmatch(service) and await self.actions.services.get(service)
+        if not known:
             raise LookupError(f"No service named {service[:40]!r}; /services lists them.")
 
     async def _number(self, number: str) -> str:
@@ -336,12 +281,9 @@ def checked_text(text: str, what: str) -> str:
     return text
 
 
-def warning(holder: Claim | None, agent: str) -> str:
-    """The collision warning when someone other than ``agent`` of the team holds it."""
-    if holder is None or (holder.service, holder.agent) == (TEAM_SERVICE, agent):
-        return ""
-    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(holder.since))
-    return f"{holder.agent} of {holder.service} has held this conversation since {when}"
+def warning(holder: Claim | None) -> str:
+    """The collision warning's words, or "" when nobody else held the conversation."""
+    return collision_message(holder) if holder else ""
 
 
 def one_line(text: str) -> str:

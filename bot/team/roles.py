@@ -7,31 +7,18 @@ import json
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
 
 from bot.config.settings import ROLES, TeamMember
-from handlers.commands import Caller
+from handlers.ports import Caller, TeamRole
 from stores.redis import Keys
 
 AUDIT_KEPT = 10_000
 """Entries of the audit trail kept; older ones are dropped."""
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 TELEGRAM_ID = re.compile(r"(?:tg:)?(\d{1,20})")
-
-
-@dataclass(frozen=True, slots=True)
-class TeamRole:
-    """A team member's role: from the config, or set by /role (kept in Redis)."""
-
-    member: str
-    """Their email, or ``tg:<id>`` for someone known only by their Telegram id."""
-    name: str
-    role: str
-    configured: str
-    """The role the config gives them; '' for someone added by /role."""
 
 
 class TeamRoster:

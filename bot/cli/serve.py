@@ -14,7 +14,6 @@ import time
 from aiohttp import web
 
 from bot.config.settings import Settings
-from bot.http.app import build_app
 from bot.runtime import Runtime
 
 log = logging.getLogger("switchboard")
@@ -33,7 +32,7 @@ async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0
     """Run until SIGINT or SIGTERM (or the end of ``parent``), then drain (REL-6)."""
     runtime = Runtime(settings)
     await runtime.start()
-    runner = web.AppRunner(build_app(runtime), access_log=None, shutdown_timeout=5)
+    runner = web.AppRunner(runtime.http_app(), access_log=None, shutdown_timeout=5)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port).start()
     log.info(

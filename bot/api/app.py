@@ -1,0 +1,49 @@
+"""The /v1 application: every call is made by one service with its Bearer token, or by
+the operator with the admin token; each resource's routes live in their own module."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from bot.api.common import ADMIN, CALLER, PARTS, ApiError, ApiParts, error
+from bot.api.conversations import add_conversation_routes
+from bot.api.notifications import add_notification_routes
+from bot.api.profiles import add_profile_routes
+from bot.api.services import add_service_routes
+
+
+def build_api(parts: ApiParts) -> web.Application:
+    api = web.Application(middlewares=[_authenticate])
+    api[PARTS] = parts
+    add_service_routes(api)
+    add_conversation_routes(api)
+    add_profile_routes(api)
+    add_notification_routes(api)
+    return api
+
+
+@web.middleware
+async def _authenticate(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Who is calling: a service by its token, or the operator by the admin token."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip() if scheme.lower() == "bearer" else ""  # schemes ignore case
+    if not token:
+        return error(401, "missing Authorization: Bearer <token>")
+    parts = request.app[PARTS]
+    admin = parts.admin_token
+    if admin and hmac.compare_digest(token.encode(), admin.encode()):
+        request[CALLER] = ADMIN
+    else:
+        service = await parts.services.by_token(token)
+        if service is None:
+            return error(401, "unknown token")
+        request[CALLER] = service
+    try:
+        return await handler(request)
+    except ApiError as refusal:
+        return error(refusal.status, refusal.message, **refusal.extra)

@@ -1,0 +1,147 @@
+"""What every /v1 route shares: its collaborators, the caller, the body, the errors, and the
+numbers and conversations the caller may see."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from bot.core.directory import Directory, ParentOnlyError
+from bot.core.profiles import ProfileBook
+from bot.model import Service
+from bot.outreach.notifications import Notifications
+from bot.outreach.workflows import Workflows
+from bot.team.actions import ConversationActions, ConversationClosedError
+from stores.claims import ClaimStore
+from stores.conversations import ConversationStore
+from stores.notes import NoteStore
+from stores.services import ServiceStore
+
+MAX_BODY = 64 * 1024
+MAX_TEXT = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class ApiParts:
+    """The collaborators of the /v1 routes; the runtime builds them."""
+
+    actions: ConversationActions
+    conversations: ConversationStore
+    claims: ClaimStore
+    services: ServiceStore
+    directory: Directory
+    notes: NoteStore
+    profiles: ProfileBook
+    notifications: Notifications
+    workflows: Workflows
+    activity: Callable[[str, int], Awaitable[dict[str, Any]]]
+    """A profile's web activity and clicks (PS-3, PS-4), at most so many of each."""
+    configured: Sequence[str]
+    """The numbers this deployment serves."""
+    admin_token: str
+    region: str
+    """The default region of phone numbers without a country code."""
+
+
+PARTS: web.AppKey[ApiParts] = web.AppKey("parts", ApiParts)
+CALLER: web.RequestKey[Service] = web.RequestKey("service", Service)
+ADMIN = Service("admin", "", "")
+"""The operator, calling with SWITCHBOARD_ADMIN_TOKEN: may attach and detach services."""
+
+
+class ApiError(Exception):
+    """A refusal with its status; the message may quote the caller's input, safely."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+
+def error(status: int, message: str, **extra: Any) -> web.Response:
+    """The JSON answer of a refusal: ``{"error": message, ...}``."""
+    return web.json_response({"error": message, **extra}, status=status)
+
+
+def parts(request: web.Request) -> ApiParts:
+    return request.app[PARTS]
+
+
+def caller(request: web.Request) -> Service:
+    """Who calls: a service, or ADMIN for the operator's token."""
+    return request[CALLER]
+
+
+def acting(request: web.Request) -> Service:
+    """The service acting on a conversation; the admin token only reads and attaches."""
+    found = request[CALLER]
+    if found is ADMIN:
+        raise ApiError(403, "the admin token cannot act in conversations: use a service's token")
+    return found
+
+
+async def read_body(request: web.Request, limit: int = MAX_BODY) -> dict[str, Any]:
+    """The JSON object of the request; 413 past ``limit`` bytes, 400 for anything else."""
+    if (request.content_length or 0) > limit:
+        raise ApiError(413, f"body larger than {limit} bytes")
+    raw = await request.content.read(limit + 1)
+    if len(raw) > limit:
+        raise ApiError(413, f"body larger than {limit} bytes")
+    try:
+        found = json.loads(raw or b"{}")
+    except (ValueError, RecursionError):
+        raise ApiError(400, "body is not JSON") from None
+    if not isinstance(found, dict):
+        raise ApiError(400, "body must be a JSON object")
+    return found
+
+
+def string_field(
+    found: dict[str, Any], name: str, *, required: bool = True, limit: int = MAX_TEXT
+) -> str:
+    """A string field, trimmed; 400 when it is missing (if required), not a string or long."""
+    value = found.get(name) or ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ApiError(400, f"'{name}' must be a non-empty string")
+    if len(value) > limit:
+        raise ApiError(400, f"'{name}' is longer than {limit} characters")
+    return value.strip()
+
+
+async def numbers_of(request: web.Request) -> list[str]:
+    """The numbers the caller may see: those its service is attached to (all, for ADMIN)."""
+    actions, who = parts(request).actions, caller(request)
+    if who is ADMIN:
+        return await actions.numbers()
+    return await actions.numbers_of(who.name)
+
+
+async def conversation(
+    request: web.Request, conversation_id: str = ""
+) -> tuple[str, dict[str, str]]:
+    """The conversation of the path, if the caller's service is attached to its number."""
+    found, who = parts(request), caller(request)
+    conversation_id = conversation_id or request.match_info["id"]
+    meta = await found.conversations.meta(conversation_id)
+    attached = meta and (who is ADMIN or who.name in await found.services.order(meta["number"]))
+    if not attached:  # another number's conversation is as unknown as a made-up id
+        raise ApiError(404, f"no conversation {conversation_id}")
+    return conversation_id, meta
+
+
+async def require_parent(request: web.Request, number: str) -> None:
+    """403 naming the parent unless the caller is the parent of ``number`` (SN-6)."""
+    try:
+        await parts(request).directory.require_parent(number, caller(request).name)
+    except ParentOnlyError as refusal:
+        raise ApiError(403, str(refusal)) from None
+
+
+def closed(refusal: ConversationClosedError) -> ApiError:
+    """409 for a customer who opted out, 410 for one who was erased."""
+    return ApiError(409 if refusal.reason == "opted_out" else 410, str(refusal))

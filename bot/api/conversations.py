@@ -1,0 +1,160 @@
+"""``/v1/conversations``: list, read the timeline masked for the caller (SN-4), reply,
+claim and release (SN-5), and the team's notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from bot.api.common import (
+    ApiError,
+    acting,
+    caller,
+    closed,
+    conversation,
+    numbers_of,
+    parts,
+    read_body,
+    string_field,
+)
+from bot.core.fanout import hides, masked
+from bot.core.sender import SendFailedError, WindowClosedError
+from bot.model import Claim, Service
+from bot.team.actions import ConversationClosedError, NotHeldError, collision_message
+from handlers.command_kit import has_control_characters
+
+
+def add_conversation_routes(api: web.Application) -> None:
+    api.router.add_get("/conversations", list_conversations)
+    api.router.add_get("/conversations/{id}", get_conversation)
+    api.router.add_post("/conversations/{id}/messages", reply)
+    api.router.add_post("/conversations/{id}/claim", claim)
+    api.router.add_post("/conversations/{id}/release", release)
+    api.router.add_post("/conversations/{id}/notes", add_note)
+    api.router.add_get("/conversations/{id}/notes", list_notes)
+
+
+def warning(holder: Claim | None) -> dict[str, Any]:
+    """The collision warning of an answer, when someone else holds the conversation."""
+    if holder is None:
+        return {}
+    return {"warning": {"message": collision_message(holder), "holder": holder.to_dict()}}
+
+
+def public(meta: dict[str, str]) -> dict[str, Any]:
+    """What a service may read of a conversation's record."""
+    found: dict[str, Any] = {
+        key: meta[key] for key in ("number", "channel", "customer", "profile") if key in meta
+    }
+    for key in ("created_at", "last_at"):
+        if key in meta:
+            found[key] = float(meta[key])
+    return found | {"opted_out": meta.get("opted_out") == "1"}
+
+
+async def list_conversations(request: web.Request) -> web.Response:
+    conversations = parts(request).conversations
+    items = []
+    for number in await numbers_of(request):
+        for conversation_id in await conversations.list_for_number(number):
+            meta = await conversations.meta(conversation_id)
+            items.append({"id": conversation_id, **public(meta)})
+    return web.json_response({"conversations": items})
+
+
+def _masked_for(who: Service, message: dict[str, Any]) -> dict[str, Any]:
+    if message["direction"] == "outbound" and hides(who, message) and not message.get("erased"):
+        return masked(message)
+    return message
+
+
+async def get_conversation(request: web.Request) -> web.Response:
+    """The timeline, masked for the caller the same way its webhooks are (SN-4)."""
+    found, who = parts(request), caller(request)
+    conversation_id, meta = await conversation(request)
+    timeline = await found.conversations.timeline(conversation_id, limit=500)
+    holder = await found.claims.holder(conversation_id)
+    record = {
+        "id": conversation_id,
+        **public(meta),
+        "claim": holder.to_dict() if holder else None,
+    }
+    messages = [_masked_for(who, message) for message in timeline]
+    return web.json_response({"conversation": record, "messages": messages})
+
+
+async def reply(request: web.Request) -> web.Response:
+    """An agent's reply: sent once from the number; a held claim comes back as a warning."""
+    who = acting(request)
+    conversation_id, meta = await conversation(request)
+    found = await read_body(request)
+    message_text, agent = (
+        string_field(found, "text"),
+        string_field(found, "agent", required=False, limit=200),
+    )
+    try:
+        replied = await parts(request).actions.reply(
+            conversation_id, meta, message_text, service=who.name, agent=agent
+        )
+    except ConversationClosedError as refusal:
+        raise closed(refusal) from None
+    except WindowClosedError as refusal:
+        raise ApiError(422, str(refusal)) from None
+    except SendFailedError as refusal:
+        raise ApiError(503, str(refusal)) from None
+    outbound = replied.outbound
+    message = {
+        "id": outbound.send_id,
+        "text": outbound.text,
+        "service": who.name,
+        "agent": agent,
+        "timestamp": outbound.created_at,
+    }
+    return web.json_response({"message": message, **warning(replied.collision)}, status=201)
+
+
+async def claim(request: web.Request) -> web.Response:
+    who = acting(request)
+    conversation_id, meta = await conversation(request)
+    agent = string_field(await read_body(request), "agent", limit=200)
+    claimed = await parts(request).actions.claim(
+        conversation_id, meta, service=who.name, agent=agent
+    )
+    return web.json_response({"claim": claimed.claim.to_dict(), **warning(claimed.collision)})
+
+
+async def release(request: web.Request) -> web.Response:
+    who = acting(request)
+    conversation_id, meta = await conversation(request)
+    agent = string_field(await read_body(request), "agent", limit=200)
+    try:
+        await parts(request).actions.release(conversation_id, meta, service=who.name, agent=agent)
+    except NotHeldError as refusal:
+        if refusal.holder is None:
+            raise ApiError(409, str(refusal)) from None
+        raise ApiError(409, str(refusal), holder=refusal.holder.to_dict()) from None
+    return web.json_response({"released": True})
+
+
+async def add_note(request: web.Request) -> web.Response:
+    """A note for the people working the conversation; never sent to the customer, and
+    readable by every service attached to the number."""
+    who = acting(request)
+    conversation_id, _ = await conversation(request)
+    found = await read_body(request)
+    note_text, author = (
+        string_field(found, "text"),
+        string_field(found, "author", required=False, limit=200),
+    )
+    if has_control_characters(note_text + author):
+        raise ApiError(400, "notes may not contain control characters (newlines and tabs may)")
+    note = await parts(request).notes.append(
+        conversation_id, author=author, service=who.name, text=note_text
+    )
+    return web.json_response({"note": note}, status=201)
+
+
+async def list_notes(request: web.Request) -> web.Response:
+    conversation_id, _ = await conversation(request)
+    return web.json_response({"notes": await parts(request).notes.read(conversation_id)})

@@ -1,0 +1,69 @@
+"""``/v1/numbers`` and ``/v1/services``: each number's services in attach order (the first
+is the parent, SN-1), attaching with the admin token, and detaching (SN-7, SN-8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from bot.api.common import ADMIN, ApiError, caller, numbers_of, parts, read_body, string_field
+from bot.team.actions import InvalidServiceNameError, checked_service_name
+
+
+def add_service_routes(api: web.Application) -> None:
+    api.router.add_get("/numbers", list_numbers)
+    api.router.add_post("/services", attach_service)
+    api.router.add_delete("/services/{name}", detach_service)
+
+
+async def list_numbers(request: web.Request) -> web.Response:
+    services = parts(request).services
+    numbers = []
+    for number in await numbers_of(request):
+        order = await services.order(number)
+        numbers.append({"number": number, "services": order, "parent": order[0] if order else None})
+    return web.json_response({"numbers": numbers})
+
+
+async def attach_service(request: web.Request) -> web.Response:
+    """Define and attach a service; its API token is in this answer and never again."""
+    if caller(request) is not ADMIN:
+        raise ApiError(403, "attaching services takes the admin token")
+    found, actions = await read_body(request), parts(request).actions
+    name = string_field(found, "name", limit=32)
+    try:
+        checked_service_name(name)
+    except InvalidServiceNameError:
+        raise ApiError(400, "name: up to 32 lowercase letters, digits, - and _") from None
+    url, secret = string_field(found, "url", limit=2000), string_field(found, "secret", limit=200)
+    configured = list(actions.configured)
+    numbers = found.get("numbers", configured)
+    if not isinstance(numbers, list) or not numbers or not all(n in configured for n in numbers):
+        raise ApiError(400, f"numbers must be some of {configured}")
+    token = await actions.define(name, url, secret, mask=bool(found.get("mask", True)))
+    for number in numbers:
+        await actions.attach(number, name)
+    answer: dict[str, Any] = {"service": name, "numbers": numbers}
+    if token:
+        answer["token"] = token
+    return web.json_response(answer, status=201)
+
+
+async def detach_service(request: web.Request) -> web.Response:
+    """Detach a service: by the operator, or by the service itself."""
+    who, actions = caller(request), parts(request).actions
+    name = request.match_info["name"]
+    if who is not ADMIN and who.name != name:
+        raise ApiError(403, "a service may detach only itself")
+    numbers = request.query.getall("number", []) or await numbers_of(request)
+    detached = []
+    for number in numbers:
+        try:
+            await actions.detach(number, name)
+        except LookupError:
+            continue
+        detached.append(number)
+    if not detached:
+        raise ApiError(404, f"{name} is not attached to those numbers")
+    return web.json_response({"service": name, "detached": detached})

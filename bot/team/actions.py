@@ -1,0 +1,210 @@
+"""The one reply, claim, release, collision warning, attach and detach: the /v1 API, the
+team's commands and the CLI all call these, and only word the outcome their own way."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from bot.config.settings import RESERVED_NAMES, SERVICE_NAME
+from bot.core.directory import Directory
+from bot.core.ingest import shard_of
+from bot.core.sender import Sender
+from bot.model import Attachment, Claim, Event, Identity, Outbound, Service, new_id
+from stores.claims import ClaimStore
+from stores.conversations import ConversationStore
+from stores.services import ServiceStore
+
+Publish = Callable[[list[Event]], Awaitable[None]]
+"""Fans events out to the services of their numbers."""
+
+
+class ConversationClosedError(Exception):
+    """Nothing can be sent: the customer opted out (``opted_out``) or was erased (``erased``)."""
+
+    def __init__(self, reason: str) -> None:
+        why = "opted out (STOP)" if reason == "opted_out" else "was erased"
+        super().__init__(f"the customer {why}: nothing can be sent to them")
+        self.reason = reason
+
+
+class NotHeldError(Exception):
+    """A release by someone who does not hold the conversation; ``holder`` is who does."""
+
+    def __init__(self, holder: Claim | None) -> None:
+        super().__init__(
+            "nobody holds this conversation"
+            if holder is None
+            else f"{holder.agent} of {holder.service} holds this conversation"
+        )
+        self.holder = holder
+
+
+class InvalidServiceNameError(ValueError):
+    """A service name that is not up to 32 lowercase letters, digits, - and _, or reserved."""
+
+
+@dataclass(frozen=True, slots=True)
+class Replied:
+    """A reply queued to go out, and who else held the conversation when it was sent."""
+
+    outbound: Outbound
+    collision: Claim | None
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A claim taken, the claim it replaced, and that one when it was someone else's."""
+
+    claim: Claim
+    previous: Claim | None
+    collision: Claim | None
+
+
+def collision(holder: Claim | None, service: str, agent: str) -> Claim | None:
+    """The claim to warn about: one held by anyone but ``agent`` of ``service`` (SN-5)."""
+    if holder is None or (holder.service, holder.agent) == (service, agent):
+        return None
+    return holder
+
+
+def collision_message(holder: Claim) -> str:
+    """The collision warning's words: who holds the conversation, and since when."""
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(holder.since))
+    return f"{holder.agent} of {holder.service} has held this conversation since {when}"
+
+
+def checked_service_name(name: str) -> str:
+    """``name`` if a new service may take it; InvalidServiceNameError otherwise."""
+    if name in RESERVED_NAMES or not SERVICE_NAME.fullmatch(name):
+        raise InvalidServiceNameError(
+            "a service name is up to 32 lowercase letters, digits, - and _ (not 'bot' or 'admin')"
+        )
+    return name
+
+
+class ConversationActions:
+    """What a person does to a conversation or a number, whichever surface they use."""
+
+    def __init__(
+        self,
+        conversations: ConversationStore,
+        claims: ClaimStore,
+        services: ServiceStore,
+        directory: Directory,
+        sender: Sender,
+        publish: Publish,
+        configured: Sequence[str],
+        *,
+        claim_idle: float,
+        shards: int,
+    ) -> None:
+        self.conversations = conversations
+        self.claims = claims
+        self.services = services
+        self.directory = directory
+        self.sender = sender
+        self.publish = publish
+        self.configured = configured
+        """The numbers this deployment serves (a live list: channels may add to it)."""
+        self.claim_idle = claim_idle
+        self.shards = shards
+
+    async def numbers(self) -> list[str]:
+        """Every number of the deployment: configured, or known to the store."""
+        return sorted(set(self.configured) | set(await self.services.numbers()))
+
+    async def numbers_of(self, service: str) -> list[str]:
+        """The numbers ``service`` is attached to."""
+        return [n for n in await self.numbers() if service in await self.services.order(n)]
+
+    async def send(
+        self, conversation_id: str, text: str, *, service: str, agent: str = ""
+    ) -> Outbound:
+        """Queue a free-form message to the customer; refused first if it cannot go (CH-2)."""
+        meta = await self.conversations.meta(conversation_id)
+        if not meta or meta.get("customer") == "erased":
+            raise LookupError(f"no conversation {conversation_id}")
+        outbound = Outbound(
+            send_id=new_id("snd"),
+            conversation_id=conversation_id,
+            channel=meta["channel"],
+            number=meta["number"],
+            recipient=Identity.parse(meta["customer"]),
+            text=text,
+            service=service,
+            agent=agent,
+            profile=meta.get("profile", ""),
+        )
+        await self.sender.send(outbound, shard_of(conversation_id, self.shards))
+        return outbound
+
+    async def reply(
+        self, conversation_id: str, meta: dict[str, str], text: str, *, service: str, agent: str
+    ) -> Replied:
+        """An agent's reply, sent once from the number; the holder's claim is kept alive
+        when the holder replies, and reported as a collision when someone else does."""
+        ensure_open(meta)
+        outbound = await self.send(conversation_id, text, service=service, agent=agent)
+        holder = await self.claims.holder(conversation_id)
+        if holder and (holder.service, holder.agent) == (service, agent):
+            await self.claims.touch(conversation_id, self.claim_idle)
+        return Replied(outbound, collision(holder, service, agent))
+
+    async def claim(
+        self, conversation_id: str, meta: dict[str, str], *, service: str, agent: str
+    ) -> Claimed:
+        """Claim for ``agent`` of ``service``: a warning, never a lock (SN-5)."""
+        before, held = await self.claims.claim(conversation_id, service, agent, self.claim_idle)
+        data = {
+            "conversation_id": conversation_id,
+            **held.to_dict(),
+            "previous": before.to_dict() if before else None,
+        }
+        await self.publish([Event.new("conversation.claimed", meta["number"], data)])
+        return Claimed(held, before, collision(before, service, agent))
+
+    async def release(
+        self, conversation_id: str, meta: dict[str, str], *, service: str, agent: str
+    ) -> None:
+        """Release ``agent``'s claim; NotHeldError when nobody, or somebody else, holds it."""
+        released, holder = await self.claims.release(conversation_id, service, agent)
+        if not released:
+            raise NotHeldError(holder)
+        data = {
+            "conversation_id": conversation_id,
+            "service": service,
+            "agent": agent,
+            "reason": "released",
+        }
+        await self.publish([Event.new("conversation.released", meta["number"], data)])
+
+    async def define(self, name: str, url: str, secret: str, *, mask: bool) -> str:
+        """Define (or redefine) a service; its new API token when it is new, else ""."""
+        known = await self.services.get(checked_service_name(name))
+        service = Service(
+            name, url, secret, mask=mask, automation=known.automation if known else None
+        )
+        return await self.directory.define(service, with_token=known is None)
+
+    async def attach(self, number: str, service: str) -> Attachment:
+        """Attach ``service`` to ``number``; every service hears of a new parent (SN-1)."""
+        before = await self.services.order(number)
+        await self.publish(await self.directory.attach(number, service))
+        return Attachment(number, tuple(before), tuple(await self.services.order(number)))
+
+    async def detach(self, number: str, service: str) -> Attachment:
+        """Detach ``service``: the next one becomes parent at once (SN-7, SN-8).
+        LookupError when it is not attached there."""
+        before = await self.services.order(number)
+        await self.publish(await self.directory.detach(number, service))
+        return Attachment(number, tuple(before), tuple(await self.services.order(number)))
+
+
+def ensure_open(meta: dict[str, str]) -> None:
+    """ConversationClosedError when nothing may be sent in this conversation."""
+    if meta.get("opted_out") == "1":
+        raise ConversationClosedError("opted_out")
+    if meta.get("customer") == "erased":
+        raise ConversationClosedError("erased")

@@ -1,0 +1,82 @@
+"""What every team command is built from: the command record, the roles' ranks, argument
+splitting, and the confirmation codes of commands that ask first."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shlex
+import time
+import unicodedata
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from handlers.ports import Caller
+
+ROLE_RANK = {"viewer": 0, "agent": 1, "admin": 2}
+CONFIRM_WINDOW = 600
+"""Seconds a confirmation code stays good."""
+OPERATOR = Caller("operator", "admin")
+"""The CLI: whoever can run ``python bot.py admin`` holds the keys anyway."""
+
+
+class UsageError(Exception):
+    """Bad arguments: the answer is the command's usage line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One slash command: who may run it, and how its arguments are split."""
+
+    name: str
+    usage: str
+    summary: str
+    role: str
+    run: Callable[[Caller, list[str]], Awaitable[str]]
+    raw_after: int = -1
+    """With N >= 0, the first N words are split like a shell's and the rest of the line is
+    one last argument, exactly as typed (the text of /reply and /note); the audit log
+    keeps only its length."""
+
+
+def has_control_characters(text: str) -> bool:
+    """Control characters other than newline and tab: nothing a person types on purpose."""
+    return any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text)
+
+
+def split_arguments(rest: str, raw_after: int = -1) -> list[str]:
+    """The words of ``rest`` split like a shell's; with ``raw_after`` N >= 0, only the
+    first N, and then the rest of the text as typed (trimmed) as one last word, if any.
+    Raises ValueError for unbalanced quotes."""
+    if raw_after < 0:
+        return shlex.split(rest)
+    stream = io.StringIO(rest)
+    lexer = shlex.shlex(stream, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    words: list[str] = []
+    while len(words) < raw_after:
+        word = lexer.get_token()
+        if word is None or word == lexer.eof:
+            return words
+        words.append(word)
+    # The lexer reads one character at a time, so the stream stands right after the
+    # whitespace that ended the last word: the rest is the text exactly as typed.
+    text = stream.read().strip()
+    return [*words, text] if text else words
+
+
+def confirmation_code(caller: Caller, subject: str, at: float) -> str:
+    """A short code that shows the confirmation follows the question, for one caller.
+
+    Not a secret: it guards against a one-shot erasure by mistake, and the role check
+    guards against everyone else."""
+    window = int(at // CONFIRM_WINDOW)
+    digest = hashlib.blake2b(f"{caller.name}|{subject}|{window}".encode(), digest_size=4)
+    return f"{int.from_bytes(digest.digest(), 'big') % 1_000_000:06d}"
+
+
+def confirmed(caller: Caller, subject: str, code: str) -> bool:
+    """Whether ``code`` is the one shown to ``caller`` for ``subject`` in the last window."""
+    now = time.time()
+    return code in {confirmation_code(caller, subject, at) for at in (now, now - CONFIRM_WINDOW)}
