@@ -54,7 +54,7 @@ from redis.asyncio import Redis
 
 from bench import report
 from bench.procs import ROOT, Child, machine_busy_seconds
-from bot.core.identities import phone_of_whatsapp_id
+from bot.identities import phone_of_whatsapp_id
 from bot.model import Identity
 from stores.profiles import ProfileStore, Sighting
 from stores.redis import Keys, RoundTrips, connect

@@ -353,7 +353,11 @@ class Runtime:
         if self.settings.config_path:
             self._background.append(
                 asyncio.create_task(
-                    watch_config(self.settings.config_path, self.directory, self._stopping)
+                    watch_config(
+                        self.settings.config_path,
+                        self.directory.reload_automation,
+                        self._stopping,
+                    )
                 )
             )
         self._scheduler = asyncio.create_task(self.outreach.scheduler.run(self._stopping))

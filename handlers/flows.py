@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config.automation import AutomationSettings, KeywordRule
 from bot.config.flows import PLACEHOLDER, Flow, FlowStep
-from bot.core.identities import InvalidPhoneError, normalize_phone
+from bot.identities import InvalidPhoneError, normalize_phone
 from bot.model import Inbound
 
 HANDOFF_WORDS = frozenset({"agent"})

@@ -11,7 +11,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bot.core.identities import MergePolicy
+from bot.identities import MergePolicy
 from bot.model import Identity
 from stores.profile_scripts import ABSORB
 from stores.redis import Keys

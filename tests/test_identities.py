@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.identities import (
+from bot.identities import (
     InvalidIdentityError,
     InvalidPhoneError,
     MergePolicy,

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from redis.asyncio import Redis
 
-from bot.core.identities import MergePolicy, phone_of_whatsapp_id
+from bot.identities import MergePolicy, phone_of_whatsapp_id
 from bot.model import Identity
 from stores.profiles import Merge, ProfileStore, Refusal, Sighting
 from stores.redis import Keys

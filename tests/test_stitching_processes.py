@@ -9,7 +9,7 @@ import textwrap
 
 from redis.asyncio import Redis
 
-from bot.core.identities import phone_of_whatsapp_id
+from bot.identities import phone_of_whatsapp_id
 from bot.model import Identity
 from stores.profiles import ProfileStore
 from stores.redis import Keys
@@ -22,7 +22,7 @@ WORKER = textwrap.dedent(
     """
     import asyncio, sys, time
     from redis.asyncio import Redis
-    from bot.core.identities import phone_of_whatsapp_id
+    from bot.identities import phone_of_whatsapp_id
     from bot.model import Identity
     from stores.profiles import ProfileStore, Sighting
     from stores.redis import Keys

@@ -21,9 +21,9 @@ from bot.api.common import (
     require_parent,
     string_field,
 )
-from bot.core.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
 from bot.core.profiles import ProfileErasedError, ProfileNotFoundError
 from bot.core.sender import SendFailedError, WindowClosedError
+from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
 from bot.outreach.notifications import NotificationNotFoundError
 from bot.outreach.spec import TOPIC, parse_notification
 from bot.outreach.workflows import WorkflowEvent

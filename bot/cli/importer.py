@@ -30,7 +30,7 @@ from bot.cli.contacts_csv import (
     records,
 )
 from bot.cli.progress import Progress
-from bot.core.identities import (
+from bot.identities import (
     InvalidIdentityError,
     InvalidPhoneError,
     MergePolicy,

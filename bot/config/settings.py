@@ -33,7 +33,7 @@ from bot.config.notifications import (
     rate_card,
     workflow_rules,
 )
-from bot.core.identities import (
+from bot.identities import (
     DEFAULT_CAPS,
     IDENTITY_KINDS,
     InvalidIdentityError,

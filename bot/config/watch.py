@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable, Sequence
 
+from bot.config.automation import AutomationSettings
 from bot.config.settings import ConfigError, reload_automation
-from bot.core.directory import Directory
+from bot.model import Service
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +24,11 @@ def _modified(path: str) -> float:
         return 0.0
 
 
-async def watch_config(path: str, directory: Directory, stopping: asyncio.Event) -> None:
+Apply = Callable[[AutomationSettings, Sequence[Service]], Awaitable[None]]
+"""Puts a reloaded file's automation to use: the runtime's own, and each service's."""
+
+
+async def watch_config(path: str, apply: Apply, stopping: asyncio.Event) -> None:
     """Reload the automation whenever the file changes; a broken file keeps the old."""
     seen = _modified(path)
     while not stopping.is_set():
@@ -36,7 +42,5 @@ async def watch_config(path: str, directory: Directory, stopping: asyncio.Event)
         except ConfigError as error:
             log.error("config file not reloaded, the running automation stays: %s", error)
             continue
-        directory.use_runtime_automation(automation)
-        for service in services:
-            await directory.store.save(service)
+        await apply(automation, services)
         log.info("automation reloaded from %s", path)

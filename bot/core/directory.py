@@ -71,6 +71,15 @@ class Directory:
         """Take the runtime's automation as reloaded from the config file."""
         self._runtime_automation = AutoReply(settings)
 
+    async def reload_automation(
+        self, automation: AutomationSettings, services: Sequence[Service]
+    ) -> None:
+        """Use a reloaded config file's automation from now on: the runtime's own, and
+        each service's, kept with its definition so that every process sees it."""
+        self.use_runtime_automation(automation)
+        for service in services:
+            await self.store.save(service)
+
     def automation(self, number: str) -> AutoReply | None:
         """The parent's auto-replies: only the parent automates (SN-6)."""
         parent = self.parent(number)

@@ -13,10 +13,10 @@ from adapters import sms
 from bot.core.directory import Directory
 from bot.core.fanout import Fanout
 from bot.core.guided import GuidedConversations
-from bot.core.identities import identities_of
 from bot.core.keywords import DEFAULT_SMS_HELP, keyword_of
 from bot.core.lifecycle import Lifecycle
 from bot.core.sender import Sender
+from bot.identities import identities_of
 from bot.model import (
     AUTOMATION_SERVICE,
     Event,

@@ -13,8 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.fanout import hides, masked
-from bot.core.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
 from bot.core.lifecycle import merged_event
+from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
 from bot.model import Event, Identity, Service, derived_id
 from stores.activity import ActivityStore
 from stores.conversations import ConversationStore

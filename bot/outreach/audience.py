@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 
 from bot.config.notifications import LAWFUL_BASES, NotificationSettings, RateCard
-from bot.core.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
+from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
 from bot.model import Identity, conversation_id
 from bot.outreach.spec import NotificationSpec
 from handlers.workflows import fill

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config.notifications import CATEGORIES, TemplateSpec, template_spec
-from bot.core.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
+from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
 from bot.outreach.cron import Cron, CronError
 
 MAX_RECIPIENTS = 10_000
