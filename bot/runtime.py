@@ -5,13 +5,12 @@ at construction, and starts and stops the long-running tasks."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import os
 import secrets
 import socket
-from typing import Any
+from dataclasses import dataclass
 
 import aiohttp
 from aiohttp import web
@@ -36,7 +35,7 @@ from bot.core.links import LinkSigners, load_link_secret
 from bot.core.pipeline import Pipeline
 from bot.core.profiles import ProfileBook
 from bot.core.sender import Sender, Transport
-from bot.core.workers import ShardWorkers
+from bot.core.workers import ShardWorkers, settle
 from bot.http.app import WebParts, build_app
 from bot.http.tracking import Tracking, profile_activity
 from bot.outreach.audience import Audience
@@ -70,16 +69,14 @@ from stores.streams import InboundLog, ShardedStream
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
 class Outreach:
     """The business writing first: notifications (AU-4), workflow-triggered messages
     (AU-3) and the scheduler that runs them under a lease."""
 
-    def __init__(
-        self, notifications: Notifications, workflows: Workflows, scheduler: Scheduler
-    ) -> None:
-        self.notifications = notifications
-        self.workflows = workflows
-        self.scheduler = scheduler
+    notifications: Notifications
+    workflows: Workflows
+    scheduler: Scheduler
 
 
 class Runtime:
@@ -369,16 +366,16 @@ class Runtime:
         if self._supervisor:
             self.fanout.stop()
             await self._supervisor
-            await _settle(self.workers.tasks, grace=15)
+            await settle(self.workers.tasks, grace=15)
             if self._fanout:
-                await _settle([self._fanout], grace=self.settings.delivery.timeout + 10)
+                await settle([self._fanout], grace=self.settings.delivery.timeout + 10)
         if self._telegram:
-            await _settle([self._telegram], grace=10)
+            await settle([self._telegram], grace=10)
         if self._scheduler:
-            await _settle([self._scheduler], grace=5)
+            await settle([self._scheduler], grace=5)
         for task in self._background:
             task.cancel()
-            await _settle([task], grace=5)
+            await settle([task], grace=5)
         await self.workers.release_all()
         await self.web_hub.close_all()
         await self.close()
@@ -401,18 +398,3 @@ class Runtime:
             counters["fanout_delivered_total"] = self.fanout.delivered
             counters["fanout_failed_attempts_total"] = self.fanout.failed_attempts
         return counters
-
-
-async def _settle(tasks: list[asyncio.Task[Any]], grace: float) -> None:
-    """Let tasks finish on their own for ``grace`` seconds, then cancel what is left."""
-    if not tasks:
-        return
-    _, late = await asyncio.wait(tasks, timeout=grace)
-    for task in late:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            try:
-                await task
-            except Exception:
-                log.exception("a worker failed while stopping")

@@ -29,6 +29,76 @@ def change_line(change: Attachment) -> str:
     return line
 
 
+SPECS: tuple[tuple[str, str, str, str, int], ...] = (
+    (
+        "inbox",
+        "/inbox [n]",
+        "the n most recent conversations (10 by default, at most 50)",
+        "viewer",
+        -1,
+    ),
+    ("flows", "/flows", "the guided conversations each number's parent runs", "viewer", -1),
+    (
+        "services",
+        "/services",
+        "each number's services in attach order; the first is the parent",
+        "viewer",
+        -1,
+    ),
+    (
+        "claim",
+        "/claim <conversation>",
+        "say you work a conversation (others are warned, not stopped)",
+        "agent",
+        -1,
+    ),
+    ("release", "/release <conversation>", "let go of your claim", "agent", -1),
+    (
+        "reply",
+        "/reply <conversation> <text...>",
+        "send the customer a message from the number",
+        "agent",
+        1,
+    ),
+    (
+        "note",
+        "/note <conversation> [text...]",
+        "add a note for the team (without text: read the notes)",
+        "agent",
+        1,
+    ),
+    (
+        "optout",
+        "/optout <conversation> [on|off]",
+        "stop all messages to the customer (on, the default), or allow them again",
+        "agent",
+        -1,
+    ),
+    (
+        "attach",
+        "/attach <service> [number]",
+        "attach a service to a number, or to every number",
+        "admin",
+        -1,
+    ),
+    (
+        "detach",
+        "/detach <service> [number] [confirm <code>]",
+        "detach a service (asks for confirmation)",
+        "admin",
+        -1,
+    ),
+    (
+        "role",
+        "/role [<email|telegram id> <viewer|agent|admin>]",
+        "list the team's roles, or give a member a role",
+        "admin",
+        -1,
+    ),
+)
+"""(name, usage, summary, the role it needs, raw_after) of each command: see Command."""
+
+
 class TeamCommands:
     """The commands built on the desk; ``commands()`` hands them to the registry."""
 
@@ -36,86 +106,10 @@ class TeamCommands:
         self.desk = desk
 
     def commands(self) -> list[Command]:
+        """Each command of ``SPECS``, run by this object's ``_<name>`` method."""
         return [
-            Command(
-                "inbox",
-                "/inbox [n]",
-                "the n most recent conversations (10 by default, at most 50)",
-                "viewer",
-                self._inbox,
-            ),
-            Command(
-                "flows",
-                "/flows",
-                "the guided conversations each number's parent runs",
-                "viewer",
-                self._flows,
-            ),
-            Command(
-                "services",
-                "/services",
-                "each number's services in attach order; the first is the parent",
-                "viewer",
-                self._services,
-            ),
-            Command(
-                "claim",
-                "/claim <conversation>",
-                "say you work a conversation (others are warned, not stopped)",
-                "agent",
-                self._claim,
-            ),
-            Command(
-                "release",
-                "/release <conversation>",
-                "let go of your claim",
-                "agent",
-                self._release,
-            ),
-            Command(
-                "reply",
-                "/reply <conversation> <text...>",
-                "send the customer a message from the number",
-                "agent",
-                self._reply,
-                raw_after=1,
-            ),
-            Command(
-                "note",
-                "/note <conversation> [text...]",
-                "add a note for the team (without text: read the notes)",
-                "agent",
-                self._note,
-                raw_after=1,
-            ),
-            Command(
-                "optout",
-                "/optout <conversation> [on|off]",
-                "stop all messages to the customer (on, the default), or allow them again",
-                "agent",
-                self._optout,
-            ),
-            Command(
-                "attach",
-                "/attach <service> [number]",
-                "attach a service to a number, or to every number",
-                "admin",
-                self._attach,
-            ),
-            Command(
-                "detach",
-                "/detach <service> [number] [confirm <code>]",
-                "detach a service (asks for confirmation)",
-                "admin",
-                self._detach,
-            ),
-            Command(
-                "role",
-                "/role [<email|telegram id> <viewer|agent|admin>]",
-                "list the team's roles, or give a member a role",
-                "admin",
-                self._role,
-            ),
+            Command(name, usage, summary, role, getattr(self, f"_{name}"), raw_after)
+            for name, usage, summary, role, raw_after in SPECS
         ]
 
     async def _inbox(self, caller: Caller, args: list[str]) -> str:

@@ -9,6 +9,7 @@ import contextlib
 import logging
 import zlib
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from stores.leases import Leases
 from stores.streams import Entry, ShardedStream
@@ -135,3 +136,18 @@ class ShardWorkers:
                 await asyncio.sleep(1)
             if self._stopping.is_set() or handover.is_set():
                 return
+
+
+async def settle(tasks: list[asyncio.Task[Any]], grace: float) -> None:
+    """Let tasks finish on their own for ``grace`` seconds, then cancel what is left."""
+    if not tasks:
+        return
+    _, late = await asyncio.wait(tasks, timeout=grace)
+    for task in late:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            try:
+                await task
+            except Exception:
+                log.exception("a worker failed while stopping")
