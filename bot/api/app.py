@@ -34,6 +34,10 @@ async def _authenticate(
     token = token.strip() if scheme.lower() == "bearer" else ""  # schemes ignore case
     if not token:
         return error(401, "missing Authorization: Bearer <token>")
+    try:
+        token.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 arrive as surrogates
+        return error(401, "unknown token")
     parts = request.app[PARTS]
     admin = parts.admin_token
     if admin and hmac.compare_digest(token.encode(), admin.encode()):

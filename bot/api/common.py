@@ -105,9 +105,11 @@ def string_field(
     found: dict[str, Any], name: str, *, required: bool = True, limit: int = MAX_TEXT
 ) -> str:
     """A string field, trimmed; 400 when it is missing (if required), not a string or long."""
-    value = found.get(name) or ""
+    value = found.get(name)
+    if value is None:
+        value = ""
     if not isinstance(value, str) or (required and not value.strip()):
-        raise ApiError(400, f"'{name}' must be a non-empty string")
+        raise ApiError(400, f"'{name}' must be a {'non-empty ' if required else ''}string")
     if len(value) > limit:
         raise ApiError(400, f"'{name}' is longer than {limit} characters")
     return value.strip()
