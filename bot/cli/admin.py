@@ -87,7 +87,11 @@ async def run_team_command(settings: Settings, args: argparse.Namespace) -> int:
             verb, nothing = CONFIRMING[code.group(1)]
             if not args.yes:
                 prompt = f"Type {code.group(2)} to {verb}, anything else to stop: "
-                typed = await asyncio.to_thread(input, prompt)
+                try:
+                    typed = await asyncio.to_thread(input, prompt)
+                except EOFError:  # no terminal and nothing piped in: nobody answered
+                    print(f"\nNo answer, so not confirmed. {nothing}")
+                    return 1
                 if typed.strip() != code.group(2):
                     print(nothing)
                     return 1
