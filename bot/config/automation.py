@@ -106,7 +106,9 @@ def automation_settings(section: dict[str, Any]) -> AutomationSettings:
                 flow=flow,
             )
         )
-    welcome = str(section.get("welcome", DEFAULT_WELCOME))
+    welcome = section.get("welcome", DEFAULT_WELCOME)
+    if not isinstance(welcome, str):
+        raise ConfigError('automation.welcome must be text; welcome: "" sends no welcome')
     try:
         interval = float(section.get("reply_interval", 0))
     except (TypeError, ValueError):
