@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 import aiohttp
@@ -66,6 +67,8 @@ def parse_webhook(payload: Any, phone_number_id: str) -> list[Inbound | StatusUp
     items: list[Inbound | StatusUpdate] = []
     for entry in payload["entry"]:
         for change in _list(entry, "changes"):
+            if isinstance(change, dict) and change.get("field", "messages") != "messages":
+                continue  # another webhook field of the account: template_updates() and others
             value = change.get("value") if isinstance(change, dict) else None
             if not isinstance(value, dict):
                 raise PayloadError("each change needs a 'value' object")
@@ -86,6 +89,59 @@ def parse_webhook(payload: Any, phone_number_id: str) -> list[Inbound | StatusUp
                 if not isinstance(status, dict) or status.get("status") in STATUSES:
                     items.append(_status(number, status))
     return items
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateStatus:
+    """A template's review or lifecycle change: approved, rejected, paused, disabled...
+
+    From the ``message_template_status_update`` field of the business account's webhook:
+    https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/message_template_status_update
+    """
+
+    account: str
+    """The WhatsApp Business Account the template belongs to."""
+    template_id: str
+    name: str
+    language: str
+    event: str
+    reason: str
+    category: str
+    at: int
+    """When Meta sent it (the entry's ``time``, unix seconds)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def template_updates(payload: Any) -> list[TemplateStatus]:
+    """The template status changes in a webhook body; what is not one is skipped."""
+    found = []
+    entries = payload.get("entry") if isinstance(payload, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else []:
+            if not isinstance(change, dict):
+                continue
+            value = change.get("value")
+            if change.get("field") != "message_template_status_update":
+                continue
+            if not isinstance(value, dict) or not _str(value, "event"):
+                raise PayloadError("a template status update needs a value with an 'event'")
+            at = entry.get("time")
+            found.append(
+                TemplateStatus(
+                    account=_str(entry, "id"),
+                    template_id=_str(value, "message_template_id"),
+                    name=_str(value, "message_template_name"),
+                    language=_str(value, "message_template_language"),
+                    event=_str(value, "event"),
+                    reason=_str(value, "reason"),
+                    category=_str(value, "message_template_category"),
+                    at=at if isinstance(at, int) and not isinstance(at, bool) else 0,
+                )
+            )
+    return found
 
 
 def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:

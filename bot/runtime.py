@@ -317,6 +317,7 @@ class Runtime:
                 tracking=self.tracking,
                 api=api,
                 configured=self.channels.numbers,
+                publish_to_parent=self.fanout.publish_to_parent,
                 ping=self.redis.ping,
                 store_kind=self.store_kind,
                 counters=self.counters,

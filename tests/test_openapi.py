@@ -373,12 +373,17 @@ async def test_the_answers_and_events_are_the_documented_ones(make_bot: BotFacto
     by_number = {"number": number}
     await call(200, "DELETE", "/v1/services/{name}", "support", None, by_number, name="support")
     await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "STOP"))
+    template = {"event": "APPROVED", "message_template_id": 7, "message_template_name": "hi"}
+    change = {"field": "message_template_status_update", "value": template}
+    entry = {"id": meta.DEFAULT_WABA_ID, "time": 1767225600, "changes": [change]}
+    await bot.post_whatsapp({"object": "whatsapp_business_account", "entry": [entry]})
     await bot.settle()
     await call(409, "POST", reply, "sales", {"text": "still there?"}, id=cid)
     # The profile and tracking routes are the next test's.
     assert contract.called == documented_routes(contract.document, tagged=False), "call all"
 
-    for type_ in ("message.status", "conversation.released", "number.parent_changed"):
+    waited = ("message.status", "conversation.released", "number.parent_changed", "template.status")
+    for type_ in waited:
         await bot.sinks["sales"].wait_for_count(1, type=type_)
     seen: set[str] = set()
     for name, sink in bot.sinks.items():

@@ -126,6 +126,17 @@ class Fanout:
             await self.queue_broadcast(pipe, numbers, events)
             await pipe.execute()
 
+    async def publish_to_parent(self, events: list[Event]) -> None:
+        """Fan events out to the parent of their number alone (news of the number's
+        account, such as a template's review, which only the parent sends with)."""
+        now = time.time()
+        async with self.queue.redis.pipeline(transaction=False) as pipe:
+            for event in events:
+                services = await self.directory.attached(event.number)
+                if services and services[0].url:
+                    self.queue.queue(pipe, services[0].name, event.to_json(), now, event.id)
+            await pipe.execute()
+
     async def queue_events(self, pipe: Any, events: Iterable[Event]) -> None:
         """Queue each event for each service attached to its number, on the caller's pipeline.
 

@@ -17,7 +17,7 @@ from bot.config.settings import Settings, WhatsAppSettings
 from bot.core.ingest import Ingestor
 from bot.http.tracking import Tracking, add_tracking_routes
 from bot.http.webhooks import add_channel_routes
-from bot.model import Identity, Inbound, conversation_id
+from bot.model import Event, Identity, Inbound, conversation_id, derived_id
 from stores.conversations import ConversationStore
 from stores.live import LiveChannel
 from stores.services import ServiceStore
@@ -44,6 +44,8 @@ class WebParts:
     """The /v1 application (``bot.api.app.build_api``)."""
     configured: Sequence[str]
     """The numbers this deployment serves."""
+    publish_to_parent: Callable[[list[Event]], Awaitable[None]]
+    """Fans an event out to the parent of its number alone."""
     ping: Callable[[], Awaitable[object]]
     """Reaches the store; raises when it cannot."""
     store_kind: str
@@ -181,8 +183,23 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
         items = whatsapp.parse_webhook(payload, settings.phone_number_id)
     except whatsapp.PayloadError as error:
         return _error(400, str(error))
-    new = await request.app[PARTS].ingestor.accept(items)
-    return web.json_response({"received": len(items), "new": sum(new)})
+    parts = request.app[PARTS]
+    try:
+        templates = whatsapp.template_updates(payload)
+    except whatsapp.PayloadError as error:
+        return _error(400, str(error))
+    new = await parts.ingestor.accept(items)
+    if templates:
+        await parts.publish_to_parent([template_event(settings, update) for update in templates])
+    return web.json_response({"received": len(items) + len(templates), "new": sum(new)})
+
+
+def template_event(settings: WhatsAppSettings, update: whatsapp.TemplateStatus) -> Event:
+    """``template.status`` for the number's parent; Meta's retries carry the same id."""
+    parts = (update.account, update.template_id, update.event, str(update.at), update.reason)
+    return Event.new(
+        "template.status", settings.number, update.to_dict(), id=derived_id("evt", *parts)
+    )
 
 
 async def openapi(request: web.Request) -> web.Response:
