@@ -13,7 +13,8 @@ from tests.emulators.meta_webhooks import DEFAULT_WABA_ID, text_message
 
 def account_change(field: str, value: dict[str, Any]) -> dict[str, Any]:
     """Meta's envelope for a business account's webhook field other than messages."""
-    entry = {"id": DEFAULT_WABA_ID, "time": int(time.time()), "changes": [{"value": value, "field": field}]}  # fmt: skip
+    change = {"value": value, "field": field}
+    entry = {"id": DEFAULT_WABA_ID, "time": int(time.time()), "changes": [change]}
     return {"object": "whatsapp_business_account", "entry": [entry]}
 
 
@@ -49,7 +50,8 @@ async def test_template_statuses_reach_the_parent_and_other_fields_are_acknowled
     )
     assert again.status == 200
     await crm.wait_for_count(2, "template.status")
-    (first, second) = crm.events("template.status")
+    first, second = crm.events("template.status")
+    assert second["id"] == first["id"]
     assert first["id"] != "" and first["number"] == f"wa:{PHONE_NUMBER_ID}"
     assert first["data"]["name"] == "spring_sale" and first["data"]["event"] == "REJECTED"
     assert first["data"]["reason"] == "INCORRECT_CATEGORY"
