@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters import jsonbody
 from bot.model import Identity, Inbound, Outbound
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,8 @@ def parse_frame(raw: str, visitor: str, number: str) -> Inbound:
     """A visitor's ``{"type": "message", "id": ..., "text": ...}`` frame as an Inbound;
     a pressed button adds ``"payload": "b:<index>"`` with its label as the text."""
     try:
-        frame = json.loads(raw)
-    except ValueError:
+        frame = jsonbody.loads(raw)
+    except jsonbody.NotJSONError:
         raise FrameError("frames must be JSON") from None
     if not isinstance(frame, dict) or frame.get("type") != "message":
         raise FrameError('expected {"type": "message", "id": ..., "text": ...}')

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -214,11 +216,30 @@ def _status(number: str, status: Any) -> StatusUpdate:
     )
 
 
+MAX_AGE = 30 * 24 * 3600
+"""The oldest timestamp taken: Meta retries for 7 days, so a real message is never older."""
+MAX_AHEAD = 24 * 3600
+"""The furthest into the future a timestamp may be: clocks differ, not by days."""
+
+
 def _timestamp(item: dict[str, Any]) -> float:
+    """Unix seconds, Meta's string or a number; 0 when absent. A value that is not a
+    finite time within MAX_AGE before and MAX_AHEAD after now is a PayloadError."""
+    raw = item.get("timestamp", 0)
     try:
-        return float(item.get("timestamp", 0)) or 0.0
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            raise ValueError
+        value = float(raw)
     except (TypeError, ValueError):
         raise PayloadError("timestamp must be unix seconds") from None
+    if value == 0:
+        return 0.0
+    now = time.time()
+    if not math.isfinite(value) or not now - MAX_AGE <= value <= now + MAX_AHEAD:
+        raise PayloadError(
+            "timestamp must be unix seconds within 30 days before and a day after now"
+        )
+    return value
 
 
 def _list(parent: Any, key: str) -> list[Any]:

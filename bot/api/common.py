@@ -3,13 +3,13 @@ numbers and conversations the caller may see."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
+from adapters import jsonbody
 from bot.core.directory import Directory, ParentOnlyError
 from bot.core.profiles import ProfileBook
 from bot.model import Service
@@ -93,9 +93,9 @@ async def read_body(request: web.Request, limit: int = MAX_BODY) -> dict[str, An
     if len(raw) > limit:
         raise ApiError(413, f"body larger than {limit} bytes")
     try:
-        found = json.loads(raw or b"{}")
-    except (ValueError, RecursionError):
-        raise ApiError(400, "body is not JSON") from None
+        found = jsonbody.loads(raw or b"{}")
+    except jsonbody.NotJSONError as error:
+        raise ApiError(400, str(error)) from None
     if not isinstance(found, dict):
         raise ApiError(400, "body must be a JSON object")
     return found

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -10,7 +9,7 @@ from importlib import resources
 
 from aiohttp import WSMsgType, web
 
-from adapters import webchat, whatsapp
+from adapters import jsonbody, webchat, whatsapp
 from adapters.webchat import WebChatHub
 from bot.channels.telegram import TelegramChannel
 from bot.config.settings import Settings, WhatsAppSettings
@@ -176,9 +175,9 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
     ):
         return _error(401, "X-Hub-Signature-256 is missing or does not match the body")
     try:
-        payload = json.loads(raw)
-    except (ValueError, RecursionError):
-        return _error(400, "body is not JSON")
+        payload = jsonbody.loads(raw)
+    except jsonbody.NotJSONError as error:
+        return _error(400, str(error))
     try:
         items = whatsapp.parse_webhook(payload, settings.phone_number_id)
     except whatsapp.PayloadError as error:

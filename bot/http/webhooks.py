@@ -4,11 +4,10 @@ append durably, then answer (REL-1); the routes answer 404 while their channel i
 from __future__ import annotations
 
 import hmac
-import json
 
 from aiohttp import web
 
-from adapters import sms
+from adapters import jsonbody, sms
 from bot.channels.telegram import TelegramChannel
 from bot.config.settings import Settings
 from bot.core.ingest import Ingestor
@@ -46,8 +45,8 @@ class TelegramWebhook:
             return _error(413, "an update is far smaller than this")
         raw = await request.read()
         try:
-            update = channel.client.validate(json.loads(raw))
-        except (ValueError, RecursionError, TypeError) as error:
+            update = channel.client.validate(jsonbody.loads(raw))
+        except (ValueError, TypeError) as error:
             return _error(400, f"not a Telegram update: {str(error)[:200]}")
         new = await channel.accept([update])
         return web.json_response({"ok": True, "new": new})
