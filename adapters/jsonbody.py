@@ -31,5 +31,5 @@ def loads(raw: bytes | str) -> Any:
         return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
     except NotJSONError:
         raise
-    except (ValueError, RecursionError) as error:
+    except (ValueError, RecursionError):
         raise NotJSONError("body is not JSON") from None
