@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -16,15 +15,14 @@ from bot.core.guided import GuidedConversations
 from bot.core.identities import identities_of
 from bot.core.keywords import DEFAULT_SMS_HELP, keyword_of
 from bot.core.lifecycle import Lifecycle
+from bot.core.records import decode_item, inbound_event, inbound_record, status_event
 from bot.core.sender import Sender
 from bot.model import (
     AUTOMATION_SERVICE,
-    Event,
     Inbound,
     Outbound,
     StatusUpdate,
     derived_id,
-    shallow_dict,
 )
 from handlers.base import Context
 from stores.conversations import WINDOW_SECONDS, ConversationStore
@@ -35,36 +33,6 @@ from stores.streams import Entry
 log = logging.getLogger(__name__)
 
 
-def encode_item(item: Inbound | StatusUpdate) -> str:
-    kind = "message" if isinstance(item, Inbound) else "status"
-    return json.dumps({"k": kind, "v": item.to_dict()}, ensure_ascii=False)
-
-
-def decode_item(data: str) -> Inbound | StatusUpdate:
-    document = json.loads(data)
-    if document["k"] == "message":
-        return Inbound.from_dict(document["v"])
-    return StatusUpdate.from_dict(document["v"])
-
-
-def inbound_record(message: Inbound) -> dict[str, Any]:
-    """How an inbound message is kept in the timeline and told to services."""
-    record: dict[str, Any] = {
-        "id": message.provider_id,
-        "direction": "inbound",
-        "kind": message.kind,
-        "text": message.text,
-        "timestamp": message.timestamp,
-    }
-    if message.payload:
-        record["payload"] = message.payload
-    if message.media:
-        record["media"] = shallow_dict(message.media)
-    if message.kind == "unsupported":
-        record["provider_type"] = message.provider_type
-    return record
-
-
 class TeamRoom(Protocol):
     """The team chat as the pipeline sees it (bot.teamchat.TeamChat)."""
 
@@ -73,24 +41,6 @@ class TeamRoom(Protocol):
     async def handle(self, message: Inbound) -> None: ...
 
     async def post_about(self, conversation_id: str, text: str, *, key: str) -> None: ...
-
-
-def inbound_event(message: Inbound, record: dict[str, Any], profile: str) -> Event:
-    """``message.inbound``: its id derives from the message, so a redo repeats it."""
-    return Event.new(
-        "message.inbound",
-        message.number,
-        {
-            "conversation_id": message.conversation_id,
-            "profile": profile,
-            "channel": message.channel,
-            "number": message.number,
-            "customer": message.sender.key,
-            "name": message.name,
-            "message": record,
-        },
-        id=derived_id("evt", message.provider_id, "inbound"),
-    )
 
 
 class Pipeline:
@@ -341,20 +291,4 @@ class Pipeline:
         cid = status.conversation_id
         self.conversations.queue_status(pipe, cid, message_id, status.status)
         self.sender.queue_receipt(pipe, status.number, message_id, status.status)
-        event = Event.new(
-            "message.status",
-            status.number,
-            {
-                "conversation_id": cid,
-                "message_id": message_id,
-                "provider_id": status.provider_message_id,
-                "channel": status.channel,
-                "number": status.number,
-                "customer": status.recipient.key,
-                "status": status.status,
-                "error": status.error,
-                "timestamp": status.timestamp,
-            },
-            id=derived_id("evt", status.provider_message_id, status.status),
-        )
-        await self.fanout.queue_events(pipe, [event])
+        await self.fanout.queue_events(pipe, [status_event(status, message_id)])
