@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from adapters import sms
 from bot.core.directory import Directory
 from bot.core.fanout import Fanout
-from bot.core.guided import GuidedConversations
+from bot.core.guided import GuidedBatch, GuidedConversations
 from bot.core.identities import identities_of
 from bot.core.keywords import DEFAULT_SMS_HELP, keyword_of
 from bot.core.lifecycle import Lifecycle
@@ -62,6 +62,20 @@ def _set_edits_apart(
     return messages, resolutions, edits
 
 
+@dataclass(slots=True)
+class Batch:
+    """What one batch learns on its way through the pipeline, made for that batch alone:
+    one Pipeline serves every shard worker at once, and a batch awaits Redis between
+    reading this state and using it."""
+
+    untyped: dict[str, Inbound] = field(default_factory=dict)
+    """SMS messages by provider id as typed, before a typed number became a choice."""
+    answered: dict[str, float] = field(default_factory=dict)
+    """When each conversation was last answered by automation; kept up to date across
+    the batch, so two quick messages get one answer."""
+    flows: GuidedBatch = field(default_factory=GuidedBatch)
+
+
 class Pipeline:
     """Processes batches of the inbound log; safe to redo after a crash at any point."""
 
@@ -86,12 +100,10 @@ class Pipeline:
         self.shard_of = shard_of
         self.lifecycle = lifecycle
         self.numbers = numbers
-        self._answered: dict[str, float] = {}
         self.guided = GuidedConversations(
             FlowStateStore(conversations.redis, conversations.keys), profiles, region
         )
         """Guided conversations (AU-2): flow state through a batch, answers, hand-offs."""
-        self._untyped: dict[str, Inbound] = {}
         self.team: TeamRoom | None = None
         """The team's chat, whose messages are replies and commands, not customers'."""
         self.processed = 0
@@ -102,6 +114,7 @@ class Pipeline:
         Each phase queues its commands in log order on one pipeline, and Redis runs a
         pipeline in order, so every conversation still sees its messages in order.
         """
+        batch = Batch()
         items = [decode_item(entry.data) for entry in entries]
         statuses = [item for item in items if isinstance(item, StatusUpdate)]
         customers = await self._hand_team_messages_over(
@@ -110,19 +123,21 @@ class Pipeline:
         messages, resolutions = await self._stitch_identities(customers)
         messages, resolutions, edits = _set_edits_apart(messages, resolutions)
         # A flow reads an SMS answer as typed: "2" may answer a question, not an old choice.
-        self._untyped = {m.provider_id: m for m in messages if m.channel == "sms"}
+        batch.untyped = {m.provider_id: m for m in messages if m.channel == "sms"}
         messages = await self._typed_choices(messages)
         profiles = [resolution.profile for resolution in resolutions]
         owners = await self.lifecycle.owners_for(messages, resolutions)
         records = [inbound_record(message) for message in messages]
-        counts, message_ids = await self._thread_and_look_up(messages, records, profiles, statuses)
+        counts, message_ids = await self._thread_and_look_up(
+            batch, messages, records, profiles, statuses
+        )
         now = time.time()
         await self.directory.refresh(item.number for item in items)
         async with self.conversations.redis.pipeline(transaction=False) as pipe:
             for message, record, profile, count in zip(
                 messages, records, profiles, counts, strict=True
             ):
-                await self._queue_message(pipe, message, record, profile, count == 1, now)
+                await self._queue_message(batch, pipe, message, record, profile, count == 1, now)
             for status, message_id in zip(statuses, message_ids, strict=True):
                 await self._queue_status(pipe, status, message_id)
             for message, profile in edits:
@@ -131,9 +146,9 @@ class Pipeline:
             await self.fanout.queue_broadcast(
                 pipe, self.numbers(), self.lifecycle.merge_events(resolutions)
             )
-            await self.guided.save_answers()
+            await self.guided.save_answers(batch.flows)
             await pipe.execute()
-        self.guided.post_handoffs(self.team)
+        self.guided.post_handoffs(batch.flows, self.team)
         self.processed += len(items)
 
     async def _hand_team_messages_over(self, messages: list[Inbound]) -> list[Inbound]:
@@ -174,14 +189,16 @@ class Pipeline:
 
     async def _thread_and_look_up(
         self,
+        batch: Batch,
         messages: list[Inbound],
         records: list[dict[str, Any]],
         profiles: list[str],
         statuses: list[StatusUpdate],
     ) -> tuple[list[int], list[str]]:
         """The first round trip: append the messages to their threads and read what the
-        automation needs. Returns each message's place among its conversation's inbound
-        messages (1 for the first) and the id in our timeline of each status's message."""
+        automation needs into ``batch``. Returns each message's place among its
+        conversation's inbound messages (1 for the first) and the id in our timeline of
+        each status's message."""
         async with self.conversations.redis.pipeline(transaction=False) as pipe:
             for message, record, profile in zip(messages, records, profiles, strict=True):
                 self.conversations.queue_record(
@@ -207,17 +224,15 @@ class Pipeline:
         message_ids = [
             found or s.provider_message_id for s, found in zip(statuses, looked_up, strict=True)
         ]
-        # When each contact was last answered by automation; kept up to date across the
-        # batch, so two quick messages get one answer.
         flows_at = 2 * len(messages) + len(statuses)
-        self._answered = {
+        batch.answered = {
             m.conversation_id: float(at)
             for m, at in zip(
                 messages, results[len(messages) + len(statuses) : flows_at], strict=True
             )
             if at
         }
-        self.guided.take_lookups(messages, results[flows_at:])
+        self.guided.take_lookups(batch.flows, messages, results[flows_at:])
         return counts, message_ids
 
     def _queue_profile_links(
@@ -240,6 +255,7 @@ class Pipeline:
 
     async def _queue_message(
         self,
+        batch: Batch,
         pipe: Any,
         message: Inbound,
         record: dict[str, Any],
@@ -259,10 +275,10 @@ class Pipeline:
         parent = self.directory.parent(message.number)
         service = parent.name if parent else AUTOMATION_SERVICE
         replies = self._automated_replies(
-            pipe, message, keyword, service, profile, first_contact, now
+            batch, pipe, message, keyword, service, profile, first_contact, now
         )
         if replies:
-            self._answered[cid] = now
+            batch.answered[cid] = now
             self.conversations.queue_auto_reply(pipe, cid, now)
         self._queue_replies(pipe, message, replies, service, profile, keyword == "help", now)
         await self.fanout.queue_events(pipe, [inbound_event(message, record, profile)])
@@ -270,6 +286,7 @@ class Pipeline:
 
     def _automated_replies(
         self,
+        batch: Batch,
         pipe: Any,
         message: Inbound,
         keyword: str | None,
@@ -285,7 +302,7 @@ class Pipeline:
             message=message,
             first_contact=first_contact,
             now=now,
-            last_auto_reply=self._answered.get(cid),
+            last_auto_reply=batch.answered.get(cid),
         )
         automation = self.directory.automation(message.number)
         replies: list[Reply] = []
@@ -293,8 +310,8 @@ class Pipeline:
             context.reply(DEFAULT_SMS_HELP)  # carriers expect an answer to HELP, always
         elif automation is not None and self._may_answer(message, keyword, now):
             # A guided conversation under way, or one this message starts, comes first.
-            typed = self._untyped.get(message.provider_id, message)
-            flow = self.guided.run(pipe, typed, automation, service, profile, now)
+            typed = batch.untyped.get(message.provider_id, message)
+            flow = self.guided.run(batch.flows, pipe, typed, automation, service, profile, now)
             if flow.handled:
                 replies = [(reply.text, reply.buttons) for reply in flow.replies]
                 if message.channel == "sms" and not any(b for _, b in replies):
@@ -302,7 +319,7 @@ class Pipeline:
             else:
                 automation.handle(context)
         elif keyword == "stop":
-            self.guided.stop(pipe, cid)
+            self.guided.stop(batch.flows, pipe, cid)
         return replies + [(text, ()) for text in context.replies if text]
 
     def _queue_replies(

@@ -18,8 +18,6 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
-import pytest
-
 from bot.core.directory import Directory
 from bot.core.ingest import shard_of
 from bot.model import Identity
@@ -27,9 +25,6 @@ from tests.conftest import AUTOMATION, Bot, BotFactory
 from tests.emulators import meta_webhooks as meta
 from tests.emulators.graph_api import SentMessage
 from tests.test_flows_runtime import FLOWS, NAME_Q
-
-# Strict: the batch's state still lives on the shared Pipeline, so both tests fail.
-pytestmark = pytest.mark.xfail(strict=True, reason="batch state shared across shards")
 
 X_ID = "447700900401"
 PHONE_Q = "Thanks Ann Lee. Which number should we call?"
