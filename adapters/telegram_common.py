@@ -8,7 +8,7 @@ of a Bot API update (as plain JSON, after the framework has validated it) to ``I
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from bot.model import Identity, Inbound, Media, MessageKind
 
@@ -112,27 +112,7 @@ def inbound_from_update(update: Mapping[str, Any], bot_id: str) -> list[Inbound]
     """
     number = f"tg:{bot_id}"
     if "callback_query" in update:
-        query = update["callback_query"]
-        user, message = query["from"], query.get("message") or {}
-        data = str(query.get("data") or "")
-        chat = str((message.get("chat") or {}).get("id", user["id"]))
-        return [
-            Inbound(
-                channel="telegram",
-                number=number,
-                provider_id=f"cb:{query['id']}",
-                sender=Identity("tg", str(user["id"])),
-                kind="button",
-                timestamp=float(message.get("date") or 0),
-                text=_button_label(message, data),
-                payload=data,
-                name=_name(user),
-                identities=(Identity("tg", str(user["id"])),),
-                chat=chat,
-                reply_to=f"{chat}:{message['message_id']}" if message else "",
-                callback=str(query["id"]),
-            )
-        ]
+        return [_button_press(update["callback_query"], number)]
     edited = "edited_message" in update
     message = update.get("message") or update.get("edited_message")
     if not message or "from" not in message:
@@ -140,8 +120,63 @@ def inbound_from_update(update: Mapping[str, Any], bot_id: str) -> list[Inbound]
     user, chat = message["from"], str(message["chat"]["id"])
     if user.get("is_bot"):
         return []
-    sender = Identity("tg", str(user["id"]))
-    identities = [sender]
+    content = _content(message, user)
+    reply = message.get("reply_to_message")
+    provider_id = f"{chat}:{message['message_id']}"
+    return [
+        Inbound(
+            channel="telegram",
+            number=number,
+            provider_id=f"{provider_id}:edit:{update['update_id']}" if edited else provider_id,
+            sender=content.identities[0],
+            kind=content.kind,
+            timestamp=float(message.get("edit_date") if edited else message.get("date") or 0),
+            text=content.text[:MAX_TEXT],
+            media=content.media,
+            name=_name(user),
+            identities=content.identities,
+            provider_type=_provider_type(message),
+            chat=chat,
+            reply_to=f"{chat}:{reply['message_id']}" if reply else "",
+            edit_of=provider_id if edited else "",
+        )
+    ]
+
+
+def _button_press(query: Mapping[str, Any], number: str) -> Inbound:
+    """A press of an inline keyboard's button, read as the label the customer saw."""
+    user, message = query["from"], query.get("message") or {}
+    data = str(query.get("data") or "")
+    chat = str((message.get("chat") or {}).get("id", user["id"]))
+    return Inbound(
+        channel="telegram",
+        number=number,
+        provider_id=f"cb:{query['id']}",
+        sender=Identity("tg", str(user["id"])),
+        kind="button",
+        timestamp=float(message.get("date") or 0),
+        text=_button_label(message, data),
+        payload=data,
+        name=_name(user),
+        identities=(Identity("tg", str(user["id"])),),
+        chat=chat,
+        reply_to=f"{chat}:{message['message_id']}" if message else "",
+        callback=str(query["id"]),
+    )
+
+
+class _Content(NamedTuple):
+    kind: MessageKind
+    text: str
+    """Untrimmed: the caller cuts it to Telegram's limit."""
+    media: Media | None
+    identities: tuple[Identity, ...]
+    """The sender's own first."""
+
+
+def _content(message: Mapping[str, Any], user: Mapping[str, Any]) -> _Content:
+    """What a message says, and the identities it shows of its sender."""
+    identities = [Identity("tg", str(user["id"]))]
     kind: MessageKind = "text"
     text = str(message.get("text") or message.get("caption") or "")
     media = None
@@ -168,30 +203,13 @@ def inbound_from_update(update: Mapping[str, Any], bot_id: str) -> list[Inbound]
         )
     elif "text" not in message:
         kind = "unsupported"
-    reply = message.get("reply_to_message")
-    provider_id = f"{chat}:{message['message_id']}"
-    return [
-        Inbound(
-            channel="telegram",
-            number=number,
-            provider_id=f"{provider_id}:edit:{update['update_id']}" if edited else provider_id,
-            sender=sender,
-            kind=kind,
-            timestamp=float(message.get("edit_date") if edited else message.get("date") or 0),
-            text=text[:MAX_TEXT],
-            media=media,
-            name=_name(user),
-            identities=tuple(identities),
-            provider_type=next(
-                (
-                    key
-                    for key in ("sticker", "voice", "video", "audio", "location")
-                    if key in message
-                ),
-                "",
-            ),
-            chat=chat,
-            reply_to=f"{chat}:{reply['message_id']}" if reply else "",
-            edit_of=provider_id if edited else "",
-        )
-    ]
+    return _Content(kind, text, media, tuple(identities))
+
+
+def _provider_type(message: Mapping[str, Any]) -> str:
+    """The Telegram kind (a sticker, a voice note...) of a message we cannot read; '' when
+    it is none of those."""
+    return next(
+        (key for key in ("sticker", "voice", "video", "audio", "location") if key in message),
+        "",
+    )

@@ -3,6 +3,8 @@ through a batch, answers saved on profiles, and hand-offs posted to the team cha
 
 The engine (handlers/flows.py) decides; this module keeps what it decided: the state is
 written on the batch's own pipeline, in order, so two quick messages meet fresh state.
+What a batch learns lives in its own ``GuidedBatch``: one ``GuidedConversations`` serves
+every shard worker at once.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from bot.core.sender import SendFailedError
@@ -60,8 +62,20 @@ class Handoff:
         return "\n".join(lines)
 
 
+@dataclass(slots=True)
+class GuidedBatch:
+    """One batch's guided conversations, made for that batch alone."""
+
+    states: dict[str, FlowState | None] = field(default_factory=dict)
+    """Each conversation's flow state as the batch's messages so far left it."""
+    saves: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    """The answers to save on profiles: (profile, fields)."""
+    handoffs: list[Handoff] = field(default_factory=list)
+
+
 class GuidedConversations:
-    """Runs the parent's flows for the pipeline, one batch at a time."""
+    """Runs the parent's flows for the pipeline; holds nothing of any one batch, whose
+    state is in the ``GuidedBatch`` each call is given."""
 
     def __init__(self, store: FlowStateStore, profiles: ProfileStore, region: str) -> None:
         self.store = store
@@ -70,9 +84,6 @@ class GuidedConversations:
         self._engines: weakref.WeakKeyDictionary[AutoReply, FlowEngine] = (
             weakref.WeakKeyDictionary()
         )
-        self._states: dict[str, FlowState | None] = {}
-        self._saves: list[tuple[str, dict[str, str]]] = []
-        self._handoffs: list[Handoff] = []
         self._posting: set[asyncio.Task[None]] = set()
 
     def queue_lookups(self, pipe: Any, messages: Sequence[Inbound]) -> None:
@@ -80,12 +91,13 @@ class GuidedConversations:
         for message in messages:
             self.store.queue_lookup(pipe, message.conversation_id)
 
-    def take_lookups(self, messages: Sequence[Inbound], found: Sequence[Any]) -> None:
-        """Start a batch from the states read; later messages of a conversation see the
+    def take_lookups(
+        self, batch: GuidedBatch, messages: Sequence[Inbound], found: Sequence[Any]
+    ) -> None:
+        """Start ``batch`` from the states read; later messages of a conversation see the
         state its earlier ones left, not the one read before the batch."""
-        self._states, self._saves, self._handoffs = {}, [], []
         for message, raw in zip(messages, found, strict=True):
-            if message.conversation_id in self._states:
+            if message.conversation_id in batch.states:
                 continue
             document = self.store.decode(raw)
             try:
@@ -93,10 +105,11 @@ class GuidedConversations:
             except ValueError:
                 log.warning("dropped a broken flow state of %s", message.conversation_id)
                 state = None
-            self._states[message.conversation_id] = state
+            batch.states[message.conversation_id] = state
 
     def run(
         self,
+        batch: GuidedBatch,
         pipe: Any,
         message: Inbound,
         automation: AutoReply,
@@ -106,7 +119,7 @@ class GuidedConversations:
     ) -> FlowOutcome:
         """Let the parent's flows take ``message``; queue the state it leaves."""
         cid = message.conversation_id
-        before = self._states.get(cid)
+        before = batch.states.get(cid)
         state = before if before is not None and before.owner == owner else None
         engine = self._engine(automation)
         outcome = engine.step(state, message, now=now)
@@ -115,38 +128,36 @@ class GuidedConversations:
             self.store.queue_save(pipe, cid, after.to_dict(), engine.timeout(after))
         elif before is not None:
             self.store.queue_clear(pipe, cid)  # ended, expired, or a former parent's
-        self._states[cid] = after
+        batch.states[cid] = after
         if outcome.saves and profile:
             fields = {f"!f:{name}": value for name, value in outcome.saves.items()}
             if "name" in outcome.saves:
                 fields["name"] = outcome.saves["name"]  # only where the profile has none
-            self._saves.append((profile, fields))
+            batch.saves.append((profile, fields))
         if outcome.handoff is not None:
             answers = dict(state.answers) if state else {}
             answers |= dict(outcome.saves)
-            self._handoffs.append(Handoff(message, outcome.flow, outcome.handoff, answers))
+            batch.handoffs.append(Handoff(message, outcome.flow, outcome.handoff, answers))
         if outcome.ended:
             log.info("flow %s %s in %s", outcome.flow, outcome.ended, cid)
         return outcome
 
-    def stop(self, pipe: Any, conversation_id: str) -> None:
+    def stop(self, batch: GuidedBatch, pipe: Any, conversation_id: str) -> None:
         """The customer opted out (STOP): no flow goes on asking them."""
-        if self._states.get(conversation_id) is not None:
+        if batch.states.get(conversation_id) is not None:
             self.store.queue_clear(pipe, conversation_id)
-            self._states[conversation_id] = None
+            batch.states[conversation_id] = None
 
-    async def save_answers(self) -> None:
+    async def save_answers(self, batch: GuidedBatch) -> None:
         """Write the batch's answers to the profiles, before the batch's state is: after a
         crash in between, the redo finds the old state and saves the same again."""
-        saves, self._saves = self._saves, []
-        if saves:
-            await self.profiles.fill(saves)
+        if batch.saves:
+            await self.profiles.fill(batch.saves)
 
-    def post_handoffs(self, room: HandoffRoom | None) -> None:
+    def post_handoffs(self, batch: GuidedBatch, room: HandoffRoom | None) -> None:
         """Tell the team about the batch's hand-offs, in the background: the team chat's
         limits (20 posts a minute in a group) must not hold up the customers' messages."""
-        handoffs, self._handoffs = self._handoffs, []
-        for handoff in handoffs:
+        for handoff in batch.handoffs:
             log.info("hand-off in %s: %s", handoff.message.conversation_id, handoff.reason)
             if room is None:
                 continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.core.pipeline import encode_item
+from bot.core.records import encode_item
 from bot.model import Inbound, StatusUpdate
 from stores.streams import InboundLog
 

@@ -2,67 +2,35 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from adapters import sms
 from bot.core.directory import Directory
 from bot.core.fanout import Fanout
-from bot.core.guided import GuidedConversations
+from bot.core.guided import GuidedBatch, GuidedConversations
 from bot.core.keywords import DEFAULT_SMS_HELP, keyword_of
 from bot.core.lifecycle import Lifecycle
+from bot.core.records import decode_item, inbound_event, inbound_record, status_event
 from bot.core.sender import Sender
 from bot.identities import identities_of
 from bot.model import (
     AUTOMATION_SERVICE,
-    Event,
     Inbound,
     Outbound,
     StatusUpdate,
     derived_id,
-    shallow_dict,
 )
 from handlers.base import Context
 from stores.conversations import WINDOW_SECONDS, ConversationStore
 from stores.flows import FlowStateStore
-from stores.profiles import ProfileStore, Sighting
+from stores.profiles import ProfileStore, Resolution, Sighting
 from stores.streams import Entry
 
 log = logging.getLogger(__name__)
-
-
-def encode_item(item: Inbound | StatusUpdate) -> str:
-    kind = "message" if isinstance(item, Inbound) else "status"
-    return json.dumps({"k": kind, "v": item.to_dict()}, ensure_ascii=False)
-
-
-def decode_item(data: str) -> Inbound | StatusUpdate:
-    document = json.loads(data)
-    if document["k"] == "message":
-        return Inbound.from_dict(document["v"])
-    return StatusUpdate.from_dict(document["v"])
-
-
-def inbound_record(message: Inbound) -> dict[str, Any]:
-    """How an inbound message is kept in the timeline and told to services."""
-    record: dict[str, Any] = {
-        "id": message.provider_id,
-        "direction": "inbound",
-        "kind": message.kind,
-        "text": message.text,
-        "timestamp": message.timestamp,
-    }
-    if message.payload:
-        record["payload"] = message.payload
-    if message.media:
-        record["media"] = shallow_dict(message.media)
-    if message.kind == "unsupported":
-        record["provider_type"] = message.provider_type
-    return record
 
 
 class TeamRoom(Protocol):
@@ -75,22 +43,37 @@ class TeamRoom(Protocol):
     async def post_about(self, conversation_id: str, text: str, *, key: str) -> None: ...
 
 
-def inbound_event(message: Inbound, record: dict[str, Any], profile: str) -> Event:
-    """``message.inbound``: its id derives from the message, so a redo repeats it."""
-    return Event.new(
-        "message.inbound",
-        message.number,
-        {
-            "conversation_id": message.conversation_id,
-            "profile": profile,
-            "channel": message.channel,
-            "number": message.number,
-            "customer": message.sender.key,
-            "name": message.name,
-            "message": record,
-        },
-        id=derived_id("evt", message.provider_id, "inbound"),
-    )
+Reply = tuple[str, tuple[str, ...]]
+"""An automated answer's text and the choices it offers as buttons."""
+
+
+def _set_edits_apart(
+    messages: list[Inbound], resolutions: list[Resolution]
+) -> tuple[list[Inbound], list[Resolution], list[tuple[Inbound, str]]]:
+    """The new messages with their resolutions, and the edits with their profiles.
+
+    An edit changes the wording of a message already in the thread: no new message, no
+    automation; the services hear the new text.
+    """
+    edits = [(m, r.profile) for m, r in zip(messages, resolutions, strict=True) if m.edit_of]
+    if edits:
+        kept = [(m, r) for m, r in zip(messages, resolutions, strict=True) if not m.edit_of]
+        messages, resolutions = [m for m, _ in kept], [r for _, r in kept]
+    return messages, resolutions, edits
+
+
+@dataclass(slots=True)
+class Batch:
+    """What one batch learns on its way through the pipeline, made for that batch alone:
+    one Pipeline serves every shard worker at once, and a batch awaits Redis between
+    reading this state and using it."""
+
+    untyped: dict[str, Inbound] = field(default_factory=dict)
+    """SMS messages by provider id as typed, before a typed number became a choice."""
+    answered: dict[str, float] = field(default_factory=dict)
+    """When each conversation was last answered by automation; kept up to date across
+    the batch, so two quick messages get one answer."""
+    flows: GuidedBatch = field(default_factory=GuidedBatch)
 
 
 class Pipeline:
@@ -117,12 +100,10 @@ class Pipeline:
         self.shard_of = shard_of
         self.lifecycle = lifecycle
         self.numbers = numbers
-        self._answered: dict[str, float] = {}
         self.guided = GuidedConversations(
             FlowStateStore(conversations.redis, conversations.keys), profiles, region
         )
         """Guided conversations (AU-2): flow state through a batch, answers, hand-offs."""
-        self._untyped: dict[str, Inbound] = {}
         self.team: TeamRoom | None = None
         """The team's chat, whose messages are replies and commands, not customers'."""
         self.processed = 0
@@ -133,16 +114,59 @@ class Pipeline:
         Each phase queues its commands in log order on one pipeline, and Redis runs a
         pipeline in order, so every conversation still sees its messages in order.
         """
+        batch = Batch()
         items = [decode_item(entry.data) for entry in entries]
-        messages = [item for item in items if isinstance(item, Inbound)]
         statuses = [item for item in items if isinstance(item, StatusUpdate)]
-        if self.team and messages:
-            team, messages = await self.team.split(messages)
-            for message in team:
-                try:
-                    await self.team.handle(message)
-                except Exception:  # one team message must not hold up the customers'
-                    log.exception("team chat message %s failed", message.provider_id)
+        customers = await self._hand_team_messages_over(
+            [item for item in items if isinstance(item, Inbound)]
+        )
+        messages, resolutions = await self._stitch_identities(customers)
+        messages, resolutions, edits = _set_edits_apart(messages, resolutions)
+        # A flow reads an SMS answer as typed: "2" may answer a question, not an old choice.
+        batch.untyped = {m.provider_id: m for m in messages if m.channel == "sms"}
+        messages = await self._typed_choices(messages)
+        profiles = [resolution.profile for resolution in resolutions]
+        owners = await self.lifecycle.owners_for(messages, resolutions)
+        records = [inbound_record(message) for message in messages]
+        counts, message_ids = await self._thread_and_look_up(
+            batch, messages, records, profiles, statuses
+        )
+        now = time.time()
+        await self.directory.refresh(item.number for item in items)
+        async with self.conversations.redis.pipeline(transaction=False) as pipe:
+            for message, record, profile, count in zip(
+                messages, records, profiles, counts, strict=True
+            ):
+                await self._queue_message(batch, pipe, message, record, profile, count == 1, now)
+            for status, message_id in zip(statuses, message_ids, strict=True):
+                await self._queue_status(pipe, status, message_id)
+            for message, profile in edits:
+                await self._queue_edit(pipe, message, profile)
+            self._queue_profile_links(pipe, messages, resolutions, owners, counts)
+            await self.fanout.queue_broadcast(
+                pipe, self.numbers(), self.lifecycle.merge_events(resolutions)
+            )
+            await self.guided.save_answers(batch.flows)
+            await pipe.execute()
+        self.guided.post_handoffs(batch.flows, self.team)
+        self.processed += len(items)
+
+    async def _hand_team_messages_over(self, messages: list[Inbound]) -> list[Inbound]:
+        """The customers' messages; the team chat's are handled by the team room."""
+        if not (self.team and messages):
+            return messages
+        team, customers = await self.team.split(messages)
+        for message in team:
+            try:
+                await self.team.handle(message)
+            except Exception:  # one team message must not hold up the customers'
+                log.exception("team chat message %s failed", message.provider_id)
+        return customers
+
+    async def _stitch_identities(
+        self, messages: list[Inbound]
+    ) -> tuple[list[Inbound], list[Resolution]]:
+        """Each message's profile, and the messages still to process."""
         resolutions = await self.profiles.resolve_many(
             [
                 Sighting(
@@ -161,18 +185,20 @@ class Pipeline:
             log.info("dropped %d messages of erased customers", len(messages) - len(kept))
             messages = [m for m, _ in kept]
             resolutions = [r for _, r in kept]
-        # An edit changes the wording of a message already in the thread: no new message,
-        # no automation; the services hear the new text.
-        edits = [(m, r.profile) for m, r in zip(messages, resolutions, strict=True) if m.edit_of]
-        if edits:
-            kept = [(m, r) for m, r in zip(messages, resolutions, strict=True) if not m.edit_of]
-            messages, resolutions = [m for m, _ in kept], [r for _, r in kept]
-        # A flow reads an SMS answer as typed: "2" may answer a question, not an old choice.
-        self._untyped = {m.provider_id: m for m in messages if m.channel == "sms"}
-        messages = await self._typed_choices(messages)
-        profiles = [resolution.profile for resolution in resolutions]
-        owners = await self.lifecycle.owners_for(messages, resolutions)
-        records = [inbound_record(message) for message in messages]
+        return messages, resolutions
+
+    async def _thread_and_look_up(
+        self,
+        batch: Batch,
+        messages: list[Inbound],
+        records: list[dict[str, Any]],
+        profiles: list[str],
+        statuses: list[StatusUpdate],
+    ) -> tuple[list[int], list[str]]:
+        """The first round trip: append the messages to their threads and read what the
+        automation needs into ``batch``. Returns each message's place among its
+        conversation's inbound messages (1 for the first) and the id in our timeline of
+        each status's message."""
         async with self.conversations.redis.pipeline(transaction=False) as pipe:
             for message, record, profile in zip(messages, records, profiles, strict=True):
                 self.conversations.queue_record(
@@ -198,47 +224,38 @@ class Pipeline:
         message_ids = [
             found or s.provider_message_id for s, found in zip(statuses, looked_up, strict=True)
         ]
-        # When each contact was last answered by automation; kept up to date across the
-        # batch, so two quick messages get one answer.
         flows_at = 2 * len(messages) + len(statuses)
-        self._answered = {
+        batch.answered = {
             m.conversation_id: float(at)
             for m, at in zip(
                 messages, results[len(messages) + len(statuses) : flows_at], strict=True
             )
             if at
         }
-        self.guided.take_lookups(messages, results[flows_at:])
-        now = time.time()
-        await self.directory.refresh(item.number for item in items)
-        async with self.conversations.redis.pipeline(transaction=False) as pipe:
-            for message, record, profile, count in zip(
-                messages, records, profiles, counts, strict=True
-            ):
-                await self._queue_message(pipe, message, record, profile, count == 1, now)
-            for status, message_id in zip(statuses, message_ids, strict=True):
-                await self._queue_status(pipe, status, message_id)
-            for message, profile in edits:
-                await self._queue_edit(pipe, message, profile)
-            for message, resolution, owner, count in zip(
-                messages, resolutions, owners, counts, strict=True
-            ):
-                # Written when the conversation or the profile is new: a merge carries
-                # the link along, so later messages need not write it again.
-                if resolution.profile and (count == 1 or resolution.created):
-                    self.profiles.queue_conversation(
-                        pipe, resolution.profile, message.conversation_id, owner
-                    )
-            await self.fanout.queue_broadcast(
-                pipe, self.numbers(), self.lifecycle.merge_events(resolutions)
-            )
-            await self.guided.save_answers()
-            await pipe.execute()
-        self.guided.post_handoffs(self.team)
-        self.processed += len(items)
+        self.guided.take_lookups(batch.flows, messages, results[flows_at:])
+        return counts, message_ids
+
+    def _queue_profile_links(
+        self,
+        pipe: Any,
+        messages: list[Inbound],
+        resolutions: list[Resolution],
+        owners: list[str],
+        counts: list[int],
+    ) -> None:
+        for message, resolution, owner, count in zip(
+            messages, resolutions, owners, counts, strict=True
+        ):
+            # Written when the conversation or the profile is new: a merge carries the
+            # link along, so later messages need not write it again.
+            if resolution.profile and (count == 1 or resolution.created):
+                self.profiles.queue_conversation(
+                    pipe, resolution.profile, message.conversation_id, owner
+                )
 
     async def _queue_message(
         self,
+        batch: Batch,
         pipe: Any,
         message: Inbound,
         record: dict[str, Any],
@@ -255,22 +272,46 @@ class Pipeline:
         keyword = keyword_of(message)
         if keyword in ("stop", "start"):
             self.conversations.queue_opt_out(pipe, cid, keyword == "stop")
+        parent = self.directory.parent(message.number)
+        service = parent.name if parent else AUTOMATION_SERVICE
+        replies = self._automated_replies(
+            batch, pipe, message, keyword, service, profile, first_contact, now
+        )
+        if replies:
+            batch.answered[cid] = now
+            self.conversations.queue_auto_reply(pipe, cid, now)
+        self._queue_replies(pipe, message, replies, service, profile, keyword == "help", now)
+        await self.fanout.queue_events(pipe, [inbound_event(message, record, profile)])
+        self.conversations.touch(pipe, message.number, cid, message.timestamp or now)
+
+    def _automated_replies(
+        self,
+        batch: Batch,
+        pipe: Any,
+        message: Inbound,
+        keyword: str | None,
+        service: str,
+        profile: str,
+        first_contact: bool,
+        now: float,
+    ) -> list[Reply]:
+        """What the parent's automation answers: a guided conversation's next step, else
+        its keyword rules and welcome. A flow's state changes are queued on ``pipe``."""
+        cid = message.conversation_id
         context = Context(
             message=message,
             first_contact=first_contact,
             now=now,
-            last_auto_reply=self._answered.get(cid),
+            last_auto_reply=batch.answered.get(cid),
         )
-        parent = self.directory.parent(message.number)
         automation = self.directory.automation(message.number)
-        replies: list[tuple[str, tuple[str, ...]]] = []
+        replies: list[Reply] = []
         if keyword == "help" and message.channel == "sms":
             context.reply(DEFAULT_SMS_HELP)  # carriers expect an answer to HELP, always
         elif automation is not None and self._may_answer(message, keyword, now):
             # A guided conversation under way, or one this message starts, comes first.
-            owner = parent.name if parent else AUTOMATION_SERVICE
-            typed = self._untyped.get(message.provider_id, message)
-            flow = self.guided.run(pipe, typed, automation, owner, profile, now)
+            typed = batch.untyped.get(message.provider_id, message)
+            flow = self.guided.run(batch.flows, pipe, typed, automation, service, profile, now)
             if flow.handled:
                 replies = [(reply.text, reply.buttons) for reply in flow.replies]
                 if message.channel == "sms" and not any(b for _, b in replies):
@@ -278,13 +319,23 @@ class Pipeline:
             else:
                 automation.handle(context)
         elif keyword == "stop":
-            self.guided.stop(pipe, cid)
-        replies += [(text, ()) for text in context.replies if text]
+            self.guided.stop(batch.flows, pipe, cid)
+        return replies + [(text, ()) for text in context.replies if text]
+
+    def _queue_replies(
+        self,
+        pipe: Any,
+        message: Inbound,
+        replies: list[Reply],
+        service: str,
+        profile: str,
+        required: bool,
+        now: float,
+    ) -> None:
+        """Queue the replies for the sender, on the conversation's outbox shard."""
         # Ids derive from the message, so a redo after a crash queues the same sends and
         # events again, and their idempotency keys make that harmless.
-        if replies:
-            self._answered[cid] = now
-            self.conversations.queue_auto_reply(pipe, cid, now)
+        cid = message.conversation_id
         for index, (text, buttons) in enumerate(replies):
             outbound = Outbound(
                 send_id=derived_id("snd", message.provider_id, str(index)),
@@ -293,15 +344,13 @@ class Pipeline:
                 number=message.number,
                 recipient=message.sender,
                 text=text,
-                service=parent.name if parent else AUTOMATION_SERVICE,
+                service=service,
                 created_at=now + index * 1e-6,
                 profile=profile,
-                required=keyword == "help",
+                required=required,
                 buttons=buttons,
             )
             self.sender.queue(pipe, outbound, self.shard_of(cid))
-        await self.fanout.queue_events(pipe, [inbound_event(message, record, profile)])
-        self.conversations.touch(pipe, message.number, cid, message.timestamp or now)
 
     async def _typed_choices(self, messages: list[Inbound]) -> list[Inbound]:
         """On SMS a choice is typed: "2" (or its words) picks the second offered."""
@@ -341,20 +390,4 @@ class Pipeline:
         cid = status.conversation_id
         self.conversations.queue_status(pipe, cid, message_id, status.status)
         self.sender.queue_receipt(pipe, status.number, message_id, status.status)
-        event = Event.new(
-            "message.status",
-            status.number,
-            {
-                "conversation_id": cid,
-                "message_id": message_id,
-                "provider_id": status.provider_message_id,
-                "channel": status.channel,
-                "number": status.number,
-                "customer": status.recipient.key,
-                "status": status.status,
-                "error": status.error,
-                "timestamp": status.timestamp,
-            },
-            id=derived_id("evt", status.provider_message_id, status.status),
-        )
-        await self.fanout.queue_events(pipe, [event])
+        await self.fanout.queue_events(pipe, [status_event(status, message_id)])

@@ -6,7 +6,7 @@ queued, deferred by quiet hours, or skipped for one reason, in this order of pre
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -91,6 +91,33 @@ class _Person:
     new_conversation: bool = False
 
 
+@dataclass(slots=True)
+class _Named:
+    """A batch's entries by what each names, keyed by its place in the batch."""
+
+    conversations: dict[int, str] = field(default_factory=dict)
+    profiles: dict[int, str] = field(default_factory=dict)
+    identities: dict[int, Identity] = field(default_factory=dict)
+    bad: set[int] = field(default_factory=set)
+    """Entries whose identity does not parse."""
+
+
+@dataclass(slots=True)
+class _Known:
+    """What the store holds about a batch's entries."""
+
+    metas: dict[int, dict[str, str]]
+    """Each conversation entry's conversation (empty when there is none)."""
+    owners: dict[int, str | None]
+    """Each identity entry's profile, if it has one."""
+    roots: dict[str, str]
+    """Each profile asked about, followed through merges to the one it lives on."""
+    erased_at: dict[Identity, float]
+    """Unowned identities that were erased, and when."""
+    hashes: dict[str, dict[str, str]]
+    """The profiles, by id."""
+
+
 class Audience:
     """Decides about batches of entries against the store as it is now."""
 
@@ -115,21 +142,30 @@ class Audience:
         return [self._judge(spec, person, now, refilter) for person in people]
 
     async def _resolve(self, spec: NotificationSpec, entries: list[str]) -> list[_Person]:
-        conversations: dict[int, str] = {}
-        profiles: dict[int, str] = {}
-        identities: dict[int, Identity] = {}
-        bad: set[int] = set()
+        named = self._name_entries(entries)
+        known = await self._look_up(named)
+        people = [self._person(spec, n, entry, named, known) for n, entry in enumerate(entries)]
+        await self._read_targeted_conversations(people)
+        return people
+
+    def _name_entries(self, entries: list[str]) -> _Named:
+        named = _Named()
         for n, entry in enumerate(entries):
             kind, _, value = entry.partition(":")
             if kind == "c":
-                conversations[n] = value
+                named.conversations[n] = value
             elif value.startswith("p_") and ":" not in value:
-                profiles[n] = value
+                named.profiles[n] = value
             else:
                 try:
-                    identities[n] = parse_identity(value, self.region)
+                    named.identities[n] = parse_identity(value, self.region)
                 except (InvalidPhoneError, InvalidIdentityError):
-                    bad.add(n)
+                    named.bad.add(n)
+        return named
+
+    async def _look_up(self, named: _Named) -> _Known:
+        """Four round trips: conversations, identities' owners, merge roots, profiles."""
+        conversations, identities = named.conversations, named.identities
         metas = dict(
             zip(
                 conversations,
@@ -141,51 +177,54 @@ class Audience:
             zip(identities, await self.reader.owners(list(identities.values())), strict=True)
         )
         asked = {meta["profile"] for meta in metas.values() if meta.get("profile")}
-        asked |= set(profiles.values()) | {owner for owner in owners.values() if owner}
+        asked |= set(named.profiles.values()) | {owner for owner in owners.values() if owner}
         unowned = [identities[n] for n, owner in owners.items() if not owner]
         roots, erased_at = await self.reader.roots(asked, unowned)
         wanted = sorted({root for root in roots.values() if root})
-        wanted += sorted({p for p in profiles.values() if not roots.get(p)})
+        wanted += sorted({p for p in named.profiles.values() if not roots.get(p)})
         hashes = dict(zip(wanted, await self.reader.profiles_of(wanted), strict=True))
+        return _Known(metas, owners, roots, erased_at, hashes)
 
-        people: list[_Person] = []
-        for n, entry in enumerate(entries):
-            verdict = Verdict(entry, key=f"x:{entry[2:]}")
-            person = _Person(verdict, {}, {})
-            people.append(person)
-            if n in bad:
-                verdict.kind = "invalid_number"
-            elif n in conversations:
-                meta = metas[n]
-                verdict.key = conversations[n]
-                person.meta = meta
-                root = roots.get(meta.get("profile", ""), "")
-                person.profile = hashes.get(root, {}) if root else {}
-                verdict.profile = root
-                if not meta or meta.get("number") != spec.number:
-                    verdict.kind = "no_channel"
-                elif meta.get("customer") == "erased":
-                    verdict.kind = "suppressed"
-                else:
-                    verdict.conversation = conversations[n]
-                    verdict.identity = meta["customer"]
+    def _person(
+        self, spec: NotificationSpec, n: int, entry: str, named: _Named, known: _Known
+    ) -> _Person:
+        person = _Person(Verdict(entry, key=f"x:{entry[2:]}"), {}, {})
+        if n in named.bad:
+            person.verdict.kind = "invalid_number"
+        elif n in named.conversations:
+            _by_conversation(spec, person, named.conversations[n], known.metas[n], known)
+        else:
+            pid = named.profiles.get(n) or known.owners.get(n) or ""
+            self._by_profile_or_identity(spec, person, pid, named.identities.get(n), known)
+        return person
+
+    def _by_profile_or_identity(
+        self,
+        spec: NotificationSpec,
+        person: _Person,
+        pid: str,
+        identity: Identity | None,
+        known: _Known,
+    ) -> None:
+        """An entry naming a profile, or an identity (``pid`` is then its owner, if any)."""
+        verdict = person.verdict
+        root = known.roots.get(pid, "") if pid else ""
+        if root:
+            verdict.key, verdict.profile = f"p:{root}", root
+            person.profile = known.hashes.get(root, {})
+            self._target(spec, person, identity)
+        elif identity is not None and not pid:
+            if identity in known.erased_at:
+                verdict.kind = "suppressed"
             else:
-                pid = profiles.get(n) or owners.get(n) or ""
-                root = roots.get(pid, "") if pid else ""
-                if root:
-                    verdict.key, verdict.profile = f"p:{root}", root
-                    person.profile = hashes.get(root, {})
-                    self._target(spec, person, identities.get(n))
-                elif n in identities and not pid:
-                    identity = identities[n]
-                    if identity in erased_at:
-                        verdict.kind = "suppressed"
-                    else:
-                        self._target(spec, person, identity)
-                elif hashes.get(pid, {}).get("erased_at"):
-                    verdict.kind = "suppressed"
-                else:
-                    verdict.kind = "no_channel"  # a profile that does not exist
+                self._target(spec, person, identity)
+        elif known.hashes.get(pid, {}).get("erased_at"):
+            verdict.kind = "suppressed"
+        else:
+            verdict.kind = "no_channel"  # a profile that does not exist
+
+    async def _read_targeted_conversations(self, people: list[_Person]) -> None:
+        """The fifth round trip: the conversations ``_target`` picked, which may be new."""
         targets = [
             p for p in people if p.verdict.conversation and not p.meta and not p.verdict.kind
         ]
@@ -195,7 +234,6 @@ class Audience:
             person.new_conversation = not meta
             if meta.get("customer") == "erased":
                 person.verdict.kind = "suppressed"
-        return people
 
     def _target(self, spec: NotificationSpec, person: _Person, asked: Identity | None) -> None:
         """Pick the identity the number reaches the person by: an existing conversation
@@ -225,64 +263,112 @@ class Audience:
     def _judge(
         self, spec: NotificationSpec, person: _Person, now: float, refilter: bool
     ) -> Verdict:
-        verdict, profile, meta = person.verdict, person.profile, person.meta
-        if spec.audience == "filter" and refilter:
-            value = profile.get(f"f:{spec.filter_field}", profile.get(spec.filter_field))
-            if value is None or value.strip().lower() != spec.filter_value.strip().lower():
-                verdict.kind = ""
-                return verdict
+        """Decide about one person: the first skip reason that applies, in the order of
+        SKIP_REASONS, else queued now or deferred past quiet hours."""
+        verdict = person.verdict
+        if spec.audience == "filter" and refilter and not _in_filter(spec, person.profile):
+            verdict.kind = ""
+            return verdict
         if verdict.kind:
             return verdict
-        country = ""
-        if verdict.identity.startswith(("wa:", "phone:")):
-            phone = verdict.identity.partition(":")[2]
-            valid, country = phone_facts(phone if phone.startswith("+") else f"+{phone}")
-            if person.new_conversation and not valid:
-                verdict.kind = "invalid_number"
-                return verdict
-        verdict.country = country
-        if meta.get("opted_out") == "1":
-            verdict.kind = "opted_out"
+        phone = _phone_facts_of(verdict.identity)
+        if phone is not None and person.new_conversation and not phone[0]:
+            verdict.kind = "invalid_number"
             return verdict
-        if spec.topic and spec.topic in topics_of(profile.get("f:topics_off", "")):
-            verdict.kind = "topic_conflict"
+        verdict.country = phone[1] if phone is not None else ""
+        reason = _lacking_consent(spec, person) or self._compose(spec, person, now)
+        if reason:
+            verdict.kind = reason
             return verdict
-        if spec.category == "marketing" and profile.get("f:consent", "") not in LAWFUL_BASES:
-            verdict.kind = "no_consent"
-            return verdict
-        last_inbound = float(meta.get("last_inbound_at") or 0)
+        until = self._quiet_until(spec, person.profile, now)
+        if until is None:
+            verdict.kind = "q"
+        else:
+            verdict.kind, verdict.until = "d", until
+        return verdict
+
+    def _compose(self, spec: NotificationSpec, person: _Person, now: float) -> str:
+        """Fill the verdict's text, and its template and price when a template goes; the
+        skip reason when nothing can be sent."""
+        verdict, profile = person.verdict, person.profile
+        last_inbound = float(person.meta.get("last_inbound_at") or 0)
         in_window = bool(last_inbound) and now - last_inbound <= WINDOW_SECONDS
         use_template = spec.template is not None and (
             spec.channel == "whatsapp" and not (in_window and spec.text)
         )
         if spec.channel == "whatsapp" and not use_template and not in_window:
-            verdict.kind = "outside_window_no_template"
-            return verdict
+            return "outside_window_no_template"
         context = {"profile": _profile_context(verdict.profile, profile)}
         if use_template and spec.template is not None:
             values = [fill(variable, context) for variable in spec.template.variables]
             if any(missing for _, missing in values):
-                verdict.kind = "missing_variable"
-                return verdict
+                return "missing_variable"
             filled = [text for text, _ in values]
             verdict.template = spec.template.graph_body(filled)
             verdict.text = f"[template {spec.template.name}] " + " | ".join(filled)
             free = spec.template.category == "utility" and in_window
-            verdict.price = 0 if free else self.rate_card.price(country, spec.template.category)
+            category = spec.template.category
+            verdict.price = 0 if free else self.rate_card.price(verdict.country, category)
         else:
             verdict.text, missing = fill(spec.text, context)
             if missing or not verdict.text.strip():
-                verdict.kind = "missing_variable"
-                return verdict
+                return "missing_variable"
+        return ""
+
+    def _quiet_until(
+        self, spec: NotificationSpec, profile: dict[str, str], now: float
+    ) -> float | None:
+        """When the recipient's quiet hours end, if ``now`` is in them and they count."""
         quiet = self.settings.quiet_hours
-        if spec.respect_quiet_hours and quiet is not None:
-            zone = _zone(profile.get("f:timezone", "")) or _zone(self.settings.timezone)
-            local = datetime.fromtimestamp(now, zone)
-            if quiet.contains(local):
-                verdict.kind, verdict.until = "d", quiet.ends_after(local).timestamp()
-                return verdict
-        verdict.kind = "q"
-        return verdict
+        if not spec.respect_quiet_hours or quiet is None:
+            return None
+        zone = _zone(profile.get("f:timezone", "")) or _zone(self.settings.timezone)
+        local = datetime.fromtimestamp(now, zone)
+        return quiet.ends_after(local).timestamp() if quiet.contains(local) else None
+
+
+def _by_conversation(
+    spec: NotificationSpec, person: _Person, cid: str, meta: dict[str, str], known: _Known
+) -> None:
+    """An entry naming a conversation: reachable if it is on the notification's number."""
+    verdict = person.verdict
+    verdict.key = cid
+    person.meta = meta
+    root = known.roots.get(meta.get("profile", ""), "")
+    person.profile = known.hashes.get(root, {}) if root else {}
+    verdict.profile = root
+    if not meta or meta.get("number") != spec.number:
+        verdict.kind = "no_channel"
+    elif meta.get("customer") == "erased":
+        verdict.kind = "suppressed"
+    else:
+        verdict.conversation = cid
+        verdict.identity = meta["customer"]
+
+
+def _in_filter(spec: NotificationSpec, profile: dict[str, str]) -> bool:
+    value = profile.get(f"f:{spec.filter_field}", profile.get(spec.filter_field))
+    return value is not None and value.strip().lower() == spec.filter_value.strip().lower()
+
+
+def _phone_facts_of(identity: str) -> tuple[bool, str] | None:
+    """``phone_facts`` of a WhatsApp or phone identity; None for any other."""
+    if not identity.startswith(("wa:", "phone:")):
+        return None
+    phone = identity.partition(":")[2]
+    return phone_facts(phone if phone.startswith("+") else f"+{phone}")
+
+
+def _lacking_consent(spec: NotificationSpec, person: _Person) -> str:
+    """Why the customer does not want this: opted out, its topic turned off, or no
+    lawful basis for marketing; '' when none of those."""
+    if person.meta.get("opted_out") == "1":
+        return "opted_out"
+    if spec.topic and spec.topic in topics_of(person.profile.get("f:topics_off", "")):
+        return "topic_conflict"
+    if spec.category == "marketing" and person.profile.get("f:consent", "") not in LAWFUL_BASES:
+        return "no_consent"
+    return ""
 
 
 def topics_of(value: str) -> set[str]:

@@ -127,6 +127,28 @@ class Runs:
             result.done = True
             return result
         spec = NotificationSpec.from_json(record["spec"])
+        cursor, total = await self._start(nid, run, spec, record, clock)
+        going_on = await self._decide_in_batches(
+            spec, nid, run, lease, token, cursor, total, result, progress, clock
+        )
+        if not going_on:
+            return result
+        await self._deferred(spec, nid, run, lease, token, result, clock)
+        if result.busy:
+            return result
+        await self._finish_or_wait(spec, nid, run, result, clock)
+        return result
+
+    async def _start(
+        self,
+        nid: str,
+        run: int,
+        spec: NotificationSpec,
+        record: dict[str, str],
+        clock: Callable[[], float],
+    ) -> tuple[int, int]:
+        """Mark the run started (once), put a cron's next occurrence on the schedule, and
+        fix the run's audience. Returns where a resumed run left off and the total."""
         new, meta = await self.store.start_run(nid, run, clock())
         if new:
             await self.store.update(nid, status="sending", last_run=str(run))
@@ -140,7 +162,23 @@ class Runs:
             total = int(meta.get("total", 0))
         else:
             total = await self.store.snapshot(nid, run, self.store.keys.conversations(spec.number))
-        cursor = int(meta.get("cursor", 0))
+        return int(meta.get("cursor", 0)), total
+
+    async def _decide_in_batches(
+        self,
+        spec: NotificationSpec,
+        nid: str,
+        run: int,
+        lease: str,
+        token: int,
+        cursor: int,
+        total: int,
+        result: RunResult,
+        progress: Callable[[int, int], None] | None,
+        clock: Callable[[], float],
+    ) -> bool:
+        """Decide about the audience from ``cursor`` on, batch by batch, and claim and
+        queue each batch; False when the run stops here (taken over, or cancelled)."""
         requeue = True  # a batch cut short by a crash may have claimed and not queued
         while cursor < total:
             entries = await self.store.entries(nid, run, spec.listed, cursor, self.settings.batch)
@@ -150,31 +188,39 @@ class Runs:
             cursor += len(entries)
             if not await self._claim(spec, nid, run, verdicts, token, result, requeue, cursor):
                 result.busy = True
-                return result
+                return False
             requeue = False
             if progress:
                 progress(min(cursor, total), total)
             if await self.leases.acquire(lease, RUN_LEASE_MS) != token:
                 result.busy = True
-                return result
+                return False
             if await self.store.status(nid) == "cancelled":
                 await self.store.unschedule(nid, run)
                 result.done = True
-                return result
-        await self._deferred(spec, nid, run, lease, token, result, clock)
-        if result.busy:
-            return result
+                return False
+        return True
+
+    async def _finish_or_wait(
+        self,
+        spec: NotificationSpec,
+        nid: str,
+        run: int,
+        result: RunResult,
+        clock: Callable[[], float],
+    ) -> None:
+        """Put the run back on the schedule for its next deferred recipient; with none
+        left, the run is done."""
         upcoming = await self.store.next_deferred(nid, run)
         if upcoming is not None:
             await self.store.schedule(nid, run, upcoming)
             await self.store.set_run(nid, run, deferred_until=repr(upcoming))
-            return result
+            return
         await self.store.finish_run(nid, run, clock())
         await self.store.unschedule(nid, run)
         if (await self.store.record(nid)).get("status") != "cancelled":
             await self.store.update(nid, status="scheduled" if spec.cron else "done")
         result.done = True
-        return result
 
     async def _schedule_next(self, nid: str, run: int, spec: NotificationSpec, now: float) -> None:
         """Put a cron schedule's next occurrence on the schedule (missed ones are not

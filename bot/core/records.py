@@ -1,0 +1,77 @@
+"""What is written about each item the pipeline takes: its form in the inbound log, in
+the conversation's timeline, and in the events the attached services hear."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.model import Event, Inbound, StatusUpdate, derived_id, shallow_dict
+
+
+def encode_item(item: Inbound | StatusUpdate) -> str:
+    kind = "message" if isinstance(item, Inbound) else "status"
+    return json.dumps({"k": kind, "v": item.to_dict()}, ensure_ascii=False)
+
+
+def decode_item(data: str) -> Inbound | StatusUpdate:
+    document = json.loads(data)
+    if document["k"] == "message":
+        return Inbound.from_dict(document["v"])
+    return StatusUpdate.from_dict(document["v"])
+
+
+def inbound_record(message: Inbound) -> dict[str, Any]:
+    """How an inbound message is kept in the timeline and told to services."""
+    record: dict[str, Any] = {
+        "id": message.provider_id,
+        "direction": "inbound",
+        "kind": message.kind,
+        "text": message.text,
+        "timestamp": message.timestamp,
+    }
+    if message.payload:
+        record["payload"] = message.payload
+    if message.media:
+        record["media"] = shallow_dict(message.media)
+    if message.kind == "unsupported":
+        record["provider_type"] = message.provider_type
+    return record
+
+
+def inbound_event(message: Inbound, record: dict[str, Any], profile: str) -> Event:
+    """``message.inbound``: its id derives from the message, so a redo repeats it."""
+    return Event.new(
+        "message.inbound",
+        message.number,
+        {
+            "conversation_id": message.conversation_id,
+            "profile": profile,
+            "channel": message.channel,
+            "number": message.number,
+            "customer": message.sender.key,
+            "name": message.name,
+            "message": record,
+        },
+        id=derived_id("evt", message.provider_id, "inbound"),
+    )
+
+
+def status_event(status: StatusUpdate, message_id: str) -> Event:
+    """``message.status`` of our message ``message_id``; its id derives from the status."""
+    return Event.new(
+        "message.status",
+        status.number,
+        {
+            "conversation_id": status.conversation_id,
+            "message_id": message_id,
+            "provider_id": status.provider_message_id,
+            "channel": status.channel,
+            "number": status.number,
+            "customer": status.recipient.key,
+            "status": status.status,
+            "error": status.error,
+            "timestamp": status.timestamp,
+        },
+        id=derived_id("evt", status.provider_message_id, status.status),
+    )
