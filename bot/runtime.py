@@ -29,6 +29,7 @@ from bot.config.settings import Settings
 from bot.config.watch import watch_config
 from bot.core.directory import Directory
 from bot.core.fanout import Deliveries, Fanout
+from bot.core.guided import GuidedConversations
 from bot.core.ingest import Ingestor, shard_of
 from bot.core.lifecycle import Lifecycle
 from bot.core.links import LinkSigners, load_link_secret
@@ -57,6 +58,7 @@ from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
 from stores.costs import CostLedger
 from stores.deliveries import DeliveryQueue
+from stores.flows import FlowStateStore
 from stores.leases import Leases
 from stores.live import LiveChannel
 from stores.notes import NoteStore
@@ -106,9 +108,11 @@ class Runtime:
             self.shard_of,
             Lifecycle(settings, self.claims),
             lambda: self.channels.numbers,
+            GuidedConversations(
+                FlowStateStore(self.redis, self.keys), self.profiles, settings.default_region
+            ),
+            self.team_chat,
         )
-        if self.team_chat:
-            self.pipeline.team = self.team_chat
         self.workers = ShardWorkers(
             [(self.inbound_log, self.pipeline.process), (self.outbox, self.sender.perform)],
             self.leases,

@@ -26,7 +26,6 @@ from bot.model import (
 )
 from handlers.base import Context
 from stores.conversations import WINDOW_SECONDS, ConversationStore
-from stores.flows import FlowStateStore
 from stores.profiles import ProfileStore, Resolution, Sighting
 from stores.streams import Entry
 
@@ -90,6 +89,8 @@ class Pipeline:
         shard_of: Any,
         lifecycle: Lifecycle,
         numbers: Callable[[], list[str]],
+        guided: GuidedConversations,
+        team: TeamRoom | None = None,
     ) -> None:
         self.profiles = profiles
         self.conversations = conversations
@@ -100,11 +101,9 @@ class Pipeline:
         self.shard_of = shard_of
         self.lifecycle = lifecycle
         self.numbers = numbers
-        self.guided = GuidedConversations(
-            FlowStateStore(conversations.redis, conversations.keys), profiles, region
-        )
+        self.guided = guided
         """Guided conversations (AU-2): flow state through a batch, answers, hand-offs."""
-        self.team: TeamRoom | None = None
+        self.team = team
         """The team's chat, whose messages are replies and commands, not customers'."""
         self.processed = 0
 
