@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import aiohttp
 
 from adapters import provider
+from bot.identities import InvalidPhoneError, normalize_phone
 from bot.model import DeliveryStatus, Identity, Inbound, Media, MessageKind, StatusUpdate
 
 Encoding = Literal["GSM-7", "UCS-2"]
@@ -201,7 +202,10 @@ def _phone(fields: dict[str, str], name: str) -> Identity:
     value = fields.get(name, "")
     if not _E164.fullmatch(value):
         raise PayloadError(f"{name} must be an E.164 phone number such as +14155550100")
-    return Identity("phone", value)
+    try:
+        return normalize_phone(value, "")
+    except InvalidPhoneError:
+        raise PayloadError(f"{name} {value!r} is not a phone number of any country") from None
 
 
 def _inbound(fields: dict[str, str], sid: str, number: str) -> Inbound:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import phonenumbers
+from phonenumbers import PhoneMetadata
 
 from bot.model import Identity, Inbound
 
@@ -43,12 +44,35 @@ def _whatsapp_quirks(parsed: phonenumbers.PhoneNumber) -> None:
         parsed.national_number = int(national[:2] + "9" + national[2:])
 
 
+def _of_the_countrys_shape(parsed: phonenumbers.PhoneNumber) -> bool:
+    """Whether a number phonenumbers does not know as allocated is still a whole number of
+    its country: a possible length for a full number (not one dialled locally), and the
+    shape of the country's numbers (``general_desc``), which fragments, a trunk ``0`` left
+    after the country code and all-zero placeholders do not have."""
+    reason = phonenumbers.is_possible_number_with_reason(parsed)
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
+        return False
+    code = parsed.country_code or 0
+    region = phonenumbers.region_code_for_country_code(code)
+    if region == phonenumbers.UNKNOWN_REGION:
+        return False
+    if region == "001":  # non-geographic: +800, +882 ...
+        metadata = PhoneMetadata.metadata_for_nongeo_region(code)
+    else:
+        metadata = PhoneMetadata.metadata_for_region(region)
+    general = metadata.general_desc if metadata else None
+    pattern = general.national_number_pattern if general else None
+    national = phonenumbers.national_significant_number(parsed)
+    return pattern is not None and re.fullmatch(pattern, national) is not None
+
+
 @functools.lru_cache(maxsize=65536)
 def normalize_phone(raw: str, region: str) -> Identity:
     """``phone:+E164`` for ``raw``; numbers without a country code are read in ``region``.
 
-    Possible numbers are accepted, not only those in today's allocated ranges: a number
-    allocated after our copy of the metadata is still a customer's phone.
+    Valid numbers are accepted, and possible ones of the country's shape too, not only
+    those in today's allocated ranges: a number allocated after our copy of the metadata
+    is still a customer's phone. Fragments and placeholders are InvalidPhoneError.
     """
     if len(raw) > 64:
         raise InvalidPhoneError("a phone number is at most 64 characters")
@@ -57,7 +81,7 @@ def normalize_phone(raw: str, region: str) -> Identity:
     except phonenumbers.NumberParseException as error:
         raise InvalidPhoneError(f"{raw!r} is not a phone number: {error}") from None
     _whatsapp_quirks(parsed)
-    if not phonenumbers.is_possible_number(parsed):
+    if not (phonenumbers.is_valid_number(parsed) or _of_the_countrys_shape(parsed)):
         raise InvalidPhoneError(f"{raw!r} is not a possible phone number")
     return Identity(
         "phone", phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
