@@ -9,7 +9,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from stores.redis import Keys, Script
+from stores.redis import Keys, Pipe, Script
 
 # Append a message once: a redo of the same work finds its id and changes nothing. The
 # answer is the message's ordinal in its direction, the same on a redo, so that "first
@@ -105,7 +105,7 @@ class ConversationStore:
 
     def queue_record(
         self,
-        pipe: Any,
+        pipe: Pipe,
         conversation_id: str,
         message: dict[str, Any],
         *,
@@ -145,20 +145,20 @@ class ConversationStore:
         return keys, args
 
     def queue_edit(
-        self, pipe: Any, conversation_id: str, message_id: str, text: str, at: float
+        self, pipe: Pipe, conversation_id: str, message_id: str, text: str, at: float
     ) -> None:
         """Keep the customer's new wording of a message; the timeline shows the latest."""
         edit = json.dumps({"text": text, "edited_at": at}, ensure_ascii=False)
         pipe.hset(self._k(conversation_id, "edits"), message_id, edit)
 
-    def queue_auto_reply_lookup(self, pipe: Any, conversation_id: str) -> None:
+    def queue_auto_reply_lookup(self, pipe: Pipe, conversation_id: str) -> None:
         """Queue the read of when the contact last got an automated answer (or None)."""
         pipe.hget(self._k(conversation_id, "meta"), "auto_at")
 
-    def queue_auto_reply(self, pipe: Any, conversation_id: str, at: float) -> None:
+    def queue_auto_reply(self, pipe: Pipe, conversation_id: str, at: float) -> None:
         pipe.hset(self._k(conversation_id, "meta"), "auto_at", repr(at))
 
-    def queue_choices(self, pipe: Any, conversation_id: str, choices: Sequence[str]) -> None:
+    def queue_choices(self, pipe: Pipe, conversation_id: str, choices: Sequence[str]) -> None:
         """Remember the choices last offered, for channels where the answer is typed."""
         pipe.hset(self._k(conversation_id, "meta"), "choices", json.dumps(list(choices)))
 
@@ -170,11 +170,11 @@ class ConversationStore:
             found = await pipe.execute()
         return [json.loads(item) if item else [] for item in found]
 
-    def queue_status(self, pipe: Any, conversation_id: str, message_id: str, status: str) -> None:
+    def queue_status(self, pipe: Pipe, conversation_id: str, message_id: str, status: str) -> None:
         """``set_status`` queued on a pipeline the caller executes."""
         _STATUS.queue(pipe, [self._k(conversation_id, "status")], [message_id, status])
 
-    def queue_opt_out(self, pipe: Any, conversation_id: str, opted_out: bool) -> None:
+    def queue_opt_out(self, pipe: Pipe, conversation_id: str, opted_out: bool) -> None:
         """Record that the customer said STOP (or START again), on the caller's pipeline."""
         key = self._k(conversation_id, "meta")
         if opted_out:
@@ -182,7 +182,7 @@ class ConversationStore:
         else:
             pipe.hdel(key, "opted_out")
 
-    def queue_message_lookup(self, pipe: Any, conversation_id: str, provider_id: str) -> None:
+    def queue_message_lookup(self, pipe: Pipe, conversation_id: str, provider_id: str) -> None:
         """Queue the lookup of ``message_for_provider_id``; the result is None when unknown."""
         pipe.hget(self._k(conversation_id, "provider_ids"), provider_id)
 
@@ -214,7 +214,7 @@ class ConversationStore:
             await pipe.execute()
 
     def queue_complete_send(
-        self, pipe: Any, conversation_id: str, send_id: str, provider_id: str
+        self, pipe: Pipe, conversation_id: str, send_id: str, provider_id: str
     ) -> None:
         """Record the provider's id of a sent message, on a pipeline the caller executes."""
         pipe.hset(self._k(conversation_id, "sent"), send_id, provider_id)
@@ -292,6 +292,6 @@ class ConversationStore:
         ids: Any = await self.redis.zrevrange(self.keys.conversations(number), 0, limit - 1)
         return ids
 
-    def touch(self, pipe: Any, number: str, conversation_id: str, at: float) -> None:
+    def touch(self, pipe: Pipe, number: str, conversation_id: str, at: float) -> None:
         """Queue an update of the number's conversation index on a pipeline."""
         pipe.zadd(self.keys.conversations(number), {conversation_id: at}, gt=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from stores.redis import Keys, Script
+from stores.redis import Keys, Pipe, Script
 
 BILLED_STATUSES = frozenset({"delivered", "read"})
 
@@ -54,7 +54,7 @@ class CostLedger:
 
     def queue_price(
         self,
-        pipe: Any,
+        pipe: Pipe,
         number: str,
         send_id: str,
         *,
@@ -67,7 +67,7 @@ class CostLedger:
         value = f"{category}|{country}|{price}|{notification}"
         pipe.hsetnx(self._k(number, "pending"), send_id, value)
 
-    def queue_outcome(self, pipe: Any, number: str, send_id: str, status: str) -> None:
+    def queue_outcome(self, pipe: Pipe, number: str, send_id: str, status: str) -> None:
         """A delivery receipt: bill a delivered send once; forget a failed one."""
         if status in BILLED_STATUSES or status == "failed":
             keys = [self._k(number, "pending"), self._k(number, "totals")]

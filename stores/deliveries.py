@@ -9,7 +9,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from stores.redis import Keys, Script
+from stores.redis import Keys, Pipe, Script
 from stores.streams import GROUP
 
 # On the stream a delivery is four fields, so the event is never escaped inside another
@@ -81,10 +81,10 @@ class DeliveryQueue:
         self.keys = keys
 
     def queue(
-        self, pipe: Any, service: str, event_json: str, at: float, event_id: str = ""
+        self, pipe: Pipe, service: str, event_json: str, at: float, event_id: str = ""
     ) -> None:
         """Queue the event for ``service`` on a pipeline the caller executes."""
-        fields = {"e": event_json, "i": event_id, "a": 0, "t": at}
+        fields: dict[Any, Any] = {"e": event_json, "i": event_id, "a": 0, "t": at}
         pipe.xadd(self.keys.fanout(service), fields)
 
     async def ensure_group(self, service: str) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from stores.redis import Keys
+from stores.redis import Keys, Pipe
 
 log = logging.getLogger(__name__)
 
@@ -27,18 +27,18 @@ class FlowStateStore:
     def key(self, conversation_id: str) -> str:
         return self.keys.conversation(conversation_id, "flow")
 
-    def queue_lookup(self, pipe: Any, conversation_id: str) -> None:
+    def queue_lookup(self, pipe: Pipe, conversation_id: str) -> None:
         """Queue the read of the state; ``decode`` reads the answer."""
         pipe.get(self.key(conversation_id))
 
     def queue_save(
-        self, pipe: Any, conversation_id: str, state: dict[str, Any], ttl: float
+        self, pipe: Pipe, conversation_id: str, state: dict[str, Any], ttl: float
     ) -> None:
         """Keep ``state`` for ``ttl`` seconds from now (each answer restarts the clock)."""
         document = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
         pipe.set(self.key(conversation_id), document, px=max(1, int(ttl * 1000)))
 
-    def queue_clear(self, pipe: Any, conversation_id: str) -> None:
+    def queue_clear(self, pipe: Pipe, conversation_id: str) -> None:
         pipe.delete(self.key(conversation_id))
 
     @staticmethod

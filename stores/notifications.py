@@ -27,7 +27,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from stores.redis import Keys, Script
+from stores.redis import Keys, Pipe, Script
 
 RETENTION = 35 * 24 * 3600
 """How long a finished run keeps its recipients and statuses (late receipts still count)."""
@@ -244,7 +244,7 @@ class NotificationStore:
 
     def queue_claim(
         self,
-        pipe: Any,
+        pipe: Pipe,
         nid: str,
         run: int,
         key: str,
@@ -261,10 +261,10 @@ class NotificationStore:
         keys = [self._r(nid, run, part) for part in ("rc", "m", "d")]
         _CLAIM.queue(pipe, keys, [key, state, kind, repr(until), "1" if resume else "0", fence])
 
-    def queue_progress(self, pipe: Any, nid: str, run: int, cursor: int) -> None:
+    def queue_progress(self, pipe: Pipe, nid: str, run: int, cursor: int) -> None:
         pipe.hset(self._r(nid, run, "m"), "cursor", cursor)
 
-    def queue_undefer(self, pipe: Any, nid: str, run: int, keys: Iterable[str]) -> None:
+    def queue_undefer(self, pipe: Pipe, nid: str, run: int, keys: Iterable[str]) -> None:
         keys = list(keys)
         if keys:
             pipe.zrem(self._r(nid, run, "d"), *keys)
@@ -294,7 +294,7 @@ class NotificationStore:
                 pipe.expire(self._r(nid, run, part), RETENTION)
             await pipe.execute()
 
-    def queue_status(self, pipe: Any, nid: str, run: int, send_id: str, status: str) -> None:
+    def queue_status(self, pipe: Pipe, nid: str, run: int, send_id: str, status: str) -> None:
         """A send's outcome or receipt, counted once per level it reaches."""
         keys = [self._r(nid, run, part) for part in ("st", "m", "rc")]
         _STATUS.queue(pipe, keys, [send_id, status])

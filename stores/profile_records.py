@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from bot.core.identities import MergePolicy
 from bot.model import Identity
 from stores.profile_scripts import ABSORB
-from stores.redis import Keys
+from stores.redis import Keys, Pipe
 from stores.suppression import Suppression
 
 MAX_CHAIN = 16
@@ -186,7 +186,7 @@ class ProfileRecords:
             await pipe.execute()
 
     def queue_conversation(
-        self, pipe: Any, profile_id: str, conversation_id: str, owner: str = ""
+        self, pipe: Pipe, profile_id: str, conversation_id: str, owner: str = ""
     ) -> None:
         """Note on the caller's pipeline that the profile talks in this conversation,
         and give it ``owner`` unless it has one."""

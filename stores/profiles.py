@@ -31,6 +31,7 @@ from stores.profile_records import (
     Sighting,
 )
 from stores.profile_scripts import ABSORB, POINT, REPOINT
+from stores.redis import Pipe
 
 
 @dataclass(slots=True)
@@ -197,7 +198,7 @@ class ProfileStore(ProfileRecords):
 
     def _queue_absorb(
         self,
-        pipe: Any,
+        pipe: Pipe,
         profile_id: str,
         sighting: Sighting,
         fresh: Sequence[Identity],

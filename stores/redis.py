@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import BlockingConnectionPool, Connection
 
 from bot.model import Identity
 
 log = logging.getLogger(__name__)
 
+
+Pipe: TypeAlias = Pipeline
+"""Commands queued by several stores' ``queue_*`` methods and sent in one round trip."""
 
 MAX_CONNECTIONS = 128
 """Per process: blocking stream reads hold one each (two per shard, one per service)."""
@@ -117,7 +121,7 @@ class Script:
         self.source = source
         self._sha = ""
 
-    async def __call__(self, redis: Any, keys: list[str], args: list[Any]) -> Any:
+    async def __call__(self, redis: Redis, keys: list[str], args: list[Any]) -> Any:
         # redis-py's register_script does this too, but it cannot be queued on a pipeline
         # without a round trip of its own; ours can, see ``queue``.
         from redis.exceptions import NoScriptError
@@ -130,6 +134,6 @@ class Script:
             self._sha = await redis.script_load(self.source)
             return await redis.evalsha(self._sha, len(keys), *keys, *args)
 
-    def queue(self, pipe: Any, keys: list[str], args: list[Any]) -> None:
+    def queue(self, pipe: Pipe, keys: list[str], args: list[Any]) -> None:
         """Queue the script on a pipeline; EVAL ships the source, so no load is needed."""
         pipe.eval(self.source, len(keys), *keys, *args)

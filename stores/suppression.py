@@ -10,7 +10,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bot.model import Identity
-from stores.redis import Keys
+from stores.redis import Keys, Pipe
 
 
 def digest(identity: Identity) -> str:
@@ -27,11 +27,11 @@ class Suppression:
     def _key(self, identity: Identity) -> str:
         return f"{self.keys.prefix}sup:{digest(identity)}"
 
-    def queue_record(self, pipe: Any, identities: Iterable[Identity], at: float) -> None:
+    def queue_record(self, pipe: Pipe, identities: Iterable[Identity], at: float) -> None:
         for identity in identities:
             pipe.set(self._key(identity), repr(at))
 
-    def queue_lookup(self, pipe: Any, identities: Sequence[Identity]) -> None:
+    def queue_lookup(self, pipe: Pipe, identities: Sequence[Identity]) -> None:
         for identity in identities:
             pipe.get(self._key(identity))
 

@@ -16,6 +16,7 @@ from bot.config.settings import DeliverySettings
 from bot.core.directory import Directory
 from bot.model import AUTOMATION_SERVICE, Event, Service
 from stores.deliveries import Delivery, DeliveryQueue
+from stores.redis import Pipe
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ class Fanout:
         self._workers: dict[str, tuple[asyncio.Event, asyncio.Task[None]]] = {}
         self._current: dict[str, Service] = {}
 
-    async def queue_events(self, pipe: Any, events: Iterable[Event]) -> None:
+    async def queue_events(self, pipe: Pipe, events: Iterable[Event]) -> None:
         """Queue each event for each service attached to its number, on the caller's pipeline.
 
         The runtime's own service has no webhook: it hears nothing.
@@ -125,7 +126,9 @@ class Fanout:
                 if service.url:
                     self.queue.queue(pipe, service.name, body, now, event.id)
 
-    async def queue_broadcast(self, pipe: Any, numbers: Iterable[str], events: list[Event]) -> None:
+    async def queue_broadcast(
+        self, pipe: Pipe, numbers: Iterable[str], events: list[Event]
+    ) -> None:
         """Queue events that concern every number (a profile's) once for each service
         attached to any of them."""
         if not events:

@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 from adapters import sms
 from bot.model import Event, Outbound, derived_id
 from stores.conversations import WINDOW_SECONDS, ConversationStore, CustomerOptedOutError
+from stores.redis import Pipe
 from stores.streams import Entry, ShardedStream
 
 log = logging.getLogger(__name__)
@@ -47,13 +48,13 @@ class Transport(Protocol):
 
 
 class EventSink(Protocol):
-    async def queue_events(self, pipe: Any, events: list[Event]) -> None: ...
+    async def queue_events(self, pipe: Pipe, events: list[Event]) -> None: ...
 
 
 class SendOutcomes(Protocol):
     """Told what became of each send (notification counters, the cost ledger)."""
 
-    def queue_outcome(self, pipe: Any, number: str, send_id: str, status: str) -> None: ...
+    def queue_outcome(self, pipe: Pipe, number: str, send_id: str, status: str) -> None: ...
 
 
 def message_record(outbound: Outbound) -> dict[str, Any]:
@@ -150,13 +151,13 @@ class Sender:
         and the services keep the text as written."""
         self.outcomes: SendOutcomes | None = None
 
-    def queue_receipt(self, pipe: Any, number: str, send_id: str, status: str) -> None:
+    def queue_receipt(self, pipe: Pipe, number: str, send_id: str, status: str) -> None:
         """A send went out, failed, or a receipt came (delivered, read): tell
         ``outcomes`` on the caller's pipeline, the one that records it."""
         if self.outcomes is not None:
             self.outcomes.queue_outcome(pipe, number, send_id, status)
 
-    def queue(self, pipe: Any, outbound: Outbound, shard: int) -> None:
+    def queue(self, pipe: Pipe, outbound: Outbound, shard: int) -> None:
         """Record the message in its thread and the outbox, on a pipeline the caller runs."""
         self.conversations.queue_record(
             pipe,
