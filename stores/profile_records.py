@@ -11,8 +11,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bot.core.identities import MergePolicy
-from bot.model import Identity
+from bot.model import Identity, MergePolicy
 from stores.profile_scripts import ABSORB
 from stores.redis import Keys, Pipe
 from stores.suppression import Suppression

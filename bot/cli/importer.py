@@ -33,11 +33,10 @@ from bot.cli.progress import Progress
 from bot.core.identities import (
     InvalidIdentityError,
     InvalidPhoneError,
-    MergePolicy,
     normalize_identity,
     phone_of_whatsapp_id,
 )
-from bot.model import Identity
+from bot.model import Identity, MergePolicy
 from stores.profiles import Merge, ProfileStore, Sighting
 
 DEFAULT_BATCH = 500
