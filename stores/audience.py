@@ -55,21 +55,16 @@ class AudienceReader:
 
     async def owners(self, identities: Sequence[Identity]) -> list[str | None]:
         """The profile each identity's index entry names (maybe merged since)."""
-        if not identities:
-            return []
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for identity in identities:
-                pipe.get(self.keys.identity(identity))
-            return list(await pipe.execute())
+        return await self.profiles.owners(identities)
 
     async def roots(
         self, profile_ids: set[str], unowned: Sequence[Identity]
     ) -> tuple[dict[str, str], dict[Identity, float]]:
         """The live profile each id leads to ('' when erased or unknown), and when the
         identities nobody owns were erased (those never erased are left out)."""
-        # ProfileRecords reads both in one round trip; it is the one place that knows
+        # The profile store reads both in one round trip; it is the one place that knows
         # how merge pointers are followed.
-        return await self.profiles._roots_and_suppression(set(profile_ids), unowned)
+        return await self.profiles.roots_and_erasures(set(profile_ids), unowned)
 
     async def profiles_of(self, profile_ids: Sequence[str]) -> list[dict[str, str]]:
         """Each profile's hash as stored ({} when unknown)."""

@@ -90,7 +90,9 @@ class ProfileRecords:
         flat = [item for pair in fields.items() for item in pair]
         return [repr(time.time()), merged, *self._caps_args, len(fields), *flat, *keys]
 
-    async def _get_owners(self, identities: Sequence[Identity]) -> list[str | None]:
+    async def owners(self, identities: Sequence[Identity]) -> list[str | None]:
+        """The profile each identity's index entry names (maybe merged since), in one
+        round trip."""
         if not identities:
             return []
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -98,7 +100,7 @@ class ProfileRecords:
                 pipe.get(self.keys.identity(identity))
             return list(await pipe.execute())
 
-    async def _roots_and_suppression(
+    async def roots_and_erasures(
         self, profile_ids: set[str | None], unknown: Sequence[Identity]
     ) -> tuple[dict[str, str], dict[Identity, float]]:
         """The live profile each id leads to ('' when erased), and when unknown identities
@@ -138,12 +140,12 @@ class ProfileRecords:
 
     async def root(self, profile_id: str) -> str:
         """The live profile ``profile_id`` leads to, '' when unknown or erased."""
-        roots, _ = await self._roots_and_suppression({profile_id}, [])
+        roots, _ = await self.roots_and_erasures({profile_id}, [])
         return roots.get(profile_id, "")
 
     async def lookup(self, identity: Identity) -> str:
         """The live profile of ``identity``, '' when none."""
-        (owner,) = await self._get_owners([identity])
+        (owner,) = await self.owners([identity])
         return await self.root(owner) if owner else ""
 
     async def get(self, profile_id: str) -> dict[str, Any]:

@@ -91,9 +91,9 @@ class ProfileStore(ProfileRecords):
             for s in sightings
         ]
         every = sorted({i for ids in usable for i in ids}, key=lambda i: i.key)
-        owner = dict(zip(every, await self._get_owners(every), strict=True))
+        owner = dict(zip(every, await self.owners(every), strict=True))
         unknown = [i for i in every if not owner[i]]
-        roots, erased_at = await self._roots_and_suppression(set(owner.values()), unknown)
+        roots, erased_at = await self.roots_and_erasures(set(owner.values()), unknown)
 
         resolutions = [Resolution() for _ in sightings]
         plans: list[_Plan] = []
@@ -223,8 +223,8 @@ class ProfileStore(ProfileRecords):
         until the graph holds still under it."""
         outcome = Resolution()
         for _ in range(MAX_CHAIN):
-            owners = dict(zip(ids, await self._get_owners(ids), strict=True))
-            roots, _ = await self._roots_and_suppression(set(owners.values()), [])
+            owners = dict(zip(ids, await self.owners(ids), strict=True))
+            roots, _ = await self.roots_and_erasures(set(owners.values()), [])
             found = sorted({roots[p] for p in owners.values() if p and roots.get(p)})
             refused = {r.other for r in outcome.refusals} | {r.profile for r in outcome.refusals}
             mergeable = [p for p in found if p not in refused or p == found[0]]
@@ -322,7 +322,7 @@ class ProfileStore(ProfileRecords):
         current = await self.lookup(identity)
         if current:
             return current
-        owners = {identity: (await self._get_owners([identity]))[0]}
+        owners = {identity: (await self.owners([identity]))[0]}
         sighting = Sighting((identity,), channel, "", time.time())
         single = [Resolution(profile=target)]
         retry, _ = await self._apply(
