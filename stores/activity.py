@@ -98,7 +98,7 @@ class ActivityStore:
         self.keys = keys
 
     def visitor_key(self, vid: str, part: str) -> str:
-        return f"{self.keys.prefix}{{v:{_check_visitor(vid)}}}:{part}"
+        return self.keys.visitor(_check_visitor(vid), part)
 
     def profile_clicks_key(self, profile_id: str) -> str:
         return self.keys.profile(profile_id, "clicks")

@@ -69,7 +69,7 @@ class ClaimStore:
         self.keys = keys
 
     def _lapses(self) -> str:
-        return f"{self.keys.prefix}claims:lapse"
+        return self.keys.claim_lapses()
 
     async def claim(
         self, conversation_id: str, service: str, agent: str, idle: float

@@ -50,7 +50,7 @@ class CostLedger:
         self.keys = keys
 
     def _k(self, number: str, part: str) -> str:
-        return f"{self.keys.prefix}{{cost:{number}}}:{part}"
+        return self.keys.costs(number, part)
 
     def queue_price(
         self,

@@ -106,16 +106,16 @@ class NotificationStore:
     def __init__(self, redis: Redis, keys: Keys) -> None:
         self.redis = redis
         self.keys = keys
-        self.due_key = f"{keys.prefix}ntf:due"
+        self.due_key = keys.notifications_due()
 
     def _k(self, nid: str, part: str) -> str:
-        return f"{self.keys.prefix}{{ntf:{nid}}}:{part}"
+        return self.keys.notification(nid, part)
 
     def _r(self, nid: str, run: int, part: str) -> str:
-        return f"{self.keys.prefix}{{ntf:{nid}}}:r:{run}:{part}"
+        return self.keys.notification_run(nid, run, part)
 
     def number_key(self, number: str) -> str:
-        return f"{self.keys.prefix}ntf:n:{number}"
+        return self.keys.notifications_of(number)
 
     # --- Records and the schedule ----------------------------------------------------
 

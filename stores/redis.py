@@ -113,6 +113,46 @@ class Keys:
     def web_channel(self, visitor: str) -> str:
         return f"{self.prefix}web:{visitor}"
 
+    def visitor(self, vid: str, part: str) -> str:
+        """A web visitor's ``events``, ``clicks`` or ``seen``, under the tag ``{v:<vid>}``."""
+        return f"{self.prefix}{{v:{vid}}}:{part}"
+
+    def suppression(self, digest: str) -> str:
+        """When the identity with this SHA-256 digest was erased."""
+        return f"{self.prefix}sup:{digest}"
+
+    def claim_lapses(self) -> str:
+        return f"{self.prefix}claims:lapse"
+
+    def costs(self, number: str, part: str) -> str:
+        """A number's ``pending`` prices or its ``totals``, under the tag ``{cost:<n>}``."""
+        return f"{self.prefix}{{cost:{number}}}:{part}"
+
+    def service(self, name: str) -> str:
+        return f"{self.prefix}svc:{name}"
+
+    def service_token(self, digest: str) -> str:
+        return f"{self.prefix}svc-token:{digest}"
+
+    def attached(self, number: str) -> str:
+        """The services attached to a number, in attach order."""
+        return f"{self.prefix}{{num:{number}}}:services"
+
+    def numbers(self) -> str:
+        return f"{self.prefix}numbers"
+
+    def notification(self, nid: str, part: str) -> str:
+        return f"{self.prefix}{{ntf:{nid}}}:{part}"
+
+    def notification_run(self, nid: str, run: int, part: str) -> str:
+        return f"{self.prefix}{{ntf:{nid}}}:r:{run}:{part}"
+
+    def notifications_due(self) -> str:
+        return f"{self.prefix}ntf:due"
+
+    def notifications_of(self, number: str) -> str:
+        return f"{self.prefix}ntf:n:{number}"
+
 
 class Script:
     """A Lua script run by EVALSHA, loaded on first use and after a server restart."""

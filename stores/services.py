@@ -46,16 +46,16 @@ class ServiceStore:
         self.keys = keys
 
     def _service(self, name: str) -> str:
-        return f"{self.keys.prefix}svc:{name}"
+        return self.keys.service(name)
 
     def _token(self, digest: str) -> str:
-        return f"{self.keys.prefix}svc-token:{digest}"
+        return self.keys.service_token(digest)
 
     def _attached(self, number: str) -> str:
-        return f"{self.keys.prefix}{{num:{number}}}:services"
+        return self.keys.attached(number)
 
     def _numbers(self) -> str:
-        return f"{self.keys.prefix}numbers"
+        return self.keys.numbers()
 
     async def save(self, service: Service) -> None:
         """Create or update a service's definition (URL, secret, masking, automation)."""

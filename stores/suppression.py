@@ -25,7 +25,7 @@ class Suppression:
         self.keys = keys
 
     def _key(self, identity: Identity) -> str:
-        return f"{self.keys.prefix}sup:{digest(identity)}"
+        return self.keys.suppression(digest(identity))
 
     def queue_record(self, pipe: Pipe, identities: Iterable[Identity], at: float) -> None:
         for identity in identities:
