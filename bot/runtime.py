@@ -17,7 +17,6 @@ from redis.asyncio import Redis
 
 from adapters.webchat import WebChatHub
 from adapters.webhooks import WebhookClient
-from bot.channels.ratelimit import SharedRate
 from bot.channels.registry import Channels
 from bot.config.settings import Settings
 from bot.config.watch import watch_config
@@ -42,6 +41,7 @@ from stores.deliveries import DeliveryQueue
 from stores.leases import Leases
 from stores.live import LiveChannel
 from stores.profiles import ProfileStore
+from stores.rates import SharedRate
 from stores.redis import Keys, RoundTrips, connect
 from stores.services import ServiceStore
 from stores.streams import Entry, InboundLog, ShardedStream

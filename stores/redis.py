@@ -113,6 +113,10 @@ class Keys:
     def web_channel(self, visitor: str) -> str:
         return f"{self.prefix}web:{visitor}"
 
+    def rate(self, key: str) -> str:
+        """The next free sending slot of a number or a bot (CH-6)."""
+        return f"{self.prefix}rate:{key}"
+
     def visitor(self, vid: str, part: str) -> str:
         """A web visitor's ``events``, ``clicks`` or ``seen``, under the tag ``{v:<vid>}``."""
         return f"{self.prefix}{{v:{vid}}}:{part}"

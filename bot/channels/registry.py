@@ -12,12 +12,12 @@ from adapters import sms
 from adapters.provider import ProviderError
 from adapters.webchat import WebChatTransport
 from adapters.whatsapp import WhatsAppClient
-from bot.channels.ratelimit import SharedRate
 from bot.channels.telegram import TelegramChannel, make_client
 from bot.config.settings import Settings
 from bot.core.sender import SendFailedError, Transport
 from bot.model import Inbound, Outbound
 from stores.leases import Leases
+from stores.rates import SharedRate
 from stores.redis import Keys
 
 

@@ -16,11 +16,12 @@ from adapters.telegram_common import (
     TelegramError,
     inbound_from_update,
 )
-from bot.channels.ratelimit import ChatSpacing, SharedRate
+from bot.channels.ratelimit import ChatSpacing
 from bot.config.settings import TelegramSettings
 from bot.core.sender import SendFailedError
 from bot.model import Inbound, Outbound
 from stores.leases import Leases
+from stores.rates import SharedRate
 from stores.redis import Keys, Script
 
 log = logging.getLogger(__name__)
