@@ -40,6 +40,7 @@ from stores.conversations import ConversationStore
 from stores.deliveries import DeliveryQueue
 from stores.leases import Leases
 from stores.live import LiveChannel
+from stores.polling import PollOffsets
 from stores.profiles import ProfileStore
 from stores.rates import SharedRate
 from stores.redis import Keys, RoundTrips, connect
@@ -79,7 +80,7 @@ class Runtime:
             settings,
             self._session,
             self.leases,
-            keys,
+            PollOffsets(self.redis, keys),
             SharedRate(self.redis, keys),
             self.live.publish,
             self.ingestor.accept,

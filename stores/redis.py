@@ -110,6 +110,10 @@ class Keys:
     def lease(self, name: str) -> str:
         return f"{self.prefix}{{lease:{name}}}"
 
+    def poll_offset(self, lease: str) -> str:
+        """The update offset of the poller holding ``lease`` (CH-3), under its tag."""
+        return f"{self.lease(lease)}:offset"
+
     def web_channel(self, visitor: str) -> str:
         return f"{self.prefix}web:{visitor}"
 

@@ -29,6 +29,7 @@ KEYS = Keys("sb:")
         (KEYS.lease("shard:1"), "sb:{lease:shard:1}"),
         (KEYS.web_channel("v1"), "sb:web:v1"),
         (KEYS.rate("wa:1"), "sb:rate:wa:1"),
+        (KEYS.poll_offset("telegram:7"), "sb:{lease:telegram:7}:offset"),
         (KEYS.service("crm"), "sb:svc:crm"),
         (KEYS.service_token("ab12"), "sb:svc-token:ab12"),
         (KEYS.attached("wa:1"), "sb:{num:wa:1}:services"),

@@ -1,4 +1,5 @@
-"""Store contracts, part one: scripts, the sharded streams, leases and live pushes.
+"""Store contracts, part one: scripts, the sharded streams, leases, poll offsets and live
+pushes.
 
 Every test takes the ``store`` fixture, so each runs against the real Redis and the
 embedded store alike: a deployment must behave the same whichever one it is given.
@@ -15,6 +16,7 @@ from redis.asyncio import Redis
 
 from stores.leases import Leases
 from stores.live import LiveChannel
+from stores.polling import PollOffsets
 from stores.redis import Keys, Script
 from stores.streams import DEDUPE_TTL, GROUP, InboundLog, ShardedStream
 
@@ -221,6 +223,27 @@ async def test_concurrent_acquire_grants_one_lease(store: Redis, prefix: str) ->
     holders = [Leases(store, keys, f"worker-{n}") for n in range(10)]
     tokens = await asyncio.gather(*(holder.acquire("shard:0", 5_000) for holder in holders))
     assert sum(token is not None for token in tokens) == 1
+
+
+# --- PollOffsets ----------------------------------------------------------------------
+
+
+async def test_a_poll_offset_starts_at_zero_and_only_moves_forward(
+    store: Redis, prefix: str
+) -> None:
+    offsets = PollOffsets(store, Keys(prefix))
+    assert await offsets.get("telegram:7") == 0
+    assert await offsets.advance("telegram:7", 105) == 105
+    # A poller that lost its lease while paused comes back with an older offset.
+    assert await offsets.advance("telegram:7", 101) == 105
+    assert await offsets.get("telegram:7") == 105
+    assert await offsets.get("telegram:8") == 0
+
+
+async def test_concurrent_advances_keep_the_furthest(store: Redis, prefix: str) -> None:
+    offsets = PollOffsets(store, Keys(prefix))
+    await asyncio.gather(*(offsets.advance("telegram:7", n) for n in (3, 9, 1, 7)))
+    assert await offsets.get("telegram:7") == 9
 
 
 # --- LiveChannel ----------------------------------------------------------------------

@@ -17,8 +17,8 @@ from bot.config.settings import Settings
 from bot.core.sender import SendFailedError, Transport
 from bot.model import Inbound, Outbound
 from stores.leases import Leases
+from stores.polling import PollOffsets
 from stores.rates import SharedRate
-from stores.redis import Keys
 
 
 @contextlib.contextmanager
@@ -84,7 +84,7 @@ class Channels:
         settings: Settings,
         session: aiohttp.ClientSession,
         leases: Leases,
-        keys: Keys,
+        offsets: PollOffsets,
         rate: SharedRate,
         publish: Callable[[str, str], Awaitable[None]],
         ingest: Callable[[Sequence[Inbound]], Awaitable[list[bool]]],
@@ -103,7 +103,7 @@ class Channels:
                 settings.telegram,
                 make_client(settings.telegram),
                 leases,
-                keys,
+                offsets,
                 ingest,
                 rate,
                 settings.telegram_lease_ttl,
