@@ -114,6 +114,12 @@ class Keys:
         """The update offset of the poller holding ``lease`` (CH-3), under its tag."""
         return f"{self.lease(lease)}:offset"
 
+    def team_roles(self) -> str:
+        return f"{self.prefix}team:roles"
+
+    def team_audit(self) -> str:
+        return f"{self.prefix}team:audit"
+
     def web_channel(self, visitor: str) -> str:
         return f"{self.prefix}web:{visitor}"
 

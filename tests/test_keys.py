@@ -30,6 +30,8 @@ KEYS = Keys("sb:")
         (KEYS.web_channel("v1"), "sb:web:v1"),
         (KEYS.rate("wa:1"), "sb:rate:wa:1"),
         (KEYS.poll_offset("telegram:7"), "sb:{lease:telegram:7}:offset"),
+        (KEYS.team_roles(), "sb:team:roles"),
+        (KEYS.team_audit(), "sb:team:audit"),
         (KEYS.service("crm"), "sb:svc:crm"),
         (KEYS.service_token("ab12"), "sb:svc-token:ab12"),
         (KEYS.attached("wa:1"), "sb:{num:wa:1}:services"),
