@@ -46,6 +46,7 @@ from stores.rates import SharedRate
 from stores.redis import Keys, RoundTrips, connect
 from stores.services import ServiceStore
 from stores.streams import Entry, InboundLog, ShardedStream
+from stores.team import TeamPostStore
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +128,7 @@ class Runtime:
             self.team_chat = TeamChat(
                 settings.telegram.team_chat_id,
                 telegram,
-                self.redis,
-                keys,
+                TeamPostStore(self.redis, keys),
                 self.commands,
                 self.desk,
             )

@@ -120,6 +120,10 @@ class Keys:
     def team_audit(self) -> str:
         return f"{self.prefix}team:audit"
 
+    def team_post(self, post: str) -> str:
+        """A team chat post (its provider id, ``<chat>:<message>``) -> its conversation."""
+        return f"{self.prefix}team:post:{post}"
+
     def web_channel(self, visitor: str) -> str:
         return f"{self.prefix}web:{visitor}"
 

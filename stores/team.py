@@ -1,5 +1,5 @@
-"""The team's own records: the roles /role sets over the config's, and the audit trail
-of the team's commands (OPS-2)."""
+"""The team's own records: the roles /role sets over the config's, the audit trail of
+the team's commands (OPS-2), and the conversation each team chat post is about (OPS-3)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from stores.redis import Keys
 
 AUDIT_KEPT = 10_000
 """Entries of the audit trail kept; older ones are dropped."""
+POST_TTL = 90 * 24 * 3600
+"""Seconds a post stays answerable by replying to it."""
 
 
 class TeamStore:
@@ -47,3 +49,20 @@ class TeamStore:
         """The last ``limit`` entries of the audit trail, the newest first."""
         raw: Any = await self.redis.lrange(self.keys.team_audit(), 0, limit - 1)
         return [json.loads(item) for item in raw]
+
+
+class TeamPostStore:
+    """Which conversation each post in the team chat is about, for ``POST_TTL``."""
+
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self.redis = redis
+        self.keys = keys
+
+    async def remember(self, post: str, conversation_id: str) -> None:
+        """Note that the post with the provider id ``post`` is about ``conversation_id``."""
+        await self.redis.set(self.keys.team_post(post), conversation_id, ex=POST_TTL)
+
+    async def conversation(self, post: str) -> str | None:
+        """The conversation a post is about; None for any other message, or a lapsed post."""
+        found = await self.redis.get(self.keys.team_post(post))
+        return None if found is None else str(found)

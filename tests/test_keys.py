@@ -32,6 +32,7 @@ KEYS = Keys("sb:")
         (KEYS.poll_offset("telegram:7"), "sb:{lease:telegram:7}:offset"),
         (KEYS.team_roles(), "sb:team:roles"),
         (KEYS.team_audit(), "sb:team:audit"),
+        (KEYS.team_post("-100:42"), "sb:team:post:-100:42"),
         (KEYS.service("crm"), "sb:svc:crm"),
         (KEYS.service_token("ab12"), "sb:svc-token:ab12"),
         (KEYS.attached("wa:1"), "sb:{num:wa:1}:services"),

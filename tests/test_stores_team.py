@@ -1,5 +1,5 @@
-"""Store contracts: the team's roles and its audit trail, on the real Redis and on the
-embedded store alike (the ``store`` fixture)."""
+"""Store contracts: the team's roles, its audit trail and its chat posts, on the real
+Redis and on the embedded store alike (the ``store`` fixture)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import asyncio
 from redis.asyncio import Redis
 
 from stores.redis import Keys
-from stores.team import AUDIT_KEPT, TeamStore
+from stores.team import AUDIT_KEPT, POST_TTL, TeamPostStore, TeamStore
 
 # --- TeamStore: roles -------------------------------------------------------------------
 
@@ -64,3 +64,22 @@ async def test_the_audit_trail_is_bounded(store: Redis, prefix: str) -> None:
         await asyncio.gather(*(team.audit({"n": n}) for n in range(start, start + 100)))
     trail = await team.audit_trail(limit=AUDIT_KEPT + 200)
     assert len(trail) == AUDIT_KEPT
+
+
+# --- TeamPostStore ---------------------------------------------------------------------------
+
+
+async def test_a_post_leads_to_its_conversation(store: Redis, prefix: str) -> None:
+    posts = TeamPostStore(store, Keys(prefix))
+    assert await posts.conversation("-100:7") is None
+    await posts.remember("-100:7", "c_1")
+    await posts.remember("-100:8", "c_2")
+    assert await posts.conversation("-100:7") == "c_1"
+    assert await posts.conversation("-100:8") == "c_2"
+
+
+async def test_a_post_stays_answerable_for_its_time_to_live(store: Redis, prefix: str) -> None:
+    posts = TeamPostStore(store, Keys(prefix))
+    await posts.remember("-100:7", "c_1")
+    ttl = await store.ttl(Keys(prefix).team_post("-100:7"))
+    assert POST_TTL - 60 < ttl <= POST_TTL
