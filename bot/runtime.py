@@ -44,6 +44,7 @@ from stores.polling import PollOffsets
 from stores.profiles import ProfileStore
 from stores.rates import SharedRate
 from stores.redis import Keys, RoundTrips, connect
+from stores.secrets import SecretStore
 from stores.services import ServiceStore
 from stores.streams import Entry, InboundLog, ShardedStream
 from stores.team import TeamPostStore
@@ -89,6 +90,7 @@ class Runtime:
         self.services = ServiceStore(self.redis, keys)
         self.activity = ActivityStore(self.redis, keys)
         self.claims = ClaimStore(self.redis, keys)
+        self.secrets = SecretStore(self.redis, keys)
         self.directory = Directory(self.services, settings.automation)
         self.fanout = Fanout(
             self.deliveries,
@@ -181,7 +183,7 @@ class Runtime:
         return shard_of(conversation_id, self.settings.shards)
 
     async def start(self) -> None:
-        secret = await load_link_secret(self.redis, self.keys, self.settings.link_secret)
+        secret = await load_link_secret(self.secrets, self.settings.link_secret)
         self.link_signer = LinkSigner(secret, self.settings.public_url)
         if self.settings.links:
             self.sender.rewrite_links = self.link_signer.rewrite

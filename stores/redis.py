@@ -114,6 +114,10 @@ class Keys:
         """The update offset of the poller holding ``lease`` (CH-3), under its tag."""
         return f"{self.lease(lease)}:offset"
 
+    def secret(self, name: str) -> str:
+        """A secret made once and shared, when the environment gives none."""
+        return f"{self.prefix}secret:{name}"
+
     def team_roles(self) -> str:
         return f"{self.prefix}team:roles"
 

@@ -30,6 +30,7 @@ KEYS = Keys("sb:")
         (KEYS.web_channel("v1"), "sb:web:v1"),
         (KEYS.rate("wa:1"), "sb:rate:wa:1"),
         (KEYS.poll_offset("telegram:7"), "sb:{lease:telegram:7}:offset"),
+        (KEYS.secret("links"), "sb:secret:links"),
         (KEYS.team_roles(), "sb:team:roles"),
         (KEYS.team_audit(), "sb:team:audit"),
         (KEYS.team_post("-100:42"), "sb:team:post:-100:42"),

@@ -66,7 +66,7 @@ async def link_signer_for(runtime: Runtime) -> LinkSigner:
     (``load_link_secret``): the sender rewrites links with the runtime's."""
     if runtime.link_signer is not None:
         return runtime.link_signer
-    secret = await load_link_secret(runtime.redis, runtime.keys, runtime.settings.link_secret)
+    secret = await load_link_secret(runtime.secrets, runtime.settings.link_secret)
     return LinkSigner(secret, runtime.settings.public_url)
 
 
