@@ -12,7 +12,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bot.model import Identity, MergePolicy
-from stores.profile_scripts import ABSORB
+from stores.profile_scripts import ABSORB, REPOINT
 from stores.redis import Keys, Pipe
 from stores.suppression import Suppression
 
@@ -184,6 +184,27 @@ class ProfileRecords:
                     key = self.keys.profile(profile_id, "refused")
                     pipe.lpush(key, record)
                     pipe.ltrim(key, 0, MAX_REFUSALS - 1)
+            await pipe.execute()
+
+    async def suppress(
+        self, identities: Sequence[Identity], profile_ids: Sequence[str], at: float
+    ) -> None:
+        """Erase identities (PS-7): note when (as a digest only), and drop their index
+        entries that still point at one of ``profile_ids``; in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            self.suppression.queue_record(pipe, identities, at)
+            for identity in identities:
+                for profile_id in profile_ids:
+                    REPOINT.queue(pipe, [self.keys.identity(identity)], [profile_id, ""])
+            await pipe.execute()
+
+    async def mark_erased(self, profile_ids: Sequence[str], at: float) -> None:
+        """Empty each profile but for its id and when it was erased, and drop its
+        refusals; in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for profile_id in profile_ids:
+                pipe.delete(self._h(profile_id), self.keys.profile(profile_id, "refused"))
+                pipe.hset(self._h(profile_id), mapping={"id": profile_id, "erased_at": at})
             await pipe.execute()
 
     def queue_conversation(
