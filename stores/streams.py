@@ -9,7 +9,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from stores.redis import Keys, Script
+from stores.redis import Keys, Pipe, Script
 
 DEDUPE_TTL = 7 * 24 * 3600
 """Meta retries a webhook for up to 7 days; a provider id is remembered that long (CH-7)."""
@@ -58,6 +58,10 @@ class ShardedStream:
     async def append(self, shard: int, data: str) -> str:
         entry_id = await self.redis.xadd(self.key(shard), {"d": data})
         return str(entry_id)
+
+    def queue_append(self, pipe: Pipe, shard: int, data: str) -> None:
+        """``append`` queued on a pipeline the caller executes."""
+        pipe.xadd(self.key(shard), {"d": data})
 
     async def read(self, shard: int, consumer: str, count: int, block_ms: int) -> list[Entry]:
         reply: Any = await self.redis.xreadgroup(

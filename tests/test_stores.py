@@ -99,6 +99,20 @@ async def test_read_returns_entries_in_order_then_nothing(store: Redis, prefix: 
     assert await stream.read(0, "worker-a", count=10, block_ms=10) == []
 
 
+async def test_appends_queued_on_a_pipeline_arrive_in_order(store: Redis, prefix: str) -> None:
+    stream = ShardedStream(store, Keys(prefix), shards=2, kind="outbox")
+    await stream.ensure_groups()
+    async with store.pipeline(transaction=False) as pipe:
+        stream.queue_append(pipe, 1, "first")
+        stream.queue_append(pipe, 1, "second")
+        stream.queue_append(pipe, 0, "elsewhere")
+        assert await stream.backlog() == 0  # nothing is sent before the pipeline runs
+        await pipe.execute()
+    entries = await stream.read(1, "worker-a", count=10, block_ms=10)
+    assert [entry.data for entry in entries] == ["first", "second"]
+    assert await stream.backlog() == 3
+
+
 async def test_outbox_and_inbound_log_are_separate_streams(store: Redis, prefix: str) -> None:
     keys = Keys(prefix)
     inbound = InboundLog(store, keys, shards=1)

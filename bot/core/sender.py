@@ -170,7 +170,7 @@ class Sender:
         )
         if outbound.buttons:  # so that "2" on SMS picks the second (CH-6)
             self.conversations.queue_choices(pipe, outbound.conversation_id, outbound.buttons)
-        pipe.xadd(self.outbox.key(shard), {"d": json.dumps(outbound.to_dict())})
+        self.outbox.queue_append(pipe, shard, json.dumps(outbound.to_dict()))
 
     async def send(self, outbound: Outbound, shard: int) -> None:
         """Queue a message from an agent or a service, refusing it first if it cannot go."""
