@@ -43,7 +43,7 @@ from stores.live import LiveChannel
 from stores.polling import PollOffsets
 from stores.profiles import ProfileStore
 from stores.rates import SharedRate
-from stores.redis import Keys, RoundTrips, connect
+from stores.redis import Keys, RoundTrips, StoreClient, connect
 from stores.secrets import SecretStore
 from stores.services import ServiceStore
 from stores.streams import Entry, InboundLog, ShardedStream
@@ -64,6 +64,7 @@ class Runtime:
         self.settings = settings
         self.redis = redis if redis is not None else connect(settings.redis_url)
         self.store_kind = "redis" if settings.redis_url or redis is not None else "embedded"
+        self.store = StoreClient(self.redis)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         keys = Keys(settings.key_prefix)
         self.keys = keys
@@ -99,7 +100,9 @@ class Runtime:
             self.directory,
             self.holder,
         )
-        self.sender = Sender(self.outbox, self.conversations, self.channels.transports, self.fanout)
+        self.sender = Sender(
+            self.outbox, self.conversations, self.channels.transports, self.fanout, self.store
+        )
         self.pipeline = Pipeline(
             self.profiles,
             self.conversations,
@@ -258,7 +261,7 @@ class Runtime:
         """Let go of the HTTP session and the store; for a runtime that was never started too."""
         await self.channels.close()
         await self._session.close()
-        await self.redis.aclose()
+        await self.store.close()
 
     async def _supervise_shards(self) -> None:
         """Hold leases on a fair share of the shards, so each conversation has ONE worker.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -70,6 +72,29 @@ def connect(url: str | None) -> Redis:
     log.warning("REDIS_URL is not set: using the embedded store; data lives in memory only")
     embedded: Redis = fakeredis.FakeAsyncRedis(decode_responses=True)
     return embedded
+
+
+class StoreClient:
+    """The client the stores of a process share, for what is no one store's: batches of
+    several stores' commands sent in one round trip, readiness, and closing."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator[Pipe]:
+        """A pipeline for the stores' ``queue_*`` methods, sent in one round trip when the
+        block ends; nothing is sent when the block raises."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            yield pipe
+            await pipe.execute()
+
+    async def ping(self) -> None:
+        """Raises when the store cannot be reached."""
+        await self.redis.ping()
+
+    async def close(self) -> None:
+        await self.redis.aclose()
 
 
 @dataclass(frozen=True, slots=True)

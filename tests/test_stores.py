@@ -1,5 +1,5 @@
-"""Store contracts, part one: scripts, the sharded streams, leases, poll offsets and live
-pushes.
+"""Store contracts, part one: scripts, the client's batches, the sharded streams, leases,
+poll offsets and live pushes.
 
 Every test takes the ``store`` fixture, so each runs against the real Redis and the
 embedded store alike: a deployment must behave the same whichever one it is given.
@@ -12,12 +12,14 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import pytest
 from redis.asyncio import Redis
 
+from stores.conversations import ConversationStore
 from stores.leases import Leases
 from stores.live import LiveChannel
 from stores.polling import PollOffsets
-from stores.redis import Keys, Script
+from stores.redis import Keys, Script, StoreClient
 from stores.streams import DEDUPE_TTL, GROUP, InboundLog, ShardedStream
 
 # --- Script ---------------------------------------------------------------------------
@@ -38,6 +40,36 @@ async def test_script_queued_on_a_pipeline_needs_no_load(store: Redis) -> None:
     async with store.pipeline(transaction=False) as pipe:
         script.queue(pipe, ["k"], ["v"])
         assert await pipe.execute() == [["v", "k"]]
+
+
+# --- StoreClient ----------------------------------------------------------------------
+
+
+async def test_a_batch_sends_several_stores_commands_when_it_ends(
+    store: Redis, prefix: str
+) -> None:
+    keys = Keys(prefix)
+    outbox = ShardedStream(store, keys, shards=1, kind="outbox")
+    conversations = ConversationStore(store, keys)
+    async with StoreClient(store).batch() as pipe:
+        outbox.queue_append(pipe, 0, "send")
+        conversations.queue_opt_out(pipe, "c_1", True)
+        assert await outbox.backlog() == 0 and await conversations.meta("c_1") == {}
+    assert await outbox.backlog() == 1
+    assert await conversations.meta("c_1") == {"opted_out": "1"}
+
+
+async def test_a_batch_that_raises_sends_nothing(store: Redis, prefix: str) -> None:
+    outbox = ShardedStream(store, Keys(prefix), shards=1, kind="outbox")
+    with pytest.raises(LookupError):
+        async with StoreClient(store).batch() as pipe:
+            outbox.queue_append(pipe, 0, "send")
+            raise LookupError("changed my mind")
+    assert await outbox.backlog() == 0
+
+
+async def test_the_store_answers_a_ping(store: Redis) -> None:
+    await StoreClient(store).ping()
 
 
 # --- InboundLog and ShardedStream -----------------------------------------------------

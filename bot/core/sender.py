@@ -15,7 +15,7 @@ from redis.exceptions import RedisError
 from adapters import sms
 from bot.model import Event, Outbound, derived_id
 from stores.conversations import WINDOW_SECONDS, ConversationStore, CustomerOptedOutError
-from stores.redis import Pipe
+from stores.redis import Pipe, StoreClient
 from stores.streams import Entry, ShardedStream
 
 log = logging.getLogger(__name__)
@@ -140,9 +140,11 @@ class Sender:
         conversations: ConversationStore,
         transports: dict[str, Transport],
         events: EventSink,
+        store: StoreClient,
     ) -> None:
         self.outbox = outbox
         self.conversations = conversations
+        self.store = store
         self.transports = transports
         self.events = events
         self._parallel = asyncio.Semaphore(PARALLEL_CONVERSATIONS)
@@ -178,9 +180,8 @@ class Sender:
             raise SendFailedError(f"channel {outbound.channel} is not configured", retryable=False)
         last_inbound = await self.conversations.last_inbound_at(outbound.conversation_id)
         ensure_window(outbound, last_inbound, time.time())
-        async with self.conversations.redis.pipeline(transaction=False) as pipe:
+        async with self.store.batch() as pipe:
             self.queue(pipe, outbound, shard)
-            await pipe.execute()
 
     async def perform(self, entries: list[Entry]) -> None:
         """Send a batch from one shard: conversations in parallel, each in its order."""
@@ -238,13 +239,12 @@ class Sender:
         """
         for attempt in range(COMPLETION_ATTEMPTS):
             try:
-                async with self.conversations.redis.pipeline(transaction=False) as pipe:
+                async with self.store.batch() as pipe:
                     self.conversations.queue_complete_send(
                         pipe, outbound.conversation_id, outbound.send_id, provider_id
                     )
                     await self.events.queue_events(pipe, [outbound_event(outbound, provider_id)])
                     self.queue_receipt(pipe, outbound.number, outbound.send_id, "sent")
-                    await pipe.execute()
                 return
             except (ConnectionError, TimeoutError, RedisError):
                 if attempt + 1 == COMPLETION_ATTEMPTS:
@@ -254,7 +254,6 @@ class Sender:
 
     async def _fail(self, outbound: Outbound, reason: str) -> None:
         await self.conversations.fail_send(outbound.conversation_id, outbound.send_id, reason)
-        async with self.conversations.redis.pipeline(transaction=False) as pipe:
+        async with self.store.batch() as pipe:
             await self.events.queue_events(pipe, [failed_event(outbound, reason)])
             self.queue_receipt(pipe, outbound.number, outbound.send_id, "failed")
-            await pipe.execute()

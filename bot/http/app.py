@@ -171,7 +171,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     try:
-        await runtime.redis.ping()
+        await runtime.store.ping()
     except Exception as error:  # any failure to reach Redis means "not ready"
         return _error(503, f"redis unreachable: {type(error).__name__}")
     numbers = {
