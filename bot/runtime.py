@@ -160,15 +160,11 @@ class Runtime:
     async def publish(self, events: list[Event]) -> None:
         """Fan events out to the services attached to their numbers."""
         if events:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                await self.fanout.queue_events(pipe, events)
-                await pipe.execute()
+            await self.fanout.publish(events)
 
     async def publish_everywhere(self, events: list[Event]) -> None:
         """Fan out events that concern every number (a profile's), once per service."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            await self.fanout.queue_broadcast(pipe, self.numbers, events)
-            await pipe.execute()
+        await self.fanout.broadcast(self.numbers, events)
 
     async def _announce_lapsed_claims(self) -> None:
         """Tell every service when an idle claim lapses; one process reports each (SN-5)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +87,15 @@ class DeliveryQueue:
         """Queue the event for ``service`` on a pipeline the caller executes."""
         fields: dict[Any, Any] = {"e": event_json, "i": event_id, "a": 0, "t": at}
         pipe.xadd(self.keys.fanout(service), fields)
+
+    async def add(self, deliveries: Sequence[tuple[str, str, str]], at: float) -> None:
+        """Queue each (service, event JSON, event id), in one round trip."""
+        if not deliveries:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for service, event_json, event_id in deliveries:
+                self.queue(pipe, service, event_json, at, event_id)
+            await pipe.execute()
 
     async def ensure_group(self, service: str) -> None:
         try:

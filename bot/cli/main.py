@@ -65,10 +65,7 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
     runtime = Runtime(settings)
 
     async def announce(merges: list[Merge]) -> None:
-        async with runtime.redis.pipeline(transaction=False) as pipe:
-            events = [merged_event(merge) for merge in merges]
-            await runtime.fanout.queue_broadcast(pipe, runtime.numbers, events)
-            await pipe.execute()
+        await runtime.publish_everywhere([merged_event(merge) for merge in merges])
 
     try:
         return await run_import(

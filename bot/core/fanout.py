@@ -120,29 +120,54 @@ class Fanout:
         The runtime's own service has no webhook: it hears nothing.
         """
         now = time.time()
-        for event in events:
-            body = event.to_json()
-            for service in await self.directory.attached(event.number):
-                if service.url:
-                    self.queue.queue(pipe, service.name, body, now, event.id)
+        for service, body, event_id in await self._addressed(events):
+            self.queue.queue(pipe, service, body, now, event_id)
+
+    async def publish(self, events: Iterable[Event]) -> None:
+        """``queue_events`` in a round trip of its own."""
+        now = time.time()
+        await self.queue.add(await self._addressed(events), now)
 
     async def queue_broadcast(
         self, pipe: Pipe, numbers: Iterable[str], events: list[Event]
     ) -> None:
         """Queue events that concern every number (a profile's) once for each service
         attached to any of them."""
+        addressed = await self._broadcast(numbers, events)
+        now = time.time()
+        for service, body, event_id in addressed:
+            self.queue.queue(pipe, service, body, now, event_id)
+
+    async def broadcast(self, numbers: Iterable[str], events: list[Event]) -> None:
+        """``queue_broadcast`` in a round trip of its own."""
+        addressed = await self._broadcast(numbers, events)
+        await self.queue.add(addressed, time.time())
+
+    async def _addressed(self, events: Iterable[Event]) -> list[tuple[str, str, str]]:
+        """(service, event JSON, event id) for each service with a webhook attached to
+        each event's number."""
+        addressed = []
+        for event in events:
+            body = event.to_json()
+            for service in await self.directory.attached(event.number):
+                if service.url:
+                    addressed.append((service.name, body, event.id))
+        return addressed
+
+    async def _broadcast(
+        self, numbers: Iterable[str], events: list[Event]
+    ) -> list[tuple[str, str, str]]:
+        """(service, event JSON, event id) for each event and each service with a webhook
+        attached to any of ``numbers``, once."""
         if not events:
-            return
+            return []
         services = {}
         for number in numbers:
             for service in await self.directory.attached(number):
                 if service.url:
                     services[service.name] = service
-        now = time.time()
-        for event in events:
-            body = event.to_json()
-            for name in services:
-                self.queue.queue(pipe, name, body, now, event.id)
+        bodies = [(event.to_json(), event.id) for event in events]
+        return [(name, body, event_id) for body, event_id in bodies for name in services]
 
     async def run(self) -> None:
         """Keep one delivery loop per attached service, whichever process attached it."""
