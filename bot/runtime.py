@@ -37,9 +37,11 @@ from handlers.commands import Commands
 from stores.activity import ActivityStore
 from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
+from stores.costs import CostLedger
 from stores.deliveries import DeliveryQueue
 from stores.leases import Leases
 from stores.live import LiveChannel
+from stores.notifications import NotificationStore
 from stores.polling import PollOffsets
 from stores.profiles import ProfileStore
 from stores.rates import SharedRate
@@ -115,7 +117,13 @@ class Runtime:
             lambda: self.numbers,
         )
         self.outreach = build_outreach(
-            settings, self.redis, keys, self.profiles, self.sender, self.leases, self.shard_of
+            settings,
+            NotificationStore(self.redis, keys),
+            CostLedger(self.redis, keys),
+            self.profiles,
+            self.sender,
+            self.leases,
+            self.shard_of,
         )
         self.profile_book = ProfileBook(
             self.profiles,

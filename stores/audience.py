@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.model import Identity
 from stores.profiles import ProfileStore
-from stores.redis import Keys, Script
+from stores.redis import Script
 
 # One read-modify-write of a live profile's topics; a profile merged or erased meanwhile
 # answers false, and the caller finds where it went.
@@ -38,10 +38,10 @@ return joined
 class AudienceReader:
     """What deciding about a batch of recipients needs to read."""
 
-    def __init__(self, profiles: ProfileStore, keys: Keys) -> None:
+    def __init__(self, profiles: ProfileStore) -> None:
         self.profiles = profiles
         self.redis = profiles.redis
-        self.keys = keys
+        self.keys = profiles.keys
 
     async def conversations(self, conversation_ids: Sequence[str]) -> list[dict[str, str]]:
         """Each conversation's meta ({} when unknown)."""

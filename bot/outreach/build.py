@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
 from bot.config.settings import Settings
 from bot.core.sender import Sender
 from bot.outreach.audience import Audience
@@ -20,7 +18,6 @@ from stores.costs import CostLedger
 from stores.leases import Leases
 from stores.notifications import NotificationStore
 from stores.profiles import ProfileStore
-from stores.redis import Keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,17 +31,15 @@ class Outreach:
 
 def build_outreach(
     settings: Settings,
-    redis: Redis,
-    keys: Keys,
+    store: NotificationStore,
+    ledger: CostLedger,
     profiles: ProfileStore,
     sender: Sender,
     leases: Leases,
     shard_of: Callable[[str], int],
 ) -> Outreach:
     """Build the parts, and let the sender tell the notifications what became of sends."""
-    store = NotificationStore(redis, keys)
-    ledger = CostLedger(redis, keys)
-    reader = AudienceReader(profiles, keys)
+    reader = AudienceReader(profiles)
     audience = Audience(reader, settings.notifications, settings.rate_card, settings.default_region)
     runs = Runs(store, audience, sender, ledger, leases, profiles, settings.notifications, shard_of)
     scheduler = Scheduler(store, runs, leases)
