@@ -11,6 +11,7 @@ from typing import Any, TypeAlias
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import BlockingConnectionPool, Connection
+from redis.exceptions import RedisError
 
 from bot.model import Identity
 
@@ -19,6 +20,8 @@ log = logging.getLogger(__name__)
 
 Pipe: TypeAlias = Pipeline
 """Commands queued by several stores' ``queue_*`` methods and sent in one round trip."""
+StoreError = RedisError
+"""What a store raises when Redis cannot be reached or refuses a command."""
 
 MAX_CONNECTIONS = 128
 """Per process: blocking stream reads hold one each (two per shard, one per service)."""

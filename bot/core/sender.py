@@ -10,12 +10,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
 
-from redis.exceptions import RedisError
-
 from adapters import sms
 from bot.model import Event, Outbound, derived_id
 from stores.conversations import WINDOW_SECONDS, ConversationStore, CustomerOptedOutError
-from stores.redis import Pipe, StoreClient
+from stores.redis import Pipe, StoreClient, StoreError
 from stores.streams import Entry, ShardedStream
 
 log = logging.getLogger(__name__)
@@ -246,7 +244,7 @@ class Sender:
                     await self.events.queue_events(pipe, [outbound_event(outbound, provider_id)])
                     self.queue_receipt(pipe, outbound.number, outbound.send_id, "sent")
                 return
-            except (ConnectionError, TimeoutError, RedisError):
+            except (ConnectionError, TimeoutError, StoreError):
                 if attempt + 1 == COMPLETION_ATTEMPTS:
                     raise
                 log.warning("send %s went out; recording it failed, retrying", outbound.send_id)
