@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +58,9 @@ if ARGV[2] ~= '1' and redis.call('HGET', KEYS[1], 'opted_out') == '1' then retur
 return redis.call('HSETNX', KEYS[2], ARGV[1], 'sending')
 """
 )
+
+_GLOB = re.compile(r"([*?\[\]\\])")
+"""Characters a SCAN pattern reads as wildcards, escaped to match themselves."""
 
 WINDOW_SECONDS = 24 * 3600
 ERASURE_KEEPS = ("id", "direction", "kind", "timestamp", "service", "agent", "send_id")
@@ -182,6 +186,14 @@ class ConversationStore:
         else:
             pipe.hdel(key, "opted_out")
 
+    async def set_opt_out(self, conversation_id: str, opted_out: bool) -> None:
+        """Record that the customer said STOP (or START again), in one round trip."""
+        key = self._k(conversation_id, "meta")
+        if opted_out:
+            await self.redis.hset(key, "opted_out", "1")
+        else:
+            await self.redis.hdel(key, "opted_out")
+
     def queue_message_lookup(self, pipe: Pipe, conversation_id: str, provider_id: str) -> None:
         """Queue the lookup of ``message_for_provider_id``; the result is None when unknown."""
         pipe.hget(self._k(conversation_id, "provider_ids"), provider_id)
@@ -291,6 +303,18 @@ class ConversationStore:
         """Conversation ids of a number, the most recently active first."""
         ids: Any = await self.redis.zrevrange(self.keys.conversations(number), 0, limit - 1)
         return ids
+
+    async def find_by_prefix(self, number: str, prefix: str, limit: int) -> list[str]:
+        """Up to ``limit`` conversations of ``number`` whose id starts with ``prefix``.
+
+        A scan of the number's index: for people typing ids, never for the message path."""
+        found: dict[str, None] = {}
+        match = _GLOB.sub(r"\\\1", prefix) + "*"
+        async for member, _ in self.redis.zscan_iter(self.keys.conversations(number), match=match):
+            found[str(member)] = None  # a scan may answer a member twice
+            if len(found) >= limit:
+                break  # the scan holds no connection between pages: leaving it is free
+        return list(found)
 
     def touch(self, pipe: Pipe, number: str, conversation_id: str, at: float) -> None:
         """Queue an update of the number's conversation index on a pipeline."""

@@ -148,6 +148,11 @@ class ProfileRecords:
         (owner,) = await self.owners([identity])
         return await self.root(owner) if owner else ""
 
+    async def name(self, profile_id: str) -> str:
+        """The name kept on the profile, '' when it has none; follows no pointer."""
+        found = await self.redis.hget(self._h(profile_id), "name")
+        return str(found) if found else ""
+
     async def get(self, profile_id: str) -> dict[str, Any]:
         """The profile as stored ({} when unknown), with its refusals; follows no pointer."""
         async with self.redis.pipeline(transaction=False) as pipe:

@@ -39,6 +39,29 @@ async def test_roots_follow_merges_and_report_erasures(store: Redis, prefix: str
     assert erased == {PHONE: 3000.0}
 
 
+async def test_name_is_the_profiles_own(store: Redis, prefix: str) -> None:
+    profiles = graph(store, prefix)
+    ann = await profiles.resolve([WA], channel="whatsapp", name="Ann", at=1000)
+    nameless = await profiles.resolve([EMAIL], channel="web", at=2000)
+    assert await profiles.name(ann) == "Ann"
+    assert await profiles.name(nameless) == ""
+    assert await profiles.name("p_unknown") == ""
+    await profiles.update(ann, {"name": "Ann Lee"})
+    assert await profiles.name(ann) == "Ann Lee"
+
+
+async def test_name_follows_no_merge_pointer(store: Redis, prefix: str) -> None:
+    profiles = graph(store, prefix)
+    older = await profiles.resolve([WA], channel="whatsapp", at=1000)
+    newer = await profiles.resolve([EMAIL], channel="web", name="Bea", at=2000)
+    await profiles.merge(older, newer)
+    # The survivor took the name it lacked; the merged profile still holds its own.
+    assert await profiles.name(older) == "Bea"
+    assert await profiles.name(newer) == "Bea"
+    await profiles.update(older, {"name": "Bea Ray"})
+    assert await profiles.name(newer) == "Bea"
+
+
 # --- Erasure ----------------------------------------------------------------------------
 
 
