@@ -239,6 +239,15 @@ class ConversationStore:
             self.queue_status(pipe, conversation_id, send_id, "failed")
             await pipe.execute()
 
+    async def abandon_sends(self, sends: Sequence[tuple[str, str]], reason: str) -> list[bool]:
+        """Mark each (conversation, send id) failed for ``reason`` unless the sender
+        claimed it first (the claim ``claim_send`` makes); which were taken, one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for conversation_id, send_id in sends:
+                pipe.hsetnx(self._k(conversation_id, "sent"), send_id, f"failed:{reason}")
+            taken = await pipe.execute()
+        return [bool(ours) for ours in taken]
+
     async def message_for_provider_id(self, conversation_id: str, provider_id: str) -> str:
         """Our id of a sent message, from the provider's id (the one receipts name)."""
         send_id = await self.redis.hget(self._k(conversation_id, "provider_ids"), provider_id)

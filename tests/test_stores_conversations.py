@@ -156,6 +156,19 @@ async def test_complete_send_links_provider_and_send_ids(store: Redis, prefix: s
     assert (await conversations.timeline(CID))[0]["status"] == "delivered"
 
 
+async def test_abandon_sends_takes_only_sends_nobody_started(store: Redis, prefix: str) -> None:
+    conversations = ConversationStore(store, Keys(prefix))
+    assert await conversations.claim_send(CID, "snd-started") is True
+    taken = await conversations.abandon_sends(
+        [(CID, "snd-started"), (CID, "snd-idle"), ("c_other", "snd-idle")], "stale"
+    )
+    assert taken == [False, True, True]
+    # The sender finds an abandoned send claimed: it never goes out.
+    assert await conversations.claim_send(CID, "snd-idle") is False
+    assert await conversations.abandon_sends([(CID, "snd-idle")], "stale") == [False]
+    assert await conversations.abandon_sends([], "stale") == []
+
+
 async def test_fail_send_marks_the_message_failed(store: Redis, prefix: str) -> None:
     conversations = ConversationStore(store, Keys(prefix))
     await _record(conversations, "snd_1", T0, direction="outbound")
