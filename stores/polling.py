@@ -3,6 +3,8 @@ kept beside its lease (one hash tag) and only ever moved forward."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from redis.asyncio import Redis
 
 from stores.redis import Keys, Script
@@ -19,7 +21,17 @@ return tonumber(redis.call('GET', KEYS[1]))
 )
 
 
-class PollOffsets:
+class BasePollOffsets(Protocol):
+    """The update offset of each poller's lease, which only moves forward."""
+
+    async def get(self, lease: str) -> int:
+        """The offset stored for the poller of ``lease``; 0 before the first."""
+
+    async def advance(self, lease: str, offset: int) -> int:
+        """Move the offset of ``lease`` forward to ``offset`` (never back); the offset now."""
+
+
+class PollOffsets(BasePollOffsets):
     """The offset of the poller holding each lease, shared by whichever process holds it."""
 
     def __init__(self, redis: Redis, keys: Keys) -> None:

@@ -4,6 +4,7 @@ Redis, so every process sending for that key keeps to one rate together."""
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 
 from redis.asyncio import Redis
 
@@ -23,7 +24,17 @@ return slot - now_ms
 )
 
 
-class SharedRate:
+class BaseSharedRate(Protocol):
+    """One schedule of send slots per key, shared by every process on the store."""
+
+    async def reserve(self, key: str, per_second: float) -> float:
+        """Take the next free slot of ``key``: the seconds until it comes (0 when now)."""
+
+    async def wait(self, key: str, per_second: float) -> None:
+        """Take the next free slot of ``key`` and sleep until it comes."""
+
+
+class SharedRate(BaseSharedRate):
     """At most ``per_second`` sends for a key, across every process on the Redis."""
 
     def __init__(self, redis: Redis, keys: Keys) -> None:

@@ -3,14 +3,21 @@ by whichever process asks first (SET NX), then read by every other and every res
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
 from stores.redis import Keys
 
 
-class SecretStore:
+class BaseSecretStore(Protocol):
+    """Named secrets, each kept once and never replaced."""
+
+    async def keep(self, name: str, candidate: str) -> bytes:
+        """The secret ``name``: ``candidate`` if none was kept before, else the one kept."""
+
+
+class SecretStore(BaseSecretStore):
     """Named secrets, each kept once and never replaced."""
 
     def __init__(self, redis: Redis, keys: Keys) -> None:

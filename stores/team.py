@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
@@ -17,7 +17,26 @@ POST_TTL = 90 * 24 * 3600
 """Seconds a post stays answerable by replying to it."""
 
 
-class TeamStore:
+class BaseTeamStore(Protocol):
+    """Roles /role set by member, and the audit trail of the team's commands."""
+
+    async def roles(self) -> dict[str, str]:
+        """Every role /role set: member -> role."""
+
+    async def roles_of(self, members: Sequence[str]) -> list[str | None]:
+        """The role /role set for each of ``members``; None where it set none."""
+
+    async def set_role(self, member: str, role: str) -> None:
+        """Give ``member`` (an email, or ``tg:<id>``) ``role``, replacing any before."""
+
+    async def audit(self, entry: Mapping[str, Any]) -> None:
+        """Keep one entry of the audit trail; only the newest are kept."""
+
+    async def audit_trail(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The last ``limit`` entries of the audit trail, the newest first."""
+
+
+class TeamStore(BaseTeamStore):
     """Roles by member (an email, or ``tg:<id>``), and the audit trail, newest first."""
 
     def __init__(self, redis: Redis, keys: Keys) -> None:
@@ -51,7 +70,17 @@ class TeamStore:
         return [json.loads(item) for item in raw]
 
 
-class TeamPostStore:
+class BaseTeamPostStore(Protocol):
+    """Which conversation each team chat post is about, for a while."""
+
+    async def remember(self, post: str, conversation_id: str) -> None:
+        """Note that the post with the provider id ``post`` is about ``conversation_id``."""
+
+    async def conversation(self, post: str) -> str | None:
+        """The conversation a post is about; None for any other message, or a lapsed post."""
+
+
+class TeamPostStore(BaseTeamPostStore):
     """Which conversation each post in the team chat is about, for ``POST_TTL``."""
 
     def __init__(self, redis: Redis, keys: Keys) -> None:
