@@ -14,7 +14,7 @@ receipt (``read`` after ``delivered``) or a failure after delivery changes nothi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
@@ -42,7 +42,39 @@ return 1
 )
 
 
-class CostLedger:
+class BaseCostLedger(Protocol):
+    """Prices noted when sends are queued, billed on delivery, totalled per number."""
+
+    def queue_price(
+        self,
+        pipe: Pipe,
+        number: str,
+        send_id: str,
+        *,
+        category: str,
+        country: str,
+        price: int,
+        notification: str = "",
+    ) -> None:
+        """Note what ``send_id`` costs when delivered (0: free, but still counted)."""
+
+    def queue_outcome(self, pipe: Pipe, number: str, send_id: str, status: str) -> None:
+        """A delivery receipt: bill a delivered send once; forget a failed one."""
+
+    async def totals(self, number: str) -> dict[str, int]:
+        """The raw totals of a number (millionths, and counts)."""
+
+    async def totals_of(self, numbers: Sequence[str]) -> list[dict[str, int]]:
+        """``totals`` of each number, in one round trip."""
+
+    async def notification_cost(self, number: str, notification: str) -> int:
+        """What a notification's delivered sends cost, in millionths."""
+
+    async def pending(self, number: str) -> int:
+        """Sends noted but neither delivered nor failed yet."""
+
+
+class CostLedger(BaseCostLedger):
     """Prices noted at queueing, billed on delivery; totals read per number."""
 
     def __init__(self, redis: Redis, keys: Keys) -> None:
