@@ -5,7 +5,7 @@ the topics a customer unsubscribed from (the profile field ``f:topics_off``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from bot.model import Identity
 from stores.profiles import ProfileStore
@@ -35,7 +35,38 @@ return joined
 )
 
 
-class AudienceReader:
+class BaseAudienceReader(Protocol):
+    """Batched reads behind a notification's audience, and a profile's unsubscribed topics."""
+
+    async def conversations(self, conversation_ids: Sequence[str]) -> list[dict[str, str]]:
+        """Each conversation's meta ({} when unknown)."""
+
+    async def owners(self, identities: Sequence[Identity]) -> list[str | None]:
+        """The profile each identity's index entry names (maybe merged since)."""
+
+    async def roots(
+        self, profile_ids: set[str], unowned: Sequence[Identity]
+    ) -> tuple[dict[str, str], dict[Identity, float]]:
+        """The live profile each id leads to, and when the unowned identities were erased."""
+
+    async def profiles_of(self, profile_ids: Sequence[str]) -> list[dict[str, str]]:
+        """Each profile's hash as stored ({} when unknown)."""
+
+    async def clicks_and_opt_outs(
+        self, recipients: Sequence[tuple[str, str]]
+    ) -> list[tuple[list[str], dict[str, str], str]]:
+        """For each (conversation, profile): its clicks, the opt-out, the topics it left."""
+
+    async def count_conversations(self, numbers: Sequence[str]) -> list[int]:
+        """How many conversations each number has, in one round trip."""
+
+    async def update_topics(
+        self, profile_id: str, off: Sequence[str], on: Sequence[str]
+    ) -> list[str] | None:
+        """Unsubscribe a live profile from ``off`` and back to ``on``; None when not live."""
+
+
+class AudienceReader(BaseAudienceReader):
     """What deciding about a batch of recipients needs to read."""
 
     def __init__(self, profiles: ProfileStore) -> None:
