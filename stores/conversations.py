@@ -10,54 +10,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from stores.redis import Keys, Pipe, Script
-
-# Append a message once: a redo of the same work finds its id and changes nothing. The
-# answer is the message's ordinal in its direction, the same on a redo, so that "first
-# contact" is decided the same way however often the work is redone.
-_RECORD = Script(
-    """
-local meta, log, ids = KEYS[1], KEYS[2], KEYS[3]
-local seen = redis.call('HGET', ids, ARGV[1])
-if seen then return {0, tonumber(seen)} end
-redis.call('RPUSH', log, ARGV[2])
-local count = redis.call('HINCRBY', meta, ARGV[4], 1)
-redis.call('HSET', ids, ARGV[1], count)
-local at = tonumber(ARGV[3])
-if redis.call('HSETNX', meta, 'created_at', ARGV[3]) == 1 then
-  redis.call('HSET', meta, 'number', ARGV[5], 'customer', ARGV[6], 'channel', ARGV[7])
-elseif ARGV[4] == 'inbound' and redis.call('HGET', meta, 'customer') == 'erased' then
-  redis.call('HSET', meta, 'customer', ARGV[6])  -- an erased customer who writes again
-end
-if at > tonumber(redis.call('HGET', meta, 'last_at') or '0') then
-  redis.call('HSET', meta, 'last_at', ARGV[3])
-end
-if ARGV[4] == 'inbound' and at > tonumber(redis.call('HGET', meta, 'last_inbound_at') or '0') then
-  redis.call('HSET', meta, 'last_inbound_at', ARGV[3])
-end
-if ARGV[8] ~= '' then redis.call('HSET', meta, 'profile', ARGV[8]) end
-return {1, count}
-"""
-)
-
-# Statuses arrive out of order; a message never goes back from read to delivered.
-_STATUS = Script(
-    """
-local rank = {queued = 0, sent = 1, delivered = 2, read = 3, failed = 4}
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-if current and (rank[current] or 0) >= (rank[ARGV[2]] or 0) then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1
-"""
-)
-
-# Checked and claimed in one step, so a STOP that lands first always wins.
-_CLAIM_SEND = Script(
-    """
-if ARGV[2] ~= '1' and redis.call('HGET', KEYS[1], 'opted_out') == '1' then return -1 end
-return redis.call('HSETNX', KEYS[2], ARGV[1], 'sending')
-"""
-)
+from stores.conversation_scripts import CLAIM_SEND, RECORD, STATUS
+from stores.redis import Keys, Pipe
 
 _GLOB = re.compile(r"([*?\[\]\\])")
 """Characters a SCAN pattern reads as wildcards, escaped to match themselves."""
@@ -104,7 +58,7 @@ class ConversationStore:
         keys, args = self._record_call(
             conversation_id, message, direction, number, customer, channel, profile
         )
-        new, count = await _RECORD(self.redis, keys, args)
+        new, count = await RECORD(self.redis, keys, args)
         return Recorded(bool(new), int(count))
 
     def queue_record(
@@ -123,7 +77,7 @@ class ConversationStore:
         keys, args = self._record_call(
             conversation_id, message, direction, number, customer, channel, profile
         )
-        _RECORD.queue(pipe, keys, args)
+        RECORD.queue(pipe, keys, args)
 
     def _record_call(
         self,
@@ -176,7 +130,7 @@ class ConversationStore:
 
     def queue_status(self, pipe: Pipe, conversation_id: str, message_id: str, status: str) -> None:
         """``set_status`` queued on a pipeline the caller executes."""
-        _STATUS.queue(pipe, [self._k(conversation_id, "status")], [message_id, status])
+        STATUS.queue(pipe, [self._k(conversation_id, "status")], [message_id, status])
 
     def queue_opt_out(self, pipe: Pipe, conversation_id: str, opted_out: bool) -> None:
         """Record that the customer said STOP (or START again), on the caller's pipeline."""
@@ -200,7 +154,7 @@ class ConversationStore:
 
     async def set_status(self, conversation_id: str, message_id: str, status: str) -> bool:
         """Move a message forward to ``status``; False if it was already there or beyond."""
-        changed = await _STATUS(
+        changed = await STATUS(
             self.redis, [self._k(conversation_id, "status")], [message_id, status]
         )
         return bool(changed)
@@ -215,7 +169,7 @@ class ConversationStore:
         """
         keys = [self._k(conversation_id, "meta"), self._k(conversation_id, "sent")]
         flag = "1" if despite_opt_out else "0"
-        claimed = int(await _CLAIM_SEND(self.redis, keys, [send_id, flag]))
+        claimed = int(await CLAIM_SEND(self.redis, keys, [send_id, flag]))
         if claimed < 0:
             raise CustomerOptedOutError("the customer opted out (STOP)")
         return claimed == 1

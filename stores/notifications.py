@@ -27,77 +27,12 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from stores.redis import Keys, Pipe, Script
+from stores.notification_scripts import CLAIM, START, STATUS
+from stores.redis import Keys, Pipe
 
 RETENTION = 35 * 24 * 3600
 """How long a finished run keeps its recipients and statuses (late receipts still count)."""
 CHUNK = 1000
-
-# The first state written wins; a deferred recipient is moved on only by a resume. The
-# fencing token refuses a holder whose run lease has passed to another process.
-_CLAIM = Script(
-    """
-local fence = tonumber(ARGV[6])
-local held = tonumber(redis.call('HGET', KEYS[2], 'fence') or '0')
-if fence < held then return false end
-if fence > held then redis.call('HSET', KEYS[2], 'fence', ARGV[6]) end
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-if current then
-  if ARGV[5] ~= '1' or string.sub(current, 1, 2) ~= 'd|' then return current end
-  redis.call('HINCRBY', KEYS[2], 'deferred', -1)
-else
-  redis.call('HINCRBY', KEYS[2], 'recipients', 1)
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if ARGV[3] == 'q' then
-  redis.call('HINCRBY', KEYS[2], 'queued', 1)
-elseif ARGV[3] == 'd' then
-  redis.call('HINCRBY', KEYS[2], 'deferred', 1)
-  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
-else
-  redis.call('HINCRBY', KEYS[2], 'skipped:' .. ARGV[3], 1)
-end
-return '+' .. ARGV[2]
-"""
-)
-
-# sent < delivered < read; failed ends a send that was not delivered. The counters say
-# where each send is now: sent counts the accepted and not failed, delivered and read
-# are parts of it.
-_STATUS = Script(
-    """
-if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
-local rank = {sent = 1, delivered = 2, read = 3}
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-if current == 'failed' then return 0 end
-local before = rank[current] or 0
-if ARGV[2] == 'failed' then
-  if before >= 2 then return 0 end
-  redis.call('HSET', KEYS[1], ARGV[1], 'failed')
-  redis.call('HINCRBY', KEYS[2], 'failed', 1)
-  if before == 1 then redis.call('HINCRBY', KEYS[2], 'sent', -1) end
-  return 1
-end
-local after = rank[ARGV[2]]
-if not after or after <= before then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if before < 1 then redis.call('HINCRBY', KEYS[2], 'sent', 1) end
-if before < 2 and after >= 2 then redis.call('HINCRBY', KEYS[2], 'delivered', 1) end
-if after >= 3 then redis.call('HINCRBY', KEYS[2], 'read', 1) end
-return 1
-"""
-)
-
-_START = Script(
-    """
-local new = redis.call('HSETNX', KEYS[1], 'started_at', ARGV[2])
-if new == 1 then
-  redis.call('HSET', KEYS[1], 'status', 'sending')
-  redis.call('ZADD', KEYS[2], 'NX', ARGV[1], ARGV[1])
-end
-return new
-"""
-)
 
 
 class NotificationStore:
@@ -191,7 +126,7 @@ class NotificationStore:
     async def start_run(self, nid: str, run: int, now: float) -> tuple[bool, dict[str, str]]:
         """Mark a run started (once); whether it is new, and its state."""
         keys = [self._r(nid, run, "m"), self._k(nid, "runs")]
-        new = await _START(self.redis, keys, [run, repr(now)])
+        new = await START(self.redis, keys, [run, repr(now)])
         return bool(new), await self.run_meta(nid, run)
 
     async def run_meta(self, nid: str, run: int) -> dict[str, str]:
@@ -259,7 +194,7 @@ class NotificationStore:
         reason. The answer is the new state after ``+``, the state already held without
         it, or None when ``fence`` is stale."""
         keys = [self._r(nid, run, part) for part in ("rc", "m", "d")]
-        _CLAIM.queue(pipe, keys, [key, state, kind, repr(until), "1" if resume else "0", fence])
+        CLAIM.queue(pipe, keys, [key, state, kind, repr(until), "1" if resume else "0", fence])
 
     def queue_progress(self, pipe: Pipe, nid: str, run: int, cursor: int) -> None:
         pipe.hset(self._r(nid, run, "m"), "cursor", cursor)
@@ -297,7 +232,7 @@ class NotificationStore:
     def queue_status(self, pipe: Pipe, nid: str, run: int, send_id: str, status: str) -> None:
         """A send's outcome or receipt, counted once per level it reaches."""
         keys = [self._r(nid, run, part) for part in ("st", "m", "rc")]
-        _STATUS.queue(pipe, keys, [send_id, status])
+        STATUS.queue(pipe, keys, [send_id, status])
 
     async def recipients(self, nid: str, run: int) -> list[tuple[str, str]]:
         """Every recipient of a run with its state (for the report's click count)."""
