@@ -1,5 +1,6 @@
-"""The profile records: reading and writing one profile's hash, its refusals, and
-following ``merged_into`` pointers; ``stores/profiles.py`` builds stitching on them."""
+"""The profile store's contract, and its records: reading and writing one profile's hash,
+its refusals, and following ``merged_into`` pointers; ``stores/profiles.py`` builds
+stitching on them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
@@ -67,6 +68,63 @@ class Resolution:
     """Every identity was erased after this sighting happened: drop its message (PS-7)."""
     merges: list[Merge] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
+
+
+class BaseProfileStore(Protocol):
+    """The identity graph: profiles found, created and merged by identities, and read."""
+
+    async def resolve(
+        self, identities: Sequence[Identity], *, channel: str, name: str = "", at: float = 0
+    ) -> str:
+        """The profile of ``identities`` (the first one is the primary), created when new."""
+
+    async def resolve_many(self, sightings: Sequence[Sighting]) -> list[Resolution]:
+        """Where each sighting lands, in order; new identities attach, several matches merge."""
+
+    async def merge(self, first: str, second: str) -> Merge | Refusal | None:
+        """Merge two profiles; the older survives. None when they already are one."""
+
+    async def attach(self, profile_id: str, identity: Identity, channel: str) -> str:
+        """Give a live profile one more identity unless it is someone's; who holds it now."""
+
+    async def owners(self, identities: Sequence[Identity]) -> list[str | None]:
+        """The profile each identity's index entry names (maybe merged since)."""
+
+    async def roots_and_erasures(
+        self, profile_ids: set[str | None], unknown: Sequence[Identity]
+    ) -> tuple[dict[str, str], dict[Identity, float]]:
+        """The live profile each id leads to, and when the ``unknown`` identities were erased."""
+
+    async def root(self, profile_id: str) -> str:
+        """The live profile ``profile_id`` leads to, '' when unknown or erased."""
+
+    async def lookup(self, identity: Identity) -> str:
+        """The live profile of ``identity``, '' when none."""
+
+    async def name(self, profile_id: str) -> str:
+        """The name kept on the profile, '' when it has none; follows no pointer."""
+
+    async def get(self, profile_id: str) -> dict[str, Any]:
+        """The profile as stored ({} when unknown), with its refusals; follows no pointer."""
+
+    async def suppress(
+        self, identities: Sequence[Identity], profile_ids: Sequence[str], at: float
+    ) -> None:
+        """Erase identities: note when, and drop their entries pointing at ``profile_ids``."""
+
+    async def mark_erased(self, profile_ids: Sequence[str], at: float) -> None:
+        """Empty each profile but for its id and when it was erased."""
+
+    def queue_conversation(
+        self, pipe: Pipe, profile_id: str, conversation_id: str, owner: str = ""
+    ) -> None:
+        """Note that the profile talks in this conversation; give it ``owner`` unless it has one."""
+
+    async def fill(self, values: Sequence[tuple[str, Mapping[str, str]]]) -> None:
+        """Set fields of profiles where they have none yet, following merges."""
+
+    async def update(self, profile_id: str, values: Mapping[str, str]) -> bool:
+        """Overwrite fields of a live profile; False when it is gone or merged."""
 
 
 class ProfileRecords:

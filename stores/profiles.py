@@ -24,6 +24,7 @@ from typing import Any
 from bot.model import Identity
 from stores.profile_records import (
     MAX_CHAIN,
+    BaseProfileStore,
     Merge,
     ProfileRecords,
     Refusal,
@@ -66,7 +67,7 @@ def new_profile_id(at: float) -> str:
     return f"p_{_base36(int(at * 1000), 9)}{_base36(secrets.randbits(64), 13)}"
 
 
-class ProfileStore(ProfileRecords):
+class ProfileStore(ProfileRecords, BaseProfileStore):
     """Find, create and merge the profiles behind identities (PS-2, PS-8)."""
 
     async def resolve(
