@@ -1,5 +1,6 @@
-"""Store contract: the profile store's reads and erasure steps, on the real Redis and on
-the embedded store alike. Stitching itself is tests/test_stitching.py."""
+"""Store contracts: the profile store's reads and erasure steps, and the suppression
+entries of erased identities, on the real Redis and on the embedded store alike.
+Stitching itself is tests/test_stitching.py."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from redis.asyncio import Redis
 from bot.model import Identity
 from stores.profiles import ProfileStore, Sighting
 from stores.redis import Keys
+from stores.suppression import Suppression, digest
 
 WA = Identity("wa", "447700900123")
 PHONE = Identity("phone", "+447700900123")
@@ -98,3 +100,28 @@ async def test_mark_erased_keeps_only_the_id_and_the_time(store: Redis, prefix: 
         assert stored["identities"] == [] and stored["fields"] == {}
         assert stored["refusals"] == [] and "name" not in stored
         assert await profiles.root(profile_id) == ""
+
+
+# --- Suppression ------------------------------------------------------------------------
+
+
+async def test_suppression_remembers_when_identities_were_erased(store: Redis, prefix: str) -> None:
+    suppression = Suppression(store, Keys(prefix))
+    assert await suppression.erased_at([WA, EMAIL]) == {}
+    assert await suppression.erased_at([]) == {}
+    async with store.pipeline(transaction=False) as pipe:
+        suppression.queue_record(pipe, [WA, PHONE], 5000.25)
+        suppression.queue_lookup(pipe, [PHONE, EMAIL])
+        _, _, *answers = await pipe.execute()
+    assert suppression.read_lookup([PHONE, EMAIL], answers) == {PHONE: 5000.25}
+    assert await suppression.erased_at([EMAIL, WA, PHONE]) == {WA: 5000.25, PHONE: 5000.25}
+
+
+async def test_suppression_keeps_no_identity_in_the_clear(store: Redis, prefix: str) -> None:
+    suppression = Suppression(store, Keys(prefix))
+    async with store.pipeline(transaction=False) as pipe:
+        suppression.queue_record(pipe, [EMAIL], 5000.0)
+        await pipe.execute()
+    names = [key async for key in store.scan_iter(match=f"{prefix}*")]
+    assert names == [Keys(prefix).suppression(digest(EMAIL))]
+    assert "ann@example.com" not in " ".join(names)
