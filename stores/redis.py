@@ -1,4 +1,5 @@
-"""The Redis connection, key naming, and the embedded in-process store used without REDIS_URL."""
+"""The Redis connection and what every store shares (the client, batches, key names,
+scripts), and the embedded in-process store used without REDIS_URL."""
 
 from __future__ import annotations
 
