@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import phonenumbers
 from phonenumbers import PhoneMetadata
@@ -163,36 +161,3 @@ def identities_of(message: Inbound, region: str) -> tuple[Identity, ...]:
             except InvalidPhoneError:
                 pass  # a WhatsApp id is still an identity when its digits are no phone
     return tuple(dict.fromkeys(found))
-
-
-DEFAULT_CAPS: Mapping[str, int] = {
-    "ext": 1,
-    "phone": 5,
-    "wa": 5,
-    "email": 5,
-    "tg": 5,
-    "vid": 50,
-}
-_BLOCKED_PATTERN = re.compile(r"^[0-]*$")
-_BLOCKED_WORDS = frozenset({"null", "nil", "none", "undefined", "anonymous", "unknown", "n/a"})
-
-
-@dataclass(frozen=True, slots=True)
-class MergePolicy:
-    """What a profile may hold: at most ``caps[kind]`` identities of a kind, and never a
-    blocked value (a placeholder, or a number shared by many such as an office line)."""
-
-    caps: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_CAPS))
-    blocked: frozenset[str] = frozenset()
-    """Identity keys (``phone:+442079460000``) that never join a profile."""
-
-    def is_blocked(self, identity: Identity) -> bool:
-        value = identity.value.lstrip("+").strip().lower()
-        return (
-            bool(_BLOCKED_PATTERN.match(value))
-            or value in _BLOCKED_WORDS
-            or identity.key in self.blocked
-        )
-
-    def cap(self, kind: str) -> int:
-        return int(self.caps.get(kind, 0)) or 1_000_000

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -270,6 +272,39 @@ class Attachment:
     number: str
     before: tuple[str, ...]
     after: tuple[str, ...]
+
+
+DEFAULT_CAPS: Mapping[str, int] = {
+    "ext": 1,
+    "phone": 5,
+    "wa": 5,
+    "email": 5,
+    "tg": 5,
+    "vid": 50,
+}
+_BLOCKED_PATTERN = re.compile(r"^[0-]*$")
+_BLOCKED_WORDS = frozenset({"null", "nil", "none", "undefined", "anonymous", "unknown", "n/a"})
+
+
+@dataclass(frozen=True, slots=True)
+class MergePolicy:
+    """What a profile may hold: at most ``caps[kind]`` identities of a kind, and never a
+    blocked value (a placeholder, or a number shared by many such as an office line)."""
+
+    caps: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_CAPS))
+    blocked: frozenset[str] = frozenset()
+    """Identity keys (``phone:+442079460000``) that never join a profile."""
+
+    def is_blocked(self, identity: Identity) -> bool:
+        value = identity.value.lstrip("+").strip().lower()
+        return (
+            bool(_BLOCKED_PATTERN.match(value))
+            or value in _BLOCKED_WORDS
+            or identity.key in self.blocked
+        )
+
+    def cap(self, kind: str) -> int:
+        return int(self.caps.get(kind, 0)) or 1_000_000
 
 
 def shallow_dict(value: Any) -> dict[str, Any]:

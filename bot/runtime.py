@@ -22,7 +22,6 @@ from adapters.webhooks import WebhookClient
 from adapters.whatsapp import WhatsAppClient
 from bot.api.app import build_api
 from bot.api.common import ApiParts
-from bot.channels.ratelimit import SharedRate
 from bot.channels.registry import Channels, SMSTransport, WhatsAppTransport, configured_numbers
 from bot.channels.telegram import TelegramChannel, make_client
 from bot.config.settings import Settings
@@ -63,10 +62,14 @@ from stores.leases import Leases
 from stores.live import LiveChannel
 from stores.notes import NoteStore
 from stores.notifications import NotificationStore
+from stores.polling import PollOffsets
 from stores.profiles import ProfileStore
-from stores.redis import Keys, RoundTrips, connect
+from stores.rates import SharedRate
+from stores.redis import Keys, RoundTrips, StoreClient, connect
+from stores.secrets import SecretStore
 from stores.services import ServiceStore
 from stores.streams import InboundLog, ShardedStream
+from stores.team import TeamPostStore
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +91,7 @@ class Runtime:
         self.settings = settings
         self.redis = redis if redis is not None else connect(settings.redis_url)
         self.store_kind = "redis" if settings.redis_url or redis is not None else "embedded"
+        self.store = StoreClient(self.redis)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.keys = Keys(settings.key_prefix)
         self.shard_of = functools.partial(shard_of, shards=settings.shards)
@@ -151,8 +155,9 @@ class Runtime:
         self.roster = TeamRoster(redis, keys, settings.team)
         self.notification_store = NotificationStore(redis, keys)
         self.ledger = CostLedger(redis, keys)
-        self.audience_reader = AudienceReader(self.profiles, keys)
+        self.audience_reader = AudienceReader(self.profiles)
         self.rate = SharedRate(redis, keys)
+        self.secrets = SecretStore(redis, keys)
 
     def _build_channels(self) -> None:
         settings, session = self.settings, self.session
@@ -170,7 +175,7 @@ class Runtime:
                 settings.telegram,
                 make_client(settings.telegram),
                 self.leases,
-                self.keys,
+                PollOffsets(self.redis, self.keys),
                 self.ingestor.accept,
                 self.rate,
                 settings.telegram_lease_ttl,
@@ -195,15 +200,14 @@ class Runtime:
             self.directory,
             self.holder,
         )
-        load_secret = functools.partial(
-            load_link_secret, self.redis, self.keys, settings.link_secret
-        )
+        load_secret = functools.partial(load_link_secret, self.secrets, settings.link_secret)
         self.links = LinkSigners(load_secret, settings.public_url)
         self.sender = Sender(
             self.outbox,
             self.conversations,
             self.channels.transports,
             self.fanout,
+            self.store,
             outcomes=SendOutcomes(self.notification_store, self.ledger),
             links=self.links if settings.links else None,
         )
@@ -211,7 +215,7 @@ class Runtime:
             self.profiles,
             self.conversations,
             self.activity,
-            functools.partial(self.fanout.publish_everywhere, self.channels.numbers),
+            functools.partial(self.fanout.broadcast, self.channels.numbers),
             settings.default_region,
             settings.profiles.notes_timezone,
         )
@@ -275,7 +279,11 @@ class Runtime:
         team = self.settings.telegram
         if telegram and team and team.team_chat_id:
             self.team_chat = TeamChat(
-                team.team_chat_id, telegram, self.redis, self.keys, self.commands, self.roster
+                team.team_chat_id,
+                telegram,
+                TeamPostStore(self.redis, self.keys),
+                self.commands,
+                self.roster,
             )
             # The team chat both hears the fan-out and acts through it: its receiver joins
             # the fan-out once both exist.
@@ -322,7 +330,7 @@ class Runtime:
                 api=api,
                 configured=self.channels.numbers,
                 publish_to_parent=self.fanout.publish_to_parent,
-                ping=self.redis.ping,
+                ping=self.store.ping,
                 store_kind=self.store_kind,
                 counters=self.counters,
                 holder=self.holder,
@@ -389,7 +397,7 @@ class Runtime:
         """Let go of the HTTP session and the store; for a runtime that was never started too."""
         await self.channels.close()
         await self._session.close()
-        await self.redis.aclose()
+        await self.store.close()
 
     def counters(self) -> dict[str, int]:
         counters = {

@@ -16,7 +16,7 @@ import json
 import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
@@ -90,7 +90,43 @@ def _check_visitor(vid: str) -> str:
     return vid
 
 
-class ActivityStore:
+class BaseActivityStore(Protocol):
+    """Web events and clicks of visitors, and the clicks on links sent to each profile."""
+
+    async def record(self, vid: str, event: Mapping[str, Any]) -> str:
+        """Append one web event; answers the session it was recorded in."""
+
+    async def record_many(self, vid: str, events: Sequence[Mapping[str, Any]]) -> str:
+        """Append events in order, in one round trip; answers their session."""
+
+    async def events(self, vid: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The visitor's latest ``limit`` events, oldest first."""
+
+    async def for_profile(self, vids: Sequence[str], limit: int = 100) -> list[dict[str, Any]]:
+        """The latest ``limit`` events of several visitors, merged by time, oldest first."""
+
+    async def visitor(self, vid: str) -> dict[str, Any]:
+        """``first_seen``, ``last_seen`` and ``session`` of a visitor; {} when never seen."""
+
+    async def record_click(
+        self, vid: str, profile: str, message: str, target: str, at: float | None = None
+    ) -> None:
+        """Keep a click on a tracked link on the visitor and on the profile it was sent to."""
+
+    async def clicks(self, profile_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The latest ``limit`` clicks on links sent to the profile, oldest first."""
+
+    async def clicks_of(self, profile_ids: Sequence[str], limit: int = 100) -> list[dict[str, Any]]:
+        """The latest ``limit`` clicks of several profiles, merged by time, oldest first."""
+
+    async def visitor_clicks(self, vid: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The latest ``limit`` clicks made from this visitor id, oldest first."""
+
+    async def erase(self, vids: Sequence[str], profile_id: str) -> int:
+        """Delete these visitors' events, clicks and dates, and the profile's clicks."""
+
+
+class ActivityStore(BaseActivityStore):
     """Web events and clicks of visitors, and the clicks of each profile."""
 
     def __init__(self, redis: Redis, keys: Keys) -> None:
@@ -98,7 +134,7 @@ class ActivityStore:
         self.keys = keys
 
     def visitor_key(self, vid: str, part: str) -> str:
-        return f"{self.keys.prefix}{{v:{_check_visitor(vid)}}}:{part}"
+        return self.keys.visitor(_check_visitor(vid), part)
 
     def profile_clicks_key(self, profile_id: str) -> str:
         return self.keys.profile(profile_id, "clicks")

@@ -5,11 +5,11 @@ the topics a customer unsubscribed from (the profile field ``f:topics_off``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from bot.model import Identity
 from stores.profiles import ProfileStore
-from stores.redis import Keys, Script
+from stores.redis import Script
 
 # One read-modify-write of a live profile's topics; a profile merged or erased meanwhile
 # answers false, and the caller finds where it went.
@@ -35,13 +35,44 @@ return joined
 )
 
 
-class AudienceReader:
+class BaseAudienceReader(Protocol):
+    """Batched reads behind a notification's audience, and a profile's unsubscribed topics."""
+
+    async def conversations(self, conversation_ids: Sequence[str]) -> list[dict[str, str]]:
+        """Each conversation's meta ({} when unknown)."""
+
+    async def owners(self, identities: Sequence[Identity]) -> list[str | None]:
+        """The profile each identity's index entry names (maybe merged since)."""
+
+    async def roots(
+        self, profile_ids: set[str], unowned: Sequence[Identity]
+    ) -> tuple[dict[str, str], dict[Identity, float]]:
+        """The live profile each id leads to, and when the unowned identities were erased."""
+
+    async def profiles_of(self, profile_ids: Sequence[str]) -> list[dict[str, str]]:
+        """Each profile's hash as stored ({} when unknown)."""
+
+    async def clicks_and_opt_outs(
+        self, recipients: Sequence[tuple[str, str]]
+    ) -> list[tuple[list[str], dict[str, str], str]]:
+        """For each (conversation, profile): its clicks, the opt-out, the topics it left."""
+
+    async def count_conversations(self, numbers: Sequence[str]) -> list[int]:
+        """How many conversations each number has, in one round trip."""
+
+    async def update_topics(
+        self, profile_id: str, off: Sequence[str], on: Sequence[str]
+    ) -> list[str] | None:
+        """Unsubscribe a live profile from ``off`` and back to ``on``; None when not live."""
+
+
+class AudienceReader(BaseAudienceReader):
     """What deciding about a batch of recipients needs to read."""
 
-    def __init__(self, profiles: ProfileStore, keys: Keys) -> None:
+    def __init__(self, profiles: ProfileStore) -> None:
         self.profiles = profiles
         self.redis = profiles.redis
-        self.keys = keys
+        self.keys = profiles.keys
 
     async def conversations(self, conversation_ids: Sequence[str]) -> list[dict[str, str]]:
         """Each conversation's meta ({} when unknown)."""
@@ -55,21 +86,16 @@ class AudienceReader:
 
     async def owners(self, identities: Sequence[Identity]) -> list[str | None]:
         """The profile each identity's index entry names (maybe merged since)."""
-        if not identities:
-            return []
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for identity in identities:
-                pipe.get(self.keys.identity(identity))
-            return list(await pipe.execute())
+        return await self.profiles.owners(identities)
 
     async def roots(
         self, profile_ids: set[str], unowned: Sequence[Identity]
     ) -> tuple[dict[str, str], dict[Identity, float]]:
         """The live profile each id leads to ('' when erased or unknown), and when the
         identities nobody owns were erased (those never erased are left out)."""
-        # ProfileRecords reads both in one round trip; it is the one place that knows
+        # The profile store reads both in one round trip; it is the one place that knows
         # how merge pointers are followed.
-        return await self.profiles._roots_and_suppression(set(profile_ids), unowned)
+        return await self.profiles.roots_and_erasures(set(profile_ids), unowned)
 
     async def profiles_of(self, profile_ids: Sequence[str]) -> list[dict[str, str]]:
         """Each profile's hash as stored ({} when unknown)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
@@ -51,7 +51,33 @@ def _claim(flat: list[str]) -> Claim | None:
     return Claim(fields["service"], fields["agent"], float(fields["since"]))
 
 
-class ClaimStore:
+class BaseClaimStore(Protocol):
+    """Who works each conversation, as a warning rather than a lock; claims lapse when idle."""
+
+    async def claim(
+        self, conversation_id: str, service: str, agent: str, idle: float
+    ) -> tuple[Claim | None, Claim]:
+        """Take the claim: the claim it replaced if someone else held it, and the new one."""
+
+    async def holder(self, conversation_id: str) -> Claim | None:
+        """Who holds the conversation now; None when nobody does."""
+
+    async def holders(self, conversation_ids: Sequence[str]) -> list[Claim | None]:
+        """``holder`` of each conversation, in one round trip."""
+
+    async def touch(self, conversation_id: str, idle: float) -> None:
+        """The holder acted: the idle time starts again."""
+
+    async def release(
+        self, conversation_id: str, service: str, agent: str
+    ) -> tuple[bool, Claim | None]:
+        """Release one's own claim: (released, the other holder when it is not ours)."""
+
+    async def lapsed(self, now: float, limit: int = 100) -> list[str]:
+        """Conversations whose claim lapsed since the last call; each is reported once."""
+
+
+class ClaimStore(BaseClaimStore):
     """One claim per conversation, under its tag; the lapse index is one sorted set."""
 
     def __init__(self, redis: Redis, keys: Keys) -> None:
@@ -59,7 +85,7 @@ class ClaimStore:
         self.keys = keys
 
     def _lapses(self) -> str:
-        return f"{self.keys.prefix}claims:lapse"
+        return self.keys.claim_lapses()
 
     async def claim(
         self, conversation_id: str, service: str, agent: str, idle: float

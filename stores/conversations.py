@@ -3,60 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
-from stores.redis import Keys, Script
+from stores.conversation_scripts import CLAIM_SEND, RECORD, STATUS
+from stores.redis import Keys, Pipe
 
-# Append a message once: a redo of the same work finds its id and changes nothing. The
-# answer is the message's ordinal in its direction, the same on a redo, so that "first
-# contact" is decided the same way however often the work is redone.
-_RECORD = Script(
-    """
-local meta, log, ids = KEYS[1], KEYS[2], KEYS[3]
-local seen = redis.call('HGET', ids, ARGV[1])
-if seen then return {0, tonumber(seen)} end
-redis.call('RPUSH', log, ARGV[2])
-local count = redis.call('HINCRBY', meta, ARGV[4], 1)
-redis.call('HSET', ids, ARGV[1], count)
-local at = tonumber(ARGV[3])
-if redis.call('HSETNX', meta, 'created_at', ARGV[3]) == 1 then
-  redis.call('HSET', meta, 'number', ARGV[5], 'customer', ARGV[6], 'channel', ARGV[7])
-elseif ARGV[4] == 'inbound' and redis.call('HGET', meta, 'customer') == 'erased' then
-  redis.call('HSET', meta, 'customer', ARGV[6])  -- an erased customer who writes again
-end
-if at > tonumber(redis.call('HGET', meta, 'last_at') or '0') then
-  redis.call('HSET', meta, 'last_at', ARGV[3])
-end
-if ARGV[4] == 'inbound' and at > tonumber(redis.call('HGET', meta, 'last_inbound_at') or '0') then
-  redis.call('HSET', meta, 'last_inbound_at', ARGV[3])
-end
-if ARGV[8] ~= '' then redis.call('HSET', meta, 'profile', ARGV[8]) end
-return {1, count}
-"""
-)
-
-# Statuses arrive out of order; a message never goes back from read to delivered.
-_STATUS = Script(
-    """
-local rank = {queued = 0, sent = 1, delivered = 2, read = 3, failed = 4}
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-if current and (rank[current] or 0) >= (rank[ARGV[2]] or 0) then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1
-"""
-)
-
-# Checked and claimed in one step, so a STOP that lands first always wins.
-_CLAIM_SEND = Script(
-    """
-if ARGV[2] ~= '1' and redis.call('HGET', KEYS[1], 'opted_out') == '1' then return -1 end
-return redis.call('HSETNX', KEYS[2], ARGV[1], 'sending')
-"""
-)
+_GLOB = re.compile(r"([*?\[\]\\])")
+"""Characters a SCAN pattern reads as wildcards, escaped to match themselves."""
 
 WINDOW_SECONDS = 24 * 3600
 ERASURE_KEEPS = ("id", "direction", "kind", "timestamp", "service", "agent", "send_id")
@@ -75,7 +33,113 @@ class Recorded:
     count: int
 
 
-class ConversationStore:
+class BaseConversationStore(Protocol):
+    """Threads, timelines, delivery states and sends, and each number's conversations."""
+
+    async def record(
+        self,
+        conversation_id: str,
+        message: dict[str, Any],
+        *,
+        direction: str,
+        number: str,
+        customer: str,
+        channel: str,
+        profile: str = "",
+    ) -> Recorded:
+        """Append ``message`` (which carries its own ``id``) unless it is already there."""
+
+    def queue_record(
+        self,
+        pipe: Pipe,
+        conversation_id: str,
+        message: dict[str, Any],
+        *,
+        direction: str,
+        number: str,
+        customer: str,
+        channel: str,
+        profile: str = "",
+    ) -> None:
+        """``record`` queued on a pipeline the caller executes."""
+
+    def queue_edit(
+        self, pipe: Pipe, conversation_id: str, message_id: str, text: str, at: float
+    ) -> None:
+        """Keep the customer's new wording of a message; the timeline shows the latest."""
+
+    def queue_auto_reply_lookup(self, pipe: Pipe, conversation_id: str) -> None:
+        """Queue the read of when the contact last got an automated answer (or None)."""
+
+    def queue_auto_reply(self, pipe: Pipe, conversation_id: str, at: float) -> None:
+        """Note that the contact got an automated answer ``at``."""
+
+    def queue_choices(self, pipe: Pipe, conversation_id: str, choices: Sequence[str]) -> None:
+        """Remember the choices last offered, for channels where the answer is typed."""
+
+    async def choices(self, conversation_ids: Sequence[str]) -> list[list[str]]:
+        """The choices last offered in each conversation ([] when none)."""
+
+    def queue_status(self, pipe: Pipe, conversation_id: str, message_id: str, status: str) -> None:
+        """``set_status`` queued on a pipeline the caller executes."""
+
+    def queue_opt_out(self, pipe: Pipe, conversation_id: str, opted_out: bool) -> None:
+        """``set_opt_out`` queued on a pipeline the caller executes."""
+
+    async def set_opt_out(self, conversation_id: str, opted_out: bool) -> None:
+        """Record that the customer said STOP (or START again)."""
+
+    def queue_message_lookup(self, pipe: Pipe, conversation_id: str, provider_id: str) -> None:
+        """Queue the lookup of ``message_for_provider_id``; the result is None when unknown."""
+
+    async def set_status(self, conversation_id: str, message_id: str, status: str) -> bool:
+        """Move a message forward to ``status``; False if it was already there or beyond."""
+
+    async def claim_send(
+        self, conversation_id: str, send_id: str, *, despite_opt_out: bool = False
+    ) -> bool:
+        """Mark a send as started; False if it was before. CustomerOptedOutError after STOP."""
+
+    async def complete_send(self, conversation_id: str, send_id: str, provider_id: str) -> None:
+        """Record the provider's id of a sent message, and that it was sent."""
+
+    def queue_complete_send(
+        self, pipe: Pipe, conversation_id: str, send_id: str, provider_id: str
+    ) -> None:
+        """``complete_send`` queued on a pipeline the caller executes."""
+
+    async def fail_send(self, conversation_id: str, send_id: str, reason: str) -> None:
+        """Record that a send failed, and why."""
+
+    async def abandon_sends(self, sends: Sequence[tuple[str, str]], reason: str) -> list[bool]:
+        """Fail each (conversation, send id) nobody started yet; which were taken."""
+
+    async def message_for_provider_id(self, conversation_id: str, provider_id: str) -> str:
+        """Our id of a sent message, from the provider's id (the one receipts name)."""
+
+    async def meta(self, conversation_id: str) -> dict[str, str]:
+        """Number, customer, channel, profile, counts and times of a conversation; {} if none."""
+
+    async def last_inbound_at(self, conversation_id: str) -> float | None:
+        """When the customer last wrote; None when never."""
+
+    async def timeline(self, conversation_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The last ``limit`` messages, oldest first, each with its delivery status."""
+
+    async def erase_content(self, conversation_id: str) -> int:
+        """Strip every message of its content and the customer; how many were stripped."""
+
+    async def list_for_number(self, number: str, limit: int = 50) -> list[str]:
+        """Conversation ids of a number, the most recently active first."""
+
+    async def find_by_prefix(self, number: str, prefix: str, limit: int) -> list[str]:
+        """Up to ``limit`` conversations of ``number`` whose id starts with ``prefix``."""
+
+    def touch(self, pipe: Pipe, number: str, conversation_id: str, at: float) -> None:
+        """Queue an update of the number's conversation index on a pipeline."""
+
+
+class ConversationStore(BaseConversationStore):
     """Threads, timelines and per-message delivery state, each conversation under one tag."""
 
     def __init__(self, redis: Redis, keys: Keys) -> None:
@@ -100,12 +164,12 @@ class ConversationStore:
         keys, args = self._record_call(
             conversation_id, message, direction, number, customer, channel, profile
         )
-        new, count = await _RECORD(self.redis, keys, args)
+        new, count = await RECORD(self.redis, keys, args)
         return Recorded(bool(new), int(count))
 
     def queue_record(
         self,
-        pipe: Any,
+        pipe: Pipe,
         conversation_id: str,
         message: dict[str, Any],
         *,
@@ -119,7 +183,7 @@ class ConversationStore:
         keys, args = self._record_call(
             conversation_id, message, direction, number, customer, channel, profile
         )
-        _RECORD.queue(pipe, keys, args)
+        RECORD.queue(pipe, keys, args)
 
     def _record_call(
         self,
@@ -145,20 +209,20 @@ class ConversationStore:
         return keys, args
 
     def queue_edit(
-        self, pipe: Any, conversation_id: str, message_id: str, text: str, at: float
+        self, pipe: Pipe, conversation_id: str, message_id: str, text: str, at: float
     ) -> None:
         """Keep the customer's new wording of a message; the timeline shows the latest."""
         edit = json.dumps({"text": text, "edited_at": at}, ensure_ascii=False)
         pipe.hset(self._k(conversation_id, "edits"), message_id, edit)
 
-    def queue_auto_reply_lookup(self, pipe: Any, conversation_id: str) -> None:
+    def queue_auto_reply_lookup(self, pipe: Pipe, conversation_id: str) -> None:
         """Queue the read of when the contact last got an automated answer (or None)."""
         pipe.hget(self._k(conversation_id, "meta"), "auto_at")
 
-    def queue_auto_reply(self, pipe: Any, conversation_id: str, at: float) -> None:
+    def queue_auto_reply(self, pipe: Pipe, conversation_id: str, at: float) -> None:
         pipe.hset(self._k(conversation_id, "meta"), "auto_at", repr(at))
 
-    def queue_choices(self, pipe: Any, conversation_id: str, choices: Sequence[str]) -> None:
+    def queue_choices(self, pipe: Pipe, conversation_id: str, choices: Sequence[str]) -> None:
         """Remember the choices last offered, for channels where the answer is typed."""
         pipe.hset(self._k(conversation_id, "meta"), "choices", json.dumps(list(choices)))
 
@@ -170,11 +234,11 @@ class ConversationStore:
             found = await pipe.execute()
         return [json.loads(item) if item else [] for item in found]
 
-    def queue_status(self, pipe: Any, conversation_id: str, message_id: str, status: str) -> None:
+    def queue_status(self, pipe: Pipe, conversation_id: str, message_id: str, status: str) -> None:
         """``set_status`` queued on a pipeline the caller executes."""
-        _STATUS.queue(pipe, [self._k(conversation_id, "status")], [message_id, status])
+        STATUS.queue(pipe, [self._k(conversation_id, "status")], [message_id, status])
 
-    def queue_opt_out(self, pipe: Any, conversation_id: str, opted_out: bool) -> None:
+    def queue_opt_out(self, pipe: Pipe, conversation_id: str, opted_out: bool) -> None:
         """Record that the customer said STOP (or START again), on the caller's pipeline."""
         key = self._k(conversation_id, "meta")
         if opted_out:
@@ -182,13 +246,21 @@ class ConversationStore:
         else:
             pipe.hdel(key, "opted_out")
 
-    def queue_message_lookup(self, pipe: Any, conversation_id: str, provider_id: str) -> None:
+    async def set_opt_out(self, conversation_id: str, opted_out: bool) -> None:
+        """Record that the customer said STOP (or START again), in one round trip."""
+        key = self._k(conversation_id, "meta")
+        if opted_out:
+            await self.redis.hset(key, "opted_out", "1")
+        else:
+            await self.redis.hdel(key, "opted_out")
+
+    def queue_message_lookup(self, pipe: Pipe, conversation_id: str, provider_id: str) -> None:
         """Queue the lookup of ``message_for_provider_id``; the result is None when unknown."""
         pipe.hget(self._k(conversation_id, "provider_ids"), provider_id)
 
     async def set_status(self, conversation_id: str, message_id: str, status: str) -> bool:
         """Move a message forward to ``status``; False if it was already there or beyond."""
-        changed = await _STATUS(
+        changed = await STATUS(
             self.redis, [self._k(conversation_id, "status")], [message_id, status]
         )
         return bool(changed)
@@ -203,7 +275,7 @@ class ConversationStore:
         """
         keys = [self._k(conversation_id, "meta"), self._k(conversation_id, "sent")]
         flag = "1" if despite_opt_out else "0"
-        claimed = int(await _CLAIM_SEND(self.redis, keys, [send_id, flag]))
+        claimed = int(await CLAIM_SEND(self.redis, keys, [send_id, flag]))
         if claimed < 0:
             raise CustomerOptedOutError("the customer opted out (STOP)")
         return claimed == 1
@@ -214,7 +286,7 @@ class ConversationStore:
             await pipe.execute()
 
     def queue_complete_send(
-        self, pipe: Any, conversation_id: str, send_id: str, provider_id: str
+        self, pipe: Pipe, conversation_id: str, send_id: str, provider_id: str
     ) -> None:
         """Record the provider's id of a sent message, on a pipeline the caller executes."""
         pipe.hset(self._k(conversation_id, "sent"), send_id, provider_id)
@@ -226,6 +298,15 @@ class ConversationStore:
             pipe.hset(self._k(conversation_id, "sent"), send_id, f"failed:{reason}")
             self.queue_status(pipe, conversation_id, send_id, "failed")
             await pipe.execute()
+
+    async def abandon_sends(self, sends: Sequence[tuple[str, str]], reason: str) -> list[bool]:
+        """Mark each (conversation, send id) failed for ``reason`` unless the sender
+        claimed it first (the claim ``claim_send`` makes); which were taken, one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for conversation_id, send_id in sends:
+                pipe.hsetnx(self._k(conversation_id, "sent"), send_id, f"failed:{reason}")
+            taken = await pipe.execute()
+        return [bool(ours) for ours in taken]
 
     async def message_for_provider_id(self, conversation_id: str, provider_id: str) -> str:
         """Our id of a sent message, from the provider's id (the one receipts name)."""
@@ -292,6 +373,18 @@ class ConversationStore:
         ids: Any = await self.redis.zrevrange(self.keys.conversations(number), 0, limit - 1)
         return ids
 
-    def touch(self, pipe: Any, number: str, conversation_id: str, at: float) -> None:
+    async def find_by_prefix(self, number: str, prefix: str, limit: int) -> list[str]:
+        """Up to ``limit`` conversations of ``number`` whose id starts with ``prefix``.
+
+        A scan of the number's index: for people typing ids, never for the message path."""
+        found: dict[str, None] = {}
+        match = _GLOB.sub(r"\\\1", prefix) + "*"
+        async for member, _ in self.redis.zscan_iter(self.keys.conversations(number), match=match):
+            found[str(member)] = None  # a scan may answer a member twice
+            if len(found) >= limit:
+                break  # the scan holds no connection between pages: leaving it is free
+        return list(found)
+
+    def touch(self, pipe: Pipe, number: str, conversation_id: str, at: float) -> None:
         """Queue an update of the number's conversation index on a pipeline."""
         pipe.zadd(self.keys.conversations(number), {conversation_id: at}, gt=True)

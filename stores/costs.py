@@ -14,11 +14,11 @@ receipt (``read`` after ``delivered``) or a failure after delivery changes nothi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
-from stores.redis import Keys, Script
+from stores.redis import Keys, Pipe, Script
 
 BILLED_STATUSES = frozenset({"delivered", "read"})
 
@@ -42,7 +42,39 @@ return 1
 )
 
 
-class CostLedger:
+class BaseCostLedger(Protocol):
+    """Prices noted when sends are queued, billed on delivery, totalled per number."""
+
+    def queue_price(
+        self,
+        pipe: Pipe,
+        number: str,
+        send_id: str,
+        *,
+        category: str,
+        country: str,
+        price: int,
+        notification: str = "",
+    ) -> None:
+        """Note what ``send_id`` costs when delivered (0: free, but still counted)."""
+
+    def queue_outcome(self, pipe: Pipe, number: str, send_id: str, status: str) -> None:
+        """A delivery receipt: bill a delivered send once; forget a failed one."""
+
+    async def totals(self, number: str) -> dict[str, int]:
+        """The raw totals of a number (millionths, and counts)."""
+
+    async def totals_of(self, numbers: Sequence[str]) -> list[dict[str, int]]:
+        """``totals`` of each number, in one round trip."""
+
+    async def notification_cost(self, number: str, notification: str) -> int:
+        """What a notification's delivered sends cost, in millionths."""
+
+    async def pending(self, number: str) -> int:
+        """Sends noted but neither delivered nor failed yet."""
+
+
+class CostLedger(BaseCostLedger):
     """Prices noted at queueing, billed on delivery; totals read per number."""
 
     def __init__(self, redis: Redis, keys: Keys) -> None:
@@ -50,11 +82,11 @@ class CostLedger:
         self.keys = keys
 
     def _k(self, number: str, part: str) -> str:
-        return f"{self.keys.prefix}{{cost:{number}}}:{part}"
+        return self.keys.costs(number, part)
 
     def queue_price(
         self,
-        pipe: Any,
+        pipe: Pipe,
         number: str,
         send_id: str,
         *,
@@ -67,7 +99,7 @@ class CostLedger:
         value = f"{category}|{country}|{price}|{notification}"
         pipe.hsetnx(self._k(number, "pending"), send_id, value)
 
-    def queue_outcome(self, pipe: Any, number: str, send_id: str, status: str) -> None:
+    def queue_outcome(self, pipe: Pipe, number: str, send_id: str, status: str) -> None:
         """A delivery receipt: bill a delivered send once; forget a failed one."""
         if status in BILLED_STATUSES or status == "failed":
             keys = [self._k(number, "pending"), self._k(number, "totals")]

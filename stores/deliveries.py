@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from stores.redis import Keys, Script
+from stores.redis import Keys, Pipe, Script
 from stores.streams import GROUP
 
 # On the stream a delivery is four fields, so the event is never escaped inside another
@@ -73,7 +74,51 @@ class Delivery:
         return cls(entry_id, fields["e"], int(fields["a"]), float(fields["t"]), fields["i"])
 
 
-class DeliveryQueue:
+class BaseDeliveryQueue(Protocol):
+    """A queue per service, with a retry schedule and dead letters."""
+
+    def queue(
+        self, pipe: Pipe, service: str, event_json: str, at: float, event_id: str = ""
+    ) -> None:
+        """Queue the event for ``service`` on a pipeline the caller executes."""
+
+    async def add(self, deliveries: Sequence[tuple[str, str, str]], at: float) -> None:
+        """Queue each (service, event JSON, event id), in one round trip."""
+
+    async def ensure_group(self, service: str) -> None:
+        """Create the service's consumer group; harmless when it exists."""
+
+    async def read(self, service: str, consumer: str, count: int, block_ms: int) -> list[Delivery]:
+        """Up to ``count`` new deliveries for ``consumer``, waiting up to ``block_ms``."""
+
+    async def reclaim(
+        self, service: str, consumer: str, min_idle_ms: int, count: int = 100
+    ) -> list[Delivery]:
+        """Deliveries a crashed process took and never finished, idle for ``min_idle_ms``."""
+
+    async def done(self, service: str, entry_ids: list[str]) -> None:
+        """Drop delivered entries from the queue."""
+
+    async def retry_at(self, service: str, delivery: Delivery, at: float) -> None:
+        """Take the delivery off the queue and schedule it again for ``at``."""
+
+    async def move_due(self, service: str, now: float, limit: int = 500) -> int:
+        """Put retries that are due back on the queue; how many."""
+
+    async def dead_letter(self, service: str, delivery: Delivery) -> None:
+        """Take the delivery off the queue for good, into the dead letters."""
+
+    async def dead_letters(self, service: str) -> list[Delivery]:
+        """Every dead letter of ``service``, oldest first."""
+
+    async def replay_dead_letters(self, service: str, now: float) -> int:
+        """Put every dead letter of ``service`` back in its queue, with fresh attempts."""
+
+    async def pending(self, service: str) -> int:
+        """Deliveries queued or waiting for a retry."""
+
+
+class DeliveryQueue(BaseDeliveryQueue):
     """Each service has its own queue, so a slow or dead one never holds back the others."""
 
     def __init__(self, redis: Redis, keys: Keys) -> None:
@@ -81,11 +126,20 @@ class DeliveryQueue:
         self.keys = keys
 
     def queue(
-        self, pipe: Any, service: str, event_json: str, at: float, event_id: str = ""
+        self, pipe: Pipe, service: str, event_json: str, at: float, event_id: str = ""
     ) -> None:
         """Queue the event for ``service`` on a pipeline the caller executes."""
-        fields = {"e": event_json, "i": event_id, "a": 0, "t": at}
+        fields: dict[Any, Any] = {"e": event_json, "i": event_id, "a": 0, "t": at}
         pipe.xadd(self.keys.fanout(service), fields)
+
+    async def add(self, deliveries: Sequence[tuple[str, str, str]], at: float) -> None:
+        """Queue each (service, event JSON, event id), in one round trip."""
+        if not deliveries:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for service, event_json, event_id in deliveries:
+                self.queue(pipe, service, event_json, at, event_id)
+            await pipe.execute()
 
     async def ensure_group(self, service: str) -> None:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Protocol
 
 from redis.asyncio import Redis
 
@@ -31,7 +32,23 @@ return 0
 )
 
 
-class Leases:
+class BaseLeases(Protocol):
+    """Named leases held by one holder (a process) at a time, with fencing tokens."""
+
+    async def acquire(self, name: str, ttl_ms: int) -> int | None:
+        """Take or renew ``name``; the fencing token, or None while another holder has it."""
+
+    async def release(self, name: str) -> None:
+        """Let go of ``name`` if this holder has it."""
+
+    async def heartbeat(self, group: str, ttl_ms: int) -> int:
+        """Say this holder is alive in ``group``; how many holders are alive in it."""
+
+    async def leave(self, group: str) -> None:
+        """Leave ``group`` at once, rather than when the heartbeat lapses."""
+
+
+class Leases(BaseLeases):
     """Grant, renew and release named leases for one holder (a process)."""
 
     def __init__(self, redis: Redis, keys: Keys, holder: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from redis.asyncio import Redis
 
@@ -13,7 +14,19 @@ from stores.redis import Keys
 log = logging.getLogger(__name__)
 
 
-class LiveChannel:
+class BaseLiveChannel(Protocol):
+    """Frames for web chat visitors, heard by whichever process holds their socket."""
+
+    async def publish(self, visitor: str, frame: str) -> None:
+        """Send ``frame`` to ``visitor``'s socket, wherever it is held."""
+
+    async def listen(
+        self, deliver: Callable[[str, str], Awaitable[None]], ready: asyncio.Event | None = None
+    ) -> None:
+        """Call ``deliver(visitor, frame)`` for each published frame until cancelled."""
+
+
+class LiveChannel(BaseLiveChannel):
     """Publish a frame for a visitor; listen for every visitor's frames in this process."""
 
     def __init__(self, redis: Redis, keys: Keys) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
@@ -22,7 +22,22 @@ NOTES_KEPT = 1000
 """Notes kept per conversation; older ones are dropped."""
 
 
-class NoteStore:
+class BaseNoteStore(Protocol):
+    """The team's notes on each conversation, oldest first, the newest ones kept."""
+
+    async def append(
+        self, conversation_id: str, *, author: str, service: str, text: str, at: float = 0
+    ) -> dict[str, Any]:
+        """Keep a note and answer it as stored; ValueError for an empty or overlong text."""
+
+    async def read(self, conversation_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The last ``limit`` notes, the newest last."""
+
+    async def erase(self, conversation_id: str) -> int:
+        """Drop every note of a conversation; how many there were."""
+
+
+class NoteStore(BaseNoteStore):
     """Append and read a conversation's notes, oldest first."""
 
     def __init__(self, redis: Redis, keys: Keys, cap: int = NOTES_KEPT) -> None:

@@ -23,99 +23,141 @@ send is queued, so a crash and a rerun never count or send anyone twice (REL-3).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
-from stores.redis import Keys, Script
+from stores.notification_scripts import CLAIM, START, STATUS
+from stores.redis import Keys, Pipe
 
 RETENTION = 35 * 24 * 3600
 """How long a finished run keeps its recipients and statuses (late receipts still count)."""
 CHUNK = 1000
 
-# The first state written wins; a deferred recipient is moved on only by a resume. The
-# fencing token refuses a holder whose run lease has passed to another process.
-_CLAIM = Script(
-    """
-local fence = tonumber(ARGV[6])
-local held = tonumber(redis.call('HGET', KEYS[2], 'fence') or '0')
-if fence < held then return false end
-if fence > held then redis.call('HSET', KEYS[2], 'fence', ARGV[6]) end
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-if current then
-  if ARGV[5] ~= '1' or string.sub(current, 1, 2) ~= 'd|' then return current end
-  redis.call('HINCRBY', KEYS[2], 'deferred', -1)
-else
-  redis.call('HINCRBY', KEYS[2], 'recipients', 1)
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if ARGV[3] == 'q' then
-  redis.call('HINCRBY', KEYS[2], 'queued', 1)
-elseif ARGV[3] == 'd' then
-  redis.call('HINCRBY', KEYS[2], 'deferred', 1)
-  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
-else
-  redis.call('HINCRBY', KEYS[2], 'skipped:' .. ARGV[3], 1)
-end
-return '+' .. ARGV[2]
-"""
-)
 
-# sent < delivered < read; failed ends a send that was not delivered. The counters say
-# where each send is now: sent counts the accepted and not failed, delivered and read
-# are parts of it.
-_STATUS = Script(
-    """
-if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
-local rank = {sent = 1, delivered = 2, read = 3}
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-if current == 'failed' then return 0 end
-local before = rank[current] or 0
-if ARGV[2] == 'failed' then
-  if before >= 2 then return 0 end
-  redis.call('HSET', KEYS[1], ARGV[1], 'failed')
-  redis.call('HINCRBY', KEYS[2], 'failed', 1)
-  if before == 1 then redis.call('HINCRBY', KEYS[2], 'sent', -1) end
-  return 1
-end
-local after = rank[ARGV[2]]
-if not after or after <= before then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if before < 1 then redis.call('HINCRBY', KEYS[2], 'sent', 1) end
-if before < 2 and after >= 2 then redis.call('HINCRBY', KEYS[2], 'delivered', 1) end
-if after >= 3 then redis.call('HINCRBY', KEYS[2], 'read', 1) end
-return 1
-"""
-)
+class BaseNotificationStore(Protocol):
+    """Notification records, the schedule of their runs, and each run's recipients."""
 
-_START = Script(
-    """
-local new = redis.call('HSETNX', KEYS[1], 'started_at', ARGV[2])
-if new == 1 then
-  redis.call('HSET', KEYS[1], 'status', 'sending')
-  redis.call('ZADD', KEYS[2], 'NX', ARGV[1], ARGV[1])
-end
-return new
-"""
-)
+    async def create(
+        self,
+        nid: str,
+        record: dict[str, str],
+        entries: Sequence[str],
+        *,
+        due_at: float | None,
+        run: int,
+    ) -> bool:
+        """Store a new notification and schedule its first run; False if it exists."""
+
+    async def record(self, nid: str) -> dict[str, str]:
+        """The notification's record; {} when unknown."""
+
+    async def status(self, nid: str) -> str:
+        """The notification's status; '' when unknown."""
+
+    async def update(self, nid: str, **fields: str) -> None:
+        """Overwrite fields of the record."""
+
+    async def due(self, now: float, limit: int = 20) -> list[tuple[str, int, float]]:
+        """Runs whose time has come: (notification, run, when)."""
+
+    async def schedule(self, nid: str, run: int, at: float) -> None:
+        """Put a run on the schedule for ``at`` (or move it there)."""
+
+    async def unschedule(self, nid: str, run: int) -> None:
+        """Take a run off the schedule."""
+
+    async def scheduled(self, nid: str) -> list[tuple[int, float]]:
+        """The runs of ``nid`` still on the schedule, with when (a scan: admin use)."""
+
+    async def of_number(self, number: str, limit: int = 1000) -> list[str]:
+        """The number's notifications, the newest first."""
+
+    async def start_run(self, nid: str, run: int, now: float) -> tuple[bool, dict[str, str]]:
+        """Mark a run started (once); whether it is new, and its state."""
+
+    async def run_meta(self, nid: str, run: int) -> dict[str, str]:
+        """A run's counters and progress; {} when it never started."""
+
+    async def runs(self, nid: str) -> list[int]:
+        """The runs of a notification that started, in order."""
+
+    async def runs_meta(self, pairs: Sequence[tuple[str, int]]) -> list[dict[str, str]]:
+        """``run_meta`` of each (notification, run), in one round trip."""
+
+    async def runs_of(self, nids: Sequence[str]) -> list[list[int]]:
+        """``runs`` of each notification, in one round trip."""
+
+    async def set_run(self, nid: str, run: int, **fields: str | int | float) -> None:
+        """Overwrite fields of a run's state."""
+
+    async def snapshot(self, nid: str, run: int, source: str) -> int:
+        """Copy a number's conversations (the sorted set ``source``) into the run's audience."""
+
+    async def listed_total(self, nid: str) -> int:
+        """How many entries the listed audience has."""
+
+    async def entries(self, nid: str, run: int, listed: bool, start: int, count: int) -> list[str]:
+        """``count`` audience entries from ``start``: the listed ones, or the run's copy."""
+
+    def queue_claim(
+        self,
+        pipe: Pipe,
+        nid: str,
+        run: int,
+        key: str,
+        state: str,
+        kind: str,
+        *,
+        fence: int,
+        until: float = 0.0,
+        resume: bool = False,
+    ) -> None:
+        """Claim a recipient once: queued, deferred, or skipped for a reason."""
+
+    def queue_progress(self, pipe: Pipe, nid: str, run: int, cursor: int) -> None:
+        """Note how far through its audience a run got."""
+
+    def queue_undefer(self, pipe: Pipe, nid: str, run: int, keys: Iterable[str]) -> None:
+        """Take resumed recipients off the run's deferred ones."""
+
+    async def deferred_due(
+        self, nid: str, run: int, now: float, limit: int
+    ) -> list[tuple[str, str]]:
+        """Deferred recipients whose time has come, with their states."""
+
+    async def next_deferred(self, nid: str, run: int) -> float | None:
+        """When the next deferred recipient may go; None when none is waiting."""
+
+    async def finish_run(self, nid: str, run: int, now: float) -> None:
+        """The run queued everyone: keep its recipients and statuses for late receipts."""
+
+    def queue_status(self, pipe: Pipe, nid: str, run: int, send_id: str, status: str) -> None:
+        """A send's outcome or receipt, counted once per level it reaches."""
+
+    async def recipients(self, nid: str, run: int) -> list[tuple[str, str]]:
+        """Every recipient of a run with its state."""
+
+    async def statuses(self, nid: str, run: int) -> dict[str, str]:
+        """Each send of a run with the furthest status it reached."""
 
 
-class NotificationStore:
+class NotificationStore(BaseNotificationStore):
     """Records, schedule and run state of notifications."""
 
     def __init__(self, redis: Redis, keys: Keys) -> None:
         self.redis = redis
         self.keys = keys
-        self.due_key = f"{keys.prefix}ntf:due"
+        self.due_key = keys.notifications_due()
 
     def _k(self, nid: str, part: str) -> str:
-        return f"{self.keys.prefix}{{ntf:{nid}}}:{part}"
+        return self.keys.notification(nid, part)
 
     def _r(self, nid: str, run: int, part: str) -> str:
-        return f"{self.keys.prefix}{{ntf:{nid}}}:r:{run}:{part}"
+        return self.keys.notification_run(nid, run, part)
 
     def number_key(self, number: str) -> str:
-        return f"{self.keys.prefix}ntf:n:{number}"
+        return self.keys.notifications_of(number)
 
     # --- Records and the schedule ----------------------------------------------------
 
@@ -191,7 +233,7 @@ class NotificationStore:
     async def start_run(self, nid: str, run: int, now: float) -> tuple[bool, dict[str, str]]:
         """Mark a run started (once); whether it is new, and its state."""
         keys = [self._r(nid, run, "m"), self._k(nid, "runs")]
-        new = await _START(self.redis, keys, [run, repr(now)])
+        new = await START(self.redis, keys, [run, repr(now)])
         return bool(new), await self.run_meta(nid, run)
 
     async def run_meta(self, nid: str, run: int) -> dict[str, str]:
@@ -244,7 +286,7 @@ class NotificationStore:
 
     def queue_claim(
         self,
-        pipe: Any,
+        pipe: Pipe,
         nid: str,
         run: int,
         key: str,
@@ -259,12 +301,12 @@ class NotificationStore:
         reason. The answer is the new state after ``+``, the state already held without
         it, or None when ``fence`` is stale."""
         keys = [self._r(nid, run, part) for part in ("rc", "m", "d")]
-        _CLAIM.queue(pipe, keys, [key, state, kind, repr(until), "1" if resume else "0", fence])
+        CLAIM.queue(pipe, keys, [key, state, kind, repr(until), "1" if resume else "0", fence])
 
-    def queue_progress(self, pipe: Any, nid: str, run: int, cursor: int) -> None:
+    def queue_progress(self, pipe: Pipe, nid: str, run: int, cursor: int) -> None:
         pipe.hset(self._r(nid, run, "m"), "cursor", cursor)
 
-    def queue_undefer(self, pipe: Any, nid: str, run: int, keys: Iterable[str]) -> None:
+    def queue_undefer(self, pipe: Pipe, nid: str, run: int, keys: Iterable[str]) -> None:
         keys = list(keys)
         if keys:
             pipe.zrem(self._r(nid, run, "d"), *keys)
@@ -294,10 +336,10 @@ class NotificationStore:
                 pipe.expire(self._r(nid, run, part), RETENTION)
             await pipe.execute()
 
-    def queue_status(self, pipe: Any, nid: str, run: int, send_id: str, status: str) -> None:
+    def queue_status(self, pipe: Pipe, nid: str, run: int, send_id: str, status: str) -> None:
         """A send's outcome or receipt, counted once per level it reaches."""
         keys = [self._r(nid, run, part) for part in ("st", "m", "rc")]
-        _STATUS.queue(pipe, keys, [send_id, status])
+        STATUS.queue(pipe, keys, [send_id, status])
 
     async def recipients(self, nid: str, run: int) -> list[tuple[str, str]]:
         """Every recipient of a run with its state (for the report's click count)."""

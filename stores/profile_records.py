@@ -1,5 +1,6 @@
-"""The profile records: reading and writing one profile's hash, its refusals, and
-following ``merged_into`` pointers; ``stores/profiles.py`` builds stitching on them."""
+"""The profile store's contract, and its records: reading and writing one profile's hash,
+its refusals, and following ``merged_into`` pointers; ``stores/profiles.py`` builds
+stitching on them."""
 
 from __future__ import annotations
 
@@ -7,14 +8,13 @@ import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
-from bot.identities import MergePolicy
-from bot.model import Identity
-from stores.profile_scripts import ABSORB
-from stores.redis import Keys
+from bot.model import Identity, MergePolicy
+from stores.profile_scripts import ABSORB, REPOINT
+from stores.redis import Keys, Pipe
 from stores.suppression import Suppression
 
 MAX_CHAIN = 16
@@ -70,6 +70,63 @@ class Resolution:
     refusals: list[Refusal] = field(default_factory=list)
 
 
+class BaseProfileStore(Protocol):
+    """The identity graph: profiles found, created and merged by identities, and read."""
+
+    async def resolve(
+        self, identities: Sequence[Identity], *, channel: str, name: str = "", at: float = 0
+    ) -> str:
+        """The profile of ``identities`` (the first one is the primary), created when new."""
+
+    async def resolve_many(self, sightings: Sequence[Sighting]) -> list[Resolution]:
+        """Where each sighting lands, in order; new identities attach, several matches merge."""
+
+    async def merge(self, first: str, second: str) -> Merge | Refusal | None:
+        """Merge two profiles; the older survives. None when they already are one."""
+
+    async def attach(self, profile_id: str, identity: Identity, channel: str) -> str:
+        """Give a live profile one more identity unless it is someone's; who holds it now."""
+
+    async def owners(self, identities: Sequence[Identity]) -> list[str | None]:
+        """The profile each identity's index entry names (maybe merged since)."""
+
+    async def roots_and_erasures(
+        self, profile_ids: set[str | None], unknown: Sequence[Identity]
+    ) -> tuple[dict[str, str], dict[Identity, float]]:
+        """The live profile each id leads to, and when the ``unknown`` identities were erased."""
+
+    async def root(self, profile_id: str) -> str:
+        """The live profile ``profile_id`` leads to, '' when unknown or erased."""
+
+    async def lookup(self, identity: Identity) -> str:
+        """The live profile of ``identity``, '' when none."""
+
+    async def name(self, profile_id: str) -> str:
+        """The name kept on the profile, '' when it has none; follows no pointer."""
+
+    async def get(self, profile_id: str) -> dict[str, Any]:
+        """The profile as stored ({} when unknown), with its refusals; follows no pointer."""
+
+    async def suppress(
+        self, identities: Sequence[Identity], profile_ids: Sequence[str], at: float
+    ) -> None:
+        """Erase identities: note when, and drop their entries pointing at ``profile_ids``."""
+
+    async def mark_erased(self, profile_ids: Sequence[str], at: float) -> None:
+        """Empty each profile but for its id and when it was erased."""
+
+    def queue_conversation(
+        self, pipe: Pipe, profile_id: str, conversation_id: str, owner: str = ""
+    ) -> None:
+        """Note that the profile talks in this conversation; give it ``owner`` unless it has one."""
+
+    async def fill(self, values: Sequence[tuple[str, Mapping[str, str]]]) -> None:
+        """Set fields of profiles where they have none yet, following merges."""
+
+    async def update(self, profile_id: str, values: Mapping[str, str]) -> bool:
+        """Overwrite fields of a live profile; False when it is gone or merged."""
+
+
 class ProfileRecords:
     """One profile at a time: its hash, where its pointer leads, what it refused."""
 
@@ -91,7 +148,9 @@ class ProfileRecords:
         flat = [item for pair in fields.items() for item in pair]
         return [repr(time.time()), merged, *self._caps_args, len(fields), *flat, *keys]
 
-    async def _get_owners(self, identities: Sequence[Identity]) -> list[str | None]:
+    async def owners(self, identities: Sequence[Identity]) -> list[str | None]:
+        """The profile each identity's index entry names (maybe merged since), in one
+        round trip."""
         if not identities:
             return []
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -99,7 +158,7 @@ class ProfileRecords:
                 pipe.get(self.keys.identity(identity))
             return list(await pipe.execute())
 
-    async def _roots_and_suppression(
+    async def roots_and_erasures(
         self, profile_ids: set[str | None], unknown: Sequence[Identity]
     ) -> tuple[dict[str, str], dict[Identity, float]]:
         """The live profile each id leads to ('' when erased), and when unknown identities
@@ -139,13 +198,18 @@ class ProfileRecords:
 
     async def root(self, profile_id: str) -> str:
         """The live profile ``profile_id`` leads to, '' when unknown or erased."""
-        roots, _ = await self._roots_and_suppression({profile_id}, [])
+        roots, _ = await self.roots_and_erasures({profile_id}, [])
         return roots.get(profile_id, "")
 
     async def lookup(self, identity: Identity) -> str:
         """The live profile of ``identity``, '' when none."""
-        (owner,) = await self._get_owners([identity])
+        (owner,) = await self.owners([identity])
         return await self.root(owner) if owner else ""
+
+    async def name(self, profile_id: str) -> str:
+        """The name kept on the profile, '' when it has none; follows no pointer."""
+        found = await self.redis.hget(self._h(profile_id), "name")
+        return str(found) if found else ""
 
     async def get(self, profile_id: str) -> dict[str, Any]:
         """The profile as stored ({} when unknown), with its refusals; follows no pointer."""
@@ -185,8 +249,29 @@ class ProfileRecords:
                     pipe.ltrim(key, 0, MAX_REFUSALS - 1)
             await pipe.execute()
 
+    async def suppress(
+        self, identities: Sequence[Identity], profile_ids: Sequence[str], at: float
+    ) -> None:
+        """Erase identities (PS-7): note when (as a digest only), and drop their index
+        entries that still point at one of ``profile_ids``; in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            self.suppression.queue_record(pipe, identities, at)
+            for identity in identities:
+                for profile_id in profile_ids:
+                    REPOINT.queue(pipe, [self.keys.identity(identity)], [profile_id, ""])
+            await pipe.execute()
+
+    async def mark_erased(self, profile_ids: Sequence[str], at: float) -> None:
+        """Empty each profile but for its id and when it was erased, and drop its
+        refusals; in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for profile_id in profile_ids:
+                pipe.delete(self._h(profile_id), self.keys.profile(profile_id, "refused"))
+                pipe.hset(self._h(profile_id), mapping={"id": profile_id, "erased_at": at})
+            await pipe.execute()
+
     def queue_conversation(
-        self, pipe: Any, profile_id: str, conversation_id: str, owner: str = ""
+        self, pipe: Pipe, profile_id: str, conversation_id: str, owner: str = ""
     ) -> None:
         """Note on the caller's pipeline that the profile talks in this conversation,
         and give it ``owner`` unless it has one."""

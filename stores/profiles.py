@@ -24,6 +24,7 @@ from typing import Any
 from bot.model import Identity
 from stores.profile_records import (
     MAX_CHAIN,
+    BaseProfileStore,
     Merge,
     ProfileRecords,
     Refusal,
@@ -31,6 +32,7 @@ from stores.profile_records import (
     Sighting,
 )
 from stores.profile_scripts import ABSORB, POINT, REPOINT
+from stores.redis import Pipe
 
 
 @dataclass(slots=True)
@@ -65,7 +67,7 @@ def new_profile_id(at: float) -> str:
     return f"p_{_base36(int(at * 1000), 9)}{_base36(secrets.randbits(64), 13)}"
 
 
-class ProfileStore(ProfileRecords):
+class ProfileStore(ProfileRecords, BaseProfileStore):
     """Find, create and merge the profiles behind identities (PS-2, PS-8)."""
 
     async def resolve(
@@ -90,9 +92,9 @@ class ProfileStore(ProfileRecords):
             for s in sightings
         ]
         every = sorted({i for ids in usable for i in ids}, key=lambda i: i.key)
-        owner = dict(zip(every, await self._get_owners(every), strict=True))
+        owner = dict(zip(every, await self.owners(every), strict=True))
         unknown = [i for i in every if not owner[i]]
-        roots, erased_at = await self._roots_and_suppression(set(owner.values()), unknown)
+        roots, erased_at = await self.roots_and_erasures(set(owner.values()), unknown)
 
         resolutions = [Resolution() for _ in sightings]
         plans: list[_Plan] = []
@@ -197,7 +199,7 @@ class ProfileStore(ProfileRecords):
 
     def _queue_absorb(
         self,
-        pipe: Any,
+        pipe: Pipe,
         profile_id: str,
         sighting: Sighting,
         fresh: Sequence[Identity],
@@ -222,8 +224,8 @@ class ProfileStore(ProfileRecords):
         until the graph holds still under it."""
         outcome = Resolution()
         for _ in range(MAX_CHAIN):
-            owners = dict(zip(ids, await self._get_owners(ids), strict=True))
-            roots, _ = await self._roots_and_suppression(set(owners.values()), [])
+            owners = dict(zip(ids, await self.owners(ids), strict=True))
+            roots, _ = await self.roots_and_erasures(set(owners.values()), [])
             found = sorted({roots[p] for p in owners.values() if p and roots.get(p)})
             refused = {r.other for r in outcome.refusals} | {r.profile for r in outcome.refusals}
             mergeable = [p for p in found if p not in refused or p == found[0]]
@@ -321,7 +323,7 @@ class ProfileStore(ProfileRecords):
         current = await self.lookup(identity)
         if current:
             return current
-        owners = {identity: (await self._get_owners([identity]))[0]}
+        owners = {identity: (await self.owners([identity]))[0]}
         sighting = Sighting((identity,), channel, "", time.time())
         single = [Resolution(profile=target)]
         retry, _ = await self._apply(

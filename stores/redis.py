@@ -1,18 +1,28 @@
-"""The Redis connection, key naming, and the embedded in-process store used without REDIS_URL."""
+"""The Redis connection and what every store shares (the client, batches, key names,
+scripts), and the embedded in-process store used without REDIS_URL."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import BlockingConnectionPool, Connection
+from redis.exceptions import RedisError
 
 from bot.model import Identity
 
 log = logging.getLogger(__name__)
 
+
+Pipe: TypeAlias = Pipeline
+"""Commands queued by several stores' ``queue_*`` methods and sent in one round trip."""
+StoreError = RedisError
+"""What a store raises when Redis cannot be reached or refuses a command."""
 
 MAX_CONNECTIONS = 128
 """Per process: blocking stream reads hold one each (two per shard, one per service)."""
@@ -68,6 +78,29 @@ def connect(url: str | None) -> Redis:
     return embedded
 
 
+class StoreClient:
+    """The client the stores of a process share, for what is no one store's: batches of
+    several stores' commands sent in one round trip, readiness, and closing."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator[Pipe]:
+        """A pipeline for the stores' ``queue_*`` methods, sent in one round trip when the
+        block ends; nothing is sent when the block raises."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            yield pipe
+            await pipe.execute()
+
+    async def ping(self) -> None:
+        """Raises when the store cannot be reached."""
+        await self.redis.ping()
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
 @dataclass(frozen=True, slots=True)
 class Keys:
     """Every key Switchboard writes, under one prefix.
@@ -106,8 +139,70 @@ class Keys:
     def lease(self, name: str) -> str:
         return f"{self.prefix}{{lease:{name}}}"
 
+    def poll_offset(self, lease: str) -> str:
+        """The update offset of the poller holding ``lease`` (CH-3), under its tag."""
+        return f"{self.lease(lease)}:offset"
+
+    def secret(self, name: str) -> str:
+        """A secret made once and shared, when the environment gives none."""
+        return f"{self.prefix}secret:{name}"
+
+    def team_roles(self) -> str:
+        return f"{self.prefix}team:roles"
+
+    def team_audit(self) -> str:
+        return f"{self.prefix}team:audit"
+
+    def team_post(self, post: str) -> str:
+        """A team chat post (its provider id, ``<chat>:<message>``) -> its conversation."""
+        return f"{self.prefix}team:post:{post}"
+
     def web_channel(self, visitor: str) -> str:
         return f"{self.prefix}web:{visitor}"
+
+    def rate(self, key: str) -> str:
+        """The next free sending slot of a number or a bot (CH-6)."""
+        return f"{self.prefix}rate:{key}"
+
+    def visitor(self, vid: str, part: str) -> str:
+        """A web visitor's ``events``, ``clicks`` or ``seen``, under the tag ``{v:<vid>}``."""
+        return f"{self.prefix}{{v:{vid}}}:{part}"
+
+    def suppression(self, digest: str) -> str:
+        """When the identity with this SHA-256 digest was erased."""
+        return f"{self.prefix}sup:{digest}"
+
+    def claim_lapses(self) -> str:
+        return f"{self.prefix}claims:lapse"
+
+    def costs(self, number: str, part: str) -> str:
+        """A number's ``pending`` prices or its ``totals``, under the tag ``{cost:<n>}``."""
+        return f"{self.prefix}{{cost:{number}}}:{part}"
+
+    def service(self, name: str) -> str:
+        return f"{self.prefix}svc:{name}"
+
+    def service_token(self, digest: str) -> str:
+        return f"{self.prefix}svc-token:{digest}"
+
+    def attached(self, number: str) -> str:
+        """The services attached to a number, in attach order."""
+        return f"{self.prefix}{{num:{number}}}:services"
+
+    def numbers(self) -> str:
+        return f"{self.prefix}numbers"
+
+    def notification(self, nid: str, part: str) -> str:
+        return f"{self.prefix}{{ntf:{nid}}}:{part}"
+
+    def notification_run(self, nid: str, run: int, part: str) -> str:
+        return f"{self.prefix}{{ntf:{nid}}}:r:{run}:{part}"
+
+    def notifications_due(self) -> str:
+        return f"{self.prefix}ntf:due"
+
+    def notifications_of(self, number: str) -> str:
+        return f"{self.prefix}ntf:n:{number}"
 
 
 class Script:
@@ -117,7 +212,7 @@ class Script:
         self.source = source
         self._sha = ""
 
-    async def __call__(self, redis: Any, keys: list[str], args: list[Any]) -> Any:
+    async def __call__(self, redis: Redis, keys: list[str], args: list[Any]) -> Any:
         # redis-py's register_script does this too, but it cannot be queued on a pipeline
         # without a round trip of its own; ours can, see ``queue``.
         from redis.exceptions import NoScriptError
@@ -130,6 +225,6 @@ class Script:
             self._sha = await redis.script_load(self.source)
             return await redis.evalsha(self._sha, len(keys), *keys, *args)
 
-    def queue(self, pipe: Any, keys: list[str], args: list[Any]) -> None:
+    def queue(self, pipe: Pipe, keys: list[str], args: list[Any]) -> None:
         """Queue the script on a pipeline; EVAL ships the source, so no load is needed."""
         pipe.eval(self.source, len(keys), *keys, *args)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
@@ -38,7 +38,38 @@ class Attachment:
     parent_after: str | None
 
 
-class ServiceStore:
+class BaseServiceStore(Protocol):
+    """Service definitions, the services of each number in attach order, API tokens."""
+
+    async def save(self, service: Service) -> None:
+        """Create or update a service's definition (URL, secret, masking, automation)."""
+
+    async def get(self, name: str) -> Service | None:
+        """The definition of ``name``; None when there is none."""
+
+    async def set_token(self, name: str, token: str) -> None:
+        """Give ``name`` a new API token; the one before it stops working."""
+
+    async def by_token(self, token: str) -> Service | None:
+        """The service an API token belongs to; None for an unknown or replaced one."""
+
+    async def attach(self, number: str, name: str) -> Attachment:
+        """Attach ``name`` to ``number`` after the services there; twice changes nothing."""
+
+    async def detach(self, number: str, name: str) -> Attachment:
+        """Detach ``name`` from ``number``; the next service becomes parent."""
+
+    async def order(self, number: str) -> list[str]:
+        """The services attached to ``number``, in attach order: the first is the parent."""
+
+    async def numbers(self) -> list[str]:
+        """Every number that ever had a service, sorted."""
+
+    async def attached(self, number: str) -> list[Service]:
+        """The attached services' definitions, in attach order."""
+
+
+class ServiceStore(BaseServiceStore):
     """Service definitions, per-number attach order, and the token index."""
 
     def __init__(self, redis: Redis, keys: Keys) -> None:
@@ -46,16 +77,16 @@ class ServiceStore:
         self.keys = keys
 
     def _service(self, name: str) -> str:
-        return f"{self.keys.prefix}svc:{name}"
+        return self.keys.service(name)
 
     def _token(self, digest: str) -> str:
-        return f"{self.keys.prefix}svc-token:{digest}"
+        return self.keys.service_token(digest)
 
     def _attached(self, number: str) -> str:
-        return f"{self.keys.prefix}{{num:{number}}}:services"
+        return self.keys.attached(number)
 
     def _numbers(self) -> str:
-        return f"{self.keys.prefix}numbers"
+        return self.keys.numbers()
 
     async def save(self, service: Service) -> None:
         """Create or update a service's definition (URL, secret, masking, automation)."""

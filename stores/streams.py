@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from stores.redis import Keys, Script
+from stores.redis import Keys, Pipe, Script
 
 DEDUPE_TTL = 7 * 24 * 3600
 """Meta retries a webhook for up to 7 days; a provider id is remembered that long (CH-7)."""
@@ -35,7 +35,32 @@ class Entry:
     data: str
 
 
-class ShardedStream:
+class BaseShardedStream(Protocol):
+    """A stream in shards, read by one consumer group; entries stay until acknowledged."""
+
+    async def ensure_groups(self) -> None:
+        """Create the consumer group on every shard; harmless when it exists."""
+
+    async def append(self, shard: int, data: str) -> str:
+        """Append a document to ``shard``; its entry id."""
+
+    def queue_append(self, pipe: Pipe, shard: int, data: str) -> None:
+        """``append`` queued on a pipeline the caller executes."""
+
+    async def read(self, shard: int, consumer: str, count: int, block_ms: int) -> list[Entry]:
+        """Up to ``count`` new entries for ``consumer``, waiting up to ``block_ms``."""
+
+    async def claim_pending(self, shard: int, consumer: str, count: int = 500) -> list[Entry]:
+        """Take over every entry a dead holder of this shard read but never acknowledged."""
+
+    async def ack(self, shard: int, ids: Sequence[str]) -> None:
+        """Acknowledge and drop processed entries."""
+
+    async def backlog(self) -> int:
+        """Entries in every shard not acknowledged yet."""
+
+
+class ShardedStream(BaseShardedStream):
     """A stream split in shards by conversation, read through one consumer group."""
 
     def __init__(self, redis: Redis, keys: Keys, shards: int, kind: str) -> None:
@@ -58,6 +83,10 @@ class ShardedStream:
     async def append(self, shard: int, data: str) -> str:
         entry_id = await self.redis.xadd(self.key(shard), {"d": data})
         return str(entry_id)
+
+    def queue_append(self, pipe: Pipe, shard: int, data: str) -> None:
+        """``append`` queued on a pipeline the caller executes."""
+        pipe.xadd(self.key(shard), {"d": data})
 
     async def read(self, shard: int, consumer: str, count: int, block_ms: int) -> list[Entry]:
         reply: Any = await self.redis.xreadgroup(
@@ -99,7 +128,14 @@ class ShardedStream:
         return int(sum(lengths))
 
 
-class InboundLog(ShardedStream):
+class BaseInboundLog(BaseShardedStream, Protocol):
+    """The inbound log: messages appended once each, by their dedupe key."""
+
+    async def append_new(self, items: Sequence[tuple[int, str, str]]) -> list[bool]:
+        """Append each ``(shard, dedupe key, document)`` unless its key was seen; which were new."""
+
+
+class InboundLog(ShardedStream, BaseInboundLog):
     """The inbound log: a webhook is acknowledged only once its entry is here (REL-1)."""
 
     def __init__(self, redis: Redis, keys: Keys, shards: int) -> None:

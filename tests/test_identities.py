@@ -8,13 +8,12 @@ import pytest
 from bot.identities import (
     InvalidIdentityError,
     InvalidPhoneError,
-    MergePolicy,
     identities_of,
     normalize_phone,
     parse_identity,
     phone_of_whatsapp_id,
 )
-from bot.model import Identity, Inbound
+from bot.model import Identity, Inbound, MergePolicy
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,8 @@ from redis.asyncio import Redis
 from bot.cli.contacts_csv import MAX_VALUE_CHARS, UnreadableFileError, field_name, neutralize
 from bot.cli.importer import ImportSummary, import_contacts
 from bot.cli.progress import Progress
-from bot.identities import MergePolicy, phone_of_whatsapp_id
-from bot.model import Identity
+from bot.identities import phone_of_whatsapp_id
+from bot.model import Identity, MergePolicy
 from stores.profiles import Merge, ProfileStore, Sighting
 from stores.redis import Keys
 from tests.botprocess import free_port, run_command

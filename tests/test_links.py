@@ -15,12 +15,12 @@ from bot.core.links import (
     MAX_TOKEN,
     Link,
     LinkSigner,
-    links_secret_key,
     load_link_secret,
     safe_target,
     split_trailing,
 )
 from stores.redis import Keys
+from stores.secrets import SecretStore
 
 PUBLIC = "https://sb.example.com"
 SIGNER = LinkSigner(b"k" * 32, PUBLIC)
@@ -233,10 +233,10 @@ def test_rewrite_only_ever_replaces_urls_by_links_to_them(parts: list[str]) -> N
 
 async def test_the_secret_is_made_once_and_shared(store: Redis, prefix: str) -> None:
     keys = Keys(prefix)
-    first = await load_link_secret(store, keys, None)
-    second = await load_link_secret(store, keys, "")
+    first = await load_link_secret(SecretStore(store, keys), None)
+    second = await load_link_secret(SecretStore(store, keys), "")
     assert first == second and len(first) >= 32
-    assert await store.get(links_secret_key(keys)) == first.decode()
+    assert await store.get(keys.secret("links")) == first.decode()
     # Two processes on one store sign alike, so a link survives a restart or another worker.
     token = LinkSigner(first, PUBLIC).sign("p_1", "m_1", "https://example.com/")
     assert LinkSigner(second, PUBLIC).verify(token) is not None
@@ -244,7 +244,7 @@ async def test_the_secret_is_made_once_and_shared(store: Redis, prefix: str) -> 
 
 async def test_the_environment_secret_wins_and_touches_no_store(store: Redis, prefix: str) -> None:
     keys = Keys(prefix)
-    assert await load_link_secret(store, keys, "s" * 40) == b"s" * 40
-    assert await store.get(links_secret_key(keys)) is None
+    assert await load_link_secret(SecretStore(store, keys), "s" * 40) == b"s" * 40
+    assert await store.get(keys.secret("links")) is None
     with pytest.raises(ConfigError, match="SWITCHBOARD_LINK_SECRET"):
-        await load_link_secret(store, keys, "short")
+        await load_link_secret(SecretStore(store, keys), "short")

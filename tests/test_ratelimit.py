@@ -8,7 +8,8 @@ import time
 
 from redis.asyncio import Redis
 
-from bot.channels.ratelimit import ChatSpacing, SharedRate
+from bot.channels.ratelimit import ChatSpacing
+from stores.rates import SharedRate
 from stores.redis import Keys
 
 
@@ -18,6 +19,27 @@ async def test_the_shared_rate_spaces_sends_across_clients(store: Redis, prefix:
     await asyncio.gather(*(rates[n % 2].wait("wa:1", 20.0) for n in range(10)))
     # Ten sends at 20 a second: the last one's slot is 9 intervals after the first.
     assert time.monotonic() - started >= 9 * 0.05 - 0.02
+
+
+async def test_each_reserved_slot_comes_one_interval_after_the_last(
+    store: Redis, prefix: str
+) -> None:
+    rate = SharedRate(store, Keys(prefix))
+    first = await rate.reserve("wa:1", 1.0)
+    second = await rate.reserve("wa:1", 1.0)
+    third = await rate.reserve("wa:1", 1.0)
+    # Each answer is a second more, less the moments that passed between the calls.
+    assert first == 0
+    assert 0.5 < second <= 1.0 and 1.5 < third <= 2.0
+    # Another number keeps its own schedule.
+    assert await rate.reserve("wa:2", 1.0) == 0
+
+
+async def test_a_slot_in_the_past_is_not_owed(store: Redis, prefix: str) -> None:
+    rate = SharedRate(store, Keys(prefix))
+    await rate.reserve("tg:1", 50.0)
+    await asyncio.sleep(0.05)
+    assert await rate.reserve("tg:1", 50.0) == 0
 
 
 async def test_one_chat_takes_turns_and_another_does_not_wait() -> None:

@@ -9,8 +9,8 @@ import asyncio
 import pytest
 from redis.asyncio import Redis
 
-from bot.identities import MergePolicy, phone_of_whatsapp_id
-from bot.model import Identity
+from bot.identities import phone_of_whatsapp_id
+from bot.model import Identity, MergePolicy
 from stores.profiles import Merge, ProfileStore, Refusal, Sighting
 from stores.redis import Keys
 

@@ -1,4 +1,5 @@
-"""Store contracts, part one: scripts, the sharded streams, leases and live pushes.
+"""Store contracts, part one: scripts, the client's batches, the sharded streams, leases,
+poll offsets and live pushes.
 
 Every test takes the ``store`` fixture, so each runs against the real Redis and the
 embedded store alike: a deployment must behave the same whichever one it is given.
@@ -11,11 +12,14 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import pytest
 from redis.asyncio import Redis
 
+from stores.conversations import ConversationStore
 from stores.leases import Leases
 from stores.live import LiveChannel
-from stores.redis import Keys, Script
+from stores.polling import PollOffsets
+from stores.redis import Keys, Script, StoreClient
 from stores.streams import DEDUPE_TTL, GROUP, InboundLog, ShardedStream
 
 # --- Script ---------------------------------------------------------------------------
@@ -36,6 +40,36 @@ async def test_script_queued_on_a_pipeline_needs_no_load(store: Redis) -> None:
     async with store.pipeline(transaction=False) as pipe:
         script.queue(pipe, ["k"], ["v"])
         assert await pipe.execute() == [["v", "k"]]
+
+
+# --- StoreClient ----------------------------------------------------------------------
+
+
+async def test_a_batch_sends_several_stores_commands_when_it_ends(
+    store: Redis, prefix: str
+) -> None:
+    keys = Keys(prefix)
+    outbox = ShardedStream(store, keys, shards=1, kind="outbox")
+    conversations = ConversationStore(store, keys)
+    async with StoreClient(store).batch() as pipe:
+        outbox.queue_append(pipe, 0, "send")
+        conversations.queue_opt_out(pipe, "c_1", True)
+        assert await outbox.backlog() == 0 and await conversations.meta("c_1") == {}
+    assert await outbox.backlog() == 1
+    assert await conversations.meta("c_1") == {"opted_out": "1"}
+
+
+async def test_a_batch_that_raises_sends_nothing(store: Redis, prefix: str) -> None:
+    outbox = ShardedStream(store, Keys(prefix), shards=1, kind="outbox")
+    with pytest.raises(LookupError):
+        async with StoreClient(store).batch() as pipe:
+            outbox.queue_append(pipe, 0, "send")
+            raise LookupError("changed my mind")
+    assert await outbox.backlog() == 0
+
+
+async def test_the_store_answers_a_ping(store: Redis) -> None:
+    await StoreClient(store).ping()
 
 
 # --- InboundLog and ShardedStream -----------------------------------------------------
@@ -95,6 +129,20 @@ async def test_read_returns_entries_in_order_then_nothing(store: Redis, prefix: 
     ]
     assert await stream.read(1, "worker-a", count=10, block_ms=10) == []
     assert await stream.read(0, "worker-a", count=10, block_ms=10) == []
+
+
+async def test_appends_queued_on_a_pipeline_arrive_in_order(store: Redis, prefix: str) -> None:
+    stream = ShardedStream(store, Keys(prefix), shards=2, kind="outbox")
+    await stream.ensure_groups()
+    async with store.pipeline(transaction=False) as pipe:
+        stream.queue_append(pipe, 1, "first")
+        stream.queue_append(pipe, 1, "second")
+        stream.queue_append(pipe, 0, "elsewhere")
+        assert await stream.backlog() == 0  # nothing is sent before the pipeline runs
+        await pipe.execute()
+    entries = await stream.read(1, "worker-a", count=10, block_ms=10)
+    assert [entry.data for entry in entries] == ["first", "second"]
+    assert await stream.backlog() == 3
 
 
 async def test_outbox_and_inbound_log_are_separate_streams(store: Redis, prefix: str) -> None:
@@ -221,6 +269,27 @@ async def test_concurrent_acquire_grants_one_lease(store: Redis, prefix: str) ->
     holders = [Leases(store, keys, f"worker-{n}") for n in range(10)]
     tokens = await asyncio.gather(*(holder.acquire("shard:0", 5_000) for holder in holders))
     assert sum(token is not None for token in tokens) == 1
+
+
+# --- PollOffsets ----------------------------------------------------------------------
+
+
+async def test_a_poll_offset_starts_at_zero_and_only_moves_forward(
+    store: Redis, prefix: str
+) -> None:
+    offsets = PollOffsets(store, Keys(prefix))
+    assert await offsets.get("telegram:7") == 0
+    assert await offsets.advance("telegram:7", 105) == 105
+    # A poller that lost its lease while paused comes back with an older offset.
+    assert await offsets.advance("telegram:7", 101) == 105
+    assert await offsets.get("telegram:7") == 105
+    assert await offsets.get("telegram:8") == 0
+
+
+async def test_concurrent_advances_keep_the_furthest(store: Redis, prefix: str) -> None:
+    offsets = PollOffsets(store, Keys(prefix))
+    await asyncio.gather(*(offsets.advance("telegram:7", n) for n in (3, 9, 1, 7)))
+    assert await offsets.get("telegram:7") == 9
 
 
 # --- LiveChannel ----------------------------------------------------------------------

@@ -156,6 +156,19 @@ async def test_complete_send_links_provider_and_send_ids(store: Redis, prefix: s
     assert (await conversations.timeline(CID))[0]["status"] == "delivered"
 
 
+async def test_abandon_sends_takes_only_sends_nobody_started(store: Redis, prefix: str) -> None:
+    conversations = ConversationStore(store, Keys(prefix))
+    assert await conversations.claim_send(CID, "snd-started") is True
+    taken = await conversations.abandon_sends(
+        [(CID, "snd-started"), (CID, "snd-idle"), ("c_other", "snd-idle")], "stale"
+    )
+    assert taken == [False, True, True]
+    # The sender finds an abandoned send claimed: it never goes out.
+    assert await conversations.claim_send(CID, "snd-idle") is False
+    assert await conversations.abandon_sends([(CID, "snd-idle")], "stale") == [False]
+    assert await conversations.abandon_sends([], "stale") == []
+
+
 async def test_fail_send_marks_the_message_failed(store: Redis, prefix: str) -> None:
     conversations = ConversationStore(store, Keys(prefix))
     await _record(conversations, "snd_1", T0, direction="outbound")
@@ -201,6 +214,39 @@ async def test_a_late_older_message_does_not_move_a_conversation_down(
     assert await conversations.list_for_number(NUMBER) == ["c_a", "c_b"]
 
 
+async def test_find_by_prefix_finds_a_numbers_conversations_by_the_start_of_their_id(
+    store: Redis, prefix: str
+) -> None:
+    conversations = ConversationStore(store, Keys(prefix))
+    async with store.pipeline(transaction=False) as pipe:
+        for n, cid in enumerate(["c_abc111", "c_abc222", "c_abd333", "c_x*y", "c_x1y"]):
+            conversations.touch(pipe, NUMBER, cid, T0 + n)
+        conversations.touch(pipe, "wa:other", "c_abc999", T0)
+        await pipe.execute()
+    assert await conversations.find_by_prefix(NUMBER, "c_abd", 2) == ["c_abd333"]
+    assert sorted(await conversations.find_by_prefix(NUMBER, "c_abc", 10)) == [
+        "c_abc111",
+        "c_abc222",
+    ]
+    assert len(await conversations.find_by_prefix(NUMBER, "c_ab", 2)) == 2
+    assert await conversations.find_by_prefix(NUMBER, "c_zzz", 2) == []
+    assert await conversations.find_by_prefix("wa:nobody", "c_", 2) == []
+    # What a scan pattern would read as a wildcard matches only itself.
+    assert await conversations.find_by_prefix(NUMBER, "c_x*", 2) == ["c_x*y"]
+
+
+async def test_find_by_prefix_stops_at_its_limit_in_a_large_index(
+    store: Redis, prefix: str
+) -> None:
+    conversations = ConversationStore(store, Keys(prefix))
+    async with store.pipeline(transaction=False) as pipe:
+        for n in range(1000):
+            conversations.touch(pipe, NUMBER, f"c_{n:04d}", T0 + n)
+        await pipe.execute()
+    found = await conversations.find_by_prefix(NUMBER, "c_0", 3)
+    assert len(found) == 3 and all(cid.startswith("c_0") for cid in found)
+
+
 # --- ProfileStore ---------------------------------------------------------------------
 
 PHONE = Identity("phone", "+447700900123")
@@ -230,3 +276,19 @@ async def test_a_send_is_not_claimed_once_the_customer_opted_out(store: Redis, p
         conversations.queue_opt_out(pipe, CID, False)
         await pipe.execute()
     assert await conversations.claim_send(CID, "snd-1") is True
+
+
+async def test_set_opt_out_records_stop_and_start(store: Redis, prefix: str) -> None:
+    conversations = ConversationStore(store, Keys(prefix))
+    await _record(conversations, "in-1", T0)
+    await conversations.set_opt_out(CID, True)
+    assert (await conversations.meta(CID))["opted_out"] == "1"
+    with pytest.raises(CustomerOptedOutError):
+        await conversations.claim_send(CID, "snd-1")
+    # A send the channel's rules require (an answer to HELP) still goes.
+    assert await conversations.claim_send(CID, "snd-help", despite_opt_out=True) is True
+    await conversations.set_opt_out(CID, False)
+    assert "opted_out" not in await conversations.meta(CID)
+    assert await conversations.claim_send(CID, "snd-1") is True
+    await conversations.set_opt_out(CID, False)  # START twice changes nothing
+    assert "opted_out" not in await conversations.meta(CID)

@@ -51,6 +51,22 @@ async def test_queued_events_are_read_with_no_attempts_yet(store: Redis, prefix:
     assert await queue.read(SERVICE, "worker-a", count=10, block_ms=10) == []
 
 
+async def test_add_queues_each_delivery_for_its_service(store: Redis, prefix: str) -> None:
+    queue = await _ready(store, prefix, "support", "crm")
+    await queue.add(
+        [("support", _event(1), "evt_1"), ("crm", _event(1), "evt_1"), ("support", _event(2), "")],
+        T0,
+    )
+    support = await queue.read("support", "worker-a", count=10, block_ms=10)
+    assert [(d.event, d.event_id, d.attempts, d.first_at) for d in support] == [
+        (_event(1), "evt_1", 0, T0),
+        (_event(2), "", 0, T0),
+    ]
+    assert [d.event_id for d in await queue.read("crm", "worker-a", 10, 10)] == ["evt_1"]
+    await queue.add([], T0)  # nothing to send costs nothing
+    assert await queue.pending("support") == 2
+
+
 async def test_ensure_group_is_idempotent(store: Redis, prefix: str) -> None:
     queue = await _ready(store, prefix)
     await queue.ensure_group(SERVICE)

@@ -11,11 +11,11 @@ import aiohttp
 from adapters import sms
 from adapters.provider import ProviderError
 from adapters.whatsapp import WhatsAppClient
-from bot.channels.ratelimit import SharedRate
 from bot.channels.telegram import TelegramChannel
 from bot.config.settings import Settings
 from bot.core.sender import SendFailedError, Transport
 from bot.model import Outbound
+from stores.rates import SharedRate
 
 
 @contextlib.contextmanager

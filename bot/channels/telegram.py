@@ -16,12 +16,13 @@ from adapters.telegram_common import (
     TelegramError,
     inbound_from_update,
 )
-from bot.channels.ratelimit import ChatSpacing, SharedRate
+from bot.channels.ratelimit import ChatSpacing
 from bot.config.settings import TelegramSettings
 from bot.core.sender import SendFailedError
 from bot.model import Inbound, Outbound
 from stores.leases import Leases
-from stores.redis import Keys, Script
+from stores.polling import PollOffsets
+from stores.rates import SharedRate
 
 log = logging.getLogger(__name__)
 
@@ -31,17 +32,6 @@ BULK_PER_SECOND = 30.0
 CHAT_INTERVAL = 1.0
 """About one message a second in one chat."""
 GROUP_PER_MINUTE = 20
-
-# The offset only moves forward: a poller that lost its lease while paused cannot take
-# it back and make the next one fetch old updates again (they would be deduped anyway).
-_ADVANCE = Script(
-    """
-if tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1]) or '0') then
-  redis.call('SET', KEYS[1], ARGV[1])
-end
-return tonumber(redis.call('GET', KEYS[1]))
-"""
-)
 
 Ingest = Callable[[Sequence[Inbound]], Awaitable[list[bool]]]
 
@@ -65,7 +55,7 @@ class TelegramChannel:
         settings: TelegramSettings,
         client: TelegramClient,
         leases: Leases,
-        keys: Keys,
+        offsets: PollOffsets,
         ingest: Ingest,
         rate: SharedRate,
         lease_ttl: float,
@@ -73,7 +63,7 @@ class TelegramChannel:
         self.settings = settings
         self.client = client
         self.leases = leases
-        self.keys = keys
+        self.offsets = offsets
         self.ingest = ingest
         self.rate = rate
         self.spacing = ChatSpacing()
@@ -115,7 +105,6 @@ class TelegramChannel:
         if self.settings.mode != "polling":
             return
         ttl_ms = int(self.lease_ttl * 1000)
-        offset_key = f"{self.keys.lease(self.lease)}:offset"
         while not stopping.is_set():
             token = await self.leases.acquire(self.lease, ttl_ms)
             if token is None:
@@ -125,7 +114,7 @@ class TelegramChannel:
             self.polling = True
             keeper = asyncio.create_task(self._keep_lease(ttl_ms, stopping))
             try:
-                await self._poll(offset_key, stopping, keeper)
+                await self._poll(stopping, keeper)
             finally:
                 keeper.cancel()
                 self.polling = False
@@ -138,11 +127,8 @@ class TelegramChannel:
                 log.warning("lost the Telegram polling lease; another process polls now")
                 return
 
-    async def _poll(
-        self, offset_key: str, stopping: asyncio.Event, keeper: asyncio.Task[None]
-    ) -> None:
-        redis = self.leases.redis
-        offset = int(await redis.get(offset_key) or 0)
+    async def _poll(self, stopping: asyncio.Event, keeper: asyncio.Task[None]) -> None:
+        offset = await self.offsets.get(self.lease)
         while not stopping.is_set() and not keeper.done():
             try:
                 updates = await self.client.get_updates(offset, POLL_TIMEOUT)
@@ -160,7 +146,7 @@ class TelegramChannel:
             await self.accept(updates)
             # Confirmed to Telegram (by the next call's offset) only once stored.
             latest = max(int(update["update_id"]) for update in updates) + 1
-            offset = int(await _ADVANCE(redis, [offset_key], [latest]))
+            offset = await self.offsets.advance(self.lease, latest)
 
     async def deliver(self, outbound: Outbound) -> str:
         """Send within the limits: ~30 a second per bot, 1 a second per chat, 20 a minute

@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from redis.exceptions import RedisError
-
 from bot.cli.contacts_csv import (
     IDENTITY_COLUMNS,
     MAX_VALUE_CHARS,
@@ -33,12 +31,12 @@ from bot.cli.progress import Progress
 from bot.identities import (
     InvalidIdentityError,
     InvalidPhoneError,
-    MergePolicy,
     normalize_identity,
     phone_of_whatsapp_id,
 )
-from bot.model import Identity
+from bot.model import Identity, MergePolicy
 from stores.profiles import Merge, ProfileStore, Sighting
+from stores.redis import StoreError
 
 DEFAULT_BATCH = 500
 MAX_BATCH = 10_000
@@ -367,7 +365,7 @@ async def import_contacts(
                     await run.drain()
                 finally:
                     await run.abandon()
-    except RedisError as error:
+    except StoreError as error:
         raise ImportStoppedError(summary, error) from error
     finally:
         summary.report = report.close()

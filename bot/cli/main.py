@@ -66,7 +66,7 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
 
     async def announce(merges: list[Merge]) -> None:
         events = [merged_event(merge) for merge in merges]
-        await runtime.fanout.publish_everywhere(runtime.numbers, events)
+        await runtime.fanout.broadcast(runtime.numbers, events)
 
     try:
         return await run_import(

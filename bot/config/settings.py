@@ -33,14 +33,8 @@ from bot.config.notifications import (
     rate_card,
     workflow_rules,
 )
-from bot.identities import (
-    DEFAULT_CAPS,
-    IDENTITY_KINDS,
-    InvalidIdentityError,
-    MergePolicy,
-    parse_identity,
-)
-from bot.model import AUTOMATION_SERVICE, Service
+from bot.identities import IDENTITY_KINDS, InvalidIdentityError, parse_identity
+from bot.model import AUTOMATION_SERVICE, DEFAULT_CAPS, MergePolicy, Service
 
 DEFAULT_CONFIG_FILE = "switchboard.yaml"
 SERVICE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")

@@ -16,6 +16,7 @@ from bot.config.settings import DeliverySettings
 from bot.core.directory import Directory
 from bot.model import AUTOMATION_SERVICE, Event, Service
 from stores.deliveries import Delivery, DeliveryQueue
+from stores.redis import Pipe
 
 log = logging.getLogger(__name__)
 
@@ -113,57 +114,70 @@ class Fanout:
         self._workers: dict[str, tuple[asyncio.Event, asyncio.Task[None]]] = {}
         self._current: dict[str, Service] = {}
 
-    async def publish(self, events: list[Event]) -> None:
-        """Fan events out to the services attached to their numbers, in one round trip."""
-        if events:
-            async with self.queue.redis.pipeline(transaction=False) as pipe:
-                await self.queue_events(pipe, events)
-                await pipe.execute()
-
-    async def publish_everywhere(self, numbers: Iterable[str], events: list[Event]) -> None:
-        """Fan out events that concern every number (a profile's), once per service."""
-        async with self.queue.redis.pipeline(transaction=False) as pipe:
-            await self.queue_broadcast(pipe, numbers, events)
-            await pipe.execute()
-
     async def publish_to_parent(self, events: list[Event]) -> None:
         """Fan events out to the parent of their number alone (news of the number's
         account, such as a template's review, which only the parent sends with)."""
-        now = time.time()
-        async with self.queue.redis.pipeline(transaction=False) as pipe:
-            for event in events:
-                services = await self.directory.attached(event.number)
-                if services and services[0].url:
-                    self.queue.queue(pipe, services[0].name, event.to_json(), now, event.id)
-            await pipe.execute()
+        addressed = []
+        for event in events:
+            services = await self.directory.attached(event.number)
+            if services and services[0].url:
+                addressed.append((services[0].name, event.to_json(), event.id))
+        await self.queue.add(addressed, time.time())
 
-    async def queue_events(self, pipe: Any, events: Iterable[Event]) -> None:
+    async def queue_events(self, pipe: Pipe, events: Iterable[Event]) -> None:
         """Queue each event for each service attached to its number, on the caller's pipeline.
 
         The runtime's own service has no webhook: it hears nothing.
         """
         now = time.time()
+        for service, body, event_id in await self._addressed(events):
+            self.queue.queue(pipe, service, body, now, event_id)
+
+    async def publish(self, events: Iterable[Event]) -> None:
+        """``queue_events`` in a round trip of its own."""
+        now = time.time()
+        await self.queue.add(await self._addressed(events), now)
+
+    async def queue_broadcast(
+        self, pipe: Pipe, numbers: Iterable[str], events: list[Event]
+    ) -> None:
+        """Queue events that concern every number (a profile's) once for each service
+        attached to any of them."""
+        addressed = await self._broadcast(numbers, events)
+        now = time.time()
+        for service, body, event_id in addressed:
+            self.queue.queue(pipe, service, body, now, event_id)
+
+    async def broadcast(self, numbers: Iterable[str], events: list[Event]) -> None:
+        """``queue_broadcast`` in a round trip of its own."""
+        addressed = await self._broadcast(numbers, events)
+        await self.queue.add(addressed, time.time())
+
+    async def _addressed(self, events: Iterable[Event]) -> list[tuple[str, str, str]]:
+        """(service, event JSON, event id) for each service with a webhook attached to
+        each event's number."""
+        addressed = []
         for event in events:
             body = event.to_json()
             for service in await self.directory.attached(event.number):
                 if service.url:
-                    self.queue.queue(pipe, service.name, body, now, event.id)
+                    addressed.append((service.name, body, event.id))
+        return addressed
 
-    async def queue_broadcast(self, pipe: Any, numbers: Iterable[str], events: list[Event]) -> None:
-        """Queue events that concern every number (a profile's) once for each service
-        attached to any of them."""
+    async def _broadcast(
+        self, numbers: Iterable[str], events: list[Event]
+    ) -> list[tuple[str, str, str]]:
+        """(service, event JSON, event id) for each event and each service with a webhook
+        attached to any of ``numbers``, once."""
         if not events:
-            return
+            return []
         services = {}
         for number in numbers:
             for service in await self.directory.attached(number):
                 if service.url:
                     services[service.name] = service
-        now = time.time()
-        for event in events:
-            body = event.to_json()
-            for name in services:
-                self.queue.queue(pipe, name, body, now, event.id)
+        bodies = [(event.to_json(), event.id) for event in events]
+        return [(name, body, event_id) for body, event_id in bodies for name in services]
 
     async def run(self) -> None:
         """Keep one delivery loop per attached service, whichever process attached it."""

@@ -13,10 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-from redis.asyncio import Redis
-
 from bot.config.settings import ConfigError
-from stores.redis import Keys
+from stores.secrets import SecretStore
 
 MAX_TOKEN = 2048
 """Characters; a longer token is refused before any decoding work."""
@@ -178,26 +176,15 @@ def split_trailing(url: str) -> tuple[str, str]:
     return url[:end], url[end:]
 
 
-def links_secret_key(keys: Keys) -> str:
-    return f"{keys.prefix}secret:links"
-
-
-async def load_link_secret(redis: Redis, keys: Keys, env_value: str | None) -> bytes:
+async def load_link_secret(secrets_store: SecretStore, env_value: str | None) -> bytes:
     """The secret links are signed with: ``SWITCHBOARD_LINK_SECRET`` when set, else one
-    made once and kept in Redis (SET NX), so every process and every restart shares it."""
+    made once and kept in the store, so every process and every restart shares it."""
     if env_value:
         secret = env_value.encode("utf-8")
         if len(secret) < MIN_SECRET:
             raise ConfigError(f"{SECRET_ENV} must be at least {MIN_SECRET} characters long")
         return secret
-    key = links_secret_key(keys)
-    async with redis.pipeline(transaction=False) as pipe:
-        pipe.set(key, secrets.token_urlsafe(32), nx=True)
-        pipe.get(key)
-        _, stored = await pipe.execute()
-    if stored is None:
-        raise RuntimeError(f"{key} vanished while it was being read")
-    return stored.encode("utf-8") if isinstance(stored, str) else bytes(stored)
+    return await secrets_store.keep("links", secrets.token_urlsafe(32))
 
 
 class LinkSigners:

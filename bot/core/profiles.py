@@ -18,7 +18,6 @@ from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identi
 from bot.model import Event, Identity, Service, derived_id
 from stores.activity import ActivityStore
 from stores.conversations import ConversationStore
-from stores.profile_scripts import REPOINT
 from stores.profiles import Merge, ProfileStore, Refusal
 
 CHANNEL_NAMES = {"whatsapp": "WhatsApp", "telegram": "Telegram", "sms": "SMS", "web": "Web"}
@@ -114,24 +113,14 @@ class ProfileBook:
         )
         conversations = sorted({c for p in stored.values() for c in p["conversations"]})
         now = time.time()
-        redis, keys = self.profiles.redis, self.profiles.keys
-        async with redis.pipeline(transaction=False) as pipe:
-            self.profiles.suppression.queue_record(pipe, identities, now)
-            for identity in identities:
-                for profile_id in every:
-                    REPOINT.queue(pipe, [keys.identity(identity)], [profile_id, ""])
-            await pipe.execute()
+        await self.profiles.suppress(identities, every, now)
         erased_messages = 0
         for conversation_id in conversations:
             erased_messages += await self.conversations.erase_content(conversation_id)
         visitors = [i.value for i in identities if i.kind == "vid"]
         for profile_id in every:
             await self.activity.erase(visitors, profile_id)
-        async with redis.pipeline(transaction=False) as pipe:
-            for profile_id in every:
-                pipe.delete(keys.profile(profile_id), keys.profile(profile_id, "refused"))
-                pipe.hset(keys.profile(profile_id), mapping={"id": profile_id, "erased_at": now})
-            await pipe.execute()
+        await self.profiles.mark_erased(every, now)
         event = Event.new(
             "profile.erased",
             "",

@@ -9,12 +9,11 @@ import time
 from dataclasses import replace
 from typing import Any, Protocol
 
-from redis.exceptions import RedisError
-
 from adapters import sms
 from bot.core.links import LinkSigners
 from bot.model import Event, Outbound, derived_id
 from stores.conversations import WINDOW_SECONDS, ConversationStore, CustomerOptedOutError
+from stores.redis import Pipe, StoreClient, StoreError
 from stores.streams import Entry, ShardedStream
 
 log = logging.getLogger(__name__)
@@ -47,13 +46,13 @@ class Transport(Protocol):
 
 
 class EventSink(Protocol):
-    async def queue_events(self, pipe: Any, events: list[Event]) -> None: ...
+    async def queue_events(self, pipe: Pipe, events: list[Event]) -> None: ...
 
 
 class SendOutcomes(Protocol):
     """Told what became of each send (notification counters, the cost ledger)."""
 
-    def queue_outcome(self, pipe: Any, number: str, send_id: str, status: str) -> None: ...
+    def queue_outcome(self, pipe: Pipe, number: str, send_id: str, status: str) -> None: ...
 
 
 def message_record(outbound: Outbound) -> dict[str, Any]:
@@ -139,12 +138,14 @@ class Sender:
         conversations: ConversationStore,
         transports: dict[str, Transport],
         events: EventSink,
+        store: StoreClient,
         *,
         outcomes: SendOutcomes | None = None,
         links: LinkSigners | None = None,
     ) -> None:
         self.outbox = outbox
         self.conversations = conversations
+        self.store = store
         self.transports = transports
         self.events = events
         self._parallel = asyncio.Semaphore(PARALLEL_CONVERSATIONS)
@@ -153,13 +154,13 @@ class Sender:
         keep the text as written. None: links go as written."""
         self.outcomes = outcomes
 
-    def queue_receipt(self, pipe: Any, number: str, send_id: str, status: str) -> None:
+    def queue_receipt(self, pipe: Pipe, number: str, send_id: str, status: str) -> None:
         """A send went out, failed, or a receipt came (delivered, read): tell
         ``outcomes`` on the caller's pipeline, the one that records it."""
         if self.outcomes is not None:
             self.outcomes.queue_outcome(pipe, number, send_id, status)
 
-    def queue(self, pipe: Any, outbound: Outbound, shard: int) -> None:
+    def queue(self, pipe: Pipe, outbound: Outbound, shard: int) -> None:
         """Record the message in its thread and the outbox, on a pipeline the caller runs."""
         self.conversations.queue_record(
             pipe,
@@ -172,7 +173,7 @@ class Sender:
         )
         if outbound.buttons:  # so that "2" on SMS picks the second (CH-6)
             self.conversations.queue_choices(pipe, outbound.conversation_id, outbound.buttons)
-        pipe.xadd(self.outbox.key(shard), {"d": json.dumps(outbound.to_dict())})
+        self.outbox.queue_append(pipe, shard, json.dumps(outbound.to_dict()))
 
     async def send(self, outbound: Outbound, shard: int) -> None:
         """Queue a message from an agent or a service, refusing it first if it cannot go."""
@@ -180,9 +181,8 @@ class Sender:
             raise SendFailedError(f"channel {outbound.channel} is not configured", retryable=False)
         last_inbound = await self.conversations.last_inbound_at(outbound.conversation_id)
         ensure_window(outbound, last_inbound, time.time())
-        async with self.conversations.redis.pipeline(transaction=False) as pipe:
+        async with self.store.batch() as pipe:
             self.queue(pipe, outbound, shard)
-            await pipe.execute()
 
     async def perform(self, entries: list[Entry]) -> None:
         """Send a batch from one shard: conversations in parallel, each in its order."""
@@ -241,15 +241,14 @@ class Sender:
         """
         for attempt in range(COMPLETION_ATTEMPTS):
             try:
-                async with self.conversations.redis.pipeline(transaction=False) as pipe:
+                async with self.store.batch() as pipe:
                     self.conversations.queue_complete_send(
                         pipe, outbound.conversation_id, outbound.send_id, provider_id
                     )
                     await self.events.queue_events(pipe, [outbound_event(outbound, provider_id)])
                     self.queue_receipt(pipe, outbound.number, outbound.send_id, "sent")
-                    await pipe.execute()
                 return
-            except (ConnectionError, TimeoutError, RedisError):
+            except (ConnectionError, TimeoutError, StoreError):
                 if attempt + 1 == COMPLETION_ATTEMPTS:
                     raise
                 log.warning("send %s went out; recording it failed, retrying", outbound.send_id)
@@ -257,7 +256,6 @@ class Sender:
 
     async def _fail(self, outbound: Outbound, reason: str) -> None:
         await self.conversations.fail_send(outbound.conversation_id, outbound.send_id, reason)
-        async with self.conversations.redis.pipeline(transaction=False) as pipe:
+        async with self.store.batch() as pipe:
             await self.events.queue_events(pipe, [failed_event(outbound, reason)])
             self.queue_receipt(pipe, outbound.number, outbound.send_id, "failed")
-            await pipe.execute()

@@ -18,6 +18,7 @@ from bot.outreach.spec import NotificationSpec, first_run
 from stores.audience import AudienceReader
 from stores.costs import CostLedger
 from stores.notifications import NotificationStore
+from stores.redis import Pipe
 
 COUNTS = ("recipients", "queued", "sent", "delivered", "read", "failed", "deferred")
 ENGAGEMENT_SECONDS = 10.0
@@ -262,7 +263,7 @@ class SendOutcomes:
         self.store = store
         self.ledger = ledger
 
-    def queue_outcome(self, pipe: Any, number: str, send_id: str, status: str) -> None:
+    def queue_outcome(self, pipe: Pipe, number: str, send_id: str, status: str) -> None:
         """A send's outcome or delivery receipt, on the pipeline that records it: the
         notification's counters move, and a delivered template is billed."""
         parsed = parse_send_id(send_id)

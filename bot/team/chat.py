@@ -11,21 +11,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from typing import Any
-
-from redis.asyncio import Redis
 
 from bot.channels.telegram import TelegramChannel
 from bot.model import Identity, Inbound, Outbound, Service, derived_id
 from bot.team.roles import TeamRoster
 from handlers.commands import Commands
-from stores.redis import Keys
+from stores.team import TeamPostStore
 
 log = logging.getLogger(__name__)
 
 SERVICE = "team"
-POST_TTL = 90 * 24 * 3600
-"""Seconds a post stays answerable by replying to it."""
 PREVIEW = 1000
 """Characters of a customer's message shown in a post."""
 
@@ -42,20 +37,15 @@ class TeamChat:
         self,
         chat_id: str,
         channel: TelegramChannel,
-        redis: Redis,
-        keys: Keys,
+        posts: TeamPostStore,
         commands: Commands,
         roster: TeamRoster,
     ) -> None:
         self.chat_id = chat_id
         self.channel = channel
-        self.redis = redis
-        self.keys = keys
+        self.posts = posts
         self.commands = commands
         self.roster = roster
-
-    def _post_key(self, provider_id: str) -> str:
-        return f"{self.keys.prefix}team:post:{provider_id}"
 
     async def split(self, messages: Sequence[Inbound]) -> tuple[list[Inbound], list[Inbound]]:
         """(the team's messages, the customers'): the team chat's, and commands a team
@@ -84,7 +74,7 @@ class TeamChat:
             return
         caller = await self.roster.caller_for_telegram(message.sender.value)
         if not text.startswith("/") and message.reply_to:
-            conversation: Any = await self.redis.get(self._post_key(message.reply_to))
+            conversation = await self.posts.conversation(message.reply_to)
             if conversation is None:
                 return  # a reply to something that is not a customer's post
             text = f"/reply {conversation} {message.text}"
@@ -121,7 +111,7 @@ class TeamChat:
         """Post to the team chat about a conversation; replying to the post answers its
         customer. ``key`` makes the post's send id, so a retry is the same post."""
         sent = await self._post(self.chat_id, text, key=key)
-        await self.redis.set(self._post_key(sent), conversation_id, ex=POST_TTL)
+        await self.posts.remember(sent, conversation_id)
 
     async def _post(self, chat: str, text: str, *, key: str, reply_to: str = "") -> str:
         outbound = Outbound(

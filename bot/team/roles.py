@@ -1,9 +1,8 @@
-"""The team's roles, from the config and from /role (kept in Redis, so they survive
+"""The team's roles, from the config and from /role (kept in the store, so they survive
 restarts and hold in every process), and the audit trail of the team's commands (OPS-2)."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Sequence
@@ -14,9 +13,8 @@ from redis.asyncio import Redis
 from bot.config.settings import ROLES, TeamMember
 from handlers.ports import Caller, TeamRole
 from stores.redis import Keys
+from stores.team import TeamStore
 
-AUDIT_KEPT = 10_000
-"""Entries of the audit trail kept; older ones are dropped."""
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 TELEGRAM_ID = re.compile(r"(?:tg:)?(\d{1,20})")
 
@@ -25,14 +23,14 @@ class TeamRoster:
     """Who is on the team with which role; who did what with the team's commands."""
 
     def __init__(self, redis: Redis, keys: Keys, team: Sequence[TeamMember]) -> None:
-        self.redis = redis
+        # The desk builds its roster from the runtime's client; the store is made here
+        # until the desk is given one.
+        self.store = TeamStore(redis, keys)
         self.team = tuple(team)
-        self._roles_key = f"{keys.prefix}team:roles"
-        self._audit_key = f"{keys.prefix}team:audit"
 
     async def roles(self) -> list[TeamRole]:
         """The config's team with the roles /role set, then the people /role added."""
-        overrides: Any = await self.redis.hgetall(self._roles_key)
+        overrides = await self.store.roles()
         listed = []
         for member in self.team:
             role = _override(overrides, member) or member.role
@@ -49,7 +47,7 @@ class TeamRoster:
             raise ValueError(f"{role[:20]!r} is not a role: {', '.join(ROLES)}")
         key = self._member_key(member)
         before = next((r.role for r in await self.roles() if r.member == key), "")
-        await self.redis.hset(self._roles_key, key, role)
+        await self.store.set_role(key, role)
         configured = self._configured(key)
         return TeamRole(
             key, configured.name if configured else "", role, configured.role if configured else ""
@@ -72,7 +70,7 @@ class TeamRoster:
         """The team member with this email, with their role now; None for a stranger."""
         email = email.strip().lower()
         member = self._configured(email)
-        roles = await self.redis.hmget(self._roles_key, _keys(member) if member else [email])
+        roles = await self.store.roles_of(_keys(member) if member else [email])
         role = next((str(r) for r in roles if r), "") or (member.role if member else "")
         return Caller(email, role) if role else None
 
@@ -84,7 +82,7 @@ class TeamRoster:
             return None
         member = next((m for m in self.team if m.telegram == user), None)
         keys = [member.email, f"tg:{user}"] if member else [f"tg:{user}"]
-        roles = await self.redis.hmget(self._roles_key, keys)
+        roles = await self.store.roles_of(keys)
         role = next((str(r) for r in roles if r), "") or (member.role if member else "")
         if not role:
             return None
@@ -93,15 +91,11 @@ class TeamRoster:
     async def audit(self, who: str, command: str, outcome: str) -> None:
         """Keep one entry of the audit trail (the newest 10,000 are kept)."""
         entry = {"at": time.time(), "who": who, "command": command, "outcome": outcome}
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.lpush(self._audit_key, json.dumps(entry, ensure_ascii=False))
-            pipe.ltrim(self._audit_key, 0, AUDIT_KEPT - 1)
-            await pipe.execute()
+        await self.store.audit(entry)
 
     async def audit_trail(self, limit: int = 50) -> list[dict[str, Any]]:
         """The last entries of the audit trail, the newest first."""
-        raw: Any = await self.redis.lrange(self._audit_key, 0, limit - 1)
-        return [json.loads(item) for item in raw]
+        return await self.store.audit_trail(limit)
 
 
 def _keys(member: TeamMember) -> list[str]:

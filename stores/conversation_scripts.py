@@ -1,0 +1,53 @@
+"""The Lua steps of a conversation's thread; each touches the keys of ONE conversation's
+hash tag, so each works on Redis Cluster."""
+
+from __future__ import annotations
+
+from stores.redis import Script
+
+# Append a message once: a redo of the same work finds its id and changes nothing. The
+# answer is the message's ordinal in its direction, the same on a redo, so that "first
+# contact" is decided the same way however often the work is redone.
+RECORD = Script(
+    """
+local meta, log, ids = KEYS[1], KEYS[2], KEYS[3]
+local seen = redis.call('HGET', ids, ARGV[1])
+if seen then return {0, tonumber(seen)} end
+redis.call('RPUSH', log, ARGV[2])
+local count = redis.call('HINCRBY', meta, ARGV[4], 1)
+redis.call('HSET', ids, ARGV[1], count)
+local at = tonumber(ARGV[3])
+if redis.call('HSETNX', meta, 'created_at', ARGV[3]) == 1 then
+  redis.call('HSET', meta, 'number', ARGV[5], 'customer', ARGV[6], 'channel', ARGV[7])
+elseif ARGV[4] == 'inbound' and redis.call('HGET', meta, 'customer') == 'erased' then
+  redis.call('HSET', meta, 'customer', ARGV[6])  -- an erased customer who writes again
+end
+if at > tonumber(redis.call('HGET', meta, 'last_at') or '0') then
+  redis.call('HSET', meta, 'last_at', ARGV[3])
+end
+if ARGV[4] == 'inbound' and at > tonumber(redis.call('HGET', meta, 'last_inbound_at') or '0') then
+  redis.call('HSET', meta, 'last_inbound_at', ARGV[3])
+end
+if ARGV[8] ~= '' then redis.call('HSET', meta, 'profile', ARGV[8]) end
+return {1, count}
+"""
+)
+
+# Statuses arrive out of order; a message never goes back from read to delivered.
+STATUS = Script(
+    """
+local rank = {queued = 0, sent = 1, delivered = 2, read = 3, failed = 4}
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current and (rank[current] or 0) >= (rank[ARGV[2]] or 0) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+)
+
+# Checked and claimed in one step, so a STOP that lands first always wins.
+CLAIM_SEND = Script(
+    """
+if ARGV[2] ~= '1' and redis.call('HGET', KEYS[1], 'opted_out') == '1' then return -1 end
+return redis.call('HSETNX', KEYS[2], ARGV[1], 'sending')
+"""
+)

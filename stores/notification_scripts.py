@@ -1,0 +1,72 @@
+"""The Lua steps of a notification run; each touches the keys of ONE notification's hash
+tag, so each works on Redis Cluster."""
+
+from __future__ import annotations
+
+from stores.redis import Script
+
+# The first state written wins; a deferred recipient is moved on only by a resume. The
+# fencing token refuses a holder whose run lease has passed to another process.
+CLAIM = Script(
+    """
+local fence = tonumber(ARGV[6])
+local held = tonumber(redis.call('HGET', KEYS[2], 'fence') or '0')
+if fence < held then return false end
+if fence > held then redis.call('HSET', KEYS[2], 'fence', ARGV[6]) end
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current then
+  if ARGV[5] ~= '1' or string.sub(current, 1, 2) ~= 'd|' then return current end
+  redis.call('HINCRBY', KEYS[2], 'deferred', -1)
+else
+  redis.call('HINCRBY', KEYS[2], 'recipients', 1)
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] == 'q' then
+  redis.call('HINCRBY', KEYS[2], 'queued', 1)
+elseif ARGV[3] == 'd' then
+  redis.call('HINCRBY', KEYS[2], 'deferred', 1)
+  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+else
+  redis.call('HINCRBY', KEYS[2], 'skipped:' .. ARGV[3], 1)
+end
+return '+' .. ARGV[2]
+"""
+)
+
+# sent < delivered < read; failed ends a send that was not delivered. The counters say
+# where each send is now: sent counts the accepted and not failed, delivered and read
+# are parts of it.
+STATUS = Script(
+    """
+if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
+local rank = {sent = 1, delivered = 2, read = 3}
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current == 'failed' then return 0 end
+local before = rank[current] or 0
+if ARGV[2] == 'failed' then
+  if before >= 2 then return 0 end
+  redis.call('HSET', KEYS[1], ARGV[1], 'failed')
+  redis.call('HINCRBY', KEYS[2], 'failed', 1)
+  if before == 1 then redis.call('HINCRBY', KEYS[2], 'sent', -1) end
+  return 1
+end
+local after = rank[ARGV[2]]
+if not after or after <= before then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if before < 1 then redis.call('HINCRBY', KEYS[2], 'sent', 1) end
+if before < 2 and after >= 2 then redis.call('HINCRBY', KEYS[2], 'delivered', 1) end
+if after >= 3 then redis.call('HINCRBY', KEYS[2], 'read', 1) end
+return 1
+"""
+)
+
+START = Script(
+    """
+local new = redis.call('HSETNX', KEYS[1], 'started_at', ARGV[2])
+if new == 1 then
+  redis.call('HSET', KEYS[1], 'status', 'sending')
+  redis.call('ZADD', KEYS[2], 'NX', ARGV[1], ARGV[1])
+end
+return new
+"""
+)
