@@ -69,7 +69,7 @@ from stores.redis import Keys, RoundTrips, StoreClient, connect
 from stores.secrets import SecretStore
 from stores.services import ServiceStore
 from stores.streams import InboundLog, ShardedStream
-from stores.team import TeamPostStore
+from stores.team import TeamPostStore, TeamStore
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,7 @@ class Runtime:
             GuidedConversations(
                 FlowStateStore(self.redis, self.keys), self.profiles, settings.default_region
             ),
+            self.store,
             self.team_chat,
         )
         self.workers = ShardWorkers(
@@ -152,7 +153,7 @@ class Runtime:
         self.activity = ActivityStore(redis, keys)
         self.claims = ClaimStore(redis, keys)
         self.notes = NoteStore(redis, keys)
-        self.roster = TeamRoster(redis, keys, settings.team)
+        self.roster = TeamRoster(TeamStore(redis, keys), settings.team)
         self.notification_store = NotificationStore(redis, keys)
         self.ledger = CostLedger(redis, keys)
         self.audience_reader = AudienceReader(self.profiles)
@@ -248,6 +249,7 @@ class Runtime:
             self.profiles,
             settings.notifications,
             self.shard_of,
+            self.store,
         )
         scheduler = Scheduler(self.notification_store, runs, self.leases)
         notifications = Notifications(

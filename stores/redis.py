@@ -93,6 +93,13 @@ class StoreClient:
             yield pipe
             await pipe.execute()
 
+    @contextlib.asynccontextmanager
+    async def round_trip(self) -> AsyncIterator[Pipe]:
+        """A pipeline whose answers the caller reads: it queues the stores' commands, then
+        calls ``await pipe.execute()`` itself, once."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            yield pipe
+
     async def ping(self) -> None:
         """Raises when the store cannot be reached."""
         await self.redis.ping()

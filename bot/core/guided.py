@@ -22,6 +22,7 @@ from handlers.autoreply import AutoReply
 from handlers.flows import FlowEngine, FlowOutcome, FlowState
 from stores.flows import FlowStateStore
 from stores.profiles import ProfileStore
+from stores.redis import Pipe
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class GuidedConversations:
         )
         self._posting: set[asyncio.Task[None]] = set()
 
-    def queue_lookups(self, pipe: Any, messages: Sequence[Inbound]) -> None:
+    def queue_lookups(self, pipe: Pipe, messages: Sequence[Inbound]) -> None:
         """Queue the read of each message's flow state, one answer per message."""
         for message in messages:
             self.store.queue_lookup(pipe, message.conversation_id)
@@ -110,7 +111,7 @@ class GuidedConversations:
     def run(
         self,
         batch: GuidedBatch,
-        pipe: Any,
+        pipe: Pipe,
         message: Inbound,
         automation: AutoReply,
         owner: str,
@@ -142,7 +143,7 @@ class GuidedConversations:
             log.info("flow %s %s in %s", outcome.flow, outcome.ended, cid)
         return outcome
 
-    def stop(self, batch: GuidedBatch, pipe: Any, conversation_id: str) -> None:
+    def stop(self, batch: GuidedBatch, pipe: Pipe, conversation_id: str) -> None:
         """The customer opted out (STOP): no flow goes on asking them."""
         if batch.states.get(conversation_id) is not None:
             self.store.queue_clear(pipe, conversation_id)

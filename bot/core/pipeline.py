@@ -27,6 +27,7 @@ from bot.model import (
 from handlers.base import Context
 from stores.conversations import WINDOW_SECONDS, ConversationStore
 from stores.profiles import ProfileStore, Resolution, Sighting
+from stores.redis import Pipe, StoreClient
 from stores.streams import Entry
 
 log = logging.getLogger(__name__)
@@ -90,8 +91,11 @@ class Pipeline:
         lifecycle: Lifecycle,
         numbers: Callable[[], list[str]],
         guided: GuidedConversations,
+        store: StoreClient,
         team: TeamRoom | None = None,
     ) -> None:
+        self.store = store
+        """Round trips that carry several stores' commands."""
         self.profiles = profiles
         self.conversations = conversations
         self.fanout = fanout
@@ -132,7 +136,7 @@ class Pipeline:
         )
         now = time.time()
         await self.directory.refresh(item.number for item in items)
-        async with self.conversations.redis.pipeline(transaction=False) as pipe:
+        async with self.store.round_trip() as pipe:
             for message, record, profile, count in zip(
                 messages, records, profiles, counts, strict=True
             ):
@@ -198,7 +202,7 @@ class Pipeline:
         automation needs into ``batch``. Returns each message's place among its
         conversation's inbound messages (1 for the first) and the id in our timeline of
         each status's message."""
-        async with self.conversations.redis.pipeline(transaction=False) as pipe:
+        async with self.store.round_trip() as pipe:
             for message, record, profile in zip(messages, records, profiles, strict=True):
                 self.conversations.queue_record(
                     pipe,
@@ -236,7 +240,7 @@ class Pipeline:
 
     def _queue_profile_links(
         self,
-        pipe: Any,
+        pipe: Pipe,
         messages: list[Inbound],
         resolutions: list[Resolution],
         owners: list[str],
@@ -255,7 +259,7 @@ class Pipeline:
     async def _queue_message(
         self,
         batch: Batch,
-        pipe: Any,
+        pipe: Pipe,
         message: Inbound,
         record: dict[str, Any],
         profile: str,
@@ -286,7 +290,7 @@ class Pipeline:
     def _automated_replies(
         self,
         batch: Batch,
-        pipe: Any,
+        pipe: Pipe,
         message: Inbound,
         keyword: str | None,
         service: str,
@@ -323,7 +327,7 @@ class Pipeline:
 
     def _queue_replies(
         self,
-        pipe: Any,
+        pipe: Pipe,
         message: Inbound,
         replies: list[Reply],
         service: str,
@@ -366,7 +370,7 @@ class Pipeline:
                 )
         return picked
 
-    async def _queue_edit(self, pipe: Any, message: Inbound, profile: str) -> None:
+    async def _queue_edit(self, pipe: Pipe, message: Inbound, profile: str) -> None:
         cid = message.conversation_id
         self.conversations.queue_edit(pipe, cid, message.edit_of, message.text, message.timestamp)
         record = inbound_record(message) | {"id": message.edit_of, "edited": True}
@@ -385,7 +389,7 @@ class Pipeline:
             return False
         return True
 
-    async def _queue_status(self, pipe: Any, status: StatusUpdate, message_id: str) -> None:
+    async def _queue_status(self, pipe: Pipe, status: StatusUpdate, message_id: str) -> None:
         cid = status.conversation_id
         self.conversations.queue_status(pipe, cid, message_id, status.status)
         self.sender.queue_receipt(pipe, status.number, message_id, status.status)

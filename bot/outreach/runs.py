@@ -11,7 +11,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config.notifications import NotificationSettings
@@ -24,6 +23,7 @@ from stores.costs import CostLedger
 from stores.leases import Leases
 from stores.notifications import NotificationStore
 from stores.profiles import ProfileStore
+from stores.redis import Pipe, StoreClient
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,10 @@ class Runs:
         profiles: ProfileStore,
         settings: NotificationSettings,
         shard_of: Callable[[str], int],
+        client: StoreClient,
     ) -> None:
+        self.client = client
+        """Round trips that carry several stores' commands."""
         self.store = store
         self.audience = audience
         self.sender = sender
@@ -272,7 +275,7 @@ class Runs:
         """Claim a batch in one round trip, then queue its sends in a second; False when
         the fencing token is stale (another process runs this now)."""
         decided = [v for v in verdicts if v.kind]
-        async with self.store.redis.pipeline(transaction=False) as pipe:
+        async with self.client.round_trip() as pipe:
             for verdict in decided:
                 self.store.queue_claim(
                     pipe,
@@ -289,7 +292,7 @@ class Runs:
         if any(answer is None for answer in answers):
             return False
         abandoned: list[tuple[str, str]] = []
-        async with self.store.redis.pipeline(transaction=False) as pipe:
+        async with self.client.round_trip() as pipe:
             for verdict, answer in zip(decided, answers, strict=True):
                 new = str(answer).startswith("+")
                 state = str(answer).lstrip("+")
@@ -317,7 +320,7 @@ class Runs:
         return True
 
     def _queue_send(
-        self, pipe: Any, spec: NotificationSpec, nid: str, send_id: str, verdict: Verdict
+        self, pipe: Pipe, spec: NotificationSpec, nid: str, send_id: str, verdict: Verdict
     ) -> None:
         outbound = Outbound(
             send_id=send_id,
@@ -348,12 +351,8 @@ class Runs:
         """Sends claimed before a crash whose recipient may no longer get them: taken
         from the sender (the same claim it makes, REL-3) and counted failed; one the
         sender took already goes its way and is counted by its outcome."""
-        conversations = self.sender.conversations
-        async with self.store.redis.pipeline(transaction=False) as pipe:
-            for cid, send_id in sends:
-                pipe.hsetnx(conversations.keys.conversation(cid, "sent"), send_id, "failed:stale")
-            taken = await pipe.execute()
-        async with self.store.redis.pipeline(transaction=False) as pipe:
+        taken = await self.sender.conversations.abandon_sends(sends, "stale")
+        async with self.client.round_trip() as pipe:
             for (_, send_id), ours in zip(sends, taken, strict=True):
                 if ours:
                     self.store.queue_status(pipe, nid, run, send_id, "failed")

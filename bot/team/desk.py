@@ -77,14 +77,12 @@ class TeamDesk:
         pattern = reference if reference.startswith("c_") else f"c_{reference}"
         found: set[str] = set()
         for number in numbers:
-            key = self.conversations.keys.conversations(number)
-            async for member, _ in self.conversations.redis.zscan_iter(key, match=f"{pattern}*"):
-                found.add(str(member))
-                if len(found) > 1:
-                    raise LookupError(
-                        f"{reference} is ambiguous: several conversations start with it; "
-                        "give more of the id"
-                    )
+            found.update(await self.conversations.find_by_prefix(number, pattern, 2))
+            if len(found) > 1:
+                raise LookupError(
+                    f"{reference} is ambiguous: several conversations start with it; "
+                    "give more of the id"
+                )
         if not found:
             raise LookupError(f"no conversation {reference}")
         conversation = found.pop()
@@ -124,9 +122,7 @@ class TeamDesk:
         if identity == "erased":
             return "(erased)"
         root = await self.profiles.root(meta["profile"]) if meta.get("profile") else ""
-        name: Any = (
-            await self.profiles.redis.hget(self.profiles.keys.profile(root), "name") if root else ""
-        )
+        name = await self.profiles.name(root) if root else ""
         return one_line(f"{name} ({identity})" if name else identity)
 
     async def claim(self, conversation: str, agent: str) -> Claimed:
@@ -180,9 +176,7 @@ class TeamDesk:
         cid, meta = await self.find_conversation(conversation)
         if (meta.get("opted_out") == "1") == on:
             return cid, False
-        async with self.conversations.redis.pipeline(transaction=False) as pipe:
-            self.conversations.queue_opt_out(pipe, cid, on)
-            await pipe.execute()
+        await self.conversations.set_opt_out(cid, on)
         return cid, True
 
     # --- Services -----------------------------------------------------------------

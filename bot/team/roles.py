@@ -8,11 +8,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from redis.asyncio import Redis
-
 from bot.config.settings import ROLES, TeamMember
 from handlers.ports import Caller, TeamRole
-from stores.redis import Keys
 from stores.team import TeamStore
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
@@ -22,10 +19,8 @@ TELEGRAM_ID = re.compile(r"(?:tg:)?(\d{1,20})")
 class TeamRoster:
     """Who is on the team with which role; who did what with the team's commands."""
 
-    def __init__(self, redis: Redis, keys: Keys, team: Sequence[TeamMember]) -> None:
-        # The desk builds its roster from the runtime's client; the store is made here
-        # until the desk is given one.
-        self.store = TeamStore(redis, keys)
+    def __init__(self, store: TeamStore, team: Sequence[TeamMember]) -> None:
+        self.store = store
         self.team = tuple(team)
 
     async def roles(self) -> list[TeamRole]:
