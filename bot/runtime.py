@@ -10,7 +10,6 @@ import logging
 import os
 import secrets
 import socket
-from dataclasses import dataclass
 
 import aiohttp
 from aiohttp import web
@@ -40,6 +39,7 @@ from bot.http.app import WebParts, build_app
 from bot.http.tracking import Tracking, profile_activity
 from bot.outreach.audience import Audience
 from bot.outreach.notifications import Notifications, SendOutcomes
+from bot.outreach.parts import Outreach
 from bot.outreach.runs import Runs
 from bot.outreach.scheduler import Scheduler
 from bot.outreach.team import TeamNotifications
@@ -72,16 +72,6 @@ from stores.streams import InboundLog, ShardedStream
 from stores.team import TeamPostStore, TeamStore
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Outreach:
-    """The business writing first: notifications (AU-4), workflow-triggered messages
-    (AU-3) and the scheduler that runs them under a lease."""
-
-    notifications: Notifications
-    workflows: Workflows
-    scheduler: Scheduler
 
 
 class Runtime:
@@ -161,7 +151,7 @@ class Runtime:
         self.secrets = SecretStore(redis, keys)
 
     def _build_channels(self) -> None:
-        settings, session = self.settings, self.session
+        settings, session = self.settings, self._session
         self.ingestor = Ingestor(self.inbound_log)
         self.web_hub = WebChatHub()
         transports: dict[str, Transport] = {"web": WebChatTransport(self.live.publish)}
@@ -196,7 +186,7 @@ class Runtime:
         self.directory = Directory(self.services, settings.automation)
         self.fanout = Fanout(
             self.deliveries,
-            Deliveries(WebhookClient(self.session, settings.delivery.timeout)),
+            Deliveries(WebhookClient(self._session, settings.delivery.timeout)),
             settings.delivery,
             self.directory,
             self.holder,
@@ -290,10 +280,6 @@ class Runtime:
             # The team chat both hears the fan-out and acts through it: its receiver joins
             # the fan-out once both exist.
             self.fanout.client.local[TEAM_SERVICE] = self.team_chat.deliver
-
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        return self._session
 
     @property
     def numbers(self) -> list[str]:
