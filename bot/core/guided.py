@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from bot.core.sender import SendFailedError
+from bot.core.retry import retrying
+from bot.core.sender import SendFailedError, send_backoff
 from bot.model import Inbound
 from handlers.autoreply import AutoReply
 from handlers.flows import FlowEngine, FlowOutcome, FlowState
@@ -181,15 +182,13 @@ class GuidedConversations:
 
     async def _post(self, room: HandoffRoom, handoff: Handoff) -> None:
         cid, key = handoff.message.conversation_id, f"handoff:{handoff.message.provider_id}"
-        for attempt in range(POST_ATTEMPTS):
-            try:
-                await room.post_about(cid, handoff.post(), key=key)
-                return
-            except SendFailedError as error:
-                if not error.retryable or attempt + 1 == POST_ATTEMPTS:
-                    log.warning("hand-off post failed: %s", error)
-                    return
-                await asyncio.sleep(error.retry_after or min(2.0**attempt, 30.0))
-            except Exception:
-                log.exception("hand-off post failed")
-                return
+        try:
+            await retrying(
+                lambda: room.post_about(cid, handoff.post(), key=key),
+                attempts=POST_ATTEMPTS,
+                backoff=send_backoff,
+            )
+        except SendFailedError as error:
+            log.warning("hand-off post failed: %s", error)
+        except Exception:
+            log.exception("hand-off post failed")

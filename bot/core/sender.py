@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from adapters import sms
 from bot.core.links import LinkSigners
+from bot.core.retry import retrying
 from bot.model import Event, Outbound, derived_id
 from stores.conversations import WINDOW_SECONDS, ConversationStore, CustomerOptedOutError
 from stores.redis import Pipe, StoreClient, StoreError
@@ -216,46 +217,57 @@ class Sender:
             signer = await self.links.signer()
             text = signer.rewrite(outbound.text, outbound.profile, outbound.send_id)
             sent = replace(outbound, text=text)
-        for attempt in range(MAX_SEND_ATTEMPTS):
-            try:
-                if transport is None:
-                    raise SendFailedError(
-                        f"channel {outbound.channel} is not configured", retryable=False
-                    )
-                provider_id = await transport.deliver(sent)
-            except SendFailedError as error:
-                if error.retryable and attempt + 1 < MAX_SEND_ATTEMPTS:
-                    delay = error.retry_after
-                    await asyncio.sleep(min(2.0**attempt, 30.0) if delay is None else delay)
-                    continue
-                log.warning("send %s failed: %s", outbound.send_id, error)
-                await self._fail(outbound, str(error))
-                return
-            await self._completed(outbound, provider_id)
+        try:
+            provider_id = await retrying(
+                lambda: _deliver(transport, outbound.channel, sent),
+                attempts=MAX_SEND_ATTEMPTS,
+                backoff=send_backoff,
+            )
+        except SendFailedError as error:
+            log.warning("send %s failed: %s", outbound.send_id, error)
+            await self._fail(outbound, str(error))
             return
+        await self._completed(outbound, provider_id)
 
     async def _completed(self, outbound: Outbound, provider_id: str) -> None:
         """Record a send that went out, and tell the services; retried, as it must not be lost.
 
         Both steps are idempotent (hash fields and a derived event id), so retrying is safe.
         """
-        for attempt in range(COMPLETION_ATTEMPTS):
-            try:
-                async with self.store.batch() as pipe:
-                    self.conversations.queue_complete_send(
-                        pipe, outbound.conversation_id, outbound.send_id, provider_id
-                    )
-                    await self.events.queue_events(pipe, [outbound_event(outbound, provider_id)])
-                    self.queue_receipt(pipe, outbound.number, outbound.send_id, "sent")
-                return
-            except (ConnectionError, TimeoutError, StoreError):
-                if attempt + 1 == COMPLETION_ATTEMPTS:
-                    raise
-                log.warning("send %s went out; recording it failed, retrying", outbound.send_id)
-                await asyncio.sleep(0.5 * 2**attempt)
+
+        async def record() -> None:
+            async with self.store.batch() as pipe:
+                self.conversations.queue_complete_send(
+                    pipe, outbound.conversation_id, outbound.send_id, provider_id
+                )
+                await self.events.queue_events(pipe, [outbound_event(outbound, provider_id)])
+                self.queue_receipt(pipe, outbound.number, outbound.send_id, "sent")
+
+        await retrying(record, attempts=COMPLETION_ATTEMPTS, backoff=store_backoff)
 
     async def _fail(self, outbound: Outbound, reason: str) -> None:
         await self.conversations.fail_send(outbound.conversation_id, outbound.send_id, reason)
         async with self.store.batch() as pipe:
             await self.events.queue_events(pipe, [failed_event(outbound, reason)])
             self.queue_receipt(pipe, outbound.number, outbound.send_id, "failed")
+
+
+async def _deliver(transport: Transport | None, channel: str, outbound: Outbound) -> str:
+    if transport is None:
+        raise SendFailedError(f"channel {channel} is not configured", retryable=False)
+    return await transport.deliver(outbound)
+
+
+def send_backoff(error: Exception, attempt: int) -> float | None:
+    """A provider's refusal that may pass: after its Retry-After, else 1, 2, 4... 30 s."""
+    if not isinstance(error, SendFailedError) or not error.retryable:
+        return None
+    return min(2.0**attempt, 30.0) if error.retry_after is None else error.retry_after
+
+
+def store_backoff(error: Exception, attempt: int) -> float | None:
+    """A store briefly out of reach: 0.5, 1, 2... s; the work is idempotent."""
+    if not isinstance(error, ConnectionError | TimeoutError | StoreError):
+        return None
+    log.warning("the store failed (%s); trying again", type(error).__name__)
+    return 0.5 * 2**attempt

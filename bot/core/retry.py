@@ -1,0 +1,28 @@
+"""One bounded retry loop for the runtime's calls that may fail for a while: a provider's
+429 or 5xx, a store that is briefly unreachable."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+Backoff = Callable[[Exception, int], float | None]
+"""Seconds to wait before the next attempt after ``error`` on attempt N (from 0), or None
+when the error is final."""
+
+
+async def retrying(call: Callable[[], Awaitable[T]], *, attempts: int, backoff: Backoff) -> T:
+    """``await call()``, tried at most ``attempts`` times while ``backoff`` says the error
+    passes; the last error, or a final one, is raised."""
+    for attempt in range(attempts - 1):
+        try:
+            return await call()
+        except Exception as error:
+            wait = backoff(error, attempt)
+            if wait is None:
+                raise
+            await asyncio.sleep(wait)
+    return await call()
