@@ -8,11 +8,12 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.api.common import ADMIN, CALLER, PARTS, ApiError, ApiParts, error
+from bot.api.common import ADMIN, CALLER, PARTS, ApiError, ApiParts
 from bot.api.conversations import add_conversation_routes
 from bot.api.notifications import add_notification_routes
 from bot.api.profiles import add_profile_routes
 from bot.api.services import add_service_routes
+from bot.http.errors import error_response
 
 
 def build_api(parts: ApiParts) -> web.Application:
@@ -33,11 +34,11 @@ async def _authenticate(
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip() if scheme.lower() == "bearer" else ""  # schemes ignore case
     if not token:
-        return error(401, "missing Authorization: Bearer <token>")
+        return error_response(401, "missing Authorization: Bearer <token>")
     try:
         token.encode("utf-8")
     except UnicodeEncodeError:  # bytes that are not UTF-8 arrive as surrogates
-        return error(401, "unknown token")
+        return error_response(401, "unknown token")
     parts = request.app[PARTS]
     admin = parts.admin_token
     if admin and hmac.compare_digest(token.encode(), admin.encode()):
@@ -45,9 +46,9 @@ async def _authenticate(
     else:
         service = await parts.services.by_token(token)
         if service is None:
-            return error(401, "unknown token")
+            return error_response(401, "unknown token")
         request[CALLER] = service
     try:
         return await handler(request)
     except ApiError as refusal:
-        return error(refusal.status, refusal.message, **refusal.extra)
+        return error_response(refusal.status, refusal.message, **refusal.extra)

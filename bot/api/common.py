@@ -63,11 +63,6 @@ class ApiError(Exception):
         self.extra = extra
 
 
-def error(status: int, message: str, **extra: Any) -> web.Response:
-    """The JSON answer of a refusal: ``{"error": message, ...}``."""
-    return web.json_response({"error": message, **extra}, status=status)
-
-
 def parts(request: web.Request) -> ApiParts:
     return request.app[PARTS]
 

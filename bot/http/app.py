@@ -14,6 +14,7 @@ from adapters.webchat import WebChatHub
 from bot.channels.telegram import TelegramChannel
 from bot.config.settings import Settings, WhatsAppSettings
 from bot.core.ingest import Ingestor
+from bot.http.errors import error_response
 from bot.http.tracking import Tracking, add_tracking_routes
 from bot.http.webhooks import add_channel_routes
 from bot.model import Event, Identity, Inbound, conversation_id, derived_id
@@ -73,10 +74,6 @@ def build_app(parts: WebParts) -> web.Application:
     return app
 
 
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
-
-
 @web.middleware
 async def _json_errors(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -85,15 +82,15 @@ async def _json_errors(
     try:
         return await handler(request)
     except web.HTTPRequestEntityTooLarge as error:
-        return _error(413, error.text or "body too large")
+        return error_response(413, error.text or "body too large")
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        return _error(error.status, error.reason)
+        return error_response(error.status, error.reason)
     except Exception:
         # The store or a bug: the caller may retry (Meta does), and the process goes on.
         log.exception("%s %s failed", request.method, request.path)
-        return _error(503, "temporarily unable to take this request; retry later")
+        return error_response(503, "temporarily unable to take this request; retry later")
 
 
 async def chat_page(request: web.Request) -> web.Response:
@@ -113,7 +110,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     parts = request.app[PARTS]
     visitor = webchat.visitor_id(request.cookies.get(webchat.VISITOR_COOKIE))
     if visitor is None:
-        return _error(400, "open the chat page first: it issues the visitor cookie")
+        return error_response(400, "open the chat page first: it issues the visitor cookie")
     socket = web.WebSocketResponse(max_msg_size=webchat.MAX_FRAME, heartbeat=30)
     await socket.prepare(request)
     number = parts.settings.web_number
@@ -162,7 +159,7 @@ async def whatsapp_handshake(request: web.Request) -> web.Response:
     settings = _whatsapp_settings(request)
     challenge = whatsapp.handshake(request.query, settings.verify_token)
     if challenge is None:
-        return _error(403, "verify token does not match")
+        return error_response(403, "verify token does not match")
     return web.Response(text=challenge)
 
 
@@ -173,20 +170,20 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
     if not whatsapp.verify_signature(
         settings.app_secret, raw, request.headers.get("X-Hub-Signature-256")
     ):
-        return _error(401, "X-Hub-Signature-256 is missing or does not match the body")
+        return error_response(401, "X-Hub-Signature-256 is missing or does not match the body")
     try:
         payload = jsonbody.loads(raw)
     except jsonbody.NotJSONError as error:
-        return _error(400, str(error))
+        return error_response(400, str(error))
     try:
         items = whatsapp.parse_webhook(payload, settings.phone_number_id)
     except whatsapp.PayloadError as error:
-        return _error(400, str(error))
+        return error_response(400, str(error))
     parts = request.app[PARTS]
     try:
         templates = whatsapp.template_updates(payload)
     except whatsapp.PayloadError as error:
-        return _error(400, str(error))
+        return error_response(400, str(error))
     new = await parts.ingestor.accept(items)
     if templates:
         await parts.publish_to_parent([template_event(settings, update) for update in templates])
@@ -216,7 +213,7 @@ async def readyz(request: web.Request) -> web.Response:
     try:
         await parts.ping()
     except Exception as error:  # any failure to reach Redis means "not ready"
-        return _error(503, f"redis unreachable: {type(error).__name__}")
+        return error_response(503, f"redis unreachable: {type(error).__name__}")
     numbers = {
         number: "active" if await parts.services.order(number) else "idle"
         for number in parts.configured

@@ -16,6 +16,7 @@ from aiohttp import web
 from adapters import webchat
 from bot.core.links import LinkSigners
 from bot.core.profiles import ProfileBook
+from bot.http.errors import error_response
 from bot.model import Identity
 from stores.activity import ActivityStore
 from stores.profiles import ProfileStore
@@ -71,10 +72,6 @@ def add_tracking_routes(app: web.Application, tracking: Tracking) -> None:
     app.router.add_route("OPTIONS", "/t/events", events_preflight)
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"error": message}, status=status, headers=headers)
-
-
 def new_visitor_id() -> str:
     return secrets.token_urlsafe(16)
 
@@ -97,7 +94,7 @@ async def follow_link(request: web.Request) -> web.StreamResponse:
     tracking = request.app[TRACKING]
     link = (await tracking.links.signer()).verify(request.match_info["token"])
     if link is None:
-        return _error(404, "this link is unknown or has been altered")
+        return error_response(404, "this link is unknown or has been altered")
     # no-store: each click comes back here to be counted. no-referrer: the target site
     # must not learn the token, which carries the profile and message ids.
     headers = {
@@ -139,7 +136,7 @@ def _cors_headers(request: web.Request, tracking: Tracking) -> dict[str, str] | 
 async def events_preflight(request: web.Request) -> web.Response:
     headers = _cors_headers(request, request.app[TRACKING])
     if headers is None:
-        return _error(403, "this origin may not send events here")
+        return error_response(403, "this origin may not send events here")
     headers |= {
         "Access-Control-Allow-Methods": "POST, OPTIONS",
         "Access-Control-Allow-Headers": "Content-Type",
@@ -165,14 +162,14 @@ async def post_events(request: web.Request) -> web.Response:
     tracking = request.app[TRACKING]
     headers = _cors_headers(request, tracking)
     if headers is None:
-        return _error(403, "this origin may not send events here", {"Vary": "Origin"})
+        return error_response(403, "this origin may not send events here", {"Vary": "Origin"})
     raw = await _read_capped(request)
     if raw is None:
-        return _error(413, f"the body is larger than {MAX_BODY // 1024} KiB", headers)
+        return error_response(413, f"the body is larger than {MAX_BODY // 1024} KiB", headers)
     try:
         events, body_visitor = parse_events(raw)
     except EventError as error:
-        return _error(400, str(error), headers)
+        return error_response(400, str(error), headers)
     cookie_visitor = webchat.visitor_id(request.cookies.get(VISITOR_COOKIE))
     vid = cookie_visitor or body_visitor or new_visitor_id()
     await tracking.activity.record_many(vid, events)

@@ -11,6 +11,7 @@ from adapters import jsonbody, sms
 from bot.channels.telegram import TelegramChannel
 from bot.config.settings import Settings
 from bot.core.ingest import Ingestor
+from bot.http.errors import error_response
 
 MAX_UPDATE = 1024 * 1024
 
@@ -20,10 +21,6 @@ def add_channel_routes(
 ) -> None:
     app.router.add_post("/webhooks/telegram", TelegramWebhook(settings, telegram).handle)
     app.router.add_post("/webhooks/sms", SMSWebhook(settings, ingestor).handle)
-
-
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
 
 
 class TelegramWebhook:
@@ -37,17 +34,17 @@ class TelegramWebhook:
         channel = self.channel
         settings = self.settings.telegram
         if channel is None or settings is None or settings.mode != "webhook":
-            return _error(404, "Telegram webhooks are not enabled on this runtime")
+            return error_response(404, "Telegram webhooks are not enabled on this runtime")
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if not hmac.compare_digest(given.encode(), settings.webhook_secret.encode()):
-            return _error(401, "X-Telegram-Bot-Api-Secret-Token is missing or wrong")
+            return error_response(401, "X-Telegram-Bot-Api-Secret-Token is missing or wrong")
         if (request.content_length or 0) > MAX_UPDATE:
-            return _error(413, "an update is far smaller than this")
+            return error_response(413, "an update is far smaller than this")
         raw = await request.read()
         try:
             update = channel.client.validate(jsonbody.loads(raw))
         except (ValueError, TypeError) as error:
-            return _error(400, f"not a Telegram update: {str(error)[:200]}")
+            return error_response(400, f"not a Telegram update: {str(error)[:200]}")
         new = await channel.accept([update])
         return web.json_response({"ok": True, "new": new})
 
@@ -63,18 +60,18 @@ class SMSWebhook:
     async def handle(self, request: web.Request) -> web.Response:
         settings = self.settings.sms
         if settings is None:
-            return _error(404, "SMS is not configured on this runtime")
+            return error_response(404, "SMS is not configured on this runtime")
         if (request.content_length or 0) > MAX_UPDATE:
-            return _error(413, "an SMS webhook is far smaller than this")
+            return error_response(413, "an SMS webhook is far smaller than this")
         form = await request.post()
         params = {key: list(form.getall(key)) for key in form}
         url = f"{self.settings.public_url.rstrip('/')}/webhooks/sms"
         signature = request.headers.get("X-Twilio-Signature", "")
         if not sms.verify_signature(settings.auth_token, url, params, signature):
-            return _error(401, "X-Twilio-Signature is missing or does not match")
+            return error_response(401, "X-Twilio-Signature is missing or does not match")
         try:
             items = sms.parse_webhook(params, settings.sender)
         except sms.PayloadError as error:
-            return _error(400, str(error))
+            return error_response(400, str(error))
         await self.ingestor.accept(items)
         return web.Response(text=sms.EMPTY_TWIML, content_type="text/xml")
