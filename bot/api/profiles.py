@@ -126,11 +126,7 @@ async def profile_notes(request: web.Request) -> web.Response:
     viewer = _viewer(request)
     numbers = None
     if viewer is not None:  # a service reads the messages of its own numbers only
-        numbers = {
-            number
-            for number in await found.services.numbers()
-            if viewer.name in await found.services.order(number)
-        }
+        numbers = set(await found.actions.numbers_of(viewer.name))
     notes = await found.profiles.notes(_reference(request), viewer, day, numbers)
     return web.json_response({"notes": notes})
 

@@ -72,7 +72,7 @@ async def _report(runtime: Runtime, nid: str) -> int:
 
 async def _notify(runtime: Runtime, args: argparse.Namespace) -> int:
     notifications = runtime.outreach.notifications
-    numbers = sorted(set(runtime.numbers) | set(await runtime.services.numbers()))
+    numbers = await runtime.actions.numbers()
     found = [n for n in numbers if n == args.number] or [
         n for n in numbers if n.startswith(args.number)
     ]
