@@ -108,12 +108,8 @@ class Runtime:
             self.store,
             self.team_chat,
         )
-        self.workers = ShardWorkers(
-            [(self.inbound_log, self.pipeline.process), (self.outbox, self.sender.perform)],
-            self.leases,
-            self.holder,
-            settings.shards,
-        )
+        streams = [(self.inbound_log, self.pipeline.process), (self.outbox, self.sender.perform)]
+        self.workers = ShardWorkers(streams, self.leases, self.holder, settings.shards)
         self.tracking = Tracking(
             self.profiles,
             self.activity,
@@ -123,8 +119,7 @@ class Runtime:
             tuple(settings.tracking_origins),
         )
         self._fanout: asyncio.Task[None] | None = None
-        self._background: list[asyncio.Task[None]] = []
-        """Tasks that hold no work of their own: cancelled at stop."""
+        self._background: list[asyncio.Task[None]] = []  # no work of their own: cancelled
         self._telegram: asyncio.Task[None] | None = None
         self._scheduler: asyncio.Task[None] | None = None
         self._supervisor: asyncio.Task[None] | None = None

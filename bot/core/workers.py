@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from stores.leases import Leases
@@ -29,7 +29,7 @@ class ShardWorkers:
 
     def __init__(
         self,
-        streams: list[tuple[ShardedStream, Work]],
+        streams: Sequence[tuple[ShardedStream, Work]],
         leases: Leases,
         holder: str,
         shards: int,
