@@ -160,7 +160,9 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
             results = iter(await pipe.execute())
         retry: list[int] = []
         undo: list[tuple[Identity, str]] = []
+        discarded: list[str] = []
         lost_all: set[Identity] = set()
+        kept: dict[int, list[tuple[Identity, str]]] = {}
         for plan in plans:
             index, profile_id, fresh = plan.index, plan.profile, plan.fresh
             claims = [self._claimed(owner.get(i), next(results)) for i in fresh]
@@ -178,15 +180,30 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
                 resolutions[index].refusals.append(refusal)
                 await self._record_refusals([refusal])
             elif status != "ok" or lost:
-                if lost and status == "ok":
+                if lost and status == "ok" and plan.create:
+                    # Another process created this person a moment ago (a WhatsApp message
+                    # and an SMS from one phone at once): give back this new profile and
+                    # its claims, and land on that one, rather than keep a duplicate to
+                    # merge later (PS-8).
+                    undo += taken
+                    discarded.append(profile_id)
+                elif lost and status == "ok":
                     await self.redis.hdel(self._h(profile_id), *(f"i:{i.key}" for i in lost))
                 retry.append(index)
+            else:
+                kept[index] = taken
             lost_all.update(lost)
+        for plan in plans:  # sightings of this batch that joined a profile given back
+            if plan.profile in discarded and plan.index in kept:
+                undo += kept.pop(plan.index)
+                retry.append(plan.index)
         lost_all.update(identity for identity, _ in undo)
-        if undo:
+        if undo or discarded:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for identity, profile_id in undo:
                     REPOINT.queue(pipe, [self.keys.identity(identity)], [profile_id, ""])
+                for profile_id in discarded:
+                    pipe.delete(self._h(profile_id))
                 await pipe.execute()
         return retry, lost_all
 
