@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from bot.identities import phone_of_whatsapp_id
 from bot.model import Identity, MergePolicy
-from stores.profiles import ProfileStore, Sighting
+from stores.profiles import ProfileStore, Resolution, Sighting
 from stores.redis import Keys
 from tests.conftest import REDIS_URL
 
@@ -30,7 +30,7 @@ async def test_two_workers_stitching_one_person_create_one_profile(prefix: str) 
         rng = random.Random(8)
         at_once = asyncio.Semaphore(20)  # people in flight, within the clients' pools
 
-        async def person(wa_id: str) -> tuple[list[object], list[object]]:
+        async def person(wa_id: str) -> tuple[list[Resolution], list[Resolution]]:
             phone = phone_of_whatsapp_id(wa_id)
             whatsapp = Sighting((Identity("wa", wa_id), phone), "whatsapp", "Ann", 1000.0)
             sms = Sighting((phone,), "sms", "", 1000.0)
@@ -40,15 +40,15 @@ async def test_two_workers_stitching_one_person_create_one_profile(prefix: str) 
             return a, b
 
         results = await asyncio.gather(*(person(wa_id) for wa_id in wa_ids))
-        merges = [r for a, b in results for r in (*a, *b) if r.merges]  # type: ignore[attr-defined]
+        merges = [r for a, b in results for r in (*a, *b) if r.merges]
         assert merges == [], f"{len(merges)} of {PEOPLE} people were created twice and merged"
         for wa_id, (a, b) in zip(wa_ids, results, strict=True):
             (via_whatsapp,), (via_sms,) = a, b
-            assert via_whatsapp.profile == via_sms.profile  # type: ignore[attr-defined]
-            profile = await worker_a.get(via_sms.profile)  # type: ignore[attr-defined]
+            assert via_whatsapp.profile == via_sms.profile
+            profile = await worker_a.get(via_sms.profile)
             assert set(profile["identities"]) == {f"wa:{wa_id}", f"phone:+{wa_id}"}
             assert not profile.get("merged")
-        created = [r for a, b in results for r in (*a, *b) if r.created]  # type: ignore[attr-defined]
+        created = [r for a, b in results for r in (*a, *b) if r.created]
         assert len(created) == PEOPLE
     finally:
         for client in (first, second):
