@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +45,19 @@ class _Plan:
     create: bool
     behind: list[tuple[Identity, str]] = field(default_factory=list)
     """Entries that still point at a profile merged since, with that profile."""
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What one round trip of plans came to: sightings to redo, claims to give back."""
+
+    retry: list[int] = field(default_factory=list)
+    undo: list[tuple[Identity, str]] = field(default_factory=list)
+    discarded: list[str] = field(default_factory=list)
+    """New profiles given back whole: another process created their person first."""
+    lost: set[Identity] = field(default_factory=set)
+    kept: dict[int, list[tuple[Identity, str]]] = field(default_factory=dict)
+    """The claims each sighting that went through took."""
 
 
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -145,67 +158,79 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
         whose claims were lost or undone."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for plan in plans:
-                for identity in plan.fresh:
-                    key, dead = self.keys.identity(identity), owner.get(identity)
-                    if dead:  # an entry left pointing at an erased profile: take it over
-                        REPOINT.queue(pipe, [key], [dead, plan.profile])
-                    else:
-                        pipe.set(key, plan.profile, nx=True, get=True)
-                # Readers compress the path: the survivor may have been read before
-                # these identities reached the profile it absorbed, so it takes them now.
-                for identity, merged in plan.behind:
-                    REPOINT.queue(pipe, [self.keys.identity(identity)], [merged, plan.profile])
-                absorbed = plan.fresh + [identity for identity, _ in plan.behind]
-                self._queue_absorb(pipe, plan.profile, sightings[plan.index], absorbed, plan.create)
+                self._queue_plan(pipe, plan, sightings[plan.index], owner)
             results = iter(await pipe.execute())
-        retry: list[int] = []
-        undo: list[tuple[Identity, str]] = []
-        discarded: list[str] = []
-        lost_all: set[Identity] = set()
-        kept: dict[int, list[tuple[Identity, str]]] = {}
+        outcome = _Outcome()
         for plan in plans:
-            index, profile_id, fresh = plan.index, plan.profile, plan.fresh
-            claims = [self._claimed(owner.get(i), next(results)) for i in fresh]
-            for _ in plan.behind:
-                next(results)
-            status, detail = next(results)
-            lost = [i for i, prev in zip(fresh, claims, strict=True) if prev and prev != profile_id]
-            taken = [(i, profile_id) for i, prev in zip(fresh, claims, strict=True) if not prev]
-            if status == "taken":  # the new id was someone's already: give back, redo
-                undo += taken
-                retry.append(index)
-            elif status == "refused":
-                undo += taken
-                refusal = Refusal(profile_id, "", detail, tuple(i.key for i in fresh))
-                resolutions[index].refusals.append(refusal)
-                await self._record_refusals([refusal])
-            elif status != "ok" or lost:
-                if lost and status == "ok" and plan.create:
-                    # Another process created this person a moment ago (a WhatsApp message
-                    # and an SMS from one phone at once): give back this new profile and
-                    # its claims, and land on that one, rather than keep a duplicate to
-                    # merge later (PS-8).
-                    undo += taken
-                    discarded.append(profile_id)
-                elif lost and status == "ok":
-                    await self.redis.hdel(self._h(profile_id), *(f"i:{i.key}" for i in lost))
-                retry.append(index)
-            else:
-                kept[index] = taken
-            lost_all.update(lost)
+            await self._settle(plan, results, owner, resolutions, outcome)
         for plan in plans:  # sightings of this batch that joined a profile given back
-            if plan.profile in discarded and plan.index in kept:
-                undo += kept.pop(plan.index)
-                retry.append(plan.index)
-        lost_all.update(identity for identity, _ in undo)
-        if undo or discarded:
+            if plan.profile in outcome.discarded and plan.index in outcome.kept:
+                outcome.undo += outcome.kept.pop(plan.index)
+                outcome.retry.append(plan.index)
+        outcome.lost.update(identity for identity, _ in outcome.undo)
+        if outcome.undo or outcome.discarded:
             async with self.redis.pipeline(transaction=False) as pipe:
-                for identity, profile_id in undo:
+                for identity, profile_id in outcome.undo:
                     REPOINT.queue(pipe, [self.keys.identity(identity)], [profile_id, ""])
-                for profile_id in discarded:
+                for profile_id in outcome.discarded:
                     pipe.delete(self._h(profile_id))
                 await pipe.execute()
-        return retry, lost_all
+        return outcome.retry, outcome.lost
+
+    def _queue_plan(
+        self, pipe: Pipe, plan: _Plan, sighting: Sighting, owner: Mapping[Identity, str | None]
+    ) -> None:
+        for identity in plan.fresh:
+            key, dead = self.keys.identity(identity), owner.get(identity)
+            if dead:  # an entry left pointing at an erased profile: take it over
+                REPOINT.queue(pipe, [key], [dead, plan.profile])
+            else:
+                pipe.set(key, plan.profile, nx=True, get=True)
+        # Readers compress the path: the survivor may have been read before these
+        # identities reached the profile it absorbed, so it takes them now.
+        for identity, merged in plan.behind:
+            REPOINT.queue(pipe, [self.keys.identity(identity)], [merged, plan.profile])
+        absorbed = plan.fresh + [identity for identity, _ in plan.behind]
+        self._queue_absorb(pipe, plan.profile, sighting, absorbed, plan.create)
+
+    async def _settle(
+        self,
+        plan: _Plan,
+        results: Iterator[Any],
+        owner: Mapping[Identity, str | None],
+        resolutions: list[Resolution],
+        outcome: _Outcome,
+    ) -> None:
+        """Read one plan's answers: what it took, what it lost, and what to redo."""
+        index, profile_id, fresh = plan.index, plan.profile, plan.fresh
+        claims = [self._claimed(owner.get(i), next(results)) for i in fresh]
+        for _ in plan.behind:
+            next(results)
+        status, detail = next(results)
+        lost = [i for i, prev in zip(fresh, claims, strict=True) if prev and prev != profile_id]
+        taken = [(i, profile_id) for i, prev in zip(fresh, claims, strict=True) if not prev]
+        outcome.lost.update(lost)
+        if status == "taken":  # the new id was someone's already: give back, redo
+            outcome.undo += taken
+            outcome.retry.append(index)
+        elif status == "refused":
+            outcome.undo += taken
+            refusal = Refusal(profile_id, "", detail, tuple(i.key for i in fresh))
+            resolutions[index].refusals.append(refusal)
+            await self._record_refusals([refusal])
+        elif status == "ok" and lost and plan.create:
+            # Another process created this person a moment ago (a WhatsApp message and
+            # an SMS from one phone at once): give back this new profile and its claims,
+            # and land on that one, rather than keep a duplicate to merge later (PS-8).
+            outcome.undo += taken
+            outcome.discarded.append(profile_id)
+            outcome.retry.append(index)
+        elif status != "ok" or lost:
+            if lost and status == "ok":
+                await self.redis.hdel(self._h(profile_id), *(f"i:{i.key}" for i in lost))
+            outcome.retry.append(index)
+        else:
+            outcome.kept[index] = taken
 
     @staticmethod
     def _claimed(dead: str | None, answer: Any) -> str | None:
