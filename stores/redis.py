@@ -211,6 +211,14 @@ class Keys:
         """The services attached to a number, in attach order."""
         return f"{self.prefix}{{num:{number}}}:services"
 
+    def attached_version(self, number: str) -> str:
+        """A number's change counter: one more at every attach and detach there."""
+        return f"{self.prefix}{{num:{number}}}:version"
+
+    def services_version(self) -> str:
+        """The change counter of the service definitions: one more at every save."""
+        return f"{self.prefix}svc-version"
+
     def numbers(self) -> str:
         return f"{self.prefix}numbers"
 

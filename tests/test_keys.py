@@ -37,6 +37,8 @@ KEYS = Keys("sb:")
         (KEYS.service("crm"), "sb:svc:crm"),
         (KEYS.service_token("ab12"), "sb:svc-token:ab12"),
         (KEYS.attached("wa:1"), "sb:{num:wa:1}:services"),
+        (KEYS.attached_version("wa:1"), "sb:{num:wa:1}:version"),
+        (KEYS.services_version(), "sb:svc-version"),
         (KEYS.numbers(), "sb:numbers"),
         (KEYS.claim_lapses(), "sb:claims:lapse"),
         (KEYS.costs("wa:1", "totals"), "sb:{cost:wa:1}:totals"),
