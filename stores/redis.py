@@ -161,6 +161,11 @@ class Keys:
     def lease(self, name: str) -> str:
         return f"{self.prefix}{{lease:{name}}}"
 
+    def lease_fence(self, name: str) -> str:
+        """The fencing counter of a lease: one more at every grant, so the newest holder's
+        token is the largest, under the lease's tag."""
+        return f"{self.lease(name)}:fence"
+
     def poll_offset(self, lease: str) -> str:
         """The update offset of the poller holding ``lease`` (CH-3), under its tag."""
         return f"{self.lease(lease)}:offset"

@@ -27,6 +27,7 @@ KEYS = Keys("sb:")
         (KEYS.fanout("crm"), "sb:{fo:crm}"),
         (KEYS.fanout("crm", "retry"), "sb:{fo:crm}:retry"),
         (KEYS.lease("shard:1"), "sb:{lease:shard:1}"),
+        (KEYS.lease_fence("shard:1"), "sb:{lease:shard:1}:fence"),
         (KEYS.web_channel("v1"), "sb:web:v1"),
         (KEYS.rate("wa:1"), "sb:rate:wa:1"),
         (KEYS.poll_offset("telegram:7"), "sb:{lease:telegram:7}:offset"),
