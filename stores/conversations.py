@@ -100,6 +100,14 @@ class BaseConversationStore(Protocol):
     ) -> bool:
         """Mark a send as started; False if it was before. CustomerOptedOutError after STOP."""
 
+    def queue_claim_send(
+        self, pipe: Pipe, conversation_id: str, send_id: str, *, despite_opt_out: bool = False
+    ) -> None:
+        """``claim_send`` queued on a round trip the caller makes; its answer to ``claimed``."""
+
+    def claimed(self, answer: Any) -> bool:
+        """What ``claim_send`` returns, from the answer to ``queue_claim_send``."""
+
     async def complete_send(self, conversation_id: str, send_id: str, provider_id: str) -> None:
         """Record the provider's id of a sent message, and that it was sent."""
 
@@ -275,10 +283,20 @@ class ConversationStore(BaseConversationStore):
         """
         keys = [self._k(conversation_id, "meta"), self._k(conversation_id, "sent")]
         flag = "1" if despite_opt_out else "0"
-        claimed = int(await CLAIM_SEND(self.redis, keys, [send_id, flag]))
-        if claimed < 0:
+        return self.claimed(await CLAIM_SEND(self.redis, keys, [send_id, flag]))
+
+    def queue_claim_send(
+        self, pipe: Pipe, conversation_id: str, send_id: str, *, despite_opt_out: bool = False
+    ) -> None:
+        """``claim_send`` queued on a round trip the caller makes; its answer to ``claimed``."""
+        keys = [self._k(conversation_id, "meta"), self._k(conversation_id, "sent")]
+        CLAIM_SEND.queue(pipe, keys, [send_id, "1" if despite_opt_out else "0"])
+
+    def claimed(self, answer: Any) -> bool:
+        """What ``claim_send`` returns, from the answer to ``queue_claim_send``."""
+        if int(answer) < 0:
             raise CustomerOptedOutError("the customer opted out (STOP)")
-        return claimed == 1
+        return int(answer) == 1
 
     async def complete_send(self, conversation_id: str, send_id: str, provider_id: str) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:

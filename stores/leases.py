@@ -24,6 +24,17 @@ return redis.call('INCR', KEYS[2])
 """
 )
 
+# Renewing never takes the lease: a holder whose lease lapsed, or was granted again in
+# between (a newer token), has lost what it did under the token it holds.
+_RENEW = Script(
+    """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[3]) then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+)
+
 _RELEASE = Script(
     """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -37,6 +48,10 @@ class BaseLeases(Protocol):
 
     async def acquire(self, name: str, ttl_ms: int) -> int | None:
         """Take or renew ``name``; the fencing token, or None while another holder has it."""
+
+    async def renew(self, name: str, ttl_ms: int, token: int) -> bool:
+        """Keep ``name`` ``ttl_ms`` longer if this holder still has it under ``token``;
+        False when it lapsed or was granted since, to another holder or to this one."""
 
     async def release(self, name: str) -> None:
         """Let go of ``name`` if this holder has it."""
@@ -58,9 +73,15 @@ class Leases(BaseLeases):
 
     async def acquire(self, name: str, ttl_ms: int) -> int | None:
         """Take or renew ``name``; the fencing token, or None while another holder has it."""
-        key = self.keys.lease(name)
-        token = await _ACQUIRE(self.redis, [key, f"{key}:fence"], [self.holder, ttl_ms])
+        keys = [self.keys.lease(name), self.keys.lease_fence(name)]
+        token = await _ACQUIRE(self.redis, keys, [self.holder, ttl_ms])
         return None if token is None else int(token)
+
+    async def renew(self, name: str, ttl_ms: int, token: int) -> bool:
+        """Keep ``name`` ``ttl_ms`` longer if this holder still has it under ``token``;
+        False when it lapsed or was granted since, to another holder or to this one."""
+        keys = [self.keys.lease(name), self.keys.lease_fence(name)]
+        return bool(await _RENEW(self.redis, keys, [self.holder, ttl_ms, token]))
 
     async def release(self, name: str) -> None:
         await _RELEASE(self.redis, [self.keys.lease(name)], [self.holder])

@@ -1,5 +1,6 @@
 """Where a long-polling channel has read up to (CH-3): the update offset of each poller,
-kept beside its lease (one hash tag) and only ever moved forward."""
+kept beside its lease (one hash tag), only ever moved forward, and only by the holder of
+the lease's newest fencing token."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from redis.asyncio import Redis
 
 from stores.redis import Keys, Script
 
-# The offset only moves forward: a poller that lost its lease while paused cannot take
-# it back and make the next one fetch old updates again (they would be deduped anyway).
+# The offset only moves forward, and only under the lease's newest fencing token: a
+# poller that lost its lease while paused can neither take the offset back nor move it
+# on past updates the new holder has not stored.
 _ADVANCE = Script(
     """
+if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[2]) then return false end
 if tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1]) or '0') then
   redis.call('SET', KEYS[1], ARGV[1])
 end
@@ -22,13 +25,15 @@ return tonumber(redis.call('GET', KEYS[1]))
 
 
 class BasePollOffsets(Protocol):
-    """The update offset of each poller's lease, which only moves forward."""
+    """The update offset of each poller's lease, which only moves forward, and only for
+    the lease's current holder."""
 
     async def get(self, lease: str) -> int:
         """The offset stored for the poller of ``lease``; 0 before the first."""
 
-    async def advance(self, lease: str, offset: int) -> int:
-        """Move the offset of ``lease`` forward to ``offset`` (never back); the offset now."""
+    async def advance(self, lease: str, offset: int, token: int) -> int | None:
+        """Move the offset of ``lease`` forward to ``offset`` (never back); the offset now.
+        None, and nothing written, when ``token`` is not the lease's newest fencing token."""
 
 
 class PollOffsets(BasePollOffsets):
@@ -42,6 +47,9 @@ class PollOffsets(BasePollOffsets):
         """The offset stored for the poller of ``lease``; 0 before the first."""
         return int(await self.redis.get(self.keys.poll_offset(lease)) or 0)
 
-    async def advance(self, lease: str, offset: int) -> int:
-        """Move the offset of ``lease`` forward to ``offset`` (never back); the offset now."""
-        return int(await _ADVANCE(self.redis, [self.keys.poll_offset(lease)], [offset]))
+    async def advance(self, lease: str, offset: int, token: int) -> int | None:
+        """Move the offset of ``lease`` forward to ``offset`` (never back); the offset now.
+        None, and nothing written, when ``token`` is not the lease's newest fencing token."""
+        keys = [self.keys.poll_offset(lease), self.keys.lease_fence(lease)]
+        now = await _ADVANCE(self.redis, keys, [offset, token])
+        return None if now is None else int(now)

@@ -12,7 +12,11 @@ from typing import Any, TypeAlias
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import BlockingConnectionPool, Connection
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.model import Identity
 
@@ -26,6 +30,10 @@ StoreError = RedisError
 
 MAX_CONNECTIONS = 128
 """Per process: blocking stream reads hold one each (two per shard, one per service)."""
+RETRIES = 3
+"""Tries again after a connection error (a server restarted, a connection cut) before the
+caller sees it: within about a second, with jitter so that many callers do not reconnect
+in step."""
 
 
 class RoundTrips:
@@ -59,6 +67,11 @@ def connect(url: str | None) -> Redis:
         # the default pool fails the call once it is exhausted.
         # No per-read socket timeout: it costs an asyncio timeout context on every reply,
         # blocking reads bound themselves with BLOCK, and keepalive finds a dead peer.
+        # A pooled connection may still be open to a Redis that has since restarted: its
+        # first command fails with "Connection closed by server". Such a failure is retried
+        # on a new connection, so a restart costs no caller a 503; a command that never
+        # reached the server (the old one is gone) is safe to send again, and our writes
+        # are idempotent where a redo could repeat them (REL-1, REL-3).
         pool = BlockingConnectionPool.from_url(
             url,
             max_connections=MAX_CONNECTIONS,
@@ -68,6 +81,8 @@ def connect(url: str | None) -> Redis:
             socket_timeout=None,
             socket_keepalive=True,
             health_check_interval=30,
+            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), RETRIES),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )
         client: Redis = Redis.from_pool(pool)
         return client
@@ -146,6 +161,11 @@ class Keys:
     def lease(self, name: str) -> str:
         return f"{self.prefix}{{lease:{name}}}"
 
+    def lease_fence(self, name: str) -> str:
+        """The fencing counter of a lease: one more at every grant, so the newest holder's
+        token is the largest, under the lease's tag."""
+        return f"{self.lease(name)}:fence"
+
     def poll_offset(self, lease: str) -> str:
         """The update offset of the poller holding ``lease`` (CH-3), under its tag."""
         return f"{self.lease(lease)}:offset"
@@ -195,6 +215,14 @@ class Keys:
     def attached(self, number: str) -> str:
         """The services attached to a number, in attach order."""
         return f"{self.prefix}{{num:{number}}}:services"
+
+    def attached_version(self, number: str) -> str:
+        """A number's change counter: one more at every attach and detach there."""
+        return f"{self.prefix}{{num:{number}}}:version"
+
+    def services_version(self) -> str:
+        """The change counter of the service definitions: one more at every save."""
+        return f"{self.prefix}svc-version"
 
     def numbers(self) -> str:
         return f"{self.prefix}numbers"

@@ -4,24 +4,57 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from redis.asyncio import Redis
 
 from bot.model import Service
-from stores.redis import Keys, Script
+from stores.redis import Keys, Pipe, Script
 
 # Attach keeps the first position a service ever took; attaching twice changes nothing.
+# Every change moves the number's counter in the same script, so that a process that reads
+# the counter knows whether its view of the number is still current (SN-7). Both return
+# whether they changed anything and the order before.
 _ATTACH = Script(
     """
-for _, name in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  if name == ARGV[1] then return 0 end
+local before = redis.call('LRANGE', KEYS[1], 0, -1)
+for _, name in ipairs(before) do
+  if name == ARGV[1] then return {0, before} end
 end
 redis.call('RPUSH', KEYS[1], ARGV[1])
-return 1
+redis.call('INCR', KEYS[2])
+return {1, before}
 """
 )
+
+_DETACH = Script(
+    """
+local before = redis.call('LRANGE', KEYS[1], 0, -1)
+local removed = redis.call('LREM', KEYS[1], 0, ARGV[1])
+if removed > 0 then redis.call('INCR', KEYS[2]) end
+return {removed, before}
+"""
+)
+
+
+class Version(NamedTuple):
+    """How new a view of a number's services is: its attach and detach counter, and the
+    counter of the service definitions (URL, masking, automation). Both only grow."""
+
+    attachments: int
+    definitions: int
+
+    def covers(self, other: Version) -> bool:
+        """Whether a view of this version has seen every change ``other`` counts."""
+        return self.attachments >= other.attachments and self.definitions >= other.definitions
+
+    def merged(self, other: Version) -> Version:
+        """The newer of the two, counter by counter."""
+        return Version(
+            max(self.attachments, other.attachments), max(self.definitions, other.definitions)
+        )
 
 
 def token_hash(token: str) -> str:
@@ -68,6 +101,18 @@ class BaseServiceStore(Protocol):
     async def attached(self, number: str) -> list[Service]:
         """The attached services' definitions, in attach order."""
 
+    async def attached_as_of(self, number: str) -> tuple[Version, list[Service]]:
+        """The attached services' definitions, and a version they are at least as new as."""
+
+    def queue_versions(self, pipe: Pipe, numbers: Sequence[str]) -> None:
+        """Queue the reads of the numbers' versions on a round trip the caller makes."""
+
+    def take_versions(self, answers: Sequence[Any]) -> list[Version]:
+        """The numbers' versions from the answers of what ``queue_versions`` queued."""
+
+    async def versions(self, numbers: Sequence[str]) -> list[Version]:
+        """The numbers' versions, in a round trip of their own."""
+
 
 class ServiceStore(BaseServiceStore):
     """Service definitions, per-number attach order, and the token index."""
@@ -88,6 +133,9 @@ class ServiceStore(BaseServiceStore):
     def _numbers(self) -> str:
         return self.keys.numbers()
 
+    def _version(self, number: str) -> str:
+        return self.keys.attached_version(number)
+
     async def save(self, service: Service) -> None:
         """Create or update a service's definition (URL, secret, masking, automation)."""
         fields: dict[Any, Any] = {
@@ -97,7 +145,11 @@ class ServiceStore(BaseServiceStore):
             "mask": "1" if service.mask else "0",
             "automation": json.dumps(service.automation or {}),
         }
-        await self.redis.hset(self._service(service.name), mapping=fields)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hset(self._service(service.name), mapping=fields)
+            # Counted after the write: whoever reads the new count reads the new definition.
+            pipe.incr(self.keys.services_version())
+            await pipe.execute()
 
     async def get(self, name: str) -> Service | None:
         fields: Any = await self.redis.hgetall(self._service(name))
@@ -119,17 +171,17 @@ class ServiceStore(BaseServiceStore):
         return await self.get(str(name)) if name else None
 
     async def attach(self, number: str, name: str) -> Attachment:
-        before = await self.order(number)
-        added = bool(await _ATTACH(self.redis, [self._attached(number)], [name]))
+        keys = [self._attached(number), self._version(number)]
+        added, before = await _ATTACH(self.redis, keys, [name])
         await self.redis.sadd(self._numbers(), number)
-        after = await self.order(number) if added else before
-        return Attachment(added, _first(before), _first(after))
+        after = [*before, name] if added else before
+        return Attachment(bool(added), _first(before), _first(after))
 
     async def detach(self, number: str, name: str) -> Attachment:
-        before = await self.order(number)
-        removed = bool(await self.redis.lrem(self._attached(number), 0, name))
+        keys = [self._attached(number), self._version(number)]
+        removed, before = await _DETACH(self.redis, keys, [name])
         after = [item for item in before if item != name]
-        return Attachment(removed, _first(before), _first(after))
+        return Attachment(bool(removed), _first(before), _first(after))
 
     async def order(self, number: str) -> list[str]:
         """The services attached to ``number``, in attach order: the first is the parent."""
@@ -142,18 +194,51 @@ class ServiceStore(BaseServiceStore):
 
     async def attached(self, number: str) -> list[Service]:
         """The attached services' definitions, in attach order."""
-        names = await self.order(number)
+        _, services = await self.attached_as_of(number)
+        return services
+
+    async def attached_as_of(self, number: str) -> tuple[Version, list[Service]]:
+        """The attached services' definitions, and a version they are at least as new as.
+
+        The counters are read before what they count, so a change made in between makes
+        the version older than the view, never newer: the next check reads it again.
+        """
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(self.keys.services_version())
+            pipe.get(self._version(number))
+            pipe.lrange(self._attached(number), 0, -1)
+            definitions, attachments, names = await pipe.execute()
+        version = Version(int(attachments or 0), int(definitions or 0))
         if not names:
-            return []
+            return version, []
         async with self.redis.pipeline(transaction=False) as pipe:
             for name in names:
                 pipe.hgetall(self._service(name))
             found = await pipe.execute()
         # A name without a definition (the runtime's own service) has no webhook.
-        return [
+        return version, [
             _service(fields) if fields else Service(name, "", "")
             for name, fields in zip(names, found, strict=True)
         ]
+
+    def queue_versions(self, pipe: Pipe, numbers: Sequence[str]) -> None:
+        """Queue the reads of the numbers' versions on a round trip the caller makes:
+        ``len(numbers) + 1`` answers, for ``take_versions``."""
+        for number in numbers:
+            pipe.get(self._version(number))
+        pipe.get(self.keys.services_version())
+
+    def take_versions(self, answers: Sequence[Any]) -> list[Version]:
+        """The numbers' versions, in their order, from the answers to ``queue_versions``."""
+        definitions = int(answers[-1] or 0)
+        return [Version(int(attachments or 0), definitions) for attachments in answers[:-1]]
+
+    async def versions(self, numbers: Sequence[str]) -> list[Version]:
+        """The numbers' versions, in a round trip of their own."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            self.queue_versions(pipe, numbers)
+            answers = await pipe.execute()
+        return self.take_versions(answers)
 
 
 def _service(fields: dict[str, str]) -> Service:

@@ -277,19 +277,56 @@ async def test_concurrent_acquire_grants_one_lease(store: Redis, prefix: str) ->
 async def test_a_poll_offset_starts_at_zero_and_only_moves_forward(
     store: Redis, prefix: str
 ) -> None:
-    offsets = PollOffsets(store, Keys(prefix))
+    keys = Keys(prefix)
+    offsets = PollOffsets(store, keys)
+    token = await Leases(store, keys, "alice").acquire("telegram:7", 5_000)
+    assert token is not None
     assert await offsets.get("telegram:7") == 0
-    assert await offsets.advance("telegram:7", 105) == 105
-    # A poller that lost its lease while paused comes back with an older offset.
-    assert await offsets.advance("telegram:7", 101) == 105
+    assert await offsets.advance("telegram:7", 105, token) == 105
+    assert await offsets.advance("telegram:7", 101, token) == 105  # never back
     assert await offsets.get("telegram:7") == 105
     assert await offsets.get("telegram:8") == 0
 
 
 async def test_concurrent_advances_keep_the_furthest(store: Redis, prefix: str) -> None:
-    offsets = PollOffsets(store, Keys(prefix))
-    await asyncio.gather(*(offsets.advance("telegram:7", n) for n in (3, 9, 1, 7)))
+    keys = Keys(prefix)
+    offsets = PollOffsets(store, keys)
+    token = await Leases(store, keys, "alice").acquire("telegram:7", 5_000)
+    assert token is not None
+    await asyncio.gather(*(offsets.advance("telegram:7", n, token) for n in (3, 9, 1, 7)))
     assert await offsets.get("telegram:7") == 9
+
+
+async def test_a_stale_pollers_offset_is_refused(store: Redis, prefix: str) -> None:
+    keys = Keys(prefix)
+    offsets = PollOffsets(store, keys)
+    alice, bob = Leases(store, keys, "alice"), Leases(store, keys, "bob")
+    stale = await alice.acquire("telegram:7", 50)
+    assert stale is not None
+    assert await offsets.advance("telegram:7", 100, stale) == 100
+    await asyncio.sleep(0.15)  # Alice pauses past her lease; Bob takes it over
+    current = await bob.acquire("telegram:7", 5_000)
+    assert current is not None and current > stale
+    # Alice comes back with updates that are no longer hers to confirm.
+    assert await offsets.advance("telegram:7", 130, stale) is None
+    assert await offsets.get("telegram:7") == 100
+    assert await offsets.advance("telegram:7", 120, current) == 120
+
+
+async def test_a_lease_is_renewed_only_under_its_token(store: Redis, prefix: str) -> None:
+    keys = Keys(prefix)
+    alice, bob = Leases(store, keys, "alice"), Leases(store, keys, "bob")
+    token = await alice.acquire("telegram:7", 100)
+    assert token is not None
+    assert await alice.renew("telegram:7", 100, token)
+    assert not await bob.renew("telegram:7", 100, token)  # not Bob's
+    assert not await alice.renew("telegram:7", 100, token + 1)
+    await asyncio.sleep(0.25)  # lapsed: renewing does not take it back
+    assert not await alice.renew("telegram:7", 5_000, token)
+    again = await alice.acquire("telegram:7", 5_000)
+    assert again is not None and again > token
+    assert not await alice.renew("telegram:7", 5_000, token)  # granted again since
+    assert await alice.renew("telegram:7", 5_000, again)
 
 
 # --- LiveChannel ----------------------------------------------------------------------

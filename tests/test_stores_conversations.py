@@ -136,6 +136,25 @@ async def test_claim_send_succeeds_once(store: Redis, prefix: str) -> None:
     assert sorted(claims) == [False] * 9 + [True]
 
 
+async def test_a_claim_queued_on_a_round_trip_answers_as_claim_send(
+    store: Redis, prefix: str
+) -> None:
+    conversations = ConversationStore(store, Keys(prefix))
+    async with store.pipeline(transaction=False) as pipe:
+        conversations.queue_claim_send(pipe, CID, "snd_1")
+        conversations.queue_claim_send(pipe, CID, "snd_1")
+        first, second = await pipe.execute()
+    assert conversations.claimed(first) and not conversations.claimed(second)
+    await conversations.set_opt_out(CID, True)
+    async with store.pipeline(transaction=False) as pipe:
+        conversations.queue_claim_send(pipe, CID, "snd_2")
+        conversations.queue_claim_send(pipe, CID, "snd_3", despite_opt_out=True)
+        refused, required = await pipe.execute()
+    with pytest.raises(CustomerOptedOutError):
+        conversations.claimed(refused)
+    assert conversations.claimed(required)
+
+
 async def test_complete_send_links_provider_and_send_ids(store: Redis, prefix: str) -> None:
     conversations = ConversationStore(store, Keys(prefix))
     await _record(conversations, "snd_1", T0, direction="outbound")

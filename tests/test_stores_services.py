@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from bot.model import Service
 from stores.redis import Keys
-from stores.services import Attachment, ServiceStore
+from stores.services import Attachment, ServiceStore, Version
 
 NUMBER = "wa:106540352242922"
 CRM = Service("crm", "https://crm.example/hook", "s3cret", mask=False, automation={"a": 1})
@@ -93,3 +93,35 @@ async def test_attached_lists_definitions_in_attach_order(store: Redis, prefix: 
     # A name without a definition (the runtime's own service) has no webhook.
     assert await services.attached(NUMBER) == [DESK, Service("bot", "", ""), CRM]
     assert await services.attached("wa:idle") == []
+
+
+async def test_every_change_moves_its_numbers_version(store: Redis, prefix: str) -> None:
+    services = ServiceStore(store, Keys(prefix))
+    other = "tg:7"
+    assert await services.versions([NUMBER, other]) == [Version(0, 0), Version(0, 0)]
+    await services.attach(NUMBER, "crm")
+    await services.attach(NUMBER, "crm")  # no change: no new version
+    await services.attach(NUMBER, "desk")
+    assert await services.versions([NUMBER, other]) == [Version(2, 0), Version(0, 0)]
+    await services.detach(NUMBER, "crm")
+    await services.detach(NUMBER, "crm")
+    await services.save(CRM)  # a definition: every number's view of it is older now
+    assert await services.versions([NUMBER, other]) == [Version(3, 1), Version(0, 1)]
+
+
+async def test_a_view_is_as_new_as_its_version_says(store: Redis, prefix: str) -> None:
+    services = ServiceStore(store, Keys(prefix))
+    await services.save(DESK)
+    await services.attach(NUMBER, "desk")
+    assert await services.attached_as_of(NUMBER) == (Version(1, 1), [DESK])
+    async with store.pipeline(transaction=False) as pipe:  # in the caller's round trip
+        services.queue_versions(pipe, [NUMBER, "wa:idle"])
+        answers = await pipe.execute()
+    assert services.take_versions(answers) == [Version(1, 1), Version(0, 1)]
+
+
+def test_a_version_covers_what_it_has_seen() -> None:
+    older, newer = Version(3, 1), Version(2, 5)
+    assert older.merged(newer) == Version(3, 5)
+    assert Version(3, 5).covers(older) and Version(3, 5).covers(newer)
+    assert not older.covers(newer) and not newer.covers(older)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -112,24 +113,43 @@ class TelegramChannel:
                 await _sleep(stopping, self.lease_ttl / 4)
                 continue
             self.polling = True
-            keeper = asyncio.create_task(self._keep_lease(ttl_ms, stopping))
+            keeper = asyncio.create_task(self._keep_lease(token, ttl_ms, stopping))
             try:
-                await self._poll(stopping, keeper)
+                await self._poll(token, ttl_ms, stopping, keeper)
             finally:
                 keeper.cancel()
                 self.polling = False
         await self.leases.release(self.lease)
 
-    async def _keep_lease(self, ttl_ms: int, stopping: asyncio.Event) -> None:
+    async def _keep_lease(self, token: int, ttl_ms: int, stopping: asyncio.Event) -> None:
+        """Renew the lease while a long poll waits."""
         while not stopping.is_set():
             await _sleep(stopping, self.lease_ttl / 3)
-            if await self.leases.acquire(self.lease, ttl_ms) is None:
-                log.warning("lost the Telegram polling lease; another process polls now")
+            if not await self._holding(token, ttl_ms):
                 return
 
-    async def _poll(self, stopping: asyncio.Event, keeper: asyncio.Task[None]) -> None:
+    async def _holding(self, token: int, ttl_ms: int) -> bool:
+        """Renew the lease; True only when it is still ours under ``token``, as of a moment ago."""
+        while True:
+            asked = time.monotonic()
+            if not await self.leases.renew(self.lease, ttl_ms, token):
+                log.warning("lost the Telegram polling lease; another process polls now")
+                return False
+            # Paused while asking (SIGSTOP, a stalled VM): the yes may be older than the
+            # lease's time to live. Ask again rather than act on it.
+            if time.monotonic() - asked < self.lease_ttl / 2:
+                return True
+
+    async def _poll(
+        self, token: int, ttl_ms: int, stopping: asyncio.Event, keeper: asyncio.Task[None]
+    ) -> None:
         offset = await self.offsets.get(self.lease)
         while not stopping.is_set() and not keeper.done():
+            # Checked just before every getUpdates, not only by the keeper: a process paused
+            # past its lease resumes here, and one more call would be handed the new
+            # holder's updates and end the new holder's long poll with a 409.
+            if not await self._holding(token, ttl_ms):
+                return
             try:
                 updates = await self.client.get_updates(offset, POLL_TIMEOUT)
             except TelegramConflictError as error:
@@ -143,10 +163,16 @@ class TelegramChannel:
             self.polls += 1
             if not updates:
                 continue
+            # Stored even if the lease was lost meanwhile: the log dedupes by message, and
+            # the offset below is refused, so the new holder fetches them again.
             await self.accept(updates)
             # Confirmed to Telegram (by the next call's offset) only once stored.
             latest = max(int(update["update_id"]) for update in updates) + 1
-            offset = await self.offsets.advance(self.lease, latest)
+            advanced = await self.offsets.advance(self.lease, latest, token)
+            if advanced is None:
+                log.warning("lost the Telegram polling lease; its offset is not ours to move")
+                return
+            offset = advanced
 
     async def deliver(self, outbound: Outbound) -> str:
         """Send within the limits: ~30 a second per bot, 1 a second per chat, 20 a minute

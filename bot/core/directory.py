@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.config.automation import AutomationSettings, automation_settings
 from bot.model import AUTOMATION_SERVICE, Event, Service
 from handlers.autoreply import AutoReply
-from stores.services import Attachment, ServiceStore
-
-CACHE_SECONDS = 1.0
-"""How stale a process's view of the attachments may be; changes made here apply at once."""
+from stores.redis import Pipe
+from stores.services import Attachment, ServiceStore, Version
 
 
 class ParentOnlyError(Exception):
@@ -33,39 +30,73 @@ def new_token() -> str:
 
 
 class Directory:
-    """Reads and changes attachments; every process reads them from Redis, briefly cached."""
+    """Reads and changes attachments. Each process keeps a view of each number's services,
+    and uses it only while the number's version says that nothing changed since: a
+    change made by any process is seen by the next batch of every process (SN-7)."""
 
     def __init__(self, store: ServiceStore, runtime_automation: AutomationSettings) -> None:
         self.store = store
         self.runtime = Service(AUTOMATION_SERVICE, "", "", mask=False)
         self._runtime_automation = AutoReply(runtime_automation)
         self._automations: dict[str, tuple[str, AutoReply]] = {}
-        self._cache: dict[str, tuple[float, tuple[Service, ...]]] = {}
+        self._views: dict[str, tuple[Version, tuple[Service, ...]]] = {}
+        self._latest: dict[str, Version] = {}
+        """The newest version of each number read so far."""
 
-    async def attached(self, number: str) -> tuple[Service, ...]:
-        """The services of ``number`` in attach order (the parent first)."""
-        cached = self._cache.get(number)
-        if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
-            return cached[1]
-        services = tuple(
-            self.runtime if service.name == AUTOMATION_SERVICE else service
-            for service in await self.store.attached(number)
-        )
-        self._cache[number] = (time.monotonic(), services)
-        return services
+    def queue_versions(self, pipe: Pipe, numbers: Sequence[str]) -> None:
+        """Queue the reads of the numbers' versions on a round trip the caller makes; hand
+        its answers (``len(numbers) + 1``) to ``take_versions``."""
+        self.store.queue_versions(pipe, numbers)
+
+    def take_versions(self, numbers: Sequence[str], answers: Sequence[Any]) -> None:
+        self._note(numbers, self.store.take_versions(answers))
+
+    def _note(self, numbers: Sequence[str], versions: Sequence[Version]) -> None:
+        for number, version in zip(numbers, versions, strict=True):
+            known = self._latest.get(number)
+            self._latest[number] = version if known is None else known.merged(version)
 
     async def refresh(self, numbers: Iterable[str]) -> None:
+        """Reload the views older than the versions read last, and load those never read."""
         for number in set(numbers):
-            await self.attached(number)
+            view = self._views.get(number)
+            latest = self._latest.get(number)
+            if view is None or (latest is not None and not view[0].covers(latest)):
+                await self._load(number)  # moved since: the view is stale
+
+    async def catch_up(self, numbers: Iterable[str]) -> None:
+        """Read the numbers' versions in a round trip of their own, then ``refresh``."""
+        numbers = sorted(set(numbers))
+        if numbers:
+            self._note(numbers, await self.store.versions(numbers))
+            await self.refresh(numbers)
+
+    async def attached(self, number: str) -> tuple[Service, ...]:
+        """The services of ``number`` in attach order (the parent first), as they are now."""
+        await self.catch_up([number])
+        return self.cached(number)
 
     def cached(self, number: str) -> tuple[Service, ...]:
-        """The view ``refresh`` or ``attached`` loaded last; empty for a number never read."""
-        cached = self._cache.get(number)
-        return cached[1] if cached else ()
+        """The view ``refresh`` or ``catch_up`` brought up to date last; empty for a number
+        never read."""
+        view = self._views.get(number)
+        return view[1] if view else ()
 
     def parent(self, number: str) -> Service | None:
         services = self.cached(number)
         return services[0] if services else None
+
+    async def _load(self, number: str) -> None:
+        version, found = await self.store.attached_as_of(number)
+        services = tuple(
+            self.runtime if service.name == AUTOMATION_SERVICE else service for service in found
+        )
+        view = self._views.get(number)
+        # Two batches may load a number at once: a view never replaces a newer one.
+        newer = view is not None and view[0] != version and view[0].covers(version)
+        if not newer:
+            self._views[number] = (version, services)
+        self._note([number], [version])
 
     def use_runtime_automation(self, settings: AutomationSettings) -> None:
         """Take the runtime's automation as reloaded from the config file."""
@@ -140,7 +171,7 @@ class Directory:
         return events
 
     async def _changed(self, number: str, change: Attachment) -> list[Event]:
-        self._cache.pop(number, None)
+        self._views.pop(number, None)
         if not change.changed or change.parent_before == change.parent_after:
             return []
         if change.parent_before is None:

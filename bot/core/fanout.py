@@ -8,7 +8,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from adapters.webhooks import WebhookClient
@@ -124,8 +124,20 @@ class Fanout:
                 addressed.append((services[0].name, event.to_json(), event.id))
         await self.queue.add(addressed, time.time())
 
+    def queue_versions(self, pipe: Pipe, numbers: Sequence[str]) -> None:
+        """Queue the reads of the numbers' versions on a round trip the caller makes."""
+        self.directory.queue_versions(pipe, numbers)
+
+    async def take_versions(self, numbers: Sequence[str], answers: Sequence[Any]) -> None:
+        """Bring the views of the numbers' services up to the versions read, for
+        ``queue_events`` (a round trip of its own only when one moved)."""
+        self.directory.take_versions(numbers, answers)
+        await self.directory.refresh(numbers)
+
     async def queue_events(self, pipe: Pipe, events: Iterable[Event]) -> None:
-        """Queue each event for each service attached to its number, on the caller's pipeline.
+        """Queue each event for each service attached to its number, on the caller's pipeline,
+        as the caller last brought the directory up to date (the pipeline and the sender
+        read the versions of their numbers in a round trip they make anyway).
 
         The runtime's own service has no webhook: it hears nothing.
         """
@@ -134,7 +146,9 @@ class Fanout:
             self.queue.queue(pipe, service, body, now, event_id)
 
     async def publish(self, events: Iterable[Event]) -> None:
-        """``queue_events`` in a round trip of its own."""
+        """``queue_events`` in a round trip of its own, to the services attached now."""
+        events = list(events)
+        await self.directory.catch_up(event.number for event in events)
         now = time.time()
         await self.queue.add(await self._addressed(events), now)
 
@@ -156,10 +170,12 @@ class Fanout:
     async def _addressed(self, events: Iterable[Event]) -> list[tuple[str, str, str]]:
         """(service, event JSON, event id) for each service with a webhook attached to
         each event's number."""
+        events = list(events)
+        await self.directory.refresh(event.number for event in events)  # any never read
         addressed = []
         for event in events:
             body = event.to_json()
-            for service in await self.directory.attached(event.number):
+            for service in self.directory.cached(event.number):
                 if service.url:
                     addressed.append((service.name, body, event.id))
         return addressed
@@ -171,9 +187,11 @@ class Fanout:
         attached to any of ``numbers``, once."""
         if not events:
             return []
+        numbers = list(numbers)
+        await self.directory.catch_up(numbers)
         services = {}
         for number in numbers:
-            for service in await self.directory.attached(number):
+            for service in self.directory.cached(number):
                 if service.url:
                     services[service.name] = service
         bodies = [(event.to_json(), event.id) for event in events]
@@ -194,8 +212,10 @@ class Fanout:
 
     async def _follow_attachments(self) -> None:
         wanted: dict[str, Service] = {}
-        for number in await self.directory.store.numbers():
-            for service in await self.directory.attached(number):
+        numbers = await self.directory.store.numbers()
+        await self.directory.catch_up(numbers)
+        for number in numbers:
+            for service in self.directory.cached(number):
                 if service.url:
                     wanted[service.name] = service
         self._current = wanted

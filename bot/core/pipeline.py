@@ -131,11 +131,14 @@ class Pipeline:
         profiles = [resolution.profile for resolution in resolutions]
         owners = await self.lifecycle.owners_for(messages, resolutions)
         records = [inbound_record(message) for message in messages]
+        numbers = sorted({item.number for item in items})
         counts, message_ids = await self._thread_and_look_up(
-            batch, messages, records, profiles, statuses
+            batch, messages, records, profiles, statuses, numbers
         )
         now = time.time()
-        await self.directory.refresh(item.number for item in items)
+        # Reloads only what changed since this process read it (SN-7): the versions of the
+        # numbers were read in the round trip above.
+        await self.directory.refresh(numbers)
         async with self.store.round_trip() as pipe:
             for message, record, profile, count in zip(
                 messages, records, profiles, counts, strict=True
@@ -197,11 +200,12 @@ class Pipeline:
         records: list[dict[str, Any]],
         profiles: list[str],
         statuses: list[StatusUpdate],
+        numbers: list[str],
     ) -> tuple[list[int], list[str]]:
         """The first round trip: append the messages to their threads and read what the
-        automation needs into ``batch``. Returns each message's place among its
-        conversation's inbound messages (1 for the first) and the id in our timeline of
-        each status's message."""
+        automation needs into ``batch``, and the versions of the ``numbers``' services
+        into the directory. Returns each message's place among its conversation's inbound
+        messages (1 for the first) and the id in our timeline of each status's message."""
         async with self.store.round_trip() as pipe:
             for message, record, profile in zip(messages, records, profiles, strict=True):
                 self.conversations.queue_record(
@@ -221,7 +225,10 @@ class Pipeline:
             for message in messages:
                 self.conversations.queue_auto_reply_lookup(pipe, message.conversation_id)
             self.guided.queue_lookups(pipe, messages)
+            self.directory.queue_versions(pipe, numbers)
             results = await pipe.execute()
+        versions_at = len(results) - len(numbers) - 1
+        self.directory.take_versions(numbers, results[versions_at:])
         counts = [int(count) for _, count in results[: len(messages)]]
         looked_up = results[len(messages) : len(messages) + len(statuses)]
         message_ids = [
@@ -235,7 +242,7 @@ class Pipeline:
             )
             if at
         }
-        self.guided.take_lookups(batch.flows, messages, results[flows_at:])
+        self.guided.take_lookups(batch.flows, messages, results[flows_at:versions_at])
         return counts, message_ids
 
     def _queue_profile_links(

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -47,6 +48,12 @@ class Transport(Protocol):
 
 
 class EventSink(Protocol):
+    def queue_versions(self, pipe: Pipe, numbers: Sequence[str]) -> None:
+        """Queue the reads of who is attached to the numbers now, on the caller's round trip."""
+
+    async def take_versions(self, numbers: Sequence[str], answers: Sequence[Any]) -> None:
+        """Address the events queued next to the services attached when those were read."""
+
     async def queue_events(self, pipe: Pipe, events: list[Event]) -> None: ...
 
 
@@ -202,11 +209,16 @@ class Sender:
         cid = outbound.conversation_id
         # Claimed before the call: after a crash in between we would rather not send than
         # send twice (REL-3).
-        try:
-            claimed = await self.conversations.claim_send(
-                cid, outbound.send_id, despite_opt_out=outbound.required
+        async with self.store.round_trip() as pipe:
+            self.conversations.queue_claim_send(
+                pipe, cid, outbound.send_id, despite_opt_out=outbound.required
             )
-            if not claimed:
+            # Which services hear of this send, read in the same round trip (SN-7).
+            self.events.queue_versions(pipe, [outbound.number])
+            answer, *versions = await pipe.execute()
+        await self.events.take_versions([outbound.number], versions)
+        try:
+            if not self.conversations.claimed(answer):
                 return
         except CustomerOptedOutError as error:
             await self._fail(outbound, str(error))

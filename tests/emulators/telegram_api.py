@@ -618,6 +618,11 @@ class TelegramAPIEmulator(LocalServer):
         await self.wait_until(lambda: len(self.sent) >= n, timeout, f"{n} sends")
         return list(self.sent)
 
+    @property
+    def waiting_poll(self) -> GetUpdatesCall | None:
+        """The getUpdates parked in a long poll right now, if any."""
+        return self._poll.call if self._poll is not None else None
+
     async def wait_for_poller(self, timeout: float = 5.0) -> GetUpdatesCall:
         """Wait until a getUpdates is parked in a long poll; return that call."""
         await self.wait_until(lambda: self._poll is not None, timeout, "a waiting getUpdates")
