@@ -49,7 +49,10 @@ async def _service_letters(runtime: Runtime, service: str, replay: bool) -> None
         verb = "is" if count == 1 else "are"
         print(f"{_count(count, 'dead letter')} of {service} {verb} queued again")
         return
-    for delivery in await runtime.deliveries.dead_letters(service):
+    letters = await runtime.deliveries.dead_letters(service)
+    if not letters:
+        print(f"no dead letters of {service}")
+    for delivery in letters:
         print(f"{delivery.attempts} attempts  {delivery.event[:SHOWN_CHARS]}")
 
 
