@@ -394,6 +394,7 @@ class Runtime:
             counters["pipeline_processed_total"] = self.pipeline.processed
             counters["fanout_delivered_total"] = self.fanout.delivered
             counters["fanout_failed_attempts_total"] = self.fanout.failed_attempts
+            counters["fanout_dead_lettered_total"] = self.fanout.dead_lettered
             for kind in ("inbound", "outbox"):
                 counters[f"{kind}_dead_lettered_total"] = self.workers.dead_lettered[kind]
         return counters
