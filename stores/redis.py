@@ -255,6 +255,10 @@ class Keys:
     def notifications_due(self) -> str:
         return f"{self.prefix}ntf:due"
 
+    def notifications_dead(self) -> str:
+        """Runs set aside after failing every attempt, by when."""
+        return f"{self.prefix}ntf:dead"
+
     def notifications_of(self, number: str) -> str:
         return f"{self.prefix}ntf:n:{number}"
 

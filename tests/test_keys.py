@@ -47,6 +47,7 @@ KEYS = Keys("sb:")
         (KEYS.notification("n_1", "h"), "sb:{ntf:n_1}:h"),
         (KEYS.notification_run("n_1", 2, "rc"), "sb:{ntf:n_1}:r:2:rc"),
         (KEYS.notifications_due(), "sb:ntf:due"),
+        (KEYS.notifications_dead(), "sb:ntf:dead"),
         (KEYS.notifications_of("wa:1"), "sb:ntf:n:wa:1"),
     ],
 )
