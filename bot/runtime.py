@@ -397,6 +397,8 @@ class Runtime:
             counters["fanout_dead_lettered_total"] = self.fanout.dead_lettered
             for kind in ("inbound", "outbox"):
                 counters[f"{kind}_dead_lettered_total"] = self.workers.dead_lettered[kind]
+            dead_runs = self.outreach.scheduler.dead_lettered
+            counters["notifications_dead_lettered_total"] = dead_runs
         return counters
 
     async def gauges(self) -> dict[str, int]:
@@ -404,4 +406,5 @@ class Runtime:
         return {
             "inbound_dead_letters": await self.inbound_log.dead_letter_count(),
             "outbox_dead_letters": await self.outbox.dead_letter_count(),
+            "notifications_dead_letters": await self.notification_store.set_aside_count(),
         }

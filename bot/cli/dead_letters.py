@@ -1,6 +1,6 @@
 """``python bot.py admin dead-letters``: list or replay what was set aside after failing
-every attempt: a service's undelivered events, or entries of the inbound log or the
-outbox that the runtime could not work."""
+every attempt: a service's undelivered events, entries of the inbound log or the outbox
+that the runtime could not work, or notification runs."""
 
 from __future__ import annotations
 
@@ -27,13 +27,18 @@ def add_dead_letters_command(admin: argparse._SubParsersAction[argparse.Argument
         "--inbound", action="store_true", help="inbound messages the pipeline failed on"
     )
     which.add_argument("--outbox", action="store_true", help="sends the sender failed on")
+    which.add_argument(
+        "--notifications", action="store_true", help="notification runs that kept failing"
+    )
     dead.add_argument("--replay", action="store_true", help="queue them again")
 
 
 async def run_dead_letters_command(settings: Settings, args: argparse.Namespace) -> int:
     runtime = Runtime(settings)
     try:
-        if args.inbound or args.outbox:
+        if args.notifications:
+            await _notification_runs(runtime, args.replay)
+        elif args.inbound or args.outbox:
             stream = runtime.inbound_log if args.inbound else runtime.outbox
             await _stream_letters(stream, args.replay)
         else:
@@ -69,13 +74,37 @@ async def _stream_letters(stream: ShardedStream, replay: bool) -> None:
         print(_line(letter))
 
 
+async def _notification_runs(runtime: Runtime, replay: bool) -> None:
+    if replay:
+        count = await runtime.outreach.notifications.runs.replay_set_aside(time.time())
+        verb = "is" if count == 1 else "are"
+        print(f"{_count(count, 'notification run')} {verb} scheduled again")
+        return
+    store = runtime.notification_store
+    runs = await store.set_aside_runs()
+    if not runs:
+        print("no notification runs set aside")
+    metas = await store.runs_meta([(nid, run) for nid, run, _ in runs])
+    for (nid, run, at), meta in zip(runs, metas, strict=True):
+        print(
+            f"{nid}  run {run}  {meta.get('failures', '?')} attempts  {_when(at)}  "
+            f"{_one_line(meta.get('error', ''))}"
+        )
+
+
 def _line(letter: DeadLetter) -> str:
-    when = datetime.fromtimestamp(letter.at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    error = " ".join(letter.error.split())
     return (
-        f"shard {letter.shard}  {letter.entry_id}  {letter.attempts} attempts  {when}  "
-        f"{error}  {letter.data[:SHOWN_CHARS]}"
+        f"shard {letter.shard}  {letter.entry_id}  {letter.attempts} attempts  "
+        f"{_when(letter.at)}  {_one_line(letter.error)}  {letter.data[:SHOWN_CHARS]}"
     )
+
+
+def _when(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _count(count: int, noun: str) -> str:
