@@ -316,6 +316,7 @@ class Runtime:
                 ping=self.store.ping,
                 store_kind=self.store_kind,
                 counters=self.counters,
+                gauges=self.gauges,
                 holder=self.holder,
             )
         )
@@ -393,4 +394,17 @@ class Runtime:
             counters["pipeline_processed_total"] = self.pipeline.processed
             counters["fanout_delivered_total"] = self.fanout.delivered
             counters["fanout_failed_attempts_total"] = self.fanout.failed_attempts
+            counters["fanout_dead_lettered_total"] = self.fanout.dead_lettered
+            for kind in ("inbound", "outbox"):
+                counters[f"{kind}_dead_lettered_total"] = self.workers.dead_lettered[kind]
+            dead_runs = self.outreach.scheduler.dead_lettered
+            counters["notifications_dead_lettered_total"] = dead_runs
         return counters
+
+    async def gauges(self) -> dict[str, int]:
+        """What the store holds now, shared by every process: the dead letters waiting."""
+        return {
+            "inbound_dead_letters": await self.inbound_log.dead_letter_count(),
+            "outbox_dead_letters": await self.outbox.dead_letter_count(),
+            "notifications_dead_letters": await self.notification_store.set_aside_count(),
+        }

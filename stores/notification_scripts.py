@@ -70,3 +70,16 @@ end
 return new
 """
 )
+
+# A run set aside and scheduled again is where it was: started (sending), or not yet.
+REVIVE = Script(
+    """
+redis.call('HDEL', KEYS[1], 'failures', 'error', 'failed_at')
+if redis.call('HEXISTS', KEYS[1], 'started_at') == 1 then
+  redis.call('HSET', KEYS[1], 'status', 'sending')
+else
+  redis.call('HDEL', KEYS[1], 'status')
+end
+return 1
+"""
+)

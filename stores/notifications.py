@@ -14,6 +14,8 @@ Layout (under the prefix; one notification's keys share the tag ``{ntf:<id>}``):
 - ``{ntf:<id>}:r:<run>:st``: send id -> the furthest status it reached;
 - ``{ntf:<id>}:r:<run>:a``: a topic's or filter's audience, copied when the run starts;
 - ``ntf:due``: ``<id>|<run>`` -> when that run starts or has deferred work;
+- ``ntf:dead``: ``<id>|<run>`` -> when a run that failed every attempt was set aside (its
+  meta keeps ``failures``, the last ``error`` and ``status`` failed);
 - ``ntf:n:<number>``: the number's notifications by creation time.
 
 A recipient is claimed (its state written, its counters moved) in one script before its
@@ -27,7 +29,7 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
-from stores.notification_scripts import CLAIM, START, STATUS
+from stores.notification_scripts import CLAIM, REVIVE, START, STATUS
 from stores.redis import Keys, Pipe
 
 RETENTION = 35 * 24 * 3600
@@ -69,6 +71,25 @@ class BaseNotificationStore(Protocol):
 
     async def scheduled(self, nid: str) -> list[tuple[int, float]]:
         """The runs of ``nid`` still on the schedule, with when (a scan: admin use)."""
+
+    async def fail_run(self, nid: str, run: int, error: str, at: float) -> int:
+        """Count a failed attempt at a run, keeping its error; the attempts so far."""
+
+    async def postpone(self, nid: str, run: int, at: float) -> None:
+        """Move a run still on the schedule to ``at``; one taken off it stays off."""
+
+    async def set_aside(self, nid: str, run: int, at: float) -> None:
+        """Take a run that failed every attempt off the schedule, marked failed, into the
+        dead letters."""
+
+    async def set_aside_runs(self) -> list[tuple[str, int, float]]:
+        """The runs set aside: (notification, run, when), the oldest first."""
+
+    async def set_aside_count(self) -> int:
+        """How many runs are set aside."""
+
+    async def revive(self, nid: str, run: int, at: float) -> None:
+        """Put a run set aside back on the schedule for ``at``, its failures forgotten."""
 
     async def of_number(self, number: str, limit: int = 1000) -> list[str]:
         """The number's notifications, the newest first."""
@@ -227,6 +248,41 @@ class NotificationStore(BaseNotificationStore):
         """The number's notifications, the newest first."""
         found: Any = await self.redis.zrevrange(self.number_key(number), 0, limit - 1)
         return list(found)
+
+    # --- Runs that keep failing ------------------------------------------------------
+
+    async def fail_run(self, nid: str, run: int, error: str, at: float) -> int:
+        async with self.redis.pipeline(transaction=True) as pipe:  # one tag: one slot
+            pipe.hincrby(self._r(nid, run, "m"), "failures", 1)
+            pipe.hset(self._r(nid, run, "m"), mapping={"error": error, "failed_at": repr(at)})
+            attempts, _ = await pipe.execute()
+        return int(attempts)
+
+    async def postpone(self, nid: str, run: int, at: float) -> None:
+        await self.redis.zadd(self.due_key, {f"{nid}|{run}": at}, xx=True)
+
+    async def set_aside(self, nid: str, run: int, at: float) -> None:
+        # Marked first, taken off the schedule last: a crash in between leaves it due, and
+        # the next failure sets it aside again.
+        await self.redis.hset(self._r(nid, run, "m"), "status", "failed")
+        await self.redis.zadd(self.keys.notifications_dead(), {f"{nid}|{run}": at})
+        await self.redis.zrem(self.due_key, f"{nid}|{run}")
+
+    async def set_aside_runs(self) -> list[tuple[str, int, float]]:
+        found: Any = await self.redis.zrange(self.keys.notifications_dead(), 0, -1, withscores=True)
+        runs = []
+        for member, score in found:
+            nid, _, run = str(member).partition("|")
+            runs.append((nid, int(run or 0), float(score)))
+        return runs
+
+    async def set_aside_count(self) -> int:
+        return int(await self.redis.zcard(self.keys.notifications_dead()))
+
+    async def revive(self, nid: str, run: int, at: float) -> None:
+        await REVIVE(self.redis, [self._r(nid, run, "m")], [])
+        await self.redis.zadd(self.due_key, {f"{nid}|{run}": at})
+        await self.redis.zrem(self.keys.notifications_dead(), f"{nid}|{run}")
 
     # --- Runs ----------------------------------------------------------------------
 

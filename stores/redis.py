@@ -14,8 +14,17 @@ from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import BlockingConnectionPool, Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import (
+    ClusterDownError,
+    InvalidResponse,
+    NoPermissionError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    RedisError,
+    ResponseError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.model import Identity
@@ -28,12 +37,43 @@ Pipe: TypeAlias = Pipeline
 StoreError = RedisError
 """What a store raises when Redis cannot be reached or refuses a command."""
 
+_STORE_FAULTS = (
+    ConnectionError,  # the builtins, raised by the sockets
+    TimeoutError,
+    RedisConnectionError,  # and redis-py's, with their kin (loading, authentication)
+    RedisTimeoutError,
+    InvalidResponse,
+    ClusterDownError,  # refusals that come from the server's state, whatever was asked
+    NoPermissionError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    TryAgainError,
+)
+_STORE_REFUSAL_CODES = ("BUSY ", "MISCONF ", "LOADING ", "MASTERDOWN ")
+
 MAX_CONNECTIONS = 128
 """Per process: blocking stream reads hold one each (two per shard, one per service)."""
 RETRIES = 3
 """Tries again after a connection error (a server restarted, a connection cut) before the
 caller sees it: within about a second, with jitter so that many callers do not reconnect
 in step."""
+
+
+def is_store_fault(error: BaseException) -> bool:
+    """Whether ``error`` is the store's trouble rather than the work's: Redis unreachable
+    or timing out, loading, out of memory, read-only, refusing this client, or busy.
+
+    Work that failed so says nothing about what it was given, and is redone as it is.
+    Any other refusal (a value that is not a float, a script's error) depends on what
+    the command carried, as any other exception does.
+    """
+    if isinstance(error, _STORE_FAULTS):
+        return True
+    if not isinstance(error, ResponseError):
+        return False
+    # A pipeline names the command that failed before the server's answer.
+    answer = str(error).rpartition("of pipeline caused error: ")[2].lstrip("('\"")
+    return answer.startswith(_STORE_REFUSAL_CODES)
 
 
 class RoundTrips:
@@ -133,14 +173,19 @@ class Keys:
 
     prefix: str = "sb:"
 
-    def inbound(self, shard: int) -> str:
-        return f"{self.prefix}{{in:{shard}}}"
+    def inbound(self, shard: int, part: str = "") -> str:
+        """Inbound shard N's stream, or its ``attempts`` (entry id -> failed attempts)
+        and ``dead`` (the dead letters), under its tag."""
+        base = f"{self.prefix}{{in:{shard}}}"
+        return f"{base}:{part}" if part else base
 
     def dedupe(self, shard: int, key: str) -> str:
         return f"{self.prefix}{{in:{shard}}}:dd:{key}"
 
-    def outbox(self, shard: int) -> str:
-        return f"{self.prefix}{{out:{shard}}}"
+    def outbox(self, shard: int, part: str = "") -> str:
+        """Outbox shard N's stream, or its ``attempts`` and ``dead``, as ``inbound``."""
+        base = f"{self.prefix}{{out:{shard}}}"
+        return f"{base}:{part}" if part else base
 
     def conversation(self, conversation_id: str, part: str) -> str:
         return f"{self.prefix}{{c:{conversation_id}}}:{part}"
@@ -235,6 +280,10 @@ class Keys:
 
     def notifications_due(self) -> str:
         return f"{self.prefix}ntf:due"
+
+    def notifications_dead(self) -> str:
+        """Runs set aside after failing every attempt, by when."""
+        return f"{self.prefix}ntf:dead"
 
     def notifications_of(self, number: str) -> str:
         return f"{self.prefix}ntf:n:{number}"

@@ -1,7 +1,9 @@
-"""Redis Streams: the durable inbound log, the outbox of sends, and the consumer groups on them."""
+"""Redis Streams: the durable inbound log, the outbox of sends, the consumer groups on
+them, and each shard's count of failed attempts and its dead letters."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -26,6 +28,33 @@ return false
 """
 )
 
+# Count a failed attempt; at the limit, the entry leaves the stream for the dead letters,
+# acknowledged, in the same step: it is never both pending and dead, nor neither.
+_FAIL = Script(
+    """
+local attempts = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+if attempts < tonumber(ARGV[5]) then return attempts end
+redis.call('RPUSH', KEYS[3], cjson.encode(
+  {id = ARGV[1], d = ARGV[2], error = ARGV[3], at = ARGV[4], attempts = attempts}))
+redis.call('XACK', KEYS[1], ARGV[6], ARGV[1])
+redis.call('XDEL', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return attempts
+"""
+)
+
+# Every dead letter of a shard back on its stream, as new entries, in the order they died.
+_REPLAY = Script(
+    """
+local items = redis.call('LRANGE', KEYS[2], 0, -1)
+for _, item in ipairs(items) do
+  redis.call('XADD', KEYS[1], '*', 'd', cjson.decode(item)['d'])
+end
+redis.call('DEL', KEYS[2])
+return #items
+"""
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:
@@ -33,6 +62,20 @@ class Entry:
 
     id: str
     data: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """An entry taken off its shard after failing every attempt, with the last error."""
+
+    shard: int
+    entry_id: str
+    """Its id on the stream it left; a replay gives it a new one."""
+    data: str
+    error: str
+    at: float
+    """When it was set aside (Unix seconds)."""
+    attempts: int
 
 
 class BaseShardedStream(Protocol):
@@ -53,8 +96,23 @@ class BaseShardedStream(Protocol):
     async def claim_pending(self, shard: int, consumer: str, count: int = 500) -> list[Entry]:
         """Take over every entry a dead holder of this shard read but never acknowledged."""
 
-    async def ack(self, shard: int, ids: Sequence[str]) -> None:
-        """Acknowledge and drop processed entries."""
+    async def ack(self, shard: int, ids: Sequence[str], *, retried: bool = False) -> None:
+        """Acknowledge and drop processed entries; ``retried``: entries that may have
+        failed before, whose count of failed attempts goes with them."""
+
+    async def fail(self, shard: int, entry: Entry, error: str, at: float, limit: int) -> int:
+        """Count a failed attempt at ``entry``; the attempts so far. At ``limit`` the
+        entry is acknowledged and moved to the shard's dead letters with ``error`` and
+        ``at``, in one step."""
+
+    async def dead_letters(self) -> list[DeadLetter]:
+        """Every shard's dead letters, by shard, the oldest first."""
+
+    async def replay_dead_letters(self) -> int:
+        """Put every dead letter back on its shard as a new entry; how many."""
+
+    async def dead_letter_count(self) -> int:
+        """How many dead letters the shards hold."""
 
     async def backlog(self) -> int:
         """Entries in every shard not acknowledged yet."""
@@ -67,10 +125,12 @@ class ShardedStream(BaseShardedStream):
         self.redis = redis
         self.keys = keys
         self.shards = shards
+        self.kind = kind
+        """``inbound`` or ``outbox``."""
         self._key = keys.inbound if kind == "inbound" else keys.outbox
 
-    def key(self, shard: int) -> str:
-        return self._key(shard)
+    def key(self, shard: int, part: str = "") -> str:
+        return self._key(shard, part)
 
     async def ensure_groups(self) -> None:
         for shard in range(self.shards):
@@ -110,15 +170,60 @@ class ShardedStream(BaseShardedStream):
         claimed.sort(key=lambda entry: _order(entry.id))
         return claimed
 
-    async def ack(self, shard: int, ids: Sequence[str]) -> None:
-        """Acknowledge and drop processed entries, so the log holds only unfinished work."""
+    async def ack(self, shard: int, ids: Sequence[str], *, retried: bool = False) -> None:
+        """Acknowledge and drop processed entries, so the log holds only unfinished work.
+
+        Entries read for the first time never failed: their acknowledgement costs no
+        third command."""
         if not ids:
             return
         key = self.key(shard)
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.xack(key, GROUP, *ids)
             pipe.xdel(key, *ids)
+            if retried:
+                pipe.hdel(self.key(shard, "attempts"), *ids)
             await pipe.execute()
+
+    async def fail(self, shard: int, entry: Entry, error: str, at: float, limit: int) -> int:
+        keys = [self.key(shard), self.key(shard, "attempts"), self.key(shard, "dead")]
+        args = [entry.id, entry.data, error, repr(at), limit, GROUP]
+        return int(await _FAIL(self.redis, keys, args))
+
+    async def dead_letters(self) -> list[DeadLetter]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for shard in range(self.shards):
+                pipe.lrange(self.key(shard, "dead"), 0, -1)
+            found = await pipe.execute()
+        letters = []
+        for shard, items in enumerate(found):
+            for item in items:
+                letter = json.loads(item)
+                letters.append(
+                    DeadLetter(
+                        shard,
+                        str(letter["id"]),
+                        str(letter["d"]),
+                        str(letter["error"]),
+                        float(letter["at"]),
+                        int(letter["attempts"]),
+                    )
+                )
+        return letters
+
+    async def replay_dead_letters(self) -> int:
+        replayed = 0
+        for shard in range(self.shards):  # one script per shard: each on its own tag
+            keys = [self.key(shard), self.key(shard, "dead")]
+            replayed += int(await _REPLAY(self.redis, keys, []))
+        return replayed
+
+    async def dead_letter_count(self) -> int:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for shard in range(self.shards):
+                pipe.llen(self.key(shard, "dead"))
+            lengths = await pipe.execute()
+        return int(sum(lengths))
 
     async def backlog(self) -> int:
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -163,7 +268,9 @@ class InboundLog(ShardedStream, BaseInboundLog):
 
 def _entries(messages: Sequence[tuple[str, dict[str, str] | None]]) -> list[Entry]:
     # XAUTOCLAIM reports entries deleted since they were read with no fields; they are done.
-    return [Entry(entry_id, fields["d"]) for entry_id, fields in messages if fields]
+    # An entry without its document is still taken, to fail and be set aside like any
+    # other that cannot be worked, rather than stop the reading of its shard.
+    return [Entry(entry_id, fields.get("d", "")) for entry_id, fields in messages if fields]
 
 
 def _order(entry_id: str) -> tuple[int, int]:

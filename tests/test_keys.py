@@ -17,6 +17,10 @@ KEYS = Keys("sb:")
         (KEYS.inbound(3), "sb:{in:3}"),
         (KEYS.dedupe(3, "m:wamid.1"), "sb:{in:3}:dd:m:wamid.1"),
         (KEYS.outbox(3), "sb:{out:3}"),
+        (KEYS.inbound(3, "attempts"), "sb:{in:3}:attempts"),
+        (KEYS.inbound(3, "dead"), "sb:{in:3}:dead"),
+        (KEYS.outbox(3, "attempts"), "sb:{out:3}:attempts"),
+        (KEYS.outbox(3, "dead"), "sb:{out:3}:dead"),
         (KEYS.conversation("c_1", "meta"), "sb:{c:c_1}:meta"),
         (KEYS.conversations("wa:1"), "sb:n:wa:1:conversations"),
         (KEYS.profile("p_1"), "sb:{p:p_1}:h"),
@@ -46,6 +50,7 @@ KEYS = Keys("sb:")
         (KEYS.notification("n_1", "h"), "sb:{ntf:n_1}:h"),
         (KEYS.notification_run("n_1", 2, "rc"), "sb:{ntf:n_1}:r:2:rc"),
         (KEYS.notifications_due(), "sb:ntf:due"),
+        (KEYS.notifications_dead(), "sb:ntf:dead"),
         (KEYS.notifications_of("wa:1"), "sb:ntf:n:wa:1"),
     ],
 )

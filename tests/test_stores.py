@@ -14,13 +14,16 @@ from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from stores.conversations import ConversationStore
 from stores.leases import Leases
 from stores.live import LiveChannel
 from stores.polling import PollOffsets
-from stores.redis import Keys, Script, StoreClient
-from stores.streams import DEDUPE_TTL, GROUP, InboundLog, ShardedStream
+from stores.redis import Keys, Script, StoreClient, StoreError, is_store_fault
+from stores.streams import DEDUPE_TTL, GROUP, DeadLetter, InboundLog, ShardedStream
+from tests.botprocess import free_port
 
 # --- Script ---------------------------------------------------------------------------
 
@@ -213,6 +216,83 @@ async def test_claim_pending_pages_past_a_run_of_deleted_entries(store: Redis, p
     claimed = await log.claim_pending(0, "survivor", count=2)
 
     assert [entry.data for entry in claimed] == [f"doc-{n}" for n in range(2, 6)]
+
+
+async def test_a_failing_entry_is_dead_lettered_at_the_limit_in_one_step(
+    store: Redis, prefix: str
+) -> None:
+    log = InboundLog(store, Keys(prefix), shards=2)
+    await log.ensure_groups()
+    ids = [await log.append(1, f"doc-{n}") for n in range(2)]
+    bad, good = await log.read(1, "worker", count=10, block_ms=10)
+
+    assert [await log.fail(1, bad, "KeyError: 'v'", 1000.0 + n, 3) for n in range(2)] == [1, 2]
+    assert await log.dead_letters() == [] and await log.dead_letter_count() == 0
+    assert await log.fail(1, bad, "KeyError: 'v'", 1002.5, 3) == 3
+
+    [letter] = await log.dead_letters()
+    assert letter == DeadLetter(1, ids[0], "doc-0", "KeyError: 'v'", 1002.5, 3)
+    assert await log.dead_letter_count() == 1
+    assert [entry.data for entry in await log.claim_pending(1, "next")] == ["doc-1"]
+    assert await store.xlen(log.key(1)) == 1
+    assert await store.hlen(log.key(1, "attempts")) == 0
+    await log.ack(1, [good.id])
+    assert await log.backlog() == 0
+
+
+async def test_an_acknowledged_retry_forgets_its_failed_attempts(store: Redis, prefix: str) -> None:
+    outbox = ShardedStream(store, Keys(prefix), shards=1, kind="outbox")
+    await outbox.ensure_groups()
+    await outbox.append(0, "doc")
+    [entry] = await outbox.read(0, "worker", count=10, block_ms=10)
+    assert await outbox.fail(0, entry, "ValueError: no", 1.0, 5) == 1
+
+    await outbox.ack(0, [entry.id], retried=True)
+
+    assert await store.hlen(outbox.key(0, "attempts")) == 0
+    assert await outbox.backlog() == 0
+
+
+async def test_replay_puts_each_dead_letter_back_on_its_shard(store: Redis, prefix: str) -> None:
+    log = InboundLog(store, Keys(prefix), shards=3)
+    await log.ensure_groups()
+    for shard in (0, 2, 2):
+        await log.append(shard, f"doc-{shard}")
+    for shard in (0, 2):
+        for entry in await log.read(shard, "worker", count=10, block_ms=10):
+            await log.fail(shard, entry, "boom", 1.0, 1)
+    assert await log.dead_letter_count() == 3 and await log.backlog() == 0
+
+    assert await log.replay_dead_letters() == 3
+
+    assert await log.dead_letters() == []
+    assert [e.data for e in await log.read(0, "worker", count=10, block_ms=10)] == ["doc-0"]
+    assert [e.data for e in await log.read(2, "worker", count=10, block_ms=10)] == ["doc-2"] * 2
+    assert await log.replay_dead_letters() == 0
+
+
+async def test_an_entry_without_its_document_is_still_read(store: Redis, prefix: str) -> None:
+    log = InboundLog(store, Keys(prefix), shards=1)
+    await log.ensure_groups()
+    await store.xadd(log.key(0), {"x": "1"})
+    await log.append(0, "doc")
+
+    entries = await log.read(0, "worker", count=10, block_ms=10)
+
+    assert [entry.data for entry in entries] == ["", "doc"]
+
+
+async def test_a_refused_value_is_the_works_fault_and_a_lost_store_the_stores(
+    store: Redis, prefix: str
+) -> None:
+    with pytest.raises(StoreError) as refused:
+        await store.zadd(f"{prefix}z", {"member": "nan"})
+    assert not is_store_fault(refused.value)
+    unreachable = Redis(port=free_port(), decode_responses=True, retry=Retry(NoBackoff(), 0))
+    with pytest.raises(StoreError) as lost:
+        await unreachable.ping()
+    await unreachable.aclose()
+    assert is_store_fault(lost.value)
 
 
 # --- Leases ---------------------------------------------------------------------------

@@ -123,6 +123,46 @@ async def test_a_run_starts_once(store: Redis, prefix: str) -> None:
     assert metas[0]["cursor"] == "1" and metas[1] == {}
 
 
+async def test_a_failing_run_is_postponed_then_set_aside_and_revived(
+    store: Redis, prefix: str
+) -> None:
+    notifications = NotificationStore(store, Keys(prefix))
+    await notifications.create(NID, _record(), [], due_at=T0, run=RUN)
+    await notifications.start_run(NID, RUN, T0)
+    assert await notifications.fail_run(NID, RUN, "CronError: 6 fields", T0 + 1) == 1
+    await notifications.postpone(NID, RUN, T0 + 2)
+    await notifications.postpone("ntf_gone", 1, T0 + 2)  # not on the schedule: stays off
+    assert await notifications.due(T0 + 10) == [(NID, RUN, T0 + 2)]
+    assert await notifications.fail_run(NID, RUN, "CronError: still", T0 + 3) == 2
+
+    await notifications.set_aside(NID, RUN, T0 + 4)
+
+    assert await notifications.due(T0 + 10) == []
+    assert await notifications.set_aside_runs() == [(NID, RUN, T0 + 4)]
+    assert await notifications.set_aside_count() == 1
+    meta = await notifications.run_meta(NID, RUN)
+    assert (meta["status"], meta["failures"], meta["error"]) == ("failed", "2", "CronError: still")
+
+    await notifications.revive(NID, RUN, T0 + 5)
+
+    assert await notifications.due(T0 + 10) == [(NID, RUN, T0 + 5)]
+    assert await notifications.set_aside_runs() == []
+    meta = await notifications.run_meta(NID, RUN)
+    assert meta["status"] == "sending" and "failures" not in meta and "error" not in meta
+
+
+async def test_a_run_set_aside_before_it_started_is_revived_unstarted(
+    store: Redis, prefix: str
+) -> None:
+    notifications = NotificationStore(store, Keys(prefix))
+    await notifications.fail_run(NID, RUN, "boom", T0)
+    await notifications.set_aside(NID, RUN, T0)
+    await notifications.revive(NID, RUN, T0 + 1)
+    assert await notifications.run_meta(NID, RUN) == {}
+    new, _ = await notifications.start_run(NID, RUN, T0 + 2)
+    assert new
+
+
 async def test_snapshot_copies_a_numbers_conversations(store: Redis, prefix: str) -> None:
     keys = Keys(prefix)
     notifications, conversations = NotificationStore(store, keys), ConversationStore(store, keys)

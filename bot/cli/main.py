@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 
 from bot.cli.admin import (
     TEAM_COMMANDS,
@@ -14,6 +13,7 @@ from bot.cli.admin import (
     run_services_command,
     run_team_command,
 )
+from bot.cli.dead_letters import add_dead_letters_command, run_dead_letters_command
 from bot.cli.importer import DEFAULT_BATCH
 from bot.cli.imports import run_import
 from bot.cli.serve import configure_logging, serve, serve_workers
@@ -22,20 +22,6 @@ from bot.core.lifecycle import merged_event
 from bot.core.sender import SendFailedError, WindowClosedError
 from bot.runtime import Runtime
 from stores.profiles import Merge
-
-
-async def dead_letters(settings: Settings, service: str, replay: bool) -> int:
-    runtime = Runtime(settings)
-    try:
-        if replay:
-            count = await runtime.deliveries.replay_dead_letters(service, time.time())
-            print(f"{count} dead letters of {service} are queued again")
-        else:
-            for delivery in await runtime.deliveries.dead_letters(service):
-                print(f"{delivery.attempts} attempts  {delivery.event[:120]}")
-    finally:
-        await runtime.close()
-    return 0
 
 
 async def send(settings: Settings, conversation: str, text: str, agent: str) -> int:
@@ -94,9 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     admin = commands.add_parser("admin", help="work on the store of a bot")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True)
-    dead = admin_commands.add_parser("dead-letters", help="list or replay a service's dead letters")
-    dead.add_argument("service")
-    dead.add_argument("--replay", action="store_true", help="queue them for delivery again")
+    add_dead_letters_command(admin_commands)
     add_services_commands(admin_commands)
     add_team_commands(admin_commands)
     reply = admin_commands.add_parser("send", help="reply to a conversation as an agent")
@@ -134,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 130
-    if args.command == "admin":
-        return asyncio.run(dead_letters(settings, args.service, args.replay))
+    if args.command == "admin" and args.admin_command == "dead-letters":
+        return asyncio.run(run_dead_letters_command(settings, args))
     workers = getattr(args, "workers", 1)
     if workers < 1:
         print("switchboard: --workers must be at least 1", file=sys.stderr)

@@ -110,6 +110,7 @@ class Fanout:
         self.consumer = consumer
         self.delivered = 0
         self.failed_attempts = 0
+        self.dead_lettered = 0
         self._stopping = asyncio.Event()
         self._workers: dict[str, tuple[asyncio.Event, asyncio.Task[None]]] = {}
         self._current: dict[str, Service] = {}
@@ -285,15 +286,30 @@ class Fanout:
             del finished[: len(ids)]
 
     async def _attempt(self, service: Service, delivery: Delivery, finished: list[str]) -> None:
-        event_id = delivery.event_id or json.loads(delivery.event)["id"]
-        problem = await self.client.deliver(
-            service.url, service.secret, event_id, render(service, delivery.event)
-        )
+        """Deliver once; a failure, whatever it is, is retried with backoff until the retry
+        horizon, then dead-lettered (REL-2)."""
+        event_id = delivery.event_id
+        try:
+            event_id = event_id or json.loads(delivery.event)["id"]
+            problem = await self.client.deliver(
+                service.url, service.secret, event_id, render(service, delivery.event)
+            )
+        except Exception as error:  # an event it cannot read, a receiver that failed
+            log.warning("event %s to %s raised", event_id or "?", service.name, exc_info=True)
+            problem = f"{type(error).__name__}: {error}"
         if not problem:
             self.delivered += 1
             finished.append(delivery.entry_id)
             return
         self.failed_attempts += 1
+        try:
+            await self._after_failure(service, delivery, event_id, problem)
+        except Exception:  # the store: the delivery stays pending and is taken back later
+            log.exception("could not reschedule event %s to %s", event_id, service.name)
+
+    async def _after_failure(
+        self, service: Service, delivery: Delivery, event_id: str, problem: str
+    ) -> None:
         now = time.time()
         retry_at = now + backoff(delivery.attempts, self.settings)
         if retry_at - delivery.first_at > self.settings.retry_horizon:
@@ -305,6 +321,7 @@ class Fanout:
                 problem,
             )
             await self.queue.dead_letter(service.name, delivery)
+            self.dead_lettered += 1
         else:
             log.info(
                 "event %s to %s failed (%s); retry in %.1fs",

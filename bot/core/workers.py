@@ -1,17 +1,21 @@
 """The shard workers of one process: a fair share of the inbound and outbox shards, each
 held under a lease so that a conversation has ONE worker, redone from the pending list
-after a crash (REL-1)."""
+after a crash (REL-1). An entry that keeps failing is set aside after a bounded number
+of attempts, so that one bad message never stops its shard."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import time
 import zlib
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from stores.leases import Leases
+from stores.redis import is_store_fault
 from stores.streams import Entry, ShardedStream
 
 log = logging.getLogger(__name__)
@@ -19,6 +23,19 @@ log = logging.getLogger(__name__)
 LEASE_TTL_MS = 5000
 LEASE_RENEW_SECONDS = 1.5
 BATCH = 200
+ENTRY_ATTEMPTS = 5
+"""Attempts at an entry that fails, about a second apart, before it goes to its shard's
+dead letters (``admin dead-letters --inbound`` or ``--outbox``). A failure of the store
+itself (Redis unreachable, out of memory...) is no attempt: an outage sets nothing aside."""
+REDO_SECONDS = 1.0
+ERROR_CHARS = 500
+"""How much of an error a dead letter keeps."""
+
+
+class EntryFailedError(Exception):
+    """An entry failed and has attempts left: it and the entries after it wait for the
+    next redo, so that each conversation keeps its order."""
+
 
 Work = Callable[[list[Entry]], Awaitable[None]]
 
@@ -38,6 +55,8 @@ class ShardWorkers:
         self.leases = leases
         self.holder = holder
         self.shards = shards
+        self.dead_lettered: Counter[str] = Counter()
+        """Entries this process set aside, by stream kind (``inbound``, ``outbox``)."""
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._handovers: dict[int, asyncio.Event] = {}
         self._stopping = asyncio.Event()
@@ -117,25 +136,91 @@ class ShardWorkers:
     ) -> None:
         """Redo what a dead holder left pending, then read new entries until stopped.
 
-        After any failure the batch stays unacknowledged; it is taken back and redone.
+        After a failure what is not acknowledged is taken back and redone a second later;
+        an entry that keeps failing is set aside after ``ENTRY_ATTEMPTS``.
         """
         recovering = True
         while True:
             try:
                 if recovering:
                     batch: list[Entry] = await stream.claim_pending(shard, self.holder)
-                    recovering = False
                 else:
                     batch = await stream.read(shard, self.holder, BATCH, 500)
-                if batch:
-                    await work(batch)
-                    await stream.ack(shard, [entry.id for entry in batch])
+                retried, recovering = recovering, False
+                await self._work(stream, shard, work, batch, retried=retried)
+            except EntryFailedError as error:
+                log.warning("shard %d: %s; it is redone", shard, error)
+                recovering = True
+                await asyncio.sleep(REDO_SECONDS)
             except Exception:
                 log.exception("shard %d: a batch failed; it will be redone", shard)
                 recovering = True
-                await asyncio.sleep(1)
+                await asyncio.sleep(REDO_SECONDS)
             if self._stopping.is_set() or handover.is_set():
                 return
+
+    async def _work(
+        self, stream: ShardedStream, shard: int, work: Work, batch: list[Entry], *, retried: bool
+    ) -> None:
+        """Work a batch and acknowledge it. When it fails for any reason but the store's,
+        the entry that fails is found by redoing the batch one entry at a time."""
+        if not batch:
+            return
+        try:
+            await work(batch)
+        except Exception as error:
+            if is_store_fault(error):
+                raise
+            if len(batch) == 1:
+                await self._failed(stream, shard, batch[0], error)
+                return
+            log.warning(
+                "shard %d: a batch of %d failed (%s: %s); its entries are redone one by one",
+                shard,
+                len(batch),
+                type(error).__name__,
+                error,
+            )
+            await self._one_by_one(stream, shard, work, batch)
+            return
+        await stream.ack(shard, [entry.id for entry in batch], retried=retried)
+
+    async def _one_by_one(
+        self, stream: ShardedStream, shard: int, work: Work, batch: list[Entry]
+    ) -> None:
+        """Work each entry alone, in order, acknowledging each that succeeds; stops at
+        one that fails with attempts left (EntryFailedError)."""
+        for entry in batch:
+            try:
+                await work([entry])
+            except Exception as error:
+                if is_store_fault(error):
+                    raise
+                await self._failed(stream, shard, entry, error)
+                continue
+            await stream.ack(shard, [entry.id], retried=True)
+
+    async def _failed(
+        self, stream: ShardedStream, shard: int, entry: Entry, error: Exception
+    ) -> None:
+        """Count a failed attempt at ``entry``. At the last it goes to the shard's dead
+        letters with its error, and the shard goes on; else EntryFailedError."""
+        described = f"{type(error).__name__}: {error}"[:ERROR_CHARS]
+        attempts = await stream.fail(shard, entry, described, time.time(), ENTRY_ATTEMPTS)
+        if attempts < ENTRY_ATTEMPTS:
+            raise EntryFailedError(
+                f"{stream.kind} entry {entry.id} failed, attempt {attempts} of "
+                f"{ENTRY_ATTEMPTS} ({described})"
+            ) from error
+        log.error(
+            "shard %d: %s entry %s failed %d times; it is a dead letter now",
+            shard,
+            stream.kind,
+            entry.id,
+            attempts,
+            exc_info=error,
+        )
+        self.dead_lettered[stream.kind] += 1
 
 
 async def settle(tasks: list[asyncio.Task[Any]], grace: float) -> None:

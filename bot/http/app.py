@@ -50,6 +50,10 @@ class WebParts:
     """Reaches the store; raises when it cannot."""
     store_kind: str
     counters: Callable[[], dict[str, int]]
+    """This process's counters."""
+    gauges: Callable[[], Awaitable[dict[str, int]]]
+    """What the store holds now (the dead letters); read after the counters, so that a
+    scrape's own reads count in the next one."""
     holder: str
     """This process's name among the workers."""
 
@@ -225,5 +229,10 @@ async def metrics(request: web.Request) -> web.Response:
     parts = request.app[PARTS]
     # Each process counts for itself; the label keeps the workers of one port apart.
     label = f'{{worker="{parts.holder}"}}'
-    lines = [f"switchboard_{name}{label} {value}" for name, value in parts.counters().items()]
+    values = parts.counters()
+    try:
+        values |= await parts.gauges()
+    except Exception:  # the counters still tell; /readyz reports the store
+        log.warning("/metrics: could not read the store's gauges", exc_info=True)
+    lines = [f"switchboard_{name}{label} {value}" for name, value in values.items()]
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")

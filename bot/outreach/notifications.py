@@ -132,6 +132,7 @@ class Notifications:
                 {
                     "run": run,
                     "status": meta.get("status", "sending"),
+                    "error": meta.get("error") if meta.get("status") == "failed" else None,
                     "started_at": float(meta.get("started_at", 0)) or None,
                     "finished_at": float(meta.get("finished_at", 0)) or None,
                     "deferred_until": _deferred_until(meta),

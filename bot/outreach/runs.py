@@ -109,6 +109,22 @@ class Runs:
         finally:
             await self.leases.release(lease)
 
+    async def set_aside(self, nid: str, run: int, now: float) -> None:
+        """A run that failed every attempt leaves the schedule, into the dead letters, and
+        its notification is ``failed`` (until a cron schedule's next occurrence starts)."""
+        await self.store.set_aside(nid, run, now)
+        if await self.store.status(nid) != "cancelled":
+            await self.store.update(nid, status="failed")
+
+    async def replay_set_aside(self, now: float) -> int:
+        """Schedule every run set aside again, due now; how many."""
+        runs = await self.store.set_aside_runs()
+        for nid, run, _ in runs:
+            await self.store.revive(nid, run, now)
+            if await self.store.status(nid) == "failed":
+                await self.store.update(nid, status="sending")
+        return len(runs)
+
     async def _execute(
         self,
         nid: str,

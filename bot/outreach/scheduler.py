@@ -14,6 +14,7 @@ from collections.abc import Callable
 from bot.outreach.runs import Runs
 from stores.leases import Leases
 from stores.notifications import NotificationStore
+from stores.redis import is_store_fault
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,10 @@ LEASE_TTL_MS = 5000
 TICK_SECONDS = 1.0
 MAX_PARALLEL = 4
 """Runs this process works at once; the rest wait for the next tick."""
+RUN_ATTEMPTS = 5
+"""Attempts at a run that keeps failing, 1, 2, 4 and 8 s apart, before it is set aside
+(``admin dead-letters --notifications``). A failure of the store itself is no attempt."""
+ERROR_CHARS = 500
 
 
 class Scheduler:
@@ -42,6 +47,8 @@ class Scheduler:
         """The fencing token while this process schedules; None otherwise."""
         self.started = 0
         """Runs started by this process (for tests and metrics)."""
+        self.dead_lettered = 0
+        """Runs this process set aside after their last attempt."""
         self._woken = asyncio.Event()
         self._working: dict[str, asyncio.Task[None]] = {}
 
@@ -91,8 +98,41 @@ class Scheduler:
     async def _execute(self, nid: str, run: int) -> None:
         try:
             await self.runs.execute(nid, run, clock=self.clock)
-        except Exception:
-            log.exception("notification %s run %d failed; it is tried again", nid, run)
+        except Exception as error:
+            if is_store_fault(error):
+                log.warning("notification %s run %d: the store failed (%s)", nid, run, error)
+                return  # due still: the next tick tries again
+            try:
+                await self._failed(nid, run, error)
+            except Exception:
+                log.exception("notification %s run %d: could not count its failure", nid, run)
+
+    async def _failed(self, nid: str, run: int, error: Exception) -> None:
+        """Try a failed run again later and later; after its last attempt, set it aside,
+        so that it holds back no other run."""
+        described = f"{type(error).__name__}: {error}"[:ERROR_CHARS]
+        now = self.clock()
+        attempts = await self.store.fail_run(nid, run, described, now)
+        if attempts < RUN_ATTEMPTS:
+            log.warning(
+                "notification %s run %d failed, attempt %d of %d (%s); it is tried again",
+                nid,
+                run,
+                attempts,
+                RUN_ATTEMPTS,
+                described,
+            )
+            await self.store.postpone(nid, run, now + 2 ** (attempts - 1))
+            return
+        log.error(
+            "notification %s run %d failed %d times; it is set aside",
+            nid,
+            run,
+            attempts,
+            exc_info=error,
+        )
+        await self.runs.set_aside(nid, run, now)
+        self.dead_lettered += 1
 
     async def _let_go(self) -> None:
         """Stop the runs in hand (each resumes from its last batch) and the lease."""

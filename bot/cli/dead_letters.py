@@ -1,0 +1,111 @@
+"""``python bot.py admin dead-letters``: list or replay what was set aside after failing
+every attempt: a service's undelivered events, entries of the inbound log or the outbox
+that the runtime could not work, or notification runs."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import UTC, datetime
+
+from bot.config.settings import Settings
+from bot.runtime import Runtime
+from stores.streams import DeadLetter, ShardedStream
+
+SHOWN_CHARS = 120
+"""How much of each dead letter's document a listing shows."""
+
+
+def add_dead_letters_command(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    dead = admin.add_parser(
+        "dead-letters",
+        help="list or replay dead letters: a service's, the inbound log's or the outbox's",
+    )
+    which = dead.add_mutually_exclusive_group(required=True)
+    which.add_argument("service", nargs="?", help="the service whose undelivered events to show")
+    which.add_argument(
+        "--inbound", action="store_true", help="inbound messages the pipeline failed on"
+    )
+    which.add_argument("--outbox", action="store_true", help="sends the sender failed on")
+    which.add_argument(
+        "--notifications", action="store_true", help="notification runs that kept failing"
+    )
+    dead.add_argument("--replay", action="store_true", help="queue them again")
+
+
+async def run_dead_letters_command(settings: Settings, args: argparse.Namespace) -> int:
+    runtime = Runtime(settings)
+    try:
+        if args.notifications:
+            await _notification_runs(runtime, args.replay)
+        elif args.inbound or args.outbox:
+            stream = runtime.inbound_log if args.inbound else runtime.outbox
+            await _stream_letters(stream, args.replay)
+        else:
+            await _service_letters(runtime, args.service, args.replay)
+    finally:
+        await runtime.close()
+    return 0
+
+
+async def _service_letters(runtime: Runtime, service: str, replay: bool) -> None:
+    if replay:
+        count = await runtime.deliveries.replay_dead_letters(service, time.time())
+        verb = "is" if count == 1 else "are"
+        print(f"{_count(count, 'dead letter')} of {service} {verb} queued again")
+        return
+    letters = await runtime.deliveries.dead_letters(service)
+    if not letters:
+        print(f"no dead letters of {service}")
+    for delivery in letters:
+        print(f"{delivery.attempts} attempts  {delivery.event[:SHOWN_CHARS]}")
+
+
+async def _stream_letters(stream: ShardedStream, replay: bool) -> None:
+    if replay:
+        count = await stream.replay_dead_letters()
+        where = "is back on its shard" if count == 1 else "are back on their shards"
+        print(f"{_count(count, f'{stream.kind} dead letter')} {where}")
+        return
+    letters = await stream.dead_letters()
+    if not letters:
+        print(f"no {stream.kind} dead letters")
+    for letter in letters:
+        print(_line(letter))
+
+
+async def _notification_runs(runtime: Runtime, replay: bool) -> None:
+    if replay:
+        count = await runtime.outreach.notifications.runs.replay_set_aside(time.time())
+        verb = "is" if count == 1 else "are"
+        print(f"{_count(count, 'notification run')} {verb} scheduled again")
+        return
+    store = runtime.notification_store
+    runs = await store.set_aside_runs()
+    if not runs:
+        print("no notification runs set aside")
+    metas = await store.runs_meta([(nid, run) for nid, run, _ in runs])
+    for (nid, run, at), meta in zip(runs, metas, strict=True):
+        print(
+            f"{nid}  run {run}  {meta.get('failures', '?')} attempts  {_when(at)}  "
+            f"{_one_line(meta.get('error', ''))}"
+        )
+
+
+def _line(letter: DeadLetter) -> str:
+    return (
+        f"shard {letter.shard}  {letter.entry_id}  {letter.attempts} attempts  "
+        f"{_when(letter.at)}  {_one_line(letter.error)}  {letter.data[:SHOWN_CHARS]}"
+    )
+
+
+def _when(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
