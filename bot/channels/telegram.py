@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from adapters.telegram_common import (
@@ -148,17 +148,22 @@ class TelegramChannel:
             latest = max(int(update["update_id"]) for update in updates) + 1
             offset = await self.offsets.advance(self.lease, latest)
 
-    async def deliver(self, outbound: Outbound) -> str:
-        """Send within the limits: ~30 a second per bot, 1 a second per chat, 20 a minute
-        per group; a 429's retry_after goes back to the sender's retry."""
+    @contextlib.asynccontextmanager
+    async def turn(self, outbound: Outbound) -> AsyncIterator[None]:
+        """Within the limits: ~30 a second per bot, 1 a second per chat, 20 a minute per
+        group; the chat's turn lasts until its call is over."""
         chat = outbound.recipient.value
         group = chat.startswith("-")
+        async with self.spacing.turn(chat, CHAT_INTERVAL, GROUP_PER_MINUTE if group else None):
+            await self.rate.wait(self.lease, BULK_PER_SECOND)
+            yield
+
+    async def deliver(self, outbound: Outbound) -> str:
+        """Send as the bot; a 429's retry_after goes back to the sender's retry."""
         try:
-            async with self.spacing.turn(chat, CHAT_INTERVAL, GROUP_PER_MINUTE if group else None):
-                await self.rate.wait(self.lease, BULK_PER_SECOND)
-                return await self.client.send_text(
-                    chat, outbound.text, outbound.buttons, outbound.reply_to
-                )
+            return await self.client.send_text(
+                outbound.recipient.value, outbound.text, outbound.buttons, outbound.reply_to
+            )
         except TelegramError as error:
             raise SendFailedError(
                 f"Telegram: {error}", retryable=error.retryable, retry_after=error.retry_after

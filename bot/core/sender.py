@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import time
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -39,10 +40,16 @@ class SendFailedError(Exception):
 
 
 class Transport(Protocol):
-    """A channel's way to put one message in front of a customer."""
+    """A channel's way to put one message in front of a customer: wait for the channel's
+    limits, then make the API call."""
+
+    def turn(self, outbound: Outbound) -> AbstractAsyncContextManager[None]:
+        """Wait until the channel's limits let ``outbound`` go (CH-6); its API call is made
+        inside the block, which keeps the turn until the call is over."""
+        ...
 
     async def deliver(self, outbound: Outbound) -> str:
-        """Send it; the provider's message id. Raises SendFailedError."""
+        """Make the API call now; the provider's message id. Raises SendFailedError."""
         ...
 
 
@@ -255,7 +262,8 @@ class Sender:
 async def _deliver(transport: Transport | None, channel: str, outbound: Outbound) -> str:
     if transport is None:
         raise SendFailedError(f"channel {channel} is not configured", retryable=False)
-    return await transport.deliver(outbound)
+    async with transport.turn(outbound):
+        return await transport.deliver(outbound)
 
 
 def send_backoff(error: Exception, attempt: int) -> float | None:
