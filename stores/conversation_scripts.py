@@ -51,3 +51,13 @@ if ARGV[2] ~= '1' and redis.call('HGET', KEYS[1], 'opted_out') == '1' then retur
 return redis.call('HSETNX', KEYS[2], ARGV[1], 'sending')
 """
 )
+
+# Only a claim is let go: a send that went out or failed keeps its record.
+RELEASE_SEND = Script(
+    """
+if redis.call('HGET', KEYS[1], ARGV[1]) == 'sending' then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+"""
+)

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
-from stores.conversation_scripts import CLAIM_SEND, RECORD, STATUS
+from stores.conversation_scripts import CLAIM_SEND, RECORD, RELEASE_SEND, STATUS
 from stores.redis import Keys, Pipe
 
 _GLOB = re.compile(r"([*?\[\]\\])")
@@ -99,6 +99,12 @@ class BaseConversationStore(Protocol):
         self, conversation_id: str, send_id: str, *, despite_opt_out: bool = False
     ) -> bool:
         """Mark a send as started; False if it was before. CustomerOptedOutError after STOP."""
+
+    async def release_send(self, conversation_id: str, send_id: str) -> None:
+        """Let go of a send's claim after a refusal that is retried: it is not started."""
+
+    async def send_states(self, sends: Sequence[tuple[str, str]]) -> list[str]:
+        """Where each (conversation, send id) is: '', claimed, sent or failed."""
 
     async def complete_send(self, conversation_id: str, send_id: str, provider_id: str) -> None:
         """Record the provider's id of a sent message, and that it was sent."""
@@ -280,6 +286,22 @@ class ConversationStore(BaseConversationStore):
             raise CustomerOptedOutError("the customer opted out (STOP)")
         return claimed == 1
 
+    async def release_send(self, conversation_id: str, send_id: str) -> None:
+        """Let go of a send's claim after a refusal that is retried: it is not started, and
+        whoever tries it next claims it again. A send that went out or failed stays so."""
+        await RELEASE_SEND(self.redis, [self._k(conversation_id, "sent")], [send_id])
+
+    async def send_states(self, sends: Sequence[tuple[str, str]]) -> list[str]:
+        """Where each (conversation, send id) is, in one round trip: '' (not started),
+        ``claimed`` (its API call began), ``sent`` or ``failed``."""
+        if not sends:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for conversation_id, send_id in sends:
+                pipe.hget(self._k(conversation_id, "sent"), send_id)
+            found = await pipe.execute()
+        return [_send_state(value) for value in found]
+
     async def complete_send(self, conversation_id: str, send_id: str, provider_id: str) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
             self.queue_complete_send(pipe, conversation_id, send_id, provider_id)
@@ -388,3 +410,13 @@ class ConversationStore(BaseConversationStore):
     def touch(self, pipe: Pipe, number: str, conversation_id: str, at: float) -> None:
         """Queue an update of the number's conversation index on a pipeline."""
         pipe.zadd(self.keys.conversations(number), {conversation_id: at}, gt=True)
+
+
+def _send_state(value: str | None) -> str:
+    """A send's state from its field in ``:sent``: the claim, the provider's id, or why
+    it failed."""
+    if not value:
+        return ""
+    if value == "sending":
+        return "claimed"
+    return "failed" if value.startswith("failed:") else "sent"

@@ -181,6 +181,32 @@ async def test_fail_send_marks_the_message_failed(store: Redis, prefix: str) -> 
     assert not await conversations.claim_send(CID, "snd_1")
 
 
+async def test_send_states_say_where_each_send_is(store: Redis, prefix: str) -> None:
+    conversations = ConversationStore(store, Keys(prefix))
+    assert await conversations.claim_send(CID, "snd-claimed")
+    assert await conversations.claim_send(CID, "snd-sent")
+    await conversations.complete_send(CID, "snd-sent", "wamid.OUT1")
+    await conversations.fail_send(CID, "snd-failed", "131047 re-engagement required")
+    sends = [(CID, "snd-new"), (CID, "snd-claimed"), (CID, "snd-sent"), (CID, "snd-failed")]
+    assert await conversations.send_states(sends) == ["", "claimed", "sent", "failed"]
+    assert await conversations.send_states([]) == []
+
+
+async def test_a_released_claim_is_claimed_again_and_only_a_claim_is_released(
+    store: Redis, prefix: str
+) -> None:
+    conversations = ConversationStore(store, Keys(prefix))
+    assert await conversations.claim_send(CID, "snd_1")
+    await conversations.release_send(CID, "snd_1")  # a 429: not sent, tried again later
+    assert await conversations.send_states([(CID, "snd_1")]) == [""]
+    assert await conversations.claim_send(CID, "snd_1")
+    await conversations.complete_send(CID, "snd_1", "wamid.OUT1")
+    await conversations.fail_send(CID, "snd_2", "refused")
+    await conversations.release_send(CID, "snd_1")
+    await conversations.release_send(CID, "snd_2")
+    assert await conversations.send_states([(CID, "snd_1"), (CID, "snd_2")]) == ["sent", "failed"]
+
+
 # --- ConversationStore: the number's index --------------------------------------------
 
 

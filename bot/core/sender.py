@@ -194,10 +194,15 @@ class Sender:
 
     async def perform(self, entries: list[Entry]) -> None:
         """Send a batch from one shard: conversations in parallel, each in its order."""
+        outbounds = [Outbound.from_dict(json.loads(entry.data)) for entry in entries]
+        # A redo skips what went out before the crash without waiting for the rate again.
+        states = await self.conversations.send_states(
+            [(outbound.conversation_id, outbound.send_id) for outbound in outbounds]
+        )
         groups: dict[str, list[Outbound]] = {}
-        for entry in entries:
-            outbound = Outbound.from_dict(json.loads(entry.data))
-            groups.setdefault(outbound.conversation_id, []).append(outbound)
+        for outbound, state in zip(outbounds, states, strict=True):
+            if not state:
+                groups.setdefault(outbound.conversation_id, []).append(outbound)
         await asyncio.gather(*(self._perform_in_order(group) for group in groups.values()))
 
     async def _perform_in_order(self, group: list[Outbound]) -> None:
@@ -206,19 +211,10 @@ class Sender:
                 await self._perform(outbound)
 
     async def _perform(self, outbound: Outbound) -> None:
-        cid = outbound.conversation_id
-        # Claimed before the call: after a crash in between we would rather not send than
-        # send twice (REL-3).
-        try:
-            claimed = await self.conversations.claim_send(
-                cid, outbound.send_id, despite_opt_out=outbound.required
-            )
-            if not claimed:
-                return
-        except CustomerOptedOutError as error:
-            await self._fail(outbound, str(error))
-            return
         transport = self.transports.get(outbound.channel)
+        if transport is None:
+            await self._fail(outbound, f"channel {outbound.channel} is not configured")
+            return
         sent = outbound
         if self.links and outbound.profile:
             signer = await self.links.signer()
@@ -226,15 +222,43 @@ class Sender:
             sent = replace(outbound, text=text)
         try:
             provider_id = await retrying(
-                lambda: _deliver(transport, outbound.channel, sent),
+                lambda: self._attempt(transport, outbound, sent),
                 attempts=MAX_SEND_ATTEMPTS,
                 backoff=send_backoff,
             )
+        except CustomerOptedOutError as error:
+            await self._fail(outbound, str(error))
+            return
         except SendFailedError as error:
             log.warning("send %s failed: %s", outbound.send_id, error)
             await self._fail(outbound, str(error))
             return
-        await self._completed(outbound, provider_id)
+        if provider_id is not None:
+            await self._completed(outbound, provider_id)
+
+    async def _attempt(
+        self, transport: Transport, outbound: Outbound, sent: Outbound
+    ) -> str | None:
+        """One try: wait for the channel's limits, then claim the send and call the API; the
+        provider's id, or None when another attempt claimed the send first.
+
+        Claimed after the wait and right before the call: a crash while waiting leaves the
+        send unclaimed and pending in the outbox, and the next holder of the shard sends it;
+        a crash between the claim and the call never sends twice (REL-3). A refusal that
+        is retried lets go of the claim while it waits for the next try.
+        """
+        cid, send_id = outbound.conversation_id, outbound.send_id
+        async with transport.turn(sent):
+            if not await self.conversations.claim_send(
+                cid, send_id, despite_opt_out=outbound.required
+            ):
+                return None
+            try:
+                return await transport.deliver(sent)
+            except SendFailedError as error:
+                if error.retryable:
+                    await self.conversations.release_send(cid, send_id)
+                raise
 
     async def _completed(self, outbound: Outbound, provider_id: str) -> None:
         """Record a send that went out, and tell the services; retried, as it must not be lost.
@@ -257,13 +281,6 @@ class Sender:
         async with self.store.batch() as pipe:
             await self.events.queue_events(pipe, [failed_event(outbound, reason)])
             self.queue_receipt(pipe, outbound.number, outbound.send_id, "failed")
-
-
-async def _deliver(transport: Transport | None, channel: str, outbound: Outbound) -> str:
-    if transport is None:
-        raise SendFailedError(f"channel {channel} is not configured", retryable=False)
-    async with transport.turn(outbound):
-        return await transport.deliver(outbound)
 
 
 def send_backoff(error: Exception, attempt: int) -> float | None:
