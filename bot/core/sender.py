@@ -24,6 +24,15 @@ MAX_SEND_ATTEMPTS = 5
 COMPLETION_ATTEMPTS = 6
 PARALLEL_CONVERSATIONS = 32
 """Conversations of one shard sent to at once: bounded, so a burst cannot drain the pool."""
+CALL_SECONDS = 20.0
+"""The longest a channel's API call may take; one with no answer by then is retried."""
+INTERRUPTED_AFTER = CALL_SECONDS + 10.0
+"""A claim this old was made by an attempt a crash cut short: no attempt holds one longer
+(its API call, and the round trips to Redis on either side of it)."""
+INTERRUPTED = (
+    "interrupted: the process stopped during the API call; whether the message went out "
+    "is unknown, so it is not sent again"
+)
 
 
 class WindowClosedError(Exception):
@@ -199,16 +208,39 @@ class Sender:
         states = await self.conversations.send_states(
             [(outbound.conversation_id, outbound.send_id) for outbound in outbounds]
         )
-        groups: dict[str, list[Outbound]] = {}
+        groups: dict[str, list[tuple[Outbound, bool]]] = {}
         for outbound, state in zip(outbounds, states, strict=True):
-            if not state:
-                groups.setdefault(outbound.conversation_id, []).append(outbound)
+            if state in ("", "claimed"):
+                claimed = state == "claimed"
+                groups.setdefault(outbound.conversation_id, []).append((outbound, claimed))
         await asyncio.gather(*(self._perform_in_order(group) for group in groups.values()))
 
-    async def _perform_in_order(self, group: list[Outbound]) -> None:
+    async def _perform_in_order(self, group: list[tuple[Outbound, bool]]) -> None:
         async with self._parallel:
-            for outbound in group:
+            for outbound, claimed in group:
+                if claimed and not await self._settle_interrupted(outbound):
+                    continue
                 await self._perform(outbound)
+
+    async def _settle_interrupted(self, outbound: Outbound) -> bool:
+        """A send found claimed when its entry is redone: the attempt that claimed it was
+        cut short inside its API call, so whether it went out is unknown. It is failed with
+        a reason, never sent again (REL-3), once its claim is older than any attempt
+        lasts. True when the claim was let go meanwhile: the send is still to be made."""
+        while True:
+            check = await self.conversations.settle_claim(
+                outbound.conversation_id,
+                outbound.send_id,
+                older_than=INTERRUPTED_AFTER,
+                reason=INTERRUPTED,
+            )
+            if check.state != "claimed":
+                break
+            await asyncio.sleep(check.wait)
+        if check.state == "failed":
+            log.warning("send %s failed: %s", outbound.send_id, INTERRUPTED)
+            await self._report_failure(outbound, INTERRUPTED)
+        return check.state == "free"
 
     async def _perform(self, outbound: Outbound) -> None:
         transport = self.transports.get(outbound.channel)
@@ -254,7 +286,14 @@ class Sender:
             ):
                 return None
             try:
-                return await transport.deliver(sent)
+                async with asyncio.timeout(CALL_SECONDS):
+                    return await transport.deliver(sent)
+            except TimeoutError:
+                await self.conversations.release_send(cid, send_id)
+                raise SendFailedError(
+                    f"no answer from the {outbound.channel} API in {CALL_SECONDS:g} s",
+                    retryable=True,
+                ) from None
             except SendFailedError as error:
                 if error.retryable:
                     await self.conversations.release_send(cid, send_id)
@@ -278,6 +317,10 @@ class Sender:
 
     async def _fail(self, outbound: Outbound, reason: str) -> None:
         await self.conversations.fail_send(outbound.conversation_id, outbound.send_id, reason)
+        await self._report_failure(outbound, reason)
+
+    async def _report_failure(self, outbound: Outbound, reason: str) -> None:
+        """Tell the services and the send's outcomes (a notification's counts) it failed."""
         async with self.store.batch() as pipe:
             await self.events.queue_events(pipe, [failed_event(outbound, reason)])
             self.queue_receipt(pipe, outbound.number, outbound.send_id, "failed")

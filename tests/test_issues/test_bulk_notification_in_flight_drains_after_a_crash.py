@@ -32,7 +32,9 @@ RECIPIENTS = 300
 KILL_AFTER = 60
 PER_SECOND = 25
 SETTLE_SECONDS = 90.0
-"""Shard leases live 5 s: the restarted process takes the outbox over after that."""
+"""Shard leases live 5 s: the restarted process takes the outbox over after that. A send
+the kill cut short inside its API call fails once its claim is older than any attempt
+(``bot.core.sender.INTERRUPTED_AFTER``, 30 s)."""
 REPORT = re.compile(
     r"sent (?P<sent>[\d,]+), delivered [\d,]+, read [\d,]+, "
     r"failed (?P<failed>[\d,]+), in flight (?P<in_flight>[\d,]+)"

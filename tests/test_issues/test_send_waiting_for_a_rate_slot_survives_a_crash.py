@@ -37,7 +37,8 @@ PER_SECOND = 60
 KILL_AFTER = 50
 WELCOME = "Welcome!"
 SETTLE_SECONDS = 90.0
-"""The poller's lease lives 3 s and the shards' 5 s."""
+"""The poller's lease lives 3 s and the shards' 5 s. A send the kill cut short inside its
+API call fails once its claim is older than any attempt (``INTERRUPTED_AFTER``, 30 s)."""
 
 
 async def welcome_outcomes(
