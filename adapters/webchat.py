@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from typing import Any
 
@@ -135,6 +136,11 @@ class WebChatTransport:
 
     def __init__(self, publish: Callable[[str, str], Awaitable[None]]) -> None:
         self.publish = publish
+
+    @contextlib.asynccontextmanager
+    async def turn(self, outbound: Outbound) -> AsyncIterator[None]:
+        """A socket has no sending limit."""
+        yield
 
     async def deliver(self, outbound: Outbound) -> str:
         message = {

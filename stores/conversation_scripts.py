@@ -44,10 +44,42 @@ return 1
 """
 )
 
-# Checked and claimed in one step, so a STOP that lands first always wins.
+# Checked and claimed in one step, so a STOP that lands first always wins. The claim
+# says when it was made, on Redis's clock, which every process shares.
 CLAIM_SEND = Script(
     """
 if ARGV[2] ~= '1' and redis.call('HGET', KEYS[1], 'opted_out') == '1' then return -1 end
-return redis.call('HSETNX', KEYS[2], ARGV[1], 'sending')
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+return redis.call('HSETNX', KEYS[2], ARGV[1], 'sending|' .. now_ms)
+"""
+)
+
+# A claim older than ARGV[2] ms is an attempt a crash cut short: the send is failed for
+# the reason ARGV[3]. The answer: -1 no claim, -2 sent or failed already, 0 failed here,
+# else the ms until the claim is that old. A claim without its time predates them.
+SETTLE_CLAIM = Script(
+    """
+local value = redis.call('HGET', KEYS[1], ARGV[1])
+if not value then return -1 end
+if string.sub(value, 1, 7) ~= 'sending' then return -2 end
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local age = now_ms - (tonumber(string.sub(value, 9)) or 0)
+if age < tonumber(ARGV[2]) then return tonumber(ARGV[2]) - age end
+redis.call('HSET', KEYS[1], ARGV[1], 'failed:' .. ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], 'failed')
+return 0
+"""
+)
+
+# Only a claim is let go: a send that went out or failed keeps its record.
+RELEASE_SEND = Script(
+    """
+local value = redis.call('HGET', KEYS[1], ARGV[1])
+if value and string.sub(value, 1, 7) == 'sending' then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
 """
 )

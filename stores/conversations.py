@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
-from stores.conversation_scripts import CLAIM_SEND, RECORD, STATUS
+from stores.conversation_scripts import CLAIM_SEND, RECORD, RELEASE_SEND, SETTLE_CLAIM, STATUS
 from stores.redis import Keys, Pipe
 
 _GLOB = re.compile(r"([*?\[\]\\])")
@@ -31,6 +31,17 @@ class Recorded:
 
     new: bool
     count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimCheck:
+    """What ``settle_claim`` found of a claimed send."""
+
+    state: str
+    """``free`` (the claim was let go), ``done`` (it went out or failed), ``failed`` (the
+    claim was old enough: failed just now) or ``claimed`` (not that old yet)."""
+    wait: float = 0.0
+    """For ``claimed``: the seconds until it is that old."""
 
 
 class BaseConversationStore(Protocol):
@@ -107,6 +118,17 @@ class BaseConversationStore(Protocol):
 
     def claimed(self, answer: Any) -> bool:
         """What ``claim_send`` returns, from the answer to ``queue_claim_send``."""
+
+    async def release_send(self, conversation_id: str, send_id: str) -> None:
+        """Let go of a send's claim after a refusal that is retried: it is not started."""
+
+    async def send_states(self, sends: Sequence[tuple[str, str]]) -> list[str]:
+        """Where each (conversation, send id) is: '', claimed, sent or failed."""
+
+    async def settle_claim(
+        self, conversation_id: str, send_id: str, *, older_than: float, reason: str
+    ) -> ClaimCheck:
+        """Fail a send for ``reason`` if its claim is ``older_than`` seconds."""
 
     async def complete_send(self, conversation_id: str, send_id: str, provider_id: str) -> None:
         """Record the provider's id of a sent message, and that it was sent."""
@@ -298,6 +320,33 @@ class ConversationStore(BaseConversationStore):
             raise CustomerOptedOutError("the customer opted out (STOP)")
         return int(answer) == 1
 
+    async def release_send(self, conversation_id: str, send_id: str) -> None:
+        """Let go of a send's claim after a refusal that is retried: it is not started, and
+        whoever tries it next claims it again. A send that went out or failed stays so."""
+        await RELEASE_SEND(self.redis, [self._k(conversation_id, "sent")], [send_id])
+
+    async def send_states(self, sends: Sequence[tuple[str, str]]) -> list[str]:
+        """Where each (conversation, send id) is, in one round trip: '' (not started),
+        ``claimed`` (its API call began), ``sent`` or ``failed``."""
+        if not sends:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for conversation_id, send_id in sends:
+                pipe.hget(self._k(conversation_id, "sent"), send_id)
+            found = await pipe.execute()
+        return [_send_state(value) for value in found]
+
+    async def settle_claim(
+        self, conversation_id: str, send_id: str, *, older_than: float, reason: str
+    ) -> ClaimCheck:
+        """Fail a claimed send for ``reason`` once its claim is ``older_than`` seconds (an
+        attempt a crash cut short); or say how long until then, or that it is not claimed."""
+        keys = [self._k(conversation_id, "sent"), self._k(conversation_id, "status")]
+        found = int(await SETTLE_CLAIM(self.redis, keys, [send_id, int(older_than * 1000), reason]))
+        if found > 0:
+            return ClaimCheck("claimed", found / 1000)
+        return ClaimCheck({-1: "free", -2: "done"}.get(found, "failed"))
+
     async def complete_send(self, conversation_id: str, send_id: str, provider_id: str) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
             self.queue_complete_send(pipe, conversation_id, send_id, provider_id)
@@ -355,7 +404,7 @@ class ConversationStore(BaseConversationStore):
             if message["id"] in statuses:
                 message["status"] = statuses[message["id"]]
             provider_id = sent.get(message["id"], "")
-            if provider_id and provider_id != "sending" and not provider_id.startswith("failed:"):
+            if provider_id and not provider_id.startswith(("sending", "failed:")):
                 message["provider_id"] = provider_id
             messages.append(message)
         return messages
@@ -406,3 +455,13 @@ class ConversationStore(BaseConversationStore):
     def touch(self, pipe: Pipe, number: str, conversation_id: str, at: float) -> None:
         """Queue an update of the number's conversation index on a pipeline."""
         pipe.zadd(self.keys.conversations(number), {conversation_id: at}, gt=True)
+
+
+def _send_state(value: str | None) -> str:
+    """A send's state from its field in ``:sent``: the claim, the provider's id, or why
+    it failed."""
+    if not value:
+        return ""
+    if value.startswith("sending"):
+        return "claimed"
+    return "failed" if value.startswith("failed:") else "sent"

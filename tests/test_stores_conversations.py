@@ -13,7 +13,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.model import Identity
-from stores.conversations import ConversationStore, CustomerOptedOutError, Recorded
+from stores.conversations import ClaimCheck, ConversationStore, CustomerOptedOutError, Recorded
 from stores.redis import Keys
 
 NUMBER = "wa:106540352242922"
@@ -198,6 +198,65 @@ async def test_fail_send_marks_the_message_failed(store: Redis, prefix: str) -> 
     assert "provider_id" not in message
     # A failed send is not retried behind the caller's back.
     assert not await conversations.claim_send(CID, "snd_1")
+
+
+async def test_send_states_say_where_each_send_is(store: Redis, prefix: str) -> None:
+    conversations = ConversationStore(store, Keys(prefix))
+    assert await conversations.claim_send(CID, "snd-claimed")
+    assert await conversations.claim_send(CID, "snd-sent")
+    await conversations.complete_send(CID, "snd-sent", "wamid.OUT1")
+    await conversations.fail_send(CID, "snd-failed", "131047 re-engagement required")
+    sends = [(CID, "snd-new"), (CID, "snd-claimed"), (CID, "snd-sent"), (CID, "snd-failed")]
+    assert await conversations.send_states(sends) == ["", "claimed", "sent", "failed"]
+    assert await conversations.send_states([]) == []
+
+
+async def test_a_released_claim_is_claimed_again_and_only_a_claim_is_released(
+    store: Redis, prefix: str
+) -> None:
+    conversations = ConversationStore(store, Keys(prefix))
+    assert await conversations.claim_send(CID, "snd_1")
+    await conversations.release_send(CID, "snd_1")  # a 429: not sent, tried again later
+    assert await conversations.send_states([(CID, "snd_1")]) == [""]
+    assert await conversations.claim_send(CID, "snd_1")
+    await conversations.complete_send(CID, "snd_1", "wamid.OUT1")
+    await conversations.fail_send(CID, "snd_2", "refused")
+    await conversations.release_send(CID, "snd_1")
+    await conversations.release_send(CID, "snd_2")
+    assert await conversations.send_states([(CID, "snd_1"), (CID, "snd_2")]) == ["sent", "failed"]
+
+
+async def test_a_claim_older_than_any_attempt_is_settled_as_failed_once(
+    store: Redis, prefix: str
+) -> None:
+    conversations = ConversationStore(store, Keys(prefix))
+    await _record(conversations, "snd_1", T0, direction="outbound")
+    assert await conversations.claim_send(CID, "snd_1")
+    young = await conversations.settle_claim(CID, "snd_1", older_than=60, reason="interrupted")
+    assert young.state == "claimed" and 59 < young.wait <= 60
+    assert await conversations.send_states([(CID, "snd_1")]) == ["claimed"]
+
+    old = await conversations.settle_claim(CID, "snd_1", older_than=0, reason="interrupted")
+    assert old == ClaimCheck("failed")
+    assert (await conversations.timeline(CID))[0]["status"] == "failed"
+    assert await conversations.send_states([(CID, "snd_1")]) == ["failed"]
+    # Settled once: whoever asks again finds it done, and nobody claims it again.
+    again = await conversations.settle_claim(CID, "snd_1", older_than=0, reason="interrupted")
+    assert again == ClaimCheck("done")
+    assert not await conversations.claim_send(CID, "snd_1")
+
+
+async def test_settle_claim_leaves_sends_that_are_not_claimed(store: Redis, prefix: str) -> None:
+    conversations = ConversationStore(store, Keys(prefix))
+    assert await conversations.claim_send(CID, "snd-sent")
+    await conversations.complete_send(CID, "snd-sent", "wamid.OUT1")
+    for send_id, state in (("snd-sent", "done"), ("snd-never", "free")):
+        check = await conversations.settle_claim(CID, send_id, older_than=0, reason="x")
+        assert check == ClaimCheck(state)
+    assert await conversations.send_states([(CID, "snd-sent"), (CID, "snd-never")]) == [
+        "sent",
+        "",
+    ]
 
 
 # --- ConversationStore: the number's index --------------------------------------------

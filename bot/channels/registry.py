@@ -4,7 +4,7 @@ the web chat; each with its client on the process's HTTP session and its limits.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 
@@ -43,8 +43,13 @@ class WhatsAppTransport:
         self.per_second = per_second
         """The number's tier; error 130429 past it (CH-6)."""
 
-    async def deliver(self, outbound: Outbound) -> str:
+    @contextlib.asynccontextmanager
+    async def turn(self, outbound: Outbound) -> AsyncIterator[None]:
+        """The number's next slot, shared by every process sending for it."""
         await self.rate.wait(self.number, self.per_second)
+        yield
+
+    async def deliver(self, outbound: Outbound) -> str:
         with send_failures("", "WhatsApp API"):
             if outbound.template:
                 return await self.client.send_template(outbound.recipient.value, outbound.template)
@@ -62,6 +67,11 @@ class SMSTransport:
     def __init__(self, client: sms.SMSClient, status_callback: str) -> None:
         self.client = client
         self.status_callback = status_callback
+
+    @contextlib.asynccontextmanager
+    async def turn(self, outbound: Outbound) -> AsyncIterator[None]:
+        """No limit of ours: Twilio queues what comes faster than the sender's rate."""
+        yield
 
     async def deliver(self, outbound: Outbound) -> str:
         text = outbound.text

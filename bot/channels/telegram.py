@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from adapters.telegram_common import (
@@ -174,17 +174,22 @@ class TelegramChannel:
                 return
             offset = advanced
 
-    async def deliver(self, outbound: Outbound) -> str:
-        """Send within the limits: ~30 a second per bot, 1 a second per chat, 20 a minute
-        per group; a 429's retry_after goes back to the sender's retry."""
+    @contextlib.asynccontextmanager
+    async def turn(self, outbound: Outbound) -> AsyncIterator[None]:
+        """Within the limits: ~30 a second per bot, 1 a second per chat, 20 a minute per
+        group; the chat's turn lasts until its call is over."""
         chat = outbound.recipient.value
         group = chat.startswith("-")
+        async with self.spacing.turn(chat, CHAT_INTERVAL, GROUP_PER_MINUTE if group else None):
+            await self.rate.wait(self.lease, BULK_PER_SECOND)
+            yield
+
+    async def deliver(self, outbound: Outbound) -> str:
+        """Send as the bot; a 429's retry_after goes back to the sender's retry."""
         try:
-            async with self.spacing.turn(chat, CHAT_INTERVAL, GROUP_PER_MINUTE if group else None):
-                await self.rate.wait(self.lease, BULK_PER_SECOND)
-                return await self.client.send_text(
-                    chat, outbound.text, outbound.buttons, outbound.reply_to
-                )
+            return await self.client.send_text(
+                outbound.recipient.value, outbound.text, outbound.buttons, outbound.reply_to
+            )
         except TelegramError as error:
             raise SendFailedError(
                 f"Telegram: {error}", retryable=error.retryable, retry_after=error.retry_after

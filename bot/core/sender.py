@@ -7,6 +7,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -24,6 +25,15 @@ MAX_SEND_ATTEMPTS = 5
 COMPLETION_ATTEMPTS = 6
 PARALLEL_CONVERSATIONS = 32
 """Conversations of one shard sent to at once: bounded, so a burst cannot drain the pool."""
+CALL_SECONDS = 20.0
+"""The longest a channel's API call may take; one with no answer by then is retried."""
+INTERRUPTED_AFTER = CALL_SECONDS + 10.0
+"""A claim this old was made by an attempt a crash cut short: no attempt holds one longer
+(its API call, and the round trips to Redis on either side of it)."""
+INTERRUPTED = (
+    "interrupted: the process stopped during the API call; whether the message went out "
+    "is unknown, so it is not sent again"
+)
 
 
 class WindowClosedError(Exception):
@@ -40,10 +50,16 @@ class SendFailedError(Exception):
 
 
 class Transport(Protocol):
-    """A channel's way to put one message in front of a customer."""
+    """A channel's way to put one message in front of a customer: wait for the channel's
+    limits, then make the API call."""
+
+    def turn(self, outbound: Outbound) -> AbstractAsyncContextManager[None]:
+        """Wait until the channel's limits let ``outbound`` go (CH-6); its API call is made
+        inside the block, which keeps the turn until the call is over."""
+        ...
 
     async def deliver(self, outbound: Outbound) -> str:
-        """Send it; the provider's message id. Raises SendFailedError."""
+        """Make the API call now; the provider's message id. Raises SendFailedError."""
         ...
 
 
@@ -194,36 +210,50 @@ class Sender:
 
     async def perform(self, entries: list[Entry]) -> None:
         """Send a batch from one shard: conversations in parallel, each in its order."""
-        groups: dict[str, list[Outbound]] = {}
-        for entry in entries:
-            outbound = Outbound.from_dict(json.loads(entry.data))
-            groups.setdefault(outbound.conversation_id, []).append(outbound)
+        outbounds = [Outbound.from_dict(json.loads(entry.data)) for entry in entries]
+        # A redo skips what went out before the crash without waiting for the rate again.
+        states = await self.conversations.send_states(
+            [(outbound.conversation_id, outbound.send_id) for outbound in outbounds]
+        )
+        groups: dict[str, list[tuple[Outbound, bool]]] = {}
+        for outbound, state in zip(outbounds, states, strict=True):
+            if state in ("", "claimed"):
+                claimed = state == "claimed"
+                groups.setdefault(outbound.conversation_id, []).append((outbound, claimed))
         await asyncio.gather(*(self._perform_in_order(group) for group in groups.values()))
 
-    async def _perform_in_order(self, group: list[Outbound]) -> None:
+    async def _perform_in_order(self, group: list[tuple[Outbound, bool]]) -> None:
         async with self._parallel:
-            for outbound in group:
+            for outbound, claimed in group:
+                if claimed and not await self._settle_interrupted(outbound):
+                    continue
                 await self._perform(outbound)
 
-    async def _perform(self, outbound: Outbound) -> None:
-        cid = outbound.conversation_id
-        # Claimed before the call: after a crash in between we would rather not send than
-        # send twice (REL-3).
-        async with self.store.round_trip() as pipe:
-            self.conversations.queue_claim_send(
-                pipe, cid, outbound.send_id, despite_opt_out=outbound.required
+    async def _settle_interrupted(self, outbound: Outbound) -> bool:
+        """A send found claimed when its entry is redone: the attempt that claimed it was
+        cut short inside its API call, so whether it went out is unknown. It is failed with
+        a reason, never sent again (REL-3), once its claim is older than any attempt
+        lasts. True when the claim was let go meanwhile: the send is still to be made."""
+        while True:
+            check = await self.conversations.settle_claim(
+                outbound.conversation_id,
+                outbound.send_id,
+                older_than=INTERRUPTED_AFTER,
+                reason=INTERRUPTED,
             )
-            # Which services hear of this send, read in the same round trip (SN-7).
-            self.events.queue_versions(pipe, [outbound.number])
-            answer, *versions = await pipe.execute()
-        await self.events.take_versions([outbound.number], versions)
-        try:
-            if not self.conversations.claimed(answer):
-                return
-        except CustomerOptedOutError as error:
-            await self._fail(outbound, str(error))
-            return
+            if check.state != "claimed":
+                break
+            await asyncio.sleep(check.wait)
+        if check.state == "failed":
+            log.warning("send %s failed: %s", outbound.send_id, INTERRUPTED)
+            await self._report_failure(outbound, INTERRUPTED)
+        return check.state == "free"
+
+    async def _perform(self, outbound: Outbound) -> None:
         transport = self.transports.get(outbound.channel)
+        if transport is None:
+            await self._fail(outbound, f"channel {outbound.channel} is not configured")
+            return
         sent = outbound
         if self.links and outbound.profile:
             signer = await self.links.signer()
@@ -231,15 +261,56 @@ class Sender:
             sent = replace(outbound, text=text)
         try:
             provider_id = await retrying(
-                lambda: _deliver(transport, outbound.channel, sent),
+                lambda: self._attempt(transport, outbound, sent),
                 attempts=MAX_SEND_ATTEMPTS,
                 backoff=send_backoff,
             )
+        except CustomerOptedOutError as error:
+            await self._fail(outbound, str(error))
+            return
         except SendFailedError as error:
             log.warning("send %s failed: %s", outbound.send_id, error)
             await self._fail(outbound, str(error))
             return
-        await self._completed(outbound, provider_id)
+        if provider_id is not None:
+            await self._completed(outbound, provider_id)
+
+    async def _attempt(
+        self, transport: Transport, outbound: Outbound, sent: Outbound
+    ) -> str | None:
+        """One try: wait for the channel's limits, then claim the send and call the API; the
+        provider's id, or None when another attempt claimed the send first.
+
+        Claimed after the wait and right before the call: a crash while waiting leaves the
+        send unclaimed and pending in the outbox, and the next holder of the shard sends it;
+        a crash between the claim and the call never sends twice (REL-3). A refusal that
+        is retried lets go of the claim while it waits for the next try.
+        """
+        cid, send_id = outbound.conversation_id, outbound.send_id
+        async with transport.turn(sent):
+            async with self.store.round_trip() as pipe:
+                self.conversations.queue_claim_send(
+                    pipe, cid, send_id, despite_opt_out=outbound.required
+                )
+                # Which services hear of this send, read in the same round trip (SN-7).
+                self.events.queue_versions(pipe, [outbound.number])
+                answer, *versions = await pipe.execute()
+            await self.events.take_versions([outbound.number], versions)
+            if not self.conversations.claimed(answer):
+                return None
+            try:
+                async with asyncio.timeout(CALL_SECONDS):
+                    return await transport.deliver(sent)
+            except TimeoutError:
+                await self.conversations.release_send(cid, send_id)
+                raise SendFailedError(
+                    f"no answer from the {outbound.channel} API in {CALL_SECONDS:g} s",
+                    retryable=True,
+                ) from None
+            except SendFailedError as error:
+                if error.retryable:
+                    await self.conversations.release_send(cid, send_id)
+                raise
 
     async def _completed(self, outbound: Outbound, provider_id: str) -> None:
         """Record a send that went out, and tell the services; retried, as it must not be lost.
@@ -259,15 +330,13 @@ class Sender:
 
     async def _fail(self, outbound: Outbound, reason: str) -> None:
         await self.conversations.fail_send(outbound.conversation_id, outbound.send_id, reason)
+        await self._report_failure(outbound, reason)
+
+    async def _report_failure(self, outbound: Outbound, reason: str) -> None:
+        """Tell the services and the send's outcomes (a notification's counts) it failed."""
         async with self.store.batch() as pipe:
             await self.events.queue_events(pipe, [failed_event(outbound, reason)])
             self.queue_receipt(pipe, outbound.number, outbound.send_id, "failed")
-
-
-async def _deliver(transport: Transport | None, channel: str, outbound: Outbound) -> str:
-    if transport is None:
-        raise SendFailedError(f"channel {channel} is not configured", retryable=False)
-    return await transport.deliver(outbound)
 
 
 def send_backoff(error: Exception, attempt: int) -> float | None:

@@ -124,4 +124,5 @@ class TeamChat:
             service=SERVICE,
             reply_to=reply_to,
         )
-        return await self.channel.deliver(outbound)
+        async with self.channel.turn(outbound):  # the group's 20 a minute (CH-6)
+            return await self.channel.deliver(outbound)

@@ -257,6 +257,10 @@ class GraphAPIEmulator(LocalServer):
         self.base_url = ""
         self._injections: list[_Injection] = []
         self._changed = asyncio.Condition()
+        self.stalled: list[bytes] = []
+        """Bodies of the sends held unanswered (``stall_next``); none of them is in ``sent``."""
+        self._stalls = 0
+        self._stopping = asyncio.Event()
 
     async def start(self, port: int = 0) -> str:
         """Listen and return the base URL, e.g. ``http://127.0.0.1:PORT/v21.0``."""
@@ -267,7 +271,21 @@ class GraphAPIEmulator(LocalServer):
         return self.base_url
 
     async def stop(self) -> None:
+        self._stopping.set()  # stalled sends get their answer: a 503
         await self._shut_down()
+
+    def stall_next(self, count: int = 1) -> None:
+        """Hold the next ``count`` authenticated sends with no answer until the emulator
+        stops, as a provider that hangs: the caller cannot tell whether they went out.
+        They are kept in ``stalled``, not ``sent``."""
+        self._stalls += count
+
+    async def wait_for_stalled(self, n: int, timeout: float = 5.0) -> list[bytes]:
+        """Wait until ``n`` sends are held unanswered; return their bodies."""
+        async with asyncio.timeout(timeout):
+            async with self._changed:
+                await self._changed.wait_for(lambda: len(self.stalled) >= n)
+        return list(self.stalled)
 
     def fail_next(
         self,
@@ -315,6 +333,14 @@ class GraphAPIEmulator(LocalServer):
             refusal.headers["Retry-After"] = str(injection.retry_after)
         raise refusal
 
+    async def _stall(self, raw: bytes) -> None:
+        self._stalls -= 1
+        self.stalled.append(raw)
+        async with self._changed:
+            self._changed.notify_all()
+        await self._stopping.wait()
+        raise _Refusal(503, 2, "Service temporarily unavailable")
+
     def _authenticate(self, request: web.Request) -> None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not secrets.compare_digest(
@@ -333,6 +359,8 @@ class GraphAPIEmulator(LocalServer):
         try:
             # Order mirrors Meta: no throttling before the caller is known.
             self._authenticate(request)
+            if self._stalls:
+                await self._stall(raw)
             self._refuse_if_injected()
             if self.phone_number_ids is not None and phone_number_id not in self.phone_number_ids:
                 raise _Refusal(
