@@ -8,7 +8,8 @@ import re
 import time
 
 from bot.config.settings import DeliverySettings
-from bot.core.fanout import backoff, render
+from bot.core.fanout import backoff
+from bot.core.redaction import render
 from bot.model import Event, Service
 from tests.conftest import BotFactory
 from tests.emulators import meta_webhooks as meta

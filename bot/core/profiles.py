@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.fanout import hides, masked
 from bot.core.lifecycle import merged_event
+from bot.core.redaction import hides, masked
 from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
 from bot.model import Event, Identity, Service, derived_id
 from stores.activity import ActivityStore
