@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -46,6 +47,9 @@ class BaseServiceStore(Protocol):
 
     async def get(self, name: str) -> Service | None:
         """The definition of ``name``; None when there is none."""
+
+    async def get_many(self, names: Sequence[str]) -> dict[str, Service]:
+        """The definitions of ``names`` that have one, in one round trip."""
 
     async def set_token(self, name: str, token: str) -> None:
         """Give ``name`` a new API token; the one before it stops working."""
@@ -103,6 +107,15 @@ class ServiceStore(BaseServiceStore):
         fields: Any = await self.redis.hgetall(self._service(name))
         return _service(fields) if fields else None
 
+    async def get_many(self, names: Sequence[str]) -> dict[str, Service]:
+        if not names:
+            return {}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.hgetall(self._service(name))
+            found = await pipe.execute()
+        return {name: _service(fields) for name, fields in zip(names, found, strict=True) if fields}
+
     async def set_token(self, name: str, token: str) -> None:
         """Give ``name`` a new API token; the one before it stops working."""
         digest = token_hash(token)
@@ -143,17 +156,9 @@ class ServiceStore(BaseServiceStore):
     async def attached(self, number: str) -> list[Service]:
         """The attached services' definitions, in attach order."""
         names = await self.order(number)
-        if not names:
-            return []
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for name in names:
-                pipe.hgetall(self._service(name))
-            found = await pipe.execute()
+        found = await self.get_many(names)
         # A name without a definition (the runtime's own service) has no webhook.
-        return [
-            _service(fields) if fields else Service(name, "", "")
-            for name, fields in zip(names, found, strict=True)
-        ]
+        return [found.get(name) or Service(name, "", "") for name in names]
 
 
 def _service(fields: dict[str, str]) -> Service:
