@@ -8,7 +8,7 @@ import re
 import time
 
 from bot.config.settings import DeliverySettings
-from bot.core.fanout import backoff
+from bot.core.couriers import backoff
 from bot.core.redaction import render
 from bot.model import Event, Service
 from tests.conftest import BotFactory
@@ -40,7 +40,7 @@ async def test_a_failing_service_gets_the_event_after_retries(make_bot: BotFacto
     await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi"))
     await sink.wait_for_count(1, type="message.inbound", timeout=15)
     assert sink.failed_attempts >= 3
-    assert bot.runtime.fanout.failed_attempts >= 3
+    assert bot.runtime.couriers.failed_attempts >= 3
 
 
 async def test_a_dead_or_slow_service_never_holds_back_the_others(make_bot: BotFactory) -> None:
