@@ -180,7 +180,6 @@ class Runtime:
     def _build_core(self) -> None:
         settings = self.settings
         self.directory = Directory(self.services, settings.automation)
-        self.fanout = Fanout(self.deliveries, self.directory)
         self.couriers = Couriers(
             self.deliveries,
             Deliveries(WebhookClient(self._session, settings.delivery.timeout)),
@@ -188,6 +187,7 @@ class Runtime:
             self.directory,
             self.holder,
         )
+        self.fanout = Fanout(self.deliveries, self.directory, self.couriers.hint)
         load_secret = functools.partial(load_link_secret, self.secrets, settings.link_secret)
         self.links = LinkSigners(load_secret, settings.public_url)
         self.sender = Sender(

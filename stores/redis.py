@@ -25,7 +25,8 @@ StoreError = RedisError
 """What a store raises when Redis cannot be reached or refuses a command."""
 
 MAX_CONNECTIONS = 128
-"""Per process: blocking stream reads hold one each (two per shard, one per service)."""
+"""Per process: blocking stream reads hold one each (two per shard worked); the fan-out
+reads every service's queue without blocking, one round trip at a time."""
 
 
 class RoundTrips:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from bot.core.directory import Directory
 from bot.model import Event
@@ -14,9 +14,16 @@ from stores.redis import Pipe
 class Fanout:
     """Queues events for the services attached to their numbers; ``Couriers`` deliver them."""
 
-    def __init__(self, queue: DeliveryQueue, directory: Directory) -> None:
+    def __init__(
+        self,
+        queue: DeliveryQueue,
+        directory: Directory,
+        queued: Callable[[Iterable[str]], None] = lambda services: None,
+    ) -> None:
         self.queue = queue
         self.directory = directory
+        self.queued = queued
+        """Told which services got events, so that this process's couriers look at once."""
 
     async def publish_to_parent(self, events: list[Event]) -> None:
         """Fan events out to the parent of their number alone (news of the number's
@@ -26,36 +33,41 @@ class Fanout:
             services = await self.directory.attached(event.number)
             if services and services[0].url:
                 addressed.append((services[0].name, event.to_json(), event.id))
-        await self.queue.add(addressed, time.time())
+        await self._add(addressed)
 
     async def queue_events(self, pipe: Pipe, events: Iterable[Event]) -> None:
         """Queue each event for each service attached to its number, on the caller's pipeline.
 
         The runtime's own service has no webhook: it hears nothing.
         """
-        now = time.time()
-        for service, body, event_id in await self._addressed(events):
-            self.queue.queue(pipe, service, body, now, event_id)
+        self._queue(pipe, await self._addressed(events))
 
     async def publish(self, events: Iterable[Event]) -> None:
         """``queue_events`` in a round trip of its own."""
-        now = time.time()
-        await self.queue.add(await self._addressed(events), now)
+        await self._add(await self._addressed(events))
 
     async def queue_broadcast(
         self, pipe: Pipe, numbers: Iterable[str], events: list[Event]
     ) -> None:
         """Queue events that concern every number (a profile's) once for each service
         attached to any of them."""
-        addressed = await self._broadcast(numbers, events)
-        now = time.time()
-        for service, body, event_id in addressed:
-            self.queue.queue(pipe, service, body, now, event_id)
+        self._queue(pipe, await self._broadcast(numbers, events))
 
     async def broadcast(self, numbers: Iterable[str], events: list[Event]) -> None:
         """``queue_broadcast`` in a round trip of its own."""
-        addressed = await self._broadcast(numbers, events)
+        await self._add(await self._broadcast(numbers, events))
+
+    def _queue(self, pipe: Pipe, addressed: list[tuple[str, str, str]]) -> None:
+        now = time.time()
+        for service, body, event_id in addressed:
+            self.queue.queue(pipe, service, body, now, event_id)
+        if addressed:
+            self.queued({service for service, _, _ in addressed})
+
+    async def _add(self, addressed: list[tuple[str, str, str]]) -> None:
         await self.queue.add(addressed, time.time())
+        if addressed:
+            self.queued({service for service, _, _ in addressed})
 
     async def _addressed(self, events: Iterable[Event]) -> list[tuple[str, str, str]]:
         """(service, event JSON, event id) for each service with a webhook attached to
