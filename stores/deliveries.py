@@ -10,56 +10,13 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from stores.redis import Keys, Pipe, Script
+from stores.delivery_scripts import DEAD_LETTER, MOVE_DUE, REPLAY, RETRY
+from stores.redis import Keys, Pipe
 from stores.streams import GROUP
 
 # On the stream a delivery is four fields, so the event is never escaped inside another
 # JSON document on the hot path; in the retry set and the dead letters, where one string
 # is needed, it is a small JSON object with the same keys.
-
-# Due retries go back on the service's stream; all three keys share the service's tag.
-# Answers how many moved, and when the next retry is due (nil when none waits).
-_MOVE_DUE = Script(
-    """
-local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-for _, item in ipairs(due) do
-  redis.call('ZREM', KEYS[2], item)
-  local d = cjson.decode(item)
-  redis.call('XADD', KEYS[1], '*', 'e', d['e'], 'i', d['i'] or '', 'a', d['a'], 't', d['t'])
-end
-local next = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-return {#due, next[2]}
-"""
-)
-
-# A failed delivery leaves the stream for the retry set, or the dead letters, at once.
-_RETRY = Script(
-    """
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-redis.call('XDEL', KEYS[1], ARGV[2])
-"""
-)
-
-_DEAD_LETTER = Script(
-    """
-redis.call('RPUSH', KEYS[2], ARGV[3])
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-redis.call('XDEL', KEYS[1], ARGV[2])
-"""
-)
-
-_REPLAY = Script(
-    """
-local items = redis.call('LRANGE', KEYS[2], 0, -1)
-for _, item in ipairs(items) do
-  local d = cjson.decode(item)
-  redis.call('XADD', KEYS[1], '*', 'e', d['e'], 'i', d['i'] or '', 'a', 0, 't', ARGV[1])
-end
-redis.call('DEL', KEYS[2])
-return #items
-"""
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,11 +203,11 @@ class DeliveryQueue(BaseDeliveryQueue):
         retry_keys = [key, self.keys.fanout(service, "retry")]
         for delivery, at in outcomes.retries:
             item = delivery.encode(delivery.attempts + 1)
-            _RETRY.queue(pipe, retry_keys, [GROUP, delivery.entry_id, item, at])
+            RETRY.queue(pipe, retry_keys, [GROUP, delivery.entry_id, item, at])
             commands += 1
         dead_keys = [key, self.keys.fanout(service, "dead")]
         for delivery in outcomes.dead:
-            _DEAD_LETTER.queue(pipe, dead_keys, [GROUP, delivery.entry_id, delivery.encode()])
+            DEAD_LETTER.queue(pipe, dead_keys, [GROUP, delivery.entry_id, delivery.encode()])
             commands += 1
         return commands
 
@@ -287,7 +244,7 @@ class DeliveryQueue(BaseDeliveryQueue):
         async with self.redis.pipeline(transaction=False) as pipe:
             for service in services:
                 keys = [self.keys.fanout(service), self.keys.fanout(service, "retry")]
-                _MOVE_DUE.queue(pipe, keys, [now, limit])
+                MOVE_DUE.queue(pipe, keys, [now, limit])
             results = await pipe.execute(raise_on_error=False)
         return {
             service: Due(int(reply[0]), float(reply[1]) if len(reply) > 1 else None)
@@ -302,7 +259,7 @@ class DeliveryQueue(BaseDeliveryQueue):
     async def replay_dead_letters(self, service: str, now: float) -> int:
         """Put every dead letter of ``service`` back in its queue, with fresh attempts."""
         keys = [self.keys.fanout(service), self.keys.fanout(service, "dead")]
-        return int(await _REPLAY(self.redis, keys, [now]))
+        return int(await REPLAY(self.redis, keys, [now]))
 
     async def pending(self, service: str) -> int:
         async with self.redis.pipeline(transaction=False) as pipe:
