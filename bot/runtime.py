@@ -206,6 +206,7 @@ class Runtime:
             functools.partial(self.fanout.broadcast, self.channels.numbers),
             settings.default_region,
             settings.profiles.notes_timezone,
+            forget_queued=self.fanout.forget,
         )
         self.actions = ConversationActions(
             self.conversations,

@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from stores.delivery_scripts import DEAD_LETTER, MOVE_DUE, REPLAY, RETRY
+from stores.delivery_scripts import (
+    DEAD_LETTER,
+    MOVE_DUE,
+    REPLAY,
+    RETRY,
+    SCRUB_APPLY,
+    SCRUB_FIND,
+)
 from stores.redis import Keys, Pipe
 from stores.streams import GROUP
+
+log = logging.getLogger(__name__)
+
+SCRUB_PASSES = 10
+"""Looks at a queue an erasure takes, at most: each one after the first is for deliveries
+that moved (a retry falling due, say) between the look and the rewrite."""
 
 # On the stream a delivery is four fields, so the event is never escaped inside another
 # JSON document on the hot path; in the retry set and the dead letters, where one string
@@ -128,6 +142,13 @@ class BaseDeliveryQueue(Protocol):
 
     async def pending(self, service: str) -> int:
         """Deliveries queued or waiting for a retry."""
+
+    async def scrub(
+        self, service: str, needles: Sequence[str], rewrite: Callable[[str], str | None]
+    ) -> int:
+        """Rewrite every delivery of ``service`` whose event holds one of ``needles`` (on
+        its queue, pending or not, in its retry set or its dead letters): ``rewrite`` gets
+        the event JSON and gives the new one, or None to leave it. How many it rewrote."""
 
 
 class DeliveryQueue(BaseDeliveryQueue):
@@ -267,3 +288,44 @@ class DeliveryQueue(BaseDeliveryQueue):
             pipe.zcard(self.keys.fanout(service, "retry"))
             length, retries = await pipe.execute()
         return int(length) + int(retries)
+
+    async def scrub(
+        self, service: str, needles: Sequence[str], rewrite: Callable[[str], str | None]
+    ) -> int:
+        keys = [
+            self.keys.fanout(service),
+            self.keys.fanout(service, "retry"),
+            self.keys.fanout(service, "dead"),
+        ]
+        rewritten = 0
+        for _ in range(SCRUB_PASSES):
+            found: Any = await SCRUB_FIND(self.redis, keys, list(needles))
+            changes = [
+                change for kind, *held in found if (change := _scrubbed(kind, held, rewrite))
+            ]
+            if not changes:
+                return rewritten
+            args = [arg for change in changes for arg in change]
+            moved = int(await SCRUB_APPLY(self.redis, keys, args))
+            rewritten += len(changes) - moved
+            if not moved:
+                return rewritten
+        log.warning("deliveries of %s kept moving while an erasure rewrote them", service)
+        return rewritten
+
+
+def _scrubbed(kind: str, held: list[str], rewrite: Callable[[str], str | None]) -> list[Any]:
+    """The arguments of SCRUB_APPLY that rewrite one delivery SCRUB_FIND found; none when
+    ``rewrite`` leaves its event as it is."""
+    if kind == "s":
+        entry_id, event, event_id, attempts, first_at = held
+        new = rewrite(event)
+        return [] if new is None else ["s", entry_id, new, event_id, attempts, first_at, GROUP]
+    # A retry is found with its score, a dead letter with its index.
+    item, where = held if kind == "r" else (held[1], held[0])
+    delivery = Delivery.decode("", item)
+    new = rewrite(delivery.event)
+    if new is None:
+        return []
+    changed = Delivery("", new, delivery.attempts, delivery.first_at, delivery.event_id).encode()
+    return ["r", item, changed, where] if kind == "r" else ["d", where, item, changed]

@@ -289,3 +289,61 @@ async def test_move_due_tells_when_the_next_retry_is_due(store: Redis, prefix: s
     assert due["support"].next_at == pytest.approx(T0 + 20)
     assert (due["crm"].moved, due["crm"].next_at) == (0, None)
     assert await queue.move_due([], T0) == {}
+
+
+def _about(n: int, conversation: str) -> str:
+    data = {"conversation_id": conversation, "text": f"secret {n} / ünïcode"}
+    return json.dumps({"id": f"evt_{n}", "type": "message.inbound", "data": data})
+
+
+def _strip(event: str) -> str | None:
+    return event.replace("secret", "gone") if "secret" in event else None
+
+
+async def test_scrub_rewrites_a_delivery_wherever_it_waits(store: Redis, prefix: str) -> None:
+    queue = await _ready(store, prefix)
+    keys = Keys(prefix)
+    events = [_about(n, "c_erased") for n in range(4)] + [_about(4, "c_kept")]
+    await queue.add([(SERVICE, event, f"evt_{n}") for n, event in enumerate(events)], T0)
+    taken, in_flight, retried, dead, kept = await _read(queue)
+    await _settle(queue, Outcomes(retries=[(retried, T0 + 50)], dead=[dead]))
+    unread = _about(5, "c_erased")
+    await queue.add([(SERVICE, unread, "evt_5")], T0)
+
+    assert await queue.scrub(SERVICE, ["c_erased"], _strip) == 5
+
+    on_stream = await store.xrange(keys.fanout(SERVICE))
+    assert sorted(fields["e"] for _, fields in on_stream) == sorted(
+        [kept.event, *(event.replace("secret", "gone") for event in (*events[:2], unread))]
+    )
+    # The stripped ones are new entries, still to deliver; the old ones are nobody's now.
+    assert on_stream[0][0] == kept.entry_id
+    pending = await store.xpending_range(keys.fanout(SERVICE), GROUP, "-", "+", 10)
+    assert [p["message_id"] for p in pending] == [kept.entry_id]
+    [(item, score)] = await store.zrange(keys.fanout(SERVICE, "retry"), 0, -1, withscores=True)
+    retry = Delivery.decode("", item)
+    assert (retry.event, retry.attempts, score) == (_strip(retried.event), 1, T0 + 50)
+    [letter] = await queue.dead_letters(SERVICE)
+    assert (letter.event, letter.event_id) == (_strip(dead.event), "evt_3")
+
+    # The old copy held in flight fails: it is not scheduled again, the new one goes out.
+    await _settle(queue, Outcomes(retries=[(in_flight, T0 + 1)], dead=[taken]))
+    assert await store.zcard(keys.fanout(SERVICE, "retry")) == 1
+    assert len(await queue.dead_letters(SERVICE)) == 1
+    fresh = await _read(queue, consumer="worker-b")
+    assert sorted(d.event_id for d in fresh) == ["evt_0", "evt_1", "evt_5"]
+    assert all("secret" not in d.event and d.attempts == 0 for d in fresh)
+    # Nothing is left to strip, and what was stripped is not stripped twice.
+    assert await queue.scrub(SERVICE, ["c_erased"], _strip) == 0
+
+
+async def test_a_failed_delivery_taken_off_its_queue_is_not_retried(
+    store: Redis, prefix: str
+) -> None:
+    queue = await _ready(store, prefix)
+    await _queue(queue, _event(1), _event(2))
+    first, second = await _read(queue)
+    await store.xdel(Keys(prefix).fanout(SERVICE), first.entry_id, second.entry_id)
+    await _settle(queue, Outcomes(retries=[(first, T0 + 1)], dead=[second]))
+    assert await queue.pending(SERVICE) == 0
+    assert await queue.dead_letters(SERVICE) == []

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from bot.core.directory import Directory
+from bot.core.redaction import erased
 from bot.model import Event
 from stores.deliveries import DeliveryQueue
 from stores.redis import Pipe
@@ -56,6 +58,28 @@ class Fanout:
     async def broadcast(self, numbers: Iterable[str], events: list[Event]) -> None:
         """``queue_broadcast`` in a round trip of its own."""
         await self._add(await self._broadcast(numbers, events))
+
+    async def forget(self, profiles: Sequence[str], conversations: Sequence[str]) -> int:
+        """Strip an erased person's content (of ``profiles``, with ``conversations``) from
+        every event still queued for a service: waiting, due for a retry or dead-lettered,
+        so that none of it goes out after the erasure (PS-7). How many it stripped.
+
+        Done once, at the erasure, so that delivering costs nothing more; a delivery
+        already in flight is not called back, but if it fails, it is not retried.
+        """
+        needles = [*profiles, *conversations]
+        if not needles:
+            return 0
+        strip = functools.partial(
+            erased, profiles=frozenset(profiles), conversations=frozenset(conversations)
+        )
+        services = set()
+        for number in await self.directory.store.numbers():
+            services |= {s.name for s in await self.directory.attached(number) if s.url}
+        stripped = 0
+        for service in sorted(services):
+            stripped += await self.queue.scrub(service, needles, strip)
+        return stripped
 
     def _queue(self, pipe: Pipe, addressed: list[tuple[str, str, str]]) -> None:
         now = time.time()

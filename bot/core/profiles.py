@@ -48,11 +48,14 @@ class ProfileBook:
         publish: Callable[[list[Event]], Awaitable[None]],
         region: str,
         notes_timezone: str = "UTC",
+        forget_queued: Callable[[list[str], list[str]], Awaitable[int]] | None = None,
     ) -> None:
         self.profiles = profiles
         self.conversations = conversations
         self.activity = activity
         self.publish = publish
+        self.forget_queued = forget_queued
+        """Strips the erased person's content from the events still queued for services."""
         self.region = region
         self.zone = ZoneInfo(notes_timezone)
 
@@ -121,6 +124,8 @@ class ProfileBook:
         for profile_id in every:
             await self.activity.erase(visitors, profile_id)
         await self.profiles.mark_erased(every, now)
+        if self.forget_queued:  # before profile.erased goes out
+            await self.forget_queued(every, conversations)
         event = Event.new(
             "profile.erased",
             "",

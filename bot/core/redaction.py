@@ -1,5 +1,6 @@
 """What a service may see of an event: the content of other services' replies is masked
-for a service that asks for it (SN-3, SN-4)."""
+for a service that asks for it (SN-3, SN-4), and nothing of an erased person's content
+is left in an event still on its way (PS-7)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from typing import Any
 
 from bot.model import AUTOMATION_SERVICE, Service
+from stores.conversations import ERASURE_KEEPS
 
 # What a masking service may learn of another service's reply: that it happened, by whom,
 # when and where (SN-3). A whitelist, so a field added later is hidden until allowed here.
@@ -49,3 +51,48 @@ def render(service: Service, event_json: str) -> bytes:
             event["data"] = masked(event["data"])
             return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
     return event_json.encode()
+
+
+# What an event about a message keeps once its person is erased: that it happened, where,
+# when and by whom, as the stripped timeline does. A whitelist, like MASKED_FIELDS.
+ERASED_EVENT_FIELDS = (
+    "conversation_id",
+    "profile",
+    "channel",
+    "number",
+    "message_id",
+    "provider_id",
+    "status",
+    "timestamp",
+    *ERASURE_KEEPS,
+)
+_BLANKS = {"customer": "erased", "name": "", "error": ""}
+_PERSONAL_EVENTS = ("message.inbound", "message.outbound", "message.status", "profile.merged")
+
+
+def erased(event_json: str, profiles: frozenset[str], conversations: frozenset[str]) -> str | None:
+    """The event without the content of the erased person (of ``profiles``, with
+    ``conversations``), marked erased; None when it is not about them, or stripped already.
+
+    A message keeps what the stripped timeline keeps, and the event keeps its shape: the
+    customer reads ``erased``, a name, a provider's error and a merge's identities are
+    emptied.
+    """
+    event = json.loads(event_json)
+    data = event.get("data")
+    if event.get("type") not in _PERSONAL_EVENTS or not isinstance(data, dict):
+        return None
+    about = {data.get("conversation_id"), data.get("profile"), data.get("merged")}
+    if data.get("erased") is True or not about & (profiles | conversations):
+        return None
+    if event["type"] == "profile.merged":
+        kept = data | {"identities": []}
+    else:
+        kept = {key: data[key] for key in ERASED_EVENT_FIELDS if key in data}
+        kept |= {key: blank for key, blank in _BLANKS.items() if key in data}
+        if isinstance(data.get("message"), dict):
+            message = data["message"]
+            kept["message"] = {k: message[k] for k in ERASURE_KEEPS if k in message}
+            kept["message"]["erased"] = True
+    event["data"] = kept | {"erased": True}
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
