@@ -105,8 +105,9 @@ class ProfileBook:
 
     async def erase(self, reference: str) -> dict[str, Any]:
         """Erase a person (PS-7): fields, identity index entries, visitor data and the
-        content of their conversations. Suppression entries come first, so a message
-        in flight from them is dropped rather than re-creating the profile."""
+        content of their conversations, in the timeline and in the events still queued
+        for services. Suppression entries come first, so a message in flight from them is
+        dropped rather than re-creating the profile."""
         root = await self.find(reference)
         every = await self.with_merged(root)
         stored = {profile_id: await self.profiles.get(profile_id) for profile_id in every}
