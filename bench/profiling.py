@@ -21,6 +21,7 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("webhook handler (verify, parse, dedupe + append)", "bot/http/app.py", "whatsapp_webhook"),
     ("pipeline (stitch, thread, automation, queue events)", "bot/core/pipeline.py", ""),
     ("sender (replies to the Graph API)", "bot/core/sender.py", ""),
+    ("fan-out (deliveries to subscribers)", "bot/core/couriers.py", ""),
     ("fan-out (deliveries to subscribers)", "bot/core/fanout.py", ""),
     ("fan-out (deliveries to subscribers)", "adapters/webhooks.py", ""),
     ("shard leases", "bot/core/workers.py", "supervise"),

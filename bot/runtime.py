@@ -25,8 +25,9 @@ from bot.channels.registry import Channels, SMSTransport, WhatsAppTransport, con
 from bot.channels.telegram import TelegramChannel, make_client
 from bot.config.settings import Settings
 from bot.config.watch import watch_config
+from bot.core.couriers import Couriers, Deliveries
 from bot.core.directory import Directory
-from bot.core.fanout import Deliveries, Fanout
+from bot.core.fanout import Fanout
 from bot.core.guided import GuidedConversations
 from bot.core.ingest import Ingestor, shard_of
 from bot.core.lifecycle import Lifecycle
@@ -118,7 +119,7 @@ class Runtime:
             settings.public_url,
             tuple(settings.tracking_origins),
         )
-        self._fanout: asyncio.Task[None] | None = None
+        self._couriers: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []  # no work of their own: cancelled
         self._telegram: asyncio.Task[None] | None = None
         self._scheduler: asyncio.Task[None] | None = None
@@ -179,13 +180,14 @@ class Runtime:
     def _build_core(self) -> None:
         settings = self.settings
         self.directory = Directory(self.services, settings.automation)
-        self.fanout = Fanout(
+        self.couriers = Couriers(
             self.deliveries,
             Deliveries(WebhookClient(self._session, settings.delivery.timeout)),
             settings.delivery,
             self.directory,
             self.holder,
         )
+        self.fanout = Fanout(self.deliveries, self.directory, self.couriers.hint)
         load_secret = functools.partial(load_link_secret, self.secrets, settings.link_secret)
         self.links = LinkSigners(load_secret, settings.public_url)
         self.sender = Sender(
@@ -204,6 +206,7 @@ class Runtime:
             functools.partial(self.fanout.broadcast, self.channels.numbers),
             settings.default_region,
             settings.profiles.notes_timezone,
+            forget_queued=self.fanout.forget,
         )
         self.actions = ConversationActions(
             self.conversations,
@@ -274,7 +277,7 @@ class Runtime:
             )
             # The team chat both hears the fan-out and acts through it: its receiver joins
             # the fan-out once both exist.
-            self.fanout.client.local[TEAM_SERVICE] = self.team_chat.deliver
+            self.couriers.client.local[TEAM_SERVICE] = self.team_chat.deliver
 
     @property
     def numbers(self) -> list[str]:
@@ -333,7 +336,7 @@ class Runtime:
             )
         )
         listening = asyncio.Event()
-        self._fanout = asyncio.create_task(self.fanout.run())
+        self._couriers = asyncio.create_task(self.couriers.run())
         self._background = [
             asyncio.create_task(
                 announce_lapsed_claims(self.claims, self.conversations, self.fanout.publish)
@@ -361,11 +364,11 @@ class Runtime:
         """Drain: finish the batches in hand, deliver what is in flight, then let go (REL-6)."""
         self._stopping.set()
         if self._supervisor:
-            self.fanout.stop()
+            self.couriers.stop()
             await self._supervisor
             await settle(self.workers.tasks, grace=15)
-            if self._fanout:
-                await settle([self._fanout], grace=self.settings.delivery.timeout + 10)
+            if self._couriers:
+                await settle([self._couriers], grace=self.settings.delivery.timeout + 10)
         if self._telegram:
             await settle([self._telegram], grace=10)
         if self._scheduler:
@@ -392,9 +395,9 @@ class Runtime:
         }
         if self._supervisor:
             counters["pipeline_processed_total"] = self.pipeline.processed
-            counters["fanout_delivered_total"] = self.fanout.delivered
-            counters["fanout_failed_attempts_total"] = self.fanout.failed_attempts
-            counters["fanout_dead_lettered_total"] = self.fanout.dead_lettered
+            counters["fanout_delivered_total"] = self.couriers.delivered
+            counters["fanout_failed_attempts_total"] = self.couriers.failed_attempts
+            counters["fanout_dead_lettered_total"] = self.couriers.dead_lettered
             for kind in ("inbound", "outbox"):
                 counters[f"{kind}_dead_lettered_total"] = self.workers.dead_lettered[kind]
             dead_runs = self.outreach.scheduler.dead_lettered

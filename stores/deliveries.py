@@ -3,44 +3,34 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from stores.redis import Keys, Pipe, Script
+from stores.delivery_scripts import (
+    DEAD_LETTER,
+    MOVE_DUE,
+    REPLAY,
+    RETRY,
+    SCRUB_APPLY,
+    SCRUB_FIND,
+)
+from stores.redis import Keys, Pipe
 from stores.streams import GROUP
+
+log = logging.getLogger(__name__)
+
+SCRUB_PASSES = 10
+"""Looks at a queue an erasure takes, at most: each one after the first is for deliveries
+that moved (a retry falling due, say) between the look and the rewrite."""
 
 # On the stream a delivery is four fields, so the event is never escaped inside another
 # JSON document on the hot path; in the retry set and the dead letters, where one string
 # is needed, it is a small JSON object with the same keys.
-
-# Due retries go back on the service's stream; all three keys share the service's tag.
-_MOVE_DUE = Script(
-    """
-local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-for _, item in ipairs(due) do
-  redis.call('ZREM', KEYS[2], item)
-  local d = cjson.decode(item)
-  redis.call('XADD', KEYS[1], '*', 'e', d['e'], 'i', d['i'] or '', 'a', d['a'], 't', d['t'])
-end
-return #due
-"""
-)
-
-_REPLAY = Script(
-    """
-local items = redis.call('LRANGE', KEYS[2], 0, -1)
-for _, item in ipairs(items) do
-  local d = cjson.decode(item)
-  redis.call('XADD', KEYS[1], '*', 'e', d['e'], 'i', d['i'] or '', 'a', 0, 't', ARGV[1])
-end
-redis.call('DEL', KEYS[2])
-return #items
-"""
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +64,47 @@ class Delivery:
         return cls(entry_id, fields["e"], int(fields["a"]), float(fields["t"]), fields["i"])
 
 
+@dataclass(slots=True)
+class Outcomes:
+    """What became of one service's deliveries since they were last settled."""
+
+    done: list[str] = field(default_factory=list)
+    """The entry ids delivered."""
+    retries: list[tuple[Delivery, float]] = field(default_factory=list)
+    """Failed deliveries, each with when to try it again."""
+    dead: list[Delivery] = field(default_factory=list)
+    """Failed deliveries past the retry horizon."""
+
+    def __bool__(self) -> bool:
+        return bool(self.done or self.retries or self.dead)
+
+    def extend(self, other: Outcomes) -> None:
+        self.done += other.done
+        self.retries += other.retries
+        self.dead += other.dead
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """What one round trip over many services' queues took: deliveries per service, and
+    why any service's queue could not be used (that service alone is left out)."""
+
+    deliveries: dict[str, list[Delivery]] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """How many retries went back on a service's queue, and when its next one is due."""
+
+    moved: int
+    next_at: float | None
+
+
 class BaseDeliveryQueue(Protocol):
-    """A queue per service, with a retry schedule and dead letters."""
+    """A queue per service, with a retry schedule and dead letters. The operations of the
+    delivery loop each cover many services in one round trip, so that what one process
+    spends on Redis does not grow with the services attached."""
 
     def queue(
         self, pipe: Pipe, service: str, event_json: str, at: float, event_id: str = ""
@@ -88,25 +117,22 @@ class BaseDeliveryQueue(Protocol):
     async def ensure_group(self, service: str) -> None:
         """Create the service's consumer group; harmless when it exists."""
 
-    async def read(self, service: str, consumer: str, count: int, block_ms: int) -> list[Delivery]:
-        """Up to ``count`` new deliveries for ``consumer``, waiting up to ``block_ms``."""
+    async def exchange(
+        self, settled: Mapping[str, Outcomes], wants: Mapping[str, int], consumer: str
+    ) -> Taken:
+        """Settle each service's outcomes (drop what was delivered, schedule retries,
+        dead-letter), then take up to ``wants[service]`` new deliveries of each service
+        for ``consumer``, without waiting; in one round trip."""
 
-    async def reclaim(
-        self, service: str, consumer: str, min_idle_ms: int, count: int = 100
-    ) -> list[Delivery]:
-        """Deliveries a crashed process took and never finished, idle for ``min_idle_ms``."""
+    async def reclaim(self, wants: Mapping[str, int], consumer: str, min_idle_ms: int) -> Taken:
+        """Up to ``wants[service]`` deliveries of each service that a crashed process took
+        and never finished, idle for ``min_idle_ms``; in one round trip."""
 
-    async def done(self, service: str, entry_ids: list[str]) -> None:
-        """Drop delivered entries from the queue."""
-
-    async def retry_at(self, service: str, delivery: Delivery, at: float) -> None:
-        """Take the delivery off the queue and schedule it again for ``at``."""
-
-    async def move_due(self, service: str, now: float, limit: int = 500) -> int:
-        """Put retries that are due back on the queue; how many."""
-
-    async def dead_letter(self, service: str, delivery: Delivery) -> None:
-        """Take the delivery off the queue for good, into the dead letters."""
+    async def move_due(
+        self, services: Sequence[str], now: float, limit: int = 500
+    ) -> dict[str, Due]:
+        """Put each service's due retries (up to ``limit``) back on its queue, in one
+        round trip."""
 
     async def dead_letters(self, service: str) -> list[Delivery]:
         """Every dead letter of ``service``, oldest first."""
@@ -116,6 +142,13 @@ class BaseDeliveryQueue(Protocol):
 
     async def pending(self, service: str) -> int:
         """Deliveries queued or waiting for a retry."""
+
+    async def scrub(
+        self, service: str, needles: Sequence[str], rewrite: Callable[[str], str | None]
+    ) -> int:
+        """Rewrite every delivery of ``service`` whose event holds one of ``needles`` (on
+        its queue, pending or not, in its retry set or its dead letters): ``rewrite`` gets
+        the event JSON and gives the new one, or None to leave it. How many it rewrote."""
 
 
 class DeliveryQueue(BaseDeliveryQueue):
@@ -148,58 +181,97 @@ class DeliveryQueue(BaseDeliveryQueue):
             if "BUSYGROUP" not in str(error):
                 raise
 
-    async def read(self, service: str, consumer: str, count: int, block_ms: int) -> list[Delivery]:
-        reply: Any = await self.redis.xreadgroup(
-            GROUP, consumer, {self.keys.fanout(service): ">"}, count=count, block=block_ms
-        )
-        if not reply:
-            return []
-        return [Delivery.from_fields(entry_id, fields) for entry_id, fields in reply[0][1]]
-
-    async def reclaim(
-        self, service: str, consumer: str, min_idle_ms: int, count: int = 100
-    ) -> list[Delivery]:
-        """Deliveries a crashed process took and never finished, idle for ``min_idle_ms``."""
-        reply: Any = await self.redis.xautoclaim(
-            self.keys.fanout(service),
-            GROUP,
-            consumer,
-            min_idle_time=min_idle_ms,
-            start_id="0-0",
-            count=count,
-        )
-        return [Delivery.from_fields(entry_id, fields) for entry_id, fields in reply[1] if fields]
-
-    async def done(self, service: str, entry_ids: list[str]) -> None:
-        if not entry_ids:
-            return
-        key = self.keys.fanout(service)
+    async def exchange(
+        self, settled: Mapping[str, Outcomes], wants: Mapping[str, int], consumer: str
+    ) -> Taken:
+        if not (settled or wants):
+            return Taken()
+        owners: list[str] = []
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.xack(key, GROUP, *entry_ids)
-            pipe.xdel(key, *entry_ids)
-            await pipe.execute()
+            for service, outcomes in settled.items():
+                owners += [service] * self._queue_settle(pipe, service, outcomes)
+            for service, count in wants.items():
+                # No BLOCK: a blocking read would hold a connection per service it waits on.
+                key = self.keys.fanout(service)
+                pipe.xreadgroup(GROUP, consumer, {key: ">"}, count=count)
+            # One service's broken queue must not cost the others their turn.
+            results = await pipe.execute(raise_on_error=False)
+        failed = {
+            service: str(result)
+            for service, result in zip(owners, results, strict=False)
+            if isinstance(result, Exception)
+        }
+        deliveries = {}
+        for service, reply in zip(wants, results[len(owners) :], strict=True):
+            if isinstance(reply, Exception):
+                failed[service] = str(reply)
+                if "NOGROUP" in str(reply):  # its stream was removed: the next turn reads it
+                    await self.ensure_group(service)
+            elif reply:
+                deliveries[service] = [
+                    Delivery.from_fields(entry_id, fields) for entry_id, fields in reply[0][1]
+                ]
+        return Taken(deliveries, failed)
 
-    async def retry_at(self, service: str, delivery: Delivery, at: float) -> None:
+    def _queue_settle(self, pipe: Pipe, service: str, outcomes: Outcomes) -> int:
+        """Queue what settles ``outcomes``; how many commands that is."""
         key = self.keys.fanout(service)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(
-                self.keys.fanout(service, "retry"), {delivery.encode(delivery.attempts + 1): at}
-            )
-            pipe.xack(key, GROUP, delivery.entry_id)
-            pipe.xdel(key, delivery.entry_id)
-            await pipe.execute()
+        commands = 0
+        if outcomes.done:
+            pipe.xack(key, GROUP, *outcomes.done)
+            pipe.xdel(key, *outcomes.done)
+            commands += 2
+        retry_keys = [key, self.keys.fanout(service, "retry")]
+        for delivery, at in outcomes.retries:
+            item = delivery.encode(delivery.attempts + 1)
+            RETRY.queue(pipe, retry_keys, [GROUP, delivery.entry_id, item, at])
+            commands += 1
+        dead_keys = [key, self.keys.fanout(service, "dead")]
+        for delivery in outcomes.dead:
+            DEAD_LETTER.queue(pipe, dead_keys, [GROUP, delivery.entry_id, delivery.encode()])
+            commands += 1
+        return commands
 
-    async def move_due(self, service: str, now: float, limit: int = 500) -> int:
-        keys = [self.keys.fanout(service), self.keys.fanout(service, "retry")]
-        return int(await _MOVE_DUE(self.redis, keys, [now, limit]))
+    async def reclaim(self, wants: Mapping[str, int], consumer: str, min_idle_ms: int) -> Taken:
+        if not wants:
+            return Taken()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for service, count in wants.items():
+                pipe.xautoclaim(
+                    self.keys.fanout(service),
+                    GROUP,
+                    consumer,
+                    min_idle_time=min_idle_ms,
+                    start_id="0-0",
+                    count=count,
+                )
+            results = await pipe.execute(raise_on_error=False)
+        taken = Taken()
+        for service, reply in zip(wants, results, strict=True):
+            if isinstance(reply, Exception):
+                taken.failed[service] = str(reply)
+                continue
+            # Entries deleted while pending come back without fields: nothing to deliver.
+            found = [Delivery.from_fields(entry_id, f) for entry_id, f in reply[1] if f]
+            if found:
+                taken.deliveries[service] = found
+        return taken
 
-    async def dead_letter(self, service: str, delivery: Delivery) -> None:
-        key = self.keys.fanout(service)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(self.keys.fanout(service, "dead"), delivery.encode())
-            pipe.xack(key, GROUP, delivery.entry_id)
-            pipe.xdel(key, delivery.entry_id)
-            await pipe.execute()
+    async def move_due(
+        self, services: Sequence[str], now: float, limit: int = 500
+    ) -> dict[str, Due]:
+        if not services:
+            return {}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for service in services:
+                keys = [self.keys.fanout(service), self.keys.fanout(service, "retry")]
+                MOVE_DUE.queue(pipe, keys, [now, limit])
+            results = await pipe.execute(raise_on_error=False)
+        return {
+            service: Due(int(reply[0]), float(reply[1]) if len(reply) > 1 else None)
+            for service, reply in zip(services, results, strict=True)
+            if not isinstance(reply, Exception)
+        }
 
     async def dead_letters(self, service: str) -> list[Delivery]:
         raw: Any = await self.redis.lrange(self.keys.fanout(service, "dead"), 0, -1)
@@ -208,7 +280,7 @@ class DeliveryQueue(BaseDeliveryQueue):
     async def replay_dead_letters(self, service: str, now: float) -> int:
         """Put every dead letter of ``service`` back in its queue, with fresh attempts."""
         keys = [self.keys.fanout(service), self.keys.fanout(service, "dead")]
-        return int(await _REPLAY(self.redis, keys, [now]))
+        return int(await REPLAY(self.redis, keys, [now]))
 
     async def pending(self, service: str) -> int:
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -216,3 +288,44 @@ class DeliveryQueue(BaseDeliveryQueue):
             pipe.zcard(self.keys.fanout(service, "retry"))
             length, retries = await pipe.execute()
         return int(length) + int(retries)
+
+    async def scrub(
+        self, service: str, needles: Sequence[str], rewrite: Callable[[str], str | None]
+    ) -> int:
+        keys = [
+            self.keys.fanout(service),
+            self.keys.fanout(service, "retry"),
+            self.keys.fanout(service, "dead"),
+        ]
+        rewritten = 0
+        for _ in range(SCRUB_PASSES):
+            found: Any = await SCRUB_FIND(self.redis, keys, list(needles))
+            changes = [
+                change for kind, *held in found if (change := _scrubbed(kind, held, rewrite))
+            ]
+            if not changes:
+                return rewritten
+            args = [arg for change in changes for arg in change]
+            moved = int(await SCRUB_APPLY(self.redis, keys, args))
+            rewritten += len(changes) - moved
+            if not moved:
+                return rewritten
+        log.warning("deliveries of %s kept moving while an erasure rewrote them", service)
+        return rewritten
+
+
+def _scrubbed(kind: str, held: list[str], rewrite: Callable[[str], str | None]) -> list[Any]:
+    """The arguments of SCRUB_APPLY that rewrite one delivery SCRUB_FIND found; none when
+    ``rewrite`` leaves its event as it is."""
+    if kind == "s":
+        entry_id, event, event_id, attempts, first_at = held
+        new = rewrite(event)
+        return [] if new is None else ["s", entry_id, new, event_id, attempts, first_at, GROUP]
+    # A retry is found with its score, a dead letter with its index.
+    item, where = held if kind == "r" else (held[1], held[0])
+    delivery = Delivery.decode("", item)
+    new = rewrite(delivery.event)
+    if new is None:
+        return []
+    changed = Delivery("", new, delivery.attempts, delivery.first_at, delivery.event_id).encode()
+    return ["r", item, changed, where] if kind == "r" else ["d", where, item, changed]

@@ -52,7 +52,8 @@ _STORE_FAULTS = (
 _STORE_REFUSAL_CODES = ("BUSY ", "MISCONF ", "LOADING ", "MASTERDOWN ")
 
 MAX_CONNECTIONS = 128
-"""Per process: blocking stream reads hold one each (two per shard, one per service)."""
+"""Per process: blocking stream reads hold one each (two per shard worked); the fan-out
+reads every service's queue without blocking, one round trip at a time."""
 RETRIES = 3
 """Tries again after a connection error (a server restarted, a connection cut) before the
 caller sees it: within about a second, with jitter so that many callers do not reconnect

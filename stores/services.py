@@ -80,6 +80,9 @@ class BaseServiceStore(Protocol):
     async def get(self, name: str) -> Service | None:
         """The definition of ``name``; None when there is none."""
 
+    async def get_many(self, names: Sequence[str]) -> dict[str, Service]:
+        """The definitions of ``names`` that have one, in one round trip."""
+
     async def set_token(self, name: str, token: str) -> None:
         """Give ``name`` a new API token; the one before it stops working."""
 
@@ -155,6 +158,15 @@ class ServiceStore(BaseServiceStore):
         fields: Any = await self.redis.hgetall(self._service(name))
         return _service(fields) if fields else None
 
+    async def get_many(self, names: Sequence[str]) -> dict[str, Service]:
+        if not names:
+            return {}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.hgetall(self._service(name))
+            found = await pipe.execute()
+        return {name: _service(fields) for name, fields in zip(names, found, strict=True) if fields}
+
     async def set_token(self, name: str, token: str) -> None:
         """Give ``name`` a new API token; the one before it stops working."""
         digest = token_hash(token)
@@ -211,15 +223,9 @@ class ServiceStore(BaseServiceStore):
         version = Version(int(attachments or 0), int(definitions or 0))
         if not names:
             return version, []
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for name in names:
-                pipe.hgetall(self._service(name))
-            found = await pipe.execute()
+        found = await self.get_many(names)
         # A name without a definition (the runtime's own service) has no webhook.
-        return version, [
-            _service(fields) if fields else Service(name, "", "")
-            for name, fields in zip(names, found, strict=True)
-        ]
+        return version, [found.get(name) or Service(name, "", "") for name in names]
 
     def queue_versions(self, pipe: Pipe, numbers: Sequence[str]) -> None:
         """Queue the reads of the numbers' versions on a round trip the caller makes:

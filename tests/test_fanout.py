@@ -8,7 +8,8 @@ import re
 import time
 
 from bot.config.settings import DeliverySettings
-from bot.core.fanout import backoff, render
+from bot.core.couriers import backoff
+from bot.core.redaction import erased, render
 from bot.model import Event, Service
 from tests.conftest import BotFactory
 from tests.emulators import meta_webhooks as meta
@@ -39,7 +40,7 @@ async def test_a_failing_service_gets_the_event_after_retries(make_bot: BotFacto
     await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi"))
     await sink.wait_for_count(1, type="message.inbound", timeout=15)
     assert sink.failed_attempts >= 3
-    assert bot.runtime.fanout.failed_attempts >= 3
+    assert bot.runtime.couriers.failed_attempts >= 3
 
 
 async def test_a_dead_or_slow_service_never_holds_back_the_others(make_bot: BotFactory) -> None:
@@ -122,3 +123,53 @@ def test_render_keeps_content_for_the_sender_and_for_non_masking_services() -> N
     assert own["data"]["text"] == "secret offer"
     open_service = Service("analytics", "http://x", "k", mask=False)
     assert json.loads(render(open_service, _outbound("sales")))["data"]["text"] == "secret offer"
+
+
+def _inbound(conversation: str, profile: str) -> str:
+    message = {"id": "wamid.1", "direction": "inbound", "kind": "text", "text": "my secret"}
+    data = {
+        "conversation_id": conversation,
+        "profile": profile,
+        "customer": "wa:447700900123",
+        "name": "Ann Secret",
+        "channel": "whatsapp",
+        "message": message | {"media": {"id": "m9", "caption": "hidden"}},
+    }
+    return Event.new("message.inbound", "wa:1", data).to_json()
+
+
+ERASED = (frozenset({"p_1"}), frozenset({"c_1"}))
+
+
+def test_erasure_strips_the_content_of_events_about_the_person() -> None:
+    for event in (_inbound("c_1", "p_other"), _inbound("c_other", "p_1"), _outbound("sales")):
+        stripped = erased(event, *ERASED)
+        assert stripped is not None
+        data = json.loads(stripped)["data"]
+        assert data["erased"] is True and data["conversation_id"] in ("c_1", "c_other")
+        for hidden in ("secret", "447700900123", "hidden", '"m9"', "promo"):
+            assert hidden not in stripped
+        assert erased(stripped, *ERASED) is None  # stripped once is enough
+    inbound = json.loads(erased(_inbound("c_1", "p_1"), *ERASED) or "{}")
+    assert (inbound["data"]["customer"], inbound["data"]["name"]) == ("erased", "")
+    assert inbound["data"]["message"] == {
+        "id": "wamid.1",
+        "direction": "inbound",
+        "kind": "text",
+        "erased": True,
+    }
+
+
+def test_erasure_leaves_others_and_keeps_a_merge_without_its_identities() -> None:
+    assert erased(_inbound("c_2", "p_2"), *ERASED) is None
+    claimed = Event.new("conversation.claimed", "wa:1", {"conversation_id": "c_1"}).to_json()
+    assert erased(claimed, *ERASED) is None  # who holds it says nothing of the person
+    merge = {"profile": "p_1", "merged": "p_0", "identities": ["phone:+447700900123"]}
+    stripped = erased(Event.new("profile.merged", "", merge).to_json(), *ERASED)
+    assert stripped is not None
+    assert json.loads(stripped)["data"] == {
+        "profile": "p_1",
+        "merged": "p_0",
+        "identities": [],
+        "erased": True,
+    }

@@ -19,9 +19,14 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.config.settings import Settings
+from bot.core.lifecycle import merged_event
+from bot.core.records import inbound_event, inbound_record, status_event
+from bot.core.redaction import erased, render
+from bot.core.sender import failed_event, outbound_event
 from bot.http.tracking import VISITOR_COOKIE
-from bot.model import Identity
+from bot.model import Identity, Inbound, Outbound, Service, StatusUpdate
 from bot.runtime import Runtime
+from stores.profile_records import Merge
 from tests.conftest import REDIS_URL, BotFactory
 from tests.emulators import meta_webhooks as meta
 from tests.test_api import call as api_call
@@ -727,3 +732,27 @@ async def test_the_notification_answers_are_the_documented_ones(make_bot: BotFac
     await call(410, "POST", topics, "marketing", {"subscribe": ["offers"]})
     tagged = documented_routes(contract.document, tagged=True, tags=NOTIFICATION_TAGS)
     assert {route for route in contract.called if route in tagged} == tagged, "call all"
+
+
+def test_events_stripped_by_an_erasure_are_documented_ones() -> None:
+    """An event still queued when its customer is erased goes out stripped (PS-7), in a
+    form the document describes, and masked for a masking service as any reply is."""
+    contract = Contract(load())
+    number, customer = "wa:106540352242922", Identity("wa", "447700900123")
+    profile, other = "p_0mwpyzhm81at46unprqqjh", "p_1mwpyzhm81at46unprqqjh"
+    text = Inbound("whatsapp", number, "wamid.1", customer, "text", 1.0, "hi", name="Ann")
+    reply = Outbound("snd_1", text.conversation_id, "whatsapp", number, customer, "Hello", "sales")
+    failed = StatusUpdate("whatsapp", number, "wamid.2", customer, "failed", 2.0, "no window")
+    events = [
+        inbound_event(text, inbound_record(text), profile),
+        outbound_event(reply, "wamid.2"),
+        status_event(failed, "snd_1"),
+        failed_event(reply, "window closed"),
+        merged_event(Merge(profile, other, ("phone:+447700900123",))),
+    ]
+    for event in events:
+        stripped = erased(event.to_json(), frozenset({profile}), frozenset({text.conversation_id}))
+        assert stripped is not None and "447700900123" not in stripped, event.type
+        contract.event(json.loads(stripped))
+        seen_masked = json.loads(render(Service("support", "http://x", "k"), stripped))
+        contract.event(seen_masked)

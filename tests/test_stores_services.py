@@ -32,6 +32,16 @@ async def test_a_saved_service_is_read_back(store: Redis, prefix: str) -> None:
     assert changed.mask and changed.automation == {}
 
 
+async def test_many_services_are_read_in_one_call(store: Redis, prefix: str) -> None:
+    services = ServiceStore(store, Keys(prefix))
+    assert await services.get_many([]) == {}
+    await services.save(CRM)
+    await services.save(DESK)
+    found = await services.get_many(["desk", "gone", "crm"])
+    assert found == {"desk": DESK, "crm": CRM}
+    assert found["crm"].automation == {"a": 1}
+
+
 async def test_a_token_names_its_service_until_replaced(store: Redis, prefix: str) -> None:
     services = ServiceStore(store, Keys(prefix))
     await services.save(CRM)

@@ -163,6 +163,8 @@ async def test_a_visitor_gets_a_profile_keyed_by_the_visitor_id(make_bot: BotFac
     await socket.send_json({"type": "message", "id": "m1", "text": "hi"})
     await next_message(socket)
     await socket.close()
+    # The fan-out and the reply to the visitor travel apart: either may arrive first.
+    await bot.sinks["support"].wait_for_count(1, "message.inbound")
     (event,) = bot.sinks["support"].events("message.inbound")
     visitor = event["data"]["customer"]
     profile = await bot.runtime.profiles.get(event["data"]["profile"])

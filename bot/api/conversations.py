@@ -18,7 +18,7 @@ from bot.api.common import (
     read_body,
     string_field,
 )
-from bot.core.fanout import hides, masked
+from bot.core.redaction import hides, masked
 from bot.core.sender import SendFailedError, WindowClosedError
 from bot.model import Claim, Service
 from bot.team.actions import ConversationClosedError, NotHeldError, collision_message

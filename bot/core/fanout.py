@@ -1,119 +1,32 @@
-"""Fan-out: every event to every attached service, masked per its policy, retried, dead-lettered."""
+"""Fan-out: every event queued for every service attached to its number (SN-2)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-import logging
-import random
+import functools
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from adapters.webhooks import WebhookClient
-from bot.config.settings import DeliverySettings
 from bot.core.directory import Directory
-from bot.model import AUTOMATION_SERVICE, Event, Service
-from stores.deliveries import Delivery, DeliveryQueue
+from bot.core.redaction import erased
+from bot.model import Event
+from stores.deliveries import DeliveryQueue
 from stores.redis import Pipe
-
-log = logging.getLogger(__name__)
-
-# What a masking service may learn of another service's reply: that it happened, by whom,
-# when and where (SN-3). A whitelist, so a field added later is hidden until allowed here.
-MASKED_FIELDS = (
-    "id",
-    "direction",
-    "conversation_id",
-    "channel",
-    "number",
-    "service",
-    "agent",
-    "kind",
-    "timestamp",
-    "status",
-    "provider_id",
-    "customer",
-    "profile",
-)
-
-
-RETRY_POLL_SECONDS = 0.2
-ATTACHMENTS_POLL_SECONDS = 1.0
-
-
-LocalReceiver = Callable[[bytes], Awaitable[str]]
-
-
-class Deliveries:
-    """Where a service's events go: its webhook, or for ``local:<name>`` a receiver in
-    this process (the team chat)."""
-
-    def __init__(self, webhooks: WebhookClient) -> None:
-        self.webhooks = webhooks
-        self.local: dict[str, LocalReceiver] = {}
-
-    async def deliver(self, url: str, secret: str, event_id: str, body: bytes) -> str:
-        """'' once delivered, else why not; failures are retried by the fan-out."""
-        if url.startswith("local:"):
-            receiver = self.local.get(url.removeprefix("local:"))
-            return await receiver(body) if receiver else "no receiver in this process"
-        return await self.webhooks.deliver(url, secret, event_id, body)
-
-
-def hides(viewer: Service, message: dict[str, Any]) -> bool:
-    """Whether ``viewer`` must not see the content of an outbound message (SN-3, SN-4).
-
-    The runtime's own automation is not masked: its words are the configured ones, and the
-    services on the number need them to follow the conversation.
-    """
-    return viewer.mask and message.get("service") not in (viewer.name, AUTOMATION_SERVICE)
-
-
-def masked(message: dict[str, Any]) -> dict[str, Any]:
-    """Who sent a message, from which service and when; no text, media or caption."""
-    return {key: message[key] for key in MASKED_FIELDS if key in message} | {"masked": True}
-
-
-def render(service: Service, event_json: str) -> bytes:
-    """The body ``service`` receives for an event, with other services' content masked."""
-    if service.mask and '"message.outbound"' in event_json:
-        event = json.loads(event_json)
-        if event["type"] == "message.outbound" and hides(service, event["data"]):
-            event["data"] = masked(event["data"])
-            return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
-    return event_json.encode()
-
-
-def backoff(attempts: int, settings: DeliverySettings) -> float:
-    """Exponential backoff with jitter: half the step fixed, half random, capped."""
-    step = min(settings.retry_cap, settings.retry_base * (2 ** min(attempts, 32)))
-    return step / 2 + random.uniform(0, step / 2)
 
 
 class Fanout:
-    """Queues events for services and runs one delivery loop per service."""
+    """Queues events for the services attached to their numbers; ``Couriers`` deliver them."""
 
     def __init__(
         self,
         queue: DeliveryQueue,
-        client: Deliveries,
-        settings: DeliverySettings,
         directory: Directory,
-        consumer: str,
+        queued: Callable[[Iterable[str]], None] = lambda services: None,
     ) -> None:
         self.queue = queue
-        self.client = client
-        self.settings = settings
         self.directory = directory
-        self.consumer = consumer
-        self.delivered = 0
-        self.failed_attempts = 0
-        self.dead_lettered = 0
-        self._stopping = asyncio.Event()
-        self._workers: dict[str, tuple[asyncio.Event, asyncio.Task[None]]] = {}
-        self._current: dict[str, Service] = {}
+        self.queued = queued
+        """Told which services got events, so that this process's couriers look at once."""
 
     async def publish_to_parent(self, events: list[Event]) -> None:
         """Fan events out to the parent of their number alone (news of the number's
@@ -123,7 +36,7 @@ class Fanout:
             services = await self.directory.attached(event.number)
             if services and services[0].url:
                 addressed.append((services[0].name, event.to_json(), event.id))
-        await self.queue.add(addressed, time.time())
+        await self._add(addressed)
 
     def queue_versions(self, pipe: Pipe, numbers: Sequence[str]) -> None:
         """Queue the reads of the numbers' versions on a round trip the caller makes."""
@@ -142,31 +55,58 @@ class Fanout:
 
         The runtime's own service has no webhook: it hears nothing.
         """
-        now = time.time()
-        for service, body, event_id in await self._addressed(events):
-            self.queue.queue(pipe, service, body, now, event_id)
+        self._queue(pipe, await self._addressed(events))
 
     async def publish(self, events: Iterable[Event]) -> None:
         """``queue_events`` in a round trip of its own, to the services attached now."""
         events = list(events)
         await self.directory.catch_up(event.number for event in events)
-        now = time.time()
-        await self.queue.add(await self._addressed(events), now)
+        await self._add(await self._addressed(events))
 
     async def queue_broadcast(
         self, pipe: Pipe, numbers: Iterable[str], events: list[Event]
     ) -> None:
         """Queue events that concern every number (a profile's) once for each service
         attached to any of them."""
-        addressed = await self._broadcast(numbers, events)
-        now = time.time()
-        for service, body, event_id in addressed:
-            self.queue.queue(pipe, service, body, now, event_id)
+        self._queue(pipe, await self._broadcast(numbers, events))
 
     async def broadcast(self, numbers: Iterable[str], events: list[Event]) -> None:
         """``queue_broadcast`` in a round trip of its own."""
-        addressed = await self._broadcast(numbers, events)
+        await self._add(await self._broadcast(numbers, events))
+
+    async def forget(self, profiles: Sequence[str], conversations: Sequence[str]) -> int:
+        """Strip an erased person's content (of ``profiles``, with ``conversations``) from
+        every event still queued for a service: waiting, due for a retry or dead-lettered,
+        so that none of it goes out after the erasure (PS-7). How many it stripped.
+
+        Done once, at the erasure, so that delivering costs nothing more; a delivery
+        already in flight is not called back, but if it fails, it is not retried.
+        """
+        needles = [*profiles, *conversations]
+        if not needles:
+            return 0
+        strip = functools.partial(
+            erased, profiles=frozenset(profiles), conversations=frozenset(conversations)
+        )
+        services = set()
+        for number in await self.directory.store.numbers():
+            services |= {s.name for s in await self.directory.attached(number) if s.url}
+        stripped = 0
+        for service in sorted(services):
+            stripped += await self.queue.scrub(service, needles, strip)
+        return stripped
+
+    def _queue(self, pipe: Pipe, addressed: list[tuple[str, str, str]]) -> None:
+        now = time.time()
+        for service, body, event_id in addressed:
+            self.queue.queue(pipe, service, body, now, event_id)
+        if addressed:
+            self.queued({service for service, _, _ in addressed})
+
+    async def _add(self, addressed: list[tuple[str, str, str]]) -> None:
         await self.queue.add(addressed, time.time())
+        if addressed:
+            self.queued({service for service, _, _ in addressed})
 
     async def _addressed(self, events: Iterable[Event]) -> list[tuple[str, str, str]]:
         """(service, event JSON, event id) for each service with a webhook attached to
@@ -197,137 +137,3 @@ class Fanout:
                     services[service.name] = service
         bodies = [(event.to_json(), event.id) for event in events]
         return [(name, body, event_id) for body, event_id in bodies for name in services]
-
-    async def run(self) -> None:
-        """Keep one delivery loop per attached service, whichever process attached it."""
-        while not self._stopping.is_set():
-            try:
-                await self._follow_attachments()
-            except Exception:
-                log.exception("could not read the attached services; trying again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), ATTACHMENTS_POLL_SECONDS)
-        workers = [task for _, task in self._workers.values()]
-        if workers:
-            await asyncio.wait(workers, timeout=self.settings.timeout + 5)
-
-    async def _follow_attachments(self) -> None:
-        wanted: dict[str, Service] = {}
-        numbers = await self.directory.store.numbers()
-        await self.directory.catch_up(numbers)
-        for number in numbers:
-            for service in self.directory.cached(number):
-                if service.url:
-                    wanted[service.name] = service
-        self._current = wanted
-        for name in wanted:
-            if name not in self._workers or self._workers[name][1].done():
-                await self.queue.ensure_group(name)
-                stop = asyncio.Event()
-                task = asyncio.create_task(self._serve(name, stop), name=f"fanout:{name}")
-                self._workers[name] = (stop, task)
-        for name, (stop, _) in self._workers.items():
-            if name not in wanted:
-                stop.set()  # detached everywhere: its queue stays, nothing more goes out
-
-    def stop(self) -> None:
-        self._stopping.set()
-
-    async def _serve(self, name: str, detached: asyncio.Event) -> None:
-        """Deliver ``name``'s queue with bounded concurrency until stopped, then drain."""
-        inflight: set[asyncio.Task[None]] = set()
-        finished: list[str] = []
-        reclaim_every = max(self.settings.timeout * 3, 5.0)
-        next_reclaim = next_due = 0.0
-        while not (self._stopping.is_set() or detached.is_set()):
-            if name not in self._current:
-                break
-            try:
-                now = time.time()
-                if now >= next_due:  # retries are due at most this often; no busy polling
-                    next_due = now + RETRY_POLL_SECONDS
-                    await self.queue.move_due(name, now)
-                room = self.settings.concurrency - len(inflight)
-                batch: list[Delivery] = []
-                if now >= next_reclaim and room > 0:
-                    batch = await self.queue.reclaim(
-                        name, self.consumer, int(reclaim_every * 1000), room
-                    )
-                    # A full batch means a dead process left more: take the rest at once.
-                    next_reclaim = now if len(batch) == room else now + reclaim_every
-                if room > 0 and not batch:
-                    block = 50 if inflight else 500
-                    batch = await self.queue.read(name, self.consumer, room, block)
-                if batch:
-                    # Read afresh for every batch: a change of masking applies to the next
-                    # one, and an idle queue costs no extra round trip.
-                    service = await self.directory.store.get(name) or self._current[name]
-                for delivery in batch:
-                    task = asyncio.create_task(self._attempt(service, delivery, finished))
-                    inflight.add(task)
-                    task.add_done_callback(inflight.discard)
-                if len(inflight) >= self.settings.concurrency:
-                    await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
-                await self._flush(name, finished)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("fan-out to %s failed; retrying", name)
-                await asyncio.sleep(1)
-        if inflight:
-            await asyncio.wait(inflight, timeout=self.settings.timeout)
-        await self._flush(name, finished)
-
-    async def _flush(self, name: str, finished: list[str]) -> None:
-        if finished:
-            ids = finished[:]
-            await self.queue.done(name, ids)
-            # Dropped only once acknowledged: after a failure the next flush tries again.
-            del finished[: len(ids)]
-
-    async def _attempt(self, service: Service, delivery: Delivery, finished: list[str]) -> None:
-        """Deliver once; a failure, whatever it is, is retried with backoff until the retry
-        horizon, then dead-lettered (REL-2)."""
-        event_id = delivery.event_id
-        try:
-            event_id = event_id or json.loads(delivery.event)["id"]
-            problem = await self.client.deliver(
-                service.url, service.secret, event_id, render(service, delivery.event)
-            )
-        except Exception as error:  # an event it cannot read, a receiver that failed
-            log.warning("event %s to %s raised", event_id or "?", service.name, exc_info=True)
-            problem = f"{type(error).__name__}: {error}"
-        if not problem:
-            self.delivered += 1
-            finished.append(delivery.entry_id)
-            return
-        self.failed_attempts += 1
-        try:
-            await self._after_failure(service, delivery, event_id, problem)
-        except Exception:  # the store: the delivery stays pending and is taken back later
-            log.exception("could not reschedule event %s to %s", event_id, service.name)
-
-    async def _after_failure(
-        self, service: Service, delivery: Delivery, event_id: str, problem: str
-    ) -> None:
-        now = time.time()
-        retry_at = now + backoff(delivery.attempts, self.settings)
-        if retry_at - delivery.first_at > self.settings.retry_horizon:
-            log.warning(
-                "event %s to %s dead-lettered after %d attempts: %s",
-                event_id,
-                service.name,
-                delivery.attempts + 1,
-                problem,
-            )
-            await self.queue.dead_letter(service.name, delivery)
-            self.dead_lettered += 1
-        else:
-            log.info(
-                "event %s to %s failed (%s); retry in %.1fs",
-                event_id,
-                service.name,
-                problem,
-                retry_at - now,
-            )
-            await self.queue.retry_at(service.name, delivery, retry_at)

@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.fanout import hides, masked
 from bot.core.lifecycle import merged_event
+from bot.core.redaction import hides, masked
 from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
 from bot.model import Event, Identity, Service, derived_id
 from stores.activity import ActivityStore
@@ -48,11 +48,14 @@ class ProfileBook:
         publish: Callable[[list[Event]], Awaitable[None]],
         region: str,
         notes_timezone: str = "UTC",
+        forget_queued: Callable[[list[str], list[str]], Awaitable[int]] | None = None,
     ) -> None:
         self.profiles = profiles
         self.conversations = conversations
         self.activity = activity
         self.publish = publish
+        self.forget_queued = forget_queued
+        """Strips the erased person's content from the events still queued for services."""
         self.region = region
         self.zone = ZoneInfo(notes_timezone)
 
@@ -102,8 +105,9 @@ class ProfileBook:
 
     async def erase(self, reference: str) -> dict[str, Any]:
         """Erase a person (PS-7): fields, identity index entries, visitor data and the
-        content of their conversations. Suppression entries come first, so a message
-        in flight from them is dropped rather than re-creating the profile."""
+        content of their conversations, in the timeline and in the events still queued
+        for services. Suppression entries come first, so a message in flight from them is
+        dropped rather than re-creating the profile."""
         root = await self.find(reference)
         every = await self.with_merged(root)
         stored = {profile_id: await self.profiles.get(profile_id) for profile_id in every}
@@ -121,6 +125,8 @@ class ProfileBook:
         for profile_id in every:
             await self.activity.erase(visitors, profile_id)
         await self.profiles.mark_erased(every, now)
+        if self.forget_queued:  # before profile.erased goes out
+            await self.forget_queued(every, conversations)
         event = Event.new(
             "profile.erased",
             "",

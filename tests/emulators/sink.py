@@ -246,6 +246,8 @@ class SubscriberSink(LocalServer):
                 self._fail_remaining -= 1
                 if self._fail_remaining <= 0:
                     self._fail_status = self._fail_remaining = None
+            async with self._changed:  # a wait may be for failed attempts
+                self._changed.notify_all()
             return web.Response(status=status, text="induced failure")
 
         if self._stall_seconds > 0:

@@ -1,0 +1,316 @@
+"""The fan-out's deliveries: each service's queue goes out over signed webhooks (or to a
+receiver in this process), masked per the service, retried with backoff, dead-lettered.
+
+One reader per process looks at every service's queue in one round trip, without
+blocking, and hands each delivery to a task of its own, at most ``concurrency`` in flight
+per service. A slow or dead service fills only its own share (REL-2), and the Redis
+connections of the fan-out do not grow with the services attached: a blocking read per
+service held a pooled connection each, and about 160 services took all of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+
+from adapters.webhooks import WebhookClient
+from bot.config.settings import DeliverySettings
+from bot.core.directory import Directory
+from bot.core.redaction import render
+from bot.model import Service
+from stores.deliveries import Delivery, DeliveryQueue, Outcomes
+
+log = logging.getLogger(__name__)
+
+ATTACHMENTS_POLL_SECONDS = 1.0
+SWEEP_SECONDS = 0.5
+"""How often every queue is looked at, for events queued by other processes; those queued
+in this process are looked for at once."""
+FIRST_POLL_SECONDS = 0.002
+HOT_SECONDS = 0.1
+"""A service this process queued events for is looked at again after FIRST_POLL_SECONDS,
+then twice as late each time, until they show (the caller's pipeline may not have reached
+Redis when the reader is told), for at most HOT_SECONDS."""
+RETRY_RESCAN_SECONDS = 5.0
+"""How often a queue's retry schedule is looked at beyond the retries this process set
+(whose times it knows): another process may have set some and died."""
+
+
+LocalReceiver = Callable[[bytes], Awaitable[str]]
+
+
+class Deliveries:
+    """Where a service's events go: its webhook, or for ``local:<name>`` a receiver in
+    this process (the team chat)."""
+
+    def __init__(self, webhooks: WebhookClient) -> None:
+        self.webhooks = webhooks
+        self.local: dict[str, LocalReceiver] = {}
+
+    async def deliver(self, url: str, secret: str, event_id: str, body: bytes) -> str:
+        """'' once delivered, else why not; failures are retried by the fan-out."""
+        if url.startswith("local:"):
+            receiver = self.local.get(url.removeprefix("local:"))
+            return await receiver(body) if receiver else "no receiver in this process"
+        return await self.webhooks.deliver(url, secret, event_id, body)
+
+
+def backoff(attempts: int, settings: DeliverySettings) -> float:
+    """Exponential backoff with jitter: half the step fixed, half random, capped."""
+    step = min(settings.retry_cap, settings.retry_base * (2 ** min(attempts, 32)))
+    return step / 2 + random.uniform(0, step / 2)
+
+
+@dataclass(eq=False)
+class _Line:
+    """One service as this process delivers to it."""
+
+    service: Service
+    inflight: set[asyncio.Task[None]] = field(default_factory=set)
+    outcomes: Outcomes = field(default_factory=Outcomes)
+    """What became of its deliveries since the last round trip."""
+    attached: bool = True
+    """False once detached everywhere: its queue stays, nothing more goes out."""
+    look: bool = True
+    """Read it on the next turn: it is new, a delivery of it finished, or it had more."""
+    hot_until: float = 0.0
+    """Events were queued for it in this process: look again soon until then (monotonic)."""
+    next_due: float = 0.0
+    """When to look at its retry schedule again (unix time)."""
+    next_reclaim: float = 0.0
+
+
+class Couriers:
+    """Delivers every attached service's queue from one reader per process."""
+
+    def __init__(
+        self,
+        queue: DeliveryQueue,
+        client: Deliveries,
+        settings: DeliverySettings,
+        directory: Directory,
+        consumer: str,
+    ) -> None:
+        self.queue = queue
+        self.client = client
+        self.settings = settings
+        self.directory = directory
+        self.consumer = consumer
+        self.delivered = 0
+        self.failed_attempts = 0
+        self.dead_lettered = 0
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._lines: dict[str, _Line] = {}
+        self._reclaim_every = max(settings.timeout * 3, 5.0)
+        self._next_sweep = 0.0
+
+    def hint(self, services: Iterable[str]) -> None:
+        """Events were queued for ``services`` in this process: look for them now."""
+        hot_until = time.monotonic() + HOT_SECONDS
+        for name in services:
+            if line := self._lines.get(name):
+                line.hot_until = hot_until
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver every attached service's queue, whichever process attached it, until
+        stopped; then finish what is in flight (REL-6)."""
+        next_follow = 0.0
+        pause = FIRST_POLL_SECONDS
+        while not self._stopping.is_set():
+            self._wake.clear()
+            try:
+                if time.monotonic() >= next_follow:
+                    next_follow = time.monotonic() + ATTACHMENTS_POLL_SECONDS
+                    await self._follow_attachments()
+                if await self._turn():
+                    continue  # some queue has more right now
+            except Exception:
+                log.exception("fan-out failed; trying again")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), 1.0)
+                continue
+            now = time.monotonic()
+            hot = any(line.hot_until > now for line in self._lines.values())
+            wait = min(pause if hot else self._next_sweep - now, self._until_due())
+            woken = await self._wait(wait)
+            pause = FIRST_POLL_SECONDS if woken or not hot else pause * 2
+        await self._drain()
+
+    async def _wait(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for a wake (events queued here, a delivery finished)."""
+        if seconds <= 0:
+            return False
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+            return True
+        return False
+
+    def _until_due(self) -> float:
+        """Seconds until some retry schedule is to be looked at again."""
+        due = min((line.next_due for line in self._lines.values() if line.attached), default=None)
+        return SWEEP_SECONDS if due is None else max(0.0, due - time.time())
+
+    async def _follow_attachments(self) -> None:
+        wanted: dict[str, Service] = {}
+        numbers = await self.directory.store.numbers()
+        await self.directory.catch_up(numbers)
+        for number in numbers:
+            for service in self.directory.cached(number):
+                if service.url:
+                    wanted[service.name] = service
+        for name, service in wanted.items():
+            line = self._lines.get(name)
+            if line is None or not line.attached:
+                await self.queue.ensure_group(name)
+            if line is None:
+                self._lines[name] = _Line(service)
+            elif not line.attached:
+                line.service, line.attached, line.look = service, True, True
+            else:
+                line.service = service
+        for name, line in list(self._lines.items()):
+            if name not in wanted:
+                line.attached = False  # detached everywhere: its queue stays, nothing more goes out
+                if not (line.inflight or line.outcomes):
+                    del self._lines[name]
+
+    async def _turn(self) -> bool:
+        """One round over the queues: move due retries back, settle what finished, take
+        what each service has room for and start delivering it. True when some queue has
+        more right now."""
+        now, clock = time.time(), time.monotonic()
+        sweep = clock >= self._next_sweep
+        if sweep:
+            self._next_sweep = clock + SWEEP_SECONDS
+        await self._move_due(now)
+        rooms = {}
+        for name, line in self._lines.items():
+            room = self.settings.concurrency - len(line.inflight)
+            if line.attached and room > 0 and (sweep or line.look or line.hot_until > clock):
+                rooms[name] = room
+        reclaiming = {n: room for n, room in rooms.items() if self._lines[n].next_reclaim <= now}
+        reclaimed = await self.queue.reclaim(
+            reclaiming, self.consumer, int(self._reclaim_every * 1000)
+        )
+        wants = {name: room for name, room in rooms.items() if name not in reclaiming}
+        settled = {}
+        for name, line in self._lines.items():
+            if line.outcomes:
+                settled[name], line.outcomes = line.outcomes, Outcomes()
+        try:
+            taken = await self.queue.exchange(settled, wants, self.consumer)
+        except Exception:
+            for name, outcomes in settled.items():  # settled next time
+                outcomes.extend(self._lines[name].outcomes)
+                self._lines[name].outcomes = outcomes
+            raise
+        for name, why in (reclaimed.failed | taken.failed).items():
+            log.warning("the delivery queue of %s could not be used: %s", name, why)
+        for name, room in reclaiming.items():
+            # A full batch means a dead process left more: take the rest at once.
+            full = len(reclaimed.deliveries.get(name, ())) == room
+            self._lines[name].next_reclaim = now if full else now + self._reclaim_every
+            self._lines[name].look = True  # not read this turn
+        for name, room in wants.items():
+            line, found = self._lines[name], len(taken.deliveries.get(name, ()))
+            line.look = found == room  # all it had room for: it may have more
+            if found:
+                line.hot_until = 0.0
+        await self._start(reclaimed.deliveries | taken.deliveries)
+        return any(self._lines[name].look for name in rooms)
+
+    async def _move_due(self, now: float) -> None:
+        due = [name for name, line in self._lines.items() if line.attached and line.next_due <= now]
+        if not due:
+            return
+        moved = await self.queue.move_due(due, now)
+        rescan = now + RETRY_RESCAN_SECONDS
+        for name in due:
+            line, found = self._lines[name], moved.get(name)
+            next_at = found.next_at if found and found.next_at is not None else rescan
+            line.next_due = min(next_at, rescan)
+            if found and found.moved:
+                line.look = True
+
+    async def _start(self, batches: dict[str, list[Delivery]]) -> None:
+        if not batches:
+            return
+        # Read afresh for every batch: a change of masking applies to the next one, and
+        # an idle queue costs no extra round trip.
+        try:
+            fresh = await self.directory.store.get_many(list(batches))
+        except Exception:  # what was taken goes out as last known, never stranded
+            log.exception("could not read the services' definitions afresh")
+            fresh = {}
+        for name, deliveries in batches.items():
+            line = self._lines[name]
+            line.service = fresh.get(name, line.service)
+            for delivery in deliveries:
+                task = asyncio.create_task(self._attempt(line, line.service, delivery))
+                line.inflight.add(task)
+                task.add_done_callback(functools.partial(self._finished, line))
+
+    def _finished(self, line: _Line, task: asyncio.Task[None]) -> None:
+        line.inflight.discard(task)
+        line.look = True
+        self._wake.set()
+
+    async def _drain(self) -> None:
+        """Let what is in flight finish, and settle it."""
+        inflight = [task for line in self._lines.values() for task in line.inflight]
+        if inflight:
+            await asyncio.wait(inflight, timeout=self.settings.timeout)
+        settled = {name: line.outcomes for name, line in self._lines.items() if line.outcomes}
+        try:
+            await self.queue.exchange(settled, {}, self.consumer)
+        except Exception:
+            log.exception("could not settle the last deliveries; they will be redone")
+
+    async def _attempt(self, line: _Line, service: Service, delivery: Delivery) -> None:
+        try:
+            event_id = delivery.event_id or json.loads(delivery.event)["id"]
+            body = render(service, delivery.event)
+            problem = await self.client.deliver(service.url, service.secret, event_id, body)
+        except Exception as error:  # an event or a receiver gone wrong: retried like the rest
+            log.exception("delivering %s to %s failed", delivery.entry_id, service.name)
+            event_id, problem = delivery.event_id or delivery.entry_id, type(error).__name__
+        if not problem:
+            self.delivered += 1
+            line.outcomes.done.append(delivery.entry_id)
+            return
+        self.failed_attempts += 1
+        now = time.time()
+        retry_at = now + backoff(delivery.attempts, self.settings)
+        if retry_at - delivery.first_at > self.settings.retry_horizon:
+            log.warning(
+                "event %s to %s dead-lettered after %d attempts: %s",
+                event_id,
+                service.name,
+                delivery.attempts + 1,
+                problem,
+            )
+            line.outcomes.dead.append(delivery)
+            self.dead_lettered += 1
+        else:
+            log.info(
+                "event %s to %s failed (%s); retry in %.1fs",
+                event_id,
+                service.name,
+                problem,
+                retry_at - now,
+            )
+            line.outcomes.retries.append((delivery, retry_at))
+            line.next_due = min(line.next_due, retry_at)

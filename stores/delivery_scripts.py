@@ -1,0 +1,122 @@
+"""The Lua steps of the delivery queues; each touches the keys of ONE service's hash tag
+(its stream, retry set and dead letters), so each works on Redis Cluster."""
+
+from __future__ import annotations
+
+from stores.redis import Script
+
+# Due retries go back on the service's stream; all three keys share the service's tag.
+# Answers how many moved, and when the next retry is due (nil when none waits).
+MOVE_DUE = Script(
+    """
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, item in ipairs(due) do
+  redis.call('ZREM', KEYS[2], item)
+  local d = cjson.decode(item)
+  redis.call('XADD', KEYS[1], '*', 'e', d['e'], 'i', d['i'] or '', 'a', d['a'], 't', d['t'])
+end
+local next = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+return {#due, next[2]}
+"""
+)
+
+# A failed delivery leaves the stream for the retry set (or the dead letters) only if it is
+# still on the stream: one taken off meanwhile (rewritten by an erasure, or finished by
+# another process) must not come back from the stale copy the caller holds.
+RETRY = Script(
+    """
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('XDEL', KEYS[1], ARGV[2]) == 1 then
+  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+end
+"""
+)
+
+DEAD_LETTER = Script(
+    """
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('XDEL', KEYS[1], ARGV[2]) == 1 then
+  redis.call('RPUSH', KEYS[2], ARGV[3])
+end
+"""
+)
+
+# Every delivery of a service, wherever it is (on the stream, pending or not; in the retry
+# set; in the dead letters), whose event holds one of ARGV: one atomic look, so that none
+# is missed while it moves from one to another. It holds Redis for about 6 us per queued
+# delivery (60 ms for a backlog of 10,000); only erasures run it, never the deliveries.
+SCRUB_FIND = Script(
+    """
+local function holds(text)
+  for _, needle in ipairs(ARGV) do
+    if string.find(text, needle, 1, true) then return true end
+  end
+  return false
+end
+local found = {}
+for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do
+  local f = {}
+  for i = 1, #entry[2], 2 do f[entry[2][i]] = entry[2][i + 1] end
+  if f['e'] and holds(f['e']) then
+    table.insert(found, {'s', entry[1], f['e'], f['i'] or '', f['a'] or '0', f['t'] or '0'})
+  end
+end
+local retries = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+for i = 1, #retries, 2 do
+  if holds(retries[i]) then table.insert(found, {'r', retries[i], retries[i + 1]}) end
+end
+for i, item in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
+  if holds(item) then table.insert(found, {'d', tostring(i - 1), item}) end
+end
+return found
+"""
+)
+
+# Rewrite what _SCRUB_FIND found, each only if it is still where it was found; answers how
+# many had moved (the caller looks again). A stream entry gets a new id at the end, and
+# leaves the pending list: whoever holds the old one can no longer settle it.
+SCRUB_APPLY = Script(
+    """
+local moved, i = 0, 1
+while i <= #ARGV do
+  local kind = ARGV[i]
+  if kind == 's' then
+    if redis.call('XDEL', KEYS[1], ARGV[i + 1]) == 1 then
+      redis.call('XACK', KEYS[1], ARGV[i + 6], ARGV[i + 1])
+      redis.call('XADD', KEYS[1], '*', 'e', ARGV[i + 2], 'i', ARGV[i + 3],
+                 'a', ARGV[i + 4], 't', ARGV[i + 5])
+    else
+      moved = moved + 1
+    end
+    i = i + 7
+  elseif kind == 'r' then
+    if redis.call('ZREM', KEYS[2], ARGV[i + 1]) == 1 then
+      redis.call('ZADD', KEYS[2], ARGV[i + 3], ARGV[i + 2])
+    else
+      moved = moved + 1
+    end
+    i = i + 4
+  else
+    if redis.call('LINDEX', KEYS[3], ARGV[i + 1]) == ARGV[i + 2] then
+      redis.call('LSET', KEYS[3], ARGV[i + 1], ARGV[i + 3])
+    else
+      moved = moved + 1
+    end
+    i = i + 4
+  end
+end
+return moved
+"""
+)
+
+REPLAY = Script(
+    """
+local items = redis.call('LRANGE', KEYS[2], 0, -1)
+for _, item in ipairs(items) do
+  local d = cjson.decode(item)
+  redis.call('XADD', KEYS[1], '*', 'e', d['e'], 'i', d['i'] or '', 'a', 0, 't', ARGV[1])
+end
+redis.call('DEL', KEYS[2])
+return #items
+"""
+)
