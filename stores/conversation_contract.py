@@ -1,0 +1,158 @@
+"""The conversation store's contract and the values it answers with: threads, timelines,
+delivery states and sends (``stores.conversations.ConversationStore`` implements it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from stores.redis import Pipe
+
+
+class CustomerOptedOutError(Exception):
+    """The customer asked for no more messages (STOP or UNSUBSCRIBE)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """The outcome of appending a message: whether it was new, and its ordinal (1 = first)."""
+
+    new: bool
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimCheck:
+    """What ``settle_claim`` found of a claimed send."""
+
+    state: str
+    """``free`` (the claim was let go), ``done`` (it went out or failed), ``failed`` (the
+    claim was old enough: failed just now) or ``claimed`` (not that old yet)."""
+    wait: float = 0.0
+    """For ``claimed``: the seconds until it is that old."""
+
+
+class BaseConversationStore(Protocol):
+    """Threads, timelines, delivery states and sends, and each number's conversations."""
+
+    async def record(
+        self,
+        conversation_id: str,
+        message: dict[str, Any],
+        *,
+        direction: str,
+        number: str,
+        customer: str,
+        channel: str,
+        profile: str = "",
+    ) -> Recorded:
+        """Append ``message`` (which carries its own ``id``) unless it is already there."""
+
+    def queue_record(
+        self,
+        pipe: Pipe,
+        conversation_id: str,
+        message: dict[str, Any],
+        *,
+        direction: str,
+        number: str,
+        customer: str,
+        channel: str,
+        profile: str = "",
+    ) -> None:
+        """``record`` queued on a pipeline the caller executes."""
+
+    def queue_edit(
+        self, pipe: Pipe, conversation_id: str, message_id: str, text: str, at: float
+    ) -> None:
+        """Keep the customer's new wording of a message; the timeline shows the latest."""
+
+    def queue_auto_reply_lookup(self, pipe: Pipe, conversation_id: str) -> None:
+        """Queue the read of when the contact last got an automated answer (or None)."""
+
+    def queue_auto_reply(self, pipe: Pipe, conversation_id: str, at: float) -> None:
+        """Note that the contact got an automated answer ``at``."""
+
+    def queue_choices(self, pipe: Pipe, conversation_id: str, choices: Sequence[str]) -> None:
+        """Remember the choices last offered, for channels where the answer is typed."""
+
+    async def choices(self, conversation_ids: Sequence[str]) -> list[list[str]]:
+        """The choices last offered in each conversation ([] when none)."""
+
+    def queue_status(self, pipe: Pipe, conversation_id: str, message_id: str, status: str) -> None:
+        """``set_status`` queued on a pipeline the caller executes."""
+
+    def queue_opt_out(self, pipe: Pipe, conversation_id: str, opted_out: bool) -> None:
+        """``set_opt_out`` queued on a pipeline the caller executes."""
+
+    async def set_opt_out(self, conversation_id: str, opted_out: bool) -> None:
+        """Record that the customer said STOP (or START again)."""
+
+    def queue_message_lookup(self, pipe: Pipe, conversation_id: str, provider_id: str) -> None:
+        """Queue the lookup of ``message_for_provider_id``; the result is None when unknown."""
+
+    async def set_status(self, conversation_id: str, message_id: str, status: str) -> bool:
+        """Move a message forward to ``status``; False if it was already there or beyond."""
+
+    async def claim_send(
+        self, conversation_id: str, send_id: str, *, despite_opt_out: bool = False
+    ) -> bool:
+        """Mark a send as started; False if it was before. CustomerOptedOutError after STOP."""
+
+    def queue_claim_send(
+        self, pipe: Pipe, conversation_id: str, send_id: str, *, despite_opt_out: bool = False
+    ) -> None:
+        """``claim_send`` queued on a round trip the caller makes; its answer to ``claimed``."""
+
+    def claimed(self, answer: Any) -> bool:
+        """What ``claim_send`` returns, from the answer to ``queue_claim_send``."""
+
+    async def release_send(self, conversation_id: str, send_id: str) -> None:
+        """Let go of a send's claim after a refusal that is retried: it is not started."""
+
+    async def send_states(self, sends: Sequence[tuple[str, str]]) -> list[str]:
+        """Where each (conversation, send id) is: '', claimed, sent or failed."""
+
+    async def settle_claim(
+        self, conversation_id: str, send_id: str, *, older_than: float, reason: str
+    ) -> ClaimCheck:
+        """Fail a send for ``reason`` if its claim is ``older_than`` seconds."""
+
+    async def complete_send(self, conversation_id: str, send_id: str, provider_id: str) -> None:
+        """Record the provider's id of a sent message, and that it was sent."""
+
+    def queue_complete_send(
+        self, pipe: Pipe, conversation_id: str, send_id: str, provider_id: str
+    ) -> None:
+        """``complete_send`` queued on a pipeline the caller executes."""
+
+    async def fail_send(self, conversation_id: str, send_id: str, reason: str) -> None:
+        """Record that a send failed, and why."""
+
+    async def abandon_sends(self, sends: Sequence[tuple[str, str]], reason: str) -> list[bool]:
+        """Fail each (conversation, send id) nobody started yet; which were taken."""
+
+    async def message_for_provider_id(self, conversation_id: str, provider_id: str) -> str:
+        """Our id of a sent message, from the provider's id (the one receipts name)."""
+
+    async def meta(self, conversation_id: str) -> dict[str, str]:
+        """Number, customer, channel, profile, counts and times of a conversation; {} if none."""
+
+    async def last_inbound_at(self, conversation_id: str) -> float | None:
+        """When the customer last wrote; None when never."""
+
+    async def timeline(self, conversation_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The last ``limit`` messages, oldest first, each with its delivery status."""
+
+    async def erase_content(self, conversation_id: str) -> int:
+        """Strip every message of its content and the customer; how many were stripped."""
+
+    async def list_for_number(self, number: str, limit: int = 50) -> list[str]:
+        """Conversation ids of a number, the most recently active first."""
+
+    async def find_by_prefix(self, number: str, prefix: str, limit: int) -> list[str]:
+        """Up to ``limit`` conversations of ``number`` whose id starts with ``prefix``."""
+
+    def touch(self, pipe: Pipe, number: str, conversation_id: str, at: float) -> None:
+        """Queue an update of the number's conversation index on a pipeline."""
