@@ -37,6 +37,7 @@ from bot.core.profiles import ProfileBook
 from bot.core.sender import Sender, Transport
 from bot.core.workers import ShardWorkers, settle
 from bot.http.app import WebParts, build_app
+from bot.http.metrics import Metrics
 from bot.http.tracking import Tracking, profile_activity
 from bot.outreach.audience import Audience
 from bot.outreach.notifications import Notifications, SendOutcomes
@@ -66,7 +67,7 @@ from stores.notifications import NotificationStore
 from stores.polling import PollOffsets
 from stores.profiles import ProfileStore
 from stores.rates import SharedRate
-from stores.redis import Keys, RoundTrips, StoreClient, connect
+from stores.redis import Keys, StoreClient, connect
 from stores.secrets import SecretStore
 from stores.services import ServiceStore
 from stores.streams import InboundLog, ShardedStream
@@ -111,6 +112,16 @@ class Runtime:
         )
         streams = [(self.inbound_log, self.pipeline.process), (self.outbox, self.sender.perform)]
         self.workers = ShardWorkers(streams, self.leases, self.holder, settings.shards)
+        self.metrics = Metrics(
+            self.ingestor,
+            self.pipeline,
+            self.couriers,
+            self.workers,
+            self.outreach.scheduler,
+            (self.inbound_log, self.outbox),
+            self.notification_store,
+            lambda: self._supervisor is not None,
+        )
         self.tracking = Tracking(
             self.profiles,
             self.activity,
@@ -318,8 +329,8 @@ class Runtime:
                 publish_to_parent=self.fanout.publish_to_parent,
                 ping=self.store.ping,
                 store_kind=self.store_kind,
-                counters=self.counters,
-                gauges=self.gauges,
+                counters=self.metrics.counters,
+                gauges=self.metrics.gauges,
                 holder=self.holder,
             )
         )
@@ -385,29 +396,3 @@ class Runtime:
         await self.channels.close()
         await self._session.close()
         await self.store.close()
-
-    def counters(self) -> dict[str, int]:
-        counters = {
-            "inbound_accepted_total": self.ingestor.accepted,
-            "inbound_duplicates_total": self.ingestor.duplicates,
-            "redis_commands_total": RoundTrips.commands,
-            "redis_round_trips_total": RoundTrips.round_trips,
-        }
-        if self._supervisor:
-            counters["pipeline_processed_total"] = self.pipeline.processed
-            counters["fanout_delivered_total"] = self.couriers.delivered
-            counters["fanout_failed_attempts_total"] = self.couriers.failed_attempts
-            counters["fanout_dead_lettered_total"] = self.couriers.dead_lettered
-            for kind in ("inbound", "outbox"):
-                counters[f"{kind}_dead_lettered_total"] = self.workers.dead_lettered[kind]
-            dead_runs = self.outreach.scheduler.dead_lettered
-            counters["notifications_dead_lettered_total"] = dead_runs
-        return counters
-
-    async def gauges(self) -> dict[str, int]:
-        """What the store holds now, shared by every process: the dead letters waiting."""
-        return {
-            "inbound_dead_letters": await self.inbound_log.dead_letter_count(),
-            "outbox_dead_letters": await self.outbox.dead_letter_count(),
-            "notifications_dead_letters": await self.notification_store.set_aside_count(),
-        }

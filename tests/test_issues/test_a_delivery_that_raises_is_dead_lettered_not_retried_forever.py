@@ -50,5 +50,5 @@ async def test_a_delivery_whose_attempt_raises_becomes_a_dead_letter(
     assert code == 0, err
     [line] = out.splitlines()
     assert "evt_cut_short" in line
-    assert bot.runtime.counters()["fanout_dead_lettered_total"] == 1
+    assert bot.runtime.metrics.counters()["fanout_dead_lettered_total"] == 1
     assert await bot.runtime.deliveries.pending("support") == 0
