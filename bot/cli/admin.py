@@ -163,11 +163,14 @@ async def _attach(
         except InvalidServiceNameError as error:
             print(f"switchboard: {error}", file=sys.stderr)
             return 2
-        secret = os.environ.get(args.secret_env or "", "")
-        if not secret:
+        if not args.secret_env:
             print(
                 "switchboard: a service needs a signing secret: --secret-env VAR", file=sys.stderr
             )
+            return 2
+        secret = os.environ.get(args.secret_env, "")
+        if not secret:
+            print(f"switchboard: {args.secret_env} is unset or empty", file=sys.stderr)
             return 2
         token = await actions.define(args.name, args.url, secret, mask=not args.no_mask)
     for number in numbers:

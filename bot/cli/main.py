@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from importlib import metadata
 
 from bot.cli.admin import (
     TEAM_COMMANDS,
@@ -73,6 +74,7 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python bot.py", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"switchboard {version()}")
     commands = parser.add_subparsers(dest="command")
     serve_parser = commands.add_parser("serve", help="run the bot (the default)")
     serve_parser.add_argument(
@@ -102,6 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"switchboard: configuration error: {error}", file=sys.stderr)
         return 2
+    if args.command == "admin" and args.admin_command != "import" and not settings.redis_url:
+        print(
+            "switchboard: admin commands need REDIS_URL: the running bot's embedded store "
+            "lives in its own process, out of reach of this one",
+            file=sys.stderr,
+        )
+        return 2
     if args.command == "admin" and args.admin_command == "services":
         return asyncio.run(run_services_command(settings, args))
     if args.command == "admin" and args.admin_command in TEAM_COMMANDS:
@@ -128,3 +137,11 @@ def main(argv: list[str] | None = None) -> int:
         return serve_workers(settings, workers)
     asyncio.run(serve(settings))
     return 0
+
+
+def version() -> str:
+    """The installed version, or the source tree's when it is not installed."""
+    try:
+        return metadata.version("switchboard")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
