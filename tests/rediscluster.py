@@ -30,14 +30,16 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import inspect
 import random
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -441,3 +443,15 @@ async def redis_cluster(redis_cluster_nodes: LocalCluster) -> AsyncIterator[Redi
             await redis_cluster_nodes.flushall()
         finally:
             await redis_cluster_nodes.aclose_clients()
+
+
+def store_cases(suite: ModuleType) -> list[Callable[..., Awaitable[Any]]]:
+    """The tests of a store suite that take only ``(store, prefix)``: they run again on a
+    cluster, with the cluster client as the store."""
+    return [
+        getattr(suite, name)
+        for name in dir(suite)
+        if name.startswith("test_")
+        and asyncio.iscoroutinefunction(getattr(suite, name))
+        and list(inspect.signature(getattr(suite, name)).parameters) == ["store", "prefix"]
+    ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,13 +18,7 @@ from tests.rediscluster import LocalCluster
 redis_cluster_nodes = rediscluster.redis_cluster_nodes
 redis_cluster = rediscluster.redis_cluster
 
-CASES: list[Callable[..., Awaitable[Any]]] = [
-    getattr(suite, name)
-    for name in dir(suite)
-    if name.startswith("test_")
-    and asyncio.iscoroutinefunction(getattr(suite, name))
-    and list(inspect.signature(getattr(suite, name)).parameters) == ["store", "prefix"]
-]
+CASES = rediscluster.store_cases(suite)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.__name__[5:])
