@@ -53,8 +53,9 @@ class _Outcome:
 
     retry: list[int] = field(default_factory=list)
     undo: list[tuple[Identity, str]] = field(default_factory=list)
-    discarded: list[str] = field(default_factory=list)
-    """New profiles given back whole: another process created their person first."""
+    folds: dict[str, str] = field(default_factory=dict)
+    """New profile -> the profile another process created for the same person a moment
+    earlier, which won an identity both claimed: the new one folds into it."""
     lost: set[Identity] = field(default_factory=set)
     kept: dict[int, list[tuple[Identity, str]]] = field(default_factory=dict)
     """The claims each sighting that went through took."""
@@ -163,19 +164,27 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
         outcome = _Outcome()
         for plan in plans:
             await self._settle(plan, results, owner, resolutions, outcome)
-        for plan in plans:  # sightings of this batch that joined a profile given back
-            if plan.profile in outcome.discarded and plan.index in outcome.kept:
-                outcome.undo += outcome.kept.pop(plan.index)
+        for plan in plans:  # sightings of this batch that joined a profile folded away
+            if plan.profile in outcome.folds and outcome.kept.pop(plan.index, None) is not None:
                 outcome.retry.append(plan.index)
         outcome.lost.update(identity for identity, _ in outcome.undo)
-        if outcome.undo or outcome.discarded:
+        if outcome.undo:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for identity, profile_id in outcome.undo:
                     REPOINT.queue(pipe, [self.keys.identity(identity)], [profile_id, ""])
-                for profile_id in outcome.discarded:
-                    pipe.delete(self._h(profile_id))
                 await pipe.execute()
+        for new, other in outcome.folds.items():
+            await self._fold(new, other)
         return outcome.retry, outcome.lost
+
+    async def _fold(self, new: str, other: str) -> None:
+        """Fold a profile created a moment ago into the one another process created for
+        the same person (PS-8): a merge with the other as survivor, whatever their ages,
+        and no ``profile.merged`` for anyone, since nobody was told of the new one yet.
+        Readers that saw the new one follow its pointer, as after any merge."""
+        target = await self.root(other)
+        if target and target != new:
+            await self._merge_pair(target, new)
 
     def _queue_plan(
         self, pipe: Pipe, plan: _Plan, sighting: Sighting, owner: Mapping[Identity, str | None]
@@ -218,12 +227,16 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
             refusal = Refusal(profile_id, "", detail, tuple(i.key for i in fresh))
             resolutions[index].refusals.append(refusal)
             await self._record_refusals([refusal])
-        elif status == "ok" and lost and plan.create:
+        elif (
+            status == "ok"
+            and lost
+            and plan.create
+            and str(claims[fresh.index(lost[0])]).startswith("p_")
+        ):
             # Another process created this person a moment ago (a WhatsApp message and
-            # an SMS from one phone at once): give back this new profile and its claims,
-            # and land on that one, rather than keep a duplicate to merge later (PS-8).
-            outcome.undo += taken
-            outcome.discarded.append(profile_id)
+            # an SMS from one phone at once): this new profile folds into that one, and
+            # the sighting lands there, rather than two people merged later (PS-8).
+            outcome.folds[profile_id] = str(claims[fresh.index(lost[0])])
             outcome.retry.append(index)
         elif status != "ok" or lost:
             if lost and status == "ok":
