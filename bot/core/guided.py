@@ -33,7 +33,7 @@ SHOWN_ANSWER = 200
 
 
 class HandoffRoom(Protocol):
-    """Where hand-offs are posted: the team's chat (bot.teamchat.TeamChat)."""
+    """Where hand-offs are posted: the team's chat (bot.team.chat.TeamChat)."""
 
     async def post_about(self, conversation_id: str, text: str, *, key: str) -> None:
         """Post; replying to the post answers the conversation's customer."""

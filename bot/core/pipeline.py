@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 
 class TeamRoom(Protocol):
-    """The team chat as the pipeline sees it (bot.teamchat.TeamChat)."""
+    """The team chat as the pipeline sees it (bot.team.chat.TeamChat)."""
 
     async def split(self, messages: Sequence[Inbound]) -> tuple[list[Inbound], list[Inbound]]: ...
 

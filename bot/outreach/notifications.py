@@ -27,7 +27,7 @@ SENT = frozenset({"sent", "delivered", "read"})
 
 
 class ProfileFinder(Protocol):
-    """Finds the live profile of an id or identity (``bot.profiles.ProfileBook``)."""
+    """Finds the live profile of an id or identity (``bot.core.profiles.ProfileBook``)."""
 
     async def find(self, reference: str) -> str: ...
 
