@@ -34,7 +34,7 @@ TEAM_COMMANDS = {
     **NOTIFY_COMMANDS,
 }
 """The team's slash commands the CLI runs (``admin services list`` shows what /services
-does; ``admin notify`` takes options, see ``bot.admin_notify``). /help is the team chat's."""
+does; ``admin notify`` takes options, see ``bot.cli.notify``). /help is the team chat's."""
 AS_AGENT = ("claim", "release", "reply", "note")
 """Commands that act as an agent: ``--agent EMAIL`` names them, or they act as 'operator'."""
 RAW_TEXT = ("reply", "note")
