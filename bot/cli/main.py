@@ -72,7 +72,8 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
         await runtime.close()
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """``python bot.py``'s commands and their arguments."""
     parser = argparse.ArgumentParser(prog="python bot.py", description=__doc__)
     parser.add_argument("--version", action="version", version=f"switchboard {version()}")
     commands = parser.add_subparsers(dest="command")
@@ -96,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     contacts.add_argument("--report", help="where rejected rows go (FILE.rejected.csv)")
     contacts.add_argument("--channel", default="import", help="the source of new profiles")
     contacts.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="rows per round")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     configure_logging()
     try:
