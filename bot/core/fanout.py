@@ -31,9 +31,10 @@ class Fanout:
     async def publish_to_parent(self, events: list[Event]) -> None:
         """Fan events out to the parent of their number alone (news of the number's
         account, such as a template's review, which only the parent sends with)."""
+        await self.directory.catch_up(event.number for event in events)
         addressed = []
         for event in events:
-            services = await self.directory.attached(event.number)
+            services = self.directory.cached(event.number)
             if services and services[0].url:
                 addressed.append((services[0].name, event.to_json(), event.id))
         await self._add(addressed)
@@ -88,9 +89,9 @@ class Fanout:
         strip = functools.partial(
             erased, profiles=frozenset(profiles), conversations=frozenset(conversations)
         )
-        services = set()
-        for number in await self.directory.store.numbers():
-            services |= {s.name for s in await self.directory.attached(number) if s.url}
+        numbers = await self.directory.store.numbers()
+        await self.directory.catch_up(numbers)
+        services = {s.name for n in numbers for s in self.directory.cached(n) if s.url}
         stripped = 0
         for service in sorted(services):
             stripped += await self.queue.scrub(service, needles, strip)

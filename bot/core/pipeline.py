@@ -17,13 +17,7 @@ from bot.core.lifecycle import Lifecycle
 from bot.core.records import decode_item, inbound_event, inbound_record, status_event
 from bot.core.sender import Sender
 from bot.identities import identities_of
-from bot.model import (
-    AUTOMATION_SERVICE,
-    Inbound,
-    Outbound,
-    StatusUpdate,
-    derived_id,
-)
+from bot.model import AUTOMATION_SERVICE, Inbound, Outbound, StatusUpdate, derived_id
 from handlers.base import Context
 from stores.conversations import WINDOW_SECONDS, ConversationStore
 from stores.profiles import ProfileStore, Resolution, Sighting
