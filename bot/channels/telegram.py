@@ -18,7 +18,7 @@ from adapters.telegram_common import (
     inbound_from_update,
 )
 from bot.channels.ratelimit import ChatSpacing
-from bot.config.settings import TelegramSettings
+from bot.config.settings import ConfigError, TelegramSettings
 from bot.core.sender import SendFailedError
 from bot.model import Inbound, Outbound
 from stores.leases import Leases
@@ -37,15 +37,29 @@ GROUP_PER_MINUTE = 20
 Ingest = Callable[[Sequence[Inbound]], Awaitable[list[bool]]]
 
 
+EXTRAS = {"aiogram": "telegram", "ptb": "ptb"}
+"""The install extra that brings each TELEGRAM_FRAMEWORK's library."""
+
+
 def make_client(settings: TelegramSettings) -> TelegramClient:
-    """The adapter TELEGRAM_FRAMEWORK names, behind the one channel contract."""
-    if settings.framework == "ptb":
-        from adapters.telegram_ptb import PTBClient
+    """The adapter TELEGRAM_FRAMEWORK names, behind the one channel contract.
 
-        return PTBClient(settings.token, settings.api_base)
-    from adapters.telegram import AiogramClient
+    Each framework is an optional extra, so that a bot without Telegram installs neither.
+    """
+    try:
+        if settings.framework == "ptb":
+            from adapters.telegram_ptb import PTBClient
 
-    return AiogramClient(settings.token, settings.api_base)
+            return PTBClient(settings.token, settings.api_base)
+        from adapters.telegram import AiogramClient
+
+        return AiogramClient(settings.token, settings.api_base)
+    except ModuleNotFoundError as missing:
+        extra = EXTRAS.get(settings.framework, "telegram")
+        raise ConfigError(
+            f"TELEGRAM_BOT_TOKEN is set but {missing.name} is not installed: "
+            f"pip install 'switchboard[{extra}]'"
+        ) from None
 
 
 class TelegramChannel:
