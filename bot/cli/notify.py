@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from bot.cli.helptext import Paragraphs, examples
 from bot.cli.progress import Progress
@@ -63,7 +64,7 @@ def add_notify_parser(
     audience.add_argument("--profiles", nargs="+", metavar="ID_OR_IDENTITY", help="these profiles")
     schedule = command.add_mutually_exclusive_group()
     schedule.add_argument(
-        "--at", metavar="ISO", help="e.g. 2026-12-01T09:00 (local time)"
+        "--at", metavar="ISO", help="a time to come, e.g. 2026-12-01T09:00 (local time)"
     )
     schedule.add_argument("--cron", help='e.g. "0 9 * * MON"')
     command.add_argument("--template", metavar="NAME:LANG:CATEGORY", help="a WhatsApp template")
@@ -132,6 +133,13 @@ async def _notify(runtime: Runtime, args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         print(f"switchboard: {error}", file=sys.stderr)
+        return 2
+    if spec.at is not None and spec.at <= time.time():
+        print(
+            f"switchboard: --at {args.at} is in the past ({when(spec.at)}); nothing is "
+            "scheduled. Give a time to come, or leave --at out to send now.",
+            file=sys.stderr,
+        )
         return 2
     later = spec.cron or spec.at is not None
     now_or_later = await notifications.create(spec, entries, hold=0 if later else HOLD_SECONDS)
