@@ -44,7 +44,7 @@ def test_the_team_commands_declare_their_arguments() -> None:
         p.prog.removeprefix("python bot.py "): p for p in parsers(build_parser("python bot.py"))
     }
     assert helps["admin reply"].format_usage() == (
-        "usage: python bot.py admin reply [-h] [--agent AGENT]\n"
+        "usage: python bot.py admin reply [-h] [--agent EMAIL]\n"
         "                                 CONVERSATION TEXT [TEXT ...]\n"
     )
     assert "SERVICE [NUMBER]" in helps["admin detach"].format_usage()

@@ -84,7 +84,10 @@ def add_team_commands(
             command.add_argument("--yes", action="store_true", help="do not ask for the code")
         if name in AS_AGENT:
             command.add_argument(
-                "--agent", default="", help="the team member acting, an email (default: operator)"
+                "--agent",
+                default="",
+                metavar="EMAIL",
+                help="the team member acting, an email (default: operator)",
             )
     for name in NOTIFY_COMMANDS:
         add_notify_parser(admin, name, prog)

@@ -111,7 +111,11 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         formatter_class=raw,
     )
     serve_parser.add_argument(
-        "--workers", type=int, default=1, help="processes sharing the port (needs REDIS_URL)"
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes sharing the port (needs REDIS_URL)",
     )
     admin = commands.add_parser(
         "admin",
@@ -133,9 +137,17 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         formatter_class=raw,
     )
     contacts.add_argument("file", metavar="FILE", help="a UTF-8 CSV file with a header row")
-    contacts.add_argument("--report", help="where rejected rows go (FILE.rejected.csv)")
-    contacts.add_argument("--channel", default="import", help="the source of new profiles")
-    contacts.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="rows per round")
+    contacts.add_argument(
+        "--report",
+        metavar="FILE",
+        help="where rejected rows go (default: the imported FILE.rejected.csv)",
+    )
+    contacts.add_argument(
+        "--channel", default="import", metavar="NAME", help="the source of new profiles"
+    )
+    contacts.add_argument(
+        "--batch", type=int, default=DEFAULT_BATCH, metavar="ROWS", help="rows per round"
+    )
     return parser
 
 
