@@ -4,11 +4,12 @@ at most once in that time, so that a conversation a person works is not interrup
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.model import Inbound
+from handlers.autoreply import AutoReply
 from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
 from stores.redis import Pipe
@@ -44,10 +45,23 @@ class FallbackGate:
     LOOKUPS = 2
     """Results each message's lookups take on the pipeline."""
 
-    def queue_lookups(self, pipe: Pipe, messages: Sequence[Inbound]) -> None:
+    def queue_lookups(
+        self,
+        pipe: Pipe,
+        messages: Sequence[Inbound],
+        automation: Callable[[str], AutoReply | None],
+    ) -> list[Inbound]:
+        """Queue the lookups of the messages whose number's parent has a fallback, as this
+        process last saw it (a parent that just gained one has it from the next batch on);
+        those messages, for ``take_lookups``."""
+        asking = []
         for message in messages:
-            self.conversations.queue_fallback_lookup(pipe, message.conversation_id)
-            self.claims.queue_held_lookup(pipe, message.conversation_id)
+            answers = automation(message.number)
+            if answers and answers.fallback:
+                self.conversations.queue_fallback_lookup(pipe, message.conversation_id)
+                self.claims.queue_held_lookup(pipe, message.conversation_id)
+                asking.append(message)
+        return asking
 
     def take_lookups(self, messages: Sequence[Inbound], results: Sequence[Any]) -> dict[str, Quiet]:
         found = {}

@@ -223,7 +223,7 @@ class Pipeline:
                 )
             for message in messages:
                 self.conversations.queue_auto_reply_lookup(pipe, message.conversation_id)
-            self.fallback.queue_lookups(pipe, messages)
+            asking = self.fallback.queue_lookups(pipe, messages, self.directory.automation)
             self.guided.queue_lookups(pipe, messages)
             self.directory.queue_versions(pipe, numbers)
             results = await pipe.execute()
@@ -235,7 +235,7 @@ class Pipeline:
             found or s.provider_message_id for s, found in zip(statuses, looked_up, strict=True)
         ]
         quiet_at = 2 * len(messages) + len(statuses)
-        flows_at = quiet_at + FallbackGate.LOOKUPS * len(messages)
+        flows_at = quiet_at + FallbackGate.LOOKUPS * len(asking)
         batch.answered = {
             m.conversation_id: float(at)
             for m, at in zip(
@@ -243,7 +243,7 @@ class Pipeline:
             )
             if at
         }
-        batch.quiet = self.fallback.take_lookups(messages, results[quiet_at:flows_at])
+        batch.quiet = self.fallback.take_lookups(asking, results[quiet_at:flows_at])
         self.guided.take_lookups(batch.flows, messages, results[flows_at:versions_at])
         return counts, message_ids
 
@@ -310,13 +310,13 @@ class Pipeline:
         """What the parent's automation answers: a guided conversation's next step, else
         its keyword rules and welcome. A flow's state changes are queued on ``pipe``."""
         cid = message.conversation_id
-        quiet = batch.quiet[cid]
+        quiet = batch.quiet.get(cid)
         context = Context(
             message=message,
             first_contact=first_contact,
             now=now,
             last_auto_reply=batch.answered.get(cid),
-            may_fall_back=quiet.allows(now),
+            may_fall_back=quiet is not None and quiet.allows(now),
         )
         automation = self.directory.automation(message.number)
         replies: list[Reply] = []
@@ -332,7 +332,7 @@ class Pipeline:
                     self.conversations.queue_choices(pipe, cid, [])  # "2" is typed now
             else:
                 automation.handle(context)
-                if context.fell_back:
+                if context.fell_back and quiet is not None:
                     self.fallback.queue_sent(pipe, quiet, cid, now)
         elif keyword == "stop":
             self.guided.stop(batch.flows, pipe, cid)
