@@ -50,6 +50,13 @@ MORE = {
 }
 """What a command's help says beyond its summary."""
 NARGS = {"": None, "?": "?", "+": "+", "*": "*"}
+MISTAKES = {
+    "inbox": "N is a number from 1 to 50",
+    "role": "give a MEMBER and a ROLE, or neither",
+    "profile": "DAY goes only with notes",
+    "detach": "'confirm' is no service name: the code is asked for on the terminal",
+}
+"""What a refused command line most likely got wrong, when its answer does not say."""
 
 
 def add_team_commands(
@@ -110,10 +117,11 @@ def command_line(spec: Spec, args: argparse.Namespace) -> str:
     return shlex.join([f"/{spec.name}", *words])
 
 
-def usage_error(parser: argparse.ArgumentParser, answer: str) -> str:
+def usage_error(parser: argparse.ArgumentParser, name: str, answer: str) -> str:
     """A refusal worded for the team chat ("Usage: /merge ..."), reworded for the command
     line: its own usage line, and what was wrong."""
-    reason = answer.split("Usage: /", 1)[0].strip() or "those arguments do not go together"
+    said = answer.split("Usage: /", 1)[0].strip()
+    reason = said or MISTAKES.get(name, "those arguments do not go together")
     return f"{parser.format_usage()}{parser.prog}: error: {reason} (see --help)"
 
 
@@ -139,7 +147,7 @@ async def run_slash_command(settings: Settings, args: argparse.Namespace) -> int
         spec = SPECS[args.team_command]
         done, answer = await registry.execute(caller, command_line(spec, args))
         if not done and "Usage: /" in answer:
-            print(usage_error(args.cli_parser, answer), file=sys.stderr)
+            print(usage_error(args.cli_parser, spec.name, answer), file=sys.stderr)
             return 2
         code = re.search(r"^/(forget|detach) .+ confirm (\d+)$", answer, re.MULTILINE)
         if done and code:

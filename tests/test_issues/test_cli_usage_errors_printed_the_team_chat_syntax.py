@@ -23,8 +23,12 @@ def test_the_help_declares_the_arguments() -> None:
 async def test_a_usage_error_names_the_command_line(real_redis: Redis, prefix: str) -> None:
     code, out, err = await run_command(environment(prefix), "admin", "role", "ann@example.com")
     assert code == 2 and out == ""
-    assert err.startswith("usage: python bot.py admin role [-h] [MEMBER] [ROLE]\n")
+    assert err == (
+        "usage: python bot.py admin role [-h] [MEMBER] [ROLE]\n"
+        "python bot.py admin role: error: give a MEMBER and a ROLE, or neither (see --help)\n"
+    )
     assert "/role" not in err and "Traceback" not in err
     code, _, err = await run_command(environment(prefix), "admin", "inbox", "99")
     assert code == 2 and err.startswith("usage: python bot.py admin inbox [-h] [N]\n")
+    assert "error: N is a number from 1 to 50" in err
     assert "Usage: /inbox" not in err
