@@ -1,4 +1,5 @@
-"""``python bot.py admin services ...``: attach, detach and list services, issue API tokens."""
+"""``python bot.py admin ...``: the team's commands from the command line, each with the arguments
+of its spec, and ``admin services``: list, attach and detach services, issue API tokens."""
 
 from __future__ import annotations
 
