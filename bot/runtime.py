@@ -27,6 +27,7 @@ from bot.config.settings import Settings
 from bot.config.watch import watch_config
 from bot.core.couriers import Couriers, Deliveries
 from bot.core.directory import Directory
+from bot.core.fallback import FallbackGate
 from bot.core.fanout import Fanout
 from bot.core.guided import GuidedConversations
 from bot.core.ingest import Ingestor, shard_of
@@ -107,6 +108,7 @@ class Runtime:
             GuidedConversations(
                 FlowStateStore(self.redis, self.keys), self.profiles, settings.default_region
             ),
+            FallbackGate(self.conversations, self.claims),
             self.store,
             self.team_chat,
         )

@@ -1,6 +1,7 @@
 """Auto-replies (AU-1): an away message outside business hours, a welcome for a first
 contact, and keyword or regex rules by priority; at most one per contact per interval
-when the configuration sets one."""
+when the configuration sets one; and the fallback answer, when one is configured, for a
+message nothing else answered."""
 
 from __future__ import annotations
 
@@ -24,13 +25,17 @@ class AutoReply:
         self.welcome = settings.welcome
         self.away = settings.away
         self.interval = settings.reply_interval
+        self.fallback = settings.fallback
         # Highest priority first; among equals, the order of the config file.
         ordered = sorted(settings.rules, key=lambda rule: -rule.priority)
         self.rules = [_CompiledRule(rule, _compile(rule)) for rule in ordered]
 
-    def check(self, context: Context) -> list[str]:
+    def _silent(self, context: Context) -> bool:
         last = context.last_auto_reply
-        if self.interval and last is not None and context.now - last < self.interval:
+        return bool(self.interval and last is not None and context.now - last < self.interval)
+
+    def check(self, context: Context) -> list[str]:
+        if self._silent(context):
             return []  # answered a moment ago: a conversation, not a volley of robots
         if self.away and not self.away.is_open(context.now):
             return [self.away.message]
@@ -48,8 +53,18 @@ class AutoReply:
             return answers[-1:]
         return answers
 
+    def fallback_for(self, context: Context, answers: list[str]) -> str:
+        """The fallback answer when nothing answered and it may go, else ""."""
+        if answers or not self.fallback or not context.may_fall_back:
+            return ""
+        return "" if self._silent(context) else self.fallback
+
     def handle(self, context: Context) -> None:
-        for answer in self.check(context):
+        answers = self.check(context)
+        fallback = self.fallback_for(context, answers)
+        if fallback:
+            answers, context.fell_back = [fallback], True
+        for answer in answers:
             context.reply(answer)
 
 

@@ -18,6 +18,11 @@ class Context:
     """When the message is handled (unix seconds): business hours are judged by it."""
     last_auto_reply: float | None = None
     """When this contact last got an automated answer, if ever."""
+    may_fall_back: bool = False
+    """Whether the fallback answer may go if nothing else answers: the customer has not
+    opted out, nobody holds the conversation, and no person answered lately."""
+    fell_back: bool = False
+    """Set when the answer is the fallback, so that its time is kept."""
     replies: list[str] = field(default_factory=list)
 
     def reply(self, text: str) -> None:

@@ -25,18 +25,60 @@ class UsageError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Command:
-    """One slash command: who may run it, and how its arguments are split."""
+class Argument:
+    """One argument of a command, as the command line declares it."""
+
+    name: str
+    help: str
+    count: str = ""
+    """How many words: "" exactly one, "?" one or none, "+" one or more, "*" any."""
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """What a command is, apart from how it runs: the team chat's usage line and summary,
+    and the arguments and example the command line shows in its help."""
 
     name: str
     usage: str
     summary: str
     role: str
-    run: Callable[[Caller, list[str]], Awaitable[str]]
     raw_after: int = -1
     """With N >= 0, the first N words are split like a shell's and the rest of the line is
     one last argument, exactly as typed (the text of /reply and /note); the audit log
     keeps only its length."""
+    arguments: tuple[Argument, ...] = ()
+    example: str = ""
+    """The arguments of a typical use, e.g. ``c_3f2a9b "On its way"``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One slash command: its spec, and what runs it."""
+
+    spec: Spec
+    run: Callable[[Caller, list[str]], Awaitable[str]]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def usage(self) -> str:
+        return self.spec.usage
+
+    @property
+    def summary(self) -> str:
+        return self.spec.summary
+
+    @property
+    def role(self) -> str:
+        return self.spec.role
+
+    @property
+    def raw_after(self) -> int:
+        return self.spec.raw_after
 
 
 def has_control_characters(text: str) -> bool:

@@ -14,7 +14,9 @@ from typing import Any
 from handlers.command_kit import (
     OPERATOR,
     ROLE_RANK,
+    Argument,
     Command,
+    Spec,
     UsageError,
     confirmation_code,
     confirmed,
@@ -49,6 +51,48 @@ ORDER = (
 """The order /help lists the commands in: what everyone may run first."""
 
 
+PROFILE = Argument(
+    "profile", "a profile id (p_...) or an identity: +447700900123, wa:..., email:..."
+)
+SPECS: tuple[Spec, ...] = (
+    Spec("help", "/help", "what you can run here", "viewer"),
+    Spec(
+        "profile",
+        "/profile <id|identity> [convert | notes [YYYY-MM-DD]]",
+        "show a customer's profile, convert a lead, read the daily notes",
+        "viewer",
+        arguments=(
+            PROFILE,
+            Argument(
+                "action",
+                "convert makes a lead a contact; notes reads the daily notes",
+                "?",
+                ("convert", "notes"),
+            ),
+            Argument("day", "with notes: the day, YYYY-MM-DD (default: the latest)", "?"),
+        ),
+        example="+447700900123 notes 2026-11-21",
+    ),
+    Spec(
+        "merge",
+        "/merge <id|identity> <id|identity>",
+        "merge two profiles of one person (the older survives)",
+        "agent",
+        arguments=(PROFILE, Argument("other", "the other profile: an id or an identity")),
+        example="p_0193ab email:ann@example.com",
+    ),
+    Spec(
+        "forget",
+        "/forget <id|identity> [confirm <code>]",
+        "erase a person for good (asks for confirmation)",
+        "admin",
+        arguments=(PROFILE,),
+        example="email:ann@example.com",
+    ),
+)
+"""The commands on profiles, run by the Commands method ``_<name>``: see Spec."""
+
+
 class _Refusal(Exception):
     """Why a command line was refused: the answer, and a short reason for the audit."""
 
@@ -72,30 +116,7 @@ class Commands:
     ) -> None:
         self.profiles = profiles
         self.desk = desk
-        found = [
-            Command("help", "/help", "what you can run here", "viewer", self._help),
-            Command(
-                "profile",
-                "/profile <id|identity> [convert | notes [YYYY-MM-DD]]",
-                "show a customer's profile, convert a lead, read the daily notes",
-                "viewer",
-                self._profile,
-            ),
-            Command(
-                "merge",
-                "/merge <id|identity> <id|identity>",
-                "merge two profiles of one person (the older survives)",
-                "agent",
-                self._merge,
-            ),
-            Command(
-                "forget",
-                "/forget <id|identity> [confirm <code>]",
-                "erase a person for good (asks for confirmation)",
-                "admin",
-                self._forget,
-            ),
-        ]
+        found = [Command(spec, getattr(self, f"_{spec.name}")) for spec in SPECS]
         if desk is not None:
             found += TeamCommands(desk).commands()
             if notify is not None:

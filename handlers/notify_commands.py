@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.command_kit import Command, UsageError
+from handlers.command_kit import Argument, Command, Spec, UsageError
 from handlers.ports import Caller, NotifyPort, RefusedError
 
 TEAM_SERVICE = "team"
@@ -117,6 +117,20 @@ def describe_stats(stats: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+SPECS: tuple[Spec, ...] = (
+    Spec("notify", NOTIFY_USAGE, "send or schedule a notification; its report; cancel it", "agent"),
+    Spec(
+        "stats",
+        "/stats [number]",
+        "each number's conversations, notifications and running cost",
+        "viewer",
+        arguments=(Argument("number", "only this number, or its start: wa (default: all)", "?"),),
+        example="wa",
+    ),
+)
+"""/notify (the command line's ``admin notify`` has options of its own) and /stats."""
+
+
 class NotifyCommands:
     """``/notify`` and ``/stats`` over the notifications port."""
 
@@ -127,22 +141,7 @@ class NotifyCommands:
         self.numbers = numbers
 
     def commands(self) -> list[Command]:
-        return [
-            Command(
-                "notify",
-                NOTIFY_USAGE,
-                "send or schedule a notification; its report; cancel it",
-                "agent",
-                self._notify,
-            ),
-            Command(
-                "stats",
-                "/stats [number]",
-                "each number's conversations, notifications and running cost",
-                "viewer",
-                self._stats,
-            ),
-        ]
+        return [Command(spec, getattr(self, f"_{spec.name}")) for spec in SPECS]
 
     async def _number(self, given: str) -> str:
         """A number, or the one number that starts with ``given`` (``wa`` for WhatsApp)."""

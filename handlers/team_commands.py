@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import time
 
-from handlers.command_kit import Command, UsageError, confirmation_code, confirmed
+from handlers.command_kit import (
+    Argument,
+    Command,
+    Spec,
+    UsageError,
+    confirmation_code,
+    confirmed,
+)
 from handlers.ports import Attachment, Caller, DeskPort, RefusedError
 
 
@@ -29,74 +36,102 @@ def change_line(change: Attachment) -> str:
     return line
 
 
-SPECS: tuple[tuple[str, str, str, str, int], ...] = (
-    (
+CONVERSATION = Argument("conversation", "the conversation: its id (c_...) or the id's start")
+SERVICE = Argument("service", "the service's name, e.g. support")
+NUMBER = Argument("number", "only this number, e.g. wa:106540352242922 (default: every one)", "?")
+
+SPECS: tuple[Spec, ...] = (
+    Spec(
         "inbox",
         "/inbox [n]",
         "the n most recent conversations (10 by default, at most 50)",
         "viewer",
-        -1,
+        arguments=(Argument("n", "how many (10 by default, at most 50)", "?"),),
+        example="20",
     ),
-    ("flows", "/flows", "the guided conversations each number's parent runs", "viewer", -1),
-    (
+    Spec("flows", "/flows", "the guided conversations each number's parent runs", "viewer"),
+    Spec(
         "services",
         "/services",
         "each number's services in attach order; the first is the parent",
         "viewer",
-        -1,
     ),
-    (
+    Spec(
         "claim",
         "/claim <conversation>",
         "say you work a conversation (others are warned, not stopped)",
         "agent",
-        -1,
+        arguments=(CONVERSATION,),
+        example="c_3f2a9b",
     ),
-    ("release", "/release <conversation>", "let go of your claim", "agent", -1),
-    (
+    Spec(
+        "release",
+        "/release <conversation>",
+        "let go of your claim",
+        "agent",
+        arguments=(CONVERSATION,),
+        example="c_3f2a9b",
+    ),
+    Spec(
         "reply",
         "/reply <conversation> <text...>",
         "send the customer a message from the number",
         "agent",
-        1,
+        raw_after=1,
+        arguments=(CONVERSATION, Argument("text", "what the customer gets, as typed", "+")),
+        example='c_3f2a9b "Your order left today."',
     ),
-    (
+    Spec(
         "note",
         "/note <conversation> [text...]",
         "add a note for the team (without text: read the notes)",
         "agent",
-        1,
+        raw_after=1,
+        arguments=(CONVERSATION, Argument("text", "the note; without it, read the notes", "*")),
+        example='c_3f2a9b "Call back after 9"',
     ),
-    (
+    Spec(
         "optout",
         "/optout <conversation> [on|off]",
         "stop all messages to the customer (on, the default), or allow them again",
         "agent",
-        -1,
+        arguments=(
+            CONVERSATION,
+            Argument(
+                "switch", "on stops messages (the default), off allows them", "?", ("on", "off")
+            ),
+        ),
+        example="c_3f2a9b off",
     ),
-    (
+    Spec(
         "attach",
         "/attach <service> [number]",
         "attach a service to a number, or to every number",
         "admin",
-        -1,
+        arguments=(SERVICE, NUMBER),
+        example="support wa:106540352242922",
     ),
-    (
+    Spec(
         "detach",
         "/detach <service> [number] [confirm <code>]",
         "detach a service (asks for confirmation)",
         "admin",
-        -1,
+        arguments=(SERVICE, NUMBER),
+        example="support wa:106540352242922",
     ),
-    (
+    Spec(
         "role",
         "/role [<email|telegram id> <viewer|agent|admin>]",
         "list the team's roles, or give a member a role",
         "admin",
-        -1,
+        arguments=(
+            Argument("member", "an email or a Telegram user id (without it: list)", "?"),
+            Argument("role", "the role to give", "?", ("viewer", "agent", "admin")),
+        ),
+        example="ann@example.com agent",
     ),
 )
-"""(name, usage, summary, the role it needs, raw_after) of each command: see Command."""
+"""Each command's spec, run by the TeamCommands method ``_<name>``: see Spec."""
 
 
 class TeamCommands:
@@ -107,10 +142,7 @@ class TeamCommands:
 
     def commands(self) -> list[Command]:
         """Each command of ``SPECS``, run by this object's ``_<name>`` method."""
-        return [
-            Command(name, usage, summary, role, getattr(self, f"_{name}"), raw_after)
-            for name, usage, summary, role, raw_after in SPECS
-        ]
+        return [Command(spec, getattr(self, f"_{spec.name}")) for spec in SPECS]
 
     async def _inbox(self, caller: Caller, args: list[str]) -> str:
         if len(args) > 1 or (args and not (args[0].isdigit() and 1 <= int(args[0]) <= 50)):

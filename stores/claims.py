@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 
 from bot.model import Claim
-from stores.redis import Keys, Script
+from stores.redis import Keys, Pipe, Script
 
 __all__ = ["Claim", "ClaimStore"]
 
@@ -65,6 +65,9 @@ class BaseClaimStore(Protocol):
     async def holders(self, conversation_ids: Sequence[str]) -> list[Claim | None]:
         """``holder`` of each conversation, in one round trip."""
 
+    def queue_held_lookup(self, pipe: Pipe, conversation_id: str) -> None:
+        """Queue the read of whether anybody holds the conversation (1) or not (0)."""
+
     async def touch(self, conversation_id: str, idle: float) -> None:
         """The holder acted: the idle time starts again."""
 
@@ -110,6 +113,10 @@ class ClaimStore(BaseClaimStore):
                 pipe.hgetall(self.keys.conversation(conversation_id, "claim"))
             found = await pipe.execute()
         return [_claim([item for pair in flat.items() for item in pair]) for flat in found]
+
+    def queue_held_lookup(self, pipe: Pipe, conversation_id: str) -> None:
+        """Queue the read of whether anybody holds the conversation (1) or not (0)."""
+        pipe.exists(self.keys.conversation(conversation_id, "claim"))
 
     async def touch(self, conversation_id: str, idle: float) -> None:
         """The holder acted: the idle time starts again."""

@@ -74,6 +74,16 @@ class BaseConversationStore(Protocol):
     def queue_auto_reply(self, pipe: Pipe, conversation_id: str, at: float) -> None:
         """Note that the contact got an automated answer ``at``."""
 
+    def queue_fallback_lookup(self, pipe: Pipe, conversation_id: str) -> None:
+        """Queue the read of [opted out, when a service last replied, when the fallback
+        last went] (each None when never)."""
+
+    def queue_fallback_sent(self, pipe: Pipe, conversation_id: str, at: float) -> None:
+        """Note that the fallback answer went ``at``."""
+
+    def queue_service_reply(self, pipe: Pipe, conversation_id: str, at: float) -> None:
+        """Note that a service or the team wrote to the customer ``at``."""
+
     def queue_choices(self, pipe: Pipe, conversation_id: str, choices: Sequence[str]) -> None:
         """Remember the choices last offered, for channels where the answer is typed."""
 

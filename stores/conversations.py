@@ -119,6 +119,18 @@ class ConversationStore(BaseConversationStore):
     def queue_auto_reply(self, pipe: Pipe, conversation_id: str, at: float) -> None:
         pipe.hset(self._k(conversation_id, "meta"), "auto_at", repr(at))
 
+    def queue_fallback_lookup(self, pipe: Pipe, conversation_id: str) -> None:
+        """Queue the read of [opted out, when a service last replied, when the fallback
+        last went] (each None when never)."""
+        pipe.hmget(self._k(conversation_id, "meta"), ["opted_out", "replied_at", "fallback_at"])
+
+    def queue_fallback_sent(self, pipe: Pipe, conversation_id: str, at: float) -> None:
+        pipe.hset(self._k(conversation_id, "meta"), "fallback_at", repr(at))
+
+    def queue_service_reply(self, pipe: Pipe, conversation_id: str, at: float) -> None:
+        """Note that a service or the team wrote to the customer ``at``."""
+        pipe.hset(self._k(conversation_id, "meta"), "replied_at", repr(at))
+
     def queue_choices(self, pipe: Pipe, conversation_id: str, choices: Sequence[str]) -> None:
         """Remember the choices last offered, for channels where the answer is typed."""
         pipe.hset(self._k(conversation_id, "meta"), "choices", json.dumps(list(choices)))

@@ -55,11 +55,13 @@ async def test_profile_merge_and_forget_from_the_cli(real_redis: Redis, prefix: 
     assert await graph.lookup(Identity("email", "ann@example.com")) == ""
 
 
-async def test_cli_mistakes_get_a_usage_line_and_exit_1(real_redis: Redis, prefix: str) -> None:
+async def test_cli_mistakes_get_the_cli_usage_line(real_redis: Redis, prefix: str) -> None:
     env = environment(prefix)
     code, _, err = await run_command(env, "admin", "merge", "only-one")
-    assert code == 1 and err.strip() == "Usage: /merge <id|identity> <id|identity>"
+    assert code == 2 and err.startswith("usage: python bot.py admin merge [-h] PROFILE OTHER\n")
+    assert "/merge" not in err
     code, _, err = await run_command(env, "admin", "profile", "wa:447000000001")
     assert code == 1 and err.strip() == "no profile with wa:447000000001"
     code, _, err = await run_command(env, "admin", "profile", "<script>")
-    assert code == 1 and "is not an identity" in err and "Traceback" not in err
+    assert code == 2 and "is not an identity" in err and "Traceback" not in err
+    assert "Usage: /" not in err

@@ -162,8 +162,53 @@ def test_one_auto_reply_per_contact_per_interval() -> None:
         ({"away": {"message": "x", "holidays": ["Christmas"]}}, "dates like"),
         ({"reply_interval": -5}, "cannot be negative"),
         ({"reply_interval": "often"}, "number of seconds"),
+        ({"fallback": ["x"]}, "automation.fallback must be text"),
     ],
 )
 def test_broken_automation_config_is_a_clear_error(section: dict[str, object], error: str) -> None:
     with pytest.raises(ConfigError, match=error):
         automation_settings(section)
+
+
+def fallback_answers(
+    section: dict[str, object], text: str, *, may: bool = True, last: float | None = None
+) -> tuple[list[str], bool]:
+    message = Inbound(
+        channel="web",
+        number="web:site",
+        provider_id="p1",
+        sender=Identity("vid", "v" * 20),
+        kind="text",
+        timestamp=time.time(),
+        text=text,
+    )
+    context = Context(
+        message=message, first_contact=False, now=2_000, last_auto_reply=last, may_fall_back=may
+    )
+    AutoReply(automation_settings(section)).handle(context)
+    return context.replies, context.fell_back
+
+
+FALLBACK = {
+    "fallback": " We'll get back to you. ",
+    "rules": [{"keywords": ["price"], "reply": "Prices"}],
+}
+
+
+def test_the_fallback_answers_what_nothing_else_answered() -> None:
+    assert fallback_answers(FALLBACK, "my parcel is wet") == (["We'll get back to you."], True)
+    assert fallback_answers(FALLBACK, "the price?") == (["Prices"], False)
+
+
+def test_the_fallback_keeps_out_of_the_way_when_told() -> None:
+    # The pipeline says no (opted out, claimed, a person answered lately, or it went lately).
+    assert fallback_answers(FALLBACK, "my parcel is wet", may=False) == ([], False)
+    # The reply interval silences it like any automated answer.
+    quiet = {**FALLBACK, "reply_interval": 600}
+    assert fallback_answers(quiet, "my parcel is wet", last=1_900) == ([], False)
+
+
+def test_no_fallback_when_unset() -> None:
+    assert fallback_answers({}, "my parcel is wet") == ([], False)
+    assert fallback_answers({"fallback": None}, "my parcel is wet") == ([], False)
+    assert automation_settings({}).fallback == ""

@@ -173,3 +173,13 @@ def test_erasure_leaves_others_and_keeps_a_merge_without_its_identities() -> Non
         "identities": [],
         "erased": True,
     }
+
+
+def test_render_never_masks_the_runtimes_own_automation() -> None:
+    """The README's promise: what the bot's own automation (service ``bot``) tells the
+    customer reaches every service in full; a parent service's automation answers in its
+    own name and is masked like its other replies."""
+    masking = Service("support", "http://x", "k")
+    assert masking.mask
+    assert json.loads(render(masking, _outbound("bot")))["data"]["text"] == "secret offer"
+    assert json.loads(render(masking, _outbound("sales")))["data"]["masked"] is True

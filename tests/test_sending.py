@@ -149,7 +149,7 @@ async def test_an_operator_reply_inside_the_window_goes_out(make_bot: BotFactory
     await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi"))
     await bot.settle()
     code, out, _ = await admin_send(bot, bot.conversation(WA_ID), "Hello from the desk")
-    assert code == 0 and out.startswith("queued snd_")
+    assert code == 0 and out.startswith(f"Sent to Ann (wa:{WA_ID}) (c_") and ": snd_" in out
     assert bot.graph is not None
     (sent,) = await bot.graph.wait_for_sent(1)
     assert sent.text == "Hello from the desk"

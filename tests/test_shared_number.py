@@ -155,9 +155,13 @@ async def test_services_are_attached_and_detached_from_the_cli(make_bot: BotFact
     )  # only its hash is kept
     code, out, _ = await admin(bot, "list")
     assert "web:site: support (parent), sales, marketing, crm" in out
+    # The parent is detached only once the confirmation code is typed, as 'admin detach' does.
     code, out, _ = await admin(bot, "detach", "support", "--number", "web:site")
-    assert code == 0 and "web:site: sales, marketing, crm" in out
+    assert code == 1 and "not confirmed. Nothing detached." in out
+    assert await bot.runtime.services.order("web:site") == ["support", "sales", "marketing", "crm"]
+    code, out, _ = await admin(bot, "detach", "support", "--number", "web:site", "--yes")
+    assert code == 0 and "web:site: sales (parent), marketing, crm" in out
     code, _, err = await admin(bot, "detach", "nobody", "--number", "web:site")
-    assert code == 1 and "'nobody' is not attached to web:site" in err
+    assert code == 1 and "nobody is not attached to web:site" in err
     code, _, err = await admin(bot, "token", "nobody")
     assert code == 1 and "no service named 'nobody'" in err

@@ -14,6 +14,7 @@ import pytest
 from redis.asyncio import Redis
 
 from stores.claims import Claim, ClaimStore
+from stores.conversations import ConversationStore
 from stores.flows import FlowStateStore
 from stores.notes import MAX_NOTE, NoteStore
 from stores.redis import Keys
@@ -207,3 +208,24 @@ def test_a_state_that_is_not_a_json_object_is_dropped() -> None:
     assert FlowStateStore.decode("not json") is None
     assert FlowStateStore.decode("[1, 2]") is None
     assert FlowStateStore.decode("") is None
+
+
+async def test_what_the_fallback_reads_of_a_conversation(store: Redis, prefix: str) -> None:
+    """The claim, the opt-out and the times of the last replies, in one pipeline."""
+    keys = Keys(prefix)
+    claims, conversations = ClaimStore(store, keys), ConversationStore(store, keys)
+
+    async def read() -> list[object]:
+        async with store.pipeline(transaction=False) as pipe:
+            conversations.queue_fallback_lookup(pipe, CID)
+            claims.queue_held_lookup(pipe, CID)
+            return list(await pipe.execute())
+
+    assert await read() == [[None, None, None], 0]
+    await claims.claim(CID, "support", "ann", idle=60)
+    await conversations.set_opt_out(CID, True)
+    async with store.pipeline(transaction=False) as pipe:
+        conversations.queue_service_reply(pipe, CID, 100.5)
+        conversations.queue_fallback_sent(pipe, CID, 200.25)
+        await pipe.execute()
+    assert await read() == [["1", "100.5", "200.25"], 1]

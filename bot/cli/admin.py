@@ -1,4 +1,5 @@
-"""``python bot.py admin services ...``: attach, detach and list services, issue API tokens."""
+"""``python bot.py admin ...``: the team's commands from the command line, each with the arguments
+of its spec, and ``admin services``: list, attach and detach services, issue API tokens."""
 
 from __future__ import annotations
 
@@ -10,66 +11,132 @@ import re
 import shlex
 import sys
 
+from bot.cli.helptext import Paragraphs, examples
 from bot.cli.notify import NOTIFY_COMMANDS, add_notify_parser, run_notify_command
 from bot.config.settings import Settings
 from bot.runtime import Runtime
 from bot.team.actions import ConversationActions, InvalidServiceNameError, checked_service_name
+from handlers import commands, notify_commands, team_commands
+from handlers.command_kit import Spec
 from handlers.commands import OPERATOR, Caller
 
-TEAM_COMMANDS = {
-    "inbox": "the most recent conversations: inbox [n]",
-    "claim": "claim a conversation (as --agent, or as 'operator')",
-    "release": "release a claim (as --agent, or as 'operator')",
-    "reply": "send a customer a message: reply <conversation> <text...>",
-    "note": "add a note for the team, or read the notes: note <conversation> [text...]",
-    "optout": "stop all messages to a customer, or allow them again: optout <c> [on|off]",
-    "attach": "attach a service to a number, or to every number: attach <service> [number]",
-    "detach": "detach a service (asks for the confirmation code): detach <service> [number]",
-    "role": "list the team's roles, or give a member a role: role <email|telegram id> <role>",
-    "profile": "show a profile; 'convert' it, or read its 'notes' [YYYY-MM-DD]",
-    "merge": "merge two profiles of one person (the older survives)",
-    "forget": "erase a person for good (asks for the confirmation code)",
-    "stats": "each number's conversations, notifications and running cost: stats [number]",
-    "flows": "the guided conversations each number's parent runs",
-    **NOTIFY_COMMANDS,
+CLI_COMMANDS = (
+    "inbox profile stats flows claim release reply note optout merge attach detach forget role"
+).split()
+"""The team's slash commands the CLI runs, in the order its help lists them (``admin
+services list`` shows what /services does; ``admin notify`` takes options, see
+``bot.cli.notify``). /help is the team chat's; ``--help`` is the CLI's."""
+SPECS: dict[str, Spec] = {
+    spec.name: spec
+    for spec in (*commands.SPECS, *team_commands.SPECS, *notify_commands.SPECS)
+    if spec.name in CLI_COMMANDS
 }
-"""The team's slash commands the CLI runs (``admin services list`` shows what /services
-does; ``admin notify`` takes options, see ``bot.cli.notify``). /help is the team chat's."""
+TEAM_COMMANDS = {*CLI_COMMANDS, "send", *NOTIFY_COMMANDS}
+"""Every ``admin`` command run through the team's commands (``send`` is ``reply``)."""
 AS_AGENT = ("claim", "release", "reply", "note")
 """Commands that act as an agent: ``--agent EMAIL`` names them, or they act as 'operator'."""
-RAW_TEXT = ("reply", "note")
-"""Commands whose last arguments are a text, taken as typed rather than as shell words."""
 CONFIRMING = {"forget": ("erase", "Nothing erased."), "detach": ("detach", "Nothing detached.")}
 """Commands that ask for a confirmation code first: what they do, and what not doing says."""
+ALIASES = {"reply": ["send"]}
+MORE = {
+    "reply": "It is sent as the team (the service 'team'), as /reply in the team chat and "
+    "the API's reply are: a free-form WhatsApp message outside the 24-hour window, or one "
+    "to a customer who opted out, is refused and nothing is sent. 'admin send' is the "
+    "same command.",
+    "detach": "It asks for a confirmation code first (--yes does not ask). If the service "
+    "is the parent, the next one in attach order takes over at once. 'admin services "
+    "detach NAME [--number N]' is the same command.",
+    "forget": "It asks for a confirmation code first (--yes does not ask).",
+    "inbox": "Each line: the conversation id, the customer, the channel, when, who holds it.",
+}
+"""What a command's help says beyond its summary."""
+NARGS = {"": None, "?": "?", "+": "+", "*": "*"}
+MISTAKES = {
+    "inbox": "N is a number from 1 to 50",
+    "role": "give a MEMBER and a ROLE, or neither",
+    "profile": "DAY goes only with notes",
+    "detach": "'confirm' is no service name: the code is asked for on the terminal",
+}
+"""What a refused command line most likely got wrong, when its answer does not say."""
 
 
-def add_team_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_team_commands(
+    admin: argparse._SubParsersAction[argparse.ArgumentParser], prog: str
+) -> None:
     """The team's slash commands, from the command line (OPS-1): ``admin profile x``
-    runs ``/profile x`` as the operator."""
-    for name, summary in TEAM_COMMANDS.items():
-        if name in NOTIFY_COMMANDS:
-            add_notify_parser(admin, name)
-            continue
-        command = admin.add_parser(name, help=summary)
-        command.add_argument("arguments", nargs="*")
-        if name in CONFIRMING:
-            command.add_argument("--yes", action="store_true", help="do not ask")
+    runs ``/profile x`` as the operator; each declares the arguments of its spec."""
+    for name in CLI_COMMANDS:
+        spec = SPECS[name]
+        summary = spec.summary[0].upper() + spec.summary[1:] + "."
+        shown = [f"admin {name} {spec.example}"]
         if name in AS_AGENT:
-            command.add_argument("--agent", default="", help="the team member acting (an email)")
+            shown.append(f"admin {name} {spec.example} --agent ann@example.com")
+        command = admin.add_parser(
+            name,
+            aliases=ALIASES.get(name, []),
+            help=spec.summary,
+            description=f"{summary}\n\n{MORE[name]}" if name in MORE else summary,
+            epilog=examples(prog, *shown),
+            formatter_class=Paragraphs,
+        )
+        command.set_defaults(team_command=name, cli_parser=command)
+        for argument in spec.arguments:
+            command.add_argument(
+                argument.name,
+                metavar=argument.name.upper(),
+                nargs=NARGS[argument.count],
+                choices=argument.choices or None,
+                help=argument.help,
+            )
+        if name in CONFIRMING:
+            command.add_argument("--yes", action="store_true", help="do not ask for the code")
+        if name in AS_AGENT:
+            command.add_argument(
+                "--agent",
+                default="",
+                metavar="EMAIL",
+                help="the team member acting, an email (default: operator)",
+            )
+    for name in NOTIFY_COMMANDS:
+        add_notify_parser(admin, name, prog)
 
 
-def command_line(name: str, arguments: list[str]) -> str:
+def command_line(spec: Spec, args: argparse.Namespace) -> str:
     """The slash command the CLI's arguments stand for; a text goes in as typed."""
-    if name in RAW_TEXT and len(arguments) > 1:
-        return shlex.join([f"/{name}", arguments[0]]) + " " + " ".join(arguments[1:])
-    return shlex.join([f"/{name}", *arguments])
+    words: list[str] = []
+    for argument in spec.arguments:
+        value = getattr(args, argument.name)
+        if isinstance(value, list):
+            value = " ".join(value) if spec.raw_after >= 0 else value
+        if isinstance(value, list):
+            words += value
+        elif value:
+            words.append(value)
+    if 0 <= spec.raw_after < len(words):
+        head = shlex.join([f"/{spec.name}", *words[: spec.raw_after]])
+        return f"{head} {words[-1]}"
+    return shlex.join([f"/{spec.name}", *words])
+
+
+def usage_error(parser: argparse.ArgumentParser, name: str, answer: str) -> str:
+    """A refusal worded for the team chat ("Usage: /merge ..."), reworded for the command
+    line: its own usage line, and what was wrong."""
+    said = answer.split("Usage: /", 1)[0].strip()
+    reason = said or MISTAKES.get(name, "those arguments do not go together")
+    return f"{parser.format_usage()}{parser.prog}: error: {reason} (see --help)"
 
 
 async def run_team_command(settings: Settings, args: argparse.Namespace) -> int:
     if args.admin_command in NOTIFY_COMMANDS:
         return await run_notify_command(settings, args)
+    return await run_slash_command(settings, args)
+
+
+async def run_slash_command(settings: Settings, args: argparse.Namespace) -> int:
+    """One of the team's commands, as the operator or ``--agent``; a command that asks
+    for a confirmation code asks on the terminal (or takes ``--yes``)."""
     runtime = Runtime(settings)
-    commands = runtime.commands
+    registry = runtime.commands
     # The answer is on the terminal already, and the desk keeps the audit trail in Redis:
     # the audit log's lines would only repeat it there.
     quiet = logging.getLogger("switchboard.audit")
@@ -78,12 +145,15 @@ async def run_team_command(settings: Settings, args: argparse.Namespace) -> int:
     agent = getattr(args, "agent", "").strip().lower()
     caller = Caller(agent, OPERATOR.role) if agent else OPERATOR
     try:
-        done, answer = await commands.execute(
-            caller, command_line(args.admin_command, args.arguments)
-        )
+        spec = SPECS[args.team_command]
+        done, answer = await registry.execute(caller, command_line(spec, args))
+        if not done and "Usage: /" in answer:
+            print(usage_error(args.cli_parser, spec.name, answer), file=sys.stderr)
+            return 2
         code = re.search(r"^/(forget|detach) .+ confirm (\d+)$", answer, re.MULTILINE)
         if done and code:
-            print(answer.rsplit("\n", 1)[0])
+            # The chat's way to confirm (send the line again) is the prompt's here.
+            print(answer.rsplit("\n", 1)[0].replace(" To go ahead, send within 10 minutes:", ""))
             verb, nothing = CONFIRMING[code.group(1)]
             if not args.yes:
                 prompt = f"Type {code.group(2)} to {verb}, anything else to stop: "
@@ -95,31 +165,75 @@ async def run_team_command(settings: Settings, args: argparse.Namespace) -> int:
                 if typed.strip() != code.group(2):
                     print(nothing)
                     return 1
-            done, answer = await commands.execute(caller, code.group(0))
+            done, answer = await registry.execute(caller, code.group(0))
     finally:
         await runtime.close()
     print(answer, file=sys.stdout if done else sys.stderr)
     return 0 if done else 1
 
 
-def add_services_commands(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    services = admin.add_parser("services", help="attach, detach and list services")
+SERVICES_EXAMPLES = {
+    "list": "",
+    "attach": "sales --url https://crm.example.com/hooks --secret-env SALES_SECRET",
+    "detach": "support --number wa:106540352242922",
+    "token": "sales",
+}
+
+
+def add_services_commands(
+    admin: argparse._SubParsersAction[argparse.ArgumentParser], prog: str
+) -> None:
+    raw = Paragraphs
+    services = admin.add_parser(
+        "services",
+        help="list, attach and detach services, issue API tokens",
+        description="List, attach and detach the services of the numbers, and issue their "
+        "API tokens. The first service of a number is its parent: only its automation runs.",
+        epilog=examples(prog, *(f"admin services {n} {a}" for n, a in SERVICES_EXAMPLES.items())),
+        formatter_class=raw,
+    )
     commands = services.add_subparsers(dest="services_command", required=True)
-    commands.add_parser("list", help="each number's services in attach order")
-    attach = commands.add_parser("attach", help="attach a service (defining it if new)")
-    attach.add_argument("name")
+
+    def add(name: str, summary: str, more: str = "") -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=summary,
+            description=f"{summary[0].upper()}{summary[1:]}.{more}",
+            epilog=examples(prog, f"admin services {name} {SERVICES_EXAMPLES[name]}"),
+            formatter_class=raw,
+        )
+
+    add("list", "each number's services in attach order, the parent first")
+    attach = add(
+        "attach",
+        "attach a service to every number, or to --number (defining it if new)",
+        "\n\nA new service needs --url and --secret-env; its API token is printed once.",
+    )
+    attach.add_argument("name", metavar="NAME", help="the service, e.g. sales")
     attach.add_argument("--url", help="its webhook URL (needed for a new service)")
-    attach.add_argument("--secret-env", help="the variable holding its signing secret")
+    attach.add_argument(
+        "--secret-env", metavar="VAR", help="the environment variable holding its signing secret"
+    )
     attach.add_argument("--no-mask", action="store_true", help="let it see others' replies")
     attach.add_argument("--number", action="append", help="only this number (repeatable)")
-    detach = commands.add_parser("detach", help="detach a service")
-    detach.add_argument("name")
-    detach.add_argument("--number", action="append", help="only this number (repeatable)")
-    token = commands.add_parser("token", help="issue a new API token (the old one stops)")
-    token.add_argument("name")
+    detach = add(
+        "detach",
+        "detach a service from every number, or from --number",
+        "\n\nThe same command as 'admin detach NAME [NUMBER]': it asks for a confirmation "
+        "code first (--yes does not ask), and if the service is the parent, the next one "
+        "in attach order takes over at once.",
+    )
+    detach.add_argument("service", metavar="NAME", help="the service, e.g. support")
+    detach.add_argument("--number", help="only this number (default: every one)")
+    detach.add_argument("--yes", action="store_true", help="do not ask for the code")
+    detach.set_defaults(team_command="detach", cli_parser=detach)
+    token = add("token", "issue a new API token for a service (the old one stops working)")
+    token.add_argument("name", metavar="NAME", help="the service")
 
 
 async def run_services_command(settings: Settings, args: argparse.Namespace) -> int:
+    if args.services_command == "detach":
+        return await run_slash_command(settings, args)
     runtime = Runtime(settings)
     try:
         return await _run(runtime, args)
@@ -145,12 +259,7 @@ async def _run(runtime: Runtime, args: argparse.Namespace) -> int:
         token = await actions.directory.define_token(args.name)
         print(f"API token of {args.name} (shown once): {token}")
         return 0
-    if args.services_command == "attach":
-        return await _attach(actions, args, numbers)
-    for number in numbers:
-        change = await actions.detach(number, args.name)
-        print(f"{args.name} is detached from {number}: {', '.join(change.after) or 'idle'}")
-    return 0
+    return await _attach(actions, args, numbers)
 
 
 async def _attach(

@@ -8,6 +8,7 @@ import argparse
 import time
 from datetime import UTC, datetime
 
+from bot.cli.helptext import Paragraphs, examples
 from bot.config.settings import Settings
 from bot.runtime import Runtime
 from stores.streams import DeadLetter, ShardedStream
@@ -16,13 +17,24 @@ SHOWN_CHARS = 120
 """How much of each dead letter's document a listing shows."""
 
 
-def add_dead_letters_command(admin: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_dead_letters_command(
+    admin: argparse._SubParsersAction[argparse.ArgumentParser], prog: str
+) -> None:
     dead = admin.add_parser(
         "dead-letters",
         help="list or replay dead letters: a service's, the inbound log's or the outbox's",
+        description="List, or queue again, what was set aside after failing every attempt: "
+        "a service's undelivered events, inbound messages the pipeline failed on, sends "
+        "the sender failed on, or notification runs that kept failing.",
+        epilog=examples(
+            prog, "admin dead-letters support", "admin dead-letters --inbound --replay"
+        ),
+        formatter_class=Paragraphs,
     )
     which = dead.add_mutually_exclusive_group(required=True)
-    which.add_argument("service", nargs="?", help="the service whose undelivered events to show")
+    which.add_argument(
+        "service", metavar="SERVICE", nargs="?", help="the service whose undelivered events to show"
+    )
     which.add_argument(
         "--inbound", action="store_true", help="inbound messages the pipeline failed on"
     )

@@ -1,9 +1,10 @@
-"""Commands: ``serve`` (the default) runs the bot; ``admin`` tools work on its store."""
+"""The command line: ``serve`` (the default) runs the bot; ``admin`` tools work on its store."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from importlib import metadata
 
@@ -15,28 +16,14 @@ from bot.cli.admin import (
     run_team_command,
 )
 from bot.cli.dead_letters import add_dead_letters_command, run_dead_letters_command
+from bot.cli.helptext import Paragraphs, examples
 from bot.cli.importer import DEFAULT_BATCH
 from bot.cli.imports import run_import
 from bot.cli.serve import configure_logging, serve, serve_workers
 from bot.config.settings import ConfigError, Settings, load_settings
 from bot.core.lifecycle import merged_event
-from bot.core.sender import SendFailedError, WindowClosedError
 from bot.runtime import Runtime
 from stores.profiles import Merge
-
-
-async def send(settings: Settings, conversation: str, text: str, agent: str) -> int:
-    """Queue a reply from the command line; the running bot sends it."""
-    runtime = Runtime(settings)
-    try:
-        outbound = await runtime.actions.send(conversation, text, service="cli", agent=agent)
-    except (LookupError, WindowClosedError, SendFailedError) as error:
-        print(f"switchboard: not sent: {error}", file=sys.stderr)
-        return 1
-    finally:
-        await runtime.close()
-    print(f"queued {outbound.send_id}")
-    return 0
 
 
 async def import_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -72,31 +59,95 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
         await runtime.close()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """``python bot.py``'s commands and their arguments."""
-    parser = argparse.ArgumentParser(prog="python bot.py", description=__doc__)
+DESCRIPTION = """Switchboard: one business number shared by several services.
+
+'serve' (the default) runs the bot. 'admin' commands work on the store of a running bot
+(they need REDIS_URL). Each command has its own help: {prog} admin reply --help."""
+IMPORT_DESCRIPTION = """Load CRM contacts from a CSV file into the identity graph, so that their
+messages later land on the right profile.
+
+The file is UTF-8 text with a header row. Column names are read in lower case, with
+spaces and punctuation as underscores ("External ID" is external_id). These columns
+mean something:
+
+  external_id   the CRM's own id (at most one per profile)
+  phone         a phone number; without a country code, read in DEFAULT_REGION
+  whatsapp      a WhatsApp id: the number with its country code, 447700900123
+  email         an email address
+  telegram      a Telegram user id
+  name          the person's name
+  stage         lead or contact (an import converts a lead, never the reverse)
+  owner         the email of a team member who owns the profile
+
+Every row needs at least one of the first five. Any other column becomes a custom
+profile field of that name ("City" -> f:city). A row that cannot be stored is
+written, with the reason, to the report (FILE.rejected.csv); the others are stored.
+Importing the same file again is safe."""
+
+
+def program() -> str:
+    """How the command was called: ``python bot.py``, or the installed ``switchboard``."""
+    return "python bot.py" if os.path.basename(sys.argv[0]) == "bot.py" else "switchboard"
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    """The commands and their arguments; ``prog`` names the program in the help."""
+    prog = prog or program()
+    raw = Paragraphs
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=DESCRIPTION.format(prog=prog),
+        epilog=examples(prog, "", "serve --workers 4", "admin inbox", "admin reply --help"),
+        formatter_class=raw,
+    )
     parser.add_argument("--version", action="version", version=f"switchboard {version()}")
-    commands = parser.add_subparsers(dest="command")
-    serve_parser = commands.add_parser("serve", help="run the bot (the default)")
+    commands = parser.add_subparsers(dest="command", metavar="{serve,admin}")
+    serve_parser = commands.add_parser(
+        "serve",
+        help="run the bot (the default)",
+        description="Run the bot: the web chat, the webhooks, the API and the workers.\n"
+        "Without REDIS_URL it runs on the embedded in-memory store.",
+        epilog=examples(prog, "serve --workers 4"),
+        formatter_class=raw,
+    )
     serve_parser.add_argument(
-        "--workers", type=int, default=1, help="processes sharing the port (needs REDIS_URL)"
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes sharing the port (needs REDIS_URL)",
     )
-    admin = commands.add_parser("admin", help="work on the store of a bot")
-    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
-    add_dead_letters_command(admin_commands)
-    add_services_commands(admin_commands)
-    add_team_commands(admin_commands)
-    reply = admin_commands.add_parser("send", help="reply to a conversation as an agent")
-    reply.add_argument("conversation", help="the conversation id, e.g. c_3f2a...")
-    reply.add_argument("text")
-    reply.add_argument("--agent", default="", help="who is replying, e.g. an email")
+    admin = commands.add_parser(
+        "admin",
+        help="work on the store of a running bot",
+        description="Work on the store of a running bot (REDIS_URL names it). The team's\n"
+        "commands run as the operator, who holds every role.",
+        epilog=examples(prog, "admin inbox", "admin reply --help"),
+        formatter_class=raw,
+    )
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True, metavar="COMMAND")
+    add_team_commands(admin_commands, prog)
+    add_services_commands(admin_commands, prog)
+    add_dead_letters_command(admin_commands, prog)
     contacts = admin_commands.add_parser(
-        "import", help="load CRM contacts from a CSV file into the identity graph"
+        "import",
+        help="load CRM contacts from a CSV file into the identity graph",
+        description=IMPORT_DESCRIPTION,
+        epilog=examples(prog, "admin import contacts.csv --report rejected.csv"),
+        formatter_class=raw,
     )
-    contacts.add_argument("file", help="a UTF-8 CSV file with a header row")
-    contacts.add_argument("--report", help="where rejected rows go (FILE.rejected.csv)")
-    contacts.add_argument("--channel", default="import", help="the source of new profiles")
-    contacts.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="rows per round")
+    contacts.add_argument("file", metavar="FILE", help="a UTF-8 CSV file with a header row")
+    contacts.add_argument(
+        "--report",
+        metavar="FILE",
+        help="where rejected rows go (default: the imported FILE.rejected.csv)",
+    )
+    contacts.add_argument(
+        "--channel", default="import", metavar="NAME", help="the source of new profiles"
+    )
+    contacts.add_argument(
+        "--batch", type=int, default=DEFAULT_BATCH, metavar="ROWS", help="rows per round"
+    )
     return parser
 
 
@@ -120,8 +171,6 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_services_command(settings, args))
     if args.command == "admin" and args.admin_command in TEAM_COMMANDS:
         return asyncio.run(run_team_command(settings, args))
-    if args.command == "admin" and args.admin_command == "send":
-        return asyncio.run(send(settings, args.conversation, args.text, args.agent))
     if args.command == "admin" and args.admin_command == "import":
         try:
             return asyncio.run(import_command(settings, args))

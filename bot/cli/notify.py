@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
+from bot.cli.helptext import Paragraphs, examples
 from bot.cli.progress import Progress
 from bot.config.settings import Settings
 from bot.outreach.notifications import NotificationNotFoundError
@@ -16,28 +18,54 @@ from handlers.notify_commands import describe_report, notification_body, when
 
 NOTIFY_COMMANDS = {
     "notify": "send or schedule a notification to a topic, a filter or a list",
-    "notify-report": "a notification's report: notify-report <id>",
+    "notify-report": "a notification's report: counts, skipped recipients, cost",
 }
 HOLD_SECONDS = 300.0
 """The running bot's scheduler leaves a notification queued here to this process this long."""
 
 
 def add_notify_parser(
-    admin: argparse._SubParsersAction[argparse.ArgumentParser], name: str
+    admin: argparse._SubParsersAction[argparse.ArgumentParser], name: str, prog: str
 ) -> None:
-    command = admin.add_parser(name, help=NOTIFY_COMMANDS[name])
+    raw = Paragraphs
     if name == "notify-report":
-        command.add_argument("id", help="the notification, ntf_...")
+        report = admin.add_parser(
+            name,
+            help=NOTIFY_COMMANDS[name],
+            description="A notification's report: recipients, queued, sent, delivered, read, "
+            "failed, clicked, unsubscribed, the skipped by reason, and the cost.",
+            epilog=examples(prog, "admin notify-report ntf_0193ab"),
+            formatter_class=raw,
+        )
+        report.add_argument("id", metavar="ID", help="the notification, ntf_...")
         return
+    command = admin.add_parser(
+        name,
+        help=NOTIFY_COMMANDS[name],
+        description="Send a notification now, at a time (--at) or on a schedule (--cron), "
+        "to one audience: a topic, a filter on a profile field, conversations or profiles. "
+        "Sent now, it is queued here with a progress bar and the running bot sends it. "
+        "Each recipient is checked first (opted out, unsubscribed, consent, the 24-hour "
+        "window); quiet hours defer rather than skip.",
+        epilog=examples(
+            prog,
+            'admin notify --number wa --topic offers --text "Hi {profile.name}, our sale is on"',
+            "admin notify --number wa --filter city=Leeds --at 2026-12-01T09:00 "
+            '--text "The Leeds shop opens at 9"',
+        ),
+        formatter_class=raw,
+    )
     command.add_argument("--number", required=True, help="the number, or its start: wa")
     command.add_argument("--text", default="", help="the message ({profile.name} is filled)")
     audience = command.add_mutually_exclusive_group(required=True)
     audience.add_argument("--topic", help="the number's contacts, but those who left it")
     audience.add_argument("--filter", metavar="FIELD=VALUE", help="contacts with this field")
-    audience.add_argument("--conversations", nargs="+", metavar="ID")
-    audience.add_argument("--profiles", nargs="+", metavar="ID_OR_IDENTITY")
+    audience.add_argument("--conversations", nargs="+", metavar="ID", help="these conversations")
+    audience.add_argument("--profiles", nargs="+", metavar="ID_OR_IDENTITY", help="these profiles")
     schedule = command.add_mutually_exclusive_group()
-    schedule.add_argument("--at", metavar="ISO", help="e.g. 2026-12-01T09:00 (local)")
+    schedule.add_argument(
+        "--at", metavar="ISO", help="a time to come, e.g. 2026-12-01T09:00 (local time)"
+    )
     schedule.add_argument("--cron", help='e.g. "0 9 * * MON"')
     command.add_argument("--template", metavar="NAME:LANG:CATEGORY", help="a WhatsApp template")
     command.add_argument("--var", action="append", default=[], help="a template variable")
@@ -105,6 +133,13 @@ async def _notify(runtime: Runtime, args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         print(f"switchboard: {error}", file=sys.stderr)
+        return 2
+    if spec.at is not None and spec.at <= time.time():
+        print(
+            f"switchboard: --at {args.at} is in the past ({when(spec.at)}); nothing is "
+            "scheduled. Give a time to come, or leave --at out to send now.",
+            file=sys.stderr,
+        )
         return 2
     later = spec.cron or spec.at is not None
     now_or_later = await notifications.create(spec, entries, hold=0 if later else HOLD_SECONDS)

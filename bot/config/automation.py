@@ -60,6 +60,9 @@ class AutomationSettings:
     flows: tuple[Flow, ...] = ()
     """Guided conversations; each is started by a rule in ``rules`` (its own start
     keywords become one), so whoever holds the rules holds the flows."""
+    fallback: str = ""
+    """The answer to a message nothing else answered; "" sends none (see
+    ``bot.core.fallback`` for when it may go)."""
 
 
 def automation_settings(section: dict[str, Any]) -> AutomationSettings:
@@ -115,12 +118,18 @@ def automation_settings(section: dict[str, Any]) -> AutomationSettings:
         raise ConfigError("automation.reply_interval must be a number of seconds") from None
     if interval < 0:
         raise ConfigError("automation.reply_interval cannot be negative")
+    fallback = section.get("fallback") or ""
+    if not isinstance(fallback, str):
+        raise ConfigError(
+            'automation.fallback must be text, e.g. fallback: "We\'ll get back to you."'
+        )
     return AutomationSettings(
         welcome=welcome,
         rules=tuple(rules),
         away=_away(section["away"]) if section.get("away") else None,
         reply_interval=interval,
         flows=flows,
+        fallback=fallback.strip(),
     )
 
 

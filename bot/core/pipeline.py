@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from adapters import sms
 from bot.core.directory import Directory
+from bot.core.fallback import FallbackGate, Quiet
 from bot.core.fanout import Fanout
 from bot.core.guided import GuidedBatch, GuidedConversations
 from bot.core.keywords import DEFAULT_SMS_HELP, keyword_of
@@ -68,6 +69,8 @@ class Batch:
     """When each conversation was last answered by automation; kept up to date across
     the batch, so two quick messages get one answer."""
     flows: GuidedBatch = field(default_factory=GuidedBatch)
+    quiet: dict[str, Quiet] = field(default_factory=dict)
+    """What stands against the fallback answer in each conversation."""
 
 
 class Pipeline:
@@ -85,6 +88,7 @@ class Pipeline:
         lifecycle: Lifecycle,
         numbers: Callable[[], list[str]],
         guided: GuidedConversations,
+        fallback: FallbackGate,
         store: StoreClient,
         team: TeamRoom | None = None,
     ) -> None:
@@ -101,6 +105,7 @@ class Pipeline:
         self.numbers = numbers
         self.guided = guided
         """Guided conversations (AU-2): flow state through a batch, answers, hand-offs."""
+        self.fallback = fallback
         self.team = team
         """The team's chat, whose messages are replies and commands, not customers'."""
         self.processed = 0
@@ -218,6 +223,7 @@ class Pipeline:
                 )
             for message in messages:
                 self.conversations.queue_auto_reply_lookup(pipe, message.conversation_id)
+            asking = self.fallback.queue_lookups(pipe, messages, self.directory.automation)
             self.guided.queue_lookups(pipe, messages)
             self.directory.queue_versions(pipe, numbers)
             results = await pipe.execute()
@@ -228,14 +234,16 @@ class Pipeline:
         message_ids = [
             found or s.provider_message_id for s, found in zip(statuses, looked_up, strict=True)
         ]
-        flows_at = 2 * len(messages) + len(statuses)
+        quiet_at = 2 * len(messages) + len(statuses)
+        flows_at = quiet_at + FallbackGate.LOOKUPS * len(asking)
         batch.answered = {
             m.conversation_id: float(at)
             for m, at in zip(
-                messages, results[len(messages) + len(statuses) : flows_at], strict=True
+                messages, results[len(messages) + len(statuses) : quiet_at], strict=True
             )
             if at
         }
+        batch.quiet = self.fallback.take_lookups(asking, results[quiet_at:flows_at])
         self.guided.take_lookups(batch.flows, messages, results[flows_at:versions_at])
         return counts, message_ids
 
@@ -302,11 +310,13 @@ class Pipeline:
         """What the parent's automation answers: a guided conversation's next step, else
         its keyword rules and welcome. A flow's state changes are queued on ``pipe``."""
         cid = message.conversation_id
+        quiet = batch.quiet.get(cid)
         context = Context(
             message=message,
             first_contact=first_contact,
             now=now,
             last_auto_reply=batch.answered.get(cid),
+            may_fall_back=quiet is not None and quiet.allows(now),
         )
         automation = self.directory.automation(message.number)
         replies: list[Reply] = []
@@ -322,6 +332,8 @@ class Pipeline:
                     self.conversations.queue_choices(pipe, cid, [])  # "2" is typed now
             else:
                 automation.handle(context)
+                if context.fell_back and quiet is not None:
+                    self.fallback.queue_sent(pipe, quiet, cid, now)
         elif keyword == "stop":
             self.guided.stop(batch.flows, pipe, cid)
         return replies + [(text, ()) for text in context.replies if text]

@@ -207,6 +207,8 @@ class Sender:
         ensure_window(outbound, last_inbound, time.time())
         async with self.store.batch() as pipe:
             self.queue(pipe, outbound, shard)
+            # A person is on it: the automation's fallback answer keeps out of the way.
+            self.conversations.queue_service_reply(pipe, outbound.conversation_id, time.time())
 
     async def perform(self, entries: list[Entry]) -> None:
         """Send a batch from one shard: conversations in parallel, each in its order."""
