@@ -17,10 +17,11 @@ from bot.cli.admin import (
 from bot.cli.dead_letters import add_dead_letters_command, run_dead_letters_command
 from bot.cli.importer import DEFAULT_BATCH
 from bot.cli.imports import run_import
-from bot.cli.serve import configure_logging, serve, serve_workers
+from bot.cli.serve import serve, serve_workers
 from bot.config.settings import ConfigError, Settings, load_settings
 from bot.core.lifecycle import merged_event
 from bot.core.sender import SendFailedError, WindowClosedError
+from bot.logs import LoggingSetupError, configure_logging
 from bot.runtime import Runtime
 from stores.profiles import Merge
 
@@ -103,7 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
-    configure_logging()
+    try:
+        configure_logging()
+    except LoggingSetupError as error:
+        print(f"switchboard: configuration error: {error}", file=sys.stderr)
+        return 2
     try:
         settings = load_settings()
     except ConfigError as error:

@@ -14,18 +14,13 @@ import time
 from aiohttp import web
 
 from bot.config.settings import Settings
+from bot.logs import configure_logging
 from bot.runtime import Runtime
 
 log = logging.getLogger("switchboard")
 
 RESTART_DELAY = 1.0
 """A worker that dies is replaced after this pause, so a crash loop cannot spin."""
-
-
-def configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
 
 
 async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0) -> None:

@@ -24,6 +24,7 @@ from adapters.webhooks import WebhookClient
 from bot.config.settings import DeliverySettings
 from bot.core.directory import Directory
 from bot.core.redaction import render
+from bot.logs import bind
 from bot.model import Service
 from stores.deliveries import Delivery, DeliveryQueue, Outcomes
 
@@ -280,6 +281,7 @@ class Couriers:
             log.exception("could not settle the last deliveries; they will be redone")
 
     async def _attempt(self, line: _Line, service: Service, delivery: Delivery) -> None:
+        bind(service=service.name, event_id=delivery.event_id)  # a task of its own
         try:
             event_id = delivery.event_id or json.loads(delivery.event)["id"]
             body = render(service, delivery.event)

@@ -17,7 +17,8 @@ from bot.core.lifecycle import Lifecycle
 from bot.core.records import decode_item, inbound_event, inbound_record, status_event
 from bot.core.sender import Sender
 from bot.identities import identities_of
-from bot.model import AUTOMATION_SERVICE, Inbound, Outbound, StatusUpdate, derived_id
+from bot.logs import bound
+from bot.model import AUTOMATION_SERVICE, Event, Inbound, Outbound, StatusUpdate, derived_id
 from handlers.base import Context
 from stores.conversations import WINDOW_SECONDS, ConversationStore
 from stores.profiles import ProfileStore, Resolution, Sighting
@@ -137,7 +138,9 @@ class Pipeline:
             for message, record, profile, count in zip(
                 messages, records, profiles, counts, strict=True
             ):
-                await self._queue_message(batch, pipe, message, record, profile, count == 1, now)
+                event = inbound_event(message, record, profile)
+                with bound(conversation_id=message.conversation_id, event_id=event.id):
+                    await self._queue_message(batch, pipe, message, event, profile, count == 1, now)
             for status, message_id in zip(statuses, message_ids, strict=True):
                 await self._queue_status(pipe, status, message_id)
             for message, profile in edits:
@@ -262,7 +265,7 @@ class Pipeline:
         batch: Batch,
         pipe: Pipe,
         message: Inbound,
-        record: dict[str, Any],
+        event: Event,
         profile: str,
         first_contact: bool,
         now: float,
@@ -285,7 +288,7 @@ class Pipeline:
             batch.answered[cid] = now
             self.conversations.queue_auto_reply(pipe, cid, now)
         self._queue_replies(pipe, message, replies, service, profile, keyword == "help", now)
-        await self.fanout.queue_events(pipe, [inbound_event(message, record, profile)])
+        await self.fanout.queue_events(pipe, [event])
         self.conversations.touch(pipe, message.number, cid, message.timestamp or now)
 
     def _automated_replies(

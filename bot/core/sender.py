@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from adapters import sms
 from bot.core.links import LinkSigners
 from bot.core.retry import retrying
+from bot.logs import bound
 from bot.model import Event, Outbound, derived_id
 from stores.conversations import WINDOW_SECONDS, ConversationStore, CustomerOptedOutError
 from stores.redis import Pipe, StoreClient, StoreError
@@ -225,9 +226,14 @@ class Sender:
     async def _perform_in_order(self, group: list[tuple[Outbound, bool]]) -> None:
         async with self._parallel:
             for outbound, claimed in group:
-                if claimed and not await self._settle_interrupted(outbound):
-                    continue
-                await self._perform(outbound)
+                with bound(
+                    conversation_id=outbound.conversation_id,
+                    send_id=outbound.send_id,
+                    channel=outbound.channel,
+                ):
+                    if claimed and not await self._settle_interrupted(outbound):
+                        continue
+                    await self._perform(outbound)
 
     async def _settle_interrupted(self, outbound: Outbound) -> bool:
         """A send found claimed when its entry is redone: the attempt that claimed it was

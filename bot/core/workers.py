@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from bot.logs import bind
 from stores.leases import Leases
 from stores.redis import is_store_fault
 from stores.streams import Entry, ShardedStream
@@ -139,6 +140,7 @@ class ShardWorkers:
         After a failure what is not acknowledged is taken back and redone a second later;
         an entry that keeps failing is set aside after ``ENTRY_ATTEMPTS``.
         """
+        bind(shard=shard, stream=stream.kind)  # this task's lines name its shard
         recovering = True
         while True:
             try:

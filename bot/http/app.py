@@ -14,6 +14,7 @@ from adapters.webchat import WebChatHub
 from bot.channels.telegram import TelegramChannel
 from bot.config.settings import Settings, WhatsAppSettings
 from bot.core.ingest import Ingestor
+from bot.http.access import access_log, echo_request_id
 from bot.http.errors import error_response
 from bot.http.tracking import Tracking, add_tracking_routes
 from bot.http.webhooks import add_channel_routes
@@ -62,7 +63,8 @@ PARTS: web.AppKey[WebParts] = web.AppKey("parts", WebParts)
 
 
 def build_app(parts: WebParts) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[_json_errors])
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[access_log(), _json_errors])
+    app.on_response_prepare.append(echo_request_id)
     app[PARTS] = parts
     app.router.add_get("/", chat_page)
     app.router.add_get("/webchat/socket", chat_socket)
