@@ -14,6 +14,7 @@ from bot.core.fanout import Fanout
 from bot.core.guided import GuidedBatch, GuidedConversations
 from bot.core.keywords import DEFAULT_SMS_HELP, keyword_of
 from bot.core.lifecycle import Lifecycle
+from bot.core.metrics import Meters
 from bot.core.records import decode_item, inbound_event, inbound_record, status_event
 from bot.core.sender import Sender
 from bot.identities import identities_of
@@ -87,8 +88,10 @@ class Pipeline:
         numbers: Callable[[], list[str]],
         guided: GuidedConversations,
         store: StoreClient,
+        meters: Meters,
         team: TeamRoom | None = None,
     ) -> None:
+        self.meters = meters
         self.store = store
         """Round trips that carry several stores' commands."""
         self.profiles = profiles
@@ -104,7 +107,6 @@ class Pipeline:
         """Guided conversations (AU-2): flow state through a batch, answers, hand-offs."""
         self.team = team
         """The team's chat, whose messages are replies and commands, not customers'."""
-        self.processed = 0
 
     async def process(self, entries: Sequence[Entry]) -> None:
         """Process a batch of one shard in three round trips, whatever its size.
@@ -112,6 +114,7 @@ class Pipeline:
         Each phase queues its commands in log order on one pipeline, and Redis runs a
         pipeline in order, so every conversation still sees its messages in order.
         """
+        started = time.perf_counter()
         batch = Batch()
         items = [decode_item(entry.data) for entry in entries]
         statuses = [item for item in items if isinstance(item, StatusUpdate)]
@@ -152,7 +155,8 @@ class Pipeline:
             await self.guided.save_answers(batch.flows)
             await pipe.execute()
         self.guided.post_handoffs(batch.flows, self.team)
-        self.processed += len(items)
+        self.meters.pipeline_processed.inc(len(items))
+        self.meters.pipeline_batch_seconds.observe(time.perf_counter() - started)
 
     async def _hand_team_messages_over(self, messages: list[Inbound]) -> list[Inbound]:
         """The customers' messages; the team chat's are handled by the team room."""
