@@ -17,7 +17,7 @@ from bot.cli.admin import (
 from bot.cli.dead_letters import add_dead_letters_command, run_dead_letters_command
 from bot.cli.importer import DEFAULT_BATCH
 from bot.cli.imports import run_import
-from bot.cli.serve import serve, serve_workers
+from bot.cli.serve import prepare_metrics_dir, serve, serve_workers
 from bot.config.settings import ConfigError, Settings, load_settings
 from bot.core.lifecycle import merged_event
 from bot.core.sender import SendFailedError, WindowClosedError
@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if workers > 1:
         return serve_workers(settings, workers)
+    prepare_metrics_dir(made_if_unset=False)
     asyncio.run(serve(settings))
     return 0
 

@@ -7,13 +7,18 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from aiohttp import web
+from prometheus_client import multiprocess
 
 from bot.config.settings import Settings
+from bot.core.metrics import MULTIPROCESS_DIR
 from bot.logs import configure_logging
 from bot.runtime import Runtime
 
@@ -76,6 +81,34 @@ def serve_workers(settings: Settings, workers: int) -> int:
             file=sys.stderr,
         )
         return 2
+    made = prepare_metrics_dir(made_if_unset=True)
+    try:
+        return _supervise(settings, workers)
+    finally:
+        if made:
+            shutil.rmtree(made, ignore_errors=True)
+
+
+def prepare_metrics_dir(*, made_if_unset: bool) -> str | None:
+    """Ready PROMETHEUS_MULTIPROC_DIR before any worker starts: emptied of a past run's
+    files when the operator set it, else (for several workers) a temporary directory of
+    ours, which is returned for removal once they stop."""
+    given = os.environ.get(MULTIPROCESS_DIR)
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()  # a past run's counts would be added to this one's
+        return None
+    if not made_if_unset:
+        return None
+    made = tempfile.mkdtemp(prefix="switchboard-metrics-")
+    os.environ[MULTIPROCESS_DIR] = made  # the workers inherit it
+    log.info("the workers keep their metrics in %s", made)
+    return made
+
+
+def _supervise(settings: Settings, workers: int) -> int:
     context = multiprocessing.get_context("spawn")
     supervisor = os.getpid()
 
@@ -101,10 +134,14 @@ def serve_workers(settings: Settings, workers: int) -> int:
         for n, child in enumerate(children):
             if not stopping and child.exitcode is not None:
                 log.warning("%s exited with %s; starting another", child.name, child.exitcode)
+                if child.pid:
+                    multiprocess.mark_process_dead(child.pid)  # its counts stay in the sums
                 time.sleep(RESTART_DELAY)
                 children[n] = start(n)
     for child in children:
         child.join()
+        if child.pid:
+            multiprocess.mark_process_dead(child.pid)
     return max((child.exitcode or 0) for child in children)
 
 

@@ -1,17 +1,21 @@
-"""Logs as an operator reads them from ``python bot.py``: JSON lines (or text), at the level
-asked for, an access log line per request under its request id, and no secret in any."""
+"""Logs and metrics as an operator reads them from ``python bot.py``: JSON lines (or text)
+at the level asked for, an access log line per request under its request id, no secret in
+any; ``/metrics`` typed and documented, and one scrape counting every worker's work."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from redis.asyncio import Redis
 
 from tests.botprocess import BotProcess, run_command
@@ -19,6 +23,7 @@ from tests.conftest import PHONE_NUMBER_ID, REDIS_URL
 from tests.emulators import meta_webhooks as meta
 from tests.emulators.graph_api import GraphAPIEmulator
 from tests.emulators.sink import SubscriberSink
+from tests.scrape import total
 
 
 @dataclass
@@ -191,3 +196,120 @@ async def test_a_bad_log_setting_is_a_clear_error(variable: str, value: str, mes
     assert code == 2
     assert message in err
     assert "Traceback" not in err
+
+
+async def post_messages(bot: BotProcess, whatsapp: WhatsAppSetup, count: int) -> None:
+    """``count`` customers write once each; a connection per webhook, as Meta's are, so
+    that the workers of the port share them."""
+    for n in range(count):
+        payload = meta.text_message(PHONE_NUMBER_ID, f"4477009{n:05d}", f"hello {n}")
+        raw, headers = whatsapp.signed(payload)
+        async with (
+            aiohttp.ClientSession() as client,
+            client.post(f"{bot.url}/webhooks/whatsapp", data=raw, headers=headers) as response,
+        ):
+            assert response.status == 200
+
+
+async def scrape_text(bot: BotProcess) -> str:
+    async with aiohttp.ClientSession() as client, client.get(f"{bot.url}/metrics") as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/plain")
+        return await response.text()
+
+
+async def test_metrics_are_typed_histograms_after_a_webhook_is_fanned_out(
+    whatsapp: WhatsAppSetup,
+) -> None:
+    bot = BotProcess(whatsapp.env, whatsapp.config)
+    await asyncio.to_thread(bot.start)
+    try:
+        await post_messages(bot, whatsapp, 2)
+        await whatsapp.sink.wait_for_count(2, "message.inbound")
+        await whatsapp.graph.wait_for_sent(2)  # the welcome of each
+        await whatsapp.sink.wait_for_count(2, "message.outbound")
+        text = await scrape_text(bot)
+    finally:
+        assert await asyncio.to_thread(bot.stop) == 0
+        bot.close()
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    for family in families.values():
+        assert f"# HELP {family.name}" in text or f"# HELP {family.name}_total" in text
+        assert family.documentation, family.name
+    for name in (
+        "switchboard_webhook_seconds",
+        "switchboard_pipeline_batch_seconds",
+        "switchboard_fanout_attempt_seconds",
+        "switchboard_fanout_lag_seconds",
+        "switchboard_send_call_seconds",
+    ):
+        assert families[name].type == "histogram", name
+    assert total(text, "webhook_seconds_count", channel="whatsapp", status="200") == 2
+    assert total(text, "pipeline_batch_seconds_count") >= 1
+    assert total(text, "fanout_attempt_seconds_count", service="support") >= 4
+    assert total(text, "fanout_delivered_total", service="support") >= 4
+    assert total(text, "send_call_seconds_count", channel="whatsapp", outcome="sent") == 2
+    assert total(text, "sends_total", channel="whatsapp", outcome="sent") == 2
+    assert total(text, "inbound_accepted_total") == 2
+    assert total(text, "fanout_queue", service="support") == 0
+    assert total(text, "fanout_dead_letters", service="support") == 0
+    assert total(text, "inbound_dead_letters") == 0
+    assert families["switchboard_fanout_queue"].type == "gauge"
+
+
+async def test_one_scrape_counts_the_work_of_every_worker(
+    whatsapp: WhatsAppSetup, tmp_path: Path
+) -> None:
+    # A past run's file in the operator's directory: it is emptied at the start.
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    (metrics_dir / "counter_1.db").write_bytes(b"left by a past run")
+    env = {**whatsapp.env, "LOG_FORMAT": "json", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    bot = BotProcess(env, whatsapp.config, args=("serve", "--workers", "2"))
+    messages = 24
+    await asyncio.to_thread(bot.start)
+    try:
+        await serving(bot, 2)
+        await post_messages(bot, whatsapp, messages)
+        await whatsapp.sink.wait_for_count(messages, "message.inbound", timeout=30)
+        scrapes = [await scrape_text(bot) for _ in range(12)]
+    finally:
+        assert await asyncio.to_thread(bot.stop) == 0
+    lines = json_lines(bot.output())
+    bot.close()
+    for text in scrapes:
+        assert total(text, "inbound_accepted_total") == messages
+        assert total(text, "pipeline_processed_total") == messages
+        assert total(text, "webhook_seconds_count", channel="whatsapp") == messages
+    assert all("pid=" not in text and "worker=" not in text for text in scrapes)
+    access = [line for line in lines if line["logger"] == "switchboard.access"]
+    took_webhooks = {line["pid"] for line in access if line["route"] == "/webhooks/whatsapp"}
+    answered_scrapes = {line["pid"] for line in access if line["route"] == "/metrics"}
+    assert len(took_webhooks) == 2, "one worker took every webhook"
+    assert len(answered_scrapes) == 2, "one worker answered every scrape"
+    assert metrics_dir.exists()  # the operator's directory stays
+
+
+async def test_several_workers_keep_their_metrics_in_a_directory_of_their_own(
+    whatsapp: WhatsAppSetup,
+) -> None:
+    bot = BotProcess({**whatsapp.env, "LOG_FORMAT": "json"}, args=("serve", "--workers", "2"))
+    await asyncio.to_thread(bot.start)
+    try:
+        await serving(bot, 2)
+        assert total(await scrape_text(bot), "inbound_accepted_total") == 0
+    finally:
+        assert await asyncio.to_thread(bot.stop) == 0
+    lines = json_lines(bot.output())
+    bot.close()
+    [kept] = [line for line in lines if line["event"].startswith("the workers keep their metrics")]
+    made = kept["event"].rsplit(" ", 1)[1]
+    assert not await asyncio.to_thread(os.path.exists, made)  # removed once they stopped
+
+
+async def serving(bot: BotProcess, workers: int) -> None:
+    async with asyncio.timeout(20):
+        while True:  # the second process may still be starting
+            if bot.output().count("Switchboard is serving") == workers:
+                break
+            await asyncio.sleep(0.1)
