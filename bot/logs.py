@@ -6,16 +6,24 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import MappingProxyType, TracebackType
 from typing import TextIO
+from urllib.parse import urlsplit
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 FORMATS = ("json", "text")
+REDACTED = "[redacted]"
+SECRET_NAME = re.compile(r"(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|AUTH|CREDENTIALS?|API_KEY)(_|$)")
+"""Environment variables whose values never show in a line: WHATSAPP_APP_SECRET,
+TELEGRAM_BOT_TOKEN, TWILIO_AUTH_TOKEN, a service's ``${SINK_SECRET}``..."""
+SHORTEST_SECRET = 8
+"""Shorter values are left alone: redacting them would garble ordinary words."""
 
 _context: ContextVar[Mapping[str, object]] = ContextVar("log_context", default=MappingProxyType({}))
 
@@ -53,8 +61,40 @@ def _fields(record: logging.LogRecord) -> dict[str, object]:
     return fields
 
 
+def secrets_in(environ: Mapping[str, str]) -> list[str]:
+    """The values to keep out of every line: those of variables named like secrets, and
+    the passwords in URLs (``REDIS_URL=redis://user:password@host``); longest first."""
+    found = set()
+    for name, value in environ.items():
+        if SECRET_NAME.search(name.upper()):
+            found.add(value)
+        elif name.upper().endswith("_URL"):
+            try:
+                found.add(urlsplit(value).password or "")
+            except ValueError:  # not a URL after all
+                continue
+    return sorted((s for s in found if len(s) >= SHORTEST_SECRET), key=len, reverse=True)
+
+
+class Redactor:
+    """Replaces each secret it knows in a text."""
+
+    def __init__(self, secrets: Sequence[str] = ()) -> None:
+        self.secrets = tuple(secrets)
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
+
 class JSONFormatter(logging.Formatter):
     """One JSON object per line: timestamp, level, logger, event, then the context."""
+
+    def __init__(self, redact: Redactor | None = None) -> None:
+        super().__init__()
+        self.redact = redact or Redactor()
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, object] = {
@@ -69,23 +109,24 @@ class JSONFormatter(logging.Formatter):
             line["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
             line["stack"] = record.stack_info
-        return json.dumps(line, default=str, ensure_ascii=False)
+        return self.redact(json.dumps(line, default=str, ensure_ascii=False))
 
 
 class TextFormatter(logging.Formatter):
     """For a person at a terminal: the time, level, logger and event, then the context."""
 
-    def __init__(self) -> None:
+    def __init__(self, redact: Redactor | None = None) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.redact = redact or Redactor()
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
         fields = _fields(record)
-        if not fields:
-            return text
-        described = " ".join(f"{key}={value}" for key, value in fields.items())
-        first, newline, rest = text.partition("\n")  # the context stays on the event's line
-        return f"{first} [{described}]{newline}{rest}"
+        if fields:
+            described = " ".join(f"{key}={value}" for key, value in fields.items())
+            first, newline, rest = text.partition("\n")  # the context stays on its line
+            text = f"{first} [{described}]{newline}{rest}"
+        return self.redact(text)
 
 
 def _iso(created: float) -> str:
@@ -112,11 +153,15 @@ def log_settings(
 
 
 def configure_logging(environ: Mapping[str, str] | None = None) -> None:
-    """Send every log line to stderr in the chosen format, at the chosen level; warnings
-    too. Raises LoggingSetupError for a bad LOG_LEVEL or LOG_FORMAT."""
+    """Send every log line to stderr in the chosen format, at the chosen level, warnings
+    too, with the environment's secrets redacted (a safety net: the adapters keep their
+    own secrets out of what they log). Raises LoggingSetupError for a bad LOG_LEVEL or
+    LOG_FORMAT."""
+    environ = os.environ if environ is None else environ
     level, chosen = log_settings(environ)
+    redact = Redactor(secrets_in(environ))
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JSONFormatter() if chosen == "json" else TextFormatter())
+    handler.setFormatter(JSONFormatter(redact) if chosen == "json" else TextFormatter(redact))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import secrets
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from redis.asyncio import Redis
 
+from bot.logs import JSONFormatter, Redactor, TextFormatter, secrets_in
 from tests.botprocess import BotProcess, run_command
 from tests.conftest import PHONE_NUMBER_ID, REDIS_URL
 from tests.emulators import meta_webhooks as meta
@@ -313,3 +316,27 @@ async def serving(bot: BotProcess, workers: int) -> None:
             if bot.output().count("Switchboard is serving") == workers:
                 break
             await asyncio.sleep(0.1)
+
+
+def test_secrets_of_the_environment_never_show_in_a_line() -> None:
+    secret, password = secrets.token_hex(16), secrets.token_hex(12)
+    environ = {
+        "SINK_SECRET": secret,
+        "REDIS_URL": f"redis://bot:{password}@127.0.0.1:6379/0",
+        "SWITCHBOARD_KEY_PREFIX": "sb:shop:",
+        "PUBLIC_URL": "https://[bad",
+    }
+    redact = Redactor(secrets_in(environ))
+    try:
+        raise ConnectionError(f"could not reach redis://bot:{password}@127.0.0.1")
+    except ConnectionError:
+        record = logging.LogRecord(
+            "switchboard", logging.ERROR, __file__, 1, "POST %s", ("/hook?key=" + secret,), None
+        )
+        record.exc_info = sys.exc_info()
+    for formatter in (JSONFormatter(redact), TextFormatter(redact)):
+        line = formatter.format(record)
+        assert secret not in line
+        assert password not in line
+        assert "/hook?key=[redacted]" in line
+    assert "sb:shop:" not in redact.secrets
