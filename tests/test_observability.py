@@ -1,19 +1,16 @@
 """Logs and metrics as an operator reads them from ``python bot.py``: JSON lines (or text)
 at the level asked for, an access log line per request under its request id, no secret in
-any; ``/metrics`` typed and documented, and one scrape counting every worker's work."""
+any; ``/metrics`` typed and documented (tests/test_issues/ has the one scrape that counts
+every worker's work)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import secrets
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
@@ -22,77 +19,23 @@ from redis.asyncio import Redis
 
 from bot.logs import JSONFormatter, Redactor, TextFormatter, secrets_in
 from tests.botprocess import BotProcess, run_command
-from tests.conftest import PHONE_NUMBER_ID, REDIS_URL
+from tests.conftest import PHONE_NUMBER_ID
 from tests.emulators import meta_webhooks as meta
-from tests.emulators.graph_api import GraphAPIEmulator
-from tests.emulators.sink import SubscriberSink
 from tests.scrape import total
-
-
-@dataclass
-class WhatsAppSetup:
-    """The environment and YAML of a bot on the real Redis with WhatsApp and one service."""
-
-    env: dict[str, str]
-    config: dict[str, Any]
-    app_secret: str
-    secrets: list[str]
-    """Every secret the bot was given: none may show in its output."""
-    sink: SubscriberSink
-    graph: GraphAPIEmulator
-
-    def signed(self, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
-        raw = meta.encode(payload)
-        signature = meta.sign(self.app_secret, raw)
-        self.secrets.append(signature.removeprefix("sha256="))
-        return raw, {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
+from tests.whatsapp_process import (
+    WhatsAppSetup,
+    json_lines,
+    post_messages,
+    scrape_text,
+    serving,
+    whatsapp_setup,
+)
 
 
 @pytest.fixture
 async def whatsapp(prefix: str, real_redis: Redis) -> AsyncIterator[WhatsAppSetup]:
-    app_secret, access_token = secrets.token_hex(16), secrets.token_hex(16)
-    verify_token, sink_secret = secrets.token_hex(8), secrets.token_hex(16)
-    graph = GraphAPIEmulator(access_token)
-    sink = SubscriberSink(sink_secret)
-    env = {
-        "REDIS_URL": REDIS_URL,
-        "SWITCHBOARD_KEY_PREFIX": prefix,
-        "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-        "WHATSAPP_ACCESS_TOKEN": access_token,
-        "WHATSAPP_APP_SECRET": app_secret,
-        "WHATSAPP_VERIFY_TOKEN": verify_token,
-        "WHATSAPP_API_BASE": await graph.start(),
-        "SINK_SECRET": sink_secret,
-    }
-    config = {
-        "services": [{"name": "support", "url": await sink.start(), "secret": "${SINK_SECRET}"}],
-        "delivery": {"retry_base": 0.05, "retry_cap": 0.2, "timeout": 5},
-        "automation": {"welcome": "Welcome!"},
-    }
-    yield WhatsAppSetup(
-        env,
-        config,
-        app_secret,
-        [app_secret, access_token, verify_token, sink_secret],
-        sink,
-        graph,
-    )
-    await sink.stop()
-    await graph.stop()
-
-
-def json_lines(output: str) -> list[dict[str, Any]]:
-    lines = []
-    for line in output.splitlines():
-        try:
-            parsed = json.loads(line)
-        except ValueError:
-            pytest.fail(f"not a JSON line: {line!r}")
-        assert isinstance(parsed, dict), line
-        for key in ("timestamp", "level", "logger", "event"):
-            assert key in parsed, f"{key} missing in {line}"
-        lines.append(parsed)
-    return lines
+    async with whatsapp_setup(prefix) as setup:
+        yield setup
 
 
 async def test_json_lines_an_access_log_under_the_request_id_and_no_secrets(
@@ -201,26 +144,6 @@ async def test_a_bad_log_setting_is_a_clear_error(variable: str, value: str, mes
     assert "Traceback" not in err
 
 
-async def post_messages(bot: BotProcess, whatsapp: WhatsAppSetup, count: int) -> None:
-    """``count`` customers write once each; a connection per webhook, as Meta's are, so
-    that the workers of the port share them."""
-    for n in range(count):
-        payload = meta.text_message(PHONE_NUMBER_ID, f"4477009{n:05d}", f"hello {n}")
-        raw, headers = whatsapp.signed(payload)
-        async with (
-            aiohttp.ClientSession() as client,
-            client.post(f"{bot.url}/webhooks/whatsapp", data=raw, headers=headers) as response,
-        ):
-            assert response.status == 200
-
-
-async def scrape_text(bot: BotProcess) -> str:
-    async with aiohttp.ClientSession() as client, client.get(f"{bot.url}/metrics") as response:
-        assert response.status == 200
-        assert response.headers["Content-Type"].startswith("text/plain")
-        return await response.text()
-
-
 async def test_metrics_are_typed_histograms_after_a_webhook_is_fanned_out(
     whatsapp: WhatsAppSetup,
 ) -> None:
@@ -260,39 +183,6 @@ async def test_metrics_are_typed_histograms_after_a_webhook_is_fanned_out(
     assert families["switchboard_fanout_queue"].type == "gauge"
 
 
-async def test_one_scrape_counts_the_work_of_every_worker(
-    whatsapp: WhatsAppSetup, tmp_path: Path
-) -> None:
-    # A past run's file in the operator's directory: it is emptied at the start.
-    metrics_dir = tmp_path / "metrics"
-    metrics_dir.mkdir()
-    (metrics_dir / "counter_1.db").write_bytes(b"left by a past run")
-    env = {**whatsapp.env, "LOG_FORMAT": "json", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
-    bot = BotProcess(env, whatsapp.config, args=("serve", "--workers", "2"))
-    messages = 24
-    await asyncio.to_thread(bot.start)
-    try:
-        await serving(bot, 2)
-        await post_messages(bot, whatsapp, messages)
-        await whatsapp.sink.wait_for_count(messages, "message.inbound", timeout=30)
-        scrapes = [await scrape_text(bot) for _ in range(12)]
-    finally:
-        assert await asyncio.to_thread(bot.stop) == 0
-    lines = json_lines(bot.output())
-    bot.close()
-    for text in scrapes:
-        assert total(text, "inbound_accepted_total") == messages
-        assert total(text, "pipeline_processed_total") == messages
-        assert total(text, "webhook_seconds_count", channel="whatsapp") == messages
-    assert all("pid=" not in text and "worker=" not in text for text in scrapes)
-    access = [line for line in lines if line["logger"] == "switchboard.access"]
-    took_webhooks = {line["pid"] for line in access if line["route"] == "/webhooks/whatsapp"}
-    answered_scrapes = {line["pid"] for line in access if line["route"] == "/metrics"}
-    assert len(took_webhooks) == 2, "one worker took every webhook"
-    assert len(answered_scrapes) == 2, "one worker answered every scrape"
-    assert metrics_dir.exists()  # the operator's directory stays
-
-
 async def test_several_workers_keep_their_metrics_in_a_directory_of_their_own(
     whatsapp: WhatsAppSetup,
 ) -> None:
@@ -308,14 +198,6 @@ async def test_several_workers_keep_their_metrics_in_a_directory_of_their_own(
     [kept] = [line for line in lines if line["event"].startswith("the workers keep their metrics")]
     made = kept["event"].rsplit(" ", 1)[1]
     assert not await asyncio.to_thread(os.path.exists, made)  # removed once they stopped
-
-
-async def serving(bot: BotProcess, workers: int) -> None:
-    async with asyncio.timeout(20):
-        while True:  # the second process may still be starting
-            if bot.output().count("Switchboard is serving") == workers:
-                break
-            await asyncio.sleep(0.1)
 
 
 def test_secrets_of_the_environment_never_show_in_a_line() -> None:
