@@ -17,7 +17,7 @@ from bot.channels.telegram import TelegramChannel
 from bot.config.settings import Settings, WhatsAppSettings
 from bot.core.ingest import Ingestor
 from bot.core.metrics import Meters
-from bot.http.access import access_log, echo_request_id
+from bot.http.access import access_log, echo_request_id, route_of
 from bot.http.errors import error_response
 from bot.http.tracking import Tracking, add_tracking_routes
 from bot.http.webhooks import add_channel_routes
@@ -96,7 +96,7 @@ async def _json_errors(
         return error_response(error.status, error.reason)
     except Exception:
         # The store or a bug: the caller may retry (Meta does), and the process goes on.
-        log.exception("%s %s failed", request.method, request.path)
+        log.exception("%s %s failed", request.method, route_of(request))  # never a link token
         return error_response(503, "temporarily unable to take this request; retry later")
 
 
