@@ -6,6 +6,7 @@ every worker's work)."""
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
 import secrets
@@ -17,7 +18,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from redis.asyncio import Redis
 
-from bot.logs import JSONFormatter, Redactor, TextFormatter, secrets_in
+from bot.logs import JSONFormatter, Redactor, TextFormatter, log_settings, secrets_in
 from tests.botprocess import BotProcess, run_command
 from tests.conftest import PHONE_NUMBER_ID
 from tests.emulators import meta_webhooks as meta
@@ -222,3 +223,15 @@ def test_secrets_of_the_environment_never_show_in_a_line() -> None:
         assert password not in line
         assert "/hook?key=[redacted]" in line
     assert "sb:shop:" not in redact.secrets
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_format_is_text_on_a_terminal_and_json_elsewhere_unless_chosen() -> None:
+    assert log_settings({}, _Terminal()) == (logging.INFO, "text")
+    assert log_settings({}, io.StringIO()) == (logging.INFO, "json")
+    assert log_settings({"LOG_FORMAT": "JSON"}, _Terminal()) == (logging.INFO, "json")
+    assert log_settings({"LOG_LEVEL": "warning"}, io.StringIO()) == (logging.WARNING, "json")
