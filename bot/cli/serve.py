@@ -72,7 +72,8 @@ def serve_workers(settings: Settings, workers: int) -> int:
 
     Shard leases give each conversation one worker at a time, and the delivery queues are
     consumer groups, so the processes need nothing from each other. A worker that dies
-    is replaced; SIGTERM stops them all, each draining its work.
+    is replaced; SIGTERM stops them all, each draining its work. Their metrics go to
+    PROMETHEUS_MULTIPROC_DIR, so that a scrape answered by any of them counts them all.
     """
     if not settings.redis_url:
         print(
