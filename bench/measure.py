@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis
 
 from bench.procs import all_processes, machine_busy_seconds
@@ -24,15 +25,18 @@ def get_json(url: str) -> Any:
 
 
 def bot_metrics(bot_url: str) -> dict[str, float]:
-    """``/metrics`` as ``{name without switchboard_: value}``."""
+    """The counters of ``/metrics`` as ``{name without switchboard_: value}``, each summed
+    over its labels (services, channels)."""
     with urllib.request.urlopen(f"{bot_url}/metrics", timeout=10) as response:
         text = response.read().decode()
-    metrics = {}
-    for line in text.splitlines():
-        name, _, value = line.partition(" ")
-        name = name.partition("{")[0]  # one process's counters: its worker label is dropped
-        if name.startswith("switchboard_") and value:
-            metrics[name.removeprefix("switchboard_")] = float(value)
+    metrics: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        if family.type != "counter":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_total"):
+                name = sample.name.removeprefix("switchboard_")
+                metrics[name] = metrics.get(name, 0.0) + sample.value
     return metrics
 
 

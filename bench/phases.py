@@ -339,8 +339,9 @@ def run_app(
     bot, tree, graph, sinks, app_secret = start_app(options, prefix, workdir, stack, subscribers)
     assert bot.process is not None
     pid = bot.process.pid
-    # With N workers every process has counters of its own, and a GET /metrics lands on any
-    # one of them: their sum cannot be read, so the client-side counts are left out.
+    # With N workers a scrape adds up every worker's counters, but the Redis command counts
+    # of the workers that did not answer it may be up to a second late (STORE_COUNTS_SECONDS
+    # in bot/core/metrics.py): too coarse per message, so the client-side counts are left out.
     own_metrics = options.workers == 1
     bases = [sink.url.removesuffix("/hook") for sink in sinks]
     settle = measure.Settle(

@@ -269,8 +269,8 @@ def render(results: dict[str, Any]) -> str:
         lines += [f"| {name} | {_n(value)} |" for name, value in app["bot_counters"].items()]
     else:
         lines += [
-            f"The bot's /metrics counters are per process; with {workers} workers a request "
-            "reads one of them, so they are not shown.",
+            f"With {workers} workers the Redis command counts in /metrics of the workers that "
+            "do not answer a scrape may be a second late, so they are not shown.",
             "",
             "| | value |",
             "|---|---:|",

@@ -33,6 +33,7 @@ from bot.core.guided import GuidedConversations
 from bot.core.ingest import Ingestor, shard_of
 from bot.core.lifecycle import Lifecycle
 from bot.core.links import LinkSigners, load_link_secret
+from bot.core.metrics import Meters
 from bot.core.pipeline import Pipeline
 from bot.core.profiles import ProfileBook
 from bot.core.sender import Sender, Transport
@@ -88,6 +89,7 @@ class Runtime:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.keys = Keys(settings.key_prefix)
         self.shard_of = functools.partial(shard_of, shards=settings.shards)
+        self.meters = Meters()
         # One HTTP session for every outbound call of this process, closed by close().
         self._session = aiohttp.ClientSession()
         self._build_stores()
@@ -110,19 +112,17 @@ class Runtime:
             ),
             FallbackGate(self.conversations, self.claims),
             self.store,
+            self.meters,
             self.team_chat,
         )
         streams = [(self.inbound_log, self.pipeline.process), (self.outbox, self.sender.perform)]
-        self.workers = ShardWorkers(streams, self.leases, self.holder, settings.shards)
+        self.workers = ShardWorkers(streams, self.leases, self.holder, settings.shards, self.meters)
         self.metrics = Metrics(
-            self.ingestor,
-            self.pipeline,
-            self.couriers,
-            self.workers,
-            self.outreach.scheduler,
+            self.meters,
             (self.inbound_log, self.outbox),
             self.notification_store,
-            lambda: self._supervisor is not None,
+            self.deliveries,
+            self.couriers.services,
         )
         self.tracking = Tracking(
             self.profiles,
@@ -161,7 +161,7 @@ class Runtime:
 
     def _build_channels(self) -> None:
         settings, session = self.settings, self._session
-        self.ingestor = Ingestor(self.inbound_log)
+        self.ingestor = Ingestor(self.inbound_log, self.meters)
         self.web_hub = WebChatHub()
         transports: dict[str, Transport] = {"web": WebChatTransport(self.live.publish)}
         if wa := settings.whatsapp:
@@ -199,6 +199,7 @@ class Runtime:
             settings.delivery,
             self.directory,
             self.holder,
+            self.meters,
         )
         self.fanout = Fanout(self.deliveries, self.directory, self.couriers.hint)
         load_secret = functools.partial(load_link_secret, self.secrets, settings.link_secret)
@@ -209,6 +210,7 @@ class Runtime:
             self.channels.transports,
             self.fanout,
             self.store,
+            self.meters,
             outcomes=SendOutcomes(self.notification_store, self.ledger),
             links=self.links if settings.links else None,
         )
@@ -252,7 +254,7 @@ class Runtime:
             self.shard_of,
             self.store,
         )
-        scheduler = Scheduler(self.notification_store, runs, self.leases)
+        scheduler = Scheduler(self.notification_store, runs, self.leases, self.meters)
         notifications = Notifications(
             self.notification_store,
             runs,
@@ -331,9 +333,8 @@ class Runtime:
                 publish_to_parent=self.fanout.publish_to_parent,
                 ping=self.store.ping,
                 store_kind=self.store_kind,
-                counters=self.metrics.counters,
-                gauges=self.metrics.gauges,
-                holder=self.holder,
+                meters=self.meters,
+                metrics=self.metrics.exposition,
             )
         )
 
@@ -355,6 +356,7 @@ class Runtime:
                 announce_lapsed_claims(self.claims, self.conversations, self.fanout.publish)
             ),
             asyncio.create_task(self.live.listen(self.web_hub.push, listening)),
+            asyncio.create_task(self.meters.keep_store_commands()),
         ]
         self._supervisor = asyncio.create_task(self.workers.supervise(self._stopping))
         await self.channels.start()

@@ -143,6 +143,10 @@ class BaseDeliveryQueue(Protocol):
     async def pending(self, service: str) -> int:
         """Deliveries queued or waiting for a retry."""
 
+    async def depths(self, services: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """Each service's deliveries queued or waiting for a retry, and its dead letters;
+        in one round trip."""
+
     async def scrub(
         self, service: str, needles: Sequence[str], rewrite: Callable[[str], str | None]
     ) -> int:
@@ -288,6 +292,20 @@ class DeliveryQueue(BaseDeliveryQueue):
             pipe.zcard(self.keys.fanout(service, "retry"))
             length, retries = await pipe.execute()
         return int(length) + int(retries)
+
+    async def depths(self, services: Sequence[str]) -> dict[str, tuple[int, int]]:
+        if not services:
+            return {}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for service in services:
+                pipe.xlen(self.keys.fanout(service))
+                pipe.zcard(self.keys.fanout(service, "retry"))
+                pipe.llen(self.keys.fanout(service, "dead"))
+            counts = [int(count) for count in await pipe.execute()]
+        return {
+            service: (counts[3 * n] + counts[3 * n + 1], counts[3 * n + 2])
+            for n, service in enumerate(services)
+        }
 
     async def scrub(
         self, service: str, needles: Sequence[str], rewrite: Callable[[str], str | None]

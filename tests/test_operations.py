@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client.parser import text_string_to_metric_families
 from redis.asyncio import Redis
 
 from bot.config.settings import Settings
@@ -12,6 +11,7 @@ from bot.runtime import Runtime
 from tests.botprocess import free_port
 from tests.conftest import BotFactory
 from tests.emulators import meta_webhooks as meta
+from tests.scrape import total
 
 
 async def test_health_readiness_and_counters(make_bot: BotFactory) -> None:
@@ -27,12 +27,24 @@ async def test_health_readiness_and_counters(make_bot: BotFactory) -> None:
     await bot.post_whatsapp(payload)
     await bot.post_whatsapp(payload)
     await bot.settle()
-    text = await (await bot.client.get("/metrics")).text()
-    counters = dict(re.findall(r'^switchboard_(\w+)\{worker="[^"]+"\} (\d+)$', text, re.M))
-    assert counters["inbound_accepted_total"] == "1"
-    assert counters["inbound_duplicates_total"] == "1"
-    assert counters["pipeline_processed_total"] == "1"
-    assert int(counters["redis_round_trips_total"]) > 0
+    await bot.sinks["support"].wait_for_count(1, type="message.inbound")
+    response = await bot.client.get("/metrics")
+    assert response.content_type == "text/plain"
+    text = await response.text()
+    assert total(text, "inbound_accepted_total") == 1
+    assert total(text, "inbound_duplicates_total") == 1
+    assert total(text, "pipeline_processed_total") == 1
+    assert total(text, "redis_round_trips_total") > 0
+    assert total(text, "inbound_backlog") == 0
+    assert total(text, "fanout_queue", service="support") == 0
+    # Every family says what it is, and none is labelled by process any more.
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    for name in ("switchboard_inbound_accepted", "switchboard_webhook_seconds"):
+        assert f"# HELP {name}" in text
+    assert families["switchboard_webhook_seconds"].type == "histogram"
+    assert families["switchboard_inbound_accepted"].type == "counter"
+    assert families["switchboard_inbound_dead_letters"].type == "gauge"
+    assert "worker=" not in text
 
 
 async def test_readyz_is_503_while_the_store_is_unreachable() -> None:

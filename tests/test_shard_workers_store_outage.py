@@ -10,7 +10,6 @@ acknowledgements and counters of failed attempts still work.
 from __future__ import annotations
 
 import asyncio
-import re
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
@@ -25,6 +24,7 @@ from stores.streams import GROUP
 from tests.botprocess import free_port
 from tests.conftest import AUTOMATION, PHONE_NUMBER_ID, Bot, BotFactory
 from tests.emulators import meta_webhooks as meta
+from tests.scrape import scrape
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
 
@@ -65,10 +65,7 @@ async def private_redis() -> AsyncIterator[tuple[Redis, str]]:
 
 
 async def metric(bot: Bot, name: str) -> int:
-    response = await bot.client.get("/metrics")
-    found = re.search(rf"^switchboard_{name}\{{[^}}]*\}} (\d+)$", await response.text(), re.M)
-    assert found, f"{name} is not in /metrics"
-    return int(found.group(1))
+    return int(await scrape(bot.client, name))
 
 
 async def redone_past_the_attempts(admin: Redis, stream: str) -> None:

@@ -195,6 +195,9 @@ async def test_dead_letters_are_listed(store: Redis, prefix: str) -> None:
     # Dead letters wait for an operator; they are not pending work.
     assert await queue.pending(SERVICE) == 0
     assert await queue.dead_letters("crm") == []
+    await _queue(queue, _event(3))
+    assert await queue.depths([SERVICE, "crm"]) == {SERVICE: (1, 2), "crm": (0, 0)}
+    assert await queue.depths([]) == {}
 
 
 async def test_replay_requeues_dead_letters_with_fresh_attempts(store: Redis, prefix: str) -> None:

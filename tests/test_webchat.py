@@ -69,8 +69,8 @@ async def test_a_resent_frame_is_stored_once(make_bot: BotFactory) -> None:
     await next_message(socket)
     await bot.settle()
     await socket.close()
-    assert bot.runtime.ingestor.accepted == 1
-    assert bot.runtime.ingestor.duplicates == 2
+    assert bot.runtime.meters.value("switchboard_inbound_accepted_total") == 1
+    assert bot.runtime.meters.value("switchboard_inbound_duplicates_total") == 2
 
 
 @pytest.mark.parametrize(
@@ -99,7 +99,7 @@ async def test_bad_frames_get_an_error_and_store_nothing(
     await socket.send_json({"type": "message", "id": "fine", "text": "hi"})
     assert (await next_message(socket))["text"] == "Welcome! How can we help?"
     await socket.close()
-    assert bot.runtime.ingestor.accepted == 1
+    assert bot.runtime.meters.value("switchboard_inbound_accepted_total") == 1
 
 
 async def test_an_oversized_frame_closes_the_socket_and_the_bot_goes_on(
@@ -115,7 +115,7 @@ async def test_an_oversized_frame_closes_the_socket_and_the_bot_goes_on(
         aiohttp.WSMsgType.CLOSING,
     )
     await socket.close()
-    assert bot.runtime.ingestor.accepted == 0
+    assert bot.runtime.meters.value("switchboard_inbound_accepted_total") == 0
     assert (await bot.client.get("/healthz")).status == 200
 
 

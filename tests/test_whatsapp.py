@@ -148,7 +148,7 @@ async def test_meta_verification_handshake(make_bot: BotFactory) -> None:
 
 async def _nothing_stored(bot: Bot) -> None:
     assert await bot.runtime.inbound_log.backlog() == 0
-    assert bot.runtime.ingestor.accepted == 0
+    assert bot.runtime.meters.value("switchboard_inbound_accepted_total") == 0
     assert await bot.runtime.conversations.timeline(bot.conversation(WA_ID)) == []
 
 

@@ -19,9 +19,10 @@ from bot.cli.dead_letters import add_dead_letters_command, run_dead_letters_comm
 from bot.cli.helptext import Paragraphs, examples
 from bot.cli.importer import DEFAULT_BATCH
 from bot.cli.imports import run_import
-from bot.cli.serve import configure_logging, serve, serve_workers
+from bot.cli.serve import prepare_metrics_dir, serve, serve_workers
 from bot.config.settings import ConfigError, Settings, load_settings
 from bot.core.lifecycle import merged_event
+from bot.logs import LoggingSetupError, configure_logging
 from bot.runtime import Runtime
 from stores.profiles import Merge
 
@@ -154,7 +155,11 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
-    configure_logging()
+    try:
+        configure_logging()
+    except LoggingSetupError as error:
+        print(f"switchboard: configuration error: {error}", file=sys.stderr)
+        return 2
     try:
         settings = load_settings()
     except ConfigError as error:
@@ -189,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if workers > 1:
         return serve_workers(settings, workers)
+    prepare_metrics_dir(made_if_unset=False)
     asyncio.run(serve(settings))
     return 0
 

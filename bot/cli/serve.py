@@ -7,25 +7,25 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from aiohttp import web
+from prometheus_client import multiprocess
 
 from bot.config.settings import Settings
+from bot.core.metrics import MULTIPROCESS_DIR
+from bot.logs import configure_logging
 from bot.runtime import Runtime
 
 log = logging.getLogger("switchboard")
 
 RESTART_DELAY = 1.0
 """A worker that dies is replaced after this pause, so a crash loop cannot spin."""
-
-
-def configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
 
 
 async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0) -> None:
@@ -72,7 +72,8 @@ def serve_workers(settings: Settings, workers: int) -> int:
 
     Shard leases give each conversation one worker at a time, and the delivery queues are
     consumer groups, so the processes need nothing from each other. A worker that dies
-    is replaced; SIGTERM stops them all, each draining its work.
+    is replaced; SIGTERM stops them all, each draining its work. Their metrics go to
+    PROMETHEUS_MULTIPROC_DIR, so that a scrape answered by any of them counts them all.
     """
     if not settings.redis_url:
         print(
@@ -81,6 +82,34 @@ def serve_workers(settings: Settings, workers: int) -> int:
             file=sys.stderr,
         )
         return 2
+    made = prepare_metrics_dir(made_if_unset=True)
+    try:
+        return _supervise(settings, workers)
+    finally:
+        if made:
+            shutil.rmtree(made, ignore_errors=True)
+
+
+def prepare_metrics_dir(*, made_if_unset: bool) -> str | None:
+    """Ready PROMETHEUS_MULTIPROC_DIR before any worker starts: emptied of a past run's
+    files when the operator set it, else (for several workers) a temporary directory of
+    ours, which is returned for removal once they stop."""
+    given = os.environ.get(MULTIPROCESS_DIR)
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()  # a past run's counts would be added to this one's
+        return None
+    if not made_if_unset:
+        return None
+    made = tempfile.mkdtemp(prefix="switchboard-metrics-")
+    os.environ[MULTIPROCESS_DIR] = made  # the workers inherit it
+    log.info("the workers keep their metrics in %s", made)
+    return made
+
+
+def _supervise(settings: Settings, workers: int) -> int:
     context = multiprocessing.get_context("spawn")
     supervisor = os.getpid()
 
@@ -106,10 +135,14 @@ def serve_workers(settings: Settings, workers: int) -> int:
         for n, child in enumerate(children):
             if not stopping and child.exitcode is not None:
                 log.warning("%s exited with %s; starting another", child.name, child.exitcode)
+                if child.pid:
+                    multiprocess.mark_process_dead(child.pid)  # its counts stay in the sums
                 time.sleep(RESTART_DELAY)
                 children[n] = start(n)
     for child in children:
         child.join()
+        if child.pid:
+            multiprocess.mark_process_dead(child.pid)
     return max((child.exitcode or 0) for child in children)
 
 

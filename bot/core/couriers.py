@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from adapters.webhooks import WebhookClient
 from bot.config.settings import DeliverySettings
 from bot.core.directory import Directory
+from bot.core.metrics import Meters
 from bot.core.redaction import render
+from bot.logs import bind
 from bot.model import Service
 from stores.deliveries import Delivery, DeliveryQueue, Outcomes
 
@@ -97,20 +99,23 @@ class Couriers:
         settings: DeliverySettings,
         directory: Directory,
         consumer: str,
+        meters: Meters,
     ) -> None:
+        self.meters = meters
         self.queue = queue
         self.client = client
         self.settings = settings
         self.directory = directory
         self.consumer = consumer
-        self.delivered = 0
-        self.failed_attempts = 0
-        self.dead_lettered = 0
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._lines: dict[str, _Line] = {}
         self._reclaim_every = max(settings.timeout * 3, 5.0)
         self._next_sweep = 0.0
+
+    def services(self) -> list[str]:
+        """The services whose queues this process delivers."""
+        return [name for name, line in self._lines.items() if line.attached]
 
     def hint(self, services: Iterable[str]) -> None:
         """Events were queued for ``services`` in this process: look for them now."""
@@ -280,6 +285,9 @@ class Couriers:
             log.exception("could not settle the last deliveries; they will be redone")
 
     async def _attempt(self, line: _Line, service: Service, delivery: Delivery) -> None:
+        bind(service=service.name, event_id=delivery.event_id)  # a task of its own
+        meters, name = self.meters, service.name
+        started = time.perf_counter()
         try:
             event_id = delivery.event_id or json.loads(delivery.event)["id"]
             body = render(service, delivery.event)
@@ -287,12 +295,16 @@ class Couriers:
         except Exception as error:  # an event or a receiver gone wrong: retried like the rest
             log.exception("delivering %s to %s failed", delivery.entry_id, service.name)
             event_id, problem = delivery.event_id or delivery.entry_id, type(error).__name__
+        seconds = time.perf_counter() - started
+        now = time.time()
         if not problem:
-            self.delivered += 1
+            meters.fanout_delivered.labels(name).inc()
+            meters.fanout_attempt_seconds.labels(name, "delivered").observe(seconds)
+            meters.fanout_lag_seconds.labels(name).observe(max(0.0, now - delivery.first_at))
             line.outcomes.done.append(delivery.entry_id)
             return
-        self.failed_attempts += 1
-        now = time.time()
+        meters.fanout_failed_attempts.labels(name).inc()
+        meters.fanout_attempt_seconds.labels(name, "failed").observe(seconds)
         retry_at = now + backoff(delivery.attempts, self.settings)
         if retry_at - delivery.first_at > self.settings.retry_horizon:
             log.warning(
@@ -303,7 +315,7 @@ class Couriers:
                 problem,
             )
             line.outcomes.dead.append(delivery)
-            self.dead_lettered += 1
+            meters.fanout_dead_lettered.labels(name).inc()
         else:
             log.info(
                 "event %s to %s failed (%s); retry in %.1fs",

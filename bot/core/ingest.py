@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.core.metrics import Meters
 from bot.core.records import encode_item
 from bot.model import Inbound, StatusUpdate
 from stores.streams import InboundLog
@@ -17,10 +18,9 @@ def shard_of(conversation_id: str, shards: int) -> int:
 class Ingestor:
     """Appends parsed items to the inbound log, each provider id at most once (CH-7)."""
 
-    def __init__(self, log: InboundLog) -> None:
+    def __init__(self, log: InboundLog, meters: Meters) -> None:
         self.log = log
-        self.accepted = 0
-        self.duplicates = 0
+        self.meters = meters
 
     async def accept(self, items: Sequence[Inbound | StatusUpdate]) -> list[bool]:
         """Durably append the new items in one round trip; which of them were new."""
@@ -32,6 +32,6 @@ class Ingestor:
             ]
         )
         added = sum(new)
-        self.accepted += added
-        self.duplicates += len(new) - added
+        self.meters.inbound_accepted.inc(added)
+        self.meters.inbound_duplicates.inc(len(new) - added)
         return new

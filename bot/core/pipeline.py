@@ -15,10 +15,12 @@ from bot.core.fanout import Fanout
 from bot.core.guided import GuidedBatch, GuidedConversations
 from bot.core.keywords import DEFAULT_SMS_HELP, keyword_of
 from bot.core.lifecycle import Lifecycle
+from bot.core.metrics import Meters
 from bot.core.records import decode_item, inbound_event, inbound_record, status_event
 from bot.core.sender import Sender
 from bot.identities import identities_of
-from bot.model import AUTOMATION_SERVICE, Inbound, Outbound, StatusUpdate, derived_id
+from bot.logs import bound
+from bot.model import AUTOMATION_SERVICE, Event, Inbound, Outbound, StatusUpdate, derived_id
 from handlers.base import Context
 from stores.conversations import WINDOW_SECONDS, ConversationStore
 from stores.profiles import ProfileStore, Resolution, Sighting
@@ -90,8 +92,10 @@ class Pipeline:
         guided: GuidedConversations,
         fallback: FallbackGate,
         store: StoreClient,
+        meters: Meters,
         team: TeamRoom | None = None,
     ) -> None:
+        self.meters = meters
         self.store = store
         """Round trips that carry several stores' commands."""
         self.profiles = profiles
@@ -108,7 +112,6 @@ class Pipeline:
         self.fallback = fallback
         self.team = team
         """The team's chat, whose messages are replies and commands, not customers'."""
-        self.processed = 0
 
     async def process(self, entries: Sequence[Entry]) -> None:
         """Process a batch of one shard in three round trips, whatever its size.
@@ -116,6 +119,7 @@ class Pipeline:
         Each phase queues its commands in log order on one pipeline, and Redis runs a
         pipeline in order, so every conversation still sees its messages in order.
         """
+        started = time.perf_counter()
         batch = Batch()
         items = [decode_item(entry.data) for entry in entries]
         statuses = [item for item in items if isinstance(item, StatusUpdate)]
@@ -142,7 +146,9 @@ class Pipeline:
             for message, record, profile, count in zip(
                 messages, records, profiles, counts, strict=True
             ):
-                await self._queue_message(batch, pipe, message, record, profile, count == 1, now)
+                event = inbound_event(message, record, profile)
+                with bound(conversation_id=message.conversation_id, event_id=event.id):
+                    await self._queue_message(batch, pipe, message, event, profile, count == 1, now)
             for status, message_id in zip(statuses, message_ids, strict=True):
                 await self._queue_status(pipe, status, message_id)
             for message, profile in edits:
@@ -154,7 +160,8 @@ class Pipeline:
             await self.guided.save_answers(batch.flows)
             await pipe.execute()
         self.guided.post_handoffs(batch.flows, self.team)
-        self.processed += len(items)
+        self.meters.pipeline_processed.inc(len(items))
+        self.meters.pipeline_batch_seconds.observe(time.perf_counter() - started)
 
     async def _hand_team_messages_over(self, messages: list[Inbound]) -> list[Inbound]:
         """The customers' messages; the team chat's are handled by the team room."""
@@ -270,7 +277,7 @@ class Pipeline:
         batch: Batch,
         pipe: Pipe,
         message: Inbound,
-        record: dict[str, Any],
+        event: Event,
         profile: str,
         first_contact: bool,
         now: float,
@@ -293,7 +300,7 @@ class Pipeline:
             batch.answered[cid] = now
             self.conversations.queue_auto_reply(pipe, cid, now)
         self._queue_replies(pipe, message, replies, service, profile, keyword == "help", now)
-        await self.fanout.queue_events(pipe, [inbound_event(message, record, profile)])
+        await self.fanout.queue_events(pipe, [event])
         self.conversations.touch(pipe, message.number, cid, message.timestamp or now)
 
     def _automated_replies(

@@ -13,7 +13,9 @@ from typing import Any, Protocol
 
 from adapters import sms
 from bot.core.links import LinkSigners
+from bot.core.metrics import Meters
 from bot.core.retry import retrying
+from bot.logs import bound
 from bot.model import Event, Outbound, derived_id
 from stores.conversations import WINDOW_SECONDS, ConversationStore, CustomerOptedOutError
 from stores.redis import Pipe, StoreClient, StoreError
@@ -163,10 +165,12 @@ class Sender:
         transports: dict[str, Transport],
         events: EventSink,
         store: StoreClient,
+        meters: Meters,
         *,
         outcomes: SendOutcomes | None = None,
         links: LinkSigners | None = None,
     ) -> None:
+        self.meters = meters
         self.outbox = outbox
         self.conversations = conversations
         self.store = store
@@ -227,9 +231,14 @@ class Sender:
     async def _perform_in_order(self, group: list[tuple[Outbound, bool]]) -> None:
         async with self._parallel:
             for outbound, claimed in group:
-                if claimed and not await self._settle_interrupted(outbound):
-                    continue
-                await self._perform(outbound)
+                with bound(
+                    conversation_id=outbound.conversation_id,
+                    send_id=outbound.send_id,
+                    channel=outbound.channel,
+                ):
+                    if claimed and not await self._settle_interrupted(outbound):
+                        continue
+                    await self._perform(outbound)
 
     async def _settle_interrupted(self, outbound: Outbound) -> bool:
         """A send found claimed when its entry is redone: the attempt that claimed it was
@@ -276,6 +285,7 @@ class Sender:
             return
         if provider_id is not None:
             await self._completed(outbound, provider_id)
+            self.meters.sends.labels(outbound.channel, "sent").inc()
 
     async def _attempt(
         self, transport: Transport, outbound: Outbound, sent: Outbound
@@ -300,16 +310,22 @@ class Sender:
             await self.events.take_versions([outbound.number], versions)
             if not self.conversations.claimed(answer):
                 return None
+            call = self.meters.send_call_seconds
+            started = time.perf_counter()
             try:
                 async with asyncio.timeout(CALL_SECONDS):
-                    return await transport.deliver(sent)
+                    provider_id = await transport.deliver(sent)
+                call.labels(outbound.channel, "sent").observe(time.perf_counter() - started)
+                return provider_id
             except TimeoutError:
+                call.labels(outbound.channel, "timeout").observe(time.perf_counter() - started)
                 await self.conversations.release_send(cid, send_id)
                 raise SendFailedError(
                     f"no answer from the {outbound.channel} API in {CALL_SECONDS:g} s",
                     retryable=True,
                 ) from None
             except SendFailedError as error:
+                call.labels(outbound.channel, "refused").observe(time.perf_counter() - started)
                 if error.retryable:
                     await self.conversations.release_send(cid, send_id)
                 raise
@@ -336,6 +352,7 @@ class Sender:
 
     async def _report_failure(self, outbound: Outbound, reason: str) -> None:
         """Tell the services and the send's outcomes (a notification's counts) it failed."""
+        self.meters.sends.labels(outbound.channel, "failed").inc()
         async with self.store.batch() as pipe:
             await self.events.queue_events(pipe, [failed_event(outbound, reason)])
             self.queue_receipt(pipe, outbound.number, outbound.send_id, "failed")

@@ -10,10 +10,11 @@ import contextlib
 import logging
 import time
 import zlib
-from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from bot.core.metrics import Meters
+from bot.logs import bind
 from stores.leases import Leases
 from stores.redis import is_store_fault
 from stores.streams import Entry, ShardedStream
@@ -50,13 +51,17 @@ class ShardWorkers:
         leases: Leases,
         holder: str,
         shards: int,
+        meters: Meters,
     ) -> None:
         self.streams = streams
         self.leases = leases
         self.holder = holder
         self.shards = shards
-        self.dead_lettered: Counter[str] = Counter()
-        """Entries this process set aside, by stream kind (``inbound``, ``outbox``)."""
+        self.dead_lettered = {
+            "inbound": meters.inbound_dead_lettered,
+            "outbox": meters.outbox_dead_lettered,
+        }
+        """Counts the entries set aside, by stream kind."""
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._handovers: dict[int, asyncio.Event] = {}
         self._stopping = asyncio.Event()
@@ -139,6 +144,7 @@ class ShardWorkers:
         After a failure what is not acknowledged is taken back and redone a second later;
         an entry that keeps failing is set aside after ``ENTRY_ATTEMPTS``.
         """
+        bind(shard=shard, stream=stream.kind)  # this task's lines name its shard
         recovering = True
         while True:
             try:
@@ -220,7 +226,7 @@ class ShardWorkers:
             attempts,
             exc_info=error,
         )
-        self.dead_lettered[stream.kind] += 1
+        self.dead_lettered[stream.kind].inc()
 
 
 async def settle(tasks: list[asyncio.Task[Any]], grace: float) -> None:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
 from aiohttp import WSMsgType, web
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from adapters import jsonbody, webchat, whatsapp
 from adapters.webchat import WebChatHub
 from bot.channels.telegram import TelegramChannel
 from bot.config.settings import Settings, WhatsAppSettings
 from bot.core.ingest import Ingestor
+from bot.core.metrics import Meters
+from bot.http.access import access_log, echo_request_id, route_of
 from bot.http.errors import error_response
 from bot.http.tracking import Tracking, add_tracking_routes
 from bot.http.webhooks import add_channel_routes
@@ -24,6 +28,7 @@ from stores.services import ServiceStore
 
 log = logging.getLogger(__name__)
 
+WEBHOOKS = "/webhooks/"
 MAX_BODY = 3 * 1024 * 1024
 """Meta's webhooks stay far below this; a bigger body is refused with 413 before it is read."""
 
@@ -49,20 +54,18 @@ class WebParts:
     ping: Callable[[], Awaitable[object]]
     """Reaches the store; raises when it cannot."""
     store_kind: str
-    counters: Callable[[], dict[str, int]]
-    """This process's counters."""
-    gauges: Callable[[], Awaitable[dict[str, int]]]
-    """What the store holds now (the dead letters); read after the counters, so that a
-    scrape's own reads count in the next one."""
-    holder: str
-    """This process's name among the workers."""
+    meters: Meters
+    metrics: Callable[[], Awaitable[bytes]]
+    """What ``/metrics`` shows, in Prometheus's text format."""
 
 
 PARTS: web.AppKey[WebParts] = web.AppKey("parts", WebParts)
 
 
 def build_app(parts: WebParts) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[_json_errors])
+    middlewares = [access_log(functools.partial(observe_webhook, parts.meters)), _json_errors]
+    app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
+    app.on_response_prepare.append(echo_request_id)
     app[PARTS] = parts
     app.router.add_get("/", chat_page)
     app.router.add_get("/webchat/socket", chat_socket)
@@ -93,7 +96,7 @@ async def _json_errors(
         return error_response(error.status, error.reason)
     except Exception:
         # The store or a bug: the caller may retry (Meta does), and the process goes on.
-        log.exception("%s %s failed", request.method, request.path)
+        log.exception("%s %s failed", request.method, route_of(request))  # never a link token
         return error_response(503, "temporarily unable to take this request; retry later")
 
 
@@ -226,13 +229,14 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    parts = request.app[PARTS]
-    # Each process counts for itself; the label keeps the workers of one port apart.
-    label = f'{{worker="{parts.holder}"}}'
-    values = parts.counters()
-    try:
-        values |= await parts.gauges()
-    except Exception:  # the counters still tell; /readyz reports the store
-        log.warning("/metrics: could not read the store's gauges", exc_info=True)
-    lines = [f"switchboard_{name}{label} {value}" for name, value in values.items()]
-    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+    body = await request.app[PARTS].metrics()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def observe_webhook(
+    meters: Meters, request: web.Request, route: str, status: int, seconds: float
+) -> None:
+    """A channel's webhook answered: its time, by channel and status."""
+    if request.method == "POST" and route.startswith(WEBHOOKS):
+        channel = route.removeprefix(WEBHOOKS)
+        meters.webhook_seconds.labels(channel, str(status)).observe(seconds)

@@ -1,65 +1,113 @@
-"""What ``/metrics`` shows: this process's counters, and what the store holds now (the dead
-letters waiting), which every process sees alike."""
+"""What ``/metrics`` shows: the meters of this process (or of every worker, in the
+multiprocess mode), then what the store holds now (queue depths and dead letters), which
+every process sees alike."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import logging
+from collections.abc import Callable, Iterator, Sequence
 
-from bot.core.couriers import Couriers
-from bot.core.ingest import Ingestor
-from bot.core.pipeline import Pipeline
-from bot.core.workers import ShardWorkers
-from bot.outreach.scheduler import Scheduler
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+
+from bot.core.metrics import Meters, multiprocess
+from stores.deliveries import DeliveryQueue
 from stores.notifications import NotificationStore
-from stores.redis import RoundTrips
 from stores.streams import ShardedStream
+
+log = logging.getLogger(__name__)
+
+
+class _StoreSnapshot(Collector):
+    """Gauges read from the store just before the scrape: one registry per scrape."""
+
+    def __init__(self, gauges: Sequence[Metric]) -> None:
+        self.gauges = gauges
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.gauges
 
 
 class Metrics:
-    """Reads the parts' counters when asked; it keeps none of its own."""
+    """Reads the meters and the store when asked; it keeps nothing of its own."""
 
     def __init__(
         self,
-        ingestor: Ingestor,
-        pipeline: Pipeline,
-        couriers: Couriers,
-        workers: ShardWorkers,
-        scheduler: Scheduler,
+        meters: Meters,
         shards: tuple[ShardedStream, ShardedStream],
         notifications: NotificationStore,
-        working: Callable[[], bool],
+        deliveries: DeliveryQueue,
+        services: Callable[[], list[str]],
     ) -> None:
-        self.ingestor = ingestor
-        self.pipeline = pipeline
-        self.couriers = couriers
-        self.workers = workers
-        self.scheduler = scheduler
+        self.meters = meters
         self.inbound, self.outbox = shards
         self.notifications = notifications
-        self.working = working
-        """Whether the workers run in this process (not in an admin command)."""
+        self.deliveries = deliveries
+        self.services = services
+        """The services whose queues the fan-out follows."""
 
-    def counters(self) -> dict[str, int]:
-        counters = {
-            "inbound_accepted_total": self.ingestor.accepted,
-            "inbound_duplicates_total": self.ingestor.duplicates,
-            "redis_commands_total": RoundTrips.commands,
-            "redis_round_trips_total": RoundTrips.round_trips,
-        }
-        if self.working():
-            counters["pipeline_processed_total"] = self.pipeline.processed
-            counters["fanout_delivered_total"] = self.couriers.delivered
-            counters["fanout_failed_attempts_total"] = self.couriers.failed_attempts
-            counters["fanout_dead_lettered_total"] = self.couriers.dead_lettered
-            for kind in ("inbound", "outbox"):
-                counters[f"{kind}_dead_lettered_total"] = self.workers.dead_lettered[kind]
-            counters["notifications_dead_lettered_total"] = self.scheduler.dead_lettered
-        return counters
+    async def exposition(self) -> bytes:
+        """The Prometheus text: the meters, then the store's gauges. The meters are read
+        first, so that the scrape's own reads of the store count in the next one."""
+        self.meters.count_store_commands()
+        if multiprocess():
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+            meters = generate_latest(registry)
+        else:
+            meters = generate_latest(self.meters.registry)
+        try:
+            gauges = await self.store_gauges()
+        except Exception:  # the meters still tell; /readyz reports the store
+            log.warning("/metrics: could not read the store's gauges", exc_info=True)
+            return meters
+        snapshot = CollectorRegistry()
+        snapshot.register(_StoreSnapshot(gauges))
+        return meters + generate_latest(snapshot)
 
-    async def gauges(self) -> dict[str, int]:
-        """What the store holds now, shared by every process: the dead letters waiting."""
-        return {
-            "inbound_dead_letters": await self.inbound.dead_letter_count(),
-            "outbox_dead_letters": await self.outbox.dead_letter_count(),
-            "notifications_dead_letters": await self.notifications.set_aside_count(),
-        }
+    async def store_gauges(self) -> list[Metric]:
+        """The queues' depths and the dead letters waiting, as the store holds them now."""
+        services = self.services()
+        (
+            inbound_backlog,
+            outbox_backlog,
+            inbound_dead,
+            outbox_dead,
+            notifications_dead,
+            depths,
+        ) = await asyncio.gather(
+            self.inbound.backlog(),
+            self.outbox.backlog(),
+            self.inbound.dead_letter_count(),
+            self.outbox.dead_letter_count(),
+            self.notifications.set_aside_count(),
+            self.deliveries.depths(services),
+        )
+        gauges = [
+            _gauge("inbound_backlog", "Inbound entries not processed yet", inbound_backlog),
+            _gauge("outbox_backlog", "Sends queued in the outbox, not done yet", outbox_backlog),
+            _gauge("inbound_dead_letters", "Inbound entries in the dead letters", inbound_dead),
+            _gauge("outbox_dead_letters", "Outbox entries in the dead letters", outbox_dead),
+            _gauge("notifications_dead_letters", "Notification runs set aside", notifications_dead),
+        ]
+        queued = GaugeMetricFamily(
+            "switchboard_fanout_queue",
+            "Events queued for a service or waiting for a retry",
+            labels=["service"],
+        )
+        dead = GaugeMetricFamily(
+            "switchboard_fanout_dead_letters",
+            "Events in a service's dead letters",
+            labels=["service"],
+        )
+        for service, (waiting, dead_letters) in sorted(depths.items()):
+            queued.add_metric([service], waiting)
+            dead.add_metric([service], dead_letters)
+        return [*gauges, queued, dead]
+
+
+def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(f"switchboard_{name}", documentation, value=value)

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from bot.core.metrics import Meters
 from bot.outreach.runs import Runs
 from stores.leases import Leases
 from stores.notifications import NotificationStore
@@ -37,8 +38,10 @@ class Scheduler:
         store: NotificationStore,
         runs: Runs,
         leases: Leases,
+        meters: Meters,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self.meters = meters
         self.store = store
         self.runs = runs
         self.leases = leases
@@ -47,8 +50,6 @@ class Scheduler:
         """The fencing token while this process schedules; None otherwise."""
         self.started = 0
         """Runs started by this process (for tests and metrics)."""
-        self.dead_lettered = 0
-        """Runs this process set aside after their last attempt."""
         self._woken = asyncio.Event()
         self._working: dict[str, asyncio.Task[None]] = {}
 
@@ -132,7 +133,7 @@ class Scheduler:
             exc_info=error,
         )
         await self.runs.set_aside(nid, run, now)
-        self.dead_lettered += 1
+        self.meters.notifications_dead_lettered.inc()
 
     async def _let_go(self) -> None:
         """Stop the runs in hand (each resumes from its last batch) and the lease."""

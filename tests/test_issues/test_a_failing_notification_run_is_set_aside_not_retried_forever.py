@@ -14,7 +14,6 @@ have a field for seconds, which this one cannot read.
 from __future__ import annotations
 
 import os
-import re
 import time
 
 import pytest
@@ -23,6 +22,7 @@ from bot.outreach.scheduler import MAX_PARALLEL
 from bot.outreach.spec import NotificationSpec
 from tests.botprocess import run_command
 from tests.conftest import REDIS_URL, BotFactory
+from tests.scrape import scrape
 from tests.test_api import Shared
 from tests.test_notifications import campaign, finished, report, setup, until
 
@@ -54,10 +54,7 @@ async def failing_run(shared: Shared, n: int, due_at: int) -> str:
 
 
 async def metric(shared: Shared, name: str) -> int:
-    response = await shared.bot.client.get("/metrics")
-    found = re.search(rf"^switchboard_{name}\{{[^}}]*\}} (\d+)$", await response.text(), re.M)
-    assert found, f"{name} is not in /metrics"
-    return int(found.group(1))
+    return int(await scrape(shared.bot.client, name))
 
 
 async def test_failing_runs_are_set_aside_and_the_others_go_out(make_bot: BotFactory) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from dataclasses import replace
 
 from adapters.whatsapp import parse_webhook
@@ -28,6 +27,7 @@ from bot.model import Identity, Outbound
 from tests.botprocess import run_command
 from tests.conftest import AUTOMATION, PHONE_NUMBER_ID, REDIS_URL, Bot, BotFactory
 from tests.emulators import meta_webhooks as meta
+from tests.scrape import scrape
 
 SENT_ON_THE_SHARD = 24
 POISON_ID = "447911000000"
@@ -60,10 +60,7 @@ def environment(bot: Bot) -> dict[str, str]:
 
 
 async def metric(bot: Bot, name: str) -> int:
-    response = await bot.client.get("/metrics")
-    found = re.search(rf"^switchboard_{name}\{{[^}}]*\}} (\d+)$", await response.text(), re.M)
-    assert found, f"{name} is not in /metrics"
-    return int(found.group(1))
+    return int(await scrape(bot.client, name))
 
 
 async def test_messages_behind_a_poison_entry_are_answered_and_it_is_dead_lettered(

@@ -1,0 +1,181 @@
+"""Log lines: one event per line, as JSON or as text, each carrying the context of the work
+in hand (the conversation, the event, the service, the shard, the HTTP request)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from types import MappingProxyType, TracebackType
+from typing import TextIO
+from urllib.parse import urlsplit
+
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+FORMATS = ("json", "text")
+REDACTED = "[redacted]"
+SECRET_NAME = re.compile(r"(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|AUTH|CREDENTIALS?|API_KEY)(_|$)")
+"""Environment variables whose values never show in a line: WHATSAPP_APP_SECRET,
+TELEGRAM_BOT_TOKEN, TWILIO_AUTH_TOKEN, a service's ``${SINK_SECRET}``..."""
+SHORTEST_SECRET = 8
+"""Shorter values are left alone: redacting them would garble ordinary words."""
+
+_context: ContextVar[Mapping[str, object]] = ContextVar("log_context", default=MappingProxyType({}))
+
+# What every LogRecord has; anything else on a record came from ``extra=`` and is logged.
+_STANDARD = frozenset(
+    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
+)
+
+
+class LoggingSetupError(ValueError):
+    """LOG_LEVEL or LOG_FORMAT holds a value the logs cannot take."""
+
+
+@contextmanager
+def bound(**fields: object) -> Iterator[None]:
+    """Every line logged inside the block carries ``fields`` (conversation_id, shard...)."""
+    token = _context.set({**_context.get(), **fields})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def bind(**fields: object) -> None:
+    """Every later line of the current task (or context) carries ``fields``."""
+    _context.set({**_context.get(), **fields})
+
+
+def _fields(record: logging.LogRecord) -> dict[str, object]:
+    """The record's context and its ``extra=`` fields."""
+    fields = dict(_context.get())
+    for key, value in vars(record).items():
+        if key not in _STANDARD and not key.startswith("_"):
+            fields[key] = value
+    return fields
+
+
+def secrets_in(environ: Mapping[str, str]) -> list[str]:
+    """The values to keep out of every line: those of variables named like secrets, and
+    the passwords in URLs (``REDIS_URL=redis://user:password@host``); longest first."""
+    found = set()
+    for name, value in environ.items():
+        if SECRET_NAME.search(name.upper()):
+            found.add(value)
+        elif name.upper().endswith("_URL"):
+            try:
+                found.add(urlsplit(value).password or "")
+            except ValueError:  # not a URL after all
+                continue
+    return sorted((s for s in found if len(s) >= SHORTEST_SECRET), key=len, reverse=True)
+
+
+class Redactor:
+    """Replaces each secret it knows in a text."""
+
+    def __init__(self, secrets: Sequence[str] = ()) -> None:
+        self.secrets = tuple(secrets)
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
+
+class JSONFormatter(logging.Formatter):
+    """One JSON object per line: timestamp, level, logger, event, then the context."""
+
+    def __init__(self, redact: Redactor | None = None) -> None:
+        super().__init__()
+        self.redact = redact or Redactor()
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "timestamp": _iso(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": record.getMessage(),
+            "pid": record.process,
+        }
+        line.update(_fields(record))
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            line["stack"] = record.stack_info
+        return self.redact(json.dumps(line, default=str, ensure_ascii=False))
+
+
+class TextFormatter(logging.Formatter):
+    """For a person at a terminal: the time, level, logger and event, then the context."""
+
+    def __init__(self, redact: Redactor | None = None) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.redact = redact or Redactor()
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        fields = _fields(record)
+        if fields:
+            described = " ".join(f"{key}={value}" for key, value in fields.items())
+            first, newline, rest = text.partition("\n")  # the context stays on its line
+            text = f"{first} [{described}]{newline}{rest}"
+        return self.redact(text)
+
+
+def _iso(created: float) -> str:
+    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
+    return f"{seconds}.{int(created % 1 * 1000):03d}Z"
+
+
+def log_settings(
+    environ: Mapping[str, str] | None = None, stream: TextIO | None = None
+) -> tuple[int, str]:
+    """LOG_LEVEL (INFO by default) and LOG_FORMAT (``json``, or ``text`` when unset and
+    ``stream`` is a terminal); raises LoggingSetupError naming a value it cannot take."""
+    environ = os.environ if environ is None else environ
+    stream = sys.stderr if stream is None else stream
+    level = environ.get("LOG_LEVEL", "").strip().upper() or "INFO"
+    if level not in LEVELS:
+        raise LoggingSetupError(f"LOG_LEVEL must be one of {', '.join(LEVELS)}, not {level!r}")
+    chosen = environ.get("LOG_FORMAT", "").strip().lower()
+    if not chosen:
+        chosen = "text" if stream.isatty() else "json"
+    if chosen not in FORMATS:
+        raise LoggingSetupError(f"LOG_FORMAT must be json or text, not {chosen!r}")
+    return logging.getLevelNamesMapping()[level], chosen
+
+
+def configure_logging(environ: Mapping[str, str] | None = None) -> None:
+    """Send every log line to stderr in the chosen format, at the chosen level, warnings
+    too, with the environment's secrets redacted (a safety net: the adapters keep their
+    own secrets out of what they log). Raises LoggingSetupError for a bad LOG_LEVEL or
+    LOG_FORMAT."""
+    environ = os.environ if environ is None else environ
+    level, chosen = log_settings(environ)
+    redact = Redactor(secrets_in(environ))
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JSONFormatter(redact) if chosen == "json" else TextFormatter(redact))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught
+
+
+def _log_uncaught(
+    kind: type[BaseException], error: BaseException, traceback: TracebackType | None
+) -> None:
+    """A crash is a log line like the others, so that a JSON reader of stderr gets it."""
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, error, traceback)
+        return
+    logging.getLogger("switchboard").critical("uncaught", exc_info=(kind, error, traceback))
