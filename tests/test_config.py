@@ -79,13 +79,13 @@ services:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("services: [{name: support}]", "name, url and secret"),
+        ("services: [{name: support}]", r"services\[0\]\.url: is required"),
         ("services: [{name: Support!, url: u, secret: s}]", "lowercase"),
         ("services: [{name: a, url: u, secret: s}, {name: a, url: u, secret: s}]", "twice"),
         ("automation: {rules: [{keywords: [x]}]}", "needs a reply"),
         ("automation: {rules: [{reply: x}]}", "keywords or a pattern"),
         ("automation: {rules: [{reply: x, pattern: '('}]}", "not a regex"),
-        ("delivery: {timeout: soon}", "delivery settings"),
+        ("delivery: {timeout: soon}", r"delivery\.timeout: must be a number \(got 'soon'\)"),
         ("- a list", "mapping"),
         ("key: [unclosed", "not valid YAML"),
     ],

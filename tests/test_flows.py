@@ -433,9 +433,9 @@ def _flow(*steps: dict[str, Any], **extra: Any) -> dict[str, Any]:
         (_flow({"id": "a", "ask": "?"}, start=[""]), "flow 'f': start is a list of keywords"),
         (_flow({"id": "a", "ask": "?"}, ending="x"), "flow 'f': unknown key 'ending'"),
         ({"flows": {"Bad Name": {"steps": []}}}, "a flow's name is lowercase"),
-        ({"flows": ["callback"]}, "automation.flows maps a flow's name"),
+        ({"flows": ["callback"]}, "automation.flows: must be a mapping"),
         ({"flows": {"f": {"file": "flows/nope.yaml"}}}, "flow 'f': no flow file flows/nope.yaml"),
-        ({"flow_timeout": -1}, "automation.flow_timeout must be more than 0"),
+        ({"flow_timeout": -1}, "automation.flow_timeout: must be greater than 0"),
         ({"rules": [{"keywords": ["x"], "flow": "nope"}]}, "flow 'nope' is not in flows"),
     ],
 )
