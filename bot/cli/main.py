@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
     except ConfigError as error:
-        print(f"switchboard: configuration error: {error}", file=sys.stderr)
+        print(error, file=sys.stderr)
         return 2
     if args.command == "admin" and args.admin_command != "import" and not settings.redis_url:
         print(
@@ -140,7 +140,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if workers > 1:
         return serve_workers(settings, workers)
-    asyncio.run(serve(settings))
+    try:
+        asyncio.run(serve(settings))
+    except ConfigError as error:  # the store is out of reach
+        print(error, file=sys.stderr)
+        return 2
     return 0
 
 

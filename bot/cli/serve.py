@@ -13,7 +13,7 @@ import time
 
 from aiohttp import web
 
-from bot.config.settings import Settings
+from bot.config.settings import DEFAULT_CONFIG_FILE, Settings
 from bot.runtime import Runtime
 
 log = logging.getLogger("switchboard")
@@ -30,8 +30,16 @@ def configure_logging() -> None:
 
 async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0) -> None:
     """Run until SIGINT or SIGTERM (or the end of ``parent``), then drain (REL-6)."""
+    log.info(
+        "configuration file: %s",
+        settings.config_path or f"none found (no {DEFAULT_CONFIG_FILE}, SWITCHBOARD_CONFIG unset)",
+    )
     runtime = Runtime(settings)
-    await runtime.start()
+    try:
+        await runtime.start()
+    except BaseException:
+        await runtime.close()  # its HTTP session and store, opened when it was built
+        raise
     runner = web.AppRunner(runtime.http_app(), access_log=None, shutdown_timeout=5)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port).start()
