@@ -14,6 +14,7 @@ from bot.cli.admin import (
     run_services_command,
     run_team_command,
 )
+from bot.cli.config_cmd import add_config_command, run_config_command
 from bot.cli.dead_letters import add_dead_letters_command, run_dead_letters_command
 from bot.cli.importer import DEFAULT_BATCH
 from bot.cli.imports import run_import
@@ -97,12 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
     contacts.add_argument("--report", help="where rejected rows go (FILE.rejected.csv)")
     contacts.add_argument("--channel", default="import", help="the source of new profiles")
     contacts.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="rows per round")
+    add_config_command(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
+    if args.command == "config":
+        return run_config_command(args)
     configure_logging()
     try:
         settings = load_settings()
