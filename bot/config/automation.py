@@ -15,13 +15,11 @@ from pydantic import (
     BeforeValidator,
     Field,
     ValidationError,
-    ValidationInfo,
-    field_validator,
     model_validator,
 )
 
 from bot.config.base import ConfigError, Path, Section, TimeZone, matching, problems
-from bot.config.flows import DEFAULT_TIMEOUT, Flow, parse_flows
+from bot.config.flows import DEFAULT_TIMEOUT, Flow, FlowFile, Name, flow_from
 
 DEFAULT_WELCOME = "Hi! Thanks for getting in touch. How can we help?"
 
@@ -162,19 +160,10 @@ class AutomationFile(Section):
     """Seconds: at most one automated answer per contact this often; 0 is unlimited."""
     flow_timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0)
     """Seconds of silence after which a flow is forgotten."""
-    flows: dict[str, dict[str, Any]] = {}
-    """Guided conversations by name: ``{file: flows/x.yaml}`` or ``{start, steps, ...}``."""
+    flows: dict[Name, FlowFile] = {}
+    """Guided conversations (AU-2) by name."""
     fallback: str | None = None
     """The answer to inbound text that nothing matched; unset: no answer."""
-
-    @field_validator("flows")
-    @classmethod
-    def _flows_parse(cls, flows: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        try:
-            parse_flows(flows, info.data.get("flow_timeout", DEFAULT_TIMEOUT))
-        except ConfigError as error:
-            raise ValueError(str(error)) from None
-        return flows
 
     @model_validator(mode="after")
     def _flows_known(self) -> AutomationFile:
@@ -194,7 +183,9 @@ def automation_settings(section: Any, root: Path = ("automation",)) -> Automatio
 
 def automation_from(written: AutomationFile) -> AutomationSettings:
     """The settings of a validated ``automation`` section."""
-    flows = parse_flows(written.flows, written.flow_timeout)
+    flows = tuple(
+        flow_from(name, flow, written.flow_timeout) for name, flow in written.flows.items()
+    )
     by_name = {flow.name: flow for flow in flows}
     # A flow's start keywords are a rule of its own, ahead of the written rules of the
     # same priority: asking for the flow by name is the more specific wish.

@@ -101,9 +101,12 @@ def problems(
     lines: Lines | None = None,
 ) -> list[str]:
     """Each of pydantic's errors as one line: ``file:line: key.path: what is wrong (got x)``."""
-    found = []
+    found, seen = [], set()
     for item in error.errors(include_url=False):
         loc = tuple(part for part in item["loc"] if not _is_union_branch(part))
+        if loc in seen:  # another branch of a union: the first one's word is enough
+            continue
+        seen.add(loc)
         path, kind = (*root, *loc), item["type"]
         at = where(path, lines)
         if kind == "extra_forbidden":
@@ -139,7 +142,7 @@ def _reworded(message: str) -> str:
         message = "must be " + message.removeprefix("Input should be ")
     for theirs, ours in _PHRASES:
         message = message.replace(theirs, ours)
-    return message
+    return re.sub(r" after validation, not \d+$", "", message)
 
 
 _PHRASES = (
@@ -147,6 +150,7 @@ _PHRASES = (
     ("less than or equal to", "at most"),
     ("String should have", "must have"),
     ("List should have", "must have"),
+    ("Dictionary should have", "must have"),
 )
 
 
