@@ -316,3 +316,24 @@ async def test_a_reloaded_file_that_is_invalid_keeps_the_running_automation(
     assert applied == ["third"]
     [message] = refusals.messages
     assert message.endswith(f"{path}:3: automation.reply_interval: must be at least 0 (got -1)")
+
+
+@pytest.mark.parametrize(
+    ("variables", "problem"),
+    [
+        ({"TELEGRAM_BOT_TOKEN": "not-a-token-value"}, "TELEGRAM_BOT_TOKEN: must be a bot token"),
+        ({"TELEGRAM_MODE": "push"}, "TELEGRAM_MODE=push: must be 'polling' or 'webhook'"),
+        ({"WHATSAPP_MESSAGES_PER_SECOND": "0"}, "WHATSAPP_MESSAGES_PER_SECOND=0: must be greater"),
+        ({"WHATSAPP_API_BASE": "graph"}, "WHATSAPP_API_BASE=graph: must be an http(s) URL"),
+        ({"TELEGRAM_TEAM_CHAT_ID": "-100"}, "Telegram is half configured: set TELEGRAM_BOT_TOKEN"),
+        ({"SMS_FROM": "+447700900123"}, "SMS is half configured: set TWILIO_ACCOUNT_SID"),
+    ],
+)
+def test_channel_variables_are_checked_and_secrets_never_shown(
+    tmp_path: Path, variables: dict[str, str], problem: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"SWITCHBOARD_CONFIG": write(tmp_path, ""), **variables})
+    [line] = raised.value.problems
+    assert line.startswith(problem)
+    assert "not-a-token-value" not in line

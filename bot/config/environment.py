@@ -6,11 +6,11 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import phonenumbers
-from pydantic import AfterValidator, Field, ValidationError
+from pydantic import AfterValidator, Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -19,11 +19,25 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from bot.config.base import ConfigError, wording
+from bot.config.base import ConfigError, matching, wording
 
+DEFAULT_WHATSAPP_API_BASE = "https://graph.facebook.com/v21.0"
+DEFAULT_TELEGRAM_API_BASE = "https://api.telegram.org"
+DEFAULT_TWILIO_API_BASE = "https://api.twilio.com"
 MIN_LINK_SECRET = 16
 """Characters of SWITCHBOARD_LINK_SECRET, the key tracked links are signed with."""
-SECRETS = frozenset({"SWITCHBOARD_LINK_SECRET", "SWITCHBOARD_ADMIN_TOKEN"})
+SECRETS = frozenset(
+    {
+        "SWITCHBOARD_LINK_SECRET",
+        "SWITCHBOARD_ADMIN_TOKEN",
+        "WHATSAPP_ACCESS_TOKEN",
+        "WHATSAPP_APP_SECRET",
+        "WHATSAPP_VERIFY_TOKEN",
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_WEBHOOK_SECRET",
+        "TWILIO_AUTH_TOKEN",
+    }
+)
 """Variables whose values an error never shows."""
 _HOSTNAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
 
@@ -69,7 +83,7 @@ def _link_secret(secret: str) -> str:
 
 
 class Environment(BaseSettings):
-    """The variables that are no channel's (those are in ``bot.config.channels``)."""
+    """The variables, each checked; a channel is off while its variables are unset."""
 
     model_config = SettingsConfigDict(
         case_sensitive=True, env_ignore_empty=True, extra="ignore", frozen=True
@@ -85,6 +99,45 @@ class Environment(BaseSettings):
     SWITCHBOARD_SHARDS: int = Field(default=8, ge=1)
     SWITCHBOARD_ADMIN_TOKEN: str = ""
     SWITCHBOARD_LINK_SECRET: Annotated[str, AfterValidator(_link_secret)] = ""
+
+    WHATSAPP_PHONE_NUMBER_ID: str = ""
+    WHATSAPP_ACCESS_TOKEN: str = ""
+    WHATSAPP_APP_SECRET: str = ""
+    WHATSAPP_VERIFY_TOKEN: str = ""
+    WHATSAPP_API_BASE: Annotated[str, AfterValidator(_http_url)] = DEFAULT_WHATSAPP_API_BASE
+    WHATSAPP_MESSAGES_PER_SECOND: float = Field(default=80.0, gt=0)
+    """The number's throughput tier (CH-6): 80 by default, up to 1,000 when upgraded."""
+
+    TELEGRAM_BOT_TOKEN: Annotated[str, matching(_BOT_TOKEN, "a bot token (123456:ABC-...)")] = ""
+    TELEGRAM_MODE: Literal["polling", "webhook"] = "polling"
+    TELEGRAM_WEBHOOK_SECRET: Annotated[
+        str, matching(r"([A-Za-z0-9_-]{16,256})?", "16 to 256 of A-Z a-z 0-9 _ -")
+    ] = ""
+    TELEGRAM_FRAMEWORK: Literal["aiogram", "ptb"] = "aiogram"
+    TELEGRAM_TEAM_CHAT_ID: Annotated[
+        str, matching(r"(-?[0-9]{1,20})?", "a chat id, e.g. -1001234567890")
+    ] = ""
+    TELEGRAM_API_BASE: Annotated[str, AfterValidator(_http_url)] = DEFAULT_TELEGRAM_API_BASE
+
+    TWILIO_ACCOUNT_SID: str = ""
+    TWILIO_AUTH_TOKEN: str = ""
+    SMS_FROM: str = ""
+    TWILIO_API_BASE: Annotated[str, AfterValidator(_http_url)] = DEFAULT_TWILIO_API_BASE
+
+    @model_validator(mode="after")
+    def _channels_whole(self) -> Environment:
+        """A channel is configured whole or not at all."""
+        for channel, needed in _CHANNELS.items():
+            given = [name for name in needed if getattr(self, name)]
+            if given and len(given) < len(needed):
+                missing = ", ".join(name for name in needed if name not in given)
+                raise ValueError(f"{channel} is half configured: set {missing} or unset the others")
+        others = ("TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_TEAM_CHAT_ID")
+        if not self.TELEGRAM_BOT_TOKEN and any(getattr(self, name) for name in others):
+            raise ValueError("Telegram is half configured: set TELEGRAM_BOT_TOKEN")
+        if self.TELEGRAM_MODE == "webhook" and not self.TELEGRAM_WEBHOOK_SECRET:
+            raise ValueError("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET")
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -113,6 +166,18 @@ class _Variables(EnvSettingsSource):
         return self.env_vars.get(field_name), field_name, False
 
 
+_BOT_TOKEN = r"([0-9]{3,20}:[A-Za-z0-9_-]{20,})?"
+_CHANNELS = {
+    "WhatsApp": (
+        "WHATSAPP_PHONE_NUMBER_ID",
+        "WHATSAPP_ACCESS_TOKEN",
+        "WHATSAPP_APP_SECRET",
+        "WHATSAPP_VERIFY_TOKEN",
+    ),
+    "SMS": ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "SMS_FROM"),
+}
+
+
 def read_environment(env: Mapping[str, str]) -> Environment:
     """The environment's variables, checked; ConfigError has a line per bad variable."""
     try:
@@ -120,9 +185,13 @@ def read_environment(env: Mapping[str, str]) -> Environment:
     except ValidationError as error:
         lines = []
         for item in error.errors(include_url=False):
+            if not item["loc"]:  # a channel that is half configured
+                lines.append(wording(item))
+                continue
             name = str(item["loc"][0])
+            message = wording(item, shown=False).split(" (got ")[0]  # the value is shown here
             shown = name if name in SECRETS else f"{name}={masked(env.get(name, ''))}"
-            lines.append(f"{shown}: {wording(item, shown=False)}")
+            lines.append(f"{shown}: {message}")
         raise ConfigError(*lines) from None
 
 
