@@ -338,7 +338,7 @@ class Runtime:
         )
 
     async def start(self) -> None:
-        await self._reach_store()
+        await self.reach_store()
         await self.links.signer()  # a bad SWITCHBOARD_LINK_SECRET stops the start
         await self.inbound_log.ensure_groups()
         await self.outbox.ensure_groups()
@@ -374,7 +374,7 @@ class Runtime:
         self._scheduler = asyncio.create_task(self.outreach.scheduler.run(self._stopping))
         await listening.wait()
 
-    async def _reach_store(self) -> None:
+    async def reach_store(self) -> None:
         """An unreachable REDIS_URL stops the start in one line, before any work begins."""
         try:
             await self.store.ping()

@@ -13,7 +13,7 @@ import time
 
 from aiohttp import web
 
-from bot.config.settings import DEFAULT_CONFIG_FILE, Settings
+from bot.config.settings import DEFAULT_CONFIG_FILE, ConfigError, Settings
 from bot.runtime import Runtime
 
 log = logging.getLogger("switchboard")
@@ -89,6 +89,11 @@ def serve_workers(settings: Settings, workers: int) -> int:
             file=sys.stderr,
         )
         return 2
+    try:
+        asyncio.run(_reach_store(settings))  # once here, rather than in every worker's loop
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
     context = multiprocessing.get_context("spawn")
     supervisor = os.getpid()
 
@@ -119,6 +124,14 @@ def serve_workers(settings: Settings, workers: int) -> int:
     for child in children:
         child.join()
     return max((child.exitcode or 0) for child in children)
+
+
+async def _reach_store(settings: Settings) -> None:
+    runtime = Runtime(settings)
+    try:
+        await runtime.reach_store()
+    finally:
+        await runtime.close()
 
 
 def _worker(settings: Settings, supervisor: int) -> None:

@@ -39,9 +39,12 @@ async def test_a_bad_variable_is_one_line_naming_it(name: str, value: str, refus
         assert value not in output
 
 
-async def test_an_unreachable_redis_is_one_line_with_its_password_masked() -> None:
+@pytest.mark.parametrize("args", [(), ("serve", "--workers", "2")])
+async def test_an_unreachable_redis_is_one_line_with_its_password_masked(
+    args: tuple[str, ...],
+) -> None:
     url = f"redis://:hunter2-from-the-test@127.0.0.1:{free_port()}/0"
-    code, output = await run_bot(environment(REDIS_URL=url))
+    code, output = await run_bot(environment(REDIS_URL=url), *args)
     assert code == 2, output
     [line] = refusal_lines(output)
     masked = url.replace("hunter2-from-the-test", "***")
