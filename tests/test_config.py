@@ -252,6 +252,13 @@ async def test_config_schema_is_a_json_schema_the_shipped_files_meet() -> None:
     for name in ("switchboard.yaml", "docker/switchboard.yaml"):
         document = yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
         assert list(validator.iter_errors(document)) == [], name
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = next(b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "services:" in b)
+    assert list(validator.iter_errors(yaml.safe_load(example))) == []
+    for flow in ("callback", "qualify_lead"):
+        steps = yaml.safe_load((ROOT / "flows" / f"{flow}.yaml").read_text(encoding="utf-8"))
+        inline = {"automation": {"flows": {flow: steps}}}
+        assert list(validator.iter_errors(inline)) == [], flow
     bad = {"automaton": {}, "delivery": {"timeout": "soon", "concurrency": True}}
     assert len(list(validator.iter_errors(bad))) == 3
     properties = schema["properties"]

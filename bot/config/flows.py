@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_validator
 
 from bot.config.base import Section, TimeZone, matching
 
@@ -200,9 +200,17 @@ class StepFile(Section):
         return list(self.next.values()) if isinstance(self.next, dict) else [self.next]
 
 
+def _steps_or_file(schema: dict[str, Any]) -> None:
+    # In the file as written, the steps may come from ``file``.
+    schema["required"] = [key for key in schema.get("required", []) if key != "steps"]
+    schema["anyOf"] = [{"required": ["steps"]}, {"required": ["file"]}]
+
+
 class FlowFile(Section):
     """A guided conversation: ``{file: flows/x.yaml}`` or its questions written here
     (keys written beside ``file`` override the file's)."""
+
+    model_config = ConfigDict(json_schema_extra=_steps_or_file)
 
     file: str | None = None
     start: list[Annotated[str, AfterValidator(str.strip), AfterValidator(_filled)]] | str = []
