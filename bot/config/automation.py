@@ -97,7 +97,7 @@ def _spans(value: str | None) -> str | None:
     return value
 
 
-def _text_or_nothing(value: Any) -> Any:
+def _welcome_text(value: Any) -> Any:
     # ``welcome: null`` once sent "None" to every new customer.
     if not isinstance(value, str):
         raise ValueError(f'must be text (got {value!r}); welcome: "" sends no welcome')
@@ -152,7 +152,7 @@ class RuleFile(Section):
 class AutomationFile(Section):
     """An ``automation`` section of the config file (AU-1, AU-2)."""
 
-    welcome: Annotated[str, BeforeValidator(_text_or_nothing)] = DEFAULT_WELCOME
+    welcome: Annotated[str, BeforeValidator(_welcome_text)] = DEFAULT_WELCOME
     """The first message to a new contact; "" sends none."""
     rules: list[RuleFile] = []
     away: AwayFile | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,8 +33,8 @@ from bot.config.yamlfile import read_yaml
 from bot.identities import parse_identity
 from bot.model import DEFAULT_CAPS, MergePolicy, Service
 
+# The rest of the code imports these from here.
 __all__ = ["RESERVED_NAMES", "ROLES", "SERVICE_NAME", "ConfigError", "Settings", "load_settings"]
-log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG_FILE = "switchboard.yaml"
 
