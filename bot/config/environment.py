@@ -6,12 +6,11 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import phonenumbers
 from pydantic import AfterValidator, Field, ValidationError, model_validator
-from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -161,9 +160,6 @@ class _Variables(EnvSettingsSource):
 
     def _load_env_vars(self) -> Mapping[str, str | None]:
         return {name: value for name, value in self._given.items() if value != ""}
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return self.env_vars.get(field_name), field_name, False
 
 
 _BOT_TOKEN = r"([0-9]{3,20}:[A-Za-z0-9_-]{20,})?"
