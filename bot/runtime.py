@@ -14,6 +14,7 @@ import socket
 import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from adapters import sms
 from adapters.webchat import WebChatHub, WebChatTransport
@@ -23,7 +24,8 @@ from bot.api.app import build_api
 from bot.api.common import ApiParts
 from bot.channels.registry import Channels, SMSTransport, WhatsAppTransport, configured_numbers
 from bot.channels.telegram import TelegramChannel, make_client
-from bot.config.settings import Settings
+from bot.config.environment import masked
+from bot.config.settings import ConfigError, Settings
 from bot.config.watch import watch_config
 from bot.core.couriers import Couriers, Deliveries
 from bot.core.directory import Directory
@@ -339,6 +341,7 @@ class Runtime:
         )
 
     async def start(self) -> None:
+        await self.reach_store()
         await self.links.signer()  # a bad SWITCHBOARD_LINK_SECRET stops the start
         await self.inbound_log.ensure_groups()
         await self.outbox.ensure_groups()
@@ -374,6 +377,14 @@ class Runtime:
             )
         self._scheduler = asyncio.create_task(self.outreach.scheduler.run(self._stopping))
         await listening.wait()
+
+    async def reach_store(self) -> None:
+        """An unreachable REDIS_URL stops the start in one line, before any work begins."""
+        try:
+            await self.store.ping()
+        except (RedisError, OSError) as error:
+            url = masked(self.settings.redis_url or "")
+            raise ConfigError(f"REDIS_URL={url}: cannot connect ({error})") from None
 
     async def stop(self) -> None:
         """Drain: finish the batches in hand, deliver what is in flight, then let go (REL-6)."""

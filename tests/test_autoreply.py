@@ -154,15 +154,15 @@ def test_one_auto_reply_per_contact_per_interval() -> None:
 @pytest.mark.parametrize(
     ("section", "error"),
     [
-        ({"away": {"hours": {"mon": "09:00-17:00"}}}, "needs a message"),
+        ({"away": {"hours": {"mon": "09:00-17:00"}}}, r"away\.message: is required"),
         ({"away": {"message": "x", "timezone": "Mars/Olympus"}}, "unknown time zone"),
         ({"away": {"message": "x", "hours": {"mon": "9 to 5"}}}, "not like 09:00-17:30"),
         ({"away": {"message": "x", "hours": {"mon": "17:00-09:00"}}}, "ends before it starts"),
-        ({"away": {"message": "x", "hours": {"funday": "09:00-17:00"}}}, "maps mon..sun"),
-        ({"away": {"message": "x", "holidays": ["Christmas"]}}, "dates like"),
-        ({"reply_interval": -5}, "cannot be negative"),
-        ({"reply_interval": "often"}, "number of seconds"),
-        ({"fallback": ["x"]}, "automation.fallback must be text"),
+        ({"away": {"message": "x", "hours": {"funday": "09:00-17:00"}}}, "must be 'mon', 'tue'"),
+        ({"away": {"message": "x", "holidays": ["Christmas"]}}, "must be a date like 2026-12-25"),
+        ({"reply_interval": -5}, "reply_interval: must be at least 0"),
+        ({"reply_interval": "often"}, "reply_interval: must be a number"),
+        ({"fallback": ["x"]}, "fallback: must be"),
     ],
 )
 def test_broken_automation_config_is_a_clear_error(section: dict[str, object], error: str) -> None:

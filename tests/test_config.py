@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+import os
+import re
+from collections.abc import Sequence
+from contextlib import chdir
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 
+from bot.config import watch
+from bot.config.automation import AutomationSettings
 from bot.config.settings import ConfigError, load_settings
+from bot.model import Service
+from tests.botprocess import ROOT
+from tests.config_run import environment, run_bot
 
 WHATSAPP = {
     "WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
@@ -79,13 +93,13 @@ services:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("services: [{name: support}]", "name, url and secret"),
+        ("services: [{name: support}]", r"services\[0\]\.url: is required"),
         ("services: [{name: Support!, url: u, secret: s}]", "lowercase"),
         ("services: [{name: a, url: u, secret: s}, {name: a, url: u, secret: s}]", "twice"),
         ("automation: {rules: [{keywords: [x]}]}", "needs a reply"),
         ("automation: {rules: [{reply: x}]}", "keywords or a pattern"),
         ("automation: {rules: [{reply: x, pattern: '('}]}", "not a regex"),
-        ("delivery: {timeout: soon}", "delivery settings"),
+        ("delivery: {timeout: soon}", r"delivery\.timeout: must be a number \(got 'soon'\)"),
         ("- a list", "mapping"),
         ("key: [unclosed", "not valid YAML"),
     ],
@@ -108,3 +122,225 @@ def test_the_shipped_config_file_loads() -> None:
     settings = load_settings({"SWITCHBOARD_CONFIG": str(root / "switchboard.yaml")})
     assert settings.automation.welcome
     assert settings.automation.rules
+
+
+def test_environment_errors_are_one_line_each_naming_the_variable(tmp_path: Path) -> None:
+    env = {
+        "SWITCHBOARD_CONFIG": write(tmp_path, ""),
+        "PORT": "99999",
+        "HOST": "256.1.1.1",
+        "PUBLIC_URL": "ftp://example.com",
+        "DEFAULT_REGION": "XX",
+        "SWITCHBOARD_LINK_SECRET": "short-secret",
+    }
+    with pytest.raises(ConfigError) as raised:
+        load_settings(env)
+    assert [line.split(":")[0] for line in raised.value.problems] == [
+        "HOST=256.1.1.1",
+        "PORT=99999",
+        "PUBLIC_URL=ftp",
+        "DEFAULT_REGION=XX",
+        "SWITCHBOARD_LINK_SECRET",
+    ]
+    assert "short-secret" not in str(raised.value)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "localhost", "bot.example.com", "10.0.0.7"])
+def test_hosts_that_are_addresses_or_names_are_taken(tmp_path: Path, host: str) -> None:
+    assert load_settings({"SWITCHBOARD_CONFIG": write(tmp_path, ""), "HOST": host}).host == host
+
+
+def test_a_file_error_names_the_file_the_line_and_the_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "automation:\n  rules:\n    - keywords: [a]\n      reply: x\n" * 1)
+    text = Path(path).read_text() + "delivery:\n  timeout: -5\n"
+    Path(path).write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"SWITCHBOARD_CONFIG": path})
+    assert raised.value.problems == (
+        f"{path}:6: delivery.timeout: must be greater than 0 (got -5)",
+    )
+
+
+def test_a_service_s_automation_is_checked_with_its_lines(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "services:\n"
+        "  - name: support\n"
+        "    url: http://127.0.0.1:9/hook\n"
+        "    secret: s\n"
+        "    automation:\n"
+        "      welcome: Support here\n"
+        "      reply_interval: -1\n",
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"SWITCHBOARD_CONFIG": path})
+    assert raised.value.problems == (
+        f"{path}:7: services[0].automation.reply_interval: must be at least 0 (got -1)",
+    )
+
+
+def test_a_service_s_automation_is_kept_as_written(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "services:\n"
+        "  - {name: support, url: 'http://127.0.0.1:9/h', secret: s,\n"
+        "     automation: {welcome: Hi, away: {message: Closed, holidays: [2026-12-25]}}}\n",
+    )
+    [service] = load_settings({"SWITCHBOARD_CONFIG": path}).services
+    assert service.automation == {
+        "welcome": "Hi",
+        "away": {"message": "Closed", "holidays": ["2026-12-25"]},
+    }
+
+
+def test_the_fallback_answer_is_off_unless_set(tmp_path: Path) -> None:
+    assert load_settings({"SWITCHBOARD_CONFIG": write(tmp_path, "")}).automation.fallback == ""
+    path = write(tmp_path, "automation:\n  fallback: Sorry, we did not get that.\n")
+    settings = load_settings({"SWITCHBOARD_CONFIG": path})
+    assert settings.automation.fallback == "Sorry, we did not get that."
+
+
+def test_sections_left_empty_are_their_defaults(tmp_path: Path) -> None:
+    settings = load_settings({"SWITCHBOARD_CONFIG": write(tmp_path, "services:\ndelivery:\n")})
+    assert settings.services == ()
+    assert settings.delivery.timeout == 10.0
+
+
+def test_an_unset_variable_is_named_with_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "services:\n  - name: a\n    url: u\n    secret: ${NOT_SET_IN_TEST}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"SWITCHBOARD_CONFIG": path})
+    assert raised.value.problems == (
+        f"{path}:4: services[0].secret: ${{NOT_SET_IN_TEST}} is not set",
+    )
+
+
+def test_a_yaml_syntax_error_names_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "automation:\n  welcome: hi\n  rules: [unclosed\n")
+    with pytest.raises(ConfigError, match=rf"^{re.escape(path)}:\d+: not valid YAML"):
+        load_settings({"SWITCHBOARD_CONFIG": path})
+
+
+async def test_config_check_says_valid_or_lists_every_problem(tmp_path: Path) -> None:
+    code, output = await run_bot(environment(), "config", "check", "switchboard.yaml")
+    assert (code, output) == (0, "switchboard.yaml: valid\n")
+    path = write(tmp_path, "delivery:\n  timeout: -5\n  concurrency: true\nautomaton: {}\n")
+    code, output = await run_bot(environment(), "config", "check", path)
+    assert code == 2
+    assert output.splitlines() == [
+        f"{path}:2: delivery.timeout: must be greater than 0 (got -5)",
+        f"{path}:3: delivery.concurrency: must be a whole number (got True)",
+        f"{path}:4: automaton: unknown key (did you mean automation?)",
+    ]
+
+
+async def test_config_check_reads_switchboard_config_without_a_file_argument(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "runtime_service: maybe\n")
+    code, output = await run_bot(environment(path), "config", "check")
+    assert code == 2
+    assert output == f"{path}:1: runtime_service: must be true or false (got 'maybe')\n"
+
+
+async def test_config_schema_is_a_json_schema_the_shipped_files_meet() -> None:
+    code, output = await run_bot(environment(), "config", "schema")
+    assert code == 0
+    schema = json.loads(output)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for name in ("switchboard.yaml", "docker/switchboard.yaml"):
+        document = yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
+        assert list(validator.iter_errors(document)) == [], name
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = next(b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "services:" in b)
+    assert list(validator.iter_errors(yaml.safe_load(example))) == []
+    for flow in ("callback", "qualify_lead"):
+        steps = yaml.safe_load((ROOT / "flows" / f"{flow}.yaml").read_text(encoding="utf-8"))
+        inline = {"automation": {"flows": {flow: steps}}}
+        assert list(validator.iter_errors(inline)) == [], flow
+    bad = {"automaton": {}, "delivery": {"timeout": "soon", "concurrency": True}}
+    assert len(list(validator.iter_errors(bad))) == 3
+    properties = schema["properties"]
+    assert properties["delivery"]["$ref"] == "#/$defs/DeliveryFile"
+    assert "description" in schema["$defs"]["DeliveryFile"]["properties"]["concurrency"]
+
+
+def test_the_readme_example_is_a_valid_file(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "services:" in b)
+    path = write(tmp_path, block)
+    env = {"SWITCHBOARD_CONFIG": path, "SUPPORT_WEBHOOK_SECRET": "s"}
+    with chdir(ROOT):  # the example's flow files are the project's
+        assert load_settings(env).services[0].name == "support"
+
+
+def rewrite(path: Path, text: str, mtime: int) -> None:
+    """Change the file, with a modification time of its own whatever the clock's precision."""
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, (mtime, mtime))
+
+
+class Refusals(logging.Handler):
+    """Sets ``seen`` when the watcher logs that it kept the running automation."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
+        self.seen = asyncio.Event()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+        self.seen.set()
+
+
+async def test_a_reloaded_file_that_is_invalid_keeps_the_running_automation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(watch, "POLL_SECONDS", 0.02)
+    path = Path(write(tmp_path, "automation:\n  welcome: first\n"))
+    applied: list[str] = []
+    changed = asyncio.Event()
+    refusals = Refusals(logging.ERROR)
+    watch.log.addHandler(refusals)
+
+    async def apply(automation: AutomationSettings, services: Sequence[Service]) -> None:
+        applied.append(automation.welcome)
+        changed.set()
+
+    stopping = asyncio.Event()
+    watcher = asyncio.create_task(watch.watch_config(str(path), apply, stopping))
+    await asyncio.sleep(0)  # the watcher notes the file's first modification time
+    try:
+        rewrite(path, "automation:\n  welcome: second\n  reply_interval: -1\n", 1)
+        await asyncio.wait_for(refusals.seen.wait(), 10)
+        rewrite(path, "automation:\n  welcome: third\n", 2)
+        await asyncio.wait_for(changed.wait(), 10)
+    finally:
+        stopping.set()
+        await watcher
+        watch.log.removeHandler(refusals)
+    assert applied == ["third"]
+    [message] = refusals.messages
+    assert message.endswith(f"{path}:3: automation.reply_interval: must be at least 0 (got -1)")
+
+
+@pytest.mark.parametrize(
+    ("variables", "problem"),
+    [
+        ({"TELEGRAM_BOT_TOKEN": "not-a-token-value"}, "TELEGRAM_BOT_TOKEN: must be a bot token"),
+        ({"TELEGRAM_MODE": "push"}, "TELEGRAM_MODE=push: must be 'polling' or 'webhook'"),
+        ({"WHATSAPP_MESSAGES_PER_SECOND": "0"}, "WHATSAPP_MESSAGES_PER_SECOND=0: must be greater"),
+        ({"WHATSAPP_API_BASE": "graph"}, "WHATSAPP_API_BASE=graph: must be an http(s) URL"),
+        ({"TELEGRAM_TEAM_CHAT_ID": "-100"}, "Telegram is half configured: set TELEGRAM_BOT_TOKEN"),
+        ({"SMS_FROM": "+447700900123"}, "SMS is half configured: set TWILIO_ACCOUNT_SID"),
+    ],
+)
+def test_channel_variables_are_checked_and_secrets_never_shown(
+    tmp_path: Path, variables: dict[str, str], problem: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"SWITCHBOARD_CONFIG": write(tmp_path, ""), **variables})
+    [line] = raised.value.problems
+    assert line.startswith(problem)
+    assert "not-a-token-value" not in line

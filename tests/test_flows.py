@@ -397,29 +397,71 @@ def _flow(*steps: dict[str, Any], **extra: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("automation", "error"),
     [
-        (_flow({"id": "a"}), "flow 'f', step 'a': ask is missing"),
-        (_flow({"id": "a", "ask": "?", "input": "fone"}), "step 'a': input must be one of"),
-        (_flow({"id": "a", "ask": "?", "input": "choice"}), "step 'a': input choice needs"),
-        (_flow({"id": "a", "ask": "?", "chioces": ["x"]}), "step 'a': unknown key 'chioces'"),
-        (_flow({"id": "a", "ask": "?", "next": "zzz"}), "step 'a': next 'zzz' is not a step"),
-        (_flow({"id": "a", "ask": "?", "next": {"x": "end"}}), "step 'a': next by answer"),
-        (_flow({"id": "a", "ask": "?", "min": 1}), "step 'a': min is for input number"),
-        (_flow({"id": "a", "ask": "?", "future": True}), "step 'a': future is for input date"),
-        (_flow({"id": "a", "ask": "?", "save": "F:x"}), "step 'a': save names a field"),
-        (_flow({"id": "a", "ask": "{nmae}?"}), "step 'a': {nmae} is not a step"),
-        (_flow({"id": "a", "ask": "?"}, end="Bye {x}"), "flow 'f', end: {x} is not a step"),
+        (_flow({"id": "a"}), "automation.flows.f.steps[0].ask: is required"),
+        (
+            _flow({"id": "a", "ask": "?", "input": "fone"}),
+            "automation.flows.f.steps[0].input: must be 'text', 'choice'",
+        ),
+        (
+            _flow({"id": "a", "ask": "?", "input": "choice"}),
+            "automation.flows.f.steps[0]: input choice needs choices",
+        ),
+        (
+            _flow({"id": "a", "ask": "?", "chioces": ["x"]}),
+            "automation.flows.f.steps[0].chioces: unknown key (did you mean choices?)",
+        ),
+        (
+            _flow({"id": "a", "ask": "?", "next": "zzz"}),
+            "automation.flows.f: step 'a': next 'zzz' is not a step",
+        ),
+        (
+            _flow({"id": "a", "ask": "?", "next": {"x": "end"}}),
+            "automation.flows.f.steps[0]: next by answer is for input choice",
+        ),
+        (
+            _flow({"id": "a", "ask": "?", "min": 1}),
+            "automation.flows.f.steps[0]: min is for input number, not text",
+        ),
+        (
+            _flow({"id": "a", "ask": "?", "future": True}),
+            "automation.flows.f.steps[0]: future is for input date",
+        ),
+        (
+            _flow({"id": "a", "ask": "?", "save": "F:x"}),
+            "automation.flows.f.steps[0].save: must be lowercase letters, digits and _",
+        ),
+        (
+            _flow({"id": "a", "ask": "{nmae}?"}),
+            "automation.flows.f: step 'a': {nmae} is not a step",
+        ),
+        (
+            _flow({"id": "a", "ask": "?"}, end="Bye {x}"),
+            "automation.flows.f: end: {x} is not a step",
+        ),
         (_flow({"id": "a", "ask": "?"}, {"id": "a", "ask": "?"}), "two steps are called 'a'"),
-        (_flow({"id": "Step 1", "ask": "?"}), "flow 'f', step 1: needs an id"),
-        (_flow({"id": "end", "ask": "?"}), "step 'end': 'end' is reserved"),
-        (_flow("just a string"), "flow 'f', step 1: expected a mapping"),
-        (_flow(), "flow 'f': steps must be a non-empty list"),
+        (
+            _flow({"id": "Step 1", "ask": "?"}),
+            "automation.flows.f.steps[0].id: must be lowercase letters, digits and _",
+        ),
+        (_flow({"id": "end", "ask": "?"}), "automation.flows.f.steps[0].id: 'end' is reserved"),
+        (_flow("just a string"), "automation.flows.f.steps[0]: must be a mapping"),
+        (_flow(), "automation.flows.f.steps: must have at least 1 item"),
         (_flow({"id": "a", "ask": "?", "input": "number", "min": 5, "max": 1}), "min is more"),
-        (_flow({"id": "a", "ask": "?", "max_retries": -1}), "step 'a': max_retries must be"),
-        (_flow({"id": "a", "ask": "?", "max_length": 0}), "step 'a': max_length is between"),
-        (_flow({"id": "a", "ask": "?", "input": "choice", "choices": ["x" * 25]}), "1 to 24"),
+        (
+            _flow({"id": "a", "ask": "?", "max_retries": -1}),
+            "automation.flows.f.steps[0].max_retries: must be at least 0",
+        ),
+        (
+            _flow({"id": "a", "ask": "?", "max_length": 0}),
+            "automation.flows.f.steps[0].max_length: must be at least 1",
+        ),
+        (
+            _flow({"id": "a", "ask": "?", "input": "choice", "choices": ["x" * 25]}),
+            "must be 1 to 24 characters",
+        ),
         (
             _flow({"id": "a", "ask": "?", "input": "choice", "choices": list("abcdefghijk")}),
-            "a list of 1 to 10",
+            "automation.flows.f.steps[0].choices: must have at most 10 items",
         ),
         (_flow({"id": "a", "ask": "?", "input": "choice", "choices": ["A", "a"]}), "the same"),
         (
@@ -429,13 +471,28 @@ def _flow(*steps: dict[str, Any], **extra: Any) -> dict[str, Any]:
             "next names 'B', which is not a choice",
         ),
         (_flow({"id": "a", "ask": "?"}, timezone="Mars/Olympus"), "unknown time zone"),
-        (_flow({"id": "a", "ask": "?"}, timeout=0), "flow 'f': timeout must be more than 0"),
-        (_flow({"id": "a", "ask": "?"}, start=[""]), "flow 'f': start is a list of keywords"),
-        (_flow({"id": "a", "ask": "?"}, ending="x"), "flow 'f': unknown key 'ending'"),
-        ({"flows": {"Bad Name": {"steps": []}}}, "a flow's name is lowercase"),
-        ({"flows": ["callback"]}, "automation.flows maps a flow's name"),
-        ({"flows": {"f": {"file": "flows/nope.yaml"}}}, "flow 'f': no flow file flows/nope.yaml"),
-        ({"flow_timeout": -1}, "automation.flow_timeout must be more than 0"),
+        (
+            _flow({"id": "a", "ask": "?"}, timeout=0),
+            "automation.flows.f.timeout: must be greater than 0",
+        ),
+        (
+            _flow({"id": "a", "ask": "?"}, start=[""]),
+            "automation.flows.f.start[0]: must not be empty",
+        ),
+        (
+            _flow({"id": "a", "ask": "?"}, ending="x"),
+            "automation.flows.f.ending: unknown key (did you mean end?)",
+        ),
+        (
+            {"flows": {"Bad Name": {"steps": []}}},
+            "automation.flows.Bad Name: must be lowercase letters",
+        ),
+        ({"flows": ["callback"]}, "automation.flows: must be a mapping"),
+        (
+            {"flows": {"f": {"file": "flows/nope.yaml"}}},
+            "automation.flows.f: no flow file flows/nope.yaml",
+        ),
+        ({"flow_timeout": -1}, "automation.flow_timeout: must be greater than 0"),
         ({"rules": [{"keywords": ["x"], "flow": "nope"}]}, "flow 'nope' is not in flows"),
     ],
 )
@@ -450,13 +507,14 @@ def test_a_broken_flow_is_a_config_error_naming_the_step(
 def test_a_broken_flow_file_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("steps: [unclosed", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"flow 'f': .*broken.yaml is not valid YAML"):
+    broken = r"automation\.flows\.f: .*broken.yaml:1: not valid YAML: expected ',' or ']'"
+    with pytest.raises(ConfigError, match=broken):
         automation_settings({"flows": {"f": {"file": str(path)}}})
     path.write_text("- just\n- a list\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="must hold a mapping"):
         automation_settings({"flows": {"f": {"file": str(path)}}})
     path.write_text("start: go\nsteps:\n  - {id: a, ask: Hi, input: choice}\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="flow 'f', step 'a': input choice needs choices"):
+    with pytest.raises(ConfigError, match=r"flows\.f\.steps\[0\]: input choice needs choices"):
         automation_settings({"flows": {"f": {"file": str(path)}}})
 
 

@@ -83,8 +83,11 @@ async def test_a_restart_on_redis_keeps_the_conversations(
     ("env", "message"),
     [
         ({"WHATSAPP_PHONE_NUMBER_ID": "106540352242922"}, "WhatsApp is half configured"),
-        ({"PORT": "eighty"}, "PORT must be a whole number"),
-        ({"SWITCHBOARD_CONFIG": "/nonexistent/switchboard.yaml"}, "cannot read config file"),
+        ({"PORT": "eighty"}, "PORT=eighty: must be a whole number"),
+        (
+            {"SWITCHBOARD_CONFIG": "/nonexistent/switchboard.yaml"},
+            "/nonexistent/switchboard.yaml: cannot read the config file",
+        ),
     ],
 )
 def test_a_bad_configuration_stops_the_start_with_a_clear_message(

@@ -15,6 +15,7 @@ from bot.cli.admin import (
     run_services_command,
     run_team_command,
 )
+from bot.cli.config_cmd import add_config_command, run_config_command
 from bot.cli.dead_letters import add_dead_letters_command, run_dead_letters_command
 from bot.cli.helptext import Paragraphs, examples
 from bot.cli.importer import DEFAULT_BATCH
@@ -102,7 +103,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         formatter_class=raw,
     )
     parser.add_argument("--version", action="version", version=f"switchboard {version()}")
-    commands = parser.add_subparsers(dest="command", metavar="{serve,admin}")
+    commands = parser.add_subparsers(dest="command", metavar="{serve,admin,config}")
     serve_parser = commands.add_parser(
         "serve",
         help="run the bot (the default)",
@@ -149,12 +150,15 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     contacts.add_argument(
         "--batch", type=int, default=DEFAULT_BATCH, metavar="ROWS", help="rows per round"
     )
+    add_config_command(commands, prog)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
+    if args.command == "config":
+        return run_config_command(args)
     try:
         configure_logging()
     except LoggingSetupError as error:
@@ -163,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
     except ConfigError as error:
-        print(f"switchboard: configuration error: {error}", file=sys.stderr)
+        print(error, file=sys.stderr)
         return 2
     if args.command == "admin" and args.admin_command != "import" and not settings.redis_url:
         print(
@@ -195,7 +199,11 @@ def main(argv: list[str] | None = None) -> int:
     if workers > 1:
         return serve_workers(settings, workers)
     prepare_metrics_dir(made_if_unset=False)
-    asyncio.run(serve(settings))
+    try:
+        asyncio.run(serve(settings))
+    except ConfigError as error:  # the store is out of reach
+        print(error, file=sys.stderr)
+        return 2
     return 0
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from aiohttp import web
 from prometheus_client import multiprocess
 
-from bot.config.settings import Settings
+from bot.config.settings import DEFAULT_CONFIG_FILE, ConfigError, Settings
 from bot.core.metrics import MULTIPROCESS_DIR
 from bot.logs import configure_logging
 from bot.runtime import Runtime
@@ -30,8 +30,16 @@ RESTART_DELAY = 1.0
 
 async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0) -> None:
     """Run until SIGINT or SIGTERM (or the end of ``parent``), then drain (REL-6)."""
+    log.info(
+        "configuration file: %s",
+        settings.config_path or f"none found (no {DEFAULT_CONFIG_FILE}, SWITCHBOARD_CONFIG unset)",
+    )
     runtime = Runtime(settings)
-    await runtime.start()
+    try:
+        await runtime.start()
+    except BaseException:
+        await runtime.close()  # its HTTP session and store, opened when it was built
+        raise
     runner = web.AppRunner(runtime.http_app(), access_log=None, shutdown_timeout=5)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port).start()
@@ -81,6 +89,11 @@ def serve_workers(settings: Settings, workers: int) -> int:
             "one process",
             file=sys.stderr,
         )
+        return 2
+    try:
+        asyncio.run(_reach_store(settings))  # once here, rather than in every worker's loop
+    except ConfigError as error:
+        print(error, file=sys.stderr)
         return 2
     made = prepare_metrics_dir(made_if_unset=True)
     try:
@@ -144,6 +157,14 @@ def _supervise(settings: Settings, workers: int) -> int:
         if child.pid:
             multiprocess.mark_process_dead(child.pid)
     return max((child.exitcode or 0) for child in children)
+
+
+async def _reach_store(settings: Settings) -> None:
+    runtime = Runtime(settings)
+    try:
+        await runtime.reach_store()
+    finally:
+        await runtime.close()
 
 
 def _worker(settings: Settings, supervisor: int) -> None:

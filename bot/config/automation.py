@@ -6,12 +6,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
-from bot.config.base import ConfigError
-from bot.config.flows import DEFAULT_TIMEOUT, Flow, parse_flows
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from bot.config.base import ConfigError, Path, Section, TimeZone, matching, problems
+from bot.config.flows import DEFAULT_TIMEOUT, Flow, FlowFile, Name, flow_from
 
 DEFAULT_WELCOME = "Hi! Thanks for getting in touch. How can we help?"
 
@@ -65,15 +73,120 @@ class AutomationSettings:
     ``bot.core.fallback`` for when it may go)."""
 
 
-def automation_settings(section: dict[str, Any]) -> AutomationSettings:
+def _regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise ValueError(f"not a regex: {error}") from None
+    return pattern
+
+
+def _span(text: str) -> tuple[int, int]:
+    match = _SPAN.fullmatch(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not like 09:00-17:30")
+    start = int(match[1]) * 60 + int(match[2])
+    end = int(match[3]) * 60 + int(match[4])
+    if not start < end <= 24 * 60:
+        raise ValueError(f"{text!r} ends before it starts")
+    return start, end
+
+
+def _spans(value: str | None) -> str | None:
+    for text in [] if value in ("closed", None) else str(value).split(","):
+        _span(text)
+    return value
+
+
+def _welcome_text(value: Any) -> Any:
+    # ``welcome: null`` once sent "None" to every new customer.
+    if not isinstance(value, str):
+        raise ValueError(f'must be text (got {value!r}); welcome: "" sends no welcome')
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    # YAML reads an unquoted 2026-12-25 as a date.
+    return value.isoformat() if isinstance(value, date) else value
+
+
+_SPAN = re.compile(r"([01]?[0-9]|2[0-4]):([0-5][0-9])-([01]?[0-9]|2[0-4]):([0-5][0-9])")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Holiday = Annotated[
+    str,
+    BeforeValidator(_iso_date),
+    matching(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "a date like 2026-12-25"),
+]
+
+
+class AwayFile(Section):
+    """``away: {message, timezone, hours: {mon: "09:00-17:30", sat: closed}, holidays}``."""
+
+    message: Annotated[str, matching(r"(?s).*\S.*", "text")]
+    timezone: TimeZone = "UTC"
+    hours: dict[Weekday, Annotated[str | None, AfterValidator(_spans)]] = {}
+    """Open spans per weekday, like ``09:00-12:30, 13:30-17:30``; a day left out is closed."""
+    holidays: list[Holiday] = []
+    """Dates (YYYY-MM-DD, in ``timezone``) when the business is closed all day."""
+
+
+class RuleFile(Section):
+    """An auto-reply rule: keywords or a regex, and a reply, a flow to start, or both."""
+
+    reply: str = ""
+    keywords: list[str] | str = []
+    pattern: Annotated[str, AfterValidator(_regex)] = ""
+    priority: int = 0
+    """The highest priority that matches answers."""
+    flow: str | None = None
+    """A flow (in ``flows``) that the rule starts."""
+
+    @model_validator(mode="after")
+    def _complete(self) -> RuleFile:
+        if "reply" not in self.model_fields_set and self.flow is None:
+            raise ValueError("a rule needs a reply or a flow")
+        if not self.keywords and not self.pattern:
+            raise ValueError("a rule needs keywords or a pattern")
+        return self
+
+
+class AutomationFile(Section):
+    """An ``automation`` section of the config file (AU-1, AU-2)."""
+
+    welcome: Annotated[str, BeforeValidator(_welcome_text)] = DEFAULT_WELCOME
+    """The first message to a new contact; "" sends none."""
+    rules: list[RuleFile] = []
+    away: AwayFile | None = None
+    reply_interval: float = Field(default=0.0, ge=0)
+    """Seconds: at most one automated answer per contact this often; 0 is unlimited."""
+    flow_timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0)
+    """Seconds of silence after which a flow is forgotten."""
+    flows: dict[Name, FlowFile] = {}
+    """Guided conversations (AU-2) by name."""
+    fallback: str | None = None
+    """The answer to inbound text that nothing matched; unset: no answer."""
+
+    @model_validator(mode="after")
+    def _flows_known(self) -> AutomationFile:
+        for n, rule in enumerate(self.rules):
+            if rule.flow is not None and rule.flow not in self.flows:
+                raise ValueError(f"rules[{n}]: flow {rule.flow!r} is not in flows")
+        return self
+
+
+def automation_settings(section: Any, root: Path = ("automation",)) -> AutomationSettings:
     """An ``automation`` section of the config file as settings; ConfigError if it is bad."""
     try:
-        timeout = float(section.get("flow_timeout", DEFAULT_TIMEOUT))
-    except (TypeError, ValueError):
-        raise ConfigError("automation.flow_timeout must be a number of seconds") from None
-    if timeout <= 0:
-        raise ConfigError("automation.flow_timeout must be more than 0 seconds")
-    flows = parse_flows(section.get("flows"), timeout)
+        return automation_from(AutomationFile.model_validate(section))
+    except ValidationError as error:
+        raise ConfigError(*problems(error, AutomationFile, root=root)) from None
+
+
+def automation_from(written: AutomationFile) -> AutomationSettings:
+    """The settings of a validated ``automation`` section."""
+    flows = tuple(
+        flow_from(name, flow, written.flow_timeout) for name, flow in written.flows.items()
+    )
     by_name = {flow.name: flow for flow in flows}
     # A flow's start keywords are a rule of its own, ahead of the written rules of the
     # same priority: asking for the flow by name is the more specific wish.
@@ -82,93 +195,36 @@ def automation_settings(section: dict[str, Any]) -> AutomationSettings:
         for flow in flows
         if flow.start
     ]
-    for item in section.get("rules") or []:
-        if not isinstance(item, dict) or ("reply" not in item and "flow" not in item):
-            raise ConfigError(f"each automation rule needs a reply or a flow: got {item!r}")
-        label = item.get("reply") or f"flow {item.get('flow')}"
-        flow = by_name.get(str(item["flow"])) if "flow" in item else None
-        if "flow" in item and flow is None:
-            raise ConfigError(f"rule {label!r}: flow {item['flow']!r} is not in flows")
-        keywords = item.get("keywords") or []
-        if isinstance(keywords, str):
-            keywords = [keywords]
-        pattern = str(item.get("pattern", ""))
-        if not keywords and not pattern:
-            raise ConfigError(f"rule {label!r} needs keywords or a pattern")
-        if pattern:
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                raise ConfigError(f"rule pattern {pattern!r} is not a regex: {error}") from None
+    for rule in written.rules:
+        keywords = [rule.keywords] if isinstance(rule.keywords, str) else rule.keywords
         rules.append(
             KeywordRule(
-                reply=str(item.get("reply", "")),
-                keywords=tuple(str(word).lower() for word in keywords),
-                pattern=pattern,
-                priority=int(item.get("priority", 0)),
-                flow=flow,
+                reply=rule.reply,
+                keywords=tuple(word.lower() for word in keywords),
+                pattern=rule.pattern,
+                priority=rule.priority,
+                flow=by_name[rule.flow] if rule.flow is not None else None,
             )
         )
-    welcome = section.get("welcome", DEFAULT_WELCOME)
-    if not isinstance(welcome, str):
-        raise ConfigError('automation.welcome must be text; welcome: "" sends no welcome')
-    try:
-        interval = float(section.get("reply_interval", 0))
-    except (TypeError, ValueError):
-        raise ConfigError("automation.reply_interval must be a number of seconds") from None
-    if interval < 0:
-        raise ConfigError("automation.reply_interval cannot be negative")
-    fallback = section.get("fallback") or ""
-    if not isinstance(fallback, str):
-        raise ConfigError(
-            'automation.fallback must be text, e.g. fallback: "We\'ll get back to you."'
-        )
     return AutomationSettings(
-        welcome=welcome,
+        welcome=written.welcome,
         rules=tuple(rules),
-        away=_away(section["away"]) if section.get("away") else None,
-        reply_interval=interval,
+        away=_away(written.away) if written.away else None,
+        reply_interval=written.reply_interval,
         flows=flows,
-        fallback=fallback.strip(),
+        fallback=(written.fallback or "").strip(),
     )
 
 
-_SPAN = re.compile(r"([01]?[0-9]|2[0-4]):([0-5][0-9])-([01]?[0-9]|2[0-4]):([0-5][0-9])")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def _away(section: Any) -> AwaySettings:
-    """``away: {message, timezone, hours: {mon: "09:00-17:30", sat: closed}, holidays}``."""
-    if not isinstance(section, dict) or not str(section.get("message", "")).strip():
-        raise ConfigError("automation.away needs a message")
-    timezone = str(section.get("timezone", "UTC"))
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"automation.away.timezone: unknown time zone {timezone!r}") from None
-    hours = section.get("hours") or {}
-    if not isinstance(hours, dict) or not set(hours) <= set(WEEKDAYS):
-        raise ConfigError("automation.away.hours maps mon..sun to spans like 09:00-17:30")
-    week = []
-    for day in WEEKDAYS:
-        spans = []
-        value = hours.get(day, "closed")
-        for text in [] if value in ("closed", None) else str(value).split(","):
-            match = _SPAN.fullmatch(text.strip())
-            if not match:
-                raise ConfigError(f"automation.away.hours.{day}: {text!r} is not like 09:00-17:30")
-            start = int(match[1]) * 60 + int(match[2])
-            end = int(match[3]) * 60 + int(match[4])
-            if not start < end <= 24 * 60:
-                raise ConfigError(f"automation.away.hours.{day}: {text!r} ends before it starts")
-            spans.append((start, end))
-        week.append(tuple(spans))
-    holidays = [str(day) for day in section.get("holidays") or []]
-    if not all(_DATE.fullmatch(day) for day in holidays):
-        raise ConfigError("automation.away.holidays are dates like 2026-12-25")
+def _away(written: AwayFile) -> AwaySettings:
+    hours: dict[str, str | None] = {str(day): spans for day, spans in written.hours.items()}
+    week = tuple(
+        tuple(_span(text) for text in (hours.get(day) or "closed").split(",") if text != "closed")
+        for day in WEEKDAYS
+    )
     return AwaySettings(
-        message=str(section["message"]),
-        timezone=timezone,
-        hours=tuple(week),
-        holidays=frozenset(holidays),
+        message=written.message,
+        timezone=written.timezone,
+        hours=week,
+        holidays=frozenset(written.holidays),
     )

@@ -1,21 +1,179 @@
-"""What every part of the configuration shares: its error and its number readers."""
+"""What every part of the configuration shares: its error, the base of the file's models,
+and the wording of their refusals, one line each naming the file, the line and the key."""
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+
+Path = tuple[str | int, ...]
+"""Where a value sits in the file: keys and list positions from the top."""
+Lines = Mapping[tuple[str, ...], tuple[str, int]]
+"""A path (each part as text) -> (the file, the line) where its key or item is written."""
+
 
 class ConfigError(Exception):
-    """The configuration cannot start a runtime; the message says what to fix."""
+    """The configuration cannot start a runtime; each problem is one line saying what to fix."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
-def read_positive(value: str, name: str) -> int:
-    number = read_int(value, name)
-    if number < 1:
-        raise ConfigError(f"{name} must be at least 1, got {number}")
-    return number
+class Section(BaseModel):
+    """A part of the config file as written: unknown keys are refused, and YAML's values
+    are not coerced (``concurrency: true`` is not 1, ``reply: 42`` is not text)."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, use_attribute_docstrings=True
+    )
 
 
-def read_int(value: str, name: str) -> int:
+def _known_zone(name: str) -> str:
     try:
-        return int(value)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+    return name
+
+
+TimeZone = Annotated[str, AfterValidator(_known_zone)]
+"""An IANA time zone name, such as Europe/London."""
+
+
+def matching(pattern: str, wanted: str) -> AfterValidator:
+    """A check that text matches ``pattern`` whole; the refusal says it ``must be <wanted>``."""
+    compiled = re.compile(pattern)
+
+    def check(text: str) -> str:
+        if not compiled.fullmatch(text):
+            raise ValueError(f"must be {wanted} (got {text!r})")
+        return text
+
+    return AfterValidator(check)
+
+
+def dotted(path: Iterable[str | int]) -> str:
+    """``("automation", "rules", 2, "reply")`` -> ``automation.rules[2].reply``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text
+
+
+def where(path: Path, lines: Lines | None) -> str:
+    """``file:line: `` of the nearest written key on ``path``, or '' when it is unknown."""
+    parts = tuple(str(part) for part in path)
+    while lines is not None:
+        if parts in lines:
+            file, line = lines[parts]
+            return f"{file}:{line}: "
+        if not parts:
+            break
+        parts = parts[:-1]
+    return ""
+
+
+_WORDS = {
+    "string_type": "must be text",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "bool_type": "must be true or false",
+    "dict_type": "must be a mapping",
+    "list_type": "must be a list",
+    "model_type": "must be a mapping",
+    "missing": "is required",
+}
+
+
+def problems(
+    error: ValidationError,
+    model: type[BaseModel] | None = None,
+    *,
+    root: Path = (),
+    lines: Lines | None = None,
+) -> list[str]:
+    """Each of pydantic's errors as one line: ``file:line: key.path: what is wrong (got x)``."""
+    found, seen = [], set()
+    for item in error.errors(include_url=False):
+        loc = tuple(part for part in item["loc"] if not _is_union_branch(part))
+        if loc in seen:  # another branch of a union: the first one's word is enough
+            continue
+        seen.add(loc)
+        path, kind = (*root, *loc), item["type"]
+        at = where(path, lines)
+        if kind == "extra_forbidden":
+            close = difflib.get_close_matches(str(loc[-1]), _known_keys(model, loc), n=1)
+            message = "unknown key" + (f" (did you mean {close[0]}?)" if close else "")
+        else:
+            message = wording(item)
+        found.append(f"{at}{dotted(path) or 'the file'}: {message}")
+    found.sort(key=line_of)
+    return found
+
+
+def line_of(problem: str) -> int:
+    """The line a problem names, to list them in the file's order."""
+    parts = problem.split(":", 2)
+    return int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else 0
+
+
+def wording(item: Any, *, shown: bool = True) -> str:
+    """What one of pydantic's errors says is wrong, in our words: ``must be ... (got x)``."""
+    kind, value = item["type"], item.get("input")
+    message = _WORDS.get(kind) or _reworded(item["msg"])
+    if kind in ("missing", "value_error") or not shown:
+        return message
+    if not isinstance(value, dict | list | BaseModel):
+        message += f" (got {value!r})"
+    return message
+
+
+def _reworded(message: str) -> str:
+    message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if message.startswith("Input should be "):
+        message = "must be " + message.removeprefix("Input should be ")
+    for theirs, ours in _PHRASES:
+        message = message.replace(theirs, ours)
+    return re.sub(r" after validation, not \d+$", "", message)
+
+
+_PHRASES = (
+    ("greater than or equal to", "at least"),
+    ("less than or equal to", "at most"),
+    ("String should have", "must have"),
+    ("List should have", "must have"),
+    ("Dictionary should have", "must have"),
+)
+
+
+def _is_union_branch(part: str | int) -> bool:
+    # pydantic names the branch of a union that it tried: ``str``, ``function-after[...]``.
+    return isinstance(part, str) and (
+        part in ("str", "int", "float", "bool", "none", "list[str]") or "[" in part
+    )
+
+
+def _known_keys(model: type[BaseModel] | None, loc: tuple[str | int, ...]) -> list[str]:
+    """The keys the model at ``loc`` (an unknown key's place) knows, for a suggestion."""
+    for part in loc[:-1]:
+        if model is not None and isinstance(part, str) and part in model.model_fields:
+            model = _inner_model(model.model_fields[part].annotation)
+    return list(model.model_fields) if model is not None else []
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        inner = _inner_model(argument)
+        if inner is not None:
+            return inner
+    return None

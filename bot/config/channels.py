@@ -3,15 +3,14 @@ off when its variables are unset, and a half-configured one stops the start."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.config.base import ConfigError
-
-DEFAULT_WHATSAPP_API_BASE = "https://graph.facebook.com/v21.0"
-DEFAULT_TELEGRAM_API_BASE = "https://api.telegram.org"
-DEFAULT_TWILIO_API_BASE = "https://api.twilio.com"
+from bot.config.environment import (
+    DEFAULT_TELEGRAM_API_BASE,
+    DEFAULT_TWILIO_API_BASE,
+    DEFAULT_WHATSAPP_API_BASE,
+    Environment,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,75 +66,35 @@ class SMSSettings:
         return f"sms:{self.sender}"
 
 
-_WHATSAPP_VARS = {
-    "phone_number_id": "WHATSAPP_PHONE_NUMBER_ID",
-    "access_token": "WHATSAPP_ACCESS_TOKEN",
-    "app_secret": "WHATSAPP_APP_SECRET",
-    "verify_token": "WHATSAPP_VERIFY_TOKEN",
-}
-
-
-def whatsapp_settings(env: Mapping[str, str]) -> WhatsAppSettings | None:
-    values = {name: env.get(var, "") for name, var in _WHATSAPP_VARS.items()}
-    if not any(values.values()):
+def whatsapp_settings(env: Environment) -> WhatsAppSettings | None:
+    if not env.WHATSAPP_PHONE_NUMBER_ID:
         return None
-    missing = [_WHATSAPP_VARS[name] for name, value in values.items() if not value]
-    if missing:
-        raise ConfigError(
-            "WhatsApp is half configured: set " + ", ".join(missing) + " or unset the others"
-        )
-    base = env.get("WHATSAPP_API_BASE") or DEFAULT_WHATSAPP_API_BASE
-    try:
-        rate = float(env.get("WHATSAPP_MESSAGES_PER_SECOND", "80"))
-    except ValueError:
-        raise ConfigError("WHATSAPP_MESSAGES_PER_SECOND must be a number") from None
-    if rate <= 0:
-        raise ConfigError("WHATSAPP_MESSAGES_PER_SECOND must be more than 0")
-    return WhatsAppSettings(api_base=base.rstrip("/"), messages_per_second=rate, **values)
+    return WhatsAppSettings(
+        phone_number_id=env.WHATSAPP_PHONE_NUMBER_ID,
+        access_token=env.WHATSAPP_ACCESS_TOKEN,
+        app_secret=env.WHATSAPP_APP_SECRET,
+        verify_token=env.WHATSAPP_VERIFY_TOKEN,
+        api_base=env.WHATSAPP_API_BASE.rstrip("/"),
+        messages_per_second=env.WHATSAPP_MESSAGES_PER_SECOND,
+    )
 
 
-def telegram_settings(env: Mapping[str, str]) -> TelegramSettings | None:
-    token = env.get("TELEGRAM_BOT_TOKEN", "")
-    others = [
-        var
-        for var in ("TELEGRAM_MODE", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_TEAM_CHAT_ID")
-        if env.get(var)
-    ]
-    if not token:
-        if others:
-            raise ConfigError(
-                f"Telegram is half configured: set TELEGRAM_BOT_TOKEN or unset {', '.join(others)}"
-            )
+def telegram_settings(env: Environment) -> TelegramSettings | None:
+    if not env.TELEGRAM_BOT_TOKEN:
         return None
-    if not re.fullmatch(r"[0-9]{3,20}:[A-Za-z0-9_-]{20,}", token):
-        raise ConfigError("TELEGRAM_BOT_TOKEN does not look like a bot token (123456:ABC-...)")
-    mode = env.get("TELEGRAM_MODE", "polling")
-    if mode not in ("polling", "webhook"):
-        raise ConfigError("TELEGRAM_MODE is polling or webhook")
-    secret = env.get("TELEGRAM_WEBHOOK_SECRET", "")
-    if mode == "webhook" and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
-        raise ConfigError(
-            "TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET: 16 to 256 of A-Z a-z 0-9 _ -"
-        )
-    framework = env.get("TELEGRAM_FRAMEWORK", "aiogram")
-    if framework not in ("aiogram", "ptb"):
-        raise ConfigError("TELEGRAM_FRAMEWORK is aiogram or ptb")
-    team = env.get("TELEGRAM_TEAM_CHAT_ID", "")
-    if team and not re.fullmatch(r"-?[0-9]{1,20}", team):
-        raise ConfigError("TELEGRAM_TEAM_CHAT_ID is a chat id, e.g. -1001234567890")
-    base = env.get("TELEGRAM_API_BASE") or DEFAULT_TELEGRAM_API_BASE
-    return TelegramSettings(token, base.rstrip("/"), mode, secret, framework, team)
+    return TelegramSettings(
+        token=env.TELEGRAM_BOT_TOKEN,
+        api_base=env.TELEGRAM_API_BASE.rstrip("/"),
+        mode=env.TELEGRAM_MODE,
+        webhook_secret=env.TELEGRAM_WEBHOOK_SECRET,
+        framework=env.TELEGRAM_FRAMEWORK,
+        team_chat_id=env.TELEGRAM_TEAM_CHAT_ID,
+    )
 
 
-def sms_settings(env: Mapping[str, str]) -> SMSSettings | None:
-    names = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "SMS_FROM")
-    values = [env.get(name, "") for name in names]
-    if not any(values):
+def sms_settings(env: Environment) -> SMSSettings | None:
+    if not env.TWILIO_ACCOUNT_SID:
         return None
-    missing = [name for name, value in zip(names, values, strict=True) if not value]
-    if missing:
-        raise ConfigError(
-            "SMS is half configured: set " + ", ".join(missing) + " or unset the others"
-        )
-    base = env.get("TWILIO_API_BASE") or DEFAULT_TWILIO_API_BASE
-    return SMSSettings(values[0], values[1], values[2], base.rstrip("/"))
+    return SMSSettings(
+        env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.SMS_FROM, env.TWILIO_API_BASE.rstrip("/")
+    )

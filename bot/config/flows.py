@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_validator
 
-from bot.config.base import ConfigError
+from bot.config.base import Section, TimeZone, matching
 
 INPUT_TYPES = ("text", "choice", "email", "phone", "number", "date")
 ENDINGS = ("end", "handoff")
@@ -27,12 +27,7 @@ DEFAULT_END = "Thanks, that's everything we need."
 DEFAULT_HANDOFF = "Connecting you to a member of our team."
 DEFAULT_CANCELLED = "OK, stopped. Write any time if you need us."
 
-_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
-_FLOW_KEYS = {"start", "steps", "end", "handoff", "cancelled", "intro", "max_retries"}
-_FLOW_KEYS |= {"timeout", "priority", "timezone", "file"}
-_STEP_KEYS = {"id", "ask", "input", "save", "choices", "next", "retry", "max_retries"}
-_STEP_KEYS |= {"min", "max", "future", "max_length"}
 _ONLY_FOR = {"choices": "choice", "min": "number", "max": "number", "future": "date"}
 _ONLY_FOR |= {"max_length": "text"}
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -93,16 +88,7 @@ class Flow:
         return self.steps[index + 1].id if index + 1 < len(self.steps) else "end"
 
 
-def parse_flows(section: Any, timeout: float) -> tuple[Flow, ...]:
-    """``flows: {name: {file: path} | {start, steps, ...}}`` as flows; ConfigError if bad."""
-    if not section:
-        return ()
-    if not isinstance(section, dict):
-        raise ConfigError("automation.flows maps a flow's name to its definition")
-    return tuple(_flow(str(name), item, timeout) for name, item in section.items())
-
-
-def load_flow_file(name: str, path: str) -> dict[str, Any]:
+def load_flow_file(path: str) -> dict[str, Any]:
     """A flow's definition from a YAML file; a relative path is looked for in the working
     directory, then in the project's (where the shipped examples live)."""
     candidates = [Path(path)]
@@ -110,204 +96,201 @@ def load_flow_file(name: str, path: str) -> dict[str, Any]:
         candidates.append(PROJECT_ROOT / path)
     found = next((p for p in candidates if p.is_file()), None)
     if found is None:
-        raise ConfigError(f"flow {name!r}: no flow file {path}")
+        raise ValueError(f"no flow file {path}")
     try:
         document = yaml.safe_load(found.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"flow {name!r}: cannot read {path}: {error}") from None
+        raise ValueError(f"cannot read {path}: {error}") from None
     except yaml.YAMLError as error:
-        raise ConfigError(f"flow {name!r}: {path} is not valid YAML: {error}") from None
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or error
+        raise ValueError(f"{path}{line}: not valid YAML: {problem}") from None
     if not isinstance(document, dict):
-        raise ConfigError(f"flow {name!r}: {path} must hold a mapping (start, steps, end)")
+        raise ValueError(f"{path} must hold a mapping (start, steps, end)")
     return document
 
 
-def _flow(name: str, item: Any, timeout: float) -> Flow:
-    where = f"flow {name!r}"
-    if not _NAME.fullmatch(name):
-        raise ConfigError(f"{where}: a flow's name is lowercase letters, digits and _")
-    if not isinstance(item, dict):
-        raise ConfigError(f"{where}: expected a mapping with steps, or {{file: path}}")
-    if "file" in item:
-        item = {**load_flow_file(name, str(item["file"])), **item}
-        item.pop("file")
-    _no_unknown(item, _FLOW_KEYS - {"file"}, where)
-    raw_steps = item.get("steps")
-    if not isinstance(raw_steps, list) or not raw_steps:
-        raise ConfigError(f"{where}: steps must be a non-empty list")
-    retries = _count(item.get("max_retries", DEFAULT_MAX_RETRIES), f"{where}: max_retries")
-    steps = [_step(where, n, raw, retries) for n, raw in enumerate(raw_steps, 1)]
-    ids = [step.id for step in steps]
-    for step in steps:
-        if ids.count(step.id) > 1:
-            raise ConfigError(f"{where}: two steps are called {step.id!r}")
-        for target in (step.next, *(t for _, t in step.branches)):
-            if target and target not in ids and target not in ENDINGS:
-                raise ConfigError(
-                    f"{where}, step {step.id!r}: next {target!r} is not a step, end or handoff"
-                )
-    start = item.get("start") or []
-    start = [start] if isinstance(start, str) else start
-    if not isinstance(start, list) or not all(isinstance(w, str) and w.strip() for w in start):
-        raise ConfigError(f"{where}: start is a list of keywords, like [callback, 'call me']")
-    flow_timeout = _seconds(item.get("timeout", timeout), f"{where}: timeout")
-    zone = str(item.get("timezone", "UTC"))
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{where}: unknown time zone {zone!r}") from None
-    try:
-        priority = int(item.get("priority", 0))
-    except (TypeError, ValueError):
-        raise ConfigError(f"{where}: priority must be a whole number") from None
-    flow = Flow(
-        name=name,
-        steps=tuple(steps),
-        start=tuple(word.strip().lower() for word in start),
-        end=_text(item.get("end", DEFAULT_END), f"{where}: end"),
-        handoff=_text(item.get("handoff", DEFAULT_HANDOFF), f"{where}: handoff"),
-        cancelled=_text(item.get("cancelled", DEFAULT_CANCELLED), f"{where}: cancelled"),
-        intro=_text(item.get("intro", ""), f"{where}: intro", empty=True),
-        timeout=flow_timeout,
-        timezone=zone,
-        priority=priority,
-    )
-    _check_placeholders(flow)
-    return flow
+def _as_text(value: Any) -> Any:
+    # A number written bare is text all the same: ``ask: 42`` asks "42".
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
-def _step(flow: str, number: int, raw: Any, retries: int) -> FlowStep:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{flow}, step {number}: expected a mapping with id, ask and input")
-    step_id = raw.get("id")
-    if not isinstance(step_id, str) or not _NAME.fullmatch(step_id):
-        raise ConfigError(f"{flow}, step {number}: needs an id of lowercase letters, digits, _")
-    where = f"{flow}, step {step_id!r}"
-    _no_unknown(raw, _STEP_KEYS, where)
-    if step_id in ENDINGS:
-        raise ConfigError(f"{where}: {step_id!r} is reserved for the flow's ending")
-    kind = raw.get("input", "text")
-    if kind not in INPUT_TYPES:
-        raise ConfigError(f"{where}: input must be one of {', '.join(INPUT_TYPES)}; got {kind!r}")
-    for key, only in _ONLY_FOR.items():
-        if key in raw and kind != only:
-            raise ConfigError(f"{where}: {key} is for input {only}, not {kind}")
-    save = raw.get("save", "")
-    if save and (not isinstance(save, str) or not _NAME.fullmatch(save)):
-        raise ConfigError(f"{where}: save names a field: lowercase letters, digits and _")
-    choices = _choices(raw.get("choices"), where) if kind == "choice" else ()
-    target = raw.get("next", "")
-    branches: tuple[tuple[str, str], ...] = ()
-    if isinstance(target, dict):
-        if kind != "choice":
-            raise ConfigError(f"{where}: next by answer is for input choice; use next: <step>")
-        known = {choice.casefold(): choice for choice in choices}
-        for key in map(_label, target):
-            if key.casefold() not in known:
-                raise ConfigError(f"{where}: next names {key!r}, which is not a choice")
-        branches = tuple((known[_label(k).casefold()], str(v)) for k, v in target.items())
-        target = ""
-    elif not isinstance(target, str):
-        raise ConfigError(f"{where}: next is a step id, end, handoff, or a map by choice")
-    minimum, maximum = _number(raw, "min", where), _number(raw, "max", where)
-    if minimum is not None and maximum is not None and minimum > maximum:
-        raise ConfigError(f"{where}: min is more than max")
-    max_length = _count(raw.get("max_length", DEFAULT_MAX_LENGTH), f"{where}: max_length")
-    if not 1 <= max_length <= 4096:
-        raise ConfigError(f"{where}: max_length is between 1 and 4096 characters")
-    return FlowStep(
-        id=step_id,
-        ask=_text(raw.get("ask"), f"{where}: ask"),
-        input=kind,
-        save=save,
-        choices=choices,
-        next=target,
-        branches=branches,
-        retry=_text(raw.get("retry", ""), f"{where}: retry", empty=True),
-        max_retries=_count(raw.get("max_retries", retries), f"{where}: max_retries"),
-        minimum=minimum,
-        maximum=maximum,
-        future=bool(raw.get("future", False)),
-        max_length=max_length,
-    )
-
-
-def _choices(raw: Any, where: str) -> tuple[str, ...]:
-    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_CHOICES:
-        raise ConfigError(f"{where}: input choice needs choices, a list of 1 to {MAX_CHOICES}")
-    choices = tuple(_label(item) for item in raw)
-    for choice in choices:
-        if not choice or len(choice) > MAX_CHOICE_LENGTH:
-            raise ConfigError(
-                f"{where}: choice {choice!r} must be 1 to {MAX_CHOICE_LENGTH} characters "
-                "(WhatsApp's limit for a list row)"
-            )
-    if len({choice.casefold() for choice in choices}) < len(choices):
-        raise ConfigError(f"{where}: two choices are the same")
-    return choices
-
-
-def _label(value: Any) -> str:
+def _label(value: Any) -> Any:
     """A choice as written: YAML reads a bare Yes/No as true/false, so they come back."""
     if isinstance(value, bool):
         return "Yes" if value else "No"
-    return str(value).strip()
+    return str(_as_text(value)).strip() if isinstance(value, str | int | float) else value
 
 
-def _check_placeholders(flow: Flow) -> None:
-    """Every ``{name}`` in the flow's texts must be a step's id or a saved field."""
-    known = {step.id for step in flow.steps} | {step.save for step in flow.steps if step.save}
-    texts = [("end", flow.end), ("handoff", flow.handoff), ("intro", flow.intro)]
-    texts += [(f"step {s.id!r}", f"{s.ask} {s.retry}") for s in flow.steps]
-    for what, text in texts:
-        for name in PLACEHOLDER.findall(text):
-            if name not in known:
-                raise ConfigError(
-                    f"flow {flow.name!r}, {what}: {{{name}}} is not a step or a saved field"
-                )
-
-
-def _no_unknown(item: dict[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(str(key) for key in item if key not in allowed)
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown key {unknown[0]!r}; known: {', '.join(sorted(allowed))}"
-        )
-
-
-def _text(value: Any, where: str, *, empty: bool = False) -> str:
-    if value is None:
-        raise ConfigError(f"{where} is missing")
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise ConfigError(f"{where} must be text")
-    text = str(value).strip()
-    if not text and not empty:
-        raise ConfigError(f"{where} must not be empty")
-    if len(text) > 1024:
-        raise ConfigError(f"{where} is longer than 1024 characters (WhatsApp's button body)")
+def _filled(text: str) -> str:
+    if not text:
+        raise ValueError("must not be empty")
     return text
 
 
-def _count(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{where} must be a whole number, 0 or more")
-    return value
+def _not_an_ending(step_id: str) -> str:
+    if step_id in ENDINGS:
+        raise ValueError(f"{step_id!r} is reserved for the flow's ending")
+    return step_id
 
 
-def _seconds(value: Any, where: str) -> float:
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{where} must be a number of seconds") from None
-    if not 0 < seconds <= 30 * 24 * 3600:
-        raise ConfigError(f"{where} must be more than 0 and at most 30 days")
-    return seconds
+Name = Annotated[str, matching(r"[a-z][a-z0-9_]{0,39}", "lowercase letters, digits and _")]
+OptionalText = Annotated[
+    str, BeforeValidator(_as_text), AfterValidator(str.strip), Field(max_length=1024)
+]
+"""Text of at most 1024 characters (WhatsApp's button body)."""
+Text = Annotated[OptionalText, AfterValidator(_filled)]
 
 
-def _number(raw: dict[str, Any], key: str, where: str) -> float | None:
-    value = raw.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{where}: {key} must be a number")
-    return float(value)
+def _row(choice: str) -> str:
+    if not 1 <= len(choice) <= MAX_CHOICE_LENGTH:
+        raise ValueError(
+            f"{choice!r} must be 1 to {MAX_CHOICE_LENGTH} characters (WhatsApp's limit for a row)"
+        )
+    return choice
+
+
+Label = Annotated[str, BeforeValidator(_label), AfterValidator(_row)]
+"""A choice: 1 to 24 characters, WhatsApp's limit for a list row."""
+
+
+class StepFile(Section):
+    """One question of a flow, and what a valid answer to it is."""
+
+    id: Annotated[Name, AfterValidator(_not_an_ending)]
+    ask: Text
+    input: Literal["text", "choice", "email", "phone", "number", "date"] = "text"
+    save: Name | Literal[""] = ""
+    """The profile field (``f:<save>``) the answer goes to."""
+    choices: Annotated[list[Label], Field(min_length=1, max_length=MAX_CHOICES)] | None = None
+    """For input choice: the buttons."""
+    next: str | dict[Label, str] = ""
+    """Where a valid answer leads: a step id, ``end`` or ``handoff`` (or one per choice)."""
+    retry: OptionalText = ""
+    """What an invalid answer is told before the question is asked again."""
+    max_retries: int | None = Field(default=None, ge=0)
+    min: float | None = None
+    max: float | None = None
+    future: bool = False
+    """For a date: refuse days before today."""
+    max_length: int = Field(default=DEFAULT_MAX_LENGTH, ge=1, le=4096)
+
+    @model_validator(mode="after")
+    def _fits_its_input(self) -> StepFile:
+        for key, only in _ONLY_FOR.items():
+            if key in self.model_fields_set and self.input != only:
+                raise ValueError(f"{key} is for input {only}, not {self.input}")
+        if self.input == "choice" and not self.choices:
+            raise ValueError(f"input choice needs choices, a list of 1 to {MAX_CHOICES}")
+        known = {choice.casefold() for choice in self.choices or ()}
+        if len(known) < len(self.choices or ()):
+            raise ValueError("two choices are the same")
+        if isinstance(self.next, dict):
+            if self.input != "choice":
+                raise ValueError("next by answer is for input choice; use next: <step>")
+            for choice in self.next:
+                if choice.casefold() not in known:
+                    raise ValueError(f"next names {choice!r}, which is not a choice")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is more than max")
+        return self
+
+    def targets(self) -> list[str]:
+        return list(self.next.values()) if isinstance(self.next, dict) else [self.next]
+
+
+def _steps_or_file(schema: dict[str, Any]) -> None:
+    # In the file as written, the steps may come from ``file``.
+    schema["required"] = [key for key in schema.get("required", []) if key != "steps"]
+    schema["anyOf"] = [{"required": ["steps"]}, {"required": ["file"]}]
+
+
+class FlowFile(Section):
+    """A guided conversation: ``{file: flows/x.yaml}`` or its questions written here
+    (keys written beside ``file`` override the file's)."""
+
+    model_config = ConfigDict(json_schema_extra=_steps_or_file)
+
+    file: str | None = None
+    start: list[Annotated[str, AfterValidator(str.strip), AfterValidator(_filled)]] | str = []
+    """Keywords that start it, matched like a rule's (whole words, any case)."""
+    steps: Annotated[list[StepFile], Field(min_length=1)]
+    end: Text = DEFAULT_END
+    handoff: Text = DEFAULT_HANDOFF
+    cancelled: Text = DEFAULT_CANCELLED
+    intro: OptionalText = ""
+    """Said once before the first question."""
+    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)
+    """Questions asked again after invalid answers; one more invalid answer hands off."""
+    timeout: float | None = Field(default=None, gt=0, le=30 * 24 * 3600)
+    """Seconds of silence after which the flow is forgotten; unset: flow_timeout."""
+    priority: int = 0
+    """The priority of its start keywords among the keyword rules."""
+    timezone: TimeZone = "UTC"
+    """Where "today" is, for dates that must not be in the past."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_its_file(cls, item: Any) -> Any:
+        if isinstance(item, dict) and isinstance(item.get("file"), str):
+            return {**load_flow_file(item["file"]), **item, "file": None}
+        return item
+
+    @model_validator(mode="after")
+    def _connected(self) -> FlowFile:
+        ids = [step.id for step in self.steps]
+        for step in self.steps:
+            if ids.count(step.id) > 1:
+                raise ValueError(f"two steps are called {step.id!r}")
+            for target in step.targets():
+                if target and target not in ids and target not in ENDINGS:
+                    raise ValueError(
+                        f"step {step.id!r}: next {target!r} is not a step, end or handoff"
+                    )
+        known = set(ids) | {step.save for step in self.steps if step.save}
+        texts = [("end", self.end), ("handoff", self.handoff), ("intro", self.intro)]
+        texts += [(f"step {s.id!r}", f"{s.ask} {s.retry}") for s in self.steps]
+        for what, text in texts:
+            for name in PLACEHOLDER.findall(text):
+                if name not in known:
+                    raise ValueError(f"{what}: {{{name}}} is not a step or a saved field")
+        return self
+
+
+def flow_from(name: str, written: FlowFile, timeout: float) -> Flow:
+    """The flow ``name`` of a validated definition; ``timeout`` unless it has its own."""
+    start = [written.start] if isinstance(written.start, str) else written.start
+    return Flow(
+        name=name,
+        steps=tuple(_step(step, written.max_retries) for step in written.steps),
+        start=tuple(word.strip().lower() for word in start if word.strip()),
+        end=written.end,
+        handoff=written.handoff,
+        cancelled=written.cancelled,
+        intro=written.intro,
+        timeout=written.timeout or timeout,
+        timezone=written.timezone,
+        priority=written.priority,
+    )
+
+
+def _step(written: StepFile, retries: int) -> FlowStep:
+    choices = tuple(written.choices or ())
+    canonical = {choice.casefold(): choice for choice in choices}
+    branches = written.next if isinstance(written.next, dict) else {}
+    return FlowStep(
+        id=written.id,
+        ask=written.ask,
+        input=written.input,
+        save=written.save,
+        choices=choices,
+        next=written.next if isinstance(written.next, str) else "",
+        branches=tuple((canonical[key.casefold()], to) for key, to in branches.items()),
+        retry=written.retry,
+        max_retries=retries if written.max_retries is None else written.max_retries,
+        minimum=written.min,
+        maximum=written.max,
+        future=written.future,
+        max_length=written.max_length,
+    )

@@ -7,10 +7,18 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any, Literal
 
-from bot.config.base import ConfigError
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from bot.config.base import ConfigError, Path, Section, TimeZone, matching, problems
 
 CATEGORIES = ("marketing", "utility", "authentication")
 """WhatsApp template categories, each billed at its own rate."""
@@ -150,102 +158,155 @@ class RateCard:
         return 0
 
 
-def notification_settings(section: Any) -> NotificationSettings:
-    """``notifications: {timezone, quiet_hours: "21:00-08:00" | null, batch}``."""
-    if not isinstance(section, dict):
-        raise ConfigError("notifications must be a mapping")
-    defaults = NotificationSettings()
-    zone = str(section.get("timezone", defaults.timezone))
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"notifications.timezone: unknown time zone {zone!r}") from None
-    quiet = defaults.quiet_hours
-    if "quiet_hours" in section:
-        quiet = quiet_hours(section["quiet_hours"])
-    batch = section.get("batch", defaults.batch)
-    if not isinstance(batch, int) or not 1 <= batch <= 5000:
-        raise ConfigError("notifications.batch is a whole number from 1 to 5000")
-    return NotificationSettings(timezone=zone, quiet_hours=quiet, batch=batch)
-
-
 def quiet_hours(value: Any) -> QuietHours | None:
-    """``"21:00-08:00"``; null, ``off`` or ``""`` turn quiet hours off."""
+    """``"21:00-08:00"``; null, ``off`` or ``""`` turn quiet hours off; ValueError if bad."""
     if value in (None, "", "off", False):
         return None
     match = _SPAN.fullmatch(str(value).strip())
     if not match:
-        raise ConfigError(f"notifications.quiet_hours: {value!r} is not like 21:00-08:00")
+        raise ValueError(f"{value!r} is not like 21:00-08:00")
     start = int(match[1]) * 60 + int(match[2])
     end = int(match[3]) * 60 + int(match[4])
     if start == end or end > 24 * 60:
-        raise ConfigError(f"notifications.quiet_hours: {value!r} is an empty span")
+        raise ValueError(f"{value!r} is an empty span")
     return QuietHours(start, end)
 
 
-def workflow_rules(items: Any) -> tuple[WorkflowRule, ...]:
-    """The ``workflows:`` list; ConfigError names the rule that is wrong."""
-    if not isinstance(items, list):
-        raise ConfigError("workflows must be a list of rules")
-    rules = []
-    for index, item in enumerate(items):
-        where = f"workflows[{index}]"
+def _quiet_span(value: str | bool | None) -> str | bool | None:
+    quiet_hours(value)
+    return value
+
+
+class NotificationsFile(Section):
+    """``notifications: {timezone, quiet_hours: "21:00-08:00" | off, batch}`` (AU-4)."""
+
+    timezone: TimeZone = "UTC"
+    """The deployment's zone: for cron schedules, and contacts without ``timezone``."""
+    quiet_hours: Annotated[str | Literal[False] | None, AfterValidator(_quiet_span)] = "21:00-08:00"
+    """When notifications wait, in each contact's zone; off (or null) for never."""
+    batch: int = Field(default=500, ge=1, le=5000)
+    """Recipients evaluated and queued per round."""
+
+
+def notification_settings(section: Any, root: Path = ("notifications",)) -> NotificationSettings:
+    """The ``notifications`` section as settings; ConfigError if it is bad."""
+    try:
+        return notifications_from(NotificationsFile.model_validate(section))
+    except ValidationError as error:
+        raise ConfigError(*problems(error, NotificationsFile, root=root)) from None
+
+
+def notifications_from(written: NotificationsFile) -> NotificationSettings:
+    return NotificationSettings(written.timezone, quiet_hours(written.quiet_hours), written.batch)
+
+
+def _template(value: dict[str, Any]) -> dict[str, Any]:
+    try:
+        template_spec(value)
+    except ValueError as error:
+        raise ValueError(str(error).removeprefix("template.")) from None
+    return value
+
+
+class SendFile(Section):
+    """What a workflow rule sends: a template, or a text (inside the 24-hour window)."""
+
+    text: str = Field(default="", max_length=4096)
+    template: Annotated[dict[str, Any], AfterValidator(_template)] | None = None
+    """``{name, language, category, variables}`` of a WhatsApp template."""
+
+    @model_validator(mode="after")
+    def _something(self) -> SendFile:
+        if not self.text and self.template is None:
+            raise ValueError("send needs a template or a text")
+        return self
+
+
+class WorkflowFile(Section):
+    """``on: ticket.created, when: {priority: high}, send: {template: …} | {text: …}``."""
+
+    on: str = Field(min_length=1)
+    when: dict[str, Any] = {}
+    send: SendFile
+    number: str = ""
+    topic: str = ""
+    respect_quiet_hours: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _on_key(cls, item: Any) -> Any:
+        # YAML 1.1 reads a bare ``on`` key as true; the rule means the word.
         if isinstance(item, dict) and True in item and "on" not in item:
-            # YAML 1.1 reads a bare ``on`` key as true; the rule means the word.
-            item = {"on": item[True], **{k: v for k, v in item.items() if k is not True}}
-        if not isinstance(item, dict) or not isinstance(item.get("on"), str) or not item["on"]:
-            raise ConfigError(f"{where} needs on: <event type>, e.g. on: ticket.created")
-        when = item.get("when") or {}
-        send = item.get("send")
-        if not isinstance(when, dict):
-            raise ConfigError(f"{where}.when maps event fields to the values they must have")
-        if not isinstance(send, dict) or not ({"text", "template"} & send.keys()):
-            raise ConfigError(f"{where}.send needs a template or a text")
-        text = send.get("text", "")
-        if not isinstance(text, str) or len(text) > 4096:
-            raise ConfigError(f"{where}.send.text must be text of at most 4096 characters")
-        try:
-            template = (
-                template_spec(send["template"], f"{where}.send.template")
-                if ("template" in send)
-                else None
-            )
-        except ValueError as error:
-            raise ConfigError(str(error)) from None
-        rules.append(
-            WorkflowRule(
-                on=item["on"],
-                when=dict(when),
-                text=text,
-                template=template,
-                number=str(item.get("number", "")),
-                topic=str(item.get("topic", "")),
-                respect_quiet_hours=bool(item.get("respect_quiet_hours", False)),
-            )
+            return {"on": item[True], **{k: v for k, v in item.items() if k is not True}}
+        return item
+
+
+Workflows = TypeAdapter(list[WorkflowFile])
+
+
+def workflow_rules(items: Any, root: Path = ("workflows",)) -> tuple[WorkflowRule, ...]:
+    """The ``workflows:`` list; ConfigError names the rule that is wrong."""
+    try:
+        return workflows_from(Workflows.validate_python(items))
+    except ValidationError as error:
+        raise ConfigError(*problems(error, WorkflowFile, root=root)) from None
+
+
+def workflows_from(written: list[WorkflowFile]) -> tuple[WorkflowRule, ...]:
+    return tuple(
+        WorkflowRule(
+            on=rule.on,
+            when=dict(rule.when),
+            text=rule.send.text,
+            template=template_spec(rule.send.template) if rule.send.template else None,
+            number=rule.number,
+            topic=rule.topic,
+            respect_quiet_hours=rule.respect_quiet_hours,
         )
-    return tuple(rules)
+        for rule in written
+    )
 
 
-def rate_card(section: Any) -> RateCard:
-    """``rate_card: {currency: GBP, "44": {marketing: 0.0529}, default: {...}}``."""
-    if not isinstance(section, dict):
-        raise ConfigError("rate_card must be a mapping")
-    currency = str(section.get("currency", "USD"))
-    if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise ConfigError(f"rate_card.currency: a code such as GBP, got {currency!r}")
-    rates: dict[str, dict[str, int]] = {}
-    for country, prices in section.items():
-        if country == "currency":
-            continue
-        country = str(country)
-        if country != "default" and not re.fullmatch(r"[1-9][0-9]{0,2}", country):
-            raise ConfigError(f"rate_card.{country}: a country calling code (44) or default")
-        if not isinstance(prices, dict) or not set(prices) <= set(PRICED):
-            raise ConfigError(f"rate_card.{country} maps {', '.join(PRICED)} to prices")
-        try:
-            rates[country] = {c: round(float(p) * MICROS) for c, p in prices.items()}
-        except (TypeError, ValueError):
-            raise ConfigError(f"rate_card.{country}: prices are numbers") from None
-        if any(price < 0 for price in rates[country].values()):
-            raise ConfigError(f"rate_card.{country}: prices cannot be negative")
-    return RateCard(currency=currency, rates=rates)
+Category = Literal["marketing", "utility", "authentication", "service"]
+Price = Annotated[float, Field(ge=0)]
+"""A price per delivered message, in the card's currency."""
+
+
+class RateCardFile(Section):
+    """``rate_card: {currency: GBP, "44": {marketing: 0.0529}, default: {...}}`` (AU-5)."""
+
+    model_config = ConfigDict(
+        extra="allow", strict=True, frozen=True, use_attribute_docstrings=True
+    )
+    currency: Annotated[str, matching(r"[A-Z]{3}", "a currency code such as GBP")] = "USD"
+    __pydantic_extra__: dict[str, dict[Category, Price]] = Field(init=False)
+    """A country calling code (or ``default``) -> category -> price."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _codes_as_text(cls, section: Any) -> Any:
+        # YAML reads an unquoted 44 as a number.
+        return {str(k): v for k, v in section.items()} if isinstance(section, dict) else section
+
+    @model_validator(mode="after")
+    def _known_codes(self) -> RateCardFile:
+        for country in self.model_extra or {}:
+            if country != "default" and not re.fullmatch(r"[1-9][0-9]{0,2}", country):
+                raise ValueError(f"{country!r}: a country calling code (44) or default")
+        return self
+
+
+def rate_card(section: Any, root: Path = ("rate_card",)) -> RateCard:
+    """The ``rate_card`` section; ConfigError if it is bad."""
+    try:
+        return rate_card_from(RateCardFile.model_validate(section))
+    except ValidationError as error:
+        raise ConfigError(*problems(error, RateCardFile, root=root)) from None
+
+
+def rate_card_from(written: RateCardFile) -> RateCard:
+    rates = {
+        country: {category: round(price * MICROS) for category, price in prices.items()}
+        for country, prices in (written.model_extra or {}).items()
+    }
+    return RateCard(currency=written.currency, rates=rates)

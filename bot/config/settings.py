@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
+from pydantic import ValidationError
 
-from bot.config.automation import (
-    AutomationSettings,
-    automation_settings,
-)
-from bot.config.base import ConfigError, read_int, read_positive
+from bot.config.automation import AutomationSettings, automation_from
+from bot.config.base import ConfigError, line_of, problems
 from bot.config.channels import (
     SMSSettings,
     TelegramSettings,
@@ -25,21 +19,24 @@ from bot.config.channels import (
     telegram_settings,
     whatsapp_settings,
 )
+from bot.config.document import RESERVED_NAMES, ROLES, SERVICE_NAME, ConfigFile
+from bot.config.environment import Environment, read_environment
 from bot.config.notifications import (
     NotificationSettings,
     RateCard,
     WorkflowRule,
-    notification_settings,
-    rate_card,
-    workflow_rules,
+    notifications_from,
+    rate_card_from,
+    workflows_from,
 )
-from bot.identities import IDENTITY_KINDS, InvalidIdentityError, parse_identity
-from bot.model import AUTOMATION_SERVICE, DEFAULT_CAPS, MergePolicy, Service
+from bot.config.yamlfile import read_yaml
+from bot.identities import parse_identity
+from bot.model import DEFAULT_CAPS, MergePolicy, Service
+
+# The rest of the code imports these from here.
+__all__ = ["RESERVED_NAMES", "ROLES", "SERVICE_NAME", "ConfigError", "Settings", "load_settings"]
 
 DEFAULT_CONFIG_FILE = "switchboard.yaml"
-SERVICE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
-RESERVED_NAMES = frozenset({AUTOMATION_SERVICE, "admin", "team"})
-"""The runtime's own service, the operator's identity on the API, and the team chat."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +48,6 @@ class DeliverySettings:
     retry_horizon: float = 24 * 3600.0
     timeout: float = 10.0
     concurrency: int = 64
-
-
-ROLES = ("viewer", "agent", "admin")
-"""Team roles, each allowed what the one before it is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,46 +123,59 @@ class Settings:
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read the environment and the YAML file; a half-configured channel is a ConfigError."""
+    """Read the environment and the YAML file; ConfigError holds a line per problem."""
     env = os.environ if env is None else env
-    path = env.get("SWITCHBOARD_CONFIG") or (
+    variables = read_environment(env)
+    path = variables.SWITCHBOARD_CONFIG or (
         DEFAULT_CONFIG_FILE if Path(DEFAULT_CONFIG_FILE).is_file() else None
     )
-    document = _read_yaml(path, env) if path else {}
-    port = read_int(env.get("PORT", "8080"), "PORT")
-    host = env.get("HOST", "127.0.0.1")
+    written = read_config(path, env, variables.DEFAULT_REGION) if path else ConfigFile()
     return Settings(
-        redis_url=env.get("REDIS_URL") or None,
-        host=host,
-        port=port,
-        public_url=env.get("PUBLIC_URL") or f"http://{host}:{port}",
-        default_region=env.get("DEFAULT_REGION", "GB"),
-        key_prefix=env.get("SWITCHBOARD_KEY_PREFIX", "sb:"),
-        shards=read_positive(env.get("SWITCHBOARD_SHARDS", "8"), "SWITCHBOARD_SHARDS"),
-        web_site=str(document.get("webchat", {}).get("site", "site")),
-        whatsapp=whatsapp_settings(env),
-        telegram=telegram_settings(env),
-        telegram_lease_ttl=_lease_ttl(document.get("telegram") or {}),
-        sms=sms_settings(env),
-        services=_services(document.get("services") or []),
-        automation=automation_settings(document.get("automation") or {}),
-        runtime_service=bool(document.get("runtime_service", True)),
-        claim_idle=_claim_idle(document.get("claims") or {}),
-        admin_token=env.get("SWITCHBOARD_ADMIN_TOKEN", ""),
-        delivery=_delivery(document.get("delivery") or {}),
-        profiles=_profiles(document.get("profiles") or {}, env.get("DEFAULT_REGION", "GB")),
-        team=_team(document.get("team") or []),
-        tracking_origins=_origins((document.get("tracking") or {}).get("origins") or []),
-        link_secret=env.get("SWITCHBOARD_LINK_SECRET", ""),
-        links=bool(env.get("PUBLIC_URL")),
+        redis_url=variables.REDIS_URL,
+        host=variables.HOST,
+        port=variables.PORT,
+        public_url=variables.PUBLIC_URL or f"http://{variables.HOST}:{variables.PORT}",
+        default_region=variables.DEFAULT_REGION,
+        key_prefix=variables.SWITCHBOARD_KEY_PREFIX,
+        shards=variables.SWITCHBOARD_SHARDS,
+        web_site=written.webchat.site,
+        whatsapp=whatsapp_settings(variables),
+        telegram=telegram_settings(variables),
+        telegram_lease_ttl=written.telegram.lease_ttl,
+        sms=sms_settings(variables),
+        services=_services(written),
+        automation=automation_from(written.automation),
+        runtime_service=written.runtime_service,
+        claim_idle=written.claims.idle_timeout,
+        admin_token=variables.SWITCHBOARD_ADMIN_TOKEN,
+        delivery=DeliverySettings(**written.delivery.model_dump()),
+        profiles=_profiles(written, variables),
+        team=tuple(
+            TeamMember(**{**member.model_dump(), "email": member.email.strip().lower()})
+            for member in written.team
+        ),
+        tracking_origins=tuple(written.tracking.origins),
+        link_secret=variables.SWITCHBOARD_LINK_SECRET,
+        links=variables.PUBLIC_URL is not None,
         config_path=path,
-        notifications=notification_settings(document.get("notifications") or {}),
-        workflows=workflow_rules(document.get("workflows") or []),
-        rate_card=rate_card(document.get("rate_card") or {}),
+        notifications=notifications_from(written.notifications),
+        workflows=workflows_from(written.workflows),
+        rate_card=rate_card_from(written.rate_card),
     )
 
 
-_ENV_REFERENCE = re.compile(r"\$\{([A-Z0-9_]+)\}")
+def read_config(path: str, env: Mapping[str, str], region: str = "GB") -> ConfigFile:
+    """The YAML file at ``path``, validated whole; ConfigError has a line per problem,
+    each naming the file, the line and the key."""
+    document, lines, unset = read_yaml(path, env)
+    try:
+        written = ConfigFile.model_validate(document, context={"region": region})
+    except ValidationError as error:
+        found = problems(error, ConfigFile, lines=lines)
+        raise ConfigError(*sorted([*unset, *found], key=line_of)) from None
+    if unset:
+        raise ConfigError(*unset)
+    return written
 
 
 def reload_automation(
@@ -177,162 +183,35 @@ def reload_automation(
 ) -> tuple[AutomationSettings, tuple[Service, ...]]:
     """The automation and the services of the YAML file as it is now, for a running bot
     to take without a restart; ConfigError when the file is broken."""
-    document = _read_yaml(path, os.environ if env is None else env)
-    return automation_settings(document.get("automation") or {}), _services(
-        document.get("services") or []
+    env = os.environ if env is None else env
+    written = read_config(path, env, env.get("DEFAULT_REGION") or "GB")
+    return automation_from(written.automation), _services(written)
+
+
+def _services(written: ConfigFile) -> tuple[Service, ...]:
+    return tuple(
+        Service(
+            name=service.name,
+            url=service.url,
+            secret=service.secret,
+            mask=service.mask,
+            automation=(
+                service.automation.model_dump(exclude_unset=True) if service.automation else None
+            ),
+        )
+        for service in written.services
     )
 
 
-def _read_yaml(path: str, env: Mapping[str, str]) -> dict[str, Any]:
-    """Load the YAML file, filling ``${VAR}`` in values from the environment, so that
-    secrets stay out of the file."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"cannot read config file {path}: {error.strerror}") from None
-    try:
-        document = yaml.safe_load(text) or {}
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path} is not valid YAML: {error}") from None
-    if not isinstance(document, dict):
-        raise ConfigError(f"{path} must hold a mapping at the top level")
-
-    def substitute(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in env:
-            raise ConfigError(f"{path} refers to ${{{name}}}, which is not set")
-        return env[name]
-
-    def fill(value: Any) -> Any:
-        if isinstance(value, str):
-            return _ENV_REFERENCE.sub(substitute, value)
-        if isinstance(value, list):
-            return [fill(item) for item in value]
-        if isinstance(value, dict):
-            return {key: fill(item) for key, item in value.items()}
-        return value
-
-    filled: dict[str, Any] = fill(document)
-    return filled
-
-
-def _services(items: list[Any]) -> tuple[Service, ...]:
-    services: list[Service] = []
-    for item in items:
-        if not isinstance(item, dict) or not {"name", "url", "secret"} <= item.keys():
-            raise ConfigError(f"each service needs name, url and secret: got {item!r}")
-        name = str(item["name"])
-        if not SERVICE_NAME.fullmatch(name):
-            raise ConfigError(f"service name {name!r}: use lowercase letters, digits, - and _")
-        if name in RESERVED_NAMES:
-            raise ConfigError(f"{name!r} is reserved; pick another service name")
-        if any(service.name == name for service in services):
-            raise ConfigError(f"service {name!r} is listed twice")
-        automation = item.get("automation")
-        if automation is not None:
-            if not isinstance(automation, dict):
-                raise ConfigError(f"service {name!r}: automation must be a mapping")
-            automation_settings(automation)  # refused now, not when it becomes parent
-        services.append(
-            Service(
-                name=name,
-                url=str(item["url"]),
-                secret=str(item["secret"]),
-                mask=bool(item.get("mask", True)),
-                automation=automation,
-            )
-        )
-    return tuple(services)
-
-
-def _delivery(section: dict[str, Any]) -> DeliverySettings:
-    defaults = DeliverySettings()
-    try:
-        return DeliverySettings(
-            retry_base=float(section.get("retry_base", defaults.retry_base)),
-            retry_cap=float(section.get("retry_cap", defaults.retry_cap)),
-            retry_horizon=float(section.get("retry_horizon", defaults.retry_horizon)),
-            timeout=float(section.get("timeout", defaults.timeout)),
-            concurrency=int(section.get("concurrency", defaults.concurrency)),
-        )
-    except (TypeError, ValueError) as error:
-        raise ConfigError(f"delivery settings: {error}") from None
-
-
-def _profiles(section: Any, region: str) -> ProfileSettings:
-    if not isinstance(section, dict):
-        raise ConfigError("profiles must be a mapping")
-    caps = dict(DEFAULT_CAPS)
-    for kind, cap in (section.get("caps") or {}).items():
-        if kind not in IDENTITY_KINDS or not isinstance(cap, int) or cap < 1:
-            raise ConfigError(f"profiles.caps.{kind}: a known identity type and a count >= 1")
-        caps[kind] = cap
-    blocked = set()
-    for value in section.get("blocked") or []:
-        try:
-            blocked.add(parse_identity(str(value), region).key)
-        except (InvalidIdentityError, ValueError) as error:
-            raise ConfigError(f"profiles.blocked: {error}") from None
-    owners = section.get("number_owners") or {}
-    if not isinstance(owners, dict):
-        raise ConfigError("profiles.number_owners maps a number to a team member's email")
-    timezone = str(section.get("notes_timezone", "UTC"))
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"profiles.notes_timezone: unknown time zone {timezone!r}") from None
+def _profiles(written: ConfigFile, variables: Environment) -> ProfileSettings:
+    section = written.profiles
+    region = variables.DEFAULT_REGION
     return ProfileSettings(
-        policy=MergePolicy(caps=caps, blocked=frozenset(blocked)),
-        default_owner=str(section.get("default_owner", "")).strip().lower(),
-        number_owners={str(k): str(v).strip().lower() for k, v in owners.items()},
-        notes_timezone=timezone,
+        policy=MergePolicy(
+            caps={**DEFAULT_CAPS, **{str(kind): cap for kind, cap in section.caps.items()}},
+            blocked=frozenset(parse_identity(value, region).key for value in section.blocked),
+        ),
+        default_owner=section.default_owner.strip().lower(),
+        number_owners={k: v.strip().lower() for k, v in section.number_owners.items()},
+        notes_timezone=section.notes_timezone,
     )
-
-
-def _team(items: Any) -> tuple[TeamMember, ...]:
-    if not isinstance(items, list):
-        raise ConfigError("team must be a list of members")
-    members: list[TeamMember] = []
-    for item in items:
-        if not isinstance(item, dict) or "@" not in str(item.get("email", "")):
-            raise ConfigError(f"each team member needs an email: got {item!r}")
-        role = str(item.get("role", "agent"))
-        if role not in ROLES:
-            raise ConfigError(f"team member {item['email']}: role is one of {', '.join(ROLES)}")
-        members.append(
-            TeamMember(
-                email=str(item["email"]).strip().lower(),
-                name=str(item.get("name", "")),
-                role=role,
-                telegram=str(item.get("telegram", "")),
-            )
-        )
-    return tuple(members)
-
-
-def _origins(items: Any) -> tuple[str, ...]:
-    if not isinstance(items, list) or not all(
-        isinstance(o, str) and re.fullmatch(r"https?://[^/\s]+", o) for o in items
-    ):
-        raise ConfigError("tracking.origins is a list like ['https://shop.example.com']")
-    return tuple(items)
-
-
-def _lease_ttl(section: Any) -> float:
-    try:
-        ttl = float(section.get("lease_ttl", 10))
-    except (AttributeError, TypeError, ValueError):
-        raise ConfigError("telegram.lease_ttl must be a number of seconds") from None
-    if not 2 <= ttl <= 300:
-        raise ConfigError("telegram.lease_ttl must be between 2 and 300 seconds")
-    return ttl
-
-
-def _claim_idle(section: dict[str, Any]) -> float:
-    try:
-        idle = float(section.get("idle_timeout", 30 * 60))
-    except (TypeError, ValueError):
-        raise ConfigError("claims.idle_timeout must be a number of seconds") from None
-    if idle <= 0:
-        raise ConfigError("claims.idle_timeout must be positive")
-    return idle

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
+from bot.config.environment import MIN_LINK_SECRET as MIN_SECRET
 from bot.config.settings import ConfigError
 from stores.secrets import SecretStore
 
@@ -21,7 +22,6 @@ MAX_TOKEN = 2048
 MAX_TARGET = 2000
 MAX_ID = 128
 MAC_BYTES = 16
-MIN_SECRET = 16
 VERSION = "1"
 SECRET_ENV = "SWITCHBOARD_LINK_SECRET"
 

@@ -14,7 +14,10 @@ from bot.config.settings import ConfigError, load_settings
 def test_a_welcome_that_is_not_text_is_refused(tmp_path: Path, value: str) -> None:
     path = tmp_path / "switchboard.yaml"
     path.write_text(f"automation:\n  welcome: {value}\n")
-    with pytest.raises(ConfigError, match=r"automation\.welcome must be text"):
+    with pytest.raises(
+        ConfigError,
+        match=r"yaml:2: automation\.welcome: must be text .*welcome: \"\" sends no welcome",
+    ):
         load_settings({"SWITCHBOARD_CONFIG": str(path)})
 
 

@@ -1,0 +1,180 @@
+"""The YAML file's shape (``switchboard.yaml``): every key it may hold, its type and its
+range. Its JSON Schema (``python bot.py config schema``) lets an editor complete it."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from bot.config.automation import AutomationFile
+from bot.config.base import Section, TimeZone, matching
+from bot.config.notifications import NotificationsFile, RateCardFile, WorkflowFile
+from bot.identities import InvalidIdentityError, parse_identity
+from bot.model import AUTOMATION_SERVICE
+
+SERVICE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+RESERVED_NAMES = frozenset({AUTOMATION_SERVICE, "admin", "team"})
+"""The runtime's own service, the operator's identity on the API, and the team chat."""
+ROLES = ("viewer", "agent", "admin")
+"""Team roles, each allowed what the one before it is."""
+
+
+def _service_name(name: str) -> str:
+    if not SERVICE_NAME.fullmatch(name):
+        raise ValueError(f"{name!r}: use lowercase letters, digits, - and _")
+    if name in RESERVED_NAMES:
+        raise ValueError(f"{name!r} is reserved; pick another service name")
+    return name
+
+
+def _as_text(value: Any) -> Any:
+    # An id YAML reads as a number (a Telegram user id) is the same id as text.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class ServiceFile(Section):
+    """A service attached to every number, after the runtime's own."""
+
+    name: Annotated[str, AfterValidator(_service_name)]
+    url: str
+    """Where its events are posted, signed with ``secret``."""
+    secret: str
+    mask: bool = True
+    """Hide other services' replies from it."""
+    automation: AutomationFile | None = None
+    """Its automation, which runs only while it is the parent."""
+
+
+class DeliveryFile(Section):
+    """Fan-out retries, in seconds: exponential backoff with full jitter, then dead letters."""
+
+    retry_base: float = Field(default=1.0, gt=0)
+    retry_cap: float = Field(default=600.0, gt=0)
+    retry_horizon: float = Field(default=24 * 3600.0, gt=0)
+    """After this long, an event that still fails is dead-lettered."""
+    timeout: float = Field(default=10.0, gt=0)
+    concurrency: int = Field(default=64, ge=1, le=10_000)
+    """Deliveries in flight per service."""
+
+    @model_validator(mode="after")
+    def _cap_above_base(self) -> DeliveryFile:
+        if self.retry_cap < self.retry_base:
+            raise ValueError("retry_cap must be at least retry_base")
+        return self
+
+
+class ClaimsFile(Section):
+    idle_timeout: float = Field(default=30 * 60.0, gt=0)
+    """Seconds after which an idle claim lapses (SN-5)."""
+
+
+class TelegramFile(Section):
+    lease_ttl: float = Field(default=10.0, ge=2, le=300)
+    """Seconds before another process takes over a dead poller's token (CH-3)."""
+
+
+class WebchatFile(Section):
+    site: str = Field(default="site", min_length=1)
+    """The web chat's number is ``web:<site>``."""
+
+
+Origin = Annotated[str, matching(r"https?://[^/\s]+", "an origin like https://shop.example.com")]
+
+
+class TrackingFile(Section):
+    origins: list[Origin] = []
+    """Origins (``https://shop.example.com``) whose pages may post web activity (PS-4)."""
+
+
+IdentityKind = Literal["phone", "wa", "tg", "email", "vid", "ext"]
+
+
+class ProfilesFile(Section):
+    """Stitching and the lifecycle of profiles (PS-2, PS-5, PS-6)."""
+
+    caps: dict[IdentityKind, Annotated[int, Field(ge=1)]] = {}
+    """At most this many identities of a type in one profile."""
+    blocked: list[Annotated[str, BeforeValidator(_as_text)]] = []
+    """Identities that never join a profile (an office switchboard)."""
+    number_owners: dict[str, str] = {}
+    """The team member (email) who owns each number's new profiles."""
+    default_owner: str = ""
+    notes_timezone: TimeZone = "UTC"
+    """The day a daily note covers begins at midnight here."""
+
+    @field_validator("blocked")
+    @classmethod
+    def _identities(cls, blocked: list[str], info: ValidationInfo) -> list[str]:
+        region = (info.context or {}).get("region", "GB")
+        for value in blocked:
+            try:
+                parse_identity(value, region)
+            except (InvalidIdentityError, ValueError) as error:
+                raise ValueError(f"{value!r}: {error}") from None
+        return blocked
+
+
+class TeamMemberFile(Section):
+    """A person who works the number: an owner of profiles, a user of slash commands."""
+
+    email: Annotated[str, matching(r"[^@\s]+@[^@\s]+", "an email address")]
+    name: str = ""
+    role: Literal["viewer", "agent", "admin"] = "agent"
+    telegram: Annotated[str, BeforeValidator(_as_text)] = ""
+    """Their Telegram user id, for commands from the team chat."""
+
+
+class ConfigFile(Section):
+    """Switchboard's YAML file: services, automation, delivery, profiles, the team and
+    outreach. Every key is optional; ``${VAR}`` in a value is read from the environment."""
+
+    model_config = ConfigDict(title="switchboard.yaml")
+
+    runtime_service: bool = True
+    """Attach the runtime's own service, ``bot``, first on each number (SN-1)."""
+    services: list[ServiceFile] = []
+    automation: AutomationFile = AutomationFile()
+    """The automation of ``bot``; edits apply without a restart."""
+    delivery: DeliveryFile = DeliveryFile()
+    claims: ClaimsFile = ClaimsFile()
+    telegram: TelegramFile = TelegramFile()
+    webchat: WebchatFile = WebchatFile()
+    tracking: TrackingFile = TrackingFile()
+    profiles: ProfilesFile = ProfilesFile()
+    team: list[TeamMemberFile] = []
+    notifications: NotificationsFile = NotificationsFile()
+    workflows: list[WorkflowFile] = []
+    rate_card: RateCardFile = RateCardFile()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections(cls, document: Any) -> Any:
+        # ``services:`` with every entry commented out is no services, not an error.
+        if isinstance(document, dict):
+            return {key: value for key, value in document.items() if value is not None}
+        return document
+
+    @field_validator("services")
+    @classmethod
+    def _unique(cls, services: list[ServiceFile]) -> list[ServiceFile]:
+        names = [service.name for service in services]
+        twice = next((name for name in names if names.count(name) > 1), None)
+        if twice:
+            raise ValueError(f"service {twice!r} is listed twice")
+        return services
+
+
+def config_schema() -> dict[str, Any]:
+    """The JSON Schema of the YAML file, for editors to check and complete it."""
+    schema = ConfigFile.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}

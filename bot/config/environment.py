@@ -1,0 +1,201 @@
+"""The process's environment variables (twelve-factor), checked before anything starts: a
+bad one is refused in one line that names it."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+import phonenumbers
+from pydantic import AfterValidator, Field, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from bot.config.base import ConfigError, matching, wording
+
+DEFAULT_WHATSAPP_API_BASE = "https://graph.facebook.com/v21.0"
+DEFAULT_TELEGRAM_API_BASE = "https://api.telegram.org"
+DEFAULT_TWILIO_API_BASE = "https://api.twilio.com"
+MIN_LINK_SECRET = 16
+"""Characters of SWITCHBOARD_LINK_SECRET, the key tracked links are signed with."""
+SECRETS = frozenset(
+    {
+        "SWITCHBOARD_LINK_SECRET",
+        "SWITCHBOARD_ADMIN_TOKEN",
+        "WHATSAPP_ACCESS_TOKEN",
+        "WHATSAPP_APP_SECRET",
+        "WHATSAPP_VERIFY_TOKEN",
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_WEBHOOK_SECRET",
+        "TWILIO_AUTH_TOKEN",
+    }
+)
+"""Variables whose values an error never shows."""
+_HOSTNAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
+
+
+def _port(port: int) -> int:
+    if not 1 <= port <= 65535:
+        raise ValueError("must be between 1 and 65535")
+    return port
+
+
+def _host(host: str) -> str:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if re.fullmatch(r"[0-9.]+", host) or not _HOSTNAME.fullmatch(host) or len(host) > 253:
+            raise ValueError("must be an IP address or a hostname") from None
+    return host
+
+
+def _http_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL, like https://bot.example.com")
+    return url
+
+
+def _redis_url(url: str) -> str:
+    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise ValueError("must be a redis://, rediss:// or unix:// URL")
+    return url
+
+
+def _region(region: str) -> str:
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError("must be a region code that phone numbers know, like GB or US")
+    return region
+
+
+def _link_secret(secret: str) -> str:
+    if secret and len(secret) < MIN_LINK_SECRET:
+        raise ValueError(f"must be at least {MIN_LINK_SECRET} characters long")
+    return secret
+
+
+class Environment(BaseSettings):
+    """The variables, each checked; a channel is off while its variables are unset."""
+
+    model_config = SettingsConfigDict(
+        case_sensitive=True, env_ignore_empty=True, extra="ignore", frozen=True
+    )
+
+    REDIS_URL: Annotated[str, AfterValidator(_redis_url)] | None = None
+    HOST: Annotated[str, AfterValidator(_host)] = "127.0.0.1"
+    PORT: Annotated[int, AfterValidator(_port)] = 8080
+    PUBLIC_URL: Annotated[str, AfterValidator(_http_url)] | None = None
+    DEFAULT_REGION: Annotated[str, AfterValidator(_region)] = "GB"
+    SWITCHBOARD_CONFIG: str | None = None
+    SWITCHBOARD_KEY_PREFIX: str = "sb:"
+    SWITCHBOARD_SHARDS: int = Field(default=8, ge=1)
+    SWITCHBOARD_ADMIN_TOKEN: str = ""
+    SWITCHBOARD_LINK_SECRET: Annotated[str, AfterValidator(_link_secret)] = ""
+
+    WHATSAPP_PHONE_NUMBER_ID: str = ""
+    WHATSAPP_ACCESS_TOKEN: str = ""
+    WHATSAPP_APP_SECRET: str = ""
+    WHATSAPP_VERIFY_TOKEN: str = ""
+    WHATSAPP_API_BASE: Annotated[str, AfterValidator(_http_url)] = DEFAULT_WHATSAPP_API_BASE
+    WHATSAPP_MESSAGES_PER_SECOND: float = Field(default=80.0, gt=0)
+    """The number's throughput tier (CH-6): 80 by default, up to 1,000 when upgraded."""
+
+    TELEGRAM_BOT_TOKEN: Annotated[str, matching(_BOT_TOKEN, "a bot token (123456:ABC-...)")] = ""
+    TELEGRAM_MODE: Literal["polling", "webhook"] = "polling"
+    TELEGRAM_WEBHOOK_SECRET: Annotated[
+        str, matching(r"([A-Za-z0-9_-]{16,256})?", "16 to 256 of A-Z a-z 0-9 _ -")
+    ] = ""
+    TELEGRAM_FRAMEWORK: Literal["aiogram", "ptb"] = "aiogram"
+    TELEGRAM_TEAM_CHAT_ID: Annotated[
+        str, matching(r"(-?[0-9]{1,20})?", "a chat id, e.g. -1001234567890")
+    ] = ""
+    TELEGRAM_API_BASE: Annotated[str, AfterValidator(_http_url)] = DEFAULT_TELEGRAM_API_BASE
+
+    TWILIO_ACCOUNT_SID: str = ""
+    TWILIO_AUTH_TOKEN: str = ""
+    SMS_FROM: str = ""
+    TWILIO_API_BASE: Annotated[str, AfterValidator(_http_url)] = DEFAULT_TWILIO_API_BASE
+
+    @model_validator(mode="after")
+    def _channels_whole(self) -> Environment:
+        """A channel is configured whole or not at all."""
+        for channel, needed in _CHANNELS.items():
+            given = [name for name in needed if getattr(self, name)]
+            if given and len(given) < len(needed):
+                missing = ", ".join(name for name in needed if name not in given)
+                raise ValueError(f"{channel} is half configured: set {missing} or unset the others")
+        others = ("TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_TEAM_CHAT_ID")
+        if not self.TELEGRAM_BOT_TOKEN and any(getattr(self, name) for name in others):
+            raise ValueError("Telegram is half configured: set TELEGRAM_BOT_TOKEN")
+        if self.TELEGRAM_MODE == "webhook" and not self.TELEGRAM_WEBHOOK_SECRET:
+            raise ValueError("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Only what ``read_environment`` was given: a test's mapping is the whole world.
+        return (init_settings,)
+
+
+class _Variables(EnvSettingsSource):
+    """pydantic-settings' reading of environment variables, from a given mapping."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._given = env
+        super().__init__(Environment)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {name: value for name, value in self._given.items() if value != ""}
+
+
+_BOT_TOKEN = r"([0-9]{3,20}:[A-Za-z0-9_-]{20,})?"
+_CHANNELS = {
+    "WhatsApp": (
+        "WHATSAPP_PHONE_NUMBER_ID",
+        "WHATSAPP_ACCESS_TOKEN",
+        "WHATSAPP_APP_SECRET",
+        "WHATSAPP_VERIFY_TOKEN",
+    ),
+    "SMS": ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "SMS_FROM"),
+}
+
+
+def read_environment(env: Mapping[str, str]) -> Environment:
+    """The environment's variables, checked; ConfigError has a line per bad variable."""
+    try:
+        return Environment(**_Variables(env)())
+    except ValidationError as error:
+        lines = []
+        for item in error.errors(include_url=False):
+            if not item["loc"]:  # a channel that is half configured
+                lines.append(wording(item))
+                continue
+            name = str(item["loc"][0])
+            message = wording(item, shown=False).split(" (got ")[0]  # the value is shown here
+            shown = name if name in SECRETS else f"{name}={masked(env.get(name, ''))}"
+            lines.append(f"{shown}: {message}")
+        raise ConfigError(*lines) from None
+
+
+def masked(url: str) -> str:
+    """``url`` with any password in it replaced by ***."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    user = f"{parts.username}:" if parts.username else ":"
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{user}***@{host}").geturl()

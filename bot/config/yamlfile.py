@@ -1,0 +1,83 @@
+"""The YAML file as data, with the line of every key and item, so that a refusal can say
+where to look; ``${VAR}`` in a value is filled from the environment."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.config.base import ConfigError, Lines, dotted
+
+_ENV_REFERENCE = re.compile(r"\$\{([A-Z0-9_]+)\}")
+
+
+class LineLoader(yaml.SafeLoader):
+    """A safe loader that notes, for each mapping key and list item, the line it is on."""
+
+    def __init__(self, stream: str, name: str) -> None:
+        super().__init__(stream)
+        self.name = name
+        self.lines: dict[tuple[str, ...], tuple[str, int]] = {}
+
+    def note(self, node: yaml.Node, path: tuple[str, ...]) -> None:
+        """Record the lines of ``node``'s keys and items, under ``path``."""
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                below = (*path, str(key.value))
+                self.lines[below] = (self.name, key.start_mark.line + 1)
+                self.note(value, below)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                below = (*path, str(index))
+                self.lines[below] = (self.name, item.start_mark.line + 1)
+                self.note(item, below)
+
+
+def read_yaml(path: str, env: Mapping[str, str]) -> tuple[dict[str, Any], Lines, list[str]]:
+    """The file's mapping with ``${VAR}`` filled in, its lines, and a problem for each
+    unset variable (filled with ''); ConfigError if it is unreadable, not YAML or not a
+    mapping."""
+    name = path
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise ConfigError(f"{name}: cannot read the config file: {reason}") from None
+    loader = LineLoader(text, name)
+    try:
+        node = loader.get_single_node()
+        document = loader.construct_document(node) if node is not None else {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f"{mark.line + 1}:" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(f"{name}:{line} not valid YAML: {problem}") from None
+    finally:
+        loader.dispose()
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise ConfigError(f"{name}:1: the file must hold a mapping (automation:, services:, ...)")
+    if node is not None:
+        loader.note(node, ())
+    unset: list[str] = []
+
+    def fill(value: Any, path: tuple[str | int, ...]) -> Any:
+        if isinstance(value, str):
+            for variable in _ENV_REFERENCE.findall(value):
+                if variable not in env:
+                    line = loader.lines.get(tuple(map(str, path)), (name, 1))[1]
+                    unset.append(f"{name}:{line}: {dotted(path)}: ${{{variable}}} is not set")
+            return _ENV_REFERENCE.sub(lambda m: env.get(m.group(1), ""), value)
+        if isinstance(value, list):
+            return [fill(item, (*path, n)) for n, item in enumerate(value)]
+        if isinstance(value, dict):
+            return {key: fill(item, (*path, str(key))) for key, item in value.items()}
+        return value
+
+    filled: dict[str, Any] = fill(document, ())
+    return filled, loader.lines, unset

@@ -1,0 +1,52 @@
+"""``python bot.py`` with a given config file and environment, to its refusal: the exit
+status and what it printed, as an operator sees them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from tests.botprocess import ROOT, free_port
+
+CHANNELS = ("WHATSAPP_", "TELEGRAM_", "TWILIO_", "SMS_", "REDIS_URL", "SWITCHBOARD_", "PUBLIC_URL")
+
+
+def environment(config: Path | str = os.devnull, **variables: str) -> dict[str, str]:
+    """A clean environment (no channel, no store) with ``config`` as the YAML file."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(CHANNELS)}
+    return {**base, "PORT": str(free_port()), "SWITCHBOARD_CONFIG": str(config), **variables}
+
+
+async def run_bot(
+    env: dict[str, str], *args: str, cwd: Path = ROOT, timeout: float = 60
+) -> tuple[int, str]:
+    """Run ``python bot.py ARGS`` until it exits: its status and its output (both streams).
+    A bot that starts instead of refusing is stopped, and fails the test."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "bot.py"),
+        *args,
+        cwd=cwd,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        out, _ = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError(f"python bot.py {' '.join(args)} did not exit") from None
+    return process.returncode or 0, out.decode()
+
+
+def refusal_lines(output: str) -> list[str]:
+    """The output without the log lines (JSON ones, or text ones like ``2026-... INFO ...``)."""
+    return [
+        line
+        for line in output.splitlines()
+        if line and not line[:4].isdigit() and not line.startswith('{"timestamp"')
+    ]
