@@ -92,6 +92,8 @@ class Runtime:
         self.keys = Keys(settings.key_prefix)
         self.shard_of = functools.partial(shard_of, shards=settings.shards)
         self.meters = Meters()
+        # Before anything that needs closing: a missing Telegram extra stops the start here.
+        self._telegram_client = make_client(settings.telegram) if settings.telegram else None
         # One HTTP session for every outbound call of this process, closed by close().
         self._session = aiohttp.ClientSession()
         self._build_stores()
@@ -172,10 +174,10 @@ class Runtime:
                 client, self.rate, wa.number, wa.messages_per_second
             )
         telegram = None
-        if settings.telegram:
+        if settings.telegram and self._telegram_client is not None:
             telegram = TelegramChannel(
                 settings.telegram,
-                make_client(settings.telegram),
+                self._telegram_client,
                 self.leases,
                 PollOffsets(self.redis, self.keys),
                 self.ingestor.accept,
