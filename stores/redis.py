@@ -7,10 +7,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.connection import BlockingConnectionPool, Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
@@ -101,9 +102,28 @@ class CountingConnection(Connection):
         return super().pack_commands(commands)
 
 
+CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
+"""URL schemes of a Redis Cluster, and the scheme of one of its nodes."""
+
+
+def cluster_node_url(url: str) -> str | None:
+    """The URL of the node to discover the cluster from, when ``url`` names a Redis Cluster
+    (``redis+cluster://host:port``, or ``rediss+cluster://`` over TLS); None otherwise."""
+    scheme, sep, rest = url.partition("://")
+    node_scheme = CLUSTER_SCHEMES.get(scheme.lower())
+    return f"{node_scheme}{sep}{rest}" if sep and node_scheme else None
+
+
 def connect(url: str | None) -> Redis:
-    """A client for ``url``, or an in-process Redis-compatible store when there is none."""
+    """A client for ``url``, or an in-process Redis-compatible store when there is none.
+
+    ``redis+cluster://`` (or ``rediss+cluster://``) names one node of a Redis Cluster: the
+    client discovers the others and sends each command to the node of its key's slot.
+    """
     if url:
+        node_url = cluster_node_url(url)
+        if node_url is not None:
+            return _connect_cluster(node_url)
         # A bounded pool that makes a caller wait for a free connection under load, where
         # the default pool fails the call once it is exhausted.
         # No per-read socket timeout: it costs an asyncio timeout context on every reply,
@@ -132,6 +152,25 @@ def connect(url: str | None) -> Redis:
     log.warning("REDIS_URL is not set: using the embedded store; data lives in memory only")
     embedded: Redis = fakeredis.FakeAsyncRedis(decode_responses=True)
     return embedded
+
+
+def _connect_cluster(node_url: str) -> Redis:
+    """A Redis Cluster client, with the plain client's timeouts and retries per node.
+
+    The stores see it as a ``Redis``: it answers the same commands, and every key a script,
+    a transaction or a blocking read touches together shares one hash tag (``Keys``).
+    """
+    cluster = RedisCluster.from_url(
+        node_url,
+        max_connections=MAX_CONNECTIONS,
+        decode_responses=True,
+        socket_timeout=None,
+        socket_keepalive=True,
+        health_check_interval=30,
+        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), RETRIES),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
+    return cast(Redis, cluster)
 
 
 class StoreClient:
