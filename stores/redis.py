@@ -3,6 +3,7 @@ scripts), and the embedded in-process store used without REDIS_URL."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -11,7 +12,7 @@ from typing import Any, TypeAlias, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.cluster import ClusterPipeline, RedisCluster
 from redis.asyncio.connection import BlockingConnectionPool, Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
@@ -21,6 +22,7 @@ from redis.exceptions import (
     NoPermissionError,
     OutOfMemoryError,
     ReadOnlyError,
+    RedisClusterException,
     RedisError,
     ResponseError,
     TryAgainError,
@@ -155,12 +157,13 @@ def connect(url: str | None) -> Redis:
 
 
 def _connect_cluster(node_url: str) -> Redis:
-    """A Redis Cluster client, with the plain client's timeouts and retries per node.
+    """A Redis Cluster client, with the plain client's timeouts, retries and bound.
 
     The stores see it as a ``Redis``: it answers the same commands, and every key a script,
     a transaction or a blocking read touches together shares one hash tag (``Keys``).
+    Its nodes' connections are redis-py's own, so ``RoundTrips`` counts none of them.
     """
-    cluster = RedisCluster.from_url(
+    cluster = WaitingCluster.from_url(
         node_url,
         max_connections=MAX_CONNECTIONS,
         decode_responses=True,
@@ -171,6 +174,50 @@ def _connect_cluster(node_url: str) -> Redis:
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
     return cast(Redis, cluster)
+
+
+class WaitingCluster(RedisCluster):
+    """A cluster client whose callers wait for a free connection, as the plain client's
+    bounded pool makes them, instead of failing once a node's connections are all in use
+    (redis-py's ``MaxConnectionsError``: a burst of 600 commands lost 472 of them), and
+    whose first commands wait until it knows the slots.
+
+    At most ``MAX_CONNECTIONS`` commands and pipelines are in flight at once, so no node
+    is ever asked for more connections than that.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_flight = asyncio.Semaphore(MAX_CONNECTIONS)
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        # redis-py picks a command's node before it learns the slots: the first commands
+        # of a fresh client go to any node, whose MOVED answers make it start over and
+        # drop connections in use, so that a command already done is sent again.
+        if self._initialize:
+            await self.initialize()
+        async with self.in_flight:
+            return await super().execute_command(*args, **kwargs)
+
+    def pipeline(
+        self, transaction: Any | None = None, shard_hint: Any | None = None
+    ) -> ClusterPipeline:
+        if shard_hint:
+            raise RedisClusterException("shard_hint is deprecated in cluster mode")
+        # redis-py declares an attribute its pipelines never set: they are not abstract.
+        return _WaitingPipeline(self, transaction)  # type: ignore[abstract]
+
+
+class _WaitingPipeline(ClusterPipeline):
+    """A cluster pipeline that waits for its client's turn before it is sent."""
+
+    cluster_client: WaitingCluster
+
+    async def execute(
+        self, raise_on_error: bool = True, allow_redirections: bool = True
+    ) -> list[Any]:
+        async with self.cluster_client.in_flight:
+            return await super().execute(raise_on_error, allow_redirections)
 
 
 class StoreClient:
