@@ -20,12 +20,12 @@ import fakeredis
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
 
 from bot.config.automation import AutomationSettings, KeywordRule
 from bot.config.settings import DeliverySettings, Settings, WhatsAppSettings
 from bot.model import Service
 from bot.runtime import Runtime
+from stores.redis import cluster_node_url, connect
 from tests import rediscluster
 from tests.botprocess import free_port
 from tests.emulators import meta_webhooks
@@ -70,11 +70,10 @@ def redis_url() -> Iterator[str]:
 
 
 def _client(url: str) -> Redis:
-    """A test's own client of ``url``, a plain one or a cluster's."""
-    if url.startswith("redis+cluster://"):
-        node_url = url.replace("redis+cluster://", "redis://", 1)
-        cluster: Any = RedisCluster.from_url(node_url, decode_responses=True)
-        return cluster  # the stores take it as a Redis, as the runtime's connect() does
+    """A test's own client of ``url``: a plain one, or a cluster's built as the runtime
+    builds it (``stores.redis.connect``)."""
+    if cluster_node_url(url) is not None:
+        return connect(url)
     return Redis.from_url(url, decode_responses=True)
 
 
