@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeAlias, cast
 
@@ -25,6 +25,7 @@ from redis.exceptions import (
     RedisClusterException,
     RedisError,
     ResponseError,
+    SlotNotCoveredError,
     TryAgainError,
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -190,14 +191,19 @@ class WaitingCluster(RedisCluster):
         super().__init__(*args, **kwargs)
         self.in_flight = asyncio.Semaphore(MAX_CONNECTIONS)
 
+    async def initialize(self, *args: Any, **kwargs: Any) -> RedisCluster:
+        with _unreachable_as_connection_error():
+            return await super().initialize(*args, **kwargs)
+
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         # redis-py picks a command's node before it learns the slots: the first commands
         # of a fresh client go to any node, whose MOVED answers make it start over and
         # drop connections in use, so that a command already done is sent again.
-        if self._initialize:
-            await self.initialize()
-        async with self.in_flight:
-            return await super().execute_command(*args, **kwargs)
+        with _unreachable_as_connection_error():
+            if self._initialize:
+                await self.initialize()
+            async with self.in_flight:
+                return await super().execute_command(*args, **kwargs)
 
     def pipeline(
         self, transaction: Any | None = None, shard_hint: Any | None = None
@@ -216,8 +222,25 @@ class _WaitingPipeline(ClusterPipeline):
     async def execute(
         self, raise_on_error: bool = True, allow_redirections: bool = True
     ) -> list[Any]:
-        async with self.cluster_client.in_flight:
-            return await super().execute(raise_on_error, allow_redirections)
+        with _unreachable_as_connection_error():
+            async with self.cluster_client.in_flight:
+                return await super().execute(raise_on_error, allow_redirections)
+
+
+@contextlib.contextmanager
+def _unreachable_as_connection_error() -> Iterator[None]:
+    """A cluster none of whose nodes answer, or with slots no node serves, raises what an
+    unreachable Redis raises: a ``ConnectionError``, which callers know as the store's
+    fault, where redis-py raises a ``RedisClusterException`` that is no ``RedisError``."""
+    try:
+        yield
+    except RedisClusterException as error:
+        cause = error.__cause__
+        if isinstance(error, SlotNotCoveredError) or (
+            cause is not None and isinstance(cause, Exception) and is_store_fault(cause)
+        ):
+            raise RedisConnectionError(f"Redis Cluster unreachable: {error}") from error
+        raise
 
 
 class StoreClient:
