@@ -3,16 +3,14 @@ scripts), and the embedded in-process store used without REDIS_URL."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, TypeAlias, cast
+from typing import Any, TypeAlias
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.asyncio.cluster import ClusterPipeline, RedisCluster
 from redis.asyncio.connection import BlockingConnectionPool, Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
@@ -22,16 +20,15 @@ from redis.exceptions import (
     NoPermissionError,
     OutOfMemoryError,
     ReadOnlyError,
-    RedisClusterException,
     RedisError,
     ResponseError,
-    SlotNotCoveredError,
     TryAgainError,
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.model import Identity
+from stores.cluster import cluster_node_url, connect_cluster
 
 log = logging.getLogger(__name__)
 
@@ -105,18 +102,6 @@ class CountingConnection(Connection):
         return super().pack_commands(commands)
 
 
-CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
-"""URL schemes of a Redis Cluster, and the scheme of one of its nodes."""
-
-
-def cluster_node_url(url: str) -> str | None:
-    """The URL of the node to discover the cluster from, when ``url`` names a Redis Cluster
-    (``redis+cluster://host:port``, or ``rediss+cluster://`` over TLS); None otherwise."""
-    scheme, sep, rest = url.partition("://")
-    node_scheme = CLUSTER_SCHEMES.get(scheme.lower())
-    return f"{node_scheme}{sep}{rest}" if sep and node_scheme else None
-
-
 def connect(url: str | None) -> Redis:
     """A client for ``url``, or an in-process Redis-compatible store when there is none.
 
@@ -126,7 +111,7 @@ def connect(url: str | None) -> Redis:
     if url:
         node_url = cluster_node_url(url)
         if node_url is not None:
-            return _connect_cluster(node_url)
+            return connect_cluster(node_url, MAX_CONNECTIONS, _retry())
         # A bounded pool that makes a caller wait for a free connection under load, where
         # the default pool fails the call once it is exhausted.
         # No per-read socket timeout: it costs an asyncio timeout context on every reply,
@@ -145,7 +130,7 @@ def connect(url: str | None) -> Redis:
             socket_timeout=None,
             socket_keepalive=True,
             health_check_interval=30,
-            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), RETRIES),
+            retry=_retry(),
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )
         client: Redis = Redis.from_pool(pool)
@@ -157,90 +142,8 @@ def connect(url: str | None) -> Redis:
     return embedded
 
 
-def _connect_cluster(node_url: str) -> Redis:
-    """A Redis Cluster client, with the plain client's timeouts, retries and bound.
-
-    The stores see it as a ``Redis``: it answers the same commands, and every key a script,
-    a transaction or a blocking read touches together shares one hash tag (``Keys``).
-    Its nodes' connections are redis-py's own, so ``RoundTrips`` counts none of them.
-    """
-    cluster = WaitingCluster.from_url(
-        node_url,
-        max_connections=MAX_CONNECTIONS,
-        decode_responses=True,
-        socket_timeout=None,
-        socket_keepalive=True,
-        health_check_interval=30,
-        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), RETRIES),
-        retry_on_error=[RedisConnectionError, RedisTimeoutError],
-    )
-    return cast(Redis, cluster)
-
-
-class WaitingCluster(RedisCluster):
-    """A cluster client whose callers wait for a free connection, as the plain client's
-    bounded pool makes them, instead of failing once a node's connections are all in use
-    (redis-py's ``MaxConnectionsError``: a burst of 600 commands lost 472 of them), and
-    whose first commands wait until it knows the slots.
-
-    At most ``MAX_CONNECTIONS`` commands and pipelines are in flight at once, so no node
-    is ever asked for more connections than that.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.in_flight = asyncio.Semaphore(MAX_CONNECTIONS)
-
-    async def initialize(self, *args: Any, **kwargs: Any) -> RedisCluster:
-        with _unreachable_as_connection_error():
-            return await super().initialize(*args, **kwargs)
-
-    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
-        # redis-py picks a command's node before it learns the slots: the first commands
-        # of a fresh client go to any node, whose MOVED answers make it start over and
-        # drop connections in use, so that a command already done is sent again.
-        with _unreachable_as_connection_error():
-            if self._initialize:
-                await self.initialize()
-            async with self.in_flight:
-                return await super().execute_command(*args, **kwargs)
-
-    def pipeline(
-        self, transaction: Any | None = None, shard_hint: Any | None = None
-    ) -> ClusterPipeline:
-        if shard_hint:
-            raise RedisClusterException("shard_hint is deprecated in cluster mode")
-        # redis-py declares an attribute its pipelines never set: they are not abstract.
-        return _WaitingPipeline(self, transaction)  # type: ignore[abstract]
-
-
-class _WaitingPipeline(ClusterPipeline):
-    """A cluster pipeline that waits for its client's turn before it is sent."""
-
-    cluster_client: WaitingCluster
-
-    async def execute(
-        self, raise_on_error: bool = True, allow_redirections: bool = True
-    ) -> list[Any]:
-        with _unreachable_as_connection_error():
-            async with self.cluster_client.in_flight:
-                return await super().execute(raise_on_error, allow_redirections)
-
-
-@contextlib.contextmanager
-def _unreachable_as_connection_error() -> Iterator[None]:
-    """A cluster none of whose nodes answer, or with slots no node serves, raises what an
-    unreachable Redis raises: a ``ConnectionError``, which callers know as the store's
-    fault, where redis-py raises a ``RedisClusterException`` that is no ``RedisError``."""
-    try:
-        yield
-    except RedisClusterException as error:
-        cause = error.__cause__
-        if isinstance(error, SlotNotCoveredError) or (
-            cause is not None and isinstance(cause, Exception) and is_store_fault(cause)
-        ):
-            raise RedisConnectionError(f"Redis Cluster unreachable: {error}") from error
-        raise
+def _retry() -> Retry:
+    return Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), RETRIES)
 
 
 class StoreClient:

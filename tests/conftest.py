@@ -25,7 +25,8 @@ from bot.config.automation import AutomationSettings, KeywordRule
 from bot.config.settings import DeliverySettings, Settings, WhatsAppSettings
 from bot.model import Service
 from bot.runtime import Runtime
-from stores.redis import cluster_node_url, connect
+from stores.cluster import cluster_node_url
+from stores.redis import connect
 from tests import rediscluster
 from tests.botprocess import free_port
 from tests.emulators import meta_webhooks

@@ -13,7 +13,8 @@ from redis.asyncio.cluster import RedisCluster
 
 from bot.config.settings import Settings
 from bot.runtime import Runtime
-from stores.redis import Keys, cluster_node_url
+from stores.cluster import cluster_node_url
+from stores.redis import Keys
 from tests import rediscluster
 from tests.rediscluster import LocalCluster
 
