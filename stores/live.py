@@ -41,6 +41,9 @@ class LiveChannel(BaseLiveChannel):
     ) -> None:
         """Call ``deliver(visitor, frame)`` for each published frame until cancelled."""
         prefix = self.keys.web_channel("")
+        # A cluster client learns the slots with its first command, and its pub/sub picks
+        # the node to listen on by them (any node hears every PUBLISH of the cluster).
+        await self.redis.ping()
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         await pubsub.psubscribe(prefix + "*")
         if ready is not None:

@@ -28,6 +28,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.model import Identity
+from stores.cluster import cluster_node_url, connect_cluster
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,15 @@ class CountingConnection(Connection):
 
 
 def connect(url: str | None) -> Redis:
-    """A client for ``url``, or an in-process Redis-compatible store when there is none."""
+    """A client for ``url``, or an in-process Redis-compatible store when there is none.
+
+    ``redis+cluster://`` (or ``rediss+cluster://``) names one node of a Redis Cluster: the
+    client discovers the others and sends each command to the node of its key's slot.
+    """
     if url:
+        node_url = cluster_node_url(url)
+        if node_url is not None:
+            return connect_cluster(node_url, MAX_CONNECTIONS, _retry())
         # A bounded pool that makes a caller wait for a free connection under load, where
         # the default pool fails the call once it is exhausted.
         # No per-read socket timeout: it costs an asyncio timeout context on every reply,
@@ -122,7 +130,7 @@ def connect(url: str | None) -> Redis:
             socket_timeout=None,
             socket_keepalive=True,
             health_check_interval=30,
-            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), RETRIES),
+            retry=_retry(),
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )
         client: Redis = Redis.from_pool(pool)
@@ -132,6 +140,10 @@ def connect(url: str | None) -> Redis:
     log.warning("REDIS_URL is not set: using the embedded store; data lives in memory only")
     embedded: Redis = fakeredis.FakeAsyncRedis(decode_responses=True)
     return embedded
+
+
+def _retry() -> Retry:
+    return Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), RETRIES)
 
 
 class StoreClient:

@@ -1,12 +1,18 @@
-"""Fixtures: a key prefix per test on the real Redis, the embedded store, and a running bot."""
+"""Fixtures: a key prefix per test on the real Redis, the embedded store, and a running bot.
+
+With ``SWITCHBOARD_TEST_REDIS=cluster`` the fixtures that reach Redis (``redis_url``,
+``real_redis``, ``store``, ``make_bot``) use a local three-node Redis Cluster instead,
+started once for the session (tests/rediscluster.py), reached by ``redis+cluster://``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import os
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -19,12 +25,17 @@ from bot.config.automation import AutomationSettings, KeywordRule
 from bot.config.settings import DeliverySettings, Settings, WhatsAppSettings
 from bot.model import Service
 from bot.runtime import Runtime
+from stores.cluster import cluster_node_url
+from stores.redis import connect
+from tests import rediscluster
 from tests.botprocess import free_port
 from tests.emulators import meta_webhooks
 from tests.emulators.graph_api import GraphAPIEmulator
 from tests.emulators.sink import SubscriberSink
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+ON_CLUSTER = os.environ.get("SWITCHBOARD_TEST_REDIS", "") == "cluster"
+"""The fixtures' Redis is a local Redis Cluster rather than the machine's Redis."""
 PHONE_NUMBER_ID = "106540352242922"
 
 AUTOMATION = AutomationSettings(
@@ -48,22 +59,45 @@ async def _drop_prefix(redis: Redis, prefix: str) -> None:
         await redis.delete(*keys[start : start + 500])
 
 
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """The URL the bots of this session connect to: the machine's Redis, or with
+    ``SWITCHBOARD_TEST_REDIS=cluster`` a local cluster started for the session."""
+    if not ON_CLUSTER:
+        yield REDIS_URL
+        return
+    with rediscluster.running_cluster() as cluster:
+        yield cluster.url.replace("redis://", "redis+cluster://", 1)
+
+
+def _client(url: str) -> Redis:
+    """A test's own client of ``url``: a plain one, or a cluster's built as the runtime
+    builds it (``stores.redis.connect``)."""
+    if cluster_node_url(url) is not None:
+        return connect(url)
+    return Redis.from_url(url, decode_responses=True)
+
+
 @pytest.fixture
-async def real_redis(prefix: str) -> AsyncIterator[Redis]:
-    """The machine's Redis; only this test's keys are removed afterwards."""
-    redis = Redis.from_url(REDIS_URL, decode_responses=True)
+async def real_redis(prefix: str, redis_url: str) -> AsyncIterator[Redis]:
+    """The machine's Redis (or the session's cluster); only this test's keys are removed
+    afterwards."""
+    redis = _client(redis_url)
     yield redis
     await _drop_prefix(redis, prefix)
     await redis.aclose()
 
 
-@pytest.fixture(params=["redis", "embedded"])
-async def store(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[Redis]:
-    """Each store test runs twice: on the real Redis and on the embedded default."""
-    if request.param == "redis":
-        redis = Redis.from_url(REDIS_URL, decode_responses=True)
-    else:
+@pytest.fixture(params=["cluster"] if ON_CLUSTER else ["redis", "embedded"])
+async def store(
+    request: pytest.FixtureRequest, prefix: str, redis_url: str
+) -> AsyncIterator[Redis]:
+    """Each store test runs twice: on the real Redis and on the embedded default (once, on
+    the cluster, with ``SWITCHBOARD_TEST_REDIS=cluster``)."""
+    if request.param == "embedded":
         redis = fakeredis.FakeAsyncRedis(decode_responses=True)
+    else:
+        redis = _client(redis_url)
     yield redis
     await _drop_prefix(redis, prefix)
     await redis.aclose()
@@ -125,7 +159,7 @@ BotFactory = Callable[..., Awaitable[Bot]]
 
 
 @pytest.fixture
-async def make_bot(prefix: str, real_redis: Redis) -> AsyncIterator[BotFactory]:
+async def make_bot(prefix: str, real_redis: Redis, redis_url: str) -> AsyncIterator[BotFactory]:
     """Start bots on the real Redis under this test's prefix; stopped at the end."""
     started: list[Bot] = []
 
@@ -164,7 +198,7 @@ async def make_bot(prefix: str, real_redis: Redis) -> AsyncIterator[BotFactory]:
             own = (automations or {}).get(name)
             configured.append(Service(name, await sink.start(), secret, automation=own))
         settings = Settings(
-            redis_url=REDIS_URL,
+            redis_url=redis_url,
             key_prefix=prefix,
             shards=4,
             whatsapp=wa_settings,

@@ -11,7 +11,7 @@ from bot.config.automation import AutomationSettings
 from bot.core.sender import WindowClosedError
 from bot.model import Identity, Outbound, new_id
 from tests.botprocess import run_command
-from tests.conftest import REDIS_URL, Bot, BotFactory
+from tests.conftest import Bot, BotFactory
 from tests.emulators import meta_webhooks as meta
 
 WA_ID = "447700900123"
@@ -120,7 +120,7 @@ async def admin_send(bot: Bot, conversation: str, text: str) -> tuple[int, str, 
     assert wa is not None
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("WHATSAPP_")},
-        "REDIS_URL": REDIS_URL,
+        "REDIS_URL": bot.runtime.settings.redis_url or "",
         "SWITCHBOARD_KEY_PREFIX": bot.runtime.settings.key_prefix,
         "SWITCHBOARD_SHARDS": str(bot.runtime.settings.shards),
         "WHATSAPP_PHONE_NUMBER_ID": wa.phone_number_id,

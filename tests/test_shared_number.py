@@ -6,7 +6,7 @@ import asyncio
 import os
 
 from tests.botprocess import run_command
-from tests.conftest import REDIS_URL, Bot, BotFactory
+from tests.conftest import Bot, BotFactory
 from tests.emulators import meta_webhooks as meta
 
 WA_ID = "447911123456"
@@ -123,7 +123,7 @@ async def test_the_order_is_kept_across_restarts(make_bot: BotFactory) -> None:
 async def admin(bot: Bot, *args: str) -> tuple[int, str, str]:
     env = {
         **os.environ,
-        "REDIS_URL": REDIS_URL,
+        "REDIS_URL": bot.runtime.settings.redis_url or "",
         "SWITCHBOARD_KEY_PREFIX": bot.runtime.settings.key_prefix,
         "SWITCHBOARD_CONFIG": os.devnull,
         "CRM_SECRET": "secret-of-the-test",

@@ -13,9 +13,15 @@ import pytest
 
 import stores
 
-NOT_STORES = {"CountingConnection", "StoreClient", "ProfileRecords"}
-"""The client the stores share and its connections, and the half of ProfileStore that
-stitching completes."""
+NOT_STORES = {
+    "CountingConnection",
+    "StoreClient",
+    "WaitingCluster",
+    "_WaitingPipeline",
+    "ProfileRecords",
+}
+"""The client the stores share, its connections and its cluster client with that client's
+pipelines, and the half of ProfileStore that stitching completes."""
 
 
 def _store_classes() -> list[type[Any]]:
