@@ -344,3 +344,8 @@ def test_channel_variables_are_checked_and_secrets_never_shown(
     [line] = raised.value.problems
     assert line.startswith(problem)
     assert "not-a-token-value" not in line
+
+
+def test_a_redis_cluster_url_is_a_redis_url() -> None:
+    for url in ("redis+cluster://10.0.0.5:7000", "rediss+cluster://10.0.0.5:7000"):
+        assert load_settings({"SWITCHBOARD_CONFIG": os.devnull, "REDIS_URL": url}).redis_url == url

@@ -64,8 +64,10 @@ def _http_url(url: str) -> str:
 
 
 def _redis_url(url: str) -> str:
-    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
-        raise ValueError("must be a redis://, rediss:// or unix:// URL")
+    if urlsplit(url).scheme not in ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster"):
+        raise ValueError(
+            "must be a redis://, rediss://, unix://, redis+cluster:// or rediss+cluster:// URL"
+        )
     return url
 
 
