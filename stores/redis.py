@@ -273,6 +273,11 @@ class Keys:
     def numbers(self) -> str:
         return f"{self.prefix}numbers"
 
+    def idempotency(self, service: str, digest: str) -> str:
+        """A service's request under an ``Idempotency-Key`` (its SHA-256 digest): the
+        request's fingerprint, then its answer."""
+        return f"{self.prefix}idem:{service}:{digest}"
+
     def notification(self, nid: str, part: str) -> str:
         return f"{self.prefix}{{ntf:{nid}}}:{part}"
 

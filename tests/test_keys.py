@@ -45,6 +45,7 @@ KEYS = Keys("sb:")
         (KEYS.attached_version("wa:1"), "sb:{num:wa:1}:version"),
         (KEYS.services_version(), "sb:svc-version"),
         (KEYS.numbers(), "sb:numbers"),
+        (KEYS.idempotency("crm", "ab12"), "sb:idem:crm:ab12"),
         (KEYS.claim_lapses(), "sb:claims:lapse"),
         (KEYS.costs("wa:1", "totals"), "sb:{cost:wa:1}:totals"),
         (KEYS.notification("n_1", "h"), "sb:{ntf:n_1}:h"),
