@@ -17,7 +17,7 @@ from bot.http.errors import error_response
 
 
 def build_api(parts: ApiParts) -> web.Application:
-    api = web.Application(middlewares=[_authenticate])
+    api = web.Application(middlewares=[_authenticate, _refusals])
     api[PARTS] = parts
     add_service_routes(api)
     add_conversation_routes(api)
@@ -48,6 +48,14 @@ async def _authenticate(
         if service is None:
             return error_response(401, "unknown token")
         request[CALLER] = service
+    return await handler(request)
+
+
+@web.middleware
+async def _refusals(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """A route's refusal as its answer, for the middlewares around it to see."""
     try:
         return await handler(request)
     except ApiError as refusal:
