@@ -60,6 +60,7 @@ from stores.conversations import ConversationStore
 from stores.costs import CostLedger
 from stores.deliveries import DeliveryQueue
 from stores.flows import FlowStateStore
+from stores.idempotency import IdempotencyStore
 from stores.leases import Leases
 from stores.live import LiveChannel
 from stores.notes import NoteStore
@@ -150,6 +151,7 @@ class Runtime:
         self.activity = ActivityStore(redis, keys)
         self.claims = ClaimStore(redis, keys)
         self.notes = NoteStore(redis, keys)
+        self.idempotency = IdempotencyStore(redis, keys)
         self.roster = TeamRoster(TeamStore(redis, keys), settings.team)
         self.notification_store = NotificationStore(redis, keys)
         self.ledger = CostLedger(redis, keys)
@@ -305,6 +307,7 @@ class Runtime:
                 services=self.services,
                 directory=self.directory,
                 notes=self.notes,
+                idempotency=self.idempotency,
                 profiles=self.profile_book,
                 notifications=self.outreach.notifications,
                 workflows=self.outreach.workflows,

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.api.common import ADMIN, CALLER, PARTS, ApiError, ApiParts
 from bot.api.conversations import add_conversation_routes
+from bot.api.idempotency import idempotent
 from bot.api.notifications import add_notification_routes
 from bot.api.profiles import add_profile_routes
 from bot.api.services import add_service_routes
@@ -17,7 +18,7 @@ from bot.http.errors import error_response
 
 
 def build_api(parts: ApiParts) -> web.Application:
-    api = web.Application(middlewares=[_authenticate, _refusals])
+    api = web.Application(middlewares=[_authenticate, idempotent, _refusals])
     api[PARTS] = parts
     add_service_routes(api)
     add_conversation_routes(api)
