@@ -24,7 +24,17 @@ from bot.core.records import inbound_event, inbound_record, status_event
 from bot.core.redaction import erased, render
 from bot.core.sender import failed_event, outbound_event
 from bot.http.tracking import VISITOR_COOKIE
-from bot.model import Identity, Inbound, Outbound, Service, StatusUpdate
+from bot.model import (
+    ContactCard,
+    ContactPhone,
+    Identity,
+    Inbound,
+    Location,
+    Outbound,
+    Reaction,
+    Service,
+    StatusUpdate,
+)
 from bot.runtime import Runtime
 from stores.profile_records import Merge
 from tests.conftest import REDIS_URL, BotFactory
@@ -756,3 +766,41 @@ def test_events_stripped_by_an_erasure_are_documented_ones() -> None:
         contract.event(json.loads(stripped))
         seen_masked = json.loads(render(Service("support", "http://x", "k"), stripped))
         contract.event(seen_masked)
+
+
+def test_locations_cards_and_reactions_are_documented_and_erased_whole() -> None:
+    """The new kinds' events match the document, as sent and once stripped by an erasure,
+    which leaves nothing of the place, the cards or the emoji."""
+    contract = Contract(load())
+    number, customer = "wa:106540352242922", Identity("wa", "447700900123")
+    profile = "p_0mwpyzhm81at46unprqqjh"
+    card = ContactCard("Bob Ray", (ContactPhone("+1 650-555-1234", "16505551234", "CELL"),))
+    messages = [
+        Inbound(
+            "whatsapp",
+            number,
+            "wamid.1",
+            customer,
+            "location",
+            1.0,
+            location=Location(51.5, -0.14, "The Palace", "London"),
+        ),
+        Inbound("whatsapp", number, "wamid.2", customer, "contact", 2.0, contacts=(card,)),
+        Inbound(
+            "whatsapp",
+            number,
+            "wamid.3",
+            customer,
+            "reaction",
+            3.0,
+            reaction=Reaction("wamid.0", "👍"),
+        ),
+    ]
+    for message in messages:
+        event = inbound_event(message, inbound_record(message), profile)
+        contract.event(json.loads(event.to_json()))
+        stripped = erased(event.to_json(), frozenset({profile}), frozenset())
+        assert stripped is not None
+        for content in ("Palace", "Bob", "650", "👍", "wamid.0"):
+            assert content not in stripped, (message.kind, content)
+        contract.event(json.loads(stripped))
