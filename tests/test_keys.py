@@ -46,6 +46,8 @@ KEYS = Keys("sb:")
         (KEYS.services_version(), "sb:svc-version"),
         (KEYS.numbers(), "sb:numbers"),
         (KEYS.idempotency("crm", "ab12"), "sb:idem:crm:ab12"),
+        (KEYS.events("wa:1"), "sb:{ev:wa:1}"),
+        (KEYS.event("wa:1", "evt_1"), "sb:{ev:wa:1}:e:evt_1"),
         (KEYS.claim_lapses(), "sb:claims:lapse"),
         (KEYS.costs("wa:1", "totals"), "sb:{cost:wa:1}:totals"),
         (KEYS.notification("n_1", "h"), "sb:{ntf:n_1}:h"),
