@@ -59,6 +59,7 @@ from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
 from stores.costs import CostLedger
 from stores.deliveries import DeliveryQueue
+from stores.events import EventLog
 from stores.flows import FlowStateStore
 from stores.idempotency import IdempotencyStore
 from stores.leases import Leases
@@ -200,7 +201,8 @@ class Runtime:
             self.directory,
             self.holder,
         )
-        self.fanout = Fanout(self.deliveries, self.directory, self.couriers.hint)
+        self.event_log = EventLog(self.redis, self.keys)
+        self.fanout = Fanout(self.deliveries, self.directory, self.couriers.hint, self.event_log)
         load_secret = functools.partial(load_link_secret, self.secrets, settings.link_secret)
         self.links = LinkSigners(load_secret, settings.public_url)
         self.sender = Sender(
@@ -308,6 +310,7 @@ class Runtime:
                 directory=self.directory,
                 notes=self.notes,
                 idempotency=self.idempotency,
+                events=self.event_log,
                 profiles=self.profile_book,
                 notifications=self.outreach.notifications,
                 workflows=self.outreach.workflows,

@@ -328,6 +328,12 @@ async def test_the_answers_and_events_are_the_documented_ones(make_bot: BotFacto
     claim, release, reply = f"{one}/claim", f"{one}/release", f"{one}/messages"
 
     await call(200, "GET", "/v1/numbers", "sales")
+    feed = await call(200, "GET", "/v1/events", "sales", query={"limit": "500"})
+    assert feed["events"] and feed["next"] == feed["events"][-1]["id"]
+    await call(200, "GET", "/v1/events", "admin", query={"after": feed["events"][0]["id"]})
+    await call(400, "GET", "/v1/events", "sales", query={"limit": "0"})
+    await call(410, "GET", "/v1/events", "sales", query={"after": "evt_00000000000000000000"})
+    await call(401, "GET", "/v1/events", None)
     await call(401, "GET", "/v1/numbers", None)
     await call(200, "GET", "/v1/conversations", "sales")
     await call(404, "GET", one, "sales", id="c_unknown")
@@ -394,6 +400,9 @@ async def test_the_answers_and_events_are_the_documented_ones(make_bot: BotFacto
     await bot.post_whatsapp({"object": "whatsapp_business_account", "entry": [entry]})
     await bot.settle()
     await call(409, "POST", reply, "sales", {"text": "still there?"}, id=cid)
+    # Every kind of event so far, masked: the admin token sees every number.
+    feed = await call(200, "GET", "/v1/events", "admin", query={"limit": "500"})
+    assert {"message.outbound", "conversation.claimed"} <= {e["type"] for e in feed["events"]}
     # The profile and tracking routes are the next test's.
     assert contract.called == documented_routes(contract.document, tagged=False), "call all"
 

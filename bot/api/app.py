@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.api.common import ADMIN, CALLER, PARTS, ApiError, ApiParts
 from bot.api.conversations import add_conversation_routes
+from bot.api.events import add_event_routes
 from bot.api.idempotency import idempotent
 from bot.api.notifications import add_notification_routes
 from bot.api.profiles import add_profile_routes
@@ -24,6 +25,7 @@ def build_api(parts: ApiParts) -> web.Application:
     add_conversation_routes(api)
     add_profile_routes(api)
     add_notification_routes(api)
+    add_event_routes(api)
     return api
 
 

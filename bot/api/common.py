@@ -18,6 +18,7 @@ from bot.outreach.workflows import Workflows
 from bot.team.actions import ConversationActions, ConversationClosedError
 from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
+from stores.events import BaseEventLog
 from stores.idempotency import BaseIdempotencyStore
 from stores.notes import NoteStore
 from stores.services import ServiceStore
@@ -39,6 +40,8 @@ class ApiParts:
     directory: Directory
     notes: NoteStore
     idempotency: BaseIdempotencyStore
+    events: BaseEventLog
+    """The numbers' events, for services catching up."""
     profiles: ProfileBook
     notifications: Notifications
     workflows: Workflows
