@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
-from bot.model import Identity, Inbound, Media, MessageKind
+from bot.model import ContactCard, ContactPhone, Identity, Inbound, Location, Media, MessageKind
 
 MAX_TEXT = 4096
 """Telegram's limit for one message's text."""
-_UNSUPPORTED = ("sticker", "voice", "video", "video_note", "audio", "location", "poll")
+_UNSUPPORTED = ("sticker", "voice", "video", "video_note", "audio", "poll")
 
 
 class TelegramError(Exception):
@@ -139,6 +139,8 @@ def inbound_from_update(update: Mapping[str, Any], bot_id: str) -> list[Inbound]
             chat=chat,
             reply_to=f"{chat}:{reply['message_id']}" if reply else "",
             edit_of=provider_id if edited else "",
+            location=content.location,
+            contacts=content.contacts,
         )
     ]
 
@@ -172,6 +174,8 @@ class _Content(NamedTuple):
     media: Media | None
     identities: tuple[Identity, ...]
     """The sender's own first."""
+    location: Location | None = None
+    contacts: tuple[ContactCard, ...] = ()
 
 
 def _content(message: Mapping[str, Any], user: Mapping[str, Any]) -> _Content:
@@ -179,7 +183,8 @@ def _content(message: Mapping[str, Any], user: Mapping[str, Any]) -> _Content:
     identities = [Identity("tg", str(user["id"]))]
     kind: MessageKind = "text"
     text = str(message.get("text") or message.get("caption") or "")
-    media = None
+    media = location = None
+    cards: tuple[ContactCard, ...] = ()
     contact = message.get("contact")
     if contact:
         kind = "contact"
@@ -188,6 +193,9 @@ def _content(message: Mapping[str, Any], user: Mapping[str, Any]) -> _Content:
             phone = str(contact["phone_number"])
             identities.append(Identity("phone", phone if phone.startswith("+") else "+" + phone))
         text = text or str(contact.get("phone_number", ""))
+        cards = (_card(contact),)
+    elif location := _location(message):
+        kind = "location"
     elif message.get("photo"):
         kind = "image"
         largest = message["photo"][-1]
@@ -203,7 +211,28 @@ def _content(message: Mapping[str, Any], user: Mapping[str, Any]) -> _Content:
         )
     elif "text" not in message:
         kind = "unsupported"
-    return _Content(kind, text, media, tuple(identities))
+    return _Content(kind, text, media, tuple(identities), location, cards)
+
+
+def _card(contact: Mapping[str, Any]) -> ContactCard:
+    """A shared contact as a card: its name and its one phone number."""
+    name = " ".join(str(contact.get(key) or "") for key in ("first_name", "last_name")).strip()
+    phone = str(contact.get("phone_number") or "")
+    return ContactCard(name, (ContactPhone(phone),) if phone else ())
+
+
+def _location(message: Mapping[str, Any]) -> Location | None:
+    """A shared point, or a venue (a named place with its address)."""
+    venue = message.get("venue") or {}
+    point = message.get("location") or venue.get("location")
+    if not isinstance(point, Mapping):
+        return None
+    try:
+        latitude, longitude = float(point["latitude"]), float(point["longitude"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    title, address = str(venue.get("title") or ""), str(venue.get("address") or "")
+    return Location(latitude, longitude, title, address)
 
 
 def _provider_type(message: Mapping[str, Any]) -> str:

@@ -13,7 +13,17 @@ from typing import Any, cast
 import aiohttp
 
 from adapters import provider
-from bot.model import Identity, Inbound, Media, MessageKind, StatusUpdate
+from bot.model import (
+    ContactCard,
+    ContactPhone,
+    Identity,
+    Inbound,
+    Location,
+    Media,
+    MessageKind,
+    Reaction,
+    StatusUpdate,
+)
 
 MEDIA_KINDS = ("image", "document", "audio", "video", "sticker")
 STATUSES = ("sent", "delivered", "read", "failed")
@@ -155,7 +165,8 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
     provider_type = _str(message, "type")
     kind: MessageKind = "unsupported"
     text = payload = ""
-    media = None
+    media = location = reaction = None
+    contacts: tuple[ContactCard, ...] = ()
     if provider_type == "text":
         kind, text = "text", _str(_dict(message, "text"), "body")
     elif provider_type == "interactive":
@@ -180,6 +191,19 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
                 caption=_str(body, "caption"),
             )
             text = media.caption
+    elif provider_type == "location":
+        location = _location(_dict(message, "location"))
+        kind = "location" if location else kind
+    elif provider_type == "contacts":
+        contacts = tuple(
+            _card(card) for card in _list(message, "contacts") if isinstance(card, dict)
+        )
+        kind = "contact" if contacts else kind
+    elif provider_type == "reaction":
+        body = _dict(message, "reaction")
+        if _str(body, "message_id"):
+            kind = "reaction"
+            reaction = Reaction(_str(body, "message_id"), _str(body, "emoji"))
     wa = Identity("wa", sender)
     return Inbound(
         channel="whatsapp",
@@ -192,9 +216,60 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
         payload=payload,
         media=media,
         name=names.get(sender, ""),
-        identities=(wa,),
+        identities=(wa, *_own_phones(sender, contacts)),
         provider_type=provider_type,
+        location=location,
+        contacts=contacts,
+        reaction=reaction,
     )
+
+
+def _location(body: dict[str, Any]) -> Location | None:
+    """A shared place; None without a latitude and a longitude on Earth."""
+    latitude = _coordinate(body.get("latitude"), 90)
+    longitude = _coordinate(body.get("longitude"), 180)
+    if latitude is None or longitude is None:
+        return None
+    return Location(latitude, longitude, _str(body, "name"), _str(body, "address"))
+
+
+def _coordinate(value: Any, bound: float) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and -bound <= value <= bound else None
+
+
+def _card(card: dict[str, Any]) -> ContactCard:
+    """A shared contact card, in Meta's shape: ``name``, ``phones``, ``emails``, ``org``."""
+    phones = tuple(
+        ContactPhone(_str(phone, "phone"), _str(phone, "wa_id"), _str(phone, "type"))
+        for phone in _list(card, "phones")
+        if isinstance(phone, dict) and (_str(phone, "phone") or _str(phone, "wa_id"))
+    )
+    emails = tuple(
+        _str(email, "email")
+        for email in _list(card, "emails")
+        if isinstance(email, dict) and _str(email, "email")
+    )
+    name = _dict(card, "name")
+    formatted = _str(name, "formatted_name") or " ".join(
+        part for part in (_str(name, "first_name"), _str(name, "last_name")) if part
+    )
+    return ContactCard(formatted, phones, emails, _str(_dict(card, "org"), "company"))
+
+
+def _own_phones(sender: str, cards: Sequence[ContactCard]) -> tuple[Identity, ...]:
+    """The phones of the cards that are the sender's own (one of its numbers is the
+    sender's WhatsApp id): only the customer's own card tells who they are; a card of
+    someone else is content, and stitches nothing."""
+    found = []
+    for card in cards:
+        numbers = {phone.wa_id for phone in card.phones} | {
+            "".join(filter(str.isdigit, phone.phone)) for phone in card.phones
+        }
+        if sender in numbers:
+            found += [Identity("phone", phone.phone) for phone in card.phones if phone.phone]
+    return tuple(dict.fromkeys(found))
 
 
 def _status(number: str, status: Any) -> StatusUpdate:

@@ -21,6 +21,8 @@ MessageKind = Literal[
     "video",
     "sticker",
     "contact",
+    "location",
+    "reaction",
     "unsupported",
 ]
 DeliveryStatus = Literal["sent", "delivered", "read", "failed"]
@@ -73,6 +75,66 @@ class Media:
 
 
 @dataclass(frozen=True, slots=True)
+class Location:
+    """A place the customer shared."""
+
+    latitude: float
+    longitude: float
+    name: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ContactPhone:
+    """A phone number on a shared contact card."""
+
+    phone: str
+    """As the card gives it; not normalized."""
+    wa_id: str = ""
+    """The number's WhatsApp id, when it has one."""
+    type: str = ""
+    """``CELL``, ``HOME``, ``WORK``... as the customer's phone labels it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContactCard:
+    """A contact card the customer shared: their own, or someone else's."""
+
+    name: str
+    """The name as the card shows it (``formatted_name``)."""
+    phones: tuple[ContactPhone, ...] = ()
+    emails: tuple[str, ...] = ()
+    organization: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "phones": [shallow_dict(phone) for phone in self.phones],
+            "emails": list(self.emails),
+            "organization": self.organization,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ContactCard:
+        return cls(
+            name=data.get("name", ""),
+            phones=tuple(ContactPhone(**phone) for phone in data.get("phones", ())),
+            emails=tuple(data.get("emails", ())),
+            organization=data.get("organization", ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """An emoji the customer put on one of the number's messages, or took off."""
+
+    message_id: str
+    """The provider's id of the message reacted to."""
+    emoji: str = ""
+    """Empty when the customer removed their reaction."""
+
+
+@dataclass(frozen=True, slots=True)
 class Inbound:
     """One message from a customer, as an adapter parsed it off the wire."""
 
@@ -104,6 +166,9 @@ class Inbound:
     """For an edited message: the provider id of the message it changes."""
     callback: str = ""
     """A Telegram callback query's id, answered once the press is stored."""
+    location: Location | None = None
+    contacts: tuple[ContactCard, ...] = ()
+    reaction: Reaction | None = None
 
     @property
     def conversation_id(self) -> str:
@@ -118,11 +183,14 @@ class Inbound:
         data["sender"] = self.sender.key
         data["identities"] = [identity.key for identity in self.identities]
         data["media"] = shallow_dict(self.media) if self.media else None
+        data["location"] = shallow_dict(self.location) if self.location else None
+        data["contacts"] = [card.to_dict() for card in self.contacts]
+        data["reaction"] = shallow_dict(self.reaction) if self.reaction else None
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Inbound:
-        media = data.get("media")
+        media, location, reaction = data.get("media"), data.get("location"), data.get("reaction")
         return cls(
             channel=data["channel"],
             number=data["number"],
@@ -140,6 +208,9 @@ class Inbound:
             reply_to=data.get("reply_to", ""),
             edit_of=data.get("edit_of", ""),
             callback=data.get("callback", ""),
+            location=Location(**location) if location else None,
+            contacts=tuple(ContactCard.from_dict(card) for card in data.get("contacts", ())),
+            reaction=Reaction(**reaction) if reaction else None,
         )
 
 

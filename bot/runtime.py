@@ -63,7 +63,9 @@ from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
 from stores.costs import CostLedger
 from stores.deliveries import DeliveryQueue
+from stores.events import EventLog
 from stores.flows import FlowStateStore
+from stores.idempotency import IdempotencyStore
 from stores.leases import Leases
 from stores.live import LiveChannel
 from stores.notes import NoteStore
@@ -156,6 +158,7 @@ class Runtime:
         self.activity = ActivityStore(redis, keys)
         self.claims = ClaimStore(redis, keys)
         self.notes = NoteStore(redis, keys)
+        self.idempotency = IdempotencyStore(redis, keys)
         self.roster = TeamRoster(TeamStore(redis, keys), settings.team)
         self.notification_store = NotificationStore(redis, keys)
         self.ledger = CostLedger(redis, keys)
@@ -205,7 +208,8 @@ class Runtime:
             self.holder,
             self.meters,
         )
-        self.fanout = Fanout(self.deliveries, self.directory, self.couriers.hint)
+        self.event_log = EventLog(self.redis, self.keys)
+        self.fanout = Fanout(self.deliveries, self.directory, self.couriers.hint, self.event_log)
         load_secret = functools.partial(load_link_secret, self.secrets, settings.link_secret)
         self.links = LinkSigners(load_secret, settings.public_url)
         self.sender = Sender(
@@ -313,6 +317,8 @@ class Runtime:
                 services=self.services,
                 directory=self.directory,
                 notes=self.notes,
+                idempotency=self.idempotency,
+                events=self.event_log,
                 profiles=self.profile_book,
                 notifications=self.outreach.notifications,
                 workflows=self.outreach.workflows,

@@ -285,6 +285,20 @@ class Keys:
     def numbers(self) -> str:
         return f"{self.prefix}numbers"
 
+    def events(self, number: str) -> str:
+        """A number's event log, for services catching up (``{ev:}`` for the events of
+        every number, a profile's)."""
+        return f"{self.prefix}{{ev:{number}}}"
+
+    def event(self, number: str, event_id: str) -> str:
+        """One event of a number's log: its place in the log and its body, under its tag."""
+        return f"{self.events(number)}:e:{event_id}"
+
+    def idempotency(self, service: str, digest: str) -> str:
+        """A service's request under an ``Idempotency-Key`` (its SHA-256 digest): the
+        request's fingerprint, then its answer."""
+        return f"{self.prefix}idem:{service}:{digest}"
+
     def notification(self, nid: str, part: str) -> str:
         return f"{self.prefix}{{ntf:{nid}}}:{part}"
 

@@ -9,7 +9,7 @@ import time
 
 from bot.config.settings import DeliverySettings
 from bot.core.couriers import backoff
-from bot.core.redaction import erased, render
+from bot.core.redaction import erased, masked, render
 from bot.model import Event, Service
 from tests.conftest import BotFactory
 from tests.emulators import meta_webhooks as meta
@@ -185,3 +185,26 @@ def test_render_never_masks_the_runtimes_own_automation() -> None:
     assert masking.mask
     assert json.loads(render(masking, _outbound("bot")))["data"]["text"] == "secret offer"
     assert json.loads(render(masking, _outbound("sales")))["data"]["masked"] is True
+
+
+def test_a_masked_reply_keeps_no_place_card_or_reaction() -> None:
+    """Masking is a whitelist: content kinds added since are hidden with the text."""
+    reply = {
+        "id": "snd_1",
+        "direction": "outbound",
+        "kind": "location",
+        "service": "sales",
+        "timestamp": 1.0,
+        "text": "",
+        "location": {"latitude": 51.5, "longitude": -0.1, "name": "Shop", "address": "1 High St"},
+        "contacts": [{"name": "Bob", "phones": [], "emails": [], "organization": ""}],
+        "reaction": {"message_id": "wamid.1", "emoji": "👍"},
+    }
+    assert masked(reply) == {
+        "id": "snd_1",
+        "direction": "outbound",
+        "kind": "location",
+        "service": "sales",
+        "timestamp": 1.0,
+        "masked": True,
+    }

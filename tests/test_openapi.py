@@ -24,7 +24,17 @@ from bot.core.records import inbound_event, inbound_record, status_event
 from bot.core.redaction import erased, render
 from bot.core.sender import failed_event, outbound_event
 from bot.http.tracking import VISITOR_COOKIE
-from bot.model import Identity, Inbound, Outbound, Service, StatusUpdate
+from bot.model import (
+    ContactCard,
+    ContactPhone,
+    Identity,
+    Inbound,
+    Location,
+    Outbound,
+    Reaction,
+    Service,
+    StatusUpdate,
+)
 from bot.runtime import Runtime
 from stores.profile_records import Merge
 from tests.conftest import REDIS_URL, BotFactory
@@ -318,6 +328,12 @@ async def test_the_answers_and_events_are_the_documented_ones(make_bot: BotFacto
     claim, release, reply = f"{one}/claim", f"{one}/release", f"{one}/messages"
 
     await call(200, "GET", "/v1/numbers", "sales")
+    feed = await call(200, "GET", "/v1/events", "sales", query={"limit": "500"})
+    assert feed["events"] and feed["next"] == feed["events"][-1]["id"]
+    await call(200, "GET", "/v1/events", "admin", query={"after": feed["events"][0]["id"]})
+    await call(400, "GET", "/v1/events", "sales", query={"limit": "0"})
+    await call(410, "GET", "/v1/events", "sales", query={"after": "evt_00000000000000000000"})
+    await call(401, "GET", "/v1/events", None)
     await call(401, "GET", "/v1/numbers", None)
     await call(200, "GET", "/v1/conversations", "sales")
     await call(404, "GET", one, "sales", id="c_unknown")
@@ -384,6 +400,9 @@ async def test_the_answers_and_events_are_the_documented_ones(make_bot: BotFacto
     await bot.post_whatsapp({"object": "whatsapp_business_account", "entry": [entry]})
     await bot.settle()
     await call(409, "POST", reply, "sales", {"text": "still there?"}, id=cid)
+    # Every kind of event so far, masked: the admin token sees every number.
+    feed = await call(200, "GET", "/v1/events", "admin", query={"limit": "500"})
+    assert {"message.outbound", "conversation.claimed"} <= {e["type"] for e in feed["events"]}
     # The profile and tracking routes are the next test's.
     assert contract.called == documented_routes(contract.document, tagged=False), "call all"
 
@@ -756,3 +775,41 @@ def test_events_stripped_by_an_erasure_are_documented_ones() -> None:
         contract.event(json.loads(stripped))
         seen_masked = json.loads(render(Service("support", "http://x", "k"), stripped))
         contract.event(seen_masked)
+
+
+def test_locations_cards_and_reactions_are_documented_and_erased_whole() -> None:
+    """The new kinds' events match the document, as sent and once stripped by an erasure,
+    which leaves nothing of the place, the cards or the emoji."""
+    contract = Contract(load())
+    number, customer = "wa:106540352242922", Identity("wa", "447700900123")
+    profile = "p_0mwpyzhm81at46unprqqjh"
+    card = ContactCard("Bob Ray", (ContactPhone("+1 650-555-1234", "16505551234", "CELL"),))
+    messages = [
+        Inbound(
+            "whatsapp",
+            number,
+            "wamid.1",
+            customer,
+            "location",
+            1.0,
+            location=Location(51.5, -0.14, "The Palace", "London"),
+        ),
+        Inbound("whatsapp", number, "wamid.2", customer, "contact", 2.0, contacts=(card,)),
+        Inbound(
+            "whatsapp",
+            number,
+            "wamid.3",
+            customer,
+            "reaction",
+            3.0,
+            reaction=Reaction("wamid.0", "👍"),
+        ),
+    ]
+    for message in messages:
+        event = inbound_event(message, inbound_record(message), profile)
+        contract.event(json.loads(event.to_json()))
+        stripped = erased(event.to_json(), frozenset({profile}), frozenset())
+        assert stripped is not None
+        for content in ("Palace", "Bob", "650", "👍", "wamid.0"):
+            assert content not in stripped, (message.kind, content)
+        contract.event(json.loads(stripped))

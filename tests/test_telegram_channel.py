@@ -22,7 +22,7 @@ from adapters.telegram_common import (
     inbound_from_update,
 )
 from adapters.telegram_ptb import PTBClient
-from bot.model import Identity, Inbound, Media
+from bot.model import ContactCard, ContactPhone, Identity, Inbound, Location, Media
 from tests.botprocess import free_port
 from tests.emulators.telegram_api import SECRET_HEADER, TelegramAPIEmulator, fake_token
 
@@ -193,6 +193,26 @@ async def test_someone_elses_contact_gives_no_phone_identity(
     [inbound] = await receive(client, emulator)
     assert inbound.kind == "contact"
     assert inbound.identities == (Identity("tg", str(CUSTOMER)),)
+
+
+async def test_a_shared_contact_is_a_card(
+    client: TelegramClient, emulator: TelegramAPIEmulator
+) -> None:
+    emulator.contact_share(
+        CUSTOMER, "+447700900999", first_name="Bob", last_name="Ray", contact_user_id=9999
+    )
+    [inbound] = await receive(client, emulator)
+    assert inbound.contacts == (ContactCard("Bob Ray", (ContactPhone("+447700900999"),)),)
+
+
+async def test_a_location_and_a_venue_carry_their_place(
+    client: TelegramClient, emulator: TelegramAPIEmulator
+) -> None:
+    emulator.location_share(CUSTOMER, 51.5014, -0.1419)
+    emulator.location_share(CUSTOMER, 51.5, -0.12, title="The Palace", address="London")
+    pin, venue = await receive(client, emulator)
+    assert (pin.kind, pin.location) == ("location", Location(51.5014, -0.1419))
+    assert venue.location == Location(51.5, -0.12, "The Palace", "London")
 
 
 async def test_photo_is_its_largest_size(

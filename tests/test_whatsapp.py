@@ -7,8 +7,9 @@ import time
 
 import pytest
 
+from adapters.whatsapp import parse_webhook
 from bot.config.automation import AutomationSettings
-from bot.model import Identity
+from bot.model import ContactCard, ContactPhone, Identity, Inbound, Location, Reaction
 from tests.conftest import Bot, BotFactory
 from tests.emulators import meta_webhooks as meta
 
@@ -255,3 +256,106 @@ async def test_a_customer_gets_one_profile_keyed_by_e164_phone(make_bot: BotFact
     assert profile["identities"] == ["phone:+447911123456", "wa:447911123456"]
     inbound = bot.sinks["support"].events("message.inbound")
     assert {event["data"]["profile"] for event in inbound} == {profile_id}
+
+
+# --- Locations, contact cards and reactions carry their content ---------------------
+
+
+def test_a_location_carries_its_place() -> None:
+    payload = meta.location_message(
+        "1", WA_ID, 51.5014, -0.1419, place="Buckingham Palace", address="London SW1A 1AA"
+    )
+    [message] = parse_webhook(payload, "1")
+    assert isinstance(message, Inbound) and message.kind == "location"
+    assert message.location == Location(51.5014, -0.1419, "Buckingham Palace", "London SW1A 1AA")
+    [pin] = parse_webhook(meta.location_message("1", WA_ID, 0, 0), "1")
+    assert isinstance(pin, Inbound) and pin.location == Location(0.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    "location",
+    [{}, {"latitude": 91, "longitude": 0}, {"latitude": "51", "longitude": 0}, {"latitude": True}],
+)
+def test_a_location_without_a_place_on_earth_is_unsupported(location: dict[str, object]) -> None:
+    message = {"from": WA_ID, "id": "wamid.x", "type": "location", "location": location}
+    [parsed] = parse_webhook(meta.raw_message("1", WA_ID, message), "1")
+    assert isinstance(parsed, Inbound)
+    assert (parsed.kind, parsed.location, parsed.provider_type) == ("unsupported", None, "location")
+
+
+def test_contact_cards_are_content_and_only_the_senders_own_stitches() -> None:
+    own = meta.contact_card(
+        "Ann Lee", [("+44 7700 900123", WA_ID), ("+44 20 7946 0018", None)], emails=("a@x.io",)
+    )
+    other = meta.contact_card("Bob", [("+1 650-555-1234", "16505551234")], company="Acme")
+    [message] = parse_webhook(meta.contacts_message("1", WA_ID, [own, other]), "1")
+    assert isinstance(message, Inbound) and message.kind == "contact"
+    assert message.contacts == (
+        ContactCard(
+            "Ann Lee",
+            (
+                ContactPhone("+44 7700 900123", WA_ID, "CELL"),
+                ContactPhone("+44 20 7946 0018", "", "CELL"),
+            ),
+            ("a@x.io",),
+        ),
+        ContactCard("Bob", (ContactPhone("+1 650-555-1234", "16505551234", "CELL"),), (), "Acme"),
+    )
+    assert message.identities == (
+        Identity("wa", WA_ID),
+        Identity("phone", "+44 7700 900123"),
+        Identity("phone", "+44 20 7946 0018"),
+    )
+    [shared] = parse_webhook(meta.contacts_message("1", WA_ID, [other]), "1")
+    assert isinstance(shared, Inbound) and shared.identities == (Identity("wa", WA_ID),)
+
+
+def test_a_card_without_a_wa_id_is_the_senders_by_its_digits() -> None:
+    card = meta.contact_card("Me", [("+44 7700 900123", None), ("+44 7700 900999", None)])
+    [message] = parse_webhook(meta.contacts_message("1", WA_ID, [card]), "1")
+    assert isinstance(message, Inbound)
+    assert Identity("phone", "+44 7700 900999") in message.identities
+
+
+def test_a_reaction_names_the_message_and_a_removal_has_no_emoji() -> None:
+    [added] = parse_webhook(meta.reaction_message("1", WA_ID, "wamid.ours", "👍"), "1")
+    [removed] = parse_webhook(meta.reaction_message("1", WA_ID, "wamid.ours", None), "1")
+    assert isinstance(added, Inbound) and isinstance(removed, Inbound)
+    assert (added.kind, added.reaction) == ("reaction", Reaction("wamid.ours", "👍"))
+    assert (removed.kind, removed.reaction) == ("reaction", Reaction("wamid.ours", ""))
+
+
+async def test_locations_cards_and_reactions_reach_the_services(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    number = bot.phone_number_id
+    own = meta.contact_card("Ann Lee", [("+44 7700 900123", WA_ID), ("+44 20 7946 0018", None)])
+    other = meta.contact_card("Bob", [("+1 650-555-1234", "16505551234")])
+    payload = meta.batch(
+        meta.location_message(number, WA_ID, 51.5014, -0.1419, place="The Palace"),
+        meta.contacts_message(number, WA_ID, [own, other]),
+        meta.reaction_message(number, WA_ID, "wamid.ours", "❤️"),
+    )
+    assert (await bot.post_whatsapp(payload)).status == 200
+    await bot.settle()
+    sink = bot.sinks["support"]
+    await sink.wait_for(lambda _: len(sink.events("message.inbound")) == 3, timeout=5)
+    by_kind = {e["data"]["message"]["kind"]: e["data"] for e in sink.events("message.inbound")}
+    assert by_kind["location"]["message"]["location"] == {
+        "latitude": 51.5014,
+        "longitude": -0.1419,
+        "name": "The Palace",
+        "address": "",
+    }
+    cards = by_kind["contact"]["message"]["contacts"]
+    assert [card["name"] for card in cards] == ["Ann Lee", "Bob"]
+    assert cards[1]["phones"] == [
+        {"phone": "+1 650-555-1234", "wa_id": "16505551234", "type": "CELL"}
+    ]
+    assert by_kind["reaction"]["message"]["reaction"] == {"message_id": "wamid.ours", "emoji": "❤️"}
+    profile = await bot.runtime.profiles.get(by_kind["contact"]["profile"])
+    assert "phone:+442079460018" in profile["identities"]  # her own card's other phone
+    assert "phone:+16505551234" not in profile["identities"]  # Bob's is only content
+    assert "wa:16505551234" not in profile["identities"]
+    timeline = await bot.runtime.conversations.timeline(bot.conversation(WA_ID))
+    kept = {m["kind"]: m for m in timeline if m["direction"] == "inbound"}
+    assert kept["contact"]["contacts"] == cards

@@ -10,6 +10,8 @@ from aiohttp import web
 
 from bot.api.common import ADMIN, CALLER, PARTS, ApiError, ApiParts
 from bot.api.conversations import add_conversation_routes
+from bot.api.events import add_event_routes
+from bot.api.idempotency import idempotent
 from bot.api.notifications import add_notification_routes
 from bot.api.profiles import add_profile_routes
 from bot.api.services import add_service_routes
@@ -17,12 +19,13 @@ from bot.http.errors import error_response
 
 
 def build_api(parts: ApiParts) -> web.Application:
-    api = web.Application(middlewares=[_authenticate])
+    api = web.Application(middlewares=[_authenticate, idempotent, _refusals])
     api[PARTS] = parts
     add_service_routes(api)
     add_conversation_routes(api)
     add_profile_routes(api)
     add_notification_routes(api)
+    add_event_routes(api)
     return api
 
 
@@ -48,6 +51,14 @@ async def _authenticate(
         if service is None:
             return error_response(401, "unknown token")
         request[CALLER] = service
+    return await handler(request)
+
+
+@web.middleware
+async def _refusals(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """A route's refusal as its answer, for the middlewares around it to see."""
     try:
         return await handler(request)
     except ApiError as refusal:

@@ -18,10 +18,14 @@ from bot.outreach.workflows import Workflows
 from bot.team.actions import ConversationActions, ConversationClosedError
 from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
+from stores.events import BaseEventLog
+from stores.idempotency import BaseIdempotencyStore
 from stores.notes import NoteStore
 from stores.services import ServiceStore
 
 MAX_BODY = 64 * 1024
+LARGEST_BODY = 1024 * 1024
+"""The largest body any route takes (a campaign's)."""
 MAX_TEXT = 4096
 
 
@@ -35,6 +39,9 @@ class ApiParts:
     services: ServiceStore
     directory: Directory
     notes: NoteStore
+    idempotency: BaseIdempotencyStore
+    events: BaseEventLog
+    """The numbers' events, for services catching up."""
     profiles: ProfileBook
     notifications: Notifications
     workflows: Workflows
@@ -49,6 +56,7 @@ class ApiParts:
 
 PARTS: web.AppKey[ApiParts] = web.AppKey("parts", ApiParts)
 CALLER: web.RequestKey[Service] = web.RequestKey("service", Service)
+RAW_BODY: web.RequestKey[bytes] = web.RequestKey("raw_body", bytes)
 ADMIN = Service("admin", "", "")
 """The operator, calling with SWITCHBOARD_ADMIN_TOKEN: may attach and detach services."""
 
@@ -80,11 +88,19 @@ def acting(request: web.Request) -> Service:
     return found
 
 
+async def raw_body(request: web.Request, limit: int = MAX_BODY) -> bytes:
+    """The request's bytes, read once: at most ``limit`` and one more, which tells that
+    the body is longer than ``limit``."""
+    if RAW_BODY not in request:
+        request[RAW_BODY] = await request.content.read(limit + 1)
+    return request[RAW_BODY]
+
+
 async def read_body(request: web.Request, limit: int = MAX_BODY) -> dict[str, Any]:
     """The JSON object of the request; 413 past ``limit`` bytes, 400 for anything else."""
     if (request.content_length or 0) > limit:
         raise ApiError(413, f"body larger than {limit} bytes")
-    raw = await request.content.read(limit + 1)
+    raw = await raw_body(request, limit)
     if len(raw) > limit:
         raise ApiError(413, f"body larger than {limit} bytes")
     try:

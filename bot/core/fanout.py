@@ -11,7 +11,12 @@ from bot.core.directory import Directory
 from bot.core.redaction import erased
 from bot.model import Event
 from stores.deliveries import DeliveryQueue
+from stores.events import BaseEventLog
 from stores.redis import Pipe
+
+Logged = tuple[str, str, str]
+"""An event as the log and the queues take it: its number, its id and its JSON, encoded
+once for both."""
 
 
 class Fanout:
@@ -22,11 +27,14 @@ class Fanout:
         queue: DeliveryQueue,
         directory: Directory,
         queued: Callable[[Iterable[str]], None] = lambda services: None,
+        log: BaseEventLog | None = None,
     ) -> None:
         self.queue = queue
         self.directory = directory
         self.queued = queued
         """Told which services got events, so that this process's couriers look at once."""
+        self.log = log
+        """Where every event but a parent's own news is kept for services catching up."""
 
     async def publish_to_parent(self, events: list[Event]) -> None:
         """Fan events out to the parent of their number alone (news of the number's
@@ -56,29 +64,41 @@ class Fanout:
 
         The runtime's own service has no webhook: it hears nothing.
         """
-        self._queue(pipe, await self._addressed(events))
+        logged = _logged(events)
+        self._queue(pipe, await self._addressed(logged))
+        if self.log:
+            self.log.queue_append(pipe, logged)
 
     async def publish(self, events: Iterable[Event]) -> None:
         """``queue_events`` in a round trip of its own, to the services attached now."""
-        events = list(events)
-        await self.directory.catch_up(event.number for event in events)
-        await self._add(await self._addressed(events))
+        logged = _logged(events)
+        await self.directory.catch_up(number for number, _, _ in logged)
+        await self._add(await self._addressed(logged))
+        if self.log:
+            await self.log.append(logged)
 
     async def queue_broadcast(
         self, pipe: Pipe, numbers: Iterable[str], events: list[Event]
     ) -> None:
         """Queue events that concern every number (a profile's) once for each service
         attached to any of them."""
-        self._queue(pipe, await self._broadcast(numbers, events))
+        logged = _logged(events)
+        self._queue(pipe, await self._broadcast(numbers, logged))
+        if self.log:
+            self.log.queue_append(pipe, logged)
 
     async def broadcast(self, numbers: Iterable[str], events: list[Event]) -> None:
         """``queue_broadcast`` in a round trip of its own."""
-        await self._add(await self._broadcast(numbers, events))
+        logged = _logged(events)
+        await self._add(await self._broadcast(numbers, logged))
+        if self.log:
+            await self.log.append(logged)
 
     async def forget(self, profiles: Sequence[str], conversations: Sequence[str]) -> int:
         """Strip an erased person's content (of ``profiles``, with ``conversations``) from
         every event still queued for a service: waiting, due for a retry or dead-lettered,
-        so that none of it goes out after the erasure (PS-7). How many it stripped.
+        so that none of it goes out after the erasure (PS-7), and from the numbers' event
+        logs, which services catching up read. How many it stripped.
 
         Done once, at the erasure, so that delivering costs nothing more; a delivery
         already in flight is not called back, but if it fails, it is not retried.
@@ -95,6 +115,8 @@ class Fanout:
         stripped = 0
         for service in sorted(services):
             stripped += await self.queue.scrub(service, needles, strip)
+        if self.log:
+            stripped += await self.log.scrub([*numbers, ""], needles, strip)
         return stripped
 
     def _queue(self, pipe: Pipe, addressed: list[tuple[str, str, str]]) -> None:
@@ -109,25 +131,23 @@ class Fanout:
         if addressed:
             self.queued({service for service, _, _ in addressed})
 
-    async def _addressed(self, events: Iterable[Event]) -> list[tuple[str, str, str]]:
+    async def _addressed(self, logged: list[Logged]) -> list[tuple[str, str, str]]:
         """(service, event JSON, event id) for each service with a webhook attached to
         each event's number."""
-        events = list(events)
-        await self.directory.refresh(event.number for event in events)  # any never read
+        await self.directory.refresh(number for number, _, _ in logged)  # any never read
         addressed = []
-        for event in events:
-            body = event.to_json()
-            for service in self.directory.cached(event.number):
+        for number, event_id, body in logged:
+            for service in self.directory.cached(number):
                 if service.url:
-                    addressed.append((service.name, body, event.id))
+                    addressed.append((service.name, body, event_id))
         return addressed
 
     async def _broadcast(
-        self, numbers: Iterable[str], events: list[Event]
+        self, numbers: Iterable[str], logged: list[Logged]
     ) -> list[tuple[str, str, str]]:
         """(service, event JSON, event id) for each event and each service with a webhook
         attached to any of ``numbers``, once."""
-        if not events:
+        if not logged:
             return []
         numbers = list(numbers)
         await self.directory.catch_up(numbers)
@@ -136,5 +156,8 @@ class Fanout:
             for service in self.directory.cached(number):
                 if service.url:
                     services[service.name] = service
-        bodies = [(event.to_json(), event.id) for event in events]
-        return [(name, body, event_id) for body, event_id in bodies for name in services]
+        return [(name, body, event_id) for _, event_id, body in logged for name in services]
+
+
+def _logged(events: Iterable[Event]) -> list[Logged]:
+    return [(event.number, event.id, event.to_json()) for event in events]

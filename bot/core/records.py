@@ -34,6 +34,12 @@ def inbound_record(message: Inbound) -> dict[str, Any]:
         record["payload"] = message.payload
     if message.media:
         record["media"] = shallow_dict(message.media)
+    if message.location:
+        record["location"] = shallow_dict(message.location)
+    if message.contacts:
+        record["contacts"] = [card.to_dict() for card in message.contacts]
+    if message.reaction:
+        record["reaction"] = shallow_dict(message.reaction)
     if message.kind == "unsupported":
         record["provider_type"] = message.provider_type
     return record

@@ -11,7 +11,9 @@ from bot.model import AUTOMATION_SERVICE, Service
 from stores.conversations import ERASURE_KEEPS
 
 # What a masking service may learn of another service's reply: that it happened, by whom,
-# when and where (SN-3). A whitelist, so a field added later is hidden until allowed here.
+# when and where (SN-3). A whitelist, so a field added later is hidden until allowed here:
+# a reply carrying a place, a contact card or a reaction would lose them too. Customers'
+# messages, with their places, cards and reactions, go to every service in full (SN-2).
 MASKED_FIELDS = (
     "id",
     "direction",

@@ -289,6 +289,96 @@ def unsupported_message(
     )
 
 
+def location_message(
+    phone_number_id: str,
+    wa_id: str,
+    latitude: float,
+    longitude: float,
+    *,
+    place: str | None = None,
+    address: str | None = None,
+    msg_id: str | None = None,
+    name: str = "Ann",
+    timestamp: int | None = None,
+) -> Payload:
+    """A shared location; ``place`` and ``address`` only for a named place (Meta's
+    ``name`` and ``address``), as a pin dropped on the map has neither."""
+    location: dict[str, Any] = {"latitude": latitude, "longitude": longitude}
+    if place is not None:
+        location["name"] = place
+    if address is not None:
+        location["address"] = address
+    return _typed(phone_number_id, wa_id, "location", location, msg_id, name, timestamp)
+
+
+def contact_card(
+    formatted_name: str,
+    phones: list[tuple[str, str | None]],
+    *,
+    first_name: str | None = None,
+    emails: tuple[str, ...] = (),
+    company: str | None = None,
+) -> dict[str, Any]:
+    """One card of a ``contacts`` message: ``phones`` are (phone, wa_id or None), the
+    wa_id present only when the number is on WhatsApp, as Meta sends it."""
+    name: dict[str, Any] = {"formatted_name": formatted_name}
+    if first_name is not None:
+        name["first_name"] = first_name
+    card: dict[str, Any] = {"name": name}
+    card["phones"] = [
+        {"phone": phone, "type": "CELL", **({"wa_id": wa} if wa else {})} for phone, wa in phones
+    ]
+    if emails:
+        card["emails"] = [{"email": email, "type": "WORK"} for email in emails]
+    if company is not None:
+        card["org"] = {"company": company}
+    return card
+
+
+def contacts_message(
+    phone_number_id: str,
+    wa_id: str,
+    cards: list[dict[str, Any]],
+    *,
+    msg_id: str | None = None,
+    name: str = "Ann",
+    timestamp: int | None = None,
+) -> Payload:
+    """Contact cards the customer shared (``type: contacts``, a list of cards)."""
+    return _typed(phone_number_id, wa_id, "contacts", cards, msg_id, name, timestamp)
+
+
+def reaction_message(
+    phone_number_id: str,
+    wa_id: str,
+    message_id: str,
+    emoji: str | None,
+    *,
+    msg_id: str | None = None,
+    name: str = "Ann",
+    timestamp: int | None = None,
+) -> Payload:
+    """An emoji on the business's message ``message_id``; ``emoji=None`` is a removed
+    reaction, which Meta sends without the ``emoji`` field."""
+    reaction: dict[str, Any] = {"message_id": message_id}
+    if emoji is not None:
+        reaction["emoji"] = emoji
+    return _typed(phone_number_id, wa_id, "reaction", reaction, msg_id, name, timestamp)
+
+
+def _typed(
+    phone_number_id: str,
+    wa_id: str,
+    kind: str,
+    content: Any,
+    msg_id: str | None,
+    name: str,
+    timestamp: int | None,
+) -> Payload:
+    message = {"from": wa_id, "id": msg_id or new_message_id(), "timestamp": _ts(timestamp)}
+    return raw_message(phone_number_id, wa_id, {**message, "type": kind, kind: content}, name=name)
+
+
 _DEFAULT_FAILURE = {
     "code": 131047,
     "title": "Re-engagement message",

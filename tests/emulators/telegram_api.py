@@ -490,6 +490,24 @@ class TelegramAPIEmulator(LocalServer):
             contact["last_name"] = last_name
         return self._message_update(user_id, chat_id, first_name, None, {"contact": contact})
 
+    def location_share(
+        self,
+        user_id: int,
+        latitude: float,
+        longitude: float,
+        *,
+        title: str | None = None,
+        address: str = "",
+        chat_id: int | None = None,
+    ) -> JSON:
+        """A shared point; with ``title``, a venue (Telegram sends both ``location`` and
+        ``venue`` for one)."""
+        point: JSON = {"latitude": latitude, "longitude": longitude}
+        content: JSON = {"location": point}
+        if title is not None:
+            content["venue"] = {"location": point, "title": title, "address": address}
+        return self._message_update(user_id, chat_id, None, None, content)
+
     def photo(
         self,
         user_id: int,

@@ -1,0 +1,65 @@
+"""``Idempotency-Key`` on every POST of /v1: a service's retry of a request is answered
+with the first answer instead of being done again (a reply is sent once), as Stripe's API
+does: the same key with another body is a 422, and while the first is running, a 409."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from bot.api.common import LARGEST_BODY, caller, parts, raw_body
+from bot.http.errors import error_response
+
+HEADER = "Idempotency-Key"
+REPLAYED = "Idempotent-Replayed"
+"""Set on an answer given again from the store, as Stripe names it."""
+MAX_KEY = 255
+FORGOTTEN = frozenset({400, 413})
+"""Malformed requests, refused before anything was done: not kept, so that the client
+may correct the body and send it again under the same key. Answers of 500 and more are
+not kept either: the request did not happen, and a retry should do it."""
+
+
+@web.middleware
+async def idempotent(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Answer a POST with an ``Idempotency-Key`` the caller used before from the store."""
+    key = request.headers.get(HEADER)
+    if request.method != "POST" or key is None:
+        return await handler(request)
+    if not 0 < len(key) <= MAX_KEY or not (key.isascii() and key.isprintable()):
+        return error_response(400, f"{HEADER} must be 1 to {MAX_KEY} printable ASCII characters")
+    body = await raw_body(request, LARGEST_BODY)
+    line = f"{request.method} {request.rel_url}\n".encode()
+    fingerprint = hashlib.sha256(line + body).hexdigest()
+    store, service = parts(request).idempotency, caller(request).name
+    found = await store.begin(service, key, fingerprint)
+    if found.outcome == "done":
+        return web.Response(
+            status=found.status,
+            text=found.body,
+            content_type="application/json",
+            headers={REPLAYED: "true"},
+        )
+    if found.outcome == "in_flight":
+        return error_response(
+            409, f"a request with this {HEADER} is still being processed; retry after it ends"
+        )
+    if found.outcome == "mismatch":
+        return error_response(
+            422, f"this {HEADER} was used for another request: use a new key for a new request"
+        )
+    try:
+        response = await handler(request)
+    except Exception:
+        await store.release(service, key, fingerprint)
+        raise
+    answer = response.body if isinstance(response, web.Response) else None
+    if isinstance(answer, bytes) and response.status < 500 and response.status not in FORGOTTEN:
+        await store.finish(service, key, fingerprint, response.status, answer.decode())
+    else:
+        await store.release(service, key, fingerprint)
+    return response
