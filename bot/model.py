@@ -104,6 +104,9 @@ class Inbound:
     """For an edited message: the provider id of the message it changes."""
     callback: str = ""
     """A Telegram callback query's id, answered once the press is stored."""
+    referral: str = ""
+    """``<source_type>:<source_id>`` when the customer wrote from a click-to-WhatsApp ad or
+    a Facebook Page call-to-action (Meta's ``referral`` object): a free entry point."""
 
     @property
     def conversation_id(self) -> str:
@@ -140,7 +143,25 @@ class Inbound:
             reply_to=data.get("reply_to", ""),
             edit_of=data.get("edit_of", ""),
             callback=data.get("callback", ""),
+            referral=data.get("referral", ""),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Pricing:
+    """How Meta bills a message, from the ``pricing`` object of its status webhook.
+
+    https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing
+    """
+
+    billable: bool
+    pricing_model: str = ""
+    """``PMP`` (per-message pricing) or the older ``CBP``."""
+    type: str = ""
+    """``regular`` (charged), ``free_customer_service`` or ``free_entry_point``."""
+    category: str = ""
+    """``marketing``, ``utility``, ``authentication``, ``authentication-international``,
+    ``service`` or ``referral_conversion`` (part of a free entry point window)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +175,8 @@ class StatusUpdate:
     status: DeliveryStatus
     timestamp: float
     error: str = ""
+    pricing: Pricing | None = None
+    """How Meta bills the message, when the status says (sent, delivered)."""
 
     @property
     def conversation_id(self) -> str:
@@ -167,11 +190,19 @@ class StatusUpdate:
     def to_dict(self) -> dict[str, Any]:
         data = shallow_dict(self)
         data["recipient"] = self.recipient.key
+        data["pricing"] = shallow_dict(self.pricing) if self.pricing else None
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StatusUpdate:
-        return cls(**{**data, "recipient": Identity.parse(data["recipient"])})
+        pricing = data.get("pricing")
+        return cls(
+            **{
+                **data,
+                "recipient": Identity.parse(data["recipient"]),
+                "pricing": Pricing(**pricing) if pricing else None,
+            }
+        )
 
 
 @dataclass(frozen=True, slots=True)
