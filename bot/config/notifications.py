@@ -14,7 +14,12 @@ from bot.config.base import ConfigError
 
 CATEGORIES = ("marketing", "utility", "authentication")
 """WhatsApp template categories, each billed at its own rate."""
-PRICED = (*CATEGORIES, "service")
+PRICED = (*CATEGORIES, "service", "authentication_international")
+TIERED = ("utility", "authentication")
+"""The categories Meta prices in volume tiers."""
+AUTHENTICATION_INTERNATIONAL = "authentication-international"
+"""Meta's name of the category (``pricing.category``); ``authentication_international`` in
+the rate card."""
 LAWFUL_BASES = frozenset({"consent", "contract", "legitimate_interest"})
 """Values of a profile's ``consent`` field that allow marketing."""
 MICROS = 1_000_000
@@ -136,18 +141,66 @@ class WorkflowRule:
 
 @dataclass(frozen=True, slots=True)
 class RateCard:
-    """Prices per message by recipient's country calling code and category (AU-5)."""
+    """Prices per message by recipient's country calling code and category (AU-5).
+
+    Meta's rules, from https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing
+    and .../pricing/authentication-international-rates:
+    - volume tiers: utility and authentication rates fall as a market's charged messages
+      of the category in the calendar month pass thresholds (``tiers``);
+    - "If you send an authentication template message to a WhatsApp user whose country
+      calling code is for a country that has an authentication-international rate, the
+      delivered message will be billed the country's authentication-international rate
+      if [...] your business is based in another country" (``home``).
+    """
 
     currency: str = "USD"
     rates: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     """``"44"`` (or ``"default"``) -> category -> price in millionths of ``currency``."""
+    tiers: Mapping[str, Mapping[str, tuple[tuple[int, int], ...]]] = field(default_factory=dict)
+    """``"91"`` (or ``"default"``) -> utility or authentication -> (from the Nth charged
+    message of the month, price in millionths), by ascending N."""
+    home: str = ""
+    """The calling code of the business's primary location; '' when it is not eligible for
+    authentication-international rates."""
 
-    def price(self, country: str, category: str) -> int:
-        """The price of one delivered message, in millionths; 0 when none is set."""
+    def _rate(self, country: str, category: str) -> int | None:
         for key in (country, "default"):
             if key in self.rates and category in self.rates[key]:
                 return self.rates[key][category]
-        return 0
+        return None
+
+    def category_of(self, country: str, category: str) -> str:
+        """The category Meta bills a template of ``category`` to ``country`` as."""
+        if (
+            category == "authentication"
+            and self.home
+            and country
+            and country != self.home
+            and self._rate(country, "authentication_international") is not None
+        ):
+            return AUTHENTICATION_INTERNATIONAL
+        return category
+
+    def price(self, country: str, category: str) -> int:
+        """The list price of one delivered message, before volume tiers, in millionths;
+        0 when none is set."""
+        if self.category_of(country, category) == AUTHENTICATION_INTERNATIONAL:
+            category = "authentication_international"
+        return self._rate(country, category.replace("-", "_")) or 0
+
+    def rates_of(self, country: str) -> dict[str, int]:
+        """The country's prices as the ledger keeps them beside a send: Meta's category
+        names, and ``<category>@<N>`` for the tier from the Nth charged message."""
+        found: dict[str, int] = {}
+        for category in PRICED:
+            rate = self._rate(country, category)
+            if rate is not None:
+                found[category.replace("_", "-")] = rate
+        tiers = self.tiers.get(country, self.tiers.get("default", {}))
+        for category, steps in tiers.items():
+            for start, rate in steps:
+                found[f"{category}@{start}"] = rate
+        return found
 
 
 def notification_settings(section: Any) -> NotificationSettings:
@@ -227,25 +280,72 @@ def workflow_rules(items: Any) -> tuple[WorkflowRule, ...]:
 
 
 def rate_card(section: Any) -> RateCard:
-    """``rate_card: {currency: GBP, "44": {marketing: 0.0529}, default: {...}}``."""
+    """``rate_card: {currency: GBP, home: "44", "44": {marketing: 0.0529}, default: {...},
+    tiers: {"91": {utility: {1001: 0.0012, 10001: 0.0010}}}}``."""
     if not isinstance(section, dict):
         raise ConfigError("rate_card must be a mapping")
     currency = str(section.get("currency", "USD"))
     if not re.fullmatch(r"[A-Z]{3}", currency):
         raise ConfigError(f"rate_card.currency: a code such as GBP, got {currency!r}")
+    home = str(section.get("home", ""))
+    if home and not _calling_code(home):
+        raise ConfigError(
+            f"rate_card.home: the calling code of the business's country, not {home!r}"
+        )
     rates: dict[str, dict[str, int]] = {}
     for country, prices in section.items():
-        if country == "currency":
+        if country in ("currency", "home", "tiers"):
             continue
-        country = str(country)
-        if country != "default" and not re.fullmatch(r"[1-9][0-9]{0,2}", country):
-            raise ConfigError(f"rate_card.{country}: a country calling code (44) or default")
+        country = _country(country, "rate_card")
         if not isinstance(prices, dict) or not set(prices) <= set(PRICED):
             raise ConfigError(f"rate_card.{country} maps {', '.join(PRICED)} to prices")
-        try:
-            rates[country] = {c: round(float(p) * MICROS) for c, p in prices.items()}
-        except (TypeError, ValueError):
-            raise ConfigError(f"rate_card.{country}: prices are numbers") from None
-        if any(price < 0 for price in rates[country].values()):
-            raise ConfigError(f"rate_card.{country}: prices cannot be negative")
-    return RateCard(currency=currency, rates=rates)
+        rates[country] = {c: _price(p, f"rate_card.{country}") for c, p in prices.items()}
+    tiers = _tiers(section.get("tiers", {}))
+    return RateCard(currency=currency, rates=rates, tiers=tiers, home=home)
+
+
+def _calling_code(value: str) -> bool:
+    return bool(re.fullmatch(r"[1-9][0-9]{0,2}", value))
+
+
+def _country(value: Any, where: str) -> str:
+    country = str(value)
+    if country != "default" and not _calling_code(country):
+        raise ConfigError(f"{where}.{country}: a country calling code (44) or default")
+    return country
+
+
+def _price(value: Any, where: str) -> int:
+    if isinstance(value, bool):
+        raise ConfigError(f"{where}: prices are numbers")
+    try:
+        price = round(float(value) * MICROS)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"{where}: prices are numbers") from None
+    if not 0 <= price < 1_000 * MICROS:
+        raise ConfigError(f"{where}: prices are from 0 to 1000")
+    return price
+
+
+def _tiers(section: Any) -> dict[str, dict[str, tuple[tuple[int, int], ...]]]:
+    """``{"91": {utility: {1001: 0.0012}}}``: from the 1001st charged utility message of
+    a month to +91 on, 0.0012 each."""
+    if not isinstance(section, dict):
+        raise ConfigError("rate_card.tiers maps country calling codes to tiered categories")
+    tiers: dict[str, dict[str, tuple[tuple[int, int], ...]]] = {}
+    for country, categories in section.items():
+        country = _country(country, "rate_card.tiers")
+        where = f"rate_card.tiers.{country}"
+        if not isinstance(categories, dict) or not set(categories) <= set(TIERED):
+            raise ConfigError(f"{where} maps {' or '.join(TIERED)} to their tiers")
+        tiers[country] = {}
+        for category, steps in categories.items():
+            if not isinstance(steps, dict) or not steps:
+                raise ConfigError(f"{where}.{category} maps message counts to prices")
+            parsed = []
+            for start, price in steps.items():
+                if isinstance(start, bool) or not re.fullmatch(r"[1-9][0-9]{0,9}", str(start)):
+                    raise ConfigError(f"{where}.{category}: {start!r} is not a message count")
+                parsed.append((int(start), _price(price, f"{where}.{category}")))
+            tiers[country][category] = tuple(sorted(parsed))
+    return tiers

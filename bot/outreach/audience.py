@@ -73,6 +73,10 @@ class Verdict:
     """The Cloud API template body when a template goes; None for a text."""
     price: int = 0
     country: str = ""
+    category: str = ""
+    """The category Meta bills the template as (``authentication-international``...)."""
+    rates: dict[str, int] = field(default_factory=dict)
+    """The country's prices per category (``RateCard.rates_of``), for the ledger."""
 
     @property
     def state(self) -> str:
@@ -308,6 +312,8 @@ class Audience:
             verdict.text = f"[template {spec.template.name}] " + " | ".join(filled)
             free = spec.template.category == "utility" and in_window
             category = spec.template.category
+            verdict.category = self.rate_card.category_of(verdict.country, category)
+            verdict.rates = self.rate_card.rates_of(verdict.country)
             verdict.price = 0 if free else self.rate_card.price(verdict.country, category)
         else:
             verdict.text, missing = fill(spec.text, context)

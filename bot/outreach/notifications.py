@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.config.notifications import MICROS, NotificationSettings, RateCard
-from bot.model import new_id
+from bot.model import Pricing, new_id
 from bot.outreach.audience import SKIP_REASONS, topics_of
 from bot.outreach.runs import Runs, parse_send_id, send_id_of
 from bot.outreach.spec import NotificationSpec, first_run
@@ -237,6 +237,7 @@ class Notifications:
             "by_notification": {
                 field[4:]: amount(value) for field, value in totals.items() if field[:4] == "ntf:"
             },
+            "disagreements": totals.get("disagreements", 0),
         }
 
     async def costs(self, number: str) -> dict[str, Any]:
@@ -264,14 +265,17 @@ class SendOutcomes:
         self.store = store
         self.ledger = ledger
 
-    def queue_outcome(self, pipe: Pipe, number: str, send_id: str, status: str) -> None:
+    def queue_outcome(
+        self, pipe: Pipe, number: str, send_id: str, status: str, pricing: Pricing | None = None
+    ) -> None:
         """A send's outcome or delivery receipt, on the pipeline that records it: the
-        notification's counters move, and a delivered template is billed."""
+        notification's counters move, and a delivered template is billed (as Meta's
+        ``pricing`` says, when the receipt brought it)."""
         parsed = parse_send_id(send_id)
         if parsed is None:
             return
         self.store.queue_status(pipe, parsed[0], parsed[1], send_id, status)
-        self.ledger.queue_outcome(pipe, number, send_id, status)
+        self.ledger.queue_outcome(pipe, number, send_id, status, pricing)
 
 
 _NAMES = (*COUNTS, "clicked", "unsubscribed", "in_flight")
