@@ -36,6 +36,8 @@ def inbound_record(message: Inbound) -> dict[str, Any]:
         record["media"] = shallow_dict(message.media)
     if message.kind == "unsupported":
         record["provider_type"] = message.provider_type
+    if message.referral:
+        record["referral"] = message.referral
     return record
 
 

@@ -310,7 +310,9 @@ class Audience:
             filled = [text for text, _ in values]
             verdict.template = spec.template.graph_body(filled)
             verdict.text = f"[template {spec.template.name}] " + " | ".join(filled)
-            free = spec.template.category == "utility" and in_window
+            free = _in_free_entry_point(person.meta, now) or (
+                spec.template.category == "utility" and in_window
+            )
             category = spec.template.category
             verdict.category = self.rate_card.category_of(verdict.country, category)
             verdict.rates = self.rate_card.rates_of(verdict.country)
@@ -350,6 +352,26 @@ def _by_conversation(
     else:
         verdict.conversation = cid
         verdict.identity = meta["customer"]
+
+
+ENTRY_POINT_ANSWER, ENTRY_POINT_WINDOW = 24 * 3600, 72 * 3600
+
+
+def _in_free_entry_point(meta: dict[str, str], now: float) -> bool:
+    """Whether a message sent ``now`` is free as part of a free entry point window.
+
+    "When a user messages a business from an ad that clicks to WhatsApp or a Facebook
+    Page action button, and the business responds within 24 hours, that response opens a
+    72-hour (3-day) free entry point window" in which all messages, templates included,
+    are free: https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing
+    The conversation keeps when the customer wrote from one (``referral_at``) and until
+    when the window the business's answer opened lasts (``free_until``).
+    """
+    if now < float(meta.get("free_until") or 0):
+        return True
+    referral_at = float(meta.get("referral_at") or 0)
+    opened = float(meta.get("entry_point_opened_at") or 0)
+    return opened < referral_at <= now <= referral_at + ENTRY_POINT_ANSWER
 
 
 def _in_filter(spec: NotificationSpec, profile: dict[str, str]) -> bool:
