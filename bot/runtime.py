@@ -30,6 +30,7 @@ from bot.core.directory import Directory
 from bot.core.fanout import Fanout
 from bot.core.guided import GuidedConversations
 from bot.core.ingest import Ingestor, shard_of
+from bot.core.keywords import keyword_table
 from bot.core.lifecycle import Lifecycle
 from bot.core.links import LinkSigners, load_link_secret
 from bot.core.pipeline import Pipeline
@@ -109,6 +110,7 @@ class Runtime:
             ),
             self.store,
             self.team_chat,
+            keyword_table(settings.keywords),
         )
         streams = [(self.inbound_log, self.pipeline.process), (self.outbox, self.sender.perform)]
         self.workers = ShardWorkers(streams, self.leases, self.holder, settings.shards)

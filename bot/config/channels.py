@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.config.base import ConfigError
 
@@ -139,3 +140,35 @@ def sms_settings(env: Mapping[str, str]) -> SMSSettings | None:
         )
     base = env.get("TWILIO_API_BASE") or DEFAULT_TWILIO_API_BASE
     return SMSSettings(values[0], values[1], values[2], base.rstrip("/"))
+
+
+KEYWORD_CHANNELS = ("sms", "whatsapp")
+KEYWORD_KINDS = ("stop", "start", "help")
+_KEYWORD = re.compile(r"[A-Z0-9][A-Z0-9 \-]{0,63}")
+
+
+def keyword_settings(section: Any) -> dict[str, dict[str, tuple[str, ...]]]:
+    """``keywords: {sms: {stop: [STOP, OPTOUT], start: [START], help: [HELP]}, whatsapp:
+    {...}}``: the words that opt a customer out, back in, or ask for help, per channel. A
+    list given replaces that channel's default words of its kind; words are matched as
+    the whole message, whatever its case and spacing."""
+    if not isinstance(section, dict) or not set(section) <= set(KEYWORD_CHANNELS):
+        raise ConfigError(f"keywords maps {' or '.join(KEYWORD_CHANNELS)} to their words")
+    found: dict[str, dict[str, tuple[str, ...]]] = {}
+    for channel, kinds in section.items():
+        where = f"keywords.{channel}"
+        if not isinstance(kinds, dict) or not set(kinds) <= set(KEYWORD_KINDS):
+            raise ConfigError(f"{where} maps {', '.join(KEYWORD_KINDS)} to lists of words")
+        found[channel] = {}
+        seen: dict[str, str] = {}
+        for kind, words in kinds.items():
+            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+                raise ConfigError(f"{where}.{kind} is a list of words")
+            normal = tuple(" ".join(word.split()).upper() for word in words)
+            for word in normal:
+                if not word.isascii() or not _KEYWORD.fullmatch(word):
+                    raise ConfigError(f"{where}.{kind}: {word!r} is not a keyword (A-Z, 0-9)")
+                if seen.setdefault(word, kind) != kind:
+                    raise ConfigError(f"{where}: {word!r} is both {seen[word]} and {kind}")
+            found[channel][kind] = normal
+    return found

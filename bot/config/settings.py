@@ -21,6 +21,7 @@ from bot.config.channels import (
     SMSSettings,
     TelegramSettings,
     WhatsAppSettings,
+    keyword_settings,
     sms_settings,
     telegram_settings,
     whatsapp_settings,
@@ -119,6 +120,8 @@ class Settings:
     """Rules that turn services' workflow events into messages (AU-3)."""
     rate_card: RateCard = field(default_factory=RateCard)
     """Prices of template messages, for the cost ledger (AU-5)."""
+    keywords: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    """Opt-out, opt-in and help words per channel that replace its defaults (AU-4)."""
 
     def team_member(self, email: str) -> TeamMember | None:
         email = email.strip().lower()
@@ -166,6 +169,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         notifications=notification_settings(document.get("notifications") or {}),
         workflows=workflow_rules(document.get("workflows") or []),
         rate_card=rate_card(document.get("rate_card") or {}),
+        keywords=keyword_settings(document.get("keywords") or {}),
     )
 
 

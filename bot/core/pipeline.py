@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -12,7 +12,7 @@ from adapters import sms
 from bot.core.directory import Directory
 from bot.core.fanout import Fanout
 from bot.core.guided import GuidedBatch, GuidedConversations
-from bot.core.keywords import DEFAULT_SMS_HELP, keyword_of
+from bot.core.keywords import DEFAULT_KEYWORDS, DEFAULT_SMS_HELP, Keyword, keyword_of
 from bot.core.lifecycle import Lifecycle
 from bot.core.records import decode_item, inbound_event, inbound_record, status_event
 from bot.core.sender import Sender
@@ -87,8 +87,11 @@ class Pipeline:
         guided: GuidedConversations,
         store: StoreClient,
         team: TeamRoom | None = None,
+        keywords: Mapping[str, Mapping[str, Keyword]] = DEFAULT_KEYWORDS,
     ) -> None:
         self.store = store
+        self.keywords = keywords
+        """Each channel's opt-out, opt-in and help words (``bot.core.keywords``)."""
         """Round trips that carry several stores' commands."""
         self.profiles = profiles
         self.conversations = conversations
@@ -273,7 +276,7 @@ class Pipeline:
         all: nobody answers and nobody hears (SN-8).
         """
         cid = message.conversation_id
-        keyword = keyword_of(message)
+        keyword = keyword_of(message, self.keywords)
         if keyword in ("stop", "start"):
             self.conversations.queue_opt_out(pipe, cid, keyword == "stop")
         parent = self.directory.parent(message.number)
