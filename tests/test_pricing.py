@@ -138,9 +138,9 @@ async def test_meta_pricing_object_is_the_truth_and_disagreements_are_kept(
 
 
 async def test_volume_tiers_lower_the_rate_within_a_month(store: Redis, prefix: str) -> None:
-    """Utility and authentication rates fall as a market's charged messages of the
-    month pass the tiers' thresholds: "volume tiers [...] for utility and authentication
-    messages", per market and category; free messages do not count."""
+    """ "You can unlock lower rates for utility and authentication template messages,
+    based on messaging volume": a market's charged messages of the category in the month
+    pass the tiers' thresholds; free messages do not count."""
     ledger = CostLedger(store, Keys(prefix))
     for n in range(6):
         await _send(ledger, f"snd_{n}", "91", "utility")

@@ -145,8 +145,9 @@ class RateCard:
 
     Meta's rules, from https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing
     and .../pricing/authentication-international-rates:
-    - volume tiers: utility and authentication rates fall as a market's charged messages
-      of the category in the calendar month pass thresholds (``tiers``);
+    - "You can unlock lower rates for utility and authentication template messages,
+      based on messaging volume": a market's charged messages of the category in the
+      calendar month pass thresholds (``tiers``);
     - "If you send an authentication template message to a WhatsApp user whose country
       calling code is for a country that has an authentication-international rate, the
       delivered message will be billed the country's authentication-international rate

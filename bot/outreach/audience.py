@@ -360,12 +360,13 @@ ENTRY_POINT_ANSWER, ENTRY_POINT_WINDOW = 24 * 3600, 72 * 3600
 def _in_free_entry_point(meta: dict[str, str], now: float) -> bool:
     """Whether a message sent ``now`` is free as part of a free entry point window.
 
-    "When a user messages a business from an ad that clicks to WhatsApp or a Facebook
-    Page action button, and the business responds within 24 hours, that response opens a
-    72-hour (3-day) free entry point window" in which all messages, templates included,
-    are free: https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing
-    The conversation keeps when the customer wrote from one (``referral_at``) and until
-    when the window the business's answer opened lasts (``free_until``).
+    Meta's pricing page (https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing):
+    "All messages are free for 72 hours, including template messages, if sent within an
+    open free entry point window"; the window opens when "a user messages a business
+    from an ad that clicks to WhatsApp or a Facebook Page action button, and the
+    business responds within 24 hours". The conversation keeps when the customer wrote
+    from one (``referral_at``) and until when the window the business's answer opened
+    lasts (``free_until``); a send within 24 hours of the ad's message is that answer.
     """
     if now < float(meta.get("free_until") or 0):
         return True

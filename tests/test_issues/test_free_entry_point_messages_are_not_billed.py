@@ -1,8 +1,8 @@
-"""The ledger billed templates sent in a free entry point window. Meta: "When a user
-messages a business from an ad that clicks to WhatsApp or a Facebook Page action button,
-and the business responds within 24 hours, that response opens a 72-hour (3-day) free
-entry point window" in which messages, templates included, are not charged
-(https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing)."""
+"""The ledger billed templates sent in a free entry point window. Meta's pricing page
+(https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing): "All
+messages are free for 72 hours, including template messages, if sent within an open free
+entry point window", which opens when "a user messages a business from an ad that clicks
+to WhatsApp or a Facebook Page action button, and the business responds within 24 hours"."""
 
 from __future__ import annotations
 
