@@ -310,6 +310,10 @@ class Audience:
             filled = [text for text, _ in values]
             verdict.template = spec.template.graph_body(filled)
             verdict.text = f"[template {spec.template.name}] " + " | ".join(filled)
+            # "Utility templates delivered within an open customer service window are
+            # free" (Meta's pricing page). Should Meta bill them after all (a change
+            # reported for 1 October 2026, not on that page), the pricing object of the
+            # receipt bills them and records the disagreement.
             free = _in_free_entry_point(person.meta, now) or (
                 spec.template.category == "utility" and in_window
             )
