@@ -209,7 +209,7 @@ class Runtime:
             self.channels.transports,
             self.fanout,
             self.store,
-            outcomes=SendOutcomes(self.notification_store, self.ledger),
+            outcomes=SendOutcomes(self.notification_store, self.ledger, settings.rate_card),
             links=self.links if settings.links else None,
         )
         self.profile_book = ProfileBook(

@@ -5,6 +5,8 @@ Layout (under the prefix; one number's keys share the tag ``{cost:<number>}``):
 - ``{cost:<n>}:pending``: send id -> ``category|country|price|notification|list``,
   written when the send is queued; ``list`` holds the country's rate per category
   (``utility=22000,marketing=52900``), for when Meta bills otherwise than predicted;
+- ``{cost:<n>}:billed:<send id>``: string, 30 days: a send that was not noted (a reply, a
+  text) whose receipt said Meta billed it, billed once;
 - ``{cost:<n>}:said``: send id -> ``billable|category|type``, Meta's ``pricing`` object
   from a status, until the send is billed;
 - ``{cost:<n>}:totals``: ``total``, ``cat:<category>``, ``count:<category>``,
@@ -35,18 +37,27 @@ from bot.model import Pricing
 from stores.redis import Keys, Pipe, Script
 
 BILLED_STATUSES = frozenset({"delivered", "read"})
+Unnoted = tuple[str, Mapping[str, int]]
+"""The recipient's country calling code and its rates per category (Meta's names)."""
 KEPT_DISAGREEMENTS = 1000
 
 _BILL = Script(
     """
 local pending = redis.call('HGET', KEYS[1], ARGV[1])
-if not pending then return 0 end
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) end
-if ARGV[2] == 'sent' then return 0 end
-local said = redis.call('HGET', KEYS[3], ARGV[1])
-redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[3], ARGV[1])
-if ARGV[2] == 'failed' then return 0 end
+local said
+if pending then
+  if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) end
+  if ARGV[2] == 'sent' then return 0 end
+  said = redis.call('HGET', KEYS[3], ARGV[1])
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[3], ARGV[1])
+  if ARGV[2] == 'failed' then return 0 end
+else
+  -- a send the ledger did not note (a reply, a text) that Meta says it billed: once
+  if ARGV[7] == '' or (ARGV[2] ~= 'delivered' and ARGV[2] ~= 'read') then return 0 end
+  if not redis.call('SET', KEYS[6], '1', 'NX', 'EX', 2592000) then return 0 end
+  pending, said = ARGV[7], ARGV[3]
+end
 local category, country, price, notification, list =
   string.match(pending, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|?(.*)$')
 price = tonumber(price) or 0
@@ -112,10 +123,17 @@ class BaseCostLedger(Protocol):
         recipient country's ``rates`` per category, for when Meta bills it otherwise."""
 
     def queue_outcome(
-        self, pipe: Pipe, number: str, send_id: str, status: str, pricing: Pricing | None = None
+        self,
+        pipe: Pipe,
+        number: str,
+        send_id: str,
+        status: str,
+        pricing: Pricing | None = None,
+        unnoted: Unnoted | None = None,
     ) -> None:
         """A delivery receipt: bill a delivered send once, as Meta's ``pricing`` says when
-        a status brought it; forget a failed one."""
+        a status brought it; forget a failed one. A send that was not noted is billed
+        once when ``pricing`` says Meta billed it, at ``unnoted``'s rates."""
 
     async def disagreements(self, number: str, limit: int = 100) -> list[dict[str, Any]]:
         """The newest sends Meta billed otherwise than the rate card predicted."""
@@ -161,21 +179,33 @@ class CostLedger(BaseCostLedger):
         pipe.hsetnx(self._k(number, "pending"), send_id, value)
 
     def queue_outcome(
-        self, pipe: Pipe, number: str, send_id: str, status: str, pricing: Pricing | None = None
+        self,
+        pipe: Pipe,
+        number: str,
+        send_id: str,
+        status: str,
+        pricing: Pricing | None = None,
+        unnoted: Unnoted | None = None,
     ) -> None:
         """A delivery receipt: bill a delivered send once, as Meta's ``pricing`` says when
-        a status brought it; forget a failed one."""
-        said = ""
+        a status brought it; forget a failed one. A send that was not noted is billed
+        once when ``pricing`` says Meta billed it, at ``unnoted``'s rates."""
+        said = fallback = ""
         if pricing is not None:
-            said = f"{int(pricing.billable)}|{pricing.category.replace('|', '')}|{pricing.type}"
+            category = pricing.category.replace("|", "")
+            said = f"{int(pricing.billable)}|{category}|{pricing.type}"
+            if pricing.billable and unnoted is not None:
+                country, rates = unnoted
+                listed = ",".join(f"{name}={rate}" for name, rate in sorted(rates.items()))
+                fallback = f"{category}|{country}|{rates.get(category, 0)}||{listed}"
         if status in BILLED_STATUSES or status == "failed" or said:
             keys = [
                 self._k(number, part)
                 for part in ("pending", "totals", "said", "disagreements", "volume")
-            ]
+            ] + [self._k(number, f"billed:{send_id}")]
             now = time.time()
             month = time.strftime("%Y-%m", time.gmtime(now))
-            args = [send_id, status, said, int(now), KEPT_DISAGREEMENTS, month]
+            args = [send_id, status, said, int(now), KEPT_DISAGREEMENTS, month, fallback]
             _BILL.queue(pipe, keys, args)
 
     async def disagreements(self, number: str, limit: int = 100) -> list[dict[str, Any]]:

@@ -16,7 +16,10 @@ from bot.config.notifications import rate_card
 from bot.model import Inbound, Pricing, StatusUpdate
 from stores.costs import CostLedger
 from stores.redis import Keys
+from tests.conftest import BotFactory
 from tests.emulators import meta_webhooks as meta
+from tests.test_costs import receipts
+from tests.test_notifications import setup, until
 
 PHONE_ID, WA_ID = "106540352242922", "447700900123"
 
@@ -181,3 +184,28 @@ def test_authentication_abroad_is_billed_the_authentication_international_rate()
 def test_a_bad_tier_or_home_stops_the_start(bad: Any) -> None:
     with pytest.raises(ConfigError):
         rate_card(bad)
+
+
+async def test_a_reply_meta_says_it_billed_is_billed_once(make_bot: BotFactory) -> None:
+    """The pricing object is the truth for sends the rate card never priced too: a text
+    reply is free in the customer service window ("free_customer_service"), but when
+    Meta's receipt says it charged one, the ledger bills it, once, at the card's rate."""
+    card = rate_card({"currency": "GBP", "44": {"service": 0.004, "marketing": 0.05}})
+    shared = await setup(make_bot, rate_card=card)
+    assert (await shared.reply("sales", "First reply")).status == 201
+    assert (await shared.reply("sales", "Second reply")).status == 201
+    await shared.bot.settle()
+    first, second = [m for m in shared.graph.sent if m.text in ("First reply", "Second reply")]
+    await receipts(shared, [first], "delivered", "service", "regular")
+    await receipts(shared, [first], "delivered", "service", "regular")  # Meta's retry
+    await receipts(shared, [first], "read")
+    await receipts(shared, [second], "delivered", "service")  # free_customer_service
+
+    async def billed() -> Any:
+        answer = await shared.call("support", "GET", f"/v1/numbers/{shared.number}/costs")
+        costs = answer.json["costs"]
+        return costs if costs["total"] else None
+
+    costs = await until(billed, what="the reply to be billed")
+    assert costs["by_category"] == {"service": {"amount": 0.004, "messages": 1, "free": 0}}
+    assert costs["by_country"] == {"44": 0.004} and costs["disagreements"] == 0

@@ -396,5 +396,7 @@ class Pipeline:
     async def _queue_status(self, pipe: Pipe, status: StatusUpdate, message_id: str) -> None:
         cid = status.conversation_id
         self.conversations.queue_status(pipe, cid, message_id, status.status)
-        self.sender.queue_receipt(pipe, status.number, message_id, status.status, status.pricing)
+        self.sender.queue_receipt(
+            pipe, status.number, message_id, status.status, status.pricing, status.recipient.key
+        )
         await self.fanout.queue_events(pipe, [status_event(status, message_id)])

@@ -77,7 +77,13 @@ class SendOutcomes(Protocol):
     """Told what became of each send (notification counters, the cost ledger)."""
 
     def queue_outcome(
-        self, pipe: Pipe, number: str, send_id: str, status: str, pricing: Pricing | None = None
+        self,
+        pipe: Pipe,
+        number: str,
+        send_id: str,
+        status: str,
+        pricing: Pricing | None = None,
+        customer: str = "",
     ) -> None: ...
 
 
@@ -181,13 +187,19 @@ class Sender:
         self.outcomes = outcomes
 
     def queue_receipt(
-        self, pipe: Pipe, number: str, send_id: str, status: str, pricing: Pricing | None = None
+        self,
+        pipe: Pipe,
+        number: str,
+        send_id: str,
+        status: str,
+        pricing: Pricing | None = None,
+        customer: str = "",
     ) -> None:
         """A send went out, failed, or a receipt came (delivered, read), with how Meta
-        bills it when the receipt says: tell ``outcomes`` on the caller's pipeline, the
-        one that records it."""
+        bills it when the receipt says and to whom (``customer``, an identity key): tell
+        ``outcomes`` on the caller's pipeline, the one that records it."""
         if self.outcomes is not None:
-            self.outcomes.queue_outcome(pipe, number, send_id, status, pricing)
+            self.outcomes.queue_outcome(pipe, number, send_id, status, pricing, customer)
 
     def queue(self, pipe: Pipe, outbound: Outbound, shard: int) -> None:
         """Record the message in its thread and the outbox, on a pipeline the caller runs."""
