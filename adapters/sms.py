@@ -43,7 +43,13 @@ STATUSES: dict[str, DeliveryStatus] = {
     "canceled": "failed",
 }
 KEYWORDS: dict[str, Keyword] = {
-    **dict.fromkeys(("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"), "stop"),
+    # Twilio's default opt-out words (https://www.twilio.com/docs/messaging/tutorials/advanced-opt-out):
+    # "STOP, UNSUBSCRIBE, END, QUIT, STOPALL, REVOKE, OPTOUT, and CANCEL"; and STOP ALL.
+    **dict.fromkeys(
+        ("STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE"),
+        "stop",
+    ),
+    "OPTOUT": "stop",
     **dict.fromkeys(("START", "YES", "UNSTOP"), "start"),
     **dict.fromkeys(("HELP", "INFO"), "help"),
 }
@@ -316,7 +322,7 @@ def pick_choice(reply: str, choices: Sequence[str]) -> int | None:
 
 def keyword(body: str) -> Keyword | None:
     """The carrier keyword a whole message is (STOP, START, HELP and their synonyms)."""
-    word = body.strip()
+    word = " ".join(body.split())
     # ASCII only: str.upper() maps the long s (U+017F) to "S", and carriers match plain letters.
     return KEYWORDS.get(word.upper()) if word.isascii() else None
 

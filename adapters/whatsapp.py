@@ -21,6 +21,7 @@ from bot.model import (
     Location,
     Media,
     MessageKind,
+    Pricing,
     Reaction,
     StatusUpdate,
 )
@@ -221,6 +222,7 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
         location=location,
         contacts=contacts,
         reaction=reaction,
+        referral=_referral(message),
     )
 
 
@@ -272,6 +274,20 @@ def _own_phones(sender: str, cards: Sequence[ContactCard]) -> tuple[Identity, ..
     return tuple(dict.fromkeys(found))
 
 
+def _referral(message: dict[str, Any]) -> str:
+    """``<source_type>:<source_id>`` of the message's ``referral`` object, '' without one.
+
+    Meta adds ``referral`` to a message the customer sent from a click-to-WhatsApp ad or
+    a Facebook Page call-to-action, the free entry points of its pricing:
+    https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages
+    """
+    referral = message.get("referral")
+    if not isinstance(referral, dict) or not referral:
+        return ""
+    source = _str(referral, "source_type") or "unknown"
+    return f"{source}:{_str(referral, 'source_id')}"[:200]
+
+
 def _status(number: str, status: Any) -> StatusUpdate:
     if not isinstance(status, dict):
         raise PayloadError("each status must be an object")
@@ -288,6 +304,39 @@ def _status(number: str, status: Any) -> StatusUpdate:
         status=cast(Any, state),
         timestamp=_timestamp(status),
         error=error,
+        pricing=_pricing(status),
+    )
+
+
+BILLED_TYPES = frozenset({"regular"})
+FREE_TYPES = frozenset({"free_customer_service", "free_entry_point"})
+
+
+def _pricing(status: dict[str, Any]) -> Pricing | None:
+    """The status's ``pricing`` object; None when it has none.
+
+    Meta recommends ``type`` and ``category`` over ``billable``, which it will deprecate:
+    "we recommend that you start using pricing.type and pricing.category together to
+    determine if a message is billable, and if so, its billing rate."
+    https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing
+    """
+    pricing = status.get("pricing")
+    if not isinstance(pricing, dict) or not pricing:
+        return None
+    kind, billable = _str(pricing, "type"), pricing.get("billable")
+    if kind in BILLED_TYPES or kind in FREE_TYPES:
+        charged = kind in BILLED_TYPES
+    elif isinstance(billable, bool):
+        charged = billable
+    elif isinstance(billable, str) and billable.lower() in ("true", "false"):
+        charged = billable.lower() == "true"
+    else:
+        raise PayloadError("pricing needs a known 'type' or a boolean 'billable'")
+    return Pricing(
+        billable=charged,
+        pricing_model=_str(pricing, "pricing_model")[:16],
+        type=kind[:40],
+        category=_str(pricing, "category")[:40],
     )
 
 

@@ -169,6 +169,9 @@ class Inbound:
     location: Location | None = None
     contacts: tuple[ContactCard, ...] = ()
     reaction: Reaction | None = None
+    referral: str = ""
+    """``<source_type>:<source_id>`` when the customer wrote from a click-to-WhatsApp ad or
+    a Facebook Page call-to-action (Meta's ``referral`` object): a free entry point."""
 
     @property
     def conversation_id(self) -> str:
@@ -211,7 +214,25 @@ class Inbound:
             location=Location(**location) if location else None,
             contacts=tuple(ContactCard.from_dict(card) for card in data.get("contacts", ())),
             reaction=Reaction(**reaction) if reaction else None,
+            referral=data.get("referral", ""),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Pricing:
+    """How Meta bills a message, from the ``pricing`` object of its status webhook.
+
+    https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing
+    """
+
+    billable: bool
+    pricing_model: str = ""
+    """``PMP`` (per-message pricing) or the older ``CBP``."""
+    type: str = ""
+    """``regular`` (charged), ``free_customer_service`` or ``free_entry_point``."""
+    category: str = ""
+    """``marketing``, ``utility``, ``authentication``, ``authentication-international``,
+    ``service`` or ``referral_conversion`` (part of a free entry point window)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +246,8 @@ class StatusUpdate:
     status: DeliveryStatus
     timestamp: float
     error: str = ""
+    pricing: Pricing | None = None
+    """How Meta bills the message, when the status says (sent, delivered)."""
 
     @property
     def conversation_id(self) -> str:
@@ -238,11 +261,19 @@ class StatusUpdate:
     def to_dict(self) -> dict[str, Any]:
         data = shallow_dict(self)
         data["recipient"] = self.recipient.key
+        data["pricing"] = shallow_dict(self.pricing) if self.pricing else None
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StatusUpdate:
-        return cls(**{**data, "recipient": Identity.parse(data["recipient"])})
+        pricing = data.get("pricing")
+        return cls(
+            **{
+                **data,
+                "recipient": Identity.parse(data["recipient"]),
+                "pricing": Pricing(**pricing) if pricing else None,
+            }
+        )
 
 
 @dataclass(frozen=True, slots=True)

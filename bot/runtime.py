@@ -33,6 +33,7 @@ from bot.core.fallback import FallbackGate
 from bot.core.fanout import Fanout
 from bot.core.guided import GuidedConversations
 from bot.core.ingest import Ingestor, shard_of
+from bot.core.keywords import keyword_table
 from bot.core.lifecycle import Lifecycle
 from bot.core.links import LinkSigners, load_link_secret
 from bot.core.metrics import Meters
@@ -120,6 +121,7 @@ class Runtime:
             self.store,
             self.meters,
             self.team_chat,
+            keyword_table(settings.keywords),
         )
         streams = [(self.inbound_log, self.pipeline.process), (self.outbox, self.sender.perform)]
         self.workers = ShardWorkers(streams, self.leases, self.holder, settings.shards, self.meters)
@@ -219,7 +221,7 @@ class Runtime:
             self.fanout,
             self.store,
             self.meters,
-            outcomes=SendOutcomes(self.notification_store, self.ledger),
+            outcomes=SendOutcomes(self.notification_store, self.ledger, settings.rate_card),
             links=self.links if settings.links else None,
         )
         self.profile_book = ProfileBook(

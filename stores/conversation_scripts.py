@@ -29,6 +29,18 @@ if ARGV[4] == 'inbound' and at > tonumber(redis.call('HGET', meta, 'last_inbound
   redis.call('HSET', meta, 'last_inbound_at', ARGV[3])
 end
 if ARGV[8] ~= '' then redis.call('HSET', meta, 'profile', ARGV[8]) end
+-- Meta's free entry point: a customer writes from a click-to-WhatsApp ad or a Page
+-- call-to-action (ARGV[9], the referral), the business answers within 24 hours, and that
+-- answer opens 72 hours in which every message is free.
+if ARGV[4] == 'inbound' and ARGV[9] ~= '' then
+  redis.call('HSET', meta, 'referral_at', ARGV[3])
+elseif ARGV[4] == 'outbound' then
+  local referral_at = tonumber(redis.call('HGET', meta, 'referral_at') or '')
+  local opened = tonumber(redis.call('HGET', meta, 'entry_point_opened_at') or '0')
+  if referral_at and opened < referral_at and at >= referral_at and at - referral_at <= 86400 then
+    redis.call('HSET', meta, 'entry_point_opened_at', ARGV[3], 'free_until', at + 259200)
+  end
+end
 return {1, count}
 """
 )

@@ -102,6 +102,7 @@ class ConversationStore(BaseConversationStore):
             customer,
             channel,
             profile,
+            message.get("referral", "") if direction == "inbound" else "",
         ]
         return keys, args
 

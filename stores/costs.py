@@ -2,35 +2,97 @@
 totals per number, per notification and per category, in millionths of the currency.
 
 Layout (under the prefix; one number's keys share the tag ``{cost:<number>}``):
-- ``{cost:<n>}:pending``: send id -> ``category|country|price|notification``, written
-  when the send is queued;
+- ``{cost:<n>}:pending``: send id -> ``category|country|price|notification|list``,
+  written when the send is queued; ``list`` holds the country's rate per category
+  (``utility=22000,marketing=52900``), for when Meta bills otherwise than predicted;
+- ``{cost:<n>}:billed:<send id>``: string, 30 days: a send that was not noted (a reply, a
+  text) whose receipt said Meta billed it, billed once;
+- ``{cost:<n>}:said``: send id -> ``billable|category|type``, Meta's ``pricing`` object
+  from a status, until the send is billed;
 - ``{cost:<n>}:totals``: ``total``, ``cat:<category>``, ``count:<category>``,
-  ``free:<category>``, ``cc:<country>`` and ``ntf:<notification id>``.
+  ``free:<category>``, ``cc:<country>``, ``ntf:<notification id>`` and ``disagreements``;
+- ``{cost:<n>}:volume``: ``<YYYY-MM>:<country>:<category>`` -> the charged messages of a
+  month (UTC), which volume tiers count (``list`` has ``utility@1001=19800``: from the
+  1001st on);
+- ``{cost:<n>}:disagreements``: list, JSON per send Meta billed otherwise than the rate
+  card predicted (the newest ``KEPT_DISAGREEMENTS``).
 
 A delivery receipt moves a send from pending to the totals once; a redo, a second
 receipt (``read`` after ``delivered``) or a failure after delivery changes nothing.
+When Meta's ``pricing`` object came with a status of the send, it is the truth: "If a
+message is charged, you can expect that at least one webhook (delivered or read) will
+contain the pricing information" (https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import time
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
+from bot.model import Pricing
 from stores.redis import Keys, Pipe, Script
 
 BILLED_STATUSES = frozenset({"delivered", "read"})
+Unnoted = tuple[str, Mapping[str, int]]
+"""The recipient's country calling code and its rates per category (Meta's names)."""
+KEPT_DISAGREEMENTS = 1000
 
 _BILL = Script(
     """
 local pending = redis.call('HGET', KEYS[1], ARGV[1])
-if not pending then return 0 end
-redis.call('HDEL', KEYS[1], ARGV[1])
-if ARGV[2] == 'failed' then return 0 end
-local category, country, price, notification =
-  string.match(pending, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
+local said
+if pending then
+  if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) end
+  if ARGV[2] == 'sent' then return 0 end
+  said = redis.call('HGET', KEYS[3], ARGV[1])
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[3], ARGV[1])
+  if ARGV[2] == 'failed' then return 0 end
+else
+  -- a send the ledger did not note (a reply, a text) that Meta says it billed: once
+  if ARGV[7] == '' or (ARGV[2] ~= 'delivered' and ARGV[2] ~= 'read') then return 0 end
+  if not redis.call('SET', KEYS[6], '1', 'NX', 'EX', 2592000) then return 0 end
+  pending, said = ARGV[7], ARGV[3]
+end
+local category, country, price, notification, list =
+  string.match(pending, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|?(.*)$')
 price = tonumber(price) or 0
+local category_asked = category
+if said then
+  local billable, meta_category, meta_type = string.match(said, '^([^|]*)|([^|]*)|(.*)$')
+  local rates = {}
+  for name, rate in string.gmatch(list or '', '([^,=]+)=(%d+)') do rates[name] = tonumber(rate) end
+  local predicted = price
+  if billable == '0' then
+    price = 0
+  elseif price == 0 or meta_category ~= category then
+    price = rates[meta_category] or rates[category] or price
+  end
+  if meta_category ~= '' then category = meta_category end
+  local recategorized = meta_category ~= '' and meta_category ~= category_asked
+  if (billable == '0') ~= (predicted == 0) or (billable == '1' and recategorized) then
+    redis.call('HINCRBY', KEYS[2], 'disagreements', 1)
+    redis.call('LPUSH', KEYS[4], cjson.encode({
+      send_id = ARGV[1], predicted = predicted, billed = price, billable = billable == '1',
+      category = meta_category, type = meta_type, at = tonumber(ARGV[4])}))
+    redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[5]) - 1)
+  end
+end
+if price > 0 then
+  local month = ARGV[6] .. ':' .. country .. ':' .. category
+  local volume = redis.call('HINCRBY', KEYS[5], month, 1)
+  local from = 0
+  for name, start, rate in string.gmatch(list or '', '([^,=@]+)@(%d+)=(%d+)') do
+    start = tonumber(start)
+    if name == category and volume >= start and start > from then
+      from, price = start, tonumber(rate)
+    end
+  end
+end
 redis.call('HINCRBY', KEYS[2], 'total', price)
 redis.call('HINCRBY', KEYS[2], 'cat:' .. category, price)
 redis.call('HINCRBY', KEYS[2], 'count:' .. category, 1)
@@ -55,11 +117,26 @@ class BaseCostLedger(Protocol):
         country: str,
         price: int,
         notification: str = "",
+        rates: Mapping[str, int] | None = None,
     ) -> None:
-        """Note what ``send_id`` costs when delivered (0: free, but still counted)."""
+        """Note what ``send_id`` costs when delivered (0: free, but still counted), and the
+        recipient country's ``rates`` per category, for when Meta bills it otherwise."""
 
-    def queue_outcome(self, pipe: Pipe, number: str, send_id: str, status: str) -> None:
-        """A delivery receipt: bill a delivered send once; forget a failed one."""
+    def queue_outcome(
+        self,
+        pipe: Pipe,
+        number: str,
+        send_id: str,
+        status: str,
+        pricing: Pricing | None = None,
+        unnoted: Unnoted | None = None,
+    ) -> None:
+        """A delivery receipt: bill a delivered send once, as Meta's ``pricing`` says when
+        a status brought it; forget a failed one. A send that was not noted is billed
+        once when ``pricing`` says Meta billed it, at ``unnoted``'s rates."""
+
+    async def disagreements(self, number: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest sends Meta billed otherwise than the rate card predicted."""
 
     async def totals(self, number: str) -> dict[str, int]:
         """The raw totals of a number (millionths, and counts)."""
@@ -94,16 +171,47 @@ class CostLedger(BaseCostLedger):
         country: str,
         price: int,
         notification: str = "",
+        rates: Mapping[str, int] | None = None,
     ) -> None:
         """Note what ``send_id`` costs when delivered (0: free, but still counted)."""
-        value = f"{category}|{country}|{price}|{notification}"
+        listed = ",".join(f"{name}={rate}" for name, rate in sorted((rates or {}).items()))
+        value = f"{category}|{country}|{price}|{notification}|{listed}"
         pipe.hsetnx(self._k(number, "pending"), send_id, value)
 
-    def queue_outcome(self, pipe: Pipe, number: str, send_id: str, status: str) -> None:
-        """A delivery receipt: bill a delivered send once; forget a failed one."""
-        if status in BILLED_STATUSES or status == "failed":
-            keys = [self._k(number, "pending"), self._k(number, "totals")]
-            _BILL.queue(pipe, keys, [send_id, status])
+    def queue_outcome(
+        self,
+        pipe: Pipe,
+        number: str,
+        send_id: str,
+        status: str,
+        pricing: Pricing | None = None,
+        unnoted: Unnoted | None = None,
+    ) -> None:
+        """A delivery receipt: bill a delivered send once, as Meta's ``pricing`` says when
+        a status brought it; forget a failed one. A send that was not noted is billed
+        once when ``pricing`` says Meta billed it, at ``unnoted``'s rates."""
+        said = fallback = ""
+        if pricing is not None:
+            category = pricing.category.replace("|", "")
+            said = f"{int(pricing.billable)}|{category}|{pricing.type}"
+            if pricing.billable and unnoted is not None:
+                country, rates = unnoted
+                listed = ",".join(f"{name}={rate}" for name, rate in sorted(rates.items()))
+                fallback = f"{category}|{country}|{rates.get(category, 0)}||{listed}"
+        if status in BILLED_STATUSES or status == "failed" or said:
+            keys = [
+                self._k(number, part)
+                for part in ("pending", "totals", "said", "disagreements", "volume")
+            ] + [self._k(number, f"billed:{send_id}")]
+            now = time.time()
+            month = time.strftime("%Y-%m", time.gmtime(now))
+            args = [send_id, status, said, int(now), KEPT_DISAGREEMENTS, month, fallback]
+            _BILL.queue(pipe, keys, args)
+
+    async def disagreements(self, number: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest sends Meta billed otherwise than the rate card predicted."""
+        found: Any = await self.redis.lrange(self._k(number, "disagreements"), 0, limit - 1)
+        return [json.loads(item) for item in found]
 
     async def totals(self, number: str) -> dict[str, int]:
         """The raw totals of a number (millionths, and counts)."""

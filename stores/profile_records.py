@@ -21,6 +21,18 @@ MAX_CHAIN = 16
 """Pointers followed from one index entry; merges only point older, so chains end."""
 MAX_REFUSALS = 100
 TIMES = frozenset({"created_at", "merged_at", "erased_at"})
+CONSENT_TRAIL = ("consent_source", "consent_at")
+"""Hash fields kept beside ``f:consent`` (the lawful basis): where it came from, when."""
+
+
+def consent_trail(source: str, at: float, *, overwrite: bool) -> dict[str, str]:
+    """The fields recording that ``source`` (``api:<service>``, ``import``,
+    ``flow:<flow>:<step>``) set the lawful basis at ``at``, to write with ``f:consent``
+    and with the same overwrite (``!``) as it."""
+    bang = "!" if overwrite else ""
+    return {f"{bang}consent_source": source[:200], f"{bang}consent_at": repr(float(at))}
+
+
 """Profile fields that are unix times: numbers in what ``get`` answers."""
 
 
@@ -222,8 +234,14 @@ class ProfileRecords:
         profile: dict[str, Any] = {
             name: float(value) if name in TIMES else value
             for name, value in data.items()
-            if ":" not in name
+            if ":" not in name and name not in CONSENT_TRAIL
         }
+        if data.get("f:consent") or data.get("consent_source"):
+            profile["consent"] = {
+                "basis": data.get("f:consent", ""),
+                "source": data.get("consent_source", ""),
+                "at": float(data["consent_at"]) if data.get("consent_at") else None,
+            }
         profile["identities"] = sorted(f[2:] for f in data if f.startswith("i:"))
         profile["fields"] = {f[2:]: v for f, v in data.items() if f.startswith("f:")}
         profile["conversations"] = sorted(f[2:] for f in data if f.startswith("c:"))

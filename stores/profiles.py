@@ -23,6 +23,7 @@ from typing import Any
 
 from bot.model import Identity
 from stores.profile_records import (
+    CONSENT_TRAIL,
     MAX_CHAIN,
     BaseProfileStore,
     Merge,
@@ -336,7 +337,9 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
             return "moved"
         identities = [f[2:] for f in data if f.startswith("i:")]
         carried = {
-            f: v for f, v in data.items() if f in ("name", "owner") or f.startswith(("f:", "c:"))
+            f: v
+            for f, v in data.items()
+            if f in ("name", "owner", *CONSENT_TRAIL) or f.startswith(("f:", "c:"))
         }
         if data.get("stage") == "contact":
             carried["!stage"] = "contact"

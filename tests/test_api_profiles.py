@@ -127,6 +127,30 @@ async def test_convert_turns_a_lead_into_a_contact_that_keeps_its_messages(
     assert (await profile_of(shared, contact))["stage"] == "contact"
 
 
+async def test_the_lawful_basis_is_recorded_with_its_source_and_kept_by_a_merge(
+    make_bot: BotFactory,
+) -> None:
+    """``PUT /v1/profiles/{ref}/consent`` records the basis, the calling service and the
+    time; the profile shows them, and a merge carries them to the survivor."""
+    shared = await shared_number(make_bot)
+    newer = await shared.bot.runtime.profiles.resolve(
+        [Identity("email", "ann@example.com")], channel="web"
+    )
+    before = time.time()
+    answer = await shared.call(
+        "marketing", "PUT", f"/v1/profiles/{newer}/consent", {"basis": "legitimate_interest"}
+    )
+    assert answer.status == 200, answer.raw
+    consent = answer.json["profile"]["consent"]
+    assert consent["basis"] == "legitimate_interest" and consent["source"] == "api:marketing"
+    assert before <= consent["at"] <= time.time()
+    assert answer.json["profile"]["fields"] == {"consent": "legitimate_interest"}
+    merged = await shared.call("sales", "POST", f"/v1/profiles/wa:{WA_ID}/merge", {"other": newer})
+    assert merged.status == 200 and merged.json["profile"]["consent"] == consent
+    bad = await shared.call("sales", "PUT", f"/v1/profiles/{newer}/consent", {"basis": "yes"})
+    assert bad.status == 400 and "lawful basis" in bad.error
+
+
 async def test_daily_notes_hold_each_day_of_each_channel(make_bot: BotFactory) -> None:
     shared = await shared_number(make_bot)
     await shared.reply("sales", "Sales here: 10% off today", agent="bob")

@@ -50,9 +50,21 @@ def test_a_bad_rate_card_stops_the_start(bad: Any) -> None:
         rate_card(bad)
 
 
-async def receipts(shared: Shared, sends: list[Any], status: str) -> None:
+async def receipts(
+    shared: Shared, sends: list[Any], status: str, category: str | None = None, kind: str = ""
+) -> None:
+    """Meta's receipts of ``sends``; with Meta's ``pricing`` object when ``category`` is
+    given, else none (the ledger then bills as the rate card predicted)."""
     payloads = [
-        meta.status_update(shared.bot.phone_number_id, m.message_id, m.to, status) for m in sends
+        meta.status_update(
+            shared.bot.phone_number_id,
+            m.message_id,
+            m.to,
+            status,
+            pricing_category=category,
+            pricing_type=kind,
+        )
+        for m in sends
     ]
     answer = await shared.bot.post_whatsapp(meta.batch(*payloads))
     assert answer.status == 200
@@ -114,6 +126,7 @@ async def test_templates_are_billed_when_delivered_by_category_and_country(
         },
         "by_country": {"44": 0.0749, "1": 0.0705},
         "by_notification": {utility: 0.03, marketing: 0.1154},
+        "disagreements": 0,
         "pending": 0,
     }
     found = await report(shared, marketing)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -522,3 +523,31 @@ async def test_web_chat_buttons_are_pressed_from_the_keyboard() -> None:
     finally:
         process.stop()
         process.close()
+
+
+async def test_a_consent_step_records_the_lawful_basis_with_its_source(
+    make_bot: BotFactory,
+) -> None:
+    """A flow step saving ``consent`` records where the lawful basis came from and when."""
+    optin = {
+        "start": ["offers"],
+        "steps": [
+            {
+                "id": "ask_consent",
+                "ask": "May we send you offers?",
+                "input": "choice",
+                "choices": ["consent", "none"],
+                "save": "consent",
+            }
+        ],
+        "end": "Noted.",
+    }
+    bot = await make_bot(automation=automation_settings({"flows": {"optin": optin}}))
+    await say(bot, "offers")
+    await sent(bot, 1)
+    before = time.time()
+    await say(bot, "consent")
+    profile = await bot.runtime.profiles.lookup(Identity("wa", WA_ID))
+    found = (await bot.runtime.profiles.get(profile))["consent"]
+    assert found["basis"] == "consent" and found["source"] == "flow:optin:ask_consent"
+    assert before - 1 <= found["at"] <= time.time()

@@ -130,6 +130,26 @@ async def test_custom_fields_stage_and_owner_are_stored(
     assert read_report(summary.report)[2][0] == "warning: Notes: cut to 1,000 characters"
 
 
+async def test_a_consent_column_is_recorded_with_its_source_and_time(
+    real_redis: Redis, prefix: str, tmp_path: Path
+) -> None:
+    """The lawful basis an import brings is kept with where it came from and when."""
+    store = graph(real_redis, prefix)
+    known = await store.resolve([PHONE], channel="whatsapp", name="Ann")
+    rows = [["+447700900123", "consent"], ["+447700900124", "contract"], ["+447700900125", ""]]
+    before = time.time()
+    await run(store, write_csv(tmp_path / "c.csv", rows, ["phone", "consent"]))
+    matched = await store.get(known)
+    assert matched["fields"] == {"consent": "consent"}
+    assert matched["consent"]["basis"] == "consent" and matched["consent"]["source"] == "import"
+    assert before <= matched["consent"]["at"] <= time.time()
+    created = await store.get(await store.lookup(Identity("phone", "+447700900124")))
+    assert created["consent"]["basis"] == "contract" and created["consent"]["source"] == "import"
+    assert "consent_source" not in created and "consent_at" not in created
+    without = await store.get(await store.lookup(Identity("phone", "+447700900125")))
+    assert "consent" not in without
+
+
 async def test_a_row_matching_a_known_profile_fills_what_it_lacks(
     real_redis: Redis, prefix: str, tmp_path: Path
 ) -> None:

@@ -579,6 +579,16 @@ async def test_the_profile_and_tracking_answers_and_events_are_the_documented_on
     assert (await call(200, "POST", convert, ref=pid))["profile"]["stage"] == "contact"
     await call(404, "POST", convert, ref="email:nobody@example.com")
 
+    # Consent: the lawful basis, with its source and time.
+    consent = "/v1/profiles/{ref}/consent"
+    recorded = (await call(200, "PUT", consent, body={"basis": "consent"}, ref=pid))["profile"]
+    assert recorded["consent"]["basis"] == "consent"
+    assert recorded["consent"]["source"] == "api:sales" and recorded["consent"]["at"] > 0
+    assert (await call(200, "GET", one, ref=pid))["profile"]["consent"] == recorded["consent"]
+    await call(400, "PUT", consent, body={"basis": "because"}, ref=pid)
+    await call(400, "PUT", consent, body={}, ref=pid)
+    await call(404, "PUT", consent, body={"basis": "none"}, ref="email:nobody@example.com")
+
     # Erasure: the person and the profile merged into them; then 410, and 404 by identity.
     answer = await call(200, "DELETE", one, "support", ref=f"wa:{WA_ID}")
     assert answer["erased"]["profile"] == pid and set(answer["erased"]["erased"]) == {pid, newer}
@@ -587,6 +597,7 @@ async def test_the_profile_and_tracking_answers_and_events_are_the_documented_on
         ("DELETE", one, None),
         ("POST", merge, {"other": crm}),
         ("POST", convert, None),
+        ("PUT", consent, {"basis": "none"}),
         ("GET", notes, None),
         ("GET", activity, None),
     ):
@@ -725,8 +736,11 @@ async def test_the_notification_answers_are_the_documented_ones(make_bot: BotFac
 
     await bot.settle()
     sent = [m for m in shared.graph.sent if m.type == "template"]
-    receipts = [
-        meta.status_update(bot.phone_number_id, m.message_id, m.to, "delivered") for m in sent
+    receipts = [  # without Meta's pricing object: billed as the rate card predicts
+        meta.status_update(
+            bot.phone_number_id, m.message_id, m.to, "delivered", pricing_category=None
+        )
+        for m in sent
     ]
     await bot.post_whatsapp(meta.batch(*receipts))
     await bot.settle()

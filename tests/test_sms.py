@@ -401,7 +401,12 @@ def test_pick_choice_prefers_the_shown_number() -> None:
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        *((word, "stop") for word in ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT")),
+        *(
+            (word, "stop")
+            for word in ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT")
+        ),
+        ("REVOKE", "stop"),
+        ("stop  all", "stop"),
         *((word, "start") for word in ("START", "YES", "UNSTOP")),
         *((word, "help") for word in ("HELP", "INFO")),
         ("stop", "stop"),

@@ -27,6 +27,7 @@ def add_profile_routes(api: web.Application) -> None:
     api.router.add_delete("/profiles/{ref}", erase_profile)
     api.router.add_post("/profiles/{ref}/merge", merge_profiles)
     api.router.add_post("/profiles/{ref}/convert", convert_profile)
+    api.router.add_put("/profiles/{ref}/consent", set_consent)
     api.router.add_get("/profiles/{ref}/notes", profile_notes)
     api.router.add_get("/profiles/{ref}/activity", get_activity)
 
@@ -105,6 +106,19 @@ async def merge_profiles(request: web.Request) -> web.Response:
 async def convert_profile(request: web.Request) -> web.Response:
     book = parts(request).profiles
     return web.json_response({"profile": await book.convert(_reference(request))})
+
+
+@_refusals
+async def set_consent(request: web.Request) -> web.Response:
+    """``{"basis": "consent"}``: the profile's lawful basis for marketing, recorded with
+    its source (``api:<service>``) and time."""
+    body = await read_body(request)
+    basis = string_field(body, "basis", limit=40)
+    source = f"api:{request[CALLER].name}"
+    book = parts(request).profiles
+    return web.json_response(
+        {"profile": await book.set_consent(_reference(request), basis, source)}
+    )
 
 
 @_refusals

@@ -35,6 +35,7 @@ from bot.identities import (
     phone_of_whatsapp_id,
 )
 from bot.model import Identity, MergePolicy
+from stores.profile_records import consent_trail
 from stores.profiles import Merge, ProfileStore, Sighting
 from stores.redis import StoreError
 
@@ -146,6 +147,8 @@ class RowReader:
                     name = value
                 else:
                     fields[role] = value
+        if fields.get("f:consent"):  # the lawful basis, where the profile has none yet
+            fields |= consent_trail(self.channel, at, overwrite=False)
         identities = tuple(dict.fromkeys(i for kind in found.values() for i in kind))
         if not identities:
             raise RowRejectedError(

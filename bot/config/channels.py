@@ -3,8 +3,13 @@ off when its variables are unset, and a half-configured one stops the start."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from typing import Annotated, Any
 
+from pydantic import AfterValidator, ValidationError, model_validator
+
+from bot.config.base import ConfigError, Path, Section, problems
 from bot.config.environment import (
     DEFAULT_TELEGRAM_API_BASE,
     DEFAULT_TWILIO_API_BASE,
@@ -98,3 +103,70 @@ def sms_settings(env: Environment) -> SMSSettings | None:
     return SMSSettings(
         env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.SMS_FROM, env.TWILIO_API_BASE.rstrip("/")
     )
+
+
+KEYWORD_CHANNELS = ("sms", "whatsapp")
+KEYWORD_KINDS = ("stop", "start", "help")
+_KEYWORD = re.compile(r"[A-Z0-9][A-Z0-9 \-]{0,63}")
+
+
+def _keyword(word: str) -> str:
+    normal = " ".join(word.split()).upper()
+    if not normal.isascii() or not _KEYWORD.fullmatch(normal):
+        raise ValueError(f"{word!r} is not a keyword (A-Z, 0-9)")
+    return normal
+
+
+Keyword = Annotated[str, AfterValidator(_keyword)]
+
+
+class ChannelKeywordsFile(Section):
+    """One channel's words; a list given replaces that channel's default words of its kind."""
+
+    stop: list[Keyword] | None = None
+    """Words that opt a customer out."""
+    start: list[Keyword] | None = None
+    """Words that opt a customer back in."""
+    help: list[Keyword] | None = None
+    """Words that ask for help; always answered."""
+
+    @model_validator(mode="after")
+    def _one_kind_each(self) -> ChannelKeywordsFile:
+        seen: dict[str, str] = {}
+        for kind in KEYWORD_KINDS:
+            for word in getattr(self, kind) or ():
+                if seen.setdefault(word, kind) != kind:
+                    raise ValueError(f"{word!r} is both {seen[word]} and {kind}")
+        return self
+
+
+class KeywordsFile(Section):
+    """``keywords: {sms: {stop: [STOP, OPTOUT], start: [START], help: [HELP]}, whatsapp:
+    {...}}``: the words that opt a customer out, back in, or ask for help, per channel;
+    matched as the whole message, whatever its case and spacing."""
+
+    sms: ChannelKeywordsFile | None = None
+    whatsapp: ChannelKeywordsFile | None = None
+
+
+def keyword_settings(
+    section: Any, root: Path = ("keywords",)
+) -> dict[str, dict[str, tuple[str, ...]]]:
+    """The ``keywords`` section; ConfigError if it is bad."""
+    try:
+        return keywords_from(KeywordsFile.model_validate(section))
+    except ValidationError as error:
+        raise ConfigError(*problems(error, KeywordsFile, root=root)) from None
+
+
+def keywords_from(written: KeywordsFile) -> dict[str, dict[str, tuple[str, ...]]]:
+    found: dict[str, dict[str, tuple[str, ...]]] = {}
+    for channel in KEYWORD_CHANNELS:
+        words = getattr(written, channel)
+        if words is not None:
+            found[channel] = {
+                kind: tuple(getattr(words, kind))
+                for kind in KEYWORD_KINDS
+                if getattr(words, kind) is not None
+            }
+    return found

@@ -18,6 +18,7 @@ from pydantic import (
 
 from bot.config.automation import AutomationFile
 from bot.config.base import Section, TimeZone, matching
+from bot.config.channels import KeywordsFile
 from bot.config.notifications import NotificationsFile, RateCardFile, WorkflowFile
 from bot.identities import InvalidIdentityError, parse_identity
 from bot.model import AUTOMATION_SERVICE
@@ -155,6 +156,7 @@ class ConfigFile(Section):
     notifications: NotificationsFile = NotificationsFile()
     workflows: list[WorkflowFile] = []
     rate_card: RateCardFile = RateCardFile()
+    keywords: KeywordsFile = KeywordsFile()
 
     @model_validator(mode="before")
     @classmethod

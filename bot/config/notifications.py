@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -22,7 +23,12 @@ from bot.config.base import ConfigError, Path, Section, TimeZone, matching, prob
 
 CATEGORIES = ("marketing", "utility", "authentication")
 """WhatsApp template categories, each billed at its own rate."""
-PRICED = (*CATEGORIES, "service")
+PRICED = (*CATEGORIES, "service", "authentication_international")
+TIERED = ("utility", "authentication")
+"""The categories Meta prices in volume tiers."""
+AUTHENTICATION_INTERNATIONAL = "authentication-international"
+"""Meta's name of the category (``pricing.category``); ``authentication_international`` in
+the rate card."""
 LAWFUL_BASES = frozenset({"consent", "contract", "legitimate_interest"})
 """Values of a profile's ``consent`` field that allow marketing."""
 MICROS = 1_000_000
@@ -144,18 +150,67 @@ class WorkflowRule:
 
 @dataclass(frozen=True, slots=True)
 class RateCard:
-    """Prices per message by recipient's country calling code and category (AU-5)."""
+    """Prices per message by recipient's country calling code and category (AU-5).
+
+    Meta's rules, from https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing
+    and .../pricing/authentication-international-rates:
+    - "You can unlock lower rates for utility and authentication template messages,
+      based on messaging volume": a market's charged messages of the category in the
+      calendar month pass thresholds (``tiers``);
+    - "If you send an authentication template message to a WhatsApp user whose country
+      calling code is for a country that has an authentication-international rate, the
+      delivered message will be billed the country's authentication-international rate
+      if [...] your business is based in another country" (``home``).
+    """
 
     currency: str = "USD"
     rates: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     """``"44"`` (or ``"default"``) -> category -> price in millionths of ``currency``."""
+    tiers: Mapping[str, Mapping[str, tuple[tuple[int, int], ...]]] = field(default_factory=dict)
+    """``"91"`` (or ``"default"``) -> utility or authentication -> (from the Nth charged
+    message of the month, price in millionths), by ascending N."""
+    home: str = ""
+    """The calling code of the business's primary location; '' when it is not eligible for
+    authentication-international rates."""
 
-    def price(self, country: str, category: str) -> int:
-        """The price of one delivered message, in millionths; 0 when none is set."""
+    def _rate(self, country: str, category: str) -> int | None:
         for key in (country, "default"):
             if key in self.rates and category in self.rates[key]:
                 return self.rates[key][category]
-        return 0
+        return None
+
+    def category_of(self, country: str, category: str) -> str:
+        """The category Meta bills a template of ``category`` to ``country`` as."""
+        if (
+            category == "authentication"
+            and self.home
+            and country
+            and country != self.home
+            and self._rate(country, "authentication_international") is not None
+        ):
+            return AUTHENTICATION_INTERNATIONAL
+        return category
+
+    def price(self, country: str, category: str) -> int:
+        """The list price of one delivered message, before volume tiers, in millionths;
+        0 when none is set."""
+        if self.category_of(country, category) == AUTHENTICATION_INTERNATIONAL:
+            category = "authentication_international"
+        return self._rate(country, category.replace("-", "_")) or 0
+
+    def rates_of(self, country: str) -> dict[str, int]:
+        """The country's prices as the ledger keeps them beside a send: Meta's category
+        names, and ``<category>@<N>`` for the tier from the Nth charged message."""
+        found: dict[str, int] = {}
+        for category in PRICED:
+            rate = self._rate(country, category)
+            if rate is not None:
+                found[category.replace("_", "-")] = rate
+        tiers = self.tiers.get(country, self.tiers.get("default", {}))
+        for category, steps in tiers.items():
+            for start, rate in steps:
+                found[f"{category}@{start}"] = rate
+        return found
 
 
 def quiet_hours(value: Any) -> QuietHours | None:
@@ -267,32 +322,62 @@ def workflows_from(written: list[WorkflowFile]) -> tuple[WorkflowRule, ...]:
     )
 
 
-Category = Literal["marketing", "utility", "authentication", "service"]
-Price = Annotated[float, Field(ge=0)]
+Category = Literal[
+    "marketing", "utility", "authentication", "service", "authentication_international"
+]
+Tiered = Literal["utility", "authentication"]
+Price = Annotated[float, Field(ge=0, lt=1000)]
 """A price per delivered message, in the card's currency."""
 
 
+def _home(code: str) -> str:
+    if code and not re.fullmatch(r"[1-9][0-9]{0,2}", code):
+        raise ValueError(f"{code!r}: the calling code of the business's country, such as 44")
+    return code
+
+
+def _text_codes(section: Any) -> Any:
+    # YAML reads an unquoted 44 as a number.
+    return {str(k): v for k, v in section.items()} if isinstance(section, dict) else section
+
+
+def _known_code(country: str) -> str:
+    if country != "default" and not re.fullmatch(r"[1-9][0-9]{0,2}", country):
+        raise ValueError(f"{country!r}: a country calling code (44) or default")
+    return country
+
+
+Country = Annotated[str, AfterValidator(_known_code)]
+
+
 class RateCardFile(Section):
-    """``rate_card: {currency: GBP, "44": {marketing: 0.0529}, default: {...}}`` (AU-5)."""
+    """``rate_card: {currency: GBP, home: "44", "44": {marketing: 0.0529}, default: {...},
+    tiers: {"91": {utility: {1001: 0.0012, 10001: 0.0010}}}}`` (AU-5)."""
 
     model_config = ConfigDict(
         extra="allow", strict=True, frozen=True, use_attribute_docstrings=True
     )
     currency: Annotated[str, matching(r"[A-Z]{3}", "a currency code such as GBP")] = "USD"
+    home: Annotated[str, BeforeValidator(str), AfterValidator(_home)] = ""
+    """The calling code of the business's own country, for authentication-international
+    rates; '' when the business is not eligible for them."""
+    tiers: Annotated[
+        dict[Country, dict[Tiered, dict[Annotated[int, Field(ge=1)], Price]]],
+        BeforeValidator(_text_codes),
+    ] = {}
+    """Volume tiers: from the Nth charged message of a month on, this price each."""
     __pydantic_extra__: dict[str, dict[Category, Price]] = Field(init=False)
     """A country calling code (or ``default``) -> category -> price."""
 
     @model_validator(mode="before")
     @classmethod
     def _codes_as_text(cls, section: Any) -> Any:
-        # YAML reads an unquoted 44 as a number.
-        return {str(k): v for k, v in section.items()} if isinstance(section, dict) else section
+        return _text_codes(section)
 
     @model_validator(mode="after")
     def _known_codes(self) -> RateCardFile:
         for country in self.model_extra or {}:
-            if country != "default" and not re.fullmatch(r"[1-9][0-9]{0,2}", country):
-                raise ValueError(f"{country!r}: a country calling code (44) or default")
+            _known_code(country)
         return self
 
 
@@ -309,4 +394,13 @@ def rate_card_from(written: RateCardFile) -> RateCard:
         country: {category: round(price * MICROS) for category, price in prices.items()}
         for country, prices in (written.model_extra or {}).items()
     }
-    return RateCard(currency=written.currency, rates=rates)
+    tiers: dict[str, dict[str, tuple[tuple[int, int], ...]]] = {
+        country: {
+            category: tuple(
+                sorted((start, round(price * MICROS)) for start, price in steps.items())
+            )
+            for category, steps in categories.items()
+        }
+        for country, categories in written.tiers.items()
+    }
+    return RateCard(currency=written.currency, rates=rates, tiers=tiers, home=written.home)

@@ -15,6 +15,7 @@ from bot.config.channels import (
     SMSSettings,
     TelegramSettings,
     WhatsAppSettings,
+    keywords_from,
     sms_settings,
     telegram_settings,
     whatsapp_settings,
@@ -112,6 +113,8 @@ class Settings:
     """Rules that turn services' workflow events into messages (AU-3)."""
     rate_card: RateCard = field(default_factory=RateCard)
     """Prices of template messages, for the cost ledger (AU-5)."""
+    keywords: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    """Opt-out, opt-in and help words per channel that replace its defaults (AU-4)."""
 
     def team_member(self, email: str) -> TeamMember | None:
         email = email.strip().lower()
@@ -161,6 +164,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         notifications=notifications_from(written.notifications),
         workflows=workflows_from(written.workflows),
         rate_card=rate_card_from(written.rate_card),
+        keywords=keywords_from(written.keywords),
     )
 
 

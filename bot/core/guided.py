@@ -22,6 +22,7 @@ from bot.model import Inbound
 from handlers.autoreply import AutoReply
 from handlers.flows import FlowEngine, FlowOutcome, FlowState
 from stores.flows import FlowStateStore
+from stores.profile_records import consent_trail
 from stores.profiles import ProfileStore
 from stores.redis import Pipe
 
@@ -133,6 +134,9 @@ class GuidedConversations:
         batch.states[cid] = after
         if outcome.saves and profile:
             fields = {f"!f:{name}": value for name, value in outcome.saves.items()}
+            if "consent" in outcome.saves:  # the lawful basis, and where it came from
+                step = state.step if state is not None else ""
+                fields |= consent_trail(f"flow:{outcome.flow}:{step}", now, overwrite=True)
             if "name" in outcome.saves:
                 fields["name"] = outcome.saves["name"]  # only where the profile has none
             batch.saves.append((profile, fields))

@@ -1,10 +1,11 @@
 """The words that opt a customer out or back in, or ask for help, on each channel
-(AU-4, CH-4): STOP and UNSUBSCRIBE on WhatsApp, carriers' keywords on SMS, /stop on
-Telegram."""
+(AU-4, CH-4): STOP and UNSUBSCRIBE (and the like) on WhatsApp, carriers' keywords on SMS,
+/stop on Telegram; the config file's ``keywords`` replaces a channel's words of a kind."""
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Literal, cast
 
 from adapters import sms
 from bot.model import Inbound
@@ -15,22 +16,43 @@ DEFAULT_SMS_HELP = (
     "Reply STOP to stop messages, START to get them again. Msg & data rates may apply."
 )
 _CHAT_KEYWORDS: dict[str, Keyword] = {
-    "STOP": "stop",
-    "UNSUBSCRIBE": "stop",
+    **dict.fromkeys(("STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "OPTOUT", "REVOKE"), "stop"),
     "START": "start",
     "UNSTOP": "start",
 }
 _TELEGRAM_COMMANDS: dict[str, Keyword] = {"/stop": "stop", "/start": "start"}
+DEFAULT_KEYWORDS: dict[str, dict[str, Keyword]] = {
+    "sms": dict(sms.KEYWORDS),
+    "whatsapp": _CHAT_KEYWORDS,
+}
+"""Channel -> word (upper case, single spaces) -> what it asks."""
 
 
-def keyword_of(message: Inbound) -> Keyword | None:
+def keyword_table(
+    overrides: Mapping[str, Mapping[str, tuple[str, ...]]],
+) -> dict[str, dict[str, Keyword]]:
+    """The defaults with the config file's ``keywords``: a kind given for a channel
+    replaces that channel's default words of the kind."""
+    table = {channel: dict(words) for channel, words in DEFAULT_KEYWORDS.items()}
+    for channel, kinds in overrides.items():
+        words = table.setdefault(channel, {})
+        for kind, given in kinds.items():
+            for word in [w for w, k in words.items() if k == kind]:
+                del words[word]
+            words.update(dict.fromkeys(given, cast(Keyword, kind)))
+    return table
+
+
+def keyword_of(
+    message: Inbound, table: Mapping[str, Mapping[str, Keyword]] = DEFAULT_KEYWORDS
+) -> Keyword | None:
     """The keyword the whole message is, on its channel; None for anything else."""
-    text = message.text.strip()
+    text = " ".join(message.text.split())
     if message.kind != "text" or not text or len(text) > 64:
         return None
-    if message.channel == "sms":
-        return sms.keyword(text)
     if message.channel == "telegram":
         command = text.split("@", 1)[0].lower()  # /stop@SwitchboardBot
         return _TELEGRAM_COMMANDS.get(command)
-    return _CHAT_KEYWORDS.get(text.upper()) if text.isascii() else None
+    # ASCII only: str.upper() maps the long s (U+017F) to "S", and carriers match plain letters.
+    words = table.get(message.channel, {})
+    return words.get(text.upper()) if text.isascii() else None

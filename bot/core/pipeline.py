@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -13,7 +13,7 @@ from bot.core.directory import Directory
 from bot.core.fallback import FallbackGate, Quiet
 from bot.core.fanout import Fanout
 from bot.core.guided import GuidedBatch, GuidedConversations
-from bot.core.keywords import DEFAULT_SMS_HELP, keyword_of
+from bot.core.keywords import DEFAULT_KEYWORDS, DEFAULT_SMS_HELP, Keyword, keyword_of
 from bot.core.lifecycle import Lifecycle
 from bot.core.metrics import Meters
 from bot.core.records import decode_item, inbound_event, inbound_record, status_event
@@ -94,9 +94,12 @@ class Pipeline:
         store: StoreClient,
         meters: Meters,
         team: TeamRoom | None = None,
+        keywords: Mapping[str, Mapping[str, Keyword]] = DEFAULT_KEYWORDS,
     ) -> None:
         self.meters = meters
         self.store = store
+        self.keywords = keywords
+        """Each channel's opt-out, opt-in and help words (``bot.core.keywords``)."""
         """Round trips that carry several stores' commands."""
         self.profiles = profiles
         self.conversations = conversations
@@ -288,7 +291,7 @@ class Pipeline:
         all: nobody answers and nobody hears (SN-8).
         """
         cid = message.conversation_id
-        keyword = keyword_of(message)
+        keyword = keyword_of(message, self.keywords)
         if keyword in ("stop", "start"):
             self.conversations.queue_opt_out(pipe, cid, keyword == "stop")
         parent = self.directory.parent(message.number)
@@ -412,5 +415,7 @@ class Pipeline:
     async def _queue_status(self, pipe: Pipe, status: StatusUpdate, message_id: str) -> None:
         cid = status.conversation_id
         self.conversations.queue_status(pipe, cid, message_id, status.status)
-        self.sender.queue_receipt(pipe, status.number, message_id, status.status)
+        self.sender.queue_receipt(
+            pipe, status.number, message_id, status.status, status.pricing, status.recipient.key
+        )
         await self.fanout.queue_events(pipe, [status_event(status, message_id)])

@@ -12,12 +12,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.config.notifications import LAWFUL_BASES
 from bot.core.lifecycle import merged_event
 from bot.core.redaction import hides, masked
 from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
 from bot.model import Event, Identity, Service, derived_id
 from stores.activity import ActivityStore
 from stores.conversations import ConversationStore
+from stores.profile_records import consent_trail
 from stores.profiles import Merge, ProfileStore, Refusal
 
 CHANNEL_NAMES = {"whatsapp": "WhatsApp", "telegram": "Telegram", "sms": "SMS", "web": "Web"}
@@ -100,6 +102,18 @@ class ProfileBook:
         """A lead becomes a contact; its identities, and so its messages, stay with it."""
         profile_id = await self.find(reference)
         if not await self.profiles.update(profile_id, {"stage": "contact"}):
+            raise ProfileNotFoundError(f"no profile {reference}")
+        return await self.profiles.get(profile_id)
+
+    async def set_consent(self, reference: str, basis: str, source: str) -> dict[str, Any]:
+        """Record the profile's lawful basis for marketing (``consent``, ``contract``,
+        ``legitimate_interest``, or ``none``), who set it and when; the profile after."""
+        if basis not in LAWFUL_BASES and basis != "none":
+            bases = ", ".join(sorted(LAWFUL_BASES))
+            raise ValueError(f"the lawful basis is one of {bases}, or none")
+        profile_id = await self.find(reference)
+        values = {"f:consent": basis} | consent_trail(source, time.time(), overwrite=False)
+        if not await self.profiles.update(profile_id, values):
             raise ProfileNotFoundError(f"no profile {reference}")
         return await self.profiles.get(profile_id)
 

@@ -42,6 +42,8 @@ def inbound_record(message: Inbound) -> dict[str, Any]:
         record["reaction"] = shallow_dict(message.reaction)
     if message.kind == "unsupported":
         record["provider_type"] = message.provider_type
+    if message.referral:
+        record["referral"] = message.referral
     return record
 
 

@@ -16,7 +16,7 @@ from bot.core.links import LinkSigners
 from bot.core.metrics import Meters
 from bot.core.retry import retrying
 from bot.logs import bound
-from bot.model import Event, Outbound, derived_id
+from bot.model import Event, Outbound, Pricing, derived_id
 from stores.conversations import WINDOW_SECONDS, ConversationStore, CustomerOptedOutError
 from stores.redis import Pipe, StoreClient, StoreError
 from stores.streams import Entry, ShardedStream
@@ -78,7 +78,15 @@ class EventSink(Protocol):
 class SendOutcomes(Protocol):
     """Told what became of each send (notification counters, the cost ledger)."""
 
-    def queue_outcome(self, pipe: Pipe, number: str, send_id: str, status: str) -> None: ...
+    def queue_outcome(
+        self,
+        pipe: Pipe,
+        number: str,
+        send_id: str,
+        status: str,
+        pricing: Pricing | None = None,
+        customer: str = "",
+    ) -> None: ...
 
 
 def message_record(outbound: Outbound) -> dict[str, Any]:
@@ -182,11 +190,20 @@ class Sender:
         keep the text as written. None: links go as written."""
         self.outcomes = outcomes
 
-    def queue_receipt(self, pipe: Pipe, number: str, send_id: str, status: str) -> None:
-        """A send went out, failed, or a receipt came (delivered, read): tell
+    def queue_receipt(
+        self,
+        pipe: Pipe,
+        number: str,
+        send_id: str,
+        status: str,
+        pricing: Pricing | None = None,
+        customer: str = "",
+    ) -> None:
+        """A send went out, failed, or a receipt came (delivered, read), with how Meta
+        bills it when the receipt says and to whom (``customer``, an identity key): tell
         ``outcomes`` on the caller's pipeline, the one that records it."""
         if self.outcomes is not None:
-            self.outcomes.queue_outcome(pipe, number, send_id, status)
+            self.outcomes.queue_outcome(pipe, number, send_id, status, pricing, customer)
 
     def queue(self, pipe: Pipe, outbound: Outbound, shard: int) -> None:
         """Record the message in its thread and the outbox, on a pipeline the caller runs."""

@@ -73,6 +73,10 @@ class Verdict:
     """The Cloud API template body when a template goes; None for a text."""
     price: int = 0
     country: str = ""
+    category: str = ""
+    """The category Meta bills the template as (``authentication-international``...)."""
+    rates: dict[str, int] = field(default_factory=dict)
+    """The country's prices per category (``RateCard.rates_of``), for the ledger."""
 
     @property
     def state(self) -> str:
@@ -306,8 +310,16 @@ class Audience:
             filled = [text for text, _ in values]
             verdict.template = spec.template.graph_body(filled)
             verdict.text = f"[template {spec.template.name}] " + " | ".join(filled)
-            free = spec.template.category == "utility" and in_window
+            # "Utility templates delivered within an open customer service window are
+            # free" (Meta's pricing page). Should Meta bill them after all (a change
+            # reported for 1 October 2026, not on that page), the pricing object of the
+            # receipt bills them and records the disagreement.
+            free = _in_free_entry_point(person.meta, now) or (
+                spec.template.category == "utility" and in_window
+            )
             category = spec.template.category
+            verdict.category = self.rate_card.category_of(verdict.country, category)
+            verdict.rates = self.rate_card.rates_of(verdict.country)
             verdict.price = 0 if free else self.rate_card.price(verdict.country, category)
         else:
             verdict.text, missing = fill(spec.text, context)
@@ -344,6 +356,27 @@ def _by_conversation(
     else:
         verdict.conversation = cid
         verdict.identity = meta["customer"]
+
+
+ENTRY_POINT_ANSWER, ENTRY_POINT_WINDOW = 24 * 3600, 72 * 3600
+
+
+def _in_free_entry_point(meta: dict[str, str], now: float) -> bool:
+    """Whether a message sent ``now`` is free as part of a free entry point window.
+
+    Meta's pricing page (https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing):
+    "All messages are free for 72 hours, including template messages, if sent within an
+    open free entry point window"; the window opens when "a user messages a business
+    from an ad that clicks to WhatsApp or a Facebook Page action button, and the
+    business responds within 24 hours". The conversation keeps when the customer wrote
+    from one (``referral_at``) and until when the window the business's answer opened
+    lasts (``free_until``); a send within 24 hours of the ad's message is that answer.
+    """
+    if now < float(meta.get("free_until") or 0):
+        return True
+    referral_at = float(meta.get("referral_at") or 0)
+    opened = float(meta.get("entry_point_opened_at") or 0)
+    return opened < referral_at <= now <= referral_at + ENTRY_POINT_ANSWER
 
 
 def _in_filter(spec: NotificationSpec, profile: dict[str, str]) -> bool:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.config.notifications import MICROS, NotificationSettings, RateCard
-from bot.model import new_id
-from bot.outreach.audience import SKIP_REASONS, topics_of
+from bot.model import Pricing, new_id
+from bot.outreach.audience import SKIP_REASONS, phone_facts, topics_of
 from bot.outreach.runs import Runs, parse_send_id, send_id_of
 from bot.outreach.spec import NotificationSpec, first_run
 from stores.audience import AudienceReader
@@ -237,6 +237,7 @@ class Notifications:
             "by_notification": {
                 field[4:]: amount(value) for field, value in totals.items() if field[:4] == "ntf:"
             },
+            "disagreements": totals.get("disagreements", 0),
         }
 
     async def costs(self, number: str) -> dict[str, Any]:
@@ -260,18 +261,36 @@ class SendOutcomes:
     """What became of a notification's sends, as its report counts them and the cost
     ledger bills them; the sender tells it (``bot.core.sender.SendOutcomes``)."""
 
-    def __init__(self, store: NotificationStore, ledger: CostLedger) -> None:
+    def __init__(
+        self, store: NotificationStore, ledger: CostLedger, rate_card: RateCard | None = None
+    ) -> None:
         self.store = store
         self.ledger = ledger
+        self.rate_card = rate_card or RateCard()
 
-    def queue_outcome(self, pipe: Pipe, number: str, send_id: str, status: str) -> None:
+    def queue_outcome(
+        self,
+        pipe: Pipe,
+        number: str,
+        send_id: str,
+        status: str,
+        pricing: Pricing | None = None,
+        customer: str = "",
+    ) -> None:
         """A send's outcome or delivery receipt, on the pipeline that records it: the
-        notification's counters move, and a delivered template is billed."""
+        notification's counters move, and a delivered template is billed (as Meta's
+        ``pricing`` says, when the receipt brought it). Any other send to ``customer``
+        that Meta says it billed (a reply, a text) is billed at the rate card's rate."""
         parsed = parse_send_id(send_id)
-        if parsed is None:
+        if parsed is not None:
+            self.store.queue_status(pipe, parsed[0], parsed[1], send_id, status)
+        elif pricing is None or not pricing.billable:
             return
-        self.store.queue_status(pipe, parsed[0], parsed[1], send_id, status)
-        self.ledger.queue_outcome(pipe, number, send_id, status)
+        unnoted = None
+        if pricing is not None and pricing.billable and customer.startswith(("wa:", "phone:")):
+            country = phone_facts("+" + customer.partition(":")[2].lstrip("+"))[1]
+            unnoted = (country, self.rate_card.rates_of(country))
+        self.ledger.queue_outcome(pipe, number, send_id, status, pricing, unnoted)
 
 
 _NAMES = (*COUNTS, "clicked", "unsubscribed", "in_flight")

@@ -357,10 +357,11 @@ class Runs:
                 pipe,
                 spec.number,
                 send_id,
-                category=spec.template.category,
+                category=verdict.category or spec.template.category,
                 country=verdict.country,
                 price=verdict.price,
                 notification=nid,
+                rates=verdict.rates,
             )
 
     async def _abandon(self, nid: str, run: int, sends: list[tuple[str, str]]) -> None:

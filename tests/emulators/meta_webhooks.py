@@ -79,9 +79,12 @@ def _inbound(
     display_phone_number: str,
     context: dict[str, Any] | None = None,
     errors: list[dict[str, Any]] | None = None,
+    referral: dict[str, Any] | None = None,
 ) -> Payload:
     message: dict[str, Any] = {} if context is None else {"context": context}
     message.update({"from": wa_id, "id": msg_id or new_message_id(), "timestamp": _ts(timestamp)})
+    if referral is not None:
+        message["referral"] = referral
     if errors is not None:
         message["errors"] = errors
     message.update({"type": kind, kind: content})
@@ -105,8 +108,10 @@ def text_message(
     timestamp: int | None = None,
     waba_id: str = DEFAULT_WABA_ID,
     display_phone_number: str = DEFAULT_DISPLAY_PHONE_NUMBER,
+    referral: dict[str, Any] | None = None,
 ) -> Payload:
-    """A plain text message from ``wa_id`` to the business number."""
+    """A plain text message from ``wa_id`` to the business number; ``referral`` when it
+    comes from a click-to-WhatsApp ad or a Page call-to-action (see ``ad_referral``)."""
     return _inbound(
         phone_number_id,
         wa_id,
@@ -117,7 +122,22 @@ def text_message(
         timestamp=timestamp,
         waba_id=waba_id,
         display_phone_number=display_phone_number,
+        referral=referral,
     )
+
+
+def ad_referral(source_id: str = "120201234567890", source_type: str = "ad") -> dict[str, Any]:
+    """The ``referral`` object Meta adds to a message sent from a click-to-WhatsApp ad."""
+    return {
+        "source_url": "https://fb.me/3cr4Wqqkv",
+        "source_id": source_id,
+        "source_type": source_type,
+        "headline": "Winter sale",
+        "body": "Write to us on WhatsApp",
+        "media_type": "image",
+        "image_url": "https://scontent.xx.fbcdn.net/v/t45.1600-4/ad.png",
+        "ctwa_clid": "ARAkLkA8rmlFeiCktEJQ-QTwRiyYHAFDLMNDBH0CD3qpjd0HR4irJ6LEkR7JwFF4XvnO2E4Nx0",
+    }
 
 
 def button_reply(
@@ -399,11 +419,16 @@ def status_update(
     *,
     timestamp: int | None = None,
     errors: list[dict[str, Any]] | None = None,
-    pricing_category: str = "service",
+    pricing_category: str | None = "service",
+    pricing_type: str = "",
     waba_id: str = DEFAULT_WABA_ID,
     display_phone_number: str = DEFAULT_DISPLAY_PHONE_NUMBER,
 ) -> Payload:
-    """A delivery receipt for an outbound message: sent, delivered, read or failed."""
+    """A delivery receipt for an outbound message: sent, delivered, read or failed.
+
+    ``pricing_category`` None leaves out the ``pricing`` object; ``pricing_type`` is
+    ``regular``, ``free_customer_service`` or ``free_entry_point`` (by default regular,
+    or free_customer_service for ``service``)."""
     if status not in ("sent", "delivered", "read", "failed", "played"):
         raise ValueError(f"unknown status {status!r}")
     when = _ts(timestamp)
@@ -413,7 +438,7 @@ def status_update(
         "timestamp": when,
         "recipient_id": recipient_id,
     }
-    if status in ("sent", "delivered"):
+    if status in ("sent", "delivered") and pricing_category is not None:
         # Billing info rides on sent and on delivered, never on read or failed.
         item["conversation"] = {
             "id": secrets.token_hex(16),
@@ -421,10 +446,13 @@ def status_update(
         }
         if status == "sent":
             item["conversation"]["expiration_timestamp"] = str(int(when) + 24 * 3600)
+        kind = pricing_type or (
+            "free_customer_service" if pricing_category == "service" else "regular"
+        )
         item["pricing"] = {
-            "billable": pricing_category != "service",
+            "billable": kind == "regular",
             "pricing_model": "PMP",
-            "type": "free_customer_service" if pricing_category == "service" else "regular",
+            "type": kind,
             "category": pricing_category,
         }
     if status == "failed":
