@@ -22,7 +22,12 @@ log = logging.getLogger(__name__)
 
 LEASE_TTL_MS = 5000
 LEASE_RENEW_SECONDS = 1.5
+"""Each round renews every lease the process holds, and its heartbeat, in one command."""
 BATCH = 200
+READ_BLOCK_MS = 20_000
+"""How long a shard's read waits for new entries. A blocking read wakes at once on a new
+entry, so this bounds only the idle cost (one command per stream per wait); a handover or
+a stop interrupts it. Below the connections' 30 s health check, which would add a PING."""
 ENTRY_ATTEMPTS = 5
 """Attempts at an entry that fails, about a second apart, before it goes to its shard's
 dead letters (``admin dead-letters --inbound`` or ``--outbox``). A failure of the store
@@ -75,17 +80,23 @@ class ShardWorkers:
         start = zlib.crc32(self.holder.encode()) % self.shards  # spread the first picks
         order = [(start + offset) % self.shards for offset in range(self.shards)]
         while not stopping.is_set():
+            held = list(self._tasks)
             try:
-                alive = await self.leases.heartbeat("shards", LEASE_TTL_MS)
+                alive, kept = await self.leases.keep(
+                    "shards", [f"shard:{shard}" for shard in held], LEASE_TTL_MS
+                )
+                renewed = {shard for shard, still in zip(held, kept, strict=True) if still}
             except Exception:
                 log.exception("could not announce this process to the others")
-                alive = 1
+                alive, renewed = 1, set()
             share = -(-self.shards // max(alive, 1))
             for shard in order:
-                await self._keep_or_take(shard, share)
+                await self._keep_or_take(shard, share, shard in renewed)
             self._hand_over_beyond(order, share, alive)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), LEASE_RENEW_SECONDS)
+        for handover in self._handovers.values():
+            handover.set()  # the reads waiting for new entries end; batches in hand finish
         with contextlib.suppress(Exception):
             await self.leases.leave("shards")
 
@@ -102,7 +113,9 @@ class ShardWorkers:
         for shard in list(self._tasks):
             await self.leases.release(f"shard:{shard}")
 
-    async def _keep_or_take(self, shard: int, share: int) -> None:
+    async def _keep_or_take(self, shard: int, share: int, renewed: bool) -> None:
+        """``renewed``: the round's ``keep`` kept this shard's lease, nothing more to do
+        unless it was handed over."""
         task = self._tasks.get(shard)
         name = f"shard:{shard}"
         if task is not None and task.done() and self._handovers[shard].is_set():
@@ -110,6 +123,8 @@ class ShardWorkers:
             del self._tasks[shard], self._handovers[shard]
             return
         if task is None and len(self._tasks) >= share:
+            return
+        if renewed and task is not None and not task.done():
             return
         try:
             token = await self.leases.acquire(name, LEASE_TTL_MS)
@@ -145,7 +160,7 @@ class ShardWorkers:
                 if recovering:
                     batch: list[Entry] = await stream.claim_pending(shard, self.holder)
                 else:
-                    batch = await stream.read(shard, self.holder, BATCH, 500)
+                    batch = await self._read(stream, shard, handover)
                 retried, recovering = recovering, False
                 await self._work(stream, shard, work, batch, retried=retried)
             except EntryFailedError as error:
@@ -158,6 +173,29 @@ class ShardWorkers:
                 await asyncio.sleep(REDO_SECONDS)
             if self._stopping.is_set() or handover.is_set():
                 return
+
+    async def _read(
+        self, stream: ShardedStream, shard: int, handover: asyncio.Event
+    ) -> list[Entry]:
+        """New entries of ``shard``, as soon as there are some; none once handed over.
+
+        Entries a read interrupted here may have taken stay pending: whoever works the
+        shard next redoes them, as after a crash."""
+        if handover.is_set():
+            return []
+        reading = asyncio.ensure_future(stream.read(shard, self.holder, BATCH, READ_BLOCK_MS))
+        quitting = asyncio.ensure_future(handover.wait())
+        try:
+            await asyncio.wait((reading, quitting), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            quitting.cancel()
+            if not reading.done():
+                reading.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reading
+        if reading.cancelled():
+            return []
+        return reading.result()
 
     async def _work(
         self, stream: ShardedStream, shard: int, work: Work, batch: list[Entry], *, retried: bool
