@@ -350,7 +350,12 @@ class Runtime:
         self._couriers = asyncio.create_task(self.couriers.run())
         self._background = [
             asyncio.create_task(
-                announce_lapsed_claims(self.claims, self.conversations, self.fanout.publish)
+                announce_lapsed_claims(
+                    self.claims,
+                    self.conversations,
+                    self.fanout.publish,
+                    self.settings.claim_idle,
+                )
             ),
             asyncio.create_task(self.live.listen(self.web_hub.push, listening)),
         ]
