@@ -29,18 +29,23 @@ from stores.deliveries import Delivery, DeliveryQueue, Outcomes
 
 log = logging.getLogger(__name__)
 
-ATTACHMENTS_POLL_SECONDS = 1.0
-SWEEP_SECONDS = 0.5
-"""How often every queue is looked at, for events queued by other processes; those queued
-in this process are looked for at once."""
+ATTACHMENTS_POLL_SECONDS = 5.0
+"""How often the attachments of every number are read again, for services attached or
+detached by other processes. A service this process queues events for, and does not know
+yet, has them read at once."""
+SWEEP_SECONDS = 2.0
+"""How often every queue is looked at, for events queued by processes that deliver none
+(the command line); those queued in a serving process are looked for at once by its own
+couriers."""
 FIRST_POLL_SECONDS = 0.002
 HOT_SECONDS = 0.1
 """A service this process queued events for is looked at again after FIRST_POLL_SECONDS,
 then twice as late each time, until they show (the caller's pipeline may not have reached
 Redis when the reader is told), for at most HOT_SECONDS."""
-RETRY_RESCAN_SECONDS = 5.0
+RETRY_RESCAN_SECONDS = 15.0
 """How often a queue's retry schedule is looked at beyond the retries this process set
-(whose times it knows): another process may have set some and died."""
+(whose times it knows): another process may have set some and died. Its deliveries in
+flight wait as long (three times the delivery timeout, at least) to be taken over."""
 
 
 LocalReceiver = Callable[[bytes], Awaitable[str]]
@@ -111,6 +116,9 @@ class Couriers:
         self._lines: dict[str, _Line] = {}
         self._reclaim_every = max(settings.timeout * 3, 5.0)
         self._next_sweep = 0.0
+        self._follow_now = False
+        self._known: set[str] = set()
+        """Every service attached somewhere at the last read, delivered to or not."""
 
     def hint(self, services: Iterable[str]) -> None:
         """Events were queued for ``services`` in this process: look for them now."""
@@ -118,6 +126,8 @@ class Couriers:
         for name in services:
             if line := self._lines.get(name):
                 line.hot_until = hot_until
+            elif name not in self._known:
+                self._follow_now = True  # attached since the last read of the attachments
         self._wake.set()
 
     def stop(self) -> None:
@@ -132,8 +142,9 @@ class Couriers:
         while not self._stopping.is_set():
             self._wake.clear()
             try:
-                if time.monotonic() >= next_follow:
+                if self._follow_now or time.monotonic() >= next_follow:
                     next_follow = time.monotonic() + ATTACHMENTS_POLL_SECONDS
+                    self._follow_now = False
                     await self._follow_attachments()
                 if await self._turn():
                     continue  # some queue has more right now
@@ -167,10 +178,13 @@ class Couriers:
         wanted: dict[str, Service] = {}
         numbers = await self.directory.store.numbers()
         await self.directory.catch_up(numbers)
+        known = set()
         for number in numbers:
             for service in self.directory.cached(number):
+                known.add(service.name)
                 if service.url:
                     wanted[service.name] = service
+        self._known = known
         for name, service in wanted.items():
             line = self._lines.get(name)
             if line is None or not line.attached:
