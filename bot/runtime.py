@@ -346,7 +346,7 @@ class Runtime:
                 self.settings.runtime_service,
             )
         )
-        listening = asyncio.Event()
+        listening, schedule_heard = asyncio.Event(), asyncio.Event()
         self._couriers = asyncio.create_task(self.couriers.run())
         self._background = [
             asyncio.create_task(
@@ -358,6 +358,9 @@ class Runtime:
                 )
             ),
             asyncio.create_task(self.live.listen(self.web_hub.push, listening)),
+            asyncio.create_task(
+                self.notification_store.listen(self.outreach.scheduler.wake, schedule_heard)
+            ),
         ]
         self._supervisor = asyncio.create_task(self.workers.supervise(self._stopping))
         await self.channels.start()
@@ -375,6 +378,7 @@ class Runtime:
             )
         self._scheduler = asyncio.create_task(self.outreach.scheduler.run(self._stopping))
         await listening.wait()
+        await schedule_heard.wait()
 
     async def stop(self) -> None:
         """Drain: finish the batches in hand, deliver what is in flight, then let go (REL-6)."""

@@ -282,6 +282,10 @@ class Keys:
     def notifications_due(self) -> str:
         return f"{self.prefix}ntf:due"
 
+    def notifications_changed(self) -> str:
+        """The channel on which a run put on the schedule is announced (not a key)."""
+        return f"{self.prefix}ntf:changed"
+
     def notifications_dead(self) -> str:
         """Runs set aside after failing every attempt, by when."""
         return f"{self.prefix}ntf:dead"
