@@ -111,7 +111,9 @@ class Runtime:
             self.team_chat,
         )
         streams = [(self.inbound_log, self.pipeline.process), (self.outbox, self.sender.perform)]
-        self.workers = ShardWorkers(streams, self.leases, self.holder, settings.shards)
+        self.workers = ShardWorkers(
+            streams, self.leases, self.holder, settings.shards, departed=self.couriers.changed
+        )
         self.metrics = Metrics(
             self.ingestor,
             self.pipeline,
@@ -346,7 +348,8 @@ class Runtime:
                 self.settings.runtime_service,
             )
         )
-        listening, schedule_heard = asyncio.Event(), asyncio.Event()
+        listening, schedule_heard, fanout_heard = (asyncio.Event() for _ in range(3))
+        self.fanout.announce = False  # this process's couriers are told directly
         self._couriers = asyncio.create_task(self.couriers.run())
         self._background = [
             asyncio.create_task(
@@ -361,6 +364,7 @@ class Runtime:
             asyncio.create_task(
                 self.notification_store.listen(self.outreach.scheduler.wake, schedule_heard)
             ),
+            asyncio.create_task(self.deliveries.listen(self.couriers.changed, fanout_heard)),
         ]
         self._supervisor = asyncio.create_task(self.workers.supervise(self._stopping))
         await self.channels.start()
@@ -379,6 +383,7 @@ class Runtime:
         self._scheduler = asyncio.create_task(self.outreach.scheduler.run(self._stopping))
         await listening.wait()
         await schedule_heard.wait()
+        await fanout_heard.wait()
 
     async def stop(self) -> None:
         """Drain: finish the batches in hand, deliver what is in flight, then let go (REL-6)."""

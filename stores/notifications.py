@@ -35,7 +35,7 @@ from redis.asyncio import Redis
 
 from stores.notification_contract import BaseNotificationStore
 from stores.notification_scripts import CLAIM, REVIVE, START, STATUS
-from stores.redis import Keys, Pipe
+from stores.redis import Keys, Pipe, listen_channel
 
 RETENTION = 35 * 24 * 3600
 """How long a finished run keeps its recipients and statuses (late receipts still count)."""
@@ -116,15 +116,7 @@ class NotificationStore(BaseNotificationStore):
         return float(first[0][1]) if first else None
 
     async def listen(self, changed: Callable[[], None], ready: asyncio.Event) -> None:
-        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(self.keys.notifications_changed())
-        ready.set()
-        try:
-            while True:
-                if await pubsub.get_message(timeout=1.0) is not None:
-                    changed()
-        finally:
-            await pubsub.aclose()
+        await listen_channel(self.redis, self.keys.notifications_changed(), changed, ready)
 
     async def schedule(self, nid: str, run: int, at: float) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:

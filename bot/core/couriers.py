@@ -29,14 +29,13 @@ from stores.deliveries import Delivery, DeliveryQueue, Outcomes
 
 log = logging.getLogger(__name__)
 
-ATTACHMENTS_POLL_SECONDS = 5.0
-"""How often the attachments of every number are read again, for services attached or
-detached by other processes. A service this process queues events for, and does not know
-yet, has them read at once."""
-SWEEP_SECONDS = 2.0
-"""How often every queue is looked at, for events queued by processes that deliver none
-(the command line); those queued in a serving process are looked for at once by its own
-couriers."""
+ATTACHMENTS_POLL_SECONDS = 30.0
+SWEEP_SECONDS = 30.0
+"""How often the attachments of every number are read again and every queue is looked at,
+should an announcement be lost (while Redis restarts). Events queued in this process are
+looked for at once; a change of the services, events queued by a process that delivers
+none (the command line) and a process that left (whose queued events nobody took) are
+announced (``changed``)."""
 FIRST_POLL_SECONDS = 0.002
 HOT_SECONDS = 0.1
 """A service this process queued events for is looked at again after FIRST_POLL_SECONDS,
@@ -128,6 +127,12 @@ class Couriers:
                 line.hot_until = hot_until
             elif name not in self._known:
                 self._follow_now = True  # attached since the last read of the attachments
+        self._wake.set()
+
+    def changed(self) -> None:
+        """Read the attachments again and look at every queue, now."""
+        self._follow_now = True
+        self._next_sweep = 0.0
         self._wake.set()
 
     def stop(self) -> None:

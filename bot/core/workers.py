@@ -55,8 +55,12 @@ class ShardWorkers:
         leases: Leases,
         holder: str,
         shards: int,
+        departed: Callable[[], None] = lambda: None,
     ) -> None:
         self.streams = streams
+        self.departed = departed
+        """Told when fewer processes are alive than at the round before: what one that
+        died had queued and not taken is for the others now."""
         self.leases = leases
         self.holder = holder
         self.shards = shards
@@ -79,6 +83,7 @@ class ShardWorkers:
         self._stopping = stopping
         start = zlib.crc32(self.holder.encode()) % self.shards  # spread the first picks
         order = [(start + offset) % self.shards for offset in range(self.shards)]
+        was_alive = 0
         while not stopping.is_set():
             held = list(self._tasks)
             try:
@@ -89,6 +94,9 @@ class ShardWorkers:
             except Exception:
                 log.exception("could not announce this process to the others")
                 alive, renewed = 1, set()
+            if alive < was_alive:
+                self.departed()
+            was_alive = alive
             share = -(-self.shards // max(alive, 1))
             for shard in order:
                 await self._keep_or_take(shard, share, shard in renewed)
