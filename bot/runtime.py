@@ -112,8 +112,14 @@ class Runtime:
         )
         streams = [(self.inbound_log, self.pipeline.process), (self.outbox, self.sender.perform)]
         self.workers = ShardWorkers(
-            streams, self.leases, self.holder, settings.shards, departed=self.couriers.changed
+            streams,
+            self.leases,
+            self.holder,
+            settings.shards,
+            departed=self.couriers.changed,
+            riders=[self.outreach.scheduler],
         )
+        self.outreach.scheduler.renewed_elsewhere = True
         self.metrics = Metrics(
             self.ingestor,
             self.pipeline,

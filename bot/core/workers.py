@@ -12,7 +12,7 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from stores.leases import Leases
 from stores.redis import is_store_fault
@@ -24,7 +24,7 @@ LEASE_TTL_MS = 5000
 LEASE_RENEW_SECONDS = 1.5
 """Each round renews every lease the process holds, and its heartbeat, in one command."""
 BATCH = 200
-READ_BLOCK_MS = 20_000
+READ_BLOCK_MS = 25_000
 """How long a shard's read waits for new entries. A blocking read wakes at once on a new
 entry, so this bounds only the idle cost (one command per stream per wait); a handover or
 a stop interrupts it. Below the connections' 30 s health check, which would add a PING."""
@@ -45,6 +45,17 @@ class EntryFailedError(Exception):
 Work = Callable[[list[Entry]], Awaitable[None]]
 
 
+class Rider(Protocol):
+    """A lease of another part that the supervisor's round keeps along with the shards'
+    (the scheduler's), so that holding it costs no command of its own."""
+
+    def lease_in_hand(self) -> str | None:
+        """The lease to keep this round; None while it is not held."""
+
+    def lease_kept(self, held: bool) -> None:
+        """Whether the round kept it."""
+
+
 class ShardWorkers:
     """Holds leases on a fair share of the shards and runs a consumer on each stream of
     every shard it holds; hands shards over when other processes join."""
@@ -56,8 +67,10 @@ class ShardWorkers:
         holder: str,
         shards: int,
         departed: Callable[[], None] = lambda: None,
+        riders: Sequence[Rider] = (),
     ) -> None:
         self.streams = streams
+        self.riders = riders
         self.departed = departed
         """Told when fewer processes are alive than at the round before: what one that
         died had queued and not taken is for the others now."""
@@ -86,11 +99,13 @@ class ShardWorkers:
         was_alive = 0
         while not stopping.is_set():
             held = list(self._tasks)
+            riding = [(rider, name) for rider in self.riders if (name := rider.lease_in_hand())]
+            names = [f"shard:{shard}" for shard in held] + [name for _, name in riding]
             try:
-                alive, kept = await self.leases.keep(
-                    "shards", [f"shard:{shard}" for shard in held], LEASE_TTL_MS
-                )
-                renewed = {shard for shard, still in zip(held, kept, strict=True) if still}
+                alive, kept = await self.leases.keep("shards", names, LEASE_TTL_MS)
+                renewed = {shard for shard, still in zip(held, kept, strict=False) if still}
+                for (rider, _), still in zip(riding, kept[len(held) :], strict=True):
+                    rider.lease_kept(still)
             except Exception:
                 log.exception("could not announce this process to the others")
                 alive, renewed = 1, set()

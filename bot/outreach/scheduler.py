@@ -63,10 +63,21 @@ class Scheduler:
         self._working: dict[str, asyncio.Task[None]] = {}
         self._renew_at = 0.0
         self._look_at = 0.0
+        self.renewed_elsewhere = False
+        """The lease, once held, is kept by another part's round (``lease_kept``)."""
 
     def wake(self) -> None:
         """Look at the schedule now, not at the next tick."""
         self._woken.set()
+
+    def lease_in_hand(self) -> str | None:
+        return LEASE if self.renewed_elsewhere and self.token is not None else None
+
+    def lease_kept(self, held: bool) -> None:
+        if not held:  # lapsed or taken: try to take it again at the next tick
+            self.token = None
+            self._renew_at = 0.0
+            self._woken.set()
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Schedule until ``stopping`` is set; then let go of the lease and the runs."""
@@ -93,7 +104,9 @@ class Scheduler:
         """Keep or take the lease when it is time to, and start the due runs this process
         is not working yet when it is time to look or ``woken``; how many it started."""
         clock = time.monotonic()
-        if clock >= self._renew_at:
+        if self.renewed_elsewhere and self.token is not None:
+            self._renew_at = clock + LOOK_SECONDS
+        elif clock >= self._renew_at:
             held = self.token is not None
             self.token = await self.leases.acquire(LEASE, LEASE_TTL_MS)
             self._renew_at = clock + (RENEW_SECONDS if self.token is not None else TICK_SECONDS)
