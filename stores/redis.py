@@ -330,13 +330,22 @@ async def listen_channel(
     redis: Redis, channel: str, heard: Callable[[], None], ready: asyncio.Event
 ) -> None:
     """Call ``heard`` for every message on ``channel`` until cancelled; ``ready`` is set
-    once subscribed. A message carries news, never data: what it announces is in Redis."""
-    pubsub = redis.pubsub(ignore_subscribe_messages=True)
-    await pubsub.subscribe(channel)
-    ready.set()
-    try:
-        while True:
-            if await pubsub.get_message(timeout=1.0) is not None:
+    once subscribed. A message carries news, never data: what it announces is in Redis.
+    When the connection is lost (Redis restarts), it subscribes again, and calls ``heard``
+    once, for what was announced meanwhile."""
+    while True:
+        pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(channel)
+            if ready.is_set():
                 heard()
-    finally:
-        await pubsub.aclose()
+            ready.set()
+            while True:
+                if await pubsub.get_message(timeout=1.0) is not None:
+                    heard()
+        except Exception as error:
+            log.warning("listening on %s: %s; subscribing again", channel, error)
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+        await asyncio.sleep(1.0)
