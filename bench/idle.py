@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import secrets
-import sys
 import tempfile
 import threading
 import time
