@@ -124,7 +124,16 @@ class Runtime:
             keyword_table(settings.keywords),
         )
         streams = [(self.inbound_log, self.pipeline.process), (self.outbox, self.sender.perform)]
-        self.workers = ShardWorkers(streams, self.leases, self.holder, settings.shards, self.meters)
+        self.workers = ShardWorkers(
+            streams,
+            self.leases,
+            self.holder,
+            settings.shards,
+            self.meters,
+            departed=self.couriers.changed,
+            riders=[self.outreach.scheduler],
+        )
+        self.outreach.scheduler.renewed_elsewhere = True
         self.metrics = Metrics(
             self.meters,
             (self.inbound_log, self.outbox),
@@ -362,14 +371,24 @@ class Runtime:
                 self.settings.runtime_service,
             )
         )
-        listening = asyncio.Event()
+        listening, schedule_heard, fanout_heard = (asyncio.Event() for _ in range(3))
+        self.fanout.announce = False  # this process's couriers are told directly
         self._couriers = asyncio.create_task(self.couriers.run())
         self._background = [
             asyncio.create_task(
-                announce_lapsed_claims(self.claims, self.conversations, self.fanout.publish)
+                announce_lapsed_claims(
+                    self.claims,
+                    self.conversations,
+                    self.fanout.publish,
+                    self.settings.claim_idle,
+                )
             ),
             asyncio.create_task(self.live.listen(self.web_hub.push, listening)),
             asyncio.create_task(self.meters.keep_store_commands()),
+            asyncio.create_task(
+                self.notification_store.listen(self.outreach.scheduler.wake, schedule_heard)
+            ),
+            asyncio.create_task(self.deliveries.listen(self.couriers.changed, fanout_heard)),
         ]
         self._supervisor = asyncio.create_task(self.workers.supervise(self._stopping))
         await self.channels.start()
@@ -387,6 +406,8 @@ class Runtime:
             )
         self._scheduler = asyncio.create_task(self.outreach.scheduler.run(self._stopping))
         await listening.wait()
+        await schedule_heard.wait()
+        await fanout_heard.wait()
 
     async def reach_store(self) -> None:
         """An unreachable REDIS_URL stops the start in one line, before any work begins."""

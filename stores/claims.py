@@ -79,6 +79,9 @@ class BaseClaimStore(Protocol):
     async def lapsed(self, now: float, limit: int = 100) -> list[str]:
         """Conversations whose claim lapsed since the last call; each is reported once."""
 
+    async def next_lapse(self) -> float | None:
+        """When the first claim still to report lapses (Unix seconds); None when none."""
+
 
 class ClaimStore(BaseClaimStore):
     """One claim per conversation, under its tag; the lapse index is one sorted set."""
@@ -148,3 +151,7 @@ class ClaimStore(BaseClaimStore):
             else:
                 lapsed.append(str(conversation_id))
         return lapsed
+
+    async def next_lapse(self) -> float | None:
+        first: Any = await self.redis.zrange(self._lapses(), 0, 0, withscores=True)
+        return float(first[0][1]) if first else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -19,7 +20,7 @@ from stores.delivery_scripts import (
     SCRUB_APPLY,
     SCRUB_FIND,
 )
-from stores.redis import Keys, Pipe
+from stores.redis import Keys, Pipe, listen_channel
 from stores.streams import GROUP
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,17 @@ class BaseDeliveryQueue(Protocol):
     async def add(self, deliveries: Sequence[tuple[str, str, str]], at: float) -> None:
         """Queue each (service, event JSON, event id), in one round trip."""
 
+    def queue_announce(self, pipe: Pipe) -> None:
+        """Announce to every process's couriers, on a pipeline the caller executes, that
+        events were queued (by a process that delivers none)."""
+
+    async def announce(self) -> None:
+        """``queue_announce`` in a round trip of its own."""
+
+    async def listen(self, heard: Callable[[], None], ready: asyncio.Event) -> None:
+        """Call ``heard`` at every announcement (these, and changes of the services), until
+        cancelled; ``ready`` is set once listening."""
+
     async def ensure_group(self, service: str) -> None:
         """Create the service's consumer group; harmless when it exists."""
 
@@ -177,6 +189,15 @@ class DeliveryQueue(BaseDeliveryQueue):
             for service, event_json, event_id in deliveries:
                 self.queue(pipe, service, event_json, at, event_id)
             await pipe.execute()
+
+    def queue_announce(self, pipe: Pipe) -> None:
+        pipe.publish(self.keys.fanout_changed(), "queued")
+
+    async def announce(self) -> None:
+        await self.redis.publish(self.keys.fanout_changed(), "queued")
+
+    async def listen(self, heard: Callable[[], None], ready: asyncio.Event) -> None:
+        await listen_channel(self.redis, self.keys.fanout_changed(), heard, ready)
 
     async def ensure_group(self, service: str) -> None:
         try:
@@ -284,7 +305,10 @@ class DeliveryQueue(BaseDeliveryQueue):
     async def replay_dead_letters(self, service: str, now: float) -> int:
         """Put every dead letter of ``service`` back in its queue, with fresh attempts."""
         keys = [self.keys.fanout(service), self.keys.fanout(service, "dead")]
-        return int(await REPLAY(self.redis, keys, [now]))
+        replayed = int(await REPLAY(self.redis, keys, [now]))
+        if replayed:
+            await self.announce()
+        return replayed
 
     async def pending(self, service: str) -> int:
         async with self.redis.pipeline(transaction=False) as pipe:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Protocol
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 
 from stores.redis import Keys, Script
 
@@ -35,6 +36,27 @@ return 1
 """
 )
 
+# A holder's round: it says it is alive in its group, and keeps the leases it holds, in one
+# command (its leases and the group are on other slots: one Redis only, see ``keep``).
+_KEEP = Script(
+    """
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[2]))
+local alive = redis.call('ZCARD', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
+local held = {}
+for i = 2, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2])
+    held[#held + 1] = 1
+  else
+    held[#held + 1] = 0
+  end
+end
+return {alive, held}
+"""
+)
+
 _RELEASE = Script(
     """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -58,6 +80,11 @@ class BaseLeases(Protocol):
 
     async def heartbeat(self, group: str, ttl_ms: int) -> int:
         """Say this holder is alive in ``group``; how many holders are alive in it."""
+
+    async def keep(self, group: str, names: Sequence[str], ttl_ms: int) -> tuple[int, list[bool]]:
+        """``heartbeat`` in ``group`` and keep each of ``names`` this holder has ``ttl_ms``
+        longer, in one step: how many holders are alive, and which of ``names`` it still has
+        (on a Redis Cluster, one that lapsed and is free may be taken again)."""
 
     async def leave(self, group: str) -> None:
         """Leave ``group`` at once, rather than when the heartbeat lapses."""
@@ -97,6 +124,20 @@ class Leases(BaseLeases):
             pipe.pexpire(key, ttl_ms * 2)
             _, _, alive, _ = await pipe.execute()
         return int(alive)
+
+    async def keep(self, group: str, names: Sequence[str], ttl_ms: int) -> tuple[int, list[bool]]:
+        """``heartbeat`` and the renewal of every lease in hand as one command: the idle cost
+        of holding leases is one command a round, however many are held."""
+        if isinstance(self.redis, RedisCluster):  # keys of several slots: one call per key
+            alive = await self.heartbeat(group, ttl_ms)
+            return alive, [await self._renew_held(name, ttl_ms) for name in names]
+        keys = [self.keys.lease(f"members:{group}"), *(self.keys.lease(name) for name in names)]
+        now_ms = int(time.time() * 1000)
+        alive, held = await _KEEP(self.redis, keys, [self.holder, ttl_ms, now_ms])
+        return int(alive), [bool(flag) for flag in held]
+
+    async def _renew_held(self, name: str, ttl_ms: int) -> bool:
+        return await self.acquire(name, ttl_ms) is not None
 
     async def leave(self, group: str) -> None:
         await self.redis.zrem(self.keys.lease(f"members:{group}"), self.holder)

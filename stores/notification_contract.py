@@ -3,7 +3,8 @@ implements it): records, the schedule, and each run's recipients, counters and s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from stores.redis import Pipe
@@ -34,6 +35,13 @@ class BaseNotificationStore(Protocol):
 
     async def due(self, now: float, limit: int = 20) -> list[tuple[str, int, float]]:
         """Runs whose time has come: (notification, run, when)."""
+
+    async def next_due(self) -> float | None:
+        """When the first run on the schedule is due (Unix seconds); None when none is."""
+
+    async def listen(self, changed: Callable[[], None], ready: asyncio.Event) -> None:
+        """Call ``changed`` whenever a run is put on the schedule, by any process, until
+        cancelled; ``ready`` is set once listening."""
 
     async def schedule(self, nid: str, run: int, at: float) -> None:
         """Put a run on the schedule for ``at`` (or move it there)."""

@@ -20,18 +20,22 @@ Layout (under the prefix; one notification's keys share the tag ``{ntf:<id>}``):
 
 A recipient is claimed (its state written, its counters moved) in one script before its
 send is queued, so a crash and a rerun never count or send anyone twice (REL-3).
+
+Whatever puts a run on the schedule also publishes on ``ntf:changed``: the scheduler
+sleeps until the first run is due, and this wakes it when another process adds one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import asyncio
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
 
 from stores.notification_contract import BaseNotificationStore
 from stores.notification_scripts import CLAIM, REVIVE, START, STATUS
-from stores.redis import Keys, Pipe
+from stores.redis import Keys, Pipe, listen_channel
 
 RETENTION = 35 * 24 * 3600
 """How long a finished run keeps its recipients and statuses (late receipts still count)."""
@@ -75,6 +79,7 @@ class NotificationStore(BaseNotificationStore):
         async with self.redis.pipeline(transaction=False) as pipe:
             if due_at is not None:
                 pipe.zadd(self.due_key, {f"{nid}|{run}": due_at})
+                pipe.publish(self.keys.notifications_changed(), nid)
             pipe.zadd(self.number_key(record["number"]), {nid: float(record["created_at"])})
             await pipe.execute()
         async with self.redis.pipeline(transaction=True) as pipe:  # one tag: one slot
@@ -106,8 +111,18 @@ class NotificationStore(BaseNotificationStore):
             runs.append((nid, int(run or 0), float(score)))
         return runs
 
+    async def next_due(self) -> float | None:
+        first: Any = await self.redis.zrange(self.due_key, 0, 0, withscores=True)
+        return float(first[0][1]) if first else None
+
+    async def listen(self, changed: Callable[[], None], ready: asyncio.Event) -> None:
+        await listen_channel(self.redis, self.keys.notifications_changed(), changed, ready)
+
     async def schedule(self, nid: str, run: int, at: float) -> None:
-        await self.redis.zadd(self.due_key, {f"{nid}|{run}": at})
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(self.due_key, {f"{nid}|{run}": at})
+            pipe.publish(self.keys.notifications_changed(), nid)
+            await pipe.execute()
 
     async def unschedule(self, nid: str, run: int) -> None:
         await self.redis.zrem(self.due_key, f"{nid}|{run}")
@@ -156,7 +171,7 @@ class NotificationStore(BaseNotificationStore):
 
     async def revive(self, nid: str, run: int, at: float) -> None:
         await REVIVE(self.redis, [self._r(nid, run, "m")], [])
-        await self.redis.zadd(self.due_key, {f"{nid}|{run}": at})
+        await self.schedule(nid, run, at)
         await self.redis.zrem(self.keys.notifications_dead(), f"{nid}|{run}")
 
     # --- Runs ----------------------------------------------------------------------

@@ -3,9 +3,10 @@ scripts), and the embedded in-process store used without REDIS_URL."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -308,6 +309,16 @@ class Keys:
     def notifications_due(self) -> str:
         return f"{self.prefix}ntf:due"
 
+    def fanout_changed(self) -> str:
+        """The channel on which news for the fan-out's couriers is announced (not a key):
+        events queued by a process that delivers none, a service attached, detached or
+        defined."""
+        return f"{self.prefix}fo:changed"
+
+    def notifications_changed(self) -> str:
+        """The channel on which a run put on the schedule is announced (not a key)."""
+        return f"{self.prefix}ntf:changed"
+
     def notifications_dead(self) -> str:
         """Runs set aside after failing every attempt, by when."""
         return f"{self.prefix}ntf:dead"
@@ -339,3 +350,28 @@ class Script:
     def queue(self, pipe: Pipe, keys: list[str], args: list[Any]) -> None:
         """Queue the script on a pipeline; EVAL ships the source, so no load is needed."""
         pipe.eval(self.source, len(keys), *keys, *args)
+
+
+async def listen_channel(
+    redis: Redis, channel: str, heard: Callable[[], None], ready: asyncio.Event
+) -> None:
+    """Call ``heard`` for every message on ``channel`` until cancelled; ``ready`` is set
+    once subscribed. A message carries news, never data: what it announces is in Redis.
+    When the connection is lost (Redis restarts), it subscribes again, and calls ``heard``
+    once, for what was announced meanwhile."""
+    while True:
+        pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(channel)
+            if ready.is_set():
+                heard()
+            ready.set()
+            while True:
+                if await pubsub.get_message(timeout=1.0) is not None:
+                    heard()
+        except Exception as error:
+            log.warning("listening on %s: %s; subscribing again", channel, error)
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+        await asyncio.sleep(1.0)

@@ -152,6 +152,7 @@ class ServiceStore(BaseServiceStore):
             pipe.hset(self._service(service.name), mapping=fields)
             # Counted after the write: whoever reads the new count reads the new definition.
             pipe.incr(self.keys.services_version())
+            pipe.publish(self.keys.fanout_changed(), "services")  # the couriers follow
             await pipe.execute()
 
     async def get(self, name: str) -> Service | None:
@@ -185,13 +186,17 @@ class ServiceStore(BaseServiceStore):
     async def attach(self, number: str, name: str) -> Attachment:
         keys = [self._attached(number), self._version(number)]
         added, before = await _ATTACH(self.redis, keys, [name])
-        await self.redis.sadd(self._numbers(), number)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.sadd(self._numbers(), number)
+            pipe.publish(self.keys.fanout_changed(), "services")  # the couriers follow
+            await pipe.execute()
         after = [*before, name] if added else before
         return Attachment(bool(added), _first(before), _first(after))
 
     async def detach(self, number: str, name: str) -> Attachment:
         keys = [self._attached(number), self._version(number)]
         removed, before = await _DETACH(self.redis, keys, [name])
+        await self.redis.publish(self.keys.fanout_changed(), "services")  # the couriers follow
         after = [item for item in before if item != name]
         return Attachment(bool(removed), _first(before), _first(after))
 

@@ -298,6 +298,25 @@ async def test_a_refused_value_is_the_works_fault_and_a_lost_store_the_stores(
 # --- Leases ---------------------------------------------------------------------------
 
 
+async def test_keep_renews_the_leases_held_and_counts_the_holders(
+    store: Redis, prefix: str
+) -> None:
+    keys = Keys(prefix)
+    alice, bob = Leases(store, keys, "alice"), Leases(store, keys, "bob")
+    token = await alice.acquire("shard:0", 5_000)
+    await bob.acquire("shard:1", 5_000)
+    assert await alice.keep("shards", [], 5_000) == (1, [])
+    alive, held = await bob.keep("shards", ["shard:1"], 5_000)
+    assert (alive, held) == (2, [True])
+    # Another holder's lease, and one that lapsed, are not held; keeping takes neither.
+    await store.delete(keys.lease("shard:2"))
+    alive, held = await alice.keep("shards", ["shard:0", "shard:1", "shard:2"], 60_000)
+    assert (alive, held) == (2, [True, False, False])
+    assert await store.get(keys.lease("shard:2")) is None
+    assert await store.pttl(keys.lease("shard:0")) > 5_000  # renewed for the new ttl
+    assert await alice.acquire("shard:0", 60_000) == token  # the same grant: no new token
+
+
 async def test_lease_goes_to_one_holder_at_a_time(store: Redis, prefix: str) -> None:
     keys = Keys(prefix)
     alice, bob = Leases(store, keys, "alice"), Leases(store, keys, "bob")

@@ -73,6 +73,16 @@ async def test_an_idle_claim_lapses_and_is_reported_once(store: Redis, prefix: s
     assert await claims.holder(OTHER) is not None
 
 
+async def test_the_next_lapse_is_the_first_claim_to_report(store: Redis, prefix: str) -> None:
+    claims = ClaimStore(store, Keys(prefix))
+    assert await claims.next_lapse() is None
+    before = time.time()
+    await claims.claim(OTHER, "support", "bob", idle=120)
+    await claims.claim(CID, "support", "ann", idle=60)
+    first = await claims.next_lapse()
+    assert first is not None and before + 60 <= first < time.time() + 60.5
+
+
 async def test_a_touched_claim_does_not_lapse(store: Redis, prefix: str) -> None:
     claims = ClaimStore(store, Keys(prefix))
     await claims.claim(CID, "support", "ann", idle=0.5)

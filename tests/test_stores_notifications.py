@@ -7,6 +7,8 @@ embedded store alike (see ``test_stores.py``).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 from redis.asyncio import Redis
@@ -92,6 +94,23 @@ async def test_due_lists_the_runs_whose_time_has_come(store: Redis, prefix: str)
     await notifications.unschedule("ntf_b", 2)
     assert await notifications.due(T0 + 150) == [("ntf_c", 3, T0 + 100)]
     assert await notifications.scheduled("ntf_a") == [(1, T0 + 200)]
+
+
+async def test_a_run_put_on_the_schedule_is_announced(store: Redis, prefix: str) -> None:
+    notifications = NotificationStore(store, Keys(prefix))
+    assert await notifications.next_due() is None
+    heard, ready = asyncio.Event(), asyncio.Event()
+    listening = asyncio.create_task(notifications.listen(heard.set, ready))
+    try:
+        await ready.wait()
+        await notifications.schedule("ntf_a", 1, T0 + 10)
+        await asyncio.wait_for(heard.wait(), 5)
+    finally:
+        listening.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listening
+    await notifications.schedule("ntf_b", 2, T0 + 5)
+    assert await notifications.next_due() == T0 + 5
 
 
 async def test_a_numbers_notifications_are_listed_newest_first(store: Redis, prefix: str) -> None:

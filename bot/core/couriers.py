@@ -31,18 +31,22 @@ from stores.deliveries import Delivery, DeliveryQueue, Outcomes
 
 log = logging.getLogger(__name__)
 
-ATTACHMENTS_POLL_SECONDS = 1.0
-SWEEP_SECONDS = 0.5
-"""How often every queue is looked at, for events queued by other processes; those queued
-in this process are looked for at once."""
+ATTACHMENTS_POLL_SECONDS = 30.0
+SWEEP_SECONDS = 30.0
+"""How often the attachments of every number are read again and every queue is looked at,
+should an announcement be lost (while Redis restarts). Events queued in this process are
+looked for at once; a change of the services, events queued by a process that delivers
+none (the command line) and a process that left (whose queued events nobody took) are
+announced (``changed``)."""
 FIRST_POLL_SECONDS = 0.002
 HOT_SECONDS = 0.1
 """A service this process queued events for is looked at again after FIRST_POLL_SECONDS,
 then twice as late each time, until they show (the caller's pipeline may not have reached
 Redis when the reader is told), for at most HOT_SECONDS."""
-RETRY_RESCAN_SECONDS = 5.0
+RETRY_RESCAN_SECONDS = 15.0
 """How often a queue's retry schedule is looked at beyond the retries this process set
-(whose times it knows): another process may have set some and died."""
+(whose times it knows): another process may have set some and died. Its deliveries in
+flight wait as long (three times the delivery timeout, at least) to be taken over."""
 
 
 LocalReceiver = Callable[[bytes], Awaitable[str]]
@@ -112,6 +116,9 @@ class Couriers:
         self._lines: dict[str, _Line] = {}
         self._reclaim_every = max(settings.timeout * 3, 5.0)
         self._next_sweep = 0.0
+        self._follow_now = False
+        self._known: set[str] = set()
+        """Every service attached somewhere at the last read, delivered to or not."""
 
     def services(self) -> list[str]:
         """The services whose queues this process delivers."""
@@ -123,6 +130,14 @@ class Couriers:
         for name in services:
             if line := self._lines.get(name):
                 line.hot_until = hot_until
+            elif name not in self._known:
+                self._follow_now = True  # attached since the last read of the attachments
+        self._wake.set()
+
+    def changed(self) -> None:
+        """Read the attachments again and look at every queue, now."""
+        self._follow_now = True
+        self._next_sweep = 0.0
         self._wake.set()
 
     def stop(self) -> None:
@@ -137,8 +152,9 @@ class Couriers:
         while not self._stopping.is_set():
             self._wake.clear()
             try:
-                if time.monotonic() >= next_follow:
+                if self._follow_now or time.monotonic() >= next_follow:
                     next_follow = time.monotonic() + ATTACHMENTS_POLL_SECONDS
+                    self._follow_now = False
                     await self._follow_attachments()
                 if await self._turn():
                     continue  # some queue has more right now
@@ -172,10 +188,13 @@ class Couriers:
         wanted: dict[str, Service] = {}
         numbers = await self.directory.store.numbers()
         await self.directory.catch_up(numbers)
+        known = set()
         for number in numbers:
             for service in self.directory.cached(number):
+                known.add(service.name)
                 if service.url:
                     wanted[service.name] = service
+        self._known = known
         for name, service in wanted.items():
             line = self._lines.get(name)
             if line is None or not line.attached:

@@ -35,6 +35,9 @@ class Fanout:
         """Told which services got events, so that this process's couriers look at once."""
         self.log = log
         """Where every event but a parent's own news is kept for services catching up."""
+        self.announce = True
+        """Announce queued events to the couriers of every process: True in a process that
+        delivers none (the command line), whose couriers ``queued`` never reaches."""
 
     async def publish_to_parent(self, events: list[Event]) -> None:
         """Fan events out to the parent of their number alone (news of the number's
@@ -124,11 +127,15 @@ class Fanout:
         for service, body, event_id in addressed:
             self.queue.queue(pipe, service, body, now, event_id)
         if addressed:
+            if self.announce:
+                self.queue.queue_announce(pipe)
             self.queued({service for service, _, _ in addressed})
 
     async def _add(self, addressed: list[tuple[str, str, str]]) -> None:
         await self.queue.add(addressed, time.time())
         if addressed:
+            if self.announce:
+                await self.queue.announce()
             self.queued({service for service, _, _ in addressed})
 
     async def _addressed(self, logged: list[Logged]) -> list[tuple[str, str, str]]:

@@ -11,7 +11,7 @@ import logging
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from bot.core.metrics import Meters
 from bot.logs import bind
@@ -23,7 +23,12 @@ log = logging.getLogger(__name__)
 
 LEASE_TTL_MS = 5000
 LEASE_RENEW_SECONDS = 1.5
+"""Each round renews every lease the process holds, and its heartbeat, in one command."""
 BATCH = 200
+READ_BLOCK_MS = 25_000
+"""How long a shard's read waits for new entries. A blocking read wakes at once on a new
+entry, so this bounds only the idle cost (one command per stream per wait); a handover or
+a stop interrupts it. Below the connections' 30 s health check, which would add a PING."""
 ENTRY_ATTEMPTS = 5
 """Attempts at an entry that fails, about a second apart, before it goes to its shard's
 dead letters (``admin dead-letters --inbound`` or ``--outbox``). A failure of the store
@@ -41,6 +46,17 @@ class EntryFailedError(Exception):
 Work = Callable[[list[Entry]], Awaitable[None]]
 
 
+class Rider(Protocol):
+    """A lease of another part that the supervisor's round keeps along with the shards'
+    (the scheduler's), so that holding it costs no command of its own."""
+
+    def lease_in_hand(self) -> str | None:
+        """The lease to keep this round; None while it is not held."""
+
+    def lease_kept(self, held: bool) -> None:
+        """Whether the round kept it."""
+
+
 class ShardWorkers:
     """Holds leases on a fair share of the shards and runs a consumer on each stream of
     every shard it holds; hands shards over when other processes join."""
@@ -52,8 +68,14 @@ class ShardWorkers:
         holder: str,
         shards: int,
         meters: Meters,
+        departed: Callable[[], None] = lambda: None,
+        riders: Sequence[Rider] = (),
     ) -> None:
         self.streams = streams
+        self.riders = riders
+        self.departed = departed
+        """Told when fewer processes are alive than at the round before: what one that
+        died had queued and not taken is for the others now."""
         self.leases = leases
         self.holder = holder
         self.shards = shards
@@ -79,18 +101,30 @@ class ShardWorkers:
         self._stopping = stopping
         start = zlib.crc32(self.holder.encode()) % self.shards  # spread the first picks
         order = [(start + offset) % self.shards for offset in range(self.shards)]
+        was_alive = 0
         while not stopping.is_set():
+            held = list(self._tasks)
+            riding = [(rider, name) for rider in self.riders if (name := rider.lease_in_hand())]
+            names = [f"shard:{shard}" for shard in held] + [name for _, name in riding]
             try:
-                alive = await self.leases.heartbeat("shards", LEASE_TTL_MS)
+                alive, kept = await self.leases.keep("shards", names, LEASE_TTL_MS)
+                renewed = {shard for shard, still in zip(held, kept, strict=False) if still}
+                for (rider, _), still in zip(riding, kept[len(held) :], strict=True):
+                    rider.lease_kept(still)
             except Exception:
                 log.exception("could not announce this process to the others")
-                alive = 1
+                alive, renewed = 1, set()
+            if alive < was_alive:
+                self.departed()
+            was_alive = alive
             share = -(-self.shards // max(alive, 1))
             for shard in order:
-                await self._keep_or_take(shard, share)
+                await self._keep_or_take(shard, share, shard in renewed)
             self._hand_over_beyond(order, share, alive)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), LEASE_RENEW_SECONDS)
+        for handover in self._handovers.values():
+            handover.set()  # the reads waiting for new entries end; batches in hand finish
         with contextlib.suppress(Exception):
             await self.leases.leave("shards")
 
@@ -107,7 +141,9 @@ class ShardWorkers:
         for shard in list(self._tasks):
             await self.leases.release(f"shard:{shard}")
 
-    async def _keep_or_take(self, shard: int, share: int) -> None:
+    async def _keep_or_take(self, shard: int, share: int, renewed: bool) -> None:
+        """``renewed``: the round's ``keep`` kept this shard's lease, nothing more to do
+        unless it was handed over."""
         task = self._tasks.get(shard)
         name = f"shard:{shard}"
         if task is not None and task.done() and self._handovers[shard].is_set():
@@ -115,6 +151,8 @@ class ShardWorkers:
             del self._tasks[shard], self._handovers[shard]
             return
         if task is None and len(self._tasks) >= share:
+            return
+        if renewed and task is not None and not task.done():
             return
         try:
             token = await self.leases.acquire(name, LEASE_TTL_MS)
@@ -151,7 +189,7 @@ class ShardWorkers:
                 if recovering:
                     batch: list[Entry] = await stream.claim_pending(shard, self.holder)
                 else:
-                    batch = await stream.read(shard, self.holder, BATCH, 500)
+                    batch = await self._read(stream, shard, handover)
                 retried, recovering = recovering, False
                 await self._work(stream, shard, work, batch, retried=retried)
             except EntryFailedError as error:
@@ -164,6 +202,29 @@ class ShardWorkers:
                 await asyncio.sleep(REDO_SECONDS)
             if self._stopping.is_set() or handover.is_set():
                 return
+
+    async def _read(
+        self, stream: ShardedStream, shard: int, handover: asyncio.Event
+    ) -> list[Entry]:
+        """New entries of ``shard``, as soon as there are some; none once handed over.
+
+        Entries a read interrupted here may have taken stay pending: whoever works the
+        shard next redoes them, as after a crash."""
+        if handover.is_set():
+            return []
+        reading = asyncio.ensure_future(stream.read(shard, self.holder, BATCH, READ_BLOCK_MS))
+        quitting = asyncio.ensure_future(handover.wait())
+        try:
+            await asyncio.wait((reading, quitting), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            quitting.cancel()
+            if not reading.done():
+                reading.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reading
+        if reading.cancelled():
+            return []
+        return reading.result()
 
     async def _work(
         self, stream: ShardedStream, shard: int, work: Work, batch: list[Entry], *, retried: bool

@@ -1,7 +1,10 @@
 """The notification scheduler (AU-4): one process at a time, by a lease with fencing,
-looks about once a second for due runs (one-offs, cron occurrences, recipients whose
-quiet hours are over) and runs them, each under a lease of its own, so that a run is
-worked by one process and a crashed one is taken over where it stopped."""
+starts the due runs (one-offs, cron occurrences, recipients whose quiet hours are over)
+when they are due, and runs them, each under a lease of its own, so that a run is
+worked by one process and a crashed one is taken over where it stopped.
+
+It sleeps until the first run on the schedule is due; a run put on the schedule by any
+process wakes it (``NotificationStore.listen``)."""
 
 from __future__ import annotations
 
@@ -21,7 +24,14 @@ log = logging.getLogger(__name__)
 
 LEASE = "scheduler"
 LEASE_TTL_MS = 5000
+RENEW_SECONDS = LEASE_TTL_MS / 1000 / 3
+"""How often the holder renews the lease."""
 TICK_SECONDS = 1.0
+"""How often a process without the lease tries to take it, and the shortest wait between
+two looks at the schedule while runs are due that this process cannot start yet."""
+LOOK_SECONDS = 15.0
+"""The longest sleep between two looks at the schedule, should a wake-up be lost (the
+announcement of a change is not kept while Redis restarts)."""
 MAX_PARALLEL = 4
 """Runs this process works at once; the rest wait for the next tick."""
 RUN_ATTEMPTS = 5
@@ -52,32 +62,74 @@ class Scheduler:
         """Runs started by this process (for tests and metrics)."""
         self._woken = asyncio.Event()
         self._working: dict[str, asyncio.Task[None]] = {}
+        self._renew_at = 0.0
+        self._look_at = 0.0
+        self.renewed_elsewhere = False
+        """The lease, once held, is kept by another part's round (``lease_kept``)."""
 
     def wake(self) -> None:
         """Look at the schedule now, not at the next tick."""
         self._woken.set()
 
+    def lease_in_hand(self) -> str | None:
+        return LEASE if self.renewed_elsewhere and self.token is not None else None
+
+    def lease_kept(self, held: bool) -> None:
+        if not held:  # lapsed or taken: try to take it again at the next tick
+            self.token = None
+            self._renew_at = 0.0
+            self._woken.set()
+
     async def run(self, stopping: asyncio.Event) -> None:
-        """Tick until ``stopping`` is set; then let go of the lease and the runs."""
+        """Schedule until ``stopping`` is set; then let go of the lease and the runs."""
         try:
             while not stopping.is_set():
+                woken = self._woken.is_set()
+                self._woken.clear()
                 try:
-                    await self.tick()
+                    await self.tick(woken)
                 except Exception:
                     log.exception("the scheduler's tick failed; it tries again")
-                self._woken.clear()
+                    self._look_at = time.monotonic() + TICK_SECONDS
+                wait = min(self._renew_at, self._look_at) - time.monotonic()
+                if wait <= 0:
+                    continue
                 waits = [asyncio.ensure_future(e.wait()) for e in (stopping, self._woken)]
-                await asyncio.wait(waits, timeout=TICK_SECONDS, return_when="FIRST_COMPLETED")
+                await asyncio.wait(waits, timeout=wait, return_when="FIRST_COMPLETED")
                 for waiting in waits:
                     waiting.cancel()
         finally:
             await self._let_go()
 
-    async def tick(self) -> int:
-        """Start the due runs this process is not working yet; how many it started."""
-        self.token = await self.leases.acquire(LEASE, LEASE_TTL_MS)
+    async def tick(self, woken: bool = True) -> int:
+        """Keep or take the lease when it is time to, and start the due runs this process
+        is not working yet when it is time to look or ``woken``; how many it started."""
+        clock = time.monotonic()
+        if self.renewed_elsewhere and self.token is not None:
+            self._renew_at = clock + LOOK_SECONDS
+        elif clock >= self._renew_at:
+            held = self.token is not None
+            self.token = await self.leases.acquire(LEASE, LEASE_TTL_MS)
+            self._renew_at = clock + (RENEW_SECONDS if self.token is not None else TICK_SECONDS)
+            woken = woken or not held  # just taken: look at once
         if self.token is None:
+            self._look_at = self._renew_at
             return 0
+        if not woken and clock < self._look_at:
+            return 0
+        started = await self._start_due()
+        first = await self.store.next_due()
+        now = self.clock()
+        if first is None:
+            ahead = LOOK_SECONDS
+        elif first <= now:  # due and not started: all in hand, or this process is full
+            ahead = TICK_SECONDS
+        else:
+            ahead = min(first - now, LOOK_SECONDS)
+        self._look_at = time.monotonic() + ahead
+        return started
+
+    async def _start_due(self) -> int:
         started = 0
         for nid, run, _ in await self.store.due(self.clock(), limit=MAX_PARALLEL * 4):
             member = f"{nid}|{run}"
@@ -93,6 +145,7 @@ class Scheduler:
     def _forget(self, member: str) -> Callable[[asyncio.Task[None]], None]:
         def forget(_: asyncio.Task[None]) -> None:
             self._working.pop(member, None)
+            self._woken.set()  # a run ends: its next occurrence, or the ones that waited
 
         return forget
 

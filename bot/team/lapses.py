@@ -15,18 +15,30 @@ from stores.conversations import ConversationStore
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 1.0
+"""The shortest wait between two looks, and the wait after a failure."""
+LOOK_SECONDS = 60.0
+"""The longest wait between two looks, whatever the claims' idle time."""
 
 
 async def announce_lapsed_claims(
-    claims: ClaimStore, conversations: ConversationStore, publish: Publish
+    claims: ClaimStore, conversations: ConversationStore, publish: Publish, claim_idle: float
 ) -> None:
-    """Announce lapsed claims until cancelled."""
+    """Announce lapsed claims until cancelled.
+
+    Between looks it sleeps until the first known lapse: a claim taken since the last look
+    lapses ``claim_idle`` after it at the earliest, so no look is needed before then.
+    """
     while True:
+        looked = time.time()
+        wait = SWEEP_SECONDS
         try:
-            for conversation_id in await claims.lapsed(time.time()):
+            for conversation_id in await claims.lapsed(looked):
                 meta = await conversations.meta(conversation_id)
                 data = {"conversation_id": conversation_id, "reason": "lapsed"}
                 await publish([Event.new("conversation.released", meta["number"], data)])
+            first = await claims.next_lapse()
+            until = min(looked + min(claim_idle, LOOK_SECONDS), first or float("inf"))
+            wait = max(SWEEP_SECONDS, until - time.time())
         except Exception:
             log.exception("could not announce lapsed claims")
-        await asyncio.sleep(SWEEP_SECONDS)
+        await asyncio.sleep(wait)
