@@ -20,7 +20,7 @@ from stores.delivery_scripts import (
     SCRUB_APPLY,
     SCRUB_FIND,
 )
-from stores.redis import Keys, Pipe, listen_channel
+from stores.redis import Keys, Pipe, listen_channel, queue_publish
 from stores.streams import GROUP
 
 log = logging.getLogger(__name__)
@@ -191,7 +191,7 @@ class DeliveryQueue(BaseDeliveryQueue):
             await pipe.execute()
 
     def queue_announce(self, pipe: Pipe) -> None:
-        pipe.publish(self.keys.fanout_changed(), "queued")
+        queue_publish(pipe, self.keys.fanout_changed(), "queued")
 
     async def announce(self) -> None:
         await self.redis.publish(self.keys.fanout_changed(), "queued")

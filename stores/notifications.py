@@ -35,7 +35,7 @@ from redis.asyncio import Redis
 
 from stores.notification_contract import BaseNotificationStore
 from stores.notification_scripts import CLAIM, REVIVE, START, STATUS
-from stores.redis import Keys, Pipe, listen_channel
+from stores.redis import Keys, Pipe, listen_channel, queue_publish
 
 RETENTION = 35 * 24 * 3600
 """How long a finished run keeps its recipients and statuses (late receipts still count)."""
@@ -79,7 +79,7 @@ class NotificationStore(BaseNotificationStore):
         async with self.redis.pipeline(transaction=False) as pipe:
             if due_at is not None:
                 pipe.zadd(self.due_key, {f"{nid}|{run}": due_at})
-                pipe.publish(self.keys.notifications_changed(), nid)
+                queue_publish(pipe, self.keys.notifications_changed(), nid)
             pipe.zadd(self.number_key(record["number"]), {nid: float(record["created_at"])})
             await pipe.execute()
         async with self.redis.pipeline(transaction=True) as pipe:  # one tag: one slot
@@ -121,7 +121,7 @@ class NotificationStore(BaseNotificationStore):
     async def schedule(self, nid: str, run: int, at: float) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.zadd(self.due_key, {f"{nid}|{run}": at})
-            pipe.publish(self.keys.notifications_changed(), nid)
+            queue_publish(pipe, self.keys.notifications_changed(), nid)
             await pipe.execute()
 
     async def unschedule(self, nid: str, run: int) -> None:

@@ -62,6 +62,13 @@ caller sees it: within about a second, with jitter so that many callers do not r
 in step."""
 
 
+def queue_publish(pipe: Pipe, channel: str, message: str) -> None:
+    """PUBLISH on a pipeline the caller executes. Through ``execute_command``, because
+    redis-py's cluster pipeline refuses its ``publish`` method, while the command itself
+    is fine there: a cluster spreads a message to every node's subscribers."""
+    pipe.execute_command("PUBLISH", channel, message)
+
+
 def is_store_fault(error: BaseException) -> bool:
     """Whether ``error`` is the store's trouble rather than the work's: Redis unreachable
     or timing out, loading, out of memory, read-only, refusing this client, or busy.
@@ -360,8 +367,12 @@ async def listen_channel(
     When the connection is lost (Redis restarts), it subscribes again, and calls ``heard``
     once, for what was announced meanwhile."""
     while True:
-        pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        pubsub = None
         try:
+            # A cluster client learns the slots with its first command, and its pub/sub
+            # picks the node to listen on by them (any node hears every PUBLISH).
+            await redis.ping()
+            pubsub = redis.pubsub(ignore_subscribe_messages=True)
             await pubsub.subscribe(channel)
             if ready.is_set():
                 heard()
@@ -372,6 +383,7 @@ async def listen_channel(
         except Exception as error:
             log.warning("listening on %s: %s; subscribing again", channel, error)
         finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()
+            if pubsub is not None:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
         await asyncio.sleep(1.0)

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple, Protocol
 from redis.asyncio import Redis
 
 from bot.model import Service
-from stores.redis import Keys, Pipe, Script
+from stores.redis import Keys, Pipe, Script, queue_publish
 
 # Attach keeps the first position a service ever took; attaching twice changes nothing.
 # Every change moves the number's counter in the same script, so that a process that reads
@@ -152,7 +152,7 @@ class ServiceStore(BaseServiceStore):
             pipe.hset(self._service(service.name), mapping=fields)
             # Counted after the write: whoever reads the new count reads the new definition.
             pipe.incr(self.keys.services_version())
-            pipe.publish(self.keys.fanout_changed(), "services")  # the couriers follow
+            queue_publish(pipe, self.keys.fanout_changed(), "services")  # the couriers follow
             await pipe.execute()
 
     async def get(self, name: str) -> Service | None:
@@ -188,7 +188,7 @@ class ServiceStore(BaseServiceStore):
         added, before = await _ATTACH(self.redis, keys, [name])
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.sadd(self._numbers(), number)
-            pipe.publish(self.keys.fanout_changed(), "services")  # the couriers follow
+            queue_publish(pipe, self.keys.fanout_changed(), "services")  # the couriers follow
             await pipe.execute()
         after = [*before, name] if added else before
         return Attachment(bool(added), _first(before), _first(after))
