@@ -16,9 +16,9 @@ from redis.asyncio import Redis
 from bench.procs import Child
 from bot.core.workers import READ_BLOCK_MS
 from stores.notifications import NotificationStore
-from stores.redis import Keys
+from stores.redis import Keys, connect
 from tests.botprocess import free_port
-from tests.conftest import REDIS_URL, BotFactory
+from tests.conftest import BotFactory
 from tests.emulators import meta_webhooks as meta
 
 WINDOW_SECONDS = 6.0
@@ -95,7 +95,7 @@ async def test_a_stop_ends_the_waiting_reads_at_once(make_bot: BotFactory) -> No
 
 
 async def test_a_run_another_process_schedules_starts_when_due(
-    make_bot: BotFactory, prefix: str
+    make_bot: BotFactory, prefix: str, redis_url: str
 ) -> None:
     bot = await make_bot()
     scheduler = bot.runtime.outreach.scheduler
@@ -104,9 +104,12 @@ async def test_a_run_another_process_schedules_starts_when_due(
     while scheduler.token is None:  # it holds the lease and sleeps: nothing is due
         assert loop.time() < deadline, "the scheduler never took its lease"
         await asyncio.sleep(0.05)
-    async with Redis.from_url(REDIS_URL, decode_responses=True) as other:
+    other = connect(redis_url)
+    try:
         due = time.time() + 1.5
         await NotificationStore(other, Keys(prefix)).schedule("ntf_elsewhere", 1, due)
+    finally:
+        await other.aclose()
     while scheduler.started == 0:  # a run without its record: started, then dropped
         assert time.time() < due + 1.0, "the run did not start within a second of its time"
         await asyncio.sleep(0.02)
