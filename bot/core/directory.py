@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.config.automation import AutomationSettings, automation_settings
+from bot.config.base import ConfigError
 from bot.model import AUTOMATION_SERVICE, Event, Service
 from handlers.autoreply import AutoReply
 from stores.redis import Pipe
 from stores.services import Attachment, ServiceStore, Version
+
+log = logging.getLogger(__name__)
 
 
 class ParentOnlyError(Exception):
@@ -38,7 +42,7 @@ class Directory:
         self.store = store
         self.runtime = Service(AUTOMATION_SERVICE, "", "", mask=False)
         self._runtime_automation = AutoReply(runtime_automation)
-        self._automations: dict[str, tuple[str, AutoReply]] = {}
+        self._automations: dict[str, tuple[str, AutoReply | None]] = {}
         self._views: dict[str, tuple[Version, tuple[Service, ...]]] = {}
         self._latest: dict[str, Version] = {}
         """The newest version of each number read so far."""
@@ -123,9 +127,25 @@ class Directory:
         key = json.dumps(parent.automation, sort_keys=True)
         known = self._automations.get(parent.name)
         if known is None or known[0] != key:
-            known = (key, AutoReply(automation_settings(parent.automation)))
+            known = (key, self._auto_reply(parent))
             self._automations[parent.name] = known
         return known[1]
+
+    @staticmethod
+    def _auto_reply(parent: Service) -> AutoReply | None:
+        """The parent's stored automation; None, with a warning once per definition, when
+        the checks refuse it (stored before they grew stricter): its number's messages
+        must still flow."""
+        try:
+            return AutoReply(automation_settings(parent.automation))
+        except ConfigError as error:
+            log.warning(
+                "service %s: its stored automation is refused (%s); its numbers run none "
+                "until it is defined again",
+                parent.name,
+                "; ".join(error.problems),
+            )
+            return None
 
     async def require_parent(self, number: str, service: str) -> None:
         await self.attached(number)
