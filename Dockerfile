@@ -17,6 +17,8 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY adapters ./adapters
 COPY stores ./stores
+# The project itself with its Telegram extra; its dependencies' ranges are in pyproject.toml.
+# hadolint ignore=DL3013
 RUN pip install '.[telegram]'
 
 COPY bot.py switchboard.yaml ./
