@@ -118,12 +118,36 @@ def command_line(spec: Spec, args: argparse.Namespace) -> str:
     return shlex.join([f"/{spec.name}", *words])
 
 
+CLI_NAMES = {
+    **{name: name for name in (*CLI_COMMANDS, *NOTIFY_COMMANDS)},
+    "services": "services list",
+}
+"""The command line's name of each team chat command that an answer may point to."""
+_MENTION = re.compile(r"(?<![\w/])/([a-z][a-z-]*)\b")
+
+
+def for_the_command_line(answer: str, prog: str) -> str:
+    """An answer worded for the team chat, with its pointers to other commands ("/services
+    lists them") as the command line's ("python bot.py admin services list lists them")."""
+
+    def reworded(mention: re.Match[str]) -> str:
+        name = CLI_NAMES.get(mention.group(1))
+        return f"{prog} admin {name}" if name else mention.group(0)
+
+    return _MENTION.sub(reworded, answer)
+
+
 def usage_error(parser: argparse.ArgumentParser, name: str, answer: str) -> str:
     """A refusal worded for the team chat ("Usage: /merge ..."), reworded for the command
     line: its own usage line, and what was wrong."""
     said = answer.split("Usage: /", 1)[0].strip()
     reason = said or MISTAKES.get(name, "those arguments do not go together")
     return f"{parser.format_usage()}{parser.prog}: error: {reason} (see --help)"
+
+
+def program() -> str:
+    """How the command was called: ``python bot.py``, or the installed ``switchboard``."""
+    return "python bot.py" if os.path.basename(sys.argv[0]) == "bot.py" else "switchboard"
 
 
 async def run_team_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -168,7 +192,7 @@ async def run_slash_command(settings: Settings, args: argparse.Namespace) -> int
             done, answer = await registry.execute(caller, code.group(0))
     finally:
         await runtime.close()
-    print(answer, file=sys.stdout if done else sys.stderr)
+    print(for_the_command_line(answer, program()), file=sys.stdout if done else sys.stderr)
     return 0 if done else 1
 
 
@@ -238,7 +262,7 @@ async def run_services_command(settings: Settings, args: argparse.Namespace) -> 
     try:
         return await _run(runtime, args)
     except LookupError as error:
-        print(f"switchboard: {error.args[0]}", file=sys.stderr)
+        print(f"switchboard: {for_the_command_line(error.args[0], program())}", file=sys.stderr)
         return 1
     finally:
         await runtime.close()

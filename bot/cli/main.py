@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from importlib import metadata
 
@@ -12,6 +11,7 @@ from bot.cli.admin import (
     TEAM_COMMANDS,
     add_services_commands,
     add_team_commands,
+    program,
     run_services_command,
     run_team_command,
 )
@@ -85,11 +85,6 @@ Every row needs at least one of the first five. Any other column becomes a custo
 profile field of that name ("City" -> f:city). A row that cannot be stored is
 written, with the reason, to the report (FILE.rejected.csv); the others are stored.
 Importing the same file again is safe."""
-
-
-def program() -> str:
-    """How the command was called: ``python bot.py``, or the installed ``switchboard``."""
-    return "python bot.py" if os.path.basename(sys.argv[0]) == "bot.py" else "switchboard"
 
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
