@@ -22,6 +22,9 @@ TOPIC = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
 FIELD = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 CONVERSATION = re.compile(r"c_[0-9a-f]{1,64}")
 FAR_FUTURE = 5 * 366 * 24 * 3600
+PAST_GRACE = 60.0
+"""Seconds an ``at`` may lie behind this clock (a caller's clock or a slow request) and
+still mean now; further back, it is refused, as the command line refuses it."""
 """``at`` may be at most about five years ahead."""
 
 
@@ -215,6 +218,11 @@ def _schedule(spec: NotificationSpec, body: dict[str, Any], zone: str, now: floa
             raise ValueError("'at' is a unix time in seconds")
         if at > now + FAR_FUTURE:
             raise ValueError("'at' is more than five years ahead")
+        if at < now - PAST_GRACE:
+            raise ValueError(
+                f"'at' is {int(now - at)} s in the past: give a time to come, or leave it "
+                "out to send now"
+            )
         return replace(spec, at=float(at))
     if cron is not None:
         if not isinstance(cron, str):
