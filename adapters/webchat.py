@@ -110,8 +110,9 @@ class WebChatHub:
         self._sockets.clear()
 
 
-def history_frame(visitor: str, messages: list[dict[str, Any]]) -> str:
-    """The timeline as the page shows it; inbound ids are the page's own, so none shows twice."""
+def history_frame(visitor: str, messages: list[dict[str, Any]], *, opted_out: bool = False) -> str:
+    """The timeline as the page shows it; inbound ids are the page's own, so none shows twice.
+    ``opted_out`` says the visitor said STOP and has not said START since."""
     prefix = f"web:{visitor}:"
     shown = [
         {
@@ -124,7 +125,13 @@ def history_frame(visitor: str, messages: list[dict[str, Any]]) -> str:
         }
         for message in messages
     ]
-    return json.dumps({"type": "history", "messages": shown}, ensure_ascii=False)
+    frame = {"type": "history", "messages": shown, "opted_out": opted_out}
+    return json.dumps(frame, ensure_ascii=False)
+
+
+def consent_frame(opted_out: bool) -> str:
+    """Tells the page the visitor's STOP (or START) is taken, so it can say so."""
+    return json.dumps({"type": "consent", "opted_out": opted_out})
 
 
 def message_frame(message: dict[str, Any]) -> str:
