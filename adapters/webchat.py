@@ -28,6 +28,16 @@ _CHOICE = re.compile(r"b:[0-9]{1,2}")
 """A pressed button's payload, as on Telegram and WhatsApp: ``b:<index>``."""
 
 
+FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<path fill="#2563eb" d="M6 4h20a4 4 0 0 1 4 4v12a4 4 0 0 1-4 4H13l-7 5v-5a4 4 0 0 1-4-4V8'
+    'a4 4 0 0 1 4-4z"/>'
+    '<circle fill="#fff" cx="10" cy="14" r="2"/><circle fill="#fff" cx="16" cy="14" r="2"/>'
+    '<circle fill="#fff" cx="22" cy="14" r="2"/></svg>'
+)
+"""The page's icon: a speech bubble in its accent colour, served at /favicon.ico."""
+
+
 class FrameError(ValueError):
     """A socket frame the web chat cannot take; the message is shown to the visitor."""
 

@@ -73,6 +73,7 @@ def build_app(parts: WebParts) -> web.Application:
     app[KEYWORDS] = keyword_table(parts.settings.keywords)
     app.router.add_get("/", chat_page)
     app.router.add_get("/webchat/socket", chat_socket)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/webhooks/whatsapp", whatsapp_handshake)
     app.router.add_post("/webhooks/whatsapp", whatsapp_webhook)
     app.router.add_get("/healthz", healthz)
@@ -115,6 +116,14 @@ async def chat_page(request: web.Request) -> web.Response:
             samesite="Lax",
         )
     return response
+
+
+async def favicon(request: web.Request) -> web.Response:
+    return web.Response(
+        text=webchat.FAVICON,
+        content_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 async def chat_socket(request: web.Request) -> web.StreamResponse:
