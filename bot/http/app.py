@@ -73,6 +73,7 @@ def build_app(parts: WebParts) -> web.Application:
     app[KEYWORDS] = keyword_table(parts.settings.keywords)
     app.router.add_get("/", chat_page)
     app.router.add_get("/webchat/socket", chat_socket)
+    app.router.add_get("/webchat/visitor", chat_visitor)
     app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/webhooks/whatsapp", whatsapp_handshake)
     app.router.add_post("/webhooks/whatsapp", whatsapp_webhook)
@@ -116,6 +117,15 @@ async def chat_page(request: web.Request) -> web.Response:
             samesite="Lax",
         )
     return response
+
+
+async def chat_visitor(request: web.Request) -> web.Response:
+    """Whether the visitor cookie came with the request: a page whose socket is refused asks,
+    to tell "not here" (a cross-site frame, cookies blocked) from "down, retry"."""
+    visitor = webchat.visitor_id(request.cookies.get(webchat.VISITOR_COOKIE))
+    return web.json_response(
+        {"visitor": visitor is not None}, headers={"Cache-Control": "no-store"}
+    )
 
 
 async def favicon(request: web.Request) -> web.Response:
