@@ -28,6 +28,16 @@ _CHOICE = re.compile(r"b:[0-9]{1,2}")
 """A pressed button's payload, as on Telegram and WhatsApp: ``b:<index>``."""
 
 
+FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<path fill="#2563eb" d="M6 4h20a4 4 0 0 1 4 4v12a4 4 0 0 1-4 4H13l-7 5v-5a4 4 0 0 1-4-4V8'
+    'a4 4 0 0 1 4-4z"/>'
+    '<circle fill="#fff" cx="10" cy="14" r="2"/><circle fill="#fff" cx="16" cy="14" r="2"/>'
+    '<circle fill="#fff" cx="22" cy="14" r="2"/></svg>'
+)
+"""The page's icon: a speech bubble in its accent colour, served at /favicon.ico."""
+
+
 class FrameError(ValueError):
     """A socket frame the web chat cannot take; the message is shown to the visitor."""
 
@@ -110,8 +120,9 @@ class WebChatHub:
         self._sockets.clear()
 
 
-def history_frame(visitor: str, messages: list[dict[str, Any]]) -> str:
-    """The timeline as the page shows it; inbound ids are the page's own, so none shows twice."""
+def history_frame(visitor: str, messages: list[dict[str, Any]], *, opted_out: bool = False) -> str:
+    """The timeline as the page shows it; inbound ids are the page's own, so none shows twice.
+    ``opted_out`` says the visitor said STOP and has not said START since."""
     prefix = f"web:{visitor}:"
     shown = [
         {
@@ -124,7 +135,13 @@ def history_frame(visitor: str, messages: list[dict[str, Any]]) -> str:
         }
         for message in messages
     ]
-    return json.dumps({"type": "history", "messages": shown}, ensure_ascii=False)
+    frame = {"type": "history", "messages": shown, "opted_out": opted_out}
+    return json.dumps(frame, ensure_ascii=False)
+
+
+def consent_frame(opted_out: bool) -> str:
+    """Tells the page the visitor's STOP (or START) is taken, so it can say so."""
+    return json.dumps({"type": "consent", "opted_out": opted_out})
 
 
 def message_frame(message: dict[str, Any]) -> str:

@@ -170,3 +170,20 @@ async def test_a_visitor_gets_a_profile_keyed_by_the_visitor_id(make_bot: BotFac
     profile = await bot.runtime.profiles.get(event["data"]["profile"])
     assert profile["identities"] == [visitor]
     assert profile["source"] == "web"
+
+
+async def test_the_config_file_sets_the_web_chat_s_opt_out_words(make_bot: BotFactory) -> None:
+    bot = await make_bot(whatsapp=False, keywords={"web": {"stop": ("BASTA",)}})
+    socket, _ = await open_chat(bot)
+    await socket.send_json({"type": "message", "id": "m1", "text": "STOP"})
+    await socket.send_json({"type": "message", "id": "m2", "text": "basta"})
+    echoed = []
+    while (frame := await socket.receive_json(timeout=5))["type"] != "consent":
+        if frame["type"] == "message" and frame["message"]["direction"] == "inbound":
+            echoed.append(frame["message"]["id"])
+    # STOP is replaced, so the first opt-out comes after the echo of "basta", not of "STOP"
+    assert (echoed, frame["opted_out"]) == (["m1", "m2"], True)
+    await bot.settle()
+    await socket.close()
+    cid = (await bot.runtime.conversations.list_for_number("web:site"))[0]
+    assert (await bot.runtime.conversations.meta(cid))["opted_out"] == "1"

@@ -105,7 +105,7 @@ def sms_settings(env: Environment) -> SMSSettings | None:
     )
 
 
-KEYWORD_CHANNELS = ("sms", "whatsapp")
+KEYWORD_CHANNELS = ("sms", "whatsapp", "web")
 KEYWORD_KINDS = ("stop", "start", "help")
 _KEYWORD = re.compile(r"[A-Z0-9][A-Z0-9 \-]{0,63}")
 
@@ -142,11 +142,12 @@ class ChannelKeywordsFile(Section):
 
 class KeywordsFile(Section):
     """``keywords: {sms: {stop: [STOP, OPTOUT], start: [START], help: [HELP]}, whatsapp:
-    {...}}``: the words that opt a customer out, back in, or ask for help, per channel;
+    {...}, web: {...}}``: the words that opt a customer out, back in, or ask for help, per channel;
     matched as the whole message, whatever its case and spacing."""
 
     sms: ChannelKeywordsFile | None = None
     whatsapp: ChannelKeywordsFile | None = None
+    web: ChannelKeywordsFile | None = None
 
 
 def keyword_settings(

@@ -1,6 +1,7 @@
 """The words that opt a customer out or back in, or ask for help, on each channel
 (AU-4, CH-4): STOP and UNSUBSCRIBE (and the like) on WhatsApp, carriers' keywords on SMS,
-/stop on Telegram; the config file's ``keywords`` replaces a channel's words of a kind."""
+/stop on Telegram, the chat words in the web chat; the config file's ``keywords`` replaces a
+channel's words of a kind."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ _TELEGRAM_COMMANDS: dict[str, Keyword] = {"/stop": "stop", "/start": "start"}
 DEFAULT_KEYWORDS: dict[str, dict[str, Keyword]] = {
     "sms": dict(sms.KEYWORDS),
     "whatsapp": _CHAT_KEYWORDS,
+    "web": _CHAT_KEYWORDS,
 }
 """Channel -> word (upper case, single spaces) -> what it asks."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -16,6 +16,7 @@ from adapters.webchat import WebChatHub
 from bot.channels.telegram import TelegramChannel
 from bot.config.settings import Settings, WhatsAppSettings
 from bot.core.ingest import Ingestor
+from bot.core.keywords import Keyword, keyword_of, keyword_table
 from bot.core.metrics import Meters
 from bot.http.access import access_log, echo_request_id, route_of
 from bot.http.errors import error_response
@@ -60,6 +61,8 @@ class WebParts:
 
 
 PARTS: web.AppKey[WebParts] = web.AppKey("parts", WebParts)
+KEYWORDS: web.AppKey[Mapping[str, Mapping[str, Keyword]]] = web.AppKey("keywords")
+"""Each channel's opt-out and opt-in words, as the pipeline reads them."""
 
 
 def build_app(parts: WebParts) -> web.Application:
@@ -67,8 +70,11 @@ def build_app(parts: WebParts) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
     app.on_response_prepare.append(echo_request_id)
     app[PARTS] = parts
+    app[KEYWORDS] = keyword_table(parts.settings.keywords)
     app.router.add_get("/", chat_page)
     app.router.add_get("/webchat/socket", chat_socket)
+    app.router.add_get("/webchat/visitor", chat_visitor)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/webhooks/whatsapp", whatsapp_handshake)
     app.router.add_post("/webhooks/whatsapp", whatsapp_webhook)
     app.router.add_get("/healthz", healthz)
@@ -113,6 +119,23 @@ async def chat_page(request: web.Request) -> web.Response:
     return response
 
 
+async def chat_visitor(request: web.Request) -> web.Response:
+    """Whether the visitor cookie came with the request: a page whose socket is refused asks,
+    to tell "not here" (a cross-site frame, cookies blocked) from "down, retry"."""
+    visitor = webchat.visitor_id(request.cookies.get(webchat.VISITOR_COOKIE))
+    return web.json_response(
+        {"visitor": visitor is not None}, headers={"Cache-Control": "no-store"}
+    )
+
+
+async def favicon(request: web.Request) -> web.Response:
+    return web.Response(
+        text=webchat.FAVICON,
+        content_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 async def chat_socket(request: web.Request) -> web.StreamResponse:
     parts = request.app[PARTS]
     visitor = webchat.visitor_id(request.cookies.get(webchat.VISITOR_COOKIE))
@@ -123,10 +146,10 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     number = parts.settings.web_number
     parts.web_hub.add(visitor, socket)
     try:
-        timeline = await parts.conversations.timeline(
-            conversation_id(number, Identity("vid", visitor))
-        )
-        await socket.send_str(webchat.history_frame(visitor, timeline))
+        cid = conversation_id(number, Identity("vid", visitor))
+        timeline = await parts.conversations.timeline(cid)
+        opted_out = (await parts.conversations.meta(cid)).get("opted_out") == "1"
+        await socket.send_str(webchat.history_frame(visitor, timeline, opted_out=opted_out))
         async for frame in socket:
             if frame.type != WSMsgType.TEXT:
                 continue
@@ -146,6 +169,9 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                     "timestamp": inbound.timestamp,
                 }
                 await parts.live.publish(visitor, webchat.message_frame(echo))
+                keyword = keyword_of(inbound, request.app[KEYWORDS])
+                if keyword in ("stop", "start"):  # said, so STOP never mutes anyone silently
+                    await parts.live.publish(visitor, webchat.consent_frame(keyword == "stop"))
     finally:
         parts.web_hub.remove(visitor, socket)
     return socket
