@@ -126,6 +126,18 @@ async def _notify(runtime: Runtime, args: argparse.Namespace) -> int:
     zone = notifications.settings.timezone
     try:
         body = notification_body(found[0], options, args.text, zone)
+    except ValueError as error:
+        print(f"switchboard: {error}", file=sys.stderr)
+        return 2
+    at = body.get("at")
+    if isinstance(at, int | float) and at <= time.time():
+        print(
+            f"switchboard: --at {args.at} is in the past ({when(at)}); nothing is "
+            "scheduled. Give a time to come, or leave --at out to send now.",
+            file=sys.stderr,
+        )
+        return 2
+    try:
         if args.var and "template" in body:
             body["template"]["variables"] = args.var
         spec, entries = parse_notification(
@@ -133,13 +145,6 @@ async def _notify(runtime: Runtime, args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         print(f"switchboard: {error}", file=sys.stderr)
-        return 2
-    if spec.at is not None and spec.at <= time.time():
-        print(
-            f"switchboard: --at {args.at} is in the past ({when(spec.at)}); nothing is "
-            "scheduled. Give a time to come, or leave --at out to send now.",
-            file=sys.stderr,
-        )
         return 2
     later = spec.cron or spec.at is not None
     now_or_later = await notifications.create(spec, entries, hold=0 if later else HOLD_SECONDS)
