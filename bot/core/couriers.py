@@ -241,6 +241,11 @@ class Couriers:
                 outcomes.extend(self._lines[name].outcomes)
                 self._lines[name].outcomes = outcomes
             raise
+        for name, outcomes in settled.items():
+            # A look at the schedule before these retries were on it (or while they
+            # failed) may have put the next look off to the rescan: they are due when due.
+            for _, retry_at in outcomes.retries:
+                self._lines[name].next_due = min(self._lines[name].next_due, retry_at)
         for name, why in (reclaimed.failed | taken.failed).items():
             log.warning("the delivery queue of %s could not be used: %s", name, why)
         for name, room in reclaiming.items():
