@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import orjson
+
 MessageKind = Literal[
     "text",
     "button",
@@ -335,11 +337,11 @@ class Event:
         )
 
     def to_json(self) -> str:
-        return json.dumps(shallow_dict(self), separators=(",", ":"), ensure_ascii=False)
+        return compact_json(shallow_dict(self))
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Event:
-        return cls(**json.loads(raw))
+        return cls(**parse_json(raw))
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,6 +414,41 @@ class MergePolicy:
 def shallow_dict(value: Any) -> dict[str, Any]:
     """A dataclass's fields as a dict, without ``asdict``'s deep copy (it is on the hot path)."""
     return {name: getattr(value, name) for name in value.__dataclass_fields__}
+
+
+# orjson refuses what it cannot write as the standard library would, and it is handed on:
+# a dataclass, a date, a subclass of str or dict (the standard library refuses the first two).
+_STRICT = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+_STRICT |= orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
+def compact_json(value: Any) -> str:
+    """``json.dumps(value, separators=(",", ":"), ensure_ascii=False)``, made by orjson:
+    the same text but for floats in exponent form (``1e-05`` is written ``0.00001``,
+    ``1e+16`` ``1e16``, the same numbers) and NaN (``null``; what we take has none). What
+    orjson refuses (a lone surrogate, an integer beyond 64 bits, a key not a string) is
+    written by the standard library, as before."""
+    try:
+        return orjson.dumps(value, option=_STRICT).decode()
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+# 19 digits in a row may be an integer beyond 64 bits, which orjson reads as a float.
+_LONG_DIGITS = re.compile(r"[0-9]{19}")
+_LONG_DIGITS_BYTES = re.compile(rb"[0-9]{19}")
+
+
+def parse_json(raw: str | bytes) -> Any:
+    """``json.loads(raw)``, by orjson where it reads the same: not where an integer may be
+    beyond 64 bits, nor what orjson refuses (a lone surrogate, a byte order mark)."""
+    digits = _LONG_DIGITS_BYTES if isinstance(raw, bytes) else _LONG_DIGITS
+    if not digits.search(raw):  # type: ignore[arg-type]
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(raw)
 
 
 def new_id(prefix: str) -> str:
