@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from typing import Any
 
 import orjson
+
+from bot.model import orjson_reads_alike
 
 
 class NotJSONError(ValueError):
@@ -27,11 +28,6 @@ def _finite(text: str) -> float:
     return value
 
 
-# 19 digits in a row may be an integer beyond 64 bits, which orjson reads as a float.
-_LONG_DIGITS = re.compile(r"[0-9]{19}")
-_LONG_DIGITS_BYTES = re.compile(rb"[0-9]{19}")
-
-
 def loads(raw: bytes | str) -> Any:
     """The document in ``raw``; NotJSONError for anything that is not strict JSON with
     finite numbers (including nesting too deep for the parser)."""
@@ -39,8 +35,7 @@ def loads(raw: bytes | str) -> Any:
     # Infinity and numbers out of a double's range itself. What it refuses (those, a lone
     # surrogate, a byte order mark, 1,024 levels of nesting, bad JSON) goes on to the
     # standard library, which takes or refuses it as it always did, with its reasons.
-    digits = _LONG_DIGITS_BYTES if isinstance(raw, bytes) else _LONG_DIGITS
-    if not digits.search(raw):  # type: ignore[arg-type]
+    if orjson_reads_alike(raw):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
