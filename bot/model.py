@@ -425,13 +425,28 @@ _STRICT |= orjson.OPT_PASSTHROUGH_SUBCLASS
 def compact_json(value: Any) -> str:
     """``json.dumps(value, separators=(",", ":"), ensure_ascii=False)``, made by orjson:
     the same text but for floats in exponent form (``1e-05`` is written ``0.00001``,
-    ``1e+16`` ``1e16``, the same numbers) and NaN (``null``; what we take has none). What
-    orjson refuses (a lone surrogate, an integer beyond 64 bits, a key not a string) is
-    written by the standard library, as before."""
+    ``1e+16`` ``1e16``: the same numbers). What orjson refuses (a lone surrogate, an
+    integer beyond 64 bits, a key not a string) and what it writes otherwise (NaN and
+    infinities, which it writes as null) are written by the json module, as before."""
     try:
-        return orjson.dumps(value, option=_STRICT).decode()
+        written = orjson.dumps(value, option=_STRICT)
     except TypeError:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if b"null" in written and not _finite(value):  # the look only where a null may be one
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return written.decode()
+
+
+def _finite(value: Any) -> bool:
+    """No NaN or infinity anywhere in ``value``."""
+    kind = type(value)
+    if kind is float:
+        return bool(value - value == 0.0)  # inf - inf and NaN - NaN are NaN
+    if kind is dict:
+        return all(map(_finite, value.values()))
+    if kind is list or kind is tuple:
+        return all(map(_finite, value))
+    return True
 
 
 _DIGITS_AS_ZEROS = bytes(ord("0") if byte in b"0123456789" else ord(" ") for byte in range(256))

@@ -65,6 +65,8 @@ def stdlib(value: Any) -> str:
         {"lone": "\ud800"},  # written by the json module: orjson refuses it
         {"big": 2**64 + 1},
         {1: "a key not a string"},
+        {"t": float("inf"), "u": [float("-inf"), float("nan")], "none": None},
+        {"nested": {"deeper": [{"t": float("inf")}]}, "null": None},
     ],
 )
 def test_compact_json_writes_what_the_json_module_writes(value: Any) -> None:
