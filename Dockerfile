@@ -17,7 +17,7 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY adapters ./adapters
 COPY stores ./stores
-RUN pip install '.[telegram]'
+RUN pip install '.[telegram,uvloop]'
 
 COPY bot.py switchboard.yaml ./
 COPY flows ./flows
