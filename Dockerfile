@@ -17,9 +17,9 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY adapters ./adapters
 COPY stores ./stores
-# The project itself with its Telegram extra; its dependencies' ranges are in pyproject.toml.
+# The project itself with its Telegram and uvloop extras; its dependencies' ranges are in pyproject.toml.
 # hadolint ignore=DL3013
-RUN pip install '.[telegram]'
+RUN pip install '.[telegram,uvloop]'
 
 COPY bot.py switchboard.yaml ./
 COPY flows ./flows

@@ -8,6 +8,10 @@ import json
 import math
 from typing import Any
 
+import orjson
+
+from bot.model import orjson_reads_alike
+
 
 class NotJSONError(ValueError):
     """The body is not JSON, or not JSON that we take: the message says why."""
@@ -27,6 +31,15 @@ def _finite(text: str) -> float:
 def loads(raw: bytes | str) -> Any:
     """The document in ``raw``; NotJSONError for anything that is not strict JSON with
     finite numbers (including nesting too deep for the parser)."""
+    # orjson first, where what it reads is what the standard library reads: it refuses NaN,
+    # Infinity and numbers out of a double's range itself. What it refuses (those, a lone
+    # surrogate, a byte order mark, 1,024 levels of nesting, bad JSON) goes on to the
+    # standard library, which takes or refuses it as it always did, with its reasons.
+    if orjson_reads_alike(raw):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
     try:
         return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
     except NotJSONError:

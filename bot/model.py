@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import orjson
+
 MessageKind = Literal[
     "text",
     "button",
@@ -335,11 +337,11 @@ class Event:
         )
 
     def to_json(self) -> str:
-        return json.dumps(shallow_dict(self), separators=(",", ":"), ensure_ascii=False)
+        return compact_json(shallow_dict(self))
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Event:
-        return cls(**json.loads(raw))
+        return cls(**parse_json(raw))
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,6 +414,74 @@ class MergePolicy:
 def shallow_dict(value: Any) -> dict[str, Any]:
     """A dataclass's fields as a dict, without ``asdict``'s deep copy (it is on the hot path)."""
     return {name: getattr(value, name) for name in value.__dataclass_fields__}
+
+
+# orjson refuses what it cannot write as the standard library would, and it is handed on:
+# a dataclass, a date, a subclass of str or dict (the standard library refuses the first two).
+_STRICT = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+_STRICT |= orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
+def compact_json(value: Any) -> str:
+    """``json.dumps(value, separators=(",", ":"), ensure_ascii=False)``, made by orjson:
+    the same text but for floats in exponent form (``1e-05`` is written ``0.00001``,
+    ``1e+16`` ``1e16``: the same numbers). What orjson refuses (a lone surrogate, an
+    integer beyond 64 bits, a key not a string) and what it writes otherwise (NaN and
+    infinities, which it writes as null) are written by the json module, as before."""
+    try:
+        written = orjson.dumps(value, option=_STRICT)
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if b"null" in written and not _finite(value):  # the look only where a null may be one
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return written.decode()
+
+
+def _finite(value: Any) -> bool:
+    """No NaN or infinity anywhere in ``value``."""
+    kind = type(value)
+    if kind is float:
+        return bool(value - value == 0.0)  # inf - inf and NaN - NaN are NaN
+    if kind is dict:
+        return all(map(_finite, value.values()))
+    if kind is list or kind is tuple:
+        return all(map(_finite, value))
+    return True
+
+
+_DIGITS_AS_ZEROS = bytes(ord("0") if byte in b"0123456789" else ord(" ") for byte in range(256))
+_LONG_RUN = b"0" * 19
+_FEW_BRACKETS = 256
+"""orjson nests as deep as it is given (the json module stops at the interpreter's
+recursion limit, so that what is read can be walked); fewer brackets than this cannot nest
+beyond what the json module reads."""
+
+
+def orjson_reads_alike(raw: str | bytes) -> bool:
+    """Whether orjson reads ``raw`` as the json module does, as far as a quick look at it
+    tells (a microsecond or so for a webhook): not with 19 digits in a row, maybe an
+    integer beyond 64 bits (orjson reads it as a float, the json module as an int); not
+    text that is not UTF-8 (a lone surrogate, refused by orjson); not with so many
+    brackets that it may nest deeper than the json module reads."""
+    if isinstance(raw, str):
+        try:
+            raw = raw.encode()
+        except UnicodeEncodeError:
+            return False
+    if raw.count(b"[") + raw.count(b"{") > _FEW_BRACKETS:
+        return False
+    return _LONG_RUN not in raw.translate(_DIGITS_AS_ZEROS)
+
+
+def parse_json(raw: str | bytes) -> Any:
+    """``json.loads(raw)``, by orjson where it reads the same: not where an integer may be
+    beyond 64 bits, nor what orjson refuses (a lone surrogate, a byte order mark)."""
+    if orjson_reads_alike(raw):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(raw)
 
 
 def new_id(prefix: str) -> str:

@@ -53,6 +53,24 @@ async def test_a_fresh_start_serves_the_web_chat_on_the_embedded_store(
         bot.close()
 
 
+@pytest.mark.parametrize(
+    ("choice", "loop"), [("", "uvloop"), ("uvloop", "uvloop"), ("asyncio", "asyncio")]
+)
+async def test_the_bot_serves_on_the_event_loop_chosen(
+    session: aiohttp.ClientSession, choice: str, loop: str
+) -> None:
+    if loop == "uvloop":
+        pytest.importorskip("uvloop")
+    bot = BotProcess({"SWITCHBOARD_LOOP": choice})  # empty: unset, uvloop when installed
+    await asyncio.to_thread(bot.start)  # ready: /readyz answered 200
+    try:
+        await chat(session, bot.url, "hi")
+        assert f"on the embedded store and the {loop} event loop" in bot.output()
+    finally:
+        assert await asyncio.to_thread(bot.stop) == 0
+        bot.close()
+
+
 async def test_a_restart_on_redis_keeps_the_conversations(
     session: aiohttp.ClientSession, prefix: str, real_redis: object
 ) -> None:
@@ -88,6 +106,7 @@ async def test_a_restart_on_redis_keeps_the_conversations(
             {"SWITCHBOARD_CONFIG": "/nonexistent/switchboard.yaml"},
             "/nonexistent/switchboard.yaml: cannot read the config file",
         ),
+        ({"SWITCHBOARD_LOOP": "trio"}, "SWITCHBOARD_LOOP=trio"),
     ],
 )
 def test_a_bad_configuration_stops_the_start_with_a_clear_message(

@@ -20,7 +20,7 @@ from bot.cli.dead_letters import add_dead_letters_command, run_dead_letters_comm
 from bot.cli.helptext import Paragraphs, examples
 from bot.cli.importer import DEFAULT_BATCH
 from bot.cli.imports import run_import
-from bot.cli.serve import prepare_metrics_dir, serve, serve_workers
+from bot.cli.serve import prepare_metrics_dir, run, serve, serve_workers
 from bot.config.settings import ConfigError, Settings, load_settings
 from bot.core.lifecycle import merged_event
 from bot.logs import LoggingSetupError, configure_logging
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         return serve_workers(settings, workers)
     prepare_metrics_dir(made_if_unset=False)
     try:
-        asyncio.run(serve(settings))
+        run(serve(settings), settings)
     except ConfigError as error:  # the store is out of reach
         print(error, file=sys.stderr)
         return 2

@@ -12,7 +12,9 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import multiprocess
@@ -26,6 +28,39 @@ log = logging.getLogger("switchboard")
 
 RESTART_DELAY = 1.0
 """A worker that dies is replaced after this pause, so a crash loop cannot spin."""
+
+
+def run(main: Coroutine[Any, Any, None], settings: Settings) -> None:
+    """Run ``main`` to its end on the event loop SWITCHBOARD_LOOP chose, as asyncio.run would."""
+    try:
+        factory = loop_factory(settings.loop)
+    except ConfigError:
+        main.close()  # never started
+        raise
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(main)
+
+
+def loop_factory(choice: str | None) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop when it is chosen, or when nothing is chosen and it is installed;
+    None (asyncio's own loop) otherwise. ConfigError when uvloop is chosen but missing."""
+    if choice == "asyncio":
+        return None
+    try:
+        import uvloop  # optional: the ``uvloop`` extra, not built for Windows
+    except ImportError:
+        if choice == "uvloop":
+            raise ConfigError(
+                "SWITCHBOARD_LOOP=uvloop, but uvloop is not installed: "
+                "pip install 'switchboard[uvloop]', or unset SWITCHBOARD_LOOP"
+            ) from None
+        return None
+    return uvloop.new_event_loop
+
+
+def loop_name() -> str:
+    """The running loop's maker, for the start log: ``uvloop`` or ``asyncio``."""
+    return type(asyncio.get_running_loop()).__module__.split(".")[0]
 
 
 async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0) -> None:
@@ -44,9 +79,10 @@ async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port).start()
     log.info(
-        "Switchboard is serving %s (web chat at /) on the %s store",
+        "Switchboard is serving %s (web chat at /) on the %s store and the %s event loop",
         settings.public_url,
         runtime.store_kind,
+        loop_name(),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -91,6 +127,7 @@ def serve_workers(settings: Settings, workers: int) -> int:
         )
         return 2
     try:
+        loop_factory(settings.loop)  # a missing uvloop is told once, not by every worker
         asyncio.run(_reach_store(settings))  # once here, rather than in every worker's loop
     except ConfigError as error:
         print(error, file=sys.stderr)
@@ -169,4 +206,4 @@ async def _reach_store(settings: Settings) -> None:
 
 def _worker(settings: Settings, supervisor: int) -> None:
     configure_logging()
-    asyncio.run(serve(settings, reuse_port=True, parent=supervisor))
+    run(serve(settings, reuse_port=True, parent=supervisor), settings)

@@ -100,6 +100,8 @@ class Environment(BaseSettings):
     SWITCHBOARD_SHARDS: int = Field(default=8, ge=1)
     SWITCHBOARD_ADMIN_TOKEN: str = ""
     SWITCHBOARD_LINK_SECRET: Annotated[str, AfterValidator(_link_secret)] = ""
+    SWITCHBOARD_LOOP: Literal["uvloop", "asyncio"] | None = None
+    """The event loop of ``serve``: uvloop when unset and it is installed."""
 
     WHATSAPP_PHONE_NUMBER_ID: str = ""
     WHATSAPP_ACCESS_TOKEN: str = ""

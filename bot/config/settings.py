@@ -115,6 +115,8 @@ class Settings:
     """Prices of template messages, for the cost ledger (AU-5)."""
     keywords: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     """Opt-out, opt-in and help words per channel that replace its defaults (AU-4)."""
+    loop: str | None = None
+    """SWITCHBOARD_LOOP: ``uvloop`` or ``asyncio``; unset, uvloop when it is installed."""
 
     def team_member(self, email: str) -> TeamMember | None:
         email = email.strip().lower()
@@ -165,6 +167,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         workflows=workflows_from(written.workflows),
         rate_card=rate_card_from(written.rate_card),
         keywords=keywords_from(written.keywords),
+        loop=variables.SWITCHBOARD_LOOP,
     )
 
 

@@ -3,19 +3,26 @@ the conversation's timeline, and in the events the attached services hear."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from bot.model import Event, Inbound, StatusUpdate, derived_id, shallow_dict
+from bot.model import (
+    Event,
+    Inbound,
+    StatusUpdate,
+    compact_json,
+    derived_id,
+    parse_json,
+    shallow_dict,
+)
 
 
 def encode_item(item: Inbound | StatusUpdate) -> str:
     kind = "message" if isinstance(item, Inbound) else "status"
-    return json.dumps({"k": kind, "v": item.to_dict()}, ensure_ascii=False)
+    return compact_json({"k": kind, "v": item.to_dict()})
 
 
 def decode_item(data: str) -> Inbound | StatusUpdate:
-    document = json.loads(data)
+    document = parse_json(data)
     if document["k"] == "message":
         return Inbound.from_dict(document["v"])
     return StatusUpdate.from_dict(document["v"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.model import AUTOMATION_SERVICE, Service
+from bot.model import AUTOMATION_SERVICE, Service, compact_json, parse_json
 from stores.conversations import ERASURE_KEEPS
 
 # What a masking service may learn of another service's reply: that it happened, by whom,
@@ -48,10 +48,10 @@ def masked(message: dict[str, Any]) -> dict[str, Any]:
 def render(service: Service, event_json: str) -> bytes:
     """The body ``service`` receives for an event, with other services' content masked."""
     if service.mask and '"message.outbound"' in event_json:
-        event = json.loads(event_json)
+        event = parse_json(event_json)
         if event["type"] == "message.outbound" and hides(service, event["data"]):
             event["data"] = masked(event["data"])
-            return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+            return compact_json(event).encode()
     return event_json.encode()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Sequence
@@ -16,7 +15,7 @@ from bot.core.links import LinkSigners
 from bot.core.metrics import Meters
 from bot.core.retry import retrying
 from bot.logs import bound
-from bot.model import Event, Outbound, Pricing, derived_id
+from bot.model import Event, Outbound, Pricing, compact_json, derived_id, parse_json
 from stores.conversations import WINDOW_SECONDS, ConversationStore, CustomerOptedOutError
 from stores.redis import Pipe, StoreClient, StoreError
 from stores.streams import Entry, ShardedStream
@@ -218,7 +217,7 @@ class Sender:
         )
         if outbound.buttons:  # so that "2" on SMS picks the second (CH-6)
             self.conversations.queue_choices(pipe, outbound.conversation_id, outbound.buttons)
-        self.outbox.queue_append(pipe, shard, json.dumps(outbound.to_dict()))
+        self.outbox.queue_append(pipe, shard, compact_json(outbound.to_dict()))
 
     async def send(self, outbound: Outbound, shard: int) -> None:
         """Queue a message from an agent or a service, refusing it first if it cannot go."""
@@ -233,7 +232,7 @@ class Sender:
 
     async def perform(self, entries: list[Entry]) -> None:
         """Send a batch from one shard: conversations in parallel, each in its order."""
-        outbounds = [Outbound.from_dict(json.loads(entry.data)) for entry in entries]
+        outbounds = [Outbound.from_dict(parse_json(entry.data)) for entry in entries]
         # A redo skips what went out before the crash without waiting for the rate again.
         states = await self.conversations.send_states(
             [(outbound.conversation_id, outbound.send_id) for outbound in outbounds]
