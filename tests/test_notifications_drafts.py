@@ -4,13 +4,19 @@ exactly the recipients the review froze; an opt-out since the review is still ho
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
 from bot.model import Identity, conversation_id
+from handlers.commands import Caller
+from tests.botprocess import run_command
 from tests.conftest import BotFactory
+from tests.test_admin_profiles import environment
 from tests.test_api import Shared
 from tests.test_notifications import Person, adds_up, finished, report, seed, setup
+
+AGENT = Caller("ann@example.com", "agent")
 
 
 async def draft(shared: Shared, body: dict[str, Any]) -> str:
@@ -137,3 +143,55 @@ async def test_a_draft_is_cancelled_and_bad_drafts_are_refused(make_bot: BotFact
     other = answer.json["notification"]["id"]
     answer = await shared.call("support", "GET", f"/v1/notifications/{other}/review")
     assert answer.status == 409 and "not a draft" in answer.error
+
+
+async def test_the_team_drafts_reviews_and_sends(make_bot: BotFactory) -> None:
+    shared = await setup(make_bot)
+    commands = shared.bot.runtime.commands
+    now = time.time()
+    people = [
+        Person("447911410001", {"city": "Leeds"}, now - 60),
+        Person("447911410002", {"city": "Leeds"}, now - 60, opted_out=True),
+    ]
+    await seed(shared.bot.runtime, shared.number, people)
+    answer = await commands.run(AGENT, "/notify wa filter=city=Leeds draft Leeds: a draft")
+    match = re.fullmatch(r"Drafted (ntf_\w+): /notify review \1 before sending it\.", answer)
+    assert match, answer
+    nid = match.group(1)
+    assert "review" in await commands.run(AGENT, f"/notify send {nid}")
+    review = await commands.run(AGENT, f"/notify review {nid}")
+    assert review.startswith(f"{nid} ({shared.number}): reviewed, reviewed "), review
+    assert "recipients 2: eligible 1 (in quiet hours now 0), skipped 1 (opted_out 1)" in review
+    assert f"/notify send {nid} sends it to them." in review
+    assert await commands.run(AGENT, f"/notify send {nid}") == (
+        f"Sending {nid} now. /notify report {nid} for its counts."
+    )
+    await finished(shared, nid)
+    assert [m.to for m in shared.graph.sent if m.text == "Leeds: a draft"] == ["447911410001"]
+    assert "not reviewed" in await commands.run(AGENT, f"/notify send {nid}")
+    assert "no notification" in await commands.run(AGENT, "/notify review ntf_nope")
+
+
+async def test_the_cli_drafts_reviews_and_sends(make_bot: BotFactory, prefix: str) -> None:
+    shared = await setup(make_bot)
+    people = [Person(f"44791142{n:04d}", {}, time.time() - 60) for n in range(3)]
+    ids = await seed(shared.bot.runtime, shared.number, people)
+    env = environment(prefix) | {"SWITCHBOARD_SHARDS": "4"}
+    code, out, err = await run_command(
+        env, "admin", "notify", "--number", "wa", "--text", "CLI draft", "--profiles", *ids,
+        "--draft",
+    )  # fmt: skip
+    assert code == 0, err
+    match = re.fullmatch(r"drafted (ntf_\w+): admin notify-review \1 before sending it\n", out)
+    assert match, out
+    nid = match.group(1)
+    code, _, err = await run_command(env, "admin", "notify-send", nid)
+    assert code == 2 and "review" in err
+    code, out, err = await run_command(env, "admin", "notify-review", nid)
+    assert code == 0 and "recipients 3: eligible 3" in out, err
+    code, out, err = await run_command(env, "admin", "notify-send", nid)
+    assert code == 0 and out == f"sending {nid}: the running bot sends it\n", err
+    found = await finished(shared, nid)
+    assert found["counts"]["sent"] == 3
+    code, _, err = await run_command(env, "admin", "notify-review", "ntf_nope")
+    assert code == 1 and "no notification" in err
