@@ -14,7 +14,7 @@ from tests.botprocess import run_command
 from tests.conftest import BotFactory
 from tests.test_admin_profiles import environment
 from tests.test_api import Shared
-from tests.test_notifications import Person, adds_up, finished, report, seed, setup
+from tests.test_notifications import Person, adds_up, finished, report, seed, setup, until
 
 AGENT = Caller("ann@example.com", "agent")
 
@@ -195,3 +195,28 @@ async def test_the_cli_drafts_reviews_and_sends(make_bot: BotFactory, prefix: st
     assert found["counts"]["sent"] == 3
     code, _, err = await run_command(env, "admin", "notify-review", "ntf_nope")
     assert code == 1 and "no notification" in err
+
+
+async def test_a_test_send_goes_to_a_few_numbers_marked_and_uncounted(
+    make_bot: BotFactory,
+) -> None:
+    shared = await setup(make_bot)
+    body = {"number": shared.number, "text": "Hi {profile.name|there}", "topic": "offers"}
+    nid = await draft(shared, body | {"audience": {"topic": "offers"}})
+    path = f"/v1/notifications/{nid}/test"
+    answer = await shared.call("support", "POST", path, {"to": ["+447911123456", "+447400559001"]})
+    assert answer.status == 202, answer.raw
+    sends = answer.json["test"]["sends"]
+    assert sends[0]["to"] == "phone:+447911123456" and sends[0]["id"].startswith("tst_")
+    assert sends[1] == {"to": "phone:+447400559001", "skipped": "outside_window_no_template"}
+    await until(lambda: [m for m in shared.graph.sent if m.text.startswith("[test] Hi")])
+    (sent,) = [m for m in shared.graph.sent if m.text.startswith("[test] Hi")]
+    assert sent.to == "447911123456"
+    await shared.bot.settle()
+    found = await report(shared, nid)
+    assert found["status"] == "draft" and found["runs"] == [] and found["cost"]["amount"] == 0
+    for bad in ({"to": []}, {"to": ["+4479111234"] * 6}, {"to": ["email:a@b.c"]}, {"to": "x"}):
+        answer = await shared.call("support", "POST", path, bad)
+        assert answer.status == 400 and "'to'" in answer.error, answer.raw
+    answer = await shared.call("sales", "POST", path, {"to": ["+447911123456"]})
+    assert answer.status == 403

@@ -771,6 +771,14 @@ async def test_the_notification_answers_are_the_documented_ones(make_bot: BotFac
     await call(404, "POST", send, "support")
     fills.append(f"/v1/notifications/{scheduled['id']}/review")
     await call(409, "GET", review, "support")
+    test = "/v1/notifications/{id}/test"
+    tested = await call(202, "POST", test, "support", {"to": ["+447911123456"]})
+    assert tested["test"]["sends"][0]["id"].startswith("tst_")
+    await call(400, "POST", test, "support", {"to": []})
+    await call(403, "POST", test, "sales", {"to": ["+447911123456"]})
+    await call(401, "POST", test, None, {"to": ["+447911123456"]})
+    fills.append("/v1/notifications/ntf_0/test")
+    await call(404, "POST", test, "support", {"to": ["+447911123456"]})
 
     topics = "/v1/profiles/{ref}/topics"
     answer = await call(200, "POST", topics, "marketing", {"unsubscribe": ["offers"]})

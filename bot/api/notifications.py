@@ -24,7 +24,11 @@ from bot.api.common import (
 from bot.core.profiles import ProfileErasedError, ProfileNotFoundError
 from bot.core.sender import SendFailedError, WindowClosedError
 from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
-from bot.outreach.notifications import NotificationNotFoundError, NotificationStateError
+from bot.outreach.notifications import (
+    TEST_RECIPIENTS,
+    NotificationNotFoundError,
+    NotificationStateError,
+)
 from bot.outreach.spec import TOPIC, parse_notification
 from bot.outreach.workflows import WorkflowEvent
 from bot.team.actions import ConversationClosedError, ensure_open
@@ -40,6 +44,7 @@ def add_notification_routes(api: web.Application) -> None:
     api.router.add_delete("/notifications/{id}", cancel_notification)
     api.router.add_get("/notifications/{id}/review", review_notification)
     api.router.add_post("/notifications/{id}/send", send_notification)
+    api.router.add_post("/notifications/{id}/test", test_notification)
     api.router.add_post("/events", workflow_event)
     api.router.add_get("/numbers/{number}/costs", get_costs)
     api.router.add_post("/profiles/{ref}/topics", set_topics)
@@ -166,6 +171,28 @@ async def send_notification(request: web.Request) -> web.Response:
         raise ApiError(409, str(error)) from None
     answer = {"id": nid, "status": created.status, "next_at": created.first_run}
     return web.json_response({"notification": answer}, status=202)
+
+
+async def test_notification(request: web.Request) -> web.Response:
+    """The message as each of up to 5 phone numbers (the team's) would get it, marked as a
+    test and not counted in the report: ``{"to": ["+447911123456"]}``."""
+    nid = await _draft_of(request)
+    body = await read_body(request, 64 * 1024)
+    phones = body.get("to")
+    region = parts(request).region
+    if not isinstance(phones, list) or not 1 <= len(phones) <= TEST_RECIPIENTS:
+        raise ApiError(400, f"'to' is a list of 1 to {TEST_RECIPIENTS} phone numbers")
+    found = []
+    for phone in phones:
+        try:
+            identity = parse_identity(phone if isinstance(phone, str) else "", region)
+        except (InvalidPhoneError, InvalidIdentityError):
+            identity = None
+        if identity is None or identity.kind != "phone":
+            raise ApiError(400, f"'to': {str(phone)[:40]!r} is not a phone number")
+        found.append(identity.key)
+    sends = await parts(request).notifications.test(nid, found)
+    return web.json_response({"test": {"id": nid, "sends": sends}}, status=202)
 
 
 async def workflow_event(request: web.Request) -> web.Response:

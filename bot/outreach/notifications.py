@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.config.notifications import MICROS, NotificationSettings, RateCard
-from bot.model import Pricing, new_id
+from bot.model import Identity, Outbound, Pricing, new_id
 from bot.outreach.audience import SKIP_REASONS, Verdict, phone_facts, topics_of
 from bot.outreach.runs import Runs, parse_send_id, send_id_of
 from bot.outreach.spec import NotificationSpec, first_run
@@ -20,6 +20,8 @@ from stores.costs import CostLedger
 from stores.notifications import NotificationStore
 from stores.redis import Pipe
 
+TEST_RECIPIENTS = 5
+"""A test send goes to at most this many numbers."""
 COUNTS = ("recipients", "queued", "sent", "delivered", "read", "failed", "deferred")
 ENGAGEMENT_SECONDS = 10.0
 """How long a run's click and unsubscribe counts are reused before they are read again."""
@@ -189,6 +191,41 @@ class Notifications:
         if status == "sending":
             self.wake()
         return Created(nid, status, first, True)
+
+    async def test(
+        self, nid: str, phones: list[str], numbers: list[str] | None = None
+    ) -> list[dict[str, str]]:
+        """Send the message as each of ``phones`` would get it (a text marked ``[test]``),
+        decided as any recipient is; not counted or billed in the notification's report.
+        What became of each: its send id, or the reason it was skipped."""
+        spec = await self.spec(nid, numbers)
+        if not 1 <= len(phones) <= TEST_RECIPIENTS:
+            raise ValueError(f"a test goes to 1 to {TEST_RECIPIENTS} phone numbers")
+        verdicts = await self.runs.audience.decide(
+            spec, [f"p:{phone}" for phone in phones], time.time(), refilter=False
+        )
+        answers = []
+        async with self.runs.client.round_trip() as pipe:
+            for phone, verdict in zip(phones, verdicts, strict=True):
+                if verdict.kind not in ("q", "d"):
+                    answers.append({"to": phone, "skipped": verdict.kind or "no_channel"})
+                    continue
+                send_id = new_id("tst")
+                outbound = Outbound(
+                    send_id=send_id,
+                    conversation_id=verdict.conversation,
+                    channel=spec.channel,
+                    number=spec.number,
+                    recipient=Identity.parse(verdict.identity),
+                    text=verdict.text if verdict.template else f"[test] {verdict.text}",
+                    service=spec.service,
+                    template=verdict.template,
+                    profile=verdict.profile,
+                )
+                self.runs.sender.queue(pipe, outbound, self.runs.shard_of(verdict.conversation))
+                answers.append({"to": phone, "id": send_id})
+            await pipe.execute()
+        return answers
 
     async def cancel(self, nid: str) -> None:
         """No further runs; a run in progress stops queueing at its next batch."""
