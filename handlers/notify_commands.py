@@ -11,13 +11,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.command_kit import Argument, Command, Spec, UsageError
-from handlers.ports import Caller, NotifyPort, RefusedError
+from handlers.ports import Caller, NotifyPort, RefusedError, Scheduled
 
 TEAM_SERVICE = "team"
 NOTIFY_USAGE = (
     "/notify <number> topic=<t>|filter=<field>=<value>|conversations=<c,…>|profiles=<p,…> "
     '[at=<YYYY-MM-DDTHH:MM>] [cron="<m h dom mon dow>"] [template=<name>:<lang>:<category>] '
-    "[category=marketing] [quiet=off] <text…> | /notify report|cancel <id>"
+    "[category=marketing] [quiet=off] [draft] <text…> | /notify report|review|send|cancel <id>"
 )
 AUDIENCES = ("topic", "filter", "conversations", "profiles")
 OPTIONS = (*AUDIENCES, "at", "cron", "template", "category", "quiet")
@@ -97,6 +97,26 @@ def describe_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def describe_review(review: dict[str, Any]) -> str:
+    """A draft's review in a few lines of plain text."""
+    skipped = review["skipped"]
+    reasons = ", ".join(f"{reason} {n:,}" for reason, n in skipped.items() if n)
+    topics = ", ".join(f"{topic} {n:,}" for topic, n in review["topic_conflicts"].items() if n)
+    cost = review["cost"]
+    by_country = ", ".join(f"+{cc} {spent:.4f}" for cc, spent in cost["by_country"].items())
+    lines = [
+        f"{review['id']} ({review['number']}): {review['status']}, "
+        f"reviewed {when(review['reviewed_at'])}",
+        f"recipients {review['recipients']:,}: eligible {review['eligible']:,} "
+        f"(in quiet hours now {review['deferred']:,}), skipped {sum(skipped.values()):,}"
+        + (f" ({reasons})" if reasons else "")
+        + (f"; topic conflicts: {topics}" if topics else ""),
+        f"estimated cost {cost['currency']} {cost['amount']:.4f}"
+        + (f" ({by_country})" if by_country else ""),
+    ]
+    return "\n".join(lines)
+
+
 def describe_stats(stats: list[dict[str, Any]]) -> str:
     lines = []
     for item in stats:
@@ -154,28 +174,47 @@ class NotifyCommands:
         return found[0]
 
     async def _notify(self, caller: Caller, args: list[str]) -> str:
-        if len(args) == 2 and args[0] in ("report", "cancel"):
+        if len(args) == 2 and args[0] in ("report", "review", "send", "cancel"):
             if args[0] == "cancel":
                 await self.notifications.cancel(args[1])
                 return f"Cancelled {args[1]}: no further runs."
+            if args[0] == "review":
+                review = await self.notifications.review(args[1])
+                return describe_review(review) + f"\n/notify send {args[1]} sends it to them."
+            if args[0] == "send":
+                return _sent(await self.notifications.send(args[1]))
             return describe_report(await self.notifications.report(args[1]))
         if len(args) < 2:
             raise UsageError
         number = await self._number(args[0])
         options: dict[str, str] = {}
         rest = args[1:]
-        while rest and rest[0].partition("=")[0] in OPTIONS and "=" in rest[0]:
+        draft = False
+        while rest and (
+            rest[0] == "draft" or (rest[0].partition("=")[0] in OPTIONS and "=" in rest[0])
+        ):
             name, _, value = rest.pop(0).partition("=")
-            options[name] = value
+            if name == "draft":
+                draft = True
+            else:
+                options[name] = value
         zone = self.notifications.timezone
         body = notification_body(number, options, " ".join(rest), zone)
+        if draft:
+            body["draft"] = True
         created = await self.notifications.create_from(body, TEAM_SERVICE)
-        if created.status == "sending":
-            return f"Sending {created.id} now. /notify report {created.id} for its counts."
-        return f"Scheduled {created.id} for {when(created.first_run)}."
+        if created.status == "draft":
+            return f"Drafted {created.id}: /notify review {created.id} before sending it."
+        return _sent(created)
 
     async def _stats(self, caller: Caller, args: list[str]) -> str:
         if len(args) > 1:
             raise UsageError
         numbers = [await self._number(args[0])] if args else await self.numbers()
         return describe_stats(await self.notifications.stats(numbers))
+
+
+def _sent(created: Scheduled) -> str:
+    if created.status == "sending":
+        return f"Sending {created.id} now. /notify report {created.id} for its counts."
+    return f"Scheduled {created.id} for {when(created.first_run)}."

@@ -98,8 +98,21 @@ class BaseNotificationStore(Protocol):
     async def listed_total(self, nid: str) -> int:
         """How many entries the listed audience has."""
 
-    async def entries(self, nid: str, run: int, listed: bool, start: int, count: int) -> list[str]:
-        """``count`` audience entries from ``start``: the listed ones, or the run's copy."""
+    async def copy_audience(self, nid: str, source: str) -> int:
+        """Copy a number's conversations (the sorted set ``source``) into the listed
+        audience, replacing it (a draft to a topic or filter, reviewed); how many."""
+
+    async def freeze(self, nid: str, entries: Sequence[str]) -> int:
+        """Keep a reviewed draft's eligible entries, replacing any kept before."""
+
+    async def frozen_total(self, nid: str) -> int:
+        """How many entries the frozen (reviewed) audience has."""
+
+    async def entries(
+        self, nid: str, run: int, listed: bool, start: int, count: int, *, frozen: bool = False
+    ) -> list[str]:
+        """``count`` audience entries from ``start``: the frozen ones (``frozen``), the
+        listed ones, or the run's copy."""
 
     def queue_claim(
         self,

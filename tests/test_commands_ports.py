@@ -142,6 +142,12 @@ class FakeNotifications:
     async def cancel(self, notification_id: str) -> None:
         raise LookupError(f"no notification {notification_id}")
 
+    async def review(self, notification_id: str) -> dict[str, Any]:
+        raise LookupError(f"no notification {notification_id}")
+
+    async def send(self, notification_id: str) -> Scheduled:
+        raise LookupError(f"no notification {notification_id}")
+
     async def stats(self, numbers: list[str]) -> list[dict[str, Any]]:
         return []
 

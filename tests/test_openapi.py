@@ -751,6 +751,35 @@ async def test_the_notification_answers_are_the_documented_ones(make_bot: BotFac
     await call(404, "GET", "/v1/numbers/{number}/costs", "sales")
     await call(401, "GET", "/v1/numbers/{number}/costs", None)
 
+    review, send = "/v1/notifications/{id}/review", "/v1/notifications/{id}/send"
+    drafted = {**campaign, "draft": True}
+    nid = (await call(202, "POST", notifications, "support", drafted))["notification"]["id"]
+    await call(409, "POST", send, "support")
+    await call(403, "GET", review, "sales")
+    await call(401, "GET", review, None)
+    reviewed = (await call(200, "GET", review, "support"))["review"]
+    assert (reviewed["recipients"], reviewed["eligible"]) == (3, 2)
+    assert reviewed["cost"]["by_category"]["utility"]["messages"] >= 1
+    assert (await call(200, "GET", one, "sales"))["notification"]["review"] == reviewed
+    await call(403, "POST", send, "sales")
+    await call(401, "POST", send, None)
+    assert (await call(202, "POST", send, "support"))["notification"]["status"] == "sending"
+    await call(409, "POST", send, "support")
+    fills.append("/v1/notifications/ntf_0/review")
+    await call(404, "GET", review, "support")
+    fills.append("/v1/notifications/ntf_0/send")
+    await call(404, "POST", send, "support")
+    fills.append(f"/v1/notifications/{scheduled['id']}/review")
+    await call(409, "GET", review, "support")
+    test = "/v1/notifications/{id}/test"
+    tested = await call(202, "POST", test, "support", {"to": ["+447911123456"]})
+    assert tested["test"]["sends"][0]["id"].startswith("tst_")
+    await call(400, "POST", test, "support", {"to": []})
+    await call(403, "POST", test, "sales", {"to": ["+447911123456"]})
+    await call(401, "POST", test, None, {"to": ["+447911123456"]})
+    fills.append("/v1/notifications/ntf_0/test")
+    await call(404, "POST", test, "support", {"to": ["+447911123456"]})
+
     topics = "/v1/profiles/{ref}/topics"
     answer = await call(200, "POST", topics, "marketing", {"unsubscribe": ["offers"]})
     assert answer["topics_off"] == ["offers"]

@@ -198,6 +198,28 @@ async def test_snapshot_copies_a_numbers_conversations(store: Redis, prefix: str
     assert (meta["snap"], meta["total"]) == ("1", "1500")
 
 
+async def test_a_drafts_audience_is_copied_then_frozen(store: Redis, prefix: str) -> None:
+    keys = Keys(prefix)
+    notifications, conversations = NotificationStore(store, keys), ConversationStore(store, keys)
+    async with store.pipeline(transaction=False) as pipe:
+        for n in range(1200):
+            conversations.touch(pipe, NUMBER, f"c_{n:04d}", T0 + n)
+        await pipe.execute()
+    assert await notifications.create(NID, _record(status="draft"), [], due_at=None, run=RUN)
+    assert await notifications.scheduled(NID) == []
+    for _ in range(2):  # reviewed again: replaced, not doubled
+        assert await notifications.copy_audience(NID, keys.conversations(NUMBER)) == 1200
+    assert await notifications.listed_total(NID) == 1200
+    assert await notifications.frozen_total(NID) == 0
+    eligible = [f"c:c_{n:04d}" for n in range(0, 1200, 2)]
+    assert await notifications.freeze(NID, eligible) == 600
+    assert await notifications.freeze(NID, eligible[:1100]) == 600
+    assert await notifications.frozen_total(NID) == 600
+    assert await notifications.entries(NID, RUN, True, 0, 2, frozen=True) == eligible[:2]
+    assert await notifications.freeze(NID, []) == 0
+    assert await notifications.frozen_total(NID) == 0
+
+
 async def test_a_recipient_is_claimed_once_and_counted_once(store: Redis, prefix: str) -> None:
     notifications = NotificationStore(store, Keys(prefix))
     queued = "q|c_1|wa:441|p_1"

@@ -24,7 +24,11 @@ from bot.api.common import (
 from bot.core.profiles import ProfileErasedError, ProfileNotFoundError
 from bot.core.sender import SendFailedError, WindowClosedError
 from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
-from bot.outreach.notifications import NotificationNotFoundError
+from bot.outreach.notifications import (
+    TEST_RECIPIENTS,
+    NotificationNotFoundError,
+    NotificationStateError,
+)
 from bot.outreach.spec import TOPIC, parse_notification
 from bot.outreach.workflows import WorkflowEvent
 from bot.team.actions import ConversationClosedError, ensure_open
@@ -38,6 +42,9 @@ def add_notification_routes(api: web.Application) -> None:
     api.router.add_post("/notifications", post_notification)
     api.router.add_get("/notifications/{id}", get_notification)
     api.router.add_delete("/notifications/{id}", cancel_notification)
+    api.router.add_get("/notifications/{id}/review", review_notification)
+    api.router.add_post("/notifications/{id}/send", send_notification)
+    api.router.add_post("/notifications/{id}/test", test_notification)
     api.router.add_post("/events", workflow_event)
     api.router.add_get("/numbers/{number}/costs", get_costs)
     api.router.add_post("/profiles/{ref}/topics", set_topics)
@@ -60,6 +67,9 @@ async def post_notification(request: web.Request) -> web.Response:
     found, who = parts(request), acting(request)
     number = await _own_number(request, body.get("number"))
     await require_parent(request, number)
+    draft = body.get("draft", False)
+    if not isinstance(draft, bool):
+        raise ApiError(400, "'draft' is true or false")
     try:
         spec, entries = parse_notification(
             body,
@@ -75,7 +85,10 @@ async def post_notification(request: web.Request) -> web.Response:
         for cid, meta in zip(cids, metas, strict=True):
             if meta.get("number") != number:
                 raise ApiError(404, f"no conversation {cid} on {number}")
-    created = await found.notifications.create(spec, entries)
+    try:
+        created = await found.notifications.create(spec, entries, draft=draft)
+    except ValueError as error:
+        raise ApiError(400, str(error)[:300]) from None
     answer = {"id": created.id, "status": created.status, "next_at": created.first_run}
     return web.json_response({"notification": answer}, status=202)
 
@@ -123,6 +136,63 @@ async def cancel_notification(request: web.Request) -> web.Response:
     await require_parent(request, spec.number)
     await notifications.cancel(nid)
     return web.json_response({"notification": {"id": nid, "status": "cancelled"}})
+
+
+async def _draft_of(request: web.Request) -> str:
+    """The id of a notification on the caller's numbers whose number it is the parent of."""
+    notifications = parts(request).notifications
+    acting(request)
+    nid = request.match_info["id"]
+    try:
+        spec = await notifications.spec(nid, await numbers_of(request))
+    except NotificationNotFoundError as error:
+        raise ApiError(404, str(error)) from None
+    await require_parent(request, spec.number)
+    return nid
+
+
+async def review_notification(request: web.Request) -> web.Response:
+    """A draft's audience decided, nothing queued: recipients, eligible, skips by reason
+    and the estimated cost. Its eligible recipients are frozen for ``send``."""
+    nid = await _draft_of(request)
+    try:
+        review = await parts(request).notifications.review(nid)
+    except NotificationStateError as error:
+        raise ApiError(409, str(error)) from None
+    return web.json_response({"review": review})
+
+
+async def send_notification(request: web.Request) -> web.Response:
+    """Send a reviewed draft to the recipients its review froze."""
+    nid = await _draft_of(request)
+    try:
+        created = await parts(request).notifications.send(nid)
+    except NotificationStateError as error:
+        raise ApiError(409, str(error)) from None
+    answer = {"id": nid, "status": created.status, "next_at": created.first_run}
+    return web.json_response({"notification": answer}, status=202)
+
+
+async def test_notification(request: web.Request) -> web.Response:
+    """The message as each of up to 5 phone numbers (the team's) would get it, marked as a
+    test and not counted in the report: ``{"to": ["+447911123456"]}``."""
+    nid = await _draft_of(request)
+    body = await read_body(request, 64 * 1024)
+    phones = body.get("to")
+    region = parts(request).region
+    if not isinstance(phones, list) or not 1 <= len(phones) <= TEST_RECIPIENTS:
+        raise ApiError(400, f"'to' is a list of 1 to {TEST_RECIPIENTS} phone numbers")
+    found = []
+    for phone in phones:
+        try:
+            identity = parse_identity(phone if isinstance(phone, str) else "", region)
+        except (InvalidPhoneError, InvalidIdentityError):
+            identity = None
+        if identity is None or identity.kind != "phone":
+            raise ApiError(400, f"'to': {str(phone)[:40]!r} is not a phone number")
+        found.append(identity.key)
+    sends = await parts(request).notifications.test(nid, found)
+    return web.json_response({"test": {"id": nid, "sends": sends}}, status=202)
 
 
 async def workflow_event(request: web.Request) -> web.Response:

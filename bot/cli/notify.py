@@ -11,14 +11,16 @@ import time
 from bot.cli.helptext import Paragraphs, examples
 from bot.cli.progress import Progress
 from bot.config.settings import Settings
-from bot.outreach.notifications import NotificationNotFoundError
+from bot.outreach.notifications import NotificationNotFoundError, NotificationStateError
 from bot.outreach.spec import parse_notification
 from bot.runtime import Runtime
-from handlers.notify_commands import describe_report, notification_body, when
+from handlers.notify_commands import describe_report, describe_review, notification_body, when
 
 NOTIFY_COMMANDS = {
     "notify": "send or schedule a notification to a topic, a filter or a list",
     "notify-report": "a notification's report: counts, skipped recipients, cost",
+    "notify-review": "review a draft: recipients, eligible, skipped by reason, estimated cost",
+    "notify-send": "send a reviewed draft to the recipients its review froze",
 }
 HOLD_SECONDS = 300.0
 """The running bot's scheduler leaves a notification queued here to this process this long."""
@@ -28,6 +30,18 @@ def add_notify_parser(
     admin: argparse._SubParsersAction[argparse.ArgumentParser], name: str, prog: str
 ) -> None:
     raw = Paragraphs
+    if name in ("notify-review", "notify-send"):
+        review = admin.add_parser(
+            name,
+            help=NOTIFY_COMMANDS[name],
+            description="A draft (admin notify --draft) is reviewed before it is sent: the "
+            "review decides its audience, queueing nothing, and freezes the eligible "
+            "recipients; the send goes to exactly those (an opt-out since is still honoured).",
+            epilog=examples(prog, f"admin {name} ntf_0193ab"),
+            formatter_class=raw,
+        )
+        review.add_argument("id", metavar="ID", help="the draft, ntf_...")
+        return
     if name == "notify-report":
         report = admin.add_parser(
             name,
@@ -71,6 +85,9 @@ def add_notify_parser(
     command.add_argument("--var", action="append", default=[], help="a template variable")
     command.add_argument("--category", help="marketing needs the customer's consent")
     command.add_argument("--no-quiet-hours", action="store_true", help="send in quiet hours")
+    command.add_argument(
+        "--draft", action="store_true", help="store it unsent: notify-review, then notify-send"
+    )
 
 
 async def run_notify_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -84,6 +101,8 @@ async def run_notify_command(settings: Settings, args: argparse.Namespace) -> in
     try:
         if args.admin_command == "notify-report":
             return await _report(runtime, args.id)
+        if args.admin_command in ("notify-review", "notify-send"):
+            return await _review_or_send(runtime, args.admin_command, args.id)
         return await _notify(runtime, args)
     finally:
         await runtime.close()
@@ -95,6 +114,26 @@ async def _report(runtime: Runtime, nid: str) -> int:
     except NotificationNotFoundError as error:
         print(f"switchboard: {error}", file=sys.stderr)
         return 1
+    return 0
+
+
+async def _review_or_send(runtime: Runtime, command: str, nid: str) -> int:
+    notifications = runtime.outreach.notifications
+    try:
+        if command == "notify-review":
+            print(describe_review(await notifications.review(nid)))
+            return 0
+        sent = await notifications.send(nid)
+    except NotificationNotFoundError as error:
+        print(f"switchboard: {error}", file=sys.stderr)
+        return 1
+    except NotificationStateError as error:
+        print(f"switchboard: {error}", file=sys.stderr)
+        return 2
+    if sent.status == "scheduled":
+        print(f"scheduled {nid} for {when(sent.first_run)}: the running bot sends it")
+    else:
+        print(f"sending {nid}: the running bot sends it")
     return 0
 
 
@@ -146,6 +185,14 @@ async def _notify(runtime: Runtime, args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"switchboard: {error}", file=sys.stderr)
         return 2
+    if args.draft:
+        try:
+            drafted = await notifications.create(spec, entries, draft=True)
+        except ValueError as error:
+            print(f"switchboard: {error}", file=sys.stderr)
+            return 2
+        print(f"drafted {drafted.id}: admin notify-review {drafted.id} before sending it")
+        return 0
     later = spec.cron or spec.at is not None
     now_or_later = await notifications.create(spec, entries, hold=0 if later else HOLD_SECONDS)
     if now_or_later.status == "scheduled":

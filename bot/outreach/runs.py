@@ -147,8 +147,9 @@ class Runs:
             return result
         spec = NotificationSpec.from_json(record["spec"])
         cursor, total = await self._start(nid, run, spec, record, clock)
+        frozen = record.get("frozen") == "1"
         going_on = await self._decide_in_batches(
-            spec, nid, run, lease, token, cursor, total, result, progress, clock
+            spec, nid, run, lease, token, cursor, total, result, progress, clock, frozen
         )
         if not going_on:
             return result
@@ -173,7 +174,11 @@ class Runs:
             await self.store.update(nid, status="sending", last_run=str(run))
         if spec.cron and float(record.get("next_at", 0)) <= run:
             await self._schedule_next(nid, run, spec, clock())
-        if spec.listed:
+        if record.get("frozen") == "1":  # a reviewed draft: exactly its eligible entries
+            total = await self.store.frozen_total(nid)
+            if new:
+                await self.store.set_run(nid, run, total=total)
+        elif spec.listed:
             total = await self.store.listed_total(nid)
             if new:
                 await self.store.set_run(nid, run, total=total)
@@ -195,15 +200,20 @@ class Runs:
         result: RunResult,
         progress: Callable[[int, int], None] | None,
         clock: Callable[[], float],
+        frozen: bool = False,
     ) -> bool:
         """Decide about the audience from ``cursor`` on, batch by batch, and claim and
-        queue each batch; False when the run stops here (taken over, or cancelled)."""
+        queue each batch; False when the run stops here (taken over, or cancelled). A
+        reviewed draft's ``frozen`` audience is decided again (an opt-out since the review
+        is honoured, and counted), but its filter is not: the segment was fixed then."""
         requeue = True  # a batch cut short by a crash may have claimed and not queued
         while cursor < total:
-            entries = await self.store.entries(nid, run, spec.listed, cursor, self.settings.batch)
+            entries = await self.store.entries(
+                nid, run, spec.listed, cursor, self.settings.batch, frozen=frozen
+            )
             if not entries:
                 break
-            verdicts = await self.audience.decide(spec, entries, clock())
+            verdicts = await self.audience.decide(spec, entries, clock(), refilter=not frozen)
             cursor += len(entries)
             if not await self._claim(spec, nid, run, verdicts, token, result, requeue, cursor):
                 result.busy = True

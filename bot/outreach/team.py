@@ -24,7 +24,17 @@ class TeamNotifications:
         spec, entries = parse_notification(
             body, service=service, region=self.region, zone=self.timezone
         )
-        created = await self.notifications.create(spec, entries)
+        draft = body.get("draft", False) is True
+        created = await self.notifications.create(spec, entries, draft=draft)
+        return Scheduled(created.id, created.status, created.first_run)
+
+    async def review(self, notification_id: str) -> dict[str, Any]:
+        """A draft's review (``Notifications.review``); ValueError unless it is a draft."""
+        return await self.notifications.review(notification_id)
+
+    async def send(self, notification_id: str) -> Scheduled:
+        """Send a reviewed draft; ValueError unless it is one."""
+        created = await self.notifications.send(notification_id)
         return Scheduled(created.id, created.status, created.first_run)
 
     async def report(self, notification_id: str) -> dict[str, Any]:
