@@ -1,0 +1,162 @@
+"""Replies over /v1 beyond text: a WhatsApp template (outside the 24-hour window too) and
+buttons or a list; masked for the other services (SN-3), refused whole when malformed."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from bot.api.common import ApiError
+from bot.api.content import reply_content
+from tests.conftest import BotFactory
+from tests.test_api import WELCOME, all_bytes, say, shared_number, wait_for_event
+from tests.test_api_replies import MASKED_KEYS, from_sales
+
+SECRET_VARIABLE = "ORDER-ZEBRA-7731"
+SECRET_BUTTON = "Keep ZEBRA-7731"
+
+
+async def test_a_template_goes_outside_the_window_in_metas_shape_and_is_masked(
+    make_bot: BotFactory,
+) -> None:
+    shared = await shared_number(make_bot)
+    late = "447911000031"
+    await say(shared.bot, "are you there?", late, timestamp=int(time.time()) - 25 * 3600)
+    conversation = shared.bot.conversation(late)
+    path = shared.path("messages", conversation)
+    refused = await shared.call("sales", "POST", path, {"text": "sorry", "agent": "bob"})
+    assert refused.status == 422  # free text stays refused outside the window
+
+    template = {"name": "order_update", "language": "en_US", "variables": [SECRET_VARIABLE]}
+    answer = await shared.call("sales", "POST", path, {"template": template, "agent": "bob"})
+    assert answer.status == 201, answer.raw
+    assert answer.json["message"]["template"]["name"] == "order_update"
+
+    sent = (await shared.graph.wait_for_sent(2))[1]
+    assert (sent.to, sent.type) == (late, "template")
+    assert sent.body["template"] == {
+        "name": "order_update",
+        "language": {"code": "en_US"},
+        "components": [{"type": "body", "parameters": [{"type": "text", "text": SECRET_VARIABLE}]}],
+    }
+    own = await wait_for_event(shared.bot.sinks["sales"], "message.outbound", from_sales)
+    assert own["data"]["template"]["components"][0]["parameters"][0]["text"] == SECRET_VARIABLE
+    for name in ("support", "marketing"):
+        sink = shared.bot.sinks[name]
+        event = await wait_for_event(sink, "message.outbound", from_sales)
+        assert event["data"]["masked"] is True
+        assert not MASKED_KEYS & event["data"].keys()
+        assert b"ZEBRA" not in all_bytes(sink)
+        assert b"order_update" not in all_bytes(sink)
+        timeline = await shared.call(name, "GET", shared.path(conversation=conversation))
+        assert b"ZEBRA" not in timeline.raw and b"order_update" not in timeline.raw
+
+
+async def test_components_are_sent_as_given(make_bot: BotFactory) -> None:
+    shared = await shared_number(make_bot)
+    components = [
+        {"type": "header", "parameters": [{"type": "text", "text": "Ana"}]},
+        {"type": "button", "sub_type": "url", "index": "0", "parameters": []},
+    ]
+    template = {"name": "welcome_back", "language": "pt_BR", "components": components}
+    answer = await shared.call("sales", "POST", shared.path("messages"), {"template": template})
+    assert answer.status == 201, answer.raw
+    sent = (await shared.graph.wait_for_sent(2))[1]
+    assert sent.body["template"] == {
+        "name": "welcome_back",
+        "language": {"code": "pt_BR"},
+        "components": components,
+    }
+
+
+async def test_buttons_go_as_whatsapp_reply_buttons_and_are_masked(make_bot: BotFactory) -> None:
+    shared = await shared_number(make_bot)
+    body = {"text": "Shall we?", "agent": "bob", "interactive": {"buttons": ["Yes", SECRET_BUTTON]}}
+    answer = await shared.call("sales", "POST", shared.path("messages"), body)
+    assert answer.status == 201, answer.raw
+    assert answer.json["message"]["buttons"] == ["Yes", SECRET_BUTTON]
+    sent = (await shared.graph.wait_for_sent(2))[1]
+    assert (sent.interactive_type, sent.text) == ("button", "Shall we?")
+    assert sent.choices == [("b:0", "Yes"), ("b:1", SECRET_BUTTON)]
+    for name in ("support", "marketing"):
+        sink = shared.bot.sinks[name]
+        event = await wait_for_event(sink, "message.outbound", from_sales)
+        assert event["data"]["masked"] is True and "buttons" not in event["data"]
+        assert b"ZEBRA" not in all_bytes(sink)
+
+
+async def test_a_list_of_up_to_ten_goes_as_a_whatsapp_list(make_bot: BotFactory) -> None:
+    shared = await shared_number(make_bot)
+    rows = [f"Option {n}" for n in range(1, 11)]
+    body = {"text": "Pick one", "interactive": {"list": rows}}
+    answer = await shared.call("sales", "POST", shared.path("messages"), body)
+    assert answer.status == 201, answer.raw
+    sent = (await shared.graph.wait_for_sent(2))[1]
+    assert sent.interactive_type == "list"
+    assert [title for _, title in sent.choices] == rows
+
+
+BAD_BODIES: list[Any] = [
+    {"text": "hi", "colour": "red"},  # unknown key
+    {"text": "hi", "media": {"link": "https://example.com/a.png"}},  # not taken here
+    {"template": "order_update"},
+    {"template": {"name": "Order Update", "language": "en"}},
+    {"template": {"name": "x" * 513, "language": "en"}},
+    {"template": {"name": "ok", "language": "english please"}},
+    {"template": {"name": "ok", "language": "en", "category": "marketing"}},
+    {"template": {"name": "ok", "variables": "one"}},
+    {"template": {"name": "ok", "variables": [1, 2]}},
+    {"template": {"name": "ok", "variables": [""]}},
+    {"template": {"name": "ok", "variables": ["a\nb"]}},
+    {"template": {"name": "ok", "variables": ["\x00\x1b[31m"]}},
+    {"template": {"name": "ok", "variables": ["v"] * 21}},
+    {"template": {"name": "ok", "variables": ["v" * 1025]}},
+    {"template": {"name": "ok", "variables": ["a"], "components": [{"type": "body"}]}},
+    {"template": {"name": "ok", "components": []}},
+    {"template": {"name": "ok", "components": [{"type": "carousel"}]}},
+    {"template": {"name": "ok", "components": ["body"]}},
+    {"template": {"name": "ok", "components": [{"type": "body", "x": "y" * 20_000}]}},
+    {"template": {"name": "ok"}, "text": "and words"},
+    {"template": {"name": "ok"}, "interactive": {"buttons": ["a"]}},
+    {"interactive": {"buttons": ["Yes"]}},  # no text
+    {"text": "hi", "interactive": ["Yes", "No"]},
+    {"text": "hi", "interactive": {}},
+    {"text": "hi", "interactive": {"buttons": ["a"], "list": ["b"]}},
+    {"text": "hi", "interactive": {"buttons": []}},
+    {"text": "hi", "interactive": {"buttons": ["a", "b", "c", "d"]}},
+    {"text": "hi", "interactive": {"buttons": ["x" * 21]}},
+    {"text": "hi", "interactive": {"buttons": ["  "]}},
+    {"text": "hi", "interactive": {"buttons": [7]}},
+    {"text": "hi", "interactive": {"buttons": ["Yes", "yes"]}},
+    {"text": "hi", "interactive": {"buttons": ["a\u0000b"]}},
+    {"text": "hi", "interactive": {"list": [f"o{n}" for n in range(11)]}},
+    {"text": "hi", "interactive": {"list": ["y" * 25]}},
+    {"text": "hi", "interactive": {"menu": ["a"]}},
+]
+
+
+async def test_broken_hostile_and_oversized_replies_get_400_and_send_nothing(
+    make_bot: BotFactory,
+) -> None:
+    shared = await shared_number(make_bot)
+    for body in BAD_BODIES:
+        answer = await shared.call("sales", "POST", shared.path("messages"), body)
+        assert answer.status == 400, (str(body)[:80], answer.raw)
+        assert answer.error
+    await shared.bot.settle()
+    assert shared.texts_sent() == [WELCOME]
+    timeline = (await shared.call("sales", "GET", shared.path())).json["messages"]
+    assert not [m for m in timeline if m.get("service") == "sales"]
+    assert (await shared.reply("sales", "still here", "bob")).status == 201
+
+
+@pytest.mark.parametrize("channel", ["telegram", "sms", "web"])
+def test_a_template_is_refused_on_channels_without_a_window(channel: str) -> None:
+    with pytest.raises(ApiError) as refused:
+        reply_content({"template": {"name": "order_update", "language": "en"}}, channel)
+    assert refused.value.status == 400
+    assert "no 24-hour window" in str(refused.value)
+    found = reply_content({"text": "Pick", "interactive": {"buttons": ["A", "B"]}}, channel)
+    assert (found.text, found.choices) == ("Pick", ("A", "B"))
