@@ -16,6 +16,8 @@ from tests.test_api_replies import MASKED_KEYS, from_sales
 
 SECRET_VARIABLE = "ORDER-ZEBRA-7731"
 SECRET_BUTTON = "Keep ZEBRA-7731"
+SECRET_URL = "https://files.example.com/zebra-7731/invoice.png"
+SECRET_CAPTION = "Invoice ZEBRA-7731"
 
 
 async def test_a_template_goes_outside_the_window_in_metas_shape_and_is_masked(
@@ -98,9 +100,69 @@ async def test_a_list_of_up_to_ten_goes_as_a_whatsapp_list(make_bot: BotFactory)
     assert [title for _, title in sent.choices] == rows
 
 
+async def test_media_goes_by_link_with_its_caption_and_is_masked(make_bot: BotFactory) -> None:
+    shared = await shared_number(make_bot)
+    media = {"type": "image", "url": SECRET_URL, "caption": SECRET_CAPTION}
+    body = {"media": media, "agent": "bob"}
+    answer = await shared.call("sales", "POST", shared.path("messages"), body)
+    assert answer.status == 201, answer.raw
+    sent = (await shared.graph.wait_for_sent(2))[1]
+    assert sent.type == "image"
+    assert sent.body["image"] == {"link": SECRET_URL, "caption": SECRET_CAPTION}
+    own = await wait_for_event(shared.bot.sinks["sales"], "message.outbound", from_sales)
+    assert (own["data"]["kind"], own["data"]["media"]["link"]) == ("image", SECRET_URL)
+    for name in ("support", "marketing"):
+        sink = shared.bot.sinks[name]
+        event = await wait_for_event(sink, "message.outbound", from_sales)
+        assert event["data"]["masked"] is True
+        assert not MASKED_KEYS & event["data"].keys()
+        assert b"ZEBRA" not in all_bytes(sink) and b"files.example.com" not in all_bytes(sink)
+        timeline = await shared.call(name, "GET", shared.path())
+        assert b"ZEBRA" not in timeline.raw and b"files.example.com" not in timeline.raw
+
+
+async def test_an_uploaded_document_goes_by_id_with_its_filename(make_bot: BotFactory) -> None:
+    shared = await shared_number(make_bot)
+    media = {"type": "document", "id": "1037543291543636", "filename": "terms.pdf"}
+    answer = await shared.call("sales", "POST", shared.path("messages"), {"media": media})
+    assert answer.status == 201, answer.raw
+    sent = (await shared.graph.wait_for_sent(2))[1]
+    assert sent.body["document"] == {"id": "1037543291543636", "filename": "terms.pdf"}
+
+
+async def test_media_is_free_form_and_refused_outside_the_window(make_bot: BotFactory) -> None:
+    shared = await shared_number(make_bot)
+    late = "447911000032"
+    await say(shared.bot, "hello?", late, timestamp=int(time.time()) - 25 * 3600)
+    path = shared.path("messages", shared.bot.conversation(late))
+    media = {"type": "video", "url": "https://example.com/v.mp4"}
+    refused = await shared.call("sales", "POST", path, {"media": media})
+    assert refused.status == 422 and "24-hour window" in refused.error
+    await shared.bot.settle()
+    assert shared.texts_sent() == [WELCOME]
+
+
 BAD_BODIES: list[Any] = [
     {"text": "hi", "colour": "red"},  # unknown key
-    {"text": "hi", "media": {"link": "https://example.com/a.png"}},  # not taken here
+    {"media": "https://example.com/a.png"},
+    {"media": {"type": "image"}},
+    {"media": {"type": "sticker", "url": "https://example.com/a.webp"}},
+    {"media": {"type": "image", "url": "https://example.com/a.png", "id": "123"}},
+    {"media": {"type": "image", "link": "https://example.com/a.png"}},
+    {"media": {"type": "image", "url": "javascript:alert(1)"}},
+    {"media": {"type": "image", "url": "file:///etc/passwd"}},
+    {"media": {"type": "image", "url": "https://"}},
+    {"media": {"type": "image", "url": "https://example.com/a b.png"}},
+    {"media": {"type": "image", "url": "https://example.com/" + "a" * 2048}},
+    {"media": {"type": "image", "url": 42}},
+    {"media": {"type": "image", "id": "../../etc"}},
+    {"media": {"type": "image", "url": "https://e.com/a.png", "caption": "c" * 1025}},
+    {"media": {"type": "image", "url": "https://e.com/a.png", "caption": "bell\u0007"}},
+    {"media": {"type": "image", "url": "https://e.com/a.png", "caption": ["c"]}},
+    {"media": {"type": "audio", "url": "https://e.com/a.ogg", "caption": "hear"}},
+    {"media": {"type": "image", "url": "https://e.com/a.png", "filename": "a.png"}},
+    {"media": {"type": "image", "url": "https://e.com/a.png"}, "text": "and words"},
+    {"media": {"type": "image", "url": "https://e.com/a.png"}, "interactive": {"list": ["a"]}},
     {"template": "order_update"},
     {"template": {"name": "Order Update", "language": "en"}},
     {"template": {"name": "x" * 513, "language": "en"}},
@@ -160,3 +222,16 @@ def test_a_template_is_refused_on_channels_without_a_window(channel: str) -> Non
     assert "no 24-hour window" in str(refused.value)
     found = reply_content({"text": "Pick", "interactive": {"buttons": ["A", "B"]}}, channel)
     assert (found.text, found.choices) == ("Pick", ("A", "B"))
+
+
+@pytest.mark.parametrize("channel", ["telegram", "sms", "web"])
+def test_media_elsewhere_is_its_caption_and_link_as_text(channel: str) -> None:
+    media = {"type": "image", "url": SECRET_URL, "caption": SECRET_CAPTION}
+    found = reply_content({"media": media}, channel)
+    assert (found.text, found.media) == (f"{SECRET_CAPTION}\n{SECRET_URL}", None)
+    assert (
+        reply_content({"media": {"type": "video", "url": SECRET_URL}}, channel).text == SECRET_URL
+    )
+    with pytest.raises(ApiError) as refused:
+        reply_content({"media": {"type": "image", "id": "1037543291543636"}}, channel)
+    assert "give media.url" in str(refused.value)

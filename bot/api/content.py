@@ -1,5 +1,5 @@
-"""What a reply over ``/v1`` carries besides its words: a WhatsApp template, or buttons and
-a list to choose from; each checked whole before anything is queued (REL-4)."""
+"""What a reply over ``/v1`` carries besides its words: a WhatsApp template, buttons and a
+list to choose from, or media; each checked whole before anything is queued (REL-4)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,17 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.api.common import ApiError, string_field
 from handlers.command_kit import has_control_characters
 
-REPLY_KEYS = frozenset({"text", "agent", "template", "interactive"})
+REPLY_KEYS = frozenset({"text", "agent", "template", "interactive", "media"})
+MEDIA_KEYS = frozenset({"type", "url", "id", "caption", "filename"})
+MEDIA_TYPES = ("image", "document", "audio", "video")
+MAX_URL, MAX_CAPTION, MAX_FILENAME = 2048, 1024, 240
+MEDIA_ID = re.compile(r"[0-9]{1,64}")
+"""The id Meta gives an uploaded file."""
 TEMPLATE_KEYS = frozenset({"name", "language", "variables", "components"})
 INTERACTIVE_KEYS = frozenset({"buttons", "list"})
 TEMPLATE_NAME = re.compile(r"[a-z0-9_]{1,512}")
@@ -35,6 +41,8 @@ class Content:
     template: dict[str, Any] | None = None
     """The Cloud API's ``template`` object: name, ``language.code`` and components."""
     choices: tuple[str, ...] = ()
+    media: dict[str, str] | None = None
+    """``kind``, ``link`` or ``id``, ``caption`` and ``filename``: sent as media on WhatsApp."""
 
 
 def reply_content(found: dict[str, Any], channel: str) -> Content:
@@ -49,6 +57,10 @@ def reply_content(found: dict[str, Any], channel: str) -> Content:
         if channel != "whatsapp":
             raise ApiError(400, WINDOWLESS.format(channel=channel))
         return Content("", template=template_body(found["template"]))
+    if found.get("media") is not None:
+        if found.get("text") or found.get("interactive") is not None:
+            raise ApiError(400, "media carries its own words: put them in media.caption")
+        return media_content(found["media"], channel)
     text = string_field(found, "text")
     if found.get("interactive") is None:
         return Content(text)
@@ -132,3 +144,59 @@ def interactive_choices(value: Any) -> tuple[str, ...]:
     if len({title.casefold() for title in titles}) < len(titles):
         raise ApiError(400, f"{where}: two titles are the same")
     return titles
+
+
+def media_content(value: Any, channel: str) -> Content:
+    """``{type, url | id, caption, filename}``: WhatsApp media; elsewhere the caption and
+    the link as text, which the other channels show as a link (an uploaded id has none)."""
+    if not isinstance(value, dict):
+        raise ApiError(400, "'media' must be an object with type and url or id")
+    unknown = sorted(str(key)[:40] for key in value.keys() - MEDIA_KEYS)
+    if unknown:
+        raise ApiError(400, f"unknown media field(s) {', '.join(unknown)}")
+    kind = value.get("type")
+    if kind not in MEDIA_TYPES:
+        raise ApiError(400, f"media.type is one of {', '.join(MEDIA_TYPES)}")
+    if ("url" in value) == ("id" in value):
+        raise ApiError(400, "media: give url or id, one of them")
+    media = {"kind": kind}
+    if "url" in value:
+        media["link"] = _url(value["url"])
+    elif not isinstance(value["id"], str) or not MEDIA_ID.fullmatch(value["id"]):
+        raise ApiError(400, "media.id: the id WhatsApp gave the uploaded file (digits)")
+    else:
+        media["id"] = value["id"]
+    for key, limit in (("caption", MAX_CAPTION), ("filename", MAX_FILENAME)):
+        if key in value:
+            media[key] = _media_string(value[key], key, limit)
+    if "caption" in media and kind == "audio":
+        raise ApiError(400, "media.caption: audio takes none")
+    if "filename" in media and kind != "document":
+        raise ApiError(400, "media.filename: for a document only")
+    if channel == "whatsapp":
+        return Content("", media=media)
+    if "link" not in media:
+        raise ApiError(400, f"media.id is an upload to WhatsApp; on {channel} give media.url")
+    return Content("\n".join(filter(None, (media.get("caption"), media["link"]))))
+
+
+def _url(value: Any) -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_URL:
+        raise ApiError(400, f"media.url: a string of up to {MAX_URL} characters")
+    if any(c.isspace() for c in value) or has_control_characters(value):
+        raise ApiError(400, "media.url may not contain spaces or control characters")
+    try:
+        parsed = urlsplit(value)
+    except ValueError:
+        raise ApiError(400, "media.url is not a URL") from None
+    if parsed.scheme not in ("https", "http") or not parsed.hostname:
+        raise ApiError(400, "media.url: an http or https URL the channel can fetch")
+    return value
+
+
+def _media_string(value: Any, key: str, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise ApiError(400, f"media.{key}: a string of 1 to {limit} characters")
+    if has_control_characters(value):
+        raise ApiError(400, f"media.{key} may not contain control characters")
+    return value.strip()

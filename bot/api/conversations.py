@@ -102,6 +102,7 @@ async def reply(request: web.Request) -> web.Response:
             agent=agent,
             template=content.template,
             buttons=content.choices,
+            media=content.media,
         )
     except ConversationClosedError as refusal:
         raise closed(refusal) from None
@@ -115,6 +116,7 @@ async def reply(request: web.Request) -> web.Response:
         "text": outbound.text,
         **({"template": outbound.template} if outbound.template else {}),
         **({"buttons": list(outbound.buttons)} if outbound.buttons else {}),
+        **({"media": outbound.media} if outbound.media else {}),
         "service": who.name,
         "agent": agent,
         "timestamp": outbound.created_at,

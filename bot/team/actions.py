@@ -129,9 +129,10 @@ class ConversationActions:
         agent: str = "",
         template: dict[str, Any] | None = None,
         buttons: tuple[str, ...] = (),
+        media: dict[str, str] | None = None,
     ) -> Outbound:
-        """Queue a message to the customer: free-form, with ``buttons`` to choose from, or a
-        WhatsApp ``template``; refused first if it cannot go (CH-2)."""
+        """Queue a message to the customer: free-form, with ``buttons`` to choose from, as
+        ``media``, or a WhatsApp ``template``; refused first if it cannot go (CH-2)."""
         meta = await self.conversations.meta(conversation_id)
         if not meta or meta.get("customer") == "erased":
             raise LookupError(f"no conversation {conversation_id}")
@@ -147,6 +148,7 @@ class ConversationActions:
             profile=meta.get("profile", ""),
             template=template,
             buttons=buttons,
+            media=media,
         )
         await self.sender.send(outbound, shard_of(conversation_id, self.shards))
         return outbound
@@ -161,12 +163,19 @@ class ConversationActions:
         agent: str,
         template: dict[str, Any] | None = None,
         buttons: tuple[str, ...] = (),
+        media: dict[str, str] | None = None,
     ) -> Replied:
         """An agent's reply, sent once from the number; the holder's claim is kept alive
         when the holder replies, and reported as a collision when someone else does."""
         ensure_open(meta)
         outbound = await self.send(
-            conversation_id, text, service=service, agent=agent, template=template, buttons=buttons
+            conversation_id,
+            text,
+            service=service,
+            agent=agent,
+            template=template,
+            buttons=buttons,
+            media=media,
         )
         holder = await self.claims.holder(conversation_id)
         if holder and (holder.service, holder.agent) == (service, agent):
