@@ -11,8 +11,9 @@ import pytest
 from bot.api.common import ApiError
 from bot.api.content import reply_content
 from tests.conftest import BotFactory
-from tests.test_api import WELCOME, all_bytes, say, shared_number, wait_for_event
+from tests.test_api import WELCOME, all_bytes, call, say, shared_number, wait_for_event
 from tests.test_api_replies import MASKED_KEYS, from_sales
+from tests.test_sms_channel import SMSBot, sms_bot  # noqa: F401 (a fixture)
 
 SECRET_VARIABLE = "ORDER-ZEBRA-7731"
 SECRET_BUTTON = "Keep ZEBRA-7731"
@@ -235,3 +236,25 @@ def test_media_elsewhere_is_its_caption_and_link_as_text(channel: str) -> None:
     with pytest.raises(ApiError) as refused:
         reply_content({"media": {"type": "image", "id": "1037543291543636"}}, channel)
     assert "give media.url" in str(refused.value)
+
+
+async def test_on_sms_buttons_are_numbered_media_is_a_link_and_a_template_is_refused(
+    sms_bot: SMSBot,  # noqa: F811 (the fixture imported above)
+) -> None:
+    bot = sms_bot.bot
+    await sms_bot.text("hello")
+    await sms_bot.twilio.wait_for_sent(1)
+    token = await bot.runtime.directory.define_token("support")
+    path = f"/v1/conversations/{sms_bot.conversation}/messages"
+    template = {"template": {"name": "order_update", "language": "en"}}
+    refused = await call(bot, token, "POST", path, template)
+    assert refused.status == 400 and "no 24-hour window" in refused.error
+    body = {"text": "When?", "interactive": {"buttons": ["Morning", "Evening"]}}
+    assert (await call(bot, token, "POST", path, body)).status == 201
+    media = {"type": "document", "url": "https://shop.example.com/a.pdf", "caption": "Invoice"}
+    assert (await call(bot, token, "POST", path, {"media": media})).status == 201
+    sent = await sms_bot.twilio.wait_for_sent(3)
+    assert [s.body for s in sent[1:]] == [
+        "When?\n1. Morning\n2. Evening",
+        "Invoice\nhttps://shop.example.com/a.pdf",
+    ]
