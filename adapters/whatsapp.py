@@ -406,6 +406,15 @@ class WhatsAppClient:
     async def send_template(self, to: str, template: dict[str, Any]) -> str:
         return await self._send({"to": to, "type": "template", "template": template})
 
+    async def send_media(self, to: str, media: Mapping[str, str]) -> str:
+        """An image, document, audio or video by ``link`` or uploaded ``id``, with its
+        ``caption`` (not for audio) and a document's ``filename``."""
+        kind = media["kind"]
+        keys = ("link", "id", "caption", "filename")
+        return await self._send(
+            {"to": to, "type": kind, kind: {k: media[k] for k in keys if k in media}}
+        )
+
     async def _send(self, message: dict[str, Any]) -> str:
         body = {"messaging_product": "whatsapp", "recipient_type": "individual", **message}
         async with self.session.post(self.url, json=body, headers=self._headers) as response:

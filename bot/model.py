@@ -302,6 +302,9 @@ class Outbound:
     """The provider id of a message this one answers (a post in the team chat)."""
     required: bool = False
     """Sent even to a customer who opted out: an answer the channel's rules demand (HELP)."""
+    media: dict[str, str] | None = None
+    """An image, document, audio or video sent as such: ``kind``, ``link`` or ``id``, and
+    ``caption`` and ``filename`` when given (WhatsApp)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = shallow_dict(self)

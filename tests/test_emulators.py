@@ -165,6 +165,47 @@ async def test_graph_rejects_bad_token_and_bad_body(
     assert [r.status for r in graph.requests] == [401, 401, 400, 400, 400]
 
 
+async def test_graph_takes_media_and_templates_in_metas_shapes(
+    graph: GraphAPIEmulator, http: aiohttp.ClientSession
+) -> None:
+    base = {"messaging_product": "whatsapp", "to": USER}
+    parameters = [{"type": "text", "text": "A-1"}]
+    template = {
+        "name": "order_update",
+        "language": {"code": "en"},
+        "components": [{"type": "body", "parameters": parameters}],
+    }
+    good = [
+        {"type": "image", "image": {"link": "https://e.com/a.png", "caption": "c"}},
+        {"type": "document", "document": {"id": "1037", "filename": "a.pdf"}},
+        {"type": "audio", "audio": {"link": "https://e.com/a.ogg"}},
+        {"type": "template", "template": template},
+    ]
+    for body in good:
+        status, answer, _ = await _send(http, graph, {**base, **body})
+        assert status == 200, answer
+    bad = [
+        {"type": "image", "image": {"link": "https://e.com/a.png", "id": "1"}},
+        {"type": "audio", "audio": {"link": "https://e.com/a.ogg", "caption": "c"}},
+        {"type": "image", "image": {"link": "https://e.com/a.png", "filename": "a.png"}},
+        {"type": "image", "image": {"link": "https://e.com/a.png", "caption": "c" * 1025}},
+        {"type": "template", "template": {**template, "components": {"type": "body"}}},
+        {
+            "type": "template",
+            "template": {
+                **template,
+                "components": [{"type": "body", "parameters": [{"type": "text", "text": ""}]}],
+            },
+        },
+    ]
+    for body in bad:
+        status, answer, _ = await _send(http, graph, {**base, **body})
+        assert status == 400, body
+    await graph.wait_for_sent(len(good))
+    assert [sent.type for sent in graph.sent] == ["image", "document", "audio", "template"]
+    assert graph.sent[3].body["template"] == template
+
+
 async def test_graph_fail_next_then_success(
     graph: GraphAPIEmulator, http: aiohttp.ClientSession
 ) -> None:

@@ -346,6 +346,15 @@ async def test_the_answers_and_events_are_the_documented_ones(make_bot: BotFacto
     await call(400, "POST", reply, "sales", {"text": "x" * 4097}, id=cid)
     await call(413, "POST", reply, "sales", "x" * (65 * 1024), id=cid)
     await call(422, "POST", reply, "sales", {"text": "late"}, id=late_cid)
+    template = {"template": {"name": "order_update", "language": "en", "variables": ["A-1"]}}
+    buttons = {"text": "Shall we?", "interactive": {"buttons": ["Yes", "No"]}}
+    media = {"media": {"type": "image", "url": "https://shop.example.com/a.png", "caption": "A"}}
+    for body in (template, buttons, media):
+        contract.request("POST", reply, body)
+    await call(201, "POST", reply, "sales", template, id=late_cid)
+    await call(201, "POST", reply, "sales", buttons, id=cid)
+    await call(201, "POST", reply, "sales", media, id=cid)
+    await call(400, "POST", reply, "sales", {"text": "hi", "colour": "red"}, id=cid)
     answer = await call(409, "POST", release, "sales", {"agent": "bob"}, id=cid)
     assert answer["holder"]["agent"] == "ann"
     await call(200, "POST", release, "support", {"agent": "ann"}, id=cid)

@@ -18,6 +18,7 @@ from bot.api.common import (
     read_body,
     string_field,
 )
+from bot.api.content import reply_content
 from bot.core.redaction import hides, masked
 from bot.core.sender import SendFailedError, WindowClosedError
 from bot.model import Claim, Service
@@ -85,17 +86,23 @@ async def get_conversation(request: web.Request) -> web.Response:
 
 
 async def reply(request: web.Request) -> web.Response:
-    """An agent's reply: sent once from the number; a held claim comes back as a warning."""
+    """An agent's reply: sent once from the number; a held claim comes back as a warning.
+    Text, text with choices, or a WhatsApp template (which goes outside the window too)."""
     who = acting(request)
     conversation_id, meta = await conversation(request)
     found = await read_body(request)
-    message_text, agent = (
-        string_field(found, "text"),
-        string_field(found, "agent", required=False, limit=200),
-    )
+    content = reply_content(found, meta.get("channel", ""))
+    agent = string_field(found, "agent", required=False, limit=200)
     try:
         replied = await parts(request).actions.reply(
-            conversation_id, meta, message_text, service=who.name, agent=agent
+            conversation_id,
+            meta,
+            content.text,
+            service=who.name,
+            agent=agent,
+            template=content.template,
+            buttons=content.choices,
+            media=content.media,
         )
     except ConversationClosedError as refusal:
         raise closed(refusal) from None
@@ -107,6 +114,9 @@ async def reply(request: web.Request) -> web.Response:
     message = {
         "id": outbound.send_id,
         "text": outbound.text,
+        **({"template": outbound.template} if outbound.template else {}),
+        **({"buttons": list(outbound.buttons)} if outbound.buttons else {}),
+        **({"media": outbound.media} if outbound.media else {}),
         "service": who.name,
         "agent": agent,
         "timestamp": outbound.created_at,

@@ -53,6 +53,8 @@ class WhatsAppTransport:
         with send_failures("", "WhatsApp API"):
             if outbound.template:
                 return await self.client.send_template(outbound.recipient.value, outbound.template)
+            if outbound.media:
+                return await self.client.send_media(outbound.recipient.value, outbound.media)
             if outbound.buttons:
                 return await self.client.send_choices(
                     outbound.recipient.value, outbound.text, outbound.buttons

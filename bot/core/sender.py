@@ -102,6 +102,8 @@ def message_record(outbound: Outbound) -> dict[str, Any]:
     }
     if outbound.buttons:
         record["buttons"] = list(outbound.buttons)
+    if outbound.media:
+        record["kind"], record["media"] = outbound.media["kind"], dict(outbound.media)
     if outbound.channel == "sms":
         text = (
             sms.render_choices(outbound.text, outbound.buttons)

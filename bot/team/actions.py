@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.config.settings import RESERVED_NAMES, SERVICE_NAME
 from bot.core.directory import Directory
@@ -120,9 +121,18 @@ class ConversationActions:
         return [n for n in await self.numbers() if service in await self.services.order(n)]
 
     async def send(
-        self, conversation_id: str, text: str, *, service: str, agent: str = ""
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        service: str,
+        agent: str = "",
+        template: dict[str, Any] | None = None,
+        buttons: tuple[str, ...] = (),
+        media: dict[str, str] | None = None,
     ) -> Outbound:
-        """Queue a free-form message to the customer; refused first if it cannot go (CH-2)."""
+        """Queue a message to the customer: free-form, with ``buttons`` to choose from, as
+        ``media``, or a WhatsApp ``template``; refused first if it cannot go (CH-2)."""
         meta = await self.conversations.meta(conversation_id)
         if not meta or meta.get("customer") == "erased":
             raise LookupError(f"no conversation {conversation_id}")
@@ -136,17 +146,37 @@ class ConversationActions:
             service=service,
             agent=agent,
             profile=meta.get("profile", ""),
+            template=template,
+            buttons=buttons,
+            media=media,
         )
         await self.sender.send(outbound, shard_of(conversation_id, self.shards))
         return outbound
 
     async def reply(
-        self, conversation_id: str, meta: dict[str, str], text: str, *, service: str, agent: str
+        self,
+        conversation_id: str,
+        meta: dict[str, str],
+        text: str,
+        *,
+        service: str,
+        agent: str,
+        template: dict[str, Any] | None = None,
+        buttons: tuple[str, ...] = (),
+        media: dict[str, str] | None = None,
     ) -> Replied:
         """An agent's reply, sent once from the number; the holder's claim is kept alive
         when the holder replies, and reported as a collision when someone else does."""
         ensure_open(meta)
-        outbound = await self.send(conversation_id, text, service=service, agent=agent)
+        outbound = await self.send(
+            conversation_id,
+            text,
+            service=service,
+            agent=agent,
+            template=template,
+            buttons=buttons,
+            media=media,
+        )
         holder = await self.claims.holder(conversation_id)
         if holder and (holder.service, holder.agent) == (service, agent):
             await self.claims.touch(conversation_id, self.claim_idle)

@@ -224,17 +224,53 @@ def _check_send(body: Any) -> None:
         if len(text) > 4096:
             raise _Refusal(400, 100, "Param text['body'] must be at most 4096 characters long.")
     elif kind == "template":
-        language = obj.get("language") if isinstance(obj, dict) else None
-        if not isinstance(obj, dict) or not isinstance(obj.get("name"), str):
-            raise _Refusal(400, 100, "The parameter template['name'] is required.")
-        if not isinstance(language, dict) or not isinstance(language.get("code"), str):
-            raise _Refusal(400, 100, "The parameter template['language']['code'] is required.")
+        _check_template(obj)
     elif kind == "interactive" and isinstance(obj, dict):
         _check_interactive(obj)
-    elif kind in _MEDIA_TYPES and not (
-        isinstance(obj, dict) and (obj.get("id") or obj.get("link"))
+    elif kind in _MEDIA_TYPES:
+        _check_media(kind, obj)
+
+
+def _check_template(obj: Any) -> None:
+    language = obj.get("language") if isinstance(obj, dict) else None
+    if not isinstance(obj, dict) or not isinstance(obj.get("name"), str):
+        raise _Refusal(400, 100, "The parameter template['name'] is required.")
+    if not isinstance(language, dict) or not isinstance(language.get("code"), str):
+        raise _Refusal(400, 100, "The parameter template['language']['code'] is required.")
+    components = obj.get("components", [])
+    if not isinstance(components, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("type"), str) for c in components
     ):
+        raise _Refusal(400, 100, "Param template['components'] must be a list of components")
+    for component in components:
+        parameters = component.get("parameters", [])
+        if not isinstance(parameters, list) or not all(
+            isinstance(p, dict) and isinstance(p.get("type"), str) for p in parameters
+        ):
+            raise _Refusal(400, 100, "Param template['components'][]['parameters'] is invalid")
+        for parameter in parameters:
+            if parameter["type"] == "text":
+                _check_length(parameter.get("text"), "Parameter text", 1, 32768)
+
+
+# What each media object may carry: an audio or a sticker takes no caption, and only a
+# document has a file name.
+_MEDIA_FIELDS = {
+    "image": {"id", "link", "caption"},
+    "video": {"id", "link", "caption"},
+    "document": {"id", "link", "caption", "filename"},
+    "audio": {"id", "link"},
+    "sticker": {"id", "link"},
+}
+
+
+def _check_media(kind: str, obj: Any) -> None:
+    if not isinstance(obj, dict) or bool(obj.get("id")) == bool(obj.get("link")):
         raise _Refusal(400, 100, f"Param {kind} must contain either id or link")
+    for key in obj.keys() - _MEDIA_FIELDS[kind]:
+        raise _Refusal(400, 100, f"Param {kind}['{key}'] is not a valid parameter")
+    if "caption" in obj:
+        _check_length(obj["caption"], "Media caption", 1, 1024)
 
 
 class GraphAPIEmulator(LocalServer):
