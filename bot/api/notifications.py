@@ -273,4 +273,6 @@ async def set_topics(request: web.Request) -> web.Response:
         raise ApiError(404, str(error)) from None
     except ValueError as error:
         raise ApiError(400, str(error)[:300]) from None
+    if lists["subscribe"] and found.sequences is not None:
+        await found.sequences.on_topics_joined(profile_id, lists["subscribe"], caller(request).name)
     return web.json_response({"profile": profile_id, "topics_off": topics_off})
