@@ -1,20 +1,28 @@
 """Drip sequences (AU-4) through the API, the emulators and the real Redis: a three-step
 drip from a first contact, a workflow event and a topic joined, the stop rules (reply,
-opt-out, conversion), quiet hours, reports per step and overall, and parent-only (SN-6).
+opt-out, conversion), quiet hours, reports per step and overall, crash safety between
+claiming a step and handing it over, and parent-only (SN-6).
 
 Days pass on the scheduler's clock (``Scheduler.clock``), never by sleeping."""
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
+from bot.config.notifications import NotificationSettings, QuietHours
 from bot.config.sequences import Sequence, sequence_definitions
+from bot.outreach.sequences import step_id
 from tests.conftest import PHONE_NUMBER_ID, BotFactory
-from tests.test_api import WA_ID, Shared, shared_number
-from tests.test_notifications import NO_QUIET, until
+from tests.test_api import WA_ID, Shared, say, shared_number
+from tests.test_notifications import NO_QUIET, Person, seed, until
 
 NUMBER = f"wa:{PHONE_NUMBER_ID}"
+OTHER = "447911300001"
+"""A second customer, the control: what happens to them shows the scheduler looked."""
 DAY = 24 * 3600.0
 FOLLOW_UP = {"name": "drip_follow_up", "language": "en", "category": "utility"}
 OFFER = {"name": "drip_offer", "language": "en", "category": "marketing"}
@@ -91,3 +99,176 @@ async def test_a_three_step_drip_from_a_first_contact(make_bot: BotFactory) -> N
         assert sum(step["skipped"].values()) == 0
     assert len(templates(shared, "drip_follow_up")) == len(templates(shared, "drip_offer")) == 1
     assert sum(1 for m in shared.graph.sent if "Welcome aboard" in str(m.text)) == 1
+
+
+def sent_to(shared: Shared, wa_id: str, template: str = "", text: str = "") -> list[Any]:
+    return [
+        m
+        for m in shared.graph.sent
+        if m.to == wa_id
+        and (not template or (m.type == "template" and m.body["template"]["name"] == template))
+        and (not text or text in str(m.text))
+    ]
+
+
+async def enrolment(shared: Shared, ref: str, caller: str = "support") -> dict[str, Any]:
+    answer = await shared.call(caller, "GET", f"/v1/sequences/welcome/enrolments/{ref}")
+    assert answer.status == 200, answer.raw
+    found: dict[str, Any] = answer.json["enrolment"]
+    return found
+
+
+async def test_a_workflow_event_enrols_and_a_conversion_stops_the_rest(
+    make_bot: BotFactory,
+) -> None:
+    shared = await shared_number(
+        make_bot, notifications=NO_QUIET, sequences=drip({"workflow": "signup"})
+    )
+    await seed(
+        shared.bot.runtime, shared.number, [Person(OTHER, wrote_at=time.time() - 60, name="Bo")]
+    )
+    for wa_id in (WA_ID, OTHER):
+        body = {"type": "signup", "number": shared.number, "phone": f"+{wa_id}"}
+        assert (await shared.call("support", "POST", "/v1/events", body)).status == 202
+    await until(lambda: sent_to(shared, WA_ID, text="Welcome aboard, Ann!"), what="day 0")
+    await until(lambda: sent_to(shared, OTHER, text="Welcome aboard"), what="day 0, other")
+    bought = {"type": "order_placed", "number": shared.number, "phone": f"+{WA_ID}"}
+    assert (await shared.call("support", "POST", "/v1/events", bought)).status == 202
+    stopped = await enrolment(shared, f"wa:{WA_ID}")
+    assert stopped["status"] == "stopped" and stopped["reason"] == "converted"
+    later(shared, 3 * DAY + 60)
+    await until(lambda: sent_to(shared, OTHER, "drip_follow_up"), what="the other's follow-up")
+    assert not sent_to(shared, WA_ID, "drip_follow_up")
+    found = await sequence_report(shared)
+    assert found["enrolments"]["stopped"]["converted"] == 1
+    assert found["enrolments"]["active"] == 1
+    # Posted again (a retried webhook), the signup enrols nobody twice.
+    again = {"type": "signup", "number": shared.number, "phone": f"+{OTHER}"}
+    assert (await shared.call("support", "POST", "/v1/events", again)).status == 202
+    assert (await sequence_report(shared))["enrolments"]["enrolled"] == 2
+
+
+@pytest.mark.parametrize("said", ["Thanks, got it", "STOP"])
+async def test_a_reply_or_an_opt_out_stops_the_later_steps(make_bot: BotFactory, said: str) -> None:
+    shared = await shared_number(
+        make_bot, notifications=NO_QUIET, sequences=drip({"first_contact": True})
+    )
+    await say(shared.bot, "hi there", OTHER)
+    await until(lambda: sent_to(shared, OTHER, text="Welcome aboard"), what="day 0, other")
+    await until(lambda: sent_to(shared, WA_ID, text="Welcome aboard"), what="day 0")
+    # WhatsApp's timestamps are whole seconds: this one is surely after the step.
+    await say(shared.bot, said, timestamp=int(time.time()) + 2)
+    later(shared, 3 * DAY + 60)
+    await until(lambda: sent_to(shared, OTHER, "drip_follow_up"), what="the other's follow-up")
+    assert not sent_to(shared, WA_ID, "drip_follow_up")
+    reason = "opt_out" if said == "STOP" else "reply"
+    assert (await enrolment(shared, f"wa:{WA_ID}"))["reason"] == reason
+    found = await sequence_report(shared)
+    assert found["enrolments"]["stopped"][reason] == 1
+    assert found["steps"][1]["counts"]["recipients"] == 1  # the other's alone
+
+
+async def test_a_topic_joined_enrols_only_for_the_parent(make_bot: BotFactory) -> None:
+    shared = await shared_number(
+        make_bot, notifications=NO_QUIET, sequences=drip({"topic_joined": "offers"})
+    )
+    topics = f"/v1/profiles/wa:{WA_ID}/topics"
+    answer = await shared.call("sales", "POST", topics, {"subscribe": ["offers"]})
+    assert answer.status == 200  # the customer's choice is kept; sales automates nothing
+    missing = await shared.call("sales", "GET", f"/v1/sequences/welcome/enrolments/wa:{WA_ID}")
+    assert missing.status == 404
+    answer = await shared.call("support", "POST", topics, {"subscribe": ["news", "offers"]})
+    assert answer.status == 200
+    await until(lambda: sent_to(shared, WA_ID, text="Welcome aboard"), what="day 0")
+    assert (await enrolment(shared, f"wa:{WA_ID}", "sales"))["status"] == "active"
+
+
+async def test_quiet_hours_defer_a_step_until_they_end(make_bot: BotFactory) -> None:
+    now = datetime.now(UTC)
+    minute = now.hour * 60 + now.minute
+    quiet = QuietHours((minute - 60) % 1440, (minute + 60) % 1440)
+    shared = await shared_number(
+        make_bot,
+        notifications=NotificationSettings(quiet_hours=quiet),
+        sequences=drip({"first_contact": True}),
+    )
+
+    async def deferred() -> bool:
+        return (await sequence_report(shared))["steps"][0]["counts"]["deferred"] == 1
+
+    await until(deferred, what="the welcome deferred")
+    assert not sent_to(shared, WA_ID, text="Welcome aboard")
+    later(shared, 61 * 60)
+    await until(lambda: sent_to(shared, WA_ID, text="Welcome aboard"), what="day 0 at last")
+    await shared.bot.settle()
+    step = (await sequence_report(shared))["steps"][0]
+    assert step["counts"]["deferred"] == 0 and step["counts"]["queued"] == 1
+
+
+@pytest.mark.parametrize("crashed_after", ["claim", "hand_over"])
+async def test_a_crash_between_claim_and_send_neither_loses_nor_repeats_a_step(
+    make_bot: BotFactory, crashed_after: str
+) -> None:
+    """A process claims the due step and dies before (or while) handing it over: the next
+    tick hands the claimed batch over, and the step goes once."""
+    late = sequence_definitions(
+        [
+            {
+                "name": "welcome",
+                "number": NUMBER,
+                "trigger": {"workflow": "signup"},
+                "steps": [{"wait": "1d", "text": "Your first tip"}, {"wait": "1d", "text": "x"}],
+            }
+        ]
+    )
+    shared = await shared_number(make_bot, notifications=NO_QUIET, sequences=late)
+    runtime = shared.bot.runtime
+    sequences, scheduler = runtime.outreach.sequences, runtime.outreach.scheduler
+    answer = await shared.call(
+        "support", "POST", "/v1/sequences/welcome/enrolments", {"phone": f"+{WA_ID}"}
+    )
+    assert answer.status == 202 and answer.json["enrolled"] is True
+    token = await until(lambda: scheduler.token, what="the scheduler's lease")
+    member = answer.json["enrolment"]["member"]
+    claimed = await sequences.store.claim(
+        "welcome", [member], [DAY, DAY], token, time.time() + DAY + 1
+    )
+    assert claimed is not None and [(step, entries) for _, step, entries in claimed] == [
+        (0, [f"p:{member}"])
+    ]
+    run = claimed[0][0]
+    if crashed_after == "hand_over":
+        assert await sequences.store.hand_over(step_id("welcome", 0), run, [f"p:{member}"]) == "new"
+    assert await sequences.store.pending("welcome") == [(run, 0, [f"p:{member}"])]
+    # The window is open still (the customer said hello a moment ago): a text may go.
+    scheduler.wake()
+    await until(lambda: sent_to(shared, WA_ID, text="Your first tip"), what="the step")
+    await shared.bot.settle()
+    assert await sequences.store.pending("welcome") == []
+    found = await sequence_report(shared)
+    assert found["steps"][0]["counts"]["recipients"] == 1
+    assert found["steps"][0]["runs"] == 1
+    # Handed over again (a crash before the batch was forgotten): nothing new goes.
+    assert await sequences.store.hand_over(step_id("welcome", 0), run, [f"p:{member}"]) == "done"
+    assert len(sent_to(shared, WA_ID, text="Your first tip")) == 1
+    # A claim under an older lease token than one already seen is refused.
+    stale = await sequences.store.claim("welcome", [member], [DAY, DAY], token - 1, time.time())
+    assert stale is None
+
+
+async def test_subscribers_may_read_but_only_the_parent_enrols(make_bot: BotFactory) -> None:
+    shared = await shared_number(
+        make_bot, notifications=NO_QUIET, sequences=drip({"workflow": "signup"})
+    )
+    body = {"profile": f"wa:{WA_ID}"}
+    for method, path in (
+        ("POST", "/v1/sequences/welcome/enrolments"),
+        ("DELETE", f"/v1/sequences/welcome/enrolments/wa:{WA_ID}"),
+    ):
+        answer = await shared.call("sales", method, path, body if method == "POST" else None)
+        assert answer.status == 403 and "'support'" in answer.error and "parent" in answer.error
+    listed = await shared.call("marketing", "GET", "/v1/sequences")
+    assert [s["name"] for s in listed.json["sequences"]] == ["welcome"]
+    signup = {"type": "signup", "number": shared.number, "phone": f"+{WA_ID}"}
+    assert (await shared.call("sales", "POST", "/v1/events", signup)).status == 403
+    assert (await sequence_report(shared, "sales"))["enrolments"]["enrolled"] == 0
