@@ -7,18 +7,27 @@ Days pass on the scheduler's clock (``Scheduler.clock``), never by sleeping."""
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
+import yaml
 
 from bot.config.notifications import NotificationSettings, QuietHours
 from bot.config.sequences import Sequence, sequence_definitions
+from bot.config.settings import ConfigError, load_settings
 from bot.outreach.sequences import step_id
+from tests.botprocess import ROOT
+from tests.config_run import environment, run_bot
 from tests.conftest import PHONE_NUMBER_ID, BotFactory
 from tests.test_api import WA_ID, Shared, say, shared_number
 from tests.test_notifications import NO_QUIET, Person, seed, until
+from tests.test_openapi import SEQUENCE_TAGS, Contract, documented_routes, load
 
 NUMBER = f"wa:{PHONE_NUMBER_ID}"
 OTHER = "447911300001"
@@ -272,3 +281,169 @@ async def test_subscribers_may_read_but_only_the_parent_enrols(make_bot: BotFact
     signup = {"type": "signup", "number": shared.number, "phone": f"+{WA_ID}"}
     assert (await shared.call("sales", "POST", "/v1/events", signup)).status == 403
     assert (await sequence_report(shared, "sales"))["enrolments"]["enrolled"] == 0
+
+
+async def test_the_answers_are_the_documented_ones_and_bad_input_is_refused(
+    make_bot: BotFactory,
+) -> None:
+    contract = Contract(load())
+    shared = await shared_number(
+        make_bot, notifications=NO_QUIET, sequences=drip({"workflow": "signup"})
+    )
+    listing, one = "/v1/sequences", "/v1/sequences/{name}"
+    enrolments = "/v1/sequences/{name}/enrolments"
+    enrolled = "/v1/sequences/{name}/enrolments/{ref}"
+
+    async def call(
+        expect: int, method: str, template: str, who: str | None, body: Any = None, **fill: str
+    ) -> Any:
+        path = template.format(**({"name": "welcome"} | fill))
+        if who is None:
+            response = await shared.bot.client.request(method, path, json=body)
+            status, answer = response.status, await response.json()
+        else:
+            raw = body if isinstance(body, bytes) else None
+            found = await (
+                shared.call(who, method, path, body)
+                if raw is None
+                else shared.bot.client.request(
+                    method,
+                    path,
+                    data=raw,
+                    headers={"Authorization": f"Bearer {shared.tokens[who]}"},
+                )
+            )
+            if raw is None:
+                status, answer = found.status, found.json
+            else:
+                status, answer = found.status, await found.json()
+        assert status == expect, f"{method} {path}: {answer}"
+        contract.answer(method, template, status, answer)
+        return answer
+
+    answer = await call(200, "GET", listing, "sales")
+    assert answer["sequences"][0]["trigger"] == {"workflow": "signup"}
+    await call(401, "GET", listing, None)
+    report = await call(200, "GET", one, "marketing")
+    assert report["sequence"]["steps"][2]["template"]["name"] == "drip_offer"
+    for name in ("nope", "x" * 5000, "..", "welcome%00", "WELCOME"):
+        await call(404, "GET", one, "sales", name=name)
+    await call(401, "GET", one, None)
+
+    body = {"profile": f"wa:{WA_ID}"}
+    contract.request("POST", enrolments, body)
+    first = await call(202, "POST", enrolments, "support", body)
+    assert first["enrolled"] is True and first["enrolment"]["status"] == "active"
+    twice = await call(202, "POST", enrolments, "support", {"phone": f"+{WA_ID}"})
+    assert (
+        twice["enrolled"] is False and twice["enrolment"]["member"] == first["enrolment"]["member"]
+    )
+    for bad in (
+        {},
+        {"phone": f"+{WA_ID}", "profile": "p_1"},
+        {"phone": 447911123456},
+        {"profile": "x" * 301},
+        {"profile": "fax:123"},
+        {"profile": f"wa:{WA_ID}", "again": "yes"},
+        {"conversation": ["c_1"]},
+    ):
+        await call(400, "POST", enrolments, "support", bad)
+    await call(400, "POST", enrolments, "support", b"[1, 2]")
+    await call(400, "POST", enrolments, "support", b"{not json")
+    await call(413, "POST", enrolments, "support", b"{" + b" " * (17 * 1024) + b"}")
+    await call(404, "POST", enrolments, "support", {"conversation": "c_unknown"})
+    await call(404, "POST", enrolments, "support", body, name="nope")
+    await call(403, "POST", enrolments, "sales", body)
+    await call(401, "POST", enrolments, None, body)
+
+    shown = await call(200, "GET", enrolled, "sales", ref=f"wa:{WA_ID}")
+    assert shown["enrolment"]["status"] == "active"
+    await call(404, "GET", enrolled, "sales", ref="+447000000000")
+    await call(404, "GET", enrolled, "sales", ref="not an identity")
+    await call(400, "GET", enrolled, "sales", ref="p" * 301)
+    await call(401, "GET", enrolled, None, ref=f"wa:{WA_ID}")
+    await call(403, "DELETE", enrolled, "sales", ref=f"wa:{WA_ID}")
+    stopped = await call(200, "DELETE", enrolled, "support", ref=f"wa:{WA_ID}")
+    assert stopped["stopped"] is True and stopped["enrolment"]["reason"] == "manual"
+    assert (await call(200, "DELETE", enrolled, "support", ref=f"wa:{WA_ID}"))["stopped"] is False
+    await call(404, "DELETE", enrolled, "support", ref="+447000000000")
+    await call(401, "DELETE", enrolled, None, ref=f"wa:{WA_ID}")
+    again = await call(202, "POST", enrolments, "support", body | {"again": True})
+    assert again["enrolled"] is True
+    counts = (await call(200, "GET", one, "sales"))["sequence"]["enrolments"]
+    assert counts == {
+        "enrolled": 2,
+        "active": 1,
+        "finished": 0,
+        "stopped": {"reply": 0, "opt_out": 0, "converted": 0, "manual": 0},
+    }
+    tagged = documented_routes(contract.document, tagged=True, tags=SEQUENCE_TAGS)
+    assert {route for route in contract.called if route in tagged} == tagged, "call all"
+
+
+# --- The configuration -------------------------------------------------------------------
+
+GOOD = """\
+sequences:
+  - name: welcome
+    number: wa:106540352242922
+    trigger: {first_contact: true}
+    stop_on: [reply, opt_out, "workflow:order_placed"]
+    steps:
+      - {wait: 0d, text: "Welcome, {profile.name|there}!"}
+      - {wait: 3d, template: {name: follow_up, language: en, category: utility}}
+      - {wait: 4d, template: {name: offer, language: en, category: marketing}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("written", "problem"),
+    [
+        ("sequences: {welcome: 1}", "sequences: must be a list"),
+        ("sequences: [{name: Welcome}]", "sequences[0].name: must be lowercase letters"),
+        ("sequences:\n  - name: a\n    number: fax:1\n", "sequences[0].number: must be a number"),
+        (GOOD.replace("{first_contact: true}", "{}"), "a trigger is one of"),
+        (GOOD.replace("{first_contact: true}", "{workflow: a, topic_joined: b}"), "one of"),
+        (GOOD.replace("{first_contact: true}", "{first_contact: yes please}"), "true or false"),
+        (GOOD.replace("wait: 3d", "wait: 3 days"), "is not a wait such as 0d"),
+        (GOOD.replace("wait: 3d", "wait: 999d"), "a wait is at most 366 days"),
+        (GOOD.replace("wait: 3d", "wait: 3"), "must be text"),
+        (GOOD.replace("reply, opt_out", "reply, unsubscribe"), "a stop is reply, opt_out"),
+        (GOOD.replace("category: utility}", "category: promo}"), "category is one of"),
+        (GOOD.replace('text: "Welcome, {profile.name|there}!"', "text: ''"), "needs a template"),
+        (GOOD.replace("    steps:", "    colour: red\n    steps:"), "colour: unknown key"),
+        (GOOD + GOOD.removeprefix("sequences:\n"), "sequence 'welcome' is listed twice"),
+        (GOOD.replace("wa:1065", "sms:+4477009001"), "templates are WhatsApp's"),
+        (
+            "sequences:\n  - name: a\n    number: wa:1\n    trigger: {workflow: a}\n    steps: []\n",
+            "must have at least 1 item",
+        ),
+    ],
+)
+def test_a_broken_sequence_is_refused_with_its_line(
+    tmp_path: Path, written: str, problem: str
+) -> None:
+    path = tmp_path / "switchboard.yaml"
+    path.write_text(written, encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"SWITCHBOARD_CONFIG": str(path)})
+    said = "\n".join(refused.value.problems)
+    assert problem in said and said.startswith(str(path)), said
+
+
+async def test_config_check_and_the_schema_cover_sequences(tmp_path: Path) -> None:
+    path = tmp_path / "switchboard.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    settings = load_settings({"SWITCHBOARD_CONFIG": str(path)})
+    (welcome,) = settings.sequences
+    assert [step.wait for step in welcome.steps] == [0, 3 * DAY, 4 * DAY]
+    assert welcome.conversions == {"order_placed"} and welcome.trigger == "first_contact"
+    code, output = await run_bot(environment(), "config", "check", str(path))
+    assert (code, output) == (0, f"{path}: valid\n")
+    code, output = await run_bot(environment(), "config", "schema")
+    validator = jsonschema.Draft202012Validator(json.loads(output))
+    assert list(validator.iter_errors(yaml.safe_load(GOOD))) == []
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = next(b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "sequences:" in b)
+    assert list(validator.iter_errors(yaml.safe_load(example))) == []
+    assert len(list(validator.iter_errors({"sequences": [{"name": "x", "steps": []}]}))) >= 3
