@@ -415,7 +415,8 @@ sequences:
         (GOOD + GOOD.removeprefix("sequences:\n"), "sequence 'welcome' is listed twice"),
         (GOOD.replace("wa:1065", "sms:+4477009001"), "templates are WhatsApp's"),
         (
-            "sequences:\n  - name: a\n    number: wa:1\n    trigger: {workflow: a}\n    steps: []\n",
+            "sequences:\n  - name: a\n    number: wa:1\n    trigger: {workflow: a}\n"
+            "    steps: []\n",
             "must have at least 1 item",
         ),
     ],
