@@ -22,9 +22,11 @@ from bot.config.notifications import NotificationSettings, QuietHours
 from bot.config.sequences import Sequence, sequence_definitions
 from bot.config.settings import ConfigError, load_settings
 from bot.outreach.sequences import step_id
-from tests.botprocess import ROOT
+from handlers.commands import Caller
+from tests.botprocess import ROOT, run_command
 from tests.config_run import environment, run_bot
 from tests.conftest import PHONE_NUMBER_ID, BotFactory
+from tests.test_admin_profiles import environment as environment_of
 from tests.test_api import WA_ID, Shared, say, shared_number
 from tests.test_notifications import NO_QUIET, Person, seed, until
 from tests.test_openapi import SEQUENCE_TAGS, Contract, documented_routes, load
@@ -448,3 +450,76 @@ async def test_config_check_and_the_schema_cover_sequences(tmp_path: Path) -> No
     example = next(b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "sequences:" in b)
     assert list(validator.iter_errors(yaml.safe_load(example))) == []
     assert len(list(validator.iter_errors({"sequences": [{"name": "x", "steps": []}]}))) >= 3
+
+
+# --- The team chat and the command line --------------------------------------------------
+
+VIEWER = Caller("vic@example.com", "viewer")
+AGENT = Caller("ann@example.com", "agent")
+
+
+async def test_the_team_reads_reports_and_enrols_from_the_chat_and_the_cli(
+    make_bot: BotFactory, prefix: str, tmp_path: Path
+) -> None:
+    shared = await shared_number(
+        make_bot, notifications=NO_QUIET, sequences=drip({"first_contact": True})
+    )
+    commands = shared.bot.runtime.commands
+    await until(lambda: sent_to(shared, WA_ID, text="Welcome aboard"), what="day 0")
+    listed = await commands.run(VIEWER, "/sequences")
+    assert listed == (
+        f"welcome ({NUMBER}, 3 steps, on first contact): enrolled 1: active 1, finished 0, "
+        "stopped 0"
+    )
+
+    async def reported() -> str | None:
+        found = await commands.run(VIEWER, "/sequences welcome")
+        return found if "1. welcome (after 0d): sent 1" in found else None
+
+    report = (await until(reported, what="the step's send counted")).split("\n")
+    assert report[0].startswith(f"welcome ({NUMBER}, on first contact, stops on opt_out, ")
+    assert report[2:] == [
+        "1. welcome (after 0d): sent 1, delivered 0, read 0, failed 0, deferred 0, skipped 0",
+        "2. follow-up (after 3d): sent 0, delivered 0, read 0, failed 0, deferred 0, skipped 0",
+        "3. offer (after 4d): sent 0, delivered 0, read 0, failed 0, deferred 0, skipped 0",
+    ]
+    assert await commands.run(AGENT, f"/unenrol welcome wa:{WA_ID}") == (
+        f"Took wa:{WA_ID} off welcome: no later step goes to them."
+    )
+    assert "is not on welcome now" in await commands.run(AGENT, f"/unenrol welcome wa:{WA_ID}")
+    assert "ended it before" in await commands.run(AGENT, f"/enrol welcome wa:{WA_ID}")
+    assert (await commands.run(AGENT, f"/enrol welcome wa:{WA_ID} again")).startswith("Enrolled")
+    for line, expected in (
+        ("/sequences nope", "no sequence 'nope'"),
+        ("/sequences a b", "Usage: /sequences [name]"),
+        ("/enrol welcome", "Usage: /enrol <sequence> <customer> [again]"),
+        ("/enrol welcome fax:1", "'fax:1'"),
+        ("/enrol nope +447700900123", "no sequence 'nope'"),
+        ("/enrol welcome +447700900123 twice", "Usage: /enrol"),
+        ("/unenrol welcome", "Usage: /unenrol <sequence> <customer>"),
+    ):
+        assert expected in await commands.run(AGENT, line), line
+    assert await commands.run(VIEWER, f"/enrol welcome wa:{WA_ID}") == (
+        "/enrol needs the agent role; you are viewer."
+    )
+
+    await until(lambda: len(sent_to(shared, WA_ID, text="Welcome aboard")) == 2, what="again")
+
+    async def twice() -> bool:
+        return "1. welcome (after 0d): sent 2" in await commands.run(VIEWER, "/sequences welcome")
+
+    await until(twice, what="the second send counted")
+    config = tmp_path / "switchboard.yaml"
+    config.write_text(GOOD, encoding="utf-8")
+    env = environment_of(prefix) | {"SWITCHBOARD_CONFIG": str(config)}
+    code, out, err = await run_command(env, "admin", "sequences")
+    assert code == 0, err
+    assert out.startswith(f"welcome ({NUMBER}, 3 steps, on first contact): enrolled 2: active 1")
+    code, out, err = await run_command(env, "admin", "sequences", "welcome")
+    assert code == 0 and "1. step 1 (after 0d): sent 2" in out, err
+    code, out, err = await run_command(env, "admin", "unenrol", "welcome", f"wa:{WA_ID}")
+    assert (code, out) == (0, f"Took wa:{WA_ID} off welcome: no later step goes to them.\n"), err
+    code, _, err = await run_command(env, "admin", "sequences", "nope")
+    assert code == 1 and "no sequence 'nope'" in err
+    code, out, _ = await run_command(env, "admin", "enrol", "--help")
+    assert code == 0 and "start a customer on a drip sequence" in out.lower()
