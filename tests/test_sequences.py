@@ -523,3 +523,56 @@ async def test_the_team_reads_reports_and_enrols_from_the_chat_and_the_cli(
     assert code == 1 and "no sequence 'nope'" in err
     code, out, _ = await run_command(env, "admin", "enrol", "--help")
     assert code == 0 and "start a customer on a drip sequence" in out.lower()
+
+
+async def test_a_step_honours_topics_and_consent_and_the_drip_goes_on(
+    make_bot: BotFactory,
+) -> None:
+    definitions = sequence_definitions(
+        [
+            {
+                "name": "welcome",
+                "number": NUMBER,
+                "trigger": {"workflow": "signup"},
+                "topic": "offers",
+                "steps": [
+                    {"wait": "0d", "text": "Our offers, {profile.name}", "category": "marketing"},
+                    {"wait": "1d", "template": FOLLOW_UP},
+                ],
+            }
+        ]
+    )
+    shared = await shared_number(make_bot, notifications=NO_QUIET, sequences=definitions)
+    signup = {"type": "signup", "number": shared.number, "phone": f"+{WA_ID}"}
+    assert (await shared.call("support", "POST", "/v1/events", signup)).status == 202
+
+    async def skipped(step: int, reason: str) -> bool:
+        return (await sequence_report(shared))["steps"][step]["skipped"][reason] == 1
+
+    await until(lambda: skipped(0, "no_consent"), what="no consent for marketing")
+    topics = f"/v1/profiles/wa:{WA_ID}/topics"
+    assert (await shared.call("support", "POST", topics, {"unsubscribe": ["offers"]})).status == 200
+    later(shared, DAY + 60)
+    await until(lambda: skipped(1, "topic_conflict"), what="unsubscribed from offers")
+    found = await sequence_report(shared)
+    assert found["counts"]["sent"] == 0 and found["skipped"]["no_consent"] == 1
+    assert found["enrolments"]["finished"] == 1  # skipped steps are steps gone by
+    assert not sent_to(shared, WA_ID, "drip_follow_up")
+
+
+async def test_a_number_without_a_parent_runs_no_sequence(make_bot: BotFactory) -> None:
+    shared = await shared_number(
+        make_bot, notifications=NO_QUIET, sequences=drip({"workflow": "signup"})
+    )
+    runtime = shared.bot.runtime
+    sequences, scheduler = runtime.outreach.sequences, runtime.outreach.scheduler
+    for name in ("support", "sales", "marketing"):
+        await runtime.directory.detach(shared.number, name)
+    member, enrolled = await sequences.enrol("welcome", f"p:wa:{WA_ID}")
+    assert enrolled
+    token = await until(lambda: scheduler.token, what="the scheduler's lease")
+    await sequences.tick(token, time.time() + 60)  # what the scheduler's tick does
+    assert await sequences.store.due("welcome", time.time() + 60, 10) == [member]
+    await runtime.directory.attach(shared.number, "support")
+    scheduler.wake()
+    await until(lambda: sent_to(shared, WA_ID, text="Welcome aboard"), what="day 0, parent back")
