@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, TypeAdapter, ValidationError, model_validator
 
 from bot.config.base import ConfigError, Path, Section, matching, problems
-from bot.config.notifications import CATEGORIES, TemplateSpec, template_spec
+from bot.config.notifications import CATEGORIES, TemplateSpec, template_field, template_spec
 
 NAME = r"[a-z0-9][a-z0-9_-]{0,39}"
 """A sequence's name: what the API's path, the CLI and the team chat call it."""
@@ -76,14 +76,6 @@ def _wait(value: str) -> str:
     return value
 
 
-def _template(value: dict[str, Any]) -> dict[str, Any]:
-    try:
-        template_spec(value)
-    except ValueError as error:
-        raise ValueError(str(error).removeprefix("template.")) from None
-    return value
-
-
 def _stop(value: str) -> str:
     if value in ("reply", "opt_out"):
         return value
@@ -115,7 +107,7 @@ class StepFile(Section):
     """How long after the step before (the first: after the enrolment): 0d, 3d, 12h."""
     name: str = Field(default="", max_length=60)
     text: str = Field(default="", max_length=4096)
-    template: Annotated[dict[str, Any], AfterValidator(_template)] | None = None
+    template: Annotated[dict[str, Any], AfterValidator(template_field)] | None = None
     """``{name, language, category, variables}`` of a WhatsApp template."""
     category: Literal["marketing", "utility", "authentication"] | None = None
     """For a text: ``marketing`` needs the profile's consent. A template's is its own."""
