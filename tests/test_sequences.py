@@ -576,3 +576,20 @@ async def test_a_number_without_a_parent_runs_no_sequence(make_bot: BotFactory) 
     await runtime.directory.attach(shared.number, "support")
     scheduler.wake()
     await until(lambda: sent_to(shared, WA_ID, text="Welcome aboard"), what="day 0, parent back")
+
+
+async def test_a_disabled_sequence_keeps_its_report_and_enrols_nobody(
+    make_bot: BotFactory,
+) -> None:
+    shared = await shared_number(
+        make_bot, notifications=NO_QUIET, sequences=drip({"first_contact": True}, enabled=False)
+    )
+    # The customer's hello went through the pipeline (shared_number settled it).
+    (listed,) = (await shared.call("sales", "GET", "/v1/sequences")).json["sequences"]
+    assert listed["enabled"] is False and listed["enrolments"]["enrolled"] == 0
+    body = {"phone": f"+{WA_ID}"}
+    answer = await shared.call("support", "POST", "/v1/sequences/welcome/enrolments", body)
+    assert answer.status == 409 and "disabled" in answer.error
+    commands = shared.bot.runtime.commands
+    assert "disabled" in await commands.run(AGENT, f"/enrol welcome wa:{WA_ID}")
+    assert (await sequence_report(shared))["steps"][0]["counts"]["recipients"] == 0
