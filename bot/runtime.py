@@ -49,6 +49,9 @@ from bot.outreach.notifications import Notifications, SendOutcomes
 from bot.outreach.parts import Outreach
 from bot.outreach.runs import Runs
 from bot.outreach.scheduler import Scheduler
+from bot.outreach.sequence_reports import SequenceReports
+from bot.outreach.sequence_team import TeamSequences
+from bot.outreach.sequences import Sequences
 from bot.outreach.team import TeamNotifications
 from bot.outreach.workflows import Workflows
 from bot.team.actions import ConversationActions
@@ -76,6 +79,7 @@ from stores.profiles import ProfileStore
 from stores.rates import SharedRate
 from stores.redis import Keys, StoreClient, connect
 from stores.secrets import SecretStore
+from stores.sequences import SequenceStore
 from stores.services import ServiceStore
 from stores.streams import InboundLog, ShardedStream
 from stores.team import TeamPostStore, TeamStore
@@ -122,6 +126,7 @@ class Runtime:
             self.meters,
             self.team_chat,
             keyword_table(settings.keywords),
+            self.outreach.sequences,
         )
         streams = [(self.inbound_log, self.pipeline.process), (self.outbox, self.sender.perform)]
         self.workers = ShardWorkers(
@@ -283,8 +288,24 @@ class Runtime:
             settings.rate_card,
             scheduler.wake,
         )
+        sequences = Sequences(
+            settings.sequences,
+            SequenceStore(self.redis, self.keys),
+            notifications,
+            self.profile_book,
+            self._parent_of,
+        )
+        scheduler.sequences = sequences
         workflows = Workflows(settings.workflows, notifications, settings.default_region)
-        self.outreach = Outreach(notifications, workflows, scheduler)
+        workflows.sequences = sequences
+        self.outreach = Outreach(
+            notifications, workflows, scheduler, sequences, SequenceReports(sequences)
+        )
+
+    async def _parent_of(self, number: str) -> str | None:
+        """The parent service of a number now, None while none is attached."""
+        attached = await self.directory.attached(number)
+        return attached[0].name if attached else None
 
     def _build_team(self) -> None:
         self.desk = TeamDesk(
@@ -297,7 +318,10 @@ class Runtime:
             self.directory,
         )
         notify = TeamNotifications(self.outreach.notifications, self.settings.default_region)
-        self.commands = Commands(self.profile_book, self.desk, notify)
+        sequences = TeamSequences(
+            self.outreach.sequences, self.outreach.sequence_reports, self.settings.default_region
+        )
+        self.commands = Commands(self.profile_book, self.desk, notify, sequences)
         self.team_chat: TeamChat | None = None
         telegram = self.channels.telegram
         team = self.settings.telegram
@@ -337,6 +361,8 @@ class Runtime:
                 configured=self.channels.numbers,
                 admin_token=self.settings.admin_token,
                 region=self.settings.default_region,
+                sequences=self.outreach.sequences,
+                sequence_reports=self.outreach.sequence_reports,
             )
         )
         return build_app(

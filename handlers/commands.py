@@ -25,6 +25,7 @@ from handlers.command_kit import (
 )
 from handlers.notify_commands import NotifyCommands
 from handlers.ports import Caller, DeskPort, NotifyPort, ProfilePort, RefusedError
+from handlers.sequence_commands import SequenceCommands, SequencePort
 from handlers.team_commands import TeamCommands
 
 __all__ = [
@@ -45,8 +46,8 @@ audit = logging.getLogger("switchboard.audit")
 MAX_LINE = 5000
 """Characters in one command line: room for a reply of 4096 characters and its command."""
 ORDER = (
-    "help inbox profile services flows stats claim release reply note optout notify merge attach "
-    "detach forget role"
+    "help inbox profile services flows stats sequences claim release reply note optout notify "
+    "enrol unenrol merge attach detach forget role"
 ).split()
 """The order /help lists the commands in: what everyone may run first."""
 
@@ -106,13 +107,15 @@ class Commands:
     """The registry, and the one entry point: ``await commands.run(caller, "/profile x")``.
 
     With a desk, the team's commands on conversations, services and roles are there too,
-    and the audit trail is also kept by the desk; with notifications, /notify and /stats."""
+    and the audit trail is also kept by the desk; with notifications, /notify and /stats;
+    with drip sequences, /sequences, /enrol and /unenrol."""
 
     def __init__(
         self,
         profiles: ProfilePort,
         desk: DeskPort | None = None,
         notify: NotifyPort | None = None,
+        sequences: SequencePort | None = None,
     ) -> None:
         self.profiles = profiles
         self.desk = desk
@@ -121,6 +124,8 @@ class Commands:
             found += TeamCommands(desk).commands()
             if notify is not None:
                 found += NotifyCommands(notify, desk.numbers).commands()
+            if sequences is not None:
+                found += SequenceCommands(sequences).commands()
         by_name = {command.name: command for command in found}
         self.registry: dict[str, Command] = {
             name: by_name[name] for name in ORDER if name in by_name

@@ -333,6 +333,11 @@ class Keys:
     def notifications_of(self, number: str) -> str:
         return f"{self.prefix}ntf:n:{number}"
 
+    def sequence(self, name: str, part: str) -> str:
+        """A drip sequence's enrolments (``en``), due steps (``due``), counters (``m``) and
+        claimed batches (``pend``), under its tag."""
+        return f"{self.prefix}{{seq:{name}}}:{part}"
+
 
 class Script:
     """A Lua script run by EVALSHA, loaded on first use and after a server restart."""

@@ -55,6 +55,8 @@ KEYS = Keys("sb:")
         (KEYS.notifications_due(), "sb:ntf:due"),
         (KEYS.notifications_dead(), "sb:ntf:dead"),
         (KEYS.notifications_of("wa:1"), "sb:ntf:n:wa:1"),
+        (KEYS.sequence("welcome", "en"), "sb:{seq:welcome}:en"),
+        (KEYS.sequence("welcome", "due"), "sb:{seq:welcome}:due"),
     ],
 )
 def test_key_names_stay_where_deployments_keep_them(key: str, expected: str) -> None:

@@ -54,7 +54,9 @@ PROFILE_TAGS = {"profiles", "tracking"}
 """Routes driven by the profile test; the first test drives the routes of no such tag."""
 NOTIFICATION_TAGS = {"notifications"}
 """Routes driven by the notifications test."""
-SEPARATE_TAGS = PROFILE_TAGS | NOTIFICATION_TAGS
+SEQUENCE_TAGS = {"sequences"}
+"""Routes driven by the drip sequences' test (tests/test_sequences.py)."""
+SEPARATE_TAGS = PROFILE_TAGS | NOTIFICATION_TAGS | SEQUENCE_TAGS
 PROFILE_EVENTS = {"profile.merged", "profile.erased"}
 
 

@@ -349,8 +349,9 @@ async def test_each_role_runs_only_its_commands(make_bot: BotFactory) -> None:
     assert "opted out" not in await t.run(VIEWER, "/inbox")
     assert await t.shared.bot.runtime.services.order(NUMBER) == ["support", "sales", "marketing"]
     assert [role.member for role in await t.desk.roles()] == []
-    viewer = ["help", "inbox", "profile", "services", "flows", "stats"]
-    agent = [*viewer, "claim", "release", "reply", "note", "optout", "notify", "merge"]
+    viewer = ["help", "inbox", "profile", "services", "flows", "stats", "sequences"]
+    agent = [*viewer, "claim", "release", "reply", "note", "optout", "notify", "enrol", "unenrol"]
+    agent.append("merge")
     help_lines = {
         "viewer": viewer,
         "agent": agent,

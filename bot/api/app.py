@@ -14,6 +14,7 @@ from bot.api.events import add_event_routes
 from bot.api.idempotency import idempotent
 from bot.api.notifications import add_notification_routes
 from bot.api.profiles import add_profile_routes
+from bot.api.sequences import add_sequence_routes
 from bot.api.services import add_service_routes
 from bot.http.errors import error_response
 
@@ -26,6 +27,7 @@ def build_api(parts: ApiParts) -> web.Application:
     add_profile_routes(api)
     add_notification_routes(api)
     add_event_routes(api)
+    add_sequence_routes(api)
     return api
 
 

@@ -14,6 +14,8 @@ from bot.core.directory import Directory, ParentOnlyError
 from bot.core.profiles import ProfileBook
 from bot.model import Service
 from bot.outreach.notifications import Notifications
+from bot.outreach.sequence_reports import SequenceReports
+from bot.outreach.sequences import Sequences
 from bot.outreach.workflows import Workflows
 from bot.team.actions import ConversationActions, ConversationClosedError
 from stores.claims import ClaimStore
@@ -52,6 +54,9 @@ class ApiParts:
     admin_token: str
     region: str
     """The default region of phone numbers without a country code."""
+    sequences: Sequences | None = None
+    """Drip sequences (AU-4): enrolments and their stop rules."""
+    sequence_reports: SequenceReports | None = None
 
 
 PARTS: web.AppKey[ApiParts] = web.AppKey("parts", ApiParts)

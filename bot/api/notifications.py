@@ -207,33 +207,39 @@ async def workflow_event(request: web.Request) -> web.Response:
     if not isinstance(data, dict) or len(json.dumps(data)) > MAX_DATA:
         raise ApiError(400, f"'data' must be a JSON object of at most {MAX_DATA} bytes")
     event_id = string_field(body, "id", required=False, limit=100)
-    named = [name for name in ("phone", "profile", "conversation") if body.get(name)]
-    if len(named) > 1:
-        raise ApiError(400, "name the customer once: phone, profile or conversation")
-    customer = ""
-    if named == ["conversation"]:
-        conversation_id, meta = await conversation(
-            request, string_field(body, "conversation", limit=64)
-        )
-        if meta["number"] != number:
-            raise ApiError(404, f"no conversation {conversation_id} on {number}")
-        customer = f"c:{conversation_id}"
-    elif named:
-        reference = string_field(body, named[0], limit=300)
-        if not reference.startswith("p_"):
-            try:
-                parse_identity(reference, found.region)
-            except InvalidPhoneError:
-                pass  # answered as skipped: invalid_number
-            except InvalidIdentityError as error:
-                raise ApiError(400, f"'{named[0]}': {error}") from None
-        customer = f"p:{reference}"
+    customer = await named_customer(request, body, number)
     event = WorkflowEvent(kind, number, caller(request).name, data, customer, event_id)
     try:
         answer = await found.workflows.trigger(event)
     except ValueError as error:
         raise ApiError(400, str(error)[:300]) from None
     return web.json_response(answer.to_dict(), status=202)
+
+
+async def named_customer(request: web.Request, body: dict[str, Any], number: str) -> str:
+    """The customer a body names by ``phone``, ``profile`` or ``conversation`` (on
+    ``number``), as an audience entry; '' when it names none."""
+    named = [name for name in ("phone", "profile", "conversation") if body.get(name)]
+    if len(named) > 1:
+        raise ApiError(400, "name the customer once: phone, profile or conversation")
+    if named == ["conversation"]:
+        conversation_id, meta = await conversation(
+            request, string_field(body, "conversation", limit=64)
+        )
+        if meta["number"] != number:
+            raise ApiError(404, f"no conversation {conversation_id} on {number}")
+        return f"c:{conversation_id}"
+    if not named:
+        return ""
+    reference = string_field(body, named[0], limit=300)
+    if not reference.startswith("p_"):
+        try:
+            parse_identity(reference, parts(request).region)
+        except InvalidPhoneError:
+            pass  # answered as skipped: invalid_number
+        except InvalidIdentityError as error:
+            raise ApiError(400, f"'{named[0]}': {error}") from None
+    return f"p:{reference}"
 
 
 async def get_costs(request: web.Request) -> web.Response:
@@ -267,4 +273,6 @@ async def set_topics(request: web.Request) -> web.Response:
         raise ApiError(404, str(error)) from None
     except ValueError as error:
         raise ApiError(400, str(error)[:300]) from None
+    if lists["subscribe"] and found.sequences is not None:
+        await found.sequences.on_topics_joined(profile_id, lists["subscribe"], caller(request).name)
     return web.json_response({"profile": profile_id, "topics_off": topics_off})

@@ -16,19 +16,25 @@ from bot.cli.notify import NOTIFY_COMMANDS, add_notify_parser, run_notify_comman
 from bot.config.settings import Settings
 from bot.runtime import Runtime
 from bot.team.actions import ConversationActions, InvalidServiceNameError, checked_service_name
-from handlers import commands, notify_commands, team_commands
+from handlers import commands, notify_commands, sequence_commands, team_commands
 from handlers.command_kit import Spec
 from handlers.commands import OPERATOR, Caller
 
 CLI_COMMANDS = (
-    "inbox profile stats flows claim release reply note optout merge attach detach forget role"
+    "inbox profile stats sequences flows claim release reply note optout enrol unenrol merge "
+    "attach detach forget role"
 ).split()
 """The team's slash commands the CLI runs, in the order its help lists them (``admin
 services list`` shows what /services does; ``admin notify`` takes options, see
 ``bot.cli.notify``). /help is the team chat's; ``--help`` is the CLI's."""
 SPECS: dict[str, Spec] = {
     spec.name: spec
-    for spec in (*commands.SPECS, *team_commands.SPECS, *notify_commands.SPECS)
+    for spec in (
+        *commands.SPECS,
+        *team_commands.SPECS,
+        *notify_commands.SPECS,
+        *sequence_commands.SPECS,
+    )
     if spec.name in CLI_COMMANDS
 }
 TEAM_COMMANDS = {*CLI_COMMANDS, "send", *NOTIFY_COMMANDS}
@@ -48,6 +54,9 @@ MORE = {
     "detach NAME [--number N]' is the same command.",
     "forget": "It asks for a confirmation code first (--yes does not ask).",
     "inbox": "Each line: the conversation id, the customer, the channel, when, who holds it.",
+    "sequences": "Without a name, each drip sequence of the configuration with its "
+    "enrolments; with one, its report: the overall counts, then each step's as a campaign "
+    "counts them (sent, delivered, read, failed, deferred, skipped by reason).",
 }
 """What a command's help says beyond its summary."""
 NARGS = {"": None, "?": "?", "+": "+", "*": "*"}

@@ -20,6 +20,7 @@ from bot.config.automation import AutomationFile
 from bot.config.base import Section, TimeZone, matching
 from bot.config.channels import KeywordsFile
 from bot.config.notifications import NotificationsFile, RateCardFile, WorkflowFile
+from bot.config.sequences import SequenceFile, unique_names
 from bot.identities import InvalidIdentityError, parse_identity
 from bot.model import AUTOMATION_SERVICE
 
@@ -155,6 +156,8 @@ class ConfigFile(Section):
     team: list[TeamMemberFile] = []
     notifications: NotificationsFile = NotificationsFile()
     workflows: list[WorkflowFile] = []
+    sequences: list[SequenceFile] = []
+    """Drip sequences: a trigger, then steps separated by waits (AU-4)."""
     rate_card: RateCardFile = RateCardFile()
     keywords: KeywordsFile = KeywordsFile()
 
@@ -174,6 +177,11 @@ class ConfigFile(Section):
         if twice:
             raise ValueError(f"service {twice!r} is listed twice")
         return services
+
+    @field_validator("sequences")
+    @classmethod
+    def _unique_sequences(cls, sequences: list[SequenceFile]) -> list[SequenceFile]:
+        return unique_names(sequences)
 
 
 def config_schema() -> dict[str, Any]:

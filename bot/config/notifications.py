@@ -255,7 +255,8 @@ def notifications_from(written: NotificationsFile) -> NotificationSettings:
     return NotificationSettings(written.timezone, quiet_hours(written.quiet_hours), written.batch)
 
 
-def _template(value: dict[str, Any]) -> dict[str, Any]:
+def template_field(value: dict[str, Any]) -> dict[str, Any]:
+    """A config file's template, checked as ``template_spec`` checks it."""
     try:
         template_spec(value)
     except ValueError as error:
@@ -267,7 +268,7 @@ class SendFile(Section):
     """What a workflow rule sends: a template, or a text (inside the 24-hour window)."""
 
     text: str = Field(default="", max_length=4096)
-    template: Annotated[dict[str, Any], AfterValidator(_template)] | None = None
+    template: Annotated[dict[str, Any], AfterValidator(template_field)] | None = None
     """``{name, language, category, variables}`` of a WhatsApp template."""
 
     @model_validator(mode="after")

@@ -30,6 +30,7 @@ from bot.config.notifications import (
     rate_card_from,
     workflows_from,
 )
+from bot.config.sequences import Sequence, sequences_from
 from bot.config.yamlfile import read_yaml
 from bot.identities import parse_identity
 from bot.model import DEFAULT_CAPS, MergePolicy, Service
@@ -111,6 +112,8 @@ class Settings:
     """Quiet hours and the deployment's time zone for notifications (AU-4)."""
     workflows: tuple[WorkflowRule, ...] = ()
     """Rules that turn services' workflow events into messages (AU-3)."""
+    sequences: tuple[Sequence, ...] = ()
+    """Drip sequences (AU-4)."""
     rate_card: RateCard = field(default_factory=RateCard)
     """Prices of template messages, for the cost ledger (AU-5)."""
     keywords: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
@@ -165,6 +168,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         config_path=path,
         notifications=notifications_from(written.notifications),
         workflows=workflows_from(written.workflows),
+        sequences=sequences_from(written.sequences),
         rate_card=rate_card_from(written.rate_card),
         keywords=keywords_from(written.keywords),
         loop=variables.SWITCHBOARD_LOOP,

@@ -40,6 +40,14 @@ class TeamRoom(Protocol):
     async def post_about(self, conversation_id: str, text: str, *, key: str) -> None: ...
 
 
+class FirstContacts(Protocol):
+    """What a customer's first message starts (``bot.outreach.sequences.Sequences``)."""
+
+    def queue_first_contact(
+        self, pipe: Pipe, message: Inbound, profile: str, now: float
+    ) -> None: ...
+
+
 Reply = tuple[str, tuple[str, ...]]
 """An automated answer's text and the choices it offers as buttons."""
 
@@ -95,7 +103,10 @@ class Pipeline:
         meters: Meters,
         team: TeamRoom | None = None,
         keywords: Mapping[str, Mapping[str, Keyword]] = DEFAULT_KEYWORDS,
+        first_contacts: FirstContacts | None = None,
     ) -> None:
+        self.first_contacts = first_contacts
+        """Drip sequences a first contact enrols the customer in (the parent's, SN-6)."""
         self.meters = meters
         self.store = store
         self.keywords = keywords
@@ -302,6 +313,8 @@ class Pipeline:
         if replies:
             batch.answered[cid] = now
             self.conversations.queue_auto_reply(pipe, cid, now)
+        if first_contact and parent is not None and self.first_contacts is not None:
+            self.first_contacts.queue_first_contact(pipe, message, profile, now)
         self._queue_replies(pipe, message, replies, service, profile, keyword == "help", now)
         await self.fanout.queue_events(pipe, [event])
         self.conversations.touch(pipe, message.number, cid, message.timestamp or now)

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from bot.core.metrics import Meters
 from bot.outreach.runs import Runs
@@ -38,6 +39,14 @@ RUN_ATTEMPTS = 5
 """Attempts at a run that keeps failing, 1, 2, 4 and 8 s apart, before it is set aside
 (``admin dead-letters --notifications``). A failure of the store itself is no attempt."""
 ERROR_CHARS = 500
+
+
+class SequenceTicker(Protocol):
+    """The drip sequences' part of a tick (``bot.outreach.sequences.Sequences``)."""
+
+    async def tick(self, fence: int, now: float) -> None: ...
+
+    async def next_due(self) -> float | None: ...
 
 
 class Scheduler:
@@ -66,6 +75,8 @@ class Scheduler:
         self._look_at = 0.0
         self.renewed_elsewhere = False
         """The lease, once held, is kept by another part's round (``lease_kept``)."""
+        self.sequences: SequenceTicker | None = None
+        """Drip sequences: their due steps become runs, under the same lease."""
 
     def wake(self) -> None:
         """Look at the schedule now, not at the next tick."""
@@ -117,8 +128,12 @@ class Scheduler:
             return 0
         if not woken and clock < self._look_at:
             return 0
+        await self._sequences(self.token)
         started = await self._start_due()
         first = await self.store.next_due()
+        if self.sequences is not None:
+            step = await self.sequences.next_due()
+            first = first if step is None else step if first is None else min(first, step)
         now = self.clock()
         if first is None:
             ahead = LOOK_SECONDS
@@ -128,6 +143,19 @@ class Scheduler:
             ahead = min(first - now, LOOK_SECONDS)
         self._look_at = time.monotonic() + ahead
         return started
+
+    async def _sequences(self, token: int) -> None:
+        """Hand the due steps of drip sequences over as runs; a failure here holds back no
+        notification, and the next look tries again."""
+        if self.sequences is None:
+            return
+        try:
+            await self.sequences.tick(token, self.clock())
+        except Exception as error:
+            if not is_store_fault(error):
+                log.exception("the drip sequences' tick failed; the next look tries again")
+                return
+            log.warning("the drip sequences' tick: the store failed (%s)", error)
 
     async def _start_due(self) -> int:
         started = 0

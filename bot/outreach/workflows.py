@@ -15,6 +15,7 @@ from bot.config.notifications import WorkflowRule
 from bot.model import derived_id, new_id
 from bot.outreach.notifications import Notifications
 from bot.outreach.runs import send_id_of
+from bot.outreach.sequences import Sequences
 from bot.outreach.spec import parse_notification
 from handlers.workflows import event_context, fill, matching_rules
 
@@ -68,6 +69,8 @@ class Workflows:
         self.rules = rules
         self.notifications = notifications
         self.region = region
+        self.sequences: Sequences | None = None
+        """Drip sequences an event enrols the customer in, or converts them out of."""
 
     async def trigger(self, event: WorkflowEvent) -> Triggered:
         context = event_context(event.type, event.number, event.data, event.id)
@@ -75,6 +78,8 @@ class Workflows:
         answer = Triggered(matched_rules=len(matched))
         for index, rule in matched:
             await self._send(event, index, rule, context, answer)
+        if self.sequences is not None:
+            await self.sequences.on_event(event.type, event.number, event.customer)
         return answer
 
     async def _send(

@@ -1,0 +1,128 @@
+"""The Lua steps of drip sequences; each touches the keys of ONE sequence's hash tag (or,
+``HAND_OVER``, of one notification's), so each works on Redis Cluster.
+
+An enrolment is a JSON object in the sequence's ``en`` hash: ``status`` (active, finished,
+stopped), ``step`` (the next step's index), ``entry`` (the audience entry its steps go
+to), ``enrolled_at``, ``last_at`` (when its last step was handed to a run), ``reason`` and
+``ended_at``."""
+
+from __future__ import annotations
+
+from stores.redis import Script
+
+# KEYS: en, due, m. ARGV: member, entry, now, first due, again (1: a finished or stopped
+# enrolment starts over). 1 enrolled, 0 already (active, or ended and not again).
+ENROL = Script(
+    """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current then
+  local was = cjson.decode(current)
+  if was.status == 'active' or ARGV[5] ~= '1' then return 0 end
+  if was.status == 'finished' then
+    redis.call('HINCRBY', KEYS[3], 'finished', -1)
+  else
+    redis.call('HINCRBY', KEYS[3], 'stopped:' .. (was.reason or 'manual'), -1)
+  end
+end
+local state = {status = 'active', step = 0, entry = ARGV[2], enrolled_at = tonumber(ARGV[3]),
+  last_at = 0}
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(state))
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+redis.call('HINCRBY', KEYS[3], 'active', 1)
+redis.call('HINCRBY', KEYS[3], 'enrolled', 1)
+return 1
+"""
+)
+
+# KEYS: en, due, m. ARGV: member, reason, now. 1 when an active enrolment ended here.
+STOP = Script(
+    """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if not current then return 0 end
+local state = cjson.decode(current)
+if state.status ~= 'active' then return 0 end
+state.status = 'stopped'
+state.reason = ARGV[2]
+state.ended_at = tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(state))
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HINCRBY', KEYS[3], 'active', -1)
+redis.call('HINCRBY', KEYS[3], 'stopped:' .. ARGV[2], 1)
+return 1
+"""
+)
+
+# KEYS: en, due, m, pend. ARGV: fence, now, waits (JSON: seconds before each step), then
+# the members whose step is due. Each due active member's step is taken off the schedule
+# and put in a batch of its step, its next step scheduled (or the enrolment finished),
+# and each batch is kept under a run number of its own (``pend``) until it is handed over
+# to the step's notification: the claim and the batch are one write, so a crash after it
+# loses nothing (the batch is handed over by the next tick) and sends nothing twice (the
+# steps are no longer due). false when ``fence`` is older than one seen already.
+CLAIM = Script(
+    """
+local fence = tonumber(ARGV[1])
+local held = tonumber(redis.call('HGET', KEYS[3], 'fence') or '0')
+if fence < held then return false end
+if fence > held then redis.call('HSET', KEYS[3], 'fence', ARGV[1]) end
+local now = tonumber(ARGV[2])
+local waits = cjson.decode(ARGV[3])
+local batches, order = {}, {}
+for i = 4, #ARGV do
+  local member = ARGV[i]
+  local due = redis.call('ZSCORE', KEYS[2], member)
+  local raw = redis.call('HGET', KEYS[1], member)
+  if due and tonumber(due) <= now then
+    redis.call('ZREM', KEYS[2], member)
+    local state = raw and cjson.decode(raw)
+    if state and state.status == 'active' then
+      local step = state.step
+      if step < #waits then
+        if not batches[step] then
+          batches[step] = {}
+          order[#order + 1] = step
+        end
+        local entries = batches[step]
+        entries[#entries + 1] = state.entry
+        state.step = step + 1
+        state.last_at = now
+      end
+      if state.step < #waits then
+        redis.call('ZADD', KEYS[2], now + waits[state.step + 1], member)
+      else
+        state.status = 'finished'
+        state.ended_at = now
+        redis.call('HINCRBY', KEYS[3], 'active', -1)
+        redis.call('HINCRBY', KEYS[3], 'finished', 1)
+      end
+      redis.call('HSET', KEYS[1], member, cjson.encode(state))
+    end
+  end
+end
+local made = {}
+for _, step in ipairs(order) do
+  local run = redis.call('HINCRBY', KEYS[3], 'batches', 1)
+  local batch = cjson.encode({step = step, entries = batches[step]})
+  redis.call('HSET', KEYS[4], run, batch)
+  made[#made + 1] = run
+  made[#made + 1] = batch
+end
+return made
+"""
+)
+
+# KEYS: the run's meta and audience. ARGV: the entries. The audience is written once: a
+# batch handed over again after a crash finds it there, and the run as it goes.
+HAND_OVER = Script(
+    """
+if redis.call('HEXISTS', KEYS[1], 'snap') == 1 then
+  return redis.call('HGET', KEYS[1], 'status') or 'new'
+end
+redis.call('DEL', KEYS[2])
+for i = 1, #ARGV, 500 do
+  redis.call('RPUSH', KEYS[2], unpack(ARGV, i, math.min(i + 499, #ARGV)))
+end
+redis.call('HSET', KEYS[1], 'snap', 1, 'total', #ARGV)
+return 'new'
+"""
+)

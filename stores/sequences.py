@@ -1,0 +1,153 @@
+"""Drip sequences in Redis (AU-4): who is enrolled in each sequence, whose next step is
+due when, the enrolments' counts, and the batches of due steps claimed and not yet handed
+over to their step's notification.
+
+Layout (under the prefix; one sequence's keys share the tag ``{seq:<name>}``):
+- ``{seq:<name>}:en``: member (a profile id, else the audience entry) -> the enrolment, a
+  JSON object (``stores.sequence_scripts``);
+- ``{seq:<name>}:due``: member -> when its next step is due;
+- ``{seq:<name>}:m``: ``enrolled active finished stopped:<reason>`` counts, the claims'
+  ``fence`` and the ``batches`` counter (each batch is a run of its step's notification);
+- ``{seq:<name>}:pend``: run -> ``{step, entries}`` of a batch claimed and not yet handed
+  over.
+
+Each step is a notification (``{ntf:<id>}``, see ``stores.notifications``), and each batch
+one of its runs: the run decides, claims and sends as any campaign's run does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+
+from stores.redis import Keys, Pipe, queue_publish
+from stores.sequence_scripts import CLAIM, ENROL, HAND_OVER, STOP
+
+
+class SequenceStore:
+    """Enrolments, due steps and claimed batches of drip sequences."""
+
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self.redis = redis
+        self.keys = keys
+
+    def _k(self, name: str, part: str) -> str:
+        return self.keys.sequence(name, part)
+
+    def _enrolment_keys(self, name: str) -> list[str]:
+        return [self._k(name, "en"), self._k(name, "due"), self._k(name, "m")]
+
+    def queue_enrol(
+        self,
+        pipe: Pipe,
+        name: str,
+        member: str,
+        entry: str,
+        *,
+        now: float,
+        first_due: float,
+        again: bool = False,
+    ) -> None:
+        """Enrol ``member`` (its steps go to ``entry``) unless it is enrolled already, or
+        (without ``again``) was before; the answer is 1 when enrolled here."""
+        args = [member, entry, repr(now), repr(first_due), "1" if again else "0"]
+        ENROL.queue(pipe, self._enrolment_keys(name), args)
+        queue_publish(pipe, self.keys.notifications_changed(), f"seq:{name}")
+
+    async def enrol(
+        self,
+        name: str,
+        member: str,
+        entry: str,
+        *,
+        now: float,
+        first_due: float,
+        again: bool = False,
+    ) -> bool:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            self.queue_enrol(pipe, name, member, entry, now=now, first_due=first_due, again=again)
+            answers = await pipe.execute()
+        return bool(answers[0])
+
+    async def stop(self, name: str, member: str, reason: str, now: float) -> bool:
+        """End an active enrolment for ``reason``; False when it was not active."""
+        args = [member, reason, repr(now)]
+        return bool(await STOP(self.redis, self._enrolment_keys(name), args))
+
+    async def enrolment(self, name: str, member: str) -> dict[str, Any] | None:
+        raw = await self.redis.hget(self._k(name, "en"), member)
+        return json.loads(raw) if raw else None
+
+    async def enrolments(self, name: str, members: Sequence[str]) -> list[dict[str, Any] | None]:
+        if not members:
+            return []
+        found: Any = await self.redis.hmget(self._k(name, "en"), list(members))
+        return [json.loads(raw) if raw else None for raw in found]
+
+    async def due(self, name: str, now: float, limit: int) -> list[str]:
+        """Members whose next step is due, the longest due first."""
+        found: Any = await self.redis.zrangebyscore(
+            self._k(name, "due"), "-inf", now, start=0, num=limit
+        )
+        return [str(member) for member in found]
+
+    async def next_due(self, names: Sequence[str]) -> float | None:
+        """When the first step of any of the sequences is due."""
+        if not names:
+            return None
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.zrange(self._k(name, "due"), 0, 0, withscores=True)
+            found: list[Any] = await pipe.execute()
+        times = [float(first[0][1]) for first in found if first]
+        return min(times) if times else None
+
+    async def claim(
+        self, name: str, members: Sequence[str], waits: Sequence[float], fence: int, now: float
+    ) -> list[tuple[int, int, list[str]]] | None:
+        """Claim the due steps of ``members`` (see ``CLAIM``): the batches made, as (run,
+        step, entries); None when ``fence`` is stale."""
+        keys = [*self._enrolment_keys(name), self._k(name, "pend")]
+        args = [fence, repr(now), json.dumps(list(waits)), *members]
+        made = await CLAIM(self.redis, keys, args)
+        if made is None:
+            return None
+        return [_batch(int(made[n]), made[n + 1]) for n in range(0, len(made), 2)]
+
+    async def pending(self, name: str) -> list[tuple[int, int, list[str]]]:
+        """Batches claimed and not handed over (a crash in between)."""
+        found: Any = await self.redis.hgetall(self._k(name, "pend"))
+        return sorted(_batch(int(run), raw) for run, raw in found.items())
+
+    async def hand_over(self, nid: str, run: int, entries: Sequence[str]) -> str:
+        """Write a batch as the audience of its notification's run, once; the run's status
+        then (``new`` when not started, ``done`` when it is over)."""
+        keys = [
+            self.keys.notification_run(nid, run, "m"),
+            self.keys.notification_run(nid, run, "a"),
+        ]
+        return str(await HAND_OVER(self.redis, keys, list(entries)))
+
+    async def handed_over(self, name: str, run: int) -> None:
+        await self.redis.hdel(self._k(name, "pend"), str(run))
+
+    async def counts(self, name: str) -> dict[str, int]:
+        found: Any = await self.redis.hgetall(self._k(name, "m"))
+        return {field: int(value) for field, value in found.items()}
+
+    async def members(self, name: str, limit: int = 1000) -> list[tuple[str, dict[str, Any]]]:
+        """Up to ``limit`` enrolments (a scan: admin use)."""
+        found = []
+        async for member, raw in self.redis.hscan_iter(self._k(name, "en"), count=500):
+            found.append((str(member), json.loads(raw)))
+            if len(found) >= limit:
+                break
+        return found
+
+
+def _batch(run: int, raw: str) -> tuple[int, int, list[str]]:
+    batch = json.loads(raw)
+    return run, int(batch["step"]), list(batch["entries"])
