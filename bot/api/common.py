@@ -92,7 +92,16 @@ async def raw_body(request: web.Request, limit: int = MAX_BODY) -> bytes:
     """The request's bytes, read once: at most ``limit`` and one more, which tells that
     the body is longer than ``limit``."""
     if RAW_BODY not in request:
-        request[RAW_BODY] = await request.content.read(limit + 1)
+        # read(n) answers with what has arrived, up to n: a body sent in pieces is
+        # gathered until it ends or runs past the limit.
+        pieces, size = [], 0
+        while size <= limit:
+            piece = await request.content.read(limit + 1 - size)
+            if not piece:
+                break
+            pieces.append(piece)
+            size += len(piece)
+        request[RAW_BODY] = b"".join(pieces)
     return request[RAW_BODY]
 
 
