@@ -11,6 +11,7 @@ from aiohttp import web
 
 from adapters import jsonbody
 from bot.core.directory import Directory, ParentOnlyError
+from bot.core.media import MediaLibrary
 from bot.core.profiles import ProfileBook
 from bot.model import Service
 from bot.outreach.notifications import Notifications
@@ -49,6 +50,8 @@ class ApiParts:
     """A profile's web activity and clicks (PS-3, PS-4), at most so many of each."""
     configured: Sequence[str]
     """The numbers this deployment serves."""
+    media: MediaLibrary
+    """Uploaded files, and the files customers sent."""
     admin_token: str
     region: str
     """The default region of phone numbers without a country code."""
