@@ -7,6 +7,7 @@ shapes, and records what the bot sent, so tests assert on what would have reache
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import json
 import math
@@ -21,6 +22,8 @@ import aiohttp
 from aiohttp import web
 
 from tests.emulators.server import LocalServer
+from tests.emulators.telegram_files import METHODS as FILE_SENDS
+from tests.emulators.telegram_files import UPLOADS, FilePart, FileRefusal, TelegramFiles
 
 JSON = dict[str, Any]
 Result = tuple[Any, str | None]
@@ -113,6 +116,8 @@ class SentMessage:
     params: JSON
     sent_at: float
     """``time.monotonic()`` when it was accepted."""
+    media: JSON | None = None
+    """For a file sent: the message's file object, and ``data`` (its bytes)."""
 
     @property
     def callback_data(self) -> list[str]:
@@ -295,6 +300,7 @@ class TelegramAPIEmulator(LocalServer):
         self.webhook_secret: str | None = None
         self.allowed_updates: list[str] | None = None
         self.sent: list[SentMessage] = []
+        self.files = TelegramFiles()
         self.callback_answers: list[CallbackAnswer] = []
         self.chat_actions: list[tuple[int, str]] = []
         self.get_updates_calls: list[GetUpdatesCall] = []
@@ -330,6 +336,11 @@ class TelegramAPIEmulator(LocalServer):
             "answerCallbackQuery": self._answer_callback_query,
             "sendChatAction": self._send_chat_action,
             "getChat": self._get_chat,
+            "getFile": self._get_file,
+            **{
+                method: functools.partial(self._send_file, method, parameter)
+                for method, parameter in FILE_SENDS.items()
+            },
         }
         # Telegram matches method names case-insensitively.
         self._methods = {name.lower(): (name, handler) for name, handler in methods.items()}
@@ -338,8 +349,9 @@ class TelegramAPIEmulator(LocalServer):
 
     async def start(self, port: int = 0) -> str:
         """Listen and return the base URL, e.g. ``http://127.0.0.1:PORT`` (no ``/bot``)."""
-        app = web.Application()
+        app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
         # A poller that disconnects is cancelled, so a dead process never counts as a poller.
         self.base_url = await self._listen(app, port, handler_cancellation=True)
@@ -1031,6 +1043,7 @@ class TelegramAPIEmulator(LocalServer):
         parse_mode: str | None,
         markup: Any,
         reply_to: int | None,
+        media: JSON | None = None,
     ) -> None:
         self.sent.append(
             SentMessage(
@@ -1043,6 +1056,7 @@ class TelegramAPIEmulator(LocalServer):
                 reply_to_message_id=reply_to,
                 params=dict(params),
                 sent_at=time.monotonic(),
+                media=media,
             )
         )
 
@@ -1066,9 +1080,54 @@ class TelegramAPIEmulator(LocalServer):
                 params.update(body)
         elif request.can_read_body:
             form = await request.post()
+            uploads: dict[str, FilePart] = {}
             for key, value in form.items():
-                params[key] = f"<file {value.filename}>" if hasattr(value, "filename") else value
+                if isinstance(value, web.FileField):
+                    part = FilePart(value.filename, value.content_type, value.file.read())
+                    uploads[key] = part
+                    params[key] = f"<file {value.filename}>"
+                else:
+                    params[key] = value
+            request[UPLOADS] = uploads
         return params
+
+    async def _send_file(
+        self, method: str, parameter: str, request: web.Request, params: JSON
+    ) -> Result:
+        chat = self._target_chat(params)
+        caption = _str(params, "caption") or ""
+        if len(caption) > 1024:
+            raise _bad("message caption is too long")
+        parse_mode = _str(params, "parse_mode") or None
+        if parse_mode is not None and parse_mode.lower() not in ("html", "markdown", "markdownv2"):
+            raise _bad(f"unsupported parse_mode {parse_mode}")
+        if self.enforce_limits:
+            self._check_rate(chat["id"])
+        assert self._client is not None
+        try:
+            data, filename = await self.files.read_file(request, params, parameter, self._client)
+        except FileRefusal as refusal:
+            raise _Refusal(refusal.status, refusal.description) from None
+        content = self.files.sent_content(parameter, data, filename, caption)
+        message = self._new_message(chat, self.bot_user, content)
+        media = {"type": parameter, "data": data, "filename": filename, **content}
+        self._record_sent(method, params, message, parse_mode, None, None, media)
+        return message, None
+
+    async def _get_file(self, request: web.Request, params: JSON) -> Result:
+        try:
+            return self.files.get_file(params), None
+        except FileRefusal as refusal:
+            raise _Refusal(refusal.status, refusal.description) from None
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """``/file/bot<token>/<file_path>``: a file's bytes, for the bot's own token only."""
+        if not secrets.compare_digest(request.match_info["token"], self.token):
+            return web.json_response(error_body(401, "Unauthorized"), status=401)
+        data = self.files.download(request.match_info["path"])
+        if data is None:
+            return web.json_response(error_body(404, "Not Found"), status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def _handle(self, request: web.Request) -> web.Response:
         token, name = request.match_info["token"], request.match_info["method"]
