@@ -357,10 +357,15 @@ class SMSClient:
     def __repr__(self) -> str:
         return f"SMSClient(url={self.url!r}, sender={self.sender!r})"  # never the token (REL-5)
 
-    async def send(self, to: str, text: str, status_callback: str | None = None) -> str:
-        """Send ``text`` to ``to``; Twilio's message SID. Raises ProviderError."""
+    async def send(
+        self, to: str, text: str, status_callback: str | None = None, media_url: str = ""
+    ) -> str:
+        """Send ``text`` to ``to`` (an MMS with the file at ``media_url``, which Twilio
+        fetches); Twilio's message SID. Raises ProviderError."""
         sender_field = "MessagingServiceSid" if self.sender.startswith("MG") else "From"
         form = {"To": to, sender_field: self.sender, "Body": text}
+        if media_url:
+            form["MediaUrl"] = media_url
         if status_callback:
             form["StatusCallback"] = status_callback
         async with self.session.post(self.url, data=form, headers=self._headers) as response:

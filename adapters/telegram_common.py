@@ -59,7 +59,31 @@ class TelegramClient(Protocol):
         inline keyboard (``callback_data`` ``b:<index>``); the sent message's id."""
         ...
 
+    async def send_file(
+        self, chat_id: str, kind: str, file: str | FileUpload, caption: str = ""
+    ) -> str:
+        """An image, document, audio or video as Telegram's own (sendPhoto, sendDocument,
+        sendAudio, sendVideo): by URL, which Telegram fetches, or uploaded; the caption
+        plain. The sent message's id."""
+        ...
+
     async def answer_callback(self, callback_id: str) -> None: ...
+
+
+class FileUpload(NamedTuple):
+    """A file's bytes to upload with a send (multipart/form-data)."""
+
+    data: bytes
+    filename: str
+
+
+FILE_METHODS = {
+    "image": ("sendPhoto", "photo"),
+    "document": ("sendDocument", "document"),
+    "audio": ("sendAudio", "audio"),
+    "video": ("sendVideo", "video"),
+}
+"""Each kind of file: the Bot API method that sends it and that method's file parameter."""
 
 
 def bot_id_of(token: str) -> str:

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from adapters import sms
+from adapters.files import WhatsAppFiles
 from adapters.webchat import WebChatHub, WebChatTransport
 from adapters.webhooks import WebhookClient
 from adapters.whatsapp import WhatsAppClient
@@ -178,6 +179,11 @@ class Runtime:
         self.audience_reader = AudienceReader(self.profiles)
         self.rate = SharedRate(redis, keys)
         self.secrets = SecretStore(redis, keys)
+        # Files' URLs are signed with the links' secret, under a key of their own.
+        load_secret = functools.partial(load_link_secret, self.secrets, settings.link_secret)
+        self.media = MediaLibrary(
+            MediaStore(redis, keys), MediaLinks(load_secret, settings.public_url)
+        )
 
     def _build_channels(self) -> None:
         settings, session = self.settings, self._session
@@ -186,8 +192,9 @@ class Runtime:
         transports: dict[str, Transport] = {"web": WebChatTransport(self.live.publish)}
         if wa := settings.whatsapp:
             client = WhatsAppClient(session, wa.api_base, wa.phone_number_id, wa.access_token)
+            files = WhatsAppFiles(session, wa.api_base, wa.phone_number_id, wa.access_token)
             transports["whatsapp"] = WhatsAppTransport(
-                client, self.rate, wa.number, wa.messages_per_second
+                client, self.rate, wa.number, wa.messages_per_second, files, self.media
             )
         telegram = None
         if settings.telegram and self._telegram_client is not None:
@@ -199,6 +206,7 @@ class Runtime:
                 self.ingestor.accept,
                 self.rate,
                 settings.telegram_lease_ttl,
+                self.media,
             )
             transports["telegram"] = telegram
         if text := settings.sms:
@@ -225,9 +233,6 @@ class Runtime:
         self.fanout = Fanout(self.deliveries, self.directory, self.couriers.hint, self.event_log)
         load_secret = functools.partial(load_link_secret, self.secrets, settings.link_secret)
         self.links = LinkSigners(load_secret, settings.public_url)
-        self.media = MediaLibrary(
-            MediaStore(self.redis, self.keys), MediaLinks(load_secret, settings.public_url)
-        )
         self.sender = Sender(
             self.outbox,
             self.conversations,

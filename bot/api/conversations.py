@@ -19,6 +19,7 @@ from bot.api.common import (
     string_field,
 )
 from bot.api.content import reply_content
+from bot.api.media import with_upload
 from bot.core.redaction import hides, masked
 from bot.core.sender import SendFailedError, WindowClosedError
 from bot.model import Claim, Service
@@ -92,6 +93,7 @@ async def reply(request: web.Request) -> web.Response:
     conversation_id, meta = await conversation(request)
     found = await read_body(request)
     content = reply_content(found, meta.get("channel", ""))
+    media = await with_upload(request, content.media, meta.get("channel", ""))
     agent = string_field(found, "agent", required=False, limit=200)
     try:
         replied = await parts(request).actions.reply(
@@ -102,7 +104,7 @@ async def reply(request: web.Request) -> web.Response:
             agent=agent,
             template=content.template,
             buttons=content.choices,
-            media=content.media,
+            media=media,
         )
     except ConversationClosedError as refusal:
         raise closed(refusal) from None

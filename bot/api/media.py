@@ -4,12 +4,13 @@ uploaded and those customers sent on its numbers."""
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import unquote
 
 from aiohttp import web
 
 from bot.api.common import ApiError, acting, caller, numbers_of, parts, raw_body
-from bot.core.media import MAX_UPLOAD, MediaRefusedError, media_type
+from bot.core.media import MAX_UPLOAD, MediaRefusedError, check_size, kind_of, media_type
 from bot.http.media import file_response
 from stores.media import MediaRecord
 
@@ -91,6 +92,33 @@ def _part_headers(head: bytes) -> dict[str, str]:
         if colon:
             headers[name.strip().lower()] = value.strip()
     return headers
+
+
+async def with_upload(
+    request: web.Request, media: dict[str, str] | None, channel: str
+) -> dict[str, str] | None:
+    """A reply's media, with the caller's upload it names looked up: its type, and a signed
+    URL good while the file is kept (for SMS, the web chat and the owner's timeline). 404
+    for a file that is not the caller's, 413 past the channel's limit, 400 for a file of
+    another kind than said (any file may go as a document)."""
+    if media is None or "upload" not in media:
+        return media
+    library = parts(request).media
+    record = await library.record(media["upload"])
+    if record is None or record.owner != acting(request).name:
+        raise ApiError(404, f"no media {media['upload']}: upload it with POST /v1/media")
+    try:
+        kind = kind_of(record.content_type)
+        check_size(record.size, kind, channel)
+    except MediaRefusedError as refusal:
+        raise ApiError(refusal.status, str(refusal)) from None
+    if media["kind"] not in (kind, "document"):
+        raise ApiError(400, f"media.type is {media['kind']}, but the file is {kind}")
+    found = media | {"content_type": record.content_type}
+    found["url"] = await library.url(record, ttl=record.expires_at - time.time())
+    if media["kind"] == "document" and record.filename:
+        found.setdefault("filename", record.filename)
+    return found
 
 
 async def visible(request: web.Request, record: MediaRecord) -> bool:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from typing import Any
 
 from adapters.telegram_common import (
+    FileUpload,
     TelegramClient,
     TelegramConflictError,
     TelegramError,
@@ -19,6 +20,7 @@ from adapters.telegram_common import (
 )
 from bot.channels.ratelimit import ChatSpacing
 from bot.config.settings import ConfigError, TelegramSettings
+from bot.core.media import MediaLibrary
 from bot.core.sender import SendFailedError
 from bot.model import Inbound, Outbound
 from stores.leases import Leases
@@ -74,8 +76,11 @@ class TelegramChannel:
         ingest: Ingest,
         rate: SharedRate,
         lease_ttl: float,
+        media: MediaLibrary | None = None,
     ) -> None:
         self.settings = settings
+        self.media = media
+        """Files uploaded here, sent with replies."""
         self.client = client
         self.leases = leases
         self.offsets = offsets
@@ -201,6 +206,8 @@ class TelegramChannel:
     async def deliver(self, outbound: Outbound) -> str:
         """Send as the bot; a 429's retry_after goes back to the sender's retry."""
         try:
+            if outbound.media:
+                return await self._send_file(outbound.recipient.value, outbound.media)
             return await self.client.send_text(
                 outbound.recipient.value, outbound.text, outbound.buttons, outbound.reply_to
             )
@@ -208,6 +215,21 @@ class TelegramChannel:
             raise SendFailedError(
                 f"Telegram: {error}", retryable=error.retryable, retry_after=error.retry_after
             ) from None
+
+    async def _send_file(self, chat: str, media: dict[str, str]) -> str:
+        """A file as Telegram's own message of its kind: uploaded when it was uploaded here
+        (no public URL of ours needs to be reachable from Telegram), else by its URL."""
+        source: str | FileUpload = media.get("link", "")
+        upload = media.get("upload")
+        if upload:
+            found = await self.media.load(upload) if self.media else None
+            if found is None:
+                raise SendFailedError(f"the file {upload} has expired", retryable=False)
+            record, data = found
+            source = FileUpload(
+                data, record.filename or f"file.{record.content_type.split('/')[1]}"
+            )
+        return await self.client.send_file(chat, media["kind"], source, media.get("caption", ""))
 
 
 async def _sleep(stopping: asyncio.Event, seconds: float) -> None:

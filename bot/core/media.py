@@ -238,6 +238,23 @@ class MediaLibrary:
     async def load(self, media_id: str) -> tuple[MediaRecord, bytes] | None:
         return await self.store.load(media_id)
 
+    async def provider_id(
+        self, media_id: str, provider: str, upload: Callable[[bytes, str, str], Awaitable[str]]
+    ) -> str:
+        """The id ``provider`` knows an upload by: the one noted the first time it was
+        sent there, else ``upload(data, content_type, filename)``'s, noted for next time.
+        LookupError when the file has expired."""
+        known = await self.store.recall(media_id, provider)
+        if known:
+            return known
+        found = await self.store.load(media_id)
+        if found is None:
+            raise LookupError(f"the file {media_id} has expired")
+        record, data = found
+        given = await upload(data, record.content_type, record.filename)
+        await self.store.remember(media_id, provider, given)
+        return given
+
     async def url(self, record: MediaRecord, ttl: float = URL_TTL) -> str:
         """A signed URL of the file, good for ``ttl`` seconds and never past its expiry."""
         return await self.links.url(record.id, min(ttl, max(1.0, record.expires_at - time.time())))

@@ -1,0 +1,131 @@
+"""Files to and from the providers: uploading one to Meta to send it by id, and fetching
+a customer's file by the reference its webhook gave, each with the number's credentials.
+
+https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+
+import aiohttp
+
+from adapters.provider import ProviderError
+
+_WHATSAPP_MEDIA_ID = re.compile(r"[0-9]{1,64}")
+
+
+class FileTooLargeError(Exception):
+    """The provider's file is larger than the caller takes."""
+
+
+class FileGoneError(Exception):
+    """The provider has no such file (any more), or refuses to say."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A file as a provider handed it over."""
+
+    data: bytes
+    content_type: str
+    filename: str = ""
+
+
+async def read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body of ``response``, or FileTooLargeError past ``limit`` bytes (checked on the
+    declared length first, then on what actually comes)."""
+    if (response.content_length or 0) > limit:
+        raise FileTooLargeError(f"the file is larger than {limit} bytes")
+    pieces, size = [], 0
+    async for piece in response.content.iter_chunked(64 * 1024):
+        size += len(piece)
+        if size > limit:
+            raise FileTooLargeError(f"the file is larger than {limit} bytes")
+        pieces.append(piece)
+    return b"".join(pieces)
+
+
+def content_type_of(response: aiohttp.ClientResponse, default: str) -> str:
+    found = response.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+    return found or default
+
+
+class WhatsAppFiles:
+    """A number's media on the Cloud API: ``POST /{phone_number_id}/media`` to upload,
+    ``GET /{media_id}`` then its ``url`` (both with the token) to download."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, base: str, phone_number_id: str, access_token: str
+    ) -> None:
+        self.session = session
+        self.base = base.rstrip("/")
+        self.phone_number_id = phone_number_id
+        self._headers = {"Authorization": f"Bearer {access_token}"}
+
+    async def upload(self, data: bytes, content_type: str, filename: str) -> str:
+        """Upload a file; the media id Meta gives it, to send it by (kept 30 days)."""
+        form = aiohttp.FormData()
+        form.add_field("messaging_product", "whatsapp")
+        form.add_field("type", content_type)
+        # A stream, not bytes: aiohttp sends a large bytes body in one blocking write.
+        file = io.BytesIO(data)
+        form.add_field("file", file, filename=filename or "file", content_type=content_type)
+        url = f"{self.base}/{self.phone_number_id}/media"
+        async with self.session.post(url, data=form, headers=self._headers) as response:
+            found = await _json(response)
+            media_id = found.get("id")
+            if response.status == 200 and isinstance(media_id, str) and media_id:
+                return media_id
+            raise _refusal(response, found)
+
+    async def fetch(self, media_id: str, limit: int) -> Fetched:
+        """A customer's file by its media id; FileGoneError when Meta has it no more,
+        FileTooLargeError past ``limit``, ProviderError for any other refusal."""
+        if not _WHATSAPP_MEDIA_ID.fullmatch(media_id):
+            raise FileGoneError("not a WhatsApp media id")
+        url = f"{self.base}/{media_id}"
+        params = {"phone_number_id": self.phone_number_id}
+        async with self.session.get(url, params=params, headers=self._headers) as response:
+            found = await _json(response)
+            if response.status in (400, 404):
+                raise FileGoneError(f"WhatsApp has no media {media_id}")
+            where = found.get("url")
+            if response.status != 200 or not isinstance(where, str):
+                raise _refusal(response, found)
+        size = found.get("file_size")
+        if isinstance(size, int) and size > limit:
+            raise FileTooLargeError(f"the file is larger than {limit} bytes")
+        mime_type = str(found.get("mime_type") or "application/octet-stream")
+        # The URL is Meta's, short-lived, and wants the token too; it is never redirected to.
+        async with self.session.get(
+            where, headers=self._headers, allow_redirects=False
+        ) as response:
+            if response.status == 404:
+                raise FileGoneError(f"WhatsApp has no media {media_id}")
+            if response.status != 200:
+                raise _refusal(response, {})
+            data = await read_capped(response, limit)
+            return Fetched(data, mime_type.partition(";")[0].strip().lower())
+
+
+async def _json(response: aiohttp.ClientResponse) -> dict[str, object]:
+    try:
+        found = await response.json(content_type=None)
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _refusal(response: aiohttp.ClientResponse, found: dict[str, object]) -> ProviderError:
+    error = found.get("error")
+    error = error if isinstance(error, dict) else {}
+    code = error.get("code")
+    return ProviderError(
+        response.status,
+        code if isinstance(code, int) else 0,
+        str(error.get("message") or "unexpected response"),
+        None,
+    )
