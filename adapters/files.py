@@ -6,6 +6,7 @@ https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 from dataclasses import dataclass
@@ -15,6 +16,9 @@ import aiohttp
 from adapters.provider import ProviderError
 
 _WHATSAPP_MEDIA_ID = re.compile(r"[0-9]{1,64}")
+_TELEGRAM_FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_TWILIO_MESSAGE = re.compile(r"(?:MM|SM)[0-9a-f]{32}")
+_TWILIO_MEDIA = re.compile(r"ME[0-9a-f]{32}")
 
 
 class FileTooLargeError(Exception):
@@ -129,3 +133,67 @@ def _refusal(response: aiohttp.ClientResponse, found: dict[str, object]) -> Prov
         str(error.get("message") or "unexpected response"),
         None,
     )
+
+
+class TelegramFiles:
+    """A bot's files: ``getFile`` for the path, then ``/file/bot<token>/<path>``. The
+    token is part of both URLs, so no error of theirs is passed on as it is (REL-5)."""
+
+    def __init__(self, session: aiohttp.ClientSession, api_base: str, token: str) -> None:
+        self.session = session
+        self.base = api_base.rstrip("/")
+        self._token = token
+
+    async def fetch(self, file_id: str, limit: int) -> Fetched:
+        if not _TELEGRAM_FILE_ID.fullmatch(file_id):
+            raise FileGoneError("not a Telegram file id")
+        url = f"{self.base}/bot{self._token}/getFile"
+        async with self.session.post(url, json={"file_id": file_id}) as response:
+            found = await _json(response)
+        result = found.get("result")
+        if response.status == 400:
+            raise FileGoneError("Telegram has no such file")
+        if not found.get("ok") or not isinstance(result, dict):
+            raise ProviderError(response.status, 0, "getFile failed", None)
+        size, path = result.get("file_size"), result.get("file_path")
+        if isinstance(size, int) and size > limit:
+            raise FileTooLargeError(f"the file is larger than {limit} bytes")
+        if not isinstance(path, str) or not path or ".." in path:
+            raise FileGoneError("Telegram gave no path for the file")
+        async with self.session.get(f"{self.base}/file/bot{self._token}/{path}") as response:
+            if response.status == 404:
+                raise FileGoneError("Telegram has no such file")
+            if response.status != 200:
+                raise ProviderError(response.status, 0, "the file download failed", None)
+            data = await read_capped(response, limit)
+            name = path.rpartition("/")[2]
+            return Fetched(data, content_type_of(response, "application/octet-stream"), name)
+
+
+class TwilioFiles:
+    """An MMS's files: its MediaUrl, with the account's credentials (HTTP Basic); Twilio
+    answers with the file, or a redirect to where it is kept."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, api_base: str, account_sid: str, auth_token: str
+    ) -> None:
+        self.session = session
+        self.base = api_base.rstrip("/")
+        self.account_sid = account_sid
+        credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+        self._headers = {"Authorization": f"Basic {credentials}"}
+
+    async def fetch(self, reference: str, limit: int) -> Fetched:
+        """``<message sid>_<media sid>``, as ``adapters.sms.media_ref`` names a file."""
+        message, _, media = reference.partition("_")
+        if not _TWILIO_MESSAGE.fullmatch(message) or not _TWILIO_MEDIA.fullmatch(media):
+            raise FileGoneError("not an MMS file")
+        url = f"{self.base}/2010-04-01/Accounts/{self.account_sid}/Messages/{message}/Media/{media}"
+        # aiohttp drops the credentials when a redirect leaves Twilio's host.
+        async with self.session.get(url, headers=self._headers, max_redirects=3) as response:
+            if response.status == 404:
+                raise FileGoneError("Twilio has no such file")
+            if response.status != 200:
+                raise ProviderError(response.status, 0, "the file download failed", None)
+            data = await read_capped(response, limit)
+            return Fetched(data, content_type_of(response, "application/octet-stream"))

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from adapters import sms
-from adapters.files import WhatsAppFiles
+from adapters.files import TelegramFiles, TwilioFiles, WhatsAppFiles
 from adapters.webchat import WebChatHub, WebChatTransport
 from adapters.webhooks import WebhookClient
 from adapters.whatsapp import WhatsAppClient
@@ -37,7 +37,7 @@ from bot.core.ingest import Ingestor, shard_of
 from bot.core.keywords import keyword_table
 from bot.core.lifecycle import Lifecycle
 from bot.core.links import LinkSigners, load_link_secret
-from bot.core.media import MediaLibrary, MediaLinks
+from bot.core.media import MediaLibrary, MediaLinks, ProviderFiles
 from bot.core.metrics import Meters
 from bot.core.pipeline import Pipeline
 from bot.core.profiles import ProfileBook
@@ -196,6 +196,7 @@ class Runtime:
             transports["whatsapp"] = WhatsAppTransport(
                 client, self.rate, wa.number, wa.messages_per_second, files, self.media
             )
+            self.media.providers["wa"] = ProviderFiles(wa.number, files.fetch)
         telegram = None
         if settings.telegram and self._telegram_client is not None:
             telegram = TelegramChannel(
@@ -209,10 +210,14 @@ class Runtime:
                 self.media,
             )
             transports["telegram"] = telegram
+            tg_files = TelegramFiles(session, settings.telegram.api_base, settings.telegram.token)
+            self.media.providers["tg"] = ProviderFiles(settings.telegram.number, tg_files.fetch)
         if text := settings.sms:
             client_sms = sms.SMSClient(
                 session, text.api_base, text.account_sid, text.auth_token, text.sender
             )
+            mms = TwilioFiles(session, text.api_base, text.account_sid, text.auth_token)
+            self.media.providers["sms"] = ProviderFiles(text.number, mms.fetch)
             callback = f"{settings.public_url.rstrip('/')}/webhooks/sms"
             transports["sms"] = SMSTransport(client_sms, callback)
         numbers = configured_numbers(settings)

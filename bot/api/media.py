@@ -3,17 +3,29 @@ uploaded and those customers sent on its numbers."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from urllib.parse import unquote
 
+import aiohttp
 from aiohttp import web
 
+from adapters.files import FileGoneError, FileTooLargeError
+from adapters.provider import ProviderError
 from bot.api.common import ApiError, acting, caller, numbers_of, parts, raw_body
-from bot.core.media import MAX_UPLOAD, MediaRefusedError, check_size, kind_of, media_type
+from bot.core.media import (
+    MAX_UPLOAD,
+    MediaRefusedError,
+    ProviderFiles,
+    check_size,
+    kind_of,
+    media_type,
+)
 from bot.http.media import file_response
 from stores.media import MediaRecord
 
+log = logging.getLogger(__name__)
 UPLOAD_BODY = MAX_UPLOAD + 64 * 1024
 """A file and the multipart framing around it."""
 CHANNELS = ("whatsapp", "telegram", "sms", "web")
@@ -131,8 +143,31 @@ async def visible(request: web.Request, record: MediaRecord) -> bool:
 async def download(request: web.Request) -> web.Response:
     """The bytes of a file the caller may have; any other id is unknown (404)."""
     media_id = request.match_info["id"]
-    found = await parts(request).media.load(media_id)
+    library = parts(request).media
+    source = library.provider_of(media_id)
+    if source is not None:
+        return await customer_file(request, media_id, *source)
+    found = await library.load(media_id)
     if found is None or not await visible(request, found[0]):
         raise ApiError(404, f"no media {media_id[:80]}")
     record, data = found
-    return file_response(record, data)
+    return file_response(record.content_type, record.filename, data)
+
+
+async def customer_file(
+    request: web.Request, ref: str, provider: ProviderFiles, reference: str
+) -> web.Response:
+    """A file a customer sent, fetched from its provider with the number's credentials,
+    for a service attached to that number; nothing of it is kept."""
+    if provider.number not in await numbers_of(request):
+        raise ApiError(404, f"no media {ref[:80]}")
+    try:
+        fetched = await provider.fetch(reference, MAX_UPLOAD)
+    except FileGoneError:
+        raise ApiError(404, f"no media {ref[:80]}: the provider has it no more") from None
+    except FileTooLargeError:
+        raise ApiError(413, f"the file is larger than {MAX_UPLOAD} bytes") from None
+    except (ProviderError, aiohttp.ClientError, TimeoutError) as error:
+        log.warning("fetching a customer's file failed: %s", type(error).__name__)
+        raise ApiError(502, "the provider did not hand over the file; retry later") from None
+    return file_response(fetched.content_type, fetched.filename, fetched.data)

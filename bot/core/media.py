@@ -11,8 +11,9 @@ import hmac
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from adapters.files import Fetched
 from bot.config.environment import MIN_LINK_SECRET
 from stores.media import DAY, BaseMediaStore, MediaRecord
 
@@ -24,6 +25,8 @@ UPLOAD_TTL = DAY
 URL_TTL = 3600.0
 """Seconds a signed URL works: long enough for a provider to fetch the file it was sent."""
 MAX_FILENAME = 240
+MAX_REF = 300
+"""Characters in a customer's file's reference; a longer one names nothing."""
 
 TYPES: dict[str, str] = {
     "image/jpeg": "image",
@@ -206,12 +209,31 @@ class MediaLinks:
 
 
 @dataclass(frozen=True, slots=True)
+class ProviderFiles:
+    """Where a channel's customers' files are fetched from: the number they came to, and
+    the fetch with its credentials (``adapters.files``)."""
+
+    number: str
+    fetch: Callable[[str, int], Awaitable[Fetched]]
+    """(the reference after its prefix, the most bytes taken) -> the file."""
+
+
+@dataclass(frozen=True, slots=True)
 class MediaLibrary:
     """What the API, the web chat and the sender use of files: keep one, find one, sign
-    its URL."""
+    its URL, fetch a customer's from its provider."""
 
     store: BaseMediaStore
     links: MediaLinks
+    providers: dict[str, ProviderFiles] = field(default_factory=dict)
+    """By a reference's prefix (``wa``, ``tg``, ``sms``), for the channels configured."""
+
+    def provider_of(self, ref: str) -> tuple[ProviderFiles, str] | None:
+        """The provider holding a customer's file ``<prefix>_<reference>``, and the
+        reference; None for anything else (an upload's id, a channel not configured)."""
+        prefix, _, reference = ref.partition("_")
+        found = self.providers.get(prefix)
+        return (found, reference) if found and reference and len(ref) <= MAX_REF else None
 
     async def save(
         self,

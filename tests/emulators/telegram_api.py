@@ -528,8 +528,10 @@ class TelegramAPIEmulator(LocalServer):
         first_name: str | None = None,
         chat_id: int | None = None,
         sizes: tuple[tuple[int, int], ...] = ((90, 68), (320, 240), (1280, 960)),
+        data: bytes | None = None,
     ) -> JSON:
-        """A photo: ``message.photo`` lists one PhotoSize per size, smallest first."""
+        """A photo: ``message.photo`` lists one PhotoSize per size, smallest first; with
+        ``data``, getFile serves it as the largest size's file."""
         unique = secrets.token_urlsafe(9)
         photo = [
             {
@@ -541,6 +543,9 @@ class TelegramAPIEmulator(LocalServer):
             }
             for n, (w, h) in enumerate(sizes)
         ]
+        if data is not None:
+            held = self.files.hold(data, "jpg", file_id=photo[-1]["file_id"])
+            photo[-1]["file_size"] = len(held.data)
         content: JSON = {"photo": photo}
         if caption is not None:
             content["caption"] = caption
@@ -556,8 +561,11 @@ class TelegramAPIEmulator(LocalServer):
         caption: str | None = None,
         first_name: str | None = None,
         chat_id: int | None = None,
+        data: bytes | None = None,
+        field: str = "document",
     ) -> JSON:
-        """A file sent as a document."""
+        """A file sent as a document (or as ``field``: ``voice``, ``audio``, ``video``);
+        with ``data``, getFile serves it."""
         document = {
             "file_name": file_name,
             "mime_type": mime_type,
@@ -565,7 +573,17 @@ class TelegramAPIEmulator(LocalServer):
             "file_unique_id": f"AgAD{secrets.token_urlsafe(9)}",
             "file_size": file_size,
         }
-        content: JSON = {"document": document}
+        if field in ("voice", "audio", "video"):
+            document["duration"] = 3  # required of these, as width and height of a video
+            if field == "voice":
+                del document["file_name"]  # a voice note has none
+        if field == "video":
+            document |= {"width": 640, "height": 360}
+        if data is not None:
+            extension = file_name.rpartition(".")[2] or "bin"
+            self.files.hold(data, extension, file_id=str(document["file_id"]))
+            document["file_size"] = len(data)
+        content: JSON = {field: document}
         if caption is not None:
             content["caption"] = caption
         return self._message_update(user_id, chat_id, first_name, None, content)
