@@ -9,7 +9,7 @@ import asyncio
 import json
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -314,37 +314,37 @@ class GraphAPIEmulator(LocalServer):
         self.base_url = f"{self.root_url}/{self.version}"
         return self.base_url
 
-    async def _handle_upload(self, request: web.Request) -> web.Response:
-        try:
-            self._authenticate(request)
-            answer = await self.media.upload(request, request.match_info["phone_number_id"])
-        except _Refusal as refusal:
-            return await self._record(request, b"", refusal.status, refusal.body, refusal.headers)
-        except MediaRefusal as refusal:
-            body = error_body(refusal.code, refusal.details)
-            return await self._record(request, b"", refusal.status, body)
-        return await self._record(request, b"", 200, answer)
+    async def _handle_upload(self, request: web.Request) -> web.StreamResponse:
+        phone_number_id = request.match_info["phone_number_id"]
+        return await self._media_call(request, lambda: self.media.upload(request, phone_number_id))
 
-    async def _handle_media_url(self, request: web.Request) -> web.Response:
-        try:
-            self._authenticate(request)
-            answer = self.media.describe(request.match_info["media_id"], self.root_url)
-        except _Refusal as refusal:
-            return await self._record(request, b"", refusal.status, refusal.body, refusal.headers)
-        except MediaRefusal as refusal:
-            body = error_body(refusal.code, refusal.details)
-            return await self._record(request, b"", refusal.status, body)
-        return await self._record(request, b"", 200, answer)
+    async def _handle_media_url(self, request: web.Request) -> web.StreamResponse:
+        async def describe() -> JSON:
+            return self.media.describe(request.match_info["media_id"], self.root_url)
+
+        return await self._media_call(request, describe)
 
     async def _handle_download(self, request: web.Request) -> web.StreamResponse:
-        try:
-            self._authenticate(request)  # Meta's media URLs want the token too
+        async def download() -> web.Response:
             return self.media.download(request)
+
+        return await self._media_call(request, download)  # the URL wants the token too
+
+    async def _media_call(
+        self, request: web.Request, answer: Callable[[], Awaitable[JSON | web.Response]]
+    ) -> web.StreamResponse:
+        """A media endpoint's answer for an authenticated caller, or Meta's refusal."""
+        try:
+            self._authenticate(request)
+            found = await answer()
         except _Refusal as refusal:
             return await self._record(request, b"", refusal.status, refusal.body, refusal.headers)
         except MediaRefusal as refusal:
             body = error_body(refusal.code, refusal.details)
             return await self._record(request, b"", refusal.status, body)
+        if isinstance(found, web.Response):
+            return found
+        return await self._record(request, b"", 200, found)
 
     async def stop(self) -> None:
         self._stopping.set()  # stalled sends get their answer: a 503
