@@ -10,12 +10,14 @@ import base64
 import io
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from adapters.provider import ProviderError
 
 _WHATSAPP_MEDIA_ID = re.compile(r"[0-9]{1,64}")
+_META_MEDIA_HOSTS = (".fbsbx.com", ".facebook.com", ".whatsapp.net", ".fbcdn.net")
 _TELEGRAM_FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _TWILIO_MESSAGE = re.compile(r"(?:MM|SM)[0-9a-f]{32}")
 _TWILIO_MEDIA = re.compile(r"ME[0-9a-f]{32}")
@@ -69,6 +71,15 @@ class WhatsAppFiles:
         self.phone_number_id = phone_number_id
         self._headers = {"Authorization": f"Bearer {access_token}"}
 
+    def _is_metas(self, url: str) -> bool:
+        """Whether ``url`` is on the API's host or one of Meta's media hosts, over https
+        (or as the API itself is reached, for a local stand-in)."""
+        found, api = urlsplit(url), urlsplit(self.base)
+        host = (found.hostname or "").lower()
+        if found.scheme == api.scheme and found.netloc == api.netloc:
+            return True
+        return found.scheme == "https" and host.endswith(_META_MEDIA_HOSTS)
+
     async def upload(self, data: bytes, content_type: str, filename: str) -> str:
         """Upload a file; the media id Meta gives it, to send it by (kept 30 days)."""
         form = aiohttp.FormData()
@@ -99,6 +110,9 @@ class WhatsAppFiles:
             where = found.get("url")
             if response.status != 200 or not isinstance(where, str):
                 raise _refusal(response, found)
+        if not self._is_metas(where):
+            # The token goes with the download: only to Meta's own hosts.
+            raise ProviderError(502, 0, "Meta named a download URL off its hosts", None)
         size = found.get("file_size")
         if isinstance(size, int) and size > limit:
             raise FileTooLargeError(f"the file is larger than {limit} bytes")

@@ -70,6 +70,9 @@ class GraphMedia:
         """Files uploaded through ``POST /{phone_number_id}/media``, in order."""
         self.downloads: list[str] = []
         """Media ids whose bytes were downloaded."""
+        self.url_root = ""
+        """Where download URLs point instead of the emulator itself (a test of a client that
+        must not send its token elsewhere)."""
 
     def add_media(
         self, data: bytes, mime_type: str, phone_number_id: str, filename: str = ""
@@ -113,7 +116,7 @@ class GraphMedia:
             raise MediaRefusal(
                 400, 100, f"Unsupported get request. Object with ID '{media_id}' does not exist"
             )
-        url = f"{root}/whatsapp_business/attachments/?mid={media_id}&ext={secrets.token_hex(4)}"
+        url = f"{self.url_root or root}/whatsapp_business/attachments/?mid={media_id}&ext={secrets.token_hex(4)}"
         return {
             "messaging_product": "whatsapp",
             "url": url,
