@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import mimetypes
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -226,9 +227,8 @@ class TelegramChannel:
             if found is None:
                 raise SendFailedError(f"the file {upload} has expired", retryable=False)
             record, data = found
-            source = FileUpload(
-                data, record.filename or f"file.{record.content_type.split('/')[1]}"
-            )
+            extension = mimetypes.guess_extension(record.content_type) or ".bin"
+            source = FileUpload(data, record.filename or f"file{extension}")
         return await self.client.send_file(chat, media["kind"], source, media.get("caption", ""))
 
 
