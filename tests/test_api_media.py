@@ -90,6 +90,16 @@ async def test_another_services_file_is_unknown_to_it(shared: Shared) -> None:
         assert (await download(shared, "sales", made_up))[0] == 404
 
 
+async def test_a_file_of_a_number_is_for_the_services_on_that_number(shared: Shared) -> None:
+    """A web chat visitor's file, kept for its number: every service there reads it."""
+    library = shared.bot.runtime.media
+    record = await library.save(PNG, "image/png", "photo.png", "web:v1", number=shared.number)
+    for name in ("support", "sales", "marketing"):
+        assert (await download(shared, name, record.id))[:2] == (200, PNG)
+    elsewhere = await library.save(PNG, "image/png", "", "web:v2", number="web:other")
+    assert (await download(shared, "sales", elsewhere.id))[0] == 404
+
+
 async def test_the_admin_token_and_no_token_cannot_upload(shared: Shared) -> None:
     admin = shared.bot.runtime.settings.admin_token
     headers = {"Content-Type": "image/png"}
