@@ -116,7 +116,8 @@ class GraphMedia:
             raise MediaRefusal(
                 400, 100, f"Unsupported get request. Object with ID '{media_id}' does not exist"
             )
-        url = f"{self.url_root or root}/whatsapp_business/attachments/?mid={media_id}&ext={secrets.token_hex(4)}"
+        where = self.url_root or root
+        url = f"{where}/whatsapp_business/attachments/?mid={media_id}&ext={secrets.token_hex(4)}"
         return {
             "messaging_product": "whatsapp",
             "url": url,
