@@ -309,8 +309,9 @@ class Outbound:
     required: bool = False
     """Sent even to a customer who opted out: an answer the channel's rules demand (HELP)."""
     media: dict[str, str] | None = None
-    """An image, document, audio or video sent as such: ``kind``, ``link`` or ``id``, and
-    ``caption`` and ``filename`` when given (WhatsApp)."""
+    """An image, document, audio or video sent as each channel sends files: ``kind``;
+    ``link``, ``upload`` (a file kept here, with its ``content_type`` and signed ``url``)
+    or ``id`` (Meta's, WhatsApp only); ``caption`` and ``filename`` when given."""
 
     def to_dict(self) -> dict[str, Any]:
         data = shallow_dict(self)

@@ -88,7 +88,8 @@ async def get_conversation(request: web.Request) -> web.Response:
 
 async def reply(request: web.Request) -> web.Response:
     """An agent's reply: sent once from the number; a held claim comes back as a warning.
-    Text, text with choices, or a WhatsApp template (which goes outside the window too)."""
+    Text, text with choices, a file (by URL or uploaded here), or a WhatsApp template
+    (which goes outside the window too)."""
     who = acting(request)
     conversation_id, meta = await conversation(request)
     found = await read_body(request)
