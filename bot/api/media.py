@@ -29,7 +29,11 @@ log = logging.getLogger(__name__)
 UPLOAD_BODY = MAX_UPLOAD + 64 * 1024
 """A file and the multipart framing around it."""
 CHANNELS = ("whatsapp", "telegram", "sms", "web")
-_BOUNDARY = re.compile(r"""boundary=(?:"([^"]{1,70})"|([^\s;"]{1,70}))""", re.IGNORECASE)
+_BCHARS = "0-9A-Za-z'()+_,./:=?-"
+_BOUNDARY = re.compile(
+    rf"""boundary=(?:"([ {_BCHARS}]{{1,70}})"|([{_BCHARS}]{{1,70}}))(?:;|\s|$)""", re.IGNORECASE
+)
+"""RFC 2046's boundary characters, quoted or not."""
 _PARAM = re.compile(r"""\b(name|filename)="([^"]*)\"""", re.IGNORECASE)
 
 
@@ -77,7 +81,8 @@ def form_file(body: bytes, declared: str) -> tuple[bytes, str, str]:
     if found is None:
         raise ApiError(400, "multipart/form-data needs a boundary")
     delimiter = b"--" + (found.group(1) or found.group(2)).encode("latin-1")
-    # The preamble before the first delimiter is dropped: "\r\n" + body starts with it.
+    # Parts follow CRLF and the delimiter; what comes before the first one (the preamble,
+    # empty when the body starts with the delimiter) is dropped.
     for chunk in (b"\r\n" + body).split(b"\r\n" + delimiter)[1:]:
         if chunk.startswith(b"--"):
             break
