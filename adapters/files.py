@@ -7,8 +7,10 @@ https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -32,26 +34,34 @@ class FileGoneError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Fetched:
-    """A file as a provider handed it over."""
+class Download:
+    """A file as a provider hands it over, while its answer is open."""
 
-    data: bytes
     content_type: str
-    filename: str = ""
+    filename: str
+    size: int | None
+    """The length the provider declared, if it did."""
+    chunks: AsyncIterator[bytes]
+    """The bytes, piece by piece; FileTooLargeError past the limit."""
 
 
-async def read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
-    """The body of ``response``, or FileTooLargeError past ``limit`` bytes (checked on the
-    declared length first, then on what actually comes)."""
+def download_of(
+    response: aiohttp.ClientResponse, limit: int, content_type: str, filename: str = ""
+) -> Download:
+    """The file a provider's answer carries; FileTooLargeError at once when it declares
+    more than ``limit`` bytes, else when more than that actually comes."""
     if (response.content_length or 0) > limit:
         raise FileTooLargeError(f"the file is larger than {limit} bytes")
-    pieces, size = [], 0
+    return Download(content_type, filename, response.content_length, _capped(response, limit))
+
+
+async def _capped(response: aiohttp.ClientResponse, limit: int) -> AsyncIterator[bytes]:
+    size = 0
     async for piece in response.content.iter_chunked(64 * 1024):
         size += len(piece)
         if size > limit:
             raise FileTooLargeError(f"the file is larger than {limit} bytes")
-        pieces.append(piece)
-    return b"".join(pieces)
+        yield piece
 
 
 def content_type_of(response: aiohttp.ClientResponse, default: str) -> str:
@@ -96,7 +106,8 @@ class WhatsAppFiles:
                 return media_id
             raise _refusal(response, found)
 
-    async def fetch(self, media_id: str, limit: int) -> Fetched:
+    @contextlib.asynccontextmanager
+    async def open(self, media_id: str, limit: int) -> AsyncIterator[Download]:
         """A customer's file by its media id; FileGoneError when Meta has it no more,
         FileTooLargeError past ``limit``, ProviderError for any other refusal."""
         if not _WHATSAPP_MEDIA_ID.fullmatch(media_id):
@@ -125,8 +136,7 @@ class WhatsAppFiles:
                 raise FileGoneError(f"WhatsApp has no media {media_id}")
             if response.status != 200:
                 raise _refusal(response, {})
-            data = await read_capped(response, limit)
-            return Fetched(data, mime_type.partition(";")[0].strip().lower())
+            yield download_of(response, limit, mime_type.partition(";")[0].strip().lower())
 
 
 async def _json(response: aiohttp.ClientResponse) -> dict[str, object]:
@@ -158,7 +168,8 @@ class TelegramFiles:
         self.base = api_base.rstrip("/")
         self._token = token
 
-    async def fetch(self, file_id: str, limit: int) -> Fetched:
+    @contextlib.asynccontextmanager
+    async def open(self, file_id: str, limit: int) -> AsyncIterator[Download]:
         if not _TELEGRAM_FILE_ID.fullmatch(file_id):
             raise FileGoneError("not a Telegram file id")
         url = f"{self.base}/bot{self._token}/getFile"
@@ -179,9 +190,8 @@ class TelegramFiles:
                 raise FileGoneError("Telegram has no such file")
             if response.status != 200:
                 raise ProviderError(response.status, 0, "the file download failed", None)
-            data = await read_capped(response, limit)
-            name = path.rpartition("/")[2]
-            return Fetched(data, content_type_of(response, "application/octet-stream"), name)
+            content_type = content_type_of(response, "application/octet-stream")
+            yield download_of(response, limit, content_type, path.rpartition("/")[2])
 
 
 class TwilioFiles:
@@ -197,7 +207,8 @@ class TwilioFiles:
         credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
         self._headers = {"Authorization": f"Basic {credentials}"}
 
-    async def fetch(self, reference: str, limit: int) -> Fetched:
+    @contextlib.asynccontextmanager
+    async def open(self, reference: str, limit: int) -> AsyncIterator[Download]:
         """``<message sid>_<media sid>``, as ``adapters.sms.media_ref`` names a file."""
         message, _, media = reference.partition("_")
         if not _TWILIO_MESSAGE.fullmatch(message) or not _TWILIO_MEDIA.fullmatch(media):
@@ -209,5 +220,5 @@ class TwilioFiles:
                 raise FileGoneError("Twilio has no such file")
             if response.status != 200:
                 raise ProviderError(response.status, 0, "the file download failed", None)
-            data = await read_capped(response, limit)
-            return Fetched(data, content_type_of(response, "application/octet-stream"))
+            content_type = content_type_of(response, "application/octet-stream")
+            yield download_of(response, limit, content_type)

@@ -196,7 +196,7 @@ class Runtime:
             transports["whatsapp"] = WhatsAppTransport(
                 client, self.rate, wa.number, wa.messages_per_second, files, self.media
             )
-            self.media.providers["wa"] = ProviderFiles(wa.number, files.fetch)
+            self.media.providers["wa"] = ProviderFiles(wa.number, files.open)
         telegram = None
         if settings.telegram and self._telegram_client is not None:
             telegram = TelegramChannel(
@@ -211,13 +211,13 @@ class Runtime:
             )
             transports["telegram"] = telegram
             tg_files = TelegramFiles(session, settings.telegram.api_base, settings.telegram.token)
-            self.media.providers["tg"] = ProviderFiles(settings.telegram.number, tg_files.fetch)
+            self.media.providers["tg"] = ProviderFiles(settings.telegram.number, tg_files.open)
         if text := settings.sms:
             client_sms = sms.SMSClient(
                 session, text.api_base, text.account_sid, text.auth_token, text.sender
             )
             mms = TwilioFiles(session, text.api_base, text.account_sid, text.auth_token)
-            self.media.providers["sms"] = ProviderFiles(text.number, mms.fetch)
+            self.media.providers["sms"] = ProviderFiles(text.number, mms.open)
             callback = f"{settings.public_url.rstrip('/')}/webhooks/sms"
             transports["sms"] = SMSTransport(client_sms, callback)
         numbers = configured_numbers(settings)

@@ -117,3 +117,24 @@ async def test_every_file_of_an_mms_is_fetched_with_the_accounts_credentials(
     assert len(twilio.media_fetches) == 2
     assert (await fetch(bot, await outsider(bot), refs[0]))[0] == 404
     assert (await fetch(bot, token, f"sms_{sid}_ME" + "0" * 32))[0] == 404
+
+
+async def test_a_file_served_without_a_length_is_read_whole_and_capped(
+    sms_bot: SMSBot,  # noqa: F811 (the fixture imported above)
+) -> None:
+    bot, twilio = sms_bot.bot, sms_bot.twilio
+    twilio.chunked_media = True
+    sid = "MM" + "cd" * 16
+    small = twilio.add_media(sid, PNG, "image/png")
+    big = twilio.add_media(sid, PNG + b"\x00" * (17 * 1024 * 1024), "image/png")
+    media = [(small, "image/png"), (big, "image/png")]
+    form, signature = twilio.signed_inbound(
+        sms_bot.url, CUSTOMER, OURS, "two", media=media, sid=sid
+    )
+    headers = {"X-Twilio-Signature": signature}
+    assert (await bot.client.post("/webhooks/sms", data=form, headers=headers)).status == 200
+    message = (await wait_for_event(bot.sinks["support"], "message.inbound"))["data"]["message"]
+    token = await bot.runtime.directory.define_token("support")
+    assert await fetch(bot, token, message["media"]["ref"]) == (200, PNG, "image/png")
+    status, data, _ = await fetch(bot, token, message["attachments"][0]["ref"])
+    assert status == 413 and b"larger than" in data

@@ -11,7 +11,7 @@ from urllib.parse import unquote
 import aiohttp
 from aiohttp import web
 
-from adapters.files import FileGoneError, FileTooLargeError
+from adapters.files import Download, FileGoneError, FileTooLargeError
 from adapters.provider import ProviderError
 from bot.api.common import ApiError, acting, caller, numbers_of, parts, raw_body
 from bot.core.media import (
@@ -22,7 +22,7 @@ from bot.core.media import (
     kind_of,
     media_type,
 )
-from bot.http.media import file_response
+from bot.http.media import file_headers, file_response
 from stores.media import MediaRecord
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ async def visible(request: web.Request, record: MediaRecord) -> bool:
     return bool(record.number) and record.number in await numbers_of(request)
 
 
-async def download(request: web.Request) -> web.Response:
+async def download(request: web.Request) -> web.StreamResponse:
     """The bytes of a file the caller may have; any other id is unknown (404)."""
     media_id = request.match_info["id"]
     library = parts(request).media
@@ -161,13 +161,17 @@ async def download(request: web.Request) -> web.Response:
 
 async def customer_file(
     request: web.Request, ref: str, provider: ProviderFiles, reference: str
-) -> web.Response:
-    """A file a customer sent, fetched from its provider with the number's credentials,
-    for a service attached to that number; nothing of it is kept."""
+) -> web.StreamResponse:
+    """A file a customer sent, fetched from its provider with the number's credentials and
+    streamed on as it comes, for a service attached to that number; nothing of it is kept."""
     if provider.number not in await numbers_of(request):
         raise ApiError(404, f"no media {ref[:80]}")
     try:
-        fetched = await provider.fetch(reference, MAX_UPLOAD)
+        async with provider.open(reference, MAX_UPLOAD) as download:
+            if download.size is None:  # no length declared: read whole, so a 413 can still go
+                data = b"".join([chunk async for chunk in download.chunks])
+                return file_response(download.content_type, download.filename, data)
+            return await stream_file(request, download)
     except FileGoneError:
         raise ApiError(404, f"no media {ref[:80]}: the provider has it no more") from None
     except FileTooLargeError:
@@ -175,4 +179,23 @@ async def customer_file(
     except (ProviderError, aiohttp.ClientError, TimeoutError) as error:
         log.warning("fetching a customer's file failed: %s", type(error).__name__)
         raise ApiError(502, "the provider did not hand over the file; retry later") from None
-    return file_response(fetched.content_type, fetched.filename, fetched.data)
+
+
+async def stream_file(request: web.Request, download: Download) -> web.StreamResponse:
+    """The provider's bytes passed on piece by piece under its declared length. Once the
+    answer has begun, a failure can only cut it short: the connection is closed, and the
+    caller sees a file shorter than its Content-Length, never another answer after it."""
+    response = web.StreamResponse(headers=file_headers(download.content_type, download.filename))
+    response.content_length = download.size
+    await response.prepare(request)
+    try:
+        async for chunk in download.chunks:
+            await response.write(chunk)
+    except (FileTooLargeError, ProviderError, aiohttp.ClientError, TimeoutError) as error:
+        log.warning("a customer's file was cut short: %s", type(error).__name__)
+        response.force_close()
+        if request.transport is not None:
+            request.transport.close()
+        return response
+    await response.write_eof()
+    return response

@@ -11,9 +11,10 @@ import hmac
 import re
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
-from adapters.files import Fetched
+from adapters.files import Download
 from bot.config.environment import MIN_LINK_SECRET
 from stores.media import DAY, BaseMediaStore, MediaRecord
 
@@ -214,8 +215,8 @@ class ProviderFiles:
     the fetch with its credentials (``adapters.files``)."""
 
     number: str
-    fetch: Callable[[str, int], Awaitable[Fetched]]
-    """(the reference after its prefix, the most bytes taken) -> the file."""
+    open: Callable[[str, int], AbstractAsyncContextManager[Download]]
+    """(the reference after its prefix, the most bytes taken) -> the file, while open."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,16 +26,19 @@ async def signed_media(library: MediaLibrary, request: web.Request) -> web.Strea
     return file_response(record.content_type, record.filename, data)
 
 
-def file_response(content_type: str, filename: str, data: bytes) -> web.Response:
-    """A file as an attachment, never rendered as a page of ours."""
+def file_headers(content_type: str, filename: str) -> dict[str, str]:
+    """A file's headers: an attachment, never rendered as a page of ours."""
     disposition = "attachment"
     if filename:
         disposition += f"; filename*=UTF-8''{quote(filename, safe='')}"
-    headers = {
+    return {
         "Content-Type": content_type,
         "Content-Disposition": disposition,
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "sandbox",
         "Cache-Control": "private, max-age=300",
     }
-    return web.Response(body=data, headers=headers)
+
+
+def file_response(content_type: str, filename: str, data: bytes) -> web.Response:
+    return web.Response(body=data, headers=file_headers(content_type, filename))

@@ -234,6 +234,8 @@ class TwilioEmulator(LocalServer):
         self.media: dict[str, tuple[bytes, str]] = {}
         """Customers' files, by the path of their MediaUrl: (bytes, content type)."""
         self.media_fetches: list[str] = []
+        self.chunked_media = False
+        """Serve MediaUrls chunked, without a Content-Length, as a CDN may."""
         self._opted_out: set[str] = set()
         self._injections: list[_Injection] = []
         self._changed = asyncio.Condition()
@@ -265,7 +267,7 @@ class TwilioEmulator(LocalServer):
         self.media[path] = (data, content_type)
         return self.base_url + path
 
-    async def _media(self, request: web.Request) -> web.Response:
+    async def _media(self, request: web.Request) -> web.StreamResponse:
         """A MediaUrl: the file, to whoever gives the account's credentials (HTTP Basic)."""
         try:
             self._authenticate(request)
@@ -275,7 +277,15 @@ class TwilioEmulator(LocalServer):
         if found is None:
             return web.json_response(error_body(20404, 404), status=404)
         self.media_fetches.append(request.path)
-        return web.Response(body=found[0], headers={"Content-Type": found[1]})
+        if not self.chunked_media:
+            return web.Response(body=found[0], headers={"Content-Type": found[1]})
+        response = web.StreamResponse(headers={"Content-Type": found[1]})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for start in range(0, len(found[0]), 256 * 1024):
+            await response.write(found[0][start : start + 256 * 1024])
+        await response.write_eof()
+        return response
 
     def stop(self, number: str) -> None:
         """``number`` opted out: sends to it now fail with 21610."""
