@@ -138,3 +138,41 @@ async def test_a_file_served_without_a_length_is_read_whole_and_capped(
     assert await fetch(bot, token, message["media"]["ref"]) == (200, PNG, "image/png")
     status, data, _ = await fetch(bot, token, message["attachments"][0]["ref"])
     assert status == 413 and b"larger than" in data
+
+
+async def test_a_provider_failing_midway_cuts_the_answer_short(
+    sms_bot: SMSBot,  # noqa: F811 (the fixture imported above)
+) -> None:
+    """Once the file's answer has begun, a failure cannot become another answer after it:
+    the caller gets fewer bytes than the declared length, and knows the file is broken."""
+    from aiohttp import ClientPayloadError, ClientSession, web
+    from aiohttp.test_utils import TestServer
+
+    from adapters.files import TwilioFiles
+    from bot.core.media import ProviderFiles
+
+    async def half(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "image/png"})
+        response.content_length = 2 * len(PNG)
+        await response.prepare(request)
+        await response.write(PNG)
+        assert request.transport is not None
+        request.transport.close()  # the provider's connection drops midway
+        return response
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", half)
+    bot = sms_bot.bot
+    async with TestServer(app) as server, ClientSession() as session:
+        settings = bot.runtime.settings.sms
+        assert settings is not None
+        files = TwilioFiles(session, str(server.make_url("")), "AC" + "1" * 32, "t")
+        bot.runtime.media.providers["sms"] = ProviderFiles(settings.number, files.open)
+        token = await bot.runtime.directory.define_token("support")
+        ref = f"sms_MM{'ab' * 16}_ME{'cd' * 16}"
+        headers = {"Authorization": f"Bearer {token}"}
+        async with bot.client.get(f"/v1/media/{ref}", headers=headers) as response:
+            assert response.status == 200
+            assert response.content_length == 2 * len(PNG)
+            with pytest.raises(ClientPayloadError):
+                await response.read()
