@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from adapters import sms
+from adapters.files import TelegramFiles, TwilioFiles, WhatsAppFiles
 from adapters.webchat import WebChatHub, WebChatTransport
 from adapters.webhooks import WebhookClient
 from adapters.whatsapp import WhatsAppClient
@@ -36,6 +37,7 @@ from bot.core.ingest import Ingestor, shard_of
 from bot.core.keywords import keyword_table
 from bot.core.lifecycle import Lifecycle
 from bot.core.links import LinkSigners, load_link_secret
+from bot.core.media import MediaLibrary, MediaLinks, ProviderFiles
 from bot.core.metrics import Meters
 from bot.core.pipeline import Pipeline
 from bot.core.profiles import ProfileBook
@@ -72,6 +74,7 @@ from stores.flows import FlowStateStore
 from stores.idempotency import IdempotencyStore
 from stores.leases import Leases
 from stores.live import LiveChannel
+from stores.media import MediaStore
 from stores.notes import NoteStore
 from stores.notifications import NotificationStore
 from stores.polling import PollOffsets
@@ -181,6 +184,11 @@ class Runtime:
         self.audience_reader = AudienceReader(self.profiles)
         self.rate = SharedRate(redis, keys)
         self.secrets = SecretStore(redis, keys)
+        # Files' URLs are signed with the links' secret, under a key of their own.
+        load_secret = functools.partial(load_link_secret, self.secrets, settings.link_secret)
+        self.media = MediaLibrary(
+            MediaStore(redis, keys), MediaLinks(load_secret, settings.public_url)
+        )
 
     def _build_channels(self) -> None:
         settings, session = self.settings, self._session
@@ -189,9 +197,11 @@ class Runtime:
         transports: dict[str, Transport] = {"web": WebChatTransport(self.live.publish)}
         if wa := settings.whatsapp:
             client = WhatsAppClient(session, wa.api_base, wa.phone_number_id, wa.access_token)
+            files = WhatsAppFiles(session, wa.api_base, wa.phone_number_id, wa.access_token)
             transports["whatsapp"] = WhatsAppTransport(
-                client, self.rate, wa.number, wa.messages_per_second
+                client, self.rate, wa.number, wa.messages_per_second, files, self.media
             )
+            self.media.providers["wa"] = ProviderFiles(wa.number, files.open)
         telegram = None
         if settings.telegram and self._telegram_client is not None:
             telegram = TelegramChannel(
@@ -202,12 +212,17 @@ class Runtime:
                 self.ingestor.accept,
                 self.rate,
                 settings.telegram_lease_ttl,
+                self.media,
             )
             transports["telegram"] = telegram
+            tg_files = TelegramFiles(session, settings.telegram.api_base, settings.telegram.token)
+            self.media.providers["tg"] = ProviderFiles(settings.telegram.number, tg_files.open)
         if text := settings.sms:
             client_sms = sms.SMSClient(
                 session, text.api_base, text.account_sid, text.auth_token, text.sender
             )
+            mms = TwilioFiles(session, text.api_base, text.account_sid, text.auth_token)
+            self.media.providers["sms"] = ProviderFiles(text.number, mms.open)
             callback = f"{settings.public_url.rstrip('/')}/webhooks/sms"
             transports["sms"] = SMSTransport(client_sms, callback)
         numbers = configured_numbers(settings)
@@ -359,6 +374,7 @@ class Runtime:
                 workflows=self.outreach.workflows,
                 activity=functools.partial(profile_activity, self.tracking),
                 configured=self.channels.numbers,
+                media=self.media,
                 admin_token=self.settings.admin_token,
                 region=self.settings.default_region,
                 sequences=self.outreach.sequences,
@@ -375,6 +391,7 @@ class Runtime:
                 web_hub=self.web_hub,
                 telegram=self.channels.telegram,
                 tracking=self.tracking,
+                media=self.media,
                 api=api,
                 configured=self.channels.numbers,
                 publish_to_parent=self.fanout.publish_to_parent,
