@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import html
 import json
 import logging
 import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -42,8 +45,34 @@ class FrameError(ValueError):
     """A socket frame the web chat cannot take; the message is shown to the visitor."""
 
 
-def page() -> str:
-    return resources.files("adapters").joinpath("webchat.html").read_text(encoding="utf-8")
+@dataclass(frozen=True, slots=True)
+class Branding:
+    """How the chat looks: the ``webchat`` section of the YAML file."""
+
+    title: str = "Chat with us"
+    colour: str = "#2563eb"
+    """The accent colour, ``#rrggbb``."""
+    greeting: str = "Say hello: we usually answer right away."
+    logo: str | None = None
+    """The URL of an image shown beside the title."""
+
+
+@functools.cache
+def page(branding: Branding = Branding()) -> str:
+    """The chat page with its branding; every value is escaped, the colour checked again."""
+    template = resources.files("adapters").joinpath("webchat.html").read_text(encoding="utf-8")
+    colour = branding.colour if re.fullmatch(r"#[0-9A-Fa-f]{6}", branding.colour) else "#2563eb"
+    logo = ""
+    if branding.logo:
+        source = html.escape(branding.logo)
+        logo = f'<img class="logo" src="{source}" alt="" width="28" height="28">'
+    values = {
+        "title": html.escape(branding.title),
+        "colour": colour,
+        "greeting": html.escape(branding.greeting),
+        "logo": logo,
+    }
+    return re.sub(r"\{\{(\w+)\}\}", lambda match: values[match.group(1)], template)
 
 
 def visitor_id(cookie: str | None) -> str | None:

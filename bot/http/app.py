@@ -107,7 +107,8 @@ async def _json_errors(
 
 
 async def chat_page(request: web.Request) -> web.Response:
-    response = web.Response(text=webchat.page(), content_type="text/html")
+    branding = request.app[PARTS].settings.branding
+    response = web.Response(text=webchat.page(branding), content_type="text/html")
     if not webchat.visitor_id(request.cookies.get(webchat.VISITOR_COOKIE)):
         response.set_cookie(
             webchat.VISITOR_COOKIE,
