@@ -10,7 +10,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -18,13 +18,16 @@ from typing import Any
 from aiohttp import web
 
 from adapters import jsonbody
-from bot.model import Identity, Inbound, Outbound
+from bot.model import Identity, Inbound, Outbound, StatusUpdate
 
 log = logging.getLogger(__name__)
 
 VISITOR_COOKIE = "sb_vid"
 MAX_TEXT = 4096
 MAX_FRAME = 64 * 1024
+MAX_RECEIPTS = 100
+"""Ids in one ``delivered`` frame: a history is shown, and confirmed, in one go."""
+MAX_OFFERED = 1000
 _VISITOR_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CHOICE = re.compile(r"b:[0-9]{1,2}")
@@ -84,15 +87,27 @@ def new_visitor_id() -> str:
     return secrets.token_urlsafe(18)
 
 
-def parse_frame(raw: str, visitor: str, number: str) -> Inbound:
-    """A visitor's ``{"type": "message", "id": ..., "text": ...}`` frame as an Inbound;
-    a pressed button adds ``"payload": "b:<index>"`` with its label as the text."""
+def read_frame(raw: str) -> dict[str, Any]:
+    """A visitor's frame: a JSON object with a ``type``; FrameError for anything else."""
     try:
         frame = jsonbody.loads(raw)
     except jsonbody.NotJSONError:
         raise FrameError("frames must be JSON") from None
-    if not isinstance(frame, dict) or frame.get("type") != "message":
+    if not isinstance(frame, dict) or frame.get("type") not in ("message", "delivered"):
         raise FrameError('expected {"type": "message", "id": ..., "text": ...}')
+    return frame
+
+
+def parse_frame(raw: str, visitor: str, number: str) -> Inbound:
+    """A visitor's ``{"type": "message", "id": ..., "text": ...}`` frame as an Inbound;
+    a pressed button adds ``"payload": "b:<index>"`` with its label as the text."""
+    frame = read_frame(raw)
+    if frame["type"] != "message":
+        raise FrameError('expected {"type": "message", "id": ..., "text": ...}')
+    return message_of(frame, visitor, number)
+
+
+def message_of(frame: dict[str, Any], visitor: str, number: str) -> Inbound:
     client_id, text = frame.get("id"), frame.get("text")
     if not isinstance(client_id, str) or not _CLIENT_ID.fullmatch(client_id):
         raise FrameError("id must be 1-64 letters, digits, - or _")
@@ -119,24 +134,61 @@ def parse_frame(raw: str, visitor: str, number: str) -> Inbound:
     )
 
 
+def receipts_of(
+    frame: dict[str, Any], visitor: str, number: str, offered: Collection[str]
+) -> list[StatusUpdate]:
+    """``{"type": "delivered", "ids": [...]}``: the page showed these messages of ours.
+    Only ids this socket was sent count: a receipt for anything else is refused whole."""
+    ids = frame.get("ids")
+    if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_RECEIPTS:
+        raise FrameError(f"ids must be a list of 1 to {MAX_RECEIPTS} message ids")
+    if not all(isinstance(i, str) and i in offered for i in ids):
+        raise FrameError("a delivered id names no message this chat was sent")
+    now = time.time()
+    recipient = Identity("vid", visitor)
+    return [
+        StatusUpdate("web", number, message_id, recipient, "delivered", now)
+        for message_id in dict.fromkeys(ids)
+    ]
+
+
 class WebChatHub:
-    """The sockets open in this process, by visitor; a visitor may have several tabs."""
+    """The sockets open in this process, by visitor; a visitor may have several tabs.
+    It remembers which of our messages each socket was sent, the ones it may confirm."""
 
     def __init__(self) -> None:
         self._sockets: dict[str, set[web.WebSocketResponse]] = {}
+        self._offered: dict[web.WebSocketResponse, dict[str, None]] = {}
 
     def add(self, visitor: str, socket: web.WebSocketResponse) -> None:
         self._sockets.setdefault(visitor, set()).add(socket)
+        self._offered[socket] = {}
 
     def remove(self, visitor: str, socket: web.WebSocketResponse) -> None:
+        self._offered.pop(socket, None)
         sockets = self._sockets.get(visitor)
         if sockets:
             sockets.discard(socket)
             if not sockets:
                 del self._sockets[visitor]
 
+    def offered(self, socket: web.WebSocketResponse) -> Collection[str]:
+        return self._offered.get(socket, {}).keys()
+
+    def offer(self, socket: web.WebSocketResponse, ids: Iterable[str]) -> None:
+        offered = self._offered.get(socket)
+        if offered is None:
+            return
+        for message_id in ids:
+            offered[message_id] = None
+        while len(offered) > MAX_OFFERED:  # the oldest go first; the page confirms at once
+            del offered[next(iter(offered))]
+
     async def push(self, visitor: str, frame: str) -> None:
+        ours = _outbound_id(frame)
         for socket in list(self._sockets.get(visitor, ())):
+            if ours:
+                self.offer(socket, (ours,))
             try:
                 await socket.send_str(frame)
             except ConnectionError:
@@ -147,6 +199,18 @@ class WebChatHub:
             for socket in list(sockets):
                 await socket.close()
         self._sockets.clear()
+        self._offered.clear()
+
+
+def _outbound_id(frame: str) -> str:
+    """The id of the message of ours a pushed frame carries, if it carries one."""
+    if '"outbound"' not in frame:
+        return ""
+    found = json.loads(frame)
+    message = found.get("message") if found.get("type") == "message" else None
+    if isinstance(message, dict) and message.get("direction") == "outbound":
+        return str(message.get("id", ""))
+    return ""
 
 
 def history_frame(visitor: str, messages: list[dict[str, Any]], *, opted_out: bool = False) -> str:
@@ -161,6 +225,7 @@ def history_frame(visitor: str, messages: list[dict[str, Any]], *, opted_out: bo
             "kind": message.get("kind", "text"),
             "timestamp": message.get("timestamp"),
             "buttons": message.get("buttons") or [],
+            **({"status": message["status"]} if message.get("status") else {}),
         }
         for message in messages
     ]
@@ -171,6 +236,11 @@ def history_frame(visitor: str, messages: list[dict[str, Any]], *, opted_out: bo
 def consent_frame(opted_out: bool) -> str:
     """Tells the page the visitor's STOP (or START) is taken, so it can say so."""
     return json.dumps({"type": "consent", "opted_out": opted_out})
+
+
+def typing_frame(typing: bool, agent: str = "") -> str:
+    """An agent of the business is typing (or stopped): the page shows it for a while."""
+    return json.dumps({"type": "typing", "typing": typing, "agent": agent}, ensure_ascii=False)
 
 
 def message_frame(message: dict[str, Any]) -> str:

@@ -40,10 +40,12 @@ from bot.core.metrics import Meters
 from bot.core.pipeline import Pipeline
 from bot.core.profiles import ProfileBook
 from bot.core.sender import Sender, Transport
+from bot.core.visitor_tokens import VisitorTokens
 from bot.core.workers import ShardWorkers, settle
 from bot.http.app import WebParts, build_app
 from bot.http.metrics import Metrics
 from bot.http.tracking import Tracking, profile_activity
+from bot.http.widget import Widget
 from bot.outreach.audience import Audience
 from bot.outreach.notifications import Notifications, SendOutcomes
 from bot.outreach.parts import Outreach
@@ -223,6 +225,7 @@ class Runtime:
         self.fanout = Fanout(self.deliveries, self.directory, self.couriers.hint, self.event_log)
         load_secret = functools.partial(load_link_secret, self.secrets, settings.link_secret)
         self.links = LinkSigners(load_secret, settings.public_url)
+        self.visitor_tokens = VisitorTokens(load_secret)
         self.sender = Sender(
             self.outbox,
             self.conversations,
@@ -349,6 +352,7 @@ class Runtime:
                 web_hub=self.web_hub,
                 telegram=self.channels.telegram,
                 tracking=self.tracking,
+                widget=Widget(self.tracking, self.visitor_tokens, self.settings.branding),
                 api=api,
                 configured=self.channels.numbers,
                 publish_to_parent=self.fanout.publish_to_parent,

@@ -3,13 +3,20 @@ token and the socket it opens, typing and delivery, and what each of them refuse
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 
+from adapters import webchat
 from adapters.webchat import Branding
 from bot.config.settings import ConfigError, load_settings
-from tests.conftest import BotFactory
+from bot.core.visitor_tokens import VisitorTokenSigner
+from bot.http.tracking import profile_activity
+from tests.conftest import Bot, BotFactory
 
 
 def write(tmp_path: Path, text: str) -> str:
@@ -55,3 +62,227 @@ async def test_the_page_shows_the_branding_escaped(make_bot: BotFactory) -> None
     assert "Hi &quot;there&quot;" in page
     assert '<img class="logo" src="https://x.example/l.png"' in page
     assert "{{" not in page
+
+
+SHOP = "https://shop.example.com"
+EVIL = "https://evil.example"
+VISITOR = "shop-visitor-0123456789"
+
+
+async def widget_bot(make_bot: BotFactory) -> Bot:
+    return await make_bot(whatsapp=False, tracking_origins=(SHOP,))
+
+
+async def token_for(bot: Bot, visitor: str | None = VISITOR, origin: str = SHOP) -> str:
+    body = {"visitor_id": visitor} if visitor else {}
+    response = await bot.client.post(
+        "/webchat/token", data=json.dumps(body), headers={"Origin": origin}
+    )
+    assert response.status == 200, await response.text()
+    assert response.headers["Access-Control-Allow-Origin"] == origin
+    answer = await response.json()
+    assert set(answer) == {"token", "visitor_id", "expires_at"}
+    token: str = answer["token"]
+    return token
+
+
+async def open_socket(
+    bot: Bot, token: str, origin: str | None = None
+) -> tuple[aiohttp.ClientWebSocketResponse, list[dict[str, Any]]]:
+    bot.client.session.cookie_jar.clear()  # no cookie: the token alone
+    headers = {"Origin": origin} if origin else {}
+    socket = await bot.client.ws_connect(f"/webchat/socket?token={token}", headers=headers)
+    history = await socket.receive_json(timeout=5)
+    assert history["type"] == "history"
+    return socket, history["messages"]
+
+
+async def next_frame(socket: aiohttp.ClientWebSocketResponse, kind: str) -> dict[str, Any]:
+    while True:
+        frame: dict[str, Any] = await socket.receive_json(timeout=5)
+        if frame["type"] == kind and not (
+            kind == "message" and frame["message"]["direction"] == "inbound"
+        ):
+            return frame
+
+
+async def test_a_tracked_site_s_visitor_chats_under_the_site_s_visitor_id(
+    make_bot: BotFactory,
+) -> None:
+    """The chat and the site's web activity (PS-4) are one visitor, so one profile."""
+    bot = await widget_bot(make_bot)
+    token = await token_for(bot)
+    socket, history = await open_socket(bot, token, origin=SHOP)
+    assert history == []
+    await socket.send_json({"type": "message", "id": "m1", "text": "hi"})
+    assert (await next_frame(socket, "ack"))["id"] == "m1"
+    assert (await next_frame(socket, "message"))["message"]["text"] == "Welcome! How can we help?"
+    await socket.close()
+    sink = bot.sinks["support"]
+    await sink.wait_for_count(1, type="message.inbound")
+    inbound = sink.events("message.inbound")[0]["data"]
+    assert inbound["customer"] == f"vid:{VISITOR}"
+    page_view = {"type": "page_view", "url": f"{SHOP}/pricing", "visitor_id": VISITOR}
+    posted = await bot.client.post("/t/events", json=page_view, headers={"Origin": SHOP})
+    assert posted.status == 202
+    activity = await profile_activity(bot.runtime.tracking, inbound["profile"])
+    assert activity["visitors"] == [VISITOR]
+    assert [event["url"] for event in activity["events"]] == [f"{SHOP}/pricing"]
+
+    # A new page load gets a new token for the same visitor, and the history with it.
+    socket, history = await open_socket(bot, await token_for(bot))
+    assert [m["text"] for m in history] == ["hi", "Welcome! How can we help?"]
+    await socket.close()
+
+
+async def test_a_page_without_a_visitor_id_gets_a_new_one(make_bot: BotFactory) -> None:
+    bot = await widget_bot(make_bot)
+    response = await bot.client.post("/webchat/token", data=b"", headers={"Origin": SHOP})
+    first = (await response.json())["visitor_id"]
+    response = await bot.client.post("/webchat/token", data=b"{}", headers={"Origin": SHOP})
+    assert webchat.visitor_id(first) and (await response.json())["visitor_id"] != first
+
+
+@pytest.mark.parametrize(
+    ("origin", "body", "status"),
+    [
+        (EVIL, b"{}", 403),
+        (None, b"{}", 403),
+        ("null", b"{}", 403),
+        (SHOP, b"not json", 400),
+        (SHOP, b"[]", 400),
+        (SHOP, b'{"visitor_id": "short"}', 400),
+        (SHOP, b'{"visitor_id": 12345678901234567890}', 400),
+        (SHOP, b'{"visitor_id": "a\\nb-0123456789abcdef"}', 400),
+        (SHOP, b'{"visitor_id": "' + b"a" * 65 + b'"}', 400),
+        (SHOP, b'{"visitor_id": "shop-visitor-0123456789", "admin": true}', 400),
+        (SHOP, b'{"x": "' + b"a" * 2000 + b'"}', 413),
+    ],
+)
+async def test_a_token_is_refused_to_other_sites_and_bad_bodies(
+    make_bot: BotFactory, origin: str | None, body: bytes, status: int
+) -> None:
+    bot = await widget_bot(make_bot)
+    headers = {"Origin": origin} if origin else {}
+    response = await bot.client.post("/webchat/token", data=body, headers=headers)
+    assert response.status == status
+    assert "error" in await response.json()
+    assert "token" not in await response.text()
+
+
+async def test_the_preflight_answers_the_tracked_sites_only(make_bot: BotFactory) -> None:
+    bot = await widget_bot(make_bot)
+    allowed = await bot.client.options("/webchat/token", headers={"Origin": SHOP})
+    assert allowed.status == 204
+    assert allowed.headers["Access-Control-Allow-Origin"] == SHOP
+    refused = await bot.client.options("/webchat/token", headers={"Origin": EVIL})
+    assert refused.status == 403 and "Access-Control-Allow-Origin" not in refused.headers
+
+
+async def test_the_socket_refuses_a_bad_expired_or_misused_token(make_bot: BotFactory) -> None:
+    bot = await widget_bot(make_bot)
+    bot.client.session.cookie_jar.clear()
+    token = await token_for(bot)
+    signer = await bot.runtime.visitor_tokens.signer()
+    expired, _ = signer.sign(VISITOR, SHOP, now=time.time() - 8 * 24 * 3600)
+    for bad in ("nonsense", token[:-2] + ("AA" if token[-2:] != "AA" else "BB"), expired, ""):
+        assert (await bot.client.get("/webchat/socket", params={"token": bad})).status == 401
+        visitor = await bot.client.get("/webchat/visitor", params={"token": bad})
+        assert await visitor.json() == {"visitor": False}
+    visitor = await bot.client.get("/webchat/visitor", params={"token": token})
+    assert await visitor.json() == {"visitor": True}
+    # A token made for the shop's pages does not open a chat from a third site's page.
+    stolen = await bot.client.get(
+        "/webchat/socket", params={"token": token}, headers={"Origin": EVIL}
+    )
+    assert stolen.status == 403
+    link = (await bot.runtime.links.signer()).sign("p_1", "snd_1", f"{SHOP}/x")
+    assert (await bot.client.get("/webchat/socket", params={"token": link})).status == 401
+
+
+def test_a_visitor_token_names_its_visitor_and_origin_and_nothing_else_passes() -> None:
+    signer = VisitorTokenSigner(b"k" * 32)
+    token, expires = signer.sign(VISITOR, "https://Shop.Example.com:8443", now=1000.0)
+    found = signer.verify(token, now=1000.0)
+    assert found is not None
+    assert (found.visitor, found.origin, found.expires_at) == (
+        VISITOR,
+        "https://shop.example.com:8443",
+        expires,
+    )
+    assert signer.verify(token, now=expires) is None
+    assert VisitorTokenSigner(b"o" * 32).verify(token, now=1000.0) is None
+    for bad in (None, 7, "", "x" * 401, token + "=", token + "A", "é" * 10):
+        assert signer.verify(bad, now=1000.0) is None
+    for visitor, origin in (("short", SHOP), (VISITOR, "javascript:x"), (VISITOR, f"{SHOP}/p")):
+        with pytest.raises(ValueError):
+            signer.sign(visitor, origin)
+
+
+async def test_the_script_is_for_tracked_sites_and_the_panel_frames_only_there(
+    make_bot: BotFactory,
+) -> None:
+    bot = await widget_bot(make_bot)
+    script = await bot.client.get("/widget.js", headers={"Referer": f"{SHOP}/shoes?id=1"})
+    assert script.status == 200 and script.content_type == "text/javascript"
+    source = await script.text()
+    assert 'const BASE = "http://127.0.0.1:8080";' in source
+    assert "{{" not in source
+    assert (await bot.client.get("/widget.js")).status == 200  # no Referer: the token decides
+    refused = await bot.client.get("/widget.js", headers={"Referer": f"{EVIL}/page"})
+    assert refused.status == 403 and "tracking.origins" in (await refused.json())["error"]
+    panel = await bot.client.get("/widget")
+    assert panel.status == 200 and "<form" in await panel.text()
+    assert panel.headers["Content-Security-Policy"] == f"frame-ancestors 'self' {SHOP}"
+
+
+async def test_an_origin_that_could_carry_a_directive_is_left_out_of_the_policy(
+    make_bot: BotFactory,
+) -> None:
+    bot = await make_bot(whatsapp=False, tracking_origins=(SHOP, "https://a.example;script-src"))
+    panel = await bot.client.get("/widget")
+    assert panel.headers["Content-Security-Policy"] == f"frame-ancestors 'self' {SHOP}"
+
+
+async def test_a_shown_message_is_delivered_and_services_hear_it(make_bot: BotFactory) -> None:
+    bot = await widget_bot(make_bot)
+    socket, _ = await open_socket(bot, await token_for(bot))
+    await socket.send_json({"type": "message", "id": "m1", "text": "hi"})
+    welcome = (await next_frame(socket, "message"))["message"]
+    await socket.send_json({"type": "delivered", "ids": [welcome["id"], welcome["id"]]})
+    sink = bot.sinks["support"]
+    await sink.wait_for_count(1, type="message.status")
+    status = sink.events("message.status")[0]["data"]
+    assert (status["message_id"], status["status"], status["channel"]) == (
+        welcome["id"],
+        "delivered",
+        "web",
+    )
+    await socket.close()
+    # The history says so, so the page does not confirm it again.
+    socket, history = await open_socket(bot, await token_for(bot))
+    assert history[1]["status"] == "delivered"
+    await socket.close()
+
+
+@pytest.mark.parametrize(
+    ("frame", "error"),
+    [
+        ({"type": "delivered", "ids": ["snd_made_up"]}, "no message"),
+        ({"type": "delivered", "ids": "snd_1"}, "list"),
+        ({"type": "delivered", "ids": []}, "list"),
+        ({"type": "delivered", "ids": [7]}, "no message"),
+        ({"type": "delivered", "ids": ["x"] * 101}, "list"),
+        ({"type": "typing"}, "expected"),
+    ],
+)
+async def test_a_receipt_for_anything_but_a_message_it_was_sent_is_refused(
+    make_bot: BotFactory, frame: dict[str, Any], error: str
+) -> None:
+    bot = await widget_bot(make_bot)
+    socket, _ = await open_socket(bot, await token_for(bot))
+    accepted = bot.runtime.meters.value("switchboard_inbound_accepted_total")
+    await socket.send_json(frame)
+    assert error in (await next_frame(socket, "error"))["error"]
+    assert bot.runtime.meters.value("switchboard_inbound_accepted_total") == accepted
+    await socket.close()

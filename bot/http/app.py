@@ -22,6 +22,7 @@ from bot.http.access import access_log, echo_request_id, route_of
 from bot.http.errors import error_response
 from bot.http.tracking import Tracking, add_tracking_routes
 from bot.http.webhooks import add_channel_routes
+from bot.http.widget import Widget, add_widget_routes, socket_visitor, token_is_valid
 from bot.model import Event, Identity, Inbound, conversation_id, derived_id
 from stores.conversations import ConversationStore
 from stores.live import LiveChannel
@@ -46,6 +47,7 @@ class WebParts:
     web_hub: WebChatHub
     telegram: TelegramChannel | None
     tracking: Tracking
+    widget: Widget
     api: web.Application
     """The /v1 application (``bot.api.app.build_api``)."""
     configured: Sequence[str]
@@ -81,6 +83,7 @@ def build_app(parts: WebParts) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     add_tracking_routes(app, parts.tracking)
+    add_widget_routes(app, parts.widget)
     add_channel_routes(app, parts.settings, parts.ingestor, parts.telegram)
     app.router.add_get("/v1/openapi.json", openapi)
     app.add_subapp("/v1", parts.api)
@@ -121,12 +124,15 @@ async def chat_page(request: web.Request) -> web.Response:
 
 
 async def chat_visitor(request: web.Request) -> web.Response:
-    """Whether the visitor cookie came with the request: a page whose socket is refused asks,
-    to tell "not here" (a cross-site frame, cookies blocked) from "down, retry"."""
-    visitor = webchat.visitor_id(request.cookies.get(webchat.VISITOR_COOKIE))
-    return web.json_response(
-        {"visitor": visitor is not None}, headers={"Cache-Control": "no-store"}
-    )
+    """Whether the visitor cookie came with the request (or the widget's ``token`` is good):
+    a page whose socket is refused asks, to tell "not here" (a cross-site frame, cookies
+    blocked, an expired token) from "down, retry"."""
+    token = request.query.get("token")
+    if token is not None:
+        known = await token_is_valid(request, token)
+    else:
+        known = webchat.visitor_id(request.cookies.get(webchat.VISITOR_COOKIE)) is not None
+    return web.json_response({"visitor": known}, headers={"Cache-Control": "no-store"})
 
 
 async def favicon(request: web.Request) -> web.Response:
@@ -139,9 +145,10 @@ async def favicon(request: web.Request) -> web.Response:
 
 async def chat_socket(request: web.Request) -> web.StreamResponse:
     parts = request.app[PARTS]
-    visitor = webchat.visitor_id(request.cookies.get(webchat.VISITOR_COOKIE))
-    if visitor is None:
-        return error_response(400, "open the chat page first: it issues the visitor cookie")
+    try:
+        visitor = await socket_visitor(request)
+    except web.HTTPException as refusal:
+        return error_response(refusal.status, refusal.reason)
     socket = web.WebSocketResponse(max_msg_size=webchat.MAX_FRAME, heartbeat=30)
     await socket.prepare(request)
     number = parts.settings.web_number
@@ -150,32 +157,47 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         cid = conversation_id(number, Identity("vid", visitor))
         timeline = await parts.conversations.timeline(cid)
         opted_out = (await parts.conversations.meta(cid)).get("opted_out") == "1"
+        ours = (m["id"] for m in timeline if m.get("direction") == "outbound")
+        parts.web_hub.offer(socket, ours)
         await socket.send_str(webchat.history_frame(visitor, timeline, opted_out=opted_out))
         async for frame in socket:
             if frame.type != WSMsgType.TEXT:
                 continue
             try:
-                inbound = webchat.parse_frame(frame.data, visitor, number)
+                await _take_frame(request, socket, visitor, frame.data)
             except webchat.FrameError as error:
                 await socket.send_json({"type": "error", "error": str(error)})
-                continue
-            (new,) = await parts.ingestor.accept([inbound])
-            page_id = frame_id(inbound, visitor)
-            await socket.send_json({"type": "ack", "id": page_id})
-            if new:  # the visitor's other tabs show what this one sent
-                echo = {
-                    "id": page_id,
-                    "direction": "inbound",
-                    "text": inbound.text,
-                    "timestamp": inbound.timestamp,
-                }
-                await parts.live.publish(visitor, webchat.message_frame(echo))
-                keyword = keyword_of(inbound, request.app[KEYWORDS])
-                if keyword in ("stop", "start"):  # said, so STOP never mutes anyone silently
-                    await parts.live.publish(visitor, webchat.consent_frame(keyword == "stop"))
     finally:
         parts.web_hub.remove(visitor, socket)
     return socket
+
+
+async def _take_frame(
+    request: web.Request, socket: web.WebSocketResponse, visitor: str, raw: str
+) -> None:
+    """A visitor's message (acknowledged: "sent"), or the receipt of messages it showed."""
+    parts = request.app[PARTS]
+    number = parts.settings.web_number
+    frame = webchat.read_frame(raw)
+    if frame["type"] == "delivered":
+        offered = parts.web_hub.offered(socket)
+        await parts.ingestor.accept(webchat.receipts_of(frame, visitor, number, offered))
+        return
+    inbound = webchat.message_of(frame, visitor, number)
+    (new,) = await parts.ingestor.accept([inbound])
+    page_id = frame_id(inbound, visitor)
+    await socket.send_json({"type": "ack", "id": page_id})
+    if new:  # the visitor's other tabs show what this one sent
+        echo = {
+            "id": page_id,
+            "direction": "inbound",
+            "text": inbound.text,
+            "timestamp": inbound.timestamp,
+        }
+        await parts.live.publish(visitor, webchat.message_frame(echo))
+        keyword = keyword_of(inbound, request.app[KEYWORDS])
+        if keyword in ("stop", "start"):  # said, so STOP never mutes anyone silently
+            await parts.live.publish(visitor, webchat.consent_frame(keyword == "stop"))
 
 
 def frame_id(inbound: Inbound, visitor: str) -> str:
