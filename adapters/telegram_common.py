@@ -61,6 +61,10 @@ class TelegramClient(Protocol):
 
     async def answer_callback(self, callback_id: str) -> None: ...
 
+    async def send_typing(self, chat_id: str) -> None:
+        """``sendChatAction`` ``typing``: the chat shows the bot typing for about 5 seconds."""
+        ...
+
 
 def bot_id_of(token: str) -> str:
     bot_id, sep, _ = token.partition(":")

@@ -24,6 +24,7 @@ from bot.api.app import build_api
 from bot.api.common import ApiParts
 from bot.channels.registry import Channels, SMSTransport, WhatsAppTransport, configured_numbers
 from bot.channels.telegram import TelegramChannel, make_client
+from bot.channels.typing import TypingSignals
 from bot.config.environment import masked
 from bot.config.settings import ConfigError, Settings
 from bot.config.watch import watch_config
@@ -336,6 +337,7 @@ class Runtime:
                 profiles=self.profile_book,
                 notifications=self.outreach.notifications,
                 workflows=self.outreach.workflows,
+                typing=TypingSignals(self.live.publish, self.channels.telegram),
                 activity=functools.partial(profile_activity, self.tracking),
                 configured=self.channels.numbers,
                 admin_token=self.settings.admin_token,

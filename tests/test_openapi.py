@@ -48,13 +48,16 @@ COPY = ROOT / "docs" / "openapi.json"
 OPENAPI_PATH = "/v1/openapi.json"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ERROR_STATUS = re.compile(r"[45]\d\d|[45]XX")
-PUBLIC = ("/l/", "/t/")
-"""The public routes, outside /v1 and without a token: tracked links and web activity."""
+PUBLIC = ("/l/", "/t/", "/widget", "/webchat/")
+"""The public routes, outside /v1 and without a token: tracked links, web activity and the
+web chat's widget, its visitor token and its socket."""
 PROFILE_TAGS = {"profiles", "tracking"}
 """Routes driven by the profile test; the first test drives the routes of no such tag."""
 NOTIFICATION_TAGS = {"notifications"}
 """Routes driven by the notifications test."""
-SEPARATE_TAGS = PROFILE_TAGS | NOTIFICATION_TAGS
+WEBCHAT_TAGS = {"webchat"}
+"""Routes driven by the web chat test."""
+SEPARATE_TAGS = PROFILE_TAGS | NOTIFICATION_TAGS | WEBCHAT_TAGS
 PROFILE_EVENTS = {"profile.merged", "profile.erased"}
 
 
@@ -355,6 +358,13 @@ async def test_the_answers_and_events_are_the_documented_ones(make_bot: BotFacto
     await call(201, "POST", reply, "sales", buttons, id=cid)
     await call(201, "POST", reply, "sales", media, id=cid)
     await call(400, "POST", reply, "sales", {"text": "hi", "colour": "red"}, id=cid)
+    typing = f"{one}/typing"
+    contract.request("POST", typing, {"typing": True, "agent": "bob"})
+    assert (await call(200, "POST", typing, "sales", {"typing": True}, id=cid))["shown"] is False
+    await call(400, "POST", typing, "sales", {"typing": "yes"}, id=cid)
+    await call(403, "POST", typing, "admin", {}, id=cid)
+    await call(404, "POST", typing, "sales", {}, id="c_unknown")
+    await call(413, "POST", typing, "sales", "x" * (65 * 1024), id=cid)
     answer = await call(409, "POST", release, "sales", {"agent": "bob"}, id=cid)
     assert answer["holder"]["agent"] == "ann"
     await call(200, "POST", release, "support", {"agent": "ann"}, id=cid)
@@ -409,6 +419,7 @@ async def test_the_answers_and_events_are_the_documented_ones(make_bot: BotFacto
     await bot.post_whatsapp({"object": "whatsapp_business_account", "entry": [entry]})
     await bot.settle()
     await call(409, "POST", reply, "sales", {"text": "still there?"}, id=cid)
+    await call(409, "POST", typing, "sales", {}, id=cid)
     # Every kind of event so far, masked: the admin token sees every number.
     feed = await call(200, "GET", "/v1/events", "admin", query={"limit": "500"})
     assert {"message.outbound", "conversation.claimed"} <= {e["type"] for e in feed["events"]}
@@ -865,3 +876,64 @@ def test_locations_cards_and_reactions_are_documented_and_erased_whole() -> None
         for content in ("Palace", "Bob", "650", "👍", "wamid.0"):
             assert content not in stripped, (message.kind, content)
         contract.event(json.loads(stripped))
+
+
+async def test_the_web_chat_widget_answers_are_the_documented_ones(make_bot: BotFactory) -> None:
+    """The widget's script and panel, its visitor token and the socket it opens."""
+    contract = Contract(load())
+    bot = await make_bot(whatsapp=False, tracking_origins=(SHOP,))
+    bot.client.session.cookie_jar.clear()
+
+    async def public(
+        expect: int,
+        method: str,
+        template: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> tuple[Any, Mapping[str, str]]:
+        response = await bot.client.request(
+            method, template, data=body, headers=headers, params=query
+        )
+        raw = await response.read()
+        assert response.status == expect, f"{method} {template}: {raw[:300]!r}"
+        if response.content_type == "application/json":
+            answer = json.loads(raw)
+            contract.answer(method, template, response.status, answer, response.headers)
+            return answer, response.headers
+        documented = contract.document["paths"][template][method.lower()]["responses"]
+        content = documented[str(response.status)].get("content", {})
+        assert (response.content_type in content) if raw else not content, response.content_type
+        contract.called.add((method, template))
+        return raw, response.headers
+
+    await public(200, "GET", "/widget.js", headers={"Referer": f"{SHOP}/shoes"})
+    await public(403, "GET", "/widget.js", headers={"Referer": "https://evil.example/"})
+    _, headers = await public(200, "GET", "/widget")
+    assert headers["Content-Security-Policy"] == f"frame-ancestors 'self' {SHOP}"
+    await public(204, "OPTIONS", "/webchat/token", headers={"Origin": SHOP})
+    await public(403, "OPTIONS", "/webchat/token", headers={"Origin": "https://evil.example"})
+    visitor = {"visitor_id": "Q2hvb3NlIGEgdmlzaXRvcg"}
+    contract.request("POST", "/webchat/token", visitor)
+    from_shop = {"Origin": SHOP}
+    answer, _ = await public(200, "POST", "/webchat/token", json.dumps(visitor).encode(), from_shop)
+    await public(400, "POST", "/webchat/token", b"[]", from_shop)
+    await public(403, "POST", "/webchat/token", b"{}")
+    await public(413, "POST", "/webchat/token", b"{" + b" " * 2000 + b"}", from_shop)
+    token = answer["token"]
+    await public(200, "GET", "/webchat/visitor", query={"token": token})
+    await public(400, "GET", "/webchat/socket")
+    await public(401, "GET", "/webchat/socket", query={"token": "nonsense"})
+    await public(
+        403,
+        "GET",
+        "/webchat/socket",
+        headers={"Origin": "https://evil.example"},
+        query={"token": token},
+    )
+    socket = await bot.client.ws_connect(f"/webchat/socket?token={token}")
+    assert (await socket.receive_json(timeout=5))["type"] == "history"
+    await socket.close()
+    contract.called.add(("GET", "/webchat/socket"))
+    tagged = documented_routes(contract.document, tagged=True, tags=WEBCHAT_TAGS)
+    assert {route for route in contract.called if route in tagged} == tagged, "call all"

@@ -16,7 +16,11 @@ from adapters.webchat import Branding
 from bot.config.settings import ConfigError, load_settings
 from bot.core.visitor_tokens import VisitorTokenSigner
 from bot.http.tracking import profile_activity
+from bot.model import Identity, conversation_id
 from tests.conftest import Bot, BotFactory
+from tests.emulators.telegram_api import TelegramAPIEmulator, fake_token
+from tests.test_api import call as api_call
+from tests.test_telegram_runtime import CUSTOMER, telegram_bot
 
 
 def write(tmp_path: Path, text: str) -> str:
@@ -286,3 +290,51 @@ async def test_a_receipt_for_anything_but_a_message_it_was_sent_is_refused(
     assert error in (await next_frame(socket, "error"))["error"]
     assert bot.runtime.meters.value("switchboard_inbound_accepted_total") == accepted
     await socket.close()
+
+
+async def test_a_service_s_typing_shows_in_the_visitor_s_chat(make_bot: BotFactory) -> None:
+    bot = await widget_bot(make_bot)
+    token = await bot.runtime.directory.define_token("support")
+    socket, _ = await open_socket(bot, await token_for(bot))
+    await socket.send_json({"type": "message", "id": "m1", "text": "hi"})
+    await next_frame(socket, "message")
+    await bot.settle()
+    path = f"/v1/conversations/{web_conversation(bot)}/typing"
+    answer = await api_call(bot, token, "POST", path, {"agent": "bob"})
+    assert (answer.status, answer.json) == (200, {"typing": True, "shown": True})
+    assert await next_frame(socket, "typing") == {"type": "typing", "typing": True, "agent": ""}
+    answer = await api_call(bot, token, "POST", path, {"typing": False})
+    assert await next_frame(socket, "typing") == {"type": "typing", "typing": False, "agent": ""}
+    for body, status in (
+        ({"typing": "yes"}, 400),
+        ({"typing": True, "text": "x"}, 400),
+        ({"agent": "x" * 201}, 400),
+        ([], 400),
+    ):
+        assert (await api_call(bot, token, "POST", path, body)).status == status
+    assert (await api_call(bot, None, "POST", path, {})).status == 401
+    unknown = "/v1/conversations/c_nobody/typing"
+    assert (await api_call(bot, token, "POST", unknown, {})).status == 404
+    await socket.send_json({"type": "message", "id": "m2", "text": "STOP"})
+    await next_frame(socket, "consent")
+    await bot.settle()
+    assert (await api_call(bot, token, "POST", path, {})).status == 409
+    await socket.close()
+
+
+def web_conversation(bot: Bot, visitor: str = VISITOR) -> str:
+    return conversation_id(bot.runtime.settings.web_number, Identity("vid", visitor))
+
+
+async def test_a_service_s_typing_is_telegram_s_chat_action(make_bot: BotFactory) -> None:
+    token = fake_token()
+    async with TelegramAPIEmulator(token) as api:
+        tg = await telegram_bot(make_bot, api, token)
+        api.customer_text(CUSTOMER, "hello there", first_name="Cara")
+        await api.wait_for_sent(2)
+        await tg.bot.settle()
+        service = await tg.bot.runtime.directory.define_token("support")
+        path = f"/v1/conversations/{tg.conversation()}/typing"
+        answer = await api_call(tg.bot, service, "POST", path, {})
+        assert (answer.status, answer.json) == (200, {"typing": True, "shown": True})
+        assert api.chat_actions == [(CUSTOMER, "typing")]
