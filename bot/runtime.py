@@ -37,6 +37,7 @@ from bot.core.ingest import Ingestor, shard_of
 from bot.core.keywords import keyword_table
 from bot.core.lifecycle import Lifecycle
 from bot.core.links import LinkSigners, load_link_secret
+from bot.core.media import MediaLibrary, MediaLinks
 from bot.core.metrics import Meters
 from bot.core.pipeline import Pipeline
 from bot.core.profiles import ProfileBook
@@ -72,6 +73,7 @@ from stores.flows import FlowStateStore
 from stores.idempotency import IdempotencyStore
 from stores.leases import Leases
 from stores.live import LiveChannel
+from stores.media import MediaStore
 from stores.notes import NoteStore
 from stores.notifications import NotificationStore
 from stores.polling import PollOffsets
@@ -227,6 +229,9 @@ class Runtime:
         load_secret = functools.partial(load_link_secret, self.secrets, settings.link_secret)
         self.links = LinkSigners(load_secret, settings.public_url)
         self.visitor_tokens = VisitorTokens(load_secret)
+        self.media = MediaLibrary(
+            MediaStore(self.redis, self.keys), MediaLinks(load_secret, settings.public_url)
+        )
         self.sender = Sender(
             self.outbox,
             self.conversations,
@@ -340,6 +345,7 @@ class Runtime:
                 typing=TypingSignals(self.live.publish, self.channels.telegram),
                 activity=functools.partial(profile_activity, self.tracking),
                 configured=self.channels.numbers,
+                media=self.media,
                 admin_token=self.settings.admin_token,
                 region=self.settings.default_region,
             )
@@ -355,6 +361,7 @@ class Runtime:
                 telegram=self.channels.telegram,
                 tracking=self.tracking,
                 widget=Widget(self.tracking, self.visitor_tokens, self.settings.branding),
+                media=self.media,
                 api=api,
                 configured=self.channels.numbers,
                 publish_to_parent=self.fanout.publish_to_parent,

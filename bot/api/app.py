@@ -12,6 +12,7 @@ from bot.api.common import ADMIN, CALLER, PARTS, ApiError, ApiParts
 from bot.api.conversations import add_conversation_routes
 from bot.api.events import add_event_routes
 from bot.api.idempotency import idempotent
+from bot.api.media import add_media_routes
 from bot.api.notifications import add_notification_routes
 from bot.api.profiles import add_profile_routes
 from bot.api.services import add_service_routes
@@ -26,6 +27,7 @@ def build_api(parts: ApiParts) -> web.Application:
     add_profile_routes(api)
     add_notification_routes(api)
     add_event_routes(api)
+    add_media_routes(api)
     return api
 
 
