@@ -10,15 +10,15 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
 from adapters import jsonbody
-from bot.model import Identity, Inbound, Outbound, StatusUpdate
+from bot.model import Identity, Inbound, Media, MessageKind, Outbound, StatusUpdate
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,12 @@ MAX_FRAME = 64 * 1024
 MAX_RECEIPTS = 100
 """Ids in one ``delivered`` frame: a history is shown, and confirmed, in one go."""
 MAX_OFFERED = 1000
+MAX_FILE = 10 * 1024 * 1024
+"""Bytes of one image or file a visitor sends."""
+FILE_TTL = 30 * 24 * 3600.0
+"""Seconds the files of the web chat are kept, both ways: then their messages say so."""
+MEDIA_PREFIX = "med_"
+"""The ids of files in the media store."""
 _VISITOR_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CHOICE = re.compile(r"b:[0-9]{1,2}")
@@ -134,6 +140,29 @@ def message_of(frame: dict[str, Any], visitor: str, number: str) -> Inbound:
     )
 
 
+def client_id(value: str) -> str | None:
+    """A message id the page made, if it is one the chat takes."""
+    return value if _CLIENT_ID.fullmatch(value) else None
+
+
+def file_message(
+    visitor: str, number: str, page_id: str, kind: str, record: dict[str, Any]
+) -> Inbound:
+    """A file the visitor sent, kept in the media store, as their message: by reference."""
+    sender = Identity("vid", visitor)
+    media = Media(id=record["id"], mime_type=record["type"], filename=record["filename"])
+    return Inbound(
+        channel="web",
+        number=number,
+        provider_id=f"web:{visitor}:{page_id}",
+        sender=sender,
+        kind=cast(MessageKind, kind),
+        timestamp=time.time(),
+        media=media,
+        identities=(sender,),
+    )
+
+
 def receipts_of(
     frame: dict[str, Any], visitor: str, number: str, offered: Collection[str]
 ) -> list[StatusUpdate]:
@@ -213,19 +242,54 @@ def _outbound_id(frame: str) -> str:
     return ""
 
 
-def history_frame(visitor: str, messages: list[dict[str, Any]], *, opted_out: bool = False) -> str:
+def kept_media(message: dict[str, Any]) -> str:
+    """The id of the kept file a timeline message carries, if it carries one."""
+    media = message.get("media")
+    media_id = media.get("id", "") if isinstance(media, dict) else ""
+    return str(media_id) if str(media_id).startswith(MEDIA_PREFIX) else ""
+
+
+def caption_of(message: dict[str, Any]) -> str:
+    media = message.get("media")
+    return str(media.get("caption", "")) if isinstance(media, dict) else ""
+
+
+def shown_media(media: dict[str, Any], kind: str, url: str) -> dict[str, str]:
+    """A file as the page shows it: an image inline, anything else as a link to it."""
+    return {
+        "kind": kind,
+        "url": url,
+        "type": str(media.get("mime_type", "")),
+        "filename": str(media.get("filename", "")),
+    }
+
+
+def history_frame(
+    visitor: str,
+    messages: list[dict[str, Any]],
+    *,
+    opted_out: bool = False,
+    media_urls: Mapping[str, str] | None = None,
+) -> str:
     """The timeline as the page shows it; inbound ids are the page's own, so none shows twice.
-    ``opted_out`` says the visitor said STOP and has not said START since."""
+    ``opted_out`` says the visitor said STOP and has not said START since; ``media_urls``
+    are the signed URLs of the kept files the messages carry."""
     prefix = f"web:{visitor}:"
+    urls = media_urls or {}
     shown = [
         {
             "id": message["id"].removeprefix(prefix),
             "direction": message["direction"],
-            "text": message.get("text", ""),
+            "text": message.get("text") or caption_of(message),
             "kind": message.get("kind", "text"),
             "timestamp": message.get("timestamp"),
             "buttons": message.get("buttons") or [],
             **({"status": message["status"]} if message.get("status") else {}),
+            **(
+                {"media": shown_media(message["media"], message.get("kind", ""), url)}
+                if (url := urls.get(kept_media(message)))
+                else {}
+            ),
         }
         for message in messages
     ]
@@ -250,8 +314,14 @@ def message_frame(message: dict[str, Any]) -> str:
 class WebChatTransport:
     """Delivers replies to a visitor's sockets in whichever process holds them."""
 
-    def __init__(self, publish: Callable[[str, str], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        publish: Callable[[str, str], Awaitable[None]],
+        media_url: Callable[[str], Awaitable[str]] | None = None,
+    ) -> None:
         self.publish = publish
+        self.media_url = media_url
+        """The signed URL of a kept file, by its id."""
 
     @contextlib.asynccontextmanager
     async def turn(self, outbound: Outbound) -> AsyncIterator[None]:
@@ -267,5 +337,9 @@ class WebChatTransport:
             "service": outbound.service,
             "buttons": list(outbound.buttons),
         }
+        media = outbound.media or {}
+        message["text"] = outbound.text or str(media.get("caption", ""))
+        if media.get("id") and self.media_url is not None:
+            message["media"] = shown_media(media, media["kind"], await self.media_url(media["id"]))
         await self.publish(outbound.recipient.value, message_frame(message))
         return outbound.send_id

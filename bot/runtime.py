@@ -186,7 +186,8 @@ class Runtime:
         settings, session = self.settings, self._session
         self.ingestor = Ingestor(self.inbound_log, self.meters)
         self.web_hub = WebChatHub()
-        transports: dict[str, Transport] = {"web": WebChatTransport(self.live.publish)}
+        web = WebChatTransport(self.live.publish, lambda media_id: self.media.links.url(media_id))
+        transports: dict[str, Transport] = {"web": web}
         if wa := settings.whatsapp:
             client = WhatsAppClient(session, wa.api_base, wa.phone_number_id, wa.access_token)
             transports["whatsapp"] = WhatsAppTransport(

@@ -977,6 +977,24 @@ async def test_the_web_chat_widget_answers_are_the_documented_ones(make_bot: Bot
         headers={"Origin": "https://evil.example"},
         query={"token": token},
     )
+    png = b"\x89PNG\r\n\x1a\n" + bytes(32)
+    as_png = {"Content-Type": "image/png"}
+    sent = {"token": token, "id": "f1", "filename": "shoe.png"}
+    await public(201, "POST", "/webchat/files", png, as_png, sent)
+    await public(415, "POST", "/webchat/files", b"MZ", {"Content-Type": "image/png"}, sent)
+    await public(400, "POST", "/webchat/files", png, as_png, {"token": token, "id": "a b"})
+    await public(401, "POST", "/webchat/files", png, as_png, {"token": "x", "id": "f2"})
+    big = io.BytesIO(png + bytes(10 * 1024 * 1024))
+    response = await bot.client.post("/webchat/files", params=sent, data=big, headers=as_png)
+    contract.answer("POST", "/webchat/files", response.status, await response.json())
+    assert response.status == 413
+    cookie_page = {"Origin": "https://evil.example", **as_png}
+    await bot.client.get("/")
+    response = await bot.client.post(
+        "/webchat/files", params={"id": "f3"}, data=png, headers=cookie_page
+    )
+    contract.answer("POST", "/webchat/files", response.status, await response.json())
+    assert response.status == 403
     socket = await bot.client.ws_connect(f"/webchat/socket?token={token}")
     assert (await socket.receive_json(timeout=5))["type"] == "history"
     await socket.close()

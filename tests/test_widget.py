@@ -3,6 +3,7 @@ token and the socket it opens, typing and delivery, and what each of them refuse
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from pathlib import Path
@@ -338,3 +339,119 @@ async def test_a_service_s_typing_is_telegram_s_chat_action(make_bot: BotFactory
         answer = await api_call(tg.bot, service, "POST", path, {})
         assert (answer.status, answer.json) == (200, {"typing": True, "shown": True})
         assert api.chat_actions == [(CUSTOMER, "typing")]
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = b"%PDF-1.4\n" + b"x" * 64
+
+
+async def test_a_visitor_s_image_is_kept_by_reference_and_services_fetch_it(
+    make_bot: BotFactory,
+) -> None:
+    bot = await widget_bot(make_bot)
+    token = await token_for(bot)
+    socket, _ = await open_socket(bot, token)
+    sent = await bot.client.post(
+        "/webchat/files",
+        params={"token": token, "id": "f1", "filename": "../shoe.png"},
+        data=PNG,
+        headers={"Content-Type": "image/png"},
+    )
+    assert sent.status == 201, await sent.text()
+    message = (await sent.json())["message"]
+    assert (message["id"], message["kind"]) == ("f1", "image")
+    assert message["media"]["filename"] == "shoe.png"
+    shown = await bot.client.get(path_of(message["media"]["url"]))
+    assert (shown.status, await shown.read()) == (200, PNG)
+    sink = bot.sinks["support"]
+    await sink.wait_for_count(1, type="message.inbound")
+    record = sink.events("message.inbound")[0]["data"]["message"]
+    assert record["kind"] == "image" and record["media"]["mime_type"] == "image/png"
+    service = await bot.runtime.directory.define_token("support")
+    fetched = await bot.client.get(
+        f"/v1/media/{record['media']['id']}", headers={"Authorization": f"Bearer {service}"}
+    )
+    assert (fetched.status, await fetched.read()) == (200, PNG)
+    await socket.close()
+    # After a reload the history shows the image again, by a freshly signed URL.
+    socket, history = await open_socket(bot, await token_for(bot))
+    assert history[0]["media"]["kind"] == "image"
+    assert (await bot.client.get(path_of(history[0]["media"]["url"]))).status == 200
+    await socket.close()
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+@pytest.mark.parametrize(
+    ("query", "data", "content_type", "status"),
+    [
+        ({"id": "f1"}, b"MZ\x90\x00", "application/x-msdownload", 415),
+        ({"id": "f1"}, b"not a png at all", "image/png", 415),
+        ({"id": "f1"}, b"", "image/png", 400),
+        ({"id": "f1"}, PNG + b"\x00" * (10 * 1024 * 1024), "image/png", 413),
+        ({"id": "a b"}, PNG, "image/png", 400),
+        ({"id": "f1", "filename": "x\x01.png"}, PNG, "image/png", 400),
+        ({"id": "f1", "token": "nonsense"}, PNG, "image/png", 401),
+    ],
+    ids=["exe", "not-png", "empty", "too-big", "bad-id", "bad-name", "bad-token"],
+)
+async def test_a_file_the_chat_cannot_take_is_refused_and_nothing_is_kept(
+    make_bot: BotFactory, query: dict[str, str], data: bytes, content_type: str, status: int
+) -> None:
+    bot = await widget_bot(make_bot)
+    params = {"token": await token_for(bot), **query}
+    sent = await bot.client.post(
+        "/webchat/files",
+        params=params,
+        data=io.BytesIO(data),
+        headers={"Content-Type": content_type},
+    )
+    assert sent.status == status
+    assert "error" in await sent.json()
+    assert bot.runtime.meters.value("switchboard_inbound_accepted_total") == 0
+    assert [key async for key in bot.runtime.redis.scan_iter(match="*md:*")] == []
+
+
+async def test_a_file_from_another_site_s_page_is_refused_without_a_token(
+    make_bot: BotFactory,
+) -> None:
+    bot = await widget_bot(make_bot)
+    await bot.client.get("/")  # the visitor cookie
+    for origin, status in ((EVIL, 403), (SHOP, 403), (None, 201)):
+        headers = {"Content-Type": "image/png", **({"Origin": origin} if origin else {})}
+        sent = await bot.client.post(
+            "/webchat/files", params={"id": "f1"}, data=PNG, headers=headers
+        )
+        assert sent.status == status
+
+
+async def test_a_service_s_file_shows_in_the_visitor_s_chat(make_bot: BotFactory) -> None:
+    bot = await widget_bot(make_bot)
+    service = await bot.runtime.directory.define_token("support")
+    socket, _ = await open_socket(bot, await token_for(bot))
+    await socket.send_json({"type": "message", "id": "m1", "text": "hi"})
+    await next_frame(socket, "message")
+    await bot.settle()
+    upload = await bot.client.post(
+        "/v1/media",
+        params={"filename": "invoice.pdf"},
+        data=PDF,
+        headers={"Authorization": f"Bearer {service}", "Content-Type": "application/pdf"},
+    )
+    media_id = (await upload.json())["media"]["id"]
+    reply = f"/v1/conversations/{web_conversation(bot)}/messages"
+    body = {"media": {"type": "document", "id": media_id, "caption": "Your invoice"}}
+    answer = await api_call(bot, service, "POST", reply, body)
+    assert answer.status == 201, answer.raw
+    pushed = (await next_frame(socket, "message"))["message"]
+    assert pushed["media"]["kind"] == "document"
+    assert (pushed["text"], pushed["media"]["filename"]) == ("Your invoice", "invoice.pdf")
+    assert pushed["media"]["type"] == "application/pdf"
+    fetched = await bot.client.get(path_of(pushed["media"]["url"]))
+    assert (fetched.status, await fetched.read()) == (200, PDF)
+    # A file that is not the caller's upload (or no longer kept) is refused.
+    made_up = {"media": {"type": "image", "id": "med_" + "A" * 22}}
+    assert (await api_call(bot, service, "POST", reply, made_up)).status == 400
+    await socket.close()

@@ -39,6 +39,12 @@ COLOUR = "#c2410c"
 GREETING = "Ask Acme anything"
 ADMIN_TOKEN = secrets.token_urlsafe(24)
 PHONE = {"width": 390, "height": 844}
+# A real 1x1 PNG, so that the browser draws it.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082"
+)
+PDF = b"%PDF-1.4\n% size guide\n"
 DESKTOP = {"width": 1280, "height": 800}
 FLOW = {
     "start": ["delivery"],
@@ -169,14 +175,28 @@ async def screenshot(page: Page, name: str) -> None:
 
 
 def api(bot: BotProcess, method: str, path: str, token: str, body: object = None) -> object:
+    data = None if body is None else json.dumps(body).encode()
+    return json.loads(fetch(bot, method, path, token, data, "application/json"))
+
+
+def fetch(
+    bot: BotProcess,
+    method: str,
+    path: str,
+    token: str,
+    data: bytes | None = None,
+    content_type: str = "application/octet-stream",
+) -> bytes:
+    """A call of the bot's API as a service; short, so it may block the test's loop."""
     request = urllib.request.Request(
         bot.url + path,
         method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        data=data,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
+        body: bytes = response.read()
+        return body
 
 
 async def test_a_visitor_chats_from_the_widget_on_another_site(
@@ -196,16 +216,9 @@ async def test_a_visitor_chats_from_the_widget_on_another_site(
     # The site keeps the visitor id in its own storage; the chat is that visitor's.
     visitor = await page.evaluate("window.Switchboard.visitorId()")
     assert visitor == await page.evaluate("localStorage.getItem('sb_vid')")
-    service = api(bot, "POST", "/v1/services", ADMIN_TOKEN, SERVICE)
-    token = service["token"]  # type: ignore[index]
-    found = api(bot, "GET", "/v1/conversations", token)
-    (conversation,) = [
-        c
-        for c in found["conversations"]  # type: ignore[index]
-        if c["customer"] == f"vid:{visitor}"
-    ]
+    token = service_token(bot)
     # The welcome the page showed is confirmed: delivered, in the timeline services read.
-    timeline = f"/v1/conversations/{conversation['id']}"
+    timeline = conversation_of(bot, token, visitor)
     deadline = time.monotonic() + TIMEOUT_MS / 1000
     while time.monotonic() < deadline:
         messages = api(bot, "GET", timeline, token)["messages"]  # type: ignore[index]
@@ -234,6 +247,65 @@ async def test_a_visitor_chats_from_the_widget_on_another_site(
 
 
 SERVICE = {"name": "desk", "url": "http://127.0.0.1:9/hook", "secret": secrets.token_hex(16)}
+_TOKENS: dict[str, str] = {}
+
+
+def service_token(bot: BotProcess) -> str:
+    """A service of the bot's number, attached once for the module."""
+    if "desk" not in _TOKENS:
+        _TOKENS["desk"] = api(bot, "POST", "/v1/services", ADMIN_TOKEN, SERVICE)["token"]  # type: ignore[index]
+    return _TOKENS["desk"]
+
+
+def conversation_of(bot: BotProcess, token: str, visitor: str) -> str:
+    found = api(bot, "GET", "/v1/conversations", token)
+    (conversation,) = [
+        c
+        for c in found["conversations"]  # type: ignore[index]
+        if c["customer"] == f"vid:{visitor}"
+    ]
+    return f"/v1/conversations/{conversation['id']}"
+
+
+async def test_images_and_files_go_both_ways(
+    site: tuple[BotProcess, Shop], browser: Browser, tmp_path: Path
+) -> None:
+    bot, shop = site
+    page = await visit_shop(browser, shop)
+    frame = chat(page)
+    await say(page, "hi")
+    await expect_log(page, "hi", WELCOME)
+    image = tmp_path / "shoe.png"
+    image.write_bytes(PNG)
+    await frame.locator("#file").set_input_files(str(image))
+    sent = frame.locator("#log .msg.inbound img")
+    await expect(sent).to_have_attribute("alt", "shoe.png", timeout=TIMEOUT_MS)
+    await expect(frame.locator("#log .msg.inbound").last).to_have_attribute("data-state", "sent")
+    assert await sent.evaluate("image => image.complete && image.naturalWidth") == 1
+
+    token = service_token(bot)
+    visitor = await page.evaluate("window.Switchboard.visitorId()")
+    timeline = conversation_of(bot, token, visitor)
+    messages = api(bot, "GET", timeline, token)["messages"]  # type: ignore[index]
+    media_id = messages[-1]["media"]["id"]
+    assert fetch(bot, "GET", f"/v1/media/{media_id}", token) == PNG
+
+    uploaded = fetch(
+        bot, "POST", "/v1/media?filename=size-guide.pdf", token, PDF, "application/pdf"
+    )
+    upload = json.loads(uploaded)["media"]["id"]
+    body = {"media": {"type": "document", "id": upload, "caption": "Our size guide"}}
+    api(bot, "POST", f"{timeline}/messages", token, body)
+    received = frame.locator("#log .msg.outbound a.file")
+    await expect(received).to_have_text("\N{PAPERCLIP} size-guide.pdf", timeout=TIMEOUT_MS)
+    await expect(frame.locator("#log .msg.outbound").last).to_contain_text("Our size guide")
+    async with page.expect_download() as download:
+        await received.click()
+    saved = tmp_path / "downloaded.pdf"
+    await (await download.value).save_as(saved)
+    assert saved.stat().st_size == len(PDF)
+    await screenshot(page, "widget-files")
+    await page.context.close()
 
 
 async def test_at_phone_size_the_panel_fills_the_screen_and_closes(

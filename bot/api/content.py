@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from bot.api.common import ApiError, string_field
 from handlers.command_kit import has_control_characters
+from stores.media import MEDIA_ID as STORED_ID
 
 REPLY_KEYS = frozenset({"text", "agent", "template", "interactive", "media"})
 MEDIA_KEYS = frozenset({"type", "url", "id", "caption", "filename"})
@@ -162,8 +163,14 @@ def media_content(value: Any, channel: str) -> Content:
     media = {"kind": kind}
     if "url" in value:
         media["link"] = _url(value["url"])
+    elif channel == "web" and isinstance(value["id"], str) and STORED_ID.fullmatch(value["id"]):
+        media["id"] = value["id"]  # a file of POST /v1/media, shown in the web chat
     elif not isinstance(value["id"], str) or not MEDIA_ID.fullmatch(value["id"]):
-        raise ApiError(400, "media.id: the id WhatsApp gave the uploaded file (digits)")
+        raise ApiError(
+            400,
+            "media.id: the id WhatsApp gave the uploaded file (digits), or in the web chat "
+            "the id POST /v1/media gave it",
+        )
     else:
         media["id"] = value["id"]
     for key, limit in (("caption", MAX_CAPTION), ("filename", MAX_FILENAME)):
@@ -173,10 +180,11 @@ def media_content(value: Any, channel: str) -> Content:
         raise ApiError(400, "media.caption: audio takes none")
     if "filename" in media and kind != "document":
         raise ApiError(400, "media.filename: for a document only")
-    if channel == "whatsapp":
+    if channel == "whatsapp" or (channel == "web" and STORED_ID.fullmatch(media.get("id", ""))):
         return Content("", media=media)
     if "link" not in media:
-        raise ApiError(400, f"media.id is an upload to WhatsApp; on {channel} give media.url")
+        also = ", or the id of an upload to POST /v1/media" if channel == "web" else ""
+        raise ApiError(400, f"media.id is an upload to WhatsApp; on {channel} give media.url{also}")
     return Content("\n".join(filter(None, (media.get("caption"), media["link"]))))
 
 

@@ -29,6 +29,7 @@ from bot.team.actions import (
     ensure_open,
 )
 from handlers.command_kit import has_control_characters
+from stores.media import MediaRecord
 
 
 def add_conversation_routes(api: web.Application) -> None:
@@ -98,6 +99,10 @@ async def reply(request: web.Request) -> web.Response:
     conversation_id, meta = await conversation(request)
     found = await read_body(request)
     content = reply_content(found, meta.get("channel", ""))
+    if content.media and meta.get("channel") == "web":
+        record = await _own_upload(request, content.media["id"])
+        content.media.setdefault("filename", record.filename)
+        content.media["mime_type"] = record.content_type
     agent = string_field(found, "agent", required=False, limit=200)
     try:
         replied = await parts(request).actions.reply(
@@ -128,6 +133,14 @@ async def reply(request: web.Request) -> web.Response:
         "timestamp": outbound.created_at,
     }
     return web.json_response({"message": message, **warning(replied.collision)}, status=201)
+
+
+async def _own_upload(request: web.Request, media_id: str) -> MediaRecord:
+    """The caller's own upload, still kept; else 400."""
+    record = await parts(request).media.record(media_id)
+    if record is None or record.owner != caller(request).name:
+        raise ApiError(400, f"media.id: no upload {media_id} of yours (POST /v1/media)")
+    return record
 
 
 async def claim(request: web.Request) -> web.Response:

@@ -17,7 +17,7 @@ from bot.channels.telegram import TelegramChannel
 from bot.config.settings import Settings, WhatsAppSettings
 from bot.core.ingest import Ingestor
 from bot.core.keywords import Keyword, keyword_of, keyword_table
-from bot.core.media import MediaLibrary
+from bot.core.media import MB, MediaLibrary, MediaRefusedError, kind_of
 from bot.core.metrics import Meters
 from bot.http.access import access_log, echo_request_id, route_of
 from bot.http.errors import error_response
@@ -25,7 +25,7 @@ from bot.http.media import add_signed_media_route
 from bot.http.tracking import Tracking, add_tracking_routes
 from bot.http.webhooks import add_channel_routes
 from bot.http.widget import Widget, add_widget_routes, socket_visitor, token_is_valid
-from bot.model import Event, Identity, Inbound, conversation_id, derived_id
+from bot.model import Event, Identity, Inbound, conversation_id, derived_id, shallow_dict
 from stores.conversations import ConversationStore
 from stores.live import LiveChannel
 from stores.services import ServiceStore
@@ -80,6 +80,7 @@ def build_app(parts: WebParts) -> web.Application:
     app.router.add_get("/", chat_page)
     app.router.add_get("/webchat/socket", chat_socket)
     app.router.add_get("/webchat/visitor", chat_visitor)
+    app.router.add_post("/webchat/files", chat_file)
     app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/webhooks/whatsapp", whatsapp_handshake)
     app.router.add_post("/webhooks/whatsapp", whatsapp_webhook)
@@ -164,7 +165,10 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         opted_out = (await parts.conversations.meta(cid)).get("opted_out") == "1"
         ours = (m["id"] for m in timeline if m.get("direction") == "outbound")
         parts.web_hub.offer(socket, ours)
-        await socket.send_str(webchat.history_frame(visitor, timeline, opted_out=opted_out))
+        kept = {webchat.kept_media(message) for message in timeline} - {""}
+        urls = {media_id: await parts.media.links.url(media_id) for media_id in kept}
+        history = webchat.history_frame(visitor, timeline, opted_out=opted_out, media_urls=urls)
+        await socket.send_str(history)
         async for frame in socket:
             if frame.type != WSMsgType.TEXT:
                 continue
@@ -203,6 +207,57 @@ async def _take_frame(
         keyword = keyword_of(inbound, request.app[KEYWORDS])
         if keyword in ("stop", "start"):  # said, so STOP never mutes anyone silently
             await parts.live.publish(visitor, webchat.consent_frame(keyword == "stop"))
+
+
+async def chat_file(request: web.Request) -> web.Response:
+    """A visitor's image or file (the raw body, with its Content-Type), kept in the media
+    store by reference and taken as their message: ``?id=`` the page's message id, and
+    ``?filename=``; the visitor is the cookie's or the ``token``'s, as on the socket."""
+    parts = request.app[PARTS]
+    try:
+        visitor = await socket_visitor(request)
+    except web.HTTPException as refusal:
+        return error_response(refusal.status, refusal.reason)
+    origin = request.headers.get("Origin")
+    if "token" not in request.query and origin and origin.lower() != parts.tracking.own_origin:
+        return error_response(403, "this page may not send files to that visitor's chat")
+    client_id = request.query.get("id", "")
+    if not webchat.client_id(client_id):
+        return error_response(400, "id must be 1-64 letters, digits, - or _")
+    if (request.content_length or 0) > webchat.MAX_FILE:
+        return error_response(413, f"the file is larger than {webchat.MAX_FILE // MB} MB")
+    data = await request.content.read(webchat.MAX_FILE + 1)
+    if len(data) > webchat.MAX_FILE:
+        return error_response(413, f"the file is larger than {webchat.MAX_FILE // MB} MB")
+    number = parts.settings.web_number
+    try:
+        record = await parts.media.save(
+            data,
+            request.headers.get("Content-Type", ""),
+            request.query.get("filename", ""),
+            f"web:{visitor}",
+            number=number,
+            channel="web",
+            ttl=webchat.FILE_TTL,
+        )
+    except MediaRefusedError as refusal:
+        return error_response(refusal.status, str(refusal))
+    kind = kind_of(record.content_type)
+    inbound = webchat.file_message(visitor, number, client_id, kind, record.to_dict())
+    (new,) = await parts.ingestor.accept([inbound])
+    assert inbound.media is not None
+    shown = webchat.shown_media(shallow_dict(inbound.media), kind, await parts.media.url(record))
+    echo = {
+        "id": client_id,
+        "direction": "inbound",
+        "text": "",
+        "kind": kind,
+        "timestamp": inbound.timestamp,
+        "media": shown,
+    }
+    if new:  # the visitor's other tabs show it too
+        await parts.live.publish(visitor, webchat.message_frame(echo))
+    return web.json_response({"message": echo}, status=201)
 
 
 def frame_id(inbound: Inbound, visitor: str) -> str:
