@@ -4,8 +4,6 @@ not send a cookie of ours from inside another site's page."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import re
@@ -14,15 +12,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from adapters import webchat
+from bot.core.links import MAC_BYTES, seal, unseal
 
 TTL = 7 * 24 * 3600
 """Seconds a token is good for; a page of the site asks for a new one each time it loads."""
 MAX_TOKEN = 400
-MAC_BYTES = 16
 VERSION = "v1"
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?")
 """An origin a token (or a Content-Security-Policy) can carry: nothing but scheme, host, port."""
-_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +31,6 @@ class VisitorPass:
     origin: str
     """The origin of the page the token was issued to."""
     expires_at: int
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 class VisitorTokenSigner:
@@ -59,22 +52,12 @@ class VisitorTokenSigner:
             raise ValueError("an origin is scheme://host[:port]")
         expires = int((time.time() if now is None else now) + self.ttl)
         payload = "\n".join((VERSION, visitor, origin.lower(), str(expires))).encode("ascii")
-        return _b64(payload + self._mac(payload)), expires
+        return seal(payload, self._mac), expires
 
     def verify(self, token: object, now: float | None = None) -> VisitorPass | None:
         """The pass a token names, or None for anything expired, altered or not ours."""
-        if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN:
-            return None
-        if not _TOKEN.fullmatch(token):
-            return None
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        except (ValueError, binascii.Error):
-            return None
-        if _b64(raw) != token or len(raw) <= MAC_BYTES:
-            return None
-        payload, mac = raw[:-MAC_BYTES], raw[-MAC_BYTES:]
-        if not hmac.compare_digest(mac, self._mac(payload)):
+        payload = unseal(token, MAX_TOKEN, self._mac)
+        if payload is None:
             return None
         try:
             version, visitor, origin, expires = payload.decode("ascii").split("\n")
