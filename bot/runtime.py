@@ -186,10 +186,12 @@ class Runtime:
         settings, session = self.settings, self._session
         self.ingestor = Ingestor(self.inbound_log, self.meters)
         self.web_hub = WebChatHub()
+        self.whatsapp_client: WhatsAppClient | None = None
         web = WebChatTransport(self.live.publish, lambda media_id: self.media.links.url(media_id))
         transports: dict[str, Transport] = {"web": web}
         if wa := settings.whatsapp:
             client = WhatsAppClient(session, wa.api_base, wa.phone_number_id, wa.access_token)
+            self.whatsapp_client = client
             transports["whatsapp"] = WhatsAppTransport(
                 client, self.rate, wa.number, wa.messages_per_second
             )
@@ -343,7 +345,12 @@ class Runtime:
                 profiles=self.profile_book,
                 notifications=self.outreach.notifications,
                 workflows=self.outreach.workflows,
-                typing=TypingSignals(self.live.publish, self.channels.telegram),
+                typing=TypingSignals(
+                    self.live.publish,
+                    self.channels.telegram,
+                    self.whatsapp_client,
+                    self.conversations.timeline,
+                ),
                 activity=functools.partial(profile_activity, self.tracking),
                 configured=self.channels.numbers,
                 media=self.media,

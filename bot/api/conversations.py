@@ -170,7 +170,7 @@ async def typing(request: web.Request) -> web.Response:
     """Someone of the caller's service is typing (or stopped): the customer sees it where
     the channel shows it. It lapses after a few seconds, so a caller repeats it."""
     acting(request)
-    _, meta = await conversation(request)
+    conversation_id, meta = await conversation(request)
     found = await read_body(request)
     active = found.get("typing", True)
     if not isinstance(active, bool):
@@ -183,7 +183,7 @@ async def typing(request: web.Request) -> web.Response:
         ensure_open(meta)
     except ConversationClosedError as refusal:
         raise closed(refusal) from None
-    shown = await parts(request).typing.signal(meta, active)
+    shown = await parts(request).typing.signal(conversation_id, meta, active)
     return web.json_response({"typing": active, "shown": shown})
 
 
