@@ -93,6 +93,18 @@ def new_visitor_id() -> str:
     return secrets.token_urlsafe(18)
 
 
+def keep_visitor(request: web.Request, response: web.StreamResponse) -> None:
+    """Give the browser a visitor cookie, unless it has one."""
+    if not visitor_id(request.cookies.get(VISITOR_COOKIE)):
+        response.set_cookie(
+            VISITOR_COOKIE,
+            new_visitor_id(),
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+        )
+
+
 def read_frame(raw: str) -> dict[str, Any]:
     """A visitor's frame: a JSON object with a ``type``; FrameError for anything else."""
     try:

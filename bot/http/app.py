@@ -118,14 +118,7 @@ async def _json_errors(
 async def chat_page(request: web.Request) -> web.Response:
     branding = request.app[PARTS].settings.branding
     response = web.Response(text=webchat.page(branding), content_type="text/html")
-    if not webchat.visitor_id(request.cookies.get(webchat.VISITOR_COOKIE)):
-        response.set_cookie(
-            webchat.VISITOR_COOKIE,
-            webchat.new_visitor_id(),
-            max_age=365 * 24 * 3600,
-            httponly=True,
-            samesite="Lax",
-        )
+    webchat.keep_visitor(request, response)
     return response
 
 
