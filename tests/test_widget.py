@@ -245,6 +245,17 @@ async def test_the_script_is_for_tracked_sites_and_the_panel_frames_only_there(
     assert panel.headers["Content-Security-Policy"] == f"frame-ancestors 'self' {SHOP}"
 
 
+async def test_the_panel_opened_in_a_page_of_its_own_chats_by_the_cookie(
+    make_bot: BotFactory,
+) -> None:
+    bot = await widget_bot(make_bot)
+    bot.client.session.cookie_jar.clear()
+    assert (await bot.client.get("/widget")).status == 200
+    socket = await bot.client.ws_connect("/webchat/socket")
+    assert (await socket.receive_json(timeout=5))["type"] == "history"
+    await socket.close()
+
+
 async def test_an_origin_that_could_carry_a_directive_is_left_out_of_the_policy(
     make_bot: BotFactory,
 ) -> None:

@@ -96,9 +96,12 @@ async def widget_panel(request: web.Request) -> web.Response:
         "Content-Security-Policy": f"frame-ancestors {widget.frame_ancestors}",
         "Cache-Control": "no-cache",
     }
-    return web.Response(
+    response = web.Response(
         text=webchat.page(widget.branding), content_type="text/html", headers=headers
     )
+    # Opened in a page of its own (no token), it chats as the cookie's visitor, as / does.
+    webchat.keep_visitor(request, response)
+    return response
 
 
 def _cors(origin: str) -> dict[str, str]:
