@@ -21,7 +21,14 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, FrameLocator, Page, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    FrameLocator,
+    Page,
+    Request,
+    async_playwright,
+    expect,
+)
 from redis import Redis
 
 from tests.botprocess import ROOT, BotProcess, free_port
@@ -75,6 +82,10 @@ class Shop:
             f'<script src="{bot_url}/widget.js" async></script></body></html>'
         )
         Path(self._root.name, "index.html").write_text(page, encoding="utf-8")
+        frame = f'<!doctype html><h1>Framed</h1><iframe src="{bot_url}/widget"></iframe>'
+        Path(self._root.name, "frame.html").write_text(frame, encoding="utf-8")
+        self.other_origin = f"http://127.0.0.1:{self.port}"
+        """The same pages on an origin that is not in ``tracking.origins``."""
         self.process = subprocess.Popen(
             [sys.executable, "-m", "http.server", str(self.port), "--bind", "127.0.0.1"],
             cwd=self._root.name,
@@ -386,3 +397,35 @@ async def test_the_widget_reconnects_after_the_bot_restarts(
     await say(page, "hours")
     await expect_log(page, "hi", WELCOME, "hours", HOURS)
     await page.context.close()
+
+
+async def test_a_site_not_in_tracking_origins_gets_no_widget_and_cannot_frame_the_chat(
+    site: tuple[BotProcess, Shop], browser: Browser
+) -> None:
+    _, shop = site
+    context = await browser.new_context()
+    page = await context.new_page()
+    # The 403 is JSON, which the browser does not even hand to a <script> (ORB): the
+    # request for the script ends without a script, one way or the other.
+    script_ended = asyncio.Event()
+
+    def ended(request: Request) -> None:
+        if request.url.endswith("/widget.js"):
+            script_ended.set()
+
+    page.on("requestfailed", ended)
+    page.on("requestfinished", ended)
+    await page.goto(shop.other_origin + "/")
+    await asyncio.wait_for(script_ended.wait(), TIMEOUT_MS / 1000)
+    await expect(page.locator("h1")).to_have_text("Acme shop")
+    await expect(page.locator("#switchboard-widget")).to_have_count(0)
+    # The panel's frame-ancestors: a tracked site may frame it, another may not.
+    await page.goto(shop.origin + "/frame.html")
+    await expect(page.frame_locator("iframe").locator("#composer")).to_be_visible(
+        timeout=TIMEOUT_MS
+    )
+    await page.goto(shop.other_origin + "/frame.html")
+    await page.wait_for_load_state("networkidle")
+    frame = page.frames[-1]
+    assert await frame.locator("#composer").count() == 0
+    await context.close()
