@@ -466,6 +466,11 @@ async def test_a_service_s_file_shows_in_the_visitor_s_chat(make_bot: BotFactory
     assert pushed["media"]["type"] == "application/pdf"
     fetched = await bot.client.get(path_of(pushed["media"]["url"]))
     assert (fetched.status, await fetched.read()) == (200, PDF)
+    # A copy kept as long as the chat's files: the upload itself goes after a day.
+    timeline = await bot.runtime.conversations.timeline(web_conversation(bot))
+    kept = await bot.runtime.media.record(timeline[-1]["media"]["id"])
+    assert kept is not None and kept.id != media_id and kept.owner == "support"
+    assert kept.expires_at - kept.created_at == webchat.FILE_TTL
     # A file that is not the caller's upload (or no longer kept) is refused.
     made_up = {"media": {"type": "image", "id": "med_" + "A" * 22}}
     assert (await api_call(bot, service, "POST", reply, made_up)).status == 400

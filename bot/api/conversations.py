@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters import webchat
 from bot.api.common import (
     ApiError,
     acting,
@@ -100,7 +101,12 @@ async def reply(request: web.Request) -> web.Response:
     found = await read_body(request)
     content = reply_content(found, meta.get("channel", ""))
     if content.media and meta.get("channel") == "web":
-        record = await _own_upload(request, content.media["id"])
+        try:
+            ensure_open(meta)  # before the copy: a closed conversation keeps no file
+        except ConversationClosedError as refusal:
+            raise closed(refusal) from None
+        record = await _kept_for_the_chat(request, content.media["id"])
+        content.media["id"] = record.id
         content.media.setdefault("filename", record.filename)
         content.media["mime_type"] = record.content_type
     agent = string_field(found, "agent", required=False, limit=200)
@@ -135,12 +141,17 @@ async def reply(request: web.Request) -> web.Response:
     return web.json_response({"message": message, **warning(replied.collision)}, status=201)
 
 
-async def _own_upload(request: web.Request, media_id: str) -> MediaRecord:
-    """The caller's own upload, still kept; else 400."""
-    record = await parts(request).media.record(media_id)
-    if record is None or record.owner != caller(request).name:
+async def _kept_for_the_chat(request: web.Request, media_id: str) -> MediaRecord:
+    """A copy of the caller's own upload, kept as long as the web chat keeps its files (an
+    upload is kept for a day); 400 for any other id. Only the caller may fetch the copy."""
+    library, who = parts(request).media, caller(request)
+    found = await library.load(media_id)
+    if found is None or found[0].owner != who.name:
         raise ApiError(400, f"media.id: no upload {media_id} of yours (POST /v1/media)")
-    return record
+    record, data = found
+    return await library.save(
+        data, record.content_type, record.filename, who.name, ttl=webchat.FILE_TTL
+    )
 
 
 async def claim(request: web.Request) -> web.Response:
