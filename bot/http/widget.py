@@ -4,6 +4,7 @@ the cookie a browser does not send from inside another site's page."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from importlib import resources
@@ -61,9 +62,14 @@ def _origin_of(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else None
 
 
+@functools.cache
+def _source() -> str:
+    return resources.files("adapters").joinpath("widget.js").read_text(encoding="utf-8")
+
+
 def script(widget: Widget) -> str:
     """``widget.js`` with this deployment's address and branding written in."""
-    source = resources.files("adapters").joinpath("widget.js").read_text(encoding="utf-8")
+    source = _source()
     values = {
         "base": widget.tracking.public_url.rstrip("/"),
         "title": widget.branding.title,
