@@ -342,10 +342,13 @@ def web_conversation(bot: Bot, visitor: str = VISITOR) -> str:
     return conversation_id(bot.runtime.settings.web_number, Identity("vid", visitor))
 
 
-async def test_a_service_s_typing_is_telegram_s_chat_action(make_bot: BotFactory) -> None:
+@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
+async def test_a_service_s_typing_is_telegram_s_chat_action(
+    make_bot: BotFactory, framework: str
+) -> None:
     token = fake_token()
     async with TelegramAPIEmulator(token) as api:
-        tg = await telegram_bot(make_bot, api, token)
+        tg = await telegram_bot(make_bot, api, token, framework=framework)
         api.customer_text(CUSTOMER, "hello there", first_name="Cara")
         await api.wait_for_sent(2)
         await tg.bot.settle()
