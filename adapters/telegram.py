@@ -163,6 +163,12 @@ class AiogramClient:
             self._started().answer_callback_query(callback_query_id=callback_id),
         )
 
+    async def send_typing(self, chat_id: str) -> None:
+        await self._call(
+            "sendChatAction",
+            self._started().send_chat_action(chat_id=chat_id_of(chat_id), action="typing"),
+        )
+
     def _started(self) -> Bot:
         if self._bot is None:
             raise TelegramError("the Telegram client is not started")

@@ -83,6 +83,10 @@ class TelegramClient(Protocol):
 
     async def answer_callback(self, callback_id: str) -> None: ...
 
+    async def send_typing(self, chat_id: str) -> None:
+        """``sendChatAction`` ``typing``: the chat shows the bot typing for about 5 seconds."""
+        ...
+
 
 class FileUpload(NamedTuple):
     """A file's bytes to upload with a send (multipart/form-data)."""

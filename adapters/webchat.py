@@ -3,25 +3,37 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import html
 import json
 import logging
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
 from adapters import jsonbody
-from bot.model import Identity, Inbound, Outbound
+from bot.model import Identity, Inbound, Media, MessageKind, Outbound, StatusUpdate
 
 log = logging.getLogger(__name__)
 
 VISITOR_COOKIE = "sb_vid"
 MAX_TEXT = 4096
 MAX_FRAME = 64 * 1024
+MAX_RECEIPTS = 100
+"""Ids in one ``delivered`` frame: a history is shown, and confirmed, in one go."""
+MAX_OFFERED = 1000
+MAX_FILE = 10 * 1024 * 1024
+"""Bytes of one image or file a visitor sends."""
+FILE_TTL = 30 * 24 * 3600.0
+"""Seconds the files of the web chat are kept, both ways: then their messages say so."""
+MEDIA_PREFIX = "med_"
+"""The ids of files in the media store."""
 _VISITOR_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CHOICE = re.compile(r"b:[0-9]{1,2}")
@@ -42,8 +54,34 @@ class FrameError(ValueError):
     """A socket frame the web chat cannot take; the message is shown to the visitor."""
 
 
-def page() -> str:
-    return resources.files("adapters").joinpath("webchat.html").read_text(encoding="utf-8")
+@dataclass(frozen=True, slots=True)
+class Branding:
+    """How the chat looks: the ``webchat`` section of the YAML file."""
+
+    title: str = "Chat with us"
+    colour: str = "#2563eb"
+    """The accent colour, ``#rrggbb``."""
+    greeting: str = "Say hello: we usually answer right away."
+    logo: str | None = None
+    """The URL of an image shown beside the title."""
+
+
+@functools.cache
+def page(branding: Branding = Branding()) -> str:
+    """The chat page with its branding; every value is escaped, the colour checked again."""
+    template = resources.files("adapters").joinpath("webchat.html").read_text(encoding="utf-8")
+    colour = branding.colour if re.fullmatch(r"#[0-9A-Fa-f]{6}", branding.colour) else "#2563eb"
+    logo = ""
+    if branding.logo:
+        source = html.escape(branding.logo)
+        logo = f'<img class="logo" src="{source}" alt="" width="28" height="28">'
+    values = {
+        "title": html.escape(branding.title),
+        "colour": colour,
+        "greeting": html.escape(branding.greeting),
+        "logo": logo,
+    }
+    return re.sub(r"\{\{(\w+)\}\}", lambda match: values[match.group(1)], template)
 
 
 def visitor_id(cookie: str | None) -> str | None:
@@ -55,15 +93,39 @@ def new_visitor_id() -> str:
     return secrets.token_urlsafe(18)
 
 
-def parse_frame(raw: str, visitor: str, number: str) -> Inbound:
-    """A visitor's ``{"type": "message", "id": ..., "text": ...}`` frame as an Inbound;
-    a pressed button adds ``"payload": "b:<index>"`` with its label as the text."""
+def keep_visitor(request: web.Request, response: web.StreamResponse) -> None:
+    """Give the browser a visitor cookie, unless it has one."""
+    if not visitor_id(request.cookies.get(VISITOR_COOKIE)):
+        response.set_cookie(
+            VISITOR_COOKIE,
+            new_visitor_id(),
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+        )
+
+
+def read_frame(raw: str) -> dict[str, Any]:
+    """A visitor's frame: a JSON object with a ``type``; FrameError for anything else."""
     try:
         frame = jsonbody.loads(raw)
     except jsonbody.NotJSONError:
         raise FrameError("frames must be JSON") from None
-    if not isinstance(frame, dict) or frame.get("type") != "message":
+    if not isinstance(frame, dict) or frame.get("type") not in ("message", "delivered"):
         raise FrameError('expected {"type": "message", "id": ..., "text": ...}')
+    return frame
+
+
+def parse_frame(raw: str, visitor: str, number: str) -> Inbound:
+    """A visitor's ``{"type": "message", "id": ..., "text": ...}`` frame as an Inbound;
+    a pressed button adds ``"payload": "b:<index>"`` with its label as the text."""
+    frame = read_frame(raw)
+    if frame["type"] != "message":
+        raise FrameError('expected {"type": "message", "id": ..., "text": ...}')
+    return message_of(frame, visitor, number)
+
+
+def message_of(frame: dict[str, Any], visitor: str, number: str) -> Inbound:
     client_id, text = frame.get("id"), frame.get("text")
     if not isinstance(client_id, str) or not _CLIENT_ID.fullmatch(client_id):
         raise FrameError("id must be 1-64 letters, digits, - or _")
@@ -90,24 +152,84 @@ def parse_frame(raw: str, visitor: str, number: str) -> Inbound:
     )
 
 
+def client_id(value: str) -> str | None:
+    """A message id the page made, if it is one the chat takes."""
+    return value if _CLIENT_ID.fullmatch(value) else None
+
+
+def file_message(
+    visitor: str, number: str, page_id: str, kind: str, record: dict[str, Any]
+) -> Inbound:
+    """A file the visitor sent, kept in the media store, as their message: by reference."""
+    sender = Identity("vid", visitor)
+    media = Media(id=record["id"], mime_type=record["type"], filename=record["filename"])
+    return Inbound(
+        channel="web",
+        number=number,
+        provider_id=f"web:{visitor}:{page_id}",
+        sender=sender,
+        kind=cast(MessageKind, kind),
+        timestamp=time.time(),
+        media=media,
+        identities=(sender,),
+    )
+
+
+def receipts_of(
+    frame: dict[str, Any], visitor: str, number: str, offered: Collection[str]
+) -> list[StatusUpdate]:
+    """``{"type": "delivered", "ids": [...]}``: the page showed these messages of ours.
+    Only ids this socket was sent count: a receipt for anything else is refused whole."""
+    ids = frame.get("ids")
+    if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_RECEIPTS:
+        raise FrameError(f"ids must be a list of 1 to {MAX_RECEIPTS} message ids")
+    if not all(isinstance(i, str) and i in offered for i in ids):
+        raise FrameError("a delivered id names no message this chat was sent")
+    now = time.time()
+    recipient = Identity("vid", visitor)
+    return [
+        StatusUpdate("web", number, message_id, recipient, "delivered", now)
+        for message_id in dict.fromkeys(ids)
+    ]
+
+
 class WebChatHub:
-    """The sockets open in this process, by visitor; a visitor may have several tabs."""
+    """The sockets open in this process, by visitor; a visitor may have several tabs.
+    It remembers which of our messages each socket was sent, the ones it may confirm."""
 
     def __init__(self) -> None:
         self._sockets: dict[str, set[web.WebSocketResponse]] = {}
+        self._offered: dict[web.WebSocketResponse, dict[str, None]] = {}
 
     def add(self, visitor: str, socket: web.WebSocketResponse) -> None:
         self._sockets.setdefault(visitor, set()).add(socket)
+        self._offered[socket] = {}
 
     def remove(self, visitor: str, socket: web.WebSocketResponse) -> None:
+        self._offered.pop(socket, None)
         sockets = self._sockets.get(visitor)
         if sockets:
             sockets.discard(socket)
             if not sockets:
                 del self._sockets[visitor]
 
+    def offered(self, socket: web.WebSocketResponse) -> Collection[str]:
+        return self._offered.get(socket, {}).keys()
+
+    def offer(self, socket: web.WebSocketResponse, ids: Iterable[str]) -> None:
+        offered = self._offered.get(socket)
+        if offered is None:
+            return
+        for message_id in ids:
+            offered[message_id] = None
+        while len(offered) > MAX_OFFERED:  # the oldest go first; the page confirms at once
+            del offered[next(iter(offered))]
+
     async def push(self, visitor: str, frame: str) -> None:
+        ours = _outbound_id(frame)
         for socket in list(self._sockets.get(visitor, ())):
+            if ours:
+                self.offer(socket, (ours,))
             try:
                 await socket.send_str(frame)
             except ConnectionError:
@@ -118,21 +240,79 @@ class WebChatHub:
             for socket in list(sockets):
                 await socket.close()
         self._sockets.clear()
+        self._offered.clear()
 
 
-def history_frame(visitor: str, messages: list[dict[str, Any]], *, opted_out: bool = False) -> str:
+def _outbound_id(frame: str) -> str:
+    """The id of the message of ours a pushed frame carries, if it carries one."""
+    if '"outbound"' not in frame:
+        return ""
+    found = json.loads(frame)
+    message = found.get("message") if found.get("type") == "message" else None
+    if isinstance(message, dict) and message.get("direction") == "outbound":
+        return str(message.get("id", ""))
+    return ""
+
+
+def kept_media(message: dict[str, Any]) -> str:
+    """The id of the kept file a timeline message carries, if it carries one: a visitor's
+    upload (``id``) or a service's reply with its upload (``upload``)."""
+    media = message.get("media")
+    if not isinstance(media, dict):
+        return ""
+    media_id = str(media.get("id") or media.get("upload") or "")
+    return media_id if media_id.startswith(MEDIA_PREFIX) else ""
+
+
+def caption_of(message: dict[str, Any]) -> str:
+    media = message.get("media")
+    return str(media.get("caption", "")) if isinstance(media, dict) else ""
+
+
+def shown_media(media: dict[str, Any], kind: str, url: str) -> dict[str, str]:
+    """A file as the page shows it: an image inline, anything else as a link to it."""
+    shown = {
+        "kind": kind,
+        "url": url,
+        "type": str(media.get("mime_type") or media.get("content_type") or ""),
+        "filename": str(media.get("filename", "")),
+    }
+    return shown | ({"caption": str(media["caption"])} if media.get("caption") else {})
+
+
+def shown_file(media: Any, kind: str, urls: Mapping[str, str]) -> dict[str, Any]:
+    """The ``media`` of a timeline message as the page shows it: a kept file at its freshly
+    signed URL, a file sent by link at its link; nothing for a message without a file."""
+    if not isinstance(media, dict):
+        return {}
+    url = urls.get(kept_media({"media": media})) or media.get("link") or media.get("url")
+    if not isinstance(url, str) or not url:
+        return {}
+    return {"media": shown_media(media, str(media.get("kind") or kind), url)}
+
+
+def history_frame(
+    visitor: str,
+    messages: list[dict[str, Any]],
+    *,
+    opted_out: bool = False,
+    media_urls: Mapping[str, str] | None = None,
+) -> str:
     """The timeline as the page shows it; inbound ids are the page's own, so none shows twice.
-    ``opted_out`` says the visitor said STOP and has not said START since."""
+    ``opted_out`` says the visitor said STOP and has not said START since; ``media_urls``
+    are the signed URLs of the kept files the messages carry."""
     prefix = f"web:{visitor}:"
+    urls = media_urls or {}
     shown = [
         {
             "id": message["id"].removeprefix(prefix),
             "direction": message["direction"],
-            "text": message.get("text", ""),
+            "text": message.get("text") or caption_of(message),
             "kind": message.get("kind", "text"),
             "timestamp": message.get("timestamp"),
             "buttons": message.get("buttons") or [],
-            **shown_media(message.get("media")),
+            **({"status": message["status"]} if message.get("status") else {}),
+            **shown_file(message.get("media"), message.get("kind", ""), urls),
         }
         for message in messages
     ]
@@ -140,20 +320,14 @@ def history_frame(visitor: str, messages: list[dict[str, Any]], *, opted_out: bo
     return json.dumps(frame, ensure_ascii=False)
 
 
-def shown_media(media: dict[str, str] | None) -> dict[str, Any]:
-    """A file as the page shows it: its kind, where to fetch it (its own URL, or the
-    signed one of a file uploaded here), its caption and name; nothing without a URL."""
-    where = (media or {}).get("link") or (media or {}).get("url")
-    if not media or not where:
-        return {}
-    shown = {"kind": media.get("kind", "document"), "url": where}
-    shown |= {key: media[key] for key in ("caption", "filename") if key in media}
-    return {"media": shown}
-
-
 def consent_frame(opted_out: bool) -> str:
     """Tells the page the visitor's STOP (or START) is taken, so it can say so."""
     return json.dumps({"type": "consent", "opted_out": opted_out})
+
+
+def typing_frame(typing: bool, agent: str = "") -> str:
+    """An agent of the business is typing (or stopped): the page shows it for a while."""
+    return json.dumps({"type": "typing", "typing": typing, "agent": agent}, ensure_ascii=False)
 
 
 def message_frame(message: dict[str, Any]) -> str:
@@ -163,8 +337,14 @@ def message_frame(message: dict[str, Any]) -> str:
 class WebChatTransport:
     """Delivers replies to a visitor's sockets in whichever process holds them."""
 
-    def __init__(self, publish: Callable[[str, str], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        publish: Callable[[str, str], Awaitable[None]],
+        media_url: Callable[[str], Awaitable[str]] | None = None,
+    ) -> None:
         self.publish = publish
+        self.media_url = media_url
+        """The signed URL of a kept file, by its id."""
 
     @contextlib.asynccontextmanager
     async def turn(self, outbound: Outbound) -> AsyncIterator[None]:
@@ -179,7 +359,11 @@ class WebChatTransport:
             "timestamp": outbound.created_at,
             "service": outbound.service,
             "buttons": list(outbound.buttons),
-            **shown_media(outbound.media),
         }
+        media = outbound.media or {}
+        message["text"] = outbound.text or str(media.get("caption", ""))
+        kept = kept_media({"media": media})
+        urls = {kept: await self.media_url(kept)} if kept and self.media_url is not None else {}
+        message |= shown_file(media, "document", urls)
         await self.publish(outbound.recipient.value, message_frame(message))
         return outbound.send_id

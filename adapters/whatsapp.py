@@ -416,6 +416,30 @@ class WhatsAppClient:
             {"to": to, "type": kind, kind: {k: media[k] for k in keys if k in media}}
         )
 
+    async def send_typing(self, message_id: str) -> None:
+        """Mark the customer's message read and show them the business typing, until the
+        next message or for 25 seconds (Meta's typing indicators)."""
+        body = {
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": message_id,
+            "typing_indicator": {"type": "text"},
+        }
+        async with self.session.post(self.url, json=body, headers=self._headers) as response:
+            try:
+                data = await response.json(content_type=None)
+            except ValueError:
+                data = {}
+            if response.status == 200 and isinstance(data, dict) and data.get("success"):
+                return
+            error = data.get("error", {}) if isinstance(data, dict) else {}
+            raise ProviderError(
+                response.status,
+                int(error.get("code", 0) or 0),
+                str(error.get("message", "unexpected response")),
+                None,
+            )
+
     async def _send(self, message: dict[str, Any]) -> str:
         body = {"messaging_product": "whatsapp", "recipient_type": "individual", **message}
         async with self.session.post(self.url, json=body, headers=self._headers) as response:

@@ -25,6 +25,7 @@ from bot.api.app import build_api
 from bot.api.common import ApiParts
 from bot.channels.registry import Channels, SMSTransport, WhatsAppTransport, configured_numbers
 from bot.channels.telegram import TelegramChannel, make_client
+from bot.channels.typing import TypingSignals
 from bot.config.environment import masked
 from bot.config.settings import ConfigError, Settings
 from bot.config.watch import watch_config
@@ -42,10 +43,12 @@ from bot.core.metrics import Meters
 from bot.core.pipeline import Pipeline
 from bot.core.profiles import ProfileBook
 from bot.core.sender import Sender, Transport
+from bot.core.visitor_tokens import VisitorTokens
 from bot.core.workers import ShardWorkers, settle
 from bot.http.app import WebParts, build_app
 from bot.http.metrics import Metrics
 from bot.http.tracking import Tracking, profile_activity
+from bot.http.widget import Widget
 from bot.outreach.audience import Audience
 from bot.outreach.notifications import Notifications, SendOutcomes
 from bot.outreach.parts import Outreach
@@ -194,9 +197,12 @@ class Runtime:
         settings, session = self.settings, self._session
         self.ingestor = Ingestor(self.inbound_log, self.meters)
         self.web_hub = WebChatHub()
-        transports: dict[str, Transport] = {"web": WebChatTransport(self.live.publish)}
+        self.whatsapp_client: WhatsAppClient | None = None
+        web = WebChatTransport(self.live.publish, lambda media_id: self.media.links.url(media_id))
+        transports: dict[str, Transport] = {"web": web}
         if wa := settings.whatsapp:
             client = WhatsAppClient(session, wa.api_base, wa.phone_number_id, wa.access_token)
+            self.whatsapp_client = client
             files = WhatsAppFiles(session, wa.api_base, wa.phone_number_id, wa.access_token)
             transports["whatsapp"] = WhatsAppTransport(
                 client, self.rate, wa.number, wa.messages_per_second, files, self.media
@@ -243,6 +249,7 @@ class Runtime:
         self.fanout = Fanout(self.deliveries, self.directory, self.couriers.hint, self.event_log)
         load_secret = functools.partial(load_link_secret, self.secrets, settings.link_secret)
         self.links = LinkSigners(load_secret, settings.public_url)
+        self.visitor_tokens = VisitorTokens(load_secret)
         self.sender = Sender(
             self.outbox,
             self.conversations,
@@ -372,6 +379,12 @@ class Runtime:
                 profiles=self.profile_book,
                 notifications=self.outreach.notifications,
                 workflows=self.outreach.workflows,
+                typing=TypingSignals(
+                    self.live.publish,
+                    self.channels.telegram,
+                    self.whatsapp_client,
+                    self.conversations.timeline,
+                ),
                 activity=functools.partial(profile_activity, self.tracking),
                 configured=self.channels.numbers,
                 media=self.media,
@@ -391,6 +404,7 @@ class Runtime:
                 web_hub=self.web_hub,
                 telegram=self.channels.telegram,
                 tracking=self.tracking,
+                widget=Widget(self.tracking, self.visitor_tokens, self.settings.branding),
                 media=self.media,
                 api=api,
                 configured=self.channels.numbers,

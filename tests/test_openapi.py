@@ -48,18 +48,20 @@ COPY = ROOT / "docs" / "openapi.json"
 OPENAPI_PATH = "/v1/openapi.json"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ERROR_STATUS = re.compile(r"[45]\d\d|[45]XX")
-PUBLIC = ("/l/", "/t/", "/media/")
-"""The public routes, outside /v1 and without a token: tracked links, web activity and
-files by their signed URLs."""
+PUBLIC = ("/l/", "/t/", "/media/", "/widget", "/webchat/")
+"""The public routes, outside /v1 and without a token: tracked links, web activity, files
+by their signed URLs, and the web chat's widget, its visitor token and its socket."""
 PROFILE_TAGS = {"profiles", "tracking"}
 """Routes driven by the profile test; the first test drives the routes of no such tag."""
 NOTIFICATION_TAGS = {"notifications"}
 """Routes driven by the notifications test."""
 SEQUENCE_TAGS = {"sequences"}
 """Routes driven by the drip sequences' test (tests/test_sequences.py)."""
+WEBCHAT_TAGS = {"webchat"}
+"""Routes driven by the web chat test."""
 MEDIA_TAGS = {"media"}
 """Routes driven by the media test."""
-SEPARATE_TAGS = PROFILE_TAGS | NOTIFICATION_TAGS | SEQUENCE_TAGS | MEDIA_TAGS
+SEPARATE_TAGS = PROFILE_TAGS | NOTIFICATION_TAGS | SEQUENCE_TAGS | WEBCHAT_TAGS | MEDIA_TAGS
 PROFILE_EVENTS = {"profile.merged", "profile.erased"}
 
 
@@ -360,6 +362,14 @@ async def test_the_answers_and_events_are_the_documented_ones(make_bot: BotFacto
     await call(201, "POST", reply, "sales", buttons, id=cid)
     await call(201, "POST", reply, "sales", media, id=cid)
     await call(400, "POST", reply, "sales", {"text": "hi", "colour": "red"}, id=cid)
+    typing = f"{one}/typing"
+    contract.request("POST", typing, {"typing": True, "agent": "bob"})
+    assert (await call(200, "POST", typing, "sales", {"typing": True}, id=cid))["shown"] is True
+    assert bot.graph is not None and bot.graph.typing_shown
+    await call(400, "POST", typing, "sales", {"typing": "yes"}, id=cid)
+    await call(403, "POST", typing, "admin", {}, id=cid)
+    await call(404, "POST", typing, "sales", {}, id="c_unknown")
+    await call(413, "POST", typing, "sales", "x" * (65 * 1024), id=cid)
     answer = await call(409, "POST", release, "sales", {"agent": "bob"}, id=cid)
     assert answer["holder"]["agent"] == "ann"
     await call(200, "POST", release, "support", {"agent": "ann"}, id=cid)
@@ -414,6 +424,7 @@ async def test_the_answers_and_events_are_the_documented_ones(make_bot: BotFacto
     await bot.post_whatsapp({"object": "whatsapp_business_account", "entry": [entry]})
     await bot.settle()
     await call(409, "POST", reply, "sales", {"text": "still there?"}, id=cid)
+    await call(409, "POST", typing, "sales", {}, id=cid)
     # Every kind of event so far, masked: the admin token sees every number.
     feed = await call(200, "GET", "/v1/events", "admin", query={"limit": "500"})
     assert {"message.outbound", "conversation.claimed"} <= {e["type"] for e in feed["events"]}
@@ -922,3 +933,84 @@ def test_locations_cards_and_reactions_are_documented_and_erased_whole() -> None
         for content in ("Palace", "Bob", "650", "👍", "wamid.0"):
             assert content not in stripped, (message.kind, content)
         contract.event(json.loads(stripped))
+
+
+async def test_the_web_chat_widget_answers_are_the_documented_ones(make_bot: BotFactory) -> None:
+    """The widget's script and panel, its visitor token and the socket it opens."""
+    contract = Contract(load())
+    bot = await make_bot(whatsapp=False, tracking_origins=(SHOP,))
+    bot.client.session.cookie_jar.clear()
+
+    async def public(
+        expect: int,
+        method: str,
+        template: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> tuple[Any, Mapping[str, str]]:
+        response = await bot.client.request(
+            method, template, data=body, headers=headers, params=query
+        )
+        raw = await response.read()
+        assert response.status == expect, f"{method} {template}: {raw[:300]!r}"
+        if response.content_type == "application/json":
+            answer = json.loads(raw)
+            contract.answer(method, template, response.status, answer, response.headers)
+            return answer, response.headers
+        documented = contract.document["paths"][template][method.lower()]["responses"]
+        content = documented[str(response.status)].get("content", {})
+        assert (response.content_type in content) if raw else not content, response.content_type
+        contract.called.add((method, template))
+        return raw, response.headers
+
+    await public(200, "GET", "/widget.js", headers={"Referer": f"{SHOP}/shoes"})
+    await public(403, "GET", "/widget.js", headers={"Referer": "https://evil.example/"})
+    _, headers = await public(200, "GET", "/widget")
+    assert headers["Content-Security-Policy"] == f"frame-ancestors 'self' {SHOP}"
+    await public(204, "OPTIONS", "/webchat/token", headers={"Origin": SHOP})
+    await public(403, "OPTIONS", "/webchat/token", headers={"Origin": "https://evil.example"})
+    visitor = {"visitor_id": "Q2hvb3NlIGEgdmlzaXRvcg"}
+    contract.request("POST", "/webchat/token", visitor)
+    from_shop = {"Origin": SHOP}
+    answer, _ = await public(200, "POST", "/webchat/token", json.dumps(visitor).encode(), from_shop)
+    await public(400, "POST", "/webchat/token", b"[]", from_shop)
+    await public(403, "POST", "/webchat/token", b"{}")
+    await public(413, "POST", "/webchat/token", b"{" + b" " * 2000 + b"}", from_shop)
+    token = answer["token"]
+    await public(200, "GET", "/webchat/visitor", query={"token": token})
+    await public(400, "GET", "/webchat/socket")
+    await public(401, "GET", "/webchat/socket", query={"token": "nonsense"})
+    await public(
+        403,
+        "GET",
+        "/webchat/socket",
+        headers={"Origin": "https://evil.example"},
+        query={"token": token},
+    )
+    png = b"\x89PNG\r\n\x1a\n" + bytes(32)
+    as_png = {"Content-Type": "image/png"}
+    sent = {"token": token, "id": "f1", "filename": "shoe.png"}
+    await public(201, "POST", "/webchat/files", png, as_png, sent)
+    await public(415, "POST", "/webchat/files", b"MZ", {"Content-Type": "image/png"}, sent)
+    await public(400, "POST", "/webchat/files", png, as_png, {"token": token, "id": "a b"})
+    await public(401, "POST", "/webchat/files", png, as_png, {"token": "x", "id": "f2"})
+    big = io.BytesIO(png + bytes(10 * 1024 * 1024))
+    response = await bot.client.post("/webchat/files", params=sent, data=big, headers=as_png)
+    contract.answer("POST", "/webchat/files", response.status, await response.json())
+    assert response.status == 413
+    cookie_page = {"Origin": "https://evil.example", **as_png}
+    await bot.client.get("/")
+    response = await bot.client.post(
+        "/webchat/files", params={"id": "f3"}, data=png, headers=cookie_page
+    )
+    contract.answer("POST", "/webchat/files", response.status, await response.json())
+    assert response.status == 403
+    socket = await bot.client.ws_connect(f"/webchat/socket?token={token}")
+    # The echo of the file sent above may still be on its way: the history comes too.
+    while (await socket.receive_json(timeout=5))["type"] != "history":
+        pass
+    await socket.close()
+    contract.called.add(("GET", "/webchat/socket"))
+    tagged = documented_routes(contract.document, tagged=True, tags=WEBCHAT_TAGS)
+    assert {route for route in contract.called if route in tagged} == tagged, "call all"

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters import jsonbody
+from bot.channels.typing import TypingSignals
 from bot.core.directory import Directory, ParentOnlyError
 from bot.core.media import MediaLibrary
 from bot.core.profiles import ProfileBook
@@ -48,6 +49,8 @@ class ApiParts:
     profiles: ProfileBook
     notifications: Notifications
     workflows: Workflows
+    typing: TypingSignals
+    """Shows a customer that someone is typing, where the channel can."""
     activity: Callable[[str, int], Awaitable[dict[str, Any]]]
     """A profile's web activity and clicks (PS-3, PS-4), at most so many of each."""
     configured: Sequence[str]

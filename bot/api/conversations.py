@@ -23,7 +23,12 @@ from bot.api.media import with_upload
 from bot.core.redaction import hides, masked
 from bot.core.sender import SendFailedError, WindowClosedError
 from bot.model import Claim, Service
-from bot.team.actions import ConversationClosedError, NotHeldError, collision_message
+from bot.team.actions import (
+    ConversationClosedError,
+    NotHeldError,
+    collision_message,
+    ensure_open,
+)
 from handlers.command_kit import has_control_characters
 
 
@@ -33,6 +38,7 @@ def add_conversation_routes(api: web.Application) -> None:
     api.router.add_post("/conversations/{id}/messages", reply)
     api.router.add_post("/conversations/{id}/claim", claim)
     api.router.add_post("/conversations/{id}/release", release)
+    api.router.add_post("/conversations/{id}/typing", typing)
     api.router.add_post("/conversations/{id}/notes", add_note)
     api.router.add_get("/conversations/{id}/notes", list_notes)
 
@@ -148,6 +154,27 @@ async def release(request: web.Request) -> web.Response:
             raise ApiError(409, str(refusal)) from None
         raise ApiError(409, str(refusal), holder=refusal.holder.to_dict()) from None
     return web.json_response({"released": True})
+
+
+async def typing(request: web.Request) -> web.Response:
+    """Someone of the caller's service is typing (or stopped): the customer sees it where
+    the channel shows it. It lapses after a few seconds, so a caller repeats it."""
+    acting(request)
+    conversation_id, meta = await conversation(request)
+    found = await read_body(request)
+    active = found.get("typing", True)
+    if not isinstance(active, bool):
+        raise ApiError(400, "'typing' must be true or false")
+    string_field(found, "agent", required=False, limit=200)
+    unknown = sorted(set(found) - {"typing", "agent"})
+    if unknown:
+        raise ApiError(400, f"unknown field {unknown[0][:64]!r}; the body has typing and agent")
+    try:
+        ensure_open(meta)
+    except ConversationClosedError as refusal:
+        raise closed(refusal) from None
+    shown = await parts(request).typing.signal(conversation_id, meta, active)
+    return web.json_response({"typing": active, "shown": shown})
 
 
 async def add_note(request: web.Request) -> web.Response:

@@ -85,9 +85,23 @@ class TelegramFile(Section):
     """Seconds before another process takes over a dead poller's token (CH-3)."""
 
 
+Colour = Annotated[str, matching(r"#[0-9A-Fa-f]{6}", "a colour like #2563eb")]
+WebAddress = Annotated[str, matching(r"https?://[^\s\"'<>]+", "an http(s) URL")]
+
+
 class WebchatFile(Section):
+    """The web chat's page and its widget (``{PUBLIC_URL}/widget.js``), and their branding."""
+
     site: str = Field(default="site", min_length=1)
     """The web chat's number is ``web:<site>``."""
+    title: str = Field(default="Chat with us", min_length=1, max_length=80)
+    """The heading of the chat, and the launcher button's label."""
+    colour: Colour = "#2563eb"
+    """The accent colour: the heading, the launcher and the visitor's bubbles."""
+    greeting: str = Field(default="Say hello: we usually answer right away.", max_length=300)
+    """The line an empty chat shows before the first message."""
+    logo: WebAddress | None = None
+    """An image shown beside the title (a square of about 32 pixels)."""
 
 
 Origin = Annotated[str, matching(r"https?://[^/\s]+", "an origin like https://shop.example.com")]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from adapters.webchat import Branding
 from bot.config.automation import AutomationSettings, automation_from
 from bot.config.base import ConfigError, line_of, problems
 from bot.config.channels import (
@@ -85,6 +86,8 @@ class Settings:
     key_prefix: str = "sb:"
     shards: int = 8
     web_site: str = "site"
+    branding: Branding = field(default_factory=Branding)
+    """The web chat's title, colour, greeting and logo."""
     whatsapp: WhatsAppSettings | None = None
     telegram: TelegramSettings | None = None
     sms: SMSSettings | None = None
@@ -147,6 +150,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         key_prefix=variables.SWITCHBOARD_KEY_PREFIX,
         shards=variables.SWITCHBOARD_SHARDS,
         web_site=written.webchat.site,
+        branding=Branding(
+            title=written.webchat.title,
+            colour=written.webchat.colour,
+            greeting=written.webchat.greeting,
+            logo=written.webchat.logo,
+        ),
         whatsapp=whatsapp_settings(variables),
         telegram=telegram_settings(variables),
         telegram_lease_ttl=written.telegram.lease_ttl,

@@ -80,6 +80,29 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+def seal(payload: bytes, mac: Callable[[bytes], bytes]) -> str:
+    """``base64url(payload || mac(payload))``: readable by anyone, made only with the key."""
+    return _b64(payload + mac(payload))
+
+
+def unseal(token: object, max_token: int, mac: Callable[[bytes], bytes]) -> bytes | None:
+    """The payload of a token ``seal`` made with the same ``mac``; None for anything else."""
+    if not isinstance(token, str) or not 0 < len(token) <= max_token:
+        return None
+    if not _TOKEN.fullmatch(token):
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (ValueError, binascii.Error):
+        return None
+    # Unused low bits of the last character would let several strings decode to the
+    # same bytes; only the one canonical spelling of a token is accepted.
+    if _b64(raw) != token or len(raw) <= MAC_BYTES:
+        return None
+    payload, tag = raw[:-MAC_BYTES], raw[-MAC_BYTES:]
+    return payload if hmac.compare_digest(tag, mac(payload)) else None
+
+
 class LinkSigner:
     """Makes and checks link tokens: ``base64url(payload || HMAC-SHA256(payload)[:16])``.
 
@@ -107,7 +130,7 @@ class LinkSigner:
         fields = (VERSION, _clean_id(profile, "profile"), _clean_id(message, "message"), safe)
         # Newlines separate the fields: no id and no target can contain one.
         payload = "\n".join(fields).encode("ascii")
-        token = _b64(payload + self._mac(payload))
+        token = seal(payload, self._mac)
         if len(token) > MAX_TOKEN:
             raise ValueError("the target is too long for a tracked link")
         return token
@@ -117,20 +140,8 @@ class LinkSigner:
 
     def verify(self, token: object) -> Link | None:
         """The link a token names, or None for anything this signer did not make."""
-        if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN:
-            return None
-        if not _TOKEN.fullmatch(token):
-            return None
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        except (ValueError, binascii.Error):
-            return None
-        # Unused low bits of the last character would let several strings decode to the
-        # same bytes; only the one canonical spelling of a token is accepted.
-        if _b64(raw) != token or len(raw) <= MAC_BYTES:
-            return None
-        payload, mac = raw[:-MAC_BYTES], raw[-MAC_BYTES:]
-        if not hmac.compare_digest(mac, self._mac(payload)):
+        payload = unseal(token, MAX_TOKEN, self._mac)
+        if payload is None:
             return None
         try:
             version, profile, message, target = payload.decode("ascii").split("\n")

@@ -17,14 +17,15 @@ from bot.channels.telegram import TelegramChannel
 from bot.config.settings import Settings, WhatsAppSettings
 from bot.core.ingest import Ingestor
 from bot.core.keywords import Keyword, keyword_of, keyword_table
-from bot.core.media import MediaLibrary
+from bot.core.media import MB, MediaLibrary, MediaRefusedError, kind_of
 from bot.core.metrics import Meters
 from bot.http.access import access_log, echo_request_id, route_of
 from bot.http.errors import error_response
 from bot.http.media import add_signed_media_route
 from bot.http.tracking import Tracking, add_tracking_routes
 from bot.http.webhooks import add_channel_routes
-from bot.model import Event, Identity, Inbound, conversation_id, derived_id
+from bot.http.widget import Widget, add_widget_routes, socket_visitor, token_is_valid
+from bot.model import Event, Identity, Inbound, conversation_id, derived_id, shallow_dict
 from stores.conversations import ConversationStore
 from stores.live import LiveChannel
 from stores.services import ServiceStore
@@ -48,6 +49,7 @@ class WebParts:
     web_hub: WebChatHub
     telegram: TelegramChannel | None
     tracking: Tracking
+    widget: Widget
     media: MediaLibrary
     """Kept files, served by their signed URLs."""
     api: web.Application
@@ -78,6 +80,7 @@ def build_app(parts: WebParts) -> web.Application:
     app.router.add_get("/", chat_page)
     app.router.add_get("/webchat/socket", chat_socket)
     app.router.add_get("/webchat/visitor", chat_visitor)
+    app.router.add_post("/webchat/files", chat_file)
     app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/webhooks/whatsapp", whatsapp_handshake)
     app.router.add_post("/webhooks/whatsapp", whatsapp_webhook)
@@ -85,6 +88,7 @@ def build_app(parts: WebParts) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     add_tracking_routes(app, parts.tracking)
+    add_widget_routes(app, parts.widget)
     add_signed_media_route(app, parts.media)
     add_channel_routes(app, parts.settings, parts.ingestor, parts.telegram)
     app.router.add_get("/v1/openapi.json", openapi)
@@ -112,25 +116,22 @@ async def _json_errors(
 
 
 async def chat_page(request: web.Request) -> web.Response:
-    response = web.Response(text=webchat.page(), content_type="text/html")
-    if not webchat.visitor_id(request.cookies.get(webchat.VISITOR_COOKIE)):
-        response.set_cookie(
-            webchat.VISITOR_COOKIE,
-            webchat.new_visitor_id(),
-            max_age=365 * 24 * 3600,
-            httponly=True,
-            samesite="Lax",
-        )
+    branding = request.app[PARTS].settings.branding
+    response = web.Response(text=webchat.page(branding), content_type="text/html")
+    webchat.keep_visitor(request, response)
     return response
 
 
 async def chat_visitor(request: web.Request) -> web.Response:
-    """Whether the visitor cookie came with the request: a page whose socket is refused asks,
-    to tell "not here" (a cross-site frame, cookies blocked) from "down, retry"."""
-    visitor = webchat.visitor_id(request.cookies.get(webchat.VISITOR_COOKIE))
-    return web.json_response(
-        {"visitor": visitor is not None}, headers={"Cache-Control": "no-store"}
-    )
+    """Whether the visitor cookie came with the request (or the widget's ``token`` is good):
+    a page whose socket is refused asks, to tell "not here" (a cross-site frame, cookies
+    blocked, an expired token) from "down, retry"."""
+    token = request.query.get("token")
+    if token is not None:
+        known = await token_is_valid(request, token)
+    else:
+        known = webchat.visitor_id(request.cookies.get(webchat.VISITOR_COOKIE)) is not None
+    return web.json_response({"visitor": known}, headers={"Cache-Control": "no-store"})
 
 
 async def favicon(request: web.Request) -> web.Response:
@@ -143,9 +144,10 @@ async def favicon(request: web.Request) -> web.Response:
 
 async def chat_socket(request: web.Request) -> web.StreamResponse:
     parts = request.app[PARTS]
-    visitor = webchat.visitor_id(request.cookies.get(webchat.VISITOR_COOKIE))
-    if visitor is None:
-        return error_response(400, "open the chat page first: it issues the visitor cookie")
+    try:
+        visitor = await socket_visitor(request)
+    except web.HTTPException as refusal:
+        return error_response(refusal.status, refusal.reason)
     socket = web.WebSocketResponse(max_msg_size=webchat.MAX_FRAME, heartbeat=30)
     await socket.prepare(request)
     number = parts.settings.web_number
@@ -154,32 +156,101 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         cid = conversation_id(number, Identity("vid", visitor))
         timeline = await parts.conversations.timeline(cid)
         opted_out = (await parts.conversations.meta(cid)).get("opted_out") == "1"
-        await socket.send_str(webchat.history_frame(visitor, timeline, opted_out=opted_out))
+        ours = (m["id"] for m in timeline if m.get("direction") == "outbound")
+        parts.web_hub.offer(socket, ours)
+        kept = {webchat.kept_media(message) for message in timeline} - {""}
+        urls = {media_id: await parts.media.links.url(media_id) for media_id in kept}
+        history = webchat.history_frame(visitor, timeline, opted_out=opted_out, media_urls=urls)
+        await socket.send_str(history)
         async for frame in socket:
             if frame.type != WSMsgType.TEXT:
                 continue
             try:
-                inbound = webchat.parse_frame(frame.data, visitor, number)
+                await _take_frame(request, socket, visitor, frame.data)
             except webchat.FrameError as error:
                 await socket.send_json({"type": "error", "error": str(error)})
-                continue
-            (new,) = await parts.ingestor.accept([inbound])
-            page_id = frame_id(inbound, visitor)
-            await socket.send_json({"type": "ack", "id": page_id})
-            if new:  # the visitor's other tabs show what this one sent
-                echo = {
-                    "id": page_id,
-                    "direction": "inbound",
-                    "text": inbound.text,
-                    "timestamp": inbound.timestamp,
-                }
-                await parts.live.publish(visitor, webchat.message_frame(echo))
-                keyword = keyword_of(inbound, request.app[KEYWORDS])
-                if keyword in ("stop", "start"):  # said, so STOP never mutes anyone silently
-                    await parts.live.publish(visitor, webchat.consent_frame(keyword == "stop"))
     finally:
         parts.web_hub.remove(visitor, socket)
     return socket
+
+
+async def _take_frame(
+    request: web.Request, socket: web.WebSocketResponse, visitor: str, raw: str
+) -> None:
+    """A visitor's message (acknowledged: "sent"), or the receipt of messages it showed."""
+    parts = request.app[PARTS]
+    number = parts.settings.web_number
+    frame = webchat.read_frame(raw)
+    if frame["type"] == "delivered":
+        offered = parts.web_hub.offered(socket)
+        await parts.ingestor.accept(webchat.receipts_of(frame, visitor, number, offered))
+        return
+    inbound = webchat.message_of(frame, visitor, number)
+    (new,) = await parts.ingestor.accept([inbound])
+    page_id = frame_id(inbound, visitor)
+    await socket.send_json({"type": "ack", "id": page_id})
+    if new:  # the visitor's other tabs show what this one sent
+        echo = {
+            "id": page_id,
+            "direction": "inbound",
+            "text": inbound.text,
+            "timestamp": inbound.timestamp,
+        }
+        await parts.live.publish(visitor, webchat.message_frame(echo))
+        keyword = keyword_of(inbound, request.app[KEYWORDS])
+        if keyword in ("stop", "start"):  # said, so STOP never mutes anyone silently
+            await parts.live.publish(visitor, webchat.consent_frame(keyword == "stop"))
+
+
+async def chat_file(request: web.Request) -> web.Response:
+    """A visitor's image or file (the raw body, with its Content-Type), kept in the media
+    store by reference and taken as their message: ``?id=`` the page's message id, and
+    ``?filename=``; the visitor is the cookie's or the ``token``'s, as on the socket."""
+    parts = request.app[PARTS]
+    try:
+        visitor = await socket_visitor(request)
+    except web.HTTPException as refusal:
+        return error_response(refusal.status, refusal.reason)
+    origin = request.headers.get("Origin")
+    if "token" not in request.query and origin and origin.lower() != parts.tracking.own_origin:
+        return error_response(403, "this page may not send files to that visitor's chat")
+    client_id = request.query.get("id", "")
+    if not webchat.client_id(client_id):
+        return error_response(400, "id must be 1-64 letters, digits, - or _")
+    if (request.content_length or 0) > webchat.MAX_FILE:
+        return error_response(413, f"the file is larger than {webchat.MAX_FILE // MB} MB")
+    data = await request.content.read(webchat.MAX_FILE + 1)
+    if len(data) > webchat.MAX_FILE:
+        return error_response(413, f"the file is larger than {webchat.MAX_FILE // MB} MB")
+    number = parts.settings.web_number
+    try:
+        record = await parts.media.save(
+            data,
+            request.headers.get("Content-Type", ""),
+            request.query.get("filename", ""),
+            f"web:{visitor}",
+            number=number,
+            channel="web",
+            ttl=webchat.FILE_TTL,
+        )
+    except MediaRefusedError as refusal:
+        return error_response(refusal.status, str(refusal))
+    kind = kind_of(record.content_type)
+    inbound = webchat.file_message(visitor, number, client_id, kind, record.to_dict())
+    (new,) = await parts.ingestor.accept([inbound])
+    assert inbound.media is not None
+    shown = webchat.shown_media(shallow_dict(inbound.media), kind, await parts.media.url(record))
+    echo = {
+        "id": client_id,
+        "direction": "inbound",
+        "text": "",
+        "kind": kind,
+        "timestamp": inbound.timestamp,
+        "media": shown,
+    }
+    if new:  # the visitor's other tabs show it too
+        await parts.live.publish(visitor, webchat.message_frame(echo))
+    return web.json_response({"message": echo}, status=201)
 
 
 def frame_id(inbound: Inbound, visitor: str) -> str:

@@ -293,6 +293,8 @@ class GraphAPIEmulator(LocalServer):
         self.media = GraphMedia()
         self.requests: list[GraphRequest] = []
         self.marked_read: list[str] = []
+        self.typing_shown: list[str] = []
+        """The customers' message ids a typing indicator was shown on (it marks them read)."""
         self.base_url = ""
         self.root_url = ""
         self._injections: list[_Injection] = []
@@ -462,7 +464,13 @@ class GraphAPIEmulator(LocalServer):
         if not isinstance(body.get("message_id"), str):
             refusal = _Refusal(400, 100, "The parameter message_id is required.")
             return await self._record(request, raw, refusal.status, refusal.body)
+        typing = body.get("typing_indicator")
+        if typing is not None and typing != {"type": "text"}:
+            refusal = _Refusal(400, 100, "Invalid parameter: typing_indicator.type must be text")
+            return await self._record(request, raw, refusal.status, refusal.body)
         self.marked_read.append(body["message_id"])
+        if typing is not None:
+            self.typing_shown.append(body["message_id"])
         return await self._record(request, raw, 200, {"success": True})
 
     async def _accept(

@@ -1,0 +1,133 @@
+// Switchboard's web chat widget: <script src="{PUBLIC_URL}/widget.js" async></script> puts a
+// launcher button on the page; it opens the chat in a panel (a frame of {PUBLIC_URL}/widget).
+// The panel opens its socket with a visitor token, made for this page's visitor id: the id is
+// kept in this site's own storage (localStorage "sb_vid"), the one its tracking posts with
+// /t/events, so that the chat and the site's web activity are one visitor.
+(() => {
+  if (window.Switchboard && window.Switchboard.widget) return;  // the tag twice on one page
+  const BASE = {{base}};
+  const TITLE = {{title}};
+  const COLOUR = {{colour}};
+  const KEY = "sb_vid";
+  const OPEN = "sb_widget_open";
+  const script = document.currentScript;
+
+  function stored(storage, key) {
+    try { return window[storage].getItem(key); } catch (error) { return null; }
+  }
+  function store(storage, key, value) {
+    try {
+      if (value === null) window[storage].removeItem(key);
+      else window[storage].setItem(key, value);
+    } catch (error) { /* storage blocked: the widget still works for this page */ }
+  }
+  function visitorId() {
+    return (script && script.dataset.visitorId) || stored("localStorage", KEY);
+  }
+
+  async function visitorToken() {
+    const body = {};
+    const known = visitorId();
+    if (known) body.visitor_id = known;
+    // text/plain keeps it a simple request: no preflight before the chat opens.
+    const answer = await fetch(BASE + "/webchat/token", {
+      method: "POST",
+      headers: { "Content-Type": "text/plain" },
+      body: JSON.stringify(body),
+      credentials: "omit",
+    });
+    if (!answer.ok) throw new Error("the chat refused this page: " + answer.status);
+    const found = await answer.json();
+    store("localStorage", KEY, found.visitor_id);
+    return found.token;
+  }
+
+  const host = document.createElement("div");
+  host.id = "switchboard-widget";
+  const root = host.attachShadow({ mode: "open" });
+  root.innerHTML = `<style>
+    :host { all: initial; }
+    .launcher { position: fixed; right: 20px; bottom: 20px; z-index: 2147483646;
+      width: 60px; height: 60px; border: 0; border-radius: 50%; cursor: pointer;
+      background: ${COLOUR}; color: #fff; box-shadow: 0 4px 16px rgba(0,0,0,.25);
+      display: flex; align-items: center; justify-content: center; }
+    .launcher:focus-visible { outline: 3px solid #93c5fd; outline-offset: 2px; }
+    .launcher svg { width: 28px; height: 28px; fill: currentColor; }
+    .panel { position: fixed; right: 20px; bottom: 92px; z-index: 2147483647;
+      width: 380px; height: min(600px, calc(100vh - 112px)); border-radius: 14px;
+      overflow: hidden; box-shadow: 0 8px 32px rgba(0,0,0,.25); background: #fafafa; }
+    .panel[hidden] { display: none; }
+    .panel iframe { width: 100%; height: 100%; border: 0; display: block; }
+    .problem { position: fixed; right: 20px; bottom: 92px; z-index: 2147483647; max-width: 280px;
+      padding: 10px 14px; border-radius: 10px; background: #fff; color: #b91c1c;
+      font: 14px/1.4 system-ui, sans-serif; box-shadow: 0 4px 16px rgba(0,0,0,.2); }
+    @media (max-width: 480px) {
+      .panel { right: 0; bottom: 0; width: 100vw; height: 100vh; height: 100dvh;
+        border-radius: 0; }
+      .panel:not([hidden]) ~ .launcher { display: none; }
+    }
+  </style>
+  <div class="panel" hidden></div>
+  <button class="launcher" type="button" aria-expanded="false">
+    <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2
+    2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>
+  </button>`;
+  const launcher = root.querySelector(".launcher");
+  const panel = root.querySelector(".panel");
+  launcher.setAttribute("aria-label", TITLE);
+  launcher.title = TITLE;
+  let frame = null;
+
+  function problem(text) {
+    root.querySelector(".problem")?.remove();
+    const div = document.createElement("div");
+    div.className = "problem";
+    div.setAttribute("role", "alert");
+    div.textContent = text;
+    root.appendChild(div);
+  }
+
+  async function open() {
+    if (!frame) {
+      let token;
+      try {
+        token = await visitorToken();
+      } catch (error) {
+        problem("The chat is unavailable right now. Please try again later.");
+        return;
+      }
+      root.querySelector(".problem")?.remove();
+      frame = document.createElement("iframe");
+      frame.title = TITLE;
+      frame.allow = "clipboard-write";
+      // The fragment never leaves the browser: the token is in no request line or log.
+      frame.src = BASE + "/widget#token=" + encodeURIComponent(token);
+      panel.appendChild(frame);
+    }
+    panel.hidden = false;
+    launcher.setAttribute("aria-expanded", "true");
+    store("sessionStorage", OPEN, "1");
+  }
+
+  function close() {
+    panel.hidden = true;
+    launcher.setAttribute("aria-expanded", "false");
+    store("sessionStorage", OPEN, null);
+    launcher.focus();
+  }
+
+  launcher.addEventListener("click", () => (panel.hidden ? open() : close()));
+  window.addEventListener("message", (event) => {
+    if (frame && event.source === frame.contentWindow && event.data &&
+        event.data.type === "switchboard:close") close();
+  });
+
+  function mount() {
+    document.body.appendChild(host);
+    if (stored("sessionStorage", OPEN)) open();  // a reload keeps an open chat open
+  }
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount);
+
+  window.Switchboard = { widget: true, open, close, visitorId };
+})();
