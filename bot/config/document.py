@@ -19,6 +19,7 @@ from pydantic import (
 from bot.config.automation import AutomationFile
 from bot.config.base import Section, TimeZone, matching
 from bot.config.channels import KeywordsFile
+from bot.config.live import LiveFile, TemplateFile
 from bot.config.notifications import NotificationsFile, RateCardFile, WorkflowFile
 from bot.identities import InvalidIdentityError, parse_identity
 from bot.model import AUTOMATION_SERVICE
@@ -157,6 +158,9 @@ class ConfigFile(Section):
     workflows: list[WorkflowFile] = []
     rate_card: RateCardFile = RateCardFile()
     keywords: KeywordsFile = KeywordsFile()
+    live: LiveFile = LiveFile()
+    templates: list[TemplateFile] = []
+    """The WhatsApp templates Meta approved for the number, offered in the live view."""
 
     @model_validator(mode="before")
     @classmethod
@@ -174,6 +178,15 @@ class ConfigFile(Section):
         if twice:
             raise ValueError(f"service {twice!r} is listed twice")
         return services
+
+    @field_validator("templates")
+    @classmethod
+    def _one_each(cls, templates: list[TemplateFile]) -> list[TemplateFile]:
+        seen = [(template.name, template.language) for template in templates]
+        twice = next((pair for pair in seen if seen.count(pair) > 1), None)
+        if twice:
+            raise ValueError(f"template {twice[0]!r} in {twice[1]!r} is listed twice")
+        return templates
 
 
 def config_schema() -> dict[str, Any]:
