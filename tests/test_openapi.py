@@ -354,6 +354,16 @@ async def test_the_answers_and_events_are_the_documented_ones(make_bot: BotFacto
     await call(201, "POST", reply, "sales", template, id=late_cid)
     await call(201, "POST", reply, "sales", buttons, id=cid)
     await call(201, "POST", reply, "sales", media, id=cid)
+    starts, new = "/v1/conversations", {"number": number, "identity": "wa:447911000123"}
+    contract.request("POST", starts, {**new, "agent": "bob", **template})
+    answer = await call(201, "POST", starts, "sales", {**new, "agent": "bob", **template})
+    assert answer["conversation"]["customer"] == "wa:447911000123"
+    answer = await call(409, "POST", starts, "sales", {**new, **template})
+    assert answer["conversation_id"].startswith("c_")
+    await call(422, "POST", starts, "sales", {**new, "text": "hello first"})
+    await call(404, "POST", starts, "sales", {**new, **template, "number": "wa:0"})
+    await call(400, "POST", starts, "sales", {**new, **template, "profile": "p_x"})
+    await call(403, "POST", starts, "admin", {**new, **template})
     await call(400, "POST", reply, "sales", {"text": "hi", "colour": "red"}, id=cid)
     answer = await call(409, "POST", release, "sales", {"agent": "bob"}, id=cid)
     assert answer["holder"]["agent"] == "ann"

@@ -15,6 +15,7 @@ from bot.api.idempotency import idempotent
 from bot.api.notifications import add_notification_routes
 from bot.api.profiles import add_profile_routes
 from bot.api.services import add_service_routes
+from bot.api.starts import add_start_routes
 from bot.http.errors import error_response
 
 
@@ -23,6 +24,7 @@ def build_api(parts: ApiParts) -> web.Application:
     api[PARTS] = parts
     add_service_routes(api)
     add_conversation_routes(api)
+    add_start_routes(api)
     add_profile_routes(api)
     add_notification_routes(api)
     add_event_routes(api)
