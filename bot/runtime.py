@@ -20,8 +20,8 @@ from adapters import sms
 from adapters.webchat import WebChatHub, WebChatTransport
 from adapters.webhooks import WebhookClient
 from adapters.whatsapp import WhatsAppClient
-from bot.api.app import build_api
-from bot.api.common import ApiParts
+from bot.api.app import build_api, build_live
+from bot.api.common import PARTS, ApiParts
 from bot.channels.registry import Channels, SMSTransport, WhatsAppTransport, configured_numbers
 from bot.channels.telegram import TelegramChannel, make_client
 from bot.config.environment import masked
@@ -36,6 +36,7 @@ from bot.core.ingest import Ingestor, shard_of
 from bot.core.keywords import keyword_table
 from bot.core.lifecycle import Lifecycle
 from bot.core.links import LinkSigners, load_link_secret
+from bot.core.livetokens import LiveTokens
 from bot.core.metrics import Meters
 from bot.core.pipeline import Pipeline
 from bot.core.profiles import ProfileBook
@@ -223,6 +224,7 @@ class Runtime:
         self.fanout = Fanout(self.deliveries, self.directory, self.couriers.hint, self.event_log)
         load_secret = functools.partial(load_link_secret, self.secrets, settings.link_secret)
         self.links = LinkSigners(load_secret, settings.public_url)
+        self.live_tokens = LiveTokens(load_secret, settings.live_token_ttl)
         self.sender = Sender(
             self.outbox,
             self.conversations,
@@ -337,6 +339,9 @@ class Runtime:
                 configured=self.channels.numbers,
                 admin_token=self.settings.admin_token,
                 region=self.settings.default_region,
+                live_tokens=self.live_tokens,
+                templates=self.settings.templates,
+                public_url=self.settings.public_url.rstrip("/"),
             )
         )
         return build_app(
@@ -350,6 +355,7 @@ class Runtime:
                 telegram=self.channels.telegram,
                 tracking=self.tracking,
                 api=api,
+                live_view=build_live(api[PARTS]),
                 configured=self.channels.numbers,
                 publish_to_parent=self.fanout.publish_to_parent,
                 ping=self.store.ping,

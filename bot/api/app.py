@@ -3,6 +3,7 @@ the operator with the admin token; each resource's routes live in their own modu
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import Awaitable, Callable
 
@@ -12,6 +13,8 @@ from bot.api.common import ADMIN, CALLER, PARTS, ApiError, ApiParts
 from bot.api.conversations import add_conversation_routes
 from bot.api.events import add_event_routes
 from bot.api.idempotency import idempotent
+from bot.api.live import add_live_routes, add_live_token_routes, authenticate_live
+from bot.api.live_feed import STOPPING, stop_streams, stream
 from bot.api.notifications import add_notification_routes
 from bot.api.profiles import add_profile_routes
 from bot.api.services import add_service_routes
@@ -25,10 +28,23 @@ def build_api(parts: ApiParts) -> web.Application:
     add_service_routes(api)
     add_conversation_routes(api)
     add_start_routes(api)
+    add_live_token_routes(api)
     add_profile_routes(api)
     add_notification_routes(api)
     add_event_routes(api)
     return api
+
+
+def build_live(parts: ApiParts) -> web.Application:
+    """The live chat view, under ``/live``: its page, and the page's calls, each made with
+    a live token instead of the service's API token."""
+    live = web.Application(middlewares=[authenticate_live, idempotent, _refusals])
+    live[PARTS] = parts
+    live[STOPPING] = asyncio.Event()
+    live.on_shutdown.append(stop_streams)
+    add_live_routes(live)
+    live.router.add_get("/api/stream", stream)
+    return live
 
 
 @web.middleware

@@ -10,7 +10,9 @@ from typing import Any
 from aiohttp import web
 
 from adapters import jsonbody
+from bot.config.live import ApprovedTemplate
 from bot.core.directory import Directory, ParentOnlyError
+from bot.core.livetokens import LiveTokens
 from bot.core.profiles import ProfileBook
 from bot.model import Service
 from bot.outreach.notifications import Notifications
@@ -52,6 +54,11 @@ class ApiParts:
     admin_token: str
     region: str
     """The default region of phone numbers without a country code."""
+    live_tokens: LiveTokens
+    """Signs and checks the live view's tokens."""
+    templates: tuple[ApprovedTemplate, ...] = ()
+    """The WhatsApp templates Meta approved for the number, offered in the live view."""
+    public_url: str = ""
 
 
 PARTS: web.AppKey[ApiParts] = web.AppKey("parts", ApiParts)
