@@ -37,6 +37,7 @@ from bot.core.keywords import keyword_table
 from bot.core.lifecycle import Lifecycle
 from bot.core.links import LinkSigners, load_link_secret
 from bot.core.livetokens import LiveTokens
+from bot.core.media import MediaLibrary, MediaLinks
 from bot.core.metrics import Meters
 from bot.core.pipeline import Pipeline
 from bot.core.profiles import ProfileBook
@@ -70,6 +71,7 @@ from stores.flows import FlowStateStore
 from stores.idempotency import IdempotencyStore
 from stores.leases import Leases
 from stores.live import LiveChannel
+from stores.media import MediaStore
 from stores.notes import NoteStore
 from stores.notifications import NotificationStore
 from stores.polling import PollOffsets
@@ -225,6 +227,9 @@ class Runtime:
         load_secret = functools.partial(load_link_secret, self.secrets, settings.link_secret)
         self.links = LinkSigners(load_secret, settings.public_url)
         self.live_tokens = LiveTokens(load_secret, settings.live_token_ttl)
+        self.media = MediaLibrary(
+            MediaStore(self.redis, self.keys), MediaLinks(load_secret, settings.public_url)
+        )
         self.sender = Sender(
             self.outbox,
             self.conversations,
@@ -337,6 +342,7 @@ class Runtime:
                 workflows=self.outreach.workflows,
                 activity=functools.partial(profile_activity, self.tracking),
                 configured=self.channels.numbers,
+                media=self.media,
                 admin_token=self.settings.admin_token,
                 region=self.settings.default_region,
                 live_tokens=self.live_tokens,
@@ -354,6 +360,7 @@ class Runtime:
                 web_hub=self.web_hub,
                 telegram=self.channels.telegram,
                 tracking=self.tracking,
+                media=self.media,
                 api=api,
                 live_view=build_live(api[PARTS]),
                 configured=self.channels.numbers,

@@ -307,6 +307,10 @@ class Keys:
         request's fingerprint, then its answer."""
         return f"{self.prefix}idem:{service}:{digest}"
 
+    def media(self, media_id: str, part: str) -> str:
+        """An uploaded file's ``meta`` and ``data``, under the tag ``{md:<id>}``."""
+        return f"{self.prefix}{{md:{media_id}}}:{part}"
+
     def notification(self, nid: str, part: str) -> str:
         return f"{self.prefix}{{ntf:{nid}}}:{part}"
 

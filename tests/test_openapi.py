@@ -48,9 +48,10 @@ COPY = ROOT / "docs" / "openapi.json"
 OPENAPI_PATH = "/v1/openapi.json"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ERROR_STATUS = re.compile(r"[45]\d\d|[45]XX")
-PUBLIC = ("/l/", "/t/", "/live")
+PUBLIC = ("/l/", "/t/", "/media/", "/live")
 """The public routes, outside /v1 and without an API token: tracked links, web activity,
-and the live view (its page, and its calls made with a live token)."""
+files by their signed URLs, and the live view (its page, and its calls made with a live
+token)."""
 LIVE_API = "/live/api/"
 """The live page's calls: a live token, not a service's."""
 PAGES = {"/live"}
@@ -61,7 +62,9 @@ NOTIFICATION_TAGS = {"notifications"}
 """Routes driven by the notifications test."""
 LIVE_TAGS = {"live"}
 """Routes driven by the live view test."""
-SEPARATE_TAGS = PROFILE_TAGS | NOTIFICATION_TAGS | LIVE_TAGS
+MEDIA_TAGS = {"media"}
+"""Routes driven by the media test."""
+SEPARATE_TAGS = PROFILE_TAGS | NOTIFICATION_TAGS | LIVE_TAGS | MEDIA_TAGS
 PROFILE_EVENTS = {"profile.merged", "profile.erased"}
 
 
@@ -822,6 +825,50 @@ async def test_the_notification_answers_are_the_documented_ones(make_bot: BotFac
     fills.append(f"/v1/profiles/{profile_id}/topics")
     await call(410, "POST", topics, "marketing", {"subscribe": ["offers"]})
     tagged = documented_routes(contract.document, tagged=True, tags=NOTIFICATION_TAGS)
+    assert {route for route in contract.called if route in tagged} == tagged, "call all"
+
+
+async def test_the_media_answers_are_the_documented_ones(make_bot: BotFactory) -> None:
+    """Uploads, downloads and signed URLs: JSON answers against their schemas, files
+    with their documented type."""
+    contract = Contract(load())
+    shared = await shared_number(make_bot)
+    bot, png = shared.bot, b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+    async def call(
+        expect: int, method: str, template: str, who: str | None, data: Any = None, **fill: Any
+    ) -> Any:
+        headers = dict(fill.pop("headers", {}))
+        if who:
+            headers["Authorization"] = f"Bearer {shared.tokens[who]}"
+        path = template.format(**fill)
+        response = await bot.client.request(method, path, data=data, headers=headers)
+        raw = await response.read()
+        assert response.status == expect, f"{method} {template}: {raw[:300]!r}"
+        if response.content_type == "application/json":
+            contract.answer(method, template, response.status, json.loads(raw))
+        else:
+            assert expect == 200 and raw == png
+            operation = contract.document["paths"][template][method.lower()]
+            assert "application/octet-stream" in operation["responses"]["200"]["content"]
+            contract.called.add((method, template))
+        return raw
+
+    png_type = {"Content-Type": "image/png"}
+    answer = json.loads(await call(201, "POST", "/v1/media", "sales", png, headers=png_type))
+    media_id, url = answer["media"]["id"], answer["media"]["url"]
+    await call(400, "POST", "/v1/media", "sales", b"", headers=png_type)
+    await call(401, "POST", "/v1/media", None, png, headers=png_type)
+    big = io.BytesIO(png + b"\x00" * (17 * 1024 * 1024))
+    await call(413, "POST", "/v1/media", "sales", big, headers=png_type)
+    await call(415, "POST", "/v1/media", "sales", png, headers={"Content-Type": "text/html"})
+    await call(200, "GET", "/v1/media/{id}", "sales", id=media_id)
+    await call(404, "GET", "/v1/media/{id}", "marketing", id=media_id)
+    await call(401, "GET", "/v1/media/{id}", None, id=media_id)
+    token = url.rpartition("/")[2]
+    await call(200, "GET", "/media/{token}", None, token=token)
+    await call(404, "GET", "/media/{token}", None, token=token[:-3])
+    tagged = documented_routes(contract.document, tagged=True, tags=MEDIA_TAGS)
     assert {route for route in contract.called if route in tagged} == tagged, "call all"
 
 

@@ -15,6 +15,7 @@ from bot.api.events import add_event_routes
 from bot.api.idempotency import idempotent
 from bot.api.live import add_live_routes, add_live_token_routes, authenticate_live
 from bot.api.live_feed import STOPPING, stop_streams, stream
+from bot.api.media import add_media_routes
 from bot.api.notifications import add_notification_routes
 from bot.api.profiles import add_profile_routes
 from bot.api.services import add_service_routes
@@ -32,6 +33,7 @@ def build_api(parts: ApiParts) -> web.Application:
     add_profile_routes(api)
     add_notification_routes(api)
     add_event_routes(api)
+    add_media_routes(api)
     return api
 
 

@@ -13,6 +13,7 @@ from adapters import jsonbody
 from bot.config.live import ApprovedTemplate
 from bot.core.directory import Directory, ParentOnlyError
 from bot.core.livetokens import LiveTokens
+from bot.core.media import MediaLibrary
 from bot.core.profiles import ProfileBook
 from bot.model import Service
 from bot.outreach.notifications import Notifications
@@ -51,6 +52,8 @@ class ApiParts:
     """A profile's web activity and clicks (PS-3, PS-4), at most so many of each."""
     configured: Sequence[str]
     """The numbers this deployment serves."""
+    media: MediaLibrary
+    """Uploaded files, and the files customers sent."""
     admin_token: str
     region: str
     """The default region of phone numbers without a country code."""
@@ -99,7 +102,16 @@ async def raw_body(request: web.Request, limit: int = MAX_BODY) -> bytes:
     """The request's bytes, read once: at most ``limit`` and one more, which tells that
     the body is longer than ``limit``."""
     if RAW_BODY not in request:
-        request[RAW_BODY] = await request.content.read(limit + 1)
+        # read(n) answers with what has arrived, up to n: a body sent in pieces is
+        # gathered until it ends or runs past the limit.
+        pieces, size = [], 0
+        while size <= limit:
+            piece = await request.content.read(limit + 1 - size)
+            if not piece:
+                break
+            pieces.append(piece)
+            size += len(piece)
+        request[RAW_BODY] = b"".join(pieces)
     return request[RAW_BODY]
 
 

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from bot.api.common import LARGEST_BODY, caller, parts, raw_body
+from bot.api.media import largest_body
 from bot.http.errors import error_response
 
 HEADER = "Idempotency-Key"
@@ -32,7 +33,7 @@ async def idempotent(
         return await handler(request)
     if not 0 < len(key) <= MAX_KEY or not (key.isascii() and key.isprintable()):
         return error_response(400, f"{HEADER} must be 1 to {MAX_KEY} printable ASCII characters")
-    body = await raw_body(request, LARGEST_BODY)
+    body = await raw_body(request, largest_body(request) or LARGEST_BODY)
     line = f"{request.method} {request.rel_url}\n".encode()
     fingerprint = hashlib.sha256(line + body).hexdigest()
     store, service = parts(request).idempotency, caller(request).name

@@ -17,9 +17,11 @@ from bot.channels.telegram import TelegramChannel
 from bot.config.settings import Settings, WhatsAppSettings
 from bot.core.ingest import Ingestor
 from bot.core.keywords import Keyword, keyword_of, keyword_table
+from bot.core.media import MediaLibrary
 from bot.core.metrics import Meters
 from bot.http.access import access_log, echo_request_id, route_of
 from bot.http.errors import error_response
+from bot.http.media import add_signed_media_route
 from bot.http.tracking import Tracking, add_tracking_routes
 from bot.http.webhooks import add_channel_routes
 from bot.model import Event, Identity, Inbound, conversation_id, derived_id
@@ -46,6 +48,8 @@ class WebParts:
     web_hub: WebChatHub
     telegram: TelegramChannel | None
     tracking: Tracking
+    media: MediaLibrary
+    """Kept files, served by their signed URLs."""
     api: web.Application
     """The /v1 application (``bot.api.app.build_api``)."""
     live_view: web.Application
@@ -83,6 +87,7 @@ def build_app(parts: WebParts) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     add_tracking_routes(app, parts.tracking)
+    add_signed_media_route(app, parts.media)
     add_channel_routes(app, parts.settings, parts.ingestor, parts.telegram)
     app.router.add_get("/v1/openapi.json", openapi)
     app.add_subapp("/v1", parts.api)

@@ -1,0 +1,182 @@
+"""Uploaded files: the bytes and what they are, kept for a while and then gone.
+
+One record per file under its own hash tag, ``{md:<id>}``: ``meta`` (a hash: type, size,
+name, owner, number, times) and ``data`` (the bytes as they came), written together in
+one transaction with the same expiry, so a file is never found without its bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from redis.asyncio import Redis
+from redis.client import NEVER_DECODE
+
+from stores.redis import Keys, Script
+
+DAY = 24 * 3600
+PREFIX = "med_"
+MEDIA_ID = re.compile(r"med_[A-Za-z0-9_-]{22}")
+"""The id of an uploaded file: ``med_`` and 16 random bytes, base64url."""
+
+_REMEMBER = Script(
+    """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+"""
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRecord:
+    """A file kept in the store: what it is and who may use it; never its bytes."""
+
+    id: str
+    content_type: str
+    size: int
+    filename: str
+    owner: str
+    """Who put it there: a service's name, or ``web:<visitor>`` for a web chat visitor."""
+    number: str
+    """The number it belongs to, when it came in on one; empty for a service's upload,
+    which only its owner uses."""
+    created_at: float
+    expires_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.content_type,
+            "size": self.size,
+            "filename": self.filename,
+            "created_at": self.created_at,
+            "expires_at": self.expires_at,
+        }
+
+
+class BaseMediaStore(Protocol):
+    """Files by id, each with its bytes, kept for a time and then forgotten."""
+
+    async def save(
+        self,
+        data: bytes,
+        content_type: str,
+        filename: str,
+        owner: str,
+        *,
+        number: str = "",
+        ttl: float = DAY,
+    ) -> MediaRecord:
+        """Keep ``data`` for ``ttl`` seconds under a new id; the record as kept."""
+
+    async def record(self, media_id: str) -> MediaRecord | None:
+        """What is kept under ``media_id``, or None (unknown, expired or malformed id)."""
+
+    async def load(self, media_id: str) -> tuple[MediaRecord, bytes] | None:
+        """The record and its bytes, or None as ``record``."""
+
+    async def remember(self, media_id: str, name: str, value: str) -> None:
+        """Note a fact about a kept file (a provider's id for it), for as long as it lives."""
+
+    async def recall(self, media_id: str, name: str) -> str:
+        """A fact noted with ``remember``, or an empty string."""
+
+
+class MediaStore(BaseMediaStore):
+    """Files on Redis: meta and bytes under one hash tag, expiring together."""
+
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self.redis = redis
+        self.keys = keys
+
+    async def save(
+        self,
+        data: bytes,
+        content_type: str,
+        filename: str,
+        owner: str,
+        *,
+        number: str = "",
+        ttl: float = DAY,
+    ) -> MediaRecord:
+        """Keep ``data`` for ``ttl`` seconds under a new id; the record as kept."""
+        now = time.time()
+        record = MediaRecord(
+            id=PREFIX + secrets.token_urlsafe(16),
+            content_type=content_type,
+            size=len(data),
+            filename=filename,
+            owner=owner,
+            number=number,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+        fields: dict[Any, Any] = {
+            "type": content_type,
+            "size": len(data),
+            "filename": filename,
+            "owner": owner,
+            "number": number,
+            "created_at": repr(now),
+            "expires_at": repr(record.expires_at),
+        }
+        millis = max(1, int(ttl * 1000))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self.keys.media(record.id, "meta"), mapping=fields)
+            pipe.pexpire(self.keys.media(record.id, "meta"), millis)
+            pipe.set(self.keys.media(record.id, "data"), data, px=millis)
+            await pipe.execute()
+        return record
+
+    async def record(self, media_id: str) -> MediaRecord | None:
+        """What is kept under ``media_id``, or None (unknown, expired or malformed id)."""
+        if not isinstance(media_id, str) or not MEDIA_ID.fullmatch(media_id):
+            return None
+        found: Any = await self.redis.hgetall(self.keys.media(media_id, "meta"))
+        return _record(media_id, found)
+
+    async def load(self, media_id: str) -> tuple[MediaRecord, bytes] | None:
+        """The record and its bytes, or None as ``record``."""
+        if not isinstance(media_id, str) or not MEDIA_ID.fullmatch(media_id):
+            return None
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self.keys.media(media_id, "meta"))
+            # The client decodes answers to text; the bytes must come back as they went.
+            pipe.execute_command("GET", self.keys.media(media_id, "data"), **{NEVER_DECODE: True})
+            meta, data = await pipe.execute()
+        record = _record(media_id, meta)
+        if record is None or data is None:
+            return None
+        return record, bytes(data)
+
+    async def remember(self, media_id: str, name: str, value: str) -> None:
+        """Note a fact about a kept file, which expires with it (the key keeps its TTL)."""
+        # In one step: a note on a file that just expired would be a key that never does.
+        if MEDIA_ID.fullmatch(media_id):
+            key = self.keys.media(media_id, "meta")
+            await _REMEMBER(self.redis, [key], [f"note:{name}", value])
+
+    async def recall(self, media_id: str, name: str) -> str:
+        if not MEDIA_ID.fullmatch(media_id):
+            return ""
+        found = await self.redis.hget(self.keys.media(media_id, "meta"), f"note:{name}")
+        return str(found) if found else ""
+
+
+def _record(media_id: str, meta: dict[str, str]) -> MediaRecord | None:
+    if not meta or "type" not in meta:
+        return None
+    return MediaRecord(
+        id=media_id,
+        content_type=meta["type"],
+        size=int(meta.get("size", 0)),
+        filename=meta.get("filename", ""),
+        owner=meta.get("owner", ""),
+        number=meta.get("number", ""),
+        created_at=float(meta.get("created_at", 0)),
+        expires_at=float(meta.get("expires_at", 0)),
+    )

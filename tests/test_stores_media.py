@@ -1,0 +1,67 @@
+"""The media store: a file's bytes come back as they went, with its record; ids that are
+unknown, malformed or expired find nothing; meta and bytes expire together.
+
+Every test takes the ``store`` fixture, so each runs against the real Redis and the
+embedded store alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from redis.asyncio import Redis
+
+from stores.media import MediaStore
+from stores.redis import Keys
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+async def test_a_file_comes_back_byte_for_byte(store: Redis, prefix: str) -> None:
+    media = MediaStore(store, Keys(prefix))
+    record = await media.save(PNG, "image/png", "shot.png", "sales")
+    assert record.id.startswith("med_") and record.size == len(PNG)
+    found = await media.load(record.id)
+    assert found is not None
+    assert found == (record, PNG)
+    assert await media.record(record.id) == record
+
+
+async def test_a_visitors_file_belongs_to_its_number(store: Redis, prefix: str) -> None:
+    media = MediaStore(store, Keys(prefix))
+    record = await media.save(b"%PDF-1.7", "application/pdf", "", "web:v1", number="web:site")
+    assert (await media.record(record.id)) == record
+    assert (record.owner, record.number, record.filename) == ("web:v1", "web:site", "")
+
+
+async def test_unknown_and_malformed_ids_find_nothing(store: Redis, prefix: str) -> None:
+    media = MediaStore(store, Keys(prefix))
+    for media_id in ("med_" + "A" * 22, "", "med_*", "../etc/passwd", "med_" + "A" * 5000):
+        assert await media.load(media_id) is None
+        assert await media.record(media_id) is None
+        assert await media.recall(media_id, "whatsapp") == ""
+
+
+async def test_meta_and_bytes_expire_together(store: Redis, prefix: str) -> None:
+    media = MediaStore(store, Keys(prefix))
+    record = await media.save(PNG, "image/png", "", "sales", ttl=3600)
+    names = [name async for name in store.scan_iter(match=f"{prefix}{{md:{record.id}}}:*")]
+    assert len(names) == 2
+    for name in names:
+        assert 3500_000 < await store.pttl(name) <= 3600_000
+    short = await media.save(PNG, "image/png", "", "sales", ttl=0.05)
+    for _ in range(250):  # until Redis has let it expire, 5 s at most
+        if await media.load(short.id) is None:
+            break
+        await asyncio.sleep(0.02)
+    assert await media.record(short.id) is None
+
+
+async def test_a_note_lives_and_dies_with_its_file(store: Redis, prefix: str) -> None:
+    media = MediaStore(store, Keys(prefix))
+    record = await media.save(PNG, "image/png", "", "sales", ttl=3600)
+    await media.remember(record.id, "whatsapp", "1234567890")
+    assert await media.recall(record.id, "whatsapp") == "1234567890"
+    gone = "med_" + "B" * 22
+    await media.remember(gone, "whatsapp", "1")  # a file no longer kept gets no note
+    assert [name async for name in store.scan_iter(match=f"{prefix}{{md:{gone}}}*")] == []
