@@ -301,3 +301,32 @@ async def test_the_stream_carries_the_profile_s_events_masked_and_no_one_else_s(
             if event["type"] == "message.inbound":
                 break
         assert "me again" in data
+
+
+async def test_an_uploaded_file_is_sent_by_its_signed_address(make_bot: BotFactory) -> None:
+    shared = await shared_number(make_bot)
+    token = await live_token(shared)
+    pdf = b"%PDF-1.4 the invoice"
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/pdf"}
+    query = {"channel": "whatsapp", "filename": "invoice.pdf"}
+    async with shared.bot.client.post(
+        "/live/api/media", data=pdf, headers=headers, params=query
+    ) as answer:
+        assert answer.status == 201, await answer.text()
+        media = (await answer.json())["media"]
+    assert (media["type"], media["filename"]) == ("application/pdf", "invoice.pdf")
+    body = {"media": {"type": "document", "url": media["url"], "filename": "invoice.pdf"}}
+    sent = await live(shared, token, "POST", f"/conversations/{shared.conversation}/messages", body)
+    assert sent.status == 201, sent.raw
+    document = (await shared.graph.wait_for_sent(2))[1].body["document"]
+    assert document == {"link": media["url"], "filename": "invoice.pdf"}
+    path = media["url"].split("://", 1)[1].partition("/")[2]
+    async with shared.bot.client.get("/" + path) as fetched:  # as Meta fetches it
+        assert fetched.status == 200 and await fetched.read() == pdf
+    for data, kind, status in ((b"GIF89a", "image/png", 415), (b"", "application/pdf", 400)):
+        headers["Content-Type"] = kind
+        async with shared.bot.client.post("/live/api/media", data=data, headers=headers) as no:
+            assert no.status == status
+    headers["Authorization"] = "Bearer nope"
+    async with shared.bot.client.post("/live/api/media", data=pdf, headers=headers) as no:
+        assert no.status == 401

@@ -1009,5 +1009,12 @@ async def test_the_live_view_answers_are_the_documented_ones(make_bot: BotFactor
         422, "POST", "/live/api/conversations", token, {"number": shared.number, "text": "hi"}
     )
     await call(400, "POST", "/live/api/conversations", token, {**start, "profile": other})
+    upload = "/live/api/media"
+    for status, data in ((201, b"%PDF-1.4 an invoice"), (415, b"not a pdf")):
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/pdf"}
+        response = await bot.client.post(upload, data=data, headers=headers)
+        assert response.status == status, await response.text()
+        contract.answer("POST", upload, status, await response.json())
+    await call(401, "POST", upload, "nope", "x")
     tagged = documented_routes(contract.document, tagged=True, tags=LIVE_TAGS)
     assert {route for route in contract.called if route in tagged} == tagged, "call all"

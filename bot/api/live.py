@@ -23,6 +23,7 @@ from bot.api.common import (
     string_field,
 )
 from bot.api.conversations import claim, get_conversation, public, release, reply
+from bot.api.media import upload
 from bot.api.starts import reachable, start_conversation
 from bot.core.livetokens import MAX_AGENT, LiveGrant
 from bot.core.profiles import ProfileErasedError, ProfileNotFoundError
@@ -134,6 +135,7 @@ def add_live_routes(live: web.Application) -> None:
     live.router.add_post("/api/conversations/{id}/messages", scoped(reply))
     live.router.add_post("/api/conversations/{id}/claim", scoped(claim))
     live.router.add_post("/api/conversations/{id}/release", scoped(release))
+    live.router.add_post("/api/media", upload)  # kept as the service's own upload
 
 
 async def live_page(request: web.Request) -> web.Response:
