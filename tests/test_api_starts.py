@@ -7,6 +7,7 @@ from typing import Any
 
 from tests.conftest import BotFactory
 from tests.test_api import WA_ID, WELCOME, Answer, Shared, call, shared_number
+from tests.test_sms_channel import OURS, SMSBot, sms_bot  # noqa: F401 (a fixture)
 
 NEW_WA_ID = "447911555123"
 TEMPLATE = {"name": "order_update", "language": "en_US", "variables": ["A-17"]}
@@ -107,3 +108,24 @@ async def test_an_erased_person_cannot_be_written_to_again(make_bot: BotFactory)
     assert erased.status == 200, erased.raw
     again = await start(shared, body)
     assert again.status == 410, again.raw
+
+
+async def test_sms_starts_with_text_and_refuses_a_template(
+    sms_bot: SMSBot,  # noqa: F811 (the fixture imported above)
+) -> None:
+    bot = sms_bot.bot
+    token = await bot.runtime.directory.define_token("support")
+    body = {"number": f"sms:{OURS}", "identity": "07700 900555", "text": "Your parcel is here"}
+    answer = await call(bot, token, "POST", "/v1/conversations", body)
+    assert answer.status == 201, answer.raw
+    assert answer.json["conversation"]["customer"] == "phone:+447700900555"
+    (sent,) = await sms_bot.twilio.wait_for_sent(1)
+    assert (sent.to, sent.body) == ("+447700900555", "Your parcel is here")
+    templated = {**body, "identity": "+447700900556", "text": None, "template": TEMPLATE}
+    refused = await call(bot, token, "POST", "/v1/conversations", templated)
+    assert refused.status == 400 and "no 24-hour window" in refused.error
+    profile = answer.json["conversation"]["profile"]
+    again = await call(
+        bot, token, "POST", "/v1/conversations", {**body, "identity": None, "profile": profile}
+    )
+    assert again.status == 409  # the profile's SMS conversation is the one just started

@@ -194,7 +194,7 @@ async def _as_agent(request: web.Request, **more: str) -> None:
 async def start(request: web.Request) -> web.StreamResponse:
     """Start a conversation with the token's profile (``POST /v1/conversations``)."""
     found = await read_body(request)
-    if "profile" in found or "identity" in found:
+    if found.get("profile") is not None or found.get("identity") is not None:
         raise ApiError(400, "the live view writes to its own profile: leave out profile")
     await _as_agent(request, profile=request[PROFILE])
     return await start_conversation(request)

@@ -107,10 +107,11 @@ async def _recipient(
     request: web.Request, found: dict[str, Any], channel: str
 ) -> tuple[Identity, str]:
     """Whom to write to on ``channel``, and their profile (made now for a new identity)."""
-    if ("profile" in found) == ("identity" in found):
+    by_identity = found.get("identity") is not None  # null is as good as absent
+    if (found.get("profile") is not None) == by_identity:
         raise ApiError(400, "give 'profile' (an id or identity) or 'identity', one of them")
     book = parts(request).profiles
-    if "identity" in found:
+    if by_identity:
         raw = string_field(found, "identity", limit=MAX_REFERENCE)
         try:
             asked = parse_identity(raw, parts(request).region)
