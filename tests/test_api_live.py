@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot.core.livetokens import LiveTokenSigner
+from bot.model import Identity
 from tests.conftest import BotFactory
 from tests.test_api import (
     WA_ID,
@@ -340,3 +341,19 @@ async def test_the_stream_ends_when_its_token_expires(make_bot: BotFactory) -> N
         assert await read_events(stream, 2) == [("ready", "{}"), ("expired", "{}")]
         assert await stream.content.read() == b""  # and the stream is over
     assert (await live(shared, token, "GET", "/state")).status == 401
+
+
+async def test_a_conversation_may_start_where_the_profile_can_be_reached(
+    make_bot: BotFactory,
+) -> None:
+    shared = await shared_number(make_bot)
+    profiles = shared.bot.runtime.profiles
+    for identity, startable in (
+        (Identity("email", "ann@example.com"), []),
+        (Identity("phone", "+447911000777"), [shared.number]),
+    ):
+        profile = await profiles.resolve([identity], channel="import")
+        answer = await issue(shared, "sales", {"profile": profile, "agent": "bob"})
+        state = await live(shared, answer.json["token"], "GET", "/state")
+        assert state.json["conversations"] == []
+        assert state.json["startable"] == startable, identity

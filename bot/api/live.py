@@ -240,7 +240,9 @@ async def state(request: web.Request) -> web.Response:
     for cid, meta in sorted(conversations.items(), key=lambda c: -float(c[1].get("last_at", 0))):
         holder = await api.claims.holder(cid)
         last_inbound = float(meta.get("last_inbound_at") or 0)
-        open_window = meta.get("channel") != "whatsapp" or now - last_inbound <= WINDOW_SECONDS
+        windowed = meta.get("channel") == "whatsapp"
+        open_window = not windowed or now - last_inbound <= WINDOW_SECONDS
+        closes = last_inbound + WINDOW_SECONDS if windowed and last_inbound else None
         claim_view = None
         if holder is not None:
             claim_view = holder.to_dict() | {"message": collision_message(holder)}
@@ -250,7 +252,7 @@ async def state(request: web.Request) -> web.Response:
                 **public(meta),
                 "claim": claim_view,
                 "window_open": open_window,
-                "window_closes_at": last_inbound + WINDOW_SECONDS if last_inbound else None,
+                "window_closes_at": closes,
             }
         )
     talking = {meta.get("number") for meta in conversations.values()}
@@ -258,8 +260,13 @@ async def state(request: web.Request) -> web.Response:
         {"number": n, "channel": channel_of(n), "conversation": n in talking}
         for n in await numbers_of(request)
     ]
+    identities = [i for i in map(_identity, stored.get("identities", [])) if i]
     startable = [
-        n["number"] for n in numbers if n["channel"] in OPEN_TO_NEW and not n["conversation"]
+        n["number"]
+        for n in numbers
+        if n["channel"] in OPEN_TO_NEW
+        and not n["conversation"]
+        and any(reachable(i, str(n["channel"])) for i in identities)
     ]
     return web.json_response(
         {
