@@ -17,6 +17,7 @@ from bot.api.common import (
     RAW_BODY,
     ApiError,
     acting,
+    find_profile,
     numbers_of,
     parts,
     read_body,
@@ -26,7 +27,6 @@ from bot.api.conversations import claim, get_conversation, public, release, repl
 from bot.api.media import upload
 from bot.api.starts import reachable, start_conversation
 from bot.core.livetokens import MAX_AGENT, LiveGrant
-from bot.core.profiles import ProfileErasedError, ProfileNotFoundError
 from bot.http.errors import error_response
 from bot.model import Identity, Service, compact_json, conversation_id
 from bot.outreach.audience import OPEN_TO_NEW
@@ -74,23 +74,12 @@ async def issue_live_token(request: web.Request) -> web.Response:
     ttl = found.get("ttl", longest)
     if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not MIN_TTL <= ttl <= longest:
         raise ApiError(400, f"'ttl' is a number of seconds from {MIN_TTL} to {longest:g}")
-    profile = await _find(request, reference)
+    profile = await find_profile(request, reference)
     signer = await api.live_tokens.signer()
     token, expires_at = signer.issue(who.name, profile, agent, float(ttl))
     url = f"{api.public_url}/live?profile={profile}&token={token}"
     answer = {"token": token, "expires_at": expires_at, "profile": profile, "agent": agent}
     return web.json_response(answer | {"url": url}, status=201)
-
-
-async def _find(request: web.Request, reference: str) -> str:
-    try:
-        return await parts(request).profiles.find(reference)
-    except ProfileErasedError as error:
-        raise ApiError(410, str(error)) from None
-    except ProfileNotFoundError as error:
-        raise ApiError(404, str(error)) from None
-    except ValueError as error:
-        raise ApiError(400, str(error)[:300]) from None
 
 
 # --- the page's calls, with the live token ---------------------------------------------

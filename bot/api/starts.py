@@ -9,10 +9,17 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api.common import ApiError, acting, numbers_of, parts, read_body, string_field
+from bot.api.common import (
+    ApiError,
+    acting,
+    find_profile,
+    numbers_of,
+    parts,
+    read_body,
+    string_field,
+)
 from bot.api.content import REPLY_KEYS, Content, reply_content
-from bot.api.conversations import public
-from bot.core.profiles import ProfileErasedError, ProfileNotFoundError
+from bot.api.conversations import public, sent_message
 from bot.core.sender import SendFailedError, WindowClosedError
 from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
 from bot.model import Identity, conversation_id
@@ -90,16 +97,7 @@ async def open_conversation(
     except SendFailedError as refusal:
         raise ApiError(503, str(refusal)) from None
     record = {"id": cid, **public(await api.conversations.meta(cid))}
-    message = {
-        "id": outbound.send_id,
-        "text": outbound.text,
-        **({"template": outbound.template} if outbound.template else {}),
-        **({"buttons": list(outbound.buttons)} if outbound.buttons else {}),
-        **({"media": outbound.media} if outbound.media else {}),
-        "service": who.name,
-        "agent": agent,
-        "timestamp": outbound.created_at,
-    }
+    message = sent_message(outbound, who.name, agent)
     return web.json_response({"conversation": record, "message": message}, status=201)
 
 
@@ -128,15 +126,7 @@ async def _recipient(
             seen = list(dict.fromkeys([customer, asked]))
             profile = await book.profiles.resolve(seen, channel=channel)
         return customer, profile
-    reference = string_field(found, "profile", limit=MAX_REFERENCE)
-    try:
-        profile = await book.find(reference)
-    except ProfileErasedError as error:
-        raise ApiError(410, str(error)) from None
-    except ProfileNotFoundError as error:
-        raise ApiError(404, str(error)) from None
-    except ValueError as error:
-        raise ApiError(400, str(error)[:300]) from None
+    profile = await find_profile(request, string_field(found, "profile", limit=MAX_REFERENCE))
     stored = await book.profiles.get(profile)
     kinds = REACHES.get(channel, ())
     known = [Identity.parse(key) for key in stored.get("identities", [])]
