@@ -357,3 +357,25 @@ async def test_a_conversation_may_start_where_the_profile_can_be_reached(
         state = await live(shared, answer.json["token"], "GET", "/state")
         assert state.json["conversations"] == []
         assert state.json["startable"] == startable, identity
+
+
+async def test_broken_and_oversized_page_calls_send_nothing(make_bot: BotFactory) -> None:
+    shared = await shared_number(make_bot)
+    token = await live_token(shared)
+    path = f"/live/api/conversations/{shared.conversation}/messages"
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    for data, status in (
+        (b"{not json", 400),
+        (b"[]", 400),
+        (b'{"text": "x", "agent": 7}', 403),
+        (b'{"text": "' + b"x" * 70_000 + b'"}', 413),
+        (b'{"text": "ok"}', 201),
+    ):
+        answer = await call(shared.bot, None, "POST", path, data=data, headers=headers)
+        assert answer.status == status, (data[:40], answer.raw)
+    start = await call(
+        shared.bot, None, "POST", "/live/api/conversations", data=b"x" * 70_000, headers=headers
+    )
+    assert start.status == 413
+    await shared.bot.settle()
+    assert shared.texts_sent() == [WELCOME, "ok"]
