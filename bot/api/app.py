@@ -3,7 +3,6 @@ the operator with the admin token; each resource's routes live in their own modu
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 from collections.abc import Awaitable, Callable
 
@@ -14,7 +13,8 @@ from bot.api.conversations import add_conversation_routes
 from bot.api.events import add_event_routes
 from bot.api.idempotency import idempotent
 from bot.api.live import add_live_routes, add_live_token_routes, authenticate_live
-from bot.api.live_feed import STOPPING, stop_streams, stream
+from bot.api.live_feed import TAIL, stop_streams, stream
+from bot.api.live_tail import EventTail
 from bot.api.media import add_media_routes
 from bot.api.notifications import add_notification_routes
 from bot.api.profiles import add_profile_routes
@@ -42,7 +42,7 @@ def build_live(parts: ApiParts) -> web.Application:
     a live token instead of the service's API token."""
     live = web.Application(middlewares=[authenticate_live, idempotent, _refusals])
     live[PARTS] = parts
-    live[STOPPING] = asyncio.Event()
+    live[TAIL] = EventTail(parts.events)
     live.on_shutdown.append(stop_streams)
     add_live_routes(live)
     live.router.add_get("/api/stream", stream)
