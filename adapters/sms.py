@@ -224,14 +224,17 @@ def _inbound(fields: dict[str, str], sid: str, number: str) -> Inbound:
     if not 0 <= num_media <= MAX_MEDIA:
         raise PayloadError(f"NumMedia must be between 0 and {MAX_MEDIA}")
     kind: MessageKind = "text"
-    media = None
-    if num_media:
-        url, mime_type = fields.get("MediaUrl0", ""), fields.get("MediaContentType0", "")
+    files = []
+    for index in range(num_media):
+        url = fields.get(f"MediaUrl{index}", "")
+        mime_type = fields.get(f"MediaContentType{index}", "")
         if not url.startswith(("https://", "http://")):
-            raise PayloadError("MediaUrl0 must be an http(s) URL when NumMedia is above 0")
-        kind = _media_kind(mime_type)
-        # The model keeps one attachment; the rest stay reachable through Twilio's API.
-        media = Media(id=url, mime_type=mime_type, caption=body)
+            raise PayloadError(f"MediaUrl{index} must be an http(s) URL, one for each of NumMedia")
+        caption = body if not index else ""
+        files.append(Media(id=url, mime_type=mime_type, caption=caption, ref=media_ref(url)))
+    media = files[0] if files else None
+    if media:
+        kind = _media_kind(media.mime_type)
     return Inbound(
         channel="sms",
         number=number,
@@ -243,7 +246,18 @@ def _inbound(fields: dict[str, str], sid: str, number: str) -> Inbound:
         media=media,
         identities=(sender,),
         provider_type="mms" if num_media else "sms",
+        attachments=tuple(files[1:]),
     )
+
+
+_MEDIA_URL = re.compile(r"/Messages/((?:MM|SM)[0-9a-f]{32})/Media/(ME[0-9a-f]{32})$")
+
+
+def media_ref(url: str) -> str:
+    """The ``GET /v1/media/{ref}`` of an MMS's file: ``sms_<message sid>_<media sid>``,
+    from its MediaUrl; empty for a URL of another shape."""
+    found = _MEDIA_URL.search(urlsplit(url).path)
+    return f"sms_{found.group(1)}_{found.group(2)}" if found else ""
 
 
 def _media_kind(mime_type: str) -> MessageKind:
@@ -357,10 +371,15 @@ class SMSClient:
     def __repr__(self) -> str:
         return f"SMSClient(url={self.url!r}, sender={self.sender!r})"  # never the token (REL-5)
 
-    async def send(self, to: str, text: str, status_callback: str | None = None) -> str:
-        """Send ``text`` to ``to``; Twilio's message SID. Raises ProviderError."""
+    async def send(
+        self, to: str, text: str, status_callback: str | None = None, media_url: str = ""
+    ) -> str:
+        """Send ``text`` to ``to`` (an MMS with the file at ``media_url``, which Twilio
+        fetches); Twilio's message SID. Raises ProviderError."""
         sender_field = "MessagingServiceSid" if self.sender.startswith("MG") else "From"
         form = {"To": to, sender_field: self.sender, "Body": text}
+        if media_url:
+            form["MediaUrl"] = media_url
         if status_callback:
             form["StatusCallback"] = status_callback
         async with self.session.post(self.url, data=form, headers=self._headers) as response:

@@ -19,6 +19,7 @@ from aiogram.exceptions import (
 )
 from aiogram.exceptions import TelegramConflictError as AiogramConflictError
 from aiogram.types import (
+    BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -28,6 +29,8 @@ from aiogram.types import (
 from pydantic import ValidationError
 
 from adapters.telegram_common import (
+    FILE_METHODS,
+    FileUpload,
     TelegramConflictError,
     TelegramError,
     bot_id_of,
@@ -131,6 +134,24 @@ class AiogramClient:
                 parse_mode=None,  # never Markdown or HTML: a customer's text cannot inject markup
                 reply_markup=markup,
                 reply_parameters=reply,
+            ),
+        )
+        return f"{message.chat.id}:{message.message_id}"
+
+    async def send_file(
+        self, chat_id: str, kind: str, file: str | FileUpload, caption: str = ""
+    ) -> str:
+        """Send a file as its kind; the sent message's provider id, ``<chat>:<message_id>``."""
+        method, parameter = FILE_METHODS[kind]
+        source = file if isinstance(file, str) else BufferedInputFile(file.data, file.filename)
+        send = getattr(self._started(), f"send_{parameter}")
+        message: Message = await self._call(
+            method,
+            send(
+                chat_id=chat_id_of(chat_id),
+                **{parameter: source},
+                caption=caption or None,
+                parse_mode=None,
             ),
         )
         return f"{message.chat.id}:{message.message_id}"

@@ -7,6 +7,7 @@ of a Bot API update (as plain JSON, after the framework has validated it) to ``I
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
@@ -14,7 +15,20 @@ from bot.model import ContactCard, ContactPhone, Identity, Inbound, Location, Me
 
 MAX_TEXT = 4096
 """Telegram's limit for one message's text."""
-_UNSUPPORTED = ("sticker", "voice", "video", "video_note", "audio", "poll")
+_UNSUPPORTED = ("sticker", "video_note", "poll")
+_FILES: dict[str, MessageKind] = {
+    "document": "document",
+    "voice": "audio",
+    "audio": "audio",
+    "video": "video",
+}
+"""A message's file by its field, and the kind of message it makes."""
+_FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def file_ref(file_id: object) -> str:
+    """The ``GET /v1/media/{ref}`` of a file Telegram holds: ``tg_<file_id>``."""
+    return f"tg_{file_id}" if isinstance(file_id, str) and _FILE_ID.fullmatch(file_id) else ""
 
 
 class TelegramError(Exception):
@@ -59,7 +73,31 @@ class TelegramClient(Protocol):
         inline keyboard (``callback_data`` ``b:<index>``); the sent message's id."""
         ...
 
+    async def send_file(
+        self, chat_id: str, kind: str, file: str | FileUpload, caption: str = ""
+    ) -> str:
+        """An image, document, audio or video as Telegram's own (sendPhoto, sendDocument,
+        sendAudio, sendVideo): by URL, which Telegram fetches, or uploaded; the caption
+        plain. The sent message's id."""
+        ...
+
     async def answer_callback(self, callback_id: str) -> None: ...
+
+
+class FileUpload(NamedTuple):
+    """A file's bytes to upload with a send (multipart/form-data)."""
+
+    data: bytes
+    filename: str
+
+
+FILE_METHODS = {
+    "image": ("sendPhoto", "photo"),
+    "document": ("sendDocument", "document"),
+    "audio": ("sendAudio", "audio"),
+    "video": ("sendVideo", "video"),
+}
+"""Each kind of file: the Bot API method that sends it and that method's file parameter."""
 
 
 def bot_id_of(token: str) -> str:
@@ -199,15 +237,16 @@ def _content(message: Mapping[str, Any], user: Mapping[str, Any]) -> _Content:
     elif message.get("photo"):
         kind = "image"
         largest = message["photo"][-1]
-        media = Media(id=str(largest["file_id"]), caption=text)
-    elif message.get("document"):
-        kind = "document"
-        document = message["document"]
+        media = Media(id=str(largest["file_id"]), caption=text, ref=file_ref(largest["file_id"]))
+    elif found := next((name for name in _FILES if message.get(name)), None):
+        kind = _FILES[found]
+        file = message[found]
         media = Media(
-            id=str(document["file_id"]),
-            mime_type=str(document.get("mime_type", "")),
-            filename=str(document.get("file_name", "")),
+            id=str(file["file_id"]),
+            mime_type=str(file.get("mime_type", "")),
+            filename=str(file.get("file_name", "")),
             caption=text,
+            ref=file_ref(file["file_id"]),
         )
     elif "text" not in message:
         kind = "unsupported"

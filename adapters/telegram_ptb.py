@@ -10,11 +10,20 @@ import os
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    ReplyParameters,
+    Update,
+)
 from telegram import error as ptb
 from telegram.request import HTTPXRequest
 
 from adapters.telegram_common import (
+    FILE_METHODS,
+    FileUpload,
     TelegramConflictError,
     TelegramError,
     bot_id_of,
@@ -156,6 +165,21 @@ class PTBClient:
                 reply_markup=markup,
                 reply_parameters=reply,
             ),
+        )
+        return f"{message.chat.id}:{message.message_id}"
+
+    async def send_file(
+        self, chat_id: str, kind: str, file: str | FileUpload, caption: str = ""
+    ) -> str:
+        """Send a file as its kind; the sent message's provider id, ``<chat>:<message_id>``."""
+        method, parameter = FILE_METHODS[kind]
+        source: str | InputFile = (
+            file if isinstance(file, str) else InputFile(file.data, filename=file.filename)
+        )
+        send = getattr(self._started(), f"send_{parameter}")
+        message = await self._call(
+            method,
+            send(chat_id_of(chat_id), source, caption=caption or None, parse_mode=None),
         )
         return f"{message.chat.id}:{message.message_id}"
 

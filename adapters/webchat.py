@@ -132,11 +132,23 @@ def history_frame(visitor: str, messages: list[dict[str, Any]], *, opted_out: bo
             "kind": message.get("kind", "text"),
             "timestamp": message.get("timestamp"),
             "buttons": message.get("buttons") or [],
+            **shown_media(message.get("media")),
         }
         for message in messages
     ]
     frame = {"type": "history", "messages": shown, "opted_out": opted_out}
     return json.dumps(frame, ensure_ascii=False)
+
+
+def shown_media(media: dict[str, str] | None) -> dict[str, Any]:
+    """A file as the page shows it: its kind, where to fetch it (its own URL, or the
+    signed one of a file uploaded here), its caption and name; nothing without a URL."""
+    where = (media or {}).get("link") or (media or {}).get("url")
+    if not media or not where:
+        return {}
+    shown = {"kind": media.get("kind", "document"), "url": where}
+    shown |= {key: media[key] for key in ("caption", "filename") if key in media}
+    return {"media": shown}
 
 
 def consent_frame(opted_out: bool) -> str:
@@ -167,6 +179,7 @@ class WebChatTransport:
             "timestamp": outbound.created_at,
             "service": outbound.service,
             "buttons": list(outbound.buttons),
+            **shown_media(outbound.media),
         }
         await self.publish(outbound.recipient.value, message_frame(message))
         return outbound.send_id

@@ -190,6 +190,7 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
                 sha256=_str(body, "sha256"),
                 filename=_str(body, "filename"),
                 caption=_str(body, "caption"),
+                ref=f"wa_{_str(body, 'id')}" if _str(body, "id").isdigit() else "",
             )
             text = media.caption
     elif provider_type == "location":

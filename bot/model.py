@@ -74,6 +74,8 @@ class Media:
     sha256: str = ""
     filename: str = ""
     caption: str = ""
+    ref: str = ""
+    """How a service downloads it, through the number: ``GET /v1/media/{ref}``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +176,8 @@ class Inbound:
     referral: str = ""
     """``<source_type>:<source_id>`` when the customer wrote from a click-to-WhatsApp ad or
     a Facebook Page call-to-action (Meta's ``referral`` object): a free entry point."""
+    attachments: tuple[Media, ...] = ()
+    """The message's further files, after ``media`` (an MMS carries up to 10)."""
 
     @property
     def conversation_id(self) -> str:
@@ -191,6 +195,7 @@ class Inbound:
         data["location"] = shallow_dict(self.location) if self.location else None
         data["contacts"] = [card.to_dict() for card in self.contacts]
         data["reaction"] = shallow_dict(self.reaction) if self.reaction else None
+        data["attachments"] = [shallow_dict(file) for file in self.attachments]
         return data
 
     @classmethod
@@ -217,6 +222,7 @@ class Inbound:
             contacts=tuple(ContactCard.from_dict(card) for card in data.get("contacts", ())),
             reaction=Reaction(**reaction) if reaction else None,
             referral=data.get("referral", ""),
+            attachments=tuple(Media(**file) for file in data.get("attachments", ())),
         )
 
 
@@ -303,8 +309,9 @@ class Outbound:
     required: bool = False
     """Sent even to a customer who opted out: an answer the channel's rules demand (HELP)."""
     media: dict[str, str] | None = None
-    """An image, document, audio or video sent as such: ``kind``, ``link`` or ``id``, and
-    ``caption`` and ``filename`` when given (WhatsApp)."""
+    """An image, document, audio or video sent as each channel sends files: ``kind``;
+    ``link``, ``upload`` (a file kept here, with its ``content_type`` and signed ``url``)
+    or ``id`` (Meta's, WhatsApp only); ``caption`` and ``filename`` when given."""
 
     def to_dict(self) -> dict[str, Any]:
         data = shallow_dict(self)

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from adapters import sms
+from adapters.files import TelegramFiles, TwilioFiles, WhatsAppFiles
 from adapters.webchat import WebChatHub, WebChatTransport
 from adapters.webhooks import WebhookClient
 from adapters.whatsapp import WhatsAppClient
@@ -37,7 +38,7 @@ from bot.core.keywords import keyword_table
 from bot.core.lifecycle import Lifecycle
 from bot.core.links import LinkSigners, load_link_secret
 from bot.core.livetokens import LiveTokens
-from bot.core.media import MediaLibrary, MediaLinks
+from bot.core.media import MediaLibrary, MediaLinks, ProviderFiles
 from bot.core.metrics import Meters
 from bot.core.pipeline import Pipeline
 from bot.core.profiles import ProfileBook
@@ -179,6 +180,11 @@ class Runtime:
         self.audience_reader = AudienceReader(self.profiles)
         self.rate = SharedRate(redis, keys)
         self.secrets = SecretStore(redis, keys)
+        # Files' URLs are signed with the links' secret, under a key of their own.
+        load_secret = functools.partial(load_link_secret, self.secrets, settings.link_secret)
+        self.media = MediaLibrary(
+            MediaStore(redis, keys), MediaLinks(load_secret, settings.public_url)
+        )
 
     def _build_channels(self) -> None:
         settings, session = self.settings, self._session
@@ -187,9 +193,11 @@ class Runtime:
         transports: dict[str, Transport] = {"web": WebChatTransport(self.live.publish)}
         if wa := settings.whatsapp:
             client = WhatsAppClient(session, wa.api_base, wa.phone_number_id, wa.access_token)
+            files = WhatsAppFiles(session, wa.api_base, wa.phone_number_id, wa.access_token)
             transports["whatsapp"] = WhatsAppTransport(
-                client, self.rate, wa.number, wa.messages_per_second
+                client, self.rate, wa.number, wa.messages_per_second, files, self.media
             )
+            self.media.providers["wa"] = ProviderFiles(wa.number, files.open)
         telegram = None
         if settings.telegram and self._telegram_client is not None:
             telegram = TelegramChannel(
@@ -200,12 +208,17 @@ class Runtime:
                 self.ingestor.accept,
                 self.rate,
                 settings.telegram_lease_ttl,
+                self.media,
             )
             transports["telegram"] = telegram
+            tg_files = TelegramFiles(session, settings.telegram.api_base, settings.telegram.token)
+            self.media.providers["tg"] = ProviderFiles(settings.telegram.number, tg_files.open)
         if text := settings.sms:
             client_sms = sms.SMSClient(
                 session, text.api_base, text.account_sid, text.auth_token, text.sender
             )
+            mms = TwilioFiles(session, text.api_base, text.account_sid, text.auth_token)
+            self.media.providers["sms"] = ProviderFiles(text.number, mms.open)
             callback = f"{settings.public_url.rstrip('/')}/webhooks/sms"
             transports["sms"] = SMSTransport(client_sms, callback)
         numbers = configured_numbers(settings)
@@ -227,9 +240,6 @@ class Runtime:
         load_secret = functools.partial(load_link_secret, self.secrets, settings.link_secret)
         self.links = LinkSigners(load_secret, settings.public_url)
         self.live_tokens = LiveTokens(load_secret, settings.live_token_ttl)
-        self.media = MediaLibrary(
-            MediaStore(self.redis, self.keys), MediaLinks(load_secret, settings.public_url)
-        )
         self.sender = Sender(
             self.outbox,
             self.conversations,

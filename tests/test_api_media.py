@@ -90,6 +90,16 @@ async def test_another_services_file_is_unknown_to_it(shared: Shared) -> None:
         assert (await download(shared, "sales", made_up))[0] == 404
 
 
+async def test_a_file_of_a_number_is_for_the_services_on_that_number(shared: Shared) -> None:
+    """A web chat visitor's file, kept for its number: every service there reads it."""
+    library = shared.bot.runtime.media
+    record = await library.save(PNG, "image/png", "photo.png", "web:v1", number=shared.number)
+    for name in ("support", "sales", "marketing"):
+        assert (await download(shared, name, record.id))[:2] == (200, PNG)
+    elsewhere = await library.save(PNG, "image/png", "", "web:v2", number="web:other")
+    assert (await download(shared, "sales", elsewhere.id))[0] == 404
+
+
 async def test_the_admin_token_and_no_token_cannot_upload(shared: Shared) -> None:
     admin = shared.bot.runtime.settings.admin_token
     headers = {"Content-Type": "image/png"}
@@ -223,3 +233,21 @@ async def test_an_expired_file_is_gone(shared: Shared) -> None:
     assert (await download(shared, "sales", record.id))[0] == 404
     async with shared.bot.client.get(url.removeprefix(library.links.public_url)) as response:
         assert response.status == 404
+
+
+async def test_an_upload_goes_to_a_provider_once_and_an_expired_one_not_at_all(
+    shared: Shared,
+) -> None:
+    library, given = shared.bot.runtime.media, []
+
+    async def upload_to_provider(data: bytes, content_type: str, filename: str) -> str:
+        given.append((data, content_type, filename))
+        return "778899"
+
+    record = await library.save(PNG, "image/png", "a.png", "sales")
+    for _ in range(2):
+        assert await library.provider_id(record.id, "whatsapp:1", upload_to_provider) == "778899"
+    assert given == [(PNG, "image/png", "a.png")]
+    with pytest.raises(LookupError):
+        await library.provider_id("med_" + "Q" * 22, "whatsapp:1", upload_to_provider)
+    assert len(given) == 1

@@ -226,19 +226,19 @@ def test_a_template_is_refused_on_channels_without_a_window(channel: str) -> Non
 
 
 @pytest.mark.parametrize("channel", ["telegram", "sms", "web"])
-def test_media_elsewhere_is_its_caption_and_link_as_text(channel: str) -> None:
+def test_media_elsewhere_goes_as_media_and_whatsapps_ids_stay_there(channel: str) -> None:
     media = {"type": "image", "url": SECRET_URL, "caption": SECRET_CAPTION}
     found = reply_content({"media": media}, channel)
-    assert (found.text, found.media) == (f"{SECRET_CAPTION}\n{SECRET_URL}", None)
-    assert (
-        reply_content({"media": {"type": "video", "url": SECRET_URL}}, channel).text == SECRET_URL
-    )
+    assert found.text == ""
+    assert found.media == {"kind": "image", "link": SECRET_URL, "caption": SECRET_CAPTION}
+    uploaded = reply_content({"media": {"type": "video", "id": "med_" + "a" * 22}}, channel)
+    assert uploaded.media == {"kind": "video", "upload": "med_" + "a" * 22}
     with pytest.raises(ApiError) as refused:
         reply_content({"media": {"type": "image", "id": "1037543291543636"}}, channel)
-    assert "give media.url" in str(refused.value)
+    assert "upload here" in str(refused.value)
 
 
-async def test_on_sms_buttons_are_numbered_media_is_a_link_and_a_template_is_refused(
+async def test_on_sms_buttons_are_numbered_media_is_an_mms_and_a_template_is_refused(
     sms_bot: SMSBot,  # noqa: F811 (the fixture imported above)
 ) -> None:
     bot = sms_bot.bot
@@ -254,7 +254,5 @@ async def test_on_sms_buttons_are_numbered_media_is_a_link_and_a_template_is_ref
     media = {"type": "document", "url": "https://shop.example.com/a.pdf", "caption": "Invoice"}
     assert (await call(bot, token, "POST", path, {"media": media})).status == 201
     sent = await sms_bot.twilio.wait_for_sent(3)
-    assert [s.body for s in sent[1:]] == [
-        "When?\n1. Morning\n2. Evening",
-        "Invoice\nhttps://shop.example.com/a.pdf",
-    ]
+    assert [s.body for s in sent[1:]] == ["When?\n1. Morning\n2. Evening", "Invoice"]
+    assert sent[2].media_urls == ("https://shop.example.com/a.pdf",)

@@ -865,6 +865,14 @@ async def test_the_media_answers_are_the_documented_ones(make_bot: BotFactory) -
     await call(200, "GET", "/v1/media/{id}", "sales", id=media_id)
     await call(404, "GET", "/v1/media/{id}", "marketing", id=media_id)
     await call(401, "GET", "/v1/media/{id}", None, id=media_id)
+    reply, body = "/v1/conversations/{id}/messages", {"media": {"type": "image", "id": media_id}}
+    contract.request("POST", reply, body)
+    headers = {"Authorization": f"Bearer {shared.tokens['sales']}"}
+    async with bot.client.post(
+        reply.format(id=shared.conversation), json=body, headers=headers
+    ) as r:
+        assert r.status == 201
+        contract.answer("POST", reply, r.status, await r.json())
     token = url.rpartition("/")[2]
     await call(200, "GET", "/media/{token}", None, token=token)
     await call(404, "GET", "/media/{token}", None, token=token[:-3])

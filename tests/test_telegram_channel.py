@@ -222,7 +222,7 @@ async def test_photo_is_its_largest_size(
     [inbound] = await receive(client, emulator)
     largest = update["message"]["photo"][-1]["file_id"]
     assert inbound.kind == "image"
-    assert inbound.media == Media(id=largest, caption="my receipt")
+    assert inbound.media == Media(id=largest, caption="my receipt", ref=f"tg_{largest}")
     assert inbound.text == "my receipt"
 
 
@@ -230,10 +230,9 @@ async def test_document(client: TelegramClient, emulator: TelegramAPIEmulator) -
     update = emulator.document(CUSTOMER, "invoice.pdf", "application/pdf")
     [inbound] = await receive(client, emulator)
     assert inbound.kind == "document"
+    file_id = update["message"]["document"]["file_id"]
     assert inbound.media == Media(
-        id=update["message"]["document"]["file_id"],
-        mime_type="application/pdf",
-        filename="invoice.pdf",
+        id=file_id, mime_type="application/pdf", filename="invoice.pdf", ref=f"tg_{file_id}"
     )
 
 

@@ -17,7 +17,9 @@ MEDIA_KEYS = frozenset({"type", "url", "id", "caption", "filename"})
 MEDIA_TYPES = ("image", "document", "audio", "video")
 MAX_URL, MAX_CAPTION, MAX_FILENAME = 2048, 1024, 240
 MEDIA_ID = re.compile(r"[0-9]{1,64}")
-"""The id Meta gives an uploaded file."""
+"""The id Meta gives a file uploaded to it."""
+UPLOAD_ID = re.compile(r"med_[A-Za-z0-9_-]{22}")
+"""The id ``POST /v1/media`` gives a file uploaded here."""
 TEMPLATE_KEYS = frozenset({"name", "language", "variables", "components"})
 INTERACTIVE_KEYS = frozenset({"buttons", "list"})
 TEMPLATE_NAME = re.compile(r"[a-z0-9_]{1,512}")
@@ -42,7 +44,8 @@ class Content:
     """The Cloud API's ``template`` object: name, ``language.code`` and components."""
     choices: tuple[str, ...] = ()
     media: dict[str, str] | None = None
-    """``kind``, ``link`` or ``id``, ``caption`` and ``filename``: sent as media on WhatsApp."""
+    """``kind``; ``link``, ``upload`` (a file of ours) or ``id`` (Meta's); ``caption`` and
+    ``filename``: sent as each channel sends files."""
 
 
 def reply_content(found: dict[str, Any], channel: str) -> Content:
@@ -147,8 +150,8 @@ def interactive_choices(value: Any) -> tuple[str, ...]:
 
 
 def media_content(value: Any, channel: str) -> Content:
-    """``{type, url | id, caption, filename}``: WhatsApp media; elsewhere the caption and
-    the link as text, which the other channels show as a link (an uploaded id has none)."""
+    """``{type, url | id, caption, filename}``: an image, document, audio or video by URL,
+    by the id of a file uploaded here, or (WhatsApp only) by the id Meta gave a file."""
     if not isinstance(value, dict):
         raise ApiError(400, "'media' must be an object with type and url or id")
     unknown = sorted(str(key)[:40] for key in value.keys() - MEDIA_KEYS)
@@ -160,12 +163,19 @@ def media_content(value: Any, channel: str) -> Content:
     if ("url" in value) == ("id" in value):
         raise ApiError(400, "media: give url or id, one of them")
     media = {"kind": kind}
+    found_id = value.get("id")
     if "url" in value:
         media["link"] = _url(value["url"])
-    elif not isinstance(value["id"], str) or not MEDIA_ID.fullmatch(value["id"]):
-        raise ApiError(400, "media.id: the id WhatsApp gave the uploaded file (digits)")
+    elif isinstance(found_id, str) and UPLOAD_ID.fullmatch(found_id):
+        media["upload"] = found_id
+    elif not isinstance(found_id, str) or not MEDIA_ID.fullmatch(found_id):
+        raise ApiError(400, "media.id: the id POST /v1/media gave (med_...) or WhatsApp's (digits)")
+    elif channel != "whatsapp":
+        raise ApiError(
+            400, f"media.id in digits is an upload to WhatsApp; on {channel} upload here"
+        )
     else:
-        media["id"] = value["id"]
+        media["id"] = found_id
     for key, limit in (("caption", MAX_CAPTION), ("filename", MAX_FILENAME)):
         if key in value:
             media[key] = _media_string(value[key], key, limit)
@@ -173,11 +183,7 @@ def media_content(value: Any, channel: str) -> Content:
         raise ApiError(400, "media.caption: audio takes none")
     if "filename" in media and kind != "document":
         raise ApiError(400, "media.filename: for a document only")
-    if channel == "whatsapp":
-        return Content("", media=media)
-    if "link" not in media:
-        raise ApiError(400, f"media.id is an upload to WhatsApp; on {channel} give media.url")
-    return Content("\n".join(filter(None, (media.get("caption"), media["link"]))))
+    return Content("", media=media)
 
 
 def _url(value: Any) -> str:

@@ -19,6 +19,7 @@ from bot.api.common import (
     string_field,
 )
 from bot.api.content import reply_content
+from bot.api.media import with_upload
 from bot.core.redaction import hides, masked
 from bot.core.sender import SendFailedError, WindowClosedError
 from bot.model import Claim, Outbound, Service
@@ -87,11 +88,13 @@ async def get_conversation(request: web.Request) -> web.Response:
 
 async def reply(request: web.Request) -> web.Response:
     """An agent's reply: sent once from the number; a held claim comes back as a warning.
-    Text, text with choices, or a WhatsApp template (which goes outside the window too)."""
+    Text, text with choices, a file (by URL or uploaded here), or a WhatsApp template
+    (which goes outside the window too)."""
     who = acting(request)
     conversation_id, meta = await conversation(request)
     found = await read_body(request)
     content = reply_content(found, meta.get("channel", ""))
+    media = await with_upload(request, content.media, meta.get("channel", ""))
     agent = string_field(found, "agent", required=False, limit=200)
     try:
         replied = await parts(request).actions.reply(
@@ -102,7 +105,7 @@ async def reply(request: web.Request) -> web.Response:
             agent=agent,
             template=content.template,
             buttons=content.choices,
-            media=content.media,
+            media=media,
         )
     except ConversationClosedError as refusal:
         raise closed(refusal) from None

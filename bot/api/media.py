@@ -3,20 +3,37 @@ uploaded and those customers sent on its numbers."""
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from urllib.parse import unquote
 
+import aiohttp
 from aiohttp import web
 
+from adapters.files import Download, FileGoneError, FileTooLargeError
+from adapters.provider import ProviderError
 from bot.api.common import ApiError, acting, caller, numbers_of, parts, raw_body
-from bot.core.media import MAX_UPLOAD, MediaRefusedError, media_type
-from bot.http.media import file_response
+from bot.core.media import (
+    MAX_UPLOAD,
+    MediaRefusedError,
+    ProviderFiles,
+    check_size,
+    kind_of,
+    media_type,
+)
+from bot.http.media import file_headers, file_response
 from stores.media import MediaRecord
 
+log = logging.getLogger(__name__)
 UPLOAD_BODY = MAX_UPLOAD + 64 * 1024
 """A file and the multipart framing around it."""
 CHANNELS = ("whatsapp", "telegram", "sms", "web")
-_BOUNDARY = re.compile(r"""boundary=(?:"([^"]{1,70})"|([^\s;"]{1,70}))""", re.IGNORECASE)
+_BCHARS = "0-9A-Za-z'()+_,./:=?-"
+_BOUNDARY = re.compile(
+    rf"""boundary=(?:"([ {_BCHARS}]{{1,70}})"|([{_BCHARS}]{{1,70}}))(?:;|\s|$)""", re.IGNORECASE
+)
+"""RFC 2046's boundary characters, quoted or not."""
 _PARAM = re.compile(r"""\b(name|filename)="([^"]*)\"""", re.IGNORECASE)
 
 
@@ -68,7 +85,8 @@ def form_file(body: bytes, declared: str) -> tuple[bytes, str, str]:
     if found is None:
         raise ApiError(400, "multipart/form-data needs a boundary")
     delimiter = b"--" + (found.group(1) or found.group(2)).encode("latin-1")
-    # The preamble before the first delimiter is dropped: "\r\n" + body starts with it.
+    # Parts follow CRLF and the delimiter; what comes before the first one (the preamble,
+    # empty when the body starts with the delimiter) is dropped.
     for chunk in (b"\r\n" + body).split(b"\r\n" + delimiter)[1:]:
         if chunk.startswith(b"--"):
             break
@@ -97,6 +115,33 @@ def _part_headers(head: bytes) -> dict[str, str]:
     return headers
 
 
+async def with_upload(
+    request: web.Request, media: dict[str, str] | None, channel: str
+) -> dict[str, str] | None:
+    """A reply's media, with the caller's upload it names looked up: its type, and a signed
+    URL good while the file is kept (for SMS, the web chat and the owner's timeline). 404
+    for a file that is not the caller's, 413 past the channel's limit, 400 for a file of
+    another kind than said (any file may go as a document)."""
+    if media is None or "upload" not in media:
+        return media
+    library = parts(request).media
+    record = await library.record(media["upload"])
+    if record is None or record.owner != acting(request).name:
+        raise ApiError(404, f"no media {media['upload']}: upload it with POST /v1/media")
+    try:
+        kind = kind_of(record.content_type)
+        check_size(record.size, kind, channel)
+    except MediaRefusedError as refusal:
+        raise ApiError(refusal.status, str(refusal)) from None
+    if media["kind"] not in (kind, "document"):
+        raise ApiError(400, f"media.type is {media['kind']}, but the file is {kind}")
+    found = media | {"content_type": record.content_type}
+    found["url"] = await library.url(record, ttl=record.expires_at - time.time())
+    if media["kind"] == "document" and record.filename:
+        found.setdefault("filename", record.filename)
+    return found
+
+
 async def visible(request: web.Request, record: MediaRecord) -> bool:
     """Whether the caller may have a file: its own upload, or one of a number it is on."""
     if record.owner == caller(request).name:
@@ -104,11 +149,57 @@ async def visible(request: web.Request, record: MediaRecord) -> bool:
     return bool(record.number) and record.number in await numbers_of(request)
 
 
-async def download(request: web.Request) -> web.Response:
+async def download(request: web.Request) -> web.StreamResponse:
     """The bytes of a file the caller may have; any other id is unknown (404)."""
     media_id = request.match_info["id"]
-    found = await parts(request).media.load(media_id)
+    library = parts(request).media
+    source = library.provider_of(media_id)
+    if source is not None:
+        return await customer_file(request, media_id, *source)
+    found = await library.load(media_id)
     if found is None or not await visible(request, found[0]):
         raise ApiError(404, f"no media {media_id[:80]}")
     record, data = found
-    return file_response(record, data)
+    return file_response(record.content_type, record.filename, data)
+
+
+async def customer_file(
+    request: web.Request, ref: str, provider: ProviderFiles, reference: str
+) -> web.StreamResponse:
+    """A file a customer sent, fetched from its provider with the number's credentials and
+    streamed on as it comes, for a service attached to that number; nothing of it is kept."""
+    if provider.number not in await numbers_of(request):
+        raise ApiError(404, f"no media {ref[:80]}")
+    try:
+        async with provider.open(reference, MAX_UPLOAD) as download:
+            if download.size is None:  # no length declared: read whole, so a 413 can still go
+                data = b"".join([chunk async for chunk in download.chunks])
+                return file_response(download.content_type, download.filename, data)
+            return await stream_file(request, download)
+    except FileGoneError:
+        raise ApiError(404, f"no media {ref[:80]}: the provider has it no more") from None
+    except FileTooLargeError:
+        raise ApiError(413, f"the file is larger than {MAX_UPLOAD} bytes") from None
+    except (ProviderError, aiohttp.ClientError, TimeoutError) as error:
+        log.warning("fetching a customer's file failed: %s", type(error).__name__)
+        raise ApiError(502, "the provider did not hand over the file; retry later") from None
+
+
+async def stream_file(request: web.Request, download: Download) -> web.StreamResponse:
+    """The provider's bytes passed on piece by piece under its declared length. Once the
+    answer has begun, a failure can only cut it short: the connection is closed, and the
+    caller sees a file shorter than its Content-Length, never another answer after it."""
+    response = web.StreamResponse(headers=file_headers(download.content_type, download.filename))
+    response.content_length = download.size
+    await response.prepare(request)
+    try:
+        async for chunk in download.chunks:
+            await response.write(chunk)
+    except (FileTooLargeError, ProviderError, aiohttp.ClientError, TimeoutError) as error:
+        log.warning("a customer's file was cut short: %s", type(error).__name__)
+        response.force_close()
+        if request.transport is not None:
+            request.transport.close()
+        return response
+    await response.write_eof()
+    return response

@@ -9,10 +9,12 @@ from collections.abc import AsyncIterator, Iterator
 import aiohttp
 
 from adapters import sms
+from adapters.files import WhatsAppFiles
 from adapters.provider import ProviderError
 from adapters.whatsapp import WhatsAppClient
 from bot.channels.telegram import TelegramChannel
 from bot.config.settings import Settings
+from bot.core.media import MediaLibrary
 from bot.core.sender import SendFailedError, Transport
 from bot.model import Outbound
 from stores.rates import SharedRate
@@ -35,9 +37,17 @@ class WhatsAppTransport:
     """The Cloud API client behind the sender's channel interface."""
 
     def __init__(
-        self, client: WhatsAppClient, rate: SharedRate, number: str, per_second: float
+        self,
+        client: WhatsAppClient,
+        rate: SharedRate,
+        number: str,
+        per_second: float,
+        files: WhatsAppFiles,
+        media: MediaLibrary,
     ) -> None:
         self.client = client
+        self.files = files
+        self.media = media
         self.rate = rate
         self.number = number
         self.per_second = per_second
@@ -54,12 +64,27 @@ class WhatsAppTransport:
             if outbound.template:
                 return await self.client.send_template(outbound.recipient.value, outbound.template)
             if outbound.media:
-                return await self.client.send_media(outbound.recipient.value, outbound.media)
+                media = await self._by_meta_id(outbound.media)
+                return await self.client.send_media(outbound.recipient.value, media)
             if outbound.buttons:
                 return await self.client.send_choices(
                     outbound.recipient.value, outbound.text, outbound.buttons
                 )
             return await self.client.send_text(outbound.recipient.value, outbound.text)
+
+    async def _by_meta_id(self, media: dict[str, str]) -> dict[str, str]:
+        """A file uploaded here goes to Meta first, once, and is sent by the id Meta gives
+        it (30 days): no public URL of ours needs to be reachable from Meta."""
+        upload = media.get("upload")
+        if not upload:
+            return media
+        provider = f"whatsapp:{self.files.phone_number_id}"
+        try:
+            meta_id = await self.media.provider_id(upload, provider, self.files.upload)
+        except LookupError as gone:
+            raise SendFailedError(str(gone), retryable=False) from None
+        kept = {key: media[key] for key in ("kind", "caption", "filename") if key in media}
+        return kept | {"id": meta_id}
 
 
 class SMSTransport:
@@ -76,12 +101,17 @@ class SMSTransport:
         yield
 
     async def deliver(self, outbound: Outbound) -> str:
-        text = outbound.text
+        text, media = outbound.text, outbound.media or {}
         if outbound.buttons:
             text = sms.render_choices(text, outbound.buttons)
+        if media:  # an MMS: Twilio fetches the file, by its URL or our signed one
+            text = media.get("caption", "")
         with send_failures("SMS: ", "SMS API"):
             return await self.client.send(
-                outbound.recipient.value, text, status_callback=self.status_callback
+                outbound.recipient.value,
+                text,
+                status_callback=self.status_callback,
+                media_url=media.get("link") or media.get("url", ""),
             )
 
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import mimetypes
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from adapters.telegram_common import (
+    FileUpload,
     TelegramClient,
     TelegramConflictError,
     TelegramError,
@@ -19,6 +21,7 @@ from adapters.telegram_common import (
 )
 from bot.channels.ratelimit import ChatSpacing
 from bot.config.settings import ConfigError, TelegramSettings
+from bot.core.media import MediaLibrary
 from bot.core.sender import SendFailedError
 from bot.model import Inbound, Outbound
 from stores.leases import Leases
@@ -74,8 +77,11 @@ class TelegramChannel:
         ingest: Ingest,
         rate: SharedRate,
         lease_ttl: float,
+        media: MediaLibrary | None = None,
     ) -> None:
         self.settings = settings
+        self.media = media
+        """Files uploaded here, sent with replies."""
         self.client = client
         self.leases = leases
         self.offsets = offsets
@@ -201,6 +207,8 @@ class TelegramChannel:
     async def deliver(self, outbound: Outbound) -> str:
         """Send as the bot; a 429's retry_after goes back to the sender's retry."""
         try:
+            if outbound.media:
+                return await self._send_file(outbound.recipient.value, outbound.media)
             return await self.client.send_text(
                 outbound.recipient.value, outbound.text, outbound.buttons, outbound.reply_to
             )
@@ -208,6 +216,20 @@ class TelegramChannel:
             raise SendFailedError(
                 f"Telegram: {error}", retryable=error.retryable, retry_after=error.retry_after
             ) from None
+
+    async def _send_file(self, chat: str, media: dict[str, str]) -> str:
+        """A file as Telegram's own message of its kind: uploaded when it was uploaded here
+        (no public URL of ours needs to be reachable from Telegram), else by its URL."""
+        source: str | FileUpload = media.get("link", "")
+        upload = media.get("upload")
+        if upload:
+            found = await self.media.load(upload) if self.media else None
+            if found is None:
+                raise SendFailedError(f"the file {upload} has expired", retryable=False)
+            record, data = found
+            extension = mimetypes.guess_extension(record.content_type) or ".bin"
+            source = FileUpload(data, record.filename or f"file{extension}")
+        return await self.client.send_file(chat, media["kind"], source, media.get("caption", ""))
 
 
 async def _sleep(stopping: asyncio.Event, seconds: float) -> None:

@@ -11,8 +11,10 @@ import hmac
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
 
+from adapters.files import Download
 from bot.config.environment import MIN_LINK_SECRET
 from stores.media import DAY, BaseMediaStore, MediaRecord
 
@@ -24,6 +26,8 @@ UPLOAD_TTL = DAY
 URL_TTL = 3600.0
 """Seconds a signed URL works: long enough for a provider to fetch the file it was sent."""
 MAX_FILENAME = 240
+MAX_REF = 300
+"""Characters in a customer's file's reference; a longer one names nothing."""
 
 TYPES: dict[str, str] = {
     "image/jpeg": "image",
@@ -206,12 +210,31 @@ class MediaLinks:
 
 
 @dataclass(frozen=True, slots=True)
+class ProviderFiles:
+    """Where a channel's customers' files are fetched from: the number they came to, and
+    the fetch with its credentials (``adapters.files``)."""
+
+    number: str
+    open: Callable[[str, int], AbstractAsyncContextManager[Download]]
+    """(the reference after its prefix, the most bytes taken) -> the file, while open."""
+
+
+@dataclass(frozen=True, slots=True)
 class MediaLibrary:
     """What the API, the web chat and the sender use of files: keep one, find one, sign
-    its URL."""
+    its URL, fetch a customer's from its provider."""
 
     store: BaseMediaStore
     links: MediaLinks
+    providers: dict[str, ProviderFiles] = field(default_factory=dict)
+    """By a reference's prefix (``wa``, ``tg``, ``sms``), for the channels configured."""
+
+    def provider_of(self, ref: str) -> tuple[ProviderFiles, str] | None:
+        """The provider holding a customer's file ``<prefix>_<reference>``, and the
+        reference; None for anything else (an upload's id, a channel not configured)."""
+        prefix, _, reference = ref.partition("_")
+        found = self.providers.get(prefix)
+        return (found, reference) if found and reference and len(ref) <= MAX_REF else None
 
     async def save(
         self,
@@ -237,6 +260,23 @@ class MediaLibrary:
 
     async def load(self, media_id: str) -> tuple[MediaRecord, bytes] | None:
         return await self.store.load(media_id)
+
+    async def provider_id(
+        self, media_id: str, provider: str, upload: Callable[[bytes, str, str], Awaitable[str]]
+    ) -> str:
+        """The id ``provider`` knows an upload by: the one noted the first time it was
+        sent there, else ``upload(data, content_type, filename)``'s, noted for next time.
+        LookupError when the file has expired."""
+        known = await self.store.recall(media_id, provider)
+        if known:
+            return known
+        found = await self.store.load(media_id)
+        if found is None:
+            raise LookupError(f"the file {media_id} has expired")
+        record, data = found
+        given = await upload(data, record.content_type, record.filename)
+        await self.store.remember(media_id, provider, given)
+        return given
 
     async def url(self, record: MediaRecord, ttl: float = URL_TTL) -> str:
         """A signed URL of the file, good for ``ttl`` seconds and never past its expiry."""

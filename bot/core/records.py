@@ -41,6 +41,8 @@ def inbound_record(message: Inbound) -> dict[str, Any]:
         record["payload"] = message.payload
     if message.media:
         record["media"] = shallow_dict(message.media)
+    if message.attachments:
+        record["attachments"] = [shallow_dict(file) for file in message.attachments]
     if message.location:
         record["location"] = shallow_dict(message.location)
     if message.contacts:

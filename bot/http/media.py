@@ -10,7 +10,6 @@ from aiohttp import web
 
 from bot.core.media import MediaLibrary
 from bot.http.errors import error_response
-from stores.media import MediaRecord
 
 
 def add_signed_media_route(app: web.Application, library: MediaLibrary) -> None:
@@ -23,19 +22,23 @@ async def signed_media(library: MediaLibrary, request: web.Request) -> web.Strea
     found = await library.load(media_id) if media_id else None
     if found is None:
         return error_response(404, "no such file, or its link has expired")
-    return file_response(*found)
+    record, data = found
+    return file_response(record.content_type, record.filename, data)
 
 
-def file_response(record: MediaRecord, data: bytes) -> web.Response:
-    """A kept file as an attachment, never rendered as a page of ours."""
+def file_headers(content_type: str, filename: str) -> dict[str, str]:
+    """A file's headers: an attachment, never rendered as a page of ours."""
     disposition = "attachment"
-    if record.filename:
-        disposition += f"; filename*=UTF-8''{quote(record.filename, safe='')}"
-    headers = {
-        "Content-Type": record.content_type,
+    if filename:
+        disposition += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return {
+        "Content-Type": content_type,
         "Content-Disposition": disposition,
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "sandbox",
         "Cache-Control": "private, max-age=300",
     }
-    return web.Response(body=data, headers=headers)
+
+
+def file_response(content_type: str, filename: str, data: bytes) -> web.Response:
+    return web.Response(body=data, headers=file_headers(content_type, filename))

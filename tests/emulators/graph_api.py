@@ -9,12 +9,13 @@ import asyncio
 import json
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
+from tests.emulators.graph_media import GraphMedia, MediaRefusal
 from tests.emulators.server import LocalServer
 
 from .meta_webhooks import new_message_id
@@ -274,7 +275,8 @@ def _check_media(kind: str, obj: Any) -> None:
 
 
 class GraphAPIEmulator(LocalServer):
-    """Serves ``POST /{version}/{phone_number_id}/messages`` on 127.0.0.1."""
+    """Serves ``POST /{version}/{phone_number_id}/messages`` on 127.0.0.1, and the media
+    endpoints (``media``: uploads, and customers' files added with ``add_media``)."""
 
     def __init__(
         self,
@@ -288,9 +290,11 @@ class GraphAPIEmulator(LocalServer):
         # None accepts any id; a set mimics Meta refusing numbers the token cannot use.
         self.phone_number_ids = None if phone_number_ids is None else set(phone_number_ids)
         self.sent: list[SentMessage] = []
+        self.media = GraphMedia()
         self.requests: list[GraphRequest] = []
         self.marked_read: list[str] = []
         self.base_url = ""
+        self.root_url = ""
         self._injections: list[_Injection] = []
         self._changed = asyncio.Condition()
         self.stalled: list[bytes] = []
@@ -300,11 +304,47 @@ class GraphAPIEmulator(LocalServer):
 
     async def start(self, port: int = 0) -> str:
         """Listen and return the base URL, e.g. ``http://127.0.0.1:PORT/v21.0``."""
-        app = web.Application()
+        app = web.Application(client_max_size=120 * 1024 * 1024)
         app.router.add_post(f"/{self.version}/{{phone_number_id}}/messages", self._handle_send)
+        app.router.add_post(f"/{self.version}/{{phone_number_id}}/media", self._handle_upload)
+        app.router.add_get(f"/{self.version}/{{media_id:[0-9]+}}", self._handle_media_url)
+        app.router.add_get("/whatsapp_business/attachments/", self._handle_download)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
-        self.base_url = f"{await self._listen(app, port)}/{self.version}"
+        self.root_url = await self._listen(app, port)
+        self.base_url = f"{self.root_url}/{self.version}"
         return self.base_url
+
+    async def _handle_upload(self, request: web.Request) -> web.StreamResponse:
+        phone_number_id = request.match_info["phone_number_id"]
+        return await self._media_call(request, lambda: self.media.upload(request, phone_number_id))
+
+    async def _handle_media_url(self, request: web.Request) -> web.StreamResponse:
+        async def describe() -> JSON:
+            return self.media.describe(request.match_info["media_id"], self.root_url)
+
+        return await self._media_call(request, describe)
+
+    async def _handle_download(self, request: web.Request) -> web.StreamResponse:
+        async def download() -> web.Response:
+            return self.media.download(request)
+
+        return await self._media_call(request, download)  # the URL wants the token too
+
+    async def _media_call(
+        self, request: web.Request, answer: Callable[[], Awaitable[JSON | web.Response]]
+    ) -> web.StreamResponse:
+        """A media endpoint's answer for an authenticated caller, or Meta's refusal."""
+        try:
+            self._authenticate(request)
+            found = await answer()
+        except _Refusal as refusal:
+            return await self._record(request, b"", refusal.status, refusal.body, refusal.headers)
+        except MediaRefusal as refusal:
+            body = error_body(refusal.code, refusal.details)
+            return await self._record(request, b"", refusal.status, body)
+        if isinstance(found, web.Response):
+            return found
+        return await self._record(request, b"", 200, found)
 
     async def stop(self) -> None:
         self._stopping.set()  # stalled sends get their answer: a 503

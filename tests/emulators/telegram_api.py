@@ -7,6 +7,7 @@ shapes, and records what the bot sent, so tests assert on what would have reache
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import json
 import math
@@ -21,6 +22,8 @@ import aiohttp
 from aiohttp import web
 
 from tests.emulators.server import LocalServer
+from tests.emulators.telegram_files import METHODS as FILE_SENDS
+from tests.emulators.telegram_files import UPLOADS, FilePart, FileRefusal, TelegramFiles
 
 JSON = dict[str, Any]
 Result = tuple[Any, str | None]
@@ -113,6 +116,8 @@ class SentMessage:
     params: JSON
     sent_at: float
     """``time.monotonic()`` when it was accepted."""
+    media: JSON | None = None
+    """For a file sent: the message's file object, and ``data`` (its bytes)."""
 
     @property
     def callback_data(self) -> list[str]:
@@ -295,6 +300,7 @@ class TelegramAPIEmulator(LocalServer):
         self.webhook_secret: str | None = None
         self.allowed_updates: list[str] | None = None
         self.sent: list[SentMessage] = []
+        self.files = TelegramFiles()
         self.callback_answers: list[CallbackAnswer] = []
         self.chat_actions: list[tuple[int, str]] = []
         self.get_updates_calls: list[GetUpdatesCall] = []
@@ -330,6 +336,11 @@ class TelegramAPIEmulator(LocalServer):
             "answerCallbackQuery": self._answer_callback_query,
             "sendChatAction": self._send_chat_action,
             "getChat": self._get_chat,
+            "getFile": self._get_file,
+            **{
+                method: functools.partial(self._send_file, method, parameter)
+                for method, parameter in FILE_SENDS.items()
+            },
         }
         # Telegram matches method names case-insensitively.
         self._methods = {name.lower(): (name, handler) for name, handler in methods.items()}
@@ -338,8 +349,9 @@ class TelegramAPIEmulator(LocalServer):
 
     async def start(self, port: int = 0) -> str:
         """Listen and return the base URL, e.g. ``http://127.0.0.1:PORT`` (no ``/bot``)."""
-        app = web.Application()
+        app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
         # A poller that disconnects is cancelled, so a dead process never counts as a poller.
         self.base_url = await self._listen(app, port, handler_cancellation=True)
@@ -516,8 +528,10 @@ class TelegramAPIEmulator(LocalServer):
         first_name: str | None = None,
         chat_id: int | None = None,
         sizes: tuple[tuple[int, int], ...] = ((90, 68), (320, 240), (1280, 960)),
+        data: bytes | None = None,
     ) -> JSON:
-        """A photo: ``message.photo`` lists one PhotoSize per size, smallest first."""
+        """A photo: ``message.photo`` lists one PhotoSize per size, smallest first; with
+        ``data``, getFile serves it as the largest size's file."""
         unique = secrets.token_urlsafe(9)
         photo = [
             {
@@ -529,6 +543,9 @@ class TelegramAPIEmulator(LocalServer):
             }
             for n, (w, h) in enumerate(sizes)
         ]
+        if data is not None:
+            held = self.files.hold(data, "jpg", file_id=photo[-1]["file_id"])
+            photo[-1]["file_size"] = len(held.data)
         content: JSON = {"photo": photo}
         if caption is not None:
             content["caption"] = caption
@@ -544,8 +561,11 @@ class TelegramAPIEmulator(LocalServer):
         caption: str | None = None,
         first_name: str | None = None,
         chat_id: int | None = None,
+        data: bytes | None = None,
+        field: str = "document",
     ) -> JSON:
-        """A file sent as a document."""
+        """A file sent as a document (or as ``field``: ``voice``, ``audio``, ``video``);
+        with ``data``, getFile serves it."""
         document = {
             "file_name": file_name,
             "mime_type": mime_type,
@@ -553,7 +573,17 @@ class TelegramAPIEmulator(LocalServer):
             "file_unique_id": f"AgAD{secrets.token_urlsafe(9)}",
             "file_size": file_size,
         }
-        content: JSON = {"document": document}
+        if field in ("voice", "audio", "video"):
+            document["duration"] = 3  # required of these, as width and height of a video
+            if field == "voice":
+                del document["file_name"]  # a voice note has none
+        if field == "video":
+            document |= {"width": 640, "height": 360}
+        if data is not None:
+            extension = file_name.rpartition(".")[2] or "bin"
+            self.files.hold(data, extension, file_id=str(document["file_id"]))
+            document["file_size"] = len(data)
+        content: JSON = {field: document}
         if caption is not None:
             content["caption"] = caption
         return self._message_update(user_id, chat_id, first_name, None, content)
@@ -1031,6 +1061,7 @@ class TelegramAPIEmulator(LocalServer):
         parse_mode: str | None,
         markup: Any,
         reply_to: int | None,
+        media: JSON | None = None,
     ) -> None:
         self.sent.append(
             SentMessage(
@@ -1043,6 +1074,7 @@ class TelegramAPIEmulator(LocalServer):
                 reply_to_message_id=reply_to,
                 params=dict(params),
                 sent_at=time.monotonic(),
+                media=media,
             )
         )
 
@@ -1066,9 +1098,54 @@ class TelegramAPIEmulator(LocalServer):
                 params.update(body)
         elif request.can_read_body:
             form = await request.post()
+            uploads: dict[str, FilePart] = {}
             for key, value in form.items():
-                params[key] = f"<file {value.filename}>" if hasattr(value, "filename") else value
+                if isinstance(value, web.FileField):
+                    part = FilePart(value.filename, value.content_type, value.file.read())
+                    uploads[key] = part
+                    params[key] = f"<file {value.filename}>"
+                else:
+                    params[key] = value
+            request[UPLOADS] = uploads
         return params
+
+    async def _send_file(
+        self, method: str, parameter: str, request: web.Request, params: JSON
+    ) -> Result:
+        chat = self._target_chat(params)
+        caption = _str(params, "caption") or ""
+        if len(caption) > 1024:
+            raise _bad("message caption is too long")
+        parse_mode = _str(params, "parse_mode") or None
+        if parse_mode is not None and parse_mode.lower() not in ("html", "markdown", "markdownv2"):
+            raise _bad(f"unsupported parse_mode {parse_mode}")
+        if self.enforce_limits:
+            self._check_rate(chat["id"])
+        assert self._client is not None
+        try:
+            data, filename = await self.files.read_file(request, params, parameter, self._client)
+        except FileRefusal as refusal:
+            raise _Refusal(refusal.status, refusal.description) from None
+        content = self.files.sent_content(parameter, data, filename, caption)
+        message = self._new_message(chat, self.bot_user, content)
+        media = {"type": parameter, "data": data, "filename": filename, **content}
+        self._record_sent(method, params, message, parse_mode, None, None, media)
+        return message, None
+
+    async def _get_file(self, request: web.Request, params: JSON) -> Result:
+        try:
+            return self.files.get_file(params), None
+        except FileRefusal as refusal:
+            raise _Refusal(refusal.status, refusal.description) from None
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """``/file/bot<token>/<file_path>``: a file's bytes, for the bot's own token only."""
+        if not secrets.compare_digest(request.match_info["token"], self.token):
+            return web.json_response(error_body(401, "Unauthorized"), status=401)
+        data = self.files.download(request.match_info["path"])
+        if data is None:
+            return web.json_response(error_body(404, "Not Found"), status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def _handle(self, request: web.Request) -> web.Response:
         token, name = request.match_info["token"], request.match_info["method"]

@@ -38,8 +38,11 @@ _MESSAGES: dict[int, str] = {
     21604: "A 'To' phone number is required.",
     21610: "Attempt to send to unsubscribed recipient",
     21617: "The concatenated message body exceeds the 1600 character limit.",
+    21620: "Invalid media URL(s).",
+    20404: "The requested resource was not found",
 }
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+_HTTP_URL = re.compile(r"^https?://[^\s/]+/\S*$")
 _GSM_BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -183,6 +186,8 @@ class SentSMS:
     num_segments: int
     status_callback: str | None
     received_at: float
+    media_urls: tuple[str, ...] = ()
+    """The ``MediaUrl`` values of an MMS, which Twilio fetches to send."""
 
 
 @dataclass(frozen=True)
@@ -226,6 +231,11 @@ class TwilioEmulator(LocalServer):
         self.callbacks: list[tuple[str, dict[str, str], int]] = []
         """Status callbacks posted: (url, form, the receiver's HTTP status)."""
         self.base_url = ""
+        self.media: dict[str, tuple[bytes, str]] = {}
+        """Customers' files, by the path of their MediaUrl: (bytes, content type)."""
+        self.media_fetches: list[str] = []
+        self.chunked_media = False
+        """Serve MediaUrls chunked, without a Content-Length, as a CDN may."""
         self._opted_out: set[str] = set()
         self._injections: list[_Injection] = []
         self._changed = asyncio.Condition()
@@ -235,6 +245,8 @@ class TwilioEmulator(LocalServer):
         """Listen and return the API base, e.g. ``http://127.0.0.1:PORT``."""
         app = web.Application()
         app.router.add_post(f"/{API_VERSION}/Accounts/{{account}}/Messages.json", self._create)
+        media = f"/{API_VERSION}/Accounts/{{account}}/Messages/{{message}}/Media/{{media}}"
+        app.router.add_get(media, self._media)
         self.base_url = await self._listen(app, port)
         self._session = aiohttp.ClientSession()
         return self.base_url
@@ -247,6 +259,33 @@ class TwilioEmulator(LocalServer):
 
     async def aclose(self) -> None:
         await self.close()
+
+    def add_media(self, message_sid: str, data: bytes, content_type: str) -> str:
+        """Hold a customer's file of an MMS; its MediaUrl, as the inbound webhook gives it."""
+        path = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{message_sid}/Media/"
+        path += new_sid("ME")
+        self.media[path] = (data, content_type)
+        return self.base_url + path
+
+    async def _media(self, request: web.Request) -> web.StreamResponse:
+        """A MediaUrl: the file, to whoever gives the account's credentials (HTTP Basic)."""
+        try:
+            self._authenticate(request)
+        except _Refusal as refusal:
+            return web.json_response(refusal.body, status=refusal.status, headers=refusal.headers)
+        found = self.media.get(request.path)
+        if found is None:
+            return web.json_response(error_body(20404, 404), status=404)
+        self.media_fetches.append(request.path)
+        if not self.chunked_media:
+            return web.Response(body=found[0], headers={"Content-Type": found[1]})
+        response = web.StreamResponse(headers={"Content-Type": found[1]})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for start in range(0, len(found[0]), 256 * 1024):
+            await response.write(found[0][start : start + 256 * 1024])
+        await response.write_eof()
+        return response
 
     def stop(self, number: str) -> None:
         """``number`` opted out: sends to it now fail with 21610."""
@@ -351,18 +390,22 @@ class TwilioEmulator(LocalServer):
             raise _Refusal(400, 21617)
 
     async def _create(self, request: web.Request) -> web.Response:
-        form = {name: str(value) for name, value in (await request.post()).items()}
+        posted = await request.post()
+        form = {name: str(value) for name, value in posted.items()}
+        media_urls = tuple(str(url) for url in posted.getall("MediaUrl", []))
         try:
             self._authenticate(request)
             self._refuse_if_injected()
             self._validate(form)
             if form["To"] in self._opted_out:
                 raise _Refusal(400, 21610)
+            if len(media_urls) > 10 or not all(_HTTP_URL.match(url) for url in media_urls):
+                raise _Refusal(400, 21620)
         except _Refusal as refusal:
             return await self._answer(request, form, refusal.status, refusal.body, refusal.headers)
-        return await self._answer(request, form, 201, self._accept(form))
+        return await self._answer(request, form, 201, self._accept(form, media_urls))
 
-    def _accept(self, form: dict[str, str]) -> JSON:
+    def _accept(self, form: dict[str, str], media_urls: tuple[str, ...] = ()) -> JSON:
         sid, now = new_sid(), formatdate(usegmt=True)
         service = form.get("MessagingServiceSid") or None
         sent = SentSMS(
@@ -374,6 +417,7 @@ class TwilioEmulator(LocalServer):
             num_segments=num_segments(form.get("Body", "")),
             status_callback=form.get("StatusCallback") or None,
             received_at=time.time(),
+            media_urls=media_urls,
         )
         self.sent.append(sent)
         uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}"
@@ -389,7 +433,7 @@ class TwilioEmulator(LocalServer):
             "error_message": None,
             "from": sent.from_,
             "messaging_service_sid": service,
-            "num_media": "0",
+            "num_media": str(len(media_urls)),
             # Twilio answers 0 for sends through a Messaging Service; it knows later.
             "num_segments": "0" if service else str(sent.num_segments),
             "price": None,
