@@ -223,7 +223,8 @@ async def test_an_agent_runs_a_whole_conversation_from_the_live_view(
     assert [title for _, title in sent[-1].choices] == ["Monday", "Tuesday"]
     await expect(page.locator("#log .chips span")).to_have_text(["Monday", "Tuesday"])
 
-    # A file from the agent's computer: kept in the media store, sent by its signed address.
+    # A file from the agent's computer: kept in the media store, then uploaded to WhatsApp
+    # and sent as its document message.
     pdf = b"%PDF-1.4 invoice 17"
     files = {"name": "invoice-17.pdf", "mimeType": "application/pdf", "buffer": pdf}
     await page.locator("#media-file").set_input_files(files)
@@ -232,8 +233,7 @@ async def test_an_agent_runs_a_whole_conversation_from_the_live_view(
     sent = await graph.wait_for_sent(4)
     document = sent[-1].body["document"]
     assert (document["filename"], document["caption"]) == ("invoice-17.pdf", "Your invoice")
-    async with aiohttp.ClientSession() as client, client.get(document["link"]) as fetched:
-        assert await fetched.read() == pdf  # what WhatsApp fetches is the file
+    assert graph.media.media[document["id"]].data == pdf  # what WhatsApp got is the file
     await page.locator("#media-type").select_option("image")
     await page.locator("#media-url").fill("https://files.example.com/parcel.png")
     await page.get_by_role("button", name="Send attachment").click()
