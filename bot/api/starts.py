@@ -117,7 +117,7 @@ async def _recipient(
             raise ApiError(400, str(error)[:300]) from None
         customer = reachable(asked, channel)
         if customer is None:
-            raise ApiError(422, f"{channel} cannot reach {asked.kind}: identities")
+            raise ApiError(422, f"{channel} cannot reach an identity of type {asked.kind}")
         _, erased = await book.profiles.roots_and_erasures(set(), [asked, customer])
         if erased:
             raise ApiError(410, "this person was erased: they cannot be written to")
