@@ -21,8 +21,8 @@ from adapters.files import TelegramFiles, TwilioFiles, WhatsAppFiles
 from adapters.webchat import WebChatHub, WebChatTransport
 from adapters.webhooks import WebhookClient
 from adapters.whatsapp import WhatsAppClient
-from bot.api.app import build_api
-from bot.api.common import ApiParts
+from bot.api.app import build_api, build_live
+from bot.api.common import PARTS, ApiParts
 from bot.channels.registry import Channels, SMSTransport, WhatsAppTransport, configured_numbers
 from bot.channels.telegram import TelegramChannel, make_client
 from bot.channels.typing import TypingSignals
@@ -38,6 +38,7 @@ from bot.core.ingest import Ingestor, shard_of
 from bot.core.keywords import keyword_table
 from bot.core.lifecycle import Lifecycle
 from bot.core.links import LinkSigners, load_link_secret
+from bot.core.livetokens import LiveTokens
 from bot.core.media import MediaLibrary, MediaLinks, ProviderFiles
 from bot.core.metrics import Meters
 from bot.core.pipeline import Pipeline
@@ -250,6 +251,7 @@ class Runtime:
         load_secret = functools.partial(load_link_secret, self.secrets, settings.link_secret)
         self.links = LinkSigners(load_secret, settings.public_url)
         self.visitor_tokens = VisitorTokens(load_secret)
+        self.live_tokens = LiveTokens(load_secret, settings.live_token_ttl)
         self.sender = Sender(
             self.outbox,
             self.conversations,
@@ -392,6 +394,9 @@ class Runtime:
                 region=self.settings.default_region,
                 sequences=self.outreach.sequences,
                 sequence_reports=self.outreach.sequence_reports,
+                live_tokens=self.live_tokens,
+                templates=self.settings.templates,
+                public_url=self.settings.public_url.rstrip("/"),
             )
         )
         return build_app(
@@ -407,6 +412,7 @@ class Runtime:
                 widget=Widget(self.tracking, self.visitor_tokens, self.settings.branding),
                 media=self.media,
                 api=api,
+                live_view=build_live(api[PARTS]),
                 configured=self.channels.numbers,
                 publish_to_parent=self.fanout.publish_to_parent,
                 ping=self.store.ping,

@@ -89,6 +89,10 @@ class BaseEventLog(Protocol):
         """The first ``limit`` events of ``numbers`` after ``after`` (from the oldest
         kept, without it), in order."""
 
+    async def last(self, numbers: Sequence[str]) -> Position | None:
+        """Where the newest event of ``numbers`` is; None when their logs are empty: to
+        read only what comes from now on."""
+
     async def scrub(
         self, numbers: Sequence[str], needles: Sequence[str], rewrite: Callable[[str], str | None]
     ) -> int:
@@ -156,6 +160,18 @@ class EventLog(BaseEventLog):
             for (at, event_id), body in zip(chosen, bodies, strict=True)
             if body
         ]
+
+    async def last(self, numbers: Sequence[str]) -> Position | None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for number in numbers:
+                pipe.xrevrange(self.keys.events(number), "+", "-", count=1)
+            pages = await pipe.execute()
+        newest = [
+            Position.of(page[0][0], number)
+            for number, page in zip(numbers, pages, strict=True)
+            if page
+        ]
+        return max(newest, default=None)
 
     async def scrub(
         self, numbers: Sequence[str], needles: Sequence[str], rewrite: Callable[[str], str | None]

@@ -102,6 +102,12 @@ services:
         ("delivery: {timeout: soon}", r"delivery\.timeout: must be a number \(got 'soon'\)"),
         ("- a list", "mapping"),
         ("key: [unclosed", "not valid YAML"),
+        ("live: {token_ttl: 5}", r"live\.token_ttl"),
+        ("live: {token_ttl: forever}", r"live\.token_ttl"),
+        ("templates: [{name: Order Update}]", r"templates\[0\]\.name"),
+        ("templates: [{name: a, variables: [x, X]}]", "same label"),
+        ("templates: [{name: a}, {name: a}]", "listed twice"),
+        ("templates: [{name: a, category: promo}]", r"templates\[0\]\.category"),
     ],
 )
 def test_a_bad_file_is_refused_with_a_clear_message(
@@ -115,6 +121,23 @@ def test_a_bad_file_is_refused_with_a_clear_message(
 def test_bad_numbers_in_the_environment_are_refused(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         load_settings({"SWITCHBOARD_CONFIG": write(tmp_path, ""), name: value})
+
+
+def test_the_live_view_s_lifetime_and_templates_are_read(tmp_path: Path) -> None:
+    text = (
+        "live: {token_ttl: 900}\n"
+        "templates:\n"
+        "  - {name: order_update, language: en_US, text: 'Order {{1}} is {{2}}',"
+        " variables: [order number, status]}\n"
+        "  - {name: hello}\n"
+    )
+    settings = load_settings({"SWITCHBOARD_CONFIG": write(tmp_path, text)})
+    assert settings.live_token_ttl == 900
+    first, second = settings.templates
+    assert (first.name, first.language, first.category) == ("order_update", "en_US", "utility")
+    assert first.variables == ("order number", "status")
+    assert (second.language, second.variables) == ("en", ())
+    assert load_settings({"SWITCHBOARD_CONFIG": write(tmp_path, "")}).live_token_ttl == 3600
 
 
 def test_the_shipped_config_file_loads() -> None:

@@ -48,9 +48,14 @@ COPY = ROOT / "docs" / "openapi.json"
 OPENAPI_PATH = "/v1/openapi.json"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ERROR_STATUS = re.compile(r"[45]\d\d|[45]XX")
-PUBLIC = ("/l/", "/t/", "/media/", "/widget", "/webchat/")
-"""The public routes, outside /v1 and without a token: tracked links, web activity, files
-by their signed URLs, and the web chat's widget, its visitor token and its socket."""
+PUBLIC = ("/l/", "/t/", "/media/", "/widget", "/webchat/", "/live")
+"""The public routes, outside /v1 and without an API token: tracked links, web activity,
+files by their signed URLs, the web chat's widget, its visitor token and its socket, and
+the live view (its page, and its calls made with a live token)."""
+LIVE_API = "/live/api/"
+"""The live page's calls: a live token, not a service's."""
+PAGES = {"/live"}
+"""Routes that answer HTML, refusals included."""
 PROFILE_TAGS = {"profiles", "tracking"}
 """Routes driven by the profile test; the first test drives the routes of no such tag."""
 NOTIFICATION_TAGS = {"notifications"}
@@ -59,9 +64,13 @@ SEQUENCE_TAGS = {"sequences"}
 """Routes driven by the drip sequences' test (tests/test_sequences.py)."""
 WEBCHAT_TAGS = {"webchat"}
 """Routes driven by the web chat test."""
+LIVE_TAGS = {"live"}
+"""Routes driven by the live view test."""
 MEDIA_TAGS = {"media"}
 """Routes driven by the media test."""
-SEPARATE_TAGS = PROFILE_TAGS | NOTIFICATION_TAGS | SEQUENCE_TAGS | WEBCHAT_TAGS | MEDIA_TAGS
+SEPARATE_TAGS = (
+    PROFILE_TAGS | NOTIFICATION_TAGS | SEQUENCE_TAGS | WEBCHAT_TAGS | LIVE_TAGS | MEDIA_TAGS
+)
 PROFILE_EVENTS = {"profile.merged", "profile.erased"}
 
 
@@ -104,7 +113,7 @@ def app_routes(app: web.Application) -> set[tuple[str, str]]:
         path = route.resource.canonical if route.resource is not None else ""
         if route.method == "HEAD" or path == OPENAPI_PATH:
             continue
-        if path.startswith(("/v1/", *PUBLIC)):
+        if path.startswith(("/v1/", *PUBLIC)) or path in PAGES:
             routes.add((route.method, path))
     return routes
 
@@ -201,7 +210,10 @@ def test_the_document_is_well_formed() -> None:
             declared = {p["name"] for p in parameters if p["in"] == "path"}
             assert declared == set(re.findall(r"{([^}]+)}", name)), f"{where}: path parameters"
             assert all(p["required"] for p in parameters if p["in"] == "path"), where
-            if name.startswith(PUBLIC):
+            if name.startswith(LIVE_API):
+                assert operation.get("security") == [{"liveToken": []}], where
+                assert "401" in operation["responses"], f"{where}: every call needs a token"
+            elif name.startswith(PUBLIC):
                 assert operation.get("security") == [], f"{where}: public, without a token"
             else:
                 assert "401" in operation["responses"], f"{where}: every call needs a token"
@@ -209,7 +221,7 @@ def test_the_document_is_well_formed() -> None:
             headers = {p["name"] for p in parameters if p["in"] == "header"}
             assert {"Switchboard-Signature", "Switchboard-Event-Id"} <= headers, where
         for status, response in operation["responses"].items():
-            if section == "paths" and ERROR_STATUS.fullmatch(status):
+            if section == "paths" and ERROR_STATUS.fullmatch(status) and name not in PAGES:
                 schema = deref(document, response)["content"]["application/json"]["schema"]
                 assert is_error(document, schema), f"{where} {status} is not an Error"
     assert len(ids) == len(set(ids)), "operationIds must be unique"
@@ -361,6 +373,16 @@ async def test_the_answers_and_events_are_the_documented_ones(make_bot: BotFacto
     await call(201, "POST", reply, "sales", template, id=late_cid)
     await call(201, "POST", reply, "sales", buttons, id=cid)
     await call(201, "POST", reply, "sales", media, id=cid)
+    starts, new = "/v1/conversations", {"number": number, "identity": "wa:447911000123"}
+    contract.request("POST", starts, {**new, "agent": "bob", **template})
+    answer = await call(201, "POST", starts, "sales", {**new, "agent": "bob", **template})
+    assert answer["conversation"]["customer"] == "wa:447911000123"
+    answer = await call(409, "POST", starts, "sales", {**new, **template})
+    assert answer["conversation_id"].startswith("c_")
+    await call(422, "POST", starts, "sales", {**new, "text": "hello first"})
+    await call(404, "POST", starts, "sales", {**new, **template, "number": "wa:0"})
+    await call(400, "POST", starts, "sales", {**new, **template, "profile": "p_x"})
+    await call(403, "POST", starts, "admin", {**new, **template})
     await call(400, "POST", reply, "sales", {"text": "hi", "colour": "red"}, id=cid)
     typing = f"{one}/typing"
     contract.request("POST", typing, {"typing": True, "agent": "bob"})
@@ -1013,4 +1035,90 @@ async def test_the_web_chat_widget_answers_are_the_documented_ones(make_bot: Bot
     await socket.close()
     contract.called.add(("GET", "/webchat/socket"))
     tagged = documented_routes(contract.document, tagged=True, tags=WEBCHAT_TAGS)
+    assert {route for route in contract.called if route in tagged} == tagged, "call all"
+
+
+async def test_the_live_view_answers_are_the_documented_ones(make_bot: BotFactory) -> None:
+    """The live token, the page, and each of the page's calls made with the token."""
+    contract = Contract(load())
+    shared = await shared_number(make_bot)
+    bot = shared.bot
+
+    async def call(
+        expect: int,
+        method: str,
+        template: str,
+        token: str | None,
+        body: Any = None,
+        query: dict[str, str] | None = None,
+        **fill: str,
+    ) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        content = {"data": body} if isinstance(body, str) else {"json": body}
+        response = await bot.client.request(
+            method, template.format(**fill), headers=headers, params=query, **content
+        )
+        if response.content_type == "text/event-stream":
+            first = await response.content.readline()
+            response.close()
+            assert first == b"event: ready\n"
+            answer: Any = None
+        elif response.content_type == "text/html":
+            await response.text()
+            answer = None
+        else:
+            answer = await response.json()
+        assert response.status == expect, f"{method} {template}: {answer}"
+        if answer is not None:
+            contract.answer(method, template, response.status, answer)
+        else:
+            contract.called.add((method, template))
+        return answer
+
+    profile = await bot.runtime.profile_book.find(f"wa:{WA_ID}")
+    issue = {"profile": f"wa:{WA_ID}", "agent": "ann", "ttl": 600}
+    contract.request("POST", "/v1/live-tokens", issue)
+    issued = await call(201, "POST", "/v1/live-tokens", shared.tokens["support"], issue)
+    token = issued["token"]
+    await call(400, "POST", "/v1/live-tokens", shared.tokens["support"], {"agent": "ann"})
+    await call(
+        404, "POST", "/v1/live-tokens", shared.tokens["support"], {**issue, "profile": "p_0"}
+    )
+    await call(401, "POST", "/v1/live-tokens", None, issue)
+
+    await call(200, "GET", "/live", None, query={"profile": profile, "token": token})
+    await call(401, "GET", "/live", None, query={"profile": profile, "token": token + "x"})
+    other = await bot.runtime.profiles.resolve([Identity("wa", "447911000321")], channel="whatsapp")
+    await call(403, "GET", "/live", None, query={"profile": other, "token": token})
+    await call(200, "GET", "/live/api/stream", None, query={"token": token})
+    await call(401, "GET", "/live/api/stream", None, query={"token": "nope"})
+
+    state = await call(200, "GET", "/live/api/state", token)
+    assert [c["id"] for c in state["conversations"]] == [shared.conversation]
+    await call(401, "GET", "/live/api/state", "nope")
+    one = "/live/api/conversations/{id}"
+    await call(200, "GET", one, token, id=shared.conversation)
+    await call(404, "GET", one, token, id="c_unknown")
+    await call(200, "POST", f"{one}/claim", token, {}, id=shared.conversation)
+    await call(403, "POST", f"{one}/claim", token, {"agent": "eve"}, id=shared.conversation)
+    await call(201, "POST", f"{one}/messages", token, {"text": "Hi 👋"}, id=shared.conversation)
+    await call(400, "POST", f"{one}/messages", token, {"text": ""}, id=shared.conversation)
+    await call(200, "POST", f"{one}/release", token, {}, id=shared.conversation)
+    await call(409, "POST", f"{one}/release", token, {}, id=shared.conversation)
+    start = {"number": shared.number, "template": {"name": "hello", "language": "en"}}
+    contract.request("POST", "/live/api/conversations", start)
+    answer = await call(409, "POST", "/live/api/conversations", token, start)
+    assert answer["conversation_id"] == shared.conversation
+    await call(
+        422, "POST", "/live/api/conversations", token, {"number": shared.number, "text": "hi"}
+    )
+    await call(400, "POST", "/live/api/conversations", token, {**start, "profile": other})
+    upload = "/live/api/media"
+    for status, data in ((201, b"%PDF-1.4 an invoice"), (415, b"not a pdf")):
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/pdf"}
+        response = await bot.client.post(upload, data=data, headers=headers)
+        assert response.status == status, await response.text()
+        contract.answer("POST", upload, status, await response.json())
+    await call(401, "POST", upload, "nope", "x")
+    tagged = documented_routes(contract.document, tagged=True, tags=LIVE_TAGS)
     assert {route for route in contract.called if route in tagged} == tagged, "call all"

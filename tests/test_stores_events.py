@@ -94,3 +94,14 @@ async def test_a_scrub_rewrites_the_events_that_name_a_needle(store: Redis, pref
     bodies = [event.body for event in await log.read([A], None, 10)]
     assert bodies == [body("evt_1", "erased"), body("evt_2", "c_bob")]
     assert await store.ttl(keys.event(A, "evt_1")) > 0
+
+
+async def test_last_is_where_reading_from_now_on_starts(store: Redis, prefix: str) -> None:
+    log = EventLog(store, Keys(prefix))
+    assert await log.last([A, B]) is None
+    await log.append([(A, "evt_1", body("evt_1")), (B, "evt_2", body("evt_2"))])
+    last = await log.last([A, B])
+    assert last is not None and await log.read([A, B], last, 10) == []
+    assert last == (await log.read([A, B], None, 10))[-1].position
+    await log.append([(A, "evt_3", body("evt_3"))])
+    assert [event.event_id for event in await log.read([A, B], last, 10)] == ["evt_3"]

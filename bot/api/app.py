@@ -12,11 +12,15 @@ from bot.api.common import ADMIN, CALLER, PARTS, ApiError, ApiParts
 from bot.api.conversations import add_conversation_routes
 from bot.api.events import add_event_routes
 from bot.api.idempotency import idempotent
+from bot.api.live import add_live_routes, add_live_token_routes, authenticate_live
+from bot.api.live_feed import TAIL, stop_streams, stream
+from bot.api.live_tail import EventTail
 from bot.api.media import add_media_routes
 from bot.api.notifications import add_notification_routes
 from bot.api.profiles import add_profile_routes
 from bot.api.sequences import add_sequence_routes
 from bot.api.services import add_service_routes
+from bot.api.starts import add_start_routes
 from bot.http.errors import error_response
 
 
@@ -25,12 +29,26 @@ def build_api(parts: ApiParts) -> web.Application:
     api[PARTS] = parts
     add_service_routes(api)
     add_conversation_routes(api)
+    add_start_routes(api)
+    add_live_token_routes(api)
     add_profile_routes(api)
     add_notification_routes(api)
     add_event_routes(api)
     add_sequence_routes(api)
     add_media_routes(api)
     return api
+
+
+def build_live(parts: ApiParts) -> web.Application:
+    """The live chat view, under ``/live``: its page, and the page's calls, each made with
+    a live token instead of the service's API token."""
+    live = web.Application(middlewares=[authenticate_live, idempotent, _refusals])
+    live[PARTS] = parts
+    live[TAIL] = EventTail(parts.events)
+    live.on_shutdown.append(stop_streams)
+    add_live_routes(live)
+    live.router.add_get("/api/stream", stream)
+    return live
 
 
 @web.middleware

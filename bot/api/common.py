@@ -11,9 +11,11 @@ from aiohttp import web
 
 from adapters import jsonbody
 from bot.channels.typing import TypingSignals
+from bot.config.live import ApprovedTemplate
 from bot.core.directory import Directory, ParentOnlyError
+from bot.core.livetokens import LiveTokens
 from bot.core.media import MediaLibrary
-from bot.core.profiles import ProfileBook
+from bot.core.profiles import ProfileBook, ProfileErasedError, ProfileNotFoundError
 from bot.model import Service
 from bot.outreach.notifications import Notifications
 from bot.outreach.sequence_reports import SequenceReports
@@ -60,9 +62,14 @@ class ApiParts:
     admin_token: str
     region: str
     """The default region of phone numbers without a country code."""
+    live_tokens: LiveTokens
+    """Signs and checks the live view's tokens."""
     sequences: Sequences | None = None
     """Drip sequences (AU-4): enrolments and their stop rules."""
     sequence_reports: SequenceReports | None = None
+    templates: tuple[ApprovedTemplate, ...] = ()
+    """The WhatsApp templates Meta approved for the number, offered in the live view."""
+    public_url: str = ""
 
 
 PARTS: web.AppKey[ApiParts] = web.AppKey("parts", ApiParts)
@@ -178,3 +185,15 @@ async def require_parent(request: web.Request, number: str) -> None:
 def closed(refusal: ConversationClosedError) -> ApiError:
     """409 for a customer who opted out, 410 for one who was erased."""
     return ApiError(409 if refusal.reason == "opted_out" else 410, str(refusal))
+
+
+async def find_profile(request: web.Request, reference: str) -> str:
+    """The live profile of an id or identity: 404 unknown, 410 erased, 400 unreadable."""
+    try:
+        return await parts(request).profiles.find(reference)
+    except ProfileErasedError as error:
+        raise ApiError(410, str(error)) from None
+    except ProfileNotFoundError as error:
+        raise ApiError(404, str(error)) from None
+    except ValueError as error:
+        raise ApiError(400, str(error)[:300]) from None

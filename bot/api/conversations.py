@@ -22,7 +22,7 @@ from bot.api.content import reply_content
 from bot.api.media import with_upload
 from bot.core.redaction import hides, masked
 from bot.core.sender import SendFailedError, WindowClosedError
-from bot.model import Claim, Service
+from bot.model import Claim, Outbound, Service
 from bot.team.actions import (
     ConversationClosedError,
     NotHeldError,
@@ -119,18 +119,22 @@ async def reply(request: web.Request) -> web.Response:
         raise ApiError(422, str(refusal)) from None
     except SendFailedError as refusal:
         raise ApiError(503, str(refusal)) from None
-    outbound = replied.outbound
-    message = {
+    message = sent_message(replied.outbound, who.name, agent)
+    return web.json_response({"message": message, **warning(replied.collision)}, status=201)
+
+
+def sent_message(outbound: Outbound, service: str, agent: str) -> dict[str, Any]:
+    """A message queued to go out, as the answer to the call that sent it shows it."""
+    return {
         "id": outbound.send_id,
         "text": outbound.text,
         **({"template": outbound.template} if outbound.template else {}),
         **({"buttons": list(outbound.buttons)} if outbound.buttons else {}),
         **({"media": outbound.media} if outbound.media else {}),
-        "service": who.name,
+        "service": service,
         "agent": agent,
         "timestamp": outbound.created_at,
     }
-    return web.json_response({"message": message, **warning(replied.collision)}, status=201)
 
 
 async def claim(request: web.Request) -> web.Response:

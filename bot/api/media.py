@@ -42,9 +42,13 @@ def add_media_routes(api: web.Application) -> None:
     api.router.add_get("/media/{id}", download)
 
 
+UPLOADS = ("/v1/media", "/live/api/media")
+"""The routes that take a file: the API's, and the live view's."""
+
+
 def largest_body(request: web.Request) -> int:
     """The most bytes a request to this route may carry."""
-    return UPLOAD_BODY if request.path.rstrip("/").endswith("/v1/media") else 0
+    return UPLOAD_BODY if request.path.rstrip("/").endswith(UPLOADS) else 0
 
 
 async def upload(request: web.Request) -> web.Response:

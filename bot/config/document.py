@@ -19,6 +19,7 @@ from pydantic import (
 from bot.config.automation import AutomationFile
 from bot.config.base import Section, TimeZone, matching
 from bot.config.channels import KeywordsFile
+from bot.config.live import LiveFile, TemplateFile
 from bot.config.notifications import NotificationsFile, RateCardFile, WorkflowFile
 from bot.config.sequences import SequenceFile, unique_names
 from bot.identities import InvalidIdentityError, parse_identity
@@ -174,6 +175,9 @@ class ConfigFile(Section):
     """Drip sequences: a trigger, then steps separated by waits (AU-4)."""
     rate_card: RateCardFile = RateCardFile()
     keywords: KeywordsFile = KeywordsFile()
+    live: LiveFile = LiveFile()
+    templates: list[TemplateFile] = []
+    """The WhatsApp templates Meta approved for the number, offered in the live view."""
 
     @model_validator(mode="before")
     @classmethod
@@ -196,6 +200,15 @@ class ConfigFile(Section):
     @classmethod
     def _unique_sequences(cls, sequences: list[SequenceFile]) -> list[SequenceFile]:
         return unique_names(sequences)
+
+    @field_validator("templates")
+    @classmethod
+    def _one_each(cls, templates: list[TemplateFile]) -> list[TemplateFile]:
+        seen = [(template.name, template.language) for template in templates]
+        twice = next((pair for pair in seen if seen.count(pair) > 1), None)
+        if twice:
+            raise ValueError(f"template {twice[0]!r} in {twice[1]!r} is listed twice")
+        return templates
 
 
 def config_schema() -> dict[str, Any]:

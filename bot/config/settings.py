@@ -23,6 +23,7 @@ from bot.config.channels import (
 )
 from bot.config.document import RESERVED_NAMES, ROLES, SERVICE_NAME, ConfigFile
 from bot.config.environment import Environment, read_environment
+from bot.config.live import ApprovedTemplate, templates_from
 from bot.config.notifications import (
     NotificationSettings,
     RateCard,
@@ -121,6 +122,10 @@ class Settings:
     """Prices of template messages, for the cost ledger (AU-5)."""
     keywords: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     """Opt-out, opt-in and help words per channel that replace its defaults (AU-4)."""
+    live_token_ttl: float = 3600.0
+    """Seconds a live view token lasts, at most."""
+    templates: tuple[ApprovedTemplate, ...] = ()
+    """The WhatsApp templates Meta approved for the number, offered in the live view."""
     loop: str | None = None
     """SWITCHBOARD_LOOP: ``uvloop`` or ``asyncio``; unset, uvloop when it is installed."""
 
@@ -180,6 +185,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sequences=sequences_from(written.sequences),
         rate_card=rate_card_from(written.rate_card),
         keywords=keywords_from(written.keywords),
+        live_token_ttl=written.live.token_ttl,
+        templates=templates_from(written.templates),
         loop=variables.SWITCHBOARD_LOOP,
     )
 

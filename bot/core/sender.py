@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any, Protocol
@@ -216,13 +216,17 @@ class Sender:
             number=outbound.number,
             customer=outbound.recipient.key,
             channel=outbound.channel,
+            profile=outbound.profile,
         )
         if outbound.buttons:  # so that "2" on SMS picks the second (CH-6)
             self.conversations.queue_choices(pipe, outbound.conversation_id, outbound.buttons)
         self.outbox.queue_append(pipe, shard, compact_json(outbound.to_dict()))
 
-    async def send(self, outbound: Outbound, shard: int) -> None:
-        """Queue a message from an agent or a service, refusing it first if it cannot go."""
+    async def send(
+        self, outbound: Outbound, shard: int, also: Callable[[Pipe], None] | None = None
+    ) -> None:
+        """Queue a message from an agent or a service, refusing it first if it cannot go;
+        ``also`` queues more writes on the same round trip (a new conversation's links)."""
         if outbound.channel not in self.transports:
             raise SendFailedError(f"channel {outbound.channel} is not configured", retryable=False)
         last_inbound = await self.conversations.last_inbound_at(outbound.conversation_id)
@@ -231,6 +235,8 @@ class Sender:
             self.queue(pipe, outbound, shard)
             # A person is on it: the automation's fallback answer keeps out of the way.
             self.conversations.queue_service_reply(pipe, outbound.conversation_id, time.time())
+            if also is not None:
+                also(pipe)
 
     async def perform(self, entries: list[Entry]) -> None:
         """Send a batch from one shard: conversations in parallel, each in its order."""

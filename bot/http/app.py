@@ -54,6 +54,8 @@ class WebParts:
     """Kept files, served by their signed URLs."""
     api: web.Application
     """The /v1 application (``bot.api.app.build_api``)."""
+    live_view: web.Application
+    """The live chat view under /live (``bot.api.app.build_live``)."""
     configured: Sequence[str]
     """The numbers this deployment serves."""
     publish_to_parent: Callable[[list[Event]], Awaitable[None]]
@@ -93,6 +95,7 @@ def build_app(parts: WebParts) -> web.Application:
     add_channel_routes(app, parts.settings, parts.ingestor, parts.telegram)
     app.router.add_get("/v1/openapi.json", openapi)
     app.add_subapp("/v1", parts.api)
+    app.add_subapp("/live", parts.live_view)
     return app
 
 

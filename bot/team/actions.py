@@ -12,9 +12,19 @@ from bot.config.settings import RESERVED_NAMES, SERVICE_NAME
 from bot.core.directory import Directory
 from bot.core.ingest import shard_of
 from bot.core.sender import Sender
-from bot.model import Attachment, Claim, Event, Identity, Outbound, Service, new_id
+from bot.model import (
+    Attachment,
+    Claim,
+    Event,
+    Identity,
+    Outbound,
+    Service,
+    conversation_id,
+    new_id,
+)
 from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
+from stores.redis import Pipe
 from stores.services import ServiceStore
 
 Publish = Callable[[list[Event]], Awaitable[None]]
@@ -151,6 +161,41 @@ class ConversationActions:
             media=media,
         )
         await self.sender.send(outbound, shard_of(conversation_id, self.shards))
+        return outbound
+
+    async def start(
+        self,
+        number: str,
+        channel: str,
+        customer: Identity,
+        text: str,
+        *,
+        profile: str,
+        service: str,
+        agent: str = "",
+        template: dict[str, Any] | None = None,
+        buttons: tuple[str, ...] = (),
+        media: dict[str, str] | None = None,
+        also: Callable[[Pipe], None] | None = None,
+    ) -> Outbound:
+        """Open the conversation of ``customer`` on ``number`` with a first message, in
+        the one round trip that records it; ``also`` queues the new conversation's links."""
+        cid = conversation_id(number, customer)
+        outbound = Outbound(
+            send_id=new_id("snd"),
+            conversation_id=cid,
+            channel=channel,
+            number=number,
+            recipient=customer,
+            text=text,
+            service=service,
+            agent=agent,
+            profile=profile,
+            template=template,
+            buttons=buttons,
+            media=media,
+        )
+        await self.sender.send(outbound, shard_of(cid, self.shards), also)
         return outbound
 
     async def reply(

@@ -1,0 +1,83 @@
+"""``GET /live/api/stream``: the live view's server-sent events. The events of the token's
+profile's conversations, from the numbers' event logs (``live_tail``), masked for the
+token's service exactly as its webhooks and ``GET /v1/events`` are (SN-3)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from aiohttp import web
+
+from bot.api.common import caller, numbers_of
+from bot.api.live import GRANT, PROFILE, profile_conversations
+from bot.api.live_tail import RESYNC, STOP, EventTail
+from bot.core.redaction import render
+
+TAIL: web.AppKey[EventTail] = web.AppKey("live_tail", EventTail)
+HEARTBEAT = 15.0
+"""Seconds of quiet after which a comment keeps proxies from closing the stream."""
+RESCOPE = 30.0
+"""Seconds after which the service's numbers and the profile's conversations are read
+again (a service detached, a conversation stitched to the profile)."""
+
+
+async def stop_streams(app: web.Application) -> None:
+    await app[TAIL].stop()
+
+
+async def stream(request: web.Request) -> web.StreamResponse:
+    """``ready`` once listening (the page reads its state then, so nothing falls between),
+    then each event as ``data``, ``resync`` when some were dropped for a page that fell
+    behind, and ``expired`` when the token runs out."""
+    grant, who, profile = request[GRANT], caller(request), request[PROFILE]
+    tail = request.config_dict[TAIL]
+    queue = await tail.subscribe(await numbers_of(request))
+    try:
+        ours, others = set(await profile_conversations(request)), set[str]()
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-store",
+                "X-Accel-Buffering": "no",
+            }
+        )
+        await response.prepare(request)
+        await response.write(b"event: ready\ndata: {}\n\n")
+        rescoped = time.monotonic()
+        while (left := grant.expires_at - time.time()) > 0:
+            if time.monotonic() - rescoped > RESCOPE:
+                tail.rescope(queue, await numbers_of(request))
+                ours, others = set(await profile_conversations(request)), set()
+                rescoped = time.monotonic()
+            try:
+                item = await asyncio.wait_for(queue.get(), min(HEARTBEAT, left))
+            except TimeoutError:
+                await response.write(b": still here\n\n")
+                continue
+            if item == STOP:
+                return response
+            if item == RESYNC:
+                await response.write(b"event: resync\ndata: {}\n\n")
+                continue
+            assert not isinstance(item, str)
+            data = json.loads(item.body).get("data") or {}
+            conversation = data.get("conversation_id")
+            if conversation is None:
+                if not {profile, grant.profile} & {data.get("profile"), data.get("merged")}:
+                    continue
+            elif conversation not in ours:
+                if conversation in others:
+                    continue
+                ours = set(await profile_conversations(request))  # one just started?
+                if conversation not in ours:
+                    others.add(conversation)
+                    continue
+            await response.write(b"data: " + render(who, item.body) + b"\n\n")
+        await response.write(b"event: expired\ndata: {}\n\n")
+    except ConnectionResetError:  # the page went away
+        pass
+    finally:
+        tail.unsubscribe(queue)
+    return response

@@ -1,0 +1,149 @@
+"""``POST /v1/conversations``: the business writes first, to a profile or an identity on one
+of the caller's numbers; on WhatsApp with a template, the only message that may open a
+conversation (CH-2)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiohttp import web
+
+from bot.api.common import (
+    ApiError,
+    acting,
+    find_profile,
+    numbers_of,
+    parts,
+    read_body,
+    string_field,
+)
+from bot.api.content import REPLY_KEYS, Content, reply_content
+from bot.api.conversations import public, sent_message
+from bot.core.sender import SendFailedError, WindowClosedError
+from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
+from bot.model import Identity, conversation_id
+from bot.outreach.audience import OPEN_TO_NEW, REACHES
+from bot.outreach.spec import channel_of
+from stores.redis import Pipe
+
+START_KEYS = frozenset({"number", "profile", "identity"})
+MAX_REFERENCE = 300
+
+
+def add_start_routes(api: web.Application) -> None:
+    api.router.add_post("/conversations", start_conversation)
+
+
+async def start_conversation(request: web.Request) -> web.Response:
+    """Open a conversation with a first message; 409 naming it when it exists already."""
+    acting(request)
+    found = await read_body(request)
+    unknown = sorted(str(key)[:40] for key in found.keys() - REPLY_KEYS - START_KEYS)
+    if unknown:
+        raise ApiError(400, f"unknown field(s) {', '.join(unknown)}")
+    number = string_field(found, "number", limit=200)
+    if number not in await numbers_of(request):
+        raise ApiError(404, f"no number {number} among your service's numbers")
+    channel = channel_of(number)
+    if channel not in OPEN_TO_NEW:
+        raise ApiError(422, f"on {channel} the customer writes first: a business cannot")
+    content = reply_content({k: v for k, v in found.items() if k in REPLY_KEYS}, channel)
+    if channel == "whatsapp" and content.template is None:
+        raise ApiError(422, "on WhatsApp a new conversation opens with a template: send 'template'")
+    customer, profile = await _recipient(request, found, channel)
+    return await open_conversation(request, number, channel, customer, profile, content, found)
+
+
+async def open_conversation(
+    request: web.Request,
+    number: str,
+    channel: str,
+    customer: Identity,
+    profile: str,
+    content: Content,
+    found: dict[str, Any],
+) -> web.Response:
+    """Send the first message of ``customer``'s conversation on ``number``, link it to
+    ``profile`` and list it with the number's conversations, in one round trip."""
+    who, api = acting(request), parts(request)
+    cid = conversation_id(number, customer)
+    meta = await api.conversations.meta(cid)
+    if meta:
+        raise ApiError(409, f"conversation {cid} exists: reply to it", conversation_id=cid)
+    agent = string_field(found, "agent", required=False, limit=200)
+    now = time.time()
+
+    def links(pipe: Pipe) -> None:
+        api.profiles.profiles.queue_conversation(pipe, profile, cid)
+        api.conversations.touch(pipe, number, cid, now)
+
+    try:
+        outbound = await api.actions.start(
+            number,
+            channel,
+            customer,
+            content.text,
+            profile=profile,
+            service=who.name,
+            agent=agent,
+            template=content.template,
+            buttons=content.choices,
+            media=content.media,
+            also=links,
+        )
+    except WindowClosedError as refusal:
+        raise ApiError(422, str(refusal)) from None
+    except SendFailedError as refusal:
+        raise ApiError(503, str(refusal)) from None
+    record = {"id": cid, **public(await api.conversations.meta(cid))}
+    message = sent_message(outbound, who.name, agent)
+    return web.json_response({"conversation": record, "message": message}, status=201)
+
+
+async def _recipient(
+    request: web.Request, found: dict[str, Any], channel: str
+) -> tuple[Identity, str]:
+    """Whom to write to on ``channel``, and their profile (made now for a new identity)."""
+    by_identity = found.get("identity") is not None  # null is as good as absent
+    if (found.get("profile") is not None) == by_identity:
+        raise ApiError(400, "give 'profile' (an id or identity) or 'identity', one of them")
+    book = parts(request).profiles
+    if by_identity:
+        raw = string_field(found, "identity", limit=MAX_REFERENCE)
+        try:
+            asked = parse_identity(raw, parts(request).region)
+        except (InvalidIdentityError, InvalidPhoneError, ValueError) as error:
+            raise ApiError(400, str(error)[:300]) from None
+        customer = reachable(asked, channel)
+        if customer is None:
+            raise ApiError(422, f"{channel} cannot reach an identity of type {asked.kind}")
+        _, erased = await book.profiles.roots_and_erasures(set(), [asked, customer])
+        if erased:
+            raise ApiError(410, "this person was erased: they cannot be written to")
+        profile = await book.profiles.lookup(customer) or await book.profiles.lookup(asked)
+        if not profile:
+            seen = list(dict.fromkeys([customer, asked]))
+            profile = await book.profiles.resolve(seen, channel=channel)
+        return customer, profile
+    profile = await find_profile(request, string_field(found, "profile", limit=MAX_REFERENCE))
+    stored = await book.profiles.get(profile)
+    kinds = REACHES.get(channel, ())
+    known = [Identity.parse(key) for key in stored.get("identities", [])]
+    # The channel's own identity first (a wa: id before a phone on WhatsApp).
+    for identity in sorted(known, key=lambda i: kinds.index(i.kind) if i.kind in kinds else 9):
+        customer = reachable(identity, channel)
+        if customer is not None:
+            return customer, profile
+    raise ApiError(422, f"profile {profile} has no identity {channel} can reach")
+
+
+def reachable(identity: Identity, channel: str) -> Identity | None:
+    """The identity ``channel`` writes to for ``identity`` (WhatsApp writes to the wa: id
+    of a phone, SMS to the phone of a wa: id); None when it cannot."""
+    kinds = REACHES.get(channel, ())
+    if channel == "whatsapp" and identity.kind == "phone":
+        return Identity("wa", identity.value.lstrip("+"))
+    if channel == "sms" and identity.kind == "wa":
+        return Identity("phone", "+" + identity.value)
+    return identity if identity.kind in kinds else None
