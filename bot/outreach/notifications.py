@@ -13,9 +13,11 @@ from typing import Any, Protocol
 from bot.config.notifications import MICROS, NotificationSettings, RateCard
 from bot.model import Identity, Outbound, Pricing, new_id
 from bot.outreach.audience import SKIP_REASONS, Verdict, phone_facts, topics_of
+from bot.outreach.campaigns import CampaignView, shown_status
 from bot.outreach.runs import Runs, parse_send_id, send_id_of
 from bot.outreach.spec import NotificationSpec, first_run
 from stores.audience import AudienceReader
+from stores.campaigns import CampaignStore
 from stores.costs import CostLedger
 from stores.notifications import NotificationStore
 from stores.redis import Pipe
@@ -71,8 +73,11 @@ class Notifications:
         settings: NotificationSettings,
         rate_card: RateCard,
         wake: Callable[[], None] = lambda: None,
+        campaigns: CampaignStore | None = None,
     ) -> None:
         self.store = store
+        self.campaigns = campaigns or CampaignStore(store.redis, store.keys)
+        self.campaigns_view = CampaignView(self.store, self.campaigns, reader)
         self.runs = runs
         self.ledger = ledger
         self.reader = reader
@@ -95,6 +100,14 @@ class Notifications:
         run for that long, while the caller runs it itself (the CLI, a workflow). A
         ``draft`` is stored and not scheduled: it is reviewed, then sent (``send``)."""
         now = time.time() if now is None else now
+        if spec.audience == "response":
+            try:
+                await self.spec(spec.response_campaign, [spec.number])
+            except NotificationNotFoundError:
+                raise ValueError(
+                    f"audience.filter.campaign: no campaign {spec.response_campaign} on "
+                    f"{spec.number}"
+                ) from None
         nid = nid or new_id("ntf")
         first = first_run(spec, self.settings.timezone, now)
         status = "scheduled" if first > now + 1 else "sending"
@@ -137,56 +150,90 @@ class Notifications:
         self, nid: str, numbers: list[str] | None = None, now: float | None = None
     ) -> dict[str, Any]:
         """Decide about a draft's audience as a send would, queueing nothing: recipients,
-        the eligible, the skips by reason and the estimated cost. The eligible entries are
-        kept (frozen): ``send`` evaluates exactly those. Once sent, the last review."""
+        the eligible, the skips by reason, the consent and the estimated cost. The
+        eligible entries are kept (frozen) in one step with the review, and only while
+        it is a draft: ``send`` evaluates exactly those. Once sent, the last review."""
         spec = await self.spec(nid, numbers)
         record = await self.store.record(nid)
-        if record.get("status") not in ("draft", "reviewed"):
+        status = shown_status(record.get("status", ""))
+        if status not in ("draft", "reviewed"):
             if record.get("review"):
                 shown: dict[str, Any] = json.loads(record["review"])
-                return shown | {"status": record.get("status", "")}
-            raise NotificationStateError(f"{nid} is {record.get('status')}, not a draft")
+                return shown | {"status": status}
+            raise NotificationStateError(f"{nid} is {status}, not a draft")
         now = time.time() if now is None else now
+        audience, frozen = self.campaigns.stage_key(nid), self.campaigns.stage_key(nid)
+        try:
+            tally = await self._decide_draft(nid, spec, audience, now)
+            await self.campaigns.stage(frozen, tally.eligible)
+            review = {
+                "id": nid,
+                "status": "reviewed",
+                "reviewed_at": now,
+                **spec.public(),
+                **tally.shown(spec.topic),
+                "consent": tally.consent(spec.category == "marketing"),
+                "cost": {"currency": self.rate_card.currency, **tally.cost()},
+            }
+            refused = await self.campaigns.commit_review(nid, frozen, json.dumps(review), now)
+        finally:
+            await self.campaigns.drop(audience)
+            await self.campaigns.drop(frozen)
+        if refused:
+            raise NotificationStateError(
+                f"{nid} is {shown_status(refused)}: it goes to the audience its last review "
+                "froze, and a review now would change nothing"
+            )
+        return review
+
+    async def _decide_draft(
+        self, nid: str, spec: NotificationSpec, staged: str, now: float
+    ) -> _Review:
+        """Each recipient of a draft decided once; a topic's, a filter's or a campaign
+        response's audience is read into ``staged`` first, so that reviews at once each
+        read their own."""
         if spec.listed:
             total = await self.store.listed_total(nid)
+        elif spec.audience == "response":
+            entries = await self.campaigns_view.response_entries(spec)
+            await self.campaigns.stage(staged, entries)
+            total = len(entries)
         else:
-            total = await self.store.copy_audience(nid, self.store.keys.conversations(spec.number))
+            conversations = self.store.keys.conversations(spec.number)
+            total = await self.campaigns.stage_from(staged, conversations)
         tally = _Review()
         for start in range(0, total, self.settings.batch):
-            entries = await self.store.entries(nid, 0, True, start, self.settings.batch)
+            if spec.listed:
+                entries = await self.store.entries(nid, 0, True, start, self.settings.batch)
+            else:
+                entries = await self.campaigns.staged(staged, start, self.settings.batch)
             for verdict in await self.runs.audience.decide(spec, entries, now):
                 tally.count(verdict)
-        await self.store.freeze(nid, tally.eligible)
-        review = {
-            "id": nid,
-            "status": "reviewed",
-            "reviewed_at": now,
-            **spec.public(),
-            **tally.shown(spec.topic),
-            "cost": {"currency": self.rate_card.currency, **tally.cost()},
-        }
-        if await self.store.status(nid) not in ("draft", "reviewed"):  # cancelled meanwhile
-            raise NotificationStateError(f"{nid} is {await self.store.status(nid)}")
-        await self.store.update(nid, status="reviewed", review=json.dumps(review))
-        return review
+        return tally
 
     async def send(
         self, nid: str, numbers: list[str] | None = None, now: float | None = None
     ) -> Created:
-        """Schedule a reviewed draft's one run, over the audience frozen at its review."""
+        """Schedule a reviewed draft's one run, over the audience frozen at its review.
+        The status moves from ``reviewed`` in one step: of two sends at once, or a send
+        and a review, one wins and the other is refused."""
         spec = await self.spec(nid, numbers)
         record = await self.store.record(nid)
-        status = record.get("status", "")
+        status = shown_status(record.get("status", ""))
         if status == "draft":
             raise NotificationStateError(f"review {nid} before sending it")
         if status != "reviewed":
             raise NotificationStateError(f"{nid} is {status or 'not a draft'}, not reviewed")
         now = time.time() if now is None else now
         first = max(first_run(spec, self.settings.timezone, now), now)
-        # One run id per review: two sends at once schedule the same run, which goes once.
-        run = int(float(json.loads(record["review"])["reviewed_at"]))
         status = "scheduled" if first > now + 1 else "sending"
-        await self.store.update(nid, status=status, frozen="1", next_at=repr(first))
+        moved, before = await self.campaigns.transition(
+            nid, ["reviewed"], status, frozen="1", next_at=repr(first)
+        )
+        if not moved:
+            raise NotificationStateError(f"{nid} is {before or 'not a draft'}, not reviewed")
+        record = await self.store.record(nid)
+        run = int(float(record.get("reviewed_at") or json.loads(record["review"])["reviewed_at"]))
         await self.store.schedule(nid, run, first)
         if status == "sending":
             self.wake()
@@ -262,7 +309,7 @@ class Notifications:
         skipped = {reason: sum(r["skipped"][reason] for r in shown) for reason in SKIP_REASONS}
         cost = await self.ledger.notification_cost(spec.number, nid)
         next_at = float(record.get("next_at", 0)) or None
-        status = record.get("status", "scheduled")
+        status = shown_status(record.get("status", "scheduled"))
         return {
             "id": nid,
             "status": status,
@@ -274,6 +321,7 @@ class Notifications:
             "cost": {"currency": self.rate_card.currency, "amount": amount(cost)},
             "runs": shown,
             "review": json.loads(record["review"]) if record.get("review") else None,
+            "stop": _stop_of(record),
         }
 
     async def _engagement(
@@ -392,14 +440,16 @@ class SendOutcomes:
         status: str,
         pricing: Pricing | None = None,
         customer: str = "",
+        code: str = "",
     ) -> None:
         """A send's outcome or delivery receipt, on the pipeline that records it: the
-        notification's counters move, and a delivered template is billed (as Meta's
-        ``pricing`` says, when the receipt brought it). Any other send to ``customer``
+        notification's counters move (a failure keeps the provider's ``code``), and a
+        delivered template is billed (as Meta's ``pricing`` says, when the receipt brought
+        it). Any other send to ``customer``
         that Meta says it billed (a reply, a text) is billed at the rate card's rate."""
         parsed = parse_send_id(send_id)
         if parsed is not None:
-            self.store.queue_status(pipe, parsed[0], parsed[1], send_id, status)
+            self.store.queue_status(pipe, parsed[0], parsed[1], send_id, status, code=code)
         elif pricing is None or not pricing.billable:
             return
         unnoted = None
@@ -423,6 +473,7 @@ class _Review:
         self.skipped = dict.fromkeys(SKIP_REASONS, 0)
         self.by_category: dict[str, list[int]] = {}
         self.by_country: dict[str, int] = {}
+        self.bases: dict[str, int] = {}
 
     def count(self, verdict: Verdict) -> None:
         if not verdict.kind or verdict.key in self.seen:
@@ -431,6 +482,8 @@ class _Review:
         if verdict.kind not in ("q", "d"):
             self.skipped[verdict.kind] += 1
             return
+        basis = verdict.consent or "none"
+        self.bases[basis] = self.bases.get(basis, 0) + 1
         self.eligible.append(verdict.entry)
         self.deferred += verdict.kind == "d"
         if verdict.template is not None:
@@ -449,6 +502,15 @@ class _Review:
             "topic_conflicts": {topic: self.skipped["topic_conflict"]} if topic else {},
         }
 
+    def consent(self, required: bool) -> dict[str, Any]:
+        """The eligible by lawful basis (``none`` for those without one), and those
+        skipped for the lack of one when the campaign needs it (marketing)."""
+        return {
+            "required": required,
+            "by_basis": dict(sorted(self.bases.items())),
+            "no_consent": self.skipped["no_consent"],
+        }
+
     def cost(self) -> dict[str, Any]:
         return {
             "amount": amount(sum(price for price, _ in self.by_category.values())),
@@ -458,6 +520,17 @@ class _Review:
             },
             "by_country": {cc: amount(price) for cc, price in sorted(self.by_country.items())},
         }
+
+
+def _stop_of(record: dict[str, str]) -> dict[str, Any] | None:
+    """Who stopped a campaign, when and why; None unless it was stopped."""
+    if record.get("status") != "stopped":
+        return None
+    return {
+        "reason": record.get("stop_reason", ""),
+        "by": record.get("stopped_by", ""),
+        "at": float(record.get("stopped_at", 0)) or None,
+    }
 
 
 def _deferred_until(meta: dict[str, str]) -> float | None:

@@ -17,8 +17,10 @@ from bot.config.notifications import NotificationSettings
 from bot.core.sender import Sender
 from bot.model import Identity, Outbound
 from bot.outreach.audience import Audience, Verdict
+from bot.outreach.campaigns import response_entries
 from bot.outreach.cron import Cron
 from bot.outreach.spec import NotificationSpec
+from stores.campaigns import CampaignStore
 from stores.costs import CostLedger
 from stores.leases import Leases
 from stores.notifications import NotificationStore
@@ -28,6 +30,8 @@ from stores.redis import Pipe, StoreClient
 log = logging.getLogger(__name__)
 
 RUN_LEASE_MS = 15_000
+ENDED = frozenset({"cancelled", "stopped"})
+"""A campaign in these statuses queues no one more."""
 ORPHAN_SECONDS = 120.0
 """A due run whose notification was never written (a crash while creating it) is dropped
 after this long."""
@@ -78,8 +82,11 @@ class Runs:
         settings: NotificationSettings,
         shard_of: Callable[[str], int],
         client: StoreClient,
+        campaigns: CampaignStore | None = None,
     ) -> None:
         self.client = client
+        self.campaigns = campaigns or CampaignStore(store.redis, store.keys)
+        """Which profiles each campaign was queued to."""
         """Round trips that carry several stores' commands."""
         self.store = store
         self.audience = audience
@@ -113,8 +120,7 @@ class Runs:
         """A run that failed every attempt leaves the schedule, into the dead letters, and
         its notification is ``failed`` (until a cron schedule's next occurrence starts)."""
         await self.store.set_aside(nid, run, now)
-        if await self.store.status(nid) != "cancelled":
-            await self.store.update(nid, status="failed")
+        await self.campaigns.transition(nid, ("scheduled", "sending"), "failed")
 
     async def replay_set_aside(self, now: float) -> int:
         """Schedule every run set aside again, due now; how many."""
@@ -141,7 +147,7 @@ class Runs:
                 await self.store.unschedule(nid, run)
             result.done = True
             return result
-        if record.get("status") == "cancelled":
+        if record.get("status") in ENDED:
             await self.store.unschedule(nid, run)
             result.done = True
             return result
@@ -171,7 +177,9 @@ class Runs:
         fix the run's audience. Returns where a resumed run left off and the total."""
         new, meta = await self.store.start_run(nid, run, clock())
         if new:
-            await self.store.update(nid, status="sending", last_run=str(run))
+            await self.campaigns.transition(
+                nid, ("scheduled", "sending", "failed"), "sending", last_run=str(run)
+            )
         if spec.cron and float(record.get("next_at", 0)) <= run:
             await self._schedule_next(nid, run, spec, clock())
         if record.get("frozen") == "1":  # a reviewed draft: exactly its eligible entries
@@ -184,6 +192,11 @@ class Runs:
                 await self.store.set_run(nid, run, total=total)
         elif meta.get("snap"):
             total = int(meta.get("total", 0))
+        elif spec.audience == "response":
+            entries = await response_entries(self.store, self.campaigns, spec)
+            await self.campaigns.stage(self.store.keys.notification_run(nid, run, "a"), entries, 0)
+            await self.store.set_run(nid, run, snap=1, total=len(entries))
+            total = len(entries)
         else:
             total = await self.store.snapshot(nid, run, self.store.keys.conversations(spec.number))
         return int(meta.get("cursor", 0)), total
@@ -224,7 +237,7 @@ class Runs:
             if await self.leases.acquire(lease, RUN_LEASE_MS) != token:
                 result.busy = True
                 return False
-            if await self.store.status(nid) == "cancelled":
+            if await self.store.status(nid) in ENDED:
                 await self.store.unschedule(nid, run)
                 result.done = True
                 return False
@@ -247,8 +260,10 @@ class Runs:
             return
         await self.store.finish_run(nid, run, clock())
         await self.store.unschedule(nid, run)
-        if (await self.store.record(nid)).get("status") != "cancelled":
-            await self.store.update(nid, status="scheduled" if spec.cron else "done")
+        # One step, so that a stop or a cancel that came meanwhile is kept.
+        await self.campaigns.transition(
+            nid, ("scheduled", "sending", "failed"), "scheduled" if spec.cron else "sent"
+        )
         result.done = True
 
     async def _schedule_next(self, nid: str, run: int, spec: NotificationSpec, now: float) -> None:
@@ -301,6 +316,7 @@ class Runs:
         """Claim a batch in one round trip, then queue its sends in a second; False when
         the fencing token is stale (another process runs this now)."""
         decided = [v for v in verdicts if v.kind]
+        now = time.time()
         async with self.client.round_trip() as pipe:
             for verdict in decided:
                 self.store.queue_claim(
@@ -313,6 +329,8 @@ class Runs:
                     fence=token,
                     until=verdict.until,
                     resume=resumed is not None,
+                    send_id=send_id_of(nid, run, verdict.key),
+                    at=now,
                 )
             answers = await pipe.execute()
         if any(answer is None for answer in answers):
@@ -331,6 +349,10 @@ class Runs:
                 send_id = send_id_of(nid, run, verdict.key)
                 if verdict.kind == "q":
                     self._queue_send(pipe, spec, nid, send_id, verdict)
+                    if verdict.profile:
+                        self.campaigns.queue_received(
+                            pipe, verdict.profile, nid, run, verdict.key, now
+                        )
                     if new:
                         result.sent.append(send_id)
                 else:  # queued before a crash, and no longer to be sent
