@@ -148,6 +148,7 @@ class Runtime:
             self.links,
             settings.public_url,
             tuple(settings.tracking_origins),
+            self.outreach.notifications.clicked,
         )
         self._couriers: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []  # no work of their own: cancelled
@@ -282,6 +283,7 @@ class Runtime:
             settings.notifications,
             settings.rate_card,
             scheduler.wake,
+            team=settings.team,
         )
         workflows = Workflows(settings.workflows, notifications, settings.default_region)
         self.outreach = Outreach(notifications, workflows, scheduler)
@@ -296,7 +298,9 @@ class Runtime:
             self.roster,
             self.directory,
         )
-        notify = TeamNotifications(self.outreach.notifications, self.settings.default_region)
+        notify = TeamNotifications(
+            self.outreach.notifications, self.settings.default_region, self.profile_book
+        )
         self.commands = Commands(self.profile_book, self.desk, notify)
         self.team_chat: TeamChat | None = None
         telegram = self.channels.telegram

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.config.settings import TeamMember
 from bot.outreach.audience import topics_of
 from bot.outreach.spec import RESPONSES, NotificationSpec
 from stores.audience import AudienceReader
@@ -24,6 +25,29 @@ SCAN_CHUNK = 500
 SCAN_CHUNKS = 10
 """How much of the sent list one page of ``unsubscribed`` reads, at most."""
 MAX_REASON = 300
+
+
+class NoTeamPhoneError(ValueError):
+    """A team member named for a test has no phone, or is not on the team."""
+
+
+def team_phones(
+    team: Sequence[TeamMember], members: Sequence[str], limit: int
+) -> list[tuple[str, str]]:
+    """(member, phone identity) of each team member named (by email or name, any case),
+    or of the first ``limit`` who have a phone when none is named."""
+    if not members:
+        return [(m.email, f"phone:{m.phone}") for m in team if m.phone][:limit]
+    found = []
+    for wanted in members:
+        key = wanted.strip().lower()
+        member = next((m for m in team if key in (m.email, m.name.strip().lower())), None)
+        if member is None:
+            raise NoTeamPhoneError(f"{wanted[:60]!r} is not on the team")
+        if not member.phone:
+            raise NoTeamPhoneError(f"{member.email} has no phone in the team config")
+        found.append((member.email, f"phone:{member.phone}"))
+    return found
 
 
 class StopRefusedError(ValueError):

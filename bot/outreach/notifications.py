@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.config.notifications import MICROS, NotificationSettings, RateCard
+from bot.config.settings import TeamMember
 from bot.model import Identity, Outbound, Pricing, new_id
 from bot.outreach.audience import SKIP_REASONS, Verdict, phone_facts, topics_of
-from bot.outreach.campaigns import CampaignView, shown_status
+from bot.outreach.campaigns import CampaignView, NoTeamPhoneError, shown_status, team_phones
 from bot.outreach.runs import Runs, parse_send_id, send_id_of
 from bot.outreach.spec import NotificationSpec, first_run
 from stores.audience import AudienceReader
@@ -74,8 +75,11 @@ class Notifications:
         rate_card: RateCard,
         wake: Callable[[], None] = lambda: None,
         campaigns: CampaignStore | None = None,
+        team: Sequence[TeamMember] = (),
     ) -> None:
         self.store = store
+        self.team = tuple(team)
+        """The team members, whose phones a test goes to."""
         self.campaigns = campaigns or CampaignStore(store.redis, store.keys)
         self.campaigns_view = CampaignView(self.store, self.campaigns, reader)
         self.runs = runs
@@ -239,6 +243,20 @@ class Notifications:
             self.wake()
         return Created(nid, status, first, True)
 
+    def test_phones(self, members: Sequence[str], phones: Sequence[str]) -> list[str]:
+        """The phones a test goes to: the team members named (by email or name), and
+        ``phones`` as given; with neither, the team members who have a phone. ValueError
+        when a member has none, or for more than five."""
+        found = team_phones(self.team, members, TEST_RECIPIENTS) if members or not phones else []
+        keys = list(dict.fromkeys([phone for _, phone in found] + list(phones)))
+        if not keys:
+            raise NoTeamPhoneError(
+                "no team member has a phone in the config: name 'members' or give 'to'"
+            )
+        if len(keys) > TEST_RECIPIENTS:
+            raise ValueError(f"a test goes to at most {TEST_RECIPIENTS} phone numbers")
+        return keys
+
     async def test(
         self, nid: str, phones: list[str], numbers: list[str] | None = None
     ) -> list[dict[str, str]]:
@@ -273,6 +291,12 @@ class Notifications:
                 answers.append({"to": phone, "id": send_id})
             await pipe.execute()
         return answers
+
+    async def clicked(self, send_id: str) -> None:
+        """A tracked link of a send was followed: a campaign's recipient clicked."""
+        parsed = parse_send_id(send_id)
+        if parsed is not None:
+            await self.campaigns.click(parsed[0], parsed[1], send_id, time.time())
 
     async def cancel(self, nid: str) -> None:
         """No further runs; a run in progress stops queueing at its next batch."""
