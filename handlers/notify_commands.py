@@ -15,7 +15,8 @@ from handlers.ports import Caller, NotifyPort, RefusedError, Scheduled
 
 TEAM_SERVICE = "team"
 NOTIFY_USAGE = (
-    "/notify <number> topic=<t>|filter=<field>=<value>|conversations=<c,…>|profiles=<p,…> "
+    "/notify <number> topic=<t>|filter=<field>=<value>|filter=<campaign>:<read,!clicked…>"
+    "|conversations=<c,…>|profiles=<p,…> "
     '[at=<YYYY-MM-DDTHH:MM>] [cron="<m h dom mon dow>"] [template=<name>:<lang>:<category>] '
     "[category=marketing] [quiet=off] [draft] <text…> | /notify report|review|send|cancel <id> "
     "| /notify test <id> [member…] | /notify stop <id> <reason…> "
@@ -39,6 +40,8 @@ def notification_body(number: str, options: dict[str, str], text: str, zone: str
     audience: dict[str, Any]
     if kind == "topic":
         audience = {"topic": value}
+    elif kind == "filter" and value.startswith("ntf_"):
+        audience = {"filter": response_filter(value)}
     elif kind == "filter":
         field, sep, equals = value.partition("=")
         if not sep:
@@ -63,6 +66,17 @@ def notification_body(number: str, options: dict[str, str], text: str, zone: str
     if "at" in options:
         body["at"] = local_time(options["at"], zone)
     return body
+
+
+def response_filter(value: str) -> dict[str, Any]:
+    """``ntf_0193ab:read,!clicked`` as the API's ``{"campaign": "ntf_0193ab", "read": true,
+    "clicked": false}``: the recipients of that campaign who read it and did not click."""
+    campaign, _, outcomes = value.partition(":")
+    chosen: dict[str, Any] = {"campaign": campaign}
+    for word in outcomes.split(","):
+        if word.strip():
+            chosen[word.strip().lstrip("!")] = not word.strip().startswith("!")
+    return chosen
 
 
 def local_time(text: str, zone: str) -> float:

@@ -99,6 +99,8 @@ def add_notify_parser(
             'admin notify --number wa --topic offers --text "Hi {profile.name}, our sale is on"',
             "admin notify --number wa --filter city=Leeds --at 2026-12-01T09:00 "
             '--text "The Leeds shop opens at 9"',
+            "admin notify --number wa --filter 'ntf_0193ab:read,!clicked' --draft "
+            '--text "Still thinking about it?"',
         ),
         formatter_class=raw,
     )
@@ -106,7 +108,12 @@ def add_notify_parser(
     command.add_argument("--text", default="", help="the message ({profile.name} is filled)")
     audience = command.add_mutually_exclusive_group(required=True)
     audience.add_argument("--topic", help="the number's contacts, but those who left it")
-    audience.add_argument("--filter", metavar="FIELD=VALUE", help="contacts with this field")
+    audience.add_argument(
+        "--filter",
+        metavar="FIELD=VALUE",
+        help="contacts with this field; or CAMPAIGN:OUTCOMES, the response to a campaign: "
+        "ntf_0193ab:read,!clicked (read it, did not click)",
+    )
     audience.add_argument("--conversations", nargs="+", metavar="ID", help="these conversations")
     audience.add_argument("--profiles", nargs="+", metavar="ID_OR_IDENTITY", help="these profiles")
     schedule = command.add_mutually_exclusive_group()
