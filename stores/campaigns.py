@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
@@ -73,7 +73,63 @@ return redis.call('ZADD', KEYS[2], 'NX', ARGV[2], who)
 )
 
 
-class CampaignStore:
+class BaseCampaignStore(Protocol):
+    """Status changes, review staging and recipients' outcomes of campaigns."""
+
+    async def transition(
+        self, nid: str, allowed: Sequence[str], to: str, **fields: str
+    ) -> tuple[bool, str]:
+        """Move the status to ``to`` if it is one of ``allowed``; (moved, status before)."""
+
+    def stage_key(self, nid: str) -> str:
+        """A fresh key for one review's working list, in the campaign's slot."""
+
+    async def stage(self, key: str, entries: Sequence[str], ttl: int = 3600) -> None:
+        """Replace the list ``key`` with ``entries``, lapsing after ``ttl`` (0: never)."""
+
+    async def stage_from(self, key: str, source: str) -> int:
+        """Copy a number's conversations into ``key`` as ``c:<id>`` entries; how many."""
+
+    async def staged(self, key: str, start: int, count: int) -> list[str]:
+        """``count`` entries of a staged list from ``start``."""
+
+    async def drop(self, key: str) -> None:
+        """Delete a staged list."""
+
+    async def commit_review(self, nid: str, staged: str, review: str, at: float) -> str:
+        """Freeze ``staged`` with the review while a draft; '' or the refusing status."""
+
+    async def click(self, nid: str, run: int, send_id: str, at: float) -> None:
+        """The recipient of ``send_id`` clicked a tracked link of it."""
+
+    def queue_received(
+        self, pipe: Pipe, profile_id: str, nid: str, run: int, recipient: str, at: float
+    ) -> None:
+        """Note on the profile that the campaign was queued to it."""
+
+    async def received(self, profile_ids: Sequence[str], limit: int) -> list[tuple[str, float]]:
+        """The campaigns queued to these profiles, the newest first."""
+
+    async def page(self, nid: str, outcome: str, start: int, count: int) -> list[tuple[str, float]]:
+        """``count`` recipients of an outcome from ``start``, with when they got there."""
+
+    async def outcomes_of(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, float]]:
+        """For each (campaign, recipient): the outcomes it reached, and when."""
+
+    async def codes(self, nid: str, who: Sequence[str]) -> list[str]:
+        """The provider's error code of each failed recipient ('' when none)."""
+
+    async def states(self, pairs: Sequence[tuple[str, str]]) -> list[str]:
+        """For each (campaign, recipient): its state in its run."""
+
+    async def members(self, nid: str, outcome: str) -> set[str]:
+        """Every recipient of an outcome."""
+
+    async def queued(self, nid: str, runs: Sequence[int]) -> dict[str, str]:
+        """Every recipient queued in these runs, with its state."""
+
+
+class CampaignStore(BaseCampaignStore):
     """Status changes, review staging and recipients' outcomes of campaigns."""
 
     def __init__(self, redis: Redis, keys: Keys) -> None:
