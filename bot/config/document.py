@@ -143,10 +143,11 @@ class TeamMemberFile(Section):
         if not phone:
             return ""
         region = (info.context or {}).get("region", "GB")
+        written = phone if ":" in phone else f"phone:{phone}"
         try:
-            identity = parse_identity(phone, region)
+            identity = parse_identity(written, region)
         except (InvalidIdentityError, ValueError) as error:
-            raise ValueError(f"{phone[:40]!r}: {error}") from None
+            raise ValueError(f"{phone[:40]!r}: {str(error)[:200]}") from None
         if identity.kind != "phone":
             raise ValueError(f"{phone[:40]!r} is not a phone number")
         return identity.value
