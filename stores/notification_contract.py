@@ -98,13 +98,6 @@ class BaseNotificationStore(Protocol):
     async def listed_total(self, nid: str) -> int:
         """How many entries the listed audience has."""
 
-    async def copy_audience(self, nid: str, source: str) -> int:
-        """Copy a number's conversations (the sorted set ``source``) into the listed
-        audience, replacing it (a draft to a topic or filter, reviewed); how many."""
-
-    async def freeze(self, nid: str, entries: Sequence[str]) -> int:
-        """Keep a reviewed draft's eligible entries, replacing any kept before."""
-
     async def frozen_total(self, nid: str) -> int:
         """How many entries the frozen (reviewed) audience has."""
 

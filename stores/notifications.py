@@ -226,32 +226,6 @@ class NotificationStore(BaseNotificationStore):
     async def listed_total(self, nid: str) -> int:
         return int(await self.redis.llen(self._k(nid, "aud")))
 
-    async def copy_audience(self, nid: str, source: str) -> int:
-        """Copy a number's conversations (the sorted set ``source``) into the notification's
-        listed audience, replacing it: a draft to a topic or filter, reviewed."""
-        target = self._k(nid, "aud")
-        await self.redis.delete(target)
-        total = 0
-        batch: list[str] = []
-        async for member, _ in self.redis.zscan_iter(source, count=CHUNK):
-            batch.append(f"c:{member}")
-            if len(batch) >= CHUNK:
-                total = int(await self.redis.rpush(target, *batch))
-                batch = []
-        if batch:
-            total = int(await self.redis.rpush(target, *batch))
-        return total
-
-    async def freeze(self, nid: str, entries: Sequence[str]) -> int:
-        """Keep a reviewed draft's eligible entries, replacing any kept before: the
-        audience its send evaluates."""
-        async with self.redis.pipeline(transaction=True) as pipe:  # one tag: one slot
-            pipe.delete(self._k(nid, "frz"))
-            for start in range(0, len(entries), CHUNK):
-                pipe.rpush(self._k(nid, "frz"), *entries[start : start + CHUNK])
-            await pipe.execute()
-        return len(entries)
-
     async def frozen_total(self, nid: str) -> int:
         return int(await self.redis.llen(self._k(nid, "frz")))
 
