@@ -9,7 +9,7 @@ import os
 import sys
 import time
 
-from bot.cli.helptext import Paragraphs, examples
+from bot.cli.helptext import Paragraphs, add_spec_arguments, examples
 from bot.cli.progress import Progress
 from bot.config.settings import Settings
 from bot.identities import parse_identity
@@ -141,21 +141,11 @@ def _add_follow_parser(
         epilog=examples(prog, f"admin {spec.name} {spec.example}"),
         formatter_class=Paragraphs,
     )
-    for argument in spec.arguments:
-        command.add_argument(
-            argument.name,
-            metavar=argument.name.upper(),
-            nargs=NARGS[argument.count],
-            choices=argument.choices or None,
-            help=argument.help,
-        )
+    add_spec_arguments(command, spec)
     if spec.name == "notify-test":
         command.add_argument(
             "--to", action="append", default=[], metavar="PHONE", help="a phone number too"
         )
-
-
-NARGS = {"": None, "?": "?", "+": "+", "*": "*"}
 
 
 async def run_notify_command(settings: Settings, args: argparse.Namespace) -> int:
