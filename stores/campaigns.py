@@ -128,6 +128,9 @@ class BaseCampaignStore(Protocol):
     async def queued(self, nid: str, runs: Sequence[int]) -> dict[str, str]:
         """Every recipient queued in these runs, with its state."""
 
+    async def records(self, nids: Sequence[str]) -> list[dict[str, str]]:
+        """Each campaign's record ({} when unknown), in one round trip."""
+
 
 class CampaignStore(BaseCampaignStore):
     """Status changes, review staging and recipients' outcomes of campaigns."""
@@ -295,3 +298,13 @@ class CampaignStore(BaseCampaignStore):
                 if str(state).startswith("q|"):
                     found[f"{run}|{recipient}"] = str(state)
         return found
+
+    async def records(self, nids: Sequence[str]) -> list[dict[str, str]]:
+        """Each campaign's record ({} when unknown), in one round trip."""
+        if not nids:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for nid in nids:
+                pipe.hgetall(self._k(nid, "h"))
+            found: list[Any] = await pipe.execute()
+        return [dict(record) for record in found]

@@ -157,7 +157,7 @@ class CampaignView:
             members = [member for member, _ in found]
             states = await self.campaigns.states([(nid, m) for m in members])
             shown = [recipient_of(m, s) for m, s in zip(members, states, strict=True)]
-            left = await self.unsubscribed(spec, shown)
+            left = await self.unsubscribed([spec.topic] * len(shown), shown)
             for n, (item, gone) in enumerate(zip(shown, left, strict=True)):
                 cursor += 1
                 if gone:
@@ -169,30 +169,33 @@ class CampaignView:
                 return Page(items, None)
         return Page(items, str(cursor))
 
-    async def unsubscribed(self, spec: NotificationSpec, shown: list[dict[str, Any]]) -> list[bool]:
-        """Whether each recipient has opted out of the number, or out of the campaign's
-        topic, by now."""
+    async def unsubscribed(
+        self, topics: Sequence[str], shown: Sequence[dict[str, Any]]
+    ) -> list[bool]:
+        """Whether each recipient has opted out of the number, or out of its campaign's
+        topic (``topics``, one a recipient; '' for none), by now; two round trips."""
         metas = await self.reader.conversations([item.get("conversation") or "-" for item in shown])
         profiles = [item.get("profile") or "" for item in shown]
-        wanted = sorted({p for p in profiles if p}) if spec.topic else []
+        wanted = sorted({p for p, topic in zip(profiles, topics, strict=True) if p and topic})
         hashes = dict(zip(wanted, await self.reader.profiles_of(wanted), strict=True))
         left = [topics_of(hashes.get(p, {}).get("f:topics_off", "")) for p in profiles]
         return [
-            meta.get("opted_out") == "1" or bool(spec.topic and spec.topic in topics)
-            for meta, topics in zip(metas, left, strict=True)
+            meta.get("opted_out") == "1" or bool(topic and topic in off)
+            for meta, topic, off in zip(metas, topics, left, strict=True)
         ]
 
     async def of_profiles(
         self, profile_ids: Sequence[str], numbers: Sequence[str], limit: int
     ) -> list[dict[str, Any]]:
         """The campaigns queued to these profiles (one and those merged into it) on
-        ``numbers``, the newest first, each with what the recipient did."""
+        ``numbers``, the newest first, each with what the recipient did; a few round
+        trips, whatever ``limit``."""
         received = await self.campaigns.received(profile_ids, limit)
         pairs = []
         for member, at in received:
             nid, _, rest = member.partition("|")
             pairs.append((nid, rest, at))
-        records = [await self.store.record(nid) for nid, _, _ in pairs]
+        records = await self.campaigns.records([nid for nid, _, _ in pairs])
         kept = [
             (pair, record)
             for pair, record in zip(pairs, records, strict=True)
@@ -201,13 +204,16 @@ class CampaignView:
         keys = [(nid, rest) for (nid, rest, _), _ in kept]
         outcomes = await self.campaigns.outcomes_of(keys)
         states = await self.campaigns.states(keys)
+        specs = [NotificationSpec.from_json(record["spec"]) for _, record in kept]
+        recipients = [
+            recipient_of(rest, state) for (_, rest), state in zip(keys, states, strict=True)
+        ]
+        gone = await self.unsubscribed([spec.topic for spec in specs], recipients)
         shown = []
-        for ((nid, rest, at), record), reached, state in zip(kept, outcomes, states, strict=True):
-            spec = NotificationSpec.from_json(record["spec"])
-            recipient = recipient_of(rest, state)
-            (gone,) = await self.unsubscribed(spec, [recipient])
+        for n, (((nid, _, at), record), reached) in enumerate(zip(kept, outcomes, strict=True)):
+            spec, recipient = specs[n], recipients[n]
             did = {name: name in reached for name in ("sent", "delivered", "read", "failed")}
-            did |= {"clicked": "clicked" in reached, "unsubscribed": gone}
+            did |= {"clicked": "clicked" in reached, "unsubscribed": gone[n]}
             shown.append(
                 {
                     "id": nid,
