@@ -189,6 +189,7 @@ async def test_the_cli_drafts_reviews_and_sends(make_bot: BotFactory, prefix: st
     assert code == 2 and "review" in err
     code, out, err = await run_command(env, "admin", "notify-review", nid)
     assert code == 0 and "recipients 3: eligible 3" in out, err
+    assert "consent of the eligible: none 3" in out
     code, out, err = await run_command(env, "admin", "notify-send", nid)
     assert code == 0 and out == f"sending {nid}: the running bot sends it\n", err
     found = await finished(shared, nid)
