@@ -31,11 +31,8 @@ from bot.outreach.campaigns import (
     checked_reason,
     parse_cursor,
 )
-from bot.outreach.notifications import (
-    TEST_RECIPIENTS,
-    NotificationNotFoundError,
-    NotificationStateError,
-)
+from bot.outreach.drafts import TEST_RECIPIENTS, NotificationStateError
+from bot.outreach.notifications import NotificationNotFoundError
 from bot.outreach.spec import TOPIC, parse_notification
 from bot.outreach.workflows import WorkflowEvent
 from bot.team.actions import ConversationClosedError, ensure_open

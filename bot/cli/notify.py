@@ -14,7 +14,8 @@ from bot.cli.progress import Progress
 from bot.config.settings import Settings
 from bot.identities import parse_identity
 from bot.outreach.campaigns import StopRefusedError, checked_reason
-from bot.outreach.notifications import NotificationNotFoundError, NotificationStateError
+from bot.outreach.drafts import NotificationStateError
+from bot.outreach.notifications import NotificationNotFoundError
 from bot.outreach.spec import parse_notification
 from bot.outreach.team import TeamNotifications
 from bot.runtime import Runtime
