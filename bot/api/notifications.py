@@ -5,6 +5,7 @@ topics: the business writing first (AU-3, AU-4, AU-5). Sending is the parent's a
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from aiohttp import web
@@ -224,15 +225,17 @@ async def stop_notification(request: web.Request) -> web.Response:
         reason = checked_reason(body.get("reason"))
     except ValueError as error:
         raise ApiError(400, str(error)) from None
-    view = parts(request).notifications.campaigns_view
+    view, by, now = (
+        parts(request).notifications.campaigns_view,
+        f"api:{acting(request).name}",
+        time.time(),
+    )
     try:
-        await view.stop(nid, reason, f"api:{acting(request).name}")
+        await view.stop(nid, reason, by, now)
     except StopRefusedError as error:
         raise ApiError(409, str(error)) from None
-    report = await parts(request).notifications.report(nid)
-    return web.json_response(
-        {"notification": {"id": nid, "status": "stopped", "stop": report["stop"]}}
-    )
+    stop = {"reason": reason, "by": by, "at": now}
+    return web.json_response({"notification": {"id": nid, "status": "stopped", "stop": stop}})
 
 
 async def notification_recipients(request: web.Request) -> web.Response:
