@@ -127,8 +127,7 @@ class Runs:
         runs = await self.store.set_aside_runs()
         for nid, run, _ in runs:
             await self.store.revive(nid, run, now)
-            if await self.store.status(nid) == "failed":
-                await self.store.update(nid, status="sending")
+            await self.campaigns.transition(nid, ("failed",), "sending")
         return len(runs)
 
     async def _execute(
