@@ -7,8 +7,10 @@ Layout (under the prefix; one notification's keys share the tag ``{ntf:<id>}``):
 - ``{ntf:<id>}:r:<run>:sid``: send id -> ``<run>|<recipient>``, written as a recipient
   is queued, so that a receipt or a click finds its recipient;
 - ``{ntf:<id>}:o:<outcome>``: ``<run>|<recipient>`` -> when it got there, one sorted set
-  per outcome (``sent`` ``delivered`` ``read`` ``failed`` ``clicked`` ``skipped``);
-- ``{ntf:<id>}:o:codes``: ``<run>|<recipient>`` -> the provider's error code of a failure;
+  per outcome (``sent`` ``delivered`` ``read`` ``failed`` ``clicked`` ``skipped``); the
+  sent set keeps a send that failed later, and its readers leave it out;
+- a failure's provider error code is kept with its status (``r:<run>:st``:
+  ``failed|131047``);
 - ``{p:<profile>}:ntf``: ``<id>|<run>|<recipient>`` -> when the campaign was queued to
   the profile.
 """
@@ -116,8 +118,11 @@ class BaseCampaignStore(Protocol):
     async def outcomes_of(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, float]]:
         """For each (campaign, recipient): the outcomes it reached, and when."""
 
-    async def codes(self, nid: str, who: Sequence[str]) -> list[str]:
-        """The provider's error code of each failed recipient ('' when none)."""
+    async def failure_codes(self, nid: str, sends: Sequence[tuple[int, str]]) -> list[str]:
+        """The provider's error code of each (run, send id) that failed ('' when none)."""
+
+    async def failed_among(self, nid: str, who: Sequence[str]) -> list[bool]:
+        """Whether each recipient's send failed."""
 
     async def states(self, pairs: Sequence[tuple[str, str]]) -> list[str]:
         """For each (campaign, recipient): its state in its run."""
@@ -263,11 +268,25 @@ class CampaignStore(BaseCampaignStore):
             for n in range(0, len(found), per)
         ]
 
-    async def codes(self, nid: str, who: Sequence[str]) -> list[str]:
+    async def failure_codes(self, nid: str, sends: Sequence[tuple[int, str]]) -> list[str]:
+        """The provider's error code of each (run, send id) that failed ('' when none)."""
+        if not sends:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for run, send_id in sends:
+                pipe.hget(self.keys.notification_run(nid, run, "st"), send_id)
+            found: list[Any] = await pipe.execute()
+        return [str(status or "").partition("|")[2] for status in found]
+
+    async def failed_among(self, nid: str, who: Sequence[str]) -> list[bool]:
+        """Whether each recipient's send failed."""
         if not who:
             return []
-        found: Any = await self.redis.hmget(self._k(nid, "o:codes"), list(who))
-        return [str(code or "") for code in found]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for member in who:
+                pipe.zscore(self.outcome_key(nid, "failed"), member)
+            found: list[Any] = await pipe.execute()
+        return [score is not None for score in found]
 
     async def states(self, pairs: Sequence[tuple[str, str]]) -> list[str]:
         """For each (campaign, ``<run>|<recipient>``): the recipient's state in its run

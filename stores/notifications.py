@@ -294,7 +294,7 @@ class NotificationStore(BaseNotificationStore):
             pipe.delete(self._r(nid, run, "a"))
             for part in ("rc", "st", "sid"):
                 pipe.expire(self._r(nid, run, part), RETENTION)
-            for outcome in ("sent", "delivered", "read", "failed", "clicked", "skipped", "codes"):
+            for outcome in ("sent", "delivered", "read", "failed", "clicked", "skipped"):
                 pipe.expire(self._k(nid, f"o:{outcome}"), RETENTION)
             await pipe.execute()
 
@@ -313,7 +313,7 @@ class NotificationStore(BaseNotificationStore):
         is listed under each outcome it reached (a failure with the provider's ``code``)."""
         keys = [self._r(nid, run, part) for part in ("st", "m", "rc", "sid")]
         keys += [self._k(nid, f"o:{outcome}") for outcome in ("sent", "delivered", "read")]
-        keys += [self._k(nid, "o:failed"), self._k(nid, "o:codes")]
+        keys.append(self._k(nid, "o:failed"))
         STATUS.queue(pipe, keys, [send_id, status, repr(at or time.time()), code[:40]])
 
     async def recipients(self, nid: str, run: int) -> list[tuple[str, str]]:

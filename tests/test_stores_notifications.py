@@ -271,14 +271,20 @@ async def test_each_recipients_outcome_is_kept_by_the_claim_and_status_scripts(
         for o in ("sent", "delivered", "read", "failed", "clicked", "skipped")
     }
     assert members == {
-        "sent": {f"{RUN}|c_0", f"{RUN}|c_1"},
+        "sent": {f"{RUN}|c_0", f"{RUN}|c_1", f"{RUN}|c_2"},  # kept once failed: one write
         "delivered": {f"{RUN}|c_0", f"{RUN}|c_1"},
         "read": {f"{RUN}|c_0"},
         "failed": {f"{RUN}|c_2"},
         "clicked": {f"{RUN}|c_1"},
         "skipped": {f"{RUN}|c_3"},
     }
-    assert await campaigns.codes(NID, [f"{RUN}|c_2", f"{RUN}|c_0"]) == ["131047", ""]
+    assert await campaigns.failure_codes(NID, [(RUN, "s2"), (RUN, "s0"), (RUN, "s9")]) == [
+        "131047",
+        "",
+        "",
+    ]
+    assert await campaigns.failed_among(NID, [f"{RUN}|c_2", f"{RUN}|c_0"]) == [True, False]
+    assert (await notifications.statuses(NID, RUN))["s2"] == "failed|131047"
     assert await campaigns.page(NID, "clicked", 0, 10) == [(f"{RUN}|c_1", T0 + 20)]
     (reached,) = await campaigns.outcomes_of([(NID, f"{RUN}|c_1")])
     assert reached == {"sent": T0 + 10, "delivered": T0 + 10, "clicked": T0 + 20}

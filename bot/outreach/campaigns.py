@@ -11,7 +11,8 @@ from typing import Any
 
 from bot.config.settings import TeamMember
 from bot.outreach.audience import topics_of
-from bot.outreach.spec import RESPONSES, NotificationSpec
+from bot.outreach.runs import response_entries, send_id_of
+from bot.outreach.spec import NotificationSpec
 from stores.audience import AudienceReader
 from stores.campaigns import OUTCOMES, CampaignStore
 from stores.notifications import NotificationStore
@@ -135,9 +136,16 @@ class CampaignView:
         found = await self.campaigns.page(nid, outcome, start, limit)
         members = [member for member, _ in found]
         states = await self.campaigns.states([(nid, m) for m in members])
-        codes = await self.campaigns.codes(nid, members) if outcome == "failed" else []
+        codes: list[str] = []
+        if outcome == "failed":
+            sends = [_send_of(nid, member) for member in members]
+            codes = await self.campaigns.failure_codes(nid, sends)
+        # The sent set keeps a send that failed after the channel took it.
+        failed = await self.campaigns.failed_among(nid, members) if outcome == "sent" else []
         items = []
         for n, ((member, at), state) in enumerate(zip(found, states, strict=True)):
+            if failed and failed[n]:
+                continue
             item = recipient_of(member, state) | {"at": at}
             if outcome == "failed":
                 item["error_code"] = codes[n] or None
@@ -158,9 +166,10 @@ class CampaignView:
             states = await self.campaigns.states([(nid, m) for m in members])
             shown = [recipient_of(m, s) for m, s in zip(members, states, strict=True)]
             left = await self.unsubscribed([spec.topic] * len(shown), shown)
+            failed = await self.campaigns.failed_among(nid, members)
             for n, (item, gone) in enumerate(zip(shown, left, strict=True)):
                 cursor += 1
-                if gone:
+                if gone and not failed[n]:
                     items.append(item)
                     if len(items) == limit:
                         more = n + 1 < len(found) or len(found) == SCAN_CHUNK
@@ -213,6 +222,7 @@ class CampaignView:
         for n, (((nid, _, at), record), reached) in enumerate(zip(kept, outcomes, strict=True)):
             spec, recipient = specs[n], recipients[n]
             did = {name: name in reached for name in ("sent", "delivered", "read", "failed")}
+            did["sent"] = did["sent"] and not did["failed"]
             did |= {"clicked": "clicked" in reached, "unsubscribed": gone[n]}
             shown.append(
                 {
@@ -230,28 +240,12 @@ class CampaignView:
         return shown
 
     async def response_entries(self, spec: NotificationSpec) -> list[str]:
+        """The audience a campaign response chooses (``runs.response_entries``)."""
         return await response_entries(self.store, self.campaigns, spec)
 
 
-async def response_entries(
-    store: NotificationStore, campaigns: CampaignStore, spec: NotificationSpec
-) -> list[str]:
-    """The audience a campaign response chooses: the recipients queued by the earlier
-    campaign who reached (or did not reach) each outcome named, as conversations."""
-    runs = await store.runs(spec.response_campaign)
-    queued = await campaigns.queued(spec.response_campaign, runs)
-    chosen = set(queued)
-    for outcome, wanted in _conditions(spec.response):
-        reached = await campaigns.members(spec.response_campaign, outcome)
-        chosen = chosen & reached if wanted else chosen - reached
-    return sorted({f"c:{queued[member].split('|')[1]}" for member in chosen})
-
-
-def _conditions(response: str) -> list[tuple[str, bool]]:
-    """``read,!clicked`` as [("read", True), ("clicked", False)]."""
-    found = []
-    for word in response.split(","):
-        name = word.lstrip("!")
-        if name in RESPONSES:
-            found.append((name, not word.startswith("!")))
-    return found
+def _send_of(nid: str, member: str) -> tuple[int, str]:
+    """(run, send id) of a ``<run>|<recipient>``."""
+    run, _, recipient = member.partition("|")
+    number = int(run) if run.isdigit() else 0
+    return number, send_id_of(nid, number, recipient)

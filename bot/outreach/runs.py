@@ -17,9 +17,8 @@ from bot.config.notifications import NotificationSettings
 from bot.core.sender import Sender
 from bot.model import Identity, Outbound
 from bot.outreach.audience import Audience, Verdict
-from bot.outreach.campaigns import response_entries
 from bot.outreach.cron import Cron
-from bot.outreach.spec import NotificationSpec
+from bot.outreach.spec import RESPONSES, NotificationSpec
 from stores.campaigns import CampaignStore
 from stores.costs import CostLedger
 from stores.leases import Leases
@@ -418,3 +417,29 @@ def _entry_of(state: str) -> str:
         _, _, identity, profile = parts
         return f"p:{profile}" if profile else f"p:{identity}"
     return "x:"
+
+
+async def response_entries(
+    store: NotificationStore, campaigns: CampaignStore, spec: NotificationSpec
+) -> list[str]:
+    """The audience a campaign response chooses: the recipients queued by the earlier
+    campaign who reached (or did not reach) each outcome named, as conversations."""
+    runs = await store.runs(spec.response_campaign)
+    queued = await campaigns.queued(spec.response_campaign, runs)
+    chosen = set(queued)
+    for outcome, wanted in _conditions(spec.response):
+        reached = await campaigns.members(spec.response_campaign, outcome)
+        if outcome == "sent":  # the sent set keeps a send that failed later
+            reached -= await campaigns.members(spec.response_campaign, "failed")
+        chosen = chosen & reached if wanted else chosen - reached
+    return sorted({f"c:{queued[member].split('|')[1]}" for member in chosen})
+
+
+def _conditions(response: str) -> list[tuple[str, bool]]:
+    """``read,!clicked`` as [("read", True), ("clicked", False)]."""
+    found = []
+    for word in response.split(","):
+        name = word.lstrip("!")
+        if name in RESPONSES:
+            found.append((name, not word.startswith("!")))
+    return found
