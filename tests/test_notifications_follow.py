@@ -293,6 +293,7 @@ async def test_a_test_goes_to_team_members_phones(make_bot: BotFactory) -> None:
     for bad, words in (
         ({"members": ["bob@example.com"]}, "has no phone"),
         ({"members": ["eve@example.com"]}, "not on the team"),
+        ({"members": [" "]}, "not on the team"),
         ({"members": "ann"}, "'members'"),
         ({"members": [1]}, "'members'"),
         ({"members": ["x" * 255]}, "'members'"),

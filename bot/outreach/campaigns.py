@@ -17,8 +17,6 @@ from stores.audience import AudienceReader
 from stores.campaigns import OUTCOMES, CampaignStore
 from stores.notifications import NotificationStore
 
-STATUSES = ("draft", "reviewed", "scheduled", "sending", "sent", "stopped", "cancelled", "failed")
-"""What a campaign's status may be; records written before ``sent`` say ``done``."""
 RECIPIENT_OUTCOMES = (*OUTCOMES, "unsubscribed")
 """What ``/recipients?status=`` lists."""
 MAX_PAGE = 500
@@ -42,7 +40,7 @@ def team_phones(
     found = []
     for wanted in members:
         key = wanted.strip().lower()
-        member = next((m for m in team if key in (m.email, m.name.strip().lower())), None)
+        member = next((m for m in team if key and key in (m.email, m.name.strip().lower())), None)
         if member is None:
             raise NoTeamPhoneError(f"{wanted[:60]!r} is not on the team")
         if not member.phone:
