@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from typing import Any
 
 from bot.config.settings import TeamMember
@@ -252,6 +253,30 @@ async def test_a_campaign_is_stopped_with_a_reason(make_bot: BotFactory) -> None
     assert result.done and result.sent == []
     stopped = await report(shared, created.id)
     assert stopped["status"] == "stopped" and stopped["counts"]["queued"] == 0
+    # Stopped between two batches: the batch queued goes, no other; the run says stopped.
+    people = [Person(f"44791171001{n}", wrote_at=time.time()) for n in range(3)]
+    await seed(shared.bot.runtime, shared.number, people)
+    ids = [conversation_id(shared.number, Identity("wa", p.wa)) for p in people]
+    listed = {"number": shared.number, "text": "Mid-run", "audience": {"conversations": ids}}
+    mid = await notifications.create(*_parsed(shared, listed), hold=300)
+    notifications.runs.settings = replace(notifications.runs.settings, batch=1)
+    decide = notifications.runs.audience.decide
+
+    async def decide_then_stop(*args: Any, **kwargs: Any) -> Any:
+        verdicts = await decide(*args, **kwargs)
+        await notifications.campaigns_view.stop(mid.id, "one is enough", "ann@example.com")
+        return verdicts
+
+    notifications.runs.audience.decide = decide_then_stop  # type: ignore[method-assign]
+    try:
+        result = await notifications.runs.execute(mid.id, int(mid.first_run))
+    finally:
+        notifications.runs.audience.decide = decide  # type: ignore[method-assign]
+    assert result.done and len(result.sent) == 1
+    halted = await report(shared, mid.id)
+    assert halted["status"] == "stopped" and halted["counts"]["queued"] == 1
+    assert [run["status"] for run in halted["runs"]] == ["stopped"]
+
     # A draft has nothing to stop; an old record's 'done' reads as sent.
     drafted = await draft(shared, spec_body)
     answer = await shared.call(

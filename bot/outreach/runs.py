@@ -146,7 +146,7 @@ class Runs:
             result.done = True
             return result
         if record.get("status") in ENDED:
-            await self.store.unschedule(nid, run)
+            await self._end(nid, run, record["status"])
             result.done = True
             return result
         spec = NotificationSpec.from_json(record["spec"])
@@ -235,11 +235,19 @@ class Runs:
             if await self.leases.acquire(lease, RUN_LEASE_MS) != token:
                 result.busy = True
                 return False
-            if await self.store.status(nid) in ENDED:
-                await self.store.unschedule(nid, run)
+            status = await self.store.status(nid)
+            if status in ENDED:
+                await self._end(nid, run, status)
                 result.done = True
                 return False
         return True
+
+    async def _end(self, nid: str, run: int, status: str) -> None:
+        """A run of a campaign stopped or cancelled leaves the schedule; one that had
+        begun says so in the report, rather than ``sending`` for good."""
+        if "started_at" in await self.store.run_meta(nid, run):
+            await self.store.set_run(nid, run, status=status)
+        await self.store.unschedule(nid, run)
 
     async def _finish_or_wait(
         self,
