@@ -268,10 +268,11 @@ def _status(fields: dict[str, str], sid: str, number: str) -> StatusUpdate | Non
     state = fields["MessageStatus"].lower()
     if state not in STATUSES:
         return None
-    error = ""
+    error = code = ""
     if STATUSES[state] == "failed":
         code = fields.get("ErrorCode", "")
-        error = f"{state} (Twilio error {code})" if code.isdigit() else state
+        code = code if code.isdigit() and len(code) <= 10 else ""
+        error = f"{state} (Twilio error {code})" if code else state
     return StatusUpdate(
         channel="sms",
         number=number,
@@ -280,6 +281,7 @@ def _status(fields: dict[str, str], sid: str, number: str) -> StatusUpdate | Non
         status=STATUSES[state],
         timestamp=time.time(),
         error=error,
+        error_code=code,
     )
 
 

@@ -296,7 +296,10 @@ def _status(number: str, status: Any) -> StatusUpdate:
     if not _str(status, "id") or state not in STATUSES or not recipient.isdigit():
         raise PayloadError("each status needs an 'id', a known 'status' and a 'recipient_id'")
     errors = _list(status, "errors")
-    error = _str(errors[0], "title") if errors and isinstance(errors[0], dict) else ""
+    first = errors[0] if errors and isinstance(errors[0], dict) else {}
+    error = _str(first, "title") if first else ""
+    code = first.get("code")
+    error_code = str(code) if isinstance(code, int) and not isinstance(code, bool) else ""
     return StatusUpdate(
         channel="whatsapp",
         number=number,
@@ -306,6 +309,7 @@ def _status(number: str, status: Any) -> StatusUpdate:
         timestamp=_timestamp(status),
         error=error,
         pricing=_pricing(status),
+        error_code=error_code[:20],
     )
 
 

@@ -256,6 +256,8 @@ class StatusUpdate:
     error: str = ""
     pricing: Pricing | None = None
     """How Meta bills the message, when the status says (sent, delivered)."""
+    error_code: str = ""
+    """The provider's code of a failure (Meta's ``errors[].code``, Twilio's ``ErrorCode``)."""
 
     @property
     def conversation_id(self) -> str:

@@ -160,6 +160,7 @@ class Runtime:
             self.links,
             settings.public_url,
             tuple(settings.tracking_origins),
+            self.outreach.notifications.clicked,
         )
         self._couriers: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []  # no work of their own: cancelled
@@ -311,6 +312,7 @@ class Runtime:
             settings.notifications,
             settings.rate_card,
             scheduler.wake,
+            team=settings.team,
         )
         sequences = Sequences(
             settings.sequences,
@@ -341,7 +343,9 @@ class Runtime:
             self.roster,
             self.directory,
         )
-        notify = TeamNotifications(self.outreach.notifications, self.settings.default_region)
+        notify = TeamNotifications(
+            self.outreach.notifications, self.settings.default_region, self.profile_book
+        )
         sequences = TeamSequences(
             self.outreach.sequences, self.outreach.sequence_reports, self.settings.default_region
         )

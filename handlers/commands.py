@@ -309,6 +309,18 @@ def describe(profile: dict[str, Any]) -> str:
     if profile["fields"]:
         fields = sorted(profile["fields"].items())
         lines.append("fields: " + ", ".join(f"{k}={v}" for k, v in fields))
+    consent = profile.get("consent")
+    if consent:
+        at = (
+            time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(consent["at"]))
+            if consent["at"]
+            else "?"
+        )
+        lines.append(
+            f"consent: {consent['basis'] or 'none'} (from {consent['source'] or '?'}, {at})"
+        )
+    else:
+        lines.append("consent: none recorded (no marketing)")
     if profile["conversations"]:
         lines.append(f"conversations: {len(profile['conversations'])}")
     if profile["merged"]:

@@ -15,10 +15,15 @@ from handlers.ports import Caller, NotifyPort, RefusedError, Scheduled
 
 TEAM_SERVICE = "team"
 NOTIFY_USAGE = (
-    "/notify <number> topic=<t>|filter=<field>=<value>|conversations=<c,…>|profiles=<p,…> "
+    "/notify <number> topic=<t>|filter=<field>=<value>|filter=<campaign>:<read,!clicked…>"
+    "|conversations=<c,…>|profiles=<p,…> "
     '[at=<YYYY-MM-DDTHH:MM>] [cron="<m h dom mon dow>"] [template=<name>:<lang>:<category>] '
-    "[category=marketing] [quiet=off] [draft] <text…> | /notify report|review|send|cancel <id>"
+    "[category=marketing] [quiet=off] [draft] <text…> | /notify report|review|send|cancel <id> "
+    "| /notify test <id> [member…] | /notify stop <id> <reason…> "
+    "| /notify recipients <id> [sent|delivered|read|failed|clicked|unsubscribed|skipped] [cursor] "
+    "| /notify profile <profile>"
 )
+OUTCOMES = ("sent", "delivered", "read", "failed", "clicked", "unsubscribed", "skipped")
 AUDIENCES = ("topic", "filter", "conversations", "profiles")
 OPTIONS = (*AUDIENCES, "at", "cron", "template", "category", "quiet")
 
@@ -35,6 +40,8 @@ def notification_body(number: str, options: dict[str, str], text: str, zone: str
     audience: dict[str, Any]
     if kind == "topic":
         audience = {"topic": value}
+    elif kind == "filter" and value.startswith("ntf_"):
+        audience = {"filter": response_filter(value)}
     elif kind == "filter":
         field, sep, equals = value.partition("=")
         if not sep:
@@ -59,6 +66,17 @@ def notification_body(number: str, options: dict[str, str], text: str, zone: str
     if "at" in options:
         body["at"] = local_time(options["at"], zone)
     return body
+
+
+def response_filter(value: str) -> dict[str, Any]:
+    """``ntf_0193ab:read,!clicked`` as the API's ``{"campaign": "ntf_0193ab", "read": true,
+    "clicked": false}``: the recipients of that campaign who read it and did not click."""
+    campaign, _, outcomes = value.partition(":")
+    chosen: dict[str, Any] = {"campaign": campaign}
+    for word in outcomes.split(","):
+        if word.strip():
+            chosen[word.strip().lstrip("!")] = not word.strip().startswith("!")
+    return chosen
 
 
 def local_time(text: str, zone: str) -> float:
@@ -94,6 +112,9 @@ def describe_report(report: dict[str, Any]) -> str:
         f"clicked {counts['clicked']:,}, unsubscribed {counts['unsubscribed']:,}",
         f"cost {report['cost']['currency']} {report['cost']['amount']:.4f}",
     ]
+    stop = report.get("stop")
+    if stop:
+        lines.append(f"stopped by {stop['by'] or '?'} at {when(stop['at'])}: {stop['reason']}")
     return "\n".join(lines)
 
 
@@ -114,6 +135,59 @@ def describe_review(review: dict[str, Any]) -> str:
         f"estimated cost {cost['currency']} {cost['amount']:.4f}"
         + (f" ({by_country})" if by_country else ""),
     ]
+    consent = review.get("consent")
+    if consent:
+        bases = ", ".join(f"{basis} {n:,}" for basis, n in consent["by_basis"].items())
+        line = f"consent of the eligible: {bases or 'none eligible'}"
+        if consent["required"]:
+            line += f"; marketing needs it: no_consent {consent['no_consent']:,} skipped"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def describe_test(nid: str, sends: list[dict[str, str]]) -> str:
+    """What became of each send of a test."""
+    shown = [
+        f"{send['to'].partition(':')[2]}: "
+        + (f"sent as {send['id']}" if "id" in send else f"skipped, {send['skipped']}")
+        for send in sends
+    ]
+    return f"Test of {nid}, marked [test] and not counted:\n" + "\n".join(shown)
+
+
+def describe_recipients(
+    nid: str, status: str, items: list[dict[str, Any]], cursor: str | None
+) -> str:
+    """A page of a campaign's recipients of one outcome."""
+    if not items:
+        return f"No recipients of {nid} are {status}."
+    lines = [f"{nid}, {status}:"]
+    for item in items:
+        who = item.get("identity") or item["recipient"]
+        line = f"{who} {item.get('profile') or ''}".rstrip()
+        if item.get("at"):
+            line += f" at {when(item['at'])}"
+        if item.get("reason"):
+            line += f" ({item['reason']})"
+        if item.get("error_code"):
+            line += f" (error {item['error_code']})"
+        lines.append(line)
+    if cursor:
+        lines.append(f"More: /notify recipients {nid} {status} {cursor}")
+    return "\n".join(lines)
+
+
+def describe_campaigns(profile_id: str, campaigns: list[dict[str, Any]]) -> str:
+    """The campaigns a profile got, and what it did with each."""
+    if not campaigns:
+        return f"{profile_id} has had no campaign."
+    lines = [f"Campaigns of {profile_id}:"]
+    for item in campaigns:
+        did = [name for name, done in item["outcomes"].items() if done]
+        lines.append(
+            f"{item['id']} ({item['number']}, {item['status']}) queued "
+            f"{when(item['queued_at'])}: {', '.join(did) or 'queued'}"
+        )
     return "\n".join(lines)
 
 
@@ -138,7 +212,13 @@ def describe_stats(stats: list[dict[str, Any]]) -> str:
 
 
 SPECS: tuple[Spec, ...] = (
-    Spec("notify", NOTIFY_USAGE, "send or schedule a notification; its report; cancel it", "agent"),
+    Spec(
+        "notify",
+        NOTIFY_USAGE,
+        "draft, review, test, send, stop or cancel a campaign; its report, its recipients "
+        "by outcome, and a profile's campaigns",
+        "agent",
+    ),
     Spec(
         "stats",
         "/stats [number]",
@@ -149,6 +229,56 @@ SPECS: tuple[Spec, ...] = (
     ),
 )
 """/notify (the command line's ``admin notify`` has options of its own) and /stats."""
+CAMPAIGN_SPECS: tuple[Spec, ...] = (
+    Spec(
+        "notify-test",
+        "/notify test <id> [member…]",
+        "send a campaign's test to team members' phones, marked [test] and not counted",
+        "agent",
+        arguments=(
+            Argument("id", "the campaign, ntf_..."),
+            Argument(
+                "member",
+                "team members by email or name (default: those with a phone in the config)",
+                "*",
+            ),
+        ),
+        example="ntf_0193ab ann@example.com",
+    ),
+    Spec(
+        "notify-stop",
+        "/notify stop <id> <reason…>",
+        "stop a sending or scheduled campaign, with the reason",
+        "agent",
+        arguments=(
+            Argument("id", "the campaign, ntf_..."),
+            Argument("reason", "why, in a few words", "+"),
+        ),
+        example='ntf_0193ab "the price in it is wrong"',
+    ),
+    Spec(
+        "notify-recipients",
+        "/notify recipients <id> [outcome] [cursor]",
+        "a campaign's recipients by outcome, a page at a time",
+        "agent",
+        arguments=(
+            Argument("id", "the campaign, ntf_..."),
+            Argument("outcome", "what they did (default: sent)", "?", OUTCOMES),
+            Argument("cursor", "where the page before said to go on", "?"),
+        ),
+        example="ntf_0193ab read",
+    ),
+    Spec(
+        "notify-profile",
+        "/notify profile <profile>",
+        "the campaigns a profile got, and what it did with each",
+        "agent",
+        arguments=(Argument("profile", "a profile id or identity, e.g. phone:+447700900123"),),
+        example="phone:+447700900123",
+    ),
+)
+"""The campaign's test, stop and follow-up, as the command line's ``admin notify-...``
+commands declare them; the team chat's are ``/notify test|stop|recipients|profile``."""
 
 
 class NotifyCommands:
@@ -174,6 +304,8 @@ class NotifyCommands:
         return found[0]
 
     async def _notify(self, caller: Caller, args: list[str]) -> str:
+        if args and args[0] in ("test", "stop", "recipients", "profile"):
+            return await self._follow(caller, args)
         if len(args) == 2 and args[0] in ("report", "review", "send", "cancel"):
             if args[0] == "cancel":
                 await self.notifications.cancel(args[1])
@@ -206,6 +338,39 @@ class NotifyCommands:
         if created.status == "draft":
             return f"Drafted {created.id}: /notify review {created.id} before sending it."
         return _sent(created)
+
+    async def _follow(self, caller: Caller, args: list[str]) -> str:
+        """/notify test, stop, recipients and profile: a campaign tested and followed."""
+        verb, rest = args[0], args[1:]
+        if not rest:
+            raise UsageError
+        nid = rest[0]
+        if verb == "test":
+            if len(rest) > 6:
+                raise UsageError
+            return describe_test(nid, await self.notifications.test(nid, rest[1:]))
+        if verb == "stop":
+            reason = " ".join(rest[1:]).strip()
+            if not reason:
+                raise RefusedError(f"Say why: /notify stop {nid[:40]} <reason>")
+            if len(reason) > 300:
+                raise RefusedError("The reason is at most 300 characters.")
+            report = await self.notifications.stop(nid, reason, caller.name)
+            return f"Stopped {nid}: no one more is queued.\n" + describe_report(report)
+        if verb == "recipients":
+            if len(rest) > 3:
+                raise UsageError
+            status = rest[1] if len(rest) > 1 else "sent"
+            if status not in OUTCOMES:
+                raise RefusedError(f"{status[:40]!r} is none of {', '.join(OUTCOMES)}.")
+            items, cursor = await self.notifications.recipients(
+                nid, status, rest[2] if len(rest) > 2 else ""
+            )
+            return describe_recipients(nid, status, items, cursor)
+        if len(rest) != 1:
+            raise UsageError
+        found = await self.notifications.campaigns_of(nid, await self.numbers())
+        return describe_campaigns(*found)
 
     async def _stats(self, caller: Caller, args: list[str]) -> str:
         if len(args) > 1:

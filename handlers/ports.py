@@ -112,6 +112,21 @@ class NotifyPort(Protocol):
     async def review(self, notification_id: str) -> dict[str, Any]: ...
     async def send(self, notification_id: str) -> Scheduled: ...
     async def stats(self, numbers: list[str]) -> list[dict[str, Any]]: ...
+    async def test(self, notification_id: str, members: list[str]) -> list[dict[str, str]]:
+        """A test to these team members (their phones), or to those with a phone."""
+
+    async def stop(self, notification_id: str, reason: str, by: str) -> dict[str, Any]:
+        """Stop a sending or scheduled campaign; its report after."""
+
+    async def recipients(
+        self, notification_id: str, status: str, cursor: str
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of a campaign's recipients of one outcome, and the next page's cursor."""
+
+    async def campaigns_of(
+        self, reference: str, numbers: list[str]
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """The profile's id, and the campaigns it got on ``numbers``, the newest first."""
 
 
 class ProfilePort(Protocol):

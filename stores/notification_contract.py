@@ -98,13 +98,6 @@ class BaseNotificationStore(Protocol):
     async def listed_total(self, nid: str) -> int:
         """How many entries the listed audience has."""
 
-    async def copy_audience(self, nid: str, source: str) -> int:
-        """Copy a number's conversations (the sorted set ``source``) into the listed
-        audience, replacing it (a draft to a topic or filter, reviewed); how many."""
-
-    async def freeze(self, nid: str, entries: Sequence[str]) -> int:
-        """Keep a reviewed draft's eligible entries, replacing any kept before."""
-
     async def frozen_total(self, nid: str) -> int:
         """How many entries the frozen (reviewed) audience has."""
 
@@ -126,8 +119,11 @@ class BaseNotificationStore(Protocol):
         fence: int,
         until: float = 0.0,
         resume: bool = False,
+        send_id: str = "",
+        at: float = 0.0,
     ) -> None:
-        """Claim a recipient once: queued, deferred, or skipped for a reason."""
+        """Claim a recipient once: queued (findable by ``send_id``), deferred, or skipped
+        for a reason (listed as skipped since ``at``)."""
 
     def queue_progress(self, pipe: Pipe, nid: str, run: int, cursor: int) -> None:
         """Note how far through its audience a run got."""
@@ -146,8 +142,19 @@ class BaseNotificationStore(Protocol):
     async def finish_run(self, nid: str, run: int, now: float) -> None:
         """The run queued everyone: keep its recipients and statuses for late receipts."""
 
-    def queue_status(self, pipe: Pipe, nid: str, run: int, send_id: str, status: str) -> None:
-        """A send's outcome or receipt, counted once per level it reaches."""
+    def queue_status(
+        self,
+        pipe: Pipe,
+        nid: str,
+        run: int,
+        send_id: str,
+        status: str,
+        *,
+        at: float = 0.0,
+        code: str = "",
+    ) -> None:
+        """A send's outcome or receipt, counted once per level it reaches; its recipient
+        is listed under each outcome it reached (a failure with the provider's ``code``)."""
 
     async def recipients(self, nid: str, run: int) -> list[tuple[str, str]]:
         """Every recipient of a run with its state."""

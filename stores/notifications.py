@@ -28,6 +28,7 @@ sleeps until the first run is due, and this wakes it when another process adds o
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -225,32 +226,6 @@ class NotificationStore(BaseNotificationStore):
     async def listed_total(self, nid: str) -> int:
         return int(await self.redis.llen(self._k(nid, "aud")))
 
-    async def copy_audience(self, nid: str, source: str) -> int:
-        """Copy a number's conversations (the sorted set ``source``) into the notification's
-        listed audience, replacing it: a draft to a topic or filter, reviewed."""
-        target = self._k(nid, "aud")
-        await self.redis.delete(target)
-        total = 0
-        batch: list[str] = []
-        async for member, _ in self.redis.zscan_iter(source, count=CHUNK):
-            batch.append(f"c:{member}")
-            if len(batch) >= CHUNK:
-                total = int(await self.redis.rpush(target, *batch))
-                batch = []
-        if batch:
-            total = int(await self.redis.rpush(target, *batch))
-        return total
-
-    async def freeze(self, nid: str, entries: Sequence[str]) -> int:
-        """Keep a reviewed draft's eligible entries, replacing any kept before: the
-        audience its send evaluates."""
-        async with self.redis.pipeline(transaction=True) as pipe:  # one tag: one slot
-            pipe.delete(self._k(nid, "frz"))
-            for start in range(0, len(entries), CHUNK):
-                pipe.rpush(self._k(nid, "frz"), *entries[start : start + CHUNK])
-            await pipe.execute()
-        return len(entries)
-
     async def frozen_total(self, nid: str) -> int:
         return int(await self.redis.llen(self._k(nid, "frz")))
 
@@ -276,12 +251,17 @@ class NotificationStore(BaseNotificationStore):
         fence: int,
         until: float = 0.0,
         resume: bool = False,
+        send_id: str = "",
+        at: float = 0.0,
     ) -> None:
         """Claim a recipient: ``kind`` is ``q`` (queued), ``d`` (deferred) or a skip
         reason. The answer is the new state after ``+``, the state already held without
-        it, or None when ``fence`` is stale."""
-        keys = [self._r(nid, run, part) for part in ("rc", "m", "d")]
-        CLAIM.queue(pipe, keys, [key, state, kind, repr(until), "1" if resume else "0", fence])
+        it, or None when ``fence`` is stale. A queued recipient is found by ``send_id``
+        (a receipt's, a click's); a skipped one is listed under ``skipped`` from ``at``."""
+        keys = [self._r(nid, run, part) for part in ("rc", "m", "d", "sid")]
+        keys.append(self._k(nid, "o:skipped"))
+        args = [key, state, kind, repr(until), "1" if resume else "0", fence]
+        CLAIM.queue(pipe, keys, [*args, send_id or "-", f"{run}|{key}", repr(at)])
 
     def queue_progress(self, pipe: Pipe, nid: str, run: int, cursor: int) -> None:
         pipe.hset(self._r(nid, run, "m"), "cursor", cursor)
@@ -312,14 +292,29 @@ class NotificationStore(BaseNotificationStore):
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(self._r(nid, run, "m"), mapping={"status": "done", "finished_at": now})
             pipe.delete(self._r(nid, run, "a"))
-            for part in ("rc", "st"):
+            for part in ("rc", "st", "sid"):
                 pipe.expire(self._r(nid, run, part), RETENTION)
+            for outcome in ("sent", "delivered", "read", "failed", "clicked", "skipped"):
+                pipe.expire(self._k(nid, f"o:{outcome}"), RETENTION)
             await pipe.execute()
 
-    def queue_status(self, pipe: Pipe, nid: str, run: int, send_id: str, status: str) -> None:
-        """A send's outcome or receipt, counted once per level it reaches."""
-        keys = [self._r(nid, run, part) for part in ("st", "m", "rc")]
-        STATUS.queue(pipe, keys, [send_id, status])
+    def queue_status(
+        self,
+        pipe: Pipe,
+        nid: str,
+        run: int,
+        send_id: str,
+        status: str,
+        *,
+        at: float = 0.0,
+        code: str = "",
+    ) -> None:
+        """A send's outcome or receipt, counted once per level it reaches; its recipient
+        is listed under each outcome it reached (a failure with the provider's ``code``)."""
+        keys = [self._r(nid, run, part) for part in ("st", "m", "rc", "sid")]
+        keys += [self._k(nid, f"o:{outcome}") for outcome in ("sent", "delivered", "read")]
+        keys.append(self._k(nid, "o:failed"))
+        STATUS.queue(pipe, keys, [send_id, status, repr(at or time.time()), code[:40]])
 
     async def recipients(self, nid: str, run: int) -> list[tuple[str, str]]:
         """Every recipient of a run with its state (for the report's click count)."""

@@ -372,3 +372,20 @@ def test_channel_variables_are_checked_and_secrets_never_shown(
 def test_a_redis_cluster_url_is_a_redis_url() -> None:
     for url in ("redis+cluster://10.0.0.5:7000", "rediss+cluster://10.0.0.5:7000"):
         assert load_settings({"SWITCHBOARD_CONFIG": os.devnull, "REDIS_URL": url}).redis_url == url
+
+
+def test_a_team_member_s_phone_is_kept_in_e164_and_a_bad_one_refused(tmp_path: Path) -> None:
+    text = (
+        "team:\n  - {email: ann@example.com, phone: '07700 900123'}\n  - {email: bob@example.com}\n"
+    )
+    settings = load_settings({"SWITCHBOARD_CONFIG": write(tmp_path, text), "DEFAULT_REGION": "GB"})
+    assert [member.phone for member in settings.team] == ["+447700900123", ""]
+    for phone, message in (
+        ("'12'", r"team\[0\]\.phone: '12'"),
+        ("'tg:123'", "is not a phone number"),
+        ("447700900123", r"team\[0\]\.phone"),
+        ("'" + "7" * 5000 + "'", r"team\[0\]\.phone"),
+    ):
+        bad = f"team:\n  - {{email: ann@example.com, phone: {phone}}}\n"
+        with pytest.raises(ConfigError, match=message):
+            load_settings({"SWITCHBOARD_CONFIG": write(tmp_path, bad)})

@@ -185,7 +185,7 @@ async def test_a_campaign_to_listed_conversations_is_sent_and_reported(
         "unsubscribed": 0,
         "in_flight": 0,
     }
-    assert found["status"] == "done" and sum(found["skipped"].values()) == 0
+    assert found["status"] == "sent" and sum(found["skipped"].values()) == 0
     sent = [m for m in shared.graph.sent if m.text == "Sale starts now"]
     assert sorted(m.to for m in sent) == sorted(["447911123456", *(p.wa for p in others)])
     adds_up(found)
@@ -276,7 +276,7 @@ async def test_every_skip_reason_and_a_deferral_are_counted_once(make_bot: BotFa
     assert result.done and len(result.sent) == 1
     found = await finished(shared, nid)
     assert found["counts"]["queued"] == 3 and found["counts"]["deferred"] == 0
-    assert found["counts"]["sent"] == 3 and found["status"] == "done"
+    assert found["counts"]["sent"] == 3 and found["status"] == "sent"
     adds_up(found)
 
 

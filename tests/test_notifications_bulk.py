@@ -102,6 +102,11 @@ async def test_a_bulk_send_to_5000_profiles_adds_up_exactly(
     assert (counts["queued"], counts["deferred"]) == (queued, EACH)
     assert (counts["sent"], counts["failed"], counts["in_flight"]) == (queued - FAILED, FAILED, 0)
     adds_up(found)
+    answer = await shared.call(
+        "support", "GET", f"/v1/notifications/{nid}/recipients?status=failed"
+    )
+    refused = answer.json["recipients"]
+    assert len(refused) == FAILED and {item["error_code"] for item in refused} == {"131009"}
     accepted = [m for m in shared.graph.sent if m.text == "Leeds offers this week"]
     assert len(accepted) == queued - FAILED
     assert len({m.to for m in accepted}) == len(accepted)  # nobody twice

@@ -31,7 +31,7 @@ async def test_the_team_notifies_reads_the_report_and_cancels(make_bot: BotFacto
     await finished(shared, nid)
     assert [m.to for m in shared.graph.sent if m.text == "Leeds: 20% off today"] == ["447911950001"]
     report = await commands.run(AGENT, f"/notify report {nid}")
-    assert report.startswith(f"{nid} ({shared.number}): done\nrecipients 1: queued 1")
+    assert report.startswith(f"{nid} ({shared.number}): sent\nrecipients 1: queued 1")
     assert "sent 1, delivered 0" in report
 
     later = await commands.run(AGENT, "/notify wa topic=offers at=2030-01-01T09:00 Happy new year")
@@ -95,7 +95,7 @@ async def test_the_cli_queues_with_a_progress_bar_and_the_bot_sends(
 
     code, out, err = await run_command(env, "admin", "notify-report", nid.group(1))
     assert code == 0, err
-    assert out.startswith(f"{nid.group(1)} ({shared.number}): done") and "sent 30" in out
+    assert out.startswith(f"{nid.group(1)} ({shared.number}): sent") and "sent 30" in out
     code, out, _ = await run_command(env, "admin", "stats")
     assert code == 0 and f"{shared.number}: 31 conversations; 1 notifications" in out
     code, out, err = await run_command(

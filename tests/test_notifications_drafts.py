@@ -80,7 +80,7 @@ async def test_a_draft_is_reviewed_then_sent_to_the_frozen_audience(
     done = await finished(shared, nid)
     assert done["counts"]["recipients"] == 4 and done["counts"]["sent"] == 3
     assert done["skipped"]["opted_out"] == 1 and sum(done["skipped"].values()) == 1
-    assert done["status"] == "done"
+    assert done["status"] == "sent"
     adds_up(done)
     sent = sorted(m.to for m in shared.graph.sent if m.text == "Draft sale")
     assert sent == ["447911123456", "447911400001", "447911400002"]
@@ -88,7 +88,7 @@ async def test_a_draft_is_reviewed_then_sent_to_the_frozen_audience(
     # Sent: it is neither sent again nor reviewed afresh.
     answer = await shared.call("support", "POST", f"/v1/notifications/{nid}/send")
     assert answer.status == 409 and "not reviewed" in answer.error
-    assert (await review(shared, nid)) == found | {"status": "done"}
+    assert (await review(shared, nid)) == found | {"status": "sent"}
 
 
 async def test_a_template_drafts_review_estimates_its_cost(make_bot: BotFactory) -> None:
@@ -189,6 +189,7 @@ async def test_the_cli_drafts_reviews_and_sends(make_bot: BotFactory, prefix: st
     assert code == 2 and "review" in err
     code, out, err = await run_command(env, "admin", "notify-review", nid)
     assert code == 0 and "recipients 3: eligible 3" in out, err
+    assert "consent of the eligible: none 3" in out
     code, out, err = await run_command(env, "admin", "notify-send", nid)
     assert code == 0 and out == f"sending {nid}: the running bot sends it\n", err
     found = await finished(shared, nid)

@@ -605,6 +605,11 @@ async def test_the_profile_and_tracking_answers_and_events_are_the_documented_on
         ("snd_1", target)
     ]
     await call(404, "GET", activity, ref="phone:+447000000001")
+    campaigns = "/v1/profiles/{ref}/campaigns"
+    assert (await call(200, "GET", campaigns, ref=f"wa:{WA_ID}"))["campaigns"] == []
+    await call(400, "GET", campaigns, query="?limit=0", ref=f"wa:{WA_ID}")
+    await call(404, "GET", campaigns, ref="phone:+447000000001")
+    await call(401, "GET", campaigns, None, ref=f"wa:{WA_ID}")
 
     # Merge: the older profile survives, whichever is named first; the policy protects.
     newer = await profiles.resolve([Identity("email", "ann@example.com")], channel="web")
@@ -647,6 +652,7 @@ async def test_the_profile_and_tracking_answers_and_events_are_the_documented_on
         ("PUT", consent, {"basis": "none"}),
         ("GET", notes, None),
         ("GET", activity, None),
+        ("GET", campaigns, None),
     ):
         await call(410, method, template, body=body, ref=pid)
     await call(404, "GET", one, ref=f"wa:{WA_ID}")
@@ -741,7 +747,7 @@ async def test_the_notification_answers_are_the_documented_ones(make_bot: BotFac
     await bot.settle()
     for _ in range(100):
         report = await call(200, "GET", one, "sales")
-        if report["notification"]["status"] == "done":
+        if report["notification"]["status"] == "sent":
             break
         await asyncio.sleep(0.05)
     counts = report["notification"]["counts"]
@@ -826,6 +832,34 @@ async def test_the_notification_answers_are_the_documented_ones(make_bot: BotFac
     await call(401, "POST", test, None, {"to": ["+447911123456"]})
     fills.append("/v1/notifications/ntf_0/test")
     await call(404, "POST", test, "support", {"to": ["+447911123456"]})
+
+    listed = "/v1/notifications/{id}/recipients"
+    for outcome in ("sent", "skipped", "unsubscribed"):
+        fills.append(f"/v1/notifications/{nid}/recipients?status={outcome}&limit=10")
+        await call(200, "GET", listed, "sales")
+    fills.append(f"/v1/notifications/{nid}/recipients?status=opened")
+    await call(400, "GET", listed, "sales")
+    fills.append("/v1/notifications/ntf_0/recipients")
+    await call(404, "GET", listed, "sales")
+    await call(401, "GET", listed, None)
+    stop = "/v1/notifications/{id}/stop"
+    weekly_id = (await call(202, "POST", notifications, "support", weekly))["notification"]["id"]
+    for expect, who, body in (
+        (403, "sales", {"reason": "not ours"}),
+        (400, "support", {"reason": ""}),
+        (200, "support", {"reason": "the wrong week"}),
+        (409, "support", {"reason": "again"}),
+        (401, None, {"reason": "x"}),
+    ):
+        fills.append(f"/v1/notifications/{weekly_id}/stop")
+        answer = await call(expect, "POST", stop, who, body)
+    fills.append("/v1/notifications/ntf_0/stop")
+    await call(404, "POST", stop, "support", {"reason": "x"})
+    stopped = (await call(200, "GET", one, "sales"))["notification"]
+    assert stopped["status"] != "stopped"  # the drafted one; the weekly one is stopped:
+    fills.append(f"/v1/notifications/{weekly_id}")
+    stopped = (await call(200, "GET", one, "sales"))["notification"]
+    assert stopped["status"] == "stopped" and stopped["stop"]["reason"] == "the wrong week"
 
     topics = "/v1/profiles/{ref}/topics"
     answer = await call(200, "POST", topics, "marketing", {"unsubscribe": ["offers"]})

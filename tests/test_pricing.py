@@ -209,3 +209,19 @@ async def test_a_reply_meta_says_it_billed_is_billed_once(make_bot: BotFactory) 
     costs = await until(billed, what="the reply to be billed")
     assert costs["by_category"] == {"service": {"amount": 0.004, "messages": 1, "free": 0}}
     assert costs["by_country"] == {"44": 0.004} and costs["disagreements"] == 0
+
+
+@pytest.mark.parametrize(
+    ("errors", "code"),
+    [
+        (None, "131047"),  # Meta's re-engagement failure, as the emulator sends it
+        ([{"code": 131026, "title": "Message undeliverable"}], "131026"),
+        ([{"code": "131026", "title": "a code that is not a number"}], ""),
+        ([{"code": True, "title": "x"}], ""),
+        ([{"title": "no code"}], ""),
+    ],
+)
+def test_a_failed_status_carries_metas_error_code(errors: Any, code: str) -> None:
+    payload = meta.status_update(PHONE_ID, "wamid.x", WA_ID, "failed", errors=errors)
+    [status] = parse_webhook(payload, PHONE_ID)
+    assert isinstance(status, StatusUpdate) and status.error_code == code

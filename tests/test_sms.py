@@ -243,6 +243,7 @@ def test_parse_status_callback(status: str, expected: str, error: str) -> None:
         expected,
         error,
     )
+    assert update.error_code == ("30007" if expected == "failed" else "")
     assert update.dedupe_key == f"s:{sid}:{expected}"
 
 

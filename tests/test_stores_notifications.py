@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from bot.model import Identity
 from stores.audience import AudienceReader
+from stores.campaigns import CampaignStore
 from stores.conversations import ConversationStore
 from stores.costs import CostLedger
 from stores.notifications import RETENTION, NotificationStore
@@ -198,26 +199,107 @@ async def test_snapshot_copies_a_numbers_conversations(store: Redis, prefix: str
     assert (meta["snap"], meta["total"]) == ("1", "1500")
 
 
-async def test_a_drafts_audience_is_copied_then_frozen(store: Redis, prefix: str) -> None:
+async def test_a_drafts_audience_is_staged_then_frozen_while_a_draft(
+    store: Redis, prefix: str
+) -> None:
     keys = Keys(prefix)
     notifications, conversations = NotificationStore(store, keys), ConversationStore(store, keys)
+    campaigns = CampaignStore(store, keys)
     async with store.pipeline(transaction=False) as pipe:
         for n in range(1200):
             conversations.touch(pipe, NUMBER, f"c_{n:04d}", T0 + n)
         await pipe.execute()
     assert await notifications.create(NID, _record(status="draft"), [], due_at=None, run=RUN)
     assert await notifications.scheduled(NID) == []
-    for _ in range(2):  # reviewed again: replaced, not doubled
-        assert await notifications.copy_audience(NID, keys.conversations(NUMBER)) == 1200
-    assert await notifications.listed_total(NID) == 1200
+    staged = campaigns.stage_key(NID)
+    assert staged != campaigns.stage_key(NID)  # each review its own
+    assert await campaigns.stage_from(staged, keys.conversations(NUMBER)) == 1200
+    assert len(await campaigns.staged(staged, 0, 2000)) == 1200
     assert await notifications.frozen_total(NID) == 0
     eligible = [f"c:c_{n:04d}" for n in range(0, 1200, 2)]
-    assert await notifications.freeze(NID, eligible) == 600
-    assert await notifications.freeze(NID, eligible[:1100]) == 600
+    for _ in range(2):  # reviewed again: replaced, not doubled
+        frozen = campaigns.stage_key(NID)
+        await campaigns.stage(frozen, eligible)
+        assert await campaigns.commit_review(NID, frozen, "{}", T0) == ""
+        assert await store.exists(frozen) == 0
     assert await notifications.frozen_total(NID) == 600
     assert await notifications.entries(NID, RUN, True, 0, 2, frozen=True) == eligible[:2]
-    assert await notifications.freeze(NID, []) == 0
+    assert await notifications.status(NID) == "reviewed"
+    empty = campaigns.stage_key(NID)
+    await campaigns.stage(empty, [])
+    assert await campaigns.commit_review(NID, empty, "{}", T0) == ""
     assert await notifications.frozen_total(NID) == 0
+    await campaigns.stage(frozen, eligible)
+    assert await campaigns.commit_review(NID, frozen, "{}", T0) == ""
+    # Once the send began, a review changes nothing.
+    assert await campaigns.transition(NID, ["reviewed"], "sending") == (True, "reviewed")
+    assert await campaigns.transition(NID, ["reviewed"], "sending") == (False, "sending")
+    late = campaigns.stage_key(NID)
+    await campaigns.stage(late, eligible[:1])
+    assert await campaigns.commit_review(NID, late, "{}", T0) == "sending"
+    assert await notifications.frozen_total(NID) == 600 and await store.exists(late) == 0
+    await campaigns.drop(staged)
+    await notifications.update(NID, status="done")  # written before 'sent'
+    moved = await campaigns.transition(NID, ["sent"], "stopped", stop_reason="x")
+    assert moved == (True, "sent") and (await notifications.record(NID))["stop_reason"] == "x"
+
+
+async def test_each_recipients_outcome_is_kept_by_the_claim_and_status_scripts(
+    store: Redis, prefix: str
+) -> None:
+    notifications, campaigns = (
+        NotificationStore(store, Keys(prefix)),
+        CampaignStore(store, Keys(prefix)),
+    )
+    async with store.pipeline(transaction=False) as pipe:
+        for n, kind in enumerate(("q", "q", "q", "no_consent")):
+            state = f"q|c_{n}|wa:44{n}|p_{n}" if kind == "q" else f"s|{kind}"
+            notifications.queue_claim(
+                pipe, NID, RUN, f"c_{n}", state, kind, fence=1, send_id=f"s{n}", at=T0 + n
+            )
+        for send, status, code in (
+            ("s0", "sent", ""), ("s0", "read", ""), ("s1", "sent", ""), ("s1", "delivered", ""),
+            ("s2", "sent", ""), ("s2", "failed", "131047"), ("s9", "read", ""),
+        ):  # fmt: skip
+            notifications.queue_status(pipe, NID, RUN, send, status, at=T0 + 10, code=code)
+        await pipe.execute()
+    await campaigns.click(NID, RUN, "s1", T0 + 20)
+    await campaigns.click(NID, RUN, "s1", T0 + 30)  # counted once, at the first
+    await campaigns.click(NID, RUN, "tst_1", T0 + 30)  # nobody's
+    members = {
+        o: await campaigns.members(NID, o)
+        for o in ("sent", "delivered", "read", "failed", "clicked", "skipped")
+    }
+    assert members == {
+        "sent": {f"{RUN}|c_0", f"{RUN}|c_1", f"{RUN}|c_2"},  # kept once failed: one write
+        "delivered": {f"{RUN}|c_0", f"{RUN}|c_1"},
+        "read": {f"{RUN}|c_0"},
+        "failed": {f"{RUN}|c_2"},
+        "clicked": {f"{RUN}|c_1"},
+        "skipped": {f"{RUN}|c_3"},
+    }
+    assert await campaigns.failure_codes(NID, [(RUN, "s2"), (RUN, "s0"), (RUN, "s9")]) == [
+        "131047",
+        "",
+        "",
+    ]
+    assert await campaigns.failed_among(NID, [f"{RUN}|c_2", f"{RUN}|c_0"]) == [True, False]
+    assert (await notifications.statuses(NID, RUN))["s2"] == "failed|131047"
+    assert await campaigns.page(NID, "clicked", 0, 10) == [(f"{RUN}|c_1", T0 + 20)]
+    (reached,) = await campaigns.outcomes_of([(NID, f"{RUN}|c_1")])
+    assert reached == {"sent": T0 + 10, "delivered": T0 + 10, "clicked": T0 + 20}
+    states = await campaigns.states([(NID, f"{RUN}|c_3"), (NID, f"{RUN}|c_0"), (NID, "x|y")])
+    assert states == ["s|no_consent", "q|c_0|wa:440|p_0", ""]
+    queued = await campaigns.queued(NID, [RUN])
+    assert sorted(queued) == [f"{RUN}|c_{n}" for n in range(3)]
+    async with store.pipeline(transaction=False) as pipe:
+        campaigns.queue_received(pipe, "p_0", NID, RUN, "c_0", T0)
+        campaigns.queue_received(pipe, "p_9", "ntf_other", RUN, "c_9", T0 + 5)
+        await pipe.execute()
+    assert await campaigns.received(["p_0", "p_9"], 10) == [
+        (f"ntf_other|{RUN}|c_9", T0 + 5),
+        (f"{NID}|{RUN}|c_0", T0),
+    ]
 
 
 async def test_a_recipient_is_claimed_once_and_counted_once(store: Redis, prefix: str) -> None:

@@ -5,6 +5,7 @@ topics: the business writing first (AU-3, AU-4, AU-5). Sending is the parent's a
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from aiohttp import web
@@ -24,11 +25,15 @@ from bot.api.common import (
 from bot.core.profiles import ProfileErasedError, ProfileNotFoundError
 from bot.core.sender import SendFailedError, WindowClosedError
 from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
-from bot.outreach.notifications import (
-    TEST_RECIPIENTS,
-    NotificationNotFoundError,
-    NotificationStateError,
+from bot.outreach.campaigns import (
+    MAX_PAGE,
+    RECIPIENT_OUTCOMES,
+    StopRefusedError,
+    checked_reason,
+    parse_cursor,
 )
+from bot.outreach.drafts import TEST_RECIPIENTS, NotificationStateError
+from bot.outreach.notifications import NotificationNotFoundError
 from bot.outreach.spec import TOPIC, parse_notification
 from bot.outreach.workflows import WorkflowEvent
 from bot.team.actions import ConversationClosedError, ensure_open
@@ -45,6 +50,8 @@ def add_notification_routes(api: web.Application) -> None:
     api.router.add_get("/notifications/{id}/review", review_notification)
     api.router.add_post("/notifications/{id}/send", send_notification)
     api.router.add_post("/notifications/{id}/test", test_notification)
+    api.router.add_post("/notifications/{id}/stop", stop_notification)
+    api.router.add_get("/notifications/{id}/recipients", notification_recipients)
     api.router.add_post("/events", workflow_event)
     api.router.add_get("/numbers/{number}/costs", get_costs)
     api.router.add_post("/profiles/{ref}/topics", set_topics)
@@ -174,25 +181,86 @@ async def send_notification(request: web.Request) -> web.Response:
 
 
 async def test_notification(request: web.Request) -> web.Response:
-    """The message as each of up to 5 phone numbers (the team's) would get it, marked as a
-    test and not counted in the report: ``{"to": ["+447911123456"]}``."""
+    """The message as each of up to 5 team members would get it, marked as a test and not
+    counted in the report: ``{"members": ["ann@example.com"]}`` names them (their phones
+    are in the team config), ``{"to": ["+447911123456"]}`` gives numbers; ``{}`` goes to
+    the team members who have a phone."""
     nid = await _draft_of(request)
     body = await read_body(request, 64 * 1024)
-    phones = body.get("to")
-    region = parts(request).region
-    if not isinstance(phones, list) or not 1 <= len(phones) <= TEST_RECIPIENTS:
+    found = parts(request)
+    members, phones = body.get("members", []), body.get("to", [])
+    if (
+        not isinstance(members, list)
+        or len(members) > TEST_RECIPIENTS
+        or not all(isinstance(m, str) and 0 < len(m) <= 254 for m in members)
+    ):
+        raise ApiError(400, f"'members' is a list of up to {TEST_RECIPIENTS} team members")
+    if not isinstance(phones, list) or len(phones) > TEST_RECIPIENTS:
+        raise ApiError(400, f"'to' is a list of up to {TEST_RECIPIENTS} phone numbers")
+    if "to" in body and not phones and not members:
         raise ApiError(400, f"'to' is a list of 1 to {TEST_RECIPIENTS} phone numbers")
-    found = []
+    keys = []
     for phone in phones:
         try:
-            identity = parse_identity(phone if isinstance(phone, str) else "", region)
+            identity = parse_identity(phone if isinstance(phone, str) else "", found.region)
         except (InvalidPhoneError, InvalidIdentityError):
             identity = None
         if identity is None or identity.kind != "phone":
             raise ApiError(400, f"'to': {str(phone)[:40]!r} is not a phone number")
-        found.append(identity.key)
-    sends = await parts(request).notifications.test(nid, found)
+        keys.append(identity.key)
+    try:
+        chosen = found.notifications.test_phones(members, keys)
+    except ValueError as error:
+        raise ApiError(400, str(error)[:300]) from None
+    sends = await found.notifications.test(nid, chosen)
     return web.json_response({"test": {"id": nid, "sends": sends}}, status=202)
+
+
+async def stop_notification(request: web.Request) -> web.Response:
+    """Stop a campaign that is sending or scheduled, with a reason: ``{"reason": "wrong
+    price"}``. No one more is queued; what is queued already goes."""
+    nid = await _draft_of(request)
+    body = await read_body(request, 16 * 1024)
+    try:
+        reason = checked_reason(body.get("reason"))
+    except ValueError as error:
+        raise ApiError(400, str(error)) from None
+    view, by, now = (
+        parts(request).notifications.campaigns_view,
+        f"api:{acting(request).name}",
+        time.time(),
+    )
+    try:
+        await view.stop(nid, reason, by, now)
+    except StopRefusedError as error:
+        raise ApiError(409, str(error)) from None
+    stop = {"reason": reason, "by": by, "at": now}
+    return web.json_response({"notification": {"id": nid, "status": "stopped", "stop": stop}})
+
+
+async def notification_recipients(request: web.Request) -> web.Response:
+    """A campaign's recipients by outcome, paged: ``?status=read&cursor=&limit=100``."""
+    notifications = parts(request).notifications
+    nid = request.match_info["id"]
+    try:
+        spec = await notifications.spec(nid, await numbers_of(request))
+    except NotificationNotFoundError as error:
+        raise ApiError(404, str(error)) from None
+    query = request.query
+    status = query.get("status", "sent")
+    if status not in RECIPIENT_OUTCOMES:
+        raise ApiError(400, f"'status' is one of {', '.join(RECIPIENT_OUTCOMES)}")
+    limit_text = query.get("limit", "100")
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE:
+        raise ApiError(400, f"'limit' is a number from 1 to {MAX_PAGE}")
+    try:
+        start = parse_cursor(query.get("cursor"))
+    except ValueError as error:
+        raise ApiError(400, str(error)) from None
+    page = await notifications.campaigns_view.recipients(nid, spec, status, start, int(limit_text))
+    return web.json_response(
+        {"id": nid, "status": status, "recipients": page.items, "next_cursor": page.cursor}
+    )
 
 
 async def workflow_event(request: web.Request) -> web.Response:

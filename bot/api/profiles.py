@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.api.common import ADMIN, CALLER, ApiError, parts, read_body, string_field
+from bot.api.common import ADMIN, CALLER, ApiError, numbers_of, parts, read_body, string_field
 from bot.core.profiles import ProfileErasedError, ProfileNotFoundError
 from stores.profiles import Merge, Refusal
 
@@ -30,6 +30,7 @@ def add_profile_routes(api: web.Application) -> None:
     api.router.add_put("/profiles/{ref}/consent", set_consent)
     api.router.add_get("/profiles/{ref}/notes", profile_notes)
     api.router.add_get("/profiles/{ref}/activity", get_activity)
+    api.router.add_get("/profiles/{ref}/campaigns", profile_campaigns)
 
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
@@ -151,3 +152,23 @@ async def get_activity(request: web.Request) -> web.Response:
     found = parts(request)
     profile_id = await found.profiles.find(_reference(request))
     return web.json_response(await found.activity(profile_id, 200))
+
+
+MAX_CAMPAIGNS = 200
+
+
+@_refusals
+async def profile_campaigns(request: web.Request) -> web.Response:
+    """The campaigns the profile got on the caller's numbers, the newest first, and what
+    it did with each (sent, delivered, read, failed, clicked, unsubscribed):
+    ``?limit=50``."""
+    found = parts(request)
+    limit_text = request.query.get("limit", "50")
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_CAMPAIGNS:
+        raise ApiError(400, f"'limit' is a number from 1 to {MAX_CAMPAIGNS}")
+    profile_id = await found.profiles.find(_reference(request))
+    every = await found.profiles.with_merged(profile_id)
+    campaigns = await found.notifications.campaigns_view.of_profiles(
+        every, await numbers_of(request), int(limit_text)
+    )
+    return web.json_response({"profile": profile_id, "campaigns": campaigns})

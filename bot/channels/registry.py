@@ -27,7 +27,10 @@ def send_failures(prefix: str, api: str) -> Iterator[None]:
         yield
     except ProviderError as error:
         raise SendFailedError(
-            f"{prefix}{error}", retryable=error.retryable, retry_after=error.retry_after
+            f"{prefix}{error}",
+            retryable=error.retryable,
+            retry_after=error.retry_after,
+            code=str(error.code) if error.code else "",
         ) from None
     except (aiohttp.ClientError, TimeoutError) as error:
         raise SendFailedError(f"{api} unreachable: {error}", retryable=True) from None

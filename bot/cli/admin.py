@@ -11,7 +11,7 @@ import re
 import shlex
 import sys
 
-from bot.cli.helptext import Paragraphs, examples
+from bot.cli.helptext import Paragraphs, add_spec_arguments, examples
 from bot.cli.notify import NOTIFY_COMMANDS, add_notify_parser, run_notify_command
 from bot.config.settings import Settings
 from bot.runtime import Runtime
@@ -59,7 +59,6 @@ MORE = {
     "counts them (sent, delivered, read, failed, deferred, skipped by reason).",
 }
 """What a command's help says beyond its summary."""
-NARGS = {"": None, "?": "?", "+": "+", "*": "*"}
 MISTAKES = {
     "inbox": "N is a number from 1 to 50",
     "role": "give a MEMBER and a ROLE, or neither",
@@ -89,14 +88,7 @@ def add_team_commands(
             formatter_class=Paragraphs,
         )
         command.set_defaults(team_command=name, cli_parser=command)
-        for argument in spec.arguments:
-            command.add_argument(
-                argument.name,
-                metavar=argument.name.upper(),
-                nargs=NARGS[argument.count],
-                choices=argument.choices or None,
-                help=argument.help,
-            )
+        add_spec_arguments(command, spec)
         if name in CONFIRMING:
             command.add_argument("--yes", action="store_true", help="do not ask for the code")
         if name in AS_AGENT:

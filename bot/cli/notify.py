@@ -5,22 +5,53 @@ it; one for later is put on the schedule."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
-from bot.cli.helptext import Paragraphs, examples
+from bot.cli.helptext import Paragraphs, add_spec_arguments, examples
 from bot.cli.progress import Progress
 from bot.config.settings import Settings
-from bot.outreach.notifications import NotificationNotFoundError, NotificationStateError
+from bot.identities import parse_identity
+from bot.outreach.campaigns import StopRefusedError, checked_reason
+from bot.outreach.drafts import NotificationStateError
+from bot.outreach.notifications import NotificationNotFoundError
 from bot.outreach.spec import parse_notification
+from bot.outreach.team import TeamNotifications
 from bot.runtime import Runtime
-from handlers.notify_commands import describe_report, describe_review, notification_body, when
+from handlers.command_kit import OPERATOR, Spec
+from handlers.notify_commands import (
+    CAMPAIGN_SPECS,
+    describe_campaigns,
+    describe_recipients,
+    describe_report,
+    describe_review,
+    describe_test,
+    notification_body,
+    when,
+)
+from handlers.ports import RefusedError
 
 NOTIFY_COMMANDS = {
     "notify": "send or schedule a notification to a topic, a filter or a list",
     "notify-report": "a notification's report: counts, skipped recipients, cost",
     "notify-review": "review a draft: recipients, eligible, skipped by reason, estimated cost",
     "notify-send": "send a reviewed draft to the recipients its review froze",
+    **{spec.name: spec.summary for spec in CAMPAIGN_SPECS},
+}
+FOLLOW = {spec.name: spec for spec in CAMPAIGN_SPECS}
+MORE = {
+    "notify-test": "The message goes as each team member would get it (the same checks: "
+    "opted out, the 24-hour window), as a text marked [test]. It is not in the campaign's "
+    "report. A member's phone is 'phone:' in the team config; --to adds numbers. At most 5.",
+    "notify-stop": "No one more is queued; what is queued already still goes. The report "
+    "shows the campaign as stopped, by whom, when and why.",
+    "notify-recipients": "Each line: the recipient, their profile, when they got there "
+    "(the reason of a skip, the provider's error code of a failure). 'unsubscribed' lists "
+    "those sent the campaign who have opted out or left its topic since.",
+    "notify-profile": "Each line: the campaign, its number and status, when it was queued "
+    "to the profile, and what the profile did: sent, delivered, read, failed, clicked, "
+    "unsubscribed.",
 }
 HOLD_SECONDS = 300.0
 """The running bot's scheduler leaves a notification queued here to this process this long."""
@@ -30,6 +61,9 @@ def add_notify_parser(
     admin: argparse._SubParsersAction[argparse.ArgumentParser], name: str, prog: str
 ) -> None:
     raw = Paragraphs
+    if name in FOLLOW:
+        _add_follow_parser(admin, FOLLOW[name], prog)
+        return
     if name in ("notify-review", "notify-send"):
         review = admin.add_parser(
             name,
@@ -66,6 +100,8 @@ def add_notify_parser(
             'admin notify --number wa --topic offers --text "Hi {profile.name}, our sale is on"',
             "admin notify --number wa --filter city=Leeds --at 2026-12-01T09:00 "
             '--text "The Leeds shop opens at 9"',
+            "admin notify --number wa --filter 'ntf_0193ab:read,!clicked' --draft "
+            '--text "Still thinking about it?"',
         ),
         formatter_class=raw,
     )
@@ -73,7 +109,12 @@ def add_notify_parser(
     command.add_argument("--text", default="", help="the message ({profile.name} is filled)")
     audience = command.add_mutually_exclusive_group(required=True)
     audience.add_argument("--topic", help="the number's contacts, but those who left it")
-    audience.add_argument("--filter", metavar="FIELD=VALUE", help="contacts with this field")
+    audience.add_argument(
+        "--filter",
+        metavar="FIELD=VALUE",
+        help="contacts with this field; or CAMPAIGN:OUTCOMES, the response to a campaign: "
+        "ntf_0193ab:read,!clicked (read it, did not click)",
+    )
     audience.add_argument("--conversations", nargs="+", metavar="ID", help="these conversations")
     audience.add_argument("--profiles", nargs="+", metavar="ID_OR_IDENTITY", help="these profiles")
     schedule = command.add_mutually_exclusive_group()
@@ -90,6 +131,24 @@ def add_notify_parser(
     )
 
 
+def _add_follow_parser(
+    admin: argparse._SubParsersAction[argparse.ArgumentParser], spec: Spec, prog: str
+) -> None:
+    summary = spec.summary[0].upper() + spec.summary[1:] + "."
+    command = admin.add_parser(
+        spec.name,
+        help=spec.summary,
+        description=f"{summary}\n\n{MORE[spec.name]}",
+        epilog=examples(prog, f"admin {spec.name} {spec.example}"),
+        formatter_class=Paragraphs,
+    )
+    add_spec_arguments(command, spec)
+    if spec.name == "notify-test":
+        command.add_argument(
+            "--to", action="append", default=[], metavar="PHONE", help="a phone number too"
+        )
+
+
 async def run_notify_command(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.redis_url:
         print(
@@ -103,9 +162,58 @@ async def run_notify_command(settings: Settings, args: argparse.Namespace) -> in
             return await _report(runtime, args.id)
         if args.admin_command in ("notify-review", "notify-send"):
             return await _review_or_send(runtime, args.admin_command, args.id)
+        if args.admin_command in FOLLOW:
+            return await _follow(runtime, args)
         return await _notify(runtime, args)
     finally:
         await runtime.close()
+
+
+async def _follow(runtime: Runtime, args: argparse.Namespace) -> int:
+    """A campaign's test, stop, recipients, or a profile's campaigns."""
+    notifications = runtime.outreach.notifications
+    team = TeamNotifications(notifications, runtime.settings.default_region, runtime.profile_book)
+    command = args.admin_command
+    try:
+        if command == "notify-test":
+            phones = []
+            for phone in args.to:
+                identity = parse_identity(phone, runtime.settings.default_region)
+                if identity.kind != "phone":
+                    raise ValueError(f"--to {phone[:40]!r} is not a phone number")
+                phones.append(identity.key)
+            await notifications.spec(args.id)
+            chosen = notifications.test_phones(args.member, phones)
+            print(describe_test(args.id, await notifications.test(args.id, chosen)))
+        elif command == "notify-stop":
+            reason = checked_reason(" ".join(args.reason))
+            print(describe_report(await team.stop(args.id, reason, OPERATOR.name)))
+        elif command == "notify-recipients":
+            outcome = args.outcome or "sent"
+            items, cursor = await team.recipients(args.id, outcome, args.cursor or "")
+            shown = describe_recipients(args.id, outcome, items, cursor)
+            print(
+                shown.replace(
+                    "More: /notify recipients", f"More: {_prog()} admin notify-recipients"
+                )
+            )
+        else:
+            print(
+                describe_campaigns(
+                    *await team.campaigns_of(args.profile, await runtime.actions.numbers())
+                )
+            )
+    except (LookupError, RefusedError, StopRefusedError) as error:
+        print(f"switchboard: {error}", file=sys.stderr)
+        return 1
+    except ValueError as error:
+        print(f"switchboard: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _prog() -> str:
+    return "python bot.py" if os.path.basename(sys.argv[0]) == "bot.py" else "switchboard"
 
 
 async def _report(runtime: Runtime, nid: str) -> int:

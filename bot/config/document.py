@@ -149,6 +149,24 @@ class TeamMemberFile(Section):
     role: Literal["viewer", "agent", "admin"] = "agent"
     telegram: Annotated[str, BeforeValidator(_as_text)] = ""
     """Their Telegram user id, for commands from the team chat."""
+    phone: str = ""
+    """Their phone number (E.164, or national in ``DEFAULT_REGION``): a campaign's test
+    send goes to it (``POST /v1/notifications/{id}/test``, ``/notify test``)."""
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, phone: str, info: ValidationInfo) -> str:
+        if not phone:
+            return ""
+        region = (info.context or {}).get("region", "GB")
+        written = phone if ":" in phone else f"phone:{phone}"
+        try:
+            identity = parse_identity(written, region)
+        except (InvalidIdentityError, ValueError) as error:
+            raise ValueError(f"{phone[:40]!r}: {str(error)[:200]}") from None
+        if identity.kind != "phone":
+            raise ValueError(f"{phone[:40]!r} is not a phone number")
+        return identity.value
 
 
 class ConfigFile(Section):

@@ -63,6 +63,8 @@ class TeamMember:
     role: str = "agent"
     telegram: str = ""
     """Their Telegram user id, for commands from the team chat."""
+    phone: str = ""
+    """Their phone number in E.164, where a campaign's test send goes."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -429,6 +429,12 @@ class Pipeline:
         cid = status.conversation_id
         self.conversations.queue_status(pipe, cid, message_id, status.status)
         self.sender.queue_receipt(
-            pipe, status.number, message_id, status.status, status.pricing, status.recipient.key
+            pipe,
+            status.number,
+            message_id,
+            status.status,
+            status.pricing,
+            status.recipient.key,
+            status.error_code,
         )
         await self.fanout.queue_events(pipe, [status_event(status, message_id)])

@@ -44,10 +44,14 @@ class WindowClosedError(Exception):
 class SendFailedError(Exception):
     """A channel refused a message; ``retryable`` says whether trying again may work."""
 
-    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None):
+    def __init__(
+        self, message: str, *, retryable: bool, retry_after: float | None = None, code: str = ""
+    ):
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
+        self.code = code
+        """The provider's error code, when it gave one."""
 
 
 class Transport(Protocol):
@@ -85,6 +89,7 @@ class SendOutcomes(Protocol):
         status: str,
         pricing: Pricing | None = None,
         customer: str = "",
+        code: str = "",
     ) -> None: ...
 
 
@@ -199,12 +204,14 @@ class Sender:
         status: str,
         pricing: Pricing | None = None,
         customer: str = "",
+        code: str = "",
     ) -> None:
-        """A send went out, failed, or a receipt came (delivered, read), with how Meta
-        bills it when the receipt says and to whom (``customer``, an identity key): tell
-        ``outcomes`` on the caller's pipeline, the one that records it."""
+        """A send went out, failed (with the provider's error ``code``, if any), or a
+        receipt came (delivered, read), with how Meta bills it when the receipt says and
+        to whom (``customer``, an identity key): tell ``outcomes`` on the caller's
+        pipeline, the one that records it."""
         if self.outcomes is not None:
-            self.outcomes.queue_outcome(pipe, number, send_id, status, pricing, customer)
+            self.outcomes.queue_outcome(pipe, number, send_id, status, pricing, customer, code)
 
     def queue(self, pipe: Pipe, outbound: Outbound, shard: int) -> None:
         """Record the message in its thread and the outbox, on a pipeline the caller runs."""
@@ -305,7 +312,7 @@ class Sender:
             return
         except SendFailedError as error:
             log.warning("send %s failed: %s", outbound.send_id, error)
-            await self._fail(outbound, str(error))
+            await self._fail(outbound, str(error), error.code)
             return
         if provider_id is not None:
             await self._completed(outbound, provider_id)
@@ -370,16 +377,16 @@ class Sender:
 
         await retrying(record, attempts=COMPLETION_ATTEMPTS, backoff=store_backoff)
 
-    async def _fail(self, outbound: Outbound, reason: str) -> None:
+    async def _fail(self, outbound: Outbound, reason: str, code: str = "") -> None:
         await self.conversations.fail_send(outbound.conversation_id, outbound.send_id, reason)
-        await self._report_failure(outbound, reason)
+        await self._report_failure(outbound, reason, code)
 
-    async def _report_failure(self, outbound: Outbound, reason: str) -> None:
+    async def _report_failure(self, outbound: Outbound, reason: str, code: str = "") -> None:
         """Tell the services and the send's outcomes (a notification's counts) it failed."""
         self.meters.sends.labels(outbound.channel, "failed").inc()
         async with self.store.batch() as pipe:
             await self.events.queue_events(pipe, [failed_event(outbound, reason)])
-            self.queue_receipt(pipe, outbound.number, outbound.send_id, "failed")
+            self.queue_receipt(pipe, outbound.number, outbound.send_id, "failed", code=code)
 
 
 def send_backoff(error: Exception, attempt: int) -> float | None:

@@ -7,6 +7,7 @@ import json
 import math
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -55,6 +56,8 @@ class Tracking:
     public_url: str
     origins: tuple[str, ...]
     """The sites whose pages may post events here (CORS)."""
+    clicked: Callable[[str], Awaitable[None]] | None = None
+    """Told the message id of each click (a campaign's recipient clicked)."""
 
     @property
     def own_origin(self) -> str:
@@ -116,6 +119,8 @@ async def follow_link(request: web.Request) -> web.StreamResponse:
         vid = new_visitor_id()
         await tracking.profiles.attach(root, Identity("vid", vid), "web")
     await tracking.activity.record_click(vid, root, link.message, link.target)
+    if tracking.clicked is not None:
+        await tracking.clicked(link.message)
     _set_visitor_cookie(response, tracking, vid)
     return response
 

@@ -77,6 +77,8 @@ class Verdict:
     """The category Meta bills the template as (``authentication-international``...)."""
     rates: dict[str, int] = field(default_factory=dict)
     """The country's prices per category (``RateCard.rates_of``), for the ledger."""
+    consent: str = ""
+    """The recipient's lawful basis for marketing, as their profile records it."""
 
     @property
     def state(self) -> str:
@@ -280,6 +282,7 @@ class Audience:
             verdict.kind = "invalid_number"
             return verdict
         verdict.country = phone[1] if phone is not None else ""
+        verdict.consent = person.profile.get("f:consent", "")
         reason = _lacking_consent(spec, person) or self._compose(spec, person, now)
         if reason:
             verdict.kind = reason

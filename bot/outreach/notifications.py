@@ -6,22 +6,23 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from bot.config.notifications import MICROS, NotificationSettings, RateCard
-from bot.model import Identity, Outbound, Pricing, new_id
-from bot.outreach.audience import SKIP_REASONS, Verdict, phone_facts, topics_of
+from bot.config.notifications import NotificationSettings, RateCard
+from bot.config.settings import TeamMember
+from bot.model import Pricing, new_id
+from bot.outreach.audience import SKIP_REASONS, phone_facts, topics_of
+from bot.outreach.campaigns import CampaignView, shown_status
+from bot.outreach.drafts import Created, Drafts, amount
 from bot.outreach.runs import Runs, parse_send_id, send_id_of
 from bot.outreach.spec import NotificationSpec, first_run
 from stores.audience import AudienceReader
+from stores.campaigns import CampaignStore
 from stores.costs import CostLedger
 from stores.notifications import NotificationStore
 from stores.redis import Pipe
 
-TEST_RECIPIENTS = 5
-"""A test send goes to at most this many numbers."""
 COUNTS = ("recipients", "queued", "sent", "delivered", "read", "failed", "deferred")
 ENGAGEMENT_SECONDS = 10.0
 """How long a run's click and unsubscribe counts are reused before they are read again."""
@@ -38,28 +39,7 @@ class NotificationNotFoundError(LookupError):
     """No notification with that id (or not on the caller's numbers)."""
 
 
-class NotificationStateError(ValueError):
-    """The notification is not in a state that allows this (a send before a review)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Created:
-    """A notification stored and scheduled."""
-
-    id: str
-    status: str
-    """``draft``, ``scheduled`` (for later) or ``sending`` (due now)."""
-    first_run: float
-    new: bool
-    """False when it existed already (a workflow event posted twice)."""
-
-
-def amount(micros: int) -> float:
-    """Millionths of the currency as an amount, exactly as far as a float shows it."""
-    return round(micros / MICROS, 6)
-
-
-class Notifications:
+class Notifications(Drafts):
     """The operations on notifications, over the store, the runs and the ledger."""
 
     def __init__(
@@ -71,8 +51,14 @@ class Notifications:
         settings: NotificationSettings,
         rate_card: RateCard,
         wake: Callable[[], None] = lambda: None,
+        campaigns: CampaignStore | None = None,
+        team: Sequence[TeamMember] = (),
     ) -> None:
         self.store = store
+        self.team = tuple(team)
+        """The team members, whose phones a test goes to."""
+        self.campaigns = campaigns or CampaignStore(store.redis, store.keys)
+        self.campaigns_view = CampaignView(self.store, self.campaigns, reader)
         self.runs = runs
         self.ledger = ledger
         self.reader = reader
@@ -95,6 +81,14 @@ class Notifications:
         run for that long, while the caller runs it itself (the CLI, a workflow). A
         ``draft`` is stored and not scheduled: it is reviewed, then sent (``send``)."""
         now = time.time() if now is None else now
+        if spec.audience == "response":
+            try:
+                await self.spec(spec.response_campaign, [spec.number])
+            except NotificationNotFoundError:
+                raise ValueError(
+                    f"audience.filter.campaign: no campaign {spec.response_campaign} on "
+                    f"{spec.number}"
+                ) from None
         nid = nid or new_id("ntf")
         first = first_run(spec, self.settings.timezone, now)
         status = "scheduled" if first > now + 1 else "sending"
@@ -133,99 +127,11 @@ class Notifications:
             raise NotificationNotFoundError(f"no notification {nid[:80]}")
         return NotificationSpec.from_json(record["spec"])
 
-    async def review(
-        self, nid: str, numbers: list[str] | None = None, now: float | None = None
-    ) -> dict[str, Any]:
-        """Decide about a draft's audience as a send would, queueing nothing: recipients,
-        the eligible, the skips by reason and the estimated cost. The eligible entries are
-        kept (frozen): ``send`` evaluates exactly those. Once sent, the last review."""
-        spec = await self.spec(nid, numbers)
-        record = await self.store.record(nid)
-        if record.get("status") not in ("draft", "reviewed"):
-            if record.get("review"):
-                shown: dict[str, Any] = json.loads(record["review"])
-                return shown | {"status": record.get("status", "")}
-            raise NotificationStateError(f"{nid} is {record.get('status')}, not a draft")
-        now = time.time() if now is None else now
-        if spec.listed:
-            total = await self.store.listed_total(nid)
-        else:
-            total = await self.store.copy_audience(nid, self.store.keys.conversations(spec.number))
-        tally = _Review()
-        for start in range(0, total, self.settings.batch):
-            entries = await self.store.entries(nid, 0, True, start, self.settings.batch)
-            for verdict in await self.runs.audience.decide(spec, entries, now):
-                tally.count(verdict)
-        await self.store.freeze(nid, tally.eligible)
-        review = {
-            "id": nid,
-            "status": "reviewed",
-            "reviewed_at": now,
-            **spec.public(),
-            **tally.shown(spec.topic),
-            "cost": {"currency": self.rate_card.currency, **tally.cost()},
-        }
-        if await self.store.status(nid) not in ("draft", "reviewed"):  # cancelled meanwhile
-            raise NotificationStateError(f"{nid} is {await self.store.status(nid)}")
-        await self.store.update(nid, status="reviewed", review=json.dumps(review))
-        return review
-
-    async def send(
-        self, nid: str, numbers: list[str] | None = None, now: float | None = None
-    ) -> Created:
-        """Schedule a reviewed draft's one run, over the audience frozen at its review."""
-        spec = await self.spec(nid, numbers)
-        record = await self.store.record(nid)
-        status = record.get("status", "")
-        if status == "draft":
-            raise NotificationStateError(f"review {nid} before sending it")
-        if status != "reviewed":
-            raise NotificationStateError(f"{nid} is {status or 'not a draft'}, not reviewed")
-        now = time.time() if now is None else now
-        first = max(first_run(spec, self.settings.timezone, now), now)
-        # One run id per review: two sends at once schedule the same run, which goes once.
-        run = int(float(json.loads(record["review"])["reviewed_at"]))
-        status = "scheduled" if first > now + 1 else "sending"
-        await self.store.update(nid, status=status, frozen="1", next_at=repr(first))
-        await self.store.schedule(nid, run, first)
-        if status == "sending":
-            self.wake()
-        return Created(nid, status, first, True)
-
-    async def test(
-        self, nid: str, phones: list[str], numbers: list[str] | None = None
-    ) -> list[dict[str, str]]:
-        """Send the message as each of ``phones`` would get it (a text marked ``[test]``),
-        decided as any recipient is; not counted or billed in the notification's report.
-        What became of each: its send id, or the reason it was skipped."""
-        spec = await self.spec(nid, numbers)
-        if not 1 <= len(phones) <= TEST_RECIPIENTS:
-            raise ValueError(f"a test goes to 1 to {TEST_RECIPIENTS} phone numbers")
-        verdicts = await self.runs.audience.decide(
-            spec, [f"p:{phone}" for phone in phones], time.time(), refilter=False
-        )
-        answers = []
-        async with self.runs.client.round_trip() as pipe:
-            for phone, verdict in zip(phones, verdicts, strict=True):
-                if verdict.kind not in ("q", "d"):
-                    answers.append({"to": phone, "skipped": verdict.kind or "no_channel"})
-                    continue
-                send_id = new_id("tst")
-                outbound = Outbound(
-                    send_id=send_id,
-                    conversation_id=verdict.conversation,
-                    channel=spec.channel,
-                    number=spec.number,
-                    recipient=Identity.parse(verdict.identity),
-                    text=verdict.text if verdict.template else f"[test] {verdict.text}",
-                    service=spec.service,
-                    template=verdict.template,
-                    profile=verdict.profile,
-                )
-                self.runs.sender.queue(pipe, outbound, self.runs.shard_of(verdict.conversation))
-                answers.append({"to": phone, "id": send_id})
-            await pipe.execute()
-        return answers
+    async def clicked(self, send_id: str) -> None:
+        """A tracked link of a send was followed: a campaign's recipient clicked."""
+        parsed = parse_send_id(send_id)
+        if parsed is not None:
+            await self.campaigns.click(parsed[0], parsed[1], send_id, time.time())
 
     async def cancel(self, nid: str) -> None:
         """No further runs; a run in progress stops queueing at its next batch."""
@@ -262,7 +168,7 @@ class Notifications:
         skipped = {reason: sum(r["skipped"][reason] for r in shown) for reason in SKIP_REASONS}
         cost = await self.ledger.notification_cost(spec.number, nid)
         next_at = float(record.get("next_at", 0)) or None
-        status = record.get("status", "scheduled")
+        status = shown_status(record.get("status", "scheduled"))
         return {
             "id": nid,
             "status": status,
@@ -274,6 +180,7 @@ class Notifications:
             "cost": {"currency": self.rate_card.currency, "amount": amount(cost)},
             "runs": shown,
             "review": json.loads(record["review"]) if record.get("review") else None,
+            "stop": _stop_of(record),
         }
 
     async def _engagement(
@@ -392,14 +299,16 @@ class SendOutcomes:
         status: str,
         pricing: Pricing | None = None,
         customer: str = "",
+        code: str = "",
     ) -> None:
         """A send's outcome or delivery receipt, on the pipeline that records it: the
-        notification's counters move, and a delivered template is billed (as Meta's
-        ``pricing`` says, when the receipt brought it). Any other send to ``customer``
+        notification's counters move (a failure keeps the provider's ``code``), and a
+        delivered template is billed (as Meta's ``pricing`` says, when the receipt brought
+        it). Any other send to ``customer``
         that Meta says it billed (a reply, a text) is billed at the rate card's rate."""
         parsed = parse_send_id(send_id)
         if parsed is not None:
-            self.store.queue_status(pipe, parsed[0], parsed[1], send_id, status)
+            self.store.queue_status(pipe, parsed[0], parsed[1], send_id, status, code=code)
         elif pricing is None or not pricing.billable:
             return
         unnoted = None
@@ -412,52 +321,15 @@ class SendOutcomes:
 _NAMES = (*COUNTS, "clicked", "unsubscribed", "in_flight")
 
 
-class _Review:
-    """A draft's audience decided: each recipient once (the first entry naming them), as
-    a send's run counts them."""
-
-    def __init__(self) -> None:
-        self.seen: set[str] = set()
-        self.eligible: list[str] = []
-        self.deferred = 0
-        self.skipped = dict.fromkeys(SKIP_REASONS, 0)
-        self.by_category: dict[str, list[int]] = {}
-        self.by_country: dict[str, int] = {}
-
-    def count(self, verdict: Verdict) -> None:
-        if not verdict.kind or verdict.key in self.seen:
-            return  # outside the filter, or a recipient decided already
-        self.seen.add(verdict.key)
-        if verdict.kind not in ("q", "d"):
-            self.skipped[verdict.kind] += 1
-            return
-        self.eligible.append(verdict.entry)
-        self.deferred += verdict.kind == "d"
-        if verdict.template is not None:
-            priced = self.by_category.setdefault(verdict.category or "template", [0, 0])
-            priced[0] += verdict.price
-            priced[1] += 1
-            country = verdict.country or "unknown"
-            self.by_country[country] = self.by_country.get(country, 0) + verdict.price
-
-    def shown(self, topic: str) -> dict[str, Any]:
-        return {
-            "recipients": len(self.seen),
-            "eligible": len(self.eligible),
-            "deferred": self.deferred,
-            "skipped": self.skipped,
-            "topic_conflicts": {topic: self.skipped["topic_conflict"]} if topic else {},
-        }
-
-    def cost(self) -> dict[str, Any]:
-        return {
-            "amount": amount(sum(price for price, _ in self.by_category.values())),
-            "by_category": {
-                category: {"amount": amount(price), "messages": messages}
-                for category, (price, messages) in sorted(self.by_category.items())
-            },
-            "by_country": {cc: amount(price) for cc, price in sorted(self.by_country.items())},
-        }
+def _stop_of(record: dict[str, str]) -> dict[str, Any] | None:
+    """Who stopped a campaign, when and why; None unless it was stopped."""
+    if record.get("status") != "stopped":
+        return None
+    return {
+        "reason": record.get("stop_reason", ""),
+        "by": record.get("stopped_by", ""),
+        "at": float(record.get("stopped_at", 0)) or None,
+    }
 
 
 def _deferred_until(meta: dict[str, str]) -> float | None:

@@ -18,7 +18,8 @@ from bot.core.sender import Sender
 from bot.model import Identity, Outbound
 from bot.outreach.audience import Audience, Verdict
 from bot.outreach.cron import Cron
-from bot.outreach.spec import NotificationSpec
+from bot.outreach.spec import RESPONSES, NotificationSpec
+from stores.campaigns import CampaignStore
 from stores.costs import CostLedger
 from stores.leases import Leases
 from stores.notifications import NotificationStore
@@ -28,6 +29,8 @@ from stores.redis import Pipe, StoreClient
 log = logging.getLogger(__name__)
 
 RUN_LEASE_MS = 15_000
+ENDED = frozenset({"cancelled", "stopped"})
+"""A campaign in these statuses queues no one more."""
 ORPHAN_SECONDS = 120.0
 """A due run whose notification was never written (a crash while creating it) is dropped
 after this long."""
@@ -78,8 +81,11 @@ class Runs:
         settings: NotificationSettings,
         shard_of: Callable[[str], int],
         client: StoreClient,
+        campaigns: CampaignStore | None = None,
     ) -> None:
         self.client = client
+        self.campaigns = campaigns or CampaignStore(store.redis, store.keys)
+        """Which profiles each campaign was queued to."""
         """Round trips that carry several stores' commands."""
         self.store = store
         self.audience = audience
@@ -113,16 +119,14 @@ class Runs:
         """A run that failed every attempt leaves the schedule, into the dead letters, and
         its notification is ``failed`` (until a cron schedule's next occurrence starts)."""
         await self.store.set_aside(nid, run, now)
-        if await self.store.status(nid) != "cancelled":
-            await self.store.update(nid, status="failed")
+        await self.campaigns.transition(nid, ("scheduled", "sending"), "failed")
 
     async def replay_set_aside(self, now: float) -> int:
         """Schedule every run set aside again, due now; how many."""
         runs = await self.store.set_aside_runs()
         for nid, run, _ in runs:
             await self.store.revive(nid, run, now)
-            if await self.store.status(nid) == "failed":
-                await self.store.update(nid, status="sending")
+            await self.campaigns.transition(nid, ("failed",), "sending")
         return len(runs)
 
     async def _execute(
@@ -141,8 +145,8 @@ class Runs:
                 await self.store.unschedule(nid, run)
             result.done = True
             return result
-        if record.get("status") == "cancelled":
-            await self.store.unschedule(nid, run)
+        if record.get("status") in ENDED:
+            await self._end(nid, run, record["status"])
             result.done = True
             return result
         spec = NotificationSpec.from_json(record["spec"])
@@ -171,7 +175,9 @@ class Runs:
         fix the run's audience. Returns where a resumed run left off and the total."""
         new, meta = await self.store.start_run(nid, run, clock())
         if new:
-            await self.store.update(nid, status="sending", last_run=str(run))
+            await self.campaigns.transition(
+                nid, ("scheduled", "sending", "failed"), "sending", last_run=str(run)
+            )
         if spec.cron and float(record.get("next_at", 0)) <= run:
             await self._schedule_next(nid, run, spec, clock())
         if record.get("frozen") == "1":  # a reviewed draft: exactly its eligible entries
@@ -184,6 +190,11 @@ class Runs:
                 await self.store.set_run(nid, run, total=total)
         elif meta.get("snap"):
             total = int(meta.get("total", 0))
+        elif spec.audience == "response":
+            entries = await response_entries(self.store, self.campaigns, spec)
+            await self.campaigns.stage(self.store.keys.notification_run(nid, run, "a"), entries, 0)
+            await self.store.set_run(nid, run, snap=1, total=len(entries))
+            total = len(entries)
         else:
             total = await self.store.snapshot(nid, run, self.store.keys.conversations(spec.number))
         return int(meta.get("cursor", 0)), total
@@ -224,11 +235,19 @@ class Runs:
             if await self.leases.acquire(lease, RUN_LEASE_MS) != token:
                 result.busy = True
                 return False
-            if await self.store.status(nid) == "cancelled":
-                await self.store.unschedule(nid, run)
+            status = await self.store.status(nid)
+            if status in ENDED:
+                await self._end(nid, run, status)
                 result.done = True
                 return False
         return True
+
+    async def _end(self, nid: str, run: int, status: str) -> None:
+        """A run of a campaign stopped or cancelled leaves the schedule; one that had
+        begun says so in the report, rather than ``sending`` for good."""
+        if "started_at" in await self.store.run_meta(nid, run):
+            await self.store.set_run(nid, run, status=status)
+        await self.store.unschedule(nid, run)
 
     async def _finish_or_wait(
         self,
@@ -247,8 +266,10 @@ class Runs:
             return
         await self.store.finish_run(nid, run, clock())
         await self.store.unschedule(nid, run)
-        if (await self.store.record(nid)).get("status") != "cancelled":
-            await self.store.update(nid, status="scheduled" if spec.cron else "done")
+        # One step, so that a stop or a cancel that came meanwhile is kept.
+        await self.campaigns.transition(
+            nid, ("scheduled", "sending", "failed"), "scheduled" if spec.cron else "sent"
+        )
         result.done = True
 
     async def _schedule_next(self, nid: str, run: int, spec: NotificationSpec, now: float) -> None:
@@ -301,6 +322,7 @@ class Runs:
         """Claim a batch in one round trip, then queue its sends in a second; False when
         the fencing token is stale (another process runs this now)."""
         decided = [v for v in verdicts if v.kind]
+        now = time.time()
         async with self.client.round_trip() as pipe:
             for verdict in decided:
                 self.store.queue_claim(
@@ -313,6 +335,8 @@ class Runs:
                     fence=token,
                     until=verdict.until,
                     resume=resumed is not None,
+                    send_id=send_id_of(nid, run, verdict.key),
+                    at=now,
                 )
             answers = await pipe.execute()
         if any(answer is None for answer in answers):
@@ -331,6 +355,10 @@ class Runs:
                 send_id = send_id_of(nid, run, verdict.key)
                 if verdict.kind == "q":
                     self._queue_send(pipe, spec, nid, send_id, verdict)
+                    if verdict.profile:
+                        self.campaigns.queue_received(
+                            pipe, verdict.profile, nid, run, verdict.key, now
+                        )
                     if new:
                         result.sent.append(send_id)
                 else:  # queued before a crash, and no longer to be sent
@@ -397,3 +425,29 @@ def _entry_of(state: str) -> str:
         _, _, identity, profile = parts
         return f"p:{profile}" if profile else f"p:{identity}"
     return "x:"
+
+
+async def response_entries(
+    store: NotificationStore, campaigns: CampaignStore, spec: NotificationSpec
+) -> list[str]:
+    """The audience a campaign response chooses: the recipients queued by the earlier
+    campaign who reached (or did not reach) each outcome named, as conversations."""
+    runs = await store.runs(spec.response_campaign)
+    queued = await campaigns.queued(spec.response_campaign, runs)
+    chosen = set(queued)
+    for outcome, wanted in _conditions(spec.response):
+        reached = await campaigns.members(spec.response_campaign, outcome)
+        if outcome == "sent":  # the sent set keeps a send that failed later
+            reached -= await campaigns.members(spec.response_campaign, "failed")
+        chosen = chosen & reached if wanted else chosen - reached
+    return sorted({f"c:{queued[member].split('|')[1]}" for member in chosen})
+
+
+def _conditions(response: str) -> list[tuple[str, bool]]:
+    """``read,!clicked`` as [("read", True), ("clicked", False)]."""
+    found = []
+    for word in response.split(","):
+        name = word.lstrip("!")
+        if name in RESPONSES:
+            found.append((name, not word.startswith("!")))
+    return found

@@ -21,6 +21,9 @@ CHANNELS = {"wa": "whatsapp", "tg": "telegram", "sms": "sms", "web": "web"}
 TOPIC = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
 FIELD = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 CONVERSATION = re.compile(r"c_[0-9a-f]{1,64}")
+NOTIFICATION = re.compile(r"ntf_[0-9A-Za-z_-]{1,64}")
+RESPONSES = ("sent", "delivered", "read", "failed", "clicked")
+"""What an audience may choose an earlier campaign's recipients by."""
 FAR_FUTURE = 5 * 366 * 24 * 3600
 PAST_GRACE = 60.0
 """Seconds an ``at`` may lie behind this clock (a caller's clock or a slow request) and
@@ -40,7 +43,8 @@ class NotificationSpec:
     number: str
     service: str
     audience: str
-    """``conversations``, ``profiles`` (both listed), ``topic`` or ``filter``."""
+    """``conversations``, ``profiles`` (both listed), ``topic``, ``filter`` or
+    ``response`` (to an earlier campaign)."""
     text: str = ""
     template: TemplateSpec | None = None
     category: str = "utility"
@@ -52,6 +56,10 @@ class NotificationSpec:
     at: float | None = None
     cron: str = ""
     respect_quiet_hours: bool = True
+    response_campaign: str = ""
+    """The earlier campaign whose recipients a ``response`` audience chooses from."""
+    response: str = ""
+    """The outcomes they reached (``read``) or did not (``!clicked``), comma separated."""
 
     @property
     def channel(self) -> str:
@@ -76,6 +84,8 @@ class NotificationSpec:
             "cron": self.cron,
             "respect_quiet_hours": self.respect_quiet_hours,
         }
+        if self.response_campaign:
+            data |= {"response_campaign": self.response_campaign, "response": self.response}
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
@@ -91,6 +101,12 @@ class NotificationSpec:
             audience["topic"] = self.topic
         elif self.audience == "filter":
             audience["filter"] = {"field": self.filter_field, "equals": self.filter_value}
+        elif self.audience == "response":
+            chosen: dict[str, Any] = {"campaign": self.response_campaign}
+            for word in self.response.split(","):
+                if word:
+                    chosen[word.lstrip("!")] = not word.startswith("!")
+            audience |= {"kind": "filter", "filter": chosen}
         shown: dict[str, Any] = {
             "number": self.number,
             "service": self.service,
@@ -168,7 +184,8 @@ def _audience(
     if not isinstance(audience, dict) or len(audience) != 1:
         raise ValueError(
             '\'audience\' is one of {"conversations": [...]}, {"profiles": [...]}, '
-            '{"topic": "offers"} or {"filter": {"field": "city", "equals": "Leeds"}}'
+            '{"topic": "offers"}, {"filter": {"field": "city", "equals": "Leeds"}} or '
+            '{"filter": {"campaign": "ntf_…", "read": true, "clicked": false}}'
         )
     (kind, value), entries = next(iter(audience.items())), []
     if kind in ("conversations", "profiles"):
@@ -198,6 +215,8 @@ def _audience(
         if spec.topic and spec.topic != value:
             raise ValueError("'topic' and audience.topic differ")
         return replace(spec, audience="topic", topic=value), entries
+    if kind == "filter" and isinstance(value, dict) and "campaign" in value:
+        return _response(spec, value), []
     if kind == "filter":
         field = value.get("field") if isinstance(value, dict) else None
         equals = value.get("equals") if isinstance(value, dict) else None
@@ -207,6 +226,25 @@ def _audience(
             raise ValueError("audience.filter.equals: the value the field must have")
         return replace(spec, audience="filter", filter_field=field, filter_value=str(equals)), []
     raise ValueError(f"audience: unknown kind {kind!r}")
+
+
+def _response(spec: NotificationSpec, value: dict[str, Any]) -> NotificationSpec:
+    """``{"campaign": "ntf_…", "read": true, "clicked": false}``: the recipients of an
+    earlier campaign who reached the outcomes set true and not those set false."""
+    campaign = value["campaign"]
+    if not isinstance(campaign, str) or not NOTIFICATION.fullmatch(campaign):
+        raise ValueError("audience.filter.campaign: a notification id such as ntf_0193ab")
+    words = []
+    for name, wanted in value.items():
+        if name == "campaign":
+            continue
+        if name not in RESPONSES or not isinstance(wanted, bool):
+            raise ValueError(
+                f"audience.filter: {str(name)[:40]!r} is not a response; give any of "
+                f"{', '.join(RESPONSES)} as true or false"
+            )
+        words.append(name if wanted else f"!{name}")
+    return replace(spec, audience="response", response_campaign=campaign, response=",".join(words))
 
 
 def _schedule(spec: NotificationSpec, body: dict[str, Any], zone: str, now: float) -> Any:

@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
+from bot.outreach.campaigns import StopRefusedError, parse_cursor
 from bot.outreach.notifications import Notifications
 from bot.outreach.spec import parse_notification
-from handlers.ports import Scheduled
+from handlers.ports import RefusedError, Scheduled
+
+PAGE = 20
+"""Recipients per page in the team chat."""
+
+
+class Profiles(Protocol):
+    """Finds a profile and those merged into it (``bot.core.profiles.ProfileBook``)."""
+
+    async def find(self, reference: str) -> str: ...
+    async def with_merged(self, root: str) -> list[str]: ...
 
 
 class TeamNotifications:
     """The notify port over the runtime's notifications; unknown ids raise LookupError."""
 
-    def __init__(self, notifications: Notifications, region: str) -> None:
+    def __init__(
+        self, notifications: Notifications, region: str, profiles: Profiles | None = None
+    ) -> None:
         self.notifications = notifications
         self.region = region
+        self.profiles = profiles
 
     @property
     def timezone(self) -> str:
@@ -46,3 +60,34 @@ class TeamNotifications:
 
     async def stats(self, numbers: list[str]) -> list[dict[str, Any]]:
         return await self.notifications.stats(numbers)
+
+    async def test(self, notification_id: str, members: list[str]) -> list[dict[str, str]]:
+        await self.notifications.spec(notification_id)  # LookupError for an unknown one
+        phones = self.notifications.test_phones(members, [])
+        return await self.notifications.test(notification_id, phones)
+
+    async def stop(self, notification_id: str, reason: str, by: str) -> dict[str, Any]:
+        await self.notifications.spec(notification_id)
+        try:
+            await self.notifications.campaigns_view.stop(notification_id, reason, by)
+        except StopRefusedError as refusal:
+            raise RefusedError(str(refusal)) from None
+        return await self.notifications.report(notification_id)
+
+    async def recipients(
+        self, notification_id: str, status: str, cursor: str
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        spec = await self.notifications.spec(notification_id)
+        page = await self.notifications.campaigns_view.recipients(
+            notification_id, spec, status, parse_cursor(cursor), PAGE
+        )
+        return page.items, page.cursor
+
+    async def campaigns_of(
+        self, reference: str, numbers: list[str]
+    ) -> tuple[str, list[dict[str, Any]]]:
+        if self.profiles is None:
+            raise LookupError("profiles are not available here")
+        profile_id = await self.profiles.find(reference)
+        every = await self.profiles.with_merged(profile_id)
+        return profile_id, await self.notifications.campaigns_view.of_profiles(every, numbers, 50)
