@@ -3,14 +3,16 @@ them, and each shard's count of failed attempts and its dead letters."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import NoScriptError, ResponseError
 
+from stores.autopipe import AutoPipeline
 from stores.redis import Keys, Pipe, Script
 
 DEDUPE_TTL = 7 * 24 * 3600
@@ -245,6 +247,7 @@ class InboundLog(ShardedStream, BaseInboundLog):
 
     def __init__(self, redis: Redis, keys: Keys, shards: int) -> None:
         super().__init__(redis, keys, shards, "inbound")
+        self._together = AutoPipeline(redis)
 
     async def append_new(self, items: Sequence[tuple[int, str, str]]) -> list[bool]:
         """Append each ``(shard, dedupe key, document)`` unless its key was seen; one round trip.
@@ -253,16 +256,18 @@ class InboundLog(ShardedStream, BaseInboundLog):
         """
         if not items:
             return []
-        if len(items) == 1:  # the usual webhook: one command, no pipeline machinery
-            shard, dedupe, data = items[0]
-            keys = [self.key(shard), self.keys.dedupe(shard, dedupe)]
-            return [await _INGEST(self.redis, keys, [data, DEDUPE_TTL]) is not None]
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for shard, dedupe, data in items:
-                _INGEST.queue(
-                    pipe, [self.key(shard), self.keys.dedupe(shard, dedupe)], [data, DEDUPE_TTL]
-                )
-            results = await pipe.execute()
+        calls = [
+            ([self.key(shard), self.keys.dedupe(shard, dedupe)], [data, DEDUPE_TTL])
+            for shard, dedupe, data in items
+        ]
+        # Concurrent webhooks' appends share a round trip: one pipeline per turn of the loop.
+        try:
+            results = await self._together.run(
+                [functools.partial(_INGEST.queue_loaded, keys=k, args=a) for k, a in calls]
+            )
+        except NoScriptError:  # first use, or the server restarted: none of them ran
+            await _INGEST.load(self.redis)
+            results = [await _INGEST(self.redis, keys, args) for keys, args in calls]
         return [result is not None for result in results]
 
 
