@@ -367,9 +367,6 @@ class Script:
         Through ``execute_command``: redis-py's cluster pipeline refuses its ``evalsha``."""
         pipe.execute_command("EVALSHA", self.digest, len(keys), *keys, *args)
 
-    async def load(self, redis: Redis) -> None:
-        self._sha = await redis.script_load(self.source)
-
 
 async def listen_channel(
     redis: Redis, channel: str, heard: Callable[[], None], ready: asyncio.Event

@@ -266,7 +266,7 @@ class InboundLog(ShardedStream, BaseInboundLog):
                 [functools.partial(_INGEST.queue_loaded, keys=k, args=a) for k, a in calls]
             )
         except NoScriptError:  # first use, or the server restarted: none of them ran
-            await _INGEST.load(self.redis)
+            # One at a time, each loading the script when the server does not have it.
             results = [await _INGEST(self.redis, keys, args) for keys, args in calls]
         return [result is not None for result in results]
 
