@@ -22,7 +22,8 @@ NOT_STORES = {
     "ProfileRecords",
 }
 """The client the stores share, its connections, the pipelines concurrent callers share
-and its cluster client with that client's pipelines, and the half of ProfileStore that stitching completes."""
+and its cluster client with that client's pipelines, and the half of ProfileStore that
+stitching completes."""
 
 
 def _store_classes() -> list[type[Any]]:
