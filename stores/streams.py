@@ -95,6 +95,19 @@ class BaseShardedStream(Protocol):
     async def read(self, shard: int, consumer: str, count: int, block_ms: int) -> list[Entry]:
         """Up to ``count`` new entries for ``consumer``, waiting up to ``block_ms``."""
 
+    async def ack_and_read(
+        self,
+        shard: int,
+        done: Sequence[str],
+        consumer: str,
+        count: int,
+        block_ms: int,
+        *,
+        retried: bool = False,
+    ) -> list[Entry]:
+        """``ack`` of ``done``, then ``read``, in one round trip: the acknowledgement is
+        made before the read waits."""
+
     async def claim_pending(self, shard: int, consumer: str, count: int = 500) -> list[Entry]:
         """Take over every entry a dead holder of this shard read but never acknowledged."""
 
@@ -156,6 +169,25 @@ class ShardedStream(BaseShardedStream):
         )
         return _entries(reply[0][1]) if reply else []
 
+    async def ack_and_read(
+        self,
+        shard: int,
+        done: Sequence[str],
+        consumer: str,
+        count: int,
+        block_ms: int,
+        *,
+        retried: bool = False,
+    ) -> list[Entry]:
+        if not done:
+            return await self.read(shard, consumer, count, block_ms)
+        key = self.key(shard)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            self._queue_ack(pipe, shard, done, retried)
+            pipe.xreadgroup(GROUP, consumer, {key: ">"}, count=count, block=block_ms)
+            *_, reply = await pipe.execute()
+        return _entries(reply[0][1]) if reply else []
+
     async def claim_pending(self, shard: int, consumer: str, count: int = 500) -> list[Entry]:
         """Take over every entry a dead holder of this shard read but never acknowledged."""
         claimed: list[Entry] = []
@@ -179,13 +211,16 @@ class ShardedStream(BaseShardedStream):
         third command."""
         if not ids:
             return
-        key = self.key(shard)
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.xack(key, GROUP, *ids)
-            pipe.xdel(key, *ids)
-            if retried:
-                pipe.hdel(self.key(shard, "attempts"), *ids)
+            self._queue_ack(pipe, shard, ids, retried)
             await pipe.execute()
+
+    def _queue_ack(self, pipe: Pipe, shard: int, ids: Sequence[str], retried: bool) -> None:
+        key = self.key(shard)
+        pipe.xack(key, GROUP, *ids)
+        pipe.xdel(key, *ids)
+        if retried:
+            pipe.hdel(self.key(shard, "attempts"), *ids)
 
     async def fail(self, shard: int, entry: Entry, error: str, at: float, limit: int) -> int:
         keys = [self.key(shard), self.key(shard, "attempts"), self.key(shard, "dead")]
