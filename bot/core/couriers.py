@@ -43,6 +43,13 @@ HOT_SECONDS = 0.1
 """A service this process queued events for is looked at again after FIRST_POLL_SECONDS,
 then twice as late each time, until they show (the caller's pipeline may not have reached
 Redis when the reader is told), for at most HOT_SECONDS."""
+SETTLE_SECONDS = 0.05
+SETTLE_COUNT = 64
+"""A finished delivery is settled (acknowledged, or put on the retry schedule) with the
+next read of the queues, which events queued meanwhile bring at once; without one, when
+SETTLE_COUNT deliveries wait to be settled, or SETTLE_SECONDS after the first finished.
+So below saturation a delivery's acknowledgement rides on a round trip made anyway. A
+crash before then redelivers those events (at least once, with their ids)."""
 RETRY_RESCAN_SECONDS = 15.0
 """How often a queue's retry schedule is looked at beyond the retries this process set
 (whose times it knows): another process may have set some and died. Its deliveries in
@@ -117,6 +124,9 @@ class Couriers:
         self._reclaim_every = max(settings.timeout * 3, 5.0)
         self._next_sweep = 0.0
         self._follow_now = False
+        self._settle_timer: asyncio.TimerHandle | None = None
+        """Wakes the loop to settle what finished, when no read did it first."""
+        self._unsettled = 0
         self._known: set[str] = set()
         """Every service attached somewhere at the last read, delivered to or not."""
 
@@ -234,6 +244,10 @@ class Couriers:
         for name, line in self._lines.items():
             if line.outcomes:
                 settled[name], line.outcomes = line.outcomes, Outcomes()
+        self._unsettled = 0
+        if self._settle_timer is not None:
+            self._settle_timer.cancel()
+            self._settle_timer = None
         try:
             taken = await self.queue.exchange(settled, wants, self.consumer)
         except Exception:
@@ -295,7 +309,14 @@ class Couriers:
     def _finished(self, line: _Line, task: asyncio.Task[None]) -> None:
         line.inflight.discard(task)
         line.look = True
-        self._wake.set()
+        self._unsettled += 1
+        # Room it had none of, or many to settle: at once. Else with the next read.
+        if len(line.inflight) + 1 >= self.settings.concurrency or self._unsettled >= SETTLE_COUNT:
+            self._wake.set()
+        elif self._settle_timer is None:
+            self._settle_timer = asyncio.get_running_loop().call_later(
+                SETTLE_SECONDS, self._wake.set
+            )
 
     async def _drain(self) -> None:
         """Let what is in flight finish, and settle it."""
