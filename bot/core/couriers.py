@@ -127,6 +127,8 @@ class Couriers:
         self._settle_timer: asyncio.TimerHandle | None = None
         """Wakes the loop to settle what finished, when no read did it first."""
         self._unsettled = 0
+        self._read_at: dict[str, int] = {}
+        """The definitions' counter at which each service's definition was read last."""
         self._known: set[str] = set()
         """Every service attached somewhere at the last read, delivered to or not."""
 
@@ -249,7 +251,9 @@ class Couriers:
             self._settle_timer.cancel()
             self._settle_timer = None
         try:
-            taken = await self.queue.exchange(settled, wants, self.consumer)
+            # The definitions' counter rides along: they are read again only when it moved.
+            also = [self.directory.store.queue_definitions_version] if wants else []
+            taken = await self.queue.exchange(settled, wants, self.consumer, also)
         except Exception:
             for name, outcomes in settled.items():  # settled next time
                 outcomes.extend(self._lines[name].outcomes)
@@ -272,7 +276,9 @@ class Couriers:
             line.look = found == room  # all it had room for: it may have more
             if found:
                 line.hot_until = 0.0
-        await self._start(reclaimed.deliveries | taken.deliveries)
+        version = self.directory.store.definitions_version(taken.also[0]) if taken.also else None
+        await self._start(taken.deliveries, version)
+        await self._start(reclaimed.deliveries)
         return any(self._lines[name].look for name in rooms)
 
     async def _move_due(self, now: float) -> None:
@@ -288,16 +294,22 @@ class Couriers:
             if found and found.moved:
                 line.look = True
 
-    async def _start(self, batches: dict[str, list[Delivery]]) -> None:
+    async def _start(self, batches: dict[str, list[Delivery]], version: int | None = None) -> None:
+        """Deliver what was taken. ``version``: the definitions' counter read in the round
+        trip that took it, when it was."""
         if not batches:
             return
-        # Read afresh for every batch: a change of masking applies to the next one, and
-        # an idle queue costs no extra round trip.
-        try:
-            fresh = await self.directory.store.get_many(list(batches))
-        except Exception:  # what was taken goes out as last known, never stranded
-            log.exception("could not read the services' definitions afresh")
-            fresh = {}
+        # Read afresh for every batch taken after a definition changed: a change of masking
+        # applies to the next one. The counter moves after the write (ServiceStore.save).
+        fresh: dict[str, Service] = {}
+        stale = [name for name in batches if self._read_at.get(name) != version]
+        if version is None or stale:
+            try:
+                fresh = await self.directory.store.get_many(list(batches))
+                if version is not None:
+                    self._read_at.update(dict.fromkeys(batches, version))
+            except Exception:  # what was taken goes out as last known, never stranded
+                log.exception("could not read the services' definitions afresh")
         for name, deliveries in batches.items():
             line = self._lines[name]
             line.service = fresh.get(name, line.service)
