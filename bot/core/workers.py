@@ -198,8 +198,10 @@ class ShardWorkers:
                     if acked:
                         done = []
                 retried, recovering = recovering, False
-                done = await self._work(stream, shard, work, batch, retried=retried) + done
-                done_retried = retried or bool(done and done_retried)
+                worked = await self._work(stream, shard, work, batch, retried=retried)
+                # Ids left from a read that was cut short keep their own kind along.
+                done_retried = retried or (bool(done) and done_retried)
+                done = worked + done
             except EntryFailedError as error:
                 log.warning("shard %d: %s; it is redone", shard, error)
                 recovering = True
