@@ -11,6 +11,7 @@ from typing import Any
 
 import redis
 
+from bench import goals
 from bench.procs import ROOT
 from bench.profiling import render as render_profile
 
@@ -130,7 +131,8 @@ def render(results: dict[str, Any]) -> str:
         *(
             [
                 f"**The app's load was paced at {options['rate']:g} msg/s**: its msg/s is "
-                "the offered rate and the ratio means nothing; the latencies are the point.",
+                "the offered rate and its ratio means nothing; the goals below set the CPU, round "
+                "trips and latency per message beside the baseline's.",
                 "",
             ]
             if options.get("rate")
@@ -230,6 +232,7 @@ def render(results: dict[str, Any]) -> str:
             _others(app["cpu_seconds"], host["cpus"]),
         ),
         "",
+        *goals.render(results),
         f"Redis: {'a private server of this run' if options['private_redis'] else 'shared'} "
         f"({options['redis_url']}). "
         + (

@@ -13,34 +13,38 @@ RECORD = Script(
 local meta, log, ids = KEYS[1], KEYS[2], KEYS[3]
 local seen = redis.call('HGET', ids, ARGV[1])
 if seen then return {0, tonumber(seen)} end
+local dir = ARGV[4]
+-- One read and one write of the thread's fields, whatever changes.
+local m = redis.call('HMGET', meta, dir, 'created_at', 'customer', 'last_at',
+  'last_inbound_at', 'referral_at', 'entry_point_opened_at')
 redis.call('RPUSH', log, ARGV[2])
-local count = redis.call('HINCRBY', meta, ARGV[4], 1)
+local count = (tonumber(m[1]) or 0) + 1
 redis.call('HSET', ids, ARGV[1], count)
 local at = tonumber(ARGV[3])
-if redis.call('HSETNX', meta, 'created_at', ARGV[3]) == 1 then
-  redis.call('HSET', meta, 'number', ARGV[5], 'customer', ARGV[6], 'channel', ARGV[7])
-elseif ARGV[4] == 'inbound' and redis.call('HGET', meta, 'customer') == 'erased' then
-  redis.call('HSET', meta, 'customer', ARGV[6])  -- an erased customer who writes again
+local set = {dir, count}
+local function put(field, value) set[#set + 1] = field; set[#set + 1] = value end
+if not m[2] then
+  put('created_at', ARGV[3]); put('number', ARGV[5]); put('customer', ARGV[6])
+  put('channel', ARGV[7])
+elseif dir == 'inbound' and m[3] == 'erased' then
+  put('customer', ARGV[6])  -- an erased customer who writes again
 end
-if at > tonumber(redis.call('HGET', meta, 'last_at') or '0') then
-  redis.call('HSET', meta, 'last_at', ARGV[3])
-end
-if ARGV[4] == 'inbound' and at > tonumber(redis.call('HGET', meta, 'last_inbound_at') or '0') then
-  redis.call('HSET', meta, 'last_inbound_at', ARGV[3])
-end
-if ARGV[8] ~= '' then redis.call('HSET', meta, 'profile', ARGV[8]) end
+if at > tonumber(m[4] or '0') then put('last_at', ARGV[3]) end
+if dir == 'inbound' and at > tonumber(m[5] or '0') then put('last_inbound_at', ARGV[3]) end
+if ARGV[8] ~= '' then put('profile', ARGV[8]) end
 -- Meta's free entry point: a customer writes from a click-to-WhatsApp ad or a Page
 -- call-to-action (ARGV[9], the referral), the business answers within 24 hours, and that
 -- answer opens 72 hours in which every message is free.
-if ARGV[4] == 'inbound' and ARGV[9] ~= '' then
-  redis.call('HSET', meta, 'referral_at', ARGV[3])
-elseif ARGV[4] == 'outbound' then
-  local referral_at = tonumber(redis.call('HGET', meta, 'referral_at') or '')
-  local opened = tonumber(redis.call('HGET', meta, 'entry_point_opened_at') or '0')
+if dir == 'inbound' and ARGV[9] ~= '' then
+  put('referral_at', ARGV[3])
+elseif dir == 'outbound' then
+  local referral_at = tonumber(m[6] or '')
+  local opened = tonumber(m[7] or '0')
   if referral_at and opened < referral_at and at >= referral_at and at - referral_at <= 86400 then
-    redis.call('HSET', meta, 'entry_point_opened_at', ARGV[3], 'free_until', at + 259200)
+    put('entry_point_opened_at', ARGV[3]); put('free_until', at + 259200)
   end
 end
+redis.call('HSET', meta, unpack(set))
 return {1, count}
 """
 )

@@ -92,6 +92,8 @@ class Taken:
 
     deliveries: dict[str, list[Delivery]] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    also: list[Any] = field(default_factory=list)
+    """The answers of the commands the caller had ride along (``exchange``'s ``also``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +132,17 @@ class BaseDeliveryQueue(Protocol):
         """Create the service's consumer group; harmless when it exists."""
 
     async def exchange(
-        self, settled: Mapping[str, Outcomes], wants: Mapping[str, int], consumer: str
+        self,
+        settled: Mapping[str, Outcomes],
+        wants: Mapping[str, int],
+        consumer: str,
+        also: Sequence[Callable[[Pipe], None]] = (),
     ) -> Taken:
         """Settle each service's outcomes (drop what was delivered, schedule retries,
         dead-letter), then take up to ``wants[service]`` new deliveries of each service
-        for ``consumer``, without waiting; in one round trip."""
+        for ``consumer``, without waiting; in one round trip. Each of ``also`` queues one
+        more command of the caller's on that round trip, after the reads; their answers
+        are ``Taken.also``, when there was a round trip."""
 
     async def reclaim(self, wants: Mapping[str, int], consumer: str, min_idle_ms: int) -> Taken:
         """Up to ``wants[service]`` deliveries of each service that a crashed process took
@@ -207,7 +215,11 @@ class DeliveryQueue(BaseDeliveryQueue):
                 raise
 
     async def exchange(
-        self, settled: Mapping[str, Outcomes], wants: Mapping[str, int], consumer: str
+        self,
+        settled: Mapping[str, Outcomes],
+        wants: Mapping[str, int],
+        consumer: str,
+        also: Sequence[Callable[[Pipe], None]] = (),
     ) -> Taken:
         if not (settled or wants):
             return Taken()
@@ -219,8 +231,14 @@ class DeliveryQueue(BaseDeliveryQueue):
                 # No BLOCK: a blocking read would hold a connection per service it waits on.
                 key = self.keys.fanout(service)
                 pipe.xreadgroup(GROUP, consumer, {key: ">"}, count=count)
+            for queue in also:
+                queue(pipe)
             # One service's broken queue must not cost the others their turn.
             results = await pipe.execute(raise_on_error=False)
+        extra = results[len(results) - len(also) :] if also else []
+        results = results[: len(results) - len(also)]
+        if any(isinstance(answer, Exception) for answer in extra):
+            extra = []  # the caller does without, as when there was no round trip
         failed = {
             service: str(result)
             for service, result in zip(owners, results, strict=False)
@@ -236,7 +254,7 @@ class DeliveryQueue(BaseDeliveryQueue):
                 deliveries[service] = [
                     Delivery.from_fields(entry_id, fields) for entry_id, fields in reply[0][1]
                 ]
-        return Taken(deliveries, failed)
+        return Taken(deliveries, failed, extra)
 
     def _queue_settle(self, pipe: Pipe, service: str, outcomes: Outcomes) -> int:
         """Queue what settles ``outcomes``; how many commands that is."""

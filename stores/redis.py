@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -349,6 +350,8 @@ class Script:
     def __init__(self, source: str) -> None:
         self.source = source
         self._sha = ""
+        self.digest = hashlib.sha1(source.encode()).hexdigest()
+        """The SHA1 Redis names the script by, once loaded."""
 
     async def __call__(self, redis: Redis, keys: list[str], args: list[Any]) -> Any:
         # redis-py's register_script does this too, but it cannot be queued on a pipeline
@@ -366,6 +369,12 @@ class Script:
     def queue(self, pipe: Pipe, keys: list[str], args: list[Any]) -> None:
         """Queue the script on a pipeline; EVAL ships the source, so no load is needed."""
         pipe.eval(self.source, len(keys), *keys, *args)
+
+    def queue_loaded(self, pipe: Pipe, keys: list[str], args: list[Any]) -> None:
+        """Queue the script by its SHA1, for a caller that loads it and tries again when
+        the answer is NoScriptError (a server restarted): the script did not run then.
+        Through ``execute_command``: redis-py's cluster pipeline refuses its ``evalsha``."""
+        pipe.execute_command("EVALSHA", self.digest, len(keys), *keys, *args)
 
 
 async def listen_channel(

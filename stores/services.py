@@ -113,6 +113,13 @@ class BaseServiceStore(Protocol):
     def take_versions(self, answers: Sequence[Any]) -> list[Version]:
         """The numbers' versions from the answers of what ``queue_versions`` queued."""
 
+    def queue_definitions_version(self, pipe: Pipe) -> None:
+        """Queue the read of the definitions' change counter (one command) on a round trip
+        the caller makes; its answer is for ``definitions_version``."""
+
+    def definitions_version(self, answer: Any) -> int:
+        """The definitions' change counter from the answer of ``queue_definitions_version``."""
+
     async def versions(self, numbers: Sequence[str]) -> list[Version]:
         """The numbers' versions, in a round trip of their own."""
 
@@ -243,6 +250,12 @@ class ServiceStore(BaseServiceStore):
         """The numbers' versions, in their order, from the answers to ``queue_versions``."""
         definitions = int(answers[-1] or 0)
         return [Version(int(attachments or 0), definitions) for attachments in answers[:-1]]
+
+    def queue_definitions_version(self, pipe: Pipe) -> None:
+        pipe.get(self.keys.services_version())
+
+    def definitions_version(self, answer: Any) -> int:
+        return int(answer or 0)
 
     async def versions(self, numbers: Sequence[str]) -> list[Version]:
         """The numbers' versions, in a round trip of their own."""

@@ -3,14 +3,16 @@ them, and each shard's count of failed attempts and its dead letters."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import NoScriptError, ResponseError
 
+from stores.autopipe import AutoPipeline
 from stores.redis import Keys, Pipe, Script
 
 DEDUPE_TTL = 7 * 24 * 3600
@@ -93,6 +95,19 @@ class BaseShardedStream(Protocol):
     async def read(self, shard: int, consumer: str, count: int, block_ms: int) -> list[Entry]:
         """Up to ``count`` new entries for ``consumer``, waiting up to ``block_ms``."""
 
+    async def ack_and_read(
+        self,
+        shard: int,
+        done: Sequence[str],
+        consumer: str,
+        count: int,
+        block_ms: int,
+        *,
+        retried: bool = False,
+    ) -> list[Entry]:
+        """``ack`` of ``done``, then ``read``, in one round trip: the acknowledgement is
+        made before the read waits."""
+
     async def claim_pending(self, shard: int, consumer: str, count: int = 500) -> list[Entry]:
         """Take over every entry a dead holder of this shard read but never acknowledged."""
 
@@ -154,6 +169,25 @@ class ShardedStream(BaseShardedStream):
         )
         return _entries(reply[0][1]) if reply else []
 
+    async def ack_and_read(
+        self,
+        shard: int,
+        done: Sequence[str],
+        consumer: str,
+        count: int,
+        block_ms: int,
+        *,
+        retried: bool = False,
+    ) -> list[Entry]:
+        if not done:
+            return await self.read(shard, consumer, count, block_ms)
+        key = self.key(shard)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            self._queue_ack(pipe, shard, done, retried)
+            pipe.xreadgroup(GROUP, consumer, {key: ">"}, count=count, block=block_ms)
+            *_, reply = await pipe.execute()
+        return _entries(reply[0][1]) if reply else []
+
     async def claim_pending(self, shard: int, consumer: str, count: int = 500) -> list[Entry]:
         """Take over every entry a dead holder of this shard read but never acknowledged."""
         claimed: list[Entry] = []
@@ -177,13 +211,16 @@ class ShardedStream(BaseShardedStream):
         third command."""
         if not ids:
             return
-        key = self.key(shard)
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.xack(key, GROUP, *ids)
-            pipe.xdel(key, *ids)
-            if retried:
-                pipe.hdel(self.key(shard, "attempts"), *ids)
+            self._queue_ack(pipe, shard, ids, retried)
             await pipe.execute()
+
+    def _queue_ack(self, pipe: Pipe, shard: int, ids: Sequence[str], retried: bool) -> None:
+        key = self.key(shard)
+        pipe.xack(key, GROUP, *ids)
+        pipe.xdel(key, *ids)
+        if retried:
+            pipe.hdel(self.key(shard, "attempts"), *ids)
 
     async def fail(self, shard: int, entry: Entry, error: str, at: float, limit: int) -> int:
         keys = [self.key(shard), self.key(shard, "attempts"), self.key(shard, "dead")]
@@ -245,6 +282,7 @@ class InboundLog(ShardedStream, BaseInboundLog):
 
     def __init__(self, redis: Redis, keys: Keys, shards: int) -> None:
         super().__init__(redis, keys, shards, "inbound")
+        self._together = AutoPipeline(redis)
 
     async def append_new(self, items: Sequence[tuple[int, str, str]]) -> list[bool]:
         """Append each ``(shard, dedupe key, document)`` unless its key was seen; one round trip.
@@ -253,16 +291,18 @@ class InboundLog(ShardedStream, BaseInboundLog):
         """
         if not items:
             return []
-        if len(items) == 1:  # the usual webhook: one command, no pipeline machinery
-            shard, dedupe, data = items[0]
-            keys = [self.key(shard), self.keys.dedupe(shard, dedupe)]
-            return [await _INGEST(self.redis, keys, [data, DEDUPE_TTL]) is not None]
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for shard, dedupe, data in items:
-                _INGEST.queue(
-                    pipe, [self.key(shard), self.keys.dedupe(shard, dedupe)], [data, DEDUPE_TTL]
-                )
-            results = await pipe.execute()
+        calls = [
+            ([self.key(shard), self.keys.dedupe(shard, dedupe)], [data, DEDUPE_TTL])
+            for shard, dedupe, data in items
+        ]
+        # Concurrent webhooks' appends share a round trip: one pipeline per turn of the loop.
+        try:
+            results = await self._together.run(
+                [functools.partial(_INGEST.queue_loaded, keys=k, args=a) for k, a in calls]
+            )
+        except NoScriptError:  # first use, or the server restarted: none of them ran
+            # One at a time, each loading the script when the server does not have it.
+            results = [await _INGEST(self.redis, keys, args) for keys, args in calls]
         return [result is not None for result in results]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from bot.model import Service
 from tests.conftest import BotFactory
 from tests.emulators.sink import SubscriberSink
 from tests.test_api import (
@@ -187,3 +188,26 @@ async def test_a_message_that_arrives_25_hours_late_gets_no_free_form_answer(
     shared = await shared_number(make_bot)
     await say(shared.bot, "hi", "447911000026", timestamp=int(time.time()) - 25 * 3600)
     assert shared.texts_sent() == [WELCOME]  # the first customer's welcome, and no other
+
+
+async def test_masking_turned_on_applies_to_the_next_delivery(make_bot: BotFactory) -> None:
+    admin = "admin-" + "e" * 32
+    shared = await shared_number(make_bot, admin_token=admin)
+    later = "The code changed: ZEBRA-9904 from Monday"
+    async with SubscriberSink("audit-secret-" + "f" * 20) as audit:
+        body = {"name": "audit", "url": audit.url, "secret": audit.secret, "mask": False}
+        assert (await call(shared.bot, admin, "POST", "/v1/services", body)).status == 201
+        assert (await shared.reply("sales", SECRET_REPLY, "bob")).status == 201
+        full = await wait_for_event(audit, "message.outbound", from_sales)
+        assert full["data"]["text"] == SECRET_REPLY
+        store = shared.bot.runtime.directory.store
+        await store.save(Service("audit", audit.url, audit.secret, mask=True))
+        assert (await shared.reply("sales", later, "bob")).status == 201
+
+        def replies() -> list[dict[str, object]]:
+            return [e["data"] for e in audit.events("message.outbound") if from_sales(e["data"])]
+
+        await audit.wait_for(lambda _: len(replies()) == 2, timeout=5)
+        assert replies()[1]["masked"] is True
+        assert later.encode() not in all_bytes(audit)
+        await shared.bot.stop()

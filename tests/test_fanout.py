@@ -13,6 +13,7 @@ from bot.core.redaction import erased, masked, render
 from bot.model import Event, Service
 from tests.conftest import BotFactory
 from tests.emulators import meta_webhooks as meta
+from tests.test_crash import wait_until
 
 WA_ID = "447700900123"
 
@@ -208,3 +209,16 @@ def test_a_masked_reply_keeps_no_place_card_or_reaction() -> None:
         "timestamp": 1.0,
         "masked": True,
     }
+
+
+async def test_a_lone_delivery_is_settled_soon_without_more_traffic(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi"))
+    await bot.sinks["support"].wait_for_count(1, type="message.inbound")
+    # Its acknowledgement waits for the next read, or a short timer when none comes.
+
+    async def still_queued() -> str:
+        left = await bot.runtime.deliveries.pending("support")
+        return f"{left} deliveries not settled" if left else ""
+
+    await wait_until(still_queued, timeout=5)

@@ -23,6 +23,7 @@ from tests.botprocess import BotProcess, run_command
 from tests.conftest import PHONE_NUMBER_ID
 from tests.emulators import meta_webhooks as meta
 from tests.scrape import total
+from tests.test_crash import wait_until
 from tests.whatsapp_process import (
     WhatsAppSetup,
     json_lines,
@@ -155,7 +156,17 @@ async def test_metrics_are_typed_histograms_after_a_webhook_is_fanned_out(
         await whatsapp.sink.wait_for_count(2, "message.inbound")
         await whatsapp.graph.wait_for_sent(2)  # the welcome of each
         await whatsapp.sink.wait_for_count(2, "message.outbound")
-        text = await scrape_text(bot)
+        text = ""
+
+        async def settled() -> str:
+            # A finished delivery leaves the queue with the fan-out's next read, or
+            # within 50 ms when none comes.
+            nonlocal text
+            text = await scrape_text(bot)
+            queued = total(text, "fanout_queue", service="support")
+            return f"{queued:g} deliveries still queued" if queued else ""
+
+        await wait_until(settled, timeout=5)
     finally:
         assert await asyncio.to_thread(bot.stop) == 0
         bot.close()

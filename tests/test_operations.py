@@ -12,6 +12,7 @@ from tests.botprocess import free_port
 from tests.conftest import BotFactory
 from tests.emulators import meta_webhooks as meta
 from tests.scrape import total
+from tests.test_crash import wait_until
 
 
 async def test_health_readiness_and_counters(make_bot: BotFactory) -> None:
@@ -30,7 +31,17 @@ async def test_health_readiness_and_counters(make_bot: BotFactory) -> None:
     await bot.sinks["support"].wait_for_count(1, type="message.inbound")
     response = await bot.client.get("/metrics")
     assert response.content_type == "text/plain"
-    text = await response.text()
+    text = ""
+
+    async def settled() -> str:
+        # A finished delivery leaves the queue with the fan-out's next read, or within
+        # 50 ms when none comes.
+        nonlocal text
+        text = await (await bot.client.get("/metrics")).text()
+        queued = total(text, "fanout_queue", service="support")
+        return f"{queued:g} deliveries still queued" if queued else ""
+
+    await wait_until(settled, timeout=5)
     assert total(text, "inbound_accepted_total") == 1
     assert total(text, "inbound_duplicates_total") == 1
     assert total(text, "pipeline_processed_total") == 1

@@ -16,12 +16,14 @@ import stores
 NOT_STORES = {
     "CountingConnection",
     "StoreClient",
+    "AutoPipeline",
     "WaitingCluster",
     "_WaitingPipeline",
     "ProfileRecords",
 }
-"""The client the stores share, its connections and its cluster client with that client's
-pipelines, and the half of ProfileStore that stitching completes."""
+"""The client the stores share, its connections, the pipelines concurrent callers share
+and its cluster client with that client's pipelines, and the half of ProfileStore that
+stitching completes."""
 
 
 def _store_classes() -> list[type[Any]]:

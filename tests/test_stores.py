@@ -134,6 +134,21 @@ async def test_read_returns_entries_in_order_then_nothing(store: Redis, prefix: 
     assert await stream.read(0, "worker-a", count=10, block_ms=10) == []
 
 
+async def test_a_batch_done_is_acknowledged_with_the_next_read(store: Redis, prefix: str) -> None:
+    stream = ShardedStream(store, Keys(prefix), shards=1, kind="outbox")
+    await stream.ensure_groups()
+    first = [await stream.append(0, f"send-{n}") for n in range(2)]
+    assert [e.id for e in await stream.read(0, "worker-a", count=10, block_ms=10)] == first
+    await store.hset(stream.key(0, "attempts"), first[0], 2)
+    later = await stream.append(0, "send-2")
+    taken = await stream.ack_and_read(0, first, "worker-a", 10, 10, retried=True)
+    assert [e.id for e in taken] == [later]
+    assert [e[0] for e in await store.xrange(stream.key(0))] == [later]  # done ones dropped
+    assert await store.hlen(stream.key(0, "attempts")) == 0
+    assert await stream.ack_and_read(0, [later], "worker-a", 10, 10) == []
+    assert await stream.backlog() == 0
+
+
 async def test_appends_queued_on_a_pipeline_arrive_in_order(store: Redis, prefix: str) -> None:
     stream = ShardedStream(store, Keys(prefix), shards=2, kind="outbox")
     await stream.ensure_groups()

@@ -43,6 +43,13 @@ HOT_SECONDS = 0.1
 """A service this process queued events for is looked at again after FIRST_POLL_SECONDS,
 then twice as late each time, until they show (the caller's pipeline may not have reached
 Redis when the reader is told), for at most HOT_SECONDS."""
+SETTLE_SECONDS = 0.05
+SETTLE_COUNT = 64
+"""A finished delivery is settled (acknowledged, or put on the retry schedule) with the
+next read of the queues, which events queued meanwhile bring at once; without one, when
+SETTLE_COUNT deliveries wait to be settled, or SETTLE_SECONDS after the first finished.
+So below saturation a delivery's acknowledgement rides on a round trip made anyway. A
+crash before then redelivers those events (at least once, with their ids)."""
 RETRY_RESCAN_SECONDS = 15.0
 """How often a queue's retry schedule is looked at beyond the retries this process set
 (whose times it knows): another process may have set some and died. Its deliveries in
@@ -117,6 +124,11 @@ class Couriers:
         self._reclaim_every = max(settings.timeout * 3, 5.0)
         self._next_sweep = 0.0
         self._follow_now = False
+        self._settle_timer: asyncio.TimerHandle | None = None
+        """Wakes the loop to settle what finished, when no read did it first."""
+        self._unsettled = 0
+        self._read_at: dict[str, int] = {}
+        """The definitions' counter at which each service's definition was read last."""
         self._known: set[str] = set()
         """Every service attached somewhere at the last read, delivered to or not."""
 
@@ -234,8 +246,14 @@ class Couriers:
         for name, line in self._lines.items():
             if line.outcomes:
                 settled[name], line.outcomes = line.outcomes, Outcomes()
+        self._unsettled = 0
+        if self._settle_timer is not None:
+            self._settle_timer.cancel()
+            self._settle_timer = None
         try:
-            taken = await self.queue.exchange(settled, wants, self.consumer)
+            # The definitions' counter rides along: they are read again only when it moved.
+            also = [self.directory.store.queue_definitions_version] if wants else []
+            taken = await self.queue.exchange(settled, wants, self.consumer, also)
         except Exception:
             for name, outcomes in settled.items():  # settled next time
                 outcomes.extend(self._lines[name].outcomes)
@@ -258,7 +276,9 @@ class Couriers:
             line.look = found == room  # all it had room for: it may have more
             if found:
                 line.hot_until = 0.0
-        await self._start(reclaimed.deliveries | taken.deliveries)
+        version = self.directory.store.definitions_version(taken.also[0]) if taken.also else None
+        await self._start(taken.deliveries, version)
+        await self._start(reclaimed.deliveries)
         return any(self._lines[name].look for name in rooms)
 
     async def _move_due(self, now: float) -> None:
@@ -274,16 +294,22 @@ class Couriers:
             if found and found.moved:
                 line.look = True
 
-    async def _start(self, batches: dict[str, list[Delivery]]) -> None:
+    async def _start(self, batches: dict[str, list[Delivery]], version: int | None = None) -> None:
+        """Deliver what was taken. ``version``: the definitions' counter read in the round
+        trip that took it, when it was."""
         if not batches:
             return
-        # Read afresh for every batch: a change of masking applies to the next one, and
-        # an idle queue costs no extra round trip.
-        try:
-            fresh = await self.directory.store.get_many(list(batches))
-        except Exception:  # what was taken goes out as last known, never stranded
-            log.exception("could not read the services' definitions afresh")
-            fresh = {}
+        # Read afresh for every batch taken after a definition changed: a change of masking
+        # applies to the next one. The counter moves after the write (ServiceStore.save).
+        fresh: dict[str, Service] = {}
+        stale = [name for name in batches if self._read_at.get(name) != version]
+        if version is None or stale:
+            try:
+                fresh = await self.directory.store.get_many(list(batches))
+                if version is not None:
+                    self._read_at.update(dict.fromkeys(batches, version))
+            except Exception:  # what was taken goes out as last known, never stranded
+                log.exception("could not read the services' definitions afresh")
         for name, deliveries in batches.items():
             line = self._lines[name]
             line.service = fresh.get(name, line.service)
@@ -295,7 +321,14 @@ class Couriers:
     def _finished(self, line: _Line, task: asyncio.Task[None]) -> None:
         line.inflight.discard(task)
         line.look = True
-        self._wake.set()
+        self._unsettled += 1
+        # Room it had none of, or many to settle: at once. Else with the next read.
+        if len(line.inflight) + 1 >= self.settings.concurrency or self._unsettled >= SETTLE_COUNT:
+            self._wake.set()
+        elif self._settle_timer is None:
+            self._settle_timer = asyncio.get_running_loop().call_later(
+                SETTLE_SECONDS, self._wake.set
+            )
 
     async def _drain(self) -> None:
         """Let what is in flight finish, and settle it."""

@@ -184,14 +184,24 @@ class ShardWorkers:
         """
         bind(shard=shard, stream=stream.kind)  # this task's lines name its shard
         recovering = True
+        # The batch worked last, to acknowledge with the next read in one round trip.
+        done: list[str] = []
+        done_retried = False
         while True:
             try:
                 if recovering:
+                    await stream.ack(shard, done, retried=done_retried)
+                    done = []
                     batch: list[Entry] = await stream.claim_pending(shard, self.holder)
                 else:
-                    batch = await self._read(stream, shard, handover)
+                    batch, acked = await self._read(stream, shard, handover, done, done_retried)
+                    if acked:
+                        done = []
                 retried, recovering = recovering, False
-                await self._work(stream, shard, work, batch, retried=retried)
+                worked = await self._work(stream, shard, work, batch, retried=retried)
+                # Ids left from a read that was cut short keep their own kind along.
+                done_retried = retried or (bool(done) and done_retried)
+                done = worked + done
             except EntryFailedError as error:
                 log.warning("shard %d: %s; it is redone", shard, error)
                 recovering = True
@@ -201,18 +211,29 @@ class ShardWorkers:
                 recovering = True
                 await asyncio.sleep(REDO_SECONDS)
             if self._stopping.is_set() or handover.is_set():
+                with contextlib.suppress(Exception):  # else redone by the next holder
+                    await stream.ack(shard, done, retried=done_retried)
                 return
 
     async def _read(
-        self, stream: ShardedStream, shard: int, handover: asyncio.Event
-    ) -> list[Entry]:
+        self,
+        stream: ShardedStream,
+        shard: int,
+        handover: asyncio.Event,
+        done: list[str],
+        retried: bool,
+    ) -> tuple[list[Entry], bool]:
         """New entries of ``shard``, as soon as there are some; none once handed over.
+        The entries ``done`` are acknowledged in the same round trip, before the read
+        waits; the second answer says whether that round trip was made.
 
         Entries a read interrupted here may have taken stay pending: whoever works the
         shard next redoes them, as after a crash."""
         if handover.is_set():
-            return []
-        reading = asyncio.ensure_future(stream.read(shard, self.holder, BATCH, READ_BLOCK_MS))
+            return [], False
+        reading = asyncio.ensure_future(
+            stream.ack_and_read(shard, done, self.holder, BATCH, READ_BLOCK_MS, retried=retried)
+        )
         quitting = asyncio.ensure_future(handover.wait())
         try:
             await asyncio.wait((reading, quitting), return_when=asyncio.FIRST_COMPLETED)
@@ -223,16 +244,19 @@ class ShardWorkers:
                 with contextlib.suppress(asyncio.CancelledError):
                     await reading
         if reading.cancelled():
-            return []
-        return reading.result()
+            return [], False
+        return reading.result(), True
 
     async def _work(
         self, stream: ShardedStream, shard: int, work: Work, batch: list[Entry], *, retried: bool
-    ) -> None:
+    ) -> list[str]:
         """Work a batch and acknowledge it. When it fails for any reason but the store's,
-        the entry that fails is found by redoing the batch one entry at a time."""
+        the entry that fails is found by redoing the batch one entry at a time.
+
+        Returns the ids of a batch that succeeded whole: the caller acknowledges them
+        with its next read."""
         if not batch:
-            return
+            return []
         try:
             await work(batch)
         except Exception as error:
@@ -240,7 +264,7 @@ class ShardWorkers:
                 raise
             if len(batch) == 1:
                 await self._failed(stream, shard, batch[0], error)
-                return
+                return []
             log.warning(
                 "shard %d: a batch of %d failed (%s: %s); its entries are redone one by one",
                 shard,
@@ -249,8 +273,8 @@ class ShardWorkers:
                 error,
             )
             await self._one_by_one(stream, shard, work, batch)
-            return
-        await stream.ack(shard, [entry.id for entry in batch], retried=retried)
+            return []
+        return [entry.id for entry in batch]
 
     async def _one_by_one(
         self, stream: ShardedStream, shard: int, work: Work, batch: list[Entry]
