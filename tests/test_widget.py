@@ -429,7 +429,8 @@ async def test_a_file_the_chat_cannot_take_is_refused_and_nothing_is_kept(
     assert sent.status == status
     assert "error" in await sent.json()
     assert bot.runtime.meters.value("switchboard_inbound_accepted_total") == 0
-    assert [key async for key in bot.runtime.redis.scan_iter(match="*md:*")] == []
+    own = f"{bot.runtime.keys.prefix}*md:*"
+    assert [key async for key in bot.runtime.redis.scan_iter(match=own)] == []
 
 
 async def test_a_file_from_another_site_s_page_is_refused_without_a_token(
