@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
@@ -27,7 +27,60 @@ from stores.redis import Keys, Pipe, queue_publish
 from stores.sequence_scripts import CLAIM, ENROL, HAND_OVER, STOP
 
 
-class SequenceStore:
+class BaseSequenceStore(Protocol):
+    """Enrolments in drip sequences, their due steps and the batches claimed from them."""
+
+    async def enrol(
+        self,
+        name: str,
+        member: str,
+        entry: str,
+        *,
+        now: float,
+        first_due: float,
+        again: bool = False,
+    ) -> bool:
+        """Enrol ``member`` unless enrolled already (or, without ``again``, ever); True
+        when enrolled here."""
+
+    async def stop(self, name: str, member: str, reason: str, now: float) -> bool:
+        """End an active enrolment for ``reason``; False when it was not active."""
+
+    async def enrolment(self, name: str, member: str) -> dict[str, Any] | None:
+        """One member's enrolment, or None."""
+
+    async def enrolments(self, name: str, members: Sequence[str]) -> list[dict[str, Any] | None]:
+        """The enrolments of ``members``, in their order (None where there is none)."""
+
+    async def due(self, name: str, now: float, limit: int) -> list[str]:
+        """Members whose next step is due, the longest due first."""
+
+    async def next_due(self, names: Sequence[str]) -> float | None:
+        """When the first step of any of the sequences is due."""
+
+    async def claim(
+        self, name: str, members: Sequence[str], waits: Sequence[float], fence: int, now: float
+    ) -> list[tuple[int, int, list[str]]] | None:
+        """Claim the due steps of ``members``: the batches made; None when ``fence`` is
+        stale."""
+
+    async def pending(self, name: str) -> list[tuple[int, int, list[str]]]:
+        """Batches claimed and not handed over (a crash in between)."""
+
+    async def hand_over(self, nid: str, run: int, entries: Sequence[str]) -> str:
+        """Write a batch as the audience of its notification's run, once."""
+
+    async def handed_over(self, name: str, run: int) -> None:
+        """Forget a batch once its run holds it."""
+
+    async def counts(self, name: str) -> dict[str, int]:
+        """The enrolments' counts and the claims' counters."""
+
+    async def members(self, name: str, limit: int = 1000) -> list[tuple[str, dict[str, Any]]]:
+        """Up to ``limit`` enrolments (a scan: admin use)."""
+
+
+class SequenceStore(BaseSequenceStore):
     """Enrolments, due steps and claimed batches of drip sequences."""
 
     def __init__(self, redis: Redis, keys: Keys) -> None:
