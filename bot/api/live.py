@@ -142,8 +142,16 @@ async def profile_file(request: web.Request) -> web.StreamResponse:
 
 
 def _refs(message: dict[str, Any]) -> set[str]:
+    """How the customer's files of a message are fetched: a provider's by its ``ref``, a
+    web chat visitor's (kept here) by its id."""
+    if message.get("direction") != "inbound":
+        return set()
     files = [message.get("media"), *(message.get("attachments") or [])]
-    return {str(file["ref"]) for file in files if isinstance(file, dict) and file.get("ref")}
+    return {
+        str(file.get("ref") or file.get("id"))
+        for file in files
+        if isinstance(file, dict) and (file.get("ref") or file.get("id"))
+    }
 
 
 async def live_page(request: web.Request) -> web.Response:
