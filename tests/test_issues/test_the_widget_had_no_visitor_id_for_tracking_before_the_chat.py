@@ -13,7 +13,6 @@ from tests.botprocess import free_port
 from tests.conftest import BotFactory
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
 
-
 pytestmark = pytest.mark.browser
 
 
