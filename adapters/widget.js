@@ -21,8 +21,16 @@
       else window[storage].setItem(key, value);
     } catch (error) { /* storage blocked: the widget still works for this page */ }
   }
+  // Made here when the site has none yet, so that its tracking posts with the id the chat
+  // will use, before the chat is ever opened.
   function visitorId() {
-    return (script && script.dataset.visitorId) || stored("localStorage", KEY);
+    const given = (script && script.dataset.visitorId) || stored("localStorage", KEY);
+    if (given) return given;
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    const made = "v" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    store("localStorage", KEY, made);
+    return made;
   }
 
   async function visitorToken() {

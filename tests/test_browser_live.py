@@ -10,7 +10,9 @@ import asyncio
 import functools
 import re
 import secrets
+import struct
 import time
+import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +37,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 
 NUMBER = f"wa:{PHONE_NUMBER_ID}"
 ANN, LATE, NEW_PHONE = "447911000101", "447911000102", "+447911000103"
+SHARER = "447911000104"
 SECRET = "WOMBAT-5521"
 """What sales writes: the support agent's page must never receive it."""
 TEMPLATE = {
@@ -96,6 +99,14 @@ class Live:
                 wa_id in str(d.event) and text in str(d.event) for d in deliveries
             )
         )
+
+    async def send(self, payload: Any) -> None:
+        raw, headers = self.whatsapp.signed(payload)
+        async with (
+            aiohttp.ClientSession() as client,
+            client.post(f"{self.bot.url}/webhooks/whatsapp", data=raw, headers=headers) as answer,
+        ):
+            assert answer.status == 200
 
     async def page_url(self, service: str, profile: str, agent: str) -> str:
         issued = await self.api(
@@ -318,3 +329,66 @@ async def test_an_expired_or_forged_token_shows_nothing(live: Live, browser: Bro
         assert "hello" not in text and ANN not in text and profile not in text
         assert [url for url in calls if "/live/api/" in url] == []
         await context.close()
+
+
+def png(width: int, height: int) -> bytes:
+    """A real PNG the browser can draw: a grey image of that size."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+async def test_a_photo_a_place_a_contact_and_a_reaction_show_as_what_they_are(
+    live: Live, browser: Browser
+) -> None:
+    await live.say(SHARER, "my parcel?")
+    conversations = (await live.api("support", "GET", "/v1/conversations"))["conversations"]
+    cid = next(c["id"] for c in conversations if c["customer"] == f"wa:{SHARER}")
+    await live.api(
+        "support", "POST", f"/v1/conversations/{cid}/messages", {"text": "It left today"}
+    )
+
+    async def replied() -> Any:
+        found = await live.api("support", "GET", f"/v1/conversations/{cid}")
+        return [m.get("provider_id") for m in found["messages"] if m.get("provider_id")]
+
+    ours = (await until(replied))[0]
+    photo = live.whatsapp.graph.media.add_media(png(40, 30), "image/png", PHONE_NUMBER_ID)
+    for payload in (
+        meta.image_message(
+            PHONE_NUMBER_ID, SHARER, photo, caption="the box", mime_type="image/png"
+        ),
+        meta.location_message(
+            PHONE_NUMBER_ID, SHARER, 51.5033, -0.1196, place="Depot", address="1 Quay St"
+        ),
+        meta.contacts_message(
+            PHONE_NUMBER_ID, SHARER, [meta.contact_card("Bo Lee", [("+44 7911 000999", None)])]
+        ),
+        meta.reaction_message(PHONE_NUMBER_ID, SHARER, ours, "👍"),
+    ):
+        await live.send(payload)
+    page = await open_page(browser, await live.page_url("support", f"wa:{SHARER}", "alice"))
+    inbound = page.locator("#log .msg.inbound")
+    await expect(inbound).to_have_count(5)
+    image = inbound.nth(1).locator("img")
+    await expect(image).to_have_attribute("src", re.compile(r"^blob:"))
+    assert await until(lambda: image.evaluate("img => img.complete && img.naturalWidth")) == 40
+    await expect(inbound.nth(1)).to_contain_text("the box")
+    await expect(inbound.nth(2)).to_contain_text("Depot, 1 Quay St")
+    map_link = inbound.nth(2).locator("a.map")
+    await expect(map_link).to_have_attribute("href", re.compile(r"mlat=51\.5033&mlon=-0\.1196"))
+    await expect(inbound.nth(3).locator(".card")).to_contain_text("Bo Lee")
+    await expect(inbound.nth(3).locator(".card")).to_contain_text("+44 7911 000999")
+    await expect(inbound.nth(4)).to_contain_text("Reacted 👍 to “It left today”")
+    assert not [t for t in await inbound.all_inner_texts() if "[" in t]  # no "[location]"
+    await page.context.close()

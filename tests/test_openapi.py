@@ -1154,5 +1154,7 @@ async def test_the_live_view_answers_are_the_documented_ones(make_bot: BotFactor
         assert response.status == status, await response.text()
         contract.answer("POST", upload, status, await response.json())
     await call(401, "POST", upload, "nope", "x")
+    await call(404, "GET", upload + "/{id}", token, id="wa_123456789")
+    await call(401, "GET", upload + "/{id}", "nope", id="wa_123456789")
     tagged = documented_routes(contract.document, tagged=True, tags=LIVE_TAGS)
     assert {route for route in contract.called if route in tagged} == tagged, "call all"

@@ -16,6 +16,7 @@ from bot.core.directory import Directory, ParentOnlyError
 from bot.core.livetokens import LiveTokens
 from bot.core.media import MediaLibrary
 from bot.core.profiles import ProfileBook, ProfileErasedError, ProfileNotFoundError
+from bot.http.body import read_at_most
 from bot.model import Service
 from bot.outreach.notifications import Notifications
 from bot.outreach.sequence_reports import SequenceReports
@@ -110,16 +111,7 @@ async def raw_body(request: web.Request, limit: int = MAX_BODY) -> bytes:
     """The request's bytes, read once: at most ``limit`` and one more, which tells that
     the body is longer than ``limit``."""
     if RAW_BODY not in request:
-        # read(n) answers with what has arrived, up to n: a body sent in pieces is
-        # gathered until it ends or runs past the limit.
-        pieces, size = [], 0
-        while size <= limit:
-            piece = await request.content.read(limit + 1 - size)
-            if not piece:
-                break
-            pieces.append(piece)
-            size += len(piece)
-        request[RAW_BODY] = b"".join(pieces)
+        request[RAW_BODY] = await read_at_most(request, limit)
     return request[RAW_BODY]
 
 

@@ -9,6 +9,7 @@ import html
 import time
 from collections.abc import Awaitable, Callable
 from importlib import resources
+from typing import Any
 
 from aiohttp import web
 
@@ -24,7 +25,7 @@ from bot.api.common import (
     string_field,
 )
 from bot.api.conversations import claim, get_conversation, public, release, reply
-from bot.api.media import upload
+from bot.api.media import download, upload
 from bot.api.starts import reachable, start_conversation
 from bot.core.livetokens import MAX_AGENT, LiveGrant
 from bot.http.errors import error_response
@@ -47,7 +48,7 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-        "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
+        "connect-src 'self'; img-src 'self' data: blob:; base-uri 'none'; form-action 'none'"
     ),
 }
 
@@ -125,6 +126,32 @@ def add_live_routes(live: web.Application) -> None:
     live.router.add_post("/api/conversations/{id}/claim", scoped(claim))
     live.router.add_post("/api/conversations/{id}/release", scoped(release))
     live.router.add_post("/api/media", upload)  # kept as the service's own upload
+    live.router.add_get("/api/media/{id}", profile_file)
+
+
+async def profile_file(request: web.Request) -> web.StreamResponse:
+    """``GET /v1/media/{ref}`` for a file a customer sent in one of the profile's
+    conversations (a photo the page shows); any other file is unknown here (404)."""
+    ref = request.match_info["id"]
+    timelines = parts(request).conversations
+    for cid in await profile_conversations(request):
+        for message in await timelines.timeline(cid, limit=500):
+            if ref in _refs(message):
+                return await download(request)
+    raise ApiError(404, f"no media {ref[:80]} of this profile")
+
+
+def _refs(message: dict[str, Any]) -> set[str]:
+    """How the customer's files of a message are fetched: a provider's by its ``ref``, a
+    web chat visitor's (kept here) by its id."""
+    if message.get("direction") != "inbound":
+        return set()
+    files = [message.get("media"), *(message.get("attachments") or [])]
+    return {
+        str(file.get("ref") or file.get("id"))
+        for file in files
+        if isinstance(file, dict) and (file.get("ref") or file.get("id"))
+    }
 
 
 async def live_page(request: web.Request) -> web.Response:

@@ -20,6 +20,7 @@ from bot.core.keywords import Keyword, keyword_of, keyword_table
 from bot.core.media import MB, MediaLibrary, MediaRefusedError, kind_of
 from bot.core.metrics import Meters
 from bot.http.access import access_log, echo_request_id, route_of
+from bot.http.body import read_at_most
 from bot.http.errors import error_response
 from bot.http.media import add_signed_media_route
 from bot.http.tracking import Tracking, add_tracking_routes
@@ -222,7 +223,7 @@ async def chat_file(request: web.Request) -> web.Response:
         return error_response(400, "id must be 1-64 letters, digits, - or _")
     if (request.content_length or 0) > webchat.MAX_FILE:
         return error_response(413, f"the file is larger than {webchat.MAX_FILE // MB} MB")
-    data = await request.content.read(webchat.MAX_FILE + 1)
+    data = await read_at_most(request, webchat.MAX_FILE)
     if len(data) > webchat.MAX_FILE:
         return error_response(413, f"the file is larger than {webchat.MAX_FILE // MB} MB")
     number = parts.settings.web_number

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from adapters import jsonbody, webchat
 from bot.core.visitor_tokens import ORIGIN, VisitorTokens
+from bot.http.body import read_at_most
 from bot.http.errors import error_response
 from bot.http.tracking import Tracking, new_visitor_id
 
@@ -137,7 +138,7 @@ async def issue_token(request: web.Request) -> web.Response:
     headers = _cors(origin) | {"Cache-Control": "no-store"}
     if (request.content_length or 0) > MAX_BODY:
         return error_response(413, f"the body is larger than {MAX_BODY} bytes", headers)
-    raw = await request.content.read(MAX_BODY + 1)
+    raw = await read_at_most(request, MAX_BODY)
     if len(raw) > MAX_BODY:
         return error_response(413, f"the body is larger than {MAX_BODY} bytes", headers)
     try:
