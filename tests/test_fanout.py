@@ -17,6 +17,7 @@ from tests.emulators import meta_webhooks as meta
 from tests.emulators.sink import verify_signature
 from tests.test_api import call
 from tests.test_crash import wait_until
+from tests.test_openapi import Contract, load
 
 WA_ID = "447700900123"
 
@@ -256,7 +257,9 @@ async def test_a_batched_service_gets_its_events_signed_in_order_once(
     await single.wait_for_count(12, type="message.inbound", timeout=15)
 
     assert batched.rejected == [] and batched.posts < batched.delivery_count
+    contract = Contract(load())
     for delivery in batched.deliveries:
+        contract.check(json.loads(delivery.raw_body), "/components/schemas/EventBatch")
         header = delivery.headers["Switchboard-Signature"]
         assert verify_signature(batched.secret, header, delivery.raw_body) is None
         events = json.loads(delivery.raw_body)["events"]
