@@ -295,6 +295,9 @@ def batch_figures(app: dict[str, Any], results: dict[str, Any]) -> dict[str, Any
         "posts": fanout.get("posts"),
         "deliveries_per_second": fanout.get("deliveries_per_second"),
         "per_second": app["per_second"],
+        "end_to_end_per_second": app["end_to_end_per_second"],
+        "delivered_ms_p50": app["delivered_ms_p50"],
+        "delivered_ms_p99": app["delivered_ms_p99"],
         "bot_cpu_ms_per_message": app["cpu_seconds"]["bot"] / app["accepted"] * 1000,
         "others_cpu_share": app["cpu_seconds"]["others"]
         / (app["cpu_seconds"]["window_seconds"] * results["machine"]["cpus"]),
