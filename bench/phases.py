@@ -55,11 +55,14 @@ REPLY_TEXTS: tuple[str, ...] = (
 """Every text the automation answers with: none may reach a service that masks."""
 
 
-def services_config(services: list[dict[str, Any]], fanout: bool) -> dict[str, Any]:
+def services_config(services: list[dict[str, Any]], fanout: bool, batch: int = 0) -> dict[str, Any]:
     """The bot's config file. By default the runtime's ``bot`` service is the parent and
     carries the automation, whose replies no service masks. With ``fanout`` there is no ``bot``
     service: the first sink's service is the parent and carries the automation, and the others
-    mask its replies (their ``message.outbound`` events come without the text)."""
+    mask its replies (their ``message.outbound`` events come without the text). With
+    ``batch`` every sink's service takes up to that many events in one POST."""
+    if batch:
+        services = [service | {"batch": {"max_events": batch}} for service in services]
     if not fanout:
         return {"services": services, "automation": AUTOMATION}
     services = [dict(service) for service in services]
@@ -88,6 +91,8 @@ class Options:
     fanout: bool = False
     """Measure the app twice, with 1 and with ``FANOUT_SERVICES`` services on a number whose
     parent is the first of them (no ``bot`` service), the others masking its replies."""
+    batch: int = 0
+    """Events per POST for the sinks' services; 0: one event per POST."""
 
 
 class LoadGenerator:
@@ -261,7 +266,7 @@ def start_app(
     graph_base = graph.start()
     sinks, services, env = [], [], {}
     module, watch = "tests.emulators.sink", []
-    if options.fanout:
+    if options.fanout or options.batch:
         module, watch = "bench.sink", [arg for text in REPLY_TEXTS for arg in ("--watch", text)]
     for index in range(1, subscribers + 1):
         secret = secrets.token_hex(16)
@@ -298,7 +303,7 @@ def start_app(
     )
     bot = BotProcess(
         env=env,
-        config=services_config(services, options.fanout),
+        config=services_config(services, options.fanout, options.batch),
         args=("serve", "--workers", str(options.workers)),
     )
     tree: ProcessTree | None = None
@@ -382,7 +387,8 @@ def run_app(
         lambda: tree.pids() | {graph.pid, *(sink.pid for sink in sinks)},
     )
     counts, duplicates = measure.sink_counts(bases), measure.sink_duplicates(bases)
-    sink_stats = [measure.get_json(f"{base}/stats") for base in bases] if options.fanout else []
+    inspect = options.fanout or options.batch
+    sink_stats = [measure.get_json(f"{base}/stats") for base in bases] if inspect else []
     settle.own.clear()
     metrics = measure.bot_metrics(bot.url) if own_metrics else {}
     stats = measure.command_stats(redis)
@@ -413,7 +419,8 @@ def run_app(
     result["settle_seconds"] = settled_at - measured["started"]
     result["duplicate_deliveries"] = measure.sink_duplicates(bases) - duplicates
     result["subscribers"] = subscribers
-    if options.fanout:
+    result["batch"] = options.batch
+    if sink_stats:
         after = [measure.get_json(f"{base}/stats") for base in bases]
         result["fanout"] = fanout_summary(sink_stats, after, measured)
     result["cpu_seconds"] = cpu
@@ -507,8 +514,10 @@ def fanout_summary(
             if count - b["by_type"].get(kind, 0)
         }
         by_sink.append({"service": f"sub{index}", "deliveries_by_type": types})
+    posts = sum(a.get("posts", 0) - b.get("posts", 0) for a, b in zip(after, before, strict=True))
     return {
         "deliveries": deliveries,
+        "posts": posts,
         "window_seconds": window,
         "deliveries_per_second": deliveries / window,
         "by_sink": by_sink,

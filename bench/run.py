@@ -39,6 +39,7 @@ from bench.phases import (
     run_baseline,
 )
 from bench.procs import ROOT, Child, machine_busy_seconds
+from bot.model import MAX_BATCH
 from tests.botprocess import free_port
 
 
@@ -80,7 +81,17 @@ def parse(argv: Sequence[str] | None) -> Options:
         help="PERF-4: the app with 1 service, then with 3 (the parent's replies masked for "
         "the other two); deliveries/s and latency to the last delivery side by side",
     )
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the sinks' services also take up to N events per POST: the app with fan-out is "
+        "then measured four times, without and with batches in turn (A/B/A/B)",
+    )
     args = parser.parse_args(argv)
+    if not 0 <= args.batch <= MAX_BATCH:
+        parser.error(f"--batch takes 1 to {MAX_BATCH}")
     counts = (args.messages, args.concurrency, args.customers, args.subscribers, args.shards)
     if min(*counts, args.workers) < 1:
         parser.error(
@@ -104,6 +115,7 @@ def parse(argv: Sequence[str] | None) -> Options:
         rate=args.rate,
         workers=args.workers,
         fanout=args.fanout,
+        batch=args.batch,
     )
 
 
@@ -190,6 +202,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["fanout"] = fanout_side_by_side(results)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(report.render(results))
+    for row in results.get("batch_ab", []):
+        print(
+            f"fan-out batch {row['batch'] or 'off':>3}: {row['deliveries_per_second'] or 0:7.0f} "
+            f"deliveries/s in {row['posts']} POSTs, bot {row['bot_cpu_ms_per_message']:.2f} ms "
+            f"CPU/message, others {row['others_cpu_share']:.0%} of the machine"
+        )
     print(f"\nJSON: {(RESULTS / 'latest.json').relative_to(ROOT)}", file=sys.stderr)
     return 0
 
@@ -217,13 +235,16 @@ def run(options: Options, prefix: str, workdir: Path, results: dict[str, Any]) -
         if workers > 1:
             print("baseline, 1 process, for reference ...", file=sys.stderr)
             results["baseline_single"] = run_baseline(options, prefix, workdir, redis, stack, 1)
+        unbatched = replace(options, batch=0)
         if not options.fanout:
             print(
                 f"app, {workers} worker(s), {options.subscribers} subscriber(s): "
                 f"{options.messages} webhooks ...",
                 file=sys.stderr,
             )
-            results["app"] = run_app(options, prefix, workdir, redis, stack)
+            results["app"] = run_app(unbatched, prefix, workdir, redis, stack)
+            if options.batch:
+                run_batch_ab(options, prefix, workdir, redis, stack, results, options.subscribers)
             return
         # Keys of their own for each app run: the same customers are first contacts again
         # (so get the welcome again), and the second run's attachments start from none.
@@ -234,10 +255,55 @@ def run(options: Options, prefix: str, workdir: Path, results: dict[str, Any]) -
                 file=sys.stderr,
             )
             # py-spy, if asked for, watches the run with fan-out to every service.
-            phase = replace(options, profile=options.profile and services > 1)
+            phase = replace(unbatched, profile=options.profile and services > 1)
             results[key] = run_app(
                 phase, f"{prefix}s{services}:", workdir, redis, stack, subscribers=services
             )
+        if options.batch:
+            run_batch_ab(options, prefix, workdir, redis, stack, results, FANOUT_SERVICES)
+
+
+def run_batch_ab(
+    options: Options,
+    prefix: str,
+    workdir: Path,
+    redis: Redis,
+    stack: contextlib.ExitStack,
+    results: dict[str, Any],
+    services: int,
+) -> None:
+    """The app with ``services`` sinks without batches (A) and with them (B), in turn: the
+    run just made is the first A, then B, A, B. On a shared machine the load of others
+    drifts; taking turns lets it weigh on both alike."""
+    first = results["app_fanout" if options.fanout else "app"]
+    runs = [first]
+    for turn, batch in enumerate((options.batch, 0, options.batch), start=2):
+        label = f"{'B' if batch else 'A'}{(turn + 1) // 2}"
+        print(f"app, {services} service(s), {label}: batch {batch or 'off'} ...", file=sys.stderr)
+        phase = replace(options, batch=batch, profile=False)
+        own = f"{prefix}ab{turn}:"
+        runs.append(run_app(phase, own, workdir, redis, stack, subscribers=services))
+    results["batch_ab"] = [batch_figures(run, results) for run in runs]
+
+
+def batch_figures(app: dict[str, Any], results: dict[str, Any]) -> dict[str, Any]:
+    """One A/B run's figures: fan-out deliveries/s, POSTs, the bot's CPU per message."""
+    fanout = app.get("fanout") or {}
+    return {
+        "batch": app.get("batch", 0),
+        "deliveries": fanout.get("deliveries"),
+        "posts": fanout.get("posts"),
+        "deliveries_per_second": fanout.get("deliveries_per_second"),
+        "per_second": app["per_second"],
+        "end_to_end_per_second": app["end_to_end_per_second"],
+        "delivered_ms_p50": app["delivered_ms_p50"],
+        "delivered_ms_p99": app["delivered_ms_p99"],
+        "bot_cpu_ms_per_message": app["cpu_seconds"]["bot"] / app["accepted"] * 1000,
+        "others_cpu_share": app["cpu_seconds"]["others"]
+        / (app["cpu_seconds"]["window_seconds"] * results["machine"]["cpus"]),
+        "masking_ok": (fanout.get("masking") or {}).get("ok"),
+        "duplicate_deliveries": app["duplicate_deliveries"],
+    }
 
 
 if __name__ == "__main__":

@@ -26,7 +26,13 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from bench.procs import secret_from, until_signalled
-from tests.emulators.sink import EVENT_ID_HEADER, SIGNATURE_HEADER, verify_signature
+from tests.emulators.sink import (
+    BATCH_HEADER,
+    EVENT_ID_HEADER,
+    SIGNATURE_HEADER,
+    batch_events,
+    verify_signature,
+)
 
 OUTBOUND = "message.outbound"
 SAMPLE_SIZE = 3
@@ -51,6 +57,7 @@ class InspectingSink:
         self.secret = secret
         self.watch = [json_fragment(text) for text in watch if text]
         self.deliveries = 0
+        self.posts = 0
         self.rejected = 0
         self.received: dict[str, float] = {}
         self.last_at = 0.0
@@ -67,6 +74,23 @@ class InspectingSink:
         if reason is not None or not event_id:
             self.rejected += 1
             return web.Response(status=401 if reason else 400, text=reason or "no event id")
+        bodies = [raw]
+        if (count := request.headers.get(BATCH_HEADER)) is not None:
+            events = batch_events(raw, count)
+            if isinstance(events, str):
+                self.rejected += 1
+                return web.Response(status=400, text=events)
+            # Each event as it would have come alone, so the checks below read it the same.
+            bodies = [
+                json.dumps(e, ensure_ascii=False, separators=(",", ":")).encode() for e in events
+            ]
+            event_id = ""
+        self.posts += 1
+        for body in bodies:
+            self.count(event_id or str(json.loads(body)["id"]), body)
+        return web.Response(status=200)
+
+    def count(self, event_id: str, raw: bytes) -> None:
         now = time.time()
         self.deliveries += 1
         self.last_at = now
@@ -79,11 +103,11 @@ class InspectingSink:
             if len(self.sample) < SAMPLE_SIZE:
                 self.sample.append(raw.decode(errors="replace"))
         self.watched_hits += any(text in raw for text in self.watch)
-        return web.Response(status=200)
 
     async def stats(self, request: web.Request) -> web.Response:
         body = {
             "deliveries": self.deliveries,
+            "posts": self.posts,
             "unique": len(self.received),
             "rejected": self.rejected,
             "last_at": self.last_at,

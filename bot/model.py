@@ -367,6 +367,13 @@ class Service:
     """Hide the content of other services' replies from this one (SN-3)."""
     automation: dict[str, Any] | None = field(default=None, compare=False)
     """Its auto-replies, as configured; they run only while it is the parent (SN-6)."""
+    batch: int = 0
+    """At most this many events in one signed POST, ``{"events": [...]}``, when it opted in
+    to batched delivery; 0: one event per POST, as sent to every other service."""
+
+
+MAX_BATCH = 500
+"""The most events a service may take in one batched POST."""
 
 
 @dataclass(frozen=True, slots=True)

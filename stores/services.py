@@ -75,7 +75,7 @@ class BaseServiceStore(Protocol):
     """Service definitions, the services of each number in attach order, API tokens."""
 
     async def save(self, service: Service) -> None:
-        """Create or update a service's definition (URL, secret, masking, automation)."""
+        """Create or update a service's definition (URL, secret, masking, automation, batching)."""
 
     async def get(self, name: str) -> Service | None:
         """The definition of ``name``; None when there is none."""
@@ -147,13 +147,14 @@ class ServiceStore(BaseServiceStore):
         return self.keys.attached_version(number)
 
     async def save(self, service: Service) -> None:
-        """Create or update a service's definition (URL, secret, masking, automation)."""
+        """Create or update a service's definition (URL, secret, masking, automation, batching)."""
         fields: dict[Any, Any] = {
             "name": service.name,
             "url": service.url,
             "secret": service.secret,
             "mask": "1" if service.mask else "0",
             "automation": json.dumps(service.automation or {}),
+            "batch": str(service.batch),
         }
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.hset(self._service(service.name), mapping=fields)
@@ -272,6 +273,7 @@ def _service(fields: dict[str, str]) -> Service:
         secret=fields.get("secret", ""),
         mask=fields.get("mask", "1") == "1",
         automation=json.loads(fields.get("automation") or "{}"),
+        batch=int(fields.get("batch") or 0),
     )
 
 

@@ -153,3 +153,36 @@ async def test_a_service_detaches_itself_but_not_another(make_bot: BotFactory) -
     assert removed.status == 200
     assert set(removed.json["detached"]) == {shared.number, "web:site"}
     assert await shared.bot.runtime.services.order(shared.number) == ["support"]
+
+
+async def test_a_service_opts_in_to_batches_with_a_valid_size(make_bot: BotFactory) -> None:
+    shared = await shared_number(make_bot, admin_token=ADMIN)
+    body = {"name": "crm", "url": "http://127.0.0.1:9/hook", "secret": "s" * 24}
+    for batch in (
+        {"max_events": 0},
+        {"max_events": -1},
+        {"max_events": 501},
+        {"max_events": 10**12},
+        {"max_events": "50"},
+        {"max_events": 2.5},
+        {"max_events": True},
+        {"max_events": None},
+        {"max_events": 50, "every": 1},
+        {},
+        50,
+        "batch",
+        [50],
+        True,
+    ):
+        answer = await call(shared.bot, ADMIN, "POST", "/v1/services", {**body, "batch": batch})
+        assert answer.status == 400, (batch, answer.raw)
+        assert "batch" in answer.error
+    assert await shared.bot.runtime.services.get("crm") is None
+
+    opted = {**body, "batch": {"max_events": 50}}
+    assert (await call(shared.bot, ADMIN, "POST", "/v1/services", opted)).status == 201
+    found = await shared.bot.runtime.services.get("crm")
+    assert found is not None and found.batch == 50
+    assert (await call(shared.bot, ADMIN, "POST", "/v1/services", body)).status == 201
+    found = await shared.bot.runtime.services.get("crm")
+    assert found is not None and found.batch == 0  # redefined without: one event per POST

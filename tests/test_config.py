@@ -77,14 +77,15 @@ services:
     url: http://127.0.0.1:9/a
     secret: ${ANALYTICS_SECRET}
     mask: false
+    batch: {max_events: 50}
 """,
     )
     settings = load_settings(
         {"SWITCHBOARD_CONFIG": path, "SUPPORT_SECRET": "s1", "ANALYTICS_SECRET": "s2"}
     )
-    assert [(s.name, s.secret, s.mask) for s in settings.services] == [
-        ("support", "s1", True),
-        ("analytics", "s2", False),
+    assert [(s.name, s.secret, s.mask, s.batch) for s in settings.services] == [
+        ("support", "s1", True, 0),
+        ("analytics", "s2", False, 50),
     ]
     with pytest.raises(ConfigError, match=r"\$\{SUPPORT_SECRET\}"):
         load_settings({"SWITCHBOARD_CONFIG": path})
@@ -100,6 +101,10 @@ services:
         ("automation: {rules: [{reply: x}]}", "keywords or a pattern"),
         ("automation: {rules: [{reply: x, pattern: '('}]}", "not a regex"),
         ("delivery: {timeout: soon}", r"delivery\.timeout: must be a number \(got 'soon'\)"),
+        ("services: [{name: a, url: u, secret: s, batch: {max_events: 0}}]", "max_events"),
+        ("services: [{name: a, url: u, secret: s, batch: {max_events: 501}}]", "max_events"),
+        ("services: [{name: a, url: u, secret: s, batch: {max_events: many}}]", "max_events"),
+        ("services: [{name: a, url: u, secret: s, batch: 50}]", r"services\[0\]\.batch"),
         ("- a list", "mapping"),
         ("key: [unclosed", "not valid YAML"),
         ("live: {token_ttl: 5}", r"live\.token_ttl"),

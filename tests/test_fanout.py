@@ -6,14 +6,18 @@ import asyncio
 import json
 import re
 import time
+from dataclasses import replace
 
 from bot.config.settings import DeliverySettings
 from bot.core.couriers import backoff
 from bot.core.redaction import erased, masked, render
 from bot.model import Event, Service
-from tests.conftest import BotFactory
+from tests.conftest import FAST_DELIVERY, Bot, BotFactory
 from tests.emulators import meta_webhooks as meta
+from tests.emulators.sink import verify_signature
+from tests.test_api import call
 from tests.test_crash import wait_until
+from tests.test_openapi import Contract, load
 
 WA_ID = "447700900123"
 
@@ -222,3 +226,67 @@ async def test_a_lone_delivery_is_settled_soon_without_more_traffic(make_bot: Bo
         return f"{left} deliveries not settled" if left else ""
 
     await wait_until(still_queued, timeout=5)
+
+
+ADMIN = "admin-" + "b" * 32
+
+
+async def opt_in_to_batches(bot: Bot, name: str, max_events: int) -> None:
+    sink = bot.sinks[name]
+    body = {"name": name, "url": sink.url, "secret": sink.secret}
+    answer = await call(
+        bot, ADMIN, "POST", "/v1/services", body | {"batch": {"max_events": max_events}}
+    )
+    assert answer.status == 201, answer.raw
+
+
+async def test_a_batched_service_gets_its_events_signed_in_order_once(
+    make_bot: BotFactory,
+) -> None:
+    one_at_a_time = replace(FAST_DELIVERY, concurrency=1, timeout=15.0)
+    bot = await make_bot(services=("support", "sales"), delivery=one_at_a_time, admin_token=ADMIN)
+    await opt_in_to_batches(bot, "support", 50)
+    batched, single = bot.sinks["support"], bot.sinks["sales"]
+    batched.stall(10)  # the first POST waits: the events after it go out together
+    texts = [f"hello {index}" for index in range(12)]
+    for text in texts:
+        await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, text))
+    await bot.settle()
+    batched.heal()
+    await batched.wait_for_count(12, type="message.inbound", timeout=15)
+    await single.wait_for_count(12, type="message.inbound", timeout=15)
+
+    assert batched.rejected == [] and batched.posts < batched.delivery_count
+    contract = Contract(load())
+    for delivery in batched.deliveries:
+        contract.check(json.loads(delivery.raw_body), "/components/schemas/EventBatch")
+        header = delivery.headers["Switchboard-Signature"]
+        assert verify_signature(batched.secret, header, delivery.raw_body) is None
+        events = json.loads(delivery.raw_body)["events"]
+        assert delivery.headers["Switchboard-Batch"] == str(len(events))
+        assert delivery.headers["Switchboard-Event-Id"] == events[0]["id"]
+        assert delivery.event in events
+    inbound = [event["data"]["message"]["text"] for event in batched.events("message.inbound")]
+    assert inbound == texts  # in order, each once
+    assert batched.delivery_count == len(batched.event_ids())
+    assert single.event_ids() == batched.event_ids()  # the same events, the same ids
+
+    # A service that did not opt in still gets one event per POST, unwrapped.
+    assert single.posts == single.delivery_count
+    for delivery in single.deliveries:
+        assert "Switchboard-Batch" not in delivery.headers
+        assert json.loads(delivery.raw_body) == delivery.event
+
+
+async def test_a_failing_batched_service_gets_the_batch_retried(make_bot: BotFactory) -> None:
+    bot = await make_bot(admin_token=ADMIN)
+    await opt_in_to_batches(bot, "support", 10)
+    sink = bot.sinks["support"]
+    sink.fail(503, count=2)
+    for index in range(3):
+        await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, f"hi {index}"))
+    await sink.wait_for_count(3, type="message.inbound", timeout=15)
+    assert sink.failed_attempts >= 2
+    assert sink.rejected == []
+    assert sink.delivery_count == len(sink.event_ids())  # a failed batch is not half-delivered
+    assert all("Switchboard-Batch" in delivery.headers for delivery in sink.deliveries)

@@ -471,7 +471,7 @@ async def test_the_answers_and_events_are_the_documented_ones(make_bot: BotFacto
                 assert masked == (event["data"]["service"] != name)
                 kind += ":masked" if masked else ":full"
             seen.add(kind)
-    documented = set(contract.document["webhooks"]) - {"message.outbound"} - PROFILE_EVENTS
+    documented = set(contract.document["webhooks"]) - {"message.outbound", "batch"} - PROFILE_EVENTS
     assert seen == documented | {"message.outbound:masked", "message.outbound:full"}
 
 

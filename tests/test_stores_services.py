@@ -30,6 +30,10 @@ async def test_a_saved_service_is_read_back(store: Redis, prefix: str) -> None:
     changed = await services.get("crm")
     assert changed is not None and changed.url == "https://crm.example/v2"
     assert changed.mask and changed.automation == {}
+    assert changed.batch == 0  # one event per POST unless it opts in
+    await services.save(Service("crm", "https://crm.example/v2", "new", batch=50))
+    batched = await services.get("crm")
+    assert batched is not None and batched.batch == 50
 
 
 async def test_many_services_are_read_in_one_call(store: Redis, prefix: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.api.common import ADMIN, ApiError, caller, numbers_of, parts, read_body, string_field
+from bot.model import MAX_BATCH
 from bot.team.actions import InvalidServiceNameError, checked_service_name
 
 
@@ -41,13 +42,28 @@ async def attach_service(request: web.Request) -> web.Response:
     numbers = found.get("numbers", configured)
     if not isinstance(numbers, list) or not numbers or not all(n in configured for n in numbers):
         raise ApiError(400, f"numbers must be some of {configured}")
-    token = await actions.define(name, url, secret, mask=bool(found.get("mask", True)))
+    mask, batch = bool(found.get("mask", True)), batch_field(found)
+    token = await actions.define(name, url, secret, mask=mask, batch=batch)
     for number in numbers:
         await actions.attach(number, name)
     answer: dict[str, Any] = {"service": name, "numbers": numbers}
     if token:
         answer["token"] = token
     return web.json_response(answer, status=201)
+
+
+def batch_field(found: dict[str, Any]) -> int:
+    """``"batch": {"max_events": N}`` opts in to batched delivery; absent or null, one event
+    per POST. 400 for anything else."""
+    batch = found.get("batch")
+    if batch is None:
+        return 0
+    size = batch.get("max_events") if isinstance(batch, dict) else None
+    if not isinstance(batch, dict) or set(batch) != {"max_events"}:
+        raise ApiError(400, 'batch must be {"max_events": N}')
+    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_BATCH:
+        raise ApiError(400, f"batch.max_events must be a whole number from 1 to {MAX_BATCH}")
+    return size
 
 
 async def detach_service(request: web.Request) -> web.Response:

@@ -14,6 +14,7 @@ import sys
 from bot.cli.helptext import Paragraphs, add_spec_arguments, examples
 from bot.cli.notify import NOTIFY_COMMANDS, add_notify_parser, run_notify_command
 from bot.config.settings import Settings
+from bot.model import MAX_BATCH
 from bot.runtime import Runtime
 from bot.team.actions import ConversationActions, InvalidServiceNameError, checked_service_name
 from handlers import commands, notify_commands, sequence_commands, team_commands
@@ -240,6 +241,13 @@ def add_services_commands(
         "--secret-env", metavar="VAR", help="the environment variable holding its signing secret"
     )
     attach.add_argument("--no-mask", action="store_true", help="let it see others' replies")
+    attach.add_argument(
+        "--batch",
+        type=int,
+        default=0,
+        metavar="N",
+        help=f"post up to N events (1 to {MAX_BATCH}) in one signed request",
+    )
     attach.add_argument("--number", action="append", help="only this number (repeatable)")
     detach = add(
         "detach",
@@ -306,7 +314,11 @@ async def _attach(
         if not secret:
             print(f"switchboard: {args.secret_env} is unset or empty", file=sys.stderr)
             return 2
-        token = await actions.define(args.name, args.url, secret, mask=not args.no_mask)
+        if args.batch and not 1 <= args.batch <= MAX_BATCH:
+            print(f"switchboard: --batch takes 1 to {MAX_BATCH}", file=sys.stderr)
+            return 2
+        mask = not args.no_mask
+        token = await actions.define(args.name, args.url, secret, mask=mask, batch=args.batch)
     for number in numbers:
         change = await actions.attach(number, args.name)
         print(f"{args.name} is attached to {number}: {', '.join(change.after)}")

@@ -23,7 +23,7 @@ from bot.config.live import LiveFile, TemplateFile
 from bot.config.notifications import NotificationsFile, RateCardFile, WorkflowFile
 from bot.config.sequences import SequenceFile, unique_names
 from bot.identities import InvalidIdentityError, parse_identity
-from bot.model import AUTOMATION_SERVICE
+from bot.model import AUTOMATION_SERVICE, MAX_BATCH
 
 SERVICE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 RESERVED_NAMES = frozenset({AUTOMATION_SERVICE, "admin", "team"})
@@ -45,6 +45,12 @@ def _as_text(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+class BatchFile(Section):
+    """Batched delivery: up to ``max_events`` events in one signed POST."""
+
+    max_events: int = Field(ge=1, le=MAX_BATCH)
+
+
 class ServiceFile(Section):
     """A service attached to every number, after the runtime's own."""
 
@@ -54,6 +60,8 @@ class ServiceFile(Section):
     secret: str
     mask: bool = True
     """Hide other services' replies from it."""
+    batch: BatchFile | None = None
+    """Opt in to batched delivery: several events in one signed POST."""
     automation: AutomationFile | None = None
     """Its automation, which runs only while it is the parent."""
 

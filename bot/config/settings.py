@@ -224,6 +224,7 @@ def _services(written: ConfigFile) -> tuple[Service, ...]:
             url=service.url,
             secret=service.secret,
             mask=service.mask,
+            batch=service.batch.max_events if service.batch else 0,
             automation=(
                 service.automation.model_dump(exclude_unset=True) if service.automation else None
             ),

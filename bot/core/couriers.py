@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
-from adapters.webhooks import WebhookClient
+from adapters.webhooks import WebhookClient, batch_body
 from bot.config.settings import DeliverySettings
 from bot.core.directory import Directory
 from bot.core.metrics import Meters
@@ -54,6 +54,8 @@ RETRY_RESCAN_SECONDS = 15.0
 """How often a queue's retry schedule is looked at beyond the retries this process set
 (whose times it knows): another process may have set some and died. Its deliveries in
 flight wait as long (three times the delivery timeout, at least) to be taken over."""
+BATCH_TAKE = 2000
+"""At most this many events taken in one read for a service that takes them in batches."""
 
 
 LocalReceiver = Callable[[bytes], Awaitable[str]]
@@ -67,12 +69,21 @@ class Deliveries:
         self.webhooks = webhooks
         self.local: dict[str, LocalReceiver] = {}
 
-    async def deliver(self, url: str, secret: str, event_id: str, body: bytes) -> str:
-        """'' once delivered, else why not; failures are retried by the fan-out."""
+    async def deliver(
+        self, url: str, secret: str, event_id: str, body: bytes, batch: int | None = None
+    ) -> str:
+        """'' once delivered, else why not; failures are retried by the fan-out. ``batch``:
+        how many events a batched body holds."""
         if url.startswith("local:"):
             receiver = self.local.get(url.removeprefix("local:"))
             return await receiver(body) if receiver else "no receiver in this process"
-        return await self.webhooks.deliver(url, secret, event_id, body)
+        return await self.webhooks.deliver(url, secret, event_id, body, batch)
+
+
+def batch_size(service: Service) -> int:
+    """Events per POST for a service that opted in to batches; 0 for one event, unwrapped (a
+    receiver in this process takes one at a time)."""
+    return 0 if service.url.startswith("local:") else service.batch
 
 
 def backoff(attempts: int, settings: DeliverySettings) -> float:
@@ -235,6 +246,8 @@ class Couriers:
         rooms = {}
         for name, line in self._lines.items():
             room = self.settings.concurrency - len(line.inflight)
+            if (size := batch_size(line.service)) and room > 0:  # room in POSTs, each a batch
+                room = max(size, min(room * size, BATCH_TAKE))
             if line.attached and room > 0 and (sweep or line.look or line.hot_until > clock):
                 rooms[name] = room
         reclaiming = {n: room for n, room in rooms.items() if self._lines[n].next_reclaim <= now}
@@ -313,8 +326,10 @@ class Couriers:
         for name, deliveries in batches.items():
             line = self._lines[name]
             line.service = fresh.get(name, line.service)
-            for delivery in deliveries:
-                task = asyncio.create_task(self._attempt(line, line.service, delivery))
+            size = batch_size(line.service) or 1
+            for at in range(0, len(deliveries), size):
+                chunk = deliveries[at : at + size]
+                task = asyncio.create_task(self._attempt(line, line.service, chunk))
                 line.inflight.add(task)
                 task.add_done_callback(functools.partial(self._finished, line))
 
@@ -341,19 +356,35 @@ class Couriers:
         except Exception:
             log.exception("could not settle the last deliveries; they will be redone")
 
-    async def _attempt(self, line: _Line, service: Service, delivery: Delivery) -> None:
-        bind(service=service.name, event_id=delivery.event_id)  # a task of its own
-        meters, name = self.meters, service.name
+    async def _attempt(self, line: _Line, service: Service, deliveries: list[Delivery]) -> None:
+        """Deliver one event, or for a service that opted in a batch of them in one POST:
+        its answer settles them all, and each failed one keeps its own retry schedule."""
+        first = deliveries[0]
+        bind(service=service.name, event_id=first.event_id)  # a task of its own
         started = time.perf_counter()
         try:
-            event_id = delivery.event_id or json.loads(delivery.event)["id"]
-            body = render(service, delivery.event)
-            problem = await self.client.deliver(service.url, service.secret, event_id, body)
+            event_id = first.event_id or json.loads(first.event)["id"]
+            if batch_size(service):
+                body = batch_body([render(service, delivery.event) for delivery in deliveries])
+                problem = await self.client.deliver(
+                    service.url, service.secret, event_id, body, len(deliveries)
+                )
+            else:
+                body = render(service, first.event)
+                problem = await self.client.deliver(service.url, service.secret, event_id, body)
         except Exception as error:  # an event or a receiver gone wrong: retried like the rest
-            log.exception("delivering %s to %s failed", delivery.entry_id, service.name)
-            event_id, problem = delivery.event_id or delivery.entry_id, type(error).__name__
+            log.exception("delivering %s to %s failed", first.entry_id, service.name)
+            problem = type(error).__name__
         seconds = time.perf_counter() - started
         now = time.time()
+        for delivery in deliveries:
+            self._settle(line, delivery, problem, seconds, now)
+
+    def _settle(
+        self, line: _Line, delivery: Delivery, problem: str, seconds: float, now: float
+    ) -> None:
+        meters, name, event_id = self.meters, line.service.name, delivery.event_id
+        event_id = event_id or delivery.entry_id
         if not problem:
             meters.fanout_delivered.labels(name).inc()
             meters.fanout_attempt_seconds.labels(name, "delivered").observe(seconds)
@@ -367,7 +398,7 @@ class Couriers:
             log.warning(
                 "event %s to %s dead-lettered after %d attempts: %s",
                 event_id,
-                service.name,
+                name,
                 delivery.attempts + 1,
                 problem,
             )
@@ -377,7 +408,7 @@ class Couriers:
             log.info(
                 "event %s to %s failed (%s); retry in %.1fs",
                 event_id,
-                service.name,
+                name,
                 problem,
                 retry_at - now,
             )

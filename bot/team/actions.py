@@ -255,12 +255,12 @@ class ConversationActions:
         }
         await self.publish([Event.new("conversation.released", meta["number"], data)])
 
-    async def define(self, name: str, url: str, secret: str, *, mask: bool) -> str:
-        """Define (or redefine) a service; its new API token when it is new, else ""."""
+    async def define(self, name: str, url: str, secret: str, *, mask: bool, batch: int = 0) -> str:
+        """Define (or redefine) a service; its new API token when it is new, else "".
+        ``batch``: at most that many events per POST; 0, one event per POST."""
         known = await self.services.get(checked_service_name(name))
-        service = Service(
-            name, url, secret, mask=mask, automation=known.automation if known else None
-        )
+        automation = known.automation if known else None
+        service = Service(name, url, secret, mask=mask, automation=automation, batch=batch)
         return await self.directory.define(service, with_token=known is None)
 
     async def attach(self, number: str, service: str) -> Attachment:

@@ -25,6 +25,21 @@ from tests.emulators.server import LocalServer
 
 SIGNATURE_HEADER = "Switchboard-Signature"
 EVENT_ID_HEADER = "Switchboard-Event-Id"
+BATCH_HEADER = "Switchboard-Batch"
+
+
+def batch_events(raw: bytes, count: str) -> list[dict[str, Any]] | str:
+    """The events of a batched body, or why it is not one of ``count`` events."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return "body is not JSON"
+    events = body.get("events") if isinstance(body, dict) else None
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        return 'a batch body is {"events": [...]}'
+    if not count.isdigit() or int(count) != len(events) or not events:
+        return f"{BATCH_HEADER} does not count the events"
+    return events
 
 
 def signature_header(secret: str, raw_body: bytes, *, timestamp: int | None = None) -> str:
@@ -116,6 +131,8 @@ class SubscriberSink(LocalServer):
         self.failed_attempts = 0
         self.abandoned = 0
         self.delivery_count = 0
+        self.posts = 0
+        """Accepted POSTs: one per event, or one per batch."""
         self.received: dict[str, float] = {}
         self.url = ""
         self._fail_status: int | None = None
@@ -230,14 +247,21 @@ class SubscriberSink(LocalServer):
         event_id = request.headers.get(EVENT_ID_HEADER)
         if not event_id:
             return self._reject(request, raw, f"missing {EVENT_ID_HEADER} header", 400)
-        event: dict[str, Any] = {}
-        if self.keep_bodies:
+        events: list[dict[str, Any]] = [{}]
+        if (count := request.headers.get(BATCH_HEADER)) is not None:
+            found = batch_events(raw, count)
+            if isinstance(found, str):
+                return self._reject(request, raw, found, 400)
+            events = found
+        elif self.keep_bodies:
             try:
-                event = json.loads(raw)
+                events = [json.loads(raw)]
             except ValueError:
                 return self._reject(request, raw, "body is not JSON", 400)
-            if not isinstance(event, dict) or event.get("id") != event_id:
-                return self._reject(request, raw, "event id header does not match body", 400)
+        if (self.keep_bodies or count is not None) and (
+            not isinstance(events[0], dict) or events[0].get("id") != event_id
+        ):
+            return self._reject(request, raw, "event id header does not match body", 400)
 
         if self._fail_status is not None:
             status = self._fail_status
@@ -259,12 +283,15 @@ class SubscriberSink(LocalServer):
                 self.abandoned += 1
                 return web.Response(status=200)
 
-        self.delivery_count += 1
-        self.received.setdefault(event_id, time.time())
-        if self.keep_bodies:
-            self.deliveries.append(
-                Delivery(event_id, event, raw, dict(request.headers), time.time())
-            )
+        self.posts += 1
+        for event in events:
+            one_id = str(event.get("id", event_id))
+            self.delivery_count += 1
+            self.received.setdefault(one_id, time.time())
+            if self.keep_bodies:
+                self.deliveries.append(
+                    Delivery(one_id, event, raw, dict(request.headers), time.time())
+                )
         async with self._changed:
             self._changed.notify_all()
         return web.Response(status=200)
