@@ -28,6 +28,7 @@ from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identi
 from bot.outreach.campaigns import (
     MAX_PAGE,
     RECIPIENT_OUTCOMES,
+    CancelRefusedError,
     StopRefusedError,
     checked_reason,
     parse_cursor,
@@ -141,7 +142,10 @@ async def cancel_notification(request: web.Request) -> web.Response:
     except NotificationNotFoundError as error:
         raise ApiError(404, str(error)) from None
     await require_parent(request, spec.number)
-    await notifications.cancel(nid)
+    try:
+        await notifications.cancel(nid)
+    except CancelRefusedError as error:
+        raise ApiError(409, str(error)) from None
     return web.json_response({"notification": {"id": nid, "status": "cancelled"}})
 
 

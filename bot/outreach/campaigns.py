@@ -53,6 +53,14 @@ class StopRefusedError(ValueError):
     """The campaign is not sending or scheduled: there is nothing to stop."""
 
 
+class CancelRefusedError(ValueError):
+    """The campaign has gone out, or was stopped: there is nothing to cancel."""
+
+
+CANCELLABLE = ("draft", "reviewed", "scheduled", "sending", "failed", "cancelled")
+"""The statuses a cancel moves to ``cancelled``; a sent or stopped campaign keeps its own."""
+
+
 def shown_status(status: str) -> str:
     """A stored status as shown: ``done`` (of records written before ``sent``) is ``sent``."""
     return "sent" if status == "done" else status
