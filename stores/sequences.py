@@ -7,7 +7,8 @@ Layout (under the prefix; one sequence's keys share the tag ``{seq:<name>}``):
   JSON object (``stores.sequence_scripts``);
 - ``{seq:<name>}:due``: member -> when its next step is due;
 - ``{seq:<name>}:m``: ``enrolled active finished stopped:<reason>`` counts, the claims'
-  ``fence`` and the ``batches`` counter (each batch is a run of its step's notification);
+  ``fence``, ``dropped:<step>`` (the steps a cancelled step notification did not send)
+  and the ``batches`` counter (each batch is a run of its step's notification);
 - ``{seq:<name>}:pend``: run -> ``{step, entries}`` of a batch claimed and not yet handed
   over.
 
@@ -133,6 +134,15 @@ class SequenceStore:
 
     async def handed_over(self, name: str, run: int) -> None:
         await self.redis.hdel(self._k(name, "pend"), str(run))
+
+    async def dropped(self, name: str, run: int, step: int, entries: int) -> None:
+        """A batch its step's notification will not send (it was cancelled or stopped):
+        counted as ``dropped:<step>`` in the one step that lets go of the batch, so a
+        batch handed over again after a crash is counted once."""
+        async with self.redis.pipeline(transaction=True) as pipe:  # one tag: one slot
+            pipe.hdel(self._k(name, "pend"), str(run))
+            pipe.hincrby(self._k(name, "m"), f"dropped:{step}", entries)
+            await pipe.execute()
 
     async def counts(self, name: str) -> dict[str, int]:
         found: Any = await self.redis.hgetall(self._k(name, "m"))

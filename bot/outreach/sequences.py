@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from bot.config.sequences import Sequence
 from bot.model import Inbound, derived_id
 from bot.outreach.notifications import Notifications
+from bot.outreach.runs import ENDED
 from bot.outreach.spec import NotificationSpec
 from stores.redis import Pipe
 from stores.sequences import SequenceStore
@@ -246,9 +247,14 @@ class Sequences:
     async def _hand_over(
         self, sequence: Sequence, run: int, index: int, entries: list[str], now: float
     ) -> None:
-        """A claimed batch becomes a run of its step's notification, due now."""
+        """A claimed batch becomes a run of its step's notification, due now; unless
+        that notification was cancelled or stopped (``/v1/notifications``), when the
+        batch is dropped and counted, so the report says the step did not go."""
         if index < len(sequence.steps):
             nid = step_id(sequence.name, index)
+            if await self.notifications.store.status(nid) in ENDED:
+                await self.store.dropped(sequence.name, run, index, len(entries))
+                return
             status = await self.store.hand_over(nid, run, entries)
             if status != "done":
                 await self.notifications.store.schedule(nid, run, now)
@@ -258,6 +264,12 @@ class Sequences:
         return await self.store.next_due([sequence.name for sequence in self.active])
 
     # --- Reports ---------------------------------------------------------------------
+
+    async def dropped(self, name: str) -> list[int]:
+        """Per step, the steps its cancelled or stopped notification did not send."""
+        sequence = self.get(name)
+        counts = await self.store.counts(sequence.name)
+        return [counts.get(f"dropped:{index}", 0) for index in range(len(sequence.steps))]
 
     async def enrolments(self, name: str) -> dict[str, Any]:
         counts = await self.store.counts(self.get(name).name)
