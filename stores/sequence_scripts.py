@@ -126,3 +126,20 @@ redis.call('HSET', KEYS[1], 'snap', 1, 'total', #ARGV)
 return 'new'
 """
 )
+
+# KEYS: due. ARGV: the time, then the members a deferred step may be enrolled as (its
+# profile, its audience entry). The first one with a next step scheduled has it moved to
+# the time, if that is later: a step deferred by quiet hours keeps the next one's wait.
+PUSH_BACK = Script(
+    """
+local at = tonumber(ARGV[1])
+for i = 2, #ARGV do
+  local due = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if due then
+    if tonumber(due) < at then redis.call('ZADD', KEYS[1], at, ARGV[i]) end
+    return 1
+  end
+end
+return 0
+"""
+)

@@ -25,7 +25,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from stores.redis import Keys, Pipe, queue_publish
-from stores.sequence_scripts import CLAIM, ENROL, HAND_OVER, STOP
+from stores.sequence_scripts import CLAIM, ENROL, HAND_OVER, PUSH_BACK, STOP
 
 
 class SequenceStore:
@@ -134,6 +134,14 @@ class SequenceStore:
 
     async def handed_over(self, name: str, run: int) -> None:
         await self.redis.hdel(self._k(name, "pend"), str(run))
+
+    async def push_back(self, name: str, moves: Sequence[tuple[float, Sequence[str]]]) -> None:
+        """Move each member's next step to at least its time (see ``PUSH_BACK``); each
+        move names the member's possible names, the first enrolled one is moved."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for at, members in moves:
+                PUSH_BACK.queue(pipe, [self._k(name, "due")], [repr(at), *members])
+            await pipe.execute()
 
     async def dropped(self, name: str, run: int, step: int, entries: int) -> None:
         """A batch its step's notification will not send (it was cancelled or stopped):

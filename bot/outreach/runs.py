@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -67,6 +67,10 @@ class RunResult:
     done: bool = False
 
 
+Deferrals = Callable[[str, list[Verdict]], Awaitable[None]]
+"""Told, for a notification, of the recipients deferred (each with its ``until``)."""
+
+
 class Runs:
     """Executes runs; any process may, one at a time per run (a lease with fencing)."""
 
@@ -96,6 +100,9 @@ class Runs:
         self.settings = settings
         self.shard_of = shard_of
         self.zone = ZoneInfo(settings.timezone)
+        self.on_deferred: Deferrals | None = None
+        """Told of the recipients of a drip step that quiet hours deferred (the sequences:
+        the next step waits from when this one goes, not from when it was claimed)."""
 
     async def execute(
         self,
@@ -371,6 +378,10 @@ class Runs:
             await pipe.execute()
         if abandoned:
             await self._abandon(nid, run, abandoned)
+        if spec.audience == "sequence" and self.on_deferred is not None:
+            deferred = [v for v in decided if v.kind == "d"]
+            if deferred:
+                await self.on_deferred(nid, deferred)
         return True
 
     def _queue_send(

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from bot.config.sequences import Sequence
 from bot.model import Inbound, derived_id
+from bot.outreach.audience import Verdict
 from bot.outreach.notifications import Notifications
 from bot.outreach.runs import ENDED
 from bot.outreach.spec import NotificationSpec
@@ -61,6 +62,12 @@ class Sequences:
         self.finder = finder
         self.parent_of = parent_of
         """The parent service of a number, None with none attached (SN-6, SN-8)."""
+        self._steps = {
+            step_id(sequence.name, index): (sequence, index)
+            for sequence in definitions
+            for index in range(len(sequence.steps))
+        }
+        """Which sequence and step each step notification is."""
         self._services: dict[str, str] = {}
         """The service each sequence's steps were last written with, in this process."""
 
@@ -259,6 +266,19 @@ class Sequences:
             if status != "done":
                 await self.notifications.store.schedule(nid, run, now)
         await self.store.handed_over(sequence.name, run)
+
+    async def deferred(self, nid: str, verdicts: list[Verdict]) -> None:
+        """Quiet hours deferred a step: the next one of each profile waits from when
+        this one goes (the end of its quiet hours), not from when it was claimed."""
+        found = self._steps.get(nid)
+        if found is None or found[1] + 1 >= len(found[0].steps):
+            return
+        sequence, index = found
+        wait = sequence.steps[index + 1].wait
+        moves = [
+            (v.until + wait, [name for name in (v.profile, v.entry) if name]) for v in verdicts
+        ]
+        await self.store.push_back(sequence.name, moves)
 
     async def next_due(self) -> float | None:
         return await self.store.next_due([sequence.name for sequence in self.active])
