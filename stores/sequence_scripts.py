@@ -143,3 +143,28 @@ end
 return 0
 """
 )
+
+# KEYS: en, due, m. ARGV: reason, now, then the members the customer may be enrolled as
+# (their profile, their conversation's entry). The first one's enrolment ends for the
+# reason if it is active and a step went to it already (a message before any step is no
+# reply to one). 1 when one ended here.
+STOP_ANSWERED = Script(
+    """
+for i = 3, #ARGV do
+  local current = redis.call('HGET', KEYS[1], ARGV[i])
+  if current then
+    local state = cjson.decode(current)
+    if state.status ~= 'active' or state.step < 1 then return 0 end
+    state.status = 'stopped'
+    state.reason = ARGV[1]
+    state.ended_at = tonumber(ARGV[2])
+    redis.call('HSET', KEYS[1], ARGV[i], cjson.encode(state))
+    redis.call('ZREM', KEYS[2], ARGV[i])
+    redis.call('HINCRBY', KEYS[3], 'active', -1)
+    redis.call('HINCRBY', KEYS[3], 'stopped:' .. ARGV[1], 1)
+    return 1
+  end
+end
+return 0
+"""
+)

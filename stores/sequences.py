@@ -25,7 +25,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from stores.redis import Keys, Pipe, queue_publish
-from stores.sequence_scripts import CLAIM, ENROL, HAND_OVER, PUSH_BACK, STOP
+from stores.sequence_scripts import CLAIM, ENROL, HAND_OVER, PUSH_BACK, STOP, STOP_ANSWERED
 
 
 class SequenceStore:
@@ -72,6 +72,13 @@ class SequenceStore:
             self.queue_enrol(pipe, name, member, entry, now=now, first_due=first_due, again=again)
             answers = await pipe.execute()
         return bool(answers[0])
+
+    def queue_stop_answered(
+        self, pipe: Pipe, name: str, members: Sequence[str], reason: str, now: float
+    ) -> None:
+        """End the active enrolment of the first of ``members`` enrolled, for ``reason``,
+        if a step went to it (see ``STOP_ANSWERED``)."""
+        STOP_ANSWERED.queue(pipe, self._enrolment_keys(name), [reason, repr(now), *members])
 
     async def stop(self, name: str, member: str, reason: str, now: float) -> bool:
         """End an active enrolment for ``reason``; False when it was not active."""

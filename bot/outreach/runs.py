@@ -362,6 +362,9 @@ class Runs:
                 send_id = send_id_of(nid, run, verdict.key)
                 if verdict.kind == "q":
                     self._queue_send(pipe, spec, nid, send_id, verdict)
+                    if spec.audience == "sequence" and verdict.conversation:
+                        # The customer's next message is a reply to a drip step.
+                        self.sender.conversations.queue_drip_mark(pipe, verdict.conversation, True)
                     if verdict.profile:
                         self.campaigns.queue_received(
                             pipe, verdict.profile, nid, run, verdict.key, now

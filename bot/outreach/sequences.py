@@ -95,6 +95,24 @@ class Sequences:
                     pipe, sequence.name, member, f"c:{cid}", now=now, first_due=first
                 )
 
+    def queue_answered(
+        self, pipe: Pipe, message: Inbound, profile: str, stop: bool, now: float
+    ) -> None:
+        """The customer wrote after a step went to them: their enrolments on the number
+        end now, as an opt-out (``stop``) or a reply, where the sequence stops on it."""
+        cid = message.conversation_id
+        members = [name for name in (profile, f"c:{cid}") if name]
+        for sequence in self.active:
+            if sequence.number != message.number:
+                continue
+            if stop and "opt_out" in sequence.stop_on:
+                reason = "opt_out"
+            elif "reply" in sequence.stop_on:
+                reason = "reply"
+            else:
+                continue
+            self.store.queue_stop_answered(pipe, sequence.name, members, reason, now)
+
     async def enrol(
         self, name: str, entry: str, *, again: bool = False, now: float | None = None
     ) -> tuple[str, bool]:
