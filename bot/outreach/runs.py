@@ -275,7 +275,11 @@ class Runs:
         await self.store.unschedule(nid, run)
         # One step, so that a stop or a cancel that came meanwhile is kept.
         await self.campaigns.transition(
-            nid, ("scheduled", "sending", "failed"), "scheduled" if spec.cron else "sent"
+            nid,
+            ("scheduled", "sending", "failed"),
+            # A cron schedule and a drip step run again: they stay scheduled (and may be
+            # cancelled) until they are stopped.
+            "scheduled" if spec.cron or spec.audience == "sequence" else "sent",
         )
         result.done = True
 

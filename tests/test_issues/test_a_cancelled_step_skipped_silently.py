@@ -41,3 +41,25 @@ async def test_a_cancelled_step_is_reported_not_silently_skipped(make_bot: BotFa
         Caller("ann@example.com", "agent"), "/sequences welcome"
     )
     assert "2. follow-up (after 3d): sent 0" in said and "cancelled: 1 not sent" in said
+
+
+async def test_a_step_that_went_once_stays_scheduled_and_can_be_cancelled(
+    make_bot: BotFactory,
+) -> None:
+    """A step's notification said ``sent`` once its first batch had gone, though it goes
+    again to everyone enrolled later; and a sent campaign cannot be cancelled."""
+    shared = await shared_number(
+        make_bot, notifications=NO_QUIET, sequences=drip({"first_contact": True})
+    )
+    await until(lambda: sent_to(shared, WA_ID, text="Welcome aboard"), what="day 0")
+    welcome = (await sequence_report(shared))["steps"][0]["notification"]
+    notifications = shared.bot.runtime.outreach.notifications
+
+    async def ran() -> dict[str, Any] | None:
+        found = await notifications.report(welcome)
+        return found if found["runs"] and found["runs"][0]["status"] == "done" else None
+
+    assert (await until(ran, what="the welcome's run done"))["status"] == "scheduled"
+    answer = await shared.call("support", "DELETE", f"/v1/notifications/{welcome}")
+    assert answer.status == 200, answer.raw
+    assert (await sequence_report(shared))["steps"][0]["status"] == "cancelled"
