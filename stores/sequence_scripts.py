@@ -11,9 +11,14 @@ from __future__ import annotations
 from stores.redis import Script
 
 # KEYS: en, due, m. ARGV: member, entry, now, first due, again (1: a finished or stopped
-# enrolment starts over). 1 enrolled, 0 already (active, or ended and not again).
+# enrolment starts over), then other names the customer may be enrolled as already (a
+# phone enrolled by hand before it had a profile). 1 enrolled, 0 already (active, or ended
+# and not again, or under another name).
 ENROL = Script(
     """
+for i = 6, #ARGV do
+  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then return 0 end
+end
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if current then
   local was = cjson.decode(current)

@@ -51,10 +51,12 @@ class SequenceStore:
         now: float,
         first_due: float,
         again: bool = False,
+        aliases: Sequence[str] = (),
     ) -> None:
         """Enrol ``member`` (its steps go to ``entry``) unless it is enrolled already, or
-        (without ``again``) was before; the answer is 1 when enrolled here."""
-        args = [member, entry, repr(now), repr(first_due), "1" if again else "0"]
+        (without ``again``) was before, also under one of its ``aliases``; the answer is 1
+        when enrolled here."""
+        args = [member, entry, repr(now), repr(first_due), "1" if again else "0", *aliases]
         ENROL.queue(pipe, self._enrolment_keys(name), args)
         queue_publish(pipe, self.keys.notifications_changed(), f"seq:{name}")
 
