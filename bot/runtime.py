@@ -322,6 +322,7 @@ class Runtime:
             self._parent_of,
         )
         scheduler.sequences = sequences
+        runs.on_deferred = sequences.deferred
         workflows = Workflows(settings.workflows, notifications, settings.default_region)
         workflows.sequences = sequences
         self.outreach = Outreach(

@@ -107,9 +107,18 @@ def describe_sequence(report: dict[str, Any]) -> str:
             f"{step['index'] + 1}. {step['name']} (after {_wait(step['wait_seconds'])}): "
             f"sent {c['sent']:,}, delivered {c['delivered']:,}, read {c['read']:,}, "
             f"failed {c['failed']:,}, deferred {c['deferred']:,}, "
-            f"skipped {sum(step['skipped'].values()):,}" + (f" ({reasons})" if reasons else "")
+            f"skipped {sum(step['skipped'].values()):,}"
+            + (f" ({reasons})" if reasons else "")
+            + _ended(step)
         )
     return "\n".join(lines)
+
+
+def _ended(step: dict[str, Any]) -> str:
+    """A step whose notification was cancelled or stopped says so, and what it kept back."""
+    if step.get("status", "active") == "active":
+        return ""
+    return f"; {step['status']}: {step.get('not_sent', 0):,} not sent"
 
 
 class SequenceCommands:

@@ -69,7 +69,12 @@ class BaseConversationStore(Protocol):
         """Keep the customer's new wording of a message; the timeline shows the latest."""
 
     def queue_auto_reply_lookup(self, pipe: Pipe, conversation_id: str) -> None:
-        """Queue the read of when the contact last got an automated answer (or None)."""
+        """Queue the read of [when the contact last got an automated answer, whether a
+        drip step went to them since their last message] (each None when not)."""
+
+    def queue_drip_mark(self, pipe: Pipe, conversation_id: str, on: bool) -> None:
+        """Note that a drip step went to the contact (``on``), or that their message
+        after it has been seen (off): only a marked contact's message stops a drip."""
 
     def queue_auto_reply(self, pipe: Pipe, conversation_id: str, at: float) -> None:
         """Note that the contact got an automated answer ``at``."""

@@ -114,8 +114,16 @@ class ConversationStore(BaseConversationStore):
         pipe.hset(self._k(conversation_id, "edits"), message_id, edit)
 
     def queue_auto_reply_lookup(self, pipe: Pipe, conversation_id: str) -> None:
-        """Queue the read of when the contact last got an automated answer (or None)."""
-        pipe.hget(self._k(conversation_id, "meta"), "auto_at")
+        """Queue the read of [when the contact last got an automated answer, whether a
+        drip step went to them since their last message] (each None when not)."""
+        pipe.hmget(self._k(conversation_id, "meta"), ["auto_at", "drip"])
+
+    def queue_drip_mark(self, pipe: Pipe, conversation_id: str, on: bool) -> None:
+        key = self._k(conversation_id, "meta")
+        if on:
+            pipe.hset(key, "drip", "1")
+        else:
+            pipe.hdel(key, "drip")
 
     def queue_auto_reply(self, pipe: Pipe, conversation_id: str, at: float) -> None:
         pipe.hset(self._k(conversation_id, "meta"), "auto_at", repr(at))

@@ -11,9 +11,14 @@ from __future__ import annotations
 from stores.redis import Script
 
 # KEYS: en, due, m. ARGV: member, entry, now, first due, again (1: a finished or stopped
-# enrolment starts over). 1 enrolled, 0 already (active, or ended and not again).
+# enrolment starts over), then other names the customer may be enrolled as already (a
+# phone enrolled by hand before it had a profile). 1 enrolled, 0 already (active, or ended
+# and not again, or under another name).
 ENROL = Script(
     """
+for i = 6, #ARGV do
+  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then return 0 end
+end
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if current then
   local was = cjson.decode(current)
@@ -124,5 +129,47 @@ for i = 1, #ARGV, 500 do
 end
 redis.call('HSET', KEYS[1], 'snap', 1, 'total', #ARGV)
 return 'new'
+"""
+)
+
+# KEYS: due. ARGV: the time, then the members a deferred step may be enrolled as (its
+# profile, its audience entry). The first one with a next step scheduled has it moved to
+# the time, if that is later: a step deferred by quiet hours keeps the next one's wait.
+PUSH_BACK = Script(
+    """
+local at = tonumber(ARGV[1])
+for i = 2, #ARGV do
+  local due = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if due then
+    if tonumber(due) < at then redis.call('ZADD', KEYS[1], at, ARGV[i]) end
+    return 1
+  end
+end
+return 0
+"""
+)
+
+# KEYS: en, due, m. ARGV: reason, now, then the members the customer may be enrolled as
+# (their profile, their conversation's entry). The first one's enrolment ends for the
+# reason if it is active and a step went to it already (a message before any step is no
+# reply to one). 1 when one ended here.
+STOP_ANSWERED = Script(
+    """
+for i = 3, #ARGV do
+  local current = redis.call('HGET', KEYS[1], ARGV[i])
+  if current then
+    local state = cjson.decode(current)
+    if state.status ~= 'active' or state.step < 1 then return 0 end
+    state.status = 'stopped'
+    state.reason = ARGV[1]
+    state.ended_at = tonumber(ARGV[2])
+    redis.call('HSET', KEYS[1], ARGV[i], cjson.encode(state))
+    redis.call('ZREM', KEYS[2], ARGV[i])
+    redis.call('HINCRBY', KEYS[3], 'active', -1)
+    redis.call('HINCRBY', KEYS[3], 'stopped:' .. ARGV[1], 1)
+    return 1
+  end
+end
+return 0
 """
 )

@@ -7,7 +7,8 @@ Layout (under the prefix; one sequence's keys share the tag ``{seq:<name>}``):
   JSON object (``stores.sequence_scripts``);
 - ``{seq:<name>}:due``: member -> when its next step is due;
 - ``{seq:<name>}:m``: ``enrolled active finished stopped:<reason>`` counts, the claims'
-  ``fence`` and the ``batches`` counter (each batch is a run of its step's notification);
+  ``fence``, ``dropped:<step>`` (the steps a cancelled step notification did not send)
+  and the ``batches`` counter (each batch is a run of its step's notification);
 - ``{seq:<name>}:pend``: run -> ``{step, entries}`` of a batch claimed and not yet handed
   over.
 
@@ -24,7 +25,7 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 
 from stores.redis import Keys, Pipe, queue_publish
-from stores.sequence_scripts import CLAIM, ENROL, HAND_OVER, STOP
+from stores.sequence_scripts import CLAIM, ENROL, HAND_OVER, PUSH_BACK, STOP, STOP_ANSWERED
 
 
 class BaseSequenceStore(Protocol):
@@ -103,10 +104,12 @@ class SequenceStore(BaseSequenceStore):
         now: float,
         first_due: float,
         again: bool = False,
+        aliases: Sequence[str] = (),
     ) -> None:
         """Enrol ``member`` (its steps go to ``entry``) unless it is enrolled already, or
-        (without ``again``) was before; the answer is 1 when enrolled here."""
-        args = [member, entry, repr(now), repr(first_due), "1" if again else "0"]
+        (without ``again``) was before, also under one of its ``aliases``; the answer is 1
+        when enrolled here."""
+        args = [member, entry, repr(now), repr(first_due), "1" if again else "0", *aliases]
         ENROL.queue(pipe, self._enrolment_keys(name), args)
         queue_publish(pipe, self.keys.notifications_changed(), f"seq:{name}")
 
@@ -124,6 +127,13 @@ class SequenceStore(BaseSequenceStore):
             self.queue_enrol(pipe, name, member, entry, now=now, first_due=first_due, again=again)
             answers = await pipe.execute()
         return bool(answers[0])
+
+    def queue_stop_answered(
+        self, pipe: Pipe, name: str, members: Sequence[str], reason: str, now: float
+    ) -> None:
+        """End the active enrolment of the first of ``members`` enrolled, for ``reason``,
+        if a step went to it (see ``STOP_ANSWERED``)."""
+        STOP_ANSWERED.queue(pipe, self._enrolment_keys(name), [reason, repr(now), *members])
 
     async def stop(self, name: str, member: str, reason: str, now: float) -> bool:
         """End an active enrolment for ``reason``; False when it was not active."""
@@ -186,6 +196,23 @@ class SequenceStore(BaseSequenceStore):
 
     async def handed_over(self, name: str, run: int) -> None:
         await self.redis.hdel(self._k(name, "pend"), str(run))
+
+    async def push_back(self, name: str, moves: Sequence[tuple[float, Sequence[str]]]) -> None:
+        """Move each member's next step to at least its time (see ``PUSH_BACK``); each
+        move names the member's possible names, the first enrolled one is moved."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for at, members in moves:
+                PUSH_BACK.queue(pipe, [self._k(name, "due")], [repr(at), *members])
+            await pipe.execute()
+
+    async def dropped(self, name: str, run: int, step: int, entries: int) -> None:
+        """A batch its step's notification will not send (it was cancelled or stopped):
+        counted as ``dropped:<step>`` in the one step that lets go of the batch, so a
+        batch handed over again after a crash is counted once."""
+        async with self.redis.pipeline(transaction=True) as pipe:  # one tag: one slot
+            pipe.hdel(self._k(name, "pend"), str(run))
+            pipe.hincrby(self._k(name, "m"), f"dropped:{step}", entries)
+            await pipe.execute()
 
     async def counts(self, name: str) -> dict[str, int]:
         found: Any = await self.redis.hgetall(self._k(name, "m"))

@@ -381,10 +381,10 @@ def test_a_redis_cluster_url_is_a_redis_url() -> None:
 
 def test_a_team_member_s_phone_is_kept_in_e164_and_a_bad_one_refused(tmp_path: Path) -> None:
     text = (
-        "team:\n  - {email: ann@example.com, phone: '07700 900123'}\n  - {email: bob@example.com}\n"
+        "team:\n  - {email: ann@example.com, phone: '07911 123456'}\n  - {email: bob@example.com}\n"
     )
     settings = load_settings({"SWITCHBOARD_CONFIG": write(tmp_path, text), "DEFAULT_REGION": "GB"})
-    assert [member.phone for member in settings.team] == ["+447700900123", ""]
+    assert [member.phone for member in settings.team] == ["+447911123456", ""]
     for phone, message in (
         ("'12'", r"team\[0\]\.phone: '12'"),
         ("'tg:123'", "is not a phone number"),

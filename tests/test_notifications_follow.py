@@ -187,7 +187,7 @@ async def test_an_audience_chosen_by_the_response_to_a_campaign(
     for audience, words in (
         ({"campaign": "ntf_nope", "read": True}, "no campaign ntf_nope"),
         ({"campaign": nid, "opened": True}, "'opened' is not a response"),
-        ({"campaign": nid, "read": "yes"}, "'read' is not a response"),
+        ({"campaign": nid, "read": "yes"}, "audience.filter.read: true or false"),
         ({"campaign": "nope"}, "a notification id"),
         ({"campaign": nid, **{f"k{n}": True for n in range(5000)}}, "is not a response"),
     ):

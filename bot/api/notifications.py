@@ -28,6 +28,7 @@ from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identi
 from bot.outreach.campaigns import (
     MAX_PAGE,
     RECIPIENT_OUTCOMES,
+    CancelRefusedError,
     StopRefusedError,
     checked_reason,
     parse_cursor,
@@ -66,9 +67,17 @@ async def _own_number(request: web.Request, number: Any) -> str:
     return number
 
 
+NO_AUDIENCE = (
+    'say who gets it: an \'audience\' for a campaign ({"topic": "offers"}, a "filter", '
+    '"profiles" or "conversations"), or a \'conversation_id\' for one message now'
+)
+
+
 async def post_notification(request: web.Request) -> web.Response:
     """A campaign (``audience``), or today's one-off to a conversation (``conversation_id``)."""
     body = await read_body(request, MAX_CAMPAIGN_BODY)
+    if "audience" not in body and "conversation_id" not in body:
+        raise ApiError(400, NO_AUDIENCE)
     if "audience" not in body:
         return await _one_off(request, body)
     found, who = parts(request), acting(request)
@@ -96,7 +105,9 @@ async def post_notification(request: web.Request) -> web.Response:
         created = await found.notifications.create(spec, entries, draft=draft)
     except ValueError as error:
         raise ApiError(400, str(error)[:300]) from None
-    answer = {"id": created.id, "status": created.status, "next_at": created.first_run}
+    # A draft has no run due until it is sent: its next_at is null, as its report says.
+    next_at = None if created.status == "draft" else created.first_run
+    answer = {"id": created.id, "status": created.status, "next_at": next_at}
     return web.json_response({"notification": answer}, status=202)
 
 
@@ -141,7 +152,10 @@ async def cancel_notification(request: web.Request) -> web.Response:
     except NotificationNotFoundError as error:
         raise ApiError(404, str(error)) from None
     await require_parent(request, spec.number)
-    await notifications.cancel(nid)
+    try:
+        await notifications.cancel(nid)
+    except CancelRefusedError as error:
+        raise ApiError(409, str(error)) from None
     return web.json_response({"notification": {"id": nid, "status": "cancelled"}})
 
 

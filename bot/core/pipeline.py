@@ -47,6 +47,11 @@ class FirstContacts(Protocol):
         self, pipe: Pipe, message: Inbound, profile: str, now: float
     ) -> None: ...
 
+    def queue_answered(
+        self, pipe: Pipe, message: Inbound, profile: str, stop: bool, now: float
+    ) -> None:
+        """The customer wrote (``stop``: opted out) after a drip step went to them."""
+
 
 Reply = tuple[str, tuple[str, ...]]
 """An automated answer's text and the choices it offers as buttons."""
@@ -81,6 +86,8 @@ class Batch:
     flows: GuidedBatch = field(default_factory=GuidedBatch)
     quiet: dict[str, Quiet] = field(default_factory=dict)
     """What stands against the fallback answer in each conversation."""
+    dripped: set[str] = field(default_factory=set)
+    """The conversations a drip step went to since the customer last wrote."""
 
 
 class Pipeline:
@@ -257,12 +264,12 @@ class Pipeline:
         ]
         quiet_at = 2 * len(messages) + len(statuses)
         flows_at = quiet_at + FallbackGate.LOOKUPS * len(asking)
+        looked = results[len(messages) + len(statuses) : quiet_at]
         batch.answered = {
-            m.conversation_id: float(at)
-            for m, at in zip(
-                messages, results[len(messages) + len(statuses) : quiet_at], strict=True
-            )
-            if at
+            m.conversation_id: float(at) for m, (at, _) in zip(messages, looked, strict=True) if at
+        }
+        batch.dripped = {
+            m.conversation_id for m, (_, drip) in zip(messages, looked, strict=True) if drip
         }
         batch.quiet = self.fallback.take_lookups(asking, results[quiet_at:flows_at])
         self.guided.take_lookups(batch.flows, messages, results[flows_at:versions_at])
@@ -315,6 +322,14 @@ class Pipeline:
             self.conversations.queue_auto_reply(pipe, cid, now)
         if first_contact and parent is not None and self.first_contacts is not None:
             self.first_contacts.queue_first_contact(pipe, message, profile, now)
+        if cid in batch.dripped and self.first_contacts is not None:
+            # A reply (or a STOP) to a drip step ends the drip now, not when the next
+            # step comes due: the report says stopped at once. Only a contact a step
+            # went to pays for it, once.
+            batch.dripped.discard(cid)
+            self.conversations.queue_drip_mark(pipe, cid, False)
+            if parent is not None:
+                self.first_contacts.queue_answered(pipe, message, profile, keyword == "stop", now)
         self._queue_replies(pipe, message, replies, service, profile, keyword == "help", now)
         await self.fanout.queue_events(pipe, [event])
         self.conversations.touch(pipe, message.number, cid, message.timestamp or now)

@@ -53,6 +53,14 @@ class StopRefusedError(ValueError):
     """The campaign is not sending or scheduled: there is nothing to stop."""
 
 
+class CancelRefusedError(ValueError):
+    """The campaign has gone out, or was stopped: there is nothing to cancel."""
+
+
+CANCELLABLE = ("draft", "reviewed", "scheduled", "sending", "failed", "cancelled")
+"""The statuses a cancel moves to ``cancelled``; a sent or stopped campaign keeps its own."""
+
+
 def shown_status(status: str) -> str:
     """A stored status as shown: ``done`` (of records written before ``sent``) is ``sent``."""
     return "sent" if status == "done" else status
@@ -148,8 +156,33 @@ class CampaignView:
             if outcome == "failed":
                 item["error_code"] = codes[n] or None
             items.append(item)
+        if outcome == "skipped":
+            await self._name_skipped(items)
         more = len(found) == limit
         return Page(items, str(start + len(found)) if more else None)
+
+    async def _name_skipped(self, items: list[dict[str, Any]]) -> None:
+        """A skipped recipient's state keeps only the reason: its conversation, identity
+        and profile come from its key (a conversation, else ``p:<profile or identity>``),
+        as every other outcome's items carry them; one round trip."""
+        cids = [item["recipient"] for item in items if item["recipient"].startswith("c_")]
+        metas = dict(zip(cids, await self.reader.conversations(cids), strict=True))
+        for item in items:
+            key = item["recipient"]
+            meta = metas.get(key)
+            if meta is not None:
+                item |= {
+                    "conversation": key,
+                    "identity": meta.get("customer") or None,
+                    "profile": meta.get("profile") or None,
+                }
+                continue
+            named = key.partition(":")[2] if key.startswith("p:") else ""
+            item |= {
+                "conversation": None,
+                "identity": named if ":" in named else None,
+                "profile": named if named.startswith("p_") else None,
+            }
 
     async def _unsubscribed(self, nid: str, spec: NotificationSpec, start: int, limit: int) -> Page:
         """Recipients sent the campaign who have opted out since, or left its topic: read

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.config.notifications import MICROS, NotificationSettings, RateCard
@@ -180,6 +180,21 @@ class Drafts:
         verdicts = await self.runs.audience.decide(
             spec, [f"p:{phone}" for phone in phones], time.time(), refilter=False
         )
+        # The team's own phones need no lawful basis for marketing: the test of a
+        # marketing campaign reaches them (an opt-out, the window and the rest still
+        # hold). A number given with ``to`` is decided as any customer is.
+        team = {f"phone:{member.phone}" for member in self.team if member.phone}
+        if spec.category == "marketing" and team & set(phones):
+            own = await self.runs.audience.decide(
+                replace(spec, category="utility"),
+                [f"p:{phone}" for phone in phones],
+                time.time(),
+                refilter=False,
+            )
+            verdicts = [
+                mine if phone in team else theirs
+                for phone, mine, theirs in zip(phones, own, verdicts, strict=True)
+            ]
         answers = []
         async with self.runs.client.round_trip() as pipe:
             for phone, verdict in zip(phones, verdicts, strict=True):

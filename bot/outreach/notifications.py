@@ -13,7 +13,12 @@ from bot.config.notifications import NotificationSettings, RateCard
 from bot.config.settings import TeamMember
 from bot.model import Pricing, new_id
 from bot.outreach.audience import SKIP_REASONS, phone_facts, topics_of
-from bot.outreach.campaigns import CampaignView, shown_status
+from bot.outreach.campaigns import (
+    CANCELLABLE,
+    CampaignView,
+    CancelRefusedError,
+    shown_status,
+)
 from bot.outreach.drafts import Created, Drafts, amount
 from bot.outreach.runs import Runs, parse_send_id, send_id_of
 from bot.outreach.spec import NotificationSpec, first_run
@@ -134,8 +139,11 @@ class Notifications(Drafts):
             await self.campaigns.click(parsed[0], parsed[1], send_id, time.time())
 
     async def cancel(self, nid: str) -> None:
-        """No further runs; a run in progress stops queueing at its next batch."""
-        await self.store.update(nid, status="cancelled")
+        """No further runs; a run in progress stops queueing at its next batch.
+        CancelRefusedError when it is sent or stopped already: its report keeps saying so."""
+        moved, before = await self.campaigns.transition(nid, CANCELLABLE, "cancelled")
+        if not moved:
+            raise CancelRefusedError(f"{nid} is {shown_status(before)}: there is nothing to cancel")
         for run, _ in await self.store.scheduled(nid):
             await self.store.unschedule(nid, run)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -67,6 +67,10 @@ class RunResult:
     done: bool = False
 
 
+Deferrals = Callable[[str, list[Verdict]], Awaitable[None]]
+"""Told, for a notification, of the recipients deferred (each with its ``until``)."""
+
+
 class Runs:
     """Executes runs; any process may, one at a time per run (a lease with fencing)."""
 
@@ -96,6 +100,9 @@ class Runs:
         self.settings = settings
         self.shard_of = shard_of
         self.zone = ZoneInfo(settings.timezone)
+        self.on_deferred: Deferrals | None = None
+        """Told of the recipients of a drip step that quiet hours deferred (the sequences:
+        the next step waits from when this one goes, not from when it was claimed)."""
 
     async def execute(
         self,
@@ -268,7 +275,11 @@ class Runs:
         await self.store.unschedule(nid, run)
         # One step, so that a stop or a cancel that came meanwhile is kept.
         await self.campaigns.transition(
-            nid, ("scheduled", "sending", "failed"), "scheduled" if spec.cron else "sent"
+            nid,
+            ("scheduled", "sending", "failed"),
+            # A cron schedule and a drip step run again: they stay scheduled (and may be
+            # cancelled) until they are stopped.
+            "scheduled" if spec.cron or spec.audience == "sequence" else "sent",
         )
         result.done = True
 
@@ -355,6 +366,9 @@ class Runs:
                 send_id = send_id_of(nid, run, verdict.key)
                 if verdict.kind == "q":
                     self._queue_send(pipe, spec, nid, send_id, verdict)
+                    if spec.audience == "sequence" and verdict.conversation:
+                        # The customer's next message is a reply to a drip step.
+                        self.sender.conversations.queue_drip_mark(pipe, verdict.conversation, True)
                     if verdict.profile:
                         self.campaigns.queue_received(
                             pipe, verdict.profile, nid, run, verdict.key, now
@@ -371,6 +385,10 @@ class Runs:
             await pipe.execute()
         if abandoned:
             await self._abandon(nid, run, abandoned)
+        if spec.audience == "sequence" and self.on_deferred is not None:
+            deferred = [v for v in decided if v.kind == "d"]
+            if deferred:
+                await self.on_deferred(nid, deferred)
         return True
 
     def _queue_send(

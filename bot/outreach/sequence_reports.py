@@ -51,6 +51,7 @@ class SequenceReports:
         if numbers is not None and sequence.number not in numbers:
             raise SequenceNotFoundError(f"no sequence {name[:60]!r}")  # as a made-up name
         notifications = self.sequences.notifications
+        dropped = await self.sequences.dropped(name)
         steps = []
         for index, step in enumerate(sequence.steps):
             nid = step_id(name, index)
@@ -69,7 +70,10 @@ class SequenceReports:
                 report = await notifications.report(nid)
             except NotificationNotFoundError:  # never written: the sequence has not run
                 report = _empty(notifications.rate_card.currency)
+            ended = report.get("status") in ("cancelled", "stopped")
             shown |= {
+                "status": report["status"] if ended else "active",
+                "not_sent": dropped[index],
                 "counts": report["counts"],
                 "skipped": report["skipped"],
                 "cost": report["cost"],
@@ -84,6 +88,7 @@ class SequenceReports:
             "counts": counts,
             "skipped": skipped,
             "cost": {"currency": notifications.rate_card.currency, "amount": amount(spent)},
+            "not_sent": sum(dropped),
             "steps": steps,
         }
 

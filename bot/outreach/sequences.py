@@ -15,8 +15,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from bot.config.sequences import Sequence
-from bot.model import Inbound, derived_id
+from bot.identities import parse_identity
+from bot.model import Identity, Inbound, derived_id
+from bot.outreach.audience import Verdict
 from bot.outreach.notifications import Notifications
+from bot.outreach.runs import ENDED
 from bot.outreach.spec import NotificationSpec
 from stores.redis import Pipe
 from stores.sequences import SequenceStore
@@ -31,11 +34,29 @@ the sequence lists under ``stop_on``), or an unenrolment by the team or the API.
 class ProfileFinder(Protocol):
     """Finds the live profile of an id or identity (``bot.core.profiles.ProfileBook``)."""
 
+    region: str
+    """Where a phone typed without its country code is (``DEFAULT_REGION``)."""
+
     async def find(self, reference: str) -> str: ...
 
 
 class SequenceNotFoundError(LookupError):
     """No sequence of that name."""
+
+
+def _one_form(identity: Identity) -> str:
+    """An identity as a member name: a WhatsApp id is the phone it is."""
+    if identity.kind in ("wa", "phone"):
+        digits = identity.value.lstrip("+")
+        return f"phone:+{digits}"
+    return identity.key
+
+
+def _aliases(message: Inbound, member: str) -> list[str]:
+    """The names a customer writing ``message`` may be enrolled as besides ``member``:
+    their phone, enrolled by hand before they had a profile."""
+    named = f"p:{_one_form(message.sender)}"
+    return [named] if named != member else []
 
 
 def step_id(name: str, index: int) -> str:
@@ -60,6 +81,12 @@ class Sequences:
         self.finder = finder
         self.parent_of = parent_of
         """The parent service of a number, None with none attached (SN-6, SN-8)."""
+        self._steps = {
+            step_id(sequence.name, index): (sequence, index)
+            for sequence in definitions
+            for index in range(len(sequence.steps))
+        }
+        """Which sequence and step each step notification is."""
         self._services: dict[str, str] = {}
         """The service each sequence's steps were last written with, in this process."""
 
@@ -84,8 +111,33 @@ class Sequences:
                 first = now + sequence.steps[0].wait
                 member = profile or f"c:{cid}"
                 self.store.queue_enrol(
-                    pipe, sequence.name, member, f"c:{cid}", now=now, first_due=first
+                    pipe,
+                    sequence.name,
+                    member,
+                    f"c:{cid}",
+                    now=now,
+                    first_due=first,
+                    aliases=_aliases(message, member),
                 )
+
+    def queue_answered(
+        self, pipe: Pipe, message: Inbound, profile: str, stop: bool, now: float
+    ) -> None:
+        """The customer wrote after a step went to them: their enrolments on the number
+        end now, as an opt-out (``stop``) or a reply, where the sequence stops on it."""
+        cid = message.conversation_id
+        members = [name for name in (profile, f"c:{cid}") if name]
+        members += _aliases(message, "")
+        for sequence in self.active:
+            if sequence.number != message.number:
+                continue
+            if stop and "opt_out" in sequence.stop_on:
+                reason = "opt_out"
+            elif "reply" in sequence.stop_on:
+                reason = "reply"
+            else:
+                continue
+            self.store.queue_stop_answered(pipe, sequence.name, members, reason, now)
 
     async def enrol(
         self, name: str, entry: str, *, again: bool = False, now: float | None = None
@@ -106,7 +158,7 @@ class Sequences:
     async def unenrol(self, name: str, entry: str, now: float | None = None) -> tuple[str, bool]:
         """End a customer's enrolment (``manual``); whether it was active."""
         self.get(name)
-        member, _ = await self._member(entry)
+        member, _ = await self._enrolled_as(name, entry)
         now = time.time() if now is None else now
         return member, await self.store.stop(name, member, "manual", now)
 
@@ -119,7 +171,7 @@ class Sequences:
             if sequence.number != number:
                 continue
             if kind in sequence.conversions:
-                member, _ = await self._member(customer)
+                member, _ = await self._enrolled_as(sequence.name, customer)
                 await self.store.stop(sequence.name, member, "converted", time.time())
             elif sequence.trigger == "workflow" and sequence.trigger_value == kind:
                 await self.enrol(sequence.name, customer)
@@ -142,9 +194,35 @@ class Sequences:
             return meta.get("profile") or entry, entry
         try:
             profile = await self.finder.find(value)
-        except (LookupError, ValueError):
-            return entry, entry  # no profile yet: the step decides (no_channel, invalid...)
+        except ValueError:
+            return entry, entry  # unreadable: the step decides (invalid_number...)
+        except LookupError:
+            # No profile yet: enrolled under the identity in its one written form, which
+            # the customer's first message finds (``_aliases``), so they are not enrolled
+            # again as the profile it makes.
+            try:
+                named = f"p:{_one_form(parse_identity(value, self.finder.region))}"
+            except ValueError:
+                return entry, entry
+            return named, named
         return profile, f"p:{profile}"
+
+    async def _enrolled_as(self, name: str, entry: str) -> tuple[str, dict[str, Any] | None]:
+        """The member a customer is enrolled as, and the enrolment (None when none): their
+        profile, else the phone they were enrolled by before they had one."""
+        member, _ = await self._member(entry)
+        state = await self.store.enrolment(name, member)
+        kind, _, value = entry.partition(":")
+        if state is not None or kind != "p" or value.startswith("p_"):
+            return member, state
+        try:
+            named = f"p:{_one_form(parse_identity(value, self.finder.region))}"
+        except ValueError:
+            return member, None
+        if named == member:
+            return member, None
+        found = await self.store.enrolment(name, named)
+        return (named, found) if found is not None else (member, None)
 
     # --- Steps -----------------------------------------------------------------------
 
@@ -246,18 +324,42 @@ class Sequences:
     async def _hand_over(
         self, sequence: Sequence, run: int, index: int, entries: list[str], now: float
     ) -> None:
-        """A claimed batch becomes a run of its step's notification, due now."""
+        """A claimed batch becomes a run of its step's notification, due now; unless
+        that notification was cancelled or stopped (``/v1/notifications``), when the
+        batch is dropped and counted, so the report says the step did not go."""
         if index < len(sequence.steps):
             nid = step_id(sequence.name, index)
+            if await self.notifications.store.status(nid) in ENDED:
+                await self.store.dropped(sequence.name, run, index, len(entries))
+                return
             status = await self.store.hand_over(nid, run, entries)
             if status != "done":
                 await self.notifications.store.schedule(nid, run, now)
         await self.store.handed_over(sequence.name, run)
 
+    async def deferred(self, nid: str, verdicts: list[Verdict]) -> None:
+        """Quiet hours deferred a step: the next one of each profile waits from when
+        this one goes (the end of its quiet hours), not from when it was claimed."""
+        found = self._steps.get(nid)
+        if found is None or found[1] + 1 >= len(found[0].steps):
+            return
+        sequence, index = found
+        wait = sequence.steps[index + 1].wait
+        moves = [
+            (v.until + wait, [name for name in (v.profile, v.entry) if name]) for v in verdicts
+        ]
+        await self.store.push_back(sequence.name, moves)
+
     async def next_due(self) -> float | None:
         return await self.store.next_due([sequence.name for sequence in self.active])
 
     # --- Reports ---------------------------------------------------------------------
+
+    async def dropped(self, name: str) -> list[int]:
+        """Per step, the steps its cancelled or stopped notification did not send."""
+        sequence = self.get(name)
+        counts = await self.store.counts(sequence.name)
+        return [counts.get(f"dropped:{index}", 0) for index in range(len(sequence.steps))]
 
     async def enrolments(self, name: str) -> dict[str, Any]:
         counts = await self.store.counts(self.get(name).name)
@@ -271,8 +373,7 @@ class Sequences:
     async def enrolment(self, name: str, entry: str) -> dict[str, Any] | None:
         """One customer's enrolment as the API shows it; None when never enrolled."""
         self.get(name)
-        member, _ = await self._member(entry)
-        state = await self.store.enrolment(name, member)
+        member, state = await self._enrolled_as(name, entry)
         if state is None:
             return None
         return {

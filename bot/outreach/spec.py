@@ -238,7 +238,9 @@ def _response(spec: NotificationSpec, value: dict[str, Any]) -> NotificationSpec
     for name, wanted in value.items():
         if name == "campaign":
             continue
-        if name not in RESPONSES or not isinstance(wanted, bool):
+        if name in RESPONSES and not isinstance(wanted, bool):
+            raise ValueError(f"audience.filter.{name}: true or false")
+        if name not in RESPONSES:
             raise ValueError(
                 f"audience.filter: {str(name)[:40]!r} is not a response; give any of "
                 f"{', '.join(RESPONSES)} as true or false"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from bot.outreach.campaigns import StopRefusedError, parse_cursor
+from bot.outreach.campaigns import CancelRefusedError, StopRefusedError, parse_cursor
 from bot.outreach.notifications import Notifications
 from bot.outreach.spec import parse_notification
 from handlers.ports import RefusedError, Scheduled
@@ -56,7 +56,10 @@ class TeamNotifications:
 
     async def cancel(self, notification_id: str) -> None:
         await self.notifications.spec(notification_id)  # LookupError for an unknown one
-        await self.notifications.cancel(notification_id)
+        try:
+            await self.notifications.cancel(notification_id)
+        except CancelRefusedError as refusal:
+            raise RefusedError(str(refusal)) from None
 
     async def stats(self, numbers: list[str]) -> list[dict[str, Any]]:
         return await self.notifications.stats(numbers)
