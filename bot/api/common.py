@@ -3,7 +3,8 @@ numbers and conversations the caller may see."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,13 +180,20 @@ def closed(refusal: ConversationClosedError) -> ApiError:
     return ApiError(409 if refusal.reason == "opted_out" else 410, str(refusal))
 
 
-async def find_profile(request: web.Request, reference: str) -> str:
-    """The live profile of an id or identity: 404 unknown, 410 erased, 400 unreadable."""
+@contextlib.contextmanager
+def profile_refusals() -> Iterator[None]:
+    """A profile lookup's failures as API errors: 404 unknown, 410 erased, 400 unreadable."""
     try:
-        return await parts(request).profiles.find(reference)
+        yield
     except ProfileErasedError as error:
         raise ApiError(410, str(error)) from None
     except ProfileNotFoundError as error:
         raise ApiError(404, str(error)) from None
     except ValueError as error:
         raise ApiError(400, str(error)[:300]) from None
+
+
+async def find_profile(request: web.Request, reference: str) -> str:
+    """The live profile of an id or identity: 404 unknown, 410 erased, 400 unreadable."""
+    with profile_refusals():
+        return await parts(request).profiles.find(reference)

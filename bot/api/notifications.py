@@ -18,11 +18,11 @@ from bot.api.common import (
     conversation,
     numbers_of,
     parts,
+    profile_refusals,
     read_body,
     require_parent,
     string_field,
 )
-from bot.core.profiles import ProfileErasedError, ProfileNotFoundError
 from bot.core.sender import SendFailedError, WindowClosedError
 from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
 from bot.outreach.campaigns import (
@@ -345,16 +345,10 @@ async def set_topics(request: web.Request) -> web.Response:
     if not lists["unsubscribe"] and not lists["subscribe"]:
         raise ApiError(400, "give 'unsubscribe' or 'subscribe'")
     reference = request.match_info["ref"]
-    try:
+    with profile_refusals():
         profile_id, topics_off = await found.notifications.set_topics(
             found.profiles, reference, lists["unsubscribe"], lists["subscribe"]
         )
-    except ProfileErasedError as error:
-        raise ApiError(410, str(error)) from None
-    except ProfileNotFoundError as error:
-        raise ApiError(404, str(error)) from None
-    except ValueError as error:
-        raise ApiError(400, str(error)[:300]) from None
     if lists["subscribe"] and found.sequences is not None:
         await found.sequences.on_topics_joined(profile_id, lists["subscribe"], caller(request).name)
     return web.json_response({"profile": profile_id, "topics_off": topics_off})
