@@ -6,6 +6,7 @@ trying Switchboard for the first time gets.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -56,8 +57,9 @@ def bot() -> Iterator[BotProcess]:
         process.close()
 
 
-@pytest_asyncio.fixture
-async def browser() -> AsyncIterator[Browser]:
+@contextlib.asynccontextmanager
+async def launched_chromium() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless, with the flags the closed network needs."""
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -66,6 +68,12 @@ async def browser() -> AsyncIterator[Browser]:
             yield browser
         finally:
             await browser.close()
+
+
+@pytest_asyncio.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with launched_chromium() as launched:
+        yield launched
 
 
 async def open_chat(browser: Browser, url: str) -> Page:

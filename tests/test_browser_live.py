@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from redis.asyncio import Redis
 
 from bot.core.livetokens import LiveTokenSigner
@@ -30,7 +30,7 @@ from stores.redis import Keys
 from tests.botprocess import BotProcess
 from tests.conftest import PHONE_NUMBER_ID, REDIS_URL
 from tests.emulators import meta_webhooks as meta
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
+from tests.test_browser import TIMEOUT_MS, launched_chromium
 from tests.whatsapp_process import WhatsAppSetup, whatsapp_setup
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
@@ -175,14 +175,8 @@ async def live() -> AsyncIterator[Live]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with launched_chromium() as launched:
+        yield launched
 
 
 async def open_page(browser: Browser, url: str) -> Page:

@@ -16,11 +16,10 @@ from playwright.async_api import Browser, expect
 
 from tests.botprocess import BotProcess
 from tests.test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     CONFIG,
     TIMEOUT_MS,
     WELCOME,
+    launched_chromium,
     open_chat,
     press_enter,
 )
@@ -58,16 +57,8 @@ def bot() -> Iterator[BotProcess]:
 
 @pytest_asyncio.fixture
 async def browser() -> AsyncIterator[Browser]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with launched_chromium() as launched:
+        yield launched
 
 
 async def api(

@@ -26,14 +26,13 @@ from playwright.async_api import (
     FrameLocator,
     Page,
     Request,
-    async_playwright,
     expect,
 )
 from redis import Redis
 
 from tests.botprocess import ROOT, BotProcess, free_port
 from tests.conftest import REDIS_URL
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, HOURS, TIMEOUT_MS, WELCOME
+from tests.test_browser import CHROMIUM, HOURS, TIMEOUT_MS, WELCOME, launched_chromium
 
 if not CHROMIUM.exists():
     pytest.skip(f"the browser tests need Chromium at {CHROMIUM}", allow_module_level=True)
@@ -145,14 +144,8 @@ def site() -> Iterator[tuple[BotProcess, Shop]]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with launched_chromium() as launched:
+        yield launched
 
 
 async def visit_shop(browser: Browser, shop: Shop, viewport: dict[str, int] = DESKTOP) -> Page:
