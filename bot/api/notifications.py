@@ -144,16 +144,9 @@ async def get_notification(request: web.Request) -> web.Response:
 
 async def cancel_notification(request: web.Request) -> web.Response:
     """No further runs; what is queued already still goes. The parent's alone."""
-    notifications = parts(request).notifications
-    acting(request)
-    nid = request.match_info["id"]
+    nid = await _draft_of(request)
     try:
-        spec = await notifications.spec(nid, await numbers_of(request))
-    except NotificationNotFoundError as error:
-        raise ApiError(404, str(error)) from None
-    await require_parent(request, spec.number)
-    try:
-        await notifications.cancel(nid)
+        await parts(request).notifications.cancel(nid)
     except CancelRefusedError as error:
         raise ApiError(409, str(error)) from None
     return web.json_response({"notification": {"id": nid, "status": "cancelled"}})
