@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+import hiredis
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import BlockingConnectionPool, Connection
@@ -105,10 +106,23 @@ class CountingConnection(Connection):
         RoundTrips.commands += 1
         await super().send_command(*args, **kwargs)
 
+    def pack_command(self, *args: Any) -> list[bytes]:
+        """hiredis' packer (in C, about 7 times as fast as redis-py's, which runs in Python
+        for asyncio clients) for arguments of the types it takes as they are: exactly str,
+        bytes, int or float, formatted as redis-py formats them. Anything else (a bool,
+        None, a subclass, a bytearray) goes to redis-py's, with its checks and errors."""
+        name = args[0]
+        if isinstance(name, (str, bytes)) and len(name.split()) > 1:  # "CLIENT SETINFO"
+            args = (*name.split(), *args[1:])
+        try:
+            return [hiredis.pack_command(args)]
+        except TypeError:
+            return super().pack_command(*args)
+
     def pack_commands(self, commands: Any) -> list[bytes]:
-        commands = list(commands)
-        RoundTrips.commands += len(commands)
-        return super().pack_commands(commands)
+        packed = [b"".join(self.pack_command(*command)) for command in commands]
+        RoundTrips.commands += len(packed)
+        return [b"".join(packed)]
 
 
 def connect(url: str | None) -> Redis:
