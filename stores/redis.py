@@ -14,7 +14,7 @@ from typing import Any, TypeAlias
 import hiredis
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.asyncio.connection import BlockingConnectionPool, Connection
+from redis.asyncio.connection import Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import (
@@ -32,6 +32,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.model import Identity
 from stores.cluster import cluster_node_url, connect_cluster
+from stores.pool import QuickPool
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ def connect(url: str | None) -> Redis:
         # on a new connection, so a restart costs no caller a 503; a command that never
         # reached the server (the old one is gone) is safe to send again, and our writes
         # are idempotent where a redo could repeat them (REL-1, REL-3).
-        pool = BlockingConnectionPool.from_url(
+        pool = QuickPool.from_url(
             url,
             max_connections=MAX_CONNECTIONS,
             timeout=30,

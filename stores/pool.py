@@ -1,0 +1,61 @@
+"""The client's connection pool: redis-py's blocking pool, with a quick way in and out
+when a connection is free and nobody waits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis.asyncio.connection import AbstractConnection, BlockingConnectionPool
+
+
+class QuickPool(BlockingConnectionPool):
+    """A ``BlockingConnectionPool`` whose checkout and release skip the condition, the
+    timeout and the per-call observability hooks while a connection is free and no
+    caller waits for one, which is nearly always, and never hand out a connection with a
+    reply still unread on it.
+
+    redis-py's checkout takes an ``asyncio.Condition``, opens an ``asyncio.timeout``,
+    checks a deprecated argument and awaits three recording hooks, and its release a
+    lock, an event dispatch and two more hooks: about 40 % of the client's CPU for a
+    single command. Here a free connection is taken at once, checked as the pool checks
+    it (connected, nothing left unread on it), and put back at once. When none is free,
+    or callers already wait, redis-py's own path runs, with its wait, its timeout and its
+    wake-up of the next waiter, so nobody is overtaken for long and nothing changes
+    under load. The hooks skipped record OpenTelemetry metrics (not configured here) and
+    re-authenticate with streaming credentials (not used here)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._waiting = 0
+        """Callers in redis-py's checkout: while there are any, releases wake them."""
+
+    async def get_connection(self, *args: Any, **kwargs: Any) -> AbstractConnection:
+        if self._available_connections and not self._waiting and not self._in_maintenance:
+            connection = self._available_connections.pop()
+            self._in_use_connections.add(connection)
+            try:
+                if connection.is_connected and await connection.can_read():
+                    # A reply nobody read (or the server closed it): start afresh, where
+                    # redis-py's pool, with maintenance notifications on, hands it out.
+                    await connection.disconnect()
+                if not connection.is_connected:
+                    await self.ensure_connection(connection)
+            except BaseException:
+                await self.release(connection)
+                raise
+            return connection
+        self._waiting += 1
+        try:
+            waited: AbstractConnection = await super().get_connection()
+            return waited
+        finally:
+            self._waiting -= 1
+
+    async def release(self, connection: AbstractConnection) -> None:
+        if self._waiting or self._in_maintenance:
+            await super().release(connection)
+            return
+        self._in_use_connections.remove(connection)
+        if connection.should_reconnect():
+            await connection.disconnect()
+        self._available_connections.append(connection)
