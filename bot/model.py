@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -515,4 +516,11 @@ def derived_id(prefix: str, *parts: str) -> str:
 
 def conversation_id(number: str, customer: Identity) -> str:
     """The ONE conversation between a number and a customer's channel identity."""
-    return derived_id("c", number, customer.key)
+    return _conversation_id(number, customer.key)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _conversation_id(number: str, customer: str) -> str:
+    """A hash asked for several times per message (routing, threads, events, logs): the
+    recent customers' are kept, at about 200 bytes each."""
+    return derived_id("c", number, customer)
