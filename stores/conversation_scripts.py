@@ -11,15 +11,16 @@ from stores.redis import Script
 RECORD = Script(
     """
 local meta, log, ids = KEYS[1], KEYS[2], KEYS[3]
-local seen = redis.call('HGET', ids, ARGV[1])
-if seen then return {0, tonumber(seen)} end
 local dir = ARGV[4]
--- One read and one write of the thread's fields, whatever changes.
+-- One read and one write of the thread's fields, whatever changes, and the message's
+-- ordinal set only if absent: a redo reads the ordinal it was given the first time.
 local m = redis.call('HMGET', meta, dir, 'created_at', 'customer', 'last_at',
   'last_inbound_at', 'referral_at', 'entry_point_opened_at')
-redis.call('RPUSH', log, ARGV[2])
 local count = (tonumber(m[1]) or 0) + 1
-redis.call('HSET', ids, ARGV[1], count)
+if redis.call('HSETNX', ids, ARGV[1], count) == 0 then
+  return {0, tonumber(redis.call('HGET', ids, ARGV[1]))}
+end
+redis.call('RPUSH', log, ARGV[2])
 local at = tonumber(ARGV[3])
 local set = {dir, count}
 local function put(field, value) set[#set + 1] = field; set[#set + 1] = value end
