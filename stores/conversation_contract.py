@@ -20,6 +20,10 @@ class Recorded:
 
     new: bool
     count: int
+    answered_at: float = 0.0
+    """When the contact last got an automated answer (0 when never)."""
+    dripped: bool = False
+    """Whether a drip step went to the contact since their last message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +65,17 @@ class BaseConversationStore(Protocol):
         channel: str,
         profile: str = "",
     ) -> None:
-        """``record`` queued on a pipeline the caller executes."""
+        """``record`` queued on a pipeline the caller executes; ``recorded`` reads its
+        answer."""
+
+    @staticmethod
+    def recorded(answer: Any) -> Recorded:
+        """What ``queue_record`` answered on the pipeline."""
 
     def queue_edit(
         self, pipe: Pipe, conversation_id: str, message_id: str, text: str, at: float
     ) -> None:
         """Keep the customer's new wording of a message; the timeline shows the latest."""
-
-    def queue_auto_reply_lookup(self, pipe: Pipe, conversation_id: str) -> None:
-        """Queue the read of [when the contact last got an automated answer, whether a
-        drip step went to them since their last message] (each None when not)."""
 
     def queue_drip_mark(self, pipe: Pipe, conversation_id: str, on: bool) -> None:
         """Note that a drip step went to the contact (``on``), or that their message

@@ -6,20 +6,25 @@ from __future__ import annotations
 from stores.redis import Script
 
 # Append a message once: a redo of the same work finds its id and changes nothing. The
-# answer is the message's ordinal in its direction, the same on a redo, so that "first
-# contact" is decided the same way however often the work is redone.
+# answer is [new, the message's ordinal in its direction, auto_at, drip]: the ordinal is
+# the same on a redo, so that "first contact" is decided the same way however often the
+# work is redone; auto_at and drip are the thread's (nil when not set), which the
+# automation reads, so that it needs no read of its own.
 RECORD = Script(
     """
 local meta, log, ids = KEYS[1], KEYS[2], KEYS[3]
-local seen = redis.call('HGET', ids, ARGV[1])
-if seen then return {0, tonumber(seen)} end
 local dir = ARGV[4]
--- One read and one write of the thread's fields, whatever changes.
+-- One read and one write of the thread's fields, whatever changes, and the message's
+-- ordinal set only if absent: a redo reads the ordinal it was given the first time. The
+-- read takes what the automation looks up too: when the contact last got an automated
+-- answer, and whether a drip step went to them since their last message (m[8], m[9]).
 local m = redis.call('HMGET', meta, dir, 'created_at', 'customer', 'last_at',
-  'last_inbound_at', 'referral_at', 'entry_point_opened_at')
-redis.call('RPUSH', log, ARGV[2])
+  'last_inbound_at', 'referral_at', 'entry_point_opened_at', 'auto_at', 'drip')
 local count = (tonumber(m[1]) or 0) + 1
-redis.call('HSET', ids, ARGV[1], count)
+if redis.call('HSETNX', ids, ARGV[1], count) == 0 then
+  return {0, tonumber(redis.call('HGET', ids, ARGV[1])), m[8], m[9]}
+end
+redis.call('RPUSH', log, ARGV[2])
 local at = tonumber(ARGV[3])
 local set = {dir, count}
 local function put(field, value) set[#set + 1] = field; set[#set + 1] = value end
@@ -45,7 +50,7 @@ elseif dir == 'outbound' then
   end
 end
 redis.call('HSET', meta, unpack(set))
-return {1, count}
+return {1, count, m[8], m[9]}
 """
 )
 

@@ -61,8 +61,7 @@ class ConversationStore(BaseConversationStore):
         keys, args = self._record_call(
             conversation_id, message, direction, number, customer, channel, profile
         )
-        new, count = await RECORD(self.redis, keys, args)
-        return Recorded(bool(new), int(count))
+        return self.recorded(await RECORD(self.redis, keys, args))
 
     def queue_record(
         self,
@@ -76,11 +75,18 @@ class ConversationStore(BaseConversationStore):
         channel: str,
         profile: str = "",
     ) -> None:
-        """``record`` queued on a pipeline the caller executes."""
+        """``record`` queued on a pipeline the caller executes; ``recorded`` reads its
+        answer."""
         keys, args = self._record_call(
             conversation_id, message, direction, number, customer, channel, profile
         )
         RECORD.queue(pipe, keys, args)
+
+    @staticmethod
+    def recorded(answer: Any) -> Recorded:
+        """What ``queue_record`` answered on the pipeline."""
+        new, count, answered_at, dripped = answer
+        return Recorded(bool(new), int(count), float(answered_at or 0), bool(dripped))
 
     def _record_call(
         self,
@@ -112,11 +118,6 @@ class ConversationStore(BaseConversationStore):
         """Keep the customer's new wording of a message; the timeline shows the latest."""
         edit = json.dumps({"text": text, "edited_at": at}, ensure_ascii=False)
         pipe.hset(self._k(conversation_id, "edits"), message_id, edit)
-
-    def queue_auto_reply_lookup(self, pipe: Pipe, conversation_id: str) -> None:
-        """Queue the read of [when the contact last got an automated answer, whether a
-        drip step went to them since their last message] (each None when not)."""
-        pipe.hmget(self._k(conversation_id, "meta"), ["auto_at", "drip"])
 
     def queue_drip_mark(self, pipe: Pipe, conversation_id: str, on: bool) -> None:
         key = self._k(conversation_id, "meta")

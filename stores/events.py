@@ -1,10 +1,16 @@
 """Each number's event log, kept for a retention window: a service that was down, or is
 new, reads the events of its numbers in order from here.
 
-A stream per number, ``{ev:<number>}``, holds the event ids in order; each event's body
-and place in the stream are a hash beside it, ``{ev:<number>}:e:<event id>``, which
-expires with the window. So an event is found by its id, appended once however often
-the work that made it is redone, and rewritten in place by an erasure.
+A stream per number, ``{ev:<number>}``, holds the event ids in order; each event's place
+in the stream and its body are a string beside it, ``{ev:<number>}:e:<event id>`` holding
+``<stream entry id> <event JSON>``, which expires with the window. So an event is found by
+its id, appended once however often the work that made it is redone (the string is set
+only if absent), and rewritten in place by an erasure, which leaves no copy of the old
+body behind (a stream entry cannot be rewritten: deleted, its bytes stay in the stream's
+nodes until the whole node goes).
+
+Events appended before this layout have a hash there instead, ``s`` (the stream entry id)
+and ``b`` (the body); they are read from it until they leave with the window.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from stores.redis import Keys, Pipe, Script
 
@@ -24,21 +31,15 @@ PAGE = 1000
 
 _APPEND = Script(
     """
-if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 local id = redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[3], '*', 'i', ARGV[1])
-redis.call('HSET', KEYS[2], 's', id, 'b', ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
-return 1
+if redis.call('SET', KEYS[2], id .. ' ' .. ARGV[2], 'NX', 'PX', ARGV[4]) then return 1 end
+redis.call('XDEL', KEYS[1], id)
+return 0
 """
 )
-_REWRITE = Script(
-    """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'b', ARGV[1])
-return 1
-"""
-)
-"""An event's new body, unless it left with the window meanwhile (HSET keeps the TTL)."""
+"""Two commands for an event appended (XADD, SET), and an XDEL more for one that was there
+already: the work that made it was redone. Its string, set only if absent, is what makes
+the append happen once; an event of the old layout (a hash) counts as there."""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -123,13 +124,10 @@ class EventLog(BaseEventLog):
             await pipe.execute()
 
     async def locate(self, numbers: Sequence[str], event_id: str) -> Position | None:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for number in numbers:
-                pipe.hget(self.keys.event(number, event_id), "s")
-            found = await pipe.execute()
-        for number, entry_id in zip(numbers, found, strict=True):
-            if entry_id:
-                return Position.of(entry_id, number)
+        stored = await self._stored([self.keys.event(number, event_id) for number in numbers])
+        for number, found in zip(numbers, stored, strict=True):
+            if found:
+                return Position.of(found[0], number)
         return None
 
     async def read(
@@ -149,16 +147,15 @@ class EventLog(BaseEventLog):
         )
         chosen = [(at, event_id) for at, event_id in entries if after is None or at > after]
         chosen = chosen[:limit]
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for at, event_id in chosen:
-                pipe.hget(self.keys.event(at.number, event_id), "b")
-            bodies = await pipe.execute()
+        stored = await self._stored(
+            [self.keys.event(at.number, event_id) for at, event_id in chosen]
+        )
         # An event past the window has no body left, though the trim of its log, which is
         # approximate, may not have reached its entry yet.
         return [
-            LoggedEvent(at, event_id, body)
-            for (at, event_id), body in zip(chosen, bodies, strict=True)
-            if body
+            LoggedEvent(at, event_id, found[1])
+            for (at, event_id), found in zip(chosen, stored, strict=True)
+            if found
         ]
 
     async def last(self, numbers: Sequence[str]) -> Position | None:
@@ -198,20 +195,50 @@ class EventLog(BaseEventLog):
         needles: Sequence[str],
         rewrite: Callable[[str], str | None],
     ) -> int:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for event_id in event_ids:
-                pipe.hget(self.keys.event(number, event_id), "b")
-            bodies = await pipe.execute()
+        keys = [self.keys.event(number, event_id) for event_id in event_ids]
         changes = []
-        for event_id, body in zip(event_ids, bodies, strict=True):
-            if body and any(needle in body for needle in needles):
-                new = rewrite(body)
+        for key, found in zip(keys, await self._stored(keys), strict=True):
+            if found and any(needle in found[1] for needle in needles):
+                new = rewrite(found[1])
                 if new is not None:
-                    changes.append((event_id, new))
+                    changes.append((key, f"{found[0]} {new}"))
         if not changes:
             return 0
+        # XX: not an event that left with the window meanwhile; KEEPTTL: it leaves with it.
+        # An event of the old layout takes the new one: its old body is gone as well.
         async with self.redis.pipeline(transaction=False) as pipe:
-            for event_id, new in changes:
-                _REWRITE.queue(pipe, [self.keys.event(number, event_id)], [new])
+            for key, stored in changes:
+                pipe.set(key, stored, xx=True, keepttl=True)
             done = await pipe.execute()
-        return sum(int(one) for one in done)
+        return sum(1 for one in done if one)
+
+    async def _stored(self, keys: Sequence[str]) -> list[tuple[str, str] | None]:
+        """Each event's stream entry id and body, from the keys of either layout; None for
+        an event that is not there."""
+        if not keys:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.get(key)
+            found: list[Any] = await pipe.execute(raise_on_error=False)
+        stored: list[tuple[str, str] | None] = []
+        hashes = []
+        for index, one in enumerate(found):
+            if isinstance(one, ResponseError) and str(one).startswith("WRONGTYPE"):
+                hashes.append(index)  # the old layout's
+                stored.append(None)
+            elif isinstance(one, Exception):
+                raise one
+            elif one is None:
+                stored.append(None)
+            else:
+                entry_id, _, body = one.partition(" ")
+                stored.append((entry_id, body))
+        if hashes:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for index in hashes:
+                    pipe.hmget(keys[index], "s", "b")
+                for index, (entry_id, body) in zip(hashes, await pipe.execute(), strict=True):
+                    if entry_id and body:
+                        stored[index] = (entry_id, body)
+        return stored

@@ -315,7 +315,9 @@ class Keys:
         return f"{self.prefix}{{ev:{number}}}"
 
     def event(self, number: str, event_id: str) -> str:
-        """One event of a number's log: its place in the log and its body, under its tag."""
+        """One event of a number's log, under its tag: its place in the log and its body,
+        as ``<entry id> <body>`` (a hash of ``s`` and ``b`` for an event of the old
+        layout)."""
         return f"{self.events(number)}:e:{event_id}"
 
     def idempotency(self, service: str, digest: str) -> str:

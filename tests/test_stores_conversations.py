@@ -82,8 +82,31 @@ async def test_record_on_a_pipeline(store: Redis, prefix: str) -> None:
                 customer=CUSTOMER,
                 channel="whatsapp",
             )
-        assert await pipe.execute() == [[1, 1], [1, 2]]
+        answers = await pipe.execute()
+    assert [conversations.recorded(answer) for answer in answers] == [
+        Recorded(True, 1),
+        Recorded(True, 2),
+    ]
     assert [m["id"] for m in await conversations.timeline(CID)] == ["out-0", "out-1"]
+
+
+async def test_a_record_answers_what_the_automation_looks_up(store: Redis, prefix: str) -> None:
+    """When the contact last got an automated answer, and whether a drip step went to
+    them since their last message: read by the record, new or redone."""
+    conversations = ConversationStore(store, Keys(prefix))
+    first = await _record(conversations, "in-1", T0)
+    assert (first.answered_at, first.dripped) == (0.0, False)
+    async with store.pipeline(transaction=False) as pipe:
+        conversations.queue_auto_reply(pipe, CID, T0 + 0.5)
+        conversations.queue_drip_mark(pipe, CID, True)
+        await pipe.execute()
+    for message_id in ("in-2", "in-1"):
+        recorded = await _record(conversations, message_id, T0 + 1)
+        assert (recorded.answered_at, recorded.dripped) == (T0 + 0.5, True), message_id
+    async with store.pipeline(transaction=False) as pipe:
+        conversations.queue_drip_mark(pipe, CID, False)
+        await pipe.execute()
+    assert not (await _record(conversations, "in-3", T0 + 2)).dripped
 
 
 async def test_meta_describes_the_conversation(store: Redis, prefix: str) -> None:

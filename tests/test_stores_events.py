@@ -56,12 +56,66 @@ async def test_an_event_is_appended_once(store: Redis, prefix: str) -> None:
     assert [event.event_id for event in await log.read([A], None, 10)] == ["evt_1", "evt_2"]
 
 
+async def append_old(store: Redis, keys: Keys, number: str, event_id: str, raw: str) -> str:
+    """An event as the log's old layout appended it: its place and body in a hash."""
+    entry_id = await store.xadd(keys.events(number), {"i": event_id})
+    await store.hset(keys.event(number, event_id), mapping={"s": entry_id, "b": raw})
+    await store.expire(keys.event(number, event_id), 3600)
+    return str(entry_id)
+
+
+async def stored(store: Redis, keys: Keys, number: str) -> str:
+    """Everything a number's log keeps, its stream and its events' keys, as one text."""
+    kept = [str(await store.xrange(keys.events(number)))]
+    async for key in store.scan_iter(match=keys.events(number) + ":*"):
+        is_hash = await store.type(key) == "hash"
+        kept.append(str(await store.hgetall(key) if is_hash else await store.get(key)))
+    return "\n".join(kept)
+
+
+async def test_an_append_redone_is_not_appended_again(store: Redis, prefix: str) -> None:
+    """The work that made an event is redone after a crash: its log holds it once, and
+    nothing of the second try stays in the stream."""
+    keys = Keys(prefix)
+    log = EventLog(store, keys)
+    await log.append([(A, "evt_1", body("evt_1"))])
+    first = await log.locate([A], "evt_1")
+    for _ in range(3):
+        await log.append([(A, "evt_1", body("evt_1")), (A, "evt_2", body("evt_2"))])
+    assert [event.event_id for event in await log.read([A], None, 10)] == ["evt_1", "evt_2"]
+    assert await store.xlen(keys.events(A)) == 2
+    assert await log.locate([A], "evt_1") == first
+
+
+async def test_events_of_the_old_layout_are_read_located_and_appended_once(
+    store: Redis, prefix: str
+) -> None:
+    """Events appended before the layout changed are read, found and kept once, among
+    the new ones, until they leave with the window."""
+    keys = Keys(prefix)
+    log = EventLog(store, keys)
+    old = await append_old(store, keys, A, "evt_old", body("evt_old", "before"))
+    await log.append([(A, "evt_new", body("evt_new", "after"))])
+    await log.append([(A, "evt_old", body("evt_old", "before"))])  # redone after the upgrade
+    read = await log.read([A], None, 10)
+    assert [(event.event_id, event.body) for event in read] == [
+        ("evt_old", body("evt_old", "before")),
+        ("evt_new", body("evt_new", "after")),
+    ]
+    assert await log.locate([B, A], "evt_old") == Position.of(old, A)
+    assert await log.read([A], Position.of(old, A), 10) == read[1:]
+    assert await log.read([A], await log.locate([A], "evt_new"), 10) == []
+    await store.delete(keys.event(A, "evt_old"))  # as its TTL would
+    assert [event.event_id for event in await log.read([A], None, 10)] == ["evt_new"]
+    assert await log.locate([A], "evt_old") is None
+
+
 async def test_entries_of_one_id_in_two_logs_are_each_read_once(store: Redis, prefix: str) -> None:
     keys = Keys(prefix)
     log = EventLog(store, keys)
     for number, event_id in ((A, "evt_a"), (B, "evt_b")):
         await store.xadd(keys.events(number), {"i": event_id}, id="1000-0")
-        await store.hset(keys.event(number, event_id), mapping={"s": "1000-0", "b": body(event_id)})
+        await store.set(keys.event(number, event_id), f"1000-0 {body(event_id)}")
     first = await log.read([A, B], None, 1)
     assert [event.event_id for event in first] == ["evt_a"]
     assert first[0].position == Position(1000, 0, A)
@@ -94,6 +148,22 @@ async def test_a_scrub_rewrites_the_events_that_name_a_needle(store: Redis, pref
     bodies = [event.body for event in await log.read([A], None, 10)]
     assert bodies == [body("evt_1", "erased"), body("evt_2", "c_bob")]
     assert await store.ttl(keys.event(A, "evt_1")) > 0
+    assert "c_ann" not in await stored(store, keys, A)
+    assert await log.locate([A], "evt_1") == (await log.read([A], None, 1))[0].position
+
+
+async def test_a_scrub_leaves_nothing_of_an_old_layout_body(store: Redis, prefix: str) -> None:
+    keys = Keys(prefix)
+    log = EventLog(store, keys)
+    old = await append_old(store, keys, A, "evt_1", body("evt_1", "c_ann"))
+    await log.append([(A, "evt_2", body("evt_2", "c_ann"))])
+    rewritten = await log.scrub([A], ["c_ann"], lambda raw: raw.replace("c_ann", "erased"))
+    assert rewritten == 2
+    bodies = [event.body for event in await log.read([A], None, 10)]
+    assert bodies == [body("evt_1", "erased"), body("evt_2", "erased")]
+    assert "c_ann" not in await stored(store, keys, A)
+    assert 0 < await store.ttl(keys.event(A, "evt_1")) <= 3600
+    assert await log.locate([A], "evt_1") == Position.of(old, A)
 
 
 async def test_last_is_where_reading_from_now_on_starts(store: Redis, prefix: str) -> None:

@@ -249,31 +249,30 @@ class Pipeline:
                 self.conversations.queue_message_lookup(
                     pipe, status.conversation_id, status.provider_message_id
                 )
-            for message in messages:
-                self.conversations.queue_auto_reply_lookup(pipe, message.conversation_id)
             asking = self.fallback.queue_lookups(pipe, messages, self.directory.automation)
             self.guided.queue_lookups(pipe, messages)
             self.directory.queue_versions(pipe, numbers)
             results = await pipe.execute()
         versions_at = len(results) - len(numbers) - 1
         self.directory.take_versions(numbers, results[versions_at:])
-        counts = [int(count) for _, count in results[: len(messages)]]
-        looked_up = results[len(messages) : len(messages) + len(statuses)]
+        recorded = [self.conversations.recorded(answer) for answer in results[: len(messages)]]
+        quiet_at = len(messages) + len(statuses)
+        looked_up = results[len(messages) : quiet_at]
         message_ids = [
             found or s.provider_message_id for s, found in zip(statuses, looked_up, strict=True)
         ]
-        quiet_at = 2 * len(messages) + len(statuses)
         flows_at = quiet_at + FallbackGate.LOOKUPS * len(asking)
-        looked = results[len(messages) + len(statuses) : quiet_at]
         batch.answered = {
-            m.conversation_id: float(at) for m, (at, _) in zip(messages, looked, strict=True) if at
+            m.conversation_id: r.answered_at
+            for m, r in zip(messages, recorded, strict=True)
+            if r.answered_at
         }
         batch.dripped = {
-            m.conversation_id for m, (_, drip) in zip(messages, looked, strict=True) if drip
+            m.conversation_id for m, r in zip(messages, recorded, strict=True) if r.dripped
         }
         batch.quiet = self.fallback.take_lookups(asking, results[quiet_at:flows_at])
         self.guided.take_lookups(batch.flows, messages, results[flows_at:versions_at])
-        return counts, message_ids
+        return [r.count for r in recorded], message_ids
 
     def _queue_profile_links(
         self,
