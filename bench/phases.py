@@ -247,14 +247,25 @@ def _split(before: dict[int, float], tree: ProcessTree, passes: int = 1) -> list
     return sorted(used, reverse=True)
 
 
-def start_app(
-    options: Options, prefix: str, workdir: Path, stack: contextlib.ExitStack, subscribers: int
-) -> tuple[BotProcess, ProcessTree, Child, list[Child], str]:
-    """The Graph emulator, the sinks and the bot (N workers), each a process; stopped by
-    ``stack``. The tree is the bot's parent and every process below it.
+@dataclass(frozen=True)
+class Emulators:
+    """The Graph API emulator and the subscriber sinks of one measured server."""
+
+    graph: Child
+    graph_base: str
+    token: str
+    sinks: list[Child]
+    secrets: list[str]
+    """Each sink's signing secret, in the order of ``sinks``."""
+
+
+def start_emulators(
+    options: Options, workdir: Path, stack: contextlib.ExitStack, subscribers: int
+) -> Emulators:
+    """The Graph emulator and ``subscribers`` sinks, each a process; stopped by ``stack``.
 
     With ``--fanout`` the sinks are ``bench.sink``, which also count what they were sent."""
-    token, app_secret = secrets.token_hex(16), secrets.token_hex(16)
+    token = secrets.token_hex(16)
     graph = Child.python(
         "graph",
         "bench.graph_api",
@@ -264,7 +275,7 @@ def start_app(
     )
     stack.callback(graph.stop)
     graph_base = graph.start()
-    sinks, services, env = [], [], {}
+    sinks, keys = [], []
     module, watch = "tests.emulators.sink", []
     if options.fanout or options.batch:
         module, watch = "bench.sink", [arg for text in REPLY_TEXTS for arg in ("--watch", text)]
@@ -278,11 +289,26 @@ def start_app(
             {"SINK_SECRET": secret},
         )
         stack.callback(sink.stop)
+        sink.start()
         sinks.append(sink)
+        keys.append(secret)
+    return Emulators(graph, graph_base, token, sinks, keys)
+
+
+def start_app(
+    options: Options, prefix: str, workdir: Path, stack: contextlib.ExitStack, subscribers: int
+) -> tuple[BotProcess, ProcessTree, Child, list[Child], str]:
+    """The Graph emulator, the sinks and the bot (N workers), each a process; stopped by
+    ``stack``. The tree is the bot's parent and every process below it."""
+    emulators = start_emulators(options, workdir, stack, subscribers)
+    graph, sinks = emulators.graph, emulators.sinks
+    app_secret = secrets.token_hex(16)
+    services, env = [], {}
+    for index, (sink, secret) in enumerate(zip(sinks, emulators.secrets, strict=True), start=1):
         services.append(
             {
                 "name": f"sub{index}",
-                "url": sink.start(),
+                "url": sink.url,
                 "secret": f"${{BENCH_SINK_SECRET_{index}}}",
             }
         )
@@ -293,10 +319,10 @@ def start_app(
             "SWITCHBOARD_KEY_PREFIX": prefix,
             "SWITCHBOARD_SHARDS": str(options.shards),
             "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-            "WHATSAPP_ACCESS_TOKEN": token,
+            "WHATSAPP_ACCESS_TOKEN": emulators.token,
             "WHATSAPP_APP_SECRET": app_secret,
             "WHATSAPP_VERIFY_TOKEN": secrets.token_hex(8),
-            "WHATSAPP_API_BASE": graph_base,
+            "WHATSAPP_API_BASE": emulators.graph_base,
             # A lifted tier: the benchmark measures Switchboard, not Meta's 80 a second.
             "WHATSAPP_MESSAGES_PER_SECOND": "1000000",
         }
