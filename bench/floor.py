@@ -237,10 +237,14 @@ class Floor:
         }
         body = orjson.dumps(event)
         answers = self.replies(number, customer, message["text"])
-        await asyncio.gather(
-            *(self.deliver(sink, event_id, body) for sink in self.setup.sinks),
-            self.answer(wamid, number, customer, answers),
-        )
+        work = [self.deliver(sink, event_id, body) for sink in self.setup.sinks]
+        if answers:
+            work.append(self.answer(wamid, number, customer, answers))
+        # A task per coroutine only where there is more than one to wait for.
+        if len(work) == 1:
+            await work[0]
+        else:
+            await asyncio.gather(*work)
 
     async def answer(self, wamid: str, number: str, customer: str, answers: list[str]) -> None:
         """Each reply in turn: the send, then its ``message.outbound`` to every sink."""
@@ -267,13 +271,16 @@ class Floor:
                 "data": data,
             }
             plain = orjson.dumps(event | {"data": data | {"text": text}})
-            masked = orjson.dumps(event | {"data": data | {"masked": True}})
-            await asyncio.gather(
-                *(
-                    self.deliver(sink, event_id, masked if sink.mask else plain)
-                    for sink in self.setup.sinks
-                )
-            )
+            masking = any(sink.mask for sink in self.setup.sinks)
+            masked = orjson.dumps(event | {"data": data | {"masked": True}}) if masking else b""
+            work = [
+                self.deliver(sink, event_id, masked if sink.mask else plain)
+                for sink in self.setup.sinks
+            ]
+            if len(work) == 1:
+                await work[0]
+            else:
+                await asyncio.gather(*work)
 
     async def send(self, to: str, text: str) -> str | None:
         """One text through the Graph API; the message id it answers, None if refused."""
