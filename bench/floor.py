@@ -14,9 +14,12 @@ does the least I/O any implementation on this stack must do for the benchmark's 
   ``--fanout`` configures the bot); then ``XACK`` and ``XDEL`` of the batch in one pipeline.
 
 No stitching, threads, dedupe, retries, rules engine or metrics: first contacts are a set in
-memory. Run as its own process: ``python -m bench.floor --prefix bench:x:`` with its setup
-as JSON in ``$FLOOR_CONFIG`` (secrets never on the command line); it prints ``READY <url>``
-once it listens and stops on SIGTERM. uvloop is used when it is installed, as ``serve`` does.
+memory. With ``--grouped-appends`` the webhooks of one turn of the event loop append in one
+pipeline, as the bot's do, rather than an XADD each, as the baseline's.
+
+Run as its own process: ``python -m bench.floor --prefix bench:x:`` with its setup as JSON
+in ``$FLOOR_CONFIG`` (secrets never on the command line); it prints ``READY <url>`` once it
+listens and stops on SIGTERM. uvloop is used when it is installed, as ``serve`` does.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -44,6 +48,8 @@ from redis.exceptions import RedisError, ResponseError
 from adapters.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, sign
 from bench.procs import until_signalled
 from bot.model import derived_id
+from stores.autopipe import AutoPipeline
+from stores.redis import Pipe
 
 PATH = "/webhooks/whatsapp"
 CONFIG_ENV = "FLOOR_CONFIG"
@@ -117,6 +123,10 @@ def messages_of(body: Any) -> Iterator[dict[str, str]]:
                 }
 
 
+def _xadd(stream: str, fields: dict[str, str], pipe: Pipe) -> None:
+    pipe.xadd(stream, fields)  # type: ignore[arg-type]
+
+
 @dataclass
 class Counts:
     """What the floor did, answered on ``GET /stats``."""
@@ -133,10 +143,13 @@ class Counts:
 class Floor:
     """The webhook route and the consumer; ``start`` listens and reads, ``stop`` ends both."""
 
-    def __init__(self, redis: Redis, setup: Setup, stream: str) -> None:
+    def __init__(self, redis: Redis, setup: Setup, stream: str, *, grouped: bool = False) -> None:
         self.redis = redis
         self.setup = setup
         self.stream = stream
+        self.appends = AutoPipeline(redis) if grouped else None
+        """With ``grouped``, the appends of concurrent webhooks go out in one pipeline, as
+        the bot's do (``stores/autopipe.py``), instead of an XADD each, as the baseline's."""
         self.counts = Counts()
         self.seen: set[tuple[str, str]] = set()
         self.session: aiohttp.ClientSession | None = None
@@ -164,7 +177,9 @@ class Floor:
         except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
             self.counts.rejected += 1
             return web.json_response({"error": "not a WhatsApp webhook"}, status=400)
-        if len(items) == 1:
+        if self.appends is not None:
+            await self.appends.run([partial(_xadd, self.stream, item) for item in items])
+        elif len(items) == 1:
             await self.redis.xadd(self.stream, items[0])  # type: ignore[arg-type]
         elif items:
             pipe = self.redis.pipeline(transaction=False)
@@ -361,9 +376,11 @@ class Floor:
             await self.session.close()
 
 
-async def serve(port: int, prefix: str, redis_url: str, setup: Setup) -> None:
+async def serve(
+    port: int, prefix: str, redis_url: str, setup: Setup, *, grouped: bool = False
+) -> None:
     redis = Redis.from_url(redis_url, decode_responses=True)
-    floor = Floor(redis, setup, f"{prefix}floor")
+    floor = Floor(redis, setup, f"{prefix}floor", grouped=grouped)
     url = await floor.start(port)
     print(f"READY {url}", flush=True)
     try:
@@ -382,17 +399,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--config-env", default=CONFIG_ENV, help="environment variable holding the setup (JSON)"
     )
+    parser.add_argument(
+        "--grouped-appends",
+        action="store_true",
+        help="concurrent webhooks' XADDs in one pipeline, as the bot appends (stores/autopipe.py)",
+    )
     args = parser.parse_args(argv)
     raw = os.environ.get(args.config_env)
     if not raw:
         raise SystemExit(f"environment variable {args.config_env} is empty or unset")
     setup = Setup.from_dict(json.loads(raw))
+    served = serve(args.port, args.prefix, args.redis_url, setup, grouped=args.grouped_appends)
     try:
         import uvloop
     except ImportError:
-        asyncio.run(serve(args.port, args.prefix, args.redis_url, setup))
+        asyncio.run(served)
     else:
-        uvloop.run(serve(args.port, args.prefix, args.redis_url, setup))
+        uvloop.run(served)
     return 0
 
 

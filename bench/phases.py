@@ -96,6 +96,8 @@ class Options:
     floor: bool = False
     """Also measure ``bench.floor`` (the least I/O per message) with the same load, sinks
     and Graph emulator; the sinks are then ``bench.sink`` for the app too."""
+    floor_grouped: bool = False
+    """The floor's webhooks append as the bot's do, grouped in one pipeline per turn."""
 
 
 class LoadGenerator:
@@ -515,7 +517,13 @@ def run_floor(
     floor = Child.python(
         "floor",
         "bench.floor",
-        ["--prefix", prefix, "--redis-url", options.redis_url],
+        [
+            "--prefix",
+            prefix,
+            "--redis-url",
+            options.redis_url,
+            *(["--grouped-appends"] if options.floor_grouped else []),
+        ],
         workdir,
         {"FLOOR_CONFIG": json.dumps(setup)},
     )
@@ -558,6 +566,7 @@ def run_floor(
     result["settle_seconds"] = settled_at - measured["started"]
     result["duplicate_deliveries"] = measure.sink_duplicates(bases) - duplicates
     result["subscribers"] = subscribers
+    result["grouped_appends"] = options.floor_grouped
     after = [measure.get_json(f"{base}/stats") for base in bases]
     result["fanout"] = fanout_summary(sink_stats, after, measured)
     result["cpu_seconds"] = cpu

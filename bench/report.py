@@ -403,7 +403,8 @@ def render_floor(results: dict[str, Any]) -> list[str]:
     for floor_key, app_key in FLOOR_PAIRS:
         if floor_key in results:
             services = results[floor_key]["subscribers"]
-            columns.append((f"floor, S = {services}", "floor", results[floor_key]))
+            grouped = ", grouped appends" if results[floor_key].get("grouped_appends") else ""
+            columns.append((f"floor{grouped}, S = {services}", "floor", results[floor_key]))
             columns.append((f"app, S = {services}", "bot", results[app_key]))
 
     def cpu(column: dict[str, Any], name: str) -> float | None:
@@ -434,7 +435,8 @@ def render_floor(results: dict[str, Any]) -> list[str]:
         "### The floor: the least this stack must do per message, beside the app",
         "",
         "`bench/floor.py`, one process, the same generator, bodies, sinks and Graph emulator: "
-        "the webhook (HMAC, JSON, one XADD), one XREADGROUP per batch, a signed POST of a "
+        "the webhook (HMAC, JSON, one XADD; with `--floor-grouped` those of concurrent "
+        "webhooks in one pipeline, as the bot's), one XREADGROUP per batch, a signed POST of a "
         "minimal event per subscriber, the automation's replies (a Graph API send, then "
         "`message.outbound` to every subscriber), one XACK + XDEL pipeline per batch. No "
         "stitching, threads, dedupe, retries or rules engine.",

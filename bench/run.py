@@ -97,7 +97,14 @@ def parse(argv: Sequence[str] | None) -> Options:
         "XADD, batched reads, a signed POST per event, the replies), with the same load, sinks "
         "and Graph emulator: the app's figures over the floor's say how close it came",
     )
+    parser.add_argument(
+        "--floor-grouped",
+        action="store_true",
+        help="--floor, with the floor's webhooks appending as the bot's do: the XADDs of "
+        "concurrent requests in one pipeline (stores/autopipe.py) instead of one each",
+    )
     args = parser.parse_args(argv)
+    args.floor = args.floor or args.floor_grouped
     if not 0 <= args.batch <= MAX_BATCH:
         parser.error(f"--batch takes 1 to {MAX_BATCH}")
     counts = (args.messages, args.concurrency, args.customers, args.subscribers, args.shards)
@@ -127,6 +134,7 @@ def parse(argv: Sequence[str] | None) -> Options:
         fanout=args.fanout,
         batch=args.batch,
         floor=args.floor,
+        floor_grouped=args.floor_grouped,
     )
 
 

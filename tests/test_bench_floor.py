@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+import pytest
 from redis.asyncio import Redis
 
 from bench.floor import Floor, Setup
@@ -25,8 +26,9 @@ async def post(session: aiohttp.ClientSession, url: str, raw: bytes, signature: 
         return response.status
 
 
+@pytest.mark.parametrize("grouped", [False, True], ids=["one XADD each", "grouped appends"])
 async def test_the_floor_accepts_signed_webhooks_and_delivers_signed_events(
-    real_redis: Redis, prefix: str
+    real_redis: Redis, prefix: str, grouped: bool
 ) -> None:
     graph = GraphAPIEmulator("token-1")
     plain, masking = SubscriberSink("secret-1"), SubscriberSink("secret-2")
@@ -44,7 +46,7 @@ async def test_the_floor_accepts_signed_webhooks_and_delivers_signed_events(
             "automation": AUTOMATION,
         }
     )
-    floor = Floor(real_redis, setup, f"{prefix}floor")
+    floor = Floor(real_redis, setup, f"{prefix}floor", grouped=grouped)
     url = await floor.start()
     texts = [
         "Hello, a question about my booking.",  # first contact: the welcome
