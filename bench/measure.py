@@ -93,6 +93,13 @@ class Settle:
         self.schedules = [keys.fanout(service, "retry") for service in services]
         self.own: Counter[str] = Counter()
 
+    @classmethod
+    def of(cls, redis: Redis, streams: Sequence[str]) -> Settle:
+        """Waits for ``streams`` alone to be empty: a server other than the bot."""
+        settle = cls(redis, "", 0, [])
+        settle.streams = list(streams)
+        return settle
+
     def backlog(self) -> int:
         pipe = self.redis.pipeline(transaction=False)
         for key in self.streams:

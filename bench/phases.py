@@ -93,6 +93,11 @@ class Options:
     parent is the first of them (no ``bot`` service), the others masking its replies."""
     batch: int = 0
     """Events per POST for the sinks' services; 0: one event per POST."""
+    floor: bool = False
+    """Also measure ``bench.floor`` (the least I/O per message) with the same load, sinks
+    and Graph emulator; the sinks are then ``bench.sink`` for the app too."""
+    floor_grouped: bool = False
+    """The floor's webhooks append as the bot's do, grouped in one pipeline per turn."""
 
 
 class LoadGenerator:
@@ -247,14 +252,26 @@ def _split(before: dict[int, float], tree: ProcessTree, passes: int = 1) -> list
     return sorted(used, reverse=True)
 
 
-def start_app(
-    options: Options, prefix: str, workdir: Path, stack: contextlib.ExitStack, subscribers: int
-) -> tuple[BotProcess, ProcessTree, Child, list[Child], str]:
-    """The Graph emulator, the sinks and the bot (N workers), each a process; stopped by
-    ``stack``. The tree is the bot's parent and every process below it.
+@dataclass(frozen=True)
+class Emulators:
+    """The Graph API emulator and the subscriber sinks of one measured server."""
 
-    With ``--fanout`` the sinks are ``bench.sink``, which also count what they were sent."""
-    token, app_secret = secrets.token_hex(16), secrets.token_hex(16)
+    graph: Child
+    graph_base: str
+    token: str
+    sinks: list[Child]
+    secrets: list[str]
+    """Each sink's signing secret, in the order of ``sinks``."""
+
+
+def start_emulators(
+    options: Options, workdir: Path, stack: contextlib.ExitStack, subscribers: int
+) -> Emulators:
+    """The Graph emulator and ``subscribers`` sinks, each a process; stopped by ``stack``.
+
+    With ``--fanout`` or ``--floor`` the sinks are ``bench.sink``, which also count what they
+    were sent: deliveries per second and the masking check."""
+    token = secrets.token_hex(16)
     graph = Child.python(
         "graph",
         "bench.graph_api",
@@ -264,9 +281,9 @@ def start_app(
     )
     stack.callback(graph.stop)
     graph_base = graph.start()
-    sinks, services, env = [], [], {}
+    sinks, keys = [], []
     module, watch = "tests.emulators.sink", []
-    if options.fanout or options.batch:
+    if options.fanout or options.batch or options.floor:
         module, watch = "bench.sink", [arg for text in REPLY_TEXTS for arg in ("--watch", text)]
     for index in range(1, subscribers + 1):
         secret = secrets.token_hex(16)
@@ -278,11 +295,26 @@ def start_app(
             {"SINK_SECRET": secret},
         )
         stack.callback(sink.stop)
+        sink.start()
         sinks.append(sink)
+        keys.append(secret)
+    return Emulators(graph, graph_base, token, sinks, keys)
+
+
+def start_app(
+    options: Options, prefix: str, workdir: Path, stack: contextlib.ExitStack, subscribers: int
+) -> tuple[BotProcess, ProcessTree, Child, list[Child], str]:
+    """The Graph emulator, the sinks and the bot (N workers), each a process; stopped by
+    ``stack``. The tree is the bot's parent and every process below it."""
+    emulators = start_emulators(options, workdir, stack, subscribers)
+    graph, sinks = emulators.graph, emulators.sinks
+    app_secret = secrets.token_hex(16)
+    services, env = [], {}
+    for index, (sink, secret) in enumerate(zip(sinks, emulators.secrets, strict=True), start=1):
         services.append(
             {
                 "name": f"sub{index}",
-                "url": sink.start(),
+                "url": sink.url,
                 "secret": f"${{BENCH_SINK_SECRET_{index}}}",
             }
         )
@@ -293,10 +325,10 @@ def start_app(
             "SWITCHBOARD_KEY_PREFIX": prefix,
             "SWITCHBOARD_SHARDS": str(options.shards),
             "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-            "WHATSAPP_ACCESS_TOKEN": token,
+            "WHATSAPP_ACCESS_TOKEN": emulators.token,
             "WHATSAPP_APP_SECRET": app_secret,
             "WHATSAPP_VERIFY_TOKEN": secrets.token_hex(8),
-            "WHATSAPP_API_BASE": graph_base,
+            "WHATSAPP_API_BASE": emulators.graph_base,
             # A lifted tier: the benchmark measures Switchboard, not Meta's 80 a second.
             "WHATSAPP_MESSAGES_PER_SECOND": "1000000",
         }
@@ -387,7 +419,7 @@ def run_app(
         lambda: tree.pids() | {graph.pid, *(sink.pid for sink in sinks)},
     )
     counts, duplicates = measure.sink_counts(bases), measure.sink_duplicates(bases)
-    inspect = options.fanout or options.batch
+    inspect = options.fanout or options.batch or options.floor
     sink_stats = [measure.get_json(f"{base}/stats") for base in bases] if inspect else []
     settle.own.clear()
     metrics = measure.bot_metrics(bot.url) if own_metrics else {}
@@ -452,6 +484,104 @@ def run_app(
     bot.stop()
     graph.stop()
     result["graph_sends_total"] = graph_sends(graph)
+    return result
+
+
+def run_floor(
+    options: Options,
+    prefix: str,
+    workdir: Path,
+    redis: Redis,
+    stack: contextlib.ExitStack,
+    subscribers: int | None = None,
+) -> dict[str, Any]:
+    """One measured load against ``bench.floor`` with ``subscribers`` sinks, as ``run_app``
+    measures the bot: the same generator, bodies, warm-up, sinks and Graph emulator.
+
+    With ``--fanout`` every sink but the first masks the replies' text, as the bot's
+    fan-out config has it; otherwise the replies are the automation's, masked for none."""
+    subscribers = subscribers or options.subscribers
+    emulators = start_emulators(options, workdir, stack, subscribers)
+    sinks, app_secret = emulators.sinks, secrets.token_hex(16)
+    setup = {
+        "app_secret": app_secret,
+        "sinks": [
+            {"url": sink.url, "secret": secret, "mask": options.fanout and index > 0}
+            for index, (sink, secret) in enumerate(zip(sinks, emulators.secrets, strict=True))
+        ],
+        "graph_base": emulators.graph_base,
+        "graph_token": emulators.token,
+        "phone_number_id": PHONE_NUMBER_ID,
+        "automation": AUTOMATION,
+    }
+    floor = Child.python(
+        "floor",
+        "bench.floor",
+        [
+            "--prefix",
+            prefix,
+            "--redis-url",
+            options.redis_url,
+            *(["--grouped-appends"] if options.floor_grouped else []),
+        ],
+        workdir,
+        {"FLOOR_CONFIG": json.dumps(setup)},
+    )
+    stack.callback(floor.stop)
+    url = floor.start()
+    tree = ProcessTree(floor.pid)
+    tree.refresh()
+    bases = [sink.url.removesuffix("/hook") for sink in sinks]
+    settle = measure.Settle.of(redis, [f"{prefix}floor"])
+    load = LoadGenerator(options, workdir)
+    timeout = 60 + options.messages / 20
+    if options.warmup:
+        counts = measure.sink_counts(bases)
+        warm = load.fire(url, app_secret, options.warmup, seed=1000, name="floor-warmup")
+        measure.wait_for_events(bases, accepted_events(warm), counts, timeout)
+        settle.wait(timeout)
+    graph = emulators.graph
+    meter = measure.CpuMeter(
+        {
+            "floor": tree.cpu,
+            "redis": lambda: measure.redis_cpu(redis),
+            "sinks": lambda: sum(sink.cpu() for sink in sinks),
+            "graph": graph.cpu,
+        },
+        lambda: tree.pids() | {graph.pid, *(sink.pid for sink in sinks)},
+    )
+    counts, duplicates = measure.sink_counts(bases), measure.sink_duplicates(bases)
+    sink_stats = [measure.get_json(f"{base}/stats") for base in bases]
+    settle.own.clear()
+    stats = measure.command_stats(redis)
+    meter.start()
+    measured = load.fire(url, app_secret, options.messages, seed=1, name="floor", rate=options.rate)
+    arrivals = measure.wait_for_events(bases, accepted_events(measured), counts, timeout)
+    settled_at = settle.wait(timeout)
+    cpu = meter.stop(measured)
+    stats_after = measure.command_stats(redis)
+
+    result = requests_summary(measured)
+    result.update(delivery_summary(measured, arrivals))
+    result["settle_seconds"] = settled_at - measured["started"]
+    result["duplicate_deliveries"] = measure.sink_duplicates(bases) - duplicates
+    result["subscribers"] = subscribers
+    result["grouped_appends"] = options.floor_grouped
+    after = [measure.get_json(f"{base}/stats") for base in bases]
+    result["fanout"] = fanout_summary(sink_stats, after, measured)
+    result["cpu_seconds"] = cpu
+    result["redis"] = redis_summary(stats, stats_after, settle.own, options.messages)
+    floor.stop()
+    graph.stop()
+    result["graph_sends_total"] = graph_sends(graph)
+    result["floor_counts"] = next(
+        (
+            json.loads(line.removeprefix("COUNTS "))
+            for line in floor.output().splitlines()
+            if line.startswith("COUNTS ")
+        ),
+        None,
+    )
     return result
 
 

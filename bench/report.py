@@ -232,6 +232,7 @@ def render(results: dict[str, Any]) -> str:
             _others(app["cpu_seconds"], host["cpus"]),
         ),
         "",
+        *render_floor(results),
         *goals.render(results),
         f"Redis: {'a private server of this run' if options['private_redis'] else 'shared'} "
         f"({options['redis_url']}). "
@@ -384,4 +385,160 @@ def render_fanout(side: dict[str, Any], cpus: int) -> list[str]:
     masked = [body for name, bodies in last.items() if name != "sub1" for body in bodies]
     if masked:
         lines += [f"A masked message.outbound as sub2 got it: `{masked[0][:400]}`", ""]
+    return lines
+
+
+FLOOR_PAIRS = (("floor", "app"), ("floor_fanout", "app_fanout"))
+
+
+def render_floor(results: dict[str, Any]) -> list[str]:
+    """``--floor``: the baseline, the floor and the app of the same run side by side."""
+    if "floor" not in results:
+        return []
+    base, n = results["baseline"], results["options"]["messages"]
+    cpus = results["machine"]["cpus"]
+    ceiling = base["per_second"]
+    # Each floor beside the app it matches: the same services, sinks and replies.
+    columns: list[tuple[str, str, dict[str, Any]]] = [("baseline", "baseline", base)]
+    for floor_key, app_key in FLOOR_PAIRS:
+        if floor_key in results:
+            services = results[floor_key]["subscribers"]
+            grouped = ", grouped appends" if results[floor_key].get("grouped_appends") else ""
+            columns.append((f"floor{grouped}, S = {services}", "floor", results[floor_key]))
+            columns.append((f"app, S = {services}", "bot", results[app_key]))
+
+    def cpu(column: dict[str, Any], name: str) -> float | None:
+        seconds = column["cpu_seconds"].get(name)
+        return None if seconds is None else seconds / n * 1000
+
+    def floor_of(index: int) -> dict[str, Any] | None:
+        """The floor column an app column is measured against."""
+        return columns[index - 1][2] if columns[index][1] == "bot" else None
+
+    def row(label: str, read: Any) -> str:
+        cells = []
+        for index, (_, kind, column) in enumerate(columns):
+            try:
+                value = read(kind, column, floor_of(index))
+            except (KeyError, TypeError, ZeroDivisionError):
+                value = None
+            cells.append("—" if value is None else str(value))
+        return f"| {label} | {' | '.join(cells)} |"
+
+    def app_over_floor(read: Any, digits: int = 2) -> Any:
+        """The app's figure over its floor's, shown in the app's column."""
+        return lambda kind, column, floor: (
+            f"{read(column, 'bot') / read(floor, 'floor'):.{digits}f}" if floor else None
+        )
+
+    lines = [
+        "### The floor: the least this stack must do per message, beside the app",
+        "",
+        "`bench/floor.py`, one process, the same generator, bodies, sinks and Graph emulator: "
+        "the webhook (HMAC, JSON, one XADD; with `--floor-grouped` those of concurrent "
+        "webhooks in one pipeline, as the bot's), one XREADGROUP per batch, a signed POST of a "
+        "minimal event per subscriber, the automation's replies (a Graph API send, then "
+        "`message.outbound` to every subscriber), one XACK + XDEL pipeline per batch. No "
+        "stitching, threads, dedupe, retries or rules engine.",
+        "",
+        f"| | {' | '.join(head for head, _, _ in columns)} |",
+        f"|---|{'---:|' * len(columns)}",
+        row("webhooks accepted per second", lambda k, c, f: _n(c["per_second"])),
+        row("accepted ÷ baseline", lambda k, c, f: f"{c['per_second'] / ceiling:.2f}"),
+        row(
+            "app ÷ its floor, accepted",
+            app_over_floor(lambda c, _: c["per_second"]),
+        ),
+        row(
+            "messages per second end to end (every sink has message.inbound)",
+            lambda k, c, f: _n(c["end_to_end_per_second"]) if k != "baseline" else None,
+        ),
+        row(
+            "end to end ÷ baseline",
+            lambda k, c, f: (
+                f"{c['end_to_end_per_second'] / ceiling:.2f}" if k != "baseline" else None
+            ),
+        ),
+        row(
+            "app ÷ its floor, end to end",
+            app_over_floor(lambda c, _: c["end_to_end_per_second"]),
+        ),
+        row(
+            "fan-out deliveries per second (all events to all sinks, first POST to last delivery)",
+            lambda k, c, f: (
+                f"{_n(c['fanout']['deliveries_per_second'])} ({_n(c['fanout']['deliveries'])})"
+                if k != "baseline"
+                else None
+            ),
+        ),
+        row(
+            "app ÷ its floor, deliveries per second",
+            app_over_floor(lambda c, _: c["fanout"]["deliveries_per_second"]),
+        ),
+        row(
+            "**CPU ms per message: the server**",
+            lambda k, c, f: f"**{_n(cpu(c, k), 2)}**",
+        ),
+        row(
+            "**app ÷ its floor, CPU per message**",
+            app_over_floor(lambda c, kind: cpu(c, kind), 1),
+        ),
+        row(
+            "CPU ms per message: Redis / generator / sinks + Graph",
+            lambda k, c, f: " / ".join(
+                _n(value, 2)
+                for value in (
+                    cpu(c, "redis"),
+                    cpu(c, "generator"),
+                    None
+                    if k == "baseline"
+                    else (c["cpu_seconds"]["sinks"] + c["cpu_seconds"]["graph"]) / n * 1000,
+                )
+            ),
+        ),
+        row(
+            "request latency p50 / p99 (ms)",
+            lambda k, c, f: f"{_n(c['latency_ms_p50'], 1)} / {_n(c['latency_ms_p99'], 1)}",
+        ),
+        row(
+            "webhook POST → last sink's message.inbound p50 / p99 (ms)",
+            lambda k, c, f: (
+                f"{_n(c['delivered_ms_p50'], 1)} / {_n(c['delivered_ms_p99'], 1)}"
+                if k != "baseline"
+                else None
+            ),
+        ),
+        row(
+            "seconds until all work was done",
+            lambda k, c, f: f"{c['settle_seconds']:.1f}" if k != "baseline" else None,
+        ),
+        row(
+            "Redis commands executed per message",
+            lambda k, c, f: _n(c["redis"]["executed_commands_per_message"], 2),
+        ),
+        row(
+            "replies accepted by the Graph emulator (warm-up included)",
+            lambda k, c, f: _n(c["graph_sends_total"]) if k != "baseline" else None,
+        ),
+        row(
+            "errors / duplicate deliveries",
+            lambda k, c, f: f"{c['errors']} / {c.get('duplicate_deliveries', '—')}",
+        ),
+        row(
+            f"other processes, share of {cpus} cores",
+            lambda k, c, f: _others(c["cpu_seconds"], cpus),
+        ),
+        "",
+    ]
+    if results["options"].get("fanout"):
+        lines[-1:-1] = [
+            row(
+                "masking check (every body each sink acknowledged, warm-up included)",
+                lambda k, c, f: (
+                    ("passed" if c["fanout"]["masking"]["ok"] else "**FAILED**")
+                    if k != "baseline"
+                    else None
+                ),
+            )
+        ]
     return lines

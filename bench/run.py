@@ -37,6 +37,7 @@ from bench.phases import (
     Options,
     run_app,
     run_baseline,
+    run_floor,
 )
 from bench.procs import ROOT, Child, machine_busy_seconds
 from bot.model import MAX_BATCH
@@ -89,7 +90,21 @@ def parse(argv: Sequence[str] | None) -> Options:
         help="the sinks' services also take up to N events per POST: the app with fan-out is "
         "then measured four times, without and with batches in turn (A/B/A/B)",
     )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure bench.floor, the least I/O per message on this stack (webhook, one "
+        "XADD, batched reads, a signed POST per event, the replies), with the same load, sinks "
+        "and Graph emulator: the app's figures over the floor's say how close it came",
+    )
+    parser.add_argument(
+        "--floor-grouped",
+        action="store_true",
+        help="--floor, with the floor's webhooks appending as the bot's do: the XADDs of "
+        "concurrent requests in one pipeline (stores/autopipe.py) instead of one each",
+    )
     args = parser.parse_args(argv)
+    args.floor = args.floor or args.floor_grouped
     if not 0 <= args.batch <= MAX_BATCH:
         parser.error(f"--batch takes 1 to {MAX_BATCH}")
     counts = (args.messages, args.concurrency, args.customers, args.subscribers, args.shards)
@@ -100,6 +115,8 @@ def parse(argv: Sequence[str] | None) -> Options:
         )
     if args.fanout and args.subscribers != 1:
         parser.error(f"--fanout measures 1 and then {FANOUT_SERVICES} services: drop --subscribers")
+    if args.floor and (args.workers > 1 or args.batch):
+        parser.error("--floor is one process without batches: not with --workers or --batch")
     if args.profile and args.workers > 1:
         parser.error("--profile samples one process: use it with --workers 1")
     return Options(
@@ -116,6 +133,8 @@ def parse(argv: Sequence[str] | None) -> Options:
         workers=args.workers,
         fanout=args.fanout,
         batch=args.batch,
+        floor=args.floor,
+        floor_grouped=args.floor_grouped,
     )
 
 
@@ -200,6 +219,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["ratio_end_to_end_single"] = app["end_to_end_per_second"] / single
     if "app_fanout" in results:
         results["fanout"] = fanout_side_by_side(results)
+    if "floor" in results:
+        results["floor_ratio"] = results["floor"]["per_second"] / ceiling
+        results["floor_ratio_end_to_end"] = results["floor"]["end_to_end_per_second"] / ceiling
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(report.render(results))
     for row in results.get("batch_ab", []):
@@ -235,6 +257,20 @@ def run(options: Options, prefix: str, workdir: Path, results: dict[str, Any]) -
         if workers > 1:
             print("baseline, 1 process, for reference ...", file=sys.stderr)
             results["baseline_single"] = run_baseline(options, prefix, workdir, redis, stack, 1)
+        if options.floor:
+            # Keys of its own for each service count, as the app's runs below.
+            for key, services in (
+                [("floor", 1), ("floor_fanout", FANOUT_SERVICES)]
+                if options.fanout
+                else [("floor", options.subscribers)]
+            ):
+                print(
+                    f"floor, {services} subscriber(s): {options.messages} webhooks ...",
+                    file=sys.stderr,
+                )
+                results[key] = run_floor(
+                    options, f"{prefix}floor-s{services}:", workdir, redis, stack, services
+                )
         unbatched = replace(options, batch=0)
         if not options.fanout:
             print(
