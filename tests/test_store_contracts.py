@@ -15,13 +15,14 @@ import stores
 
 NOT_STORES = {
     "CountingConnection",
+    "QuickPool",
     "StoreClient",
     "AutoPipeline",
     "WaitingCluster",
     "_WaitingPipeline",
     "ProfileRecords",
 }
-"""The client the stores share, its connections, the pipelines concurrent callers share
+"""The client the stores share, its connections and their pool, the pipelines concurrent callers share
 and its cluster client with that client's pipelines, and the half of ProfileStore that
 stitching completes."""
 
