@@ -12,8 +12,9 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import fakeredis
 import pytest
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
@@ -153,7 +154,7 @@ async def test_one_read_takes_several_shards_and_acknowledges_each_shards_batch(
     store: Redis, prefix: str
 ) -> None:
     stream = ShardedStream(store, Keys(prefix), shards=4, kind="inbound")
-    if not stream.reads_together:
+    if isinstance(store, RedisCluster):
         pytest.skip("a cluster keeps each shard in a slot of its own: one read per shard")
     await stream.ensure_groups()
     first = {
@@ -175,11 +176,17 @@ async def test_one_read_takes_several_shards_and_acknowledges_each_shards_batch(
     assert await stream.backlog() == 0
 
 
+async def test_shards_are_read_together_on_one_redis_server_only(store: Redis, prefix: str) -> None:
+    stream = ShardedStream(store, Keys(prefix), shards=2, kind="inbound")
+    one_server = not isinstance(store, (RedisCluster, fakeredis.FakeAsyncRedis))
+    assert stream.reads_together == one_server
+
+
 async def test_a_blocking_read_of_several_shards_wakes_on_any_of_them(
     store: Redis, prefix: str
 ) -> None:
     stream = ShardedStream(store, Keys(prefix), shards=3, kind="outbox")
-    if not stream.reads_together:
+    if isinstance(store, RedisCluster):
         pytest.skip("a cluster keeps each shard in a slot of its own: one read per shard")
     await stream.ensure_groups()
     reading = asyncio.ensure_future(

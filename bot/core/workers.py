@@ -365,7 +365,7 @@ class SharedReader:
         self.work = work
         self._held: dict[int, _Held] = {}
         self._changed = asyncio.Event()
-        """Set when the set of shards changes: a waiting read ends, to read the new set."""
+        """Set when the set of shards changes: the reader wakes, to read the new set."""
         self._task: asyncio.Task[None] | None = None
         self._reads: dict[asyncio.Future[list[tuple[int, list[Entry]]]], list[_Held]] = {}
         """The reads in flight, and the shards each one reads."""
@@ -401,6 +401,12 @@ class SharedReader:
                 await self._let_go()
                 await self._redo_due()
                 if not self._changed.is_set():
+                    if self._reads and self._idle():
+                        # Shards taken or back from a redo: the read waiting on the others
+                        # ends, and the next one reads them all.
+                        for read in list(self._reads):
+                            await self._interrupt(read)
+                        continue
                     self._start_read()
                     await self._work_batch(await self._next_batch())
         except BaseException as error:
@@ -477,16 +483,16 @@ class SharedReader:
             log.exception("shard %d: a batch failed; it will be redone", held.shard)
             held.redo_at = time.monotonic() + REDO_SECONDS
 
-    def _start_read(self) -> None:
-        """One blocking read of every shard that is neither being redone nor in a read
-        already, acknowledging each one's batch done in the same round trip.
-
-        A read waiting on some shards goes on when others are taken: the new ones get a
-        read of their own, and every shard is in the next read once its own has answered.
-        (Ending a read early could lose what it took to a read that answers late.)"""
-        idle = [
+    def _idle(self) -> list[_Held]:
+        """The shards to read that no read in flight takes."""
+        return [
             held for held in self._held.values() if held.redo_at is None and held.reading is None
         ]
+
+    def _start_read(self) -> None:
+        """One blocking read of every shard that is not being redone, acknowledging each
+        one's batch done in the same round trip."""
+        idle = self._idle()
         if not idle:
             return
         done = {held.shard: (held.done, held.retried) for held in idle if held.done}
@@ -500,8 +506,8 @@ class SharedReader:
             held.reading = read
 
     async def _next_batch(self) -> list[tuple[_Held, list[Entry]]]:
-        """The new entries of the reads that answered, as soon as one does; none when
-        the set of shards changes first, or a shard is due for its redo."""
+        """The new entries of the read, as soon as it answers; none when the set of
+        shards changes first, or a shard is due for its redo."""
         redos = [held.redo_at for held in self._held.values() if held.redo_at is not None]
         timeout = max(0.0, min(redos) - time.monotonic()) if redos else None
         changed = asyncio.ensure_future(self._changed.wait())
