@@ -1,7 +1,8 @@
 """The shard workers of one process: a fair share of the inbound and outbox shards, each
 held under a lease so that a conversation has ONE worker, redone from the pending list
 after a crash (REL-1). An entry that keeps failing is set aside after a bounded number
-of attempts, so that one bad message never stops its shard."""
+of attempts, so that one bad message never stops its shard. The inbound shards a process
+holds share one reader (``SharedReader``); each outbox shard has a consumer of its own."""
 
 from __future__ import annotations
 
@@ -26,10 +27,11 @@ LEASE_TTL_MS = 5000
 LEASE_RENEW_SECONDS = 1.5
 """Each round renews every lease the process holds, and its heartbeat, in one command."""
 BATCH = 200
+"""The most entries one read takes of each shard."""
 READ_BLOCK_MS = 25_000
-"""How long a shard's read waits for new entries. A blocking read wakes at once on a new
-entry, so this bounds only the idle cost (one command per stream per wait); a handover or
-a stop interrupts it. Below the connections' 30 s health check, which would add a PING."""
+"""How long a read waits for new entries. A blocking read wakes at once on a new entry,
+so this bounds only the idle cost (one command per read per wait); a change of the shards
+held, or a stop, interrupts it. Below the connections' 30 s health check, which would add a PING."""
 ENTRY_ATTEMPTS = 5
 """Attempts at an entry that fails, about a second apart, before it goes to its shard's
 dead letters (``admin dead-letters --inbound`` or ``--outbox``). A failure of the store
@@ -59,8 +61,9 @@ class Rider(Protocol):
 
 
 class ShardWorkers:
-    """Holds leases on a fair share of the shards and runs a consumer on each stream of
-    every shard it holds; hands shards over when other processes join."""
+    """Holds leases on a fair share of the shards and reads each stream of every shard it
+    holds, with the other shards (``read_together``) or apart; hands shards over when
+    other processes join."""
 
     def __init__(
         self,
