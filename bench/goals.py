@@ -265,13 +265,7 @@ def render(results: dict[str, Any]) -> list[str]:
             f"| {goal.label} | {goal.bound} | {row.baseline} | {row.app} | {row.ratio} "
             f"| {goal.met(row.judged)} |"
         )
-    rate = results["options"].get("rate")
-    if rate and rate != PACED_RATE:
-        lines += [
-            "",
-            f"The paced goals are set at {PACED_RATE:g} msg/s; this run was paced at {rate:g}.",
-        ]
-    return [*lines, ""]
+    return [*lines, *_paced_note(results), ""]
 
 
 def render_with_floor(results: dict[str, Any]) -> list[str]:
@@ -291,10 +285,15 @@ def render_with_floor(results: dict[str, Any]) -> list[str]:
             f"| {row.ratio} | {row.app_over_floor} | {goal.met(row.judged)} "
             f"| {goal.met(row.floor_judged)} |"
         )
+    return [*lines, *_paced_note(results), ""]
+
+
+def _paced_note(results: dict[str, Any]) -> list[str]:
+    """A line saying so when a run was paced at another rate than the paced goals'."""
     rate = results["options"].get("rate")
     if rate and rate != PACED_RATE:
-        lines += [
+        return [
             "",
             f"The paced goals are set at {PACED_RATE:g} msg/s; this run was paced at {rate:g}.",
         ]
-    return [*lines, ""]
+    return []

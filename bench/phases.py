@@ -409,15 +409,7 @@ def run_app(
     idle_stats_after = measure.command_stats(redis)
     idle_after = measure.bot_metrics(bot.url) if own_metrics else {}
 
-    meter = measure.CpuMeter(
-        {
-            "bot": tree.cpu,
-            "redis": lambda: measure.redis_cpu(redis),
-            "sinks": lambda: sum(sink.cpu() for sink in sinks),
-            "graph": graph.cpu,
-        },
-        lambda: tree.pids() | {graph.pid, *(sink.pid for sink in sinks)},
-    )
+    meter = server_meter("bot", tree, redis, sinks, graph)
     counts, duplicates = measure.sink_counts(bases), measure.sink_duplicates(bases)
     inspect = options.fanout or options.batch or options.floor
     sink_stats = [measure.get_json(f"{base}/stats") for base in bases] if inspect else []
@@ -541,15 +533,7 @@ def run_floor(
         measure.wait_for_events(bases, accepted_events(warm), counts, timeout)
         settle.wait(timeout)
     graph = emulators.graph
-    meter = measure.CpuMeter(
-        {
-            "floor": tree.cpu,
-            "redis": lambda: measure.redis_cpu(redis),
-            "sinks": lambda: sum(sink.cpu() for sink in sinks),
-            "graph": graph.cpu,
-        },
-        lambda: tree.pids() | {graph.pid, *(sink.pid for sink in sinks)},
-    )
+    meter = server_meter("floor", tree, redis, sinks, graph)
     counts, duplicates = measure.sink_counts(bases), measure.sink_duplicates(bases)
     sink_stats = [measure.get_json(f"{base}/stats") for base in bases]
     settle.own.clear()
@@ -583,6 +567,22 @@ def run_floor(
         None,
     )
     return result
+
+
+def server_meter(
+    name: str, tree: ProcessTree, redis: Any, sinks: list[Child], graph: Child
+) -> measure.CpuMeter:
+    """The CPU of a server under test (``name``: the bot or the floor), of Redis, of the
+    sinks and of the Graph emulator, and the processes that are not "others"."""
+    return measure.CpuMeter(
+        {
+            name: tree.cpu,
+            "redis": lambda: measure.redis_cpu(redis),
+            "sinks": lambda: sum(sink.cpu() for sink in sinks),
+            "graph": graph.cpu,
+        },
+        lambda: tree.pids() | {graph.pid, *(sink.pid for sink in sinks)},
+    )
 
 
 def _rate(before: dict[str, float], after: dict[str, float], counter: str) -> float:
