@@ -144,10 +144,6 @@ class Runtime:
             self.meters,
             departed=self.couriers.changed,
             riders=[self.outreach.scheduler],
-            # The inbound work is round trips to Redis alone: one read and one batch serve
-            # every shard. A send waits on its channel's API (up to a call's timeout), so
-            # each outbox shard keeps its own read: a stalled call holds up its shard only.
-            read_together=("inbound",),
         )
         self.outreach.scheduler.renewed_elsewhere = True
         self.metrics = Metrics(

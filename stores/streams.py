@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from redis.asyncio import Redis, RedisCluster
+from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, ResponseError
 
 from stores.autopipe import AutoPipeline
@@ -108,24 +108,6 @@ class BaseShardedStream(Protocol):
         """``ack`` of ``done``, then ``read``, in one round trip: the acknowledgement is
         made before the read waits."""
 
-    @property
-    def reads_together(self) -> bool:
-        """Whether one read may take the entries of several shards (``ack_and_read_shards``):
-        not on a Redis Cluster, where each shard's key is in a slot of its own, nor on the
-        embedded store."""
-
-    async def ack_and_read_shards(
-        self,
-        done: Mapping[int, tuple[Sequence[str], bool]],
-        shards: Sequence[int],
-        consumer: str,
-        count: int,
-        block_ms: int,
-    ) -> list[tuple[int, list[Entry]]]:
-        """``ack`` of each shard's ``done`` ids (``retried`` the second), then ONE read of
-        new entries of every shard of ``shards``, up to ``count`` each, in one round trip.
-        The entries come by shard, each shard's in order; shards with none are left out."""
-
     async def claim_pending(self, shard: int, consumer: str, count: int = 500) -> list[Entry]:
         """Take over every entry a dead holder of this shard read but never acknowledged."""
 
@@ -205,31 +187,6 @@ class ShardedStream(BaseShardedStream):
             pipe.xreadgroup(GROUP, consumer, {key: ">"}, count=count, block=block_ms)
             *_, reply = await pipe.execute()
         return _entries(reply[0][1]) if reply else []
-
-    @property
-    def reads_together(self) -> bool:
-        # Nor on the embedded store, which serves one process (nothing to share a read
-        # with), and where a read ended early still takes entries until its wait ends.
-        embedded = type(self.redis).__module__.startswith("fakeredis")
-        return not embedded and not isinstance(self.redis, RedisCluster)
-
-    async def ack_and_read_shards(
-        self,
-        done: Mapping[int, tuple[Sequence[str], bool]],
-        shards: Sequence[int],
-        consumer: str,
-        count: int,
-        block_ms: int,
-    ) -> list[tuple[int, list[Entry]]]:
-        by_key = {self.key(shard): shard for shard in shards}
-        streams: dict[Any, Any] = dict.fromkeys(by_key, ">")
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for shard, (ids, retried) in done.items():
-                if ids:
-                    self._queue_ack(pipe, shard, ids, retried)
-            pipe.xreadgroup(GROUP, consumer, streams, count=count, block=block_ms)
-            *_, reply = await pipe.execute()
-        return [(by_key[key], _entries(messages)) for key, messages in reply or ()]
 
     async def claim_pending(self, shard: int, consumer: str, count: int = 500) -> list[Entry]:
         """Take over every entry a dead holder of this shard read but never acknowledged."""

@@ -12,9 +12,8 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-import fakeredis
 import pytest
-from redis.asyncio import Redis, RedisCluster
+from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
@@ -148,56 +147,6 @@ async def test_a_batch_done_is_acknowledged_with_the_next_read(store: Redis, pre
     assert await store.hlen(stream.key(0, "attempts")) == 0
     assert await stream.ack_and_read(0, [later], "worker-a", 10, 10) == []
     assert await stream.backlog() == 0
-
-
-async def test_one_read_takes_several_shards_and_acknowledges_each_shards_batch(
-    store: Redis, prefix: str
-) -> None:
-    stream = ShardedStream(store, Keys(prefix), shards=4, kind="inbound")
-    if isinstance(store, RedisCluster):
-        pytest.skip("a cluster keeps each shard in a slot of its own: one read per shard")
-    await stream.ensure_groups()
-    first = {
-        shard: [await stream.append(shard, f"{shard}-{n}") for n in range(2)] for shard in (0, 2)
-    }
-    taken = await stream.ack_and_read_shards({}, [0, 1, 2], "worker-a", 10, 10)
-    assert [(shard, [e.id for e in entries]) for shard, entries in taken] == [
-        (0, first[0]),
-        (2, first[2]),
-    ]
-    await store.hset(stream.key(2, "attempts"), first[2][0], 1)
-    later = await stream.append(1, "1-0")
-    done = {0: (first[0], False), 2: (first[2], True)}
-    taken = await stream.ack_and_read_shards(done, [0, 1, 2], "worker-a", 10, 10)
-    assert [(shard, [e.data for e in entries]) for shard, entries in taken] == [(1, ["1-0"])]
-    assert [e[0] for e in await store.xrange(stream.key(1))] == [later]  # the others dropped
-    assert await store.hlen(stream.key(2, "attempts")) == 0
-    assert await stream.ack_and_read_shards({1: ([later], False)}, [0, 1], "worker-a", 10, 10) == []
-    assert await stream.backlog() == 0
-
-
-async def test_shards_are_read_together_on_one_redis_server_only(store: Redis, prefix: str) -> None:
-    stream = ShardedStream(store, Keys(prefix), shards=2, kind="inbound")
-    one_server = not isinstance(store, (RedisCluster, fakeredis.FakeAsyncRedis))
-    assert stream.reads_together == one_server
-
-
-async def test_a_blocking_read_of_several_shards_wakes_on_any_of_them(
-    store: Redis, prefix: str
-) -> None:
-    stream = ShardedStream(store, Keys(prefix), shards=3, kind="outbox")
-    if isinstance(store, RedisCluster):
-        pytest.skip("a cluster keeps each shard in a slot of its own: one read per shard")
-    await stream.ensure_groups()
-    reading = asyncio.ensure_future(
-        stream.ack_and_read_shards({}, [0, 1, 2], "worker-a", 10, 10_000)
-    )
-    while not reading.done():
-        await stream.append(2, "late")  # until the read waits, it takes them all at once
-        await asyncio.sleep(0.05)
-    async with asyncio.timeout(5):
-        taken = await reading
-    assert [shard for shard, _ in taken] == [2]
 
 
 async def test_appends_queued_on_a_pipeline_arrive_in_order(store: Redis, prefix: str) -> None:

@@ -135,8 +135,7 @@ class Pipeline:
         """The team's chat, whose messages are replies and commands, not customers'."""
 
     async def process(self, entries: Sequence[Entry]) -> None:
-        """Process a batch in three round trips, whatever its size: the entries of one
-        shard, or of every shard a process reads together.
+        """Process a batch of one shard in three round trips, whatever its size.
 
         Each phase queues its commands in log order on one pipeline, and Redis runs a
         pipeline in order, so every conversation still sees its messages in order.

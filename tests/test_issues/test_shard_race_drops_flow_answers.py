@@ -8,10 +8,6 @@ interval forgot that its customer had just been answered.
 
 Two customers on different shards: X's batch is held on its directory read, after it
 has read X's state; Y's batch runs to the end meanwhile; then X's batch goes on.
-
-Two shards' batches run at once where each shard has a read of its own, as on a Redis
-Cluster; elsewhere one read takes every shard's entries and their batches never overlap.
-The bots here read each shard apart, so that the race can still be staged.
 """
 
 from __future__ import annotations
@@ -22,12 +18,9 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
-import pytest
-
 from bot.core.directory import Directory
 from bot.core.ingest import shard_of
 from bot.model import Identity
-from stores.streams import ShardedStream
 from tests.conftest import AUTOMATION, Bot, BotFactory
 from tests.emulators import meta_webhooks as meta
 from tests.emulators.graph_api import SentMessage
@@ -35,12 +28,6 @@ from tests.test_flows_runtime import FLOWS, NAME_Q
 
 X_ID = "447700900401"
 PHONE_Q = "Thanks Ann Lee. Which number should we call?"
-
-
-@pytest.fixture(autouse=True)
-def reads_of_each_shard_apart(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each shard read on its own, as on a Redis Cluster."""
-    monkeypatch.setattr(ShardedStream, "reads_together", property(lambda self: False))
 
 
 class HeldDirectory:
