@@ -37,17 +37,16 @@ async def test_template_statuses_reach_the_parent_and_other_fields_are_acknowled
 ) -> None:
     bot = await make_bot(services=("crm", "desk"), runtime_service=False)
     crm, desk = bot.sinks["crm"], bot.sinks["desk"]
+    rejected = account_change("message_template_status_update", TEMPLATE_REJECTED)
     for payload in (
-        account_change("message_template_status_update", TEMPLATE_REJECTED),
+        rejected,
         account_change("account_update", ACCOUNT_UPDATE),
         account_change("phone_number_quality_update", {"event": "FLAGGED"}),
     ):
         response = await bot.post_whatsapp(payload)
         assert response.status == 200, await response.text()
-    # Meta retries the same notification: services see one event id.
-    again = await bot.post_whatsapp(
-        account_change("message_template_status_update", TEMPLATE_REJECTED)
-    )
+    # Meta retries the same notification (the same body, its time too): one event id.
+    again = await bot.post_whatsapp(rejected)
     assert again.status == 200
     await crm.wait_for_count(2, "template.status")
     first, second = crm.events("template.status")
