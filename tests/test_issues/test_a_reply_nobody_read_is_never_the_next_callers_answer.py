@@ -5,26 +5,15 @@ The client's pool opens such a connection afresh."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from redis.asyncio import Redis
 
-from stores.redis import connect
 from tests.test_notifications import until
-
-
-@pytest.fixture
-async def client(redis_url: str) -> AsyncIterator[Redis]:
-    if "cluster" in redis_url:
-        pytest.skip("a cluster client keeps a pool per node of its own")
-    redis = connect(redis_url)
-    yield redis
-    await redis.aclose()
+from tests.test_redis_packing import client  # noqa: F401 (a fixture)
 
 
 async def test_a_reply_nobody_read_is_never_the_next_callers_answer(
-    client: Redis, prefix: str
+    client: Redis,  # noqa: F811 (the fixture imported above)
+    prefix: str,
 ) -> None:
     await client.set(f"{prefix}k", "right")
     pool = client.connection_pool
