@@ -45,6 +45,30 @@ return attempts
 """
 )
 
+# What one consumer read of a shard and did not acknowledge, back on the stream as new
+# entries, in their order, with their counts of failed attempts: the next read of the
+# shard's holder takes them. Moved, not copied: each is pending or new, never both.
+_HAND_BACK = Script(
+    """
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', ARGV[3], ARGV[2])
+local moved = 0
+for _, item in ipairs(pending) do
+  local id = item[1]
+  local found = redis.call('XRANGE', KEYS[1], id, id)
+  redis.call('XACK', KEYS[1], ARGV[1], id)
+  redis.call('XDEL', KEYS[1], id)
+  local attempts = redis.call('HGET', KEYS[2], id)
+  if attempts then redis.call('HDEL', KEYS[2], id) end
+  if #found > 0 then
+    local again = redis.call('XADD', KEYS[1], '*', unpack(found[1][2]))
+    if attempts then redis.call('HSET', KEYS[2], again, attempts) end
+    moved = moved + 1
+  end
+end
+return moved
+"""
+)
+
 # Every dead letter of a shard back on its stream, as new entries, in the order they died.
 _REPLAY = Script(
     """
@@ -110,6 +134,10 @@ class BaseShardedStream(Protocol):
 
     async def claim_pending(self, shard: int, consumer: str, count: int = 500) -> list[Entry]:
         """Take over every entry a dead holder of this shard read but never acknowledged."""
+
+    async def hand_back(self, shard: int, consumer: str, count: int = 10_000) -> int:
+        """Put back what ``consumer`` read of ``shard`` and never acknowledged, as new
+        entries, for whoever holds the shard now; how many."""
 
     async def ack(self, shard: int, ids: Sequence[str], *, retried: bool = False) -> None:
         """Acknowledge and drop processed entries; ``retried``: entries that may have
@@ -203,6 +231,10 @@ class ShardedStream(BaseShardedStream):
                 break
         claimed.sort(key=lambda entry: _order(entry.id))
         return claimed
+
+    async def hand_back(self, shard: int, consumer: str, count: int = 10_000) -> int:
+        keys = [self.key(shard), self.key(shard, "attempts")]
+        return int(await _HAND_BACK(self.redis, keys, [GROUP, consumer, count]))
 
     async def ack(self, shard: int, ids: Sequence[str], *, retried: bool = False) -> None:
         """Acknowledge and drop processed entries, so the log holds only unfinished work.

@@ -191,6 +191,43 @@ async def test_claim_pending_recovers_a_crashed_consumer_in_log_order(
     assert [c["name"] for c in pending["consumers"]] == ["survivor"]
 
 
+async def test_hand_back_puts_what_one_consumer_read_back_for_the_next_read(
+    store: Redis, prefix: str
+) -> None:
+    log = InboundLog(store, Keys(prefix), shards=1)
+    await log.ensure_groups()
+    await log.append_new([(0, f"m:{n}", f"doc-{n}") for n in range(4)])
+    first = await log.read(0, "cut-off", count=3, block_ms=10)
+    assert await log.fail(0, first[1], "boom", 1.0, 5) == 1
+    await log.read(0, "holder", count=10, block_ms=10)  # doc-3, still in the holder's hands
+
+    assert await log.hand_back(0, "cut-off") == 3
+
+    pending = await store.xpending(log.key(0), GROUP)
+    assert [(c["name"], c["pending"]) for c in pending["consumers"]] == [("holder", 1)]
+    again = await log.read(0, "holder", count=10, block_ms=10)
+    assert [entry.data for entry in again] == ["doc-0", "doc-1", "doc-2"]
+    assert {entry.id for entry in again}.isdisjoint(entry.id for entry in first)
+    # The failed attempt goes along: the entry is not given more attempts by the move.
+    assert await log.fail(0, again[1], "boom", 2.0, 5) == 2
+    assert await store.hlen(log.key(0, "attempts")) == 1
+    assert await log.backlog() == 4
+    assert await log.hand_back(0, "cut-off") == 0
+
+
+async def test_hand_back_drops_what_was_deleted_while_pending(store: Redis, prefix: str) -> None:
+    log = InboundLog(store, Keys(prefix), shards=1)
+    await log.ensure_groups()
+    ids = [await log.append(0, f"doc-{n}") for n in range(2)]
+    await log.read(0, "cut-off", count=10, block_ms=10)
+    await store.xdel(log.key(0), ids[0])
+
+    assert await log.hand_back(0, "cut-off") == 1
+
+    assert (await store.xpending(log.key(0), GROUP))["pending"] == 0
+    assert [entry.data for entry in await log.read(0, "holder", count=10, block_ms=10)] == ["doc-1"]
+
+
 async def test_ack_drops_entries_from_the_log_and_the_pending_list(
     store: Redis, prefix: str
 ) -> None:

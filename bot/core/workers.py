@@ -165,6 +165,29 @@ class ShardWorkers:
         elif token is None and task is not None:
             task.cancel()  # the lease is lost: another process works this shard now
             del self._tasks[shard], self._handovers[shard]
+            await asyncio.wait([task])
+            await self._hand_back(shard)
+
+    async def _hand_back(self, shard: int) -> None:
+        """What this process's reads took of a shard it lost, back to the shard's holder.
+
+        Its new holder took over what was pending when it started; a read of this
+        process may still have waited then (paused past the lease, say), and been handed
+        entries after. Nobody else would ever take those."""
+        for stream, _ in self.streams:
+            try:
+                moved = await stream.hand_back(shard, self.holder)
+            except Exception:
+                log.exception("shard %d: could not hand back what its reads took", shard)
+                continue
+            if moved:
+                log.warning(
+                    "shard %d was lost with %d %s entries read and not done; they are "
+                    "back on it for its holder",
+                    shard,
+                    moved,
+                    stream.kind,
+                )
 
     async def _work_shard(self, shard: int) -> None:
         # A TaskGroup, so that one consumer failing cancels its sibling: a shard never has
@@ -184,6 +207,14 @@ class ShardWorkers:
         """
         bind(shard=shard, stream=stream.kind)  # this task's lines name its shard
         recovering = True
+        # A read of the shard's last holder may still wait when this one takes over (the
+        # holder was paused past its lease), and be handed entries that nobody would
+        # ever take (a live holder hands them back, one that died cannot). Such a read
+        # began before this one's first read, so it is over by the time a read waits
+        # as long after that: what is pending then is taken over once, like a crash's.
+        loop = asyncio.get_running_loop()
+        first_read: float | None = None
+        swept = False
         # The batch worked last, to acknowledge with the next read in one round trip.
         done: list[str] = []
         done_retried = False
@@ -194,10 +225,13 @@ class ShardWorkers:
                     done = []
                     batch: list[Entry] = await stream.claim_pending(shard, self.holder)
                 else:
+                    first_read = loop.time() if first_read is None else first_read
                     batch, acked = await self._read(stream, shard, handover, done, done_retried)
                     if acked:
                         done = []
                 retried, recovering = recovering, False
+                if not swept and first_read is not None:
+                    swept = recovering = loop.time() - first_read >= READ_BLOCK_MS / 1000
                 worked = await self._work(stream, shard, work, batch, retried=retried)
                 # Ids left from a read that was cut short keep their own kind along.
                 done_retried = retried or (bool(done) and done_retried)
