@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from redis.asyncio import Redis, RedisCluster
@@ -11,17 +12,20 @@ from redis.asyncio import Redis, RedisCluster
 from stores.redis import Keys, Script
 
 # The fence counter grows with every grant, so a holder that lost its lease while paused
-# can be told apart from the current one by its smaller token.
+# can be told apart from the current one by its smaller token. The grantee is noted until
+# it lets go: a grant that finds a note took over from a holder that lapsed.
 _ACQUIRE = Script(
     """
 local holder = redis.call('GET', KEYS[1])
 if holder == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return tonumber(redis.call('GET', KEYS[2]) or '0')
+  return {tonumber(redis.call('GET', KEYS[2]) or '0'), 0}
 end
 if holder then return false end
+local lapsed = redis.call('GET', KEYS[3])
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[3], ARGV[1])
+return {redis.call('INCR', KEYS[2]), lapsed and 1 or 0}
 """
 )
 
@@ -59,10 +63,19 @@ return {alive, held}
 
 _RELEASE = Script(
     """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1], KEYS[2]) end
 return 0
 """
 )
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A lease held: its fencing token, and whether it was taken over from a holder whose
+    lease lapsed rather than one that let go of it."""
+
+    token: int
+    after_lapse: bool
 
 
 class BaseLeases(Protocol):
@@ -70,6 +83,10 @@ class BaseLeases(Protocol):
 
     async def acquire(self, name: str, ttl_ms: int) -> int | None:
         """Take or renew ``name``; the fencing token, or None while another holder has it."""
+
+    async def grant(self, name: str, ttl_ms: int) -> Grant | None:
+        """``acquire``, telling also whether the lease was taken from a holder that lapsed
+        (a renewal is not)."""
 
     async def renew(self, name: str, ttl_ms: int, token: int) -> bool:
         """Keep ``name`` ``ttl_ms`` longer if this holder still has it under ``token``;
@@ -100,9 +117,13 @@ class Leases(BaseLeases):
 
     async def acquire(self, name: str, ttl_ms: int) -> int | None:
         """Take or renew ``name``; the fencing token, or None while another holder has it."""
-        keys = [self.keys.lease(name), self.keys.lease_fence(name)]
-        token = await _ACQUIRE(self.redis, keys, [self.holder, ttl_ms])
-        return None if token is None else int(token)
+        granted = await self.grant(name, ttl_ms)
+        return None if granted is None else granted.token
+
+    async def grant(self, name: str, ttl_ms: int) -> Grant | None:
+        keys = [self.keys.lease(name), self.keys.lease_fence(name), self.keys.lease_held(name)]
+        reply = await _ACQUIRE(self.redis, keys, [self.holder, ttl_ms])
+        return None if reply is None else Grant(int(reply[0]), bool(reply[1]))
 
     async def renew(self, name: str, ttl_ms: int, token: int) -> bool:
         """Keep ``name`` ``ttl_ms`` longer if this holder still has it under ``token``;
@@ -111,7 +132,8 @@ class Leases(BaseLeases):
         return bool(await _RENEW(self.redis, keys, [self.holder, ttl_ms, token]))
 
     async def release(self, name: str) -> None:
-        await _RELEASE(self.redis, [self.keys.lease(name)], [self.holder])
+        keys = [self.keys.lease(name), self.keys.lease_held(name)]
+        await _RELEASE(self.redis, keys, [self.holder])
 
     async def heartbeat(self, group: str, ttl_ms: int) -> int:
         """Say this holder is alive in ``group``; how many holders are alive in it."""

@@ -248,6 +248,11 @@ class Keys:
         token is the largest, under the lease's tag."""
         return f"{self.lease(name)}:fence"
 
+    def lease_held(self, name: str) -> str:
+        """Who was granted a lease last, until it lets go of it: present when the lease is
+        free means that its last holder never did (it died, or was paused past it)."""
+        return f"{self.lease(name)}:held"
+
     def poll_offset(self, lease: str) -> str:
         """The update offset of the poller holding ``lease`` (CH-3), under its tag."""
         return f"{self.lease(lease)}:offset"

@@ -18,7 +18,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from stores.conversations import ConversationStore
-from stores.leases import Leases
+from stores.leases import Grant, Leases
 from stores.live import LiveChannel
 from stores.polling import PollOffsets
 from stores.redis import Keys, Script, StoreClient, StoreError, is_store_fault
@@ -413,6 +413,20 @@ async def test_expired_lease_is_fenced(store: Redis, prefix: str) -> None:
     assert first is not None and second is not None
     assert second > first
     assert await alice.acquire("shard:0", 5_000) is None
+
+
+async def test_a_grant_says_whether_it_took_over_from_a_holder_that_lapsed(
+    store: Redis, prefix: str
+) -> None:
+    keys = Keys(prefix)
+    alice, bob = Leases(store, keys, "alice"), Leases(store, keys, "bob")
+    assert await alice.grant("shard:0", 5_000) == Grant(1, after_lapse=False)  # the first
+    assert await alice.grant("shard:0", 50) == Grant(1, after_lapse=False)  # renewed
+    await alice.release("shard:0")
+    assert await bob.grant("shard:0", 50) == Grant(2, after_lapse=False)  # let go of
+    await asyncio.sleep(0.15)  # Bob pauses past his lease without releasing it.
+    assert await alice.grant("shard:0", 5_000) == Grant(3, after_lapse=True)
+    assert await bob.grant("shard:0", 5_000) is None
 
 
 async def test_concurrent_acquire_grants_one_lease(store: Redis, prefix: str) -> None:

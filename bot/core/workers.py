@@ -155,14 +155,16 @@ class ShardWorkers:
         if renewed and task is not None and not task.done():
             return
         try:
-            token = await self.leases.acquire(name, LEASE_TTL_MS)
+            granted = await self.leases.grant(name, LEASE_TTL_MS)
         except Exception:
             log.exception("could not renew the lease of shard %d", shard)
-            token = None
-        if token is not None and (task is None or task.done()):
+            granted = None
+        if granted is not None and (task is None or task.done()):
             self._handovers[shard] = asyncio.Event()
-            self._tasks[shard] = asyncio.create_task(self._work_shard(shard))
-        elif token is None and task is not None:
+            self._tasks[shard] = asyncio.create_task(
+                self._work_shard(shard, after_lapse=granted.after_lapse)
+            )
+        elif granted is None and task is not None:
             task.cancel()  # the lease is lost: another process works this shard now
             del self._tasks[shard], self._handovers[shard]
             await asyncio.wait([task])
@@ -189,16 +191,24 @@ class ShardWorkers:
                     stream.kind,
                 )
 
-    async def _work_shard(self, shard: int) -> None:
+    async def _work_shard(self, shard: int, *, after_lapse: bool) -> None:
         # A TaskGroup, so that one consumer failing cancels its sibling: a shard never has
         # a worker nobody watches while the supervisor starts a new one.
         handover = self._handovers[shard]
         async with asyncio.TaskGroup() as group:
             for stream, work in self.streams:
-                group.create_task(self._consume(stream, shard, work, handover))
+                group.create_task(
+                    self._consume(stream, shard, work, handover, after_lapse=after_lapse)
+                )
 
     async def _consume(
-        self, stream: ShardedStream, shard: int, work: Work, handover: asyncio.Event
+        self,
+        stream: ShardedStream,
+        shard: int,
+        work: Work,
+        handover: asyncio.Event,
+        *,
+        after_lapse: bool,
     ) -> None:
         """Redo what a dead holder left pending, then read new entries until stopped.
 
@@ -207,14 +217,14 @@ class ShardWorkers:
         """
         bind(shard=shard, stream=stream.kind)  # this task's lines name its shard
         recovering = True
-        # A read of the shard's last holder may still wait when this one takes over (the
-        # holder was paused past its lease), and be handed entries that nobody would
+        # Taken from a holder whose lease lapsed (paused past it, or dead), a read of that
+        # holder may still wait on the shard, and be handed entries that nobody would
         # ever take (a live holder hands them back, one that died cannot). Such a read
         # began before this one's first read, so it is over by the time a read waits
         # as long after that: what is pending then is taken over once, like a crash's.
         loop = asyncio.get_running_loop()
         first_read: float | None = None
-        swept = False
+        swept = not after_lapse
         # The batch worked last, to acknowledge with the next read in one round trip.
         done: list[str] = []
         done_retried = False
