@@ -43,6 +43,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 from redis.asyncio import Redis
+from redis.asyncio.connection import Connection
 from redis.exceptions import RedisError, ResponseError
 
 from adapters.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, sign
@@ -138,6 +139,19 @@ class Counts:
     failed_deliveries: int = 0
     sends: int = 0
     failed_sends: int = 0
+    redis_round_trips: int = 0
+    """Commands or pipelines sent to Redis, each one round trip (as the bot counts them)."""
+
+
+class CountedConnection(Connection):
+    """redis-py's connection, counting what it sends: a command or a whole pipeline is one
+    round trip (``stores/redis.py`` counts the bot's the same way)."""
+
+    count = 0
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        CountedConnection.count += 1
+        await super().send_packed_command(command, check_health)
 
 
 class Floor:
@@ -190,6 +204,7 @@ class Floor:
         return web.json_response({"ok": True})
 
     async def stats(self, request: web.Request) -> web.Response:
+        self.counts.redis_round_trips = CountedConnection.count
         return web.json_response(vars(self.counts))
 
     # The consumer: batches from the stream, deliveries and replies, one ack pipeline.
@@ -379,7 +394,7 @@ class Floor:
 async def serve(
     port: int, prefix: str, redis_url: str, setup: Setup, *, grouped: bool = False
 ) -> None:
-    redis = Redis.from_url(redis_url, decode_responses=True)
+    redis = Redis.from_url(redis_url, decode_responses=True, connection_class=CountedConnection)
     floor = Floor(redis, setup, f"{prefix}floor", grouped=grouped)
     url = await floor.start(port)
     print(f"READY {url}", flush=True)
@@ -388,6 +403,7 @@ async def serve(
     finally:
         await floor.stop()
         await redis.aclose()
+        floor.counts.redis_round_trips = CountedConnection.count
         print(f"COUNTS {json.dumps(vars(floor.counts))}", flush=True)
 
 

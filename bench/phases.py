@@ -18,6 +18,7 @@ from typing import Any
 from redis import Redis
 
 from bench import measure
+from bench.floor import PATH as FLOOR_PATH
 from bench.procs import ROOT, Child, ProcessTree
 from bench.profiling import Profiler, summarize
 from bot.model import derived_id
@@ -538,6 +539,8 @@ def run_floor(
     sink_stats = [measure.get_json(f"{base}/stats") for base in bases]
     settle.own.clear()
     stats = measure.command_stats(redis)
+    stats_url = url.removesuffix(FLOOR_PATH) + "/stats"
+    floor_before = measure.get_json(stats_url)
     meter.start()
     measured = load.fire(url, app_secret, options.messages, seed=1, name="floor", rate=options.rate)
     arrivals = measure.wait_for_events(bases, accepted_events(measured), counts, timeout)
@@ -555,6 +558,8 @@ def run_floor(
     result["fanout"] = fanout_summary(sink_stats, after, measured)
     result["cpu_seconds"] = cpu
     result["redis"] = redis_summary(stats, stats_after, settle.own, options.messages)
+    trips = measure.get_json(stats_url)["redis_round_trips"] - floor_before["redis_round_trips"]
+    result["redis"]["round_trips_per_message"] = trips / options.messages
     floor.stop()
     graph.stop()
     result["graph_sends_total"] = graph_sends(graph)

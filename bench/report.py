@@ -517,6 +517,10 @@ def render_floor(results: dict[str, Any]) -> list[str]:
             lambda k, c, f: _n(c["redis"]["executed_commands_per_message"], 2),
         ),
         row(
+            "Redis round trips per message (the server's)",
+            lambda k, c, f: _n(c["redis"]["round_trips_per_message"], 2),
+        ),
+        row(
             "replies accepted by the Graph emulator (warm-up included)",
             lambda k, c, f: _n(c["graph_sends_total"]) if k != "baseline" else None,
         ),

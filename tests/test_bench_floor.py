@@ -10,8 +10,9 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from bench.floor import Floor, Setup
+from bench.floor import CountedConnection, Floor, Setup
 from bench.phases import AUTOMATION, inbound_event
+from tests.conftest import REDIS_URL
 from tests.emulators import meta_webhooks as meta
 from tests.emulators.graph_api import GraphAPIEmulator
 from tests.emulators.sink import SubscriberSink
@@ -46,8 +47,10 @@ async def test_the_floor_accepts_signed_webhooks_and_delivers_signed_events(
             "automation": AUTOMATION,
         }
     )
-    floor = Floor(real_redis, setup, f"{prefix}floor", grouped=grouped)
+    counted = Redis.from_url(REDIS_URL, decode_responses=True, connection_class=CountedConnection)
+    floor = Floor(counted, setup, f"{prefix}floor", grouped=grouped)
     url = await floor.start()
+    trips_before = CountedConnection.count
     texts = [
         "Hello, a question about my booking.",  # first contact: the welcome
         "What are your opening hours?",  # a rule
@@ -68,8 +71,13 @@ async def test_the_floor_accepts_signed_webhooks_and_delivers_signed_events(
         await graph.wait_for_sent(2)
         async with asyncio.timeout(10):
             await floor.wait_processed(3)
+        async with aiohttp.ClientSession() as session:
+            stats_url = url.removesuffix("/webhooks/whatsapp") + "/stats"
+            async with session.get(stats_url) as response:
+                stats = await response.json()
     finally:
         await floor.stop()
+        await counted.aclose()
         await plain.stop()
         await masking.stop()
         await graph.stop()
@@ -89,5 +97,7 @@ async def test_the_floor_accepts_signed_webhooks_and_delivers_signed_events(
     assert counts["accepted"] == 3 and counts["rejected"] == 1 and counts["processed"] == 3
     assert (counts["deliveries"], counts["sends"]) == (10, 2)
     assert counts["failed_deliveries"] == counts["failed_sends"] == 0
+    # At least an append per webhook, a read and an acknowledgement, each a round trip.
+    assert stats["redis_round_trips"] - trips_before >= 5
     # Every batch was acknowledged and its entries deleted.
     assert await real_redis.xlen(f"{prefix}floor") == 0
