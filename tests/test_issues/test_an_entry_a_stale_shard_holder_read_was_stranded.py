@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import aiohttp
 import pytest
@@ -101,35 +103,36 @@ async def worked_once(redis: Redis, prefix: str, timeout: float) -> None:
     assert await texts() == ["before the pause", "after the pause"]
 
 
-@pytest.mark.slow
-async def test_an_entry_a_paused_holder_read_is_worked_when_it_resumes(
-    real_redis: Redis, prefix: str
-) -> None:
+@asynccontextmanager
+async def an_entry_in_a_paused_read(redis: Redis, prefix: str) -> AsyncIterator[BotProcess]:
+    """Two processes on one shard, the first paused with a customer's entry in its read;
+    both closed at the end."""
     async with whatsapp_setup(prefix) as whatsapp:
         env = {**whatsapp.env, "SWITCHBOARD_SHARDS": "1"}
         first, second = BotProcess(env, whatsapp.config), BotProcess(env, whatsapp.config)
         try:
-            await strand_an_entry(real_redis, prefix, whatsapp, first, second)
-            assert first.process is not None
-            os.kill(first.process.pid, signal.SIGCONT)
-            await worked_once(real_redis, prefix, 15)
+            await strand_an_entry(redis, prefix, whatsapp, first, second)
+            yield first
         finally:
             await asyncio.to_thread(second.close)
             await asyncio.to_thread(first.close)
+
+
+@pytest.mark.slow
+async def test_an_entry_a_paused_holder_read_is_worked_when_it_resumes(
+    real_redis: Redis, prefix: str
+) -> None:
+    async with an_entry_in_a_paused_read(real_redis, prefix) as paused:
+        assert paused.process is not None
+        os.kill(paused.process.pid, signal.SIGCONT)
+        await worked_once(real_redis, prefix, 15)
 
 
 @pytest.mark.slow
 async def test_an_entry_a_paused_holder_read_is_worked_when_it_is_killed(
     real_redis: Redis, prefix: str
 ) -> None:
-    async with whatsapp_setup(prefix) as whatsapp:
-        env = {**whatsapp.env, "SWITCHBOARD_SHARDS": "1"}
-        first, second = BotProcess(env, whatsapp.config), BotProcess(env, whatsapp.config)
-        try:
-            await strand_an_entry(real_redis, prefix, whatsapp, first, second)
-            await asyncio.to_thread(first.kill)
-            # Taken over by the new holder once no read of the old one can still wait.
-            await worked_once(real_redis, prefix, 45)
-        finally:
-            await asyncio.to_thread(second.close)
-            await asyncio.to_thread(first.close)
+    async with an_entry_in_a_paused_read(real_redis, prefix) as paused:
+        await asyncio.to_thread(paused.kill)
+        # Taken over by the new holder once no read of the old one can still wait.
+        await worked_once(real_redis, prefix, 45)
