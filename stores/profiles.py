@@ -228,10 +228,15 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
         """Fold a profile created a moment ago into the one another process created for
         the same person (PS-8): a merge with the other as survivor, whatever their ages,
         and no ``profile.merged`` for anyone, since nobody was told of the new one yet.
-        Readers that saw the new one follow its pointer, as after any merge."""
-        target = await self.root(other)
-        if target and target != new:
-            await self._merge_pair(target, new)
+        Readers that saw the new one follow its pointer, as after any merge. The other
+        may be merged away meanwhile: the new one follows it to where it went."""
+        for _ in range(MAX_CHAIN):
+            target = await self.root(other)
+            if not target or target == new or await self.root(new) != new:
+                return
+            if not isinstance(await self._merge_pair(target, new), str):
+                return
+            other = target
 
     def _queue_plan(
         self, pipe: Pipe, plan: _Plan, sighting: Sighting, owner: Mapping[Identity, str | None]
