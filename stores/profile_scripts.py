@@ -66,10 +66,18 @@ return {'ok', tostring(#new)}
 
 # Point a merged profile at its survivor, once. The answer lists the identities it held
 # at that moment, so the caller moves every one, including any that arrived meanwhile.
+# Two merges of one pair the opposite ways (a new profile folding into the other while
+# a third sighting merges them the other way) would point each at the other: a loop
+# that no reader can follow. The one that absorbed the other already ('m:<survivor>')
+# is not pointed at it when it is the older: the merge the older survives goes on.
 POINT = Script(
     """
 local into = redis.call('HGET', KEYS[1], 'merged_into')
 if into and into ~= ARGV[1] then return {'merged', into} end
+local id = redis.call('HGET', KEYS[1], 'id')
+if id and id < ARGV[1] and redis.call('HEXISTS', KEYS[1], 'm:' .. ARGV[1]) == 1 then
+  return {'merged', ARGV[1]}
+end
 redis.call('HSET', KEYS[1], 'merged_into', ARGV[1], 'merged_at', ARGV[2])
 local found = {'ok'}
 for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do

@@ -21,6 +21,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from redis.asyncio import RedisCluster
+
 from bot.model import Identity
 from stores.profile_records import (
     CONSENT_TRAIL,
@@ -96,9 +98,9 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
     async def resolve_many(self, sightings: Sequence[Sighting]) -> list[Resolution]:
         """Where each sighting lands, in order; new identities attach, several matches merge.
 
-        Known customers cost two round trips, new ones three, whatever the batch size.
-        Several matches, or a race with another process, take the careful path: merge,
-        then resolve that sighting again.
+        Known customers cost two round trips, new ones three (four on a cluster), whatever
+        the batch size. Several matches, or a race with another process, take the careful
+        path: merge, then resolve that sighting again.
         """
         if any(not sighting.identities for sighting in sightings):
             raise ValueError("resolve needs at least one identity per sighting")
@@ -155,16 +157,44 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
         resolutions: list[Resolution],
         owner: Mapping[Identity, str | None],
     ) -> tuple[list[int], set[Identity]]:
-        """Claim the new identities and write the profiles, in one round trip. The
-        sightings that met a race come back for the careful path, with the identities
-        whose claims were lost or undone."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for plan in plans:
-                self._queue_plan(pipe, plan, sightings[plan.index], owner)
-            results = iter(await pipe.execute())
+        """Write the new profiles, claim the new identities and extend the known profiles,
+        in one round trip (two on a cluster). The sightings that met a race come back for
+        the careful path, with the identities whose claims were lost or undone.
+
+        A new profile's hash is written before any index entry names it: a reader takes
+        an entry naming a profile without a hash for one an erasure left behind, and takes
+        it over. Redis runs a pipeline in order, but a cluster sends each node its part of
+        one on its own, so there the hashes go in a round trip of their own, first."""
+        creating = [plan for plan in plans if plan.create]
+        first = isinstance(self.redis, RedisCluster) and bool(creating)
+        created = await self._create(creating, sightings) if first else {}
+        # Nothing is claimed for a refused profile, for a new id that was someone's, nor
+        # for the sightings of the batch that were to join such a profile.
+        failed = {index for index, answer in created.items() if answer[0] != "ok"}
+        unwritten = {plan.profile for plan in plans if plan.index in failed}
+        failed.update(plan.index for plan in plans if plan.profile in unwritten and not plan.create)
+        claiming = [plan for plan in plans if plan.index not in failed]
+        results: Iterator[Any] = iter([])
+        if claiming:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                if not first:
+                    self._queue_create(pipe, creating, sightings)
+                for plan in claiming:
+                    self._queue_plan(pipe, plan, sightings[plan.index], owner)
+                results = iter(await pipe.execute())
+        if not first:
+            created = {plan.index: list(next(results)) for plan in creating}
         outcome = _Outcome()
         for plan in plans:
-            await self._settle(plan, results, owner, resolutions, outcome)
+            if plan.index in failed:
+                answer = created.get(plan.index, ["taken", ""])  # joined one: redo
+                await self._settle(plan, [], answer, resolutions, outcome)
+                continue
+            claims = [self._claimed(owner.get(i), next(results)) for i in plan.fresh]
+            for _ in plan.behind:
+                next(results)
+            answer = created[plan.index] if plan.create else next(results)
+            await self._settle(plan, claims, answer, resolutions, outcome)
         for plan in plans:  # sightings of this batch that joined a profile folded away
             if plan.profile in outcome.folds and outcome.kept.pop(plan.index, None) is not None:
                 outcome.retry.append(plan.index)
@@ -178,14 +208,35 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
             await self._fold(new, other)
         return outcome.retry, outcome.lost
 
+    async def _create(
+        self, plans: Sequence[_Plan], sightings: Sequence[Sighting]
+    ) -> dict[int, list[Any]]:
+        """Write the hashes of new profiles, with the identities they are about to claim,
+        in one round trip: each plan's answer (``ok``, ``taken`` or ``refused``)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            self._queue_create(pipe, plans, sightings)
+            answers = await pipe.execute()
+        return {plan.index: list(answer) for plan, answer in zip(plans, answers, strict=True)}
+
+    def _queue_create(
+        self, pipe: Pipe, plans: Sequence[_Plan], sightings: Sequence[Sighting]
+    ) -> None:
+        for plan in plans:
+            self._queue_absorb(pipe, plan.profile, sightings[plan.index], plan.fresh, True)
+
     async def _fold(self, new: str, other: str) -> None:
         """Fold a profile created a moment ago into the one another process created for
         the same person (PS-8): a merge with the other as survivor, whatever their ages,
         and no ``profile.merged`` for anyone, since nobody was told of the new one yet.
-        Readers that saw the new one follow its pointer, as after any merge."""
-        target = await self.root(other)
-        if target and target != new:
-            await self._merge_pair(target, new)
+        Readers that saw the new one follow its pointer, as after any merge. The other
+        may be merged away meanwhile: the new one follows it to where it went."""
+        for _ in range(MAX_CHAIN):
+            target = await self.root(other)
+            if not target or target == new or await self.root(new) != new:
+                return
+            if not isinstance(await self._merge_pair(target, new), str):
+                return
+            other = target
 
     def _queue_plan(
         self, pipe: Pipe, plan: _Plan, sighting: Sighting, owner: Mapping[Identity, str | None]
@@ -200,25 +251,25 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
         # identities reached the profile it absorbed, so it takes them now.
         for identity, merged in plan.behind:
             REPOINT.queue(pipe, [self.keys.identity(identity)], [merged, plan.profile])
-        absorbed = plan.fresh + [identity for identity, _ in plan.behind]
-        self._queue_absorb(pipe, plan.profile, sighting, absorbed, plan.create)
+        if not plan.create:  # a new profile's hash goes before its claims (``_queue_create``)
+            absorbed = plan.fresh + [identity for identity, _ in plan.behind]
+            self._queue_absorb(pipe, plan.profile, sighting, absorbed, False)
 
     async def _settle(
         self,
         plan: _Plan,
-        results: Iterator[Any],
-        owner: Mapping[Identity, str | None],
+        claims: Sequence[str | None],
+        answer: Sequence[Any],
         resolutions: list[Resolution],
         outcome: _Outcome,
     ) -> None:
-        """Read one plan's answers: what it took, what it lost, and what to redo."""
+        """Read one plan's answers: the owner each claim met (None where it took the
+        entry; none at all when it claimed nothing) and what the profile's script said;
+        what it took, what it lost, and what to redo."""
         index, profile_id, fresh = plan.index, plan.profile, plan.fresh
-        claims = [self._claimed(owner.get(i), next(results)) for i in fresh]
-        for _ in plan.behind:
-            next(results)
-        status, detail = next(results)
-        lost = [i for i, prev in zip(fresh, claims, strict=True) if prev and prev != profile_id]
-        taken = [(i, profile_id) for i, prev in zip(fresh, claims, strict=True) if not prev]
+        status, detail = answer
+        lost = [i for i, prev in zip(fresh, claims, strict=False) if prev and prev != profile_id]
+        taken = [(i, profile_id) for i, prev in zip(fresh, claims, strict=False) if not prev]
         outcome.lost.update(lost)
         if status == "taken":  # the new id was someone's already: give back, redo
             outcome.undo += taken
