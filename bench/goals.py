@@ -170,6 +170,7 @@ def paced(results: dict[str, Any]) -> list[Row]:
     ]
     if floor:
         rows[0] = _with_floor(rows[0], _cpu(floor, "floor", n), bot)
+        rows[1] = _with_floor(rows[1], floor["redis"].get("round_trips_per_message"), trips)
         rows[2] = _with_floor(rows[2], floor["delivered_ms_p99"], p99, 1)
     if not kept:
         rows = [row._replace(judged=None) for row in rows]
