@@ -59,3 +59,13 @@ class QuickPool(BlockingConnectionPool):
         if connection.should_reconnect():
             await connection.disconnect()
         self._available_connections.append(connection)
+
+    def give_back(self, connection: AbstractConnection) -> bool:
+        """``release`` without awaiting anything, when that is how it would go: nobody
+        waits, no maintenance, and the connection needs no reconnecting. False (and
+        nothing done) otherwise, for ``release`` to do it."""
+        if self._waiting or self._in_maintenance or connection.should_reconnect():
+            return False
+        self._in_use_connections.remove(connection)
+        self._available_connections.append(connection)
+        return True

@@ -32,6 +32,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.model import Identity
 from stores.cluster import cluster_node_url, connect_cluster
+from stores.pipeline import QuickRedis
 from stores.pool import QuickPool
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,7 @@ def connect(url: str | None) -> Redis:
             retry=_retry(),
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )
-        client: Redis = Redis.from_pool(pool)
+        client: Redis = QuickRedis.from_pool(pool)
         return client
     import fakeredis
 

@@ -1,0 +1,168 @@
+"""The client's pipelines (``stores.pipeline.QuickPipeline``) as the stores see them: the
+same answers as redis-py's pipeline, errors in the same places with the same wording,
+the connection back in the pool after every round trip, a cut connection tried again,
+and transactions left to redis-py."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from stores.pipeline import QuickPipeline
+from stores.pool import QuickPool
+from stores.redis import connect, is_store_fault
+from tests.test_notifications import until
+
+
+@pytest.fixture
+async def client(redis_url: str, prefix: str) -> AsyncIterator[Redis]:
+    if "cluster" in redis_url:
+        pytest.skip("a cluster client sends its pipelines by node, through redis-py's own")
+    redis = connect(redis_url)
+    yield redis
+    keys = [key async for key in redis.scan_iter(match=f"{prefix}*")]
+    if keys:
+        await redis.delete(*keys)
+    await redis.aclose()
+
+
+def _pool(redis: Redis) -> QuickPool:
+    pool = redis.connection_pool
+    assert isinstance(pool, QuickPool)
+    return pool
+
+
+def _queue_mixed(pipe: object, prefix: str) -> None:
+    """Commands whose answers redis-py parses each its own way."""
+    pipe.set(f"{prefix}s", "v")  # type: ignore[attr-defined]
+    pipe.get(f"{prefix}s")  # type: ignore[attr-defined]
+    pipe.hset(f"{prefix}h", mapping={"a": "1", "b": "2"})  # type: ignore[attr-defined]
+    pipe.hgetall(f"{prefix}h")  # type: ignore[attr-defined]
+    pipe.xadd(f"{prefix}x", {"f": "v"}, id="1-1")  # type: ignore[attr-defined]
+    pipe.xrange(f"{prefix}x")  # type: ignore[attr-defined]
+    pipe.zadd(f"{prefix}z", {"m": 1.5})  # type: ignore[attr-defined]
+    pipe.zrange(f"{prefix}z", 0, -1, withscores=True)  # type: ignore[attr-defined]
+    pipe.exists(f"{prefix}none")  # type: ignore[attr-defined]
+
+
+async def test_answers_are_those_of_redis_pys_pipeline(
+    client: Redis, redis_url: str, prefix: str
+) -> None:
+    async with client.pipeline(transaction=False) as pipe:
+        assert isinstance(pipe, QuickPipeline)
+        _queue_mixed(pipe, f"{prefix}quick:")
+        quick = await pipe.execute()
+    async with Redis.from_url(redis_url, decode_responses=True) as plain:
+        async with plain.pipeline(transaction=False) as pipe:
+            _queue_mixed(pipe, f"{prefix}plain:")
+            expected = await pipe.execute()
+        await plain.delete(*[key async for key in plain.scan_iter(match=f"{prefix}plain:*")])
+    assert quick == expected
+    assert quick[3] == {"a": "1", "b": "2"} and quick[7] == [("m", 1.5)]
+    assert not _pool(client)._in_use_connections
+
+
+async def test_an_empty_pipeline_sends_nothing(client: Redis) -> None:
+    async with client.pipeline(transaction=False) as pipe:
+        assert await pipe.execute() == []
+    assert not _pool(client)._in_use_connections
+
+
+async def test_a_refused_command_is_raised_with_its_place_or_returned_in_it(
+    client: Redis, prefix: str
+) -> None:
+    await client.set(f"{prefix}text", "not a number")
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.set(f"{prefix}a", "1").incr(f"{prefix}text").get(f"{prefix}a")
+        with pytest.raises(ResponseError, match=r"Command # 2 \(INCRBY .*\) of pipeline"):
+            await pipe.execute()
+    # Every reply was read: the next round trip gets its own answers.
+    assert await client.get(f"{prefix}a") == "1"
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.incr(f"{prefix}text").get(f"{prefix}a")
+        refused, value = await pipe.execute(raise_on_error=False)
+    assert isinstance(refused, ResponseError) and value == "1"
+    assert not is_store_fault(refused)
+    assert not _pool(client)._in_use_connections
+
+
+async def test_a_connection_cut_between_round_trips_is_tried_again(
+    client: Redis, prefix: str
+) -> None:
+    async with client.pipeline(transaction=False) as pipe:
+        await pipe.ping().execute()
+    cut = await client.client_id()  # the pool's one connection
+    async with Redis.from_url(
+        f"redis://{client.connection_pool.connection_kwargs['host']}:"
+        f"{client.connection_pool.connection_kwargs['port']}"
+    ) as other:
+        await other.client_kill_filter(_id=cut)
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.set(f"{prefix}after", "cut").get(f"{prefix}after")
+        assert await pipe.execute() == [True, "cut"]
+    assert not _pool(client)._in_use_connections
+
+
+async def test_transactions_and_watches_take_redis_pys_way(client: Redis, prefix: str) -> None:
+    async with client.pipeline(transaction=True) as pipe:
+        pipe.incr(f"{prefix}n").incr(f"{prefix}n")
+        assert await pipe.execute() == [1, 2]
+    async with client.pipeline(transaction=True) as pipe:
+        await pipe.watch(f"{prefix}n")
+        value = int(await pipe.get(f"{prefix}n"))
+        pipe.multi()
+        pipe.set(f"{prefix}n", value * 10)
+        assert await pipe.execute() == [True]
+    assert await client.get(f"{prefix}n") == "20"
+    assert not _pool(client)._in_use_connections
+
+
+async def test_many_callers_on_a_small_pool_all_get_their_answers(
+    redis_url: str, prefix: str
+) -> None:
+    if "cluster" in redis_url:
+        pytest.skip("a cluster client sends its pipelines by node, through redis-py's own")
+    redis = connect(redis_url)
+    pool = _pool(redis)
+    pool.max_connections = 2
+    # A blocking pop holds one connection, so the pipelines queue for the other and
+    # hand it on to each other through redis-py's release.
+
+    async def one(n: int) -> list[object]:
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.set(f"{prefix}k{n}", n).get(f"{prefix}k{n}")
+            return await pipe.execute()
+
+    pop = asyncio.create_task(redis.blpop([f"{prefix}list"], timeout=10))
+    await until(lambda: len(pool._in_use_connections) == 1, 5)
+    answers = await asyncio.gather(*(one(n) for n in range(50)))
+    assert answers == [[True, str(n)] for n in range(50)]
+    await redis.rpush(f"{prefix}list", "x")
+    assert await pop == (f"{prefix}list", "x")
+    assert not pool._in_use_connections and pool._waiting == 0
+    await redis.delete(*[f"{prefix}k{n}" for n in range(50)])
+    await redis.aclose()
+
+
+async def test_a_pipeline_cancelled_while_waiting_leaves_no_answer_for_the_next(
+    client: Redis, prefix: str
+) -> None:
+    await client.mset({f"{prefix}stale": "the cancelled one's", f"{prefix}fresh": "mine"})
+
+    async def cancelled() -> None:
+        async with client.pipeline(transaction=False) as pipe:
+            pipe.blpop([f"{prefix}never"], timeout=1).get(f"{prefix}stale")
+            await pipe.execute()
+
+    task = asyncio.create_task(cancelled())
+    await until(lambda: _pool(client)._in_use_connections, 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await client.get(f"{prefix}fresh") == "mine"
+    async with client.pipeline(transaction=False) as pipe:
+        assert await pipe.get(f"{prefix}fresh").execute() == ["mine"]
