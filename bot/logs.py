@@ -16,6 +16,8 @@ from types import MappingProxyType, TracebackType
 from typing import TextIO
 from urllib.parse import urlsplit
 
+import orjson
+
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 FORMATS = ("json", "text")
 REDACTED = "[redacted]"
@@ -109,7 +111,18 @@ class JSONFormatter(logging.Formatter):
             line["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
             line["stack"] = record.stack_info
-        return self.redact(json.dumps(line, default=str, ensure_ascii=False))
+        return self.redact(_json_line(line))
+
+
+def _json_line(line: dict[str, object]) -> str:
+    """The line as compact JSON, by orjson (a few microseconds, against about ten for the
+    json module); what orjson refuses (a key not a string, an integer beyond 64 bits, a
+    lone surrogate) by the json module. Values of other types are written as ``str``
+    writes them."""
+    try:
+        return orjson.dumps(line, default=str).decode()
+    except TypeError:
+        return json.dumps(line, default=str, ensure_ascii=False, separators=(",", ":"))
 
 
 class TextFormatter(logging.Formatter):
@@ -130,8 +143,15 @@ class TextFormatter(logging.Formatter):
 
 
 def _iso(created: float) -> str:
-    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
-    return f"{seconds}.{int(created % 1 * 1000):03d}Z"
+    global _second
+    whole = int(created)
+    if whole != _second[0]:  # strftime once a second, not once a line
+        _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{_second[1]}.{int(created % 1 * 1000):03d}Z"
+
+
+_second: tuple[int, str] = (-1, "")
+"""The last whole second ``_iso`` wrote, and how."""
 
 
 def log_settings(

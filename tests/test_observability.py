@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import os
 import secrets
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -234,6 +236,24 @@ def test_secrets_of_the_environment_never_show_in_a_line() -> None:
         assert password not in line
         assert "/hook?key=[redacted]" in line
     assert "sb:shop:" not in redact.secrets
+
+
+def test_a_json_line_carries_any_value_it_is_given() -> None:
+    """Values orjson refuses or does not know are written all the same, one line each."""
+    record = logging.LogRecord("switchboard", logging.INFO, __file__, 1, "odd %s", ("é",), None)
+    record.big = 2**70
+    record.keys = {1: "one"}
+    record.lone = "\ud800"
+    record.path = Path("/tmp/x")
+    line = JSONFormatter().format(record)
+    assert "\n" not in line
+    parsed = json.loads(line)
+    assert parsed["event"] == "odd é" and parsed["big"] == 2**70
+    assert parsed["keys"] == {"1": "one"} and parsed["path"] == "/tmp/x"
+    assert parsed["timestamp"].endswith("Z") and parsed["pid"] == os.getpid()
+    plain = logging.LogRecord("switchboard", logging.INFO, __file__, 1, "at %d", (1,), None)
+    plain.created = 1796331777.5
+    assert json.loads(JSONFormatter().format(plain))["timestamp"] == "2026-12-03T21:02:57.500Z"
 
 
 class _Terminal(io.StringIO):
