@@ -18,6 +18,8 @@ from stores.redis import Keys, Pipe
 from stores.suppression import Suppression
 
 MAX_CHAIN = 16
+OWNERS_SEEN = 20_000
+"""Identities whose owner a process keeps in mind to guess it next time (about 5 MB)."""
 """Pointers followed from one index entry; merges only point older, so chains end."""
 MAX_REFUSALS = 100
 TIMES = frozenset({"created_at", "merged_at", "erased_at"})
@@ -148,6 +150,9 @@ class ProfileRecords:
         self.policy = policy or MergePolicy()
         self.suppression = Suppression(redis, keys)
         caps = sorted((kind, self.policy.cap(kind)) for kind in self.policy.caps)
+        self._owners_seen: dict[Identity, str] = {}
+        """The profile each identity's entry named when this process last read it: which
+        profiles to read beside the entries (``owners_and_roots``)."""
         self._caps_args: list[Any] = [len(caps)] + [item for pair in caps for item in pair]
 
     def _h(self, profile_id: str) -> str:
@@ -170,11 +175,56 @@ class ProfileRecords:
                 pipe.get(self.keys.identity(identity))
             return list(await pipe.execute())
 
+    async def owners_and_roots(
+        self, identities: Sequence[Identity]
+    ) -> tuple[list[str | None], dict[str, str] | None]:
+        """``owners`` and, in the same round trip, where each of them leads, when this
+        process guessed every owner right (the entry names the profile it named the last
+        time this process read it): a known customer's profile in one round trip. The
+        roots are None when an entry is missing or names another profile than guessed:
+        ``roots_and_erasures`` then reads them, with the erasures of the unknown ones.
+
+        The guess only chooses which profiles to read: the owners are those the entries
+        name now, and the roots those of these very profiles, read in the same pipeline
+        as the entries, so a guess gone stale costs a round trip, never a wrong answer."""
+        if not identities:
+            return [], {}
+        guesses = [self._owners_seen.get(identity) for identity in identities]
+        guessed = sorted({guess for guess in guesses if guess})
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for identity in identities:
+                pipe.get(self.keys.identity(identity))
+            for profile_id in guessed:
+                pipe.hmget(self._h(profile_id), "id", "merged_into", "erased_at")
+            results = await pipe.execute()
+        owners: list[str | None] = results[: len(identities)]
+        for identity, owner in zip(identities, owners, strict=True):
+            self._remember_owner(identity, owner)
+        if owners != guesses or not all(owners):  # an unknown one may have been erased
+            return owners, None
+        read = dict(zip(guessed, results[len(identities) :], strict=True))
+        roots, _ = await self.roots_and_erasures(set(guessed), [], read=read)
+        return owners, roots
+
+    def _remember_owner(self, identity: Identity, owner: str | None) -> None:
+        seen = self._owners_seen
+        if not owner:
+            seen.pop(identity, None)
+            return
+        if identity not in seen and len(seen) >= OWNERS_SEEN:
+            del seen[next(iter(seen))]  # the longest known goes first
+        seen[identity] = owner
+
     async def roots_and_erasures(
-        self, profile_ids: set[str | None], unknown: Sequence[Identity]
+        self,
+        profile_ids: set[str | None],
+        unknown: Sequence[Identity],
+        read: Mapping[str, Any] | None = None,
     ) -> tuple[dict[str, str], dict[Identity, float]]:
         """The live profile each id leads to ('' when erased), and when unknown identities
-        were erased; in one round trip unless a pointer leads further."""
+        were erased; in one round trip unless a pointer leads further. ``read``: each
+        profile's ``id``, ``merged_into`` and ``erased_at``, already read (with no
+        ``unknown``), for the pointers alone to be followed here."""
         pending = sorted(p for p in profile_ids if p)
         roots: dict[str, str] = {}
         erased_at: dict[Identity, float] = {}
@@ -183,15 +233,18 @@ class ProfileRecords:
         for _ in range(MAX_CHAIN):
             if not pending and not first:
                 break
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for profile_id in pending:
-                    pipe.hmget(self._h(profile_id), "id", "merged_into", "erased_at")
+            if first and read is not None:
+                results = [read[profile_id] for profile_id in pending]
+            else:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for profile_id in pending:
+                        pipe.hmget(self._h(profile_id), "id", "merged_into", "erased_at")
+                    if first:
+                        self.suppression.queue_lookup(pipe, unknown)
+                    results = await pipe.execute()
                 if first:
-                    self.suppression.queue_lookup(pipe, unknown)
-                results = await pipe.execute()
-            if first:
-                erased_at = self.suppression.read_lookup(unknown, results[len(pending) :])
-                first = False
+                    erased_at = self.suppression.read_lookup(unknown, results[len(pending) :])
+            first = False
             following = []
             for profile_id, (pid, into, erased) in zip(pending, results, strict=False):
                 if into:

@@ -98,9 +98,10 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
     async def resolve_many(self, sightings: Sequence[Sighting]) -> list[Resolution]:
         """Where each sighting lands, in order; new identities attach, several matches merge.
 
-        Known customers cost two round trips, new ones three (four on a cluster), whatever
-        the batch size. Several matches, or a race with another process, take the careful
-        path: merge, then resolve that sighting again.
+        Known customers cost one round trip (two the first time this process sees them),
+        new ones three (four on a cluster), whatever the batch size. Several matches, or
+        a race with another process, take the careful path: merge, then resolve that
+        sighting again.
         """
         if any(not sighting.identities for sighting in sightings):
             raise ValueError("resolve needs at least one identity per sighting")
@@ -109,9 +110,13 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
             for s in sightings
         ]
         every = sorted({i for ids in usable for i in ids}, key=lambda i: i.key)
-        owner = dict(zip(every, await self.owners(every), strict=True))
+        owners, guessed_roots = await self.owners_and_roots(every)
+        owner = dict(zip(every, owners, strict=True))
         unknown = [i for i in every if not owner[i]]
-        roots, erased_at = await self.roots_and_erasures(set(owner.values()), unknown)
+        if guessed_roots is None:
+            roots, erased_at = await self.roots_and_erasures(set(owner.values()), unknown)
+        else:  # every entry named the profile guessed: none unknown, none erased
+            roots, erased_at = guessed_roots, {}
 
         resolutions = [Resolution() for _ in sightings]
         plans: list[_Plan] = []

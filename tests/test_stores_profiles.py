@@ -64,6 +64,54 @@ async def test_name_follows_no_merge_pointer(store: Redis, prefix: str) -> None:
     assert await profiles.name(newer) == "Bea"
 
 
+# --- A known customer's owner, guessed -----------------------------------------------
+
+
+async def test_a_known_customers_owners_and_roots_come_in_one_read(
+    store: Redis, prefix: str
+) -> None:
+    profiles = graph(store, prefix)
+    ann = await profiles.resolve([WA, PHONE], channel="whatsapp", at=1000)
+    # Read once, the entries name the profiles to read beside them the next time.
+    assert await profiles.owners_and_roots([PHONE, WA]) == ([ann, ann], None)
+    assert await profiles.owners_and_roots([PHONE, WA]) == ([ann, ann], {ann: ann})
+    # An identity with no entry leaves the roots to be read with the erasures.
+    assert await profiles.owners_and_roots([EMAIL, WA]) == ([None, ann], None)
+    # A merge a crash cut short left the entries behind: the pointer is followed.
+    bea = await profiles.resolve([EMAIL], channel="web", at=500)
+    await store.hset(Keys(prefix).profile(ann), "merged_into", bea)
+    assert await profiles.owners_and_roots([WA]) == ([ann], {ann: bea, bea: bea})
+    assert await profiles.owners_and_roots([]) == ([], {})
+
+
+async def test_a_guess_another_process_made_stale_is_never_the_answer(
+    store: Redis, prefix: str
+) -> None:
+    """This process saw Ann at ``ann``; another one merged her, erased her, and a new
+    customer took her number: every later sighting here finds what is true now."""
+    here, there = graph(store, prefix), graph(store, prefix)
+    ann = await here.resolve([WA], channel="whatsapp", at=1000)
+    assert await here.owners_and_roots([WA]) == ([ann], None)
+    bea = await there.resolve([EMAIL], channel="web", at=500)
+    await there.merge(bea, ann)  # the older survives, and takes Ann's number
+    (seen,) = await here.resolve_many([Sighting((WA,), "whatsapp", "", 2000.0)])
+    assert seen.profile == bea and not seen.created
+    assert await here.owners_and_roots([WA]) == ([bea], {bea: bea})
+
+    await there.suppress([WA, EMAIL], [ann, bea], 5000.0)
+    await there.mark_erased([ann, bea], 5000.0)
+    (stale,) = await here.resolve_many([Sighting((WA,), "whatsapp", "", 4000.0)])
+    assert stale.suppressed and not stale.profile
+
+    cal = await there.resolve([WA], channel="whatsapp", at=6000)
+    (later,) = await here.resolve_many([Sighting((WA,), "whatsapp", "", 7000.0)])
+    assert later.profile == cal != ann and not later.created
+    erased = await there.resolve([PHONE], channel="whatsapp", at=6000)
+    await there.suppress([PHONE], [erased], 8000.0)
+    await there.mark_erased([erased], 8000.0)
+    assert await here.owners_and_roots([PHONE]) == ([None], None)
+
+
 # --- Erasure ----------------------------------------------------------------------------
 
 
