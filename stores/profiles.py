@@ -98,10 +98,10 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
     async def resolve_many(self, sightings: Sequence[Sighting]) -> list[Resolution]:
         """Where each sighting lands, in order; new identities attach, several matches merge.
 
-        Known customers cost one round trip (two the first time this process sees them),
-        new ones three (four on a cluster), whatever the batch size. Several matches, or
-        a race with another process, take the careful path: merge, then resolve that
-        sighting again.
+        Known customers cost one round trip (two the first time this process sees them,
+        unless it made or found their profile itself), new ones three (four on a
+        cluster), whatever the batch size. Several matches, or a race with another
+        process, take the careful path: merge, then resolve that sighting again.
         """
         if any(not sighting.identities for sighting in sightings):
             raise ValueError("resolve needs at least one identity per sighting")
@@ -153,6 +153,10 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
             ]
         for index in sorted(set(careful)):
             resolutions[index] = await self._resolve_carefully(sightings[index], lives[index])
+        for index, live in lives.items():  # what their entries name now, or soon will
+            if resolutions[index].profile:
+                for identity in live:
+                    self._remember_owner(identity, resolutions[index].profile)
         return resolutions
 
     async def _apply(

@@ -72,9 +72,11 @@ async def test_a_known_customers_owners_and_roots_come_in_one_read(
 ) -> None:
     profiles = graph(store, prefix)
     ann = await profiles.resolve([WA, PHONE], channel="whatsapp", at=1000)
-    # Read once, the entries name the profiles to read beside them the next time.
-    assert await profiles.owners_and_roots([PHONE, WA]) == ([ann, ann], None)
+    # The process that made the profile reads it beside the entries the next time.
     assert await profiles.owners_and_roots([PHONE, WA]) == ([ann, ann], {ann: ann})
+    elsewhere = graph(store, prefix)  # another process: it reads the entries first
+    assert await elsewhere.owners_and_roots([PHONE, WA]) == ([ann, ann], None)
+    assert await elsewhere.owners_and_roots([PHONE, WA]) == ([ann, ann], {ann: ann})
     # An identity with no entry leaves the roots to be read with the erasures.
     assert await profiles.owners_and_roots([EMAIL, WA]) == ([None, ann], None)
     # A merge a crash cut short left the entries behind: the pointer is followed.
@@ -91,7 +93,7 @@ async def test_a_guess_another_process_made_stale_is_never_the_answer(
     customer took her number: every later sighting here finds what is true now."""
     here, there = graph(store, prefix), graph(store, prefix)
     ann = await here.resolve([WA], channel="whatsapp", at=1000)
-    assert await here.owners_and_roots([WA]) == ([ann], None)
+    assert await here.owners_and_roots([WA]) == ([ann], {ann: ann})
     bea = await there.resolve([EMAIL], channel="web", at=500)
     await there.merge(bea, ann)  # the older survives, and takes Ann's number
     (seen,) = await here.resolve_many([Sighting((WA,), "whatsapp", "", 2000.0)])
