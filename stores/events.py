@@ -103,10 +103,6 @@ class BaseEventLog(Protocol):
         """The first ``limit`` events of ``numbers`` after ``after`` (from the oldest
         kept, without it), in order."""
 
-    async def last(self, numbers: Sequence[str]) -> Position | None:
-        """Where the newest event of ``numbers`` is; None when their logs are empty: to
-        read only what comes from now on."""
-
     async def read_each(self, after: Mapping[str, str], limit: int) -> Tailed:
         """The first ``limit`` events of the logs of ``after``'s numbers, each log's after
         its own entry id (without it), in the one order; and where each log was read up to.
@@ -180,18 +176,6 @@ class EventLog(BaseEventLog):
             for (at, event_id), found in zip(chosen, stored, strict=True)
             if found
         ]
-
-    async def last(self, numbers: Sequence[str]) -> Position | None:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for number in numbers:
-                pipe.xrevrange(self.keys.events(number), "+", "-", count=1)
-            pages = await pipe.execute()
-        newest = [
-            Position.of(page[0][0], number)
-            for number, page in zip(numbers, pages, strict=True)
-            if page
-        ]
-        return max(newest, default=None)
 
     async def read_each(self, after: Mapping[str, str], limit: int) -> Tailed:
         numbers = list(after)

@@ -167,17 +167,6 @@ async def test_a_scrub_leaves_nothing_of_an_old_layout_body(store: Redis, prefix
     assert await log.locate([A], "evt_1") == Position.of(old, A)
 
 
-async def test_last_is_where_reading_from_now_on_starts(store: Redis, prefix: str) -> None:
-    log = EventLog(store, Keys(prefix))
-    assert await log.last([A, B]) is None
-    await log.append([(A, "evt_1", body("evt_1")), (B, "evt_2", body("evt_2"))])
-    last = await log.last([A, B])
-    assert last is not None and await log.read([A, B], last, 10) == []
-    assert last == (await log.read([A, B], None, 10))[-1].position
-    await log.append([(A, "evt_3", body("evt_3"))])
-    assert [event.event_id for event in await log.read([A, B], last, 10)] == ["evt_3"]
-
-
 async def put(store: Redis, keys: Keys, number: str, entry_id: str, event_id: str) -> None:
     """An event appended with a chosen entry id, in the log's layout."""
     await store.xadd(keys.events(number), {"i": event_id}, id=entry_id)
