@@ -16,7 +16,7 @@ and ``b`` (the body); they are read from it until they leave with the window.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -70,6 +70,19 @@ class LoggedEvent:
     body: str
 
 
+@dataclass(frozen=True, slots=True)
+class Tailed:
+    """A page of several logs, each read after an entry of its own."""
+
+    events: list[LoggedEvent]
+    """In the one order of the logs."""
+    reached: dict[str, str]
+    """Each log's entry id read up to, its events past the window included: where it reads
+    on from."""
+    more: bool
+    """The page was cut at its limit: there is more to read now."""
+
+
 class BaseEventLog(Protocol):
     """The numbers' events in order, for a retention window."""
 
@@ -90,9 +103,15 @@ class BaseEventLog(Protocol):
         """The first ``limit`` events of ``numbers`` after ``after`` (from the oldest
         kept, without it), in order."""
 
-    async def last(self, numbers: Sequence[str]) -> Position | None:
-        """Where the newest event of ``numbers`` is; None when their logs are empty: to
-        read only what comes from now on."""
+    async def read_each(self, after: Mapping[str, str], limit: int) -> Tailed:
+        """The first ``limit`` events of the logs of ``after``'s numbers, each log's after
+        its own entry id (without it), in the one order; and where each log was read up to.
+        Each log is read on from its own place, so an entry appended later is read
+        whichever number it is on and however its id compares with another log's."""
+
+    async def newest(self, numbers: Sequence[str]) -> dict[str, str]:
+        """Each log's newest entry id (``0-0`` for an empty log): reading each after it,
+        with ``read_each``, gives only what is appended from now on."""
 
     async def scrub(
         self, numbers: Sequence[str], needles: Sequence[str], rewrite: Callable[[str], str | None]
@@ -158,17 +177,45 @@ class EventLog(BaseEventLog):
             if found
         ]
 
-    async def last(self, numbers: Sequence[str]) -> Position | None:
+    async def read_each(self, after: Mapping[str, str], limit: int) -> Tailed:
+        numbers = list(after)
+        if not numbers:
+            return Tailed([], {}, more=False)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for number in numbers:
+                pipe.xrange(self.keys.events(number), "(" + after[number], "+", count=limit + 1)
+            pages = await pipe.execute()
+        entries = sorted(
+            (Position.of(entry_id, number), fields["i"])
+            for number, page in zip(numbers, pages, strict=True)
+            for entry_id, fields in page
+        )
+        chosen = entries[:limit]
+        # Each log's entries are in its order, so those chosen are the first of its page.
+        reached = dict(after)
+        for at, _ in chosen:
+            reached[at.number] = at.entry_id
+        stored = await self._stored(
+            [self.keys.event(at.number, event_id) for at, event_id in chosen]
+        )
+        events = [
+            LoggedEvent(at, event_id, found[1])
+            for (at, event_id), found in zip(chosen, stored, strict=True)
+            if found
+        ]
+        return Tailed(events, reached, more=len(entries) > limit)
+
+    async def newest(self, numbers: Sequence[str]) -> dict[str, str]:
+        if not numbers:
+            return {}
         async with self.redis.pipeline(transaction=False) as pipe:
             for number in numbers:
                 pipe.xrevrange(self.keys.events(number), "+", "-", count=1)
             pages = await pipe.execute()
-        newest = [
-            Position.of(page[0][0], number)
+        return {
+            number: page[0][0] if page else "0-0"
             for number, page in zip(numbers, pages, strict=True)
-            if page
-        ]
-        return max(newest, default=None)
+        }
 
     async def scrub(
         self, numbers: Sequence[str], needles: Sequence[str], rewrite: Callable[[str], str | None]

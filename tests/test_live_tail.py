@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
+import pytest
 from redis.asyncio import Redis
 
 import bot.api.live_tail as live_tail
@@ -65,5 +67,69 @@ async def test_a_stream_that_falls_behind_reads_again(store: Redis, prefix: str)
         # what was waiting is dropped for one "read again"; what comes after follows it
         expected = [RESYNC] + [f"evt_{i}" for i in range(live_tail.BACKLOG + 1, 1005)]
         assert await next_ids(queue, queue.qsize()) == expected
+    finally:
+        await tail.stop()
+
+
+async def put(store: Redis, keys: Keys, number: str, entry_id: str, event_id: str) -> None:
+    """An event appended with a chosen entry id, as the event log lays it out."""
+    await store.xadd(keys.events(number), {"i": event_id}, id=entry_id)
+    await store.set(keys.event(number, event_id), f"{entry_id} {body(event_id)}")
+
+
+async def until(queue: asyncio.Queue[live_tail.Item], last: str) -> list[str]:
+    """What the stream gets, up to the event ``last``."""
+    found: list[str] = []
+    while last not in found:
+        found += await next_ids(queue, 1)
+    return found
+
+
+async def test_a_number_a_stream_adds_is_read_from_then(store: Redis, prefix: str) -> None:
+    """Added by a rescope, or followed again after every stream left it: from then on,
+    nothing of before, though it shares a millisecond with what the tail read."""
+    keys = Keys(prefix)
+    tail = EventTail(EventLog(store, keys), poll=0.01)
+    on_a = await tail.subscribe([A])
+    ms = int(time.time() * 1000)
+    try:
+        await put(store, keys, A, f"{ms}-0", "evt_a")
+        assert await until(on_a, "evt_a") == ["evt_a"]
+        await put(store, keys, "wa:2", f"{ms}-0", "evt_before")  # sorts after A
+        await tail.rescope(on_a, [A, "wa:2"])
+        await put(store, keys, "wa:2", f"{ms}-1", "evt_since")
+        assert await until(on_a, "evt_since") == ["evt_since"]
+        on_b = await tail.subscribe([B])
+        await put(store, keys, B, f"{ms}-0", "evt_b1")
+        assert await until(on_b, "evt_b1") == ["evt_b1"]
+        tail.unsubscribe(on_b)
+        await put(store, keys, B, f"{ms}-1", "evt_b2")  # while no stream follows B
+        on_b = await tail.subscribe([B])
+        await put(store, keys, B, f"{ms}-2", "evt_b3")
+        assert await until(on_b, "evt_b3") == ["evt_b3"]
+    finally:
+        await tail.stop()
+
+
+async def test_events_read_a_page_at_a_time_are_each_handed_on_once(
+    store: Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live_tail, "PAGE", 2)
+    keys = Keys(prefix)
+    # polls far enough apart that the appends are mostly read together, a page at a time
+    tail = EventTail(EventLog(store, keys), poll=0.2)
+    queue = await tail.subscribe([A, B])
+    ms = int(time.time() * 1000)
+    try:
+        for seq in range(4):
+            for number in (A, B):
+                await put(store, keys, number, f"{ms}-{seq}", f"evt_{number}_{seq}")
+        found: list[str] = []
+        while len(found) < 8:
+            found += await next_ids(queue, 1)
+        # each once, each log's in its order (a poll may come between two appends)
+        for number in (A, B):
+            mine = [event_id for event_id in found if event_id.startswith(f"evt_{number}_")]
+            assert mine == [f"evt_{number}_{seq}" for seq in range(4)]
     finally:
         await tail.stop()

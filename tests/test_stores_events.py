@@ -11,10 +11,11 @@ import json
 
 from redis.asyncio import Redis
 
-from stores.events import EventLog, Position
+from stores.events import EventLog, Position, Tailed
 from stores.redis import Keys
 
 A, B = "wa:1", "wa:2"
+S = "sms:+1"
 
 
 def body(event_id: str, text: str = "hi") -> str:
@@ -166,12 +167,83 @@ async def test_a_scrub_leaves_nothing_of_an_old_layout_body(store: Redis, prefix
     assert await log.locate([A], "evt_1") == Position.of(old, A)
 
 
-async def test_last_is_where_reading_from_now_on_starts(store: Redis, prefix: str) -> None:
+async def put(store: Redis, keys: Keys, number: str, entry_id: str, event_id: str) -> None:
+    """An event appended with a chosen entry id, in the log's layout."""
+    await store.xadd(keys.events(number), {"i": event_id}, id=entry_id)
+    await store.set(keys.event(number, event_id), f"{entry_id} {body(event_id)}")
+
+
+async def test_each_log_is_read_after_its_own_entry(store: Redis, prefix: str) -> None:
+    """An entry appended to a log after another log was read past its id, in the same
+    millisecond, is read: each log reads on from its own place."""
+    keys = Keys(prefix)
+    assert S < A
+    log = EventLog(store, keys)
+    await put(store, keys, A, "1000-0", "evt_a1")
+    first = await log.read_each({A: "0-0", S: "0-0"}, 10)
+    assert [event.event_id for event in first.events] == ["evt_a1"]
+    assert first.reached == {A: "1000-0", S: "0-0"} and not first.more
+    await put(store, keys, S, "1000-0", "evt_s1")  # sorts before evt_a1 in the one order
+    await put(store, keys, A, "1000-1", "evt_a2")
+    then = await log.read_each(first.reached, 10)
+    assert [event.event_id for event in then.events] == ["evt_s1", "evt_a2"]
+    assert [event.position for event in then.events] == [
+        Position(1000, 0, S),
+        Position(1000, 1, A),
+    ]
+    assert json.loads(then.events[0].body)["id"] == "evt_s1"
+    assert then.reached == {A: "1000-1", S: "1000-0"}
+    assert (await log.read_each(then.reached, 10)).events == []
+    assert await log.read_each({}, 10) == Tailed([], {}, more=False)
+
+
+async def test_a_page_cut_at_its_limit_moves_each_log_only_past_what_it_gives(
+    store: Redis, prefix: str
+) -> None:
+    keys = Keys(prefix)
+    log = EventLog(store, keys)
+    for index in range(5):
+        await put(store, keys, A, f"2000-{index}", f"evt_a{index}")
+        await put(store, keys, B, f"2000-{index}", f"evt_b{index}")
+    everything = await log.read_each({A: "0-0", B: "0-0"}, 100)
+    assert len(everything.events) == 10 and not everything.more
+    assert sorted(everything.events, key=lambda event: event.position) == everything.events
+    page = await log.read_each({A: "0-0", B: "0-0"}, 3)
+    assert [event.event_id for event in page.events] == ["evt_a0", "evt_b0", "evt_a1"]
+    assert page.reached == {A: "2000-1", B: "2000-0"} and page.more
+    walked, reached, more = [], {A: "0-0", B: "0-0"}, True
+    while more:
+        page = await log.read_each(reached, 3)
+        walked += page.events
+        reached, more = page.reached, page.more
+    assert walked == everything.events
+    assert reached == {A: "2000-4", B: "2000-4"}
+
+
+async def test_a_log_is_read_past_its_events_that_left_with_the_window(
+    store: Redis, prefix: str
+) -> None:
+    keys = Keys(prefix)
+    log = EventLog(store, keys)
+    await put(store, keys, A, "3000-0", "evt_1")
+    await put(store, keys, A, "3000-1", "evt_2")
+    await store.delete(keys.event(A, "evt_2"))  # as its TTL would, before the trim
+    page = await log.read_each({A: "0-0"}, 10)
+    assert [event.event_id for event in page.events] == ["evt_1"]
+    assert page.reached == {A: "3000-1"}
+
+
+async def test_newest_is_where_reading_each_log_from_now_on_starts(
+    store: Redis, prefix: str
+) -> None:
     log = EventLog(store, Keys(prefix))
-    assert await log.last([A, B]) is None
-    await log.append([(A, "evt_1", body("evt_1")), (B, "evt_2", body("evt_2"))])
-    last = await log.last([A, B])
-    assert last is not None and await log.read([A, B], last, 10) == []
-    assert last == (await log.read([A, B], None, 10))[-1].position
-    await log.append([(A, "evt_3", body("evt_3"))])
-    assert [event.event_id for event in await log.read([A, B], last, 10)] == ["evt_3"]
+    assert await log.newest([]) == {}
+    assert await log.newest([A, B]) == {A: "0-0", B: "0-0"}
+    await log.append([(A, "evt_1", body("evt_1"))])
+    newest = await log.newest([A, B])
+    assert newest[B] == "0-0"
+    assert newest[A] == (await log.read([A], None, 10))[-1].position.entry_id
+    assert (await log.read_each(newest, 10)).events == []
+    await log.append([(B, "evt_2", body("evt_2")), (A, "evt_3", body("evt_3"))])
+    page = await log.read_each(newest, 10)
+    assert sorted(event.event_id for event in page.events) == ["evt_2", "evt_3"]

@@ -48,7 +48,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
         rescoped = time.monotonic()
         while (left := grant.expires_at - time.time()) > 0:
             if time.monotonic() - rescoped > RESCOPE:
-                tail.rescope(queue, await numbers_of(request))
+                await tail.rescope(queue, await numbers_of(request))
                 ours, others = set(await profile_conversations(request)), set()
                 rescoped = time.monotonic()
             try:

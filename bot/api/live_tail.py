@@ -7,10 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Iterable
 
-from stores.events import BaseEventLog, LoggedEvent, Position
+from stores.events import BaseEventLog, LoggedEvent
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +27,19 @@ Item = LoggedEvent | str
 
 
 class EventTail:
-    """Hands the events appended to the logs from now on to the streams that subscribe."""
+    """Hands the events appended to the logs from now on to the streams that subscribe.
+
+    Each log is read on from its own last entry handed on: the logs' one order, in which
+    entries of one millisecond go by number, is only the order events are handed on in,
+    never where a log is read from."""
 
     def __init__(self, events: BaseEventLog, poll: float = POLL) -> None:
         self.events = events
         self.poll = poll
         self._streams: dict[asyncio.Queue[Item], frozenset[str]] = {}
-        self._position: Position | None = None
+        self._cursors: dict[str, str] = {}
+        """For each log read, the entry id it is read on after: the last it handed on, or
+        where it started."""
         self._task: asyncio.Task[None] | None = None
         self._starting = asyncio.Lock()
 
@@ -43,21 +48,30 @@ class EventTail:
         profiles) appended after this call."""
         queue: asyncio.Queue[Item] = asyncio.Queue(BACKLOG)
         self._streams[queue] = frozenset(numbers) | {""}
-        async with self._starting:
-            if self._task is None or self._task.done():
-                newest = await self.events.last(self._numbers())
-                # With empty logs, from a moment ago: never the whole log of a number
-                # that a later stream adds.
-                self._position = newest or Position(int((time.time() - 1) * 1000), 0, "")
-                self._task = asyncio.create_task(self._run())
+        try:
+            async with self._starting:
+                if self._task is None or self._task.done():
+                    self._cursors.clear()
+                    await self._follow()
+                    self._task = asyncio.create_task(self._run())
+                else:
+                    await self._follow()
+        except BaseException:
+            self.unsubscribe(queue)
+            raise
         return queue
 
-    def rescope(self, queue: asyncio.Queue[Item], numbers: Iterable[str]) -> None:
+    async def rescope(self, queue: asyncio.Queue[Item], numbers: Iterable[str]) -> None:
+        """The stream's numbers become ``numbers``: those added, from now on."""
         if queue in self._streams:
             self._streams[queue] = frozenset(numbers) | {""}
+            self._forget()
+            async with self._starting:
+                await self._follow()
 
     def unsubscribe(self, queue: asyncio.Queue[Item]) -> None:
         self._streams.pop(queue, None)
+        self._forget()
 
     async def stop(self) -> None:
         """End every stream, and the reading."""
@@ -71,20 +85,47 @@ class EventTail:
     def _numbers(self) -> list[str]:
         return sorted(frozenset().union(*self._streams.values()))
 
+    async def _follow(self) -> None:
+        """Read the logs of the streams' numbers not read yet, each from its newest entry
+        (an empty one from its start): nothing appended before is handed on, and nothing
+        after missed. Under ``_starting``, so that a log is started once."""
+        new = [number for number in self._numbers() if number not in self._cursors]
+        if not new:
+            return
+        newest = await self.events.newest(new)
+        wanted = set(self._numbers())  # a stream may have left meanwhile
+        for number, entry_id in newest.items():
+            if number in wanted:
+                self._cursors.setdefault(number, entry_id)
+
+    def _forget(self) -> None:
+        """Stop reading the logs no stream follows: a stream that adds one later starts it
+        anew, from then, not from where it was left."""
+        wanted = set(self._numbers())
+        for number in [number for number in self._cursors if number not in wanted]:
+            del self._cursors[number]
+
     async def _run(self) -> None:
         while self._streams:
+            after = dict(self._cursors)
             try:
-                found = await self.events.read(self._numbers(), self._position, PAGE)
+                page = await self.events.read_each(after, PAGE)
             except Exception:  # the store is away: the streams wait, and hear later
                 log.exception("could not read the event logs for the live view")
                 await asyncio.sleep(OUTAGE_PAUSE)
                 continue
-            for logged in found:
-                self._position = logged.position
+            # A log forgotten or started anew while it was read: its events are not for the
+            # streams of now, which read it from its new place.
+            kept = {number for number in after if self._cursors.get(number) == after[number]}
+            for logged in page.events:
+                if logged.position.number not in kept:
+                    continue
                 for queue, numbers in list(self._streams.items()):
                     if logged.position.number in numbers:
                         _offer(queue, logged)
-            if len(found) < PAGE:
+            for number in kept:
+                self._cursors[number] = page.reached[number]
+            if not page.more:
                 await asyncio.sleep(self.poll)
 
 
