@@ -9,9 +9,8 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping, Sequence
+from contextvars import ContextVar, Token
 from types import MappingProxyType, TracebackType
 from typing import TextIO
 from urllib.parse import urlsplit
@@ -39,14 +38,27 @@ class LoggingSetupError(ValueError):
     """LOG_LEVEL or LOG_FORMAT holds a value the logs cannot take."""
 
 
-@contextmanager
-def bound(**fields: object) -> Iterator[None]:
+def bound(**fields: object) -> _Bound:
     """Every line logged inside the block carries ``fields`` (conversation_id, shard...)."""
-    token = _context.set({**_context.get(), **fields})
-    try:
-        yield
-    finally:
-        _context.reset(token)
+    return _Bound(fields)
+
+
+class _Bound:
+    """``bound``'s block: a class rather than a generator, as it wraps every message,
+    send and request (a few microseconds less each)."""
+
+    __slots__ = ("fields", "token")
+
+    def __init__(self, fields: Mapping[str, object]) -> None:
+        self.fields = fields
+        self.token: Token[Mapping[str, object]] | None = None
+
+    def __enter__(self) -> None:
+        self.token = _context.set({**_context.get(), **self.fields})
+
+    def __exit__(self, *exc: object) -> None:
+        if self.token is not None:
+            _context.reset(self.token)
 
 
 def bind(**fields: object) -> None:
