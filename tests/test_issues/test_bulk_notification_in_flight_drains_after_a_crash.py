@@ -31,6 +31,8 @@ pytestmark = pytest.mark.slow
 RECIPIENTS = 300
 KILL_AFTER = 60
 PER_SECOND = 25
+STAMP_LATENESS = 0.5
+"""Seconds a send's stamp at the emulator may come after its slot."""
 SETTLE_SECONDS = 90.0
 """Shard leases live 5 s: the restarted process takes the outbox over after that. A send
 the kill cut short inside its API call fails once its claim is older than any attempt
@@ -118,9 +120,13 @@ async def test_a_bulk_notification_killed_mid_send_drains_in_flight(
         # outcome is unknown, so it is never sent again (REL-3). Every other one is sent.
         assert counts["failed"] <= 2, text
         assert len(got) >= RECIPIENTS - counts["failed"], text
-        # The number's rate held through the crash and the takeover (CH-6); over 5 s, as
-        # the emulator stamps a send when this test's event loop gets to it.
-        assert most_in(5.0, [message.received_at for message in graph.sent]) <= 5 * PER_SECOND + 2
+        # The number's rate held through the crash and the takeover (CH-6), over 5 s. The
+        # slots are 40 ms apart in Redis, but the emulator stamps a send when this test's
+        # event loop gets to it, which also runs the report's command every second: a stamp
+        # late by up to STAMP_LATENESS brings the next ones closer. A rate not kept shows
+        # far more (two processes at the full rate: 250).
+        sends = [message.received_at for message in graph.sent]
+        assert most_in(5.0, sends) <= (5.0 + STAMP_LATENESS) * PER_SECOND + 1
         print(
             f"\nkilled after {at_kill} sends; after the restart: {len(got)} recipients got it "
             f"once, {RECIPIENTS - len(got)} never; report: {text.splitlines()[2]}"
