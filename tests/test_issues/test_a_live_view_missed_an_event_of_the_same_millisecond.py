@@ -9,36 +9,19 @@ millisecond is shared every run. On the real Redis and the embedded store alike.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import time
 
 from redis.asyncio import Redis
 
-import bot.api.live_tail as live_tail
 from bot.api.live_tail import EventTail
 from stores.events import EventLog
 from stores.redis import Keys
+from tests.test_live_tail import put, until
 
 A = "wa:1"
 EARLIER, LATER = "sms:+1", "wa:2"
 """Numbers that sort before and after ``A``: within one millisecond, the one order of the
 logs goes by number."""
-
-
-async def put(store: Redis, keys: Keys, number: str, entry_id: str, event_id: str) -> None:
-    """An event appended with a chosen entry id, as the event log lays it out."""
-    await store.xadd(keys.events(number), {"i": event_id}, id=entry_id)
-    await store.set(keys.event(number, event_id), f"{entry_id} {json.dumps({'id': event_id})}")
-
-
-async def until(queue: asyncio.Queue[live_tail.Item], last: str) -> list[str]:
-    """What the stream gets, up to the event ``last``."""
-    found: list[str] = []
-    while last not in found:
-        item = await asyncio.wait_for(queue.get(), 5)
-        found.append(item if isinstance(item, str) else item.event_id)
-    return found
 
 
 async def test_an_event_of_the_millisecond_read_up_to_in_another_log_is_not_missed(
