@@ -199,6 +199,12 @@ def configure_logging(environ: Mapping[str, str] | None = None) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # What no line shows is not gathered (the logging HOWTO's "Optimization"): where each
+    # call was made from, the thread, the multiprocessing name. 17.7 -> 13.5 us a line.
+    # ``stack_info=True`` then adds no stack; nothing here asks for one.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logMultiprocessing = False
     logging.captureWarnings(True)
     sys.excepthook = _log_uncaught
 
