@@ -15,18 +15,22 @@ and ``b`` (the body); they are read from it until they leave with the window.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from redis.exceptions import ResponseError
 
 from stores.redis import Keys, Pipe, Script
 
 RETENTION = 7 * 24 * 3600.0
 PAGE = 1000
+CLUSTER_SKEW_MS = 250
+"""On a Redis Cluster each log's ids come from its node's clock: a millisecond is over
+for a settled read once it is this much over by the clock of the node that says."""
 """Stream entries read at once by an erasure's scrub."""
 
 _APPEND = Script(
@@ -98,10 +102,13 @@ class BaseEventLog(Protocol):
         (unknown, or older than the window)."""
 
     async def read(
-        self, numbers: Sequence[str], after: Position | None, limit: int
+        self, numbers: Sequence[str], after: Position | None, limit: int, *, settled: bool = False
     ) -> list[LoggedEvent]:
         """The first ``limit`` events of ``numbers`` after ``after`` (from the oldest
-        kept, without it), in order."""
+        kept, without it), in order. ``settled``: only those of a millisecond that is over
+        by the store's clock, which no later append can come before: a reader that goes
+        on from the last one it got then misses none (the order of several logs puts the
+        entries of one millisecond by number, not by when they came)."""
 
     async def read_each(self, after: Mapping[str, str], limit: int) -> Tailed:
         """The first ``limit`` events of the logs of ``after``'s numbers, each log's after
@@ -127,6 +134,7 @@ class EventLog(BaseEventLog):
         self.redis = redis
         self.keys = keys
         self.retention = retention
+        self._skew_ms = CLUSTER_SKEW_MS if isinstance(redis, RedisCluster) else 0
 
     def queue_append(self, pipe: Pipe, events: Sequence[tuple[str, str, str]]) -> None:
         oldest = f"{int((time.time() - self.retention) * 1000)}-0"
@@ -150,19 +158,31 @@ class EventLog(BaseEventLog):
         return None
 
     async def read(
-        self, numbers: Sequence[str], after: Position | None, limit: int
+        self, numbers: Sequence[str], after: Position | None, limit: int, *, settled: bool = False
     ) -> list[LoggedEvent]:
         # Each log from the cursor's entry on, itself included: another number's log may
         # hold an entry of the same id, after the cursor in the one order.
         start = after.entry_id if after else "-"
+        # The clock first: what is appended after it has an id of its millisecond or later.
+        # A cluster's pipeline refuses TIME (no key, no node): a round trip of its own.
+        clock = await self.redis.time() if settled and self._skew_ms else None
         async with self.redis.pipeline(transaction=False) as pipe:
+            if settled and clock is None:
+                pipe.time()
             for number in numbers:
                 pipe.xrange(self.keys.events(number), start, "+", count=limit + 1)
             pages = await pipe.execute()
+        before = math.inf
+        if settled:
+            if clock is None:
+                clock, *pages = pages
+            seconds, micros = clock
+            before = int(seconds) * 1000 + int(micros) // 1000 - self._skew_ms
         entries = sorted(
-            (Position.of(entry_id, number), fields["i"])
+            (at, fields["i"])
             for number, page in zip(numbers, pages, strict=True)
             for entry_id, fields in page
+            if (at := Position.of(entry_id, number)).ms < before
         )
         chosen = [(at, event_id) for at, event_id in entries if after is None or at > after]
         chosen = chosen[:limit]

@@ -8,11 +8,13 @@ embedded store alike.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable
 
 from redis.asyncio import Redis
 
 from stores.events import EventLog, Position, Tailed
 from stores.redis import Keys
+from tests.test_notifications import until
 
 A, B = "wa:1", "wa:2"
 S = "sms:+1"
@@ -247,3 +249,29 @@ async def test_newest_is_where_reading_each_log_from_now_on_starts(
     await log.append([(B, "evt_2", body("evt_2")), (A, "evt_3", body("evt_3"))])
     page = await log.read_each(newest, 10)
     assert sorted(event.event_id for event in page.events) == ["evt_2", "evt_3"]
+
+
+async def test_a_settled_read_gives_only_what_no_later_append_can_come_before(
+    store: Redis, prefix: str
+) -> None:
+    """The entries of a millisecond that is not over yet wait for it to be."""
+    keys = Keys(prefix)
+    log = EventLog(store, keys)
+    await log.append([(A, "evt_past", body("evt_past"))])
+    seconds, micros = await store.time()
+    ms = int(seconds) * 1000 + int(micros) // 1000 + 300
+    await store.xadd(keys.events(A), {"i": "evt_soon"}, id=f"{ms}-0")
+    await store.set(keys.event(A, "evt_soon"), f"{ms}-0 {body('evt_soon')}")
+
+    async def ids(settled: bool) -> list[str]:
+        return [event.event_id for event in await log.read([A], None, 10, settled=settled)]
+
+    await until(lambda: ids(True), 5, "the append's millisecond to be over")
+    assert await ids(True) == ["evt_past"]
+    assert await ids(False) == ["evt_past", "evt_soon"]
+    await until(lambda: _has(ids(True), "evt_soon"), 5, "the entry's millisecond to be over")
+    assert await ids(True) == ["evt_past", "evt_soon"]
+
+
+async def _has(found: Awaitable[list[str]], event_id: str) -> bool:
+    return event_id in await found
