@@ -28,10 +28,10 @@ from stores.redis import Keys, Pipe, Script
 
 RETENTION = 7 * 24 * 3600.0
 PAGE = 1000
+"""Stream entries read at once by an erasure's scrub."""
 CLUSTER_SKEW_MS = 250
 """On a Redis Cluster each log's ids come from its node's clock: a millisecond is over
 for a settled read once it is this much over by the clock of the node that says."""
-"""Stream entries read at once by an erasure's scrub."""
 
 _APPEND = Script(
     """
@@ -185,17 +185,7 @@ class EventLog(BaseEventLog):
             if (at := Position.of(entry_id, number)).ms < before
         )
         chosen = [(at, event_id) for at, event_id in entries if after is None or at > after]
-        chosen = chosen[:limit]
-        stored = await self._stored(
-            [self.keys.event(at.number, event_id) for at, event_id in chosen]
-        )
-        # An event past the window has no body left, though the trim of its log, which is
-        # approximate, may not have reached its entry yet.
-        return [
-            LoggedEvent(at, event_id, found[1])
-            for (at, event_id), found in zip(chosen, stored, strict=True)
-            if found
-        ]
+        return await self._with_bodies(chosen[:limit])
 
     async def read_each(self, after: Mapping[str, str], limit: int) -> Tailed:
         numbers = list(after)
@@ -215,15 +205,7 @@ class EventLog(BaseEventLog):
         reached = dict(after)
         for at, _ in chosen:
             reached[at.number] = at.entry_id
-        stored = await self._stored(
-            [self.keys.event(at.number, event_id) for at, event_id in chosen]
-        )
-        events = [
-            LoggedEvent(at, event_id, found[1])
-            for (at, event_id), found in zip(chosen, stored, strict=True)
-            if found
-        ]
-        return Tailed(events, reached, more=len(entries) > limit)
+        return Tailed(await self._with_bodies(chosen), reached, more=len(entries) > limit)
 
     async def newest(self, numbers: Sequence[str]) -> dict[str, str]:
         if not numbers:
@@ -278,6 +260,19 @@ class EventLog(BaseEventLog):
                 pipe.set(key, stored, xx=True, keepttl=True)
             done = await pipe.execute()
         return sum(1 for one in done if one)
+
+    async def _with_bodies(self, chosen: Sequence[tuple[Position, str]]) -> list[LoggedEvent]:
+        """The events of the entries ``chosen``, with their bodies, in one round trip. An
+        event past the window has no body left, though the trim of its log, which is
+        approximate, may not have reached its entry yet: it is left out."""
+        stored = await self._stored(
+            [self.keys.event(at.number, event_id) for at, event_id in chosen]
+        )
+        return [
+            LoggedEvent(at, event_id, found[1])
+            for (at, event_id), found in zip(chosen, stored, strict=True)
+            if found
+        ]
 
     async def _stored(self, keys: Sequence[str]) -> list[tuple[str, str] | None]:
         """Each event's stream entry id and body, from the keys of either layout; None for

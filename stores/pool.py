@@ -52,12 +52,13 @@ class QuickPool(BlockingConnectionPool):
             self._waiting -= 1
 
     async def release(self, connection: AbstractConnection) -> None:
+        if self.give_back(connection):
+            return
         if self._waiting or self._in_maintenance:
             await super().release(connection)
             return
-        self._in_use_connections.remove(connection)
-        if connection.should_reconnect():
-            await connection.disconnect()
+        self._in_use_connections.remove(connection)  # it needs reconnecting first
+        await connection.disconnect()
         self._available_connections.append(connection)
 
     def give_back(self, connection: AbstractConnection) -> bool:

@@ -18,6 +18,9 @@ from stores.redis import Keys, Pipe
 from stores.suppression import Suppression
 
 MAX_CHAIN = 16
+_POINTER = ("id", "merged_into", "erased_at")
+"""What a profile's hash says of where it leads: read by ``owners_and_roots`` and
+``roots_and_erasures``, followed by the latter."""
 OWNERS_SEEN = 20_000
 """Identities whose owner a process keeps in mind to guess it next time (about 5 MB)."""
 """Pointers followed from one index entry; merges only point older, so chains end."""
@@ -195,7 +198,7 @@ class ProfileRecords:
             for identity in identities:
                 pipe.get(self.keys.identity(identity))
             for profile_id in guessed:
-                pipe.hmget(self._h(profile_id), "id", "merged_into", "erased_at")
+                pipe.hmget(self._h(profile_id), *_POINTER)
             results = await pipe.execute()
         owners: list[str | None] = results[: len(identities)]
         for identity, owner in zip(identities, owners, strict=True):
@@ -238,7 +241,7 @@ class ProfileRecords:
             else:
                 async with self.redis.pipeline(transaction=False) as pipe:
                     for profile_id in pending:
-                        pipe.hmget(self._h(profile_id), "id", "merged_into", "erased_at")
+                        pipe.hmget(self._h(profile_id), *_POINTER)
                     if first:
                         self.suppression.queue_lookup(pipe, unknown)
                     results = await pipe.execute()
