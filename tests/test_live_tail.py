@@ -15,6 +15,7 @@ import bot.api.live_tail as live_tail
 from bot.api.live_tail import RESYNC, STOP, EventTail
 from stores.events import EventLog
 from stores.redis import Keys
+from tests.test_stores_events import put
 
 A, B = "wa:1", "sms:+1"
 
@@ -69,12 +70,6 @@ async def test_a_stream_that_falls_behind_reads_again(store: Redis, prefix: str)
         assert await next_ids(queue, queue.qsize()) == expected
     finally:
         await tail.stop()
-
-
-async def put(store: Redis, keys: Keys, number: str, entry_id: str, event_id: str) -> None:
-    """An event appended with a chosen entry id, as the event log lays it out."""
-    await store.xadd(keys.events(number), {"i": event_id}, id=entry_id)
-    await store.set(keys.event(number, event_id), f"{entry_id} {body(event_id)}")
 
 
 async def until(queue: asyncio.Queue[live_tail.Item], last: str) -> list[str]:

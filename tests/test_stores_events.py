@@ -24,6 +24,18 @@ def body(event_id: str, text: str = "hi") -> str:
     return json.dumps({"id": event_id, "data": {"text": text}})
 
 
+async def put(store: Redis, keys: Keys, number: str, entry_id: str, event_id: str) -> None:
+    """An event appended with a chosen entry id, as the event log lays it out."""
+    await store.xadd(keys.events(number), {"i": event_id}, id=entry_id)
+    await store.set(keys.event(number, event_id), f"{entry_id} {body(event_id)}")
+
+
+async def now_ms(store: Redis) -> int:
+    """The store's clock, which gives the entries their ids, in milliseconds."""
+    seconds, micros = await store.time()
+    return int(seconds) * 1000 + int(micros) // 1000
+
+
 async def test_events_are_read_in_order_across_numbers(store: Redis, prefix: str) -> None:
     """Each number's in the order appended; across numbers by the time of the append (to
     the millisecond; within one, by number), and a walk page by page reads each once."""
@@ -169,12 +181,6 @@ async def test_a_scrub_leaves_nothing_of_an_old_layout_body(store: Redis, prefix
     assert await log.locate([A], "evt_1") == Position.of(old, A)
 
 
-async def put(store: Redis, keys: Keys, number: str, entry_id: str, event_id: str) -> None:
-    """An event appended with a chosen entry id, in the log's layout."""
-    await store.xadd(keys.events(number), {"i": event_id}, id=entry_id)
-    await store.set(keys.event(number, event_id), f"{entry_id} {body(event_id)}")
-
-
 async def test_each_log_is_read_after_its_own_entry(store: Redis, prefix: str) -> None:
     """An entry appended to a log after another log was read past its id, in the same
     millisecond, is read: each log reads on from its own place."""
@@ -258,10 +264,7 @@ async def test_a_settled_read_gives_only_what_no_later_append_can_come_before(
     keys = Keys(prefix)
     log = EventLog(store, keys)
     await log.append([(A, "evt_past", body("evt_past"))])
-    seconds, micros = await store.time()
-    ms = int(seconds) * 1000 + int(micros) // 1000 + 300
-    await store.xadd(keys.events(A), {"i": "evt_soon"}, id=f"{ms}-0")
-    await store.set(keys.event(A, "evt_soon"), f"{ms}-0 {body('evt_soon')}")
+    await put(store, keys, A, f"{await now_ms(store) + 300}-0", "evt_soon")
 
     async def ids(settled: bool) -> list[str]:
         return [event.event_id for event in await log.read([A], None, 10, settled=settled)]

@@ -16,7 +16,8 @@ from redis.asyncio import Redis
 from bot.api.live_tail import EventTail
 from stores.events import EventLog
 from stores.redis import Keys
-from tests.test_live_tail import put, until
+from tests.test_live_tail import until
+from tests.test_stores_events import put
 
 A = "wa:1"
 EARLIER, LATER = "sms:+1", "wa:2"

@@ -10,7 +10,6 @@ of a millisecond to come, so the service's read always falls inside it."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from redis.asyncio import Redis
@@ -19,18 +18,7 @@ from stores.redis import Keys
 from tests.conftest import BotFactory
 from tests.test_api import Shared, call, shared_number
 from tests.test_notifications import until
-
-
-async def now_ms(store: Redis) -> int:
-    seconds, micros = await store.time()
-    return int(seconds) * 1000 + int(micros) // 1000
-
-
-async def put(store: Redis, keys: Keys, number: str, entry_id: str, event_id: str) -> None:
-    """An event queued with a chosen entry id, as the event log lays it out."""
-    event = {"id": event_id, "type": "profile.updated", "number": number, "data": {}}
-    await store.xadd(keys.events(number), {"i": event_id}, id=entry_id)
-    await store.set(keys.event(number, event_id), f"{entry_id} {json.dumps(event)}")
+from tests.test_stores_events import now_ms, put
 
 
 async def feed(shared: Shared, after: str | None) -> tuple[list[str], Any]:
