@@ -15,6 +15,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, SlotNotCoveredError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from stores.pipeline import Hook, sending
+
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 """URL schemes of a Redis Cluster, and the scheme of one of its nodes."""
 
@@ -85,16 +87,29 @@ class WaitingCluster(RedisCluster):
 
 
 class _WaitingPipeline(ClusterPipeline):
-    """A cluster pipeline that waits for its client's turn before it is sent."""
+    """A cluster pipeline that waits for its client's turn before it is sent, with the
+    hooks of ``after_sent``."""
 
     cluster_client: WaitingCluster
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sent_hooks: list[Hook] = []
 
     async def execute(
         self, raise_on_error: bool = True, allow_redirections: bool = True
     ) -> list[Any]:
+        hooks, self.sent_hooks = self.sent_hooks, []
+        return await sending(hooks, self._execute(raise_on_error, allow_redirections))
+
+    async def _execute(self, raise_on_error: bool, allow_redirections: bool) -> list[Any]:
         with _unreachable_as_connection_error():
             async with self.cluster_client.in_flight:
                 return await super().execute(raise_on_error, allow_redirections)
+
+    async def reset(self) -> None:  # type: ignore[override]  # redis-py's own, not RESET
+        self.sent_hooks = []  # nothing went: nothing to tell
+        await super().reset()
 
 
 _UNREACHABLE = (ConnectionError, TimeoutError, RedisConnectionError, RedisTimeoutError)

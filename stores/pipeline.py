@@ -10,12 +10,16 @@ with its retries on a connection error (the same ``Retry`` and the same disconne
 between tries); the connection goes back to the pool at once when nothing stands in the
 way, else through redis-py's release. The hooks skipped record OpenTelemetry metrics
 (not configured here); HIMPORT fieldsets are not used here (once one is declared, the
-connection takes redis-py's path)."""
+connection takes redis-py's path).
+
+A pipeline also calls back, once it has been sent, whoever asked (``after_sent``): the
+fan-out tells its reader of the events a pipeline queued only when they are in Redis."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -24,9 +28,37 @@ from redis.exceptions import ResponseError
 
 from stores.pool import QuickPool
 
+Hook = Callable[[], None]
+T = TypeVar("T")
+
+
+def after_sent(pipe: Any, hook: Hook) -> None:
+    """Call ``hook`` once ``pipe`` has been sent: when its ``execute`` ends, whether or not a
+    command failed (a write may have landed all the same); never when it is given back
+    unsent. At once for a pipeline that keeps no hooks."""
+    hooks: list[Hook] | None = getattr(pipe, "sent_hooks", None)
+    if hooks is None:
+        hook()
+    else:
+        hooks.append(hook)
+
+
+async def sending(hooks: list[Hook], sent: Awaitable[T]) -> T:
+    """``sent``'s answer, calling ``hooks`` after it, whatever happened."""
+    try:
+        return await sent
+    finally:
+        for hook in hooks:
+            hook()
+
 
 class QuickPipeline(Pipeline):
-    """``Pipeline`` with the quick way through described in the module's docstring."""
+    """``Pipeline`` with the quick way through described in the module's docstring, and
+    the hooks of ``after_sent``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sent_hooks: list[Hook] = []
 
     def _quick(self) -> bool:
         return not (
@@ -39,6 +71,10 @@ class QuickPipeline(Pipeline):
         )
 
     async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        hooks, self.sent_hooks = self.sent_hooks, []
+        return await sending(hooks, self._execute(raise_on_error))
+
+    async def _execute(self, raise_on_error: bool) -> list[Any]:
         if not self._quick():
             return await super().execute(raise_on_error)
         stack = self.command_stack
@@ -85,6 +121,7 @@ class QuickPipeline(Pipeline):
         return response
 
     async def reset(self) -> None:  # type: ignore[override]  # redis-py's own, not RESET
+        self.sent_hooks = []  # nothing went: nothing to tell
         connection = self.connection
         if self.watching or (connection is not None and not self._given_back(connection)):
             await super().reset()

@@ -160,10 +160,10 @@ def connect(url: str | None) -> Redis:
         )
         client: Redis = QuickRedis.from_pool(pool)
         return client
-    import fakeredis
+    from stores.embedded import EmbeddedRedis
 
     log.warning("REDIS_URL is not set: using the embedded store; data lives in memory only")
-    embedded: Redis = fakeredis.FakeAsyncRedis(decode_responses=True)
+    embedded: Redis = EmbeddedRedis(decode_responses=True)
     return embedded
 
 

@@ -12,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from stores.pipeline import QuickPipeline
+from stores.pipeline import QuickPipeline, after_sent
 from stores.pool import QuickPool
 from stores.redis import connect, is_store_fault
 from tests.test_notifications import until
@@ -166,3 +166,61 @@ async def test_a_pipeline_cancelled_while_waiting_leaves_no_answer_for_the_next(
     assert await client.get(f"{prefix}fresh") == "mine"
     async with client.pipeline(transaction=False) as pipe:
         assert await pipe.get(f"{prefix}fresh").execute() == ["mine"]
+
+
+@pytest.fixture(params=["redis", "embedded"])
+async def any_client(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[Redis]:
+    """The client ``connect`` makes: for the URL the suite runs on (a cluster's too), and
+    the embedded store."""
+    redis = connect(redis_url if request.param == "redis" else None)
+    yield redis
+    await redis.aclose()
+
+
+async def test_a_pipeline_tells_who_asked_once_it_is_sent(any_client: Redis, prefix: str) -> None:
+    key = f"{prefix}hooked"
+    seen: list[str | None] = []
+
+    async def look() -> None:
+        seen.append(await any_client.get(key))
+
+    looks: list[asyncio.Task[None]] = []
+    async with any_client.pipeline(transaction=False) as pipe:
+        pipe.set(key, "landed")
+        after_sent(pipe, lambda: looks.append(asyncio.ensure_future(look())))
+        assert not looks  # queued, not sent
+        await pipe.execute()
+        assert len(looks) == 1
+    await asyncio.gather(*looks)
+    assert seen == ["landed"]  # told once the write was in Redis
+
+    async with any_client.pipeline(transaction=False) as pipe:  # told once only
+        pipe.get(key)
+        await pipe.execute()
+    assert len(looks) == 1
+    await any_client.delete(key)
+
+
+async def test_a_pipeline_with_a_failed_command_tells_too(any_client: Redis, prefix: str) -> None:
+    key = f"{prefix}hooked-failed"
+    told: list[int] = []
+    async with any_client.pipeline(transaction=False) as pipe:
+        pipe.set(key, "landed")
+        pipe.hget(key, "field")  # WRONGTYPE
+        after_sent(pipe, lambda: told.append(1))
+        with pytest.raises(ResponseError, match="WRONGTYPE"):
+            await pipe.execute()
+    assert told == [1]  # the write before it landed
+    assert await any_client.get(key) == "landed"
+    await any_client.delete(key)
+
+
+async def test_a_pipeline_given_back_unsent_tells_nobody(any_client: Redis, prefix: str) -> None:
+    told: list[int] = []
+    pipe = any_client.pipeline(transaction=False)
+    pipe.set(f"{prefix}never", "sent")
+    after_sent(pipe, lambda: told.append(1))
+    await pipe.reset()  # the caller gave up: nothing went
+    pipe.get(f"{prefix}never")
+    assert await pipe.execute() == [None]
+    assert told == []

@@ -18,15 +18,16 @@ NOT_STORES = {
     "QuickPool",
     "QuickRedis",
     "QuickPipeline",
+    "EmbeddedRedis",
     "StoreClient",
     "AutoPipeline",
     "WaitingCluster",
     "_WaitingPipeline",
     "ProfileRecords",
 }
-"""The client the stores share, its connections, their pool and its pipelines, the
-pipelines concurrent callers share and its cluster client with that client's pipelines,
-and the half of ProfileStore that stitching completes."""
+"""The client the stores share (or the embedded one), its connections, their pool and its
+pipelines, the pipelines concurrent callers share and its cluster client with that
+client's pipelines, and the half of ProfileStore that stitching completes."""
 
 
 def _store_classes() -> list[type[Any]]:

@@ -40,9 +40,9 @@ none (the command line) and a process that left (whose queued events nobody took
 announced (``changed``)."""
 FIRST_POLL_SECONDS = 0.002
 HOT_SECONDS = 0.1
-"""A service this process queued events for is looked at again after FIRST_POLL_SECONDS,
-then twice as late each time, until they show (the caller's pipeline may not have reached
-Redis when the reader is told), for at most HOT_SECONDS."""
+"""A service this process queued events for is looked at once they are in Redis, then
+again after FIRST_POLL_SECONDS, twice as late each time, until they show (a read already
+on its way when they landed missed them), for at most HOT_SECONDS."""
 SETTLE_SECONDS = 0.05
 SETTLE_COUNT = 64
 """A finished delivery is settled (acknowledged, or put on the retry schedule) with the

@@ -12,6 +12,7 @@ from bot.core.redaction import erased
 from bot.model import Event
 from stores.deliveries import DeliveryQueue
 from stores.events import BaseEventLog
+from stores.pipeline import after_sent
 from stores.redis import Pipe
 
 Logged = tuple[str, str, str]
@@ -32,7 +33,8 @@ class Fanout:
         self.queue = queue
         self.directory = directory
         self.queued = queued
-        """Told which services got events, so that this process's couriers look at once."""
+        """Told which services got events once they are in Redis, so that this process's
+        couriers look at once."""
         self.log = log
         """Where every event but a parent's own news is kept for services catching up."""
         self.announce = True
@@ -129,7 +131,9 @@ class Fanout:
         if addressed:
             if self.announce:
                 self.queue.queue_announce(pipe)
-            self.queued({service for service, _, _ in addressed})
+            # Once sent: the caller may send the pipeline much later (a busy process), and
+            # the couriers look for the events only a short while after being told.
+            after_sent(pipe, functools.partial(self.queued, {s for s, _, _ in addressed}))
 
     async def _add(self, addressed: list[tuple[str, str, str]]) -> None:
         await self.queue.add(addressed, time.time())
