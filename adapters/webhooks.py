@@ -26,6 +26,15 @@ def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
     return f"t={t},v1={digest}"
 
 
+def answer_problem(status: int) -> str:
+    """'' for an accepted delivery (2xx), else what the service answered."""
+    if 200 <= status < 300:
+        return ""
+    if 300 <= status < 400:
+        return f"HTTP {status}: redirects are not followed, attach the URL it points to"
+    return f"HTTP {status}"
+
+
 class WebhookClient:
     """Posts events to services on one shared session; reports whether each was accepted."""
 
@@ -47,13 +56,13 @@ class WebhookClient:
         if batch is not None:
             headers[BATCH_HEADER] = str(batch)
         try:
+            # Never redirected: a 301-303 would turn the signed POST into a GET without its
+            # body, answered 200 by whatever page it lands on; the service attaches its URL.
             async with self.session.post(
-                url, data=body, headers=headers, timeout=self.timeout
+                url, data=body, headers=headers, timeout=self.timeout, allow_redirects=False
             ) as response:
                 await response.read()
-                if 200 <= response.status < 300:
-                    return ""
-                return f"HTTP {response.status}"
+                return answer_problem(response.status)
         except TimeoutError:
             return "timed out"
         except aiohttp.ClientError as error:
