@@ -1,0 +1,282 @@
+"""HTTP/1.1 POSTs over kept-alive connections, for the fan-out's signed webhooks.
+
+A delivery needs one thing from its POST: the status of the answer. aiohttp's client
+spends 100-150 µs of CPU on a POST for what a browser-like client needs (request and
+response objects, header multidicts, a cookie jar, tracing signals, redirects, a timer of
+its own); here a POST is one write of bytes joined in one go, and its answer is read by
+httptools (llhttp, in C, the parser of Node and uvicorn): about 25 µs on the same machine
+(docs/benchmarks.md). It does only what a webhook needs: no redirects (a 3xx is the
+answer), no cookies, no proxy, no compression; the answer's body is read and dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import httptools
+from yarl import URL
+
+LIMIT = 100
+"""POSTs in flight at once, so as many connections in use (aiohttp's default connector)."""
+IDLE_SECONDS = 15.0
+"""A connection unused this long is closed (aiohttp's keep-alive time)."""
+MAX_HEAD = 64 * 1024
+"""Bytes of an answer's status line and headers at most: more is not a webhook's answer."""
+MAX_BODY = 1024 * 1024
+"""Bytes of an answer's body read at most: past that the status stands, the connection
+is closed rather than read to its end."""
+MAX_TARGETS = 1024
+"""Parsed URLs kept; the cache starts afresh when full."""
+
+
+class PostFailed(Exception):
+    """The POST got no HTTP answer: no connection, a broken one, or bytes that are not HTTP."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a URL's POSTs go, and the start of their request, built once per URL."""
+
+    origin: tuple[str, str, int]
+    host: str
+    port: int
+    tls: bool
+    head: bytes
+
+
+def target_of(url: str) -> Target:
+    """The target of an ``http`` or ``https`` URL; ValueError for anything else."""
+    try:
+        parsed = URL(url)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"not a URL: {error}") from None
+    scheme, host, port = parsed.scheme, parsed.raw_host, parsed.port
+    if scheme not in ("http", "https") or not host or port is None:
+        raise ValueError("not an http or https URL with a host")
+    path = parsed.raw_path_qs or "/"
+    authority = parsed.host_port_subcomponent or host
+    if any(c in path + authority for c in "\r\n \t"):
+        raise ValueError("the URL's path or host holds a space or a line break")
+    head = f"POST {path} HTTP/1.1\r\nHost: {authority}\r\n".encode("ascii")
+    return Target((scheme, host, port), host, port, scheme == "https", head)
+
+
+def header_lines(headers: Mapping[str, str], length: int) -> bytes:
+    """The request's headers after ``Host``, then the blank line; ValueError for a name or
+    value that would break the request (a line break, a colon in a name)."""
+    lines = [f"Content-Length: {length}\r\n"]
+    for name, value in headers.items():
+        if not name.isascii() or ":" in name or any(c in name + value for c in "\r\n\0"):
+            raise ValueError(f"header {name!r} cannot be sent as it is")
+        lines.append(f"{name}: {value}\r\n")
+    lines.append("\r\n")
+    return "".join(lines).encode("latin-1")
+
+
+class Connection(asyncio.Protocol):
+    """One connection to one origin: a request at a time, its answer parsed as it comes."""
+
+    def __init__(self, origin: tuple[str, str, int]) -> None:
+        self.origin = origin
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.answer: asyncio.Future[int] | None = None
+        self.open = True
+        self.reusable = False
+        self.answered_bytes = 0
+        """Bytes received for the request in flight: none means the peer never answered."""
+        self.head_done = False
+        self.body_bytes = 0
+        self.expiry: asyncio.TimerHandle | None = None
+
+    async def post(self, data: bytes) -> int:
+        """Send a whole request; the status of its final answer."""
+        assert self.transport is not None
+        self.answer = asyncio.get_running_loop().create_future()
+        self.reusable = self.head_done = False
+        self.answered_bytes = self.body_bytes = 0
+        self.transport.write(data)
+        return await self.answer
+
+    def close(self) -> None:
+        self.open = False
+        if self.expiry is not None:
+            self.expiry.cancel()
+        if self.transport is not None:
+            self.transport.close()
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if self.answer is None or self.answer.done():
+            self.close()  # bytes nobody asked for: this connection cannot be trusted again
+            return
+        self.answered_bytes += len(data)
+        try:
+            self.parser.feed_data(data)  # no header is kept, so a long head costs no memory
+        except httptools.HttpParserUpgrade:
+            self._fail("the answer switched protocols")
+        except httptools.HttpParserError as error:
+            self._fail(f"not an HTTP answer ({error})")
+        else:
+            if not self.head_done and self.answered_bytes > MAX_HEAD:
+                self._fail(f"the answer's headers run past {MAX_HEAD} bytes")
+
+    def eof_received(self) -> bool:
+        return False  # close; connection_lost says what that means for the answer
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.open = False
+        if self.expiry is not None:
+            self.expiry.cancel()
+        if self.answer is not None and not self.answer.done():
+            if self.head_done:  # a body that ends with the connection: the status stands
+                self.answer.set_result(self.parser.get_status_code())
+            else:
+                reason = f": {exc}" if exc else ""
+                self.answer.set_exception(PostFailed(f"the connection closed unanswered{reason}"))
+
+    # httptools' callbacks
+
+    def on_headers_complete(self) -> None:
+        self.head_done = True
+
+    def on_body(self, body: bytes) -> None:
+        self.body_bytes += len(body)
+        if self.body_bytes > MAX_BODY:
+            self._settle(self.parser.get_status_code(), reusable=False)
+            self.close()
+
+    def on_message_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if status < 200:  # an interim answer (100 Continue, 103): the final one follows
+            self.head_done = False
+            self.answered_bytes = 0
+            return
+        self._settle(status, reusable=self.parser.should_keep_alive())
+
+    def _settle(self, status: int, *, reusable: bool) -> None:
+        if self.answer is not None and not self.answer.done():
+            self.reusable = reusable
+            self.answer.set_result(status)
+        else:
+            self.reusable = False  # a second answer to one request
+
+    def _fail(self, reason: str) -> None:
+        if self.answer is not None and not self.answer.done():
+            self.answer.set_exception(PostFailed(reason))
+        self.close()
+
+
+class KeepAlivePoster:
+    """POSTs that reuse their origin's idle connections; at most ``limit`` in flight."""
+
+    def __init__(
+        self,
+        *,
+        limit: int = LIMIT,
+        idle_seconds: float = IDLE_SECONDS,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.idle_seconds = idle_seconds
+        self._slots = asyncio.Semaphore(limit)
+        self._idle: dict[tuple[str, str, int], list[Connection]] = {}
+        self._targets: dict[str, Target] = {}
+        self._ssl = ssl_context
+        self._closed = False
+
+    async def post(self, url: str, headers: Mapping[str, str], body: bytes, timeout: float) -> int:
+        """The status of the answer to a POST of ``body`` to ``url``. ValueError for a URL or
+        header that cannot be sent, PostFailed for no HTTP answer, TimeoutError past
+        ``timeout`` seconds (waiting for a slot, connecting, sending and reading)."""
+        target = self._targets.get(url)
+        if target is None:
+            target = target_of(url)
+            if len(self._targets) >= MAX_TARGETS:
+                self._targets.clear()
+            self._targets[url] = target
+        data = b"".join((target.head, header_lines(headers, len(body)), body))
+        async with asyncio.timeout(timeout), self._slots:
+            return await self._exchange(target, data)
+
+    async def close(self) -> None:
+        """Close the idle connections; those in use close when their POST ends."""
+        self._closed = True
+        for connections in self._idle.values():
+            for connection in connections:
+                connection.close()
+        self._idle.clear()
+
+    async def _exchange(self, target: Target, data: bytes) -> int:
+        while True:
+            connection = self._take(target.origin)
+            reused = connection is not None
+            if connection is None:
+                connection = await self._connect(target)
+            try:
+                status = await connection.post(data)
+            except PostFailed:
+                connection.close()
+                if reused and connection.answered_bytes == 0:
+                    continue  # closed by the peer while idle: once more, on another
+                raise
+            except BaseException:
+                connection.close()  # cancelled or timed out: its answer may still come
+                raise
+            if connection.reusable and connection.open and not self._closed:
+                self._give_back(connection)
+            else:
+                connection.close()
+            return status
+
+    def _take(self, origin: tuple[str, str, int]) -> Connection | None:
+        idle = self._idle.get(origin)
+        while idle:
+            connection = idle.pop()
+            if connection.expiry is not None:
+                connection.expiry.cancel()
+                connection.expiry = None
+            if connection.open:
+                return connection
+        return None
+
+    def _give_back(self, connection: Connection) -> None:
+        self._idle.setdefault(connection.origin, []).append(connection)
+        connection.expiry = asyncio.get_running_loop().call_later(
+            self.idle_seconds, self._expire, connection
+        )
+
+    def _expire(self, connection: Connection) -> None:
+        connection.expiry = None
+        idle = self._idle.get(connection.origin)
+        if idle and connection in idle:
+            idle.remove(connection)
+            if not idle:
+                del self._idle[connection.origin]
+        connection.close()
+
+    async def _connect(self, target: Target) -> Connection:
+        loop = asyncio.get_running_loop()
+        context = None
+        if target.tls:
+            if self._ssl is None:
+                self._ssl = ssl.create_default_context()
+            context = self._ssl
+        try:
+            _, connection = await loop.create_connection(
+                lambda: Connection(target.origin),
+                target.host,
+                target.port,
+                ssl=context,
+                server_hostname=target.host if context else None,
+            )
+        except OSError as error:  # refused, unreachable, no such host, a failed TLS handshake
+            raise PostFailed(f"cannot connect to {target.host}:{target.port}: {error}") from None
+        return connection
