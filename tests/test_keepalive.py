@@ -368,3 +368,32 @@ async def test_https_checks_the_certificate(certificate: tuple[Path, Path]) -> N
         await trusting.close()
         await strict.close()
         listening.close()
+
+
+ON_BOTH_LOOPS = [
+    test_a_post_carries_its_headers_and_body_and_reuses_its_connection,
+    test_any_status_is_an_answer_and_no_redirect_is_followed,
+    test_chunked_and_interim_answers_are_read_whole,
+    test_an_answer_that_closes_its_connection_is_not_reused,
+    test_a_connection_the_service_closed_while_idle_is_replaced,
+    test_a_new_connection_closed_unanswered_fails,
+    test_oversized_answers_are_cut_short,
+    test_a_silent_service_times_out_and_its_connection_is_closed,
+    test_an_unreachable_service_fails_with_where_it_tried,
+]
+
+
+@pytest.mark.parametrize("case", ON_BOTH_LOOPS, ids=lambda case: case.__name__[5:])
+def test_the_same_on_uvloop(case: Callable[[KeepAlivePoster], Awaitable[None]]) -> None:
+    """The bot runs on uvloop where it is installed, whose transports are its own."""
+    uvloop = pytest.importorskip("uvloop")
+
+    async def run() -> None:
+        poster = KeepAlivePoster()
+        try:
+            await case(poster)
+        finally:
+            await poster.close()
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(run())
