@@ -6,6 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from redis.asyncio.connection import AbstractConnection, BlockingConnectionPool
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+
+async def _unfit(connection: AbstractConnection) -> bool:
+    """Whether a connected connection must be opened afresh before use: a reply is left
+    unread on it, or the server closed it (redis-py 8.2's ``can_read`` raises for that,
+    earlier ones answer True; its own checkout reconnects on either)."""
+    try:
+        return await connection.can_read()
+    except (RedisConnectionError, RedisTimeoutError, OSError):
+        return True
 
 
 class QuickPool(BlockingConnectionPool):
@@ -34,8 +46,8 @@ class QuickPool(BlockingConnectionPool):
             connection = self._available_connections.pop()
             self._in_use_connections.add(connection)
             try:
-                if connection.is_connected and await connection.can_read():
-                    # A reply nobody read (or the server closed it): start afresh, where
+                if connection.is_connected and await _unfit(connection):
+                    # A reply nobody read, or the server closed it: start afresh, where
                     # redis-py's pool, with maintenance notifications on, hands it out.
                     await connection.disconnect()
                 if not connection.is_connected:
