@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import time
 
-import aiohttp
+from adapters.keepalive import KeepAlivePoster, PostFailed
 
 SIGNATURE_HEADER = "Switchboard-Signature"
 EVENT_ID_HEADER = "Switchboard-Event-Id"
@@ -36,11 +36,12 @@ def answer_problem(status: int) -> str:
 
 
 class WebhookClient:
-    """Posts events to services on one shared session; reports whether each was accepted."""
+    """Posts events to services over kept-alive connections; reports whether each was
+    accepted."""
 
-    def __init__(self, session: aiohttp.ClientSession, timeout: float) -> None:
-        self.session = session
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
+    def __init__(self, posts: KeepAlivePoster, timeout: float) -> None:
+        self.posts = posts
+        self.timeout = timeout
 
     async def deliver(
         self, url: str, secret: str, event_id: str, body: bytes, batch: int | None = None
@@ -56,14 +57,9 @@ class WebhookClient:
         if batch is not None:
             headers[BATCH_HEADER] = str(batch)
         try:
-            # Never redirected: a 301-303 would turn the signed POST into a GET without its
-            # body, answered 200 by whatever page it lands on; the service attaches its URL.
-            async with self.session.post(
-                url, data=body, headers=headers, timeout=self.timeout, allow_redirects=False
-            ) as response:
-                await response.read()
-                return answer_problem(response.status)
+            # A redirect is an answer (never followed): the service attaches its URL.
+            return answer_problem(await self.posts.post(url, headers, body, self.timeout))
         except TimeoutError:
             return "timed out"
-        except aiohttp.ClientError as error:
-            return f"{type(error).__name__}: {error}"
+        except (PostFailed, ValueError) as error:
+            return str(error)

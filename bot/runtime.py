@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 
 from adapters import sms
 from adapters.files import TelegramFiles, TwilioFiles, WhatsAppFiles
+from adapters.keepalive import KeepAlivePoster
 from adapters.webchat import WebChatHub, WebChatTransport
 from adapters.webhooks import WebhookClient
 from adapters.whatsapp import WhatsAppClient
@@ -110,6 +111,8 @@ class Runtime:
         self._telegram_client = make_client(settings.telegram) if settings.telegram else None
         # One HTTP session for every outbound call of this process, closed by close().
         self._session = aiohttp.ClientSession()
+        # The fan-out's POSTs, on connections kept alive per service (adapters/keepalive.py).
+        self._posts = KeepAlivePoster()
         self._build_stores()
         self._build_channels()
         self._build_core()
@@ -241,7 +244,7 @@ class Runtime:
         self.directory = Directory(self.services, settings.automation)
         self.couriers = Couriers(
             self.deliveries,
-            Deliveries(WebhookClient(self._session, settings.delivery.timeout)),
+            Deliveries(WebhookClient(self._posts, settings.delivery.timeout)),
             settings.delivery,
             self.directory,
             self.holder,
@@ -509,4 +512,5 @@ class Runtime:
         """Let go of the HTTP session and the store; for a runtime that was never started too."""
         await self.channels.close()
         await self._session.close()
+        await self._posts.close()
         await self.store.close()

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import secrets
 
-import aiohttp
 import pytest
 from aiohttp import web
 
+from adapters.keepalive import KeepAlivePoster
 from adapters.webhooks import WebhookClient
 from tests.emulators.server import LocalServer
 from tests.emulators.sink import SubscriberSink
@@ -48,10 +48,12 @@ class MovedEndpoint(LocalServer):
 
 @pytest.mark.parametrize("status", [301, 302, 303])
 async def test_a_redirect_to_a_page_is_not_a_delivery(status: int) -> None:
-    async with MovedEndpoint(status) as moved, aiohttp.ClientSession() as session:
-        problem = await WebhookClient(session, 5.0).deliver(
+    posts = KeepAlivePoster()
+    async with MovedEndpoint(status) as moved:
+        problem = await WebhookClient(posts, 5.0).deliver(
             moved.url, secrets.token_hex(16), "evt_1", b'{"id":"evt_1"}'
         )
+    await posts.close()
     assert problem.startswith(f"HTTP {status}")
     assert "redirect" in problem
     assert moved.gets == 0
@@ -61,12 +63,13 @@ async def test_a_redirect_to_a_page_is_not_a_delivery(status: int) -> None:
 async def test_a_redirect_that_keeps_the_body_is_not_followed_either(status: int) -> None:
     secret = secrets.token_hex(16)
     sink = SubscriberSink(secret)
-    async with aiohttp.ClientSession() as session:
-        target = await sink.start()
-        async with MovedEndpoint(status, target) as moved:
-            problem = await WebhookClient(session, 5.0).deliver(
-                moved.url, secret, "evt_1", b'{"id":"evt_1"}'
-            )
-        await sink.stop()
+    posts = KeepAlivePoster()
+    target = await sink.start()
+    async with MovedEndpoint(status, target) as moved:
+        problem = await WebhookClient(posts, 5.0).deliver(
+            moved.url, secret, "evt_1", b'{"id":"evt_1"}'
+        )
+    await sink.stop()
+    await posts.close()
     assert problem.startswith(f"HTTP {status}")
     assert sink.deliveries == [] and sink.rejected == []
