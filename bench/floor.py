@@ -7,7 +7,8 @@ does the least I/O any implementation on this stack must do for the benchmark's 
   (orjson) and does ONE XADD of the message's fields, then answers 200;
 - one consumer task reads that stream with ``XREADGROUP … BLOCK`` in batches and, for each
   message, POSTs a minimal signed ``message.inbound`` event to every subscriber (the bot's
-  signature and headers, keep-alive connections of one client session); for the messages
+  signature and headers, through the bot's own client, ``adapters/keepalive.py``, with
+  keep-alive connections); for the messages
   the bench's automation answers (the welcome of a first contact, the two keyword rules),
   one POST to the Graph API's messages endpoint per reply and then one signed
   ``message.outbound`` event to every subscriber (masked for those that mask, as
@@ -46,6 +47,7 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import Connection
 from redis.exceptions import RedisError, ResponseError
 
+from adapters.keepalive import KeepAlivePoster, PostFailed
 from adapters.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, sign
 from bench.procs import until_signalled
 from bot.model import derived_id
@@ -59,7 +61,8 @@ BATCH = 100
 """Entries per XREADGROUP."""
 BLOCK_MS = 1000
 CONNECTIONS = 64
-"""Keep-alive connections per host (each sink, the Graph API) of the one client session."""
+"""Keep-alive connections per host of the Graph API's client session; the sinks' client
+takes four times as many POSTs in flight in all."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +170,7 @@ class Floor:
         self.counts = Counts()
         self.seen: set[tuple[str, str]] = set()
         self.session: aiohttp.ClientSession | None = None
+        self.posts = KeepAlivePoster(limit=CONNECTIONS * 4)
         self.runner: web.AppRunner | None = None
         self.consumer: asyncio.Task[None] | None = None
         self._acked = asyncio.Condition()
@@ -339,7 +343,6 @@ class Floor:
 
     async def deliver(self, sink: Sink, event_id: str, body: bytes) -> None:
         """One signed POST, as the bot's couriers send it."""
-        assert self.session is not None
         headers = {
             "Content-Type": "application/json",
             SIGNATURE_HEADER: sign(sink.secret, body),
@@ -347,10 +350,8 @@ class Floor:
             "User-Agent": "Switchboard",
         }
         try:
-            async with self.session.post(sink.url, data=body, headers=headers) as response:
-                await response.read()
-                ok = 200 <= response.status < 300
-        except (aiohttp.ClientError, TimeoutError):
+            ok = 200 <= await self.posts.post(sink.url, headers, body, 30) < 300
+        except (PostFailed, TimeoutError):
             ok = False
         if ok:
             self.counts.deliveries += 1
@@ -389,6 +390,7 @@ class Floor:
                 await self.consumer
         if self.session is not None:
             await self.session.close()
+        await self.posts.close()
 
 
 async def serve(
