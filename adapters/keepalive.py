@@ -67,14 +67,18 @@ def target_of(url: str) -> Target:
 
 def header_lines(headers: Mapping[str, str], length: int) -> bytes:
     """The request's headers after ``Host``, then the blank line; ValueError for a name or
-    value that would break the request (a line break, a colon in a name)."""
-    lines = [f"Content-Length: {length}\r\n"]
-    for name, value in headers.items():
-        if not name.isascii() or ":" in name or any(c in name + value for c in "\r\n\0"):
-            raise ValueError(f"header {name!r} cannot be sent as it is")
-        lines.append(f"{name}: {value}\r\n")
-    lines.append("\r\n")
-    return "".join(lines).encode("latin-1")
+    value that would break the request (a line break, a NUL, a colon in a name)."""
+    names = "".join(headers)
+    probe = names + "".join(headers.values())
+    if ":" in names or "\r" in probe or "\n" in probe or "\0" in probe or not names.isascii():
+        bad = next(n for n, v in headers.items() if not _sendable(n, v))
+        raise ValueError(f"header {bad!r} cannot be sent as it is")
+    lines = "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
+    return f"Content-Length: {length}\r\n{lines}\r\n".encode("latin-1")
+
+
+def _sendable(name: str, value: str) -> bool:
+    return name.isascii() and ":" not in name and not any(c in name + value for c in "\r\n\0")
 
 
 class Connection(asyncio.Protocol):
