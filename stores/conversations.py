@@ -9,6 +9,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from bot.model import compact_json
 from stores.conversation_contract import (
     BaseConversationStore,
     ClaimCheck,
@@ -101,7 +102,7 @@ class ConversationStore(BaseConversationStore):
         keys = [self._k(conversation_id, part) for part in ("meta", "log", "ids")]
         args = [
             message["id"],
-            json.dumps(message, ensure_ascii=False),
+            compact_json(message),
             message["timestamp"],
             direction,
             number,
