@@ -12,6 +12,7 @@ answer), no cookies, no proxy, no compression; the answer's body is read and dro
 from __future__ import annotations
 
 import asyncio
+import collections
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -95,23 +96,32 @@ class Connection(asyncio.Protocol):
         """Bytes received for the request in flight: none means the peer never answered."""
         self.head_done = False
         self.body_bytes = 0
-        self.expiry: asyncio.TimerHandle | None = None
+        self.idle_since = 0.0
 
-    async def post(self, data: bytes) -> int:
-        """Send a whole request; the status of its final answer."""
+    async def post(self, data: bytes, deadline: float) -> int:
+        """Send a whole request; the status of its final answer, TimeoutError if it has
+        none by ``deadline`` (the loop's time)."""
         assert self.transport is not None
-        self.answer = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        answer = self.answer = loop.create_future()
         self.reusable = self.head_done = False
         self.answered_bytes = self.body_bytes = 0
-        self.transport.write(data)
-        return await self.answer
+        # One timer handle, where asyncio.timeout costs about three times as much.
+        timer = loop.call_at(deadline, self._time_out, answer)
+        try:
+            self.transport.write(data)
+            return await answer
+        finally:
+            timer.cancel()
 
     def close(self) -> None:
         self.open = False
-        if self.expiry is not None:
-            self.expiry.cancel()
         if self.transport is not None:
             self.transport.close()
+
+    def _time_out(self, answer: asyncio.Future[int]) -> None:
+        if not answer.done():
+            answer.set_exception(TimeoutError())
 
     # asyncio.Protocol
 
@@ -138,8 +148,6 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.open = False
-        if self.expiry is not None:
-            self.expiry.cancel()
         if self.answer is not None and not self.answer.done():
             if self.head_done:  # a body that ends with the connection: the status stands
                 self.answer.set_result(self.parser.get_status_code())
@@ -190,8 +198,13 @@ class KeepAlivePoster:
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.idle_seconds = idle_seconds
-        self._slots = asyncio.Semaphore(limit)
+        self.limit = limit
+        self._busy = 0
+        """POSTs in flight."""
+        self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
+        """POSTs waiting for one in flight to end, first come first served."""
         self._idle: dict[tuple[str, str, int], list[Connection]] = {}
+        self._sweep: asyncio.TimerHandle | None = None
         self._targets: dict[str, Target] = {}
         self._ssl = ssl_context
         self._closed = False
@@ -207,25 +220,55 @@ class KeepAlivePoster:
                 self._targets.clear()
             self._targets[url] = target
         data = b"".join((target.head, header_lines(headers, len(body)), body))
-        async with asyncio.timeout(timeout), self._slots:
-            return await self._exchange(target, data)
+        deadline = asyncio.get_running_loop().time() + timeout
+        if self._busy >= self.limit or self._waiting:
+            await self._wait_for_slot(deadline)  # handed the slot of a POST that ended
+        else:
+            self._busy += 1
+        try:
+            return await self._exchange(target, data, deadline)
+        finally:
+            self._release()
 
     async def close(self) -> None:
         """Close the idle connections; those in use close when their POST ends."""
         self._closed = True
+        if self._sweep is not None:
+            self._sweep.cancel()
         for connections in self._idle.values():
             for connection in connections:
                 connection.close()
         self._idle.clear()
 
-    async def _exchange(self, target: Target, data: bytes) -> int:
+    async def _wait_for_slot(self, deadline: float) -> None:
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        try:
+            async with asyncio.timeout_at(deadline):
+                await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self._release()  # handed a slot as it gave up: the next in line takes it
+            raise
+
+    def _release(self) -> None:
+        """End a POST's hold of its slot: to the first still waiting, else free."""
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._busy -= 1
+
+    async def _exchange(self, target: Target, data: bytes, deadline: float) -> int:
         while True:
             connection = self._take(target.origin)
             reused = connection is not None
             if connection is None:
-                connection = await self._connect(target)
+                async with asyncio.timeout_at(deadline):
+                    connection = await self._connect(target)
             try:
-                status = await connection.post(data)
+                status = await connection.post(data, deadline)
             except PostFailed:
                 connection.close()
                 if reused and connection.answered_bytes == 0:
@@ -244,27 +287,34 @@ class KeepAlivePoster:
         idle = self._idle.get(origin)
         while idle:
             connection = idle.pop()
-            if connection.expiry is not None:
-                connection.expiry.cancel()
-                connection.expiry = None
             if connection.open:
                 return connection
         return None
 
     def _give_back(self, connection: Connection) -> None:
+        loop = asyncio.get_running_loop()
+        connection.idle_since = loop.time()
         self._idle.setdefault(connection.origin, []).append(connection)
-        connection.expiry = asyncio.get_running_loop().call_later(
-            self.idle_seconds, self._expire, connection
-        )
+        if self._sweep is None:
+            self._sweep = loop.call_later(self.idle_seconds, self._close_idle)
 
-    def _expire(self, connection: Connection) -> None:
-        connection.expiry = None
-        idle = self._idle.get(connection.origin)
-        if idle and connection in idle:
-            idle.remove(connection)
+    def _close_idle(self) -> None:
+        """Close the connections idle for ``idle_seconds``; again later while any are idle."""
+        self._sweep = None
+        now = asyncio.get_running_loop().time()
+        for origin, idle in list(self._idle.items()):
+            # Taken and given back from the end: the longest idle are first.
+            kept = 0
+            while kept < len(idle) and now - idle[kept].idle_since >= self.idle_seconds:
+                idle[kept].close()
+                kept += 1
+            del idle[:kept]
             if not idle:
-                del self._idle[connection.origin]
-        connection.close()
+                del self._idle[origin]
+        if self._idle:
+            oldest = min(idle[0].idle_since for idle in self._idle.values())
+            wait = max(0.0, oldest + self.idle_seconds - now)
+            self._sweep = asyncio.get_running_loop().call_later(wait, self._close_idle)
 
     async def _connect(self, target: Target) -> Connection:
         loop = asyncio.get_running_loop()

@@ -323,6 +323,38 @@ async def test_at_most_limit_posts_are_in_flight() -> None:
         await poster.close()
 
 
+async def test_the_wait_for_a_slot_counts_in_the_timeout_and_holds_none() -> None:
+    poster = KeepAlivePoster(limit=1)
+    release = asyncio.Event()
+
+    def make(server: RawServer) -> Script:
+        async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while await server.read_request(reader):
+                await release.wait()
+                writer.write(OK)
+                await writer.drain()
+
+        return script
+
+    try:
+        async with raw_server(make) as server:
+            first = asyncio.create_task(poster.post(server.url, {}, b"{}", 10))
+            await server.until(lambda: len(server.requests) == 1)
+            with pytest.raises(TimeoutError):
+                await poster.post(server.url, {}, b"{}", 0.2)  # never had a slot
+            cancelled = asyncio.create_task(poster.post(server.url, {}, b"{}", 10))
+            await asyncio.sleep(0)
+            cancelled.cancel()
+            release.set()
+            assert await first == 200
+            assert await asyncio.gather(
+                *(poster.post(server.url, {}, b"{}", 5) for _ in range(3))
+            ) == [200, 200, 200]
+            assert server.connections == 1 and len(server.requests) == 4
+    finally:
+        await poster.close()
+
+
 async def test_an_idle_connection_is_closed_after_its_time() -> None:
     poster = KeepAlivePoster(idle_seconds=0.2)
     try:
