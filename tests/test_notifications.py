@@ -124,9 +124,9 @@ async def finished(
         await shared.bot.settle(timeout)
         found = await report(shared, nid)
         runs = found["runs"]
-        if deferred:
+        if deferred:  # a run not yet started shows an audience of 0, all of it evaluated
             settled = runs and all(
-                r["progress"]["evaluated"] == r["progress"]["audience"] for r in runs
+                0 < r["progress"]["audience"] == r["progress"]["evaluated"] for r in runs
             )
         else:
             settled = runs and all(run["status"] == "done" for run in runs)
