@@ -19,6 +19,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from adapters.webhooks import WebhookClient, batch_body
 from bot.config.settings import DeliverySettings
@@ -109,6 +110,11 @@ class _Line:
     next_due: float = 0.0
     """When to look at its retry schedule again (unix time)."""
     next_reclaim: float = 0.0
+    delivered: tuple[Any, Any, Any] | None = None
+    """Its metrics of deliveries (count, seconds, lag), labelled at its first: a ``labels``
+    call costs a lock and a look-up on every delivery."""
+    failed: tuple[Any, Any] | None = None
+    """Its metrics of failed attempts (count, seconds), at its first."""
 
 
 class Couriers:
@@ -383,16 +389,29 @@ class Couriers:
     def _settle(
         self, line: _Line, delivery: Delivery, problem: str, seconds: float, now: float
     ) -> None:
-        meters, name, event_id = self.meters, line.service.name, delivery.event_id
-        event_id = event_id or delivery.entry_id
+        meters, name = self.meters, line.service.name
+        event_id = delivery.event_id or delivery.entry_id
         if not problem:
-            meters.fanout_delivered.labels(name).inc()
-            meters.fanout_attempt_seconds.labels(name, "delivered").observe(seconds)
-            meters.fanout_lag_seconds.labels(name).observe(max(0.0, now - delivery.first_at))
+            if line.delivered is None:
+                line.delivered = (
+                    meters.fanout_delivered.labels(name),
+                    meters.fanout_attempt_seconds.labels(name, "delivered"),
+                    meters.fanout_lag_seconds.labels(name),
+                )
+            delivered, took, lag = line.delivered
+            delivered.inc()
+            took.observe(seconds)
+            lag.observe(max(0.0, now - delivery.first_at))
             line.outcomes.done.append(delivery.entry_id)
             return
-        meters.fanout_failed_attempts.labels(name).inc()
-        meters.fanout_attempt_seconds.labels(name, "failed").observe(seconds)
+        if line.failed is None:
+            line.failed = (
+                meters.fanout_failed_attempts.labels(name),
+                meters.fanout_attempt_seconds.labels(name, "failed"),
+            )
+        failed, took = line.failed
+        failed.inc()
+        took.observe(seconds)
         retry_at = now + backoff(delivery.attempts, self.settings)
         if retry_at - delivery.first_at > self.settings.retry_horizon:
             log.warning(
