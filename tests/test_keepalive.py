@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from adapters.keepalive import MAX_BODY, KeepAlivePoster, PostFailed
 from tests.emulators.sink import SubscriberSink, signature_header
@@ -106,6 +105,21 @@ def answering(*answers: bytes, requests: int = 100) -> Callable[[RawServer], Scr
     return make
 
 
+def held_until(release: asyncio.Event) -> Callable[[RawServer], Script]:
+    """A script answering each request with 200 once ``release`` is set."""
+
+    def make(server: RawServer) -> Script:
+        async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while await server.read_request(reader):
+                await release.wait()
+                writer.write(OK)
+                await writer.drain()
+
+        return script
+
+    return make
+
+
 @contextlib.asynccontextmanager
 async def raw_server(make: Callable[[RawServer], Script]) -> AsyncIterator[RawServer]:
     server = RawServer(lambda reader, writer: asyncio.sleep(0))
@@ -141,22 +155,22 @@ async def test_a_post_carries_its_headers_and_body_and_reuses_its_connection(
 async def test_any_status_is_an_answer_and_no_redirect_is_followed(
     poster: KeepAlivePoster,
 ) -> None:
-    async def script(request: web.Request) -> web.Response:
-        return web.Response(status=int(request.query["status"]), headers={"Location": "/x"})
+    def make(server: RawServer) -> Script:
+        async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while request := await server.read_request(reader):
+                status = int(request.split(b"status=", 1)[1][:3])
+                writer.write(
+                    b"HTTP/1.1 %d Any\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n" % status
+                )
+                await writer.drain()
 
-    app = web.Application()
-    app.router.add_post("/hook", script)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
+        return script
+
+    async with raw_server(make) as server:
         for status in (200, 202, 204, 301, 302, 307, 400, 404, 410, 500, 503):
-            url = f"http://127.0.0.1:{port}/hook?status={status}"
+            url = server.url.replace("?x=1", f"?status={status}")
             assert await poster.post(url, {}, b"{}", 5) == status
-    finally:
-        await runner.cleanup()
+    assert server.connections == 1 and len(server.requests) == 11
 
 
 async def test_chunked_and_interim_answers_are_read_whole(poster: KeepAlivePoster) -> None:
@@ -302,17 +316,8 @@ async def test_at_most_limit_posts_are_in_flight() -> None:
     poster = KeepAlivePoster(limit=2)
     release = asyncio.Event()
 
-    def make(server: RawServer) -> Script:
-        async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            while await server.read_request(reader):
-                await release.wait()
-                writer.write(OK)
-                await writer.drain()
-
-        return script
-
     try:
-        async with raw_server(make) as server:
+        async with raw_server(held_until(release)) as server:
             posts = [asyncio.create_task(poster.post(server.url, {}, b"{}", 10)) for _ in range(6)]
             await server.until(lambda: len(server.requests) == 2)
             assert server.connections == 2
@@ -327,17 +332,8 @@ async def test_the_wait_for_a_slot_counts_in_the_timeout_and_holds_none() -> Non
     poster = KeepAlivePoster(limit=1)
     release = asyncio.Event()
 
-    def make(server: RawServer) -> Script:
-        async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            while await server.read_request(reader):
-                await release.wait()
-                writer.write(OK)
-                await writer.drain()
-
-        return script
-
     try:
-        async with raw_server(make) as server:
+        async with raw_server(held_until(release)) as server:
             first = asyncio.create_task(poster.post(server.url, {}, b"{}", 10))
             await server.until(lambda: len(server.requests) == 1)
             with pytest.raises(TimeoutError):
