@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -63,6 +64,27 @@ def loop_name() -> str:
     return type(asyncio.get_running_loop()).__module__.split(".")[0]
 
 
+YOUNG_OBJECTS = 50_000
+"""New container objects still alive before the cyclic collector looks at the young ones
+(Python's default: 700)."""
+
+
+def tune_collector() -> None:
+    """Set the cyclic garbage collector for a server that is done starting.
+
+    With Python's default, a young collection ran every 700 objects still alive, ten
+    times a second under load: it walked the objects of the requests in flight (alive,
+    not garbage), moved them to older generations, and walked them again there. Over
+    20,000 webhooks at saturation that was 2.25 s of the bot's CPU (0.11 ms a message,
+    timed with ``gc.callbacks``); at 50,000 there were 3 young collections and 0.05 s,
+    for the same peak memory (75 MB), since nearly everything is freed by its reference
+    count. What start-up made (modules, settings, compiled rules) lives as long as the
+    process: frozen, full collections no longer walk it (about 40 ms each)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_OBJECTS, 20, 100)
+
+
 async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0) -> None:
     """Run until SIGINT or SIGTERM (or the end of ``parent``), then drain (REL-6)."""
     log.info(
@@ -78,6 +100,7 @@ async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0
     runner = web.AppRunner(runtime.http_app(), access_log=None, shutdown_timeout=5)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port).start()
+    tune_collector()
     log.info(
         "Switchboard is serving %s (web chat at /) on the %s store and the %s event loop",
         settings.public_url,
