@@ -18,12 +18,17 @@ fan-out tells its reader of the events a pipeline queued only when they are in R
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from redis._parsers.hiredis import NOT_ENOUGH_DATA, _AsyncHiredisParser
+from redis._parsers.socket import SERVER_CLOSED_CONNECTION_ERROR
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import Connection
+from redis.client import EMPTY_RESPONSE, NEVER_DECODE
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from stores.pool import QuickPool
@@ -110,14 +115,68 @@ class QuickPipeline(Pipeline):
         await connection.send_packed_command(
             connection.pack_commands([args for args, _ in commands])
         )
+        reader = _plain_reader(connection, commands)
+        if reader is None:
+            response = await self._read_each(connection, commands)
+        else:
+            response = await self._read_all(connection, reader, commands)
+        if raise_on_error:
+            self.raise_first_error(commands, response)
+        return response
+
+    async def _read_each(self, connection: Connection, commands: Any) -> list[Any]:
+        """Each reply through redis-py's ``parse_response``, as its pipeline reads them."""
         response: list[Any] = []
         for args, options in commands:
             try:
                 response.append(await self.parse_response(connection, args[0], **options))
             except ResponseError as error:
                 response.append(error)
-        if raise_on_error:
-            self.raise_first_error(commands, response)
+        return response
+
+    async def _read_all(self, connection: Connection, reader: Any, commands: Any) -> list[Any]:
+        """The replies taken off hiredis' reader in one loop, the socket read only when it
+        runs dry, instead of four coroutines a reply (``Pipeline.parse_response``,
+        ``Redis.parse_response``, ``Connection.read_response`` and the parser's): each
+        reply is checked, turned by its response callback and kept, or kept as its error,
+        as redis-py's do, and any failure while reading closes the connection as redis-py
+        does, as its unread replies cannot be told apart any more."""
+        parser: Any = connection._parser
+        push_type = parser._hiredis_PushNotificationType
+        callbacks = self.response_callbacks
+        response: list[Any] = []
+        try:
+            for args, options in commands:
+                reply = await _reply(parser, reader, push_type)
+                if isinstance(reply, RedisConnectionError):  # LOADING, MASTERDOWN, NOAUTH
+                    raise reply
+                if isinstance(reply, ResponseError):
+                    response.append(options.get(EMPTY_RESPONSE, reply))
+                    continue
+                if isinstance(reply, list) and reply and isinstance(reply[0], RedisConnectionError):
+                    raise reply[0]
+                callback = callbacks.get(args[0])
+                if callback is not None:
+                    if options:
+                        extra = {k: v for k, v in options.items() if k not in _NOT_FOR_CALLBACKS}
+                        reply = callback(reply, **extra)
+                    else:
+                        reply = callback(reply)
+                    if inspect.isawaitable(reply):
+                        reply = await reply
+                response.append(reply)
+        except OSError as error:
+            await connection.disconnect(nowait=True)
+            raise RedisConnectionError(
+                f"Error while reading from {connection.host}:{connection.port} : {error.args}"
+            ) from error
+        except BaseException:
+            await connection.disconnect(nowait=True)
+            raise
+        if connection.health_check_interval:
+            connection.next_health_check = (
+                asyncio.get_running_loop().time() + connection.health_check_interval
+            )
         return response
 
     async def reset(self) -> None:  # type: ignore[override]  # redis-py's own, not RESET
@@ -134,6 +193,45 @@ class QuickPipeline(Pipeline):
     def _given_back(self, connection: Connection) -> bool:
         pool = self.connection_pool
         return isinstance(pool, QuickPool) and pool.give_back(connection)
+
+
+_NOT_FOR_CALLBACKS = frozenset((EMPTY_RESPONSE, "keys"))
+"""Options a command queues for ``parse_response`` that its response callback does not
+take (redis-py pops them before calling it)."""
+
+_TRACKED = frozenset(("WATCH", "UNWATCH", "MULTI", "EXEC", "DISCARD", "INFO"))
+"""Commands whose replies redis-py's pipeline reads with bookkeeping of its own."""
+
+
+def _plain_reader(connection: Connection, commands: Any) -> Any:
+    """hiredis' reader of ``connection`` when every reply of ``commands`` can be read off
+    it as they are (decoded as the connection decodes, the RESP3 it asked for, no command
+    with a reading of its own); else None, and redis-py reads them one by one."""
+    parser = getattr(connection, "_parser", None)
+    if not isinstance(parser, _AsyncHiredisParser) or getattr(connection, "_resp2_fallback", False):
+        return None
+    reader = getattr(parser, "_reader", None)
+    if reader is None or not parser._connected:
+        return None
+    for args, options in commands:
+        if NEVER_DECODE in options or args[0] in _TRACKED:
+            return None
+    return reader
+
+
+async def _reply(parser: Any, reader: Any, push_type: Any) -> Any:
+    """The next reply on the connection: a push message in between goes to its handler,
+    as redis-py's parser sends it."""
+    while True:
+        if not parser._connected:  # closed under the read: nothing more is taken off it
+            raise RedisConnectionError(SERVER_CLOSED_CONNECTION_ERROR)
+        reply = reader.gets()
+        while reply is NOT_ENOUGH_DATA:
+            await parser.read_from_socket()
+            reply = reader.gets()
+        if push_type is None or not isinstance(reply, push_type):
+            return reply
+        await parser.handle_push_response(reply)
 
 
 class QuickRedis(Redis):

@@ -168,6 +168,66 @@ async def test_a_pipeline_cancelled_while_waiting_leaves_no_answer_for_the_next(
         assert await pipe.get(f"{prefix}fresh").execute() == ["mine"]
 
 
+async def test_replies_longer_than_a_read_come_whole_and_in_order(
+    client: Redis, redis_url: str, prefix: str
+) -> None:
+    big = "x" * (1 << 20)  # 1 MiB: many reads of the socket for one reply
+
+    def queue(pipe: object, at: str) -> None:
+        pipe.set(f"{at}big", big)  # type: ignore[attr-defined]
+        for n in range(2000):
+            pipe.get(f"{at}big" if n % 500 == 0 else f"{at}none")  # type: ignore[attr-defined]
+        pipe.mget([])  # type: ignore[attr-defined]  # refused by Redis; redis-py answers []
+        pipe.hgetall(f"{at}none")  # type: ignore[attr-defined]
+
+    async with client.pipeline(transaction=False) as pipe:
+        queue(pipe, f"{prefix}quick:")
+        quick = await pipe.execute()
+    async with Redis.from_url(redis_url, decode_responses=True) as plain:
+        async with plain.pipeline(transaction=False) as pipe:
+            queue(pipe, f"{prefix}plain:")
+            expected = await pipe.execute()
+        await plain.delete(f"{prefix}plain:big")
+    assert quick == expected
+    assert quick[1] == big and quick[2] is None and quick[-2:] == [[], {}]
+
+
+async def test_a_connection_cut_while_its_replies_are_read_is_tried_again(
+    client: Redis, prefix: str
+) -> None:
+    async with client.pipeline(transaction=False) as pipe:
+        await pipe.ping().execute()
+    cut = await client.client_id()  # the pool's one connection
+
+    async def blocked() -> list[object]:
+        async with client.pipeline(transaction=False) as pipe:
+            pipe.set(f"{prefix}before", "1").blpop([f"{prefix}list"], timeout=10)
+            return await pipe.execute()
+
+    task = asyncio.create_task(blocked())
+    async with Redis.from_url(
+        f"redis://{client.connection_pool.connection_kwargs['host']}:"
+        f"{client.connection_pool.connection_kwargs['port']}",
+        decode_responses=True,
+    ) as other:
+
+        async def blocked_on(connection: str | None) -> bool:
+            return any(
+                c["cmd"] == "blpop" and connection in (None, c["id"])
+                for c in await other.client_list()
+            )
+
+        await until(lambda: blocked_on(str(cut)), 5, "the pipeline to block")
+        await other.client_kill_filter(_id=cut)
+        # The pipeline goes again on a new connection, and blocks there till this comes.
+        await until(lambda: blocked_on(None), 5, "the pipeline to be sent again")
+        assert not task.done()
+        await other.rpush(f"{prefix}list", "item")
+    assert await task == [True, (f"{prefix}list", "item")]
+    assert not _pool(client)._in_use_connections
+    assert await client.get(f"{prefix}before") == "1"
+
+
 @pytest.fixture(params=["redis", "embedded"])
 async def any_client(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[Redis]:
     """The client ``connect`` makes: for the URL the suite runs on (a cluster's too), and
