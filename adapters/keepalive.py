@@ -1,4 +1,5 @@
-"""HTTP/1.1 POSTs over kept-alive connections, for the fan-out's signed webhooks.
+"""HTTP/1.1 POSTs over kept-alive connections: the fan-out's signed webhooks, and the
+calls to a provider's API that send a message.
 
 A delivery needs one thing from its POST: the status of the answer. aiohttp's client
 spends 100-150 µs of CPU on a POST for what a browser-like client needs (request and
@@ -8,6 +9,12 @@ httptools (llhttp, in C, the parser of Node and uvicorn): about 33 µs with its 
 on the same machine (docs/benchmarks.md). It does only what a webhook needs: no redirects
 (a 3xx is the answer), no cookies, no proxy, no compression; the answer's body is read
 and dropped.
+
+A call to a provider (``KeepAlivePoster(keep_answers=True)``, ``call``) keeps what a send
+needs besides: the answer's body, up to ``MAX_KEPT`` bytes, and its ``Retry-After``. A
+call is never sent twice: a message sent is not a request that may be repeated (RFC 9110,
+9.2.2), so a kept-alive connection closed unanswered fails the call, as aiohttp does for
+a POST, and the sender's own retries decide what follows.
 """
 
 from __future__ import annotations
@@ -31,12 +38,26 @@ MAX_HEAD = 64 * 1024
 MAX_BODY = 1024 * 1024
 """Bytes of an answer's body read at most: past that the status stands, the connection
 is closed rather than read to its end."""
+MAX_KEPT = 64 * 1024
+"""Bytes of a call's answer kept at most: a provider's answer to a send is a few hundred;
+past that the status stands with the body cut, and the connection is closed."""
 MAX_TARGETS = 1024
 """Parsed URLs kept; the cache starts afresh when full."""
 
 
 class PostFailed(Exception):
     """The POST got no HTTP answer: no connection, a broken one, or bytes that are not HTTP."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a call keeps of its answer."""
+
+    status: int
+    body: bytes
+    """Up to ``MAX_KEPT`` bytes: cut there when the answer ran longer."""
+    retry_after: str | None
+    """The ``Retry-After`` header as sent, when there was one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +219,44 @@ class Connection(asyncio.Protocol):
         self.close()
 
 
+class AnswerConnection(Connection):
+    """A connection that keeps its answer's body and ``Retry-After`` for the caller.
+
+    A class of its own, as httptools calls ``on_header`` only on a protocol that has it:
+    the webhooks' connections pay nothing for it."""
+
+    def __init__(self, origin: tuple[str, str, int]) -> None:
+        super().__init__(origin)
+        self.kept: list[bytes] = []
+        self.retry_after: str | None = None
+
+    async def post(self, data: bytes, deadline: float) -> int:
+        self.kept = []
+        self.retry_after = None
+        return await super().post(data, deadline)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() == b"retry-after":
+            self.retry_after = value.decode("latin-1").strip()
+
+    def on_body(self, body: bytes) -> None:
+        room = MAX_KEPT - self.body_bytes
+        self.body_bytes += len(body)
+        if room > 0:
+            self.kept.append(body[:room])
+        if self.body_bytes > MAX_KEPT:
+            self._settle(self.parser.get_status_code(), reusable=False)
+            self.close()
+
+    def on_message_complete(self) -> None:
+        if self.parser.get_status_code() < 200:  # an interim answer's headers are not kept
+            self.retry_after = None
+        super().on_message_complete()
+
+    def answer_of(self, status: int) -> Answer:
+        return Answer(status, b"".join(self.kept), self.retry_after)
+
+
 class KeepAlivePoster:
     """POSTs that reuse their origin's idle connections; at most ``limit`` in flight."""
 
@@ -207,7 +266,10 @@ class KeepAlivePoster:
         limit: int = LIMIT,
         idle_seconds: float = IDLE_SECONDS,
         ssl_context: ssl.SSLContext | None = None,
+        keep_answers: bool = False,
     ) -> None:
+        self.keep_answers = keep_answers
+        """Connections keep their answers' bodies and Retry-After, for ``call``."""
         self.idle_seconds = idle_seconds
         self.limit = limit
         self._busy = 0
@@ -223,7 +285,26 @@ class KeepAlivePoster:
     async def post(self, url: str, headers: Mapping[str, str], body: bytes, timeout: float) -> int:
         """The status of the answer to a POST of ``body`` to ``url``. ValueError for a URL or
         header that cannot be sent, PostFailed for no HTTP answer, TimeoutError past
-        ``timeout`` seconds (waiting for a slot, connecting, sending and reading)."""
+        ``timeout`` seconds (waiting for a slot, connecting, sending and reading). A POST
+        sent on a kept-alive connection that the peer had closed goes once more, on
+        another: a webhook's receiver takes an event twice as once."""
+        status, _ = await self._send(url, headers, body, timeout, resend=True)
+        return status
+
+    async def call(
+        self, url: str, headers: Mapping[str, str], body: bytes, timeout: float
+    ) -> Answer:
+        """``post``, with the answer's body and ``Retry-After`` (the poster must keep
+        answers), and never sent twice: PostFailed for a connection closed unanswered."""
+        if not self.keep_answers:
+            raise TypeError("a KeepAlivePoster(keep_answers=True) makes calls")
+        _, answer = await self._send(url, headers, body, timeout, resend=False)
+        assert answer is not None  # the poster's connections keep answers
+        return answer
+
+    async def _send(
+        self, url: str, headers: Mapping[str, str], body: bytes, timeout: float, *, resend: bool
+    ) -> tuple[int, Answer | None]:
         target = self._targets.get(url)
         if target is None:
             target = target_of(url)
@@ -237,7 +318,7 @@ class KeepAlivePoster:
         else:
             self._busy += 1
         try:
-            return await self._exchange(target, data, deadline)
+            return await self._exchange(target, data, deadline, resend)
         finally:
             self._release()
 
@@ -271,7 +352,10 @@ class KeepAlivePoster:
                 return
         self._busy -= 1
 
-    async def _exchange(self, target: Target, data: bytes, deadline: float) -> int:
+    async def _exchange(
+        self, target: Target, data: bytes, deadline: float, resend: bool
+    ) -> tuple[int, Answer | None]:
+        """The answer's status, and what its connection kept of it, if it keeps answers."""
         while True:
             connection = self._take(target.origin)
             reused = connection is not None
@@ -282,17 +366,20 @@ class KeepAlivePoster:
                 status = await connection.post(data, deadline)
             except PostFailed:
                 connection.close()
-                if reused and connection.answered_bytes == 0:
+                if resend and reused and connection.answered_bytes == 0:
                     continue  # closed by the peer while idle: once more, on another
                 raise
             except BaseException:
                 connection.close()  # cancelled or timed out: its answer may still come
                 raise
+            answer = (
+                connection.answer_of(status) if isinstance(connection, AnswerConnection) else None
+            )
             if connection.reusable and connection.open and not self._closed:
                 self._give_back(connection)
             else:
                 connection.close()
-            return status
+            return status, answer
 
     def _take(self, origin: tuple[str, str, int]) -> Connection | None:
         idle = self._idle.get(origin)
@@ -335,8 +422,9 @@ class KeepAlivePoster:
                 self._ssl = ssl.create_default_context()
             context = self._ssl
         try:
+            kind = AnswerConnection if self.keep_answers else Connection
             _, connection = await loop.create_connection(
-                lambda: Connection(target.origin),
+                lambda: kind(target.origin),
                 target.host,
                 target.port,
                 ssl=context,

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-import aiohttp
+import orjson
 
 from adapters import provider
+from adapters.keepalive import KeepAlivePoster, PostFailed
 from bot.model import (
     ContactCard,
     ContactPhone,
@@ -389,14 +391,18 @@ def _str(parent: dict[str, Any], key: str) -> str:
 
 
 class WhatsAppClient:
-    """Sends through ``POST {base}/{phone_number_id}/messages`` on one shared session."""
+    """Sends through ``POST {base}/{phone_number_id}/messages``, on kept-alive connections
+    (``adapters/keepalive.py``): a send is never sent twice by the client itself."""
 
     def __init__(
-        self, session: aiohttp.ClientSession, base: str, phone_number_id: str, access_token: str
+        self, calls: KeepAlivePoster, base: str, phone_number_id: str, access_token: str
     ) -> None:
-        self.session = session
+        self.calls = calls
         self.url = f"{base.rstrip('/')}/{phone_number_id}/messages"
-        self._headers = {"Authorization": f"Bearer {access_token}"}
+        self._headers = {
+            "Authorization": f"Bearer {access_token}",
+            "Content-Type": "application/json",
+        }
 
     async def send_text(self, to: str, text: str) -> str:
         return await self._send(
@@ -429,39 +435,64 @@ class WhatsAppClient:
             "message_id": message_id,
             "typing_indicator": {"type": "text"},
         }
-        async with self.session.post(self.url, json=body, headers=self._headers) as response:
-            try:
-                data = await response.json(content_type=None)
-            except ValueError:
-                data = {}
-            if response.status == 200 and isinstance(data, dict) and data.get("success"):
-                return
-            error = data.get("error", {}) if isinstance(data, dict) else {}
-            raise ProviderError(
-                response.status,
-                int(error.get("code", 0) or 0),
-                str(error.get("message", "unexpected response")),
-                None,
-            )
+        status, data, _ = await self._post(body)
+        if status == 200 and isinstance(data, dict) and data.get("success"):
+            return
+        raise _refusal(status, data, None)
 
     async def _send(self, message: dict[str, Any]) -> str:
         body = {"messaging_product": "whatsapp", "recipient_type": "individual", **message}
-        async with self.session.post(self.url, json=body, headers=self._headers) as response:
-            try:
-                data = await response.json(content_type=None)
-            except ValueError:
-                data = {}
-            message_id = _sent_id(data) if response.status == 200 else None
-            if message_id:
-                return message_id
-            error = data.get("error", {}) if isinstance(data, dict) else {}
-            retry_after = response.headers.get("Retry-After")
-            raise ProviderError(
-                response.status,
-                int(error.get("code", 0) or 0),
-                str(error.get("message", "unexpected response")),
-                float(retry_after) if retry_after and retry_after.isdigit() else None,
-            )
+        status, data, retry_after = await self._post(body)
+        message_id = _sent_id(data) if status == 200 else None
+        if message_id:
+            return message_id
+        seconds = float(retry_after) if retry_after and retry_after.isdigit() else None
+        raise _refusal(status, data, seconds)
+
+    async def _post(self, body: dict[str, Any]) -> tuple[int, Any, str | None]:
+        """The answer's status, its JSON ({} when it is none) and its Retry-After.
+        PostFailed when no answer came, as for a base URL or token that cannot be sent."""
+        try:
+            answer = await self.calls.call(self.url, self._headers, _json_bytes(body), CALL_TIMEOUT)
+        except ValueError as error:
+            raise PostFailed(f"cannot call {self.url}: {error}") from None
+        return answer.status, _json_answer(answer.body), answer.retry_after
+
+
+CALL_TIMEOUT = 60.0
+"""The longest a call waits for its answer; the sender gives up on it sooner."""
+
+
+def _json_bytes(body: dict[str, Any]) -> bytes:
+    """``body`` as JSON; what orjson refuses (a lone surrogate) as the json module writes
+    it, escaped."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body).encode()
+
+
+def _json_answer(body: bytes) -> Any:
+    """An answer's JSON, or {} when it is none."""
+    if not body:
+        return {}
+    try:
+        return orjson.loads(body)
+    except ValueError:
+        try:
+            return json.loads(body)
+        except ValueError:  # not JSON, or not UTF-8
+            return {}
+
+
+def _refusal(status: int, data: Any, retry_after: float | None) -> ProviderError:
+    error = data.get("error", {}) if isinstance(data, dict) else {}
+    return ProviderError(
+        status,
+        int(error.get("code", 0) or 0),
+        str(error.get("message", "unexpected response")),
+        retry_after,
+    )
 
 
 def choices_message(to: str, text: str, choices: Sequence[str]) -> dict[str, Any]:

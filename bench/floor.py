@@ -40,7 +40,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-import aiohttp
 import orjson
 from aiohttp import web
 from redis.asyncio import Redis
@@ -61,8 +60,8 @@ BATCH = 100
 """Entries per XREADGROUP."""
 BLOCK_MS = 1000
 CONNECTIONS = 64
-"""Keep-alive connections per host of the Graph API's client session; the sinks' client
-takes four times as many POSTs in flight in all."""
+"""Calls in flight to the Graph API at most; the sinks' client takes four times as many
+POSTs in flight in all."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +168,9 @@ class Floor:
         the bot's do (``stores/autopipe.py``), instead of an XADD each, as the baseline's."""
         self.counts = Counts()
         self.seen: set[tuple[str, str]] = set()
-        self.session: aiohttp.ClientSession | None = None
+        self.calls = KeepAlivePoster(limit=CONNECTIONS, keep_answers=True)
+        """The Graph API's client, the bot's (``adapters/keepalive.py``, as its WhatsApp
+        client makes its sends)."""
         self.posts = KeepAlivePoster(limit=CONNECTIONS * 4)
         self.runner: web.AppRunner | None = None
         self.consumer: asyncio.Task[None] | None = None
@@ -318,7 +319,6 @@ class Floor:
 
     async def send(self, to: str, text: str) -> str | None:
         """One text through the Graph API; the message id it answers, None if refused."""
-        assert self.session is not None
         body = orjson.dumps(
             {
                 "messaging_product": "whatsapp",
@@ -329,14 +329,11 @@ class Floor:
             }
         )
         try:
-            async with self.session.post(
-                self._graph_url, data=body, headers=self._graph_headers
-            ) as response:
-                answer = await response.read()
-                if response.status == 200:
-                    self.counts.sends += 1
-                    return str(orjson.loads(answer)["messages"][0]["id"])
-        except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError, KeyError):
+            answer = await self.calls.call(self._graph_url, self._graph_headers, body, 30)
+            if answer.status == 200:
+                self.counts.sends += 1
+                return str(orjson.loads(answer.body)["messages"][0]["id"])
+        except (PostFailed, TimeoutError, orjson.JSONDecodeError, KeyError):
             pass
         self.counts.failed_sends += 1
         return None
@@ -364,10 +361,6 @@ class Floor:
         """Listen and start reading; the webhook's URL."""
         with contextlib.suppress(ResponseError):  # BUSYGROUP: a restart on the same stream
             await self.redis.xgroup_create(self.stream, GROUP, id="$", mkstream=True)
-        connector = aiohttp.TCPConnector(limit=0, limit_per_host=CONNECTIONS)
-        self.session = aiohttp.ClientSession(
-            connector=connector, timeout=aiohttp.ClientTimeout(total=30)
-        )
         self.consumer = asyncio.create_task(self.consume())
         app = web.Application()
         app.router.add_post(PATH, self.webhook)
@@ -388,8 +381,7 @@ class Floor:
             self.consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError, RedisError):
                 await self.consumer
-        if self.session is not None:
-            await self.session.close()
+        await self.calls.close()
         await self.posts.close()
 
 

@@ -113,6 +113,8 @@ class Runtime:
         self._session = aiohttp.ClientSession()
         # The fan-out's POSTs, on connections kept alive per service (adapters/keepalive.py).
         self._posts = KeepAlivePoster()
+        # The providers' send calls, kept-alive too, and never sent twice by the client.
+        self._calls = KeepAlivePoster(keep_answers=True)
         self._build_stores()
         self._build_channels()
         self._build_core()
@@ -206,7 +208,7 @@ class Runtime:
         web = WebChatTransport(self.live.publish, lambda media_id: self.media.links.url(media_id))
         transports: dict[str, Transport] = {"web": web}
         if wa := settings.whatsapp:
-            client = WhatsAppClient(session, wa.api_base, wa.phone_number_id, wa.access_token)
+            client = WhatsAppClient(self._calls, wa.api_base, wa.phone_number_id, wa.access_token)
             self.whatsapp_client = client
             files = WhatsAppFiles(session, wa.api_base, wa.phone_number_id, wa.access_token)
             transports["whatsapp"] = WhatsAppTransport(
@@ -513,4 +515,5 @@ class Runtime:
         await self.channels.close()
         await self._session.close()
         await self._posts.close()
+        await self._calls.close()
         await self.store.close()

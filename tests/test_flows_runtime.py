@@ -6,15 +6,17 @@ the team chat) and the web chat's socket; restarts, parents and hostile answers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from playwright.async_api import async_playwright, expect
 
+from adapters.keepalive import KeepAlivePoster
 from adapters.whatsapp import ProviderError, WhatsAppClient
 from bot.config.automation import automation_settings
 from bot.config.settings import SMSSettings, TeamMember, TelegramSettings
@@ -136,6 +138,16 @@ async def test_whatsapp_sends_a_list_past_three_choices_or_twenty_characters(
     assert (await sent(bot, 3))[-1].text == "Noted: Enterprise, A very large business."
 
 
+@contextlib.asynccontextmanager
+async def answering_calls() -> AsyncIterator[KeepAlivePoster]:
+    """The client the runtime gives the WhatsApp client for its sends."""
+    calls = KeepAlivePoster(keep_answers=True)
+    try:
+        yield calls
+    finally:
+        await calls.close()
+
+
 @pytest.mark.parametrize(
     ("text", "choices", "kind", "titles"),
     [
@@ -149,8 +161,8 @@ async def test_whatsapp_sends_a_list_past_three_choices_or_twenty_characters(
 async def test_choices_take_the_shape_whatsapp_accepts(
     text: str, choices: list[str], kind: str, titles: list[str]
 ) -> None:
-    async with GraphAPIEmulator("token") as graph, aiohttp.ClientSession() as session:
-        client = WhatsAppClient(session, graph.base_url, "1065", "token")
+    async with GraphAPIEmulator("token") as graph, answering_calls() as calls:
+        client = WhatsAppClient(calls, graph.base_url, "1065", "token")
         await client.send_choices(WA_ID, text, choices)
         (message,) = graph.sent
     assert (message.interactive_type or message.type) == kind
@@ -215,8 +227,8 @@ async def test_choices_take_the_shape_whatsapp_accepts(
 async def test_the_graph_emulator_refuses_what_meta_refuses(interactive: dict[str, Any]) -> None:
     interactive["body"] = {"text": "Pick"}
     message = {"to": WA_ID, "type": "interactive", "interactive": interactive}
-    async with GraphAPIEmulator("token") as graph, aiohttp.ClientSession() as session:
-        client = WhatsAppClient(session, graph.base_url, "1065", "token")
+    async with GraphAPIEmulator("token") as graph, answering_calls() as calls:
+        client = WhatsAppClient(calls, graph.base_url, "1065", "token")
         with pytest.raises(ProviderError) as refused:
             await client._send(message)
         assert graph.sent == []

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.keepalive import MAX_BODY, KeepAlivePoster, PostFailed
+from adapters.keepalive import MAX_BODY, MAX_KEPT, Answer, KeepAlivePoster, PostFailed
 from tests.emulators.sink import SubscriberSink, signature_header
 
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -398,6 +398,69 @@ async def test_https_checks_the_certificate(certificate: tuple[Path, Path]) -> N
         listening.close()
 
 
+@pytest.fixture
+async def caller() -> AsyncIterator[KeepAlivePoster]:
+    client = KeepAlivePoster(keep_answers=True)
+    yield client
+    await client.close()
+
+
+async def test_a_call_keeps_its_answers_body_and_retry_after(caller: KeepAlivePoster) -> None:
+    sent = b"HTTP/1.1 200 OK\r\nContent-Length: 31\r\n\r\n" + b'{"messages":[{"id":"wamid.1"}]}'
+    limited = (
+        b"HTTP/1.1 429 Too Many Requests\r\nretry-after:  7 \r\nTransfer-Encoding: chunked\r\n"
+        b'\r\n5\r\n{"err\r\n6\r\nor":1}\r\n0\r\n\r\n'
+    )
+    interim = b"HTTP/1.1 103 Early Hints\r\nRetry-After: 99\r\n\r\n" + OK
+    async with raw_server(answering(sent, limited, interim)) as server:
+        answers = [await caller.call(server.url, {"A": "b"}, b"{}", 5) for _ in range(3)]
+    assert answers == [
+        Answer(200, b'{"messages":[{"id":"wamid.1"}]}', None),
+        Answer(429, b'{"error":1}', "7"),
+        Answer(200, b"ok", None),  # the interim answer's header is not the final one's
+    ]
+    assert server.connections == 1
+    assert b"\r\nA: b\r\n" in server.requests[0] and server.requests[0].endswith(b"\r\n\r\n{}")
+
+
+async def test_a_call_is_never_sent_twice(caller: KeepAlivePoster) -> None:
+    """A message sent is not a request to repeat: a kept-alive connection closed without
+    a byte of answer fails the call, where a webhook's POST goes once more."""
+
+    def make(server: RawServer) -> Script:
+        async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await server.read_request(reader)
+            writer.write(OK)
+            await writer.drain()
+            await server.read_request(reader)  # the second: closed unanswered
+
+        return script
+
+    async with raw_server(make) as server:
+        assert (await caller.call(server.url, {}, b"{}", 5)).status == 200
+        with pytest.raises(PostFailed, match="closed unanswered"):
+            await caller.call(server.url, {}, b"{}", 5)
+        assert len(server.requests) == 2 and server.connections == 1
+        assert (await caller.call(server.url, {}, b"{}", 5)).status == 200  # a new connection
+    assert server.connections == 2
+
+
+async def test_a_calls_oversized_answer_is_cut_and_its_connection_closed(
+    caller: KeepAlivePoster,
+) -> None:
+    size = 3 * MAX_KEPT
+    huge = b"HTTP/1.1 500 Oops\r\nContent-Length: %d\r\n\r\n" % size + b"x" * size
+    async with raw_server(answering(huge)) as server:
+        answer = await caller.call(server.url, {}, b"{}", 5)
+        await server.until(lambda: server.closed == 1)
+    assert answer.status == 500 and answer.body == b"x" * MAX_KEPT
+
+
+async def test_only_a_poster_that_keeps_answers_makes_calls(poster: KeepAlivePoster) -> None:
+    with pytest.raises(TypeError, match="keep_answers"):
+        await poster.call("http://127.0.0.1:9/", {}, b"{}", 5)
+
+
 ON_BOTH_LOOPS = [
     test_a_post_carries_its_headers_and_body_and_reuses_its_connection,
     test_any_status_is_an_answer_and_no_redirect_is_followed,
@@ -411,13 +474,22 @@ ON_BOTH_LOOPS = [
 ]
 
 
-@pytest.mark.parametrize("case", ON_BOTH_LOOPS, ids=lambda case: case.__name__[5:])
+CALLS_ON_BOTH_LOOPS = [
+    test_a_call_keeps_its_answers_body_and_retry_after,
+    test_a_call_is_never_sent_twice,
+    test_a_calls_oversized_answer_is_cut_and_its_connection_closed,
+]
+
+
+@pytest.mark.parametrize(
+    "case", ON_BOTH_LOOPS + CALLS_ON_BOTH_LOOPS, ids=lambda case: case.__name__[5:]
+)
 def test_the_same_on_uvloop(case: Callable[[KeepAlivePoster], Awaitable[None]]) -> None:
     """The bot runs on uvloop where it is installed, whose transports are its own."""
     uvloop = pytest.importorskip("uvloop")
 
     async def run() -> None:
-        poster = KeepAlivePoster()
+        poster = KeepAlivePoster(keep_answers=case in CALLS_ON_BOTH_LOOPS)
         try:
             await case(poster)
         finally:

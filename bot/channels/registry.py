@@ -10,6 +10,7 @@ import aiohttp
 
 from adapters import sms
 from adapters.files import WhatsAppFiles
+from adapters.keepalive import PostFailed
 from adapters.provider import ProviderError
 from adapters.whatsapp import WhatsAppClient
 from bot.channels.telegram import TelegramChannel
@@ -32,7 +33,7 @@ def send_failures(prefix: str, api: str) -> Iterator[None]:
             retry_after=error.retry_after,
             code=str(error.code) if error.code else "",
         ) from None
-    except (aiohttp.ClientError, TimeoutError) as error:
+    except (aiohttp.ClientError, PostFailed, TimeoutError) as error:
         raise SendFailedError(f"{api} unreachable: {error}", retryable=True) from None
 
 

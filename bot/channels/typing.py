@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 
 from adapters import webchat
+from adapters.keepalive import PostFailed
 from adapters.provider import ProviderError
 from adapters.telegram_common import TelegramError
 from adapters.whatsapp import WhatsAppClient
@@ -72,7 +73,7 @@ class TypingSignals:
             return False
         try:
             await self.whatsapp.send_typing(str(last["id"]))
-        except (ProviderError, aiohttp.ClientError, TimeoutError) as error:
+        except (ProviderError, aiohttp.ClientError, PostFailed, TimeoutError) as error:
             log.info("WhatsApp did not show typing: %s", error)
             return False
         return True
