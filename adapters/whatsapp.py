@@ -486,13 +486,26 @@ def _json_answer(body: bytes) -> Any:
 
 
 def _refusal(status: int, data: Any, retry_after: float | None) -> ProviderError:
-    error = data.get("error", {}) if isinstance(data, dict) else {}
+    """The answer as a refusal; an ``error`` not of the shape Meta documents (an object
+    with an integer ``code`` and a ``message``) still is one, with code 0."""
+    error = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(error, dict):
+        error = {}
     return ProviderError(
         status,
-        int(error.get("code", 0) or 0),
+        _code(error.get("code")),
         str(error.get("message", "unexpected response")),
         retry_after,
     )
+
+
+def _code(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return 0
+    try:
+        return int(value)
+    except (ValueError, OverflowError):  # "abc", NaN, infinity
+        return 0
 
 
 def choices_message(to: str, text: str, choices: Sequence[str]) -> dict[str, Any]:
