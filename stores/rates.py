@@ -4,6 +4,7 @@ Redis, so every process sending for that key keeps to one rate together."""
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -12,14 +13,18 @@ from stores.redis import Keys, Script
 
 # Generic cell rate: each send reserves the next free slot; the answer is how long to
 # wait for it. Redis's clock serves every process, so they share one schedule.
+# The schedule is kept in milliseconds with their fraction (to the microsecond), so that a
+# tier's interval is exact: 80 a second is 12.5 ms, not 12 (83 a second) nor 13. The
+# answer is the wait in microseconds.
 _RESERVE = Script(
     """
 local now = redis.call('TIME')
-local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local now_ms = tonumber(now[1]) * 1000 + tonumber(now[2]) / 1000
 local interval = tonumber(ARGV[1])
 local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now_ms)
-redis.call('SET', KEYS[1], slot + interval, 'PX', interval + 60000)
-return slot - now_ms
+redis.call('SET', KEYS[1], string.format('%.3f', slot + interval), 'PX',
+  math.ceil(interval) + 60000)
+return math.floor((slot - now_ms) * 1000)
 """
 )
 
@@ -43,9 +48,10 @@ class SharedRate(BaseSharedRate):
 
     async def reserve(self, key: str, per_second: float) -> float:
         """Take the next free slot of ``key``: the seconds until it comes (0 when now)."""
-        interval = max(1, round(1000 / per_second))
-        delay_ms = int(await _RESERVE(self.redis, [self.keys.rate(key)], [interval]))
-        return max(delay_ms, 0) / 1000
+        # In milliseconds to the microsecond, rounded up: never more than ``per_second``.
+        interval = f"{math.ceil(1_000_000 / per_second) / 1000:.3f}"
+        delay_us = int(await _RESERVE(self.redis, [self.keys.rate(key)], [interval]))
+        return max(delay_us, 0) / 1_000_000
 
     async def wait(self, key: str, per_second: float) -> None:
         """Take the next free slot of ``key`` and sleep until it comes."""
