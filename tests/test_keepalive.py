@@ -120,6 +120,24 @@ def held_until(release: asyncio.Event) -> Callable[[RawServer], Script]:
     return make
 
 
+def dropping_the_second(first: bytes) -> Callable[[RawServer], Script]:
+    """A script answering a connection's first request with ``first``, then closing it
+    on the second without a byte of answer; later connections are answered ``first``."""
+
+    def make(server: RawServer) -> Script:
+        async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while await server.read_request(reader):
+                writer.write(first)
+                await writer.drain()
+                if server.connections == 1:
+                    await server.read_request(reader)  # the second: closed unanswered
+                    return
+
+        return script
+
+    return make
+
+
 @contextlib.asynccontextmanager
 async def raw_server(make: Callable[[RawServer], Script]) -> AsyncIterator[RawServer]:
     server = RawServer(lambda reader, writer: asyncio.sleep(0))
@@ -206,20 +224,7 @@ async def test_a_connection_the_service_closed_while_idle_is_replaced(
         await server.until(lambda: server.closed == 1)
         assert await poster.post(server.url, {}, b"{}", 5) == 200
 
-    def make(server: RawServer) -> Script:
-        async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await server.read_request(reader)
-            if server.connections == 1:
-                writer.write(OK)
-                await writer.drain()
-                await server.read_request(reader)  # the second: closed unanswered
-                return
-            writer.write(OK)
-            await writer.drain()
-
-        return script
-
-    async with raw_server(make) as server:
+    async with raw_server(dropping_the_second(OK)) as server:
         assert await poster.post(server.url, {}, b"{}", 5) == 200
         assert await poster.post(server.url, {}, b"{}", 5) == 200
     assert server.connections == 2
@@ -426,17 +431,7 @@ async def test_a_call_keeps_its_answers_body_and_retry_after(caller: KeepAlivePo
 async def test_a_call_is_never_sent_twice(caller: KeepAlivePoster) -> None:
     """A message sent is not a request to repeat: a kept-alive connection closed without
     a byte of answer fails the call, where a webhook's POST goes once more."""
-
-    def make(server: RawServer) -> Script:
-        async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await server.read_request(reader)
-            writer.write(OK)
-            await writer.drain()
-            await server.read_request(reader)  # the second: closed unanswered
-
-        return script
-
-    async with raw_server(make) as server:
+    async with raw_server(dropping_the_second(OK)) as server:
         assert (await caller.call(server.url, {}, b"{}", 5)).status == 200
         with pytest.raises(PostFailed, match="closed unanswered"):
             await caller.call(server.url, {}, b"{}", 5)

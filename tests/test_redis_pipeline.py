@@ -6,7 +6,8 @@ and transactions left to redis-py."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -49,18 +50,40 @@ def _queue_mixed(pipe: object, prefix: str) -> None:
     pipe.exists(f"{prefix}none")  # type: ignore[attr-defined]
 
 
-async def test_answers_are_those_of_redis_pys_pipeline(
-    client: Redis, redis_url: str, prefix: str
-) -> None:
+async def _only_connection(client: Redis) -> int:
+    """The id of the pool's one connection, once a round trip has opened it."""
+    async with client.pipeline(transaction=False) as pipe:
+        await pipe.ping().execute()
+    return int(await client.client_id())
+
+
+def _beside(client: Redis) -> Redis:
+    """Another client of the same Redis, to watch and cut ``client``'s connections."""
+    kwargs = client.connection_pool.connection_kwargs
+    return Redis.from_url(f"redis://{kwargs['host']}:{kwargs['port']}", decode_responses=True)
+
+
+async def _both_ways(
+    client: Redis, redis_url: str, prefix: str, queue: Callable[[object, str], None]
+) -> tuple[list[Any], list[Any]]:
+    """The answers of the commands ``queue`` queues, through the client's pipeline, then
+    through redis-py's own on a plain client, each on keys of its own."""
     async with client.pipeline(transaction=False) as pipe:
         assert isinstance(pipe, QuickPipeline)
-        _queue_mixed(pipe, f"{prefix}quick:")
+        queue(pipe, f"{prefix}quick:")
         quick = await pipe.execute()
     async with Redis.from_url(redis_url, decode_responses=True) as plain:
         async with plain.pipeline(transaction=False) as pipe:
-            _queue_mixed(pipe, f"{prefix}plain:")
+            queue(pipe, f"{prefix}plain:")
             expected = await pipe.execute()
         await plain.delete(*[key async for key in plain.scan_iter(match=f"{prefix}plain:*")])
+    return quick, expected
+
+
+async def test_answers_are_those_of_redis_pys_pipeline(
+    client: Redis, redis_url: str, prefix: str
+) -> None:
+    quick, expected = await _both_ways(client, redis_url, prefix, _queue_mixed)
     assert quick == expected
     assert quick[3] == {"a": "1", "b": "2"} and quick[7] == [("m", 1.5)]
     assert not _pool(client)._in_use_connections
@@ -93,13 +116,8 @@ async def test_a_refused_command_is_raised_with_its_place_or_returned_in_it(
 async def test_a_connection_cut_between_round_trips_is_tried_again(
     client: Redis, prefix: str
 ) -> None:
-    async with client.pipeline(transaction=False) as pipe:
-        await pipe.ping().execute()
-    cut = await client.client_id()  # the pool's one connection
-    async with Redis.from_url(
-        f"redis://{client.connection_pool.connection_kwargs['host']}:"
-        f"{client.connection_pool.connection_kwargs['port']}"
-    ) as other:
+    cut = await _only_connection(client)
+    async with _beside(client) as other:
         await other.client_kill_filter(_id=cut)
     async with client.pipeline(transaction=False) as pipe:
         pipe.set(f"{prefix}after", "cut").get(f"{prefix}after")
@@ -180,14 +198,7 @@ async def test_replies_longer_than_a_read_come_whole_and_in_order(
         pipe.mget([])  # type: ignore[attr-defined]  # refused by Redis; redis-py answers []
         pipe.hgetall(f"{at}none")  # type: ignore[attr-defined]
 
-    async with client.pipeline(transaction=False) as pipe:
-        queue(pipe, f"{prefix}quick:")
-        quick = await pipe.execute()
-    async with Redis.from_url(redis_url, decode_responses=True) as plain:
-        async with plain.pipeline(transaction=False) as pipe:
-            queue(pipe, f"{prefix}plain:")
-            expected = await pipe.execute()
-        await plain.delete(f"{prefix}plain:big")
+    quick, expected = await _both_ways(client, redis_url, prefix, queue)
     assert quick == expected
     assert quick[1] == big and quick[2] is None and quick[-2:] == [[], {}]
 
@@ -195,9 +206,7 @@ async def test_replies_longer_than_a_read_come_whole_and_in_order(
 async def test_a_connection_cut_while_its_replies_are_read_is_tried_again(
     client: Redis, prefix: str
 ) -> None:
-    async with client.pipeline(transaction=False) as pipe:
-        await pipe.ping().execute()
-    cut = await client.client_id()  # the pool's one connection
+    cut = await _only_connection(client)
 
     async def blocked() -> list[object]:
         async with client.pipeline(transaction=False) as pipe:
@@ -205,11 +214,7 @@ async def test_a_connection_cut_while_its_replies_are_read_is_tried_again(
             return await pipe.execute()
 
     task = asyncio.create_task(blocked())
-    async with Redis.from_url(
-        f"redis://{client.connection_pool.connection_kwargs['host']}:"
-        f"{client.connection_pool.connection_kwargs['port']}",
-        decode_responses=True,
-    ) as other:
+    async with _beside(client) as other:
 
         async def blocked_on(connection: str | None) -> bool:
             return any(

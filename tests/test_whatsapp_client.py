@@ -4,7 +4,6 @@ to reach the API, and a send is never sent twice by the client itself."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -14,7 +13,7 @@ from adapters.whatsapp import ProviderError, WhatsAppClient
 from bot.channels.registry import send_failures
 from bot.core.sender import SendFailedError
 from tests.emulators.graph_api import GraphAPIEmulator
-from tests.test_keepalive import RawServer, Script, answering, raw_server
+from tests.test_keepalive import RawServer, answering, dropping_the_second, raw_server
 
 WA_ID = "447700900123"
 
@@ -108,16 +107,8 @@ async def test_each_refusal_says_what_the_sender_needs(
 async def test_no_answer_is_an_unreachable_api_and_the_send_goes_once(
     calls: KeepAlivePoster,
 ) -> None:
-    def make(server: RawServer) -> Script:
-        async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await server.read_request(reader)
-            writer.write(answer("200 OK", b'{"messages":[{"id":"wamid.1"}]}'))
-            await writer.drain()
-            await server.read_request(reader)  # the second: Meta took it, then the line broke
-
-        return script
-
-    async with raw_server(make) as server:
+    sent = answer("200 OK", b'{"messages":[{"id":"wamid.1"}]}')
+    async with raw_server(dropping_the_second(sent)) as server:
         client = client_of(calls, server)
         assert await client.send_text(WA_ID, "one") == "wamid.1"
         with pytest.raises(SendFailedError, match="WhatsApp API unreachable") as failed:
