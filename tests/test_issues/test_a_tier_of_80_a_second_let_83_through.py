@@ -31,4 +31,4 @@ async def test_a_second_of_slots_holds_the_tier_and_no_more(
     assert first == 0
     span = sends / per_second
     assert last + elapsed >= span - 0.001, "more sends than the tier fit in the span"
-    assert last + elapsed <= span + 0.05, "fewer sends than the tier"
+    assert last + elapsed <= span + 0.2, "fewer sends than the tier"
