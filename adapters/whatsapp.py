@@ -26,6 +26,7 @@ from bot.model import (
     Pricing,
     Reaction,
     StatusUpdate,
+    parse_json,
 )
 
 MEDIA_KINDS = ("image", "document", "audio", "video", "sticker")
@@ -474,15 +475,10 @@ def _json_bytes(body: dict[str, Any]) -> bytes:
 
 def _json_answer(body: bytes) -> Any:
     """An answer's JSON, or {} when it is none."""
-    if not body:
-        return {}
     try:
-        return orjson.loads(body)
-    except ValueError:
-        try:
-            return json.loads(body)
-        except ValueError:  # not JSON, or not UTF-8
-            return {}
+        return parse_json(body) if body else {}
+    except ValueError:  # not JSON, or not UTF-8
+        return {}
 
 
 def _refusal(status: int, data: Any, retry_after: float | None) -> ProviderError:
