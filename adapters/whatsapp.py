@@ -477,7 +477,7 @@ def _json_answer(body: bytes) -> Any:
     """An answer's JSON, or {} when it is none."""
     try:
         return parse_json(body) if body else {}
-    except ValueError:  # not JSON, or not UTF-8
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
         return {}
 
 
