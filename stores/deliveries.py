@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -144,6 +145,17 @@ class BaseDeliveryQueue(Protocol):
         more command of the caller's on that round trip, after the reads; their answers
         are ``Taken.also``, when there was a round trip."""
 
+    def queue_exchange(
+        self,
+        pipe: Pipe,
+        settled: Mapping[str, Outcomes],
+        wants: Mapping[str, int],
+        consumer: str,
+        also: Sequence[Callable[[Pipe], None]] = (),
+    ) -> Callable[[list[Any]], Taken]:
+        """``exchange``'s commands on a pipeline the caller sends, and how to read their
+        answers (errors among them, not raised)."""
+
     async def reclaim(self, wants: Mapping[str, int], consumer: str, min_idle_ms: int) -> Taken:
         """Up to ``wants[service]`` deliveries of each service that a crashed process took
         and never finished, idle for ``min_idle_ms``; in one round trip."""
@@ -223,38 +235,36 @@ class DeliveryQueue(BaseDeliveryQueue):
     ) -> Taken:
         if not (settled or wants):
             return Taken()
-        owners: list[str] = []
         async with self.redis.pipeline(transaction=False) as pipe:
-            for service, outcomes in settled.items():
-                owners += [service] * self._queue_settle(pipe, service, outcomes)
-            for service, count in wants.items():
-                # No BLOCK: a blocking read would hold a connection per service it waits on.
-                key = self.keys.fanout(service)
-                pipe.xreadgroup(GROUP, consumer, {key: ">"}, count=count)
-            for queue in also:
-                queue(pipe)
+            take = self.queue_exchange(pipe, settled, wants, consumer, also)
             # One service's broken queue must not cost the others their turn.
-            results = await pipe.execute(raise_on_error=False)
-        extra = results[len(results) - len(also) :] if also else []
-        results = results[: len(results) - len(also)]
-        if any(isinstance(answer, Exception) for answer in extra):
-            extra = []  # the caller does without, as when there was no round trip
-        failed = {
-            service: str(result)
-            for service, result in zip(owners, results, strict=False)
-            if isinstance(result, Exception)
-        }
-        deliveries = {}
-        for service, reply in zip(wants, results[len(owners) :], strict=True):
-            if isinstance(reply, Exception):
-                failed[service] = str(reply)
-                if "NOGROUP" in str(reply):  # its stream was removed: the next turn reads it
-                    await self.ensure_group(service)
-            elif reply:
-                deliveries[service] = [
-                    Delivery.from_fields(entry_id, fields) for entry_id, fields in reply[0][1]
-                ]
-        return Taken(deliveries, failed, extra)
+            taken = take(await pipe.execute(raise_on_error=False))
+        for service, why in taken.failed.items():
+            if service in wants and "NOGROUP" in why:  # its stream was removed: read next turn
+                await self.ensure_group(service)
+        return taken
+
+    def queue_exchange(
+        self,
+        pipe: Pipe,
+        settled: Mapping[str, Outcomes],
+        wants: Mapping[str, int],
+        consumer: str,
+        also: Sequence[Callable[[Pipe], None]] = (),
+    ) -> Callable[[list[Any]], Taken]:
+        """``exchange``'s commands queued on a pipeline the caller sends; the function
+        returned reads their answers (errors among them, not raised) into what was taken.
+        A queue whose group is gone (NOGROUP) is among the failed, its group not made."""
+        owners: list[str] = []
+        for service, outcomes in settled.items():
+            owners += [service] * self._queue_settle(pipe, service, outcomes)
+        for service, count in wants.items():
+            # No BLOCK: a blocking read would hold a connection per service it waits on.
+            key = self.keys.fanout(service)
+            pipe.xreadgroup(GROUP, consumer, {key: ">"}, count=count)
+        for queue in also:
+            queue(pipe)
+        return functools.partial(_taken, owners, list(wants), len(also))
 
     def _queue_settle(self, pipe: Pipe, service: str, outcomes: Outcomes) -> int:
         """Queue what settles ``outcomes``; how many commands that is."""
@@ -372,6 +382,29 @@ class DeliveryQueue(BaseDeliveryQueue):
                 return rewritten
         log.warning("deliveries of %s kept moving while an erasure rewrote them", service)
         return rewritten
+
+
+def _taken(owners: list[str], wants: list[str], also: int, results: list[Any]) -> Taken:
+    """``queue_exchange``'s answers read: ``owners`` name the service of each settling
+    command, ``wants`` each read, and the ``also`` answers come last."""
+    extra = results[len(results) - also :] if also else []
+    results = results[: len(results) - also]
+    if any(isinstance(answer, Exception) for answer in extra):
+        extra = []  # the caller does without, as when there was no round trip
+    failed = {
+        service: str(result)
+        for service, result in zip(owners, results, strict=False)
+        if isinstance(result, Exception)
+    }
+    deliveries = {}
+    for service, reply in zip(wants, results[len(owners) :], strict=True):
+        if isinstance(reply, Exception):
+            failed[service] = str(reply)
+        elif reply:
+            deliveries[service] = [
+                Delivery.from_fields(entry_id, fields) for entry_id, fields in reply[0][1]
+            ]
+    return Taken(deliveries, failed, extra)
 
 
 def _scrubbed(kind: str, held: list[str], rewrite: Callable[[str], str | None]) -> list[Any]:
