@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -15,7 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, SlotNotCoveredError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from stores.pipeline import Hook, sending
+from stores.pipeline import Hook, Rider, riding, sending
 
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 """URL schemes of a Redis Cluster, and the scheme of one of its nodes."""
@@ -95,12 +96,22 @@ class _WaitingPipeline(ClusterPipeline):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sent_hooks: list[Hook] = []
+        self.riders: list[Rider] = []
 
     async def execute(
         self, raise_on_error: bool = True, allow_redirections: bool = True
     ) -> list[Any]:
         hooks, self.sent_hooks = self.sent_hooks, []
+        riders, self.riders = self.riders, []
+        if riders:
+            send = functools.partial(self._execute, allow_redirections=allow_redirections)
+            sent = riding(self, riders, send, raise_on_error, self._commands)
+            return await sending(hooks, sent)
         return await sending(hooks, self._execute(raise_on_error, allow_redirections))
+
+    def _commands(self) -> list[Any]:
+        queue: list[Any] = getattr(self._execution_strategy, "_command_queue", [])
+        return [command.args for command in queue]
 
     async def _execute(self, raise_on_error: bool, allow_redirections: bool) -> list[Any]:
         with _unreachable_as_connection_error():
@@ -109,6 +120,7 @@ class _WaitingPipeline(ClusterPipeline):
 
     async def reset(self) -> None:  # type: ignore[override]  # redis-py's own, not RESET
         self.sent_hooks = []  # nothing went: nothing to tell
+        self.riders = []
         await super().reset()
 
 

@@ -13,13 +13,17 @@ way, else through redis-py's release. The hooks skipped record OpenTelemetry met
 connection takes redis-py's path).
 
 A pipeline also calls back, once it has been sent, whoever asked (``after_sent``): the
-fan-out tells its reader of the events a pipeline queued only when they are in Redis."""
+fan-out tells its reader of the events a pipeline queued only when they are in Redis. And
+it takes riders (``ride``): commands of another part queued at its end when it is sent,
+their answers handed to that part, so that the fan-out reads the events a pipeline queues
+in the round trip that queues them."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from redis._parsers.hiredis import NOT_ENOUGH_DATA, _AsyncHiredisParser
@@ -30,11 +34,19 @@ from redis.asyncio.connection import Connection
 from redis.client import EMPTY_RESPONSE, NEVER_DECODE
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.utils import safe_str, truncate_text
 
 from stores.pool import QuickPool
 
 Hook = Callable[[], None]
 T = TypeVar("T")
+Take = Callable[[list[Any] | BaseException], None]
+"""Takes a rider's answers (errors among them, not raised), or what failed the round trip."""
+Rider = Callable[[Any], Take]
+"""Queues its commands (none, maybe) at the end of a pipeline being sent, and says how to
+take their answers."""
+
+log = logging.getLogger(__name__)
 
 
 def after_sent(pipe: Any, hook: Hook) -> None:
@@ -46,6 +58,63 @@ def after_sent(pipe: Any, hook: Hook) -> None:
         hook()
     else:
         hooks.append(hook)
+
+
+def ride(pipe: Any, rider: Rider) -> bool:
+    """Have ``rider`` queue commands at the end of ``pipe`` when it is sent, on its round
+    trip; the caller's answers and errors are as they would be without them. False, and
+    nothing kept, for a pipeline that takes no riders (a transaction's, say)."""
+    riders: list[Rider] | None = getattr(pipe, "riders", None)
+    if riders is None or any(getattr(pipe, name, False) for name in _TRANSACTIONS):
+        return False
+    riders.append(rider)
+    return True
+
+
+_TRANSACTIONS = ("is_transaction", "explicit_transaction", "watching", "_transaction")
+"""What makes a pipeline a transaction, whose answers come as one."""
+
+
+async def riding(
+    pipe: Any,
+    riders: list[Rider],
+    send: Callable[[bool], Awaitable[list[Any]]],
+    raise_on_error: bool,
+    commands: Callable[[], Sequence[Sequence[Any]]],
+) -> list[Any]:
+    """``send``'s answers to the caller's commands of ``pipe``, its ``riders`` queued after
+    them and handed theirs. ``commands``: the arguments of each command queued, for the
+    error raised."""
+    own = len(pipe)
+    takes = []
+    for rider in riders:
+        start = len(pipe)
+        takes.append((rider(pipe), start, len(pipe)))
+    queued = commands() if raise_on_error else ()
+    try:
+        answers = await send(False)
+    except BaseException as error:
+        for take, _, _ in takes:
+            _hand(take, error)
+        raise
+    for take, start, end in takes:
+        _hand(take, answers[start:end])
+    answers = answers[:own]
+    if raise_on_error:
+        for number, answer in enumerate(answers, 1):
+            if isinstance(answer, Exception):
+                command = truncate_text(" ".join(map(safe_str, queued[number - 1])))
+                message = f"Command # {number} ({command}) of pipeline caused error: "
+                answer.args = (message + str(answer.args[0]), *answer.args[1:])
+                raise answer
+    return answers
+
+
+def _hand(take: Take, answers: list[Any] | BaseException) -> None:
+    try:
+        take(answers)
+    except Exception:  # a rider's failure is its own, never the caller's
+        log.exception("a pipeline's rider failed on its answers")
 
 
 async def sending(hooks: list[Hook], sent: Awaitable[T]) -> T:
@@ -64,6 +133,7 @@ class QuickPipeline(Pipeline):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sent_hooks: list[Hook] = []
+        self.riders: list[Rider] = []
 
     def _quick(self) -> bool:
         return not (
@@ -77,7 +147,14 @@ class QuickPipeline(Pipeline):
 
     async def execute(self, raise_on_error: bool = True) -> list[Any]:
         hooks, self.sent_hooks = self.sent_hooks, []
+        riders, self.riders = self.riders, []
+        if riders:
+            sent = riding(self, riders, self._execute, raise_on_error, self._commands)
+            return await sending(hooks, sent)
         return await sending(hooks, self._execute(raise_on_error))
+
+    def _commands(self) -> list[Any]:
+        return [args for args, _ in self.command_stack]
 
     async def _execute(self, raise_on_error: bool) -> list[Any]:
         if not self._quick():
@@ -181,6 +258,7 @@ class QuickPipeline(Pipeline):
 
     async def reset(self) -> None:  # type: ignore[override]  # redis-py's own, not RESET
         self.sent_hooks = []  # nothing went: nothing to tell
+        self.riders = []
         connection = self.connection
         if self.watching or (connection is not None and not self._given_back(connection)):
             await super().reset()

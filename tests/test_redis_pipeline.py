@@ -1,7 +1,8 @@
 """The client's pipelines (``stores.pipeline.QuickPipeline``) as the stores see them: the
 same answers as redis-py's pipeline, errors in the same places with the same wording,
 the connection back in the pool after every round trip, a cut connection tried again,
-and transactions left to redis-py."""
+and transactions left to redis-py; the hooks of ``after_sent`` and the riders of
+``ride``."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from stores.pipeline import QuickPipeline, after_sent
+from stores.pipeline import QuickPipeline, after_sent, ride
 from stores.pool import QuickPool
 from stores.redis import connect, is_store_fault
 from tests.test_notifications import until
@@ -289,3 +291,96 @@ async def test_a_pipeline_given_back_unsent_tells_nobody(any_client: Redis, pref
     pipe.get(f"{prefix}never")
     assert await pipe.execute() == [None]
     assert told == []
+
+
+class _Reader:
+    """A rider that reads ``key`` after the caller's commands, and keeps what it was given."""
+
+    def __init__(self, key: str, *commands: str) -> None:
+        self.key = key
+        self.commands = commands or ("GET",)
+        self.given: list[list[Any] | BaseException] = []
+
+    def __call__(self, pipe: Any) -> Callable[[list[Any] | BaseException], None]:
+        for command in self.commands:
+            pipe.execute_command(command, self.key)
+        return self.given.append
+
+
+async def test_a_rider_reads_after_the_callers_commands_on_their_round_trip(
+    any_client: Redis, prefix: str
+) -> None:
+    key = f"{prefix}ridden"
+    reader = _Reader(key, "GET", "STRLEN")
+    async with any_client.pipeline(transaction=False) as pipe:
+        pipe.set(key, "landed")
+        pipe.get(key)
+        assert ride(pipe, reader)
+        assert reader.given == []  # queued when sent, not before
+        assert await pipe.execute() == [True, "landed"]  # the caller's answers alone
+    assert reader.given == [["landed", 6]]  # after the write, in the same round trip
+
+    async with any_client.pipeline(transaction=False) as pipe:  # once only
+        pipe.get(key)
+        assert await pipe.execute() == ["landed"]
+    assert len(reader.given) == 1
+    await any_client.delete(key)
+
+
+async def test_errors_stay_with_whoever_queued_the_command(any_client: Redis, prefix: str) -> None:
+    key, text = f"{prefix}ridden-hash", f"{prefix}ridden-text"
+    await any_client.set(text, "not a number")
+    reader = _Reader(text, "HGET")  # WRONGTYPE: the rider's own failure
+    async with any_client.pipeline(transaction=False) as pipe:
+        pipe.hset(key, "a", "1")
+        ride(pipe, reader)
+        assert await pipe.execute() == [1]
+    (answers,) = reader.given
+    assert isinstance(answers, list) and isinstance(answers[0], ResponseError)
+
+    reader = _Reader(key)
+    async with any_client.pipeline(transaction=False) as pipe:
+        pipe.hget(key, "a").incr(text)
+        ride(pipe, reader)
+        with pytest.raises(ResponseError, match=r"Command # 2 \(INCRBY .*\) of pipeline"):
+            await pipe.execute()
+    assert len(reader.given) == 1  # the write before it landed, and the rider had its turn
+    async with any_client.pipeline(transaction=False) as pipe:
+        pipe.incr(text).hget(key, "a")
+        ride(pipe, _Reader(key, "HGET"))
+        refused, value = await pipe.execute(raise_on_error=False)
+    assert isinstance(refused, ResponseError) and value == "1"
+    await any_client.delete(key, text)
+
+
+async def test_a_round_trip_that_failed_hands_its_riders_the_error(prefix: str) -> None:
+    unreachable = connect("redis://127.0.0.1:9/0")  # the discard port: nothing listens
+    reader = _Reader(f"{prefix}never")
+    try:
+        async with unreachable.pipeline(transaction=False) as pipe:
+            pipe.set(f"{prefix}never", "sent")
+            ride(pipe, reader)
+            with pytest.raises(RedisConnectionError):
+                await pipe.execute()
+    finally:
+        await unreachable.aclose()
+    (given,) = reader.given
+    assert isinstance(given, RedisConnectionError)
+
+
+async def test_a_transaction_or_a_pipeline_given_back_unsent_takes_no_rider(
+    any_client: Redis, prefix: str
+) -> None:
+    reader = _Reader(f"{prefix}never")
+    async with any_client.pipeline(transaction=True) as pipe:
+        assert not ride(pipe, reader)  # its answers come as one: nothing can ride on them
+        pipe.set(f"{prefix}never", "sent")
+        await pipe.execute()
+    pipe = any_client.pipeline(transaction=False)
+    pipe.set(f"{prefix}never", "again")
+    assert ride(pipe, reader)
+    await pipe.reset()  # the caller gave up: nothing went, nothing rides
+    pipe.get(f"{prefix}never")
+    assert await pipe.execute() == ["sent"]
+    assert reader.given == []
+    await any_client.delete(f"{prefix}never")
