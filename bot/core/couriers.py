@@ -3,9 +3,12 @@ receiver in this process), masked per the service, retried with backoff, dead-le
 
 One reader per process looks at every service's queue in one round trip, without
 blocking, and hands each delivery to a task of its own, at most ``concurrency`` in flight
-per service. A slow or dead service fills only its own share (REL-2), and the Redis
-connections of the fan-out do not grow with the services attached: a blocking read per
-service held a pooled connection each, and about 160 services took all of them.
+per service. The events this process queues are read in the round trip that queues them
+(``ride``), so the reader's own round trips are for what others queued, retries and
+settling what finished when no queuing round trip came first. A slow or dead service
+fills only its own share (REL-2), and the Redis connections of the fan-out do not grow
+with the services attached: a blocking read per service held a pooled connection each,
+and about 160 services took all of them.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ from bot.core.metrics import Meters
 from bot.core.redaction import render
 from bot.logs import bind
 from bot.model import Service
-from stores.deliveries import Delivery, DeliveryQueue, Outcomes
+from stores.deliveries import Delivery, DeliveryQueue, Outcomes, Taken
+from stores.pipeline import Take, after_sent, ride
+from stores.redis import Pipe
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +112,8 @@ class _Line:
     """Read it on the next turn: it is new, a delivery of it finished, or it had more."""
     hot_until: float = 0.0
     """Events were queued for it in this process: look again soon until then (monotonic)."""
+    reading: int = 0
+    """Deliveries a read on its way may take (its room when it was sent)."""
     next_due: float = 0.0
     """When to look at its retry schedule again (unix time)."""
     next_reclaim: float = 0.0
@@ -148,6 +155,9 @@ class Couriers:
         """The definitions' counter at which each service's definition was read last."""
         self._known: set[str] = set()
         """Every service attached somewhere at the last read, delivered to or not."""
+        self._running = False
+        self._starting: set[asyncio.Task[None]] = set()
+        """Deliveries a rider took, waiting for their services' definitions read afresh."""
 
     def services(self) -> list[str]:
         """The services whose queues this process delivers."""
@@ -162,6 +172,69 @@ class Couriers:
             elif name not in self._known:
                 self._follow_now = True  # attached since the last read of the attachments
         self._wake.set()
+
+    def ride(self, pipe: Pipe, services: Iterable[str]) -> None:
+        """``pipe`` queues events for ``services``: read their queues at its end, in its
+        round trip, and settle what finished on it too; once sent, what could not be read
+        so (no room, a service not known yet, the couriers not running) is looked for as
+        ``hint`` says."""
+        services = frozenset(services)
+        if not ride(pipe, functools.partial(self._ride, services)):
+            after_sent(pipe, functools.partial(self.hint, services))
+
+    def _ride(self, services: frozenset[str], pipe: Pipe) -> Take:
+        wants, lines = {}, {}
+        if self._running and not self._stopping.is_set():
+            for name in services:
+                line = self._lines.get(name)
+                if line is not None and line.attached and (room := self._room(line)) > 0:
+                    wants[name], lines[name] = room, line
+                    line.reading += room
+        if not wants:
+            return lambda answers: self.hint(services)
+        settled, settling = self._collect()
+        also = [self.directory.store.queue_definitions_version]
+        read = self.queue.queue_exchange(pipe, settled, wants, self.consumer, also)
+        return functools.partial(self._rode, services, wants, lines, settled, settling, read)
+
+    def _rode(
+        self,
+        services: frozenset[str],
+        wants: dict[str, int],
+        lines: dict[str, _Line],
+        settled: dict[str, Outcomes],
+        settling: dict[str, _Line],
+        read: Callable[[list[Any]], Taken],
+        answers: list[Any] | BaseException,
+    ) -> None:
+        for name, room in wants.items():
+            lines[name].reading -= room
+        if isinstance(answers, BaseException):  # nothing known to be taken or settled
+            self._unsettle(settled, settling)
+            self.hint(services)
+            return
+        taken = read(answers)
+        self._settled(settled, settling)
+        for name, why in taken.failed.items():
+            log.warning("the delivery queue of %s could not be used: %s", name, why)
+        for name, line in lines.items():
+            found = len(taken.deliveries.get(name, ()))
+            # All it had room for, or a read that failed (NOGROUP: the next turn makes the
+            # group): look again. Else it is read past the events this round trip queued.
+            line.look = found == wants[name] or name in taken.failed
+            if not line.look:
+                line.hot_until = 0.0
+        version = self.directory.store.definitions_version(taken.also[0]) if taken.also else None
+        if self._stale(taken.deliveries, version):
+            task = asyncio.create_task(self._start(taken.deliveries, version))
+            self._starting.add(task)
+            task.add_done_callback(self._starting.discard)
+        else:
+            self._launch(taken.deliveries)
+        if missed := services - wants.keys():
+            self.hint(missed)
+        elif any(line.look for line in lines.values()):
+            self._wake.set()
 
     def changed(self) -> None:
         """Read the attachments again and look at every queue, now."""
@@ -178,6 +251,7 @@ class Couriers:
         stopped; then finish what is in flight (REL-6)."""
         next_follow = 0.0
         pause = FIRST_POLL_SECONDS
+        self._running = True
         while not self._stopping.is_set():
             self._wake.clear()
             try:
@@ -197,6 +271,7 @@ class Couriers:
             wait = min(pause if hot else self._next_sweep - now, self._until_due())
             woken = await self._wait(wait)
             pause = FIRST_POLL_SECONDS if woken or not hot else pause * 2
+        self._running = False
         await self._drain()
 
     async def _wait(self, seconds: float) -> bool:
@@ -237,7 +312,7 @@ class Couriers:
         for name, line in list(self._lines.items()):
             if name not in wanted:
                 line.attached = False  # detached everywhere: its queue stays, nothing more goes out
-                if not (line.inflight or line.outcomes):
+                if not (line.inflight or line.outcomes or line.reading):
                     del self._lines[name]
 
     async def _turn(self) -> bool:
@@ -251,38 +326,29 @@ class Couriers:
         await self._move_due(now)
         rooms = {}
         for name, line in self._lines.items():
-            room = self.settings.concurrency - len(line.inflight)
-            if (size := batch_size(line.service)) and room > 0:  # room in POSTs, each a batch
-                room = max(size, min(room * size, BATCH_TAKE))
-            if line.attached and room > 0 and (sweep or line.look or line.hot_until > clock):
-                rooms[name] = room
+            if line.attached and (sweep or line.look or line.hot_until > clock):
+                if (room := self._room(line)) > 0:
+                    rooms[name] = room
         reclaiming = {n: room for n, room in rooms.items() if self._lines[n].next_reclaim <= now}
         reclaimed = await self.queue.reclaim(
             reclaiming, self.consumer, int(self._reclaim_every * 1000)
         )
         wants = {name: room for name, room in rooms.items() if name not in reclaiming}
-        settled = {}
-        for name, line in self._lines.items():
-            if line.outcomes:
-                settled[name], line.outcomes = line.outcomes, Outcomes()
-        self._unsettled = 0
-        if self._settle_timer is not None:
-            self._settle_timer.cancel()
-            self._settle_timer = None
+        settled, settling = self._collect()
+        reading = [(self._lines[name], room) for name, room in wants.items()]
+        for line, room in reading:
+            line.reading += room
         try:
             # The definitions' counter rides along: they are read again only when it moved.
             also = [self.directory.store.queue_definitions_version] if wants else []
             taken = await self.queue.exchange(settled, wants, self.consumer, also)
         except Exception:
-            for name, outcomes in settled.items():  # settled next time
-                outcomes.extend(self._lines[name].outcomes)
-                self._lines[name].outcomes = outcomes
+            self._unsettle(settled, settling)  # settled next time
             raise
-        for name, outcomes in settled.items():
-            # A look at the schedule before these retries were on it (or while they
-            # failed) may have put the next look off to the rescan: they are due when due.
-            for _, retry_at in outcomes.retries:
-                self._lines[name].next_due = min(self._lines[name].next_due, retry_at)
+        finally:
+            for line, room in reading:
+                line.reading -= room
+        self._settled(settled, settling)
         for name, why in (reclaimed.failed | taken.failed).items():
             log.warning("the delivery queue of %s could not be used: %s", name, why)
         for name, room in reclaiming.items():
@@ -299,6 +365,44 @@ class Couriers:
         await self._start(taken.deliveries, version)
         await self._start(reclaimed.deliveries)
         return any(self._lines[name].look for name in rooms)
+
+    def _room(self, line: _Line) -> int:
+        """Deliveries ``line`` may take now: the POSTs it has room for (each a batch, for a
+        service that takes batches), less what a read on its way may take."""
+        posts = self.settings.concurrency - len(line.inflight)
+        if posts <= 0:
+            return 0
+        size = batch_size(line.service)
+        room = max(size, min(posts * size, BATCH_TAKE)) if size else posts
+        return room - line.reading
+
+    def _collect(self) -> tuple[dict[str, Outcomes], dict[str, _Line]]:
+        """What finished, to settle on the next round trip: each service's outcomes, and
+        its line."""
+        settled, settling = {}, {}
+        for name, line in self._lines.items():
+            if line.outcomes:
+                settled[name], line.outcomes = line.outcomes, Outcomes()
+                settling[name] = line
+        self._unsettled = 0
+        if self._settle_timer is not None:
+            self._settle_timer.cancel()
+            self._settle_timer = None
+        return settled, settling
+
+    def _unsettle(self, settled: dict[str, Outcomes], settling: dict[str, _Line]) -> None:
+        """Outcomes whose round trip failed, settled on the next one."""
+        for name, outcomes in settled.items():
+            line = settling[name]
+            outcomes.extend(line.outcomes)
+            line.outcomes = outcomes
+
+    def _settled(self, settled: dict[str, Outcomes], settling: dict[str, _Line]) -> None:
+        for name, outcomes in settled.items():
+            # A look at the schedule before these retries were on it (or while they
+            # failed) may have put the next look off to the rescan: they are due when due.
+            for _, retry_at in outcomes.retries:
+                settling[name].next_due = min(settling[name].next_due, retry_at)
 
     async def _move_due(self, now: float) -> None:
         due = [name for name, line in self._lines.items() if line.attached and line.next_due <= now]
@@ -318,20 +422,31 @@ class Couriers:
         trip that took it, when it was."""
         if not batches:
             return
-        # Read afresh for every batch taken after a definition changed: a change of masking
-        # applies to the next one. The counter moves after the write (ServiceStore.save).
         fresh: dict[str, Service] = {}
-        stale = [name for name in batches if self._read_at.get(name) != version]
-        if version is None or stale:
+        if self._stale(batches, version):
             try:
                 fresh = await self.directory.store.get_many(list(batches))
                 if version is not None:
                     self._read_at.update(dict.fromkeys(batches, version))
             except Exception:  # what was taken goes out as last known, never stranded
                 log.exception("could not read the services' definitions afresh")
+        self._launch(batches, fresh)
+
+    def _stale(self, batches: dict[str, list[Delivery]], version: int | None) -> bool:
+        """Whether the definitions of the services of ``batches`` are to be read afresh:
+        for every batch taken after a definition changed, so that a change of masking
+        applies to the next one. The counter moves after the write (ServiceStore.save)."""
+        if not batches:
+            return False
+        return version is None or any(self._read_at.get(name) != version for name in batches)
+
+    def _launch(
+        self, batches: dict[str, list[Delivery]], fresh: dict[str, Service] | None = None
+    ) -> None:
+        """A task for each delivery (each batch, for a service that takes batches)."""
         for name, deliveries in batches.items():
             line = self._lines[name]
-            line.service = fresh.get(name, line.service)
+            line.service = (fresh or {}).get(name, line.service)
             size = batch_size(line.service) or 1
             for at in range(0, len(deliveries), size):
                 chunk = deliveries[at : at + size]
@@ -353,6 +468,8 @@ class Couriers:
 
     async def _drain(self) -> None:
         """Let what is in flight finish, and settle it."""
+        if self._starting:
+            await asyncio.wait(list(self._starting), timeout=self.settings.timeout)
         inflight = [task for line in self._lines.values() for task in line.inflight]
         if inflight:
             await asyncio.wait(inflight, timeout=self.settings.timeout)
