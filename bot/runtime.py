@@ -253,7 +253,13 @@ class Runtime:
             self.meters,
         )
         self.event_log = EventLog(self.redis, self.keys)
-        self.fanout = Fanout(self.deliveries, self.directory, self.couriers.hint, self.event_log)
+        self.fanout = Fanout(
+            self.deliveries,
+            self.directory,
+            self.couriers.hint,
+            self.event_log,
+            ride=self.couriers.ride,
+        )
         load_secret = functools.partial(load_link_secret, self.secrets, settings.link_secret)
         self.links = LinkSigners(load_secret, settings.public_url)
         self.visitor_tokens = VisitorTokens(load_secret)

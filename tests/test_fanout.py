@@ -6,12 +6,16 @@ import asyncio
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from bot.config.settings import DeliverySettings
 from bot.core.couriers import backoff
 from bot.core.redaction import erased, masked, render
 from bot.model import Event, Service
+from stores.pipeline import ride
+from stores.streams import GROUP
 from tests.conftest import FAST_DELIVERY, Bot, BotFactory
 from tests.emulators import meta_webhooks as meta
 from tests.emulators.sink import verify_signature
@@ -213,6 +217,37 @@ def test_a_masked_reply_keeps_no_place_card_or_reaction() -> None:
         "timestamp": 1.0,
         "masked": True,
     }
+
+
+async def test_the_events_a_round_trip_queues_are_taken_in_it(make_bot: BotFactory) -> None:
+    bot = await make_bot(services=("support", "sales"))
+
+    async def still_queued() -> str:
+        left = [await bot.runtime.deliveries.pending(name) for name in bot.sinks]
+        return f"{left} deliveries not settled" if any(left) else ""
+
+    await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi"))
+    await bot.sinks["support"].wait_for_count(1, type="message.inbound")
+    await bot.settle()
+    await wait_until(still_queued, timeout=5)
+    number = bot.sinks["support"].deliveries[0].event["number"]
+    keys = [bot.runtime.keys.fanout(name) for name in bot.sinks]
+    pending: list[Any] = []
+
+    def look(pipe: Any) -> Callable[[list[Any] | BaseException], None]:
+        for key in keys:
+            pipe.xpending(key, GROUP)
+        return pending.append
+
+    async with bot.runtime.store.round_trip() as pipe:
+        await bot.runtime.fanout.queue_events(pipe, [Event.new("test.taken", number, {})])
+        ride(pipe, look)  # after the fan-out's own, on the same round trip
+        await pipe.execute()
+    # Taken for delivery in the round trip that queued them: no read of the reader's own.
+    assert [answer["pending"] for answer in pending[0]] == [1, 1]
+    for sink in bot.sinks.values():
+        await sink.wait_for_count(1, type="test.taken")
+    await wait_until(still_queued, timeout=5)
 
 
 async def test_a_lone_delivery_is_settled_soon_without_more_traffic(make_bot: BotFactory) -> None:

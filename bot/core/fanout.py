@@ -29,12 +29,17 @@ class Fanout:
         directory: Directory,
         queued: Callable[[Iterable[str]], None] = lambda services: None,
         log: BaseEventLog | None = None,
+        ride: Callable[[Pipe, Iterable[str]], None] | None = None,
     ) -> None:
         self.queue = queue
         self.directory = directory
         self.queued = queued
         """Told which services got events once they are in Redis, so that this process's
         couriers look at once."""
+        self.ride = ride
+        """Given a pipeline that queues events and their services, so that this process's
+        couriers read them in its round trip (``Couriers.ride``); else ``queued`` is told
+        once it is sent."""
         self.log = log
         """Where every event but a parent's own news is kept for services catching up."""
         self.announce = True
@@ -131,9 +136,13 @@ class Fanout:
         if addressed:
             if self.announce:
                 self.queue.queue_announce(pipe)
-            # Once sent: the caller may send the pipeline much later (a busy process), and
-            # the couriers look for the events only a short while after being told.
-            after_sent(pipe, functools.partial(self.queued, {s for s, _, _ in addressed}))
+            services = {s for s, _, _ in addressed}
+            if self.ride is not None:
+                self.ride(pipe, services)
+            else:
+                # Once sent: the caller may send the pipeline much later (a busy process),
+                # and the couriers look for the events a short while after being told.
+                after_sent(pipe, functools.partial(self.queued, services))
 
     async def _add(self, addressed: list[tuple[str, str, str]]) -> None:
         await self.queue.add(addressed, time.time())
