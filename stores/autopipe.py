@@ -1,14 +1,23 @@
 """Concurrent callers' commands sent together: what the callers of one turn of the event
-loop ask for goes out in one pipeline, one round trip, instead of a round trip each."""
+loop ask for goes out in one pipeline, one round trip, instead of a round trip each.
+
+A caller gives its commands as functions that queue them (``AutoPipeline.run``), or
+queues them on a pipeline of its own that joins the others when it is sent
+(``AutoPipeline.pipeline``): the same commands, riders and hooks as a round trip of its
+own, and the same answers and errors."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.utils import safe_str, truncate_text
 
+from stores.pipeline import Hook, Rider, after_sent, ride
 from stores.redis import Pipe
 
 Queued = Callable[[Pipe], None]
@@ -28,18 +37,36 @@ class AutoPipeline:
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self._waiting: list[tuple[Sequence[Queued], asyncio.Future[list[Any]]]] = []
+        self._waiting: list[tuple[Queued, asyncio.Future[list[Any]]]] = []
         self.rounds = 0
         """Round trips sent, for a look at how much the callers are grouped."""
+        self.riding = hasattr(redis.pipeline(transaction=False), "riders")
+        """Whether the client's pipelines take riders, and so its joining pipelines."""
 
     async def run(self, commands: Sequence[Queued]) -> list[Any]:
-        """Send ``commands`` with those of the other callers of this turn; their answers."""
+        """Send ``commands`` with those of the other callers of this turn; their answers,
+        or the first of their errors raised."""
+        answers = await self.join(functools.partial(_queue_each, commands))
+        failed = next((a for a in answers if isinstance(a, Exception)), None)
+        if failed is not None:
+            raise failed
+        return answers
+
+    def pipeline(self) -> JoiningPipeline:
+        """A pipeline to queue commands on, sent with the other callers' of the turn in
+        which its ``execute`` is called."""
+        return JoiningPipeline(self)
+
+    async def join(self, queue: Queued) -> list[Any]:
+        """The answers, errors among them, to what ``queue`` queues on the pipeline of the
+        callers of this turn, once it has been sent. Nothing of a caller cancelled before
+        then is sent."""
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[list[Any]] = loop.create_future()
         if not self._waiting:
             # After the callbacks ready now: the other requests read in this turn join.
             loop.call_soon(self._flush)
-        self._waiting.append((commands, answer))
+        self._waiting.append((queue, answer))
         return await answer
 
     def _flush(self) -> None:
@@ -49,15 +76,18 @@ class AutoPipeline:
         _sending.add(task)
         task.add_done_callback(_sending.discard)
 
-    async def _send(
-        self, waiting: list[tuple[Sequence[Queued], asyncio.Future[list[Any]]]]
-    ) -> None:
+    async def _send(self, waiting: list[tuple[Queued, asyncio.Future[list[Any]]]]) -> None:
+        waiting = [(queue, answer) for queue, answer in waiting if not answer.done()]
+        if not waiting:
+            return
         self.rounds += 1
+        spans = []
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
-                for commands, _ in waiting:
-                    for queue in commands:
-                        queue(pipe)
+                for queue, _ in waiting:
+                    start = len(pipe)
+                    queue(pipe)
+                    spans.append((start, len(pipe)))
                 answers = await pipe.execute(raise_on_error=False)
         except BaseException as error:
             for _, answer in waiting:
@@ -66,17 +96,65 @@ class AutoPipeline:
             if not isinstance(error, Exception):
                 raise
             return
-        at = 0
-        for commands, answer in waiting:
-            mine = answers[at : at + len(commands)]
-            at += len(commands)
-            if answer.done():  # its caller went away (the request was cancelled)
-                continue
-            failed = next((a for a in mine if isinstance(a, Exception)), None)
-            if failed is not None:
-                answer.set_exception(failed)
-            else:
-                answer.set_result(list(mine))
+        for (start, end), (_, answer) in zip(spans, waiting, strict=True):
+            if not answer.done():  # else its caller went away (the request was cancelled)
+                answer.set_result(answers[start:end])
+
+
+class JoiningPipeline(Pipeline):
+    """``AutoPipeline.pipeline``: its commands are kept as redis-py's pipeline keeps them,
+    then sent with the other callers' of the turn; its riders and hooks go along."""
+
+    def __init__(self, together: AutoPipeline) -> None:
+        redis = together.redis
+        # Never given a connection: its commands go out on the pipeline of the turn.
+        pool: Any = getattr(redis, "connection_pool", None)
+        super().__init__(pool, redis.response_callbacks, False, None)
+        self._together = together
+        self.sent_hooks: list[Hook] = []
+        if together.riding:
+            self.riders: list[Rider] = []
+
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        stack, self.command_stack = self.command_stack, []
+        hooks, self.sent_hooks = self.sent_hooks, []
+        riders: list[Rider] = []
+        if self._together.riding:
+            riders, self.riders = self.riders, []
+        if not (stack or riders):
+            for hook in hooks:
+                hook()
+            return []
+        answers = await self._together.join(functools.partial(_queue_stack, stack, riders, hooks))
+        if raise_on_error:
+            for number, answer in enumerate(answers, 1):
+                if isinstance(answer, Exception):
+                    command = truncate_text(" ".join(map(safe_str, stack[number - 1][0])))
+                    message = f"Command # {number} ({command}) of pipeline caused error: "
+                    answer.args = (message + str(answer.args[0]), *answer.args[1:])
+                    raise answer
+        return answers
+
+    async def reset(self) -> None:  # type: ignore[override]  # redis-py's own, not RESET
+        self.command_stack = []
+        self.sent_hooks = []
+        if self._together.riding:
+            self.riders = []
+
+
+def _queue_each(commands: Sequence[Queued], pipe: Pipe) -> None:
+    for queue in commands:
+        queue(pipe)
+
+
+def _queue_stack(stack: list[Any], riders: list[Rider], hooks: list[Hook], pipe: Pipe) -> None:
+    """A joining pipeline's commands, riders and hooks moved to the pipeline sent."""
+    for args, options in stack:
+        pipe.execute_command(*args, **options)
+    for rider in riders:
+        ride(pipe, rider)  # it takes them: the joining pipeline took them only then
+    for hook in hooks:
+        after_sent(pipe, hook)
 
 
 _sending: set[asyncio.Task[None]] = set()

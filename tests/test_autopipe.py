@@ -1,9 +1,11 @@
-"""Concurrent appends share round trips, and each caller still gets its own answer."""
+"""Concurrent appends, and pipelines sent in one turn, share round trips, and each caller
+still gets its own answers and errors."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Callable
 
 import pytest
 from redis.asyncio import Redis
@@ -11,7 +13,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from stores.autopipe import AutoPipeline
-from stores.redis import Keys, Pipe
+from stores.pipeline import after_sent, ride
+from stores.redis import Keys, Pipe, connect
 from stores.streams import InboundLog
 
 
@@ -71,3 +74,90 @@ async def test_an_unreachable_store_fails_every_caller_of_the_round() -> None:
     with pytest.raises(RedisConnectionError):
         await together.run([ping])
     await redis.aclose()
+
+
+async def test_pipelines_sent_in_one_turn_share_a_round_trip(store: Redis, prefix: str) -> None:
+    together = AutoPipeline(store)
+    await store.set(f"{prefix}text", "not a number")
+
+    async def send(key: str, raise_on_error: bool = True) -> list[object]:
+        async with together.pipeline() as pipe:
+            pipe.set(key, "1").incr(key).incr(f"{prefix}text").get(key)
+            return await pipe.execute(raise_on_error=raise_on_error)
+
+    async def incr(key: str) -> list[object]:
+        async with together.pipeline() as pipe:
+            pipe.incr(key).incr(key)
+            return await pipe.execute()
+
+    results = await asyncio.gather(
+        incr(f"{prefix}a"),
+        send(f"{prefix}b"),
+        send(f"{prefix}c", False),
+        incr(f"{prefix}a"),
+        return_exceptions=True,
+    )
+    assert results[0] == [1, 2] and results[3] == [3, 4]  # each its own answers, in order
+    refused = results[1]
+    assert isinstance(refused, ResponseError)  # its own, with its place in its own pipeline
+    assert str(refused).startswith("Command # 3 (INCRBY ")
+    kept = results[2]
+    assert isinstance(kept, list) and kept[:2] == [True, 2] and kept[3] == "2"
+    assert isinstance(kept[2], ResponseError)
+    assert together.rounds == 1
+    assert await store.get(f"{prefix}b") == "2"  # the refused caller's writes before it landed
+
+
+@pytest.mark.parametrize("embedded", [False, True])
+async def test_a_joining_pipeline_takes_its_riders_and_hooks_along(
+    embedded: bool, redis_url: str, prefix: str
+) -> None:
+    store = connect(None if embedded else redis_url)  # the client the runtime uses
+    together = AutoPipeline(store)
+    key = f"{prefix}ridden"
+    given: list[object] = []
+    told: list[int] = []
+
+    def rider(pipe: Pipe) -> Callable[[object], None]:
+        pipe.get(key)
+        return given.append
+
+    async with together.pipeline() as pipe:
+        pipe.set(key, "landed")
+        ride(pipe, rider)
+        after_sent(pipe, lambda: told.append(len(given)))
+        assert await pipe.execute() == [True]
+    assert given == [["landed"]]  # after the caller's write, on its round trip
+    assert told == [1]  # once sent, after the rider had its answers
+    await store.delete(key)
+    await store.aclose()
+
+
+async def test_with_a_client_that_takes_no_riders_none_ride(store: Redis, prefix: str) -> None:
+    together = AutoPipeline(store)
+    if together.riding:
+        pytest.skip("on the cluster the store is the runtime's client, whose pipelines take them")
+    async with together.pipeline() as pipe:
+        assert not ride(pipe, lambda pipe: lambda answers: None)
+        pipe.set(f"{prefix}plain", "sent")
+        assert await pipe.execute() == [True]
+
+
+async def test_a_pipeline_cancelled_before_its_turn_sends_nothing(
+    store: Redis, prefix: str
+) -> None:
+    together = AutoPipeline(store)
+
+    async def write(key: str) -> list[object]:
+        async with together.pipeline() as pipe:
+            pipe.set(key, "sent")
+            return await pipe.execute()
+
+    cancelled = asyncio.ensure_future(write(f"{prefix}never"))
+    kept = asyncio.ensure_future(write(f"{prefix}kept"))
+    await asyncio.sleep(0)  # both wait for the turn's round trip
+    cancelled.cancel()
+    assert await kept == [True]
+    assert cancelled.cancelled()
+    assert await store.get(f"{prefix}never") is None
+    assert await store.get(f"{prefix}kept") == "sent"
