@@ -18,7 +18,9 @@ from redis.asyncio.client import Pipeline
 from redis.utils import safe_str, truncate_text
 
 from stores.pipeline import Hook, Rider, after_sent, ride
-from stores.redis import Pipe
+
+Pipe = Pipeline
+"""``stores.redis.Pipe``, which sends its client's round trips through this module."""
 
 Queued = Callable[[Pipe], None]
 """Queues one command on the pipeline it is given."""

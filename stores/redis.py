@@ -31,6 +31,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.model import Identity
+from stores.autopipe import AutoPipeline, JoiningPipeline
 from stores.cluster import cluster_node_url, connect_cluster
 from stores.pipeline import QuickRedis
 from stores.pool import QuickPool
@@ -195,20 +196,25 @@ class _Batch:
 
 class StoreClient:
     """The client the stores of a process share, for what is no one store's: batches of
-    several stores' commands sent in one round trip, readiness, and closing."""
+    several stores' commands sent in one round trip, readiness, and closing.
+
+    Its pipelines join the others sent in the same turn of the event loop: the work of
+    several shards, sends and conversations in one round trip, each with its own answers
+    and errors (``stores/autopipe.py``)."""
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
+        self.together = AutoPipeline(redis)
 
     def batch(self) -> _Batch:
         """A pipeline for the stores' ``queue_*`` methods, sent in one round trip when the
         block ends; nothing is sent when the block raises."""
-        return _Batch(self.redis.pipeline(transaction=False))
+        return _Batch(self.together.pipeline())
 
-    def round_trip(self) -> Pipe:
+    def round_trip(self) -> JoiningPipeline:
         """A pipeline whose answers the caller reads: it queues the stores' commands, then
         calls ``await pipe.execute()`` itself, once (``async with`` gives it back after)."""
-        return self.redis.pipeline(transaction=False)
+        return self.together.pipeline()
 
     async def ping(self) -> None:
         """Raises when the store cannot be reached."""
