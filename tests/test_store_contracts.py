@@ -21,12 +21,13 @@ NOT_STORES = {
     "EmbeddedRedis",
     "StoreClient",
     "AutoPipeline",
+    "JoiningPipeline",
     "WaitingCluster",
     "_WaitingPipeline",
     "ProfileRecords",
 }
 """The client the stores share (or the embedded one), its connections, their pool and its
-pipelines, the pipelines concurrent callers share and its cluster client with that
+pipelines, the pipelines concurrent callers share (and join) and its cluster client with that
 client's pipelines, and the half of ProfileStore that stitching completes."""
 
 
