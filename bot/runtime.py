@@ -192,7 +192,7 @@ class Runtime:
         self.notification_store = NotificationStore(redis, keys)
         self.ledger = CostLedger(redis, keys)
         self.audience_reader = AudienceReader(self.profiles)
-        self.rate = SharedRate(redis, keys)
+        self.rate = SharedRate(redis, keys, self.store.together)
         self.secrets = SecretStore(redis, keys)
         # Files' URLs are signed with the links' secret, under a key of their own.
         load_secret = functools.partial(load_link_secret, self.secrets, settings.link_secret)

@@ -4,11 +4,13 @@ Redis, so every process sending for that key keeps to one rate together."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 from typing import Protocol
 
 from redis.asyncio import Redis
 
+from stores.autopipe import AutoPipeline
 from stores.redis import Keys, Script
 
 # Generic cell rate: each send reserves the next free slot; the answer is how long to
@@ -42,16 +44,20 @@ class BaseSharedRate(Protocol):
 class SharedRate(BaseSharedRate):
     """At most ``per_second`` sends for a key, across every process on the Redis."""
 
-    def __init__(self, redis: Redis, keys: Keys) -> None:
+    def __init__(self, redis: Redis, keys: Keys, together: AutoPipeline | None = None) -> None:
         self.redis = redis
         self.keys = keys
+        self.together = together or AutoPipeline(redis)
+        """Where the reservations of concurrent sends go out, in one round trip with the
+        other callers' of the turn."""
 
     async def reserve(self, key: str, per_second: float) -> float:
         """Take the next free slot of ``key``: the seconds until it comes (0 when now)."""
         # In milliseconds to the microsecond, rounded up: never more than ``per_second``.
         interval = f"{math.ceil(1_000_000 / per_second) / 1000:.3f}"
-        delay_us = int(await _RESERVE(self.redis, [self.keys.rate(key)], [interval]))
-        return max(delay_us, 0) / 1_000_000
+        queue = functools.partial(_RESERVE.queue, keys=[self.keys.rate(key)], args=[interval])
+        (delay_us,) = await self.together.run([queue])
+        return max(int(delay_us), 0) / 1_000_000
 
     async def wait(self, key: str, per_second: float) -> None:
         """Take the next free slot of ``key`` and sleep until it comes."""
