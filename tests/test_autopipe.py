@@ -14,7 +14,7 @@ from redis.exceptions import ResponseError
 
 from stores.autopipe import AutoPipeline
 from stores.pipeline import after_sent, ride
-from stores.redis import Keys, Pipe, connect
+from stores.redis import Keys, Pipe, StoreClient, connect
 from stores.streams import InboundLog
 
 
@@ -161,3 +161,22 @@ async def test_a_pipeline_cancelled_before_its_turn_sends_nothing(
     assert cancelled.cancelled()
     assert await store.get(f"{prefix}never") is None
     assert await store.get(f"{prefix}kept") == "sent"
+
+
+async def test_the_stores_round_trips_of_one_turn_go_out_as_one(store: Redis, prefix: str) -> None:
+    client = StoreClient(store)
+
+    async def write(key: str) -> None:
+        async with client.batch() as pipe:
+            pipe.set(key, "written")
+
+    async def read(key: str) -> list[object]:
+        async with client.round_trip() as pipe:
+            pipe.incr(key)
+            return await pipe.execute()
+
+    written = [f"{prefix}w{n}" for n in range(5)]
+    answers = await asyncio.gather(*(write(key) for key in written), read(f"{prefix}n"))
+    assert answers[-1] == [1]
+    assert client.together.rounds == 1
+    assert [await store.get(key) for key in written] == ["written"] * 5
