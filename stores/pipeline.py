@@ -89,7 +89,12 @@ async def riding(
     takes = []
     for rider in riders:
         start = len(pipe)
-        takes.append((rider(pipe), start, len(pipe)))
+        try:
+            take = rider(pipe)
+        except Exception:  # its own failure: what it queued is answered to nobody
+            log.exception("a pipeline's rider failed to queue its commands")
+            continue
+        takes.append((take, start, len(pipe)))
     queued = commands() if raise_on_error else ()
     try:
         answers = await send(False)

@@ -384,3 +384,22 @@ async def test_a_transaction_or_a_pipeline_given_back_unsent_takes_no_rider(
     assert await pipe.execute() == ["sent"]
     assert reader.given == []
     await any_client.delete(f"{prefix}never")
+
+
+async def test_a_rider_that_fails_to_queue_costs_the_caller_nothing(
+    any_client: Redis, prefix: str
+) -> None:
+    key = f"{prefix}ridden-broken"
+    reader = _Reader(key)
+
+    def broken(pipe: Any) -> Callable[[list[Any] | BaseException], None]:
+        pipe.get(key)  # queued, then it fails: answered to nobody
+        raise RuntimeError("a rider's own bug")
+
+    async with any_client.pipeline(transaction=False) as pipe:
+        pipe.set(key, "landed")
+        ride(pipe, broken)
+        ride(pipe, reader)
+        assert await pipe.execute() == [True]
+    assert reader.given == [["landed"]]
+    await any_client.delete(key)

@@ -194,7 +194,14 @@ class Couriers:
             return lambda answers: self.hint(services)
         settled, settling = self._collect()
         also = [self.directory.store.queue_definitions_version]
-        read = self.queue.queue_exchange(pipe, settled, wants, self.consumer, also)
+        try:
+            read = self.queue.queue_exchange(pipe, settled, wants, self.consumer, also)
+        except Exception:  # nothing rides: left as it was, and looked for as after any
+            for name, room in wants.items():
+                lines[name].reading -= room
+            self._unsettle(settled, settling)
+            self.hint(services)
+            raise
         return functools.partial(self._rode, services, wants, lines, settled, settling, read)
 
     def _rode(
