@@ -137,6 +137,12 @@ class JoiningPipeline(Pipeline):
                     raise answer
         return answers
 
+    def multi(self) -> None:
+        raise TypeError("a joining pipeline is not a transaction")
+
+    async def watch(self, *names: Any) -> None:  # type: ignore[override]
+        raise TypeError("a joining pipeline is not a transaction")
+
     async def reset(self) -> None:  # type: ignore[override]  # redis-py's own, not RESET
         self.command_stack = []
         self.sent_hooks = []

@@ -180,3 +180,12 @@ async def test_the_stores_round_trips_of_one_turn_go_out_as_one(store: Redis, pr
     assert answers[-1] == [1]
     assert client.together.rounds == 1
     assert [await store.get(key) for key in written] == ["written"] * 5
+
+
+async def test_a_joining_pipeline_is_no_transaction(store: Redis, prefix: str) -> None:
+    pipe = AutoPipeline(store).pipeline()
+    with pytest.raises(TypeError, match="not a transaction"):
+        pipe.multi()
+    with pytest.raises(TypeError, match="not a transaction"):
+        await pipe.watch(f"{prefix}watched")
+    await pipe.reset()
