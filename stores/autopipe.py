@@ -15,9 +15,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.utils import safe_str, truncate_text
 
-from stores.pipeline import Hook, Rider, after_sent, ride
+from stores.pipeline import Hook, Rider, after_sent, raise_first, ride
 
 Pipe = Pipeline
 """``stores.redis.Pipe``, which sends its client's round trips through this module."""
@@ -129,12 +128,7 @@ class JoiningPipeline(Pipeline):
             return []
         answers = await self._together.join(functools.partial(_queue_stack, stack, riders, hooks))
         if raise_on_error:
-            for number, answer in enumerate(answers, 1):
-                if isinstance(answer, Exception):
-                    command = truncate_text(" ".join(map(safe_str, stack[number - 1][0])))
-                    message = f"Command # {number} ({command}) of pipeline caused error: "
-                    answer.args = (message + str(answer.args[0]), *answer.args[1:])
-                    raise answer
+            raise_first(answers, [args for args, _ in stack])
         return answers
 
     def multi(self) -> None:

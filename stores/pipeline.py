@@ -106,13 +106,19 @@ async def riding(
         _hand(take, answers[start:end])
     answers = answers[:own]
     if raise_on_error:
-        for number, answer in enumerate(answers, 1):
-            if isinstance(answer, Exception):
-                command = truncate_text(" ".join(map(safe_str, queued[number - 1])))
-                message = f"Command # {number} ({command}) of pipeline caused error: "
-                answer.args = (message + str(answer.args[0]), *answer.args[1:])
-                raise answer
+        raise_first(answers, queued)
     return answers
+
+
+def raise_first(answers: list[Any], commands: Sequence[Sequence[Any]]) -> None:
+    """Raise the first error among ``answers``, named as redis-py names it: its place and
+    its command (of ``commands``, each command's arguments)."""
+    for number, answer in enumerate(answers, 1):
+        if isinstance(answer, Exception):
+            command = truncate_text(" ".join(map(safe_str, commands[number - 1])))
+            message = f"Command # {number} ({command}) of pipeline caused error: "
+            answer.args = (message + str(answer.args[0]), *answer.args[1:])
+            raise answer
 
 
 def _hand(take: Take, answers: list[Any] | BaseException) -> None:
