@@ -197,12 +197,16 @@ class Couriers:
         try:
             read = self.queue.queue_exchange(pipe, settled, wants, self.consumer, also)
         except Exception:  # nothing rides: left as it was, and looked for as after any
-            for name, room in wants.items():
-                lines[name].reading -= room
+            self._let_go(wants, lines)
             self._unsettle(settled, settling)
             self.hint(services)
             raise
         return functools.partial(self._rode, services, wants, lines, settled, settling, read)
+
+    def _let_go(self, wants: dict[str, int], lines: dict[str, _Line]) -> None:
+        """The room a rider's read held, free again."""
+        for name, room in wants.items():
+            lines[name].reading -= room
 
     def _rode(
         self,
@@ -214,8 +218,7 @@ class Couriers:
         read: Callable[[list[Any]], Taken],
         answers: list[Any] | BaseException,
     ) -> None:
-        for name, room in wants.items():
-            lines[name].reading -= room
+        self._let_go(wants, lines)
         if isinstance(answers, BaseException):  # nothing known to be taken or settled
             self._unsettle(settled, settling)
             self.hint(services)
