@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 
 from bot.model import Identity, MergePolicy
+from stores.pipeline import Rider, ride
 from stores.profile_scripts import ABSORB, REPOINT
 from stores.redis import Keys, Pipe
 from stores.suppression import Suppression
@@ -95,8 +96,11 @@ class BaseProfileStore(Protocol):
     ) -> str:
         """The profile of ``identities`` (the first one is the primary), created when new."""
 
-    async def resolve_many(self, sightings: Sequence[Sighting]) -> list[Resolution]:
-        """Where each sighting lands, in order; new identities attach, several matches merge."""
+    async def resolve_many(
+        self, sightings: Sequence[Sighting], also: Rider | None = None
+    ) -> list[Resolution]:
+        """Where each sighting lands, in order; new identities attach, several matches merge.
+        ``also`` rides the first round trip, where there is one that takes riders."""
 
     async def merge(self, first: str, second: str) -> Merge | Refusal | None:
         """Merge two profiles; the older survives. None when they already are one."""
@@ -179,7 +183,7 @@ class ProfileRecords:
             return list(await pipe.execute())
 
     async def owners_and_roots(
-        self, identities: Sequence[Identity]
+        self, identities: Sequence[Identity], also: Rider | None = None
     ) -> tuple[list[str | None], dict[str, str] | None]:
         """``owners`` and, in the same round trip, where each of them leads, when this
         process guessed every owner right (the entry names the profile it named the last
@@ -189,12 +193,17 @@ class ProfileRecords:
 
         The guess only chooses which profiles to read: the owners are those the entries
         name now, and the roots those of these very profiles, read in the same pipeline
-        as the entries, so a guess gone stale costs a round trip, never a wrong answer."""
+        as the entries, so a guess gone stale costs a round trip, never a wrong answer.
+
+        ``also`` rides that round trip (``stores.pipeline.ride``) where the pipeline takes
+        riders; with no identities there is none, and it is not called."""
         if not identities:
             return [], {}
         guesses = [self._owners_seen.get(identity) for identity in identities]
         guessed = sorted({guess for guess in guesses if guess})
         async with self.redis.pipeline(transaction=False) as pipe:
+            if also is not None:
+                ride(pipe, also)
             for identity in identities:
                 pipe.get(self.keys.identity(identity))
             for profile_id in guessed:

@@ -24,6 +24,7 @@ from typing import Any
 from redis.asyncio import RedisCluster
 
 from bot.model import Identity
+from stores.pipeline import Rider
 from stores.profile_records import (
     CONSENT_TRAIL,
     MAX_CHAIN,
@@ -95,13 +96,18 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
         (resolution,) = await self.resolve_many([sighting])
         return resolution.profile
 
-    async def resolve_many(self, sightings: Sequence[Sighting]) -> list[Resolution]:
+    async def resolve_many(
+        self, sightings: Sequence[Sighting], also: Rider | None = None
+    ) -> list[Resolution]:
         """Where each sighting lands, in order; new identities attach, several matches merge.
 
         Known customers cost one round trip (two the first time this process sees them,
         unless it made or found their profile itself), new ones three (four on a
         cluster), whatever the batch size. Several matches, or a race with another
         process, take the careful path: merge, then resolve that sighting again.
+
+        ``also`` rides the first round trip, where there is one and its pipeline takes
+        riders (``owners_and_roots``): another part's reads at no round trip of their own.
         """
         if any(not sighting.identities for sighting in sightings):
             raise ValueError("resolve needs at least one identity per sighting")
@@ -110,7 +116,7 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
             for s in sightings
         ]
         every = sorted({i for ids in usable for i in ids}, key=lambda i: i.key)
-        owners, guessed_roots = await self.owners_and_roots(every)
+        owners, guessed_roots = await self.owners_and_roots(every, also)
         owner = dict(zip(every, owners, strict=True))
         unknown = [i for i in every if not owner[i]]
         if guessed_roots is None:

@@ -5,6 +5,8 @@ Redis Cluster."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -12,7 +14,7 @@ from redis.asyncio import Redis
 from bot.identities import phone_of_whatsapp_id
 from bot.model import Identity, MergePolicy
 from stores.profiles import Merge, ProfileStore, Refusal, Sighting
-from stores.redis import Keys
+from stores.redis import Keys, RoundTrips, connect
 
 WA = Identity("wa", "447700900123")
 PHONE = phone_of_whatsapp_id("447700900123")
@@ -229,3 +231,49 @@ async def test_two_new_customers_never_share_a_profile_even_when_ids_collide(
     assert await graph.lookup(TG) == results[1].profile
     assert (await graph.get(results[0].profile))["identities"] == [EMAIL.key]
     assert (await graph.get(results[1].profile))["identities"] == [TG.key]
+
+
+@pytest.fixture(params=["redis", "embedded"])
+async def product_client(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[Redis]:
+    """The client ``connect`` makes, whose pipelines take riders: for the URL the suite
+    runs on (a cluster's too), and the embedded store. ``counted``: whether it counts its
+    round trips (the single Redis's client does)."""
+    redis = connect(redis_url if request.param == "redis" else None)
+    redis.counted = request.param == "redis" and "cluster" not in redis_url  # type: ignore[attr-defined]
+    yield redis
+    await redis.aclose()
+
+
+async def test_a_rider_reads_on_a_known_customers_one_round_trip(
+    product_client: Redis, prefix: str
+) -> None:
+    graph = profiles(product_client, prefix)
+    known = await graph.resolve([WA, PHONE], channel="whatsapp")
+    await product_client.set(f"{prefix}beside", "read along")
+    given: list[Any] = []
+
+    def reader(pipe: Any) -> Callable[[list[Any] | BaseException], None]:
+        pipe.get(f"{prefix}beside")
+        return given.append
+
+    sent = RoundTrips.round_trips
+    (result,) = await graph.resolve_many([seen(WA, PHONE)], also=reader)
+    assert result.profile == known and not result.created
+    assert given == [["read along"]]
+    if product_client.counted:  # type: ignore[attr-defined]
+        assert RoundTrips.round_trips - sent == 1  # the rider took no round trip of its own
+
+    (first,) = await graph.resolve_many([seen(TG)], also=reader)  # a new customer: the same
+    assert first.created and given[1:] == [["read along"]]
+    await product_client.delete(f"{prefix}beside")
+
+
+async def test_a_rider_has_no_round_trip_to_ride_when_nobody_is_seen(
+    product_client: Redis, prefix: str
+) -> None:
+    given: list[Any] = []
+    assert (
+        await profiles(product_client, prefix).resolve_many([], also=lambda pipe: given.append)
+        == []
+    )
+    assert given == []
