@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 
+from bot.config.settings import ProfileSettings
+from bot.model import MergePolicy
 from tests.botprocess import run_command
 from tests.conftest import Bot, BotFactory
 from tests.emulators import meta_webhooks as meta
+from tests.emulators.sink import SubscriberSink
 
 WA_ID = "447911123456"
 SUPPORT = {"welcome": "Support here, how can we help?", "rules": []}
@@ -120,13 +124,13 @@ async def test_the_order_is_kept_across_restarts(make_bot: BotFactory) -> None:
     assert await again.runtime.services.order(number) == ["sales", "marketing", "support"]
 
 
-async def admin(bot: Bot, *args: str) -> tuple[int, str, str]:
+async def admin(bot: Bot, *args: str, crm_secret: str = "") -> tuple[int, str, str]:
     env = {
         **os.environ,
         "REDIS_URL": bot.runtime.settings.redis_url or "",
         "SWITCHBOARD_KEY_PREFIX": bot.runtime.settings.key_prefix,
         "SWITCHBOARD_CONFIG": os.devnull,
-        "CRM_SECRET": "secret-of-the-test",
+        "CRM_SECRET": crm_secret or "secret-of-the-test",
     }
     return await run_command(env, "admin", "services", *args)
 
@@ -165,3 +169,37 @@ async def test_services_are_attached_and_detached_from_the_cli(make_bot: BotFact
     assert code == 1 and "nobody is not attached to web:site" in err
     code, _, err = await admin(bot, "token", "nobody")
     assert code == 1 and "no service named 'nobody'" in err
+
+
+async def test_a_service_attached_by_another_process_hears_the_very_next_message(
+    make_bot: BotFactory,
+) -> None:
+    bot = await shared_bot(make_bot)
+    number = f"wa:{bot.phone_number_id}"
+    await say(bot, "hello")  # the bot has read this number's services
+    secret = secrets.token_hex(16)
+    async with SubscriberSink(secret) as crm:
+        attach = ("attach", "crm", "--url", crm.url, "--secret-env", "CRM_SECRET")
+        code, out, _ = await admin(bot, *attach, "--number", number, crm_secret=secret)
+        assert code == 0, out
+        await say(bot, "and now?")
+        await crm.wait_for_count(1, type="message.inbound")
+        (event,) = crm.events("message.inbound")
+        assert event["data"]["message"]["text"] == "and now?"
+
+
+async def test_a_message_no_profile_can_hold_still_reaches_every_service(
+    make_bot: BotFactory,
+) -> None:
+    blocked = frozenset({f"wa:{WA_ID}", f"phone:+{WA_ID}"})
+    bot = await make_bot(
+        services=THREE,
+        runtime_service=False,
+        profiles=ProfileSettings(policy=MergePolicy(blocked=blocked)),
+    )
+    await say(bot, "hello from a shared phone")
+    for name in THREE:
+        await bot.sinks[name].wait_for_count(1, type="message.inbound")
+        (event,) = bot.sinks[name].events("message.inbound")
+        assert event["data"]["message"]["text"] == "hello from a shared phone"
+        assert event["data"]["profile"] == ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from bot.config.automation import AutomationSettings, automation_settings
@@ -54,6 +54,11 @@ class Directory:
 
     def take_versions(self, numbers: Sequence[str], answers: Sequence[Any]) -> None:
         self._note(numbers, self.store.take_versions(answers))
+
+    def versions_rider(self, numbers: Sequence[str]) -> VersionsRead:
+        """A rider (``stores.pipeline.ride``) that reads the numbers' versions on another
+        part's round trip; ``read`` says whether they came."""
+        return VersionsRead(self, numbers)
 
     def _note(self, numbers: Sequence[str], versions: Sequence[Version]) -> None:
         for number, version in zip(numbers, versions, strict=True):
@@ -202,3 +207,28 @@ class Directory:
             "parent": change.parent_after,
         }
         return [Event.new("number.parent_changed", number, data)]
+
+
+class VersionsRead:
+    """The numbers' versions, read riding another part's round trip: ``read`` once they
+    came whole, and noted as ``queue_versions`` and ``take_versions`` would have. A failed
+    round trip or command leaves ``read`` False, and the views as they were."""
+
+    __slots__ = ("directory", "numbers", "read")
+
+    def __init__(self, directory: Directory, numbers: Sequence[str]) -> None:
+        self.directory = directory
+        self.numbers = numbers
+        self.read = False
+
+    def __call__(self, pipe: Pipe) -> Callable[[list[Any] | BaseException], None]:
+        self.directory.queue_versions(pipe, self.numbers)
+        return self._take
+
+    def _take(self, answers: list[Any] | BaseException) -> None:
+        if isinstance(answers, BaseException):
+            return
+        if any(isinstance(answer, BaseException) for answer in answers):
+            return
+        self.directory.take_versions(self.numbers, answers)
+        self.read = True

@@ -23,6 +23,7 @@ from bot.logs import bound
 from bot.model import AUTOMATION_SERVICE, Event, Inbound, Outbound, StatusUpdate, derived_id
 from handlers.base import Context
 from stores.conversations import WINDOW_SECONDS, ConversationStore
+from stores.pipeline import Rider
 from stores.profiles import ProfileStore, Resolution, Sighting
 from stores.redis import Pipe, StoreClient
 from stores.streams import Entry
@@ -135,19 +136,24 @@ class Pipeline:
         """The team's chat, whose messages are replies and commands, not customers'."""
 
     async def process(self, entries: Sequence[Entry]) -> None:
-        """Process a batch of one shard in three round trips, whatever its size.
+        """Process a batch of one shard in three round trips, whatever its size: stitching,
+        the threads, then the automation's writes (none when it has nothing to write).
 
         Each phase queues its commands in log order on one pipeline, and Redis runs a
-        pipeline in order, so every conversation still sees its messages in order.
+        pipeline in order, so every conversation still sees its messages in order. The
+        numbers' versions ride stitching's round trip, so the messages' events go out with
+        the threads, to the services attached now (SN-2), a round trip before the writes.
         """
         started = time.perf_counter()
         batch = Batch()
         items = [decode_item(entry.data) for entry in entries]
         statuses = [item for item in items if isinstance(item, StatusUpdate)]
+        numbers = sorted({item.number for item in items})
         customers = await self._hand_team_messages_over(
             [item for item in items if isinstance(item, Inbound)]
         )
-        messages, resolutions = await self._stitch_identities(customers)
+        versions = self.directory.versions_rider(numbers)
+        messages, resolutions = await self._stitch_identities(customers, versions)
         messages, resolutions, edits = _set_edits_apart(messages, resolutions)
         # A flow reads an SMS answer as typed: "2" may answer a question, not an old choice.
         batch.untyped = {m.provider_id: m for m in messages if m.channel == "sms"}
@@ -155,21 +161,29 @@ class Pipeline:
         profiles = [resolution.profile for resolution in resolutions]
         owners = await self.lifecycle.owners_for(messages, resolutions)
         records = [inbound_record(message) for message in messages]
-        numbers = sorted({item.number for item in items})
+        events = [
+            inbound_event(message, record, profile)
+            for message, record, profile in zip(messages, records, profiles, strict=True)
+        ]
+        # Reloads only what changed since this process read it (SN-7): the versions of
+        # the numbers were read with stitching, else they are read with the threads.
+        early = versions.read
+        if early:
+            await self.directory.refresh(numbers)
         counts, message_ids = await self._thread_and_look_up(
-            batch, messages, records, profiles, statuses, numbers
+            batch, messages, records, profiles, statuses, [] if early else numbers, early, events
         )
         now = time.time()
-        # Reloads only what changed since this process read it (SN-7): the versions of the
-        # numbers were read in the round trip above.
-        await self.directory.refresh(numbers)
+        if not early:
+            await self.directory.refresh(numbers)
         async with self.store.round_trip() as pipe:
-            for message, record, profile, count in zip(
-                messages, records, profiles, counts, strict=True
+            for message, event, profile, count in zip(
+                messages, events, profiles, counts, strict=True
             ):
-                event = inbound_event(message, record, profile)
                 with bound(conversation_id=message.conversation_id, event_id=event.id):
-                    await self._queue_message(batch, pipe, message, event, profile, count == 1, now)
+                    await self._queue_message(batch, pipe, message, profile, count == 1, now)
+                    if not early:
+                        await self._tell(pipe, message, event, now)
             for status, message_id in zip(statuses, message_ids, strict=True):
                 await self._queue_status(pipe, status, message_id)
             for message, profile in edits:
@@ -197,9 +211,10 @@ class Pipeline:
         return customers
 
     async def _stitch_identities(
-        self, messages: list[Inbound]
+        self, messages: list[Inbound], also: Rider
     ) -> tuple[list[Inbound], list[Resolution]]:
-        """Each message's profile, and the messages still to process."""
+        """Each message's profile, and the messages still to process; ``also`` rides the
+        round trip, where there is one."""
         resolutions = await self.profiles.resolve_many(
             [
                 Sighting(
@@ -209,7 +224,8 @@ class Pipeline:
                     message.timestamp,
                 )
                 for message in messages
-            ]
+            ],
+            also,
         )
         # A message older than its sender's erasure is a replay or a late retry: keeping
         # it would bring back what was erased (PS-7).
@@ -228,11 +244,15 @@ class Pipeline:
         profiles: list[str],
         statuses: list[StatusUpdate],
         numbers: list[str],
+        tell: bool,
+        events: list[Event],
     ) -> tuple[list[int], list[str]]:
-        """The first round trip: append the messages to their threads and read what the
-        automation needs into ``batch``, and the versions of the ``numbers``' services
-        into the directory. Returns each message's place among its conversation's inbound
-        messages (1 for the first) and the id in our timeline of each status's message."""
+        """The round trip after stitching: append the messages to their threads and read
+        what the automation needs into ``batch``, and the versions of the ``numbers``'
+        services into the directory. With ``tell`` (the directory up to date already),
+        the messages' ``events`` go to the services in it too, after the threads. Returns
+        each message's place among its conversation's inbound messages (1 for the first)
+        and the id in our timeline of each status's message."""
         async with self.store.round_trip() as pipe:
             for message, record, profile in zip(messages, records, profiles, strict=True):
                 self.conversations.queue_record(
@@ -251,10 +271,18 @@ class Pipeline:
                 )
             asking = self.fallback.queue_lookups(pipe, messages, self.directory.automation)
             self.guided.queue_lookups(pipe, messages)
-            self.directory.queue_versions(pipe, numbers)
-            results = await pipe.execute()
-        versions_at = len(results) - len(numbers) - 1
-        self.directory.take_versions(numbers, results[versions_at:])
+            if numbers:
+                self.directory.queue_versions(pipe, numbers)
+            answered = len(pipe)
+            if tell:
+                now = time.time()
+                for message, event in zip(messages, events, strict=True):
+                    with bound(conversation_id=message.conversation_id, event_id=event.id):
+                        await self._tell(pipe, message, event, now)
+            results = (await pipe.execute())[:answered]
+        versions_at = len(results) - (len(numbers) + 1 if numbers else 0)
+        if numbers:
+            self.directory.take_versions(numbers, results[versions_at:])
         recorded = [self.conversations.recorded(answer) for answer in results[: len(messages)]]
         quiet_at = len(messages) + len(statuses)
         looked_up = results[len(messages) : quiet_at]
@@ -273,6 +301,13 @@ class Pipeline:
         batch.quiet = self.fallback.take_lookups(asking, results[quiet_at:flows_at])
         self.guided.take_lookups(batch.flows, messages, results[flows_at:versions_at])
         return [r.count for r in recorded], message_ids
+
+    async def _tell(self, pipe: Pipe, message: Inbound, event: Event, now: float) -> None:
+        """Queue the message's event for the services, and its place in the number's list."""
+        await self.fanout.queue_events(pipe, [event])
+        self.conversations.touch(
+            pipe, message.number, message.conversation_id, message.timestamp or now
+        )
 
     def _queue_profile_links(
         self,
@@ -297,12 +332,11 @@ class Pipeline:
         batch: Batch,
         pipe: Pipe,
         message: Inbound,
-        event: Event,
         profile: str,
         first_contact: bool,
         now: float,
     ) -> None:
-        """Run the parent's automation and queue its replies and the message's event.
+        """Run the parent's automation and queue its replies.
 
         A number with no service attached keeps the message in its history, and that is
         all: nobody answers and nobody hears (SN-8).
@@ -330,8 +364,6 @@ class Pipeline:
             if parent is not None:
                 self.first_contacts.queue_answered(pipe, message, profile, keyword == "stop", now)
         self._queue_replies(pipe, message, replies, service, profile, keyword == "help", now)
-        await self.fanout.queue_events(pipe, [event])
-        self.conversations.touch(pipe, message.number, cid, message.timestamp or now)
 
     def _automated_replies(
         self,
