@@ -65,6 +65,12 @@ class BaseClaimStore(Protocol):
     async def holders(self, conversation_ids: Sequence[str]) -> list[Claim | None]:
         """``holder`` of each conversation, in one round trip."""
 
+    def queue_holders(self, pipe: Pipe, conversation_ids: Sequence[str]) -> None:
+        """Queue the reads of ``holders`` on a round trip the caller makes."""
+
+    def take_holders(self, answers: Sequence[Any]) -> list[Claim | None]:
+        """``holders`` from the answers of what ``queue_holders`` queued."""
+
     def queue_held_lookup(self, pipe: Pipe, conversation_id: str) -> None:
         """Queue the read of whether anybody holds the conversation (1) or not (0)."""
 
@@ -112,10 +118,18 @@ class ClaimStore(BaseClaimStore):
     async def holders(self, conversation_ids: Sequence[str]) -> list[Claim | None]:
         """``holder`` of each conversation, in one round trip."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            for conversation_id in conversation_ids:
-                pipe.hgetall(self.keys.conversation(conversation_id, "claim"))
-            found = await pipe.execute()
-        return [_claim([item for pair in flat.items() for item in pair]) for flat in found]
+            self.queue_holders(pipe, conversation_ids)
+            return self.take_holders(await pipe.execute())
+
+    def queue_holders(self, pipe: Pipe, conversation_ids: Sequence[str]) -> None:
+        """Queue the reads of ``holders`` on a round trip the caller makes; its answers (one
+        per conversation) are for ``take_holders``."""
+        for conversation_id in conversation_ids:
+            pipe.hgetall(self.keys.conversation(conversation_id, "claim"))
+
+    @staticmethod
+    def take_holders(answers: Sequence[Any]) -> list[Claim | None]:
+        return [_claim([item for pair in flat.items() for item in pair]) for flat in answers]
 
     def queue_held_lookup(self, pipe: Pipe, conversation_id: str) -> None:
         """Queue the read of whether anybody holds the conversation (1) or not (0)."""
