@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from bot.config.settings import Settings
-from bot.model import Event, Inbound, derived_id
+from bot.model import Claim, Event, Inbound, derived_id
 from stores.claims import ClaimStore
 from stores.profiles import Merge, Resolution
+from stores.redis import Pipe
 
 
 def merged_event(merge: Merge) -> Event:
@@ -40,26 +42,63 @@ class Lifecycle:
             return ""
         return email
 
-    async def owners_for(
+    def owners_rider(
         self, messages: Sequence[Inbound], resolutions: Sequence[Resolution]
-    ) -> list[str]:
+    ) -> OwnersRead:
         """The owner of each profile these messages created ('' for the others): the
         team member holding the conversation, else the number's owner, else the default.
-        Claims are read only for new profiles, which are few."""
-        created = [n for n, r in enumerate(resolutions) if r.created]
-        owners = [""] * len(resolutions)
-        if not created:
-            return owners
-        holders = await self.claims.holders([messages[n].conversation_id for n in created])
+        Claims are read only for new profiles, which are few: by this rider
+        (``stores.pipeline.ride``) on another part's round trip, else by ``owners``."""
+        return OwnersRead(self, messages, resolutions)
+
+    async def owners(self, read: OwnersRead) -> list[str]:
+        """The owners ``read`` found, reading the claims now when it did not ride."""
+        if not read.read:
+            read.take(await self.claims.holders(read.conversations))
+        return read.owners
+
+    def owner_of(self, holder: Claim | None, number: str) -> str:
         settings = self.settings.profiles
-        for n, holder in zip(created, holders, strict=True):
-            owners[n] = (
-                (self._member(holder.agent) if holder else "")
-                or self._member(settings.number_owners.get(messages[n].number, ""))
-                or self._member(settings.default_owner)
-            )
-        return owners
+        return (
+            (self._member(holder.agent) if holder else "")
+            or self._member(settings.number_owners.get(number, ""))
+            or self._member(settings.default_owner)
+        )
 
     @staticmethod
     def merge_events(resolutions: Sequence[Resolution]) -> list[Event]:
         return [merged_event(merge) for r in resolutions for merge in r.merges]
+
+
+class OwnersRead:
+    """The owners of the profiles a batch created (``Lifecycle.owners_rider``): known
+    once ``read`` (at once when none is new). A failed round trip or read leaves ``read``
+    False, for ``Lifecycle.owners`` to read them."""
+
+    __slots__ = ("conversations", "created", "lifecycle", "numbers", "owners", "read")
+
+    def __init__(
+        self, lifecycle: Lifecycle, messages: Sequence[Inbound], resolutions: Sequence[Resolution]
+    ) -> None:
+        self.lifecycle = lifecycle
+        self.created = [n for n, r in enumerate(resolutions) if r.created]
+        self.conversations = [messages[n].conversation_id for n in self.created]
+        self.numbers = [messages[n].number for n in self.created]
+        self.owners = [""] * len(resolutions)
+        self.read = not self.created
+
+    def __call__(self, pipe: Pipe) -> Callable[[list[Any] | BaseException], None]:
+        self.lifecycle.claims.queue_holders(pipe, self.conversations)
+        return self._take
+
+    def _take(self, answers: list[Any] | BaseException) -> None:
+        if isinstance(answers, BaseException):
+            return
+        if any(isinstance(answer, BaseException) for answer in answers):
+            return
+        self.take(self.lifecycle.claims.take_holders(answers))
+
+    def take(self, holders: Sequence[Claim | None]) -> None:
+        for n, number, holder in zip(self.created, self.numbers, holders, strict=True):
+            self.owners[n] = self.lifecycle.owner_of(holder, number)
+        self.read = True

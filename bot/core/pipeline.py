@@ -14,7 +14,7 @@ from bot.core.fallback import FallbackGate, Quiet
 from bot.core.fanout import Fanout
 from bot.core.guided import GuidedBatch, GuidedConversations
 from bot.core.keywords import DEFAULT_KEYWORDS, DEFAULT_SMS_HELP, Keyword, keyword_of
-from bot.core.lifecycle import Lifecycle
+from bot.core.lifecycle import Lifecycle, OwnersRead
 from bot.core.metrics import Meters
 from bot.core.records import decode_item, inbound_event, inbound_record, status_event
 from bot.core.sender import Sender
@@ -23,7 +23,7 @@ from bot.logs import bound
 from bot.model import AUTOMATION_SERVICE, Event, Inbound, Outbound, StatusUpdate, derived_id
 from handlers.base import Context
 from stores.conversations import WINDOW_SECONDS, ConversationStore
-from stores.pipeline import Rider
+from stores.pipeline import Rider, ride
 from stores.profiles import ProfileStore, Resolution, Sighting
 from stores.redis import Pipe, StoreClient
 from stores.streams import Entry
@@ -159,7 +159,7 @@ class Pipeline:
         batch.untyped = {m.provider_id: m for m in messages if m.channel == "sms"}
         messages = await self._typed_choices(messages)
         profiles = [resolution.profile for resolution in resolutions]
-        owners = await self.lifecycle.owners_for(messages, resolutions)
+        owners = self.lifecycle.owners_rider(messages, resolutions)
         records = [inbound_record(message) for message in messages]
         events = [
             inbound_event(message, record, profile)
@@ -171,7 +171,15 @@ class Pipeline:
         if early:
             await self.directory.refresh(numbers)
         counts, message_ids = await self._thread_and_look_up(
-            batch, messages, records, profiles, statuses, [] if early else numbers, early, events
+            batch,
+            messages,
+            records,
+            profiles,
+            statuses,
+            [] if early else numbers,
+            early,
+            events,
+            owners,
         )
         now = time.time()
         if not early:
@@ -188,7 +196,9 @@ class Pipeline:
                 await self._queue_status(pipe, status, message_id)
             for message, profile in edits:
                 await self._queue_edit(pipe, message, profile)
-            self._queue_profile_links(pipe, messages, resolutions, owners, counts)
+            self._queue_profile_links(
+                pipe, messages, resolutions, await self.lifecycle.owners(owners), counts
+            )
             await self.fanout.queue_broadcast(
                 pipe, self.numbers(), self.lifecycle.merge_events(resolutions)
             )
@@ -246,11 +256,13 @@ class Pipeline:
         numbers: list[str],
         tell: bool,
         events: list[Event],
+        owners: OwnersRead,
     ) -> tuple[list[int], list[str]]:
         """The round trip after stitching: append the messages to their threads and read
         what the automation needs into ``batch``, and the versions of the ``numbers``'
         services into the directory. With ``tell`` (the directory up to date already),
-        the messages' ``events`` go to the services in it too, after the threads. Returns
+        the messages' ``events`` go to the services in it too, after the threads. The
+        ``owners`` of the profiles the batch created ride it, when there are some. Returns
         each message's place among its conversation's inbound messages (1 for the first)
         and the id in our timeline of each status's message."""
         async with self.store.round_trip() as pipe:
@@ -274,6 +286,8 @@ class Pipeline:
             if numbers:
                 self.directory.queue_versions(pipe, numbers)
             answered = len(pipe)
+            if not owners.read:
+                ride(pipe, owners)
             if tell:
                 now = time.time()
                 for message, event in zip(messages, events, strict=True):
