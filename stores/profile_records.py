@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 
 from bot.model import Identity, MergePolicy
 from stores.pipeline import Rider, ride
@@ -184,23 +184,32 @@ class ProfileRecords:
 
     async def owners_and_roots(
         self, identities: Sequence[Identity], also: Rider | None = None
-    ) -> tuple[list[str | None], dict[str, str] | None]:
-        """``owners`` and, in the same round trip, where each of them leads, when this
-        process guessed every owner right (the entry names the profile it named the last
-        time this process read it): a known customer's profile in one round trip. The
-        roots are None when an entry is missing or names another profile than guessed:
-        ``roots_and_erasures`` then reads them, with the erasures of the unknown ones.
+    ) -> tuple[list[str | None], dict[str, str] | None, dict[Identity, float]]:
+        """``owners`` and, in the same round trip, where each of them leads and when the
+        identities with no entry were erased, when this process guessed each right: every
+        entry names the profile it named the last time this process read it, and the
+        identities it has no guess for (likely new) have no entry. A known customer's
+        profile in one round trip, and a new customer's erasure check in it too. The roots
+        are None (and the erasures empty) when an entry names another profile than
+        guessed, or is gone: ``roots_and_erasures`` then reads them.
 
-        The guess only chooses which profiles to read: the owners are those the entries
-        name now, and the roots those of these very profiles, read in the same pipeline
-        as the entries, so a guess gone stale costs a round trip, never a wrong answer.
+        The guess only chooses what to read: the owners are those the entries name now,
+        and the roots those of these very profiles, read in the same pipeline as the
+        entries, so a guess gone stale costs a round trip, never a wrong answer. When an
+        identity was erased is read after its entry, as ``roots_and_erasures`` reads it:
+        an erasure notes the time before it drops the entries. A cluster sends each node
+        its part of a pipeline on its own, in no order between them, so there the
+        erasures are left to ``roots_and_erasures``.
 
         ``also`` rides that round trip (``stores.pipeline.ride``) where the pipeline takes
         riders; with no identities there is none, and it is not called."""
         if not identities:
-            return [], {}
+            return [], {}, {}
         guesses = [self._owners_seen.get(identity) for identity in identities]
         guessed = sorted({guess for guess in guesses if guess})
+        unguessed = []
+        if not isinstance(self.redis, RedisCluster):
+            unguessed = [i for i, guess in zip(identities, guesses, strict=True) if not guess]
         async with self.redis.pipeline(transaction=False) as pipe:
             if also is not None:
                 ride(pipe, also)
@@ -208,15 +217,21 @@ class ProfileRecords:
                 pipe.get(self.keys.identity(identity))
             for profile_id in guessed:
                 pipe.hmget(self._h(profile_id), *_POINTER)
+            self.suppression.queue_lookup(pipe, unguessed)
             results = await pipe.execute()
         owners: list[str | None] = results[: len(identities)]
         for identity, owner in zip(identities, owners, strict=True):
             self._remember_owner(identity, owner)
-        if owners != guesses or not all(owners):  # an unknown one may have been erased
-            return owners, None
-        read = dict(zip(guessed, results[len(identities) :], strict=True))
-        roots, _ = await self.roots_and_erasures(set(guessed), [], read=read)
-        return owners, roots
+        checked = set(unguessed)
+        if not all(
+            owner == guess if owner else identity in checked
+            for identity, owner, guess in zip(identities, owners, guesses, strict=True)
+        ):
+            return owners, None, {}
+        pointers_at = len(identities) + len(guessed)
+        read = dict(zip(guessed, results[len(identities) : pointers_at], strict=True))
+        roots, _ = await self.roots_and_erasures({o for o in owners if o}, [], read=read)
+        return owners, roots, self.suppression.read_lookup(unguessed, results[pointers_at:])
 
     def _remember_owner(self, identity: Identity, owner: str | None) -> None:
         seen = self._owners_seen

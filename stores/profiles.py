@@ -102,7 +102,7 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
         """Where each sighting lands, in order; new identities attach, several matches merge.
 
         Known customers cost one round trip (two the first time this process sees them,
-        unless it made or found their profile itself), new ones three (four on a
+        unless it made or found their profile itself), new ones two (four on a
         cluster), whatever the batch size. Several matches, or a race with another
         process, take the careful path: merge, then resolve that sighting again.
 
@@ -116,13 +116,13 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
             for s in sightings
         ]
         every = sorted({i for ids in usable for i in ids}, key=lambda i: i.key)
-        owners, guessed_roots = await self.owners_and_roots(every, also)
+        owners, guessed_roots, guessed_erasures = await self.owners_and_roots(every, also)
         owner = dict(zip(every, owners, strict=True))
         unknown = [i for i in every if not owner[i]]
         if guessed_roots is None:
             roots, erased_at = await self.roots_and_erasures(set(owner.values()), unknown)
-        else:  # every entry named the profile guessed: none unknown, none erased
-            roots, erased_at = guessed_roots, {}
+        else:  # every entry as guessed, and the unknown ones' erasures read beside them
+            roots, erased_at = guessed_roots, guessed_erasures
 
         resolutions = [Resolution() for _ in sightings]
         plans: list[_Plan] = []

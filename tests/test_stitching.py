@@ -277,3 +277,17 @@ async def test_a_rider_has_no_round_trip_to_ride_when_nobody_is_seen(
         == []
     )
     assert given == []
+
+
+async def test_a_new_customer_is_stitched_in_two_round_trips(
+    product_client: Redis, prefix: str
+) -> None:
+    """The entries and the erasure check in one, the new profile and its entries in the
+    next (a cluster takes four: its nodes keep no order between them)."""
+    graph = profiles(product_client, prefix)
+    await product_client.ping()  # the connection is open
+    sent = RoundTrips.round_trips
+    (result,) = await graph.resolve_many([seen(WA, PHONE, EMAIL)])
+    if product_client.counted:  # type: ignore[attr-defined]
+        assert RoundTrips.round_trips - sent == 2
+    assert result.created and await graph.lookup(EMAIL) == result.profile
