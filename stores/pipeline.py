@@ -71,6 +71,21 @@ def ride(pipe: Any, rider: Rider) -> bool:
     return True
 
 
+def when_whole(take: Callable[[list[Any]], None]) -> Take:
+    """A rider's ``Take`` that hands ``take`` its answers only when the round trip and
+    each of the rider's commands succeeded, and nothing otherwise: for a rider whose
+    caller reads on its own what did not come."""
+
+    def taking(answers: list[Any] | BaseException) -> None:
+        if isinstance(answers, BaseException):
+            return
+        if any(isinstance(answer, BaseException) for answer in answers):
+            return
+        take(answers)
+
+    return taking
+
+
 _TRANSACTIONS = ("is_transaction", "explicit_transaction", "watching", "_transaction")
 """What makes a pipeline a transaction, whose answers come as one."""
 

@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from stores.pipeline import QuickPipeline, after_sent, ride
+from stores.pipeline import QuickPipeline, after_sent, ride, when_whole
 from stores.pool import QuickPool
 from stores.redis import connect, is_store_fault
 from tests.test_notifications import until
@@ -350,6 +350,34 @@ async def test_errors_stay_with_whoever_queued_the_command(any_client: Redis, pr
         ride(pipe, _Reader(key, "HGET"))
         refused, value = await pipe.execute(raise_on_error=False)
     assert isinstance(refused, ResponseError) and value == "1"
+    await any_client.delete(key, text)
+
+
+async def test_a_rider_taking_only_whole_answers_is_given_nothing_else(
+    any_client: Redis, prefix: str
+) -> None:
+    key, text = f"{prefix}whole", f"{prefix}whole-text"
+    await any_client.set(text, "words")
+    taken: list[list[Any]] = []
+
+    def reads(*commands: tuple[str, str]) -> Callable[[Any], Any]:
+        def rider(pipe: Any) -> Any:
+            for command in commands:
+                pipe.execute_command(*command)
+            return when_whole(taken.append)
+
+        return rider
+
+    async with any_client.pipeline(transaction=False) as pipe:
+        pipe.set(key, "1")
+        ride(pipe, reads(("GET", key), ("STRLEN", text)))
+        await pipe.execute()
+    assert taken == [["1", 5]]
+    async with any_client.pipeline(transaction=False) as pipe:
+        pipe.get(key)
+        ride(pipe, reads(("GET", key), ("HGET", text, "f")))  # WRONGTYPE: not whole
+        assert await pipe.execute() == ["1"]
+    assert taken == [["1", 5]]
     await any_client.delete(key, text)
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.config.automation import AutomationSettings, automation_settings
 from bot.config.base import ConfigError
 from bot.model import AUTOMATION_SERVICE, Event, Service
 from handlers.autoreply import AutoReply
+from stores.pipeline import Take, when_whole
 from stores.redis import Pipe
 from stores.services import Attachment, ServiceStore, Version
 
@@ -221,14 +222,10 @@ class VersionsRead:
         self.numbers = numbers
         self.read = False
 
-    def __call__(self, pipe: Pipe) -> Callable[[list[Any] | BaseException], None]:
+    def __call__(self, pipe: Pipe) -> Take:
         self.directory.queue_versions(pipe, self.numbers)
-        return self._take
+        return when_whole(self._take)
 
-    def _take(self, answers: list[Any] | BaseException) -> None:
-        if isinstance(answers, BaseException):
-            return
-        if any(isinstance(answer, BaseException) for answer in answers):
-            return
+    def _take(self, answers: list[Any]) -> None:
         self.directory.take_versions(self.numbers, answers)
         self.read = True

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from bot.config.settings import Settings
 from bot.model import Claim, Event, Inbound, derived_id
 from stores.claims import ClaimStore
+from stores.pipeline import Take, when_whole
 from stores.profiles import Merge, Resolution
 from stores.redis import Pipe
 
@@ -87,15 +88,11 @@ class OwnersRead:
         self.owners = [""] * len(resolutions)
         self.read = not self.created
 
-    def __call__(self, pipe: Pipe) -> Callable[[list[Any] | BaseException], None]:
+    def __call__(self, pipe: Pipe) -> Take:
         self.lifecycle.claims.queue_holders(pipe, self.conversations)
-        return self._take
+        return when_whole(self._take)
 
-    def _take(self, answers: list[Any] | BaseException) -> None:
-        if isinstance(answers, BaseException):
-            return
-        if any(isinstance(answer, BaseException) for answer in answers):
-            return
+    def _take(self, answers: list[Any]) -> None:
         self.take(self.lifecycle.claims.take_holders(answers))
 
     def take(self, holders: Sequence[Claim | None]) -> None:
