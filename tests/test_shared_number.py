@@ -5,9 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import time
 
 from bot.config.settings import ProfileSettings
-from bot.model import MergePolicy
+from bot.core.directory import Directory
+from bot.core.records import encode_item
+from bot.model import Identity, Inbound, MergePolicy, Service
+from stores.services import ServiceStore
+from stores.streams import Entry
 from tests.botprocess import run_command
 from tests.conftest import Bot, BotFactory
 from tests.emulators import meta_webhooks as meta
@@ -203,3 +208,30 @@ async def test_a_message_no_profile_can_hold_still_reaches_every_service(
         (event,) = bot.sinks[name].events("message.inbound")
         assert event["data"]["message"]["text"] == "hello from a shared phone"
         assert event["data"]["profile"] == ""
+
+
+async def test_a_batch_reads_who_is_attached_before_it_tells_them(make_bot: BotFactory) -> None:
+    """Another process attached a service: the next batch here reads the number's version
+    before it queues the events, whether or not the announcement came first (SN-7)."""
+    bot = await shared_bot(make_bot)
+    number = f"wa:{bot.phone_number_id}"
+    await say(bot, "hello")  # this process has read the number's services
+    runtime = bot.runtime
+    elsewhere = Directory(ServiceStore(runtime.redis, runtime.keys), runtime.settings.automation)
+    secret = secrets.token_hex(16)
+    async with SubscriberSink(secret) as crm:
+        await elsewhere.define(Service("crm", crm.url, secret), with_token=False)
+        await elsewhere.attach(number, "crm")
+        message = Inbound(
+            channel="whatsapp",
+            number=number,
+            provider_id="wamid.elsewhere",
+            sender=Identity("wa", WA_ID),
+            kind="text",
+            timestamp=time.time(),
+            text="and now?",
+        )
+        await runtime.pipeline.process([Entry("1-0", encode_item(message))])
+        await crm.wait_for_count(1, type="message.inbound")
+        (event,) = crm.events("message.inbound")
+        assert event["data"]["message"]["text"] == "and now?"
