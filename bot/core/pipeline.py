@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from adapters import sms
-from bot.core.directory import Directory
+from bot.core.directory import Directory, VersionsRead
 from bot.core.fallback import FallbackGate, Quiet
 from bot.core.fanout import Fanout
 from bot.core.guided import GuidedBatch, GuidedConversations
@@ -171,19 +171,13 @@ class Pipeline:
         if early:
             await self.directory.refresh(numbers)
         counts, message_ids = await self._thread_and_look_up(
-            batch,
-            messages,
-            records,
-            profiles,
-            statuses,
-            [] if early else numbers,
-            early,
-            events,
-            owners,
+            batch, messages, records, profiles, statuses, events, versions, owners
         )
         now = time.time()
-        if not early:
+        if not early and versions.read:  # they rode the threads' round trip
             await self.directory.refresh(numbers)
+        elif not early:  # a pipeline that takes no riders
+            await self.directory.catch_up(numbers)
         async with self.store.round_trip() as pipe:
             for message, event, profile, count in zip(
                 messages, events, profiles, counts, strict=True
@@ -253,18 +247,17 @@ class Pipeline:
         records: list[dict[str, Any]],
         profiles: list[str],
         statuses: list[StatusUpdate],
-        numbers: list[str],
-        tell: bool,
         events: list[Event],
+        versions: VersionsRead,
         owners: OwnersRead,
     ) -> tuple[list[int], list[str]]:
         """The round trip after stitching: append the messages to their threads and read
-        what the automation needs into ``batch``, and the versions of the ``numbers``'
-        services into the directory. With ``tell`` (the directory up to date already),
-        the messages' ``events`` go to the services in it too, after the threads. The
-        ``owners`` of the profiles the batch created ride it, when there are some. Returns
-        each message's place among its conversation's inbound messages (1 for the first)
-        and the id in our timeline of each status's message."""
+        what the automation needs into ``batch``. With the ``versions`` read already (the
+        directory up to date), the messages' ``events`` go to the services in it too,
+        after the threads; else the versions ride this round trip. So do the ``owners``
+        of the profiles the batch created, when there are some. Returns each message's
+        place among its conversation's inbound messages (1 for the first) and the id in
+        our timeline of each status's message."""
         async with self.store.round_trip() as pipe:
             for message, record, profile in zip(messages, records, profiles, strict=True):
                 self.conversations.queue_record(
@@ -283,20 +276,16 @@ class Pipeline:
                 )
             asking = self.fallback.queue_lookups(pipe, messages, self.directory.automation)
             self.guided.queue_lookups(pipe, messages)
-            if numbers:
-                self.directory.queue_versions(pipe, numbers)
-            answered = len(pipe)
-            if not owners.read:
-                ride(pipe, owners)
-            if tell:
+            answered = len(pipe)  # the events' answers, after, are nobody's
+            for rider in (versions, owners):
+                if not rider.read:
+                    ride(pipe, rider)
+            if versions.read:
                 now = time.time()
                 for message, event in zip(messages, events, strict=True):
                     with bound(conversation_id=message.conversation_id, event_id=event.id):
                         await self._tell(pipe, message, event, now)
             results = (await pipe.execute())[:answered]
-        versions_at = len(results) - (len(numbers) + 1 if numbers else 0)
-        if numbers:
-            self.directory.take_versions(numbers, results[versions_at:])
         recorded = [self.conversations.recorded(answer) for answer in results[: len(messages)]]
         quiet_at = len(messages) + len(statuses)
         looked_up = results[len(messages) : quiet_at]
@@ -313,7 +302,7 @@ class Pipeline:
             m.conversation_id for m, r in zip(messages, recorded, strict=True) if r.dripped
         }
         batch.quiet = self.fallback.take_lookups(asking, results[quiet_at:flows_at])
-        self.guided.take_lookups(batch.flows, messages, results[flows_at:versions_at])
+        self.guided.take_lookups(batch.flows, messages, results[flows_at:])
         return [r.count for r in recorded], message_ids
 
     async def _tell(self, pipe: Pipe, message: Inbound, event: Event, now: float) -> None:
