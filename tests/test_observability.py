@@ -266,3 +266,30 @@ def test_the_format_is_text_on_a_terminal_and_json_elsewhere_unless_chosen() -> 
     assert log_settings({}, io.StringIO()) == (logging.INFO, "json")
     assert log_settings({"LOG_FORMAT": "JSON"}, _Terminal()) == (logging.INFO, "json")
     assert log_settings({"LOG_LEVEL": "warning"}, io.StringIO()) == (logging.WARNING, "json")
+
+
+def test_a_new_request_id_is_new_in_every_process_forked_from_this_one() -> None:
+    """A made-up request id names one request's lines: 32 hex digits, never one that
+    another request got, here or in a worker forked from this process (``serve
+    --workers``)."""
+    from aiohttp.test_utils import make_mocked_request
+
+    from bot.http.access import request_id
+
+    def ids(count: int) -> list[str]:
+        return [request_id(make_mocked_request("GET", "/healthz")) for _ in range(count)]
+
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # the forked worker: its ids, to the parent
+        os.close(reader)
+        os.write(writer, "\n".join(ids(100)).encode())
+        os._exit(0)
+    os.close(writer)
+    mine = ids(100)
+    with os.fdopen(reader) as pipe:
+        theirs = pipe.read().split("\n")
+    os.waitpid(child, 0)
+    assert len(theirs) == 100
+    assert all(len(made) == 32 and int(made, 16) >= 0 for made in mine + theirs)
+    assert len(set(mine) | set(theirs)) == 200
