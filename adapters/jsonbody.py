@@ -1,6 +1,8 @@
-"""JSON as the webhooks, the web chat and the API take it: a number is finite or the body
-is refused. Python's parser takes ``NaN``, ``Infinity`` and ``1e400`` (as inf), which
-JSON itself does not allow and which break the arithmetic downstream."""
+"""JSON as the webhooks, the web chat and the API take it: a number is finite and text is
+Unicode, or the body is refused. Python's parser takes ``NaN``, ``Infinity`` and ``1e400``
+(as inf), which JSON itself does not allow and which break the arithmetic downstream; and a
+lone surrogate (``"\\ud800"``, half of a UTF-16 pair), which JSON's grammar allows but no
+UTF-8 text can hold (I-JSON, RFC 7493, refuses it), so nothing could store or send it."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ def _finite(text: str) -> float:
 
 def loads(raw: bytes | str) -> Any:
     """The document in ``raw``; NotJSONError for anything that is not strict JSON with
-    finite numbers (including nesting too deep for the parser)."""
+    finite numbers and Unicode text (including nesting too deep for the parser)."""
     # orjson first, where what it reads is what the standard library reads: it refuses NaN,
     # Infinity and numbers out of a double's range itself. What it refuses (those, a lone
     # surrogate, a byte order mark, 1,024 levels of nesting, bad JSON) goes on to the
@@ -41,8 +43,34 @@ def loads(raw: bytes | str) -> Any:
         except orjson.JSONDecodeError:
             pass
     try:
-        return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
+        document = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
     except NotJSONError:
         raise
     except (ValueError, RecursionError):
         raise NotJSONError("body is not JSON") from None
+    if _holds_lone_surrogate(document):
+        raise NotJSONError(
+            "body is not JSON we take: a string holds a lone surrogate (half of a UTF-16 "
+            "pair), which is not Unicode"
+        )
+    return document
+
+
+def _holds_lone_surrogate(document: Any) -> bool:
+    """Whether a key or a string anywhere in ``document`` cannot be written as UTF-8.
+    A loop, not recursion: the parser reads nesting deeper than a recursive walk could."""
+    pending = [document]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode()
+                except UnicodeEncodeError:
+                    return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
