@@ -242,7 +242,8 @@ def _location(body: dict[str, Any]) -> Location | None:
 def _coordinate(value: Any, bound: float) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value) if math.isfinite(value) and -bound <= value <= bound else None
+    # The bounds first: an integer past a double's range cannot be asked if it is finite.
+    return float(value) if -bound <= value <= bound and math.isfinite(value) else None
 
 
 def _card(card: dict[str, Any]) -> ContactCard:
@@ -362,7 +363,7 @@ def _timestamp(item: dict[str, Any]) -> float:
         if isinstance(raw, bool) or not isinstance(raw, str | int | float):
             raise ValueError
         value = float(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # 10**400 is an int no float can hold
         raise PayloadError("timestamp must be unix seconds") from None
     if value == 0:
         return 0.0
