@@ -172,7 +172,8 @@ def inbound_from_update(update: Mapping[str, Any], bot_id: str) -> list[Inbound]
             provider_id=f"{provider_id}:edit:{update['update_id']}" if edited else provider_id,
             sender=content.identities[0],
             kind=content.kind,
-            timestamp=float(message.get("edit_date") if edited else message.get("date") or 0),
+            # An edit is dated when it was made; an edit without that date, when it was sent.
+            timestamp=float((edited and message.get("edit_date")) or message.get("date") or 0),
             text=content.text[:MAX_TEXT],
             media=content.media,
             name=_name(user),
@@ -272,8 +273,10 @@ def _location(message: Mapping[str, Any]) -> Location | None:
         return None
     try:
         latitude, longitude = float(point["latitude"]), float(point["longitude"])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None  # not a place on Earth (NaN is not within any bounds either)
     title, address = str(venue.get("title") or ""), str(venue.get("address") or "")
     return Location(latitude, longitude, title, address)
 

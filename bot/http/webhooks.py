@@ -36,7 +36,10 @@ class TelegramWebhook:
         if channel is None or settings is None or settings.mode != "webhook":
             return error_response(404, "Telegram webhooks are not enabled on this runtime")
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if not hmac.compare_digest(given.encode(), settings.webhook_secret.encode()):
+        # A header's bytes that are not UTF-8 come as surrogates, and go back as they came.
+        if not hmac.compare_digest(
+            given.encode("utf-8", "surrogateescape"), settings.webhook_secret.encode()
+        ):
             return error_response(401, "X-Telegram-Bot-Api-Secret-Token is missing or wrong")
         if (request.content_length or 0) > MAX_UPDATE:
             return error_response(413, "an update is far smaller than this")
