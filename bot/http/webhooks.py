@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from adapters import jsonbody, sms
 from bot.channels.telegram import TelegramChannel
@@ -66,7 +67,14 @@ class SMSWebhook:
             return error_response(404, "SMS is not configured on this runtime")
         if (request.content_length or 0) > MAX_UPDATE:
             return error_response(413, "an SMS webhook is far smaller than this")
-        form = await request.post()
+        try:
+            form = await request.post()
+        except (ValueError, LookupError, HttpProcessingError):
+            # Bytes that are not the charset's, a charset nobody knows, a multipart body
+            # with no boundary or broken headers: none of it is what Twilio sends.
+            return error_response(
+                400, "the body is not a form Twilio sends (urlencoded, in its charset)"
+            )
         params = {key: list(form.getall(key)) for key in form}
         url = f"{self.settings.public_url.rstrip('/')}/webhooks/sms"
         signature = request.headers.get("X-Twilio-Signature", "")
