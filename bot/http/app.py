@@ -113,10 +113,20 @@ async def _json_errors(
         if error.status < 400:
             raise
         return error_response(error.status, error.reason)
-    except Exception:
+    except Exception as error:
+        if isinstance(error, ConnectionResetError) and _gone(request):
+            # The caller hung up before its request came whole: its doing, not a failure.
+            log.info("%s %s: the caller closed the connection", request.method, route_of(request))
+            return error_response(400, "the connection closed before the request came whole")
         # The store or a bug: the caller may retry (Meta does), and the process goes on.
         log.exception("%s %s failed", request.method, route_of(request))  # never a link token
         return error_response(503, "temporarily unable to take this request; retry later")
+
+
+def _gone(request: web.Request) -> bool:
+    """Whether the caller's connection is closed (or closing)."""
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 async def chat_page(request: web.Request) -> web.Response:
