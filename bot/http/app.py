@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from adapters import jsonbody, webchat, whatsapp
@@ -183,6 +183,11 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                 await _take_frame(request, socket, visitor, frame.data)
             except webchat.FrameError as error:
                 await socket.send_json({"type": "error", "error": str(error)})
+    except Exception:
+        # The store or a bug, once the socket is open: no HTTP answer can go on it any
+        # more. The page is told by the close code (1011), and connects again.
+        log.exception("the web chat socket failed")
+        await socket.close(code=WSCloseCode.INTERNAL_ERROR, message=b"temporarily unable")
     finally:
         parts.web_hub.remove(visitor, socket)
     return socket
