@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import math
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -160,11 +161,29 @@ def template_updates(payload: Any) -> list[TemplateStatus]:
     return found
 
 
+MAX_ID = 512
+"""The longest message id taken (Meta's wamids are about 60 characters): it is a dedupe key."""
+MAX_TEXT = 4096
+"""WhatsApp's own limit on a text; a longer one is cut, so its event stays a few kB."""
+
+
+def _digits(value: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also takes "²³" and other scripts' digits."""
+    return value.isascii() and value.isdigit()
+
+
+def _message_id(item: dict[str, Any], what: str) -> str:
+    provider_id = _str(item, "id")
+    if len(provider_id) > MAX_ID:
+        raise PayloadError(f"each {what}'s 'id' is at most {MAX_ID} characters")
+    return provider_id
+
+
 def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
     if not isinstance(message, dict):
         raise PayloadError("each message must be an object")
-    provider_id, sender = _str(message, "id"), _str(message, "from")
-    if not provider_id or not sender.isdigit():
+    provider_id, sender = _message_id(message, "message"), _str(message, "from")
+    if not provider_id or not _digits(sender):
         raise PayloadError("each message needs an 'id' and a numeric 'from'")
     provider_type = _str(message, "type")
     kind: MessageKind = "unsupported"
@@ -172,7 +191,7 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
     media = location = reaction = None
     contacts: tuple[ContactCard, ...] = ()
     if provider_type == "text":
-        kind, text = "text", _str(_dict(message, "text"), "body")
+        kind, text = "text", _str(_dict(message, "text"), "body")[:MAX_TEXT]
     elif provider_type == "interactive":
         interactive = _dict(message, "interactive")
         choice_type = _str(interactive, "type")
@@ -193,7 +212,7 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
                 sha256=_str(body, "sha256"),
                 filename=_str(body, "filename"),
                 caption=_str(body, "caption"),
-                ref=f"wa_{_str(body, 'id')}" if _str(body, "id").isdigit() else "",
+                ref=f"wa_{_str(body, 'id')}" if _digits(_str(body, "id")) else "",
             )
             text = media.caption
     elif provider_type == "location":
@@ -297,7 +316,7 @@ def _status(number: str, status: Any) -> StatusUpdate:
     if not isinstance(status, dict):
         raise PayloadError("each status must be an object")
     state, recipient = _str(status, "status"), _str(status, "recipient_id")
-    if not _str(status, "id") or state not in STATUSES or not recipient.isdigit():
+    if not _message_id(status, "status") or state not in STATUSES or not _digits(recipient):
         raise PayloadError("each status needs an 'id', a known 'status' and a 'recipient_id'")
     errors = _list(status, "errors")
     first = errors[0] if errors and isinstance(errors[0], dict) else {}
@@ -355,12 +374,19 @@ MAX_AHEAD = 24 * 3600
 """The furthest into the future a timestamp may be: clocks differ, not by days."""
 
 
+_SECONDS = re.compile(r"[0-9]{1,15}(\.[0-9]{1,9})?")
+"""Meta's timestamp string: ASCII digits. ``float`` also takes " 1 ", "1_000", "1e3" and
+other scripts' digits."""
+
+
 def _timestamp(item: dict[str, Any]) -> float:
     """Unix seconds, Meta's string or a number; 0 when absent. A value that is not a
     finite time within MAX_AGE before and MAX_AHEAD after now is a PayloadError."""
     raw = item.get("timestamp", 0)
     try:
         if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            raise ValueError
+        if isinstance(raw, str) and not _SECONDS.fullmatch(raw):
             raise ValueError
         value = float(raw)
     except (TypeError, ValueError, OverflowError):  # 10**400 is an int no float can hold
