@@ -11,16 +11,19 @@ import asyncio
 import io
 import os
 import secrets
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import fakeredis
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
+from bench.procs import Child
 from bot.config.automation import AutomationSettings, KeywordRule
 from bot.config.settings import DeliverySettings, Settings, WhatsAppSettings
 from bot.model import Service
@@ -32,6 +35,9 @@ from tests.botprocess import free_port
 from tests.emulators import meta_webhooks
 from tests.emulators.graph_api import GraphAPIEmulator
 from tests.emulators.sink import SubscriberSink
+
+if TYPE_CHECKING:
+    from tests.whatsapp_process import WhatsAppSetup
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 ON_CLUSTER = os.environ.get("SWITCHBOARD_TEST_REDIS", "") == "cluster"
@@ -86,6 +92,31 @@ async def real_redis(prefix: str, redis_url: str) -> AsyncIterator[Redis]:
     yield redis
     await _drop_prefix(redis, prefix)
     await redis.aclose()
+
+
+@pytest.fixture
+async def whatsapp(prefix: str, real_redis: Redis) -> AsyncIterator[WhatsAppSetup]:
+    """Emulators of the Graph API and of a service, and the settings of a bot process
+    (``tests.botprocess.BotProcess``) pointing at them, under this test's prefix."""
+    from tests.whatsapp_process import whatsapp_setup  # which imports this module
+
+    async with whatsapp_setup(prefix) as setup:
+        yield setup
+
+
+@pytest.fixture
+async def private_redis(tmp_path: Path) -> AsyncIterator[str]:
+    """The URL of a redis-server of this test's own, stopped at the end: for commandstats
+    that count one bot alone, or a store to make refuse writes."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("needs redis-server")
+    server = Child.redis_server(tmp_path, free_port())
+    server.argv += ["--dir", str(tmp_path)]
+    await asyncio.to_thread(server.start)
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 @pytest.fixture(params=["cluster"] if ON_CLUSTER else ["redis", "embedded"])

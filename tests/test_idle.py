@@ -4,20 +4,15 @@ reads block until an entry comes, and a stop ends them at once."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
-from bench.procs import Child
 from bot.core.workers import READ_BLOCK_MS
 from stores.notifications import NotificationStore
 from stores.redis import Keys, connect
-from tests.botprocess import free_port
 from tests.conftest import BotFactory
 from tests.emulators import meta_webhooks as meta
 
@@ -25,20 +20,6 @@ WINDOW_SECONDS = 6.0
 SHARDS = 4
 NOT_YET = READ_BLOCK_MS / 1000 / 4
 """A wait that a read interrupted or woken at once stays well within."""
-
-
-@pytest.fixture
-async def private_redis(tmp_path: Path) -> AsyncIterator[str]:
-    """A redis-server of this test's own, so that INFO commandstats counts one bot alone."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("needs redis-server")
-    server = Child.redis_server(tmp_path, free_port())
-    server.argv += ["--dir", str(tmp_path)]
-    await asyncio.to_thread(server.start)
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 async def commandstats(redis: Redis) -> dict[str, int]:

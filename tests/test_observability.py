@@ -12,13 +12,11 @@ import logging
 import os
 import secrets
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from redis.asyncio import Redis
 
 from bot.logs import JSONFormatter, Redactor, TextFormatter, log_settings, secrets_in
 from tests.botprocess import BotProcess, run_command
@@ -32,14 +30,7 @@ from tests.whatsapp_process import (
     post_messages,
     scrape_text,
     serving,
-    whatsapp_setup,
 )
-
-
-@pytest.fixture
-async def whatsapp(prefix: str, real_redis: Redis) -> AsyncIterator[WhatsAppSetup]:
-    async with whatsapp_setup(prefix) as setup:
-        yield setup
 
 
 async def test_json_lines_an_access_log_under_the_request_id_and_no_secrets(

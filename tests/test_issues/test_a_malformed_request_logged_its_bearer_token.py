@@ -8,21 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
-
-import pytest
-from redis.asyncio import Redis
 
 from tests.botprocess import BotProcess
 from tests.test_crash import wait_until
-from tests.whatsapp_process import WhatsAppSetup, json_lines, whatsapp_setup
-
-
-@pytest.fixture
-async def whatsapp(prefix: str, real_redis: Redis) -> AsyncIterator[WhatsAppSetup]:
-    async with whatsapp_setup(prefix) as setup:
-        yield setup
+from tests.whatsapp_process import WhatsAppSetup, json_lines
 
 
 async def raw_request(url: str, head: bytes) -> bytes:

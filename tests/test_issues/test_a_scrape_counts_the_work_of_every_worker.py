@@ -6,11 +6,7 @@ by any worker, counts the work of them all, with no label per process."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
-from redis.asyncio import Redis
 
 from tests.botprocess import BotProcess
 from tests.scrape import total
@@ -20,17 +16,10 @@ from tests.whatsapp_process import (
     post_messages,
     scrape_text,
     serving,
-    whatsapp_setup,
 )
 
 MESSAGES = 24
 SCRAPES = 12
-
-
-@pytest.fixture
-async def whatsapp(prefix: str, real_redis: Redis) -> AsyncIterator[WhatsAppSetup]:
-    async with whatsapp_setup(prefix) as setup:
-        yield setup
 
 
 async def test_every_scrape_counts_every_workers_messages(

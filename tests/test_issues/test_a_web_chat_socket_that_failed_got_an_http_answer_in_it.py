@@ -6,33 +6,11 @@ answers by connecting again; once the store takes writes, the chat goes on."""
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from aiohttp import WSCloseCode, WSMsgType
 from redis.asyncio import Redis
 
-from bench.procs import Child
-from tests.botprocess import free_port
 from tests.conftest import AUTOMATION, BotFactory
 from tests.test_webchat import next_message, open_chat
-
-
-@pytest.fixture
-async def private_redis(tmp_path: Path) -> AsyncIterator[str]:
-    """A redis-server of this test's own: its memory is capped to refuse writes."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("needs redis-server")
-    server = Child.redis_server(tmp_path, free_port())
-    server.argv += ["--dir", str(tmp_path)]
-    await asyncio.to_thread(server.start)
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 async def test_a_frame_the_store_refuses_closes_the_socket_with_1011(
