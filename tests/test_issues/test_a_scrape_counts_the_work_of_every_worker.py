@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tests.botprocess import BotProcess
 from tests.scrape import total
+from tests.test_crash import wait_until
 from tests.whatsapp_process import (
     WhatsAppSetup,
     json_lines,
@@ -36,6 +37,13 @@ async def test_every_scrape_counts_every_workers_messages(
         await serving(bot, 2)
         await post_messages(bot, whatsapp, MESSAGES)
         await whatsapp.sink.wait_for_count(MESSAGES, "message.inbound", timeout=30)
+
+        async def counted() -> str:
+            # A batch is counted once its writes are done, after its events went out.
+            done = total(await scrape_text(bot), "pipeline_processed_total")
+            return "" if done == MESSAGES else f"{done} of {MESSAGES} counted processed"
+
+        await wait_until(counted, timeout=10)
         scrapes = [await scrape_text(bot) for _ in range(SCRAPES)]
     finally:
         assert await asyncio.to_thread(bot.stop) == 0
