@@ -4,6 +4,7 @@ numbers and conversations the caller may see."""
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -135,7 +136,8 @@ async def read_body(request: web.Request, limit: int = MAX_BODY) -> dict[str, An
 def string_field(
     found: dict[str, Any], name: str, *, required: bool = True, limit: int = MAX_TEXT
 ) -> str:
-    """A string field, trimmed; 400 when it is missing (if required), not a string or long."""
+    """A string field, trimmed; 400 when it is missing (if required), not a string, long,
+    or holding a control character other than a newline or a tab (a NUL, an escape)."""
     value = found.get(name)
     if value is None:
         value = ""
@@ -143,7 +145,13 @@ def string_field(
         raise ApiError(400, f"'{name}' must be a {'non-empty ' if required else ''}string")
     if len(value) > limit:
         raise ApiError(400, f"'{name}' is longer than {limit} characters")
+    if _CONTROL.search(value):
+        raise ApiError(400, f"'{name}' may not hold control characters (newlines and tabs may)")
     return value.strip()
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Unicode's control characters (Cc) but the tab, the newline and the carriage return."""
 
 
 async def numbers_of(request: web.Request) -> list[str]:
