@@ -15,6 +15,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import DataError
 
 from stores.pipeline import Hook, Rider, after_sent, raise_first, ride
 
@@ -90,16 +92,30 @@ class AutoPipeline:
                     queue(pipe)
                     spans.append((start, len(pipe)))
                 answers = await pipe.execute(raise_on_error=False)
+        except (DataError, UnicodeEncodeError) as error:
+            # A value no command can carry (a lone surrogate, a None) is refused while the
+            # pipeline is packed, before a byte goes to Redis: each caller goes alone, so
+            # that only the one that gave it is refused. Not on a cluster, which may have
+            # sent a node its part when another node's fails to pack.
+            if len(waiting) > 1 and not isinstance(self.redis, RedisCluster):
+                await asyncio.gather(*(self._send([one]) for one in waiting))
+            else:
+                _fail(waiting, error)
+            return
         except BaseException as error:
-            for _, answer in waiting:
-                if not answer.done():
-                    answer.set_exception(error)
+            _fail(waiting, error)
             if not isinstance(error, Exception):
                 raise
             return
         for (start, end), (_, answer) in zip(spans, waiting, strict=True):
             if not answer.done():  # else its caller went away (the request was cancelled)
                 answer.set_result(answers[start:end])
+
+
+def _fail(waiting: list[tuple[Queued, asyncio.Future[list[Any]]]], error: BaseException) -> None:
+    for _, answer in waiting:
+        if not answer.done():
+            answer.set_exception(error)
 
 
 class JoiningPipeline(Pipeline):
