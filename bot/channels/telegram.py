@@ -127,19 +127,23 @@ class TelegramChannel:
             return
         ttl_ms = int(self.lease_ttl * 1000)
         while not stopping.is_set():
-            token = await self.leases.acquire(self.lease, ttl_ms)
-            if token is None:
-                self.polling = False
-                await _sleep(stopping, self.lease_ttl / 4)
-                continue
-            self.polling = True
-            keeper = asyncio.create_task(self._keep_lease(token, ttl_ms, stopping))
-            try:
-                await self._poll(token, ttl_ms, stopping, keeper)
-            finally:
-                keeper.cancel()
-                self.polling = False
+            await self._take_turn(ttl_ms, stopping)
         await self.leases.release(self.lease)
+
+    async def _take_turn(self, ttl_ms: int, stopping: asyncio.Event) -> None:
+        """Poll while the lease is ours; wait a little when it is another's."""
+        token = await self.leases.acquire(self.lease, ttl_ms)
+        if token is None:
+            self.polling = False
+            await _sleep(stopping, self.lease_ttl / 4)
+            return
+        self.polling = True
+        keeper = asyncio.create_task(self._keep_lease(token, ttl_ms, stopping))
+        try:
+            await self._poll(token, ttl_ms, stopping, keeper)
+        finally:
+            keeper.cancel()
+            self.polling = False
 
     async def _keep_lease(self, token: int, ttl_ms: int, stopping: asyncio.Event) -> None:
         """Renew the lease while a long poll waits."""
