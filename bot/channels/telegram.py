@@ -27,6 +27,7 @@ from bot.model import Inbound, Outbound
 from stores.leases import Leases
 from stores.polling import PollOffsets
 from stores.rates import SharedRate
+from stores.redis import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +128,15 @@ class TelegramChannel:
             return
         ttl_ms = int(self.lease_ttl * 1000)
         while not stopping.is_set():
-            await self._take_turn(ttl_ms, stopping)
-        await self.leases.release(self.lease)
+            try:
+                await self._take_turn(ttl_ms, stopping)
+            except Exception as error:
+                # The store down (a Redis restart), say: polling starts again once it is
+                # back, rather than stop for good.
+                log.warning("Telegram polling failed (%s); starting again", error)
+                await _sleep(stopping, 1.0)
+        with contextlib.suppress(Exception):
+            await self.leases.release(self.lease)
 
     async def _take_turn(self, ttl_ms: int, stopping: asyncio.Event) -> None:
         """Poll while the lease is ours; wait a little when it is another's."""
@@ -189,7 +197,7 @@ class TelegramChannel:
                 continue
             # Stored even if the lease was lost meanwhile: the log dedupes by message, and
             # the offset below is refused, so the new holder fetches them again.
-            await self.accept(updates)
+            await self._store(updates)
             # Confirmed to Telegram (by the next call's offset) only once stored.
             latest = max(int(update["update_id"]) for update in updates) + 1
             advanced = await self.offsets.advance(self.lease, latest, token)
@@ -197,6 +205,24 @@ class TelegramChannel:
                 log.warning("lost the Telegram polling lease; its offset is not ours to move")
                 return
             offset = advanced
+
+    async def _store(self, updates: Sequence[Mapping[str, Any]]) -> None:
+        """``accept`` the updates. When that fails other than by the store (a value no
+        command can carry), they are taken one by one, and an update that cannot be
+        stored at all is logged and left out: it must not hold back those after it. A
+        store that fails raises, and the updates are fetched again."""
+        try:
+            await self.accept(updates)
+        except StoreError:
+            raise
+        except Exception:
+            if len(updates) > 1:
+                for update in updates:
+                    await self._store([update])
+                return
+            log.exception(
+                "Telegram update %s cannot be stored; left out", updates[0].get("update_id")
+            )
 
     @contextlib.asynccontextmanager
     async def turn(self, outbound: Outbound) -> AsyncIterator[None]:
