@@ -14,7 +14,7 @@ from typing import Any, TypeAlias
 import hiredis
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.asyncio.connection import Connection
+from redis.asyncio.connection import AbstractConnection, Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import (
@@ -98,8 +98,8 @@ class RoundTrips:
     round_trips = 0
 
 
-class CountingConnection(Connection):
-    """A connection that counts its round trips, for ``/metrics`` and the benchmark (PERF-2)."""
+class _Counting(AbstractConnection):
+    """What ``CountingConnection`` adds to redis-py's connection, whatever its transport."""
 
     async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
         RoundTrips.round_trips += 1
@@ -126,6 +126,10 @@ class CountingConnection(Connection):
         packed = [b"".join(self.pack_command(*command)) for command in commands]
         RoundTrips.commands += len(packed)
         return [b"".join(packed)]
+
+
+class CountingConnection(_Counting, Connection):
+    """A connection that counts its round trips, for ``/metrics`` and the benchmark (PERF-2)."""
 
 
 def connect(url: str | None) -> Redis:

@@ -14,6 +14,7 @@ import pytest
 import stores
 
 NOT_STORES = {
+    "_Counting",
     "CountingConnection",
     "QuickPool",
     "QuickRedis",
