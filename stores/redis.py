@@ -10,11 +10,17 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
+from urllib.parse import urlsplit
 
 import hiredis
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.asyncio.connection import AbstractConnection, Connection
+from redis.asyncio.connection import (
+    AbstractConnection,
+    Connection,
+    SSLConnection,
+    UnixDomainSocketConnection,
+)
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import (
@@ -132,6 +138,22 @@ class CountingConnection(_Counting, Connection):
     """A connection that counts its round trips, for ``/metrics`` and the benchmark (PERF-2)."""
 
 
+class CountingSSLConnection(_Counting, SSLConnection):
+    """``CountingConnection`` over TLS, for ``rediss://``."""
+
+
+class CountingUnixConnection(_Counting, UnixDomainSocketConnection):
+    """``CountingConnection`` over a Unix socket, for ``unix://``."""
+
+
+_CONNECTIONS: dict[str, type[_Counting]] = {
+    "rediss": CountingSSLConnection,
+    "unix": CountingUnixConnection,
+}
+"""The connection of each scheme but ``redis://``: the pool takes the class given over the
+one the URL names, so a ``rediss://`` URL given ``CountingConnection`` spoke in clear."""
+
+
 def connect(url: str | None) -> Redis:
     """A client for ``url``, or an in-process Redis-compatible store when there is none.
 
@@ -151,17 +173,20 @@ def connect(url: str | None) -> Redis:
         # on a new connection, so a restart costs no caller a 503; a command that never
         # reached the server (the old one is gone) is safe to send again, and our writes
         # are idempotent where a redo could repeat them (REL-1, REL-3).
+        scheme = urlsplit(url).scheme
+        # TCP's keepalive finds a dead peer; a Unix socket has none to find.
+        tcp: dict[str, Any] = {} if scheme == "unix" else {"socket_keepalive": True}
         pool = QuickPool.from_url(
             url,
             max_connections=MAX_CONNECTIONS,
             timeout=30,
             decode_responses=True,
-            connection_class=CountingConnection,
+            connection_class=_CONNECTIONS.get(scheme, CountingConnection),
             socket_timeout=None,
-            socket_keepalive=True,
             health_check_interval=30,
             retry=_retry(),
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
+            **tcp,
         )
         client: Redis = QuickRedis.from_pool(pool)
         return client
