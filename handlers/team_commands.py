@@ -145,9 +145,11 @@ class TeamCommands:
         return [Command(spec, getattr(self, f"_{spec.name}")) for spec in SPECS]
 
     async def _inbox(self, caller: Caller, args: list[str]) -> str:
-        if len(args) > 1 or (args and not (args[0].isdigit() and 1 <= int(args[0]) <= 50)):
+        # ASCII digits: str.isdigit also takes "²", which int() refuses.
+        count = args[0] if args else "10"
+        if len(args) > 1 or not (count.isascii() and count.isdigit() and 1 <= int(count) <= 50):
             raise UsageError
-        items = await self.desk.inbox(int(args[0]) if args else 10)
+        items = await self.desk.inbox(int(count))
         if not items:
             return "No conversations yet."
         lines = []
