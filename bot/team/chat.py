@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 SERVICE = "team"
 PREVIEW = 1000
+POST = 4096
+"""Telegram's limit on a message's text, in characters."""
 """Characters of a customer's message shown in a post."""
 
 
@@ -81,9 +83,11 @@ class TeamChat:
         elif not text.startswith("/"):
             return
         answer = await self.commands.run(caller, text, source=f"tg:{message.sender.value}")
-        await self._post(
-            message.chat, answer, reply_to=message.provider_id, key=message.provider_id
-        )
+        # A long answer (/inbox 50, a day of notes) goes in several posts, in order: one
+        # past Telegram's limit would be refused whole, and the team would see nothing.
+        for n, piece in enumerate(pieces(answer)):
+            key = message.provider_id if n == 0 else f"{message.provider_id}:{n}"
+            await self._post(message.chat, piece, reply_to=message.provider_id, key=key)
 
     async def deliver(self, body: bytes) -> str:
         """The fan-out's local receiver: '' once posted, else why not (retried later)."""
@@ -126,3 +130,14 @@ class TeamChat:
         )
         async with self.channel.turn(outbound):  # the group's 20 a minute (CH-6)
             return await self.channel.deliver(outbound)
+
+
+def pieces(text: str, limit: int = POST) -> list[str]:
+    """``text`` in pieces of at most ``limit`` characters, cut after a line where a line
+    ends within the last half of a piece, else where the limit falls."""
+    found = []
+    while len(text) > limit:
+        cut = text.rfind("\n", limit // 2, limit) + 1 or limit
+        found.append(text[:cut].rstrip("\n"))
+        text = text[cut:]
+    return [*found, text]
