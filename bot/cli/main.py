@@ -21,11 +21,13 @@ from bot.cli.helptext import Paragraphs, examples
 from bot.cli.importer import DEFAULT_BATCH
 from bot.cli.imports import run_import
 from bot.cli.serve import prepare_metrics_dir, run, serve, serve_workers
+from bot.config.environment import masked
 from bot.config.settings import ConfigError, Settings, load_settings
 from bot.core.lifecycle import merged_event
 from bot.logs import LoggingSetupError, configure_logging
 from bot.runtime import Runtime
 from stores.profiles import Merge
+from stores.redis import StoreError, connect
 
 
 async def import_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -171,10 +173,13 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    if args.command == "admin" and args.admin_command == "services":
-        return asyncio.run(run_services_command(settings, args))
-    if args.command == "admin" and args.admin_command in TEAM_COMMANDS:
-        return asyncio.run(run_team_command(settings, args))
+    if args.command == "admin" and args.admin_command != "import":
+        try:
+            return _admin(settings, args)
+        except (StoreError, OSError) as error:  # the store out of reach, or gone meanwhile
+            url = masked(settings.redis_url or "")
+            print(f"switchboard: REDIS_URL={url}: cannot connect ({error})", file=sys.stderr)
+            return 2
     if args.command == "admin" and args.admin_command == "import":
         try:
             return asyncio.run(import_command(settings, args))
@@ -185,8 +190,6 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 130
-    if args.command == "admin" and args.admin_command == "dead-letters":
-        return asyncio.run(run_dead_letters_command(settings, args))
     workers = getattr(args, "workers", 1)
     if workers < 1:
         print("switchboard: --workers must be at least 1", file=sys.stderr)
@@ -200,6 +203,25 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     return 0
+
+
+def _admin(settings: Settings, args: argparse.Namespace) -> int:
+    """An admin command but import (which reports the store's failures row by row), once
+    the store answers: a command that cannot reach it logs its failure as a failure."""
+    asyncio.run(_reach(settings.redis_url or ""))
+    if args.admin_command == "services":
+        return asyncio.run(run_services_command(settings, args))
+    if args.admin_command in TEAM_COMMANDS:
+        return asyncio.run(run_team_command(settings, args))
+    return asyncio.run(run_dead_letters_command(settings, args))
+
+
+async def _reach(url: str) -> None:
+    store = connect(url)
+    try:
+        await store.ping()
+    finally:
+        await store.aclose()
 
 
 def version() -> str:
