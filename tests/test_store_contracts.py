@@ -16,6 +16,8 @@ import stores
 NOT_STORES = {
     "_Counting",
     "CountingConnection",
+    "CountingSSLConnection",
+    "CountingUnixConnection",
     "QuickPool",
     "QuickRedis",
     "QuickPipeline",
