@@ -81,9 +81,10 @@ class Command:
         return self.spec.raw_after
 
 
-def has_control_characters(text: str) -> bool:
-    """Control characters other than newline and tab: nothing a person types on purpose."""
-    return any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text)
+def has_control_characters(text: str, allowed: str = "\n\t") -> bool:
+    """Control characters other than ``allowed`` (newline and tab): nothing a person types
+    on purpose."""
+    return any(unicodedata.category(c) == "Cc" and c not in allowed for c in text)
 
 
 def split_arguments(rest: str, raw_after: int = -1) -> list[str]:

@@ -4,7 +4,6 @@ numbers and conversations the caller may see."""
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ from bot.outreach.sequence_reports import SequenceReports
 from bot.outreach.sequences import Sequences
 from bot.outreach.workflows import Workflows
 from bot.team.actions import ConversationActions, ConversationClosedError
+from handlers.command_kit import has_control_characters
 from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
 from stores.events import BaseEventLog
@@ -145,13 +145,9 @@ def string_field(
         raise ApiError(400, f"'{name}' must be a {'non-empty ' if required else ''}string")
     if len(value) > limit:
         raise ApiError(400, f"'{name}' is longer than {limit} characters")
-    if _CONTROL.search(value):
+    if has_control_characters(value, allowed="\n\r\t"):
         raise ApiError(400, f"'{name}' may not hold control characters (newlines and tabs may)")
     return value.strip()
-
-
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-"""Unicode's control characters (Cc) but the tab, the newline and the carriage return."""
 
 
 async def numbers_of(request: web.Request) -> list[str]:
