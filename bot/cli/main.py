@@ -20,14 +20,14 @@ from bot.cli.dead_letters import add_dead_letters_command, run_dead_letters_comm
 from bot.cli.helptext import Paragraphs, examples
 from bot.cli.importer import DEFAULT_BATCH
 from bot.cli.imports import run_import
-from bot.cli.serve import prepare_metrics_dir, run, serve, serve_workers
+from bot.cli.serve import prepare_metrics_dir, reach_store, run, serve, serve_workers
 from bot.config.environment import masked
 from bot.config.settings import ConfigError, Settings, load_settings
 from bot.core.lifecycle import merged_event
 from bot.logs import LoggingSetupError, configure_logging
 from bot.runtime import Runtime
 from stores.profiles import Merge
-from stores.redis import StoreError, connect
+from stores.redis import StoreError
 
 
 async def import_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -176,7 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "admin" and args.admin_command != "import":
         try:
             return _admin(settings, args)
-        except (StoreError, OSError) as error:  # the store out of reach, or gone meanwhile
+        except ConfigError as error:  # the store out of reach
+            print(f"switchboard: {error}", file=sys.stderr)
+            return 2
+        except (StoreError, OSError) as error:  # the store gone during the command
             url = masked(settings.redis_url or "")
             print(f"switchboard: REDIS_URL={url}: cannot connect ({error})", file=sys.stderr)
             return 2
@@ -208,20 +211,12 @@ def main(argv: list[str] | None = None) -> int:
 def _admin(settings: Settings, args: argparse.Namespace) -> int:
     """An admin command but import (which reports the store's failures row by row), once
     the store answers: a command that cannot reach it logs its failure as a failure."""
-    asyncio.run(_reach(settings.redis_url or ""))
+    asyncio.run(reach_store(settings))
     if args.admin_command == "services":
         return asyncio.run(run_services_command(settings, args))
     if args.admin_command in TEAM_COMMANDS:
         return asyncio.run(run_team_command(settings, args))
     return asyncio.run(run_dead_letters_command(settings, args))
-
-
-async def _reach(url: str) -> None:
-    store = connect(url)
-    try:
-        await store.ping()
-    finally:
-        await store.aclose()
 
 
 def version() -> str:

@@ -152,7 +152,7 @@ def serve_workers(settings: Settings, workers: int) -> int:
         return 2
     try:
         loop_factory(settings.loop)  # a missing uvloop is told once, not by every worker
-        asyncio.run(_reach_store(settings))  # once here, rather than in every worker's loop
+        asyncio.run(reach_store(settings))  # once here, rather than in every worker's loop
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
@@ -220,7 +220,8 @@ def _supervise(settings: Settings, workers: int) -> int:
     return max((child.exitcode or 0) for child in children)
 
 
-async def _reach_store(settings: Settings) -> None:
+async def reach_store(settings: Settings) -> None:
+    """ConfigError, saying so in one line, when REDIS_URL is out of reach."""
     runtime = Runtime(settings)
     try:
         await runtime.reach_store()
