@@ -71,6 +71,11 @@ class AiogramClient:
         if bot is not None:
             await bot.session.close()
 
+    async def username(self) -> str:
+        """The bot's @username, without the @: aiogram asks getMe once and keeps it."""
+        me = await self._call("getMe", self._started().me())
+        return me.username or ""
+
     async def get_updates(self, offset: int, timeout: float) -> list[dict[str, Any]]:
         """Long-poll for up to ``timeout`` seconds; ``offset`` confirms earlier updates."""
         updates = await self._call(

@@ -68,6 +68,7 @@ class PTBClient:
         self._bot: Bot | None = None
         self._request: HTTPXRequest | None = None
         self._redactor = _TokenRedactor(token)
+        self._username: str | None = None
 
     async def start(self) -> None:
         """Open the adapter's one HTTP pool. ``Bot.initialize()`` is not called: it would make
@@ -94,6 +95,13 @@ class PTBClient:
             await request.shutdown()
         for name in _TOKEN_LOGGERS:
             logging.getLogger(name).removeFilter(self._redactor)
+
+    async def username(self) -> str:
+        """The bot's @username, without the @: asked with getMe once, then kept."""
+        if self._username is None:
+            me = await self._call("getMe", self._started().get_me())
+            self._username = me.username or ""
+        return self._username
 
     async def get_updates(self, offset: int, timeout: float) -> list[dict[str, Any]]:
         """Long-poll for up to ``timeout`` seconds; ``offset`` confirms earlier updates."""

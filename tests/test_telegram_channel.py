@@ -121,6 +121,15 @@ async def test_one_session_from_start_to_close_and_no_get_me(
     assert len(emulator.sent) == 4
 
 
+async def test_the_username_is_asked_once_and_only_when_wanted(
+    client: TelegramClient, emulator: TelegramAPIEmulator
+) -> None:
+    assert requests_of(emulator, "getMe") == 0
+    assert await client.username() == emulator.bot_user["username"]
+    assert await client.username() == emulator.bot_user["username"]
+    assert requests_of(emulator, "getMe") == 1
+
+
 async def test_long_poll_returns_an_injected_update_and_the_offset_confirms_it(
     client: TelegramClient, emulator: TelegramAPIEmulator
 ) -> None:
