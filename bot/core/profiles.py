@@ -175,7 +175,10 @@ class ProfileBook:
     ) -> list[dict[str, Any]]:
         """One note per channel per day (PS-6), built from the profile's conversations
         (and those of profiles merged into it), masked for ``viewer`` like its timeline,
-        and only from ``numbers`` when given (a service reads its numbers' messages)."""
+        and only from ``numbers`` when given (a service reads its numbers' messages).
+        ValueError for a ``day`` that is not a real date in the notes' YYYY-MM-DD."""
+        if day and not _a_day(day):
+            raise ValueError("day is a date, YYYY-MM-DD")
         root = await self.find(reference)
         every = await self.with_merged(root)
         profiles = [await self.profiles.get(profile_id) for profile_id in every]
@@ -234,3 +237,14 @@ def _note_line(message: dict[str, Any], when: datetime, person: str) -> dict[str
         "from": author,
         "text": text,
     }
+
+
+def _a_day(text: str) -> bool:
+    """Whether ``text`` is a real date as notes file it: YYYY-MM-DD in ASCII digits
+    (strptime also takes ``2026-1-5`` and digits of other scripts)."""
+    if len(text) != 10 or not text.isascii():
+        return False
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").strftime("%Y-%m-%d") == text
+    except ValueError:
+        return False
