@@ -77,13 +77,30 @@ def normalize_phone(raw: str, region: str) -> Identity:
     try:
         parsed = phonenumbers.parse(raw, region or None)
     except phonenumbers.NumberParseException as error:
-        raise InvalidPhoneError(f"{raw!r} is not a phone number: {error}") from None
+        raise InvalidPhoneError(f"{raw!r} is not a phone number: {_why(raw, error)}") from None
     _whatsapp_quirks(parsed)
     if not (phonenumbers.is_valid_number(parsed) or _of_the_countrys_shape(parsed)):
         raise InvalidPhoneError(f"{raw!r} is not a possible phone number")
     return Identity(
         "phone", phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     )
+
+
+_WHY = {
+    phonenumbers.NumberParseException.NOT_A_NUMBER: "it holds no number",
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "it is too short",
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: "it is too short",
+    phonenumbers.NumberParseException.TOO_LONG: "it is too long",
+}
+
+
+def _why(raw: str, error: phonenumbers.NumberParseException) -> str:
+    """What is wrong with ``raw``, in our words rather than the library's coded message."""
+    if error.error_type != phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
+        return _WHY.get(error.error_type, "it cannot be read as one")
+    if raw.strip().startswith("+"):
+        return "no country has the code after its +"
+    return "write it with + and its country code"
 
 
 def phone_of_whatsapp_id(wa_id: str) -> Identity:
