@@ -88,6 +88,9 @@ class Entry:
 
     id: str
     data: str
+    redone: bool = False
+    """Whether an earlier attempt may have worked it: taken over from the pending list,
+    or worked alone after its batch failed. A new entry's effects are all still to come."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +228,7 @@ class ShardedStream(BaseShardedStream):
                 self.key(shard), GROUP, consumer, min_idle_time=0, start_id=cursor, count=count
             )
             cursor, messages = reply[0], reply[1]
-            claimed.extend(_entries(messages))
+            claimed.extend(_entries(messages, redone=True))
             # A page of entries deleted while pending comes back empty; go on to the end.
             if cursor == "0-0":
                 break
@@ -338,11 +341,13 @@ class InboundLog(ShardedStream, BaseInboundLog):
         return [result is not None for result in results]
 
 
-def _entries(messages: Sequence[tuple[str, dict[str, str] | None]]) -> list[Entry]:
+def _entries(
+    messages: Sequence[tuple[str, dict[str, str] | None]], *, redone: bool = False
+) -> list[Entry]:
     # XAUTOCLAIM reports entries deleted since they were read with no fields; they are done.
     # An entry without its document is still taken, to fail and be set aside like any
     # other that cannot be worked, rather than stop the reading of its shard.
-    return [Entry(entry_id, fields.get("d", "")) for entry_id, fields in messages if fields]
+    return [Entry(entry_id, fields.get("d", ""), redone) for entry_id, fields in messages if fields]
 
 
 def _order(entry_id: str) -> tuple[int, int]:

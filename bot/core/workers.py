@@ -11,6 +11,7 @@ import logging
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from bot.core.metrics import Meters
@@ -327,7 +328,7 @@ class ShardWorkers:
         one that fails with attempts left (EntryFailedError)."""
         for entry in batch:
             try:
-                await work([entry])
+                await work([replace(entry, redone=True)])
             except Exception as error:
                 if is_store_fault(error):
                     raise
