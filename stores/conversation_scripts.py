@@ -65,10 +65,12 @@ return 1
 """
 )
 
-# Checked and claimed in one step, so a STOP that lands first always wins. The claim
-# says when it was made, on Redis's clock, which every process shares.
+# Checked and claimed in one step, so a STOP that lands first always wins over a send not
+# yet started; one started already is refused as such. The claim says when it was made,
+# on Redis's clock, which every process shares.
 CLAIM_SEND = Script(
     """
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end
 if ARGV[2] ~= '1' and redis.call('HGET', KEYS[1], 'opted_out') == '1' then return -1 end
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)

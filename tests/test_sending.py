@@ -86,6 +86,33 @@ async def test_a_reply_inside_the_window_is_sent_once(make_bot: BotFactory) -> N
     assert [m.text for m in bot.graph.sent] == ["Hi Ann, happy to help."]
 
 
+async def test_a_send_queued_again_after_it_went_out_and_a_stop_stays_sent(
+    make_bot: BotFactory,
+) -> None:
+    bot = await make_bot(automation=QUIET)
+    await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi"))
+    await bot.settle()
+    outbound = agent_reply(bot, "Your order is on its way.")
+    await send(bot, outbound)
+    await bot.sinks["support"].wait_for_count(1, type="message.outbound")
+    await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "STOP"))
+    await bot.settle()
+    # The same send queued once more (a write that was redone), then a later one: both go
+    # through the outbox in order, so once the later one is settled the first one is too.
+    cid, shard = outbound.conversation_id, bot.runtime.shard_of(outbound.conversation_id)
+    later = agent_reply(bot, "One more offer!")
+    async with bot.runtime.redis.pipeline(transaction=False) as pipe:
+        bot.runtime.sender.queue(pipe, outbound, shard)
+        bot.runtime.sender.queue(pipe, later, shard)
+        await pipe.execute()
+    await bot.sinks["support"].wait_for_count(1, type="message.status")
+    (event,) = bot.sinks["support"].events("message.status")
+    assert event["data"]["message_id"] == later.send_id and "opted out" in event["data"]["error"]
+    states = await bot.runtime.conversations.send_states([(cid, outbound.send_id)])
+    assert states == ["sent"]
+    assert bot.graph is not None and [m.text for m in bot.graph.sent] == [outbound.text]
+
+
 @pytest.mark.parametrize(("status", "code"), [(429, 130429), (400, 130429), (503, 2)])
 async def test_rate_limits_and_server_errors_are_retried(
     make_bot: BotFactory, status: int, code: int

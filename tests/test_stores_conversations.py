@@ -178,6 +178,23 @@ async def test_a_claim_queued_on_a_round_trip_answers_as_claim_send(
     assert conversations.claimed(required)
 
 
+async def test_a_send_already_started_is_not_claimed_even_after_an_opt_out(
+    store: Redis, prefix: str
+) -> None:
+    conversations = ConversationStore(store, Keys(prefix))
+    assert await conversations.claim_send(CID, "snd_1")
+    await conversations.complete_send(CID, "snd_1", "wamid.OUT1")
+    assert await conversations.claim_send(CID, "snd_2")
+    await conversations.set_opt_out(CID, True)
+    # Sent, or still sending: the claim says no without calling it an opt-out.
+    assert not await conversations.claim_send(CID, "snd_1")
+    assert not await conversations.claim_send(CID, "snd_2")
+    assert await conversations.send_states([(CID, "snd_1"), (CID, "snd_2")]) == [
+        "sent",
+        "claimed",
+    ]
+
+
 async def test_complete_send_links_provider_and_send_ids(store: Redis, prefix: str) -> None:
     conversations = ConversationStore(store, Keys(prefix))
     await _record(conversations, "snd_1", T0, direction="outbound")

@@ -249,11 +249,15 @@ class Sender:
         """Send a batch from one shard: conversations in parallel, each in its order."""
         outbounds = [Outbound.from_dict(parse_json(entry.data)) for entry in entries]
         # A redo skips what went out before the crash without waiting for the rate again.
-        states = await self.conversations.send_states(
-            [(outbound.conversation_id, outbound.send_id) for outbound in outbounds]
+        # A new entry is not read first: should its send have started all the same (the
+        # same send queued twice), the claim refuses it.
+        redone = [o for o, entry in zip(outbounds, entries, strict=True) if entry.redone]
+        found = iter(
+            await self.conversations.send_states([(o.conversation_id, o.send_id) for o in redone])
         )
         groups: dict[str, list[tuple[Outbound, bool]]] = {}
-        for outbound, state in zip(outbounds, states, strict=True):
+        for outbound, entry in zip(outbounds, entries, strict=True):
+            state = next(found) if entry.redone else ""
             if state in ("", "claimed"):
                 claimed = state == "claimed"
                 groups.setdefault(outbound.conversation_id, []).append((outbound, claimed))
