@@ -380,8 +380,9 @@ other scripts' digits."""
 
 
 def _timestamp(item: dict[str, Any]) -> float:
-    """Unix seconds, Meta's string or a number; 0 when absent. A value that is not a
-    finite time within MAX_AGE before and MAX_AHEAD after now is a PayloadError."""
+    """Unix seconds, Meta's string or a number. Meta always sends one: when it is absent
+    or 0 the item is dated now, as it arrived. A value that is not a finite time within
+    MAX_AGE before and MAX_AHEAD after now is a PayloadError."""
     raw = item.get("timestamp", 0)
     try:
         if isinstance(raw, bool) or not isinstance(raw, str | int | float):
@@ -391,9 +392,9 @@ def _timestamp(item: dict[str, Any]) -> float:
         value = float(raw)
     except (TypeError, ValueError, OverflowError):  # 10**400 is an int no float can hold
         raise PayloadError("timestamp must be unix seconds") from None
-    if value == 0:
-        return 0.0
     now = time.time()
+    if value == 0:
+        return now
     if not math.isfinite(value) or not now - MAX_AGE <= value <= now + MAX_AHEAD:
         raise PayloadError(
             "timestamp must be unix seconds within 30 days before and a day after now"
