@@ -42,22 +42,7 @@ def read_yaml(path: str, env: Mapping[str, str]) -> tuple[dict[str, Any], Lines,
     unset variable (filled with ''); ConfigError if it is unreadable, not YAML or not a
     mapping."""
     name = path
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise ConfigError(f"{name}: cannot read the config file: {reason}") from None
-    loader = LineLoader(text, name)
-    try:
-        node = loader.get_single_node()
-        document = loader.construct_document(node) if node is not None else {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f"{mark.line + 1}:" if mark is not None else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise ConfigError(f"{name}:{line} not valid YAML: {problem}") from None
-    finally:
-        loader.dispose()
+    loader, node, document = _load(_read_text(path), name)
     if document is None:
         document = {}
     if not isinstance(document, dict):
@@ -81,3 +66,29 @@ def read_yaml(path: str, env: Mapping[str, str]) -> tuple[dict[str, Any], Lines,
 
     filled: dict[str, Any] = fill(document, ())
     return filled, loader.lines, unset
+
+
+def _read_text(path: str) -> str:
+    """The file's text; ConfigError if it cannot be read, or is not UTF-8."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise ConfigError(f"{path}: cannot read the config file: {reason}") from None
+
+
+def _load(text: str, name: str) -> tuple[LineLoader, yaml.Node | None, Any]:
+    """The loader (for the lines), the document's node and its data; ConfigError if the
+    text is not YAML."""
+    loader = LineLoader(text, name)
+    try:
+        node = loader.get_single_node()
+        document = loader.construct_document(node) if node is not None else {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f"{mark.line + 1}:" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(f"{name}:{line} not valid YAML: {problem}") from None
+    finally:
+        loader.dispose()
+    return loader, node, document
