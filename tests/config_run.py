@@ -43,6 +43,30 @@ async def run_bot(
     return process.returncode or 0, out.decode()
 
 
+async def config_check(path: Path | str, timeout: float = 30) -> tuple[int, str, str]:
+    """``python bot.py config check PATH`` to its end: exit status, stdout, stderr. One that
+    does not end within ``timeout`` seconds is killed, and fails the test."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "bot.py"),
+        "config",
+        "check",
+        str(path),
+        cwd=ROOT,
+        env=environment(),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError(f"config check {path} did not end in {timeout} s") from None
+    return process.returncode or 0, out.decode(), err.decode()
+
+
 def refusal_lines(output: str) -> list[str]:
     """The output without the log lines (JSON ones, or text ones like ``2026-... INFO ...``)."""
     return [

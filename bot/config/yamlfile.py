@@ -3,9 +3,10 @@ where to look; ``${VAR}`` in a value is filled from the environment."""
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -13,6 +14,10 @@ import yaml
 from bot.config.base import ConfigError, Lines, dotted
 
 _ENV_REFERENCE = re.compile(r"\$\{([A-Z0-9_]+)\}")
+MAX_FILE_BYTES = 1024 * 1024
+"""A config file is a few kilobytes; one larger than this is not one (``/dev/zero`` never
+ends)."""
+_NOT_FILES = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket"}
 
 
 class LineLoader(yaml.SafeLoader):
@@ -69,9 +74,25 @@ def read_yaml(path: str, env: Mapping[str, str]) -> tuple[dict[str, Any], Lines,
 
 
 def _read_text(path: str) -> str:
-    """The file's text; ConfigError if it cannot be read, or is not UTF-8."""
+    """The file's text; ConfigError if it cannot be read, is no regular file (the null
+    device reads as an empty one), is larger than MAX_FILE_BYTES or is not UTF-8."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        found = os.stat(path)
+        if os.path.samestat(found, os.stat(os.devnull)):
+            return ""
+        if not stat.S_ISREG(found.st_mode):
+            # Opening a named pipe waits for a writer, and a device may never end.
+            kind = _NOT_FILES.get(stat.S_IFMT(found.st_mode), "a device")
+            raise ConfigError(
+                f"{path}: cannot read the config file: it is {kind}, not a regular file"
+            )
+        with open(path, "rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise ConfigError(
+                f"{path}: cannot read the config file: it is larger than {MAX_FILE_BYTES >> 20} MiB"
+            )
+        return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise ConfigError(f"{path}: cannot read the config file: {reason}") from None
