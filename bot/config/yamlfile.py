@@ -17,6 +17,9 @@ _ENV_REFERENCE = re.compile(r"\$\{([A-Z0-9_]+)\}")
 MAX_FILE_BYTES = 1024 * 1024
 """A config file is a few kilobytes; one larger than this is not one (``/dev/zero`` never
 ends)."""
+MAX_NODES = 100_000
+"""Values in the document with its aliases expanded: a config file has a few hundred; a
+"billion laughs" (anchors, each naming the one before nine times) has 9**9."""
 _NOT_FILES = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket"}
 
 
@@ -104,6 +107,8 @@ def _load(text: str, name: str) -> tuple[LineLoader, yaml.Node | None, Any]:
     loader = LineLoader(text, name)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _bound(node, name)
         document = loader.construct_document(node) if node is not None else {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
@@ -113,3 +118,26 @@ def _load(text: str, name: str) -> tuple[LineLoader, yaml.Node | None, Any]:
     finally:
         loader.dispose()
     return loader, node, document
+
+
+def _bound(node: yaml.Node, name: str) -> None:
+    """ConfigError when the document, its aliases expanded (an alias counts again all it
+    names, as a merge ``<<`` copies it), holds more than MAX_NODES values: a few lines of
+    anchors can expand to billions, which the constructor and the checks would walk."""
+    top = node.value if isinstance(node, yaml.MappingNode) else [(node, node)]
+    visited = 0
+    for key, value in top:
+        named = isinstance(key, yaml.ScalarNode) and key is not node
+        what, below = (key.value if named else "the file"), [value]
+        while below:
+            current = below.pop()
+            visited += 1
+            if visited > MAX_NODES:
+                raise ConfigError(
+                    f"{name}:{key.start_mark.line + 1}: {what}: its aliases expand too far "
+                    f"(past {MAX_NODES:,} values)"
+                )
+            if isinstance(current, yaml.SequenceNode):
+                below.extend(current.value)
+            elif isinstance(current, yaml.MappingNode):
+                below.extend(part for pair in current.value for part in pair)
