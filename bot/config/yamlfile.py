@@ -20,6 +20,9 @@ ends)."""
 MAX_NODES = 100_000
 """Values in the document with its aliases expanded: a config file has a few hundred; a
 "billion laughs" (anchors, each naming the one before nine times) has 9**9."""
+MAX_DEPTH = 100
+"""Lists and mappings inside each other: a config file needs a handful."""
+_TOO_DEEP = f"lists and mappings nested too deeply (past {MAX_DEPTH} levels)"
 _NOT_FILES = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket"}
 
 
@@ -103,8 +106,15 @@ def _read_text(path: str) -> str:
 
 def _load(text: str, name: str) -> tuple[LineLoader, yaml.Node | None, Any]:
     """The loader (for the lines), the document's node and its data; ConfigError if the
-    text is not YAML."""
-    loader = LineLoader(text, name)
+    text is not YAML, or its aliases or nesting go too far (see ``_bound``)."""
+    try:
+        loader = LineLoader(text, name)
+    except yaml.reader.ReaderError as error:  # a character YAML does not take, such as NUL
+        at = text.count("\n", 0, error.position) + 1
+        raise ConfigError(
+            f"{name}:{at}: not valid YAML: unacceptable character "
+            f"#x{error.character:04x}: {error.reason}"
+        ) from None
     try:
         node = loader.get_single_node()
         if node is not None:
@@ -115,6 +125,9 @@ def _load(text: str, name: str) -> tuple[LineLoader, yaml.Node | None, Any]:
         line = f"{mark.line + 1}:" if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error)
         raise ConfigError(f"{name}:{line} not valid YAML: {problem}") from None
+    except RecursionError:  # the composer nests a Python call in each list and mapping
+        line = f"{loader.get_mark().line + 1}:"
+        raise ConfigError(f"{name}:{line} {_TOO_DEEP}") from None
     finally:
         loader.dispose()
     return loader, node, document
@@ -122,22 +135,35 @@ def _load(text: str, name: str) -> tuple[LineLoader, yaml.Node | None, Any]:
 
 def _bound(node: yaml.Node, name: str) -> None:
     """ConfigError when the document, its aliases expanded (an alias counts again all it
-    names, as a merge ``<<`` copies it), holds more than MAX_NODES values: a few lines of
-    anchors can expand to billions, which the constructor and the checks would walk."""
+    names, as a merge ``<<`` copies it), holds more than MAX_NODES values or nests more
+    than MAX_DEPTH lists and mappings, or when an alias names a value that holds it: a few
+    lines of anchors can expand to billions, or for ever, which the checks would walk."""
     top = node.value if isinstance(node, yaml.MappingNode) else [(node, node)]
     visited = 0
     for key, value in top:
-        named = isinstance(key, yaml.ScalarNode) and key is not node
-        what, below = (key.value if named else "the file"), [value]
+        what = key.value if isinstance(key, yaml.ScalarNode) and key is not node else "the file"
+        below: list[tuple[yaml.Node, int]] = [(value, 1)]
+        holders: list[yaml.Node] = []  # the lists and mappings that hold the current value
         while below:
-            current = below.pop()
+            current, depth = below.pop()
+            del holders[depth - 1 :]
             visited += 1
             if visited > MAX_NODES:
                 raise ConfigError(
                     f"{name}:{key.start_mark.line + 1}: {what}: its aliases expand too far "
                     f"(past {MAX_NODES:,} values)"
                 )
+            if not isinstance(current, yaml.CollectionNode):
+                continue
+            if any(current is holder for holder in holders):
+                raise ConfigError(
+                    f"{name}:{current.start_mark.line + 1}: {what}: an alias names a value "
+                    "that holds it: it never ends"
+                )
+            if depth > MAX_DEPTH:
+                raise ConfigError(f"{name}:{key.start_mark.line + 1}: {what}: {_TOO_DEEP}")
+            holders.append(current)
             if isinstance(current, yaml.SequenceNode):
-                below.extend(current.value)
-            elif isinstance(current, yaml.MappingNode):
-                below.extend(part for pair in current.value for part in pair)
+                below.extend((item, depth + 1) for item in current.value)
+            else:
+                below.extend((part, depth + 1) for pair in current.value for part in pair)
