@@ -196,14 +196,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 def read_config(path: str, env: Mapping[str, str], region: str = "GB") -> ConfigFile:
     """The YAML file at ``path``, validated whole; ConfigError has a line per problem,
     each naming the file, the line and the key."""
-    document, lines, unset = read_yaml(path, env)
+    document, lines, unusable = read_yaml(path, env)
     try:
         written = ConfigFile.model_validate(document, context={"region": region})
     except ValidationError as error:
         found = problems(error, ConfigFile, lines=lines)
-        raise ConfigError(*sorted([*unset, *found], key=line_of)) from None
-    if unset:
-        raise ConfigError(*unset)
+        raise ConfigError(*sorted([*unusable, *found], key=line_of)) from None
+    if unusable:
+        raise ConfigError(*unusable)
     return written
 
 

@@ -50,8 +50,8 @@ class LineLoader(yaml.SafeLoader):
 
 def read_yaml(path: str, env: Mapping[str, str]) -> tuple[dict[str, Any], Lines, list[str]]:
     """The file's mapping with ``${VAR}`` filled in, its lines, and a problem for each
-    unset variable (filled with ''); ConfigError if it is unreadable, not YAML or not a
-    mapping."""
+    value it cannot use as written (an unset variable, filled with ''); ConfigError if it
+    is unreadable, not YAML or not a mapping."""
     name = path
     loader, node, document = _load(_read_text(path), name)
     if document is None:
@@ -60,14 +60,14 @@ def read_yaml(path: str, env: Mapping[str, str]) -> tuple[dict[str, Any], Lines,
         raise ConfigError(f"{name}:1: the file must hold a mapping (automation:, services:, ...)")
     if node is not None:
         loader.note(node, ())
-    unset: list[str] = []
+    unusable: list[str] = []
 
     def fill(value: Any, path: tuple[str | int, ...]) -> Any:
         if isinstance(value, str):
             for variable in _ENV_REFERENCE.findall(value):
                 if variable not in env:
                     line = loader.lines.get(tuple(map(str, path)), (name, 1))[1]
-                    unset.append(f"{name}:{line}: {dotted(path)}: ${{{variable}}} is not set")
+                    unusable.append(f"{name}:{line}: {dotted(path)}: ${{{variable}}} is not set")
             return _ENV_REFERENCE.sub(lambda m: env.get(m.group(1), ""), value)
         if isinstance(value, list):
             return [fill(item, (*path, n)) for n, item in enumerate(value)]
@@ -76,7 +76,7 @@ def read_yaml(path: str, env: Mapping[str, str]) -> tuple[dict[str, Any], Lines,
         return value
 
     filled: dict[str, Any] = fill(document, ())
-    return filled, loader.lines, unset
+    return filled, loader.lines, unusable
 
 
 def _read_text(path: str) -> str:
