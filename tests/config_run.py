@@ -43,9 +43,12 @@ async def run_bot(
     return process.returncode or 0, out.decode()
 
 
-async def config_check(path: Path | str, timeout: float = 30) -> tuple[int, str, str]:
-    """``python bot.py config check PATH`` to its end: exit status, stdout, stderr. One that
-    does not end within ``timeout`` seconds is killed, and fails the test."""
+async def config_check(
+    path: Path | str, timeout: float = 30, **variables: str
+) -> tuple[int, str, str]:
+    """``python bot.py config check PATH`` in a clean environment with ``variables`` to its
+    end: exit status, stdout, stderr. One that does not end within ``timeout`` seconds is
+    killed, and fails the test."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         str(ROOT / "bot.py"),
@@ -53,7 +56,7 @@ async def config_check(path: Path | str, timeout: float = 30) -> tuple[int, str,
         "check",
         str(path),
         cwd=ROOT,
-        env=environment(),
+        env=environment(**variables),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

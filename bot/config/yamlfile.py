@@ -22,6 +22,10 @@ MAX_NODES = 100_000
 "billion laughs" (anchors, each naming the one before nine times) has 9**9."""
 MAX_DEPTH = 100
 """Lists and mappings inside each other: a config file needs a handful."""
+_SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_LONE = "a lone surrogate no UTF-8 text can hold"
+"""Half of a UTF-16 pair, as ``"\\ud800"`` writes it: no channel could send it."""
 _TOO_DEEP = f"lists and mappings nested too deeply (past {MAX_DEPTH} levels)"
 _NOT_FILES = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket"}
 
@@ -50,8 +54,8 @@ class LineLoader(yaml.SafeLoader):
 
 def read_yaml(path: str, env: Mapping[str, str]) -> tuple[dict[str, Any], Lines, list[str]]:
     """The file's mapping with ``${VAR}`` filled in, its lines, and a problem for each
-    value it cannot use as written (an unset variable, filled with ''); ConfigError if it
-    is unreadable, not YAML or not a mapping."""
+    value it cannot use as written (an unset variable, filled with ''; a lone surrogate);
+    ConfigError if it is unreadable, not YAML or not a mapping."""
     name = path
     loader, node, document = _load(_read_text(path), name)
     if document is None:
@@ -62,21 +66,47 @@ def read_yaml(path: str, env: Mapping[str, str]) -> tuple[dict[str, Any], Lines,
         loader.note(node, ())
     unusable: list[str] = []
 
+    def at(path: tuple[str | int, ...]) -> str:
+        return f"{name}:{loader.lines.get(tuple(map(str, path)), (name, 1))[1]}:"
+
     def fill(value: Any, path: tuple[str | int, ...]) -> Any:
         if isinstance(value, str):
             for variable in _ENV_REFERENCE.findall(value):
                 if variable not in env:
-                    line = loader.lines.get(tuple(map(str, path)), (name, 1))[1]
-                    unusable.append(f"{name}:{line}: {dotted(path)}: ${{{variable}}} is not set")
-            return _ENV_REFERENCE.sub(lambda m: env.get(m.group(1), ""), value)
+                    unusable.append(f"{at(path)} {dotted(path)}: ${{{variable}}} is not set")
+            text, lone = _unicode(_ENV_REFERENCE.sub(lambda m: env.get(m.group(1), ""), value))
+            if lone:
+                unusable.append(f"{at(path)} {dotted(path)}: holds {lone!r}, {_LONE}")
+            return text
         if isinstance(value, list):
             return [fill(item, (*path, n)) for n, item in enumerate(value)]
         if isinstance(value, dict):
-            return {key: fill(item, (*path, str(key))) for key, item in value.items()}
+            filled = {}
+            for key, item in value.items():
+                below = (*path, str(key))
+                if isinstance(key, str):
+                    key, lone = _unicode(key)
+                    if lone:
+                        where = dotted(path) or "the file"
+                        unusable.append(f"{at(below)} {where}: a key holds {lone!r}, {_LONE}")
+                filled[key] = fill(item, below)
+            return filled
         return value
 
     filled: dict[str, Any] = fill(document, ())
     return filled, loader.lines, unusable
+
+
+def _unicode(text: str) -> tuple[str, str | None]:
+    """``text`` with each pair of escaped surrogates (``"\\ud83d\\ude00"``, as JSON writes
+    an emoji) as the character it stands for, and its first lone surrogate, if any."""
+    if text.isascii():
+        return text, None
+    joined = _SURROGATE_PAIR.sub(
+        lambda pair: pair.group().encode("utf-16-le", "surrogatepass").decode("utf-16-le"), text
+    )
+    lone = _SURROGATE.search(joined)
+    return joined, lone.group() if lone else None
 
 
 def _read_text(path: str) -> str:
