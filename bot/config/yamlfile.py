@@ -27,16 +27,35 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _LONE = "a lone surrogate no UTF-8 text can hold"
 """Half of a UTF-16 pair, as ``"\\ud800"`` writes it: no channel could send it."""
 _TOO_DEEP = f"lists and mappings nested too deeply (past {MAX_DEPTH} levels)"
+_MERGE = "tag:yaml.org,2002:merge"
 _NOT_FILES = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket"}
 
 
 class LineLoader(yaml.SafeLoader):
-    """A safe loader that notes, for each mapping key and list item, the line it is on."""
+    """A safe loader that notes, for each mapping key and list item, the line it is on, and
+    refuses a key written twice in one mapping (PyYAML keeps the last, silently)."""
 
     def __init__(self, stream: str, name: str) -> None:
         super().__init__(stream)
         self.name = name
         self.lines: dict[tuple[str, ...], tuple[str, int]] = {}
+
+    def compose_mapping_node(self, anchor: Any) -> yaml.MappingNode:
+        # Before the constructor, where a merge (``<<: *base``) has not yet put the keys
+        # of ``base`` among the mapping's own, which may override them.
+        node = super().compose_mapping_node(anchor)
+        first: dict[tuple[str, str], int] = {}
+        for key, _ in node.value:
+            if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE:
+                continue
+            if (key.tag, key.value) in first:
+                raise yaml.composer.ComposerError(
+                    problem=f"the key {key.value!r} is written twice "
+                    f"(first on line {first[key.tag, key.value]})",
+                    problem_mark=key.start_mark,
+                )
+            first[key.tag, key.value] = key.start_mark.line + 1
+        return node
 
     def note(self, node: yaml.Node, path: tuple[str, ...]) -> None:
         """Record the lines of ``node``'s keys and items, under ``path``."""
