@@ -7,6 +7,7 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, get_args
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
@@ -56,6 +57,15 @@ def matching(pattern: str, wanted: str) -> AfterValidator:
         return text
 
     return AfterValidator(check)
+
+
+def http_url(url: str) -> str:
+    """``url`` if it is an absolute http(s) URL with a host; ValueError saying what it must
+    be otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL, like https://bot.example.com")
+    return url
 
 
 def dotted(path: Iterable[str | int]) -> str:

@@ -18,7 +18,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from bot.config.base import ConfigError, matching, wording
+from bot.config.base import ConfigError, http_url, matching, wording
 
 DEFAULT_WHATSAPP_API_BASE = "https://graph.facebook.com/v21.0"
 DEFAULT_TELEGRAM_API_BASE = "https://api.telegram.org"
@@ -56,13 +56,6 @@ def _host(host: str) -> str:
     return host
 
 
-def _http_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http(s) URL, like https://bot.example.com")
-    return url
-
-
 def _redis_url(url: str) -> str:
     if urlsplit(url).scheme not in ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster"):
         raise ValueError(
@@ -93,7 +86,7 @@ class Environment(BaseSettings):
     REDIS_URL: Annotated[str, AfterValidator(_redis_url)] | None = None
     HOST: Annotated[str, AfterValidator(_host)] = "127.0.0.1"
     PORT: Annotated[int, AfterValidator(_port)] = 8080
-    PUBLIC_URL: Annotated[str, AfterValidator(_http_url)] | None = None
+    PUBLIC_URL: Annotated[str, AfterValidator(http_url)] | None = None
     DEFAULT_REGION: Annotated[str, AfterValidator(_region)] = "GB"
     SWITCHBOARD_CONFIG: str | None = None
     SWITCHBOARD_KEY_PREFIX: str = "sb:"
@@ -107,7 +100,7 @@ class Environment(BaseSettings):
     WHATSAPP_ACCESS_TOKEN: str = ""
     WHATSAPP_APP_SECRET: str = ""
     WHATSAPP_VERIFY_TOKEN: str = ""
-    WHATSAPP_API_BASE: Annotated[str, AfterValidator(_http_url)] = DEFAULT_WHATSAPP_API_BASE
+    WHATSAPP_API_BASE: Annotated[str, AfterValidator(http_url)] = DEFAULT_WHATSAPP_API_BASE
     WHATSAPP_MESSAGES_PER_SECOND: float = Field(default=80.0, gt=0)
     """The number's throughput tier (CH-6): 80 by default, up to 1,000 when upgraded."""
 
@@ -120,12 +113,12 @@ class Environment(BaseSettings):
     TELEGRAM_TEAM_CHAT_ID: Annotated[
         str, matching(r"(-?[0-9]{1,20})?", "a chat id, e.g. -1001234567890")
     ] = ""
-    TELEGRAM_API_BASE: Annotated[str, AfterValidator(_http_url)] = DEFAULT_TELEGRAM_API_BASE
+    TELEGRAM_API_BASE: Annotated[str, AfterValidator(http_url)] = DEFAULT_TELEGRAM_API_BASE
 
     TWILIO_ACCOUNT_SID: str = ""
     TWILIO_AUTH_TOKEN: str = ""
     SMS_FROM: str = ""
-    TWILIO_API_BASE: Annotated[str, AfterValidator(_http_url)] = DEFAULT_TWILIO_API_BASE
+    TWILIO_API_BASE: Annotated[str, AfterValidator(http_url)] = DEFAULT_TWILIO_API_BASE
 
     @model_validator(mode="after")
     def _channels_whole(self) -> Environment:
