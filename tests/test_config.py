@@ -95,16 +95,22 @@ services:
     ("text", "message"),
     [
         ("services: [{name: support}]", r"services\[0\]\.url: is required"),
-        ("services: [{name: Support!, url: u, secret: s}]", "lowercase"),
-        ("services: [{name: a, url: u, secret: s}, {name: a, url: u, secret: s}]", "twice"),
+        ("services: [{name: Support!, url: http://u, secret: s}]", "lowercase"),
+        (
+            "services: [{name: a, url: http://u, secret: s}, {name: a, url: http://u, secret: s}]",
+            "twice",
+        ),
         ("automation: {rules: [{keywords: [x]}]}", "needs a reply"),
         ("automation: {rules: [{reply: x}]}", "keywords or a pattern"),
         ("automation: {rules: [{reply: x, pattern: '('}]}", "not a regex"),
         ("delivery: {timeout: soon}", r"delivery\.timeout: must be a number \(got 'soon'\)"),
-        ("services: [{name: a, url: u, secret: s, batch: {max_events: 0}}]", "max_events"),
-        ("services: [{name: a, url: u, secret: s, batch: {max_events: 501}}]", "max_events"),
-        ("services: [{name: a, url: u, secret: s, batch: {max_events: many}}]", "max_events"),
-        ("services: [{name: a, url: u, secret: s, batch: 50}]", r"services\[0\]\.batch"),
+        ("services: [{name: a, url: http://u, secret: s, batch: {max_events: 0}}]", "max_events"),
+        ("services: [{name: a, url: http://u, secret: s, batch: {max_events: 501}}]", "max_events"),
+        (
+            "services: [{name: a, url: http://u, secret: s, batch: {max_events: many}}]",
+            "max_events",
+        ),
+        ("services: [{name: a, url: http://u, secret: s, batch: 50}]", r"services\[0\]\.batch"),
         ("- a list", "mapping"),
         ("key: [unclosed", "not valid YAML"),
         ("live: {token_ttl: 5}", r"live\.token_ttl"),
@@ -235,7 +241,8 @@ def test_sections_left_empty_are_their_defaults(tmp_path: Path) -> None:
 
 
 def test_an_unset_variable_is_named_with_its_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "services:\n  - name: a\n    url: u\n    secret: ${NOT_SET_IN_TEST}\n")
+    text = "services:\n  - name: a\n    url: http://u\n    secret: ${NOT_SET_IN_TEST}\n"
+    path = write(tmp_path, text)
     with pytest.raises(ConfigError) as raised:
         load_settings({"SWITCHBOARD_CONFIG": path})
     assert raised.value.problems == (

@@ -60,11 +60,17 @@ def matching(pattern: str, wanted: str) -> AfterValidator:
 
 
 def http_url(url: str) -> str:
-    """``url`` if it is an absolute http(s) URL with a host; ValueError saying what it must
-    be otherwise."""
-    parts = urlsplit(url)
+    """``url`` if it is an absolute http(s) URL with a host, without spaces or control
+    characters; ValueError saying what it must be otherwise."""
+    wanted = "must be an http(s) URL, like https://bot.example.com"
+    if any(character.isspace() or not character.isprintable() for character in url):
+        raise ValueError(wanted)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an IPv6 host without its closing bracket
+        raise ValueError(wanted) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http(s) URL, like https://bot.example.com")
+        raise ValueError(wanted)
     return url
 
 

@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from bot.config.automation import AutomationFile
-from bot.config.base import Section, TimeZone, matching
+from bot.config.base import Section, TimeZone, http_url, matching
 from bot.config.channels import KeywordsFile
 from bot.config.live import LiveFile, TemplateFile
 from bot.config.notifications import NotificationsFile, RateCardFile, WorkflowFile
@@ -56,8 +56,8 @@ class ServiceFile(Section):
     """A service attached to every number, after the runtime's own."""
 
     name: Annotated[str, AfterValidator(_service_name)]
-    url: str
-    """Where its events are posted, signed with ``secret``."""
+    url: Annotated[str, AfterValidator(http_url)]
+    """Where its events are posted, signed with ``secret``: an http(s) URL."""
     secret: str
     mask: bool = True
     """Hide other services' replies from it."""
