@@ -13,6 +13,7 @@ import sys
 
 from bot.cli.helptext import Paragraphs, add_spec_arguments, examples
 from bot.cli.notify import NOTIFY_COMMANDS, add_notify_parser, run_notify_command
+from bot.config.base import http_url
 from bot.config.settings import Settings
 from bot.model import MAX_BATCH
 from bot.runtime import Runtime
@@ -304,6 +305,11 @@ async def _attach(
             checked_service_name(args.name)
         except InvalidServiceNameError as error:
             print(f"switchboard: {error}", file=sys.stderr)
+            return 2
+        try:
+            http_url(args.url)
+        except ValueError as error:
+            print(f"switchboard: --url {error} (got {args.url!r})", file=sys.stderr)
             return 2
         if not args.secret_env:
             print(
