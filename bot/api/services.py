@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.api.common import ADMIN, ApiError, caller, numbers_of, parts, read_body, string_field
+from bot.config.base import http_url
 from bot.model import MAX_BATCH
 from bot.team.actions import InvalidServiceNameError, checked_service_name
 
@@ -38,6 +39,10 @@ async def attach_service(request: web.Request) -> web.Response:
     except InvalidServiceNameError:
         raise ApiError(400, "name: up to 32 lowercase letters, digits, - and _") from None
     url, secret = string_field(found, "url", limit=2000), string_field(found, "secret", limit=200)
+    try:
+        http_url(url)
+    except ValueError as error:
+        raise ApiError(400, f"url {error}") from None
     configured = list(actions.configured)
     numbers = found.get("numbers", configured)
     if not isinstance(numbers, list) or not numbers or not all(n in configured for n in numbers):

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.config.base import http_url
 from bot.config.settings import RESERVED_NAMES, SERVICE_NAME
 from bot.core.directory import Directory
 from bot.core.ingest import shard_of
@@ -257,7 +258,9 @@ class ConversationActions:
 
     async def define(self, name: str, url: str, secret: str, *, mask: bool, batch: int = 0) -> str:
         """Define (or redefine) a service; its new API token when it is new, else "".
-        ``batch``: at most that many events per POST; 0, one event per POST."""
+        ``batch``: at most that many events per POST; 0, one event per POST. ValueError
+        for a name a service may not take or a URL that is no http(s) URL."""
+        http_url(url)
         known = await self.services.get(checked_service_name(name))
         automation = known.automation if known else None
         service = Service(name, url, secret, mask=mask, automation=automation, batch=batch)
