@@ -121,10 +121,11 @@ class BotProcess:
 
 
 async def run_command(
-    env: dict[str, str], *args: str, typed: str | None = None
+    env: dict[str, str], *args: str, typed: str | None = None, timeout: float = 120
 ) -> tuple[int, str, str]:
     """``python bot.py ARGS`` to its end, as an operator runs it: exit code, stdout, stderr.
-    ``typed`` is what the operator types at its prompts."""
+    ``typed`` is what the operator types at its prompts. A command still running after
+    ``timeout`` seconds is killed, and fails the test: a hang is a failure, not a wait."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         str(ROOT / "bot.py"),
@@ -135,5 +136,11 @@ async def run_command(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await process.communicate(typed.encode() if typed is not None else None)
+    given = typed.encode() if typed is not None else None
+    try:
+        out, err = await asyncio.wait_for(process.communicate(given), timeout)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError(f"python bot.py {' '.join(args)} did not exit") from None
     return process.returncode or 0, out.decode(), err.decode()
