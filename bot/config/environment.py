@@ -19,6 +19,7 @@ from pydantic_settings import (
 )
 
 from bot.config.base import ConfigError, http_url, matching, wording
+from stores.urls import check_redis_url
 
 DEFAULT_WHATSAPP_API_BASE = "https://graph.facebook.com/v21.0"
 DEFAULT_TELEGRAM_API_BASE = "https://api.telegram.org"
@@ -57,10 +58,21 @@ def _host(host: str) -> str:
 
 
 def _redis_url(url: str) -> str:
-    if urlsplit(url).scheme not in ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster"):
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "Invalid IPv6 URL"
+        raise ValueError("must close its IPv6 host's [ with ]") from None
+    if parts.scheme not in ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster"):
         raise ValueError(
             "must be a redis://, rediss://, unix://, redis+cluster:// or rediss+cluster:// URL"
         )
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or past 65535
+        port = 0
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError("must have a port between 1 and 65535")
+    check_redis_url(url)
     return url
 
 
@@ -190,7 +202,12 @@ def read_environment(env: Mapping[str, str]) -> Environment:
 
 def masked(url: str) -> str:
     """``url`` with any password in it replaced by ***."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a [ without its ]: all before the host goes, the user's name too
+        scheme, sep, rest = url.partition("://")
+        _, at, host = rest.rpartition("@")
+        return f"{scheme}{sep}***@{host}" if at else url
     if not parts.password:
         return url
     user = f"{parts.username}:" if parts.username else ":"
