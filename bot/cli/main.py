@@ -20,7 +20,14 @@ from bot.cli.dead_letters import add_dead_letters_command, run_dead_letters_comm
 from bot.cli.helptext import Paragraphs, examples
 from bot.cli.importer import DEFAULT_BATCH
 from bot.cli.imports import run_import
-from bot.cli.serve import prepare_metrics_dir, reach_store, run, serve, serve_workers
+from bot.cli.serve import (
+    make_metrics_dir,
+    prepare_metrics_dir,
+    reach_store,
+    run,
+    serve,
+    serve_workers,
+)
 from bot.config.environment import masked
 from bot.config.settings import ConfigError, Settings, load_settings
 from bot.core.lifecycle import merged_event
@@ -163,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         settings = load_settings()
+        make_metrics_dir()  # before a runtime makes its metrics, which are written there
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
@@ -199,10 +207,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if workers > 1:
         return serve_workers(settings, workers)
-    prepare_metrics_dir(made_if_unset=False)
     try:
+        prepare_metrics_dir(made_if_unset=False)
         run(serve(settings), settings)
-    except ConfigError as error:  # the store is out of reach
+    except ConfigError as error:  # the metrics directory, or the store, out of reach
         print(error, file=sys.stderr)
         return 2
     return 0

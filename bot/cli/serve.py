@@ -153,10 +153,10 @@ def serve_workers(settings: Settings, workers: int) -> int:
     try:
         loop_factory(settings.loop)  # a missing uvloop is told once, not by every worker
         asyncio.run(reach_store(settings))  # once here, rather than in every worker's loop
+        made = prepare_metrics_dir(made_if_unset=True)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    made = prepare_metrics_dir(made_if_unset=True)
     try:
         return _supervise(settings, workers)
     finally:
@@ -164,16 +164,32 @@ def serve_workers(settings: Settings, workers: int) -> int:
             shutil.rmtree(made, ignore_errors=True)
 
 
+def make_metrics_dir() -> None:
+    """Make PROMETHEUS_MULTIPROC_DIR, when the operator set it, before any metric is made:
+    prometheus_client writes a process's values there from its first metric on.
+    ConfigError, in one line, when it cannot be a directory the bot writes to."""
+    given = os.environ.get(MULTIPROCESS_DIR)
+    if not given:
+        return
+    try:
+        Path(given).mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a file of that name, or one on the way to it
+        raise _unusable_metrics_dir(given, error.strerror or str(error)) from None
+    if not os.access(given, os.W_OK | os.X_OK):
+        raise _unusable_metrics_dir(given, "not writable")
+
+
 def prepare_metrics_dir(*, made_if_unset: bool) -> str | None:
-    """Ready PROMETHEUS_MULTIPROC_DIR before any worker starts: emptied of a past run's
-    files when the operator set it, else (for several workers) a temporary directory of
-    ours, which is returned for removal once they stop."""
+    """Ready PROMETHEUS_MULTIPROC_DIR before any worker starts: the operator's (made by
+    ``make_metrics_dir``) emptied of a past run's files, else (for several workers) a
+    temporary directory of ours, which is returned for removal once they stop."""
     given = os.environ.get(MULTIPROCESS_DIR)
     if given:
-        directory = Path(given)
-        directory.mkdir(parents=True, exist_ok=True)
-        for stale in directory.glob("*.db"):
-            stale.unlink()  # a past run's counts would be added to this one's
+        try:
+            for stale in Path(given).glob("*.db"):
+                stale.unlink()  # a past run's counts would be added to this one's
+        except OSError as error:  # a file there that is not ours to remove
+            raise _unusable_metrics_dir(given, error.strerror or str(error)) from None
         return None
     if not made_if_unset:
         return None
@@ -181,6 +197,12 @@ def prepare_metrics_dir(*, made_if_unset: bool) -> str | None:
     os.environ[MULTIPROCESS_DIR] = made  # the workers inherit it
     log.info("the workers keep their metrics in %s", made)
     return made
+
+
+def _unusable_metrics_dir(given: str, reason: str) -> ConfigError:
+    return ConfigError(
+        f"{MULTIPROCESS_DIR}={given}: must be a directory the bot can write to ({reason})"
+    )
 
 
 def _supervise(settings: Settings, workers: int) -> int:
