@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from importlib import metadata
 
@@ -159,7 +160,11 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "admin" and (refusal := _not_text(parser, args)):
+        print(refusal, file=sys.stderr)
+        return 2
 
     if args.command == "config":
         return run_config_command(args)
@@ -214,6 +219,46 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     return 0
+
+
+FILE_NAMES = frozenset({"file", "report"})
+"""Arguments that name files (``admin import``'s): a file's name is any bytes the system
+allows, and is used as it came."""
+
+
+def _not_text(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """A usage error, in one line, naming the first argument that is not UTF-8 text; None
+    when every one is (or names a file).
+
+    Bytes of an argument that are not UTF-8 reach Python as lone surrogates (PEP 383),
+    which no store, message or log line can hold: redis-py failed to encode them, with a
+    traceback, once the command had begun."""
+    command = _chosen(parser, args)
+    for action in command._actions:
+        value = getattr(args, action.dest, None)
+        for given in value if isinstance(value, list) else [value]:
+            if not isinstance(given, str) or action.dest in FILE_NAMES:
+                continue
+            try:
+                given.encode()
+            except UnicodeEncodeError:
+                name = "/".join(action.option_strings) or action.metavar or action.dest
+                typed = os.fsencode(given).decode(errors="backslashreplace")
+                return (
+                    f"{command.prog}: error: argument {name}: '{typed}' is not UTF-8 text "
+                    "(check the terminal's encoding)"
+                )
+    return None
+
+
+def _chosen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The parser of the (sub)command that ``args`` come from."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            name = getattr(args, action.dest, None)
+            if name in action.choices:
+                return _chosen(action.choices[name], args)
+    return parser
 
 
 def _admin(settings: Settings, args: argparse.Namespace) -> int:
