@@ -24,6 +24,10 @@ from stores.urls import check_redis_url
 DEFAULT_WHATSAPP_API_BASE = "https://graph.facebook.com/v21.0"
 DEFAULT_TELEGRAM_API_BASE = "https://api.telegram.org"
 DEFAULT_TWILIO_API_BASE = "https://api.twilio.com"
+MAX_SHARDS = 1024
+"""SWITCHBOARD_SHARDS at most. Each shard is two streams and a lease, set up at start, and
+two blocking reads (two of its 128 Redis connections) in the process working it: 1,024
+are work for 17 processes or more. A million made the start run away."""
 MIN_LINK_SECRET = 16
 """Characters of SWITCHBOARD_LINK_SECRET, the key tracked links are signed with."""
 SECRETS = frozenset(
@@ -102,7 +106,7 @@ class Environment(BaseSettings):
     DEFAULT_REGION: Annotated[str, AfterValidator(_region)] = "GB"
     SWITCHBOARD_CONFIG: str | None = None
     SWITCHBOARD_KEY_PREFIX: str = "sb:"
-    SWITCHBOARD_SHARDS: int = Field(default=8, ge=1)
+    SWITCHBOARD_SHARDS: int = Field(default=8, ge=1, le=MAX_SHARDS)
     SWITCHBOARD_ADMIN_TOKEN: str = ""
     SWITCHBOARD_LINK_SECRET: Annotated[str, AfterValidator(_link_secret)] = ""
     SWITCHBOARD_LOOP: Literal["uvloop", "asyncio"] | None = None
