@@ -30,7 +30,9 @@ def cluster_node_url(url: str) -> str | None:
     return f"{node_scheme}{sep}{rest}" if sep and node_scheme else None
 
 
-def connect_cluster(node_url: str, max_connections: int, retry: Retry) -> Redis:
+def connect_cluster(
+    node_url: str, max_connections: int, connect_timeout: float, retry: Retry
+) -> Redis:
     """A Redis Cluster client, with the plain client's timeouts, retries and bound.
 
     The stores see it as a ``Redis``: it answers the same commands, and every key a script,
@@ -42,6 +44,7 @@ def connect_cluster(node_url: str, max_connections: int, retry: Retry) -> Redis:
         max_connections=max_connections,
         decode_responses=True,
         socket_timeout=None,
+        socket_connect_timeout=connect_timeout,  # the URL's own wins
         socket_keepalive=True,
         health_check_interval=30,
         retry=retry,

@@ -67,6 +67,11 @@ _STORE_REFUSAL_CODES = ("BUSY ", "MISCONF ", "LOADING ", "MASTERDOWN ")
 MAX_CONNECTIONS = 128
 """Per process: blocking stream reads hold one each (two per shard worked); the fan-out
 reads every service's queue without blocking, one round trip at a time."""
+CONNECT_TIMEOUT = 5.0
+"""Seconds to open a connection, the TLS handshake included, unless the URL's own
+``socket_connect_timeout`` says otherwise: a ``rediss://`` URL naming a Redis without TLS
+waits for a handshake answer that never comes. redis-py has had this default since 8.0
+(before, none: the wait was for ever); set here, no change of the library's brings it back."""
 RETRIES = 3
 """Tries again after a connection error (a server restarted, a connection cut) before the
 caller sees it: within about a second, with jitter so that many callers do not reconnect
@@ -163,11 +168,12 @@ def connect(url: str | None) -> Redis:
     if url:
         node_url = cluster_node_url(url)
         if node_url is not None:
-            return connect_cluster(node_url, MAX_CONNECTIONS, _retry())
+            return connect_cluster(node_url, MAX_CONNECTIONS, CONNECT_TIMEOUT, _retry())
         # A bounded pool that makes a caller wait for a free connection under load, where
         # the default pool fails the call once it is exhausted.
         # No per-read socket timeout: it costs an asyncio timeout context on every reply,
-        # blocking reads bound themselves with BLOCK, and keepalive finds a dead peer.
+        # blocking reads bound themselves with BLOCK, and keepalive finds a dead peer. A
+        # connect timeout, though: its context is paid once a connection.
         # A pooled connection may still be open to a Redis that has since restarted: its
         # first command fails with "Connection closed by server". Such a failure is retried
         # on a new connection, so a restart costs no caller a 503; a command that never
@@ -183,6 +189,7 @@ def connect(url: str | None) -> Redis:
             decode_responses=True,
             connection_class=_CONNECTIONS.get(scheme, CountingConnection),
             socket_timeout=None,
+            socket_connect_timeout=CONNECT_TIMEOUT,  # the URL's own wins
             health_check_interval=30,
             retry=_retry(),
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
