@@ -49,6 +49,6 @@ async def list_events(request: web.Request) -> web.Response:
 def _limit(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
         raise ApiError(400, f"'limit' must be a whole number from 1 to {MAX_LIMIT}")
     return int(raw)

@@ -258,7 +258,7 @@ async def notification_recipients(request: web.Request) -> web.Response:
     if status not in RECIPIENT_OUTCOMES:
         raise ApiError(400, f"'status' is one of {', '.join(RECIPIENT_OUTCOMES)}")
     limit_text = query.get("limit", "100")
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE:
+    if not (limit_text.isascii() and limit_text.isdigit()) or not 1 <= int(limit_text) <= MAX_PAGE:
         raise ApiError(400, f"'limit' is a number from 1 to {MAX_PAGE}")
     try:
         start = parse_cursor(query.get("cursor"))

@@ -158,7 +158,10 @@ async def profile_campaigns(request: web.Request) -> web.Response:
     ``?limit=50``."""
     found = parts(request)
     limit_text = request.query.get("limit", "50")
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_CAMPAIGNS:
+    if (
+        not (limit_text.isascii() and limit_text.isdigit())
+        or not 1 <= int(limit_text) <= MAX_CAMPAIGNS
+    ):
         raise ApiError(400, f"'limit' is a number from 1 to {MAX_CAMPAIGNS}")
     profile_id = await found.profiles.find(_reference(request))
     every = await found.profiles.with_merged(profile_id)
