@@ -63,7 +63,11 @@ LIMITS: dict[str, dict[str, int]] = {
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = b"PK\x03\x04"
-_FILENAME = re.compile(r"[^\x00-\x1f\x7f/\\\"]{1,240}")
+_FILENAME = re.compile(
+    r"[^\x00-\x1f\x7f-\x9f/\\\"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]{1,240}"
+)
+"""No C0 or C1 controls, no slashes or quotes, and none of Unicode's bidirectional
+controls, which make ``evil`` + U+202E + ``gnp.exe`` show as ``evilexe.png``."""
 
 
 class MediaRefusedError(Exception):
