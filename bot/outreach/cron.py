@@ -49,6 +49,8 @@ def _field(text: str, low: int, high: int, names: tuple[str, ...], what: str) ->
         elif "-" in spec:
             first, _, last = spec.partition("-")
             start, end = _value(first, low, names, what), _value(last, low, names, what)
+            if names is WEEKDAYS and last.upper() == "SUN":
+                end = 7  # MON-SUN: Sunday ends a range as 7, as it starts one as 0
         else:
             start = _value(spec, low, names, what)
             end = high if step_text else start  # 5/15 is 5-59/15, as in Vixie cron
