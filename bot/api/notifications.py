@@ -16,6 +16,7 @@ from bot.api.common import (
     caller,
     closed,
     conversation,
+    find_profile,
     numbers_of,
     parts,
     profile_refusals,
@@ -307,7 +308,9 @@ async def named_customer(request: web.Request, body: dict[str, Any], number: str
     if not named:
         return ""
     reference = string_field(body, named[0], limit=300)
-    if not reference.startswith("p_"):
+    if reference.startswith("p_"):
+        await find_profile(request, reference)  # a made-up id is 404, as GET /v1/profiles
+    else:
         try:
             parse_identity(reference, parts(request).region)
         except InvalidPhoneError:
