@@ -39,6 +39,7 @@ from bot.outreach.notifications import NotificationNotFoundError
 from bot.outreach.spec import TOPIC, parse_notification
 from bot.outreach.workflows import WorkflowEvent
 from bot.team.actions import ConversationClosedError, ensure_open
+from handlers.command_kit import has_control_characters
 
 MAX_CAMPAIGN_BODY = 1024 * 1024
 """A campaign may list up to 10,000 recipients, so its body may be larger than others'."""
@@ -282,6 +283,11 @@ async def workflow_event(request: web.Request) -> web.Response:
     data = body.get("data", {})
     if not isinstance(data, dict) or len(json.dumps(data)) > MAX_DATA:
         raise ApiError(400, f"'data' must be a JSON object of at most {MAX_DATA} bytes")
+    place = _holding_control_characters(data)
+    if place:  # its values are filled into messages: refused as the API's texts are
+        raise ApiError(
+            400, f"'{place[:100]}' may not hold control characters (newlines and tabs may)"
+        )
     event_id = string_field(body, "id", required=False, limit=100)
     customer = await named_customer(request, body, number)
     event = WorkflowEvent(kind, number, caller(request).name, data, customer, event_id)
@@ -290,6 +296,21 @@ async def workflow_event(request: web.Request) -> web.Response:
     except ValueError as error:
         raise ApiError(400, str(error)[:300]) from None
     return web.json_response(answer.to_dict(), status=202)
+
+
+def _holding_control_characters(data: dict[str, Any]) -> str:
+    """The place (``data.ticket.tags.1``) of the first string in ``data``, at any depth,
+    with a control character other than a newline, a carriage return or a tab; ''."""
+    left: list[tuple[str, Any]] = [("data", data)]
+    while left:
+        place, value = left.pop()
+        if isinstance(value, str) and has_control_characters(value, allowed="\n\r\t"):
+            return place
+        if isinstance(value, dict):
+            left += reversed([(f"{place}.{key}", item) for key, item in value.items()])
+        elif isinstance(value, list):
+            left += reversed([(f"{place}.{n}", item) for n, item in enumerate(value)])
+    return ""
 
 
 async def named_customer(request: web.Request, body: dict[str, Any], number: str) -> str:
