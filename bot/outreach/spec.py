@@ -126,8 +126,8 @@ class NotificationSpec:
 
 
 def _string(body: dict[str, Any], name: str, pattern: re.Pattern[str], what: str) -> str:
-    value = body.get(name, "")
-    if value in ("", None):
+    value = body.get(name)
+    if value is None:  # left out; "" is no name, refused (it would become the audience's)
         return ""
     if not isinstance(value, str) or not pattern.fullmatch(value):
         raise ValueError(f"'{name}' must be {what}")
