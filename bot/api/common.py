@@ -137,7 +137,8 @@ def string_field(
     found: dict[str, Any], name: str, *, required: bool = True, limit: int = MAX_TEXT
 ) -> str:
     """A string field, trimmed; 400 when it is missing (if required), not a string, long,
-    or holding a control character other than a newline or a tab (a NUL, an escape)."""
+    or holding a control character other than a newline, a carriage return or a tab (a
+    NUL, an escape)."""
     value = found.get(name)
     if value is None:
         value = ""
@@ -146,7 +147,10 @@ def string_field(
     if len(value) > limit:
         raise ApiError(400, f"'{name}' is longer than {limit} characters")
     if has_control_characters(value, allowed="\n\r\t"):
-        raise ApiError(400, f"'{name}' may not hold control characters (newlines and tabs may)")
+        raise ApiError(
+            400,
+            f"'{name}' may not hold control characters (newlines, carriage returns and tabs may)",
+        )
     return value.strip()
 
 

@@ -286,7 +286,9 @@ async def workflow_event(request: web.Request) -> web.Response:
     place = _holding_control_characters(data)
     if place:  # its values are filled into messages: refused as the API's texts are
         raise ApiError(
-            400, f"'{place[:100]}' may not hold control characters (newlines and tabs may)"
+            400,
+            f"'{place[:100]}' may not hold control characters "
+            "(newlines, carriage returns and tabs may)",
         )
     event_id = string_field(body, "id", required=False, limit=100)
     customer = await named_customer(request, body, number)

@@ -149,7 +149,9 @@ def parse_notification(
     if not isinstance(text, str) or len(text) > MAX_TEXT:
         raise ValueError(f"'text' must be a string of at most {MAX_TEXT} characters")
     if has_control_characters(text, allowed="\n\r\t"):  # as every other text of the API
-        raise ValueError("'text' may not hold control characters (newlines and tabs may)")
+        raise ValueError(
+            "'text' may not hold control characters (newlines, carriage returns and tabs may)"
+        )
     text = text.strip()
     template = None
     if body.get("template") is not None:
