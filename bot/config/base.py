@@ -35,7 +35,8 @@ class Section(BaseModel):
     )
 
 
-def _known_zone(name: str) -> str:
+def known_zone(name: str) -> str:
+    """``name`` if it is a time zone this system knows; ValueError if not."""
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -43,7 +44,7 @@ def _known_zone(name: str) -> str:
     return name
 
 
-TimeZone = Annotated[str, AfterValidator(_known_zone)]
+TimeZone = Annotated[str, AfterValidator(known_zone)]
 """An IANA time zone name, such as Europe/London."""
 
 

@@ -27,6 +27,14 @@ MAX_NOTE_MESSAGES = 10_000
 """Messages read per conversation to build notes."""
 
 
+def check_lawful_basis(basis: str) -> None:
+    """ValueError unless ``basis`` is one a profile may record: a lawful basis for
+    marketing, or ``none``."""
+    if basis not in LAWFUL_BASES and basis != "none":
+        bases = ", ".join(sorted(LAWFUL_BASES))
+        raise ValueError(f"the lawful basis is one of {bases}, or none")
+
+
 class ProfileNotFoundError(LookupError):
     """No live profile answers to that id or identity."""
 
@@ -108,9 +116,7 @@ class ProfileBook:
     async def set_consent(self, reference: str, basis: str, source: str) -> dict[str, Any]:
         """Record the profile's lawful basis for marketing (``consent``, ``contract``,
         ``legitimate_interest``, or ``none``), who set it and when; the profile after."""
-        if basis not in LAWFUL_BASES and basis != "none":
-            bases = ", ".join(sorted(LAWFUL_BASES))
-            raise ValueError(f"the lawful basis is one of {bases}, or none")
+        check_lawful_basis(basis)
         profile_id = await self.find(reference)
         values = {"f:consent": basis} | consent_trail(source, time.time(), overwrite=False)
         if not await self.profiles.update(profile_id, values):
