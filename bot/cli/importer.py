@@ -28,6 +28,8 @@ from bot.cli.contacts_csv import (
     records,
 )
 from bot.cli.progress import Progress
+from bot.config.base import known_zone
+from bot.core.profiles import check_lawful_basis
 from bot.identities import (
     InvalidIdentityError,
     InvalidPhoneError,
@@ -46,6 +48,12 @@ IN_FLIGHT = 2
 STAGES = frozenset({"lead", "contact"})
 CHANNEL = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _SEPARATORS = re.compile(r"[\s().-]+")
+CHECKED_FIELDS: dict[str, Callable[[str], object]] = {
+    "f:consent": check_lawful_basis,
+    "f:timezone": known_zone,
+}
+"""Fields the rest of the bot reads, checked as the API and the config check them: a
+value they would refuse rejects the row (ValueError says why)."""
 
 
 class ImportStoppedError(Exception):
@@ -140,6 +148,11 @@ class RowReader:
                 owner = self._owner(column, value)
                 fields["owner"] = owner
             else:
+                if check := CHECKED_FIELDS.get(role):
+                    try:
+                        check(value)
+                    except ValueError as error:
+                        raise RowRejectedError(f"{column}: {error}") from None
                 if len(value) > MAX_VALUE_CHARS:
                     warnings.append(f"{column}: cut to {MAX_VALUE_CHARS:,} characters")
                     value = value[:MAX_VALUE_CHARS]
