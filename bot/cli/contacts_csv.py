@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TextIO
 
+from handlers.command_kit import has_control_characters
+
 MAX_COLUMNS = 200
 MAX_ROW_BYTES = 64 * 1024
 MAX_VALUE_CHARS = 1000
@@ -186,6 +188,15 @@ def cell_value(column: str, raw: str) -> str:
     if "\x00" in value:
         raise RowRejectedError(f"{column}: contains a NUL byte")
     return value
+
+
+def check_text(column: str, value: str, *, one_line: bool) -> None:
+    """RowRejectedError when ``value`` holds a control character (an escape, a bell) that
+    the API refuses in such a field: any in one line, like a name; in text, any but the
+    newline, the carriage return and the tab."""
+    if has_control_characters(value, allowed="" if one_line else "\n\r\t"):
+        may = "" if one_line else " (newlines and tabs may)"
+        raise RowRejectedError(f"{column}: may not hold control characters{may}")
 
 
 def count_rows(path: Path) -> int:

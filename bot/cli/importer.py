@@ -20,6 +20,7 @@ from bot.cli.contacts_csv import (
     RowRejectedError,
     cell_value,
     check_binary,
+    check_text,
     count_rows,
     default_report_path,
     is_blank,
@@ -148,6 +149,7 @@ class RowReader:
                 owner = self._owner(column, value)
                 fields["owner"] = owner
             else:
+                check_text(column, value, one_line=role == "name")
                 if check := CHECKED_FIELDS.get(role):
                     try:
                         check(value)
