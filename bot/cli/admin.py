@@ -13,6 +13,7 @@ import sys
 
 from bot.cli.helptext import Paragraphs, add_spec_arguments, examples
 from bot.cli.notify import NOTIFY_COMMANDS, add_notify_parser, run_notify_command
+from bot.cli.terminal import printable
 from bot.config.base import http_url
 from bot.config.settings import Settings
 from bot.model import MAX_BATCH
@@ -175,12 +176,13 @@ async def run_slash_command(settings: Settings, args: argparse.Namespace) -> int
         spec = SPECS[args.team_command]
         done, answer = await registry.execute(caller, command_line(spec, args))
         if not done and "Usage: /" in answer:
-            print(usage_error(args.cli_parser, spec.name, answer), file=sys.stderr)
+            print(printable(usage_error(args.cli_parser, spec.name, answer)), file=sys.stderr)
             return 2
         code = re.search(r"^/(forget|detach) .+ confirm (\d+)$", answer, re.MULTILINE)
         if done and code:
             # The chat's way to confirm (send the line again) is the prompt's here.
-            print(answer.rsplit("\n", 1)[0].replace(" To go ahead, send within 10 minutes:", ""))
+            asked = answer.rsplit("\n", 1)[0].replace(" To go ahead, send within 10 minutes:", "")
+            print(printable(asked))
             verb, nothing = CONFIRMING[code.group(1)]
             if not args.yes:
                 prompt = f"Type {code.group(2)} to {verb}, anything else to stop: "
@@ -195,7 +197,8 @@ async def run_slash_command(settings: Settings, args: argparse.Namespace) -> int
             done, answer = await registry.execute(caller, code.group(0))
     finally:
         await runtime.close()
-    print(for_the_command_line(answer, program()), file=sys.stdout if done else sys.stderr)
+    shown = printable(for_the_command_line(answer, program()))
+    print(shown, file=sys.stdout if done else sys.stderr)
     return 0 if done else 1
 
 
@@ -285,7 +288,7 @@ async def _run(runtime: Runtime, args: argparse.Namespace) -> int:
         for number in await actions.numbers():
             names = await actions.services.order(number)
             shown = [f"{name} (parent)" if n == 0 else name for n, name in enumerate(names)]
-            print(f"{number}: {', '.join(shown) or 'no services: idle'}")
+            print(printable(f"{number}: {', '.join(shown) or 'no services: idle'}"))
         return 0
     if args.services_command == "token":
         if await actions.services.get(args.name) is None:
@@ -327,7 +330,7 @@ async def _attach(
         token = await actions.define(args.name, args.url, secret, mask=mask, batch=args.batch)
     for number in numbers:
         change = await actions.attach(number, args.name)
-        print(f"{args.name} is attached to {number}: {', '.join(change.after)}")
+        print(printable(f"{args.name} is attached to {number}: {', '.join(change.after)}"))
     if token:
         print(f"API token of {args.name} (shown once): {token}")
     return 0

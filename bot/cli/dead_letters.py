@@ -9,6 +9,7 @@ import time
 from datetime import UTC, datetime
 
 from bot.cli.helptext import Paragraphs, examples
+from bot.cli.terminal import printable
 from bot.config.settings import Settings
 from bot.runtime import Runtime
 from stores.streams import DeadLetter, ShardedStream
@@ -70,7 +71,7 @@ async def _service_letters(runtime: Runtime, service: str, replay: bool) -> None
     if not letters:
         print(f"no dead letters of {service}")
     for delivery in letters:
-        print(f"{delivery.attempts} attempts  {delivery.event[:SHOWN_CHARS]}")
+        print(printable(f"{delivery.attempts} attempts  {delivery.event[:SHOWN_CHARS]}"))
 
 
 async def _stream_letters(stream: ShardedStream, replay: bool) -> None:
@@ -83,7 +84,7 @@ async def _stream_letters(stream: ShardedStream, replay: bool) -> None:
     if not letters:
         print(f"no {stream.kind} dead letters")
     for letter in letters:
-        print(_line(letter))
+        print(printable(_line(letter)))
 
 
 async def _notification_runs(runtime: Runtime, replay: bool) -> None:
@@ -99,8 +100,10 @@ async def _notification_runs(runtime: Runtime, replay: bool) -> None:
     metas = await store.runs_meta([(nid, run) for nid, run, _ in runs])
     for (nid, run, at), meta in zip(runs, metas, strict=True):
         print(
-            f"{nid}  run {run}  {meta.get('failures', '?')} attempts  {_when(at)}  "
-            f"{_one_line(meta.get('error', ''))}"
+            printable(
+                f"{nid}  run {run}  {meta.get('failures', '?')} attempts  {_when(at)}  "
+                f"{_one_line(meta.get('error', ''))}"
+            )
         )
 
 

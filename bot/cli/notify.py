@@ -11,6 +11,7 @@ import time
 
 from bot.cli.helptext import Paragraphs, add_spec_arguments, examples
 from bot.cli.progress import Progress
+from bot.cli.terminal import printable
 from bot.config.settings import Settings
 from bot.identities import parse_identity
 from bot.outreach.campaigns import StopRefusedError, checked_reason
@@ -184,25 +185,24 @@ async def _follow(runtime: Runtime, args: argparse.Namespace) -> int:
                 phones.append(identity.key)
             await notifications.spec(args.id)
             chosen = notifications.test_phones(args.member, phones)
-            print(describe_test(args.id, await notifications.test(args.id, chosen)))
+            print(printable(describe_test(args.id, await notifications.test(args.id, chosen))))
         elif command == "notify-stop":
             reason = checked_reason(" ".join(args.reason))
-            print(describe_report(await team.stop(args.id, reason, OPERATOR.name)))
+            print(printable(describe_report(await team.stop(args.id, reason, OPERATOR.name))))
         elif command == "notify-recipients":
             outcome = args.outcome or "sent"
             items, cursor = await team.recipients(args.id, outcome, args.cursor or "")
             shown = describe_recipients(args.id, outcome, items, cursor)
             print(
-                shown.replace(
-                    "More: /notify recipients", f"More: {_prog()} admin notify-recipients"
+                printable(
+                    shown.replace(
+                        "More: /notify recipients", f"More: {_prog()} admin notify-recipients"
+                    )
                 )
             )
         else:
-            print(
-                describe_campaigns(
-                    *await team.campaigns_of(args.profile, await runtime.actions.numbers())
-                )
-            )
+            campaigns = await team.campaigns_of(args.profile, await runtime.actions.numbers())
+            print(printable(describe_campaigns(*campaigns)))
     except (LookupError, RefusedError, StopRefusedError) as error:
         print(f"switchboard: {error}", file=sys.stderr)
         return 1
@@ -218,7 +218,7 @@ def _prog() -> str:
 
 async def _report(runtime: Runtime, nid: str) -> int:
     try:
-        print(describe_report(await runtime.outreach.notifications.report(nid)))
+        print(printable(describe_report(await runtime.outreach.notifications.report(nid))))
     except NotificationNotFoundError as error:
         print(f"switchboard: {error}", file=sys.stderr)
         return 1
@@ -229,7 +229,7 @@ async def _review_or_send(runtime: Runtime, command: str, nid: str) -> int:
     notifications = runtime.outreach.notifications
     try:
         if command == "notify-review":
-            print(describe_review(await notifications.review(nid)))
+            print(printable(describe_review(await notifications.review(nid))))
             return 0
         sent = await notifications.send(nid)
     except NotificationNotFoundError as error:
@@ -318,7 +318,7 @@ async def _notify(runtime: Runtime, args: argparse.Namespace) -> int:
     )
     if bar:
         bar[0].close()
-    print(describe_report(await notifications.report(now_or_later.id)))
+    print(printable(describe_report(await notifications.report(now_or_later.id))))
     if result.busy:
         print(f"{now_or_later.id} is being queued by the running bot")
     else:
