@@ -24,23 +24,8 @@ async def run_bot(
 ) -> tuple[int, str]:
     """Run ``python bot.py ARGS`` until it exits: its status and its output (both streams).
     A bot that starts instead of refusing is stopped, and fails the test."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(ROOT / "bot.py"),
-        *args,
-        cwd=cwd,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
-        out, _ = await asyncio.wait_for(process.communicate(), timeout)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise AssertionError(f"python bot.py {' '.join(args)} did not exit") from None
-    return process.returncode or 0, out.decode()
+    code, out, _ = await _run(env, args, cwd, timeout, together=True)
+    return code, out
 
 
 async def config_check(
@@ -49,25 +34,31 @@ async def config_check(
     """``python bot.py config check PATH`` in a clean environment with ``variables`` to its
     end: exit status, stdout, stderr. One that does not end within ``timeout`` seconds is
     killed, and fails the test."""
+    return await _run(environment(**variables), ("config", "check", str(path)), ROOT, timeout)
+
+
+async def _run(
+    env: dict[str, str], args: tuple[str, ...], cwd: Path, timeout: float, *, together: bool = False
+) -> tuple[int, str, str]:
+    """``python bot.py ARGS`` to its end: status, stdout and stderr (stdout holding both
+    when ``together``); killed, failing the test, when it runs past ``timeout`` seconds."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         str(ROOT / "bot.py"),
-        "config",
-        "check",
-        str(path),
-        cwd=ROOT,
-        env=environment(**variables),
+        *args,
+        cwd=cwd,
+        env=env,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT if together else asyncio.subprocess.PIPE,
     )
     try:
         out, err = await asyncio.wait_for(process.communicate(), timeout)
     except TimeoutError:
         process.kill()
         await process.wait()
-        raise AssertionError(f"config check {path} did not end in {timeout} s") from None
-    return process.returncode or 0, out.decode(), err.decode()
+        raise AssertionError(f"python bot.py {' '.join(args)} did not end in {timeout} s") from None
+    return process.returncode or 0, out.decode(), (err or b"").decode()
 
 
 def refusal_lines(output: str) -> list[str]:

@@ -5,7 +5,6 @@ character of stored text as its escape (``\\x07``, ``\\x1b``), and keep their li
 
 from __future__ import annotations
 
-import os
 import unicodedata
 
 from redis.asyncio import Redis
@@ -15,20 +14,10 @@ from stores.profiles import ProfileStore
 from stores.redis import Keys
 from stores.streams import InboundLog
 from tests.botprocess import run_command
-from tests.conftest import REDIS_URL
+from tests.test_admin_profiles import environment
 
 NAME = "A\aB\x1b[31m\x9b2J"
 SHOWN = "A\\x07B\\x1b[31m\\x9b2J"
-
-
-def environment(prefix: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "REDIS_URL": REDIS_URL,
-        "SWITCHBOARD_KEY_PREFIX": prefix,
-        "SWITCHBOARD_CONFIG": os.devnull,
-        "DEFAULT_REGION": "GB",
-    }
 
 
 def has_controls(text: str) -> bool:
