@@ -194,7 +194,7 @@ def profile_refusals() -> Iterator[None]:
     try:
         yield
     except ProfileErasedError as error:
-        raise ApiError(410, str(error)) from None
+        raise ApiError(410, f"{error}; erased at {error.erased_at:.0f}") from None
     except ProfileNotFoundError as error:
         raise ApiError(404, str(error)) from None
     except ValueError as error:
