@@ -12,8 +12,16 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.api.common import ADMIN, CALLER, ApiError, numbers_of, parts, read_body, string_field
-from bot.core.profiles import ProfileErasedError, ProfileNotFoundError
+from bot.api.common import (
+    ADMIN,
+    CALLER,
+    ApiError,
+    numbers_of,
+    parts,
+    profile_refusals,
+    read_body,
+    string_field,
+)
 from stores.profiles import Merge, Refusal
 
 if TYPE_CHECKING:
@@ -39,14 +47,8 @@ def _refusals(handler: Handler) -> Handler:
     """Lookup failures as API errors: 400 unreadable, 404 unknown, 410 erased."""
 
     async def guarded(request: web.Request) -> web.Response:
-        try:
+        with profile_refusals():
             return await handler(request)
-        except ProfileErasedError as error:
-            raise ApiError(410, f"{error}; erased at {error.erased_at:.0f}") from None
-        except ProfileNotFoundError as error:
-            raise ApiError(404, str(error)) from None
-        except ValueError as error:
-            raise ApiError(400, str(error)[:300]) from None
 
     return guarded
 
