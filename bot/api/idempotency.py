@@ -7,8 +7,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable
 
+import orjson
 from aiohttp import web
 
+from adapters import jsonbody
 from bot.api.common import LARGEST_BODY, caller, parts, raw_body
 from bot.api.media import largest_body
 from bot.http.errors import error_response
@@ -35,7 +37,7 @@ async def idempotent(
         return error_response(400, f"{HEADER} must be 1 to {MAX_KEY} printable ASCII characters")
     body = await raw_body(request, largest_body(request) or LARGEST_BODY)
     line = f"{request.method} {request.rel_url}\n".encode()
-    fingerprint = hashlib.sha256(line + body).hexdigest()
+    fingerprint = hashlib.sha256(line + _as_meant(body)).hexdigest()
     store, service = parts(request).idempotency, caller(request).name
     found = await store.begin(service, key, fingerprint)
     if found.outcome == "done":
@@ -64,3 +66,13 @@ async def idempotent(
     else:
         await store.release(service, key, fingerprint)
     return response
+
+
+def _as_meant(body: bytes) -> bytes:
+    """A JSON body as its parameters, keys sorted and spacing gone: a retry may write the
+    same JSON otherwise (another client, a library that writes it again). Any other body
+    (a file, JSON we do not take) as it came."""
+    try:
+        return orjson.dumps(jsonbody.loads(body), option=orjson.OPT_SORT_KEYS)
+    except (jsonbody.NotJSONError, orjson.JSONEncodeError):  # a number past 64 bits
+        return body
