@@ -195,7 +195,7 @@ def check_text(column: str, value: str, *, one_line: bool) -> None:
     the API refuses in such a field: any in one line, like a name; in text, any but the
     newline, the carriage return and the tab."""
     if has_control_characters(value, allowed="" if one_line else "\n\r\t"):
-        may = "" if one_line else " (newlines and tabs may)"
+        may = "" if one_line else " (newlines, carriage returns and tabs may)"
         raise RowRejectedError(f"{column}: may not hold control characters{may}")
 
 

@@ -37,7 +37,10 @@ async def test_a_row_with_control_characters_is_rejected_as_the_api_would(
     assert reasons[2] == "name: may not hold control characters"
     assert reasons[3] == "name: may not hold control characters"
     assert reasons[4] == "name: may not hold control characters"
-    assert reasons[5] == "Notes: may not hold control characters (newlines and tabs may)"
+    assert (
+        reasons[5]
+        == "Notes: may not hold control characters (newlines, carriage returns and tabs may)"
+    )
     assert set(reasons) == {2, 3, 4, 5}
     assert report[2][1] == "A\aB\x1b[31m"  # as the file has it, to be corrected there
     for number in ("+447700900021", "+447700900022", "+447700900023", "+447700900024"):
