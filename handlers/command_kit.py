@@ -81,6 +81,12 @@ class Command:
         return self.spec.raw_after
 
 
+TEXT_CONTROLS = "\n\r\t"
+"""The control characters a text of the API (and a field of an import) may hold."""
+NO_CONTROLS = "may not hold control characters (newlines, carriage returns and tabs may)"
+"""The refusal of a text holding any other, after the name of its field."""
+
+
 def has_control_characters(text: str, allowed: str = "\n\t") -> bool:
     """Control characters other than ``allowed`` (newline and tab): nothing a person types
     on purpose."""

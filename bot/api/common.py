@@ -24,7 +24,7 @@ from bot.outreach.sequence_reports import SequenceReports
 from bot.outreach.sequences import Sequences
 from bot.outreach.workflows import Workflows
 from bot.team.actions import ConversationActions, ConversationClosedError
-from handlers.command_kit import has_control_characters
+from handlers.command_kit import NO_CONTROLS, TEXT_CONTROLS, has_control_characters
 from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
 from stores.events import BaseEventLog
@@ -146,11 +146,8 @@ def string_field(
         raise ApiError(400, f"'{name}' must be a {'non-empty ' if required else ''}string")
     if len(value) > limit:
         raise ApiError(400, f"'{name}' is longer than {limit} characters")
-    if has_control_characters(value, allowed="\n\r\t"):
-        raise ApiError(
-            400,
-            f"'{name}' may not hold control characters (newlines, carriage returns and tabs may)",
-        )
+    if has_control_characters(value, allowed=TEXT_CONTROLS):
+        raise ApiError(400, f"'{name}' {NO_CONTROLS}")
     return value.strip()
 
 

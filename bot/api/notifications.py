@@ -39,7 +39,7 @@ from bot.outreach.notifications import NotificationNotFoundError
 from bot.outreach.spec import TOPIC, parse_notification
 from bot.outreach.workflows import WorkflowEvent
 from bot.team.actions import ConversationClosedError, ensure_open
-from handlers.command_kit import has_control_characters
+from handlers.command_kit import NO_CONTROLS, TEXT_CONTROLS, has_control_characters
 
 MAX_CAMPAIGN_BODY = 1024 * 1024
 """A campaign may list up to 10,000 recipients, so its body may be larger than others'."""
@@ -285,11 +285,7 @@ async def workflow_event(request: web.Request) -> web.Response:
         raise ApiError(400, f"'data' must be a JSON object of at most {MAX_DATA} bytes")
     place = _holding_control_characters(data)
     if place:  # its values are filled into messages: refused as the API's texts are
-        raise ApiError(
-            400,
-            f"'{place[:100]}' may not hold control characters "
-            "(newlines, carriage returns and tabs may)",
-        )
+        raise ApiError(400, f"'{place[:100]}' {NO_CONTROLS}")
     event_id = string_field(body, "id", required=False, limit=100)
     customer = await named_customer(request, body, number)
     event = WorkflowEvent(kind, number, caller(request).name, data, customer, event_id)
@@ -306,7 +302,7 @@ def _holding_control_characters(data: dict[str, Any]) -> str:
     left: list[tuple[str, Any]] = [("data", data)]
     while left:
         place, value = left.pop()
-        if isinstance(value, str) and has_control_characters(value, allowed="\n\r\t"):
+        if isinstance(value, str) and has_control_characters(value, allowed=TEXT_CONTROLS):
             return place
         if isinstance(value, dict):
             left += reversed([(f"{place}.{key}", item) for key, item in value.items()])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from handlers.command_kit import has_control_characters
+from handlers.command_kit import NO_CONTROLS, TEXT_CONTROLS, has_control_characters
 
 MAX_COLUMNS = 200
 MAX_ROW_BYTES = 64 * 1024
@@ -194,9 +194,9 @@ def check_text(column: str, value: str, *, one_line: bool) -> None:
     """RowRejectedError when ``value`` holds a control character (an escape, a bell) that
     the API refuses in such a field: any in one line, like a name; in text, any but the
     newline, the carriage return and the tab."""
-    if has_control_characters(value, allowed="" if one_line else "\n\r\t"):
-        may = "" if one_line else " (newlines, carriage returns and tabs may)"
-        raise RowRejectedError(f"{column}: may not hold control characters{may}")
+    if has_control_characters(value, allowed="" if one_line else TEXT_CONTROLS):
+        why = "may not hold control characters" if one_line else NO_CONTROLS
+        raise RowRejectedError(f"{column}: {why}")
 
 
 def count_rows(path: Path) -> int:

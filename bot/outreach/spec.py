@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.config.notifications import CATEGORIES, TemplateSpec, template_spec
 from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
 from bot.outreach.cron import Cron, CronError
-from handlers.command_kit import has_control_characters
+from handlers.command_kit import NO_CONTROLS, TEXT_CONTROLS, has_control_characters
 
 MAX_RECIPIENTS = 10_000
 """Entries of a listed audience; larger segments are a topic or a filter."""
@@ -148,10 +148,8 @@ def parse_notification(
     text = body.get("text", "")
     if not isinstance(text, str) or len(text) > MAX_TEXT:
         raise ValueError(f"'text' must be a string of at most {MAX_TEXT} characters")
-    if has_control_characters(text, allowed="\n\r\t"):  # as every other text of the API
-        raise ValueError(
-            "'text' may not hold control characters (newlines, carriage returns and tabs may)"
-        )
+    if has_control_characters(text, allowed=TEXT_CONTROLS):  # as every other text of the API
+        raise ValueError(f"'text' {NO_CONTROLS}")
     text = text.strip()
     template = None
     if body.get("template") is not None:
