@@ -85,7 +85,7 @@ from stores.notifications import NotificationStore
 from stores.polling import PollOffsets
 from stores.profiles import ProfileStore
 from stores.rates import SharedRate
-from stores.redis import Keys, StoreClient, connect
+from stores.redis import BLOCKING_AT_MOST, Keys, StoreClient, connect
 from stores.secrets import SecretStore
 from stores.sequences import SequenceStore
 from stores.services import ServiceStore
@@ -149,6 +149,8 @@ class Runtime:
             self.meters,
             departed=self.couriers.changed,
             riders=[self.outreach.scheduler],
+            # The embedded store's reads wait on no connection.
+            most=None if self.store_kind == "embedded" else BLOCKING_AT_MOST // len(streams),
         )
         self.outreach.scheduler.renewed_elsewhere = True
         self.metrics = Metrics(

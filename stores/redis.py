@@ -67,6 +67,9 @@ _STORE_REFUSAL_CODES = ("BUSY ", "MISCONF ", "LOADING ", "MASTERDOWN ")
 MAX_CONNECTIONS = 128
 """Per process: blocking stream reads hold one each (two per shard worked); the fan-out
 reads every service's queue without blocking, one round trip at a time."""
+BLOCKING_AT_MOST = 96
+"""Of those, what the blocking stream reads of one process may hold: the shards it works
+are bounded so that a quarter stay for the webhooks, the API and the rest of the work."""
 CONNECT_TIMEOUT = 5.0
 """Seconds to open a connection, the TLS handshake included, unless the URL's own
 ``socket_connect_timeout`` says otherwise: a ``rediss://`` URL naming a Redis without TLS

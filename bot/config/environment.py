@@ -26,8 +26,8 @@ DEFAULT_TELEGRAM_API_BASE = "https://api.telegram.org"
 DEFAULT_TWILIO_API_BASE = "https://api.twilio.com"
 MAX_SHARDS = 1024
 """SWITCHBOARD_SHARDS at most. Each shard is two streams and a lease, set up at start, and
-two blocking reads (two of its 128 Redis connections) in the process working it: 1,024
-are work for 17 processes or more. A million made the start run away."""
+two blocking reads (two of its 128 Redis connections) in the process working it, which
+works 48 at most: 1,024 are work for 22 processes or more. A million made the start run away."""
 MIN_LINK_SECRET = 16
 """Characters of SWITCHBOARD_LINK_SECRET, the key tracked links are signed with."""
 SECRETS = frozenset(

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from bot.core.metrics import Meters
 from bot.logs import bind
 from stores.leases import Leases
-from stores.redis import is_store_fault
+from stores.redis import MAX_CONNECTIONS, is_store_fault
 from stores.streams import Entry, ShardedStream
 
 log = logging.getLogger(__name__)
@@ -71,8 +71,15 @@ class ShardWorkers:
         meters: Meters,
         departed: Callable[[], None] = lambda: None,
         riders: Sequence[Rider] = (),
+        most: int | None = None,
     ) -> None:
         self.streams = streams
+        self.most = most
+        """Shards this process works at most (None: no bound). A shard's reads wait on a
+        connection of their own, one per stream, and the process's Redis connections are
+        bounded: past that, the rest of the process would wait for a connection."""
+        self._short: tuple[int, int] = (0, 0)
+        """The shards nobody in reach works, and the processes alive, when it was said."""
         self.riders = riders
         self.departed = departed
         """Told when fewer processes are alive than at the round before: what one that
@@ -118,7 +125,7 @@ class ShardWorkers:
             if alive < was_alive:
                 self.departed()
             was_alive = alive
-            share = -(-self.shards // max(alive, 1))
+            share = self._share(alive)
             for shard in order:
                 await self._keep_or_take(shard, share, shard in renewed)
             self._hand_over_beyond(order, share, alive)
@@ -128,6 +135,31 @@ class ShardWorkers:
             handover.set()  # the reads waiting for new entries end; batches in hand finish
         with contextlib.suppress(Exception):
             await self.leases.leave("shards")
+
+    def _share(self, alive: int) -> int:
+        """The shards this process takes of the ``alive`` processes' work: a fair share,
+        within ``most``. What the processes alive cannot take waits in Redis, and is said
+        once each time it changes."""
+        share = -(-self.shards // max(alive, 1))
+        if self.most is None or share <= self.most:
+            self._short = (0, alive)
+            return share
+        short = (self.shards - self.most * max(alive, 1), alive)
+        if short != self._short:
+            self._short = short
+            log.error(
+                "SWITCHBOARD_SHARDS=%d is more than %d process(es) can work: each works "
+                "at most %d shards (their reads hold %d of its %d Redis connections), so "
+                "about %d shards wait, with their messages, until %d processes run",
+                self.shards,
+                alive,
+                self.most,
+                self.most * len(self.streams),
+                MAX_CONNECTIONS,
+                short[0],
+                -(-self.shards // self.most),
+            )
+        return self.most
 
     def _hand_over_beyond(self, order: list[int], share: int, alive: int) -> None:
         active = [s for s in order if s in self._tasks and not self._handovers[s].is_set()]
