@@ -20,9 +20,8 @@ from pydantic import (
 )
 
 from bot.config.base import ConfigError, Path, Section, TimeZone, matching, problems
+from bot.config.templates import CATEGORIES, TemplateSpec, template_field, template_spec
 
-CATEGORIES = ("marketing", "utility", "authentication")
-"""WhatsApp template categories, each billed at its own rate."""
 PRICED = (*CATEGORIES, "service", "authentication_international")
 TIERED = ("utility", "authentication")
 """The categories Meta prices in volume tiers."""
@@ -33,11 +32,7 @@ LAWFUL_BASES = frozenset({"consent", "contract", "legitimate_interest"})
 """Values of a profile's ``consent`` field that allow marketing."""
 MICROS = 1_000_000
 """The ledger counts in millionths of the currency, so its sums are exact."""
-_NAME = re.compile(r"[a-z0-9_]{1,512}")
-_LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Za-z]{2,4})?")
 _SPAN = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])-([01]?[0-9]|2[0-4]):([0-5][0-9])")
-MAX_VARIABLES = 20
-MAX_VARIABLE = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,56 +74,6 @@ class NotificationSettings:
     quiet_hours: QuietHours | None = QuietHours(21 * 60, 8 * 60)
     batch: int = 500
     """Recipients evaluated and queued per round."""
-
-
-@dataclass(frozen=True, slots=True)
-class TemplateSpec:
-    """A WhatsApp template message: its name, language, category and body variables."""
-
-    name: str
-    language: str
-    category: str
-    variables: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "language": self.language,
-            "category": self.category,
-            "variables": list(self.variables),
-        }
-
-    def graph_body(self, values: list[str]) -> dict[str, Any]:
-        """The Cloud API's ``template`` object with ``values`` as the body's parameters."""
-        body: dict[str, Any] = {"name": self.name, "language": {"code": self.language}}
-        if values:
-            parameters = [{"type": "text", "text": value} for value in values]
-            body["components"] = [{"type": "body", "parameters": parameters}]
-        return body
-
-
-def template_spec(value: Any, where: str = "template") -> TemplateSpec:
-    """A template from its JSON or YAML form; ValueError says what is wrong."""
-    if not isinstance(value, dict):
-        raise ValueError(f"{where} must be an object with name, language and category")
-    name, language = value.get("name"), value.get("language", "en")
-    category, variables = value.get("category"), value.get("variables", [])
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ValueError(f"{where}.name: lowercase letters, digits and _ (as Meta names them)")
-    if not isinstance(language, str) or not _LANGUAGE.fullmatch(language):
-        raise ValueError(f"{where}.language: a language code such as en or en_US")
-    if category not in CATEGORIES:
-        raise ValueError(f"{where}.category is one of {', '.join(CATEGORIES)}")
-    if (
-        not isinstance(variables, list)
-        or len(variables) > MAX_VARIABLES
-        or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in variables)
-    ):
-        raise ValueError(f"{where}.variables: a list of at most {MAX_VARIABLES} strings")
-    texts = tuple(str(v) for v in variables)
-    if any(not text.strip() or len(text) > MAX_VARIABLE for text in texts):
-        raise ValueError(f"{where}.variables: each is 1 to {MAX_VARIABLE} characters")
-    return TemplateSpec(name, language, category, texts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,15 +198,6 @@ def notification_settings(section: Any, root: Path = ("notifications",)) -> Noti
 
 def notifications_from(written: NotificationsFile) -> NotificationSettings:
     return NotificationSettings(written.timezone, quiet_hours(written.quiet_hours), written.batch)
-
-
-def template_field(value: dict[str, Any]) -> dict[str, Any]:
-    """A config file's template, checked as ``template_spec`` checks it."""
-    try:
-        template_spec(value)
-    except ValueError as error:
-        raise ValueError(str(error).removeprefix("template.")) from None
-    return value
 
 
 class SendFile(Section):

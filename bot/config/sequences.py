@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, TypeAdapter, ValidationError, model_validator
 
 from bot.config.base import ConfigError, Path, Section, matching, problems
-from bot.config.notifications import CATEGORIES, TemplateSpec, template_field, template_spec
+from bot.config.templates import CATEGORIES, TemplateSpec, template_field, template_spec
 
 NAME = r"[a-z0-9][a-z0-9_-]{0,39}"
 """A sequence's name: what the API's path, the CLI and the team chat call it."""

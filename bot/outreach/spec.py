@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.config.notifications import CATEGORIES, TemplateSpec, template_spec
+from bot.config.templates import CATEGORIES, TemplateSpec, template_spec
 from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
 from bot.outreach.cron import Cron, CronError
 from handlers.command_kit import NO_CONTROLS, TEXT_CONTROLS, has_control_characters
