@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.api.common import ApiError, string_field
+from bot.config.templates import META_REFUSES
 from handlers.command_kit import has_control_characters
 
 REPLY_KEYS = frozenset({"text", "agent", "template", "interactive", "media"})
@@ -108,9 +109,13 @@ def _variables(value: Any) -> list[str]:
         raise ApiError(400, "template.variables: each is a string")
     if any(not v.strip() or len(v) > MAX_VARIABLE for v in value):
         raise ApiError(400, f"template.variables: each is 1 to {MAX_VARIABLE} characters")
-    if any(has_control_characters(v) or "\n" in v or "\t" in v for v in value):
-        # Meta refuses new lines and tabs in a parameter; other control characters are ours.
-        raise ApiError(400, "template.variables may not contain new lines, tabs or controls")
+    if any(has_control_characters(v) or META_REFUSES.search(v) for v in value):
+        # Meta refuses these in a parameter (132018); other control characters are ours.
+        raise ApiError(
+            400,
+            "template.variables may not contain new lines, tabs, controls or more than 4 "
+            "spaces in a row",
+        )
     return list(value)
 
 

@@ -13,6 +13,10 @@ _NAME = re.compile(r"[a-z0-9_]{1,512}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Za-z]{2,4})?")
 MAX_VARIABLES = 20
 MAX_VARIABLE = 1024
+META_REFUSES = re.compile(r"[\n\t]| {5,}")
+"""What Meta refuses in a template's text parameter (error 132018): "Param text cannot
+have new-line/tab characters or more than 4 consecutive spaces"."""
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +36,18 @@ class TemplateSpec:
             "variables": list(self.variables),
         }
 
+    @classmethod
+    def stored(cls, value: dict[str, Any]) -> TemplateSpec:
+        """A template as ``to_dict`` stored it, taken as it was checked then."""
+        variables = tuple(value.get("variables", ()))
+        return cls(value["name"], value["language"], value["category"], variables)
+
     def graph_body(self, values: list[str]) -> dict[str, Any]:
-        """The Cloud API's ``template`` object with ``values`` as the body's parameters."""
+        """The Cloud API's ``template`` object with ``values`` as the body's parameters,
+        each as Meta takes it (``sendable``)."""
         body: dict[str, Any] = {"name": self.name, "language": {"code": self.language}}
         if values:
-            parameters = [{"type": "text", "text": value} for value in values]
+            parameters = [{"type": "text", "text": sendable(value)} for value in values]
             body["components"] = [{"type": "body", "parameters": parameters}]
         return body
 
@@ -62,7 +73,19 @@ def template_spec(value: Any, where: str = "template") -> TemplateSpec:
     texts = tuple(str(v) for v in variables)
     if any(not text.strip() or len(text) > MAX_VARIABLE for text in texts):
         raise ValueError(f"{where}.variables: each is 1 to {MAX_VARIABLE} characters")
+    if any(_CONTROLS.search(text) or META_REFUSES.search(text) for text in texts):
+        raise ValueError(
+            f"{where}.variables: WhatsApp takes no new lines, tabs or more than 4 spaces in a "
+            "row in a variable, and no variable may hold control characters"
+        )
     return TemplateSpec(name, language, category, texts)
+
+
+def sendable(value: str) -> str:
+    """``value`` as a template's text parameter may hold it. A value filled in from a
+    profile or an event, with new lines, tabs or more than 4 spaces in a row, which Meta
+    would refuse, has each run of white space made one space."""
+    return " ".join(value.split()) if META_REFUSES.search(value) else value
 
 
 def template_field(value: dict[str, Any]) -> dict[str, Any]:

@@ -93,7 +93,7 @@ class NotificationSpec:
     def from_json(cls, raw: str) -> NotificationSpec:
         data = json.loads(raw)
         template = data.pop("template")
-        return cls(**data, template=template_spec(template) if template else None)
+        return cls(**data, template=TemplateSpec.stored(template) if template else None)
 
     def public(self) -> dict[str, Any]:
         """The notification's definition as the API shows it."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config.notifications import WorkflowRule
+from bot.config.templates import sendable
 from bot.model import derived_id, new_id
 from bot.outreach.notifications import Notifications
 from bot.outreach.runs import send_id_of
@@ -106,7 +107,9 @@ class Workflows:
         if rule.template is not None:
             values = [fill(v, context, keep=("profile",)) for v in rule.template.variables]
             missing += [name for _, names in values for name in names]
-            body["template"] = rule.template.to_dict() | {"variables": [v for v, _ in values]}
+            # The event's values as Meta takes them: the rule's own were checked.
+            filled = [sendable(v) for v, _ in values]
+            body["template"] = rule.template.to_dict() | {"variables": filled}
         if missing or any(not v.strip() for v in body.get("template", {}).get("variables", [])):
             answer.skipped.append("missing_variable")
             return

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -33,6 +34,10 @@ _ERRORS: dict[int, tuple[str, str | None]] = {
     131000: ("(#131000) Something went wrong", "Something went wrong"),
     131009: ("(#131009) Parameter value is not valid", "Parameter value is not valid"),
     131016: ("(#131016) Service unavailable", "A service is temporarily unavailable."),
+    132018: (
+        "(#132018) There was an issue with the parameters in your template.",
+        "Param text cannot have new-line/tab characters or more than 4 consecutive spaces",
+    ),
     131047: (
         "(#131047) Re-engagement message",
         "Message failed to send because more than 24 hours have passed "
@@ -40,6 +45,8 @@ _ERRORS: dict[int, tuple[str, str | None]] = {
     ),
 }
 _TRANSIENT = {1, 2}
+_PARAMETER_REFUSED = re.compile(r"[\n\t]| {5,}")
+"""What a template's text parameter may not hold (132018)."""
 _MEDIA_TYPES = {"image", "document", "audio", "video", "sticker"}
 _MESSAGE_TYPES = {"text", "template", "interactive", "reaction", "location", "contacts"}
 _MESSAGE_TYPES |= _MEDIA_TYPES
@@ -252,6 +259,8 @@ def _check_template(obj: Any) -> None:
         for parameter in parameters:
             if parameter["type"] == "text":
                 _check_length(parameter.get("text"), "Parameter text", 1, 32768)
+                if _PARAMETER_REFUSED.search(parameter["text"]):
+                    raise _Refusal(400, 132018)
 
 
 # What each media object may carry: an audio or a sticker takes no caption, and only a
