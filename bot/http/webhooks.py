@@ -4,17 +4,34 @@ append durably, then answer (REL-1); the routes answer 404 while their channel i
 from __future__ import annotations
 
 import hmac
+from urllib.parse import parse_qsl
 
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
+from multidict import MultiDict
 
 from adapters import jsonbody, sms
 from bot.channels.telegram import TelegramChannel
 from bot.config.settings import Settings
 from bot.core.ingest import Ingestor
+from bot.http.body import read_at_most
 from bot.http.errors import error_response
 
 MAX_UPDATE = 1024 * 1024
+
+
+MAX_FIELDS = 1000
+"""Fields of an SMS webhook's form at most: Twilio's have a few dozen."""
+
+
+def twilio_form(content_type: str, charset: str | None, raw: bytes) -> MultiDict[str]:
+    """The fields of a webhook's body as Twilio sends it, urlencoded in its charset (as
+    aiohttp's ``post()`` reads one); ValueError or LookupError for any other body."""
+    if content_type != "application/x-www-form-urlencoded":
+        raise ValueError(f"a {content_type} body")
+    encoding = charset or "utf-8"
+    text = raw.rstrip().decode(encoding)
+    pairs = parse_qsl(text, keep_blank_values=True, encoding=encoding, max_num_fields=MAX_FIELDS)
+    return MultiDict(pairs)
 
 
 def add_channel_routes(
@@ -42,9 +59,12 @@ class TelegramWebhook:
             given.encode("utf-8", "surrogateescape"), settings.webhook_secret.encode()
         ):
             return error_response(401, "X-Telegram-Bot-Api-Secret-Token is missing or wrong")
-        if (request.content_length or 0) > MAX_UPDATE:
+        # The length a client declares, and then what it sends: a chunked body has none.
+        raw = b""
+        if (request.content_length or 0) <= MAX_UPDATE:
+            raw = await read_at_most(request, MAX_UPDATE)
+        if (request.content_length or 0) > MAX_UPDATE or len(raw) > MAX_UPDATE:
             return error_response(413, "an update is far smaller than this")
-        raw = await request.read()
         try:
             update = channel.client.validate(jsonbody.loads(raw))
         except (ValueError, TypeError) as error:
@@ -65,13 +85,16 @@ class SMSWebhook:
         settings = self.settings.sms
         if settings is None:
             return error_response(404, "SMS is not configured on this runtime")
-        if (request.content_length or 0) > MAX_UPDATE:
+        raw = b""
+        if (request.content_length or 0) <= MAX_UPDATE:
+            raw = await read_at_most(request, MAX_UPDATE)
+        if (request.content_length or 0) > MAX_UPDATE or len(raw) > MAX_UPDATE:
             return error_response(413, "an SMS webhook is far smaller than this")
         try:
-            form = await request.post()
-        except (ValueError, LookupError, HttpProcessingError):
+            form = twilio_form(request.content_type, request.charset, raw)
+        except (ValueError, LookupError):
             # Bytes that are not the charset's, a charset nobody knows, a multipart body
-            # with no boundary or broken headers: none of it is what Twilio sends.
+            # or any other kind: none of it is what Twilio sends.
             return error_response(
                 400, "the body is not a form Twilio sends (urlencoded, in its charset)"
             )
