@@ -3,7 +3,8 @@ through one aiohttp session against a configurable Bot API base URL."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping, Sequence
+import logging
+from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
 from aiogram import Bot
@@ -18,6 +19,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.exceptions import TelegramConflictError as AiogramConflictError
+from aiogram.methods import GetUpdates
 from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
@@ -38,6 +40,9 @@ from adapters.telegram_common import (
     redact,
     reply_target,
 )
+from adapters.telegram_update import check_update, readable
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -78,23 +83,32 @@ class AiogramClient:
 
     async def get_updates(self, offset: int, timeout: float) -> list[dict[str, Any]]:
         """Long-poll for up to ``timeout`` seconds; ``offset`` confirms earlier updates."""
+        # As JSON: aiogram reads a whole answer or none of it, and one update it cannot
+        # read would be fetched again by every poll.
         updates = await self._call(
             "getUpdates",
-            self._started().get_updates(
-                offset=offset,
-                timeout=int(timeout),
-                allowed_updates=ALLOWED_UPDATES,
+            self._started()(
+                _RawUpdates(offset=offset, timeout=int(timeout), allowed_updates=ALLOWED_UPDATES),
                 request_timeout=int(timeout) + POLL_GRACE,
             ),
         )
-        return [_plain(update) for update in updates]
+        return readable(updates, self.validate)
 
-    def validate(self, update: Mapping[str, Any]) -> dict[str, Any]:
-        """The webhook body read through aiogram's ``Update`` model, back as Bot API JSON."""
+    def validate(self, update: Any) -> dict[str, Any]:
+        """An update read through aiogram's ``Update`` model, back as Bot API JSON; one whose
+        fields we read are right (``check_update``) but others not as aiogram's model has
+        them is taken as it came. ValueError for an update we cannot read."""
+        checked = check_update(update)
         try:
-            return _plain(Update.model_validate(update))
+            return _plain(Update.model_validate(checked))
         except ValidationError as exc:
-            raise ValueError(f"not a Telegram update: {exc.error_count()} invalid fields") from None
+            log.info(
+                "Telegram update %s: aiogram cannot read %d of its fields, none of those we "
+                "use; taken as it came",
+                checked["update_id"],
+                exc.error_count(),
+            )
+            return checked
 
     async def set_webhook(self, url: str, secret: str) -> None:
         """Have Telegram POST updates to ``url`` with ``secret`` in its secret-token header."""
@@ -205,6 +219,12 @@ class AiogramClient:
             return TelegramError(f"Telegram {method} failed: {description}", retryable=True)
         # TelegramBadRequest, NotFound, Unauthorized, Forbidden, MigrateToChat and the rest
         return TelegramError(f"Telegram {method} refused: {description}")
+
+
+class _RawUpdates(GetUpdates):
+    """getUpdates, answered as the Bot API's JSON."""
+
+    __returning__ = list[dict[str, Any]]
 
 
 def _plain(update: Update) -> dict[str, Any]:

@@ -7,8 +7,9 @@ import datetime as dt
 import json
 import logging
 import os
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from telegram import (
     Bot,
@@ -31,6 +32,9 @@ from adapters.telegram_common import (
     redact,
     reply_target,
 )
+from adapters.telegram_update import check_update, readable
+
+log = logging.getLogger(__name__)
 
 # PTB 22 warns (PTBDeprecationWarning) inside RetryAfter's constructor unless the process
 # opts in to timedelta time periods; under `-W error` a 429 would surface as that warning.
@@ -105,28 +109,42 @@ class PTBClient:
 
     async def get_updates(self, offset: int, timeout: float) -> list[dict[str, Any]]:
         """Long-poll for up to ``timeout`` seconds; ``offset`` confirms earlier updates."""
+        # As JSON: PTB reads a whole answer or none of it, and one update it cannot read
+        # would be fetched again by every poll.
+        query = urlencode(
+            {
+                "offset": offset,
+                "timeout": int(timeout),
+                "allowed_updates": json.dumps(ALLOWED_UPDATES),
+            }
+        )
+        self._started()
+        assert self._request is not None
         updates = await self._call(
             "getUpdates",
-            self._started().get_updates(
-                offset=offset,
-                timeout=int(timeout),
-                allowed_updates=ALLOWED_UPDATES,
-                read_timeout=POLL_GRACE,  # PTB adds the poll's own timeout to it
+            self._request.post(
+                f"{self._api_base}/bot{self._token}/getUpdates?{query}",
+                read_timeout=int(timeout) + POLL_GRACE,
             ),
         )
-        return [_plain(update) for update in updates]
+        return readable(updates if isinstance(updates, list) else [], self.validate)
 
-    def validate(self, update: Mapping[str, Any]) -> dict[str, Any]:
-        """The webhook body read through PTB's ``Update``, back as Bot API JSON."""
-        # PTB checks that required fields are there, not their types; update_id is checked
-        # here because it is the dedupe key (CH-7).
-        if not isinstance(update, Mapping) or type(update.get("update_id")) is not int:
-            raise ValueError("not a Telegram update: it needs an integer update_id")
+    def validate(self, update: Any) -> dict[str, Any]:
+        """An update read through PTB's ``Update``, back as Bot API JSON. PTB checks that
+        required fields are there, not their types: ``check_update`` checks those we read
+        first. One whose other fields PTB cannot read is taken as it came. ValueError for
+        an update we cannot read."""
+        checked = check_update(update)
         try:
-            parsed = Update.de_json(dict(update), self._bot)
-        except (TypeError, KeyError, AttributeError, ValueError) as exc:
-            raise ValueError(f"not a Telegram update: {type(exc).__name__}") from None
-        return _plain(parsed)
+            return _plain(Update.de_json(dict(checked), self._bot))
+        except (TypeError, KeyError, AttributeError, ValueError, OverflowError, OSError) as exc:
+            log.info(
+                "Telegram update %s: PTB cannot read it (%s), though the fields we use are "
+                "right; taken as it came",
+                checked["update_id"],
+                type(exc).__name__,
+            )
+            return checked
 
     async def set_webhook(self, url: str, secret: str) -> None:
         """Have Telegram POST updates to ``url`` with ``secret`` in its secret-token header."""

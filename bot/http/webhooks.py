@@ -68,7 +68,8 @@ class TelegramWebhook:
         try:
             update = channel.client.validate(jsonbody.loads(raw))
         except (ValueError, TypeError) as error:
-            return error_response(400, f"not a Telegram update: {str(error)[:200]}")
+            reason = str(error).removeprefix("not a Telegram update: ")
+            return error_response(400, f"not a Telegram update: {reason[:200]}")
         new = await channel.accept([update])
         return web.json_response({"ok": True, "new": new})
 

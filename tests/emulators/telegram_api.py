@@ -437,6 +437,15 @@ class TelegramAPIEmulator(LocalServer):
             content["entities"] = entities
         return self._message_update(user_id, chat_id, first_name, reply_to_message_id, content)
 
+    def customer_message(self, user_id: int, content: JSON) -> JSON:
+        """A message from ``user_id`` in its private chat with ``content`` as given: what
+        Telegram sends beyond its own documentation (a field a framework's model lacks)."""
+        return self._message_update(user_id, None, None, None, content)
+
+    def raw_update(self, kind: str, payload: Any) -> JSON:
+        """An update of ``kind`` carrying ``payload`` as it is, broken or not."""
+        return self._push(kind, payload)
+
     def group_text(
         self,
         chat_id: int,
@@ -925,7 +934,7 @@ class TelegramAPIEmulator(LocalServer):
         message_id = self._next_message_id.get(chat["id"], 1)
         self._next_message_id[chat["id"]] = message_id + 1
         message = {"message_id": message_id, "from": sender, "chat": chat}
-        message.update(date=int(time.time()), **content)
+        message.update({"date": int(time.time()), **content})
         self._messages[(chat["id"], message_id)] = message
         return dict(message)
 
