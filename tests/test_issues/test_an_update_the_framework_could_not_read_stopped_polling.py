@@ -34,8 +34,8 @@ STORY_REPLY = {
 }
 
 
-async def texts(client: TelegramClient, updates: list[dict[str, Any]]) -> list[str]:
-    return [m.text for u in updates for m in inbound_from_update(u, client.bot_id)]
+async def texts(telegram: TelegramClient, updates: list[dict[str, Any]]) -> list[str]:
+    return [m.text for u in updates for m in inbound_from_update(u, telegram.bot_id)]
 
 
 async def test_updates_a_framework_cannot_read_hold_back_nothing(
