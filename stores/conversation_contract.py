@@ -110,7 +110,12 @@ class BaseConversationStore(Protocol):
         """Record that the customer said STOP (or START again)."""
 
     def queue_message_lookup(self, pipe: Pipe, conversation_id: str, provider_id: str) -> None:
-        """Queue the lookup of ``message_for_provider_id``; the result is None when unknown."""
+        """Queue the lookup of ``message_for_provider_id`` and of that message's status;
+        ``message_found`` reads the answer."""
+
+    def message_found(self, answer: Any) -> tuple[str, str] | None:
+        """Our id of the message and its status ('' for none yet), from the answer of
+        ``queue_message_lookup``; None when the provider's id is unknown."""
 
     async def set_status(self, conversation_id: str, message_id: str, status: str) -> bool:
         """Move a message forward to ``status``; False if it was already there or beyond."""

@@ -55,6 +55,8 @@ return {1, count, m[8], m[9]}
 )
 
 # Statuses arrive out of order; a message never goes back from read to delivered.
+STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
+"""How far a sent message has come; it never goes back (``STATUS`` has the same ranks)."""
 STATUS = Script(
     """
 local rank = {queued = 0, sent = 1, delivered = 2, read = 3, failed = 4}
@@ -62,6 +64,16 @@ local current = redis.call('HGET', KEYS[1], ARGV[1])
 if current and (rank[current] or 0) >= (rank[ARGV[2]] or 0) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
+"""
+)
+
+# Our id of the message a provider's id names, and the status it has: a status update is
+# told to the services only when it moves the message on (they arrive out of order).
+STATUS_OF = Script(
+    """
+local id = redis.call('HGET', KEYS[1], ARGV[1])
+if not id then return {} end
+return {id, redis.call('HGET', KEYS[2], id) or ''}
 """
 )
 

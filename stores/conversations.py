@@ -16,7 +16,14 @@ from stores.conversation_contract import (
     CustomerOptedOutError,
     Recorded,
 )
-from stores.conversation_scripts import CLAIM_SEND, RECORD, RELEASE_SEND, SETTLE_CLAIM, STATUS
+from stores.conversation_scripts import (
+    CLAIM_SEND,
+    RECORD,
+    RELEASE_SEND,
+    SETTLE_CLAIM,
+    STATUS,
+    STATUS_OF,
+)
 from stores.redis import Keys, Pipe
 
 _GLOB = re.compile(r"([*?\[\]\\])")
@@ -175,8 +182,11 @@ class ConversationStore(BaseConversationStore):
             await self.redis.hdel(key, "opted_out")
 
     def queue_message_lookup(self, pipe: Pipe, conversation_id: str, provider_id: str) -> None:
-        """Queue the lookup of ``message_for_provider_id``; the result is None when unknown."""
-        pipe.hget(self._k(conversation_id, "provider_ids"), provider_id)
+        keys = [self._k(conversation_id, "provider_ids"), self._k(conversation_id, "status")]
+        STATUS_OF.queue(pipe, keys, [provider_id])
+
+    def message_found(self, answer: Any) -> tuple[str, str] | None:
+        return (str(answer[0]), str(answer[1])) if answer else None
 
     async def set_status(self, conversation_id: str, message_id: str, status: str) -> bool:
         """Move a message forward to ``status``; False if it was already there or beyond."""

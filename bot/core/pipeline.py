@@ -288,9 +288,10 @@ class Pipeline:
             results = (await pipe.execute())[:answered]
         recorded = [self.conversations.recorded(answer) for answer in results[: len(messages)]]
         quiet_at = len(messages) + len(statuses)
-        looked_up = results[len(messages) : quiet_at]
+        found = [self.conversations.message_found(a) for a in results[len(messages) : quiet_at]]
         message_ids = [
-            found or s.provider_message_id for s, found in zip(statuses, looked_up, strict=True)
+            known[0] if known else s.provider_message_id
+            for s, known in zip(statuses, found, strict=True)
         ]
         flows_at = quiet_at + FallbackGate.LOOKUPS * len(asking)
         batch.answered = {
