@@ -23,6 +23,7 @@ from stores.conversation_scripts import (
     SETTLE_CLAIM,
     STATUS,
     STATUS_OF,
+    STATUS_RANK,
 )
 from stores.redis import Keys, Pipe
 
@@ -35,6 +36,7 @@ ERASURE_KEEPS = ("id", "direction", "kind", "timestamp", "service", "agent", "se
 
 __all__ = [
     "ERASURE_KEEPS",
+    "STATUS_RANK",
     "WINDOW_SECONDS",
     "BaseConversationStore",
     "ClaimCheck",

@@ -22,7 +22,7 @@ from bot.identities import identities_of
 from bot.logs import bound
 from bot.model import AUTOMATION_SERVICE, Event, Inbound, Outbound, StatusUpdate, derived_id
 from handlers.base import Context
-from stores.conversations import WINDOW_SECONDS, ConversationStore
+from stores.conversations import STATUS_RANK, WINDOW_SECONDS, ConversationStore
 from stores.pipeline import Rider, ride
 from stores.profiles import ProfileStore, Resolution, Sighting
 from stores.redis import Pipe, StoreClient
@@ -186,8 +186,8 @@ class Pipeline:
                     await self._queue_message(batch, pipe, message, profile, count == 1, now)
                     if not early:
                         await self._tell(pipe, message, event, now)
-            for status, message_id in zip(statuses, message_ids, strict=True):
-                await self._queue_status(pipe, status, message_id)
+            for status, (message_id, news) in zip(statuses, message_ids, strict=True):
+                await self._queue_status(pipe, status, message_id, news)
             for message, profile in edits:
                 await self._queue_edit(pipe, message, profile)
             self._queue_profile_links(
@@ -250,14 +250,14 @@ class Pipeline:
         events: list[Event],
         versions: VersionsRead,
         owners: OwnersRead,
-    ) -> tuple[list[int], list[str]]:
+    ) -> tuple[list[int], list[tuple[str, bool]]]:
         """The round trip after stitching: append the messages to their threads and read
         what the automation needs into ``batch``. With the ``versions`` read already (the
         directory up to date), the messages' ``events`` go to the services in it too,
         after the threads; else the versions ride this round trip. So do the ``owners``
         of the profiles the batch created, when there are some. Returns each message's
         place among its conversation's inbound messages (1 for the first) and the id in
-        our timeline of each status's message."""
+        our timeline of each status's message, with whether the status moves it on."""
         async with self.store.round_trip() as pipe:
             for message, record, profile in zip(messages, records, profiles, strict=True):
                 self.conversations.queue_record(
@@ -289,10 +289,7 @@ class Pipeline:
         recorded = [self.conversations.recorded(answer) for answer in results[: len(messages)]]
         quiet_at = len(messages) + len(statuses)
         found = [self.conversations.message_found(a) for a in results[len(messages) : quiet_at]]
-        message_ids = [
-            known[0] if known else s.provider_message_id
-            for s, known in zip(statuses, found, strict=True)
-        ]
+        message_ids = moving_on(statuses, found)
         flows_at = quiet_at + FallbackGate.LOOKUPS * len(asking)
         batch.answered = {
             m.conversation_id: r.answered_at
@@ -475,7 +472,9 @@ class Pipeline:
             return False
         return True
 
-    async def _queue_status(self, pipe: Pipe, status: StatusUpdate, message_id: str) -> None:
+    async def _queue_status(
+        self, pipe: Pipe, status: StatusUpdate, message_id: str, news: bool
+    ) -> None:
         cid = status.conversation_id
         self.conversations.queue_status(pipe, cid, message_id, status.status)
         self.sender.queue_receipt(
@@ -487,4 +486,26 @@ class Pipeline:
             status.recipient.key,
             status.error_code,
         )
-        await self.fanout.queue_events(pipe, [status_event(status, message_id)])
+        if news:  # a status behind the one the message has already is nobody's news
+            await self.fanout.queue_events(pipe, [status_event(status, message_id)])
+
+
+def moving_on(
+    statuses: Sequence[StatusUpdate], found: Sequence[tuple[str, str] | None]
+) -> list[tuple[str, bool]]:
+    """Each status's message, by our id (the provider's when we have no record of it),
+    and whether the status moves it on: statuses arrive out of order (``delivered``
+    before ``sent``), and one behind the message's own, or behind one earlier in the
+    batch, is stored as nothing and told to nobody."""
+    reached: dict[str, int] = {}
+    targets = []
+    for status, known in zip(statuses, found, strict=True):
+        if known is None:
+            targets.append((status.provider_message_id, True))
+            continue
+        message_id, current = known
+        before = reached.get(message_id, STATUS_RANK.get(current, -1))
+        rank = STATUS_RANK.get(status.status, 0)
+        targets.append((message_id, rank > before))
+        reached[message_id] = max(before, rank)
+    return targets
