@@ -46,7 +46,13 @@ MAX_TARGETS = 1024
 
 
 class PostFailed(Exception):
-    """The POST got no HTTP answer: no connection, a broken one, or bytes that are not HTTP."""
+    """The POST got no HTTP answer: no connection, a broken one, or bytes that are not HTTP.
+    ``sent``: whether the request may have reached the peer (False when no connection was
+    made), so whether a call that is not to be made twice may be made again."""
+
+    def __init__(self, message: str, *, sent: bool = True) -> None:
+        super().__init__(message)
+        self.sent = sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,5 +437,7 @@ class KeepAlivePoster:
                 server_hostname=target.host if context else None,
             )
         except OSError as error:  # refused, unreachable, no such host, a failed TLS handshake
-            raise PostFailed(f"cannot connect to {target.host}:{target.port}: {error}") from None
+            raise PostFailed(
+                f"cannot connect to {target.host}:{target.port}: {error}", sent=False
+            ) from None
         return connection

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
+import aiohttp
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -32,6 +33,7 @@ from pydantic import ValidationError
 
 from adapters.telegram_common import (
     FILE_METHODS,
+    UNANSWERED,
     FileUpload,
     TelegramConflictError,
     TelegramError,
@@ -154,6 +156,7 @@ class AiogramClient:
                 reply_markup=markup,
                 reply_parameters=reply,
             ),
+            once=True,
         )
         return f"{message.chat.id}:{message.message_id}"
 
@@ -172,6 +175,7 @@ class AiogramClient:
                 caption=caption or None,
                 parse_mode=None,
             ),
+            once=True,
         )
         return f"{message.chat.id}:{message.message_id}"
 
@@ -193,11 +197,15 @@ class AiogramClient:
             raise TelegramError("the Telegram client is not started")
         return self._bot
 
-    async def _call(self, method: str, call: Awaitable[T]) -> T:
+    async def _call(self, method: str, call: Awaitable[T], *, once: bool = False) -> T:
+        """``call``'s answer, or its failure as TelegramError. ``once``: a send, not to be
+        made again when it may have reached Telegram."""
         try:
             return await call
         except AiogramError as exc:
             error = self._translate(method, exc)
+            if once and error.retryable and _maybe_sent(exc):
+                error = TelegramError(f"Telegram {method}: {error}; {UNANSWERED}")
         # Raised outside the except block, so the framework's exception is not chained: its
         # cause can be an aiohttp error whose URL carries the token (REL-5).
         raise error
@@ -219,6 +227,14 @@ class AiogramClient:
             return TelegramError(f"Telegram {method} failed: {description}", retryable=True)
         # TelegramBadRequest, NotFound, Unauthorized, Forbidden, MigrateToChat and the rest
         return TelegramError(f"Telegram {method} refused: {description}")
+
+
+def _maybe_sent(exc: AiogramError) -> bool:
+    """Whether a failed call may have reached Telegram: no answer came, and the failure
+    was not in making the connection."""
+    return isinstance(exc, TelegramNetworkError) and not isinstance(
+        exc.__cause__, aiohttp.ClientConnectorError
+    )
 
 
 class _RawUpdates(GetUpdates):

@@ -40,6 +40,11 @@ class TelegramError(Exception):
         self.retry_after = retry_after
 
 
+UNANSWERED = "no answer came, so whether the message went out is unknown: not sent again"
+"""A send made and never answered (late, or its connection broken): Telegram may have
+taken it, and the Bot API has no idempotency key (REL-3)."""
+
+
 class TelegramConflictError(TelegramError):
     """409: another process polls this token, or a webhook is set (CH-3)."""
 

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+import httpx
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -24,6 +25,7 @@ from telegram.request import HTTPXRequest
 
 from adapters.telegram_common import (
     FILE_METHODS,
+    UNANSWERED,
     FileUpload,
     TelegramConflictError,
     TelegramError,
@@ -191,6 +193,7 @@ class PTBClient:
                 reply_markup=markup,
                 reply_parameters=reply,
             ),
+            once=True,
         )
         return f"{message.chat.id}:{message.message_id}"
 
@@ -206,6 +209,7 @@ class PTBClient:
         message = await self._call(
             method,
             send(chat_id_of(chat_id), source, caption=caption or None, parse_mode=None),
+            once=True,
         )
         return f"{message.chat.id}:{message.message_id}"
 
@@ -224,11 +228,15 @@ class PTBClient:
             raise TelegramError("the Telegram client is not started")
         return self._bot
 
-    async def _call(self, method: str, call: Awaitable[T]) -> T:
+    async def _call(self, method: str, call: Awaitable[T], *, once: bool = False) -> T:
+        """``call``'s answer, or its failure as TelegramError. ``once``: a send, not to be
+        made again when it may have reached Telegram."""
         try:
             return await call
         except ptb.TelegramError as exc:
             error = self._translate(method, exc)
+            if once and error.retryable and _maybe_sent(exc):
+                error = TelegramError(f"Telegram {method}: {error}; {UNANSWERED}")
         # Raised outside the except block, so PTB's exception (and the httpx error behind a
         # network failure, whose request names the URL with the token) is not chained (REL-5).
         raise error
@@ -250,6 +258,15 @@ class PTBClient:
         if isinstance(exc, ptb.NetworkError):  # TimedOut, 5xx, connection failures
             return TelegramError(f"Telegram {method} failed: {description}", retryable=True)
         return TelegramError(f"Telegram {method} refused: {description}")
+
+
+def _maybe_sent(exc: ptb.TelegramError) -> bool:
+    """Whether a failed call may have reached Telegram: a network failure other than in
+    making the connection or waiting for one (an answered 5xx carries no httpx cause)."""
+    cause = exc.__cause__
+    if not isinstance(exc, ptb.NetworkError) or cause is None:
+        return False
+    return not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
 class _TokenRedactor(logging.Filter):

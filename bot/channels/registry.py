@@ -16,7 +16,7 @@ from adapters.whatsapp import WhatsAppClient
 from bot.channels.telegram import TelegramChannel
 from bot.config.settings import Settings
 from bot.core.media import MediaLibrary
-from bot.core.sender import SendFailedError, Transport
+from bot.core.sender import UNANSWERED, SendFailedError, Transport
 from bot.model import Outbound
 from stores.rates import SharedRate
 
@@ -33,8 +33,15 @@ def send_failures(prefix: str, api: str) -> Iterator[None]:
             retry_after=error.retry_after,
             code=str(error.code) if error.code else "",
         ) from None
-    except (aiohttp.ClientError, PostFailed, TimeoutError) as error:
+    except (aiohttp.ClientConnectorError, PostFailed) as error:
+        if isinstance(error, PostFailed) and error.sent:
+            raise SendFailedError(f"{api}: {error}; {UNANSWERED}", retryable=False) from None
         raise SendFailedError(f"{api} unreachable: {error}", retryable=True) from None
+    except (aiohttp.ClientError, TimeoutError) as error:
+        # Sent, and then the connection broke or the answer was late: the provider may
+        # have taken it (Meta and Twilio have no idempotency key).
+        what = str(error) or type(error).__name__
+        raise SendFailedError(f"{api}: {what}; {UNANSWERED}", retryable=False) from None
 
 
 class WhatsAppTransport:

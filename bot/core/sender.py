@@ -27,7 +27,11 @@ COMPLETION_ATTEMPTS = 6
 PARALLEL_CONVERSATIONS = 32
 """Conversations of one shard sent to at once: bounded, so a burst cannot drain the pool."""
 CALL_SECONDS = 20.0
-"""The longest a channel's API call may take; one with no answer by then is retried."""
+"""The longest a channel's API call may take; one with no answer by then has failed, and
+is not made again (``UNANSWERED``)."""
+UNANSWERED = "no answer came, so whether the message went out is unknown, and it is not sent again"
+"""A call made and never answered (late, or its connection broken): the provider may have
+taken it, and the channels' APIs have no idempotency key (REL-3)."""
 INTERRUPTED_AFTER = CALL_SECONDS + 10.0
 """A claim this old was made by an attempt a crash cut short: no attempt holds one longer
 (its API call, and the round trips to Redis on either side of it)."""
@@ -354,10 +358,10 @@ class Sender:
                 return provider_id
             except TimeoutError:
                 call.labels(outbound.channel, "timeout").observe(time.perf_counter() - started)
-                await self.conversations.release_send(cid, send_id)
                 raise SendFailedError(
-                    f"no answer from the {outbound.channel} API in {CALL_SECONDS:g} s",
-                    retryable=True,
+                    f"no answer from the {outbound.channel} API in {CALL_SECONDS:g} s: "
+                    + UNANSWERED,
+                    retryable=False,
                 ) from None
             except SendFailedError as error:
                 call.labels(outbound.channel, "refused").observe(time.perf_counter() - started)

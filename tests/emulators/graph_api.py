@@ -311,6 +311,7 @@ class GraphAPIEmulator(LocalServer):
         self.stalled: list[bytes] = []
         """Bodies of the sends held unanswered (``stall_next``); none of them is in ``sent``."""
         self._stalls = 0
+        self._drops = 0
         self._stopping = asyncio.Event()
 
     async def start(self, port: int = 0) -> str:
@@ -373,6 +374,11 @@ class GraphAPIEmulator(LocalServer):
             async with self._changed:
                 await self._changed.wait_for(lambda: len(self.stalled) >= n)
         return list(self.stalled)
+
+    def drop_answer_next(self, count: int = 1) -> None:
+        """Take the next ``count`` sends (they go out, in ``sent``) and close the connection
+        instead of answering: an answer lost on its way back."""
+        self._drops += count
 
     def fail_next(
         self,
@@ -496,6 +502,10 @@ class GraphAPIEmulator(LocalServer):
             "messages": [message],
         }
         self.sent.append(SentMessage(phone_number_id, body, message_id, time.time()))
+        if self._drops:
+            self._drops -= 1
+            if request.transport is not None:
+                request.transport.close()
         return await self._record(request, raw, 200, answer)
 
     async def _handle_unknown(self, request: web.Request) -> web.Response:
