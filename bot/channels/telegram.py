@@ -8,8 +8,10 @@ import asyncio
 import contextlib
 import logging
 import mimetypes
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from adapters.telegram_common import (
@@ -30,6 +32,9 @@ from stores.rates import SharedRate
 from stores.redis import StoreError
 
 log = logging.getLogger(__name__)
+
+_NAMED_COMMAND = re.compile(r"(/\w+)@(\w+)(?=\s|$)")
+"""A command that names the bot it is for: ``/stop@SwitchboardBot``."""
 
 POLL_TIMEOUT = 5.0
 """Seconds a getUpdates call waits for news; well inside the lease's time to live."""
@@ -111,7 +116,9 @@ class TelegramChannel:
         """Store updates durably (deduped by message), then answer button presses; the
         number of new messages."""
         items = [
-            item for update in updates for item in inbound_from_update(update, self.client.bot_id)
+            await self._addressed(item)
+            for update in updates
+            for item in inbound_from_update(update, self.client.bot_id)
         ]
         new = await self.ingest(items) if items else []
         for item in items:
@@ -121,6 +128,24 @@ class TelegramChannel:
                 except TelegramError as error:
                     log.info("callback %s not answered: %s", item.callback, error)
         return sum(new)
+
+    async def _addressed(self, item: Inbound) -> Inbound:
+        """A command naming this bot (``/stop@OurBot``) as the bare command, which is what
+        it means here; one naming another bot stays as it came, and is no command of ours
+        (in a group each bot takes those that name it and those that name none). The
+        bot's own name is asked (getMe, once) only when a command names one; when
+        Telegram cannot say, the command is taken as ours."""
+        named = _NAMED_COMMAND.match(item.text)
+        if item.kind != "text" or named is None:
+            return item
+        try:
+            ours = await self.client.username()
+        except TelegramError as error:
+            log.warning("the bot's username is unknown, so %s is ours: %s", named[0], error)
+            ours = named[2]
+        if named[2].casefold() != ours.casefold():
+            return item
+        return replace(item, text=named[1] + item.text[named.end() :])
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Poll while holding the token's lease; wait for it otherwise (CH-3)."""

@@ -53,8 +53,8 @@ def keyword_of(
     if message.kind != "text" or not text or len(text) > 64:
         return None
     if message.channel == "telegram":
-        command = text.split("@", 1)[0].lower()  # /stop@SwitchboardBot
-        return _TELEGRAM_COMMANDS.get(command)
+        # The channel made /stop@ThisBot /stop; /stop@AnotherBot is another bot's.
+        return _TELEGRAM_COMMANDS.get(text.lower())
     # ASCII only: str.upper() maps the long s (U+017F) to "S", and carriers match plain letters.
     words = table.get(message.channel, {})
     return words.get(text.upper()) if text.isascii() else None

@@ -12,7 +12,6 @@ import json
 import logging
 from collections.abc import Sequence
 
-from adapters.telegram_common import TelegramError
 from bot.channels.telegram import TelegramChannel
 from bot.model import Identity, Inbound, Outbound, Service, derived_id
 from bot.team.roles import TeamRoster
@@ -81,28 +80,14 @@ class TeamChat:
             if conversation is None:
                 return  # a reply to something that is not a customer's post
             text = f"/reply {conversation} {message.text}"
-        elif not text.startswith("/") or await self._for_another_bot(text):
-            return
+        elif not text.startswith("/") or "@" in text.split(maxsplit=1)[0]:
+            return  # a command the channel found naming another bot (/help@OtherBot)
         answer = await self.commands.run(caller, text, source=f"tg:{message.sender.value}")
         # A long answer (/inbox 50, a day of notes) goes in several posts, in order: one
         # past Telegram's limit would be refused whole, and the team would see nothing.
         for n, piece in enumerate(pieces(answer)):
             key = message.provider_id if n == 0 else f"{message.provider_id}:{n}"
             await self._post(message.chat, piece, reply_to=message.provider_id, key=key)
-
-    async def _for_another_bot(self, command: str) -> bool:
-        """Whether a command names another bot (``/help@OtherBot``): in a group, each bot
-        takes those that name it and those that name none. The bot's own name is asked
-        only when a command names one; when Telegram cannot say, the command runs."""
-        addressee = command.split(maxsplit=1)[0].partition("@")[2]
-        if not addressee:
-            return False
-        try:
-            ours = await self.channel.client.username()
-        except TelegramError as error:
-            log.warning("the bot's username is unknown, so /…@%s runs: %s", addressee, error)
-            return False
-        return addressee.casefold() != ours.casefold()
 
     async def deliver(self, body: bytes) -> str:
         """The fan-out's local receiver: '' once posted, else why not (retried later)."""

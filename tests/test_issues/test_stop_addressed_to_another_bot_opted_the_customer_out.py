@@ -1,0 +1,33 @@
+"""On Telegram, ``/stop@OtherBot`` (a command for another bot in the same group, or typed
+by hand) opted the customer out of this bot: the keyword matcher dropped whatever came
+after the ``@``. A command that names another bot is now that bot's; ``/stop@ThisBot``
+still opts out, and goes to the services as ``/stop``."""
+
+from __future__ import annotations
+
+from tests.test_telegram_runtime import (  # noqa: F401 (a fixture)
+    CUSTOMER,
+    TelegramBot,
+    tg,
+    wait_until_processed,
+)
+
+
+async def opted_out(bot: TelegramBot) -> bool:
+    meta = await bot.bot.runtime.conversations.meta(bot.conversation())
+    return meta.get("opted_out") == "1"
+
+
+async def test_only_a_stop_that_names_this_bot_or_none_opts_out(
+    tg: TelegramBot,  # noqa: F811 (the fixture imported above)
+) -> None:
+    tg.api.customer_text(CUSTOMER, "hi")
+    tg.api.customer_text(CUSTOMER, "/stop@other_shop_bot")
+    timeline = await wait_until_processed(tg, CUSTOMER, 2)
+    assert not await opted_out(tg)
+    assert timeline[-1]["text"] == "/stop@other_shop_bot"
+
+    tg.api.command(CUSTOMER, "stop", mention_bot=True)  # /stop@switchboard_test_bot
+    timeline = await wait_until_processed(tg, CUSTOMER, 3)
+    assert await opted_out(tg)
+    assert [m["text"] for m in timeline if m["direction"] == "inbound"][-1] == "/stop"
