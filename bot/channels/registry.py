@@ -94,6 +94,9 @@ class WhatsAppTransport:
             meta_id = await self.media.provider_id(upload, provider, self.files.upload)
         except LookupError as gone:
             raise SendFailedError(str(gone), retryable=False) from None
+        except (PostFailed, aiohttp.ClientError, TimeoutError) as error:
+            # An upload made twice costs a second copy at Meta, and no customer a message.
+            raise SendFailedError(f"WhatsApp media upload: {error}", retryable=True) from None
         kept = {key: media[key] for key in ("kind", "caption", "filename") if key in media}
         return kept | {"id": meta_id}
 
