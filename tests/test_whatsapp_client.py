@@ -104,22 +104,26 @@ async def test_each_refusal_says_what_the_sender_needs(
     assert len(server.requests) == 1
 
 
-async def test_no_answer_is_an_unreachable_api_and_the_send_goes_once(
+async def test_no_answer_fails_the_send_for_good_and_it_goes_once(
     calls: KeepAlivePoster,
 ) -> None:
+    """Meta may have taken a send whose answer never came: it is not made again (REL-3).
+    One that found no server to connect to never left, and is retried."""
     sent = answer("200 OK", b'{"messages":[{"id":"wamid.1"}]}')
     async with raw_server(dropping_the_second(sent)) as server:
         client = client_of(calls, server)
         assert await client.send_text(WA_ID, "one") == "wamid.1"
-        with pytest.raises(SendFailedError, match="WhatsApp API unreachable") as failed:
+        with pytest.raises(SendFailedError, match="whether the message went out") as failed:
             with send_failures("", "WhatsApp API"):
                 await client.send_text(WA_ID, "two")
-        assert failed.value.retryable
+        assert not failed.value.retryable
         assert len(server.requests) == 2  # the client did not send "two" again itself
     port = server.url.split(":")[2].split("/")[0]
     gone = WhatsAppClient(calls, f"http://127.0.0.1:{port}", "1065", "token")
-    with pytest.raises(PostFailed, match="cannot connect"):
-        await gone.send_text(WA_ID, "three")
+    with pytest.raises(SendFailedError, match="WhatsApp API unreachable: cannot connect") as down:
+        with send_failures("", "WhatsApp API"):
+            await gone.send_text(WA_ID, "three")
+    assert down.value.retryable
 
 
 async def test_a_base_url_or_token_that_cannot_be_sent_fails_as_unreachable(
