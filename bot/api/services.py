@@ -12,6 +12,8 @@ from bot.config.base import http_url
 from bot.model import MAX_BATCH
 from bot.team.actions import InvalidServiceNameError, checked_service_name
 
+SERVICE_FIELDS = frozenset({"name", "url", "secret", "numbers", "mask", "batch"})
+
 
 def add_service_routes(api: web.Application) -> None:
     api.router.add_get("/numbers", list_numbers)
@@ -33,6 +35,8 @@ async def attach_service(request: web.Request) -> web.Response:
     if caller(request) is not ADMIN:
         raise ApiError(403, "attaching services takes the admin token")
     found, actions = await read_body(request), parts(request).actions
+    if unknown := sorted(str(key)[:40] for key in found.keys() - SERVICE_FIELDS):
+        raise ApiError(400, f"unknown field(s) {', '.join(unknown)}")
     name = string_field(found, "name", limit=32)
     try:
         checked_service_name(name)
@@ -47,7 +51,10 @@ async def attach_service(request: web.Request) -> web.Response:
     numbers = found.get("numbers", configured)
     if not isinstance(numbers, list) or not numbers or not all(n in configured for n in numbers):
         raise ApiError(400, f"numbers must be some of {configured}")
-    mask, batch = bool(found.get("mask", True)), batch_field(found)
+    mask = found.get("mask", True)
+    if not isinstance(mask, bool):  # null or 0 would turn masking off, against its default
+        raise ApiError(400, "mask must be true or false")
+    batch = batch_field(found)
     token = await actions.define(name, url, secret, mask=mask, batch=batch)
     for number in numbers:
         await actions.attach(number, name)
