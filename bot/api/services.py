@@ -48,8 +48,8 @@ async def attach_service(request: web.Request) -> web.Response:
     except ValueError as error:
         raise ApiError(400, f"url {error}") from None
     configured = list(actions.configured)
-    numbers = found.get("numbers", configured)
-    if not isinstance(numbers, list) or not numbers or not all(n in configured for n in numbers):
+    numbers = found.get("numbers") or configured  # absent or empty: every number
+    if not isinstance(numbers, list) or not all(n in configured for n in numbers):
         raise ApiError(400, f"numbers must be some of {configured}")
     mask = found.get("mask", True)
     if not isinstance(mask, bool):  # null or 0 would turn masking off, against its default
