@@ -91,7 +91,7 @@ class LiveTokenSigner:
             version, service, profile, agent, expires, _ = payload.decode("utf-8").split("\n")
         except (UnicodeDecodeError, ValueError):
             return None
-        if version != VERSION or not expires.isdigit():
+        if version != VERSION or not (expires.isascii() and expires.isdigit()):
             return None
         if int(expires) <= (time.time() if now is None else now):
             return None

@@ -208,7 +208,7 @@ class MediaLinks:
         if not hmac.compare_digest(mac, await self._mac(payload)):
             return None
         media_id, _, until = payload.decode("ascii", "replace").partition("\n")
-        if not until.isdigit() or int(until) < (now or time.time()):
+        if not (until.isascii() and until.isdigit()) or int(until) < (now or time.time()):
             return None
         return media_id
 

@@ -87,7 +87,7 @@ def parse_cursor(cursor: str | None) -> int:
     """Where a page starts; ValueError for a cursor this API did not give."""
     if not cursor:
         return 0
-    if not cursor.isdigit() or len(cursor) > 10:
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 10:
         raise ValueError("'cursor' is the next_cursor of the page before")
     return int(cursor)
 

@@ -30,7 +30,7 @@ def _value(text: str, low: int, names: tuple[str, ...], what: str) -> int:
     upper = text.upper()
     if names and upper in names:
         return names.index(upper) + (1 if names is MONTHS else 0)
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise CronError(f"{what}: {text!r} is not a number" + (" or a name" if names else ""))
     return int(text)
 
@@ -41,7 +41,7 @@ def _field(text: str, low: int, high: int, names: tuple[str, ...], what: str) ->
         spec, _, step_text = item.partition("/")
         step = 1
         if step_text:
-            if not step_text.isdigit() or int(step_text) < 1:
+            if not (step_text.isascii() and step_text.isdigit()) or int(step_text) < 1:
                 raise CronError(f"{what}: the step in {item!r} must be a positive number")
             step = int(step_text)
         if spec == "*":
