@@ -118,7 +118,7 @@ async def test_attaching_takes_the_admin_token_and_valid_fields(make_bot: BotFac
         {**body, "secret": ""},
         {**body, "numbers": ["wa:000"]},
         {**body, "numbers": "web:site"},
-        {**body, "numbers": []},
+        {**body, "numbers": [""]},
     ):
         answer = await call(shared.bot, ADMIN, "POST", "/v1/services", bad)
         assert answer.status == 400, (bad, answer.raw)
