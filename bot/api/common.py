@@ -36,6 +36,10 @@ MAX_BODY = 64 * 1024
 LARGEST_BODY = 1024 * 1024
 """The largest body any route takes (a campaign's)."""
 MAX_TEXT = 4096
+SHOWN_ONCE = web.ResponseKey("shown_once", tuple[str, ...])
+"""An answer's fields that are shown once (a new token, a URL holding one), as the handler
+lists them on its response (``response[SHOWN_ONCE]``): the answer kept for an
+``Idempotency-Key`` is kept, and given again, without them."""
 
 
 @dataclass(frozen=True, slots=True)

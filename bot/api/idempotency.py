@@ -11,7 +11,7 @@ import orjson
 from aiohttp import web
 
 from adapters import jsonbody
-from bot.api.common import LARGEST_BODY, caller, parts, raw_body
+from bot.api.common import LARGEST_BODY, SHOWN_ONCE, caller, parts, raw_body
 from bot.api.media import largest_body
 from bot.http.errors import error_response
 
@@ -62,10 +62,22 @@ async def idempotent(
         raise
     answer = response.body if isinstance(response, web.Response) else None
     if isinstance(answer, bytes) and response.status < 500 and response.status not in FORGOTTEN:
-        await store.finish(service, key, fingerprint, response.status, answer.decode())
+        kept = _without(answer, response.get(SHOWN_ONCE, ()))
+        await store.finish(service, key, fingerprint, response.status, kept.decode())
     else:
         await store.release(service, key, fingerprint)
     return response
+
+
+def _without(answer: bytes, fields: tuple[str, ...]) -> bytes:
+    """A JSON answer without the fields shown once: a token is never kept in the clear, and
+    a retry under the same key gets the answer without it."""
+    if not fields:
+        return answer
+    found = orjson.loads(answer)
+    for name in fields:
+        found.pop(name, None)
+    return orjson.dumps(found)
 
 
 def _as_meant(body: bytes) -> bytes:

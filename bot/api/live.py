@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.api.common import (
     CALLER,
     RAW_BODY,
+    SHOWN_ONCE,
     ApiError,
     acting,
     find_profile,
@@ -80,7 +81,9 @@ async def issue_live_token(request: web.Request) -> web.Response:
     token, expires_at = signer.issue(who.name, profile, agent, float(ttl))
     url = f"{api.public_url}/live?profile={profile}&token={token}"
     answer = {"token": token, "expires_at": expires_at, "profile": profile, "agent": agent}
-    return web.json_response(answer | {"url": url}, status=201)
+    response = web.json_response(answer | {"url": url}, status=201)
+    response[SHOWN_ONCE] = ("token", "url")
+    return response
 
 
 # --- the page's calls, with the live token ---------------------------------------------

@@ -7,7 +7,16 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api.common import ADMIN, ApiError, caller, numbers_of, parts, read_body, string_field
+from bot.api.common import (
+    ADMIN,
+    SHOWN_ONCE,
+    ApiError,
+    caller,
+    numbers_of,
+    parts,
+    read_body,
+    string_field,
+)
 from bot.config.base import http_url
 from bot.model import MAX_BATCH
 from bot.team.actions import InvalidServiceNameError, checked_service_name
@@ -61,7 +70,9 @@ async def attach_service(request: web.Request) -> web.Response:
     answer: dict[str, Any] = {"service": name, "numbers": numbers}
     if token:
         answer["token"] = token
-    return web.json_response(answer, status=201)
+    response = web.json_response(answer, status=201)
+    response[SHOWN_ONCE] = ("token",)  # only its hash is kept
+    return response
 
 
 def batch_field(found: dict[str, Any]) -> int:
