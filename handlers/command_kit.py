@@ -93,6 +93,13 @@ def has_control_characters(text: str, allowed: str = "\n\t") -> bool:
     return any(unicodedata.category(c) == "Cc" and c not in allowed for c in text)
 
 
+def one_line(text: str) -> str:
+    """Text someone else wrote, safe to show on one line of a chat or a terminal: its
+    whitespace collapsed, and control characters (an escape sequence) replaced."""
+    text = " ".join(text.split())
+    return "".join("\ufffd" if has_control_characters(c) else c for c in text)
+
+
 def split_arguments(rest: str, raw_after: int = -1) -> list[str]:
     """The words of ``rest`` split like a shell's; with ``raw_after`` N >= 0, only the
     first N, and then the rest of the text as typed (trimmed) as one last word, if any.

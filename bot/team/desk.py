@@ -20,6 +20,7 @@ from bot.team.actions import (
     collision_message,
 )
 from bot.team.roles import TeamRoster
+from handlers.command_kit import one_line
 from handlers.commands import has_control_characters
 from handlers.ports import Attachment, Caller, Claimed, InboxItem, RefusedError, Sent, TeamRole
 from stores.claims import ClaimStore
@@ -278,13 +279,6 @@ def checked_text(text: str, what: str) -> str:
 def warning(holder: Claim | None) -> str:
     """The collision warning's words, or "" when nobody else held the conversation."""
     return collision_message(holder) if holder else ""
-
-
-def one_line(text: str) -> str:
-    """Text a customer wrote, safe to show on one line of a chat or a terminal: its
-    whitespace collapsed, and control characters (an escape sequence) replaced."""
-    text = " ".join(text.split())
-    return "".join("\ufffd" if has_control_characters(c) else c for c in text)
 
 
 def preview(message: dict[str, Any], width: int = 80) -> str:
