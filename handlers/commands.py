@@ -21,6 +21,7 @@ from handlers.command_kit import (
     confirmation_code,
     confirmed,
     has_control_characters,
+    one_line,
     split_arguments,
 )
 from handlers.notify_commands import NotifyCommands
@@ -300,15 +301,16 @@ class Commands:
 
 def describe(profile: dict[str, Any]) -> str:
     """A profile as a few lines of plain text."""
+    # A name and fields come from customers and imports: each shows on its own line.
     lines = [
-        f"{profile.get('name') or '(no name)'} - {profile['id']}",
+        f"{one_line(profile.get('name') or '') or '(no name)'} - {profile['id']}",
         f"stage: {profile.get('stage', '?')}, source: {profile.get('source', '?')}, "
         f"owner: {profile.get('owner') or 'none'}",
         "identities: " + (", ".join(profile["identities"]) or "none"),
     ]
     if profile["fields"]:
         fields = sorted(profile["fields"].items())
-        lines.append("fields: " + ", ".join(f"{k}={v}" for k, v in fields))
+        lines.append("fields: " + ", ".join(f"{k}={one_line(str(v))}" for k, v in fields))
     consent = profile.get("consent")
     if consent:
         at = (

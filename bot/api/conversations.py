@@ -29,6 +29,7 @@ from bot.team.actions import (
     collision_message,
     ensure_open,
 )
+from handlers.command_kit import TEXT_CONTROLS
 
 
 def add_conversation_routes(api: web.Application) -> None:
@@ -100,7 +101,7 @@ async def reply(request: web.Request) -> web.Response:
     found = await read_body(request)
     content = reply_content(found, meta.get("channel", ""))
     media = await with_upload(request, content.media, meta.get("channel", ""))
-    agent = string_field(found, "agent", required=False, limit=200)
+    agent = agent_field(found, required=False)
     try:
         replied = await parts(request).actions.reply(
             conversation_id,
@@ -136,10 +137,18 @@ def sent_message(outbound: Outbound, service: str, agent: str) -> dict[str, Any]
     }
 
 
+def agent_field(found: dict[str, Any], *, required: bool = True) -> str:
+    """The agent a call names: one line, as the team's inbox and every event show it."""
+    agent = string_field(found, "agent", required=required, limit=200)
+    if any(c in agent for c in TEXT_CONTROLS):
+        raise ApiError(400, "'agent' is one line: no newlines, carriage returns or tabs")
+    return agent
+
+
 async def claim(request: web.Request) -> web.Response:
     who = acting(request)
     conversation_id, meta = await conversation(request)
-    agent = string_field(await read_body(request), "agent", limit=200)
+    agent = agent_field(await read_body(request))
     claimed = await parts(request).actions.claim(
         conversation_id, meta, service=who.name, agent=agent
     )
@@ -149,7 +158,7 @@ async def claim(request: web.Request) -> web.Response:
 async def release(request: web.Request) -> web.Response:
     who = acting(request)
     conversation_id, meta = await conversation(request)
-    agent = string_field(await read_body(request), "agent", limit=200)
+    agent = agent_field(await read_body(request))
     try:
         await parts(request).actions.release(conversation_id, meta, service=who.name, agent=agent)
     except NotHeldError as refusal:
@@ -168,7 +177,7 @@ async def typing(request: web.Request) -> web.Response:
     active = found.get("typing", True)
     if not isinstance(active, bool):
         raise ApiError(400, "'typing' must be true or false")
-    string_field(found, "agent", required=False, limit=200)
+    agent_field(found, required=False)
     unknown = sorted(set(found) - {"typing", "agent"})
     if unknown:
         raise ApiError(400, f"unknown field {unknown[0][:64]!r}; the body has typing and agent")
