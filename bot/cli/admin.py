@@ -284,6 +284,11 @@ async def run_services_command(settings: Settings, args: argparse.Namespace) -> 
 async def _run(runtime: Runtime, args: argparse.Namespace) -> int:
     actions = runtime.actions
     numbers = getattr(args, "number", None) or runtime.numbers
+    if unknown := [number for number in numbers if number not in runtime.numbers]:
+        raise LookupError(
+            f"no number {printable(unknown[0][:60])!r}; this deployment serves "
+            + ", ".join(runtime.numbers)
+        )
     if args.services_command == "list":
         for number in await actions.numbers():
             names = await actions.services.order(number)
