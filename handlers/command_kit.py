@@ -51,6 +51,21 @@ class Spec:
     arguments: tuple[Argument, ...] = ()
     example: str = ""
     """The arguments of a typical use, e.g. ``c_3f2a9b "On its way"``."""
+    personal: tuple[int, ...] = ()
+    """The places of the arguments that may name a person by an identity (a phone, an
+    email): the audit trail keeps a profile id there as given, and anything else as
+    ``<identity>``, so that it holds nothing an erasure would have to find (PS-7)."""
+
+    def audited(self, args: list[str]) -> list[str]:
+        """``args`` as the audit trail keeps them."""
+        return [
+            IDENTITY if n in self.personal and not arg.startswith("p_") else arg
+            for n, arg in enumerate(args)
+        ]
+
+
+IDENTITY = "<identity>"
+"""What the audit trail keeps of an identity given to a command."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,7 @@ SPECS: tuple[Spec, ...] = (
             Argument("day", "with notes: the day, YYYY-MM-DD (default: the latest)", "?"),
         ),
         example="+447700900123 notes 2026-11-21",
+        personal=(0,),
     ),
     Spec(
         "merge",
@@ -82,6 +83,7 @@ SPECS: tuple[Spec, ...] = (
         "agent",
         arguments=(PROFILE, Argument("other", "the other profile: an id or an identity")),
         example="p_0193ab email:ann@example.com",
+        personal=(0, 1),
     ),
     Spec(
         "forget",
@@ -90,6 +92,7 @@ SPECS: tuple[Spec, ...] = (
         "admin",
         arguments=(PROFILE,),
         example="email:ann@example.com",
+        personal=(0,),
     ),
 )
 """The commands on profiles, run by the Commands method ``_<name>``: see Spec."""
@@ -233,6 +236,8 @@ class Commands:
         if self.desk is not None:
             if command is not None and 0 <= command.raw_after < len(args):
                 args = [*args[: command.raw_after], f"<{len(args[-1])} characters>"]
+            if command is not None:
+                args = command.spec.audited(args)
             summary = " ".join([shown, *args])[:300]
             await self.desk.audit(who, summary, f"refused: {refused}" if refused else "done")
 

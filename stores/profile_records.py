@@ -361,8 +361,18 @@ class ProfileRecords:
 
     async def mark_erased(self, profile_ids: Sequence[str], at: float) -> None:
         """Empty each profile but for its id and when it was erased, and drop its
-        refusals; in one round trip."""
+        refusals, from the other profile's list of each too (a refusal names both
+        profiles' identities); in two round trips."""
+        erased = set(profile_ids)
         async with self.redis.pipeline(transaction=False) as pipe:
+            for profile_id in profile_ids:
+                pipe.lrange(self.keys.profile(profile_id, "refused"), 0, -1)
+            listed = await pipe.execute()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for record in {record for records in listed for record in records}:
+                refusal = json.loads(record)
+                for other in {refusal.get("profile"), refusal.get("other")} - erased - {None}:
+                    pipe.lrem(self.keys.profile(str(other), "refused"), 0, record)
             for profile_id in profile_ids:
                 pipe.delete(self._h(profile_id), self.keys.profile(profile_id, "refused"))
                 pipe.hset(self._h(profile_id), mapping={"id": profile_id, "erased_at": at})
