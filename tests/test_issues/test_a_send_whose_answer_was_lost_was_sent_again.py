@@ -44,6 +44,18 @@ async def test_a_reply_whose_answer_was_lost_goes_once_and_fails_with_the_reason
     assert "whether the message went out is unknown" in reason
 
 
+async def telegram_send_failure(framework: str, api_base: str) -> TelegramError:
+    """How a send to ``api_base`` through ``framework`` fails."""
+    client = CLIENTS[framework](fake_token(), api_base)
+    await client.start()
+    try:
+        with pytest.raises(TelegramError) as failed:
+            await client.send_text("4242", "hello")
+    finally:
+        await client.close()
+    return failed.value
+
+
 @pytest.mark.parametrize("framework", sorted(CLIENTS))
 async def test_a_telegram_send_that_may_have_gone_is_not_retried(framework: str) -> None:
     """The Bot API has no idempotency key either: a send whose connection closed before
@@ -58,21 +70,8 @@ async def test_a_telegram_send_that_may_have_gone_is_not_retried(framework: str)
     app = web.Application()
     app.router.add_post("/{path:.*}", take_and_hang_up)
     async with TestServer(app) as server:
-        client = CLIENTS[framework](fake_token(), str(server.make_url("")).rstrip("/"))
-        await client.start()
-        try:
-            with pytest.raises(TelegramError) as taken:
-                await client.send_text("4242", "hello")
-        finally:
-            await client.close()
-    assert not taken.value.retryable
-    assert "not sent again" in str(taken.value)
-
-    client = CLIENTS[framework](fake_token(), f"http://127.0.0.1:{free_port()}")
-    await client.start()
-    try:
-        with pytest.raises(TelegramError) as unreachable:
-            await client.send_text("4242", "hello")
-    finally:
-        await client.close()
-    assert unreachable.value.retryable
+        taken = await telegram_send_failure(framework, str(server.make_url("")).rstrip("/"))
+    assert not taken.retryable
+    assert "not sent again" in str(taken)
+    unreachable = await telegram_send_failure(framework, f"http://127.0.0.1:{free_port()}")
+    assert unreachable.retryable
