@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import html
@@ -28,6 +29,8 @@ MAX_FRAME = 64 * 1024
 MAX_RECEIPTS = 100
 """Ids in one ``delivered`` frame: a history is shown, and confirmed, in one go."""
 MAX_OFFERED = 1000
+MAX_PENDING = 256
+"""Frames pushed to one socket and not written yet: past it, its page has stopped reading."""
 MAX_FILE = 10 * 1024 * 1024
 """Bytes of one image or file a visitor sends."""
 FILE_TTL = 30 * 24 * 3600.0
@@ -195,18 +198,33 @@ def receipts_of(
 
 class WebChatHub:
     """The sockets open in this process, by visitor; a visitor may have several tabs.
-    It remembers which of our messages each socket was sent, the ones it may confirm."""
+    It remembers which of our messages each socket was sent, the ones it may confirm.
+
+    A pushed frame goes to each socket's own queue, which a task of the socket's writes
+    out: the one listener that pushes every visitor's frames never waits on a socket. A
+    socket whose page has stopped reading (its queue full) is closed; the page comes
+    back with its history."""
 
     def __init__(self) -> None:
         self._sockets: dict[str, set[web.WebSocketResponse]] = {}
         self._offered: dict[web.WebSocketResponse, dict[str, None]] = {}
+        self._queues: dict[web.WebSocketResponse, asyncio.Queue[str]] = {}
+        self._writers: dict[web.WebSocketResponse, asyncio.Task[None]] = {}
+        self._closing: set[asyncio.Task[bool]] = set()
 
     def add(self, visitor: str, socket: web.WebSocketResponse) -> None:
         self._sockets.setdefault(visitor, set()).add(socket)
         self._offered[socket] = {}
+        queue: asyncio.Queue[str] = asyncio.Queue(MAX_PENDING)
+        self._queues[socket] = queue
+        self._writers[socket] = asyncio.create_task(self._write(visitor, socket, queue))
 
     def remove(self, visitor: str, socket: web.WebSocketResponse) -> None:
         self._offered.pop(socket, None)
+        self._queues.pop(socket, None)
+        writer = self._writers.pop(socket, None)
+        if writer is not None and writer is not asyncio.current_task():
+            writer.cancel()
         sockets = self._sockets.get(visitor)
         if sockets:
             sockets.discard(socket)
@@ -228,17 +246,40 @@ class WebChatHub:
     async def push(self, visitor: str, frame: str) -> None:
         ours = _outbound_id(frame)
         for socket in list(self._sockets.get(visitor, ())):
+            queue = self._queues.get(socket)
+            if queue is None:
+                continue
             if ours:
                 self.offer(socket, (ours,))
             try:
-                await socket.send_str(frame)
-            except ConnectionError:
+                queue.put_nowait(frame)
+            except asyncio.QueueFull:
+                log.info("a web chat socket of %s stopped reading; it is closed", visitor)
                 self.remove(visitor, socket)
+                closing = asyncio.create_task(socket.close())
+                self._closing.add(closing)
+                closing.add_done_callback(self._closing.discard)
+
+    async def _write(
+        self, visitor: str, socket: web.WebSocketResponse, queue: asyncio.Queue[str]
+    ) -> None:
+        """Send what is pushed to ``socket``, in order, until it closes."""
+        while True:
+            frame = await queue.get()
+            try:
+                await socket.send_str(frame)
+            except (ConnectionError, RuntimeError):  # closed, or closing
+                self.remove(visitor, socket)
+                return
 
     async def close_all(self) -> None:
         for sockets in list(self._sockets.values()):
             for socket in list(sockets):
                 await socket.close()
+        for writer in self._writers.values():
+            writer.cancel()
+        self._writers.clear()
+        self._queues.clear()
         self._sockets.clear()
         self._offered.clear()
 
