@@ -159,14 +159,19 @@ async def issue_token(request: web.Request) -> web.Response:
 async def socket_visitor(request: web.Request) -> str:
     """The visitor of a socket: its token's, or its cookie's; HTTPException when neither."""
     token = request.query.get("token")
+    widget = request.app[WIDGET]
     if token is None:
         visitor = webchat.visitor_id(request.cookies.get(webchat.VISITOR_COOKIE))
         if visitor is None:
             raise web.HTTPBadRequest(
                 reason="open the chat page first: it issues the visitor cookie"
             )
+        # A browser sends the cookie from any page of the same site (another subdomain,
+        # another port): only our own pages may open the chat with it.
+        origin = request.headers.get("Origin")
+        if origin and not our_page(request, origin, widget.tracking.own_origin):
+            raise web.HTTPForbidden(reason="this page may not open that visitor's chat")
         return visitor
-    widget = request.app[WIDGET]
     found = (await widget.tokens.signer()).verify(token)
     if found is None:
         raise web.HTTPUnauthorized(
@@ -176,6 +181,25 @@ async def socket_visitor(request: web.Request) -> str:
     if origin and origin.lower() not in (widget.tracking.own_origin, found.origin):
         raise web.HTTPForbidden(reason="this page may not open that visitor's chat")
     return found.visitor
+
+
+def our_page(request: web.Request, origin: str, own_origin: str) -> bool:
+    """Whether ``origin`` is a page of ours: PUBLIC_URL's, or the host the request came to
+    (the chat opened as localhost while PUBLIC_URL says 127.0.0.1, a proxy's name)."""
+    given = _host_and_port(origin)
+    return given in (_host_and_port(own_origin), _host_and_port(f"http://{request.host}"))
+
+
+def _host_and_port(origin: str) -> str:
+    """An origin's host and port, the scheme's default port left out, as browsers send it."""
+    parts = urlsplit(origin.strip().lower())
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    host = parts.hostname or ""
+    return host if port in (None, default) else f"{host}:{port}"
 
 
 async def token_is_valid(request: web.Request, token: str) -> bool:
