@@ -96,8 +96,9 @@ def new_visitor_id() -> str:
     return secrets.token_urlsafe(18)
 
 
-def keep_visitor(request: web.Request, response: web.StreamResponse) -> None:
-    """Give the browser a visitor cookie, unless it has one."""
+def keep_visitor(request: web.Request, response: web.StreamResponse, *, secure: bool) -> None:
+    """Give the browser a visitor cookie, unless it has one; ``secure`` when the chat is
+    served over HTTPS (PUBLIC_URL), so that it never travels in the clear."""
     if not visitor_id(request.cookies.get(VISITOR_COOKIE)):
         response.set_cookie(
             VISITOR_COOKIE,
@@ -105,6 +106,7 @@ def keep_visitor(request: web.Request, response: web.StreamResponse) -> None:
             max_age=365 * 24 * 3600,
             httponly=True,
             samesite="Lax",
+            secure=secure,
         )
 
 

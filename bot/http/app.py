@@ -130,9 +130,10 @@ def _gone(request: web.Request) -> bool:
 
 
 async def chat_page(request: web.Request) -> web.Response:
-    branding = request.app[PARTS].settings.branding
-    response = web.Response(text=webchat.page(branding), content_type="text/html")
-    webchat.keep_visitor(request, response)
+    settings = request.app[PARTS].settings
+    response = web.Response(text=webchat.page(settings.branding), content_type="text/html")
+    secure = settings.public_url.lower().startswith("https://")
+    webchat.keep_visitor(request, response, secure=secure)
     return response
 
 
