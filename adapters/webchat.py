@@ -29,6 +29,8 @@ MAX_FRAME = 64 * 1024
 MAX_RECEIPTS = 100
 """Ids in one ``delivered`` frame: a history is shown, and confirmed, in one go."""
 MAX_OFFERED = 1000
+TEXT_FRAMES = "frames are text: a JSON object with a type"
+"""The answer to a binary frame."""
 MAX_PENDING = 256
 """Frames pushed to one socket and not written yet: past it, its page has stopped reading."""
 MAX_FILE = 10 * 1024 * 1024

@@ -178,6 +178,8 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         history = webchat.history_frame(visitor, timeline, opted_out=opted_out, media_urls=urls)
         await socket.send_str(history)
         async for frame in socket:
+            if frame.type == WSMsgType.BINARY:
+                await socket.send_json({"type": "error", "error": webchat.TEXT_FRAMES})
             if frame.type != WSMsgType.TEXT:
                 continue
             try:
