@@ -114,7 +114,15 @@ class WebchatFile(Section):
     """An image shown beside the title (a square of about 32 pixels)."""
 
 
-Origin = Annotated[str, matching(r"https?://[^/\s]+", "an origin like https://shop.example.com")]
+Origin = Annotated[
+    str,
+    matching(
+        r"https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?",
+        "an origin like https://shop.example.com: a scheme, a host name of letters, digits, "
+        ". and - (no IPv6 address: a visitor token and the page's frame-ancestors carry "
+        "none), and a port",
+    ),
+]
 
 
 class TrackingFile(Section):

@@ -152,7 +152,10 @@ async def issue_token(request: web.Request) -> web.Response:
     if given is not None and (not isinstance(given, str) or not webchat.visitor_id(given)):
         return error_response(400, "visitor_id must be 16 to 64 of A-Z a-z 0-9 _ -", headers)
     visitor = given or new_visitor_id()
-    token, expires = (await widget.tokens.signer()).sign(visitor, origin.lower())
+    try:
+        token, expires = (await widget.tokens.signer()).sign(visitor, origin.lower())
+    except ValueError:  # PUBLIC_URL's own origin, with a host no token carries
+        return error_response(403, "this origin cannot carry a visitor token", headers)
     answer = {"token": token, "visitor_id": visitor, "expires_at": expires}
     return web.json_response(answer, headers=headers)
 
