@@ -284,10 +284,12 @@ async def run_services_command(settings: Settings, args: argparse.Namespace) -> 
 async def _run(runtime: Runtime, args: argparse.Namespace) -> int:
     actions = runtime.actions
     numbers = getattr(args, "number", None) or runtime.numbers
-    if unknown := [number for number in numbers if number not in runtime.numbers]:
+    # The numbers the bot serves are in the store (it attached its services at start),
+    # whatever channels this shell's environment configures.
+    known = [*runtime.numbers, *(n for n in await actions.numbers() if n not in runtime.numbers)]
+    if unknown := [number for number in numbers if number not in known]:
         raise LookupError(
-            f"no number {printable(unknown[0][:60])!r}; this deployment serves "
-            + ", ".join(runtime.numbers)
+            f"no number {printable(unknown[0][:60])!r}; the numbers are " + ", ".join(known)
         )
     if args.services_command == "list":
         for number in await actions.numbers():
