@@ -108,11 +108,17 @@ def has_control_characters(text: str, allowed: str = "\n\t") -> bool:
     return any(unicodedata.category(c) == "Cc" and c not in allowed for c in text)
 
 
+def flat(text: str) -> str:
+    """Text someone else wrote, on one line: its whitespace (a newline, a tab) collapsed to
+    single spaces. Its control characters stay, for the terminal to escape (``admin``
+    prints them as ``\\x1b``)."""
+    return " ".join(text.split())
+
+
 def one_line(text: str) -> str:
     """Text someone else wrote, safe to show on one line of a chat or a terminal: its
     whitespace collapsed, and control characters (an escape sequence) replaced."""
-    text = " ".join(text.split())
-    return "".join("\ufffd" if has_control_characters(c) else c for c in text)
+    return "".join("\ufffd" if has_control_characters(c) else c for c in flat(text))
 
 
 def split_arguments(rest: str, raw_after: int = -1) -> list[str]:

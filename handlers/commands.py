@@ -20,8 +20,8 @@ from handlers.command_kit import (
     UsageError,
     confirmation_code,
     confirmed,
+    flat,
     has_control_characters,
-    one_line,
     split_arguments,
 )
 from handlers.notify_commands import NotifyCommands
@@ -308,14 +308,14 @@ def describe(profile: dict[str, Any]) -> str:
     """A profile as a few lines of plain text."""
     # A name and fields come from customers and imports: each shows on its own line.
     lines = [
-        f"{one_line(profile.get('name') or '') or '(no name)'} - {profile['id']}",
+        f"{flat(profile.get('name') or '') or '(no name)'} - {profile['id']}",
         f"stage: {profile.get('stage', '?')}, source: {profile.get('source', '?')}, "
         f"owner: {profile.get('owner') or 'none'}",
         "identities: " + (", ".join(profile["identities"]) or "none"),
     ]
     if profile["fields"]:
         fields = sorted(profile["fields"].items())
-        lines.append("fields: " + ", ".join(f"{k}={one_line(str(v))}" for k, v in fields))
+        lines.append("fields: " + ", ".join(f"{k}={flat(str(v))}" for k, v in fields))
     consent = profile.get("consent")
     if consent:
         at = (

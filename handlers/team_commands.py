@@ -12,7 +12,7 @@ from handlers.command_kit import (
     UsageError,
     confirmation_code,
     confirmed,
-    one_line,
+    flat,
 )
 from handlers.ports import Attachment, Caller, DeskPort, RefusedError
 
@@ -157,7 +157,7 @@ class TeamCommands:
         for item in items:
             flags = [f"{item.channel} {when(item.last_at)}"]
             if item.holder:
-                flags.append(f"held by {one_line(item.holder.agent)} of {item.holder.service}")
+                flags.append(f"held by {flat(item.holder.agent)} of {item.holder.service}")
             if item.opted_out:
                 flags.append("opted out")
             lines.append(f"{item.id} {item.customer} - {', '.join(flags)}\n  {item.preview}")

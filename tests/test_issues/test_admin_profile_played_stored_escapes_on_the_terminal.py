@@ -39,7 +39,7 @@ async def test_profile_and_forget_print_stored_control_characters_escaped(
     lines = out.splitlines()
     assert lines[0] == f"{SHOWN} - {ann}"
     assert lines[1].startswith("stage: lead, source: telegram")
-    assert "fields: notes=line one\nline two\\x1b[0m\n" in out  # its lines kept
+    assert "fields: notes=line one line two\\x1b[0m\n" in out  # on one line, escaped
 
     code, out, _ = await run_command(env, "admin", "forget", ann, typed="no\n")
     assert code == 1 and "Nothing erased." in out
