@@ -82,6 +82,7 @@ class BotProcess:
                         return self
             except OSError:
                 time.sleep(0.1)
+        self.kill()  # else it outlives the test that gave up on it
         raise TimeoutError("the bot did not become ready:\n" + self.output())
 
     def kill(self) -> None:

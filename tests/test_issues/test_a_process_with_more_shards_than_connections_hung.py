@@ -20,9 +20,9 @@ async def test_a_process_works_what_its_connections_allow_and_says_the_rest_wait
 ) -> None:
     env = {**whatsapp.env, "LOG_FORMAT": "json", "SWITCHBOARD_SHARDS": str(SHARDS)}
     first = BotProcess(env, whatsapp.config)
-    await asyncio.to_thread(first.start)  # /readyz answers: it waited for ever before
     second: BotProcess | None = None
     try:
+        await asyncio.to_thread(first.start)  # /readyz answers: it waited for ever before
         await post_messages(first, whatsapp, MESSAGES)  # every webhook is taken
         said = [
             line
