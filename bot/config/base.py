@@ -48,6 +48,11 @@ TimeZone = Annotated[str, AfterValidator(known_zone)]
 """An IANA time zone name, such as Europe/London."""
 
 
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?")
+"""An origin a visitor token (or a Content-Security-Policy) can carry: nothing but scheme,
+host and port; the config file's ``tracking.origins`` take no other."""
+
+
 def matching(pattern: str, wanted: str) -> AfterValidator:
     """A check that text matches ``pattern`` whole; the refusal says it ``must be <wanted>``."""
     compiled = re.compile(pattern)

@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from bot.config.automation import AutomationFile
-from bot.config.base import Section, TimeZone, http_url, matching
+from bot.config.base import ORIGIN, Section, TimeZone, http_url, matching
 from bot.config.channels import KeywordsFile
 from bot.config.live import LiveFile, TemplateFile
 from bot.config.notifications import NotificationsFile, RateCardFile, WorkflowFile
@@ -117,7 +117,7 @@ class WebchatFile(Section):
 Origin = Annotated[
     str,
     matching(
-        r"https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?",
+        ORIGIN.pattern,
         "an origin like https://shop.example.com: a scheme, a host name of letters, digits, "
         ". and - (no IPv6 address: a visitor token and the page's frame-ancestors carry "
         "none), and a port",

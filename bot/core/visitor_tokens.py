@@ -6,20 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from adapters import webchat
+from bot.config.base import ORIGIN
 from bot.core.links import MAC_BYTES, seal, unseal
 
 TTL = 7 * 24 * 3600
 """Seconds a token is good for; a page of the site asks for a new one each time it loads."""
 MAX_TOKEN = 400
 VERSION = "v1"
-ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?")
-"""An origin a token (or a Content-Security-Policy) can carry: nothing but scheme, host, port."""
 
 
 @dataclass(frozen=True, slots=True)

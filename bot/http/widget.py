@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from adapters import jsonbody, webchat
-from bot.core.visitor_tokens import ORIGIN, VisitorTokens
+from bot.config.base import ORIGIN
+from bot.core.visitor_tokens import VisitorTokens
 from bot.http.body import read_at_most
 from bot.http.errors import error_response
 from bot.http.tracking import Tracking, new_visitor_id
