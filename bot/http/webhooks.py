@@ -34,6 +34,15 @@ def twilio_form(content_type: str, charset: str | None, raw: bytes) -> MultiDict
     return MultiDict(pairs)
 
 
+async def _body(request: web.Request) -> bytes | None:
+    """The body, or None past MAX_UPDATE: by the length a client declares, and then by
+    what it sends (a chunked body declares none)."""
+    if (request.content_length or 0) > MAX_UPDATE:
+        return None
+    raw = await read_at_most(request, MAX_UPDATE)
+    return None if len(raw) > MAX_UPDATE else raw
+
+
 def add_channel_routes(
     app: web.Application, settings: Settings, ingestor: Ingestor, telegram: TelegramChannel | None
 ) -> None:
@@ -59,11 +68,8 @@ class TelegramWebhook:
             given.encode("utf-8", "surrogateescape"), settings.webhook_secret.encode()
         ):
             return error_response(401, "X-Telegram-Bot-Api-Secret-Token is missing or wrong")
-        # The length a client declares, and then what it sends: a chunked body has none.
-        raw = b""
-        if (request.content_length or 0) <= MAX_UPDATE:
-            raw = await read_at_most(request, MAX_UPDATE)
-        if (request.content_length or 0) > MAX_UPDATE or len(raw) > MAX_UPDATE:
+        raw = await _body(request)
+        if raw is None:
             return error_response(413, "an update is far smaller than this")
         try:
             update = channel.client.validate(jsonbody.loads(raw))
@@ -86,10 +92,8 @@ class SMSWebhook:
         settings = self.settings.sms
         if settings is None:
             return error_response(404, "SMS is not configured on this runtime")
-        raw = b""
-        if (request.content_length or 0) <= MAX_UPDATE:
-            raw = await read_at_most(request, MAX_UPDATE)
-        if (request.content_length or 0) > MAX_UPDATE or len(raw) > MAX_UPDATE:
+        raw = await _body(request)
+        if raw is None:
             return error_response(413, "an SMS webhook is far smaller than this")
         try:
             form = twilio_form(request.content_type, request.charset, raw)
