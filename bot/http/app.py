@@ -130,10 +130,9 @@ def _gone(request: web.Request) -> bool:
 
 
 async def chat_page(request: web.Request) -> web.Response:
-    settings = request.app[PARTS].settings
-    response = web.Response(text=webchat.page(settings.branding), content_type="text/html")
-    secure = settings.public_url.lower().startswith("https://")
-    webchat.keep_visitor(request, response, secure=secure)
+    parts = request.app[PARTS]
+    response = web.Response(text=webchat.page(parts.settings.branding), content_type="text/html")
+    webchat.keep_visitor(request, response, secure=parts.tracking.secure)
     return response
 
 

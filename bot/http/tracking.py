@@ -60,6 +60,11 @@ class Tracking:
     """Told the message id of each click (a campaign's recipient clicked)."""
 
     @property
+    def secure(self) -> bool:
+        """Whether the bot is served over HTTPS (PUBLIC_URL): its cookies are Secure."""
+        return self.public_url.lower().startswith("https://")
+
+    @property
     def own_origin(self) -> str:
         parts = urlsplit(self.public_url)
         return f"{parts.scheme}://{parts.netloc}".lower()
@@ -80,7 +85,6 @@ def new_visitor_id() -> str:
 
 
 def _set_visitor_cookie(response: web.StreamResponse, tracking: Tracking, vid: str) -> None:
-    secure = tracking.public_url.lower().startswith("https://")
     response.set_cookie(
         VISITOR_COOKIE,
         vid,
@@ -88,7 +92,7 @@ def _set_visitor_cookie(response: web.StreamResponse, tracking: Tracking, vid: s
         path="/",
         httponly=True,
         samesite="Lax",
-        secure=secure,
+        secure=tracking.secure,
     )
 
 

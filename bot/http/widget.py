@@ -108,8 +108,7 @@ async def widget_panel(request: web.Request) -> web.Response:
         text=webchat.page(widget.branding), content_type="text/html", headers=headers
     )
     # Opened in a page of its own (no token), it chats as the cookie's visitor, as / does.
-    secure = widget.tracking.public_url.lower().startswith("https://")
-    webchat.keep_visitor(request, response, secure=secure)
+    webchat.keep_visitor(request, response, secure=widget.tracking.secure)
     return response
 
 
