@@ -12,7 +12,7 @@ import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, cast
 
@@ -211,24 +211,19 @@ class WebChatHub:
 
     def __init__(self) -> None:
         self._sockets: dict[str, set[web.WebSocketResponse]] = {}
-        self._offered: dict[web.WebSocketResponse, dict[str, None]] = {}
-        self._queues: dict[web.WebSocketResponse, asyncio.Queue[str]] = {}
-        self._writers: dict[web.WebSocketResponse, asyncio.Task[None]] = {}
+        self._tabs: dict[web.WebSocketResponse, _Tab] = {}
         self._closing: set[asyncio.Task[bool]] = set()
 
     def add(self, visitor: str, socket: web.WebSocketResponse) -> None:
         self._sockets.setdefault(visitor, set()).add(socket)
-        self._offered[socket] = {}
         queue: asyncio.Queue[str] = asyncio.Queue(MAX_PENDING)
-        self._queues[socket] = queue
-        self._writers[socket] = asyncio.create_task(self._write(visitor, socket, queue))
+        writer = asyncio.create_task(self._write(visitor, socket, queue))
+        self._tabs[socket] = _Tab(queue, writer)
 
     def remove(self, visitor: str, socket: web.WebSocketResponse) -> None:
-        self._offered.pop(socket, None)
-        self._queues.pop(socket, None)
-        writer = self._writers.pop(socket, None)
-        if writer is not None and writer is not asyncio.current_task():
-            writer.cancel()
+        tab = self._tabs.pop(socket, None)
+        if tab is not None and tab.writer is not asyncio.current_task():
+            tab.writer.cancel()
         sockets = self._sockets.get(visitor)
         if sockets:
             sockets.discard(socket)
@@ -236,27 +231,25 @@ class WebChatHub:
                 del self._sockets[visitor]
 
     def offered(self, socket: web.WebSocketResponse) -> Collection[str]:
-        return self._offered.get(socket, {}).keys()
+        tab = self._tabs.get(socket)
+        return tab.offered.keys() if tab else ()
 
     def offer(self, socket: web.WebSocketResponse, ids: Iterable[str]) -> None:
-        offered = self._offered.get(socket)
-        if offered is None:
+        tab = self._tabs.get(socket)
+        if tab is None:
             return
         for message_id in ids:
-            offered[message_id] = None
-        while len(offered) > MAX_OFFERED:  # the oldest go first; the page confirms at once
-            del offered[next(iter(offered))]
+            tab.offered[message_id] = None
+        while len(tab.offered) > MAX_OFFERED:  # the oldest go first; the page confirms at once
+            del tab.offered[next(iter(tab.offered))]
 
     async def push(self, visitor: str, frame: str) -> None:
         ours = _outbound_id(frame)
         for socket in list(self._sockets.get(visitor, ())):
-            queue = self._queues.get(socket)
-            if queue is None:
-                continue
             if ours:
                 self.offer(socket, (ours,))
             try:
-                queue.put_nowait(frame)
+                self._tabs[socket].queue.put_nowait(frame)
             except asyncio.QueueFull:
                 log.info("a web chat socket of %s stopped reading; it is closed", visitor)
                 self.remove(visitor, socket)
@@ -280,12 +273,20 @@ class WebChatHub:
         for sockets in list(self._sockets.values()):
             for socket in list(sockets):
                 await socket.close()
-        for writer in self._writers.values():
-            writer.cancel()
-        self._writers.clear()
-        self._queues.clear()
+        for tab in self._tabs.values():
+            tab.writer.cancel()
+        self._tabs.clear()
         self._sockets.clear()
-        self._offered.clear()
+
+
+@dataclass(eq=False, slots=True)
+class _Tab:
+    """One socket as the hub keeps it: the frames pushed to it and not written yet, the
+    task that writes them, and which of our messages it was sent (those it may confirm)."""
+
+    queue: asyncio.Queue[str]
+    writer: asyncio.Task[None]
+    offered: dict[str, None] = field(default_factory=dict)
 
 
 def _outbound_id(frame: str) -> str:
