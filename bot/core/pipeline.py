@@ -170,7 +170,7 @@ class Pipeline:
         early = versions.read
         if early:
             await self.directory.refresh(numbers)
-        counts, message_ids = await self._thread_and_look_up(
+        counts, targets = await self._thread_and_look_up(
             batch, messages, records, profiles, statuses, events, versions, owners
         )
         now = time.time()
@@ -186,7 +186,7 @@ class Pipeline:
                     await self._queue_message(batch, pipe, message, profile, count == 1, now)
                     if not early:
                         await self._tell(pipe, message, event, now)
-            for status, (message_id, news) in zip(statuses, message_ids, strict=True):
+            for status, (message_id, news) in zip(statuses, targets, strict=True):
                 await self._queue_status(pipe, status, message_id, news)
             for message, profile in edits:
                 await self._queue_edit(pipe, message, profile)
@@ -289,7 +289,7 @@ class Pipeline:
         recorded = [self.conversations.recorded(answer) for answer in results[: len(messages)]]
         quiet_at = len(messages) + len(statuses)
         found = [self.conversations.message_found(a) for a in results[len(messages) : quiet_at]]
-        message_ids = moving_on(statuses, found)
+        targets = moving_on(statuses, found)
         flows_at = quiet_at + FallbackGate.LOOKUPS * len(asking)
         batch.answered = {
             m.conversation_id: r.answered_at
@@ -301,7 +301,7 @@ class Pipeline:
         }
         batch.quiet = self.fallback.take_lookups(asking, results[quiet_at:flows_at])
         self.guided.take_lookups(batch.flows, messages, results[flows_at:])
-        return [r.count for r in recorded], message_ids
+        return [r.count for r in recorded], targets
 
     async def _tell(self, pipe: Pipe, message: Inbound, event: Event, now: float) -> None:
         """Queue the message's event for the services, and its place in the number's list."""
