@@ -285,16 +285,17 @@ def _card(card: dict[str, Any]) -> ContactCard:
 
 
 def _own_phones(sender: str, cards: Sequence[ContactCard]) -> tuple[Identity, ...]:
-    """The phones of the cards that are the sender's own (one of its numbers is the
-    sender's WhatsApp id): only the customer's own card tells who they are; a card of
-    someone else is content, and stitches nothing."""
-    found = []
-    for card in cards:
-        numbers = {phone.wa_id for phone in card.phones} | {
-            "".join(filter(str.isdigit, phone.phone)) for phone in card.phones
-        }
-        if sender in numbers:
-            found += [Identity("phone", phone.phone) for phone in card.phones if phone.phone]
+    """The phones of the shared cards that are the sender's own number: the one WhatsApp
+    ties to the sender (its ``wa_id`` is theirs) or whose digits are their id. Nothing
+    else on a card stitches, even on the sender's own card: its other numbers are typed
+    by whoever made the card, and could be anyone's."""
+    found = [
+        Identity("phone", phone.phone)
+        for card in cards
+        for phone in card.phones
+        if phone.phone
+        and (phone.wa_id == sender or "".join(filter(str.isdigit, phone.phone)) == sender)
+    ]
     return tuple(dict.fromkeys(found))
 
 
