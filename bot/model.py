@@ -8,7 +8,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -429,6 +429,17 @@ class MergePolicy:
 
     def cap(self, kind: str) -> int:
         return int(self.caps.get(kind, 0)) or 1_000_000
+
+    def within_caps(self, identities: Sequence[Identity]) -> tuple[list[Identity], list[Identity]]:
+        """What a new profile may hold of ``identities``, the first of each kind kept (the
+        channel's own identity comes first), and what is past its kind's cap."""
+        counts: dict[str, int] = {}
+        kept: list[Identity] = []
+        over: list[Identity] = []
+        for identity in identities:
+            counts[identity.kind] = counts.get(identity.kind, 0) + 1
+            (kept if counts[identity.kind] <= self.cap(identity.kind) else over).append(identity)
+        return kept, over
 
 
 def shallow_dict(value: Any) -> dict[str, Any]:

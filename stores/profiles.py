@@ -125,6 +125,7 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
             roots, erased_at = guessed_roots, guessed_erasures
 
         resolutions = [Resolution() for _ in sightings]
+        past_caps: dict[int, Refusal] = {}
         plans: list[_Plan] = []
         careful: list[int] = []
         planned: dict[Identity, str] = {}
@@ -144,6 +145,10 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
                 continue
             fresh = [i for i in live if not root_of[i] and i not in planned]
             profile_id = found[0] if found else new_profile_id(sighting.at)
+            if not found:  # made with what it may hold; the rest is refused
+                fresh, over = self.policy.within_caps(fresh)
+                if over:
+                    past_caps[index] = self._past_caps(profile_id, over)
             resolutions[index].profile = profile_id
             resolutions[index].created = not found
             behind = [(i, str(owner[i])) for i in live if root_of[i] not in ("", owner[i])]
@@ -159,6 +164,11 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
             ]
         for index in sorted(set(careful)):
             resolutions[index] = await self._resolve_carefully(sightings[index], lives[index])
+        made = {n: r for n, r in past_caps.items() if resolutions[n].profile == r.profile}
+        for index, refusal in made.items():
+            resolutions[index].refusals.append(refusal)
+        if made:
+            await self._record_refusals(list(made.values()))
         for index, live in lives.items():  # what their entries name now, or soon will
             if resolutions[index].profile:
                 for identity in live:
@@ -369,6 +379,9 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
                 if roots.get(owners[i] or "") == target and owners[i] != target
             ]
             profile_id = target or new_profile_id(sighting.at)
+            over: list[Identity] = []
+            if not target:  # made with what it may hold; the rest is refused
+                fresh, over = self.policy.within_caps(fresh)
             plan = [_Plan(0, profile_id, fresh, not target, behind)]
             single = [Resolution(profile=profile_id, created=not target)]
             if fresh or behind or not target:
@@ -377,8 +390,17 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
                     continue
             outcome.profile, outcome.created = single[0].profile, single[0].created
             outcome.refusals += single[0].refusals
+            if over:
+                outcome.refusals.append(self._past_caps(profile_id, over))
+                await self._record_refusals(outcome.refusals[-1:])
             return outcome
         raise RuntimeError("the identity graph kept changing under one sighting")
+
+    def _past_caps(self, profile_id: str, over: Sequence[Identity]) -> Refusal:
+        """The identities a new profile was made without, as the merge policy refused them."""
+        kind = over[0].kind
+        reason = f"more than {self.policy.cap(kind)} {kind} identities"
+        return Refusal(profile_id, "", reason, tuple(i.key for i in over))
 
     async def merge(self, first: str, second: str) -> Merge | Refusal | None:
         """Merge two profiles; the older survives. None when they already are one."""
