@@ -10,6 +10,8 @@ from stores.redis import Script
 # the same on a redo, so that "first contact" is decided the same way however often the
 # work is redone; auto_at and drip are the thread's (nil when not set), which the
 # automation reads, so that it needs no read of its own.
+RECORD_PARTS = ("meta", "log", "ids", "status", "sent", "provider_ids")
+"""The keys of a conversation ``RECORD`` is given, in its order."""
 RECORD = Script(
     """
 local meta, log, ids = KEYS[1], KEYS[2], KEYS[3]
@@ -20,6 +22,14 @@ local dir = ARGV[4]
 -- answer, and whether a drip step went to them since their last message (m[8], m[9]).
 local m = redis.call('HMGET', meta, dir, 'created_at', 'customer', 'last_at',
   'last_inbound_at', 'referral_at', 'entry_point_opened_at', 'auto_at', 'drip')
+if dir == 'inbound' and m[3] == 'erased' then
+  -- An erased customer who writes again is a new customer (PS-7): the skeleton of the
+  -- erased conversation is not theirs, and goes; only an opt-out stays.
+  local opted_out = redis.call('HGET', meta, 'opted_out')
+  redis.call('DEL', meta, log, ids, KEYS[4], KEYS[5], KEYS[6])
+  if opted_out then redis.call('HSET', meta, 'opted_out', opted_out) end
+  m = {false, false, false, false, false, false, false, false, false}
+end
 local count = (tonumber(m[1]) or 0) + 1
 if redis.call('HSETNX', ids, ARGV[1], count) == 0 then
   return {0, tonumber(redis.call('HGET', ids, ARGV[1])), m[8], m[9]}
@@ -31,8 +41,6 @@ local function put(field, value) set[#set + 1] = field; set[#set + 1] = value en
 if not m[2] then
   put('created_at', ARGV[3]); put('number', ARGV[5]); put('customer', ARGV[6])
   put('channel', ARGV[7])
-elseif dir == 'inbound' and m[3] == 'erased' then
-  put('customer', ARGV[6])  -- an erased customer who writes again
 end
 if at > tonumber(m[4] or '0') then put('last_at', ARGV[3]) end
 if dir == 'inbound' and at > tonumber(m[5] or '0') then put('last_inbound_at', ARGV[3]) end

@@ -19,6 +19,7 @@ from stores.conversation_contract import (
 from stores.conversation_scripts import (
     CLAIM_SEND,
     RECORD,
+    RECORD_PARTS,
     RELEASE_SEND,
     SETTLE_CLAIM,
     STATUS,
@@ -108,7 +109,7 @@ class ConversationStore(BaseConversationStore):
         channel: str,
         profile: str,
     ) -> tuple[list[str], list[Any]]:
-        keys = [self._k(conversation_id, part) for part in ("meta", "log", "ids")]
+        keys = [self._k(conversation_id, part) for part in RECORD_PARTS]
         args = [
             message["id"],
             compact_json(message),
