@@ -366,6 +366,11 @@ class Keys:
         """The services attached to a number, in attach order."""
         return f"{self.prefix}{{num:{number}}}:services"
 
+    def detached(self, number: str) -> str:
+        """The services detached from a number since they were last attached to it: the
+        config file's services are not attached there again at start."""
+        return f"{self.prefix}{{num:{number}}}:detached"
+
     def attached_version(self, number: str) -> str:
         """A number's change counter: one more at every attach and detach there."""
         return f"{self.prefix}{{num:{number}}}:version"

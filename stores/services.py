@@ -16,10 +16,16 @@ from stores.redis import Keys, Pipe, Script, queue_publish
 # Attach keeps the first position a service ever took; attaching twice changes nothing.
 # Every change moves the number's counter in the same script, so that a process that reads
 # the counter knows whether its view of the number is still current (SN-7). Both return
-# whether they changed anything and the order before.
+# whether they changed anything and the order before. A detach is remembered until the
+# service is attached again, so that a start (ARGV[2], the config file's services) does
+# not undo it.
 _ATTACH = Script(
     """
 local before = redis.call('LRANGE', KEYS[1], 0, -1)
+if ARGV[2] == '1' and redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then
+  return {0, before}
+end
+redis.call('SREM', KEYS[3], ARGV[1])
 for _, name in ipairs(before) do
   if name == ARGV[1] then return {0, before} end
 end
@@ -33,7 +39,10 @@ _DETACH = Script(
     """
 local before = redis.call('LRANGE', KEYS[1], 0, -1)
 local removed = redis.call('LREM', KEYS[1], 0, ARGV[1])
-if removed > 0 then redis.call('INCR', KEYS[2]) end
+if removed > 0 then
+  redis.call('INCR', KEYS[2])
+  redis.call('SADD', KEYS[3], ARGV[1])
+end
 return {removed, before}
 """
 )
@@ -89,8 +98,10 @@ class BaseServiceStore(Protocol):
     async def by_token(self, token: str) -> Service | None:
         """The service an API token belongs to; None for an unknown or replaced one."""
 
-    async def attach(self, number: str, name: str) -> Attachment:
-        """Attach ``name`` to ``number`` after the services there; twice changes nothing."""
+    async def attach(self, number: str, name: str, *, unless_detached: bool = False) -> Attachment:
+        """Attach ``name`` to ``number`` after the services there; twice changes nothing.
+        ``unless_detached``: not when it was detached there since it was last attached
+        (the config file's services, at start)."""
 
     async def detach(self, number: str, name: str) -> Attachment:
         """Detach ``name`` from ``number``; the next service becomes parent."""
@@ -191,9 +202,9 @@ class ServiceStore(BaseServiceStore):
         name = await self.redis.get(self._token(token_hash(token)))
         return await self.get(str(name)) if name else None
 
-    async def attach(self, number: str, name: str) -> Attachment:
-        keys = [self._attached(number), self._version(number)]
-        added, before = await _ATTACH(self.redis, keys, [name])
+    async def attach(self, number: str, name: str, *, unless_detached: bool = False) -> Attachment:
+        keys = [self._attached(number), self._version(number), self.keys.detached(number)]
+        added, before = await _ATTACH(self.redis, keys, [name, "1" if unless_detached else ""])
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.sadd(self._numbers(), number)
             queue_publish(pipe, self.keys.fanout_changed(), "services")  # the couriers follow
@@ -202,7 +213,7 @@ class ServiceStore(BaseServiceStore):
         return Attachment(bool(added), _first(before), _first(after))
 
     async def detach(self, number: str, name: str) -> Attachment:
-        keys = [self._attached(number), self._version(number)]
+        keys = [self._attached(number), self._version(number), self.keys.detached(number)]
         removed, before = await _DETACH(self.redis, keys, [name])
         await self.redis.publish(self.keys.fanout_changed(), "services")  # the couriers follow
         after = [item for item in before if item != name]

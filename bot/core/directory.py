@@ -185,7 +185,8 @@ class Directory:
     async def adopt_config(
         self, numbers: Sequence[str], services: Sequence[Service], runtime_service: bool
     ) -> list[Event]:
-        """Attach the configured services to each number, keeping any order already kept."""
+        """Attach the configured services to each number, keeping any order already kept,
+        but where the operator detached one since it was last attached."""
         events: list[Event] = []
         for service in services:
             await self.store.save(service)
@@ -193,7 +194,8 @@ class Directory:
         names += [service.name for service in services]
         for number in numbers:
             for name in names:
-                events += await self._changed(number, await self.store.attach(number, name))
+                change = await self.store.attach(number, name, unless_detached=True)
+                events += await self._changed(number, change)
         return events
 
     async def _changed(self, number: str, change: Attachment) -> list[Event]:
