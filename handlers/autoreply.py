@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bot.config.automation import AutomationSettings, KeywordRule
 from handlers.base import Context
+from handlers.patterns import rule_pattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +29,7 @@ class AutoReply:
         self.fallback = settings.fallback
         # Highest priority first; among equals, the order of the config file.
         ordered = sorted(settings.rules, key=lambda rule: -rule.priority)
-        self.rules = [_CompiledRule(rule, _compile(rule)) for rule in ordered]
+        self.rules = [_CompiledRule(rule, rule_pattern(rule)) for rule in ordered]
 
     def _silent(self, context: Context) -> bool:
         last = context.last_auto_reply
@@ -66,10 +67,3 @@ class AutoReply:
             answers, context.fell_back = [fallback], True
         for answer in answers:
             context.reply(answer)
-
-
-def _compile(rule: KeywordRule) -> re.Pattern[str]:
-    if rule.pattern:
-        return re.compile(rule.pattern, re.IGNORECASE)
-    words = "|".join(re.escape(word) for word in rule.keywords)
-    return re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.IGNORECASE)

@@ -15,6 +15,7 @@ from bot.config.automation import AutomationSettings, KeywordRule
 from bot.config.flows import PLACEHOLDER, Flow, FlowStep
 from bot.identities import InvalidPhoneError, normalize_phone
 from bot.model import Inbound
+from handlers.patterns import rule_pattern
 
 HANDOFF_WORDS = frozenset({"agent"})
 """A whole message that asks for a person, at any step."""
@@ -114,7 +115,7 @@ class FlowEngine:
         # The order of handlers.autoreply: highest priority first, then as written, so
         # that a message starts a flow exactly when its best rule is that flow's.
         ordered = sorted(rules, key=lambda rule: -rule.priority)
-        self._rules = [(rule, _compile(rule)) for rule in ordered]
+        self._rules = [(rule, rule_pattern(rule)) for rule in ordered]
         self.flows: dict[str, Flow] = {r.flow.name: r.flow for r in ordered if r.flow}
         self.region = region
 
@@ -232,13 +233,6 @@ def fill(template: str, context: Mapping[str, str]) -> str:
     """``template`` with each ``{name}`` replaced by that answer ('' when unanswered);
     answers are inserted as they are, never read as placeholders themselves."""
     return PLACEHOLDER.sub(lambda match: context.get(match[1], ""), template)
-
-
-def _compile(rule: KeywordRule) -> re.Pattern[str]:
-    if rule.pattern:
-        return re.compile(rule.pattern, re.IGNORECASE)
-    words = "|".join(re.escape(word) for word in rule.keywords)
-    return re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.IGNORECASE)
 
 
 def _escape_word(text: str) -> str:
