@@ -5,18 +5,17 @@ message nothing else answered."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from bot.config.automation import AutomationSettings, KeywordRule
 from handlers.base import Context
-from handlers.patterns import rule_pattern
+from handlers.patterns import RulePattern, rule_pattern
 
 
 @dataclass(frozen=True, slots=True)
 class _CompiledRule:
     rule: KeywordRule
-    regex: re.Pattern[str]
+    pattern: RulePattern
 
 
 class AutoReply:
@@ -46,7 +45,7 @@ class AutoReply:
         text = context.message.text
         if text:
             for compiled in self.rules:
-                if compiled.regex.search(text):
+                if compiled.pattern.search(text):
                     answers.append(compiled.rule.reply)
                     break
         if self.interval:

@@ -144,8 +144,8 @@ class FlowEngine:
         text = message.text
         if not text:
             return None
-        for rule, regex in self._rules:
-            if not regex.search(text):
+        for rule, pattern in self._rules:
+            if not pattern.search(text):
                 continue
             if rule.flow is None:
                 return None  # a rule that is not a flow's answers this one

@@ -1,16 +1,47 @@
 """The patterns of the keyword and regex rules (AU-1), shared by the auto-replies and the
-rules that start guided conversations: compiled once, from the rule."""
+rules that start guided conversations: compiled once, from the rule, and matched within
+a time bound, so that no pattern of a config file can hold the process up on a message."""
 
 from __future__ import annotations
 
-import re
+import logging
+from dataclasses import dataclass
+
+import regex
 
 from bot.config.automation import KeywordRule
 
+MATCH_SECONDS = 0.05
+"""The longest one rule may take on one message; past it, the rule does not match. A
+pattern that backtracks on some text (``(a|aa)+$``) would otherwise take the process's one
+thread for seconds, hours, on a message any customer can send."""
 
-def rule_pattern(rule: KeywordRule) -> re.Pattern[str]:
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RulePattern:
     """A rule's regex as written, or its keywords as whole words; any case."""
+
+    compiled: regex.Pattern[str]
+
+    def search(self, text: str) -> bool:
+        """Whether the pattern is found in ``text`` within ``MATCH_SECONDS``."""
+        try:
+            return self.compiled.search(text, timeout=MATCH_SECONDS) is not None
+        except TimeoutError:
+            log.warning(
+                "the rule pattern %r took more than %g s on a message of %d characters: "
+                "taken as no match; a pattern that backtracks less would answer it",
+                self.compiled.pattern,
+                MATCH_SECONDS,
+                len(text),
+            )
+            return False
+
+
+def rule_pattern(rule: KeywordRule) -> RulePattern:
     if rule.pattern:
-        return re.compile(rule.pattern, re.IGNORECASE)
-    words = "|".join(re.escape(word) for word in rule.keywords)
-    return re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.IGNORECASE)
+        return RulePattern(regex.compile(rule.pattern, regex.IGNORECASE))
+    words = "|".join(regex.escape(word) for word in rule.keywords)
+    return RulePattern(regex.compile(rf"(?<!\w)(?:{words})(?!\w)", regex.IGNORECASE))

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
+import regex
 from pydantic import (
     AfterValidator,
     BeforeValidator,
@@ -74,10 +75,13 @@ class AutomationSettings:
 
 
 def _regex(pattern: str) -> str:
+    """A pattern the rules can match with (``handlers.patterns``, the regex module)."""
     try:
-        re.compile(pattern)
-    except re.error as error:
+        regex.compile(pattern, regex.IGNORECASE)
+    except (regex.error, OverflowError, ValueError) as error:
         raise ValueError(f"not a regex: {error}") from None
+    except RecursionError:
+        raise ValueError("not a regex: nested too deep") from None
     return pattern
 
 

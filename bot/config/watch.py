@@ -39,8 +39,11 @@ async def watch_config(path: str, apply: Apply, stopping: asyncio.Event) -> None
         seen = modified
         try:
             automation, services = reload_automation(path)
+            await apply(automation, services)
         except ConfigError as error:
             log.error("config file not reloaded, the running automation stays: %s", error)
             continue
-        await apply(automation, services)
+        except Exception:  # whatever it was, the next change of the file is still watched
+            log.exception("config file not reloaded, the running automation stays")
+            continue
         log.info("automation reloaded from %s", path)
