@@ -4,7 +4,7 @@ numbers and conversations the caller may see."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,6 +135,15 @@ async def read_body(request: web.Request, limit: int = MAX_BODY) -> dict[str, An
     if not isinstance(found, dict):
         raise ApiError(400, "body must be a JSON object")
     return found
+
+
+def only_fields(found: dict[str, Any], known: Collection[str], hint: str = "") -> None:
+    """400 naming the fields of ``found`` that are not ``known``, then ``hint`` if given."""
+    unknown = sorted(str(key)[:40] for key in found.keys() - set(known))
+    if unknown:
+        raise ApiError(
+            400, f"unknown field(s) {', '.join(unknown)}" + (f"; {hint}" if hint else "")
+        )
 
 
 def string_field(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.api.common import ApiError, string_field
+from bot.api.common import ApiError, only_fields, string_field
 from bot.config.templates import META_REFUSES
 from handlers.command_kit import has_control_characters
 
@@ -52,9 +52,7 @@ class Content:
 def reply_content(found: dict[str, Any], channel: str) -> Content:
     """The reply in ``found`` for a conversation on ``channel``; ApiError(400) says what is
     wrong. A template goes only on WhatsApp: the other channels have no window to reopen."""
-    unknown = sorted(str(key)[:40] for key in found.keys() - REPLY_KEYS)
-    if unknown:
-        raise ApiError(400, f"unknown field(s) {', '.join(unknown)}; a reply takes " + _keys())
+    only_fields(found, REPLY_KEYS, "a reply takes " + _keys())
     if found.get("template") is not None:
         if found.get("text") or found.get("interactive") is not None:
             raise ApiError(400, "a template carries its own words: send it without text")

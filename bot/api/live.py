@@ -21,6 +21,7 @@ from bot.api.common import (
     acting,
     find_profile,
     numbers_of,
+    only_fields,
     parts,
     read_body,
     string_field,
@@ -65,9 +66,7 @@ async def issue_live_token(request: web.Request) -> web.Response:
     ``agent`` of the caller's service, for ``ttl`` seconds (at most ``live.token_ttl``)."""
     who, api = acting(request), parts(request)
     found = await read_body(request)
-    unknown = sorted(str(key)[:40] for key in found.keys() - {"profile", "agent", "ttl"})
-    if unknown:
-        raise ApiError(400, f"unknown field(s) {', '.join(unknown)}; give profile, agent, ttl")
+    only_fields(found, ("profile", "agent", "ttl"), "give profile, agent, ttl")
     reference = string_field(found, "profile", limit=300)
     agent = string_field(found, "agent", limit=MAX_AGENT)
     if has_control_characters(agent) or "\n" in agent or "\t" in agent:

@@ -13,6 +13,7 @@ from bot.api.common import (
     ApiError,
     caller,
     numbers_of,
+    only_fields,
     parts,
     read_body,
     string_field,
@@ -44,8 +45,7 @@ async def attach_service(request: web.Request) -> web.Response:
     if caller(request) is not ADMIN:
         raise ApiError(403, "attaching services takes the admin token")
     found, actions = await read_body(request), parts(request).actions
-    if unknown := sorted(str(key)[:40] for key in found.keys() - SERVICE_FIELDS):
-        raise ApiError(400, f"unknown field(s) {', '.join(unknown)}")
+    only_fields(found, SERVICE_FIELDS)
     name = string_field(found, "name", limit=32)
     try:
         checked_service_name(name)

@@ -14,6 +14,7 @@ from bot.api.common import (
     acting,
     find_profile,
     numbers_of,
+    only_fields,
     parts,
     read_body,
     string_field,
@@ -39,9 +40,7 @@ async def start_conversation(request: web.Request) -> web.Response:
     """Open a conversation with a first message; 409 naming it when it exists already."""
     acting(request)
     found = await read_body(request)
-    unknown = sorted(str(key)[:40] for key in found.keys() - REPLY_KEYS - START_KEYS)
-    if unknown:
-        raise ApiError(400, f"unknown field(s) {', '.join(unknown)}")
+    only_fields(found, REPLY_KEYS | START_KEYS)
     number = string_field(found, "number", limit=200)
     if number not in await numbers_of(request):
         raise ApiError(404, f"no number {number} among your service's numbers")
