@@ -14,6 +14,7 @@ from bot.api.common import (
     closed,
     conversation,
     numbers_of,
+    only_fields,
     parts,
     read_body,
     string_field,
@@ -148,7 +149,9 @@ def agent_field(found: dict[str, Any], *, required: bool = True) -> str:
 async def claim(request: web.Request) -> web.Response:
     who = acting(request)
     conversation_id, meta = await conversation(request)
-    agent = agent_field(await read_body(request))
+    found = await read_body(request)
+    only_fields(found, ("agent",), "a claim takes the agent")
+    agent = agent_field(found)
     claimed = await parts(request).actions.claim(
         conversation_id, meta, service=who.name, agent=agent
     )
@@ -158,7 +161,9 @@ async def claim(request: web.Request) -> web.Response:
 async def release(request: web.Request) -> web.Response:
     who = acting(request)
     conversation_id, meta = await conversation(request)
-    agent = agent_field(await read_body(request))
+    found = await read_body(request)
+    only_fields(found, ("agent",), "a release takes the agent")
+    agent = agent_field(found)
     try:
         await parts(request).actions.release(conversation_id, meta, service=who.name, agent=agent)
     except NotHeldError as refusal:

@@ -18,6 +18,7 @@ from bot.api.common import (
     conversation,
     find_profile,
     numbers_of,
+    only_fields,
     parts,
     profile_refusals,
     read_body,
@@ -115,6 +116,12 @@ async def post_notification(request: web.Request) -> web.Response:
 
 async def _one_off(request: web.Request, body: dict[str, Any]) -> web.Response:
     """A free-form message to one conversation's customer, sent at once."""
+    only_fields(
+        body,
+        ("conversation_id", "text"),
+        'a one-off goes now with its text; to schedule it, send a campaign with "audience": '
+        '{"conversations": [id]}',
+    )
     found, who = parts(request), acting(request)
     conversation_id, meta = await conversation(
         request, string_field(body, "conversation_id", limit=64)
