@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from bot.config.base import ConfigError, Path, Section, TimeZone, matching, problems
-from bot.config.flows import DEFAULT_TIMEOUT, Flow, FlowFile, Name, flow_from
+from bot.config.flows import DEFAULT_TIMEOUT, MAX_TIMEOUT, Flow, FlowFile, Name, flow_from
 
 DEFAULT_WELCOME = "Hi! Thanks for getting in touch. How can we help?"
 
@@ -163,7 +163,7 @@ class AutomationFile(Section):
     away: AwayFile | None = None
     reply_interval: float = Field(default=0.0, ge=0)
     """Seconds: at most one automated answer per contact this often; 0 is unlimited."""
-    flow_timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0)
+    flow_timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, le=MAX_TIMEOUT)
     """Seconds of silence after which a flow is forgotten."""
     flows: dict[Name, FlowFile] = {}
     """Guided conversations (AU-2) by name."""

@@ -17,6 +17,8 @@ INPUT_TYPES = ("text", "choice", "email", "phone", "number", "date")
 ENDINGS = ("end", "handoff")
 """Where a step may lead besides another step: the end message, or a person."""
 DEFAULT_TIMEOUT = 3600.0
+MAX_TIMEOUT = 30 * 24 * 3600
+"""The longest a flow may wait for an answer (seconds): its state is kept in Redis that long."""
 DEFAULT_MAX_RETRIES = 3
 DEFAULT_MAX_LENGTH = 500
 MAX_CHOICES = 10
@@ -223,7 +225,7 @@ class FlowFile(Section):
     """Said once before the first question."""
     max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)
     """Questions asked again after invalid answers; one more invalid answer hands off."""
-    timeout: float | None = Field(default=None, gt=0, le=30 * 24 * 3600)
+    timeout: float | None = Field(default=None, gt=0, le=MAX_TIMEOUT)
     """Seconds of silence after which the flow is forgotten; unset: flow_timeout."""
     priority: int = 0
     """The priority of its start keywords among the keyword rules."""
