@@ -293,16 +293,17 @@ async def _notify(runtime: Runtime, args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"switchboard: {error}", file=sys.stderr)
         return 2
-    if args.draft:
-        try:
-            drafted = await notifications.create(spec, entries, draft=True)
-        except ValueError as error:
-            print(f"switchboard: {error}", file=sys.stderr)
-            return 2
-        print(f"drafted {drafted.id}: admin notify-review {drafted.id} before sending it")
-        return 0
     later = spec.cron or spec.at is not None
-    now_or_later = await notifications.create(spec, entries, hold=0 if later else HOLD_SECONDS)
+    try:
+        if args.draft:
+            drafted = await notifications.create(spec, entries, draft=True)
+            print(f"drafted {drafted.id}: admin notify-review {drafted.id} before sending it")
+            return 0
+        hold = 0 if later else HOLD_SECONDS
+        now_or_later = await notifications.create(spec, entries, hold=hold)
+    except ValueError as error:  # a campaign the filter names that is not there, say
+        print(f"switchboard: {error}", file=sys.stderr)
+        return 2
     if now_or_later.status == "scheduled":
         print(f"scheduled {now_or_later.id} for {when(now_or_later.first_run)}")
         return 0
