@@ -32,8 +32,9 @@ from bot.model import (
 
 MEDIA_KINDS = ("image", "document", "audio", "video", "sticker")
 STATUSES = ("sent", "delivered", "read", "failed")
-RETRYABLE_CODES = frozenset({130429, 131056, 80007, 1, 2, 131000})
-"""Rate limits (130429 throughput, 131056 pair rate, 80007 account) and Meta's transient errors."""
+RETRYABLE_CODES = frozenset({130429, 131056, 80007, 4, 1, 2, 131000})
+"""Rate limits (130429 throughput, 131056 pair rate, 80007 account, 4 the app's calls) and
+Meta's transient errors: Meta's throttling errors say to wait and try again."""
 MAX_BUTTONS, BUTTON_TITLE = 3, 20
 """Reply buttons: at most 3, titles of at most 20 characters."""
 MAX_ROWS, ROW_TITLE, ROW_DESCRIPTION = 10, 24, 72

@@ -27,6 +27,7 @@ JSON = dict[str, Any]
 _ERRORS: dict[int, tuple[str, str | None]] = {
     1: ("An unknown error has occurred.", None),
     2: ("Service temporarily unavailable", None),
+    4: ("(#4) Application request limit reached", None),
     100: ("(#100) Invalid parameter", "Invalid parameter"),
     190: ("Invalid OAuth access token - Cannot parse access token", None),
     2500: ("Unknown path components", None),
