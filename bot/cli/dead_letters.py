@@ -5,12 +5,14 @@ that the runtime could not work, or notification runs."""
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from datetime import UTC, datetime
 
 from bot.cli.helptext import Paragraphs, examples
 from bot.cli.terminal import printable
 from bot.config.settings import Settings
+from bot.model import AUTOMATION_SERVICE
 from bot.runtime import Runtime
 from stores.streams import DeadLetter, ShardedStream
 
@@ -55,23 +57,33 @@ async def run_dead_letters_command(settings: Settings, args: argparse.Namespace)
             stream = runtime.inbound_log if args.inbound else runtime.outbox
             await _stream_letters(stream, args.replay)
         else:
-            await _service_letters(runtime, args.service, args.replay)
+            return await _service_letters(runtime, args.service, args.replay)
     finally:
         await runtime.close()
     return 0
 
 
-async def _service_letters(runtime: Runtime, service: str, replay: bool) -> None:
+async def _service_letters(runtime: Runtime, service: str, replay: bool) -> int:
+    letters = await runtime.deliveries.dead_letters(service)
+    known = service == AUTOMATION_SERVICE or await runtime.directory.store.get(service)
+    if not letters and not known:
+        # A mistyped name would read as "nothing failed", hiding what did.
+        print(
+            f"switchboard: no service named {printable(service)!r} "
+            "(python bot.py admin services list names them)",
+            file=sys.stderr,
+        )
+        return 2
     if replay:
         count = await runtime.deliveries.replay_dead_letters(service, time.time())
         verb = "is" if count == 1 else "are"
         print(f"{_count(count, 'dead letter')} of {service} {verb} queued again")
-        return
-    letters = await runtime.deliveries.dead_letters(service)
+        return 0
     if not letters:
         print(f"no dead letters of {service}")
     for delivery in letters:
         print(printable(f"{delivery.attempts} attempts  {delivery.event[:SHOWN_CHARS]}"))
+    return 0
 
 
 async def _stream_letters(stream: ShardedStream, replay: bool) -> None:
