@@ -366,6 +366,9 @@ async def set_topics(request: web.Request) -> web.Response:
             raise ApiError(400, f"'{name}' is a list of topic names (lowercase, digits, _ . -)")
     if not lists["unsubscribe"] and not lists["subscribe"]:
         raise ApiError(400, "give 'unsubscribe' or 'subscribe'")
+    if both := sorted(set(lists["unsubscribe"]) & set(lists["subscribe"])):
+        raise ApiError(400, f"a topic is left or joined, not both: {', '.join(both)[:200]}")
+    only_fields(body, lists)
     reference = request.match_info["ref"]
     with profile_refusals():
         profile_id, topics_off = await found.notifications.set_topics(
