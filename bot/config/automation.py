@@ -20,7 +20,15 @@ from pydantic import (
 )
 
 from bot.config.base import ConfigError, Path, Section, TimeZone, matching, problems
-from bot.config.flows import DEFAULT_TIMEOUT, MAX_TIMEOUT, Flow, FlowFile, Name, flow_from
+from bot.config.flows import (
+    DEFAULT_TIMEOUT,
+    MAX_TIMEOUT,
+    Flow,
+    FlowFile,
+    Keyword,
+    Name,
+    flow_from,
+)
 
 DEFAULT_WELCOME = "Hi! Thanks for getting in touch. How can we help?"
 
@@ -91,7 +99,9 @@ def _span(text: str) -> tuple[int, int]:
         raise ValueError(f"{text!r} is not like 09:00-17:30")
     start = int(match[1]) * 60 + int(match[2])
     end = int(match[3]) * 60 + int(match[4])
-    if not start < end <= 24 * 60:
+    if end > 24 * 60:
+        raise ValueError(f"{text!r} ends past 24:00")
+    if not start < end:
         raise ValueError(f"{text!r} ends before it starts")
     return start, end
 
@@ -114,12 +124,21 @@ def _iso_date(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+def _calendar_date(value: str) -> str:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is no day of the calendar") from None
+    return value
+
+
 _SPAN = re.compile(r"([01]?[0-9]|2[0-4]):([0-5][0-9])-([01]?[0-9]|2[0-4]):([0-5][0-9])")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Holiday = Annotated[
     str,
     BeforeValidator(_iso_date),
     matching(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "a date like 2026-12-25"),
+    AfterValidator(_calendar_date),
 ]
 
 
@@ -138,7 +157,7 @@ class RuleFile(Section):
     """An auto-reply rule: keywords or a regex, and a reply, a flow to start, or both."""
 
     reply: str = ""
-    keywords: list[str] | str = []
+    keywords: list[Keyword] | Keyword = []
     pattern: Annotated[str, AfterValidator(_regex)] = ""
     priority: int = 0
     """The highest priority that matches answers."""

@@ -131,6 +131,10 @@ def _filled(text: str) -> str:
     return text
 
 
+Keyword = Annotated[str, AfterValidator(str.strip), AfterValidator(_filled)]
+"""A word or words that start something: never empty (an empty one matches most messages)."""
+
+
 def _not_an_ending(step_id: str) -> str:
     if step_id in ENDINGS:
         raise ValueError(f"{step_id!r} is reserved for the flow's ending")
@@ -215,7 +219,7 @@ class FlowFile(Section):
     model_config = ConfigDict(json_schema_extra=_steps_or_file)
 
     file: str | None = None
-    start: list[Annotated[str, AfterValidator(str.strip), AfterValidator(_filled)]] | str = []
+    start: list[Keyword] | Keyword = []
     """Keywords that start it, matched like a rule's (whole words, any case)."""
     steps: Annotated[list[StepFile], Field(min_length=1)]
     end: Text = DEFAULT_END
