@@ -15,6 +15,7 @@ from bot.config.automation import AutomationSettings, KeywordRule
 from bot.config.flows import PLACEHOLDER, Flow, FlowStep
 from bot.identities import InvalidPhoneError, normalize_phone
 from bot.model import Inbound
+from handlers.command_kit import TEXT_CONTROLS, has_control_characters
 from handlers.patterns import rule_pattern
 
 HANDOFF_WORDS = frozenset({"agent"})
@@ -213,6 +214,8 @@ class FlowEngine:
         if step.input == "text":
             if len(text) > step.max_length:
                 return None, f"Please keep it under {step.max_length} characters."
+            if has_control_characters(text, TEXT_CONTROLS):  # nothing a person types
+                return None, "Please answer in plain text."
             return text, ""
         if step.input == "email":
             if len(text) > 254 or not _EMAIL.fullmatch(text):
