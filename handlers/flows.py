@@ -26,6 +26,8 @@ CHOICE_PAYLOAD = re.compile(r"b:([0-9]{1,2})")
 """The id of a pressed button or picked row: ``b:<index>`` on every channel."""
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_GROUPED = re.compile(r"-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
+_DECIMAL_COMMA = re.compile(r"-?[0-9]+,[0-9]{1,2}")
 _NUMBERED = re.compile(r"([0-9]{1,2})[.)]?")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _UK_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
@@ -284,7 +286,11 @@ def _choice(choices: Sequence[str], message: Inbound) -> int | None:
 
 
 def _number(step: FlowStep, text: str) -> tuple[str | None, str]:
-    cleaned = re.sub(r"[\s,£$€]", "", text)
+    cleaned = re.sub(r"[\s£$€]", "", text)
+    if _GROUPED.fullmatch(cleaned):  # 1,250 or 12,500.50: commas between thousands
+        cleaned = cleaned.replace(",", "")
+    elif _DECIMAL_COMMA.fullmatch(cleaned):  # 1,5: a decimal comma, as most of Europe writes
+        cleaned = cleaned.replace(",", ".")
     if len(cleaned) > 30 or not _NUMBER.fullmatch(cleaned):
         return None, _PROBLEMS["number"]
     value = float(cleaned)
