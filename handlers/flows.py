@@ -276,13 +276,25 @@ def _choice(choices: Sequence[str], message: Inbound) -> int | None:
     if message.kind in ("button", "list"):
         pressed = CHOICE_PAYLOAD.fullmatch(message.payload)
         if pressed and int(pressed[1]) < len(choices):
-            return int(pressed[1])
+            index = int(pressed[1])
+            # A button of an earlier question (pressed twice, or late) has the same ids:
+            # its label, which every channel sends with the press, tells it apart.
+            return index if _labels(message.text, choices[index]) else None
     answer = message.text.strip()
     numbered = _NUMBERED.fullmatch(answer)
     if numbered and 1 <= int(numbered[1]) <= len(choices):
         return int(numbered[1]) - 1
     wanted = answer.casefold()
     return next((n for n, c in enumerate(choices) if c.casefold() == wanted), None)
+
+
+def _labels(label: str, choice: str) -> bool:
+    """Whether a pressed button's ``label`` is ``choice``'s: the same words, or the start
+    of them cut short with an ellipsis (WhatsApp's titles are at most 20 characters)."""
+    label, choice = label.strip().casefold(), choice.casefold()
+    if label.endswith("…"):
+        return choice.startswith(label[:-1])
+    return not label or label == choice
 
 
 def _number(step: FlowStep, text: str) -> tuple[str | None, str]:
