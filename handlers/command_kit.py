@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import shlex
 import time
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.identities import IDENTITY_KINDS
 from handlers.ports import Caller
 
 ROLE_RANK = {"viewer": 0, "agent": 1, "admin": 2}
@@ -63,9 +65,20 @@ class Spec:
             for n, arg in enumerate(args)
         ]
 
+    def audited_outcome(self, args: list[str], outcome: str) -> str:
+        """What the audit trail keeps of a command's outcome: for a command that may name a
+        person, every identity in it (as given, or as ``kind:value``) is ``<identity>``."""
+        if not self.personal:
+            return outcome
+        for n in self.personal:
+            if n < len(args) and args[n] and not args[n].startswith("p_"):
+                outcome = outcome.replace(args[n], IDENTITY)
+        return _IDENTITY_TOKEN.sub(IDENTITY, outcome)
+
 
 IDENTITY = "<identity>"
 """What the audit trail keeps of an identity given to a command."""
+_IDENTITY_TOKEN = re.compile(rf"\b(?:{'|'.join(sorted(IDENTITY_KINDS))}):[^\s,;'\")]+")
 
 
 @dataclass(frozen=True, slots=True)

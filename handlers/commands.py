@@ -229,6 +229,8 @@ class Commands:
             audit.warning("refused %s: unknown user%s", shown, f" {source}" if source else "")
         elif refused:
             who = caller.name
+            if command is not None:
+                refused = command.spec.audited_outcome(args, refused)
             audit.warning("refused %s for %s: %s", shown, who, refused)
         else:
             who = caller.name
