@@ -16,6 +16,7 @@ import orjson
 
 from adapters import provider
 from adapters.keepalive import KeepAlivePoster, PostFailed
+from bot.identities import is_whatsapp_id
 from bot.model import (
     ContactCard,
     ContactPhone,
@@ -184,8 +185,8 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
     if not isinstance(message, dict):
         raise PayloadError("each message must be an object")
     provider_id, sender = _message_id(message, "message"), _str(message, "from")
-    if not provider_id or not _digits(sender):
-        raise PayloadError("each message needs an 'id' and a numeric 'from'")
+    if not provider_id or not is_whatsapp_id(sender):
+        raise PayloadError("each message needs an 'id' and a 'from' of 5 to 20 digits")
     provider_type = _str(message, "type")
     kind: MessageKind = "unsupported"
     text = payload = ""

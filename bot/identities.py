@@ -142,7 +142,7 @@ def normalize_identity(kind: str, value: str, region: str) -> Identity:
         return normalize_phone(value, region)
     if kind == "wa":
         digits = value.lstrip("+")
-        if not _DIGITS.fullmatch(digits):
+        if not is_whatsapp_id(digits):
             raise InvalidIdentityError(f"{value[:40]!r} is not a WhatsApp id (digits)")
         return Identity("wa", digits)
     if kind == "tg":
@@ -178,3 +178,8 @@ def identities_of(message: Inbound, region: str) -> tuple[Identity, ...]:
             except InvalidPhoneError:
                 pass  # a WhatsApp id is still an identity when its digits are no phone
     return tuple(dict.fromkeys(found))
+
+
+def is_whatsapp_id(value: str) -> bool:
+    """A WhatsApp id as Meta gives it: a phone number's 5 to 20 ASCII digits, no "+"."""
+    return bool(_DIGITS.fullmatch(value))
