@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import html
 import json
 import logging
@@ -149,7 +150,7 @@ def message_of(frame: dict[str, Any], visitor: str, number: str) -> Inbound:
     return Inbound(
         channel="web",
         number=number,
-        provider_id=f"web:{visitor}:{client_id}",
+        provider_id=message_prefix(visitor) + client_id,
         sender=sender,
         kind="button" if payload else "text",
         timestamp=time.time(),
@@ -157,6 +158,14 @@ def message_of(frame: dict[str, Any], visitor: str, number: str) -> Inbound:
         payload=payload,
         identities=(sender,),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def message_prefix(visitor: str) -> str:
+    """What a visitor's message ids start with: ``web:`` and a digest of the visitor id,
+    never the id itself, which is an identity (a cookie, or what a site names its visitor
+    by) and would outlive an erasure in the message's skeleton and its dedupe key."""
+    return f"web:{hashlib.blake2b(visitor.encode(), digest_size=10).hexdigest()}:"
 
 
 def client_id(value: str) -> str | None:
@@ -173,7 +182,7 @@ def file_message(
     return Inbound(
         channel="web",
         number=number,
-        provider_id=f"web:{visitor}:{page_id}",
+        provider_id=message_prefix(visitor) + page_id,
         sender=sender,
         kind=cast(MessageKind, kind),
         timestamp=time.time(),
@@ -347,11 +356,11 @@ def history_frame(
     """The timeline as the page shows it; inbound ids are the page's own, so none shows twice.
     ``opted_out`` says the visitor said STOP and has not said START since; ``media_urls``
     are the signed URLs of the kept files the messages carry."""
-    prefix = f"web:{visitor}:"
+    prefix, before = message_prefix(visitor), f"web:{visitor}:"  # and as ids were made before
     urls = media_urls or {}
     shown = [
         {
-            "id": message["id"].removeprefix(prefix),
+            "id": message["id"].removeprefix(prefix).removeprefix(before),
             "direction": message["direction"],
             "text": message.get("text") or caption_of(message),
             "kind": message.get("kind", "text"),

@@ -272,7 +272,7 @@ async def chat_file(request: web.Request) -> web.Response:
 
 
 def frame_id(inbound: Inbound, visitor: str) -> str:
-    return inbound.provider_id.removeprefix(f"web:{visitor}:")
+    return inbound.provider_id.removeprefix(webchat.message_prefix(visitor))
 
 
 def _whatsapp_settings(request: web.Request) -> WhatsAppSettings:
