@@ -509,6 +509,8 @@ class Runtime:
                 await settle([self._couriers], grace=self.settings.delivery.timeout + 10)
         if self._telegram:
             await settle([self._telegram], grace=10)
+        if self.team_chat:
+            await self.team_chat.drain(grace=5)
         if self._scheduler:
             await settle([self._scheduler], grace=5)
         for task in self._background:

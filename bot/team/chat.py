@@ -8,6 +8,8 @@ can format, link or hide itself in the team's chat.
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import json
 import logging
 from collections.abc import Sequence
@@ -22,9 +24,12 @@ log = logging.getLogger(__name__)
 
 SERVICE = "team"
 PREVIEW = 1000
+"""Characters of a customer's message shown in a post."""
 POST = 4096
 """Telegram's limit on a message's text, in characters."""
-"""Characters of a customer's message shown in a post."""
+MAX_WAITING_ANSWERS = 1000
+"""Answers to commands waiting for their turn in the team chat, at most; past it, the
+oldest are dropped, and the log says so."""
 
 
 def team_service() -> Service:
@@ -48,6 +53,9 @@ class TeamChat:
         self.posts = posts
         self.commands = commands
         self.roster = roster
+        self._answers: collections.deque[tuple[str, str, str, str]] = collections.deque()
+        """(chat, text, the command's post, the post's key) waiting to be posted."""
+        self._poster: asyncio.Task[None] | None = None
 
     async def split(self, messages: Sequence[Inbound]) -> tuple[list[Inbound], list[Inbound]]:
         """(the team's messages, the customers'): the team chat's, and commands a team
@@ -87,7 +95,36 @@ class TeamChat:
         # past Telegram's limit would be refused whole, and the team would see nothing.
         for n, piece in enumerate(pieces(answer)):
             key = message.provider_id if n == 0 else f"{message.provider_id}:{n}"
-            await self._post(message.chat, piece, reply_to=message.provider_id, key=key)
+            self._answer(message.chat, piece, message.provider_id, key)
+
+    def _answer(self, chat: str, text: str, reply_to: str, key: str) -> None:
+        """Post an answer in its turn, after those before it. The command has run; its
+        answer waits for the chat's pace (a group takes 20 posts a minute) in a task of
+        its own, not in the shard's worker, where every customer of the shard would wait
+        with it (REL-2)."""
+        if len(self._answers) >= MAX_WAITING_ANSWERS:
+            dropped = self._answers.popleft()
+            log.warning("the team chat is behind: the answer to %s is not posted", dropped[2])
+        self._answers.append((chat, text, reply_to, key))
+        if self._poster is None or self._poster.done():
+            self._poster = asyncio.create_task(self._post_answers())
+
+    async def _post_answers(self) -> None:
+        while self._answers:
+            chat, text, reply_to, key = self._answers.popleft()
+            try:
+                await self._post(chat, text, reply_to=reply_to, key=key)
+            except Exception:
+                log.exception("the answer to %s could not be posted to the team chat", reply_to)
+
+    async def drain(self, grace: float) -> None:
+        """Post the answers waiting, for at most ``grace`` seconds (a graceful stop)."""
+        if self._poster is not None and not self._poster.done():
+            done, _ = await asyncio.wait([self._poster], timeout=grace)
+            if not done:
+                log.warning("%d team chat answers not posted at the stop", len(self._answers))
+                self._poster.cancel()
+                await asyncio.wait([self._poster])
 
     async def deliver(self, body: bytes) -> str:
         """The fan-out's local receiver: '' once posted, else why not (retried later)."""
