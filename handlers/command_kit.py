@@ -55,13 +55,13 @@ class Spec:
     """The arguments of a typical use, e.g. ``c_3f2a9b "On its way"``."""
     personal: tuple[int, ...] = ()
     """The places of the arguments that may name a person by an identity (a phone, an
-    email): the audit trail keeps a profile id there as given, and anything else as
+    email): the audit trail keeps a profile or conversation id there as given, and anything else as
     ``<identity>``, so that it holds nothing an erasure would have to find (PS-7)."""
 
     def audited(self, args: list[str]) -> list[str]:
         """``args`` as the audit trail keeps them."""
         return [
-            IDENTITY if n in self.personal and not arg.startswith("p_") else arg
+            IDENTITY if n in self.personal and not arg.startswith(("p_", "c_")) else arg
             for n, arg in enumerate(args)
         ]
 
@@ -71,7 +71,7 @@ class Spec:
         if not self.personal:
             return outcome
         for n in self.personal:
-            if n < len(args) and args[n] and not args[n].startswith("p_"):
+            if n < len(args) and args[n] and not args[n].startswith(("p_", "c_")):
                 outcome = outcome.replace(args[n], IDENTITY)
         return _IDENTITY_TOKEN.sub(IDENTITY, outcome)
 

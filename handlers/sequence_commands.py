@@ -42,6 +42,7 @@ SPECS: tuple[Spec, ...] = (
             Argument("again", "start over a customer who finished or stopped", "?", ("again",)),
         ),
         example="welcome +447700900123",
+        personal=(1,),
     ),
     Spec(
         "unenrol",
@@ -50,6 +51,7 @@ SPECS: tuple[Spec, ...] = (
         "agent",
         arguments=(SEQUENCE, CUSTOMER),
         example="welcome +447700900123",
+        personal=(1,),
     ),
 )
 
