@@ -138,7 +138,7 @@ class ProfilesFile(Section):
 
     caps: dict[IdentityKind, Annotated[int, Field(ge=1)]] = {}
     """At most this many identities of a type in one profile."""
-    blocked: list[Annotated[str, BeforeValidator(_as_text)]] = []
+    blocked: list[Annotated[str, BeforeValidator(_as_text, json_schema_input_type=str | int)]] = []
     """Identities that never join a profile (an office switchboard)."""
     number_owners: dict[str, str] = {}
     """The team member (email) who owns each number's new profiles."""
@@ -164,7 +164,7 @@ class TeamMemberFile(Section):
     email: Annotated[str, matching(r"[^@\s]+@[^@\s]+", "an email address")]
     name: str = ""
     role: Literal["viewer", "agent", "admin"] = "agent"
-    telegram: Annotated[str, BeforeValidator(_as_text)] = ""
+    telegram: Annotated[str, BeforeValidator(_as_text, json_schema_input_type=str | int)] = ""
     """Their Telegram user id, for commands from the team chat."""
     phone: str = ""
     """Their phone number (E.164, or national in ``DEFAULT_REGION``): a campaign's test

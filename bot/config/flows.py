@@ -143,7 +143,10 @@ def _not_an_ending(step_id: str) -> str:
 
 Name = Annotated[str, matching(r"[a-z][a-z0-9_]{0,39}", "lowercase letters, digits and _")]
 OptionalText = Annotated[
-    str, BeforeValidator(_as_text), AfterValidator(str.strip), Field(max_length=1024)
+    str,
+    BeforeValidator(_as_text, json_schema_input_type=str | int | float),
+    AfterValidator(str.strip),
+    Field(max_length=1024),
 ]
 """Text of at most 1024 characters (WhatsApp's button body)."""
 Text = Annotated[OptionalText, AfterValidator(_filled)]
