@@ -96,7 +96,8 @@ def where(path: Path, lines: Lines | None) -> str:
             file, line = lines[parts]
             return f"{file}:{line}: "
         if not parts:
-            break
+            # A key of the file's top that no line is known for: the file, at least.
+            return next((f"{file}: " for file, _ in lines.values()), "")
         parts = parts[:-1]
     return ""
 

@@ -63,6 +63,10 @@ class LineLoader(yaml.SafeLoader):
             for key, value in node.value:
                 below = (*path, str(key.value))
                 self.lines[below] = (self.name, key.start_mark.line + 1)
+                if isinstance(key, yaml.ScalarNode) and key.tag != _MERGE:
+                    # As the checks name it: ``null:`` is the key None, ``yes:`` True.
+                    read = (*path, str(self.construct_object(key)))
+                    self.lines.setdefault(read, self.lines[below])
                 self.note(value, below)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
