@@ -70,6 +70,7 @@ from bot.team.roles import TeamRoster
 from handlers.commands import Commands
 from stores.activity import ActivityStore
 from stores.audience import AudienceReader
+from stores.campaigns import CampaignStore
 from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
 from stores.costs import CostLedger
@@ -284,6 +285,7 @@ class Runtime:
             settings.default_region,
             settings.profiles.notes_timezone,
             forget_queued=self.fanout.forget,
+            forget_campaigns=CampaignStore(self.redis, self.keys).forget,
         )
         self.actions = ConversationActions(
             self.conversations,

@@ -18,12 +18,25 @@ Layout (under the prefix; one notification's keys share the tag ``{ntf:<id>}``):
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
 from stores.redis import Keys, Pipe, Script
+
+# What an erasure leaves of one recipient of a campaign (PS-7): its state without the
+# identity it was reached at (``q|<conversation>||<profile>``).
+_FORGET = Script(
+    """
+local state = redis.call('HGET', KEYS[1], ARGV[1])
+if not state then return 0 end
+local conversation, profile = string.match(state, '^q|([^|]*)|[^|]*|([^|]*)$')
+if not conversation then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], 'q|' .. conversation .. '||' .. profile)
+return 1
+"""
+)
 
 OUTCOMES = ("sent", "delivered", "read", "failed", "clicked", "skipped")
 """The outcomes kept per recipient; ``unsubscribed`` is read from the profile."""
@@ -111,6 +124,9 @@ class BaseCampaignStore(Protocol):
 
     async def received(self, profile_ids: Sequence[str], limit: int) -> list[tuple[str, float]]:
         """The campaigns queued to these profiles, the newest first."""
+
+    async def forget(self, profile_ids: Sequence[str], named: Callable[[str], bool]) -> int:
+        """Erasure: what the campaigns queued to these profiles kept of their identities."""
 
     async def page(self, nid: str, outcome: str, start: int, count: int) -> list[tuple[str, float]]:
         """``count`` recipients of an outcome from ``start``, with when they got there."""
@@ -230,6 +246,40 @@ class CampaignStore(BaseCampaignStore):
     ) -> None:
         """Note on the profile that the campaign was queued to it."""
         pipe.zadd(self.profile_key(profile_id), {f"{nid}|{run}|{recipient}": at})
+
+    async def forget(self, profile_ids: Sequence[str], named: Callable[[str], bool]) -> int:
+        """Erasure (PS-7): the identities that the campaigns queued to these profiles kept
+        of them: gone from each recipient's state, and, in each audience (and a review's
+        frozen list) that listed the person by an entry ``named`` says is theirs, the
+        profile's id instead; and the profiles' own lists of campaigns. The campaigns met."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for profile_id in profile_ids:
+                pipe.zrange(self.profile_key(profile_id), 0, -1)
+            found: list[Any] = await pipe.execute()
+        campaigns: dict[str, str] = {}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for profile_id, members in zip(profile_ids, found, strict=True):
+                for member in members:
+                    nid, run, recipient = str(member).split("|", 2)
+                    rc = self.keys.notification_run(nid, int(run), "rc")
+                    _FORGET.queue(pipe, [rc], [recipient])
+                    campaigns.setdefault(nid, profile_id)
+            await pipe.execute()
+        for nid, profile_id in campaigns.items():
+            for part in ("aud", "frz"):
+                await self._replace_entries(self._k(nid, part), named, f"p:{profile_id}")
+        await self.redis.delete(*(self.profile_key(p) for p in profile_ids))
+        return len(campaigns)
+
+    async def _replace_entries(self, key: str, named: Callable[[str], bool], by: str) -> None:
+        """Each entry of the list at ``key`` that ``named`` picks, ``by`` in its place."""
+        entries: Any = await self.redis.lrange(key, 0, -1)
+        at = [index for index, entry in enumerate(entries) if named(str(entry))]
+        if at:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for index in at:
+                    pipe.lset(key, index, by)
+                await pipe.execute()
 
     async def received(self, profile_ids: Sequence[str], limit: int) -> list[tuple[str, float]]:
         """The campaigns queued to these profiles (one, and those merged into it), as

@@ -59,6 +59,8 @@ class ProfileBook:
         region: str,
         notes_timezone: str = "UTC",
         forget_queued: Callable[[list[str], list[str]], Awaitable[int]] | None = None,
+        forget_campaigns: Callable[[list[str], Callable[[str], bool]], Awaitable[int]]
+        | None = None,
     ) -> None:
         self.profiles = profiles
         self.conversations = conversations
@@ -66,6 +68,8 @@ class ProfileBook:
         self.publish = publish
         self.forget_queued = forget_queued
         """Strips the erased person's content from the events still queued for services."""
+        self.forget_campaigns = forget_campaigns
+        """Strips the erased person's identities from the campaigns queued to them."""
         self.region = region
         self.zone = ZoneInfo(notes_timezone)
 
@@ -144,6 +148,9 @@ class ProfileBook:
         visitors = [i.value for i in identities if i.kind == "vid"]
         for profile_id in every:
             await self.activity.erase(visitors, profile_id)
+        if self.forget_campaigns:
+            keys = {identity.key for identity in identities}
+            await self.forget_campaigns(every, lambda entry: self._names(entry, keys))
         await self.profiles.mark_erased(every, now)
         if self.forget_queued:  # before profile.erased goes out
             await self.forget_queued(every, conversations)
@@ -162,6 +169,16 @@ class ProfileBook:
             "messages": erased_messages,
             "erased_at": now,
         }
+
+    def _names(self, entry: str, keys: set[str]) -> bool:
+        """Whether a campaign's audience entry (``p:<identity as written>``) is one of
+        the identities ``keys``."""
+        if not entry.startswith("p:") or entry.startswith("p:p_"):
+            return False
+        try:
+            return parse_identity(entry[2:], self.region).key in keys
+        except ValueError:
+            return False
 
     async def with_merged(self, root: str) -> list[str]:
         """``root`` and every profile merged into it, however deep."""
