@@ -58,6 +58,11 @@ class WorkflowEvent:
     id: str = ""
 
 
+class EventInProgressError(Exception):
+    """The same event (by its id) is being handled by another post: its answer is not
+    known yet."""
+
+
 class Workflows:
     """Matches events to rules and sends what the rules say."""
 
@@ -125,13 +130,17 @@ class Workflows:
         )
         answer.notifications.append(created.id)
         store = self.notifications.store
-        if created.new:
-            outcome = await self.notifications.runs.execute(created.id, int(created.first_run))
-            answer.sent += outcome.sent
-            answer.skipped += outcome.skipped
-            answer.deferred += outcome.deferred
-            return
-        for run in await store.runs(created.id):  # posted before: what the first post did
+        # What the run did is read back, not taken from this post's own work: the same event
+        # posted at once by another request may have done it (or still be doing it).
+        runs = [int(created.first_run)] if created.new else await store.runs(created.id)
+        busy = EventInProgressError(
+            f"event {event.id!r} is being handled: post it again for its answer"
+        )
+        if not runs:  # made by another post, which has not started its run yet
+            raise busy
+        for run in runs:
+            if (await self.notifications.runs.execute(created.id, run)).busy:
+                raise busy
             for key, state in await store.recipients(created.id, run):
                 kind, _, rest = state.partition("|")
                 if kind == "q":
