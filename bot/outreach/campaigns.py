@@ -131,6 +131,11 @@ class CampaignView:
             raise StopRefusedError(f"{nid} is {shown_status(before)}: there is nothing to stop")
         for run, _ in await self.store.scheduled(nid):
             await self.store.unschedule(nid, run)
+        # A run under way says so, rather than sending for good: one waiting for its
+        # deferred recipients (quiet hours) is not worked again to find out.
+        for run in await self.store.runs(nid):
+            if (await self.store.run_meta(nid, run)).get("status", "sending") == "sending":
+                await self.store.set_run(nid, run, status="stopped")
         return before
 
     async def recipients(

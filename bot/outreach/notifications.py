@@ -341,8 +341,9 @@ def _stop_of(record: dict[str, str]) -> dict[str, Any] | None:
 
 
 def _deferred_until(meta: dict[str, str]) -> float | None:
-    """When the run's next deferred recipients may go, while some wait."""
-    if not int(meta.get("deferred", 0)):
+    """When the run's next deferred recipients may go, while some wait (none do in a
+    stopped or cancelled run)."""
+    if not int(meta.get("deferred", 0)) or meta.get("status") in ("stopped", "cancelled"):
         return None
     return float(meta.get("deferred_until", 0)) or None
 
