@@ -191,12 +191,16 @@ class Sequences:
         kind, _, value = entry.partition(":")
         if kind == "c":
             meta = (await self.notifications.reader.conversations([value]))[0]
+            if not meta:
+                raise LookupError(f"no conversation {value}")
             return meta.get("profile") or entry, entry
         try:
             profile = await self.finder.find(value)
         except ValueError:
             return entry, entry  # unreadable: the step decides (invalid_number...)
         except LookupError:
+            if value.startswith("p_"):
+                raise  # a profile id names a profile, or no one: never someone to come
             # No profile yet: enrolled under the identity in its one written form, which
             # the customer's first message finds (``_aliases``), so they are not enrolled
             # again as the profile it makes.
