@@ -6,6 +6,7 @@ The HTTP API, the CLI and slash commands all go through ``ProfileBook``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -15,7 +16,12 @@ from zoneinfo import ZoneInfo
 from bot.config.notifications import LAWFUL_BASES
 from bot.core.lifecycle import merged_event
 from bot.core.redaction import hides, masked
-from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
+from bot.identities import (
+    InvalidIdentityError,
+    InvalidPhoneError,
+    parse_identity,
+    phone_of_whatsapp_id,
+)
 from bot.model import Event, Identity, Service, derived_id
 from stores.activity import ActivityStore
 from stores.conversations import ConversationStore
@@ -91,6 +97,11 @@ class ProfileBook:
         except (InvalidIdentityError, InvalidPhoneError) as error:
             raise ValueError(str(error)) from None
         root = await self.profiles.lookup(identity)
+        if not root and identity.kind == "wa":
+            # A WhatsApp id in another of its forms (Brazil's with or without the mobile
+            # 9, Mexico's 521 or 52) is the same phone, which the profile holds.
+            with contextlib.suppress(InvalidPhoneError):
+                root = await self.profiles.lookup(phone_of_whatsapp_id(identity.value))
         if not root:
             raise ProfileNotFoundError(f"no profile with {identity.key}")
         return root
