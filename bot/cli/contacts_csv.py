@@ -3,6 +3,7 @@ header's columns, row limits, and the report of rejected rows that a spreadsheet
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import re
 import unicodedata
@@ -111,6 +112,10 @@ class RejectReport:
         self._writer: Any = None
 
     def add(self, number: int, reason: str, cells: Sequence[str], *, cut: bool = False) -> None:
+        with self._naming_the_file():
+            self._add(number, reason, cells, cut=cut)
+
+    def _add(self, number: int, reason: str, cells: Sequence[str], *, cut: bool) -> None:
         if self._writer is None:
             # utf-8-sig: Excel reads a UTF-8 CSV as UTF-8 only when it starts with a BOM.
             self._file = self.path.open("w", encoding="utf-8-sig", newline="")
@@ -123,8 +128,19 @@ class RejectReport:
     def close(self) -> Path | None:
         if self._file is None:
             return None
-        self._file.close()
+        with self._naming_the_file():
+            self._file.close()
         return self.path
+
+    @contextlib.contextmanager
+    def _naming_the_file(self) -> Iterator[None]:
+        """A failed write (a full disk) says it was the report's, by its path."""
+        try:
+            yield
+        except OSError as error:
+            if error.filename is not None:
+                raise
+            raise OSError(error.errno, error.strerror, str(self.path)) from None
 
 
 def default_report_path(path: Path) -> Path:

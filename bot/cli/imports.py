@@ -77,7 +77,16 @@ async def run_import(
         return 2
     except OSError as error:
         where = f"{error.filename}: " if error.filename else ""
-        print(f"switchboard: import: {where}{error.strerror or error}", file=err)
+        said = f"switchboard: import: {where}{error.strerror or error}"
+        if error.filename is not None and Path(error.filename) == report_path:
+            # The report is written as the rows are read: the rows before are stored.
+            print(
+                f"{said}; the report of rejected rows could not be written, the rows read "
+                "before it may be stored, and importing again (with another --report) is safe",
+                file=err,
+            )
+            return 1
+        print(said, file=err)
         return 2
     except ImportStoppedError as error:
         done = error.summary
