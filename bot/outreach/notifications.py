@@ -195,25 +195,28 @@ class Notifications(Drafts):
         self, nid: str, run: int, spec: NotificationSpec, meta: dict[str, str]
     ) -> tuple[int, int]:
         """(recipients who clicked a tracked link of their message, recipients sent it
-        who have opted out or left its topic since); read again at most every 10 s."""
+        who have opted out or left its topic since); read again at most every 10 s. A
+        click counts whatever the send's status says (a "failed" after the message was
+        shown), as the recipients listed as clicked and a campaign response count it."""
         if time.time() - float(meta.get("engaged_at", 0)) < ENGAGEMENT_SECONDS:
             return int(meta.get("clicked", 0)), int(meta.get("unsubscribed", 0))
         statuses = await self.store.statuses(nid, run)
-        sent = []
+        queued = []
         for key, state in await self.store.recipients(nid, run):
             parts = state.split("|")
             send_id = send_id_of(nid, run, key)
-            if parts[0] == "q" and len(parts) == 4 and statuses.get(send_id) in SENT:
-                sent.append((send_id, parts[1], parts[3]))
-        roots, _ = await self.reader.roots({p for _, _, p in sent if p}, [])
-        pairs = [(cid, roots.get(pid, "")) for _, cid, pid in sent]
+            if parts[0] == "q" and len(parts) == 4:
+                queued.append((send_id, parts[1], parts[3], statuses.get(send_id) in SENT))
+        roots, _ = await self.reader.roots({p for _, _, p, _ in queued if p}, [])
+        pairs = [(cid, roots.get(pid, "")) for _, cid, pid, _ in queued]
         clicked = unsubscribed = 0
-        for (send_id, _, _), (clicks, conv, topics) in zip(
-            sent, await self.reader.clicks_and_opt_outs(pairs), strict=True
+        for (send_id, _, _, sent), (clicks, conv, topics) in zip(
+            queued, await self.reader.clicks_and_opt_outs(pairs), strict=True
         ):
             if any(json.loads(click).get("message") == send_id for click in clicks):
                 clicked += 1
-            if conv.get("opted_out") == "1" or (spec.topic and spec.topic in topics_of(topics)):
+            left = conv.get("opted_out") == "1" or (spec.topic and spec.topic in topics_of(topics))
+            if sent and left:
                 unsubscribed += 1
         await self.store.set_run(
             nid, run, clicked=clicked, unsubscribed=unsubscribed, engaged_at=time.time()
