@@ -20,6 +20,10 @@ from bot.outreach.spec import NotificationSpec, first_run
 from stores.campaigns import CampaignStore
 from stores.notifications import NotificationStore
 
+TEST_SEND = "tst_"
+"""How a test send's id starts: it belongs to no run, and its template is billed to the
+number alone."""
+
 TEST_RECIPIENTS = 5
 """A test send goes to at most this many numbers."""
 
@@ -201,7 +205,7 @@ class Drafts:
                 if verdict.kind not in ("q", "d"):
                     answers.append({"to": phone, "skipped": verdict.kind or "no_channel"})
                     continue
-                send_id = new_id("tst")
+                send_id = new_id(TEST_SEND.rstrip("_"))
                 outbound = Outbound(
                     send_id=send_id,
                     conversation_id=verdict.conversation,
@@ -214,6 +218,18 @@ class Drafts:
                     profile=verdict.profile,
                 )
                 self.runs.sender.queue(pipe, outbound, self.runs.shard_of(verdict.conversation))
+                if verdict.template is not None and spec.template is not None:
+                    # Meta bills a test's template as any other: to the number, when it is
+                    # delivered, not to the campaign.
+                    self.runs.ledger.queue_price(
+                        pipe,
+                        spec.number,
+                        send_id,
+                        category=verdict.category or spec.template.category,
+                        country=verdict.country,
+                        price=verdict.price,
+                        rates=verdict.rates,
+                    )
                 answers.append({"to": phone, "id": send_id})
             await pipe.execute()
         return answers

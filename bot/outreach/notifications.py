@@ -19,7 +19,7 @@ from bot.outreach.campaigns import (
     CancelRefusedError,
     shown_status,
 )
-from bot.outreach.drafts import Created, Drafts, amount
+from bot.outreach.drafts import TEST_SEND, Created, Drafts, amount
 from bot.outreach.runs import Runs, parse_send_id, send_id_of
 from bot.outreach.spec import NotificationSpec, first_run
 from stores.audience import AudienceReader
@@ -320,8 +320,8 @@ class SendOutcomes:
         parsed = parse_send_id(send_id)
         if parsed is not None:
             self.store.queue_status(pipe, parsed[0], parsed[1], send_id, status, code=code)
-        elif pricing is None or not pricing.billable:
-            return
+        elif (pricing is None or not pricing.billable) and not send_id.startswith(TEST_SEND):
+            return  # neither a campaign's nor a test's, whose templates are noted
         unnoted = None
         if pricing is not None and pricing.billable and customer.startswith(("wa:", "phone:")):
             country = phone_facts("+" + customer.partition(":")[2].lstrip("+"))[1]
