@@ -218,18 +218,8 @@ class Drafts:
                     profile=verdict.profile,
                 )
                 self.runs.sender.queue(pipe, outbound, self.runs.shard_of(verdict.conversation))
-                if verdict.template is not None and spec.template is not None:
-                    # Meta bills a test's template as any other: to the number, when it is
-                    # delivered, not to the campaign.
-                    self.runs.ledger.queue_price(
-                        pipe,
-                        spec.number,
-                        send_id,
-                        category=verdict.category or spec.template.category,
-                        country=verdict.country,
-                        price=verdict.price,
-                        rates=verdict.rates,
-                    )
+                # Meta bills a test's template as any other: the number, not the campaign.
+                self.runs.queue_price(pipe, spec, send_id, verdict)
                 answers.append({"to": phone, "id": send_id})
             await pipe.execute()
         return answers

@@ -408,6 +408,13 @@ class Runs:
         self.sender.queue(pipe, outbound, self.shard_of(verdict.conversation))
         if verdict.profile:
             self.profiles.queue_conversation(pipe, verdict.profile, verdict.conversation)
+        self.queue_price(pipe, spec, send_id, verdict, nid)
+
+    def queue_price(
+        self, pipe: Pipe, spec: NotificationSpec, send_id: str, verdict: Verdict, nid: str = ""
+    ) -> None:
+        """Note what a template send costs once delivered (AU-5), billed to the number and,
+        with ``nid``, to that campaign; nothing for a text."""
         if verdict.template is not None and spec.template is not None:
             self.ledger.queue_price(
                 pipe,
