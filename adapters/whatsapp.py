@@ -384,9 +384,11 @@ other scripts' digits."""
 
 def _timestamp(item: dict[str, Any]) -> float:
     """Unix seconds, Meta's string or a number. Meta always sends one: when it is absent
-    or 0 the item is dated now, as it arrived. A value that is not a finite time within
-    MAX_AGE before and MAX_AHEAD after now is a PayloadError."""
-    raw = item.get("timestamp", 0)
+    the item is dated now, as it arrived. A value that is not a finite time within
+    MAX_AGE before and MAX_AHEAD after now (0 too) is a PayloadError."""
+    if "timestamp" not in item:
+        return time.time()
+    raw = item["timestamp"]
     try:
         if isinstance(raw, bool) or not isinstance(raw, str | int | float):
             raise ValueError
@@ -396,8 +398,6 @@ def _timestamp(item: dict[str, Any]) -> float:
     except (TypeError, ValueError, OverflowError):  # 10**400 is an int no float can hold
         raise PayloadError("timestamp must be unix seconds") from None
     now = time.time()
-    if value == 0:
-        return now
     if not math.isfinite(value) or not now - MAX_AGE <= value <= now + MAX_AHEAD:
         raise PayloadError(
             "timestamp must be unix seconds within 30 days before and a day after now"
