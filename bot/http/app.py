@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp.web_protocol import RequestPayloadError
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from adapters import jsonbody, webchat, whatsapp
@@ -21,7 +22,7 @@ from bot.core.media import MB, MediaLibrary, MediaRefusedError, kind_of
 from bot.core.metrics import Meters
 from bot.http.access import access_log, echo_request_id, route_of
 from bot.http.body import read_at_most
-from bot.http.errors import error_response
+from bot.http.errors import error_response, quiet_unreadable_bodies
 from bot.http.media import add_signed_media_route
 from bot.http.tracking import Tracking, add_tracking_routes
 from bot.http.webhooks import add_channel_routes
@@ -75,6 +76,7 @@ KEYWORDS: web.AppKey[Mapping[str, Mapping[str, Keyword]]] = web.AppKey("keywords
 
 
 def build_app(parts: WebParts) -> web.Application:
+    quiet_unreadable_bodies()
     middlewares = [access_log(functools.partial(observe_webhook, parts.meters)), _json_errors]
     app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
     app.on_response_prepare.append(echo_request_id)
@@ -113,6 +115,14 @@ async def _json_errors(
         if error.status < 400:
             raise
         return error_response(error.status, error.reason)
+    except RequestPayloadError as error:
+        # A body its Content-Encoding does not decode, or chunks that break off: the
+        # caller's to fix, never to retry as it is. Nothing more of it is read.
+        said = getattr(error.__cause__, "message", "") or "it is broken"
+        request.content.feed_eof()
+        response = error_response(400, f"the body could not be read: {said}"[:200])
+        response.force_close()
+        return response
     except Exception as error:
         if isinstance(error, ConnectionResetError) and _gone(request):
             # The caller hung up before its request came whole: its doing, not a failure.
