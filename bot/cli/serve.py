@@ -8,6 +8,7 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import resource
 import shutil
 import signal
 import sys
@@ -22,6 +23,7 @@ from prometheus_client import multiprocess
 
 from bot.config.settings import DEFAULT_CONFIG_FILE, ConfigError, Settings
 from bot.core.metrics import MULTIPROCESS_DIR
+from bot.http.site import HeadDeadlineSite
 from bot.logs import configure_logging
 from bot.runtime import Runtime
 
@@ -86,6 +88,23 @@ def tune_collector() -> None:
     gc.set_threshold(YOUNG_OBJECTS, 20, 100)
 
 
+OPEN_FILES = 65_536
+"""Open files a serving process asks for, within its hard limit: each connection holds one."""
+
+
+def take_open_files() -> None:
+    """Raise the soft limit of open files to what the hard limit allows (up to
+    ``OPEN_FILES``): a common soft limit of 1,024 is a thousand idle connections away
+    from refusing every request."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = OPEN_FILES if hard == resource.RLIM_INFINITY else min(hard, OPEN_FILES)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError) as error:
+            log.warning("could not raise the open files limit from %d: %s", soft, error)
+
+
 async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0) -> None:
     """Run until SIGINT or SIGTERM (or the end of ``parent``), then drain (REL-6)."""
     log.info(
@@ -98,9 +117,10 @@ async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0
     except BaseException:
         await runtime.close()  # its HTTP session and store, opened when it was built
         raise
+    take_open_files()
     runner = web.AppRunner(runtime.http_app(), access_log=None, shutdown_timeout=5)
     await runner.setup()
-    await web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port).start()
+    await HeadDeadlineSite(runner, settings.host, settings.port, reuse_port=reuse_port).start()
     tune_collector()
     log.info(
         "Switchboard is serving %s (web chat at /) on the %s store and the %s event loop",
