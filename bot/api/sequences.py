@@ -87,7 +87,10 @@ def _reference(request: web.Request) -> str:
 
 async def get_enrolment(request: web.Request) -> web.Response:
     sequence = await _sequence(request)
-    shown = await _sequences(request).enrolment(sequence.name, _reference(request))
+    try:
+        shown = await _sequences(request).enrolment(sequence.name, _reference(request))
+    except LookupError:  # a profile or conversation id that names nobody
+        shown = None
     if shown is None:
         raise ApiError(404, f"{request.match_info['ref'][:60]} is not enrolled")
     return web.json_response({"enrolment": shown})
@@ -100,8 +103,11 @@ async def unenrol(request: web.Request) -> web.Response:
     await require_parent(request, sequence.number)
     reference = _reference(request)
     sequences = _sequences(request)
-    _, stopped = await sequences.unenrol(sequence.name, reference)
-    shown: Any = await sequences.enrolment(sequence.name, reference)
+    try:
+        _, stopped = await sequences.unenrol(sequence.name, reference)
+        shown: Any = await sequences.enrolment(sequence.name, reference)
+    except LookupError:  # a profile or conversation id that names nobody
+        shown = None
     if shown is None:
         raise ApiError(404, f"{request.match_info['ref'][:60]} is not enrolled")
     return web.json_response({"stopped": stopped, "enrolment": shown})

@@ -65,7 +65,10 @@ async def run_dead_letters_command(settings: Settings, args: argparse.Namespace)
 
 async def _service_letters(runtime: Runtime, service: str, replay: bool) -> int:
     letters = await runtime.deliveries.dead_letters(service)
-    known = service == AUTOMATION_SERVICE or await runtime.directory.store.get(service)
+    configured = {defined.name for defined in runtime.settings.services}
+    known = service in configured | {AUTOMATION_SERVICE} or await runtime.directory.store.get(
+        service
+    )
     if not letters and not known:
         # A mistyped name would read as "nothing failed", hiding what did.
         print(

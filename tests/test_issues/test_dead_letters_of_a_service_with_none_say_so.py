@@ -5,6 +5,8 @@ It says so now, as ``--inbound`` and ``--outbox`` do."""
 from __future__ import annotations
 
 import os
+import secrets
+from pathlib import Path
 
 from redis.asyncio import Redis
 
@@ -12,12 +14,19 @@ from tests.botprocess import run_command
 from tests.conftest import REDIS_URL
 
 
-async def test_a_service_without_dead_letters_says_so(real_redis: Redis, prefix: str) -> None:
+async def test_a_service_without_dead_letters_says_so(
+    real_redis: Redis, prefix: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "switchboard.yaml"  # a service of the config file is a known one
+    secret = secrets.token_hex(16)
+    config.write_text(
+        f"services: [{{name: support, url: 'http://127.0.0.1:9/hook', secret: {secret}}}]\n"
+    )
     env = {
         **os.environ,
         "REDIS_URL": REDIS_URL,
         "SWITCHBOARD_KEY_PREFIX": prefix,
-        "SWITCHBOARD_CONFIG": os.devnull,
+        "SWITCHBOARD_CONFIG": str(config),
     }
     for args, said in (
         (("support",), "no dead letters of support"),
