@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
@@ -39,23 +40,33 @@ class LiveChannel(BaseLiveChannel):
     async def listen(
         self, deliver: Callable[[str, str], Awaitable[None]], ready: asyncio.Event | None = None
     ) -> None:
-        """Call ``deliver(visitor, frame)`` for each published frame until cancelled."""
+        """Call ``deliver(visitor, frame)`` for each published frame until cancelled. When
+        the connection is lost (Redis restarts), it subscribes again: what was published
+        meanwhile is lost to the open sockets, whose pages show it at their next history."""
         prefix = self.keys.web_channel("")
-        # A cluster client learns the slots with its first command, and its pub/sub picks
-        # the node to listen on by them (any node hears every PUBLISH of the cluster).
-        await self.redis.ping()
-        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        await pubsub.psubscribe(prefix + "*")
-        if ready is not None:
-            ready.set()
-        try:
-            while True:
-                message = await pubsub.get_message(timeout=1.0)
-                if message is None:
-                    continue
-                try:
-                    await deliver(str(message["channel"])[len(prefix) :], str(message["data"]))
-                except Exception:
-                    log.exception("could not push a web chat frame")
-        finally:
-            await pubsub.aclose()
+        while True:
+            pubsub = None
+            try:
+                # A cluster client learns the slots with its first command, and its pub/sub
+                # picks the node to listen on by them (any node hears every PUBLISH).
+                await self.redis.ping()
+                pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+                await pubsub.psubscribe(prefix + "*")
+                if ready is not None:
+                    ready.set()
+                while True:
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is None:
+                        continue
+                    channel, data = str(message["channel"]), str(message["data"])
+                    try:
+                        await deliver(channel[len(prefix) :], data)
+                    except Exception:
+                        log.exception("could not push a web chat frame")
+            except Exception as error:
+                log.warning("listening for the web chat's frames: %s; subscribing again", error)
+            finally:
+                if pubsub is not None:
+                    with contextlib.suppress(Exception):
+                        await pubsub.aclose()
+            await asyncio.sleep(1.0)
