@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -30,6 +31,7 @@ from bot.http.widget import Widget, add_widget_routes, socket_visitor, token_is_
 from bot.model import Event, Identity, Inbound, conversation_id, derived_id, shallow_dict
 from stores.conversations import ConversationStore
 from stores.live import LiveChannel
+from stores.redis import StoreError
 from stores.services import ServiceStore
 
 log = logging.getLogger(__name__)
@@ -129,8 +131,41 @@ async def _json_errors(
             log.info("%s %s: the caller closed the connection", request.method, route_of(request))
             return error_response(400, "the connection closed before the request came whole")
         # The store or a bug: the caller may retry (Meta does), and the process goes on.
-        log.exception("%s %s failed", request.method, route_of(request))  # never a link token
+        if isinstance(error, StoreError):  # Redis down, paused or full: said, not traced
+            _store_failures.said(request.method, route_of(request), error)
+        else:
+            log.exception("%s %s failed", request.method, route_of(request))  # no link token
         return error_response(503, "temporarily unable to take this request; retry later")
+
+
+class _StoreFailures:
+    """Requests refused because the store failed, said in one line every few seconds with
+    how many there were: an outage at 100 requests a second is not 100 tracebacks."""
+
+    EVERY = 5.0
+
+    def __init__(self) -> None:
+        self.said_at = 0.0
+        self.unsaid = 0
+
+    def said(self, method: str, route: str, error: Exception) -> None:
+        now = time.monotonic()
+        if now - self.said_at < self.EVERY:
+            self.unsaid += 1
+            return
+        more = f" (and {self.unsaid} more requests since the last such line)" if self.unsaid else ""
+        log.warning(
+            "%s %s answered 503: the store failed (%s: %s)%s",
+            method,
+            route,
+            type(error).__name__,
+            str(error)[:200],
+            more,
+        )
+        self.said_at, self.unsaid = now, 0
+
+
+_store_failures = _StoreFailures()
 
 
 def _gone(request: web.Request) -> bool:
