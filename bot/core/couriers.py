@@ -29,6 +29,7 @@ from bot.config.settings import DeliverySettings
 from bot.core.directory import Directory
 from bot.core.metrics import Meters
 from bot.core.redaction import render
+from bot.core.retry import log_failure
 from bot.logs import bind
 from bot.model import Service
 from stores.deliveries import Delivery, DeliveryQueue, Outcomes, Taken
@@ -272,7 +273,7 @@ class Couriers:
                 if await self._turn():
                     continue  # some queue has more right now
             except Exception:
-                log.exception("fan-out failed; trying again")
+                log_failure(log, "fan-out failed; trying again")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), 1.0)
                 continue

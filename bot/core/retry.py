@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+
+from stores.redis import StoreError
 
 T = TypeVar("T")
 
@@ -26,3 +30,14 @@ async def retrying(call: Callable[[], Awaitable[T]], *, attempts: int, backoff: 
                 raise
             await asyncio.sleep(wait)
     return await call()
+
+
+def log_failure(log: logging.Logger, message: str, *args: object) -> None:
+    """In an ``except`` block: ``message`` and why, in one line when the store failed (Redis
+    down, paused or full, which the log of every part would otherwise trace each time it
+    tries again), with the traceback for anything else (a bug)."""
+    error = sys.exc_info()[1]
+    if isinstance(error, StoreError):
+        log.warning(message + " (the store failed: %s: %s)", *args, type(error).__name__, error)
+    else:
+        log.exception(message, *args)

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from bot.core.metrics import Meters
+from bot.core.retry import log_failure
 from bot.logs import bind
 from stores.leases import Leases
 from stores.redis import MAX_CONNECTIONS, is_store_fault
@@ -120,7 +121,7 @@ class ShardWorkers:
                 for (rider, _), still in zip(riding, kept[len(held) :], strict=True):
                     rider.lease_kept(still)
             except Exception:
-                log.exception("could not announce this process to the others")
+                log_failure(log, "could not announce this process to the others")
                 alive, renewed = 1, set()
             if alive < was_alive:
                 self.departed()
@@ -190,7 +191,7 @@ class ShardWorkers:
         try:
             granted = await self.leases.grant(name, LEASE_TTL_MS)
         except Exception:
-            log.exception("could not renew the lease of shard %d", shard)
+            log_failure(log, "could not renew the lease of shard %d", shard)
             granted = None
         if granted is not None and (task is None or task.done()):
             self._handovers[shard] = asyncio.Event()

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from bot.core.metrics import Meters
+from bot.core.retry import log_failure
 from bot.outreach.runs import Runs
 from stores.leases import Leases
 from stores.notifications import NotificationStore
@@ -97,15 +98,20 @@ class Scheduler:
             while not stopping.is_set():
                 woken = self._woken.is_set()
                 self._woken.clear()
+                failed = False
                 try:
                     await self.tick(woken)
                 except Exception:
-                    log.exception("the scheduler's tick failed; it tries again")
+                    log_failure(log, "the scheduler's tick failed; it tries again")
                     self._look_at = time.monotonic() + TICK_SECONDS
+                    failed = True
                 wait = min(self._renew_at, self._look_at) - time.monotonic()
                 if wait <= 0:
                     continue
-                waits = [asyncio.ensure_future(e.wait()) for e in (stopping, self._woken)]
+                # After a failure, a wake (a new notification, each a second under load)
+                # waits for the next try as well: the store is likely still failing.
+                wakers = (stopping,) if failed else (stopping, self._woken)
+                waits = [asyncio.ensure_future(e.wait()) for e in wakers]
                 await asyncio.wait(waits, timeout=wait, return_when="FIRST_COMPLETED")
                 for waiting in waits:
                     waiting.cancel()
