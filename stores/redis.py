@@ -49,6 +49,8 @@ Pipe: TypeAlias = Pipeline
 """Commands queued by several stores' ``queue_*`` methods and sent in one round trip."""
 StoreError = RedisError
 """What a store raises when Redis cannot be reached or refuses a command."""
+StoreTimeoutError = RedisTimeoutError
+"""A ``StoreError``: Redis did not answer in time (paused, or its host stalled)."""
 
 _STORE_FAULTS = (
     ConnectionError,  # the builtins, raised by the sockets

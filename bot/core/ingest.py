@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from bot.core.metrics import Meters
 from bot.core.records import encode_item
 from bot.model import Inbound, StatusUpdate
+from stores.redis import StoreTimeoutError
 from stores.streams import InboundLog
+
+ACCEPT_SECONDS = 10.0
+"""How long an append may wait for the store: a Redis that stopped answering without
+closing its connections (paused, its host stalled) would hold every webhook for as long,
+past the provider's own timeout. Past it, the caller gets a 503 and retries; the append,
+if it went through after all, is deduplicated then (CH-7)."""
 
 
 def shard_of(conversation_id: str, shards: int) -> int:
@@ -25,12 +33,17 @@ class Ingestor:
     async def accept(self, items: Sequence[Inbound | StatusUpdate]) -> list[bool]:
         """Durably append the new items in one round trip; which of them were new."""
         shards = self.log.shards
-        new = await self.log.append_new(
-            [
-                (shard_of(item.conversation_id, shards), item.dedupe_key, encode_item(item))
-                for item in items
-            ]
-        )
+        appends = [
+            (shard_of(item.conversation_id, shards), item.dedupe_key, encode_item(item))
+            for item in items
+        ]
+        try:
+            async with asyncio.timeout(ACCEPT_SECONDS):
+                new = await self.log.append_new(appends)
+        except TimeoutError:
+            raise StoreTimeoutError(
+                f"the store did not answer within {ACCEPT_SECONDS:g} s"
+            ) from None
         added = sum(new)
         self.meters.inbound_accepted.inc(added)
         self.meters.inbound_duplicates.inc(len(new) - added)

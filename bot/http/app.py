@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
@@ -166,6 +167,9 @@ class _StoreFailures:
 
 
 _store_failures = _StoreFailures()
+
+READY_SECONDS = 2.0
+"""How long /readyz waits for Redis's answer before it says not ready."""
 
 
 def _gone(request: web.Request) -> bool:
@@ -383,7 +387,8 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     parts = request.app[PARTS]
     try:
-        await parts.ping()
+        async with asyncio.timeout(READY_SECONDS):  # a Redis that stalled answers nothing
+            await parts.ping()
     except Exception as error:  # any failure to reach Redis means "not ready"
         return error_response(503, f"redis unreachable: {type(error).__name__}")
     numbers = {
