@@ -507,6 +507,7 @@ class Runtime:
             self.couriers.stop()
             await self._supervisor
             await settle(self.workers.tasks, grace=15)
+            await self.sender.settled(grace=15)
             if self._couriers:
                 await settle([self._couriers], grace=self.settings.delivery.timeout + 10)
         if self._telegram:

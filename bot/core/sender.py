@@ -23,7 +23,9 @@ from stores.streams import Entry, ShardedStream
 log = logging.getLogger(__name__)
 
 MAX_SEND_ATTEMPTS = 5
-COMPLETION_ATTEMPTS = 6
+COMPLETION_ATTEMPTS = 9
+"""Tries to record a send that went out: its waits add up to about two minutes of a
+store out of reach."""
 PARALLEL_CONVERSATIONS = 32
 """Conversations of one shard sent to at once: bounded, so a burst cannot drain the pool."""
 CALL_SECONDS = 20.0
@@ -199,6 +201,8 @@ class Sender:
         """Tracked links in what the customer gets (PS-3); the thread and the services
         keep the text as written. None: links go as written."""
         self.outcomes = outcomes
+        self._completing: set[asyncio.Task[None]] = set()
+        """Records of sends that went out, under way: they outlive their shard's worker."""
 
     def queue_receipt(
         self,
@@ -373,8 +377,22 @@ class Sender:
         """Record a send that went out, and tell the services; retried, as it must not be lost.
 
         Both steps are idempotent (hash fields and a derived event id), so retrying is safe.
+        The record goes on in a task of its own when the shard's worker is cancelled (its
+        lease lost while the store was out of reach): cut short, the send would be failed
+        as interrupted, though the customer got it.
         """
+        task = asyncio.create_task(self._record_completion(outbound, provider_id))
+        self._completing.add(task)
+        task.add_done_callback(self._completing.discard)
+        task.add_done_callback(_said_if_lost)
+        await asyncio.shield(task)
 
+    async def settled(self, grace: float) -> None:
+        """Wait (at most ``grace`` seconds) for the records of sends that went out."""
+        if self._completing:
+            await asyncio.wait(list(self._completing), timeout=grace)
+
+    async def _record_completion(self, outbound: Outbound, provider_id: str) -> None:
         async def record() -> None:
             async with self.store.batch() as pipe:
                 self.conversations.queue_complete_send(
@@ -395,6 +413,13 @@ class Sender:
         async with self.store.batch() as pipe:
             await self.events.queue_events(pipe, [failed_event(outbound, reason)])
             self.queue_receipt(pipe, outbound.number, outbound.send_id, "failed", code=code)
+
+
+def _said_if_lost(task: asyncio.Task[None]) -> None:
+    """A record of a sent message that failed every try: said, whoever awaits it (its
+    worker may be gone)."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("a send went out but could not be recorded: %s", error)
 
 
 def send_backoff(error: Exception, attempt: int) -> float | None:
