@@ -27,8 +27,9 @@ async def test_a_second_of_slots_holds_the_tier_and_no_more(
     elapsed = time.monotonic() - started
     # The last slot comes ``sends`` intervals after the first: its delay, counted from its
     # own reservation, plus the time between the two reservations: at most ``elapsed``,
-    # and less only by the first call's way there and the last one's way back.
+    # and less only by the first call's way there and the last one's way back (5 ms on a
+    # busy machine; the rounding this guards against was 40 ms short over 80 sends).
     assert first == 0
     span = sends / per_second
-    assert last + elapsed >= span - 0.001, "more sends than the tier fit in the span"
+    assert last + elapsed >= span - 0.005, "more sends than the tier fit in the span"
     assert last + elapsed <= span + 0.2, "fewer sends than the tier"
