@@ -31,5 +31,5 @@ async def test_a_link_followed_while_the_store_is_down_logs_no_token(
     # keeps it on, so its lines are left out here.
     ours = [record for record in caplog.records if record.name != "aiohttp.access"]
     logged = "\n".join(caplog.handler.format(record) for record in ours)
-    assert "GET /l/{token} failed" in logged
+    assert "GET /l/{token} answered 503: the store failed" in logged
     assert token not in logged

@@ -50,7 +50,9 @@ async def test_wakes_do_not_hurry_a_failing_scheduler(
             scheduler.wake()  # as each new notification does
             await asyncio.sleep(0.01)
         failed = [r for r in caplog.records if "scheduler's tick failed" in r.getMessage()]
-        assert 1 <= len(failed) <= 4, len(failed)
+        # About one a second (TICK_SECONDS), on a machine as slow as it may be; a wake
+        # every 10 ms would make about 200.
+        assert 1 <= len(failed) <= 8, len(failed)
         assert all(r.exc_info is None for r in failed)
     finally:
         server.stop()
