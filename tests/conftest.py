@@ -105,18 +105,25 @@ async def whatsapp(prefix: str, real_redis: Redis) -> AsyncIterator[WhatsAppSetu
 
 
 @pytest.fixture
-async def private_redis(tmp_path: Path) -> AsyncIterator[str]:
-    """The URL of a redis-server of this test's own, stopped at the end: for commandstats
-    that count one bot alone, or a store to make refuse writes."""
+async def private_redis_server(tmp_path: Path) -> AsyncIterator[Child]:
+    """A redis-server of this test's own, started (its ``url``, its ``pid``), stopped at the
+    end: for a test that stops or pauses it."""
     if shutil.which("redis-server") is None:
         pytest.skip("needs redis-server")
     server = Child.redis_server(tmp_path, free_port())
     server.argv += ["--dir", str(tmp_path)]
     await asyncio.to_thread(server.start)
     try:
-        yield server.url
+        yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def private_redis(private_redis_server: Child) -> str:
+    """The URL of a redis-server of this test's own, stopped at the end: for commandstats
+    that count one bot alone, or a store to make refuse writes."""
+    return private_redis_server.url
 
 
 @pytest.fixture(params=["cluster"] if ON_CLUSTER else ["redis", "embedded"])

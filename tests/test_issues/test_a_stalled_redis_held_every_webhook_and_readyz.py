@@ -9,38 +9,32 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from pathlib import Path
 
 import pytest
 
 import bot.core.ingest
 from bench.procs import Child
-from tests.botprocess import free_port
 from tests.conftest import PHONE_NUMBER_ID, BotFactory
 from tests.emulators import meta_webhooks as meta
 
 
 async def test_a_stalled_store_is_a_503_in_bounded_time(
-    make_bot: BotFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_bot: BotFactory, private_redis_server: Child, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(bot.core.ingest, "ACCEPT_SECONDS", 1.0)
-    server = Child.redis_server(tmp_path, free_port())
-    await asyncio.to_thread(server.start)
+    server = private_redis_server
+    running = await make_bot(redis_url=server.url)
+    os.kill(server.pid, signal.SIGSTOP)
     try:
-        running = await make_bot(redis_url=server.url)
-        os.kill(server.pid, signal.SIGSTOP)
-        try:
-            async with asyncio.timeout(8):
-                ready = await running.client.get("/readyz")
-                hook = meta.text_message(PHONE_NUMBER_ID, "447911009001", "hi")
-                accepted = await running.post_whatsapp(hook)
-            assert ready.status == 503 and "TimeoutError" in (await ready.json())["error"]
-            assert accepted.status == 503
-        finally:
-            os.kill(server.pid, signal.SIGCONT)
-        async with asyncio.timeout(10):  # once it answers again, the retry is taken
-            again = await running.post_whatsapp(hook)
-        assert again.status == 200
-        await running.stop()  # while its store is there to let go of
+        async with asyncio.timeout(8):
+            ready = await running.client.get("/readyz")
+            hook = meta.text_message(PHONE_NUMBER_ID, "447911009001", "hi")
+            accepted = await running.post_whatsapp(hook)
+        assert ready.status == 503 and "TimeoutError" in (await ready.json())["error"]
+        assert accepted.status == 503
     finally:
-        server.stop()
+        os.kill(server.pid, signal.SIGCONT)
+    async with asyncio.timeout(10):  # once it answers again, the retry is taken
+        again = await running.post_whatsapp(hook)
+    assert again.status == 200
+    await running.stop()  # while its store is there to let go of

@@ -5,35 +5,28 @@ few seconds now, with how many there were; a bug still logs its traceback."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from pathlib import Path
 
 import pytest
 
 from bench.procs import Child
-from tests.botprocess import free_port
 from tests.conftest import PHONE_NUMBER_ID, BotFactory
 from tests.emulators import meta_webhooks as meta
 
 
 async def test_an_outage_is_said_without_tracebacks(
-    make_bot: BotFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    make_bot: BotFactory, private_redis_server: Child, caplog: pytest.LogCaptureFixture
 ) -> None:
-    server = Child.redis_server(tmp_path, free_port())
-    await asyncio.to_thread(server.start)
-    try:
-        bot = await make_bot(redis_url=server.url)
-        server.stop()
-        caplog.clear()
-        for n in range(20):
-            hook = meta.text_message(PHONE_NUMBER_ID, f"4479110077{n:02d}", "hi")
-            assert (await bot.post_whatsapp(hook)).status == 503
-        said = [r for r in caplog.records if r.name == "bot.http.app"]
-        assert 1 <= len(said) <= 4, [r.getMessage() for r in said]  # a line in 5 s at most
-        for record in said:
-            assert record.levelno == logging.WARNING and record.exc_info is None
-            assert "answered 503: the store failed" in record.getMessage()
-        assert not [r for r in caplog.records if r.name == "bot.http.app" and r.exc_info]
-    finally:
-        server.stop()
+    server = private_redis_server
+    bot = await make_bot(redis_url=server.url)
+    server.stop()
+    caplog.clear()
+    for n in range(20):
+        hook = meta.text_message(PHONE_NUMBER_ID, f"4479110077{n:02d}", "hi")
+        assert (await bot.post_whatsapp(hook)).status == 503
+    said = [r for r in caplog.records if r.name == "bot.http.app"]
+    assert 1 <= len(said) <= 4, [r.getMessage() for r in said]  # a line in 5 s at most
+    for record in said:
+        assert record.levelno == logging.WARNING and record.exc_info is None
+        assert "answered 503: the store failed" in record.getMessage()
+    assert not [r for r in caplog.records if r.name == "bot.http.app" and r.exc_info]

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 
 import pytest
 
 from bench.procs import Child
 from bot.core.retry import log_failure
 from stores.redis import StoreError
-from tests.botprocess import free_port
 from tests.conftest import BotFactory
 
 
@@ -36,23 +34,19 @@ def test_a_failing_store_is_one_line_and_a_bug_a_traceback(
 
 
 async def test_wakes_do_not_hurry_a_failing_scheduler(
-    make_bot: BotFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    make_bot: BotFactory, private_redis_server: Child, caplog: pytest.LogCaptureFixture
 ) -> None:
-    server = Child.redis_server(tmp_path, free_port())
-    await asyncio.to_thread(server.start)
-    try:
-        bot = await make_bot(redis_url=server.url)
-        scheduler = bot.runtime.outreach.scheduler
-        server.stop()
-        caplog.clear()
-        deadline = asyncio.get_running_loop().time() + 2.0
-        while asyncio.get_running_loop().time() < deadline:
-            scheduler.wake()  # as each new notification does
-            await asyncio.sleep(0.01)
-        failed = [r for r in caplog.records if "scheduler's tick failed" in r.getMessage()]
-        # About one a second (TICK_SECONDS), on a machine as slow as it may be; a wake
-        # every 10 ms would make about 200.
-        assert 1 <= len(failed) <= 8, len(failed)
-        assert all(r.exc_info is None for r in failed)
-    finally:
-        server.stop()
+    server = private_redis_server
+    bot = await make_bot(redis_url=server.url)
+    scheduler = bot.runtime.outreach.scheduler
+    server.stop()
+    caplog.clear()
+    deadline = asyncio.get_running_loop().time() + 2.0
+    while asyncio.get_running_loop().time() < deadline:
+        scheduler.wake()  # as each new notification does
+        await asyncio.sleep(0.01)
+    failed = [r for r in caplog.records if "scheduler's tick failed" in r.getMessage()]
+    # About one a second (TICK_SECONDS), on a machine as slow as it may be; a wake
+    # every 10 ms would make about 200.
+    assert 1 <= len(failed) <= 8, len(failed)
+    assert all(r.exc_info is None for r in failed)
