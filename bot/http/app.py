@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -24,7 +23,12 @@ from bot.core.media import MB, MediaLibrary, MediaRefusedError, kind_of
 from bot.core.metrics import Meters
 from bot.http.access import access_log, echo_request_id, route_of
 from bot.http.body import read_at_most
-from bot.http.errors import error_response, quiet_unreadable_bodies
+from bot.http.errors import (
+    StoreFailures,
+    error_response,
+    quiet_unreadable_bodies,
+    unreadable_body,
+)
 from bot.http.media import add_signed_media_route
 from bot.http.tracking import Tracking, add_tracking_routes
 from bot.http.webhooks import add_channel_routes
@@ -74,6 +78,7 @@ class WebParts:
 
 
 PARTS: web.AppKey[WebParts] = web.AppKey("parts", WebParts)
+STORE_FAILURES: web.AppKey[StoreFailures] = web.AppKey("store_failures", StoreFailures)
 KEYWORDS: web.AppKey[Mapping[str, Mapping[str, Keyword]]] = web.AppKey("keywords")
 """Each channel's opt-out and opt-in words, as the pipeline reads them."""
 
@@ -84,6 +89,7 @@ def build_app(parts: WebParts) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
     app.on_response_prepare.append(echo_request_id)
     app[PARTS] = parts
+    app[STORE_FAILURES] = StoreFailures()
     app[KEYWORDS] = keyword_table(parts.settings.keywords)
     app.router.add_get("/", chat_page)
     app.router.add_get("/webchat/socket", chat_socket)
@@ -119,13 +125,7 @@ async def _json_errors(
             raise
         return error_response(error.status, error.reason)
     except RequestPayloadError as error:
-        # A body its Content-Encoding does not decode, or chunks that break off: the
-        # caller's to fix, never to retry as it is. Nothing more of it is read.
-        said = getattr(error.__cause__, "message", "") or "it is broken"
-        request.content.feed_eof()
-        response = error_response(400, f"the body could not be read: {said}"[:200])
-        response.force_close()
-        return response
+        return unreadable_body(request, error)
     except Exception as error:
         if isinstance(error, ConnectionResetError) and _gone(request):
             # The caller hung up before its request came whole: its doing, not a failure.
@@ -133,43 +133,10 @@ async def _json_errors(
             return error_response(400, "the connection closed before the request came whole")
         # The store or a bug: the caller may retry (Meta does), and the process goes on.
         if isinstance(error, StoreError):  # Redis down, paused or full: said, not traced
-            _store_failures.said(request.method, route_of(request), error)
+            request.config_dict[STORE_FAILURES].said(request.method, route_of(request), error)
         else:
             log.exception("%s %s failed", request.method, route_of(request))  # no link token
         return error_response(503, "temporarily unable to take this request; retry later")
-
-
-class _StoreFailures:
-    """Requests refused because the store failed, said in one line every few seconds with
-    how many there were: an outage at 100 requests a second is not 100 tracebacks."""
-
-    EVERY = 5.0
-
-    def __init__(self) -> None:
-        self.said_at = 0.0
-        self.unsaid = 0
-
-    def said(self, method: str, route: str, error: Exception) -> None:
-        now = time.monotonic()
-        if now - self.said_at < self.EVERY:
-            self.unsaid += 1
-            return
-        more = f" (and {self.unsaid} more requests since the last such line)" if self.unsaid else ""
-        log.warning(
-            "%s %s answered 503: the store failed (%s: %s)%s",
-            method,
-            route,
-            type(error).__name__,
-            str(error)[:200],
-            more,
-        )
-        self.said_at, self.unsaid = now, 0
-
-
-_store_failures = _StoreFailures()
-
-READY_SECONDS = 2.0
-"""How long /readyz waits for Redis's answer before it says not ready."""
 
 
 def _gone(request: web.Request) -> bool:
@@ -382,6 +349,10 @@ async def openapi(request: web.Request) -> web.Response:
 
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
+
+
+READY_SECONDS = 2.0
+"""How long /readyz waits for Redis's answer before it says not ready."""
 
 
 async def readyz(request: web.Request) -> web.Response:

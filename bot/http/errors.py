@@ -1,8 +1,10 @@
-"""The one shape of a refusal on every route: a JSON body with a clear ``error``."""
+"""The one shape of a refusal on every route: a JSON body with a clear ``error``; and
+what the log says of a refusal that is not the caller's doing nor a bug."""
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from aiohttp import web
@@ -14,6 +16,49 @@ def error_response(
 ) -> web.Response:
     """``{"error": message, ...extra}`` with ``status``."""
     return web.json_response({"error": message, **extra}, status=status, headers=headers)
+
+
+log = logging.getLogger("bot.http.app")  # the lines its routes' refusals always had
+
+
+def unreadable_body(request: web.Request, error: RequestPayloadError) -> web.Response:
+    """A body its Content-Encoding does not decode, or chunks that break off: a 400, the
+    caller's to fix and never to retry as it is. Nothing more of it is read."""
+    request.content.feed_eof()
+    response = error_response(400, f"the body could not be read: {_why(error)}"[:200])
+    response.force_close()
+    return response
+
+
+def _why(error: RequestPayloadError) -> str:
+    return getattr(error.__cause__, "message", "") or "it is broken"
+
+
+class StoreFailures:
+    """Requests refused because the store failed, said in one line every few seconds with
+    how many there were: an outage at 100 requests a second is not 100 tracebacks."""
+
+    EVERY = 5.0
+
+    def __init__(self) -> None:
+        self.said_at = 0.0
+        self.unsaid = 0
+
+    def said(self, method: str, route: str, error: Exception) -> None:
+        now = time.monotonic()
+        if now - self.said_at < self.EVERY:
+            self.unsaid += 1
+            return
+        more = f" (and {self.unsaid} more requests since the last such line)" if self.unsaid else ""
+        log.warning(
+            "%s %s answered 503: the store failed (%s: %s)%s",
+            method,
+            route,
+            type(error).__name__,
+            str(error)[:200],
+            more,
+        )
+        self.said_at, self.unsaid = now, 0
 
 
 def quiet_unreadable_bodies() -> None:
