@@ -23,6 +23,7 @@ from stores.profiles import Merge, ProfileStore, Sighting
 from stores.redis import Keys
 from tests.botprocess import free_port, run_command
 from tests.conftest import REDIS_URL
+from tests.test_admin_profiles import environment
 
 PHONE = Identity("phone", "+447700900123")
 HEADER = ["name", "phone", "whatsapp", "email", "telegram", "external_id", "stage", "owner"]
@@ -409,13 +410,7 @@ async def test_the_admin_command_imports_and_reports(
             contact(name="=cmd()", phone="not a phone"),
         ],
     )
-    env = {
-        **os.environ,
-        "REDIS_URL": REDIS_URL,
-        "SWITCHBOARD_KEY_PREFIX": prefix,
-        "SWITCHBOARD_CONFIG": os.devnull,
-        "DEFAULT_REGION": "GB",
-    }
+    env = environment(prefix)
     code, out, err = await run_command(env, "admin", "import", str(path), "--batch", "2")
     assert code == 0, err
     assert "Traceback" not in err

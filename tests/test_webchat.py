@@ -157,8 +157,8 @@ async def test_a_visitors_other_tabs_show_what_one_tab_sent(make_bot: BotFactory
     await second.close()
 
 
-async def test_a_visitor_gets_a_profile_keyed_by_the_visitor_id(make_bot: BotFactory) -> None:
-    bot = await make_bot(whatsapp=False)
+async def visitor_says_hi(bot: Bot) -> dict[str, Any]:
+    """A new visitor says "hi" and is answered; the ``message.inbound`` support got."""
     socket, _ = await open_chat(bot)
     await socket.send_json({"type": "message", "id": "m1", "text": "hi"})
     await next_message(socket)
@@ -166,6 +166,12 @@ async def test_a_visitor_gets_a_profile_keyed_by_the_visitor_id(make_bot: BotFac
     # The fan-out and the reply to the visitor travel apart: either may arrive first.
     await bot.sinks["support"].wait_for_count(1, "message.inbound")
     (event,) = bot.sinks["support"].events("message.inbound")
+    return event
+
+
+async def test_a_visitor_gets_a_profile_keyed_by_the_visitor_id(make_bot: BotFactory) -> None:
+    bot = await make_bot(whatsapp=False)
+    event = await visitor_says_hi(bot)
     visitor = event["data"]["customer"]
     profile = await bot.runtime.profiles.get(event["data"]["profile"])
     assert profile["identities"] == [visitor]

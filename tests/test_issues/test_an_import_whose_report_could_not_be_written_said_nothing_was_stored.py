@@ -5,7 +5,6 @@ could not be written and that the rows read before may be stored, with status 1.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from redis.asyncio import Redis
@@ -14,7 +13,7 @@ from bot.model import Identity
 from stores.profiles import ProfileStore
 from stores.redis import Keys
 from tests.botprocess import run_command
-from tests.conftest import REDIS_URL
+from tests.test_admin_profiles import environment
 from tests.test_import import contact, write_csv
 
 
@@ -25,13 +24,7 @@ async def test_a_report_that_cannot_be_written_is_said_and_the_rows_are_kept(
         tmp_path / "contacts.csv",
         [contact(phone="07700900401"), contact(phone="12"), contact(phone="07700900402")],
     )
-    env = {
-        **os.environ,
-        "REDIS_URL": REDIS_URL,
-        "SWITCHBOARD_KEY_PREFIX": prefix,
-        "SWITCHBOARD_CONFIG": os.devnull,
-        "DEFAULT_REGION": "GB",
-    }
+    env = environment(prefix)
     code, _, err = await run_command(env, "admin", "import", str(path), "--report", "/dev/full")
     assert code == 1, err
     assert "the report of rejected rows could not be written" in err

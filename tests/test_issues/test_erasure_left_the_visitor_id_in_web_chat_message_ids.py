@@ -8,19 +8,14 @@ from __future__ import annotations
 from redis.asyncio import Redis
 
 from tests.conftest import BotFactory
-from tests.test_webchat import next_message, open_chat
+from tests.test_webchat import visitor_says_hi
 
 
 async def test_nothing_names_the_visitor_after_the_erasure(
     make_bot: BotFactory, real_redis: Redis, prefix: str
 ) -> None:
     bot = await make_bot(whatsapp=False)
-    socket, _ = await open_chat(bot)
-    await socket.send_json({"type": "message", "id": "m1", "text": "hi"})
-    await next_message(socket)
-    await socket.close()
-    await bot.sinks["support"].wait_for_count(1, "message.inbound")
-    (event,) = bot.sinks["support"].events("message.inbound")
+    event = await visitor_says_hi(bot)
     visitor = event["data"]["customer"].removeprefix("vid:")
     assert visitor not in event["data"]["message"]["id"]
     await bot.settle()
