@@ -32,7 +32,9 @@ async def test_only_our_own_pages_open_the_chat_with_the_cookie(make_bot: BotFac
         mine = await bot.client.ws_connect(
             "/webchat/socket", origin=f"http://{host}", headers={"Host": host}
         )
-        assert (await mine.receive_json(timeout=5))["type"] == "history"
+        # Opened: its history comes, unless the bot's reply to the first tab's message
+        # reaches this socket a moment before it.
+        assert (await mine.receive_json(timeout=5))["type"] in ("history", "message")
         await mine.close()
     upload = await bot.client.post(
         "/webchat/files?id=f1&filename=note.txt",
