@@ -1,7 +1,11 @@
-"""What a provider's refusal of a send says, for every channel's REST client."""
+"""What a provider's refusal of a send says, for every channel's REST client, and how long it
+asks to be left alone (``Retry-After``)."""
 
 from __future__ import annotations
 
+import math
+import time
+from email.utils import parsedate_to_datetime
 from typing import ClassVar
 
 
@@ -21,3 +25,17 @@ class ProviderError(Exception):
     @property
     def retryable(self) -> bool:
         return self.status == 429 or self.status >= 500 or self.code in self.retryable_codes
+
+
+def retry_after_seconds(header: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header, given as seconds or as an HTTP date."""
+    if not header:
+        return None
+    try:
+        seconds = float(header)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(header).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None

@@ -5,11 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import math
 import re
 import time
 from collections.abc import Mapping, Sequence
-from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -399,19 +397,5 @@ class SMSClient:
                 response.status,
                 code if isinstance(code, int) else 0,
                 str(data.get("message") or "unexpected response"),
-                _retry_after(response.headers.get("Retry-After")),
+                provider.retry_after_seconds(response.headers.get("Retry-After")),
             )
-
-
-def _retry_after(header: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header, given as seconds or as an HTTP date."""
-    if not header:
-        return None
-    try:
-        seconds = float(header)
-    except ValueError:
-        try:
-            seconds = parsedate_to_datetime(header).timestamp() - time.time()
-        except (TypeError, ValueError):
-            return None
-    return max(0.0, seconds) if math.isfinite(seconds) else None
