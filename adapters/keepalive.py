@@ -1,7 +1,8 @@
 """HTTP/1.1 POSTs over kept-alive connections: the fan-out's signed webhooks, and the
 calls to a provider's API that send a message.
 
-A delivery needs one thing from its POST: the status of the answer. aiohttp's client
+A delivery needs two things from its POST: the status of the answer, and the
+``Retry-After`` of a refusal. aiohttp's client
 spends 100-150 µs of CPU on a POST for what a browser-like client needs (request and
 response objects, header multidicts, a cookie jar, tracing signals, redirects, a timer of
 its own); here a POST is one write of bytes joined in one go, and its answer is read by
@@ -11,7 +12,7 @@ on the same machine (docs/benchmarks.md). It does only what a webhook needs: no 
 and dropped.
 
 A call to a provider (``KeepAlivePoster(keep_answers=True)``, ``call``) keeps what a send
-needs besides: the answer's body, up to ``MAX_KEPT`` bytes, and its ``Retry-After``. A
+needs besides: the answer's body, up to ``MAX_KEPT`` bytes. A
 call is never sent twice: a message sent is not a request that may be repeated (RFC 9110,
 9.2.2), so a kept-alive connection closed unanswered fails the call, as aiohttp does for
 a POST, and the sender's own retries decide what follows.
@@ -57,11 +58,12 @@ class PostFailed(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """What a call keeps of its answer."""
+    """What a POST keeps of its answer."""
 
     status: int
     body: bytes
-    """Up to ``MAX_KEPT`` bytes: cut there when the answer ran longer."""
+    """Up to ``MAX_KEPT`` bytes, cut there when the answer ran longer, from a poster that
+    keeps answers; empty from the others."""
     retry_after: str | None
     """The ``Retry-After`` header as sent, when there was one."""
 
@@ -135,6 +137,7 @@ class Connection(asyncio.Protocol):
         self.head_done = False
         self.body_bytes = 0
         self.idle_since = 0.0
+        self.retry_after: str | None = None
 
     async def post(self, data: bytes, deadline: float) -> int:
         """Send a whole request; the status of its final answer, TimeoutError if it has
@@ -144,6 +147,7 @@ class Connection(asyncio.Protocol):
         answer = self.answer = loop.create_future()
         self.reusable = self.head_done = False
         self.answered_bytes = self.body_bytes = 0
+        self.retry_after = None
         # One timer handle, where asyncio.timeout costs about three times as much.
         timer = loop.call_at(deadline, self._time_out, answer)
         try:
@@ -195,6 +199,10 @@ class Connection(asyncio.Protocol):
 
     # httptools' callbacks
 
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if len(name) == 11 and name.lower() == b"retry-after":
+            self.retry_after = value.decode("latin-1").strip()
+
     def on_headers_complete(self) -> None:
         self.head_done = True
 
@@ -209,6 +217,7 @@ class Connection(asyncio.Protocol):
         if status < 200:  # an interim answer (100 Continue, 103): the final one follows
             self.head_done = False
             self.answered_bytes = 0
+            self.retry_after = None  # an interim answer's headers are not the answer's
             return
         self._settle(status, reusable=self.parser.should_keep_alive())
 
@@ -224,26 +233,21 @@ class Connection(asyncio.Protocol):
             self.answer.set_exception(PostFailed(reason))
         self.close()
 
+    def answer_of(self, status: int) -> Answer:
+        """What the caller gets of the answer: its status and ``Retry-After``."""
+        return Answer(status, b"", self.retry_after)
+
 
 class AnswerConnection(Connection):
-    """A connection that keeps its answer's body and ``Retry-After`` for the caller.
-
-    A class of its own, as httptools calls ``on_header`` only on a protocol that has it:
-    the webhooks' connections pay nothing for it."""
+    """A connection that keeps its answer's body for the caller."""
 
     def __init__(self, origin: tuple[str, str, int]) -> None:
         super().__init__(origin)
         self.kept: list[bytes] = []
-        self.retry_after: str | None = None
 
     async def post(self, data: bytes, deadline: float) -> int:
         self.kept = []
-        self.retry_after = None
         return await super().post(data, deadline)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if name.lower() == b"retry-after":
-            self.retry_after = value.decode("latin-1").strip()
 
     def on_body(self, body: bytes) -> None:
         room = MAX_KEPT - self.body_bytes
@@ -253,11 +257,6 @@ class AnswerConnection(Connection):
         if self.body_bytes > MAX_KEPT:
             self._settle(self.parser.get_status_code(), reusable=False)
             self.close()
-
-    def on_message_complete(self) -> None:
-        if self.parser.get_status_code() < 200:  # an interim answer's headers are not kept
-            self.retry_after = None
-        super().on_message_complete()
 
     def answer_of(self, status: int) -> Answer:
         return Answer(status, b"".join(self.kept), self.retry_after)
@@ -275,7 +274,7 @@ class KeepAlivePoster:
         keep_answers: bool = False,
     ) -> None:
         self.keep_answers = keep_answers
-        """Connections keep their answers' bodies and Retry-After, for ``call``."""
+        """Connections keep their answers' bodies, for ``call``."""
         self.idle_seconds = idle_seconds
         self.limit = limit
         self._busy = 0
@@ -288,29 +287,29 @@ class KeepAlivePoster:
         self._ssl = ssl_context
         self._closed = False
 
-    async def post(self, url: str, headers: Mapping[str, str], body: bytes, timeout: float) -> int:
-        """The status of the answer to a POST of ``body`` to ``url``. ValueError for a URL or
+    async def post(
+        self, url: str, headers: Mapping[str, str], body: bytes, timeout: float
+    ) -> Answer:
+        """The answer to a POST of ``body`` to ``url``: its status and ``Retry-After`` (its
+        body only if the poster keeps answers). ValueError for a URL or
         header that cannot be sent, PostFailed for no HTTP answer, TimeoutError past
         ``timeout`` seconds (waiting for a slot, connecting, sending and reading). A POST
         sent on a kept-alive connection that the peer had closed goes once more, on
         another: a webhook's receiver takes an event twice as once."""
-        status, _ = await self._send(url, headers, body, timeout, resend=True)
-        return status
+        return await self._send(url, headers, body, timeout, resend=True)
 
     async def call(
         self, url: str, headers: Mapping[str, str], body: bytes, timeout: float
     ) -> Answer:
-        """``post``, with the answer's body and ``Retry-After`` (the poster must keep
+        """``post``, with the answer's body (the poster must keep
         answers), and never sent twice: PostFailed for a connection closed unanswered."""
         if not self.keep_answers:
             raise TypeError("a KeepAlivePoster(keep_answers=True) makes calls")
-        _, answer = await self._send(url, headers, body, timeout, resend=False)
-        assert answer is not None  # the poster's connections keep answers
-        return answer
+        return await self._send(url, headers, body, timeout, resend=False)
 
     async def _send(
         self, url: str, headers: Mapping[str, str], body: bytes, timeout: float, *, resend: bool
-    ) -> tuple[int, Answer | None]:
+    ) -> Answer:
         target = self._targets.get(url)
         if target is None:
             target = target_of(url)
@@ -358,10 +357,8 @@ class KeepAlivePoster:
                 return
         self._busy -= 1
 
-    async def _exchange(
-        self, target: Target, data: bytes, deadline: float, resend: bool
-    ) -> tuple[int, Answer | None]:
-        """The answer's status, and what its connection kept of it, if it keeps answers."""
+    async def _exchange(self, target: Target, data: bytes, deadline: float, resend: bool) -> Answer:
+        """The answer, as much of it as its connection keeps."""
         while True:
             connection = self._take(target.origin)
             reused = connection is not None
@@ -378,14 +375,12 @@ class KeepAlivePoster:
             except BaseException:
                 connection.close()  # cancelled or timed out: its answer may still come
                 raise
-            answer = (
-                connection.answer_of(status) if isinstance(connection, AnswerConnection) else None
-            )
+            answer = connection.answer_of(status)
             if connection.reusable and connection.open and not self._closed:
                 self._give_back(connection)
             else:
                 connection.close()
-            return status, answer
+            return answer
 
     def _take(self, origin: tuple[str, str, int]) -> Connection | None:
         idle = self._idle.get(origin)

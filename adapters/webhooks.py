@@ -7,6 +7,7 @@ import hmac
 import time
 
 from adapters.keepalive import KeepAlivePoster, PostFailed
+from adapters.provider import retry_after_seconds
 
 SIGNATURE_HEADER = "Switchboard-Signature"
 EVENT_ID_HEADER = "Switchboard-Event-Id"
@@ -26,13 +27,25 @@ def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
     return f"t={t},v1={digest}"
 
 
-def answer_problem(status: int) -> str:
+class Refusal(str):
+    """Why a service did not take a delivery (a reason like any other), with how long its
+    answer asked to be left alone: its ``Retry-After``, in seconds, when it sent one."""
+
+    retry_after: float | None
+
+    def __new__(cls, reason: str, retry_after: float | None = None) -> Refusal:
+        refusal = super().__new__(cls, reason)
+        refusal.retry_after = retry_after
+        return refusal
+
+
+def answer_problem(status: int, retry_after: str | None = None) -> str:
     """'' for an accepted delivery (2xx), else what the service answered."""
     if 200 <= status < 300:
         return ""
     if 300 <= status < 400:
         return f"HTTP {status}: redirects are not followed, attach the URL it points to"
-    return f"HTTP {status}"
+    return Refusal(f"HTTP {status}", retry_after_seconds(retry_after))
 
 
 class WebhookClient:
@@ -58,7 +71,8 @@ class WebhookClient:
             headers[BATCH_HEADER] = str(batch)
         try:
             # A redirect is an answer (never followed): the service attaches its URL.
-            return answer_problem(await self.posts.post(url, headers, body, self.timeout))
+            answer = await self.posts.post(url, headers, body, self.timeout)
+            return answer_problem(answer.status, answer.retry_after)
         except TimeoutError:
             return "timed out"
         except (PostFailed, ValueError) as error:

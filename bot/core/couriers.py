@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.webhooks import WebhookClient, batch_body
+from adapters.webhooks import Refusal, WebhookClient, batch_body
 from bot.config.settings import DeliverySettings
 from bot.core.directory import Directory
 from bot.core.metrics import Meters
@@ -97,6 +97,14 @@ def backoff(attempts: int, settings: DeliverySettings) -> float:
     """Exponential backoff with jitter: half the step fixed, half random, capped."""
     step = min(settings.retry_cap, settings.retry_base * (2 ** min(attempts, 32)))
     return step / 2 + random.uniform(0, step / 2)
+
+
+def retry_wait(attempts: int, problem: str, settings: DeliverySettings) -> float:
+    """Seconds until the next attempt: the backoff, or longer if the service's answer asked
+    for longer (``Retry-After``), up to the backoff's cap."""
+    wait = backoff(attempts, settings)
+    asked = problem.retry_after if isinstance(problem, Refusal) else None
+    return wait if asked is None else max(wait, min(asked, settings.retry_cap))
 
 
 @dataclass(eq=False)
@@ -540,7 +548,7 @@ class Couriers:
         failed, took = line.failed
         failed.inc()
         took.observe(seconds)
-        retry_at = now + backoff(delivery.attempts, self.settings)
+        retry_at = now + retry_wait(delivery.attempts, problem, self.settings)
         if retry_at - delivery.first_at > self.settings.retry_horizon:
             log.warning(
                 "event %s to %s dead-lettered after %d attempts: %s",

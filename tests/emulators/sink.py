@@ -129,6 +129,8 @@ class SubscriberSink(LocalServer):
         self.deliveries: list[Delivery] = []
         self.rejected: list[Rejection] = []
         self.failed_attempts = 0
+        self.failed_at: list[float] = []
+        """When each induced failure was answered."""
         self.abandoned = 0
         self.delivery_count = 0
         self.posts = 0
@@ -137,6 +139,7 @@ class SubscriberSink(LocalServer):
         self.url = ""
         self._fail_status: int | None = None
         self._fail_remaining: int | None = None
+        self._fail_headers: dict[str, str] = {}
         self._stall_seconds = 0.0
         self._healed = asyncio.Event()
         self._changed = asyncio.Condition()
@@ -157,10 +160,14 @@ class SubscriberSink(LocalServer):
     async def aclose(self) -> None:
         await self.stop()
 
-    def fail(self, status: int = 500, count: int | None = None) -> None:
-        """Answer valid deliveries with ``status``: ``count`` times, or until ``heal()``."""
+    def fail(
+        self, status: int = 500, count: int | None = None, *, retry_after: str | None = None
+    ) -> None:
+        """Answer valid deliveries with ``status``: ``count`` times, or until ``heal()``;
+        with a ``Retry-After`` header if given."""
         self._fail_status = status
         self._fail_remaining = count
+        self._fail_headers = {} if retry_after is None else {"Retry-After": retry_after}
 
     def stall(self, seconds: float) -> None:
         """Hold each valid delivery ``seconds`` before answering, until ``heal()``."""
@@ -264,15 +271,16 @@ class SubscriberSink(LocalServer):
             return self._reject(request, raw, "event id header does not match body", 400)
 
         if self._fail_status is not None:
-            status = self._fail_status
+            status, headers = self._fail_status, self._fail_headers
             self.failed_attempts += 1
+            self.failed_at.append(time.time())
             if self._fail_remaining is not None:
                 self._fail_remaining -= 1
                 if self._fail_remaining <= 0:
                     self._fail_status = self._fail_remaining = None
             async with self._changed:  # a wait may be for failed attempts
                 self._changed.notify_all()
-            return web.Response(status=status, text="induced failure")
+            return web.Response(status=status, text="induced failure", headers=headers)
 
         if self._stall_seconds > 0:
             with contextlib.suppress(TimeoutError):
