@@ -179,6 +179,11 @@ def redis_summary(
             name: round(c / count, 3)
             for name, (c, _) in sorted(diff.items(), key=lambda kv: -kv[1][0])
         },
+        # A script's usec include those of the commands it ran, which count on their own too.
+        "usec_by_command_per_message": {
+            name: round(u / count, 2)
+            for name, (_, u) in sorted(diff.items(), key=lambda kv: -kv[1][1])
+        },
     }
 
 
