@@ -133,7 +133,15 @@ class Environment(BaseSettings):
 
     TWILIO_ACCOUNT_SID: str = ""
     TWILIO_AUTH_TOKEN: str = ""
-    SMS_FROM: str = ""
+    SMS_FROM: Annotated[
+        str,
+        matching(
+            r"(\+[1-9][0-9]{6,14}|MG[0-9a-fA-F]{32})?",
+            "the number in E.164 (+447700900999) or a Messaging Service SID (MG + 32 hex)",
+        ),
+    ] = ""
+    """Twilio writes ``To`` in E.164 (or names the Messaging Service): any other form would
+    match no customer's message, and each would be dropped."""
     TWILIO_API_BASE: Annotated[str, AfterValidator(http_url)] = DEFAULT_TWILIO_API_BASE
 
     @model_validator(mode="after")
