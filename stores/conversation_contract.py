@@ -98,7 +98,8 @@ class BaseConversationStore(Protocol):
         """Remember the choices last offered, for channels where the answer is typed."""
 
     async def choices(self, conversation_ids: Sequence[str]) -> list[list[str]]:
-        """The choices last offered in each conversation ([] when none)."""
+        """The choices last offered in each conversation ([] when none, or when the
+        customer has opted out since: nothing offered is theirs to pick then)."""
 
     def queue_status(self, pipe: Pipe, conversation_id: str, message_id: str, status: str) -> None:
         """``set_status`` queued on a pipeline the caller executes."""

@@ -157,12 +157,13 @@ class ConversationStore(BaseConversationStore):
         pipe.hset(self._k(conversation_id, "meta"), "choices", json.dumps(list(choices)))
 
     async def choices(self, conversation_ids: Sequence[str]) -> list[list[str]]:
-        """The choices last offered in each conversation ([] when none)."""
+        """The choices last offered in each conversation ([] when none, or when the
+        customer has opted out since: nothing offered is theirs to pick then)."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for conversation_id in conversation_ids:
-                pipe.hget(self._k(conversation_id, "meta"), "choices")
+                pipe.hmget(self._k(conversation_id, "meta"), ["choices", "opted_out"])
             found = await pipe.execute()
-        return [json.loads(item) if item else [] for item in found]
+        return [json.loads(offered) if offered and not out else [] for offered, out in found]
 
     def queue_status(self, pipe: Pipe, conversation_id: str, message_id: str, status: str) -> None:
         """``set_status`` queued on a pipeline the caller executes."""

@@ -439,8 +439,16 @@ class Pipeline:
             self.sender.queue(pipe, outbound, self.shard_of(cid))
 
     async def _typed_choices(self, messages: list[Inbound]) -> list[Inbound]:
-        """On SMS a choice is typed: "2" (or its words) picks the second offered."""
-        typed = [n for n, m in enumerate(messages) if m.channel == "sms" and m.kind == "text"]
+        """On SMS a choice is typed: "2" (or its words) picks the second offered. A
+        carrier's opt-out or help word is that, whatever was offered: the carrier acts on
+        it (a customer who opted out has no choices, so their YES or START opts in)."""
+        typed = [
+            n
+            for n, m in enumerate(messages)
+            if m.channel == "sms"
+            and m.kind == "text"
+            and keyword_of(m, self.keywords) not in ("stop", "help")
+        ]
         if not typed:
             return messages
         offered = await self.conversations.choices([messages[n].conversation_id for n in typed])
