@@ -235,6 +235,8 @@ class Sender:
         )
         if outbound.buttons:  # so that "2" on SMS picks the second (CH-6)
             self.conversations.queue_choices(pipe, outbound.conversation_id, outbound.buttons)
+        elif outbound.channel == "sms":  # asked something else since: "2" is typed now
+            self.conversations.queue_choices(pipe, outbound.conversation_id, [])
         self.outbox.queue_append(pipe, shard, compact_json(outbound.to_dict()))
 
     async def send(
