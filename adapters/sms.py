@@ -318,6 +318,18 @@ def render_choices(text: str, choices: Sequence[str]) -> str:
     return "\n".join([text, *lines] if text else lines)
 
 
+def body_problem(text: str, choices: Sequence[str] = ()) -> str | None:
+    """Why ``text`` with ``choices`` cannot go as one SMS, or None: Twilio refuses a body of
+    more than ``MAX_BODY_CHARS`` (21617), the numbered choices included."""
+    body = render_choices(text, choices) if choices else text
+    if len(body) <= MAX_BODY_CHARS:
+        return None
+    return (
+        f"an SMS is at most {MAX_BODY_CHARS} characters, numbered choices included "
+        f"(this one has {len(body)})"
+    )
+
+
 def pick_choice(reply: str, choices: Sequence[str]) -> int | None:
     """The index in ``choices`` a reply picks: by number ("2", "2.", " 2 ") or by the
     option's text, case-insensitive; None if it picks nothing."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from adapters import sms
 from bot.api.common import ApiError, only_fields, string_field
 from bot.config.templates import META_REFUSES
 from handlers.command_kit import has_control_characters
@@ -64,9 +65,10 @@ def reply_content(found: dict[str, Any], channel: str) -> Content:
             raise ApiError(400, "media carries its own words: put them in media.caption")
         return media_content(found["media"], channel)
     text = string_field(found, "text")
-    if found.get("interactive") is None:
-        return Content(text)
-    return Content(text, choices=interactive_choices(found["interactive"]))
+    choices = () if found.get("interactive") is None else interactive_choices(found["interactive"])
+    if channel == "sms" and (problem := sms.body_problem(text, choices)):
+        raise ApiError(400, problem)
+    return Content(text, choices=choices)
 
 
 def _keys() -> str:

@@ -8,6 +8,7 @@ import asyncio
 import re
 from typing import Any
 
+from adapters import sms
 from bot.config.flows import Flow
 from bot.config.settings import SERVICE_NAME
 from bot.core.directory import Directory
@@ -150,6 +151,8 @@ class TeamDesk:
         """Send the customer ``text`` from the number, as the API's reply does."""
         text = checked_text(text, "reply")
         cid, meta = await self.find_conversation(conversation)
+        if meta.get("channel") == "sms" and (problem := sms.body_problem(text)):
+            raise RefusedError(f"Not sent: {problem}.")
         try:
             replied = await self.actions.reply(cid, meta, text, service=TEAM_SERVICE, agent=agent)
         except ConversationClosedError as error:
