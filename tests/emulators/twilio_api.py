@@ -362,14 +362,14 @@ class TwilioEmulator(LocalServer):
             refusal.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
             raise refusal
 
-    def _refuse_if_injected(self) -> None:
+    def _refuse_if_injected(self, form: dict[str, str]) -> None:
         if not self._injections:
             return
         injection = self._injections[0]
         injection.remaining -= 1
         if injection.remaining <= 0:
             self._injections.pop(0)
-        refusal = _Refusal(injection.status, injection.code)
+        refusal = _Refusal(injection.status, injection.code, to=form.get("To", ""))
         if injection.retry_after is not None:
             refusal.headers["Retry-After"] = f"{injection.retry_after:g}"
         raise refusal
@@ -395,7 +395,7 @@ class TwilioEmulator(LocalServer):
         media_urls = tuple(str(url) for url in posted.getall("MediaUrl", []))
         try:
             self._authenticate(request)
-            self._refuse_if_injected()
+            self._refuse_if_injected(form)
             self._validate(form)
             if form["To"] in self._opted_out:
                 raise _Refusal(400, 21610)
