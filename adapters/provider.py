@@ -26,6 +26,11 @@ class ProviderError(Exception):
     def retryable(self) -> bool:
         return self.status == 429 or self.status >= 500 or self.code in self.retryable_codes
 
+    @property
+    def opted_out(self) -> bool:
+        """The recipient told the provider to stop this sender's messages."""
+        return False
+
 
 def retry_after_seconds(header: str | None) -> float | None:
     """Seconds from a ``Retry-After`` header, given as seconds or as an HTTP date."""

@@ -32,6 +32,7 @@ def send_failures(prefix: str, api: str) -> Iterator[None]:
             retryable=error.retryable,
             retry_after=error.retry_after,
             code=str(error.code) if error.code else "",
+            opted_out=error.opted_out,
         ) from None
     except (aiohttp.ClientConnectorError, PostFailed) as error:
         if isinstance(error, PostFailed) and error.sent:

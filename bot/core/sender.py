@@ -51,13 +51,21 @@ class SendFailedError(Exception):
     """A channel refused a message; ``retryable`` says whether trying again may work."""
 
     def __init__(
-        self, message: str, *, retryable: bool, retry_after: float | None = None, code: str = ""
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        code: str = "",
+        opted_out: bool = False,
     ):
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
         self.code = code
         """The provider's error code, when it gave one."""
+        self.opted_out = opted_out
+        """The provider refused it as the customer opted out with it (a STOP we never saw)."""
 
 
 class Transport(Protocol):
@@ -326,6 +334,8 @@ class Sender:
             return
         except SendFailedError as error:
             log.warning("send %s failed: %s", outbound.send_id, error)
+            if error.opted_out:  # the carrier holds a STOP we never saw: so do we now
+                await self.conversations.set_opt_out(outbound.conversation_id, True)
             await self._fail(outbound, str(error), error.code)
             return
         if provider_id is not None:
