@@ -468,12 +468,15 @@ class Pipeline:
         await self.fanout.queue_events(pipe, [inbound_event(message, record, profile)])
 
     def _may_answer(self, message: Inbound, keyword: str | None, now: float) -> bool:
-        """No answer to an opt-out, nor a free-form one to a message past its window.
+        """No answer to an opt-out or a reaction, nor a free-form one to a message past its
+        window.
 
         Meta retries a webhook for days: a message delivered 25 hours late has a closed
         window, and a free-form reply would be refused (CH-2).
         """
         if keyword == "stop":
+            return False
+        if message.kind == "reaction":  # an emoji on our message, or one taken off it
             return False
         if message.channel == "whatsapp" and now - message.timestamp > WINDOW_SECONDS:
             log.info("no automated answer to %s: its 24-hour window is closed", message.provider_id)
