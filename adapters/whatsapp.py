@@ -79,11 +79,17 @@ def _same(given: str, expected: str) -> bool:
     )
 
 
-def parse_webhook(payload: Any, phone_number_id: str) -> list[Inbound | StatusUpdate]:
-    """Messages and statuses in a webhook body, for our number; other numbers' are skipped."""
+def parse_webhook(
+    payload: Any, phone_number_id: str
+) -> tuple[list[Inbound | StatusUpdate], list[str]]:
+    """Messages and statuses in a webhook body, for our number (other numbers' are
+    skipped), and why each message or status that cannot be read was left out: one such
+    item must not lose the others, whose body Meta would send again and again as it is.
+    PayloadError for a body that is not a webhook's."""
     if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
         raise PayloadError("not a WhatsApp webhook: expected an object with an 'entry' list")
     items: list[Inbound | StatusUpdate] = []
+    unread: list[str] = []
     for entry in payload["entry"]:
         for change in _list(entry, "changes"):
             if isinstance(change, dict) and change.get("field", "messages") != "messages":
@@ -102,12 +108,19 @@ def parse_webhook(payload: Any, phone_number_id: str) -> list[Inbound | StatusUp
                 for contact in _list(value, "contacts")
                 if isinstance(contact, dict)
             }
-            items.extend(_message(number, message, names) for message in _list(value, "messages"))
+            for message in _list(value, "messages"):
+                try:
+                    items.append(_message(number, message, names))
+                except PayloadError as error:
+                    unread.append(str(error))
             for status in _list(value, "statuses"):
                 # Receipts we do not track (a voice note's "played") are acknowledged and skipped.
                 if not isinstance(status, dict) or status.get("status") in STATUSES:
-                    items.append(_status(number, status))
-    return items
+                    try:
+                        items.append(_status(number, status))
+                    except PayloadError as error:
+                        unread.append(str(error))
+    return items, unread
 
 
 @dataclass(frozen=True, slots=True)

@@ -265,10 +265,10 @@ def test_a_location_carries_its_place() -> None:
     payload = meta.location_message(
         "1", WA_ID, 51.5014, -0.1419, place="Buckingham Palace", address="London SW1A 1AA"
     )
-    [message] = parse_webhook(payload, "1")
+    [message], _ = parse_webhook(payload, "1")
     assert isinstance(message, Inbound) and message.kind == "location"
     assert message.location == Location(51.5014, -0.1419, "Buckingham Palace", "London SW1A 1AA")
-    [pin] = parse_webhook(meta.location_message("1", WA_ID, 0, 0), "1")
+    [pin], _ = parse_webhook(meta.location_message("1", WA_ID, 0, 0), "1")
     assert isinstance(pin, Inbound) and pin.location == Location(0.0, 0.0)
 
 
@@ -278,7 +278,7 @@ def test_a_location_carries_its_place() -> None:
 )
 def test_a_location_without_a_place_on_earth_is_unsupported(location: dict[str, object]) -> None:
     message = {"from": WA_ID, "id": "wamid.x", "type": "location", "location": location}
-    [parsed] = parse_webhook(meta.raw_message("1", WA_ID, message), "1")
+    [parsed], _ = parse_webhook(meta.raw_message("1", WA_ID, message), "1")
     assert isinstance(parsed, Inbound)
     assert (parsed.kind, parsed.location, parsed.provider_type) == ("unsupported", None, "location")
 
@@ -288,7 +288,7 @@ def test_contact_cards_are_content_and_only_the_senders_own_stitches() -> None:
         "Ann Lee", [("+44 7700 900123", WA_ID), ("+44 20 7946 0018", None)], emails=("a@x.io",)
     )
     other = meta.contact_card("Bob", [("+1 650-555-1234", "16505551234")], company="Acme")
-    [message] = parse_webhook(meta.contacts_message("1", WA_ID, [own, other]), "1")
+    [message], _ = parse_webhook(meta.contacts_message("1", WA_ID, [own, other]), "1")
     assert isinstance(message, Inbound) and message.kind == "contact"
     assert message.contacts == (
         ContactCard(
@@ -303,20 +303,20 @@ def test_contact_cards_are_content_and_only_the_senders_own_stitches() -> None:
     )
     # Her own number stitches; the card's other number is only content (anyone's).
     assert message.identities == (Identity("wa", WA_ID), Identity("phone", "+44 7700 900123"))
-    [shared] = parse_webhook(meta.contacts_message("1", WA_ID, [other]), "1")
+    [shared], _ = parse_webhook(meta.contacts_message("1", WA_ID, [other]), "1")
     assert isinstance(shared, Inbound) and shared.identities == (Identity("wa", WA_ID),)
 
 
 def test_a_card_s_number_without_a_wa_id_is_the_senders_by_its_digits() -> None:
     card = meta.contact_card("Me", [("+44 7700 900123", None), ("+44 7700 900999", None)])
-    [message] = parse_webhook(meta.contacts_message("1", WA_ID, [card]), "1")
+    [message], _ = parse_webhook(meta.contacts_message("1", WA_ID, [card]), "1")
     assert isinstance(message, Inbound)
     assert message.identities == (Identity("wa", WA_ID), Identity("phone", "+44 7700 900123"))
 
 
 def test_a_reaction_names_the_message_and_a_removal_has_no_emoji() -> None:
-    [added] = parse_webhook(meta.reaction_message("1", WA_ID, "wamid.ours", "👍"), "1")
-    [removed] = parse_webhook(meta.reaction_message("1", WA_ID, "wamid.ours", None), "1")
+    [added], _ = parse_webhook(meta.reaction_message("1", WA_ID, "wamid.ours", "👍"), "1")
+    [removed], _ = parse_webhook(meta.reaction_message("1", WA_ID, "wamid.ours", None), "1")
     assert isinstance(added, Inbound) and isinstance(removed, Inbound)
     assert (added.kind, added.reaction) == ("reaction", Reaction("wamid.ours", "👍"))
     assert (removed.kind, removed.reaction) == ("reaction", Reaction("wamid.ours", ""))

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 from aiohttp.web_protocol import RequestPayloadError
@@ -319,18 +320,21 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
     except jsonbody.NotJSONError as error:
         return error_response(400, str(error))
     try:
-        items = whatsapp.parse_webhook(payload, settings.phone_number_id)
-    except whatsapp.PayloadError as error:
-        return error_response(400, str(error))
-    parts = request.app[PARTS]
-    try:
+        items, unread = whatsapp.parse_webhook(payload, settings.phone_number_id)
         templates = whatsapp.template_updates(payload)
     except whatsapp.PayloadError as error:
         return error_response(400, str(error))
+    if unread and not (items or templates):
+        return error_response(400, unread[0])
+    parts = request.app[PARTS]
     new = await parts.ingestor.accept(items)
     if templates:
         await parts.publish_to_parent([template_event(settings, update) for update in templates])
-    return web.json_response({"received": len(items) + len(templates), "new": sum(new)})
+    answer: dict[str, Any] = {"received": len(items) + len(templates), "new": sum(new)}
+    if unread:  # the rest is taken: sent again, the body would be refused for ever
+        log.info("a WhatsApp webhook held %d item(s) it cannot read: %s", len(unread), unread)
+        answer["unread"] = unread
+    return web.json_response(answer)
 
 
 def template_event(settings: WhatsAppSettings, update: whatsapp.TemplateStatus) -> Event:

@@ -44,7 +44,9 @@ def customers_on_the_shard_of(bot: Bot, wa_id: str, count: int) -> list[str]:
 
 def poison_document() -> str:
     """A signed, well-formed message whose timestamp is infinite, as the log kept it."""
-    [message] = parse_webhook(meta.text_message(PHONE_NUMBER_ID, POISON_ID, "hi"), PHONE_NUMBER_ID)
+    [message], _ = parse_webhook(
+        meta.text_message(PHONE_NUMBER_ID, POISON_ID, "hi"), PHONE_NUMBER_ID
+    )
     return encode_item(replace(message, timestamp=math.inf))
 
 

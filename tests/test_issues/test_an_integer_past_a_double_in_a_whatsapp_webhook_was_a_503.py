@@ -41,7 +41,7 @@ async def test_a_place_past_a_double_is_no_place(make_bot: BotFactory) -> None:
         value = "51.5" if field == "latitude" else "-0.1"
         raw = body.replace(f'"{field}": {value}', f'"{field}": {HUGE}')
         assert HUGE in raw
-        [parsed] = parse_webhook(json.loads(raw), PHONE_NUMBER_ID)
+        [parsed], _ = parse_webhook(json.loads(raw), PHONE_NUMBER_ID)
         assert isinstance(parsed, Inbound)
         assert (parsed.kind, parsed.location) == ("unsupported", None)
     bot = await make_bot()
