@@ -202,10 +202,14 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                 await _take_frame(request, socket, visitor, frame.data)
             except webchat.FrameError as error:
                 await socket.send_json({"type": "error", "error": str(error)})
-    except Exception:
+    except Exception as error:
         # The store or a bug, once the socket is open: no HTTP answer can go on it any
         # more. The page is told by the close code (1011), and connects again.
-        log.exception("the web chat socket failed")
+        if isinstance(error, StoreError):  # Redis down, paused or full: said, not traced
+            failures = request.config_dict[STORE_FAILURES]
+            failures.said("GET", route_of(request), error, "closed a socket (1011)")
+        else:
+            log.exception("the web chat socket failed")
         await socket.close(code=WSCloseCode.INTERNAL_ERROR, message=b"temporarily unable")
     finally:
         parts.web_hub.remove(visitor, socket)

@@ -44,16 +44,18 @@ class StoreFailures:
         self.said_at = 0.0
         self.unsaid = 0
 
-    def said(self, method: str, route: str, error: Exception) -> None:
+    def said(self, method: str, route: str, error: Exception, answer: str = "answered 503") -> None:
+        """``answer``: what the caller got (a web chat socket is closed, with 1011)."""
         now = time.monotonic()
         if now - self.said_at < self.EVERY:
             self.unsaid += 1
             return
         more = f" (and {self.unsaid} more requests since the last such line)" if self.unsaid else ""
         log.warning(
-            "%s %s answered 503: the store failed (%s: %s)%s",
+            "%s %s %s: the store failed (%s: %s)%s",
             method,
             route,
+            answer,
             type(error).__name__,
             str(error)[:200],
             more,
