@@ -5,6 +5,7 @@ channel's words of a kind."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Literal, cast
 
@@ -22,6 +23,8 @@ _CHAT_KEYWORDS: dict[str, Keyword] = {
     "UNSTOP": "start",
 }
 _TELEGRAM_COMMANDS: dict[str, Keyword] = {"/stop": "stop", "/start": "start"}
+_DEEP_LINK_START = re.compile(r"/start [A-Za-z0-9_-]{1,64}", re.IGNORECASE)
+"""``/start`` with a deep link's parameter: up to 64 of A-Z, a-z, 0-9, _ and -."""
 DEFAULT_KEYWORDS: dict[str, dict[str, Keyword]] = {
     "sms": dict(sms.KEYWORDS),
     "whatsapp": _CHAT_KEYWORDS,
@@ -53,7 +56,10 @@ def keyword_of(
     if message.kind != "text" or not text or len(text) > 64:
         return None
     if message.channel == "telegram":
-        # The channel made /stop@ThisBot /stop; /stop@AnotherBot is another bot's.
+        # The channel made /stop@ThisBot /stop; /stop@AnotherBot is another bot's. A START
+        # pressed under a t.me deep link sends "/start <its parameter>".
+        if _DEEP_LINK_START.fullmatch(text):
+            return "start"
         return _TELEGRAM_COMMANDS.get(text.lower())
     # ASCII only: str.upper() maps the long s (U+017F) to "S", and carriers match plain letters.
     words = table.get(message.channel, {})
