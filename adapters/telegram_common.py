@@ -8,6 +8,7 @@ of a Bot API update (as plain JSON, after the framework has validated it) to ``I
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
@@ -208,7 +209,9 @@ def _button_press(query: Mapping[str, Any], number: str) -> Inbound:
         provider_id=f"cb:{query['id']}",
         sender=Identity("tg", str(user["id"])),
         kind="button",
-        timestamp=float(message.get("date") or 0),
+        # A press carries no date, and its message's is the question's (0 for one over 48
+        # hours old, an InaccessibleMessage): it is dated when it came.
+        timestamp=time.time(),
         text=_button_label(message, data),
         payload=data,
         name=_name(user),
