@@ -155,6 +155,40 @@ def _button_label(message: Mapping[str, Any], data: str) -> str:
     return ""
 
 
+SERVICE_FIELDS = frozenset(
+    {
+        "new_chat_members",
+        "left_chat_member",
+        "new_chat_title",
+        "new_chat_photo",
+        "delete_chat_photo",
+        "group_chat_created",
+        "supergroup_chat_created",
+        "channel_chat_created",
+        "message_auto_delete_timer_changed",
+        "migrate_to_chat_id",
+        "migrate_from_chat_id",
+        "pinned_message",
+        "forum_topic_created",
+        "forum_topic_edited",
+        "forum_topic_closed",
+        "forum_topic_reopened",
+        "general_forum_topic_hidden",
+        "general_forum_topic_unhidden",
+        "video_chat_scheduled",
+        "video_chat_started",
+        "video_chat_ended",
+        "video_chat_participants_invited",
+        "write_access_allowed",
+        "proximity_alert_triggered",
+        "boost_added",
+        "chat_background_set",
+    }
+)
+"""The fields of a Bot API service message: something happened in the chat (a member
+joined, the group became a supergroup, a message was pinned), which nobody wrote."""
+
+
 def inbound_from_update(update: Mapping[str, Any], bot_id: str) -> list[Inbound]:
     """The customer or team messages an update carries (none for kinds we do not take).
 
@@ -167,7 +201,7 @@ def inbound_from_update(update: Mapping[str, Any], bot_id: str) -> list[Inbound]
         return [_button_press(update["callback_query"], number)]
     edited = "edited_message" in update
     message = update.get("message") or update.get("edited_message")
-    if not message or "from" not in message:
+    if not message or "from" not in message or SERVICE_FIELDS & message.keys():
         return []  # channel posts, joins and other updates carry no customer message
     user, chat = message["from"], str(message["chat"]["id"])
     if user.get("is_bot"):
