@@ -14,7 +14,9 @@ import json
 import logging
 from collections.abc import Sequence
 
+from adapters.webhooks import Refusal
 from bot.channels.telegram import TelegramChannel
+from bot.core.sender import SendFailedError
 from bot.model import Identity, Inbound, Outbound, Service, derived_id
 from bot.team.roles import TeamRoster
 from handlers.commands import Commands
@@ -144,8 +146,9 @@ class TeamChat:
         )
         try:
             await self.post_about(data["conversation_id"], post, key=event["id"])
-        except Exception as error:  # the fan-out retries with backoff
-            return f"team chat post failed: {error}"
+        except Exception as error:  # the fan-out retries, after Telegram's retry_after
+            wait = error.retry_after if isinstance(error, SendFailedError) else None
+            return Refusal(f"team chat post failed: {error}", wait)
         return ""
 
     async def post_about(self, conversation_id: str, text: str, *, key: str) -> None:
