@@ -10,19 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import json
 import logging
 from collections.abc import Sequence
 
 from adapters.webhooks import Refusal
 from bot.channels.telegram import TelegramChannel
-from bot.core.sender import SendFailedError
+from bot.core.retry import retrying
+from bot.core.sender import SendFailedError, send_backoff
 from bot.model import Identity, Inbound, Outbound, Service, derived_id
 from bot.team.roles import TeamRoster
 from handlers.commands import Commands
 from stores.team import TeamPostStore
 
 log = logging.getLogger(__name__)
+
+ANSWER_ATTEMPTS = 5
+"""Tries at posting a command's answer that Telegram refuses for now (429, 5xx, out of
+reach), each after its ``retry_after`` or a backoff."""
 
 SERVICE = "team"
 PREVIEW = 1000
@@ -114,8 +120,9 @@ class TeamChat:
     async def _post_answers(self) -> None:
         while self._answers:
             chat, text, reply_to, key = self._answers.popleft()
-            try:
-                await self._post(chat, text, reply_to=reply_to, key=key)
+            post = functools.partial(self._post, chat, text, reply_to=reply_to, key=key)
+            try:  # a 429 or an API briefly out of reach passes: the answer is not lost to it
+                await retrying(post, attempts=ANSWER_ATTEMPTS, backoff=send_backoff)
             except Exception:
                 log.exception("the answer to %s could not be posted to the team chat", reply_to)
 
