@@ -49,6 +49,11 @@ taken it, and the Bot API has no idempotency key (REL-3)."""
 class TelegramConflictError(TelegramError):
     """409: another process polls this token, or a webhook is set (CH-3)."""
 
+    @property
+    def webhook_set(self) -> bool:
+        """The 409 is Telegram's "can't use getUpdates method while webhook is active"."""
+        return "webhook is active" in str(self)
+
 
 class TelegramClient(Protocol):
     """One bot token's connection to the Bot API, with one HTTP session from start to

@@ -210,6 +210,9 @@ class TelegramChannel:
             try:
                 updates = await self.client.get_updates(offset, POLL_TIMEOUT)
             except TelegramConflictError as error:
+                if error.webhook_set:  # left by a run in webhook mode: polling ends it
+                    await self._end_webhook()
+                    continue
                 log.warning("Telegram says another poller is active: %s", error)
                 await _sleep(stopping, self.lease_ttl / 2)
                 continue
@@ -230,6 +233,16 @@ class TelegramChannel:
                 log.warning("lost the Telegram polling lease; its offset is not ours to move")
                 return
             offset = advanced
+
+    async def _end_webhook(self) -> None:
+        """Delete the webhook a run in webhook mode set, so that getUpdates works; the
+        updates waiting for it are kept, and the next poll takes them."""
+        log.warning("a webhook is set for this bot; deleting it, as TELEGRAM_MODE is polling")
+        try:
+            await self.client.delete_webhook()
+        except TelegramError as error:
+            log.warning("could not delete the webhook: %s", error)
+            await asyncio.sleep(1.0)
 
     async def _store(self, updates: Sequence[Mapping[str, Any]]) -> None:
         """``accept`` the updates. When that fails other than by the store (a value no
