@@ -145,7 +145,7 @@ Holiday = Annotated[
 class AwayFile(Section):
     """``away: {message, timezone, hours: {mon: "09:00-17:30", sat: closed}, holidays}``."""
 
-    message: Annotated[str, matching(r"(?s).*\S.*", "text")]
+    message: Annotated[Reply, matching(r"(?s).*\S.*", "text")]
     timezone: TimeZone = "UTC"
     hours: dict[Weekday, Annotated[str | None, AfterValidator(_spans)]] = {}
     """Open spans per weekday, like ``09:00-12:30, 13:30-17:30``; a day left out is closed."""
@@ -153,10 +153,24 @@ class AwayFile(Section):
     """Dates (YYYY-MM-DD, in ``timezone``) when the business is closed all day."""
 
 
+MAX_REPLY = 4096
+"""Characters of an automated answer at most: what WhatsApp, Telegram and the web chat take
+in one message (a longer one would be refused at every send)."""
+
+
+def _within_reply(text: str) -> str:
+    if len(text) > MAX_REPLY:
+        raise ValueError(f"must be at most {MAX_REPLY} characters (this one has {len(text)})")
+    return text
+
+
+Reply = Annotated[str, AfterValidator(_within_reply)]
+
+
 class RuleFile(Section):
     """An auto-reply rule: keywords or a regex, and a reply, a flow to start, or both."""
 
-    reply: str = ""
+    reply: Reply = ""
     keywords: list[Keyword] | Keyword = []
     pattern: Annotated[str, AfterValidator(_regex)] = ""
     priority: int = 0
@@ -176,7 +190,7 @@ class RuleFile(Section):
 class AutomationFile(Section):
     """An ``automation`` section of the config file (AU-1, AU-2)."""
 
-    welcome: Annotated[str, BeforeValidator(_welcome_text)] = DEFAULT_WELCOME
+    welcome: Annotated[Reply, BeforeValidator(_welcome_text)] = DEFAULT_WELCOME
     """The first message to a new contact; "" sends none."""
     rules: list[RuleFile] = []
     away: AwayFile | None = None
@@ -186,7 +200,7 @@ class AutomationFile(Section):
     """Seconds of silence after which a flow is forgotten."""
     flows: dict[Name, FlowFile] = {}
     """Guided conversations (AU-2) by name."""
-    fallback: str | None = None
+    fallback: Reply | None = None
     """The answer to inbound text that nothing matched; unset: no answer."""
 
     @model_validator(mode="after")
