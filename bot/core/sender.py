@@ -167,6 +167,18 @@ def failed_event(outbound: Outbound, reason: str) -> Event:
     )
 
 
+MAX_TEXT = 4096
+"""Characters of a message's text at most, on WhatsApp, Telegram and the web chat."""
+
+
+def fits(outbound: Outbound, text: str) -> bool:
+    """Whether ``text`` can go as ``outbound``'s words on its channel: an SMS of 1,600
+    characters at most, its choices numbered included, and 4,096 elsewhere."""
+    if outbound.channel == "sms":
+        return sms.body_problem(text, outbound.buttons) is None
+    return len(text) <= MAX_TEXT
+
+
 def ensure_window(outbound: Outbound, last_inbound_at: float | None, now: float) -> None:
     """Refuse a free-form WhatsApp message when the customer's window is closed."""
     if outbound.channel != "whatsapp" or outbound.template:
@@ -322,7 +334,10 @@ class Sender:
         if self.links and outbound.profile:
             signer = await self.links.signer()
             text = signer.rewrite(outbound.text, outbound.profile, outbound.send_id)
-            sent = replace(outbound, text=text)
+            if fits(outbound, text):
+                sent = replace(outbound, text=text)
+            else:  # its links tracked, it would be too long for its channel: as written
+                log.info("send %s keeps its links as written: tracked, too long", outbound.send_id)
         try:
             provider_id = await retrying(
                 lambda: self._attempt(transport, outbound, sent),
