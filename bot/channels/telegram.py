@@ -42,6 +42,8 @@ BULK_PER_SECOND = 30.0
 CHAT_INTERVAL = 1.0
 """About one message a second in one chat."""
 GROUP_PER_MINUTE = 20
+WEBHOOK_RETRY_CAP = 300.0
+"""Seconds between asks at most, for a webhook Telegram did not take at the start."""
 
 Ingest = Callable[[Sequence[Inbound]], Awaitable[list[bool]]]
 
@@ -98,6 +100,8 @@ class TelegramChannel:
         self.lease = f"telegram:{client.bot_id}"
         self.polling = False
         """Whether this process holds the poller's lease right now."""
+        self._webhook_url = ""
+        self._webhook_set = False
         self.polls = 0
 
     @property
@@ -105,9 +109,26 @@ class TelegramChannel:
         return f"tg:{self.client.bot_id}"
 
     async def start(self, webhook_url: str) -> None:
+        """Open the client; in webhook mode, point Telegram at ``webhook_url``. A webhook
+        Telegram does not take now (unreachable, or refusing the URL) is said, and set
+        again by ``run`` until it is: the rest of the bot does not wait for Telegram."""
         await self.client.start()
+        self._webhook_url = webhook_url
         if self.settings.mode == "webhook":
-            await self.client.set_webhook(webhook_url, self.settings.webhook_secret)
+            self._webhook_set = await self._set_webhook()
+
+    async def _set_webhook(self) -> bool:
+        try:
+            await self.client.set_webhook(self._webhook_url, self.settings.webhook_secret)
+        except TelegramError as error:
+            log.error(
+                "Telegram did not take the webhook %s (%s); it is asked again, and until it "
+                "takes it no Telegram update comes in",
+                self._webhook_url,
+                error,
+            )
+            return False
+        return True
 
     async def close(self) -> None:
         await self.client.close()
@@ -148,8 +169,16 @@ class TelegramChannel:
         return replace(item, text=named[1] + item.text[named.end() :])
 
     async def run(self, stopping: asyncio.Event) -> None:
-        """Poll while holding the token's lease; wait for it otherwise (CH-3)."""
+        """Poll while holding the token's lease; wait for it otherwise (CH-3). In webhook
+        mode, set the webhook the start could not, asking again after 1, 2, 4... 300 s."""
         if self.settings.mode != "polling":
+            wait = 1.0
+            while not self._webhook_set and not stopping.is_set():
+                await _sleep(stopping, wait)
+                self._webhook_set = not stopping.is_set() and await self._set_webhook()
+                wait = min(wait * 2, WEBHOOK_RETRY_CAP)
+            if self._webhook_set and wait > 1.0:
+                log.info("Telegram took the webhook %s", self._webhook_url)
             return
         ttl_ms = int(self.lease_ttl * 1000)
         while not stopping.is_set():
