@@ -26,6 +26,10 @@ from stores.team import TeamPostStore
 
 log = logging.getLogger(__name__)
 
+FILE_REFUSED = (
+    "Not sent: a file cannot go to the customer from the team chat. Reply with text, or "
+    "send the file with the API (POST /v1/conversations/{conversation}/messages, media)."
+)
 ANSWER_ATTEMPTS = 5
 """Tries at posting a command's answer that Telegram refuses for now (429, 5xx, out of
 reach), each after its ``retry_after`` or a backoff."""
@@ -88,16 +92,20 @@ class TeamChat:
     async def handle(self, message: Inbound) -> None:
         """A reply to a post answers its customer; a command runs; chatter is left be."""
         text = message.text.strip()
-        if message.edit_of or not text:
+        if message.edit_of or not (text or message.media):
             return
-        caller = await self.roster.caller_for_telegram(message.sender.value)
         if not text.startswith("/") and message.reply_to:
             conversation = await self.posts.conversation(message.reply_to)
             if conversation is None:
                 return  # a reply to something that is not a customer's post
+            if message.media is not None:  # its caption alone would say "here is the form"
+                refusal = FILE_REFUSED.format(conversation=conversation)
+                self._answer(message.chat, refusal, message.provider_id, message.provider_id)
+                return
             text = f"/reply {conversation} {message.text}"
         elif not text.startswith("/") or "@" in text.split(maxsplit=1)[0]:
             return  # a command the channel found naming another bot (/help@OtherBot)
+        caller = await self.roster.caller_for_telegram(message.sender.value)
         answer = await self.commands.run(caller, text, source=f"tg:{message.sender.value}")
         # A long answer (/inbox 50, a day of notes) goes in several posts, in order: one
         # past Telegram's limit would be refused whole, and the team would see nothing.

@@ -538,6 +538,7 @@ class TelegramAPIEmulator(LocalServer):
         chat_id: int | None = None,
         sizes: tuple[tuple[int, int], ...] = ((90, 68), (320, 240), (1280, 960)),
         data: bytes | None = None,
+        reply_to_message_id: int | None = None,
     ) -> JSON:
         """A photo: ``message.photo`` lists one PhotoSize per size, smallest first; with
         ``data``, getFile serves it as the largest size's file."""
@@ -558,7 +559,7 @@ class TelegramAPIEmulator(LocalServer):
         content: JSON = {"photo": photo}
         if caption is not None:
             content["caption"] = caption
-        return self._message_update(user_id, chat_id, first_name, None, content)
+        return self._message_update(user_id, chat_id, first_name, reply_to_message_id, content)
 
     def document(
         self,
@@ -572,6 +573,7 @@ class TelegramAPIEmulator(LocalServer):
         chat_id: int | None = None,
         data: bytes | None = None,
         field: str = "document",
+        reply_to_message_id: int | None = None,
     ) -> JSON:
         """A file sent as a document (or as ``field``: ``voice``, ``audio``, ``video``);
         with ``data``, getFile serves it."""
@@ -595,7 +597,7 @@ class TelegramAPIEmulator(LocalServer):
         content: JSON = {field: document}
         if caption is not None:
             content["caption"] = caption
-        return self._message_update(user_id, chat_id, first_name, None, content)
+        return self._message_update(user_id, chat_id, first_name, reply_to_message_id, content)
 
     def callback_query(
         self,
