@@ -261,7 +261,17 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
         contacts=contacts,
         reaction=reaction,
         referral=_referral(message),
+        reply_to=_str(_dict(message, "context"), "id")[:MAX_ID],
+        forwarded=_forwarded(_dict(message, "context")),
     )
+
+
+def _forwarded(context: dict[str, Any]) -> str:
+    """``frequently_forwarded`` or ``forwarded`` as Meta's ``context`` says, else ''."""
+    for flag in ("frequently_forwarded", "forwarded"):
+        if context.get(flag) is True:
+            return flag
+    return ""
 
 
 def _location(body: dict[str, Any]) -> Location | None:

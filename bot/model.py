@@ -179,6 +179,8 @@ class Inbound:
     a Facebook Page call-to-action (Meta's ``referral`` object): a free entry point."""
     attachments: tuple[Media, ...] = ()
     """The message's further files, after ``media`` (an MMS carries up to 10)."""
+    forwarded: str = ""
+    """``forwarded`` or ``frequently_forwarded`` when WhatsApp says the customer forwarded it."""
 
     @property
     def conversation_id(self) -> str:
@@ -224,6 +226,7 @@ class Inbound:
             reaction=Reaction(**reaction) if reaction else None,
             referral=data.get("referral", ""),
             attachments=tuple(Media(**file) for file in data.get("attachments", ())),
+            forwarded=data.get("forwarded", ""),
         )
 
 

@@ -53,6 +53,10 @@ def inbound_record(message: Inbound) -> dict[str, Any]:
         record["provider_type"] = message.provider_type
     if message.referral:
         record["referral"] = message.referral
+    if message.reply_to:
+        record["reply_to"] = message.reply_to
+    if message.forwarded:
+        record["forwarded"] = message.forwarded
     return record
 
 
