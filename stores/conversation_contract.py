@@ -151,7 +151,9 @@ class BaseConversationStore(Protocol):
     def queue_complete_send(
         self, pipe: Pipe, conversation_id: str, send_id: str, provider_id: str
     ) -> None:
-        """``complete_send`` queued on a pipeline the caller executes."""
+        """``complete_send`` queued on a pipeline the caller executes; its answer is the
+        receipt past "sent" (delivered, read, failed) that came under the provider's id
+        before this record was made, now the send's own, or None."""
 
     async def fail_send(self, conversation_id: str, send_id: str, reason: str) -> None:
         """Record that a send failed, and why."""

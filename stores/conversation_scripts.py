@@ -75,6 +75,28 @@ return 1
 """
 )
 
+# A send went out: its provider's id both ways, and "sent", or further (never back). A
+# receipt Meta sent before this record was made (delivered, read: its webhook can come
+# before its API's answer) was kept under the provider's id; it moves to our id here, and
+# is the answer (nil when there was none), for the caller to tell.
+COMPLETE_SEND = Script(
+    """
+local rank = {queued = 0, sent = 1, delivered = 2, read = 3, failed = 4}
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+local early = redis.call('HGET', KEYS[3], ARGV[2])
+if early then redis.call('HDEL', KEYS[3], ARGV[2]) end
+local reached = 'sent'
+if early and (rank[early] or 0) > rank[reached] then reached = early end
+local current = redis.call('HGET', KEYS[3], ARGV[1])
+if not current or (rank[current] or 0) < rank[reached] then
+  redis.call('HSET', KEYS[3], ARGV[1], reached)
+end
+if early and (rank[early] or 0) > rank['sent'] then return early end
+return false
+"""
+)
+
 # Our id of the message a provider's id names, and the status it has: a status update is
 # told to the services only when it moves the message on (they arrive out of order).
 STATUS_OF = Script(

@@ -18,6 +18,7 @@ from stores.conversation_contract import (
 )
 from stores.conversation_scripts import (
     CLAIM_SEND,
+    COMPLETE_SEND,
     RECORD,
     RECORD_PARTS,
     RELEASE_SEND,
@@ -259,10 +260,10 @@ class ConversationStore(BaseConversationStore):
     def queue_complete_send(
         self, pipe: Pipe, conversation_id: str, send_id: str, provider_id: str
     ) -> None:
-        """Record the provider's id of a sent message, on a pipeline the caller executes."""
-        pipe.hset(self._k(conversation_id, "sent"), send_id, provider_id)
-        pipe.hset(self._k(conversation_id, "provider_ids"), provider_id, send_id)
-        self.queue_status(pipe, conversation_id, send_id, "sent")
+        """Record the provider's id of a sent message, on a pipeline the caller executes;
+        its answer is the receipt past "sent" that came before this record, or None."""
+        keys = [self._k(conversation_id, part) for part in ("sent", "provider_ids", "status")]
+        COMPLETE_SEND.queue(pipe, keys, [send_id, provider_id])
 
     async def fail_send(self, conversation_id: str, send_id: str, reason: str) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:

@@ -151,6 +151,25 @@ def outbound_event(outbound: Outbound, provider_id: str) -> Event:
     )
 
 
+def early_receipt_event(outbound: Outbound, provider_id: str, status: str) -> Event:
+    """``message.status`` of a receipt that came before its send was recorded, told under
+    our id (its id differs from the one told under the provider's id alone)."""
+    data = {
+        "conversation_id": outbound.conversation_id,
+        "message_id": outbound.send_id,
+        "provider_id": provider_id,
+        "channel": outbound.channel,
+        "number": outbound.number,
+        "customer": outbound.recipient.key,
+        "status": status,
+        "error": "",
+        "timestamp": time.time(),
+    }
+    return Event.new(
+        "message.status", outbound.number, data, id=derived_id("evt", outbound.send_id, status)
+    )
+
+
 def failed_event(outbound: Outbound, reason: str) -> Event:
     data = {
         "conversation_id": outbound.conversation_id,
@@ -420,15 +439,31 @@ class Sender:
             await asyncio.wait(list(self._completing), timeout=grace)
 
     async def _record_completion(self, outbound: Outbound, provider_id: str) -> None:
-        async def record() -> None:
-            async with self.store.batch() as pipe:
+        async def record() -> str | None:
+            async with self.store.round_trip() as pipe:
                 self.conversations.queue_complete_send(
                     pipe, outbound.conversation_id, outbound.send_id, provider_id
                 )
                 await self.events.queue_events(pipe, [outbound_event(outbound, provider_id)])
                 self.queue_receipt(pipe, outbound.number, outbound.send_id, "sent")
+                early, *_ = await pipe.execute()
+            return str(early) if early else None
 
-        await retrying(record, attempts=COMPLETION_ATTEMPTS, backoff=store_backoff)
+        early = await retrying(record, attempts=COMPLETION_ATTEMPTS, backoff=store_backoff)
+        if early is not None:  # its receipt came first, under the provider's id alone
+            await retrying(
+                lambda: self._tell_early_receipt(outbound, provider_id, early),
+                attempts=COMPLETION_ATTEMPTS,
+                backoff=store_backoff,
+            )
+
+    async def _tell_early_receipt(self, outbound: Outbound, provider_id: str, status: str) -> None:
+        """Tell the services and the send's outcomes (a campaign's counts) of a receipt
+        that came before the send was recorded, now under our id."""
+        event = early_receipt_event(outbound, provider_id, status)
+        async with self.store.batch() as pipe:
+            await self.events.queue_events(pipe, [event])
+            self.queue_receipt(pipe, outbound.number, outbound.send_id, status)
 
     async def _fail(self, outbound: Outbound, reason: str, code: str = "") -> None:
         await self.conversations.fail_send(outbound.conversation_id, outbound.send_id, reason)

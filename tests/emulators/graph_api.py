@@ -314,6 +314,9 @@ class GraphAPIEmulator(LocalServer):
         self._stalls = 0
         self._drops = 0
         self._stopping = asyncio.Event()
+        self.before_answer: Callable[[str], Awaitable[None]] | None = None
+        """Awaited with a send's new message id once it is accepted, before its answer
+        goes: a receipt Meta posts before the caller has its answer."""
 
     async def start(self, port: int = 0) -> str:
         """Listen and return the base URL, e.g. ``http://127.0.0.1:PORT/v21.0``."""
@@ -503,6 +506,8 @@ class GraphAPIEmulator(LocalServer):
             "messages": [message],
         }
         self.sent.append(SentMessage(phone_number_id, body, message_id, time.time()))
+        if self.before_answer is not None:
+            await self.before_answer(message_id)
         if self._drops:
             self._drops -= 1
             if request.transport is not None:
