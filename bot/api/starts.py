@@ -22,7 +22,12 @@ from bot.api.common import (
 from bot.api.content import REPLY_KEYS, Content, reply_content
 from bot.api.conversations import public, sent_message
 from bot.core.sender import SendFailedError, WindowClosedError
-from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
+from bot.identities import (
+    InvalidIdentityError,
+    InvalidPhoneError,
+    parse_identity,
+    phone_of_whatsapp_id,
+)
 from bot.model import Identity, conversation_id
 from bot.outreach.audience import OPEN_TO_NEW, REACHES
 from bot.outreach.spec import channel_of
@@ -124,7 +129,10 @@ async def _recipient(
         if not profile:
             seen = list(dict.fromkeys([customer, asked]))
             profile = await book.profiles.resolve(seen, channel=channel)
-        return customer, profile
+            return customer, profile
+        stored = await book.profiles.get(profile)
+        known = [Identity.parse(key) for key in stored.get("identities", [])]
+        return as_whatsapp_knows(customer, known), profile
     profile = await find_profile(request, string_field(found, "profile", limit=MAX_REFERENCE))
     stored = await book.profiles.get(profile)
     kinds = REACHES.get(channel, ())
@@ -135,6 +143,22 @@ async def _recipient(
         if customer is not None:
             return customer, profile
     raise ApiError(422, f"profile {profile} has no identity {channel} can reach")
+
+
+def as_whatsapp_knows(customer: Identity, known: list[Identity]) -> Identity:
+    """The WhatsApp id of ``known`` that is ``customer``'s phone in another form (Brazil's
+    without the mobile 9, Mexico's with 521): the id the customer writes from, so their
+    conversation is the one they wrote in. ``customer`` when none is."""
+    if customer.kind != "wa":
+        return customer
+    try:
+        phone = phone_of_whatsapp_id(customer.value)
+        for identity in known:
+            if identity.kind == "wa" and phone_of_whatsapp_id(identity.value) == phone:
+                return identity
+    except InvalidPhoneError:
+        pass
+    return customer
 
 
 def reachable(identity: Identity, channel: str) -> Identity | None:
