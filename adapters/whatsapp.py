@@ -261,9 +261,26 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
         contacts=contacts,
         reaction=reaction,
         referral=_referral(message),
+        provider_content=_unread_content(message) if kind == "unsupported" else "",
         reply_to=_str(_dict(message, "context"), "id")[:MAX_ID],
         forwarded=_forwarded(_dict(message, "context")),
     )
+
+
+MAX_CONTENT = 16_384
+"""Bytes of an unsupported message's own content passed on at most."""
+_ENVELOPE = frozenset({"from", "id", "timestamp", "type", "context", "referral"})
+
+
+def _unread_content(message: dict[str, Any]) -> str:
+    """What a message of a type we do not read carries (an ``order``, a ``system`` notice,
+    a flow's ``nfm_reply``, ``errors``), as compact JSON for the services; '' when it
+    carries nothing, or more than ``MAX_CONTENT`` bytes."""
+    content = {key: value for key, value in message.items() if key not in _ENVELOPE}
+    if not content:
+        return ""
+    written = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+    return written if len(written.encode()) <= MAX_CONTENT else ""
 
 
 def _forwarded(context: dict[str, Any]) -> str:

@@ -181,6 +181,9 @@ class Inbound:
     """The message's further files, after ``media`` (an MMS carries up to 10)."""
     forwarded: str = ""
     """``forwarded`` or ``frequently_forwarded`` when WhatsApp says the customer forwarded it."""
+    provider_content: str = ""
+    """What an ``unsupported`` message carries in the provider's own words (an order, a
+    system notice), as JSON: passed on whole, for the services that read it."""
 
     @property
     def conversation_id(self) -> str:
@@ -227,6 +230,7 @@ class Inbound:
             referral=data.get("referral", ""),
             attachments=tuple(Media(**file) for file in data.get("attachments", ())),
             forwarded=data.get("forwarded", ""),
+            provider_content=data.get("provider_content", ""),
         )
 
 

@@ -51,6 +51,8 @@ def inbound_record(message: Inbound) -> dict[str, Any]:
         record["reaction"] = shallow_dict(message.reaction)
     if message.kind == "unsupported":
         record["provider_type"] = message.provider_type
+        if message.provider_content:
+            record["provider_content"] = parse_json(message.provider_content)
     if message.referral:
         record["referral"] = message.referral
     if message.reply_to:
