@@ -347,7 +347,7 @@ class Floor:
             "User-Agent": "Switchboard",
         }
         try:
-            ok = 200 <= await self.posts.post(sink.url, headers, body, 30) < 300
+            ok = 200 <= (await self.posts.post(sink.url, headers, body, 30)).status < 300
         except (PostFailed, TimeoutError):
             ok = False
         if ok:
