@@ -40,9 +40,10 @@ class BaseSequenceStore(Protocol):
         now: float,
         first_due: float,
         again: bool = False,
+        aliases: Sequence[str] = (),
     ) -> bool:
-        """Enrol ``member`` unless enrolled already (or, without ``again``, ever); True
-        when enrolled here."""
+        """Enrol ``member`` unless enrolled already (or, without ``again``, ever), also
+        under one of its ``aliases``; True when enrolled here."""
 
     async def stop(self, name: str, member: str, reason: str, now: float) -> bool:
         """End an active enrolment for ``reason``; False when it was not active."""
@@ -122,9 +123,19 @@ class SequenceStore(BaseSequenceStore):
         now: float,
         first_due: float,
         again: bool = False,
+        aliases: Sequence[str] = (),
     ) -> bool:
         async with self.redis.pipeline(transaction=False) as pipe:
-            self.queue_enrol(pipe, name, member, entry, now=now, first_due=first_due, again=again)
+            self.queue_enrol(
+                pipe,
+                name,
+                member,
+                entry,
+                now=now,
+                first_due=first_due,
+                again=again,
+                aliases=aliases,
+            )
             answers = await pipe.execute()
         return bool(answers[0])
 

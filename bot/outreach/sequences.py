@@ -39,6 +39,10 @@ class ProfileFinder(Protocol):
 
     async def find(self, reference: str) -> str: ...
 
+    async def view(self, reference: str) -> dict[str, Any]:
+        """The profile as stored, its ``identities`` included."""
+        ...
+
 
 class SequenceNotFoundError(LookupError):
     """No sequence of that name."""
@@ -149,7 +153,13 @@ class Sequences:
         now = time.time() if now is None else now
         member, entry = await self._member(entry)
         enrolled = await self.store.enrol(
-            name, member, entry, now=now, first_due=now + sequence.steps[0].wait, again=again
+            name,
+            member,
+            entry,
+            now=now,
+            first_due=now + sequence.steps[0].wait,
+            again=again,
+            aliases=await self._identity_names(member),
         )
         if enrolled:
             self.notifications.wake()
@@ -210,6 +220,14 @@ class Sequences:
                 return entry, entry
             return named, named
         return profile, f"p:{profile}"
+
+    async def _identity_names(self, member: str) -> list[str]:
+        """The names a profile may be enrolled under from before it was made: each of its
+        identities, as an enrolment by phone (or email) names one."""
+        if not member.startswith("p_"):
+            return []
+        profile = await self.finder.view(member)
+        return [f"p:{_one_form(Identity.parse(key))}" for key in profile.get("identities", [])]
 
     async def _enrolled_as(self, name: str, entry: str) -> tuple[str, dict[str, Any] | None]:
         """The member a customer is enrolled as, and the enrolment (None when none): their
