@@ -11,6 +11,7 @@ from aiohttp import web
 from bot.api.common import ApiError, acting, numbers_of, parts, read_body, require_parent
 from bot.api.notifications import named_customer
 from bot.config.sequences import Sequence
+from bot.identities import InvalidPhoneError, parse_identity
 from bot.outreach.sequences import SequenceNotFoundError, Sequences
 
 
@@ -70,6 +71,11 @@ async def enrol(request: web.Request) -> web.Response:
     customer = await named_customer(request, body, sequence.number)
     if not customer:
         raise ApiError(400, "name the customer: phone, profile or conversation")
+    if body.get("phone"):  # a number no step could ever reach is no enrolment
+        try:
+            parse_identity(str(body["phone"]), parts(request).region)
+        except InvalidPhoneError as error:
+            raise ApiError(400, f"'phone': {error}"[:300]) from None
     if not sequence.enabled:
         raise ApiError(409, f"sequence {sequence.name} is disabled in the configuration")
     sequences = _sequences(request)
