@@ -151,7 +151,7 @@ class Sequences:
         already, or ended before and not ``again``)."""
         sequence = self.get(name)
         now = time.time() if now is None else now
-        member, entry = await self._member(entry)
+        member, entry = await self._member(entry, sequence.number)
         enrolled = await self.store.enrol(
             name,
             member,
@@ -195,14 +195,15 @@ class Sequences:
             if await self.parent_of(sequence.number) == service:
                 await self.enrol(sequence.name, f"p:{profile_id}")
 
-    async def _member(self, entry: str) -> tuple[str, str]:
+    async def _member(self, entry: str, number: str = "") -> tuple[str, str]:
         """The member a customer is enrolled as (their profile when they have one, so that
-        a profile is enrolled once whatever names it), and the entry its steps go to."""
+        a profile is enrolled once whatever names it), and the entry its steps go to. A
+        conversation must be on ``number``, when given: a sequence's steps go from one."""
         kind, _, value = entry.partition(":")
         if kind == "c":
             meta = (await self.notifications.reader.conversations([value]))[0]
-            if not meta:
-                raise LookupError(f"no conversation {value}")
+            if not meta or (number and meta.get("number") != number):
+                raise LookupError(f"no conversation {value}" + (f" on {number}" if number else ""))
             return meta.get("profile") or entry, entry
         try:
             profile = await self.finder.find(value)
