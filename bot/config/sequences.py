@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, TypeAdapter, ValidationError, model_validator
 
+from adapters import sms
 from bot.config.base import ConfigError, Path, Section, matching, problems
 from bot.config.templates import CATEGORIES, TemplateSpec, template_field, template_spec
 
@@ -135,12 +136,14 @@ class SequenceFile(Section):
     enabled: bool = True
 
     @model_validator(mode="after")
-    def _templates_on_whatsapp(self) -> SequenceFile:
+    def _steps_fit_their_channel(self) -> SequenceFile:
         if self.number.startswith("wa:"):
             return self
         for index, step in enumerate(self.steps):
             if step.template is not None and not step.text.strip():
                 raise ValueError(f"steps[{index}]: templates are WhatsApp's; give a text")
+            if self.number.startswith("sms:") and (problem := sms.body_problem(step.text)):
+                raise ValueError(f"steps[{index}].text: {problem}")
         return self
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from adapters import sms
 from bot.config.templates import CATEGORIES, TemplateSpec, template_spec
 from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
 from bot.outreach.cron import Cron, CronError
@@ -151,6 +152,8 @@ def parse_notification(
     if has_control_characters(text, allowed=TEXT_CONTROLS):  # as every other text of the API
         raise ValueError(f"'text' {NO_CONTROLS}")
     text = text.strip()
+    if channel_of(number) == "sms" and (problem := sms.body_problem(text)):
+        raise ValueError(f"'text': {problem}")
     template = None
     if body.get("template") is not None:
         template = template_spec(body["template"])
