@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.config.notifications import MICROS, NotificationSettings, RateCard
 from bot.config.settings import TeamMember
+from bot.core.sender import fits
 from bot.model import Identity, Outbound, new_id
 from bot.outreach.audience import SKIP_REASONS, Verdict
 from bot.outreach.campaigns import CampaignView, NoTeamPhoneError, shown_status, team_phones
@@ -217,6 +218,8 @@ class Drafts:
                     template=verdict.template,
                     profile=verdict.profile,
                 )
+                if not fits(outbound, outbound.text):  # marked, it would be too long to go
+                    outbound = replace(outbound, text=verdict.text)
                 self.runs.sender.queue(pipe, outbound, self.runs.shard_of(verdict.conversation))
                 # Meta bills a test's template as any other: the number, not the campaign.
                 self.runs.queue_price(pipe, spec, send_id, verdict)
