@@ -37,6 +37,32 @@ class SMSBot:
         await self.bot.settle()
         return response.status
 
+    async def last_inbound(self) -> dict[str, str]:
+        """The customer's latest message, as the timeline keeps it."""
+        timeline = await self.bot.runtime.conversations.timeline(self.conversation)
+        return [m for m in timeline if m["direction"] == "inbound"][-1]
+
+    async def opted_out(self) -> bool:
+        meta = await self.bot.runtime.conversations.meta(self.conversation)
+        return meta.get("opted_out") == "1"
+
+    async def send(self, text: str, *buttons: str) -> str:
+        """The service support sends the customer ``text`` (with ``buttons``, numbered
+        choices on SMS); the body Twilio took, once it did."""
+        runtime, sent = self.bot.runtime, len(self.twilio.sent)
+        outbound = Outbound(
+            send_id=f"snd_support{sent}",
+            conversation_id=self.conversation,
+            channel="sms",
+            number=f"sms:{OURS}",
+            recipient=Identity("phone", CUSTOMER),
+            text=text,
+            service="support",
+            buttons=buttons,
+        )
+        await runtime.sender.send(outbound, runtime.shard_of(self.conversation))
+        return (await self.twilio.wait_for_sent(sent + 1))[-1].body
+
 
 @pytest.fixture
 async def sms_bot(make_bot: BotFactory) -> AsyncIterator[SMSBot]:
@@ -99,19 +125,8 @@ async def test_choices_are_numbered_and_a_digit_picks_one(sms_bot: SMSBot) -> No
     runtime = sms_bot.bot.runtime
     await sms_bot.text("hello")
     await sms_bot.twilio.wait_for_sent(1)
-    outbound = Outbound(
-        send_id="snd_choice1",
-        conversation_id=sms_bot.conversation,
-        channel="sms",
-        number=f"sms:{OURS}",
-        recipient=Identity("phone", CUSTOMER),
-        text="When shall we call?",
-        service="support",
-        buttons=("Morning", "Afternoon", "Evening"),
-    )
-    await runtime.sender.send(outbound, runtime.shard_of(sms_bot.conversation))
-    sent = await sms_bot.twilio.wait_for_sent(2)
-    assert sent[-1].body == "When shall we call?\n1. Morning\n2. Afternoon\n3. Evening"
+    body = await sms_bot.send("When shall we call?", "Morning", "Afternoon", "Evening")
+    assert body == "When shall we call?\n1. Morning\n2. Afternoon\n3. Evening"
     await sms_bot.text(" 2 ")
     timeline = await runtime.conversations.timeline(sms_bot.conversation)
     picked = timeline[-1]

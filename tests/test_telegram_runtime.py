@@ -41,6 +41,10 @@ class TelegramBot:
         await self.bot.settle()
         return await self.bot.runtime.conversations.timeline(self.conversation(user))
 
+    async def opted_out(self, user: int = CUSTOMER) -> bool:
+        meta = await self.bot.runtime.conversations.meta(self.conversation(user))
+        return meta.get("opted_out") == "1"
+
 
 async def telegram_bot(
     make_bot: BotFactory, api: TelegramAPIEmulator, token: str, **settings: object

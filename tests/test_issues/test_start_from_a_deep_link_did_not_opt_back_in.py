@@ -12,23 +12,18 @@ from tests.test_telegram_runtime import (  # noqa: F401 (a fixture)
 )
 
 
-async def opted_out(bot: TelegramBot) -> bool:
-    meta = await bot.bot.runtime.conversations.meta(bot.conversation())
-    return meta.get("opted_out") == "1"
-
-
 async def test_a_deep_link_start_opts_back_in(
     tg: TelegramBot,  # noqa: F811 (the fixture imported above)
 ) -> None:
     tg.api.customer_text(CUSTOMER, "hi")
     tg.api.customer_text(CUSTOMER, "/stop")
     await wait_until_processed(tg, CUSTOMER, 2)
-    assert await opted_out(tg)
+    assert await tg.opted_out()
     tg.api.customer_text(CUSTOMER, "/start promo2026")
     await wait_until_processed(tg, CUSTOMER, 3)
-    assert not await opted_out(tg)
+    assert not await tg.opted_out()
     tg.api.customer_text(CUSTOMER, "/stop")
     await wait_until_processed(tg, CUSTOMER, 4)
     tg.api.customer_text(CUSTOMER, "/start please stop the noise")  # no deep link: words
     await wait_until_processed(tg, CUSTOMER, 5)
-    assert await opted_out(tg)
+    assert await tg.opted_out()

@@ -13,18 +13,13 @@ from tests.test_telegram_runtime import (  # noqa: F401 (a fixture)
 )
 
 
-async def opted_out(bot: TelegramBot) -> bool:
-    meta = await bot.bot.runtime.conversations.meta(bot.conversation())
-    return meta.get("opted_out") == "1"
-
-
 async def test_only_a_stop_that_names_this_bot_or_none_opts_out(
     tg: TelegramBot,  # noqa: F811 (the fixture imported above)
 ) -> None:
     tg.api.customer_text(CUSTOMER, "hi")
     tg.api.customer_text(CUSTOMER, "/stop@other_shop_bot")
     timeline = await wait_until_processed(tg, CUSTOMER, 2)
-    assert not await opted_out(tg)
+    assert not await tg.opted_out()
     # The welcome to "hi" may be recorded after it: the last of the customer's messages.
     assert [m["text"] for m in timeline if m["direction"] == "inbound"][-1] == (
         "/stop@other_shop_bot"
@@ -32,5 +27,5 @@ async def test_only_a_stop_that_names_this_bot_or_none_opts_out(
 
     tg.api.command(CUSTOMER, "stop", mention_bot=True)  # /stop@switchboard_test_bot
     timeline = await wait_until_processed(tg, CUSTOMER, 3)
-    assert await opted_out(tg)
+    assert await tg.opted_out()
     assert [m["text"] for m in timeline if m["direction"] == "inbound"][-1] == "/stop"
