@@ -94,7 +94,8 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "optout",
         "/optout <conversation> [on|off]",
-        "stop all messages to the customer (on, the default), or allow them again",
+        "stop all messages in the conversation (on, the default), or allow them again; "
+        "the customer's conversations on other channels keep their own switch",
         "agent",
         arguments=(
             CONVERSATION,
@@ -222,7 +223,11 @@ class TeamCommands:
             raise UsageError
         on = switch != ["off"]
         cid, changed = await self.desk.optout(args[0], on)
-        state = "opted out: nothing will be sent to them" if on else "opted in: messages may go"
+        state = (
+            "opted out: nothing will be sent to them in this conversation"
+            if on
+            else "opted in: messages may go in this conversation"
+        )
         return f"{cid}: the customer is {state}{'' if changed else ' (already so)'}."
 
     async def _attach(self, caller: Caller, args: list[str]) -> str:

@@ -142,12 +142,14 @@ async def test_reply_reaches_the_customer_verbatim(make_bot: BotFactory) -> None
 async def test_reply_is_refused_when_it_cannot_go(make_bot: BotFactory) -> None:
     t = await team(make_bot)
     assert await t.run(AGENT, f"/optout {t.cid}") == (
-        f"{t.cid}: the customer is opted out: nothing will be sent to them."
+        f"{t.cid}: the customer is opted out: nothing will be sent to them in this conversation."
     )
     assert await t.run(AGENT, f"/reply {t.cid} hello?") == (
         "Not sent: the customer opted out (STOP): nothing can be sent."
     )
-    assert "opted in: messages may go." in await t.run(AGENT, f"/optout {t.cid} OFF")
+    assert "opted in: messages may go in this conversation." in await t.run(
+        AGENT, f"/optout {t.cid} OFF"
+    )
     # The customer's own STOP and START are the same switch.
     await say(t.shared.bot, "STOP")
     assert "(already so)" in await t.run(AGENT, f"/optout {t.cid} on")
