@@ -254,7 +254,11 @@ def _supervise(settings: Settings, workers: int) -> int:
                 if child.pid:
                     multiprocess.mark_process_dead(child.pid)  # its counts stay in the sums
                 time.sleep(RESTART_DELAY)
+                if stopping:  # a SIGTERM came meanwhile: no worker is to outlive the stop
+                    break
                 children[n] = start(n)
+                if stopping and children[n].pid:  # came as it started: told as the others
+                    os.kill(children[n].pid, signal.SIGTERM)
     for child in children:
         child.join()
         if child.pid:
