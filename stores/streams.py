@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -19,6 +20,8 @@ DEDUPE_TTL = 7 * 24 * 3600
 """Meta retries a webhook for up to 7 days; a provider id is remembered that long (CH-7)."""
 
 GROUP = "workers"
+
+log = logging.getLogger(__name__)
 
 # Dedupe and append in one step: an entry is in the log exactly when its id is remembered.
 _INGEST = Script(
@@ -195,10 +198,33 @@ class ShardedStream(BaseShardedStream):
         pipe.xadd(self.key(shard), {"d": data})
 
     async def read(self, shard: int, consumer: str, count: int, block_ms: int) -> list[Entry]:
-        reply: Any = await self.redis.xreadgroup(
-            GROUP, consumer, {self.key(shard): ">"}, count=count, block=block_ms
-        )
+        try:
+            reply: Any = await self.redis.xreadgroup(
+                GROUP, consumer, {self.key(shard): ">"}, count=count, block=block_ms
+            )
+        except ResponseError as error:
+            if not await self._group_made_again(shard, error):
+                raise
+            reply = None  # the entries appended since are read by the next read
         return _entries(reply[0][1]) if reply else []
+
+    async def _group_made_again(self, shard: int, error: ResponseError) -> bool:
+        """Make the shard's consumer group again when ``error`` says it is gone: a Redis
+        that came back empty (no persistence) holds the appends made since, and no group
+        to read them. Whether it was made."""
+        if not str(error).startswith("NOGROUP"):
+            return False
+        try:
+            await self.redis.xgroup_create(self.key(shard), GROUP, id="0", mkstream=True)
+        except ResponseError as again:
+            if "BUSYGROUP" not in str(again):
+                raise
+        log.warning(
+            "%s shard %d had no consumer group (Redis came back empty?); made again",
+            self.kind,
+            shard,
+        )
+        return True
 
     async def ack_and_read(
         self,
@@ -213,10 +239,15 @@ class ShardedStream(BaseShardedStream):
         if not done:
             return await self.read(shard, consumer, count, block_ms)
         key = self.key(shard)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            self._queue_ack(pipe, shard, done, retried)
-            pipe.xreadgroup(GROUP, consumer, {key: ">"}, count=count, block=block_ms)
-            *_, reply = await pipe.execute()
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                self._queue_ack(pipe, shard, done, retried)
+                pipe.xreadgroup(GROUP, consumer, {key: ">"}, count=count, block=block_ms)
+                *_, reply = await pipe.execute()
+        except ResponseError as error:
+            if not await self._group_made_again(shard, error):
+                raise
+            reply = None
         return _entries(reply[0][1]) if reply else []
 
     async def claim_pending(self, shard: int, consumer: str, count: int = 500) -> list[Entry]:
@@ -224,9 +255,14 @@ class ShardedStream(BaseShardedStream):
         claimed: list[Entry] = []
         cursor = "0-0"
         while True:
-            reply: Any = await self.redis.xautoclaim(
-                self.key(shard), GROUP, consumer, min_idle_time=0, start_id=cursor, count=count
-            )
+            try:
+                reply: Any = await self.redis.xautoclaim(
+                    self.key(shard), GROUP, consumer, min_idle_time=0, start_id=cursor, count=count
+                )
+            except ResponseError as error:
+                if not await self._group_made_again(shard, error):
+                    raise
+                return claimed  # a new group has nothing pending
             cursor, messages = reply[0], reply[1]
             claimed.extend(_entries(messages, redone=True))
             # A page of entries deleted while pending comes back empty; go on to the end.
