@@ -120,7 +120,15 @@ async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0
     take_open_files()
     runner = web.AppRunner(runtime.http_app(), access_log=None, shutdown_timeout=5)
     await runner.setup()
-    await HeadDeadlineSite(runner, settings.host, settings.port, reuse_port=reuse_port).start()
+    try:
+        await HeadDeadlineSite(runner, settings.host, settings.port, reuse_port=reuse_port).start()
+    except OSError as error:  # the port taken, or the address not this machine's
+        await runner.cleanup()
+        await runtime.stop()  # lets go of the shards it took at once, for the others
+        where = f"{settings.host}:{settings.port}"
+        raise ConfigError(
+            f"PORT={settings.port}: cannot listen on {where} ({error.strerror or error})"
+        ) from None
     tune_collector()
     log.info(
         "Switchboard is serving %s (web chat at /) on the %s store and the %s event loop",
@@ -248,6 +256,11 @@ def _supervise(settings: Settings, workers: int) -> int:
     signal.signal(signal.SIGINT, stop_all)
     while not stopping:
         multiprocessing.connection.wait([child.sentinel for child in children], timeout=1)
+        refused = [child for child in children if child.exitcode == START_REFUSED]
+        if refused:  # it said why; another would be refused alike, again and again
+            log.error("%s could not start; stopping", refused[0].name)
+            stop_all(signal.SIGTERM, None)
+            break
         for n, child in enumerate(children):
             if not stopping and child.exitcode is not None:
                 log.warning("%s exited with %s; starting another", child.name, child.exitcode)
@@ -266,6 +279,11 @@ def _supervise(settings: Settings, workers: int) -> int:
     return max((child.exitcode or 0) for child in children)
 
 
+START_REFUSED = 2
+"""A worker's exit status when its start was refused (the port taken, say): the supervisor
+stops then, rather than start it again and again."""
+
+
 async def reach_store(settings: Settings) -> None:
     """ConfigError, saying so in one line, when REDIS_URL is out of reach."""
     runtime = Runtime(settings)
@@ -277,4 +295,8 @@ async def reach_store(settings: Settings) -> None:
 
 def _worker(settings: Settings, supervisor: int) -> None:
     configure_logging()
-    run(serve(settings, reuse_port=True, parent=supervisor), settings)
+    try:
+        run(serve(settings, reuse_port=True, parent=supervisor), settings)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        sys.exit(START_REFUSED)
