@@ -27,7 +27,7 @@ from bot.api.common import PARTS, ApiParts
 from bot.channels.registry import Channels, SMSTransport, WhatsAppTransport, configured_numbers
 from bot.channels.telegram import TelegramChannel, make_client
 from bot.channels.typing import TypingSignals
-from bot.config.environment import masked
+from bot.config.environment import MAX_SHARDS, masked
 from bot.config.settings import ConfigError, Settings
 from bot.config.watch import watch_config
 from bot.core.couriers import Couriers, Deliveries
@@ -447,6 +447,7 @@ class Runtime:
         await self.links.signer()  # a bad SWITCHBOARD_LINK_SECRET stops the start
         await self.inbound_log.ensure_groups()
         await self.outbox.ensure_groups()
+        await self._say_what_waits_beyond_the_shards()
         await self.fanout.publish(
             await self.directory.adopt_config(
                 self.numbers,
@@ -499,6 +500,25 @@ class Runtime:
         except (RedisError, OSError) as error:
             url = masked(self.settings.redis_url or "")
             raise ConfigError(f"REDIS_URL={url}: cannot connect ({error})") from None
+
+    async def _say_what_waits_beyond_the_shards(self) -> None:
+        """An error line for the entries a run with more shards left on shards this one
+        has not (SWITCHBOARD_SHARDS lowered): nothing reads them, nor counts them."""
+        shards = self.settings.shards
+        for stream in (self.inbound_log, self.outbox):
+            left = await stream.beyond(MAX_SHARDS)
+            if left:
+                log.error(
+                    "%d %s entries wait on shards %d to %d, past SWITCHBOARD_SHARDS=%d (a run "
+                    "with more shards queued them) and no worker reads them: set "
+                    "SWITCHBOARD_SHARDS to %d or more until they are worked",
+                    sum(left.values()),
+                    stream.kind,
+                    min(left),
+                    max(left),
+                    shards,
+                    max(left) + 1,
+                )
 
     async def stop(self) -> None:
         """Drain: finish the batches in hand, deliver what is in flight, then let go (REL-6)."""

@@ -166,6 +166,10 @@ class BaseShardedStream(Protocol):
     async def backlog(self) -> int:
         """Entries in every shard not acknowledged yet."""
 
+    async def beyond(self, most: int) -> dict[int, int]:
+        """Entries on the shards past this deployment's, up to ``most``, by shard: a run
+        with more shards queued them, and no worker of this one reads them."""
+
 
 class ShardedStream(BaseShardedStream):
     """A stream split in shards by conversation, read through one consumer group."""
@@ -180,6 +184,16 @@ class ShardedStream(BaseShardedStream):
 
     def key(self, shard: int, part: str = "") -> str:
         return self._key(shard, part)
+
+    async def beyond(self, most: int) -> dict[int, int]:
+        extra = range(self.shards, most)
+        if not extra:
+            return {}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for shard in extra:
+                pipe.xlen(self.key(shard))
+            counts = await pipe.execute()
+        return {shard: int(count) for shard, count in zip(extra, counts, strict=True) if count}
 
     async def ensure_groups(self) -> None:
         for shard in range(self.shards):
