@@ -120,18 +120,24 @@ def test_a_bad_configuration_stops_the_start_with_a_clear_message(
     bot.close()
 
 
-async def test_several_workers_share_one_port_and_the_work(
-    session: aiohttp.ClientSession, prefix: str, real_redis: Redis
-) -> None:
+async def two_workers(prefix: str) -> BotProcess:
+    """``serve --workers 2`` on the test Redis under ``prefix``, once both serve."""
     env = {"REDIS_URL": REDIS_URL, "SWITCHBOARD_KEY_PREFIX": prefix}
     bot = BotProcess(env, args=("serve", "--workers", "2"))
     await asyncio.to_thread(bot.start)
+    async with asyncio.timeout(20):
+        while True:  # the second process may still be starting
+            if bot.output().count("Switchboard is serving") == 2:
+                break
+            await asyncio.sleep(0.1)
+    return bot
+
+
+async def test_several_workers_share_one_port_and_the_work(
+    session: aiohttp.ClientSession, prefix: str, real_redis: Redis
+) -> None:
+    bot = await two_workers(prefix)
     try:
-        async with asyncio.timeout(20):
-            while True:  # the second process may still be starting
-                if bot.output().count("Switchboard is serving") == 2:
-                    break
-                await asyncio.sleep(0.1)
         # Visitors land on either process; each gets its welcome through whichever
         # process holds its conversation's shard and whichever holds its socket.
         for _ in range(6):
@@ -159,15 +165,8 @@ def test_several_workers_need_redis() -> None:
 
 
 async def test_workers_stop_when_their_supervisor_is_killed(prefix: str, real_redis: Redis) -> None:
-    env = {"REDIS_URL": REDIS_URL, "SWITCHBOARD_KEY_PREFIX": prefix}
-    bot = BotProcess(env, args=("serve", "--workers", "2"))
-    await asyncio.to_thread(bot.start)
+    bot = await two_workers(prefix)
     try:
-        async with asyncio.timeout(20):
-            while True:
-                if bot.output().count("Switchboard is serving") == 2:
-                    break
-                await asyncio.sleep(0.1)
         bot.kill()
         async with asyncio.timeout(20):
             while True:  # no worker is left answering on the port
@@ -192,16 +191,9 @@ def _workers_of(pid: int) -> list[int]:
 
 
 async def test_a_worker_that_dies_is_replaced(prefix: str, real_redis: Redis) -> None:
-    env = {"REDIS_URL": REDIS_URL, "SWITCHBOARD_KEY_PREFIX": prefix}
-    bot = BotProcess(env, args=("serve", "--workers", "2"))
-    await asyncio.to_thread(bot.start)
+    bot = await two_workers(prefix)
     try:
         assert bot.process is not None
-        async with asyncio.timeout(20):
-            while True:
-                if bot.output().count("Switchboard is serving") == 2:
-                    break
-                await asyncio.sleep(0.1)
         victim = _workers_of(bot.process.pid)[0]
         os.kill(victim, signal.SIGKILL)
         async with asyncio.timeout(30):

@@ -12,24 +12,15 @@ import subprocess
 
 from redis.asyncio import Redis
 
-from tests.botprocess import BotProcess
-from tests.conftest import REDIS_URL
-from tests.test_process import _workers_of
+from tests.test_process import _workers_of, two_workers
 
 
 async def test_a_sigterm_during_a_workers_replacement_stops_everything(
     prefix: str, real_redis: Redis
 ) -> None:
-    env = {"REDIS_URL": REDIS_URL, "SWITCHBOARD_KEY_PREFIX": prefix}
-    bot = BotProcess(env, args=("serve", "--workers", "2"))
-    await asyncio.to_thread(bot.start)
+    bot = await two_workers(prefix)
     try:
         assert bot.process is not None
-        async with asyncio.timeout(20):
-            while True:
-                if bot.output().count("Switchboard is serving") == 2:
-                    break
-                await asyncio.sleep(0.05)
         os.kill(_workers_of(bot.process.pid)[0], signal.SIGKILL)
         async with asyncio.timeout(20):  # the supervisor waits a second before replacing it
             while True:
