@@ -59,6 +59,9 @@ FAVICON = (
 class FrameError(ValueError):
     """A socket frame the web chat cannot take; the message is shown to the visitor."""
 
+    frame_id = ""
+    """The refused message's id, when it had a good one: the page stops sending it again."""
+
 
 @dataclass(frozen=True, slots=True)
 class Branding:
@@ -137,15 +140,19 @@ def message_of(frame: dict[str, Any], visitor: str, number: str) -> Inbound:
     client_id, text = frame.get("id"), frame.get("text")
     if not isinstance(client_id, str) or not _CLIENT_ID.fullmatch(client_id):
         raise FrameError("id must be 1-64 letters, digits, - or _")
-    if not isinstance(text, str) or not text.strip():
-        raise FrameError("text must be a non-empty string")
-    if len(text) > MAX_TEXT:
-        raise FrameError(f"text is longer than {MAX_TEXT} characters")
-    payload = frame.get("payload")
-    if payload in (None, ""):
-        payload = ""
-    elif not isinstance(payload, str) or not _CHOICE.fullmatch(payload):
-        raise FrameError('a button\'s payload is "b:<index>"')
+    try:
+        if not isinstance(text, str) or not text.strip():
+            raise FrameError("text must be a non-empty string")
+        if len(text) > MAX_TEXT:
+            raise FrameError(f"text is longer than {MAX_TEXT} characters")
+        payload = frame.get("payload")
+        if payload in (None, ""):
+            payload = ""
+        elif not isinstance(payload, str) or not _CHOICE.fullmatch(payload):
+            raise FrameError('a button\'s payload is "b:<index>"')
+    except FrameError as error:
+        error.frame_id = client_id
+        raise
     sender = Identity("vid", visitor)
     return Inbound(
         channel="web",

@@ -201,7 +201,8 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
             try:
                 await _take_frame(request, socket, visitor, frame.data)
             except webchat.FrameError as error:
-                await socket.send_json({"type": "error", "error": str(error)})
+                said = {"type": "error", "error": str(error)}
+                await socket.send_json(said | ({"id": error.frame_id} if error.frame_id else {}))
     except Exception as error:
         # The store or a bug, once the socket is open: no HTTP answer can go on it any
         # more. The page is told by the close code (1011), and connects again.
