@@ -42,6 +42,9 @@ BULK_PER_SECOND = 30.0
 CHAT_INTERVAL = 1.0
 """About one message a second in one chat."""
 GROUP_PER_MINUTE = 20
+OFFSET_LOOK_SECONDS = 3600.0
+"""How often a poll that has not moved its offset reads it again from the store, where it
+is forgotten six days after it last moved (``stores.polling.OFFSET_SECONDS``)."""
 WEBHOOK_RETRY_CAP = 300.0
 """Seconds between asks at most, for a webhook Telegram did not take at the start."""
 
@@ -230,7 +233,13 @@ class TelegramChannel:
         self, token: int, ttl_ms: int, stopping: asyncio.Event, keeper: asyncio.Task[None]
     ) -> None:
         offset = await self.offsets.get(self.lease)
+        loop = asyncio.get_running_loop()
+        looked_at = loop.time()
         while not stopping.is_set() and not keeper.done():
+            if offset and loop.time() - looked_at > OFFSET_LOOK_SECONDS:
+                # Gone from the store six days after it last moved: after a week without
+                # updates, Telegram may number the next one below it.
+                offset, looked_at = await self.offsets.get(self.lease), loop.time()
             # Checked just before every getUpdates, not only by the keeper: a process paused
             # past its lease resumes here, and one more call would be handed the new
             # holder's updates and end the new holder's long poll with a 409.
@@ -261,7 +270,7 @@ class TelegramChannel:
             if advanced is None:
                 log.warning("lost the Telegram polling lease; its offset is not ours to move")
                 return
-            offset = advanced
+            offset, looked_at = advanced, loop.time()
 
     async def _end_webhook(self) -> None:
         """Delete the webhook a run in webhook mode set, so that getUpdates works; the

@@ -388,6 +388,11 @@ class TelegramAPIEmulator(LocalServer):
         if times > 0:
             self._throttles.append(_Throttle(method and method.lower(), times, retry_after))
 
+    def renumber(self, next_update_id: int) -> None:
+        """Number the next update ``next_update_id``: Telegram picks it at random after a
+        week without updates, so it may be below the ids before it."""
+        self._next_update_id = next_update_id
+
     def block(self, chat_id: int) -> None:
         """The user blocked the bot: sends to ``chat_id`` get 403 from now on."""
         self._blocked.add(chat_id)
