@@ -22,7 +22,7 @@ from bot.config.settings import Settings
 from bot.core.lifecycle import merged_event
 from bot.core.records import inbound_event, inbound_record, status_event
 from bot.core.redaction import erased, render
-from bot.core.sender import failed_event, outbound_event
+from bot.core.sender import outbound_event, send_status_event
 from bot.http.tracking import VISITOR_COOKIE
 from bot.model import (
     ContactCard,
@@ -942,7 +942,7 @@ def test_events_stripped_by_an_erasure_are_documented_ones() -> None:
         inbound_event(text, inbound_record(text), profile),
         outbound_event(reply, "wamid.2"),
         status_event(failed, "snd_1"),
-        failed_event(reply, "window closed"),
+        send_status_event(reply, "failed", error="window closed"),
         merged_event(Merge(profile, other, ("phone:+447700900123",))),
     ]
     for event in events:

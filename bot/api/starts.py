@@ -4,6 +4,7 @@ conversation (CH-2)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -151,13 +152,11 @@ def as_whatsapp_knows(customer: Identity, known: list[Identity]) -> Identity:
     conversation is the one they wrote in. ``customer`` when none is."""
     if customer.kind != "wa":
         return customer
-    try:
+    with contextlib.suppress(InvalidPhoneError):
         phone = phone_of_whatsapp_id(customer.value)
         for identity in known:
             if identity.kind == "wa" and phone_of_whatsapp_id(identity.value) == phone:
                 return identity
-    except InvalidPhoneError:
-        pass
     return customer
 
 

@@ -151,38 +151,25 @@ def outbound_event(outbound: Outbound, provider_id: str) -> Event:
     )
 
 
-def early_receipt_event(outbound: Outbound, provider_id: str, status: str) -> Event:
-    """``message.status`` of a receipt that came before its send was recorded, told under
-    our id (its id differs from the one told under the provider's id alone)."""
+def send_status_event(
+    outbound: Outbound, status: str, *, error: str = "", provider_id: str = ""
+) -> Event:
+    """``message.status`` of a send, under our id: its failure, or a receipt that came
+    before the send was recorded (with ``provider_id``; told under the provider's id
+    alone before, under another event id)."""
     data = {
         "conversation_id": outbound.conversation_id,
         "message_id": outbound.send_id,
-        "provider_id": provider_id,
+        **({"provider_id": provider_id} if provider_id else {}),
         "channel": outbound.channel,
         "number": outbound.number,
         "customer": outbound.recipient.key,
         "status": status,
-        "error": "",
+        "error": error,
         "timestamp": time.time(),
     }
     return Event.new(
         "message.status", outbound.number, data, id=derived_id("evt", outbound.send_id, status)
-    )
-
-
-def failed_event(outbound: Outbound, reason: str) -> Event:
-    data = {
-        "conversation_id": outbound.conversation_id,
-        "message_id": outbound.send_id,
-        "channel": outbound.channel,
-        "number": outbound.number,
-        "customer": outbound.recipient.key,
-        "status": "failed",
-        "error": reason,
-        "timestamp": time.time(),
-    }
-    return Event.new(
-        "message.status", outbound.number, data, id=derived_id("evt", outbound.send_id, "failed")
     )
 
 
@@ -460,7 +447,7 @@ class Sender:
     async def _tell_early_receipt(self, outbound: Outbound, provider_id: str, status: str) -> None:
         """Tell the services and the send's outcomes (a campaign's counts) of a receipt
         that came before the send was recorded, now under our id."""
-        event = early_receipt_event(outbound, provider_id, status)
+        event = send_status_event(outbound, status, provider_id=provider_id)
         async with self.store.batch() as pipe:
             await self.events.queue_events(pipe, [event])
             self.queue_receipt(pipe, outbound.number, outbound.send_id, status)
@@ -473,7 +460,9 @@ class Sender:
         """Tell the services and the send's outcomes (a notification's counts) it failed."""
         self.meters.sends.labels(outbound.channel, "failed").inc()
         async with self.store.batch() as pipe:
-            await self.events.queue_events(pipe, [failed_event(outbound, reason)])
+            await self.events.queue_events(
+                pipe, [send_status_event(outbound, "failed", error=reason)]
+            )
             self.queue_receipt(pipe, outbound.number, outbound.send_id, "failed", code=code)
 
 
