@@ -262,7 +262,8 @@ def _supervise(settings: Settings, workers: int) -> int:
             stop_all(signal.SIGTERM, None)
             break
         for n, child in enumerate(children):
-            if not stopping and child.exitcode is not None:
+            # One refused since the check above is stopped for at the next pass.
+            if not stopping and child.exitcode not in (None, START_REFUSED):
                 log.warning("%s exited with %s; starting another", child.name, child.exitcode)
                 if child.pid:
                     multiprocess.mark_process_dead(child.pid)  # its counts stay in the sums

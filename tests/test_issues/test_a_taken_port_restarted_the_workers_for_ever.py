@@ -25,12 +25,14 @@ async def test_a_taken_port_stops_the_start_in_one_line(
         port = holder.getsockname()[1]
         env = {"REDIS_URL": REDIS_URL, "SWITCHBOARD_KEY_PREFIX": prefix}
         bot = BotProcess(env, port=port, args=workers)
-        with pytest.raises(RuntimeError, match="exited with 2") as failure:
-            bot.start()
+        try:
+            with pytest.raises(RuntimeError, match="exited with 2") as failure:
+                bot.start()
+        finally:
+            bot.close()
         said = str(failure.value)
         assert f"PORT={port}: cannot listen on 127.0.0.1:{port}" in said
         assert "Traceback" not in said
         assert "starting another" not in said
-        bot.close()
     leases = [await real_redis.get(f"{prefix}{{lease:shard:{n}}}") for n in range(8)]
     assert leases == [None] * 8  # let go of at once, not held until they lapse
