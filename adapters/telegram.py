@@ -15,6 +15,7 @@ from aiogram.exceptions import (
     AiogramError,
     ClientDecodeError,
     TelegramEntityTooLarge,
+    TelegramMigrateToChat,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
@@ -225,7 +226,10 @@ class AiogramClient:
             return TelegramError(f"Telegram {method} refused: {description}")
         if isinstance(exc, TelegramServerError | TelegramNetworkError | ClientDecodeError):
             return TelegramError(f"Telegram {method} failed: {description}", retryable=True)
-        # TelegramBadRequest, NotFound, Unauthorized, Forbidden, MigrateToChat and the rest
+        if isinstance(exc, TelegramMigrateToChat):
+            moved_to = str(exc.migrate_to_chat_id)
+            return TelegramError(f"Telegram {method} refused: {description}", moved_to=moved_to)
+        # TelegramBadRequest, NotFound, Unauthorized, Forbidden and the rest
         return TelegramError(f"Telegram {method} refused: {description}")
 
 

@@ -35,10 +35,19 @@ def file_ref(file_id: object) -> str:
 class TelegramError(Exception):
     """A Bot API call failed; ``retryable`` says whether trying again may work."""
 
-    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = False,
+        retry_after: float | None = None,
+        moved_to: str = "",
+    ):
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
+        self.moved_to = moved_to
+        """The chat's new id, when it was refused as a group that became a supergroup."""
 
 
 UNANSWERED = "no answer came, so whether the message went out is unknown: not sent again"
@@ -192,6 +201,27 @@ SERVICE_FIELDS = frozenset(
 )
 """The fields of a Bot API service message: something happened in the chat (a member
 joined, the group became a supergroup, a message was pinned), which nobody wrote."""
+
+
+def chat_move(update: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(the old id, the new) when ``update`` says a group became a supergroup: Telegram
+    posts ``migrate_to_chat_id`` in the group and ``migrate_from_chat_id`` in the new
+    supergroup; None for any other update."""
+    message = update.get("message")
+    chat = message.get("chat") if isinstance(message, Mapping) else None
+    here = chat.get("id") if isinstance(chat, Mapping) else None
+    if not _integer(here) or not isinstance(message, Mapping):
+        return None
+    to, came_from = message.get("migrate_to_chat_id"), message.get("migrate_from_chat_id")
+    if _integer(to):
+        return str(here), str(to)
+    if _integer(came_from):
+        return str(came_from), str(here)
+    return None
+
+
+def _integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def inbound_from_update(update: Mapping[str, Any], bot_id: str) -> list[Inbound]:

@@ -252,8 +252,11 @@ class PTBClient:
                 retryable=True,
                 retry_after=seconds,
             )
+        if isinstance(exc, ptb.ChatMigrated):
+            moved_to = str(exc.new_chat_id)
+            return TelegramError(f"Telegram {method} refused: {description}", moved_to=moved_to)
         # Checked before NetworkError, of which BadRequest is a subclass.
-        if isinstance(exc, ptb.BadRequest | ptb.Forbidden | ptb.InvalidToken | ptb.ChatMigrated):
+        if isinstance(exc, ptb.BadRequest | ptb.Forbidden | ptb.InvalidToken):
             return TelegramError(f"Telegram {method} refused: {description}")
         if isinstance(exc, ptb.NetworkError):  # TimedOut, 5xx, connection failures
             return TelegramError(f"Telegram {method} failed: {description}", retryable=True)

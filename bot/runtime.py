@@ -380,6 +380,7 @@ class Runtime:
             # The team chat both hears the fan-out and acts through it: its receiver joins
             # the fan-out once both exist.
             self.couriers.client.local[TEAM_SERVICE] = self.team_chat.deliver
+            telegram.chat_moved = self.team_chat.moved
 
     @property
     def numbers(self) -> list[str]:

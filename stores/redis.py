@@ -336,6 +336,10 @@ class Keys:
         """A team chat post (its provider id, ``<chat>:<message>``) -> its conversation."""
         return f"{self.prefix}team:post:{post}"
 
+    def team_chat_move(self, chat: str) -> str:
+        """A group the team chat was, that became a supergroup -> the supergroup's id."""
+        return f"{self.prefix}team:moved:{chat}"
+
     def web_channel(self, visitor: str) -> str:
         return f"{self.prefix}web:{visitor}"
 

@@ -79,6 +79,13 @@ class BaseTeamPostStore(Protocol):
     async def conversation(self, post: str) -> str | None:
         """The conversation a post is about; None for any other message, or a lapsed post."""
 
+    async def move(self, chat: str, to: str) -> None:
+        """Note that the team chat ``chat`` is now the chat ``to`` (a group that became
+        a supergroup), for good."""
+
+    async def moved_to(self, chat: str) -> str | None:
+        """Where the team chat ``chat`` moved; None if it has not."""
+
 
 class TeamPostStore(BaseTeamPostStore):
     """Which conversation each post in the team chat is about, for ``POST_TTL``."""
@@ -94,4 +101,14 @@ class TeamPostStore(BaseTeamPostStore):
     async def conversation(self, post: str) -> str | None:
         """The conversation a post is about; None for any other message, or a lapsed post."""
         found = await self.redis.get(self.keys.team_post(post))
+        return None if found is None else str(found)
+
+    async def move(self, chat: str, to: str) -> None:
+        """Note that the team chat ``chat`` is now the chat ``to`` (a group that became
+        a supergroup), for good."""
+        await self.redis.set(self.keys.team_chat_move(chat), to)
+
+    async def moved_to(self, chat: str) -> str | None:
+        """Where the team chat ``chat`` moved; None if it has not."""
+        found = await self.redis.get(self.keys.team_chat_move(chat))
         return None if found is None else str(found)

@@ -19,6 +19,7 @@ from adapters.telegram_common import (
     TelegramClient,
     TelegramConflictError,
     TelegramError,
+    chat_move,
     inbound_from_update,
 )
 from bot.channels.ratelimit import ChatSpacing
@@ -76,6 +77,18 @@ def make_client(settings: TelegramSettings) -> TelegramClient:
         ) from None
 
 
+class ChatMovedError(SendFailedError):
+    """Telegram refused a send to a group that has become a supergroup, named ``chat``."""
+
+    def __init__(self, message: str, chat: str) -> None:
+        super().__init__(message, retryable=False)
+        self.chat = chat
+
+
+ChatMoved = Callable[[str, str], Awaitable[None]]
+"""Told (the old id, the new) when a group the bot is in becomes a supergroup."""
+
+
 class TelegramChannel:
     """Gets the bot's updates into the inbound log, and sends as the bot."""
 
@@ -106,6 +119,8 @@ class TelegramChannel:
         self._webhook_url = ""
         self._webhook_set = False
         self.polls = 0
+        self.chat_moved: ChatMoved | None = None
+        """Told of a group that became a supergroup (the team chat follows its own)."""
 
     @property
     def number(self) -> str:
@@ -139,6 +154,10 @@ class TelegramChannel:
     async def accept(self, updates: Sequence[Mapping[str, Any]]) -> int:
         """Store updates durably (deduped by message), then answer button presses; the
         number of new messages."""
+        for update in updates:
+            move = chat_move(update)
+            if move is not None and self.chat_moved is not None:
+                await self.chat_moved(*move)
         items = [
             await self._addressed(item)
             for update in updates
@@ -319,6 +338,8 @@ class TelegramChannel:
                 outbound.recipient.value, outbound.text, outbound.buttons, outbound.reply_to
             )
         except TelegramError as error:
+            if error.moved_to:
+                raise ChatMovedError(f"Telegram: {error}", error.moved_to) from None
             raise SendFailedError(
                 f"Telegram: {error}", retryable=error.retryable, retry_after=error.retry_after
             ) from None

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Sequence
 
 from adapters.webhooks import Refusal
-from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram import ChatMovedError, TelegramChannel
 from bot.core.retry import retrying
 from bot.core.sender import SendFailedError, send_backoff
 from bot.model import Identity, Inbound, Outbound, Service, derived_id
@@ -60,7 +60,11 @@ class TeamChat:
         commands: Commands,
         roster: TeamRoster,
     ) -> None:
+        self.configured = chat_id
+        """TELEGRAM_TEAM_CHAT_ID, which Telegram may have moved (``chat_id`` follows)."""
         self.chat_id = chat_id
+        self._looked = False
+        """Whether the store was asked where the configured chat moved."""
         self.channel = channel
         self.posts = posts
         self.commands = commands
@@ -76,6 +80,8 @@ class TeamChat:
         customers: list[Inbound] = []
         for message in messages:
             ours = message.channel == "telegram" and message.number == self.channel.number
+            if ours and message.chat.startswith("-") and message.chat != self.chat_id:
+                await self._follow(again=True)  # a group: the team's, moved by another process?
             if ours and message.chat == self.chat_id:
                 team.append(message)
             elif (
@@ -169,10 +175,48 @@ class TeamChat:
     async def post_about(self, conversation_id: str, text: str, *, key: str) -> None:
         """Post to the team chat about a conversation; replying to the post answers its
         customer. ``key`` makes the post's send id, so a retry is the same post."""
+        await self._follow()
         sent = await self._post(self.chat_id, text, key=key)
         await self.posts.remember(sent, conversation_id)
 
+    async def moved(self, chat: str, to: str) -> None:
+        """Telegram made the team's group ``chat`` a supergroup, ``to``: the team chat is
+        there from now on, for every process and the next start, though
+        TELEGRAM_TEAM_CHAT_ID still names the group."""
+        if chat not in (self.chat_id, self.configured) or to == self.chat_id:
+            return
+        await self.posts.move(self.configured, to)
+        self.chat_id = to
+        log.warning(
+            "the team chat %s became the supergroup %s, where it is now: "
+            "set TELEGRAM_TEAM_CHAT_ID=%s",
+            chat,
+            to,
+            to,
+        )
+
+    async def _follow(self, *, again: bool = False) -> None:
+        """Take up the move of the configured chat another process (or an earlier run)
+        heard of; the store is asked once, and ``again`` when a group's message may be
+        from where the team chat moved."""
+        if self._looked and not again:
+            return
+        to = await self.posts.moved_to(self.configured)
+        self._looked = True
+        if to is not None and to != self.chat_id:
+            log.info("the team chat %s is the supergroup %s now", self.configured, to)
+            self.chat_id = to
+
     async def _post(self, chat: str, text: str, *, key: str, reply_to: str = "") -> str:
+        try:
+            return await self._post_once(chat, text, key=key, reply_to=reply_to)
+        except ChatMovedError as moved:
+            if chat not in (self.chat_id, self.configured):
+                raise
+            await self.moved(chat, moved.chat)
+            return await self._post_once(moved.chat, text, key=key, reply_to="")
+
+    async def _post_once(self, chat: str, text: str, *, key: str, reply_to: str) -> str:
         outbound = Outbound(
             send_id=derived_id("team", key),
             conversation_id="",

@@ -63,11 +63,18 @@ def fake_token(bot_id: int = 7000000001) -> str:
     return f"{bot_id}:{secrets.token_urlsafe(27)[:35]}"
 
 
-def error_body(status: int, description: str, *, retry_after: int | None = None) -> JSON:
-    """The Bot API's ``{"ok": false, ...}`` body."""
+def error_body(
+    status: int,
+    description: str,
+    *,
+    retry_after: int | None = None,
+    migrate_to_chat_id: int | None = None,
+) -> JSON:
+    """The Bot API's ``{"ok": false, ...}`` body, with its ResponseParameters."""
     body: JSON = {"ok": False, "error_code": status, "description": description}
-    if retry_after is not None:
-        body["parameters"] = {"retry_after": retry_after}
+    parameters = {"retry_after": retry_after, "migrate_to_chat_id": migrate_to_chat_id}
+    if any(v is not None for v in parameters.values()):
+        body["parameters"] = {k: v for k, v in parameters.items() if v is not None}
     return body
 
 
@@ -210,11 +217,19 @@ class _Poll:
 
 
 class _Refusal(Exception):
-    def __init__(self, status: int, description: str, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        *,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 def _bad(description: str) -> _Refusal:
@@ -318,6 +333,7 @@ class TelegramAPIEmulator(LocalServer):
         self._next_message_id: dict[int, int] = {}
         self._open_queries: set[str] = set()
         self._blocked: set[int] = set()
+        self._migrated: dict[int, int] = {}
         self._throttles: list[_Throttle] = []
         self._poll: _Poll | None = None
         self._changed = asyncio.Event()
@@ -396,6 +412,23 @@ class TelegramAPIEmulator(LocalServer):
     def block(self, chat_id: int) -> None:
         """The user blocked the bot: sends to ``chat_id`` get 403 from now on."""
         self._blocked.add(chat_id)
+
+    def migrate(
+        self, group_id: int, supergroup_id: int, by_user: int, *, announced: bool = True
+    ) -> None:
+        """The group became a supergroup with a new id, as Telegram does when a group is
+        made public or passes 200 members: a service message in each chat says so (unless
+        not ``announced``: updates a bot missed), and a send to the old id gets 400 with
+        ``migrate_to_chat_id`` from now on."""
+        old = self._chat(group_id)
+        new = self.add_group(supergroup_id, old.get("title", "Team"), chat_type="supergroup")
+        self._migrated[group_id] = supergroup_id
+        if announced:
+            sender = self._user(by_user, None)
+            told = {"migrate_to_chat_id": supergroup_id}
+            self._push("message", self._new_message(old, sender, told))
+            told = {"migrate_from_chat_id": group_id}
+            self._push("message", self._new_message(new, sender, told))
 
     def add_user(
         self,
@@ -1050,6 +1083,12 @@ class TelegramAPIEmulator(LocalServer):
             raise _bad("chat not found") from None
         if chat_id in self._blocked:
             raise _Refusal(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self._migrated:
+            raise _Refusal(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=self._migrated[chat_id],
+            )
         if self.known_chats_only and chat_id not in self._chats:
             raise _bad("chat not found")
         return self._chat(chat_id)
@@ -1179,7 +1218,12 @@ class TelegramAPIEmulator(LocalServer):
             result, description = await handler(request, params)
         except _Refusal as refusal:
             self._record(request, name, params, refusal.status, refusal.description)
-            body = error_body(refusal.status, refusal.description, retry_after=refusal.retry_after)
+            body = error_body(
+                refusal.status,
+                refusal.description,
+                retry_after=refusal.retry_after,
+                migrate_to_chat_id=refusal.migrate_to_chat_id,
+            )
             return web.json_response(body, status=refusal.status)
         self._record(request, name, params, 200, description)
         answer: JSON = {"ok": True, "result": result}
