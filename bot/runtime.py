@@ -44,7 +44,7 @@ from bot.core.media import MediaLibrary, MediaLinks, ProviderFiles
 from bot.core.metrics import Meters
 from bot.core.pipeline import Pipeline
 from bot.core.profiles import ProfileBook
-from bot.core.sender import Sender, Transport
+from bot.core.sender import CALL_SECONDS, Sender, Transport
 from bot.core.visitor_tokens import VisitorTokens
 from bot.core.workers import ShardWorkers, settle
 from bot.http.app import WebParts, build_app
@@ -524,10 +524,12 @@ class Runtime:
     async def stop(self) -> None:
         """Drain: finish the batches in hand, deliver what is in flight, then let go (REL-6)."""
         self._stopping.set()
+        self.sender.stop_starting()
         if self._supervisor:
             self.couriers.stop()
             await self._supervisor
-            await settle(self.workers.tasks, grace=15)
+            # No send starts now; one under way has its API call's time to finish.
+            await settle(self.workers.tasks, grace=CALL_SECONDS + 5)
             await self.sender.settled(grace=15)
             if self._couriers:
                 await settle([self._couriers], grace=self.settings.delivery.timeout + 10)

@@ -201,6 +201,11 @@ def ensure_window(outbound: Outbound, last_inbound_at: float | None, now: float)
         )
 
 
+class NotStartedError(Exception):
+    """A send not started, as the process stops: it waits in the outbox for the next
+    holder of its shard."""
+
+
 class Sender:
     """Queues sends in the outbox of their conversation's shard and performs them in order."""
 
@@ -227,6 +232,7 @@ class Sender:
         """Tracked links in what the customer gets (PS-3); the thread and the services
         keep the text as written. None: links go as written."""
         self.outcomes = outcomes
+        self._stopping = asyncio.Event()
         self._completing: set[asyncio.Task[None]] = set()
         """Records of sends that went out, under way: they outlive their shard's worker."""
 
@@ -281,8 +287,16 @@ class Sender:
             if also is not None:
                 also(pipe)
 
-    async def perform(self, entries: list[Entry]) -> None:
-        """Send a batch from one shard: conversations in parallel, each in its order."""
+    def stop_starting(self) -> None:
+        """A graceful stop: the sends under way finish, and no new one starts; those left
+        stay in the outbox for the shard's next holder, who makes them in order. Cut
+        short in its API call by the stop's deadline, a send would be failed as
+        interrupted, though it may have gone out."""
+        self._stopping.set()
+
+    async def perform(self, entries: list[Entry]) -> set[str]:
+        """Send a batch from one shard: conversations in parallel, each in its order. The
+        ids of the entries left unsent as the process stops."""
         outbounds = [Outbound.from_dict(parse_json(entry.data)) for entry in entries]
         # A redo skips what went out before the crash without waiting for the rate again.
         # A new entry is not read first: should its send have started all the same (the
@@ -291,25 +305,38 @@ class Sender:
         found = iter(
             await self.conversations.send_states([(o.conversation_id, o.send_id) for o in redone])
         )
-        groups: dict[str, list[tuple[Outbound, bool]]] = {}
+        groups: dict[str, list[tuple[Outbound, bool, str]]] = {}
         for outbound, entry in zip(outbounds, entries, strict=True):
             state = next(found) if entry.redone else ""
             if state in ("", "claimed"):
                 claimed = state == "claimed"
-                groups.setdefault(outbound.conversation_id, []).append((outbound, claimed))
-        await asyncio.gather(*(self._perform_in_order(group) for group in groups.values()))
+                group = groups.setdefault(outbound.conversation_id, [])
+                group.append((outbound, claimed, entry.id))
+        left: set[str] = set()
+        await asyncio.gather(*(self._perform_in_order(g, left) for g in groups.values()))
+        return left
 
-    async def _perform_in_order(self, group: list[tuple[Outbound, bool]]) -> None:
+    async def _perform_in_order(
+        self, group: list[tuple[Outbound, bool, str]], left: set[str]
+    ) -> None:
+        """Send a conversation's sends in order; as the process stops, those not started
+        go into ``left``, the first of them and every one after it."""
         async with self._parallel:
-            for outbound, claimed in group:
+            for n, (outbound, claimed, _) in enumerate(group):
                 with bound(
                     conversation_id=outbound.conversation_id,
                     send_id=outbound.send_id,
                     channel=outbound.channel,
                 ):
-                    if claimed and not await self._settle_interrupted(outbound):
-                        continue
-                    await self._perform(outbound)
+                    try:
+                        if self._stopping.is_set():
+                            raise NotStartedError
+                        if claimed and not await self._settle_interrupted(outbound):
+                            continue
+                        await self._perform(outbound)
+                    except NotStartedError:
+                        left.update(entry for *_, entry in group[n:])
+                        return
 
     async def _settle_interrupted(self, outbound: Outbound) -> bool:
         """A send found claimed when its entry is redone: the attempt that claimed it was
@@ -376,6 +403,8 @@ class Sender:
         """
         cid, send_id = outbound.conversation_id, outbound.send_id
         async with transport.turn(sent):
+            if self._stopping.is_set():  # it waited its turn, or a retry's, past the stop
+                raise NotStartedError
             async with self.store.round_trip() as pipe:
                 self.conversations.queue_claim_send(
                     pipe, cid, send_id, despite_opt_out=outbound.required

@@ -10,7 +10,7 @@ import contextlib
 import logging
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -45,7 +45,9 @@ class EntryFailedError(Exception):
     next redo, so that each conversation keeps its order."""
 
 
-Work = Callable[[list[Entry]], Awaitable[None]]
+Work = Callable[[list[Entry]], Awaitable[Collection[str] | None]]
+"""Works a batch; the ids of the entries it left for the shard's next holder (a stopping
+process starts no new send), which stay pending, or None when it did them all."""
 
 
 class Rider(Protocol):
@@ -341,7 +343,7 @@ class ShardWorkers:
         if not batch:
             return []
         try:
-            await work(batch)
+            left = await work(batch)
         except Exception as error:
             if is_store_fault(error):
                 raise
@@ -357,7 +359,7 @@ class ShardWorkers:
             )
             await self._one_by_one(stream, shard, work, batch)
             return []
-        return [entry.id for entry in batch]
+        return [entry.id for entry in batch if not left or entry.id not in left]
 
     async def _one_by_one(
         self, stream: ShardedStream, shard: int, work: Work, batch: list[Entry]
@@ -366,12 +368,14 @@ class ShardWorkers:
         one that fails with attempts left (EntryFailedError)."""
         for entry in batch:
             try:
-                await work([replace(entry, redone=True)])
+                left = await work([replace(entry, redone=True)])
             except Exception as error:
                 if is_store_fault(error):
                     raise
                 await self._failed(stream, shard, entry, error)
                 continue
+            if left:
+                return  # stopping: it and those after it wait for the next holder
             await stream.ack(shard, [entry.id], retried=True)
 
     async def _failed(

@@ -314,6 +314,8 @@ class GraphAPIEmulator(LocalServer):
         self._stalls = 0
         self._drops = 0
         self._stopping = asyncio.Event()
+        self.delay = 0.0
+        """Seconds each send waits before it is taken: a slow Graph API."""
         self.before_answer: Callable[[str], Awaitable[None]] | None = None
         """Awaited with a send's new message id once it is accepted, before its answer
         goes: a receipt Meta posts before the caller has its answer."""
@@ -458,6 +460,8 @@ class GraphAPIEmulator(LocalServer):
             self._authenticate(request)
             if self._stalls:
                 await self._stall(raw)
+            if self.delay:
+                await asyncio.sleep(self.delay)
             self._refuse_if_injected()
             if self.phone_number_ids is not None and phone_number_id not in self.phone_number_ids:
                 raise _Refusal(
