@@ -263,12 +263,15 @@ class AnswerConnection(Connection):
 
 
 class KeepAlivePoster:
-    """POSTs that reuse their origin's idle connections; at most ``limit`` in flight."""
+    """POSTs that reuse their origin's idle connections; at most ``limit`` in flight, or
+    as many as the callers make with ``limit=None`` (the fan-out, where each service's
+    own concurrency bounds its POSTs: a cap shared by all would let a few hung services
+    hold every other service's turn, REL-2)."""
 
     def __init__(
         self,
         *,
-        limit: int = LIMIT,
+        limit: int | None = LIMIT,
         idle_seconds: float = IDLE_SECONDS,
         ssl_context: ssl.SSLContext | None = None,
         keep_answers: bool = False,
@@ -318,7 +321,7 @@ class KeepAlivePoster:
             self._targets[url] = target
         data = b"".join((target.head, header_lines(headers, len(body)), body))
         deadline = asyncio.get_running_loop().time() + timeout
-        if self._busy >= self.limit or self._waiting:
+        if self.limit is not None and (self._busy >= self.limit or self._waiting):
             await self._wait_for_slot(deadline)  # handed the slot of a POST that ended
         else:
             self._busy += 1

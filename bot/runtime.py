@@ -112,8 +112,9 @@ class Runtime:
         self._telegram_client = make_client(settings.telegram) if settings.telegram else None
         # One HTTP session for every outbound call of this process, closed by close().
         self._session = aiohttp.ClientSession()
-        # The fan-out's POSTs, on connections kept alive per service (adapters/keepalive.py).
-        self._posts = KeepAlivePoster()
+        # The fan-out's POSTs, on connections kept alive per service (adapters/keepalive.py);
+        # each service's delivery concurrency bounds its own, and nothing bounds them all.
+        self._posts = KeepAlivePoster(limit=None)
         # The providers' send calls, kept-alive too, and never sent twice by the client.
         self._calls = KeepAlivePoster(keep_answers=True)
         self._build_stores()
