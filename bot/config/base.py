@@ -73,9 +73,13 @@ def http_url(url: str) -> str:
         raise ValueError(wanted)
     try:
         parts = urlsplit(url)
+        port = parts.port  # ValueError for one that is no number, or past 65535
     except ValueError:  # an IPv6 host without its closing bracket
         raise ValueError(wanted) from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host or port == 0:
+        raise ValueError(wanted)
+    if ":" not in host and "" in host.removesuffix(".").split("."):  # a.b..c, .a.b
         raise ValueError(wanted)
     return url
 
