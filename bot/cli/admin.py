@@ -248,9 +248,8 @@ def add_services_commands(
     attach.add_argument(
         "--batch",
         type=int,
-        default=0,
         metavar="N",
-        help=f"post up to N events (1 to {MAX_BATCH}) in one signed request",
+        help=f"post up to N events (1 to {MAX_BATCH}) in one signed request; 0, one a POST",
     )
     attach.add_argument("--number", action="append", help="only this number (repeatable)")
     detach = add(
@@ -309,6 +308,11 @@ async def _run(runtime: Runtime, args: argparse.Namespace) -> int:
 async def _attach(
     actions: ConversationActions, args: argparse.Namespace, numbers: list[str]
 ) -> int:
+    """Define the service (--url: anew; --batch, --no-mask, --secret-env alone: what they
+    change of a known one), then attach it."""
+    if args.batch is not None and not 0 <= args.batch <= MAX_BATCH:
+        print(f"switchboard: --batch takes 0 to {MAX_BATCH}", file=sys.stderr)
+        return 2
     token = ""
     if args.url:
         try:
@@ -326,18 +330,42 @@ async def _attach(
                 "switchboard: a service needs a signing secret: --secret-env VAR", file=sys.stderr
             )
             return 2
-        secret = os.environ.get(args.secret_env, "")
-        if not secret:
-            print(f"switchboard: {args.secret_env} is unset or empty", file=sys.stderr)
-            return 2
-        if args.batch and not 1 <= args.batch <= MAX_BATCH:
-            print(f"switchboard: --batch takes 1 to {MAX_BATCH}", file=sys.stderr)
+        secret = _secret_of(args.secret_env)
+        if secret is None:
             return 2
         mask = not args.no_mask
-        token = await actions.define(args.name, args.url, secret, mask=mask, batch=args.batch)
+        batch = args.batch or 0
+        token = await actions.define(args.name, args.url, secret, mask=mask, batch=batch)
+    elif args.batch is not None or args.no_mask or args.secret_env:
+        known = await actions.services.get(args.name)
+        if known is None:
+            print(
+                f"switchboard: no service named {args.name!r}: a new service needs --url "
+                "and --secret-env",
+                file=sys.stderr,
+            )
+            return 2
+        secret = _secret_of(args.secret_env) if args.secret_env else known.secret
+        if secret is None:
+            return 2
+        mask = known.mask and not args.no_mask
+        batch = known.batch if args.batch is None else args.batch
+        await actions.define(args.name, known.url, secret, mask=mask, batch=batch)
+        posts = f"up to {batch} events a POST" if batch else "one event a POST"
+        shown = "others' replies masked" if mask else "others' replies shown"
+        print(printable(f"{args.name}: {posts}, {shown}"))
     for number in numbers:
         change = await actions.attach(number, args.name)
         print(printable(f"{args.name} is attached to {number}: {', '.join(change.after)}"))
     if token:
         print(f"API token of {args.name} (shown once): {token}")
     return 0
+
+
+def _secret_of(variable: str) -> str | None:
+    """The signing secret the environment variable holds; None, said, when it is empty."""
+    secret = os.environ.get(variable, "")
+    if not secret:
+        print(f"switchboard: {variable} is unset or empty", file=sys.stderr)
+        return None
+    return secret
