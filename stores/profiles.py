@@ -132,7 +132,9 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
         root_of = {i: roots.get(owner[i] or "", "") for i in every}
         lives: dict[int, list[Identity]] = {}
         for index, (sighting, ids) in enumerate(zip(sightings, usable, strict=True)):
-            live = [i for i in ids if not (i in erased_at and sighting.at <= erased_at[i])]
+            live = [
+                i for i in ids if not (i in erased_at and sent_before(sighting.at, erased_at[i]))
+            ]
             if ids and not live:
                 resolutions[index].suppressed = True
             if not live:
@@ -478,3 +480,13 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
         if retry:
             return await self.lookup(identity)
         return "" if single[0].refusals else target
+
+
+def sent_before(at: float, erased_at: float) -> bool:
+    """Whether a message dated ``at`` was surely sent before an erasure at ``erased_at``:
+    one dated in whole seconds (WhatsApp's, Telegram's) was sent at some time in its
+    second, so only a second over before the erasure is; a new customer who wrote in the
+    erasure's own second is not dropped."""
+    if at == int(at):
+        return at + 1 <= erased_at
+    return at <= erased_at
