@@ -327,18 +327,19 @@ def _card(card: dict[str, Any]) -> ContactCard:
 
 
 def _own_phones(sender: str, cards: Sequence[ContactCard]) -> tuple[Identity, ...]:
-    """The phones of the shared cards that are the sender's own number: the one WhatsApp
-    ties to the sender (its ``wa_id`` is theirs) or whose digits are their id. Nothing
-    else on a card stitches, even on the sender's own card: its other numbers are typed
-    by whoever made the card, and could be anyone's."""
-    found = [
-        Identity("phone", phone.phone)
+    """The phone of a shared card that is the sender's own number: the one WhatsApp ties
+    to the sender (its ``wa_id`` is theirs) or whose digits are their id, as their id's
+    international number: typed the national way ("55 1234 5678"), it would be read in
+    the bot's region, another country's number. Nothing else on a card stitches, even on
+    the sender's own card: its other numbers are typed by whoever made the card, and
+    could be anyone's."""
+    own = any(
+        phone.wa_id == sender or "".join(filter(str.isdigit, phone.phone)) == sender
         for card in cards
         for phone in card.phones
         if phone.phone
-        and (phone.wa_id == sender or "".join(filter(str.isdigit, phone.phone)) == sender)
-    ]
-    return tuple(dict.fromkeys(found))
+    )
+    return (Identity("phone", f"+{sender}"),) if own else ()
 
 
 def _referral(message: dict[str, Any]) -> str:
