@@ -18,7 +18,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from redis.asyncio import RedisCluster
@@ -63,6 +63,9 @@ class _Outcome:
     lost: set[Identity] = field(default_factory=set)
     kept: dict[int, list[tuple[Identity, str]]] = field(default_factory=dict)
     """The claims each sighting that went through took."""
+    alone: dict[int, Refusal] = field(default_factory=dict)
+    """Sightings whose channel identity, held by no profile, the profile another of
+    their identities found refused: they land on a profile of their own."""
 
 
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -159,11 +162,15 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
                 planned.update({i: profile_id for i in fresh})
 
         if plans:
-            retry, lost = await self._apply(plans, sightings, resolutions, owner)
+            retry, lost, alone = await self._apply(plans, sightings, resolutions, owner)
             # A sighting that counted on another one's claim must follow it when it failed.
             careful += retry + [
-                n for n, live in lives.items() if lost & set(live) and not resolutions[n].refusals
+                n
+                for n, live in lives.items()
+                if lost & set(live) and not resolutions[n].refusals and n not in alone
             ]
+            for index, refusal in alone.items():
+                resolutions[index] = await self._land_alone(sightings[index], lives[index], refusal)
         for index in sorted(set(careful)):
             resolutions[index] = await self._resolve_carefully(sightings[index], lives[index])
         made = {n: r for n, r in past_caps.items() if resolutions[n].profile == r.profile}
@@ -183,10 +190,11 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
         sightings: Sequence[Sighting],
         resolutions: list[Resolution],
         owner: Mapping[Identity, str | None],
-    ) -> tuple[list[int], set[Identity]]:
+    ) -> tuple[list[int], set[Identity], dict[int, Refusal]]:
         """Write the new profiles, claim the new identities and extend the known profiles,
         in one round trip (two on a cluster). The sightings that met a race come back for
-        the careful path, with the identities whose claims were lost or undone.
+        the careful path, with the identities whose claims were lost or undone, and those
+        to land on a profile of their own (``_Outcome.alone``).
 
         A new profile's hash is written before any index entry names it: a reader takes
         an entry naming a profile without a hash for one an erasure left behind, and takes
@@ -213,15 +221,16 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
             created = {plan.index: list(next(results)) for plan in creating}
         outcome = _Outcome()
         for plan in plans:
+            own = sightings[plan.index].identities[0]
             if plan.index in failed:
                 answer = created.get(plan.index, ["taken", ""])  # joined one: redo
-                await self._settle(plan, [], answer, resolutions, outcome)
+                await self._settle(plan, own, [], answer, resolutions, outcome)
                 continue
             claims = [self._claimed(owner.get(i), next(results)) for i in plan.fresh]
             for _ in plan.behind:
                 next(results)
             answer = created[plan.index] if plan.create else next(results)
-            await self._settle(plan, claims, answer, resolutions, outcome)
+            await self._settle(plan, own, claims, answer, resolutions, outcome)
         for plan in plans:  # sightings of this batch that joined a profile folded away
             if plan.profile in outcome.folds and outcome.kept.pop(plan.index, None) is not None:
                 outcome.retry.append(plan.index)
@@ -233,7 +242,7 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
                 await pipe.execute()
         for new, other in outcome.folds.items():
             await self._fold(new, other)
-        return outcome.retry, outcome.lost
+        return outcome.retry, outcome.lost, outcome.alone
 
     async def _create(
         self, plans: Sequence[_Plan], sightings: Sequence[Sighting]
@@ -285,6 +294,7 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
     async def _settle(
         self,
         plan: _Plan,
+        own: Identity,
         claims: Sequence[str | None],
         answer: Sequence[Any],
         resolutions: list[Resolution],
@@ -292,7 +302,8 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
     ) -> None:
         """Read one plan's answers: the owner each claim met (None where it took the
         entry; none at all when it claimed nothing) and what the profile's script said;
-        what it took, what it lost, and what to redo."""
+        what it took, what it lost, and what to redo. ``own``: the sighting's channel
+        identity."""
         index, profile_id, fresh = plan.index, plan.profile, plan.fresh
         status, detail = answer
         lost = [i for i, prev in zip(fresh, claims, strict=False) if prev and prev != profile_id]
@@ -304,8 +315,11 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
         elif status == "refused":
             outcome.undo += taken
             refusal = Refusal(profile_id, "", detail, tuple(i.key for i in fresh))
-            resolutions[index].refusals.append(refusal)
-            await self._record_refusals([refusal])
+            if not plan.create and own in fresh:  # the message is not this profile's
+                outcome.alone[index] = refusal
+            else:
+                resolutions[index].refusals.append(refusal)
+                await self._record_refusals([refusal])
         elif (
             status == "ok"
             and lost
@@ -387,7 +401,12 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
             plan = [_Plan(0, profile_id, fresh, not target, behind)]
             single = [Resolution(profile=profile_id, created=not target)]
             if fresh or behind or not target:
-                retry, _ = await self._apply(plan, [sighting], single, owners)
+                retry, _, alone = await self._apply(plan, [sighting], single, owners)
+                if alone:
+                    landed = await self._land_alone(sighting, ids, alone[0])
+                    landed.merges[:0] = outcome.merges
+                    landed.refusals[:0] = outcome.refusals
+                    return landed
                 if retry:
                     continue
             outcome.profile, outcome.created = single[0].profile, single[0].created
@@ -397,6 +416,31 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
                 await self._record_refusals(outcome.refusals[-1:])
             return outcome
         raise RuntimeError("the identity graph kept changing under one sighting")
+
+    async def _land_alone(
+        self, sighting: Sighting, ids: Sequence[Identity], refused: Refusal
+    ) -> Resolution:
+        """Land a sighting whose channel identity the profile another of its identities
+        found refused to take (a cap): on a new profile, with the sighting's identities
+        no live profile holds, the refusal recorded on both (README, "Profiles"). Should
+        another process meanwhile change the graph under it, it stays refused where it
+        was found."""
+        owners = dict(zip(ids, await self.owners(ids), strict=True))
+        roots, _ = await self.roots_and_erasures(set(owners.values()), [])
+        fresh = [i for i in ids if not (owners[i] and roots.get(owners[i] or ""))]
+        fresh, _ = self.policy.within_caps(fresh)
+        profile_id = new_profile_id(sighting.at)
+        single = [Resolution(profile=profile_id, created=True)]
+        if sighting.identities[0] in fresh:
+            plan = [_Plan(0, profile_id, fresh, True, [])]
+            retry, _, alone = await self._apply(plan, [sighting], single, owners)
+            if not retry and not alone and not single[0].refusals:
+                refusal = replace(refused, other=profile_id)
+                await self._record_refusals([refusal])
+                single[0].refusals.append(refusal)
+                return single[0]
+        await self._record_refusals([refused])
+        return Resolution(profile=refused.profile, refusals=[refused])
 
     def _past_caps(self, profile_id: str, over: Sequence[Identity]) -> Refusal:
         """The identities a new profile was made without, as the merge policy refused them."""
@@ -474,12 +518,14 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
         owners = {identity: (await self.owners([identity]))[0]}
         sighting = Sighting((identity,), channel, "", time.time())
         single = [Resolution(profile=target)]
-        retry, _ = await self._apply(
+        retry, _, alone = await self._apply(
             [_Plan(0, target, [identity], False)], [sighting], single, owners
         )
         if retry:
             return await self.lookup(identity)
-        return "" if single[0].refusals else target
+        if alone:  # refused, and no message to land elsewhere
+            await self._record_refusals(list(alone.values()))
+        return "" if single[0].refusals or alone else target
 
 
 def sent_before(at: float, erased_at: float) -> bool:
