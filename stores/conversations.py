@@ -285,6 +285,18 @@ class ConversationStore(BaseConversationStore):
         send_id = await self.redis.hget(self._k(conversation_id, "provider_ids"), provider_id)
         return str(send_id) if send_id else provider_id
 
+    async def hold_opening(self, conversation_id: str) -> bool:
+        """Hold the opening of a new conversation, for a minute at most: False when it
+        exists, or another caller holds its opening now (two starts at once send one
+        first message). ``let_go_of_opening`` when the start is over."""
+        if await self.redis.exists(self._k(conversation_id, "meta")):
+            return False
+        held = await self.redis.set(self._k(conversation_id, "opening"), "1", nx=True, ex=60)
+        return bool(held)
+
+    async def let_go_of_opening(self, conversation_id: str) -> None:
+        await self.redis.delete(self._k(conversation_id, "opening"))
+
     async def meta(self, conversation_id: str) -> dict[str, str]:
         meta: Any = await self.redis.hgetall(self._k(conversation_id, "meta"))
         return meta

@@ -71,12 +71,28 @@ async def open_conversation(
 ) -> web.Response:
     """Send the first message of ``customer``'s conversation on ``number``, link it to
     ``profile`` and list it with the number's conversations, in one round trip."""
-    who, api = acting(request), parts(request)
+    api = parts(request)
     cid = conversation_id(number, customer)
-    meta = await api.conversations.meta(cid)
-    if meta:
-        raise ApiError(409, f"conversation {cid} exists: reply to it", conversation_id=cid)
     agent = string_field(found, "agent", required=False, limit=200)
+    if not await api.conversations.hold_opening(cid):  # it exists, or a start is under way
+        raise ApiError(409, f"conversation {cid} exists: reply to it", conversation_id=cid)
+    try:
+        return await _open(request, number, channel, customer, profile, content, cid, agent)
+    finally:
+        await api.conversations.let_go_of_opening(cid)
+
+
+async def _open(
+    request: web.Request,
+    number: str,
+    channel: str,
+    customer: Identity,
+    profile: str,
+    content: Content,
+    cid: str,
+    agent: str,
+) -> web.Response:
+    who, api = acting(request), parts(request)
     now = time.time()
 
     def links(pipe: Pipe) -> None:
