@@ -297,7 +297,8 @@ async def workflow_event(request: web.Request) -> web.Response:
     customer = await named_customer(request, body, number)
     event = WorkflowEvent(kind, number, caller(request).name, data, customer, event_id)
     try:
-        answer = await found.workflows.trigger(event)
+        with profile_refusals():  # the customer erased while the event is taken
+            answer = await found.workflows.trigger(event)
     except ValueError as error:
         raise ApiError(400, str(error)[:300]) from None
     except EventInProgressError as error:
@@ -323,7 +324,8 @@ def _holding_control_characters(data: dict[str, Any]) -> str:
 async def named_customer(request: web.Request, body: dict[str, Any], number: str) -> str:
     """The customer a body names by ``phone``, ``profile`` or ``conversation`` (on
     ``number``), as an audience entry; '' when it names none."""
-    named = [name for name in ("phone", "profile", "conversation") if body.get(name)]
+    # Named is given (null is as good as absent): "", {} or false is a 400, not nobody.
+    named = [n for n in ("phone", "profile", "conversation") if body.get(n) is not None]
     if len(named) > 1:
         raise ApiError(400, "name the customer once: phone, profile or conversation")
     if named == ["conversation"]:
@@ -332,6 +334,8 @@ async def named_customer(request: web.Request, body: dict[str, Any], number: str
         )
         if meta["number"] != number:
             raise ApiError(404, f"no conversation {conversation_id} on {number}")
+        if meta.get("customer") == "erased":
+            raise ApiError(410, f"the customer of {conversation_id} was erased")
         return f"c:{conversation_id}"
     if not named:
         return ""

@@ -8,7 +8,15 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api.common import ApiError, acting, numbers_of, parts, read_body, require_parent
+from bot.api.common import (
+    ApiError,
+    acting,
+    numbers_of,
+    parts,
+    profile_refusals,
+    read_body,
+    require_parent,
+)
 from bot.api.notifications import named_customer
 from bot.config.sequences import Sequence
 from bot.identities import InvalidPhoneError, parse_identity
@@ -79,7 +87,8 @@ async def enrol(request: web.Request) -> web.Response:
     if not sequence.enabled:
         raise ApiError(409, f"sequence {sequence.name} is disabled in the configuration")
     sequences = _sequences(request)
-    _, enrolled = await sequences.enrol(sequence.name, customer, again=again)
+    with profile_refusals():  # the customer erased while they are enrolled
+        _, enrolled = await sequences.enrol(sequence.name, customer, again=again)
     shown = await sequences.enrolment(sequence.name, customer)
     return web.json_response({"enrolled": enrolled, "enrolment": shown}, status=202)
 
