@@ -236,7 +236,7 @@ async def stop_notification(request: web.Request) -> web.Response:
     """Stop a campaign that is sending or scheduled, with a reason: ``{"reason": "wrong
     price"}``. No one more is queued; what is queued already goes."""
     nid = await _draft_of(request)
-    body = await read_body(request, 16 * 1024)
+    body = await read_body(request)
     try:
         reason = checked_reason(body.get("reason"))
     except ValueError as error:

@@ -17,6 +17,7 @@ from bot.api.common import (
     CALLER,
     ApiError,
     numbers_of,
+    only_fields,
     parts,
     profile_refusals,
     read_body,
@@ -116,6 +117,7 @@ async def set_consent(request: web.Request) -> web.Response:
     its source (``api:<service>``) and time."""
     body = await read_body(request)
     basis = string_field(body, "basis", limit=40)
+    only_fields(body, {"basis"})
     source = f"api:{request[CALLER].name}"
     book = parts(request).profiles
     return web.json_response(

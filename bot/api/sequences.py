@@ -72,7 +72,7 @@ async def enrol(request: web.Request) -> web.Response:
     sequence = await _sequence(request)
     acting(request)
     await require_parent(request, sequence.number)
-    body = await read_body(request, 16 * 1024)
+    body = await read_body(request)
     again = body.get("again", False)
     if not isinstance(again, bool):
         raise ApiError(400, "'again' is true or false")

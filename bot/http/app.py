@@ -124,7 +124,8 @@ async def _json_errors(
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        return error_response(error.status, error.reason)
+        allow = error.headers.get("Allow")  # a 405 names the methods the path takes
+        return error_response(error.status, error.reason, {"Allow": allow} if allow else None)
     except RequestPayloadError as error:
         return unreadable_body(request, error)
     except Exception as error:
