@@ -100,7 +100,14 @@ class Workflows:
             answer.skipped.append("no_channel")
             return
         # The event's values now; {profile.…} ones per recipient, when the run decides.
-        text, missing = fill(rule.text, context, keep=("profile",))
+        # One the event lacks is left for the run too, which finds it missing there:
+        # after the reasons that come before it (an erased customer is "suppressed").
+        _, missing = fill(rule.text, context, keep=("profile",))
+        if rule.template is not None:
+            for variable in rule.template.variables:
+                missing += fill(variable, context, keep=("profile",))[1]
+        keep = ("profile", *{name.split(".", 1)[0] for name in missing})
+        text, _ = fill(rule.text, context, keep=keep)
         body: dict[str, Any] = {
             "number": event.number,
             "text": text,
@@ -110,12 +117,11 @@ class Workflows:
         if rule.topic:
             body["topic"] = rule.topic
         if rule.template is not None:
-            values = [fill(v, context, keep=("profile",)) for v in rule.template.variables]
-            missing += [name for _, names in values for name in names]
+            values = [fill(v, context, keep=keep) for v in rule.template.variables]
             # The event's values as Meta takes them: the rule's own were checked.
             filled = [sendable(v) for v, _ in values]
             body["template"] = rule.template.to_dict() | {"variables": filled}
-        if missing or any(not v.strip() for v in body.get("template", {}).get("variables", [])):
+        if any(not v.strip() for v in body.get("template", {}).get("variables", [])):
             answer.skipped.append("missing_variable")
             return
         spec, entries = parse_notification(
