@@ -352,7 +352,7 @@ async def test_the_answers_are_the_documented_ones_and_bad_input_is_refused(
         await call(400, "POST", enrolments, "support", bad)
     await call(400, "POST", enrolments, "support", b"[1, 2]")
     await call(400, "POST", enrolments, "support", b"{not json")
-    await call(413, "POST", enrolments, "support", b"{" + b" " * (17 * 1024) + b"}")
+    await call(413, "POST", enrolments, "support", b"{" + b" " * (65 * 1024) + b"}")
     await call(404, "POST", enrolments, "support", {"conversation": "c_unknown"})
     await call(404, "POST", enrolments, "support", body, name="nope")
     await call(403, "POST", enrolments, "sales", body)
