@@ -20,7 +20,7 @@ from bot.core.profiles import ProfileBook
 from bot.http.errors import error_response
 from bot.model import Identity
 from stores.activity import ActivityStore
-from stores.profiles import ProfileStore
+from stores.profiles import Merge, ProfileStore
 
 VISITOR_COOKIE = webchat.VISITOR_COOKIE
 """``sb_vid``: the web chat's cookie too, so a browser is one visitor on both."""
@@ -117,6 +117,13 @@ async def follow_link(request: web.Request) -> web.StreamResponse:
         return response  # erased or unknown: nobody to link, nothing to record (PS-7)
     vid = webchat.visitor_id(request.cookies.get(VISITOR_COOKIE)) or new_visitor_id()
     owner = await tracking.profiles.attach(root, Identity("vid", vid), "web")
+    if owner and owner != root and await _anonymous(tracking, owner):
+        # The browser's own web chat, of somebody nobody knew: the person the link was sent
+        # to, as its anonymous page views are. It keeps its id, and its chat.
+        merged = await tracking.book.merge(root, owner)
+        if isinstance(merged, Merge):
+            root = merged.survivor
+            owner = root
     if owner and owner != root:
         # The browser is someone else's (a shared computer): two people are never merged
         # on a cookie, so this click gets a visitor id of its own.
@@ -127,6 +134,13 @@ async def follow_link(request: web.Request) -> web.StreamResponse:
         await tracking.clicked(link.message)
     _set_visitor_cookie(response, tracking, vid)
     return response
+
+
+async def _anonymous(tracking: Tracking, profile_id: str) -> bool:
+    """Whether a profile knows nothing of its person but browsers' visitor ids (a web
+    chat's lead who gave no email, no phone)."""
+    identities = (await tracking.profiles.get(profile_id)).get("identities") or []
+    return all(str(key).startswith("vid:") for key in identities)
 
 
 def _cors_headers(request: web.Request, tracking: Tracking) -> dict[str, str] | None:
