@@ -134,6 +134,16 @@ def one_line(text: str) -> str:
     return "".join("\ufffd" if has_control_characters(c) else c for c in flat(text))
 
 
+def shown_identity(key: str) -> str:
+    """An identity (``kind:value``) as the team sees it: a web visitor's id is the
+    browser's cookie, which opens the visitor's chat and writes as them, so only its
+    first characters show."""
+    kind, _, value = key.partition(":")
+    if kind == "vid" and len(value) > 4:
+        return f"vid:{value[:4]}…"
+    return key
+
+
 def split_arguments(rest: str, raw_after: int = -1) -> list[str]:
     """The words of ``rest`` split like a shell's; with ``raw_after`` N >= 0, only the
     first N, and then the rest of the text as typed (trimmed) as one last word, if any.

@@ -22,6 +22,7 @@ from handlers.command_kit import (
     confirmed,
     flat,
     has_control_characters,
+    shown_identity,
     split_arguments,
 )
 from handlers.notify_commands import NotifyCommands
@@ -313,7 +314,7 @@ def describe(profile: dict[str, Any]) -> str:
         f"{flat(profile.get('name') or '') or '(no name)'} - {profile['id']}",
         f"stage: {profile.get('stage', '?')}, source: {profile.get('source', '?')}, "
         f"owner: {profile.get('owner') or 'none'}",
-        "identities: " + (", ".join(profile["identities"]) or "none"),
+        "identities: " + (", ".join(map(shown_identity, profile["identities"])) or "none"),
     ]
     if profile["fields"]:
         fields = sorted(profile["fields"].items())

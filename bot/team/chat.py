@@ -21,6 +21,7 @@ from bot.core.retry import retrying
 from bot.core.sender import SendFailedError, send_backoff
 from bot.model import Identity, Inbound, Outbound, Service, derived_id
 from bot.team.roles import TeamRoster
+from handlers.command_kit import shown_identity
 from handlers.commands import Commands
 from stores.team import TeamPostStore
 
@@ -159,7 +160,7 @@ class TeamChat:
         content = message.get("text") or f"[{message.get('kind', 'message')}]"
         if len(content) > PREVIEW:
             content = content[:PREVIEW] + "…"
-        who = data.get("name") or data.get("customer", "a customer")
+        who = data.get("name") or shown_identity(str(data.get("customer", "a customer")))
         post = (
             f"{who} on {data.get('channel', '?')} · {data['conversation_id']}\n"
             f"{content}\n"

@@ -21,7 +21,7 @@ from bot.team.actions import (
     collision_message,
 )
 from bot.team.roles import TeamRoster
-from handlers.command_kit import one_line
+from handlers.command_kit import one_line, shown_identity
 from handlers.commands import has_control_characters
 from handlers.ports import Attachment, Caller, Claimed, InboxItem, RefusedError, Sent, TeamRole
 from stores.claims import ClaimStore
@@ -120,7 +120,7 @@ class TeamDesk:
 
     async def customer(self, meta: dict[str, str]) -> str:
         """Who the customer is, for people: ``Ann (wa:447911123456)``."""
-        identity = meta.get("customer", "")
+        identity = shown_identity(meta.get("customer", ""))
         if identity == "erased":
             return "(erased)"
         root = await self.profiles.root(meta["profile"]) if meta.get("profile") else ""
