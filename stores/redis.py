@@ -336,6 +336,10 @@ class Keys:
         """A team chat post (its provider id, ``<chat>:<message>``) -> its conversation."""
         return f"{self.prefix}team:post:{post}"
 
+    def team_run(self, message: str) -> str:
+        """A team chat message (its provider id) whose command or reply has run."""
+        return f"{self.prefix}team:ran:{message}"
+
     def team_chat_move(self, chat: str) -> str:
         """A group the team chat was, that became a supergroup -> the supergroup's id."""
         return f"{self.prefix}team:moved:{chat}"

@@ -15,6 +15,8 @@ AUDIT_KEPT = 10_000
 """Entries of the audit trail kept; older ones are dropped."""
 POST_TTL = 90 * 24 * 3600
 """Seconds a post stays answerable by replying to it."""
+RUN_TTL = 7 * 24 * 3600
+"""Seconds a team message is known to have run: longer than any redo of its batch."""
 
 
 class BaseTeamStore(Protocol):
@@ -112,3 +114,13 @@ class TeamPostStore(BaseTeamPostStore):
         """Where the team chat ``chat`` moved; None if it has not."""
         found = await self.redis.get(self.keys.team_chat_move(chat))
         return None if found is None else str(found)
+
+    async def first_run(self, message: str) -> bool:
+        """Whether the team message ``message`` is run for the first time (its batch may
+        be redone after a crash); from now on it has run."""
+        key = self.keys.team_run(message)
+        return bool(await self.redis.set(key, "1", nx=True, ex=RUN_TTL))
+
+    async def not_run(self, message: str) -> None:
+        """Take back ``first_run``: the message's run failed, and its redo runs it."""
+        await self.redis.delete(self.keys.team_run(message))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import functools
 import json
 import logging
@@ -112,8 +113,17 @@ class TeamChat:
             text = f"/reply {conversation} {message.text}"
         elif not text.startswith("/") or "@" in text.split(maxsplit=1)[0]:
             return  # a command the channel found naming another bot (/help@OtherBot)
+        # Run once: a batch redone after a crash must not send the customer a reply again.
+        if not await self.posts.first_run(message.provider_id):
+            log.info("team message %s ran before its batch was redone", message.provider_id)
+            return
         caller = await self.roster.caller_for_telegram(message.sender.value)
-        answer = await self.commands.run(caller, text, source=f"tg:{message.sender.value}")
+        try:
+            answer = await self.commands.run(caller, text, source=f"tg:{message.sender.value}")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self.posts.not_run(message.provider_id)
+            raise
         # A long answer (/inbox 50, a day of notes) goes in several posts, in order: one
         # past Telegram's limit would be refused whole, and the team would see nothing.
         for n, piece in enumerate(pieces(answer)):
