@@ -32,6 +32,11 @@ FILE_REFUSED = (
     "Not sent: a file cannot go to the customer from the team chat. Reply with text, or "
     "send the file with the API (POST /v1/conversations/{conversation}/messages, media)."
 )
+CAPTION_REFUSED = (
+    "Not run: a command goes as text, not as a file's caption; a file cannot go to the "
+    "customer from the team chat (send it with the API: POST /v1/conversations/"
+    "{conversation}/messages, media)."
+)
 ANSWER_ATTEMPTS = 5
 """Tries at posting a command's answer that Telegram refuses for now (429, 5xx, out of
 reach), each after its ``retry_after`` or a backoff."""
@@ -113,6 +118,9 @@ class TeamChat:
             text = f"/reply {conversation} {message.text}"
         elif not text.startswith("/") or "@" in text.split(maxsplit=1)[0]:
             return  # a command the channel found naming another bot (/help@OtherBot)
+        elif message.media is not None:  # "/reply c_… here is the form" as a caption
+            self._answer(message.chat, CAPTION_REFUSED, message.provider_id, message.provider_id)
+            return
         # Run once: a batch redone after a crash must not send the customer a reply again.
         if not await self.posts.first_run(message.provider_id):
             log.info("team message %s ran before its batch was redone", message.provider_id)
