@@ -59,7 +59,9 @@ class Spec:
     ``<identity>``, so that it holds nothing an erasure would have to find (PS-7)."""
 
     def audited(self, args: list[str]) -> list[str]:
-        """``args`` as the audit trail keeps them."""
+        """``args`` as the audit trail keeps them: a text typed as it is, by its length."""
+        if 0 <= self.raw_after < len(args):
+            args = [*args[: self.raw_after], f"<{len(args[-1])} characters>"]
         return [
             IDENTITY if n in self.personal and not arg.startswith(("p_", "c_")) else arg
             for n, arg in enumerate(args)

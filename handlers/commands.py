@@ -237,8 +237,6 @@ class Commands:
             who = caller.name
             audit.info("%s ran %s", who, shown)
         if self.desk is not None:
-            if command is not None and 0 <= command.raw_after < len(args):
-                args = [*args[: command.raw_after], f"<{len(args[-1])} characters>"]
             if command is not None:
                 args = command.spec.audited(args)
             summary = " ".join([shown, *args])[:300]
