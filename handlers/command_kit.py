@@ -62,10 +62,15 @@ class Spec:
         """``args`` as the audit trail keeps them: a text typed as it is, by its length."""
         if 0 <= self.raw_after < len(args):
             args = [*args[: self.raw_after], f"<{len(args[-1])} characters>"]
-        return [
-            IDENTITY if n in self.personal and not arg.startswith(("p_", "c_")) else arg
-            for n, arg in enumerate(args)
-        ]
+        kept: list[str] = []
+        for n, arg in enumerate(args):
+            if n in self.personal and not arg.startswith(("p_", "c_")):
+                kept.append(IDENTITY)
+            elif kept[-1:] == [IDENTITY] and _PHONE_PART.fullmatch(arg):
+                continue  # the rest of a phone typed with spaces: +44 7700 900777
+            else:
+                kept.append(arg)
+        return kept
 
     def audited_outcome(self, args: list[str], outcome: str) -> str:
         """What the audit trail keeps of a command's outcome: for a command that may name a
@@ -75,9 +80,10 @@ class Spec:
         for n in self.personal:
             if n < len(args) and args[n] and not args[n].startswith(("p_", "c_")):
                 outcome = outcome.replace(args[n], IDENTITY)
-        return _IDENTITY_TOKEN.sub(IDENTITY, outcome)
+        return without_identities(outcome)
 
 
+_PHONE_PART = re.compile(r"[\d+().\-/]+")
 IDENTITY = "<identity>"
 """What the audit trail keeps of an identity given to a command."""
 _IDENTITY_TOKEN = re.compile(rf"\b(?:{'|'.join(sorted(IDENTITY_KINDS))}):[^\s,;'\")]+")
@@ -134,6 +140,11 @@ def one_line(text: str) -> str:
     """Text someone else wrote, safe to show on one line of a chat or a terminal: its
     whitespace collapsed, and control characters (an escape sequence) replaced."""
     return "".join("\ufffd" if has_control_characters(c) else c for c in flat(text))
+
+
+def without_identities(text: str) -> str:
+    """``text`` with every identity in it (``kind:value``) as ``<identity>``."""
+    return _IDENTITY_TOKEN.sub(IDENTITY, text)
 
 
 def shown_identity(key: str) -> str:

@@ -4,13 +4,23 @@ running cost. The CLI's ``admin notify`` builds the same request."""
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.command_kit import Argument, Command, Spec, UsageError
+from handlers.command_kit import (
+    IDENTITY,
+    Argument,
+    Command,
+    Spec,
+    UsageError,
+    split_arguments,
+    without_identities,
+)
 from handlers.ports import Caller, NotifyPort, RefusedError, Scheduled
 
 TEAM_SERVICE = "team"
@@ -211,13 +221,99 @@ def describe_stats(stats: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+FOLLOW_UPS = ("report", "review", "send", "cancel", "test", "recipients")
+"""The /notify verbs whose words are ids, members and outcomes: all kept as typed."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySpec(Spec):
+    """/notify's first word, then the rest of the line as typed (its options are split
+    here, its text goes as it is); the audit trail keeps its ids, and of the rest no
+    identity and no text."""
+
+    def audited(self, args: list[str]) -> list[str]:
+        if len(args) < 2:
+            return list(args)
+        first, rest = args[0], args[1]
+        if first in FOLLOW_UPS:
+            return [first, *_words(rest)]
+        if first == "stop":
+            nid, _, reason = rest.strip().partition(" ")
+            return [first, nid, f"<{len(reason.strip())} characters>"]
+        if first == "profile":
+            return [first, rest if rest.startswith(("p_", "c_")) else IDENTITY]
+        try:
+            options, draft, text = options_and_text(rest)
+        except ValueError:
+            return [first, f"<{len(rest)} characters>"]
+        shown = [f"{name}={_audited_option(name, value)}" for name, value in options.items()]
+        return [first, *shown, *(["draft"] if draft else []), f"<{len(text)} characters>"]
+
+    def audited_outcome(self, args: list[str], outcome: str) -> str:
+        if args[:1] == ["profile"] and len(args) > 1 and args[1]:
+            outcome = outcome.replace(args[1].strip(), IDENTITY)
+        return without_identities(outcome)
+
+
+def _words(text: str) -> list[str]:
+    try:
+        return split_arguments(text)
+    except ValueError:
+        return [f"<{len(text)} characters>"]
+
+
+def _audited_option(name: str, value: str) -> str:
+    """An option's value as the audit trail keeps it: ids as they are, no identity and no
+    filter's value (an email, a phone)."""
+    if name in ("profiles", "conversations"):
+        return ",".join(v if v.startswith(("p_", "c_")) else IDENTITY for v in value.split(","))
+    if name == "filter":
+        field, sep, _ = value.partition("=")
+        return f"{field}=<value>" if sep else value
+    return value
+
+
+def options_and_text(line: str) -> tuple[dict[str, str], bool, str]:
+    """The options at the start of /notify's line (``topic=offers``, ``cron="0 9 * * 1"``,
+    ``draft``), and its text as typed: line breaks, spacing, quotes and apostrophes kept;
+    a text that is one quoted whole loses its quotes. ValueError for an option whose
+    quotes do not close."""
+    options: dict[str, str] = {}
+    draft = False
+    rest = line.strip()
+    while rest:
+        head = rest.split(None, 1)[0]
+        name = head.partition("=")[0]
+        if head == "draft":
+            draft, rest = True, rest[len(head) :].lstrip()
+        elif "=" in head and name in OPTIONS:
+            token, *more = split_arguments(rest, 1)
+            options[name] = token.partition("=")[2]
+            rest = more[0] if more else ""
+        else:
+            break
+    return options, draft, _unquoted(rest)
+
+
+def _unquoted(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        try:
+            words = shlex.split(text)
+        except ValueError:
+            return text
+        if len(words) == 1:
+            return words[0]
+    return text
+
+
 SPECS: tuple[Spec, ...] = (
-    Spec(
+    NotifySpec(
         "notify",
         NOTIFY_USAGE,
         "draft, review, test, send, stop or cancel a campaign; its report, its recipients "
         "by outcome, and a profile's campaigns",
         "agent",
+        raw_after=1,
     ),
     Spec(
         "stats",
@@ -304,34 +400,31 @@ class NotifyCommands:
         return found[0]
 
     async def _notify(self, caller: Caller, args: list[str]) -> str:
-        if args and args[0] in ("test", "stop", "recipients", "profile"):
-            return await self._follow(caller, args)
-        if len(args) == 2 and args[0] in ("report", "review", "send", "cancel"):
-            if args[0] == "cancel":
-                await self.notifications.cancel(args[1])
-                return f"Cancelled {args[1]}: no further runs."
-            if args[0] == "review":
-                review = await self.notifications.review(args[1])
-                return describe_review(review) + f"\n/notify send {args[1]} sends it to them."
-            if args[0] == "send":
-                return _sent(await self.notifications.send(args[1]))
-            return describe_report(await self.notifications.report(args[1]))
         if len(args) < 2:
             raise UsageError
-        number = await self._number(args[0])
-        options: dict[str, str] = {}
-        rest = args[1:]
-        draft = False
-        while rest and (
-            rest[0] == "draft" or (rest[0].partition("=")[0] in OPTIONS and "=" in rest[0])
-        ):
-            name, _, value = rest.pop(0).partition("=")
-            if name == "draft":
-                draft = True
-            else:
-                options[name] = value
+        first, rest = args
+        if first in ("test", "recipients", "profile"):
+            return await self._follow(caller, [first, *split_arguments(rest)])
+        if first == "stop":  # its reason as typed
+            return await self._follow(caller, [first, *split_arguments(rest, 1)])
+        if first in ("report", "review", "send", "cancel"):
+            words = split_arguments(rest)
+            if len(words) != 1:
+                raise UsageError
+            (nid,) = words
+            if first == "cancel":
+                await self.notifications.cancel(nid)
+                return f"Cancelled {nid}: no further runs."
+            if first == "review":
+                review = await self.notifications.review(nid)
+                return describe_review(review) + f"\n/notify send {nid} sends it to them."
+            if first == "send":
+                return _sent(await self.notifications.send(nid))
+            return describe_report(await self.notifications.report(nid))
+        number = await self._number(first)
+        options, draft, text = options_and_text(rest)
         zone = self.notifications.timezone
-        body = notification_body(number, options, " ".join(rest), zone)
+        body = notification_body(number, options, text, zone)
         if draft:
             body["draft"] = True
         created = await self.notifications.create_from(body, TEAM_SERVICE)
