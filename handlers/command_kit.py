@@ -16,6 +16,8 @@ from bot.identities import IDENTITY_KINDS
 from handlers.ports import Caller
 
 ROLE_RANK = {"viewer": 0, "agent": 1, "admin": 2}
+NO_ROLE = "none"
+"""What /role gives a member to take them off the team: their commands are refused."""
 CONFIRM_WINDOW = 600
 """Seconds a confirmation code stays good."""
 OPERATOR = Caller("operator", "admin")

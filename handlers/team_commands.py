@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 
 from handlers.command_kit import (
+    NO_ROLE,
+    ROLE_RANK,
     Argument,
     Command,
     Spec,
@@ -123,12 +125,12 @@ SPECS: tuple[Spec, ...] = (
     ),
     Spec(
         "role",
-        "/role [<email|telegram id> <viewer|agent|admin>]",
-        "list the team's roles, or give a member a role",
+        "/role [<email|telegram id> <viewer|agent|admin|none>]",
+        "list the team's roles, or give a member a role (none: off the team)",
         "admin",
         arguments=(
             Argument("member", "an email or a Telegram user id (without it: list)", "?"),
-            Argument("role", "the role to give", "?", ("viewer", "agent", "admin")),
+            Argument("role", "the role to give (none: off the team)", "?", (*ROLE_RANK, NO_ROLE)),
         ),
         example="ann@example.com agent",
     ),
@@ -281,4 +283,6 @@ class TeamCommands:
             return "\n".join(lines) or "Nobody is on the team yet: /role <email> <role> adds."
         now, before = await self.desk.set_role(args[0], args[1].lower())
         was = f" (was {before})" if before and before != now.role else ""
+        if now.role == NO_ROLE:
+            return f"{now.member} is off the team now{was}: their commands are refused."
         return f"{now.member} is {now.role} now{was}."

@@ -31,6 +31,9 @@ class BaseTeamStore(Protocol):
     async def set_role(self, member: str, role: str) -> None:
         """Give ``member`` (an email, or ``tg:<id>``) ``role``, replacing any before."""
 
+    async def forget_role(self, member: str) -> None:
+        """Take away the role /role gave ``member``."""
+
     async def audit(self, entry: Mapping[str, Any]) -> None:
         """Keep one entry of the audit trail; only the newest are kept."""
 
@@ -57,6 +60,9 @@ class TeamStore(BaseTeamStore):
 
     async def set_role(self, member: str, role: str) -> None:
         await self.redis.hset(self.keys.team_roles(), member, role)
+
+    async def forget_role(self, member: str) -> None:
+        await self.redis.hdel(self.keys.team_roles(), member)
 
     async def audit(self, entry: Mapping[str, Any]) -> None:
         """Keep one entry of the audit trail (the newest ``AUDIT_KEPT`` are kept)."""

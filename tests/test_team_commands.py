@@ -298,7 +298,7 @@ async def test_bad_arguments_get_the_usage_line(make_bot: BotFactory) -> None:
         "/detach": "Usage: /detach <service> [number] [confirm <code>]",
         "/detach confirm 123": "Usage: /detach <service> [number] [confirm <code>]",
         "/detach sales confirm": "Usage: /detach <service> [number] [confirm <code>]",
-        "/role bob@example.com": "Usage: /role [<email|telegram id> <viewer|agent|admin>]",
+        "/role bob@example.com": "Usage: /role [<email|telegram id> <viewer|agent|admin|none>]",
         f"/reply '{t.cid} hi": "Unbalanced quotes: close every quote you open.",
     }
     for line, expected in cases.items():

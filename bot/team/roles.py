@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.config.settings import ROLES, TeamMember
+from handlers.command_kit import NO_ROLE
 from handlers.ports import Caller, TeamRole
 from stores.team import TeamStore
 
@@ -38,12 +39,15 @@ class TeamRoster:
     async def set_role(self, member: str, role: str) -> tuple[TeamRole, str]:
         """Give a team member (an email or a Telegram id) a role, kept in Redis so that it
         survives restarts and holds in every process; (their role now, the role before)."""
-        if role not in ROLES:
-            raise ValueError(f"{role[:20]!r} is not a role: {', '.join(ROLES)}")
+        if role not in (*ROLES, NO_ROLE):
+            raise ValueError(f"{role[:20]!r} is not a role: {', '.join((*ROLES, NO_ROLE))}")
         key = self._member_key(member)
         before = next((r.role for r in await self.roles() if r.member == key), "")
-        await self.store.set_role(key, role)
         configured = self._configured(key)
+        if role == NO_ROLE and configured is None:
+            await self.store.forget_role(key)  # one /role added: gone from the list too
+        else:  # a member of the config stays listed, as "none", until the config drops them
+            await self.store.set_role(key, role)
         return TeamRole(
             key, configured.name if configured else "", role, configured.role if configured else ""
         ), before
@@ -67,7 +71,7 @@ class TeamRoster:
         member = self._configured(email)
         roles = await self.store.roles_of(_keys(member) if member else [email])
         role = next((str(r) for r in roles if r), "") or (member.role if member else "")
-        return Caller(email, role) if role else None
+        return Caller(email, role) if role and role != NO_ROLE else None
 
     async def caller_for_telegram(self, user_id: int | str) -> Caller | None:
         """The team member with this Telegram user id, by their email when the config
@@ -79,7 +83,7 @@ class TeamRoster:
         keys = [member.email, f"tg:{user}"] if member else [f"tg:{user}"]
         roles = await self.store.roles_of(keys)
         role = next((str(r) for r in roles if r), "") or (member.role if member else "")
-        if not role:
+        if not role or role == NO_ROLE:
             return None
         return Caller(member.email if member else f"tg:{user}", role)
 
