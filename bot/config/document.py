@@ -41,6 +41,12 @@ def _service_name(name: str) -> str:
     return name
 
 
+def _signing_secret(secret: str) -> str:
+    if not secret.strip():  # an empty HMAC key signs what anyone can forge
+        raise ValueError("is empty: events to the service would be signed with no secret")
+    return secret
+
+
 def _as_text(value: Any) -> Any:
     # An id YAML reads as a number (a Telegram user id) is the same id as text.
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
@@ -58,7 +64,7 @@ class ServiceFile(Section):
     name: Annotated[str, AfterValidator(_service_name)]
     url: Annotated[str, AfterValidator(http_url)]
     """Where its events are posted, signed with ``secret``: an http(s) URL."""
-    secret: str
+    secret: Annotated[str, AfterValidator(_signing_secret)]
     mask: bool = True
     """Hide other services' replies from it."""
     batch: BatchFile | None = None

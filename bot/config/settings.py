@@ -201,6 +201,9 @@ def read_config(path: str, env: Mapping[str, str], region: str = "GB") -> Config
         written = ConfigFile.model_validate(document, context={"region": region})
     except ValidationError as error:
         found = problems(error, ConfigFile, lines=lines)
+        # A key whose variable is unset is said once, not again for the "" it holds.
+        said = {tuple(problem.split(": ", 2)[:2]) for problem in unusable}
+        found = [p for p in found if tuple(p.split(": ", 2)[:2]) not in said]
         raise ConfigError(*sorted([*unusable, *found], key=line_of)) from None
     if unusable:
         raise ConfigError(*unusable)
