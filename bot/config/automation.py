@@ -194,7 +194,7 @@ class AutomationFile(Section):
     """The first message to a new contact; "" sends none."""
     rules: list[RuleFile] = []
     away: AwayFile | None = None
-    reply_interval: float = Field(default=0.0, ge=0)
+    reply_interval: float = Field(default=0.0, ge=0, le=24 * 3600)
     """Seconds: at most one automated answer per contact this often; 0 is unlimited."""
     flow_timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, le=MAX_TIMEOUT)
     """Seconds of silence after which a flow is forgotten."""

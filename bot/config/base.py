@@ -31,7 +31,11 @@ class Section(BaseModel):
     are not coerced (``concurrency: true`` is not 1, ``reply: 42`` is not text)."""
 
     model_config = ConfigDict(
-        extra="forbid", strict=True, frozen=True, use_attribute_docstrings=True
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        use_attribute_docstrings=True,
+        allow_inf_nan=False,  # .inf seconds overflow every timer that reads them
     )
 
 

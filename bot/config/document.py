@@ -29,6 +29,7 @@ from bot.model import AUTOMATION_SERVICE, MAX_BATCH
 SERVICE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 RESERVED_NAMES = frozenset({AUTOMATION_SERVICE, "admin", "team"})
 """The runtime's own service, the operator's identity on the API, and the team chat."""
+DAY = 24 * 3600.0
 ROLES = ("viewer", "agent", "admin")
 """Team roles, each allowed what the one before it is."""
 
@@ -76,11 +77,11 @@ class ServiceFile(Section):
 class DeliveryFile(Section):
     """Fan-out retries, in seconds: exponential backoff with full jitter, then dead letters."""
 
-    retry_base: float = Field(default=1.0, gt=0)
-    retry_cap: float = Field(default=600.0, gt=0)
-    retry_horizon: float = Field(default=24 * 3600.0, gt=0)
+    retry_base: float = Field(default=1.0, gt=0, le=DAY)
+    retry_cap: float = Field(default=600.0, gt=0, le=DAY)
+    retry_horizon: float = Field(default=24 * 3600.0, gt=0, le=30 * DAY)
     """After this long, an event that still fails is dead-lettered."""
-    timeout: float = Field(default=10.0, gt=0)
+    timeout: float = Field(default=10.0, gt=0, le=300)
     concurrency: int = Field(default=64, ge=1, le=10_000)
     """Deliveries in flight per service."""
 
@@ -92,7 +93,7 @@ class DeliveryFile(Section):
 
 
 class ClaimsFile(Section):
-    idle_timeout: float = Field(default=30 * 60.0, gt=0)
+    idle_timeout: float = Field(default=30 * 60.0, gt=0, le=30 * DAY)
     """Seconds after which an idle claim lapses (SN-5)."""
 
 

@@ -16,7 +16,9 @@ from tests.test_config import write
 @pytest.mark.parametrize("value", [".inf", "1.0e+20", "2592001"])
 def test_a_flow_timeout_past_30_days_is_a_config_error(tmp_path: Path, value: str) -> None:
     path = write(tmp_path, f"automation:\n  flow_timeout: {value}\n")
-    with pytest.raises(ConfigError, match=r"automation\.flow_timeout: must be .*2592000"):
+    with pytest.raises(
+        ConfigError, match=r"automation\.flow_timeout: must be (.*2592000|a finite)"
+    ):
         load_settings({"SWITCHBOARD_CONFIG": path})
 
 
