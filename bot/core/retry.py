@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -41,3 +42,32 @@ def log_failure(log: logging.Logger, message: str, *args: object) -> None:
         log.warning(message + " (the store failed: %s: %s)", *args, type(error).__name__, error)
     else:
         log.exception(message, *args)
+
+
+class StoreFailureLine:
+    """The store's failures of one kind of work, said in one line every ``EVERY`` seconds
+    with how many there were since: a Redis outage while a dozen shards redo their batches
+    every second is not a dozen tracebacks a second."""
+
+    EVERY = 5.0
+
+    def __init__(self, log: logging.Logger, message: str) -> None:
+        self.log = log
+        self.message = message
+        self.said_at = -self.EVERY
+        self.unsaid = 0
+
+    def say(self, error: BaseException, *args: object) -> None:
+        now = time.monotonic()
+        if now - self.said_at < self.EVERY:
+            self.unsaid += 1
+            return
+        more = f" (and {self.unsaid} more since the last such line)" if self.unsaid else ""
+        self.log.warning(
+            self.message + " (the store failed: %s: %s)%s",
+            *args,
+            type(error).__name__,
+            str(error)[:200],
+            more,
+        )
+        self.said_at, self.unsaid = now, 0

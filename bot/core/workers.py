@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from bot.core.metrics import Meters
-from bot.core.retry import log_failure
+from bot.core.retry import StoreFailureLine, log_failure
 from bot.logs import bind
 from stores.leases import Leases
 from stores.redis import MAX_CONNECTIONS, is_store_fault
@@ -98,6 +98,10 @@ class ShardWorkers:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._handovers: dict[int, asyncio.Event] = {}
         self._stopping = asyncio.Event()
+        self._batches_failed = StoreFailureLine(log, "shard %d: a batch failed; it will be redone")
+        self._hand_backs_failed = StoreFailureLine(
+            log, "shard %d: could not hand back what its reads took"
+        )
 
     @property
     def tasks(self) -> list[asyncio.Task[None]]:
@@ -220,8 +224,11 @@ class ShardWorkers:
         for stream, _ in self.streams:
             try:
                 moved = await stream.hand_back(shard, self.holder)
-            except Exception:
-                log.exception("shard %d: could not hand back what its reads took", shard)
+            except Exception as error:
+                if is_store_fault(error):
+                    self._hand_backs_failed.say(error, shard)
+                else:
+                    log.exception("shard %d: could not hand back what its reads took", shard)
                 continue
             if moved:
                 log.warning(
@@ -291,8 +298,11 @@ class ShardWorkers:
                 log.warning("shard %d: %s; it is redone", shard, error)
                 recovering = True
                 await asyncio.sleep(REDO_SECONDS)
-            except Exception:
-                log.exception("shard %d: a batch failed; it will be redone", shard)
+            except Exception as error:
+                if is_store_fault(error):  # Redis out of reach: every shard says it at once
+                    self._batches_failed.say(error, shard)
+                else:
+                    log.exception("shard %d: a batch failed; it will be redone", shard)
                 recovering = True
                 await asyncio.sleep(REDO_SECONDS)
             if self._stopping.is_set() or handover.is_set():
