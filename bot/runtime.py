@@ -5,6 +5,7 @@ at construction, and starts and stops the long-running tasks."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
@@ -94,6 +95,9 @@ from stores.streams import InboundLog, ShardedStream
 from stores.team import TeamPostStore, TeamStore
 
 log = logging.getLogger(__name__)
+STEP_SECONDS = 5.0
+"""The longest a step of the stop that waits on the store waits: a stalled Redis (paused,
+not closed) answers nothing, and the stop goes on without it."""
 
 
 class Runtime:
@@ -528,7 +532,8 @@ class Runtime:
         self.sender.stop_starting()
         if self._supervisor:
             self.couriers.stop()
-            await self._supervisor
+            # Its round of leases waits on Redis: a stalled one must not hold the stop.
+            await settle([self._supervisor], grace=STEP_SECONDS)
             # No send starts now; one under way has its API call's time to finish.
             await settle(self.workers.tasks, grace=CALL_SECONDS + 5)
             await self.sender.settled(grace=15)
@@ -543,8 +548,12 @@ class Runtime:
         for task in self._background:
             task.cancel()
             await settle([task], grace=5)
-        await self.workers.release_all()
-        await self.web_hub.close_all()
+        with contextlib.suppress(TimeoutError):  # a stalled store: the leases lapse
+            async with asyncio.timeout(STEP_SECONDS):
+                await self.workers.release_all()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(STEP_SECONDS):
+                await self.web_hub.close_all()
         await self.close()
 
     async def close(self) -> None:

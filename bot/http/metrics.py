@@ -19,6 +19,8 @@ from stores.notifications import NotificationStore
 from stores.streams import ShardedStream
 
 log = logging.getLogger(__name__)
+GAUGE_SECONDS = 2.0
+"""How long /metrics waits for the store's gauges; past it, the meters go without them."""
 
 
 class _StoreSnapshot(Collector):
@@ -60,7 +62,8 @@ class Metrics:
         else:
             meters = generate_latest(self.meters.registry)
         try:
-            gauges = await self.store_gauges()
+            async with asyncio.timeout(GAUGE_SECONDS):  # a stalled Redis answers nothing
+                gauges = await self.store_gauges()
         except Exception:  # the meters still tell; /readyz reports the store
             log.warning("/metrics: could not read the store's gauges", exc_info=True)
             return meters
