@@ -92,6 +92,10 @@ def _link_secret(secret: str) -> str:
     return secret
 
 
+_BOT_TOKEN = r"([0-9]{3,20}:[A-Za-z0-9_-]{20,})?"
+"""A BotFather token: ``<bot id>:<35 characters>``; empty when Telegram is off."""
+
+
 class Environment(BaseSettings):
     """The variables, each checked; a channel is off while its variables are unset."""
 
@@ -183,7 +187,6 @@ class _Variables(EnvSettingsSource):
         return {name: value for name, value in self._given.items() if value != ""}
 
 
-_BOT_TOKEN = r"([0-9]{3,20}:[A-Za-z0-9_-]{20,})?"
 _CHANNELS = {
     "WhatsApp": (
         "WHATSAPP_PHONE_NUMBER_ID",
