@@ -14,6 +14,7 @@ from bot.cli.helptext import Paragraphs, examples
 from bot.config.base import ConfigError
 from bot.config.document import config_schema
 from bot.config.settings import DEFAULT_CONFIG_FILE, read_config
+from bot.logs import Redactor, secrets_in
 
 
 def add_config_command(commands: Any, prog: str) -> None:
@@ -65,8 +66,9 @@ def run_config_command(
     try:
         read_config(path, env, env.get("DEFAULT_REGION") or "GB")
     except ConfigError as error:
+        redact = Redactor(secrets_in(env))  # a secret variable where a number goes
         for problem in error.problems:
-            print(problem, file=err)
+            print(redact(problem), file=err)
         return 2
     print(f"{path}: valid", file=out)
     return 0

@@ -32,7 +32,7 @@ from bot.cli.serve import (
 from bot.config.environment import masked
 from bot.config.settings import ConfigError, Settings, load_settings
 from bot.core.lifecycle import merged_event
-from bot.logs import LoggingSetupError, configure_logging
+from bot.logs import LoggingSetupError, Redactor, configure_logging, secrets_in
 from bot.runtime import Runtime
 from stores.profiles import Merge
 from stores.redis import StoreError
@@ -177,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         make_metrics_dir()  # before a runtime makes its metrics, which are written there
     except ConfigError as error:
-        print(error, file=sys.stderr)
+        # A secret variable put where a number goes is quoted back: never its value.
+        print(Redactor(secrets_in(os.environ))(str(error)), file=sys.stderr)
         return 2
     if args.command == "admin" and args.admin_command != "import" and not settings.redis_url:
         print(
