@@ -76,6 +76,10 @@ def _redis_url(url: str) -> str:
         port = 0
     if port is not None and not 1 <= port <= 65535:
         raise ValueError("must have a port between 1 and 65535")
+    database = parts.path.strip("/")
+    if parts.scheme in ("redis", "rediss") and database and not database.isdigit():
+        # redis-py would take "/abc" for database 0, and serve another one's data
+        raise ValueError("must name its database by number, like redis://127.0.0.1:6379/0")
     check_redis_url(url)
     return url
 
