@@ -8,6 +8,7 @@ import argparse
 import os
 import sys
 import time
+from datetime import datetime
 
 from bot.cli.helptext import Paragraphs, add_spec_arguments, examples
 from bot.cli.progress import Progress
@@ -57,6 +58,10 @@ MORE = {
 HOLD_SECONDS = 300.0
 """The running bot's scheduler leaves a notification queued here to this process this long."""
 
+_LATER = datetime.now().year + 1
+"""The year of the examples' times to come: an example that names a time is one to come,
+whenever it is read."""
+
 
 def add_notify_parser(
     admin: argparse._SubParsersAction[argparse.ArgumentParser], name: str, prog: str
@@ -99,7 +104,7 @@ def add_notify_parser(
         epilog=examples(
             prog,
             'admin notify --number wa --topic offers --text "Hi {profile.name}, our sale is on"',
-            "admin notify --number wa --filter city=Leeds --at 2026-12-01T09:00 "
+            f"admin notify --number wa --filter city=Leeds --at {_LATER}-12-01T09:00 "
             '--text "The Leeds shop opens at 9"',
             "admin notify --number wa --filter 'ntf_0193ab:read,!clicked' --draft "
             '--text "Still thinking about it?"',
@@ -120,7 +125,7 @@ def add_notify_parser(
     audience.add_argument("--profiles", nargs="+", metavar="ID_OR_IDENTITY", help="these profiles")
     schedule = command.add_mutually_exclusive_group()
     schedule.add_argument(
-        "--at", metavar="ISO", help="a time to come, e.g. 2026-12-01T09:00 (local time)"
+        "--at", metavar="ISO", help=f"a time to come, e.g. {_LATER}-12-01T09:00 (local time)"
     )
     schedule.add_argument("--cron", help='e.g. "0 9 * * MON"')
     command.add_argument("--template", metavar="NAME:LANG:CATEGORY", help="a WhatsApp template")
