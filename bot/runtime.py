@@ -501,10 +501,15 @@ class Runtime:
 
     async def reach_store(self) -> None:
         """An unreachable REDIS_URL stops the start in one line, before any work begins."""
+        url = masked(self.settings.redis_url or "")
         try:
-            await self.store.ping()
+            async with asyncio.timeout(STEP_SECONDS):  # a stalled Redis answers nothing
+                await self.store.ping()
+        except TimeoutError:
+            raise ConfigError(
+                f"REDIS_URL={url}: cannot connect (no answer in {STEP_SECONDS:g} s)"
+            ) from None
         except (RedisError, OSError) as error:
-            url = masked(self.settings.redis_url or "")
             raise ConfigError(f"REDIS_URL={url}: cannot connect ({error})") from None
 
     async def _say_what_waits_beyond_the_shards(self) -> None:
