@@ -507,12 +507,15 @@ def moving_on(
     """Each status's message, by our id (the provider's when we have no record of it),
     and whether the status moves it on: statuses arrive out of order (``delivered``
     before ``sent``), and one behind the message's own, or behind one earlier in the
-    batch, is stored as nothing and told to nobody."""
+    batch, is stored as nothing and told to nobody. One of a message we have no record
+    of is kept under the provider's id and told to nobody: Meta may post a send's
+    receipt before its answer to the send, and the send's record tells the services the
+    furthest one, under our id, after ``message.outbound``."""
     reached: dict[str, int] = {}
     targets = []
     for status, known in zip(statuses, found, strict=True):
         if known is None:
-            targets.append((status.provider_message_id, True))
+            targets.append((status.provider_message_id, False))
             continue
         message_id, current = known
         before = reached.get(message_id, STATUS_RANK.get(current, -1))
