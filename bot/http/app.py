@@ -186,7 +186,13 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     parts.web_hub.add(visitor, socket)
     try:
         cid = conversation_id(number, Identity("vid", visitor))
-        timeline = await parts.conversations.timeline(cid)
+        # A reply that failed (the visitor had said STOP, say) never reached them: it is
+        # not shown after a reload, nor theirs to confirm as delivered.
+        timeline = [
+            m
+            for m in await parts.conversations.timeline(cid)
+            if not (m.get("direction") == "outbound" and m.get("status") == "failed")
+        ]
         opted_out = (await parts.conversations.meta(cid)).get("opted_out") == "1"
         ours = (m["id"] for m in timeline if m.get("direction") == "outbound")
         parts.web_hub.offer(socket, ours)
