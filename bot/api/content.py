@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from adapters import sms
 from bot.api.common import ApiError, only_fields, string_field
 from bot.config.templates import META_REFUSES
+from bot.core.media import FILE_NAME
 from handlers.command_kit import has_control_characters
 
 REPLY_KEYS = frozenset({"text", "agent", "template", "interactive", "media"})
@@ -184,6 +185,9 @@ def media_content(value: Any, channel: str) -> Content:
     for key, limit in (("caption", MAX_CAPTION), ("filename", MAX_FILENAME)):
         if key in value:
             media[key] = _media_string(value[key], key, limit)
+    if "filename" in media and not FILE_NAME.fullmatch(media["filename"]):
+        # As an upload's: "evil" + U+202E + "gnp.exe" would show as evilexe.png
+        raise ApiError(400, "media.filename: no slashes, quotes, controls or direction marks")
     if "caption" in media and kind == "audio":
         raise ApiError(400, "media.caption: audio takes none")
     if "filename" in media and kind != "document":

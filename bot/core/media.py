@@ -63,7 +63,7 @@ LIMITS: dict[str, dict[str, int]] = {
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = b"PK\x03\x04"
-_FILENAME = re.compile(
+FILE_NAME = re.compile(
     r"[^\x00-\x1f\x7f-\x9f/\\\"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]{1,240}"
 )
 """No C0 or C1 controls, no slashes or quotes, and none of Unicode's bidirectional
@@ -158,7 +158,7 @@ def clean_filename(value: str) -> str:
     name = value.replace("\\", "/").rpartition("/")[2].strip()
     if not name:
         return ""
-    if len(name) > MAX_FILENAME or not _FILENAME.fullmatch(name):
+    if len(name) > MAX_FILENAME or not FILE_NAME.fullmatch(name):
         raise MediaRefusedError(
             400, f"filename: 1 to {MAX_FILENAME} characters, no controls or quotes"
         )
