@@ -128,9 +128,34 @@ def _components(value: Any) -> list[dict[str, Any]]:
             raise ApiError(
                 400, f"template.components: each an object of type {', '.join(COMPONENT_TYPES)}"
             )
+        _parameters(component.get("parameters", []))
     if len(json.dumps(value, ensure_ascii=False).encode()) > MAX_COMPONENTS_BYTES:
         raise ApiError(400, f"template.components: at most {MAX_COMPONENTS_BYTES} bytes")
     return value
+
+
+def _parameters(value: Any) -> None:
+    """A component's ``parameters``, held to the rules ``variables`` are: a text that Meta
+    would refuse (132018) is a 400 here, not a send that fails later."""
+    where = "template.components[].parameters"
+    if not isinstance(value, list) or len(value) > MAX_VARIABLES:
+        raise ApiError(400, f"{where}: a list of at most {MAX_VARIABLES} objects")
+    for parameter in value:
+        if not isinstance(parameter, dict) or not isinstance(parameter.get("type"), str):
+            raise ApiError(400, f"{where}: each an object with a type")
+        if parameter["type"] != "text":
+            continue
+        text = parameter.get("text")
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_VARIABLE:
+            raise ApiError(
+                400, f"{where}: a text parameter's text is 1 to {MAX_VARIABLE} characters"
+            )
+        if has_control_characters(text) or META_REFUSES.search(text):
+            raise ApiError(
+                400,
+                f"{where}: a text may not contain new lines, tabs, controls or more than 4 "
+                "spaces in a row",
+            )
 
 
 def interactive_choices(value: Any) -> tuple[str, ...]:
