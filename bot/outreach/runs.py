@@ -34,6 +34,9 @@ ENDED = frozenset({"cancelled", "stopped"})
 ORPHAN_SECONDS = 120.0
 """A due run whose notification was never written (a crash while creating it) is dropped
 after this long."""
+MISSED_SECONDS = 60.0
+"""A cron occurrence not started this long after its time fell while no process ran (a
+running scheduler starts one within a second or two): it is not sent late."""
 
 
 def send_id_of(nid: str, run: int, recipient: str) -> str:
@@ -157,6 +160,14 @@ class Runs:
             result.done = True
             return result
         spec = NotificationSpec.from_json(record["spec"])
+        if spec.cron and clock() - run > MISSED_SECONDS and not await self.store.run_meta(nid, run):
+            # Its time fell while no process ran: not made up for, the next one is due.
+            log.info("notification %s: the occurrence of %d was missed; not sent late", nid, run)
+            await self.store.unschedule(nid, run)
+            if float(record.get("next_at", 0)) <= run:
+                await self._schedule_next(nid, run, spec, clock())
+            result.done = True
+            return result
         cursor, total = await self._start(nid, run, spec, record, clock)
         frozen = record.get("frozen") == "1"
         going_on = await self._decide_in_batches(
