@@ -16,18 +16,34 @@ from stores.redis import Script
 # and not again, or under another name).
 ENROL = Script(
     """
-for i = 6, #ARGV do
-  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then return 0 end
-end
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-if current then
-  local was = cjson.decode(current)
-  if was.status == 'active' or ARGV[5] ~= '1' then return 0 end
+local function uncount(was)
   if was.status == 'finished' then
     redis.call('HINCRBY', KEYS[3], 'finished', -1)
   else
     redis.call('HINCRBY', KEYS[3], 'stopped:' .. (was.reason or 'manual'), -1)
   end
+end
+local ended = {}
+for i = 6, #ARGV do
+  local alias = redis.call('HGET', KEYS[1], ARGV[i])
+  if alias then
+    local was = cjson.decode(alias)
+    if was.status == 'active' or ARGV[5] ~= '1' then return 0 end
+    ended[#ended + 1] = {ARGV[i], was}
+  end
+end
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current then
+  local was = cjson.decode(current)
+  if was.status == 'active' or ARGV[5] ~= '1' then return 0 end
+  uncount(was)
+end
+for _, alias in ipairs(ended) do
+  -- enrolled before under another of their names (a phone, before their profile): the
+  -- one who starts over is this member now
+  redis.call('HDEL', KEYS[1], alias[1])
+  redis.call('ZREM', KEYS[2], alias[1])
+  uncount(alias[2])
 end
 local state = {status = 'active', step = 0, entry = ARGV[2], enrolled_at = tonumber(ARGV[3]),
   last_at = 0}
