@@ -85,6 +85,7 @@
   launcher.setAttribute("aria-label", TITLE);
   launcher.title = TITLE;
   let frame = null;
+  let opening = null;  // the visitor token asked for by the first open, until it comes
 
   function problem(text) {
     root.querySelector(".problem")?.remove();
@@ -96,15 +97,20 @@
   }
 
   async function open() {
+    let token;
     if (!frame) {
-      let token;
       try {
-        token = await visitorToken();
+        // A second click (a double-click) waits for the same token: one frame.
+        opening = opening || visitorToken();
+        token = await opening;
       } catch (error) {
+        opening = null;
         problem("The chat is unavailable right now. Please try again later.");
         return;
       }
       root.querySelector(".problem")?.remove();
+    }
+    if (!frame) {
       frame = document.createElement("iframe");
       frame.title = TITLE;
       frame.allow = "clipboard-write";
