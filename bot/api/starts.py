@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
@@ -32,6 +33,7 @@ from bot.identities import (
 from bot.model import Identity, conversation_id
 from bot.outreach.audience import OPEN_TO_NEW, REACHES
 from bot.outreach.spec import channel_of
+from stores.conversations import ConversationStore
 from stores.redis import Pipe
 
 START_KEYS = frozenset({"number", "profile", "identity"})
@@ -71,55 +73,49 @@ async def open_conversation(
 ) -> web.Response:
     """Send the first message of ``customer``'s conversation on ``number``, link it to
     ``profile`` and list it with the number's conversations, in one round trip."""
-    api = parts(request)
+    who, api = acting(request), parts(request)
     cid = conversation_id(number, customer)
     agent = string_field(found, "agent", required=False, limit=200)
-    if not await api.conversations.hold_opening(cid):  # it exists, or a start is under way
-        raise ApiError(409, f"conversation {cid} exists: reply to it", conversation_id=cid)
-    try:
-        return await _open(request, number, channel, customer, profile, content, cid, agent)
-    finally:
-        await api.conversations.let_go_of_opening(cid)
-
-
-async def _open(
-    request: web.Request,
-    number: str,
-    channel: str,
-    customer: Identity,
-    profile: str,
-    content: Content,
-    cid: str,
-    agent: str,
-) -> web.Response:
-    who, api = acting(request), parts(request)
     now = time.time()
 
     def links(pipe: Pipe) -> None:
         api.profiles.profiles.queue_conversation(pipe, profile, cid)
         api.conversations.touch(pipe, number, cid, now)
 
-    try:
-        outbound = await api.actions.start(
-            number,
-            channel,
-            customer,
-            content.text,
-            profile=profile,
-            service=who.name,
-            agent=agent,
-            template=content.template,
-            buttons=content.choices,
-            media=content.media,
-            also=links,
-        )
-    except WindowClosedError as refusal:
-        raise ApiError(422, str(refusal)) from None
-    except SendFailedError as refusal:
-        raise ApiError(503, str(refusal)) from None
+    async with _opening(api.conversations, cid):
+        try:
+            outbound = await api.actions.start(
+                number,
+                channel,
+                customer,
+                content.text,
+                profile=profile,
+                service=who.name,
+                agent=agent,
+                template=content.template,
+                buttons=content.choices,
+                media=content.media,
+                also=links,
+            )
+        except WindowClosedError as refusal:
+            raise ApiError(422, str(refusal)) from None
+        except SendFailedError as refusal:
+            raise ApiError(503, str(refusal)) from None
     record = {"id": cid, **public(await api.conversations.meta(cid))}
     message = sent_message(outbound, who.name, agent)
     return web.json_response({"conversation": record, "message": message}, status=201)
+
+
+@contextlib.asynccontextmanager
+async def _opening(conversations: ConversationStore, cid: str) -> AsyncIterator[None]:
+    """Hold the opening of ``cid`` while it is made; 409 when it exists, or a start for
+    the same customer is under way."""
+    if not await conversations.hold_opening(cid):
+        raise ApiError(409, f"conversation {cid} exists: reply to it", conversation_id=cid)
+    try:
+        yield
+    finally:
+        await conversations.let_go_of_opening(cid)
 
 
 async def _recipient(

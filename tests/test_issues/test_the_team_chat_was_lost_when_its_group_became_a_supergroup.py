@@ -39,26 +39,15 @@ async def _answered_in_the_supergroup(tg: TelegramBot) -> None:
 
 
 @pytest.mark.parametrize("framework", ["aiogram", "ptb"])
-async def test_the_team_chat_follows_its_group_told_by_telegram(
-    make_bot: BotFactory, framework: str
+@pytest.mark.parametrize("announced", [True, False], ids=["told by telegram", "a refused post"])
+async def test_the_team_chat_follows_its_group(
+    make_bot: BotFactory, framework: str, announced: bool
 ) -> None:
     token = fake_token()
     async with TelegramAPIEmulator(token) as api:
         api.add_group(GROUP, "Team", chat_type="group")
         tg = await telegram_bot(make_bot, api, token, team_chat_id=str(GROUP), framework=framework)
-        api.migrate(GROUP, SUPERGROUP, by_user=AGENT)
-        await _answered_in_the_supergroup(tg)
-
-
-@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
-async def test_the_team_chat_follows_its_group_from_a_refused_post(
-    make_bot: BotFactory, framework: str
-) -> None:
-    token = fake_token()
-    async with TelegramAPIEmulator(token) as api:
-        api.add_group(GROUP, "Team", chat_type="group")
-        tg = await telegram_bot(make_bot, api, token, team_chat_id=str(GROUP), framework=framework)
-        api.migrate(GROUP, SUPERGROUP, by_user=AGENT, announced=False)
+        api.migrate(GROUP, SUPERGROUP, by_user=AGENT, announced=announced)
         await _answered_in_the_supergroup(tg)
 
 
