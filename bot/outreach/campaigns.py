@@ -200,7 +200,11 @@ class CampaignView:
                 return Page(items, None)
             members = [member for member, _ in found]
             states = await self.campaigns.states([(nid, m) for m in members])
-            shown = [recipient_of(m, s) for m, s in zip(members, states, strict=True)]
+            # ``at``: when it was sent to them; nothing says when they left it
+            shown = [
+                recipient_of(member, state) | {"at": at}
+                for (member, at), state in zip(found, states, strict=True)
+            ]
             left = await self.unsubscribed([spec.topic] * len(shown), shown)
             failed = await self.campaigns.failed_among(nid, members)
             for n, (item, gone) in enumerate(zip(shown, left, strict=True)):
