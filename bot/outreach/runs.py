@@ -163,9 +163,9 @@ class Runs:
         if spec.cron and clock() - run > MISSED_SECONDS and not await self.store.run_meta(nid, run):
             # Its time fell while no process ran: not made up for, the next one is due.
             log.info("notification %s: the occurrence of %d was missed; not sent late", nid, run)
-            await self.store.unschedule(nid, run)
-            if float(record.get("next_at", 0)) <= run:
+            if float(record.get("next_at", 0)) <= run:  # a schedule it cannot read fails here
                 await self._schedule_next(nid, run, spec, clock())
+            await self.store.unschedule(nid, run)
             result.done = True
             return result
         cursor, total = await self._start(nid, run, spec, record, clock)
