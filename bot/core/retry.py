@@ -47,13 +47,15 @@ def log_failure(log: logging.Logger, message: str, *args: object) -> None:
 class StoreFailureLine:
     """The store's failures of one kind of work, said in one line every ``EVERY`` seconds
     with how many there were since: a Redis outage while a dozen shards redo their batches
-    every second is not a dozen tracebacks a second."""
+    every second, or a hundred requests a second are refused, is not a traceback each."""
 
     EVERY = 5.0
 
-    def __init__(self, log: logging.Logger, message: str) -> None:
+    def __init__(self, log: logging.Logger, message: str, counted: str = "") -> None:
         self.log = log
         self.message = message
+        self.counted = f"{counted} " if counted else ""
+        """What the line counts (``requests``), said with how many more there were."""
         self.said_at = -self.EVERY
         self.unsaid = 0
 
@@ -62,9 +64,13 @@ class StoreFailureLine:
         if now - self.said_at < self.EVERY:
             self.unsaid += 1
             return
-        more = f" (and {self.unsaid} more since the last such line)" if self.unsaid else ""
+        more = (
+            f" (and {self.unsaid} more {self.counted}since the last such line)"
+            if self.unsaid
+            else ""
+        )
         self.log.warning(
-            self.message + " (the store failed: %s: %s)%s",
+            self.message + ": the store failed (%s: %s)%s",
             *args,
             type(error).__name__,
             str(error)[:200],

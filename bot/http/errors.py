@@ -4,11 +4,12 @@ what the log says of a refusal that is not the caller's doing nor a bug."""
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
+
+from bot.core.retry import StoreFailureLine
 
 
 def error_response(
@@ -38,29 +39,12 @@ class StoreFailures:
     """Requests refused because the store failed, said in one line every few seconds with
     how many there were: an outage at 100 requests a second is not 100 tracebacks."""
 
-    EVERY = 5.0
-
     def __init__(self) -> None:
-        self.said_at = 0.0
-        self.unsaid = 0
+        self._line = StoreFailureLine(log, "%s %s %s", counted="requests")
 
     def said(self, method: str, route: str, error: Exception, answer: str = "answered 503") -> None:
         """``answer``: what the caller got (a web chat socket is closed, with 1011)."""
-        now = time.monotonic()
-        if now - self.said_at < self.EVERY:
-            self.unsaid += 1
-            return
-        more = f" (and {self.unsaid} more requests since the last such line)" if self.unsaid else ""
-        log.warning(
-            "%s %s %s: the store failed (%s: %s)%s",
-            method,
-            route,
-            answer,
-            type(error).__name__,
-            str(error)[:200],
-            more,
-        )
-        self.said_at, self.unsaid = now, 0
+        self._line.say(error, method, route, answer)
 
 
 def quiet_unreadable_bodies() -> None:
