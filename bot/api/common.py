@@ -172,6 +172,18 @@ async def numbers_of(request: web.Request) -> list[str]:
     return await actions.numbers_of(who.name)
 
 
+async def require_attached(request: web.Request) -> None:
+    """403 for a service attached to no number: detached from every number, it is no longer
+    one of the deployment's services, so it may not use what is shared by them (profiles)."""
+    who = caller(request)
+    if who is not ADMIN and not await numbers_of(request):
+        raise ApiError(
+            403,
+            f"service {who.name!r} is attached to no number, so it may not use profiles;"
+            " attach it again first",
+        )
+
+
 async def conversation(
     request: web.Request, conversation_id: str = ""
 ) -> tuple[str, dict[str, str]]:

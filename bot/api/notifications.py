@@ -22,6 +22,7 @@ from bot.api.common import (
     parts,
     profile_refusals,
     read_body,
+    require_attached,
     require_parent,
     string_field,
 )
@@ -363,6 +364,7 @@ async def set_topics(request: web.Request) -> web.Response:
     """Unsubscribe a customer from topics, or subscribe them again:
     ``{"unsubscribe": ["offers"], "subscribe": ["news"]}``."""
     found = parts(request)
+    await require_attached(request)
     body = await read_body(request, 64 * 1024)
     lists = {name: body.get(name, []) for name in ("unsubscribe", "subscribe")}
     for name, topics in lists.items():

@@ -21,6 +21,7 @@ from bot.api.common import (
     parts,
     profile_refusals,
     read_body,
+    require_attached,
     string_field,
 )
 from stores.profiles import Merge, Refusal
@@ -45,9 +46,12 @@ Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
 def _refusals(handler: Handler) -> Handler:
-    """Lookup failures as API errors: 400 unreadable, 404 unknown, 410 erased."""
+    """A service attached to no number is refused (403): detached from every number, it
+    is no longer one of the deployment's services. Lookup failures as API errors: 400
+    unreadable, 404 unknown, 410 erased."""
 
     async def guarded(request: web.Request) -> web.Response:
+        await require_attached(request)
         with profile_refusals():
             return await handler(request)
 
