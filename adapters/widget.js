@@ -2,13 +2,17 @@
 // launcher button on the page; it opens the chat in a panel (a frame of {PUBLIC_URL}/widget).
 // The panel opens its socket with a visitor token, made for this page's visitor id: the id is
 // kept in this site's own storage (localStorage "sb_vid"), the one its tracking posts with
-// /t/events, so that the chat and the site's web activity are one visitor.
+// /t/events, so that the chat and the site's web activity are one visitor. Where the bot
+// checks visitor ids (SWITCHBOARD_VISITOR_SECRET), a site names one with data-visitor-id and
+// the data-visitor-hash its server made; the id the bot makes comes with its own hash,
+// kept beside it ("sb_vhash").
 (() => {
   if (window.Switchboard && window.Switchboard.widget) return;  // the tag twice on one page
   const BASE = {{base}};
   const TITLE = {{title}};
   const COLOUR = {{colour}};
   const KEY = "sb_vid";
+  const HASH = "sb_vhash";
   const OPEN = "sb_widget_open";
   const script = document.currentScript;
 
@@ -33,20 +37,32 @@
     return made;
   }
 
-  async function visitorToken() {
-    const body = {};
-    const known = visitorId();
-    if (known) body.visitor_id = known;
+  function ask(body) {
     // text/plain keeps it a simple request: no preflight before the chat opens.
-    const answer = await fetch(BASE + "/webchat/token", {
+    return fetch(BASE + "/webchat/token", {
       method: "POST",
       headers: { "Content-Type": "text/plain" },
       body: JSON.stringify(body),
       credentials: "omit",
     });
+  }
+
+  async function visitorToken() {
+    const body = {};
+    const siteGiven = script && script.dataset.visitorId;
+    const known = visitorId();
+    if (known) body.visitor_id = known;
+    const hash = siteGiven ? script.dataset.visitorHash : stored("localStorage", HASH);
+    if (known && hash) body.visitor_hash = hash;
+    let answer = await ask(body);
+    if (answer.status === 403 && known && !siteGiven) {
+      // An id made on this page has no hash the bot checks: it makes the visitor one.
+      answer = await ask({});
+    }
     if (!answer.ok) throw new Error("the chat refused this page: " + answer.status);
     const found = await answer.json();
     store("localStorage", KEY, found.visitor_id);
+    store("localStorage", HASH, found.visitor_hash || null);
     return found.token;
   }
 

@@ -435,7 +435,12 @@ class Runtime:
                 web_hub=self.web_hub,
                 telegram=self.channels.telegram,
                 tracking=self.tracking,
-                widget=Widget(self.tracking, self.visitor_tokens, self.settings.branding),
+                widget=Widget(
+                    self.tracking,
+                    self.visitor_tokens,
+                    self.settings.branding,
+                    self.settings.visitor_secret,
+                ),
                 media=self.media,
                 api=api,
                 live_view=build_live(api[PARTS]),

@@ -29,10 +29,12 @@ MAX_SHARDS = 1024
 two blocking reads (two of its 128 Redis connections) in the process working it, which
 works 48 at most: 1,024 are work for 22 processes or more. A million made the start run away."""
 MIN_LINK_SECRET = 16
-"""Characters of SWITCHBOARD_LINK_SECRET, the key tracked links are signed with."""
+"""Characters of SWITCHBOARD_LINK_SECRET, the key tracked links are signed with, and of
+SWITCHBOARD_VISITOR_SECRET."""
 SECRETS = frozenset(
     {
         "SWITCHBOARD_LINK_SECRET",
+        "SWITCHBOARD_VISITOR_SECRET",
         "SWITCHBOARD_ADMIN_TOKEN",
         "WHATSAPP_ACCESS_TOKEN",
         "WHATSAPP_APP_SECRET",
@@ -117,6 +119,9 @@ class Environment(BaseSettings):
     SWITCHBOARD_SHARDS: int = Field(default=8, ge=1, le=MAX_SHARDS)
     SWITCHBOARD_ADMIN_TOKEN: str = ""
     SWITCHBOARD_LINK_SECRET: Annotated[str, AfterValidator(_link_secret)] = ""
+    SWITCHBOARD_VISITOR_SECRET: Annotated[str, AfterValidator(_link_secret)] = ""
+    """Signs the visitor ids a site gives the widget (``visitor_hash``); unset, any id is
+    taken."""
     SWITCHBOARD_LOOP: Literal["uvloop", "asyncio"] | None = None
     """The event loop of ``serve``: uvloop when unset and it is installed."""
 

@@ -111,6 +111,8 @@ class Settings:
     """Origins (``https://shop.example.com``) whose pages may post web activity (PS-4)."""
     link_secret: str = field(default="", repr=False)
     """SWITCHBOARD_LINK_SECRET: signs tracked links; unset, one is kept in Redis."""
+    visitor_secret: str = field(default="", repr=False)
+    """SWITCHBOARD_VISITOR_SECRET: the key a site signs its widget visitors' ids with."""
     links: bool = False
     """Rewrite URLs in outbound messages into tracked links: on when PUBLIC_URL is set."""
     config_path: str | None = None
@@ -180,6 +182,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         tracking_origins=tuple(written.tracking.origins),
         link_secret=variables.SWITCHBOARD_LINK_SECRET,
+        visitor_secret=variables.SWITCHBOARD_VISITOR_SECRET,
         links=variables.PUBLIC_URL is not None,
         config_path=path,
         notifications=notifications_from(written.notifications),

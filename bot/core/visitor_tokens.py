@@ -67,6 +67,19 @@ class VisitorTokenSigner:
         return VisitorPass(visitor, origin, expires_at)
 
 
+def visitor_hash(secret: str, visitor: str) -> str:
+    """The ``visitor_hash`` a site's server gives its page beside the visitor id it names:
+    hex HMAC-SHA256 of the id with SWITCHBOARD_VISITOR_SECRET (Intercom's ``user_hash``)."""
+    return hmac.new(secret.encode(), visitor.encode(), hashlib.sha256).hexdigest()
+
+
+def hash_matches(secret: str, visitor: str, given: object) -> bool:
+    """Whether ``given`` is ``visitor``'s hash (any case), compared in constant time."""
+    if not isinstance(given, str) or len(given) != 64 or not given.isascii():
+        return False
+    return hmac.compare_digest(visitor_hash(secret, visitor), given.lower())
+
+
 class VisitorTokens:
     """This process's signer, made on first use from the secret links are signed with."""
 

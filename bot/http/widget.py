@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from urllib.parse import urlsplit
 
@@ -14,7 +14,7 @@ from aiohttp import web
 
 from adapters import jsonbody, webchat
 from bot.config.base import ORIGIN
-from bot.core.visitor_tokens import VisitorTokens
+from bot.core.visitor_tokens import VisitorTokens, hash_matches, visitor_hash
 from bot.http.body import read_at_most
 from bot.http.errors import error_response
 from bot.http.tracking import Tracking, new_visitor_id
@@ -30,6 +30,9 @@ class Widget:
     tracking: Tracking
     tokens: VisitorTokens
     branding: webchat.Branding
+    visitor_secret: str = field(default="", repr=False)
+    """SWITCHBOARD_VISITOR_SECRET: when set, a page names a visitor id only with its
+    ``visitor_hash``, made by its site's server, and new ids come with theirs."""
 
     def allows(self, origin: str | None) -> bool:
         """Whether a page of ``origin`` may show the widget: ours, or a tracked site's."""
@@ -146,17 +149,31 @@ async def issue_token(request: web.Request) -> web.Response:
         body = jsonbody.loads(raw or b"{}")
     except jsonbody.NotJSONError as error:
         return error_response(400, str(error), headers)
-    if not isinstance(body, dict) or set(body) - {"visitor_id"}:
-        return error_response(400, 'the body is {"visitor_id": ...} or {}', headers)
+    if not isinstance(body, dict) or set(body) - {"visitor_id", "visitor_hash"}:
+        return error_response(
+            400, 'the body is {"visitor_id": ..., "visitor_hash": ...} or {}', headers
+        )
     given = body.get("visitor_id")
     if given is not None and (not isinstance(given, str) or not webchat.visitor_id(given)):
         return error_response(400, "visitor_id must be 16 to 64 of A-Z a-z 0-9 _ -", headers)
+    secret = widget.visitor_secret
+    if given and secret and not hash_matches(secret, given, body.get("visitor_hash")):
+        # Whoever knows (or guesses) an id must not open that visitor's chat: only the
+        # site's server, which holds the secret, vouches for the ids its pages name.
+        return error_response(
+            403,
+            "this visitor_id needs its visitor_hash: the hex HMAC-SHA256 of the id with"
+            " SWITCHBOARD_VISITOR_SECRET, made by the site's server",
+            headers,
+        )
     visitor = given or new_visitor_id()
     try:
         token, expires = (await widget.tokens.signer()).sign(visitor, origin.lower())
     except ValueError:  # PUBLIC_URL's own origin, with a host no token carries
         return error_response(403, "this origin cannot carry a visitor token", headers)
-    answer = {"token": token, "visitor_id": visitor, "expires_at": expires}
+    answer: dict[str, object] = {"token": token, "visitor_id": visitor, "expires_at": expires}
+    if secret:  # the page keeps it, to name this id again
+        answer["visitor_hash"] = visitor_hash(secret, visitor)
     return web.json_response(answer, headers=headers)
 
 
