@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
+import idna
+
 from bot.config.environment import MIN_LINK_SECRET as MIN_SECRET
 from bot.config.settings import ConfigError
 from stores.secrets import SecretStore
@@ -45,6 +47,17 @@ class Link:
     target: str
 
 
+def _ascii_host(host: str) -> str:
+    """A host name as browsers (WHATWG URL) send it: UTS 46 without the transitional
+    mappings, so straße.de is xn--strae-oqa.de (Python's own codec, IDNA 2003, makes it
+    strasse.de, another domain). A symbol IDNA 2008 does not take (☃.net), which browsers
+    do, is written as IDNA 2003 writes it: for those the two agree."""
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return host.encode("idna").decode("ascii")
+
+
 def safe_target(url: str) -> str | None:
     """``url`` as an ASCII http(s) URL with a host, or None when it cannot be a target."""
     if not isinstance(url, str) or not url or len(url) > MAX_TARGET:
@@ -58,9 +71,11 @@ def safe_target(url: str) -> str | None:
             return None
         if not url.isascii():
             # A Location header is ASCII: the host in IDNA, everything else percent-encoded.
-            ascii_host = host.encode("idna").decode("ascii")
-            if ":" in ascii_host:  # an IPv6 literal keeps its brackets
-                ascii_host = f"[{ascii_host}]"
+            ascii_host = host
+            if ":" in host:  # an IPv6 literal keeps its brackets
+                ascii_host = f"[{host}]"
+            elif not host.isascii():
+                ascii_host = _ascii_host(host)
             userinfo = parts.netloc.rpartition("@")[0]
             port = f":{parts.port}" if parts.port else ""
             netloc = (f"{userinfo}@" if userinfo else "") + ascii_host + port
