@@ -126,6 +126,7 @@ class Runtime:
         self._build_core()
         self._build_outreach()
         self._build_team()
+        self.lifecycle = Lifecycle(settings, self.claims)
         self.pipeline = Pipeline(
             self.profiles,
             self.conversations,
@@ -134,7 +135,7 @@ class Runtime:
             self.directory,
             settings.default_region,
             self.shard_of,
-            Lifecycle(settings, self.claims),
+            self.lifecycle,
             lambda: self.channels.numbers,
             GuidedConversations(
                 FlowStateStore(self.redis, self.keys), self.profiles, settings.default_region
@@ -423,6 +424,7 @@ class Runtime:
                 live_tokens=self.live_tokens,
                 templates=self.settings.templates,
                 public_url=self.settings.public_url.rstrip("/"),
+                owner_for=self.lifecycle.owner_for,
             )
         )
         return build_app(

@@ -77,6 +77,9 @@ class ApiParts:
     templates: tuple[ApprovedTemplate, ...] = ()
     """The WhatsApp templates Meta approved for the number, offered in the live view."""
     public_url: str = ""
+    owner_for: Callable[[str, str], str] = lambda agent, number: ""
+    """The owner a profile made for a conversation gets (PS-5): the agent opening it, the
+    number's owner or the default owner, each when a team member."""
 
 
 PARTS: web.AppKey[ApiParts] = web.AppKey("parts", ApiParts)

@@ -78,8 +78,11 @@ async def open_conversation(
     agent = string_field(found, "agent", required=False, limit=200)
     now = time.time()
 
+    owner = api.owner_for(agent, number)
+
     def links(pipe: Pipe) -> None:
-        api.profiles.profiles.queue_conversation(pipe, profile, cid)
+        # A profile made by this start gets its owner; one that has an owner keeps it.
+        api.profiles.profiles.queue_conversation(pipe, profile, cid, owner)
         api.conversations.touch(pipe, number, cid, now)
 
     async with _opening(api.conversations, cid):

@@ -59,9 +59,15 @@ class Lifecycle:
         return read.owners
 
     def owner_of(self, holder: Claim | None, number: str) -> str:
+        return self.owner_for(holder.agent if holder else "", number)
+
+    def owner_for(self, agent: str, number: str) -> str:
+        """The owner of a profile made for a conversation on ``number`` that ``agent``
+        holds (or opens): that agent when a team member, else the number's owner, else
+        the default owner; '' when none is a team member."""
         settings = self.settings.profiles
         return (
-            (self._member(holder.agent) if holder else "")
+            self._member(agent)
             or self._member(settings.number_owners.get(number, ""))
             or self._member(settings.default_owner)
         )
