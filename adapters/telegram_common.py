@@ -12,7 +12,16 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
-from bot.model import ContactCard, ContactPhone, Identity, Inbound, Location, Media, MessageKind
+from bot.model import (
+    ContactCard,
+    ContactPhone,
+    Identity,
+    Inbound,
+    Location,
+    Media,
+    MessageKind,
+    display_name,
+)
 
 MAX_TEXT = 4096
 """Telegram's limit for one message's text."""
@@ -155,9 +164,8 @@ def redact(text: str, token: str) -> str:
 
 
 def _name(user: Mapping[str, Any]) -> str:
-    return " ".join(filter(None, (user.get("first_name"), user.get("last_name")))) or str(
-        user.get("username") or ""
-    )
+    given = " ".join(str(user.get(key) or "") for key in ("first_name", "last_name"))
+    return display_name(given) or display_name(user.get("username"))
 
 
 def _button_label(message: Mapping[str, Any], data: str) -> str:

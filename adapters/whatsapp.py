@@ -28,6 +28,7 @@ from bot.model import (
     Pricing,
     Reaction,
     StatusUpdate,
+    display_name,
     parse_json,
 )
 
@@ -104,7 +105,7 @@ def parse_webhook(
                 continue
             number = f"wa:{phone_number_id}"
             names = {
-                str(contact.get("wa_id")): str(_dict(contact, "profile").get("name", ""))
+                str(contact.get("wa_id")): display_name(_dict(contact, "profile").get("name"))
                 for contact in _list(value, "contacts")
                 if isinstance(contact, dict)
             }

@@ -8,6 +8,7 @@ import json
 import re
 import secrets
 import time
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -530,6 +531,21 @@ def derived_id(prefix: str, *parts: str) -> str:
     """An id that is the same every time the same work is redone, so redoing is harmless."""
     digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=10).hexdigest()
     return f"{prefix}_{digest}"
+
+
+MAX_NAME = 200
+"""Characters of a name a channel gives a customer kept at most (Telegram's first and last
+names are 64 each; WhatsApp's profile names are shorter)."""
+_HIDDEN = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+"""Bidirectional overrides and isolates: they make a name read as other text."""
+
+
+def display_name(raw: object) -> str:
+    """A customer's name as a channel gave it, safe to keep and to show: on one line (a
+    new line in a name would forge a line of a daily note), without control characters
+    or bidirectional overrides, at most ``MAX_NAME`` characters."""
+    text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in str(raw or ""))
+    return " ".join(_HIDDEN.sub("", text).split())[:MAX_NAME]
 
 
 def conversation_id(number: str, customer: Identity) -> str:
