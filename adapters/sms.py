@@ -23,6 +23,12 @@ Keyword = Literal["stop", "start", "help"]
 MAX_BODY_CHARS = 1600
 """Twilio's limit on one message body, inbound or outbound (error 21617)."""
 MAX_FIELD_CHARS = 4096
+"""Characters of a field the bot reads; the fields it does not read are not looked at:
+Twilio adds fields without notice, and ``AddOns`` (an add-on's results) runs to kilobytes."""
+_READ = re.compile(
+    r"Body|From|To|MessageSid|SmsSid|SmsMessageSid|AccountSid|MessagingServiceSid"
+    r"|MessageStatus|SmsStatus|ErrorCode|NumMedia|Media(Url|ContentType)[0-9]+"
+)
 MAX_MEDIA = 10
 RETRYABLE_CODES = frozenset({20429})
 """Twilio's "Too Many Requests"; any 429 or 5xx is retryable as well."""
@@ -191,6 +197,8 @@ def _fields(form: Mapping[str, Any]) -> dict[str, str]:
             if not value:
                 continue
             value = value[0]  # Twilio sends each field once; a repeat keeps the first
+        if isinstance(name, str) and not _READ.fullmatch(name):
+            continue  # not read: kept out of the message whatever it holds
         if not isinstance(name, str) or not isinstance(value, str):
             raise PayloadError(f"form field {str(name)[:40]!r} is not text (a file upload?)")
         if "\x00" in name or "\x00" in value:

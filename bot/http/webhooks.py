@@ -105,6 +105,8 @@ class SMSWebhook:
             )
         params = {key: list(form.getall(key)) for key in form}
         url = f"{self.settings.public_url.rstrip('/')}/webhooks/sms"
+        if query := request.rel_url.raw_query_string:  # Twilio signs the URL it was given
+            url = f"{url}?{query}"
         signature = request.headers.get("X-Twilio-Signature", "")
         if not sms.verify_signature(settings.auth_token, url, params, signature):
             return error_response(401, "X-Twilio-Signature is missing or does not match")
