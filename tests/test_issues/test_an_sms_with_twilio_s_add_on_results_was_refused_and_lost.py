@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 
 from tests.emulators.twilio_api import sign
-from tests.test_sms_channel import CUSTOMER, OURS, SMSBot, sms_bot  # noqa: F401 (a fixture)
+from tests.test_sms_channel import CUSTOMER, OURS, SMSBot, sms_bot
+
+__all__ = ["sms_bot"]
 
 
 async def test_a_message_with_a_large_add_on_result_is_taken(sms_bot: SMSBot) -> None:
