@@ -14,6 +14,10 @@ class CustomerOptedOutError(Exception):
     """The customer asked for no more messages (STOP or UNSUBSCRIBE)."""
 
 
+class CustomerErasedError(CustomerOptedOutError):
+    """The customer was erased (PS-7) after the send was queued: it goes to nobody."""
+
+
 @dataclass(frozen=True, slots=True)
 class Recorded:
     """The outcome of appending a message: whether it was new, and its ordinal (1 = first)."""

@@ -108,11 +108,13 @@ return {id, redis.call('HGET', KEYS[2], id) or ''}
 )
 
 # Checked and claimed in one step, so a STOP that lands first always wins over a send not
-# yet started; one started already is refused as such. The claim says when it was made,
-# on Redis's clock, which every process shares.
+# yet started; one started already is refused as such, and one to a customer erased since
+# it was queued goes nowhere (-2), a required one included. The claim says when it was
+# made, on Redis's clock, which every process shares.
 CLAIM_SEND = Script(
     """
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end
+if redis.call('HGET', KEYS[1], 'customer') == 'erased' then return -2 end
 if ARGV[2] ~= '1' and redis.call('HGET', KEYS[1], 'opted_out') == '1' then return -1 end
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)

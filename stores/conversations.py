@@ -13,6 +13,7 @@ from bot.model import compact_json
 from stores.conversation_contract import (
     BaseConversationStore,
     ClaimCheck,
+    CustomerErasedError,
     CustomerOptedOutError,
     Recorded,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "BaseConversationStore",
     "ClaimCheck",
     "ConversationStore",
+    "CustomerErasedError",
     "CustomerOptedOutError",
     "Recorded",
 ]
@@ -221,6 +223,8 @@ class ConversationStore(BaseConversationStore):
 
     def claimed(self, answer: Any) -> bool:
         """What ``claim_send`` returns, from the answer to ``queue_claim_send``."""
+        if int(answer) == -2:
+            raise CustomerErasedError("the customer was erased")
         if int(answer) < 0:
             raise CustomerOptedOutError("the customer opted out (STOP)")
         return int(answer) == 1

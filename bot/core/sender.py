@@ -16,7 +16,12 @@ from bot.core.metrics import Meters
 from bot.core.retry import retrying
 from bot.logs import bound
 from bot.model import Event, Outbound, Pricing, compact_json, derived_id, parse_json
-from stores.conversations import WINDOW_SECONDS, ConversationStore, CustomerOptedOutError
+from stores.conversations import (
+    WINDOW_SECONDS,
+    ConversationStore,
+    CustomerErasedError,
+    CustomerOptedOutError,
+)
 from stores.redis import Pipe, StoreClient, StoreError
 from stores.streams import Entry, ShardedStream
 
@@ -377,6 +382,11 @@ class Sender:
                 attempts=MAX_SEND_ATTEMPTS,
                 backoff=send_backoff,
             )
+        except CustomerErasedError:
+            # Nothing is kept of it: a failure's record and event would name the person.
+            log.info("send %s dropped: its customer was erased", outbound.send_id)
+            self.meters.sends.labels(outbound.channel, "erased").inc()
+            return
         except CustomerOptedOutError as error:
             await self._fail(outbound, str(error))
             return
