@@ -20,6 +20,7 @@ from bot.core.retry import retrying
 from bot.core.sender import SendFailedError, send_backoff
 from bot.model import Inbound
 from handlers.autoreply import AutoReply
+from handlers.command_kit import shown_identity
 from handlers.flows import FlowEngine, FlowOutcome, FlowState
 from stores.flows import FlowStateStore
 from stores.profile_records import consent_trail
@@ -52,7 +53,8 @@ class Handoff:
 
     def post(self) -> str:
         """Plain text (never parsed by Telegram), so answers cannot format or hide."""
-        who = self.message.name or self.message.sender.key
+        # A web visitor's id opens their chat: only its first characters show.
+        who = self.message.name or shown_identity(self.message.sender.key)
         cid = self.message.conversation_id
         lines = [
             f"Hand-off: {who} on {self.message.channel} · {cid}",
