@@ -31,6 +31,7 @@ from aiogram.types import (
     Update,
 )
 from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
 from adapters.telegram_common import (
     FILE_METHODS,
@@ -103,7 +104,7 @@ class AiogramClient:
         them is taken as it came. ValueError for an update we cannot read."""
         checked = check_update(update)
         try:
-            return _plain(Update.model_validate(checked))
+            read = Update.model_validate(checked)
         except ValidationError as exc:
             log.info(
                 "Telegram update %s: aiogram cannot read %d of its fields, none of those we "
@@ -111,6 +112,13 @@ class AiogramClient:
                 checked["update_id"],
                 exc.error_count(),
             )
+            return checked
+        try:
+            return _plain(read)
+        except PydanticSerializationError:
+            # aiogram fills the fields Telegram left out of some objects (a message's
+            # link_preview_options) with its Default placeholders, which it cannot write
+            # back as JSON: the update is taken as it came.
             return checked
 
     async def set_webhook(self, url: str, secret: str) -> None:
