@@ -323,6 +323,7 @@ class Runtime:
             settings.notifications,
             self.shard_of,
             self.store,
+            parent_of=self._parent_of,
         )
         scheduler = Scheduler(self.notification_store, runs, self.leases, self.meters)
         notifications = Notifications(

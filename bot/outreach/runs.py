@@ -74,6 +74,11 @@ Deferrals = Callable[[str, list[Verdict]], Awaitable[None]]
 """Told, for a notification, of the recipients deferred (each with its ``until``)."""
 
 
+OPERATORS = frozenset({"cli", "team"})
+"""The services that stand for the operator (``admin notify``, the team chat's /notify):
+their notifications are not a service's, and go on whichever service is the parent."""
+
+
 class Runs:
     """Executes runs; any process may, one at a time per run (a lease with fencing)."""
 
@@ -89,8 +94,11 @@ class Runs:
         shard_of: Callable[[str], int],
         client: StoreClient,
         campaigns: CampaignStore | None = None,
+        parent_of: Callable[[str], Awaitable[str | None]] | None = None,
     ) -> None:
         self.client = client
+        self.parent_of = parent_of
+        """The parent service of a number now, None with none attached (SN-6, SN-8)."""
         self.campaigns = campaigns or CampaignStore(store.redis, store.keys)
         """Which profiles each campaign was queued to."""
         """Round trips that carry several stores' commands."""
@@ -160,6 +168,17 @@ class Runs:
             result.done = True
             return result
         spec = NotificationSpec.from_json(record["spec"])
+        if refusal := await self._refusal(spec):
+            # Its service detached, or another service became the parent: nothing goes,
+            # and the run is set aside (a replay sends it once its service may again).
+            log.warning("notification %s: the run of %d is not sent: %s", nid, run, refusal)
+            if spec.cron and float(record.get("next_at", 0)) <= run:
+                await self._schedule_next(nid, run, spec, clock())
+            await self.store.start_run(nid, run, clock())  # its report shows the run
+            await self.store.fail_run(nid, run, refusal, clock())
+            await self.set_aside(nid, run, clock())
+            result.done = True
+            return result
         if spec.cron and clock() - run > MISSED_SECONDS and not await self.store.run_meta(nid, run):
             # Its time fell while no process ran: not made up for, the next one is due.
             log.info("notification %s: the occurrence of %d was missed; not sent late", nid, run)
@@ -180,6 +199,22 @@ class Runs:
             return result
         await self._finish_or_wait(spec, nid, run, result, clock)
         return result
+
+    async def _refusal(self, spec: NotificationSpec) -> str:
+        """Why a run of ``spec`` may not send now ('' when it may): only the number's
+        parent sends notifications (SN-6), and a number with no service sends none (SN-8);
+        the operator's (from the CLI or the team chat) go while any service is attached."""
+        if self.parent_of is None:
+            return ""
+        parent = await self.parent_of(spec.number)
+        if parent is None:
+            return f"no service is attached to {spec.number}"
+        if spec.service not in OPERATORS and spec.service != parent:
+            return (
+                f"{spec.service!r} is not the parent of {spec.number} now (the parent is"
+                f" {parent!r}): only the parent sends notifications"
+            )
+        return ""
 
     async def _start(
         self,

@@ -1,0 +1,54 @@
+"""A notification scheduled by the parent went out at its time though the parent had
+detached since (the next service, now the parent, got a ``message.outbound`` from a
+service no longer attached), and though no service was left on the number at all: only
+the parent sends notifications (SN-6), and a number with no service answers nobody
+(SN-8). Such a run is set aside now, failed with the reason, and nothing is sent."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from tests.conftest import BotFactory
+from tests.test_notifications import campaign, setup
+
+
+async def run_of(shared: Any, nid: str) -> dict[str, Any]:
+    """The campaign's run once it has one that ended (sent or failed)."""
+    async with asyncio.timeout(20):
+        while True:
+            found = await shared.bot.runtime.outreach.notifications.report(nid)
+            ended = [r for r in found["runs"] if r["status"] in ("sent", "failed")]
+            if ended:
+                return dict(ended[0])
+            await asyncio.sleep(0.1)
+
+
+@pytest.mark.parametrize("left", [("sales", "marketing"), ()])
+async def test_a_due_campaign_of_a_detached_parent_sends_nothing(
+    make_bot: BotFactory, left: tuple[str, ...]
+) -> None:
+    shared = await setup(make_bot)
+    body = {
+        "number": shared.number,
+        "audience": {"conversations": [shared.conversation]},
+        "text": "scheduled hello",
+        "at": time.time() + 2,
+    }
+    nid = await campaign(shared, body)  # support is the parent
+    directory = shared.bot.runtime.directory
+    for name in ("support", "sales", "marketing"):
+        if name not in left:
+            await directory.detach(shared.number, name)
+
+    run = await run_of(shared, nid)
+    assert run["status"] == "failed"
+    assert "not the parent" in run["error"] if left else "no service" in run["error"]
+    await shared.bot.settle()
+    assert "scheduled hello" not in shared.texts_sent()
+    if left:
+        sales = shared.bot.sinks["sales"]
+        assert all("scheduled hello" not in d.raw_body.decode() for d in sales.deliveries)
