@@ -5,8 +5,9 @@ Layout (under the prefix; one number's keys share the tag ``{cost:<number>}``):
 - ``{cost:<n>}:pending``: send id -> ``category|country|price|notification|list``,
   written when the send is queued; ``list`` holds the country's rate per category
   (``utility=22000,marketing=52900``), for when Meta bills otherwise than predicted;
-- ``{cost:<n>}:billed:<send id>``: string, 30 days: a send that was not noted (a reply, a
-  text) whose receipt said Meta billed it, billed once;
+- ``{cost:<n>}:billed:<send id>``: string, 30 days: a send billed, so that a later
+  receipt with Meta's pricing bills it no more; a send that was not noted (a reply, a
+  text) whose receipt said Meta billed it is billed once by it;
 - ``{cost:<n>}:said``: send id -> ``billable|category|type``, Meta's ``pricing`` object
   from a status, until the send is billed;
 - ``{cost:<n>}:totals``: ``total``, ``cat:<category>``, ``count:<category>``,
@@ -52,6 +53,9 @@ if pending then
   redis.call('HDEL', KEYS[1], ARGV[1])
   redis.call('HDEL', KEYS[3], ARGV[1])
   if ARGV[2] == 'failed' then return 0 end
+  -- billed now: a later receipt with Meta's pricing (a read after the delivered) is not
+  -- a send the ledger did not note
+  redis.call('SET', KEYS[6], '1', 'EX', 2592000)
 else
   -- a send the ledger did not note (a reply, a text) that Meta says it billed: once
   if ARGV[7] == '' or (ARGV[2] ~= 'delivered' and ARGV[2] ~= 'read') then return 0 end

@@ -488,6 +488,11 @@ class Pipeline:
     ) -> None:
         cid = status.conversation_id
         self.conversations.queue_status(pipe, cid, message_id, status.status)
+        if message_id == status.provider_message_id:
+            # No record of the message yet (Meta may post a receipt before its answer to
+            # the send): the send's record tells its outcomes of it, the ledger included,
+            # under our id; billed here too, under the provider's, it was billed twice.
+            return
         self.sender.queue_receipt(
             pipe,
             status.number,
