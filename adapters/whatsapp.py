@@ -256,7 +256,7 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
         payload=payload,
         media=media,
         name=names.get(sender, ""),
-        identities=(wa, *_own_phones(sender, contacts)),
+        identities=(wa, *_own_phones(sender, contacts), *_changed_to(message)),
         provider_type=provider_type,
         location=location,
         contacts=contacts,
@@ -341,6 +341,23 @@ def _own_phones(sender: str, cards: Sequence[ContactCard]) -> tuple[Identity, ..
         if phone.phone
     )
     return (Identity("phone", f"+{sender}"),) if own else ()
+
+
+NUMBER_CHANGES = frozenset({"user_changed_number", "customer_changed_number"})
+"""Meta's notice that the customer moved to a new number (``customer_changed_number``
+in older versions of the API)."""
+
+
+def _changed_to(message: dict[str, Any]) -> tuple[Identity, ...]:
+    """The WhatsApp id a customer moved to, from Meta's ``system`` notice of the change
+    (``system.wa_id``; ``new_wa_id`` in older versions): it joins their profile."""
+    if _str(message, "type") != "system":
+        return ()
+    notice = _dict(message, "system")
+    if _str(notice, "type") not in NUMBER_CHANGES:
+        return ()
+    new = _str(notice, "wa_id") or _str(notice, "new_wa_id")
+    return (Identity("wa", new),) if is_whatsapp_id(new) else ()
 
 
 def _referral(message: dict[str, Any]) -> str:

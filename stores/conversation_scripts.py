@@ -43,7 +43,11 @@ if not m[2] then
   put('channel', ARGV[7])
 end
 if at > tonumber(m[4] or '0') then put('last_at', ARGV[3]) end
-if dir == 'inbound' and at > tonumber(m[5] or '0') then put('last_inbound_at', ARGV[3]) end
+-- A notice of the provider's (WhatsApp's system message) is kept, but opens no window:
+-- the customer wrote nothing (ARGV[10]).
+if dir == 'inbound' and ARGV[10] ~= '0' and at > tonumber(m[5] or '0') then
+  put('last_inbound_at', ARGV[3])
+end
 if ARGV[8] ~= '' then put('profile', ARGV[8]) end
 -- Meta's free entry point: a customer writes from a click-to-WhatsApp ad or a Page
 -- call-to-action (ARGV[9], the referral), the business answers within 24 hours, and that

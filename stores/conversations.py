@@ -34,11 +34,15 @@ _GLOB = re.compile(r"([*?\[\]\\])")
 """Characters a SCAN pattern reads as wildcards, escaped to match themselves."""
 
 WINDOW_SECONDS = 24 * 3600
+NOTICES = frozenset({"system"})
+"""Inbound items that are the provider's notices, not the customer's words (WhatsApp's
+``system`` messages: a change of number): they open no 24-hour window (CH-2)."""
 ERASURE_KEEPS = ("id", "direction", "kind", "timestamp", "service", "agent", "send_id")
 """What erasure leaves of a message: no text, payload, media, caption or name."""
 
 __all__ = [
     "ERASURE_KEEPS",
+    "NOTICES",
     "STATUS_RANK",
     "WINDOW_SECONDS",
     "BaseConversationStore",
@@ -123,6 +127,7 @@ class ConversationStore(BaseConversationStore):
             channel,
             profile,
             message.get("referral", "") if direction == "inbound" else "",
+            "0" if message.get("provider_type") in NOTICES else "1",
         ]
         return keys, args
 

@@ -22,7 +22,7 @@ from bot.identities import identities_of
 from bot.logs import bound
 from bot.model import AUTOMATION_SERVICE, Event, Inbound, Outbound, StatusUpdate, derived_id
 from handlers.base import Context
-from stores.conversations import STATUS_RANK, WINDOW_SECONDS, ConversationStore
+from stores.conversations import NOTICES, STATUS_RANK, WINDOW_SECONDS, ConversationStore
 from stores.pipeline import Rider, ride
 from stores.profiles import ProfileStore, Resolution, Sighting
 from stores.redis import Pipe, StoreClient
@@ -340,8 +340,12 @@ class Pipeline:
         """Run the parent's automation and queue its replies.
 
         A number with no service attached keeps the message in its history, and that is
-        all: nobody answers and nobody hears (SN-8).
+        all: nobody answers and nobody hears (SN-8). A notice of the provider's
+        (WhatsApp's ``system`` message) is kept and told, and that is all too: the
+        customer said nothing, to answer, to start a sequence or to end a drip.
         """
+        if message.provider_type in NOTICES:
+            return
         cid = message.conversation_id
         keyword = keyword_of(message, self.keywords)
         if keyword in ("stop", "start"):

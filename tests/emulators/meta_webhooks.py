@@ -66,6 +66,36 @@ def raw_message(
     )
 
 
+def number_changed(
+    phone_number_id: str,
+    wa_id: str,
+    new_wa_id: str,
+    *,
+    timestamp: int | None = None,
+    waba_id: str = DEFAULT_WABA_ID,
+    display_phone_number: str = DEFAULT_DISPLAY_PHONE_NUMBER,
+) -> Payload:
+    """Meta's ``system`` message: the customer of ``wa_id`` moved to ``new_wa_id``
+    (``user_changed_number``). Unlike other messages' webhooks, it has no ``contacts``."""
+    message = {
+        "from": wa_id,
+        "id": new_message_id(),
+        "timestamp": _ts(timestamp),
+        "type": "system",
+        "system": {
+            "body": f"User Ann changed from {wa_id} to {new_wa_id}",
+            "wa_id": new_wa_id,
+            "type": "user_changed_number",
+        },
+    }
+    return _envelope(
+        phone_number_id,
+        {"messages": [message]},
+        waba_id=waba_id,
+        display_phone_number=display_phone_number,
+    )
+
+
 def _inbound(
     phone_number_id: str,
     wa_id: str,
