@@ -162,7 +162,9 @@ class FlowEngine:
     def _answer(
         self, flow: Flow, step: FlowStep, state: FlowState, message: Inbound, now: float
     ) -> FlowOutcome:
-        word = _escape_word(message.text)
+        # A press answers the step whatever its label: a choice may be called "Cancel".
+        pressed = message.kind in ("button", "list") and CHOICE_PAYLOAD.fullmatch(message.payload)
+        word = "" if pressed else _escape_word(message.text)
         context = _context(flow, state.answers)
         if word in CANCEL_WORDS:
             return _ended(flow, "cancelled", fill(flow.cancelled, context))
