@@ -215,11 +215,11 @@ class FlowEngine:
             return None, "Please type your answer."  # a stale button of an earlier question
         if not text:
             return None, problem
+        if has_control_characters(text, TEXT_CONTROLS):  # nothing a person types
+            return None, "Please answer in plain text."
         if step.input == "text":
             if len(text) > step.max_length:
                 return None, f"Please keep it under {step.max_length} characters."
-            if has_control_characters(text, TEXT_CONTROLS):  # nothing a person types
-                return None, "Please answer in plain text."
             return text, ""
         if step.input == "email":
             if len(text) > 254 or not _EMAIL.fullmatch(text):
