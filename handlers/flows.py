@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -307,7 +308,9 @@ def _number(step: FlowStep, text: str) -> tuple[str | None, str]:
         cleaned = cleaned.replace(",", ".")
     if len(cleaned) > 30 or not _NUMBER.fullmatch(cleaned):
         return None, _PROBLEMS["number"]
-    value = float(cleaned)
+    # Exactly as typed: a float keeps 15 or 16 digits, and 12345678901234567 was saved
+    # as 12345678901234568.
+    value = Decimal(cleaned)
     low, high = step.minimum, step.maximum
     if (low is not None and value < low) or (high is not None and value > high):
         if low is not None and high is not None:
@@ -315,7 +318,9 @@ def _number(step: FlowStep, text: str) -> tuple[str | None, str]:
         if low is not None:
             return None, f"Please answer with a number of at least {_show(low)}."
         return None, f"Please answer with a number of at most {_show(high or 0)}."
-    return _show(value), ""
+    if value == value.to_integral_value():
+        return str(int(value)), ""
+    return format(value.normalize(), "f"), ""
 
 
 def _show(value: float) -> str:
