@@ -90,13 +90,18 @@ class Flow:
         return self.steps[index + 1].id if index + 1 < len(self.steps) else "end"
 
 
-def load_flow_file(path: str) -> dict[str, Any]:
-    """A flow's definition from a YAML file; a relative path is looked for in the working
-    directory, then in the project's (where the shipped examples live)."""
+def find_flow_file(path: str) -> Path | None:
+    """Where a flow file named in the config is: a relative path is looked for in the
+    working directory, then in the project's (where the shipped examples live)."""
     candidates = [Path(path)]
     if not Path(path).is_absolute():
         candidates.append(PROJECT_ROOT / path)
-    found = next((p for p in candidates if p.is_file()), None)
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def load_flow_file(path: str) -> dict[str, Any]:
+    """A flow's definition from a YAML file (``find_flow_file`` says where)."""
+    found = find_flow_file(path)
     if found is None:
         raise ValueError(f"no flow file {path}")
     try:
