@@ -9,7 +9,9 @@ import os
 from collections.abc import Awaitable, Callable, Sequence
 
 from bot.config.automation import AutomationSettings
+from bot.config.flows import find_flow_file
 from bot.config.settings import ConfigError, reload_automation
+from bot.config.yamlfile import read_yaml
 from bot.model import Service
 
 log = logging.getLogger(__name__)
@@ -28,12 +30,38 @@ Apply = Callable[[AutomationSettings, Sequence[Service]], Awaitable[None]]
 """Puts a reloaded file's automation to use: the runtime's own, and each service's."""
 
 
+def flow_files(path: str) -> list[str]:
+    """The flow files the config file names (``flows: {name: {file: ...}}``, the runtime's
+    and each service's automation), where they are now; none when it cannot be read."""
+    try:
+        document, _, _ = read_yaml(path, os.environ)
+    except ConfigError:
+        return []
+    automations = [document.get("automation")]
+    services = document.get("services")
+    for service in services if isinstance(services, list) else []:
+        automations.append(service.get("automation") if isinstance(service, dict) else None)
+    found = []
+    for automation in automations:
+        flows = automation.get("flows") if isinstance(automation, dict) else None
+        for flow in flows.values() if isinstance(flows, dict) else []:
+            named = flow.get("file") if isinstance(flow, dict) else None
+            where = find_flow_file(named) if isinstance(named, str) else None
+            if where is not None:
+                found.append(str(where))
+    return found
+
+
 async def watch_config(path: str, apply: Apply, stopping: asyncio.Event) -> None:
-    """Reload the automation whenever the file changes; a broken file keeps the old."""
-    seen = _modified(path)
+    """Reload the automation whenever the file, or a flow file it names, changes; a broken
+    file keeps the old. The flow files are read from the file when it changes."""
+    named = flow_files(path)  # before the first wait: what is there when the watch starts
+    seen = [_modified(name) for name in [path, *named]]
     while not stopping.is_set():
         await asyncio.sleep(POLL_SECONDS)
-        modified = _modified(path)
+        if _modified(path) != seen[0]:
+            named = await asyncio.to_thread(flow_files, path)
+        modified = [_modified(name) for name in [path, *named]]
         if modified == seen:
             continue
         seen = modified
