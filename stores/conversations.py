@@ -131,6 +131,14 @@ class ConversationStore(BaseConversationStore):
         ]
         return keys, args
 
+    def queue_sent_as(
+        self, pipe: Pipe, conversation_id: str, message_id: str, encoding: str, segments: int
+    ) -> None:
+        """How an SMS went, where it went longer than it was written (its links tracked):
+        the timeline shows its encoding and segments from this."""
+        sent_as = json.dumps({"encoding": encoding, "segments": segments})
+        pipe.hset(self._k(conversation_id, "edits"), message_id, sent_as)
+
     def queue_edit(
         self, pipe: Pipe, conversation_id: str, message_id: str, text: str, at: float
     ) -> None:

@@ -129,16 +129,22 @@ def message_record(outbound: Outbound) -> dict[str, Any]:
     if outbound.media:
         record["kind"], record["media"] = outbound.media["kind"], dict(outbound.media)
     if outbound.channel == "sms":
-        text = (
-            sms.render_choices(outbound.text, outbound.buttons)
-            if outbound.buttons
-            else outbound.text
-        )
-        record["encoding"], record["segments"], _ = sms.count_segments(text)
+        record["encoding"], record["segments"] = sms_parts(outbound)
     return record
 
 
-def outbound_event(outbound: Outbound, provider_id: str) -> Event:
+def sms_parts(outbound: Outbound) -> tuple[str, int]:
+    """The encoding and the segments of an SMS as it goes, its choices numbered."""
+    text = (
+        sms.render_choices(outbound.text, outbound.buttons) if outbound.buttons else outbound.text
+    )
+    encoding, segments, _ = sms.count_segments(text)
+    return encoding, segments
+
+
+def outbound_event(outbound: Outbound, provider_id: str, sent: Outbound | None = None) -> Event:
+    """``message.outbound`` of a send that went out; an SMS's encoding and segments are
+    those of the text ``sent`` (its links tracked), which may be longer than the record's."""
     data = {
         **message_record(outbound),
         "conversation_id": outbound.conversation_id,
@@ -148,6 +154,8 @@ def outbound_event(outbound: Outbound, provider_id: str) -> Event:
         "provider_id": provider_id,
         "status": "sent",
     }
+    if sent is not None and outbound.channel == "sms":
+        data["encoding"], data["segments"] = sms_parts(sent)
     return Event.new(
         "message.outbound",
         outbound.number,
@@ -397,7 +405,7 @@ class Sender:
             await self._fail(outbound, str(error), error.code)
             return
         if provider_id is not None:
-            await self._completed(outbound, provider_id)
+            await self._completed(outbound, provider_id, sent)
             self.meters.sends.labels(outbound.channel, "sent").inc()
 
     async def _attempt(
@@ -445,7 +453,7 @@ class Sender:
                     await self.conversations.release_send(cid, send_id)
                 raise
 
-    async def _completed(self, outbound: Outbound, provider_id: str) -> None:
+    async def _completed(self, outbound: Outbound, provider_id: str, sent: Outbound) -> None:
         """Record a send that went out, and tell the services; retried, as it must not be lost.
 
         Both steps are idempotent (hash fields and a derived event id), so retrying is safe.
@@ -453,7 +461,7 @@ class Sender:
         lease lost while the store was out of reach): cut short, the send would be failed
         as interrupted, though the customer got it.
         """
-        task = asyncio.create_task(self._record_completion(outbound, provider_id))
+        task = asyncio.create_task(self._record_completion(outbound, provider_id, sent))
         self._completing.add(task)
         task.add_done_callback(self._completing.discard)
         task.add_done_callback(_said_if_lost)
@@ -464,13 +472,21 @@ class Sender:
         if self._completing:
             await asyncio.wait(list(self._completing), timeout=grace)
 
-    async def _record_completion(self, outbound: Outbound, provider_id: str) -> None:
+    async def _record_completion(
+        self, outbound: Outbound, provider_id: str, sent: Outbound
+    ) -> None:
         async def record() -> str | None:
             async with self.store.round_trip() as pipe:
                 self.conversations.queue_complete_send(
                     pipe, outbound.conversation_id, outbound.send_id, provider_id
                 )
-                await self.events.queue_events(pipe, [outbound_event(outbound, provider_id)])
+                await self.events.queue_events(pipe, [outbound_event(outbound, provider_id, sent)])
+                if outbound.channel == "sms" and sent.text != outbound.text:
+                    # Its links tracked, it went as a longer text: the timeline says so.
+                    encoding, segments = sms_parts(sent)
+                    self.conversations.queue_sent_as(
+                        pipe, outbound.conversation_id, outbound.send_id, encoding, segments
+                    )
                 self.queue_receipt(pipe, outbound.number, outbound.send_id, "sent")
                 early, *_ = await pipe.execute()
             return str(early) if early else None
