@@ -549,7 +549,8 @@ def display_name(raw: object) -> str:
 
 
 def conversation_id(number: str, customer: Identity) -> str:
-    """The ONE conversation between a number and a customer's channel identity."""
+    """The ONE conversation between a number and a customer's channel identity; the two
+    forms of one person's WhatsApp id are one conversation (``whatsapp_key``)."""
     return _conversation_id(number, customer.key)
 
 
@@ -557,4 +558,21 @@ def conversation_id(number: str, customer: Identity) -> str:
 def _conversation_id(number: str, customer: str) -> str:
     """A hash asked for several times per message (routing, threads, events, logs): the
     recent customers' are kept, at about 200 bytes each."""
+    if customer.startswith("wa:"):
+        customer = "wa:" + whatsapp_key(customer[3:])
     return derived_id("c", number, customer)
+
+
+def whatsapp_key(wa_id: str) -> str:
+    """A WhatsApp id in the form of its phone's E.164 digits, where a country's ids and
+    phones differ: Mexico's ids keep the ``1`` after 52 that its numbers dropped in 2019,
+    older Brazilian accounts' lack the ninth (mobile) digit, Argentina's mobiles are
+    54 9 .... A service writing first to the phone's form, and Meta answering (receipts,
+    the customer's reply) in the account's, meet in one conversation."""
+    if wa_id.startswith("521") and len(wa_id) == 13:
+        return "52" + wa_id[3:]
+    if wa_id.startswith("55") and len(wa_id) == 12 and wa_id[4] in "6789":
+        return wa_id[:4] + "9" + wa_id[4:]
+    if wa_id.startswith("54") and not wa_id.startswith("549") and len(wa_id) == 12:
+        return "549" + wa_id[2:]
+    return wa_id
