@@ -31,6 +31,29 @@ return math.floor((slot - now_ms) * 1000)
 )
 
 
+# A window's slots: at least ARGV[1] ms after the last slot taken, and at most ARGV[2] in
+# any ARGV[3] ms; the slots of the last window are kept (a sorted set of their times, a
+# slot's time its own member: slots are strictly apart). The answer is the wait in ms.
+_RESERVE_IN_WINDOW = Script(
+    """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local interval, most, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local slot = now_ms
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] then slot = math.max(slot, tonumber(last[2]) + interval) end
+if redis.call('ZCARD', KEYS[1]) >= most then
+  local oldest = redis.call('ZRANGE', KEYS[1], -most, -most, 'WITHSCORES')
+  slot = math.max(slot, tonumber(oldest[2]) + window)
+end
+redis.call('ZADD', KEYS[1], slot, slot)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (slot - window))
+redis.call('PEXPIRE', KEYS[1], slot - now_ms + window)
+return slot - now_ms
+"""
+)
+
+
 class BaseSharedRate(Protocol):
     """One schedule of send slots per key, shared by every process on the store."""
 
@@ -39,6 +62,10 @@ class BaseSharedRate(Protocol):
 
     async def wait(self, key: str, per_second: float) -> None:
         """Take the next free slot of ``key`` and sleep until it comes."""
+
+    async def reserve_in_window(self, key: str, interval: float, most: int, window: float) -> float:
+        """Take the next slot of ``key`` at least ``interval`` seconds after the last and
+        with at most ``most`` in any ``window`` seconds: the seconds until it comes."""
 
 
 class SharedRate(BaseSharedRate):
@@ -64,3 +91,12 @@ class SharedRate(BaseSharedRate):
         delay = await self.reserve(key, per_second)
         if delay > 0:
             await asyncio.sleep(delay)
+
+    async def reserve_in_window(self, key: str, interval: float, most: int, window: float) -> float:
+        """Take the next slot of ``key`` at least ``interval`` seconds after the last and
+        with at most ``most`` in any ``window`` seconds (Telegram's 20 a minute in a
+        group, 1 a second in a chat): the seconds until it comes."""
+        args = [math.ceil(interval * 1000), most, math.ceil(window * 1000)]
+        queue = functools.partial(_RESERVE_IN_WINDOW.queue, keys=[self.keys.rate(key)], args=args)
+        (delay_ms,) = await self.together.run([queue])
+        return max(int(delay_ms), 0) / 1000

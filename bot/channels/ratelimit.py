@@ -1,6 +1,6 @@
 """Channel sending limits (CH-6): spacing per chat in the process, which is the only one
-sending to that chat (a conversation's shard has one worker at a time). The rate shared
-by every process on a number is ``stores.rates.SharedRate``."""
+sending to a customer's chat (a conversation's shard has one worker at a time). The rates
+shared by every process (a number's, a group's) are ``stores.rates.SharedRate``."""
 
 from __future__ import annotations
 

@@ -322,10 +322,17 @@ class TelegramChannel:
     @contextlib.asynccontextmanager
     async def turn(self, outbound: Outbound) -> AsyncIterator[None]:
         """Within the limits: ~30 a second per bot, 1 a second per chat, 20 a minute per
-        group; the chat's turn lasts until its call is over."""
+        group; the chat's turn lasts until its call is over. A customer's chat is sent to
+        by one process (its conversation's shard has one worker); a group (the team chat)
+        is posted to by any, so its limits are kept by them all together, in Redis."""
         chat = outbound.recipient.value
         group = chat.startswith("-")
         async with self.spacing.turn(chat, CHAT_INTERVAL, GROUP_PER_MINUTE if group else None):
+            if group:
+                key = f"{self.lease}:group:{chat}"
+                delay = await self.rate.reserve_in_window(key, CHAT_INTERVAL, GROUP_PER_MINUTE, 60)
+                if delay > 0:
+                    await asyncio.sleep(delay)
             await self.rate.wait(self.lease, BULK_PER_SECOND)
             yield
 
