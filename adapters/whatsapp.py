@@ -16,7 +16,7 @@ import orjson
 
 from adapters import provider
 from adapters.keepalive import KeepAlivePoster, PostFailed
-from bot.identities import is_whatsapp_id
+from bot.identities import is_business_scoped_id, is_whatsapp_id
 from bot.model import (
     ContactCard,
     ContactPhone,
@@ -105,9 +105,11 @@ def parse_webhook(
                 continue
             number = f"wa:{phone_number_id}"
             names = {
-                str(contact.get("wa_id")): display_name(_dict(contact, "profile").get("name"))
+                str(contact.get(key)): display_name(_dict(contact, "profile").get("name"))
                 for contact in _list(value, "contacts")
                 if isinstance(contact, dict)
+                for key in ("wa_id", "user_id")
+                if contact.get(key)
             }
             for message in _list(value, "messages"):
                 try:
@@ -199,8 +201,12 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
     if not isinstance(message, dict):
         raise PayloadError("each message must be an object")
     provider_id, sender = _message_id(message, "message"), _str(message, "from")
-    if not provider_id or not is_whatsapp_id(sender):
-        raise PayloadError("each message needs an 'id' and a 'from' of 5 to 20 digits")
+    user_id = _str(message, "from_user_id")  # a business-scoped user id (BSUID)
+    scoped = Identity("wauser", user_id) if is_business_scoped_id(user_id) else None
+    if not provider_id or not (is_whatsapp_id(sender) or (scoped and not sender)):
+        raise PayloadError(
+            "each message needs an 'id', and a 'from' of 5 to 20 digits or a 'from_user_id'"
+        )
     provider_type = _str(message, "type")
     kind: MessageKind = "unsupported"
     text = payload = ""
@@ -244,7 +250,11 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
         if _str(body, "message_id"):
             kind = "reaction"
             reaction = Reaction(_str(body, "message_id"), _str(body, "emoji"))
-    wa = Identity("wa", sender)
+    # A customer who hides their phone behind a username is named by their BSUID alone.
+    wa = Identity("wa", sender) if sender else scoped
+    assert wa is not None
+    own = _own_phones(sender, contacts) if sender else ()
+    also = (scoped,) if scoped and sender else ()
     return Inbound(
         channel="whatsapp",
         number=number,
@@ -255,8 +265,8 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
         text=text,
         payload=payload,
         media=media,
-        name=names.get(sender, ""),
-        identities=(wa, *_own_phones(sender, contacts), *_changed_to(message)),
+        name=names.get(sender or user_id, ""),
+        identities=(wa, *own, *also, *_changed_to(message)),
         provider_type=provider_type,
         location=location,
         contacts=contacts,
@@ -378,8 +388,18 @@ def _status(number: str, status: Any) -> StatusUpdate:
     if not isinstance(status, dict):
         raise PayloadError("each status must be an object")
     state, recipient = _str(status, "status"), _str(status, "recipient_id")
-    if not _message_id(status, "status") or state not in STATUSES or not _digits(recipient):
-        raise PayloadError("each status needs an 'id', a known 'status' and a 'recipient_id'")
+    user_id = _str(status, "recipient_user_id")  # a send to a BSUID may have no phone
+    if _digits(recipient):
+        to = Identity("wa", recipient)
+    elif not recipient and is_business_scoped_id(user_id):
+        to = Identity("wauser", user_id)
+    else:
+        to = None
+    if not _message_id(status, "status") or state not in STATUSES or to is None:
+        raise PayloadError(
+            "each status needs an 'id', a known 'status' and a 'recipient_id'"
+            " (or a 'recipient_user_id')"
+        )
     errors = _list(status, "errors")
     first = errors[0] if errors and isinstance(errors[0], dict) else {}
     error = _str(first, "title") if first else ""
@@ -389,7 +409,7 @@ def _status(number: str, status: Any) -> StatusUpdate:
         channel="whatsapp",
         number=number,
         provider_message_id=_str(status, "id"),
-        recipient=Identity("wa", recipient),
+        recipient=to,
         status=cast(Any, state),
         timestamp=_timestamp(status),
         error=error,
@@ -532,6 +552,11 @@ class WhatsAppClient:
         raise _refusal(status, data, None)
 
     async def _send(self, message: dict[str, Any]) -> str:
+        if not str(message["to"]).isdigit():  # a business-scoped user id: its own field
+            message = {
+                "recipient": message["to"],
+                **{k: v for k, v in message.items() if k != "to"},
+            }
         body = {"messaging_product": "whatsapp", "recipient_type": "individual", **message}
         status, data, retry_after = await self._post(body)
         message_id = _sent_id(data) if status == 200 else None

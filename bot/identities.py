@@ -10,7 +10,10 @@ from phonenumbers import PhoneMetadata
 
 from bot.model import Identity, Inbound
 
-IDENTITY_KINDS = frozenset({"phone", "wa", "tg", "email", "vid", "ext"})
+IDENTITY_KINDS = frozenset({"phone", "wa", "wauser", "tg", "email", "vid", "ext"})
+_BUSINESS_SCOPED = re.compile(r"[A-Z]{2}(\.ENT)?\.[A-Za-z0-9]{1,128}")
+"""WhatsApp's business-scoped user id (BSUID): a country, ``.ENT`` for a parent id, and up
+to 128 letters and digits (``US.13491208655302741918``)."""
 MAX_IDENTITY_LENGTH = 256
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]{1,63}(\.[\w-]{1,63})+")
 _DIGITS = re.compile(r"[0-9]{5,20}")
@@ -145,6 +148,12 @@ def normalize_identity(kind: str, value: str, region: str) -> Identity:
         if not is_whatsapp_id(digits):
             raise InvalidIdentityError(f"{value[:40]!r} is not a WhatsApp id (digits)")
         return Identity("wa", digits)
+    if kind == "wauser":
+        if not is_business_scoped_id(value):
+            raise InvalidIdentityError(
+                f"{value[:40]!r} is not a WhatsApp business-scoped user id (US.1349…)"
+            )
+        return Identity("wauser", value)
     if kind == "tg":
         if not _TELEGRAM_ID.fullmatch(value):
             raise InvalidIdentityError(f"{value[:40]!r} is not a Telegram id (digits)")
@@ -178,6 +187,12 @@ def identities_of(message: Inbound, region: str) -> tuple[Identity, ...]:
             except InvalidPhoneError:
                 pass  # a WhatsApp id is still an identity when its digits are no phone
     return tuple(dict.fromkeys(found))
+
+
+def is_business_scoped_id(value: str) -> bool:
+    """Whether ``value`` is a WhatsApp business-scoped user id (BSUID): what Meta names a
+    customer by who hides their phone behind a username."""
+    return bool(_BUSINESS_SCOPED.fullmatch(value))
 
 
 def is_whatsapp_id(value: str) -> bool:

@@ -410,6 +410,7 @@ DEFAULT_CAPS: Mapping[str, int] = {
     "ext": 1,
     "phone": 5,
     "wa": 5,
+    "wauser": 5,
     "email": 5,
     "tg": 5,
     "vid": 50,

@@ -31,7 +31,12 @@ SKIP_REASONS = (
     "outside_window_no_template",
     "missing_variable",
 )
-REACHES = {"whatsapp": ("wa", "phone"), "sms": ("phone",), "telegram": ("tg",), "web": ("vid",)}
+REACHES = {
+    "whatsapp": ("wa", "wauser", "phone"),
+    "sms": ("phone",),
+    "telegram": ("tg",),
+    "web": ("vid",),
+}
 """The identities a channel can reach a customer by; the first is its own."""
 OPEN_TO_NEW = frozenset({"whatsapp", "sms"})
 """Channels where the business may write first (WhatsApp with templates)."""

@@ -83,7 +83,8 @@ class SentMessage:
 
     @property
     def to(self) -> str:
-        return str(self.body["to"])
+        """The phone sent to, or the business-scoped user id (``recipient``)."""
+        return str(self.body.get("to") or self.body.get("recipient"))
 
     @property
     def type(self) -> str:
@@ -206,6 +207,9 @@ def _check_interactive(obj: JSON) -> None:
         raise _Refusal(400, 131009, "Row id is duplicate")
 
 
+_BSUID = re.compile(r"[A-Z]{2}(\.ENT)?\.[A-Za-z0-9]{1,128}")
+
+
 def _check_send(body: Any) -> None:
     """Raise the refusal Meta would give for ``body``, or return if it is sendable."""
     if not isinstance(body, dict):
@@ -215,7 +219,10 @@ def _check_send(body: Any) -> None:
     if body.get("recipient_type", "individual") not in ("individual", "group"):
         raise _Refusal(400, 100, "Param recipient_type must be one of {individual, group}")
     to = body.get("to")
-    if not isinstance(to, str) or not any(ch.isdigit() for ch in to):
+    recipient = body.get("recipient")  # a business-scoped user id (BSUID); "to" wins
+    if to is None and isinstance(recipient, str) and _BSUID.fullmatch(recipient):
+        pass
+    elif not isinstance(to, str) or not any(ch.isdigit() for ch in to):
         raise _Refusal(400, 100, "The parameter to is required.")
     # Meta treats a missing type as text, so a client that omits it still works there.
     kind = body.get("type", "text")
@@ -500,15 +507,15 @@ class GraphAPIEmulator(LocalServer):
         self, request: web.Request, raw: bytes, phone_number_id: str, body: JSON
     ) -> web.Response:
         message_id = new_message_id()
-        to = str(body["to"])
         message: JSON = {"id": message_id}
         if body.get("type") == "template":
             message["message_status"] = "accepted"
-        answer = {
-            "messaging_product": "whatsapp",
-            "contacts": [{"input": to, "wa_id": "".join(ch for ch in to if ch.isdigit())}],
-            "messages": [message],
-        }
+        if "to" in body:
+            to = str(body["to"])
+            contact = {"input": to, "wa_id": "".join(ch for ch in to if ch.isdigit())}
+        else:  # sent to a BSUID: its user_id comes back, no wa_id
+            contact = {"input": body["recipient"], "user_id": body["recipient"]}
+        answer = {"messaging_product": "whatsapp", "contacts": [contact], "messages": [message]}
         self.sent.append(SentMessage(phone_number_id, body, message_id, time.time()))
         if self.before_answer is not None:
             await self.before_answer(message_id)

@@ -66,6 +66,55 @@ def raw_message(
     )
 
 
+def username_text(
+    phone_number_id: str,
+    user_id: str,
+    text: str,
+    *,
+    wa_id: str = "",
+    username: str = "@jane",
+    name: str = "Jane",
+    waba_id: str = DEFAULT_WABA_ID,
+    display_phone_number: str = DEFAULT_DISPLAY_PHONE_NUMBER,
+) -> Payload:
+    """A text from a customer Meta names by their business-scoped user id (BSUID,
+    ``user_id``): with ``wa_id`` while their phone is shared, without once they hide it
+    behind a username (no ``from``, no ``wa_id``)."""
+    contact: dict[str, Any] = {"profile": {"name": name, "username": username}, "user_id": user_id}
+    message: dict[str, Any] = {
+        "from_user_id": user_id,
+        "id": new_message_id(),
+        "timestamp": _ts(None),
+        "type": "text",
+        "text": {"body": text},
+    }
+    if wa_id:
+        contact["wa_id"], message["from"] = wa_id, wa_id
+    return _envelope(
+        phone_number_id,
+        {"contacts": [contact], "messages": [message]},
+        waba_id=waba_id,
+        display_phone_number=display_phone_number,
+    )
+
+
+def username_status(phone_number_id: str, message_id: str, user_id: str, status: str) -> Payload:
+    """A receipt of a send to a business-scoped user id: ``recipient_user_id``, no
+    ``recipient_id`` while the customer hides their phone."""
+    item = {
+        "id": message_id,
+        "status": status,
+        "timestamp": _ts(None),
+        "recipient_user_id": user_id,
+    }
+    return _envelope(
+        phone_number_id,
+        {"statuses": [item]},
+        waba_id=DEFAULT_WABA_ID,
+        display_phone_number=DEFAULT_DISPLAY_PHONE_NUMBER,
+    )
+
+
 def number_changed(
     phone_number_id: str,
     wa_id: str,
