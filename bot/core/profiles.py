@@ -144,7 +144,10 @@ class ProfileBook:
         for services. Suppression entries come first, so a message in flight from them is
         dropped rather than re-creating the profile."""
         root = await self.find(reference)
-        every = await self.with_merged(root)
+        return await self._erase(root, await self.with_merged(root))
+
+    async def _erase(self, root: str, every: list[str]) -> dict[str, Any]:
+        """Erase ``root`` and the profiles merged into it, ``every`` of them."""
         stored = {profile_id: await self.profiles.get(profile_id) for profile_id in every}
         identities = sorted(
             {Identity.parse(key) for profile in stored.values() for key in profile["identities"]},
