@@ -15,9 +15,11 @@ crash between steps leaves a graph that still resolves, and the next stitch fini
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -36,7 +38,17 @@ from stores.profile_records import (
     Sighting,
 )
 from stores.profile_scripts import ABSORB, POINT, REPOINT
-from stores.redis import Pipe
+from stores.redis import Pipe, Script
+
+HOLD_SECONDS = 60
+"""How long a hold on a profile (``ProfileStore.holding``) lasts when its holder dies."""
+HOLD_POLL = 0.02
+_LET_GO = Script(
+    """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+)
 
 
 @dataclass(slots=True)
@@ -460,14 +472,43 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
             result = await self._merge_pair(survivor, loser)
             if isinstance(result, str):
                 a, b = await self.root(survivor), await self.root(loser)
+                if not a or not b:  # erased meanwhile
+                    raise LookupError(f"no profile {survivor if not a else loser}")
                 continue
             return result
         raise RuntimeError("the identity graph kept changing under one merge")
 
+    @contextlib.asynccontextmanager
+    async def holding(self, profile_ids: Sequence[str]) -> AsyncIterator[None]:
+        """Hold the profiles against other merges and erasures of them, in any process: a
+        merge and an erasure of one person at the same moment would leave the erased
+        person's identities on the survivor (or a merged person half erased). Taken in
+        one order (their ids sorted), so that two holders never wait for each other; a
+        holder that died lets go after ``HOLD_SECONDS``."""
+        token = secrets.token_hex(8)
+        held: list[str] = []
+        try:
+            for profile_id in sorted(set(profile_ids)):
+                key = self.keys.profile(profile_id, "hold")
+                deadline = time.monotonic() + HOLD_SECONDS + 5
+                while not await self.redis.set(key, token, nx=True, px=HOLD_SECONDS * 1000):
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"profile {profile_id} is held by another change")
+                    await asyncio.sleep(HOLD_POLL)
+                held.append(key)
+            yield
+        finally:
+            for key in reversed(held):
+                await _LET_GO(self.redis, [key], [token])
+
     async def _merge_pair(self, survivor: str, loser: str) -> Merge | Refusal | str:
         """Fold ``loser`` into ``survivor``; a str answer means a pointer moved: retry."""
+        async with self.holding([survivor, loser]):
+            return await self._merge_held_pair(survivor, loser)
+
+    async def _merge_held_pair(self, survivor: str, loser: str) -> Merge | Refusal | str:
         data: Any = await self.redis.hgetall(self._h(loser))
-        if data.get("merged_into"):
+        if data.get("merged_into") or data.get("erased_at"):
             return "moved"
         identities = [f[2:] for f in data if f.startswith("i:")]
         carried = {

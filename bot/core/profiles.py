@@ -53,6 +53,10 @@ class ProfileErasedError(LookupError):
         self.erased_at = erased_at
 
 
+MAX_TRIES = 8
+"""Times an erasure looks again at a person whose profiles a merge kept changing."""
+
+
 class ProfileBook:
     """The operations on profiles, over the stores; events go out through ``publish``."""
 
@@ -116,7 +120,12 @@ class ProfileBook:
     async def merge(self, first: str, second: str) -> Merge | Refusal | None:
         """Merge two profiles (the older survives); tells every service (PS-2)."""
         a, b = await self.find(first), await self.find(second)
-        result = await self.profiles.merge(a, b)
+        try:
+            result = await self.profiles.merge(a, b)
+        except LookupError as error:  # one was erased meanwhile: say so, as a lookup would
+            await self.find(first)
+            await self.find(second)
+            raise ProfileNotFoundError(str(error)) from None
         if isinstance(result, Merge):
             await self.publish([merged_event(result)])
         return result
@@ -144,7 +153,16 @@ class ProfileBook:
         for services. Suppression entries come first, so a message in flight from them is
         dropped rather than re-creating the profile."""
         root = await self.find(reference)
-        return await self._erase(root, await self.with_merged(root))
+        for _ in range(MAX_TRIES):
+            every = await self.with_merged(root)
+            # Held against a merge of any of them meanwhile, in any process: one that got
+            # in between would carry the erased person's identities onto its survivor.
+            async with self.profiles.holding(every):
+                now_root = await self.find(reference)
+                if now_root == root and await self.with_merged(root) == every:
+                    return await self._erase(root, every)
+            root = now_root  # merged (or into) meanwhile: the whole person now
+        raise TimeoutError(f"{reference} kept being merged while being erased")
 
     async def _erase(self, root: str, every: list[str]) -> dict[str, Any]:
         """Erase ``root`` and the profiles merged into it, ``every`` of them."""
