@@ -338,6 +338,23 @@ def body_problem(text: str, choices: Sequence[str] = ()) -> str | None:
     )
 
 
+def split_body(text: str, choices: Sequence[str] = ()) -> list[str]:
+    """``text`` in as many SMS as it needs, each at most ``MAX_BODY_CHARS`` (the numbered
+    ``choices`` to go with the last), cut after a line or a word where one is near."""
+    room = MAX_BODY_CHARS - (len(render_choices("", choices)) + 1 if choices else 0)
+    if len(text) <= room:
+        return [text]
+    parts: list[str] = []
+    rest = text.strip()
+    while len(rest) > room:
+        cut = max(rest.rfind("\n", 0, room + 1), rest.rfind(" ", 0, room + 1))
+        if cut < room // 2:  # no break near the end: cut in the word
+            cut = room
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return [*parts, rest]
+
+
 def pick_choice(reply: str, choices: Sequence[str]) -> int | None:
     """The index in ``choices`` a reply picks: by number ("2", "2.", " 2 ") or by the
     option's text, case-insensitive; None if it picks nothing."""

@@ -426,6 +426,8 @@ class Pipeline:
         # Ids derive from the message, so a redo after a crash queues the same sends and
         # events again, and their idempotency keys make that harmless.
         cid = message.conversation_id
+        if message.channel == "sms":  # Twilio takes 1,600 characters: a longer one in parts
+            replies = [part for reply in replies for part in _sms_parts(reply)]
         for index, (text, buttons) in enumerate(replies):
             outbound = Outbound(
                 send_id=derived_id("snd", message.provider_id, str(index)),
@@ -508,6 +510,13 @@ class Pipeline:
         )
         if news:  # a status behind the one the message has already is nobody's news
             await self.fanout.queue_events(pipe, [status_event(status, message_id)])
+
+
+def _sms_parts(reply: Reply) -> list[Reply]:
+    """An automated answer as the SMS it takes: the numbered choices with the last."""
+    text, buttons = reply
+    parts = sms.split_body(text, buttons)
+    return [(part, ()) for part in parts[:-1]] + [(parts[-1], buttons)]
 
 
 def moving_on(
