@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config.automation import AutomationSettings, KeywordRule
-from bot.config.flows import PLACEHOLDER, Flow, FlowStep
+from bot.config.flows import DEFAULT_HANDOFF, PLACEHOLDER, Flow, FlowStep
 from bot.identities import InvalidPhoneError, normalize_phone
 from bot.model import Inbound
 from handlers.command_kit import TEXT_CONTROLS, has_control_characters
@@ -158,6 +158,11 @@ class FlowEngine:
             said = [Reply(said) for said in (rule.reply, flow.intro) if said]
             replies = (*said, _prompt(first, {}))
             return FlowOutcome(handled=True, state=state, replies=replies, flow=flow.name)
+        if self.flows and _escape_word(text) in HANDOFF_WORDS:
+            # The escape word works outside a flow too (AU-2): the customer asked for a
+            # person, and no rule of the business's answers "agent" otherwise.
+            reply = Reply(DEFAULT_HANDOFF)
+            return FlowOutcome(True, None, (reply,), {}, "the customer asked for a person")
         return None
 
     def _answer(

@@ -281,8 +281,9 @@ def test_escape_words_count_only_as_the_whole_message(shipped: FlowEngine) -> No
     assert chat.say("Agent Smith").saves == {"name": "Agent Smith"}
     chat.say("07700900123")
     assert "pick one" in texts(chat.say("please cancel my order"))[0]
-    idle = Chat(shipped)  # with no flow under way, they are ordinary messages
-    assert not idle.say("agent").handled and not idle.say("cancel").handled
+    idle = Chat(shipped)  # with no flow under way, "agent" still hands off (AU-2)
+    assert idle.say("agent").handoff == "the customer asked for a person"
+    assert not idle.say("cancel").handled  # nothing to cancel: an ordinary message
 
 
 def test_a_flow_expires_after_its_timeout() -> None:

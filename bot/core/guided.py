@@ -56,10 +56,8 @@ class Handoff:
         # A web visitor's id opens their chat: only its first characters show.
         who = self.message.name or shown_identity(self.message.sender.key)
         cid = self.message.conversation_id
-        lines = [
-            f"Hand-off: {who} on {self.message.channel} · {cid}",
-            f"Flow {self.flow!r}: {self.reason}.",
-        ]
+        why = f"Flow {self.flow!r}: {self.reason}." if self.flow else f"{self.reason.capitalize()}."
+        lines = [f"Hand-off: {who} on {self.message.channel} · {cid}", why]
         for name, value in self.answers.items():
             shown = value if len(value) <= SHOWN_ANSWER else value[:SHOWN_ANSWER] + "…"
             lines.append(f"{name}: {shown}")
