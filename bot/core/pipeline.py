@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from adapters import sms
 from bot.core.directory import Directory, VersionsRead
@@ -186,8 +186,8 @@ class Pipeline:
                     await self._queue_message(batch, pipe, message, profile, count == 1, now)
                     if not early:
                         await self._tell(pipe, message, event, now)
-            for status, (message_id, news) in zip(statuses, targets, strict=True):
-                await self._queue_status(pipe, status, message_id, news)
+            for status, target in zip(statuses, targets, strict=True):
+                await self._queue_status(pipe, status, target)
             for message, profile in edits:
                 await self._queue_edit(pipe, message, profile)
             self._queue_profile_links(
@@ -250,7 +250,7 @@ class Pipeline:
         events: list[Event],
         versions: VersionsRead,
         owners: OwnersRead,
-    ) -> tuple[list[int], list[tuple[str, bool]]]:
+    ) -> tuple[list[int], list[Target]]:
         """The round trip after stitching: append the messages to their threads and read
         what the automation needs into ``batch``. With the ``versions`` read already (the
         directory up to date), the messages' ``events`` go to the services in it too,
@@ -489,12 +489,10 @@ class Pipeline:
             return False
         return True
 
-    async def _queue_status(
-        self, pipe: Pipe, status: StatusUpdate, message_id: str, news: bool
-    ) -> None:
-        cid = status.conversation_id
+    async def _queue_status(self, pipe: Pipe, status: StatusUpdate, target: Target) -> None:
+        cid, message_id = status.conversation_id, target.message_id
         self.conversations.queue_status(pipe, cid, message_id, status.status)
-        if message_id == status.provider_message_id:
+        if not target.known:
             # No record of the message yet (Meta may post a receipt before its answer to
             # the send): the send's record tells its outcomes of it, the ledger included,
             # under our id; billed here too, under the provider's, it was billed twice.
@@ -508,7 +506,7 @@ class Pipeline:
             status.recipient.key,
             status.error_code,
         )
-        if news:  # a status behind the one the message has already is nobody's news
+        if target.news:  # a status behind the one the message has already is nobody's news
             await self.fanout.queue_events(pipe, [status_event(status, message_id)])
 
 
@@ -519,9 +517,18 @@ def _sms_parts(reply: Reply) -> list[Reply]:
     return [(part, ()) for part in parts[:-1]] + [(parts[-1], buttons)]
 
 
+class Target(NamedTuple):
+    """Where a status goes: its message by our id (the provider's when we have no record
+    of it), whether it moves the message on, and whether we have the message's record."""
+
+    message_id: str
+    news: bool
+    known: bool
+
+
 def moving_on(
     statuses: Sequence[StatusUpdate], found: Sequence[tuple[str, str] | None]
-) -> list[tuple[str, bool]]:
+) -> list[Target]:
     """Each status's message, by our id (the provider's when we have no record of it),
     and whether the status moves it on: statuses arrive out of order (``delivered``
     before ``sent``), and one behind the message's own, or behind one earlier in the
@@ -533,11 +540,11 @@ def moving_on(
     targets = []
     for status, known in zip(statuses, found, strict=True):
         if known is None:
-            targets.append((status.provider_message_id, False))
+            targets.append(Target(status.provider_message_id, False, False))
             continue
         message_id, current = known
         before = reached.get(message_id, STATUS_RANK.get(current, -1))
         rank = STATUS_RANK.get(status.status, 0)
-        targets.append((message_id, rank > before))
+        targets.append(Target(message_id, rank > before, True))
         reached[message_id] = max(before, rank)
     return targets
