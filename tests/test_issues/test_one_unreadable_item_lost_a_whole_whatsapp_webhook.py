@@ -1,5 +1,5 @@
-"""One message or status the bot cannot read (a username user's message without 'from',
-a status without 'recipient_id') got the whole POST a 400. Meta sends the same body again
+"""One message or status the bot cannot read (a message naming no sender, a status
+without 'recipient_id') got the whole POST a 400. Meta sends the same body again
 for 7 days, then drops it: every good message beside it was lost. The rest is taken now,
 and the answer names what was not."""
 
@@ -19,7 +19,7 @@ async def test_the_good_items_beside_an_unreadable_one_are_taken(make_bot: BotFa
     value = body["entry"][0]["changes"][0]["value"]
     value["messages"].append(
         {
-            "from_user_id": "BR.1502576394655843",
+            "from_user_id": "not a business-scoped id",
             "id": "wamid.username1",
             "timestamp": value["messages"][0]["timestamp"],
             "type": "text",
