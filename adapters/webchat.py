@@ -10,7 +10,6 @@ import html
 import json
 import logging
 import re
-import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -96,24 +95,6 @@ def page(branding: Branding = Branding()) -> str:
 def visitor_id(cookie: str | None) -> str | None:
     """The visitor id in a cookie, if it is one we could have issued."""
     return cookie if cookie and _VISITOR_ID.fullmatch(cookie) else None
-
-
-def new_visitor_id() -> str:
-    return secrets.token_urlsafe(18)
-
-
-def keep_visitor(request: web.Request, response: web.StreamResponse, *, secure: bool) -> None:
-    """Give the browser a visitor cookie, unless it has one; ``secure`` when the chat is
-    served over HTTPS (PUBLIC_URL), so that it never travels in the clear."""
-    if not visitor_id(request.cookies.get(VISITOR_COOKIE)):
-        response.set_cookie(
-            VISITOR_COOKIE,
-            new_visitor_id(),
-            max_age=365 * 24 * 3600,
-            httponly=True,
-            samesite="Lax",
-            secure=secure,
-        )
 
 
 def read_frame(raw: str) -> dict[str, Any]:

@@ -175,6 +175,7 @@ class Runtime:
             settings.public_url,
             tuple(settings.tracking_origins),
             self.outreach.notifications.clicked,
+            settings.visitor_secret,
         )
         self._couriers: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []  # no work of their own: cancelled
@@ -438,12 +439,7 @@ class Runtime:
                 web_hub=self.web_hub,
                 telegram=self.channels.telegram,
                 tracking=self.tracking,
-                widget=Widget(
-                    self.tracking,
-                    self.visitor_tokens,
-                    self.settings.branding,
-                    self.settings.visitor_secret,
-                ),
+                widget=Widget(self.tracking, self.visitor_tokens, self.settings.branding),
                 media=self.media,
                 api=api,
                 live_view=build_live(api[PARTS]),

@@ -31,7 +31,7 @@ from bot.http.errors import (
     unreadable_body,
 )
 from bot.http.media import add_signed_media_route
-from bot.http.tracking import Tracking, add_tracking_routes
+from bot.http.tracking import Tracking, add_tracking_routes, cookie_visitor, keep_visitor
 from bot.http.webhooks import add_channel_routes
 from bot.http.widget import Widget, add_widget_routes, socket_visitor, token_is_valid
 from bot.model import Event, Identity, Inbound, conversation_id, derived_id, shallow_dict
@@ -150,7 +150,7 @@ def _gone(request: web.Request) -> bool:
 async def chat_page(request: web.Request) -> web.Response:
     parts = request.app[PARTS]
     response = web.Response(text=webchat.page(parts.settings.branding), content_type="text/html")
-    webchat.keep_visitor(request, response, secure=parts.tracking.secure)
+    keep_visitor(request, response, parts.tracking)
     return response
 
 
@@ -162,7 +162,7 @@ async def chat_visitor(request: web.Request) -> web.Response:
     if token is not None:
         known = await token_is_valid(request, token)
     else:
-        known = webchat.visitor_id(request.cookies.get(webchat.VISITOR_COOKIE)) is not None
+        known = cookie_visitor(request, request.app[PARTS].tracking) is not None
     return web.json_response({"visitor": known}, headers={"Cache-Control": "no-store"})
 
 

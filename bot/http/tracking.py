@@ -8,7 +8,7 @@ import math
 import re
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,6 +17,7 @@ from aiohttp import web
 from adapters import webchat
 from bot.core.links import LinkSigners
 from bot.core.profiles import ProfileBook
+from bot.core.visitor_tokens import hash_matches, visitor_hash
 from bot.http.errors import error_response
 from bot.model import Identity
 from stores.activity import ActivityStore
@@ -24,6 +25,9 @@ from stores.profiles import Merge, ProfileStore
 
 VISITOR_COOKIE = webchat.VISITOR_COOKIE
 """``sb_vid``: the web chat's cookie too, so a browser is one visitor on both."""
+VISITOR_HASH_COOKIE = "sb_vh"
+"""The visitor id's hash, beside it where SWITCHBOARD_VISITOR_SECRET is set: a browser's
+cookie can be written by anyone, the hash only by the bot."""
 COOKIE_MAX_AGE = 365 * 24 * 3600
 MAX_BODY = 64 * 1024
 MAX_BATCH = 50
@@ -58,6 +62,9 @@ class Tracking:
     """The sites whose pages may post events here (CORS)."""
     clicked: Callable[[str], Awaitable[None]] | None = None
     """Told the message id of each click (a campaign's recipient clicked)."""
+    visitor_secret: str = field(default="", repr=False)
+    """SWITCHBOARD_VISITOR_SECRET: when set, a visitor id is taken only with its hash, the
+    widget's ``visitor_hash`` or the ``sb_vh`` cookie beside ``sb_vid``."""
 
     @property
     def secure(self) -> bool:
@@ -85,15 +92,37 @@ def new_visitor_id() -> str:
 
 
 def _set_visitor_cookie(response: web.StreamResponse, tracking: Tracking, vid: str) -> None:
-    response.set_cookie(
-        VISITOR_COOKIE,
-        vid,
-        max_age=COOKIE_MAX_AGE,
-        path="/",
-        httponly=True,
-        samesite="Lax",
-        secure=tracking.secure,
-    )
+    values = {VISITOR_COOKIE: vid}
+    if tracking.visitor_secret:
+        values[VISITOR_HASH_COOKIE] = visitor_hash(tracking.visitor_secret, vid)
+    for name, value in values.items():
+        response.set_cookie(
+            name,
+            value,
+            max_age=COOKIE_MAX_AGE,
+            path="/",
+            httponly=True,
+            samesite="Lax",
+            secure=tracking.secure,
+        )
+
+
+def cookie_visitor(request: web.Request, tracking: Tracking) -> str | None:
+    """The visitor of the request's cookie, None when it has none; where the bot checks
+    visitor ids, None too for one without the hash the bot gave it (a cookie anyone may
+    write, naming someone else's id)."""
+    vid = webchat.visitor_id(request.cookies.get(VISITOR_COOKIE))
+    secret = tracking.visitor_secret
+    if vid and secret and not hash_matches(secret, vid, request.cookies.get(VISITOR_HASH_COOKIE)):
+        return None
+    return vid
+
+
+def keep_visitor(request: web.Request, response: web.StreamResponse, tracking: Tracking) -> None:
+    """Give the browser a visitor cookie, unless it has one of ours (``Secure`` when the
+    chat is served over HTTPS, PUBLIC_URL, so that it never travels in the clear)."""
+    if cookie_visitor(request, tracking) is None:
+        _set_visitor_cookie(response, tracking, new_visitor_id())
 
 
 async def follow_link(request: web.Request) -> web.StreamResponse:
@@ -115,7 +144,7 @@ async def follow_link(request: web.Request) -> web.StreamResponse:
     root = await tracking.profiles.root(link.profile)
     if not root:
         return response  # erased or unknown: nobody to link, nothing to record (PS-7)
-    vid = webchat.visitor_id(request.cookies.get(VISITOR_COOKIE)) or new_visitor_id()
+    vid = cookie_visitor(request, tracking) or new_visitor_id()
     owner = await tracking.profiles.attach(root, Identity("vid", vid), "web")
     if owner and owner != root and await _anonymous(tracking, owner):
         # The browser's own web chat, of somebody nobody knew: the person the link was sent
@@ -193,15 +222,15 @@ async def post_events(request: web.Request) -> web.Response:
         events, body_visitor = parse_events(raw)
     except EventError as error:
         return error_response(400, str(error), headers)
-    cookie_visitor = webchat.visitor_id(request.cookies.get(VISITOR_COOKIE))
-    vid = cookie_visitor or body_visitor or new_visitor_id()
+    from_cookie = cookie_visitor(request, tracking)
+    vid = from_cookie or body_visitor or new_visitor_id()
     await tracking.activity.record_many(vid, events)
     # Only the browser holding the cookie learns its profile: a visitor id in a body
     # can be copied by anyone.
-    profile = await tracking.profiles.lookup(Identity("vid", vid)) if cookie_visitor else ""
+    profile = await tracking.profiles.lookup(Identity("vid", vid)) if from_cookie else ""
     answer = {"visitor_id": vid, "accepted": len(events), "profile": profile or None}
     response = web.json_response(answer, status=202, headers=headers)
-    if not cookie_visitor and not body_visitor:
+    if not from_cookie and not body_visitor:
         _set_visitor_cookie(response, tracking, vid)
     return response
 

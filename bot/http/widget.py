@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from urllib.parse import urlsplit
 
@@ -17,7 +17,7 @@ from bot.config.base import ORIGIN
 from bot.core.visitor_tokens import VisitorTokens, hash_matches, visitor_hash
 from bot.http.body import read_at_most
 from bot.http.errors import error_response
-from bot.http.tracking import Tracking, new_visitor_id
+from bot.http.tracking import Tracking, cookie_visitor, keep_visitor, new_visitor_id
 
 MAX_BODY = 1024
 PREFLIGHT_MAX_AGE = 600
@@ -30,9 +30,6 @@ class Widget:
     tracking: Tracking
     tokens: VisitorTokens
     branding: webchat.Branding
-    visitor_secret: str = field(default="", repr=False)
-    """SWITCHBOARD_VISITOR_SECRET: when set, a page names a visitor id only with its
-    ``visitor_hash``, made by its site's server, and new ids come with theirs."""
 
     def allows(self, origin: str | None) -> bool:
         """Whether a page of ``origin`` may show the widget: ours, or a tracked site's."""
@@ -111,7 +108,7 @@ async def widget_panel(request: web.Request) -> web.Response:
         text=webchat.page(widget.branding), content_type="text/html", headers=headers
     )
     # Opened in a page of its own (no token), it chats as the cookie's visitor, as / does.
-    webchat.keep_visitor(request, response, secure=widget.tracking.secure)
+    keep_visitor(request, response, widget.tracking)
     return response
 
 
@@ -156,7 +153,7 @@ async def issue_token(request: web.Request) -> web.Response:
     given = body.get("visitor_id")
     if given is not None and (not isinstance(given, str) or not webchat.visitor_id(given)):
         return error_response(400, "visitor_id must be 16 to 64 of A-Z a-z 0-9 _ -", headers)
-    secret = widget.visitor_secret
+    secret = widget.tracking.visitor_secret
     if given and secret and not hash_matches(secret, given, body.get("visitor_hash")):
         # Whoever knows (or guesses) an id must not open that visitor's chat: only the
         # site's server, which holds the secret, vouches for the ids its pages name.
@@ -182,7 +179,7 @@ async def socket_visitor(request: web.Request) -> str:
     token = request.query.get("token")
     widget = request.app[WIDGET]
     if token is None:
-        visitor = webchat.visitor_id(request.cookies.get(webchat.VISITOR_COOKIE))
+        visitor = cookie_visitor(request, widget.tracking)
         if visitor is None:
             raise web.HTTPBadRequest(
                 reason="open the chat page first: it issues the visitor cookie"
