@@ -195,7 +195,9 @@ class RowReader:
             phone = phone_of_whatsapp_id(identity.value)
         except InvalidPhoneError:
             return [identity]
-        return [identity] if self.policy.is_blocked(phone) else [identity, phone]
+        if self.policy.is_blocked(phone):  # the office line's WhatsApp: as shared as it
+            raise RowRejectedError(f"{column}: {phone.key} is blocked by the merge policy")
+        return [identity, phone]
 
     def _owner(self, column: str, value: str) -> str:
         try:
@@ -361,6 +363,9 @@ async def import_contacts(
     total = count_rows(path)
     summary = ImportSummary()
     report = RejectReport(report_path or default_report_path(path))
+    # An earlier import's report would list rows this one may store: it goes.
+    if report.path.resolve() != path.resolve():
+        report.path.unlink(missing_ok=True)
     try:
         with path.open(encoding="utf-8-sig", newline="") as stream:
             numbered = enumerate(records(stream), 1)
