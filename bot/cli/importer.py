@@ -4,6 +4,7 @@ later messages match them instead of creating duplicates (PS-2)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
@@ -212,6 +213,14 @@ class RowReader:
 MergesHook = Callable[[list[Merge]], Awaitable[None]]
 
 
+def _forget_earlier_report(report: Path, source: Path) -> None:
+    """Remove an earlier import's report at ``report``: it would list rows this import may
+    store. Only a file of its own: never the file imported, nor a device (``/dev/full``)."""
+    with contextlib.suppress(OSError):
+        if report.is_file() and not report.samefile(source):
+            report.unlink()
+
+
 class _Import:
     """One run over one file: rows to batches, batches to the graph, and the counts."""
 
@@ -363,9 +372,7 @@ async def import_contacts(
     total = count_rows(path)
     summary = ImportSummary()
     report = RejectReport(report_path or default_report_path(path))
-    # An earlier import's report would list rows this one may store: it goes.
-    if report.path.resolve() != path.resolve():
-        report.path.unlink(missing_ok=True)
+    _forget_earlier_report(report.path, path)
     try:
         with path.open(encoding="utf-8-sig", newline="") as stream:
             numbered = enumerate(records(stream), 1)
