@@ -3,6 +3,7 @@ in hand (the conversation, the event, the service, the shard, the HTTP request).
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -144,14 +145,28 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
         self.redact = redact or Redactor()
 
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        # The event on its line: a new line in what a request brought (a path, a name)
+        # would forge a line of its own. A traceback follows on lines of its own.
+        shown = copy.copy(record)
+        shown.message = _one_line(record.message)
+        return super().formatMessage(shown)
+
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
         fields = _fields(record)
         if fields:
-            described = " ".join(f"{key}={value}" for key, value in fields.items())
+            described = " ".join(f"{key}={_one_line(str(value))}" for key, value in fields.items())
             first, newline, rest = text.partition("\n")  # the context stays on its line
             text = f"{first} [{described}]{newline}{rest}"
         return self.redact(text)
+
+
+def _one_line(text: str) -> str:
+    """``text`` with its control characters written as escapes (``\\n``), on one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def _iso(created: float) -> str:
