@@ -105,7 +105,7 @@ class Runtime:
 
     def __init__(self, settings: Settings, redis: Redis | None = None) -> None:
         self.settings = settings
-        self.redis = redis if redis is not None else connect(settings.redis_url)
+        self.redis = redis if redis is not None else connect(settings.redis_url, settings.shards)
         self.store_kind = "redis" if settings.redis_url or redis is not None else "embedded"
         self.store = StoreClient(self.redis)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -156,7 +156,7 @@ class Runtime:
             self.meters,
             departed=self.couriers.changed,
             riders=[self.outreach.scheduler],
-            # The embedded store's reads wait on no connection.
+            # The embedded store's one process works every shard: its pool has room for it.
             most=None if self.store_kind == "embedded" else BLOCKING_AT_MOST // len(streams),
         )
         self.outreach.scheduler.renewed_elsewhere = True

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import (
     AbstractConnection,
+    BlockingConnectionPool,
     Connection,
     SSLConnection,
     UnixDomainSocketConnection,
@@ -164,8 +165,9 @@ _CONNECTIONS: dict[str, type[_Counting]] = {
 one the URL names, so a ``rediss://`` URL given ``CountingConnection`` spoke in clear."""
 
 
-def connect(url: str | None) -> Redis:
-    """A client for ``url``, or an in-process Redis-compatible store when there is none.
+def connect(url: str | None, shards: int = 8) -> Redis:
+    """A client for ``url``, or an in-process Redis-compatible store when there is none
+    (whose one process works all the ``shards``).
 
     ``redis+cluster://`` (or ``rediss+cluster://``) names one node of a Redis Cluster: the
     client discovers the others and sends each command to the node of its key's slot.
@@ -205,7 +207,14 @@ def connect(url: str | None) -> Redis:
     from stores.embedded import EmbeddedRedis
 
     log.warning("REDIS_URL is not set: using the embedded store; data lives in memory only")
-    embedded: Redis = EmbeddedRedis(decode_responses=True)
+    # Its one process works every shard, and each shard's two blocking reads hold a
+    # connection: room for them and for the requests, which wait for a free one under a
+    # burst rather than fail (redis-py's default pool fails the 101st).
+    embedded: Redis = EmbeddedRedis(
+        decode_responses=True,
+        connection_pool_class=BlockingConnectionPool,
+        max_connections=2 * shards + MAX_CONNECTIONS,
+    )
     return embedded
 
 
