@@ -103,8 +103,13 @@ not closed) answers nothing, and the stop goes on without it."""
 class Runtime:
     """One process, built: its stores, channels, core, team and outreach."""
 
-    def __init__(self, settings: Settings, redis: Redis | None = None) -> None:
+    def __init__(
+        self, settings: Settings, redis: Redis | None = None, *, sending: bool = True
+    ) -> None:
+        """``sending`` False for a process that only queues sends for the running bot
+        (the CLI's ``admin`` commands): it needs none of the channels' credentials."""
         self.settings = settings
+        self.sending = sending
         self.redis = redis if redis is not None else connect(settings.redis_url, settings.shards)
         self.store_kind = "redis" if settings.redis_url or redis is not None else "embedded"
         self.store = StoreClient(self.redis)
@@ -283,6 +288,7 @@ class Runtime:
             self.meters,
             outcomes=SendOutcomes(self.notification_store, self.ledger, settings.rate_card),
             links=self.links if settings.links else None,
+            queues_only=not self.sending,
         )
         self.profile_book = ProfileBook(
             self.profiles,

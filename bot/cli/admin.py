@@ -163,7 +163,7 @@ async def run_team_command(settings: Settings, args: argparse.Namespace) -> int:
 async def run_slash_command(settings: Settings, args: argparse.Namespace) -> int:
     """One of the team's commands, as the operator or ``--agent``; a command that asks
     for a confirmation code asks on the terminal (or takes ``--yes``)."""
-    runtime = Runtime(settings)
+    runtime = Runtime(settings, sending=False)  # the running bot sends
     registry = runtime.commands
     # The answer is on the terminal already, and the desk keeps the audit trail in Redis:
     # the audit log's lines would only repeat it there.

@@ -233,6 +233,7 @@ class Sender:
         *,
         outcomes: SendOutcomes | None = None,
         links: LinkSigners | None = None,
+        queues_only: bool = False,
     ) -> None:
         self.meters = meters
         self.outbox = outbox
@@ -245,6 +246,9 @@ class Sender:
         """Tracked links in what the customer gets (PS-3); the thread and the services
         keep the text as written. None: links go as written."""
         self.outcomes = outcomes
+        self.queues_only = queues_only
+        """True in a process that sends nothing itself (the CLI's ``admin``): the running
+        bot makes its sends, on the channels it has, whatever this process's settings."""
         self._stopping = asyncio.Event()
         self._completing: set[asyncio.Task[None]] = set()
         """Records of sends that went out, under way: they outlive their shard's worker."""
@@ -289,7 +293,7 @@ class Sender:
     ) -> None:
         """Queue a message from an agent or a service, refusing it first if it cannot go;
         ``also`` queues more writes on the same round trip (a new conversation's links)."""
-        if outbound.channel not in self.transports:
+        if outbound.channel not in self.transports and not self.queues_only:
             raise SendFailedError(f"channel {outbound.channel} is not configured", retryable=False)
         last_inbound = await self.conversations.last_inbound_at(outbound.conversation_id)
         ensure_window(outbound, last_inbound, time.time())
