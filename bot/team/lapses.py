@@ -7,10 +7,12 @@ import asyncio
 import logging
 import time
 
+from bot.core.retry import StoreFailureLine
 from bot.model import Event
 from bot.team.actions import Publish
 from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
+from stores.redis import is_store_fault
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ async def announce_lapsed_claims(
     Between looks it sleeps until the first known lapse: a claim taken since the last look
     lapses ``claim_idle`` after it at the earliest, so no look is needed before then.
     """
+    failures = StoreFailureLine(log, "could not announce lapsed claims; looking again")
     while True:
         looked = time.time()
         wait = SWEEP_SECONDS
@@ -39,6 +42,9 @@ async def announce_lapsed_claims(
             first = await claims.next_lapse()
             until = min(looked + min(claim_idle, LOOK_SECONDS), first or float("inf"))
             wait = max(SWEEP_SECONDS, until - time.time())
-        except Exception:
-            log.exception("could not announce lapsed claims")
+        except Exception as error:
+            if is_store_fault(error):  # Redis out of reach: a line every few seconds
+                failures.say(error)
+            else:
+                log.exception("could not announce lapsed claims")
         await asyncio.sleep(wait)
