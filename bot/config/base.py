@@ -144,7 +144,8 @@ def problems(
             close = difflib.get_close_matches(str(loc[-1]), _known_keys(model, loc), n=1)
             message = "unknown key" + (f" (did you mean {close[0]}?)" if close else "")
         else:
-            message = wording(item)
+            # A secret written where a number or text goes is not shown (REL-5).
+            message = wording(item, shown=not _secret_key(loc))
         found.append(f"{at}{dotted(path) or 'the file'}: {message}")
     found.sort(key=line_of)
     return found
@@ -154,6 +155,14 @@ def line_of(problem: str) -> int:
     """The line a problem names, to list them in the file's order."""
     parts = problem.split(":", 2)
     return int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else 0
+
+
+_SECRET_WORDS = ("secret", "token", "password", "key")
+
+
+def _secret_key(loc: tuple[Any, ...]) -> bool:
+    """Whether a key of the file holds a secret, by its name (``secret``, ``*_token``)."""
+    return any(isinstance(part, str) and part.lower().endswith(_SECRET_WORDS) for part in loc)
 
 
 def wording(item: Any, *, shown: bool = True) -> str:
