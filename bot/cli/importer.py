@@ -39,6 +39,7 @@ from bot.identities import (
     phone_of_whatsapp_id,
 )
 from bot.model import Identity, MergePolicy
+from bot.outreach.spec import TOPIC
 from stores.profile_records import consent_trail
 from stores.profiles import Merge, ProfileStore, Sighting
 from stores.redis import StoreError
@@ -156,6 +157,8 @@ class RowReader:
                         check(value)
                     except ValueError as error:
                         raise RowRejectedError(f"{column}: {error}") from None
+                if role == "f:topics_off":
+                    value = _topics(column, value)
                 if len(value) > MAX_VALUE_CHARS:
                     warnings.append(f"{column}: cut to {MAX_VALUE_CHARS:,} characters")
                     value = value[:MAX_VALUE_CHARS]
@@ -208,6 +211,18 @@ class RowReader:
         if self.team and email not in self.team:
             raise RowRejectedError(f"{column}: {email} is not a team member")
         return email
+
+
+def _topics(column: str, value: str) -> str:
+    """The topics a customer left, as campaigns read them: lowercase, comma separated
+    (``Offers; News`` is ``offers,news``); RowRejectedError for one that is no topic."""
+    topics = [topic for topic in re.split(r"[,;\s]+", value.lower()) if topic]
+    wrong = [topic for topic in topics if not TOPIC.fullmatch(topic)]
+    if wrong:
+        raise RowRejectedError(
+            f"{column}: {wrong[0][:40]!r} is not a topic (lowercase letters, digits, _ . -)"
+        )
+    return ",".join(dict.fromkeys(topics))
 
 
 MergesHook = Callable[[list[Merge]], Awaitable[None]]

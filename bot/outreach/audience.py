@@ -6,6 +6,7 @@ queued, deferred by quiet hours, or skipped for one reason, in this order of pre
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -413,8 +414,9 @@ def _lacking_consent(spec: NotificationSpec, person: _Person) -> str:
 
 
 def topics_of(value: str) -> set[str]:
-    """The topics of a profile's ``topics_off`` field (comma separated)."""
-    return {topic for topic in value.replace(",", " ").split() if topic}
+    """The topics of a profile's ``topics_off`` field (comma separated; any case, or ``;``
+    between them, as a field written by hand may have them)."""
+    return {topic for topic in re.split(r"[,;\s]+", value.lower()) if topic}
 
 
 def _profile_context(profile_id: str, profile: dict[str, str]) -> dict[str, Any]:
