@@ -323,20 +323,30 @@ class Outbound:
     """An image, document, audio or video sent as each channel sends files: ``kind``;
     ``link``, ``upload`` (a file kept here, with its ``content_type`` and signed ``url``)
     or ``id`` (Meta's, WhatsApp only); ``caption`` and ``filename`` when given."""
+    tracked: tuple[str, ...] | None = None
+    """The URLs of the text that become tracked links (PS-3): those the business wrote
+    (its automation's texts, a campaign's), never one a customer's answer or name put in
+    it, which would be a link of ours to anywhere. None: every URL (a service's text)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = shallow_dict(self)
         data["recipient"] = self.recipient.key
         data["buttons"] = list(self.buttons)
+        if self.tracked is None:
+            del data["tracked"]
+        else:
+            data["tracked"] = list(self.tracked)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Outbound:
+        tracked = data.get("tracked")
         return cls(
             **{
                 **data,
                 "recipient": Identity.parse(data["recipient"]),
                 "buttons": tuple(data.get("buttons", ())),
+                "tracked": None if tracked is None else tuple(tracked),
             }
         )
 

@@ -22,6 +22,7 @@ class AutoReply:
     """Decides (``check``) and then answers (``handle``); deciding has no side effects."""
 
     def __init__(self, settings: AutomationSettings) -> None:
+        self.settings = settings
         self.welcome = settings.welcome
         self.away = settings.away
         self.interval = settings.reply_interval

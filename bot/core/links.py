@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
@@ -169,8 +169,11 @@ class LinkSigner:
     def is_tracked(self, url: str) -> bool:
         return url.lower().startswith(self._prefix.lower())
 
-    def rewrite(self, text: str, profile: str, message: str) -> str:
-        """``text`` with each http(s) URL turned into a tracked link of this message.
+    def rewrite(
+        self, text: str, profile: str, message: str, only: Collection[str] | None = None
+    ) -> str:
+        """``text`` with each http(s) URL turned into a tracked link of this message (or
+        each of ``only``, when given: those the business wrote).
 
         Punctuation that ends the sentence stays outside the link; a URL that is already
         tracked, or that cannot be a safe target, is left as it is.
@@ -178,7 +181,7 @@ class LinkSigner:
 
         def replace(match: re.Match[str]) -> str:
             url, tail = split_trailing(match.group(0))
-            if self.is_tracked(url):
+            if self.is_tracked(url) or (only is not None and url not in only):
                 return url + tail
             try:
                 return self.url(profile, message, url) + tail
@@ -186,6 +189,11 @@ class LinkSigner:
                 return url + tail
 
         return _URL.sub(replace, text)
+
+
+def urls_in(text: str) -> list[str]:
+    """The http(s) URLs of ``text``, as ``rewrite`` finds them."""
+    return [split_trailing(match.group(0))[0] for match in _URL.finditer(text)]
 
 
 def split_trailing(url: str) -> tuple[str, str]:

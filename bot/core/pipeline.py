@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -15,12 +16,14 @@ from bot.core.fanout import Fanout
 from bot.core.guided import GuidedBatch, GuidedConversations
 from bot.core.keywords import DEFAULT_KEYWORDS, DEFAULT_SMS_HELP, Keyword, keyword_of
 from bot.core.lifecycle import Lifecycle, OwnersRead
+from bot.core.links import urls_in
 from bot.core.metrics import Meters
 from bot.core.records import decode_item, inbound_event, inbound_record, status_event
 from bot.core.sender import Sender
 from bot.identities import identities_of
 from bot.logs import bound
 from bot.model import AUTOMATION_SERVICE, Event, Inbound, Outbound, StatusUpdate, derived_id
+from handlers.autoreply import AutoReply
 from handlers.base import Context
 from stores.conversations import NOTICES, STATUS_RANK, WINDOW_SECONDS, ConversationStore
 from stores.pipeline import Rider, ride
@@ -428,6 +431,8 @@ class Pipeline:
         cid = message.conversation_id
         if message.channel == "sms":  # Twilio takes 1,600 characters: a longer one in parts
             replies = [part for reply in replies for part in _sms_parts(reply)]
+        automation = self.directory.automation(message.number)
+        written = written_urls(automation) if automation is not None else frozenset()
         for index, (text, buttons) in enumerate(replies):
             outbound = Outbound(
                 send_id=derived_id("snd", message.provider_id, str(index)),
@@ -441,6 +446,9 @@ class Pipeline:
                 profile=profile,
                 required=required,
                 buttons=buttons,
+                # Only the links the automation's own texts hold are tracked: one an answer
+                # of the customer's put in would be a link of ours to anywhere (PS-3).
+                tracked=tuple(url for url in urls_in(text) if url in written),
             )
             self.sender.queue(pipe, outbound, self.shard_of(cid))
 
@@ -508,6 +516,12 @@ class Pipeline:
         )
         if target.news:  # a status behind the one the message has already is nobody's news
             await self.fanout.queue_events(pipe, [status_event(status, message_id)])
+
+
+@functools.lru_cache(maxsize=64)
+def written_urls(automation: AutoReply) -> frozenset[str]:
+    """The URLs the automation's texts hold (its rules, welcome, flows...), as written."""
+    return frozenset(urls_in(repr(automation.settings)))
 
 
 def _sms_parts(reply: Reply) -> list[Reply]:

@@ -383,7 +383,9 @@ class Sender:
         sent = outbound
         if self.links and outbound.profile:
             signer = await self.links.signer()
-            text = signer.rewrite(outbound.text, outbound.profile, outbound.send_id)
+            text = signer.rewrite(
+                outbound.text, outbound.profile, outbound.send_id, only=outbound.tracked
+            )
             if fits(outbound, text):
                 sent = replace(outbound, text=text)
             else:  # its links tracked, it would be too long for its channel: as written

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from bot.config.notifications import NotificationSettings
+from bot.core.links import urls_in
 from bot.core.sender import Sender
 from bot.model import Identity, Outbound
 from bot.outreach.audience import Audience, Verdict
@@ -450,6 +451,8 @@ class Runs:
             service=spec.service,
             template=verdict.template,
             profile=verdict.profile,
+            # The links the campaign's text holds as written; none a profile's field put in.
+            tracked=tuple(urls_in(spec.text)),
         )
         self.sender.queue(pipe, outbound, self.shard_of(verdict.conversation))
         if verdict.profile:

@@ -1,0 +1,60 @@
+"""Every URL of an outbound text became a tracked link, those a customer's own answer put
+in it too: a visitor who gave ``https://evil.example/phish`` as their name in a guided
+conversation got back the bot's own signed link redirecting there, a link on the
+business's domain to any site (PS-3: never an open redirect). Only the URLs the business
+wrote (its automation's texts, a campaign's) are tracked now."""
+
+from __future__ import annotations
+
+import time
+
+from bot.config.automation import automation_settings
+from tests.botprocess import free_port
+from tests.conftest import BotFactory
+from tests.test_flows_runtime import SHIPPED
+from tests.test_notifications import Person, campaign, finished, seed, setup
+from tests.test_webchat import next_message, open_chat
+
+AUTOMATION = automation_settings(
+    {
+        "welcome": "Welcome!",
+        "rules": [{"keywords": ["shop"], "reply": "See https://shop.example.com/sale today"}],
+        "flows": SHIPPED,
+    }
+)
+
+
+async def test_only_the_business_s_links_are_tracked(make_bot: BotFactory) -> None:
+    port = free_port()
+    bot = await make_bot(
+        whatsapp=False,
+        automation=AUTOMATION,
+        links=True,
+        port=port,
+        public_url=f"http://127.0.0.1:{port}",
+    )
+    socket, _ = await open_chat(bot)
+
+    async def say(n: int, text: str) -> str:
+        await socket.send_json({"type": "message", "id": f"m{n}", "text": text})
+        return str((await next_message(socket))["text"])
+
+    assert await say(1, "hello") == "Welcome!"
+    answer = await say(2, "shop")
+    assert "/l/" in answer and "shop.example.com" not in answer  # the business's: tracked
+    await say(3, "callback")
+    asked = await say(4, "https://evil.example/phish")
+    assert "https://evil.example/phish" in asked and "/l/" not in asked
+    await socket.close()
+
+
+async def test_a_campaign_tracks_its_own_links_not_a_name_s(make_bot: BotFactory) -> None:
+    shared = await setup(make_bot, links=True)
+    person = Person("447911400001", wrote_at=time.time() - 60, name="https://evil.example/x")
+    ids = await seed(shared.bot.runtime, shared.number, [person])
+    body = {"number": shared.number, "text": "Hi {profile.name}, see https://shop.example.com/deal"}
+    nid = await campaign(shared, body | {"audience": {"profiles": ids}})
+    assert (await finished(shared, nid))["counts"]["sent"] == 1
+    (sent,) = [s for s in shared.graph.sent if s.to == "447911400001"]
+    assert sent.text is not None and "https://evil.example/x" in sent.text
+    assert "shop.example.com" not in sent.text and sent.text.count("/l/") == 1
