@@ -353,11 +353,13 @@ def _by_conversation(
 ) -> None:
     """An entry naming a conversation: reachable if it is on the notification's number."""
     verdict = person.verdict
-    verdict.key = cid
     person.meta = meta
     root = known.roots.get(meta.get("profile", ""), "")
     person.profile = known.hashes.get(root, {}) if root else {}
     verdict.profile = root
+    # One person is one recipient, however many conversations of theirs the audience has
+    # (two WhatsApp ids of one customer): the first reaches them, the others are them.
+    verdict.key = f"p:{root}" if root else cid
     if not meta or meta.get("number") != spec.number:
         verdict.kind = "no_channel"
     elif meta.get("customer") == "erased":

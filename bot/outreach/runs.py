@@ -379,7 +379,8 @@ class Runs:
     ) -> bool:
         """Claim a batch in one round trip, then queue its sends in a second; False when
         the fencing token is stale (another process runs this now)."""
-        decided = [v for v in verdicts if v.kind]
+        # One person once: two conversations of theirs in a batch are one recipient.
+        decided = list({v.key: v for v in reversed(verdicts) if v.kind}.values())[::-1]
         now = time.time()
         async with self.client.round_trip() as pipe:
             for verdict in decided:
