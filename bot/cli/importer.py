@@ -166,7 +166,12 @@ class RowReader:
                     name = value
                 else:
                     fields[role] = value
-        if fields.get("f:consent"):  # the lawful basis, where the profile has none yet
+        if fields.get("f:consent") == "none":
+            # A withdrawal (a CRM's re-export) is kept whatever basis the profile had: no
+            # marketing goes to someone who withdrew it.
+            fields["!f:consent"] = fields.pop("f:consent")
+            fields |= consent_trail(self.channel, at, overwrite=True)
+        elif fields.get("f:consent"):  # the lawful basis, where the profile has none yet
             fields |= consent_trail(self.channel, at, overwrite=False)
         identities = tuple(dict.fromkeys(i for kind in found.values() for i in kind))
         if not identities:
