@@ -136,8 +136,8 @@ def describe_review(review: dict[str, Any]) -> str:
     cost = review["cost"]
     by_country = ", ".join(f"+{cc} {spent:.4f}" for cc, spent in cost["by_country"].items())
     lines = [
-        f"{review['id']} ({review['number']}): {review['status']}, "
-        f"reviewed {when(review['reviewed_at'])}",
+        f"{review['id']} ({review['number']}): reviewed {when(review['reviewed_at'])}"
+        + ("" if review["status"] == "reviewed" else f", {review['status']}"),
         f"recipients {review['recipients']:,}: eligible {review['eligible']:,} "
         f"(in quiet hours now {review['deferred']:,}), skipped {sum(skipped.values()):,}"
         + (f" ({reasons})" if reasons else "")
