@@ -160,6 +160,16 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _command(argv)
+    except BrokenPipeError:
+        # Its reader went away (``config schema | head``): the rest of the output is
+        # nobody's, and no traceback either; stdout goes nowhere, so its last flush too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _command(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "admin" and (refusal := _not_text(parser, args)):
