@@ -398,21 +398,26 @@ async def test_sms_numbers_the_choices_and_takes_a_digit(sms: Any) -> None:
 TEAM_MEMBER = 7770009
 
 
+async def flows_bot(
+    make_bot: BotFactory, token: str, api: TelegramAPIEmulator, team_chat: int
+) -> Bot:
+    """A bot with the flows, on Telegram with its team chat (Ann in it) and the web chat."""
+    return await make_bot(
+        whatsapp=False,
+        telegram=TelegramSettings(token=token, api_base=api.base_url, team_chat_id=str(team_chat)),
+        team=(TeamMember("ann@example.com", "Ann", "admin", telegram=str(TEAM_MEMBER)),),
+        telegram_lease_ttl=2.0,
+        automation=FLOWS,
+    )
+
+
 @pytest.fixture
 async def telegram(make_bot: BotFactory) -> Any:
     token = fake_token()
-    team_chat, agent = -1001234567891, TEAM_MEMBER
+    team_chat = -1001234567891
     async with TelegramAPIEmulator(token) as api:
         api.add_group(team_chat, "Team")
-        bot = await make_bot(
-            whatsapp=False,
-            telegram=TelegramSettings(
-                token=token, api_base=api.base_url, team_chat_id=str(team_chat)
-            ),
-            team=(TeamMember("ann@example.com", "Ann", "admin", telegram=str(agent)),),
-            telegram_lease_ttl=2.0,
-            automation=FLOWS,
-        )
+        bot = await flows_bot(make_bot, token, api, team_chat)
         yield bot, api, team_chat
         await bot.runtime.pipeline.guided.settled()
         await bot.stop()  # before its emulator goes

@@ -3,9 +3,11 @@ emulator, carrier keywords, numbered choices, segments and delivery statuses."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -64,8 +66,9 @@ class SMSBot:
         return (await self.twilio.wait_for_sent(sent + 1))[-1].body
 
 
-@pytest.fixture
-async def sms_bot(make_bot: BotFactory) -> AsyncIterator[SMSBot]:
+@contextlib.asynccontextmanager
+async def sms_bot_with(make_bot: BotFactory, **overrides: Any) -> AsyncIterator[SMSBot]:
+    """A bot on SMS over the Twilio emulator, its settings changed by ``overrides``."""
     token = secrets.token_hex(16)
     async with TwilioEmulator(ACCOUNT, token) as twilio:
         port = free_port()
@@ -75,8 +78,15 @@ async def sms_bot(make_bot: BotFactory) -> AsyncIterator[SMSBot]:
             port=port,
             public_url=public,
             sms=SMSSettings(ACCOUNT, token, OURS, twilio.base_url),
+            **overrides,
         )
         yield SMSBot(bot, twilio, f"{public}/webhooks/sms")
+
+
+@pytest.fixture
+async def sms_bot(make_bot: BotFactory) -> AsyncIterator[SMSBot]:
+    async with sms_bot_with(make_bot) as bot:
+        yield bot
 
 
 async def test_a_text_gets_the_welcome_by_sms(sms_bot: SMSBot) -> None:

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.config.settings import TeamMember, TelegramSettings
 from tests.conftest import BotFactory
 from tests.emulators.telegram_api import TelegramAPIEmulator, fake_token
-from tests.test_flows_runtime import FLOWS, TEAM_MEMBER
+from tests.test_flows_runtime import flows_bot
 from tests.test_webchat import next_message, open_chat
 
 TEAM_CHAT = -1001234567893
@@ -21,14 +20,7 @@ async def test_agent_outside_a_flow_reaches_the_team(make_bot: BotFactory) -> No
     token = fake_token()
     async with TelegramAPIEmulator(token) as api:
         api.add_group(TEAM_CHAT, "Team")
-        bot = await make_bot(
-            whatsapp=False,
-            telegram=TelegramSettings(
-                token=token, api_base=api.base_url, team_chat_id=str(TEAM_CHAT)
-            ),
-            team=(TeamMember("ann@example.com", "Ann", "admin", telegram=str(TEAM_MEMBER)),),
-            automation=FLOWS,
-        )
+        bot = await flows_bot(make_bot, token, api, TEAM_CHAT)
         socket, _ = await open_chat(bot)
         await socket.send_json({"type": "message", "id": "m1", "text": "hello"})
         assert (await next_message(socket))["text"] == "Welcome!"

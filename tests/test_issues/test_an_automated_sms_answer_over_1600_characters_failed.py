@@ -5,17 +5,13 @@ cut after a line or a word, the numbered choices with the last."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
 
 import pytest
 
 from bot.config.automation import automation_settings
-from bot.config.settings import SMSSettings
-from tests.botprocess import free_port
 from tests.conftest import BotFactory
-from tests.emulators.twilio_api import TwilioEmulator
-from tests.test_sms_channel import ACCOUNT, OURS, SMSBot
+from tests.test_sms_channel import SMSBot, sms_bot_with
 
 TERMS = " ".join(f"Clause {n}: the customer may return goods within 30 days." for n in range(40))
 AUTOMATION = automation_settings(
@@ -25,18 +21,8 @@ AUTOMATION = automation_settings(
 
 @pytest.fixture
 async def sms_bot(make_bot: BotFactory) -> AsyncIterator[SMSBot]:
-    token = secrets.token_hex(16)
-    async with TwilioEmulator(ACCOUNT, token) as twilio:
-        port = free_port()
-        public = f"http://127.0.0.1:{port}"
-        bot = await make_bot(
-            whatsapp=False,
-            port=port,
-            public_url=public,
-            sms=SMSSettings(ACCOUNT, token, OURS, twilio.base_url),
-            automation=AUTOMATION,
-        )
-        yield SMSBot(bot, twilio, f"{public}/webhooks/sms")
+    async with sms_bot_with(make_bot, automation=AUTOMATION) as bot:
+        yield bot
 
 
 async def test_a_long_answer_goes_in_parts(sms_bot: SMSBot) -> None:

@@ -5,35 +5,21 @@ said one. They say what went now."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.config.settings import SMSSettings
 from bot.model import Identity, Outbound
-from tests.botprocess import free_port
 from tests.conftest import BotFactory
-from tests.emulators.twilio_api import TwilioEmulator, num_segments
-from tests.test_sms_channel import ACCOUNT, CUSTOMER, OURS, SMSBot
+from tests.emulators.twilio_api import num_segments
+from tests.test_sms_channel import CUSTOMER, OURS, SMSBot, sms_bot_with
 
 
 @pytest.fixture
 async def sms_bot(make_bot: BotFactory) -> AsyncIterator[SMSBot]:
-    """The SMS bot of tests/test_sms_channel.py, with its links tracked, as PUBLIC_URL
-    makes them in a deployment."""
-    token = secrets.token_hex(16)
-    async with TwilioEmulator(ACCOUNT, token) as twilio:
-        port = free_port()
-        public = f"http://127.0.0.1:{port}"
-        bot = await make_bot(
-            whatsapp=False,
-            port=port,
-            public_url=public,
-            links=True,
-            sms=SMSSettings(ACCOUNT, token, OURS, twilio.base_url),
-        )
-        yield SMSBot(bot, twilio, f"{public}/webhooks/sms")
+    """Links tracked, as PUBLIC_URL makes them in a deployment."""
+    async with sms_bot_with(make_bot, links=True) as bot:
+        yield bot
 
 
 async def test_the_segments_are_those_of_the_text_that_went(sms_bot: SMSBot) -> None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.config.settings import TeamMember, TelegramSettings
 from tests.conftest import BotFactory
 from tests.emulators.telegram_api import TelegramAPIEmulator, fake_token
-from tests.test_flows_runtime import FLOWS, TEAM_MEMBER
+from tests.test_flows_runtime import flows_bot
 from tests.test_webchat import next_message, open_chat
 
 TEAM_CHAT = -1001234567892
@@ -21,14 +20,7 @@ async def test_the_hand_off_shows_the_first_characters_of_the_visitor_id(
     token = fake_token()
     async with TelegramAPIEmulator(token) as api:
         api.add_group(TEAM_CHAT, "Team")
-        bot = await make_bot(
-            whatsapp=False,
-            telegram=TelegramSettings(
-                token=token, api_base=api.base_url, team_chat_id=str(TEAM_CHAT)
-            ),
-            team=(TeamMember("ann@example.com", "Ann", "admin", telegram=str(TEAM_MEMBER)),),
-            automation=FLOWS,
-        )
+        bot = await flows_bot(make_bot, token, api, TEAM_CHAT)
         socket, _ = await open_chat(bot)
         for n, text in enumerate(("callback", "agent"), 1):
             await socket.send_json({"type": "message", "id": f"m{n}", "text": text})
