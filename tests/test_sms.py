@@ -298,8 +298,8 @@ def _malformed() -> list[tuple[str, dict[str, Any], str]]:
         ("long body", {**good, "Body": "x" * 1601}, "1600"),
         ("10 KB body", {**good, "Body": "x" * 10_240}, "1600"),
         ("NUL body", {**good, "Body": "hi\x00there"}, "NUL"),
-        ("NUL name", {**good, "Bo\x00dy": "x"}, "NUL"),
-        ("huge field", {**good, "FromCity": "x" * 5000}, "longer"),
+        ("NUL from", {**good, "From": "+1415555\x000100"}, "NUL"),
+        ("huge sid", {**good, "MessageSid": "SM" + "a" * 5000}, "longer"),
         ("file upload", {**good, "Body": object()}, "not text"),
         ("bytes", {**good, "From": b"+14155550100"}, "not text"),
         ("neither", without("Body"), "neither"),
@@ -317,6 +317,15 @@ def test_malformed_forms_get_clear_errors(case: str, form: dict[str, Any], words
     with pytest.raises(PayloadError, match=re.escape(words)) as raised:
         sms.parse_webhook(form, NUMBER)
     assert isinstance(raised.value, ValueError), case
+
+
+def test_fields_the_bot_does_not_read_are_not_looked_at() -> None:
+    """Twilio adds fields without notice (``AddOns``: kilobytes of JSON): whatever they
+    hold, the message is taken."""
+    good = inbound_form(ACCOUNT, CUSTOMER, NUMBER, "hi", sid="SM" + "a" * 32)
+    form = {**good, "Bo\x00dy": "x", "FromCity": "x" * 5000, "AddOns": "{" * 9000}
+    (message,) = sms.parse_webhook(form, NUMBER)
+    assert isinstance(message, Inbound) and message.text == "hi"
 
 
 def test_not_a_form() -> None:

@@ -459,7 +459,9 @@ class Sender:
                     await self.conversations.release_send(cid, send_id)
                 raise
 
-    async def _completed(self, outbound: Outbound, provider_id: str, sent: Outbound) -> None:
+    async def _completed(
+        self, outbound: Outbound, provider_id: str, sent: Outbound | None = None
+    ) -> None:
         """Record a send that went out, and tell the services; retried, as it must not be lost.
 
         Both steps are idempotent (hash fields and a derived event id), so retrying is safe.
@@ -467,7 +469,7 @@ class Sender:
         lease lost while the store was out of reach): cut short, the send would be failed
         as interrupted, though the customer got it.
         """
-        task = asyncio.create_task(self._record_completion(outbound, provider_id, sent))
+        task = asyncio.create_task(self._record_completion(outbound, provider_id, sent or outbound))
         self._completing.add(task)
         task.add_done_callback(self._completing.discard)
         task.add_done_callback(_said_if_lost)
