@@ -118,8 +118,9 @@ return {id, redis.call('HGET', KEYS[2], id) or ''}
 CLAIM_SEND = Script(
     """
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end
-if redis.call('HGET', KEYS[1], 'customer') == 'erased' then return -2 end
-if ARGV[2] ~= '1' and redis.call('HGET', KEYS[1], 'opted_out') == '1' then return -1 end
+local meta = redis.call('HMGET', KEYS[1], 'customer', 'opted_out')
+if meta[1] == 'erased' then return -2 end
+if ARGV[2] ~= '1' and meta[2] == '1' then return -1 end
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 return redis.call('HSETNX', KEYS[2], ARGV[1], 'sending|' .. now_ms)
