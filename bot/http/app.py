@@ -138,7 +138,16 @@ async def _json_errors(
             request.config_dict[STORE_FAILURES].said(request.method, route_of(request), error)
         else:
             log.exception("%s %s failed", request.method, route_of(request))  # no link token
-        return error_response(503, "temporarily unable to take this request; retry later")
+        # When: a few seconds, the time the store's own retries and a restart take.
+        return error_response(
+            503,
+            "temporarily unable to take this request; retry later",
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+
+RETRY_AFTER_SECONDS = 5
+"""What a 503 of a store that failed says to wait (``Retry-After``)."""
 
 
 def _gone(request: web.Request) -> bool:
