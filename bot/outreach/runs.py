@@ -236,11 +236,11 @@ class Runs:
             await self._schedule_next(nid, run, spec, clock())
         if record.get("frozen") == "1":  # a reviewed draft: exactly its eligible entries
             total = await self.store.frozen_total(nid)
-            if new:
+            if new or not meta.get("total"):  # a run set aside before it started has none
                 await self.store.set_run(nid, run, total=total)
         elif spec.listed:
             total = await self.store.listed_total(nid)
-            if new:
+            if new or not meta.get("total"):
                 await self.store.set_run(nid, run, total=total)
         elif meta.get("snap"):
             total = int(meta.get("total", 0))

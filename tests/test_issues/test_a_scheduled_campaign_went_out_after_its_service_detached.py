@@ -52,3 +52,30 @@ async def test_a_due_campaign_of_a_detached_parent_sends_nothing(
     if left:
         sales = shared.bot.sinks["sales"]
         assert all("scheduled hello" not in d.raw_body.decode() for d in sales.deliveries)
+
+
+async def test_a_run_set_aside_then_replayed_reports_its_audience(make_bot: BotFactory) -> None:
+    shared = await setup(make_bot)
+    body = {
+        "number": shared.number,
+        "audience": {"conversations": [shared.conversation]},
+        "text": "replayed hello",
+        "at": time.time() + 2,
+    }
+    nid = await campaign(shared, body)
+    directory = shared.bot.runtime.directory
+    for name in ("support", "sales", "marketing"):
+        await directory.detach(shared.number, name)
+    assert (await run_of(shared, nid))["status"] == "failed"
+    await directory.attach(shared.number, "support")  # the parent again: replayed
+    notifications = shared.bot.runtime.outreach.notifications
+    assert await notifications.runs.replay_set_aside(time.time()) == 1
+    shared.bot.runtime.outreach.scheduler.wake()
+    async with asyncio.timeout(20):
+        while True:
+            found = await notifications.report(nid)
+            if found["status"] == "sent" and found["runs"][0]["status"] in ("sent", "done"):
+                break
+            await asyncio.sleep(0.1)
+    assert found["runs"][0]["progress"] == {"evaluated": 1, "audience": 1}
+    assert found["counts"]["sent"] == 1
