@@ -24,6 +24,7 @@ from bot.api.common import (
     only_fields,
     parts,
     read_body,
+    require_attached,
     string_field,
 )
 from bot.api.conversations import claim, get_conversation, public, release, reply
@@ -75,6 +76,7 @@ async def issue_live_token(request: web.Request) -> web.Response:
     ttl = found.get("ttl", longest)
     if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not MIN_TTL <= ttl <= longest:
         raise ApiError(400, f"'ttl' is a number of seconds from {MIN_TTL} to {longest:g}")
+    await require_attached(request)  # detached everywhere, it may not look up profiles
     profile = await find_profile(request, reference)
     signer = await api.live_tokens.signer()
     token, expires_at = signer.issue(who.name, profile, agent, float(ttl))
@@ -90,14 +92,15 @@ async def issue_live_token(request: web.Request) -> web.Response:
 
 async def grant_of(request: web.Request, token: str) -> tuple[LiveGrant, Service, str] | None:
     """The grant of a valid token, its service and its profile now; None for a token that
-    is missing, forged, tampered with or expired, or whose service or profile is gone."""
+    is missing, forged, tampered with or expired, or whose service or profile is gone, or
+    whose service is attached to no number any more (it may not read profiles)."""
     api = parts(request)
     grant = (await api.live_tokens.signer()).verify(token)
     if grant is None:
         return None
     service = await api.services.get(grant.service)
     root = await api.profiles.profiles.root(grant.profile)
-    if service is None or not root:
+    if service is None or not root or not await api.actions.numbers_of(service.name):
         return None
     return grant, service, root
 

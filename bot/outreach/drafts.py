@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.config.notifications import MICROS, NotificationSettings, RateCard
 from bot.config.settings import TeamMember
+from bot.core.links import urls_in
 from bot.core.sender import fits
 from bot.model import Identity, Outbound, new_id
 from bot.outreach.audience import SKIP_REASONS, Verdict
@@ -217,6 +218,7 @@ class Drafts:
                     service=spec.service,
                     template=verdict.template,
                     profile=verdict.profile,
+                    tracked=tuple(urls_in(spec.text)),  # as the campaign's own sends
                 )
                 if not fits(outbound, outbound.text):  # marked, it would be too long to go
                     outbound = replace(outbound, text=verdict.text)

@@ -6,7 +6,9 @@ wrote (its automation's texts, a campaign's) are tracked now."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from typing import Any
 
 from bot.config.automation import automation_settings
 from tests.botprocess import free_port
@@ -58,3 +60,30 @@ async def test_a_campaign_tracks_its_own_links_not_a_name_s(make_bot: BotFactory
     (sent,) = [s for s in shared.graph.sent if s.to == "447911400001"]
     assert sent.text is not None and "https://evil.example/x" in sent.text
     assert "shop.example.com" not in sent.text and sent.text.count("/l/") == 1
+
+
+async def test_a_campaign_s_test_send_tracks_its_own_links_only(make_bot: BotFactory) -> None:
+    shared = await setup(make_bot, links=True)
+    person = Person("447911400002", wrote_at=time.time() - 60, name="https://evil.example/y")
+    ids = await seed(shared.bot.runtime, shared.number, [person])
+    body = {"number": shared.number, "text": "Hi {profile.name}, see https://shop.example.com/deal"}
+    body |= {"audience": {"profiles": ids}, "draft": True}
+    answer = await shared.call("support", "POST", "/v1/notifications", body)
+    assert answer.status == 202, answer.raw
+    nid = answer.json["notification"]["id"]
+    tested = await shared.call(
+        "support", "POST", f"/v1/notifications/{nid}/test", {"to": ["+447911400002"]}
+    )
+    assert tested.status == 202, tested.raw
+    (sent,) = await until_sent(shared, "447911400002")
+    assert sent.text is not None and "https://evil.example/y" in sent.text
+    assert sent.text.count("/l/") == 1
+
+
+async def until_sent(shared: Any, to: str) -> list[Any]:
+    async with asyncio.timeout(10):
+        while True:
+            found = [s for s in shared.graph.sent if s.to == to]
+            if found:
+                return found
+            await asyncio.sleep(0.05)

@@ -46,3 +46,27 @@ async def test_a_service_attached_nowhere_is_refused_the_profiles(make_bot: BotF
     await directory.attach(shared.number, "sales")
     again = await shared.call("sales", "GET", f"/v1/profiles/{reference}")
     assert again.status == 200
+
+
+async def test_nor_through_the_live_view(make_bot: BotFactory) -> None:
+    shared = await shared_number(make_bot)
+    reference = f"wa:{WA_ID}"
+    issued = await shared.call(
+        "sales", "POST", "/v1/live-tokens", {"profile": reference, "agent": "mallory"}
+    )
+    assert issued.status == 201, issued.raw
+    earlier = issued.json["token"]
+    directory = shared.bot.runtime.directory
+    for number in [n for n in await directory.store.numbers()]:
+        if "sales" in await directory.store.order(number):
+            await directory.detach(number, "sales")
+
+    refused = await shared.call(
+        "sales", "POST", "/v1/live-tokens", {"profile": reference, "agent": "mallory"}
+    )
+    assert refused.status == 403 and "attached to no number" in refused.error
+    state = await shared.bot.client.get(
+        "/live/api/state", headers={"Authorization": f"Bearer {earlier}"}
+    )
+    assert state.status == 401  # a token it issued before goes with it
+    assert "Ann" not in await state.text()
