@@ -389,8 +389,10 @@ def _status(number: str, status: Any) -> StatusUpdate:
         raise PayloadError("each status must be an object")
     state, recipient = _str(status, "status"), _str(status, "recipient_id")
     user_id = _str(status, "recipient_user_id")  # a send to a BSUID may have no phone
+    also = None
     if _digits(recipient):
         to = Identity("wa", recipient)
+        also = Identity("wauser", user_id) if is_business_scoped_id(user_id) else None
     elif not recipient and is_business_scoped_id(user_id):
         to = Identity("wauser", user_id)
     else:
@@ -410,6 +412,7 @@ def _status(number: str, status: Any) -> StatusUpdate:
         number=number,
         provider_message_id=_str(status, "id"),
         recipient=to,
+        also=also,
         status=cast(Any, state),
         timestamp=_timestamp(status),
         error=error,

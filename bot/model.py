@@ -267,6 +267,9 @@ class StatusUpdate:
     """How Meta bills the message, when the status says (sent, delivered)."""
     error_code: str = ""
     """The provider's code of a failure (Meta's ``errors[].code``, Twilio's ``ErrorCode``)."""
+    also: Identity | None = None
+    """The recipient's business-scoped user id, when Meta gives it beside their phone: the
+    message may have gone to it, and be kept in that conversation."""
 
     @property
     def conversation_id(self) -> str:
@@ -281,16 +284,21 @@ class StatusUpdate:
         data = shallow_dict(self)
         data["recipient"] = self.recipient.key
         data["pricing"] = shallow_dict(self.pricing) if self.pricing else None
+        if self.also is None:
+            del data["also"]
+        else:
+            data["also"] = self.also.key
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StatusUpdate:
-        pricing = data.get("pricing")
+        pricing, also = data.get("pricing"), data.get("also")
         return cls(
             **{
                 **data,
                 "recipient": Identity.parse(data["recipient"]),
                 "pricing": Pricing(**pricing) if pricing else None,
+                "also": Identity.parse(also) if also else None,
             }
         )
 

@@ -22,7 +22,15 @@ from bot.core.records import decode_item, inbound_event, inbound_record, status_
 from bot.core.sender import Sender
 from bot.identities import identities_of
 from bot.logs import bound
-from bot.model import AUTOMATION_SERVICE, Event, Inbound, Outbound, StatusUpdate, derived_id
+from bot.model import (
+    AUTOMATION_SERVICE,
+    Event,
+    Inbound,
+    Outbound,
+    StatusUpdate,
+    conversation_id,
+    derived_id,
+)
 from handlers.autoreply import AutoReply
 from handlers.base import Context
 from stores.conversations import NOTICES, STATUS_RANK, WINDOW_SECONDS, ConversationStore
@@ -292,6 +300,7 @@ class Pipeline:
         recorded = [self.conversations.recorded(answer) for answer in results[: len(messages)]]
         quiet_at = len(messages) + len(statuses)
         found = [self.conversations.message_found(a) for a in results[len(messages) : quiet_at]]
+        await self._look_up_sent_to_user_ids(statuses, found)
         targets = moving_on(statuses, found)
         flows_at = quiet_at + FallbackGate.LOOKUPS * len(asking)
         batch.answered = {
@@ -305,6 +314,29 @@ class Pipeline:
         batch.quiet = self.fallback.take_lookups(asking, results[quiet_at:flows_at])
         self.guided.take_lookups(batch.flows, messages, results[flows_at:])
         return [r.count for r in recorded], targets
+
+    async def _look_up_sent_to_user_ids(
+        self, statuses: list[StatusUpdate], found: list[tuple[str, str] | None]
+    ) -> None:
+        """A status of a message with no record under the recipient's phone, which Meta
+        also names by their business-scoped user id: the message may have gone to that id,
+        and be kept in its conversation. Looked up there (a round trip more, for those
+        only); found, the status is that conversation's, in place."""
+        again = [n for n, known in enumerate(found) if known is None and statuses[n].also]
+        if not again:
+            return
+        async with self.store.round_trip() as pipe:
+            for n in again:
+                also = statuses[n].also
+                assert also is not None
+                cid = conversation_id(statuses[n].number, also)
+                self.conversations.queue_message_lookup(pipe, cid, statuses[n].provider_message_id)
+            answers = await pipe.execute()
+        for n, answer in zip(again, answers, strict=True):
+            known, also = self.conversations.message_found(answer), statuses[n].also
+            if known is not None and also is not None:
+                found[n] = known
+                statuses[n] = replace(statuses[n], recipient=also, also=None)
 
     async def _tell(self, pipe: Pipe, message: Inbound, event: Event, now: float) -> None:
         """Queue the message's event for the services, and its place in the number's list."""

@@ -98,15 +98,20 @@ def username_text(
     )
 
 
-def username_status(phone_number_id: str, message_id: str, user_id: str, status: str) -> Payload:
-    """A receipt of a send to a business-scoped user id: ``recipient_user_id``, no
-    ``recipient_id`` while the customer hides their phone."""
+def username_status(
+    phone_number_id: str, message_id: str, user_id: str, status: str, *, wa_id: str = ""
+) -> Payload:
+    """A receipt of a send to a business-scoped user id: ``recipient_user_id``, and no
+    ``recipient_id`` while the customer hides their phone (with ``wa_id``: Meta shares it
+    too, the contact being in its contact book)."""
     item = {
         "id": message_id,
         "status": status,
         "timestamp": _ts(None),
         "recipient_user_id": user_id,
     }
+    if wa_id:
+        item["recipient_id"] = wa_id
     return _envelope(
         phone_number_id,
         {"statuses": [item]},
