@@ -460,6 +460,8 @@ class Pipeline:
         """Queue the replies for the sender, on the conversation's outbox shard."""
         # Ids derive from the message, so a redo after a crash queues the same sends and
         # events again, and their idempotency keys make that harmless.
+        if not replies:  # most messages: no automation's texts to read for their links
+            return
         cid = message.conversation_id
         if message.channel == "sms":  # Twilio takes 1,600 characters: a longer one in parts
             replies = [part for reply in replies for part in _sms_parts(reply)]
