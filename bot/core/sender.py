@@ -250,6 +250,10 @@ class Sender:
         """True in a process that sends nothing itself (the CLI's ``admin``): the running
         bot makes its sends, on the channels it has, whatever this process's settings."""
         self._stopping = asyncio.Event()
+        self._held: dict[str, str] = {}
+        """Conversations whose sends wait behind one an earlier holder's crash cut short in
+        its API call, and that send's id: they stay pending in the outbox, for the shard's
+        worker to redo, while the shard's other conversations go on."""
         self._completing: set[asyncio.Task[None]] = set()
         """Records of sends that went out, under way: they outlive their shard's worker."""
 
@@ -313,31 +317,56 @@ class Sender:
 
     async def perform(self, entries: list[Entry]) -> set[str]:
         """Send a batch from one shard: conversations in parallel, each in its order. The
-        ids of the entries left unsent as the process stops."""
+        ids of the entries left pending: unsent as the process stops, or waiting behind a
+        send a crash cut short, until it is settled."""
         outbounds = [Outbound.from_dict(parse_json(entry.data)) for entry in entries]
         # A redo skips what went out before the crash without waiting for the rate again.
         # A new entry is not read first: should its send have started all the same (the
         # same send queued twice), the claim refuses it.
         redone = [o for o, entry in zip(outbounds, entries, strict=True) if entry.redone]
-        found = iter(
-            await self.conversations.send_states([(o.conversation_id, o.send_id) for o in redone])
+        waited_on = self._waited_on(outbounds)
+        states = await self.conversations.send_states(
+            [(o.conversation_id, o.send_id) for o in redone] + waited_on
         )
+        found = iter(states)
+        for (cid, _), state in zip(waited_on, states[len(redone) :], strict=True):
+            if state != "claimed":  # settled since, here or by another holder of the shard
+                del self._held[cid]
+        left: set[str] = set()
         groups: dict[str, list[tuple[Outbound, bool, str]]] = {}
         for outbound, entry in zip(outbounds, entries, strict=True):
             state = next(found) if entry.redone else ""
-            if state in ("", "claimed"):
+            if outbound.conversation_id in self._held:
+                left.add(entry.id)  # behind an interrupted send of an earlier batch
+            elif state in ("", "claimed"):
                 claimed = state == "claimed"
                 group = groups.setdefault(outbound.conversation_id, [])
                 group.append((outbound, claimed, entry.id))
-        left: set[str] = set()
         await asyncio.gather(*(self._perform_in_order(g, left) for g in groups.values()))
         return left
+
+    def _waited_on(self, outbounds: list[Outbound]) -> list[tuple[str, str]]:
+        """The interrupted sends, not in this batch, that conversations of it wait behind;
+        those in it are looked at again in their turn."""
+        if not self._held:
+            return []
+        ids = {o.send_id for o in outbounds}
+        for outbound in outbounds:
+            if self._held.get(outbound.conversation_id) == outbound.send_id:
+                del self._held[outbound.conversation_id]
+        conversations = {o.conversation_id for o in outbounds}
+        return [
+            (cid, send_id)
+            for cid, send_id in self._held.items()
+            if cid in conversations and send_id not in ids
+        ]
 
     async def _perform_in_order(
         self, group: list[tuple[Outbound, bool, str]], left: set[str]
     ) -> None:
-        """Send a conversation's sends in order; as the process stops, those not started
-        go into ``left``, the first of them and every one after it."""
+        """Send a conversation's sends in order. Those not made go into ``left``, the
+        first of them and every one after it: as the process stops, or behind a send a
+        crash cut short that cannot be settled yet."""
         async with self._parallel:
             for n, (outbound, claimed, _) in enumerate(group):
                 with bound(
@@ -348,28 +377,32 @@ class Sender:
                     try:
                         if self._stopping.is_set():
                             raise NotStartedError
-                        if claimed and not await self._settle_interrupted(outbound):
-                            continue
+                        if claimed:
+                            settled = await self._settle_interrupted(outbound)
+                            if settled is None:
+                                self._held[outbound.conversation_id] = outbound.send_id
+                                raise NotStartedError
+                            if not settled:
+                                continue
                         await self._perform(outbound)
                     except NotStartedError:
                         left.update(entry for *_, entry in group[n:])
                         return
 
-    async def _settle_interrupted(self, outbound: Outbound) -> bool:
+    async def _settle_interrupted(self, outbound: Outbound) -> bool | None:
         """A send found claimed when its entry is redone: the attempt that claimed it was
         cut short inside its API call, so whether it went out is unknown. It is failed with
         a reason, never sent again (REL-3), once its claim is older than any attempt
-        lasts. True when the claim was let go meanwhile: the send is still to be made."""
-        while True:
-            check = await self.conversations.settle_claim(
-                outbound.conversation_id,
-                outbound.send_id,
-                older_than=INTERRUPTED_AFTER,
-                reason=INTERRUPTED,
-            )
-            if check.state != "claimed":
-                break
-            await asyncio.sleep(check.wait)
+        lasts; None until then. True when the claim was let go meanwhile: the send is
+        still to be made."""
+        check = await self.conversations.settle_claim(
+            outbound.conversation_id,
+            outbound.send_id,
+            older_than=INTERRUPTED_AFTER,
+            reason=INTERRUPTED,
+        )
+        if check.state == "claimed":
+            return None
         if check.state == "failed":
             log.warning("send %s failed: %s", outbound.send_id, INTERRUPTED)
             await self._report_failure(outbound, INTERRUPTED)

@@ -46,8 +46,10 @@ class EntryFailedError(Exception):
 
 
 Work = Callable[[list[Entry]], Awaitable[Collection[str] | None]]
-"""Works a batch; the ids of the entries it left for the shard's next holder (a stopping
-process starts no new send), which stay pending, or None when it did them all."""
+"""Works a batch; the ids of the entries it left, which stay pending, or None when it did
+them all. A stopping process leaves them for the shard's next holder (it starts no new
+send); else they are redone ``REDO_SECONDS`` later (sends waiting behind one a crash cut
+short), while the shard's new entries go on."""
 
 
 class Rider(Protocol):
@@ -276,7 +278,10 @@ class ShardWorkers:
         # The batch worked last, to acknowledge with the next read in one round trip.
         done: list[str] = []
         done_retried = False
+        redo_at: float | None = None  # when to redo the entries a batch left pending
         while True:
+            if redo_at is not None and loop.time() >= redo_at:
+                recovering, redo_at = True, None
             try:
                 if recovering:
                     await stream.ack(shard, done, retried=done_retried)
@@ -284,13 +289,20 @@ class ShardWorkers:
                     batch: list[Entry] = await stream.claim_pending(shard, self.holder)
                 else:
                     first_read = loop.time() if first_read is None else first_read
-                    batch, acked = await self._read(stream, shard, handover, done, done_retried)
+                    block_ms = READ_BLOCK_MS
+                    if redo_at is not None:
+                        block_ms = max(1, min(block_ms, int((redo_at - loop.time()) * 1000)))
+                    batch, acked = await self._read(
+                        stream, shard, handover, done, done_retried, block_ms
+                    )
                     if acked:
                         done = []
                 retried, recovering = recovering, False
                 if not swept and first_read is not None:
                     swept = recovering = loop.time() - first_read >= READ_BLOCK_MS / 1000
-                worked = await self._work(stream, shard, work, batch, retried=retried)
+                worked, leaving = await self._work(stream, shard, work, batch, retried=retried)
+                if leaving and redo_at is None:
+                    redo_at = loop.time() + REDO_SECONDS
                 # Ids left from a read that was cut short keep their own kind along.
                 done_retried = retried or (bool(done) and done_retried)
                 done = worked + done
@@ -317,6 +329,7 @@ class ShardWorkers:
         handover: asyncio.Event,
         done: list[str],
         retried: bool,
+        block_ms: int,
     ) -> tuple[list[Entry], bool]:
         """New entries of ``shard``, as soon as there are some; none once handed over.
         The entries ``done`` are acknowledged in the same round trip, before the read
@@ -327,7 +340,7 @@ class ShardWorkers:
         if handover.is_set():
             return [], False
         reading = asyncio.ensure_future(
-            stream.ack_and_read(shard, done, self.holder, BATCH, READ_BLOCK_MS, retried=retried)
+            stream.ack_and_read(shard, done, self.holder, BATCH, block_ms, retried=retried)
         )
         quitting = asyncio.ensure_future(handover.wait())
         try:
@@ -344,14 +357,14 @@ class ShardWorkers:
 
     async def _work(
         self, stream: ShardedStream, shard: int, work: Work, batch: list[Entry], *, retried: bool
-    ) -> list[str]:
+    ) -> tuple[list[str], bool]:
         """Work a batch and acknowledge it. When it fails for any reason but the store's,
         the entry that fails is found by redoing the batch one entry at a time.
 
-        Returns the ids of a batch that succeeded whole: the caller acknowledges them
-        with its next read."""
+        Returns the ids of a batch that succeeded, for the caller to acknowledge with its
+        next read, and whether the work left entries pending."""
         if not batch:
-            return []
+            return [], False
         try:
             left = await work(batch)
         except Exception as error:
@@ -359,7 +372,7 @@ class ShardWorkers:
                 raise
             if len(batch) == 1:
                 await self._failed(stream, shard, batch[0], error)
-                return []
+                return [], False
             log.warning(
                 "shard %d: a batch of %d failed (%s: %s); its entries are redone one by one",
                 shard,
@@ -367,15 +380,17 @@ class ShardWorkers:
                 type(error).__name__,
                 error,
             )
-            await self._one_by_one(stream, shard, work, batch)
-            return []
-        return [entry.id for entry in batch if not left or entry.id not in left]
+            return [], await self._one_by_one(stream, shard, work, batch)
+        if not left:
+            return [entry.id for entry in batch], False
+        return [entry.id for entry in batch if entry.id not in left], True
 
     async def _one_by_one(
         self, stream: ShardedStream, shard: int, work: Work, batch: list[Entry]
-    ) -> None:
+    ) -> bool:
         """Work each entry alone, in order, acknowledging each that succeeds; stops at
-        one that fails with attempts left (EntryFailedError)."""
+        one that fails with attempts left (EntryFailedError), or that the work left
+        pending (True)."""
         for entry in batch:
             try:
                 left = await work([replace(entry, redone=True)])
@@ -385,8 +400,9 @@ class ShardWorkers:
                 await self._failed(stream, shard, entry, error)
                 continue
             if left:
-                return  # stopping: it and those after it wait for the next holder
+                return True  # it and those after it wait, as the work left them
             await stream.ack(shard, [entry.id], retried=True)
+        return False
 
     async def _failed(
         self, stream: ShardedStream, shard: int, entry: Entry, error: Exception
