@@ -60,6 +60,7 @@ async def attach_service(request: web.Request) -> web.Response:
     numbers = found.get("numbers") or configured  # absent or empty: every number
     if not isinstance(numbers, list) or not all(n in configured for n in numbers):
         raise ApiError(400, f"numbers must be some of {configured}")
+    numbers = list(dict.fromkeys(numbers))  # one named twice is attached once
     mask = found.get("mask", True)
     if not isinstance(mask, bool):  # null or 0 would turn masking off, against its default
         raise ApiError(400, "mask must be true or false")
