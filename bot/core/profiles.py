@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -212,6 +212,19 @@ class ProfileBook:
         except ValueError:
             return False
 
+    async def _timelines(
+        self, root: str, numbers: set[str] | None
+    ) -> AsyncIterator[tuple[dict[str, str], list[dict[str, Any]]]]:
+        """The meta and the timeline of each conversation of ``root`` (and of the profiles
+        merged into it), only of ``numbers`` when given."""
+        every = await self.with_merged(root)
+        profiles = [await self.profiles.get(profile_id) for profile_id in every]
+        for conversation_id in sorted({c for p in profiles for c in p["conversations"]}):
+            meta = await self.conversations.meta(conversation_id)
+            if numbers is not None and meta.get("number") not in numbers:
+                continue
+            yield meta, await self.conversations.timeline(conversation_id, MAX_NOTE_MESSAGES)
+
     async def with_merged(self, root: str) -> list[str]:
         """``root`` and every profile merged into it, however deep."""
         found, pending = [root], [root]
@@ -235,17 +248,11 @@ class ProfileBook:
         if day and not _a_day(day):
             raise ValueError("day is a date, YYYY-MM-DD")
         root = await self.find(reference)
-        every = await self.with_merged(root)
-        profiles = [await self.profiles.get(profile_id) for profile_id in every]
-        person = profiles[0].get("name") or (profiles[0]["identities"] or [root])[0]
-        conversations = sorted({c for p in profiles for c in p["conversations"]})
+        first = await self.profiles.get(root)
+        person = first.get("name") or (first["identities"] or [root])[0]
         notes: dict[tuple[str, str], dict[str, Any]] = {}
-        for conversation_id in conversations:
-            meta = await self.conversations.meta(conversation_id)
-            if numbers is not None and meta.get("number") not in numbers:
-                continue
+        async for meta, timeline in self._timelines(root, numbers):
             channel = meta.get("channel", "web")
-            timeline = await self.conversations.timeline(conversation_id, MAX_NOTE_MESSAGES)
             for message in timeline:
                 when = datetime.fromtimestamp(float(message["timestamp"]), self.zone)
                 date = when.strftime("%Y-%m-%d")
