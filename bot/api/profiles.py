@@ -8,7 +8,7 @@ timelines (SN-4).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -150,10 +150,26 @@ async def profile_notes(request: web.Request) -> web.Response:
 
 @_refusals
 async def get_activity(request: web.Request) -> web.Response:
-    """Web activity (PS-4) and tracked-link clicks (PS-3) of the profile's visitors."""
+    """Web activity (PS-4) and tracked-link clicks (PS-3) of the profile's visitors. A
+    service sees where a click led only for a message whose content it sees (SN-3)."""
     found = parts(request)
     profile_id = await found.profiles.find(_reference(request))
-    return web.json_response(await found.activity(profile_id, 200))
+    activity = await found.activity(profile_id, 200)
+    viewer = _viewer(request)
+    if viewer is not None and activity["clicks"]:
+        numbers = set(await found.actions.numbers_of(viewer.name))
+        shown = await found.profiles.shown_messages(profile_id, viewer, numbers)
+        activity["clicks"] = [
+            click if click["message"] in shown else _click_masked(click)
+            for click in activity["clicks"]
+        ]
+    return web.json_response(activity)
+
+
+def _click_masked(click: dict[str, Any]) -> dict[str, Any]:
+    """A click on a link in a message the caller does not see: when, by which browser,
+    in which message; not where it led (the message's words)."""
+    return {key: value for key, value in click.items() if key != "target"} | {"masked": True}
 
 
 MAX_CAMPAIGNS = 200

@@ -212,6 +212,17 @@ class ProfileBook:
         except ValueError:
             return False
 
+    async def shown_messages(self, reference: str, viewer: Service, numbers: set[str]) -> set[str]:
+        """The ids of the profile's outbound messages whose content ``viewer`` sees: those
+        of its ``numbers`` it does not mask (SN-3), as its notes and timelines show them."""
+        root = await self.find(reference)
+        return {
+            str(message["id"])
+            async for _, timeline in self._timelines(root, numbers)
+            for message in timeline
+            if message["direction"] == "outbound" and not hides(viewer, message)
+        }
+
     async def _timelines(
         self, root: str, numbers: set[str] | None
     ) -> AsyncIterator[tuple[dict[str, str], list[dict[str, Any]]]]:
