@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.api.common import (
+    ADMIN,
     ApiError,
     acting,
     caller,
@@ -26,6 +27,7 @@ from bot.api.common import (
     require_parent,
     string_field,
 )
+from bot.core.redaction import masked_campaign
 from bot.core.sender import SendFailedError, WindowClosedError
 from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
 from bot.outreach.campaigns import (
@@ -144,11 +146,13 @@ async def _one_off(request: web.Request, body: dict[str, Any]) -> web.Response:
 
 async def get_notification(request: web.Request) -> web.Response:
     """The report: every recipient counted once, and what became of each send."""
-    notifications = parts(request).notifications
+    notifications, viewer = parts(request).notifications, caller(request)
     try:
         report = await notifications.report(request.match_info["id"], await numbers_of(request))
     except NotificationNotFoundError as error:
         raise ApiError(404, str(error)) from None
+    if viewer is not ADMIN:
+        report = masked_campaign(viewer, report)
     return web.json_response({"notification": report})
 
 

@@ -24,6 +24,7 @@ from bot.api.common import (
     require_attached,
     string_field,
 )
+from bot.core.redaction import masked_campaign
 from stores.profiles import Merge, Refusal
 
 if TYPE_CHECKING:
@@ -192,4 +193,7 @@ async def profile_campaigns(request: web.Request) -> web.Response:
     campaigns = await found.notifications.campaigns_view.of_profiles(
         every, await numbers_of(request), int(limit_text)
     )
+    viewer = _viewer(request)
+    if viewer is not None:
+        campaigns = [masked_campaign(viewer, campaign) for campaign in campaigns]
     return web.json_response({"profile": profile_id, "campaigns": campaigns})

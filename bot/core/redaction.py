@@ -40,6 +40,21 @@ def hides(viewer: Service, message: dict[str, Any]) -> bool:
     return viewer.mask and message.get("service") not in (viewer.name, AUTOMATION_SERVICE)
 
 
+CAMPAIGN_WORDS = ("text", "template")
+"""What a campaign says: hidden, as its sends are, from a service that masks its sender's."""
+
+
+def masked_campaign(viewer: Service, shown: dict[str, Any]) -> dict[str, Any]:
+    """A campaign as ``viewer`` may see it (its report, or a recipient's line of it): its
+    words (text, template and its values) left out when its sends are masked for
+    ``viewer``, another service's (SN-3)."""
+    if not hides(viewer, shown):
+        return shown
+    return {key: value for key, value in shown.items() if key not in CAMPAIGN_WORDS} | {
+        "masked": True
+    }
+
+
 def masked(message: dict[str, Any]) -> dict[str, Any]:
     """Who sent a message, from which service and when; no text, media or caption."""
     return {key: message[key] for key in MASKED_FIELDS if key in message} | {"masked": True}

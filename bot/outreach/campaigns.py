@@ -270,6 +270,7 @@ class CampaignView:
                     "number": record["number"],
                     "status": shown_status(record.get("status", "")),
                     "queued_at": at,
+                    "service": spec.service,
                     "text": spec.text or None,
                     "template": spec.template.name if spec.template else None,
                     "conversation": recipient.get("conversation"),
