@@ -10,7 +10,7 @@ import time
 
 from aiohttp import web
 
-from bot.api.common import caller, numbers_of
+from bot.api.common import caller, numbers_of, parts
 from bot.api.live import GRANT, PROFILE, profile_conversations
 from bot.api.live_tail import RESYNC, STOP, EventTail
 from bot.core.redaction import render
@@ -32,7 +32,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
     then each event as ``data``, ``resync`` when some were dropped for a page that fell
     behind, and ``expired`` when the token runs out."""
     grant, who, profile = request[GRANT], caller(request), request[PROFILE]
-    tail = request.config_dict[TAIL]
+    tail, services = request.config_dict[TAIL], parts(request).services
     queue = await tail.subscribe(await numbers_of(request))
     try:
         ours, others = set(await profile_conversations(request)), set[str]()
@@ -74,6 +74,12 @@ async def stream(request: web.Request) -> web.StreamResponse:
                 if conversation not in ours:
                     others.add(conversation)
                     continue
+            # Masked as the service is now: its masking may have changed since the
+            # stream opened (its webhooks follow a change at their next delivery).
+            found = await services.get(who.name)
+            if found is None:  # the service is gone: so is its view
+                return response
+            who = found
             await response.write(b"data: " + render(who, item.body) + b"\n\n")
         await response.write(b"event: expired\ndata: {}\n\n")
     except ConnectionResetError:  # the page went away
