@@ -244,7 +244,11 @@ def add_services_commands(
     attach.add_argument(
         "--secret-env", metavar="VAR", help="the environment variable holding its signing secret"
     )
-    attach.add_argument("--no-mask", action="store_true", help="let it see others' replies")
+    attach.add_argument(
+        "--mask",
+        action=argparse.BooleanOptionalAction,
+        help="mask others' replies from it (the default), or, with --no-mask, let it see them",
+    )
     attach.add_argument(
         "--batch",
         type=int,
@@ -308,8 +312,8 @@ async def _run(runtime: Runtime, args: argparse.Namespace) -> int:
 async def _attach(
     actions: ConversationActions, args: argparse.Namespace, numbers: list[str]
 ) -> int:
-    """Define the service (--url: anew; --batch, --no-mask, --secret-env alone: what they
-    change of a known one), then attach it."""
+    """Define the service (--url: anew; --batch, --mask/--no-mask, --secret-env alone: what
+    they change of a known one), then attach it."""
     if args.batch is not None and not 0 <= args.batch <= MAX_BATCH:
         print(f"switchboard: --batch takes 0 to {MAX_BATCH}", file=sys.stderr)
         return 2
@@ -333,10 +337,10 @@ async def _attach(
         secret = _secret_of(args.secret_env)
         if secret is None:
             return 2
-        mask = not args.no_mask
+        mask = args.mask is not False
         batch = args.batch or 0
         token = await actions.define(args.name, args.url, secret, mask=mask, batch=batch)
-    elif args.batch is not None or args.no_mask or args.secret_env:
+    elif args.batch is not None or args.mask is not None or args.secret_env:
         known = await actions.services.get(args.name)
         if known is None:
             print(
@@ -348,7 +352,7 @@ async def _attach(
         secret = _secret_of(args.secret_env) if args.secret_env else known.secret
         if secret is None:
             return 2
-        mask = known.mask and not args.no_mask
+        mask = known.mask if args.mask is None else args.mask
         batch = known.batch if args.batch is None else args.batch
         await actions.define(args.name, known.url, secret, mask=mask, batch=batch)
         posts = f"up to {batch} events a POST" if batch else "one event a POST"
