@@ -127,9 +127,21 @@ class TeamDesk:
         name = await self.profiles.name(root) if root else ""
         return one_line(f"{name} ({identity})" if name else identity)
 
+    async def _served(self, meta: dict[str, str], refused: str) -> None:
+        """RefusedError when no service is attached to the conversation's number: the
+        runtime serves it no more (SN-8), and the team's replies and claims, like its
+        notifications, go while any service is."""
+        number = meta.get("number", "")
+        if not await self.actions.services.order(number):
+            raise RefusedError(
+                f"{refused}: no service is attached to {number}, so it is not served "
+                f"(attach one first: /attach <service> {number})."
+            )
+
     async def claim(self, conversation: str, agent: str) -> Claimed:
         """Claim for ``agent`` of the team, as the API claims for a service's agent."""
         cid, meta = await self.find_conversation(conversation)
+        await self._served(meta, "Not claimed")
         claimed = await self.actions.claim(cid, meta, service=TEAM_SERVICE, agent=agent)
         return Claimed(cid, claimed.claim, warning(claimed.collision))
 
@@ -151,6 +163,7 @@ class TeamDesk:
         """Send the customer ``text`` from the number, as the API's reply does."""
         text = checked_text(text, "reply")
         cid, meta = await self.find_conversation(conversation)
+        await self._served(meta, "Not sent")
         if meta.get("channel") == "sms" and (problem := sms.body_problem(text)):
             raise RefusedError(f"Not sent: {problem}.")
         try:
