@@ -30,8 +30,7 @@ for _, name in ipairs(before) do
   if name == ARGV[1] then return {0, before} end
 end
 redis.call('RPUSH', KEYS[1], ARGV[1])
-redis.call('INCR', KEYS[2])
-return {1, before}
+return {1, before, redis.call('INCR', KEYS[2])}
 """
 )
 
@@ -78,6 +77,9 @@ class Attachment:
     changed: bool
     parent_before: str | None
     parent_after: str | None
+    first: bool = False
+    """The number's first attachment ever: it had no parent to change from (one whose
+    services all detached had one)."""
 
 
 class BaseServiceStore(Protocol):
@@ -204,13 +206,16 @@ class ServiceStore(BaseServiceStore):
 
     async def attach(self, number: str, name: str, *, unless_detached: bool = False) -> Attachment:
         keys = [self._attached(number), self._version(number), self.keys.detached(number)]
-        added, before = await _ATTACH(self.redis, keys, [name, "1" if unless_detached else ""])
+        added, before, *version = await _ATTACH(
+            self.redis, keys, [name, "1" if unless_detached else ""]
+        )
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.sadd(self._numbers(), number)
             queue_publish(pipe, self.keys.fanout_changed(), "services")  # the couriers follow
             await pipe.execute()
         after = [*before, name] if added else before
-        return Attachment(bool(added), _first(before), _first(after))
+        first = bool(added) and int(version[0]) == 1
+        return Attachment(bool(added), _first(before), _first(after), first)
 
     async def detach(self, number: str, name: str) -> Attachment:
         keys = [self._attached(number), self._version(number), self.keys.detached(number)]

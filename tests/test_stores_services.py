@@ -72,7 +72,7 @@ async def test_no_token_is_kept_in_the_clear(store: Redis, prefix: str) -> None:
 async def test_the_first_service_attached_is_the_parent(store: Redis, prefix: str) -> None:
     services = ServiceStore(store, Keys(prefix))
     assert await services.order(NUMBER) == [] and await services.numbers() == []
-    assert await services.attach(NUMBER, "crm") == Attachment(True, None, "crm")
+    assert await services.attach(NUMBER, "crm") == Attachment(True, None, "crm", first=True)
     assert await services.attach(NUMBER, "desk") == Attachment(True, "crm", "crm")
     assert await services.attach(NUMBER, "crm") == Attachment(False, "crm", "crm")
     assert await services.order(NUMBER) == ["crm", "desk"]
@@ -89,6 +89,9 @@ async def test_detaching_the_parent_makes_the_next_one_parent(store: Redis, pref
     assert await services.detach(NUMBER, "bot") == Attachment(True, "desk", "desk")
     assert await services.order(NUMBER) == ["desk"]
     assert await services.numbers() == [NUMBER], "a number stays known once it had a service"
+    await services.detach(NUMBER, "desk")
+    # Attached again after an idle spell: it had a parent before, so this is no first.
+    assert await services.attach(NUMBER, "crm") == Attachment(True, None, "crm")
 
 
 async def test_concurrent_attaches_keep_one_position_each(store: Redis, prefix: str) -> None:

@@ -202,8 +202,8 @@ class Directory:
         self._views.pop(number, None)
         if not change.changed or change.parent_before == change.parent_after:
             return []
-        if change.parent_before is None:
-            return []  # the first attachment: there was no parent to change from
+        if change.first:
+            return []  # there was no parent to change from
         data: dict[str, Any] = {
             "number": number,
             "previous_parent": change.parent_before,
