@@ -325,6 +325,12 @@ async def _notify(runtime: Runtime, args: argparse.Namespace) -> int:
     if bar:
         bar[0].close()
     print(printable(describe_report(await notifications.report(now_or_later.id))))
+    if result.refused:
+        print(
+            printable(f"switchboard: {now_or_later.id} is not sent: {result.refused}"),
+            file=sys.stderr,
+        )
+        return 1
     if result.busy:
         print(f"{now_or_later.id} is being queued by the running bot")
     else:

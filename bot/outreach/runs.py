@@ -69,6 +69,9 @@ class RunResult:
     busy: bool = False
     """Another process holds the run (or took it over): nothing more was done here."""
     done: bool = False
+    refused: str = ""
+    """Why the run was set aside with nothing sent ('' when it was not): its service
+    may not send on the number now (SN-6, SN-8)."""
 
 
 Deferrals = Callable[[str, list[Verdict]], Awaitable[None]]
@@ -178,7 +181,7 @@ class Runs:
             await self.store.start_run(nid, run, clock())  # its report shows the run
             await self.store.fail_run(nid, run, refusal, clock())
             await self.set_aside(nid, run, clock())
-            result.done = True
+            result.done, result.refused = True, refusal
             return result
         if spec.cron and clock() - run > MISSED_SECONDS and not await self.store.run_meta(nid, run):
             # Its time fell while no process ran: not made up for, the next one is due.
