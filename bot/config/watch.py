@@ -35,7 +35,7 @@ def flow_files(path: str) -> list[str]:
     and each service's automation), where they are now; none when it cannot be read."""
     try:
         document, _, _ = read_yaml(path, os.environ)
-    except ConfigError:
+    except Exception:  # the reload that follows reads the file too, and says what is wrong
         return []
     automations = [document.get("automation")]
     services = document.get("services")

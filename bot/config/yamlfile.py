@@ -57,6 +57,17 @@ class LineLoader(yaml.SafeLoader):
             first[key.tag, key.value] = key.start_mark.line + 1
         return node
 
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """A date or time as YAML reads it, unquoted; one the calendar does not have
+        (``2026-02-30``) is the file's mistake, on its line, not a ValueError."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            raise yaml.constructor.ConstructorError(
+                problem=f"{node.value} is no day or time of the calendar",
+                problem_mark=node.start_mark,
+            ) from None
+
     def note(self, node: yaml.Node, path: tuple[str, ...]) -> None:
         """Record the lines of ``node``'s keys and items, under ``path``."""
         if isinstance(node, yaml.MappingNode):
@@ -155,6 +166,9 @@ def _read_text(path: str) -> str:
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise ConfigError(f"{path}: cannot read the config file: {reason}") from None
+
+
+LineLoader.add_constructor("tag:yaml.org,2002:timestamp", LineLoader.construct_yaml_timestamp)
 
 
 def _load(text: str, name: str) -> tuple[LineLoader, yaml.Node | None, Any]:
