@@ -191,6 +191,13 @@ class NotificationStore(BaseNotificationStore):
         found: Any = await self.redis.zrange(self._k(nid, "runs"), 0, -1)
         return [int(run) for run in found]
 
+    async def later_run(self, nid: str, run: int) -> bool:
+        """Whether a run of ``nid`` after ``run`` has started (a cron schedule's next)."""
+        found: Any = await self.redis.zrangebyscore(
+            self._k(nid, "runs"), f"({run}", "+inf", start=0, num=1
+        )
+        return bool(found)
+
     async def runs_meta(self, pairs: Sequence[tuple[str, int]]) -> list[dict[str, str]]:
         async with self.redis.pipeline(transaction=False) as pipe:
             for nid, run in pairs:

@@ -31,7 +31,11 @@ SKIP_REASONS = (
     "no_consent",
     "outside_window_no_template",
     "missing_variable",
+    "superseded",
 )
+SUPERSEDED = "superseded"
+"""A recipient a recurring notification's run deferred past quiet hours, whose next run
+came meanwhile: that run decides for them, so that quiet hours send one, not a pile."""
 REACHES = {
     "whatsapp": ("wa", "wauser", "phone"),
     "sms": ("phone",),

@@ -17,7 +17,7 @@ from bot.config.notifications import NotificationSettings
 from bot.core.links import urls_in
 from bot.core.sender import Sender
 from bot.model import Identity, Outbound
-from bot.outreach.audience import Audience, Verdict
+from bot.outreach.audience import SUPERSEDED, Audience, Verdict
 from bot.outreach.cron import Cron
 from bot.outreach.spec import RESPONSES, NotificationSpec
 from stores.campaigns import CampaignStore
@@ -359,8 +359,13 @@ class Runs:
             entries = [_entry_of(state) for _, state in due]
             # The segment was decided when the run began; the recipient stays the same.
             verdicts = await self.audience.decide(spec, entries, clock(), refilter=False)
+            # A later occurrence of a cron schedule decides for them: one message when
+            # quiet hours end, not one for each occurrence they spanned.
+            superseded = bool(spec.cron) and await self.store.later_run(nid, run)
             for verdict, (key, _) in zip(verdicts, due, strict=True):
                 verdict.key = key
+                if superseded and verdict.kind in ("q", "d"):
+                    verdict.kind = SUPERSEDED
             ok = await self._claim(
                 spec, nid, run, verdicts, token, result, True, None, [k for k, _ in due]
             )
