@@ -221,8 +221,9 @@ def automation_settings(section: Any, root: Path = ("automation",)) -> Automatio
 
 def automation_from(written: AutomationFile) -> AutomationSettings:
     """The settings of a validated ``automation`` section."""
+    zone = written.away.timezone if written.away else "UTC"  # the business's "today"
     flows = tuple(
-        flow_from(name, flow, written.flow_timeout) for name, flow in written.flows.items()
+        flow_from(name, flow, written.flow_timeout, zone) for name, flow in written.flows.items()
     )
     by_name = {flow.name: flow for flow in flows}
     # A flow's start keywords are a rule of its own, ahead of the written rules of the

@@ -241,8 +241,9 @@ class FlowFile(Section):
     """Seconds of silence after which the flow is forgotten; unset: flow_timeout."""
     priority: int = 0
     """The priority of its start keywords among the keyword rules."""
-    timezone: TimeZone = "UTC"
-    """Where "today" is, for dates that must not be in the past."""
+    timezone: TimeZone | None = None
+    """Where "today" is, for dates that must not be in the past; unset: the business
+    hours' (``away.timezone``), else UTC."""
 
     @model_validator(mode="before")
     @classmethod
@@ -272,8 +273,9 @@ class FlowFile(Section):
         return self
 
 
-def flow_from(name: str, written: FlowFile, timeout: float) -> Flow:
-    """The flow ``name`` of a validated definition; ``timeout`` unless it has its own."""
+def flow_from(name: str, written: FlowFile, timeout: float, zone: str = "UTC") -> Flow:
+    """The flow ``name`` of a validated definition; ``timeout`` and the time ``zone``
+    unless it has its own."""
     start = [written.start] if isinstance(written.start, str) else written.start
     return Flow(
         name=name,
@@ -284,7 +286,7 @@ def flow_from(name: str, written: FlowFile, timeout: float) -> Flow:
         cancelled=written.cancelled,
         intro=written.intro,
         timeout=written.timeout or timeout,
-        timezone=written.timezone,
+        timezone=written.timezone or zone,
         priority=written.priority,
     )
 
