@@ -57,11 +57,16 @@ SPECS: tuple[Spec, ...] = (
 
 
 def _wait(seconds: float) -> str:
-    if seconds % 86400 == 0:
-        return f"{int(seconds // 86400)}d"
-    if seconds % 3600 == 0:
-        return f"{int(seconds // 3600)}h"
-    return f"{int(seconds // 60)}m"
+    """A step's wait as it is written: ``3d``, ``1d12h``, ``90m``, ``30s``, ``0d``."""
+    whole = int(seconds)
+    if whole == 0:
+        return "0d"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if whole >= size:
+            parts.append(f"{whole // size}{unit}")
+            whole %= size
+    return "".join(parts)
 
 
 def _trigger(found: dict[str, Any]) -> str:
