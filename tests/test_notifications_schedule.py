@@ -56,8 +56,9 @@ def test_cron_fields_lists_ranges_steps_and_names() -> None:
         ("0 0 13 * FRI", "2026-11-14 00:00", "2026-11-20 00:00 Fri"),  # day OR weekday
         ("0 0 13 * FRI", "2027-01-09 00:00", "2027-01-13 00:00 Wed"),
         ("*/10 * * * *", "2026-11-18 10:04", "2026-11-18 10:10 Wed"),
-        # 01:30 does not happen in London on 29 March 2026: clocks go 01:00 -> 02:00.
-        ("30 1 29 3 *", "2026-03-28 00:00", "2027-03-29 01:30 Mon"),
+        # 01:30 does not happen in London on 29 March 2026: clocks go 01:00 -> 02:00, and
+        # a job at a fixed time runs right after the change, as cron's does.
+        ("30 1 29 3 *", "2026-03-28 00:00", "2026-03-29 02:00 Sun"),
     ],
 )
 def test_cron_next_occurrence(expression: str, after: str, expected: str) -> None:

@@ -22,6 +22,10 @@ _FIELDS = (
 )
 
 
+SHIFT = timedelta(hours=3)
+"""More than any daylight-saving change moves a clock (two hours at most)."""
+
+
 class CronError(ValueError):
     """A schedule that is not a five-field cron expression; the message says where."""
 
@@ -75,6 +79,9 @@ class Cron:
     """0 is Sunday (7 is read as Sunday too)."""
     days_restricted: bool
     weekdays_restricted: bool
+    fixed_time: bool = False
+    """Neither the minute nor the hour field is a ``*`` (``30 1 * * *``, not ``*/30 * * * *``):
+    across a daylight-saving change, such a job runs once a day as cron does."""
 
     @classmethod
     def parse(cls, expression: str) -> Cron:
@@ -99,6 +106,7 @@ class Cron:
             # Vixie cron: when both day fields are restricted, either one matching will do.
             days_restricted=not parts[2].startswith("*"),
             weekdays_restricted=not parts[4].startswith("*"),
+            fixed_time=not (parts[0].startswith("*") or parts[1].startswith("*")),
         )
 
     def day_matches(self, day: date) -> bool:
@@ -121,24 +129,44 @@ class Cron:
     def next_after(self, after: float, zone: ZoneInfo) -> float:
         """The first occurrence strictly after the unix time ``after``, as a unix time.
 
-        Wall-clock times that a daylight-saving change skips do not occur; a repeated
-        hour occurs once, the first time."""
-        start = datetime.fromtimestamp(after, zone).replace(second=0, microsecond=0)
-        start_wall = start.replace(tzinfo=None)
+        Across a daylight-saving change, as Vixie cron and cronie do: a job at a fixed
+        time (``fixed_time``) that the change skips runs right after it, and one in the
+        repeated hour runs once; a job of ``*`` minutes or hours follows the clock on
+        the wall, skipping the hour that is not there and running through the repeated
+        one again."""
+        start = datetime.fromtimestamp(after, zone).replace(tzinfo=None, second=0, microsecond=0)
         hours, minutes = sorted(self.hours), sorted(self.minutes)
         for offset in range(SEARCH_DAYS):
             day = start.date() + timedelta(days=offset)
             if not self.day_matches(day):
                 continue
+            found: list[float] = []
             for hour in hours:
                 for minute in minutes:
                     wall = datetime(day.year, day.month, day.day, hour, minute)
-                    if wall <= start_wall and offset == 0:
+                    # A change moves the clock by hours at most: walls this far from the
+                    # start, or from what was found, cannot be the first occurrence.
+                    if wall < start - SHIFT or (found and wall > start + SHIFT):
                         continue
-                    moment = wall.replace(tzinfo=zone).timestamp()
-                    back = datetime.fromtimestamp(moment, zone)
-                    if (back.hour, back.minute) != (hour, minute):
-                        continue  # skipped by a daylight-saving change
-                    if moment > after:
-                        return moment
+                    found += [m for m in self._moments(wall, zone) if m > after]
+            if found:
+                return min(found)
         raise CronError(f"{self.expression!r} does not occur in the next {SEARCH_DAYS} days")
+
+    def _moments(self, wall: datetime, zone: ZoneInfo) -> list[float]:
+        """The unix times at which the wall-clock time ``wall`` occurs for this job."""
+        first = wall.replace(tzinfo=zone).timestamp()
+        if _shown(first, zone) == wall:
+            second = wall.replace(tzinfo=zone, fold=1).timestamp()
+            return [first, second] if second != first and not self.fixed_time else [first]
+        if not self.fixed_time:
+            return []  # skipped by a daylight-saving change
+        later = wall
+        while _shown(later.replace(tzinfo=zone).timestamp(), zone) != later:
+            later += timedelta(minutes=1)  # the first minute after the change
+        return [later.replace(tzinfo=zone).timestamp()]
+
+
+def _shown(moment: float, zone: ZoneInfo) -> datetime:
+    """The wall-clock minute of ``moment`` in ``zone``."""
+    return datetime.fromtimestamp(moment, zone).replace(tzinfo=None, fold=0)
