@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from contextvars import ContextVar, Token
 from types import MappingProxyType, TracebackType
 from typing import TextIO
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 import orjson
 
@@ -76,18 +76,32 @@ def _fields(record: logging.LogRecord) -> dict[str, object]:
     return fields
 
 
+def url_passwords(url: str) -> list[str]:
+    """The passwords a URL holds: before its host (``redis://user:password@host``) and in
+    its query (``?password=...``, as redis-py reads it); none when it is no URL."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL after all
+        return []
+    found = [parts.password] if parts.password else []
+    found += [unquote_plus(value) for value in QUERY_PASSWORD.findall(parts.query)]
+    return [password for password in found if password]
+
+
+QUERY_PASSWORD = re.compile(r"(?:^|&)password=([^&]*)", re.IGNORECASE)
+"""A password in a URL's query."""
+
+
 def secrets_in(environ: Mapping[str, str]) -> list[str]:
     """The values to keep out of every line: those of variables named like secrets, and
-    the passwords in URLs (``REDIS_URL=redis://user:password@host``); longest first."""
+    the passwords in URLs (``REDIS_URL=redis://user:password@host``, or ``?password=``);
+    longest first."""
     found = set()
     for name, value in environ.items():
         if SECRET_NAME.search(name.upper()):
             found.add(value)
         elif name.upper().endswith("_URL"):
-            try:
-                found.add(urlsplit(value).password or "")
-            except ValueError:  # not a URL after all
-                continue
+            found.update(url_passwords(value))
     return sorted((s for s in found if len(s) >= SHORTEST_SECRET), key=len, reverse=True)
 
 

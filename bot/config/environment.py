@@ -225,15 +225,22 @@ def read_environment(env: Mapping[str, str]) -> Environment:
 
 
 def masked(url: str) -> str:
-    """``url`` with any password in it replaced by ***."""
+    """``url`` with any password in it (before the host, or ``?password=``) replaced by
+    ***."""
     try:
         parts = urlsplit(url)
     except ValueError:  # a [ without its ]: all before the host goes, the user's name too
         scheme, sep, rest = url.partition("://")
         _, at, host = rest.rpartition("@")
         return f"{scheme}{sep}***@{host}" if at else url
-    if not parts.password:
+    query = _QUERY_PASSWORD.sub(r"\1***", parts.query)
+    if not parts.password and query == parts.query:
         return url
-    user = f"{parts.username}:" if parts.username else ":"
-    host = parts.netloc.rpartition("@")[2]
-    return parts._replace(netloc=f"{user}***@{host}").geturl()
+    if parts.password:
+        user = f"{parts.username}:" if parts.username else ":"
+        host = parts.netloc.rpartition("@")[2]
+        parts = parts._replace(netloc=f"{user}***@{host}")
+    return parts._replace(query=query).geturl()
+
+
+_QUERY_PASSWORD = re.compile(r"((?:^|&)password=)[^&]*", re.IGNORECASE)
