@@ -14,8 +14,10 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from bot.core.metrics import Meters, multiprocess
+from bot.core.retry import StoreFailureLine
 from stores.deliveries import DeliveryQueue
 from stores.notifications import NotificationStore
+from stores.redis import is_store_fault
 from stores.streams import ShardedStream
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,9 @@ class Metrics:
         self.deliveries = deliveries
         self.services = services
         """The services whose queues the fan-out follows."""
+        self._gauges_failed = StoreFailureLine(
+            log, "/metrics: could not read the store's gauges", "scrapes"
+        )
 
     async def exposition(self) -> bytes:
         """The Prometheus text: the meters, then the store's gauges. The meters are read
@@ -64,8 +69,11 @@ class Metrics:
         try:
             async with asyncio.timeout(GAUGE_SECONDS):  # a stalled Redis answers nothing
                 gauges = await self.store_gauges()
-        except Exception:  # the meters still tell; /readyz reports the store
-            log.warning("/metrics: could not read the store's gauges", exc_info=True)
+        except Exception as error:  # the meters still tell; /readyz reports the store
+            if is_store_fault(error) or isinstance(error, TimeoutError):
+                self._gauges_failed.say(error)  # an outage: a line every few seconds
+            else:
+                log.exception("/metrics: could not read the store's gauges")
             return meters
         snapshot = CollectorRegistry()
         snapshot.register(_StoreSnapshot(gauges))
