@@ -17,7 +17,6 @@ from bot.logs import bound
 HEADER = "X-Request-Id"
 _GIVEN = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 """A request id taken as given: short, and nothing that could forge a log line."""
-_PATH_CHARS = 200
 
 log = logging.getLogger("switchboard.access")
 
@@ -100,8 +99,6 @@ def access_log(observe: Observer | None = None) -> Callable[..., Awaitable[web.S
                     "duration_ms": round(seconds * 1000, 2),
                     "remote": request.remote,
                 }
-                if route == "unmatched":
-                    fields["path"] = request.path[:_PATH_CHARS]
                 log.info("%s %s %d", request.method, route, status, extra=fields)
                 if observe is not None:
                     observe(request, route, status, seconds)
