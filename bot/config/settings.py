@@ -142,6 +142,12 @@ class Settings:
         return f"web:{self.web_site}"
 
 
+def local_url(host: str, port: int) -> str:
+    """Where the bot answers when no PUBLIC_URL says otherwise: ``http://[::1]:8080`` for
+    an IPv6 address, which a URL writes in brackets."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the environment and the YAML file; ConfigError holds a line per problem."""
     env = os.environ if env is None else env
@@ -154,7 +160,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redis_url=variables.REDIS_URL,
         host=variables.HOST,
         port=variables.PORT,
-        public_url=variables.PUBLIC_URL or f"http://{variables.HOST}:{variables.PORT}",
+        public_url=variables.PUBLIC_URL or local_url(variables.HOST, variables.PORT),
         default_region=variables.DEFAULT_REGION,
         key_prefix=variables.SWITCHBOARD_KEY_PREFIX,
         shards=variables.SWITCHBOARD_SHARDS,
