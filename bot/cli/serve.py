@@ -147,9 +147,11 @@ async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0
     if orphaned:
         orphaned.cancel()
     log.info("stopping: draining the work in flight")
+    began = loop.time()
     await runtime.web_hub.close_all()
     await runner.cleanup()
     await runtime.stop()
+    log.info("stopped: the drain took %.1f s", loop.time() - began)
 
 
 async def _orphaned(parent: int) -> None:
