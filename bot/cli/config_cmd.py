@@ -31,8 +31,10 @@ def add_config_command(commands: Any, prog: str) -> None:
         "check",
         help="validate a YAML file without starting the bot",
         description="Validate a YAML file as the bot would at its start, without starting "
-        "it: FILE: valid and exit status 0, or every problem, one a line, and 2.",
-        epilog=examples(prog, "config check", "config check docker/switchboard.yaml"),
+        "it: FILE: valid and exit status 0, or every problem, one a line, and 2. The "
+        "${VAR}s it names are read from the environment, as at the start: "
+        "docker/switchboard.yaml needs RECEIVER_SECRET set, say.",
+        epilog=examples(prog, "config check", "config check switchboard.yaml"),
         formatter_class=Paragraphs,
     )
     check.add_argument(
