@@ -107,6 +107,29 @@ def retry_wait(attempts: int, problem: str, settings: DeliverySettings) -> float
     return wait if asked is None else max(wait, min(asked, settings.retry_cap))
 
 
+FAILURES_SAID_EVERY = 10.0
+"""Seconds between two lines about one service's failed deliveries (or dead letters): a
+service that is down for a day has every queued event fail again and again."""
+
+
+@dataclass
+class _Quiet:
+    """A line said at most once every ``FAILURES_SAID_EVERY`` seconds, with how many times
+    it was kept quiet since."""
+
+    said_at: float = float("-inf")
+    unsaid: int = 0
+
+    def due(self, now: float) -> str | None:
+        """What to add to the line when it is to be said now; None to keep quiet."""
+        if now - self.said_at < FAILURES_SAID_EVERY:
+            self.unsaid += 1
+            return None
+        more = f" (and {self.unsaid} more since the last such line)" if self.unsaid else ""
+        self.said_at, self.unsaid = now, 0
+        return more
+
+
 @dataclass(eq=False)
 class _Line:
     """One service as this process delivers to it."""
@@ -131,6 +154,8 @@ class _Line:
     call costs a lock and a look-up on every delivery."""
     failed: tuple[Any, Any] | None = None
     """Its metrics of failed attempts (count, seconds), at its first."""
+    failures_said: _Quiet = field(default_factory=_Quiet)
+    dead_said: _Quiet = field(default_factory=_Quiet)
 
 
 class Couriers:
@@ -550,22 +575,26 @@ class Couriers:
         took.observe(seconds)
         retry_at = now + retry_wait(delivery.attempts, problem, self.settings)
         if retry_at - delivery.first_at > self.settings.retry_horizon:
-            log.warning(
-                "event %s to %s dead-lettered after %d attempts: %s",
-                event_id,
-                name,
-                delivery.attempts + 1,
-                problem,
-            )
+            if (more := line.dead_said.due(now)) is not None:
+                log.warning(
+                    "event %s to %s dead-lettered after %d attempts: %s%s",
+                    event_id,
+                    name,
+                    delivery.attempts + 1,
+                    problem,
+                    more,
+                )
             line.outcomes.dead.append(delivery)
             meters.fanout_dead_lettered.labels(name).inc()
         else:
-            log.info(
-                "event %s to %s failed (%s); retry in %.1fs",
-                event_id,
-                name,
-                problem,
-                retry_at - now,
-            )
+            if (more := line.failures_said.due(now)) is not None:
+                log.info(
+                    "event %s to %s failed (%s); retry in %.1fs%s",
+                    event_id,
+                    name,
+                    problem,
+                    retry_at - now,
+                    more,
+                )
             line.outcomes.retries.append((delivery, retry_at))
             line.next_due = min(line.next_due, retry_at)
