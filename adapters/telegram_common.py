@@ -244,8 +244,10 @@ def inbound_from_update(update: Mapping[str, Any], bot_id: str) -> list[Inbound]
         return [_button_press(update["callback_query"], number)]
     edited = "edited_message" in update
     message = update.get("message") or update.get("edited_message")
-    if not message or "from" not in message or SERVICE_FIELDS & message.keys():
-        return []  # channel posts, joins and other updates carry no customer message
+    if not message or not isinstance(message.get("from"), Mapping):
+        return []  # channel posts (no sender) and other updates carry no customer message
+    if SERVICE_FIELDS & message.keys():
+        return []  # joins, pins and the like
     user, chat = message["from"], str(message["chat"]["id"])
     if user.get("is_bot"):
         return []

@@ -51,6 +51,12 @@ class _Contact(_Fields):
     user_id: Id | None = None
 
 
+class _Venue(_Fields):
+    title: StrictStr = ""
+    address: StrictStr = ""
+    location: dict[str, Any] | None = None
+
+
 class _Button(_Fields):
     text: StrictStr = ""
     callback_data: StrictStr | None = None
@@ -78,6 +84,8 @@ class _Message(_Fields):
     audio: _File | None = None
     video: _File | None = None
     contact: _Contact | None = None
+    location: dict[str, Any] | None = None
+    venue: _Venue | None = None
     reply_to_message: _Replied | None = None
     reply_markup: _Keyboard | None = None
 
