@@ -316,7 +316,8 @@ def _content(message: Mapping[str, Any], user: Mapping[str, Any]) -> _Content:
     """What a message says, and the identities it shows of its sender."""
     identities = [Identity("tg", str(user["id"]))]
     kind: MessageKind = "text"
-    text = str(message.get("text") or message.get("caption") or "")
+    # Cut as the event's text is: a caption's cut too, where the media keeps it.
+    text = str(message.get("text") or message.get("caption") or "")[:MAX_TEXT]
     media = location = None
     cards: tuple[ContactCard, ...] = ()
     contact = message.get("contact")

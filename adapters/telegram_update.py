@@ -14,8 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, Valida
 
 log = logging.getLogger(__name__)
 
-# The Bot API's Integer: no bool, no string of digits, no float.
-Id = Annotated[int, Field(strict=True)]
+# The Bot API's Integer: no bool, no string of digits, no float; at most 64 bits.
+Id = Annotated[int, Field(strict=True, ge=-(2**63), lt=2**63)]
+Short = Annotated[str, Field(strict=True, max_length=4096)]
+"""A string that is an id or a button's data: Telegram's are short, and an id is a
+dedupe key."""
 Date = Annotated[int, Field(strict=True, ge=0, lt=2**32)]
 """Unix seconds: before 2106 (a date past what a datetime holds broke PTB)."""
 
@@ -100,10 +103,10 @@ class _Pressed(_Fields):
 
 
 class _CallbackQuery(_Fields):
-    id: StrictStr
+    id: Short
     from_: _User = Field(alias="from")
     message: _Pressed | None = None
-    data: StrictStr | None = None
+    data: Short | None = None
 
 
 class _Update(_Fields):

@@ -182,7 +182,11 @@ def template_updates(payload: Any) -> list[TemplateStatus]:
 MAX_ID = 512
 """The longest message id taken (Meta's wamids are about 60 characters): it is a dedupe key."""
 MAX_TEXT = 4096
-"""WhatsApp's own limit on a text; a longer one is cut, so its event stays a few kB."""
+"""WhatsApp's own limit on a text; a longer one is cut, so its event stays a few kB. So
+is every other text a message carries: a caption (1,024 on WhatsApp), a button's."""
+MAX_FILENAME = 255
+MAX_EMOJI = 32
+"""An emoji with its modifiers and joiners is a few characters."""
 
 
 def _digits(value: str) -> bool:
@@ -220,10 +224,11 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
         if choice_type in ("button_reply", "list_reply"):
             choice = _dict(interactive, choice_type)
             kind = "button" if choice_type == "button_reply" else "list"
-            text, payload = _str(choice, "title"), _str(choice, "id")
+            text, payload = _str(choice, "title")[:MAX_TEXT], _str(choice, "id")[:MAX_TEXT]
     elif provider_type == "button":  # a quick-reply button of a template
         button = _dict(message, "button")
-        kind, text, payload = "button", _str(button, "text"), _str(button, "payload")
+        text, payload = _str(button, "text")[:MAX_TEXT], _str(button, "payload")[:MAX_TEXT]
+        kind = "button"
     elif provider_type in MEDIA_KINDS:
         body = _dict(message, provider_type)
         if _str(body, "id"):
@@ -232,8 +237,8 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
                 id=_str(body, "id"),
                 mime_type=_str(body, "mime_type"),
                 sha256=_str(body, "sha256"),
-                filename=_str(body, "filename"),
-                caption=_str(body, "caption"),
+                filename=_str(body, "filename")[:MAX_FILENAME],
+                caption=_str(body, "caption")[:MAX_TEXT],
                 ref=f"wa_{_str(body, 'id')}" if _digits(_str(body, "id")) else "",
             )
             text = media.caption
@@ -249,7 +254,8 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
         body = _dict(message, "reaction")
         if _str(body, "message_id"):
             kind = "reaction"
-            reaction = Reaction(_str(body, "message_id"), _str(body, "emoji"))
+            reacted = _str(body, "message_id")[:MAX_ID]  # one of ours is far shorter
+            reaction = Reaction(reacted, _str(body, "emoji")[:MAX_EMOJI])
     # A customer who hides their phone behind a username is named by their BSUID alone.
     wa = Identity("wa", sender) if sender else scoped
     assert wa is not None

@@ -1,0 +1,56 @@
+"""A caption of megabytes went whole to every service, twice.
+
+As a service saw it: a WhatsApp image whose caption was 2 MB became a 4 MB event (the
+caption as the message's text and as the media's caption), to every service; a
+Telegram photo's caption was cut to 4,096 as its text but kept whole as the media's.
+A text is cut at 4,096 characters so that its event stays a few kB; so is every text
+a message carries now: a caption (1,024 on both channels), a button's text and
+payload, a file's name.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.telegram_common import inbound_from_update
+from adapters.telegram_update import check_update
+from adapters.whatsapp import parse_webhook
+from bot.model import Inbound
+from tests.conftest import PHONE_NUMBER_ID
+from tests.emulators import meta_webhooks as meta
+from tests.test_issues.test_a_telegram_update_that_broke_its_reading_was_a_503 import message
+
+HUGE = "x" * 200_000
+
+
+def test_whatsapp_caps_what_a_message_carries() -> None:
+    image = meta.image_message(PHONE_NUMBER_ID, "447700900123", media_id="123", caption=HUGE)
+    button = meta.text_message(PHONE_NUMBER_ID, "447700900123", "")
+    value = button["entry"][0]["changes"][0]["value"]
+    value["messages"][0].pop("text")
+    value["messages"][0].update(type="button", button={"text": HUGE, "payload": HUGE})
+    for payload in (image, button):
+        (parsed,), _ = parse_webhook(payload, PHONE_NUMBER_ID)
+        assert isinstance(parsed, Inbound)
+        assert len(parsed.text) <= 4096 and len(parsed.payload) <= 4096
+        assert parsed.media is None or len(parsed.media.caption) <= 4096
+
+
+def test_telegram_caps_a_caption() -> None:
+    photo = [{"file_id": "AgAD", "file_unique_id": "u", "width": 1, "height": 1}]
+    update = {"update_id": 1, "message": message(9, photo=photo, caption=HUGE)}
+    (parsed,) = inbound_from_update(update, "123")
+    assert parsed.media is not None
+    assert len(parsed.text) <= 4096 and len(parsed.media.caption) <= 4096
+
+
+def test_telegram_refuses_a_button_press_of_megabytes() -> None:
+    pressed = {
+        "id": "x" * 10_000,
+        "from": {"id": 5, "is_bot": False, "first_name": "Cara"},
+        "data": "b:0",
+    }
+    with pytest.raises(ValueError, match=r"callback_query\.id"):
+        check_update({"update_id": 2, "callback_query": pressed})
+    with pytest.raises(ValueError, match=r"callback_query\.data"):
+        check_update({"update_id": 3, "callback_query": {**pressed, "id": "1", "data": HUGE}})
