@@ -25,7 +25,27 @@ from bot.model import (
 
 MAX_TEXT = 4096
 """Telegram's limit for one message's text."""
-_UNSUPPORTED = ("sticker", "video_note", "poll")
+CONTENT_FIELDS = (
+    "sticker",
+    "voice",
+    "video",
+    "audio",
+    "location",
+    "video_note",
+    "animation",
+    "poll",
+    "dice",
+    "game",
+    "venue",
+    "story",
+    "paid_media",
+    "invoice",
+    "successful_payment",
+    "giveaway",
+    "giveaway_winners",
+    "checklist",
+)
+"""The Bot API's fields of a message's content, which name its kind (the first found)."""
 _FILES: dict[str, MessageKind] = {
     "document": "document",
     "voice": "audio",
@@ -376,7 +396,4 @@ def _location(message: Mapping[str, Any]) -> Location | None:
 def _provider_type(message: Mapping[str, Any]) -> str:
     """The Telegram kind (a sticker, a voice note...) of a message we cannot read; '' when
     it is none of those."""
-    return next(
-        (key for key in ("sticker", "voice", "video", "audio", "location") if key in message),
-        "",
-    )
+    return next((key for key in CONTENT_FIELDS if key in message), "")
