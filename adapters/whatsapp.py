@@ -95,35 +95,43 @@ def parse_webhook(
         for change in _list(entry, "changes"):
             if isinstance(change, dict) and change.get("field", "messages") != "messages":
                 continue  # another webhook field of the account: template_updates() and others
-            value = change.get("value") if isinstance(change, dict) else None
-            if not isinstance(value, dict):
-                raise PayloadError("each change needs a 'value' object")
-            metadata = value.get("metadata")
-            if not isinstance(metadata, dict) or not metadata.get("phone_number_id"):
-                raise PayloadError("value.metadata.phone_number_id is missing")
-            if str(metadata["phone_number_id"]) != phone_number_id:
-                continue
-            number = f"wa:{phone_number_id}"
-            names = {
-                str(contact.get(key)): display_name(_dict(contact, "profile").get("name"))
-                for contact in _list(value, "contacts")
-                if isinstance(contact, dict)
-                for key in ("wa_id", "user_id")
-                if contact.get(key)
-            }
-            for message in _list(value, "messages"):
-                try:
-                    items.append(_message(number, message, names))
-                except PayloadError as error:
-                    unread.append(str(error))
-            for status in _list(value, "statuses"):
-                # Receipts we do not track (a voice note's "played") are acknowledged and skipped.
-                if not isinstance(status, dict) or status.get("status") in STATUSES:
-                    try:
-                        items.append(_status(number, status))
-                    except PayloadError as error:
-                        unread.append(str(error))
+            _read_change(change, phone_number_id, items, unread)
     return items, unread
+
+
+def _read_change(
+    change: Any, phone_number_id: str, items: list[Inbound | StatusUpdate], unread: list[str]
+) -> None:
+    """The messages and statuses of one change of the ``messages`` field into ``items``;
+    those that cannot be read into ``unread``. PayloadError for a change that cannot be."""
+    value = change.get("value") if isinstance(change, dict) else None
+    if not isinstance(value, dict):
+        raise PayloadError("each change needs a 'value' object")
+    metadata = value.get("metadata")
+    if not isinstance(metadata, dict) or not metadata.get("phone_number_id"):
+        raise PayloadError("value.metadata.phone_number_id is missing")
+    if str(metadata["phone_number_id"]) != phone_number_id:
+        return
+    number = f"wa:{phone_number_id}"
+    names = {
+        str(contact.get(key)): display_name(_dict(contact, "profile").get("name"))
+        for contact in _list(value, "contacts")
+        if isinstance(contact, dict)
+        for key in ("wa_id", "user_id")
+        if contact.get(key)
+    }
+    for message in _list(value, "messages"):
+        try:
+            items.append(_message(number, message, names))
+        except PayloadError as error:
+            unread.append(str(error))
+    for status in _list(value, "statuses"):
+        # Receipts we do not track (a voice note's "played") are acknowledged and skipped.
+        if not isinstance(status, dict) or status.get("status") in STATUSES:
+            try:
+                items.append(_status(number, status))
+            except PayloadError as error:
+                unread.append(str(error))
 
 
 @dataclass(frozen=True, slots=True)
