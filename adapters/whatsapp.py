@@ -92,10 +92,18 @@ def parse_webhook(
     items: list[Inbound | StatusUpdate] = []
     unread: list[str] = []
     for entry in payload["entry"]:
-        for change in _list(entry, "changes"):
+        try:
+            changes = _list(entry, "changes")
+        except PayloadError as error:
+            unread.append(str(error))
+            continue
+        for change in changes:
             if isinstance(change, dict) and change.get("field", "messages") != "messages":
                 continue  # another webhook field of the account: template_updates() and others
-            _read_change(change, phone_number_id, items, unread)
+            try:
+                _read_change(change, phone_number_id, items, unread)
+            except PayloadError as error:  # this change alone: the others are taken
+                unread.append(str(error))
     return items, unread
 
 
@@ -157,9 +165,11 @@ class TemplateStatus:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
-def template_updates(payload: Any) -> list[TemplateStatus]:
-    """The template status changes in a webhook body; what is not one is skipped."""
-    found = []
+def template_updates(payload: Any) -> tuple[list[TemplateStatus], list[str]]:
+    """The template status changes in a webhook body, and why each that cannot be read was
+    left out; what is not one is skipped."""
+    found: list[TemplateStatus] = []
+    unread: list[str] = []
     entries = payload.get("entry") if isinstance(payload, dict) else None
     for entry in entries if isinstance(entries, list) else []:
         changes = entry.get("changes") if isinstance(entry, dict) else None
@@ -170,7 +180,8 @@ def template_updates(payload: Any) -> list[TemplateStatus]:
             if change.get("field") != "message_template_status_update":
                 continue
             if not isinstance(value, dict) or not _str(value, "event"):
-                raise PayloadError("a template status update needs a value with an 'event'")
+                unread.append("a template status update needs a value with an 'event'")
+                continue
             at = entry.get("time")
             found.append(
                 TemplateStatus(
@@ -184,7 +195,7 @@ def template_updates(payload: Any) -> list[TemplateStatus]:
                     at=at if isinstance(at, int) and not isinstance(at, bool) else 0,
                 )
             )
-    return found
+    return found, unread
 
 
 MAX_ID = 512

@@ -342,9 +342,10 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
         return error_response(400, str(error))
     try:
         items, unread = whatsapp.parse_webhook(payload, settings.phone_number_id)
-        templates = whatsapp.template_updates(payload)
     except whatsapp.PayloadError as error:
         return error_response(400, str(error))
+    templates, unread_templates = whatsapp.template_updates(payload)
+    unread += unread_templates
     if unread and not (items or templates):
         return error_response(400, unread[0])
     parts = request.app[PARTS]
