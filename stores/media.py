@@ -7,6 +7,8 @@ one transaction with the same expiry, so a file is never found without its bytes
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import secrets
 import time
@@ -20,6 +22,14 @@ from stores.redis import Keys, Script
 
 DAY = 24 * 3600
 PREFIX = "med_"
+
+
+def _id_of(key: str) -> str:
+    """22 URL-safe characters made from ``key``, as ``token_urlsafe(16)`` gives."""
+    digest = hashlib.blake2b(key.encode(), digest_size=16, person=b"switchboard-med").digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
 MEDIA_ID = re.compile(r"med_[A-Za-z0-9_-]{22}")
 """The id of an uploaded file: ``med_`` and 16 random bytes, base64url."""
 
@@ -70,8 +80,11 @@ class BaseMediaStore(Protocol):
         *,
         number: str = "",
         ttl: float = DAY,
+        retried_as: str = "",
     ) -> MediaRecord:
-        """Keep ``data`` for ``ttl`` seconds under a new id; the record as kept."""
+        """Keep ``data`` for ``ttl`` seconds under a new id; the record as kept. With
+        ``retried_as`` (a secret to the uploader), the id is made from it: an upload made
+        again is kept once."""
 
     async def record(self, media_id: str) -> MediaRecord | None:
         """What is kept under ``media_id``, or None (unknown, expired or malformed id)."""
@@ -102,11 +115,12 @@ class MediaStore(BaseMediaStore):
         *,
         number: str = "",
         ttl: float = DAY,
+        retried_as: str = "",
     ) -> MediaRecord:
         """Keep ``data`` for ``ttl`` seconds under a new id; the record as kept."""
         now = time.time()
         record = MediaRecord(
-            id=PREFIX + secrets.token_urlsafe(16),
+            id=PREFIX + (_id_of(retried_as) if retried_as else secrets.token_urlsafe(16)),
             content_type=content_type,
             size=len(data),
             filename=filename,

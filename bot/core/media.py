@@ -250,13 +250,20 @@ class MediaLibrary:
         number: str = "",
         channel: str = "",
         ttl: float = UPLOAD_TTL,
+        retried_as: str = "",
     ) -> MediaRecord:
         """Check a file (for ``channel`` too, when given) and keep it; MediaRefusedError
-        says why it was not, and then nothing is kept."""
+        says why it was not, and then nothing is kept. ``retried_as``: see the store's."""
         check_file(data, content_type, channel)
         name = clean_filename(filename)
         return await self.store.save(
-            data, media_type(content_type), name, owner, number=number, ttl=ttl
+            data,
+            media_type(content_type),
+            name,
+            owner,
+            number=number,
+            ttl=ttl,
+            retried_as=retried_as,
         )
 
     async def record(self, media_id: str) -> MediaRecord | None:

@@ -288,6 +288,8 @@ async def chat_file(request: web.Request) -> web.Response:
             number=number,
             channel="web",
             ttl=webchat.FILE_TTL,
+            # The page sends a file again under its id when it saw no answer: kept once.
+            retried_as=f"web:{visitor}:{client_id}",
         )
     except MediaRefusedError as refusal:
         return error_response(refusal.status, str(refusal))
