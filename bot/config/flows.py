@@ -99,6 +99,28 @@ def find_flow_file(path: str) -> Path | None:
     return next((p for p in candidates if p.is_file()), None)
 
 
+def named_flow_files(document: Any) -> list[tuple[tuple[str, ...], Path]]:
+    """The flow files a config document names (``flows: {name: {file: ...}}``, in the
+    runtime's automation and each service's), each with the key that names it, where
+    they are now; those not found are left out."""
+    automations: list[tuple[tuple[str, ...], Any]] = []
+    if isinstance(document, dict):
+        automations.append((("automation",), document.get("automation")))
+        services = document.get("services")
+        for n, service in enumerate(services if isinstance(services, list) else []):
+            if isinstance(service, dict):
+                automations.append((("services", str(n), "automation"), service.get("automation")))
+    found = []
+    for at, automation in automations:
+        flows = automation.get("flows") if isinstance(automation, dict) else None
+        for name, flow in flows.items() if isinstance(flows, dict) else []:
+            named = flow.get("file") if isinstance(flow, dict) else None
+            where = find_flow_file(named) if isinstance(named, str) else None
+            if where is not None:
+                found.append(((*at, "flows", str(name)), where))
+    return found
+
+
 def load_flow_file(path: str) -> dict[str, Any]:
     """A flow's definition from a YAML file (``find_flow_file`` says where)."""
     found = find_flow_file(path)

@@ -9,7 +9,7 @@ import os
 from collections.abc import Awaitable, Callable, Sequence
 
 from bot.config.automation import AutomationSettings
-from bot.config.flows import find_flow_file
+from bot.config.flows import named_flow_files
 from bot.config.settings import ConfigError, reload_automation
 from bot.config.yamlfile import read_yaml
 from bot.model import Service
@@ -37,19 +37,7 @@ def flow_files(path: str) -> list[str]:
         document, _, _ = read_yaml(path, os.environ)
     except Exception:  # the reload that follows reads the file too, and says what is wrong
         return []
-    automations = [document.get("automation")]
-    services = document.get("services")
-    for service in services if isinstance(services, list) else []:
-        automations.append(service.get("automation") if isinstance(service, dict) else None)
-    found = []
-    for automation in automations:
-        flows = automation.get("flows") if isinstance(automation, dict) else None
-        for flow in flows.values() if isinstance(flows, dict) else []:
-            named = flow.get("file") if isinstance(flow, dict) else None
-            where = find_flow_file(named) if isinstance(named, str) else None
-            if where is not None:
-                found.append(str(where))
-    return found
+    return [str(where) for _, where in named_flow_files(document)]
 
 
 async def watch_config(path: str, apply: Apply, stopping: asyncio.Event) -> None:
