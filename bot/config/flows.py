@@ -276,22 +276,22 @@ class FlowFile(Section):
 
     @model_validator(mode="after")
     def _connected(self) -> FlowFile:
+        """Every problem of how the steps hang together, said at once."""
         ids = [step.id for step in self.steps]
+        found = [f"two steps are called {i!r}" for i in dict.fromkeys(ids) if ids.count(i) > 1]
         for step in self.steps:
-            if ids.count(step.id) > 1:
-                raise ValueError(f"two steps are called {step.id!r}")
             for target in step.targets():
                 if target and target not in ids and target not in ENDINGS:
-                    raise ValueError(
-                        f"step {step.id!r}: next {target!r} is not a step, end or handoff"
-                    )
+                    found.append(f"step {step.id!r}: next {target!r} is not a step, end or handoff")
         known = set(ids) | {step.save for step in self.steps if step.save}
         texts = [("end", self.end), ("handoff", self.handoff), ("intro", self.intro)]
         texts += [(f"step {s.id!r}", f"{s.ask} {s.retry}") for s in self.steps]
         for what, text in texts:
             for name in PLACEHOLDER.findall(text):
                 if name not in known:
-                    raise ValueError(f"{what}: {{{name}}} is not a step or a saved field")
+                    found.append(f"{what}: {{{name}}} is not a step or a saved field")
+        if found:
+            raise ValueError("; ".join(found))
         return self
 
 

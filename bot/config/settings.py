@@ -23,6 +23,7 @@ from bot.config.channels import (
 )
 from bot.config.document import RESERVED_NAMES, ROLES, SERVICE_NAME, ConfigFile
 from bot.config.environment import Environment, read_environment
+from bot.config.flows import named_flow_files
 from bot.config.live import ApprovedTemplate, templates_from
 from bot.config.notifications import (
     NotificationSettings,
@@ -33,7 +34,7 @@ from bot.config.notifications import (
     workflows_from,
 )
 from bot.config.sequences import Sequence, sequences_from
-from bot.config.yamlfile import read_yaml
+from bot.config.yamlfile import lines_of, read_yaml
 from bot.identities import parse_identity
 from bot.model import DEFAULT_CAPS, MergePolicy, Service
 
@@ -206,6 +207,8 @@ def read_config(path: str, env: Mapping[str, str], region: str = "GB") -> Config
     """The YAML file at ``path``, validated whole; ConfigError has a line per problem,
     each naming the file, the line and the key."""
     document, lines, unusable = read_yaml(path, env)
+    for key, where in named_flow_files(document):  # a flow file's problem names its line
+        lines = {**lines, **lines_of(str(where), key)}
     try:
         written = ConfigFile.model_validate(document, context={"region": region})
     except ValidationError as error:

@@ -86,6 +86,20 @@ class LineLoader(yaml.SafeLoader):
                 self.note(item, below)
 
 
+def lines_of(path: str, under: tuple[str, ...]) -> dict[tuple[str, ...], tuple[str, int]]:
+    """The lines of the file at ``path`` (a flow file the config names), its keys noted
+    under ``under``, the key itself at the file's first line; none when it cannot be
+    read (reading it for the checks says why)."""
+    try:
+        loader, node, _ = _load(_read_text(path), path)
+    except ConfigError:
+        return {}
+    if node is None:
+        return {}
+    loader.note(node, under)
+    return {under: (path, 1), **loader.lines}
+
+
 def read_yaml(path: str, env: Mapping[str, str]) -> tuple[dict[str, Any], Lines, list[str]]:
     """The file's mapping with ``${VAR}`` filled in, its lines, and a problem for each
     value it cannot use as written (an unset variable, filled with ''; a lone surrogate);
