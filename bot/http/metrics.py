@@ -35,6 +35,24 @@ class _StoreSnapshot(Collector):
         yield from self.gauges
 
 
+class _EveryFamily(Collector):
+    """The workers' meters added up (PROMETHEUS_MULTIPROC_DIR), and every family of this
+    process's meters that none of them has a sample of yet, with its HELP and TYPE:
+    alerts on a counter that is still 0 see it, as with one process."""
+
+    def __init__(self, local: CollectorRegistry) -> None:
+        self.local = local
+
+    def collect(self) -> Iterator[Metric]:
+        seen = set()
+        for family in MultiProcessCollector(None).collect():
+            seen.add(family.name)
+            yield family
+        for family in self.local.collect():
+            if family.name not in seen:
+                yield Metric(family.name, family.documentation, family.type, family.unit)
+
+
 class Metrics:
     """Reads the meters and the store when asked; it keeps nothing of its own."""
 
@@ -62,7 +80,7 @@ class Metrics:
         self.meters.count_store_commands()
         if multiprocess():
             registry = CollectorRegistry()
-            MultiProcessCollector(registry)
+            registry.register(_EveryFamily(self.meters.registry))
             meters = generate_latest(registry)
         else:
             meters = generate_latest(self.meters.registry)
