@@ -11,6 +11,7 @@ import os
 import resource
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -126,8 +127,14 @@ async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0
         await runner.cleanup()
         await runtime.stop()  # lets go of the shards it took at once, for the others
         where = f"{settings.host}:{settings.port}"
+        # A host that is no name of this machine's is HOST's mistake; a port taken, PORT's.
+        blamed = (
+            f"HOST={settings.host}"
+            if isinstance(error, socket.gaierror)
+            else (f"PORT={settings.port}")
+        )
         raise ConfigError(
-            f"PORT={settings.port}: cannot listen on {where} ({error.strerror or error})"
+            f"{blamed}: cannot listen on {where} ({error.strerror or error})"
         ) from None
     tune_collector()
     log.info(
