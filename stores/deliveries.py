@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 SCRUB_PASSES = 10
 """Looks at a queue an erasure takes, at most: each one after the first is for deliveries
 that moved (a retry falling due, say) between the look and the rewrite."""
+DEAD_LETTERS_KEPT = 100_000
+"""A service's dead letters kept at most, the oldest dropped first: a service down for
+days has every event dead-lettered (about 650 bytes each, 65 MB at most)."""
 
 # On the stream a delivery is four fields, so the event is never escaped inside another
 # JSON document on the hot path; in the retry set and the dead letters, where one string
@@ -166,8 +169,11 @@ class BaseDeliveryQueue(Protocol):
         """Put each service's due retries (up to ``limit``) back on its queue, in one
         round trip."""
 
-    async def dead_letters(self, service: str) -> list[Delivery]:
-        """Every dead letter of ``service``, oldest first."""
+    async def dead_letters(self, service: str, latest: int = 0) -> list[Delivery]:
+        """The dead letters of ``service``, oldest first: every one, or the ``latest``."""
+
+    async def drop_dead_letters(self, service: str) -> int:
+        """Let go of every dead letter of ``service`` for good; how many there were."""
 
     async def replay_dead_letters(self, service: str, now: float) -> int:
         """Put every dead letter of ``service`` back in its queue, with fresh attempts."""
@@ -281,7 +287,9 @@ class DeliveryQueue(BaseDeliveryQueue):
             commands += 1
         dead_keys = [key, self.keys.fanout(service, "dead")]
         for delivery in outcomes.dead:
-            DEAD_LETTER.queue(pipe, dead_keys, [GROUP, delivery.entry_id, delivery.encode()])
+            DEAD_LETTER.queue(
+                pipe, dead_keys, [GROUP, delivery.entry_id, delivery.encode(), DEAD_LETTERS_KEPT]
+            )
             commands += 1
         return commands
 
@@ -326,9 +334,17 @@ class DeliveryQueue(BaseDeliveryQueue):
             if not isinstance(reply, Exception)
         }
 
-    async def dead_letters(self, service: str) -> list[Delivery]:
-        raw: Any = await self.redis.lrange(self.keys.fanout(service, "dead"), 0, -1)
+    async def dead_letters(self, service: str, latest: int = 0) -> list[Delivery]:
+        start = -latest if latest > 0 else 0
+        raw: Any = await self.redis.lrange(self.keys.fanout(service, "dead"), start, -1)
         return [Delivery.decode("", item) for item in raw]
+
+    async def drop_dead_letters(self, service: str) -> int:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.llen(self.keys.fanout(service, "dead"))
+            pipe.delete(self.keys.fanout(service, "dead"))
+            count, _ = await pipe.execute()
+        return int(count)
 
     async def replay_dead_letters(self, service: str, now: float) -> int:
         """Put every dead letter of ``service`` back in its queue, with fresh attempts."""

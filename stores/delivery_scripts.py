@@ -32,11 +32,14 @@ end
 """
 )
 
+# A dead letter is kept, the oldest dropped past ARGV[4] (a service down for days).
 DEAD_LETTER = Script(
     """
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 if redis.call('XDEL', KEYS[1], ARGV[2]) == 1 then
-  redis.call('RPUSH', KEYS[2], ARGV[3])
+  if redis.call('RPUSH', KEYS[2], ARGV[3]) > tonumber(ARGV[4]) then
+    redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
+  end
 end
 """
 )

@@ -18,6 +18,8 @@ from stores.streams import DeadLetter, ShardedStream
 
 SHOWN_CHARS = 120
 """How much of each dead letter's document a listing shows."""
+SHOWN_LETTERS = 100
+"""A service's dead letters a listing shows at most, the latest."""
 
 
 def add_dead_letters_command(
@@ -45,10 +47,22 @@ def add_dead_letters_command(
     which.add_argument(
         "--notifications", action="store_true", help="notification runs that kept failing"
     )
-    dead.add_argument("--replay", action="store_true", help="queue them again")
+    doing = dead.add_mutually_exclusive_group()
+    doing.add_argument("--replay", action="store_true", help="queue them again")
+    doing.add_argument(
+        "--drop",
+        action="store_true",
+        help="let go of a service's dead letters for good (a retired service's, say)",
+    )
 
 
 async def run_dead_letters_command(settings: Settings, args: argparse.Namespace) -> int:
+    if args.drop and not args.service:
+        print(
+            "switchboard: --drop lets go of a service's dead letters: name the service",
+            file=sys.stderr,
+        )
+        return 2
     runtime = Runtime(settings)
     try:
         if args.notifications:
@@ -57,14 +71,14 @@ async def run_dead_letters_command(settings: Settings, args: argparse.Namespace)
             stream = runtime.inbound_log if args.inbound else runtime.outbox
             await _stream_letters(stream, args.replay)
         else:
-            return await _service_letters(runtime, args.service, args.replay)
+            return await _service_letters(runtime, args.service, args.replay, args.drop)
     finally:
         await runtime.close()
     return 0
 
 
-async def _service_letters(runtime: Runtime, service: str, replay: bool) -> int:
-    letters = await runtime.deliveries.dead_letters(service)
+async def _service_letters(runtime: Runtime, service: str, replay: bool, drop: bool) -> int:
+    letters = await runtime.deliveries.dead_letters(service, SHOWN_LETTERS)
     configured = {defined.name for defined in runtime.settings.services}
     known = service in configured | {AUTOMATION_SERVICE} or await runtime.directory.store.get(
         service
@@ -82,10 +96,18 @@ async def _service_letters(runtime: Runtime, service: str, replay: bool) -> int:
         verb = "is" if count == 1 else "are"
         print(f"{_count(count, 'dead letter')} of {service} {verb} queued again")
         return 0
+    if drop:
+        count = await runtime.deliveries.drop_dead_letters(service)
+        print(f"{_count(count, 'dead letter')} of {service} let go of")
+        return 0
     if not letters:
         print(f"no dead letters of {service}")
     for delivery in letters:
         print(printable(f"{delivery.attempts} attempts  {delivery.event[:SHOWN_CHARS]}"))
+    if len(letters) == SHOWN_LETTERS:
+        _, dead = (await runtime.deliveries.depths([service])).get(service, (0, 0))
+        if dead > SHOWN_LETTERS:
+            print(f"the latest {SHOWN_LETTERS} of {dead:,} shown")
     return 0
 
 
