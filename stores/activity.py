@@ -26,6 +26,9 @@ MAX_EVENTS = 1000
 MAX_CLICKS = 1000
 SESSION_IDLE = 30 * 60.0
 """Seconds of silence after which a visitor's next event starts a new session."""
+KEPT = 365 * 24 * 3600
+"""Seconds a browser's web activity and clicks are kept after its last: anyone may post
+events, and a browser that never comes back must not be kept for ever."""
 MAX_VISITOR = 128
 
 _EVENT_FIELDS = ("url", "title", "referrer")
@@ -45,24 +48,29 @@ if not session or at - last > tonumber(ARGV[3]) then
 end
 redis.call('HSETNX', KEYS[2], 'first_seen', ARGV[5])
 if at > last then redis.call('HSET', KEYS[2], 'last_seen', ARGV[1]) end
-for i = 6, #ARGV, 2 do
+for i = 7, #ARGV, 2 do
   local literal = ARGV[i]
   if literal == '' then literal = '"' .. session .. '"' end
   redis.call('RPUSH', KEYS[1], '{"session":' .. literal .. ',' .. string.sub(ARGV[i + 1], 2))
 end
 redis.call('LTRIM', KEYS[1], -tonumber(ARGV[4]), -1)
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+redis.call('EXPIRE', KEYS[2], ARGV[6])
 return session
 """
 )
 
-# Appends to a capped list and keeps first/last seen. KEYS: list, seen. ARGV: at, cap, items.
+# Appends to a capped list and keeps first/last seen; both kept ARGV[3] seconds from now.
+# KEYS: list, seen. ARGV: at, cap, seconds kept, items.
 PUSH_SEEN = Script(
     """
 local last = tonumber(redis.call('HGET', KEYS[2], 'last_seen') or '0')
 redis.call('HSETNX', KEYS[2], 'first_seen', ARGV[1])
 if tonumber(ARGV[1]) > last then redis.call('HSET', KEYS[2], 'last_seen', ARGV[1]) end
-for i = 3, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+for i = 4, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
 redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
 return 1
 """
 )
@@ -166,7 +174,7 @@ class ActivityStore(BaseActivityStore):
             args += [_dumps(str(session)) if session else "", _dumps(item)]
         fresh = f"s_{secrets.token_urlsafe(9)}"
         keys = [self.visitor_key(vid, "events"), self.visitor_key(vid, "seen")]
-        head = [repr(max(times)), fresh, SESSION_IDLE, MAX_EVENTS, repr(min(times))]
+        head = [repr(max(times)), fresh, SESSION_IDLE, MAX_EVENTS, repr(min(times)), KEPT]
         session = await RECORD(self.redis, keys, [*head, *args])
         return str(session)
 
@@ -216,7 +224,7 @@ class ActivityStore(BaseActivityStore):
         profile_key = self.profile_clicks_key(profile)
         # Two hash tags, so two commands of one slot each, sent in one round trip.
         async with self.redis.pipeline(transaction=False) as pipe:
-            PUSH_SEEN.queue(pipe, visitor_keys, [repr(at), MAX_CLICKS, click])
+            PUSH_SEEN.queue(pipe, visitor_keys, [repr(at), MAX_CLICKS, KEPT, click])
             pipe.rpush(profile_key, click)
             pipe.ltrim(profile_key, -MAX_CLICKS, -1)
             await pipe.execute()
