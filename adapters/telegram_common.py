@@ -25,6 +25,10 @@ from bot.model import (
 
 MAX_TEXT = 4096
 """Telegram's limit for one message's text."""
+MAX_FILENAME = 255
+MAX_FIELD = 1024
+"""A venue's title or address, a shared contact's name or phone: cut there, so that a
+message's event stays a few kB."""
 CONTENT_FIELDS = (
     "sticker",
     "voice",
@@ -361,7 +365,7 @@ def _content(message: Mapping[str, Any], user: Mapping[str, Any]) -> _Content:
         media = Media(
             id=str(file["file_id"]),
             mime_type=str(file.get("mime_type", "")),
-            filename=str(file.get("file_name", "")),
+            filename=str(file.get("file_name", ""))[:MAX_FILENAME],
             caption=text,
             ref=file_ref(file["file_id"]),
         )
@@ -373,8 +377,8 @@ def _content(message: Mapping[str, Any], user: Mapping[str, Any]) -> _Content:
 def _card(contact: Mapping[str, Any]) -> ContactCard:
     """A shared contact as a card: its name and its one phone number."""
     name = " ".join(str(contact.get(key) or "") for key in ("first_name", "last_name")).strip()
-    phone = str(contact.get("phone_number") or "")
-    return ContactCard(name, (ContactPhone(phone),) if phone else ())
+    phone = str(contact.get("phone_number") or "")[:MAX_FIELD]
+    return ContactCard(name[:MAX_FIELD], (ContactPhone(phone),) if phone else ())
 
 
 def _location(message: Mapping[str, Any]) -> Location | None:
@@ -390,7 +394,7 @@ def _location(message: Mapping[str, Any]) -> Location | None:
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         return None  # not a place on Earth (NaN is not within any bounds either)
     title, address = str(venue.get("title") or ""), str(venue.get("address") or "")
-    return Location(latitude, longitude, title, address)
+    return Location(latitude, longitude, title[:MAX_FIELD], address[:MAX_FIELD])
 
 
 def _provider_type(message: Mapping[str, Any]) -> str:

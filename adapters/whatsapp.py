@@ -204,6 +204,10 @@ MAX_TEXT = 4096
 """WhatsApp's own limit on a text; a longer one is cut, so its event stays a few kB. So
 is every other text a message carries: a caption (1,024 on WhatsApp), a button's."""
 MAX_FILENAME = 255
+MAX_FIELD = 1024
+"""A place's name or address, a card's name, phone, email or company: cut there."""
+MAX_ITEMS = 20
+"""A card's phones, or emails, taken at most."""
 MAX_EMOJI = 32
 """An emoji with its modifiers and joiners is a few characters."""
 
@@ -266,7 +270,7 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
         kind = "location" if location else kind
     elif provider_type == "contacts":
         contacts = tuple(
-            _card(card) for card in _list(message, "contacts") if isinstance(card, dict)
+            _card(card) for card in _list(message, "contacts")[:MAX_ITEMS] if isinstance(card, dict)
         )
         kind = "contact" if contacts else kind
     elif provider_type == "reaction":
@@ -333,7 +337,8 @@ def _location(body: dict[str, Any]) -> Location | None:
     longitude = _coordinate(body.get("longitude"), 180)
     if latitude is None or longitude is None:
         return None
-    return Location(latitude, longitude, _str(body, "name"), _str(body, "address"))
+    name, address = _str(body, "name")[:MAX_FIELD], _str(body, "address")[:MAX_FIELD]
+    return Location(latitude, longitude, name, address)
 
 
 def _coordinate(value: Any, bound: float) -> float | None:
@@ -346,20 +351,25 @@ def _coordinate(value: Any, bound: float) -> float | None:
 def _card(card: dict[str, Any]) -> ContactCard:
     """A shared contact card, in Meta's shape: ``name``, ``phones``, ``emails``, ``org``."""
     phones = tuple(
-        ContactPhone(_str(phone, "phone"), _str(phone, "wa_id"), _str(phone, "type"))
-        for phone in _list(card, "phones")
+        ContactPhone(
+            _str(phone, "phone")[:MAX_FIELD],
+            _str(phone, "wa_id")[:MAX_FIELD],
+            _str(phone, "type")[:MAX_FIELD],
+        )
+        for phone in _list(card, "phones")[:MAX_ITEMS]
         if isinstance(phone, dict) and (_str(phone, "phone") or _str(phone, "wa_id"))
     )
     emails = tuple(
-        _str(email, "email")
-        for email in _list(card, "emails")
+        _str(email, "email")[:MAX_FIELD]
+        for email in _list(card, "emails")[:MAX_ITEMS]
         if isinstance(email, dict) and _str(email, "email")
     )
     name = _dict(card, "name")
     formatted = _str(name, "formatted_name") or " ".join(
         part for part in (_str(name, "first_name"), _str(name, "last_name")) if part
     )
-    return ContactCard(formatted, phones, emails, _str(_dict(card, "org"), "company"))
+    company = _str(_dict(card, "org"), "company")[:MAX_FIELD]
+    return ContactCard(formatted[:MAX_FIELD], phones, emails, company)
 
 
 def _own_phones(sender: str, cards: Sequence[ContactCard]) -> tuple[Identity, ...]:
