@@ -24,6 +24,19 @@ DAY = 24 * 3600
 PREFIX = "med_"
 
 
+# A file kept under an id made from its upload's: only when none is kept there yet.
+# KEYS: meta, data. ARGV: milliseconds kept, the bytes, then the meta's field-value pairs.
+_KEEP_FIRST = Script(
+    """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[1])
+return 1
+"""
+)
+
+
 def _id_of(key: str) -> str:
     """22 URL-safe characters made from ``key``, as ``token_urlsafe(16)`` gives."""
     digest = hashlib.blake2b(key.encode(), digest_size=16, person=b"switchboard-med").digest()
@@ -139,10 +152,16 @@ class MediaStore(BaseMediaStore):
             "expires_at": repr(record.expires_at),
         }
         millis = max(1, int(ttl * 1000))
+        keys = [self.keys.media(record.id, "meta"), self.keys.media(record.id, "data")]
+        if retried_as:  # the first upload stays: one the services were shown never changes
+            pairs = [item for pair in fields.items() for item in pair]
+            if not int(await _KEEP_FIRST(self.redis, keys, [millis, data, *pairs])):
+                return await self.record(record.id) or record
+            return record
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self.keys.media(record.id, "meta"), mapping=fields)
-            pipe.pexpire(self.keys.media(record.id, "meta"), millis)
-            pipe.set(self.keys.media(record.id, "data"), data, px=millis)
+            pipe.hset(keys[0], mapping=fields)
+            pipe.pexpire(keys[0], millis)
+            pipe.set(keys[1], data, px=millis)
             await pipe.execute()
         return record
 
