@@ -67,6 +67,7 @@ MISTAKES = {
     "role": "give a MEMBER and a ROLE, or neither",
     "profile": "DAY goes only with notes",
     "detach": "'confirm' is no service name: the code is asked for on the terminal",
+    "reply": "TEXT is empty",
 }
 """What a refused command line most likely got wrong, when its answer does not say."""
 
