@@ -118,9 +118,10 @@ class BaseConversationStore(Protocol):
         """Queue the lookup of ``message_for_provider_id`` and of that message's status;
         ``message_found`` reads the answer."""
 
-    def message_found(self, answer: Any) -> tuple[str, str] | None:
-        """Our id of the message and its status ('' for none yet), from the answer of
-        ``queue_message_lookup``; None when the provider's id is unknown."""
+    def message_found(self, answer: Any) -> tuple[str, str, bool] | None:
+        """Our id of the message, its status ('' for none yet), and whether its customer
+        was erased, from the answer of ``queue_message_lookup``; None when the provider's
+        id is unknown."""
 
     async def set_status(self, conversation_id: str, message_id: str, status: str) -> bool:
         """Move a message forward to ``status``; False if it was already there or beyond."""

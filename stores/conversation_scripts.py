@@ -107,7 +107,9 @@ STATUS_OF = Script(
     """
 local id = redis.call('HGET', KEYS[1], ARGV[1])
 if not id then return {} end
-return {id, redis.call('HGET', KEYS[2], id) or ''}
+local erased = ''
+if redis.call('HGET', KEYS[3], 'customer') == 'erased' then erased = '1' end
+return {id, redis.call('HGET', KEYS[2], id) or '', erased}
 """
 )
 

@@ -202,11 +202,13 @@ class ConversationStore(BaseConversationStore):
             await self.redis.hdel(key, "opted_out")
 
     def queue_message_lookup(self, pipe: Pipe, conversation_id: str, provider_id: str) -> None:
-        keys = [self._k(conversation_id, "provider_ids"), self._k(conversation_id, "status")]
-        STATUS_OF.queue(pipe, keys, [provider_id])
+        parts = ("provider_ids", "status", "meta")
+        STATUS_OF.queue(pipe, [self._k(conversation_id, part) for part in parts], [provider_id])
 
-    def message_found(self, answer: Any) -> tuple[str, str] | None:
-        return (str(answer[0]), str(answer[1])) if answer else None
+    def message_found(self, answer: Any) -> tuple[str, str, bool] | None:
+        if not answer:
+            return None
+        return str(answer[0]), str(answer[1]), len(answer) > 2 and answer[2] == "1"
 
     async def set_status(self, conversation_id: str, message_id: str, status: str) -> bool:
         """Move a message forward to ``status``; False if it was already there or beyond."""

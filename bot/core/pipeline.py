@@ -316,7 +316,7 @@ class Pipeline:
         return [r.count for r in recorded], targets
 
     async def _look_up_sent_to_user_ids(
-        self, statuses: list[StatusUpdate], found: list[tuple[str, str] | None]
+        self, statuses: list[StatusUpdate], found: list[tuple[str, str, bool] | None]
     ) -> None:
         """A status of a message with no record under the recipient's phone, which Meta
         also names by their business-scoped user id: the message may have gone to that id,
@@ -549,7 +549,8 @@ class Pipeline:
             status.error_code,
         )
         if target.news:  # a status behind the one the message has already is nobody's news
-            await self.fanout.queue_events(pipe, [status_event(status, message_id)])
+            event = status_event(status, message_id, erased=target.erased)
+            await self.fanout.queue_events(pipe, [event])
 
 
 @functools.lru_cache(maxsize=64)
@@ -572,10 +573,12 @@ class Target(NamedTuple):
     message_id: str
     news: bool
     known: bool
+    erased: bool = False
+    """Its customer was erased since: told as ``erased``, never by their identity (PS-7)."""
 
 
 def moving_on(
-    statuses: Sequence[StatusUpdate], found: Sequence[tuple[str, str] | None]
+    statuses: Sequence[StatusUpdate], found: Sequence[tuple[str, str, bool] | None]
 ) -> list[Target]:
     """Each status's message, by our id (the provider's when we have no record of it),
     and whether the status moves it on: statuses arrive out of order (``delivered``
@@ -590,9 +593,9 @@ def moving_on(
         if known is None:
             targets.append(Target(status.provider_message_id, False, False))
             continue
-        message_id, current = known
+        message_id, current, erased = known
         before = reached.get(message_id, STATUS_RANK.get(current, -1))
         rank = STATUS_RANK.get(status.status, 0)
-        targets.append(Target(message_id, rank > before, True))
+        targets.append(Target(message_id, rank > before, True, erased))
         reached[message_id] = max(before, rank)
     return targets

@@ -80,8 +80,9 @@ def inbound_event(message: Inbound, record: dict[str, Any], profile: str) -> Eve
     )
 
 
-def status_event(status: StatusUpdate, message_id: str) -> Event:
-    """``message.status`` of our message ``message_id``; its id derives from the status."""
+def status_event(status: StatusUpdate, message_id: str, *, erased: bool = False) -> Event:
+    """``message.status`` of our message ``message_id``; its id derives from the status.
+    Of a customer ``erased`` since, it names them ``erased``, as the stripped events do."""
     return Event.new(
         "message.status",
         status.number,
@@ -91,7 +92,7 @@ def status_event(status: StatusUpdate, message_id: str) -> Event:
             "provider_id": status.provider_message_id,
             "channel": status.channel,
             "number": status.number,
-            "customer": status.recipient.key,
+            "customer": "erased" if erased else status.recipient.key,
             "status": status.status,
             "error": status.error,
             "timestamp": status.timestamp,
