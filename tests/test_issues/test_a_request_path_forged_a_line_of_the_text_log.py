@@ -6,9 +6,11 @@ its event and its context on one line now, their control characters written as e
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import aiohttp
 
+from bot.logs import TextFormatter
 from tests.botprocess import BotProcess
 
 FORGED = "2026-12-05 00:00:00,000 CRITICAL switchboard: forged"
@@ -30,4 +32,13 @@ async def test_a_new_line_in_a_request_stays_on_its_line() -> None:
     bot.close()
     lines = output.splitlines()
     assert not any(line.startswith(FORGED) for line in lines), output
-    assert any("\\n" + FORGED in line for line in lines), output
+    assert FORGED not in output  # a request to no route is logged without its path
+
+
+def test_a_text_line_writes_its_control_characters_as_escapes() -> None:
+    record = logging.LogRecord(
+        "switchboard", logging.INFO, __file__, 1, "%s", ("x\n" + FORGED,), None
+    )
+    record.route = "unmatched\r\n" + FORGED
+    (line,) = TextFormatter().format(record).splitlines()
+    assert line.count(FORGED) == 2 and "\\n" + FORGED in line
