@@ -138,12 +138,21 @@ async def _recipient(
         customer = reachable(asked, channel)
         if customer is None:
             raise ApiError(422, f"{channel} cannot reach an identity of type {asked.kind}")
-        _, erased = await book.profiles.roots_and_erasures(set(), [asked, customer])
+        # The phone WhatsApp's id stands for: Argentina's mobiles are +54 9 ..., which the
+        # customer's answers will name, whichever form the service wrote.
+        named = [customer, asked]
+        if customer.kind == "wa":
+            with contextlib.suppress(InvalidPhoneError):  # an id that is no phone's
+                named.append(phone_of_whatsapp_id(customer.value))
+        named = list(dict.fromkeys(named))
+        _, erased = await book.profiles.roots_and_erasures(set(), named)
         if erased:
             raise ApiError(410, "this person was erased: they cannot be written to")
-        profile = await book.profiles.lookup(customer) or await book.profiles.lookup(asked)
+        profile = ""
+        for identity in named:
+            profile = profile or await book.profiles.lookup(identity)
         if not profile:
-            seen = list(dict.fromkeys([customer, asked]))
+            seen = named
             profile = await book.profiles.resolve(seen, channel=channel)
             return customer, profile
         stored = await book.profiles.get(profile)
