@@ -296,6 +296,8 @@ def _note_line(message: dict[str, Any], when: datetime, person: str) -> dict[str
         text = "[erased]"
     elif message.get("masked"):
         text = "[reply sent]"
+    elif not message.get("text") and isinstance(message.get("template"), dict):
+        text = f"[template {message['template'].get('name', '')}]".replace(" ]", "]")
     else:
         text = message.get("text") or f"[{message.get('kind', 'message')}]"
     if message["direction"] == "inbound":
