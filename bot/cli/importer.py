@@ -124,6 +124,8 @@ class RowReader:
     channel: str = "import"
     team: Collection[str] = ()
     """When given, an owner must be one of these emails (PS-5)."""
+    default_owner: str = ""
+    """The owner of a profile a row makes without an ``owner`` of its own (PS-5)."""
 
     def sighting(self, cells: list[str], at: float, warnings: list[str]) -> Sighting:
         """The row as a sighting; RowRejectedError when it cannot be stored."""
@@ -178,7 +180,7 @@ class RowReader:
             raise RowRejectedError(
                 "no usable identity: a row needs one of " + ", ".join(IDENTITY_COLUMNS)
             )
-        return Sighting(identities, self.channel, name, at, fields, owner)
+        return Sighting(identities, self.channel, name, at, fields, owner or self.default_owner)
 
     def _identities(self, column: str, kind: str, value: str) -> list[Identity]:
         if kind == "wa":  # written as a phone number often: "+44 7700 900123"
@@ -380,6 +382,7 @@ async def import_contacts(
     progress: TextIO | None = None,
     team: Collection[str] = (),
     on_merges: MergesHook | None = None,
+    default_owner: str = "",
 ) -> ImportSummary:
     """Read ``path`` and stitch each row into the graph, ``batch_size`` rows a round.
 
@@ -398,7 +401,9 @@ async def import_contacts(
             numbered = enumerate(records(stream), 1)
             header = read_header(numbered)
             report.names = list(header.names)
-            reader = RowReader(header, region, profiles.policy, channel, frozenset(team))
+            reader = RowReader(
+                header, region, profiles.policy, channel, frozenset(team), default_owner
+            )
             with Progress(total, f"importing {path.name}", progress) as bar:
                 run = _Import(profiles, reader, report, summary, bar, on_merges)
                 batch: list[_Row] = []

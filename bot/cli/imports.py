@@ -49,6 +49,7 @@ async def run_import(
     batch: int = DEFAULT_BATCH,
     team: Collection[str] = (),
     on_merges: MergesHook | None = None,
+    default_owner: str = "",
     out: TextIO,
     err: TextIO,
 ) -> int:
@@ -71,6 +72,7 @@ async def run_import(
             progress=err,
             team=team,
             on_merges=on_merges,
+            default_owner=default_owner,
         )
     except UnreadableFileError as error:
         print(f"switchboard: import: {path}: {error}; nothing was imported", file=err)

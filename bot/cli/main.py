@@ -54,6 +54,8 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
         events = [merged_event(merge) for merge in merges]
         await runtime.fanout.broadcast(runtime.numbers, events)
 
+    team = {member.email for member in settings.team}
+    default = settings.profiles.default_owner
     try:
         return await run_import(
             runtime.profiles,
@@ -62,8 +64,10 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
             report=args.report,
             channel=args.channel,
             batch=args.batch,
-            team={member.email for member in settings.team},
+            team=team,
             on_merges=announce,
+            # A row without an owner of its own: the owner of new profiles (PS-5).
+            default_owner=default if default in team else "",
             out=sys.stdout,
             err=sys.stderr,
         )
