@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 
+import idna
 import phonenumbers
 from phonenumbers import PhoneMetadata
 
@@ -161,12 +162,24 @@ def normalize_identity(kind: str, value: str, region: str) -> Identity:
     if kind == "email":
         if not _EMAIL.fullmatch(value):
             raise InvalidIdentityError(f"{value[:80]!r} is not an email address")
-        return Identity("email", value.lower())
+        local, _, domain = value.rpartition("@")
+        return Identity("email", f"{local.lower()}@{_domain(domain)}")
     if kind in ("vid", "ext"):
         if not _OPAQUE.fullmatch(value):
             raise InvalidIdentityError(f"a {kind} is 1 to 128 printable ASCII characters")
         return Identity(kind, value)
     raise InvalidIdentityError(f"unknown identity type {kind!r}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _domain(domain: str) -> str:
+    """An email's domain in one form: an international one as its letters, whether it
+    was written so (``Bücher.DE``) or in the ASCII of DNS (``xn--bcher-kva.de``), by
+    UTS 46 as browsers and mail servers read it; any other lowercased."""
+    try:
+        return str(idna.decode(idna.encode(domain, uts46=True)))
+    except idna.IDNAError:
+        return domain.lower()
 
 
 def identities_of(message: Inbound, region: str) -> tuple[Identity, ...]:
