@@ -41,6 +41,7 @@ from adapters.telegram_common import (
     TelegramError,
     bot_id_of,
     chat_id_of,
+    message_ref,
     redact,
     reply_target,
 )
@@ -151,10 +152,11 @@ class AiogramClient:
         reply = None
         if reply_to:
             reply_chat, message_id = reply_target(reply_to)
+            same_chat = reply_chat in ("", chat_id)
             reply = ReplyParameters(
                 message_id=message_id,
-                chat_id=None if reply_chat == chat_id else chat_id_of(reply_chat),
-                allow_sending_without_reply=True if reply_chat == chat_id else None,
+                chat_id=None if same_chat else chat_id_of(reply_chat),
+                allow_sending_without_reply=True if same_chat else None,
             )
         message: Message = await self._call(
             "sendMessage",
@@ -167,7 +169,7 @@ class AiogramClient:
             ),
             once=True,
         )
-        return f"{message.chat.id}:{message.message_id}"
+        return message_ref(message.chat.id, message.message_id)
 
     async def send_file(
         self, chat_id: str, kind: str, file: str | FileUpload, caption: str = ""
@@ -186,7 +188,7 @@ class AiogramClient:
             ),
             once=True,
         )
-        return f"{message.chat.id}:{message.message_id}"
+        return message_ref(message.chat.id, message.message_id)
 
     async def answer_callback(self, callback_id: str) -> None:
         """Stop the pressed button's spinner in the customer's app."""

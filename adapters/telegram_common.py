@@ -7,6 +7,7 @@ of a Bot API update (as plain JSON, after the framework has validated it) to ``I
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -173,12 +174,29 @@ def chat_id_of(chat_id: str) -> int | str:
     return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
 
 
+PRIVATE = "p"
+"""What a private chat's part of a message's provider id starts with (``message_ref``)."""
+
+
+def message_ref(chat: object, message_id: object) -> str:
+    """A Telegram message's provider id, ``<chat>:<message_id>``: the timeline's id of the
+    message, its dedupe key, what a reply names. A private chat's id is its user's
+    Telegram id, which an erasure must not leave behind in what it keeps of the messages
+    (PS-7): it stands as a digest there, as a web visitor's id does in theirs. A group's
+    (negative) id is kept: the team chat's posts are found by it."""
+    text = str(chat)
+    if text.isdigit():
+        text = PRIVATE + hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
+    return f"{text}:{message_id}"
+
+
 def reply_target(reply_to: str) -> tuple[str, int]:
-    """``<chat>:<message_id>`` (an Inbound's provider id) split into chat and message id."""
+    """``<chat>:<message_id>`` (a ``message_ref``) split into the chat and the message id;
+    the chat is '' for a private chat's, which a reply is always sent in."""
     chat, _, message_id = reply_to.rpartition(":")
     if not chat or not message_id.isdigit():
         raise TelegramError(f"reply_to must be '<chat>:<message_id>', not {reply_to!r}")
-    return chat, int(message_id)
+    return ("" if chat.startswith(PRIVATE) else chat), int(message_id)
 
 
 def redact(text: str, token: str) -> str:
@@ -277,7 +295,7 @@ def inbound_from_update(update: Mapping[str, Any], bot_id: str) -> list[Inbound]
         return []
     content = _content(message, user)
     reply = message.get("reply_to_message")
-    provider_id = f"{chat}:{message['message_id']}"
+    provider_id = message_ref(chat, message["message_id"])
     return [
         Inbound(
             channel="telegram",
@@ -293,7 +311,7 @@ def inbound_from_update(update: Mapping[str, Any], bot_id: str) -> list[Inbound]
             identities=content.identities,
             provider_type=_provider_type(message),
             chat=chat,
-            reply_to=f"{chat}:{reply['message_id']}" if reply else "",
+            reply_to=message_ref(chat, reply["message_id"]) if reply else "",
             edit_of=provider_id if edited else "",
             location=content.location,
             contacts=content.contacts,
@@ -320,7 +338,7 @@ def _button_press(query: Mapping[str, Any], number: str) -> Inbound:
         name=_name(user),
         identities=(Identity("tg", str(user["id"])),),
         chat=chat,
-        reply_to=f"{chat}:{message['message_id']}" if message else "",
+        reply_to=message_ref(chat, message["message_id"]) if message else "",
         callback=str(query["id"]),
     )
 

@@ -31,6 +31,7 @@ from adapters.telegram_common import (
     TelegramError,
     bot_id_of,
     chat_id_of,
+    message_ref,
     redact,
     reply_target,
 )
@@ -178,7 +179,7 @@ class PTBClient:
         reply = None
         if reply_to:
             reply_chat, message_id = reply_target(reply_to)
-            same_chat = reply_chat == chat_id
+            same_chat = reply_chat in ("", chat_id)
             reply = ReplyParameters(
                 message_id,
                 chat_id=None if same_chat else chat_id_of(reply_chat),
@@ -195,7 +196,7 @@ class PTBClient:
             ),
             once=True,
         )
-        return f"{message.chat.id}:{message.message_id}"
+        return message_ref(message.chat.id, message.message_id)
 
     async def send_file(
         self, chat_id: str, kind: str, file: str | FileUpload, caption: str = ""
@@ -211,7 +212,7 @@ class PTBClient:
             send(chat_id_of(chat_id), source, caption=caption or None, parse_mode=None),
             once=True,
         )
-        return f"{message.chat.id}:{message.message_id}"
+        return message_ref(message.chat.id, message.message_id)
 
     async def answer_callback(self, callback_id: str) -> None:
         """Stop the pressed button's spinner in the customer's app."""

@@ -21,6 +21,7 @@ from adapters.telegram_common import (
     TelegramConflictError,
     TelegramError,
     inbound_from_update,
+    message_ref,
 )
 from adapters.telegram_ptb import PTBClient
 from bot.model import ContactCard, ContactPhone, Identity, Inbound, Location, Media
@@ -172,7 +173,7 @@ async def test_text_message(client: TelegramClient, emulator: TelegramAPIEmulato
         Inbound(
             channel="telegram",
             number=f"tg:{client.bot_id}",
-            provider_id=f"{CUSTOMER}:{message['message_id']}",
+            provider_id=message_ref(CUSTOMER, message["message_id"]),
             sender=customer,
             kind="text",
             timestamp=float(message["date"]),
@@ -274,8 +275,8 @@ async def test_edited_message_names_the_original(
     edit = emulator.edited_text(CUSTOMER, message_id, "hello")
     first, edited = await receive(client, emulator)
     assert edited.text == "hello"
-    assert edited.edit_of == first.provider_id == f"{CUSTOMER}:{message_id}"
-    assert edited.provider_id == f"{CUSTOMER}:{message_id}:edit:{edit['update_id']}"
+    assert edited.edit_of == first.provider_id == message_ref(CUSTOMER, message_id)
+    assert edited.provider_id == f"{message_ref(CUSTOMER, message_id)}:edit:{edit['update_id']}"
     assert edited.timestamp == float(edit["edited_message"]["edit_date"])
 
 
@@ -344,7 +345,7 @@ async def test_text_is_sent_verbatim_without_parse_mode(
     assert sent.text == text
     assert sent.parse_mode is None and "parse_mode" not in sent.params
     assert sent.reply_markup is None
-    assert provider_id == f"{CUSTOMER}:{sent.message_id}"
+    assert provider_id == message_ref(CUSTOMER, sent.message_id)
 
 
 async def test_buttons_are_an_inline_keyboard_one_per_row(
@@ -368,7 +369,7 @@ async def test_reply_to_answers_the_named_message(
     [inbound] = await receive(client, emulator)
     await client.send_text(str(CUSTOMER), "Yes, today.", reply_to=inbound.provider_id)
     [sent] = emulator.sent
-    assert f"{sent.chat_id}:{sent.reply_to_message_id}" == inbound.provider_id
+    assert message_ref(sent.chat_id, sent.reply_to_message_id) == inbound.provider_id
 
 
 # -- errors ------------------------------------------------------------------------------------
