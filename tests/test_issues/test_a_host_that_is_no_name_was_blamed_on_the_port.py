@@ -7,32 +7,12 @@ fine. A host that resolves to nothing is HOST's mistake, and the line says so.
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
-from pathlib import Path
-
-from tests.botprocess import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.config_run import environment, run_bot
 
 
 async def test_the_host_is_blamed() -> None:
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "REDIS_URL"},
-        "HOST": "nonexistent.invalid",
-        "PORT": str(port),
-        "SWITCHBOARD_CONFIG": os.devnull,
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(ROOT / "bot.py"),
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 2
-    assert f"HOST=nonexistent.invalid: cannot listen on nonexistent.invalid:{port}" in err.decode()
+    env = environment(HOST="nonexistent.invalid")
+    env.pop("REDIS_URL", None)
+    code, out = await run_bot(env)
+    assert code == 2, out
+    assert f"HOST=nonexistent.invalid: cannot listen on nonexistent.invalid:{env['PORT']}" in out
