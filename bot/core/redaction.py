@@ -103,13 +103,19 @@ def erased(event_json: str, profiles: frozenset[str], conversations: frozenset[s
     if data.get("erased") is True or not about & (profiles | conversations):
         return None
     if event["type"] == "profile.merged":
-        kept = data | {"identities": []}
+        event["data"] = data | {"identities": [], "erased": True}
     else:
-        kept = {key: data[key] for key in ERASED_EVENT_FIELDS if key in data}
-        kept |= {key: blank for key, blank in _BLANKS.items() if key in data}
-        if isinstance(data.get("message"), dict):
-            message = data["message"]
-            kept["message"] = {k: message[k] for k in ERASURE_KEEPS if k in message}
-            kept["message"]["erased"] = True
-    event["data"] = kept | {"erased": True}
+        event["data"] = without_person(data)
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+
+
+def without_person(data: dict[str, Any]) -> dict[str, Any]:
+    """An event's data about a message, once its person is erased: what the stripped
+    timeline keeps, the customer ``erased``, a name and a provider's error empty."""
+    kept = {key: data[key] for key in ERASED_EVENT_FIELDS if key in data}
+    kept |= {key: blank for key, blank in _BLANKS.items() if key in data}
+    if isinstance(data.get("message"), dict):
+        message = data["message"]
+        kept["message"] = {k: message[k] for k in ERASURE_KEEPS if k in message}
+        kept["message"]["erased"] = True
+    return kept | {"erased": True}
