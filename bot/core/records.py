@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.redaction import without_person
 from bot.model import (
     Event,
     Inbound,
@@ -82,20 +83,21 @@ def inbound_event(message: Inbound, record: dict[str, Any], profile: str) -> Eve
 
 def status_event(status: StatusUpdate, message_id: str, *, erased: bool = False) -> Event:
     """``message.status`` of our message ``message_id``; its id derives from the status.
-    Of a customer ``erased`` since, it names them ``erased``, as the stripped events do."""
+    Of a customer ``erased`` since, it is stripped as the events on their way were."""
+    data = {
+        "conversation_id": status.conversation_id,
+        "message_id": message_id,
+        "provider_id": status.provider_message_id,
+        "channel": status.channel,
+        "number": status.number,
+        "customer": status.recipient.key,
+        "status": status.status,
+        "error": status.error,
+        "timestamp": status.timestamp,
+    }
     return Event.new(
         "message.status",
         status.number,
-        {
-            "conversation_id": status.conversation_id,
-            "message_id": message_id,
-            "provider_id": status.provider_message_id,
-            "channel": status.channel,
-            "number": status.number,
-            "customer": "erased" if erased else status.recipient.key,
-            "status": status.status,
-            "error": status.error,
-            "timestamp": status.timestamp,
-        },
+        without_person(data) if erased else data,
         id=derived_id("evt", status.provider_message_id, status.status),
     )

@@ -33,3 +33,24 @@ async def test_the_receipt_names_nobody(make_bot: BotFactory) -> None:
     await bot.settle()
     told = await wait_for_event(sink, "message.status", lambda d: d["status"] == "read")
     assert told["data"]["customer"] == "erased" and WA_ID not in str(told)
+
+
+async def test_a_failure_is_stripped_as_the_events_on_their_way(make_bot: BotFactory) -> None:
+    bot = await make_bot(services=("crm",))
+    await bot.post_whatsapp(meta.text_message(bot.phone_number_id, WA_ID, "hi"))
+    await bot.settle()
+    assert bot.graph is not None
+    (welcome,) = await bot.graph.wait_for_sent(1)
+    sink = bot.sinks["crm"]
+    profile = await bot.runtime.profile_book.find(f"wa:{WA_ID}")
+    await bot.runtime.profile_book.erase(profile)
+    await wait_for_event(sink, "profile.erased")
+    errors = [{"code": 131047, "title": "Re-engagement message", "message": "More than 24h"}]
+    failed = meta.status_update(
+        bot.phone_number_id, welcome.message_id, WA_ID, "failed", errors=errors
+    )
+    assert (await bot.post_whatsapp(failed)).status == 200
+    await bot.settle()
+    told = await wait_for_event(sink, "message.status", lambda d: d["status"] == "failed")
+    data = told["data"]
+    assert (data["customer"], data["error"], data["erased"]) == ("erased", "", True)
