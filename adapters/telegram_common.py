@@ -382,7 +382,7 @@ def _content(message: Mapping[str, Any], user: Mapping[str, Any]) -> _Content:
         file = message[found]
         media = Media(
             id=str(file["file_id"]),
-            mime_type=str(file.get("mime_type", "")),
+            mime_type=str(file.get("mime_type", ""))[:MAX_FILENAME],
             filename=str(file.get("file_name", ""))[:MAX_FILENAME],
             caption=text,
             ref=file_ref(file["file_id"]),

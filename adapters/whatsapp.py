@@ -254,15 +254,16 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
         kind = "button"
     elif provider_type in MEDIA_KINDS:
         body = _dict(message, provider_type)
-        if _str(body, "id"):
+        media_id = _str(body, "id")[:MAX_ID]  # Meta's are some twenty digits
+        if media_id:
             kind = cast(MessageKind, provider_type)
             media = Media(
-                id=_str(body, "id"),
-                mime_type=_str(body, "mime_type"),
-                sha256=_str(body, "sha256"),
+                id=media_id,
+                mime_type=_str(body, "mime_type")[:MAX_FILENAME],
+                sha256=_str(body, "sha256")[:MAX_FILENAME],
                 filename=_str(body, "filename")[:MAX_FILENAME],
                 caption=_str(body, "caption")[:MAX_TEXT],
-                ref=f"wa_{_str(body, 'id')}" if _digits(_str(body, "id")) else "",
+                ref=f"wa_{media_id}" if _digits(media_id) else "",
             )
             text = media.caption
     elif provider_type == "location":

@@ -87,3 +87,18 @@ def test_places_cards_and_file_names_are_cut_too() -> None:
         if got.location is not None:
             assert len(got.location.name) <= 1024 and len(got.location.address) <= 1024
         assert all(len(c.name) <= 1024 for c in got.contacts)
+
+
+def test_a_files_ids_and_type_are_cut_too() -> None:
+    image = meta.image_message(PHONE_NUMBER_ID, "447700900123", media_id="1" * 100_000)
+    body = image["entry"][0]["changes"][0]["value"]["messages"][0]["image"]
+    body.update(mime_type=HUGE, sha256=HUGE)
+    (parsed,), _ = parse_webhook(image, PHONE_NUMBER_ID)
+    assert isinstance(parsed, Inbound) and parsed.media is not None
+    media = parsed.media
+    assert len(media.id) <= 512 and len(media.ref) <= 520
+    assert len(media.mime_type) <= 255 and len(media.sha256) <= 255
+
+    document = {"file_id": "BQAD", "file_unique_id": "u", "mime_type": HUGE}
+    (got,) = inbound_from_update({"update_id": 1, "message": message_of(1, document=document)}, "9")
+    assert got.media is not None and len(got.media.mime_type) <= 255
