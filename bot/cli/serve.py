@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
 import multiprocessing
@@ -106,6 +107,11 @@ def take_open_files() -> None:
             log.warning("could not raise the open files limit from %d: %s", soft, error)
 
 
+NOT_AN_ADDRESS = frozenset({errno.EADDRNOTAVAIL, errno.EINVAL})
+"""What listening on an address no interface of this machine has answers (EINVAL for an
+IPv6 link-local address without its interface)."""
+
+
 async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0) -> None:
     """Run until SIGINT or SIGTERM (or the end of ``parent``), then drain (REL-6)."""
     log.info(
@@ -127,12 +133,10 @@ async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0
         await runner.cleanup()
         await runtime.stop()  # lets go of the shards it took at once, for the others
         where = f"{settings.host}:{settings.port}"
-        # A host that is no name of this machine's is HOST's mistake; a port taken, PORT's.
-        blamed = (
-            f"HOST={settings.host}"
-            if isinstance(error, socket.gaierror)
-            else (f"PORT={settings.port}")
-        )
+        # A host that is no name or address of this machine's is HOST's mistake; a port
+        # taken (or not ours to take), PORT's.
+        not_ours = isinstance(error, socket.gaierror) or error.errno in NOT_AN_ADDRESS
+        blamed = f"HOST={settings.host}" if not_ours else f"PORT={settings.port}"
         raise ConfigError(
             f"{blamed}: cannot listen on {where} ({error.strerror or error})"
         ) from None
