@@ -66,8 +66,9 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
             batch=args.batch,
             team=team,
             on_merges=announce,
-            # A row without an owner of its own: the owner of new profiles (PS-5).
-            default_owner=default if default in team else "",
+            # A row without an owner of its own: the owner of new profiles (PS-5), a team
+            # member when the team is listed, as for the profiles messages make.
+            default_owner=default if not team or default in team else "",
             out=sys.stdout,
             err=sys.stderr,
         )

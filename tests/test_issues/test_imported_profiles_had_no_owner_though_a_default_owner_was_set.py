@@ -45,3 +45,19 @@ async def test_the_default_owner_owns_what_an_import_makes(
         found = await profiles.lookup(Identity("phone", phone))
         owners.append((await profiles.get(found))["owner"])
     assert owners == ["owner@example.com", "bob@example.com"]
+
+
+async def test_with_no_team_listed_the_default_owner_still_owns(
+    real_redis: Redis, prefix: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "switchboard.yaml"
+    config.write_text(
+        yaml.safe_dump({"profiles": {"default_owner": "Owner@Example.com"}}), encoding="utf-8"
+    )
+    csv = write_csv(tmp_path / "contacts.csv", [contact(name="Zoe", phone="07700900311")])
+    env = {**environment(prefix), "SWITCHBOARD_CONFIG": str(config)}
+    code, out, err = await run_command(env, "admin", "import", str(csv))
+    assert code == 0, (out, err)
+    profiles = graph(real_redis, prefix)
+    found = await profiles.lookup(Identity("phone", "+447700900311"))
+    assert (await profiles.get(found))["owner"] == "owner@example.com"
