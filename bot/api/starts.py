@@ -34,6 +34,7 @@ from bot.model import Identity, conversation_id
 from bot.outreach.audience import OPEN_TO_NEW, REACHES
 from bot.outreach.spec import channel_of
 from stores.conversations import ConversationStore
+from stores.profiles import ProfileStore
 from stores.redis import Pipe
 
 START_KEYS = frozenset({"number", "profile", "identity"})
@@ -138,13 +139,7 @@ async def _recipient(
         customer = reachable(asked, channel)
         if customer is None:
             raise ApiError(422, f"{channel} cannot reach an identity of type {asked.kind}")
-        # The phone WhatsApp's id stands for: Argentina's mobiles are +54 9 ..., which the
-        # customer's answers will name, whichever form the service wrote.
-        named = [customer, asked]
-        if customer.kind == "wa":
-            with contextlib.suppress(InvalidPhoneError):  # an id that is no phone's
-                named.append(phone_of_whatsapp_id(customer.value))
-        named = list(dict.fromkeys(named))
+        named = with_its_phone([customer, asked], customer)
         _, erased = await book.profiles.roots_and_erasures(set(), named)
         if erased:
             raise ApiError(410, "this person was erased: they cannot be written to")
@@ -157,6 +152,7 @@ async def _recipient(
             return customer, profile
         stored = await book.profiles.get(profile)
         known = [Identity.parse(key) for key in stored.get("identities", [])]
+        profile = await _joined(book.profiles, profile, known, named, channel)
         return as_whatsapp_knows(customer, known), profile
     profile = await find_profile(request, string_field(found, "profile", limit=MAX_REFERENCE))
     stored = await book.profiles.get(profile)
@@ -166,8 +162,29 @@ async def _recipient(
     for identity in sorted(known, key=lambda i: kinds.index(i.kind) if i.kind in kinds else 9):
         customer = reachable(identity, channel)
         if customer is not None:
-            return customer, profile
+            named = with_its_phone([identity, customer], customer)
+            return customer, await _joined(book.profiles, profile, known, named, channel)
     raise ApiError(422, f"profile {profile} has no identity {channel} can reach")
+
+
+def with_its_phone(named: list[Identity], customer: Identity) -> list[Identity]:
+    """``named`` and the phone a WhatsApp ``customer`` id stands for: Argentina's mobiles
+    are +54 9 ..., which the customer's answers will name, whichever form the service
+    wrote to."""
+    if customer.kind == "wa":
+        with contextlib.suppress(InvalidPhoneError):  # an id that is no phone's
+            named = [*named, phone_of_whatsapp_id(customer.value)]
+    return list(dict.fromkeys(named))
+
+
+async def _joined(
+    profiles: ProfileStore, profile: str, known: list[Identity], named: list[Identity], channel: str
+) -> str:
+    """``profile`` with the identities ``named`` it lacks: the customer's answers, which
+    name them, are theirs (PS-2). Its root, should that join merge it."""
+    if all(identity in known for identity in named):
+        return profile
+    return await profiles.resolve(named, channel=channel)
 
 
 def as_whatsapp_knows(customer: Identity, known: list[Identity]) -> Identity:

@@ -48,3 +48,22 @@ async def test_a_customer_who_wrote_first_is_found(make_bot: BotFactory) -> None
     assert answer.json["conversation_id"] == shared.bot.conversation(ANSWERING)
     written = await book.profiles.lookup(Identity("phone", "+541145678912"))
     assert written in ("", known)
+
+
+async def test_an_existing_profile_gets_the_mobile_too(make_bot: BotFactory) -> None:
+    shared = await shared_number(make_bot)
+    runtime = shared.bot.runtime
+    imported = await runtime.profiles.resolve(
+        [Identity("phone", "+541123456790")], channel="import"
+    )
+    by_profile = {"number": shared.number, "profile": imported, "template": TEMPLATE}
+    by_phone = {"number": shared.number, "identity": "+54 11 2345 6790", "template": TEMPLATE}
+    for body in (by_phone, by_profile):
+        answer = await start(shared, body)
+        assert answer.status in (201, 409), answer.raw
+    await shared.bot.post_whatsapp(
+        meta.text_message(shared.bot.phone_number_id, "5491123456790", "hi")
+    )
+    await shared.bot.settle()
+    book = runtime.profile_book
+    assert await book.find("wa:5491123456790") == await book.find(imported)
