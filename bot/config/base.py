@@ -146,7 +146,8 @@ def problems(
         else:
             # A secret written where a number or text goes is not shown (REL-5).
             message = wording(item, shown=not _secret_key(loc))
-        found.append(f"{at}{dotted(path) or 'the file'}: {message}")
+        # A check that found several problems says each on a line of its own.
+        found += [f"{at}{dotted(path) or 'the file'}: {one}" for one in message.split("\n")]
     found.sort(key=line_of)
     return found
 

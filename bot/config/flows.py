@@ -291,7 +291,7 @@ class FlowFile(Section):
                 if name not in known:
                     found.append(f"{what}: {{{name}}} is not a step or a saved field")
         if found:
-            raise ValueError("; ".join(found))
+            raise ValueError("\n".join(found))  # a line each (``problems``)
         return self
 
 

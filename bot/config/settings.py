@@ -208,7 +208,8 @@ def read_config(path: str, env: Mapping[str, str], region: str = "GB") -> Config
     each naming the file, the line and the key."""
     document, lines, unusable = read_yaml(path, env)
     for key, where in named_flow_files(document):  # a flow file's problem names its line
-        lines = {**lines, **lines_of(str(where), key)}
+        # What the config file itself writes beside ``file:`` keeps the config's lines.
+        lines = {**lines_of(str(where), key), **lines, key: (str(where), 1)}
     try:
         written = ConfigFile.model_validate(document, context={"region": region})
     except ValidationError as error:

@@ -4,7 +4,8 @@ As an operator saw it: ``config check`` on a config naming ``flows: {f1: {file:
 bad.yaml}}`` blamed every mistake of ``bad.yaml`` on the config file's line of that
 reference, and said the mistakes of how the steps hang together (two steps of one id, a
 ``next`` to nowhere, an unknown ``{placeholder}``) one per run: four runs to fix four.
-README promises each problem with its file, its line and its key, all at once.
+README promises each problem with its file, its line and its key, all at once, one a
+line.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ async def test_a_flow_files_mistake_names_its_line(tmp_path: Path) -> None:
 
 async def test_every_tangle_is_said_at_once(tmp_path: Path) -> None:
     err, flow = await check(tmp_path, TANGLED)
-    assert err.startswith(f"{flow}:"), err
-    for said in ("two steps are called 'a'", "next 'nowhere'", "{nothere}"):
-        assert said in err, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 3 and all(line.startswith(f"{flow}:") for line in lines), err
+    said = ("two steps are called 'a'", "next 'nowhere'", "{nothere}")
+    for words, line in zip(said, lines, strict=True):
+        assert words in line, err
