@@ -228,7 +228,9 @@ class Sequences:
         if not member.startswith("p_"):
             return []
         profile = await self.finder.view(member)
-        return [f"p:{_one_form(Identity.parse(key))}" for key in profile.get("identities", [])]
+        # Two identities of one form (a WhatsApp id and its phone) are one name: each once.
+        names = [f"p:{_one_form(Identity.parse(key))}" for key in profile.get("identities", [])]
+        return list(dict.fromkeys(names))
 
     async def _enrolled_as(self, name: str, entry: str) -> tuple[str, dict[str, Any] | None]:
         """The member a customer is enrolled as, and the enrolment (None when none): their
