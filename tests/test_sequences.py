@@ -326,8 +326,10 @@ async def test_the_answers_are_the_documented_ones_and_bad_input_is_refused(
     answer = await call(200, "GET", listing, "sales")
     assert answer["sequences"][0]["trigger"] == {"workflow": "signup"}
     await call(401, "GET", listing, None)
-    report = await call(200, "GET", one, "marketing")
+    report = await call(200, "GET", one, "support")
     assert report["sequence"]["steps"][2]["template"]["name"] == "drip_offer"
+    report = await call(200, "GET", one, "marketing")  # the parent's words, masked (SN-3)
+    assert report["sequence"]["steps"][2]["masked"] is True
     for name in ("nope", "x" * 5000, "..", "welcome%00", "WELCOME"):
         await call(404, "GET", one, "sales", name=name)
     await call(401, "GET", one, None)

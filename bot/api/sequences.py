@@ -9,8 +9,10 @@ from typing import Any
 from aiohttp import web
 
 from bot.api.common import (
+    ADMIN,
     ApiError,
     acting,
+    caller,
     numbers_of,
     parts,
     profile_refusals,
@@ -19,6 +21,7 @@ from bot.api.common import (
 )
 from bot.api.notifications import named_customer
 from bot.config.sequences import Sequence
+from bot.core.redaction import masked_campaign
 from bot.identities import InvalidPhoneError, parse_identity
 from bot.outreach.sequences import SequenceNotFoundError, Sequences
 
@@ -63,7 +66,11 @@ async def get_sequence(request: web.Request) -> web.Response:
     sequence = await _sequence(request)
     reports = parts(request).sequence_reports
     assert reports is not None
-    return web.json_response({"sequence": await reports.report(sequence.name)})
+    report = await reports.report(sequence.name)
+    viewer = caller(request)
+    if viewer is not ADMIN:  # a step's words are its sends', masked as they are (SN-3)
+        report["steps"] = [masked_campaign(viewer, step) for step in report["steps"]]
+    return web.json_response({"sequence": report})
 
 
 async def enrol(request: web.Request) -> web.Response:

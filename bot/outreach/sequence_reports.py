@@ -71,6 +71,8 @@ class SequenceReports:
             except NotificationNotFoundError:  # never written: the sequence has not run
                 report = _empty(notifications.rate_card.currency)
             ended = report.get("status") in ("cancelled", "stopped")
+            if report.get("service"):  # the service the step goes out as, once written
+                shown["service"] = report["service"]
             shown |= {
                 "status": report["status"] if ended else "active",
                 "not_sent": dropped[index],
