@@ -148,16 +148,23 @@ return 'new'
 """
 )
 
-# KEYS: due. ARGV: the time, then the members a deferred step may be enrolled as (its
-# profile, its audience entry). The first one with a next step scheduled has it moved to
-# the time, if that is later: a step deferred by quiet hours keeps the next one's wait.
+# KEYS: due, en. ARGV: the time, when the deferred step goes, then the members it may be
+# enrolled as (its profile, its audience entry). The first one with a next step
+# scheduled has it moved to the time, if that is later (a step deferred by quiet hours
+# keeps the next one's wait), and notes when its step goes (``goes_at``).
 PUSH_BACK = Script(
     """
 local at = tonumber(ARGV[1])
-for i = 2, #ARGV do
+for i = 3, #ARGV do
   local due = redis.call('ZSCORE', KEYS[1], ARGV[i])
   if due then
     if tonumber(due) < at then redis.call('ZADD', KEYS[1], at, ARGV[i]) end
+    local raw = redis.call('HGET', KEYS[2], ARGV[i])
+    if raw then
+      local state = cjson.decode(raw)
+      state.goes_at = tonumber(ARGV[2])
+      redis.call('HSET', KEYS[2], ARGV[i], cjson.encode(state))
+    end
     return 1
   end
 end
@@ -176,6 +183,8 @@ for i = 3, #ARGV do
   if current then
     local state = cjson.decode(current)
     if state.status ~= 'active' or state.step < 1 then return 0 end
+    -- Its first step waits out quiet hours: nothing went to it yet.
+    if state.step == 1 and tonumber(state.goes_at or 0) > tonumber(ARGV[2]) then return 0 end
     state.status = 'stopped'
     state.reason = ARGV[1]
     state.ended_at = tonumber(ARGV[2])

@@ -208,12 +208,16 @@ class SequenceStore(BaseSequenceStore):
     async def handed_over(self, name: str, run: int) -> None:
         await self.redis.hdel(self._k(name, "pend"), str(run))
 
-    async def push_back(self, name: str, moves: Sequence[tuple[float, Sequence[str]]]) -> None:
-        """Move each member's next step to at least its time (see ``PUSH_BACK``); each
-        move names the member's possible names, the first enrolled one is moved."""
+    async def push_back(
+        self, name: str, moves: Sequence[tuple[float, float, Sequence[str]]]
+    ) -> None:
+        """Move each member's next step to at least its time, noting when its deferred
+        step goes (see ``PUSH_BACK``); each move names the member's possible names, the
+        first enrolled one is moved."""
+        keys = [self._k(name, "due"), self._k(name, "en")]
         async with self.redis.pipeline(transaction=False) as pipe:
-            for at, members in moves:
-                PUSH_BACK.queue(pipe, [self._k(name, "due")], [repr(at), *members])
+            for at, goes, members in moves:
+                PUSH_BACK.queue(pipe, keys, [repr(at), repr(goes), *members])
             await pipe.execute()
 
     async def dropped(self, name: str, run: int, step: int, entries: int) -> None:

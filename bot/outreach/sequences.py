@@ -339,7 +339,12 @@ class Sequences:
         stopping = {}
         for (member, state), verdict in zip(known, verdicts, strict=True):
             meta = next(found) if verdict.conversation else {}
-            replied = float(meta.get("last_inbound_at") or 0) > float(state.get("last_at") or 0)
+            # What they wrote before their step went is no reply to it: the first one may
+            # have waited out quiet hours after it was claimed (``goes_at``).
+            went = float(state.get("last_at") or 0)
+            if state.get("step", 0) == 1:
+                went = max(went, float(state.get("goes_at") or 0))
+            replied = float(meta.get("last_inbound_at") or 0) > went
             if "opt_out" in wanted and meta.get("opted_out") == "1":
                 stopping[member] = "opt_out"
             elif "reply" in wanted and state.get("step", 0) > 0 and replied:
@@ -371,7 +376,8 @@ class Sequences:
         sequence, index = found
         wait = sequence.steps[index + 1].wait
         moves = [
-            (v.until + wait, [name for name in (v.profile, v.entry) if name]) for v in verdicts
+            (v.until + wait, v.until, [name for name in (v.profile, v.entry) if name])
+            for v in verdicts
         ]
         await self.store.push_back(sequence.name, moves)
 
