@@ -112,7 +112,9 @@
     root.appendChild(div);
   }
 
-  async function open() {
+  // ``focus``: opened by the visitor (the launcher), the keyboard goes into the chat; a
+  // reload that keeps the chat open leaves the page's own focus alone.
+  async function open(focus) {
     let token;
     if (!frame) {
       try {
@@ -132,11 +134,18 @@
       frame.allow = "clipboard-write";
       // The fragment never leaves the browser: the token is in no request line or log.
       frame.src = BASE + "/widget#token=" + encodeURIComponent(token);
+      // Opened by the visitor, the frame takes the keyboard once it is there: its input.
+      frame.addEventListener("load", () => {
+        if (!focus) return;
+        frame.focus();
+        frame.contentWindow.postMessage({ type: "switchboard:focus" }, BASE);
+      }, { once: true });
       panel.appendChild(frame);
     }
     panel.hidden = false;
     launcher.setAttribute("aria-expanded", "true");
     store("sessionStorage", OPEN, "1");
+    if (focus) frame.focus();
   }
 
   function close() {
@@ -146,7 +155,7 @@
     launcher.focus();
   }
 
-  launcher.addEventListener("click", () => (panel.hidden ? open() : close()));
+  launcher.addEventListener("click", () => (panel.hidden ? open(true) : close()));
   window.addEventListener("message", (event) => {
     if (frame && event.source === frame.contentWindow && event.data &&
         event.data.type === "switchboard:close") close();
@@ -159,5 +168,5 @@
   if (document.body) mount();
   else document.addEventListener("DOMContentLoaded", mount);
 
-  window.Switchboard = { widget: true, open, close, visitorId };
+  window.Switchboard = { widget: true, open: () => open(true), close, visitorId };
 })();
