@@ -196,11 +196,13 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     try:
         cid = conversation_id(number, Identity("vid", visitor))
         # A reply that failed (the visitor had said STOP, say) never reached them: it is
-        # not shown after a reload, nor theirs to confirm as delivered.
+        # not shown after a reload, nor theirs to confirm as delivered. Nor is what an
+        # erasure kept of a message (its skeleton): the visitor's chat starts again.
         timeline = [
             m
             for m in await parts.conversations.timeline(cid)
             if not (m.get("direction") == "outbound" and m.get("status") == "failed")
+            and not m.get("erased")
         ]
         opted_out = (await parts.conversations.meta(cid)).get("opted_out") == "1"
         ours = (m["id"] for m in timeline if m.get("direction") == "outbound")
