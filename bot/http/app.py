@@ -183,6 +183,10 @@ async def favicon(request: web.Request) -> web.Response:
     )
 
 
+HISTORY = 500
+"""Messages a web chat shows again after a reload, the latest: as many as the live view."""
+
+
 async def chat_socket(request: web.Request) -> web.StreamResponse:
     parts = request.app[PARTS]
     try:
@@ -200,7 +204,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         # erasure kept of a message (its skeleton): the visitor's chat starts again.
         timeline = [
             m
-            for m in await parts.conversations.timeline(cid)
+            for m in await parts.conversations.timeline(cid, HISTORY)
             if not (m.get("direction") == "outbound" and m.get("status") == "failed")
             and not m.get("erased")
         ]
