@@ -18,6 +18,8 @@ async def test_the_erased_history_is_not_shown(make_bot: BotFactory) -> None:
     token = await token_for(bot)
     socket, history = await open_socket(bot, token)
     await socket.send_json({"type": "message", "id": "m1", "text": "hello there"})
+    while (frame := await socket.receive_json(timeout=10)) != {"type": "ack", "id": "m1"}:
+        assert frame.get("type") != "error", frame
     await bot.settle()
     await socket.close()
     _, history = await open_socket(bot, token)
