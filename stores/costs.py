@@ -52,15 +52,29 @@ if pending then
   said = redis.call('HGET', KEYS[3], ARGV[1])
   redis.call('HDEL', KEYS[1], ARGV[1])
   redis.call('HDEL', KEYS[3], ARGV[1])
-  if ARGV[2] == 'failed' then return 0 end
+  if ARGV[2] == 'failed' then
+    -- kept a while with the send's campaign: Meta's receipts come out of order, and one
+    -- may yet say the send was delivered, and billed
+    redis.call('SET', KEYS[6], 'failed|' .. pending, 'EX', 2592000)
+    return 0
+  end
   -- billed now: a later receipt with Meta's pricing (a read after the delivered) is not
   -- a send the ledger did not note
   redis.call('SET', KEYS[6], '1', 'EX', 2592000)
 else
-  -- a send the ledger did not note (a reply, a text) that Meta says it billed: once
-  if ARGV[7] == '' or (ARGV[2] ~= 'delivered' and ARGV[2] ~= 'read') then return 0 end
-  if not redis.call('SET', KEYS[6], '1', 'NX', 'EX', 2592000) then return 0 end
-  pending, said = ARGV[7], ARGV[3]
+  local marker = redis.call('GET', KEYS[6])
+  if ARGV[2] ~= 'delivered' and ARGV[2] ~= 'read' then return 0 end
+  if marker and string.sub(marker, 1, 7) == 'failed|' then
+    -- a send failed, then delivered after all: billed to its campaign, once
+    pending = string.sub(marker, 8)
+    if ARGV[3] ~= '' then said = ARGV[3] end
+    redis.call('SET', KEYS[6], '1', 'EX', 2592000)
+  else
+    -- a send the ledger did not note (a reply, a text) that Meta says it billed: once
+    if ARGV[7] == '' then return 0 end
+    if not redis.call('SET', KEYS[6], '1', 'NX', 'EX', 2592000) then return 0 end
+    pending, said = ARGV[7], ARGV[3]
+  end
 end
 local category, country, price, notification, list =
   string.match(pending, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|?(.*)$')
