@@ -987,8 +987,10 @@ def test_locations_cards_and_reactions_are_documented_and_erased_whole() -> None
         contract.event(json.loads(event.to_json()))
         stripped = erased(event.to_json(), frozenset({profile}), frozenset())
         assert stripped is not None
+        # The data only: the envelope's timestamp is the clock's, and may hold any digits.
+        data = json.dumps(json.loads(stripped)["data"], ensure_ascii=False)
         for content in ("Palace", "Bob", "650", "👍", "wamid.0"):
-            assert content not in stripped, (message.kind, content)
+            assert content not in data, (message.kind, content)
         contract.event(json.loads(stripped))
 
 
