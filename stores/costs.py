@@ -63,15 +63,15 @@ if pending then
   redis.call('SET', KEYS[6], '1', 'EX', 2592000)
 else
   local marker = redis.call('GET', KEYS[6])
-  if ARGV[2] ~= 'delivered' and ARGV[2] ~= 'read' then return 0 end
+  if ARGV[7] == '' or (ARGV[2] ~= 'delivered' and ARGV[2] ~= 'read') then return 0 end
   if marker and string.sub(marker, 1, 7) == 'failed|' then
-    -- a send failed, then delivered after all: billed to its campaign, once
+    -- a send failed, then Meta says it was delivered and billed after all: billed to its
+    -- campaign, once (a receipt without Meta's pricing after a failure bills nothing)
     pending = string.sub(marker, 8)
     if ARGV[3] ~= '' then said = ARGV[3] end
     redis.call('SET', KEYS[6], '1', 'EX', 2592000)
   else
     -- a send the ledger did not note (a reply, a text) that Meta says it billed: once
-    if ARGV[7] == '' then return 0 end
     if not redis.call('SET', KEYS[6], '1', 'NX', 'EX', 2592000) then return 0 end
     pending, said = ARGV[7], ARGV[3]
   end
