@@ -29,7 +29,7 @@ from bot.config.settings import DeliverySettings
 from bot.core.directory import Directory
 from bot.core.metrics import Meters
 from bot.core.redaction import render
-from bot.core.retry import log_failure
+from bot.core.retry import Quiet, log_failure
 from bot.logs import bind
 from bot.model import Service
 from stores.deliveries import Delivery, DeliveryQueue, Outcomes, Taken
@@ -112,24 +112,6 @@ FAILURES_SAID_EVERY = 10.0
 service that is down for a day has every queued event fail again and again."""
 
 
-@dataclass
-class _Quiet:
-    """A line said at most once every ``FAILURES_SAID_EVERY`` seconds, with how many times
-    it was kept quiet since."""
-
-    said_at: float = float("-inf")
-    unsaid: int = 0
-
-    def due(self, now: float) -> str | None:
-        """What to add to the line when it is to be said now; None to keep quiet."""
-        if now - self.said_at < FAILURES_SAID_EVERY:
-            self.unsaid += 1
-            return None
-        more = f" (and {self.unsaid} more since the last such line)" if self.unsaid else ""
-        self.said_at, self.unsaid = now, 0
-        return more
-
-
 @dataclass(eq=False)
 class _Line:
     """One service as this process delivers to it."""
@@ -154,8 +136,8 @@ class _Line:
     call costs a lock and a look-up on every delivery."""
     failed: tuple[Any, Any] | None = None
     """Its metrics of failed attempts (count, seconds), at its first."""
-    failures_said: _Quiet = field(default_factory=_Quiet)
-    dead_said: _Quiet = field(default_factory=_Quiet)
+    failures_said: Quiet = field(default_factory=lambda: Quiet(FAILURES_SAID_EVERY))
+    dead_said: Quiet = field(default_factory=lambda: Quiet(FAILURES_SAID_EVERY))
 
 
 class Couriers:

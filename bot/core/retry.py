@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from stores.redis import StoreError
@@ -44,6 +45,27 @@ def log_failure(log: logging.Logger, message: str, *args: object) -> None:
         log.exception(message, *args)
 
 
+@dataclass
+class Quiet:
+    """A line said at most once every ``every`` seconds, with how many times it was kept
+    quiet since (``counted`` names what it counts: ``requests``)."""
+
+    every: float
+    counted: str = ""
+    said_at: float = float("-inf")
+    unsaid: int = 0
+
+    def due(self, now: float) -> str | None:
+        """What to add to the line when it is to be said now; None to keep quiet."""
+        if now - self.said_at < self.every:
+            self.unsaid += 1
+            return None
+        what = f"{self.counted} " if self.counted else ""
+        more = f" (and {self.unsaid} more {what}since the last such line)" if self.unsaid else ""
+        self.said_at, self.unsaid = now, 0
+        return more
+
+
 class StoreFailureLine:
     """The store's failures of one kind of work, said in one line every ``EVERY`` seconds
     with how many there were since: a Redis outage while a dozen shards redo their batches
@@ -54,21 +76,12 @@ class StoreFailureLine:
     def __init__(self, log: logging.Logger, message: str, counted: str = "") -> None:
         self.log = log
         self.message = message
-        self.counted = f"{counted} " if counted else ""
-        """What the line counts (``requests``), said with how many more there were."""
-        self.said_at = -self.EVERY
-        self.unsaid = 0
+        self.quiet = Quiet(self.EVERY, counted)
 
     def say(self, error: BaseException, *args: object) -> None:
-        now = time.monotonic()
-        if now - self.said_at < self.EVERY:
-            self.unsaid += 1
+        more = self.quiet.due(time.monotonic())
+        if more is None:
             return
-        more = (
-            f" (and {self.unsaid} more {self.counted}since the last such line)"
-            if self.unsaid
-            else ""
-        )
         self.log.warning(
             self.message + ": the store failed (%s: %s)%s",
             *args,
@@ -76,4 +89,3 @@ class StoreFailureLine:
             str(error)[:200],
             more,
         )
-        self.said_at, self.unsaid = now, 0
