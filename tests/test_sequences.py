@@ -56,6 +56,19 @@ def drip(trigger: dict[str, Any], **more: Any) -> tuple[Sequence, ...]:
     return sequence_definitions([written | more])
 
 
+async def drip_in_quiet_hours(make_bot: BotFactory) -> Shared:
+    """The README's drip on first contact, on a number whose quiet hours hold now (an hour
+    either side, in UTC): the customer who said hello has their welcome deferred."""
+    now = datetime.now(UTC)
+    minute = now.hour * 60 + now.minute
+    quiet = QuietHours((minute - 60) % 1440, (minute + 60) % 1440)
+    return await shared_number(
+        make_bot,
+        notifications=NotificationSettings(quiet_hours=quiet),
+        sequences=drip({"first_contact": True}),
+    )
+
+
 def later(shared: Shared, seconds: float) -> None:
     """The scheduler's clock moves ``seconds`` ahead of the wall's, and it looks now."""
     scheduler = shared.bot.runtime.outreach.scheduler
@@ -195,14 +208,7 @@ async def test_a_topic_joined_enrols_only_for_the_parent(make_bot: BotFactory) -
 
 
 async def test_quiet_hours_defer_a_step_until_they_end(make_bot: BotFactory) -> None:
-    now = datetime.now(UTC)
-    minute = now.hour * 60 + now.minute
-    quiet = QuietHours((minute - 60) % 1440, (minute + 60) % 1440)
-    shared = await shared_number(
-        make_bot,
-        notifications=NotificationSettings(quiet_hours=quiet),
-        sequences=drip({"first_contact": True}),
-    )
+    shared = await drip_in_quiet_hours(make_bot)
 
     async def deferred() -> bool:
         return (await sequence_report(shared))["steps"][0]["counts"]["deferred"] == 1

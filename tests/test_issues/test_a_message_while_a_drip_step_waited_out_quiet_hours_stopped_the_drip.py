@@ -10,26 +10,24 @@ they reply to a step). The step counted as gone when it was claimed, not when it
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
-from bot.config.notifications import NotificationSettings, QuietHours
 from tests.conftest import BotFactory
-from tests.test_api import WA_ID, say, shared_number
+from tests.test_api import WA_ID, say
 from tests.test_notifications import until
-from tests.test_sequences import DAY, drip, later, sent_to, sequence_report, templates
+from tests.test_sequences import (
+    DAY,
+    drip_in_quiet_hours,
+    later,
+    sent_to,
+    sequence_report,
+    templates,
+)
 
 
 async def test_what_they_wrote_before_the_first_step_went_is_no_reply(
     make_bot: BotFactory,
 ) -> None:
-    now = datetime.now(UTC)
-    minute = now.hour * 60 + now.minute
-    quiet = QuietHours((minute - 60) % 1440, (minute + 60) % 1440)
-    shared = await shared_number(
-        make_bot,
-        notifications=NotificationSettings(quiet_hours=quiet),
-        sequences=drip({"first_contact": True}),
-    )
+    shared = await drip_in_quiet_hours(make_bot)
 
     async def deferred() -> bool:
         return (await sequence_report(shared))["steps"][0]["counts"]["deferred"] == 1
