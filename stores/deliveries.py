@@ -280,16 +280,17 @@ class DeliveryQueue(BaseDeliveryQueue):
             pipe.xack(key, GROUP, *outcomes.done)
             pipe.xdel(key, *outcomes.done)
             commands += 2
-        retry_keys = [key, self.keys.fanout(service, "retry")]
-        for delivery, at in outcomes.retries:
-            item = delivery.encode(delivery.attempts + 1)
-            RETRY.queue(pipe, retry_keys, [GROUP, delivery.entry_id, item, at])
+        if outcomes.retries:
+            retries: list[Any] = [GROUP]
+            for delivery, at in outcomes.retries:
+                retries += [delivery.entry_id, delivery.encode(delivery.attempts + 1), at]
+            RETRY.queue(pipe, [key, self.keys.fanout(service, "retry")], retries)
             commands += 1
-        dead_keys = [key, self.keys.fanout(service, "dead")]
-        for delivery in outcomes.dead:
-            DEAD_LETTER.queue(
-                pipe, dead_keys, [GROUP, delivery.entry_id, delivery.encode(), DEAD_LETTERS_KEPT]
-            )
+        if outcomes.dead:
+            dead: list[Any] = [GROUP, DEAD_LETTERS_KEPT]
+            for delivery in outcomes.dead:
+                dead += [delivery.entry_id, delivery.encode()]
+            DEAD_LETTER.queue(pipe, [key, self.keys.fanout(service, "dead")], dead)
             commands += 1
         return commands
 

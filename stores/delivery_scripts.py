@@ -20,25 +20,32 @@ return {#due, next[2]}
 """
 )
 
-# A failed delivery leaves the stream for the retry set (or the dead letters) only if it is
-# still on the stream: one taken off meanwhile (rewritten by an erasure, or finished by
-# another process) must not come back from the stale copy the caller holds.
+# Failed deliveries leave the stream for the retry set (or the dead letters) only if they
+# are still on the stream: one taken off meanwhile (rewritten by an erasure, or finished by
+# another process) must not come back from the stale copy the caller holds. ARGV: the
+# group, then a triple per delivery (entry id, item, when due); one call for a batch.
 RETRY = Script(
     """
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-if redis.call('XDEL', KEYS[1], ARGV[2]) == 1 then
-  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+for i = 2, #ARGV, 3 do
+  redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
+  if redis.call('XDEL', KEYS[1], ARGV[i]) == 1 then
+    redis.call('ZADD', KEYS[2], ARGV[i + 2], ARGV[i + 1])
+  end
 end
 """
 )
 
-# A dead letter is kept, the oldest dropped past ARGV[4] (a service down for days).
+# Dead letters are kept, the oldest dropped past ARGV[2] (a service down for days). ARGV:
+# the group, the cap, then a pair per delivery (entry id, item).
 DEAD_LETTER = Script(
     """
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-if redis.call('XDEL', KEYS[1], ARGV[2]) == 1 then
-  if redis.call('RPUSH', KEYS[2], ARGV[3]) > tonumber(ARGV[4]) then
-    redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
+local cap = tonumber(ARGV[2])
+for i = 3, #ARGV, 2 do
+  redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
+  if redis.call('XDEL', KEYS[1], ARGV[i]) == 1 then
+    if redis.call('RPUSH', KEYS[2], ARGV[i + 1]) > cap then
+      redis.call('LTRIM', KEYS[2], -cap, -1)
+    end
   end
 end
 """
