@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.config.settings import DeliverySettings
-from bot.core.couriers import backoff
+from bot.core.couriers import backoff, due_at
 from bot.core.redaction import erased, masked, render
 from bot.model import Event, Service
 from stores.pipeline import ride
@@ -100,6 +100,22 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
         assert all(step / 2 <= delay <= step for delay in delays)
         assert len(delays) > 1  # jitter: retries of many events do not arrive together
     assert backoff(100, settings) <= 60.0
+
+
+def test_long_retries_of_a_dead_service_fall_due_together_a_few_at_a_time() -> None:
+    settings = DeliverySettings(retry_base=1.0, retry_cap=600.0)
+    now = 1_800_000_000.25
+    for attempts in (0, 2, 3):  # short waits keep their own times
+        waits = [backoff(attempts, settings) for _ in range(50)]
+        assert [due_at(now, wait) for wait in waits] == [now + wait for wait in waits]
+    waits = [backoff(20, settings) for _ in range(1000)]  # 300 to 600 s
+    dues = [due_at(now, wait) for wait in waits]
+    # Never sooner than the backoff, and at most a sixteenth of the wait later.
+    later = [due - now - wait for wait, due in zip(waits, dues, strict=True)]
+    assert all(0 <= extra <= wait / 16 for extra, wait in zip(later, waits, strict=True))
+    # A thousand retries come due at a few dozen moments, still spread over the 300 s.
+    assert 10 <= len(set(dues)) <= 20
+    assert max(dues) - min(dues) >= 250
 
 
 def _outbound(service: str) -> str:

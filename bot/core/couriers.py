@@ -18,6 +18,7 @@ import contextlib
 import functools
 import json
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -105,6 +106,22 @@ def retry_wait(attempts: int, problem: str, settings: DeliverySettings) -> float
     wait = backoff(attempts, settings)
     asked = problem.retry_after if isinstance(problem, Refusal) else None
     return wait if asked is None else max(wait, min(asked, settings.retry_cap))
+
+
+RETRY_SLOTS = 16
+"""A retry at least this many seconds away is due at the end of a slot of a sixteenth of
+its wait, at most (a power of two of seconds): a dead service's retries, each with its own
+jitter, then fall due a few at a time, each few moved, read and settled in one round trip,
+instead of one every fraction of a second for ever. The jitter still spreads them over
+the slots of half the wait."""
+
+
+def due_at(now: float, wait: float) -> float:
+    """When a retry ``wait`` seconds from ``now`` is due: at the end of its slot."""
+    if wait < RETRY_SLOTS:
+        return now + wait
+    slot = 2.0 ** math.floor(math.log2(wait / RETRY_SLOTS))
+    return math.ceil((now + wait) / slot) * slot
 
 
 FAILURES_SAID_EVERY = 10.0
@@ -555,7 +572,7 @@ class Couriers:
         failed, took = line.failed
         failed.inc()
         took.observe(seconds)
-        retry_at = now + retry_wait(delivery.attempts, problem, self.settings)
+        retry_at = due_at(now, retry_wait(delivery.attempts, problem, self.settings))
         if retry_at - delivery.first_at > self.settings.retry_horizon:
             if (more := line.dead_said.due(now)) is not None:
                 log.warning(
