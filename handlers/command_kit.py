@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import re
 import shlex
 import time
@@ -13,13 +14,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.identities import IDENTITY_KINDS
-from handlers.ports import Caller
+from handlers.ports import Caller, DeskPort
 
 ROLE_RANK = {"viewer": 0, "agent": 1, "admin": 2}
 NO_ROLE = "none"
 """What /role gives a member to take them off the team: their commands are refused."""
 CONFIRM_WINDOW = 600
-"""Seconds a confirmation code stays good."""
+"""Seconds a confirmation code stays good, at most."""
+CONFIRM_STEP = 10
+"""Codes are made for the clock's steps of this many seconds: one shown at 12:00:05 is
+good until 12:09:59, not a moment after 12:10:05."""
 OPERATOR = Caller("operator", "admin")
 """The CLI: whoever can run ``python bot.py admin`` holds the keys anyway."""
 
@@ -184,14 +188,40 @@ def split_arguments(rest: str, raw_after: int = -1) -> list[str]:
 def confirmation_code(caller: Caller, subject: str, at: float) -> str:
     """A short code that shows the confirmation follows the question, for one caller.
 
-    Not a secret: it guards against a one-shot erasure by mistake, and the role check
-    guards against everyone else."""
-    window = int(at // CONFIRM_WINDOW)
-    digest = hashlib.blake2b(f"{caller.name}|{subject}|{window}".encode(), digest_size=4)
+    ``subject`` names what the question showed (the numbers a service leaves, the
+    identities a profile holds), so a code does not confirm what changed since. Not a
+    secret: it guards against a one-shot erasure by mistake, and the role check guards
+    against everyone else."""
+    step = int(at // CONFIRM_STEP)
+    digest = hashlib.blake2b(f"{caller.name}|{subject}|{step}".encode(), digest_size=4)
     return f"{int.from_bytes(digest.digest(), 'big') % 1_000_000:06d}"
 
 
 def confirmed(caller: Caller, subject: str, code: str) -> bool:
-    """Whether ``code`` is the one shown to ``caller`` for ``subject`` in the last window."""
+    """Whether ``code`` is one shown to ``caller`` for ``subject`` in the last
+    ``CONFIRM_WINDOW`` seconds (to ``CONFIRM_STEP``)."""
     now = time.time()
-    return code in {confirmation_code(caller, subject, at) for at in (now, now - CONFIRM_WINDOW)}
+    first = math.ceil((now - CONFIRM_WINDOW) / CONFIRM_STEP)
+    steps = range(first, int(now // CONFIRM_STEP) + 1)
+    return code in {confirmation_code(caller, subject, step * CONFIRM_STEP) for step in steps}
+
+
+def confirmation_key(caller: Caller, subject: str, code: str) -> str:
+    """What names one confirmation once it is used: a code works once."""
+    return hashlib.blake2b(f"{caller.name}|{subject}|{code}".encode(), digest_size=16).hexdigest()
+
+
+NOT_CONFIRMED = (
+    "That confirmation code is wrong or expired, was used, or what it confirms changed "
+    "since; send {command} again for a new one."
+)
+
+
+async def confirmed_once(desk: DeskPort | None, caller: Caller, subject: str, code: str) -> bool:
+    """Whether ``code`` confirms ``subject`` for ``caller`` now, for the first time (with
+    the team's desk, which keeps the codes used; without one, only the code is checked)."""
+    if not confirmed(caller, subject, code):
+        return False
+    return desk is None or await desk.first_use(
+        confirmation_key(caller, subject, code), CONFIRM_WINDOW
+    )

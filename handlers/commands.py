@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from handlers.command_kit import (
+    NOT_CONFIRMED,
     OPERATOR,
     ROLE_RANK,
     Argument,
@@ -19,7 +20,7 @@ from handlers.command_kit import (
     Spec,
     UsageError,
     confirmation_code,
-    confirmed,
+    confirmed_once,
     flat,
     has_control_characters,
     shown_identity,
@@ -38,7 +39,7 @@ __all__ = [
     "RefusedError",
     "UsageError",
     "confirmation_code",
-    "confirmed",
+    "confirmed_once",
     "has_control_characters",
     "split_arguments",
 ]
@@ -285,19 +286,20 @@ class Commands:
         if len(args) not in (1, 3) or (len(args) == 3 and args[1] != "confirm"):
             raise UsageError
         profile_id = await self.profiles.find(args[0])
+        profile = await self.profiles.view(profile_id)
+        # The code confirms the person the question showed: not one merged into it since.
+        held = sorted(profile["identities"]) + sorted(profile["conversations"])
+        subject = f"forget|{profile_id}|{','.join(held)}"
         if len(args) == 1:
-            profile = await self.profiles.view(profile_id)
-            code = confirmation_code(caller, profile_id, time.time())
+            code = confirmation_code(caller, subject, time.time())
             return (
                 f"This erases {profile_id} ({profile.get('name') or 'no name'}, "
                 f"{len(profile['identities'])} identities, {len(profile['conversations'])} "
                 f"conversations) for good. To go ahead, send within 10 minutes:\n"
                 f"/forget {profile_id} confirm {code}"
             )
-        if not confirmed(caller, profile_id, args[2]):
-            raise RefusedError(
-                "That confirmation code is wrong or expired; send /forget again for a new one."
-            )
+        if not await confirmed_once(self.desk, caller, subject, args[2]):
+            raise RefusedError(NOT_CONFIRMED.format(command="/forget"))
         summary = await self.profiles.erase(profile_id)
         return (
             f"Erased {summary['profile']}: {summary['identities']} identities, "

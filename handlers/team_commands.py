@@ -7,13 +7,14 @@ import time
 
 from handlers.command_kit import (
     NO_ROLE,
+    NOT_CONFIRMED,
     ROLE_RANK,
     Argument,
     Command,
     Spec,
     UsageError,
     confirmation_code,
-    confirmed,
+    confirmed_once,
     flat,
 )
 from handlers.ports import Attachment, Caller, DeskPort, RefusedError
@@ -248,9 +249,10 @@ class TeamCommands:
         if len(scope) not in (1, 2) or "confirm" in scope:
             raise UsageError
         service, number = scope[0], scope[1] if len(scope) == 2 else None
-        subject = f"detach|{service}|{number or '*'}"
+        numbers = await self.desk.attached_to(service, number)
+        # The code confirms the numbers the question named, and no others.
+        subject = f"detach|{service}|{number or '*'}|{','.join(sorted(numbers))}"
         if not asked:
-            numbers = await self.desk.attached_to(service, number)
             code = confirmation_code(caller, subject, time.time())
             return (
                 f"This detaches {service} from {', '.join(numbers)}: it hears nothing more "
@@ -258,10 +260,8 @@ class TeamCommands:
                 "is the parent the next service takes over. To go ahead, send within 10 "
                 f"minutes:\n/detach {' '.join(scope)} confirm {code}"
             )
-        if not confirmed(caller, subject, args[-1]):
-            raise RefusedError(
-                "That confirmation code is wrong or expired; send /detach again for a new one."
-            )
+        if not await confirmed_once(self.desk, caller, subject, args[-1]):
+            raise RefusedError(NOT_CONFIRMED.format(command="/detach"))
         changes = await self.desk.detach(service, number)
         return "\n".join(f"{service} detached from {change_line(change)}" for change in changes)
 

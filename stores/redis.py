@@ -349,6 +349,10 @@ class Keys:
         """A team chat message (its provider id) whose command or reply has run."""
         return f"{self.prefix}team:ran:{message}"
 
+    def team_confirmed(self, digest: str) -> str:
+        """A confirmation code that was used (the digest of who, what and the code)."""
+        return f"{self.prefix}team:confirmed:{digest}"
+
     def team_chat_move(self, chat: str) -> str:
         """A group the team chat was, that became a supergroup -> the supergroup's id."""
         return f"{self.prefix}team:moved:{chat}"

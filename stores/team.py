@@ -40,6 +40,10 @@ class BaseTeamStore(Protocol):
     async def audit_trail(self, limit: int = 50) -> list[dict[str, Any]]:
         """The last ``limit`` entries of the audit trail, the newest first."""
 
+    async def first_use(self, digest: str, seconds: int) -> bool:
+        """Whether the confirmation ``digest`` is used for the first time in ``seconds``;
+        from now on it is used."""
+
 
 class TeamStore(BaseTeamStore):
     """Roles by member (an email, or ``tg:<id>``), and the audit trail, newest first."""
@@ -76,6 +80,10 @@ class TeamStore(BaseTeamStore):
         """The last ``limit`` entries of the audit trail, the newest first."""
         raw: Any = await self.redis.lrange(self.keys.team_audit(), 0, limit - 1)
         return [json.loads(item) for item in raw]
+
+    async def first_use(self, digest: str, seconds: int) -> bool:
+        key = self.keys.team_confirmed(digest)
+        return bool(await self.redis.set(key, "1", nx=True, ex=seconds))
 
 
 class BaseTeamPostStore(Protocol):

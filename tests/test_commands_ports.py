@@ -41,6 +41,7 @@ class FakeDesk:
     holder: Claim | None = None
     done: list[tuple[str, ...]] = field(default_factory=list)
     audits: list[tuple[str, str, str]] = field(default_factory=list)
+    used: set[str] = field(default_factory=set)
 
     def _known(self, conversation: str) -> str:
         if not CONVERSATION.startswith(conversation):
@@ -125,6 +126,11 @@ class FakeDesk:
 
     async def audit(self, who: str, command: str, outcome: str) -> None:
         self.audits.append((who, command, outcome))
+
+    async def first_use(self, digest: str, seconds: int) -> bool:
+        new = digest not in self.used
+        self.used.add(digest)
+        return new
 
 
 @dataclass

@@ -278,6 +278,10 @@ class TeamDesk:
         """The last entries of the audit trail, the newest first."""
         return await self.roster.audit_trail(limit)
 
+    async def first_use(self, digest: str, seconds: int) -> bool:
+        """Whether a confirmation is used for the first time (then it is used)."""
+        return await self.roster.first_use(digest, seconds)
+
 
 def checked_text(text: str, what: str) -> str:
     """A reply's or a note's text, trimmed; ValueError when it is empty, too long or has

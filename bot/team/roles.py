@@ -96,6 +96,10 @@ class TeamRoster:
         """The last entries of the audit trail, the newest first."""
         return await self.store.audit_trail(limit)
 
+    async def first_use(self, digest: str, seconds: int) -> bool:
+        """Whether a confirmation is used for the first time (then it is used)."""
+        return await self.store.first_use(digest, seconds)
+
 
 def _keys(member: TeamMember) -> list[str]:
     return [member.email, f"tg:{member.telegram}"] if member.telegram else [member.email]
