@@ -86,6 +86,12 @@ class Spec:
         for n in self.personal:
             if n < len(args) and args[n] and not args[n].startswith(("p_", "c_")):
                 outcome = outcome.replace(args[n], IDENTITY)
+                kind, colon, value = args[n].partition(":")
+                if colon and kind in IDENTITY_KINDS and value.strip():
+                    # A refusal quotes the value of a ``kind:value`` alone, maybe cut.
+                    value = value.strip()
+                    for cut in (value, value[:80], value[:60], value[:40]):
+                        outcome = outcome.replace(repr(cut), repr(IDENTITY))
         return without_identities(outcome)
 
 
