@@ -148,10 +148,7 @@ class Commands:
     ) -> tuple[bool, str]:
         """(whether the command did its work, the answer). Every refusal, and every run
         of an agent's or admin's command, goes to the audit log."""
-        line = line.replace("\r\n", "\n").strip(" \n\t")  # str.strip() would drop \x85 too
-        first = line.split(maxsplit=1)[0] if line else ""
-        name = first[1:].split("@", 1)[0].lower() if first.startswith("/") else ""
-        command = self.registry.get(name)  # /help@SwitchboardBot in groups is /help
+        line, name, command = self._named(line)
         args: list[str] = []
         try:
             command, caller, args = self._check(caller, line, name, command)
@@ -162,6 +159,13 @@ class Commands:
         if command.role != "viewer" or (name == "profile" and args[1:2] == ["convert"]):
             await self._audit(caller, source, name, command, args, "")
         return True, answer
+
+    def _named(self, line: str) -> tuple[str, str, Command | None]:
+        """(the line as it runs, the command's name, the command if there is one)."""
+        line = line.replace("\r\n", "\n").strip(" \n\t")  # str.strip() would drop \x85 too
+        first = line.split(maxsplit=1)[0] if line else ""
+        name = first[1:].split("@", 1)[0].lower() if first.startswith("/") else ""
+        return line, name, self.registry.get(name)  # /help@SwitchboardBot in groups is /help
 
     def _check(
         self, caller: Caller | None, line: str, name: str, command: Command | None
