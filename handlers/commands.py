@@ -167,6 +167,17 @@ class Commands:
         name = first[1:].split("@", 1)[0].lower() if first.startswith("/") else ""
         return line, name, self.registry.get(name)  # /help@SwitchboardBot in groups is /help
 
+    async def refusal(self, caller: Caller | None, line: str, *, source: str = "") -> str:
+        """Why ``caller`` may not run ``line`` (audited, as ``execute`` does), without
+        running it; '' when they may."""
+        line, name, command = self._named(line)
+        try:
+            self._check(caller, line, name, command)
+        except _Refusal as refusal:
+            await self._audit(caller, source, name, command, [], refusal.reason)
+            return refusal.answer
+        return ""
+
     def _check(
         self, caller: Caller | None, line: str, name: str, command: Command | None
     ) -> tuple[Command, Caller, list[str]]:

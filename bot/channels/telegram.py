@@ -178,8 +178,8 @@ class TelegramChannel:
         (in a group each bot takes those that name it and those that name none). The
         bot's own name is asked (getMe, once) only when a command names one; when
         Telegram cannot say, the command is taken as ours."""
-        named = _NAMED_COMMAND.match(item.text)
-        if item.kind != "text" or named is None:
+        named = _NAMED_COMMAND.match(item.text)  # a text, or a file's caption
+        if named is None:
             return item
         try:
             ours = await self.client.username()

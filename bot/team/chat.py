@@ -32,6 +32,9 @@ FILE_REFUSED = (
     "Not sent: a file cannot go to the customer from the team chat. Reply with text, or "
     "send the file with the API (POST /v1/conversations/{conversation}/messages, media)."
 )
+NOT_TEXT_REFUSED = (
+    "Not sent: a {kind} cannot go to the customer from the team chat. Reply with text."
+)
 CAPTION_REFUSED = (
     "Not run: a command goes as text, not as a file's caption; a file cannot go to the "
     "customer from the team chat (send it with the API: POST /v1/conversations/"
@@ -105,29 +108,35 @@ class TeamChat:
     async def handle(self, message: Inbound) -> None:
         """A reply to a post answers its customer; a command runs; chatter is left be."""
         text = message.text.strip()
-        if message.edit_of or not (text or message.media):
+        if message.edit_of:
             return
-        if not text.startswith("/") and message.reply_to:
-            conversation = await self.posts.conversation(message.reply_to)
-            if conversation is None:
-                return  # a reply to something that is not a customer's post
+        refusal = ""
+        if not text.startswith("/"):
+            conversation = message.reply_to and await self.posts.conversation(message.reply_to)
+            if not conversation:
+                return  # chatter, or a reply to something that is not a customer's post
             if message.media is not None:  # its caption alone would say "here is the form"
                 refusal = FILE_REFUSED.format(conversation=conversation)
-                self._answer(message.chat, refusal, message.provider_id, message.provider_id)
-                return
+            elif not text:  # a sticker, a place, a contact
+                refusal = NOT_TEXT_REFUSED.format(kind=message.kind)
             text = f"/reply {conversation} {message.text}"
-        elif not text.startswith("/") or "@" in text.split(maxsplit=1)[0]:
+        elif "@" in text.split(maxsplit=1)[0]:
             return  # a command the channel found naming another bot (/help@OtherBot)
         elif message.media is not None:  # "/reply c_… here is the form" as a caption
-            self._answer(message.chat, CAPTION_REFUSED, message.provider_id, message.provider_id)
+            refusal = CAPTION_REFUSED
+        source = f"tg:{message.sender.value}"
+        caller = await self.roster.caller_for_telegram(message.sender.value)
+        if refusal:
+            # Who may not run the command is told so first (and it is audited, OPS-2).
+            refusal = await self.commands.refusal(caller, text, source=source) or refusal
+            self._answer(message.chat, refusal, message.provider_id, message.provider_id)
             return
         # Run once: a batch redone after a crash must not send the customer a reply again.
         if not await self.posts.first_run(message.provider_id):
             log.info("team message %s ran before its batch was redone", message.provider_id)
             return
-        caller = await self.roster.caller_for_telegram(message.sender.value)
         try:
-            answer = await self.commands.run(caller, text, source=f"tg:{message.sender.value}")
+            answer = await self.commands.run(caller, text, source=source)
         except BaseException:
             with contextlib.suppress(Exception):
                 await self.posts.not_run(message.provider_id)

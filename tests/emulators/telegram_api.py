@@ -558,6 +558,7 @@ class TelegramAPIEmulator(LocalServer):
         title: str | None = None,
         address: str = "",
         chat_id: int | None = None,
+        reply_to_message_id: int | None = None,
     ) -> JSON:
         """A shared point; with ``title``, a venue (Telegram sends both ``location`` and
         ``venue`` for one)."""
@@ -565,7 +566,7 @@ class TelegramAPIEmulator(LocalServer):
         content: JSON = {"location": point}
         if title is not None:
             content["venue"] = {"location": point, "title": title, "address": address}
-        return self._message_update(user_id, chat_id, None, None, content)
+        return self._message_update(user_id, chat_id, None, reply_to_message_id, content)
 
     def photo(
         self,
