@@ -66,6 +66,20 @@ async def test_the_audit_trail_is_bounded(store: Redis, prefix: str) -> None:
     assert len(trail) == AUDIT_KEPT
 
 
+# --- TeamStore: confirmations used --------------------------------------------------------
+
+
+async def test_a_confirmation_is_used_once_by_any_process_for_its_time(
+    store: Redis, prefix: str
+) -> None:
+    one, other = TeamStore(store, Keys(prefix)), TeamStore(store, Keys(prefix))
+    assert await one.first_use("d1", 600)
+    assert not await other.first_use("d1", 600)
+    assert await other.first_use("d2", 600)
+    ttl = await store.ttl(Keys(prefix).team_confirmed("d1"))
+    assert 590 <= ttl <= 600
+
+
 # --- TeamPostStore ---------------------------------------------------------------------------
 
 
