@@ -100,6 +100,9 @@ class BaseServiceStore(Protocol):
     async def by_token(self, token: str) -> Service | None:
         """The service an API token belongs to; None for an unknown or replaced one."""
 
+    async def token_digest(self, name: str) -> str:
+        """The digest of ``name``'s API token now; '' when it has none."""
+
     async def attach(self, number: str, name: str, *, unless_detached: bool = False) -> Attachment:
         """Attach ``name`` to ``number`` after the services there; twice changes nothing.
         ``unless_detached``: not when it was detached there since it was last attached
@@ -203,6 +206,10 @@ class ServiceStore(BaseServiceStore):
     async def by_token(self, token: str) -> Service | None:
         name = await self.redis.get(self._token(token_hash(token)))
         return await self.get(str(name)) if name else None
+
+    async def token_digest(self, name: str) -> str:
+        digest = await self.redis.hget(self._service(name), "token")
+        return str(digest) if digest else ""
 
     async def attach(self, number: str, name: str, *, unless_detached: bool = False) -> Attachment:
         keys = [self._attached(number), self._version(number), self.keys.detached(number)]

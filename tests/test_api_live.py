@@ -336,7 +336,8 @@ async def test_an_uploaded_file_is_sent_by_its_signed_address(make_bot: BotFacto
 async def test_the_stream_ends_when_its_token_expires(make_bot: BotFactory) -> None:
     shared = await shared_number(make_bot)
     signer = await shared.bot.runtime.live_tokens.signer()
-    token, _ = signer.issue("support", await profile_of(shared), "alice", 1.5)
+    key = await shared.bot.runtime.services.token_digest("support")
+    token, _ = signer.issue("support", await profile_of(shared), "alice", 1.5, key)
     async with shared.bot.client.get("/live/api/stream", params={"token": token}) as stream:
         assert await read_events(stream, 2) == [("ready", "{}"), ("expired", "{}")]
         assert await stream.content.read() == b""  # and the stream is over

@@ -57,6 +57,18 @@ async def test_a_token_names_its_service_until_replaced(store: Redis, prefix: st
     assert await services.by_token("nobody's") is None
 
 
+async def test_a_services_token_digest_follows_its_token(store: Redis, prefix: str) -> None:
+    services = ServiceStore(store, Keys(prefix))
+    await services.save(CRM)
+    assert await services.token_digest("crm") == ""
+    await services.set_token("crm", "tok-1")
+    first = await services.token_digest("crm")
+    assert first and "tok-1" not in first
+    await services.set_token("crm", "tok-2")
+    assert await services.token_digest("crm") not in ("", first)
+    assert await services.token_digest("nobody") == ""
+
+
 async def test_no_token_is_kept_in_the_clear(store: Redis, prefix: str) -> None:
     services = ServiceStore(store, Keys(prefix))
     await services.save(CRM)

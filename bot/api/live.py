@@ -30,7 +30,7 @@ from bot.api.common import (
 from bot.api.conversations import claim, get_conversation, public, release, reply
 from bot.api.media import download, upload
 from bot.api.starts import reachable, start_conversation
-from bot.core.livetokens import MAX_AGENT, LiveGrant
+from bot.core.livetokens import KEY_CHARS, MAX_AGENT, LiveGrant
 from bot.http.errors import error_response
 from bot.model import Identity, Service, compact_json, conversation_id
 from bot.outreach.audience import OPEN_TO_NEW
@@ -79,7 +79,8 @@ async def issue_live_token(request: web.Request) -> web.Response:
     await require_attached(request)  # detached everywhere, it may not look up profiles
     profile = await find_profile(request, reference)
     signer = await api.live_tokens.signer()
-    token, expires_at = signer.issue(who.name, profile, agent, float(ttl))
+    key = await api.services.token_digest(who.name)
+    token, expires_at = signer.issue(who.name, profile, agent, float(ttl), key)
     url = f"{api.public_url}/live?profile={profile}&token={token}"
     answer = {"token": token, "expires_at": expires_at, "profile": profile, "agent": agent}
     response = web.json_response(answer | {"url": url}, status=201)
@@ -93,7 +94,8 @@ async def issue_live_token(request: web.Request) -> web.Response:
 async def grant_of(request: web.Request, token: str) -> tuple[LiveGrant, Service, str] | None:
     """The grant of a valid token, its service and its profile now; None for a token that
     is missing, forged, tampered with or expired, or whose service or profile is gone, or
-    whose service is attached to no number any more (it may not read profiles)."""
+    whose service is attached to no number any more (it may not read profiles), or whose
+    service's API token was replaced since it was made."""
     api = parts(request)
     grant = (await api.live_tokens.signer()).verify(token)
     if grant is None:
@@ -101,6 +103,9 @@ async def grant_of(request: web.Request, token: str) -> tuple[LiveGrant, Service
     service = await api.services.get(grant.service)
     root = await api.profiles.profiles.root(grant.profile)
     if service is None or not root or not await api.actions.numbers_of(service.name):
+        return None
+    # Made with an API token since replaced (rotated after a leak, say): ended with it.
+    if grant.key != (await api.services.token_digest(service.name))[:KEY_CHARS]:
         return None
     return grant, service, root
 

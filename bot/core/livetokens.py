@@ -16,9 +16,12 @@ from dataclasses import dataclass
 
 from bot.config.environment import MIN_LINK_SECRET as MIN_SECRET
 
-VERSION = "1"
+VERSION = "2"
+"""2: the token names the API token it was made with (1 did not, and is refused)."""
 MAX_TOKEN = 1024
 MAC_BYTES = 32
+KEY_CHARS = 16
+"""Hex digits of the API token's digest a live token names."""
 MAX_AGENT = 200
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _FIELD = re.compile(r"[^\x00-\x1f\x7f]+")
@@ -33,6 +36,9 @@ class LiveGrant:
     profile: str
     agent: str
     expires_at: int
+    key: str
+    """The API token's digest (its start) it was made with: rotating that token, or
+    setting one, ends the live tokens made with the one before."""
 
 
 def _b64(data: bytes) -> str:
@@ -64,14 +70,17 @@ class LiveTokenSigner:
     def _mac(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()
 
-    def issue(self, service: str, profile: str, agent: str, ttl: float) -> tuple[str, int]:
-        """A token for ``agent`` of ``service`` on ``profile``, and when it expires."""
+    def issue(
+        self, service: str, profile: str, agent: str, ttl: float, key: str = ""
+    ) -> tuple[str, int]:
+        """A token for ``agent`` of ``service`` on ``profile``, and when it expires;
+        ``key``: the digest of the API token of ``service`` that asked for it."""
         for value in (service, profile, agent):
             if not _FIELD.fullmatch(value) or len(value) > MAX_AGENT:
                 raise ValueError("service, profile and agent are 1 to 200 printable characters")
         expires_at = int(time.time() + ttl)
         nonce = secrets.token_hex(8)
-        fields = (VERSION, service, profile, agent, str(expires_at), nonce)
+        fields = (VERSION, service, profile, agent, str(expires_at), nonce, key[:KEY_CHARS])
         payload = "\n".join(fields).encode("utf-8")
         return f"{_b64(payload)}.{_b64(self._mac(payload))}", expires_at
 
@@ -88,14 +97,14 @@ class LiveTokenSigner:
         if not hmac.compare_digest(mac, self._mac(payload)):
             return None
         try:
-            version, service, profile, agent, expires, _ = payload.decode("utf-8").split("\n")
+            version, service, profile, agent, expires, _, key = payload.decode("utf-8").split("\n")
         except (UnicodeDecodeError, ValueError):
             return None
         if version != VERSION or not (expires.isascii() and expires.isdigit()):
             return None
         if int(expires) <= (time.time() if now is None else now):
             return None
-        return LiveGrant(service, profile, agent, int(expires))
+        return LiveGrant(service, profile, agent, int(expires), key)
 
 
 class LiveTokens:
