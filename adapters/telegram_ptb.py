@@ -50,6 +50,10 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 POLL_GRACE = 10.0
 """Seconds a long poll's HTTP read may outlast the server-side wait."""
 POOL_SIZE = 100
+CALL_TIMEOUT = 20.0
+"""Seconds to wait for a Bot API call's answer (a send's, a file's), as long as the
+runtime waits for any channel's call; ptb's own default, 5 s, failed sends that Telegram
+answered slowly (and a send with no answer is not made again)."""
 """Connections in the one pool (aiogram's default); PTB 21 defaulted to 1, which a parked long
 poll would hold while every send waited for it."""
 _PTB_DEFAULT_FLAGS = (
@@ -84,7 +88,12 @@ class PTBClient:
             return
         for name in _TOKEN_LOGGERS:
             logging.getLogger(name).addFilter(self._redactor)
-        request = HTTPXRequest(connection_pool_size=POOL_SIZE)
+        request = HTTPXRequest(
+            connection_pool_size=POOL_SIZE,
+            read_timeout=CALL_TIMEOUT,
+            write_timeout=CALL_TIMEOUT,
+            media_write_timeout=CALL_TIMEOUT,
+        )
         await request.initialize()
         self._request = request
         self._bot = Bot(

@@ -335,6 +335,8 @@ class TelegramAPIEmulator(LocalServer):
         self._blocked: set[int] = set()
         self._migrated: dict[int, int] = {}
         self._throttles: list[_Throttle] = []
+        self._slow: list[tuple[str, float]] = []
+        """(method, seconds): calls to answer late, in turn (``slow``)."""
         self._poll: _Poll | None = None
         self._changed = asyncio.Event()
         self._webhook_kick = asyncio.Event()
@@ -403,6 +405,11 @@ class TelegramAPIEmulator(LocalServer):
         """Answer the next ``times`` calls of ``method`` (None: any method) with 429."""
         if times > 0:
             self._throttles.append(_Throttle(method and method.lower(), times, retry_after))
+
+    def slow(self, method: str = "sendMessage", seconds: float = 6.0, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` only after ``seconds``: a Bot API
+        that is slow (Telegram's answers take seconds at times), not down."""
+        self._slow.extend([(method.lower(), seconds)] * times)
 
     def renumber(self, next_update_id: int) -> None:
         """Number the next update ``next_update_id``: Telegram picks it at random after a
@@ -1216,6 +1223,9 @@ class TelegramAPIEmulator(LocalServer):
                 raise _Refusal(404, "Not Found")
             name, handler = self._methods[name.lower()]
             self._refuse_if_throttled(name)
+            slow = next((n for n, (m, _) in enumerate(self._slow) if m == name.lower()), None)
+            if slow is not None:
+                await asyncio.sleep(self._slow.pop(slow)[1])
             result, description = await handler(request, params)
         except _Refusal as refusal:
             self._record(request, name, params, refusal.status, refusal.description)
