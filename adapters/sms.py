@@ -53,7 +53,8 @@ KEYWORDS: dict[str, Keyword] = {
         ("STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE"),
         "stop",
     ),
-    "OPTOUT": "stop",
+    # The FCC's words for revoking consent (2024): "opt out" among them.
+    **dict.fromkeys(("OPTOUT", "OPT OUT", "OPT-OUT"), "stop"),
     **dict.fromkeys(("START", "YES", "UNSTOP"), "start"),
     **dict.fromkeys(("HELP", "INFO"), "help"),
 }
@@ -371,11 +372,21 @@ def pick_choice(reply: str, choices: Sequence[str]) -> int | None:
     return None
 
 
+KEYWORD_EDGES = " .,!?;:'\"()*"
+"""What a keyword may come with and still be the keyword: "Stop." and "stop!" are STOP."""
+
+
+def keyword_word(body: str) -> str:
+    """A whole message as a keyword is looked up: upper case, single spaces, without the
+    punctuation around it; '' for a message that is no ASCII word."""
+    word = " ".join(body.split()).strip(KEYWORD_EDGES)
+    # ASCII only: str.upper() maps the long s (U+017F) to "S", and carriers match plain letters.
+    return " ".join(word.split()).upper() if word.isascii() else ""
+
+
 def keyword(body: str) -> Keyword | None:
     """The carrier keyword a whole message is (STOP, START, HELP and their synonyms)."""
-    word = " ".join(body.split())
-    # ASCII only: str.upper() maps the long s (U+017F) to "S", and carriers match plain letters.
-    return KEYWORDS.get(word.upper()) if word.isascii() else None
+    return KEYWORDS.get(keyword_word(body))
 
 
 # -- sending ---------------------------------------------------------------------------

@@ -424,7 +424,11 @@ def test_pick_choice_prefers_the_shown_number() -> None:
         ("unStop", "start"),
         ("help", "help"),
         ("stop please", None),
-        ("STOP.", None),
+        ("STOP.", "stop"),
+        ("Stop!", "stop"),
+        ("opt out", "stop"),
+        ("Opt-out", "stop"),
+        ("..", None),
         ("please stop", None),
         ("\u017ftop", None),  # long s: upper() makes it "STOP"
         ("", None),

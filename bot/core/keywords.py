@@ -18,7 +18,10 @@ DEFAULT_SMS_HELP = (
     "Reply STOP to stop messages, START to get them again. Msg & data rates may apply."
 )
 _CHAT_KEYWORDS: dict[str, Keyword] = {
-    **dict.fromkeys(("STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "OPTOUT", "REVOKE"), "stop"),
+    **dict.fromkeys(
+        ("STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "OPTOUT", "OPT OUT", "OPT-OUT", "REVOKE"),
+        "stop",
+    ),
     "START": "start",
     "UNSTOP": "start",
 }
@@ -51,8 +54,14 @@ def keyword_table(
 def keyword_of(
     message: Inbound, table: Mapping[str, Mapping[str, Keyword]] = DEFAULT_KEYWORDS
 ) -> Keyword | None:
-    """The keyword the whole message is, on its channel; None for anything else."""
+    """The keyword the whole message is, on its channel; None for anything else. A
+    template's quick-reply button counts by its payload or its words (a marketing
+    template's "Stop promotions" button answers STOP)."""
     text = " ".join(message.text.split())
+    if message.kind == "button" and message.provider_type == "button":
+        words = table.get(message.channel, {})
+        found = (words.get(sms.keyword_word(said)) for said in (message.payload, text))
+        return next((keyword for keyword in found if keyword == "stop"), None)
     if message.kind != "text" or not text or len(text) > 64:
         return None
     if message.channel == "telegram":
@@ -62,5 +71,4 @@ def keyword_of(
             return "start"
         return _TELEGRAM_COMMANDS.get(text.lower())
     # ASCII only: str.upper() maps the long s (U+017F) to "S", and carriers match plain letters.
-    words = table.get(message.channel, {})
-    return words.get(text.upper()) if text.isascii() else None
+    return table.get(message.channel, {}).get(sms.keyword_word(text))
