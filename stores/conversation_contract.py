@@ -28,6 +28,8 @@ class Recorded:
     """When the contact last got an automated answer (0 when never)."""
     dripped: bool = False
     """Whether a drip step went to the contact since their last message."""
+    opted_out: bool = False
+    """Whether the contact had opted out before this message."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,20 +19,21 @@ local dir = ARGV[4]
 -- One read and one write of the thread's fields, whatever changes, and the message's
 -- ordinal set only if absent: a redo reads the ordinal it was given the first time. The
 -- read takes what the automation looks up too: when the contact last got an automated
--- answer, and whether a drip step went to them since their last message (m[8], m[9]).
+-- answer, whether a drip step went to them since their last message, and whether they
+-- opted out (m[8], m[9], m[10]).
 local m = redis.call('HMGET', meta, dir, 'created_at', 'customer', 'last_at',
-  'last_inbound_at', 'referral_at', 'entry_point_opened_at', 'auto_at', 'drip')
+  'last_inbound_at', 'referral_at', 'entry_point_opened_at', 'auto_at', 'drip', 'opted_out')
 if dir == 'inbound' and m[3] == 'erased' then
   -- An erased customer who writes again is a new customer (PS-7): the skeleton of the
   -- erased conversation is not theirs, and goes; only an opt-out stays.
   local opted_out = redis.call('HGET', meta, 'opted_out')
   redis.call('DEL', meta, log, ids, KEYS[4], KEYS[5], KEYS[6])
   if opted_out then redis.call('HSET', meta, 'opted_out', opted_out) end
-  m = {false, false, false, false, false, false, false, false, false}
+  m = {false, false, false, false, false, false, false, false, false, opted_out}
 end
 local count = (tonumber(m[1]) or 0) + 1
 if redis.call('HSETNX', ids, ARGV[1], count) == 0 then
-  return {0, tonumber(redis.call('HGET', ids, ARGV[1])), m[8], m[9]}
+  return {0, tonumber(redis.call('HGET', ids, ARGV[1])), m[8], m[9], m[10]}
 end
 redis.call('RPUSH', log, ARGV[2])
 local at = tonumber(ARGV[3])
@@ -62,7 +63,7 @@ elseif dir == 'outbound' then
   end
 end
 redis.call('HSET', meta, unpack(set))
-return {1, count, m[8], m[9]}
+return {1, count, m[8], m[9], m[10]}
 """
 )
 

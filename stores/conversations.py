@@ -103,8 +103,10 @@ class ConversationStore(BaseConversationStore):
     @staticmethod
     def recorded(answer: Any) -> Recorded:
         """What ``queue_record`` answered on the pipeline."""
-        new, count, answered_at, dripped = answer
-        return Recorded(bool(new), int(count), float(answered_at or 0), bool(dripped))
+        new, count, answered_at, dripped, opted_out = answer
+        return Recorded(
+            bool(new), int(count), float(answered_at or 0), bool(dripped), opted_out == "1"
+        )
 
     def _record_call(
         self,

@@ -33,6 +33,7 @@ from bot.model import (
 )
 from handlers.autoreply import AutoReply
 from handlers.base import Context
+from handlers.flows import NOT_HANDLED
 from stores.conversations import NOTICES, STATUS_RANK, WINDOW_SECONDS, ConversationStore
 from stores.pipeline import Rider, ride
 from stores.profiles import ProfileStore, Resolution, Sighting
@@ -100,6 +101,8 @@ class Batch:
     """What stands against the fallback answer in each conversation."""
     dripped: set[str] = field(default_factory=set)
     """The conversations a drip step went to since the customer last wrote."""
+    opted_out: set[str] = field(default_factory=set)
+    """The conversations whose customer had opted out before the batch."""
 
 
 class Pipeline:
@@ -311,6 +314,9 @@ class Pipeline:
         batch.dripped = {
             m.conversation_id for m, r in zip(messages, recorded, strict=True) if r.dripped
         }
+        batch.opted_out = {
+            m.conversation_id for m, r in zip(messages, recorded, strict=True) if r.opted_out
+        }
         batch.quiet = self.fallback.take_lookups(asking, results[quiet_at:flows_at])
         self.guided.take_lookups(batch.flows, messages, results[flows_at:])
         return [r.count for r in recorded], targets
@@ -429,12 +435,19 @@ class Pipeline:
         )
         automation = self.directory.automation(message.number)
         replies: list[Reply] = []
+        # A customer who opted out hears nothing automated, nor starts a flow, until their
+        # START; an opt-out or opt-in word is no answer to a flow's question.
+        opted_out = cid in batch.opted_out and keyword != "start"
         if keyword == "help" and message.channel == "sms":
             context.reply(DEFAULT_SMS_HELP)  # carriers expect an answer to HELP, always
-        elif automation is not None and self._may_answer(message, keyword, now):
+        elif automation is not None and not opted_out and self._may_answer(message, keyword, now):
             # A guided conversation under way, or one this message starts, comes first.
             typed = batch.untyped.get(message.provider_id, message)
-            flow = self.guided.run(batch.flows, pipe, typed, automation, service, profile, now)
+            flow = (
+                self.guided.run(batch.flows, pipe, typed, automation, service, profile, now)
+                if keyword != "start"
+                else NOT_HANDLED
+            )
             if flow.handled:
                 replies = [(reply.text, reply.buttons) for reply in flow.replies]
                 if message.channel == "sms" and not any(b for _, b in replies):
