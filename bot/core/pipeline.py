@@ -85,6 +85,11 @@ def _set_edits_apart(
     return messages, resolutions, edits
 
 
+def in_a_group(message: Inbound) -> bool:
+    """Whether a Telegram message was written in a group (or a channel), not in private."""
+    return message.channel == "telegram" and message.chat.startswith("-")
+
+
 @dataclass(slots=True)
 class Batch:
     """What one batch learns on its way through the pipeline, made for that batch alone:
@@ -217,15 +222,21 @@ class Pipeline:
         self.meters.pipeline_batch_seconds.observe(time.perf_counter() - started)
 
     async def _hand_team_messages_over(self, messages: list[Inbound]) -> list[Inbound]:
-        """The customers' messages; the team chat's are handled by the team room."""
-        if not (self.team and messages):
-            return messages
-        team, customers = await self.team.split(messages)
-        for message in team:
-            try:
-                await self.team.handle(message)
-            except Exception:  # one team message must not hold up the customers'
-                log.exception("team chat message %s failed", message.provider_id)
+        """The customers' messages; the team chat's are handled by the team room, and
+        those of other Telegram groups are nobody's."""
+        if self.team and messages:
+            team, messages = await self.team.split(messages)
+            for message in team:
+                try:
+                    await self.team.handle(message)
+                except Exception:  # one team message must not hold up the customers'
+                    log.exception("team chat message %s failed", message.provider_id)
+        # A customer writes to the bot in private: one who writes in a group the bot is
+        # in talks to that group. Taken as theirs, they got answers in private they never
+        # asked for, and a /stop there opted them out.
+        customers = [m for m in messages if not in_a_group(m)]
+        if len(customers) < len(messages):
+            log.info("%d messages in Telegram groups left be", len(messages) - len(customers))
         return customers
 
     async def _stitch_identities(
