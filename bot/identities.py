@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 
@@ -211,3 +212,13 @@ def is_business_scoped_id(value: str) -> bool:
 def is_whatsapp_id(value: str) -> bool:
     """A WhatsApp id as Meta gives it: a phone number's 5 to 20 ASCII digits, no "+"."""
     return bool(_DIGITS.fullmatch(value))
+
+
+def with_its_phone(named: list[Identity], customer: Identity) -> list[Identity]:
+    """``named`` and the phone a WhatsApp ``customer`` id stands for: Argentina's mobiles
+    are +54 9 ..., which the customer's answers will name, whichever form the service
+    wrote to."""
+    if customer.kind == "wa":
+        with contextlib.suppress(InvalidPhoneError):  # an id that is no phone's
+            named = [*named, phone_of_whatsapp_id(customer.value)]
+    return list(dict.fromkeys(named))

@@ -29,6 +29,7 @@ from bot.identities import (
     InvalidPhoneError,
     parse_identity,
     phone_of_whatsapp_id,
+    with_its_phone,
 )
 from bot.model import Identity, conversation_id
 from bot.outreach.audience import OPEN_TO_NEW, REACHES
@@ -165,16 +166,6 @@ async def _recipient(
             named = with_its_phone([identity, customer], customer)
             return customer, await _joined(book.profiles, profile, known, named, channel)
     raise ApiError(422, f"profile {profile} has no identity {channel} can reach")
-
-
-def with_its_phone(named: list[Identity], customer: Identity) -> list[Identity]:
-    """``named`` and the phone a WhatsApp ``customer`` id stands for: Argentina's mobiles
-    are +54 9 ..., which the customer's answers will name, whichever form the service
-    wrote to."""
-    if customer.kind == "wa":
-        with contextlib.suppress(InvalidPhoneError):  # an id that is no phone's
-            named = [*named, phone_of_whatsapp_id(customer.value)]
-    return list(dict.fromkeys(named))
 
 
 async def _joined(
