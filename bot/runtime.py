@@ -127,11 +127,11 @@ class Runtime:
         # The providers' send calls, kept-alive too, and never sent twice by the client.
         self._calls = KeepAlivePoster(keep_answers=True)
         self._build_stores()
+        self.lifecycle = Lifecycle(settings, self.claims)
         self._build_channels()
         self._build_core()
         self._build_outreach()
         self._build_team()
-        self.lifecycle = Lifecycle(settings, self.claims)
         self.pipeline = Pipeline(
             self.profiles,
             self.conversations,
@@ -331,6 +331,7 @@ class Runtime:
             self.shard_of,
             self.store,
             parent_of=self._parent_of,
+            owner_for=self.lifecycle.owner_for,
         )
         scheduler = Scheduler(self.notification_store, runs, self.leases, self.meters)
         notifications = Notifications(

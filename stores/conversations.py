@@ -394,6 +394,11 @@ class ConversationStore(BaseConversationStore):
         """Queue an update of the number's conversation index on a pipeline."""
         pipe.zadd(self.keys.conversations(number), {conversation_id: at}, gt=True)
 
+    def list_new(self, pipe: Pipe, number: str, conversation_id: str, at: float) -> None:
+        """Queue the listing of a conversation in the number's index, at ``at``, unless it
+        is listed."""
+        pipe.zadd(self.keys.conversations(number), {conversation_id: at}, nx=True)
+
 
 def _send_state(value: str | None) -> str:
     """A send's state from its field in ``:sent``: the claim, the provider's id, or why

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.config.notifications import NotificationSettings
 from bot.core.links import urls_in
 from bot.core.sender import Sender
+from bot.identities import with_its_phone
 from bot.model import Identity, Outbound
 from bot.outreach.audience import SUPERSEDED, Audience, Verdict
 from bot.outreach.cron import Cron
@@ -24,6 +25,7 @@ from stores.campaigns import CampaignStore
 from stores.costs import CostLedger
 from stores.leases import Leases
 from stores.notifications import NotificationStore
+from stores.profile_records import Sighting
 from stores.profiles import ProfileStore
 from stores.redis import Pipe, StoreClient
 
@@ -99,8 +101,11 @@ class Runs:
         client: StoreClient,
         campaigns: CampaignStore | None = None,
         parent_of: Callable[[str], Awaitable[str | None]] | None = None,
+        owner_for: Callable[[str, str], str] | None = None,
     ) -> None:
         self.client = client
+        self.owner_for = owner_for
+        """The owner of a profile made for a conversation on a number (PS-5)."""
         self.parent_of = parent_of
         """The parent service of a number now, None with none attached (SN-6, SN-8)."""
         self.campaigns = campaigns or CampaignStore(store.redis, store.keys)
@@ -389,6 +394,7 @@ class Runs:
         the fencing token is stale (another process runs this now)."""
         # One person once: two conversations of theirs in a batch are one recipient.
         decided = list({v.key: v for v in reversed(verdicts) if v.kind}.values())[::-1]
+        made = await self._make_profiles(spec, decided)
         now = time.time()
         async with self.client.round_trip() as pipe:
             for verdict in decided:
@@ -421,7 +427,7 @@ class Runs:
                     continue
                 send_id = send_id_of(nid, run, verdict.key)
                 if verdict.kind == "q":
-                    self._queue_send(pipe, spec, nid, send_id, verdict)
+                    self._queue_send(pipe, spec, nid, send_id, verdict, verdict.profile in made)
                     if spec.audience == "sequence" and verdict.conversation:
                         # The customer's next message is a reply to a drip step.
                         self.sender.conversations.queue_drip_mark(pipe, verdict.conversation, True)
@@ -447,9 +453,36 @@ class Runs:
                 await self.on_deferred(nid, deferred)
         return True
 
+    async def _make_profiles(self, spec: NotificationSpec, verdicts: list[Verdict]) -> set[str]:
+        """A profile for each recipient nobody knew yet (a phone written to first), as a
+        conversation a service starts gets one; the profiles made."""
+        new = [v for v in verdicts if v.kind == "q" and v.identity and not v.profile]
+        if not new:
+            return set()
+        now = time.time()
+        sightings = []
+        for verdict in new:
+            customer = Identity.parse(verdict.identity)
+            sightings.append(
+                Sighting(tuple(with_its_phone([customer], customer)), spec.channel, "", now)
+            )
+        made = set()
+        for verdict, found in zip(new, await self.profiles.resolve_many(sightings), strict=True):
+            verdict.profile = found.profile
+            if found.created:
+                made.add(found.profile)
+        return made
+
     def _queue_send(
-        self, pipe: Pipe, spec: NotificationSpec, nid: str, send_id: str, verdict: Verdict
+        self,
+        pipe: Pipe,
+        spec: NotificationSpec,
+        nid: str,
+        send_id: str,
+        verdict: Verdict,
+        made: bool = False,
     ) -> None:
+        """Queue a recipient's send; ``made``: their profile was made for it."""
         outbound = Outbound(
             send_id=send_id,
             conversation_id=verdict.conversation,
@@ -465,7 +498,11 @@ class Runs:
         )
         self.sender.queue(pipe, outbound, self.shard_of(verdict.conversation))
         if verdict.profile:
-            self.profiles.queue_conversation(pipe, verdict.profile, verdict.conversation)
+            owner = self.owner_for("", spec.number) if made and self.owner_for else ""
+            self.profiles.queue_conversation(pipe, verdict.profile, verdict.conversation, owner)
+        # A conversation this send opens is listed with the number's (the inbox, a topic's
+        # audience); one listed already keeps its place.
+        self.sender.conversations.list_new(pipe, spec.number, verdict.conversation, time.time())
         self.queue_price(pipe, spec, send_id, verdict, nid)
 
     def queue_price(
