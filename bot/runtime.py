@@ -299,6 +299,7 @@ class Runtime:
             settings.profiles.notes_timezone,
             forget_queued=self.fanout.forget,
             forget_campaigns=CampaignStore(self.redis, self.keys).forget,
+            forget_media=self.media.forget,
         )
         self.actions = ConversationActions(
             self.conversations,

@@ -180,8 +180,9 @@ class BaseConversationStore(Protocol):
     async def timeline(self, conversation_id: str, limit: int = 100) -> list[dict[str, Any]]:
         """The last ``limit`` messages, oldest first, each with its delivery status."""
 
-    async def erase_content(self, conversation_id: str) -> int:
-        """Strip every message of its content and the customer; how many were stripped."""
+    async def erase_content(self, conversation_id: str) -> tuple[int, list[str]]:
+        """Strip every message of its content and the customer; how many were stripped,
+        and the files the customer sent in them (their ``media.ref``, or an upload's id)."""
 
     async def list_for_number(self, number: str, limit: int = 50) -> list[str]:
         """Conversation ids of a number, the most recently active first."""

@@ -347,17 +347,22 @@ class ConversationStore(BaseConversationStore):
             messages.append(message)
         return messages
 
-    async def erase_content(self, conversation_id: str) -> int:
+    async def erase_content(self, conversation_id: str) -> tuple[int, list[str]]:
         """Strip every message of its content and the customer's identity (PS-7); the
         skeleton (ids, directions, times, statuses) stays for the services' records.
         Appends only add at the end, so rewriting by index is safe beside them."""
         raw: Any = await self.redis.lrange(self._k(conversation_id, "log"), 0, -1)
         erased = 0
+        files: list[str] = []
         async with self.redis.pipeline(transaction=True) as pipe:
             for index, item in enumerate(raw):
                 message = json.loads(item)
                 if message.get("erased"):
                     continue
+                if message.get("direction") == "inbound":
+                    for media in [message.get("media"), *(message.get("attachments") or [])]:
+                        if isinstance(media, dict):
+                            files += [str(media[k]) for k in ("ref", "id") if media.get(k)]
                 kept = {key: message[key] for key in ERASURE_KEEPS if key in message}
                 pipe.lset(
                     self._k(conversation_id, "log"), index, json.dumps(kept | {"erased": True})
@@ -371,7 +376,7 @@ class ConversationStore(BaseConversationStore):
                 self._k(conversation_id, "flow"),  # a guided conversation's answers so far
             )
             await pipe.execute()
-        return erased
+        return erased, list(dict.fromkeys(files))
 
     async def list_for_number(self, number: str, limit: int = 50) -> list[str]:
         """Conversation ids of a number, the most recently active first."""

@@ -12,6 +12,7 @@ import hashlib
 import re
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -111,6 +112,13 @@ class BaseMediaStore(Protocol):
     async def recall(self, media_id: str, name: str) -> str:
         """A fact noted with ``remember``, or an empty string."""
 
+    async def forget(self, refs: Sequence[str]) -> None:
+        """Files an erased customer sent (PS-7): the uploads among them are deleted, and
+        none of them is to be fetched again (``erased``)."""
+
+    async def erased(self, ref: str) -> bool:
+        """Whether ``ref`` is a file ``forget`` was told of."""
+
 
 class MediaStore(BaseMediaStore):
     """Files on Redis: meta and bytes under one hash tag, expiring together."""
@@ -198,6 +206,19 @@ class MediaStore(BaseMediaStore):
             return ""
         found = await self.redis.hget(self.keys.media(media_id, "meta"), f"note:{name}")
         return str(found) if found else ""
+
+    async def forget(self, refs: Sequence[str]) -> None:
+        if not refs:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for ref in refs:
+                if MEDIA_ID.fullmatch(ref):
+                    pipe.delete(self.keys.media(ref, "meta"), self.keys.media(ref, "data"))
+                pipe.set(self.keys.media_erased(ref), "1")
+            await pipe.execute()
+
+    async def erased(self, ref: str) -> bool:
+        return bool(await self.redis.exists(self.keys.media_erased(ref)))
 
 
 def _record(media_id: str, meta: dict[str, str]) -> MediaRecord | None:

@@ -425,6 +425,11 @@ class Keys:
         """An uploaded file's ``meta`` and ``data``, under the tag ``{md:<id>}``."""
         return f"{self.prefix}{{md:{media_id}}}:{part}"
 
+    def media_erased(self, ref: str) -> str:
+        """A file an erased customer sent (``wa_…``, ``tg_…``, an upload's id): no more
+        to be fetched, for good."""
+        return f"{self.prefix}media:erased:{ref}"
+
     def notification(self, nid: str, part: str) -> str:
         return f"{self.prefix}{{ntf:{nid}}}:{part}"
 

@@ -109,6 +109,40 @@ async def test_a_record_answers_what_the_automation_looks_up(store: Redis, prefi
     assert not (await _record(conversations, "in-3", T0 + 2)).dripped
 
 
+async def test_a_record_says_whether_the_customer_had_opted_out(store: Redis, prefix: str) -> None:
+    conversations = ConversationStore(store, Keys(prefix))
+    assert not (await _record(conversations, "in-1", T0)).opted_out
+    async with store.pipeline(transaction=False) as pipe:
+        conversations.queue_opt_out(pipe, CID, True)
+        await pipe.execute()
+    assert (await _record(conversations, "in-2", T0 + 1)).opted_out
+    assert (await _record(conversations, "in-1", T0)).opted_out  # a redo reads it too
+    async with store.pipeline(transaction=False) as pipe:
+        conversations.queue_opt_out(pipe, CID, False)
+        await pipe.execute()
+    assert not (await _record(conversations, "in-3", T0 + 2)).opted_out
+
+
+async def test_erasing_content_names_the_files_the_customer_sent(store: Redis, prefix: str) -> None:
+    conversations = ConversationStore(store, Keys(prefix))
+    inbound, outbound = {"direction": "inbound"}, {"direction": "outbound"}
+    photo = _message("in-1", T0) | inbound | {"media": {"id": "1234", "ref": "wa_1234"}}
+    upload = _message("in-2", T0 + 1) | inbound | {"media": {"id": "med_abc", "ref": ""}}
+    ours = _message("out-1", T0 + 2) | outbound | {"media": {"id": "med_ours", "ref": ""}}
+    for message, direction in ((photo, "inbound"), (upload, "inbound"), (ours, "outbound")):
+        await conversations.record(
+            CID,
+            message,
+            direction=direction,
+            number=NUMBER,
+            customer=CUSTOMER,
+            channel="whatsapp",
+            profile="",
+        )
+    assert await conversations.erase_content(CID) == (3, ["wa_1234", "1234", "med_abc"])
+    assert await conversations.erase_content(CID) == (0, [])
+
+
 async def test_meta_describes_the_conversation(store: Redis, prefix: str) -> None:
     conversations = ConversationStore(store, Keys(prefix))
     await _record(conversations, "wamid.1", T0, profile="p_1")

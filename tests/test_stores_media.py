@@ -27,6 +27,18 @@ async def test_a_file_comes_back_byte_for_byte(store: Redis, prefix: str) -> Non
     assert await media.record(record.id) == record
 
 
+async def test_files_forgotten_are_deleted_and_known_as_erased(store: Redis, prefix: str) -> None:
+    media = MediaStore(store, Keys(prefix))
+    kept = await media.save(PNG, "image/png", "id.png", "web:v1", number="web:site")
+    other = await media.save(PNG, "image/png", "other.png", "web:v2", number="web:site")
+    assert not await media.erased(kept.id)
+    await media.forget([kept.id, "wa_1234567890"])
+    assert await media.load(kept.id) is None
+    assert await media.erased(kept.id) and await media.erased("wa_1234567890")
+    assert await media.load(other.id) == (other, PNG) and not await media.erased(other.id)
+    await media.forget([])
+
+
 async def test_a_visitors_file_belongs_to_its_number(store: Redis, prefix: str) -> None:
     media = MediaStore(store, Keys(prefix))
     record = await media.save(b"%PDF-1.7", "application/pdf", "", "web:v1", number="web:site")

@@ -153,6 +153,8 @@ async def download(request: web.Request) -> web.StreamResponse:
     """The bytes of a file the caller may have; any other id is unknown (404)."""
     media_id = request.match_info["id"]
     library = parts(request).media
+    if await library.erased(media_id):
+        raise ApiError(404, f"no media {media_id[:80]}: its customer was erased")
     source = library.provider_of(media_id)
     if source is not None:
         return await customer_file(request, media_id, *source)

@@ -269,6 +269,14 @@ class MediaLibrary:
     async def record(self, media_id: str) -> MediaRecord | None:
         return await self.store.record(media_id)
 
+    async def forget(self, refs: list[str]) -> None:
+        """The files an erased customer sent: deleted where kept, never fetched again."""
+        await self.store.forget(refs)
+
+    async def erased(self, ref: str) -> bool:
+        """Whether ``ref`` is a file of a customer erased since (PS-7)."""
+        return await self.store.erased(ref)
+
     async def load(self, media_id: str) -> tuple[MediaRecord, bytes] | None:
         return await self.store.load(media_id)
 

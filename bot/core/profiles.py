@@ -71,7 +71,10 @@ class ProfileBook:
         forget_queued: Callable[[list[str], list[str]], Awaitable[int]] | None = None,
         forget_campaigns: Callable[[list[str], Callable[[str], bool]], Awaitable[int]]
         | None = None,
+        forget_media: Callable[[list[str]], Awaitable[None]] | None = None,
     ) -> None:
+        self.forget_media = forget_media
+        """Deletes the files the erased person sent, and keeps them from being fetched."""
         self.profiles = profiles
         self.conversations = conversations
         self.activity = activity
@@ -175,8 +178,13 @@ class ProfileBook:
         now = time.time()
         await self.profiles.suppress(identities, every, now)
         erased_messages = 0
+        files: list[str] = []
         for conversation_id in conversations:
-            erased_messages += await self.conversations.erase_content(conversation_id)
+            count, sent = await self.conversations.erase_content(conversation_id)
+            erased_messages += count
+            files += sent
+        if self.forget_media is not None:
+            await self.forget_media(files)
         visitors = [i.value for i in identities if i.kind == "vid"]
         for profile_id in every:
             await self.activity.erase(visitors, profile_id)
