@@ -158,7 +158,7 @@ class AiogramClient:
                 chat_id=None if same_chat else chat_id_of(reply_chat),
                 allow_sending_without_reply=True if same_chat else None,
             )
-        message: Message = await self._call(
+        return await self._send(
             "sendMessage",
             self._started().send_message(
                 chat_id=chat_id_of(chat_id),
@@ -167,9 +167,7 @@ class AiogramClient:
                 reply_markup=markup,
                 reply_parameters=reply,
             ),
-            once=True,
         )
-        return message_ref(message.chat.id, message.message_id)
 
     async def send_file(
         self, chat_id: str, kind: str, file: str | FileUpload, caption: str = ""
@@ -178,7 +176,7 @@ class AiogramClient:
         method, parameter = FILE_METHODS[kind]
         source = file if isinstance(file, str) else BufferedInputFile(file.data, file.filename)
         send = getattr(self._started(), f"send_{parameter}")
-        message: Message = await self._call(
+        return await self._send(
             method,
             send(
                 chat_id=chat_id_of(chat_id),
@@ -186,9 +184,7 @@ class AiogramClient:
                 caption=caption or None,
                 parse_mode=None,
             ),
-            once=True,
         )
-        return message_ref(message.chat.id, message.message_id)
 
     async def answer_callback(self, callback_id: str) -> None:
         """Stop the pressed button's spinner in the customer's app."""
@@ -208,12 +204,26 @@ class AiogramClient:
             raise TelegramError("the Telegram client is not started")
         return self._bot
 
+    async def _send(self, method: str, call: Awaitable[Message]) -> str:
+        """Send once: the sent message's provider id, ``<chat>:<message_id>``. A message
+        Telegram took whose answer aiogram's types cannot read (a field they do not know
+        yet, one they miss) was sent: it is read as far as its ids, and not sent again."""
+        try:
+            message = await self._call(method, call, once=True)
+        except _TakenError as taken:
+            log.warning("Telegram %s took the message; its answer was read for ids alone", method)
+            return taken.ref
+        return message_ref(message.chat.id, message.message_id)
+
     async def _call(self, method: str, call: Awaitable[T], *, once: bool = False) -> T:
         """``call``'s answer, or its failure as TelegramError. ``once``: a send, not to be
         made again when it may have reached Telegram."""
         try:
             return await call
         except AiogramError as exc:
+            taken = _taken(exc) if once else None
+            if taken is not None:
+                raise _TakenError(taken) from None
             error = self._translate(method, exc)
             if once and error.retryable and _maybe_sent(exc):
                 error = TelegramError(f"Telegram {method}: {error}; {UNANSWERED}")
@@ -241,6 +251,28 @@ class AiogramClient:
             return TelegramError(f"Telegram {method} refused: {description}", moved_to=moved_to)
         # TelegramBadRequest, NotFound, Unauthorized, Forbidden and the rest
         return TelegramError(f"Telegram {method} refused: {description}")
+
+
+class _TakenError(Exception):
+    """A send Telegram took (``ok``) whose answer the framework could not read."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref)
+        self.ref = ref
+
+
+def _taken(exc: AiogramError) -> str | None:
+    """The sent message's ``<chat>:<message_id>`` when ``exc`` is an answer of Telegram's
+    that says it took the call (``ok``, with the message's ids) but that aiogram could
+    not read; None for any other failure."""
+    data = getattr(exc, "data", None) if isinstance(exc, ClientDecodeError) else None
+    result = data.get("result") if isinstance(data, dict) and data.get("ok") is True else None
+    chat = result.get("chat") if isinstance(result, dict) else None
+    message_id = result.get("message_id") if isinstance(result, dict) else None
+    chat_id = chat.get("id") if isinstance(chat, dict) else None
+    if type(message_id) is not int or type(chat_id) is not int:
+        return None
+    return message_ref(chat_id, message_id)
 
 
 def _maybe_sent(exc: AiogramError) -> bool:

@@ -247,6 +247,13 @@ class PTBClient:
             error = self._translate(method, exc)
             if once and error.retryable and _maybe_sent(exc):
                 error = TelegramError(f"Telegram {method}: {error}; {UNANSWERED}")
+        except (KeyError, TypeError, ValueError) as exc:
+            # Telegram answered ok, with what PTB's types cannot read (a field they miss):
+            # the call was made, and a send is not made again.
+            error = TelegramError(
+                f"Telegram {method}: Telegram answered, but PTB could not read its answer "
+                f"({type(exc).__name__}); not sent again"
+            )
         # Raised outside the except block, so PTB's exception (and the httpx error behind a
         # network failure, whose request names the URL with the token) is not chained (REL-5).
         raise error

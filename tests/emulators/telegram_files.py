@@ -31,6 +31,16 @@ DOWNLOAD_LIMIT = 20 * MB
 """getFile serves files of up to 20 MB."""
 
 
+_REQUIRED: dict[str, JSON] = {
+    "audio": {"duration": 3},
+    "voice": {"duration": 3},
+    "video": {"width": 640, "height": 360, "duration": 3},
+    "animation": {"width": 320, "height": 240, "duration": 2},
+    "video_note": {"length": 240, "duration": 3},
+}
+"""Of a sent file's object, the fields the Bot API always gives for its kind."""
+
+
 @dataclass(frozen=True)
 class FilePart:
     """A file field of a multipart request."""
@@ -130,7 +140,9 @@ class TelegramFiles:
         if parameter == "photo":
             content = {"photo": [file | {"width": 320, "height": 240}]}
         else:
-            content = {parameter: file | {"file_name": filename}}
+            # The fields the Bot API's types require of each kind (a duration, a size).
+            required = _REQUIRED.get(parameter, {})
+            content = {parameter: file | {"file_name": filename} | required}
         if caption:
             content["caption"] = caption
         return content
