@@ -208,6 +208,8 @@ def _command(argv: list[str] | None) -> int:
         except ConfigError as error:  # the store out of reach
             print(f"switchboard: {error}", file=sys.stderr)
             return 2
+        except BrokenPipeError:
+            raise  # the output's reader went away (``| head``): no fault of the store's
         except (StoreError, OSError) as error:  # the store gone during the command
             url = masked(settings.redis_url or "")
             print(f"switchboard: REDIS_URL={url}: cannot connect ({error})", file=sys.stderr)
