@@ -166,7 +166,9 @@ def file_message(
 ) -> Inbound:
     """A file the visitor sent, kept in the media store, as their message: by reference."""
     sender = Identity("vid", visitor)
-    media = Media(id=record["id"], mime_type=record["type"], filename=record["filename"])
+    media = Media(
+        id=record["id"], mime_type=record["type"], filename=record["filename"], ref=record["id"]
+    )
     return Inbound(
         channel="web",
         number=number,
