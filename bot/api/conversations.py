@@ -140,10 +140,16 @@ def sent_message(outbound: Outbound, service: str, agent: str) -> dict[str, Any]
 
 def agent_field(found: dict[str, Any], *, required: bool = True) -> str:
     """The agent a call names: one line, as the team's inbox and every event show it."""
-    agent = string_field(found, "agent", required=required, limit=200)
-    if any(c in agent for c in TEXT_CONTROLS):
-        raise ApiError(400, "'agent' is one line: no newlines, carriage returns or tabs")
-    return agent
+    return one_line_field(found, "agent", required=required)
+
+
+def one_line_field(found: dict[str, Any], name: str, *, required: bool = True) -> str:
+    """A person's name a call gives (an agent, a note's author): one line, as the team's
+    inbox, its notes and every event show it."""
+    value = string_field(found, name, required=required, limit=200)
+    if any(c in value for c in TEXT_CONTROLS):
+        raise ApiError(400, f"'{name}' is one line: no newlines, carriage returns or tabs")
+    return value
 
 
 async def claim(request: web.Request) -> web.Response:
@@ -200,9 +206,10 @@ async def add_note(request: web.Request) -> web.Response:
     who = acting(request)
     conversation_id, _ = await conversation(request)
     found = await read_body(request)
+    only_fields(found, ("text", "author"), "a note takes its text and its author")
     note_text, author = (  # control characters but \n, \r and \t are 400, as in replies
         string_field(found, "text"),
-        string_field(found, "author", required=False, limit=200),
+        one_line_field(found, "author", required=False),
     )
     note = await parts(request).notes.append(
         conversation_id, author=author, service=who.name, text=note_text
