@@ -188,6 +188,21 @@ def parse_webhook(form: Mapping[str, Any], number: str) -> list[Inbound | Status
     return [message] if ours else []
 
 
+def sent_elsewhere(form: Mapping[str, Any], number: str) -> str:
+    """The sender a message or status form is about when it is not ``number`` (our
+    ``SMS_FROM``): a Twilio number pointed at this webhook but not configured here; ''
+    for one of ours, or a form of neither kind."""
+    try:
+        fields = _fields(form)
+    except PayloadError:
+        return ""
+    service = fields.get("MessagingServiceSid", "")
+    ours = fields.get("From" if "MessageStatus" in fields and "Body" not in fields else "To", "")
+    if not number or number in (service, ours):
+        return ""
+    return ours or service
+
+
 def _fields(form: Mapping[str, Any]) -> dict[str, str]:
     if not isinstance(form, Mapping):
         raise PayloadError("not a form: expected a mapping of field names to text")

@@ -4,6 +4,8 @@ append durably, then answer (REL-1); the routes answer 404 while their channel i
 from __future__ import annotations
 
 import hmac
+import logging
+import time
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -13,8 +15,11 @@ from adapters import jsonbody, sms
 from bot.channels.telegram import TelegramChannel
 from bot.config.settings import Settings
 from bot.core.ingest import Ingestor
+from bot.core.retry import Quiet
 from bot.http.body import read_at_most
 from bot.http.errors import error_response
+
+log = logging.getLogger(__name__)
 
 MAX_UPDATE = 1024 * 1024
 
@@ -87,6 +92,9 @@ class SMSWebhook:
     def __init__(self, settings: Settings, ingestor: Ingestor) -> None:
         self.settings = settings
         self.ingestor = ingestor
+        # Each said once a minute at most: a misconfigured number gets every message wrong.
+        self._unsigned = Quiet(60.0, "requests")
+        self._elsewhere = Quiet(60.0, "messages")
 
     async def handle(self, request: web.Request) -> web.Response:
         settings = self.settings.sms
@@ -109,10 +117,28 @@ class SMSWebhook:
             url = f"{url}?{query}"
         signature = request.headers.get("X-Twilio-Signature", "")
         if not sms.verify_signature(settings.auth_token, url, params, signature):
+            if (more := self._unsigned.due(time.monotonic())) is not None:
+                log.warning(
+                    "an SMS webhook to %s came with %s X-Twilio-Signature, and is refused: "
+                    "Twilio signs the URL it was given, so PUBLIC_URL must be it, and with "
+                    "the account's auth token (TWILIO_AUTH_TOKEN)%s",
+                    url[:200],
+                    "a wrong" if signature else "no",
+                    more,
+                )
             return error_response(401, "X-Twilio-Signature is missing or does not match")
         try:
             items = sms.parse_webhook(params, settings.sender)
         except sms.PayloadError as error:
             return error_response(400, str(error))
+        if not items and (other := sms.sent_elsewhere(params, settings.sender)):
+            if (more := self._elsewhere.due(time.monotonic())) is not None:
+                log.warning(
+                    "an SMS webhook for %s, which is not SMS_FROM (%s), is left be: is "
+                    "SMS_FROM the number Twilio sends it for?%s",
+                    other,
+                    settings.sender,
+                    more,
+                )
         await self.ingestor.accept(items)
         return web.Response(text=sms.EMPTY_TWIML, content_type="text/xml")
