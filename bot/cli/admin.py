@@ -238,7 +238,9 @@ def add_services_commands(
     attach = add(
         "attach",
         "attach a service to every number, or to --number (defining it if new)",
-        "\n\nA new service needs --url and --secret-env; its API token is printed once.",
+        "\n\nA new service needs --url and --secret-env; its API token is printed once. "
+        "For a known service, --url, --secret-env, --mask and --batch change its settings "
+        "and leave its numbers as they are (unless --number names some).",
     )
     attach.add_argument("name", metavar="NAME", help="the service, e.g. sales")
     attach.add_argument("--url", help="its webhook URL (needed for a new service)")
@@ -288,6 +290,11 @@ async def run_services_command(settings: Settings, args: argparse.Namespace) -> 
 async def _run(runtime: Runtime, args: argparse.Namespace) -> int:
     actions = runtime.actions
     numbers = getattr(args, "number", None) or runtime.numbers
+    if args.services_command == "attach" and not args.number and _settings_given(args):
+        # A known service's settings changed (--batch, --mask, a new URL or secret): its
+        # numbers stay as they are, unless --number names some.
+        if await actions.services.get(args.name) is not None:
+            numbers = await actions.numbers_of(args.name)
     # The numbers the bot serves are in the store (it attached its services at start),
     # whatever channels this shell's environment configures.
     known = [*runtime.numbers, *(n for n in await actions.numbers() if n not in runtime.numbers)]
@@ -362,9 +369,21 @@ async def _attach(
     for number in numbers:
         change = await actions.attach(number, args.name)
         print(printable(f"{args.name} is attached to {number}: {', '.join(change.after)}"))
+    if not numbers:
+        print(
+            printable(
+                f"{args.name} is attached to no number: 'admin services attach "
+                f"{args.name}' attaches it to every number"
+            )
+        )
     if token:
         print(f"API token of {args.name} (shown once): {token}")
     return 0
+
+
+def _settings_given(args: argparse.Namespace) -> bool:
+    """Whether an attach changes some setting of the service's."""
+    return bool(args.url or args.secret_env) or args.batch is not None or args.mask is not None
 
 
 def _secret_of(variable: str) -> str | None:
