@@ -206,15 +206,17 @@ class Notifications(Drafts):
             parts = state.split("|")
             send_id = send_id_of(nid, run, key)
             if parts[0] == "q" and len(parts) == 4:
-                queued.append((send_id, parts[1], parts[3], statuses.get(send_id) in SENT))
+                queued.append((key, parts[1], parts[3], statuses.get(send_id) in SENT))
+        # The clicks the campaign noted as they came, as its recipients listed as clicked
+        # are: a click kept on a profile merged into another since is still the click.
+        clickers = await self.campaigns.members(nid, "clicked")
+        clicked = sum(f"{run}|{key}" in clickers for key, _, _, _ in queued)
         roots, _ = await self.reader.roots({p for _, _, p, _ in queued if p}, [])
         pairs = [(cid, roots.get(pid, "")) for _, cid, pid, _ in queued]
-        clicked = unsubscribed = 0
-        for (send_id, _, _, sent), (clicks, conv, topics) in zip(
+        unsubscribed = 0
+        for (_, _, _, sent), (_, conv, topics) in zip(
             queued, await self.reader.clicks_and_opt_outs(pairs), strict=True
         ):
-            if any(json.loads(click).get("message") == send_id for click in clicks):
-                clicked += 1
             left = conv.get("opted_out") == "1" or (spec.topic and spec.topic in topics_of(topics))
             if sent and left:
                 unsubscribed += 1
