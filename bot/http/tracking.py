@@ -38,6 +38,13 @@ MAX_SAFE_INTEGER = 2**53 - 1
 """Past this a number loses digits in the JavaScript that reads the history back."""
 PREFLIGHT_MAX_AGE = 600
 
+PREVIEWERS = re.compile(
+    r"TelegramBot|WhatsApp/|facebookexternalhit|Facebot|Twitterbot|Slackbot|Discordbot"
+    r"|LinkedInBot|SkypeUriPreview|Googlebot|bingbot|Applebot|vkShare|Pinterestbot"
+    r"|redditbot|Embedly|Iframely|Viber|Snapchat"
+)
+"""The user agents of the apps' link preview fetchers and of crawlers, which follow a link
+with a GET that no person made."""
 _TYPE = re.compile(r"[a-z0-9_.-]{1,64}")
 _PROPERTY = re.compile(r"[A-Za-z0-9_.$-]{1,64}")
 _SESSION = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -139,8 +146,10 @@ async def follow_link(request: web.Request) -> web.StreamResponse:
         "Referrer-Policy": "no-referrer",
     }
     response = web.Response(status=302, headers=headers)
-    if request.method == "HEAD":
-        return response  # link previews and scanners probe with HEAD: they are nobody's click
+    if request.method == "HEAD" or PREVIEWERS.search(request.headers.get("User-Agent", "")):
+        # Link previews and scanners probe with HEAD, and the apps' preview fetchers with
+        # GET (Telegram's, WhatsApp's): nobody's click, nobody's browser.
+        return response
     root = await tracking.profiles.root(link.profile)
     if not root:
         return response  # erased or unknown: nobody to link, nothing to record (PS-7)
