@@ -116,6 +116,26 @@ def phone_of_whatsapp_id(wa_id: str) -> Identity:
     return identity
 
 
+def phone_alias(phone: Identity) -> Identity | None:
+    """The other form of an Argentine phone: ``+54 9 11 …`` (a mobile, as WhatsApp's ids
+    and the customers' answers name it) for ``+54 11 …`` (as people write their mobile,
+    and imports hold it), and back. Argentina numbers mobiles and fixed lines apart, so
+    the two forms are one line. None for any other phone."""
+    value = phone.value
+    if phone.kind != "phone" or not value.startswith("+54") or len(value) < 8:
+        return None
+    return Identity("phone", "+54" + value[4:] if value.startswith("+549") else "+549" + value[3:])
+
+
+def with_aliases(identities: list[Identity]) -> list[Identity]:
+    """``identities`` and the other form of each Argentine phone among them."""
+    found = list(identities)
+    for identity in identities:
+        if (alias := phone_alias(identity)) is not None:
+            found.append(alias)
+    return list(dict.fromkeys(found))
+
+
 def parse_identity(key: str, region: str) -> Identity:
     """An identity typed by a person or a service (``phone:07700 900123``), normalized.
 
@@ -200,7 +220,7 @@ def identities_of(message: Inbound, region: str) -> tuple[Identity, ...]:
                 found.append(phone_of_whatsapp_id(identity.value))
             except InvalidPhoneError:
                 pass  # a WhatsApp id is still an identity when its digits are no phone
-    return tuple(dict.fromkeys(found))
+    return tuple(with_aliases(found))
 
 
 def is_business_scoped_id(value: str) -> bool:
@@ -221,4 +241,4 @@ def with_its_phone(named: list[Identity], customer: Identity) -> list[Identity]:
     if customer.kind == "wa":
         with contextlib.suppress(InvalidPhoneError):  # an id that is no phone's
             named = [*named, phone_of_whatsapp_id(customer.value)]
-    return list(dict.fromkeys(named))
+    return with_aliases(named)

@@ -37,6 +37,7 @@ from bot.identities import (
     InvalidPhoneError,
     normalize_identity,
     phone_of_whatsapp_id,
+    with_aliases,
 )
 from bot.model import Identity, MergePolicy
 from bot.outreach.spec import TOPIC
@@ -199,7 +200,7 @@ class RowReader:
         if self.policy.is_blocked(identity):
             raise RowRejectedError(f"{column}: {identity.key} is blocked by the merge policy")
         if kind != "wa":
-            return [identity]
+            return with_aliases([identity])
         # As for a message: the phone behind a WhatsApp id, so an SMS or a later import
         # with the phone alone finds this profile too.
         try:
@@ -208,7 +209,7 @@ class RowReader:
             return [identity]
         if self.policy.is_blocked(phone):  # the office line's WhatsApp: as shared as it
             raise RowRejectedError(f"{column}: {phone.key} is blocked by the merge policy")
-        return [identity, phone]
+        return with_aliases([identity, phone])
 
     def _owner(self, column: str, value: str) -> str:
         try:

@@ -20,6 +20,7 @@ from bot.identities import (
     InvalidIdentityError,
     InvalidPhoneError,
     parse_identity,
+    phone_alias,
     phone_of_whatsapp_id,
 )
 from bot.model import Event, Identity, Service, derived_id
@@ -104,6 +105,8 @@ class ProfileBook:
         except (InvalidIdentityError, InvalidPhoneError) as error:
             raise ValueError(str(error)) from None
         root = await self.profiles.lookup(identity)
+        if not root and (alias := phone_alias(identity)) is not None:
+            root = await self.profiles.lookup(alias)  # held in its other form
         if not root and identity.kind == "wa":
             # A WhatsApp id in another of its forms (Brazil's with or without the mobile
             # 9, Mexico's 521 or 52) is the same phone, which the profile holds.
