@@ -176,6 +176,10 @@ class TelegramFiles:
         async with self.session.post(url, json={"file_id": file_id}) as response:
             found = await _json(response)
         result = found.get("result")
+        if response.status == 400 and "too big" in str(found.get("description", "")):
+            # getFile serves files of up to 20 MB ("Bad Request: file is too big"): the file
+            # is there, and too large to fetch.
+            raise FileTooLargeError("the file is larger than the 20 MB Telegram hands over")
         if response.status == 400:
             raise FileGoneError("Telegram has no such file")
         if not found.get("ok") or not isinstance(result, dict):
