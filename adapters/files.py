@@ -25,6 +25,19 @@ _TWILIO_MESSAGE = re.compile(r"(?:MM|SM)[0-9a-f]{32}")
 _TWILIO_MEDIA = re.compile(r"ME[0-9a-f]{32}")
 
 
+_UNSHOWN = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""C0 and C1 controls, and Unicode's bidirectional controls, which make ``invoice`` +
+U+202E + ``fdp.exe`` show as ``invoiceexe.pdf`` to an agent."""
+
+
+def shown_filename(value: str, limit: int = 240) -> str:
+    """A customer's file's name as a provider gave it, made safe to show and to name a
+    download by: no controls or bidirectional controls, its last path segment only, and
+    nothing for a name of dots alone ("..")."""
+    name = _UNSHOWN.sub("", value).replace("\\", "/").rpartition("/")[2].strip()
+    return "" if not name.strip(".") else name[:limit]
+
+
 class FileTooLargeError(Exception):
     """The provider's file is larger than the caller takes."""
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
+from adapters.files import shown_filename
 from bot.model import (
     ContactCard,
     ContactPhone,
@@ -383,7 +384,7 @@ def _content(message: Mapping[str, Any], user: Mapping[str, Any]) -> _Content:
         media = Media(
             id=str(file["file_id"]),
             mime_type=str(file.get("mime_type", ""))[:MAX_FILENAME],
-            filename=str(file.get("file_name", ""))[:MAX_FILENAME],
+            filename=shown_filename(str(file.get("file_name", "")), MAX_FILENAME),
             caption=text,
             ref=file_ref(file["file_id"]),
         )

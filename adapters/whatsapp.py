@@ -15,6 +15,7 @@ from typing import Any, cast
 import orjson
 
 from adapters import provider
+from adapters.files import shown_filename
 from adapters.keepalive import KeepAlivePoster, PostFailed
 from bot.identities import is_business_scoped_id, is_whatsapp_id
 from bot.model import (
@@ -261,7 +262,7 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
                 id=media_id,
                 mime_type=_str(body, "mime_type")[:MAX_FILENAME],
                 sha256=_str(body, "sha256")[:MAX_FILENAME],
-                filename=_str(body, "filename")[:MAX_FILENAME],
+                filename=shown_filename(_str(body, "filename"), MAX_FILENAME),
                 caption=_str(body, "caption")[:MAX_TEXT],
                 ref=f"wa_{media_id}" if _digits(media_id) else "",
             )

@@ -158,9 +158,10 @@ def clean_filename(value: str) -> str:
     name = value.replace("\\", "/").rpartition("/")[2].strip()
     if not name:
         return ""
-    if len(name) > MAX_FILENAME or not FILE_NAME.fullmatch(name):
+    if len(name) > MAX_FILENAME or not FILE_NAME.fullmatch(name) or not name.strip("."):
         raise MediaRefusedError(
-            400, f"filename: 1 to {MAX_FILENAME} characters, no controls or quotes"
+            400,
+            f"filename: 1 to {MAX_FILENAME} characters, no controls or quotes, not dots alone",
         )
     return name
 
