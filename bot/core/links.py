@@ -29,8 +29,17 @@ SECRET_ENV = "SWITCHBOARD_LINK_SECRET"
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 _ID = re.compile(r"[\x21-\x7e]+")
-# A scheme must follow a word boundary, so "xhttps://" or "myhttp://" is not a link.
-_URL = re.compile(r"\bhttps?://[^\s<>\"'`{}|\\^]+", re.IGNORECASE)
+# A scheme follows no letter or digit, so "xhttps://" or "myhttp://" is not a link (an
+# underscore may come before it: WhatsApp's _italic_). A URL ends before prose's own
+# punctuation of other scripts, quotes and ellipses, which no link holds unencoded.
+_URL = re.compile(
+    r"(?<![^\W_])https?://"
+    r"[^\s<>\"'`{}|\\^\u00ab\u00bb\u2018-\u201f\u2039\u203a\u2026\u3001\u3002\u3008-\u3011"
+    r"\u3014\u3015\uff01\uff08\uff09\uff0c\uff0e\uff1a\uff1b\uff1f]+",
+    re.IGNORECASE,
+)
+_MARKERS = "_~*"
+"""WhatsApp's formatting around a link (``_italic_``, ``~struck~``, ``*bold*``)."""
 _TRAILING = ".,;:!?*"
 _PAIRS = {")": "(", "]": "["}
 # Characters left as they are when a non-ASCII URL is percent-encoded: RFC 3986's
@@ -180,7 +189,7 @@ class LinkSigner:
         """
 
         def replace(match: re.Match[str]) -> str:
-            url, tail = split_trailing(match.group(0))
+            url, tail = _found(match)
             if self.is_tracked(url) or (only is not None and url not in only):
                 return url + tail
             try:
@@ -193,7 +202,18 @@ class LinkSigner:
 
 def urls_in(text: str) -> list[str]:
     """The http(s) URLs of ``text``, as ``rewrite`` finds them."""
-    return [split_trailing(match.group(0))[0] for match in _URL.finditer(text)]
+    return [_found(match)[0] for match in _URL.finditer(text)]
+
+
+def _found(match: re.Match[str]) -> tuple[str, str]:
+    """(the URL, what follows it) of a match: its trailing punctuation, and the closing
+    marker of a formatting that opened right before it ("_https://a.com/x_")."""
+    url, tail = split_trailing(match.group(0))
+    before = match.string[match.start() - 1] if match.start() else ""
+    if before and before in _MARKERS and url.endswith(before):
+        url, more = split_trailing(url[:-1])
+        tail = more + before + tail
+    return url, tail
 
 
 def split_trailing(url: str) -> tuple[str, str]:
