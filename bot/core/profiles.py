@@ -298,8 +298,15 @@ class ProfileBook:
         for note in ordered:
             note["messages"].sort(key=lambda line: line["timestamp"])
             lines = note["messages"]
-            note["body"] = "\n".join(f"{m['time']} {m['from']}: {m['text']}" for m in lines)
+            note["body"] = "\n".join(_body_line(m) for m in lines)
         return ordered
+
+
+def _body_line(line: dict[str, Any]) -> str:
+    """A message as the note's text: ``HH:MM <from>: <text>``, each further line of its
+    text indented, so that no line of a message reads as another message."""
+    text = str(line["text"]).replace("\r\n", "\n").replace("\r", "\n")
+    return f"{line['time']} {line['from']}: " + text.replace("\n", "\n    ")
 
 
 def _note_line(message: dict[str, Any], when: datetime, person: str) -> dict[str, Any]:
