@@ -242,6 +242,29 @@ class ConfigFile(Section):
             raise ValueError(f"service {twice!r} is listed twice")
         return services
 
+    @field_validator("team")
+    @classmethod
+    def _owners_on_the_team(
+        cls, team: list[TeamMemberFile], info: ValidationInfo
+    ) -> list[TeamMemberFile]:
+        # With a team, an owner counts only if on it: one that is not would never own a
+        # profile, and nothing would say so.
+        profiles = info.data.get("profiles")
+        if not team or not isinstance(profiles, ProfilesFile):
+            return team
+        emails = {member.email.strip().lower() for member in team}
+        owners = [("profiles.default_owner", profiles.default_owner)] + [
+            (f"profiles.number_owners.{number}", owner)
+            for number, owner in profiles.number_owners.items()
+        ]
+        for where, owner in owners:
+            if owner.strip() and owner.strip().lower() not in emails:
+                raise ValueError(
+                    f"{where} {owner.strip()!r} is not on the team: the owner of new "
+                    "profiles is one of team's emails"
+                )
+        return team
+
     @field_validator("sequences")
     @classmethod
     def _unique_sequences(cls, sequences: list[SequenceFile]) -> list[SequenceFile]:
