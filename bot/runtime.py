@@ -183,6 +183,8 @@ class Runtime:
             settings.visitor_secret,
         )
         self._couriers: asyncio.Task[None] | None = None
+        self._adopting: asyncio.Task[None] | None = None
+        """Attaching the configured services again, after the store came back empty."""
         self._background: list[asyncio.Task[None]] = []  # no work of their own: cancelled
         self._telegram: asyncio.Task[None] | None = None
         self._scheduler: asyncio.Task[None] | None = None
@@ -312,6 +314,28 @@ class Runtime:
             claim_idle=settings.claim_idle,
             shards=settings.shards,
         )
+
+    async def _adopt_config(self) -> None:
+        """Attach the configured services to each number, as kept (SN-1)."""
+        await self.fanout.publish(
+            await self.directory.adopt_config(
+                self.numbers,
+                (*self.settings.services, *([team_service()] if self.team_chat else [])),
+                self.settings.runtime_service,
+            )
+        )
+
+    def _store_emptied(self) -> None:
+        if self._adopting is None or self._adopting.done():
+            self._adopting = asyncio.create_task(self._adopt_again())
+
+    async def _adopt_again(self) -> None:
+        try:
+            await self._adopt_config()
+        except Exception:  # the store out of reach again: the next emptied shard retries
+            log.exception("could not attach the configured services again")
+            return
+        log.warning("the store came back empty: the configured services are attached again")
 
     def _build_outreach(self) -> None:
         settings = self.settings
@@ -466,13 +490,10 @@ class Runtime:
         await self.inbound_log.ensure_groups()
         await self.outbox.ensure_groups()
         await self._say_what_waits_beyond_the_shards()
-        await self.fanout.publish(
-            await self.directory.adopt_config(
-                self.numbers,
-                (*self.settings.services, *([team_service()] if self.team_chat else [])),
-                self.settings.runtime_service,
-            )
-        )
+        await self._adopt_config()
+        # Redis came back empty (no persistence): the configured services are attached
+        # again, as at a start, or the numbers would go on idle until a restart.
+        self.inbound_log.emptied = self.outbox.emptied = self._store_emptied
         listening, schedule_heard, fanout_heard = (asyncio.Event() for _ in range(3))
         self.fanout.announce = False  # this process's couriers are told directly
         self._couriers = asyncio.create_task(self.couriers.run())
@@ -562,7 +583,7 @@ class Runtime:
             await self.team_chat.drain(grace=5)
         if self._scheduler:
             await settle([self._scheduler], grace=5)
-        for task in self._background:
+        for task in [*self._background, *([self._adopting] if self._adopting else [])]:
             task.cancel()
             await settle([task], grace=5)
         with contextlib.suppress(TimeoutError):  # a stalled store: the leases lapse

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -181,6 +181,8 @@ class ShardedStream(BaseShardedStream):
         self.kind = kind
         """``inbound`` or ``outbox``."""
         self._key = keys.inbound if kind == "inbound" else keys.outbox
+        self.emptied: Callable[[], None] | None = None
+        """Told when a shard's group had to be made again: Redis came back empty."""
 
     def key(self, shard: int, part: str = "") -> str:
         return self._key(shard, part)
@@ -238,6 +240,8 @@ class ShardedStream(BaseShardedStream):
             self.kind,
             shard,
         )
+        if self.emptied is not None:
+            self.emptied()
         return True
 
     async def ack_and_read(
