@@ -74,6 +74,8 @@ class Scheduler:
         self._working: dict[str, asyncio.Task[None]] = {}
         self._renew_at = 0.0
         self._look_at = 0.0
+        self._failures = 0
+        """Ticks failed in a row (the store out of reach): the next waits longer."""
         self.renewed_elsewhere = False
         """The lease, once held, is kept by another part's round (``lease_kept``)."""
         self.sequences: SequenceTicker | None = None
@@ -101,11 +103,16 @@ class Scheduler:
                 failed = False
                 try:
                     await self.tick(woken)
+                    self._failures = 0
                 except Exception:
                     log_failure(log, "the scheduler's tick failed; it tries again")
-                    self._look_at = time.monotonic() + TICK_SECONDS
+                    self._failures += 1
                     failed = True
                 wait = min(self._renew_at, self._look_at) - time.monotonic()
+                if failed:
+                    # The next try when it is due, but not before a second, two, four...
+                    # (at most 5): a store that is down fails every look and every lease.
+                    wait = max(wait, min(TICK_SECONDS * 2 ** (self._failures - 1), 5.0))
                 if wait <= 0:
                     continue
                 # After a failure, a wake (a new notification, each a second under load)
