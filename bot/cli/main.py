@@ -174,8 +174,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+TOP_OPTIONS = ("-h", "--help", "--version")
+"""The options of the command line itself; any other before a command is serve's."""
+
+
 def _command(argv: list[str] | None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0].startswith("-") and argv[0].split("=", 1)[0] not in TOP_OPTIONS:
+        argv = ["serve", *argv]  # serve is the default: ``bot.py --workers 2`` serves
     args = parser.parse_args(argv)
     if args.command == "admin" and (refusal := _not_text(parser, args)):
         print(refusal, file=sys.stderr)
