@@ -38,6 +38,7 @@ from bot.outreach.spec import channel_of
 from bot.team.actions import collision_message
 from handlers.command_kit import has_control_characters
 from stores.conversations import WINDOW_SECONDS
+from stores.services import ServiceStore
 
 GRANT: web.RequestKey[LiveGrant] = web.RequestKey("live_grant", LiveGrant)
 PROFILE: web.RequestKey[str] = web.RequestKey("live_profile", str)
@@ -91,6 +92,11 @@ async def issue_live_token(request: web.Request) -> web.Response:
 # --- the page's calls, with the live token ---------------------------------------------
 
 
+async def key_holds(services: ServiceStore, grant: LiveGrant) -> bool:
+    """Whether the API token a live token was made with is still its service's."""
+    return grant.key == (await services.token_digest(grant.service))[:KEY_CHARS]
+
+
 async def grant_of(request: web.Request, token: str) -> tuple[LiveGrant, Service, str] | None:
     """The grant of a valid token, its service and its profile now; None for a token that
     is missing, forged, tampered with or expired, or whose service or profile is gone, or
@@ -105,7 +111,7 @@ async def grant_of(request: web.Request, token: str) -> tuple[LiveGrant, Service
     if service is None or not root or not await api.actions.numbers_of(service.name):
         return None
     # Made with an API token since replaced (rotated after a leak, say): ended with it.
-    if grant.key != (await api.services.token_digest(service.name))[:KEY_CHARS]:
+    if not await key_holds(api.services, grant):
         return None
     return grant, service, root
 

@@ -11,7 +11,7 @@ import time
 from aiohttp import web
 
 from bot.api.common import caller, numbers_of, parts
-from bot.api.live import GRANT, PROFILE, profile_conversations
+from bot.api.live import GRANT, PROFILE, key_holds, profile_conversations
 from bot.api.live_tail import RESYNC, STOP, EventTail
 from bot.core.redaction import render
 
@@ -48,6 +48,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
         rescoped = time.monotonic()
         while (left := grant.expires_at - time.time()) > 0:
             if time.monotonic() - rescoped > RESCOPE:
+                if not await key_holds(services, grant):
+                    break  # its API token was replaced: the token ends with it
                 await tail.rescope(queue, await numbers_of(request))
                 ours, others = set(await profile_conversations(request)), set()
                 rescoped = time.monotonic()
@@ -79,6 +81,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
             found = await services.get(who.name)
             if found is None:  # the service is gone: so is its view
                 return response
+            if not await key_holds(services, grant):
+                break  # its API token was replaced since the stream opened
             who = found
             await response.write(b"data: " + render(who, item.body) + b"\n\n")
         await response.write(b"event: expired\ndata: {}\n\n")
