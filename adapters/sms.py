@@ -387,14 +387,17 @@ def pick_choice(reply: str, choices: Sequence[str]) -> int | None:
     return None
 
 
-KEYWORD_EDGES = " .,!?;:'\"()*"
-"""What a keyword may come with and still be the keyword: "Stop." and "stop!" are STOP."""
+KEYWORD_EDGES = " .,!?;:'\"()*\u00a1\u00bf\u00ab\u00bb\u2018\u2019\u201c\u201d\u2026"
+"""What a keyword may come with and still be the keyword: "Stop." and "stop!" are STOP,
+and so are a phone's typographic quotes and ellipsis (“Stop”, Stop…) and Spanish's ¡ ¿."""
+_HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-"})
+"""Hyphens a keyboard may put in "opt-out" for the ASCII one."""
 
 
 def keyword_word(body: str) -> str:
     """A whole message as a keyword is looked up: upper case, single spaces, without the
     punctuation around it; '' for a message that is no ASCII word."""
-    word = " ".join(body.split()).strip(KEYWORD_EDGES)
+    word = " ".join(body.translate(_HYPHENS).split()).strip(KEYWORD_EDGES)
     # ASCII only: str.upper() maps the long s (U+017F) to "S", and carriers match plain letters.
     return " ".join(word.split()).upper() if word.isascii() else ""
 

@@ -41,7 +41,7 @@ PREFLIGHT_MAX_AGE = 600
 PREVIEWERS = re.compile(
     r"TelegramBot|WhatsApp/|facebookexternalhit|Facebot|Twitterbot|Slackbot|Discordbot"
     r"|LinkedInBot|SkypeUriPreview|Googlebot|bingbot|Applebot|vkShare|Pinterestbot"
-    r"|redditbot|Embedly|Iframely|Viber|Snapchat"
+    r"|redditbot|Embedly|Iframely|Snap URL Preview"
 )
 """The user agents of the apps' link preview fetchers and of crawlers, which follow a link
 with a GET that no person made."""

@@ -19,8 +19,15 @@ AGENTS = [
     "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
     "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
     "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+    "Snap URL Preview Service; bot; snapchat.com/bot",
 ]
-BROWSER = "Mozilla/5.0 (Linux; Android 9; CUBOT X19) AppleWebKit/537.36 Chrome/120 Mobile"
+BROWSERS = [
+    "Mozilla/5.0 (Linux; Android 9; CUBOT X19) AppleWebKit/537.36 Chrome/120 Mobile",
+    # In-app browsers, where people tap links: their apps' names are in them.
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "Mobile/15E148 Snapchat/12.22.0.34 (like Safari/8617.2.4.10.9, panda)",
+    "Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 Chrome/120 Mobile Viber/21.0",
+]
 
 
 @pytest.mark.parametrize("agent", AGENTS)
@@ -36,11 +43,12 @@ async def test_a_preview_fetch_is_answered_but_is_nobodys_click(bot: Bot, agent:
     assert not [i for i in profile["identities"] if i.startswith("vid:")]
 
 
-async def test_a_browser_whose_name_holds_bot_still_clicks(bot: Bot) -> None:
+@pytest.mark.parametrize("browser", BROWSERS)
+async def test_a_browser_whose_name_holds_bot_still_clicks(bot: Bot, browser: str) -> None:
     ann = await customer(bot)
     path = "/l/" + (await signer(bot)).sign(ann, "m", "https://s.example/")
     bot.client.session.cookie_jar.clear()
-    response = await bot.client.get(path, headers={"User-Agent": BROWSER}, allow_redirects=False)
+    response = await bot.client.get(path, headers={"User-Agent": browser}, allow_redirects=False)
     assert response.status == 302 and "Set-Cookie" in response.headers
     vid = response.cookies["sb_vid"].value
     assert await bot.runtime.profiles.lookup(Identity("vid", vid)) == ann

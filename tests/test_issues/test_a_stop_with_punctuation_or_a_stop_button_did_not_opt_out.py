@@ -22,7 +22,22 @@ def _text(channel: str, text: str) -> Inbound:
 
 
 @pytest.mark.parametrize("channel", ["sms", "whatsapp", "web"])
-@pytest.mark.parametrize("said", ["Stop.", "stop!", "Opt-out", "opt out", "'UNSUBSCRIBE'"])
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Stop.",
+        "stop!",
+        "Opt-out",
+        "opt out",
+        "'UNSUBSCRIBE'",
+        # A phone's typographic quotes, ellipsis and hyphens, and Spanish's inverted marks.
+        "\u2018STOP\u2019",
+        "\u201cStop\u201d",
+        "Stop\u2026",
+        "\u00a1Stop!",
+        "Opt\u2011out",
+    ],
+)
 def test_a_stop_word_with_punctuation_opts_out(channel: str, said: str) -> None:
     assert keyword_of(_text(channel, said)) == "stop"
 
