@@ -16,6 +16,7 @@ from bot.cli.notify import NOTIFY_COMMANDS, add_notify_parser, run_notify_comman
 from bot.cli.terminal import printable
 from bot.config.base import http_url
 from bot.config.settings import Settings
+from bot.identities import InvalidIdentityError, normalize_identity
 from bot.model import MAX_BATCH
 from bot.runtime import Runtime
 from bot.team.actions import ConversationActions, InvalidServiceNameError, checked_service_name
@@ -164,6 +165,14 @@ async def run_team_command(settings: Settings, args: argparse.Namespace) -> int:
 async def run_slash_command(settings: Settings, args: argparse.Namespace) -> int:
     """One of the team's commands, as the operator or ``--agent``; a command that asks
     for a confirmation code asks on the terminal (or takes ``--yes``)."""
+    agent = getattr(args, "agent", "").strip()
+    if agent:
+        try:
+            agent = normalize_identity("email", agent, settings.default_region).value
+        except InvalidIdentityError:
+            args.cli_parser.error(f"--agent is the acting team member's email, not {agent!r}")
+        if settings.team and settings.team_member(agent) is None:
+            args.cli_parser.error(f"--agent {agent} is not on the team (team: in the config)")
     runtime = Runtime(settings, sending=False)  # the running bot sends
     registry = runtime.commands
     # The answer is on the terminal already, and the desk keeps the audit trail in Redis:
@@ -171,7 +180,6 @@ async def run_slash_command(settings: Settings, args: argparse.Namespace) -> int
     quiet = logging.getLogger("switchboard.audit")
     quiet.propagate = False
     quiet.addHandler(logging.NullHandler())  # not even Python's last-resort handler
-    agent = getattr(args, "agent", "").strip().lower()
     caller = Caller(agent, OPERATOR.role) if agent else OPERATOR
     try:
         spec = SPECS[args.team_command]

@@ -178,12 +178,26 @@ TOP_OPTIONS = ("-h", "--help", "--version")
 """The options of the command line itself; any other before a command is serve's."""
 
 
+def _own_parsers(parser: argparse.ArgumentParser) -> None:
+    """Each command's parser named in what it parses (``cli_parser``), where no other
+    was: its mistakes are said with its own usage line."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                if command.get_default("cli_parser") is None:
+                    command.set_defaults(cli_parser=command)
+                _own_parsers(command)
+
+
 def _command(argv: list[str] | None) -> int:
     parser = build_parser()
+    _own_parsers(parser)
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0].startswith("-") and argv[0].split("=", 1)[0] not in TOP_OPTIONS:
         argv = ["serve", *argv]  # serve is the default: ``bot.py --workers 2`` serves
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # said by the command's own parser, with its own usage line
+        getattr(args, "cli_parser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "admin" and (refusal := _not_text(parser, args)):
         print(refusal, file=sys.stderr)
         return 2
