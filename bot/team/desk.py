@@ -132,11 +132,24 @@ class TeamDesk:
         runtime serves it no more (SN-8), and the team's replies and claims, like its
         notifications, go while any service is."""
         number = meta.get("number", "")
-        if not await self.actions.services.order(number):
+        attached = await self.actions.services.order(number)
+        if not attached:
             raise RefusedError(
                 f"{refused}: no service is attached to {number}, so it is not served "
                 f"(attach one first: /attach <service> {number})."
             )
+        await self._ours(number, attached, refused)
+
+    async def _ours(self, number: str, attached: list[str], refused: str) -> None:
+        """RefusedError when the team's service, defined (the team chat's), was detached
+        from ``number``: the team acts on the numbers it is attached to, as every service
+        does through the API."""
+        if TEAM_SERVICE in attached or await self.actions.services.get(TEAM_SERVICE) is None:
+            return
+        raise RefusedError(
+            f"{refused}: the team is not attached to {number} "
+            f"(/attach {TEAM_SERVICE} {number} attaches it)."
+        )
 
     async def claim(self, conversation: str, agent: str) -> Claimed:
         """Claim for ``agent`` of the team, as the API claims for a service's agent."""
@@ -178,7 +191,9 @@ class TeamDesk:
     async def note(self, conversation: str, text: str, author: str) -> tuple[str, dict[str, Any]]:
         """Keep a note for the team on a conversation; the customer never sees it."""
         text = checked_text(text, "note")
-        cid, _ = await self.find_conversation(conversation)
+        cid, meta = await self.find_conversation(conversation)
+        number = meta.get("number", "")
+        await self._ours(number, await self.actions.services.order(number), "Not noted")
         note = await self.notes_store.append(cid, author=author, service=TEAM_SERVICE, text=text)
         return cid, note
 
