@@ -586,6 +586,8 @@ class Runtime:
         for task in [*self._background, *([self._adopting] if self._adopting else [])]:
             task.cancel()
             await settle([task], grace=5)
+        if not self.settings.redis_url:
+            await self._say_what_the_embedded_store_loses()
         with contextlib.suppress(TimeoutError):  # a stalled store: the leases lapse
             async with asyncio.timeout(STEP_SECONDS):
                 await self.workers.release_all()
@@ -593,6 +595,25 @@ class Runtime:
             async with asyncio.timeout(STEP_SECONDS):
                 await self.web_hub.close_all()
         await self.close()
+
+    async def _say_what_the_embedded_store_loses(self) -> None:
+        """The embedded store lives in this process: what the drain left (a slow service's
+        queue, sends waiting for their pace) goes with it, and the log says how much."""
+        try:
+            depths = await self.deliveries.depths(self.couriers.services())
+            inbound, outbox = await self.inbound_log.backlog(), await self.outbox.backlog()
+        except Exception:  # nothing to say it with
+            return
+        events = sum(queued for queued, _ in depths.values())
+        if inbound or outbox or events:
+            log.warning(
+                "the embedded store keeps nothing past this process: %d messages not yet "
+                "worked, %d sends not yet sent and %d events not yet delivered to services "
+                "are lost (with REDIS_URL they wait for the next start)",
+                inbound,
+                outbox,
+                events,
+            )
 
     async def close(self) -> None:
         """Let go of the HTTP session and the store; for a runtime that was never started too."""
