@@ -65,7 +65,10 @@ _STORE_FAULTS = (
     ReadOnlyError,
     TryAgainError,
 )
-_STORE_REFUSAL_CODES = ("BUSY ", "MISCONF ", "LOADING ", "MASTERDOWN ")
+_STORE_REFUSAL_CODES = ("BUSY ", "MISCONF ", "LOADING ", "MASTERDOWN ", "UNBLOCKED ", "NOGROUP ")
+"""And a blocked read cut off by its key moving to another node of a cluster (UNBLOCKED), or
+a group gone with a Redis that came back empty (NOGROUP): the store's doing, the work's
+to redo as it is."""
 
 MAX_CONNECTIONS = 128
 """Per process: blocking stream reads hold one each (two per shard worked); the fan-out
