@@ -19,6 +19,7 @@ from bot.api.common import (
     string_field,
 )
 from bot.config.base import http_url
+from bot.config.document import RESERVED_NAMES
 from bot.model import MAX_BATCH
 from bot.team.actions import InvalidServiceNameError, checked_service_name
 
@@ -47,6 +48,10 @@ async def attach_service(request: web.Request) -> web.Response:
     found, actions = await read_body(request), parts(request).actions
     only_fields(found, SERVICE_FIELDS)
     name = string_field(found, "name", limit=32)
+    if name in RESERVED_NAMES:
+        raise ApiError(
+            400, f"name: {name!r} is reserved (the runtime's own, the team chat's, the admin's)"
+        )
     try:
         checked_service_name(name)
     except InvalidServiceNameError:

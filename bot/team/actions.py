@@ -91,7 +91,8 @@ def checked_service_name(name: str) -> str:
     """``name`` if a new service may take it; InvalidServiceNameError otherwise."""
     if name in RESERVED_NAMES or not SERVICE_NAME.fullmatch(name):
         raise InvalidServiceNameError(
-            "a service name is up to 32 lowercase letters, digits, - and _ (not 'bot' or 'admin')"
+            "a service name is up to 32 lowercase letters, digits, - and _ (not 'bot', 'team' "
+            "or 'admin')"
         )
     return name
 
