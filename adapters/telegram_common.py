@@ -57,6 +57,8 @@ _FILES: dict[str, MessageKind] = {
     "voice": "audio",
     "audio": "audio",
     "video": "video",
+    "video_note": "video",
+    "sticker": "sticker",
 }
 """A message's file by its field, and the kind of message it makes."""
 _FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,256}")

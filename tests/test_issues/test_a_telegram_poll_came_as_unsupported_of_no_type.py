@@ -1,8 +1,9 @@
-"""A Telegram poll, dice or round video came to the services as ``unsupported`` of no type.
+"""A Telegram poll, dice or game came to the services as ``unsupported`` of no type.
 
 As a service saw it: ``provider_type`` was ``''`` for them (only a sticker said
 ``sticker``), where the API's document says it is the provider's own type name for an
-``unsupported`` message: a service could not tell what the customer sent.
+``unsupported`` message: a service could not tell what the customer sent. (A round video,
+once among them, is a video now, with its file.)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from tests.test_issues.test_a_telegram_update_that_broke_its_reading_was_a_503 i
     [
         ("poll", {"id": "1", "question": "Pick one", "options": []}),
         ("dice", {"emoji": "🎲", "value": 4}),
-        ("video_note", {"file_id": "DQAD", "file_unique_id": "u", "length": 240, "duration": 3}),
+        ("game", {"title": "Chess", "description": "A game", "photo": []}),
         ("animation", {"file_id": "CgAD", "file_unique_id": "u", "width": 1, "height": 1}),
     ],
 )
