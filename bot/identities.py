@@ -242,3 +242,13 @@ def with_its_phone(named: list[Identity], customer: Identity) -> list[Identity]:
         with contextlib.suppress(InvalidPhoneError):  # an id that is no phone's
             named = [*named, phone_of_whatsapp_id(customer.value)]
     return with_aliases(named)
+
+
+def person_email(value: str) -> str:
+    """A team member's email as one compares it: lower case, its domain in the one form
+    an international domain has (``münchen.de`` and ``xn--mnchen-3ya.de`` are one); as
+    given, lower case, when it is no email."""
+    try:
+        return normalize_identity("email", value, "").value
+    except InvalidIdentityError:
+        return value.strip().lower()

@@ -23,7 +23,7 @@ from bot.config.channels import KeywordsFile
 from bot.config.live import LiveFile, TemplateFile
 from bot.config.notifications import NotificationsFile, RateCardFile, WorkflowFile
 from bot.config.sequences import SequenceFile, unique_names
-from bot.identities import InvalidIdentityError, parse_identity
+from bot.identities import InvalidIdentityError, parse_identity, person_email
 from bot.model import AUTOMATION_SERVICE, MAX_BATCH
 
 SERVICE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
@@ -252,13 +252,13 @@ class ConfigFile(Section):
         profiles = info.data.get("profiles")
         if not team or not isinstance(profiles, ProfilesFile):
             return team
-        emails = {member.email.strip().lower() for member in team}
+        emails = {person_email(member.email) for member in team}
         owners = [("profiles.default_owner", profiles.default_owner)] + [
             (f"profiles.number_owners.{number}", owner)
             for number, owner in profiles.number_owners.items()
         ]
         for where, owner in owners:
-            if owner.strip() and owner.strip().lower() not in emails:
+            if owner.strip() and person_email(owner) not in emails:
                 raise ValueError(
                     f"{where} {owner.strip()!r} is not on the team: the owner of new "
                     "profiles is one of team's emails"

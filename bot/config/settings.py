@@ -35,7 +35,7 @@ from bot.config.notifications import (
 )
 from bot.config.sequences import Sequence, sequences_from
 from bot.config.yamlfile import lines_of, read_yaml
-from bot.identities import parse_identity
+from bot.identities import parse_identity, person_email
 from bot.model import DEFAULT_CAPS, MergePolicy, Service
 
 # The rest of the code imports these from here.
@@ -135,7 +135,7 @@ class Settings:
     """SWITCHBOARD_LOOP: ``uvloop`` or ``asyncio``; unset, uvloop when it is installed."""
 
     def team_member(self, email: str) -> TeamMember | None:
-        email = email.strip().lower()
+        email = person_email(email)
         return next((m for m in self.team if m.email == email), None)
 
     @property
@@ -184,7 +184,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         delivery=DeliverySettings(**written.delivery.model_dump()),
         profiles=_profiles(written, variables),
         team=tuple(
-            TeamMember(**{**member.model_dump(), "email": member.email.strip().lower()})
+            TeamMember(**{**member.model_dump(), "email": person_email(member.email)})
             for member in written.team
         ),
         tracking_origins=tuple(written.tracking.origins),
@@ -257,7 +257,7 @@ def _profiles(written: ConfigFile, variables: Environment) -> ProfileSettings:
             caps={**DEFAULT_CAPS, **{str(kind): cap for kind, cap in section.caps.items()}},
             blocked=frozenset(parse_identity(value, region).key for value in section.blocked),
         ),
-        default_owner=section.default_owner.strip().lower(),
-        number_owners={k: v.strip().lower() for k, v in section.number_owners.items()},
+        default_owner=person_email(section.default_owner) if section.default_owner else "",
+        number_owners={k: person_email(v) for k, v in section.number_owners.items()},
         notes_timezone=section.notes_timezone,
     )

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.config.settings import Settings
+from bot.identities import person_email
 from bot.model import Claim, Event, Inbound, derived_id
 from stores.claims import ClaimStore
 from stores.pipeline import Take, when_whole
@@ -36,7 +37,7 @@ class Lifecycle:
 
     def _member(self, email: str) -> str:
         """``email`` when it names a team member (any email while no team is configured)."""
-        email = email.strip().lower()
+        email = person_email(email)
         if not email or "@" not in email:
             return ""
         if self.settings.team and self.settings.team_member(email) is None:

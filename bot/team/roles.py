@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.config.settings import ROLES, TeamMember
+from bot.identities import person_email
 from handlers.command_kit import NO_ROLE
 from handlers.ports import Caller, TeamRole
 from stores.team import TeamStore
@@ -53,7 +54,7 @@ class TeamRoster:
         ), before
 
     def _member_key(self, member: str) -> str:
-        member = member.strip().lower()
+        member = person_email(member)
         telegram = TELEGRAM_ID.fullmatch(member)
         if telegram:
             known = next((m for m in self.team if m.telegram == telegram.group(1)), None)
@@ -67,7 +68,7 @@ class TeamRoster:
 
     async def caller_for_email(self, email: str) -> Caller | None:
         """The team member with this email, with their role now; None for a stranger."""
-        email = email.strip().lower()
+        email = person_email(email)
         member = self._configured(email)
         roles = await self.store.roles_of(_keys(member) if member else [email])
         role = next((str(r) for r in roles if r), "") or (member.role if member else "")
