@@ -31,6 +31,22 @@ async def outsider(bot: Bot) -> str:
     return await bot.runtime.directory.define(service, with_token=True)
 
 
+async def visitor_sends_a_file(bot: Bot, page_id: str, name: str) -> dict[str, Any]:
+    """A web chat visitor (the page's cookie) sends PNG; the answer's message, as the page
+    gets it, once the services were told of it."""
+    assert (await bot.client.get("/")).status == 200  # the visitor's cookie
+    origin = str(bot.client.make_url("/")).rstrip("/")
+    sent = await bot.client.post(
+        "/webchat/files",
+        params={"id": page_id, "filename": name},
+        data=PNG,
+        headers={"Content-Type": "image/png", "Origin": origin},
+    )
+    assert sent.status == 201, await sent.text()
+    message: dict[str, Any] = (await sent.json())["message"]
+    return message
+
+
 @pytest.fixture
 async def shared(make_bot: BotFactory) -> Shared:
     return await shared_number(make_bot)

@@ -5,22 +5,14 @@ with which ``GET /v1/media/{ref}`` fetches it, as for every other channel's file
 from __future__ import annotations
 
 from tests.test_api import Shared, wait_for_event
-from tests.test_media_inbound import PNG, fetch, inbound_with, shared
+from tests.test_media_inbound import PNG, fetch, inbound_with, shared, visitor_sends_a_file
 
 __all__ = ["shared"]
 
 
 async def test_a_web_chat_files_event_names_it_by_its_ref(shared: Shared) -> None:
     bot = shared.bot
-    assert (await bot.client.get("/")).status == 200  # the visitor's cookie
-    origin = str(bot.client.make_url("/")).rstrip("/")
-    sent = await bot.client.post(
-        "/webchat/files",
-        params={"id": "m1", "filename": "photo.png"},
-        data=PNG,
-        headers={"Content-Type": "image/png", "Origin": origin},
-    )
-    assert sent.status == 201, await sent.text()
+    await visitor_sends_a_file(bot, "m1", "photo.png")
     event = await wait_for_event(bot.sinks["sales"], "message.inbound", inbound_with("image"))
     media = event["data"]["message"]["media"]
     assert media["ref"] == media["id"] and media["ref"].startswith("med_")

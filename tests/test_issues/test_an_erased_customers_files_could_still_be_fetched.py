@@ -9,23 +9,14 @@ from yarl import URL
 
 from tests.emulators import meta_webhooks as meta
 from tests.test_api import WA_ID, Shared, wait_for_event
-from tests.test_media_inbound import PNG, fetch, inbound_with, shared
+from tests.test_media_inbound import PNG, fetch, inbound_with, shared, visitor_sends_a_file
 
 __all__ = ["shared"]
 
 
 async def test_an_erased_visitors_upload_is_deleted(shared: Shared) -> None:
     bot = shared.bot
-    assert (await bot.client.get("/")).status == 200  # the visitor's cookie
-    origin = str(bot.client.make_url("/")).rstrip("/")
-    sent = await bot.client.post(
-        "/webchat/files",
-        params={"id": "m2", "filename": "passport.png"},
-        data=PNG,
-        headers={"Content-Type": "image/png", "Origin": origin},
-    )
-    assert sent.status == 201, await sent.text()
-    url = (await sent.json())["message"]["media"]["url"]
+    url = (await visitor_sends_a_file(bot, "m2", "passport.png"))["media"]["url"]
     event = await wait_for_event(bot.sinks["sales"], "message.inbound", inbound_with("image"))
     media_id = event["data"]["message"]["media"]["id"]
     assert (await fetch(bot, shared.tokens["sales"], media_id))[:2] == (200, PNG)
