@@ -3,7 +3,9 @@ team's commands and the CLI all call these, and only word the outcome their own 
 
 from __future__ import annotations
 
+import asyncio
 import time
+import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -97,6 +99,10 @@ def checked_service_name(name: str) -> str:
     return name
 
 
+CLAIM_LOCKS = 64
+"""Conversations whose claims take turns in a process share one of these many locks."""
+
+
 class ConversationActions:
     """What a person does to a conversation or a number, whichever surface they use."""
 
@@ -123,6 +129,10 @@ class ConversationActions:
         """The numbers this deployment serves (a live list: channels may add to it)."""
         self.claim_idle = claim_idle
         self.shards = shards
+        self._claiming = [asyncio.Lock() for _ in range(CLAIM_LOCKS)]
+        """A conversation's claims and releases, with their events, one at a time in this
+        process: two at once queued their events in either order, and the last
+        ``conversation.claimed`` could name someone who no longer held it."""
 
     async def numbers(self) -> list[str]:
         """Every number of the deployment: configured, or known to the store."""
@@ -233,29 +243,35 @@ class ConversationActions:
         self, conversation_id: str, meta: dict[str, str], *, service: str, agent: str
     ) -> Claimed:
         """Claim for ``agent`` of ``service``: a warning, never a lock (SN-5)."""
-        before, held = await self.claims.claim(conversation_id, service, agent, self.claim_idle)
-        data = {
-            "conversation_id": conversation_id,
-            **held.to_dict(),
-            "previous": before.to_dict() if before else None,
-        }
-        await self.publish([Event.new("conversation.claimed", meta["number"], data)])
+        async with self._turn_of(conversation_id):
+            claimed = await self.claims.claim(conversation_id, service, agent, self.claim_idle)
+            before, held = claimed
+            data = {
+                "conversation_id": conversation_id,
+                **held.to_dict(),
+                "previous": before.to_dict() if before else None,
+            }
+            await self.publish([Event.new("conversation.claimed", meta["number"], data)])
         return Claimed(held, before, collision(before, service, agent))
+
+    def _turn_of(self, conversation_id: str) -> asyncio.Lock:
+        return self._claiming[zlib.crc32(conversation_id.encode()) % CLAIM_LOCKS]
 
     async def release(
         self, conversation_id: str, meta: dict[str, str], *, service: str, agent: str
     ) -> None:
         """Release ``agent``'s claim; NotHeldError when nobody, or somebody else, holds it."""
-        released, holder = await self.claims.release(conversation_id, service, agent)
-        if not released:
-            raise NotHeldError(holder)
-        data = {
-            "conversation_id": conversation_id,
-            "service": service,
-            "agent": agent,
-            "reason": "released",
-        }
-        await self.publish([Event.new("conversation.released", meta["number"], data)])
+        async with self._turn_of(conversation_id):
+            released, holder = await self.claims.release(conversation_id, service, agent)
+            if not released:
+                raise NotHeldError(holder)
+            data = {
+                "conversation_id": conversation_id,
+                "service": service,
+                "agent": agent,
+                "reason": "released",
+            }
+            await self.publish([Event.new("conversation.released", meta["number"], data)])
 
     async def define(self, name: str, url: str, secret: str, *, mask: bool, batch: int = 0) -> str:
         """Define (or redefine) a service; its new API token when it is new, else "".
