@@ -7,6 +7,7 @@ process's claims of one conversation queue their events in the order they took e
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 from tests.conftest import BotFactory
 from tests.test_api import shared_number
@@ -28,7 +29,7 @@ async def test_the_last_claimed_event_names_the_holder(make_bot: BotFactory) -> 
     claimed = [event["data"] for event in feed if event["type"] == "conversation.claimed"]
     assert len(claimed) == 48
     assert (claimed[-1]["service"], claimed[-1]["agent"]) == (holder["service"], holder["agent"])
-    for before, after in zip(claimed, claimed[1:], strict=False):
+    for before, after in itertools.pairwise(claimed):
         previous = after["previous"]
         assert previous is not None
         assert (previous["service"], previous["agent"]) == (before["service"], before["agent"])
