@@ -260,6 +260,7 @@ async def test_every_skip_reason_and_a_deferral_are_counted_once(make_bot: BotFa
         "no_consent": 1,
         "outside_window_no_template": 1,
         "missing_variable": 1,
+        "too_long": 0,
         "superseded": 0,
     }
     # The same person listed three ways is one recipient.

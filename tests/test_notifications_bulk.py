@@ -97,6 +97,7 @@ async def test_a_bulk_send_to_5000_profiles_adds_up_exactly(
         "no_consent": EACH,
         "outside_window_no_template": EACH,
         "missing_variable": EACH,
+        "too_long": 0,
         "superseded": 0,
     }
     counts = found["counts"]

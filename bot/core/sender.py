@@ -193,8 +193,13 @@ MAX_TEXT = 4096
 def fits(outbound: Outbound, text: str) -> bool:
     """Whether ``text`` can go as ``outbound``'s words on its channel: an SMS of 1,600
     characters at most, its choices numbered included, and 4,096 elsewhere."""
-    if outbound.channel == "sms":
-        return sms.body_problem(text, outbound.buttons) is None
+    return text_fits(outbound.channel, text, outbound.buttons)
+
+
+def text_fits(channel: str, text: str, buttons: tuple[str, ...] = ()) -> bool:
+    """Whether ``text`` (with ``buttons``) can go as a message's words on ``channel``."""
+    if channel == "sms":
+        return sms.body_problem(text, buttons) is None
     return len(text) <= MAX_TEXT
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 
 from bot.config.notifications import LAWFUL_BASES, NotificationSettings, RateCard
+from bot.core.sender import text_fits
 from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
 from bot.model import Identity, conversation_id
 from bot.outreach.spec import NotificationSpec
@@ -31,6 +32,7 @@ SKIP_REASONS = (
     "no_consent",
     "outside_window_no_template",
     "missing_variable",
+    "too_long",
     "superseded",
 )
 SUPERSEDED = "superseded"
@@ -338,6 +340,10 @@ class Audience:
             verdict.text, missing = fill(spec.text, context)
             if missing or not verdict.text.strip():
                 return "missing_variable"
+            if not text_fits(spec.channel, verdict.text):
+                # A profile's field made it longer than the channel takes (4,096 characters;
+                # an SMS 1,600): the provider would refuse it.
+                return "too_long"
         return ""
 
     def _quiet_until(
