@@ -4,6 +4,8 @@ media URL, Telegram's getFile, Twilio's MediaUrl) for a service attached to the 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -47,6 +49,21 @@ async def visitor_sends_a_file(bot: Bot, page_id: str, name: str) -> dict[str, A
     return message
 
 
+@contextlib.asynccontextmanager
+async def telegram_files_bot(
+    make_bot: BotFactory, framework: str = "aiogram"
+) -> AsyncIterator[tuple[Bot, TelegramAPIEmulator, str]]:
+    """A bot on Telegram's emulator, its API, and the token of ``support``, a service of
+    its number."""
+    from bot.config.settings import TelegramSettings
+
+    token = fake_token()
+    async with TelegramAPIEmulator(token) as api:
+        settings = TelegramSettings(token=token, api_base=api.base_url, framework=framework)
+        bot = await make_bot(whatsapp=False, telegram=settings, telegram_lease_ttl=2.0)
+        yield bot, api, await bot.runtime.directory.define_token("support")
+
+
 @pytest.fixture
 async def shared(make_bot: BotFactory) -> Shared:
     return await shared_number(make_bot)
@@ -88,13 +105,7 @@ async def test_a_file_past_the_limit_is_refused_with_413(shared: Shared) -> None
 async def test_telegram_photos_and_voice_notes_are_fetched_with_getfile(
     make_bot: BotFactory,
 ) -> None:
-    from bot.config.settings import TelegramSettings
-
-    token = fake_token()
-    async with TelegramAPIEmulator(token) as api:
-        settings = TelegramSettings(token=token, api_base=api.base_url)
-        bot = await make_bot(whatsapp=False, telegram=settings, telegram_lease_ttl=2.0)
-        service = await bot.runtime.directory.define_token("support")
+    async with telegram_files_bot(make_bot) as (bot, api, service):
         api.photo(5551001, caption="the damage", data=PNG)
         api.document(5551001, "voice.ogg", "audio/ogg", data=OGG, field="voice")
         sink = bot.sinks["support"]

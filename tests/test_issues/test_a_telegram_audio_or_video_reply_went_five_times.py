@@ -6,15 +6,12 @@ framework can read the rest of its answer."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
-from bot.config.settings import TelegramSettings
 from tests.conftest import BotFactory
-from tests.emulators.telegram_api import TelegramAPIEmulator, fake_token
 from tests.test_api import call
 from tests.test_media_channels import CUSTOMER, upload
+from tests.test_media_inbound import telegram_files_bot
 
 MP3 = b"ID3" + b"\x00" * 1000
 MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 1000
@@ -24,17 +21,11 @@ MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 1000
 async def test_audio_video_and_an_unreadable_answer_are_sent_once(
     make_bot: BotFactory, framework: str
 ) -> None:
-    token = fake_token()
-    async with TelegramAPIEmulator(token) as api:
-        settings = replace(
-            TelegramSettings(token=token, api_base=api.base_url), framework=framework
-        )
-        bot = await make_bot(whatsapp=False, telegram=settings, telegram_lease_ttl=2.0)
+    async with telegram_files_bot(make_bot, framework) as (bot, api, service):
         api.customer_text(CUSTOMER, "hello")
         await api.wait_for_sent(1)  # the welcome
         await bot.settle()
-        service = await bot.runtime.directory.define_token("support")
-        number = f"tg:{token.partition(':')[0]}"
+        number = f"tg:{api.token.partition(':')[0]}"
         (conversation,) = await bot.runtime.conversations.list_for_number(number)
         path = f"/v1/conversations/{conversation}/messages"
         for data, content_type, kind in ((MP3, "audio/mpeg", "audio"), (MP4, "video/mp4", "video")):

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config.settings import TelegramSettings
 from tests.conftest import BotFactory
-from tests.emulators.telegram_api import TelegramAPIEmulator, fake_token
 from tests.test_api import wait_for_event
-from tests.test_media_inbound import fetch, inbound_with
+from tests.test_media_inbound import fetch, inbound_with, telegram_files_bot
 
 MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 500
 WEBP = b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 500
@@ -23,11 +21,7 @@ WEBP = b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 500
 async def test_a_video_note_or_sticker_arrives_as_media(
     make_bot: BotFactory, field: str, data: bytes, kind: str
 ) -> None:
-    token = fake_token()
-    async with TelegramAPIEmulator(token) as api:
-        settings = TelegramSettings(token=token, api_base=api.base_url)
-        bot = await make_bot(whatsapp=False, telegram=settings, telegram_lease_ttl=2.0)
-        service = await bot.runtime.directory.define_token("support")
+    async with telegram_files_bot(make_bot) as (bot, api, service):
         api.document(5551001, "", "", data=data, field=field)
         event = await wait_for_event(bot.sinks["support"], "message.inbound", inbound_with(kind))
         message = event["data"]["message"]
