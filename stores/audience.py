@@ -52,10 +52,10 @@ class BaseAudienceReader(Protocol):
     async def profiles_of(self, profile_ids: Sequence[str]) -> list[dict[str, str]]:
         """Each profile's hash as stored ({} when unknown)."""
 
-    async def clicks_and_opt_outs(
+    async def opt_outs(
         self, recipients: Sequence[tuple[str, str]]
-    ) -> list[tuple[list[str], dict[str, str], str]]:
-        """For each (conversation, profile): its clicks, the opt-out, the topics it left."""
+    ) -> list[tuple[dict[str, str], str]]:
+        """For each (conversation, profile): the opt-out, the topics it left."""
 
     async def count_conversations(self, numbers: Sequence[str]) -> list[int]:
         """How many conversations each number has, in one round trip."""
@@ -107,22 +107,21 @@ class AudienceReader(BaseAudienceReader):
             found: list[Any] = await pipe.execute()
         return [dict(profile) for profile in found]
 
-    async def clicks_and_opt_outs(
+    async def opt_outs(
         self, recipients: Sequence[tuple[str, str]]
-    ) -> list[tuple[list[str], dict[str, str], str]]:
-        """For each (conversation, profile): the clicks kept on the profile (raw JSON),
-        the conversation's meta, and the profile's unsubscribed topics."""
+    ) -> list[tuple[dict[str, str], str]]:
+        """For each (conversation, profile): the conversation's opt-out, and the profile's
+        unsubscribed topics."""
         if not recipients:
             return []
         async with self.redis.pipeline(transaction=False) as pipe:
             for conversation_id, profile_id in recipients:
-                pipe.lrange(self.keys.profile(profile_id or "-", "clicks"), 0, -1)
                 pipe.hmget(self.keys.conversation(conversation_id, "meta"), "opted_out")
                 pipe.hget(self.keys.profile(profile_id or "-"), "f:topics_off")
             found: list[Any] = await pipe.execute()
         return [
-            (list(found[n]), {"opted_out": found[n + 1][0] or ""}, str(found[n + 2] or ""))
-            for n in range(0, len(found), 3)
+            ({"opted_out": found[n][0] or ""}, str(found[n + 1] or ""))
+            for n in range(0, len(found), 2)
         ]
 
     async def count_conversations(self, numbers: Sequence[str]) -> list[int]:

@@ -486,19 +486,18 @@ async def test_the_audience_reads_conversations_profiles_and_owners(
     assert await reader.count_conversations([NUMBER, "wa:other"]) == [2, 0]
 
 
-async def test_the_audience_reads_clicks_opt_outs_and_topics(store: Redis, prefix: str) -> None:
+async def test_the_audience_reads_opt_outs_and_topics(store: Redis, prefix: str) -> None:
     keys = Keys(prefix)
     profiles, conversations = ProfileStore(store, keys), ConversationStore(store, keys)
     reader = AudienceReader(profiles)
     ann = await profiles.resolve([WA], channel="whatsapp", at=1000)
     await conversations.set_opt_out("c_1", True)
-    await store.rpush(keys.profile(ann, "clicks"), '{"at": 1}')
     assert await reader.update_topics(ann, ["promo", "news"], []) == ["news", "promo"]
-    assert await reader.clicks_and_opt_outs([("c_1", ann), ("c_2", "")]) == [
-        (['{"at": 1}'], {"opted_out": "1"}, "news,promo"),
-        ([], {"opted_out": ""}, ""),
+    assert await reader.opt_outs([("c_1", ann), ("c_2", "")]) == [
+        ({"opted_out": "1"}, "news,promo"),
+        ({"opted_out": ""}, ""),
     ]
-    assert await reader.clicks_and_opt_outs([]) == []
+    assert await reader.opt_outs([]) == []
 
 
 async def test_topics_change_only_on_a_live_profile(store: Redis, prefix: str) -> None:

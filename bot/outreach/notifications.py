@@ -214,8 +214,8 @@ class Notifications(Drafts):
         roots, _ = await self.reader.roots({p for _, _, p, _ in queued if p}, [])
         pairs = [(cid, roots.get(pid, "")) for _, cid, pid, _ in queued]
         unsubscribed = 0
-        for (_, _, _, sent), (_, conv, topics) in zip(
-            queued, await self.reader.clicks_and_opt_outs(pairs), strict=True
+        for (_, _, _, sent), (conv, topics) in zip(
+            queued, await self.reader.opt_outs(pairs), strict=True
         ):
             left = conv.get("opted_out") == "1" or (spec.topic and spec.topic in topics_of(topics))
             if sent and left:
