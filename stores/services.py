@@ -103,6 +103,9 @@ class BaseServiceStore(Protocol):
     async def token_digest(self, name: str) -> str:
         """The digest of ``name``'s API token now; '' when it has none."""
 
+    async def get_keyed(self, name: str) -> tuple[Service | None, str]:
+        """``get`` and ``token_digest`` in one read."""
+
     async def attach(self, number: str, name: str, *, unless_detached: bool = False) -> Attachment:
         """Attach ``name`` to ``number`` after the services there; twice changes nothing.
         ``unless_detached``: not when it was detached there since it was last attached
@@ -210,6 +213,10 @@ class ServiceStore(BaseServiceStore):
     async def token_digest(self, name: str) -> str:
         digest = await self.redis.hget(self._service(name), "token")
         return str(digest) if digest else ""
+
+    async def get_keyed(self, name: str) -> tuple[Service | None, str]:
+        fields: Any = await self.redis.hgetall(self._service(name))
+        return (_service(fields) if fields else None), str(fields.get("token") or "")
 
     async def attach(self, number: str, name: str, *, unless_detached: bool = False) -> Attachment:
         keys = [self._attached(number), self._version(number), self.keys.detached(number)]

@@ -69,6 +69,15 @@ async def test_a_services_token_digest_follows_its_token(store: Redis, prefix: s
     assert await services.token_digest("nobody") == ""
 
 
+async def test_a_service_is_read_with_its_tokens_digest(store: Redis, prefix: str) -> None:
+    services = ServiceStore(store, Keys(prefix))
+    assert await services.get_keyed("crm") == (None, "")
+    await services.save(CRM)
+    assert await services.get_keyed("crm") == (CRM, "")
+    await services.set_token("crm", "tok-1")
+    assert await services.get_keyed("crm") == (CRM, await services.token_digest("crm"))
+
+
 async def test_no_token_is_kept_in_the_clear(store: Redis, prefix: str) -> None:
     services = ServiceStore(store, Keys(prefix))
     await services.save(CRM)

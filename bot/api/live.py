@@ -38,7 +38,6 @@ from bot.outreach.spec import channel_of
 from bot.team.actions import collision_message
 from handlers.command_kit import has_control_characters
 from stores.conversations import WINDOW_SECONDS
-from stores.services import ServiceStore
 
 GRANT: web.RequestKey[LiveGrant] = web.RequestKey("live_grant", LiveGrant)
 PROFILE: web.RequestKey[str] = web.RequestKey("live_profile", str)
@@ -92,9 +91,10 @@ async def issue_live_token(request: web.Request) -> web.Response:
 # --- the page's calls, with the live token ---------------------------------------------
 
 
-async def key_holds(services: ServiceStore, grant: LiveGrant) -> bool:
-    """Whether the API token a live token was made with is still its service's."""
-    return grant.key == (await services.token_digest(grant.service))[:KEY_CHARS]
+def key_holds(grant: LiveGrant, digest: str) -> bool:
+    """Whether the API token a live token was made with is still its service's, whose
+    token's digest is ``digest``."""
+    return grant.key == digest[:KEY_CHARS]
 
 
 async def grant_of(request: web.Request, token: str) -> tuple[LiveGrant, Service, str] | None:
@@ -106,12 +106,12 @@ async def grant_of(request: web.Request, token: str) -> tuple[LiveGrant, Service
     grant = (await api.live_tokens.signer()).verify(token)
     if grant is None:
         return None
-    service = await api.services.get(grant.service)
+    service, digest = await api.services.get_keyed(grant.service)
     root = await api.profiles.profiles.root(grant.profile)
     if service is None or not root or not await api.actions.numbers_of(service.name):
         return None
     # Made with an API token since replaced (rotated after a leak, say): ended with it.
-    if not await key_holds(api.services, grant):
+    if not key_holds(grant, digest):
         return None
     return grant, service, root
 

@@ -48,7 +48,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
         rescoped = time.monotonic()
         while (left := grant.expires_at - time.time()) > 0:
             if time.monotonic() - rescoped > RESCOPE:
-                if not await key_holds(services, grant):
+                if not key_holds(grant, await services.token_digest(grant.service)):
                     break  # its API token was replaced: the token ends with it
                 await tail.rescope(queue, await numbers_of(request))
                 ours, others = set(await profile_conversations(request)), set()
@@ -78,10 +78,10 @@ async def stream(request: web.Request) -> web.StreamResponse:
                     continue
             # Masked as the service is now: its masking may have changed since the
             # stream opened (its webhooks follow a change at their next delivery).
-            found = await services.get(who.name)
+            found, digest = await services.get_keyed(who.name)
             if found is None:  # the service is gone: so is its view
                 return response
-            if not await key_holds(services, grant):
+            if not key_holds(grant, digest):
                 break  # its API token was replaced since the stream opened
             who = found
             await response.write(b"data: " + render(who, item.body) + b"\n\n")
