@@ -6,6 +6,7 @@ click's browser could no longer be linked."""
 from __future__ import annotations
 
 import pytest
+from aiohttp import ClientResponse
 
 from bot.model import Identity
 from tests.conftest import Bot
@@ -30,12 +31,18 @@ BROWSERS = [
 ]
 
 
-@pytest.mark.parametrize("agent", AGENTS)
-async def test_a_preview_fetch_is_answered_but_is_nobodys_click(bot: Bot, agent: str) -> None:
+async def followed_by(bot: Bot, agent: str) -> tuple[str, ClientResponse]:
+    """A customer's tracked link, followed by a client of this user agent with no cookie."""
     ann = await customer(bot)
     path = "/l/" + (await signer(bot)).sign(ann, "m", "https://s.example/")
     bot.client.session.cookie_jar.clear()
     response = await bot.client.get(path, headers={"User-Agent": agent}, allow_redirects=False)
+    return ann, response
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+async def test_a_preview_fetch_is_answered_but_is_nobodys_click(bot: Bot, agent: str) -> None:
+    ann, response = await followed_by(bot, agent)
     assert response.status == 302 and response.headers["Location"] == "https://s.example/"
     assert "Set-Cookie" not in response.headers
     assert await visitor_keys(bot) == []
@@ -45,10 +52,7 @@ async def test_a_preview_fetch_is_answered_but_is_nobodys_click(bot: Bot, agent:
 
 @pytest.mark.parametrize("browser", BROWSERS)
 async def test_a_browser_whose_name_holds_bot_still_clicks(bot: Bot, browser: str) -> None:
-    ann = await customer(bot)
-    path = "/l/" + (await signer(bot)).sign(ann, "m", "https://s.example/")
-    bot.client.session.cookie_jar.clear()
-    response = await bot.client.get(path, headers={"User-Agent": browser}, allow_redirects=False)
+    ann, response = await followed_by(bot, browser)
     assert response.status == 302 and "Set-Cookie" in response.headers
     vid = response.cookies["sb_vid"].value
     assert await bot.runtime.profiles.lookup(Identity("vid", vid)) == ann
