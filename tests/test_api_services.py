@@ -185,4 +185,8 @@ async def test_a_service_opts_in_to_batches_with_a_valid_size(make_bot: BotFacto
     assert found is not None and found.batch == 50
     assert (await call(shared.bot, ADMIN, "POST", "/v1/services", body)).status == 201
     found = await shared.bot.runtime.services.get("crm")
-    assert found is not None and found.batch == 0  # redefined without: one event per POST
+    assert found is not None and found.batch == 50  # redefined without: it stays
+    off = {**body, "batch": None}
+    assert (await call(shared.bot, ADMIN, "POST", "/v1/services", off)).status == 201
+    found = await shared.bot.runtime.services.get("crm")
+    assert found is not None and found.batch == 0  # null: one event per POST

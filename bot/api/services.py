@@ -62,18 +62,21 @@ async def attach_service(request: web.Request) -> web.Response:
     except ValueError as error:
         raise ApiError(400, f"url {error}") from None
     configured = list(actions.configured)
-    numbers = found.get("numbers") or configured  # absent or empty: every number
+    known = await actions.services.get(name) is not None
+    # Absent or empty: a new service goes on every number, a known one stays on its own.
+    numbers = found.get("numbers") or ([] if known else configured)
     if not isinstance(numbers, list) or not all(n in configured for n in numbers):
         raise ApiError(400, f"numbers must be some of {configured}")
     numbers = list(dict.fromkeys(numbers))  # one named twice is attached once
-    mask = found.get("mask", True)
-    if not isinstance(mask, bool):  # null or 0 would turn masking off, against its default
+    mask = found.get("mask")  # absent: a known service's stays, a new one is masked
+    if "mask" in found and not isinstance(mask, bool):  # null or 0 would turn masking off
         raise ApiError(400, "mask must be true or false")
-    batch = batch_field(found)
+    batch = batch_field(found) if "batch" in found else None
     token = await actions.define(name, url, secret, mask=mask, batch=batch)
     for number in numbers:
         await actions.attach(number, name)
-    answer: dict[str, Any] = {"service": name, "numbers": numbers}
+    attached = await actions.numbers_of(name) if known else numbers
+    answer: dict[str, Any] = {"service": name, "numbers": attached}
     if token:
         answer["token"] = token
     response = web.json_response(answer, status=201)

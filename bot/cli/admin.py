@@ -353,9 +353,8 @@ async def _attach(
         secret = _secret_of(args.secret_env)
         if secret is None:
             return 2
-        mask = args.mask is not False
-        batch = args.batch or 0
-        token = await actions.define(args.name, args.url, secret, mask=mask, batch=batch)
+        # A known service's masking and batches stay unless --mask/--no-mask, --batch say.
+        token = await actions.define(args.name, args.url, secret, mask=args.mask, batch=args.batch)
     elif args.batch is not None or args.mask is not None or args.secret_env:
         known = await actions.services.get(args.name)
         if known is None:

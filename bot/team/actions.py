@@ -273,13 +273,21 @@ class ConversationActions:
             }
             await self.publish([Event.new("conversation.released", meta["number"], data)])
 
-    async def define(self, name: str, url: str, secret: str, *, mask: bool, batch: int = 0) -> str:
+    async def define(
+        self, name: str, url: str, secret: str, *, mask: bool | None, batch: int | None = None
+    ) -> str:
         """Define (or redefine) a service; its new API token when it is new, else "".
-        ``batch``: at most that many events per POST; 0, one event per POST. ValueError
-        for a name a service may not take or a URL that is no http(s) URL."""
+        ``batch``: at most that many events per POST; 0, one event per POST. ``mask`` or
+        ``batch`` None: a known service's stays, a new one's is the default (masked, one
+        event per POST). ValueError for a name a service may not take or a URL that is no
+        http(s) URL."""
         http_url(url)
         known = await self.services.get(checked_service_name(name))
         automation = known.automation if known else None
+        if mask is None:
+            mask = known.mask if known else True
+        if batch is None:
+            batch = known.batch if known else 0
         service = Service(name, url, secret, mask=mask, automation=automation, batch=batch)
         return await self.directory.define(service, with_token=known is None)
 
