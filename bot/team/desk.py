@@ -96,7 +96,8 @@ class TeamDesk:
         conversations = self.conversations
         ids = []
         for number in await self.numbers():
-            ids += await conversations.list_for_number(number, limit)
+            if await self._team_on(await self.actions.services.order(number)):
+                ids += await conversations.list_for_number(number, limit)
         metas = await asyncio.gather(*(conversations.meta(cid) for cid in ids))
         recent = sorted(
             ((cid, meta) for cid, meta in zip(ids, metas, strict=True) if meta),
@@ -144,12 +145,17 @@ class TeamDesk:
         """RefusedError when the team's service, defined (the team chat's), was detached
         from ``number``: the team acts on the numbers it is attached to, as every service
         does through the API."""
-        if TEAM_SERVICE in attached or await self.actions.services.get(TEAM_SERVICE) is None:
+        if await self._team_on(attached):
             return
         raise RefusedError(
             f"{refused}: the team is not attached to {number} "
             f"(/attach {TEAM_SERVICE} {number} attaches it)."
         )
+
+    async def _team_on(self, attached: list[str]) -> bool:
+        """Whether the team works a number of these services: its service is one, or was never
+        defined (the team chat's service is defined when the team chat starts)."""
+        return TEAM_SERVICE in attached or await self.actions.services.get(TEAM_SERVICE) is None
 
     async def claim(self, conversation: str, agent: str) -> Claimed:
         """Claim for ``agent`` of the team, as the API claims for a service's agent."""
@@ -199,13 +205,17 @@ class TeamDesk:
 
     async def notes(self, conversation: str, limit: int = 20) -> tuple[str, list[dict[str, Any]]]:
         """The conversation's last notes, the newest last."""
-        cid, _ = await self.find_conversation(conversation)
+        cid, meta = await self.find_conversation(conversation)
+        number = meta.get("number", "")
+        await self._ours(number, await self.actions.services.order(number), "Not shown")
         return cid, await self.notes_store.read(cid, limit)
 
     async def optout(self, conversation: str, on: bool) -> tuple[str, bool]:
         """Record that the customer wants no messages (or wants them again), as STOP and
         START do; (the conversation, whether that changed anything)."""
         cid, meta = await self.find_conversation(conversation)
+        number = meta.get("number", "")
+        await self._ours(number, await self.actions.services.order(number), "Not changed")
         if (meta.get("opted_out") == "1") == on:
             return cid, False
         await self.conversations.set_opt_out(cid, on)
