@@ -567,6 +567,13 @@ def display_name(raw: object) -> str:
     return " ".join(_HIDDEN.sub("", text).split())[:MAX_NAME]
 
 
+def indented(text: str, indent: str = "    ") -> str:
+    """Text someone else wrote, shown after a line's start (``HH:MM Ann: …``): each of its
+    further lines (a newline, a carriage return, a Unicode line or paragraph separator)
+    indented, so that none reads as a line of its own."""
+    return ("\n" + indent).join(str(text).splitlines()) if text else ""
+
+
 def conversation_id(number: str, customer: Identity) -> str:
     """The ONE conversation between a number and a customer's channel identity; the two
     forms of one person's WhatsApp id are one conversation (``whatsapp_key``)."""

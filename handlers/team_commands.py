@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from bot.model import indented
 from handlers.command_kit import (
     NO_ROLE,
     NOT_CONFIRMED,
@@ -216,7 +217,7 @@ class TeamCommands:
         if not notes:
             return f"No notes on {cid} yet."
         return "\n".join(
-            f"{when(note['at'])} {note['author']} ({note['service']}): {note['text']}"
+            f"{when(note['at'])} {note['author']} ({note['service']}): {indented(note['text'])}"
             for note in notes
         )
 

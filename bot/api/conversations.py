@@ -138,6 +138,10 @@ def sent_message(outbound: Outbound, service: str, agent: str) -> dict[str, Any]
     }
 
 
+LINE_SEPARATORS = "\u2028\u2029"
+"""Unicode's line and paragraph separators: a chat shows them as new lines."""
+
+
 def agent_field(found: dict[str, Any], *, required: bool = True) -> str:
     """The agent a call names: one line, as the team's inbox and every event show it."""
     return one_line_field(found, "agent", required=required)
@@ -147,7 +151,7 @@ def one_line_field(found: dict[str, Any], name: str, *, required: bool = True) -
     """A person's name a call gives (an agent, a note's author): one line, as the team's
     inbox, its notes and every event show it."""
     value = string_field(found, name, required=required, limit=200)
-    if any(c in value for c in TEXT_CONTROLS):
+    if any(c in value for c in TEXT_CONTROLS + LINE_SEPARATORS):
         raise ApiError(400, f"'{name}' is one line: no newlines, carriage returns or tabs")
     return value
 

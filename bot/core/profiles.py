@@ -23,7 +23,7 @@ from bot.identities import (
     phone_alias,
     phone_of_whatsapp_id,
 )
-from bot.model import Event, Identity, Service, derived_id
+from bot.model import Event, Identity, Service, derived_id, indented
 from stores.activity import ActivityStore
 from stores.conversations import ConversationStore
 from stores.profile_records import consent_trail
@@ -305,8 +305,7 @@ class ProfileBook:
 def _body_line(line: dict[str, Any]) -> str:
     """A message as the note's text: ``HH:MM <from>: <text>``, each further line of its
     text indented, so that no line of a message reads as another message."""
-    text = str(line["text"]).replace("\r\n", "\n").replace("\r", "\n")
-    return f"{line['time']} {line['from']}: " + text.replace("\n", "\n    ")
+    return f"{line['time']} {line['from']}: " + indented(line["text"])
 
 
 def _note_line(message: dict[str, Any], when: datetime, person: str) -> dict[str, Any]:
