@@ -75,14 +75,14 @@ class Spec:
             elif kept[-1:] == [IDENTITY] and _PHONE_PART.fullmatch(arg):
                 continue  # the rest of a phone typed with spaces: +44 7700 900777
             else:
-                kept.append(arg)
+                kept.append(_PERSON_TOKEN.sub(IDENTITY, arg))
         return kept
 
     def audited_outcome(self, args: list[str], outcome: str) -> str:
         """What the audit trail keeps of a command's outcome: for a command that may name a
         person, every identity in it (as given, or as ``kind:value``) is ``<identity>``."""
         if not self.personal:
-            return outcome
+            return _PERSON_TOKEN.sub(IDENTITY, outcome)
         for n in self.personal:
             if n < len(args) and args[n] and not args[n].startswith(("p_", "c_")):
                 outcome = outcome.replace(args[n], IDENTITY)
@@ -99,6 +99,10 @@ _PHONE_PART = re.compile(r"[\d+().\-/]+")
 IDENTITY = "<identity>"
 """What the audit trail keeps of an identity given to a command."""
 _IDENTITY_TOKEN = re.compile(rf"\b(?:{'|'.join(sorted(IDENTITY_KINDS))}):[^\s,;'\")]+")
+_PERSON_TOKEN = re.compile(r"\b(?:phone|wauser|email|vid|ext):[^\s,;'\")]+")
+"""An identity that names a person whatever the command (``wa:`` and ``tg:`` may be a
+business number's), typed where no identity was asked for: the audit keeps it as
+``<identity>`` too."""
 
 
 @dataclass(frozen=True, slots=True)

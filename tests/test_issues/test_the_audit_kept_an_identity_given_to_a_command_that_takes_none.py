@@ -1,0 +1,40 @@
+"""An identity typed into a command that takes no person (``/optout phone:+44…``, where a
+conversation id is asked for) was kept as typed in the audit trail and the log: only the
+commands that may name a person took identities out."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from handlers.commands import Caller
+from tests.conftest import BotFactory
+
+ADMIN = Caller("ann@example.com", "admin")
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        ("/optout phone:+447700900777", "+447700900777"),
+        ("/sequences enrol welcome phone:+447700900777", "+447700900777"),
+        ("/note email:zed@example.com", "zed@example.com"),
+    ],
+)
+async def test_an_identity_in_any_command_is_kept_as_identity(
+    make_bot: BotFactory, caplog: pytest.LogCaptureFixture, line: str, secret: str
+) -> None:
+    bot = await make_bot()
+    caplog.set_level(logging.INFO)
+    await bot.runtime.commands.run(ADMIN, line)
+    (entry, *_) = await bot.runtime.desk.audit_trail()
+    assert "<identity>" in entry["command"], entry
+    assert secret not in entry["outcome"] + entry["command"] + caplog.text
+
+
+async def test_a_business_number_stays_in_the_audit(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    await bot.runtime.commands.run(ADMIN, "/detach nobody wa:106540352242922")
+    (entry, *_) = await bot.runtime.desk.audit_trail()
+    assert "wa:106540352242922" in entry["command"], entry
