@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.identities import IDENTITY_KINDS
-from handlers.ports import Caller, DeskPort
+from handlers.ports import Caller, DeskPort, RefusedError
 
 ROLE_RANK = {"viewer": 0, "agent": 1, "admin": 2}
 NO_ROLE = "none"
@@ -227,11 +227,26 @@ NOT_CONFIRMED = (
 )
 
 
-async def confirmed_once(desk: DeskPort | None, caller: Caller, subject: str, code: str) -> bool:
-    """Whether ``code`` confirms ``subject`` for ``caller`` now, for the first time (with
-    the team's desk, which keeps the codes used; without one, only the code is checked)."""
+USED_CODE = (
+    "That confirmation code was used already; send {command} again in {seconds} seconds "
+    "for a new one."
+)
+
+
+async def confirm_once(
+    desk: DeskPort | None, caller: Caller, subject: str, code: str, command: str
+) -> None:
+    """RefusedError unless ``code`` confirms ``subject`` for ``caller`` now, for the first
+    time (with the team's desk, which keeps the codes used; without one, only the code is
+    checked). Asked again within the clock's step, the question shows the code used: the
+    refusal says when a new one comes."""
     if not confirmed(caller, subject, code):
-        return False
-    return desk is None or await desk.first_use(
+        raise RefusedError(NOT_CONFIRMED.format(command=command))
+    if desk is None or await desk.first_use(
         confirmation_key(caller, subject, code), CONFIRM_WINDOW
-    )
+    ):
+        return
+    seconds = CONFIRM_STEP - int(time.time() % CONFIRM_STEP)
+    if confirmation_code(caller, subject, time.time()) != code:
+        raise RefusedError(NOT_CONFIRMED.format(command=command))
+    raise RefusedError(USED_CODE.format(command=command, seconds=seconds))

@@ -12,15 +12,14 @@ import time
 from typing import Any
 
 from handlers.command_kit import (
-    NOT_CONFIRMED,
     OPERATOR,
     ROLE_RANK,
     Argument,
     Command,
     Spec,
     UsageError,
+    confirm_once,
     confirmation_code,
-    confirmed_once,
     flat,
     has_control_characters,
     shown_identity,
@@ -38,8 +37,8 @@ __all__ = [
     "Commands",
     "RefusedError",
     "UsageError",
+    "confirm_once",
     "confirmation_code",
-    "confirmed_once",
     "has_control_characters",
     "split_arguments",
 ]
@@ -313,8 +312,7 @@ class Commands:
                 f"conversations) for good. To go ahead, send within 10 minutes:\n"
                 f"/forget {profile_id} confirm {code}"
             )
-        if not await confirmed_once(self.desk, caller, subject, args[2]):
-            raise RefusedError(NOT_CONFIRMED.format(command="/forget"))
+        await confirm_once(self.desk, caller, subject, args[2], "/forget")
         summary = await self.profiles.erase(profile_id)
         return (
             f"Erased {summary['profile']}: {summary['identities']} identities, "

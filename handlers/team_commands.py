@@ -8,17 +8,16 @@ import time
 from bot.model import indented
 from handlers.command_kit import (
     NO_ROLE,
-    NOT_CONFIRMED,
     ROLE_RANK,
     Argument,
     Command,
     Spec,
     UsageError,
+    confirm_once,
     confirmation_code,
-    confirmed_once,
     flat,
 )
-from handlers.ports import Attachment, Caller, DeskPort, RefusedError
+from handlers.ports import Attachment, Caller, DeskPort
 
 
 def when(at: float) -> str:
@@ -261,8 +260,7 @@ class TeamCommands:
                 "is the parent the next service takes over. To go ahead, send within 10 "
                 f"minutes:\n/detach {' '.join(scope)} confirm {code}"
             )
-        if not await confirmed_once(self.desk, caller, subject, args[-1]):
-            raise RefusedError(NOT_CONFIRMED.format(command="/detach"))
+        await confirm_once(self.desk, caller, subject, args[-1], "/detach")
         changes = await self.desk.detach(service, number)
         return "\n".join(f"{service} detached from {change_line(change)}" for change in changes)
 
