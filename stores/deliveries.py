@@ -289,7 +289,7 @@ class DeliveryQueue(BaseDeliveryQueue):
         if outcomes.dead:
             dead: list[Any] = [GROUP, DEAD_LETTERS_KEPT]
             for delivery in outcomes.dead:
-                dead += [delivery.entry_id, delivery.encode()]
+                dead += [delivery.entry_id, delivery.encode(delivery.attempts + 1)]
             DEAD_LETTER.queue(pipe, [key, self.keys.fanout(service, "dead")], dead)
             commands += 1
         return commands
