@@ -27,6 +27,8 @@ from stores.streams import Entry, ShardedStream
 
 log = logging.getLogger(__name__)
 
+ERASED = "erased"
+"""The error code a campaign's report gives a send dropped as its customer was erased."""
 MAX_SEND_ATTEMPTS = 5
 COMPLETION_ATTEMPTS = 9
 """Tries to record a send that went out: its waits add up to about two minutes of a
@@ -436,8 +438,12 @@ class Sender:
             )
         except CustomerErasedError:
             # Nothing is kept of it: a failure's record and event would name the person.
+            # A campaign's counts and the cost ledger hear of it, by its send id alone, so
+            # that it is in flight no more.
             log.info("send %s dropped: its customer was erased", outbound.send_id)
             self.meters.sends.labels(outbound.channel, "erased").inc()
+            async with self.store.batch() as pipe:
+                self.queue_receipt(pipe, outbound.number, outbound.send_id, "failed", code=ERASED)
             return
         except CustomerOptedOutError as error:
             await self._fail(outbound, str(error))
