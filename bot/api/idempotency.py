@@ -14,6 +14,7 @@ from adapters import jsonbody
 from bot.api.common import LARGEST_BODY, SHOWN_ONCE, caller, parts, raw_body
 from bot.api.media import largest_body
 from bot.http.errors import error_response
+from bot.model import derived_id
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -23,6 +24,17 @@ FORGOTTEN = frozenset({400, 413})
 """Malformed requests, refused before anything was done: not kept, so that the client
 may correct the body and send it again under the same key. Answers of 500 and more are
 not kept either: the request did not happen, and a retry should do it."""
+SEED: web.RequestKey[str] = web.RequestKey("idempotency_seed", str)
+"""Where a request with a key keeps what names its work (the service, the key and the
+body's fingerprint): a message it sends takes its id from it, so that a retry that runs
+again (the first crashed, or answered 503 after its send was queued) sends nothing twice."""
+
+
+def send_id_for(request: web.Request) -> str:
+    """The id of the message a request with an ``Idempotency-Key`` sends (the same each
+    time it is retried); '' without a key, for a new one."""
+    seed = request.get(SEED)
+    return derived_id("snd", seed) if seed else ""
 
 
 @web.middleware
@@ -40,6 +52,7 @@ async def idempotent(
     fingerprint = hashlib.sha256(line + _as_meant(body)).hexdigest()
     store, service = parts(request).idempotency, caller(request).name
     found = await store.begin(service, key, fingerprint)
+    request[SEED] = f"{service}\x1f{key}\x1f{fingerprint}"
     if found.outcome == "done":
         return web.Response(
             status=found.status,

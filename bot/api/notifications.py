@@ -27,6 +27,7 @@ from bot.api.common import (
     require_parent,
     string_field,
 )
+from bot.api.idempotency import send_id_for
 from bot.core.redaction import masked_campaign
 from bot.core.sender import SendFailedError, WindowClosedError
 from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
@@ -136,7 +137,9 @@ async def _one_off(request: web.Request, body: dict[str, Any]) -> web.Response:
         raise closed(refusal) from None
     text = string_field(body, "text")
     try:
-        outbound = await found.actions.send(conversation_id, text, service=who.name)
+        outbound = await found.actions.send(
+            conversation_id, text, service=who.name, send_id=send_id_for(request)
+        )
     except WindowClosedError as refusal:
         raise ApiError(422, str(refusal)) from None
     except SendFailedError as refusal:

@@ -152,14 +152,17 @@ class ConversationActions:
         template: dict[str, Any] | None = None,
         buttons: tuple[str, ...] = (),
         media: dict[str, str] | None = None,
+        send_id: str = "",
     ) -> Outbound:
         """Queue a message to the customer: free-form, with ``buttons`` to choose from, as
-        ``media``, or a WhatsApp ``template``; refused first if it cannot go (CH-2)."""
+        ``media``, or a WhatsApp ``template``; refused first if it cannot go (CH-2).
+        ``send_id``: the message's id when a retry of the request must not send it twice
+        (a new one otherwise)."""
         meta = await self.conversations.meta(conversation_id)
         if not meta or meta.get("customer") == "erased":
             raise LookupError(f"no conversation {conversation_id}")
         outbound = Outbound(
-            send_id=new_id("snd"),
+            send_id=send_id or new_id("snd"),
             conversation_id=conversation_id,
             channel=meta["channel"],
             number=meta["number"],
@@ -189,12 +192,14 @@ class ConversationActions:
         buttons: tuple[str, ...] = (),
         media: dict[str, str] | None = None,
         also: Callable[[Pipe], None] | None = None,
+        send_id: str = "",
     ) -> Outbound:
         """Open the conversation of ``customer`` on ``number`` with a first message, in
-        the one round trip that records it; ``also`` queues the new conversation's links."""
+        the one round trip that records it; ``also`` queues the new conversation's links.
+        ``send_id`` as ``send``'s."""
         cid = conversation_id(number, customer)
         outbound = Outbound(
-            send_id=new_id("snd"),
+            send_id=send_id or new_id("snd"),
             conversation_id=cid,
             channel=channel,
             number=number,
@@ -221,9 +226,11 @@ class ConversationActions:
         template: dict[str, Any] | None = None,
         buttons: tuple[str, ...] = (),
         media: dict[str, str] | None = None,
+        send_id: str = "",
     ) -> Replied:
         """An agent's reply, sent once from the number; the holder's claim is kept alive
-        when the holder replies, and reported as a collision when someone else does."""
+        when the holder replies, and reported as a collision when someone else does.
+        ``send_id`` as ``send``'s."""
         ensure_open(meta)
         outbound = await self.send(
             conversation_id,
@@ -233,6 +240,7 @@ class ConversationActions:
             template=template,
             buttons=buttons,
             media=media,
+            send_id=send_id,
         )
         holder = await self.claims.holder(conversation_id)
         if holder and (holder.service, holder.agent) == (service, agent):
