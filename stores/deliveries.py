@@ -83,6 +83,14 @@ class Outcomes:
     def __bool__(self) -> bool:
         return bool(self.done or self.retries or self.dead)
 
+    def entry_ids(self) -> list[str]:
+        """The entries these outcomes settle."""
+        return [
+            *self.done,
+            *(delivery.entry_id for delivery, _ in self.retries),
+            *(delivery.entry_id for delivery in self.dead),
+        ]
+
     def extend(self, other: Outcomes) -> None:
         self.done += other.done
         self.retries += other.retries

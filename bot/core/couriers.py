@@ -135,6 +135,14 @@ class _Line:
 
     service: Service
     inflight: set[asyncio.Task[None]] = field(default_factory=set)
+    delivering: dict[str, float] = field(default_factory=dict)
+    """The entries of its deliveries in flight or not yet settled, with when each started
+    (monotonic): a reclaim takes back what has waited longer than the reclaim's idle time,
+    and one of them may still be on its way here (a team chat post waiting for the group's
+    turn), or done and not yet acknowledged."""
+    settled_late: set[str] = field(default_factory=set)
+    """Entries settled since its last reclaim was sent after taking half its idle time or
+    more: that reclaim, on its way as they were acknowledged, may bring them back."""
     outcomes: Outcomes = field(default_factory=Outcomes)
     """What became of its deliveries since the last round trip."""
     attached: bool = True
@@ -373,6 +381,8 @@ class Couriers:
                 if (room := self._room(line)) > 0:
                     rooms[name] = room
         reclaiming = {n: room for n, room in rooms.items() if self._lines[n].next_reclaim <= now}
+        for name in reclaiming:  # acknowledged before this reclaim: it cannot bring them back
+            self._lines[name].settled_late.clear()
         reclaimed = await self.queue.reclaim(
             reclaiming, self.consumer, int(self._reclaim_every * 1000)
         )
@@ -406,8 +416,19 @@ class Couriers:
                 line.hot_until = 0.0
         version = self.directory.store.definitions_version(taken.also[0]) if taken.also else None
         await self._start(taken.deliveries, version)
-        await self._start(reclaimed.deliveries)
+        await self._start(self._not_delivering(reclaimed.deliveries))
         return any(self._lines[name].look for name in rooms)
+
+    def _not_delivering(self, batches: dict[str, list[Delivery]]) -> dict[str, list[Delivery]]:
+        """What a reclaim took back, but what this process is delivering still, or settled
+        as the reclaim was on its way."""
+        kept = {}
+        for name, deliveries in batches.items():
+            line = self._lines[name]
+            mine = line.delivering.keys() | line.settled_late
+            if left := [d for d in deliveries if d.entry_id not in mine]:
+                kept[name] = left
+        return kept
 
     def _room(self, line: _Line) -> int:
         """Deliveries ``line`` may take now: the POSTs it has room for (each a batch, for a
@@ -441,7 +462,15 @@ class Couriers:
             line.outcomes = outcomes
 
     def _settled(self, settled: dict[str, Outcomes], settling: dict[str, _Line]) -> None:
+        clock = time.monotonic()
         for name, outcomes in settled.items():
+            # Settled, their entries are no more this process's to deliver; a reclaim on
+            # its way as they were acknowledged may bring back one that took long.
+            line, late = settling[name], clock - self._reclaim_every / 2
+            for entry_id in outcomes.entry_ids():
+                started = line.delivering.pop(entry_id, None)
+                if started is not None and started <= late:
+                    line.settled_late.add(entry_id)
             # A look at the schedule before these retries were on it (or while they
             # failed) may have put the next look off to the rescan: they are due when due.
             for _, retry_at in outcomes.retries:
@@ -487,6 +516,7 @@ class Couriers:
         self, batches: dict[str, list[Delivery]], fresh: dict[str, Service] | None = None
     ) -> None:
         """A task for each delivery (each batch, for a service that takes batches)."""
+        clock = time.monotonic()
         for name, deliveries in batches.items():
             line = self._lines[name]
             line.service = (fresh or {}).get(name, line.service)
@@ -495,6 +525,7 @@ class Couriers:
                 chunk = deliveries[at : at + size]
                 task = asyncio.create_task(self._attempt(line, line.service, chunk))
                 line.inflight.add(task)
+                line.delivering.update(dict.fromkeys((d.entry_id for d in chunk), clock))
                 task.add_done_callback(functools.partial(self._finished, line))
 
     def _finished(self, line: _Line, task: asyncio.Task[None]) -> None:

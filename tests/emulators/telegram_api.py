@@ -336,6 +336,8 @@ class TelegramAPIEmulator(LocalServer):
         self._migrated: dict[int, int] = {}
         self._throttles: list[_Throttle] = []
         self._slow: list[tuple[str, float]] = []
+        self.held = 0
+        """Calls being answered late (``slow``) right now."""
         self._odd: list[str] = []
         """Methods whose next answer a framework's types cannot read (``answer_oddly``)."""
         """(method, seconds): calls to answer late, in turn (``slow``)."""
@@ -1233,7 +1235,11 @@ class TelegramAPIEmulator(LocalServer):
             self._refuse_if_throttled(name)
             slow = next((n for n, (m, _) in enumerate(self._slow) if m == name.lower()), None)
             if slow is not None:
-                await asyncio.sleep(self._slow.pop(slow)[1])
+                self.held += 1
+                try:
+                    await asyncio.sleep(self._slow.pop(slow)[1])
+                finally:
+                    self.held -= 1
             result, description = await handler(request, params)
             if name.lower() in self._odd and isinstance(result, dict):
                 self._odd.remove(name.lower())
