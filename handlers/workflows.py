@@ -15,6 +15,10 @@ from bot.config.notifications import WorkflowRule
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w-]*(?:\.[\w-]+)*)(?:\|([^{}]*))?\}")
 """``{ticket.id}``, ``{profile.name|there}`` (a default after ``|``)."""
 MAX_VALUE = 1024
+_HELD = str.maketrans("{}", "\ufdd0\ufdd1")
+"""A value's braces while its text waits for a later fill: Unicode noncharacters, kept for
+a program's internal use, which no placeholder matches."""
+_FREED = str.maketrans("\ufdd0\ufdd1", "{}")
 
 
 def event_context(
@@ -58,7 +62,9 @@ def fill(
 ) -> tuple[str, list[str]]:
     """``text`` with its placeholders filled from ``context``, and the names of those
     that have no value and no default. Placeholders whose first part is in ``keep`` stay
-    as they are, to be filled later (``profile`` ones, per recipient)."""
+    as they are, to be filled later (``profile`` ones, per recipient): the values filled
+    in meanwhile are never read as placeholders by that later fill (a ticket's subject
+    "Error {code}" stays so)."""
     kept = set(keep)
     missing: list[str] = []
 
@@ -72,9 +78,10 @@ def fill(
                 return default
             missing.append(path)
             return ""
-        return value
+        return value.translate(_HELD)
 
-    return PLACEHOLDER.sub(replace, text), missing
+    filled = PLACEHOLDER.sub(replace, text)
+    return (filled if kept else filled.translate(_FREED)), missing
 
 
 def _same(actual: Any, expected: Any) -> bool:
