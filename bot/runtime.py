@@ -577,6 +577,8 @@ class Runtime:
             await self.sender.settled(grace=15)
             if self._couriers:
                 await settle([self._couriers], grace=self.settings.delivery.timeout + 10)
+            # The flows' hand-offs wait for the team chat's turn, as its answers do.
+            await self.pipeline.guided.settled(grace=10)
         if self._telegram:
             await settle([self._telegram], grace=10)
         if self.team_chat:

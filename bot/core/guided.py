@@ -87,7 +87,8 @@ class GuidedConversations:
         self._engines: weakref.WeakKeyDictionary[AutoReply, FlowEngine] = (
             weakref.WeakKeyDictionary()
         )
-        self._posting: set[asyncio.Task[None]] = set()
+        self._posting: dict[asyncio.Task[None], str] = {}
+        """Hand-off posts under way, each with its conversation."""
 
     def queue_lookups(self, pipe: Pipe, messages: Sequence[Inbound]) -> None:
         """Queue the read of each message's flow state, one answer per message."""
@@ -168,13 +169,26 @@ class GuidedConversations:
             if room is None:
                 continue
             task = asyncio.create_task(self._post(room, handoff))
-            self._posting.add(task)
-            task.add_done_callback(self._posting.discard)
+            self._posting[task] = handoff.message.conversation_id
+            task.add_done_callback(self._posted)
 
-    async def settled(self) -> None:
-        """Wait for the hand-off posts under way (tests, and a graceful stop)."""
+    def _posted(self, task: asyncio.Task[None]) -> None:
+        self._posting.pop(task, None)
+
+    async def settled(self, grace: float | None = None) -> None:
+        """Wait for the hand-off posts under way (tests, and a graceful stop: for at most
+        ``grace`` seconds, and those left are said)."""
+        loop = asyncio.get_running_loop()
+        deadline = None if grace is None else loop.time() + grace
         while self._posting:
-            await asyncio.gather(*self._posting, return_exceptions=True)
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                for cid in sorted(set(self._posting.values())):
+                    log.warning("hand-off post about %s not made at the stop", cid)
+                for task in list(self._posting):
+                    task.cancel()
+                return
+            await asyncio.wait(list(self._posting), timeout=left)
 
     def _engine(self, automation: AutoReply) -> FlowEngine:
         engine = self._engines.get(automation)

@@ -1236,10 +1236,12 @@ class TelegramAPIEmulator(LocalServer):
             slow = next((n for n, (m, _) in enumerate(self._slow) if m == name.lower()), None)
             if slow is not None:
                 self.held += 1
+                self._bump()
                 try:
                     await asyncio.sleep(self._slow.pop(slow)[1])
                 finally:
                     self.held -= 1
+                    self._bump()
             result, description = await handler(request, params)
             if name.lower() in self._odd and isinstance(result, dict):
                 self._odd.remove(name.lower())
