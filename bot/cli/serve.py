@@ -25,7 +25,7 @@ from prometheus_client import multiprocess
 
 from bot.config.settings import DEFAULT_CONFIG_FILE, ConfigError, Settings
 from bot.core.metrics import MULTIPROCESS_DIR
-from bot.http.site import HeadDeadlineSite
+from bot.http.site import KEEPALIVE_SECONDS, HeadDeadlineSite
 from bot.logs import configure_logging
 from bot.runtime import Runtime
 
@@ -112,6 +112,14 @@ NOT_AN_ADDRESS = frozenset({errno.EADDRNOTAVAIL, errno.EINVAL})
 IPv6 link-local address without its interface)."""
 
 
+def http_runner(app: web.Application) -> web.AppRunner:
+    """The server's runner: no access log of aiohttp's (ours is a middleware), 5 s for the
+    requests under way at the stop, and kept-alive connections closed when idle."""
+    return web.AppRunner(
+        app, access_log=None, shutdown_timeout=5, keepalive_timeout=KEEPALIVE_SECONDS
+    )
+
+
 async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0) -> None:
     """Run until SIGINT or SIGTERM (or the end of ``parent``), then drain (REL-6)."""
     log.info(
@@ -125,7 +133,7 @@ async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0
         await runtime.close()  # its HTTP session and store, opened when it was built
         raise
     take_open_files()
-    runner = web.AppRunner(runtime.http_app(), access_log=None, shutdown_timeout=5)
+    runner = http_runner(runtime.http_app())
     await runner.setup()
     try:
         await HeadDeadlineSite(runner, settings.host, settings.port, reuse_port=reuse_port).start()

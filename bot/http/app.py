@@ -23,7 +23,7 @@ from bot.core.keywords import Keyword, keyword_of, keyword_table
 from bot.core.media import MB, MediaLibrary, MediaRefusedError, kind_of
 from bot.core.metrics import Meters
 from bot.http.access import access_log, echo_request_id, route_of
-from bot.http.body import read_at_most
+from bot.http.body import BodyTooSlowError, read_at_most
 from bot.http.errors import (
     StoreFailures,
     error_response,
@@ -128,6 +128,11 @@ async def _json_errors(
         return error_response(error.status, error.reason, {"Allow": allow} if allow else None)
     except RequestPayloadError as error:
         return unreadable_body(request, error)
+    except BodyTooSlowError as error:
+        request.content.feed_eof()  # what is left of it is waited for no more
+        response = error_response(408, f"{error}: send it whole within seconds")
+        response.force_close()
+        return response
     except Exception as error:
         if isinstance(error, ConnectionResetError) and _gone(request):
             # The caller hung up before its request came whole: its doing, not a failure.
@@ -339,7 +344,12 @@ async def whatsapp_handshake(request: web.Request) -> web.Response:
 async def whatsapp_webhook(request: web.Request) -> web.Response:
     """Verify, dedupe, append durably, then 200 (REL-1). Meta retries anything else."""
     settings = _whatsapp_settings(request)
-    raw = await request.read()
+    too_long = error_response(413, f"the body is over {MAX_BODY} bytes")
+    if (request.content_length or 0) > MAX_BODY:
+        return too_long
+    raw = await read_at_most(request, MAX_BODY)
+    if len(raw) > MAX_BODY:
+        return too_long
     if not whatsapp.verify_signature(
         settings.app_secret, raw, request.headers.get("X-Hub-Signature-256")
     ):

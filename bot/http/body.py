@@ -1,19 +1,50 @@
-"""Reading a request's body whole, up to a limit, however many pieces it arrives in."""
+"""Reading a request's body whole, up to a limit, however many pieces it arrives in, and
+in time: a body that stalls holds its connection and a file descriptor."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
 from aiohttp import web
+
+PIECE_SECONDS = 10.0
+"""The longest a body may go without a byte arriving, as its head may (``HeadDeadlineSite``)."""
+BODY_SECONDS = 120.0
+"""The longest a body may take to arrive whole: 10 MB at under 1 Mbit/s."""
+
+
+class BodyTooSlowError(Exception):
+    """A request's body stalled, or came too slowly: answered 408, and its connection
+    closed."""
 
 
 async def read_at_most(request: web.Request, limit: int) -> bytes:
     """The body, or its first ``limit`` bytes and one more, which tells that it is longer.
     ``content.read(n)`` answers with what has arrived, up to n: a body sent in pieces (a
-    photo over the network) is gathered until it ends or runs past the limit."""
+    photo over the network) is gathered until it ends or runs past the limit. Raises
+    BodyTooSlowError for a body that stalls or comes too slowly."""
     pieces, size = [], 0
-    while size <= limit:
-        piece = await request.content.read(limit + 1 - size)
-        if not piece:
-            break
+    async for piece in _pieces(request, limit + 1):
         pieces.append(piece)
         size += len(piece)
+        if size > limit:
+            break
     return b"".join(pieces)
+
+
+async def _pieces(request: web.Request, most: int) -> AsyncIterator[bytes]:
+    deadline = time.monotonic() + BODY_SECONDS
+    size = 0
+    while size < most:
+        wait = min(PIECE_SECONDS, deadline - time.monotonic())
+        try:
+            async with asyncio.timeout(max(wait, 0.0)):
+                piece = await request.content.read(most - size)
+        except TimeoutError:
+            raise BodyTooSlowError("the body did not arrive in time") from None
+        if not piece:
+            return
+        size += len(piece)
+        yield piece

@@ -1,9 +1,11 @@
 """The HTTP server's socket: a TCP site where a connection must bring a whole request
 head within ``HEAD_SECONDS``, or be closed.
 
-aiohttp times out a kept-alive connection between requests, but waits for ever for the
-first: a client that opens connections and sends nothing (or half a head) holds them, and
-with them the process's file descriptors, until ``/healthz`` and the webhooks are refused.
+aiohttp times out a kept-alive connection between requests (after ``KEEPALIVE_SECONDS``
+here), but waits for ever for the first: a client that opens connections and sends
+nothing (or half a head) holds them, and with them the process's file descriptors, until
+``/healthz`` and the webhooks are refused. A body that stalls is the reader's to time out
+(``bot.http.body``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from aiohttp.web_protocol import RequestHandler
 
 HEAD_SECONDS = 10.0
 """How long a new connection may take to send its first request's line and headers."""
+KEEPALIVE_SECONDS = 15.0
+"""How long a kept-alive connection may wait for its next request (aiohttp's own default
+is an hour): idle ones must not hold the process's file descriptors either."""
 
 
 class HeadDeadlineSite(web.BaseSite):

@@ -18,6 +18,7 @@ from adapters import webchat
 from bot.core.links import LinkSigners
 from bot.core.profiles import ProfileBook
 from bot.core.visitor_tokens import hash_matches, visitor_hash
+from bot.http.body import read_at_most
 from bot.http.errors import error_response
 from bot.model import Identity
 from stores.activity import ActivityStore
@@ -215,12 +216,8 @@ async def _read_capped(request: web.Request) -> bytes | None:
     """The body, or None past ``MAX_BODY``, found before reading more than that."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         return None
-    body = bytearray()
-    async for chunk in request.content.iter_chunked(16 * 1024):
-        body += chunk
-        if len(body) > MAX_BODY:
-            return None
-    return bytes(body)
+    body = await read_at_most(request, MAX_BODY)
+    return None if len(body) > MAX_BODY else body
 
 
 async def post_events(request: web.Request) -> web.Response:
