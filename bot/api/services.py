@@ -64,9 +64,10 @@ async def attach_service(request: web.Request) -> web.Response:
     configured = list(actions.configured)
     known = await actions.services.get(name) is not None
     # Absent or empty: a new service goes on every number, a known one stays on its own.
-    numbers = found.get("numbers") or ([] if known else configured)
+    numbers = found.get("numbers", [])
     if not isinstance(numbers, list) or not all(n in configured for n in numbers):
-        raise ApiError(400, f"numbers must be some of {configured}")
+        raise ApiError(400, f"numbers must be a list of some of {configured}")
+    numbers = numbers or ([] if known else configured)
     numbers = list(dict.fromkeys(numbers))  # one named twice is attached once
     mask = found.get("mask")  # absent: a known service's stays, a new one is masked
     if "mask" in found and not isinstance(mask, bool):  # null or 0 would turn masking off
