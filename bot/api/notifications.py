@@ -80,6 +80,22 @@ NO_AUDIENCE = (
 )
 
 
+CAMPAIGN_FIELDS = (
+    "number",
+    "text",
+    "template",
+    "category",
+    "audience",
+    "topic",
+    "at",
+    "cron",
+    "draft",
+    "respect_quiet_hours",
+)
+"""What a campaign's body may hold: a field misspelled (``catgory``) is refused, not left
+out (a marketing campaign sent as utility would skip the consent check)."""
+
+
 async def post_notification(request: web.Request) -> web.Response:
     """A campaign (``audience``), or today's one-off to a conversation (``conversation_id``)."""
     body = await read_body(request, MAX_CAMPAIGN_BODY)
@@ -87,6 +103,7 @@ async def post_notification(request: web.Request) -> web.Response:
         raise ApiError(400, NO_AUDIENCE)
     if "audience" not in body:
         return await _one_off(request, body)
+    only_fields(body, CAMPAIGN_FIELDS)
     found, who = parts(request), acting(request)
     number = await _own_number(request, body.get("number"))
     await require_parent(request, number)

@@ -161,8 +161,10 @@ def parse_notification(
         raise ValueError("give a 'text' or a 'template'")
     if template is not None and channel_of(number) != "whatsapp" and not text:
         raise ValueError("templates are WhatsApp's; give a 'text' for this number")
-    category = body.get("category") or (template.category if template else "utility")
-    if category not in CATEGORIES:
+    category = body.get("category")
+    if category is None:
+        category = template.category if template else "utility"
+    if not isinstance(category, str) or category not in CATEGORIES:
         raise ValueError(f"'category' is one of {', '.join(CATEGORIES)}")
     if template is not None and category != template.category:
         raise ValueError("'category' must be the template's category")
@@ -230,6 +232,8 @@ def _audience(
             raise ValueError("audience.filter.field: a profile field name such as city")
         if not isinstance(equals, (str, int, float)) or isinstance(equals, bool):
             raise ValueError("audience.filter.equals: the value the field must have")
+        if isinstance(equals, str) and has_control_characters(equals, allowed=TEXT_CONTROLS):
+            raise ValueError(f"audience.filter.equals {NO_CONTROLS}")
         return replace(spec, audience="filter", filter_field=field, filter_value=str(equals)), []
     raise ValueError(f"audience: unknown kind {kind!r}")
 
