@@ -42,6 +42,13 @@ def loads(raw: bytes | str) -> Any:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
             pass
+    if isinstance(raw, bytes):
+        # JSON between systems is UTF-8 (RFC 8259, 8.1): the standard library would take
+        # UTF-16 and UTF-32 too. A byte order mark before it may be left out, as it allows.
+        try:
+            raw = raw.decode("utf-8-sig", "surrogatepass")  # said below as a surrogate
+        except UnicodeDecodeError:
+            raise NotJSONError("body is not JSON") from None
     try:
         document = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
     except NotJSONError:
