@@ -23,7 +23,10 @@ def rendered(text: str) -> list[object]:
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed")
-    found = re.search(r"  function linked\(div, text\) \{.*?\n  \}\n", page(), re.S)
+    # linked() with what it uses before it: the address's pattern and its trimming.
+    found = re.search(
+        r"  const ADDRESS = .*?  function linked\(div, text\) \{.*?\n  \}\n", page(), re.S
+    )
     assert found, "the page has no linked()"
     script = (
         FAKE_DOM
