@@ -112,9 +112,23 @@ _LOOKS: dict[str, Callable[[bytes], bool]] = {
 """How the first bytes of each type look; the Office Open XML types are zip files."""
 
 
+ALIASES = {
+    "audio/x-m4a": "audio/mp4",
+    "audio/m4a": "audio/mp4",
+    "audio/x-aac": "audio/aac",
+    "audio/mp3": "audio/mpeg",
+    "image/jpg": "image/jpeg",
+    "image/pjpeg": "image/jpeg",
+}
+"""Names browsers and phones give some of ``TYPES`` (Chromium calls an .m4a voice memo
+``audio/x-m4a``): taken, and kept, as the type itself."""
+
+
 def media_type(declared: str) -> str:
-    """The MIME type of a Content-Type value, lowercased, without its parameters."""
-    return declared.partition(";")[0].strip().lower()
+    """The MIME type of a Content-Type value, lowercased, without its parameters, and by
+    its own name when ``declared`` is an alias of it."""
+    found = declared.partition(";")[0].strip().lower()
+    return ALIASES.get(found, found)
 
 
 def kind_of(content_type: str) -> str:
