@@ -219,6 +219,10 @@ class FlowEngine:
             return (step.choices[index], "") if index is not None else (None, problem)
         if message.kind in ("button", "list"):
             return None, "Please type your answer."  # a stale button of an earlier question
+        if message.kind != "text" and not (step.input == "phone" and message.kind == "contact"):
+            # A place, a card or a file is no typed answer (Telegram gives a shared
+            # contact's phone as its text: the answer to a phone question, and only there).
+            return None, problem
         if not text:
             return None, problem
         if has_control_characters(text, TEXT_CONTROLS):  # nothing a person types
