@@ -57,6 +57,12 @@ def _text(value: Any) -> str | None:
     return text[:MAX_VALUE] if text else None
 
 
+def as_shown(text: str) -> str:
+    """A text that waits for its recipients' fill (a workflow's, with the event's values in
+    it) as people read it: the event's braces as they were sent."""
+    return text.translate(_FREED)
+
+
 def fill(
     text: str, context: Mapping[str, Any], *, keep: Iterable[str] = ()
 ) -> tuple[str, list[str]]:

@@ -13,6 +13,7 @@ from bot.config.settings import TeamMember
 from bot.outreach.audience import topics_of
 from bot.outreach.runs import response_entries, send_id_of
 from bot.outreach.spec import NotificationSpec
+from handlers.workflows import as_shown
 from stores.audience import AudienceReader
 from stores.campaigns import OUTCOMES, CampaignStore
 from stores.notifications import NotificationStore
@@ -271,7 +272,7 @@ class CampaignView:
                     "status": shown_status(record.get("status", "")),
                     "queued_at": at,
                     "service": spec.service,
-                    "text": spec.text or None,
+                    "text": as_shown(spec.text) or None,
                     "template": spec.template.name if spec.template else None,
                     "conversation": recipient.get("conversation"),
                     "outcomes": did,

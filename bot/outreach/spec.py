@@ -15,6 +15,7 @@ from bot.config.templates import CATEGORIES, TemplateSpec, template_spec
 from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
 from bot.outreach.cron import Cron, CronError
 from handlers.command_kit import NO_CONTROLS, TEXT_CONTROLS, has_control_characters
+from handlers.workflows import as_shown
 
 MAX_RECIPIENTS = 10_000
 """Entries of a listed audience; larger segments are a topic or a filter."""
@@ -120,9 +121,11 @@ class NotificationSpec:
             "respect_quiet_hours": self.respect_quiet_hours,
         }
         if self.text:
-            shown["text"] = self.text
+            shown["text"] = as_shown(self.text)
         if self.template:
-            shown["template"] = self.template.to_dict()
+            template = self.template.to_dict()
+            template["variables"] = [as_shown(v) for v in template["variables"]]
+            shown["template"] = template
         return shown
 
 

@@ -44,3 +44,17 @@ def test_a_filled_value_is_not_filled_again() -> None:
     assert missing == []
     final, missing = fill(held, {"profile": {"name": "Ann"}})
     assert (final, missing) == ("Ticket {profile.name} for Ann", [])
+
+
+async def test_the_report_shows_an_events_braces_as_sent(make_bot: BotFactory) -> None:
+    shared = await setup(make_bot, workflows=RULES)
+    urgent = {"id": "Error {code}", "priority": "urgent"}
+    event = {"type": "ticket.created", "phone": "+447911123456", "data": urgent}
+    answer = await trigger(shared, event)
+    shown = []
+    for nid in answer["notifications"]:
+        report = await shared.call("support", "GET", f"/v1/notifications/{nid}")
+        assert report.status == 200, report.json
+        shown.append(report.raw.decode())
+    assert any("Error {code}" in raw for raw in shown), shown
+    assert not any("\\ufdd0" in raw or "\ufdd0" in raw for raw in shown), shown
