@@ -10,7 +10,7 @@ import re
 import shlex
 import time
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 from bot.identities import IDENTITY_KINDS
@@ -60,17 +60,29 @@ class Spec:
     example: str = ""
     """The arguments of a typical use, e.g. ``c_3f2a9b "On its way"``."""
     personal: tuple[int, ...] = ()
+    members: tuple[int, ...] = ()
+    """The places of the arguments that name a team member (an email): kept as given."""
     """The places of the arguments that may name a person by an identity (a phone, an
     email): the audit trail keeps a profile or conversation id there as given, and anything else as
     ``<identity>``, so that it holds nothing an erasure would have to find (PS-7)."""
 
-    def audited(self, args: list[str]) -> list[str]:
-        """``args`` as the audit trail keeps them: a text typed as it is, by its length."""
+    def _hidden(self, n: int, arg: str, numbers: Collection[str]) -> bool:
+        """Whether the audit keeps argument ``n`` as ``<identity>``: where a person may be
+        named, anything but a profile or conversation id; elsewhere, a person typed where
+        something else was asked for (a phone, an email, an identity that is none of the
+        deployment's numbers), but a team member where the command names one."""
+        if n in self.personal:
+            return not arg.startswith(("p_", "c_"))
+        return n not in self.members and names_a_person(arg, numbers)
+
+    def audited(self, args: list[str], numbers: Collection[str] = ()) -> list[str]:
+        """``args`` as the audit trail keeps them: a text typed as it is, by its length.
+        ``numbers``: the deployment's, kept as they are."""
         if 0 <= self.raw_after < len(args):
             args = [*args[: self.raw_after], f"<{len(args[-1])} characters>"]
         kept: list[str] = []
         for n, arg in enumerate(args):
-            if n in self.personal and not arg.startswith(("p_", "c_")):
+            if self._hidden(n, arg, numbers):
                 kept.append(IDENTITY)
             elif kept[-1:] == [IDENTITY] and _PHONE_PART.fullmatch(arg):
                 continue  # the rest of a phone typed with spaces: +44 7700 900777
@@ -78,24 +90,42 @@ class Spec:
                 kept.append(_PERSON_TOKEN.sub(IDENTITY, arg))
         return kept
 
-    def audited_outcome(self, args: list[str], outcome: str) -> str:
-        """What the audit trail keeps of a command's outcome: for a command that may name a
-        person, every identity in it (as given, or as ``kind:value``) is ``<identity>``."""
-        if not self.personal:
-            return _PERSON_TOKEN.sub(IDENTITY, outcome)
-        for n in self.personal:
-            if n < len(args) and args[n] and not args[n].startswith(("p_", "c_")):
-                outcome = outcome.replace(args[n], IDENTITY)
-                kind, colon, value = args[n].partition(":")
+    def audited_outcome(self, args: list[str], outcome: str, numbers: Collection[str] = ()) -> str:
+        """What the audit trail keeps of a command's outcome: every identity in it that
+        ``audited`` hides (as given, or as ``kind:value``) is ``<identity>``."""
+        for n, arg in enumerate(args[: self.raw_after if self.raw_after >= 0 else None]):
+            if arg and self._hidden(n, arg, numbers):
+                outcome = outcome.replace(arg, IDENTITY)
+                kind, colon, value = arg.partition(":")
                 if colon and kind in IDENTITY_KINDS and value.strip():
                     # A refusal quotes the value of a ``kind:value`` alone, maybe cut.
                     value = value.strip()
                     for cut in (value, value[:80], value[:60], value[:40]):
                         outcome = outcome.replace(repr(cut), repr(IDENTITY))
+        if not self.personal:
+            return _PERSON_TOKEN.sub(IDENTITY, outcome)
         return without_identities(outcome)
 
 
 _PHONE_PART = re.compile(r"[\d+().\-/]+")
+_BARE_PHONE = re.compile(r"\+?[\d().\-/ ]{7,40}")
+_BARE_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+
+
+def names_a_person(arg: str, numbers: Collection[str] = ()) -> bool:
+    """Whether a command's argument names a person: an identity (``kind:value``) that is
+    none of ``numbers`` (the deployment's: ``wa:`` names a business number too), a phone
+    (seven digits or more) or an email."""
+    if arg in numbers:
+        return False
+    kind, colon, value = arg.partition(":")
+    if colon and kind.lower() in IDENTITY_KINDS and value.strip():
+        return True
+    if _BARE_PHONE.fullmatch(arg):
+        return sum(c.isdigit() for c in arg) >= 7
+    return bool(_BARE_EMAIL.fullmatch(arg))
+
+
 IDENTITY = "<identity>"
 """What the audit trail keeps of an identity given to a command."""
 _IDENTITY_TOKEN = re.compile(rf"\b(?:{'|'.join(sorted(IDENTITY_KINDS))}):[^\s,;'\")]+")

@@ -240,20 +240,22 @@ class Commands:
         shown = f"/{name[:40]}" if name else "(not a command)"
         if has_control_characters(shown):
             shown = "(unreadable)"  # nothing that rewrites a terminal goes to the log
+        # The deployment's numbers stay as typed; a customer's identity does not.
+        numbers = await self.desk.numbers() if self.desk is not None and command else []
         if caller is None:
             who = source or "unknown user"
             audit.warning("refused %s: unknown user%s", shown, f" {source}" if source else "")
         elif refused:
             who = caller.name
             if command is not None:
-                refused = command.spec.audited_outcome(args, refused)
+                refused = command.spec.audited_outcome(args, refused, numbers)
             audit.warning("refused %s for %s: %s", shown, who, refused)
         else:
             who = caller.name
             audit.info("%s ran %s", who, shown)
         if self.desk is not None:
             if command is not None:
-                args = command.spec.audited(args)
+                args = command.spec.audited(args, numbers)
             summary = " ".join([shown, *args])[:300]
             await self.desk.audit(who, summary, f"refused: {refused}" if refused else "done")
 

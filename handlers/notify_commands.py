@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shlex
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from handlers.command_kit import (
     Command,
     Spec,
     UsageError,
+    names_a_person,
     split_arguments,
     without_identities,
 )
@@ -231,12 +232,24 @@ class NotifySpec(Spec):
     here, its text goes as it is); the audit trail keeps its ids, and of the rest no
     identity and no text."""
 
-    def audited(self, args: list[str]) -> list[str]:
+    def _hidden_words(self, args: list[str], numbers: Collection[str]) -> list[str]:
+        """The words of a follow-up that name a customer (typed where an id was asked for);
+        a test's members (emails) stay."""
+        if len(args) < 2 or args[0] not in FOLLOW_UPS:
+            return []
+        return [
+            word
+            for word in _words(args[1])
+            if names_a_person(word, numbers) and not (args[0] == "test" and "@" in word)
+        ]
+
+    def audited(self, args: list[str], numbers: Collection[str] = ()) -> list[str]:
         if len(args) < 2:
             return list(args)
         first, rest = args[0], args[1]
         if first in FOLLOW_UPS:
-            return [first, *_words(rest)]
+            hidden = self._hidden_words(args, numbers)
+            return [first, *(IDENTITY if w in hidden else w for w in _words(rest))]
         if first == "stop":
             nid, _, reason = rest.strip().partition(" ")
             return [first, nid, f"<{len(reason.strip())} characters>"]
@@ -249,9 +262,11 @@ class NotifySpec(Spec):
         shown = [f"{name}={_audited_option(name, value)}" for name, value in options.items()]
         return [first, *shown, *(["draft"] if draft else []), f"<{len(text)} characters>"]
 
-    def audited_outcome(self, args: list[str], outcome: str) -> str:
+    def audited_outcome(self, args: list[str], outcome: str, numbers: Collection[str] = ()) -> str:
         if args[:1] == ["profile"] and len(args) > 1 and args[1]:
             outcome = outcome.replace(args[1].strip(), IDENTITY)
+        for word in self._hidden_words(args, numbers):
+            outcome = outcome.replace(word, IDENTITY)
         return without_identities(outcome)
 
 

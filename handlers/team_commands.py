@@ -133,6 +133,7 @@ SPECS: tuple[Spec, ...] = (
             Argument("member", "an email or a Telegram user id (without it: list)", "?"),
             Argument("role", "the role to give (none: off the team)", "?", (*ROLE_RANK, NO_ROLE)),
         ),
+        members=(0,),
         example="ann@example.com agent",
     ),
 )

@@ -38,3 +38,30 @@ async def test_a_business_number_stays_in_the_audit(make_bot: BotFactory) -> Non
     await bot.runtime.commands.run(ADMIN, "/detach nobody wa:106540352242922")
     (entry, *_) = await bot.runtime.desk.audit_trail()
     assert "wa:106540352242922" in entry["command"], entry
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        ("/optout +447700900777", "447700900777"),
+        ("/optout ann.customer@example.com", "ann.customer@example.com"),
+        ("/optout wa:447700900777", "447700900777"),
+        ("/note wa:447700900777 hi there", "447700900777"),
+        ("/notify recipients +447700900777", "447700900777"),
+    ],
+)
+async def test_a_bare_phone_email_or_customer_id_is_kept_as_identity(
+    make_bot: BotFactory, caplog: pytest.LogCaptureFixture, line: str, secret: str
+) -> None:
+    bot = await make_bot()
+    caplog.set_level(logging.INFO)
+    await bot.runtime.commands.run(ADMIN, line)
+    (entry, *_) = await bot.runtime.desk.audit_trail()
+    assert secret not in entry["outcome"] + entry["command"] + caplog.text, entry
+
+
+async def test_a_team_members_email_stays_in_the_audit(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    await bot.runtime.commands.run(ADMIN, "/role bob@example.com agent")
+    (entry, *_) = await bot.runtime.desk.audit_trail()
+    assert "bob@example.com" in entry["command"], entry
