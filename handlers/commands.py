@@ -279,7 +279,9 @@ class Commands:
             return f"{profile['id']} is now a contact.\n" + describe(profile)
         if action[0] == "notes" and len(action) <= 2:
             day = action[1] if len(action) == 2 else ""
-            notes = await self.profiles.notes(reference, None, day)
+            # The team reads the messages of the numbers it works, as a service does.
+            numbers = set(await self.desk.team_numbers()) if self.desk is not None else None
+            notes = await self.profiles.notes(reference, None, day, numbers)
             if not notes:
                 return "No notes for that day." if day else "No messages yet."
             return "\n\n".join(f"{note['title']}\n{note['body']}" for note in notes[-3:])

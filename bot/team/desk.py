@@ -95,9 +95,8 @@ class TeamDesk:
         limit = max(1, min(limit, MAX_INBOX))
         conversations = self.conversations
         ids = []
-        for number in await self.numbers():
-            if await self._team_on(await self.actions.services.order(number)):
-                ids += await conversations.list_for_number(number, limit)
+        for number in await self.team_numbers():
+            ids += await conversations.list_for_number(number, limit)
         metas = await asyncio.gather(*(conversations.meta(cid) for cid in ids))
         recent = sorted(
             ((cid, meta) for cid, meta in zip(ids, metas, strict=True) if meta),
@@ -151,6 +150,12 @@ class TeamDesk:
             f"{refused}: the team is not attached to {number} "
             f"(/attach {TEAM_SERVICE} {number} attaches it)."
         )
+
+    async def team_numbers(self) -> list[str]:
+        """The numbers the team works: those its service is attached to (every number,
+        while the team chat's service is not defined)."""
+        order = self.actions.services.order
+        return [n for n in await self.numbers() if await self._team_on(await order(n))]
 
     async def _team_on(self, attached: list[str]) -> bool:
         """Whether the team works a number of these services: its service is one, or was never

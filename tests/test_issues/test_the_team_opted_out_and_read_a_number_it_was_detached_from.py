@@ -35,3 +35,17 @@ async def test_the_team_neither_opts_in_nor_reads_a_number_it_left(tg: TelegramB
     assert "4111" not in inbox and web not in inbox, inbox
     assert tg.conversation() in inbox, inbox  # its other numbers are the team's as before
     await socket.close()
+
+
+async def test_the_teams_profile_notes_leave_out_a_number_it_left(tg: TelegramBot) -> None:
+    runtime = tg.bot.runtime
+    socket, _ = await open_chat(tg.bot)
+    await say(socket, 1, "my card ends 4111")
+    await next_message(socket)
+    await tg.bot.settle()
+    (web,) = await runtime.conversations.list_for_number("web:site")
+    profile = (await runtime.conversations.meta(web))["profile"]
+    assert "4111" in await runtime.commands.run(ADMIN, f"/profile {profile} notes")
+    await runtime.directory.store.detach("web:site", "team")
+    assert "4111" not in await runtime.commands.run(ADMIN, f"/profile {profile} notes")
+    await socket.close()
