@@ -27,10 +27,11 @@ from bot.api.common import (
     require_parent,
     string_field,
 )
-from bot.api.idempotency import send_id_for
+from bot.api.idempotency import SEED, send_id_for
 from bot.core.redaction import masked_campaign
 from bot.core.sender import SendFailedError, WindowClosedError
 from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
+from bot.model import derived_id
 from bot.outreach.campaigns import (
     MAX_PAGE,
     RECIPIENT_OUTCOMES,
@@ -125,8 +126,12 @@ async def post_notification(request: web.Request) -> web.Response:
         for cid, meta in zip(cids, metas, strict=True):
             if meta.get("number") != number:
                 raise ApiError(404, f"no conversation {cid} on {number}")
+    # A keyed request's campaign takes its id from the key and the body: a retry that runs
+    # again (the first was killed, or answered 503) finds it made, and sends it once.
+    seed = request.get(SEED)
+    nid = derived_id("ntf", seed) if seed else ""
     try:
-        created = await found.notifications.create(spec, entries, draft=draft)
+        created = await found.notifications.create(spec, entries, draft=draft, nid=nid)
     except ValueError as error:
         raise ApiError(400, str(error)[:300]) from None
     # A draft has no run due until it is sent: its next_at is null, as its report says.

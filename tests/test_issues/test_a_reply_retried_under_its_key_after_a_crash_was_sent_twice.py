@@ -11,7 +11,7 @@ import uuid
 
 from tests.conftest import BotFactory
 from tests.test_api import call, shared_number
-from tests.test_notifications import until
+from tests.test_notifications import finished, setup, until
 
 
 async def test_a_keyed_reply_that_runs_again_is_sent_once(make_bot: BotFactory) -> None:
@@ -40,3 +40,25 @@ async def test_a_keyed_reply_that_runs_again_is_sent_once(make_bot: BotFactory) 
     await bot.runtime.redis.delete(kept)
     third = await call(bot, token, "POST", shared.path("messages"), other, headers=headers)
     assert third.status == 201 and third.json["message"]["id"] != first.json["message"]["id"]
+
+
+async def test_a_keyed_campaign_that_runs_again_is_made_once(make_bot: BotFactory) -> None:
+    shared = await setup(make_bot)  # no quiet hours
+    bot = shared.bot
+    key = str(uuid.uuid4())
+    headers = {"Idempotency-Key": key}
+    token = shared.tokens["support"]
+    body = {
+        "number": shared.number,
+        "text": "Sale starts now",
+        "audience": {"conversations": [shared.conversation]},
+    }
+    first = await call(bot, token, "POST", "/v1/notifications", body, headers=headers)
+    assert first.status == 202, first.json
+    kept = bot.runtime.keys.idempotency("support", hashlib.sha256(key.encode()).hexdigest())
+    assert await bot.runtime.redis.delete(kept) == 1  # its answer lost
+    again = await call(bot, token, "POST", "/v1/notifications", body, headers=headers)
+    assert again.status == 202, again.json
+    assert again.json["notification"]["id"] == first.json["notification"]["id"]
+    await finished(shared, first.json["notification"]["id"])
+    assert shared.texts_sent().count("Sale starts now") == 1
