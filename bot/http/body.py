@@ -12,7 +12,10 @@ from aiohttp import web
 PIECE_SECONDS = 10.0
 """The longest a body may go without a byte arriving, as its head may (``HeadDeadlineSite``)."""
 BODY_SECONDS = 120.0
-"""The longest a body may take to arrive whole: 10 MB at under 1 Mbit/s."""
+"""The longest a small body may take to arrive whole."""
+SLOWEST_RATE = 32 * 1024
+"""Bytes a second a big body may arrive at, at the slowest (256 kbit/s): a route that takes
+a 16 MB file gives it over eight minutes, one of a few KiB two."""
 
 
 class BodyTooSlowError(Exception):
@@ -35,7 +38,7 @@ async def read_at_most(request: web.Request, limit: int) -> bytes:
 
 
 async def _pieces(request: web.Request, most: int) -> AsyncIterator[bytes]:
-    deadline = time.monotonic() + BODY_SECONDS
+    deadline = time.monotonic() + max(BODY_SECONDS, most / SLOWEST_RATE)
     size = 0
     while size < most:
         wait = min(PIECE_SECONDS, deadline - time.monotonic())

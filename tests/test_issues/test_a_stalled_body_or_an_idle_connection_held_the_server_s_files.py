@@ -63,3 +63,32 @@ async def test_an_idle_kept_alive_connection_is_closed(monkeypatch: pytest.Monke
         await writer.wait_closed()
     finally:
         await runner.cleanup()
+
+
+async def test_a_big_upload_at_a_slow_steady_pace_is_taken(
+    make_bot: BotFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 16 MB file over a ~1 Mbit/s uplink took more than the 120 s of a small body, and
+    was cut off with 408 at 95 %: a big body has as long as 256 kbit/s takes."""
+    monkeypatch.setattr(body, "BODY_SECONDS", 0.5)
+    monkeypatch.setattr(body, "SLOWEST_RATE", 1024 * 1024)  # 1 MiB/s: 2 s for 2 MiB
+
+    class Paced:
+        def __init__(self) -> None:
+            # A PNG of 1 MiB, in 1.2 s.
+            self.chunks = [b"\x00" * 128 * 1024] * 7 + [b"\x89PNG\r\n\x1a\n" + b"\x00" * 1024]
+
+        def __aiter__(self) -> Paced:
+            return self
+
+        async def __anext__(self) -> bytes:
+            if not self.chunks:
+                raise StopAsyncIteration
+            await asyncio.sleep(0.15)
+            return self.chunks.pop()
+
+    bot = await make_bot()
+    token = await bot.runtime.directory.define_token("support")
+    headers = {"Content-Type": "image/png", "Authorization": f"Bearer {token}"}
+    async with bot.client.post("/v1/media", data=Paced(), headers=headers) as answer:
+        assert answer.status == 201, await answer.text()
