@@ -8,6 +8,7 @@ of a Bot API update (as plain JSON, after the framework has validated it) to ``I
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -294,8 +295,8 @@ def inbound_from_update(update: Mapping[str, Any], bot_id: str) -> list[Inbound]
     if SERVICE_FIELDS & message.keys():
         return []  # joins, pins and the like
     user, chat = message["from"], str(message["chat"]["id"])
-    if user.get("is_bot"):
-        return []
+    if user.get("is_bot") or not _a_user_id(user.get("id")):
+        return []  # a user's id is a positive number: anything else is no customer
     content = _content(message, user)
     reply = message.get("reply_to_message")
     provider_id = message_ref(chat, message["message_id"])
@@ -307,7 +308,7 @@ def inbound_from_update(update: Mapping[str, Any], bot_id: str) -> list[Inbound]
             sender=content.identities[0],
             kind=content.kind,
             # An edit is dated when it was made; an edit without that date, when it was sent.
-            timestamp=float((edited and message.get("edit_date")) or message.get("date") or 0),
+            timestamp=_dated((edited and message.get("edit_date")) or message.get("date")),
             text=content.text[:MAX_TEXT],
             media=content.media,
             name=_name(user),
@@ -320,6 +321,26 @@ def inbound_from_update(update: Mapping[str, Any], bot_id: str) -> list[Inbound]
             contacts=content.contacts,
         )
     ]
+
+
+MAX_AGE = 30 * 24 * 3600
+"""The oldest date taken as a message's: Telegram keeps an update for 24 hours."""
+MAX_AHEAD = 24 * 3600
+"""The furthest ahead a date may be: clocks differ, not by days."""
+
+
+def _dated(date: Any) -> float:
+    """A message's date, unix seconds; one that is no time of now (0, the year 2100, not a
+    number) dates it as it arrived: it would date its conversation and profile by it."""
+    now = time.time()
+    if isinstance(date, int | float) and not isinstance(date, bool):
+        if math.isfinite(date) and now - MAX_AGE <= date <= now + MAX_AHEAD:
+            return float(date)
+    return now
+
+
+def _a_user_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _button_press(query: Mapping[str, Any], number: str) -> Inbound:
