@@ -237,17 +237,21 @@ class Sequences:
         profile, else the phone they were enrolled by before they had one."""
         member, _ = await self._member(entry)
         state = await self.store.enrolment(name, member)
-        kind, _, value = entry.partition(":")
-        if state is not None or kind != "p" or value.startswith("p_"):
+        if state is not None:
             return member, state
-        try:
-            named = f"p:{_one_form(parse_identity(value, self.finder.region))}"
-        except ValueError:
-            return member, None
-        if named == member:
-            return member, None
-        found = await self.store.enrolment(name, named)
-        return (named, found) if found is not None else (member, None)
+        # Enrolled by an identity before the profile was made: by one of its identities
+        # (its id or conversation named), or by the one named.
+        names = await self._identity_names(member)
+        kind, _, value = entry.partition(":")
+        if kind == "p" and not value.startswith("p_"):
+            try:
+                names.append(f"p:{_one_form(parse_identity(value, self.finder.region))}")
+            except ValueError:
+                pass
+        for named in dict.fromkeys(names):
+            if named != member and (found := await self.store.enrolment(name, named)):
+                return named, found
+        return member, None
 
     # --- Steps -----------------------------------------------------------------------
 
