@@ -38,16 +38,22 @@ async def read_at_most(request: web.Request, limit: int) -> bytes:
 
 
 async def _pieces(request: web.Request, most: int) -> AsyncIterator[bytes]:
-    deadline = time.monotonic() + max(BODY_SECONDS, most / SLOWEST_RATE)
-    size = 0
+    content, size = request.content, 0
+    deadline = 0.0
     while size < most:
-        wait = min(PIECE_SECONDS, deadline - time.monotonic())
-        try:
-            async with asyncio.timeout(max(wait, 0.0)):
-                piece = await request.content.read(most - size)
-        except TimeoutError:
-            raise BodyTooSlowError("the body did not arrive in time") from None
+        piece = content.read_nowait(most - size)  # what has come: no wait, no timer
         if not piece:
-            return
+            if content.at_eof():
+                return
+            if not deadline:
+                deadline = time.monotonic() + max(BODY_SECONDS, most / SLOWEST_RATE)
+            wait = min(PIECE_SECONDS, deadline - time.monotonic())
+            try:
+                async with asyncio.timeout(max(wait, 0.0)):
+                    piece = await content.read(most - size)
+            except TimeoutError:
+                raise BodyTooSlowError("the body did not arrive in time") from None
+            if not piece:
+                return
         size += len(piece)
         yield piece
