@@ -182,9 +182,13 @@ for i = 3, #ARGV do
   local current = redis.call('HGET', KEYS[1], ARGV[i])
   if current then
     local state = cjson.decode(current)
-    if state.status ~= 'active' or state.step < 1 then return 0 end
-    -- Its first step waits out quiet hours: nothing went to it yet.
-    if state.step == 1 and tonumber(state.goes_at or 0) > tonumber(ARGV[2]) then return 0 end
+    if state.status ~= 'active' then return 0 end
+    -- A reply answers a step that went: not one that waits out quiet hours, nor none.
+    -- An opt-out ends it whether a step went or not.
+    if ARGV[1] ~= 'opt_out' then
+      if state.step < 1 then return 0 end
+      if state.step == 1 and tonumber(state.goes_at or 0) > tonumber(ARGV[2]) then return 0 end
+    end
     state.status = 'stopped'
     state.reason = ARGV[1]
     state.ended_at = tonumber(ARGV[2])

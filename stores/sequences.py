@@ -142,8 +142,8 @@ class SequenceStore(BaseSequenceStore):
     def queue_stop_answered(
         self, pipe: Pipe, name: str, members: Sequence[str], reason: str, now: float
     ) -> None:
-        """End the active enrolment of the first of ``members`` enrolled, for ``reason``,
-        if a step went to it (see ``STOP_ANSWERED``)."""
+        """End the active enrolment of the first of ``members`` enrolled, for ``reason``:
+        a reply if a step went to it, an opt-out whether or not (see ``STOP_ANSWERED``)."""
         STOP_ANSWERED.queue(pipe, self._enrolment_keys(name), [reason, repr(now), *members])
 
     async def stop(self, name: str, member: str, reason: str, now: float) -> bool:

@@ -61,9 +61,17 @@ class FirstContacts(Protocol):
     ) -> None: ...
 
     def queue_answered(
-        self, pipe: Pipe, message: Inbound, profile: str, stop: bool, now: float
+        self,
+        pipe: Pipe,
+        message: Inbound,
+        profile: str,
+        stop: bool,
+        now: float,
+        *,
+        replied: bool = True,
     ) -> None:
-        """The customer wrote (``stop``: opted out) after a drip step went to them."""
+        """The customer wrote (``stop``: opted out), after a drip step went to them
+        (``replied``) or before."""
 
 
 Reply = tuple[str, tuple[str, ...]]
@@ -412,14 +420,18 @@ class Pipeline:
             self.conversations.queue_auto_reply(pipe, cid, now)
         if first_contact and parent is not None and self.first_contacts is not None:
             self.first_contacts.queue_first_contact(pipe, message, profile, now)
-        if cid in batch.dripped and self.first_contacts is not None:
-            # A reply (or a STOP) to a drip step ends the drip now, not when the next
-            # step comes due: the report says stopped at once. Only a contact a step
-            # went to pays for it, once.
-            batch.dripped.discard(cid)
-            self.conversations.queue_drip_mark(pipe, cid, False)
+        stop, replied = keyword == "stop", cid in batch.dripped
+        if (replied or stop) and self.first_contacts is not None:
+            # A reply to a drip step (or a STOP, whether a step went or not yet) ends the
+            # drip now, not when the next step comes due: the report says stopped at once.
+            # Only a contact a step went to pays for a reply, once.
+            if replied:
+                batch.dripped.discard(cid)
+                self.conversations.queue_drip_mark(pipe, cid, False)
             if parent is not None:
-                self.first_contacts.queue_answered(pipe, message, profile, keyword == "stop", now)
+                self.first_contacts.queue_answered(
+                    pipe, message, profile, stop, now, replied=replied
+                )
         self._queue_replies(pipe, message, replies, service, profile, keyword == "help", now)
 
     def _automated_replies(

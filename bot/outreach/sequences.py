@@ -125,10 +125,18 @@ class Sequences:
                 )
 
     def queue_answered(
-        self, pipe: Pipe, message: Inbound, profile: str, stop: bool, now: float
+        self,
+        pipe: Pipe,
+        message: Inbound,
+        profile: str,
+        stop: bool,
+        now: float,
+        *,
+        replied: bool = True,
     ) -> None:
-        """The customer wrote after a step went to them: their enrolments on the number
-        end now, as an opt-out (``stop``) or a reply, where the sequence stops on it."""
+        """The customer wrote after a step went to them (``replied``), or opted out before
+        one did: their enrolments on the number end now, as an opt-out (``stop``) or a
+        reply, where the sequence stops on it."""
         cid = message.conversation_id
         members = [name for name in (profile, f"c:{cid}") if name]
         members += _aliases(message, "")
@@ -137,7 +145,7 @@ class Sequences:
                 continue
             if stop and "opt_out" in sequence.stop_on:
                 reason = "opt_out"
-            elif "reply" in sequence.stop_on:
+            elif replied and "reply" in sequence.stop_on:
                 reason = "reply"
             else:
                 continue
