@@ -29,7 +29,11 @@ redis.call('SREM', KEYS[3], ARGV[1])
 for _, name in ipairs(before) do
   if name == ARGV[1] then return {0, before} end
 end
-redis.call('RPUSH', KEYS[1], ARGV[1])
+if ARGV[3] == '1' then
+  redis.call('LPUSH', KEYS[1], ARGV[1])
+else
+  redis.call('RPUSH', KEYS[1], ARGV[1])
+end
 return {1, before, redis.call('INCR', KEYS[2])}
 """
 )
@@ -106,10 +110,12 @@ class BaseServiceStore(Protocol):
     async def get_keyed(self, name: str) -> tuple[Service | None, str]:
         """``get`` and ``token_digest`` in one read."""
 
-    async def attach(self, number: str, name: str, *, unless_detached: bool = False) -> Attachment:
-        """Attach ``name`` to ``number`` after the services there; twice changes nothing.
-        ``unless_detached``: not when it was detached there since it was last attached
-        (the config file's services, at start)."""
+    async def attach(
+        self, number: str, name: str, *, unless_detached: bool = False, first: bool = False
+    ) -> Attachment:
+        """Attach ``name`` to ``number`` after the services there (``first``: before them,
+        its parent); twice changes nothing. ``unless_detached``: not when it was detached
+        there since it was last attached (the config file's services, at start)."""
 
     async def detach(self, number: str, name: str) -> Attachment:
         """Detach ``name`` from ``number``; the next service becomes parent."""
@@ -218,18 +224,19 @@ class ServiceStore(BaseServiceStore):
         fields: Any = await self.redis.hgetall(self._service(name))
         return (_service(fields) if fields else None), str(fields.get("token") or "")
 
-    async def attach(self, number: str, name: str, *, unless_detached: bool = False) -> Attachment:
+    async def attach(
+        self, number: str, name: str, *, unless_detached: bool = False, first: bool = False
+    ) -> Attachment:
         keys = [self._attached(number), self._version(number), self.keys.detached(number)]
-        added, before, *version = await _ATTACH(
-            self.redis, keys, [name, "1" if unless_detached else ""]
-        )
+        flags = ["1" if unless_detached else "", "1" if first else ""]
+        added, before, *version = await _ATTACH(self.redis, keys, [name, *flags])
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.sadd(self._numbers(), number)
             queue_publish(pipe, self.keys.fanout_changed(), "services")  # the couriers follow
             await pipe.execute()
-        after = [*before, name] if added else before
-        first = bool(added) and int(version[0]) == 1
-        return Attachment(bool(added), _first(before), _first(after), first)
+        after = ([name, *before] if first else [*before, name]) if added else before
+        new = bool(added) and int(version[0]) == 1
+        return Attachment(bool(added), _first(before), _first(after), new)
 
     async def detach(self, number: str, name: str) -> Attachment:
         keys = [self._attached(number), self._version(number), self.keys.detached(number)]

@@ -186,7 +186,8 @@ class Directory:
         self, numbers: Sequence[str], services: Sequence[Service], runtime_service: bool
     ) -> list[Event]:
         """Attach the configured services to each number, keeping any order already kept,
-        but where the operator detached one since it was last attached."""
+        but where the operator detached one since it was last attached; the runtime's own
+        service, new to a number, goes first."""
         events: list[Event] = []
         for service in services:
             await self.store.save(service)
@@ -194,7 +195,10 @@ class Directory:
         names += [service.name for service in services]
         for number in numbers:
             for name in names:
-                change = await self.store.attach(number, name, unless_detached=True)
+                # The runtime's own service is the parent out of the box (SN-1), even of a
+                # number a service was attached to before the first start.
+                first = name == AUTOMATION_SERVICE
+                change = await self.store.attach(number, name, unless_detached=True, first=first)
                 events += await self._changed(number, change)
         return events
 
