@@ -50,8 +50,11 @@ class Delivery:
     """Kept beside the event, so that a delivery need not parse the event to name it."""
 
     def encode(self, attempts: int | None = None) -> str:
+        # The entry's id first: retries due at the same time sort by it in the retry set,
+        # and go back on the stream in the order they were queued.
         return json.dumps(
             {
+                "q": self.entry_id,
                 "e": self.event,
                 "a": self.attempts if attempts is None else attempts,
                 "t": self.first_at,

@@ -574,11 +574,20 @@ class Couriers:
             problem = type(error).__name__
         seconds = time.perf_counter() - started
         now = time.time()
+        # A batch that failed together is retried together, in its order: one time for all.
+        attempts = max(delivery.attempts for delivery in deliveries)
+        retry_at = due_at(now, retry_wait(attempts, problem, self.settings)) if problem else 0.0
         for delivery in deliveries:
-            self._settle(line, delivery, problem, seconds, now)
+            self._settle(line, delivery, problem, seconds, now, retry_at)
 
     def _settle(
-        self, line: _Line, delivery: Delivery, problem: str, seconds: float, now: float
+        self,
+        line: _Line,
+        delivery: Delivery,
+        problem: str,
+        seconds: float,
+        now: float,
+        retry_at: float,
     ) -> None:
         meters, name = self.meters, line.service.name
         event_id = delivery.event_id or delivery.entry_id
@@ -603,7 +612,6 @@ class Couriers:
         failed, took = line.failed
         failed.inc()
         took.observe(seconds)
-        retry_at = due_at(now, retry_wait(delivery.attempts, problem, self.settings))
         if retry_at - delivery.first_at > self.settings.retry_horizon:
             if (more := line.dead_said.due(now)) is not None:
                 log.warning(
