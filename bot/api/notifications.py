@@ -43,7 +43,7 @@ from bot.outreach.campaigns import (
 from bot.outreach.drafts import TEST_RECIPIENTS, NotificationStateError
 from bot.outreach.notifications import NotificationNotFoundError
 from bot.outreach.spec import TOPIC, parse_notification
-from bot.outreach.workflows import EventInProgressError, WorkflowEvent
+from bot.outreach.workflows import EventIdReusedError, EventInProgressError, WorkflowEvent
 from bot.team.actions import ConversationClosedError, ensure_open
 from handlers.command_kit import NO_CONTROLS, TEXT_CONTROLS, has_control_characters
 
@@ -333,6 +333,8 @@ async def workflow_event(request: web.Request) -> web.Response:
         raise ApiError(400, str(error)[:300]) from None
     except EventInProgressError as error:
         raise ApiError(409, str(error)) from None
+    except EventIdReusedError as error:
+        raise ApiError(422, str(error)) from None
     return web.json_response(answer.to_dict(), status=202)
 
 

@@ -81,10 +81,12 @@ class Notifications(Drafts):
         hold: float = 0.0,
         now: float | None = None,
         draft: bool = False,
+        origin: str = "",
     ) -> Created:
         """Store and schedule a notification. ``hold`` keeps the scheduler off its first
         run for that long, while the caller runs it itself (the CLI, a workflow). A
-        ``draft`` is stored and not scheduled: it is reviewed, then sent (``send``)."""
+        ``draft`` is stored and not scheduled: it is reviewed, then sent (``send``).
+        ``origin``: what made it (a workflow event's fingerprint), kept in its record."""
         now = time.time() if now is None else now
         if spec.audience == "response":
             try:
@@ -119,6 +121,8 @@ class Notifications(Drafts):
             "next_at": repr(first),
             "spec": spec.to_json(),
         }
+        if origin:
+            record["origin"] = origin
         new = await self.store.create(nid, record, entries, due_at=first + hold, run=int(first))
         if new and status == "sending" and not hold:
             self.wake()

@@ -8,6 +8,8 @@ what the first post did.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +63,17 @@ class WorkflowEvent:
 class EventInProgressError(Exception):
     """The same event (by its id) is being handled by another post: its answer is not
     known yet."""
+
+
+class EventIdReusedError(Exception):
+    """An event's id was posted before with another type, customer or data: the first
+    one's answer is not this one's."""
+
+
+def fingerprint(event: WorkflowEvent) -> str:
+    """What makes an event the same event posted again: its type, customer and data."""
+    what = json.dumps([event.type, event.customer, event.data], sort_keys=True, default=str)
+    return hashlib.sha256(what.encode()).hexdigest()[:32]
 
 
 class Workflows:
@@ -131,9 +144,17 @@ class Workflows:
             zone=self.notifications.settings.timezone,
         )
         nid = derived_id("ntf", event.number, event.id, str(index)) if event.id else ""
+        origin = fingerprint(event) if event.id else ""
         created = await self.notifications.create(
-            spec, entries, nid=nid or new_id("ntf"), hold=HOLD_SECONDS
+            spec, entries, nid=nid or new_id("ntf"), hold=HOLD_SECONDS, origin=origin
         )
+        if not created.new and origin:
+            made_by = (await self.notifications.store.record(created.id)).get("origin")
+            if made_by and made_by != origin:
+                raise EventIdReusedError(
+                    f"event id {event.id!r} was posted before with another type, customer "
+                    "or data: give this event an id of its own"
+                )
         answer.notifications.append(created.id)
         store = self.notifications.store
         # What the run did is read back, not taken from this post's own work: the same event
