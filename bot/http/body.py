@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 from aiohttp import web
 
@@ -28,23 +27,16 @@ async def read_at_most(request: web.Request, limit: int) -> bytes:
     ``content.read(n)`` answers with what has arrived, up to n: a body sent in pieces (a
     photo over the network) is gathered until it ends or runs past the limit. Raises
     BodyTooSlowError for a body that stalls or comes too slowly."""
-    pieces, size = [], 0
-    async for piece in _pieces(request, limit + 1):
-        pieces.append(piece)
-        size += len(piece)
-        if size > limit:
-            break
-    return b"".join(pieces)
-
-
-async def _pieces(request: web.Request, most: int) -> AsyncIterator[bytes]:
-    content, size = request.content, 0
-    deadline = 0.0
+    content, most = request.content, limit + 1
+    first = content.read_nowait(most)  # what has come: no wait, no timer
+    if content.at_eof() or len(first) == most:
+        return first  # the whole body (a webhook's, nearly always), or past the limit
+    pieces, size, deadline = [first], len(first), 0.0
     while size < most:
-        piece = content.read_nowait(most - size)  # what has come: no wait, no timer
+        piece = content.read_nowait(most - size)
         if not piece:
             if content.at_eof():
-                return
+                break
             if not deadline:
                 deadline = time.monotonic() + max(BODY_SECONDS, most / SLOWEST_RATE)
             wait = min(PIECE_SECONDS, deadline - time.monotonic())
@@ -54,6 +46,7 @@ async def _pieces(request: web.Request, most: int) -> AsyncIterator[bytes]:
             except TimeoutError:
                 raise BodyTooSlowError("the body did not arrive in time") from None
             if not piece:
-                return
+                break
+        pieces.append(piece)
         size += len(piece)
-        yield piece
+    return b"".join(pieces)
