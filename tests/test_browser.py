@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -41,20 +42,27 @@ HOURS = "We're open Monday to Friday, 9:00 to 17:30."
 CONFIG = {"automation": {"welcome": WELCOME, "rules": [{"keywords": ["hours"], "reply": HOURS}]}}
 
 
-@pytest.fixture
-def bot() -> Iterator[BotProcess]:
-    """A fresh bot per test, so every visitor is a first contact and gets the welcome."""
-    process = BotProcess(config=CONFIG)
+@contextlib.contextmanager
+def serving(config: dict[str, Any], env: dict[str, str] | None = None) -> Iterator[BotProcess]:
+    """``python bot.py`` with ``config``, stopped after; its log printed (shown only when
+    the test fails, which is when the log helps)."""
+    process = BotProcess(config=config, env=env or {})
     try:
         process.start()
         yield process
     finally:
         process.stop()
-        # Captured output is shown only when the test fails, which is when the log helps;
-        # it is read before close() removes the working directory that holds it.
+        # Read before close() removes the working directory that holds it.
         if process.log_path.exists():
             print(process.output())
         process.close()
+
+
+@pytest.fixture
+def bot() -> Iterator[BotProcess]:
+    """A fresh bot per test, so every visitor is a first contact and gets the welcome."""
+    with serving(CONFIG) as process:
+        yield process
 
 
 @contextlib.asynccontextmanager

@@ -22,6 +22,7 @@ from tests.test_browser import (
     launched_chromium,
     open_chat,
     press_enter,
+    serving,
 )
 
 pytestmark = pytest.mark.browser
@@ -44,15 +45,8 @@ def tiny_png() -> bytes:
 
 @pytest.fixture
 def bot() -> Iterator[BotProcess]:
-    process = BotProcess(config=CONFIG, env={"SWITCHBOARD_ADMIN_TOKEN": ADMIN})
-    try:
-        process.start()
+    with serving(CONFIG, {"SWITCHBOARD_ADMIN_TOKEN": ADMIN}) as process:
         yield process
-    finally:
-        process.stop()
-        if process.log_path.exists():
-            print(process.output())
-        process.close()
 
 
 @pytest_asyncio.fixture

@@ -10,7 +10,14 @@ import pytest
 from playwright.async_api import expect
 
 from tests.botprocess import BotProcess
-from tests.test_browser import CHROMIUM, TIMEOUT_MS, launched_chromium, open_chat, press_enter
+from tests.test_browser import (
+    CHROMIUM,
+    TIMEOUT_MS,
+    launched_chromium,
+    open_chat,
+    press_enter,
+    serving,
+)
 
 if not CHROMIUM.exists():
     pytest.skip(f"the browser tests need Chromium at {CHROMIUM}", allow_module_level=True)
@@ -26,15 +33,8 @@ CONFIG = {"automation": {"rules": [{"keywords": ["links"], "reply": LINKS}]}}
 
 @pytest.fixture
 def bot() -> Iterator[BotProcess]:
-    process = BotProcess(config=CONFIG)
-    try:
-        process.start()
+    with serving(CONFIG) as process:
         yield process
-    finally:
-        process.stop()
-        if process.log_path.exists():
-            print(process.output())
-        process.close()
 
 
 async def test_a_link_ends_before_the_punctuation_after_it(bot: BotProcess) -> None:
