@@ -20,7 +20,7 @@ from bot.api.common import (
     string_field,
 )
 from bot.api.content import reply_content
-from bot.api.idempotency import send_id_for
+from bot.api.idempotency import keyed_id
 from bot.api.media import with_upload
 from bot.core.redaction import hides, masked
 from bot.core.sender import SendFailedError, WindowClosedError
@@ -114,7 +114,7 @@ async def reply(request: web.Request) -> web.Response:
             template=content.template,
             buttons=content.choices,
             media=media,
-            send_id=send_id_for(request),
+            send_id=keyed_id(request, "snd"),
         )
     except ConversationClosedError as refusal:
         raise closed(refusal) from None

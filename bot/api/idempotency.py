@@ -30,11 +30,12 @@ body's fingerprint): a message it sends takes its id from it, so that a retry th
 again (the first crashed, or answered 503 after its send was queued) sends nothing twice."""
 
 
-def send_id_for(request: web.Request) -> str:
-    """The id of the message a request with an ``Idempotency-Key`` sends (the same each
-    time it is retried); '' without a key, for a new one."""
+def keyed_id(request: web.Request, prefix: str) -> str:
+    """The id of what a request with an ``Idempotency-Key`` makes (``snd``: a message it
+    sends; ``ntf``: a campaign), the same each time it is retried; '' without a key, for
+    a new one."""
     seed = request.get(SEED)
-    return derived_id("snd", seed) if seed else ""
+    return derived_id(prefix, seed) if seed else ""
 
 
 @web.middleware

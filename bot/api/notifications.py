@@ -27,11 +27,10 @@ from bot.api.common import (
     require_parent,
     string_field,
 )
-from bot.api.idempotency import SEED, send_id_for
+from bot.api.idempotency import keyed_id
 from bot.core.redaction import masked_campaign
 from bot.core.sender import SendFailedError, WindowClosedError
 from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
-from bot.model import derived_id
 from bot.outreach.campaigns import (
     MAX_PAGE,
     RECIPIENT_OUTCOMES,
@@ -128,8 +127,7 @@ async def post_notification(request: web.Request) -> web.Response:
                 raise ApiError(404, f"no conversation {cid} on {number}")
     # A keyed request's campaign takes its id from the key and the body: a retry that runs
     # again (the first was killed, or answered 503) finds it made, and sends it once.
-    seed = request.get(SEED)
-    nid = derived_id("ntf", seed) if seed else ""
+    nid = keyed_id(request, "ntf")
     try:
         created = await found.notifications.create(spec, entries, draft=draft, nid=nid)
     except ValueError as error:
@@ -160,7 +158,7 @@ async def _one_off(request: web.Request, body: dict[str, Any]) -> web.Response:
     text = string_field(body, "text")
     try:
         outbound = await found.actions.send(
-            conversation_id, text, service=who.name, send_id=send_id_for(request)
+            conversation_id, text, service=who.name, send_id=keyed_id(request, "snd")
         )
     except WindowClosedError as refusal:
         raise ApiError(422, str(refusal)) from None

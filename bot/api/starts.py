@@ -23,7 +23,7 @@ from bot.api.common import (
 )
 from bot.api.content import REPLY_KEYS, Content, reply_content
 from bot.api.conversations import public, sent_message
-from bot.api.idempotency import send_id_for
+from bot.api.idempotency import keyed_id
 from bot.core.sender import SendFailedError, WindowClosedError
 from bot.identities import (
     InvalidIdentityError,
@@ -102,7 +102,7 @@ async def open_conversation(
                 buttons=content.choices,
                 media=content.media,
                 also=links,
-                send_id=send_id_for(request),
+                send_id=keyed_id(request, "snd"),
             )
         except WindowClosedError as refusal:
             raise ApiError(422, str(refusal)) from None

@@ -9,6 +9,7 @@ scheduler, under its lease, claims due steps and hands them over (``SequenceStor
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -252,10 +253,8 @@ class Sequences:
         names = await self._identity_names(member)
         kind, _, value = entry.partition(":")
         if kind == "p" and not value.startswith("p_"):
-            try:
+            with contextlib.suppress(ValueError):  # unreadable: no name of its own
                 names.append(f"p:{_one_form(parse_identity(value, self.finder.region))}")
-            except ValueError:
-                pass
         for named in dict.fromkeys(names):
             if named != member and (found := await self.store.enrolment(name, named)):
                 return named, found

@@ -14,6 +14,14 @@ from tests.conftest import BotFactory
 ADMIN = Caller("ann@example.com", "admin")
 
 
+async def audited(make_bot: BotFactory, line: str) -> dict[str, str]:
+    """What the audit trail keeps of ``line``, run by an admin on a new bot."""
+    bot = await make_bot()
+    await bot.runtime.commands.run(ADMIN, line)
+    (entry, *_) = await bot.runtime.desk.audit_trail()
+    return entry
+
+
 @pytest.mark.parametrize(
     ("line", "secret"),
     [
@@ -25,18 +33,14 @@ ADMIN = Caller("ann@example.com", "admin")
 async def test_an_identity_in_any_command_is_kept_as_identity(
     make_bot: BotFactory, caplog: pytest.LogCaptureFixture, line: str, secret: str
 ) -> None:
-    bot = await make_bot()
     caplog.set_level(logging.INFO)
-    await bot.runtime.commands.run(ADMIN, line)
-    (entry, *_) = await bot.runtime.desk.audit_trail()
+    entry = await audited(make_bot, line)
     assert "<identity>" in entry["command"], entry
     assert secret not in entry["outcome"] + entry["command"] + caplog.text
 
 
 async def test_a_business_number_stays_in_the_audit(make_bot: BotFactory) -> None:
-    bot = await make_bot()
-    await bot.runtime.commands.run(ADMIN, "/detach nobody wa:106540352242922")
-    (entry, *_) = await bot.runtime.desk.audit_trail()
+    entry = await audited(make_bot, "/detach nobody wa:106540352242922")
     assert "wa:106540352242922" in entry["command"], entry
 
 
@@ -53,15 +57,11 @@ async def test_a_business_number_stays_in_the_audit(make_bot: BotFactory) -> Non
 async def test_a_bare_phone_email_or_customer_id_is_kept_as_identity(
     make_bot: BotFactory, caplog: pytest.LogCaptureFixture, line: str, secret: str
 ) -> None:
-    bot = await make_bot()
     caplog.set_level(logging.INFO)
-    await bot.runtime.commands.run(ADMIN, line)
-    (entry, *_) = await bot.runtime.desk.audit_trail()
+    entry = await audited(make_bot, line)
     assert secret not in entry["outcome"] + entry["command"] + caplog.text, entry
 
 
 async def test_a_team_members_email_stays_in_the_audit(make_bot: BotFactory) -> None:
-    bot = await make_bot()
-    await bot.runtime.commands.run(ADMIN, "/role bob@example.com agent")
-    (entry, *_) = await bot.runtime.desk.audit_trail()
+    entry = await audited(make_bot, "/role bob@example.com agent")
     assert "bob@example.com" in entry["command"], entry

@@ -5,6 +5,8 @@ customers' last messages."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.test_fallback import say
 from tests.test_team_commands import ADMIN
 from tests.test_telegram_runtime import CUSTOMER, TelegramBot, tg, wait_until_processed
@@ -13,13 +15,19 @@ from tests.test_webchat import next_message, open_chat
 __all__ = ["tg"]
 
 
-async def test_the_team_neither_opts_in_nor_reads_a_number_it_left(tg: TelegramBot) -> None:
-    runtime = tg.bot.runtime
+async def web_visitor(tg: TelegramBot) -> tuple[Any, str]:
+    """A web chat visitor who wrote their card's last digits: their socket, conversation."""
     socket, _ = await open_chat(tg.bot)
     await say(socket, 1, "my card ends 4111")
     await next_message(socket)
     await tg.bot.settle()
-    (web,) = await runtime.conversations.list_for_number("web:site")
+    (web,) = await tg.bot.runtime.conversations.list_for_number("web:site")
+    return socket, web
+
+
+async def test_the_team_neither_opts_in_nor_reads_a_number_it_left(tg: TelegramBot) -> None:
+    runtime = tg.bot.runtime
+    socket, web = await web_visitor(tg)
     await runtime.commands.run(ADMIN, f"/note {web} wants a refund")
     await runtime.commands.run(ADMIN, f"/optout {web}")
     tg.api.customer_text(CUSTOMER, "hi from telegram")
@@ -39,11 +47,7 @@ async def test_the_team_neither_opts_in_nor_reads_a_number_it_left(tg: TelegramB
 
 async def test_the_teams_profile_notes_leave_out_a_number_it_left(tg: TelegramBot) -> None:
     runtime = tg.bot.runtime
-    socket, _ = await open_chat(tg.bot)
-    await say(socket, 1, "my card ends 4111")
-    await next_message(socket)
-    await tg.bot.settle()
-    (web,) = await runtime.conversations.list_for_number("web:site")
+    socket, web = await web_visitor(tg)
     profile = (await runtime.conversations.meta(web))["profile"]
     assert "4111" in await runtime.commands.run(ADMIN, f"/profile {profile} notes")
     await runtime.directory.store.detach("web:site", "team")
