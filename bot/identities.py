@@ -21,6 +21,17 @@ _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]{1,63}(\.[\w-]{1,63})+"
 _DIGITS = re.compile(r"[0-9]{5,20}")
 _TELEGRAM_ID = re.compile(r"-?[0-9]{1,20}")
 _OPAQUE = re.compile(r"[\x21-\x7e]{1,128}")
+_INVISIBLE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+_ODD_SPACE = re.compile("[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
+
+
+def visible(text: str) -> str:
+    """``text`` without the invisible marks a copy from a web page or a phone's contacts
+    brings along (direction marks, zero-width spaces, a soft hyphen), its other spaces
+    (no-break, thin...) as plain ones."""
+    return _ODD_SPACE.sub(" ", _INVISIBLE.sub("", text))
 
 
 class InvalidPhoneError(ValueError):

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
-from bot.identities import IDENTITY_KINDS
+from bot.identities import IDENTITY_KINDS, visible
 from handlers.ports import Caller, DeskPort, RefusedError
 
 ROLE_RANK = {"viewer": 0, "agent": 1, "admin": 2}
@@ -95,16 +95,24 @@ class Spec:
         ``audited`` hides (as given, or as ``kind:value``) is ``<identity>``."""
         for n, arg in enumerate(args[: self.raw_after if self.raw_after >= 0 else None]):
             if arg and self._hidden(n, arg, numbers):
-                outcome = outcome.replace(arg, IDENTITY)
+                outcome = hidden_in(outcome, arg)
                 kind, colon, value = arg.partition(":")
                 if colon and kind in IDENTITY_KINDS and value.strip():
-                    # A refusal quotes the value of a ``kind:value`` alone, maybe cut.
-                    value = value.strip()
-                    for cut in (value, value[:80], value[:60], value[:40]):
-                        outcome = outcome.replace(repr(cut), repr(IDENTITY))
+                    outcome = hidden_in(outcome, value)  # a refusal quotes the value alone
         if not self.personal:
             return _PERSON_TOKEN.sub(IDENTITY, outcome)
         return without_identities(outcome)
+
+
+def hidden_in(outcome: str, value: str) -> str:
+    """``outcome`` with ``value`` in it as ``<identity>``: as typed, trimmed, and as a
+    refusal quotes it (``repr``, which writes an invisible mark or a no-break space as an
+    escape), whole or cut short."""
+    for form in dict.fromkeys((value, value.strip(), visible(value).strip())):
+        for cut in dict.fromkeys((form, form[:80], form[:60], form[:40])):
+            if cut:
+                outcome = outcome.replace(repr(cut)[1:-1], IDENTITY).replace(cut, IDENTITY)
+    return outcome
 
 
 _PHONE_PART = re.compile(r"[\d+().\-/]+")
@@ -116,6 +124,7 @@ def names_a_person(arg: str, numbers: Collection[str] = ()) -> bool:
     """Whether a command's argument names a person: an identity (``kind:value``) that is
     none of ``numbers`` (the deployment's: ``wa:`` names a business number too), a phone
     (seven digits or more) or an email."""
+    arg = visible(arg).strip()
     if arg in numbers:
         return False
     kind, colon, value = arg.partition(":")

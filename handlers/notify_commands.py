@@ -18,6 +18,7 @@ from handlers.command_kit import (
     Command,
     Spec,
     UsageError,
+    hidden_in,
     names_a_person,
     split_arguments,
     without_identities,
@@ -264,10 +265,28 @@ class NotifySpec(Spec):
 
     def audited_outcome(self, args: list[str], outcome: str, numbers: Collection[str] = ()) -> str:
         if args[:1] == ["profile"] and len(args) > 1 and args[1]:
-            outcome = outcome.replace(args[1].strip(), IDENTITY)
+            outcome = hidden_in(outcome, args[1])
         for word in self._hidden_words(args, numbers):
-            outcome = outcome.replace(word, IDENTITY)
+            outcome = hidden_in(outcome, word)
+        for value in self._hidden_values(args, numbers):
+            outcome = hidden_in(outcome, value)
         return without_identities(outcome)
+
+    def _hidden_values(self, args: list[str], numbers: Collection[str]) -> list[str]:
+        """The options' values that name a person (a phone typed for a conversation id):
+        ``audited`` hides them, and a refusal may quote them."""
+        if len(args) < 2 or args[0] in FOLLOW_UPS or args[0] in ("stop", "profile"):
+            return []
+        try:
+            options, _, _ = options_and_text(args[1])
+        except ValueError:
+            return []
+        values = [
+            value.partition("=")[2] if name == "filter" else value
+            for name, value in options.items()
+            if name in ("profiles", "conversations", "filter")
+        ]
+        return [v for value in values for v in value.split(",") if names_a_person(v, numbers)]
 
 
 def _words(text: str) -> list[str]:
