@@ -153,7 +153,7 @@ def parse_identity(key: str, region: str) -> Identity:
     A bare value is read as a phone when it looks like one, and as an email when it
     has an ``@``. InvalidIdentityError (or InvalidPhoneError) says what is wrong.
     """
-    key = key.strip()
+    key = visible(key).strip()
     kind, sep, value = key.partition(":")
     if not sep or kind not in IDENTITY_KINDS:
         if "@" in key:
@@ -169,8 +169,9 @@ def parse_identity(key: str, region: str) -> Identity:
 
 
 def normalize_identity(kind: str, value: str, region: str) -> Identity:
-    """``kind:value`` in its one canonical form; InvalidIdentityError when it cannot be."""
-    value = value.strip()
+    """``kind:value`` in its one canonical form; InvalidIdentityError when it cannot be.
+    Invisible marks a copy and paste brings along are not part of it."""
+    value = visible(value).strip()
     if not value or len(value) > MAX_IDENTITY_LENGTH:
         raise InvalidIdentityError(f"a {kind} identity needs 1 to 256 characters")
     if kind == "phone":
