@@ -342,33 +342,52 @@ def render_choices(text: str, choices: Sequence[str]) -> str:
     return "\n".join([text, *lines] if text else lines)
 
 
+def body_length(text: str) -> int:
+    """``text``'s length as Twilio counts it against ``MAX_BODY_CHARS``: an emoji, or any
+    character beyond the Basic Multilingual Plane, counts as two (UTF-16)."""
+    return len(text) + sum(1 for c in text if c > "\uffff")
+
+
 def body_problem(text: str, choices: Sequence[str] = ()) -> str | None:
     """Why ``text`` with ``choices`` cannot go as one SMS, or None: Twilio refuses a body of
-    more than ``MAX_BODY_CHARS`` (21617), the numbered choices included."""
+    more than ``MAX_BODY_CHARS`` (21617), the numbered choices included, an emoji counted
+    as two."""
     body = render_choices(text, choices) if choices else text
-    if len(body) <= MAX_BODY_CHARS:
+    length = body_length(body)
+    if length <= MAX_BODY_CHARS:
         return None
     return (
-        f"an SMS is at most {MAX_BODY_CHARS} characters, numbered choices included "
-        f"(this one has {len(body)})"
+        f"an SMS is at most {MAX_BODY_CHARS} characters, numbered choices included, an "
+        f"emoji counted as two (this one has {length})"
     )
 
 
 def split_body(text: str, choices: Sequence[str] = ()) -> list[str]:
     """``text`` in as many SMS as it needs, each at most ``MAX_BODY_CHARS`` (the numbered
     ``choices`` to go with the last), cut after a line or a word where one is near."""
-    room = MAX_BODY_CHARS - (len(render_choices("", choices)) + 1 if choices else 0)
-    if len(text) <= room:
+    room = MAX_BODY_CHARS - (body_length(render_choices("", choices)) + 1 if choices else 0)
+    if body_length(text) <= room:
         return [text]
     parts: list[str] = []
     rest = text.strip()
-    while len(rest) > room:
-        cut = max(rest.rfind("\n", 0, room + 1), rest.rfind(" ", 0, room + 1))
-        if cut < room // 2:  # no break near the end: cut in the word
-            cut = room
+    while body_length(rest) > room:
+        fits = _fitting(rest, room)
+        cut = max(rest.rfind("\n", 0, fits + 1), rest.rfind(" ", 0, fits + 1))
+        if cut < fits // 2:  # no break near the end: cut in the word
+            cut = fits
         parts.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     return [*parts, rest]
+
+
+def _fitting(text: str, room: int) -> int:
+    """How many of ``text``'s first characters fit in ``room`` as Twilio counts them."""
+    used = 0
+    for n, c in enumerate(text):
+        used += 2 if c > "\uffff" else 1
+        if used > room:
+            return n
+    return len(text)
 
 
 def pick_choice(reply: str, choices: Sequence[str]) -> int | None:

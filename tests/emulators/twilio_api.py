@@ -386,7 +386,7 @@ class TwilioEmulator(LocalServer):
         body = form.get("Body", "")
         if not body and not form.get("MediaUrl"):
             raise _Refusal(400, 21602)
-        if len(body) > 1600:
+        if len(body.encode("utf-16-le")) // 2 > 1600:  # an emoji counts as two
             raise _Refusal(400, 21617)
 
     async def _create(self, request: web.Request) -> web.Response:
