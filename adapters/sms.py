@@ -58,6 +58,9 @@ KEYWORDS: dict[str, Keyword] = {
     **dict.fromkeys(("START", "YES", "UNSTOP"), "start"),
     **dict.fromkeys(("HELP", "INFO"), "help"),
 }
+ALSO_ANSWERS = frozenset({"YES"})
+"""Opt-in words that are also what a customer says to a question: from a customer who has
+not opted out, they answer a guided conversation's question."""
 
 # GSM 03.38: the basic set (ESC excluded) and the extension table, whose characters
 # are sent as ESC + char and so take two septets.

@@ -461,6 +461,13 @@ class Pipeline:
         # A customer who opted out hears nothing automated, nor starts a flow, until their
         # START; an opt-out or opt-in word is no answer to a flow's question.
         opted_out = cid in batch.opted_out and keyword != "start"
+        # "Yes" on SMS, an opt-in word, from a customer who is not opted out answers a
+        # flow's question; START itself is no answer.
+        answering = (
+            keyword == "start"
+            and cid not in batch.opted_out
+            and sms.keyword_word(message.text) in sms.ALSO_ANSWERS
+        )
         if keyword == "help" and message.channel == "sms":
             context.reply(DEFAULT_SMS_HELP)  # carriers expect an answer to HELP, always
         elif automation is not None and not opted_out and self._may_answer(message, keyword, now):
@@ -468,7 +475,7 @@ class Pipeline:
             typed = batch.untyped.get(message.provider_id, message)
             flow = (
                 self.guided.run(batch.flows, pipe, typed, automation, service, profile, now)
-                if keyword != "start"
+                if keyword != "start" or answering
                 else NOT_HANDLED
             )
             if flow.handled:
