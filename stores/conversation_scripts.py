@@ -80,6 +80,20 @@ return 1
 """
 )
 
+# A receipt for a message we had no record of when it was looked up: kept under the
+# provider's id (COMPLETE_SEND takes it to our id), unless the send's record was made
+# meanwhile, when the answer is 1 and nothing is kept: the caller tells it as any other.
+EARLY_STATUS = Script(
+    """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 1 end
+local rank = {queued = 0, sent = 1, delivered = 2, read = 3, failed = 4}
+local current = redis.call('HGET', KEYS[2], ARGV[1])
+if current and (rank[current] or 0) >= (rank[ARGV[2]] or 0) then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 0
+"""
+)
+
 # A send went out: its provider's id both ways, and "sent", or further (never back). A
 # receipt Meta sent before this record was made (delivered, read: its webhook can come
 # before its API's answer) was kept under the provider's id; it moves to our id here, and

@@ -20,6 +20,7 @@ from stores.conversation_contract import (
 from stores.conversation_scripts import (
     CLAIM_SEND,
     COMPLETE_SEND,
+    EARLY_STATUS,
     RECORD,
     RECORD_PARTS,
     RELEASE_SEND,
@@ -186,6 +187,19 @@ class ConversationStore(BaseConversationStore):
     def queue_status(self, pipe: Pipe, conversation_id: str, message_id: str, status: str) -> None:
         """``set_status`` queued on a pipeline the caller executes."""
         STATUS.queue(pipe, [self._k(conversation_id, "status")], [message_id, status])
+
+    def queue_early_status(
+        self, pipe: Pipe, conversation_id: str, provider_id: str, status: str
+    ) -> None:
+        """Keep a receipt of a message not recorded when it was looked up under the
+        provider's id, for the send's record to take; its answer says, with
+        ``recorded_meanwhile``, whether the record was made in between (nothing kept)."""
+        keys = [self._k(conversation_id, part) for part in ("provider_ids", "status")]
+        EARLY_STATUS.queue(pipe, keys, [provider_id, status])
+
+    @staticmethod
+    def recorded_meanwhile(answer: Any) -> bool:
+        return answer == 1
 
     def queue_opt_out(self, pipe: Pipe, conversation_id: str, opted_out: bool) -> None:
         """Record that the customer said STOP (or START again), on the caller's pipeline."""

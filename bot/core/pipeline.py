@@ -213,7 +213,10 @@ class Pipeline:
                     await self._queue_message(batch, pipe, message, profile, count == 1, now)
                     if not early:
                         await self._tell(pipe, message, event, now)
+            unrecorded: list[tuple[int, StatusUpdate]] = []
             for status, target in zip(statuses, targets, strict=True):
+                if not target.known:
+                    unrecorded.append((len(pipe), status))
                 await self._queue_status(pipe, status, target)
             for message, profile in edits:
                 await self._queue_edit(pipe, message, profile)
@@ -224,7 +227,10 @@ class Pipeline:
                 pipe, self.numbers(), self.lifecycle.merge_events(resolutions)
             )
             await self.guided.save_answers(batch.flows)
-            await pipe.execute()
+            answers = await pipe.execute()
+        late = [s for at, s in unrecorded if self.conversations.recorded_meanwhile(answers[at])]
+        if late:
+            await self._tell_statuses(late)
         self.guided.post_handoffs(batch.flows, self.team)
         self.meters.pipeline_processed.inc(len(items))
         self.meters.pipeline_batch_seconds.observe(time.perf_counter() - started)
@@ -574,14 +580,30 @@ class Pipeline:
             return False
         return True
 
+    async def _tell_statuses(self, statuses: list[StatusUpdate]) -> None:
+        """Receipts whose sends were recorded between their look-up and their writing (a
+        receipt that overtook the API's answer to the send): looked up again, and told
+        as any other."""
+        async with self.store.round_trip() as pipe:
+            for status in statuses:
+                self.conversations.queue_message_lookup(
+                    pipe, status.conversation_id, status.provider_message_id
+                )
+            found = [self.conversations.message_found(a) for a in await pipe.execute()]
+        async with self.store.round_trip() as pipe:
+            for status, target in zip(statuses, moving_on(statuses, found), strict=True):
+                await self._queue_status(pipe, status, target)
+            await pipe.execute()
+
     async def _queue_status(self, pipe: Pipe, status: StatusUpdate, target: Target) -> None:
         cid, message_id = status.conversation_id, target.message_id
-        self.conversations.queue_status(pipe, cid, message_id, status.status)
         if not target.known:
             # No record of the message yet (Meta may post a receipt before its answer to
             # the send): the send's record tells its outcomes of it, the ledger included,
             # under our id; billed here too, under the provider's, it was billed twice.
+            self.conversations.queue_early_status(pipe, cid, message_id, status.status)
             return
+        self.conversations.queue_status(pipe, cid, message_id, status.status)
         self.sender.queue_receipt(
             pipe,
             status.number,

@@ -236,6 +236,9 @@ class TwilioEmulator(LocalServer):
         self.media_fetches: list[str] = []
         self.chunked_media = False
         """Serve MediaUrls chunked, without a Content-Length, as a CDN may."""
+        self.receipt_first: str | None = None
+        """A status (``delivered``, ``undelivered``...) whose callback each accepted send
+        posts before the API's answer goes: a receipt that overtakes the answer."""
         self._opted_out: set[str] = set()
         self._injections: list[_Injection] = []
         self._changed = asyncio.Condition()
@@ -403,7 +406,13 @@ class TwilioEmulator(LocalServer):
                 raise _Refusal(400, 21620)
         except _Refusal as refusal:
             return await self._answer(request, form, refusal.status, refusal.body, refusal.headers)
-        return await self._answer(request, form, 201, self._accept(form, media_urls))
+        accepted = self._accept(form, media_urls)
+        if self.receipt_first and self.sent[-1].status_callback:
+            failed = self.receipt_first in ("undelivered", "failed")
+            await self.post_status(
+                str(accepted["sid"]), self.receipt_first, error_code=30003 if failed else None
+            )
+        return await self._answer(request, form, 201, accepted)
 
     def _accept(self, form: dict[str, str], media_urls: tuple[str, ...] = ()) -> JSON:
         sid, now = new_sid(), formatdate(usegmt=True)
