@@ -27,8 +27,10 @@ MAX_FIELD_CHARS = 4096
 Twilio adds fields without notice, and ``AddOns`` (an add-on's results) runs to kilobytes."""
 _READ = re.compile(
     r"Body|From|To|MessageSid|SmsSid|SmsMessageSid|AccountSid|MessagingServiceSid"
-    r"|MessageStatus|SmsStatus|ErrorCode|NumMedia|Media(Url|ContentType)[0-9]+"
+    r"|MessageStatus|SmsStatus|ErrorCode|NumMedia|Media(Url|ContentType)[0-9]+|OptOutType"
 )
+OPT_OUT_TYPES: dict[str, Keyword] = {"STOP": "stop", "START": "start", "HELP": "help"}
+"""Twilio's ``OptOutType`` (Advanced Opt-Out): the keyword it took the message for."""
 MAX_MEDIA = 10
 RETRYABLE_CODES = frozenset({20429})
 """Twilio's "Too Many Requests"; any 429 or 5xx is retryable as well."""
@@ -272,6 +274,7 @@ def _inbound(fields: dict[str, str], sid: str, number: str) -> Inbound:
         identities=(sender,),
         provider_type="mms" if num_media else "sms",
         attachments=tuple(files[1:]),
+        keyword=OPT_OUT_TYPES.get(fields.get("OptOutType", "").strip().upper(), ""),
     )
 
 

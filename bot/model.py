@@ -185,6 +185,10 @@ class Inbound:
     provider_content: str = ""
     """What an ``unsupported`` message carries in the provider's own words (an order, a
     system notice), as JSON: passed on whole, for the services that read it."""
+    keyword: str = ""
+    """``stop``, ``start`` or ``help`` when the provider says the message is that keyword
+    (Twilio's Advanced Opt-Out ``OptOutType``, for the words set there): it decides, over
+    the bot's own lists."""
 
     @property
     def conversation_id(self) -> str:
@@ -232,6 +236,7 @@ class Inbound:
             attachments=tuple(Media(**file) for file in data.get("attachments", ())),
             forwarded=data.get("forwarded", ""),
             provider_content=data.get("provider_content", ""),
+            keyword=data.get("keyword", ""),
         )
 
 

@@ -57,6 +57,8 @@ def keyword_of(
     """The keyword the whole message is, on its channel; None for anything else. A
     template's quick-reply button counts by its payload or its words (a marketing
     template's "Stop promotions" button answers STOP)."""
+    if message.keyword in ("stop", "start", "help"):  # the provider's word for it
+        return cast(Keyword, message.keyword)
     text = " ".join(message.text.split())
     if message.kind == "button" and message.provider_type == "button":
         words = table.get(message.channel, {})
