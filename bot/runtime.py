@@ -47,7 +47,7 @@ from bot.core.pipeline import Pipeline
 from bot.core.profiles import ProfileBook
 from bot.core.sender import CALL_SECONDS, Sender, Transport
 from bot.core.visitor_tokens import VisitorTokens
-from bot.core.workers import ShardWorkers, settle
+from bot.core.workers import LEASE_TTL_MS, ShardWorkers, settle
 from bot.http.app import WebParts, build_app
 from bot.http.metrics import Metrics
 from bot.http.tracking import Tracking, profile_activity
@@ -490,6 +490,7 @@ class Runtime:
         await self.inbound_log.ensure_groups()
         await self.outbox.ensure_groups()
         await self._say_what_waits_beyond_the_shards()
+        await self._agree_on_the_shards()
         await self._adopt_config()
         # Redis came back empty (no persistence): the configured services are attached
         # again, as at a start, or the numbers would go on idle until a restart.
@@ -544,6 +545,19 @@ class Runtime:
             ) from None
         except (RedisError, OSError) as error:
             raise ConfigError(f"REDIS_URL={url}: cannot connect ({error})") from None
+
+    async def _agree_on_the_shards(self) -> None:
+        """A process with another SWITCHBOARD_SHARDS than those running on the store would
+        put a conversation on another shard than theirs (two workers, its order lost) and
+        leave shards nobody works: it stops the start."""
+        shards = str(self.settings.shards)
+        used = await self.leases.agree("shards", shards, LEASE_TTL_MS)
+        if used != shards:
+            raise ConfigError(
+                f"SWITCHBOARD_SHARDS={shards}, and the processes running on this Redis use "
+                f"{used}: every process needs the same (to change it, stop them all, then "
+                "start them with the new one)"
+            )
 
     async def _say_what_waits_beyond_the_shards(self) -> None:
         """An error line for the entries a run with more shards left on shards this one

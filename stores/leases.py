@@ -61,6 +61,23 @@ return {alive, held}
 """
 )
 
+# A holder joins its group with a setting all its holders must share (the shard count):
+# it joins, and the group's setting is its own, unless holders alive use another, which is
+# the answer. In one step, so that two holders starting at once cannot both go on.
+_AGREE = Script(
+    """
+local now, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
+local used = redis.call('GET', KEYS[2])
+if used and used ~= ARGV[2] and redis.call('ZCOUNT', KEYS[1], '(' .. (now - ttl), '+inf') > 0 then
+  return used
+end
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ttl * 2)
+return ARGV[2]
+"""
+)
+
 _RELEASE = Script(
     """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1], KEYS[2]) end
@@ -105,6 +122,11 @@ class BaseLeases(Protocol):
 
     async def leave(self, group: str) -> None:
         """Leave ``group`` at once, rather than when the heartbeat lapses."""
+
+    async def agree(self, group: str, setting: str, ttl_ms: int) -> str:
+        """Join ``group`` with ``setting``, one every holder in it must share: the setting
+        of the holders alive in it, ``setting`` unless they use another (then this
+        holder has not joined)."""
 
 
 class Leases(BaseLeases):
@@ -163,3 +185,9 @@ class Leases(BaseLeases):
 
     async def leave(self, group: str) -> None:
         await self.redis.zrem(self.keys.lease(f"members:{group}"), self.holder)
+
+    async def agree(self, group: str, setting: str, ttl_ms: int) -> str:
+        members = self.keys.lease(f"members:{group}")
+        now_ms = int(time.time() * 1000)
+        args = [self.holder, setting, now_ms, ttl_ms]
+        return str(await _AGREE(self.redis, [members, f"{members}:setting"], args))
