@@ -3,12 +3,14 @@ the operator with the admin token; each resource's routes live in their own modu
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.api.common import ADMIN, CALLER, PARTS, ApiError, ApiParts
+from bot.api import common
+from bot.api.common import ADMIN, CALLER, DEADLINE, PARTS, ApiError, ApiParts
 from bot.api.conversations import add_conversation_routes
 from bot.api.events import add_event_routes
 from bot.api.idempotency import idempotent
@@ -22,10 +24,11 @@ from bot.api.sequences import add_sequence_routes
 from bot.api.services import add_service_routes
 from bot.api.starts import add_start_routes
 from bot.http.errors import error_response
+from stores.redis import StoreTimeoutError
 
 
 def build_api(parts: ApiParts) -> web.Application:
-    api = web.Application(middlewares=[_authenticate, idempotent, _refusals])
+    api = web.Application(middlewares=[_in_time, _authenticate, idempotent, _refusals])
     api[PARTS] = parts
     add_service_routes(api)
     add_conversation_routes(api)
@@ -49,6 +52,23 @@ def build_live(parts: ApiParts) -> web.Application:
     add_live_routes(live)
     live.router.add_get("/api/stream", stream)
     return live
+
+
+@web.middleware
+async def _in_time(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """A call that waits on the store past ``STORE_SECONDS`` (Redis paused, its host
+    stalled) is a 503, as a store that failed: the caller retries after ``Retry-After``."""
+    seconds = common.STORE_SECONDS
+    try:
+        async with asyncio.timeout(seconds) as deadline:
+            request[DEADLINE] = deadline
+            return await handler(request)
+    except TimeoutError:
+        if not deadline.expired():
+            raise
+        raise StoreTimeoutError(f"the store did not answer within {seconds:g} s") from None
 
 
 @web.middleware

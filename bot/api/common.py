@@ -3,6 +3,7 @@ numbers and conversations the caller may see."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -85,6 +86,11 @@ class ApiParts:
 PARTS: web.AppKey[ApiParts] = web.AppKey("parts", ApiParts)
 CALLER: web.RequestKey[Service] = web.RequestKey("service", Service)
 RAW_BODY: web.RequestKey[bytes] = web.RequestKey("raw_body", bytes)
+DEADLINE: web.RequestKey[asyncio.Timeout] = web.RequestKey("deadline", asyncio.Timeout)
+STORE_SECONDS = 20.0
+"""How long a call may wait on the store, its body's reading apart (which has deadlines
+of its own): a Redis that stopped answering without closing its connections (paused,
+its host stalled) would hold the caller for as long. Past it, the call is a 503."""
 ADMIN = Service("admin", "", "")
 """The operator, calling with SWITCHBOARD_ADMIN_TOKEN: may attach and detach services."""
 
@@ -120,7 +126,12 @@ async def raw_body(request: web.Request, limit: int = MAX_BODY) -> bytes:
     """The request's bytes, read once: at most ``limit`` and one more, which tells that
     the body is longer than ``limit``."""
     if RAW_BODY not in request:
+        deadline = request.get(DEADLINE)
+        if deadline is not None:  # the body is read within deadlines of its own
+            deadline.reschedule(None)
         request[RAW_BODY] = await read_at_most(request, limit)
+        if deadline is not None:
+            deadline.reschedule(asyncio.get_running_loop().time() + STORE_SECONDS)
     return request[RAW_BODY]
 
 
