@@ -388,8 +388,10 @@ class ConversationStore(BaseConversationStore):
                 self._k(conversation_id, "edits"),
                 self._k(conversation_id, "notes"),
                 self._k(conversation_id, "flow"),  # a guided conversation's answers so far
+                self._k(conversation_id, "claim"),  # nobody works an erased customer
             )
             await pipe.execute()
+        await self.redis.zrem(self.keys.claim_lapses(), conversation_id)
         return erased, list(dict.fromkeys(files))
 
     async def list_for_number(self, number: str, limit: int = 50) -> list[str]:

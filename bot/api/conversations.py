@@ -164,9 +164,12 @@ async def claim(request: web.Request) -> web.Response:
     found = await read_body(request)
     only_fields(found, ("agent",), "a claim takes the agent")
     agent = agent_field(found)
-    claimed = await parts(request).actions.claim(
-        conversation_id, meta, service=who.name, agent=agent
-    )
+    try:
+        claimed = await parts(request).actions.claim(
+            conversation_id, meta, service=who.name, agent=agent
+        )
+    except ConversationClosedError as refusal:
+        raise closed(refusal) from None
     return web.json_response({"claim": claimed.claim.to_dict(), **warning(claimed.collision)})
 
 

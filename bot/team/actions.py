@@ -250,7 +250,10 @@ class ConversationActions:
     async def claim(
         self, conversation_id: str, meta: dict[str, str], *, service: str, agent: str
     ) -> Claimed:
-        """Claim for ``agent`` of ``service``: a warning, never a lock (SN-5)."""
+        """Claim for ``agent`` of ``service``: a warning, never a lock (SN-5).
+        ConversationClosedError when its customer was erased: there is nobody to work."""
+        if meta.get("customer") == "erased":
+            raise ConversationClosedError("erased")
         async with self._turn_of(conversation_id):
             claimed = await self.claims.claim(conversation_id, service, agent, self.claim_idle)
             before, held = claimed

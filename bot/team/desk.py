@@ -166,7 +166,10 @@ class TeamDesk:
         """Claim for ``agent`` of the team, as the API claims for a service's agent."""
         cid, meta = await self.find_conversation(conversation)
         await self._served(meta, "Not claimed")
-        claimed = await self.actions.claim(cid, meta, service=TEAM_SERVICE, agent=agent)
+        try:
+            claimed = await self.actions.claim(cid, meta, service=TEAM_SERVICE, agent=agent)
+        except ConversationClosedError:
+            raise RefusedError("Not claimed: the customer was erased.") from None
         return Claimed(cid, claimed.claim, warning(claimed.collision))
 
     async def release(self, conversation: str, agent: str) -> str:
