@@ -416,6 +416,7 @@ class Runtime:
                 TeamPostStore(self.redis, self.keys),
                 self.commands,
                 self.roster,
+                self.desk,
             )
             # The team chat both hears the fan-out and acts through it: its receiver joins
             # the fan-out once both exist.

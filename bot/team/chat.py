@@ -15,12 +15,14 @@ import functools
 import json
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from adapters.webhooks import Refusal
 from bot.channels.telegram import ChatMovedError, TelegramChannel
 from bot.core.retry import retrying
 from bot.core.sender import SendFailedError, send_backoff
 from bot.model import Identity, Inbound, Outbound, Service, derived_id
+from bot.team.desk import TeamDesk
 from bot.team.roles import TeamRoster
 from handlers.command_kit import shown_identity
 from handlers.commands import Commands
@@ -69,6 +71,7 @@ class TeamChat:
         posts: TeamPostStore,
         commands: Commands,
         roster: TeamRoster,
+        desk: TeamDesk,
     ) -> None:
         self.configured = chat_id
         """TELEGRAM_TEAM_CHAT_ID, which Telegram may have moved (``chat_id`` follows)."""
@@ -79,6 +82,8 @@ class TeamChat:
         self.posts = posts
         self.commands = commands
         self.roster = roster
+        self.desk = desk
+        """Who of the team made a send that failed."""
         self._answers: collections.deque[tuple[str, str, str, str]] = collections.deque()
         """(chat, text, the command's post, the post's key) waiting to be posted."""
         self._poster: asyncio.Task[None] | None = None
@@ -181,6 +186,8 @@ class TeamChat:
         """The fan-out's local receiver: '' once posted, else why not (retried later)."""
         event = json.loads(body)
         data = event.get("data") or {}
+        if event.get("type") == "message.status" and data.get("status") == "failed":
+            return await self._failed(event["id"], data)
         if event.get("type") != "message.inbound" or data.get("message", {}).get("edited"):
             return ""
         message = data["message"]
@@ -195,6 +202,25 @@ class TeamChat:
         )
         try:
             await self.post_about(data["conversation_id"], post, key=event["id"])
+        except Exception as error:  # the fan-out retries, after Telegram's retry_after
+            wait = error.retry_after if isinstance(error, SendFailedError) else None
+            return Refusal(f"team chat post failed: {error}", wait)
+        return ""
+
+    async def _failed(self, key: str, data: dict[str, Any]) -> str:
+        """A send of the team's failed: its team member hears of it in the team chat,
+        where they were told it was sent."""
+        cid, send_id = str(data.get("conversation_id", "")), str(data.get("message_id", ""))
+        agent = await self.desk.team_sender(cid, send_id) if cid and send_id else None
+        if agent is None:
+            return ""
+        who = shown_identity(str(data.get("customer", "a customer")))
+        post = (
+            f"Not delivered: {agent}'s reply to {who} on {data.get('channel', '?')} · {cid} "
+            f"({send_id})\n{str(data.get('error') or 'the channel refused it')[:PREVIEW]}"
+        )
+        try:
+            await self.post_about(cid, post, key=key)
         except Exception as error:  # the fan-out retries, after Telegram's retry_after
             wait = error.retry_after if isinstance(error, SendFailedError) else None
             return Refusal(f"team chat post failed: {error}", wait)

@@ -186,6 +186,16 @@ class TeamDesk:
             ) from None
         return cid
 
+    async def team_sender(self, conversation_id: str, send_id: str) -> str | None:
+        """The team member who made a send of the conversation; None when the team did not
+        make it (or it is no longer in the conversation's last messages)."""
+        for message in reversed(await self.conversations.timeline(conversation_id)):
+            if message.get("id") == send_id:
+                if message.get("service") != TEAM_SERVICE:
+                    return None
+                return str(message.get("agent") or "the team")
+        return None
+
     async def reply(self, conversation: str, text: str, agent: str) -> Sent:
         """Send the customer ``text`` from the number, as the API's reply does."""
         text = checked_text(text, "reply")
