@@ -515,6 +515,13 @@ class Runtime:
             ),
             asyncio.create_task(self.deliveries.listen(self.couriers.changed, fanout_heard)),
         ]
+        if self.store_kind == "embedded":
+            from stores.embedded import EmbeddedRedis, sweep_expired  # fakeredis: only then
+
+            if isinstance(self.redis, EmbeddedRedis):
+                self._background.append(
+                    asyncio.create_task(sweep_expired(self.redis, self._stopping))
+                )
         self._supervisor = asyncio.create_task(self.workers.supervise(self._stopping))
         await self.channels.start()
         if self.channels.telegram:
