@@ -11,6 +11,7 @@ import logging
 import os
 import secrets
 import socket
+from dataclasses import replace
 
 import aiohttp
 from aiohttp import web
@@ -100,6 +101,11 @@ STEP_SECONDS = 5.0
 not closed) answers nothing, and the stop goes on without it."""
 
 
+EMBEDDED_SHARDS = 64
+"""The most shards the embedded store's one process works: their order needs no more, and
+its blocking reads are all woken by each write (at 1,024, an idle bot took a core)."""
+
+
 class Runtime:
     """One process, built: its stores, channels, core, team and outreach."""
 
@@ -108,6 +114,15 @@ class Runtime:
     ) -> None:
         """``sending`` False for a process that only queues sends for the running bot
         (the CLI's ``admin`` commands): it needs none of the channels' credentials."""
+        if not settings.redis_url and redis is None and settings.shards > EMBEDDED_SHARDS:
+            log.warning(
+                "SWITCHBOARD_SHARDS=%d on the embedded store: its one process works %d "
+                "(each shard's reads are woken by every write there: past that, an idle "
+                "bot's CPU grows with their square)",
+                settings.shards,
+                EMBEDDED_SHARDS,
+            )
+            settings = replace(settings, shards=EMBEDDED_SHARDS)
         self.settings = settings
         self.sending = sending
         self.redis = redis if redis is not None else connect(settings.redis_url, settings.shards)
