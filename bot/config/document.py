@@ -244,6 +244,21 @@ class ConfigFile(Section):
 
     @field_validator("team")
     @classmethod
+    def _each_once(cls, team: list[TeamMemberFile]) -> list[TeamMemberFile]:
+        # Listed twice, a member's first entry would win, its role too: which one is
+        # meant is the operator's to say.
+        emails = [person_email(member.email) for member in team]
+        twice = next((email for email in emails if emails.count(email) > 1), None)
+        if twice:
+            raise ValueError(f"team member {twice!r} is listed twice")
+        ids = [member.telegram for member in team if member.telegram]
+        twice = next((tid for tid in ids if ids.count(tid) > 1), None)
+        if twice:
+            raise ValueError(f"Telegram id {twice} is given to two team members")
+        return team
+
+    @field_validator("team")
+    @classmethod
     def _owners_on_the_team(
         cls, team: list[TeamMemberFile], info: ValidationInfo
     ) -> list[TeamMemberFile]:
