@@ -504,7 +504,9 @@ other scripts' digits."""
 def _timestamp(item: dict[str, Any]) -> float:
     """Unix seconds, Meta's string or a number. Meta always sends one: when it is absent
     the item is dated now, as it arrived. A value that is not a finite time within
-    MAX_AGE before and MAX_AHEAD after now (0 too) is a PayloadError."""
+    MAX_AGE before and MAX_AHEAD after now (0 too) is a PayloadError. One ahead of this
+    clock (its own behind Meta's, or an odd value) is dated now: kept as it came, the
+    24-hour window would stay open here past the time Meta closes it."""
     if "timestamp" not in item:
         return time.time()
     raw = item["timestamp"]
@@ -521,7 +523,7 @@ def _timestamp(item: dict[str, Any]) -> float:
         raise PayloadError(
             "timestamp must be unix seconds within 30 days before and a day after now"
         )
-    return value
+    return min(value, now)
 
 
 def _list(parent: Any, key: str) -> list[Any]:
