@@ -271,7 +271,7 @@ class ProfileBook:
             raise ValueError("day is a date, YYYY-MM-DD")
         root = await self.find(reference)
         first = await self.profiles.get(root)
-        person = first.get("name") or (first["identities"] or [root])[0]
+        person = first.get("name") or shown_person((first["identities"] or [""])[0])
         notes: dict[tuple[str, str], dict[str, Any]] = {}
         async for meta, timeline in self._timelines(root, numbers):
             channel = meta.get("channel", "web")
@@ -340,3 +340,17 @@ def _a_day(text: str) -> bool:
         return datetime.strptime(text, "%Y-%m-%d").strftime("%Y-%m-%d") == text
     except ValueError:
         return False
+
+
+def shown_person(identity: str) -> str:
+    """Who a profile with no name is, in a note's title: its first identity as a person
+    writes it (``+447700900123``, not ``phone:+447700900123``); a web visitor's id, the
+    key to their chat, never."""
+    kind, _, value = identity.partition(":")
+    if kind == "vid" or not value:
+        return "a web visitor" if kind == "vid" else "a customer"
+    if kind == "wa":
+        return f"+{value}"
+    if kind == "tg":
+        return f"Telegram user {value}"
+    return value
