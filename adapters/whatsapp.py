@@ -130,6 +130,10 @@ def _read_change(
         if contact.get(key)
     }
     for message in _list(value, "messages"):
+        if isinstance(message, dict) and message.get("group_id"):
+            # A group's message (Meta's Groups API) is no customer's private conversation:
+            # answered or kept as one, it would open the member's window and welcome them.
+            continue
         try:
             items.append(_message(number, message, names))
         except PayloadError as error:
