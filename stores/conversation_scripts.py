@@ -81,8 +81,10 @@ return 1
 )
 
 # A receipt for a message we had no record of when it was looked up: kept under the
-# provider's id (COMPLETE_SEND takes it to our id), unless the send's record was made
-# meanwhile, when the answer is 1 and nothing is kept: the caller tells it as any other.
+# provider's id for a day (COMPLETE_SEND takes it to our id; a message another tool sent
+# from the number gets receipts too, and never a record), unless the send's record was
+# made meanwhile, when the answer is 1 and nothing is kept: the caller tells it.
+EARLY_KEPT_MS = 86_400_000
 EARLY_STATUS = Script(
     """
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 1 end
@@ -90,6 +92,7 @@ local rank = {queued = 0, sent = 1, delivered = 2, read = 3, failed = 4}
 local current = redis.call('HGET', KEYS[2], ARGV[1])
 if current and (rank[current] or 0) >= (rank[ARGV[2]] or 0) then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return 0
 """
 )
@@ -103,8 +106,14 @@ COMPLETE_SEND = Script(
 local rank = {queued = 0, sent = 1, delivered = 2, read = 3, failed = 4}
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
-local early = redis.call('HGET', KEYS[3], ARGV[2])
-if early then redis.call('HDEL', KEYS[3], ARGV[2]) end
+local early = redis.call('HGET', KEYS[4], ARGV[2])
+if early then redis.call('HDEL', KEYS[4], ARGV[2]) end
+-- Kept with the statuses by a version before the early ones had a key of their own.
+local kept = redis.call('HGET', KEYS[3], ARGV[2])
+if kept then
+  redis.call('HDEL', KEYS[3], ARGV[2])
+  if not early or (rank[kept] or 0) > (rank[early] or 0) then early = kept end
+end
 local reached = 'sent'
 if early and (rank[early] or 0) > rank[reached] then reached = early end
 local current = redis.call('HGET', KEYS[3], ARGV[1])

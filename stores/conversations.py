@@ -20,6 +20,7 @@ from stores.conversation_contract import (
 from stores.conversation_scripts import (
     CLAIM_SEND,
     COMPLETE_SEND,
+    EARLY_KEPT_MS,
     EARLY_STATUS,
     RECORD,
     RECORD_PARTS,
@@ -194,8 +195,8 @@ class ConversationStore(BaseConversationStore):
         """Keep a receipt of a message not recorded when it was looked up under the
         provider's id, for the send's record to take; its answer says, with
         ``recorded_meanwhile``, whether the record was made in between (nothing kept)."""
-        keys = [self._k(conversation_id, part) for part in ("provider_ids", "status")]
-        EARLY_STATUS.queue(pipe, keys, [provider_id, status])
+        keys = [self._k(conversation_id, part) for part in ("provider_ids", "early")]
+        EARLY_STATUS.queue(pipe, keys, [provider_id, status, EARLY_KEPT_MS])
 
     @staticmethod
     def recorded_meanwhile(answer: Any) -> bool:
@@ -297,7 +298,8 @@ class ConversationStore(BaseConversationStore):
     ) -> None:
         """Record the provider's id of a sent message, on a pipeline the caller executes;
         its answer is the receipt past "sent" that came before this record, or None."""
-        keys = [self._k(conversation_id, part) for part in ("sent", "provider_ids", "status")]
+        parts = ("sent", "provider_ids", "status", "early")
+        keys = [self._k(conversation_id, part) for part in parts]
         COMPLETE_SEND.queue(pipe, keys, [send_id, provider_id])
 
     async def fail_send(self, conversation_id: str, send_id: str, reason: str) -> None:
@@ -389,6 +391,7 @@ class ConversationStore(BaseConversationStore):
                 self._k(conversation_id, "notes"),
                 self._k(conversation_id, "flow"),  # a guided conversation's answers so far
                 self._k(conversation_id, "claim"),  # nobody works an erased customer
+                self._k(conversation_id, "early"),  # receipts of sends not yet recorded
             )
             await pipe.execute()
         await self.redis.zrem(self.keys.claim_lapses(), conversation_id)
