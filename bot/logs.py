@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar, Token
+from dataclasses import dataclass
 from types import MappingProxyType, TracebackType
 from typing import TextIO
 from urllib.parse import unquote_plus, urlsplit
@@ -246,3 +247,24 @@ def _log_uncaught(
         sys.__excepthook__(kind, error, traceback)
         return
     logging.getLogger("switchboard").critical("uncaught", exc_info=(kind, error, traceback))
+
+
+@dataclass
+class Quiet:
+    """A line said at most once every ``every`` seconds, with how many times it was kept
+    quiet since (``counted`` names what it counts: ``requests``)."""
+
+    every: float
+    counted: str = ""
+    said_at: float = float("-inf")
+    unsaid: int = 0
+
+    def due(self, now: float) -> str | None:
+        """What to add to the line when it is to be said now; None to keep quiet."""
+        if now - self.said_at < self.every:
+            self.unsaid += 1
+            return None
+        what = f"{self.counted} " if self.counted else ""
+        more = f" (and {self.unsaid} more {what}since the last such line)" if self.unsaid else ""
+        self.said_at, self.unsaid = now, 0
+        return more

@@ -30,8 +30,8 @@ from bot.config.settings import DeliverySettings
 from bot.core.directory import Directory
 from bot.core.metrics import Meters
 from bot.core.redaction import render
-from bot.core.retry import Quiet, log_failure
-from bot.logs import bind
+from bot.core.retry import log_failure
+from bot.logs import Quiet, bind
 from bot.model import Service
 from stores.deliveries import Delivery, DeliveryQueue, Outcomes, Taken
 from stores.pipeline import Take, after_sent, ride

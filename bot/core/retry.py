@@ -8,9 +8,9 @@ import logging
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
+from bot.logs import Quiet
 from stores.redis import StoreError
 
 T = TypeVar("T")
@@ -43,27 +43,6 @@ def log_failure(log: logging.Logger, message: str, *args: object) -> None:
         log.warning(message + " (the store failed: %s: %s)", *args, type(error).__name__, error)
     else:
         log.exception(message, *args)
-
-
-@dataclass
-class Quiet:
-    """A line said at most once every ``every`` seconds, with how many times it was kept
-    quiet since (``counted`` names what it counts: ``requests``)."""
-
-    every: float
-    counted: str = ""
-    said_at: float = float("-inf")
-    unsaid: int = 0
-
-    def due(self, now: float) -> str | None:
-        """What to add to the line when it is to be said now; None to keep quiet."""
-        if now - self.said_at < self.every:
-            self.unsaid += 1
-            return None
-        what = f"{self.counted} " if self.counted else ""
-        more = f" (and {self.unsaid} more {what}since the last such line)" if self.unsaid else ""
-        self.said_at, self.unsaid = now, 0
-        return more
 
 
 class StoreFailureLine:

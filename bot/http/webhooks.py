@@ -15,9 +15,9 @@ from adapters import jsonbody, sms
 from bot.channels.telegram import TelegramChannel
 from bot.config.settings import Settings
 from bot.core.ingest import Ingestor
-from bot.core.retry import Quiet
 from bot.http.body import read_at_most
 from bot.http.errors import error_response
+from bot.logs import Quiet
 
 log = logging.getLogger(__name__)
 
