@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from redis.asyncio import Redis
 
-from stores.redis import Keys
+from bot.logs import Quiet
+from stores.redis import LISTEN_QUIET_SECONDS, Keys
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ class LiveChannel(BaseLiveChannel):
         the connection is lost (Redis restarts), it subscribes again: what was published
         meanwhile is lost to the open sockets, whose pages show it at their next history."""
         prefix = self.keys.web_channel("")
+        quiet = Quiet(LISTEN_QUIET_SECONDS)
         while True:
             pubsub = None
             try:
@@ -64,7 +67,10 @@ class LiveChannel(BaseLiveChannel):
                     except Exception:
                         log.exception("could not push a web chat frame")
             except Exception as error:
-                log.warning("listening for the web chat's frames: %s; subscribing again", error)
+                if (more := quiet.due(time.monotonic())) is not None:
+                    log.warning(
+                        "listening for the web chat's frames: %s; subscribing again%s", error, more
+                    )
             finally:
                 if pubsub is not None:
                     with contextlib.suppress(Exception):

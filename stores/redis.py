@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -37,6 +38,7 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.logs import Quiet
 from bot.model import Identity
 from stores.autopipe import AutoPipeline, JoiningPipeline
 from stores.cluster import cluster_node_url, connect_cluster
@@ -498,6 +500,10 @@ class Script:
         pipe.execute_command("EVALSHA", self.digest, len(keys), *keys, *args)
 
 
+LISTEN_QUIET_SECONDS = 10.0
+"""A listener that cannot subscribe (the store is down) says so once in this many seconds."""
+
+
 async def listen_channel(
     redis: Redis, channel: str, heard: Callable[[], None], ready: asyncio.Event
 ) -> None:
@@ -505,6 +511,7 @@ async def listen_channel(
     once subscribed. A message carries news, never data: what it announces is in Redis.
     When the connection is lost (Redis restarts), it subscribes again, and calls ``heard``
     once, for what was announced meanwhile."""
+    quiet = Quiet(LISTEN_QUIET_SECONDS)
     while True:
         pubsub = None
         try:
@@ -520,7 +527,8 @@ async def listen_channel(
                 if await pubsub.get_message(timeout=1.0) is not None:
                     heard()
         except Exception as error:
-            log.warning("listening on %s: %s; subscribing again", channel, error)
+            if (more := quiet.due(time.monotonic())) is not None:
+                log.warning("listening on %s: %s; subscribing again%s", channel, error, more)
         finally:
             if pubsub is not None:
                 with contextlib.suppress(Exception):

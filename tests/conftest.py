@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 from bench.procs import Child
 from bot.config.automation import AutomationSettings, KeywordRule
 from bot.config.settings import DeliverySettings, Settings, WhatsAppSettings
+from bot.core import retry
 from bot.model import Service
 from bot.runtime import Runtime
 from stores.cluster import cluster_node_url
@@ -52,6 +53,13 @@ AUTOMATION = AutomationSettings(
     ),
 )
 FAST_DELIVERY = DeliverySettings(retry_base=0.05, retry_cap=0.5, timeout=2.0)
+
+
+@pytest.fixture(autouse=True)
+def _log_lines_unsaid() -> None:
+    """Each test starts with the store's failure lines unsaid: one said by an earlier
+    test is not kept quiet in the next."""
+    retry._quiet.clear()
 
 
 @pytest.fixture

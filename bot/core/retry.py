@@ -34,15 +34,26 @@ async def retrying(call: Callable[[], Awaitable[T]], *, attempts: int, backoff: 
     return await call()
 
 
+QUIET_SECONDS = 10.0
+"""A part that keeps failing on the store says so once in this many seconds."""
+_quiet: dict[tuple[str, str], Quiet] = {}
+
+
 def log_failure(log: logging.Logger, message: str, *args: object) -> None:
     """In an ``except`` block: ``message`` and why, in one line when the store failed (Redis
     down, paused or full, which the log of every part would otherwise trace each time it
-    tries again), with the traceback for anything else (a bug)."""
+    tries again), at most once every ``QUIET_SECONDS`` for one ``message``, with how many
+    were kept quiet; with the traceback for anything else (a bug)."""
     error = sys.exc_info()[1]
-    if isinstance(error, StoreError):
-        log.warning(message + " (the store failed: %s: %s)", *args, type(error).__name__, error)
-    else:
+    if not isinstance(error, StoreError):
         log.exception(message, *args)
+        return
+    quiet = _quiet.setdefault((log.name, message), Quiet(QUIET_SECONDS))
+    more = quiet.due(time.monotonic())
+    if more is not None:
+        log.warning(
+            message + " (the store failed: %s: %s)%s", *args, type(error).__name__, error, more
+        )
 
 
 class StoreFailureLine:

@@ -11,13 +11,18 @@ import logging
 import pytest
 
 from bench.procs import Child
+from bot.core import retry
 from tests.conftest import BotFactory
 from tests.test_crash import wait_until
 
 
 async def test_the_scheduler_backs_off_while_the_store_is_down(
-    make_bot: BotFactory, private_redis_server: Child, caplog: pytest.LogCaptureFixture
+    make_bot: BotFactory,
+    private_redis_server: Child,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(retry, "QUIET_SECONDS", 0.0)  # each try said, to time them
     await make_bot(redis_url=private_redis_server.url)
     caplog.set_level(logging.WARNING, logger="bot.outreach.scheduler")
     private_redis_server.stop()
