@@ -402,14 +402,16 @@ READY_SECONDS = 2.0
 async def readyz(request: web.Request) -> web.Response:
     parts = request.app[PARTS]
     try:
-        async with asyncio.timeout(READY_SECONDS):  # a Redis that stalled answers nothing
+        # A Redis that stalled answers nothing; on a cluster, the ping reaches one node,
+        # and the numbers' services may be on a stalled one.
+        async with asyncio.timeout(READY_SECONDS):
             await parts.ping()
+            numbers = {
+                number: "active" if await parts.services.order(number) else "idle"
+                for number in parts.configured
+            }
     except Exception as error:  # any failure to reach Redis means "not ready"
         return error_response(503, f"redis unreachable: {type(error).__name__}")
-    numbers = {
-        number: "active" if await parts.services.order(number) else "idle"
-        for number in parts.configured
-    }
     return web.json_response({"ok": True, "store": parts.store_kind, "numbers": numbers})
 
 
