@@ -562,12 +562,18 @@ class Runtime:
         try:
             async with asyncio.timeout(STEP_SECONDS):  # a stalled Redis answers nothing
                 await self.store.ping()
+                cluster_node = await self.store.cluster_node()
         except TimeoutError:
             raise ConfigError(
                 f"REDIS_URL={url}: cannot connect (no answer in {STEP_SECONDS:g} s)"
             ) from None
         except (RedisError, OSError) as error:
             raise ConfigError(f"REDIS_URL={url}: cannot connect ({error})") from None
+        if cluster_node:
+            raise ConfigError(
+                f"REDIS_URL={url}: this is a node of a Redis Cluster: name it "
+                "redis+cluster://host:port (rediss+cluster:// over TLS)"
+            )
 
     async def _agree_on_the_shards(self) -> None:
         """A process with another SWITCHBOARD_SHARDS than those running on the store would

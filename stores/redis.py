@@ -14,7 +14,7 @@ from typing import Any, TypeAlias
 from urllib.parse import urlsplit
 
 import hiredis
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import (
     AbstractConnection,
@@ -274,6 +274,17 @@ class StoreClient:
     async def ping(self) -> None:
         """Raises when the store cannot be reached."""
         await self.redis.ping()
+
+    async def cluster_node(self) -> bool:
+        """Whether a client of one Redis reaches a node of a Redis Cluster, which answers
+        only the keys of its slots (the others are MOVED)."""
+        if isinstance(self.redis, RedisCluster) or not isinstance(self.redis, QuickRedis):
+            return False
+        try:
+            found: dict[str, Any] = await self.redis.info("cluster")
+        except ResponseError:  # a server that keeps INFO to itself (a managed Redis)
+            return False
+        return str(found.get("cluster_enabled", 0)) == "1"
 
     async def close(self) -> None:
         await self.redis.aclose()

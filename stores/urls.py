@@ -57,3 +57,5 @@ def check_redis_url(url: str) -> None:
     for option in options:
         if option not in _IN_THE_URL and option not in known:
             raise ValueError(f"takes no option {option!r}")
+    if node_url and int(options.get("db") or 0) != 0:
+        raise ValueError("a Redis Cluster has database 0 alone: leave the /N off")
