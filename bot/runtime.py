@@ -88,7 +88,7 @@ from stores.notifications import NotificationStore
 from stores.polling import PollOffsets
 from stores.profiles import ProfileStore
 from stores.rates import SharedRate
-from stores.redis import BLOCKING_AT_MOST, Keys, StoreClient, connect
+from stores.redis import BLOCKING_AT_MOST, Keys, StoreClient, connect, is_store_fault
 from stores.secrets import SecretStore
 from stores.sequences import SequenceStore
 from stores.services import ServiceStore
@@ -420,7 +420,9 @@ class Runtime:
         sequences = TeamSequences(
             self.outreach.sequences, self.outreach.sequence_reports, self.settings.default_region
         )
-        self.commands = Commands(self.profile_book, self.desk, notify, sequences)
+        self.commands = Commands(
+            self.profile_book, self.desk, notify, sequences, outage=is_store_fault
+        )
         self.team_chat: TeamChat | None = None
         telegram = self.channels.telegram
         team = self.settings.telegram

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from handlers.command_kit import (
@@ -121,9 +122,13 @@ class Commands:
         desk: DeskPort | None = None,
         notify: NotifyPort | None = None,
         sequences: SequencePort | None = None,
+        outage: Callable[[BaseException], bool] = lambda error: False,
     ) -> None:
         self.profiles = profiles
         self.desk = desk
+        self.outage = outage
+        """Whether an error is the store's trouble (Redis down, a cluster's node failing
+        over) rather than a bug: said in one line, not traced."""
         found = [Command(spec, getattr(self, f"_{spec.name}")) for spec in SPECS]
         if desk is not None:
             found += TeamCommands(desk).commands()
@@ -222,8 +227,18 @@ class Commands:
             raise _Refusal(str(error.args[0] if error.args else error)) from None
         except ValueError as error:
             raise _Refusal(f"{str(error)[:300]}\nUsage: {command.usage}") from None
-        except Exception:
+        except Exception as error:
             # Never a trace in the chat: the operator finds it in the log.
+            if self.outage(error):
+                logging.getLogger(__name__).warning(
+                    "/%s failed: the store failed (%s: %s)",
+                    command.name,
+                    type(error).__name__,
+                    str(error)[:200],
+                )
+                raise _Refusal(
+                    "The store is out of reach just now; try again in a moment."
+                ) from None
             logging.getLogger(__name__).exception("/%s failed", command.name)
             raise _Refusal("That failed on our side; it is in the log. Try again later.") from None
 
@@ -241,7 +256,13 @@ class Commands:
         if has_control_characters(shown):
             shown = "(unreadable)"  # nothing that rewrites a terminal goes to the log
         # The deployment's numbers stay as typed; a customer's identity does not.
-        numbers = await self.desk.numbers() if self.desk is not None and command else []
+        numbers: list[str] = []
+        if self.desk is not None and command:
+            try:
+                numbers = await self.desk.numbers()
+            except Exception as error:  # hidden the more: a number is kept as <identity>
+                if not self.outage(error):
+                    raise
         if caller is None:
             who = source or "unknown user"
             audit.warning("refused %s: unknown user%s", shown, f" {source}" if source else "")
@@ -257,7 +278,17 @@ class Commands:
             if command is not None:
                 args = command.spec.audited(args, numbers)
             summary = " ".join([shown, *args])[:300]
-            await self.desk.audit(who, summary, f"refused: {refused}" if refused else "done")
+            try:
+                await self.desk.audit(who, summary, f"refused: {refused}" if refused else "done")
+            except Exception as error:  # the line above is in the log
+                if not self.outage(error):
+                    raise
+                audit.warning(
+                    "the audit trail could not keep %s by %s: the store failed (%s)",
+                    shown,
+                    who,
+                    type(error).__name__,
+                )
 
     async def _help(self, caller: Caller, args: list[str]) -> str:
         rank = ROLE_RANK.get(caller.role, -1)
