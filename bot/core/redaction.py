@@ -46,13 +46,14 @@ CAMPAIGN_WORDS = ("text", "template")
 
 def masked_campaign(viewer: Service, shown: dict[str, Any]) -> dict[str, Any]:
     """A campaign as ``viewer`` may see it (its report, or a recipient's line of it): its
-    words (text, template and its values) left out when its sends are masked for
-    ``viewer``, another service's (SN-3)."""
+    words (text, template and its values, in its last review too) left out when its
+    sends are masked for ``viewer``, another service's (SN-3)."""
     if not hides(viewer, shown):
         return shown
-    return {key: value for key, value in shown.items() if key not in CAMPAIGN_WORDS} | {
-        "masked": True
-    }
+    kept = {key: value for key, value in shown.items() if key not in CAMPAIGN_WORDS}
+    if isinstance(kept.get("review"), dict):  # the last review holds the words as reviewed
+        kept["review"] = {k: v for k, v in kept["review"].items() if k not in CAMPAIGN_WORDS}
+    return kept | {"masked": True}
 
 
 def masked(message: dict[str, Any]) -> dict[str, Any]:
