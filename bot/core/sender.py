@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 ERASED = "erased"
 """The error code a campaign's report gives a send dropped as its customer was erased."""
+OPTED_OUT = "opted_out"
+"""The error code a campaign's report gives a send dropped as its customer opted out."""
 MAX_SEND_ATTEMPTS = 5
 COMPLETION_ATTEMPTS = 9
 """Tries to record a send that went out: its waits add up to about two minutes of a
@@ -446,7 +448,7 @@ class Sender:
                 self.queue_receipt(pipe, outbound.number, outbound.send_id, "failed", code=ERASED)
             return
         except CustomerOptedOutError as error:
-            await self._fail(outbound, str(error))
+            await self._fail(outbound, str(error), OPTED_OUT)
             return
         except SendFailedError as error:
             log.warning("send %s failed: %s", outbound.send_id, error)
