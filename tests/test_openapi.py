@@ -814,7 +814,9 @@ async def test_the_notification_answers_are_the_documented_ones(make_bot: BotFac
     reviewed = (await call(200, "GET", review, "support"))["review"]
     assert (reviewed["recipients"], reviewed["eligible"]) == (3, 2)
     assert reviewed["cost"]["by_category"]["utility"]["messages"] >= 1
-    assert (await call(200, "GET", one, "sales"))["notification"]["review"] == reviewed
+    words = ("text", "template")  # sales masks support's sends: not their words (SN-3)
+    shown = {key: value for key, value in reviewed.items() if key not in words}
+    assert (await call(200, "GET", one, "sales"))["notification"]["review"] == shown
     await call(403, "POST", send, "sales")
     await call(401, "POST", send, None)
     assert (await call(202, "POST", send, "support"))["notification"]["status"] == "sending"
