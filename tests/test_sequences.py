@@ -115,7 +115,7 @@ async def test_a_three_step_drip_from_a_first_contact(make_bot: BotFactory) -> N
         "enrolled": 1,
         "active": 0,
         "finished": 1,
-        "stopped": {"reply": 0, "opt_out": 0, "converted": 0, "manual": 0},
+        "stopped": {"reply": 0, "opt_out": 0, "converted": 0, "manual": 0, "merged": 0},
     }
     assert [step["name"] for step in found["steps"]] == ["welcome", "follow-up", "offer"]
     for step in found["steps"]:
@@ -385,7 +385,7 @@ async def test_the_answers_are_the_documented_ones_and_bad_input_is_refused(
         "enrolled": 2,
         "active": 1,
         "finished": 0,
-        "stopped": {"reply": 0, "opt_out": 0, "converted": 0, "manual": 0},
+        "stopped": {"reply": 0, "opt_out": 0, "converted": 0, "manual": 0, "merged": 0},
     }
     tagged = documented_routes(contract.document, tagged=True, tags=SEQUENCE_TAGS)
     assert {route for route in contract.called if route in tagged} == tagged, "call all"

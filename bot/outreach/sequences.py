@@ -27,7 +27,7 @@ from stores.sequences import SequenceStore
 
 log = logging.getLogger(__name__)
 
-STOP_REASONS = ("reply", "opt_out", "converted", "manual")
+STOP_REASONS = ("reply", "opt_out", "converted", "manual", "merged")
 """Why an enrolment stopped: a reply to a step, an opt-out, a conversion (a workflow event
 the sequence lists under ``stop_on``), or an unenrolment by the team or the API."""
 
@@ -333,21 +333,22 @@ class Sequences:
                 return True
 
     async def _stopping(self, sequence: Sequence, members: list[str], now: float) -> dict[str, str]:
-        """The members whose enrolment ends before this step: opted out, or wrote after
-        their last step, when the sequence stops on that."""
+        """The members whose enrolment ends before this step: merged into a person who
+        is enrolled too (one person, one enrolment: each step would go twice), opted
+        out, or wrote after their last step, when the sequence stops on that."""
         wanted = sequence.stop_on & {"reply", "opt_out"}
-        if not wanted:
-            return {}
         states = await self.store.enrolments(sequence.name, members)
         known = [(m, s) for m, s in zip(members, states, strict=True) if s is not None]
         spec = self.spec_of(sequence, 0, "")
         audience = self.notifications.runs.audience
         verdicts = await audience.decide(spec, [s["entry"] for _, s in known], now, refilter=False)
+        stopping = await self._merged(sequence, known, verdicts)
+        if not wanted:
+            return stopping
         metas = await self.notifications.reader.conversations(
             [v.conversation for v in verdicts if v.conversation]
         )
         found = iter(metas)
-        stopping = {}
         for (member, state), verdict in zip(known, verdicts, strict=True):
             meta = next(found) if verdict.conversation else {}
             # What they wrote before their step went is no reply to it: the first one may
@@ -356,11 +357,34 @@ class Sequences:
             if state.get("step", 0) == 1:
                 went = max(went, float(state.get("goes_at") or 0))
             replied = float(meta.get("last_inbound_at") or 0) > went
+            if member in stopping:
+                continue
             if "opt_out" in wanted and meta.get("opted_out") == "1":
                 stopping[member] = "opt_out"
             elif "reply" in wanted and state.get("step", 0) > 0 and replied:
                 stopping[member] = "reply"
         return stopping
+
+    async def _merged(
+        self,
+        sequence: Sequence,
+        known: list[tuple[str, dict[str, Any]]],
+        verdicts: list[Verdict],
+    ) -> dict[str, str]:
+        """The members whose profile was merged into another that is enrolled too."""
+        roots = {
+            member: verdict.profile
+            for (member, _), verdict in zip(known, verdicts, strict=True)
+            if verdict.profile and verdict.profile != member
+        }
+        if not roots:
+            return {}
+        found = await self.store.enrolments(sequence.name, list(roots.values()))
+        return {
+            member: "merged"
+            for (member, _), state in zip(roots.items(), found, strict=True)
+            if state is not None
+        }
 
     async def _hand_over(
         self, sequence: Sequence, run: int, index: int, entries: list[str], now: float
