@@ -393,6 +393,7 @@ class Runtime:
         )
         scheduler.sequences = sequences
         runs.on_deferred = sequences.deferred
+        runs.ended = sequences.ended
         workflows = Workflows(settings.workflows, notifications, settings.default_region)
         workflows.sequences = sequences
         self.outreach = Outreach(

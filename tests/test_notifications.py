@@ -262,6 +262,7 @@ async def test_every_skip_reason_and_a_deferral_are_counted_once(make_bot: BotFa
         "missing_variable": 1,
         "too_long": 0,
         "superseded": 0,
+        "ended": 0,
     }
     # The same person listed three ways is one recipient.
     assert found["counts"]["recipients"] == 13 and found["counts"]["deferred"] == 1

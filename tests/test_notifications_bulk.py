@@ -99,6 +99,7 @@ async def test_a_bulk_send_to_5000_profiles_adds_up_exactly(
         "missing_variable": EACH,
         "too_long": 0,
         "superseded": 0,
+        "ended": 0,
     }
     counts = found["counts"]
     assert (counts["queued"], counts["deferred"]) == (queued, EACH)

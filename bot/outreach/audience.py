@@ -34,10 +34,14 @@ SKIP_REASONS = (
     "missing_variable",
     "too_long",
     "superseded",
+    "ended",
 )
 SUPERSEDED = "superseded"
 """A recipient a recurring notification's run deferred past quiet hours, whose next run
 came meanwhile: that run decides for them, so that quiet hours send one, not a pile."""
+ENDED_ENROLMENT = "ended"
+"""A recipient of a drip step that quiet hours deferred, whose enrolment ended meanwhile
+(a reply, an opt-out, a conversion, an unenrolment): no later step goes."""
 REACHES = {
     "whatsapp": ("wa", "wauser", "phone"),
     "sms": ("phone",),

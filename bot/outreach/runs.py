@@ -18,7 +18,7 @@ from bot.core.links import urls_in
 from bot.core.sender import Sender
 from bot.identities import with_its_phone
 from bot.model import Identity, Outbound
-from bot.outreach.audience import SUPERSEDED, Audience, Verdict
+from bot.outreach.audience import ENDED_ENROLMENT, SUPERSEDED, Audience, Verdict
 from bot.outreach.cron import Cron
 from bot.outreach.spec import RESPONSES, NotificationSpec
 from stores.campaigns import CampaignStore
@@ -78,6 +78,8 @@ class RunResult:
 
 Deferrals = Callable[[str, list[Verdict]], Awaitable[None]]
 """Told, for a notification, of the recipients deferred (each with its ``until``)."""
+Ended = Callable[[str, list[Verdict]], Awaitable[set[int]]]
+"""Which of a drip step's deferred recipients (their places) are no longer enrolled."""
 
 
 OPERATORS = frozenset({"cli", "team"})
@@ -123,6 +125,9 @@ class Runs:
         self.on_deferred: Deferrals | None = None
         """Told of the recipients of a drip step that quiet hours deferred (the sequences:
         the next step waits from when this one goes, not from when it was claimed)."""
+        self.ended: Ended | None = None
+        """Asked, as quiet hours end, which deferred recipients of a drip step are no
+        longer enrolled (the sequences)."""
 
     async def execute(
         self,
@@ -367,10 +372,15 @@ class Runs:
             # A later occurrence of a cron schedule decides for them: one message when
             # quiet hours end, not one for each occurrence they spanned.
             superseded = bool(spec.cron) and await self.store.later_run(nid, run)
-            for verdict, (key, _) in zip(verdicts, due, strict=True):
+            ended: set[int] = set()
+            if spec.audience == "sequence" and self.ended is not None:
+                ended = await self.ended(nid, verdicts)
+            for n, (verdict, (key, _)) in enumerate(zip(verdicts, due, strict=True)):
                 verdict.key = key
                 if superseded and verdict.kind in ("q", "d"):
                     verdict.kind = SUPERSEDED
+                elif n in ended and verdict.kind in ("q", "d"):
+                    verdict.kind = ENDED_ENROLMENT
             ok = await self._claim(
                 spec, nid, run, verdicts, token, result, True, None, [k for k, _ in due]
             )

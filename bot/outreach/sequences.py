@@ -402,6 +402,22 @@ class Sequences:
                 await self.notifications.store.schedule(nid, run, now)
         await self.store.handed_over(sequence.name, run)
 
+    async def ended(self, nid: str, verdicts: list[Verdict]) -> set[int]:
+        """Which of a step's recipients quiet hours deferred are no longer enrolled: their
+        enrolment ended meanwhile (a reply, an opt-out, a conversion, an unenrolment)."""
+        found = self._steps.get(nid)
+        if found is None:
+            return set()
+        names = [[name for name in (v.profile, v.entry) if name] for v in verdicts]
+        flat = [name for each in names for name in each]
+        states = dict(zip(flat, await self.store.enrolments(found[0].name, flat), strict=True))
+        ended = set()
+        for n, each in enumerate(names):
+            state = next((states[name] for name in each if states.get(name)), None)
+            if state is not None and state.get("status") != "active":
+                ended.add(n)
+        return ended
+
     async def deferred(self, nid: str, verdicts: list[Verdict]) -> None:
         """Quiet hours deferred a step: the next one of each profile waits from when
         this one goes (the end of its quiet hours), not from when it was claimed."""
