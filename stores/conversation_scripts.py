@@ -108,12 +108,6 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
 local early = redis.call('HGET', KEYS[4], ARGV[2])
 if early then redis.call('HDEL', KEYS[4], ARGV[2]) end
--- Kept with the statuses by a version before the early ones had a key of their own.
-local kept = redis.call('HGET', KEYS[3], ARGV[2])
-if kept then
-  redis.call('HDEL', KEYS[3], ARGV[2])
-  if not early or (rank[kept] or 0) > (rank[early] or 0) then early = kept end
-end
 local reached = 'sent'
 if early and (rank[early] or 0) > rank[reached] then reached = early end
 local current = redis.call('HGET', KEYS[3], ARGV[1])
