@@ -142,11 +142,13 @@ async def enrolment(shared: Shared, ref: str, caller: str = "support") -> dict[s
     return found
 
 
-async def test_a_workflow_event_enrols_and_a_conversion_stops_the_rest(
-    make_bot: BotFactory,
-) -> None:
+async def both_signed_up(
+    make_bot: BotFactory, notifications: NotificationSettings = NO_QUIET
+) -> Shared:
+    """The drip on a workflow's ``signup``: Ann and Bo (``OTHER``) sign up, and each has
+    had day 0."""
     shared = await shared_number(
-        make_bot, notifications=NO_QUIET, sequences=drip({"workflow": "signup"})
+        make_bot, notifications=notifications, sequences=drip({"workflow": "signup"})
     )
     await seed(
         shared.bot.runtime, shared.number, [Person(OTHER, wrote_at=time.time() - 60, name="Bo")]
@@ -156,6 +158,13 @@ async def test_a_workflow_event_enrols_and_a_conversion_stops_the_rest(
         assert (await shared.call("support", "POST", "/v1/events", body)).status == 202
     await until(lambda: sent_to(shared, WA_ID, text="Welcome aboard, Ann!"), what="day 0")
     await until(lambda: sent_to(shared, OTHER, text="Welcome aboard"), what="day 0, other")
+    return shared
+
+
+async def test_a_workflow_event_enrols_and_a_conversion_stops_the_rest(
+    make_bot: BotFactory,
+) -> None:
+    shared = await both_signed_up(make_bot)
     bought = {"type": "order_placed", "number": shared.number, "phone": f"+{WA_ID}"}
     assert (await shared.call("support", "POST", "/v1/events", bought)).status == 202
     stopped = await enrolment(shared, f"wa:{WA_ID}")

@@ -5,31 +5,19 @@ too ends (``merged``) before its next step: each step goes once."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 from tests.conftest import BotFactory
-from tests.test_api import WA_ID, shared_number
-from tests.test_notifications import NO_QUIET, Person, seed, until
-from tests.test_sequences import DAY, OTHER, drip, later, sent_to, sequence_report, templates
+from tests.test_api import WA_ID
+from tests.test_notifications import NO_QUIET, until
+from tests.test_sequences import DAY, OTHER, both_signed_up, later, sequence_report, templates
 
 
 async def test_a_step_goes_once_to_a_person_merged_from_two_enrolled_profiles(
     make_bot: BotFactory,
 ) -> None:
     # One enrolment a batch: the two go in runs of their own, as enrolments made apart do.
-    one_a_batch = replace(NO_QUIET, batch=1)
-    shared = await shared_number(
-        make_bot, notifications=one_a_batch, sequences=drip({"workflow": "signup"})
-    )
-    await seed(
-        shared.bot.runtime, shared.number, [Person(OTHER, wrote_at=time.time() - 60, name="Bo")]
-    )
-    for wa_id in (WA_ID, OTHER):
-        body = {"type": "signup", "number": shared.number, "phone": f"+{wa_id}"}
-        assert (await shared.call("support", "POST", "/v1/events", body)).status == 202
-    await until(lambda: sent_to(shared, WA_ID, text="Welcome aboard"), what="day 0")
-    await until(lambda: sent_to(shared, OTHER, text="Welcome aboard"), what="day 0, other")
+    shared = await both_signed_up(make_bot, replace(NO_QUIET, batch=1))
     merged = await shared.call(
         "support", "POST", f"/v1/profiles/wa:{WA_ID}/merge", {"other": f"wa:{OTHER}"}
     )
