@@ -8,10 +8,12 @@ started once for the session (tests/rediscluster.py), reached by ``redis+cluster
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import secrets
 import shutil
+import signal
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -53,6 +55,16 @@ AUTOMATION = AutomationSettings(
     ),
 )
 FAST_DELIVERY = DeliverySettings(retry_base=0.05, retry_cap=0.5, timeout=2.0)
+
+
+@contextlib.contextmanager
+def paused(pid: int) -> Iterator[None]:
+    """The process ``pid`` stopped (SIGSTOP: a stalled host) for the block, then let go on."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
 
 
 @pytest.fixture(autouse=True)

@@ -7,14 +7,12 @@ an append that went through is deduplicated), and /readyz says not ready within 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 
 import pytest
 
 import bot.core.ingest
 from bench.procs import Child
-from tests.conftest import PHONE_NUMBER_ID, BotFactory
+from tests.conftest import PHONE_NUMBER_ID, BotFactory, paused
 from tests.emulators import meta_webhooks as meta
 
 
@@ -24,16 +22,13 @@ async def test_a_stalled_store_is_a_503_in_bounded_time(
     monkeypatch.setattr(bot.core.ingest, "ACCEPT_SECONDS", 1.0)
     server = private_redis_server
     running = await make_bot(redis_url=server.url)
-    os.kill(server.pid, signal.SIGSTOP)
-    try:
+    with paused(server.pid):
         async with asyncio.timeout(8):
             ready = await running.client.get("/readyz")
             hook = meta.text_message(PHONE_NUMBER_ID, "447911009001", "hi")
             accepted = await running.post_whatsapp(hook)
         assert ready.status == 503 and "TimeoutError" in (await ready.json())["error"]
         assert accepted.status == 503
-    finally:
-        os.kill(server.pid, signal.SIGCONT)
     async with asyncio.timeout(10):  # once it answers again, the retry is taken
         again = await running.post_whatsapp(hook)
     assert again.status == 200

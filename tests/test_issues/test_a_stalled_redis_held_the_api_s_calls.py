@@ -7,14 +7,12 @@ body's reading has deadlines of its own and is not counted."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 
 import pytest
 
 import bot.api.common
 from bench.procs import Child
-from tests.conftest import BotFactory
+from tests.conftest import BotFactory, paused
 
 
 async def test_a_call_on_a_stalled_store_is_a_503_in_bounded_time(
@@ -26,8 +24,7 @@ async def test_a_call_on_a_stalled_store_is_a_503_in_bounded_time(
     token = await running.runtime.directory.define_token("support")
     auth = {"Authorization": f"Bearer {token}"}
     assert (await running.client.get("/v1/numbers", headers=auth)).status == 200
-    os.kill(server.pid, signal.SIGSTOP)
-    try:
+    with paused(server.pid):
         async with asyncio.timeout(8):
             listed = await running.client.get("/v1/numbers", headers=auth)
             noted = await running.client.post(
@@ -36,8 +33,6 @@ async def test_a_call_on_a_stalled_store_is_a_503_in_bounded_time(
         for answer in (listed, noted):
             assert answer.status == 503 and answer.headers["Retry-After"] == "5"
             assert "temporarily unable" in (await answer.json())["error"]
-    finally:
-        os.kill(server.pid, signal.SIGCONT)
     async with asyncio.timeout(10):  # once it answers again, so do the calls
         again = await running.client.get("/v1/numbers", headers=auth)
     assert again.status == 200
