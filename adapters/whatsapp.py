@@ -310,7 +310,18 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
         provider_content=_unread_content(message) if kind == "unsupported" else "",
         reply_to=_str(_dict(message, "context"), "id")[:MAX_ID],
         forwarded=_forwarded(_dict(message, "context")),
+        referred_product=_referred_product(_dict(message, "context")),
     )
+
+
+def _referred_product(context: dict[str, Any]) -> str:
+    """``<catalog_id>:<product_retailer_id>`` of the product a customer asks about (the
+    "Message business" button of a catalog's item); "" for none."""
+    product = context.get("referred_product")
+    if not isinstance(product, dict):
+        return ""
+    catalog, item = _str(product, "catalog_id"), _str(product, "product_retailer_id")
+    return f"{catalog[:MAX_ID]}:{item[:MAX_ID]}" if catalog and item else ""
 
 
 MAX_CONTENT = 16_384

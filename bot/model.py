@@ -185,6 +185,9 @@ class Inbound:
     provider_content: str = ""
     """What an ``unsupported`` message carries in the provider's own words (an order, a
     system notice), as JSON: passed on whole, for the services that read it."""
+    referred_product: str = ""
+    """``<catalog_id>:<product_retailer_id>`` when the customer asked about a catalog's
+    product (WhatsApp's ``context.referred_product``)."""
     keyword: str = ""
     """``stop``, ``start`` or ``help`` when the provider says the message is that keyword
     (Twilio's Advanced Opt-Out ``OptOutType``, for the words set there): it decides, over
@@ -236,6 +239,7 @@ class Inbound:
             attachments=tuple(Media(**file) for file in data.get("attachments", ())),
             forwarded=data.get("forwarded", ""),
             provider_content=data.get("provider_content", ""),
+            referred_product=data.get("referred_product", ""),
             keyword=data.get("keyword", ""),
         )
 

@@ -60,6 +60,8 @@ def inbound_record(message: Inbound) -> dict[str, Any]:
         record["reply_to"] = message.reply_to
     if message.forwarded:
         record["forwarded"] = message.forwarded
+    if message.referred_product:
+        record["referred_product"] = message.referred_product
     return record
 
 
