@@ -18,6 +18,11 @@ class CustomerErasedError(CustomerOptedOutError):
     """The customer was erased (PS-7) after the send was queued: it goes to nobody."""
 
 
+class WindowClosedAtSendError(Exception):
+    """The customer's 24-hour window closed after a free-form WhatsApp send was queued,
+    before its turn came: WhatsApp would refuse it (131047)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Recorded:
     """The outcome of appending a message: whether it was new, and its ordinal (1 = first)."""
@@ -134,9 +139,16 @@ class BaseConversationStore(Protocol):
         """Mark a send as started; False if it was before. CustomerOptedOutError after STOP."""
 
     def queue_claim_send(
-        self, pipe: Pipe, conversation_id: str, send_id: str, *, despite_opt_out: bool = False
+        self,
+        pipe: Pipe,
+        conversation_id: str,
+        send_id: str,
+        *,
+        despite_opt_out: bool = False,
+        window: float = 0,
     ) -> None:
-        """``claim_send`` queued on a round trip the caller makes; its answer to ``claimed``."""
+        """``claim_send`` queued on a round trip the caller makes; its answer to ``claimed``.
+        With a ``window`` (seconds), refused past it from the customer's last message."""
 
     def claimed(self, answer: Any) -> bool:
         """What ``claim_send`` returns, from the answer to ``queue_claim_send``."""

@@ -138,11 +138,13 @@ return {id, redis.call('HGET', KEYS[2], id) or '', erased}
 CLAIM_SEND = Script(
     """
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end
-local meta = redis.call('HMGET', KEYS[1], 'customer', 'opted_out')
+local meta = redis.call('HMGET', KEYS[1], 'customer', 'opted_out', 'last_inbound_at')
 if meta[1] == 'erased' then return -2 end
 if ARGV[2] ~= '1' and meta[2] == '1' then return -1 end
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local window = tonumber(ARGV[3] or '0')
+if window > 0 and now_ms / 1000 - tonumber(meta[3] or '0') > window then return -3 end
 return redis.call('HSETNX', KEYS[2], ARGV[1], 'sending|' .. now_ms)
 """
 )

@@ -16,6 +16,7 @@ from stores.conversation_contract import (
     CustomerErasedError,
     CustomerOptedOutError,
     Recorded,
+    WindowClosedAtSendError,
 )
 from stores.conversation_scripts import (
     CLAIM_SEND,
@@ -53,6 +54,7 @@ __all__ = [
     "CustomerErasedError",
     "CustomerOptedOutError",
     "Recorded",
+    "WindowClosedAtSendError",
 ]
 
 
@@ -247,14 +249,24 @@ class ConversationStore(BaseConversationStore):
         return self.claimed(await CLAIM_SEND(self.redis, keys, [send_id, flag]))
 
     def queue_claim_send(
-        self, pipe: Pipe, conversation_id: str, send_id: str, *, despite_opt_out: bool = False
+        self,
+        pipe: Pipe,
+        conversation_id: str,
+        send_id: str,
+        *,
+        despite_opt_out: bool = False,
+        window: float = 0,
     ) -> None:
-        """``claim_send`` queued on a round trip the caller makes; its answer to ``claimed``."""
+        """``claim_send`` queued on a round trip the caller makes; its answer to ``claimed``.
+        With a ``window`` (seconds), refused past it from the customer's last message."""
         keys = [self._k(conversation_id, "meta"), self._k(conversation_id, "sent")]
-        CLAIM_SEND.queue(pipe, keys, [send_id, "1" if despite_opt_out else "0"])
+        args = [send_id, "1" if despite_opt_out else "0", f"{window:g}"]
+        CLAIM_SEND.queue(pipe, keys, args)
 
     def claimed(self, answer: Any) -> bool:
         """What ``claim_send`` returns, from the answer to ``queue_claim_send``."""
+        if int(answer) == -3:
+            raise WindowClosedAtSendError("the customer's 24-hour window closed before it went")
         if int(answer) == -2:
             raise CustomerErasedError("the customer was erased")
         if int(answer) < 0:

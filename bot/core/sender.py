@@ -21,6 +21,7 @@ from stores.conversations import (
     ConversationStore,
     CustomerErasedError,
     CustomerOptedOutError,
+    WindowClosedAtSendError,
 )
 from stores.redis import Pipe, StoreClient, StoreError
 from stores.streams import Entry, ShardedStream
@@ -31,6 +32,9 @@ ERASED = "erased"
 """The error code a campaign's report gives a send dropped as its customer was erased."""
 OPTED_OUT = "opted_out"
 """The error code a campaign's report gives a send dropped as its customer opted out."""
+WINDOW_CLOSED = "outside_window"
+"""The error code a campaign's report gives a free-form WhatsApp send dropped as the
+customer's 24-hour window closed while it waited its turn."""
 MAX_SEND_ATTEMPTS = 5
 COMPLETION_ATTEMPTS = 9
 """Tries to record a send that went out: its waits add up to about two minutes of a
@@ -450,6 +454,9 @@ class Sender:
         except CustomerOptedOutError as error:
             await self._fail(outbound, str(error), OPTED_OUT)
             return
+        except WindowClosedAtSendError as error:  # WhatsApp would refuse it (131047)
+            await self._fail(outbound, f"{error}: WhatsApp takes only templates now", WINDOW_CLOSED)
+            return
         except SendFailedError as error:
             log.warning("send %s failed: %s", outbound.send_id, error)
             if error.opted_out:  # the carrier holds a STOP we never saw: so do we now
@@ -476,8 +483,13 @@ class Sender:
             if self._stopping.is_set():  # it waited its turn, or a retry's, past the stop
                 raise NotStartedError
             async with self.store.round_trip() as pipe:
+                free_form = outbound.channel == "whatsapp" and not outbound.template
                 self.conversations.queue_claim_send(
-                    pipe, cid, send_id, despite_opt_out=outbound.required
+                    pipe,
+                    cid,
+                    send_id,
+                    despite_opt_out=outbound.required,
+                    window=WINDOW_SECONDS if free_form else 0,
                 )
                 # Which services hear of this send, read in the same round trip (SN-7).
                 self.events.queue_versions(pipe, [outbound.number])
