@@ -13,7 +13,15 @@ from aiohttp import web
 
 from adapters.files import Download, FileGoneError, FileTooLargeError
 from adapters.provider import ProviderError
-from bot.api.common import ApiError, acting, caller, numbers_of, parts, raw_body
+from bot.api.common import (
+    ApiError,
+    acting,
+    caller,
+    numbers_of,
+    parts,
+    past_the_store,
+    raw_body,
+)
 from bot.core.media import (
     MAX_UPLOAD,
     MediaRefusedError,
@@ -191,6 +199,7 @@ async def stream_file(request: web.Request, download: Download) -> web.StreamRes
     """The provider's bytes passed on piece by piece under its declared length. Once the
     answer has begun, a failure can only cut it short: the connection is closed, and the
     caller sees a file shorter than its Content-Length, never another answer after it."""
+    past_the_store(request)  # a provider's pace, not a stalled store's
     response = web.StreamResponse(headers=file_headers(download.content_type, download.filename))
     response.content_length = download.size
     await response.prepare(request)
