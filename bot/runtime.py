@@ -578,6 +578,12 @@ class Runtime:
                 "redis+cluster://host:port (rediss+cluster:// over TLS)"
             )
 
+    async def shards_in_use(self) -> int | None:
+        """The SWITCHBOARD_SHARDS of the processes that run (or last ran) on the store:
+        where a process that only queues (the CLI's) must put a conversation's work."""
+        used = await self.leases.setting("shards")
+        return int(used) if used and used.isdigit() else None
+
     async def _agree_on_the_shards(self) -> None:
         """A process with another SWITCHBOARD_SHARDS than those running on the store would
         put a conversation on another shard than theirs (two workers, its order lost) and

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from redis.asyncio import Redis, RedisCluster
 
@@ -123,6 +123,10 @@ class BaseLeases(Protocol):
     async def leave(self, group: str) -> None:
         """Leave ``group`` at once, rather than when the heartbeat lapses."""
 
+    async def setting(self, group: str) -> str | None:
+        """The setting the holders of ``group`` last agreed on (``agree``); None when none
+        ever joined it."""
+
     async def agree(self, group: str, setting: str, ttl_ms: int) -> str:
         """Join ``group`` with ``setting``, one every holder in it must share: the setting
         of the holders alive in it, ``setting`` unless they use another (then this
@@ -185,6 +189,11 @@ class Leases(BaseLeases):
 
     async def leave(self, group: str) -> None:
         await self.redis.zrem(self.keys.lease(f"members:{group}"), self.holder)
+
+    async def setting(self, group: str) -> str | None:
+        members = self.keys.lease(f"members:{group}")
+        found: Any = await self.redis.get(f"{members}:setting")
+        return None if found is None else str(found)
 
     async def agree(self, group: str, setting: str, ttl_ms: int) -> str:
         members = self.keys.lease(f"members:{group}")

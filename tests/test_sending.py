@@ -141,8 +141,11 @@ async def test_a_refused_send_is_marked_failed_and_reported(make_bot: BotFactory
     assert len(bot.graph.requests) == 1
 
 
-async def admin_send(bot: Bot, conversation: str, text: str) -> tuple[int, str, str]:
-    """``python bot.py admin send`` against the running bot's store, as an operator runs it."""
+async def admin_send(
+    bot: Bot, conversation: str, text: str, **environment: str
+) -> tuple[int, str, str]:
+    """``python bot.py admin send`` against the running bot's store, as an operator runs it
+    (``environment``: what the operator's shell has besides)."""
     wa = bot.runtime.settings.whatsapp
     assert wa is not None
     env = {
@@ -155,6 +158,7 @@ async def admin_send(bot: Bot, conversation: str, text: str) -> tuple[int, str, 
         "WHATSAPP_APP_SECRET": wa.app_secret,
         "WHATSAPP_VERIFY_TOKEN": wa.verify_token,
         "WHATSAPP_API_BASE": wa.api_base,
+        **environment,
     }
     return await run_command(env, "admin", "send", conversation, text, "--agent", "ann@example.com")
 

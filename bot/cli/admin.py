@@ -13,6 +13,7 @@ import sys
 
 from bot.cli.helptext import Paragraphs, add_spec_arguments, examples
 from bot.cli.notify import NOTIFY_COMMANDS, add_notify_parser, run_notify_command
+from bot.cli.runtimes import runtime_of_the_running
 from bot.cli.terminal import printable
 from bot.config.base import http_url
 from bot.config.settings import Settings
@@ -173,7 +174,7 @@ async def run_slash_command(settings: Settings, args: argparse.Namespace) -> int
             args.cli_parser.error(f"--agent is the acting team member's email, not {agent!r}")
         if settings.team and settings.team_member(agent) is None:
             args.cli_parser.error(f"--agent {agent} is not on the team (team: in the config)")
-    runtime = Runtime(settings, sending=False)  # the running bot sends
+    runtime = await runtime_of_the_running(settings, sending=False)  # the running bot sends
     registry = runtime.commands
     # The answer is on the terminal already, and the desk keeps the audit trail in Redis:
     # the audit log's lines would only repeat it there.
@@ -285,7 +286,7 @@ def add_services_commands(
 async def run_services_command(settings: Settings, args: argparse.Namespace) -> int:
     if args.services_command == "detach":
         return await run_slash_command(settings, args)
-    runtime = Runtime(settings)
+    runtime = await runtime_of_the_running(settings)
     try:
         return await _run(runtime, args)
     except LookupError as error:

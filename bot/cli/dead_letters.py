@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime
 
 from bot.cli.helptext import Paragraphs, examples
+from bot.cli.runtimes import runtime_of_the_running
 from bot.cli.terminal import printable
 from bot.config.settings import Settings
 from bot.model import AUTOMATION_SERVICE
@@ -63,7 +64,7 @@ async def run_dead_letters_command(settings: Settings, args: argparse.Namespace)
             file=sys.stderr,
         )
         return 2
-    runtime = Runtime(settings)
+    runtime = await runtime_of_the_running(settings)
     try:
         if args.notifications:
             await _notification_runs(runtime, args.replay)

@@ -21,6 +21,7 @@ from bot.cli.dead_letters import add_dead_letters_command, run_dead_letters_comm
 from bot.cli.helptext import Paragraphs, examples
 from bot.cli.importer import DEFAULT_BATCH
 from bot.cli.imports import run_import
+from bot.cli.runtimes import runtime_of_the_running
 from bot.cli.serve import (
     make_metrics_dir,
     prepare_metrics_dir,
@@ -33,7 +34,6 @@ from bot.config.environment import masked
 from bot.config.settings import ConfigError, Settings, load_settings
 from bot.core.lifecycle import merged_event
 from bot.logs import LoggingSetupError, Redactor, configure_logging, secrets_in
-from bot.runtime import Runtime
 from stores.profiles import Merge
 from stores.redis import StoreError
 
@@ -48,7 +48,7 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    runtime = Runtime(settings)
+    runtime = await runtime_of_the_running(settings)
 
     async def announce(merges: list[Merge]) -> None:
         events = [merged_event(merge) for merge in merges]

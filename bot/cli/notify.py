@@ -12,6 +12,7 @@ from datetime import datetime
 
 from bot.cli.helptext import Paragraphs, add_spec_arguments, examples
 from bot.cli.progress import Progress
+from bot.cli.runtimes import runtime_of_the_running
 from bot.cli.terminal import printable
 from bot.config.settings import Settings
 from bot.identities import parse_identity
@@ -162,7 +163,7 @@ async def run_notify_command(settings: Settings, args: argparse.Namespace) -> in
             file=sys.stderr,
         )
         return 2
-    runtime = Runtime(settings)
+    runtime = await runtime_of_the_running(settings)
     try:
         if args.admin_command == "notify-report":
             return await _report(runtime, args.id)
