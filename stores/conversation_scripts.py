@@ -92,7 +92,8 @@ local rank = {queued = 0, sent = 1, delivered = 2, read = 3, failed = 4}
 local current = redis.call('HGET', KEYS[2], ARGV[1])
 if current and (rank[current] or 0) >= (rank[ARGV[2]] or 0) then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
+-- The day counts from the first kept: a tool writing each day would else keep all for good.
+if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
 return 0
 """
 )

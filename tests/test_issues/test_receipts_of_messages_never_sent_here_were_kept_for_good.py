@@ -26,3 +26,11 @@ async def test_a_receipt_of_a_message_never_sent_here_expires(
     assert kept, "the receipts are kept for a while, for a send still to be recorded"
     for key in kept:
         assert 0 < await real_redis.pttl(key) <= 86_400_000, key
+    # Another receipt a while on does not keep the first ones a day more.
+    early = f"{prefix}{{c:{bot.conversation('447911000300')}}}:early"
+    assert early in kept
+    await real_redis.pexpire(early, 60_000)
+    receipt = meta.status_update(PHONE_NUMBER_ID, "wamid.OTHERTOOL0099", "447911000300", "read")
+    assert (await bot.post_whatsapp(receipt)).status == 200
+    await bot.settle()
+    assert 0 < await real_redis.pttl(early) <= 60_000
