@@ -592,9 +592,9 @@ class Runtime:
         used = await self.leases.agree("shards", shards, LEASE_TTL_MS)
         if used != shards:
             raise ConfigError(
-                f"SWITCHBOARD_SHARDS={shards}, and the processes running on this Redis use "
-                f"{used}: every process needs the same (to change it, stop them all, then "
-                "start them with the new one)"
+                f"SWITCHBOARD_SHARDS={shards}, and the processes running on this Redis (or "
+                f"one killed in the last {LEASE_TTL_MS // 1000} s) use {used}: every process "
+                "needs the same (to change it, stop them all, then start them with the new one)"
             )
 
     async def _say_what_waits_beyond_the_shards(self) -> None:
