@@ -81,8 +81,12 @@ class Spec:
         if 0 <= self.raw_after < len(args):
             args = [*args[: self.raw_after], f"<{len(args[-1])} characters>"]
         kept: list[str] = []
+        spaced = _spaced_phones(args)
         for n, arg in enumerate(args):
-            if self._hidden(n, arg, numbers):
+            if n in spaced:  # a phone typed with spaces, where its pieces are words
+                if n - 1 not in spaced:
+                    kept.append(IDENTITY)
+            elif self._hidden(n, arg, numbers):
                 kept.append(IDENTITY)
             elif kept[-1:] == [IDENTITY] and _PHONE_PART.fullmatch(arg):
                 continue  # the rest of a phone typed with spaces: +44 7700 900777
@@ -102,6 +106,22 @@ class Spec:
         if not self.personal:
             return _PERSON_TOKEN.sub(IDENTITY, outcome)
         return without_identities(outcome)
+
+
+def _spaced_phones(args: list[str]) -> set[int]:
+    """The places of the words that together are a phone typed with spaces (``+44 7911
+    123456``): none of them a phone by itself."""
+    found: set[int] = set()
+    start = 0
+    while start < len(args):
+        end = start
+        while end < len(args) and _PHONE_PART.fullmatch(visible(args[end]).strip() or "-"):
+            end += 1
+        run = " ".join(visible(arg).strip() for arg in args[start:end])
+        if end - start > 1 and _BARE_PHONE.fullmatch(run) and sum(map(str.isdigit, run)) >= 7:
+            found.update(range(start, end))
+        start = max(end, start + 1)
+    return found
 
 
 def hidden_in(outcome: str, value: str) -> str:
