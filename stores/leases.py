@@ -190,13 +190,16 @@ class Leases(BaseLeases):
     async def leave(self, group: str) -> None:
         await self.redis.zrem(self.keys.lease(f"members:{group}"), self.holder)
 
-    async def setting(self, group: str) -> str | None:
+    def _members(self, group: str) -> tuple[str, str]:
+        """The keys of ``group``: its holders alive, and the setting they agreed on."""
         members = self.keys.lease(f"members:{group}")
-        found: Any = await self.redis.get(f"{members}:setting")
+        return members, f"{members}:setting"
+
+    async def setting(self, group: str) -> str | None:
+        found: Any = await self.redis.get(self._members(group)[1])
         return None if found is None else str(found)
 
     async def agree(self, group: str, setting: str, ttl_ms: int) -> str:
-        members = self.keys.lease(f"members:{group}")
         now_ms = int(time.time() * 1000)
         args = [self.holder, setting, now_ms, ttl_ms]
-        return str(await _AGREE(self.redis, [members, f"{members}:setting"], args))
+        return str(await _AGREE(self.redis, list(self._members(group)), args))

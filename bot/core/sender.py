@@ -211,9 +211,14 @@ def text_fits(channel: str, text: str, buttons: tuple[str, ...] = ()) -> bool:
     return len(text) <= MAX_TEXT
 
 
+def free_form_whatsapp(outbound: Outbound) -> bool:
+    """Whether ``outbound`` is what WhatsApp takes only in the 24-hour window (CH-2)."""
+    return outbound.channel == "whatsapp" and not outbound.template
+
+
 def ensure_window(outbound: Outbound, last_inbound_at: float | None, now: float) -> None:
     """Refuse a free-form WhatsApp message when the customer's window is closed."""
-    if outbound.channel != "whatsapp" or outbound.template:
+    if not free_form_whatsapp(outbound):
         return
     if last_inbound_at is None or now - last_inbound_at > WINDOW_SECONDS:
         since = (
@@ -483,13 +488,12 @@ class Sender:
             if self._stopping.is_set():  # it waited its turn, or a retry's, past the stop
                 raise NotStartedError
             async with self.store.round_trip() as pipe:
-                free_form = outbound.channel == "whatsapp" and not outbound.template
                 self.conversations.queue_claim_send(
                     pipe,
                     cid,
                     send_id,
                     despite_opt_out=outbound.required,
-                    window=WINDOW_SECONDS if free_form else 0,
+                    window=WINDOW_SECONDS if free_form_whatsapp(outbound) else 0,
                 )
                 # Which services hear of this send, read in the same round trip (SN-7).
                 self.events.queue_versions(pipe, [outbound.number])

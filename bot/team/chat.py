@@ -200,12 +200,7 @@ class TeamChat:
             f"{content}\n"
             "(reply to this message to answer them)"
         )
-        try:
-            await self.post_about(data["conversation_id"], post, key=event["id"])
-        except Exception as error:  # the fan-out retries, after Telegram's retry_after
-            wait = error.retry_after if isinstance(error, SendFailedError) else None
-            return Refusal(f"team chat post failed: {error}", wait)
-        return ""
+        return await self._delivered(data["conversation_id"], post, key=event["id"])
 
     async def _failed(self, key: str, data: dict[str, Any]) -> str:
         """A send of the team's failed: its team member hears of it in the team chat,
@@ -219,8 +214,12 @@ class TeamChat:
             f"Not delivered: {agent}'s reply to {who} on {data.get('channel', '?')} · {cid} "
             f"({send_id})\n{str(data.get('error') or 'the channel refused it')[:PREVIEW]}"
         )
+        return await self._delivered(cid, post, key=key)
+
+    async def _delivered(self, conversation_id: str, post: str, *, key: str) -> str:
+        """``post_about`` for the fan-out's receiver: '' once posted, else why not."""
         try:
-            await self.post_about(cid, post, key=key)
+            await self.post_about(conversation_id, post, key=key)
         except Exception as error:  # the fan-out retries, after Telegram's retry_after
             wait = error.retry_after if isinstance(error, SendFailedError) else None
             return Refusal(f"team chat post failed: {error}", wait)
