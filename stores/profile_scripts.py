@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from stores.redis import Script
 
-# Create or extend a profile: fields set only where missing ('!name' overwrites), then
+# Create or extend a profile: fields set only where missing ('!name' overwrites, '+name'
+# joins two comma lists, '~consent' keeps the later of two lawful basis records), then
 # the identities it does not hold yet, refused as a whole when one kind would pass its
 # cap. A profile merged away answers where it went, so the caller follows it.
 # ARGV: now, merged-from, ncaps, (kind, cap)*, nfields, (field, value)*, identity*
@@ -52,8 +53,33 @@ if #new > 0 then
   end
 end
 for j = 1, #fields, 2 do
-  if string.sub(fields[j], 1, 1) == '!' then
+  local mark = string.sub(fields[j], 1, 1)
+  if mark == '!' then
     redis.call('HSET', h, string.sub(fields[j], 2), fields[j + 1])
+  elseif mark == '+' then  -- a list: the union of both
+    local name = string.sub(fields[j], 2)
+    local seen, list = {}, {}
+    local both = (redis.call('HGET', h, name) or '') .. ',' .. fields[j + 1]
+    for item in string.gmatch(both, '[^,;%s]+') do
+      if not seen[item] then seen[item] = true; list[#list + 1] = item end
+    end
+    table.sort(list)
+    if #list > 0 then redis.call('HSET', h, name, table.concat(list, ',')) end
+  elseif mark == '~' then  -- a lawful basis record: basis, source, at
+    local basis, source, at = string.match(fields[j + 1], '^([^\\n]*)\\n([^\\n]*)\\n([^\\n]*)$')
+    local held = redis.call('HGET', h, 'f:consent')
+    local held_at = tonumber(redis.call('HGET', h, 'consent_at') or '')
+    local newer
+    if not held then newer = true
+    elseif tonumber(at) and held_at then newer = tonumber(at) > held_at
+    else newer = basis == 'none' end  -- undated: a withdrawal is the safe one
+    if basis and newer then
+      redis.call('HSET', h, 'f:consent', basis)
+      for _, pair in ipairs({{'consent_source', source}, {'consent_at', at}}) do
+        if pair[2] == '' then redis.call('HDEL', h, pair[1])
+        else redis.call('HSET', h, pair[1], pair[2]) end
+      end
+    end
   else
     redis.call('HSETNX', h, fields[j], fields[j + 1])
   end

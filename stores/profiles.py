@@ -518,6 +518,7 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
         }
         if data.get("stage") == "contact":
             carried["!stage"] = "contact"
+        carried = _never_wider(carried)
         moved: set[str] = set()
         while True:
             status, *detail = await ABSORB(
@@ -567,6 +568,19 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
         if alone:  # refused, and no message to land elsewhere
             await self._record_refusals(list(alone.values()))
         return "" if single[0].refusals or alone else target
+
+
+def _never_wider(carried: dict[str, str]) -> dict[str, str]:
+    """A merged profile's fields as its survivor takes them, so that the merge never
+    widens what may be sent: the topics either unsubscribed from, all of them; of the
+    two lawful bases, the one recorded later (a withdrawal, when either is undated)."""
+    carried = dict(carried)
+    if "f:topics_off" in carried:
+        carried["+f:topics_off"] = carried.pop("f:topics_off")
+    trail = [carried.pop(name, "").replace("\n", " ") for name in CONSENT_TRAIL]
+    if "f:consent" in carried:
+        carried["~consent"] = "\n".join([carried.pop("f:consent"), *trail])
+    return carried
 
 
 def sent_before(at: float, erased_at: float) -> bool:
