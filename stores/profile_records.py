@@ -4,7 +4,9 @@ stitching on them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -13,10 +15,12 @@ from typing import Any, Protocol
 from redis.asyncio import Redis, RedisCluster
 
 from bot.model import Identity, MergePolicy
-from stores.pipeline import Rider, ride
+from stores.pipeline import Rider, Take, ride
 from stores.profile_scripts import ABSORB, REPOINT
 from stores.redis import Keys, Pipe
 from stores.suppression import Suppression
+
+log = logging.getLogger(__name__)
 
 MAX_CHAIN = 16
 _POINTER = ("id", "merged_into", "erased_at")
@@ -161,6 +165,8 @@ class ProfileRecords:
         """The profile each identity's entry named when this process last read it: which
         profiles to read beside the entries (``owners_and_roots``)."""
         self._caps_args: list[Any] = [len(caps)] + [item for pair in caps for item in pair]
+        self._following: set[asyncio.Task[None]] = set()
+        """Links being moved to where their profile was merged (``queue_conversation``)."""
 
     def _h(self, profile_id: str) -> str:
         return self.keys.profile(profile_id)
@@ -382,10 +388,42 @@ class ProfileRecords:
         self, pipe: Pipe, profile_id: str, conversation_id: str, owner: str = ""
     ) -> None:
         """Note on the caller's pipeline that the profile talks in this conversation,
-        and give it ``owner`` unless it has one."""
-        pipe.hset(self._h(profile_id), f"c:{conversation_id}", "1")
-        if owner:
-            pipe.hsetnx(self._h(profile_id), "owner", owner)
+        and give it ``owner`` unless it has one.
+
+        The profile may be merged away before the pipeline is sent: its merge carries the
+        links it finds, and the pointer read after the write tells of a merge that came
+        first, whose survivor gets the link once the pipeline is answered."""
+        key = self._h(profile_id)
+        link = {f"c:{conversation_id}": "1"} | ({"owner": owner} if owner else {})
+
+        def queue(riding: Pipe) -> Take:
+            queue_link(riding)
+            riding.hget(key, "merged_into")
+            return lambda answers: self._follow(answers, link)
+
+        def queue_link(into: Pipe) -> None:
+            into.hset(key, f"c:{conversation_id}", "1")
+            if owner:
+                into.hsetnx(key, "owner", owner)
+
+        if not ride(pipe, queue):  # a transaction's: written as it is
+            queue_link(pipe)
+
+    def _follow(self, answers: list[Any] | BaseException, link: dict[str, str]) -> None:
+        """Write ``link`` on the survivor of the profile it was written on, if merged."""
+        if isinstance(answers, BaseException) or not answers:
+            return
+        into = answers[-1]
+        if not into or isinstance(into, BaseException):
+            return
+        task = asyncio.get_running_loop().create_task(self.fill([(str(into), link)]))
+        self._following.add(task)
+        task.add_done_callback(self._followed)
+
+    def _followed(self, task: asyncio.Task[None]) -> None:
+        self._following.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a conversation's link to a merged profile not moved: %r", task.exception())
 
     async def fill(self, values: Sequence[tuple[str, Mapping[str, str]]]) -> None:
         """Set fields of profiles where they have none yet (``!field`` overwrites),

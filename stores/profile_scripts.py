@@ -91,7 +91,8 @@ return {'ok', tostring(#new)}
 )
 
 # Point a merged profile at its survivor, once. The answer lists the identities it held
-# at that moment, so the caller moves every one, including any that arrived meanwhile.
+# at that moment ('i:<key>'), and its conversations ('c:<id>'), so the caller moves every
+# one, including any that arrived meanwhile.
 # Two merges of one pair the opposite ways (a new profile folding into the other while
 # a third sighting merges them the other way) would point each at the other: a loop
 # that no reader can follow. The one that absorbed the other already ('m:<survivor>')
@@ -107,7 +108,8 @@ end
 redis.call('HSET', KEYS[1], 'merged_into', ARGV[1], 'merged_at', ARGV[2])
 local found = {'ok'}
 for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
-  if string.sub(f, 1, 2) == 'i:' then found[#found + 1] = string.sub(f, 3) end
+  local kind = string.sub(f, 1, 2)
+  if kind == 'i:' or kind == 'c:' then found[#found + 1] = f end
 end
 return found
 """

@@ -520,6 +520,7 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
             carried["!stage"] = "contact"
         carried = _never_wider(carried)
         moved: set[str] = set()
+        linked = {f for f in carried if f.startswith("c:")}
         while True:
             status, *detail = await ABSORB(
                 self.redis, [self._h(survivor)], self._absorb_args(carried, identities, loser)
@@ -534,9 +535,13 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
             status, *held = await POINT(self.redis, [self._h(loser)], [survivor, repr(time.time())])
             if status == "merged":
                 return "moved"
-            if set(held) <= moved:
+            # What arrived since the hash was read: identities, and conversations begun.
+            arrived = {f[2:] for f in held if f.startswith("i:")} - moved
+            begun = {f for f in held if f.startswith("c:")} - linked
+            if not arrived and not begun:
                 break
-            identities, carried = sorted(set(held) - moved), {}
+            identities, carried = sorted(arrived), dict.fromkeys(sorted(begun), "1")
+            linked |= begun
         async with self.redis.pipeline(transaction=False) as pipe:
             for key in sorted(moved):
                 REPOINT.queue(pipe, [self.keys.identity(Identity.parse(key))], [loser, survivor])
