@@ -181,6 +181,11 @@ def normalize_identity(kind: str, value: str, region: str) -> Identity:
         digits = value.lstrip("+")
         if not is_whatsapp_id(digits):
             raise InvalidIdentityError(f"{value[:40]!r} is not a WhatsApp id (digits)")
+        if digits.startswith("0"):  # a national number, or 00 before the country code
+            raise InvalidIdentityError(
+                f"{value[:40]!r} is not a WhatsApp id: it starts with the country code "
+                "(447700900123)"
+            )
         return Identity("wa", digits)
     if kind == "wauser":
         if not is_business_scoped_id(value):
