@@ -91,6 +91,17 @@ class NotificationStore(BaseNotificationStore):
             await pipe.execute()
         return True
 
+    async def first_posted(self, event_key: str, fingerprint: str) -> str:
+        """The fingerprint of the first post of a workflow event (``event_key`` names its
+        number and id): this one's when it is the first, kept as long as the
+        notifications it makes."""
+        key = self.keys.notification(event_key, "evt")
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(key, fingerprint, nx=True, ex=RETENTION)
+            pipe.get(key)
+            _, first = await pipe.execute()
+        return str(first or fingerprint)
+
     async def record(self, nid: str) -> dict[str, str]:
         found: Any = await self.redis.hgetall(self._k(nid, "h"))
         return dict(found)

@@ -92,6 +92,11 @@ class Workflows:
         """Drip sequences an event enrols the customer in, or converts them out of."""
 
     async def trigger(self, event: WorkflowEvent) -> Triggered:
+        if event.id:  # whatever the rules make of it: one that matched none is kept too
+            posted = fingerprint(event)
+            key = derived_id("wfe", event.number, event.id)
+            if await self.notifications.store.first_posted(key, posted) != posted:
+                raise _reused(event)
         context = event_context(event.type, event.number, event.data, event.id)
         matched = matching_rules(self.rules, event.type, event.number, context)
         answer = Triggered(matched_rules=len(matched))
@@ -151,10 +156,7 @@ class Workflows:
         if not created.new and origin:
             made_by = (await self.notifications.store.record(created.id)).get("origin")
             if made_by and made_by != origin:
-                raise EventIdReusedError(
-                    f"event id {event.id!r} was posted before with another type, customer "
-                    "or data: give this event an id of its own"
-                )
+                raise _reused(event)
         answer.notifications.append(created.id)
         store = self.notifications.store
         # What the run did is read back, not taken from this post's own work: the same event
@@ -176,6 +178,13 @@ class Workflows:
                     answer.skipped.append(rest)
                 elif kind == "d":
                     answer.deferred += 1
+
+
+def _reused(event: WorkflowEvent) -> EventIdReusedError:
+    return EventIdReusedError(
+        f"event id {event.id!r} was posted before with another type, customer or data: "
+        "give this event an id of its own"
+    )
 
 
 def _audience(customer: str) -> dict[str, list[str]]:
