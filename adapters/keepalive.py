@@ -21,6 +21,7 @@ a POST, and the sender's own retries decide what follows.
 from __future__ import annotations
 
 import asyncio
+import base64
 import collections
 import ssl
 from collections.abc import Mapping
@@ -102,8 +103,12 @@ def target_of(url: str) -> Target:
     authority = parsed.host_port_subcomponent or host
     if any(c in path + authority for c in "\r\n \t"):
         raise ValueError("the URL's path or host holds a space or a line break")
-    head = f"POST {path} HTTP/1.1\r\nHost: {authority}\r\n".encode("ascii")
-    return Target((scheme, host, port), head)
+    head = f"POST {path} HTTP/1.1\r\nHost: {authority}\r\n"
+    if parsed.raw_user is not None or parsed.raw_password is not None:
+        # Basic authentication, as curl and every HTTP client take a URL's user and password.
+        pair = f"{parsed.user or ''}:{parsed.password or ''}".encode()
+        head += f"Authorization: Basic {base64.b64encode(pair).decode('ascii')}\r\n"
+    return Target((scheme, host, port), head.encode("ascii"))
 
 
 def header_lines(headers: Mapping[str, str], length: int) -> bytes:
