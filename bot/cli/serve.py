@@ -114,9 +114,15 @@ IPv6 link-local address without its interface)."""
 
 def http_runner(app: web.Application) -> web.AppRunner:
     """The server's runner: no access log of aiohttp's (ours is a middleware), 5 s for the
-    requests under way at the stop, and kept-alive connections closed when idle."""
+    requests under way at the stop, and kept-alive connections closed when idle. Bodies
+    are never inflated: a compressed one is refused (``bot.http.app``), and aiohttp would
+    inflate it as it comes, on the event loop, answered or not."""
     return web.AppRunner(
-        app, access_log=None, shutdown_timeout=5, keepalive_timeout=KEEPALIVE_SECONDS
+        app,
+        access_log=None,
+        shutdown_timeout=5,
+        keepalive_timeout=KEEPALIVE_SECONDS,
+        auto_decompress=False,
     )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, hdrs, web
 from aiohttp.web_protocol import RequestPayloadError
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -86,7 +86,11 @@ KEYWORDS: web.AppKey[Mapping[str, Mapping[str, Keyword]]] = web.AppKey("keywords
 
 def build_app(parts: WebParts) -> web.Application:
     quiet_unreadable_bodies()
-    middlewares = [access_log(functools.partial(observe_webhook, parts.meters)), _json_errors]
+    middlewares = [
+        access_log(functools.partial(observe_webhook, parts.meters)),
+        _json_errors,
+        _plain_bodies,
+    ]
     app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
     app.on_response_prepare.append(echo_request_id)
     app[PARTS] = parts
@@ -110,6 +114,22 @@ def build_app(parts: WebParts) -> web.Application:
     app.add_subapp("/v1", parts.api)
     app.add_subapp("/live", parts.live_view)
     return app
+
+
+@web.middleware
+async def _plain_bodies(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """A compressed body is refused unread, and its connection closed: no provider
+    compresses what it posts, and 2 MB of gzip can be 2 GB to inflate."""
+    encoding = request.headers.get(hdrs.CONTENT_ENCODING, "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        response = error_response(
+            415, f"Content-Encoding {encoding[:40]!r} is not taken: send the body as it is"
+        )
+        response.force_close()
+        return response
+    return await handler(request)
 
 
 @web.middleware
