@@ -39,7 +39,7 @@ from bot.identities import (
     phone_of_whatsapp_id,
     with_aliases,
 )
-from bot.model import Identity, MergePolicy
+from bot.model import Identity, MergePolicy, display_name
 from bot.outreach.spec import TOPIC
 from stores.profile_records import consent_trail
 from stores.profiles import Merge, ProfileStore, Sighting
@@ -165,8 +165,8 @@ class RowReader:
                 if len(value) > MAX_VALUE_CHARS:
                     warnings.append(f"{column}: cut to {MAX_VALUE_CHARS:,} characters")
                     value = value[:MAX_VALUE_CHARS]
-                if role == "name":
-                    name = value
+                if role == "name":  # shown as a channel's names are: no overrides, 200 at most
+                    name = display_name(value)
                 else:
                     fields[role] = value
         if fields.get("f:consent") == "none":

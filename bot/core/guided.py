@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from bot.core.retry import retrying
 from bot.core.sender import SendFailedError, send_backoff
-from bot.model import Inbound
+from bot.model import Inbound, display_name
 from handlers.autoreply import AutoReply
 from handlers.command_kit import shown_identity
 from handlers.flows import FlowEngine, FlowOutcome, FlowState
@@ -138,8 +138,8 @@ class GuidedConversations:
             if "consent" in outcome.saves:  # the lawful basis, and where it came from
                 step = state.step if state is not None else ""
                 fields |= consent_trail(f"flow:{outcome.flow}:{step}", now, overwrite=True)
-            if "name" in outcome.saves:
-                fields["name"] = outcome.saves["name"]  # only where the profile has none
+            if name := display_name(outcome.saves.get("name", "")):
+                fields["name"] = name  # only where the profile has none
             batch.saves.append((profile, fields))
         if outcome.handoff is not None:
             answers = dict(state.answers) if state else {}
