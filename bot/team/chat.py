@@ -84,9 +84,10 @@ class TeamChat:
         self.roster = roster
         self.desk = desk
         """Who of the team made a send that failed."""
-        self._answers: collections.deque[tuple[str, str, str, str]] = collections.deque()
-        """(chat, text, the command's post, the post's key) waiting to be posted."""
-        self._poster: asyncio.Task[None] | None = None
+        self._answers: dict[str, collections.deque[tuple[str, str, str]]] = {}
+        """By chat: (text, the command's post, the post's key) waiting to be posted."""
+        self._posters: dict[str, asyncio.Task[None]] = {}
+        """By chat: the task posting its answers, at its own pace."""
 
     async def split(self, messages: Sequence[Inbound]) -> tuple[list[Inbound], list[Inbound]]:
         """(the team's messages, the customers'): the team chat's, and commands a team
@@ -153,34 +154,43 @@ class TeamChat:
             self._answer(message.chat, piece, message.provider_id, key)
 
     def _answer(self, chat: str, text: str, reply_to: str, key: str) -> None:
-        """Post an answer in its turn, after those before it. The command has run; its
-        answer waits for the chat's pace (a group takes 20 posts a minute) in a task of
-        its own, not in the shard's worker, where every customer of the shard would wait
-        with it (REL-2)."""
-        if len(self._answers) >= MAX_WAITING_ANSWERS:
-            dropped = self._answers.popleft()
-            log.warning("the team chat is behind: the answer to %s is not posted", dropped[2])
-        self._answers.append((chat, text, reply_to, key))
-        if self._poster is None or self._poster.done():
-            self._poster = asyncio.create_task(self._post_answers())
+        """Post an answer in its turn, after those before it in its chat. The command has
+        run; its answer waits for the chat's pace (a group takes 20 posts a minute) in a
+        task of its own, not in the shard's worker, where every customer of the shard
+        would wait with it (REL-2); a team member's private chat does not wait for the
+        group's pace."""
+        if sum(len(waiting) for waiting in self._answers.values()) >= MAX_WAITING_ANSWERS:
+            longest = max(self._answers.values(), key=len)
+            dropped = longest.popleft()
+            log.warning("the team chat is behind: the answer to %s is not posted", dropped[1])
+        self._answers.setdefault(chat, collections.deque()).append((text, reply_to, key))
+        poster = self._posters.get(chat)
+        if poster is None or poster.done():
+            self._posters[chat] = asyncio.create_task(self._post_answers(chat))
 
-    async def _post_answers(self) -> None:
-        while self._answers:
-            chat, text, reply_to, key = self._answers.popleft()
+    async def _post_answers(self, chat: str) -> None:
+        waiting = self._answers.get(chat)
+        while waiting:
+            text, reply_to, key = waiting.popleft()
             post = functools.partial(self._post, chat, text, reply_to=reply_to, key=key)
             try:  # a 429 or an API briefly out of reach passes: the answer is not lost to it
                 await retrying(post, attempts=ANSWER_ATTEMPTS, backoff=send_backoff)
             except Exception:
                 log.exception("the answer to %s could not be posted to the team chat", reply_to)
+        self._answers.pop(chat, None)
+        self._posters.pop(chat, None)
 
     async def drain(self, grace: float) -> None:
         """Post the answers waiting, for at most ``grace`` seconds (a graceful stop)."""
-        if self._poster is not None and not self._poster.done():
-            done, _ = await asyncio.wait([self._poster], timeout=grace)
-            if not done:
-                log.warning("%d team chat answers not posted at the stop", len(self._answers))
-                self._poster.cancel()
-                await asyncio.wait([self._poster])
+        posters = [poster for poster in self._posters.values() if not poster.done()]
+        if posters:
+            _, pending = await asyncio.wait(posters, timeout=grace)
+            if pending:
+                left = sum(len(waiting) for waiting in self._answers.values())
+                log.warning("%d team chat answers not posted at the stop", left)
+                for poster in pending:
+                    poster.cancel()
+                await asyncio.wait(pending)
 
     async def deliver(self, body: bytes) -> str:
         """The fan-out's local receiver: '' once posted, else why not (retried later)."""
