@@ -386,10 +386,13 @@ class WebChatTransport:
         self,
         publish: Callable[[str, str], Awaitable[None]],
         media_url: Callable[[str], Awaitable[str]] | None = None,
+        keep_media: Callable[[str, float], Awaitable[None]] | None = None,
     ) -> None:
         self.publish = publish
         self.media_url = media_url
         """The signed URL of a kept file, by its id."""
+        self.keep_media = keep_media
+        """Keeps a kept file at least so many seconds from now (never shorter)."""
 
     @contextlib.asynccontextmanager
     async def turn(self, outbound: Outbound) -> AsyncIterator[None]:
@@ -408,6 +411,10 @@ class WebChatTransport:
         media = outbound.media or {}
         message["text"] = outbound.text or str(media.get("caption", ""))
         kept = kept_media({"media": media})
+        if kept and self.keep_media is not None:
+            # The chat is the visitor's only copy of a file sent them (an upload is kept a
+            # day): it is kept as long as the chat's files are, from now.
+            await self.keep_media(kept, FILE_TTL)
         urls = {kept: await self.media_url(kept)} if kept and self.media_url is not None else {}
         message |= shown_file(media, "document", urls)
         await self.publish(outbound.recipient.value, message_frame(message))

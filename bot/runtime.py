@@ -237,7 +237,11 @@ class Runtime:
         self.ingestor = Ingestor(self.inbound_log, self.meters)
         self.web_hub = WebChatHub()
         self.whatsapp_client: WhatsAppClient | None = None
-        web = WebChatTransport(self.live.publish, lambda media_id: self.media.links.url(media_id))
+        web = WebChatTransport(
+            self.live.publish,
+            lambda media_id: self.media.links.url(media_id),
+            lambda media_id, ttl: self.media.keep(media_id, ttl),
+        )
         transports: dict[str, Transport] = {"web": web}
         if wa := settings.whatsapp:
             client = WhatsAppClient(self._calls, wa.api_base, wa.phone_number_id, wa.access_token)

@@ -44,6 +44,21 @@ def _id_of(key: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+# A file kept longer: never shorter, its meta and bytes together, its ``expires_at`` with them.
+# KEYS: meta, data. ARGV: milliseconds kept from now, the new expires_at. 1 when extended.
+_KEEP_LONGER = Script(
+    """
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+local left = math.min(redis.call('PTTL', KEYS[1]), redis.call('PTTL', KEYS[2]))
+if left < 0 or left >= tonumber(ARGV[1]) then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[1], 'expires_at', ARGV[2])
+return 1
+"""
+)
+
+
 MEDIA_ID = re.compile(r"med_[A-Za-z0-9_-]{22}")
 """The id of an uploaded file: ``med_`` and 16 random bytes, base64url."""
 
@@ -105,6 +120,10 @@ class BaseMediaStore(Protocol):
 
     async def load(self, media_id: str) -> tuple[MediaRecord, bytes] | None:
         """The record and its bytes, or None as ``record``."""
+
+    async def keep(self, media_id: str, ttl: float) -> None:
+        """Keep a file at least ``ttl`` seconds from now: longer when it was to go sooner,
+        never shorter; a file gone (or unknown) stays gone."""
 
     async def remember(self, media_id: str, name: str, value: str) -> None:
         """Note a fact about a kept file (a provider's id for it), for as long as it lives."""
@@ -193,6 +212,14 @@ class MediaStore(BaseMediaStore):
         if record is None or data is None:
             return None
         return record, bytes(data)
+
+    async def keep(self, media_id: str, ttl: float) -> None:
+        """Keep a file at least ``ttl`` seconds from now, its meta and bytes together."""
+        if not isinstance(media_id, str) or not MEDIA_ID.fullmatch(media_id):
+            return
+        millis = max(1, int(ttl * 1000))
+        keys = [self.keys.media(media_id, "meta"), self.keys.media(media_id, "data")]
+        await _KEEP_LONGER(self.redis, keys, [millis, repr(time.time() + ttl)])
 
     async def remember(self, media_id: str, name: str, value: str) -> None:
         """Note a fact about a kept file, which expires with it (the key keeps its TTL)."""

@@ -284,6 +284,10 @@ class MediaLibrary:
     async def record(self, media_id: str) -> MediaRecord | None:
         return await self.store.record(media_id)
 
+    async def keep(self, media_id: str, ttl: float) -> None:
+        """Keep a kept file at least ``ttl`` seconds from now (never shorter)."""
+        await self.store.keep(media_id, ttl)
+
     async def forget(self, refs: list[str]) -> None:
         """The files an erased customer sent: deleted where kept, never fetched again."""
         await self.store.forget(refs)
