@@ -101,11 +101,35 @@ def read_frame(raw: str) -> dict[str, Any]:
     """A visitor's frame: a JSON object with a ``type``; FrameError for anything else."""
     try:
         frame = jsonbody.loads(raw)
-    except jsonbody.NotJSONError:
-        raise FrameError("frames must be JSON") from None
+    except jsonbody.NotJSONError as error:
+        raise _unreadable(raw, error) from None
     if not isinstance(frame, dict) or frame.get("type") not in ("message", "delivered"):
         raise FrameError('expected {"type": "message", "id": ..., "text": ...}')
     return frame
+
+
+BROKEN_TEXT = (
+    "This message was not sent: it holds a broken character (half of an emoji, say). "
+    "Type it again without it."
+)
+"""The refusal of a message whose text holds a lone surrogate, which no UTF-8 text holds."""
+
+
+def _unreadable(raw: str, error: jsonbody.NotJSONError) -> FrameError:
+    """The refusal of a frame that is not JSON we take. When it is JSON all the same (a
+    lone surrogate, which the browser's JSON writes as ``\\ud83d``), it names the message's
+    id, so that the page shows it not sent, and sends it no more."""
+    try:
+        found = json.loads(raw)
+    except (ValueError, RecursionError):
+        found = None
+    if not isinstance(found, dict):
+        return FrameError("frames must be JSON")
+    refused = FrameError(BROKEN_TEXT if "surrogate" in str(error) else "frames must be JSON")
+    page_id = found.get("id")
+    if isinstance(page_id, str) and _CLIENT_ID.fullmatch(page_id):
+        refused.frame_id = page_id
+    return refused
 
 
 def parse_frame(raw: str, visitor: str, number: str) -> Inbound:
