@@ -97,13 +97,19 @@ def visitor_id(cookie: str | None) -> str | None:
     return cookie if cookie and _VISITOR_ID.fullmatch(cookie) else None
 
 
+PONG = '{"type": "pong"}'
+"""The answer to the page's ``{"type": "ping"}``: a browser sees no socket-level ping, and a
+link dead without a close (packets dropped) is noticed only by a frame left unanswered."""
+
+
 def read_frame(raw: str) -> dict[str, Any]:
-    """A visitor's frame: a JSON object with a ``type``; FrameError for anything else."""
+    """A visitor's frame: a JSON object with a ``type`` (``message``, ``delivered`` or
+    ``ping``); FrameError for anything else."""
     try:
         frame = jsonbody.loads(raw)
     except jsonbody.NotJSONError as error:
         raise _unreadable(raw, error) from None
-    if not isinstance(frame, dict) or frame.get("type") not in ("message", "delivered"):
+    if not isinstance(frame, dict) or frame.get("type") not in ("message", "delivered", "ping"):
         raise FrameError('expected {"type": "message", "id": ..., "text": ...}')
     return frame
 

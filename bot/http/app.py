@@ -267,10 +267,14 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
 async def _take_frame(
     request: web.Request, socket: web.WebSocketResponse, visitor: str, raw: str
 ) -> None:
-    """A visitor's message (acknowledged: "sent"), or the receipt of messages it showed."""
+    """A visitor's message (acknowledged: "sent"), the receipt of messages it showed, or
+    a ping (answered: the page knows the connection is alive)."""
     parts = request.app[PARTS]
     number = parts.settings.web_number
     frame = webchat.read_frame(raw)
+    if frame["type"] == "ping":  # the page makes sure the connection is alive
+        await socket.send_str(webchat.PONG)
+        return
     if frame["type"] == "delivered":
         offered = parts.web_hub.offered(socket)
         await parts.ingestor.accept(webchat.receipts_of(frame, visitor, number, offered))
