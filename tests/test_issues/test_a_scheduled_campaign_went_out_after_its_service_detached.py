@@ -27,6 +27,15 @@ async def run_of(shared: Any, nid: str) -> dict[str, Any]:
             await asyncio.sleep(0.1)
 
 
+async def due_now(shared: Any, nid: str) -> None:
+    """Bring the campaign's one run forward to now. It is made for an hour on, so that it
+    cannot come due while the test is still detaching (a run 2 s on could, on a slow
+    machine), and only then made due."""
+    store = shared.bot.runtime.outreach.notifications.store
+    [(run, _)] = await store.scheduled(nid)
+    await store.schedule(nid, run, time.time())
+
+
 @pytest.mark.parametrize("left", [("sales", "marketing"), ()])
 async def test_a_due_campaign_of_a_detached_parent_sends_nothing(
     make_bot: BotFactory, left: tuple[str, ...]
@@ -36,13 +45,14 @@ async def test_a_due_campaign_of_a_detached_parent_sends_nothing(
         "number": shared.number,
         "audience": {"conversations": [shared.conversation]},
         "text": "scheduled hello",
-        "at": time.time() + 2,
+        "at": time.time() + 3600,
     }
     nid = await campaign(shared, body)  # support is the parent
     directory = shared.bot.runtime.directory
     for name in ("support", "sales", "marketing"):
         if name not in left:
             await directory.detach(shared.number, name)
+    await due_now(shared, nid)
 
     run = await run_of(shared, nid)
     assert run["status"] == "failed"
@@ -60,12 +70,13 @@ async def test_a_run_set_aside_then_replayed_reports_its_audience(make_bot: BotF
         "number": shared.number,
         "audience": {"conversations": [shared.conversation]},
         "text": "replayed hello",
-        "at": time.time() + 2,
+        "at": time.time() + 3600,
     }
     nid = await campaign(shared, body)
     directory = shared.bot.runtime.directory
     for name in ("support", "sales", "marketing"):
         await directory.detach(shared.number, name)
+    await due_now(shared, nid)
     assert (await run_of(shared, nid))["status"] == "failed"
     await directory.attach(shared.number, "support")  # the parent again: replayed
     notifications = shared.bot.runtime.outreach.notifications
