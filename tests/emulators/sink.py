@@ -139,7 +139,7 @@ class SubscriberSink(LocalServer):
         self.url = ""
         self._fail_status: int | None = None
         self._fail_remaining: int | None = None
-        self._fail_headers: dict[str, str] = {}
+        self._fail_retry_after: str | Callable[[], str] | None = None
         self._stall_seconds = 0.0
         self._healed = asyncio.Event()
         self._changed = asyncio.Condition()
@@ -161,13 +161,18 @@ class SubscriberSink(LocalServer):
         await self.stop()
 
     def fail(
-        self, status: int = 500, count: int | None = None, *, retry_after: str | None = None
+        self,
+        status: int = 500,
+        count: int | None = None,
+        *,
+        retry_after: str | Callable[[], str] | None = None,
     ) -> None:
         """Answer valid deliveries with ``status``: ``count`` times, or until ``heal()``;
-        with a ``Retry-After`` header if given."""
+        with a ``Retry-After`` header if given (a function: called as each refusal is
+        answered, for a date counted from then)."""
         self._fail_status = status
         self._fail_remaining = count
-        self._fail_headers = {} if retry_after is None else {"Retry-After": retry_after}
+        self._fail_retry_after = retry_after
 
     def stall(self, seconds: float) -> None:
         """Hold each valid delivery ``seconds`` before answering, until ``heal()``."""
@@ -271,9 +276,12 @@ class SubscriberSink(LocalServer):
             return self._reject(request, raw, "event id header does not match body", 400)
 
         if self._fail_status is not None:
-            status, headers = self._fail_status, self._fail_headers
+            status, retry_after = self._fail_status, self._fail_retry_after
             self.failed_attempts += 1
             self.failed_at.append(time.time())
+            if callable(retry_after):
+                retry_after = retry_after()
+            headers = {} if retry_after is None else {"Retry-After": retry_after}
             if self._fail_remaining is not None:
                 self._fail_remaining -= 1
                 if self._fail_remaining <= 0:
