@@ -18,6 +18,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
+START_TIMEOUT = 60.0
+"""Seconds a bot process may take to answer /readyz: a few on an idle machine, but more
+than 20 on a loaded 2-core one (imports, Redis, a supervisor and its workers)."""
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -61,7 +65,7 @@ class BotProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
-    def start(self, timeout: float = 20.0) -> BotProcess:
+    def start(self, timeout: float = START_TIMEOUT) -> BotProcess:
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "bot.py"), *self.args],
@@ -73,9 +77,9 @@ class BotProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"the bot exited with {self.process.returncode}:\n" + self.output()
-                )
+                said = self.output()
+                self.close()
+                raise RuntimeError(f"the bot exited with {self.process.returncode}:\n" + said)
             try:
                 with urllib.request.urlopen(f"{self.url}/readyz", timeout=1) as response:
                     if response.status == 200:
@@ -83,7 +87,11 @@ class BotProcess:
             except OSError:
                 time.sleep(0.1)
         self.kill()  # else it outlives the test that gave up on it
-        raise TimeoutError("the bot did not become ready:\n" + self.output())
+        said = self.output()
+        # Its log file and folder too: left open, they were reported as unraisable
+        # warnings in whichever test ran next, and failed that one as well.
+        self.close()
+        raise TimeoutError(f"the bot did not become ready in {timeout:.0f} s:\n" + said)
 
     def kill(self) -> None:
         """SIGKILL: no cleanup of any kind, as in a crash."""

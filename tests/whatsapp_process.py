@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.botprocess import BotProcess
+from tests.botprocess import START_TIMEOUT, BotProcess
 from tests.conftest import PHONE_NUMBER_ID, REDIS_URL
 from tests.emulators import meta_webhooks as meta
 from tests.emulators.graph_api import GraphAPIEmulator
@@ -113,7 +113,7 @@ async def scrape_text(bot: BotProcess) -> str:
 
 
 async def serving(bot: BotProcess, workers: int) -> None:
-    async with asyncio.timeout(20):
+    async with asyncio.timeout(START_TIMEOUT):  # each worker a process to start
         while True:  # the second process may still be starting
             if bot.output().count("Switchboard is serving") == workers:
                 break
