@@ -423,7 +423,7 @@ async def test_a_grant_says_whether_it_took_over_from_a_holder_that_lapsed(
     keys = Keys(prefix)
     alice, bob = Leases(store, keys, "alice"), Leases(store, keys, "bob")
     assert await alice.grant("shard:0", 5_000) == Grant(1, after_lapse=False)  # the first
-    assert await alice.grant("shard:0", 50) == Grant(1, after_lapse=False)  # renewed
+    assert await alice.grant("shard:0", 5_000) == Grant(1, after_lapse=False)  # renewed
     await alice.release("shard:0")
     assert await bob.grant("shard:0", 50) == Grant(2, after_lapse=False)  # let go of
     await asyncio.sleep(0.15)  # Bob pauses past his lease without releasing it.
@@ -468,9 +468,11 @@ async def test_a_stale_pollers_offset_is_refused(store: Redis, prefix: str) -> N
     keys = Keys(prefix)
     offsets = PollOffsets(store, keys)
     alice, bob = Leases(store, keys, "alice"), Leases(store, keys, "bob")
-    stale = await alice.acquire("telegram:7", 50)
+    stale = await alice.acquire("telegram:7", 5_000)
     assert stale is not None
     assert await offsets.advance("telegram:7", 100, stale) == 100
+    # Only now a lease of 50 ms: a call between 50 ms ones may come too late on a slow machine.
+    assert await alice.renew("telegram:7", 50, stale)
     await asyncio.sleep(0.15)  # Alice pauses past her lease; Bob takes it over
     current = await bob.acquire("telegram:7", 5_000)
     assert current is not None and current > stale
@@ -483,11 +485,13 @@ async def test_a_stale_pollers_offset_is_refused(store: Redis, prefix: str) -> N
 async def test_a_lease_is_renewed_only_under_its_token(store: Redis, prefix: str) -> None:
     keys = Keys(prefix)
     alice, bob = Leases(store, keys, "alice"), Leases(store, keys, "bob")
-    token = await alice.acquire("telegram:7", 100)
+    token = await alice.acquire("telegram:7", 5_000)
     assert token is not None
+    assert await alice.renew("telegram:7", 5_000, token)
+    assert not await bob.renew("telegram:7", 5_000, token)  # not Bob's
+    assert not await alice.renew("telegram:7", 5_000, token + 1)
+    # Only now a lease of 100 ms: calls 100 ms apart may be further apart on a slow machine.
     assert await alice.renew("telegram:7", 100, token)
-    assert not await bob.renew("telegram:7", 100, token)  # not Bob's
-    assert not await alice.renew("telegram:7", 100, token + 1)
     await asyncio.sleep(0.25)  # lapsed: renewing does not take it back
     assert not await alice.renew("telegram:7", 5_000, token)
     again = await alice.acquire("telegram:7", 5_000)
