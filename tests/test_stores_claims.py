@@ -85,10 +85,12 @@ async def test_the_next_lapse_is_the_first_claim_to_report(store: Redis, prefix:
 
 async def test_a_touched_claim_does_not_lapse(store: Redis, prefix: str) -> None:
     claims = ClaimStore(store, Keys(prefix))
-    await claims.claim(CID, "support", "ann", idle=0.5)
+    # Touched well within its first idle time (a loaded machine may take a while to get
+    # there), and looked at past it.
+    await claims.claim(CID, "support", "ann", idle=1.0)
     await asyncio.sleep(0.1)
     await claims.touch(CID, idle=60)
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(1.0)
     assert await claims.holder(CID) is not None
     assert await claims.lapsed(time.time()) == []
     await claims.touch(OTHER, idle=60)  # nobody holds it: touching claims nothing
@@ -108,9 +110,11 @@ async def test_a_claim_still_held_is_not_reported_early(store: Redis, prefix: st
 
 async def test_a_released_claim_never_lapses(store: Redis, prefix: str) -> None:
     claims = ClaimStore(store, Keys(prefix))
-    await claims.claim(CID, "support", "ann", idle=0.05)
-    await claims.release(CID, "support", "ann")
-    await asyncio.sleep(0.1)
+    # Released well within its idle time (a release that came after the lapse would
+    # rightly find it lapsed), and looked at past it.
+    await claims.claim(CID, "support", "ann", idle=0.5)
+    assert (await claims.release(CID, "support", "ann"))[0]
+    await asyncio.sleep(0.6)
     assert await claims.lapsed(time.time()) == []
 
 
