@@ -91,7 +91,10 @@ async def test_a_run_another_process_schedules_starts_when_due(
         await NotificationStore(other, Keys(prefix)).schedule("ntf_elsewhere", 1, due)
     finally:
         await other.aclose()
+    # Unheard, the schedule would be looked at next 15 s (LOOK_SECONDS) after the look when
+    # the lease was taken, some 13 s late; heard, at its time. 5 s of slack for a loaded
+    # machine's timers still tells the two apart (1 s left a busy one a hair's room).
     while scheduler.started == 0:  # a run without its record: started, then dropped
-        assert time.time() < due + 1.0, "the run did not start within a second of its time"
+        assert time.time() < due + 5.0, "the run did not start within 5 s of its time"
         await asyncio.sleep(0.02)
     assert time.time() >= due
