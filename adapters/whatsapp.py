@@ -456,7 +456,15 @@ def _status(number: str, status: Any) -> StatusUpdate:
         )
     errors = _list(status, "errors")
     first = errors[0] if errors and isinstance(errors[0], dict) else {}
-    error = _str(first, "title") if first else ""
+    # Meta is retiring the titles: its message, else its details, say it then.
+    details = first.get("error_data") if first else None
+    error = (
+        _str(first, "title")
+        or _str(first, "message")
+        or (_str(details, "details") if isinstance(details, dict) else "")
+        if first
+        else ""
+    )
     code = first.get("code")
     error_code = str(code) if isinstance(code, int) and not isinstance(code, bool) else ""
     return StatusUpdate(

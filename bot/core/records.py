@@ -95,6 +95,7 @@ def status_event(status: StatusUpdate, message_id: str, *, erased: bool = False)
         "customer": status.recipient.key,
         "status": status.status,
         "error": status.error,
+        "error_code": status.error_code,
         "timestamp": status.timestamp,
     }
     return Event.new(

@@ -81,6 +81,7 @@ ERASED_EVENT_FIELDS = (
     "message_id",
     "provider_id",
     "status",
+    "error_code",
     "timestamp",
     *ERASURE_KEEPS,
 )
