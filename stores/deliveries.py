@@ -15,6 +15,7 @@ from redis.exceptions import ResponseError
 
 from stores.delivery_scripts import (
     DEAD_LETTER,
+    KEEP,
     MOVE_DUE,
     REPLAY,
     RETRY,
@@ -174,6 +175,10 @@ class BaseDeliveryQueue(Protocol):
         """Up to ``wants[service]`` deliveries of each service that a crashed process took
         and never finished, idle for ``min_idle_ms``; in one round trip."""
 
+    async def keep(self, held: Mapping[str, Sequence[str]], consumer: str) -> None:
+        """Keep the entries ``consumer`` is still delivering (``held``, by service) from a
+        reclaim: their idle time starts again; in one round trip."""
+
     async def move_due(
         self, services: Sequence[str], now: float, limit: int = 500
     ) -> dict[str, Due]:
@@ -304,6 +309,15 @@ class DeliveryQueue(BaseDeliveryQueue):
             DEAD_LETTER.queue(pipe, [key, self.keys.fanout(service, "dead")], dead)
             commands += 1
         return commands
+
+    async def keep(self, held: Mapping[str, Sequence[str]], consumer: str) -> None:
+        held = {service: ids for service, ids in held.items() if ids}
+        if not held:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for service, ids in held.items():
+                KEEP.queue(pipe, [self.keys.fanout(service)], [GROUP, consumer, *ids])
+            await pipe.execute()
 
     async def reclaim(self, wants: Mapping[str, int], consumer: str, min_idle_ms: int) -> Taken:
         if not wants:

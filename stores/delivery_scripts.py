@@ -130,3 +130,20 @@ redis.call('DEL', KEYS[2])
 return #items
 """
 )
+
+# Reset the idle time of entries a consumer is still delivering (a post waiting for its
+# chat's turn), so that no reclaim takes them meanwhile; one another consumer has taken
+# since stays theirs. ARGV: group, consumer, entry id*
+KEEP = Script(
+    """
+local kept = 0
+for i = 3, #ARGV do
+  local mine = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1, ARGV[2])
+  if #mine > 0 then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+    kept = kept + 1
+  end
+end
+return kept
+"""
+)

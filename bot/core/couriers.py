@@ -300,9 +300,17 @@ class Couriers:
     async def run(self) -> None:
         """Deliver every attached service's queue, whichever process attached it, until
         stopped; then finish what is in flight (REL-6)."""
+        self._running = True
+        keeper = asyncio.create_task(self._keep_held())
+        try:
+            await self._deliver_until_stopped()
+        finally:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
+
+    async def _deliver_until_stopped(self) -> None:
         next_follow = 0.0
         pause = FIRST_POLL_SECONDS
-        self._running = True
         while not self._stopping.is_set():
             self._wake.clear()
             try:
@@ -324,6 +332,23 @@ class Couriers:
             pause = FIRST_POLL_SECONDS if woken or not hot else pause * 2
         self._running = False
         await self._drain()
+
+    async def _keep_held(self) -> None:
+        """Keep the deliveries this process has been making for a while (a team chat post
+        waiting for the group's turn, a slow service) from other processes' reclaims, which
+        take back what has waited for the reclaim's idle time: they would make them too."""
+        every = self._reclaim_every / 3
+        while True:
+            await asyncio.sleep(every)
+            since = time.monotonic() - every
+            held = {
+                name: [entry for entry, started in line.delivering.items() if started <= since]
+                for name, line in self._lines.items()
+            }
+            try:
+                await self.queue.keep(held, self.consumer)
+            except Exception:  # the next reclaim may take some back: they go twice, not never
+                log_failure(log, "deliveries in flight not kept from other processes' reclaims")
 
     async def _wait(self, seconds: float) -> bool:
         """Wait up to ``seconds`` for a wake (events queued here, a delivery finished)."""
