@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, WebSocketRoute, async_playwright, expect
 
 from tests.botprocess import BotProcess
 
@@ -100,6 +100,34 @@ async def press_enter(page: Page, text: str) -> None:
 async def click_send(page: Page, text: str) -> None:
     await page.locator("#text").fill(text)
     await page.get_by_role("button", name="Send").click()
+
+
+async def recorded_sockets(page: Page) -> tuple[list[WebSocketRoute], list[str]]:
+    """The page's chat sockets, routed through the test as they open, and every text frame
+    the page sends on them (read before ``page.goto``)."""
+    sockets: list[WebSocketRoute] = []
+    said: list[str] = []
+
+    async def route(page_side: WebSocketRoute) -> None:
+        sockets.append(page_side)
+        server = page_side.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            if isinstance(message, str):
+                said.append(message)
+            server.send(message)
+
+        page_side.on_message(from_page)
+
+    await page.route_web_socket("**/webchat/socket*", route)
+    return sockets, said
+
+
+async def reconnected_and_answered(page: Page, sockets: list[WebSocketRoute]) -> None:
+    """Drop the page's socket: it connects again, and a question is answered on the new one."""
+    await sockets[0].close()
+    await press_enter(page, "your hours?")
+    await expect(page.locator("#log .msg.outbound").last).to_have_text(HOURS, timeout=TIMEOUT_MS)
 
 
 async def expect_log(page: Page, *texts: str) -> None:

@@ -9,11 +9,20 @@ from __future__ import annotations
 import json
 
 import pytest
-from playwright.async_api import Browser, WebSocketRoute, expect
+from playwright.async_api import Browser, expect
 
 from adapters import webchat
 from tests.botprocess import BotProcess
-from tests.test_browser import HOURS, TIMEOUT_MS, WELCOME, bot, browser, expect_log, open_chat
+from tests.test_browser import (
+    TIMEOUT_MS,
+    WELCOME,
+    bot,
+    browser,
+    expect_log,
+    open_chat,
+    reconnected_and_answered,
+    recorded_sockets,
+)
 from tests.test_browser import press_enter as say
 
 __all__ = ["bot", "browser"]
@@ -37,21 +46,7 @@ async def test_the_message_is_shown_not_sent_and_not_sent_again(
     bot: BotProcess, browser: Browser
 ) -> None:
     page = await open_chat(browser, bot.url)
-    sockets: list[WebSocketRoute] = []
-    said: list[str] = []
-
-    async def route(page_side: WebSocketRoute) -> None:
-        sockets.append(page_side)
-        server = page_side.connect_to_server()
-
-        def from_page(message: str | bytes) -> None:
-            if isinstance(message, str) and '"message"' in message:
-                said.append(message)
-            server.send(message)
-
-        page_side.on_message(from_page)
-
-    await page.route_web_socket("**/webchat/socket*", route)
+    sockets, said = await recorded_sockets(page)
     await page.goto(bot.url)
     await say(page, "hi")
     await expect_log(page, "hi", WELCOME)
@@ -60,9 +55,7 @@ async def test_the_message_is_shown_not_sent_and_not_sent_again(
     refused = page.locator("#log .msg.inbound").last
     await expect(refused).to_have_attribute("data-state", "refused", timeout=TIMEOUT_MS)
     await expect(page.locator("#log .notice")).to_have_text([webchat.BROKEN_TEXT])
-    await sockets[0].close()  # the page connects again
-    await say(page, "your hours?")
-    await expect(page.locator("#log .msg.outbound").last).to_have_text(HOURS, timeout=TIMEOUT_MS)
+    await reconnected_and_answered(page, sockets)
     assert sum("emoji" in frame for frame in said) == 1  # sent once, never again
     await expect(page.locator("#log .notice").filter(has_text="broken")).to_have_count(1)
     await page.context.close()
