@@ -132,6 +132,10 @@ async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0
         "configuration file: %s",
         settings.config_path or f"none found (no {DEFAULT_CONFIG_FILE}, SWITCHBOARD_CONFIG unset)",
     )
+    # Before the runtime starts: its start writes the config's services to the store,
+    # which a refused start must leave as the processes running have them.
+    if error := await asyncio.to_thread(_cannot_listen, settings.host, settings.port, reuse_port):
+        raise _listen_refusal(settings, error)
     runtime = Runtime(settings)
     try:
         await runtime.start()
@@ -143,17 +147,10 @@ async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0
     await runner.setup()
     try:
         await HeadDeadlineSite(runner, settings.host, settings.port, reuse_port=reuse_port).start()
-    except OSError as error:  # the port taken, or the address not this machine's
+    except OSError as error:  # taken since it was looked at
         await runner.cleanup()
         await runtime.stop()  # lets go of the shards it took at once, for the others
-        where = f"{settings.host}:{settings.port}"
-        # A host that is no name or address of this machine's is HOST's mistake; a port
-        # taken (or not ours to take), PORT's.
-        not_ours = isinstance(error, socket.gaierror) or error.errno in NOT_AN_ADDRESS
-        blamed = f"HOST={settings.host}" if not_ours else f"PORT={settings.port}"
-        raise ConfigError(
-            f"{blamed}: cannot listen on {where} ({error.strerror or error})"
-        ) from None
+        raise _listen_refusal(settings, error) from None
     tune_collector()
     log.info(
         "Switchboard is serving %s (web chat at /) on the %s store and the %s event loop",
@@ -177,6 +174,36 @@ async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0
     await runner.cleanup()
     await runtime.stop()
     log.info("stopped: the drain took %.1f s", loop.time() - began)
+
+
+def _cannot_listen(host: str, port: int, reuse_port: bool) -> OSError | None:
+    """Why this process could not listen on ``host:port`` (the port taken, or the address
+    not this machine's), or None: each of its addresses bound as the server binds them."""
+    try:
+        found = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+        for family, kind, proto, _, address in found:
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if reuse_port:
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                if family == socket.AF_INET6:
+                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                probe.bind(address)
+                probe.listen()
+    except OSError as error:
+        return error
+    return None
+
+
+def _listen_refusal(settings: Settings, error: OSError) -> ConfigError:
+    where = f"{settings.host}:{settings.port}"
+    # A host that is no name or address of this machine's is HOST's mistake; a port taken
+    # (or not ours to take), PORT's.
+    not_ours = isinstance(error, socket.gaierror) or error.errno in NOT_AN_ADDRESS
+    blamed = f"HOST={settings.host}" if not_ours else f"PORT={settings.port}"
+    return ConfigError(f"{blamed}: cannot listen on {where} ({error.strerror or error})")
 
 
 async def _orphaned(parent: int) -> None:
