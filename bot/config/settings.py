@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -231,6 +232,21 @@ def reload_automation(
     env = os.environ if env is None else env
     written = read_config(path, env, env.get("DEFAULT_REGION") or "GB")
     return automation_from(written.automation), _services(written)
+
+
+RELOADED_SECTIONS = frozenset({"automation", "services"})
+"""What a running bot takes from its config file when it changes; the rest at a start."""
+
+
+def sections_at_start(path: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The config file's sections a running bot does not take when they change (and the
+    names of its services, since one added is attached at a start), as they are now;
+    ConfigError when the file is broken."""
+    env = os.environ if env is None else env
+    written = read_config(path, env, env.get("DEFAULT_REGION") or "GB")
+    found = written.model_dump(exclude=set(RELOADED_SECTIONS))
+    found["services (added or removed)"] = sorted(service.name for service in written.services)
+    return found
 
 
 def _services(written: ConfigFile) -> tuple[Service, ...]:

@@ -7,10 +7,11 @@ import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from bot.config.automation import AutomationSettings
 from bot.config.flows import named_flow_files
-from bot.config.settings import ConfigError, reload_automation
+from bot.config.settings import ConfigError, reload_automation, sections_at_start
 from bot.config.yamlfile import read_yaml
 from bot.model import Service
 
@@ -40,11 +41,20 @@ def flow_files(path: str) -> list[str]:
     return [str(where) for _, where in named_flow_files(document)]
 
 
+def _sections(path: str) -> dict[str, Any]:
+    """``sections_at_start`` of the file, or {} when it cannot be read now."""
+    try:
+        return sections_at_start(path)
+    except Exception:  # the reload reads it too, and says what is wrong
+        return {}
+
+
 async def watch_config(path: str, apply: Apply, stopping: asyncio.Event) -> None:
     """Reload the automation whenever the file, or a flow file it names, changes; a broken
     file keeps the old. The flow files are read from the file when it changes."""
     named = flow_files(path)  # before the first wait: what is there when the watch starts
     seen = [_modified(name) for name in [path, *named]]
+    started = await asyncio.to_thread(_sections, path)
     while not stopping.is_set():
         await asyncio.sleep(POLL_SECONDS)
         if _modified(path) != seen[0]:
@@ -63,3 +73,13 @@ async def watch_config(path: str, apply: Apply, stopping: asyncio.Event) -> None
             log.exception("config file not reloaded, the running automation stays")
             continue
         log.info("automation reloaded from %s", path)
+        now = await asyncio.to_thread(_sections, path)
+        if started and now:
+            changed = sorted(name for name in now if now[name] != started.get(name))
+            if changed:
+                log.warning(
+                    "config file %s: %s changed, which apply at the next start: restart "
+                    "the bot to take them",
+                    path,
+                    ", ".join(changed),
+                )
