@@ -98,6 +98,17 @@ def _link_secret(secret: str) -> str:
     return secret
 
 
+def _one_word(secret: str) -> str:
+    """A token or secret as a provider gives it: a space or a line break in it (a file
+    read with its newline) would fail every call or every signature, later."""
+    if any(c.isspace() or not c.isprintable() for c in secret):
+        raise ValueError("holds a space, a line break or a control character: set it without")
+    return secret
+
+
+Secret = Annotated[str, AfterValidator(_one_word)]
+"""A token or secret that goes in a header or a signature as it is."""
+
 _BOT_TOKEN = r"([0-9]{3,20}:[A-Za-z0-9_-]{20,})?"
 """A BotFather token: ``<bot id>:<35 characters>``; empty when Telegram is off."""
 
@@ -117,7 +128,7 @@ class Environment(BaseSettings):
     SWITCHBOARD_CONFIG: str | None = None
     SWITCHBOARD_KEY_PREFIX: str = "sb:"
     SWITCHBOARD_SHARDS: int = Field(default=8, ge=1, le=MAX_SHARDS)
-    SWITCHBOARD_ADMIN_TOKEN: str = ""
+    SWITCHBOARD_ADMIN_TOKEN: Secret = ""
     SWITCHBOARD_LINK_SECRET: Annotated[str, AfterValidator(_link_secret)] = ""
     SWITCHBOARD_VISITOR_SECRET: Annotated[str, AfterValidator(_link_secret)] = ""
     """Signs the visitor ids a site gives the widget (``visitor_hash``); unset, any id is
@@ -126,9 +137,9 @@ class Environment(BaseSettings):
     """The event loop of ``serve``: uvloop when unset and it is installed."""
 
     WHATSAPP_PHONE_NUMBER_ID: str = ""
-    WHATSAPP_ACCESS_TOKEN: str = ""
-    WHATSAPP_APP_SECRET: str = ""
-    WHATSAPP_VERIFY_TOKEN: str = ""
+    WHATSAPP_ACCESS_TOKEN: Secret = ""
+    WHATSAPP_APP_SECRET: Secret = ""
+    WHATSAPP_VERIFY_TOKEN: Secret = ""
     WHATSAPP_API_BASE: Annotated[str, AfterValidator(http_url)] = DEFAULT_WHATSAPP_API_BASE
     WHATSAPP_MESSAGES_PER_SECOND: float = Field(default=80.0, gt=0)
     """The number's throughput tier (CH-6): 80 by default, up to 1,000 when upgraded."""
@@ -144,8 +155,8 @@ class Environment(BaseSettings):
     ] = ""
     TELEGRAM_API_BASE: Annotated[str, AfterValidator(http_url)] = DEFAULT_TELEGRAM_API_BASE
 
-    TWILIO_ACCOUNT_SID: str = ""
-    TWILIO_AUTH_TOKEN: str = ""
+    TWILIO_ACCOUNT_SID: Secret = ""
+    TWILIO_AUTH_TOKEN: Secret = ""
     SMS_FROM: Annotated[
         str,
         matching(
