@@ -257,6 +257,9 @@ def _command(argv: list[str] | None) -> int:
     except ConfigError as error:  # the metrics directory, or the store, out of reach
         print(error, file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C before the start was over: nothing to drain yet
+        print("\nswitchboard: stopped during the start", file=sys.stderr)
+        return 130
     return 0
 
 
