@@ -107,16 +107,33 @@ def secrets_in(environ: Mapping[str, str]) -> list[str]:
 
 
 class Redactor:
-    """Replaces each secret it knows in a text."""
+    """Replaces each secret it knows in a text; with ``cut``, also the start of one cut
+    short (a refusal that quotes 40 characters of a value), down to ``SHORTEST_SECRET``."""
 
-    def __init__(self, secrets: Sequence[str] = ()) -> None:
+    def __init__(self, secrets: Sequence[str] = (), *, cut: bool = False) -> None:
         self.secrets = tuple(secrets)
+        self.cut = cut
 
     def __call__(self, text: str) -> str:
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
+            if self.cut and secret[:SHORTEST_SECRET] in text:
+                text = _without_starts_of(secret, text)
         return text
+
+
+def _without_starts_of(secret: str, text: str) -> str:
+    """``text`` with every start of ``secret`` (``SHORTEST_SECRET`` characters or more)
+    replaced, each as long as it goes on as the secret does."""
+    head, kept, at = secret[:SHORTEST_SECRET], [], 0
+    while (found := text.find(head, at)) >= 0:
+        end = found + SHORTEST_SECRET
+        while end < len(text) and end - found < len(secret) and text[end] == secret[end - found]:
+            end += 1
+        kept += [text[at:found], REDACTED]
+        at = end
+    return "".join([*kept, text[at:]])
 
 
 class JSONFormatter(logging.Formatter):

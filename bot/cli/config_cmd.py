@@ -68,7 +68,7 @@ def run_config_command(
     try:
         read_config(path, env, env.get("DEFAULT_REGION") or "GB")
     except ConfigError as error:
-        redact = Redactor(secrets_in(env))  # a secret variable where a number goes
+        redact = Redactor(secrets_in(env), cut=True)  # a secret variable where a number goes
         for problem in error.problems:
             print(redact(problem), file=err)
         return 2

@@ -214,7 +214,7 @@ def _command(argv: list[str] | None) -> int:
         make_metrics_dir()  # before a runtime makes its metrics, which are written there
     except ConfigError as error:
         # A secret variable put where a number goes is quoted back: never its value.
-        print(Redactor(secrets_in(os.environ))(str(error)), file=sys.stderr)
+        print(Redactor(secrets_in(os.environ), cut=True)(str(error)), file=sys.stderr)
         return 2
     if args.command == "admin" and args.admin_command != "import" and not settings.redis_url:
         print(
