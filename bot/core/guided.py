@@ -139,6 +139,7 @@ class GuidedConversations:
                 step = state.step if state is not None else ""
                 fields |= consent_trail(f"flow:{outcome.flow}:{step}", now, overwrite=True)
             if name := display_name(outcome.saves.get("name", "")):
+                fields["!f:name"] = name  # shown as a channel's names are
                 fields["name"] = name  # only where the profile has none
             batch.saves.append((profile, fields))
         if outcome.handoff is not None:

@@ -33,6 +33,7 @@ async def test_a_name_answered_in_a_flow_is_kept_without_an_override(
     profile_id = bot.sinks["support"].events("message.inbound")[0]["data"]["profile"]
     profile = await bot.runtime.profiles.get(profile_id)
     assert profile["name"] == "Ann Lee"
+    assert profile["fields"]["name"] == "Ann Lee"  # the answer kept as its field, the same
 
 
 async def test_a_name_from_a_contacts_file_is_kept_as_a_channels_is(
