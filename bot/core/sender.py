@@ -173,11 +173,17 @@ def outbound_event(outbound: Outbound, provider_id: str, sent: Outbound | None =
 
 
 def send_status_event(
-    outbound: Outbound, status: str, *, error: str = "", provider_id: str = ""
+    outbound: Outbound,
+    status: str,
+    *,
+    error: str = "",
+    error_code: str = "",
+    provider_id: str = "",
 ) -> Event:
-    """``message.status`` of a send, under our id: its failure, or a receipt that came
-    before the send was recorded (with ``provider_id``; told under the provider's id
-    alone before, under another event id)."""
+    """``message.status`` of a send, under our id: its failure (with the provider's code
+    of it, or ours: ``opted_out``, ``outside_window``), or a receipt that came before the
+    send was recorded (with ``provider_id``; told under the provider's id alone before,
+    under another event id)."""
     data = {
         "conversation_id": outbound.conversation_id,
         "message_id": outbound.send_id,
@@ -187,6 +193,7 @@ def send_status_event(
         "customer": outbound.recipient.key,
         "status": status,
         "error": error,
+        "error_code": error_code,
         "timestamp": time.time(),
     }
     return Event.new(
@@ -586,7 +593,7 @@ class Sender:
         self.meters.sends.labels(outbound.channel, "failed").inc()
         async with self.store.batch() as pipe:
             await self.events.queue_events(
-                pipe, [send_status_event(outbound, "failed", error=reason)]
+                pipe, [send_status_event(outbound, "failed", error=reason, error_code=code)]
             )
             self.queue_receipt(pipe, outbound.number, outbound.send_id, "failed", code=code)
 
