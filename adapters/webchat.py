@@ -10,6 +10,7 @@ import html
 import json
 import logging
 import re
+import resource
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -229,6 +230,46 @@ def receipts_of(
     ]
 
 
+TABS_PER_VISITOR = 16
+"""Sockets one visitor may hold open in a process (their tabs)."""
+SOCKETS_SHARE = 0.75
+"""The share of the process's open-files limit its web chat sockets may take: the rest
+is for the providers' webhooks, the API and Redis."""
+MESSAGES_PER_SECOND, MESSAGE_BURST = 1.0, 20
+"""A visitor's pace of messages: 20 at once, then one a second."""
+FILES_PER_MINUTE, FILE_BURST = 6.0, 10
+"""A visitor's pace of files: 10 at once, then one every 10 seconds."""
+PACED_VISITORS = 50_000
+"""Visitors whose pace a process keeps in mind (the least recent are forgotten)."""
+TOO_FAST = "You are sending faster than the chat takes: wait a moment, then send it again."
+
+
+class Pace:
+    """Token buckets by visitor: ``burst`` at once, then ``per_second``."""
+
+    def __init__(self, per_second: float, burst: int) -> None:
+        self.per_second = per_second
+        self.burst = burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+        """Each visitor's tokens, and when they were counted (monotonic); oldest first."""
+
+    def take(self, visitor: str) -> bool:
+        """Whether ``visitor`` may go on now (and then one token fewer)."""
+        now = time.monotonic()
+        tokens, at = self._buckets.pop(visitor, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - at) * self.per_second)
+        taken = tokens >= 1.0
+        self._buckets[visitor] = (tokens - 1.0 if taken else tokens, now)
+        while len(self._buckets) > PACED_VISITORS:
+            del self._buckets[next(iter(self._buckets))]
+        return taken
+
+
+def open_files_limit() -> int:
+    """The process's limit on open files, as it stands."""
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 class WebChatHub:
     """The sockets open in this process, by visitor; a visitor may have several tabs.
     It remembers which of our messages each socket was sent, the ones it may confirm.
@@ -242,6 +283,17 @@ class WebChatHub:
         self._sockets: dict[str, set[web.WebSocketResponse]] = {}
         self._tabs: dict[web.WebSocketResponse, _Tab] = {}
         self._closing: set[asyncio.Task[bool]] = set()
+        self.messages = Pace(MESSAGES_PER_SECOND, MESSAGE_BURST)
+        self.files = Pace(FILES_PER_MINUTE / 60, FILE_BURST)
+
+    def refusal(self, visitor: str) -> tuple[int, str] | None:
+        """Why another socket of ``visitor`` is not taken now, or None: one client holding
+        thousands would leave the process no files to open for anything else."""
+        if len(self._sockets.get(visitor, ())) >= TABS_PER_VISITOR:
+            return 429, f"at most {TABS_PER_VISITOR} chats open at once: close one"
+        if len(self._tabs) >= open_files_limit() * SOCKETS_SHARE:
+            return 503, "the chat is busy: try again in a moment"
+        return None
 
     def add(self, visitor: str, socket: web.WebSocketResponse) -> None:
         self._sockets.setdefault(visitor, set()).add(socket)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -42,8 +43,11 @@ class BotProcess:
         config: dict[str, Any] | None = None,
         port: int | None = None,
         args: tuple[str, ...] = (),
+        open_files: int = 0,
     ) -> None:
         self.args = args
+        self.open_files = open_files
+        """The process's limit on open files, when not 0 (soft and hard: it cannot raise it)."""
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._workdir = tempfile.TemporaryDirectory(prefix="switchboard-")
@@ -73,6 +77,7 @@ class BotProcess:
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            preexec_fn=self._limits if self.open_files else None,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -92,6 +97,10 @@ class BotProcess:
         # warnings in whichever test ran next, and failed that one as well.
         self.close()
         raise TimeoutError(f"the bot did not become ready in {timeout:.0f} s:\n" + said)
+
+    def _limits(self) -> None:
+        """In the child, before it runs: its open files limited."""
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
 
     def kill(self) -> None:
         """SIGKILL: no cleanup of any kind, as in a crash."""

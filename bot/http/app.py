@@ -218,6 +218,9 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         visitor = await socket_visitor(request)
     except web.HTTPException as refusal:
         return error_response(refusal.status, refusal.reason)
+    if refused := parts.web_hub.refusal(visitor):
+        status, why = refused
+        return error_response(status, why, {"Retry-After": "5"})
     socket = web.WebSocketResponse(max_msg_size=webchat.MAX_FRAME, heartbeat=30)
     await socket.prepare(request)
     number = parts.settings.web_number
@@ -280,6 +283,10 @@ async def _take_frame(
         await parts.ingestor.accept(webchat.receipts_of(frame, visitor, number, offered))
         return
     inbound = webchat.message_of(frame, visitor, number)
+    if not parts.web_hub.messages.take(visitor):
+        too_fast = webchat.FrameError(webchat.TOO_FAST)
+        too_fast.frame_id = frame_id(inbound, visitor)
+        raise too_fast
     (new,) = await parts.ingestor.accept([inbound])
     page_id = frame_id(inbound, visitor)
     await socket.send_json({"type": "ack", "id": page_id})
@@ -310,6 +317,8 @@ async def chat_file(request: web.Request) -> web.Response:
         return error_response(400, "id must be 1-64 letters, digits, - or _")
     if (request.content_length or 0) > webchat.MAX_FILE:
         return error_response(413, f"the file is larger than {webchat.MAX_FILE // MB} MB")
+    if not parts.web_hub.files.take(visitor):
+        return error_response(429, webchat.TOO_FAST, {"Retry-After": "10"})
     data = await read_at_most(request, webchat.MAX_FILE)
     if len(data) > webchat.MAX_FILE:
         return error_response(413, f"the file is larger than {webchat.MAX_FILE // MB} MB")

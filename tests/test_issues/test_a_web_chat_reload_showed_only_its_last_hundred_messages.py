@@ -7,12 +7,15 @@ its history. It shows as many as the live view does (the latest 500).
 
 from __future__ import annotations
 
+from adapters.webchat import Pace
 from tests.conftest import BotFactory
 from tests.test_widget import open_socket, token_for, widget_bot
 
 
 async def test_a_long_chat_comes_back_whole(make_bot: BotFactory) -> None:
     bot = await widget_bot(make_bot)
+    # A long chat, written at once: the visitor's pace is not what this is about.
+    bot.runtime.web_hub.messages = Pace(per_second=1000.0, burst=1000)
     token = await token_for(bot)
     socket, _ = await open_socket(bot, token)
     for n in range(120):
