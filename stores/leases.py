@@ -25,7 +25,9 @@ if holder then return false end
 local lapsed = redis.call('GET', KEYS[3])
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('SET', KEYS[3], ARGV[1])
-return {redis.call('INCR', KEYS[2]), lapsed and 1 or 0}
+local token = redis.call('INCR', KEYS[2])
+redis.call('PERSIST', KEYS[2])  -- a count to forget once let go (release) is held again
+return {token, lapsed and 1 or 0}
 """
 )
 
@@ -80,8 +82,9 @@ return ARGV[2]
 
 _RELEASE = Script(
     """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1], KEYS[2]) end
-return 0
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[3], ARGV[2]) end
+return redis.call('DEL', KEYS[1], KEYS[2])
 """
 )
 
@@ -109,8 +112,10 @@ class BaseLeases(Protocol):
         """Keep ``name`` ``ttl_ms`` longer if this holder still has it under ``token``;
         False when it lapsed or was granted since, to another holder or to this one."""
 
-    async def release(self, name: str) -> None:
-        """Let go of ``name`` if this holder has it."""
+    async def release(self, name: str, *, forget_after_ms: int = 0) -> None:
+        """Let go of ``name`` if this holder has it; with ``forget_after_ms``, its fencing
+        count is forgotten that long after, unless taken again (a lease made for one piece
+        of work, such as a notification's run)."""
 
     async def heartbeat(self, group: str, ttl_ms: int) -> int:
         """Say this holder is alive in ``group``; how many holders are alive in it."""
@@ -157,9 +162,9 @@ class Leases(BaseLeases):
         keys = [self.keys.lease(name), self.keys.lease_fence(name)]
         return bool(await _RENEW(self.redis, keys, [self.holder, ttl_ms, token]))
 
-    async def release(self, name: str) -> None:
-        keys = [self.keys.lease(name), self.keys.lease_held(name)]
-        await _RELEASE(self.redis, keys, [self.holder])
+    async def release(self, name: str, *, forget_after_ms: int = 0) -> None:
+        keys = [self.keys.lease(name), self.keys.lease_held(name), self.keys.lease_fence(name)]
+        await _RELEASE(self.redis, keys, [self.holder, forget_after_ms])
 
     async def heartbeat(self, group: str, ttl_ms: int) -> int:
         """Say this holder is alive in ``group``; how many holders are alive in it."""

@@ -45,6 +45,12 @@ return '+' .. ARGV[2]
 STATUS = Script(
     """
 if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
+-- A run that finished keeps its statuses as long as its recipients: one written after
+-- (a late receipt, a send that returned) takes the time they have left.
+local keep = redis.call('PTTL', KEYS[3])
+local function kept(key)
+  if keep > 0 and redis.call('PTTL', key) == -1 then redis.call('PEXPIRE', key, keep) end
+end
 local rank = {sent = 1, delivered = 2, read = 3}
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if current and string.sub(current, 1, 6) == 'failed' then return 0 end
@@ -57,7 +63,8 @@ if ARGV[2] == 'failed' then
   redis.call('HINCRBY', KEYS[2], 'failed', 1)
   if before == 1 then redis.call('HINCRBY', KEYS[2], 'sent', -1) end
   local who = redis.call('HGET', KEYS[4], ARGV[1])
-  if who then redis.call('ZADD', KEYS[8], ARGV[3], who) end
+  if who then redis.call('ZADD', KEYS[8], ARGV[3], who); kept(KEYS[8]) end
+  kept(KEYS[1])
   return 1
 end
 local after = rank[ARGV[2]]
@@ -68,8 +75,12 @@ if before < 2 and after >= 2 then redis.call('HINCRBY', KEYS[2], 'delivered', 1)
 if after >= 3 then redis.call('HINCRBY', KEYS[2], 'read', 1) end
 local who = redis.call('HGET', KEYS[4], ARGV[1])
 if who then
-  for level = before + 1, after do redis.call('ZADD', KEYS[4 + level], ARGV[3], who) end
+  for level = before + 1, after do
+    redis.call('ZADD', KEYS[4 + level], ARGV[3], who)
+    kept(KEYS[4 + level])
+  end
 end
+kept(KEYS[1])
 return 1
 """
 )

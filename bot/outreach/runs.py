@@ -31,6 +31,8 @@ from stores.redis import Pipe, StoreClient
 
 log = logging.getLogger(__name__)
 
+RUN_FENCE_KEPT_MS = 7 * 24 * 3600 * 1000
+"""How long a run's lease keeps its fencing count once let go."""
 RUN_LEASE_MS = 15_000
 ENDED = frozenset({"cancelled", "stopped"})
 """A campaign in these statuses queues no one more."""
@@ -145,7 +147,9 @@ class Runs:
         try:
             return await self._execute(nid, run, lease, token, progress, clock)
         finally:
-            await self.leases.release(lease)
+            # The run's own lease: its fencing count goes a week after (a run deferred
+            # for quiet hours is taken again within a day, and counts on from it).
+            await self.leases.release(lease, forget_after_ms=RUN_FENCE_KEPT_MS)
 
     async def set_aside(self, nid: str, run: int, now: float) -> None:
         """A run that failed every attempt leaves the schedule, into the dead letters, and
