@@ -240,7 +240,7 @@ class Runtime:
         web = WebChatTransport(
             self.live.publish,
             lambda media_id: self.media.links.url(media_id),
-            lambda media_id, ttl: self.media.keep(media_id, ttl),
+            self.media.keep,
         )
         transports: dict[str, Transport] = {"web": web}
         if wa := settings.whatsapp:

@@ -224,14 +224,21 @@ def read_config(path: str, env: Mapping[str, str], region: str = "GB") -> Config
     return written
 
 
-def reload_automation(
-    path: str, env: Mapping[str, str] | None = None
-) -> tuple[AutomationSettings, tuple[Service, ...]]:
-    """The automation and the services of the YAML file as it is now, for a running bot
-    to take without a restart; ConfigError when the file is broken."""
+@dataclass(frozen=True, slots=True)
+class Reloaded:
+    """The config file as a running bot reads it again: what it takes (the automation and
+    the services' definitions), and what waits for a start (``sections_at_start``)."""
+
+    automation: AutomationSettings
+    services: tuple[Service, ...]
+    sections: dict[str, Any]
+
+
+def reload_automation(path: str, env: Mapping[str, str] | None = None) -> Reloaded:
+    """The YAML file as it is now, for a running bot; ConfigError when it is broken."""
     env = os.environ if env is None else env
     written = read_config(path, env, env.get("DEFAULT_REGION") or "GB")
-    return automation_from(written.automation), _services(written)
+    return Reloaded(automation_from(written.automation), _services(written), _sections(written))
 
 
 RELOADED_SECTIONS = frozenset({"automation", "services"})
@@ -239,11 +246,14 @@ RELOADED_SECTIONS = frozenset({"automation", "services"})
 
 
 def sections_at_start(path: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The config file's sections a running bot does not take when they change (and the
-    names of its services, since one added is attached at a start), as they are now;
-    ConfigError when the file is broken."""
-    env = os.environ if env is None else env
-    written = read_config(path, env, env.get("DEFAULT_REGION") or "GB")
+    """The config file's sections a running bot does not take when they change, as they
+    are now; ConfigError when the file is broken."""
+    return reload_automation(path, env).sections
+
+
+def _sections(written: ConfigFile) -> dict[str, Any]:
+    """The sections a running bot does not take, and the names of its services (one added
+    is attached at a start)."""
     found = written.model_dump(exclude=set(RELOADED_SECTIONS))
     found["services (added or removed)"] = sorted(service.name for service in written.services)
     return found

@@ -45,7 +45,7 @@ def _sections(path: str) -> dict[str, Any]:
     """``sections_at_start`` of the file, or {} when it cannot be read now."""
     try:
         return sections_at_start(path)
-    except Exception:  # the reload reads it too, and says what is wrong
+    except Exception:  # a reload reads it too, and says what is wrong
         return {}
 
 
@@ -64,8 +64,8 @@ async def watch_config(path: str, apply: Apply, stopping: asyncio.Event) -> None
             continue
         seen = modified
         try:
-            automation, services = reload_automation(path)
-            await apply(automation, services)
+            reloaded = reload_automation(path)
+            await apply(reloaded.automation, reloaded.services)
         except ConfigError as error:
             log.error("config file not reloaded, the running automation stays: %s", error)
             continue
@@ -73,8 +73,8 @@ async def watch_config(path: str, apply: Apply, stopping: asyncio.Event) -> None
             log.exception("config file not reloaded, the running automation stays")
             continue
         log.info("automation reloaded from %s", path)
-        now = await asyncio.to_thread(_sections, path)
-        if started and now:
+        now = reloaded.sections
+        if started:
             changed = sorted(name for name in now if now[name] != started.get(name))
             if changed:
                 log.warning(
