@@ -360,9 +360,12 @@ class Couriers:
         return False
 
     def _until_due(self) -> float:
-        """Seconds until some retry schedule is to be looked at again."""
-        due = min((line.next_due for line in self._lines.values() if line.attached), default=None)
-        return SWEEP_SECONDS if due is None else max(0.0, due - time.time())
+        """Seconds until some retry schedule is to be looked at again, or some queue is due
+        a reclaim (one with no room takes it when a delivery of it finishes)."""
+        attached = [line for line in self._lines.values() if line.attached]
+        times = [line.next_due for line in attached]
+        times += [line.next_reclaim for line in attached if self._room(line) > 0]
+        return max(0.0, min(times) - time.time()) if times else SWEEP_SECONDS
 
     async def _follow_attachments(self) -> None:
         wanted: dict[str, Service] = {}
@@ -402,7 +405,9 @@ class Couriers:
         await self._move_due(now)
         rooms = {}
         for name, line in self._lines.items():
-            if line.attached and (sweep or line.look or line.hot_until > clock):
+            # Due a reclaim: deliveries a dead process left go once idle for its time.
+            looking = line.look or line.hot_until > clock or line.next_reclaim <= now
+            if line.attached and (sweep or looking):
                 if (room := self._room(line)) > 0:
                     rooms[name] = room
         reclaiming = {n: room for n, room in rooms.items() if self._lines[n].next_reclaim <= now}
