@@ -57,7 +57,8 @@ class Sent:
         self._thread.start()
 
     def _watch(self) -> None:
-        with Redis.from_url(self.url) as redis, redis.monitor() as monitor:
+        # No read timeout: an idle bot may send nothing for longer than the default.
+        with Redis.from_url(self.url, socket_timeout=None) as redis, redis.monitor() as monitor:
             for command in monitor.listen():
                 start, end = self.window
                 if command["time"] > end:
