@@ -203,6 +203,79 @@ def template_updates(payload: Any) -> tuple[list[TemplateStatus], list[str]]:
     return found, unread
 
 
+@dataclass(frozen=True, slots=True)
+class MarketingPreference:
+    """A customer stopped or resumed the number's marketing messages in WhatsApp ("Stop
+    promotions" in the chat, or Offers and announcements in the settings).
+
+    From the ``user_preferences`` field of the business account's webhook:
+    https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/user_preferences
+    """
+
+    number: str
+    customer: Identity
+    stopped: bool
+    at: int
+    """When Meta sent it (unix seconds): of two, the later holds."""
+
+
+PREFERENCES = {"stop": True, "resume": False}
+
+
+def marketing_preferences(
+    payload: Any, phone_number_id: str
+) -> tuple[list[MarketingPreference], list[str]]:
+    """The marketing preferences changed in a webhook body, for our number (other numbers'
+    are skipped), and why each that cannot be read was left out; what is not one is
+    skipped."""
+    found: list[MarketingPreference] = []
+    unread: list[str] = []
+    entries = payload.get("entry") if isinstance(payload, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else []:
+            if not isinstance(change, dict) or change.get("field") != "user_preferences":
+                continue
+            value = change.get("value")
+            metadata = value.get("metadata") if isinstance(value, dict) else None
+            if not isinstance(metadata, dict) or not metadata.get("phone_number_id"):
+                unread.append("a user_preferences change needs value.metadata.phone_number_id")
+                continue
+            if str(metadata["phone_number_id"]) != phone_number_id:
+                continue
+            try:
+                preferences = _list(value, "user_preferences")
+            except PayloadError as error:
+                unread.append(str(error))
+                continue
+            for item in preferences:
+                try:
+                    if preference := _preference(f"wa:{phone_number_id}", item):
+                        found.append(preference)
+                except PayloadError as error:
+                    unread.append(str(error))
+    return found, unread
+
+
+def _preference(number: str, item: Any) -> MarketingPreference | None:
+    """One ``user_preferences`` item; None for a category other than marketing messages."""
+    if not isinstance(item, dict):
+        raise PayloadError("each user preference must be an object")
+    if item.get("category") != "marketing_messages":
+        return None
+    wa_id, value, at = _str(item, "wa_id"), item.get("value"), item.get("timestamp")
+    if not is_whatsapp_id(wa_id) or wa_id.startswith("0"):
+        raise PayloadError("each user preference needs a 'wa_id' of 5 to 20 digits")
+    if not isinstance(value, str) or value not in PREFERENCES:
+        raise PayloadError("a marketing preference's 'value' is 'stop' or 'resume'")
+    if isinstance(at, str) and _digits(at):
+        at = int(at)
+    if not isinstance(at, int) or isinstance(at, bool) or not 0 < at < 2**32:
+        raise PayloadError("a marketing preference needs a 'timestamp' in unix seconds")
+    at = min(at, int(time.time()))  # one from the future would hold against later ones
+    return MarketingPreference(number, Identity("wa", wa_id), PREFERENCES[value], at)
+
+
 MAX_ID = 512
 """The longest message id taken (Meta's wamids are about 60 characters): it is a dedupe key."""
 MAX_TEXT = 4096

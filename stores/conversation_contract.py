@@ -118,6 +118,14 @@ class BaseConversationStore(Protocol):
     def queue_opt_out(self, pipe: Pipe, conversation_id: str, opted_out: bool) -> None:
         """``set_opt_out`` queued on a pipeline the caller executes."""
 
+    def queue_marketing(self, pipe: Pipe, conversation_id: str, stopped: bool, at: float) -> None:
+        """Record that the customer stopped (or resumed) the number's marketing messages
+        ``at`` (WhatsApp's "Stop promotions"), unless a later change is recorded: a
+        conversation that does not exist, or whose customer was erased, keeps nothing."""
+
+    async def set_marketing(self, changes: Sequence[tuple[str, bool, float]]) -> None:
+        """``queue_marketing`` of each (conversation id, stopped, at), in one round trip."""
+
     async def set_opt_out(self, conversation_id: str, opted_out: bool) -> None:
         """Record that the customer said STOP (or START again)."""
 

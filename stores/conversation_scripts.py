@@ -150,6 +150,24 @@ return redis.call('HSETNX', KEYS[2], ARGV[1], 'sending|' .. now_ms)
 """
 )
 
+# The customer stopped (ARGV[1] '1') or resumed ('0') the number's marketing messages at
+# ARGV[2] (unix seconds): of two, the later holds, whichever came first. Only an existing
+# conversation of a customer not erased keeps it: -1 none, -2 erased, 0 older, 1 kept.
+SET_MARKETING = Script(
+    """
+local customer = redis.call('HGET', KEYS[1], 'customer')
+if not customer then return -1 end
+if customer == 'erased' then return -2 end
+if tonumber(ARGV[2]) < tonumber(redis.call('HGET', KEYS[1], 'marketing_at') or '0') then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'marketing_at', ARGV[2])
+if ARGV[1] == '1' then redis.call('HSET', KEYS[1], 'marketing_off', '1')
+else redis.call('HDEL', KEYS[1], 'marketing_off') end
+return 1
+"""
+)
+
 # A claim older than ARGV[2] ms is an attempt a crash cut short: the send is failed for
 # the reason ARGV[3]. The answer: -1 no claim, -2 sent or failed already, 0 failed here,
 # else the ms until the claim is that old. A claim without its time predates them.

@@ -26,6 +26,7 @@ from stores.conversation_scripts import (
     RECORD,
     RECORD_PARTS,
     RELEASE_SEND,
+    SET_MARKETING,
     SETTLE_CLAIM,
     STATUS,
     STATUS_OF,
@@ -211,6 +212,19 @@ class ConversationStore(BaseConversationStore):
             pipe.hset(key, "opted_out", "1")
         else:
             pipe.hdel(key, "opted_out")
+
+    def queue_marketing(self, pipe: Pipe, conversation_id: str, stopped: bool, at: float) -> None:
+        """Record that the customer stopped (or resumed) the number's marketing messages
+        ``at``, unless a later change is recorded, on the caller's pipeline."""
+        keys = [self._k(conversation_id, "meta")]
+        SET_MARKETING.queue(pipe, keys, ["1" if stopped else "0", int(at)])
+
+    async def set_marketing(self, changes: Sequence[tuple[str, bool, float]]) -> None:
+        """``queue_marketing`` of each (conversation id, stopped, at), in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for conversation_id, stopped, at in changes:
+                self.queue_marketing(pipe, conversation_id, stopped, at)
+            await pipe.execute()
 
     async def set_opt_out(self, conversation_id: str, opted_out: bool) -> None:
         """Record that the customer said STOP (or START again), in one round trip."""

@@ -39,6 +39,8 @@ class Person:
     wrote_at: float | None = None
     """When they last wrote; None: no conversation on the number."""
     opted_out: bool = False
+    marketing_stopped: bool = False
+    """Stopped the number's marketing messages in WhatsApp ("Stop promotions")."""
     identities: tuple[Identity, ...] = ()
     """Instead of the WhatsApp id and its phone."""
     name: str = ""
@@ -89,6 +91,8 @@ async def seed(runtime: Runtime, number: str, people: Sequence[Person]) -> list[
                 conversations.touch(pipe, number, cid, person.wrote_at)
                 if person.opted_out:
                     conversations.queue_opt_out(pipe, cid, True)
+                if person.marketing_stopped:
+                    conversations.queue_marketing(pipe, cid, True, person.wrote_at)
             await pipe.execute()
     return profiles
 
@@ -222,6 +226,7 @@ async def test_every_skip_reason_and_a_deferral_are_counted_once(make_bot: BotFa
         "opted_out": Person("447911200003", ok, now - 60, opted_out=True),
         "topic_conflict": Person("447911200004", ok | {"topics_off": "news,offers"}, now - 60),
         "no_consent": Person("447911200005", {"city": "Leeds"}, now - 60),
+        "marketing_stopped": Person("447911200010", ok, now - 60, marketing_stopped=True),
         "outside_window_no_template": Person("447911200006", ok, now - 30 * 3600),
         "invalid_number": Person(
             fields=ok, identities=(Identity("phone", "+447700900123"),), name="drama"
@@ -258,6 +263,7 @@ async def test_every_skip_reason_and_a_deferral_are_counted_once(make_bot: BotFa
         "opted_out": 1,
         "topic_conflict": 1,
         "no_consent": 1,
+        "marketing_stopped": 1,
         "outside_window_no_template": 1,
         "missing_variable": 1,
         "too_long": 0,
@@ -265,7 +271,7 @@ async def test_every_skip_reason_and_a_deferral_are_counted_once(make_bot: BotFa
         "ended": 0,
     }
     # The same person listed three ways is one recipient.
-    assert found["counts"]["recipients"] == 13 and found["counts"]["deferred"] == 1
+    assert found["counts"]["recipients"] == 14 and found["counts"]["deferred"] == 1
     assert found["runs"][0]["status"] == "sending" and found["status"] == "sending"
     adds_up(found)
     sent = sorted(m.to for m in shared.graph.sent if m.text == "Leeds deals for you")

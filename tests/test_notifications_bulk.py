@@ -95,6 +95,7 @@ async def test_a_bulk_send_to_5000_profiles_adds_up_exactly(
         "opted_out": EACH,
         "topic_conflict": EACH,
         "no_consent": EACH,
+        "marketing_stopped": 0,
         "outside_window_no_template": EACH,
         "missing_variable": EACH,
         "too_long": 0,

@@ -60,7 +60,10 @@ def public(meta: dict[str, str]) -> dict[str, Any]:
     for key in ("created_at", "last_at"):
         if key in meta:
             found[key] = float(meta[key])
-    return found | {"opted_out": meta.get("opted_out") == "1"}
+    return found | {
+        "opted_out": meta.get("opted_out") == "1",
+        "marketing_stopped": meta.get("marketing_off") == "1",
+    }
 
 
 async def list_conversations(request: web.Request) -> web.Response:

@@ -597,6 +597,10 @@ class Pipeline:
 
     async def _queue_status(self, pipe: Pipe, status: StatusUpdate, target: Target) -> None:
         cid, message_id = status.conversation_id, target.message_id
+        if status.status == "failed" and status.error_code == MARKETING_STOPPED:
+            # The customer stopped the number's marketing messages: later campaigns skip
+            # them, as they do after Meta's user_preferences webhook says so.
+            self.conversations.queue_marketing(pipe, cid, True, status.timestamp)
         if not target.known:
             # No record of the message yet (Meta may post a receipt before its answer to
             # the send): the send's record tells its outcomes of it, the ledger included,
@@ -616,6 +620,10 @@ class Pipeline:
         if target.news:  # a status behind the one the message has already is nobody's news
             event = status_event(status, message_id, erased=target.erased)
             await self.fanout.queue_events(pipe, [event])
+
+
+MARKETING_STOPPED = "131050"
+"""Meta's failure of a marketing message to a customer who stopped them."""
 
 
 @functools.lru_cache(maxsize=64)

@@ -396,14 +396,22 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
     except whatsapp.PayloadError as error:
         return error_response(400, str(error))
     templates, unread_templates = whatsapp.template_updates(payload)
-    unread += unread_templates
-    if unread and not (items or templates):
+    preferences, unread_preferences = whatsapp.marketing_preferences(
+        payload, settings.phone_number_id
+    )
+    unread += unread_templates + unread_preferences
+    if unread and not (items or templates or preferences):
         return error_response(400, unread[0])
     parts = request.app[PARTS]
     new = await parts.ingestor.accept(items)
+    if preferences:  # kept before the 200: Meta does not say it twice
+        await parts.conversations.set_marketing(
+            [(conversation_id(p.number, p.customer), p.stopped, p.at) for p in preferences]
+        )
     if templates:
         await parts.publish_to_parent([template_event(settings, update) for update in templates])
-    answer: dict[str, Any] = {"received": len(items) + len(templates), "new": sum(new)}
+    received = len(items) + len(templates) + len(preferences)
+    answer: dict[str, Any] = {"received": received, "new": sum(new)}
     if unread:  # the rest is taken: sent again, the body would be refused for ever
         log.info("a WhatsApp webhook held %d item(s) it cannot read: %s", len(unread), unread)
         answer["unread"] = unread

@@ -1,7 +1,8 @@
 """Who gets a notification, and why not (AU-4): each audience entry is decided once, as
 queued, deferred by quiet hours, or skipped for one reason, in this order of precedence:
 ``suppressed``, ``invalid_number``, ``no_channel``, ``opted_out``, ``topic_conflict``,
-``no_consent``, ``outside_window_no_template``, ``missing_variable``."""
+``no_consent``, ``marketing_stopped``, ``outside_window_no_template``,
+``missing_variable``."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ SKIP_REASONS = (
     "opted_out",
     "topic_conflict",
     "no_consent",
+    "marketing_stopped",
     "outside_window_no_template",
     "missing_variable",
     "too_long",
@@ -418,14 +420,16 @@ def _phone_facts_of(identity: str) -> tuple[bool, str] | None:
 
 
 def _lacking_consent(spec: NotificationSpec, person: _Person) -> str:
-    """Why the customer does not want this: opted out, its topic turned off, or no
-    lawful basis for marketing; '' when none of those."""
+    """Why the customer does not want this: opted out, its topic turned off, no lawful
+    basis for marketing, or marketing stopped on this number; '' when none of those."""
     if person.meta.get("opted_out") == "1":
         return "opted_out"
     if spec.topic and spec.topic in topics_of(person.profile.get("f:topics_off", "")):
         return "topic_conflict"
     if spec.category == "marketing" and person.profile.get("f:consent", "") not in LAWFUL_BASES:
         return "no_consent"
+    if spec.category == "marketing" and person.meta.get("marketing_off") == "1":
+        return "marketing_stopped"  # "Stop promotions" in WhatsApp, for this number
     return ""
 
 
