@@ -87,8 +87,12 @@ if said then
   local predicted = price
   if billable == '0' then
     price = 0
-  elseif price == 0 or meta_category ~= category then
-    price = rates[meta_category] or rates[category] or price
+  elseif meta_category ~= '' and meta_category ~= category then
+    -- billed as another category: at its rate (the country's, else the default), else
+    -- free, never at the one predicted
+    price = rates[meta_category] or 0
+  elseif price == 0 then
+    price = rates[category] or price
   end
   if meta_category ~= '' then category = meta_category end
   local recategorized = meta_category ~= '' and meta_category ~= category_asked
