@@ -558,6 +558,12 @@ BILLED_TYPES = frozenset({"regular"})
 FREE_TYPES = frozenset({"free_customer_service", "free_entry_point"})
 
 
+SAME_CATEGORY = {"authentication_international": "authentication-international"}
+"""Meta's pricing category names as the ledger keeps them: the authentication-international
+rate is written with an underscore in Meta's status webhooks and pricing analytics, with a
+hyphen in its pricing pages; both are one category."""
+
+
 def _pricing(status: dict[str, Any]) -> Pricing | None:
     """The status's ``pricing`` object; None when it has none.
 
@@ -578,11 +584,12 @@ def _pricing(status: dict[str, Any]) -> Pricing | None:
         charged = billable.lower() == "true"
     else:
         raise PayloadError("pricing needs a known 'type' or a boolean 'billable'")
+    category = _str(pricing, "category")[:40]
     return Pricing(
         billable=charged,
         pricing_model=_str(pricing, "pricing_model")[:16],
         type=kind[:40],
-        category=_str(pricing, "category")[:40],
+        category=SAME_CATEGORY.get(category, category),
     )
 
 
