@@ -181,7 +181,7 @@ async def get_notification(request: web.Request) -> web.Response:
 
 async def cancel_notification(request: web.Request) -> web.Response:
     """No further runs; what is queued already still goes. The parent's alone."""
-    nid = await _draft_of(request)
+    nid = await _draft_of(request, authors=False)
     try:
         await parts(request).notifications.cancel(nid)
     except CancelRefusedError as error:
@@ -189,16 +189,22 @@ async def cancel_notification(request: web.Request) -> web.Response:
     return web.json_response({"notification": {"id": nid, "status": "cancelled"}})
 
 
-async def _draft_of(request: web.Request) -> str:
-    """The id of a notification on the caller's numbers whose number it is the parent of."""
+async def _draft_of(request: web.Request, *, authors: bool = True) -> str:
+    """The id of a notification on the caller's numbers whose number it is the parent of;
+    with ``authors``, one it made too: a parent since a failover does not read (SN-3) or
+    send the words of another's."""
     notifications = parts(request).notifications
-    acting(request)
+    who = acting(request)
     nid = request.match_info["id"]
     try:
         spec = await notifications.spec(nid, await numbers_of(request))
     except NotificationNotFoundError as error:
         raise ApiError(404, str(error)) from None
     await require_parent(request, spec.number)
+    if authors and spec.service != who.name:
+        raise ApiError(
+            403, f"notification {nid} is {spec.service!r}'s: only it reviews, tests or sends it"
+        )
     return nid
 
 
