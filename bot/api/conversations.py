@@ -216,7 +216,9 @@ async def add_note(request: web.Request) -> web.Response:
     """A note for the people working the conversation; never sent to the customer, and
     readable by every service attached to the number."""
     who = acting(request)
-    conversation_id, _ = await conversation(request)
+    conversation_id, meta = await conversation(request)
+    if meta.get("customer") == "erased":  # the same phone writing again is a new customer
+        raise ApiError(410, "the customer was erased: nothing is kept for them")
     found = await read_body(request)
     only_fields(found, ("text", "author"), "a note takes its text and its author")
     note_text, author = (  # control characters but \n, \r and \t are 400, as in replies

@@ -218,6 +218,8 @@ class TeamDesk:
         cid, meta = await self.find_conversation(conversation)
         number = meta.get("number", "")
         await self._ours(number, await self.actions.services.order(number), "Not noted")
+        if meta.get("customer") == "erased":  # the same phone writing again is a new customer
+            raise RefusedError("Not noted: the customer was erased.")
         note = await self.notes_store.append(cid, author=author, service=TEAM_SERVICE, text=text)
         return cid, note
 
