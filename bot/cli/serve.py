@@ -232,6 +232,11 @@ def serve_workers(settings: Settings, workers: int) -> int:
             file=sys.stderr,
         )
         return 2
+    # The workers share the port with each other (SO_REUSEPORT), never with another
+    # program or another set of workers: it is looked at as one listener would take it.
+    if error := _cannot_listen(settings.host, settings.port, reuse_port=False):
+        print(_listen_refusal(settings, error), file=sys.stderr)
+        return 2
     try:
         loop_factory(settings.loop)  # a missing uvloop is told once, not by every worker
         asyncio.run(reach_store(settings))  # once here, rather than in every worker's loop
