@@ -136,7 +136,9 @@ class Environment(BaseSettings):
     SWITCHBOARD_LOOP: Literal["uvloop", "asyncio"] | None = None
     """The event loop of ``serve``: uvloop when unset and it is installed."""
 
-    WHATSAPP_PHONE_NUMBER_ID: str = ""
+    WHATSAPP_PHONE_NUMBER_ID: Annotated[
+        str, matching(r"([0-9]{1,32})?", "the digits of Meta's phone number id")
+    ] = ""
     WHATSAPP_ACCESS_TOKEN: Secret = ""
     WHATSAPP_APP_SECRET: Secret = ""
     WHATSAPP_VERIFY_TOKEN: Secret = ""
