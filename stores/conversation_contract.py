@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.model import Pricing
 from stores.redis import Pipe
 
 
@@ -46,6 +47,17 @@ class ClaimCheck:
     claim was old enough: failed just now) or ``claimed`` (not that old yet)."""
     wait: float = 0.0
     """For ``claimed``: the seconds until it is that old."""
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyReceipt:
+    """A receipt of a send that came before the send's record (Meta may post one before
+    its API's answer to the send): kept under the provider's id, and handed over by
+    ``complete_send`` to be told as any other."""
+
+    status: str
+    pricing: Pricing | None = None
+    """How Meta bills the send, when a receipt said: the ledger bills it so."""
 
 
 class BaseConversationStore(Protocol):
@@ -178,9 +190,9 @@ class BaseConversationStore(Protocol):
     def queue_complete_send(
         self, pipe: Pipe, conversation_id: str, send_id: str, provider_id: str
     ) -> None:
-        """``complete_send`` queued on a pipeline the caller executes; its answer is the
-        receipt past "sent" (delivered, read, failed) that came under the provider's id
-        before this record was made, now the send's own, or None."""
+        """``complete_send`` queued on a pipeline the caller executes; its answer, read by
+        ``early_receipt``, is the receipt past "sent" (delivered, read, failed) that came
+        under the provider's id before this record was made, now the send's own."""
 
     async def fail_send(self, conversation_id: str, send_id: str, reason: str) -> None:
         """Record that a send failed, and why."""

@@ -83,15 +83,32 @@ return 1
 # A receipt for a message we had no record of when it was looked up: kept under the
 # provider's id for a day (COMPLETE_SEND takes it to our id; a message another tool sent
 # from the number gets receipts too, and never a record), unless the send's record was
-# made meanwhile, when the answer is 1 and nothing is kept: the caller tells it.
+# made meanwhile, when the answer is 1 and nothing is kept: the caller tells it. The
+# receipt (ARGV[2]) is JSON: its status, and Meta's pricing when it had it;
+# the furthest one is kept, with the pricing of one behind it when it brought none, so
+# that the send is billed as Meta says whatever the order ("read" without pricing after
+# "delivered" with it). One kept as a status word alone predates the JSON.
 EARLY_KEPT_MS = 86_400_000
 EARLY_STATUS = Script(
     """
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 1 end
 local rank = {queued = 0, sent = 1, delivered = 2, read = 3, failed = 4}
+local receipt = ARGV[2]
 local current = redis.call('HGET', KEYS[2], ARGV[1])
-if current and (rank[current] or 0) >= (rank[ARGV[2]] or 0) then return 0 end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+if current then
+  local new = cjson.decode(receipt)
+  local kept = {status = current}
+  if string.sub(current, 1, 1) == '{' then kept = cjson.decode(current) end
+  if (rank[kept.status] or 0) >= (rank[new.status] or 0) then
+    if kept.pricing or not new.pricing then return 0 end
+    kept.pricing = new.pricing
+    receipt = cjson.encode(kept)
+  elseif kept.pricing and not new.pricing then
+    new.pricing = kept.pricing
+    receipt = cjson.encode(new)
+  end
+end
+redis.call('HSET', KEYS[2], ARGV[1], receipt)
 -- The day counts from the first kept: a tool writing each day would else keep all for good.
 if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
 return 0
@@ -101,21 +118,27 @@ return 0
 # A send went out: its provider's id both ways, and "sent", or further (never back). A
 # receipt Meta sent before this record was made (delivered, read: its webhook can come
 # before its API's answer) was kept under the provider's id; it moves to our id here, and
-# is the answer (nil when there was none), for the caller to tell.
+# is the answer (as kept, its pricing with it; nil when there was none), for the caller
+# to tell.
 COMPLETE_SEND = Script(
     """
 local rank = {queued = 0, sent = 1, delivered = 2, read = 3, failed = 4}
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
 local early = redis.call('HGET', KEYS[4], ARGV[2])
-if early then redis.call('HDEL', KEYS[4], ARGV[2]) end
+local status
+if early then
+  redis.call('HDEL', KEYS[4], ARGV[2])
+  status = early
+  if string.sub(early, 1, 1) == '{' then status = cjson.decode(early).status end
+end
 local reached = 'sent'
-if early and (rank[early] or 0) > rank[reached] then reached = early end
+if status and (rank[status] or 0) > rank[reached] then reached = status end
 local current = redis.call('HGET', KEYS[3], ARGV[1])
 if not current or (rank[current] or 0) < rank[reached] then
   redis.call('HSET', KEYS[3], ARGV[1], reached)
 end
-if early and (rank[early] or 0) > rank['sent'] then return early end
+if status and (rank[status] or 0) > rank['sent'] then return early end
 return false
 """
 )

@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
 from redis.asyncio import Redis
 
-from bot.model import compact_json
+from bot.model import Pricing, compact_json
 from stores.conversation_contract import (
     BaseConversationStore,
     ClaimCheck,
     CustomerErasedError,
     CustomerOptedOutError,
+    EarlyReceipt,
     Recorded,
     WindowClosedAtSendError,
 )
@@ -54,6 +56,7 @@ __all__ = [
     "ConversationStore",
     "CustomerErasedError",
     "CustomerOptedOutError",
+    "EarlyReceipt",
     "Recorded",
     "WindowClosedAtSendError",
 ]
@@ -193,17 +196,33 @@ class ConversationStore(BaseConversationStore):
         STATUS.queue(pipe, [self._k(conversation_id, "status")], [message_id, status])
 
     def queue_early_status(
-        self, pipe: Pipe, conversation_id: str, provider_id: str, status: str
+        self, pipe: Pipe, conversation_id: str, provider_id: str, receipt: EarlyReceipt
     ) -> None:
         """Keep a receipt of a message not recorded when it was looked up under the
         provider's id, for the send's record to take; its answer says, with
         ``recorded_meanwhile``, whether the record was made in between (nothing kept)."""
         keys = [self._k(conversation_id, part) for part in ("provider_ids", "early")]
-        EARLY_STATUS.queue(pipe, keys, [provider_id, status, EARLY_KEPT_MS])
+        kept: dict[str, Any] = {"status": receipt.status}
+        if receipt.pricing is not None:
+            kept["pricing"] = asdict(receipt.pricing)
+        EARLY_STATUS.queue(pipe, keys, [provider_id, compact_json(kept), EARLY_KEPT_MS])
 
     @staticmethod
     def recorded_meanwhile(answer: Any) -> bool:
         return answer == 1
+
+    @staticmethod
+    def early_receipt(answer: Any) -> EarlyReceipt | None:
+        """The receipt that came before a send's record, from ``queue_complete_send``'s
+        answer (None when none past "sent" came)."""
+        if not answer:
+            return None
+        kept = answer.decode() if isinstance(answer, bytes) else str(answer)
+        if not kept.startswith("{"):  # kept by the version before: its status alone
+            return EarlyReceipt(kept)
+        data = json.loads(kept)
+        pricing = data.get("pricing")
+        return EarlyReceipt(data["status"], Pricing(**pricing) if pricing else None)
 
     def queue_opt_out(self, pipe: Pipe, conversation_id: str, opted_out: bool) -> None:
         """Record that the customer said STOP (or START again), on the caller's pipeline."""
@@ -323,7 +342,8 @@ class ConversationStore(BaseConversationStore):
         self, pipe: Pipe, conversation_id: str, send_id: str, provider_id: str
     ) -> None:
         """Record the provider's id of a sent message, on a pipeline the caller executes;
-        its answer is the receipt past "sent" that came before this record, or None."""
+        its answer, read by ``early_receipt``, is the receipt past "sent" that came before
+        this record."""
         parts = ("sent", "provider_ids", "status", "early")
         keys = [self._k(conversation_id, part) for part in parts]
         COMPLETE_SEND.queue(pipe, keys, [send_id, provider_id])

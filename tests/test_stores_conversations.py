@@ -12,8 +12,14 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from bot.model import Identity
-from stores.conversations import ClaimCheck, ConversationStore, CustomerOptedOutError, Recorded
+from bot.model import Identity, Pricing
+from stores.conversations import (
+    ClaimCheck,
+    ConversationStore,
+    CustomerOptedOutError,
+    EarlyReceipt,
+    Recorded,
+)
 from stores.redis import Keys
 
 NUMBER = "wa:106540352242922"
@@ -247,6 +253,43 @@ async def test_complete_send_links_provider_and_send_ids(store: Redis, prefix: s
     send_id = await conversations.message_for_provider_id(CID, "wamid.OUT1")
     assert await conversations.set_status(CID, send_id, "delivered")
     assert (await conversations.timeline(CID))[0]["status"] == "delivered"
+
+
+async def _early(conversations: ConversationStore, provider_id: str, receipt: EarlyReceipt) -> None:
+    async with conversations.redis.pipeline(transaction=False) as pipe:
+        conversations.queue_early_status(pipe, CID, provider_id, receipt)
+        await pipe.execute()
+
+
+async def _complete(
+    conversations: ConversationStore, send_id: str, provider_id: str
+) -> EarlyReceipt | None:
+    async with conversations.redis.pipeline(transaction=False) as pipe:
+        conversations.queue_complete_send(pipe, CID, send_id, provider_id)
+        (answer,) = await pipe.execute()
+    return conversations.early_receipt(answer)
+
+
+async def test_a_receipt_before_the_sends_record_keeps_metas_pricing(
+    store: Redis, prefix: str
+) -> None:
+    conversations = ConversationStore(store, Keys(prefix))
+    free = Pricing(False, "PMP", "free_entry_point", "marketing")
+    # The furthest receipt is handed over, with the pricing one of them brought.
+    await _early(conversations, "wamid.A", EarlyReceipt("delivered", free))
+    await _early(conversations, "wamid.A", EarlyReceipt("read"))
+    await _early(conversations, "wamid.B", EarlyReceipt("read"))
+    await _early(conversations, "wamid.B", EarlyReceipt("delivered", free))
+    await _early(conversations, "wamid.C", EarlyReceipt("sent", free))
+    assert await _complete(conversations, "snd_a", "wamid.A") == EarlyReceipt("read", free)
+    assert await _complete(conversations, "snd_b", "wamid.B") == EarlyReceipt("read", free)
+    assert await _complete(conversations, "snd_c", "wamid.C") is None  # "sent" is the record's
+    # One kept as its status alone is read as such.
+    await store.hset(Keys(prefix).conversation(CID, "early"), "wamid.D", "delivered")
+    assert await _complete(conversations, "snd_d", "wamid.D") == EarlyReceipt("delivered")
+    assert await _complete(conversations, "snd_e", "wamid.E") is None
+    states = await conversations.send_states([(CID, f"snd_{n}") for n in "abcde"])
+    assert states == ["sent"] * 5
 
 
 async def test_abandon_sends_takes_only_sends_nobody_started(store: Redis, prefix: str) -> None:

@@ -34,7 +34,13 @@ from bot.model import (
 from handlers.autoreply import AutoReply
 from handlers.base import Context
 from handlers.flows import NOT_HANDLED
-from stores.conversations import NOTICES, STATUS_RANK, WINDOW_SECONDS, ConversationStore
+from stores.conversations import (
+    NOTICES,
+    STATUS_RANK,
+    WINDOW_SECONDS,
+    ConversationStore,
+    EarlyReceipt,
+)
 from stores.pipeline import Rider, ride
 from stores.profiles import ProfileStore, Resolution, Sighting
 from stores.redis import Pipe, StoreClient
@@ -605,7 +611,9 @@ class Pipeline:
             # No record of the message yet (Meta may post a receipt before its answer to
             # the send): the send's record tells its outcomes of it, the ledger included,
             # under our id; billed here too, under the provider's, it was billed twice.
-            self.conversations.queue_early_status(pipe, cid, message_id, status.status)
+            # Meta's pricing goes with it: the send is billed as Meta says, early or not.
+            receipt = EarlyReceipt(status.status, status.pricing)
+            self.conversations.queue_early_status(pipe, cid, message_id, receipt)
             return
         self.conversations.queue_status(pipe, cid, message_id, status.status)
         self.sender.queue_receipt(

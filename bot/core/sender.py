@@ -21,6 +21,7 @@ from stores.conversations import (
     ConversationStore,
     CustomerErasedError,
     CustomerOptedOutError,
+    EarlyReceipt,
     WindowClosedAtSendError,
 )
 from stores.redis import Pipe, StoreClient, StoreError
@@ -552,7 +553,7 @@ class Sender:
     async def _record_completion(
         self, outbound: Outbound, provider_id: str, sent: Outbound
     ) -> None:
-        async def record() -> str | None:
+        async def record() -> EarlyReceipt | None:
             async with self.store.round_trip() as pipe:
                 self.conversations.queue_complete_send(
                     pipe, outbound.conversation_id, outbound.send_id, provider_id
@@ -566,7 +567,7 @@ class Sender:
                     )
                 self.queue_receipt(pipe, outbound.number, outbound.send_id, "sent")
                 early, *_ = await pipe.execute()
-            return str(early) if early else None
+            return self.conversations.early_receipt(early)
 
         early = await retrying(record, attempts=COMPLETION_ATTEMPTS, backoff=store_backoff)
         if early is not None:  # its receipt came first, under the provider's id alone
@@ -576,13 +577,23 @@ class Sender:
                 backoff=store_backoff,
             )
 
-    async def _tell_early_receipt(self, outbound: Outbound, provider_id: str, status: str) -> None:
-        """Tell the services and the send's outcomes (a campaign's counts) of a receipt
-        that came before the send was recorded, now under our id."""
-        event = send_status_event(outbound, status, provider_id=provider_id)
+    async def _tell_early_receipt(
+        self, outbound: Outbound, provider_id: str, receipt: EarlyReceipt
+    ) -> None:
+        """Tell the services and the send's outcomes (a campaign's counts, the ledger) of a
+        receipt that came before the send was recorded, now under our id, with Meta's
+        pricing as it brought it."""
+        event = send_status_event(outbound, receipt.status, provider_id=provider_id)
         async with self.store.batch() as pipe:
             await self.events.queue_events(pipe, [event])
-            self.queue_receipt(pipe, outbound.number, outbound.send_id, status)
+            self.queue_receipt(
+                pipe,
+                outbound.number,
+                outbound.send_id,
+                receipt.status,
+                receipt.pricing,
+                outbound.recipient.key,
+            )
 
     async def _fail(self, outbound: Outbound, reason: str, code: str = "") -> None:
         await self.conversations.fail_send(outbound.conversation_id, outbound.send_id, reason)
