@@ -58,6 +58,10 @@ class EarlyReceipt:
     status: str
     pricing: Pricing | None = None
     """How Meta bills the send, when a receipt said: the ledger bills it so."""
+    error: str = ""
+    """The provider's title of a failure."""
+    error_code: str = ""
+    """The provider's code of a failure (Meta's ``errors[].code``)."""
 
 
 class BaseConversationStore(Protocol):

@@ -84,7 +84,7 @@ return 1
 # provider's id for a day (COMPLETE_SEND takes it to our id; a message another tool sent
 # from the number gets receipts too, and never a record), unless the send's record was
 # made meanwhile, when the answer is 1 and nothing is kept: the caller tells it. The
-# receipt (ARGV[2]) is JSON: its status, and Meta's pricing when it had it;
+# receipt (ARGV[2]) is JSON: its status, and Meta's pricing and error when it had them;
 # the furthest one is kept, with the pricing of one behind it when it brought none, so
 # that the send is billed as Meta says whatever the order ("read" without pricing after
 # "delivered" with it). One kept as a status word alone predates the JSON.
@@ -118,8 +118,8 @@ return 0
 # A send went out: its provider's id both ways, and "sent", or further (never back). A
 # receipt Meta sent before this record was made (delivered, read: its webhook can come
 # before its API's answer) was kept under the provider's id; it moves to our id here, and
-# is the answer (as kept, its pricing with it; nil when there was none), for the caller
-# to tell.
+# is the answer (as kept, its pricing and error with it; nil when there was none), for
+# the caller to tell.
 COMPLETE_SEND = Script(
     """
 local rank = {queued = 0, sent = 1, delivered = 2, read = 3, failed = 4}

@@ -205,6 +205,8 @@ class ConversationStore(BaseConversationStore):
         kept: dict[str, Any] = {"status": receipt.status}
         if receipt.pricing is not None:
             kept["pricing"] = asdict(receipt.pricing)
+        if receipt.error or receipt.error_code:
+            kept["error"], kept["error_code"] = receipt.error, receipt.error_code
         EARLY_STATUS.queue(pipe, keys, [provider_id, compact_json(kept), EARLY_KEPT_MS])
 
     @staticmethod
@@ -222,7 +224,12 @@ class ConversationStore(BaseConversationStore):
             return EarlyReceipt(kept)
         data = json.loads(kept)
         pricing = data.get("pricing")
-        return EarlyReceipt(data["status"], Pricing(**pricing) if pricing else None)
+        return EarlyReceipt(
+            data["status"],
+            Pricing(**pricing) if pricing else None,
+            data.get("error", ""),
+            data.get("error_code", ""),
+        )
 
     def queue_opt_out(self, pipe: Pipe, conversation_id: str, opted_out: bool) -> None:
         """Record that the customer said STOP (or START again), on the caller's pipeline."""

@@ -292,6 +292,19 @@ async def test_a_receipt_before_the_sends_record_keeps_metas_pricing(
     assert states == ["sent"] * 5
 
 
+async def test_a_failure_before_the_sends_record_keeps_metas_error(
+    store: Redis, prefix: str
+) -> None:
+    conversations = ConversationStore(store, Keys(prefix))
+    free = Pricing(False, "PMP", "free_customer_service", "service")
+    await _early(conversations, "wamid.A", EarlyReceipt("delivered", free))
+    failed = EarlyReceipt("failed", error="Message undeliverable", error_code="131026")
+    await _early(conversations, "wamid.A", failed)
+    answer = await _complete(conversations, "snd_a", "wamid.A")
+    assert answer == EarlyReceipt("failed", free, "Message undeliverable", "131026")
+    assert await conversations.send_states([(CID, "snd_a")]) == ["sent"]
+
+
 async def test_abandon_sends_takes_only_sends_nobody_started(store: Redis, prefix: str) -> None:
     conversations = ConversationStore(store, Keys(prefix))
     assert await conversations.claim_send(CID, "snd-started") is True

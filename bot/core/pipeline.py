@@ -611,8 +611,8 @@ class Pipeline:
             # No record of the message yet (Meta may post a receipt before its answer to
             # the send): the send's record tells its outcomes of it, the ledger included,
             # under our id; billed here too, under the provider's, it was billed twice.
-            # Meta's pricing goes with it: the send is billed as Meta says, early or not.
-            receipt = EarlyReceipt(status.status, status.pricing)
+            # Meta's pricing and error go with it: billed and told as a later one would be.
+            receipt = EarlyReceipt(status.status, status.pricing, status.error, status.error_code)
             self.conversations.queue_early_status(pipe, cid, message_id, receipt)
             return
         self.conversations.queue_status(pipe, cid, message_id, status.status)

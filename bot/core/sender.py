@@ -582,8 +582,14 @@ class Sender:
     ) -> None:
         """Tell the services and the send's outcomes (a campaign's counts, the ledger) of a
         receipt that came before the send was recorded, now under our id, with Meta's
-        pricing as it brought it."""
-        event = send_status_event(outbound, receipt.status, provider_id=provider_id)
+        pricing and error as it brought them."""
+        event = send_status_event(
+            outbound,
+            receipt.status,
+            error=receipt.error,
+            error_code=receipt.error_code,
+            provider_id=provider_id,
+        )
         async with self.store.batch() as pipe:
             await self.events.queue_events(pipe, [event])
             self.queue_receipt(
@@ -593,6 +599,7 @@ class Sender:
                 receipt.status,
                 receipt.pricing,
                 outbound.recipient.key,
+                receipt.error_code,
             )
 
     async def _fail(self, outbound: Outbound, reason: str, code: str = "") -> None:
