@@ -8,7 +8,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -175,32 +175,35 @@ def template_updates(payload: Any) -> tuple[list[TemplateStatus], list[str]]:
     left out; what is not one is skipped."""
     found: list[TemplateStatus] = []
     unread: list[str] = []
+    for entry, value in _changes_of(payload, "message_template_status_update"):
+        if not isinstance(value, dict) or not _str(value, "event"):
+            unread.append("a template status update needs a value with an 'event'")
+            continue
+        at = entry.get("time")
+        found.append(
+            TemplateStatus(
+                account=_str(entry, "id"),
+                template_id=_str(value, "message_template_id"),
+                name=_str(value, "message_template_name"),
+                language=_str(value, "message_template_language"),
+                event=_str(value, "event"),
+                reason=_str(value, "reason"),
+                category=_str(value, "message_template_category"),
+                at=at if isinstance(at, int) and not isinstance(at, bool) else 0,
+            )
+        )
+    return found, unread
+
+
+def _changes_of(payload: Any, field: str) -> Iterator[tuple[dict[str, Any], Any]]:
+    """Each (entry, value) of a webhook body's changes of a business account's ``field``;
+    anything else in it is skipped."""
     entries = payload.get("entry") if isinstance(payload, dict) else None
     for entry in entries if isinstance(entries, list) else []:
         changes = entry.get("changes") if isinstance(entry, dict) else None
         for change in changes if isinstance(changes, list) else []:
-            if not isinstance(change, dict):
-                continue
-            value = change.get("value")
-            if change.get("field") != "message_template_status_update":
-                continue
-            if not isinstance(value, dict) or not _str(value, "event"):
-                unread.append("a template status update needs a value with an 'event'")
-                continue
-            at = entry.get("time")
-            found.append(
-                TemplateStatus(
-                    account=_str(entry, "id"),
-                    template_id=_str(value, "message_template_id"),
-                    name=_str(value, "message_template_name"),
-                    language=_str(value, "message_template_language"),
-                    event=_str(value, "event"),
-                    reason=_str(value, "reason"),
-                    category=_str(value, "message_template_category"),
-                    at=at if isinstance(at, int) and not isinstance(at, bool) else 0,
-                )
-            )
-    return found, unread
+            if isinstance(change, dict) and change.get("field") == field:
+                yield entry, change.get("value")
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,30 +233,24 @@ def marketing_preferences(
     skipped."""
     found: list[MarketingPreference] = []
     unread: list[str] = []
-    entries = payload.get("entry") if isinstance(payload, dict) else None
-    for entry in entries if isinstance(entries, list) else []:
-        changes = entry.get("changes") if isinstance(entry, dict) else None
-        for change in changes if isinstance(changes, list) else []:
-            if not isinstance(change, dict) or change.get("field") != "user_preferences":
-                continue
-            value = change.get("value")
-            metadata = value.get("metadata") if isinstance(value, dict) else None
-            if not isinstance(metadata, dict) or not metadata.get("phone_number_id"):
-                unread.append("a user_preferences change needs value.metadata.phone_number_id")
-                continue
-            if str(metadata["phone_number_id"]) != phone_number_id:
-                continue
+    for _, value in _changes_of(payload, "user_preferences"):
+        metadata = value.get("metadata") if isinstance(value, dict) else None
+        if not isinstance(metadata, dict) or not metadata.get("phone_number_id"):
+            unread.append("a user_preferences change needs value.metadata.phone_number_id")
+            continue
+        if str(metadata["phone_number_id"]) != phone_number_id:
+            continue
+        try:
+            preferences = _list(value, "user_preferences")
+        except PayloadError as error:
+            unread.append(str(error))
+            continue
+        for item in preferences:
             try:
-                preferences = _list(value, "user_preferences")
+                if preference := _preference(f"wa:{phone_number_id}", item):
+                    found.append(preference)
             except PayloadError as error:
                 unread.append(str(error))
-                continue
-            for item in preferences:
-                try:
-                    if preference := _preference(f"wa:{phone_number_id}", item):
-                        found.append(preference)
-                except PayloadError as error:
-                    unread.append(str(error))
     return found, unread
 
 
