@@ -150,6 +150,15 @@ class GuidedConversations:
             log.info("flow %s %s in %s", outcome.flow, outcome.ended, cid)
         return outcome
 
+    def drop_former(self, batch: GuidedBatch, pipe: Pipe, conversation_id: str, owner: str) -> None:
+        """Forget a flow that is not ``owner``'s (the parent's now, '' with none): a parent
+        without flows of its own runs no ``run`` to drop it, and the former parent's
+        question, were it parent again, would take the customer's next message."""
+        state = batch.states.get(conversation_id)
+        if state is not None and state.owner != owner:
+            self.store.queue_clear(pipe, conversation_id)
+            batch.states[conversation_id] = None
+
     def stop(self, batch: GuidedBatch, pipe: Pipe, conversation_id: str) -> None:
         """The customer opted out (STOP): no flow goes on asking them."""
         if batch.states.get(conversation_id) is not None:

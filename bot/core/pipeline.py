@@ -424,6 +424,9 @@ class Pipeline:
             self.conversations.queue_opt_out(pipe, cid, keyword == "stop")
         parent = self.directory.parent(message.number)
         service = parent.name if parent else AUTOMATION_SERVICE
+        # After a parent change, a flow of the old parent is dropped (AU-2), whether the
+        # new parent runs flows or not.
+        self.guided.drop_former(batch.flows, pipe, cid, parent.name if parent else "")
         replies = self._automated_replies(
             batch, pipe, message, keyword, service, profile, first_contact, now
         )
