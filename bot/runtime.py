@@ -158,7 +158,10 @@ class Runtime:
             self.lifecycle,
             lambda: self.channels.numbers,
             GuidedConversations(
-                FlowStateStore(self.redis, self.keys), self.profiles, settings.default_region
+                FlowStateStore(self.redis, self.keys),
+                self.profiles,
+                settings.default_region,
+                self.conversations,
             ),
             FallbackGate(self.conversations, self.claims),
             self.store,

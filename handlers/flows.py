@@ -25,6 +25,8 @@ CANCEL_WORDS = frozenset({"cancel"})
 """A whole message that ends the flow, at any step."""
 CHOICE_PAYLOAD = re.compile(r"b:([0-9]{1,2})")
 """The id of a pressed button or picked row: ``b:<index>`` on every channel."""
+ASKED_KEPT = 10
+"""The messages that asked a step kept at most: a press on an older one is no answer."""
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _GROUPED = re.compile(r"-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
@@ -66,6 +68,10 @@ class FlowState:
     """The provider id of the last message applied: a redo of it changes nothing."""
     owner: str = ""
     """The service whose flow it is; kept by the pipeline, untouched here."""
+    asked: tuple[str, ...] = ()
+    """Our ids of the messages that asked the current step (its question, and each time
+    it was asked again), added by the pipeline, which knows them: a press of a button on
+    any other message is not an answer to it."""
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__} | {
@@ -86,6 +92,7 @@ class FlowState:
                 updated_at=float(data.get("updated_at", 0)),
                 last=str(data.get("last", "")),
                 owner=str(data.get("owner", "")),
+                asked=tuple(str(sent) for sent in data.get("asked") or ()),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"not a flow state: {error}") from None
@@ -131,8 +138,13 @@ class FlowEngine:
         flow = self.flows.get(state.flow)
         return flow.timeout if flow else 0.0
 
-    def step(self, state: FlowState | None, message: Inbound, *, now: float) -> FlowOutcome:
-        """Take ``message`` in the flow ``state`` is in, or start one it asks for."""
+    def step(
+        self, state: FlowState | None, message: Inbound, *, now: float, pressed_on: str = ""
+    ) -> FlowOutcome:
+        """Take ``message`` in the flow ``state`` is in, or start one it asks for.
+
+        ``pressed_on``: our id of the message whose button ``message`` presses, when the
+        channel says which (WhatsApp's ``context``, the message of Telegram's callback)."""
         if state is not None:
             flow = self.flows.get(state.flow)
             current = flow.step(state.step) if flow else None
@@ -141,7 +153,7 @@ class FlowEngine:
             elif state.last and state.last == message.provider_id:
                 return FlowOutcome(handled=True, state=state, flow=flow.name)  # a redo
             else:
-                return self._answer(flow, current, state, message, now)
+                return self._answer(flow, current, state, message, now, pressed_on)
         return self._start(message, now) or NOT_HANDLED
 
     def _start(self, message: Inbound, now: float) -> FlowOutcome | None:
@@ -166,17 +178,26 @@ class FlowEngine:
         return None
 
     def _answer(
-        self, flow: Flow, step: FlowStep, state: FlowState, message: Inbound, now: float
+        self,
+        flow: Flow,
+        step: FlowStep,
+        state: FlowState,
+        message: Inbound,
+        now: float,
+        pressed_on: str,
     ) -> FlowOutcome:
         # A press answers the step whatever its label: a choice may be called "Cancel".
         pressed = message.kind in ("button", "list") and CHOICE_PAYLOAD.fullmatch(message.payload)
         word = "" if pressed else _escape_word(message.text)
+        # A button of an earlier question (pressed twice, or late) may have the label of
+        # one of this question's: "Yes" to "Did it work?" is no "Yes" to "Can we close?".
+        stale = bool(pressed and pressed_on and state.asked and pressed_on not in state.asked)
         context = _context(flow, state.answers)
         if word in CANCEL_WORDS:
             return _ended(flow, "cancelled", fill(flow.cancelled, context))
         if word in HANDOFF_WORDS:
             return _handoff(flow, context, {}, "the customer asked for a person")
-        value, problem = self._validate(flow, step, message, now)
+        value, problem = self._validate(flow, step, message, now, stale=stale)
         if value is None:
             attempts = state.attempts + 1
             if attempts > step.max_retries:
@@ -204,18 +225,20 @@ class FlowEngine:
             attempts=0,
             updated_at=now,
             last=message.provider_id,
+            asked=(),
         )
         reply = _prompt(following, context)
         return FlowOutcome(True, moved, (reply,), saves, flow=flow.name)
 
     def _validate(
-        self, flow: Flow, step: FlowStep, message: Inbound, now: float
+        self, flow: Flow, step: FlowStep, message: Inbound, now: float, *, stale: bool
     ) -> tuple[str | None, str]:
-        """(the answer as saved, '') when valid, else (None, what is wrong)."""
+        """(the answer as saved, '') when valid, else (None, what is wrong); a ``stale``
+        press (of another message's button) answers nothing."""
         problem = _PROBLEMS[step.input]
         text = message.text.strip()
         if step.input == "choice":
-            index = _choice(step.choices, message)
+            index = None if stale else _choice(step.choices, message)
             return (step.choices[index], "") if index is not None else (None, problem)
         if message.kind in ("button", "list"):
             return None, "Please type your answer."  # a stale button of an earlier question
@@ -290,7 +313,8 @@ def _choice(choices: Sequence[str], message: Inbound) -> int | None:
         if pressed and int(pressed[1]) < len(choices):
             index = int(pressed[1])
             # A button of an earlier question (pressed twice, or late) has the same ids:
-            # its label, which every channel sends with the press, tells it apart.
+            # its label, which every channel sends with the press, tells it apart (and
+            # the message pressed, where the channel says which: see ``_answer``).
             return index if _labels(message.text, choices[index]) else None
     answer = message.text.strip()
     numbered = _NUMBERED.fullmatch(answer)

@@ -16,12 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from bot.core.records import reply_id
 from bot.core.retry import retrying
 from bot.core.sender import SendFailedError, send_backoff
 from bot.model import Inbound, display_name
 from handlers.autoreply import AutoReply
 from handlers.command_kit import shown_identity
-from handlers.flows import FlowEngine, FlowOutcome, FlowState
+from handlers.flows import ASKED_KEPT, FlowEngine, FlowOutcome, FlowState
+from stores.conversations import ConversationStore
 from stores.flows import FlowStateStore
 from stores.profile_records import consent_trail
 from stores.profiles import ProfileStore
@@ -74,15 +76,24 @@ class GuidedBatch:
     saves: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     """The answers to save on profiles: (profile, fields)."""
     handoffs: list[Handoff] = field(default_factory=list)
+    pressed: dict[str, str] = field(default_factory=dict)
+    """Our id of the message each button press of the batch names, by the press's id."""
 
 
 class GuidedConversations:
     """Runs the parent's flows for the pipeline; holds nothing of any one batch, whose
     state is in the ``GuidedBatch`` each call is given."""
 
-    def __init__(self, store: FlowStateStore, profiles: ProfileStore, region: str) -> None:
+    def __init__(
+        self,
+        store: FlowStateStore,
+        profiles: ProfileStore,
+        region: str,
+        conversations: ConversationStore,
+    ) -> None:
         self.store = store
         self.profiles = profiles
+        self.conversations = conversations
         self.region = region
         self._engines: weakref.WeakKeyDictionary[AutoReply, FlowEngine] = (
             weakref.WeakKeyDictionary()
@@ -91,16 +102,23 @@ class GuidedConversations:
         """Hand-off posts under way, each with its conversation."""
 
     def queue_lookups(self, pipe: Pipe, messages: Sequence[Inbound]) -> None:
-        """Queue the read of each message's flow state, one answer per message."""
+        """Queue the read of each message's flow state, one answer per message, then of
+        our id of the message each button press names, one answer per press."""
         for message in messages:
             self.store.queue_lookup(pipe, message.conversation_id)
+        for message in _presses(messages):
+            self.conversations.queue_message_lookup(pipe, message.conversation_id, message.reply_to)
 
     def take_lookups(
         self, batch: GuidedBatch, messages: Sequence[Inbound], found: Sequence[Any]
     ) -> None:
         """Start ``batch`` from the states read; later messages of a conversation see the
         state its earlier ones left, not the one read before the batch."""
-        for message, raw in zip(messages, found, strict=True):
+        presses = _presses(messages)
+        for press, answer in zip(presses, found[len(messages) :], strict=True):
+            if pressed := self.conversations.message_found(answer):
+                batch.pressed[press.provider_id] = pressed[0]
+        for message, raw in zip(messages, found[: len(messages)], strict=True):
             if message.conversation_id in batch.states:
                 continue
             document = self.store.decode(raw)
@@ -126,8 +144,14 @@ class GuidedConversations:
         before = batch.states.get(cid)
         state = before if before is not None and before.owner == owner else None
         engine = self._engine(automation)
-        outcome = engine.step(state, message, now=now)
+        pressed_on = batch.pressed.get(message.provider_id, "")
+        outcome = engine.step(state, message, now=now, pressed_on=pressed_on)
         after = replace(outcome.state, owner=owner) if outcome.state else None
+        if after is not None and outcome.replies:
+            # The flow's last reply asks the step it is at: its send's id (the pipeline
+            # queues the flow's replies first) is what a press of its buttons names.
+            asked = (*after.asked, reply_id(message, len(outcome.replies) - 1))
+            after = replace(after, asked=asked[-ASKED_KEPT:])
         if after is not None:
             self.store.queue_save(pipe, cid, after.to_dict(), engine.timeout(after))
         elif before is not None:
@@ -220,3 +244,8 @@ class GuidedConversations:
             log.warning("hand-off post failed: %s", error)
         except Exception:
             log.exception("hand-off post failed")
+
+
+def _presses(messages: Sequence[Inbound]) -> list[Inbound]:
+    """The button presses that name the message pressed (WhatsApp's and Telegram's)."""
+    return [m for m in messages if m.kind in ("button", "list") and m.reply_to]

@@ -18,7 +18,13 @@ from bot.core.keywords import DEFAULT_KEYWORDS, DEFAULT_SMS_HELP, Keyword, keywo
 from bot.core.lifecycle import Lifecycle, OwnersRead
 from bot.core.links import urls_in
 from bot.core.metrics import Meters
-from bot.core.records import decode_item, inbound_event, inbound_record, status_event
+from bot.core.records import (
+    decode_item,
+    inbound_event,
+    inbound_record,
+    reply_id,
+    status_event,
+)
 from bot.core.sender import Sender
 from bot.identities import identities_of
 from bot.logs import bound
@@ -29,7 +35,6 @@ from bot.model import (
     Outbound,
     StatusUpdate,
     conversation_id,
-    derived_id,
 )
 from handlers.autoreply import AutoReply
 from handlers.base import Context
@@ -527,7 +532,7 @@ class Pipeline:
         written = written_urls(automation) if automation is not None else frozenset()
         for index, (text, buttons) in enumerate(replies):
             outbound = Outbound(
-                send_id=derived_id("snd", message.provider_id, str(index)),
+                send_id=reply_id(message, index),
                 conversation_id=cid,
                 channel=message.channel,
                 number=message.number,

@@ -17,6 +17,12 @@ from bot.model import (
 )
 
 
+def reply_id(message: Inbound, index: int) -> str:
+    """Our id of the automation's ``index``-th reply to ``message`` (its send id): the
+    same each time the message is redone."""
+    return derived_id("snd", message.provider_id, str(index))
+
+
 def encode_item(item: Inbound | StatusUpdate) -> str:
     kind = "message" if isinstance(item, Inbound) else "status"
     return compact_json({"k": kind, "v": item.to_dict()})
