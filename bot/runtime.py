@@ -324,6 +324,7 @@ class Runtime:
             forget_queued=self.fanout.forget,
             forget_campaigns=CampaignStore(self.redis, self.keys).forget,
             forget_media=self.media.forget,
+            forget_answers=self.idempotency.forget,
         )
         self.actions = ConversationActions(
             self.conversations,

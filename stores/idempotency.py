@@ -4,11 +4,14 @@ answered from here instead of being done twice.
 One hash per (service, key), ``idem:<service>:<sha256 of the key>``: the request's
 ``fingerprint`` while it runs (with a short lease, so a process that dies mid-request
 does not hold the key for a day), then its ``status`` and ``body`` for ``ttl`` seconds.
+A set per profile or conversation an answer names, ``idem:of:<id>``, lists the answers
+kept that name it, so that its erasure finds them (PS-7).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, cast
 
@@ -43,6 +46,18 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1
 """
 )
+# An erasure's answer in place of one kept that named the erased person: the request
+# stays done (a retry sends nothing again), and what it answered is gone.
+_FORGET = Script(
+    """
+if not redis.call('HGET', KEYS[1], 'status') then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'body', ARGV[2])
+return 1
+"""
+)
+ERASED_STATUS = 410
+ERASED_BODY = '{"error": "the person this request named was erased"}'
+"""What a retry of a request whose answer named an erased person gets."""
 _RELEASE = Script(
     """
 local found = redis.call('HMGET', KEYS[1], 'fingerprint', 'status')
@@ -71,13 +86,24 @@ class BaseIdempotencyStore(Protocol):
         """Take ``key`` for a request with ``fingerprint``, or say why not."""
 
     async def finish(
-        self, service: str, key: str, fingerprint: str, status: int, body: str
+        self,
+        service: str,
+        key: str,
+        fingerprint: str,
+        status: int,
+        body: str,
+        subjects: Sequence[str] = (),
     ) -> bool:
-        """Keep the answer of the request holding ``key``; False if it no longer held it."""
+        """Keep the answer of the request holding ``key``, listed under the profiles and
+        conversations it names (``subjects``); False if it no longer held it."""
 
     async def release(self, service: str, key: str, fingerprint: str) -> bool:
         """Let go of ``key`` unanswered, so that a retry does the request; False if the
         key was not held by this request."""
+
+    async def forget(self, subjects: Sequence[str]) -> int:
+        """Erasure: the answers kept that name these profiles or conversations, each
+        replaced by a 410; how many."""
 
 
 class IdempotencyStore(BaseIdempotencyStore):
@@ -107,11 +133,46 @@ class IdempotencyStore(BaseIdempotencyStore):
         return Remembered(cast(Outcome, outcome))
 
     async def finish(
-        self, service: str, key: str, fingerprint: str, status: int, body: str
+        self,
+        service: str,
+        key: str,
+        fingerprint: str,
+        status: int,
+        body: str,
+        subjects: Sequence[str] = (),
     ) -> bool:
-        """Keep the answer of the request holding ``key`` for ``ttl`` seconds."""
+        """Keep the answer of the request holding ``key`` for ``ttl`` seconds, listed as
+        long under each profile or conversation of ``subjects``."""
+        name = self._key(service, key)
         args = [fingerprint, status, body, int(self.ttl * 1000)]
-        return bool(await _FINISH(self.redis, [self._key(service, key)], args))
+        if not await _FINISH(self.redis, [name], args):
+            return False
+        if subjects:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for subject in subjects:
+                    pipe.sadd(self.keys.idempotency_of(subject), name)
+                    pipe.expire(self.keys.idempotency_of(subject), int(self.ttl))
+                await pipe.execute()
+        return True
+
+    async def forget(self, subjects: Sequence[str]) -> int:
+        """Erasure (PS-7): each answer kept that names one of these profiles or
+        conversations becomes a 410, so that a retry neither gets the erased person's
+        data back nor does the request again; how many."""
+        lists = [self.keys.idempotency_of(subject) for subject in subjects]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name in lists:
+                pipe.smembers(name)
+            found: list[Any] = await pipe.execute()
+        answers = sorted({str(name) for members in found for name in members})
+        forgotten = 0
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name in answers:
+                _FORGET.queue(pipe, [name], [ERASED_STATUS, ERASED_BODY])
+            forgotten = sum(await pipe.execute())
+        if lists:
+            await self.redis.delete(*lists)
+        return forgotten
 
     async def release(self, service: str, key: str, fingerprint: str) -> bool:
         """Let go of ``key`` unanswered (the request failed before it did anything that

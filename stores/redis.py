@@ -437,6 +437,11 @@ class Keys:
         request's fingerprint, then its answer."""
         return f"{self.prefix}idem:{service}:{digest}"
 
+    def idempotency_of(self, subject: str) -> str:
+        """The answers kept under ``Idempotency-Key`` that name a profile or conversation
+        (``subject``, its id), for its erasure to find."""
+        return f"{self.prefix}idem:of:{subject}"
+
     def media(self, media_id: str, part: str) -> str:
         """An uploaded file's ``meta`` and ``data``, under the tag ``{md:<id>}``."""
         return f"{self.prefix}{{md:{media_id}}}:{part}"

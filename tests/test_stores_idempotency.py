@@ -73,3 +73,20 @@ async def test_a_key_held_by_a_dead_request_is_free_after_its_lease(
         await asyncio.sleep(0.02)
     assert found == Remembered("new")
     assert not await keys.finish("crm", KEY, "sha256:late", 201, "{}")
+
+
+async def test_an_erasure_replaces_the_answers_that_name_the_person(
+    store: Redis, prefix: str
+) -> None:
+    keys = IdempotencyStore(store, Keys(prefix), ttl=3600)
+    for key, subjects in (("k-1", ["c_1", "p_1"]), ("k-2", ["p_1"]), ("k-3", ["p_2"])):
+        await keys.begin("crm", key, PRINT)
+        await keys.finish("crm", key, PRINT, 201, '{"name": "Ann"}', subjects)
+    await keys.begin("crm", "k-4", PRINT)  # still running: nothing kept to replace
+    assert await keys.forget(["p_1", "c_1", "p_9"]) == 2
+    for key in ("k-1", "k-2"):
+        again = await keys.begin("crm", key, PRINT)
+        assert again.outcome == "done" and again.status == 410 and "Ann" not in again.body
+    assert await keys.begin("crm", "k-3", PRINT) == Remembered("done", 201, '{"name": "Ann"}')
+    assert [key async for key in store.scan_iter(match=f"{prefix}idem:of:p_1")] == []
+    assert 3500 < await store.ttl(f"{prefix}idem:of:p_2") <= 3600

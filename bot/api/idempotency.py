@@ -5,6 +5,7 @@ does: the same key with another body is a 422, and while the first is running, a
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Awaitable, Callable
 
 import orjson
@@ -24,6 +25,10 @@ FORGOTTEN = frozenset({400, 413})
 """Malformed requests, refused before anything was done: not kept, so that the client
 may correct the body and send it again under the same key. Answers of 500 and more are
 not kept either: the request did not happen, and a retry should do it."""
+NAMED = re.compile(rb"\b(?:p_[0-9a-z]{22}|c_[0-9a-f]{20})\b")
+"""A profile's or a conversation's id in a request's line or its answer: what an erasure
+of that person must find the answer by (PS-7)."""
+MAX_NAMED = 100
 SEED: web.RequestKey[str] = web.RequestKey("idempotency_seed", str)
 """Where a request with a key keeps what names its work (the service, the key and the
 body's fingerprint): a message it sends takes its id from it, so that a retry that runs
@@ -77,7 +82,8 @@ async def idempotent(
     answer = response.body if isinstance(response, web.Response) else None
     if isinstance(answer, bytes) and response.status < 500 and response.status not in FORGOTTEN:
         kept = _without(answer, response.get(SHOWN_ONCE, ()))
-        await store.finish(service, key, fingerprint, response.status, kept.decode())
+        named = _named(line + kept)
+        await store.finish(service, key, fingerprint, response.status, kept.decode(), named)
     else:
         await store.release(service, key, fingerprint)
     return response
@@ -92,6 +98,12 @@ def _without(answer: bytes, fields: tuple[str, ...]) -> bytes:
     for name in fields:
         found.pop(name, None)
     return orjson.dumps(found)
+
+
+def _named(text: bytes) -> list[str]:
+    """The profiles and conversations a request's line and answer name, in order."""
+    found = dict.fromkeys(match.decode() for match in NAMED.findall(text))
+    return list(found)[:MAX_NAMED]
 
 
 def _as_meant(body: bytes) -> bytes:

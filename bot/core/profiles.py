@@ -73,9 +73,13 @@ class ProfileBook:
         forget_campaigns: Callable[[list[str], Callable[[str], bool]], Awaitable[int]]
         | None = None,
         forget_media: Callable[[list[str]], Awaitable[None]] | None = None,
+        forget_answers: Callable[[list[str]], Awaitable[int]] | None = None,
     ) -> None:
         self.forget_media = forget_media
         """Deletes the files the erased person sent, and keeps them from being fetched."""
+        self.forget_answers = forget_answers
+        """Replaces the answers kept for services' retries (``Idempotency-Key``) that name
+        the erased profiles or conversations, so that a retry does not give them back."""
         self.profiles = profiles
         self.conversations = conversations
         self.activity = activity
@@ -195,6 +199,8 @@ class ProfileBook:
             keys = {identity.key for identity in identities}
             await self.forget_campaigns(every, lambda entry: self._names(entry, keys))
         await self.profiles.mark_erased(every, now)
+        if self.forget_answers is not None:
+            await self.forget_answers(every + conversations)
         if self.forget_queued:  # before profile.erased goes out
             await self.forget_queued(every, conversations)
         event = Event.new(
