@@ -23,6 +23,7 @@ from bot.outreach.spec import NotificationSpec
 from handlers.workflows import fill
 from stores.audience import AudienceReader
 from stores.conversations import WINDOW_SECONDS
+from stores.suppression import digest
 
 SKIP_REASONS = (
     "suppressed",
@@ -239,7 +240,8 @@ class Audience:
             self._target(spec, person, identity)
         elif identity is not None and not pid:
             if identity in known.erased_at:
-                verdict.kind = "suppressed"
+                # Under its digest, as the suppression keeps it: never the erased identity.
+                verdict.kind, verdict.key = "suppressed", f"x:{digest(identity)}"
             else:
                 self._target(spec, person, identity)
         elif known.hashes.get(pid, {}).get("erased_at"):
