@@ -9,6 +9,7 @@ import hashlib
 import html
 import json
 import logging
+import math
 import re
 import resource
 import time
@@ -61,6 +62,9 @@ class FrameError(ValueError):
 
     frame_id = ""
     """The refused message's id, when it had a good one: the page stops sending it again."""
+    retry_after: float | None = None
+    """Seconds until the same message would be taken, when it came too fast: the page
+    keeps it and sends it again then, instead of showing it refused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +267,14 @@ class Pace:
         while len(self._buckets) > PACED_VISITORS:
             del self._buckets[next(iter(self._buckets))]
         return taken
+
+    def wait(self, visitor: str) -> float:
+        """Seconds until ``visitor`` has a token (0 when they have one now), to the
+        millisecond, rounded up: a retry after it is taken."""
+        now = time.monotonic()
+        tokens, at = self._buckets.get(visitor, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - at) * self.per_second)
+        return math.ceil(max(0.0, 1.0 - tokens) / self.per_second * 1000) / 1000
 
 
 def open_files_limit() -> int:

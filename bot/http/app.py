@@ -251,8 +251,12 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
             try:
                 await _take_frame(request, socket, visitor, frame.data)
             except webchat.FrameError as error:
-                said = {"type": "error", "error": str(error)}
-                await socket.send_json(said | ({"id": error.frame_id} if error.frame_id else {}))
+                said: dict[str, Any] = {"type": "error", "error": str(error)}
+                if error.frame_id:
+                    said["id"] = error.frame_id
+                if error.retry_after is not None:
+                    said["retry_after"] = error.retry_after
+                await socket.send_json(said)
     except Exception as error:
         # The store or a bug, once the socket is open: no HTTP answer can go on it any
         # more. The page is told by the close code (1011), and connects again.
@@ -286,6 +290,9 @@ async def _take_frame(
     if not parts.web_hub.messages.take(visitor):
         too_fast = webchat.FrameError(webchat.TOO_FAST)
         too_fast.frame_id = frame_id(inbound, visitor)
+        # When it would be taken: the page sends it again then, so a queue it sends at
+        # once on a reconnect (typed at a human pace while offline) is kept, not refused.
+        too_fast.retry_after = parts.web_hub.messages.wait(visitor)
         raise too_fast
     (new,) = await parts.ingestor.accept([inbound])
     page_id = frame_id(inbound, visitor)
