@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config.automation import AutomationSettings, KeywordRule
-from bot.config.flows import DEFAULT_HANDOFF, PLACEHOLDER, Flow, FlowStep
+from bot.config.flows import DEFAULT_HANDOFF, PLACEHOLDER, Flow, FlowStep, caseless
 from bot.identities import InvalidPhoneError, normalize_phone
 from bot.model import Inbound
 from handlers.command_kit import TEXT_CONTROLS, has_control_characters
@@ -277,7 +277,7 @@ def fill(template: str, context: Mapping[str, str]) -> str:
 
 def _escape_word(text: str) -> str:
     """The message as an escape word would be: the whole of it, any case, no end stop."""
-    return text.strip().rstrip(".!?").strip().casefold() if len(text) <= 40 else ""
+    return caseless(text.strip().rstrip(".!?").strip()) if len(text) <= 40 else ""
 
 
 def _context(flow: Flow, answers: Mapping[str, str]) -> dict[str, str]:
@@ -320,17 +320,17 @@ def _choice(choices: Sequence[str], message: Inbound) -> int | None:
     numbered = _NUMBERED.fullmatch(answer)
     if numbered and 1 <= int(numbered[1]) <= len(choices):
         return int(numbered[1]) - 1
-    wanted = answer.casefold()
-    return next((n for n, c in enumerate(choices) if c.casefold() == wanted), None)
+    wanted = caseless(answer)
+    return next((n for n, c in enumerate(choices) if caseless(c) == wanted), None)
 
 
 def _labels(label: str, choice: str) -> bool:
     """Whether a pressed button's ``label`` is ``choice``'s: the same words, or the start
     of them cut short with an ellipsis (WhatsApp's titles are at most 20 characters)."""
-    label, choice = label.strip().casefold(), choice.casefold()
-    if label.endswith("…"):
-        return choice.startswith(label[:-1])
-    return not label or label == choice
+    label = label.strip()
+    if label.endswith("…"):  # before ``caseless``, which makes it "..."
+        return caseless(choice).startswith(caseless(label[:-1]))
+    return not label or caseless(label) == caseless(choice)
 
 
 def _number(step: FlowStep, text: str) -> tuple[str | None, str]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import regex
 
 from bot.config.automation import KeywordRule
+from bot.config.flows import caseless
 
 MATCH_SECONDS = 0.05
 """The longest one rule may take on one message; past it, the rule does not match. A
@@ -28,9 +29,14 @@ class RulePattern:
     """Matched within ``MATCH_SECONDS``: a pattern as written. Keywords need no bound (a
     choice of escaped words is matched in one pass), and the bound costs a few µs a search,
     on every message for every rule."""
+    folded: bool = False
+    """Matched in the message's ``caseless`` form: keywords, compiled in theirs, so that
+    they compare as a flow's choices do."""
 
     def search(self, text: str) -> bool:
         """Whether the pattern is found in ``text`` (within ``MATCH_SECONDS``)."""
+        if self.folded:
+            text = caseless(text)
         if not self.bounded:
             return self.compiled.search(text) is not None
         try:
@@ -49,6 +55,7 @@ class RulePattern:
 def rule_pattern(rule: KeywordRule) -> RulePattern:
     if rule.pattern:
         return RulePattern(regex.compile(rule.pattern, regex.IGNORECASE))
-    words = "|".join(regex.escape(word) for word in rule.keywords)
-    compiled = regex.compile(rf"(?<!\w)(?:{words})(?!\w)", regex.IGNORECASE)
-    return RulePattern(compiled, bounded=False)
+    # IGNORECASE folds one character to one: "STRASSE" would not be "straße".
+    words = "|".join(regex.escape(caseless(word)) for word in rule.keywords)
+    compiled = regex.compile(rf"(?<!\w)(?:{words})(?!\w)")
+    return RulePattern(compiled, bounded=False, folded=True)

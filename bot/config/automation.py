@@ -39,6 +39,7 @@ class KeywordRule:
 
     reply: str
     keywords: tuple[str, ...] = ()
+    """As written; matched as whole words in any case (``handlers.patterns``)."""
     pattern: str = ""
     priority: int = 0
     flow: Flow | None = None
@@ -238,7 +239,7 @@ def automation_from(written: AutomationFile) -> AutomationSettings:
         rules.append(
             KeywordRule(
                 reply=rule.reply,
-                keywords=tuple(word.lower() for word in keywords),
+                keywords=tuple(keywords),
                 pattern=rule.pattern,
                 priority=rule.priority,
                 flow=by_name[rule.flow] if rule.flow is not None else None,

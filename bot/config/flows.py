@@ -4,6 +4,7 @@ input type, read from the automation section or from YAML files it names."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -68,7 +69,8 @@ class Flow:
     name: str
     steps: tuple[FlowStep, ...]
     start: tuple[str, ...] = ()
-    """Keywords that start it, matched like a rule's (whole words, any case)."""
+    """Keywords that start it, as written; matched like a rule's (whole words, any case:
+    ``handlers.patterns``)."""
     end: str = DEFAULT_END
     handoff: str = DEFAULT_HANDOFF
     cancelled: str = DEFAULT_CANCELLED
@@ -152,6 +154,15 @@ def _label(value: Any) -> Any:
     return str(_as_text(value)).strip() if isinstance(value, str | int | float) else value
 
 
+def caseless(text: str) -> str:
+    """``text`` as words are compared, a configured one (a keyword, a start word, a
+    choice) and what a customer typed alike: in any case, fully folded ("STRASSE" is
+    "straße"), and in any Unicode form (a decomposed "café", full-width letters)."""
+    if text.isascii():
+        return text.lower()  # what the rest does to ASCII, at a fraction of the cost
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKD", text).casefold())
+
+
 def _filled(text: str) -> str:
     if not text:
         raise ValueError("must not be empty")
@@ -219,14 +230,14 @@ class StepFile(Section):
                 raise ValueError(f"{key} is for input {only}, not {self.input}")
         if self.input == "choice" and not self.choices:
             raise ValueError(f"input choice needs choices, a list of 1 to {MAX_CHOICES}")
-        known = {choice.casefold() for choice in self.choices or ()}
+        known = {caseless(choice) for choice in self.choices or ()}
         if len(known) < len(self.choices or ()):
             raise ValueError("two choices are the same")
         if isinstance(self.next, dict):
             if self.input != "choice":
                 raise ValueError("next by answer is for input choice; use next: <step>")
             for choice in self.next:
-                if choice.casefold() not in known:
+                if caseless(choice) not in known:
                     raise ValueError(f"next names {choice!r}, which is not a choice")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError("min is more than max")
@@ -302,7 +313,7 @@ def flow_from(name: str, written: FlowFile, timeout: float, zone: str = "UTC") -
     return Flow(
         name=name,
         steps=tuple(_step(step, written.max_retries) for step in written.steps),
-        start=tuple(word.strip().lower() for word in start if word.strip()),
+        start=tuple(word.strip() for word in start if word.strip()),
         end=written.end,
         handoff=written.handoff,
         cancelled=written.cancelled,
@@ -315,7 +326,7 @@ def flow_from(name: str, written: FlowFile, timeout: float, zone: str = "UTC") -
 
 def _step(written: StepFile, retries: int) -> FlowStep:
     choices = tuple(written.choices or ())
-    canonical = {choice.casefold(): choice for choice in choices}
+    canonical = {caseless(choice): choice for choice in choices}
     branches = written.next if isinstance(written.next, dict) else {}
     return FlowStep(
         id=written.id,
@@ -324,7 +335,7 @@ def _step(written: StepFile, retries: int) -> FlowStep:
         save=written.save,
         choices=choices,
         next=written.next if isinstance(written.next, str) else "",
-        branches=tuple((canonical[key.casefold()], to) for key, to in branches.items()),
+        branches=tuple((canonical[caseless(key)], to) for key, to in branches.items()),
         retry=written.retry,
         max_retries=retries if written.max_retries is None else written.max_retries,
         minimum=written.min,
