@@ -154,13 +154,20 @@ def _label(value: Any) -> Any:
     return str(_as_text(value)).strip() if isinstance(value, str | int | float) else value
 
 
+_DOTTED_I = "i\u0307"
+
+
 def caseless(text: str) -> str:
     """``text`` as words are compared, a configured one (a keyword, a start word, a
     choice) and what a customer typed alike: in any case, fully folded ("STRASSE" is
-    "straße"), and in any Unicode form (a decomposed "café", full-width letters)."""
+    "straße"; Turkish "İSTANBUL" is "istanbul"), and in any Unicode form (a decomposed
+    "café", full-width letters)."""
     if text.isascii():
         return text.lower()  # what the rest does to ASCII, at a fraction of the cost
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKD", text).casefold())
+    folded = unicodedata.normalize("NFKD", text).casefold()
+    # "İ" folds to "i" and a combining dot above, which "istanbul" or "ISTANBUL" has not;
+    # the dot is the one the "i" has anyway.
+    return unicodedata.normalize("NFKC", folded.replace(_DOTTED_I, "i"))
 
 
 def _filled(text: str) -> str:
