@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_validator
 
-from bot.config.base import Section, TimeZone, matching
+from bot.config.base import ConfigError, Section, TimeZone, matching
+from bot.config.yamlfile import parse_yaml
 
 INPUT_TYPES = ("text", "choice", "email", "phone", "number", "date")
 ENDINGS = ("end", "handoff")
@@ -129,14 +129,15 @@ def load_flow_file(path: str) -> dict[str, Any]:
     if found is None:
         raise ValueError(f"no flow file {path}")
     try:
-        document = yaml.safe_load(found.read_text(encoding="utf-8"))
+        text = found.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ValueError(f"cannot read {path}: {error}") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or error
-        raise ValueError(f"{path}{line}: not valid YAML: {problem}") from None
+    try:
+        # As the config file is read: PyYAML's own loader keeps the last of a key written
+        # twice (a second ``steps:``), silently.
+        document = parse_yaml(text, path)
+    except ConfigError as error:
+        raise ValueError(str(error)) from None
     if not isinstance(document, dict):
         raise ValueError(f"{path} must hold a mapping (start, steps, end)")
     return document

@@ -100,6 +100,14 @@ def lines_of(path: str, under: tuple[str, ...]) -> dict[tuple[str, ...], tuple[s
     return {under: (path, 1), **loader.lines}
 
 
+def parse_yaml(text: str, name: str) -> Any:
+    """The document of ``text`` (a flow file the config names), read as the config file
+    is; None when it holds none. ConfigError naming ``name`` and the line if it is not
+    YAML, writes a key twice, or its aliases or nesting go too far."""
+    _, node, document = _load(text, name)
+    return document if node is not None else None
+
+
 def read_yaml(path: str, env: Mapping[str, str]) -> tuple[dict[str, Any], Lines, list[str]]:
     """The file's mapping with ``${VAR}`` filled in, its lines, and a problem for each
     value it cannot use as written (an unset variable, filled with ''; a lone surrogate);
