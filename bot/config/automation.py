@@ -29,6 +29,7 @@ from bot.config.flows import (
     Name,
     flow_from,
 )
+from bot.config.regex_size import MAX_PATTERN_SIZE, too_large
 
 DEFAULT_WELCOME = "Hi! Thanks for getting in touch. How can we help?"
 
@@ -85,6 +86,11 @@ class AutomationSettings:
 
 def _regex(pattern: str) -> str:
     """A pattern the rules can match with (``handlers.patterns``, the regex module)."""
+    if too_large(pattern):  # compiling it would take the memory of the process
+        raise ValueError(
+            f"too large: it has more than {MAX_PATTERN_SIZE:,} parts with its repeats "
+            "written out ((?:ab){3} has 9)"
+        )
     try:
         regex.compile(pattern, regex.IGNORECASE)
     except (regex.error, OverflowError, ValueError) as error:
