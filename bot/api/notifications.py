@@ -268,8 +268,9 @@ async def test_notification(request: web.Request) -> web.Response:
 
 async def stop_notification(request: web.Request) -> web.Response:
     """Stop a campaign that is sending or scheduled, with a reason: ``{"reason": "wrong
-    price"}``. No one more is queued; what is queued already goes."""
-    nid = await _draft_of(request)
+    price"}``. No one more is queued; what is queued already goes. The number's parent
+    may stop another's (one that failed over to it)."""
+    nid = await _draft_of(request, authors=False)
     body = await read_body(request)
     try:
         reason = checked_reason(body.get("reason"))
