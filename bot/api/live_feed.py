@@ -64,7 +64,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
                 await response.write(b"event: resync\ndata: {}\n\n")
                 continue
             assert not isinstance(item, str)
-            data = json.loads(item.body).get("data") or {}
+            event = json.loads(item.body)
+            data = event.get("data") or {}
             conversation = data.get("conversation_id")
             if conversation is None:
                 if not {profile, grant.profile} & {data.get("profile"), data.get("merged")}:
@@ -76,6 +77,12 @@ async def stream(request: web.Request) -> web.StreamResponse:
                 if conversation not in ours:
                     others.add(conversation)
                     continue
+            # Attached as the service is now: a detach ends what it sees at once, not at
+            # the next rescope; detached from every number, its view ends.
+            if not await _attached(request, who.name, event.get("number") or ""):
+                if not await numbers_of(request):
+                    return response
+                continue
             # Masked as the service is now: its masking may have changed since the
             # stream opened (its webhooks follow a change at their next delivery).
             found, digest = await services.get_keyed(who.name)
@@ -91,3 +98,11 @@ async def stream(request: web.Request) -> web.StreamResponse:
     finally:
         tail.unsubscribe(queue)
     return response
+
+
+async def _attached(request: web.Request, service: str, number: str) -> bool:
+    """Whether ``service`` is attached to ``number`` now; to any, for a profile's event,
+    which concerns every number."""
+    if not number:
+        return bool(await numbers_of(request))
+    return service in await parts(request).actions.services.order(number)
