@@ -414,6 +414,10 @@ class Keys:
         """A number's change counter: one more at every attach and detach there."""
         return f"{self.prefix}{{num:{number}}}:version"
 
+    def services_configured(self) -> str:
+        """The names of the services the config file defined at the last start."""
+        return f"{self.prefix}svc-configured"
+
     def services_version(self) -> str:
         """The change counter of the service definitions: one more at every save."""
         return f"{self.prefix}svc-version"

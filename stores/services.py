@@ -126,6 +126,12 @@ class BaseServiceStore(Protocol):
     async def numbers(self) -> list[str]:
         """Every number that ever had a service, sorted."""
 
+    async def configured(self) -> set[str] | None:
+        """The services the config file defined at the last start; None before any."""
+
+    async def set_configured(self, names: Sequence[str]) -> None:
+        """Keep ``names`` as the services the config file defines now."""
+
     async def attached(self, number: str) -> list[Service]:
         """The attached services' definitions, in attach order."""
 
@@ -253,6 +259,20 @@ class ServiceStore(BaseServiceStore):
     async def numbers(self) -> list[str]:
         numbers: Any = await self.redis.smembers(self._numbers())
         return sorted(numbers)
+
+    async def configured(self) -> set[str] | None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(self.keys.services_configured())
+            pipe.smembers(self.keys.services_configured())
+            kept, names = await pipe.execute()
+        # '' marks a file with no services, as a set cannot be empty.
+        return {str(name) for name in names if name} if kept else None
+
+    async def set_configured(self, names: Sequence[str]) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self.keys.services_configured())
+            pipe.sadd(self.keys.services_configured(), "", *names)
+            await pipe.execute()
 
     async def attached(self, number: str) -> list[Service]:
         """The attached services' definitions, in attach order."""

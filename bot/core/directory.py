@@ -186,20 +186,31 @@ class Directory:
         self, numbers: Sequence[str], services: Sequence[Service], runtime_service: bool
     ) -> list[Event]:
         """Attach the configured services to each number, keeping any order already kept,
-        but where the operator detached one since it was last attached; the runtime's own
-        service, new to a number, goes first."""
+        but where the operator detached one since it was last attached (one added to the
+        file since the last start is attached all the same); the runtime's own service,
+        new to a number, goes first. A service the file defined at the last start and
+        defines no more is detached from every number."""
         events: list[Event] = []
         for service in services:
             await self.store.save(service)
+        configured = [service.name for service in services]
+        before = await self.store.configured()
+        added = set(configured) - before if before is not None else set[str]()
+        for name in sorted((before or set()) - set(configured)):
+            for number in await self.store.numbers():
+                change = await self.store.detach(number, name)
+                events += await self._changed(number, change)
         names = [AUTOMATION_SERVICE] if runtime_service else []
-        names += [service.name for service in services]
         for number in numbers:
-            for name in names:
+            for name in names + configured:
                 # The runtime's own service is the parent out of the box (SN-1), even of a
                 # number a service was attached to before the first start.
                 first = name == AUTOMATION_SERVICE
-                change = await self.store.attach(number, name, unless_detached=True, first=first)
+                change = await self.store.attach(
+                    number, name, unless_detached=name not in added, first=first
+                )
                 events += await self._changed(number, change)
+        await self.store.set_configured(configured)
         return events
 
     async def _changed(self, number: str, change: Attachment) -> list[Event]:
