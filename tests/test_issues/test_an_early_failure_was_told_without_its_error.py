@@ -6,15 +6,10 @@ is told as the same failure after the record is."""
 
 from __future__ import annotations
 
-import time
-
 from tests.conftest import BotFactory
-from tests.emulators import meta_webhooks as meta
-from tests.test_costs import CARD, template_campaign
-from tests.test_issues.test_a_receipt_before_its_sends_record_never_reached_it import (
-    inbound_done,
+from tests.test_issues.test_one_delivered_template_was_billed_twice import (
+    campaign_receipted_early,
 )
-from tests.test_notifications import Person, finished, seed, setup
 from tests.test_notifications_follow import recipients
 
 UK = "447911700013"
@@ -27,24 +22,10 @@ UNDELIVERABLE = {
 
 
 async def test_an_early_failure_is_told_with_metas_error(make_bot: BotFactory) -> None:
-    shared = await setup(make_bot, rate_card=CARD)
-    ids = await seed(
-        shared.bot.runtime, shared.number, [Person(UK, {"consent": "consent"}, time.time() - 60)]
+    shared, nid, ids = await campaign_receipted_early(
+        make_bot, UK, "failed", errors=[UNDELIVERABLE]
     )
-    graph, bot = shared.graph, shared.bot
-
-    async def failed_first(message_id: str) -> None:
-        graph.before_answer = None
-        receipt = meta.status_update(
-            bot.phone_number_id, message_id, UK, "failed", errors=[UNDELIVERABLE]
-        )
-        assert (await bot.post_whatsapp(receipt)).status == 200
-        await inbound_done(bot)
-
-    graph.before_answer = failed_first
-    nid = await template_campaign(shared, "winter_sale", "marketing", ids)
-    await finished(shared, nid)
-    assert graph.before_answer is None  # the receipt went before the answer
+    bot = shared.bot
     sink = bot.sinks["support"]
     await sink.wait_for(
         lambda ds: any(
