@@ -147,7 +147,7 @@ class GuidedConversations:
         pressed_on = batch.pressed.get(message.provider_id, "")
         outcome = engine.step(state, message, now=now, pressed_on=pressed_on)
         after = replace(outcome.state, owner=owner) if outcome.state else None
-        if after is not None and outcome.replies:
+        if after is not None and outcome.replies and not _asked_unnoted(state, after):
             # The flow's last reply asks the step it is at: its send's id (the pipeline
             # queues the flow's replies first) is what a press of its buttons names.
             asked = (*after.asked, reply_id(message, len(outcome.replies) - 1))
@@ -249,3 +249,11 @@ class GuidedConversations:
 def _presses(messages: Sequence[Inbound]) -> list[Inbound]:
     """The button presses that name the message pressed (WhatsApp's and Telegram's)."""
     return [m for m in messages if m.kind in ("button", "list") and m.reply_to]
+
+
+def _asked_unnoted(before: FlowState | None, after: FlowState) -> bool:
+    """Whether ``after``'s step was asked before its messages were noted (by the version
+    before): it is never held to them, the first not being among them."""
+    if before is None or (before.flow, before.step) != (after.flow, after.step):
+        return False
+    return not before.asked
