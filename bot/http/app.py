@@ -257,6 +257,8 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                 if error.retry_after is not None:
                     said["retry_after"] = error.retry_after
                 await socket.send_json(said)
+    except ConnectionResetError:  # the page went away as it was answered: what it sent is kept
+        pass
     except Exception as error:
         # The store or a bug, once the socket is open: no HTTP answer can go on it any
         # more. The page is told by the close code (1011), and connects again.
