@@ -111,7 +111,10 @@ class Redactor:
     short (a refusal that quotes 40 characters of a value), down to ``SHORTEST_SECRET``."""
 
     def __init__(self, secrets: Sequence[str] = (), *, cut: bool = False) -> None:
-        self.secrets = tuple(secrets)
+        # Each as written, and as a JSON line or a repr() quotes it (a quote or a backslash
+        # escaped), the longest first: a line is redacted once encoded.
+        forms = {form for secret in secrets for form in _quoted(secret)}
+        self.secrets = tuple(sorted(forms, key=len, reverse=True))
         self.cut = cut
 
     def __call__(self, text: str) -> str:
@@ -121,6 +124,14 @@ class Redactor:
             if self.cut and secret[:SHORTEST_SECRET] in text:
                 text = _without_starts_of(secret, text)
         return text
+
+
+def _quoted(secret: str) -> set[str]:
+    """``secret`` as written, as a JSON string holds it, as ``repr`` writes it, and a
+    ``repr`` of it in a JSON line."""
+    written = repr(secret)[1:-1]
+    forms = {secret, written}
+    return forms | {json.dumps(form, ensure_ascii=False)[1:-1] for form in forms}
 
 
 def _without_starts_of(secret: str, text: str) -> str:
