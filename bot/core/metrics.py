@@ -116,7 +116,7 @@ class Meters:
         # Sends to customers.
         self.sends = Counter(
             "switchboard_sends",
-            "Sends to customers by channel and what became of them (sent, failed)",
+            "Sends to customers by channel and what became of them (sent, failed, erased)",
             ["channel", "outcome"],
             registry=registry,
         )
