@@ -189,6 +189,7 @@ class Runtime:
             self.notification_store,
             self.deliveries,
             self.couriers.services,
+            lambda: self.services.detached_somewhere(),  # the store is made below
         )
         self.tracking = Tracking(
             self.profiles,

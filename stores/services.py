@@ -129,6 +129,9 @@ class BaseServiceStore(Protocol):
     async def configured(self) -> set[str] | None:
         """The services the config file defined at the last start; None before any."""
 
+    async def detached_somewhere(self) -> set[str]:
+        """The services detached from some number since they were last attached to it."""
+
     async def set_configured(self, names: Sequence[str]) -> None:
         """Keep ``names`` as the services the config file defines now."""
 
@@ -259,6 +262,14 @@ class ServiceStore(BaseServiceStore):
     async def numbers(self) -> list[str]:
         numbers: Any = await self.redis.smembers(self._numbers())
         return sorted(numbers)
+
+    async def detached_somewhere(self) -> set[str]:
+        numbers = await self.numbers()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for number in numbers:
+                pipe.smembers(self.keys.detached(number))
+            found: list[Any] = await pipe.execute()
+        return {str(name) for names in found for name in names}
 
     async def configured(self) -> set[str] | None:
         async with self.redis.pipeline(transaction=False) as pipe:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -63,6 +63,7 @@ class Metrics:
         notifications: NotificationStore,
         deliveries: DeliveryQueue,
         services: Callable[[], list[str]],
+        detached: Callable[[], Awaitable[set[str]]],
     ) -> None:
         self.meters = meters
         self.inbound, self.outbox = shards
@@ -70,6 +71,9 @@ class Metrics:
         self.deliveries = deliveries
         self.services = services
         """The services whose queues the fan-out follows."""
+        self.detached = detached
+        """The services detached from some number: the dead letters of one detached
+        everywhere still wait for the operator."""
         self._gauges_failed = StoreFailureLine(
             log, "/metrics: could not read the store's gauges", "scrapes"
         )
@@ -99,7 +103,7 @@ class Metrics:
 
     async def store_gauges(self) -> list[Metric]:
         """The queues' depths and the dead letters waiting, as the store holds them now."""
-        services = self.services()
+        services = sorted(set(self.services()) | await self.detached())
         (
             inbound_backlog,
             outbox_backlog,
