@@ -167,8 +167,11 @@ def caseless(text: str) -> str:
         return text.lower()  # what the rest does to ASCII, at a fraction of the cost
     folded = unicodedata.normalize("NFKD", text).casefold()
     # "İ" folds to "i" and a combining dot above, which "istanbul" or "ISTANBUL" has not;
-    # the dot is the one the "i" has anyway.
-    return unicodedata.normalize("NFKC", folded.replace(_DOTTED_I, "i"))
+    # the dot is the one the "i" has anyway. Turkish dotless i (U+0131) has "I" for its
+    # capital, which folds to "i": "KAPALI" is "kapal\u0131" (as a case-blind regex took
+    # them).
+    folded = folded.replace(_DOTTED_I, "i").replace("\u0131", "i")
+    return unicodedata.normalize("NFKC", folded)
 
 
 def _filled(text: str) -> str:
