@@ -121,16 +121,19 @@ class Redactor:
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-            if self.cut and secret[:SHORTEST_SECRET] in text:
+        # Then what is left of one cut short: a whole one of another form may start so.
+        for secret in self.secrets if self.cut else ():
+            if secret[:SHORTEST_SECRET] in text:
                 text = _without_starts_of(secret, text)
         return text
 
 
 def _quoted(secret: str) -> set[str]:
-    """``secret`` as written, as a JSON string holds it, as ``repr`` writes it, and a
-    ``repr`` of it in a JSON line."""
-    written = repr(secret)[1:-1]
-    forms = {secret, written}
+    """``secret`` as written, as a JSON string holds it, as ``repr`` writes it (in either
+    quotes: a value around it with a quote of its own decides which), and a ``repr`` of
+    it in a JSON line."""
+    plain = repr(secret)[1:-1].replace("\\'", "'")  # its quote escaped or not, as the
+    forms = {secret, plain, plain.replace("'", "\\'")}  # quotes around it decide
     return forms | {json.dumps(form, ensure_ascii=False)[1:-1] for form in forms}
 
 
