@@ -108,6 +108,10 @@ def add_team_commands(
         add_notify_parser(admin, name, prog)
 
 
+def _words(given: object) -> list[object]:
+    return list(given) if isinstance(given, list) else [given]
+
+
 def command_line(spec: Spec, args: argparse.Namespace) -> str:
     """The slash command the CLI's arguments stand for; a text goes in as typed."""
     words: list[str] = []
@@ -166,6 +170,12 @@ async def run_team_command(settings: Settings, args: argparse.Namespace) -> int:
 async def run_slash_command(settings: Settings, args: argparse.Namespace) -> int:
     """One of the team's commands, as the operator or ``--agent``; a command that asks
     for a confirmation code asks on the terminal (or takes ``--yes``)."""
+    for argument in SPECS[args.team_command].arguments:
+        given = getattr(args, argument.name, None)
+        # An empty one would be left out, and the rest read in its place: an empty
+        # NUMBER for 'detach' would be every number.
+        if any(isinstance(word, str) and not word.strip() for word in _words(given)):
+            args.cli_parser.error(f"{argument.name.upper()} is empty: give it, or leave it out")
     agent = getattr(args, "agent", "").strip()
     if agent:
         try:
