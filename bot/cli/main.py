@@ -101,6 +101,10 @@ profile field of that name ("City" -> f:city). A row that cannot be stored is
 written, with the reason, to the report (FILE.rejected.csv); the others are stored.
 Importing the same file again is safe."""
 
+MAX_WORKERS = 64
+"""The most processes ``serve --workers`` starts: past the cores a machine has, more only
+share them (a mistyped 1000 would start a thousand bots)."""
+
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     """The commands and their arguments; ``prog`` names the program in the help."""
@@ -246,8 +250,9 @@ def _command(argv: list[str] | None) -> int:
             )
             return 130
     workers = getattr(args, "workers", 1)
-    if workers < 1:
-        print("switchboard: --workers must be at least 1", file=sys.stderr)
+    if not 1 <= workers <= MAX_WORKERS:
+        bound = "at least 1" if workers < 1 else f"at most {MAX_WORKERS}"
+        print(f"switchboard: --workers must be {bound}", file=sys.stderr)
         return 2
     if workers > 1:
         return serve_workers(settings, workers)
