@@ -10,6 +10,7 @@ import os
 import re
 import shlex
 import sys
+import threading
 
 from bot.cli.helptext import Paragraphs, add_spec_arguments, examples
 from bot.cli.notify import NOTIFY_COMMANDS, add_notify_parser, run_notify_command
@@ -106,6 +107,33 @@ def add_team_commands(
             )
     for name in NOTIFY_COMMANDS:
         add_notify_parser(admin, name, prog)
+
+
+async def ask(prompt: str) -> str:
+    """What the operator types after ``prompt``: read in a thread of its own, so that the
+    bot's connections go on meanwhile; a daemon, so that Ctrl-C ends the command at once
+    (the executor's thread of ``asyncio.to_thread`` would hold the exit until Enter)."""
+    loop = asyncio.get_running_loop()
+    typed: asyncio.Future[str] = loop.create_future()
+
+    def settle(text: str, error: BaseException | None) -> None:
+        if typed.done():
+            return
+        if error is not None:
+            typed.set_exception(error)
+        else:
+            typed.set_result(text)
+
+    def read() -> None:
+        try:
+            text = input(prompt)
+        except BaseException as error:  # EOFError: nothing piped in
+            loop.call_soon_threadsafe(settle, "", error)
+        else:
+            loop.call_soon_threadsafe(settle, text, None)
+
+    threading.Thread(target=read, name="prompt", daemon=True).start()
+    return await typed
 
 
 def _words(given: object) -> list[object]:
@@ -207,7 +235,7 @@ async def run_slash_command(settings: Settings, args: argparse.Namespace) -> int
             if not args.yes:
                 prompt = f"Type {code.group(2)} to {verb}, anything else to stop: "
                 try:
-                    typed = await asyncio.to_thread(input, prompt)
+                    typed = await ask(prompt)
                 except EOFError:  # no terminal and nothing piped in: nobody answered
                     print(f"\nNo answer, so not confirmed. {nothing}")
                     return 1

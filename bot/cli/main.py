@@ -233,6 +233,15 @@ def _command(argv: list[str] | None) -> int:
         except ConfigError as error:  # the store out of reach
             print(f"switchboard: {error}", file=sys.stderr)
             return 2
+        except KeyboardInterrupt:
+            # The command may have been done before the interrupt (a campaign queued, a
+            # reply sent): the operator looks before running it again.
+            print(
+                "\nswitchboard: interrupted: what the command asked may have been done "
+                "already; look (admin inbox, admin notify report...) before running it again",
+                file=sys.stderr,
+            )
+            return 130
         except BrokenPipeError:
             raise  # the output's reader went away (``| head``): no fault of the store's
         except (StoreError, OSError) as error:  # the store gone during the command
