@@ -210,16 +210,19 @@ async def run_slash_command(settings: Settings, args: argparse.Namespace) -> int
             agent = normalize_identity("email", agent, settings.default_region).value
         except InvalidIdentityError:
             args.cli_parser.error(f"--agent is the acting team member's email, not {agent!r}")
-        if settings.team and settings.team_member(agent) is None:
-            args.cli_parser.error(f"--agent {agent} is not on the team (team: in the config)")
     runtime = await runtime_of_the_running(settings, sending=False)  # the running bot sends
     registry = runtime.commands
+    # The member acts with their role now: the config's team and ``admin role`` alike.
+    member = await runtime.desk.caller_for_email(agent) if agent else None
+    if agent and member is None and (settings.team or await runtime.desk.roles()):
+        await runtime.close()
+        args.cli_parser.error(f"--agent {agent} is not on the team (team: or admin role)")
     # The answer is on the terminal already, and the desk keeps the audit trail in Redis:
     # the audit log's lines would only repeat it there.
     quiet = logging.getLogger("switchboard.audit")
     quiet.propagate = False
     quiet.addHandler(logging.NullHandler())  # not even Python's last-resort handler
-    caller = Caller(agent, OPERATOR.role) if agent else OPERATOR
+    caller = member or (Caller(agent, OPERATOR.role) if agent else OPERATOR)
     try:
         spec = SPECS[args.team_command]
         done, answer = await registry.execute(caller, command_line(spec, args))
