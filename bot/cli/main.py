@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import os
 import sys
 from importlib import metadata
@@ -101,6 +102,8 @@ profile field of that name ("City" -> f:city). A row that cannot be stored is
 written, with the reason, to the report (FILE.rejected.csv); the others are stored.
 Importing the same file again is safe."""
 
+OUTPUT_FAULTS = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG})
+"""Why writing the output may fail (a full disk, a device error), never why a store does."""
 MAX_WORKERS = 64
 """The most processes ``serve --workers`` starts: past the cores a machine has, more only
 share them (a mistyped 1000 would start a thousand bots)."""
@@ -245,6 +248,14 @@ def _command(argv: list[str] | None) -> int:
         except BrokenPipeError:
             raise  # the output's reader went away (``| head``): no fault of the store's
         except (StoreError, OSError) as error:  # the store gone during the command
+            if isinstance(error, OSError) and error.errno in OUTPUT_FAULTS:
+                # Writing the answer failed (a full disk): the command itself went through.
+                print(
+                    f"switchboard: the answer could not be written ({error.strerror}); "
+                    "the command was done",
+                    file=sys.stderr,
+                )
+                return 1
             url = masked(settings.redis_url or "")
             print(f"switchboard: REDIS_URL={url}: cannot connect ({error})", file=sys.stderr)
             return 2
