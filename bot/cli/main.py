@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import io
 import os
 import sys
 from importlib import metadata
@@ -104,6 +105,7 @@ Importing the same file again is safe."""
 
 OUTPUT_FAULTS = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG})
 """Why writing the output may fail (a full disk, a device error), never why a store does."""
+UTF8 = frozenset({"utf-8", "utf8"})
 MAX_WORKERS = 64
 """The most processes ``serve --workers`` starts: past the cores a machine has, more only
 share them (a mistyped 1000 would start a thousand bots)."""
@@ -172,6 +174,10 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if isinstance(sys.stdout, io.TextIOWrapper) and sys.stdout.encoding.lower() in UTF8:
+        # A file's name is any bytes the system allows (``FILE_NAMES``): printed, it goes
+        # out as it came, under any UTF-8 locale, not as an error.
+        sys.stdout.reconfigure(errors="surrogateescape")
     try:
         return _command(argv)
     except BrokenPipeError:
