@@ -125,13 +125,20 @@ async def ask(prompt: str) -> str:
             typed.set_result(text)
 
     def read() -> None:
+        # The descriptor, not ``sys.stdin``: a daemon thread still in its buffer's lock
+        # as the interpreter exits makes it abort.
         try:
-            text = input(prompt)
-        except BaseException as error:  # EOFError: nothing piped in
+            line = os.read(sys.stdin.fileno(), 4096)
+        except BaseException as error:
             loop.call_soon_threadsafe(settle, "", error)
-        else:
-            loop.call_soon_threadsafe(settle, text, None)
+            return
+        if line:
+            loop.call_soon_threadsafe(settle, line.decode(errors="replace"), None)
+        else:  # nothing piped in, or the input closed
+            loop.call_soon_threadsafe(settle, "", EOFError())
 
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
     threading.Thread(target=read, name="prompt", daemon=True).start()
     return await typed
 

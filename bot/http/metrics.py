@@ -63,7 +63,7 @@ class Metrics:
         notifications: NotificationStore,
         deliveries: DeliveryQueue,
         services: Callable[[], list[str]],
-        detached: Callable[[], Awaitable[set[str]]],
+        detached: Callable[[], Awaitable[set[str]]] | None = None,
     ) -> None:
         self.meters = meters
         self.inbound, self.outbox = shards
@@ -71,7 +71,7 @@ class Metrics:
         self.deliveries = deliveries
         self.services = services
         """The services whose queues the fan-out follows."""
-        self.detached = detached
+        self.detached = detached or _none_detached
         """The services detached from some number: the dead letters of one detached
         everywhere still wait for the operator."""
         self._gauges_failed = StoreFailureLine(
@@ -144,3 +144,7 @@ class Metrics:
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
     return GaugeMetricFamily(f"switchboard_{name}", documentation, value=value)
+
+
+async def _none_detached() -> set[str]:
+    return set()

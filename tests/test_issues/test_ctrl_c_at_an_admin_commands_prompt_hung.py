@@ -57,3 +57,35 @@ async def test_ctrl_c_at_the_prompt_ends_the_command(real_redis: Redis, prefix: 
     assert code == 130, (code, said + rest)
     assert b"Traceback" not in rest and b"interrupted" in rest
     assert await store.order(NUMBER) == ["support", "sales"]
+
+
+async def test_the_code_typed_at_the_prompt_confirms(real_redis: Redis, prefix: str) -> None:
+    store = ServiceStore(real_redis, Keys(prefix))
+    await store.attach(NUMBER, "support")
+    await store.attach(NUMBER, "sales")
+    env = environment(REDIS_URL=REDIS_URL, SWITCHBOARD_KEY_PREFIX=prefix)
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "bot.py",
+        "admin",
+        "detach",
+        "sales",
+        cwd=ROOT,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    async with asyncio.timeout(30):
+        said = b""
+        while b"anything else to stop" not in said:
+            chunk = await child.stdout.read(256)
+            assert chunk, said
+            said += chunk
+        code = said.split(b"Type ", 1)[1].split(b" ", 1)[0]
+        child.stdin.write(code + b"\n")
+        await child.stdin.drain()
+        rest = await child.stdout.read()
+        assert await child.wait() == 0, said + rest
+    assert await store.order(NUMBER) == ["support"]
