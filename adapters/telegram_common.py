@@ -51,8 +51,65 @@ CONTENT_FIELDS = (
     "giveaway",
     "giveaway_winners",
     "checklist",
+    "web_app_data",
+    "users_shared",
+    "chat_shared",
+    "passport_data",
+    "gift",
+    "unique_gift",
+    "connected_website",
 )
 """The Bot API's fields of a message's content, which name its kind (the first found)."""
+ENVELOPE_FIELDS = frozenset(
+    {
+        "message_id",
+        "message_thread_id",
+        "direct_messages_topic",
+        "from",
+        "sender_chat",
+        "sender_boost_count",
+        "sender_business_bot",
+        "date",
+        "business_connection_id",
+        "chat",
+        "forward_origin",
+        "forward_from",
+        "forward_from_chat",
+        "forward_from_message_id",
+        "forward_signature",
+        "forward_sender_name",
+        "forward_date",
+        "is_topic_message",
+        "is_automatic_forward",
+        "reply_to_message",
+        "external_reply",
+        "quote",
+        "reply_to_story",
+        "reply_to_checklist_task_id",
+        "via_bot",
+        "edit_date",
+        "has_protected_content",
+        "is_from_offline",
+        "is_paid_post",
+        "paid_star_count",
+        "media_group_id",
+        "author_signature",
+        "text",
+        "entities",
+        "link_preview_options",
+        "suggested_post_info",
+        "effect_id",
+        "caption",
+        "caption_entities",
+        "show_caption_above_media",
+        "has_media_spoiler",
+        "reply_markup",
+    }
+)
+"""The Bot API's fields of a message that say who sent it, where, when and how, not what
+it holds: a kind CONTENT_FIELDS does not know yet (Telegram adds some in most versions)
+is named by the first field that is none of these."""
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _FILES: dict[str, MessageKind] = {
     "document": "document",
     "voice": "audio",
@@ -440,6 +497,15 @@ def _location(message: Mapping[str, Any]) -> Location | None:
 
 
 def _provider_type(message: Mapping[str, Any]) -> str:
-    """The Telegram kind (a sticker, a voice note...) of a message we cannot read; '' when
-    it is none of those."""
-    return next((key for key in CONTENT_FIELDS if key in message), "")
+    """The Telegram kind (a sticker, a voice note, a Mini App's data...) of a message we
+    cannot read: a content field this adapter knows, else the first field that is not the
+    envelope's; '' when there is none."""
+    known = next((key for key in CONTENT_FIELDS if key in message), "")
+    return known or next(
+        (
+            key
+            for key in message
+            if isinstance(key, str) and key not in ENVELOPE_FIELDS and _FIELD_NAME.fullmatch(key)
+        ),
+        "",
+    )
