@@ -374,6 +374,8 @@ def inbound_from_update(update: Mapping[str, Any], bot_id: str) -> list[Inbound]
             chat=chat,
             reply_to=message_ref(chat, reply["message_id"]) if reply else "",
             edit_of=provider_id if edited else "",
+            # Bot API 7 says so in forward_origin; older versions in forward_date.
+            forwarded="forwarded" if {"forward_origin", "forward_date"} & message.keys() else "",
             location=content.location,
             contacts=content.contacts,
         )

@@ -181,7 +181,8 @@ class Inbound:
     attachments: tuple[Media, ...] = ()
     """The message's further files, after ``media`` (an MMS carries up to 10)."""
     forwarded: str = ""
-    """``forwarded`` or ``frequently_forwarded`` when WhatsApp says the customer forwarded it."""
+    """``forwarded`` when the customer forwarded it (WhatsApp and Telegram say so), or
+    ``frequently_forwarded`` when WhatsApp says it was forwarded many times along."""
     provider_content: str = ""
     """What an ``unsupported`` message carries in the provider's own words (an order, a
     system notice), as JSON: passed on whole, for the services that read it."""
