@@ -21,7 +21,7 @@ from adapters.webhooks import Refusal
 from bot.channels.telegram import ChatMovedError, TelegramChannel
 from bot.core.retry import retrying
 from bot.core.sender import SendFailedError, send_backoff
-from bot.model import Identity, Inbound, Outbound, Service, derived_id
+from bot.model import Identity, Inbound, Outbound, Service, derived_id, indented
 from bot.team.desk import TeamDesk
 from bot.team.roles import TeamRoster
 from handlers.command_kit import shown_identity
@@ -207,7 +207,7 @@ class TeamChat:
         who = data.get("name") or shown_identity(str(data.get("customer", "a customer")))
         post = (
             f"{who} on {data.get('channel', '?')} · {data['conversation_id']}\n"
-            f"{content}\n"
+            f"{indented(content)}\n"  # no line of theirs reads as a post's own
             "(reply to this message to answer them)"
         )
         return await self._delivered(data["conversation_id"], post, key=event["id"])
