@@ -8,11 +8,13 @@ on conversations and services live in ``handlers.team_commands``.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
 
 from handlers.command_kit import (
+    IDENTITY,
     OPERATOR,
     ROLE_RANK,
     Argument,
@@ -98,6 +100,11 @@ SPECS: tuple[Spec, ...] = (
     ),
 )
 """The commands on profiles, run by the Commands method ``_<name>``: see Spec."""
+
+
+_COMMAND_NAME = re.compile(r"(?!.*\d{5})[a-z0-9_]{1,32}")
+"""What an unknown command's name may be for the audit trail to keep it: Telegram's
+grammar of command names (no run of five digits: a phone typed after the slash is none)."""
 
 
 class _Refusal(Exception):
@@ -253,6 +260,9 @@ class Commands:
     ) -> None:
         """Log a refusal (``refused`` says why) or a done action, and keep it in Redis."""
         shown = f"/{name[:40]}" if name else "(not a command)"
+        if command is None and name and not _COMMAND_NAME.fullmatch(name):
+            # Not a command's name: a phone or an address typed after the slash.
+            refused, shown = refused.replace(shown, f"/{IDENTITY}"), f"/{IDENTITY}"
         if has_control_characters(shown):
             shown = "(unreadable)"  # nothing that rewrites a terminal goes to the log
         # The deployment's numbers stay as typed; a customer's identity does not.
