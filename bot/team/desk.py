@@ -236,6 +236,8 @@ class TeamDesk:
         cid, meta = await self.find_conversation(conversation)
         number = meta.get("number", "")
         await self._ours(number, await self.actions.services.order(number), "Not changed")
+        if meta.get("customer") == "erased":  # the same phone writing again is a new customer
+            raise RefusedError("Not changed: the customer was erased.")
         if (meta.get("opted_out") == "1") == on:
             return cid, False
         await self.conversations.set_opt_out(cid, on)
