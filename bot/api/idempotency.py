@@ -26,8 +26,8 @@ FORGOTTEN = frozenset({400, 413})
 may correct the body and send it again under the same key. Answers of 500 and more are
 not kept either: the request did not happen, and a retry should do it."""
 NAMED = re.compile(rb"\b(?:p_[0-9a-z]{22}|c_[0-9a-f]{20})\b")
-"""A profile's or a conversation's id in a request's line or its answer: what an erasure
-of that person must find the answer by (PS-7)."""
+"""A profile's or a conversation's id in a request's line, its body's fields or its
+answer: what an erasure of that person must find the answer by (PS-7)."""
 MAX_NAMED = 100
 SEED: web.RequestKey[str] = web.RequestKey("idempotency_seed", str)
 """Where a request with a key keeps what names its work (the service, the key and the
@@ -55,7 +55,8 @@ async def idempotent(
         return error_response(400, f"{HEADER} must be 1 to {MAX_KEY} printable ASCII characters")
     body = await raw_body(request, largest_body(request) or LARGEST_BODY)
     line = f"{request.method} {request.rel_url}\n".encode()
-    fingerprint = hashlib.sha256(line + _as_meant(body)).hexdigest()
+    meant, named_by_body = _as_meant(body)
+    fingerprint = hashlib.sha256(line + meant).hexdigest()
     store, service = parts(request).idempotency, caller(request).name
     found = await store.begin(service, key, fingerprint)
     request[SEED] = f"{service}\x1f{key}\x1f{fingerprint}"
@@ -82,7 +83,7 @@ async def idempotent(
     answer = response.body if isinstance(response, web.Response) else None
     if isinstance(answer, bytes) and response.status < 500 and response.status not in FORGOTTEN:
         kept = _without(answer, response.get(SHOWN_ONCE, ()))
-        named = _named(line + kept)
+        named = _named(line, named_by_body, kept)
         await store.finish(service, key, fingerprint, response.status, kept.decode(), named)
     else:
         await store.release(service, key, fingerprint)
@@ -100,17 +101,36 @@ def _without(answer: bytes, fields: tuple[str, ...]) -> bytes:
     return orjson.dumps(found)
 
 
-def _named(text: bytes) -> list[str]:
-    """The profiles and conversations a request's line and answer name, in order."""
-    found = dict.fromkeys(match.decode() for match in NAMED.findall(text))
+def _named(line: bytes, named_by_body: list[str], answer: bytes) -> list[str]:
+    """The profiles and conversations a request's line, body and answer name, in order."""
+    found = dict.fromkeys(
+        [match.decode() for match in NAMED.findall(line)]
+        + named_by_body
+        + [match.decode() for match in NAMED.findall(answer)]
+    )
     return list(found)[:MAX_NAMED]
 
 
-def _as_meant(body: bytes) -> bytes:
+def _as_meant(body: bytes) -> tuple[bytes, list[str]]:
     """A JSON body as its parameters, keys sorted and spacing gone: a retry may write the
     same JSON otherwise (another client, a library that writes it again). Any other body
-    (a file, JSON we do not take) as it came."""
+    (a file, JSON we do not take) as it came. And the profiles and conversations its own
+    fields name (a one-off's ``conversation_id``, an event's ``profile``): a one-off's
+    answer names no one, yet it is the reply to that person (PS-7). Not those in a list
+    or an object within (a campaign's audience, an event's data): a campaign goes on
+    without the person erased, and its answer is not theirs."""
     try:
-        return orjson.dumps(jsonbody.loads(body), option=orjson.OPT_SORT_KEYS)
-    except (jsonbody.NotJSONError, orjson.JSONEncodeError):  # a number past 64 bits
-        return body
+        parameters = jsonbody.loads(body)
+    except jsonbody.NotJSONError:
+        return body, []
+    named: list[str] = []
+    if isinstance(parameters, dict):
+        named = [
+            value
+            for value in parameters.values()
+            if isinstance(value, str) and NAMED.fullmatch(value.encode())
+        ]
+    try:
+        return orjson.dumps(parameters, option=orjson.OPT_SORT_KEYS), named
+    except orjson.JSONEncodeError:  # a number past 64 bits
+        return body, named
