@@ -17,7 +17,12 @@ import phonenumbers
 
 from bot.config.notifications import LAWFUL_BASES, NotificationSettings, RateCard
 from bot.core.sender import text_fits
-from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
+from bot.identities import (
+    InvalidIdentityError,
+    InvalidPhoneError,
+    parse_identity,
+    phone_of_whatsapp_id,
+)
 from bot.model import Identity, conversation_id
 from bot.outreach.spec import NotificationSpec
 from handlers.workflows import fill
@@ -135,6 +140,8 @@ class _Known:
     """Each conversation entry's conversation (empty when there is none)."""
     owners: dict[int, str | None]
     """Each identity entry's profile, if it has one."""
+    held_as: dict[int, Identity]
+    """Identity entries whose profile holds them in another form: that form."""
     roots: dict[str, str]
     """Each profile asked about, followed through merges to the one it lives on."""
     erased_at: dict[Identity, float]
@@ -198,9 +205,15 @@ class Audience:
                 strict=True,
             )
         )
-        owners = dict(
-            zip(identities, await self.reader.owners(list(identities.values())), strict=True)
-        )
+        # A WhatsApp id not held as written is looked up by the phone it is, in the same
+        # read: Brazil's ids with or without the mobile 9, Mexico's 521 or 52, are one phone.
+        phones = {n: phone for n, i in identities.items() if (phone := _phone_of(i))}
+        found = await self.reader.owners([*identities.values(), *phones.values()])
+        owners = dict(zip(identities, found[: len(identities)], strict=True))
+        held_as: dict[int, Identity] = {}
+        for (n, phone), owner in zip(phones.items(), found[len(identities) :], strict=True):
+            if owner and not owners[n]:
+                owners[n], held_as[n] = owner, phone
         asked = {meta["profile"] for meta in metas.values() if meta.get("profile")}
         asked |= set(named.profiles.values()) | {owner for owner in owners.values() if owner}
         unowned = [identities[n] for n, owner in owners.items() if not owner]
@@ -208,7 +221,7 @@ class Audience:
         wanted = sorted({root for root in roots.values() if root})
         wanted += sorted({p for p in named.profiles.values() if not roots.get(p)})
         hashes = dict(zip(wanted, await self.reader.profiles_of(wanted), strict=True))
-        return _Known(metas, owners, roots, erased_at, hashes)
+        return _Known(metas, owners, held_as, roots, erased_at, hashes)
 
     def _person(
         self, spec: NotificationSpec, n: int, entry: str, named: _Named, known: _Known
@@ -220,7 +233,8 @@ class Audience:
             _by_conversation(spec, person, named.conversations[n], known.metas[n], known)
         else:
             pid = named.profiles.get(n) or known.owners.get(n) or ""
-            self._by_profile_or_identity(spec, person, pid, named.identities.get(n), known)
+            identity = known.held_as.get(n) or named.identities.get(n)
+            self._by_profile_or_identity(spec, person, pid, identity, known)
         return person
 
     def _by_profile_or_identity(
@@ -411,6 +425,16 @@ def _in_free_entry_point(meta: dict[str, str], now: float) -> bool:
 def _in_filter(spec: NotificationSpec, profile: dict[str, str]) -> bool:
     value = profile.get(f"f:{spec.filter_field}", profile.get(spec.filter_field))
     return value is not None and value.strip().lower() == spec.filter_value.strip().lower()
+
+
+def _phone_of(identity: Identity) -> Identity | None:
+    """The phone a WhatsApp id is; None for another identity, or an id that is no phone's."""
+    if identity.kind != "wa":
+        return None
+    try:
+        return phone_of_whatsapp_id(identity.value)
+    except InvalidPhoneError:
+        return None
 
 
 def _phone_facts_of(identity: str) -> tuple[bool, str] | None:
