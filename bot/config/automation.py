@@ -86,7 +86,7 @@ class AutomationSettings:
 
 def _regex(pattern: str) -> str:
     """A pattern the rules can match with (``handlers.patterns``, the regex module)."""
-    if too_large(pattern):  # compiling it would take the memory of the process
+    if too_large(pattern, regex.IGNORECASE):  # compiling it would take the memory of the process
         raise ValueError(
             f"too large: it has more than {MAX_PATTERN_SIZE:,} parts with its repeats "
             "written out ((?:ab){3} has 9)"
