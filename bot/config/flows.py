@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import regex
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_validator
 
 from bot.config.base import ConfigError, Section, TimeZone, matching
@@ -156,6 +158,8 @@ def _label(value: Any) -> Any:
 
 
 _DOTTED_I = "i\u0307"
+_WORD = regex.compile(r"\w")
+"""A character of a word, as a keyword's bounds read it (``handlers.patterns``)."""
 
 
 def caseless(text: str) -> str:
@@ -165,13 +169,27 @@ def caseless(text: str) -> str:
     "café", full-width letters)."""
     if text.isascii():
         return text.lower()  # what the rest does to ASCII, at a fraction of the cost
-    folded = unicodedata.normalize("NFKD", text).casefold()
+    if not unicodedata.is_normalized("NFKC", text):
+        text = "".join(map(_compatible, text))
+    folded = unicodedata.normalize("NFD", text).casefold()
     # "İ" folds to "i" and a combining dot above, which "istanbul" or "ISTANBUL" has not;
     # the dot is the one the "i" has anyway. Turkish dotless i (U+0131) has "I" for its
     # capital, which folds to "i": "KAPALI" is "kapal\u0131" (as a case-blind regex took
     # them).
     folded = folded.replace(_DOTTED_I, "i").replace("\u0131", "i")
-    return unicodedata.normalize("NFKC", folded)
+    return unicodedata.normalize("NFC", folded)
+
+
+@lru_cache(maxsize=1024)
+def _compatible(char: str) -> str:
+    """``char`` in its compatibility form (NFKC: "\uff28" is "H", "\ufb01" "fi") when that
+    is of its kind, all word characters or none: "\u2122" stays, for as "TM" it would
+    join the word before it ("Hours\u2122" missed "hours"), and "\u2116" is no "No"."""
+    form = unicodedata.normalize("NFKC", char)
+    wordy = _WORD.match(char) is not None
+    if all((_WORD.match(part) is not None) == wordy for part in form):
+        return form
+    return char
 
 
 def _filled(text: str) -> str:
