@@ -38,6 +38,9 @@ STATUSES = ("sent", "delivered", "read", "failed")
 RETRYABLE_CODES = frozenset({130429, 131056, 80007, 4, 1, 2, 131000})
 """Rate limits (130429 throughput, 131056 pair rate, 80007 account, 4 the app's calls) and
 Meta's transient errors: Meta's throttling errors say to wait and try again."""
+MARKETING_STOPPED = "131050"
+"""Meta's failure of a marketing message to a customer who stopped them ("Stop
+promotions"), in its answer to the send or in a status webhook."""
 MAX_BUTTONS, BUTTON_TITLE = 3, 20
 """Reply buttons: at most 3, titles of at most 20 characters."""
 MAX_ROWS, ROW_TITLE, ROW_DESCRIPTION = 10, 24, 72

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, Protocol
 
 from adapters import sms
+from adapters.whatsapp import MARKETING_STOPPED
 from bot.core.directory import Directory, VersionsRead
 from bot.core.fallback import FallbackGate, Quiet
 from bot.core.fanout import Fanout
@@ -636,10 +637,6 @@ class Pipeline:
         if target.news:  # a status behind the one the message has already is nobody's news
             event = status_event(status, message_id, erased=target.erased)
             await self.fanout.queue_events(pipe, [event])
-
-
-MARKETING_STOPPED = "131050"
-"""Meta's failure of a marketing message to a customer who stopped them."""
 
 
 @functools.lru_cache(maxsize=64)

@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from adapters import sms
+from adapters.whatsapp import MARKETING_STOPPED
 from bot.core.links import LinkSigners
 from bot.core.metrics import Meters
 from bot.core.retry import retrying
@@ -610,6 +611,11 @@ class Sender:
         """Tell the services and the send's outcomes (a notification's counts) it failed."""
         self.meters.sends.labels(outbound.channel, "failed").inc()
         async with self.store.batch() as pipe:
+            if code == MARKETING_STOPPED:  # Meta said so at once, not in a status webhook
+                # The customer stopped the number's marketing messages: later campaigns
+                # skip them, as when the send's failed status says so.
+                cid = outbound.conversation_id
+                self.conversations.queue_marketing(pipe, cid, True, time.time())
             await self.events.queue_events(
                 pipe, [send_status_event(outbound, "failed", error=reason, error_code=code)]
             )
