@@ -134,6 +134,11 @@ class BaseConversationStore(Protocol):
     def queue_opt_out(self, pipe: Pipe, conversation_id: str, opted_out: bool) -> None:
         """``set_opt_out`` queued on a pipeline the caller executes."""
 
+    def queue_carrier_opt_out(self, pipe: Pipe, conversation_id: str, message_id: str) -> None:
+        """Record that the carrier refused the message ``message_id`` as the customer opted
+        out with it (a STOP we never saw, told after the send), unless they opted in again
+        after it went: a conversation that does not exist keeps nothing."""
+
     def queue_marketing(self, pipe: Pipe, conversation_id: str, stopped: bool, at: float) -> None:
         """Record that the customer stopped (or resumed) the number's marketing messages
         ``at`` (WhatsApp's "Stop promotions"), unless a later change is recorded: a

@@ -191,6 +191,33 @@ return 1
 """
 )
 
+# The customer opted back in (START): the outbound messages the thread had by then are
+# kept ('opted_in_after'), so that a carrier's refusal of one of them, told late, opts
+# them out no more (CARRIER_OPT_OUT).
+OPT_IN = Script(
+    """
+redis.call('HDEL', KEYS[1], 'opted_out')
+redis.call('HSET', KEYS[1], 'opted_in_after', redis.call('HGET', KEYS[1], 'outbound') or '0')
+"""
+)
+
+# A carrier refused our message ARGV[1] as the customer is on its STOP list (Twilio's
+# 21610, in a status callback): they are opted out, as their STOP would have done, unless
+# the message went before they last opted in (its ordinal among the thread's outbound
+# messages, in KEYS[2], is no later than 'opted_in_after'): of two changes the later
+# holds, whenever the callback comes. A message we have no record of yet went lately.
+# Only an existing conversation keeps it: -1 none, 0 older, 1 kept.
+CARRIER_OPT_OUT = Script(
+    """
+local meta = redis.call('HMGET', KEYS[1], 'customer', 'opted_in_after')
+if not meta[1] then return -1 end
+local sent = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '')
+if sent and sent <= tonumber(meta[2] or '0') then return 0 end
+redis.call('HSET', KEYS[1], 'opted_out', '1')
+return 1
+"""
+)
+
 # A claim older than ARGV[2] ms is an attempt a crash cut short: the send is failed for
 # the reason ARGV[3]. The answer: -1 no claim, -2 sent or failed already, 0 failed here,
 # else the ms until the claim is that old. A claim without its time predates them.

@@ -21,10 +21,12 @@ from stores.conversation_contract import (
     WindowClosedAtSendError,
 )
 from stores.conversation_scripts import (
+    CARRIER_OPT_OUT,
     CLAIM_SEND,
     COMPLETE_SEND,
     EARLY_KEPT_MS,
     EARLY_STATUS,
+    OPT_IN,
     RECORD,
     RECORD_PARTS,
     RELEASE_SEND,
@@ -237,7 +239,13 @@ class ConversationStore(BaseConversationStore):
         if opted_out:
             pipe.hset(key, "opted_out", "1")
         else:
-            pipe.hdel(key, "opted_out")
+            OPT_IN.queue(pipe, [key], [])
+
+    def queue_carrier_opt_out(self, pipe: Pipe, conversation_id: str, message_id: str) -> None:
+        """Record that the carrier refused the message ``message_id`` as the customer opted
+        out with it (a STOP we never saw), unless they opted in again since it went."""
+        keys = [self._k(conversation_id, part) for part in ("meta", "ids")]
+        CARRIER_OPT_OUT.queue(pipe, keys, [message_id])
 
     def queue_marketing(self, pipe: Pipe, conversation_id: str, stopped: bool, at: float) -> None:
         """Record that the customer stopped (or resumed) the number's marketing messages
@@ -258,7 +266,7 @@ class ConversationStore(BaseConversationStore):
         if opted_out:
             await self.redis.hset(key, "opted_out", "1")
         else:
-            await self.redis.hdel(key, "opted_out")
+            await OPT_IN(self.redis, [key], [])
 
     def queue_message_lookup(self, pipe: Pipe, conversation_id: str, provider_id: str) -> None:
         parts = ("provider_ids", "status", "meta")

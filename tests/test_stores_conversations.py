@@ -500,3 +500,33 @@ async def test_set_opt_out_records_stop_and_start(store: Redis, prefix: str) -> 
     assert await conversations.claim_send(CID, "snd-1") is True
     await conversations.set_opt_out(CID, False)  # START twice changes nothing
     assert "opted_out" not in await conversations.meta(CID)
+
+
+async def test_a_carrier_opt_out_holds_unless_the_customer_opted_in_after_the_send(
+    store: Redis, prefix: str
+) -> None:
+    conversations = ConversationStore(store, Keys(prefix))
+
+    async def carrier_opt_out(message_id: str) -> int:
+        async with store.pipeline(transaction=False) as pipe:
+            conversations.queue_carrier_opt_out(pipe, CID, message_id)
+            (answer,) = await pipe.execute()
+        return int(answer)
+
+    assert await carrier_opt_out("snd-1") == -1  # no conversation: nothing kept
+    assert not await store.exists(Keys(prefix).conversation(CID, "meta"))
+    await _record(conversations, "in-1", T0)
+    await _record(conversations, "snd-1", T0 + 1, "outbound")
+    assert await carrier_opt_out("snd-1") == 1
+    assert (await conversations.meta(CID))["opted_out"] == "1"
+    await conversations.set_opt_out(CID, False)  # START, after snd-1 went
+    assert await carrier_opt_out("snd-1") == 0
+    assert "opted_out" not in await conversations.meta(CID)
+    await _record(conversations, "snd-2", T0 + 2, "outbound")
+    assert await carrier_opt_out("snd-2") == 1
+    async with store.pipeline(transaction=False) as pipe:
+        conversations.queue_opt_out(pipe, CID, False)  # START again, on a pipeline
+        await pipe.execute()
+    assert await carrier_opt_out("snd-2") == 0
+    assert await carrier_opt_out("SM-not-recorded-yet") == 1
+    assert (await conversations.meta(CID))["opted_out"] == "1"

@@ -612,17 +612,15 @@ class Pipeline:
 
     async def _queue_status(self, pipe: Pipe, status: StatusUpdate, target: Target) -> None:
         cid, message_id = status.conversation_id, target.message_id
-        if status.status == "failed" and status.error_code == MARKETING_STOPPED:
-            # The customer stopped the number's marketing messages: later campaigns skip
-            # them, as they do after Meta's user_preferences webhook says so.
-            self.conversations.queue_marketing(pipe, cid, True, status.timestamp)
         if not target.known:
             # No record of the message yet (Meta may post a receipt before its answer to
             # the send): the send's record tells its outcomes of it, the ledger included,
             # under our id; billed here too, under the provider's, it was billed twice.
             # Meta's pricing and error go with it: billed and told as a later one would be.
             receipt = EarlyReceipt(status.status, status.pricing, status.error, status.error_code)
+            # First on the pipeline: its answer says whether the record was made since.
             self.conversations.queue_early_status(pipe, cid, message_id, receipt)
+            self._queue_refusal(pipe, status, message_id)
             return
         self.conversations.queue_status(pipe, cid, message_id, status.status)
         self.sender.queue_receipt(
@@ -637,6 +635,23 @@ class Pipeline:
         if target.news:  # a status behind the one the message has already is nobody's news
             event = status_event(status, message_id, erased=target.erased)
             await self.fanout.queue_events(pipe, [event])
+        self._queue_refusal(pipe, status, message_id)
+
+    def _queue_refusal(self, pipe: Pipe, status: StatusUpdate, message_id: str) -> None:
+        """A failure that says the customer told the provider to stop: kept on the
+        conversation, as when the provider's answer to the send says so (the sender)."""
+        if status.status != "failed":
+            return
+        cid = status.conversation_id
+        if status.error_code == MARKETING_STOPPED:
+            # The customer stopped the number's marketing messages: later campaigns skip
+            # them, as they do after Meta's user_preferences webhook says so.
+            self.conversations.queue_marketing(pipe, cid, True, status.timestamp)
+        elif status.channel == "sms" and status.error_code == str(sms.OPTED_OUT_CODE):
+            # Twilio holds a STOP we never saw (texted to another number of a Messaging
+            # Service, or while the bot was down): so do we now, unless the customer opted
+            # in again after the message went.
+            self.conversations.queue_carrier_opt_out(pipe, cid, message_id)
 
 
 @functools.lru_cache(maxsize=64)
