@@ -140,7 +140,7 @@ class Commands:
         if desk is not None:
             found += TeamCommands(desk).commands()
             if notify is not None:
-                found += NotifyCommands(notify, desk.numbers).commands()
+                found += NotifyCommands(notify, desk).commands()
             if sequences is not None:
                 found += SequenceCommands(sequences).commands()
         by_name = {command.name: command for command in found}

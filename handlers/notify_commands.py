@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shlex
 import time
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,7 +23,7 @@ from handlers.command_kit import (
     split_arguments,
     without_identities,
 )
-from handlers.ports import Caller, NotifyPort, RefusedError, Scheduled
+from handlers.ports import Caller, DeskPort, NotifyPort, RefusedError, Scheduled
 
 TEAM_SERVICE = "team"
 NOTIFY_USAGE = (
@@ -225,6 +225,16 @@ def describe_stats(stats: list[dict[str, Any]]) -> str:
 
 FOLLOW_UPS = ("report", "review", "send", "cancel", "test", "recipients")
 """The /notify verbs whose words are ids, members and outcomes: all kept as typed."""
+NOT_DONE = {
+    "report": "Not shown",
+    "recipients": "Not shown",
+    "review": "Not reviewed",
+    "send": "Not sent",
+    "test": "Not tested",
+    "stop": "Not stopped",
+    "cancel": "Not cancelled",
+}
+"""How each follow-up's refusal starts, when its campaign is on a number the team left."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,13 +422,13 @@ commands declare them; the team chat's are ``/notify test|stop|recipients|profil
 
 
 class NotifyCommands:
-    """``/notify`` and ``/stats`` over the notifications port."""
+    """``/notify`` and ``/stats`` over the notifications port; the team acts (as /reply
+    does) on the numbers the desk says it is attached to."""
 
-    def __init__(
-        self, notifications: NotifyPort, numbers: Callable[[], Awaitable[list[str]]]
-    ) -> None:
+    def __init__(self, notifications: NotifyPort, desk: DeskPort) -> None:
         self.notifications = notifications
-        self.numbers = numbers
+        self.desk = desk
+        self.numbers = desk.numbers
 
     def commands(self) -> list[Command]:
         return [Command(spec, getattr(self, f"_{spec.name}")) for spec in SPECS]
@@ -446,6 +456,7 @@ class NotifyCommands:
             if len(words) != 1:
                 raise UsageError
             (nid,) = words
+            await self._ours(first, nid)
             if first == "cancel":
                 await self.notifications.cancel(nid)
                 return f"Cancelled {nid}: no further runs."
@@ -457,6 +468,9 @@ class NotifyCommands:
             return describe_report(await self.notifications.report(nid))
         number = await self._number(first)
         options, draft, text = options_and_text(rest)
+        later = "at" in options or "cron" in options
+        refused = "Not drafted" if draft else "Not scheduled" if later else "Not sent"
+        await self.desk.acting_on(number, refused, sending=True)
         zone = self.notifications.timezone
         body = notification_body(number, options, text, zone)
         if draft:
@@ -472,6 +486,8 @@ class NotifyCommands:
         if not rest:
             raise UsageError
         nid = rest[0]
+        if verb != "profile":
+            await self._ours(verb, nid)
         if verb == "test":
             if len(rest) > 6:
                 raise UsageError
@@ -496,8 +512,14 @@ class NotifyCommands:
             return describe_recipients(nid, status, items, cursor)
         if len(rest) != 1:
             raise UsageError
-        found = await self.notifications.campaigns_of(nid, await self.numbers())
+        found = await self.notifications.campaigns_of(nid, await self.desk.team_numbers())
         return describe_campaigns(*found)
+
+    async def _ours(self, verb: str, nid: str) -> None:
+        """RefusedError unless the campaign is on a number the team acts on; what sends
+        (its send, its test) needs a service attached there too, as /reply does."""
+        number = await self.notifications.number_of(nid)
+        await self.desk.acting_on(number, NOT_DONE[verb], sending=verb in ("send", "test"))
 
     async def _stats(self, caller: Caller, args: list[str]) -> str:
         if len(args) > 1:

@@ -51,6 +51,9 @@ class TeamNotifications:
         created = await self.notifications.send(notification_id)
         return Scheduled(created.id, created.status, created.first_run)
 
+    async def number_of(self, notification_id: str) -> str:
+        return (await self.notifications.spec(notification_id)).number
+
     async def report(self, notification_id: str) -> dict[str, Any]:
         return await self.notifications.report(notification_id)
 

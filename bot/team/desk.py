@@ -140,6 +140,14 @@ class TeamDesk:
             )
         await self._ours(number, attached, refused)
 
+    async def acting_on(self, number: str, refused: str, *, sending: bool) -> None:
+        """RefusedError unless the team acts on ``number`` (``_ours``); what sends
+        (``sending``) needs a service attached there too (``_served``). /notify's scope."""
+        if sending:
+            await self._served({"number": number}, refused)
+        else:
+            await self._ours(number, await self.actions.services.order(number), refused)
+
     async def _ours(self, number: str, attached: list[str], refused: str) -> None:
         """RefusedError when the team's service, defined (the team chat's), was detached
         from ``number``: the team acts on the numbers it is attached to, as every service
