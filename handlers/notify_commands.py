@@ -20,6 +20,7 @@ from handlers.command_kit import (
     UsageError,
     hidden_in,
     names_a_person,
+    one_line,
     split_arguments,
     without_identities,
 )
@@ -126,7 +127,9 @@ def describe_report(report: dict[str, Any]) -> str:
     ]
     stop = report.get("stop")
     if stop:
-        lines.append(f"stopped by {stop['by'] or '?'} at {when(stop['at'])}: {stop['reason']}")
+        # One line, whatever was stored before a reason had to be one.
+        reason = one_line(str(stop["reason"]))
+        lines.append(f"stopped by {stop['by'] or '?'} at {when(stop['at'])}: {reason}")
     return "\n".join(lines)
 
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from bot.outreach.campaigns import CancelRefusedError, StopRefusedError, parse_cursor
+from bot.outreach.campaigns import (
+    CancelRefusedError,
+    StopRefusedError,
+    checked_reason,
+    parse_cursor,
+)
 from bot.outreach.notifications import Notifications
 from bot.outreach.spec import parse_notification
 from handlers.ports import RefusedError, Scheduled
@@ -73,6 +78,11 @@ class TeamNotifications:
         return await self.notifications.test(notification_id, phones)
 
     async def stop(self, notification_id: str, reason: str, by: str) -> dict[str, Any]:
+        """The API's rule for a reason (one line): a report shows it on its own line."""
+        try:
+            reason = checked_reason(reason)
+        except ValueError as error:
+            raise RefusedError(f"Not stopped: {error}.") from None
         await self.notifications.spec(notification_id)
         try:
             await self.notifications.campaigns_view.stop(notification_id, reason, by)
