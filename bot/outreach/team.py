@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 from bot.outreach.campaigns import (
     CancelRefusedError,
+    NoTeamPhoneError,
     StopRefusedError,
     checked_reason,
     parse_cursor,
@@ -74,7 +75,15 @@ class TeamNotifications:
 
     async def test(self, notification_id: str, members: list[str]) -> list[dict[str, str]]:
         await self.notifications.spec(notification_id)  # LookupError for an unknown one
-        phones = self.notifications.test_phones(members, [])
+        try:
+            phones = self.notifications.test_phones(members, [])
+        except NoTeamPhoneError as error:  # in the API's words ('members', 'to')
+            if members:  # one not on the team, or without a phone
+                raise RefusedError(f"Not tested: {error}.") from None
+            raise RefusedError(
+                "Not tested: no team member has a phone in the config "
+                "(a member's phone: under team:)."
+            ) from None
         return await self.notifications.test(notification_id, phones)
 
     async def stop(self, notification_id: str, reason: str, by: str) -> dict[str, Any]:
