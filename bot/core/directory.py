@@ -189,14 +189,17 @@ class Directory:
         but where the operator detached one since it was last attached (one added to the
         file since the last start is attached all the same); the runtime's own service,
         new to a number, goes first. A service the file defined at the last start and
-        defines no more is detached from every number."""
+        defines no more is detached from every number (at the first start that keeps them,
+        one the file defined once, as ``_once_the_files`` tells)."""
         events: list[Event] = []
         for service in services:
             await self.store.save(service)
         configured = [service.name for service in services]
         before = await self.store.configured()
-        added = set(configured) - before if before is not None else set[str]()
-        for name in sorted((before or set()) - set(configured)):
+        if before is None:  # kept by no start before: those the file defined are inferred
+            before = set(configured) | await self._once_the_files(configured)
+        added = set(configured) - before
+        for name in sorted(before - set(configured)):
             for number in await self.store.numbers():
                 change = await self.store.detach(number, name)
                 events += await self._changed(number, change)
@@ -212,6 +215,32 @@ class Directory:
                 events += await self._changed(number, change)
         await self.store.set_configured(configured)
         return events
+
+    async def _once_the_files(self, configured: Sequence[str]) -> set[str]:
+        """The services attached somewhere that the file defined once and defines no more,
+        told, in a store no start kept the file's services in (the versions before), by
+        their definitions: one made through the API or ``admin services attach`` got an
+        API token, and no automation; the file's got automation, or no token. One with a
+        token and no automation may be either: it stays, and the log names it."""
+        attached: set[str] = set()
+        for number in await self.store.numbers():
+            attached.update(await self.store.order(number))
+        found: set[str] = set()
+        for name in sorted(attached - {*configured, AUTOMATION_SERVICE}):
+            service, digest = await self.store.get_keyed(name)
+            if service is None:
+                continue  # no definition: not the file's
+            if service.automation or not digest:
+                found.add(name)
+            else:
+                log.warning(
+                    "service %s is attached and not in the config file: kept, as its API "
+                    "token says it may have been defined through the API; if the file "
+                    "defined it before, detach it: admin services detach %s",
+                    name,
+                    name,
+                )
+        return found
 
     async def _changed(self, number: str, change: Attachment) -> list[Event]:
         self._views.pop(number, None)

@@ -42,13 +42,14 @@ async def test_a_service_gone_from_the_file_is_detached_at_the_start(
     assert await start("crm", "desk") == [["crm", "api-made", "desk"], ["crm"]]
 
 
-async def test_the_first_start_that_keeps_the_files_services_detaches_nothing(
+async def test_the_first_start_that_keeps_the_files_services_keeps_those_of_the_api(
     real_redis: Redis, prefix: str
 ) -> None:
     store = ServiceStore(real_redis, Keys(prefix))
+    directory = Directory(store, AutomationSettings())
+    await directory.define(defined("desk")[0], with_token=True)  # POST /v1/services
     for number in NUMBERS:  # attached by a version that did not keep the file's services
         await store.attach(number, "crm")
         await store.attach(number, "desk")
-    directory = Directory(store, AutomationSettings())
     await directory.adopt_config(NUMBERS, defined("crm"), runtime_service=False)
     assert [await store.order(number) for number in NUMBERS] == [["crm", "desk"]] * 2
