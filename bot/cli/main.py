@@ -8,7 +8,9 @@ import errno
 import io
 import os
 import sys
+from collections.abc import Callable
 from importlib import metadata
+from typing import TYPE_CHECKING
 
 from bot.cli.admin import (
     TEAM_COMMANDS,
@@ -38,6 +40,9 @@ from bot.core.lifecycle import merged_event
 from bot.logs import LoggingSetupError, Redactor, configure_logging, secrets_in
 from stores.profiles import Merge
 from stores.redis import StoreError
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 
 async def import_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -111,11 +116,28 @@ MAX_WORKERS = 64
 share them (a mistyped 1000 would start a thousand bots)."""
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser (its commands' too), but for a help or a version lost to a full
+    disk: argparse drops it and exits 0, where any other answer's loss is said."""
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        if not message or file is not sys.stdout:
+            return super()._print_message(message, file)
+
+        def write() -> int:
+            sys.stdout.write(message)
+            return 0
+
+        if _answered(write):
+            self.exit(1)
+        return None
+
+
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     """The commands and their arguments; ``prog`` names the program in the help."""
     prog = prog or program()
     raw = Paragraphs
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = Parser(
         prog=prog,
         description=DESCRIPTION.format(prog=prog),
         epilog=examples(prog, "", "serve --workers 4", "admin inbox", "admin reply --help"),
@@ -216,7 +238,7 @@ def _command(argv: list[str] | None) -> int:
         return 2
 
     if args.command == "config":
-        return run_config_command(args)
+        return _answered(lambda: run_config_command(args))
     try:
         configure_logging()
     except LoggingSetupError as error:
@@ -238,7 +260,7 @@ def _command(argv: list[str] | None) -> int:
         return 2
     if args.command == "admin" and args.admin_command != "import":
         try:
-            return _admin(settings, args)
+            return _answered(lambda: _admin(settings, args))
         except ConfigError as error:  # the store out of reach
             print(f"switchboard: {error}", file=sys.stderr)
             return 2
@@ -254,20 +276,12 @@ def _command(argv: list[str] | None) -> int:
         except BrokenPipeError:
             raise  # the output's reader went away (``| head``): no fault of the store's
         except (StoreError, OSError) as error:  # the store gone during the command
-            if isinstance(error, OSError) and error.errno in OUTPUT_FAULTS:
-                # Writing the answer failed (a full disk): the command itself went through.
-                print(
-                    f"switchboard: the answer could not be written ({error.strerror}); "
-                    "the command was done",
-                    file=sys.stderr,
-                )
-                return 1
             url = masked(settings.redis_url or "")
             print(f"switchboard: REDIS_URL={url}: cannot connect ({error})", file=sys.stderr)
             return 2
     if args.command == "admin" and args.admin_command == "import":
         try:
-            return asyncio.run(import_command(settings, args))
+            return _answered(lambda: asyncio.run(import_command(settings, args)))
         except KeyboardInterrupt:
             print(
                 "\nswitchboard: import interrupted: the rows before are stored, "
@@ -292,6 +306,28 @@ def _command(argv: list[str] | None) -> int:
         print("\nswitchboard: stopped during the start", file=sys.stderr)
         return 130
     return 0
+
+
+def _answered(command: Callable[[], int]) -> int:
+    """Run ``command``, whose answer goes to stdout, and flush it: an answer lost to a full
+    disk or a device error is said in one line, exit 1, as the command itself was done
+    (the rest of the answer, unwritten, is nobody's: it is not tried again at the exit)."""
+    try:
+        code = command()
+        if sys.stdout is not None:  # None: started with stdout closed, the answer unasked
+            sys.stdout.flush()  # buffered (no PYTHONUNBUFFERED), its end fails here, not at exit
+    except OSError as error:
+        if error.errno not in OUTPUT_FAULTS:
+            raise
+        print(
+            f"switchboard: the answer could not be written ({error.strerror}); "
+            "the command was done",
+            file=sys.stderr,
+        )
+        if sys.stdout is not None:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return code
 
 
 FILE_NAMES = frozenset({"file", "report"})
