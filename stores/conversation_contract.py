@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.model import Pricing
+from bot.model import Claim, Pricing
 from stores.redis import Pipe
 
 
@@ -47,6 +47,20 @@ class ClaimCheck:
     claim was old enough: failed just now) or ``claimed`` (not that old yet)."""
     wait: float = 0.0
     """For ``claimed``: the seconds until it is that old."""
+
+
+@dataclass(frozen=True, slots=True)
+class ErasedContent:
+    """What ``erase_content`` took out of a conversation."""
+
+    messages: int
+    """Messages stripped of their content."""
+    files: list[str]
+    """The files the customer sent in them (their ``media.ref``, or an upload's id)."""
+    number: str = ""
+    ended: Claim | None = None
+    """The claim the erasure ended, for the caller to announce; None when nobody held the
+    conversation, or when the lapse sweeper took it first (it announces it then)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,9 +235,8 @@ class BaseConversationStore(Protocol):
     async def timeline(self, conversation_id: str, limit: int = 100) -> list[dict[str, Any]]:
         """The last ``limit`` messages, oldest first, each with its delivery status."""
 
-    async def erase_content(self, conversation_id: str) -> tuple[int, list[str]]:
-        """Strip every message of its content and the customer; how many were stripped,
-        and the files the customer sent in them (their ``media.ref``, or an upload's id)."""
+    async def erase_content(self, conversation_id: str) -> ErasedContent:
+        """Strip every message of its content and the customer, and end its claim."""
 
     async def list_for_number(self, number: str, limit: int = 50) -> list[str]:
         """Conversation ids of a number, the most recently active first."""

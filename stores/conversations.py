@@ -11,12 +11,14 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bot.model import Pricing, compact_json
+from stores.claims import ClaimStore
 from stores.conversation_contract import (
     BaseConversationStore,
     ClaimCheck,
     CustomerErasedError,
     CustomerOptedOutError,
     EarlyReceipt,
+    ErasedContent,
     Recorded,
     WindowClosedAtSendError,
 )
@@ -59,6 +61,7 @@ __all__ = [
     "CustomerErasedError",
     "CustomerOptedOutError",
     "EarlyReceipt",
+    "ErasedContent",
     "Recorded",
     "WindowClosedAtSendError",
 ]
@@ -424,7 +427,7 @@ class ConversationStore(BaseConversationStore):
             messages.append(message)
         return messages
 
-    async def erase_content(self, conversation_id: str) -> tuple[int, list[str]]:
+    async def erase_content(self, conversation_id: str) -> ErasedContent:
         """Strip every message of its content and the customer's identity (PS-7); the
         skeleton (ids, directions, times, statuses) stays for the services' records.
         Appends only add at the end, so rewriting by index is safe beside them."""
@@ -446,6 +449,8 @@ class ConversationStore(BaseConversationStore):
                 )
                 erased += 1
             pipe.hset(self._k(conversation_id, "meta"), "customer", "erased")
+            pipe.hget(self._k(conversation_id, "meta"), "number")
+            pipe.hgetall(self._k(conversation_id, "claim"))
             # The team's notes on the conversation may quote the customer too.
             pipe.delete(
                 self._k(conversation_id, "edits"),
@@ -454,9 +459,16 @@ class ConversationStore(BaseConversationStore):
                 self._k(conversation_id, "claim"),  # nobody works an erased customer
                 self._k(conversation_id, "early"),  # receipts of sends not yet recorded
             )
-            await pipe.execute()
-        await self.redis.zrem(self.keys.claim_lapses(), conversation_id)
-        return erased, list(dict.fromkeys(files))
+            *_, number, held, _ = await pipe.execute()
+        (holder,) = ClaimStore.take_holders([held])
+        # Whoever takes the claim off the lapse index announces its end, once: the sweeper
+        # took it first when it is gone (as "lapsed"), and a claim that lapsed before the
+        # erasure is left there for the sweeper to announce.
+        if holder is not None and not await self.redis.zrem(
+            self.keys.claim_lapses(), conversation_id
+        ):
+            holder = None
+        return ErasedContent(erased, list(dict.fromkeys(files)), str(number or ""), holder)
 
     async def list_for_number(self, number: str, limit: int = 50) -> list[str]:
         """Conversation ids of a number, the most recently active first."""

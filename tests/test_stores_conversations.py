@@ -145,8 +145,10 @@ async def test_erasing_content_names_the_files_the_customer_sent(store: Redis, p
             channel="whatsapp",
             profile="",
         )
-    assert await conversations.erase_content(CID) == (3, ["wa_1234", "1234", "med_abc"])
-    assert await conversations.erase_content(CID) == (0, [])
+    first = await conversations.erase_content(CID)
+    assert (first.messages, first.files) == (3, ["wa_1234", "1234", "med_abc"])
+    again = await conversations.erase_content(CID)
+    assert (again.messages, again.files) == (0, [])
 
 
 async def test_meta_describes_the_conversation(store: Redis, prefix: str) -> None:

@@ -23,7 +23,7 @@ from bot.identities import (
     phone_alias,
     phone_of_whatsapp_id,
 )
-from bot.model import Event, Identity, Service, derived_id, indented
+from bot.model import Claim, Event, Identity, Service, derived_id, indented
 from stores.activity import ActivityStore
 from stores.conversations import ConversationStore
 from stores.profile_records import consent_trail
@@ -186,10 +186,13 @@ class ProfileBook:
         await self.profiles.suppress(identities, every, now)
         erased_messages = 0
         files: list[str] = []
+        releases: list[Event] = []
         for conversation_id in conversations:
-            count, sent = await self.conversations.erase_content(conversation_id)
-            erased_messages += count
-            files += sent
+            erased = await self.conversations.erase_content(conversation_id)
+            erased_messages += erased.messages
+            files += erased.files
+            if erased.ended is not None:  # the services would show its holder still
+                releases.append(_released(conversation_id, erased.number, erased.ended))
         if self.forget_media is not None:
             await self.forget_media(files)
         visitors = [i.value for i in identities if i.kind == "vid"]
@@ -209,7 +212,7 @@ class ProfileBook:
             {"profile": root, "erased": every, "erased_at": now},
             id=derived_id("evt", "erased", root),
         )
-        await self.publish([event])
+        await self.publish([*releases, event])
         return {
             "profile": root,
             "erased": every,
@@ -306,6 +309,18 @@ class ProfileBook:
             lines = note["messages"]
             note["body"] = "\n".join(_body_line(m) for m in lines)
         return ordered
+
+
+def _released(conversation_id: str, number: str, ended: Claim) -> Event:
+    """``conversation.released`` of a claim an erasure ended: who held it, nothing of the
+    customer."""
+    data = {
+        "conversation_id": conversation_id,
+        "service": ended.service,
+        "agent": ended.agent,
+        "reason": "erased",
+    }
+    return Event.new("conversation.released", number, data)
 
 
 def _body_line(line: dict[str, Any]) -> str:
