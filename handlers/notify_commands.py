@@ -525,9 +525,16 @@ class NotifyCommands:
         await self.desk.acting_on(number, NOT_DONE[verb], sending=verb in ("send", "test"))
 
     async def _stats(self, caller: Caller, args: list[str]) -> str:
+        """Each number the team is attached to (as /inbox shows), or the one named."""
         if len(args) > 1:
             raise UsageError
-        numbers = [await self._number(args[0])] if args else await self.numbers()
+        if not args:
+            numbers = await self.desk.team_numbers()
+            if not numbers:
+                return "The team is attached to no number."
+        else:
+            numbers = [await self._number(args[0])]
+            await self.desk.acting_on(numbers[0], "Not shown", sending=False)
         return describe_stats(await self.notifications.stats(numbers))
 
 
