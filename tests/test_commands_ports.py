@@ -51,6 +51,12 @@ class FakeDesk:
     async def numbers(self) -> list[str]:
         return self.numbers_list
 
+    async def team_numbers(self) -> list[str]:
+        return self.numbers_list
+
+    async def acting_on(self, number: str, refused: str, *, sending: bool) -> None:
+        return None  # the team is attached to every number here
+
     async def inbox(self, limit: int = 10) -> list[InboxItem]:
         customer = "Ann (wa:447700900123)"
         item = InboxItem(
@@ -141,6 +147,9 @@ class FakeNotifications:
     async def create_from(self, body: dict[str, Any], service: str) -> Scheduled:
         self.created.append((body, service))
         return Scheduled("ntf_1", "sending", time.time())
+
+    async def number_of(self, notification_id: str) -> str:
+        raise LookupError(f"no notification {notification_id}")
 
     async def report(self, notification_id: str) -> dict[str, Any]:
         raise LookupError(f"no notification {notification_id}")
