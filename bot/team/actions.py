@@ -4,6 +4,7 @@ team's commands and the CLI all call these, and only word the outcome their own 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
@@ -27,8 +28,10 @@ from bot.model import (
 )
 from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
-from stores.redis import Pipe
+from stores.redis import Pipe, is_store_fault
 from stores.services import ServiceStore
+
+log = logging.getLogger(__name__)
 
 Publish = Callable[[list[Event]], Awaitable[None]]
 """Fans events out to the services of their numbers."""
@@ -232,6 +235,9 @@ class ConversationActions:
         when the holder replies, and reported as a collision when someone else does.
         ``send_id`` as ``send``'s."""
         ensure_open(meta)
+        # Read before the send is queued: a store failing after it must not tell the caller
+        # to try again, which would send the customer the message twice.
+        holder = await self.claims.holder(conversation_id)
         outbound = await self.send(
             conversation_id,
             text,
@@ -242,9 +248,18 @@ class ConversationActions:
             media=media,
             send_id=send_id,
         )
-        holder = await self.claims.holder(conversation_id)
         if holder and (holder.service, holder.agent) == (service, agent):
-            await self.claims.touch(conversation_id, self.claim_idle)
+            try:
+                await self.claims.touch(conversation_id, self.claim_idle)
+            except Exception as error:
+                if not is_store_fault(error):
+                    raise
+                log.warning(
+                    "the claim of %s was not kept alive by its holder's reply: the store "
+                    "failed (%s)",
+                    conversation_id,
+                    type(error).__name__,
+                )
         return Replied(outbound, collision(holder, service, agent))
 
     async def claim(

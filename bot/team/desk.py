@@ -211,6 +211,7 @@ class TeamDesk:
         await self._served(meta, "Not sent")
         if meta.get("channel") == "sms" and (problem := sms.body_problem(text)):
             raise RefusedError(f"Not sent: {problem}.")
+        customer = await self.customer(meta)  # read before the send, as actions.reply does
         try:
             replied = await self.actions.reply(cid, meta, text, service=TEAM_SERVICE, agent=agent)
         except ConversationClosedError as error:
@@ -218,7 +219,7 @@ class TeamDesk:
             raise RefusedError(f"Not sent: the customer {why}: nothing can be sent.") from None
         except (WindowClosedError, SendFailedError) as error:
             raise RefusedError(f"Not sent: {error}.") from None
-        return Sent(cid, await self.customer(meta), replied.outbound, warning(replied.collision))
+        return Sent(cid, customer, replied.outbound, warning(replied.collision))
 
     async def note(self, conversation: str, text: str, author: str) -> tuple[str, dict[str, Any]]:
         """Keep a note for the team on a conversation; the customer never sees it."""
