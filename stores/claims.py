@@ -14,17 +14,37 @@ from stores.redis import Keys, Pipe, Script
 __all__ = ["Claim", "ClaimStore"]
 
 # Take the claim and say who held it before; it lapses after the idle time. Claiming again
-# only restarts the idle time: "since" stays when the claim began.
+# only restarts the idle time: "since" stays when the claim began. A new claim keeps whom
+# it displaced until its event is queued (``announced``): a claim whose answer or event a
+# store failure cut off tells it again when it is redone.
 _CLAIM = Script(
     """
 local before = redis.call('HGETALL', KEYS[1])
 local fields = {}
 for i = 1, #before, 2 do fields[before[i]] = before[i + 1] end
 if fields['service'] ~= ARGV[1] or fields['agent'] ~= ARGV[2] then
-  redis.call('HSET', KEYS[1], 'service', ARGV[1], 'agent', ARGV[2], 'since', ARGV[3])
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 'service', ARGV[1], 'agent', ARGV[2], 'since', ARGV[3],
+    'unannounced', '1')
+  if fields['service'] then
+    redis.call('HSET', KEYS[1], 'was_service', fields['service'], 'was_agent',
+      fields['agent'], 'was_since', fields['since'])
+  end
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return before
+"""
+)
+
+# The claim's event is queued: whom it displaced is no longer kept (only the same claim's).
+_ANNOUNCED = Script(
+    """
+local holder = redis.call('HMGET', KEYS[1], 'service', 'agent', 'since')
+if holder[1] == ARGV[1] and holder[2] == ARGV[2] and tonumber(holder[3]) == tonumber(ARGV[3])
+then
+  redis.call('HDEL', KEYS[1], 'unannounced', 'was_service', 'was_agent', 'was_since')
+end
+return 0
 """
 )
 
@@ -44,11 +64,13 @@ return holder
 )
 
 
-def _claim(flat: list[str]) -> Claim | None:
+def _claim(flat: list[str], prefix: str = "") -> Claim | None:
+    """The claim in a claim hash's fields; ``prefix`` "was_": the one it displaced."""
     fields = dict(zip(flat[::2], flat[1::2], strict=True))
-    if not fields:
+    if f"{prefix}service" not in fields:
         return None
-    return Claim(fields["service"], fields["agent"], float(fields["since"]))
+    service, agent = fields[f"{prefix}service"], fields[f"{prefix}agent"]
+    return Claim(service, agent, float(fields[f"{prefix}since"]))
 
 
 class BaseClaimStore(Protocol):
@@ -57,7 +79,11 @@ class BaseClaimStore(Protocol):
     async def claim(
         self, conversation_id: str, service: str, agent: str, idle: float
     ) -> tuple[Claim | None, Claim]:
-        """Take the claim: the claim it replaced if someone else held it, and the new one."""
+        """Take the claim: the claim it replaced if someone else held it, and the new one.
+        Until ``announced``, claiming again gives the same two."""
+
+    async def announced(self, conversation_id: str, held: Claim) -> None:
+        """The event of ``held`` is queued: claiming again only restarts the idle time."""
 
     async def holder(self, conversation_id: str) -> Claim | None:
         """Who holds the conversation now; None when nobody does."""
@@ -102,14 +128,21 @@ class ClaimStore(BaseClaimStore):
     async def claim(
         self, conversation_id: str, service: str, agent: str, idle: float
     ) -> tuple[Claim | None, Claim]:
-        """Take the claim: the claim it replaced if someone else held it, and the new one."""
+        """Take the claim: the claim it replaced if someone else held it, and the new one.
+        Until ``announced``, claiming again gives the same two."""
         now = time.time()
         key = self.keys.conversation(conversation_id, "claim")
-        before = _claim(await _CLAIM(self.redis, [key], [service, agent, now, int(idle * 1000)]))
+        flat = await _CLAIM(self.redis, [key], [service, agent, now, int(idle * 1000)])
         await self.redis.zadd(self._lapses(), {conversation_id: now + idle})
+        before = _claim(flat)
         if before and (before.service, before.agent) == (service, agent):
-            return None, before
+            return (_claim(flat, "was_") if "unannounced" in flat[::2] else None), before
         return before, Claim(service, agent, now)
+
+    async def announced(self, conversation_id: str, held: Claim) -> None:
+        """The event of ``held`` is queued: claiming again only restarts the idle time."""
+        key = self.keys.conversation(conversation_id, "claim")
+        await _ANNOUNCED(self.redis, [key], [held.service, held.agent, held.since])
 
     async def holder(self, conversation_id: str) -> Claim | None:
         flat: Any = await self.redis.hgetall(self.keys.conversation(conversation_id, "claim"))

@@ -1,6 +1,7 @@
 """A TCP proxy in front of the test Redis that takes Redis away right after one chosen
-command has gone through and been answered: every connection is cut, and new ones are
-refused for a while, as a Redis restart or a network blip does at the worst moment."""
+command has gone through and been answered (or as it is sent): every connection is cut,
+and new ones are refused for a while, as a Redis restart or a network blip does at the
+worst moment."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class RedisCut:
         self.database = parts.path or "/0"
         self._marker = b""
         self._outage = 0.0
+        self._swallow = False
         self._down_until = 0.0
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -36,10 +38,10 @@ class RedisCut:
         port = self._server.sockets[0].getsockname()[1]
         return f"redis://127.0.0.1:{port}{self.database}"
 
-    def arm(self, marker: str, outage: float) -> None:
+    def arm(self, marker: str, outage: float, *, swallow: bool = False) -> None:
         """Cut every connection, for ``outage`` seconds, once a command carrying ``marker``
-        has been answered."""
-        self._marker, self._outage = marker.encode(), outage
+        has been answered; ``swallow``: as it comes, before Redis sees it."""
+        self._marker, self._outage, self._swallow = marker.encode(), outage, swallow
         self.cut.clear()
 
     async def restored(self) -> None:
@@ -87,11 +89,14 @@ class RedisCut:
     ) -> None:
         with contextlib.suppress(OSError):
             while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-                if upstream and self._marker and self._marker in data:
+                chosen = upstream and self._marker and self._marker in data
+                if not (chosen and self._swallow):
+                    writer.write(data)
+                    await writer.drain()
+                if chosen:
                     self._marker = b""
-                    await asyncio.sleep(ANSWER_SECONDS)  # its answer goes back
+                    if not self._swallow:
+                        await asyncio.sleep(ANSWER_SECONDS)  # its answer goes back
                     self._down_until = time.monotonic() + self._outage
                     for each in list(self._writers):
                         each.close()

@@ -52,6 +52,21 @@ async def test_a_claim_taken_over_names_the_holder_it_replaced(store: Redis, pre
     assert await claims.holders([]) == []
 
 
+async def test_a_claim_redone_before_it_was_announced_names_whom_it_replaced(
+    store: Redis, prefix: str
+) -> None:
+    claims = ClaimStore(store, Keys(prefix))
+    _, ann = await claims.claim(CID, "support", "ann", idle=60)
+    await claims.announced(CID, ann)
+    first = await claims.claim(CID, "sales", "bob", idle=60)
+    assert await claims.claim(CID, "sales", "bob", idle=60) == first == (ann, first[1])
+    await claims.announced(CID, ann)  # not the holder's claim: nothing changes
+    assert await claims.claim(CID, "sales", "bob", idle=60) == first
+    await claims.announced(CID, first[1])
+    assert await claims.claim(CID, "sales", "bob", idle=60) == (None, first[1])
+    assert await claims.holder(CID) == first[1]
+
+
 async def test_only_the_holder_releases_a_claim(store: Redis, prefix: str) -> None:
     claims = ClaimStore(store, Keys(prefix))
     assert await claims.release(CID, "support", "ann") == (False, None)

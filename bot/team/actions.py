@@ -15,7 +15,8 @@ from bot.config.base import http_url
 from bot.config.settings import RESERVED_NAMES, SERVICE_NAME
 from bot.core.directory import Directory
 from bot.core.ingest import shard_of
-from bot.core.sender import Sender
+from bot.core.retry import retrying
+from bot.core.sender import Sender, store_backoff
 from bot.model import (
     Attachment,
     Claim,
@@ -102,6 +103,10 @@ def checked_service_name(name: str) -> str:
     return name
 
 
+CLAIM_ATTEMPTS = 5
+"""Tries at a claim and at queuing its event while the store is out of reach: their waits
+add up to about 8 s (a Redis restart)."""
+
 CLAIM_LOCKS = 64
 """Conversations whose claims take turns in a process share one of these many locks."""
 
@@ -132,6 +137,8 @@ class ConversationActions:
         """The numbers this deployment serves (a live list: channels may add to it)."""
         self.claim_idle = claim_idle
         self.shards = shards
+        self._claiming_tasks: set[asyncio.Task[Claimed]] = set()
+        """Claims under way, each in a task of its own, which its caller may leave."""
         self._claiming = [asyncio.Lock() for _ in range(CLAIM_LOCKS)]
         """A conversation's claims and releases, with their events, one at a time in this
         process: two at once queued their events in either order, and the last
@@ -269,15 +276,48 @@ class ConversationActions:
         ConversationClosedError when its customer was erased: there is nobody to work."""
         if meta.get("customer") == "erased":
             raise ConversationClosedError("erased")
+        # In a task of its own: its caller cancelled (a shard's worker whose lease could not
+        # be renewed while the store was out of reach), the claim taken still gets its event.
+        task = asyncio.create_task(self._claim(conversation_id, meta, service, agent))
+        self._claiming_tasks.add(task)
+        task.add_done_callback(self._claiming_tasks.discard)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(_said_if_untold)
+            raise
+
+    async def _claim(
+        self, conversation_id: str, meta: dict[str, str], service: str, agent: str
+    ) -> Claimed:
         async with self._turn_of(conversation_id):
-            claimed = await self.claims.claim(conversation_id, service, agent, self.claim_idle)
-            before, held = claimed
+            # A store failing in between is waited out (every step is safe to redo): the
+            # claim taken, its event must still reach every service (SN-5).
+            before, held = await retrying(
+                lambda: self.claims.claim(conversation_id, service, agent, self.claim_idle),
+                attempts=CLAIM_ATTEMPTS,
+                backoff=store_backoff,
+            )
             data = {
                 "conversation_id": conversation_id,
                 **held.to_dict(),
                 "previous": before.to_dict() if before else None,
             }
-            await self.publish([Event.new("conversation.claimed", meta["number"], data)])
+            event = Event.new("conversation.claimed", meta["number"], data)
+            await retrying(
+                lambda: self.publish([event]), attempts=CLAIM_ATTEMPTS, backoff=store_backoff
+            )
+            try:
+                await self.claims.announced(conversation_id, held)
+            except Exception as error:  # a redo of the claim would tell it once more
+                if not is_store_fault(error):
+                    raise
+                log.warning(
+                    "the claim of %s was told to the services, but not marked so: the "
+                    "store failed (%s)",
+                    conversation_id,
+                    type(error).__name__,
+                )
         return Claimed(held, before, collision(before, service, agent))
 
     def _turn_of(self, conversation_id: str) -> asyncio.Lock:
@@ -329,6 +369,15 @@ class ConversationActions:
         before = await self.services.order(number)
         await self.publish(await self.directory.detach(number, service))
         return Attachment(number, tuple(before), tuple(await self.services.order(number)))
+
+
+def _said_if_untold(task: asyncio.Task[Claimed]) -> None:
+    """A claim that failed every try, its caller gone: said in the log."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.warning(
+            "a claim failed: %s (claiming again tells the services of it)",
+            f"the store failed ({type(error).__name__})" if is_store_fault(error) else error,
+        )
 
 
 def ensure_open(meta: dict[str, str]) -> None:

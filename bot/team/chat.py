@@ -26,6 +26,8 @@ from bot.team.desk import TeamDesk
 from bot.team.roles import TeamRoster
 from handlers.command_kit import shown_identity
 from handlers.commands import Commands
+from handlers.ports import Caller
+from stores.redis import is_store_fault
 from stores.team import TeamPostStore
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,8 @@ CAPTION_REFUSED = (
 )
 ANSWER_ATTEMPTS = 5
 """Tries at posting a command's answer that Telegram refuses for now (429, 5xx, out of
-reach), each after its ``retry_after`` or a backoff."""
+reach), or that the store cannot pace (out of reach), each after its ``retry_after`` or
+a backoff."""
 
 SERVICE = "team"
 PREVIEW = 1000
@@ -88,6 +91,8 @@ class TeamChat:
         """By chat: (text, the command's post, the post's key) waiting to be posted."""
         self._posters: dict[str, asyncio.Task[None]] = {}
         """By chat: the task posting its answers, at its own pace."""
+        self._running: set[asyncio.Task[None]] = set()
+        """Commands under way, each in a task of its own, which its shard's worker may leave."""
 
     async def split(self, messages: Sequence[Inbound]) -> tuple[list[Inbound], list[Inbound]]:
         """(the team's messages, the customers'): the team chat's, and commands a team
@@ -141,6 +146,15 @@ class TeamChat:
         if not await self.posts.first_run(message.provider_id):
             log.info("team message %s ran before its batch was redone", message.provider_id)
             return
+        # In a task of its own: a command that waits the store out, its shard's worker
+        # cancelled meanwhile (its lease not renewed), still ends and is answered; the
+        # batch redone skips it.
+        running = asyncio.create_task(self._run(message, caller, text, source))
+        self._running.add(running)
+        running.add_done_callback(self._running.discard)
+        await asyncio.shield(running)
+
+    async def _run(self, message: Inbound, caller: Caller | None, text: str, source: str) -> None:
         try:
             answer = await self.commands.run(caller, text, source=source)
         except BaseException:
@@ -173,15 +187,28 @@ class TeamChat:
         while waiting:
             text, reply_to, key = waiting.popleft()
             post = functools.partial(self._post, chat, text, reply_to=reply_to, key=key)
-            try:  # a 429 or an API briefly out of reach passes: the answer is not lost to it
-                await retrying(post, attempts=ANSWER_ATTEMPTS, backoff=send_backoff)
-            except Exception:
-                log.exception("the answer to %s could not be posted to the team chat", reply_to)
+            try:  # a 429, an API or a store briefly out of reach passes: the answer is not lost
+                await retrying(post, attempts=ANSWER_ATTEMPTS, backoff=answer_backoff)
+            except Exception as error:
+                if not is_store_fault(error):
+                    log.exception("the answer to %s could not be posted to the team chat", reply_to)
+                else:  # its turn in the chat's pace is kept in Redis
+                    log.warning(
+                        "the answer to %s could not be posted to the team chat: the store "
+                        "failed (%s)",
+                        reply_to,
+                        type(error).__name__,
+                    )
         self._answers.pop(chat, None)
         self._posters.pop(chat, None)
 
     async def drain(self, grace: float) -> None:
-        """Post the answers waiting, for at most ``grace`` seconds (a graceful stop)."""
+        """Finish the commands under way and post the answers waiting, for at most
+        ``grace`` seconds (a graceful stop)."""
+        started = asyncio.get_running_loop().time()
+        if self._running:
+            await asyncio.wait(list(self._running), timeout=grace)
+        grace = max(0.0, grace - (asyncio.get_running_loop().time() - started))
         posters = [poster for poster in self._posters.values() if not poster.done()]
         if posters:
             _, pending = await asyncio.wait(posters, timeout=grace)
@@ -292,6 +319,15 @@ class TeamChat:
         )
         async with self.channel.turn(outbound):  # the group's 20 a minute (CH-6)
             return await self.channel.deliver(outbound)
+
+
+def answer_backoff(error: Exception, attempt: int) -> float | None:
+    """``send_backoff``, and for the store out of reach (the chat's pace is kept there)
+    0.5, 1, 2... s."""
+    wait = send_backoff(error, attempt)
+    if wait is None and is_store_fault(error):
+        return 0.5 * 2**attempt
+    return wait
 
 
 def pieces(text: str, limit: int = POST) -> list[str]:
