@@ -101,6 +101,11 @@ STEP_SECONDS = 5.0
 not closed) answers nothing, and the stop goes on without it."""
 
 
+class StoreOutOfReach(ConfigError):
+    """REDIS_URL answered nothing at a start: a refusal that passes (Redis restarting,
+    paused, failing over), unlike a mistake in the configuration."""
+
+
 EMBEDDED_SHARDS = 64
 """The most shards the embedded store's one process works: their order needs no more, and
 its blocking reads are all woken by each write (at 1,024, an idle bot took a core)."""
@@ -576,11 +581,11 @@ class Runtime:
                 await self.store.ping()
                 cluster_node = await self.store.cluster_node()
         except TimeoutError:
-            raise ConfigError(
+            raise StoreOutOfReach(
                 f"REDIS_URL={url}: cannot connect (no answer in {STEP_SECONDS:g} s)"
             ) from None
         except (RedisError, OSError) as error:
-            raise ConfigError(f"REDIS_URL={url}: cannot connect ({error})") from None
+            raise StoreOutOfReach(f"REDIS_URL={url}: cannot connect ({error})") from None
         if cluster_node:
             raise ConfigError(
                 f"REDIS_URL={url}: this is a node of a Redis Cluster: name it "

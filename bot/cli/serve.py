@@ -27,12 +27,16 @@ from bot.config.settings import DEFAULT_CONFIG_FILE, ConfigError, Settings
 from bot.core.metrics import MULTIPROCESS_DIR
 from bot.http.site import KEEPALIVE_SECONDS, HeadDeadlineSite
 from bot.logs import configure_logging
-from bot.runtime import Runtime
+from bot.runtime import Runtime, StoreOutOfReach
 
 log = logging.getLogger("switchboard")
 
 RESTART_DELAY = 1.0
 """A worker that dies is replaced after this pause, so a crash loop cannot spin."""
+
+OUT_OF_REACH_DELAY = 30.0
+"""The longest pause before another worker after one whose start found the store out of
+reach: the pause doubles from ``RESTART_DELAY`` with each such start in a row."""
 
 
 def run(main: Coroutine[Any, Any, None], settings: Settings) -> None:
@@ -302,6 +306,9 @@ def _supervise(settings: Settings, workers: int) -> int:
         return child
 
     children = [start(n) for n in range(workers)]
+    due: dict[int, float] = {}
+    """The places of the workers that exited, and when (``time.monotonic``) another starts."""
+    pauses = [RESTART_DELAY] * workers
     stopping = False
 
     def stop_all(signum: int, _frame: object) -> None:
@@ -314,21 +321,32 @@ def _supervise(settings: Settings, workers: int) -> int:
     signal.signal(signal.SIGTERM, stop_all)
     signal.signal(signal.SIGINT, stop_all)
     while not stopping:
-        multiprocessing.connection.wait([child.sentinel for child in children], timeout=1)
-        refused = [child for child in children if child.exitcode == START_REFUSED]
+        soonest = min(due.values(), default=time.monotonic() + 1) - time.monotonic()
+        running = [child.sentinel for n, child in enumerate(children) if n not in due]
+        multiprocessing.connection.wait(running, timeout=min(1, max(0, soonest)))
+        ended = [(n, c) for n, c in enumerate(children) if n not in due and c.exitcode is not None]
+        refused = [child for _, child in ended if child.exitcode == START_REFUSED]
         if refused:  # it said why; another would be refused alike, again and again
             log.error("%s could not start; stopping", refused[0].name)
             stop_all(signal.SIGTERM, None)
             break
-        for n, child in enumerate(children):
-            # One refused since the check above is stopped for at the next pass.
-            if not stopping and child.exitcode not in (None, START_REFUSED):
+        for n, child in ended:
+            if child.exitcode == STORE_OUT_OF_REACH:
+                # Redis restarting or failing over: the others serve (503 meanwhile) while
+                # this one is tried again, less and less often, until Redis answers.
+                pause, pauses[n] = pauses[n], min(2 * pauses[n], OUT_OF_REACH_DELAY)
+                log.warning("%s found the store out of reach; another in %g s", child.name, pause)
+            else:
+                pause = pauses[n] = RESTART_DELAY
                 log.warning("%s exited with %s; starting another", child.name, child.exitcode)
-                if child.pid:
-                    multiprocess.mark_process_dead(child.pid)  # its counts stay in the sums
-                time.sleep(RESTART_DELAY)
-                if stopping:  # a SIGTERM came meanwhile: no worker is to outlive the stop
-                    break
+            if child.pid:
+                multiprocess.mark_process_dead(child.pid)  # its counts stay in the sums
+            due[n] = time.monotonic() + pause
+        for n, when in sorted(due.items()):
+            if stopping:  # a SIGTERM came meanwhile: no worker is to outlive the stop
+                break
+            if when <= time.monotonic():
+                del due[n]
                 children[n] = start(n)
                 if stopping and children[n].pid:  # came as it started: told as the others
                     os.kill(children[n].pid, signal.SIGTERM)
@@ -336,12 +354,17 @@ def _supervise(settings: Settings, workers: int) -> int:
         child.join()
         if child.pid:
             multiprocess.mark_process_dead(child.pid)
-    return max((child.exitcode or 0) for child in children)
+    # One waiting to be replaced when the stop came is no worker's refusal.
+    return max((c.exitcode or 0 for n, c in enumerate(children) if n not in due), default=0)
 
 
 START_REFUSED = 2
 """A worker's exit status when its start was refused (the port taken, say): the supervisor
 stops then, rather than start it again and again."""
+
+STORE_OUT_OF_REACH = 3
+"""A worker's exit status when its start found REDIS_URL out of reach: it passes, so the
+supervisor starts another, after a longer pause each time (up to ``OUT_OF_REACH_DELAY``)."""
 
 
 async def reach_store(settings: Settings) -> None:
@@ -357,6 +380,9 @@ def _worker(settings: Settings, supervisor: int) -> None:
     configure_logging()
     try:
         run(serve(settings, reuse_port=True, parent=supervisor), settings)
+    except StoreOutOfReach as error:
+        print(error, file=sys.stderr)
+        sys.exit(STORE_OUT_OF_REACH)
     except ConfigError as error:
         print(error, file=sys.stderr)
         sys.exit(START_REFUSED)
