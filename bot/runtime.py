@@ -565,6 +565,7 @@ class Runtime:
                         self.settings.config_path,
                         self.directory.reload_automation,
                         self._stopping,
+                        self.settings.config_read_at,
                     )
                 )
             )

@@ -23,7 +23,12 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import multiprocess
 
-from bot.config.settings import DEFAULT_CONFIG_FILE, ConfigError, Settings
+from bot.config.settings import (
+    DEFAULT_CONFIG_FILE,
+    ConfigError,
+    Settings,
+    as_the_file_is_now,
+)
 from bot.core.metrics import MULTIPROCESS_DIR
 from bot.http.site import KEEPALIVE_SECONDS, HeadDeadlineSite
 from bot.logs import configure_logging
@@ -300,8 +305,14 @@ def _supervise(settings: Settings, workers: int) -> int:
     context = multiprocessing.get_context("spawn")
     supervisor = os.getpid()
 
-    def start(n: int) -> multiprocessing.process.BaseProcess:
-        child = context.Process(target=_worker, args=(settings, supervisor), name=f"worker-{n}")
+    latest = settings
+    """The config file as last read without a fault: what the workers run."""
+
+    def start(n: int, *, again: bool = False) -> multiprocessing.process.BaseProcess:
+        nonlocal latest
+        if again:  # the file as the running workers took it since, not as it was at first
+            latest = _as_the_file_is_now(latest, f"worker-{n}")
+        child = context.Process(target=_worker, args=(latest, supervisor), name=f"worker-{n}")
         child.start()
         return child
 
@@ -347,7 +358,7 @@ def _supervise(settings: Settings, workers: int) -> int:
                 break
             if when <= time.monotonic():
                 del due[n]
-                children[n] = start(n)
+                children[n] = start(n, again=True)
                 if stopping and children[n].pid:  # came as it started: told as the others
                     os.kill(children[n].pid, signal.SIGTERM)
     for child in children:
@@ -356,6 +367,18 @@ def _supervise(settings: Settings, workers: int) -> int:
             multiprocess.mark_process_dead(child.pid)
     # One waiting to be replaced when the stop came is no worker's refusal.
     return max((c.exitcode or 0 for n, c in enumerate(children) if n not in due), default=0)
+
+
+def _as_the_file_is_now(latest: Settings, name: str) -> Settings:
+    """``latest`` with the automation of the config file as it is now; ``latest`` itself
+    when the file is broken, as the running workers keep what they run then."""
+    try:
+        return as_the_file_is_now(latest)
+    except ConfigError as error:
+        log.error("config file not read again for %s, which runs it as last read: %s", name, error)
+    except Exception:  # whatever it was, the worker starts
+        log.exception("config file not read again for %s, which runs it as last read", name)
+    return latest
 
 
 START_REFUSED = 2

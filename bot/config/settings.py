@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,9 @@ class Settings:
     links: bool = False
     """Rewrite URLs in outbound messages into tracked links: on when PUBLIC_URL is set."""
     config_path: str | None = None
+    config_read_at: float | None = None
+    """When (``time.time()``) the config file was read for these settings: the config watch
+    takes a change of it since at its first look."""
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     """Quiet hours and the deployment's time zone for notifications (AU-4)."""
     workflows: tuple[WorkflowRule, ...] = ()
@@ -153,6 +157,7 @@ def local_url(host: str, port: int) -> str:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the environment and the YAML file; ConfigError holds a line per problem."""
     env = os.environ if env is None else env
+    read_at = time.time()  # before the read: an edit made during it is taken afterwards
     variables = read_environment(env)
     path = variables.SWITCHBOARD_CONFIG or (
         DEFAULT_CONFIG_FILE if Path(DEFAULT_CONFIG_FILE).is_file() else None
@@ -193,6 +198,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         visitor_secret=variables.SWITCHBOARD_VISITOR_SECRET,
         links=variables.PUBLIC_URL is not None,
         config_path=path,
+        config_read_at=read_at if path else None,
         notifications=notifications_from(written.notifications),
         workflows=workflows_from(written.workflows),
         sequences=sequences_from(written.sequences),
@@ -239,6 +245,17 @@ def reload_automation(path: str, env: Mapping[str, str] | None = None) -> Reload
     env = os.environ if env is None else env
     written = read_config(path, env, env.get("DEFAULT_REGION") or "GB")
     return Reloaded(automation_from(written.automation), _services(written), _sections(written))
+
+
+def as_the_file_is_now(settings: Settings) -> Settings:
+    """``settings`` with what the running processes took from the config file since it was
+    read (AU-1): its automation as it is now, for a process that starts beside them.
+    ConfigError when the file is broken."""
+    if not settings.config_path:
+        return settings
+    read_at = time.time()
+    reloaded = reload_automation(settings.config_path)
+    return replace(settings, automation=reloaded.automation, config_read_at=read_at)
 
 
 RELOADED_SECTIONS = frozenset({"automation", "services"})

@@ -49,11 +49,16 @@ def _sections(path: str) -> dict[str, Any]:
         return {}
 
 
-async def watch_config(path: str, apply: Apply, stopping: asyncio.Event) -> None:
+async def watch_config(
+    path: str, apply: Apply, stopping: asyncio.Event, read_at: float | None = None
+) -> None:
     """Reload the automation whenever the file, or a flow file it names, changes; a broken
-    file keeps the old. The flow files are read from the file when it changes."""
+    file keeps the old. The flow files are read from the file when it changes. One changed
+    since ``read_at`` (when the running settings read it) is reloaded at the first look."""
     named = flow_files(path)  # before the first wait: what is there when the watch starts
     seen = [_modified(name) for name in [path, *named]]
+    if read_at is not None and max(seen) > read_at:
+        seen = []  # edited while this process started: what it runs is older
     started = await asyncio.to_thread(_sections, path)
     while not stopping.is_set():
         await asyncio.sleep(POLL_SECONDS)
