@@ -344,13 +344,15 @@ class Runtime:
             shards=settings.shards,
         )
 
-    async def _adopt_config(self) -> None:
-        """Attach the configured services to each number, as kept (SN-1)."""
+    async def _adopt_config(self, *, define: bool = True) -> None:
+        """Attach the configured services to each number, as kept (SN-1); ``define``: their
+        definitions stored as the settings have them first."""
         await self.fanout.publish(
             await self.directory.adopt_config(
                 self.numbers,
                 (*self.settings.services, *([team_service()] if self.team_chat else [])),
                 self.settings.runtime_service,
+                define=define,
             )
         )
 
@@ -524,7 +526,7 @@ class Runtime:
         await self.outbox.ensure_groups()
         await self._say_what_waits_beyond_the_shards()
         await self._agree_on_the_shards()
-        await self._adopt_config()
+        await self._adopt_config(define=not self.settings.services_as_stored)
         # Redis came back empty (no persistence): the configured services are attached
         # again, as at a start, or the numbers would go on idle until a restart.
         self.inbound_log.emptied = self.outbox.emptied = self._store_emptied

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -370,15 +371,25 @@ def _supervise(settings: Settings, workers: int) -> int:
 
 
 def _as_the_file_is_now(latest: Settings, name: str) -> Settings:
-    """``latest`` with the automation of the config file as it is now; ``latest`` itself
-    when the file is broken, as the running workers keep what they run then."""
+    """``latest`` with the automation and the services' definitions of the config file as
+    it is now. When the file is broken, the running workers keep what they run: ``latest``,
+    whose services' definitions are not stored over the ones they took since."""
     try:
         return as_the_file_is_now(latest)
     except ConfigError as error:
-        log.error("config file not read again for %s, which runs it as last read: %s", name, error)
+        log.error(
+            "config file not read again for %s, which runs its automation as last read and "
+            "the services' definitions as stored: %s",
+            name,
+            error,
+        )
     except Exception:  # whatever it was, the worker starts
-        log.exception("config file not read again for %s, which runs it as last read", name)
-    return latest
+        log.exception(
+            "config file not read again for %s, which runs its automation as last read and "
+            "the services' definitions as stored",
+            name,
+        )
+    return replace(latest, services_as_stored=True)
 
 
 START_REFUSED = 2

@@ -122,6 +122,9 @@ class Settings:
     config_read_at: float | None = None
     """When (``time.time()``) the config file was read for these settings: the config watch
     takes a change of it since at its first look."""
+    services_as_stored: bool = False
+    """Start with the services' definitions as stored, not as ``services`` has them: a
+    worker started beside running ones while the config file is broken (what they run)."""
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     """Quiet hours and the deployment's time zone for notifications (AU-4)."""
     workflows: tuple[WorkflowRule, ...] = ()
@@ -249,13 +252,21 @@ def reload_automation(path: str, env: Mapping[str, str] | None = None) -> Reload
 
 def as_the_file_is_now(settings: Settings) -> Settings:
     """``settings`` with what the running processes took from the config file since it was
-    read (AU-1): its automation as it is now, for a process that starts beside them.
+    read (AU-1): its automation and its services' definitions as they are now, for a
+    process that starts beside them (a service added or removed waits for a restart).
     ConfigError when the file is broken."""
     if not settings.config_path:
         return settings
     read_at = time.time()
     reloaded = reload_automation(settings.config_path)
-    return replace(settings, automation=reloaded.automation, config_read_at=read_at)
+    now = {service.name: service for service in reloaded.services}
+    return replace(
+        settings,
+        automation=reloaded.automation,
+        services=tuple(now.get(service.name, service) for service in settings.services),
+        config_read_at=read_at,
+        services_as_stored=False,
+    )
 
 
 RELOADED_SECTIONS = frozenset({"automation", "services"})

@@ -183,16 +183,22 @@ class Directory:
         return token
 
     async def adopt_config(
-        self, numbers: Sequence[str], services: Sequence[Service], runtime_service: bool
+        self,
+        numbers: Sequence[str],
+        services: Sequence[Service],
+        runtime_service: bool,
+        *,
+        define: bool = True,
     ) -> list[Event]:
         """Attach the configured services to each number, keeping any order already kept,
         but where the operator detached one since it was last attached (one added to the
         file since the last start is attached all the same); the runtime's own service,
         new to a number, goes first. A service the file defined at the last start and
         defines no more is detached from every number (at the first start that keeps them,
-        one the file defined once, as ``_once_the_files`` tells)."""
+        one the file defined once, as ``_once_the_files`` tells). ``define`` False keeps
+        their definitions as stored (the ones the running processes took)."""
         events: list[Event] = []
-        for service in services:
+        for service in services if define else ():
             await self.store.save(service)
         configured = [service.name for service in services]
         before = await self.store.configured()
