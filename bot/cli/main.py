@@ -33,6 +33,7 @@ from bot.cli.serve import (
     run,
     serve,
     serve_workers,
+    warn_of_a_public_url_nobody_reaches,
 )
 from bot.config.environment import masked
 from bot.config.settings import ConfigError, Settings, load_settings
@@ -294,6 +295,7 @@ def _command(argv: list[str] | None) -> int:
         bound = "at least 1" if workers < 1 else f"at most {MAX_WORKERS}"
         print(f"switchboard: --workers must be {bound}", file=sys.stderr)
         return 2
+    warn_of_a_public_url_nobody_reaches(settings)
     if workers > 1:
         return serve_workers(settings, workers)
     try:

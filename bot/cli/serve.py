@@ -73,6 +73,23 @@ def loop_factory(choice: str | None) -> Callable[[], asyncio.AbstractEventLoop] 
     return uvloop.new_event_loop
 
 
+EVERY_ADDRESS = frozenset({"0.0.0.0", "::", ""})
+"""HOST values that listen on every address of the machine: no address to give out."""
+
+
+def warn_of_a_public_url_nobody_reaches(settings: Settings) -> None:
+    """One warning line when PUBLIC_URL is unset and HOST listens on every address (the
+    Docker image's HOST=0.0.0.0): the links the bot gives out would point there."""
+    if not settings.links and settings.host in EVERY_ADDRESS:
+        log.warning(
+            "PUBLIC_URL is unset and HOST=%s listens on every address: the links the bot "
+            "gives out (web chat files, media, webhooks) point at %s, which no browser or "
+            "provider reaches; set PUBLIC_URL to the address they reach",
+            settings.host,
+            settings.public_url,
+        )
+
+
 def loop_name() -> str:
     """The running loop's maker, for the start log: ``uvloop`` or ``asyncio``."""
     return type(asyncio.get_running_loop()).__module__.split(".")[0]
