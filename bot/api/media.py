@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
 
 import aiohttp
 from aiohttp import web
@@ -42,7 +42,9 @@ _BOUNDARY = re.compile(
     rf"""boundary=(?:"([ {_BCHARS}]{{1,70}})"|([{_BCHARS}]{{1,70}}))(?:;|\s|$)""", re.IGNORECASE
 )
 """RFC 2046's boundary characters, quoted or not."""
-_PARAM = re.compile(r"""\b(name|filename)="([^"]*)\"""", re.IGNORECASE)
+_PARAM = re.compile(r"""\s*;\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*=\s*(?:"([^"]*)"|([^\s;"]*))""")
+"""A Content-Disposition parameter: its value a quoted string or a token (RFC 7578 4.2;
+.NET's HttpClient writes ``name=file; filename=a.png``)."""
 
 
 def add_media_routes(api: web.Application) -> None:
@@ -102,16 +104,35 @@ def form_file(body: bytes, declared: str) -> tuple[bytes, str, str]:
         if not separator:
             raise ApiError(400, "a multipart part without headers")
         headers = _part_headers(head)
-        names = dict(
-            (key.lower(), value)
-            for key, value in _PARAM.findall(headers.get("content-disposition", ""))
-        )
+        names = _disposition(headers.get("content-disposition", ""))
         if names.get("name") == "file":
             declared_type = headers.get("content-type", "application/octet-stream")
             # Browsers escape quotes and line breaks in a name as %22, %0D and %0A, and
             # aiohttp escapes the rest too: the name is kept unescaped.
-            return data, declared_type, unquote(names.get("filename", ""))
+            filename = _extended(names.get("filename*", "")) or unquote(names.get("filename", ""))
+            return data, declared_type, filename
     raise ApiError(400, "multipart/form-data without a part named 'file'")
+
+
+def _disposition(value: str) -> dict[str, str]:
+    """A Content-Disposition's parameters by their lower-case names, quoted or not."""
+    _, semicolon, parameters = value.partition(";")
+    found = _PARAM.findall(semicolon + parameters)
+    return {key.lower(): quoted or token for key, quoted, token in found}
+
+
+def _extended(value: str) -> str:
+    """An RFC 8187 ``filename*`` (``utf-8''a%20b.png``) decoded; "" when it cannot be.
+    It wins over ``filename`` when both come (RFC 6266 4.3): .NET writes a name outside
+    ASCII there, and a MIME encoded-word in ``filename``."""
+    charset, _, rest = value.partition("'")
+    _, quote_mark, encoded = rest.partition("'")
+    if not quote_mark or charset.lower() not in ("utf-8", "iso-8859-1"):
+        return ""
+    try:
+        return unquote_to_bytes(encoded).decode(charset)
+    except UnicodeDecodeError:
+        return ""
 
 
 def _part_headers(head: bytes) -> dict[str, str]:
