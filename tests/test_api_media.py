@@ -68,14 +68,14 @@ async def test_a_multipart_upload_is_kept_with_its_name_and_type(shared: Shared)
     form = aiohttp.FormData()
     form.add_field("note", "ignored")
     form.add_field(
-        "file", io.BytesIO(PDF), filename="Invoice 7.pdf", content_type="application/pdf"
+        "file", io.BytesIO(PDF), filename="Invoice-7.pdf", content_type="application/pdf"
     )
     answer = await form_upload(shared, "sales", form)
     assert answer.status == 201, answer.raw
     media = answer.json["media"]
     assert (media["type"], media["filename"], media["size"]) == (
         "application/pdf",
-        "Invoice 7.pdf",
+        "Invoice-7.pdf",
         len(PDF),
     )
     assert (await download(shared, "sales", media["id"]))[1] == PDF

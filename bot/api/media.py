@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from urllib.parse import unquote, unquote_to_bytes
+from urllib.parse import unquote_to_bytes
 
 import aiohttp
 from aiohttp import web
@@ -107,9 +107,9 @@ def form_file(body: bytes, declared: str) -> tuple[bytes, str, str]:
         names = _disposition(headers.get("content-disposition", ""))
         if names.get("name") == "file":
             declared_type = headers.get("content-type", "application/octet-stream")
-            # Browsers escape quotes and line breaks in a name as %22, %0D and %0A, and
-            # aiohttp escapes the rest too: the name is kept unescaped.
-            filename = _extended(names.get("filename*", "")) or unquote(names.get("filename", ""))
+            filename = _extended(names.get("filename*", "")) or _browser_name(
+                names.get("filename", "")
+            )
             return data, declared_type, filename
     raise ApiError(400, "multipart/form-data without a part named 'file'")
 
@@ -119,6 +119,16 @@ def _disposition(value: str) -> dict[str, str]:
     _, semicolon, parameters = value.partition(";")
     found = _PARAM.findall(semicolon + parameters)
     return {key.lower(): quoted or token for key, quoted, token in found}
+
+
+_BROWSER_ESCAPES = re.compile("%(22|0D|0A)")
+
+
+def _browser_name(value: str) -> str:
+    """A ``filename`` as a browser wrote it: only a quote and line breaks are escaped
+    (``%22``, ``%0D``, ``%0A``, WHATWG's multipart encoding), and a ``%`` is sent as it
+    is, so ``a%2Fb.pdf`` is that name, not ``a/b.pdf``."""
+    return _BROWSER_ESCAPES.sub(lambda escape: chr(int(escape[1], 16)), value)
 
 
 def _extended(value: str) -> str:
