@@ -246,6 +246,9 @@ FILES_PER_MINUTE, FILE_BURST = 6.0, 10
 PACED_VISITORS = 50_000
 """Visitors whose pace a process keeps in mind (the least recent are forgotten)."""
 TOO_FAST = "You are sending faster than the chat takes: wait a moment, then send it again."
+FILES_FULL = "The chat takes no more files for now: try again later."
+FILE_WINDOW = 3600.0
+"""The window of the files all visitors together may send (``web_file_bytes_per_hour``)."""
 
 
 class Pace:

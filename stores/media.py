@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import re
 import secrets
 import time
@@ -55,6 +56,19 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], 'expires_at', ARGV[2])
 return 1
+"""
+)
+
+
+# Bytes counted against a window's budget when they fit in it. KEYS: the window's count.
+# ARGV: the bytes, the most, the ms until the window ends. 0 when counted, else those ms.
+_SPEND = Script(
+    """
+local spent = tonumber(redis.call('GET', KEYS[1]) or '0')
+if spent + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return math.max(1, tonumber(ARGV[3])) end
+redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 0
 """
 )
 
@@ -137,6 +151,10 @@ class BaseMediaStore(Protocol):
 
     async def erased(self, ref: str) -> bool:
         """Whether ``ref`` is a file ``forget`` was told of."""
+
+    async def spend(self, pool: str, size: int, most: int, window: float) -> float:
+        """Count ``size`` bytes against the ``most`` that ``pool`` may keep in a fixed
+        ``window`` of seconds: 0 when they fit, else the seconds until the next window."""
 
 
 class MediaStore(BaseMediaStore):
@@ -246,6 +264,15 @@ class MediaStore(BaseMediaStore):
 
     async def erased(self, ref: str) -> bool:
         return bool(await self.redis.exists(self.keys.media_erased(ref)))
+
+    async def spend(self, pool: str, size: int, most: int, window: float) -> float:
+        """Count ``size`` bytes against the ``most`` that ``pool`` may keep in a fixed
+        ``window`` of seconds: 0 when they fit, else the seconds until the next window."""
+        now = time.time()
+        index = int(now // window)
+        left = max(1, math.ceil(((index + 1) * window - now) * 1000))
+        key = self.keys.media_budget(pool, index)
+        return int(await _SPEND(self.redis, [key], [size, most, left])) / 1000
 
 
 def _record(media_id: str, meta: dict[str, str]) -> MediaRecord | None:

@@ -450,6 +450,10 @@ class Keys:
         """An uploaded file's ``meta`` and ``data``, under the tag ``{md:<id>}``."""
         return f"{self.prefix}{{md:{media_id}}}:{part}"
 
+    def media_budget(self, pool: str, window: int) -> str:
+        """The bytes of files ``pool`` kept in the Nth fixed window of its length."""
+        return f"{self.prefix}media:budget:{pool}:{window}"
+
     def media_erased(self, ref: str) -> str:
         """A file an erased customer sent (``wa_…``, ``tg_…``, an upload's id): no more
         to be fetched, for good."""

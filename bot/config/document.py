@@ -119,6 +119,9 @@ class WebchatFile(Section):
     """The line an empty chat shows before the first message."""
     logo: WebAddress | None = None
     """An image shown beside the title (a square of about 32 pixels)."""
+    files_mb_per_hour: int = Field(default=256, ge=10, le=100_000)
+    """MB of visitors' files the chat keeps in an hour, whoever sends them; past it a
+    file is refused (429) until the next hour. The files are kept 30 days in Redis."""
 
 
 Origin = Annotated[

@@ -94,6 +94,9 @@ class Settings:
     web_site: str = "site"
     branding: Branding = field(default_factory=Branding)
     """The web chat's title, colour, greeting and logo."""
+    web_file_bytes_per_hour: int = 256 * 1024 * 1024
+    """What the web chat's visitors may send in files an hour, all of them together: one
+    client that takes a new visitor id for each batch still cannot fill Redis."""
     whatsapp: WhatsAppSettings | None = None
     telegram: TelegramSettings | None = None
     sms: SMSSettings | None = None
@@ -175,6 +178,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         key_prefix=variables.SWITCHBOARD_KEY_PREFIX,
         shards=variables.SWITCHBOARD_SHARDS,
         web_site=written.webchat.site,
+        web_file_bytes_per_hour=written.webchat.files_mb_per_hour * 1024 * 1024,
         branding=Branding(
             title=written.webchat.title,
             colour=written.webchat.colour,

@@ -299,6 +299,11 @@ class MediaLibrary:
     async def load(self, media_id: str) -> tuple[MediaRecord, bytes] | None:
         return await self.store.load(media_id)
 
+    async def spend(self, pool: str, size: int, most: int, window: float) -> float:
+        """Count ``size`` bytes of files against ``pool``'s ``most`` a ``window`` of
+        seconds: 0 when they fit, else the seconds until they may."""
+        return await self.store.spend(pool, size, most, window)
+
     async def provider_id(
         self, media_id: str, provider: str, upload: Callable[[bytes, str, str], Awaitable[str]]
     ) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -332,6 +333,12 @@ async def chat_file(request: web.Request) -> web.Response:
     if len(data) > webchat.MAX_FILE:
         return error_response(413, f"the file is larger than {webchat.MAX_FILE // MB} MB")
     number = parts.settings.web_number
+    # The pace above is the visitor's, and a client may take a new visitor id at will:
+    # this bound is the number's, so no one client fills Redis with files kept 30 days.
+    most = parts.settings.web_file_bytes_per_hour
+    wait = await parts.media.spend(number, len(data), most, webchat.FILE_WINDOW)
+    if wait:
+        return error_response(429, webchat.FILES_FULL, {"Retry-After": str(math.ceil(wait))})
     try:
         record = await parts.media.save(
             data,
