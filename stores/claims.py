@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 
 from bot.model import Claim
-from stores.redis import Keys, Pipe, Script
+from stores.redis import Keys, Pipe, Script, is_store_fault
 
 __all__ = ["Claim", "ClaimStore"]
 
@@ -181,7 +181,11 @@ class ClaimStore(BaseClaimStore):
         key = self.keys.conversation(conversation_id, "claim")
         result = await _RELEASE(self.redis, [key], [service, agent])
         if result == ["released"]:
-            await self.redis.zrem(self._lapses(), conversation_id)
+            try:
+                await self.redis.zrem(self._lapses(), conversation_id)
+            except Exception as error:  # released all the same: its event must go out
+                if not is_store_fault(error):
+                    raise  # left on the lapse index, it is reported lapsed: told twice, not never
             return True, None
         return False, _claim(result)
 

@@ -337,7 +337,11 @@ class ConversationActions:
                 "agent": agent,
                 "reason": "released",
             }
-            await self.publish([Event.new("conversation.released", meta["number"], data)])
+            event = Event.new("conversation.released", meta["number"], data)
+            # Released, nobody holds it: the services must hear so (SN-5) over a short outage.
+            await retrying(
+                lambda: self.publish([event]), attempts=CLAIM_ATTEMPTS, backoff=store_backoff
+            )
 
     async def define(
         self, name: str, url: str, secret: str, *, mask: bool | None, batch: int | None = None
