@@ -130,14 +130,19 @@ class CampaignView:
         )
         if not moved:
             raise StopRefusedError(f"{nid} is {shown_status(before)}: there is nothing to stop")
+        await self.end_runs(nid, "stopped", now)
+        return before
+
+    async def end_runs(self, nid: str, status: str, now: float) -> None:
+        """A campaign stopped or cancelled: its runs leave the schedule, and one under way
+        ends ``status`` at ``now``; a run done (or failed) keeps its own status."""
         for run, _ in await self.store.scheduled(nid):
             await self.store.unschedule(nid, run)
         # A run under way says so, rather than sending for good: one waiting for its
         # deferred recipients (quiet hours) is not worked again to find out.
         for run in await self.store.runs(nid):
             if (await self.store.run_meta(nid, run)).get("status", "sending") == "sending":
-                await self.store.set_run(nid, run, status="stopped")
-        return before
+                await self.store.set_run(nid, run, status=status, finished_at=repr(now))
 
     async def recipients(
         self, nid: str, spec: NotificationSpec, outcome: str, start: int, limit: int

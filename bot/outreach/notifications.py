@@ -143,13 +143,13 @@ class Notifications(Drafts):
             await self.campaigns.click(parsed[0], parsed[1], send_id, time.time())
 
     async def cancel(self, nid: str) -> None:
-        """No further runs; a run in progress stops queueing at its next batch.
-        CancelRefusedError when it is sent or stopped already: its report keeps saying so."""
+        """No further runs; a run in progress stops queueing at its next batch, and says
+        ``cancelled`` (also one waiting for its deferred recipients). CancelRefusedError
+        when it is sent or stopped already: its report keeps saying so."""
         moved, before = await self.campaigns.transition(nid, CANCELLABLE, "cancelled")
         if not moved:
             raise CancelRefusedError(f"{nid} is {shown_status(before)}: there is nothing to cancel")
-        for run, _ in await self.store.scheduled(nid):
-            await self.store.unschedule(nid, run)
+        await self.campaigns_view.end_runs(nid, "cancelled", time.time())
 
     async def report(self, nid: str, numbers: list[str] | None = None) -> dict[str, Any]:
         """Counts per run and in total: every recipient once, as queued, deferred or

@@ -42,5 +42,6 @@ async def test_a_run_waiting_for_deferred_recipients_is_stopped(make_bot: BotFac
     found = await report(shared, nid)
     (run,) = found["runs"]
     assert (run["status"], run["deferred_until"]) == ("stopped", None)
+    assert run["finished_at"] is not None
     assert found["status"] == "stopped" and found["counts"]["deferred"] == 1
     adds_up(found)
