@@ -38,6 +38,21 @@ def shown_filename(value: str, limit: int = 240) -> str:
     return "" if not name.strip(".") else name[:limit]
 
 
+DOWNLOADS_AT_ONCE = 64
+"""Customers' files one process fetches at once; one more waits for a connection for up
+to ``FETCH_TIMEOUT.connect``, and then fails as the provider would."""
+FETCH_TIMEOUT = aiohttp.ClientTimeout(total=180, connect=10, sock_read=20)
+"""How long a fetch waits: 10 s for a connection, 20 s for each piece of the answer (its
+headers too), 3 minutes in all (16 MiB at 93 KB/s)."""
+
+
+def download_session() -> aiohttp.ClientSession:
+    """The session customers' files are fetched on, apart from the one sends go out on:
+    a provider's stalled file server holds its own connections, never a send's."""
+    connector = aiohttp.TCPConnector(limit=DOWNLOADS_AT_ONCE)
+    return aiohttp.ClientSession(connector=connector, timeout=FETCH_TIMEOUT)
+
+
 class FileTooLargeError(Exception):
     """The provider's file is larger than the caller takes."""
 

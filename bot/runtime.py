@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from adapters import sms
-from adapters.files import TelegramFiles, TwilioFiles, WhatsAppFiles
+from adapters.files import TelegramFiles, TwilioFiles, WhatsAppFiles, download_session
 from adapters.keepalive import KeepAlivePoster
 from adapters.webchat import WebChatHub, WebChatTransport
 from adapters.webhooks import WebhookClient
@@ -139,8 +139,10 @@ class Runtime:
         self.meters = Meters()
         # Before anything that needs closing: a missing Telegram extra stops the start here.
         self._telegram_client = make_client(settings.telegram) if settings.telegram else None
-        # One HTTP session for every outbound call of this process, closed by close().
+        # The providers' calls that are not kept alive (SMS sends, uploads to Meta), closed
+        # by close(); customers' files are fetched on a session of their own.
         self._session = aiohttp.ClientSession()
+        self._downloads = download_session()
         # The fan-out's POSTs, on connections kept alive per service (adapters/keepalive.py);
         # each service's delivery concurrency bounds its own, and nothing bounds them all.
         self._posts = KeepAlivePoster(limit=None)
@@ -242,7 +244,7 @@ class Runtime:
         )
 
     def _build_channels(self) -> None:
-        settings, session = self.settings, self._session
+        settings, session, downloads = self.settings, self._session, self._downloads
         self.ingestor = Ingestor(self.inbound_log, self.meters)
         self.web_hub = WebChatHub()
         self.whatsapp_client: WhatsAppClient | None = None
@@ -259,7 +261,8 @@ class Runtime:
             transports["whatsapp"] = WhatsAppTransport(
                 client, self.rate, wa.number, wa.messages_per_second, files, self.media
             )
-            self.media.providers["wa"] = ProviderFiles(wa.number, files.open)
+            wa_files = WhatsAppFiles(downloads, wa.api_base, wa.phone_number_id, wa.access_token)
+            self.media.providers["wa"] = ProviderFiles(wa.number, wa_files.open)
         telegram = None
         if settings.telegram and self._telegram_client is not None:
             telegram = TelegramChannel(
@@ -273,13 +276,13 @@ class Runtime:
                 self.media,
             )
             transports["telegram"] = telegram
-            tg_files = TelegramFiles(session, settings.telegram.api_base, settings.telegram.token)
+            tg_files = TelegramFiles(downloads, settings.telegram.api_base, settings.telegram.token)
             self.media.providers["tg"] = ProviderFiles(settings.telegram.number, tg_files.open)
         if text := settings.sms:
             client_sms = sms.SMSClient(
                 session, text.api_base, text.account_sid, text.auth_token, text.sender
             )
-            mms = TwilioFiles(session, text.api_base, text.account_sid, text.auth_token)
+            mms = TwilioFiles(downloads, text.api_base, text.account_sid, text.auth_token)
             self.media.providers["sms"] = ProviderFiles(text.number, mms.open)
             callback = f"{settings.public_url.rstrip('/')}/webhooks/sms"
             transports["sms"] = SMSTransport(client_sms, callback)
@@ -687,9 +690,10 @@ class Runtime:
             )
 
     async def close(self) -> None:
-        """Let go of the HTTP session and the store; for a runtime that was never started too."""
+        """Let go of the HTTP sessions and the store; for a runtime that was never started too."""
         await self.channels.close()
         await self._session.close()
+        await self._downloads.close()
         await self._posts.close()
         await self._calls.close()
         await self.store.close()

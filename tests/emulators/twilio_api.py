@@ -236,6 +236,9 @@ class TwilioEmulator(LocalServer):
         self.media_fetches: list[str] = []
         self.chunked_media = False
         """Serve MediaUrls chunked, without a Content-Length, as a CDN may."""
+        self.media_held: asyncio.Event | None = None
+        """While an Event not yet set, MediaUrls answer nothing until it is: a stalled
+        file server (each fetch is counted in ``media_fetches`` as it comes)."""
         self.receipt_first: str | None = None
         """A status (``delivered``, ``undelivered``...) whose callback each accepted send
         posts before the API's answer goes: a receipt that overtakes the answer."""
@@ -280,6 +283,10 @@ class TwilioEmulator(LocalServer):
         if found is None:
             return web.json_response(error_body(20404, 404), status=404)
         self.media_fetches.append(request.path)
+        async with self._changed:
+            self._changed.notify_all()
+        if self.media_held is not None:
+            await self.media_held.wait()
         if not self.chunked_media:
             return web.Response(body=found[0], headers={"Content-Type": found[1]})
         response = web.StreamResponse(headers={"Content-Type": found[1]})
@@ -351,6 +358,11 @@ class TwilioEmulator(LocalServer):
                 f"expected {n} accepted sends within {timeout}s, got {len(self.sent)}"
             ) from None
         return list(self.sent)
+
+    async def wait_for_media_fetches(self, n: int, timeout: float = 5.0) -> None:
+        """Wait until at least ``n`` MediaUrl fetches came (held ones too)."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: len(self.media_fetches) >= n)
 
     def _authenticate(self, request: web.Request) -> None:
         scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
