@@ -211,6 +211,9 @@ async def customer_file(
     streamed on as it comes, for a service attached to that number; nothing of it is kept."""
     if provider.number not in await numbers_of(request):
         raise ApiError(404, f"no media {ref[:80]}")
+    # The provider's pace from here, not a stalled store's: the fetch has deadlines of its
+    # own (adapters.files.FETCH_TIMEOUT), and a provider that misses them is a 502.
+    past_the_store(request)
     try:
         async with provider.open(reference, MAX_UPLOAD) as download:
             if download.size is None:  # no length declared: read whole, so a 413 can still go
@@ -222,7 +225,8 @@ async def customer_file(
     except FileTooLargeError:
         raise ApiError(413, f"the file is larger than {MAX_UPLOAD} bytes") from None
     except (ProviderError, aiohttp.ClientError, TimeoutError) as error:
-        log.warning("fetching a customer's file failed: %s", type(error).__name__)
+        # The type alone: a Telegram URL in an aiohttp error carries the bot's token (REL-5).
+        log.warning("fetching a customer's file from its provider failed: %s", type(error).__name__)
         raise ApiError(502, "the provider did not hand over the file; retry later") from None
 
 
@@ -230,7 +234,6 @@ async def stream_file(request: web.Request, download: Download) -> web.StreamRes
     """The provider's bytes passed on piece by piece under its declared length. Once the
     answer has begun, a failure can only cut it short: the connection is closed, and the
     caller sees a file shorter than its Content-Length, never another answer after it."""
-    past_the_store(request)  # a provider's pace, not a stalled store's
     response = web.StreamResponse(headers=file_headers(download.content_type, download.filename))
     response.content_length = download.size
     await response.prepare(request)

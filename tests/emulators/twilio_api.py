@@ -236,6 +236,8 @@ class TwilioEmulator(LocalServer):
         self.media_fetches: list[str] = []
         self.chunked_media = False
         """Serve MediaUrls chunked, without a Content-Length, as a CDN may."""
+        self.media_pause = 0.0
+        """Seconds between the pieces (256 KiB) of a chunked MediaUrl: a slow CDN."""
         self.media_held: asyncio.Event | None = None
         """While an Event not yet set, MediaUrls answer nothing until it is: a stalled
         file server (each fetch is counted in ``media_fetches`` as it comes)."""
@@ -294,6 +296,7 @@ class TwilioEmulator(LocalServer):
         await response.prepare(request)
         for start in range(0, len(found[0]), 256 * 1024):
             await response.write(found[0][start : start + 256 * 1024])
+            await asyncio.sleep(self.media_pause)
         await response.write_eof()
         return response
 
