@@ -13,7 +13,7 @@ import math
 import re
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -24,6 +24,8 @@ from stores.redis import Keys, Script
 
 DAY = 24 * 3600
 PREFIX = "med_"
+PIECE = 512 * 1024
+"""The bytes of a file read from Redis at a time: a reader holds a piece, never the file."""
 
 
 # A file kept under an id made from its upload's: only when none is kept there yet.
@@ -135,6 +137,10 @@ class BaseMediaStore(Protocol):
     async def load(self, media_id: str) -> tuple[MediaRecord, bytes] | None:
         """The record and its bytes, or None as ``record``."""
 
+    async def opened(self, media_id: str) -> tuple[MediaRecord, AsyncIterator[bytes]] | None:
+        """The record and its bytes piece by piece, or None as ``record``; the bytes end
+        early when the file is deleted or expires while they are read."""
+
     async def keep(self, media_id: str, ttl: float) -> None:
         """Keep a file at least ``ttl`` seconds from now: longer when it was to go sooner,
         never shorter; a file gone (or unknown) stays gone."""
@@ -230,6 +236,34 @@ class MediaStore(BaseMediaStore):
         if record is None or data is None:
             return None
         return record, bytes(data)
+
+    async def opened(self, media_id: str) -> tuple[MediaRecord, AsyncIterator[bytes]] | None:
+        """The record and its bytes, ``PIECE`` at a time (GETRANGE): the first with the
+        record, in one round trip, and each of the others as it is asked for."""
+        if not isinstance(media_id, str) or not MEDIA_ID.fullmatch(media_id):
+            return None
+        data = self.keys.media(media_id, "data")
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self.keys.media(media_id, "meta"))
+            pipe.execute_command("GETRANGE", data, 0, PIECE - 1, **{NEVER_DECODE: True})
+            meta, first = await pipe.execute()
+        record = _record(media_id, meta)
+        if record is None or not first:
+            return None
+        return record, self._pieces(data, bytes(first), record.size)
+
+    async def _pieces(self, key: str, first: bytes, size: int) -> AsyncIterator[bytes]:
+        yield first
+        start = len(first)
+        while start < size:
+            end = start + PIECE - 1
+            piece = await self.redis.execute_command(
+                "GETRANGE", key, start, end, **{NEVER_DECODE: True}
+            )
+            if not piece:  # deleted or expired meanwhile
+                return
+            yield bytes(piece)
+            start += len(piece)
 
     async def keep(self, media_id: str, ttl: float) -> None:
         """Keep a file at least ``ttl`` seconds from now, its meta and bytes together."""

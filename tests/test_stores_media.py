@@ -11,7 +11,7 @@ import asyncio
 
 from redis.asyncio import Redis
 
-from stores.media import MediaStore
+from stores.media import PIECE, MediaStore
 from stores.redis import Keys
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
@@ -25,6 +25,24 @@ async def test_a_file_comes_back_byte_for_byte(store: Redis, prefix: str) -> Non
     assert found is not None
     assert found == (record, PNG)
     assert await media.record(record.id) == record
+
+
+async def test_a_file_opened_comes_back_in_pieces(store: Redis, prefix: str) -> None:
+    media = MediaStore(store, Keys(prefix))
+    data = PNG + bytes(range(251)) * (2 * PIECE // 251)  # two pieces and a part
+    record = await media.save(data, "image/png", "", "sales")
+    found = await media.opened(record.id)
+    assert found is not None and found[0] == record
+    pieces = [piece async for piece in found[1]]
+    assert [len(piece) for piece in pieces] == [PIECE, PIECE, len(data) - 2 * PIECE]
+    assert b"".join(pieces) == data
+    assert await media.opened("med_" + "A" * 22) is None
+    assert await media.opened("../etc/passwd") is None
+    found = await media.opened(record.id)
+    assert found is not None
+    assert await anext(found[1]) == data[:PIECE]
+    await media.forget([record.id])  # deleted while read: the rest never comes
+    assert [piece async for piece in found[1]] == []
 
 
 async def test_files_forgotten_are_deleted_and_known_as_erased(store: Redis, prefix: str) -> None:

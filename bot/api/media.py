@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Iterator
 from urllib.parse import unquote_to_bytes
 
 import aiohttp
@@ -30,7 +31,7 @@ from bot.core.media import (
     kind_of,
     media_type,
 )
-from bot.http.media import file_headers, file_response
+from bot.http.media import file_headers, file_response, kept_file
 from stores.media import MediaRecord
 
 log = logging.getLogger(__name__)
@@ -96,21 +97,23 @@ def form_file(body: bytes, declared: str) -> tuple[bytes, str, str]:
         raise ApiError(400, "multipart/form-data needs a boundary")
     delimiter = b"--" + (found.group(1) or found.group(2)).encode("latin-1")
     # Parts follow CRLF and the delimiter; what comes before the first one (the preamble,
-    # empty when the body starts with the delimiter) is dropped.
-    for chunk in (b"\r\n" + body).split(b"\r\n" + delimiter)[1:]:
-        if chunk.startswith(b"--"):
+    # none when the body starts with the delimiter) is dropped. The body is searched, not
+    # split: only the file's bytes are copied out of it.
+    marker = b"\r\n" + delimiter
+    for start, end in _parts(body, delimiter, marker):
+        if body.startswith(b"--", start):
             break
-        head, separator, data = chunk.partition(b"\r\n\r\n")
-        if not separator:
+        split = body.find(b"\r\n\r\n", start, end)
+        if split < 0:
             raise ApiError(400, "a multipart part without headers")
-        headers = _part_headers(head)
+        headers = _part_headers(body[start:split])
         names = _disposition(headers.get("content-disposition", ""))
         if names.get("name") == "file":
             declared_type = headers.get("content-type", "application/octet-stream")
             filename = _extended(names.get("filename*", "")) or _browser_name(
                 names.get("filename", "")
             )
-            return data, declared_type, filename
+            return body[split + 4 : end], declared_type, filename
     raise ApiError(400, "multipart/form-data without a part named 'file'")
 
 
@@ -143,6 +146,24 @@ def _extended(value: str) -> str:
         return unquote_to_bytes(encoded).decode(charset)
     except UnicodeDecodeError:
         return ""
+
+
+def _parts(body: bytes, delimiter: bytes, marker: bytes) -> Iterator[tuple[int, int]]:
+    """Where each part after a delimiter starts and ends: up to the next ``marker`` (CRLF
+    and the delimiter), the last one up to the end of the body."""
+    if body.startswith(delimiter):
+        start = len(delimiter)
+    else:
+        found = body.find(marker)
+        if found < 0:
+            return
+        start = found + len(marker)
+    while True:
+        end = body.find(marker, start)
+        yield start, (len(body) if end < 0 else end)
+        if end < 0:
+            return
+        start = end + len(marker)
 
 
 def _part_headers(head: bytes) -> dict[str, str]:
@@ -197,11 +218,11 @@ async def download(request: web.Request) -> web.StreamResponse:
     source = library.provider_of(media_id)
     if source is not None:
         return await customer_file(request, media_id, *source)
-    found = await library.load(media_id)
+    found = await library.opened(media_id)
     if found is None or not await visible(request, found[0]):
         raise ApiError(404, f"no media {media_id[:80]}")
-    record, data = found
-    return file_response(record.content_type, record.filename, data)
+    past_the_store(request)  # the reader's pace; each piece has a deadline of its own
+    return await kept_file(request, *found)
 
 
 async def customer_file(

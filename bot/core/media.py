@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
@@ -303,6 +303,10 @@ class MediaLibrary:
         """Count ``size`` bytes of files against ``pool``'s ``most`` a ``window`` of
         seconds: 0 when they fit, else the seconds until they may."""
         return await self.store.spend(pool, size, most, window)
+
+    async def opened(self, media_id: str) -> tuple[MediaRecord, AsyncIterator[bytes]] | None:
+        """A kept file's record and its bytes piece by piece, to pass on as they come."""
+        return await self.store.opened(media_id)
 
     async def provider_id(
         self, media_id: str, provider: str, upload: Callable[[bytes, str, str], Awaitable[str]]
