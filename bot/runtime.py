@@ -411,6 +411,7 @@ class Runtime:
             self._parent_of,
         )
         scheduler.sequences = sequences
+        self.profile_book.forget_enrolments = sequences.forget
         runs.on_deferred = sequences.deferred
         runs.ended = sequences.ended
         workflows = Workflows(settings.workflows, notifications, settings.default_region)

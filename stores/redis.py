@@ -490,6 +490,11 @@ class Keys:
         claimed batches (``pend``), under its tag."""
         return f"{self.prefix}{{seq:{name}}}:{part}"
 
+    def sequence_names(self) -> str:
+        """The names of the drip sequences that ran here, those since removed from the
+        configuration included: an erasure looks in each."""
+        return f"{self.prefix}seq:names"
+
 
 class Script:
     """A Lua script run by EVALSHA, loaded on first use and after a server restart."""

@@ -55,6 +55,32 @@ return 1
 """
 )
 
+# KEYS: en, due, m. ARGV: the members a person erased (PS-7) may be enrolled as. Each of
+# their enrolments is gone, and uncounted; how many there were.
+FORGET = Script(
+    """
+local gone = 0
+for i = 1, #ARGV do
+  local raw = redis.call('HGET', KEYS[1], ARGV[i])
+  if raw then
+    local was = cjson.decode(raw)
+    if was.status == 'active' then
+      redis.call('HINCRBY', KEYS[3], 'active', -1)
+    elseif was.status == 'finished' then
+      redis.call('HINCRBY', KEYS[3], 'finished', -1)
+    else
+      redis.call('HINCRBY', KEYS[3], 'stopped:' .. (was.reason or 'manual'), -1)
+    end
+    redis.call('HINCRBY', KEYS[3], 'enrolled', -1)
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    gone = gone + 1
+  end
+  redis.call('ZREM', KEYS[2], ARGV[i])
+end
+return gone
+"""
+)
+
 # KEYS: en, due, m. ARGV: member, reason, now. 1 when an active enrolment ended here.
 STOP = Script(
     """

@@ -10,7 +10,9 @@ Layout (under the prefix; one sequence's keys share the tag ``{seq:<name>}``):
   ``fence``, ``dropped:<step>`` (the steps a cancelled step notification did not send)
   and the ``batches`` counter (each batch is a run of its step's notification);
 - ``{seq:<name>}:pend``: run -> ``{step, entries}`` of a batch claimed and not yet handed
-  over.
+  over;
+- ``seq:names``: the sequences that ran, so that an erasure finds one since removed from
+  the configuration.
 
 Each step is a notification (``{ntf:<id>}``, see ``stores.notifications``), and each batch
 one of its runs: the run decides, claims and sends as any campaign's run does.
@@ -25,7 +27,15 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 
 from stores.redis import Keys, Pipe, queue_publish
-from stores.sequence_scripts import CLAIM, ENROL, HAND_OVER, PUSH_BACK, STOP, STOP_ANSWERED
+from stores.sequence_scripts import (
+    CLAIM,
+    ENROL,
+    FORGET,
+    HAND_OVER,
+    PUSH_BACK,
+    STOP,
+    STOP_ANSWERED,
+)
 
 
 class BaseSequenceStore(Protocol):
@@ -80,6 +90,15 @@ class BaseSequenceStore(Protocol):
 
     async def members(self, name: str, limit: int = 1000) -> list[tuple[str, dict[str, Any]]]:
         """Up to ``limit`` enrolments (a scan: admin use)."""
+
+    async def ran(self, name: str) -> None:
+        """Note that the sequence ``name`` runs here."""
+
+    async def names(self) -> set[str]:
+        """The sequences that ran here, those since removed from the configuration too."""
+
+    async def forget(self, names: Sequence[str], members: Sequence[str]) -> int:
+        """Erasure: the enrolments of ``members`` gone from the sequences ``names``."""
 
 
 class SequenceStore(BaseSequenceStore):
@@ -241,6 +260,24 @@ class SequenceStore(BaseSequenceStore):
             if len(found) >= limit:
                 break
         return found
+
+    async def ran(self, name: str) -> None:
+        await self.redis.sadd(self.keys.sequence_names(), name)
+
+    async def names(self) -> set[str]:
+        found: Any = await self.redis.smembers(self.keys.sequence_names())
+        return {str(name) for name in found}
+
+    async def forget(self, names: Sequence[str], members: Sequence[str]) -> int:
+        """Erasure (PS-7): the enrolments of ``members`` (one person's names) gone from
+        each of the sequences ``names``, and uncounted; how many there were."""
+        if not members:
+            return 0
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                FORGET.queue(pipe, self._enrolment_keys(name), list(members))
+            found: list[Any] = await pipe.execute()
+        return sum(int(gone) for gone in found)
 
 
 def _batch(run: int, raw: str) -> tuple[int, int, list[str]]:

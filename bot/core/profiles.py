@@ -22,6 +22,7 @@ from bot.identities import (
     parse_identity,
     phone_alias,
     phone_of_whatsapp_id,
+    with_aliases,
 )
 from bot.model import Claim, Event, Identity, Service, derived_id, indented
 from stores.activity import ActivityStore
@@ -54,6 +55,14 @@ class ProfileErasedError(LookupError):
         self.erased_at = erased_at
 
 
+class IdentityErasedError(ProfileErasedError):
+    """An identity of a person who was erased (PS-7): no one to reach or enrol."""
+
+    def __init__(self, identity: Identity, erased_at: float) -> None:
+        LookupError.__init__(self, f"the person with that {identity.kind} was erased")
+        self.erased_at = erased_at
+
+
 MAX_TRIES = 8
 """Times an erasure looks again at a person whose profiles a merge kept changing."""
 
@@ -74,6 +83,8 @@ class ProfileBook:
         | None = None,
         forget_media: Callable[[list[str]], Awaitable[None]] | None = None,
         forget_answers: Callable[[list[str]], Awaitable[int]] | None = None,
+        forget_enrolments: Callable[[list[str], list[Identity], list[str]], Awaitable[int]]
+        | None = None,
     ) -> None:
         self.forget_media = forget_media
         """Deletes the files the erased person sent, and keeps them from being fetched."""
@@ -88,6 +99,8 @@ class ProfileBook:
         """Strips the erased person's content from the events still queued for services."""
         self.forget_campaigns = forget_campaigns
         """Strips the erased person's identities from the campaigns queued to them."""
+        self.forget_enrolments = forget_enrolments
+        """Takes the erased person off every drip sequence, under each of their names."""
         self.region = region
         self.zone = ZoneInfo(notes_timezone)
 
@@ -119,6 +132,19 @@ class ProfileBook:
         if not root:
             raise ProfileNotFoundError(f"no profile with {identity.key}")
         return root
+
+    async def refuse_erased(self, identity: Identity) -> None:
+        """IdentityErasedError if ``identity`` (in any of its forms: a WhatsApp id is its
+        phone) was an erased person's (PS-7)."""
+        forms = [identity]
+        if identity.kind == "wa":
+            with contextlib.suppress(InvalidPhoneError):
+                forms.append(phone_of_whatsapp_id(identity.value))
+        elif identity.kind == "phone":
+            forms.append(Identity("wa", identity.value.lstrip("+")))
+        erased = await self.profiles.suppression.erased_at(with_aliases(forms))
+        if erased:
+            raise IdentityErasedError(identity, max(erased.values()))
 
     async def view(self, reference: str) -> dict[str, Any]:
         profile_id = await self.find(reference)
@@ -201,6 +227,8 @@ class ProfileBook:
         if self.forget_campaigns:
             keys = {identity.key for identity in identities}
             await self.forget_campaigns(every, lambda entry: self._names(entry, keys))
+        if self.forget_enrolments is not None:
+            await self.forget_enrolments(every, identities, conversations)
         await self.profiles.mark_erased(every, now)
         if self.forget_answers is not None:
             await self.forget_answers(every + conversations)

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from bot.config.sequences import Sequence
-from bot.identities import parse_identity
+from bot.identities import parse_identity, with_aliases
 from bot.model import Identity, Inbound, derived_id
 from bot.outreach.audience import Verdict
 from bot.outreach.notifications import Notifications
@@ -42,6 +42,11 @@ class ProfileFinder(Protocol):
 
     async def view(self, reference: str) -> dict[str, Any]:
         """The profile as stored, its ``identities`` included."""
+        ...
+
+    async def refuse_erased(self, identity: Identity) -> None:
+        """Raise a LookupError (a 410 in the API) if ``identity`` was a person's that was
+        erased (PS-7)."""
         ...
 
 
@@ -225,9 +230,11 @@ class Sequences:
             # the customer's first message finds (``_aliases``), so they are not enrolled
             # again as the profile it makes.
             try:
-                named = f"p:{_one_form(parse_identity(value, self.finder.region))}"
+                identity = parse_identity(value, self.finder.region)
             except ValueError:
                 return entry, entry
+            await self.finder.refuse_erased(identity)  # not enrolled again (PS-7)
+            named = f"p:{_one_form(identity)}"
             return named, named
         return profile, f"p:{profile}"
 
@@ -259,6 +266,21 @@ class Sequences:
             if named != member and (found := await self.store.enrolment(name, named)):
                 return named, found
         return member, None
+
+    async def forget(
+        self, profile_ids: list[str], identities: list[Identity], conversations: list[str]
+    ) -> int:
+        """Erasure (PS-7): the person's enrolments, under each name a sequence may hold
+        them by (their profiles, conversations and identities), gone from every sequence,
+        one removed from the configuration since included: no later step reaches them,
+        and nothing of them stays there. How many there were."""
+        members = [
+            *profile_ids,
+            *(f"c:{conversation}" for conversation in conversations),
+            *(f"p:{_one_form(identity)}" for identity in with_aliases(identities)),
+        ]
+        names = sorted(set(self.by_name) | await self.store.names())
+        return await self.store.forget(names, list(dict.fromkeys(members)))
 
     # --- Steps -----------------------------------------------------------------------
 
@@ -296,6 +318,7 @@ class Sequences:
             }
             if not await store.create(nid, record, [], due_at=None, run=0):
                 await store.update(nid, spec=spec, service=service)
+        await self.store.ran(sequence.name)
         self._services[sequence.name] = service
 
     async def tick(self, fence: int, now: float) -> None:
