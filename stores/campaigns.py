@@ -38,6 +38,22 @@ return 1
 """
 )
 
+# Each entry (ARGV after the first: index, then the entry read there) replaced by ARGV[1]
+# if it is there still: a review that froze another list meanwhile keeps it as it is.
+_REPLACE = Script(
+    """
+for i = 2, #ARGV, 2 do
+  local index = tonumber(ARGV[i])
+  if redis.call('LINDEX', KEYS[1], index) == ARGV[i + 1] then
+    redis.call('LSET', KEYS[1], index, ARGV[1])
+  end
+end
+return 0
+"""
+)
+
+DRAFTED = ("draft", "reviewed")
+"""A draft's statuses, before it is sent."""
 OUTCOMES = ("sent", "delivered", "read", "failed", "clicked", "skipped")
 """The outcomes kept per recipient; ``unsubscribed`` is read from the profile."""
 CHUNK = 1000
@@ -251,7 +267,8 @@ class CampaignStore(BaseCampaignStore):
         """Erasure (PS-7): the identities that the campaigns queued to these profiles kept
         of them: gone from each recipient's state, and, in each audience (and a review's
         frozen list) that listed the person by an entry ``named`` says is theirs, the
-        profile's id instead; and the profiles' own lists of campaigns. The campaigns met."""
+        profile's id instead (the first's, in a campaign not queued to them yet: a draft,
+        or one to come); and the profiles' own lists of campaigns. The campaigns met."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for profile_id in profile_ids:
                 pipe.zrange(self.profile_key(profile_id), 0, -1)
@@ -265,21 +282,48 @@ class CampaignStore(BaseCampaignStore):
                     _FORGET.queue(pipe, [rc], [recipient])
                     campaigns.setdefault(nid, profile_id)
             await pipe.execute()
+        for nid in await self._pending():
+            campaigns.setdefault(nid, profile_ids[0])
         for nid, profile_id in campaigns.items():
             for part in ("aud", "frz"):
                 await self._replace_entries(self._k(nid, part), named, f"p:{profile_id}")
         await self.redis.delete(*(self.profile_key(p) for p in profile_ids))
         return len(campaigns)
 
+    async def _pending(self) -> list[str]:
+        """The campaigns that may queue someone still (a profile's own list names only
+        those queued to it): on the schedule (for later, sending, a cron schedule's next
+        occurrence), set aside (a replay sends them), and the drafts. A draft sent or
+        cancelled that a crash left among the drafts leaves them here."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrange(self.keys.notifications_due(), 0, -1)
+            pipe.zrange(self.keys.notifications_dead(), 0, -1)
+            pipe.smembers(self.keys.notification_drafts())
+            due, dead, drafts = await pipe.execute()
+        pending = dict.fromkeys(str(run).partition("|")[0] for run in [*due, *dead])
+        drafts = sorted(str(nid) for nid in drafts)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for nid in drafts:
+                pipe.hget(self._k(nid, "h"), "status")
+            statuses: list[Any] = await pipe.execute()
+        gone = [n for n, status in zip(drafts, statuses, strict=True) if status not in DRAFTED]
+        if gone:
+            await self.redis.srem(self.keys.notification_drafts(), *gone)
+        return [*pending, *(nid for nid in drafts if nid not in gone)]
+
     async def _replace_entries(self, key: str, named: Callable[[str], bool], by: str) -> None:
-        """Each entry of the list at ``key`` that ``named`` picks, ``by`` in its place."""
-        entries: Any = await self.redis.lrange(key, 0, -1)
-        at = [index for index, entry in enumerate(entries) if named(str(entry))]
-        if at:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for index in at:
-                    pipe.lset(key, index, by)
-                await pipe.execute()
+        """Each entry of the list at ``key`` that ``named`` picks, ``by`` in its place; in
+        pages, in place (a run reading the list meanwhile finds each at its index)."""
+        start = 0
+        while entries := await self._page(key, start):
+            at = [[start + n, entry] for n, entry in enumerate(entries) if named(entry)]
+            if at:
+                await _REPLACE(self.redis, [key], [by, *(part for pair in at for part in pair)])
+            start += len(entries)
+
+    async def _page(self, key: str, start: int) -> list[str]:
+        found: Any = await self.redis.lrange(key, start, start + 10 * CHUNK - 1)
+        return [str(entry) for entry in found]
 
     async def received(self, profile_ids: Sequence[str], limit: int) -> list[tuple[str, float]]:
         """The campaigns queued to these profiles (one, and those merged into it), as

@@ -46,6 +46,9 @@ class BaseNotificationStore(Protocol):
     async def schedule(self, nid: str, run: int, at: float) -> None:
         """Put a run on the schedule for ``at`` (or move it there)."""
 
+    async def undraft(self, nid: str) -> None:
+        """A draft was sent (and is on the schedule now) or cancelled."""
+
     async def unschedule(self, nid: str, run: int) -> None:
         """Take a run off the schedule."""
 

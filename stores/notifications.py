@@ -16,7 +16,8 @@ Layout (under the prefix; one notification's keys share the tag ``{ntf:<id>}``):
 - ``ntf:due``: ``<id>|<run>`` -> when that run starts or has deferred work;
 - ``ntf:dead``: ``<id>|<run>`` -> when a run that failed every attempt was set aside (its
   meta keeps ``failures``, the last ``error`` and ``status`` failed);
-- ``ntf:n:<number>``: the number's notifications by creation time.
+- ``ntf:n:<number>``: the number's notifications by creation time;
+- ``ntf:drafts``: the drafts not yet sent or cancelled.
 
 A recipient is claimed (its state written, its counters moved) in one script before its
 send is queued, so a crash and a rerun never count or send anyone twice (REL-3).
@@ -82,6 +83,8 @@ class NotificationStore(BaseNotificationStore):
                 pipe.zadd(self.due_key, {f"{nid}|{run}": due_at})
                 queue_publish(pipe, self.keys.notifications_changed(), nid)
             pipe.zadd(self.number_key(record["number"]), {nid: float(record["created_at"])})
+            if record["status"] == "draft":
+                pipe.sadd(self.keys.notification_drafts(), nid)
             await pipe.execute()
         async with self.redis.pipeline(transaction=True) as pipe:  # one tag: one slot
             pipe.delete(self._k(nid, "aud"))
@@ -135,6 +138,10 @@ class NotificationStore(BaseNotificationStore):
             pipe.zadd(self.due_key, {f"{nid}|{run}": at})
             queue_publish(pipe, self.keys.notifications_changed(), nid)
             await pipe.execute()
+
+    async def undraft(self, nid: str) -> None:
+        """A draft was sent (and is on the schedule now) or cancelled."""
+        await self.redis.srem(self.keys.notification_drafts(), nid)
 
     async def unschedule(self, nid: str, run: int) -> None:
         await self.redis.zrem(self.due_key, f"{nid}|{run}")

@@ -482,6 +482,11 @@ class Keys:
         """Runs set aside after failing every attempt, by when."""
         return f"{self.prefix}ntf:dead"
 
+    def notification_drafts(self) -> str:
+        """The drafts (reviewed or not) not yet sent or cancelled: an erasure looks in
+        their audiences."""
+        return f"{self.prefix}ntf:drafts"
+
     def notifications_of(self, number: str) -> str:
         return f"{self.prefix}ntf:n:{number}"
 

@@ -226,7 +226,8 @@ class ProfileBook:
             await self.activity.erase(visitors, profile_id)
         if self.forget_campaigns:
             keys = {identity.key for identity in identities}
-            await self.forget_campaigns(every, lambda entry: self._names(entry, keys))
+            marks = _marks(identities)
+            await self.forget_campaigns(every, lambda entry: self._names(entry, keys, marks))
         if self.forget_enrolments is not None:
             await self.forget_enrolments(every, identities, conversations)
         await self.profiles.mark_erased(every, now)
@@ -250,10 +251,15 @@ class ProfileBook:
             "erased_at": now,
         }
 
-    def _names(self, entry: str, keys: set[str]) -> bool:
+    def _names(self, entry: str, keys: set[str], marks: list[str]) -> bool:
         """Whether a campaign's audience entry (``p:<identity as written>``) is one of
-        the identities ``keys``."""
+        the identities ``keys``; one that bears none of their ``marks`` is not, read
+        without parsing it (an erasure reads every pending campaign's audience)."""
         if not entry.startswith("p:") or entry.startswith("p:p_"):
+            return False
+        digits = "".join(c for c in entry if c.isdigit())
+        lowered = entry.lower()
+        if not any(mark in (digits if mark.isdigit() else lowered) for mark in marks):
             return False
         try:
             return parse_identity(entry[2:], self.region).key in keys
@@ -337,6 +343,15 @@ class ProfileBook:
             lines = note["messages"]
             note["body"] = "\n".join(_body_line(m) for m in lines)
         return ordered
+
+
+def _marks(identities: list[Identity]) -> list[str]:
+    """What any way of writing each identity holds: a phone's last six digits (written
+    with spaces, a trunk 0 or another of its forms, those stay), else its value."""
+    return [
+        identity.value[-6:] if identity.kind in ("phone", "wa") else identity.value.lower()
+        for identity in identities
+    ]
 
 
 def _released(conversation_id: str, number: str, ended: Claim) -> Event:

@@ -156,6 +156,7 @@ class Drafts:
         record = await self.store.record(nid)
         run = int(float(record.get("reviewed_at") or json.loads(record["review"])["reviewed_at"]))
         await self.store.schedule(nid, run, first)
+        await self.store.undraft(nid)  # on the schedule now, where an erasure finds it
         if status == "sending":
             self.wake()
         return Created(nid, status, first, True)

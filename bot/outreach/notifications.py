@@ -150,6 +150,7 @@ class Notifications(Drafts):
         if not moved:
             raise CancelRefusedError(f"{nid} is {shown_status(before)}: there is nothing to cancel")
         await self.campaigns_view.end_runs(nid, "cancelled", time.time())
+        await self.store.undraft(nid)
 
     async def report(self, nid: str, numbers: list[str] | None = None) -> dict[str, Any]:
         """Counts per run and in total: every recipient once, as queued, deferred or
