@@ -31,7 +31,7 @@ from bot.core.media import (
     kind_of,
     media_type,
 )
-from bot.http.media import file_headers, file_response, kept_file
+from bot.http.media import cut_short, file_headers, file_response, kept_file
 from stores.media import MediaRecord
 
 log = logging.getLogger(__name__)
@@ -263,9 +263,6 @@ async def stream_file(request: web.Request, download: Download) -> web.StreamRes
             await response.write(chunk)
     except (FileTooLargeError, ProviderError, aiohttp.ClientError, TimeoutError) as error:
         log.warning("a customer's file was cut short: %s", type(error).__name__)
-        response.force_close()
-        if request.transport is not None:
-            request.transport.close()
-        return response
+        return cut_short(request, response)
     await response.write_eof()
     return response

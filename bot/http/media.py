@@ -59,11 +59,17 @@ async def kept_file(
     except (StoreError, TimeoutError) as error:
         log.warning("a kept file was cut short: %s", type(error).__name__)
     if sent != record.size:
-        response.force_close()
-        if request.transport is not None:
-            request.transport.close()
-        return response
+        return cut_short(request, response)
     await response.write_eof()
+    return response
+
+
+def cut_short(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    """An answer begun that cannot be finished: its connection closed, so the caller sees
+    a file shorter than its Content-Length, never another answer after it."""
+    response.force_close()
+    if request.transport is not None:
+        request.transport.close()
     return response
 
 
