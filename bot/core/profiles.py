@@ -22,7 +22,7 @@ from bot.identities import (
     parse_identity,
     phone_alias,
     phone_of_whatsapp_id,
-    with_aliases,
+    with_its_phone,
 )
 from bot.model import Claim, Event, Identity, Service, derived_id, indented
 from stores.activity import ActivityStore
@@ -136,13 +136,10 @@ class ProfileBook:
     async def refuse_erased(self, identity: Identity) -> None:
         """IdentityErasedError if ``identity`` (in any of its forms: a WhatsApp id is its
         phone) was an erased person's (PS-7)."""
-        forms = [identity]
-        if identity.kind == "wa":
-            with contextlib.suppress(InvalidPhoneError):
-                forms.append(phone_of_whatsapp_id(identity.value))
-        elif identity.kind == "phone":
+        forms = with_its_phone([identity], identity)
+        if identity.kind == "phone":
             forms.append(Identity("wa", identity.value.lstrip("+")))
-        erased = await self.profiles.suppression.erased_at(with_aliases(forms))
+        erased = await self.profiles.suppression.erased_at(forms)
         if erased:
             raise IdentityErasedError(identity, max(erased.values()))
 
