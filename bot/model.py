@@ -471,10 +471,17 @@ class MergePolicy:
         """What a new profile may hold of ``identities``, the first of each kind kept (the
         channel's own identity comes first), and what is past its kind's cap."""
         counts: dict[str, int] = {}
+        lines: set[str] = set()
         kept: list[Identity] = []
         over: list[Identity] = []
         for identity in identities:
-            counts[identity.kind] = counts.get(identity.kind, 0) + 1
+            # An Argentine phone's two forms (+54 9 ... and +54 ...) are one line.
+            line = identity.key
+            if line.startswith("phone:+549"):
+                line = "phone:+54" + line[10:]
+            if line not in lines:
+                lines.add(line)
+                counts[identity.kind] = counts.get(identity.kind, 0) + 1
             (kept if counts[identity.kind] <= self.cap(identity.kind) else over).append(identity)
         return kept, over
 

@@ -16,7 +16,7 @@ from dataclasses import replace
 import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from adapters import sms
 from adapters.files import TelegramFiles, TwilioFiles, WhatsAppFiles, download_session
@@ -66,7 +66,7 @@ from bot.outreach.workflows import Workflows
 from bot.team.actions import ConversationActions
 from bot.team.chat import SERVICE as TEAM_SERVICE
 from bot.team.chat import TeamChat, team_service
-from bot.team.desk import TeamDesk
+from bot.team.desk import TeamDesk, team_among
 from bot.team.lapses import announce_lapsed_claims
 from bot.team.roles import TeamRoster
 from handlers.commands import Commands
@@ -99,6 +99,10 @@ log = logging.getLogger(__name__)
 STEP_SECONDS = 5.0
 """The longest a step of the stop that waits on the store waits: a stalled Redis (paused,
 not closed) answers nothing, and the stop goes on without it."""
+RECORDS_SECONDS = 15.0
+"""The longest the stop waits for the records of the sends that went out to be stored."""
+SCHEDULER_SECONDS = 5.0
+"""The longest the stop waits for the outreach scheduler's round under way."""
 
 
 class StoreOutOfReach(ConfigError):
@@ -207,6 +211,7 @@ class Runtime:
             tuple(settings.tracking_origins),
             self.outreach.notifications.clicked,
             settings.visitor_secret,
+            settings.web_event_bytes_per_hour,
         )
         self._couriers: asyncio.Task[None] | None = None
         self._adopting: asyncio.Task[None] | None = None
@@ -216,12 +221,20 @@ class Runtime:
         self._scheduler: asyncio.Task[None] | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self.reload_asked = asyncio.Event()
+        """Set to read the config file again now, changed or not (SIGHUP)."""
 
     def _build_stores(self) -> None:
         redis, keys, settings = self.redis, self.keys, self.settings
         self.inbound_log = InboundLog(redis, keys, settings.shards)
         self.outbox = ShardedStream(redis, keys, settings.shards, "outbox")
-        self.profiles = ProfileStore(redis, keys, settings.profiles.policy)
+        # Erased identities are kept as digests keyed by the links' secret (PS-7).
+        self.profiles = ProfileStore(
+            redis,
+            keys,
+            settings.profiles.policy,
+            lambda: load_link_secret(self.secrets, settings.link_secret),
+        )
         self.conversations = ConversationStore(redis, keys)
         self.deliveries = DeliveryQueue(redis, keys)
         self.live = LiveChannel(redis, keys)
@@ -391,6 +404,7 @@ class Runtime:
             self.store,
             parent_of=self._parent_of,
             owner_for=self.lifecycle.owner_for,
+            team_on=self._team_on,
         )
         scheduler = Scheduler(self.notification_store, runs, self.leases, self.meters)
         notifications = Notifications(
@@ -419,6 +433,10 @@ class Runtime:
         self.outreach = Outreach(
             notifications, workflows, scheduler, sequences, SequenceReports(sequences)
         )
+
+    async def _team_on(self, number: str) -> bool:
+        """Whether the team works ``number`` now (the team's notifications go there)."""
+        return await team_among(self.services, await self.services.order(number))
 
     async def _parent_of(self, number: str) -> str | None:
         """The parent service of a number now, None while none is attached."""
@@ -572,6 +590,7 @@ class Runtime:
                         self.directory.reload_automation,
                         self._stopping,
                         self.settings.config_read_at,
+                        self.reload_asked,
                     )
                 )
             )
@@ -593,6 +612,15 @@ class Runtime:
             ) from None
         except (RedisError, OSError) as error:
             raise StoreOutOfReach(f"REDIS_URL={url}: cannot connect ({error})") from None
+        except RedisClusterException as error:  # it answers, and is no cluster (or a broken one)
+            if "cluster mode is not enabled" not in str(error).lower():
+                raise ConfigError(
+                    f"REDIS_URL={url}: cannot use it as a Redis Cluster ({error})"
+                ) from None
+            raise ConfigError(
+                f"REDIS_URL={url}: this Redis is no Redis Cluster: name it redis://host:port/0 "
+                "(rediss:// over TLS)"
+            ) from None
         if cluster_node:
             raise ConfigError(
                 f"REDIS_URL={url}: this is a node of a Redis Cluster: name it "
@@ -647,7 +675,7 @@ class Runtime:
             await settle([self._supervisor], grace=STEP_SECONDS)
             # No send starts now; one under way has its API call's time to finish.
             await settle(self.workers.tasks, grace=CALL_SECONDS + 5)
-            await self.sender.settled(grace=15)
+            await self.sender.settled(grace=RECORDS_SECONDS)
             if self._couriers:
                 await settle([self._couriers], grace=self.settings.delivery.timeout + 10)
             # The flows' hand-offs wait for the team chat's turn, as its answers do.
@@ -657,7 +685,7 @@ class Runtime:
         if self.team_chat:
             await self.team_chat.drain(grace=5)
         if self._scheduler:
-            await settle([self._scheduler], grace=5)
+            await settle([self._scheduler], grace=SCHEDULER_SECONDS)
         for task in [*self._background, *([self._adopting] if self._adopting else [])]:
             task.cancel()
             await settle([task], grace=5)

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
+from stores import budgets
 from stores.redis import Keys, Script
 
 MAX_EVENTS = 1000
@@ -132,6 +133,11 @@ class BaseActivityStore(Protocol):
 
     async def erase(self, vids: Sequence[str], profile_id: str) -> int:
         """Delete these visitors' events, clicks and dates, and the profile's clicks."""
+
+    async def spend(self, size: int, most: int, window: float) -> float:
+        """Count ``size`` bytes of events against the ``most`` all visitors together may
+        keep in a fixed ``window`` of seconds: 0 when they fit, else the seconds until the
+        next window."""
 
 
 class ActivityStore(BaseActivityStore):
@@ -254,6 +260,9 @@ class ActivityStore(BaseActivityStore):
         if limit <= 0:
             return []
         return _loads_all(await self.redis.lrange(self.visitor_key(vid, "clicks"), -limit, -1))
+
+    async def spend(self, size: int, most: int, window: float) -> float:
+        return await budgets.spend(self.redis, self.keys.activity_budget, size, most, window)
 
     async def erase(self, vids: Sequence[str], profile_id: str) -> int:
         """Delete these visitors' events, clicks and dates, and the profile's clicks (PS-7).

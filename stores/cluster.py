@@ -128,6 +128,9 @@ class _WaitingPipeline(ClusterPipeline):
 
 
 _UNREACHABLE = (ConnectionError, TimeoutError, RedisConnectionError, RedisTimeoutError)
+_UNCOVERED = "All slots are not covered"
+"""How redis-py's topology refresh says that no node serves some slots (nodes back empty,
+their slots not assigned yet), with no exception class of its own."""
 
 
 @contextlib.contextmanager
@@ -138,6 +141,10 @@ def _unreachable_as_connection_error() -> Iterator[None]:
     try:
         yield
     except RedisClusterException as error:
-        if isinstance(error, SlotNotCoveredError) or isinstance(error.__cause__, _UNREACHABLE):
+        if (
+            isinstance(error, SlotNotCoveredError)
+            or isinstance(error.__cause__, _UNREACHABLE)
+            or str(error).startswith(_UNCOVERED)
+        ):
             raise RedisConnectionError(f"Redis Cluster unreachable: {error}") from error
         raise

@@ -67,6 +67,18 @@ return {1, count, m[8], m[9], m[10]}
 """
 )
 
+# Edits arrive out of order (Meta resends a webhook it got no 200 for): a customer's new
+# wording of a message ARGV[1], edited at ARGV[3], replaces one kept of an earlier time
+# only; of two of one second, the one that came last.
+EDIT = Script(
+    """
+local kept = redis.call('HGET', KEYS[1], ARGV[1])
+if kept and (cjson.decode(kept).edited_at or 0) > tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+)
+
 # Statuses arrive out of order; a message never goes back from read to delivered.
 STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
 """How far a sent message has come; it never goes back (``STATUS`` has the same ranks)."""
@@ -158,7 +170,9 @@ return {id, redis.call('HGET', KEYS[2], id) or '', erased}
 # Checked and claimed in one step, so a STOP that lands first always wins over a send not
 # yet started; one started already is refused as such, and one to a customer erased since
 # it was queued goes nowhere (-2), a required one included. The claim says when it was
-# made, on Redis's clock, which every process shares.
+# made, on Redis's clock, which every process shares, and the attempt that made it (ARGV[4],
+# optional: digits), so that this attempt alone may let go of it. The attempt follows the
+# time as its decimals: the release before reads the claim's age from the whole as a number.
 CLAIM_SEND = Script(
     """
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end
@@ -169,7 +183,9 @@ local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local window = tonumber(ARGV[3] or '0')
 if window > 0 and now_ms / 1000 - tonumber(meta[3] or '0') > window then return -3 end
-return redis.call('HSETNX', KEYS[2], ARGV[1], 'sending|' .. now_ms)
+local claim = 'sending|' .. now_ms
+if ARGV[4] and ARGV[4] ~= '' then claim = claim .. '.' .. ARGV[4] end
+return redis.call('HSETNX', KEYS[2], ARGV[1], claim)
 """
 )
 
@@ -228,7 +244,7 @@ if not value then return -1 end
 if string.sub(value, 1, 7) ~= 'sending' then return -2 end
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-local age = now_ms - (tonumber(string.sub(value, 9)) or 0)
+local age = now_ms - (tonumber(string.match(value, '^sending|(%d+)')) or 0)
 if age < tonumber(ARGV[2]) then return tonumber(ARGV[2]) - age end
 redis.call('HSET', KEYS[1], ARGV[1], 'failed:' .. ARGV[3])
 redis.call('HSET', KEYS[2], ARGV[1], 'failed')
@@ -236,13 +252,13 @@ return 0
 """
 )
 
-# Only a claim is let go: a send that went out or failed keeps its record.
+# Only a claim is let go: a send that went out or failed keeps its record. With ARGV[2],
+# only the claim of that attempt.
 RELEASE_SEND = Script(
     """
 local value = redis.call('HGET', KEYS[1], ARGV[1])
-if value and string.sub(value, 1, 7) == 'sending' then
-  return redis.call('HDEL', KEYS[1], ARGV[1])
-end
-return 0
+if not value or string.sub(value, 1, 7) ~= 'sending' then return 0 end
+if ARGV[2] and string.sub(value, -(#ARGV[2] + 1)) ~= '.' .. ARGV[2] then return 0 end
+return redis.call('HDEL', KEYS[1], ARGV[1])
 """
 )

@@ -28,6 +28,7 @@ from stores.conversation_scripts import (
     COMPLETE_SEND,
     EARLY_KEPT_MS,
     EARLY_STATUS,
+    EDIT,
     OPT_IN,
     RECORD,
     RECORD_PARTS,
@@ -44,9 +45,10 @@ _GLOB = re.compile(r"([*?\[\]\\])")
 """Characters a SCAN pattern reads as wildcards, escaped to match themselves."""
 
 WINDOW_SECONDS = 24 * 3600
-NOTICES = frozenset({"system"})
+NOTICES = frozenset({"system", "revoke"})
 """Inbound items that are the provider's notices, not the customer's words (WhatsApp's
-``system`` messages: a change of number): they open no 24-hour window (CH-2)."""
+``system`` messages: a change of number; its ``revoke``: the customer deleted a message):
+they open no 24-hour window (CH-2)."""
 ERASURE_KEEPS = ("id", "direction", "kind", "timestamp", "service", "agent", "send_id")
 """What erasure leaves of a message: no text, payload, media, caption or name."""
 
@@ -157,9 +159,10 @@ class ConversationStore(BaseConversationStore):
     def queue_edit(
         self, pipe: Pipe, conversation_id: str, message_id: str, text: str, at: float
     ) -> None:
-        """Keep the customer's new wording of a message; the timeline shows the latest."""
+        """Keep the customer's new wording of a message; the timeline shows the latest, by
+        its time: an earlier edit that comes later is not kept."""
         edit = json.dumps({"text": text, "edited_at": at}, ensure_ascii=False)
-        pipe.hset(self._k(conversation_id, "edits"), message_id, edit)
+        EDIT.queue(pipe, [self._k(conversation_id, "edits")], [message_id, edit, repr(at)])
 
     def queue_drip_mark(self, pipe: Pipe, conversation_id: str, on: bool) -> None:
         key = self._k(conversation_id, "meta")
@@ -307,11 +310,15 @@ class ConversationStore(BaseConversationStore):
         *,
         despite_opt_out: bool = False,
         window: float = 0,
+        attempt: str = "",
     ) -> None:
         """``claim_send`` queued on a round trip the caller makes; its answer to ``claimed``.
-        With a ``window`` (seconds), refused past it from the customer's last message."""
+        With a ``window`` (seconds), refused past it from the customer's last message; with
+        an ``attempt`` (a token of the caller's, digits), ``release_send`` may name the claim's
+        maker.
+        """
         keys = [self._k(conversation_id, "meta"), self._k(conversation_id, "sent")]
-        args = [send_id, "1" if despite_opt_out else "0", f"{window:g}"]
+        args = [send_id, "1" if despite_opt_out else "0", f"{window:g}", attempt]
         CLAIM_SEND.queue(pipe, keys, args)
 
     def claimed(self, answer: Any) -> bool:
@@ -324,10 +331,16 @@ class ConversationStore(BaseConversationStore):
             raise CustomerOptedOutError("the customer opted out (STOP)")
         return int(answer) == 1
 
-    async def release_send(self, conversation_id: str, send_id: str) -> None:
+    async def release_send(self, conversation_id: str, send_id: str, attempt: str = "") -> None:
         """Let go of a send's claim after a refusal that is retried: it is not started, and
-        whoever tries it next claims it again. A send that went out or failed stays so."""
-        await RELEASE_SEND(self.redis, [self._k(conversation_id, "sent")], [send_id])
+        whoever tries it next claims it again. A send that went out or failed stays so.
+        With an ``attempt``, only the claim that attempt made is let go."""
+        args = [send_id, attempt] if attempt else [send_id]
+        # EVAL, which ships the script: loading it for EVALSHA asks every node of a Redis
+        # Cluster, and this runs when one of them may be down.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            RELEASE_SEND.queue(pipe, [self._k(conversation_id, "sent")], args)
+            await pipe.execute()
 
     async def send_states(self, sends: Sequence[tuple[str, str]]) -> list[str]:
         """Where each (conversation, send id) is, in one round trip: '' (not started),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import math
 import re
 import secrets
 import time
@@ -20,6 +19,7 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 from redis.client import NEVER_DECODE
 
+from stores import budgets
 from stores.redis import Keys, Script
 
 DAY = 24 * 3600
@@ -64,17 +64,6 @@ return 1
 
 # Bytes counted against a window's budget when they fit in it. KEYS: the window's count.
 # ARGV: the bytes, the most, the ms until the window ends. 0 when counted, else those ms.
-_SPEND = Script(
-    """
-local spent = tonumber(redis.call('GET', KEYS[1]) or '0')
-if spent + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return math.max(1, tonumber(ARGV[3])) end
-redis.call('INCRBY', KEYS[1], ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 0
-"""
-)
-
-
 MEDIA_ID = re.compile(r"med_[A-Za-z0-9_-]{22}")
 """The id of an uploaded file: ``med_`` and 16 random bytes, base64url."""
 
@@ -133,6 +122,9 @@ class BaseMediaStore(Protocol):
 
     async def record(self, media_id: str) -> MediaRecord | None:
         """What is kept under ``media_id``, or None (unknown, expired or malformed id)."""
+
+    async def kept_as(self, retried_as: str) -> MediaRecord | None:
+        """What ``save`` kept under ``retried_as``, or None (never kept, or expired)."""
 
     async def load(self, media_id: str) -> tuple[MediaRecord, bytes] | None:
         """The record and its bytes, or None as ``record``."""
@@ -215,6 +207,9 @@ class MediaStore(BaseMediaStore):
             pipe.set(keys[1], data, px=millis)
             await pipe.execute()
         return record
+
+    async def kept_as(self, retried_as: str) -> MediaRecord | None:
+        return await self.record(PREFIX + _id_of(retried_as))
 
     async def record(self, media_id: str) -> MediaRecord | None:
         """What is kept under ``media_id``, or None (unknown, expired or malformed id)."""
@@ -302,11 +297,9 @@ class MediaStore(BaseMediaStore):
     async def spend(self, pool: str, size: int, most: int, window: float) -> float:
         """Count ``size`` bytes against the ``most`` that ``pool`` may keep in a fixed
         ``window`` of seconds: 0 when they fit, else the seconds until the next window."""
-        now = time.time()
-        index = int(now // window)
-        left = max(1, math.ceil(((index + 1) * window - now) * 1000))
-        key = self.keys.media_budget(pool, index)
-        return int(await _SPEND(self.redis, [key], [size, most, left])) / 1000
+        return await budgets.spend(
+            self.redis, lambda index: self.keys.media_budget(pool, index), size, most, window
+        )
 
 
 def _record(media_id: str, meta: dict[str, str]) -> MediaRecord | None:

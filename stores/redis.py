@@ -450,6 +450,10 @@ class Keys:
         """An uploaded file's ``meta`` and ``data``, under the tag ``{md:<id>}``."""
         return f"{self.prefix}{{md:{media_id}}}:{part}"
 
+    def activity_budget(self, window: int) -> str:
+        """The bytes of web events kept in the Nth hour."""
+        return f"{self.prefix}visitor:budget:{window}"
+
     def media_budget(self, pool: str, window: int) -> str:
         """The bytes of files ``pool`` kept in the Nth fixed window of its length."""
         return f"{self.prefix}media:budget:{pool}:{window}"
@@ -502,26 +506,24 @@ class Keys:
 
 
 class Script:
-    """A Lua script run by EVALSHA, loaded on first use and after a server restart."""
+    """A Lua script run by EVALSHA; by EVAL where the server lacks it (its first use, a
+    server restarted), which keeps it there."""
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self._sha = ""
         self.digest = hashlib.sha1(source.encode()).hexdigest()
         """The SHA1 Redis names the script by, once loaded."""
 
     async def __call__(self, redis: Redis, keys: list[str], args: list[Any]) -> Any:
         # redis-py's register_script does this too, but it cannot be queued on a pipeline
-        # without a round trip of its own; ours can, see ``queue``.
+        # without a round trip of its own; ours can, see ``queue``. Not SCRIPT LOAD, which
+        # a cluster client sends to every node: one down would fail the script everywhere.
         from redis.exceptions import NoScriptError
 
-        if not self._sha:
-            self._sha = await redis.script_load(self.source)
         try:
-            return await redis.evalsha(self._sha, len(keys), *keys, *args)
+            return await redis.evalsha(self.digest, len(keys), *keys, *args)
         except NoScriptError:
-            self._sha = await redis.script_load(self.source)
-            return await redis.evalsha(self._sha, len(keys), *keys, *args)
+            return await redis.eval(self.source, len(keys), *keys, *args)
 
     def queue(self, pipe: Pipe, keys: list[str], args: list[Any]) -> None:
         """Queue the script on a pipeline; EVAL ships the source, so no load is needed."""

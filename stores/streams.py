@@ -23,6 +23,33 @@ GROUP = "workers"
 
 log = logging.getLogger(__name__)
 
+# The consumers of a group that hold no entry and were not seen for ARGV[3] ms, but for
+# ARGV[2], the caller: names of processes that died or stopped, which a group keeps for
+# good. One still alive is made again by its next read.
+# KEYS: stream. ARGV: group, own consumer, idle ms. Answers how many it forgot.
+_FORGET_IDLE = Script(
+    """
+local forgotten = 0
+for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local fields = {}
+  for i = 1, #consumer, 2 do fields[consumer[i]] = consumer[i + 1] end
+  if fields.name ~= ARGV[2] and fields.pending == 0 and fields.idle >= tonumber(ARGV[3]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], fields.name)
+    forgotten = forgotten + 1
+  end
+end
+return forgotten
+"""
+)
+
+
+def queue_forget_idle(pipe: Pipe, key: str, consumer: str, idle_ms: int) -> None:
+    """Forget the consumers of ``key``'s group, but ``consumer``, that hold no entry and
+    were not seen for ``idle_ms``: each process names its own, and a name is kept by the
+    group until deleted, so every restart would leave its names behind for good."""
+    _FORGET_IDLE.queue(pipe, [key], [GROUP, consumer, idle_ms])
+
+
 # Dedupe and append in one step: an entry is in the log exactly when its id is remembered.
 _INGEST = Script(
     """
@@ -287,6 +314,10 @@ class ShardedStream(BaseShardedStream):
             if cursor == "0-0":
                 break
         claimed.sort(key=lambda entry: _order(entry.id))
+        # Every earlier holder's entries are this one's now: their names hold nothing.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            queue_forget_idle(pipe, self.key(shard), consumer, 0)
+            await pipe.execute(raise_on_error=False)
         return claimed
 
     async def hand_back(self, shard: int, consumer: str, count: int = 10_000) -> int:

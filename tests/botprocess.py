@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import resource
 import signal
@@ -22,6 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 60.0
 """Seconds a bot process may take to answer /readyz: a few on an idle machine, but more
 than 20 on a loaded 2-core one (imports, Redis, a supervisor and its workers)."""
+
+INTERRUPTED_SOONER = {
+    "bot.core.sender.CALL_SECONDS": 5.0,
+    "bot.core.sender.INTERRUPTED_AFTER": 10.0,
+}
+"""``BotProcess(constants=...)`` for a process that takes over sends a kill cut short in
+their API call: their claims count as interrupted after 10 s instead of 30 s, its own API
+calls bounded to 5 s, below that, as the shipped 20 s are below 30 s."""
 
 
 def free_port() -> int:
@@ -44,8 +53,11 @@ class BotProcess:
         port: int | None = None,
         args: tuple[str, ...] = (),
         open_files: int = 0,
+        constants: dict[str, float] | None = None,
     ) -> None:
         self.args = args
+        self.script = ROOT / ("tests/lowered_bot.py" if constants else "bot.py")
+        """``bot.py``, or with ``constants`` (``{"module.NAME": value}``) set lower first."""
         self.open_files = open_files
         """The process's limit on open files, when not 0 (soft and hard: it cannot raise it)."""
         self.port = port or free_port()
@@ -66,13 +78,15 @@ class BotProcess:
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
         }
+        if constants:
+            self.env["SWITCHBOARD_TEST_CONSTANTS"] = json.dumps(constants)
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
     def start(self, timeout: float = START_TIMEOUT) -> BotProcess:
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "bot.py"), *self.args],
+            [sys.executable, str(self.script), *self.args],
             cwd=ROOT,
             env=self.env,
             stdout=self._log,

@@ -17,6 +17,7 @@ import shutil
 import signal
 import uuid
 import warnings
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,7 +35,13 @@ from bot.core import retry
 from bot.model import Service
 from bot.runtime import Runtime
 from stores.cluster import cluster_node_url
-from stores.redis import connect
+from stores.redis import (
+    CountingConnection,
+    CountingSSLConnection,
+    CountingUnixConnection,
+    _Counting,
+    connect,
+)
 from tests import rediscluster
 from tests.botprocess import free_port
 from tests.emulators import meta_webhooks
@@ -44,7 +51,8 @@ from tests.emulators.sink import SubscriberSink
 if TYPE_CHECKING:
     from tests.whatsapp_process import WhatsAppSetup
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+MAIN_PORT = 6379
+REDIS_URL = f"redis://127.0.0.1:{MAIN_PORT}/0"
 ON_CLUSTER = os.environ.get("SWITCHBOARD_TEST_REDIS", "") == "cluster"
 """The fixtures' Redis is a local Redis Cluster rather than the machine's Redis."""
 PHONE_NUMBER_ID = "106540352242922"
@@ -289,3 +297,47 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         gc.collect()
+
+
+_CONNECTIONS: weakref.WeakSet[_Counting] = weakref.WeakSet()
+"""Every Redis connection the runtime opened in this process, for the teardown hook below."""
+
+
+def _tracking(kind: type[_Counting]) -> None:
+    opened = kind.__init__
+
+    def tracked(self: _Counting, *args: Any, **kwargs: Any) -> None:
+        opened(self, *args, **kwargs)
+        _CONNECTIONS.add(self)
+
+    kind.__init__ = tracked  # type: ignore[method-assign]
+
+
+for _kind in (CountingConnection, CountingSSLConnection, CountingUnixConnection):
+    _tracking(_kind)
+
+
+def _left_to_a_private_redis() -> bool:
+    """A connection not yet collected, once its test's loop is closed, to a Redis other
+    than the machine's: one the test started, stopped or paused itself, a cluster node it
+    killed, or a port nobody listens on (a connection attempt cut short leaves its socket
+    to the collector)."""
+    return any(
+        getattr(connection, "port", MAIN_PORT) != MAIN_PORT for connection in list(_CONNECTIONS)
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After a test that stopped or paused a Redis of its own, and once its loop is closed:
+    the connections to it that nothing could close are collected now, as that test's, not
+    as a ResourceWarning that fails whichever later test the collector runs in. Whatever
+    fixture or helper started that Redis, the open connections to it tell."""
+    yield
+    if {"private_redis_server", "private_redis"} & set(
+        getattr(item, "fixturenames", ())
+    ) or _left_to_a_private_redis():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
+        _CONNECTIONS.clear()  # those still held are some module's: not looked for again

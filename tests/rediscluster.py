@@ -117,7 +117,9 @@ class ClusterStartError(RuntimeError):
 class _Node:
     """One ``redis-server`` process of the cluster."""
 
-    def __init__(self, server: str, workdir: Path, port: int) -> None:
+    def __init__(
+        self, server: str, workdir: Path, port: int, node_timeout_ms: int = NODE_TIMEOUT_MS
+    ) -> None:
         self.port = port
         self.log_path = workdir / f"redis-{port}.log"
         options = {
@@ -125,7 +127,7 @@ class _Node:
             "bind": HOST,
             "cluster-enabled": "yes",
             "cluster-config-file": f"nodes-{port}.conf",
-            "cluster-node-timeout": str(NODE_TIMEOUT_MS),
+            "cluster-node-timeout": str(node_timeout_ms),
             "save": "",
             "appendonly": "no",
             "dir": str(workdir),
@@ -177,8 +179,14 @@ class LocalCluster:
 
     host = HOST
 
-    def __init__(self, workdir: tempfile.TemporaryDirectory[str], nodes: list[_Node]) -> None:
+    def __init__(
+        self,
+        workdir: tempfile.TemporaryDirectory[str],
+        nodes: list[_Node],
+        node_timeout_ms: int = NODE_TIMEOUT_MS,
+    ) -> None:
         self._workdir = workdir
+        self.node_timeout_ms = node_timeout_ms
         self._nodes = nodes
         self.workdir = Path(workdir.name)
         self.ports: tuple[int, ...] = tuple(node.port for node in nodes)
@@ -259,6 +267,25 @@ class LocalCluster:
 
     # -- lifecycle --------------------------------------------------------------------
 
+    def kill(self, port: int) -> None:
+        """SIGKILL the node on ``port``, as a crash would; ``start_again`` brings it back."""
+        node = next(node for node in self._nodes if node.port == port)
+        node.process.kill()
+        node.process.wait()
+
+    def start_again(self, port: int) -> None:
+        """Start the node on ``port`` again, from its cluster config file and with no data:
+        it serves its slots again once it answers (blocking)."""
+        index = next(i for i, node in enumerate(self._nodes) if node.port == port)
+        server, _ = binaries()
+        node = _Node(server, self.workdir, port, self.node_timeout_ms)
+        self._nodes[index] = node
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._ready(port):
+            if node.process.poll() is not None or time.monotonic() > deadline:
+                raise ClusterStartError(f"node {port} did not come back\n{node.log()}")
+            time.sleep(0.05)
+
     def logs(self) -> str:
         return "\n".join(f"--- redis-server {node.port} ---\n{node.log()}" for node in self._nodes)
 
@@ -330,13 +357,15 @@ class LocalCluster:
         return ranges
 
 
-def _launch(server: str, workdir: Path, taken: set[int], deadline: float) -> _Node:
+def _launch(
+    server: str, workdir: Path, taken: set[int], deadline: float, node_timeout_ms: int
+) -> _Node:
     """Start one node on a fresh pair of ports; another pair if these are lost to a race."""
     last_log = ""
     while time.monotonic() < deadline:
         port = cluster_port(taken)
         taken.update((port, port + BUS_OFFSET))
-        node = _Node(server, workdir, port)
+        node = _Node(server, workdir, port, node_timeout_ms)
         while time.monotonic() < deadline and node.process.poll() is None:
             if node.ping():
                 return node
@@ -347,21 +376,22 @@ def _launch(server: str, workdir: Path, taken: set[int], deadline: float) -> _No
     raise ClusterStartError(f"redis-server would not start:\n{last_log}")
 
 
-def start_cluster(nodes: int = 3) -> LocalCluster:
+def start_cluster(nodes: int = 3, node_timeout_ms: int = NODE_TIMEOUT_MS) -> LocalCluster:
     """Start a cluster of ``nodes`` primaries and wait until it serves every slot (blocking).
+    A node out of reach for ``node_timeout_ms`` fails its slots (the cluster is down).
 
     The caller must ``stop()`` it; on failure everything started is stopped here.
     """
     server, cli = binaries()
     workdir = tempfile.TemporaryDirectory(prefix="switchboard-cluster-")
     started: list[_Node] = []
-    cluster = LocalCluster(workdir, started)
+    cluster = LocalCluster(workdir, started, node_timeout_ms)
     _live.add(cluster)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         taken: set[int] = set()
         for _ in range(nodes):
-            started.append(_launch(server, cluster.workdir, taken, deadline))
+            started.append(_launch(server, cluster.workdir, taken, deadline, node_timeout_ms))
         cluster.ports = tuple(node.port for node in started)
         cluster._start(cli)
     except BaseException:
@@ -371,9 +401,11 @@ def start_cluster(nodes: int = 3) -> LocalCluster:
 
 
 @contextlib.contextmanager
-def running_cluster(nodes: int = 3) -> Iterator[LocalCluster]:
+def running_cluster(
+    nodes: int = 3, node_timeout_ms: int = NODE_TIMEOUT_MS
+) -> Iterator[LocalCluster]:
     """A cluster for the ``with`` block (synchronous; for sync fixtures and scripts)."""
-    cluster = start_cluster(nodes)
+    cluster = start_cluster(nodes, node_timeout_ms)
     try:
         yield cluster
     finally:

@@ -18,12 +18,13 @@ from tests.test_api import WA_ID, say
 
 
 async def test_outside_business_hours_the_away_message_answers(make_bot: BotFactory) -> None:
-    today = time.strftime("%Y-%m-%d", time.gmtime())
+    # Yesterday, today and tomorrow: a holiday still, should midnight pass as the test runs.
+    days = [time.strftime("%Y-%m-%d", time.gmtime(time.time() + n * 86400)) for n in (-1, 0, 1)]
     away = {
         "message": "Closed for the holiday; back tomorrow.",
         "timezone": "UTC",
         "hours": {day: "00:00-24:00" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
-        "holidays": [today],
+        "holidays": days,
     }
     bot = await make_bot(automation=automation_settings({"welcome": "Hi!", "away": away}))
     await say(bot, "hello?")

@@ -210,9 +210,12 @@ async def test_a_subscriber_gets_403_naming_the_parent(make_bot: BotFactory) -> 
 
 
 def quiet_now(offset_hours: int) -> QuietHours:
-    """Quiet hours that hold now in the zone ``offset_hours`` ahead of UTC, not in UTC."""
-    hour = (time.gmtime().tm_hour + offset_hours) % 24
-    return QuietHours(hour * 60, (hour + 2) % 24 * 60 or 24 * 60)  # two hours: no edge
+    """Quiet hours that hold now in the zone ``offset_hours`` ahead of UTC, not in UTC: from
+    an hour before now to 90 minutes after it there, so that no edge comes as a test runs,
+    whatever the minute it starts at."""
+    now = time.gmtime()
+    minute = (now.tm_hour + offset_hours) % 24 * 60 + now.tm_min
+    return QuietHours((minute - 60) % 1440, (minute + 90) % 1440 or 24 * 60)
 
 
 async def test_every_skip_reason_and_a_deferral_are_counted_once(make_bot: BotFactory) -> None:
@@ -310,9 +313,9 @@ async def test_quiet_hours_wait_in_the_contacts_own_time_zone(make_bot: BotFacto
     # Deferred to the end of the quiet span there, not skipped.
     scheduled = await runtime.outreach.notifications.store.scheduled(nid)
     assert len(scheduled) == 1
-    end_local = (quiet.end // 60 - 6) % 24
-    assert time.gmtime(scheduled[0][1]).tm_hour == end_local
-    assert 3600 < scheduled[0][1] - time.time() <= 7200
+    end_local = ((quiet.end - 6 * 60) % 1440) // 60, quiet.end % 60
+    assert time.gmtime(scheduled[0][1])[3:5] == end_local
+    assert 3600 < scheduled[0][1] - time.time() <= 5400
     unquiet = {"number": shared.number, "text": "Now", "audience": {"profiles": ids}}
     nid = await campaign(shared, unquiet | {"respect_quiet_hours": False})
     assert (await finished(shared, nid))["counts"]["sent"] == 3

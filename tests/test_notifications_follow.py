@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.config.settings import TeamMember
@@ -21,6 +22,8 @@ from tests.test_api import Shared
 from tests.test_notifications import Person, campaign, finished, report, seed, setup, until
 from tests.test_notifications_drafts import draft, review
 
+NEXT_YEAR = datetime.now(UTC).year + 1
+"""A new year's morning to come, whatever the year the test runs in."""
 AGENT = Caller("ann@example.com", "agent")
 TEAM = (
     TeamMember("ann@example.com", "Ann", "agent", phone="+447911123456"),
@@ -425,7 +428,9 @@ async def test_the_team_follows_and_stops_a_campaign(make_bot: BotFactory) -> No
         ("/notify profile", "Usage: /notify"),
     ):
         assert words in await commands.run(AGENT, line), line
-    later = await commands.run(AGENT, "/notify wa topic=offers at=2030-01-01T09:00 Happy new year")
+    later = await commands.run(
+        AGENT, f"/notify wa topic=offers at={NEXT_YEAR}-01-01T09:00 Happy new year"
+    )
     scheduled = later.split()[1]
     stopped = await commands.run(AGENT, f"/notify stop {scheduled} wrong year")
     assert stopped.startswith(f"Stopped {scheduled}: no one more is queued.\n{scheduled} (")

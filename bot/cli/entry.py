@@ -4,6 +4,7 @@ must happen before any other import."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 
@@ -15,6 +16,11 @@ def main() -> int:
         # prometheus_client reads the variable once, when it is first imported, so it
         # goes before any import that brings it.
         os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    else:
+        # SIGHUP, the operator's reload, would end the bot while it starts (its default
+        # action) until serve takes it: it is held till then (bot/cli/serve.py), and so in
+        # each worker, which starts with this mask.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
     from bot.cli.main import main as command_line  # after the variable is gone
 
     return command_line()

@@ -41,6 +41,7 @@ from bot.identities import (
 )
 from bot.model import Identity, MergePolicy, display_name
 from bot.outreach.spec import TOPIC
+from stores.audience import MAX_TOPICS_OFF
 from stores.profile_records import consent_trail
 from stores.profiles import Merge, ProfileStore, Sighting
 from stores.redis import StoreError
@@ -230,7 +231,12 @@ def _topics(column: str, value: str) -> str:
         raise RowRejectedError(
             f"{column}: {wrong[0][:40]!r} is not a topic (lowercase letters, digits, _ . -)"
         )
-    return ",".join(dict.fromkeys(topics))
+    left = list(dict.fromkeys(topics))
+    if len(left) > MAX_TOPICS_OFF:  # as the API keeps them: every campaign reads them all
+        raise RowRejectedError(
+            f"{column}: {len(left):,} topics; a customer leaves at most {MAX_TOPICS_OFF}"
+        )
+    return ",".join(left)
 
 
 MergesHook = Callable[[list[Merge]], Awaitable[None]]

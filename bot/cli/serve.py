@@ -30,6 +30,7 @@ from bot.config.settings import (
     Settings,
     as_the_file_is_now,
 )
+from bot.config.watch import FileTimes
 from bot.core.metrics import MULTIPROCESS_DIR
 from bot.http.site import KEEPALIVE_SECONDS, HeadDeadlineSite
 from bot.logs import configure_logging
@@ -189,6 +190,10 @@ async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    # SIGHUP, a closed terminal's or the operator's "reload", reads the config file again:
+    # by default it would end the process with no drain.
+    loop.add_signal_handler(signal.SIGHUP, runtime.reload_asked.set)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})  # held since the start
     orphaned = asyncio.create_task(_orphaned(parent)) if parent else None
     if orphaned:
         orphaned.add_done_callback(lambda _: stop.set())
@@ -325,13 +330,32 @@ def _supervise(settings: Settings, workers: int) -> int:
 
     latest = settings
     """The config file as last read without a fault: what the workers run."""
+    times = FileTimes(settings.config_path) if settings.config_path else None
+
+    def follow_the_file() -> None:
+        """Read the file again when it changed, as the workers' watches do, so that
+        ``latest`` is what they run: a broken file changes nothing (they say why)."""
+        nonlocal latest
+        if times is None or not times.changed():
+            return
+        try:
+            latest = as_the_file_is_now(latest)
+        except Exception:  # the file's fault, which each worker's watch logs
+            return
+        log.info("automation reloaded from %s, for the workers to come", settings.config_path)
 
     def start(n: int, *, again: bool = False) -> multiprocessing.process.BaseProcess:
         nonlocal latest
         if again:  # the file as the running workers took it since, not as it was at first
             latest = _as_the_file_is_now(latest, f"worker-{n}")
         child = context.Process(target=_worker, args=(latest, supervisor), name=f"worker-{n}")
-        child.start()
+        # The worker holds SIGHUP until it takes it, as the first ones do: a reload passed
+        # on as it starts would end it.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+        try:
+            child.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         return child
 
     children = [start(n) for n in range(workers)]
@@ -347,12 +371,22 @@ def _supervise(settings: Settings, workers: int) -> int:
             if child.pid and child.is_alive():
                 os.kill(child.pid, signal.SIGTERM)
 
+    def reload_all(signum: int, _frame: object) -> None:
+        for child in children:
+            if child.pid and child.is_alive():
+                os.kill(child.pid, signal.SIGHUP)
+
     signal.signal(signal.SIGTERM, stop_all)
     signal.signal(signal.SIGINT, stop_all)
+    signal.signal(signal.SIGHUP, reload_all)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})  # held since the start
     while not stopping:
         soonest = min(due.values(), default=time.monotonic() + 1) - time.monotonic()
         running = [child.sentinel for n, child in enumerate(children) if n not in due]
         multiprocessing.connection.wait(running, timeout=min(1, max(0, soonest)))
+        if stopping:  # a worker that ended as the stop came drained, as told: none is missed
+            break
+        follow_the_file()
         ended = [(n, c) for n, c in enumerate(children) if n not in due and c.exitcode is not None]
         refused = [child for _, child in ended if child.exitcode == START_REFUSED]
         if refused:  # it said why; another would be refused alike, again and again

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Annotated, Any, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -52,9 +53,25 @@ TimeZone = Annotated[str, AfterValidator(known_zone)]
 """An IANA time zone name, such as Europe/London."""
 
 
+def on_the_clock(moment: datetime) -> bool:
+    """Whether the clocks of ``moment``'s zone ever show its wall time: not when it falls
+    in the hour a daylight-saving change skips (01:30 in London the night summer time
+    starts)."""
+    shown = datetime.fromtimestamp(moment.timestamp(), moment.tzinfo)
+    return shown.replace(tzinfo=None) == moment.replace(tzinfo=None)
+
+
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?")
 """An origin a visitor token (or a Content-Security-Policy) can carry: nothing but scheme,
 host and port; the config file's ``tracking.origins`` take no other."""
+
+
+def browser_origin(origin: str) -> str:
+    """``origin`` as a browser's ``Origin`` names it: without the scheme's own port
+    (``https://shop.example.com:443`` is ``https://shop.example.com``)."""
+    scheme, rest = origin.split("://", 1)
+    default = {"http": ":80", "https": ":443"}[scheme.lower()]
+    return f"{scheme}://{rest.removesuffix(default)}"
 
 
 def matching(pattern: str, wanted: str) -> AfterValidator:
@@ -67,6 +84,12 @@ def matching(pattern: str, wanted: str) -> AfterValidator:
         return text
 
     return AfterValidator(check)
+
+
+NUMBER = re.compile(r"(wa|tg|sms|web):[A-Za-z0-9_.+-]{1,64}")
+"""A business number as the bot names it: ``wa:<phone number id>``, ``sms:+447700900999``,
+``tg:<bot id>``, ``web:<site>``."""
+A_NUMBER = "a number such as wa:106540352242922"
 
 
 def http_url(url: str) -> str:
@@ -173,8 +196,23 @@ def wording(item: Any, *, shown: bool = True) -> str:
     if kind in ("missing", "value_error") or not shown:
         return message
     if not isinstance(value, dict | list | BaseModel):
-        message += f" (got {value!r})"
+        message += f" (got {value!r}{_read_as_text(kind, value)})"
     return message
+
+
+_EXPONENT = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+")
+"""A number with an exponent, which YAML 1.1 (PyYAML) reads as text unless it has a dot
+and a sign in its exponent: ``1e9`` and ``1.5e9`` are text, ``1.5e+9`` a number."""
+
+
+def _read_as_text(kind: str, value: object) -> str:
+    """For a number written so that YAML read it as text, how to write it instead."""
+    if kind not in ("float_type", "int_type") or not isinstance(value, str):
+        return ""
+    if not _EXPONENT.fullmatch(value) or abs(number := float(value)) == float("inf"):
+        return ""
+    written = str(int(number)) if number.is_integer() and abs(number) < 1e15 else f"{number:e}"
+    return f", which YAML reads as text: write {written}"
 
 
 def _reworded(message: str) -> str:

@@ -18,11 +18,21 @@ from pydantic import (
 )
 
 from bot.config.automation import AutomationFile
-from bot.config.base import ORIGIN, Section, TimeZone, http_url, matching
+from bot.config.base import (
+    A_NUMBER,
+    NUMBER,
+    ORIGIN,
+    Section,
+    TimeZone,
+    browser_origin,
+    http_url,
+    matching,
+)
 from bot.config.channels import KeywordsFile
 from bot.config.live import LiveFile, TemplateFile
 from bot.config.notifications import NotificationsFile, RateCardFile, WorkflowFile
 from bot.config.sequences import SequenceFile, unique_names
+from bot.config.yamlfile import holds_lone_surrogate
 from bot.identities import InvalidIdentityError, parse_identity, person_email
 from bot.model import AUTOMATION_SERVICE, MAX_BATCH
 
@@ -122,6 +132,9 @@ class WebchatFile(Section):
     files_mb_per_hour: int = Field(default=256, ge=10, le=100_000)
     """MB of visitors' files the chat keeps in an hour, whoever sends them; past it a
     file is refused (429) until the next hour. The files are kept 30 days in Redis."""
+    messages_per_hour: int = Field(default=6000, ge=100, le=10_000_000)
+    """Messages the chat takes from its visitors in an hour, whoever sends them; past it a
+    message is refused until the next hour (the page sends it again then)."""
 
 
 Origin = Annotated[
@@ -132,15 +145,20 @@ Origin = Annotated[
         ". and - (no IPv6 address: a visitor token and the page's frame-ancestors carry "
         "none), and a port",
     ),
+    AfterValidator(browser_origin),
 ]
 
 
 class TrackingFile(Section):
     origins: list[Origin] = []
     """Origins (``https://shop.example.com``) whose pages may post web activity (PS-4)."""
+    events_mb_per_hour: int = Field(default=64, ge=1, le=100_000)
+    """MB of web events (``POST /t/events`` bodies) and tracked-link clicks kept in an hour,
+    whoever sends them; past it a post is refused (429), and a click redirects but is not
+    kept, until the next hour. They are kept a year in Redis."""
 
 
-IdentityKind = Literal["phone", "wa", "tg", "email", "vid", "ext"]
+IdentityKind = Literal["phone", "wa", "wauser", "tg", "email", "vid", "ext"]
 
 
 class ProfilesFile(Section):
@@ -155,6 +173,15 @@ class ProfilesFile(Section):
     default_owner: str = ""
     notes_timezone: TimeZone = "UTC"
     """The day a daily note covers begins at midnight here."""
+
+    @field_validator("number_owners")
+    @classmethod
+    def _numbers(cls, owners: dict[str, str]) -> dict[str, str]:
+        # A key named otherwise than the bot names its numbers would own nothing, in silence.
+        for number in owners:
+            if not NUMBER.fullmatch(number) and not holds_lone_surrogate(number):  # said apart
+                raise ValueError(f"{number[:40]!r} must be {A_NUMBER}")
+        return owners
 
     @field_validator("blocked")
     @classmethod
@@ -174,7 +201,12 @@ class TeamMemberFile(Section):
     email: Annotated[str, matching(r"[^@\s]+@[^@\s]+", "an email address")]
     name: str = ""
     role: Literal["viewer", "agent", "admin"] = "agent"
-    telegram: Annotated[str, BeforeValidator(_as_text, json_schema_input_type=str | int)] = ""
+    telegram: Annotated[
+        str,
+        BeforeValidator(_as_text, json_schema_input_type=str | int),
+        # An @username or a "tg:" would never match a sender: their commands refused.
+        matching(r"(?:[0-9]{1,20})?", "a Telegram user id: its digits, like 123456789"),
+    ] = ""
     """Their Telegram user id, for commands from the team chat."""
     phone: str = ""
     """Their phone number (E.164, or national in ``DEFAULT_REGION``): a campaign's test

@@ -19,18 +19,21 @@ from pydantic_settings import (
 )
 
 from bot.config.base import ConfigError, http_url, matching, wording
+from bot.identities import InvalidPhoneError, normalize_phone
 from stores.urls import check_redis_url
 
 DEFAULT_WHATSAPP_API_BASE = "https://graph.facebook.com/v21.0"
 DEFAULT_TELEGRAM_API_BASE = "https://api.telegram.org"
+WEBHOOK_PORTS = (None, 443, 80, 88, 8443)
+"""The ports Telegram posts a webhook's updates to (None: https's own, 443)."""
 DEFAULT_TWILIO_API_BASE = "https://api.twilio.com"
 MAX_SHARDS = 1024
 """SWITCHBOARD_SHARDS at most. Each shard is two streams and a lease, set up at start, and
 two blocking reads (two of its 128 Redis connections) in the process working it, which
 works 48 at most: 1,024 are work for 22 processes or more. A million made the start run away."""
 MIN_LINK_SECRET = 16
-"""Characters of SWITCHBOARD_LINK_SECRET, the key tracked links are signed with, and of
-SWITCHBOARD_VISITOR_SECRET."""
+"""Characters of SWITCHBOARD_LINK_SECRET, the key tracked links are signed with, of
+SWITCHBOARD_VISITOR_SECRET, and of SWITCHBOARD_ADMIN_TOKEN, at the least."""
 SECRETS = frozenset(
     {
         "SWITCHBOARD_LINK_SECRET",
@@ -92,6 +95,39 @@ def _region(region: str) -> str:
     return region
 
 
+SMS_SENDER = "the number in E.164 (+447700900999) or a Messaging Service SID (MG + 32 hex)"
+
+
+def _sms_sender(sender: str) -> str:
+    """A number as Twilio writes it in ``To``: ``+4407700900999`` (its trunk 0 kept) is
+    ``+447700900999`` there, and would match no customer's message; and a Messaging
+    Service's SID as Twilio writes it in ``MessagingServiceSid``, its hex in lowercase."""
+    if sender.startswith("MG") and sender[2:] != sender[2:].lower():
+        raise ValueError(f"must be the SID as Twilio writes it, MG{sender[2:].lower()}")
+    if not sender.startswith("+"):
+        return sender
+    try:
+        written = normalize_phone(sender, "").value
+    except InvalidPhoneError:
+        raise ValueError(f"must be {SMS_SENDER}: this is no country's number") from None
+    if written != sender:
+        raise ValueError(f"must be the number as Twilio writes it in To, {written}")
+    return sender
+
+
+def _base_url(url: str) -> str:
+    """The address every webhook, link and file URL is made from by adding a path: a query,
+    a fragment or a user would land in the middle of each (and a password in every link a
+    customer gets)."""
+    parts = urlsplit(url)
+    if parts.query or parts.fragment or "?" in url or "#" in url or "@" in parts.netloc:
+        raise ValueError(
+            "must be the bot's public address with no query, fragment, user or password, "
+            "like https://bot.example.com or https://example.com/switchboard"
+        )
+    return url
+
+
 def _link_secret(secret: str) -> str:
     if secret and len(secret) < MIN_LINK_SECRET:
         raise ValueError(f"must be at least {MIN_LINK_SECRET} characters long")
@@ -123,12 +159,13 @@ class Environment(BaseSettings):
     REDIS_URL: Annotated[str, AfterValidator(_redis_url)] | None = None
     HOST: Annotated[str, AfterValidator(_host)] = "127.0.0.1"
     PORT: Annotated[int, AfterValidator(_port)] = 8080
-    PUBLIC_URL: Annotated[str, AfterValidator(http_url)] | None = None
+    PUBLIC_URL: Annotated[str, AfterValidator(http_url), AfterValidator(_base_url)] | None = None
     DEFAULT_REGION: Annotated[str, AfterValidator(_region)] = "GB"
     SWITCHBOARD_CONFIG: str | None = None
     SWITCHBOARD_KEY_PREFIX: str = "sb:"
     SWITCHBOARD_SHARDS: int = Field(default=8, ge=1, le=MAX_SHARDS)
-    SWITCHBOARD_ADMIN_TOKEN: Secret = ""
+    SWITCHBOARD_ADMIN_TOKEN: Annotated[Secret, AfterValidator(_link_secret)] = ""
+    """Attaches services, which then get every customer's messages: never one to guess."""
     SWITCHBOARD_LINK_SECRET: Annotated[str, AfterValidator(_link_secret)] = ""
     SWITCHBOARD_VISITOR_SECRET: Annotated[str, AfterValidator(_link_secret)] = ""
     """Signs the visitor ids a site gives the widget (``visitor_hash``); unset, any id is
@@ -161,10 +198,8 @@ class Environment(BaseSettings):
     TWILIO_AUTH_TOKEN: Secret = ""
     SMS_FROM: Annotated[
         str,
-        matching(
-            r"(\+[1-9][0-9]{6,14}|MG[0-9a-fA-F]{32})?",
-            "the number in E.164 (+447700900999) or a Messaging Service SID (MG + 32 hex)",
-        ),
+        matching(r"(\+[1-9][0-9]{6,14}|MG[0-9a-fA-F]{32})?", SMS_SENDER),
+        AfterValidator(_sms_sender),
     ] = ""
     """Twilio writes ``To`` in E.164 (or names the Messaging Service): any other form would
     match no customer's message, and each would be dropped."""
@@ -183,6 +218,21 @@ class Environment(BaseSettings):
             raise ValueError("Telegram is half configured: set TELEGRAM_BOT_TOKEN")
         if self.TELEGRAM_MODE == "webhook" and not self.TELEGRAM_WEBHOOK_SECRET:
             raise ValueError("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET")
+        # Telegram posts only to https, on a few ports, and never to where the bot listens
+        # (127.0.0.1:8080); a Bot API server of one's own may do all three.
+        public = urlsplit(self.PUBLIC_URL or "")
+        https = public.scheme == "https"
+        telegrams = self.TELEGRAM_API_BASE.rstrip("/") == DEFAULT_TELEGRAM_API_BASE
+        if self.TELEGRAM_MODE == "webhook" and telegrams and not https:
+            raise ValueError(
+                "TELEGRAM_MODE=webhook needs PUBLIC_URL, the https address Telegram posts "
+                "updates to ({PUBLIC_URL}/webhooks/telegram)"
+            )
+        if self.TELEGRAM_MODE == "webhook" and telegrams and public.port not in WEBHOOK_PORTS:
+            raise ValueError(
+                f"TELEGRAM_MODE=webhook: Telegram posts updates to PUBLIC_URL on port 443, 80, "
+                f"88 or 8443 only, not {public.port}"
+            )
         return self
 
     @classmethod

@@ -19,7 +19,15 @@ from pydantic import (
     model_validator,
 )
 
-from bot.config.base import ConfigError, Path, Section, TimeZone, matching, problems
+from bot.config.base import (
+    ConfigError,
+    Path,
+    Section,
+    TimeZone,
+    matching,
+    on_the_clock,
+    problems,
+)
 from bot.config.templates import CATEGORIES, TemplateSpec, template_field, template_spec
 
 PRICED = (*CATEGORIES, "service", "authentication_international")
@@ -57,7 +65,16 @@ class QuietHours:
         end = time(self.end // 60 % 24, self.end % 60)
         if self.end == 24 * 60:
             day, end = day + timedelta(days=1), time(0, 0)
-        return datetime.combine(day, end, local.tzinfo)
+        ends = datetime.combine(day, end, local.tzinfo)
+        if ends.timestamp() <= local.timestamp():
+            # ``local`` is in the second pass of an hour a daylight-saving change repeats,
+            # and the end in its first: the span ends as the clock shows it again.
+            ends = ends.replace(fold=1)
+        while not on_the_clock(ends):
+            # The end is in the hour a daylight-saving change skips (02:30 in New York the
+            # night the clocks go from 02:00 to 03:00): the span ends as the clock jumps.
+            ends = (ends.replace(tzinfo=None) + timedelta(minutes=1)).replace(tzinfo=local.tzinfo)
+        return ends
 
     def __str__(self) -> str:
         return (

@@ -37,7 +37,7 @@ from bot.config.notifications import (
 )
 from bot.config.sequences import Sequence, sequences_from
 from bot.config.yamlfile import lines_of, read_yaml
-from bot.identities import parse_identity, person_email
+from bot.identities import parse_identity, person_email, with_aliases
 from bot.model import DEFAULT_CAPS, MergePolicy, Service
 
 # The rest of the code imports these from here.
@@ -95,8 +95,12 @@ class Settings:
     branding: Branding = field(default_factory=Branding)
     """The web chat's title, colour, greeting and logo."""
     web_file_bytes_per_hour: int = 256 * 1024 * 1024
+    web_event_bytes_per_hour: int = 64 * 1024 * 1024
     """What the web chat's visitors may send in files an hour, all of them together: one
     client that takes a new visitor id for each batch still cannot fill Redis."""
+    web_messages_per_hour: int = 6000
+    """The messages the web chat's visitors may send an hour, all of them together: one
+    client that takes a new visitor id for each burst still cannot flood the services."""
     whatsapp: WhatsAppSettings | None = None
     telegram: TelegramSettings | None = None
     sms: SMSSettings | None = None
@@ -179,6 +183,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         shards=variables.SWITCHBOARD_SHARDS,
         web_site=written.webchat.site,
         web_file_bytes_per_hour=written.webchat.files_mb_per_hour * 1024 * 1024,
+        web_event_bytes_per_hour=written.tracking.events_mb_per_hour * 1024 * 1024,
+        web_messages_per_hour=written.webchat.messages_per_hour,
         branding=Branding(
             title=written.webchat.title,
             colour=written.webchat.colour,
@@ -313,7 +319,12 @@ def _profiles(written: ConfigFile, variables: Environment) -> ProfileSettings:
     return ProfileSettings(
         policy=MergePolicy(
             caps={**DEFAULT_CAPS, **{str(kind): cap for kind, cap in section.caps.items()}},
-            blocked=frozenset(parse_identity(value, region).key for value in section.blocked),
+            # An Argentine line in both its forms: a mobile's +54 9 is the same line.
+            blocked=frozenset(
+                identity.key
+                for value in section.blocked
+                for identity in with_aliases([parse_identity(value, region)])
+            ),
         ),
         default_owner=person_email(section.default_owner) if section.default_owner else "",
         number_owners={k: person_email(v) for k, v in section.number_owners.items()},

@@ -4,6 +4,7 @@ service's, which lives with its definition in Redis so that every process sees i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
@@ -41,6 +42,27 @@ def flow_files(path: str) -> list[str]:
     return [str(where) for _, where in named_flow_files(document)]
 
 
+class FileTimes:
+    """When the config file and the flow files it names last changed, as a watch looks at
+    them: the flow files' names are read again only when the config file changed."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.named = flow_files(path)
+        self.seen = self._now()
+
+    def _now(self) -> list[float]:
+        return [_modified(name) for name in [self.path, *self.named]]
+
+    def changed(self) -> bool:
+        """Whether any of them changed since the last look."""
+        if _modified(self.path) != self.seen[0]:
+            self.named = flow_files(self.path)
+        now = self._now()
+        changed, self.seen = now != self.seen, now
+        return changed
+
+
 def _sections(path: str) -> dict[str, Any]:
     """``sections_at_start`` of the file, or {} when it cannot be read now."""
     try:
@@ -50,19 +72,29 @@ def _sections(path: str) -> dict[str, Any]:
 
 
 async def watch_config(
-    path: str, apply: Apply, stopping: asyncio.Event, read_at: float | None = None
+    path: str,
+    apply: Apply,
+    stopping: asyncio.Event,
+    read_at: float | None = None,
+    asked: asyncio.Event | None = None,
 ) -> None:
     """Reload the automation whenever the file, or a flow file it names, changes; a broken
     file keeps the old. The flow files are read from the file when it changes. One changed
-    since ``read_at`` (when the running settings read it) is reloaded at the first look."""
+    since ``read_at`` (when the running settings read it) is reloaded at the first look,
+    and the file is read again, changed or not, at once when ``asked`` is set (SIGHUP)."""
     named = flow_files(path)  # before the first wait: what is there when the watch starts
     seen = [_modified(name) for name in [path, *named]]
     if read_at is not None and max(seen) > read_at:
         seen = []  # edited while this process started: what it runs is older
     started = await asyncio.to_thread(_sections, path)
+    asked = asked or asyncio.Event()
     while not stopping.is_set():
-        await asyncio.sleep(POLL_SECONDS)
-        if _modified(path) != seen[0]:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asked.wait(), POLL_SECONDS)
+        if asked.is_set():
+            asked.clear()
+            seen = []  # read again, as the operator asks, whatever its times say
+        if not seen or _modified(path) != seen[0]:
             named = await asyncio.to_thread(flow_files, path)
         modified = [_modified(name) for name in [path, *named]]
         if modified == seen:

@@ -100,11 +100,12 @@ def lines_of(path: str, under: tuple[str, ...]) -> dict[tuple[str, ...], tuple[s
     return {under: (path, 1), **loader.lines}
 
 
-def parse_yaml(text: str, name: str) -> Any:
-    """The document of ``text`` (a flow file the config names), read as the config file
-    is; None when it holds none. ConfigError naming ``name`` and the line if it is not
-    YAML, writes a key twice, or its aliases or nesting go too far."""
-    _, node, document = _load(text, name)
+def read_flow_yaml(path: str) -> Any:
+    """The document of the file at ``path`` (a flow file the config names), read as the
+    config file is; None when it holds none. ConfigError naming ``path`` (and the line) if
+    it cannot be read, is no regular file or larger than MAX_FILE_BYTES, is not YAML,
+    writes a key twice, or its aliases or nesting go too far."""
+    _, node, document = _load(_read_text(path, "the flow file"), path)
     return document if node is not None else None
 
 
@@ -153,6 +154,12 @@ def read_yaml(path: str, env: Mapping[str, str]) -> tuple[dict[str, Any], Lines,
     return filled, loader.lines, unusable
 
 
+def holds_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a surrogate not in a pair: a key ``read_yaml`` already said
+    it cannot use (a problem naming its path holds it)."""
+    return _SURROGATE.search(text) is not None
+
+
 def _unicode(text: str) -> tuple[str, str | None]:
     """``text`` with each pair of escaped surrogates (``"\\ud83d\\ude00"``, as JSON writes
     an emoji) as the character it stands for, and its first lone surrogate, if any."""
@@ -165,7 +172,7 @@ def _unicode(text: str) -> tuple[str, str | None]:
     return joined, lone.group() if lone else None
 
 
-def _read_text(path: str) -> str:
+def _read_text(path: str, what: str = "the config file") -> str:
     """The file's text; ConfigError if it cannot be read, is no regular file (the null
     device reads as an empty one), is larger than MAX_FILE_BYTES or is not UTF-8."""
     try:
@@ -175,19 +182,17 @@ def _read_text(path: str) -> str:
         if not stat.S_ISREG(found.st_mode):
             # Opening a named pipe waits for a writer, and a device may never end.
             kind = _NOT_FILES.get(stat.S_IFMT(found.st_mode), "a device")
-            raise ConfigError(
-                f"{path}: cannot read the config file: it is {kind}, not a regular file"
-            )
+            raise ConfigError(f"{path}: cannot read {what}: it is {kind}, not a regular file")
         with open(path, "rb") as file:
             data = file.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
             raise ConfigError(
-                f"{path}: cannot read the config file: it is larger than {MAX_FILE_BYTES >> 20} MiB"
+                f"{path}: cannot read {what}: it is larger than {MAX_FILE_BYTES >> 20} MiB"
             )
         return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
-        raise ConfigError(f"{path}: cannot read the config file: {reason}") from None
+        raise ConfigError(f"{path}: cannot read {what}: {reason}") from None
 
 
 LineLoader.add_constructor("tag:yaml.org,2002:timestamp", LineLoader.construct_yaml_timestamp)

@@ -19,13 +19,14 @@ import functools
 import json
 import logging
 import math
+import operator
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.webhooks import Refusal, WebhookClient, batch_body
+from adapters.webhooks import Refusal, WebhookClient, batch_body, too_large
 from bot.config.settings import DeliverySettings
 from bot.core.directory import Directory
 from bot.core.metrics import Meters
@@ -124,6 +125,9 @@ def due_at(now: float, wait: float) -> float:
     return math.ceil((now + wait) / slot) * slot
 
 
+RECLAIM_AT_LEAST = 5.0
+"""The shortest idle time after which a delivery another process took is taken back (it is
+three times the delivery timeout otherwise)."""
 FAILURES_SAID_EVERY = 10.0
 """Seconds between two lines about one service's failed deliveries (or dead letters): a
 service that is down for a day has every queued event fail again and again."""
@@ -186,7 +190,7 @@ class Couriers:
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._lines: dict[str, _Line] = {}
-        self._reclaim_every = max(settings.timeout * 3, 5.0)
+        self._reclaim_every = max(settings.timeout * 3, RECLAIM_AT_LEAST)
         self._next_sweep = 0.0
         self._follow_now = False
         self._settle_timer: asyncio.TimerHandle | None = None
@@ -551,6 +555,8 @@ class Couriers:
             line = self._lines[name]
             line.service = (fresh or {}).get(name, line.service)
             size = batch_size(line.service) or 1
+            if size > 1:  # retries come back as they fell due: a batch goes in queued order
+                deliveries = sorted(deliveries, key=operator.attrgetter("first_at"))
             for at in range(0, len(deliveries), size):
                 chunk = deliveries[at : at + size]
                 task = asyncio.create_task(self._attempt(line, line.service, chunk))
@@ -585,7 +591,8 @@ class Couriers:
 
     async def _attempt(self, line: _Line, service: Service, deliveries: list[Delivery]) -> None:
         """Deliver one event, or for a service that opted in a batch of them in one POST:
-        its answer settles them all, and each failed one keeps its own retry schedule."""
+        its answer settles them all, and each failed one keeps its own retry schedule; a
+        413 sends the batch again at once, in halves."""
         first = deliveries[0]
         bind(service=service.name, event_id=first.event_id)  # a task of its own
         started = time.perf_counter()
@@ -602,6 +609,12 @@ class Couriers:
         except Exception as error:  # an event or a receiver gone wrong: retried like the rest
             log.exception("delivering %s to %s failed", first.entry_id, service.name)
             problem = type(error).__name__
+        if too_large(problem) and len(deliveries) > 1:
+            # Over the service's body limit, which each half may fit: at once, in order.
+            half = len(deliveries) // 2
+            await self._attempt(line, service, deliveries[:half])
+            await self._attempt(line, service, deliveries[half:])
+            return
         seconds = time.perf_counter() - started
         now = time.time()
         # A batch that failed together is retried together, in its order: one time for all.

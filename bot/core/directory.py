@@ -17,6 +17,15 @@ from stores.redis import Pipe
 from stores.services import Attachment, ServiceStore, Version
 
 log = logging.getLogger(__name__)
+RUNTIME_RECORDED, RUNTIME_ON = "#runtime", "#runtime:on"
+"""Kept among the services a start found in the file (no service is named so): that start
+recorded ``runtime_service``, and it was on. Never the runtime's own service's name: the
+versions before read the record as the file's services, and detach every other one from
+every number."""
+
+OUTDATED = Version(-1, -1)
+"""The version of a view this process changed the services of: older than any read, so
+the next ``refresh`` loads the view again, while a batch under way still reads it."""
 
 
 class ParentOnlyError(Exception):
@@ -193,7 +202,8 @@ class Directory:
         """Attach the configured services to each number, keeping any order already kept,
         but where the operator detached one since it was last attached (one added to the
         file since the last start is attached all the same); the runtime's own service,
-        new to a number, goes first. A service the file defined at the last start and
+        new to a number, goes first, and with ``runtime_service`` off it is detached from
+        every number. A service the file defined at the last start and
         defines no more is detached from every number (at the first start that keeps them,
         one the file defined once, as ``_once_the_files`` tells). ``define`` False keeps
         their definitions as stored (the ones the running processes took)."""
@@ -201,15 +211,26 @@ class Directory:
         for service in services if define else ():
             await self.store.save(service)
         configured = [service.name for service in services]
+        # Whether ``runtime_service`` was on is kept with them (``RUNTIME_ON``), so that
+        # turning it off detaches it, and turning it on again attaches it again.
+        names = [AUTOMATION_SERVICE] if runtime_service else []
         before = await self.store.configured()
         if before is None:  # kept by no start before: those the file defined are inferred
-            before = set(configured) | await self._once_the_files(configured)
-        added = set(configured) - before
-        for name in sorted(before - set(configured)):
+            before = {*names, *configured} | await self._once_the_files(configured)
+        elif RUNTIME_RECORDED not in before or RUNTIME_ON in before:
+            # On at the last start, or kept by a version that did not record the runtime's
+            # own service (it was on, as by default): where the operator detached it, it
+            # stays detached.
+            before.add(AUTOMATION_SERVICE)
+        before -= {RUNTIME_RECORDED, RUNTIME_ON}
+        added = {*names, *configured} - before
+        gone = before - {*names, *configured}
+        if not runtime_service:
+            gone.add(AUTOMATION_SERVICE)  # attached by nothing else: off means nowhere
+        for name in sorted(gone):
             for number in await self.store.numbers():
                 change = await self.store.detach(number, name)
                 events += await self._changed(number, change)
-        names = [AUTOMATION_SERVICE] if runtime_service else []
         for number in numbers:
             for name in names + configured:
                 # The runtime's own service is the parent out of the box (SN-1), even of a
@@ -219,7 +240,8 @@ class Directory:
                     number, name, unless_detached=name not in added, first=first
                 )
                 events += await self._changed(number, change)
-        await self.store.set_configured(configured)
+        runtime = [RUNTIME_RECORDED, *([RUNTIME_ON] if runtime_service else [])]
+        await self.store.set_configured([*configured, *runtime])
         return events
 
     async def _once_the_files(self, configured: Sequence[str]) -> set[str]:
@@ -249,7 +271,9 @@ class Directory:
         return found
 
     async def _changed(self, number: str, change: Attachment) -> list[Event]:
-        self._views.pop(number, None)
+        view = self._views.get(number)
+        if view is not None:
+            self._views[number] = (OUTDATED, view[1])
         if not change.changed or change.parent_before == change.parent_after:
             return []
         if change.first:

@@ -122,6 +122,8 @@ class Fanout:
         numbers = await self.directory.store.numbers()
         await self.directory.catch_up(numbers)
         services = {s.name for n in numbers for s in self.directory.cached(n) if s.url}
+        # A service detached keeps its queue, which goes out if it is attached again.
+        services |= await self.directory.store.detached_somewhere()
         stripped = 0
         for service in sorted(services):
             stripped += await self.queue.scrub(service, needles, strip)

@@ -284,6 +284,10 @@ class MediaLibrary:
     async def record(self, media_id: str) -> MediaRecord | None:
         return await self.store.record(media_id)
 
+    async def kept_as(self, retried_as: str) -> MediaRecord | None:
+        """The file ``save`` kept under ``retried_as``, or None: an upload made again."""
+        return await self.store.kept_as(retried_as)
+
     async def keep(self, media_id: str, ttl: float) -> None:
         """Keep a kept file at least ``ttl`` seconds from now (never shorter)."""
         await self.store.keep(media_id, ttl)

@@ -54,6 +54,11 @@ from stores.streams import Entry
 
 log = logging.getLogger(__name__)
 
+WELCOME_REQUEST = "request_welcome"
+"""WhatsApp's notice that a customer opened the chat with the number, with its welcome
+messages on: on their first visit, after they deleted the chat, and for every customer
+of before the feature was turned on."""
+
 
 class TeamRoom(Protocol):
     """The team chat as the pipeline sees it (bot.team.chat.TeamChat)."""
@@ -103,6 +108,11 @@ def _set_edits_apart(
         kept = [(m, r) for m, r in zip(messages, resolutions, strict=True) if not m.edit_of]
         messages, resolutions = [m for m, _ in kept], [r for _, r in kept]
     return messages, resolutions, edits
+
+
+def _carrier_help(message: Inbound, keyword: str | None) -> bool:
+    """Whether the message is HELP on SMS, which carriers expect answered, always."""
+    return keyword == "help" and message.channel == "sms"
 
 
 def in_a_group(message: Inbound) -> bool:
@@ -419,10 +429,14 @@ class Pipeline:
 
         A number with no service attached keeps the message in its history, and that is
         all: nobody answers and nobody hears (SN-8). A notice of the provider's
-        (WhatsApp's ``system`` message) is kept and told, and that is all too: the
-        customer said nothing, to answer, to start a sequence or to end a drip.
+        (WhatsApp's ``system`` message, its ``revoke`` of a deleted message) is kept and
+        told, and that is all too: the customer said nothing, to answer, to start a
+        sequence or to end a drip. So is WhatsApp's ``request_welcome`` (the customer
+        opened the chat) but on a first contact, which the welcome answers.
         """
         if message.provider_type in NOTICES:
+            return
+        if message.provider_type == WELCOME_REQUEST and not first_contact:
             return
         cid = message.conversation_id
         keyword = keyword_of(message, self.keywords)
@@ -436,7 +450,9 @@ class Pipeline:
         replies = self._automated_replies(
             batch, pipe, message, keyword, service, profile, first_contact, now
         )
-        if replies:
+        if replies and not _carrier_help(message, keyword):
+            # The carriers' HELP answer is owed whatever the interval, and is no answer of
+            # the automation's: the question after it still gets one.
             batch.answered[cid] = now
             self.conversations.queue_auto_reply(pipe, cid, now)
         if first_contact and parent is not None and self.first_contacts is not None:
@@ -475,7 +491,10 @@ class Pipeline:
             first_contact=first_contact,
             now=now,
             last_auto_reply=batch.answered.get(cid),
-            may_fall_back=quiet is not None and quiet.allows(now),
+            # Nothing was said to fall back on when the customer only opened the chat.
+            may_fall_back=quiet is not None
+            and quiet.allows(now)
+            and message.provider_type != WELCOME_REQUEST,
         )
         automation = self.directory.automation(message.number)
         replies: list[Reply] = []
@@ -489,7 +508,7 @@ class Pipeline:
             and cid not in batch.opted_out
             and sms.keyword_word(message.text) in sms.ALSO_ANSWERS
         )
-        if keyword == "help" and message.channel == "sms":
+        if _carrier_help(message, keyword):
             context.reply(DEFAULT_SMS_HELP)  # carriers expect an answer to HELP, always
         elif automation is not None and not opted_out and self._may_answer(message, keyword, now):
             # A guided conversation under way, or one this message starts, comes first.

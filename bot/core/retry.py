@@ -20,9 +20,15 @@ Backoff = Callable[[Exception, int], float | None]
 when the error is final."""
 
 
-async def retrying(call: Callable[[], Awaitable[T]], *, attempts: int, backoff: Backoff) -> T:
+async def retrying(
+    call: Callable[[], Awaitable[T]],
+    *,
+    attempts: int,
+    backoff: Backoff,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> T:
     """``await call()``, tried at most ``attempts`` times while ``backoff`` says the error
-    passes; the last error, or a final one, is raised."""
+    passes, waiting between tries with ``sleep``; the last error, or a final one, is raised."""
     for attempt in range(attempts - 1):
         try:
             return await call()
@@ -30,7 +36,7 @@ async def retrying(call: Callable[[], Awaitable[T]], *, attempts: int, backoff: 
             wait = backoff(error, attempt)
             if wait is None:
                 raise
-            await asyncio.sleep(wait)
+            await sleep(wait)
     return await call()
 
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
-from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from adapters import sms
 from adapters.whatsapp import MARKETING_STOPPED
 from bot.core.links import LinkSigners
 from bot.core.metrics import Meters
-from bot.core.retry import retrying
-from bot.logs import bound
+from bot.core.retry import QUIET_SECONDS, log_failure, retrying
+from bot.logs import Quiet, bound
 from bot.model import Event, Outbound, Pricing, compact_json, derived_id, parse_json
 from stores.conversations import (
     WINDOW_SECONDS,
@@ -29,6 +30,7 @@ from stores.redis import Pipe, StoreClient, StoreError
 from stores.streams import Entry, ShardedStream
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ERASED = "erased"
 """The error code a campaign's report gives a send dropped as its customer was erased."""
@@ -277,6 +279,8 @@ class Sender:
         """True in a process that sends nothing itself (the CLI's ``admin``): the running
         bot makes its sends, on the channels it has, whatever this process's settings."""
         self._stopping = asyncio.Event()
+        self._waiting: set[asyncio.Timeout] = set()
+        """The waits for a channel's turn under way: ended at once by a graceful stop."""
         self._held: dict[str, str] = {}
         """Conversations whose sends wait behind one an earlier holder's crash cut short in
         its API call, and that send's id: they stay pending in the outbox, for the shard's
@@ -339,8 +343,12 @@ class Sender:
         """A graceful stop: the sends under way finish, and no new one starts; those left
         stay in the outbox for the shard's next holder, who makes them in order. Cut
         short in its API call by the stop's deadline, a send would be failed as
-        interrupted, though it may have gone out."""
+        interrupted, though it may have gone out. A send waiting for its turn (the
+        channel's rate) gives it up now, rather than when the turn comes."""
         self._stopping.set()
+        now = asyncio.get_running_loop().time()
+        for waiting in self._waiting:
+            waiting.reschedule(now)
 
     async def perform(self, entries: list[Entry]) -> set[str]:
         """Send a batch from one shard: conversations in parallel, each in its order. The
@@ -455,6 +463,7 @@ class Sender:
                 lambda: self._attempt(transport, outbound, sent),
                 attempts=MAX_SEND_ATTEMPTS,
                 backoff=send_backoff,
+                sleep=self._pause,
             )
         except CustomerErasedError:
             # Nothing is kept of it: a failure's record and event would name the person.
@@ -473,13 +482,38 @@ class Sender:
             return
         except SendFailedError as error:
             log.warning("send %s failed: %s", outbound.send_id, error)
-            if error.opted_out:  # the carrier holds a STOP we never saw: so do we now
-                await self.conversations.set_opt_out(outbound.conversation_id, True)
-            await self._fail(outbound, str(error), error.code)
+            await self._fail(outbound, str(error), error.code, carrier_opt_out=error.opted_out)
             return
         if provider_id is not None:
             await self._completed(outbound, provider_id, sent)
             self.meters.sends.labels(outbound.channel, "sent").inc()
+
+    async def _take_turn(self, turn: AsyncExitStack, transport: Transport, sent: Outbound) -> None:
+        """Wait for ``sent``'s turn on the channel, kept on ``turn`` until the call is over;
+        NotStartedError when a graceful stop comes while it waits (``stop``)."""
+        await self._until_stopped(turn.enter_async_context(transport.turn(sent)))
+
+    async def _pause(self, seconds: float) -> None:
+        """A retry's wait (a provider's Retry-After, a minute maybe), which a graceful stop
+        ends: the send, let go of, waits in the outbox for the next holder of its shard."""
+        if self._stopping.is_set():
+            raise NotStartedError
+        await self._until_stopped(asyncio.sleep(seconds))
+
+    async def _until_stopped(self, wait: Awaitable[T]) -> T:
+        """``await wait``, which a graceful stop ends (``stop_starting``): NotStartedError
+        then."""
+        try:
+            async with asyncio.timeout(None) as waiting:
+                self._waiting.add(waiting)
+                try:
+                    return await wait
+                finally:
+                    self._waiting.discard(waiting)
+        except TimeoutError:
+            if waiting.expired():  # the stop came while it waited
+                raise NotStartedError from None
+            raise
 
     async def _attempt(
         self, transport: Transport, outbound: Outbound, sent: Outbound
@@ -493,7 +527,11 @@ class Sender:
         is retried lets go of the claim while it waits for the next try.
         """
         cid, send_id = outbound.conversation_id, outbound.send_id
-        async with transport.turn(sent):
+        attempt = str(secrets.randbits(64))  # digits: see CLAIM_SEND
+        if self._stopping.is_set():  # a retry's wait ended past the stop
+            raise NotStartedError
+        async with AsyncExitStack() as turn:
+            await self._take_turn(turn, transport, sent)
             if self._stopping.is_set():  # it waited its turn, or a retry's, past the stop
                 raise NotStartedError
             async with self.store.round_trip() as pipe:
@@ -503,10 +541,17 @@ class Sender:
                     send_id,
                     despite_opt_out=outbound.required,
                     window=WINDOW_SECONDS if free_form_whatsapp(outbound) else 0,
+                    attempt=attempt,
                 )
                 # Which services hear of this send, read in the same round trip (SN-7).
                 self.events.queue_versions(pipe, [outbound.number])
-                answer, *versions = await pipe.execute()
+                try:
+                    answer, *versions = await pipe.execute()
+                except Exception:
+                    # On a Redis Cluster the claim's node may have taken it while another
+                    # node failed the round trip: no API call started, so the claim goes.
+                    await self._let_go(cid, send_id, attempt)
+                    raise
             await self.events.take_versions([outbound.number], versions)
             if not self.conversations.claimed(answer):
                 return None
@@ -529,6 +574,14 @@ class Sender:
                 if error.retryable:
                     await self.conversations.release_send(cid, send_id)
                 raise
+
+    async def _let_go(self, conversation_id: str, send_id: str, attempt: str) -> None:
+        """Let go of the claim ``attempt`` may have made before its API call; a claim left
+        (the store out of reach) is settled as interrupted when its entry is redone."""
+        try:
+            await self.conversations.release_send(conversation_id, send_id, attempt)
+        except Exception:
+            log_failure(log, "could not let go of the claim of a send not started")
 
     async def _completed(
         self, outbound: Outbound, provider_id: str, sent: Outbound | None = None
@@ -603,14 +656,24 @@ class Sender:
                 receipt.error_code,
             )
 
-    async def _fail(self, outbound: Outbound, reason: str, code: str = "") -> None:
+    async def _fail(
+        self, outbound: Outbound, reason: str, code: str = "", *, carrier_opt_out: bool = False
+    ) -> None:
         await self.conversations.fail_send(outbound.conversation_id, outbound.send_id, reason)
-        await self._report_failure(outbound, reason, code)
+        await self._report_failure(outbound, reason, code, carrier_opt_out=carrier_opt_out)
 
-    async def _report_failure(self, outbound: Outbound, reason: str, code: str = "") -> None:
+    async def _report_failure(
+        self, outbound: Outbound, reason: str, code: str = "", *, carrier_opt_out: bool = False
+    ) -> None:
         """Tell the services and the send's outcomes (a notification's counts) it failed."""
         self.meters.sends.labels(outbound.channel, "failed").inc()
         async with self.store.batch() as pipe:
+            if carrier_opt_out:
+                # The carrier holds a STOP we never saw: so do we now, unless the customer
+                # opted in again after the message went, as for a status callback's 21610.
+                self.conversations.queue_carrier_opt_out(
+                    pipe, outbound.conversation_id, outbound.send_id
+                )
             if code == MARKETING_STOPPED:  # Meta said so at once, not in a status webhook
                 # The customer stopped the number's marketing messages: later campaigns
                 # skip them, as when the send's failed status says so.
@@ -636,9 +699,15 @@ def send_backoff(error: Exception, attempt: int) -> float | None:
     return min(2.0**attempt, 30.0) if error.retry_after is None else error.retry_after
 
 
+_STORE_RETRIES = Quiet(QUIET_SECONDS, "retries")
+"""Every send in flight retries its record in an outage: said once in a while, counted."""
+
+
 def store_backoff(error: Exception, attempt: int) -> float | None:
     """A store briefly out of reach: 0.5, 1, 2... s; the work is idempotent."""
     if not isinstance(error, ConnectionError | TimeoutError | StoreError):
         return None
-    log.warning("the store failed (%s); trying again", type(error).__name__)
+    more = _STORE_RETRIES.due(time.monotonic())
+    if more is not None:
+        log.warning("the store failed (%s); trying again%s", type(error).__name__, more)
     return 0.5 * 2**attempt

@@ -272,6 +272,9 @@ class ShardWorkers:
         # ever take (a live holder hands them back, one that died cannot). Such a read
         # began before this one's first read, so it is over by the time a read waits
         # as long after that: what is pending then is taken over once, like a crash's.
+        # A read that came back empty after its whole block was ended by Redis, after any
+        # read begun before it, whatever this loop's clock says of its wait (uvloop's
+        # counts whole milliseconds: a wait of the whole block can measure a hair short).
         loop = asyncio.get_running_loop()
         first_read: float | None = None
         swept = not after_lapse
@@ -283,6 +286,7 @@ class ShardWorkers:
             if redo_at is not None and loop.time() >= redo_at:
                 recovering, redo_at = True, None
             try:
+                waited_out = False
                 if recovering:
                     await stream.ack(shard, done, retried=done_retried)
                     done = []
@@ -297,9 +301,12 @@ class ShardWorkers:
                     )
                     if acked:
                         done = []
+                    waited_out = acked and not batch and block_ms == READ_BLOCK_MS
                 retried, recovering = recovering, False
                 if not swept and first_read is not None:
-                    swept = recovering = loop.time() - first_read >= READ_BLOCK_MS / 1000
+                    swept = recovering = (
+                        waited_out or loop.time() - first_read >= READ_BLOCK_MS / 1000
+                    )
                 worked, leaving = await self._work(stream, shard, work, batch, retried=retried)
                 if leaving and redo_at is None:
                     redo_at = loop.time() + REDO_SECONDS

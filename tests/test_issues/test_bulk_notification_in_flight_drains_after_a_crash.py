@@ -22,7 +22,7 @@ from collections import Counter
 import pytest
 from redis.asyncio import Redis
 
-from tests.botprocess import BotProcess, run_command
+from tests.botprocess import INTERRUPTED_SOONER, BotProcess, run_command
 from tests.conftest import PHONE_NUMBER_ID, REDIS_URL
 from tests.emulators.graph_api import GraphAPIEmulator
 
@@ -36,7 +36,8 @@ STAMP_LATENESS = 0.5
 SETTLE_SECONDS = 90.0
 """Shard leases live 5 s: the restarted process takes the outbox over after that. A send
 the kill cut short inside its API call fails once its claim is older than any attempt
-(``bot.core.sender.INTERRUPTED_AFTER``, 30 s)."""
+(``bot.core.sender.INTERRUPTED_AFTER``, 30 s as shipped, 10 s in the process that takes
+over here)."""
 REPORT = re.compile(
     r"sent (?P<sent>[\d,]+), delivered [\d,]+, read [\d,]+, "
     r"failed (?P<failed>[\d,]+), in flight (?P<in_flight>[\d,]+)"
@@ -82,7 +83,7 @@ async def test_a_bulk_notification_killed_mid_send_drains_in_flight(
         "WHATSAPP_MESSAGES_PER_SECOND": str(PER_SECOND),
     }
     first = BotProcess(env)
-    second = BotProcess(env, port=first.port)
+    second = BotProcess(env, port=first.port, constants=INTERRUPTED_SOONER)
     try:
         await asyncio.to_thread(first.start)
         code, out, err = await run_command(

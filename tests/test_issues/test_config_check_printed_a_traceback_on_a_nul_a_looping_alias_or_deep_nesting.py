@@ -45,5 +45,5 @@ async def test_each_is_one_line(tmp_path: Path, text: str, refusal: str) -> None
 
 async def test_nesting_a_config_file_needs_is_taken(tmp_path: Path) -> None:
     path = tmp_path / "switchboard.yaml"
-    path.write_text("profiles:\n  number_owners: {a: b}\nworkflows: []\n")
+    path.write_text("profiles:\n  number_owners: {web:site: b}\nworkflows: []\n")
     assert await config_check(path) == (0, f"{path}: valid\n", "")
