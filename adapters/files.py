@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
+import mimetypes
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ import aiohttp
 from adapters.provider import ProviderError
 
 _WHATSAPP_MEDIA_ID = re.compile(r"[0-9]{1,64}")
+GENERIC = "application/octet-stream"
+"""The type of a file whose provider names none."""
 _META_MEDIA_HOSTS = (".fbsbx.com", ".facebook.com", ".whatsapp.net", ".fbcdn.net")
 _TELEGRAM_FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _TWILIO_MESSAGE = re.compile(r"(?:MM|SM)[0-9a-f]{32}")
@@ -155,7 +158,7 @@ class WhatsAppFiles:
         size = found.get("file_size")
         if isinstance(size, int) and size > limit:
             raise FileTooLargeError(f"the file is larger than {limit} bytes")
-        mime_type = str(found.get("mime_type") or "application/octet-stream")
+        mime_type = str(found.get("mime_type") or GENERIC)
         # The URL is Meta's, short-lived, and wants the token too; it is never redirected to.
         async with self.session.get(
             where, headers=self._headers, allow_redirects=False
@@ -222,7 +225,10 @@ class TelegramFiles:
                 raise FileGoneError("Telegram has no such file")
             if response.status != 200:
                 raise ProviderError(response.status, 0, "the file download failed", None)
-            content_type = content_type_of(response, "application/octet-stream")
+            content_type = content_type_of(response, GENERIC)
+            if content_type == GENERIC:
+                # Telegram's file server names no type; the path keeps the file's extension.
+                content_type = mimetypes.guess_type(path)[0] or GENERIC
             yield download_of(response, limit, content_type, path.rpartition("/")[2])
 
 
@@ -252,5 +258,5 @@ class TwilioFiles:
                 raise FileGoneError("Twilio has no such file")
             if response.status != 200:
                 raise ProviderError(response.status, 0, "the file download failed", None)
-            content_type = content_type_of(response, "application/octet-stream")
+            content_type = content_type_of(response, GENERIC)
             yield download_of(response, limit, content_type)

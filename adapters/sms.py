@@ -182,7 +182,13 @@ def parse_webhook(form: Mapping[str, Any], number: str) -> list[Inbound | Status
     if not _SID.fullmatch(sid):
         raise PayloadError("MessageSid is missing or is not a message SID")
     service = fields.get("MessagingServiceSid")
-    if "MessageStatus" in fields and "Body" not in fields:
+    is_status = "MessageStatus" in fields and "Body" not in fields
+    sender = fields.get("From" if is_status else "To")
+    if (service or sender) and number not in (service, sender):
+        # Another sender's, whatever its shape (a WhatsApp message through Twilio, whose
+        # From is no phone number): left be, and the caller says so.
+        return []
+    if is_status:
         status = _status(fields, sid, f"sms:{number}")
         ours = bool(number) and number in (service, fields.get("From"))
         return [status] if ours and status else []

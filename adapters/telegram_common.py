@@ -255,7 +255,9 @@ def reply_target(reply_to: str) -> tuple[str, int]:
     """``<chat>:<message_id>`` (a ``message_ref``) split into the chat and the message id;
     the chat is '' for a private chat's, which a reply is always sent in."""
     chat, _, message_id = reply_to.rpartition(":")
-    if not chat or not message_id.isdigit():
+    # The Bot API's message_id is any integer: one below 1 names no message, and Telegram
+    # posts the reply on its own (allow_sending_without_reply), as for a deleted one.
+    if not chat or not message_id.removeprefix("-").isdigit():
         raise TelegramError(f"reply_to must be '<chat>:<message_id>', not {reply_to!r}")
     return ("" if chat.startswith(PRIVATE) else chat), int(message_id)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import math
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import orjson
@@ -32,6 +33,8 @@ from bot.model import (
     display_name,
     parse_json,
 )
+
+log = logging.getLogger(__name__)
 
 MEDIA_KINDS = ("image", "document", "audio", "video", "sticker")
 STATUSES = ("sent", "delivered", "read", "failed")
@@ -142,6 +145,8 @@ def _read_change(
         except PayloadError as error:
             unread.append(str(error))
     for status in _list(value, "statuses"):
+        if isinstance(status, dict) and status.get("recipient_type") == "group":
+            continue  # a receipt of a group's message, another app's: as its messages
         # Receipts we do not track (a voice note's "played") are acknowledged and skipped.
         if not isinstance(status, dict) or status.get("status") in STATUSES:
             try:
@@ -196,6 +201,31 @@ def template_updates(payload: Any) -> tuple[list[TemplateStatus], list[str]]:
             )
         )
     return found, unread
+
+
+MAX_REPORTED = 10
+"""Meta's errors of one change said at most, each in at most ``MAX_FIELD`` characters."""
+
+
+def reported_errors(payload: Any, phone_number_id: str) -> list[str]:
+    """Meta's errors in the ``messages`` changes for our number (``value.errors``: one it
+    hit handing a message over), each as ``<code>: <title>: <details>``; anything else in
+    the body is skipped.
+    https://developers.facebook.com/documentation/business-messaging/whatsapp/support/error-codes
+    """
+    said = []
+    for _, value in _changes_of(payload, "messages"):
+        metadata = _dict(value, "metadata") if isinstance(value, dict) else {}
+        errors = value.get("errors") if isinstance(value, dict) else None
+        if str(metadata.get("phone_number_id")) != phone_number_id or not isinstance(errors, list):
+            continue
+        for error in errors[:MAX_REPORTED]:
+            if isinstance(error, dict):
+                title = _str(error, "title") or _str(error, "message")
+                details = _str(_dict(error, "error_data"), "details")
+                line = ": ".join(part for part in (_str(error, "code"), title, details) if part)
+                said.append(line[:MAX_FIELD])
+    return said
 
 
 def _changes_of(payload: Any, field: str) -> Iterator[tuple[dict[str, Any], Any]]:
@@ -305,6 +335,9 @@ def _message_id(item: dict[str, Any], what: str) -> str:
 def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
     if not isinstance(message, dict):
         raise PayloadError("each message must be an object")
+    if edited := _edited(message):
+        original, now_reads = edited
+        return replace(_message(number, now_reads, names), edit_of=original)
     provider_id, sender = _message_id(message, "message"), _str(message, "from")
     user_id = _str(message, "from_user_id")  # a business-scoped user id (BSUID)
     scoped = Identity("wauser", user_id) if is_business_scoped_id(user_id) else None
@@ -385,6 +418,23 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
         forwarded=_forwarded(_dict(message, "context")),
         referred_product=_referred_product(_dict(message, "context")),
     )
+
+
+def _edited(message: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The original message's id and the message as it reads now, from Meta's ``edit``
+    (a customer changed a text or a caption); None for any other message, and for an
+    edit without them, which is kept as ``unsupported``.
+    https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/edit
+    """
+    if _str(message, "type") != "edit":
+        return None
+    edit = _dict(message, "edit")
+    original, now_reads = _str(edit, "original_message_id")[:MAX_ID], _dict(edit, "message")
+    if not original or _str(now_reads, "type") in ("", "edit"):
+        return None
+    # The edit's own id (its dedupe key), sender and time, with the message's content.
+    envelope = ("from", "from_user_id", "id", "timestamp")
+    return original, {**now_reads, **{key: message[key] for key in envelope if key in message}}
 
 
 def _referred_product(context: dict[str, Any]) -> str:
@@ -564,8 +614,23 @@ rate is written with an underscore in Meta's status webhooks and pricing analyti
 hyphen in its pricing pages; both are one category."""
 
 
+def _tell_unknown_pricing(kind: str) -> None:
+    """Said once a process for each pricing type, not on every receipt that carries it."""
+    if kind not in _PRICING_TOLD and len(_PRICING_TOLD) < 100:
+        _PRICING_TOLD.add(kind)
+        log.warning(
+            "a WhatsApp receipt's pricing type %r is none this version knows, and it says "
+            "nothing of billable: such receipts are kept without their price",
+            kind,
+        )
+
+
+_PRICING_TOLD: set[str] = set()
+
+
 def _pricing(status: dict[str, Any]) -> Pricing | None:
-    """The status's ``pricing`` object; None when it has none.
+    """The status's ``pricing`` object; None when it has none, or one of a type this
+    version does not know and no ``billable`` (the receipt is kept all the same).
 
     Meta recommends ``type`` and ``category`` over ``billable``, which it will deprecate:
     "we recommend that you start using pricing.type and pricing.category together to
@@ -582,8 +647,9 @@ def _pricing(status: dict[str, Any]) -> Pricing | None:
         charged = billable
     elif isinstance(billable, str) and billable.lower() in ("true", "false"):
         charged = billable.lower() == "true"
-    else:
-        raise PayloadError("pricing needs a known 'type' or a boolean 'billable'")
+    else:  # a type Meta added since: the receipt still counts, without its price
+        _tell_unknown_pricing(kind[:40])
+        return None
     category = _str(pricing, "category")[:40]
     return Pricing(
         billable=charged,
@@ -743,16 +809,17 @@ def _json_answer(body: bytes) -> Any:
 
 def _refusal(status: int, data: Any, retry_after: float | None) -> ProviderError:
     """The answer as a refusal; an ``error`` not of the shape Meta documents (an object
-    with an integer ``code`` and a ``message``) still is one, with code 0."""
+    with an integer ``code`` and a ``message``) still is one, with code 0. Meta's
+    ``error_data.details`` (which parameter, which object) follows the ``message``, the
+    code's title alone, which Meta is retiring."""
     error = data.get("error") if isinstance(data, dict) else None
     if not isinstance(error, dict):
         error = {}
-    return ProviderError(
-        status,
-        _code(error.get("code")),
-        str(error.get("message", "unexpected response")),
-        retry_after,
-    )
+    message = str(error.get("message", "unexpected response"))
+    details = _str(_dict(error, "error_data"), "details")[:MAX_FIELD]
+    if details and details not in message:
+        message = f"{message}: {details}"
+    return ProviderError(status, _code(error.get("code")), message, retry_after)
 
 
 def _code(value: Any) -> int:

@@ -65,11 +65,12 @@ def test_a_status_without_pricing_has_none() -> None:
 
 
 @pytest.mark.parametrize("pricing", [{"billable": "maybe"}, {"type": "discounted"}])
-def test_a_pricing_object_that_says_nothing_known_is_refused(pricing: Any) -> None:
+def test_a_pricing_object_that_says_nothing_known_keeps_the_receipt(pricing: Any) -> None:
     payload = meta.status_update(PHONE_ID, "wamid.1", WA_ID, "delivered")
     payload["entry"][0]["changes"][0]["value"]["statuses"][0]["pricing"] = pricing
-    items, unread = parse_webhook(payload, PHONE_ID)
-    assert items == [] and unread == ["pricing needs a known 'type' or a boolean 'billable'"]
+    [status], unread = parse_webhook(payload, PHONE_ID)
+    assert isinstance(status, StatusUpdate) and status.status == "delivered"
+    assert status.pricing is None and unread == []
 
 
 # --- the ledger: Meta's pricing object, volume tiers, authentication-international --------

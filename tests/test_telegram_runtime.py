@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from bot.config.settings import TeamMember, TelegramSettings
+from bot.config.settings import DeliverySettings, TeamMember, TelegramSettings
 from bot.model import Identity, Outbound, conversation_id
-from tests.conftest import Bot, BotFactory
+from tests.conftest import FAST_DELIVERY, Bot, BotFactory
 from tests.emulators.telegram_api import SECRET_HEADER, TelegramAPIEmulator, fake_token
 
 CUSTOMER = 5551001
@@ -47,11 +47,19 @@ class TelegramBot:
 
 
 async def telegram_bot(
-    make_bot: BotFactory, api: TelegramAPIEmulator, token: str, **settings: object
+    make_bot: BotFactory,
+    api: TelegramAPIEmulator,
+    token: str,
+    delivery: DeliverySettings = FAST_DELIVERY,
+    **settings: object,
 ) -> TelegramBot:
     base = TelegramSettings(token=token, api_base=api.base_url, team_chat_id=str(TEAM_CHAT))
     bot = await make_bot(
-        whatsapp=False, telegram=replace(base, **settings), team=TEAM, telegram_lease_ttl=2.0
+        whatsapp=False,
+        telegram=replace(base, **settings),
+        team=TEAM,
+        telegram_lease_ttl=2.0,
+        delivery=delivery,
     )
     return TelegramBot(bot, api, token)
 

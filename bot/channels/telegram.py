@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from adapters.telegram_common import (
     FileUpload,
@@ -25,6 +25,7 @@ from adapters.telegram_common import (
 from bot.channels.ratelimit import ChatSpacing
 from bot.config.settings import ConfigError, TelegramSettings
 from bot.core.media import MediaLibrary
+from bot.core.retry import log_failure
 from bot.core.sender import SendFailedError
 from bot.model import Inbound, Outbound
 from stores.leases import Leases
@@ -33,6 +34,7 @@ from stores.rates import SharedRate
 from stores.redis import StoreError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _NAMED_COMMAND = re.compile(r"(/\w+)@(\w+)(?=\s|$)")
 """A command that names the bot it is for: ``/stop@SwitchboardBot``."""
@@ -48,6 +50,9 @@ OFFSET_LOOK_SECONDS = 3600.0
 is forgotten six days after it last moved (``stores.polling.OFFSET_SECONDS``)."""
 WEBHOOK_RETRY_CAP = 300.0
 """Seconds between asks at most, for a webhook Telegram did not take at the start."""
+POLL_RETRY_CAP = 60.0
+"""Seconds between getUpdates at most, while Telegram keeps failing or refusing them (a
+revoked token is refused for good)."""
 
 Ingest = Callable[[Sequence[Inbound]], Awaitable[list[bool]]]
 
@@ -206,9 +211,12 @@ class TelegramChannel:
         while not stopping.is_set():
             try:
                 await self._take_turn(ttl_ms, stopping)
-            except Exception as error:
+            except StoreError:
                 # The store down (a Redis restart), say: polling starts again once it is
-                # back, rather than stop for good.
+                # back, rather than stop for good; said once every few seconds.
+                log_failure(log, "Telegram polling failed; starting again")
+                await _sleep(stopping, 1.0)
+            except Exception as error:
                 log.warning("Telegram polling failed (%s); starting again", error)
                 await _sleep(stopping, 1.0)
         with contextlib.suppress(Exception):
@@ -254,6 +262,7 @@ class TelegramChannel:
         offset = await self.offsets.get(self.lease)
         loop = asyncio.get_running_loop()
         looked_at = loop.time()
+        failed = 0
         while not stopping.is_set() and not keeper.done():
             if offset and loop.time() - looked_at > OFFSET_LOOK_SECONDS:
                 # Gone from the store six days after it last moved: after a week without
@@ -265,7 +274,9 @@ class TelegramChannel:
             if not await self._holding(token, ttl_ms):
                 return
             try:
-                updates = await self.client.get_updates(offset, POLL_TIMEOUT)
+                updates = await _unless_stopped(
+                    stopping, self.client.get_updates(offset, POLL_TIMEOUT)
+                )
             except TelegramConflictError as error:
                 if error.webhook_set:  # left by a run in webhook mode: polling ends it
                     await self._end_webhook()
@@ -274,9 +285,16 @@ class TelegramChannel:
                 await _sleep(stopping, self.lease_ttl / 2)
                 continue
             except TelegramError as error:
+                # 1, 2, 4... 60 s apart: a refusal that lasts (a revoked token) is said
+                # about once a minute, not every second.
+                failed += 1
                 log.warning("getUpdates failed: %s", error)
-                await _sleep(stopping, error.retry_after or 1.0)
+                wait = min(2.0 ** (failed - 1), POLL_RETRY_CAP)
+                await _sleep(stopping, error.retry_after or wait)
                 continue
+            if updates is None:
+                return  # the stop came first: the updates of the call, unconfirmed, come again
+            failed = 0
             self.polls += 1
             if not updates:
                 continue
@@ -364,6 +382,23 @@ class TelegramChannel:
             extension = mimetypes.guess_extension(record.content_type) or ".bin"
             source = FileUpload(data, record.filename or f"file{extension}")
         return await self.client.send_file(chat, media["kind"], source, media.get("caption", ""))
+
+
+async def _unless_stopped(stopping: asyncio.Event, call: Awaitable[T]) -> T | None:
+    """``await call``, or None when the runtime stops first: a long poll is cut then, not
+    waited out (Telegram hands what it would have answered to the next getUpdates)."""
+    answer = asyncio.ensure_future(call)
+    stopped = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait((answer, stopped), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        if not answer.done():  # the stop came first, or this wait itself was cancelled
+            answer.cancel()
+    if answer.done():
+        return answer.result()
+    await asyncio.gather(answer, return_exceptions=True)  # its connection let go of
+    return None
 
 
 async def _sleep(stopping: asyncio.Event, seconds: float) -> None:

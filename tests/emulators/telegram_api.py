@@ -554,6 +554,7 @@ class TelegramAPIEmulator(LocalServer):
         last_name: str | None = None,
         contact_user_id: int | None = None,
         chat_id: int | None = None,
+        reply_to_message_id: int | None = None,
     ) -> JSON:
         """A shared contact; by default the sender's own (``contact.user_id`` = sender)."""
         sender = self._user(user_id, first_name)
@@ -564,7 +565,8 @@ class TelegramAPIEmulator(LocalServer):
         }
         if last_name:
             contact["last_name"] = last_name
-        return self._message_update(user_id, chat_id, first_name, None, {"contact": contact})
+        content = {"contact": contact}
+        return self._message_update(user_id, chat_id, first_name, reply_to_message_id, content)
 
     def location_share(
         self,

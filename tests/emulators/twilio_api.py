@@ -241,6 +241,10 @@ class TwilioEmulator(LocalServer):
         self.media_held: asyncio.Event | None = None
         """While an Event not yet set, MediaUrls answer nothing until it is: a stalled
         file server (each fetch is counted in ``media_fetches`` as it comes)."""
+        self.sends_held: asyncio.Event | None = None
+        """While an Event not yet set, sends wait for it before they are answered: an API
+        call in flight (each is counted in ``sends_waiting`` as it comes)."""
+        self.sends_waiting = 0
         self.receipt_first: str | None = None
         """A status (``delivered``, ``undelivered``...) whose callback each accepted send
         posts before the API's answer goes: a receipt that overtakes the answer."""
@@ -260,6 +264,8 @@ class TwilioEmulator(LocalServer):
         return self.base_url
 
     async def close(self) -> None:
+        if self.sends_held is not None:  # a held send would hold the shutdown
+            self.sends_held.set()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -362,6 +368,11 @@ class TwilioEmulator(LocalServer):
             ) from None
         return list(self.sent)
 
+    async def wait_for_sends_waiting(self, n: int, timeout: float = 5.0) -> None:
+        """Wait until at least ``n`` sends came while ``sends_held`` holds them."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: self.sends_waiting >= n)
+
     async def wait_for_media_fetches(self, n: int, timeout: float = 5.0) -> None:
         """Wait until at least ``n`` MediaUrl fetches came (held ones too)."""
         async with asyncio.timeout(timeout), self._changed:
@@ -409,6 +420,11 @@ class TwilioEmulator(LocalServer):
 
     async def _create(self, request: web.Request) -> web.Response:
         posted = await request.post()
+        if self.sends_held is not None:
+            self.sends_waiting += 1
+            async with self._changed:
+                self._changed.notify_all()
+            await self.sends_held.wait()
         form = {name: str(value) for name, value in posted.items()}
         media_urls = tuple(str(url) for url in posted.getall("MediaUrl", []))
         try:
