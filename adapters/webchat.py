@@ -247,6 +247,7 @@ PACED_VISITORS = 50_000
 """Visitors whose pace a process keeps in mind (the least recent are forgotten)."""
 TOO_FAST = "You are sending faster than the chat takes: wait a moment, then send it again."
 FILES_FULL = "The chat takes no more files for now: try again later."
+CHAT_FULL = "The chat takes no more messages for now: it is sent again later."
 FILE_WINDOW = 3600.0
 """The window of the files all visitors together may send (``web_file_bytes_per_hour``)."""
 
@@ -311,10 +312,20 @@ class WebChatHub:
         return None
 
     def add(self, visitor: str, socket: web.WebSocketResponse) -> None:
+        """Take what is pushed to ``socket`` from now on; it is written once ``begin`` has
+        sent the socket its first frame, so nothing comes ahead of the history."""
         self._sockets.setdefault(visitor, set()).add(socket)
         queue: asyncio.Queue[str] = asyncio.Queue(MAX_PENDING)
-        writer = asyncio.create_task(self._write(visitor, socket, queue))
-        self._tabs[socket] = _Tab(queue, writer)
+        begun = asyncio.Event()
+        writer = asyncio.create_task(self._write(visitor, socket, queue, begun))
+        self._tabs[socket] = _Tab(queue, writer, begun)
+
+    async def begin(self, socket: web.WebSocketResponse, first: str) -> None:
+        """Send ``socket`` its first frame, then what was pushed to it since ``add``."""
+        await socket.send_str(first)
+        tab = self._tabs.get(socket)
+        if tab is not None:
+            tab.begun.set()
 
     def remove(self, visitor: str, socket: web.WebSocketResponse) -> None:
         tab = self._tabs.pop(socket, None)
@@ -354,9 +365,14 @@ class WebChatHub:
                 closing.add_done_callback(self._closing.discard)
 
     async def _write(
-        self, visitor: str, socket: web.WebSocketResponse, queue: asyncio.Queue[str]
+        self,
+        visitor: str,
+        socket: web.WebSocketResponse,
+        queue: asyncio.Queue[str],
+        begun: asyncio.Event,
     ) -> None:
-        """Send what is pushed to ``socket``, in order, until it closes."""
+        """Send what is pushed to ``socket``, in order, from its first frame until it closes."""
+        await begun.wait()
         while True:
             frame = await queue.get()
             try:
@@ -378,10 +394,12 @@ class WebChatHub:
 @dataclass(eq=False, slots=True)
 class _Tab:
     """One socket as the hub keeps it: the frames pushed to it and not written yet, the
-    task that writes them, and which of our messages it was sent (those it may confirm)."""
+    task that writes them (once its first frame is sent), and which of our messages it was
+    sent (those it may confirm)."""
 
     queue: asyncio.Queue[str]
     writer: asyncio.Task[None]
+    begun: asyncio.Event
     offered: dict[str, None] = field(default_factory=dict)
 
 
@@ -502,7 +520,6 @@ class WebChatTransport:
             "direction": "outbound",
             "text": outbound.text,
             "timestamp": outbound.created_at,
-            "service": outbound.service,
             "buttons": list(outbound.buttons),
         }
         media = outbound.media or {}

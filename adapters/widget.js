@@ -61,8 +61,17 @@
     }
     if (!answer.ok) throw new Error("the chat refused this page: " + answer.status);
     const found = await answer.json();
-    store("localStorage", KEY, found.visitor_id);
-    store("localStorage", HASH, found.visitor_hash || null);
+    if (siteGiven) {
+      // The site names its signed-in visitor on each page. Kept here, their chat would open
+      // on the pages after they sign out, for whoever uses the browser next.
+      if (stored("localStorage", KEY) === siteGiven) {
+        store("localStorage", KEY, null);
+        store("localStorage", HASH, null);
+      }
+    } else {
+      store("localStorage", KEY, found.visitor_id);
+      store("localStorage", HASH, found.visitor_hash || null);
+    }
     return found.token;
   }
 

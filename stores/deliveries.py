@@ -23,7 +23,7 @@ from stores.delivery_scripts import (
     SCRUB_FIND,
 )
 from stores.redis import Keys, Pipe, listen_channel, queue_publish
-from stores.streams import GROUP
+from stores.streams import GROUP, queue_forget_idle
 
 log = logging.getLogger(__name__)
 
@@ -332,9 +332,11 @@ class DeliveryQueue(BaseDeliveryQueue):
                     start_id="0-0",
                     count=count,
                 )
+            for service in wants:  # idle that long, a consumer's process is gone
+                queue_forget_idle(pipe, self.keys.fanout(service), consumer, min_idle_ms)
             results = await pipe.execute(raise_on_error=False)
         taken = Taken()
-        for service, reply in zip(wants, results, strict=True):
+        for service, reply in zip(wants, results[: len(wants)], strict=True):
             if isinstance(reply, Exception):
                 taken.failed[service] = str(reply)
                 continue

@@ -119,11 +119,22 @@ return moved
 """
 )
 
+# Dead letters back on the stream, with fresh attempts, in the order they were first
+# queued: they died in the order their last retries fell due, each with its own jitter.
 REPLAY = Script(
     """
 local items = redis.call('LRANGE', KEYS[2], 0, -1)
-for _, item in ipairs(items) do
-  local d = cjson.decode(item)
+local letters = {}
+for i, item in ipairs(items) do
+  letters[i] = {cjson.decode(item), i}
+end
+table.sort(letters, function(a, b)
+  local at, bt = tonumber(a[1]['t']) or 0, tonumber(b[1]['t']) or 0
+  if at ~= bt then return at < bt end
+  return a[2] < b[2]
+end)
+for _, letter in ipairs(letters) do
+  local d = letter[1]
   redis.call('XADD', KEYS[1], '*', 'e', d['e'], 'i', d['i'] or '', 'a', 0, 't', ARGV[1])
 end
 redis.call('DEL', KEYS[2])

@@ -6,6 +6,7 @@ conversations on that service's numbers alone."""
 from __future__ import annotations
 
 import html
+import math
 import time
 from collections.abc import Awaitable, Callable
 from importlib import resources
@@ -13,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.webchat import FILE_BURST, FILES_PER_MINUTE, TOO_FAST, Pace
 from bot.api.common import (
     CALLER,
     RAW_BODY,
@@ -27,16 +29,22 @@ from bot.api.common import (
     require_attached,
     string_field,
 )
-from bot.api.conversations import claim, get_conversation, public, release, reply
+from bot.api.conversations import (
+    agent_field,
+    claim,
+    get_conversation,
+    public,
+    release,
+    reply,
+)
 from bot.api.media import download, upload
 from bot.api.starts import reachable, start_conversation
-from bot.core.livetokens import KEY_CHARS, MAX_AGENT, LiveGrant
+from bot.core.livetokens import KEY_CHARS, LiveGrant
 from bot.http.errors import error_response
 from bot.model import Identity, Service, compact_json, conversation_id
 from bot.outreach.audience import OPEN_TO_NEW
 from bot.outreach.spec import channel_of
 from bot.team.actions import collision_message
-from handlers.command_kit import has_control_characters
 from stores.conversations import WINDOW_SECONDS
 
 GRANT: web.RequestKey[LiveGrant] = web.RequestKey("live_grant", LiveGrant)
@@ -45,6 +53,9 @@ PROFILE: web.RequestKey[str] = web.RequestKey("live_profile", str)
 UNAUTHORIZED = "this live view link has expired or is not valid: open it again from your CRM"
 MIN_TTL = 30
 PAGE_ROUTE = "live_page"
+UPLOADS: web.AppKey[Pace] = web.AppKey("live_uploads", Pace)
+"""Each live token's pace of uploads, a web chat visitor's of files: each is kept a day in
+Redis, and a live link lives in a browser (an iframe's address)."""
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",  # the token is in the page's address
@@ -69,9 +80,7 @@ async def issue_live_token(request: web.Request) -> web.Response:
     found = await read_body(request)
     only_fields(found, ("profile", "agent", "ttl"), "give profile, agent, ttl")
     reference = string_field(found, "profile", limit=300)
-    agent = string_field(found, "agent", limit=MAX_AGENT)
-    if has_control_characters(agent) or "\n" in agent or "\t" in agent:
-        raise ApiError(400, "'agent' may not contain control characters")
+    agent = agent_field(found)  # one line, as every reply and claim of its page checks it
     longest = api.live_tokens.ttl
     ttl = found.get("ttl", longest)
     if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not MIN_TTL <= ttl <= longest:
@@ -134,6 +143,7 @@ async def authenticate_live(request: web.Request, handler: Handler) -> web.Strea
 
 
 def add_live_routes(live: web.Application) -> None:
+    live[UPLOADS] = Pace(FILES_PER_MINUTE / 60, FILE_BURST)
     live.router.add_get("", live_page, name=PAGE_ROUTE)
     live.router.add_get("/api/state", state)
     live.router.add_post("/api/conversations", start)
@@ -141,8 +151,17 @@ def add_live_routes(live: web.Application) -> None:
     live.router.add_post("/api/conversations/{id}/messages", scoped(reply))
     live.router.add_post("/api/conversations/{id}/claim", scoped(claim))
     live.router.add_post("/api/conversations/{id}/release", scoped(release))
-    live.router.add_post("/api/media", upload)  # kept as the service's own upload
+    live.router.add_post("/api/media", paced_upload)
     live.router.add_get("/api/media/{id}", profile_file)
+
+
+async def paced_upload(request: web.Request) -> web.StreamResponse:
+    """A file kept as the service's own upload, at the token's pace (``UPLOADS``)."""
+    grant, pace = request[GRANT], request.app[UPLOADS]
+    holder = f"{grant.service}:{grant.profile}:{grant.agent}:{grant.expires_at}:{grant.key}"
+    if not pace.take(holder):
+        return error_response(429, TOO_FAST, {"Retry-After": str(math.ceil(pace.wait(holder)))})
+    return await upload(request)
 
 
 async def profile_file(request: web.Request) -> web.StreamResponse:

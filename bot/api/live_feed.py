@@ -10,10 +10,11 @@ import time
 
 from aiohttp import web
 
-from bot.api.common import caller, numbers_of, parts
+from bot.api.common import caller, numbers_of, parts, past_the_store
 from bot.api.live import GRANT, PROFILE, key_holds, profile_conversations
 from bot.api.live_tail import RESYNC, STOP, EventTail
 from bot.core.redaction import render
+from bot.http.errors import error_response
 
 TAIL: web.AppKey[EventTail] = web.AppKey("live_tail", EventTail)
 HEARTBEAT = 15.0
@@ -21,6 +22,10 @@ HEARTBEAT = 15.0
 RESCOPE = 30.0
 """Seconds after which the service's numbers and the profile's conversations are read
 again (a service detached, a conversation stitched to the profile)."""
+STREAMS_PER_TOKEN = 16
+"""Streams one live token may hold open in a process (an agent's tabs), as a web chat
+visitor holds 16 chats: one client holding thousands would leave the process no files
+to open for the providers' webhooks or for Redis."""
 
 
 async def stop_streams(app: web.Application) -> None:
@@ -33,7 +38,11 @@ async def stream(request: web.Request) -> web.StreamResponse:
     behind, and ``expired`` when the token runs out."""
     grant, who, profile = request[GRANT], caller(request), request[PROFILE]
     tail, services = request.config_dict[TAIL], parts(request).services
-    queue = await tail.subscribe(await numbers_of(request))
+    numbers = await numbers_of(request)
+    if tail.holding(grant) >= STREAMS_PER_TOKEN:  # then subscribed with no wait between
+        why = f"at most {STREAMS_PER_TOKEN} live views open at once with one link: close one"
+        return error_response(429, why, {"Retry-After": "5"})
+    queue = await tail.subscribe(numbers, grant)
     try:
         ours, others = set(await profile_conversations(request)), set[str]()
         response = web.StreamResponse(
@@ -44,6 +53,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
             }
         )
         await response.prepare(request)
+        past_the_store(request)  # open for the token's hour; a stalled store ends it not
         await response.write(b"event: ready\ndata: {}\n\n")
         rescoped = time.monotonic()
         while (left := grant.expires_at - time.time()) > 0:

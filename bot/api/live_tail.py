@@ -9,6 +9,7 @@ import contextlib
 import logging
 from collections.abc import Iterable
 
+from bot.core.retry import log_failure
 from stores.events import BaseEventLog, LoggedEvent
 
 log = logging.getLogger(__name__)
@@ -37,17 +38,20 @@ class EventTail:
         self.events = events
         self.poll = poll
         self._streams: dict[asyncio.Queue[Item], frozenset[str]] = {}
+        self._holders: dict[asyncio.Queue[Item], object] = {}
+        """Who holds each stream (a live token's grant), for ``holding``."""
         self._cursors: dict[str, str] = {}
         """For each log read, the entry id it is read on after: the last it handed on, or
         where it started."""
         self._task: asyncio.Task[None] | None = None
         self._starting = asyncio.Lock()
 
-    async def subscribe(self, numbers: Iterable[str]) -> asyncio.Queue[Item]:
+    async def subscribe(self, numbers: Iterable[str], holder: object = None) -> asyncio.Queue[Item]:
         """A queue of the events of ``numbers`` (and of those on no number, about
-        profiles) appended after this call."""
+        profiles) appended after this call, held by ``holder`` until unsubscribed."""
         queue: asyncio.Queue[Item] = asyncio.Queue(BACKLOG)
         self._streams[queue] = frozenset(numbers) | {""}
+        self._holders[queue] = holder
         try:
             async with self._starting:
                 if self._task is None or self._task.done():
@@ -71,7 +75,12 @@ class EventTail:
 
     def unsubscribe(self, queue: asyncio.Queue[Item]) -> None:
         self._streams.pop(queue, None)
+        self._holders.pop(queue, None)
         self._forget()
+
+    def holding(self, holder: object) -> int:
+        """How many streams ``holder`` holds open."""
+        return sum(1 for held in self._holders.values() if held == holder)
 
     async def stop(self) -> None:
         """End every stream, and the reading."""
@@ -111,7 +120,7 @@ class EventTail:
             try:
                 page = await self.events.read_each(after, PAGE)
             except Exception:  # the store is away: the streams wait, and hear later
-                log.exception("could not read the event logs for the live view")
+                log_failure(log, "could not read the event logs for the live view")
                 await asyncio.sleep(OUTAGE_PAUSE)
                 continue
             # A log forgotten or started anew while it was read: its events are not for the

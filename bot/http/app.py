@@ -38,6 +38,7 @@ from bot.http.widget import Widget, add_widget_routes, socket_visitor, token_is_
 from bot.model import Event, Identity, Inbound, conversation_id, derived_id, shallow_dict
 from stores.conversations import ConversationStore
 from stores.live import LiveChannel
+from stores.media import MediaRecord
 from stores.redis import StoreError
 from stores.services import ServiceStore
 
@@ -243,7 +244,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         kept = {webchat.kept_media(message) for message in timeline} - {""}
         urls = {media_id: await parts.media.links.url(media_id) for media_id in kept}
         history = webchat.history_frame(visitor, timeline, opted_out=opted_out, media_urls=urls)
-        await socket.send_str(history)
+        await parts.web_hub.begin(socket, history)  # what was pushed meanwhile comes after it
         async for frame in socket:
             if frame.type == WSMsgType.BINARY:
                 await socket.send_json({"type": "error", "error": webchat.TEXT_FRAMES})
@@ -297,6 +298,13 @@ async def _take_frame(
         # once on a reconnect (typed at a human pace while offline) is kept, not refused.
         too_fast.retry_after = parts.web_hub.messages.wait(visitor)
         raise too_fast
+    # The pace above is the visitor's, and a client may take a new visitor id at will:
+    # this bound is the number's, so no one client floods the services.
+    most = parts.settings.web_messages_per_hour
+    if wait := await parts.media.spend(f"{number}:messages", 1, most, webchat.FILE_WINDOW):
+        full = webchat.FrameError(webchat.CHAT_FULL)
+        full.frame_id, full.retry_after = frame_id(inbound, visitor), math.ceil(wait)
+        raise full
     (new,) = await parts.ingestor.accept([inbound])
     page_id = frame_id(inbound, visitor)
     await socket.send_json({"type": "ack", "id": page_id})
@@ -327,32 +335,16 @@ async def chat_file(request: web.Request) -> web.Response:
         return error_response(400, "id must be 1-64 letters, digits, - or _")
     if (request.content_length or 0) > webchat.MAX_FILE:
         return error_response(413, f"the file is larger than {webchat.MAX_FILE // MB} MB")
-    if not parts.web_hub.files.take(visitor):
-        return error_response(429, webchat.TOO_FAST, {"Retry-After": "10"})
-    data = await read_at_most(request, webchat.MAX_FILE)
-    if len(data) > webchat.MAX_FILE:
-        return error_response(413, f"the file is larger than {webchat.MAX_FILE // MB} MB")
+    # The page sends a file again under its id when it saw no answer: kept once, and
+    # answered again as kept, not counted again against the pace or the hour's bytes.
+    retried_as = f"web:{visitor}:{client_id}"
+    record = await parts.media.kept_as(retried_as)
+    if record is None:
+        kept = await _keep_chat_file(request, visitor, retried_as)
+        if isinstance(kept, web.Response):
+            return kept
+        record = kept
     number = parts.settings.web_number
-    # The pace above is the visitor's, and a client may take a new visitor id at will:
-    # this bound is the number's, so no one client fills Redis with files kept 30 days.
-    most = parts.settings.web_file_bytes_per_hour
-    wait = await parts.media.spend(number, len(data), most, webchat.FILE_WINDOW)
-    if wait:
-        return error_response(429, webchat.FILES_FULL, {"Retry-After": str(math.ceil(wait))})
-    try:
-        record = await parts.media.save(
-            data,
-            request.headers.get("Content-Type", ""),
-            request.query.get("filename", ""),
-            f"web:{visitor}",
-            number=number,
-            channel="web",
-            ttl=webchat.FILE_TTL,
-            # The page sends a file again under its id when it saw no answer: kept once.
-            retried_as=f"web:{visitor}:{client_id}",
-        )
-    except MediaRefusedError as refusal:
-        return error_response(refusal.status, str(refusal))
     kind = kind_of(record.content_type)
     inbound = webchat.file_message(visitor, number, client_id, kind, record.to_dict())
     (new,) = await parts.ingestor.accept([inbound])
@@ -371,6 +363,38 @@ async def chat_file(request: web.Request) -> web.Response:
     return web.json_response({"message": echo}, status=201)
 
 
+async def _keep_chat_file(
+    request: web.Request, visitor: str, retried_as: str
+) -> MediaRecord | web.Response:
+    """A visitor's new file, kept under ``retried_as``; the refusal when it is not."""
+    parts = request.app[PARTS]
+    if not parts.web_hub.files.take(visitor):
+        return error_response(429, webchat.TOO_FAST, {"Retry-After": "10"})
+    data = await read_at_most(request, webchat.MAX_FILE)
+    if len(data) > webchat.MAX_FILE:
+        return error_response(413, f"the file is larger than {webchat.MAX_FILE // MB} MB")
+    number = parts.settings.web_number
+    # The pace above is the visitor's, and a client may take a new visitor id at will:
+    # this bound is the number's, so no one client fills Redis with files kept 30 days.
+    most = parts.settings.web_file_bytes_per_hour
+    wait = await parts.media.spend(number, len(data), most, webchat.FILE_WINDOW)
+    if wait:
+        return error_response(429, webchat.FILES_FULL, {"Retry-After": str(math.ceil(wait))})
+    try:
+        return await parts.media.save(
+            data,
+            request.headers.get("Content-Type", ""),
+            request.query.get("filename", ""),
+            f"web:{visitor}",
+            number=number,
+            channel="web",
+            ttl=webchat.FILE_TTL,
+            retried_as=retried_as,
+        )
+    except MediaRefusedError as refusal:
+        return error_response(refusal.status, str(refusal))
+
+
 def frame_id(inbound: Inbound, visitor: str) -> str:
     return inbound.provider_id.removeprefix(webchat.message_prefix(visitor))
 
@@ -384,6 +408,8 @@ def _whatsapp_settings(request: web.Request) -> WhatsAppSettings:
 
 async def whatsapp_handshake(request: web.Request) -> web.Response:
     settings = _whatsapp_settings(request)
+    if request.query.get("hub.mode") != "subscribe":
+        return error_response(403, "hub.mode must be subscribe")
     challenge = whatsapp.handshake(request.query, settings.verify_token)
     if challenge is None:
         return error_response(403, "verify token does not match")
@@ -416,6 +442,8 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
         payload, settings.phone_number_id
     )
     unread += unread_templates + unread_preferences
+    for reported in whatsapp.reported_errors(payload, settings.phone_number_id):
+        log.warning("WhatsApp reported an error on the number's webhook: %s", reported)
     if unread and not (items or templates or preferences):
         return error_response(400, unread[0])
     parts = request.app[PARTS]

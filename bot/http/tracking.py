@@ -31,6 +31,11 @@ VISITOR_HASH_COOKIE = "sb_vh"
 cookie can be written by anyone, the hash only by the bot."""
 COOKIE_MAX_AGE = 365 * 24 * 3600
 MAX_BODY = 64 * 1024
+EVENT_WINDOW = 3600.0
+"""The window of the events all visitors together may post (``event_bytes_per_hour``)."""
+CLICK_BYTES = 300
+"""What a click keeps besides its target and message id: the visitor's two keys, and its
+entries there and on the profile."""
 MAX_BATCH = 50
 MAX_URL = 2048
 MAX_TITLE = MAX_VALUE = 1024
@@ -38,6 +43,7 @@ MAX_PROPERTIES = 50
 MAX_SAFE_INTEGER = 2**53 - 1
 """Past this a number loses digits in the JavaScript that reads the history back."""
 PREFLIGHT_MAX_AGE = 600
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 PREVIEWERS = re.compile(
     r"TelegramBot|WhatsApp/|facebookexternalhit|Facebot|Twitterbot|Slackbot|Discordbot"
@@ -50,7 +56,16 @@ _TYPE = re.compile(r"[a-z0-9_.-]{1,64}")
 _PROPERTY = re.compile(r"[A-Za-z0-9_.$-]{1,64}")
 _SESSION = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_EVENT_KEYS = ("type", "url", "title", "referrer", "properties", "session", "visitor_id")
+_EVENT_KEYS = (
+    "type",
+    "url",
+    "title",
+    "referrer",
+    "properties",
+    "session",
+    "visitor_id",
+    "visitor_hash",
+)
 
 
 class EventError(ValueError):
@@ -73,6 +88,9 @@ class Tracking:
     visitor_secret: str = field(default="", repr=False)
     """SWITCHBOARD_VISITOR_SECRET: when set, a visitor id is taken only with its hash, the
     widget's ``visitor_hash`` or the ``sb_vh`` cookie beside ``sb_vid``."""
+    event_bytes_per_hour: int = 64 * 1024 * 1024
+    """The bytes of events all visitors together may post in an hour (a client may take a
+    new visitor at will): past it, a post is refused until the next hour."""
 
     @property
     def secure(self) -> bool:
@@ -81,8 +99,13 @@ class Tracking:
 
     @property
     def own_origin(self) -> str:
+        """PUBLIC_URL's origin as a browser's ``Origin`` names it: without the scheme's
+        default port (``https://chat.example.com:443`` is ``https://chat.example.com``)."""
         parts = urlsplit(self.public_url)
-        return f"{parts.scheme}://{parts.netloc}".lower()
+        netloc = parts.netloc
+        if parts.port is not None and parts.port == DEFAULT_PORTS.get(parts.scheme.lower()):
+            netloc = netloc.rsplit(":", 1)[0]
+        return f"{parts.scheme}://{netloc}".lower()
 
 
 TRACKING: web.AppKey[Tracking] = web.AppKey("tracking", Tracking)
@@ -127,10 +150,10 @@ def cookie_visitor(request: web.Request, tracking: Tracking) -> str | None:
 
 
 def keep_visitor(request: web.Request, response: web.StreamResponse, tracking: Tracking) -> None:
-    """Give the browser a visitor cookie, unless it has one of ours (``Secure`` when the
-    chat is served over HTTPS, PUBLIC_URL, so that it never travels in the clear)."""
-    if cookie_visitor(request, tracking) is None:
-        _set_visitor_cookie(response, tracking, new_visitor_id())
+    """Give the browser a visitor cookie (``Secure`` when the chat is served over HTTPS,
+    PUBLIC_URL, so that it never travels in the clear): its own again, for a year from
+    this visit, so that a visitor who comes back keeps their chat; else a new one."""
+    _set_visitor_cookie(response, tracking, cookie_visitor(request, tracking) or new_visitor_id())
 
 
 async def follow_link(request: web.Request) -> web.StreamResponse:
@@ -159,6 +182,13 @@ async def follow_link(request: web.Request) -> web.StreamResponse:
     root = await tracking.profiles.root(link.profile)
     if not root:
         return response  # erased or unknown: nobody to link, nothing to record (PS-7)
+    # A click without a cookie is a new visitor, kept a year: what clicks keep counts with
+    # the web events, so that no one client fills Redis. Past it, the click still goes.
+    kept = len(link.target) + len(link.message) + CLICK_BYTES
+    if await tracking.activity.spend(kept, tracking.event_bytes_per_hour, EVENT_WINDOW):
+        if tracking.clicked is not None:
+            await tracking.clicked(link.message)  # a recipient's mark, bounded by the campaign
+        return response
     vid = cookie_visitor(request, tracking) or new_visitor_id()
     owner = await tracking.profiles.attach(root, Identity("vid", vid), "web")
     if owner and owner != root and await _anonymous(tracking, owner):
@@ -230,11 +260,23 @@ async def post_events(request: web.Request) -> web.Response:
     if raw is None:
         return error_response(413, f"the body is larger than {MAX_BODY // 1024} KiB", headers)
     try:
-        events, body_visitor = parse_events(raw)
+        events, body_visitor, hashes = parse_events(raw)
     except EventError as error:
         return error_response(400, str(error), headers)
     from_cookie = cookie_visitor(request, tracking)
+    secret = tracking.visitor_secret
+    if body_visitor and secret and not any(hash_matches(secret, body_visitor, h) for h in hashes):
+        # A visitor id in a body can be copied by anyone: only the site's server, which
+        # holds the secret, vouches for the ids its pages name. Without its hash it counts
+        # as none, as a bare cookie does: these events get a visitor of their own.
+        body_visitor = None
     vid = from_cookie or body_visitor or new_visitor_id()
+    # Each post may be a new visitor's, kept a year: what all of them keep is bounded, so
+    # that no one client fills Redis.
+    wait = await tracking.activity.spend(len(raw), tracking.event_bytes_per_hour, EVENT_WINDOW)
+    if wait:
+        retry = {"Retry-After": str(math.ceil(wait))}
+        return error_response(429, "no more web events are taken this hour", headers | retry)
     await tracking.activity.record_many(vid, events)
     # Only the browser holding the cookie learns its profile: a visitor id in a body
     # can be copied by anyone.
@@ -250,8 +292,9 @@ def _refuse_constant(name: str) -> Any:
     raise EventError(f"{name} is not a number JSON allows")
 
 
-def parse_events(raw: bytes) -> tuple[list[dict[str, Any]], str | None]:
-    """The events of a body (one object or a list), and the ``visitor_id`` they name."""
+def parse_events(raw: bytes) -> tuple[list[dict[str, Any]], str | None, set[str]]:
+    """The events of a body (one object or a list), the ``visitor_id`` they name, and the
+    ``visitor_hash`` values they give for it."""
     try:
         body = json.loads(raw, parse_constant=_refuse_constant)
     except EventError:
@@ -263,19 +306,24 @@ def parse_events(raw: bytes) -> tuple[list[dict[str, Any]], str | None]:
         raise EventError("the body must be one event (a JSON object) or a list of events")
     if not 1 <= len(items) <= MAX_BATCH:
         raise EventError(f"send 1 to {MAX_BATCH} events at a time, not {len(items)}")
-    events, visitors = [], set()
+    events, visitors, hashes = [], set(), set()
     for index, item in enumerate(items):
         try:
             event, visitor = parse_event(item)
+            given = item.get("visitor_hash")
+            if given is not None and not isinstance(given, str):
+                raise EventError("visitor_hash must be a string")
         except EventError as error:
             where = f"event {index}" if isinstance(body, list) else "the event"
             raise EventError(f"{where}: {error}") from None
         events.append(event)
         visitors.add(visitor)
+        if given:
+            hashes.add(given)
     visitors.discard(None)
     if len(visitors) > 1:
         raise EventError("the events name different visitor_ids; send one visitor at a time")
-    return events, visitors.pop() if visitors else None
+    return events, visitors.pop() if visitors else None, hashes
 
 
 def parse_event(item: Any) -> tuple[dict[str, Any], str | None]:
