@@ -29,14 +29,24 @@ def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
 
 class Refusal(str):
     """Why a service did not take a delivery (a reason like any other), with how long its
-    answer asked to be left alone: its ``Retry-After``, in seconds, when it sent one."""
+    answer asked to be left alone: its ``Retry-After``, in seconds, when it sent one; and
+    the answer's status, when there was one."""
 
     retry_after: float | None
+    status: int | None
 
-    def __new__(cls, reason: str, retry_after: float | None = None) -> Refusal:
+    def __new__(
+        cls, reason: str, retry_after: float | None = None, status: int | None = None
+    ) -> Refusal:
         refusal = super().__new__(cls, reason)
         refusal.retry_after = retry_after
+        refusal.status = status
         return refusal
+
+
+def too_large(problem: str) -> bool:
+    """Whether the service refused a POST for its size (413, over its body limit)."""
+    return isinstance(problem, Refusal) and problem.status == 413
 
 
 def answer_problem(status: int, retry_after: str | None = None) -> str:
@@ -45,7 +55,7 @@ def answer_problem(status: int, retry_after: str | None = None) -> str:
         return ""
     if 300 <= status < 400:
         return f"HTTP {status}: redirects are not followed, attach the URL it points to"
-    return Refusal(f"HTTP {status}", retry_after_seconds(retry_after))
+    return Refusal(f"HTTP {status}", retry_after_seconds(retry_after), status)
 
 
 class WebhookClient:

@@ -33,7 +33,7 @@ if not found[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return {'new'}
 end
-if found[1] ~= ARGV[1] then return {'mismatch'} end
+if found[1] ~= ARGV[1] and found[1] ~= 'erased' then return {'mismatch'} end
 if not found[2] then return {'in_flight'} end
 return {'done', found[2], found[3]}
 """
@@ -47,11 +47,13 @@ return 1
 """
 )
 # An erasure's answer in place of one kept that named the erased person: the request
-# stays done (a retry sends nothing again), and what it answered is gone.
+# stays done (a retry sends nothing again), and what it answered is gone, its
+# fingerprint too (a plain hash of a request naming a phone gives the phone back to
+# whoever hashes that request for every number): any retry under the key gets the 410.
 _FORGET = Script(
     """
 if not redis.call('HGET', KEYS[1], 'status') then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'body', ARGV[2])
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'body', ARGV[2], 'fingerprint', 'erased')
 return 1
 """
 )

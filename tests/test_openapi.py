@@ -1053,7 +1053,8 @@ async def test_the_web_chat_widget_answers_are_the_documented_ones(make_bot: Bot
     as_png = {"Content-Type": "image/png"}
     sent = {"token": token, "id": "f1", "filename": "shoe.png"}
     await public(201, "POST", "/webchat/files", png, as_png, sent)
-    await public(415, "POST", "/webchat/files", b"MZ", {"Content-Type": "image/png"}, sent)
+    other = {**sent, "id": "f0"}  # under f1, the file kept is answered again
+    await public(415, "POST", "/webchat/files", b"MZ", {"Content-Type": "image/png"}, other)
     await public(400, "POST", "/webchat/files", png, as_png, {"token": token, "id": "a b"})
     await public(401, "POST", "/webchat/files", png, as_png, {"token": "x", "id": "f2"})
     big = io.BytesIO(png + bytes(10 * 1024 * 1024))

@@ -45,7 +45,7 @@ def build_api(parts: ApiParts) -> web.Application:
 def build_live(parts: ApiParts) -> web.Application:
     """The live chat view, under ``/live``: its page, and the page's calls, each made with
     a live token instead of the service's API token."""
-    live = web.Application(middlewares=[authenticate_live, idempotent, _refusals])
+    live = web.Application(middlewares=[_in_time, authenticate_live, idempotent, _refusals])
     live[PARTS] = parts
     live[TAIL] = EventTail(parts.events)
     live.on_shutdown.append(stop_streams)

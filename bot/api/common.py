@@ -25,7 +25,7 @@ from bot.outreach.sequence_reports import SequenceReports
 from bot.outreach.sequences import Sequences
 from bot.outreach.workflows import Workflows
 from bot.team.actions import ConversationActions, ConversationClosedError
-from handlers.command_kit import NO_CONTROLS, TEXT_CONTROLS, has_control_characters
+from handlers.command_kit import NO_CONTROLS, TEXT_CONTROLS, escaped, has_control_characters
 from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
 from stores.events import BaseEventLog
@@ -91,18 +91,32 @@ STORE_SECONDS = 20.0
 """How long a call may wait on the store, its body's reading apart (which has deadlines
 of its own): a Redis that stopped answering without closing its connections (paused,
 its host stalled) would hold the caller for as long. Past it, the call is a 503."""
-ADMIN = Service("admin", "", "")
-"""The operator, calling with SWITCHBOARD_ADMIN_TOKEN: may attach and detach services."""
+ADMIN = Service("admin", "", "", mask=False)
+"""The operator, calling with SWITCHBOARD_ADMIN_TOKEN: may attach and detach services, and
+reads every reply in full, in timelines and events as in notes and reports."""
+
+
+MESSAGE_LIMIT = 1000
+"""The most of a refusal's message said back: one may quote a path's id of pages."""
 
 
 class ApiError(Exception):
-    """A refusal with its status; the message may quote the caller's input, safely."""
+    """A refusal with its status; the message may quote the caller's input, safely: cut
+    to ``MESSAGE_LIMIT``, each control character in it written as its escape."""
 
     def __init__(self, status: int, message: str, **extra: Any) -> None:
+        message = _said(message)
         super().__init__(message)
         self.status = status
         self.message = message
         self.extra = extra
+
+
+def _said(message: str) -> str:
+    message = escaped(message[: MESSAGE_LIMIT * 4], allowed="")  # an escape is 4 characters
+    if len(message) > MESSAGE_LIMIT:
+        message = message[: MESSAGE_LIMIT - 1] + "…"
+    return message
 
 
 def parts(request: web.Request) -> ApiParts:

@@ -29,7 +29,10 @@ TEMPLATE_NAME = re.compile(r"[a-z0-9_]{1,512}")
 """Meta's names: lowercase letters, digits and underscores."""
 LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Za-z]{2,4})?")
 MAX_VARIABLES, MAX_VARIABLE = 20, 1024
-COMPONENT_TYPES = ("header", "body", "button")
+COMPONENT_TYPES = ("header", "body", "button", "carousel", "limited_time_offer")
+CARD_COMPONENT_TYPES = ("header", "body", "button")
+"""What a carousel's card holds: its header, body and buttons, as a template does."""
+MAX_CARDS = 10
 MAX_COMPONENTS, MAX_COMPONENTS_BYTES = 10, 16_384
 MAX_BUTTONS, BUTTON_TITLE = 3, 20
 """WhatsApp's reply buttons: at most 3, of at most 20 characters."""
@@ -123,15 +126,32 @@ def _variables(value: Any) -> list[str]:
 def _components(value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not 1 <= len(value) <= MAX_COMPONENTS:
         raise ApiError(400, f"template.components: a list of 1 to {MAX_COMPONENTS} objects")
-    for component in value:
-        if not isinstance(component, dict) or component.get("type") not in COMPONENT_TYPES:
-            raise ApiError(
-                400, f"template.components: each an object of type {', '.join(COMPONENT_TYPES)}"
-            )
-        _parameters(component.get("parameters", []))
+    _each_component(value, COMPONENT_TYPES, "template.components")
     if len(json.dumps(value, ensure_ascii=False).encode()) > MAX_COMPONENTS_BYTES:
         raise ApiError(400, f"template.components: at most {MAX_COMPONENTS_BYTES} bytes")
     return value
+
+
+def _each_component(value: list[Any], types: tuple[str, ...], where: str) -> None:
+    """Each component is of one of ``types``, with its parameters checked; a carousel's
+    cards (Meta's media card carousel template) hold components of their own."""
+    for component in value:
+        if not isinstance(component, dict) or component.get("type") not in types:
+            raise ApiError(400, f"{where}: each an object of type {', '.join(types)}")
+        _parameters(component.get("parameters", []))
+        if component["type"] == "carousel":
+            _cards(component.get("cards"))
+
+
+def _cards(value: Any) -> None:
+    where = "template.components[].cards"
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_CARDS:
+        raise ApiError(400, f"{where}: a list of 1 to {MAX_CARDS} cards")
+    for card in value:
+        components = card.get("components") if isinstance(card, dict) else None
+        if not isinstance(components, list) or not components:
+            raise ApiError(400, f"{where}: each an object with its components")
+        _each_component(components, CARD_COMPONENT_TYPES, f"{where}[].components")
 
 
 def _parameters(value: Any) -> None:
@@ -215,6 +235,9 @@ def media_content(value: Any, channel: str) -> Content:
         raise ApiError(400, "media.filename: no slashes, quotes, controls or direction marks")
     if "caption" in media and kind == "audio":
         raise ApiError(400, "media.caption: audio takes none")
+    # An MMS's caption is its Body: Twilio's 1,600 characters, an emoji counted as two.
+    if channel == "sms" and (problem := sms.body_problem(media.get("caption", ""))):
+        raise ApiError(400, f"media.caption: {problem}")
     if "filename" in media and kind != "document":
         raise ApiError(400, "media.filename: for a document only")
     return Content("", media=media)

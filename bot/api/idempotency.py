@@ -12,10 +12,13 @@ import orjson
 from aiohttp import web
 
 from adapters import jsonbody
-from bot.api.common import LARGEST_BODY, SHOWN_ONCE, caller, parts, raw_body
-from bot.api.media import largest_body
+from bot.api.common import LARGEST_BODY, SHOWN_ONCE, ApiError, caller, parts, raw_body
+from bot.api.media import largest_body, uploaded_file
+from bot.core.media import media_type
 from bot.http.errors import error_response
+from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
 from bot.model import derived_id
+from stores.idempotency import BaseIdempotencyStore, Remembered
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -28,6 +31,10 @@ not kept either: the request did not happen, and a retry should do it."""
 NAMED = re.compile(rb"\b(?:p_[0-9a-z]{22}|c_[0-9a-f]{20})\b")
 """A profile's or a conversation's id in a request's line, its body's fields or its
 answer: what an erasure of that person must find the answer by (PS-7)."""
+IDENTIFYING = ("phone", "profile", "identity")
+"""A body's fields that may name a person by one of their identities (an enrolment's
+``phone``, a profile as ``wa:447700900123``): the answer is kept under that identity
+too, as an erasure of the person names their identities (PS-7)."""
 MAX_NAMED = 100
 SEED: web.RequestKey[str] = web.RequestKey("idempotency_seed", str)
 """Where a request with a key keeps what names its work (the service, the key and the
@@ -53,12 +60,18 @@ async def idempotent(
         return await handler(request)
     if not 0 < len(key) <= MAX_KEY or not (key.isascii() and key.isprintable()):
         return error_response(400, f"{HEADER} must be 1 to {MAX_KEY} printable ASCII characters")
-    body = await raw_body(request, largest_body(request) or LARGEST_BODY)
+    upload = largest_body(request)
+    body = await raw_body(request, upload or LARGEST_BODY)
     line = f"{request.method} {request.rel_url}\n".encode()
-    meant, named_by_body = _as_meant(body)
+    if upload:
+        meant, named_by_body = _upload_as_meant(request, body)
+    else:
+        meant, named_by_body = _as_meant(body, parts(request).region)
     fingerprint = hashlib.sha256(line + meant).hexdigest()
     store, service = parts(request).idempotency, caller(request).name
     found = await store.begin(service, key, fingerprint)
+    if found.outcome == "mismatch" and upload:
+        found = await _kept_before(store, service, key, line + body, found)
     request[SEED] = f"{service}\x1f{key}\x1f{fingerprint}"
     if found.outcome == "done":
         return web.Response(
@@ -90,6 +103,18 @@ async def idempotent(
     return response
 
 
+async def _kept_before(
+    store: BaseIdempotencyStore, service: str, key: str, sent: bytes, found: Remembered
+) -> Remembered:
+    """What the release before (5680500) holds under ``key`` for this very upload: it took
+    an upload's bytes as they came for its fingerprint. Else ``found``, the mismatch."""
+    before = hashlib.sha256(sent).hexdigest()
+    held = await store.begin(service, key, before)
+    if held.outcome == "new":  # the key lapsed meanwhile, and this took it: let go
+        await store.release(service, key, before)
+    return held if held.outcome in ("done", "in_flight") else found
+
+
 def _without(answer: bytes, fields: tuple[str, ...]) -> bytes:
     """A JSON answer without the fields shown once: a token is never kept in the clear, and
     a retry under the same key gets the answer without it."""
@@ -111,12 +136,34 @@ def _named(line: bytes, named_by_body: list[str], answer: bytes) -> list[str]:
     return list(found)[:MAX_NAMED]
 
 
-def _as_meant(body: bytes) -> tuple[bytes, list[str]]:
+def _upload_as_meant(request: web.Request, body: bytes) -> tuple[bytes, list[str]]:
+    """An upload as the file it carries: its type, name and bytes. A client writes a
+    multipart body with a new boundary each time it sends it, so its retry differs in its
+    framing only; and the same bytes under another type are another file. A body that
+    holds no file (refused by the route) as it came."""
+    try:
+        data, declared, filename = uploaded_file(request, body)
+    except ApiError:
+        return body, []
+    header = orjson.dumps([media_type(declared), filename])
+    return b"%d\n%s\n%s" % (len(header), header, data), []
+
+
+def _identity_key(value: str, region: str) -> str:
+    """The key of the identity ``value`` names (``phone:+447700900123``); '' if none."""
+    try:
+        return parse_identity(value, region).key
+    except (InvalidIdentityError, InvalidPhoneError):
+        return ""
+
+
+def _as_meant(body: bytes, region: str) -> tuple[bytes, list[str]]:
     """A JSON body as its parameters, keys sorted and spacing gone: a retry may write the
     same JSON otherwise (another client, a library that writes it again). Any other body
     (a file, JSON we do not take) as it came. And the profiles and conversations its own
-    fields name (a one-off's ``conversation_id``, an event's ``profile``): a one-off's
-    answer names no one, yet it is the reply to that person (PS-7). Not those in a list
+    fields name (a one-off's ``conversation_id``, an event's ``profile``, an enrolment's
+    ``phone`` as its identity key): a one-off's answer names no one, yet it is the reply
+    to that person (PS-7). Not those in a list
     or an object within (a campaign's audience, an event's data): a campaign goes on
     without the person erased, and its answer is not theirs."""
     try:
@@ -129,6 +176,12 @@ def _as_meant(body: bytes) -> tuple[bytes, list[str]]:
             value
             for value in parameters.values()
             if isinstance(value, str) and NAMED.fullmatch(value.encode())
+        ]
+        named += [
+            identity
+            for field in IDENTIFYING
+            if isinstance(value := parameters.get(field), str)
+            and (identity := _identity_key(value, region))
         ]
     try:
         return orjson.dumps(parameters, option=orjson.OPT_SORT_KEYS), named

@@ -43,6 +43,9 @@ _BOUNDARY = re.compile(
     rf"""boundary=(?:"([ {_BCHARS}]{{1,70}})"|([{_BCHARS}]{{1,70}}))(?:;|\s|$)""", re.IGNORECASE
 )
 """RFC 2046's boundary characters, quoted or not."""
+MAX_PARTS = 100
+"""Parts of a multipart upload read for its file: a form has its file and a few fields.
+Each is read on the event loop, and 16 MB of tiny ones held up the process a second."""
 _PARAM = re.compile(r"""\s*;\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*=\s*(?:"([^"]*)"|([^\s;"]*))""")
 """A Content-Disposition parameter: its value a quoted string or a token (RFC 7578 4.2;
 .NET's HttpClient writes ``name=file; filename=a.png``)."""
@@ -74,10 +77,7 @@ async def upload(request: web.Request) -> web.Response:
     body = await raw_body(request, UPLOAD_BODY)
     if len(body) > UPLOAD_BODY:
         raise ApiError(413, f"the file is larger than {MAX_UPLOAD} bytes")
-    declared = request.headers.get("Content-Type", "")
-    filename = request.query.get("filename", "")
-    if media_type(declared) == "multipart/form-data":
-        body, declared, filename = form_file(body, declared)
+    body, declared, filename = uploaded_file(request, body)
     library = parts(request).media
     try:
         record = await library.save(body, declared, filename, who.name, channel=channel)
@@ -90,6 +90,15 @@ async def described(request: web.Request, record: MediaRecord) -> dict[str, obje
     return record.to_dict() | {"url": await parts(request).media.url(record)}
 
 
+def uploaded_file(request: web.Request, body: bytes) -> tuple[bytes, str, str]:
+    """The file an upload carries, as its bytes, type and name: the part named ``file`` of
+    a multipart body, else the body with its Content-Type and ``?filename=``."""
+    declared = request.headers.get("Content-Type", "")
+    if media_type(declared) == "multipart/form-data":
+        return form_file(body, declared)
+    return body, declared, request.query.get("filename", "")
+
+
 def form_file(body: bytes, declared: str) -> tuple[bytes, str, str]:
     """The part named ``file`` of a multipart/form-data body: its bytes, type and name."""
     found = _BOUNDARY.search(declared)
@@ -100,9 +109,11 @@ def form_file(body: bytes, declared: str) -> tuple[bytes, str, str]:
     # none when the body starts with the delimiter) is dropped. The body is searched, not
     # split: only the file's bytes are copied out of it.
     marker = b"\r\n" + delimiter
-    for start, end in _parts(body, delimiter, marker):
+    for count, (start, end) in enumerate(_parts(body, delimiter, marker)):
         if body.startswith(b"--", start):
             break
+        if count == MAX_PARTS:
+            raise ApiError(400, f"multipart/form-data with more than {MAX_PARTS} parts")
         split = body.find(b"\r\n\r\n", start, end)
         if split < 0:
             raise ApiError(400, "a multipart part without headers")
@@ -237,6 +248,8 @@ async def customer_file(
     past_the_store(request)
     try:
         async with provider.open(reference, MAX_UPLOAD) as download:
+            if request.method == "HEAD":  # the provider's headers say all a HEAD asks
+                return await stream_file(request, download)
             if download.size is None:  # no length declared: read whole, so a 413 can still go
                 data = b"".join([chunk async for chunk in download.chunks])
                 return file_response(download.content_type, download.filename, data)
@@ -258,6 +271,9 @@ async def stream_file(request: web.Request, download: Download) -> web.StreamRes
     response = web.StreamResponse(headers=file_headers(download.content_type, download.filename))
     response.content_length = download.size
     await response.prepare(request)
+    if request.method == "HEAD":
+        await response.write_eof()
+        return response
     try:
         async for chunk in download.chunks:
             await response.write(chunk)

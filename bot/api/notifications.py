@@ -45,6 +45,7 @@ from bot.outreach.spec import TOPIC, parse_notification
 from bot.outreach.workflows import EventIdReusedError, EventInProgressError, WorkflowEvent
 from bot.team.actions import ConversationClosedError, ensure_open
 from handlers.command_kit import NO_CONTROLS, TEXT_CONTROLS, has_control_characters
+from stores.audience import MAX_TOPICS_OFF
 
 MAX_CAMPAIGN_BODY = 1024 * 1024
 """A campaign may list up to 10,000 recipients, so its body may be larger than others'."""
@@ -94,6 +95,10 @@ CAMPAIGN_FIELDS = (
 )
 """What a campaign's body may hold: a field misspelled (``catgory``) is refused, not left
 out (a marketing campaign sent as utility would skip the consent check)."""
+PHONES = ("phone", "wa")
+"""The identities a ``phone`` field may name: a number, or a WhatsApp id (the same number)."""
+EVENT_FIELDS = ("type", "number", "phone", "profile", "conversation", "data", "id")
+"""What a workflow event may hold: ``phon`` for ``phone`` would name no customer."""
 
 
 async def post_notification(request: web.Request) -> web.Response:
@@ -237,6 +242,7 @@ async def test_notification(request: web.Request) -> web.Response:
     the team members who have a phone."""
     nid = await _draft_of(request)
     body = await read_body(request, 64 * 1024)
+    only_fields(body, ("members", "to"), "a test takes 'members' and 'to'")
     found = parts(request)
     members, phones = body.get("members", []), body.get("to", [])
     if (
@@ -249,6 +255,8 @@ async def test_notification(request: web.Request) -> web.Response:
         raise ApiError(400, f"'to' is a list of up to {TEST_RECIPIENTS} phone numbers")
     if "to" in body and not phones and not members:
         raise ApiError(400, f"'to' is a list of 1 to {TEST_RECIPIENTS} phone numbers")
+    if "members" in body and not members and not phones:  # a selection, empty: not everyone
+        raise ApiError(400, f"'members' is a list of 1 to {TEST_RECIPIENTS} team members")
     keys = []
     for phone in phones:
         try:
@@ -319,6 +327,7 @@ async def workflow_event(request: web.Request) -> web.Response:
     the customer named by ``phone``, ``profile`` or ``conversation``. The parent's alone."""
     found = parts(request)
     body = await read_body(request, 64 * 1024)
+    only_fields(body, EVENT_FIELDS, "an event takes " + ", ".join(EVENT_FIELDS))
     kind = string_field(body, "type", limit=100)
     number = await _own_number(request, string_field(body, "number", limit=100))
     await require_parent(request, number)
@@ -381,11 +390,13 @@ async def named_customer(request: web.Request, body: dict[str, Any], number: str
         await find_profile(request, reference)  # a made-up id is 404, as GET /v1/profiles
     else:
         try:
-            parse_identity(reference, parts(request).region)
+            identity = parse_identity(reference, parts(request).region)
         except InvalidPhoneError:
-            pass  # answered as skipped: invalid_number
+            identity = None  # answered as skipped: invalid_number
         except InvalidIdentityError as error:
             raise ApiError(400, f"'{named[0]}': {error}") from None
+        if named[0] == "phone" and identity is not None and identity.kind not in PHONES:
+            raise ApiError(400, f"'phone': {reference[:60]!r} is not a phone number")
     return f"p:{reference}"
 
 
@@ -408,6 +419,8 @@ async def set_topics(request: web.Request) -> web.Response:
             isinstance(t, str) and TOPIC.fullmatch(t) for t in topics
         ):
             raise ApiError(400, f"'{name}' is a list of topic names (lowercase, digits, _ . -)")
+        if len(topics) > MAX_TOPICS_OFF:
+            raise ApiError(400, f"'{name}' names at most {MAX_TOPICS_OFF} topics")
     if not lists["unsubscribe"] and not lists["subscribe"]:
         raise ApiError(400, "give 'unsubscribe' or 'subscribe'")
     if both := sorted(set(lists["unsubscribe"]) & set(lists["subscribe"])):

@@ -14,6 +14,7 @@ from bot.api.common import (
     acting,
     caller,
     numbers_of,
+    only_fields,
     parts,
     profile_refusals,
     read_body,
@@ -24,6 +25,9 @@ from bot.config.sequences import Sequence
 from bot.core.redaction import masked_campaign
 from bot.identities import InvalidPhoneError, parse_identity
 from bot.outreach.sequences import SequenceNotFoundError, Sequences
+
+ENROLMENT_FIELDS = ("phone", "profile", "conversation", "again")
+"""What an enrolment may hold: ``agian`` for ``again`` would not start the customer over."""
 
 
 def add_sequence_routes(api: web.Application) -> None:
@@ -80,6 +84,7 @@ async def enrol(request: web.Request) -> web.Response:
     acting(request)
     await require_parent(request, sequence.number)
     body = await read_body(request)
+    only_fields(body, ENROLMENT_FIELDS, "an enrolment takes " + ", ".join(ENROLMENT_FIELDS))
     again = body.get("again", False)
     if not isinstance(again, bool):
         raise ApiError(400, "'again' is true or false")

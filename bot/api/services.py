@@ -56,7 +56,9 @@ async def attach_service(request: web.Request) -> web.Response:
         checked_service_name(name)
     except InvalidServiceNameError:
         raise ApiError(400, "name: up to 32 lowercase letters, digits, - and _") from None
-    url, secret = string_field(found, "url", limit=2000), string_field(found, "secret", limit=200)
+    url = string_field(found, "url", limit=2000)
+    string_field(found, "secret", limit=200)  # a string, not blank, short, with no controls
+    secret = found["secret"]  # whole: the service checks its signatures with it as it gave it
     try:
         http_url(url)
     except ValueError as error:
@@ -74,6 +76,10 @@ async def attach_service(request: web.Request) -> web.Response:
         raise ApiError(400, "mask must be true or false")
     batch = batch_field(found) if "batch" in found else None
     token = await actions.define(name, url, secret, mask=mask, batch=batch)
+    if not token and not await actions.services.token_digest(name):
+        # Defined by the config file, which gives none: its first token, shown once (on the
+        # embedded store no admin command can reach the bot's process to issue one).
+        token = await actions.directory.define_token(name)
     for number in numbers:
         await actions.attach(number, name)
     attached = await actions.numbers_of(name) if known else numbers

@@ -22,7 +22,7 @@ from bot.api.common import (
     string_field,
 )
 from bot.api.content import REPLY_KEYS, Content, reply_content
-from bot.api.conversations import public, sent_message
+from bot.api.conversations import agent_field, public, sent_message
 from bot.api.idempotency import keyed_id
 from bot.core.sender import SendFailedError, WindowClosedError
 from bot.identities import (
@@ -61,8 +61,9 @@ async def start_conversation(request: web.Request) -> web.Response:
     content = reply_content({k: v for k, v in found.items() if k in REPLY_KEYS}, channel)
     if channel == "whatsapp" and content.template is None:
         raise ApiError(422, "on WhatsApp a new conversation opens with a template: send 'template'")
+    agent = agent_field(found, required=False)  # before a new identity gets its profile
     customer, profile = await _recipient(request, found, channel)
-    return await open_conversation(request, number, channel, customer, profile, content, found)
+    return await open_conversation(request, number, channel, customer, profile, content, agent)
 
 
 async def open_conversation(
@@ -72,13 +73,12 @@ async def open_conversation(
     customer: Identity,
     profile: str,
     content: Content,
-    found: dict[str, Any],
+    agent: str,
 ) -> web.Response:
     """Send the first message of ``customer``'s conversation on ``number``, link it to
     ``profile`` and list it with the number's conversations, in one round trip."""
     who, api = acting(request), parts(request)
     cid = conversation_id(number, customer)
-    agent = string_field(found, "agent", required=False, limit=200)
     now = time.time()
 
     owner = api.owner_for(agent, number)

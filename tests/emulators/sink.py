@@ -120,8 +120,11 @@ class SubscriberSink(LocalServer):
         tolerance: int = 300,
         keep_bodies: bool = True,
         path: str = "/hook",
+        max_body: int = 0,
     ) -> None:
         self.secret = secret
+        self.max_body = max_body
+        """Bytes of a body taken at most, when not 0: past it, 413 (aiohttp's 1 MiB, say)."""
         self.tolerance = tolerance
         # False keeps only counters and arrival times, to stay cheap under benchmark load.
         self.keep_bodies = keep_bodies
@@ -251,6 +254,8 @@ class SubscriberSink(LocalServer):
 
     async def _handle_delivery(self, request: web.Request) -> web.Response:
         raw = await request.read()
+        if self.max_body and len(raw) > self.max_body:
+            return self._reject(request, raw, "body too large", 413)
         reason = verify_signature(
             self.secret, request.headers.get(SIGNATURE_HEADER), raw, tolerance=self.tolerance
         )
