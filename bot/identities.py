@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+import unicodedata
 
 import idna
 import phonenumbers
@@ -18,6 +19,9 @@ _BUSINESS_SCOPED = re.compile(r"[A-Z]{2}(\.ENT)?\.[A-Za-z0-9]{1,128}")
 to 128 letters and digits (``US.13491208655302741918``)."""
 MAX_IDENTITY_LENGTH = 256
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]{1,63}(\.[\w-]{1,63})+")
+_FIRST_DIGIT = re.compile(r"[+\uff0b\d]")
+"""Where the library starts reading a phone number in a text: a plus or a digit."""
+_LETTER = re.compile(r"[A-Za-z]")
 _DIGITS = re.compile(r"[0-9]{5,20}")
 _TELEGRAM_ID = re.compile(r"-?[0-9]{1,20}")
 _OPAQUE = re.compile(r"[\x21-\x7e]{1,128}")
@@ -94,12 +98,30 @@ def normalize_phone(raw: str, region: str) -> Identity:
         parsed = phonenumbers.parse(raw, region or None)
     except phonenumbers.NumberParseException as error:
         raise InvalidPhoneError(f"{raw!r} is not a phone number: {_why(raw, error)}") from None
+    if _letters_read_as_digits(raw, parsed, region):
+        raise InvalidPhoneError(f"{raw!r} is not a phone number: letters are no digits")
     _whatsapp_quirks(parsed)
     if not (phonenumbers.is_valid_number(parsed) or _of_the_countrys_shape(parsed)):
         raise InvalidPhoneError(f"{raw!r} is not a possible phone number")
     return Identity(
         "phone", phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     )
+
+
+def _letters_read_as_digits(raw: str, parsed: phonenumbers.PhoneNumber, region: str) -> bool:
+    """Whether the library read letters as a keypad's digits, as it does with three or more
+    after the first digit (a vanity number: ``0800 FLOWERS``): "my order #123 is late"
+    would be +44123475283. Read so, the letters turned into their digits read the same."""
+    first = _FIRST_DIGIT.search(raw)
+    if first is None or not _LETTER.search(raw, first.start()):
+        return False
+    keyed = raw[: first.start()] + phonenumbers.convert_alpha_characters_in_number(
+        raw[first.start() :]
+    )
+    try:
+        return phonenumbers.parse(keyed, region or None) == parsed
+    except phonenumbers.NumberParseException:
+        return False
 
 
 _WHY = {
@@ -198,15 +220,32 @@ def normalize_identity(kind: str, value: str, region: str) -> Identity:
             raise InvalidIdentityError(f"{value[:40]!r} is not a Telegram id (digits)")
         return Identity("tg", value)
     if kind == "email":
-        if not _EMAIL.fullmatch(value):
+        # One address typed on two keyboards is one code point sequence: "jos\u00e9",
+        # not "jose" and a combining accent.
+        value = unicodedata.normalize("NFC", value)
+        if not _EMAIL.fullmatch(_without_marks(value)):
             raise InvalidIdentityError(f"{value[:80]!r} is not an email address")
         local, _, domain = value.rpartition("@")
-        return Identity("email", f"{local.lower()}@{_domain(domain)}")
+        local = unicodedata.normalize("NFC", local.lower())
+        return Identity("email", f"{local}@{_domain(domain)}")
     if kind in ("vid", "ext"):
         if not _OPAQUE.fullmatch(value):
             raise InvalidIdentityError(f"a {kind} is 1 to 128 printable ASCII characters")
         return Identity(kind, value)
     raise InvalidIdentityError(f"unknown identity type {kind!r}")
+
+
+def _without_marks(text: str) -> str:
+    """``text`` without the combining marks that follow a letter, which ``\\w`` does not
+    match though they are part of its word: Devanagari's vowel signs
+    (``\u0928\u092e\u0938\u094d\u0924\u0947``), an accent no letter of its own holds, the
+    dot of a lowercased dotted capital I. A mark that begins a part is kept: no letter."""
+    kept: list[str] = []
+    for char in text:
+        if kept and kept[-1] not in "@." and unicodedata.category(char).startswith("M"):
+            continue
+        kept.append(char)
+    return "".join(kept)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -8,7 +8,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -155,11 +155,18 @@ class BaseProfileStore(Protocol):
 class ProfileRecords:
     """One profile at a time: its hash, where its pointer leads, what it refused."""
 
-    def __init__(self, redis: Redis, keys: Keys, policy: MergePolicy | None = None) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        policy: MergePolicy | None = None,
+        load_secret: Callable[[], Awaitable[bytes]] | None = None,
+    ) -> None:
         self.redis = redis
         self.keys = keys
         self.policy = policy or MergePolicy()
-        self.suppression = Suppression(redis, keys)
+        self.suppression = Suppression(redis, keys, load_secret)
+        """Its digests are keyed by ``load_secret``'s secret (the links'), when given."""
         caps = sorted((kind, self.policy.cap(kind)) for kind in self.policy.caps)
         self._owners_seen: dict[Identity, str] = {}
         """The profile each identity's entry named when this process last read it: which
@@ -211,6 +218,7 @@ class ProfileRecords:
         riders; with no identities there is none, and it is not called."""
         if not identities:
             return [], {}, {}
+        await self.suppression.ready()
         guesses = [self._owners_seen.get(identity) for identity in identities]
         guessed = sorted({guess for guess in guesses if guess})
         unguessed = []
@@ -258,6 +266,8 @@ class ProfileRecords:
         were erased; in one round trip unless a pointer leads further. ``read``: each
         profile's ``id``, ``merged_into`` and ``erased_at``, already read (with no
         ``unknown``), for the pointers alone to be followed here."""
+        if unknown:
+            await self.suppression.ready()
         pending = sorted(p for p in profile_ids if p)
         roots: dict[str, str] = {}
         erased_at: dict[Identity, float] = {}
@@ -358,6 +368,7 @@ class ProfileRecords:
     ) -> None:
         """Erase identities (PS-7): note when (as a digest only), and drop their index
         entries that still point at one of ``profile_ids``; in one round trip."""
+        await self.suppression.ready()
         async with self.redis.pipeline(transaction=False) as pipe:
             self.suppression.queue_record(pipe, identities, at)
             for identity in identities:

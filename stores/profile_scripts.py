@@ -39,15 +39,22 @@ for j = i, #ARGV do
   if redis.call('HEXISTS', h, 'i:' .. ARGV[j]) == 0 then new[#new + 1] = ARGV[j] end
 end
 if #new > 0 then
-  local counts = {}
-  for _, f in ipairs(redis.call('HKEYS', h)) do
-    local kind = string.match(f, '^i:([^:]+):')
-    if kind then counts[kind] = (counts[kind] or 0) + 1 end
-  end
-  for _, key in ipairs(new) do
+  -- An Argentine phone's two forms (+54 9 ... and +54 ...) are one line: counted once.
+  local counts, lines = {}, {}
+  local function count(key)
+    local line = string.gsub(key, '^phone:%+549', 'phone:+54')
+    if lines[line] then return nil end
+    lines[line] = true
     local kind = string.match(key, '^([^:]+):')
     counts[kind] = (counts[kind] or 0) + 1
-    if caps[kind] and counts[kind] > caps[kind] then
+    return kind
+  end
+  for _, f in ipairs(redis.call('HKEYS', h)) do
+    if string.sub(f, 1, 2) == 'i:' then count(string.sub(f, 3)) end
+  end
+  for _, key in ipairs(new) do
+    local kind = count(key)
+    if kind and caps[kind] and counts[kind] > caps[kind] then
       return {'refused', 'more than ' .. caps[kind] .. ' ' .. kind .. ' identities'}
     end
   end
@@ -121,6 +128,16 @@ REPOINT = Script(
     """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2]) end
+return 1
+"""
+)
+
+# Bring a conversation's record (its ``meta`` hash) to the profile its own was merged into,
+# only if it still names the one merged away: never undo a newer stitch.
+REPOINT_CONVERSATION = Script(
+    """
+if redis.call('HGET', KEYS[1], 'profile') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'profile', ARGV[2])
 return 1
 """
 )

@@ -9,8 +9,9 @@ Layout (every key under the prefix):
 
 A merge never moves data across slots in one step: the survivor absorbs the loser's
 identities (a script on its slot), the loser gets a ``merged_into`` pointer (a script on
-its own), and the index entries are moved one by one. Readers follow pointers, so a
-crash between steps leaves a graph that still resolves, and the next stitch finishes it.
+its own), and the index entries (and its conversations' records) are moved one by one.
+Readers follow pointers, so a crash between steps leaves a graph that still resolves, and
+the next stitch finishes it.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from stores.profile_records import (
     Resolution,
     Sighting,
 )
-from stores.profile_scripts import ABSORB, POINT, REPOINT
+from stores.profile_scripts import ABSORB, POINT, REPOINT, REPOINT_CONVERSATION
 from stores.redis import Pipe, Script
 
 HOLD_SECONDS = 60
@@ -545,6 +546,10 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
         async with self.redis.pipeline(transaction=False) as pipe:
             for key in sorted(moved):
                 REPOINT.queue(pipe, [self.keys.identity(Identity.parse(key))], [loser, survivor])
+            # The loser's conversations name the survivor, as their next message would.
+            for link in sorted(linked):
+                meta = self.keys.conversation(link[2:], "meta")
+                REPOINT_CONVERSATION.queue(pipe, [meta], [loser, survivor])
             await pipe.execute()
         return Merge(survivor, loser, tuple(sorted(moved)))
 

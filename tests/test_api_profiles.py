@@ -152,6 +152,7 @@ async def test_the_lawful_basis_is_recorded_with_its_source_and_kept_by_a_merge(
 
 
 async def test_daily_notes_hold_each_day_of_each_channel(make_bot: BotFactory) -> None:
+    began = time.time()
     shared = await shared_number(make_bot)
     await shared.reply("sales", "Sales here: 10% off today", agent="bob")
     yesterday = int(time.time()) - 86_400
@@ -163,7 +164,11 @@ async def test_daily_notes_hold_each_day_of_each_channel(make_bot: BotFactory) -
     assert [note["date"] for note in notes] == sorted(note["date"] for note in notes)
     assert len(notes) == 2
     today = notes[-1]
-    assert today["title"] == time.strftime("WhatsApp Chat with Ann (%d/%m/%Y)")
+    # Days begin at midnight UTC (notes_timezone), whatever the zone of the machine.
+    days = {time.strftime("%Y-%m-%d", time.gmtime(at)) for at in (began, time.time())}
+    assert today["date"] in days
+    day, month, year = today["date"].split("-")[::-1]
+    assert today["title"] == f"WhatsApp Chat with Ann ({day}/{month}/{year})"
     texts = [line["text"] for line in today["messages"]]
     assert texts[0] == "hello"
     # Support sees that sales replied, never what they said (SN-3).

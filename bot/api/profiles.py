@@ -97,7 +97,9 @@ async def get_profile(request: web.Request) -> web.Response:
 async def merge_profiles(request: web.Request) -> web.Response:
     """Merge with ``{"other": <id or identity>}``; the older profile survives."""
     book = parts(request).profiles
-    other = string_field(await read_body(request), "other", limit=300)
+    found = await read_body(request)
+    only_fields(found, ("other",), "a merge takes the other profile")
+    other = string_field(found, "other", limit=300)
     result = await book.merge(_reference(request), other)
     if isinstance(result, Refusal):
         raise ApiError(409, f"merge refused: {result.reason}")

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from bot.config.notifications import LAWFUL_BASES
 from bot.core.lifecycle import merged_event
 from bot.core.redaction import hides, masked
+from bot.core.retry import retrying
+from bot.core.sender import store_backoff
 from bot.identities import (
     InvalidIdentityError,
     InvalidPhoneError,
@@ -24,7 +26,7 @@ from bot.identities import (
     phone_of_whatsapp_id,
     with_its_phone,
 )
-from bot.model import Claim, Event, Identity, Service, derived_id, indented
+from bot.model import Claim, Event, Identity, Service, compact_json, derived_id, indented
 from stores.activity import ActivityStore
 from stores.conversations import ConversationStore
 from stores.profile_records import consent_trail
@@ -65,6 +67,8 @@ class IdentityErasedError(ProfileErasedError):
 
 MAX_TRIES = 8
 """Times an erasure looks again at a person whose profiles a merge kept changing."""
+SHOWN_REFUSALS = 20
+"""Refusals a profile shows, newest first (``ProfileRecords.get`` reads as many)."""
 
 
 class ProfileBook:
@@ -146,9 +150,29 @@ class ProfileBook:
     async def view(self, reference: str) -> dict[str, Any]:
         profile_id = await self.find(reference)
         profile = await self.profiles.get(profile_id)
+        if profile.get("merged"):
+            profile["refusals"] = await self._refusals_with_merged(profile)
         if reference.startswith("p_") and reference != profile_id:
             profile["requested"] = reference  # merged into this one since
         return profile
+
+    async def _refusals_with_merged(self, profile: dict[str, Any]) -> list[dict[str, Any]]:
+        """The refusals kept on ``profile`` and on every profile merged into it, however
+        deep: the person's, newest first, as many as one profile shows. An erasure takes a
+        refusal off the lists of both profiles it names, so none of another person's is
+        read through a merge."""
+        found, pending = {profile["id"]}, list(profile["merged"])
+        refusals: dict[str, dict[str, Any]] = {}
+        for refusal in profile["refusals"]:
+            refusals.setdefault(compact_json(refusal), refusal)
+        while pending and len(found) < 1000:
+            merged = await asyncio.gather(*(self.profiles.get(p) for p in pending))
+            found.update(pending)
+            for refusal in (r for m in merged for r in m.get("refusals", [])):
+                refusals.setdefault(compact_json(refusal), refusal)
+            pending = [p for m in merged for p in m.get("merged", []) if p not in found]
+        newest = sorted(refusals.values(), key=lambda r: -float(r.get("at") or 0))
+        return newest[:SHOWN_REFUSALS]
 
     async def merge(self, first: str, second: str) -> Merge | Refusal | None:
         """Merge two profiles (the older survives); tells every service (PS-2)."""
@@ -160,7 +184,9 @@ class ProfileBook:
             await self.find(second)
             raise ProfileNotFoundError(str(error)) from None
         if isinstance(result, Merge):
-            await self.publish([merged_event(result)])
+            # Merged, a retry finds one profile and tells nothing: told now, over an outage.
+            event = merged_event(result)
+            await _outlasting(lambda: self.publish([event]))
         return result
 
     async def convert(self, reference: str) -> dict[str, Any]:
@@ -228,17 +254,21 @@ class ProfileBook:
         if self.forget_enrolments is not None:
             await self.forget_enrolments(every, identities, conversations)
         await self.profiles.mark_erased(every, now)
-        if self.forget_answers is not None:
-            await self.forget_answers(every + conversations)
-        if self.forget_queued:  # before profile.erased goes out
-            await self.forget_queued(every, conversations)
+        # Marked erased, a retry of the erasure is refused (410): what follows is done now,
+        # over a short outage (a Redis restart), or the services never hear of it.
+        if (forget_answers := self.forget_answers) is not None:
+            # Kept by the ids they named, or by an identity a request's body named.
+            subjects = every + conversations + [identity.key for identity in identities]
+            await _outlasting(lambda: forget_answers(subjects))
+        if (forget_queued := self.forget_queued) is not None:  # before profile.erased
+            await _outlasting(lambda: forget_queued(every, conversations))
         event = Event.new(
             "profile.erased",
             "",
             {"profile": root, "erased": every, "erased_at": now},
             id=derived_id("evt", "erased", root),
         )
-        await self.publish([*releases, event])
+        await _outlasting(lambda: self.publish([*releases, event]))
         return {
             "profile": root,
             "erased": every,
@@ -349,6 +379,17 @@ def _marks(identities: list[Identity]) -> list[str]:
         identity.value[-6:] if identity.kind in ("phone", "wa") else identity.value.lower()
         for identity in identities
     ]
+
+
+OUTAGE_ATTEMPTS = 5
+"""Tries at a step that must follow a change made (an erasure's mark, a merge) while the
+store is out of reach: their waits add up to about 8 s (a Redis restart), as a claim's
+do."""
+
+
+async def _outlasting(step: Callable[[], Awaitable[object]]) -> None:
+    """``step`` (safe to redo), tried again while the store is briefly out of reach."""
+    await retrying(step, attempts=OUTAGE_ATTEMPTS, backoff=store_backoff)
 
 
 def _released(conversation_id: str, number: str, ended: Claim) -> Event:
