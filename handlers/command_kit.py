@@ -128,11 +128,26 @@ def hidden_in(outcome: str, value: str) -> str:
     """``outcome`` with ``value`` in it as ``<identity>``: as typed, trimmed, and as a
     refusal quotes it (``repr``, which writes an invisible mark or a no-break space as an
     escape), whole or cut short."""
-    for form in dict.fromkeys((value, value.strip(), visible(value).strip())):
-        for cut in dict.fromkeys((form, form[:80], form[:60], form[:40])):
-            if cut:
-                outcome = outcome.replace(repr(cut)[1:-1], IDENTITY).replace(cut, IDENTITY)
-    return outcome
+    forms = {
+        shown
+        for form in (value, value.strip(), visible(value).strip())
+        for cut in (form, form[:80], form[:60], form[:40])
+        for shown in (repr(cut)[1:-1], cut)
+        if shown
+    }
+    if not forms:
+        return outcome
+    # In one pass, and not within a word: "a" given hides 'a', not the a of "usage", nor
+    # a letter of the <identity> just written.
+    found = "|".join(_as_typed(form) for form in sorted(forms, key=len, reverse=True))
+    return re.sub(found, IDENTITY, outcome)
+
+
+def _as_typed(text: str) -> str:
+    """A pattern of ``text`` where it stands by itself: not the middle of a longer word."""
+    before = r"(?<!\w)" if re.match(r"\w", text) else ""
+    after = r"(?!\w)" if re.match(r"\w", text[-1]) else ""
+    return before + re.escape(text) + after
 
 
 _PHONE_PART = re.compile(r"[\d+().\-/]+")
@@ -202,6 +217,15 @@ def has_control_characters(text: str, allowed: str = "\n\t") -> bool:
     """Control characters other than ``allowed`` (newline and tab): nothing a person types
     on purpose."""
     return any(unicodedata.category(c) == "Cc" and c not in allowed for c in text)
+
+
+def escaped(text: str, allowed: str = "\n\t") -> str:
+    """``text`` with each control character but ``allowed`` written as its escape
+    (``\\x07``, ``\\x1b``): shown, not acted on by a terminal or a log viewer."""
+    if not has_control_characters(text, allowed):
+        return text
+    # Every control character (Unicode's Cc) is below U+00A0: two hex digits say it.
+    return "".join(f"\\x{ord(c):02x}" if has_control_characters(c, allowed) else c for c in text)
 
 
 def flat(text: str) -> str:

@@ -142,7 +142,7 @@ class Commands:
             if notify is not None:
                 found += NotifyCommands(notify, desk).commands()
             if sequences is not None:
-                found += SequenceCommands(sequences).commands()
+                found += SequenceCommands(sequences, desk).commands()
         by_name = {command.name: command for command in found}
         self.registry: dict[str, Command] = {
             name: by_name[name] for name in ORDER if name in by_name

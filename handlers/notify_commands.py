@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.config.base import on_the_clock
 from handlers.command_kit import (
     IDENTITY,
     Argument,
@@ -100,6 +101,11 @@ def local_time(text: str, zone: str) -> float:
         raise ValueError(f"{text[:40]!r} is not a time like 2026-12-01T09:00") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(zone))
+        if not on_the_clock(moment):
+            raise ValueError(
+                f"{text[:40]} is no time in {zone}: the clocks skip it (summer time starts); "
+                "give a time after the change"
+            )
     return moment.timestamp()
 
 

@@ -7,15 +7,20 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from handlers.command_kit import Argument, Command, Spec, UsageError
-from handlers.ports import Caller
+from handlers.ports import Caller, DeskPort
 
 
 class SequencePort(Protocol):
     """Drip sequences as the commands use them (``bot.outreach.sequence_team``). Unknown
     sequences and customers raise LookupError; bad requests ValueError."""
 
-    async def listing(self) -> list[dict[str, Any]]: ...
+    async def listing(self, numbers: list[str]) -> list[dict[str, Any]]:
+        """The sequences on ``numbers``."""
+
     async def report(self, name: str) -> dict[str, Any]: ...
+    async def number_of(self, name: str) -> str:
+        """The number a sequence sends from."""
+
     async def enrol(self, name: str, reference: str, again: bool) -> bool: ...
     async def unenrol(self, name: str, reference: str) -> bool: ...
 
@@ -129,10 +134,12 @@ def _ended(step: dict[str, Any]) -> str:
 
 
 class SequenceCommands:
-    """``/sequences``, ``/enrol`` and ``/unenrol`` over the sequences port."""
+    """``/sequences``, ``/enrol`` and ``/unenrol`` over the sequences port; the team acts
+    (as /reply does) on the numbers the desk says it is attached to."""
 
-    def __init__(self, sequences: SequencePort) -> None:
+    def __init__(self, sequences: SequencePort, desk: DeskPort) -> None:
         self.sequences = sequences
+        self.desk = desk
 
     def commands(self) -> list[Command]:
         return [Command(spec, getattr(self, f"_{spec.name}")) for spec in SPECS]
@@ -141,12 +148,14 @@ class SequenceCommands:
         if len(args) > 1:
             raise UsageError
         if args:
+            await self._ours(args[0], "Not shown", sending=False)
             return describe_sequence(await self.sequences.report(args[0]))
-        return describe_sequences(await self.sequences.listing())
+        return describe_sequences(await self.sequences.listing(await self.desk.team_numbers()))
 
     async def _enrol(self, caller: Caller, args: list[str]) -> str:
         if len(args) not in (2, 3) or args[2:] not in ([], ["again"]):
             raise UsageError
+        await self._ours(args[0], "Not enrolled", sending=True)
         if await self.sequences.enrol(args[0], args[1], len(args) == 3):
             return f"Enrolled {args[1]} in {args[0]}: its first step goes after its wait."
         return (
@@ -157,6 +166,12 @@ class SequenceCommands:
     async def _unenrol(self, caller: Caller, args: list[str]) -> str:
         if len(args) != 2:
             raise UsageError
+        await self._ours(args[0], "Not taken off", sending=False)
         if await self.sequences.unenrol(args[0], args[1]):
             return f"Took {args[1]} off {args[0]}: no later step goes to them."
         return f"{args[1]} is not on {args[0]} now."
+
+    async def _ours(self, name: str, refused: str, *, sending: bool) -> None:
+        """RefusedError unless the sequence is on a number the team acts on; an enrolment,
+        whose steps send, needs a service attached there too, as /reply does."""
+        await self.desk.acting_on(await self.sequences.number_of(name), refused, sending=sending)

@@ -101,7 +101,6 @@ def add_team_commands(
         if name in AS_AGENT:
             command.add_argument(
                 "--agent",
-                default="",
                 metavar="EMAIL",
                 help="the team member acting, an email (default: operator)",
             )
@@ -211,7 +210,10 @@ async def run_slash_command(settings: Settings, args: argparse.Namespace) -> int
         # NUMBER for 'detach' would be every number.
         if any(isinstance(word, str) and not word.strip() for word in _words(given)):
             args.cli_parser.error(f"{argument.name.upper()} is empty: give it, or leave it out")
-    agent = getattr(args, "agent", "").strip()
+    given = getattr(args, "agent", None)
+    agent = (given or "").strip()
+    if given is not None and not agent:  # a script's --agent "$AGENT", the variable unset
+        args.cli_parser.error("--agent is empty: give a team member's email, or leave it out")
     if agent:
         try:
             agent = normalize_identity("email", agent, settings.default_region).value
@@ -404,15 +406,14 @@ async def _attach(
             return 2
         # A known service's masking and batches stay unless --mask/--no-mask, --batch say.
         token = await actions.define(args.name, args.url, secret, mask=args.mask, batch=args.batch)
+    elif (known := await actions.services.get(args.name)) is None:
+        print(
+            f"switchboard: no service named {args.name!r}: a new service needs --url "
+            "and --secret-env",
+            file=sys.stderr,
+        )
+        return 2
     elif args.batch is not None or args.mask is not None or args.secret_env:
-        known = await actions.services.get(args.name)
-        if known is None:
-            print(
-                f"switchboard: no service named {args.name!r}: a new service needs --url "
-                "and --secret-env",
-                file=sys.stderr,
-            )
-            return 2
         secret = _secret_of(args.secret_env) if args.secret_env else known.secret
         if secret is None:
             return 2

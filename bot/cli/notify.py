@@ -16,7 +16,7 @@ from bot.cli.runtimes import runtime_of_the_running
 from bot.cli.terminal import printable
 from bot.config.settings import Settings
 from bot.identities import parse_identity
-from bot.outreach.campaigns import StopRefusedError, checked_reason
+from bot.outreach.campaigns import NoTeamPhoneError, StopRefusedError, checked_reason
 from bot.outreach.drafts import NotificationStateError
 from bot.outreach.notifications import NotificationNotFoundError
 from bot.outreach.spec import parse_notification
@@ -190,7 +190,15 @@ async def _follow(runtime: Runtime, args: argparse.Namespace) -> int:
                     raise ValueError(f"--to {phone[:40]!r} is not a phone number")
                 phones.append(identity.key)
             await notifications.spec(args.id)
-            chosen = notifications.test_phones(args.member, phones)
+            try:
+                chosen = notifications.test_phones(args.member, phones)
+            except NoTeamPhoneError:  # in the API's words ('members', 'to')
+                if args.member:  # one not on the team, or without a phone
+                    raise
+                raise NoTeamPhoneError(
+                    "no team member has a phone in the config (a member's phone: under "
+                    "team:); or give --to PHONE"
+                ) from None
             print(printable(describe_test(args.id, await notifications.test(args.id, chosen))))
         elif command == "notify-stop":
             reason = checked_reason(" ".join(args.reason))

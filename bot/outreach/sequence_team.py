@@ -18,11 +18,14 @@ class TeamSequences:
         self.reports = reports
         self.region = region
 
-    async def listing(self) -> list[dict[str, Any]]:
-        return await self.reports.listing()
+    async def listing(self, numbers: list[str]) -> list[dict[str, Any]]:
+        return await self.reports.listing(numbers)
 
     async def report(self, name: str) -> dict[str, Any]:
         return await self.reports.report(name)
+
+    async def number_of(self, name: str) -> str:
+        return self.sequences.get(name).number
 
     async def enrol(self, name: str, reference: str, again: bool) -> bool:
         if not self.sequences.get(name).enabled:

@@ -364,15 +364,20 @@ class ConversationActions:
     async def attach(self, number: str, service: str) -> Attachment:
         """Attach ``service`` to ``number``; every service hears of a new parent (SN-1)."""
         before = await self.services.order(number)
-        await self.publish(await self.directory.attach(number, service))
+        await self._told(await self.directory.attach(number, service))
         return Attachment(number, tuple(before), tuple(await self.services.order(number)))
 
     async def detach(self, number: str, service: str) -> Attachment:
         """Detach ``service``: the next one becomes parent at once (SN-7, SN-8).
         LookupError when it is not attached there."""
         before = await self.services.order(number)
-        await self.publish(await self.directory.detach(number, service))
+        await self._told(await self.directory.detach(number, service))
         return Attachment(number, tuple(before), tuple(await self.services.order(number)))
+
+    async def _told(self, events: list[Event]) -> None:
+        """A number's change of parent told to every service (SN-7) over a short outage:
+        the change made, a retry finds nothing to do and would tell nothing."""
+        await retrying(lambda: self.publish(events), attempts=CLAIM_ATTEMPTS, backoff=store_backoff)
 
 
 def _said_if_untold(task: asyncio.Task[Claimed]) -> None:

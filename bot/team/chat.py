@@ -22,7 +22,7 @@ from bot.channels.telegram import ChatMovedError, TelegramChannel
 from bot.core.retry import retrying
 from bot.core.sender import SendFailedError, send_backoff
 from bot.model import Identity, Inbound, Outbound, Service, derived_id, indented
-from bot.team.desk import TeamDesk
+from bot.team.desk import TeamDesk, shown_content
 from bot.team.roles import TeamRoster
 from handlers.command_kit import shown_identity
 from handlers.commands import Commands
@@ -128,7 +128,7 @@ class TeamChat:
                 return  # chatter, or a reply to something that is not a customer's post
             if message.media is not None:  # its caption alone would say "here is the form"
                 refusal = FILE_REFUSED.format(conversation=conversation)
-            elif not text:  # a sticker, a place, a contact
+            elif message.kind != "text" or not text:  # a sticker, a place, a contact
                 refusal = NOT_TEXT_REFUSED.format(kind=message.kind)
             text = f"/reply {conversation} {message.text}"
         elif "@" in text.split(maxsplit=1)[0]:
@@ -227,8 +227,7 @@ class TeamChat:
             return await self._failed(event["id"], data)
         if event.get("type") != "message.inbound" or data.get("message", {}).get("edited"):
             return ""
-        message = data["message"]
-        content = message.get("text") or f"[{message.get('kind', 'message')}]"
+        content = shown_content(data["message"])
         if len(content) > PREVIEW:
             content = content[:PREVIEW] + "…"
         who = data.get("name") or shown_identity(str(data.get("customer", "a customer")))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from adapters import sms
@@ -28,12 +29,19 @@ from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
 from stores.notes import MAX_NOTE, NoteStore
 from stores.profiles import ProfileStore
+from stores.services import ServiceStore
 
 TEAM_SERVICE = "team"
 """The service name of what the team does: its claims, replies and notes."""
 MIN_PREFIX = 6
 """Characters of a conversation id that a command may give instead of all of it."""
 MAX_INBOX = 50
+
+
+async def team_among(services: ServiceStore, attached: Sequence[str]) -> bool:
+    """Whether the team works a number of these services: its service is one, or was never
+    defined (the team chat's service is defined when the team chat starts)."""
+    return TEAM_SERVICE in attached or await services.get(TEAM_SERVICE) is None
 
 
 class TeamDesk:
@@ -68,7 +76,7 @@ class TeamDesk:
 
         Raises ValueError for what cannot be an id, LookupError when none or several match."""
         reference = reference.strip()
-        if not re.fullmatch(r"[A-Za-z0-9_]+", reference):
+        if not re.fullmatch(r"[A-Za-z0-9_]{1,64}", reference):  # an id is c_ and 20 hex
             raise ValueError(f"{reference[:40]!r} is not a conversation id")
         numbers = await self.numbers()
         meta = await self.conversations.meta(reference)
@@ -166,9 +174,7 @@ class TeamDesk:
         return [n for n in await self.numbers() if await self._team_on(await order(n))]
 
     async def _team_on(self, attached: list[str]) -> bool:
-        """Whether the team works a number of these services: its service is one, or was never
-        defined (the team chat's service is defined when the team chat starts)."""
-        return TEAM_SERVICE in attached or await self.actions.services.get(TEAM_SERVICE) is None
+        return await team_among(self.actions.services, attached)
 
     async def claim(self, conversation: str, agent: str) -> Claimed:
         """Claim for ``agent`` of the team, as the API claims for a service's agent."""
@@ -280,6 +286,8 @@ class TeamDesk:
 
     async def attached_to(self, service: str, number: str | None = None) -> list[str]:
         """The numbers ``service`` would be detached from; LookupError when none."""
+        if not SERVICE_NAME.fullmatch(service):  # said back as typed, it could be pages long
+            raise LookupError(f"No service named {service[:40]!r}; /services lists them.")
         numbers = [await self._number(number)] if number else await self.numbers()
         order = self.actions.services.order
         found = [each for each in numbers if service in await order(each)]
@@ -357,11 +365,50 @@ def warning(holder: Claim | None) -> str:
     return collision_message(holder) if holder else ""
 
 
+NOTICES_SHOWN = {"revoke": "deleted a message", "request_welcome": "opened the chat"}
+"""WhatsApp's notices as a post says them; another type of message we do not read (an
+``order``, a ``system`` notice) by its name."""
+
+
+def shown_content(message: dict[str, Any]) -> str:
+    """What a customer's message says, for its post: its text (or caption), else what it
+    carries (a place, a contact card's name, phones and emails, a reaction's emoji),
+    else its kind, or the provider's type of a message we do not read, in brackets."""
+    kind = message.get("kind", "message")
+    location = message.get("location")
+    if kind == "location" and isinstance(location, dict):
+        place = ", ".join(str(p) for p in (location.get("name"), location.get("address")) if p)
+        where = f"{location.get('latitude')}, {location.get('longitude')}"
+        return f"[location] {place} ({where})" if place else f"[location] {where}"
+    cards = message.get("contacts")
+    if kind == "contact" and isinstance(cards, list):
+        lines = [f"[contact] {_card_line(card)}" for card in cards if isinstance(card, dict)]
+        return "\n".join(lines) or "[contact]"
+    reaction = message.get("reaction")
+    if kind == "reaction" and isinstance(reaction, dict):
+        emoji = reaction.get("emoji")
+        return f"[reaction] {emoji}" if emoji else "[reaction taken off]"
+    provider_type = str(message.get("provider_type") or "")
+    if kind == "unsupported" and provider_type:  # an order, a notice: named, not "unsupported"
+        return f"[{NOTICES_SHOWN.get(provider_type, provider_type)}]"
+    return str(message.get("text") or "") or f"[{kind}]"
+
+
+def _card_line(card: dict[str, Any]) -> str:
+    """A shared contact card in one line: its name, phones, emails and company."""
+    phones = [
+        p.get("phone") or p.get("wa_id") for p in card.get("phones") or [] if isinstance(p, dict)
+    ]
+    parts = [card.get("name"), *phones, *(card.get("emails") or []), card.get("organization")]
+    return " ".join(str(part) for part in parts if part)
+
+
 def preview(message: dict[str, Any], width: int = 80) -> str:
-    """A message in one short line: who sent it and the start of its text."""
+    """A message in one short line: who sent it and the start of its text (or of what
+    else it says: a place, a card, an emoji)."""
     if message.get("erased"):
         return "(erased)"
-    text = one_line(str(message.get("text") or "")) or f"[{message.get('kind', 'message')}]"
+    text = one_line(shown_content(message))
     if len(text) > width:
         text = text[: width - 3] + "..."
     if message.get("direction") == "outbound":

@@ -7,9 +7,10 @@ import asyncio
 import logging
 import time
 
-from bot.core.retry import StoreFailureLine
+from bot.core.retry import StoreFailureLine, retrying
+from bot.core.sender import store_backoff
 from bot.model import Event
-from bot.team.actions import Publish
+from bot.team.actions import CLAIM_ATTEMPTS, Publish
 from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
 from stores.redis import is_store_fault
@@ -36,9 +37,7 @@ async def announce_lapsed_claims(
         wait = SWEEP_SECONDS
         try:
             for conversation_id in await claims.lapsed(looked):
-                meta = await conversations.meta(conversation_id)
-                data = {"conversation_id": conversation_id, "reason": "lapsed"}
-                await publish([Event.new("conversation.released", meta["number"], data)])
+                await _announce(conversations, publish, conversation_id)
             first = await claims.next_lapse()
             until = min(looked + min(claim_idle, LOOK_SECONDS), first or float("inf"))
             wait = max(SWEEP_SECONDS, until - time.time())
@@ -48,3 +47,16 @@ async def announce_lapsed_claims(
             else:
                 log.exception("could not announce lapsed claims")
         await asyncio.sleep(wait)
+
+
+async def _announce(
+    conversations: ConversationStore, publish: Publish, conversation_id: str
+) -> None:
+    """Tell every service a claim lapsed. Taken off the lapse list, it is told by nobody
+    else: a short outage (a Redis restart) is waited out, as for a release (SN-5)."""
+    meta = await retrying(
+        lambda: conversations.meta(conversation_id), attempts=CLAIM_ATTEMPTS, backoff=store_backoff
+    )
+    data = {"conversation_id": conversation_id, "reason": "lapsed"}
+    event = Event.new("conversation.released", meta["number"], data)
+    await retrying(lambda: publish([event]), attempts=CLAIM_ATTEMPTS, backoff=store_backoff)

@@ -44,6 +44,10 @@ class TeamRoster:
             raise ValueError(f"{role[:20]!r} is not a role: {', '.join((*ROLES, NO_ROLE))}")
         key = self._member_key(member)
         before = next((r.role for r in await self.roles() if r.member == key), "")
+        if before == "admin" and role != "admin":
+            admins = [r for r in await self.roles() if r.role == "admin" and r.member != key]
+            if not admins:  # nobody in the chat could give it back, nor /attach or /detach
+                raise ValueError(f"{key} is the team's last admin: make another admin first")
         configured = self._configured(key)
         if role == NO_ROLE and configured is None:
             await self.store.forget_role(key)  # one /role added: gone from the list too

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.test_flows_runtime import NAME_Q, WHEN_Q, telegram
+from tests.test_flows_runtime import NAME_Q, WHEN_Q, nth_reply, telegram
 
 __all__ = ["telegram"]
 
@@ -16,15 +16,11 @@ async def test_a_contact_answers_only_a_phone_question(telegram: Any) -> None:
     _, api, _ = telegram
     customer = 5551011
 
-    async def reply(count: int) -> str:
-        await api.wait_until(lambda: len(api.messages_to(customer)) >= count, timeout=10)
-        return str(api.messages_to(customer)[count - 1].text)
-
     api.customer_text(customer, "callback", first_name="Wen")
-    assert await reply(1) == NAME_Q
+    assert await nth_reply(api, customer, 1) == NAME_Q
     api.contact_share(customer, "+447911123420")
-    assert (await reply(2)).startswith("Please answer with a message.")
+    assert (await nth_reply(api, customer, 2)).startswith("Please answer with a message.")
     api.customer_text(customer, "Wen")
-    phone_question = await reply(3)
+    phone_question = await nth_reply(api, customer, 3)
     api.contact_share(customer, "+447911123420")
-    assert await reply(4) == WHEN_Q, phone_question
+    assert await nth_reply(api, customer, 4) == WHEN_Q, phone_question

@@ -7,11 +7,15 @@ number's campaigns and customers; and with every service detached, ``/notify`` s
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from tests.test_team_commands import ADMIN
 from tests.test_telegram_runtime import CUSTOMER, TelegramBot, tg, wait_until_processed
 
 __all__ = ["tg"]
+
+NEXT_YEAR = datetime.now(UTC).year + 1
+"""A new year's morning to come, whatever the year the test runs in."""
 
 
 def texts_to_customer(tg: TelegramBot) -> list[str | None]:
@@ -24,13 +28,14 @@ async def test_notify_is_refused_on_a_number_the_team_left(tg: TelegramBot) -> N
     await wait_until_processed(tg, CUSTOMER, 1)
     profile = (await runtime.conversations.meta(cid))["profile"]
     run = runtime.commands.run
-    first = await run(ADMIN, f"/notify {number} conversations={cid} First, while attached")
+    # quiet=off: the notifications go at whatever hour the test runs, quiet hours included.
+    first = await run(ADMIN, f"/notify {number} conversations={cid} quiet=off Attached, first")
     assert first.startswith("Sending ntf_"), first
-    await tg.api.wait_until(lambda: "First, while attached" in texts_to_customer(tg))
+    await tg.api.wait_until(lambda: "Attached, first" in texts_to_customer(tg))
     sent = re.search(r"ntf_\w+", first)
     assert sent
     scheduled = await run(
-        ADMIN, f"/notify {number} conversations={cid} at=2030-01-01T09:00 Happy new year"
+        ADMIN, f"/notify {number} conversations={cid} at={NEXT_YEAR}-01-01T09:00 Happy new year"
     )
     later = re.search(r"ntf_\w+", scheduled)
     assert later, scheduled
@@ -39,7 +44,7 @@ async def test_notify_is_refused_on_a_number_the_team_left(tg: TelegramBot) -> N
     await runtime.directory.store.detach(number, "team")
     refused = f"the team is not attached to {number}"
     assert refused in await run(ADMIN, f"/reply {cid} hello")
-    answer = await run(ADMIN, f"/notify {number} conversations={cid} sent anyway")
+    answer = await run(ADMIN, f"/notify {number} conversations={cid} quiet=off sent anyway")
     assert answer.startswith("Not sent: ") and refused in answer, answer
     for line in (
         f"/notify report {sent.group(0)}",
@@ -59,12 +64,12 @@ async def test_notify_is_refused_on_a_number_the_team_left(tg: TelegramBot) -> N
     # With no service at all there, the team's notification is refused with that reason.
     for service in await runtime.services.order(number):
         await runtime.directory.store.detach(number, service)
-    answer = await run(ADMIN, f"/notify {number} conversations={cid} to nobody")
+    answer = await run(ADMIN, f"/notify {number} conversations={cid} quiet=off to nobody")
     assert answer.startswith("Not sent: ") and f"no service is attached to {number}" in answer
 
     # Attached again, the team's next one goes, and the refused ones never went.
     await runtime.directory.store.attach(number, "team")
-    answer = await run(ADMIN, f"/notify {number} conversations={cid} Back again")
+    answer = await run(ADMIN, f"/notify {number} conversations={cid} quiet=off Back again")
     assert answer.startswith("Sending ntf_"), answer
     await tg.api.wait_until(lambda: "Back again" in texts_to_customer(tg))
     assert "sent anyway" not in texts_to_customer(tg)
