@@ -12,9 +12,14 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.config.automation import AutomationSettings, KeywordRule
+from bot.config.automation import MAX_REPLY, AutomationSettings, KeywordRule
 from bot.config.flows import DEFAULT_HANDOFF, PLACEHOLDER, Flow, FlowStep, caseless
-from bot.identities import InvalidPhoneError, normalize_phone
+from bot.identities import (
+    InvalidIdentityError,
+    InvalidPhoneError,
+    normalize_identity,
+    normalize_phone,
+)
 from bot.model import Inbound
 from handlers.command_kit import TEXT_CONTROLS, has_control_characters
 from handlers.patterns import rule_pattern
@@ -27,13 +32,15 @@ CHOICE_PAYLOAD = re.compile(r"b:([0-9]{1,2})")
 """The id of a pressed button or picked row: ``b:<index>`` on every channel."""
 ASKED_KEPT = 10
 """The messages that asked a step kept at most: a press on an older one is no answer."""
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _GROUPED = re.compile(r"-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
 _DECIMAL_COMMA = re.compile(r"-?[0-9]+,[0-9]{1,2}")
 _NUMBERED = re.compile(r"([0-9]{1,2})[.)]?")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _UK_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?(\s|$)")
+"""A Telegram bot's command, as its app's menu sends one: ``/help``, ``/start ref``."""
+NOT_A_COMMAND = "That is a command, not an answer. Please type your answer, or /cancel to stop."
 _PROBLEMS = {
     "text": "Please answer with a message.",
     "choice": "Please pick one of the options.",
@@ -170,7 +177,7 @@ class FlowEngine:
             said = [Reply(said) for said in (rule.reply, flow.intro) if said]
             replies = (*said, _prompt(first, {}))
             return FlowOutcome(handled=True, state=state, replies=replies, flow=flow.name)
-        if self.flows and _escape_word(text) in HANDOFF_WORDS:
+        if self.flows and _escape_word(text, message.channel) in HANDOFF_WORDS:
             # The escape word works outside a flow too (AU-2): the customer asked for a
             # person, and no rule of the business's answers "agent" otherwise.
             reply = Reply(DEFAULT_HANDOFF)
@@ -188,7 +195,7 @@ class FlowEngine:
     ) -> FlowOutcome:
         # A press answers the step whatever its label: a choice may be called "Cancel".
         pressed = message.kind in ("button", "list") and CHOICE_PAYLOAD.fullmatch(message.payload)
-        word = "" if pressed else _escape_word(message.text)
+        word = "" if pressed else _escape_word(message.text, message.channel)
         # A button of an earlier question (pressed twice, or late) may have the label of
         # one of this question's: "Yes" to "Did it work?" is no "Yes" to "Can we close?".
         stale = bool(pressed and pressed_on and state.asked and pressed_on not in state.asked)
@@ -205,7 +212,7 @@ class FlowEngine:
                 return _handoff(flow, context, {}, reason)
             retry = fill(step.retry, context) if step.retry else problem
             prompt = _prompt(step, context)
-            again = Reply(f"{retry}\n{prompt.text}", prompt.buttons)
+            again = Reply(_fitted(f"{retry}\n{prompt.text}"), prompt.buttons)
             kept = replace(state, attempts=attempts, updated_at=now, last=message.provider_id)
             return FlowOutcome(handled=True, state=kept, replies=(again,), flow=flow.name)
         answers = {**state.answers, step.id: value}
@@ -248,6 +255,8 @@ class FlowEngine:
             return None, problem
         if not text:
             return None, problem
+        if message.channel == "telegram" and _BOT_COMMAND.match(text):
+            return None, NOT_A_COMMAND  # /help or /start from the app's menu answers nothing
         if has_control_characters(text, TEXT_CONTROLS):  # nothing a person types
             return None, "Please answer in plain text."
         if step.input == "text":
@@ -255,7 +264,11 @@ class FlowEngine:
                 return None, f"Please keep it under {step.max_length} characters."
             return text, ""
         if step.input == "email":
-            if len(text) > 254 or not _EMAIL.fullmatch(text):
+            if len(text) > 254:
+                return None, problem
+            try:  # as an email identity is read: "ann@example.com," or "<ann@...>" is none
+                normalize_identity("email", text, "")
+            except InvalidIdentityError:
                 return None, problem
             local, _, domain = text.rpartition("@")
             return f"{local}@{domain.lower()}", ""
@@ -272,12 +285,21 @@ class FlowEngine:
 def fill(template: str, context: Mapping[str, str]) -> str:
     """``template`` with each ``{name}`` replaced by that answer ('' when unanswered);
     answers are inserted as they are, never read as placeholders themselves."""
-    return PLACEHOLDER.sub(lambda match: context.get(match[1], ""), template)
+    return _fitted(PLACEHOLDER.sub(lambda match: context.get(match[1], ""), template))
 
 
-def _escape_word(text: str) -> str:
-    """The message as an escape word would be: the whole of it, any case, no end stop."""
-    return caseless(text.strip().rstrip(".!?").strip()) if len(text) <= 40 else ""
+def _fitted(text: str) -> str:
+    """``text`` cut to what one message holds: a flow's texts are within it as written, but
+    the answers put in them (or a retry said before the question) can take them past it,
+    and the channels refuse such a message whole."""
+    return text if len(text) <= MAX_REPLY else text[: MAX_REPLY - 1] + "…"
+
+
+def _escape_word(text: str, channel: str) -> str:
+    """The message as an escape word would be: the whole of it, any case, no end stop; on
+    Telegram, a bot's command too (``/cancel``, ``/agent``)."""
+    word = caseless(text.strip().rstrip(".!?").strip()) if len(text) <= 40 else ""
+    return word.removeprefix("/") if channel == "telegram" else word
 
 
 def _context(flow: Flow, answers: Mapping[str, str]) -> dict[str, str]:
@@ -321,7 +343,15 @@ def _choice(choices: Sequence[str], message: Inbound) -> int | None:
     if numbered and 1 <= int(numbered[1]) <= len(choices):
         return int(numbered[1]) - 1
     wanted = caseless(answer)
-    return next((n for n, c in enumerate(choices) if caseless(c) == wanted), None)
+    found = next((n for n, c in enumerate(choices) if caseless(c) == wanted), None)
+    if found is None and (bare := _unstopped(wanted)):  # "Evening!" for "Evening"
+        found = next((n for n, c in enumerate(choices) if _unstopped(caseless(c)) == bare), None)
+    return found
+
+
+def _unstopped(text: str) -> str:
+    """``text`` without the stops that end a sentence (. ! ?), nor the spaces before them."""
+    return text.rstrip(".!? ").strip()
 
 
 def _labels(label: str, choice: str) -> bool:

@@ -12,20 +12,26 @@ from stores.profiles import ProfileStore
 from stores.redis import Script
 
 # One read-modify-write of a live profile's topics; a profile merged or erased meanwhile
-# answers false, and the caller finds where it went.
+# answers false, and the caller finds where it went. Past the cap (ARGV[1]) only a change
+# that leaves more topics than there were is refused: a merge's union may be past it.
+MAX_TOPICS_OFF = 100
+"""Topics a profile may be unsubscribed from: each campaign to it reads them all."""
+
 _TOPICS = Script(
     """
 if redis.call('HEXISTS', KEYS[1], 'id') == 0 or redis.call('HEXISTS', KEYS[1], 'merged_into') == 1
   or redis.call('HEXISTS', KEYS[1], 'erased_at') == 1 then return false end
-local topics = {}
+local topics, had = {}, 0
 for topic in string.gmatch(redis.call('HGET', KEYS[1], 'f:topics_off') or '', '[^,%s]+') do
+  if not topics[topic] then had = had + 1 end
   topics[topic] = true
 end
-local off = tonumber(ARGV[1])
-for i = 2, off + 1 do topics[ARGV[i]] = true end
-for i = off + 2, #ARGV do topics[ARGV[i]] = nil end
+local off = tonumber(ARGV[2])
+for i = 3, off + 2 do topics[ARGV[i]] = true end
+for i = off + 3, #ARGV do topics[ARGV[i]] = nil end
 local list = {}
 for topic in pairs(topics) do table.insert(list, topic) end
+if #list > tonumber(ARGV[1]) and #list > had then return #list end
 table.sort(list)
 local joined = table.concat(list, ',')
 if joined == '' then redis.call('HDEL', KEYS[1], 'f:topics_off')
@@ -48,6 +54,9 @@ class BaseAudienceReader(Protocol):
         self, profile_ids: set[str], unowned: Sequence[Identity]
     ) -> tuple[dict[str, str], dict[Identity, float]]:
         """The live profile each id leads to, and when the unowned identities were erased."""
+
+    def suppressed_as(self, identity: Identity) -> str:
+        """The digest an erased identity (found so by ``roots``) is kept under."""
 
     async def profiles_of(self, profile_ids: Sequence[str]) -> list[dict[str, str]]:
         """Each profile's hash as stored ({} when unknown)."""
@@ -97,6 +106,9 @@ class AudienceReader(BaseAudienceReader):
         # how merge pointers are followed.
         return await self.profiles.roots_and_erasures(set(profile_ids), unowned)
 
+    def suppressed_as(self, identity: Identity) -> str:
+        return self.profiles.suppression.digest(identity)
+
     async def profiles_of(self, profile_ids: Sequence[str]) -> list[dict[str, str]]:
         """Each profile's hash as stored ({} when unknown)."""
         if not profile_ids:
@@ -134,7 +146,11 @@ class AudienceReader(BaseAudienceReader):
         self, profile_id: str, off: Sequence[str], on: Sequence[str]
     ) -> list[str] | None:
         """Unsubscribe a live profile from ``off`` and back to ``on``; the topics it is
-        unsubscribed from now, or None when the profile is no longer live."""
-        args = [len(off), *off, *on]
+        unsubscribed from now, or None when the profile is no longer live. ValueError,
+        and nothing changed, when it would leave more than ``MAX_TOPICS_OFF`` and more than
+        it had."""
+        args = [MAX_TOPICS_OFF, len(off), *off, *on]
         found = await _TOPICS(self.redis, [self.keys.profile(profile_id)], args)
+        if isinstance(found, int):
+            raise ValueError(f"a customer leaves at most {MAX_TOPICS_OFF} topics ({found} now)")
         return None if found is None else [t for t in str(found).split(",") if t]

@@ -38,6 +38,17 @@ return 1
 """
 )
 
+# A recipient's state (ARGV[1]) replaced by ARGV[3] if it is ARGV[2] still: a run that
+# decided about them meanwhile keeps what it wrote.
+_SWAP = Script(
+    """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+end
+return 0
+"""
+)
+
 # Each entry (ARGV after the first: index, then the entry read there) replaced by ARGV[1]
 # if it is there still: a review that froze another list meanwhile keeps it as it is.
 _REPLACE = Script(
@@ -138,6 +149,12 @@ class BaseCampaignStore(Protocol):
     ) -> None:
         """Note on the profile that the campaign was queued to it."""
 
+    def queue_named(
+        self, pipe: Pipe, profile_id: str, nid: str, run: int | None, at: float
+    ) -> None:
+        """Note on the profile that the campaign named it by an identity and did not queue
+        it: skipped it, or deferred it in ``run``. An erasure finds the identity there."""
+
     async def received(self, profile_ids: Sequence[str], limit: int) -> list[tuple[str, float]]:
         """The campaigns queued to these profiles, the newest first."""
 
@@ -187,6 +204,9 @@ class CampaignStore(BaseCampaignStore):
 
     def profile_key(self, profile_id: str) -> str:
         return self.keys.profile(profile_id, "ntf")
+
+    def named_key(self, profile_id: str) -> str:
+        return self.keys.profile(profile_id, "ntfn")
 
     # --- Status -------------------------------------------------------------------
 
@@ -263,6 +283,13 @@ class CampaignStore(BaseCampaignStore):
         """Note on the profile that the campaign was queued to it."""
         pipe.zadd(self.profile_key(profile_id), {f"{nid}|{run}|{recipient}": at})
 
+    def queue_named(
+        self, pipe: Pipe, profile_id: str, nid: str, run: int | None, at: float
+    ) -> None:
+        """Note on the profile that the campaign named it by an identity and did not queue
+        it: skipped it, or deferred it in ``run``. An erasure finds the identity there."""
+        pipe.zadd(self.named_key(profile_id), {nid if run is None else f"{nid}|{run}": at})
+
     async def forget(self, profile_ids: Sequence[str], named: Callable[[str], bool]) -> int:
         """Erasure (PS-7): the identities that the campaigns queued to these profiles kept
         of them: gone from each recipient's state, and, in each audience (and a review's
@@ -272,7 +299,11 @@ class CampaignStore(BaseCampaignStore):
         async with self.redis.pipeline(transaction=False) as pipe:
             for profile_id in profile_ids:
                 pipe.zrange(self.profile_key(profile_id), 0, -1)
+            for profile_id in profile_ids:
+                pipe.zrange(self.named_key(profile_id), 0, -1)
             found: list[Any] = await pipe.execute()
+        named_in = found[len(profile_ids) :]
+        found = found[: len(profile_ids)]
         campaigns: dict[str, str] = {}
         async with self.redis.pipeline(transaction=False) as pipe:
             for profile_id, members in zip(profile_ids, found, strict=True):
@@ -282,19 +313,34 @@ class CampaignStore(BaseCampaignStore):
                     _FORGET.queue(pipe, [rc], [recipient])
                     campaigns.setdefault(nid, profile_id)
             await pipe.execute()
-        for nid in await self._pending():
+        pending, due = await self._pending()
+        # The campaigns that named them and skipped or deferred them: their audience
+        # holds the identity, and a deferred state too, on the schedule or not.
+        for profile_id, members in zip(profile_ids, named_in, strict=True):
+            for member in members:
+                nid, _, run = str(member).partition("|")
+                campaigns.setdefault(nid, profile_id)
+                if run.isdigit():
+                    due.append((nid, int(run)))
+        for nid in pending:
             campaigns.setdefault(nid, profile_ids[0])
         for nid, profile_id in campaigns.items():
             for part in ("aud", "frz"):
                 await self._replace_entries(self._k(nid, part), named, f"p:{profile_id}")
-        await self.redis.delete(*(self.profile_key(p) for p in profile_ids))
+        for nid, waiting in dict.fromkeys(due):  # a run waiting for quiet hours to end
+            await self._replace_deferred(nid, waiting, named, f"p:{campaigns[nid]}")
+        await self.redis.delete(
+            *(self.profile_key(p) for p in profile_ids),
+            *(self.named_key(p) for p in profile_ids),
+        )
         return len(campaigns)
 
-    async def _pending(self) -> list[str]:
+    async def _pending(self) -> tuple[list[str], list[tuple[str, int]]]:
         """The campaigns that may queue someone still (a profile's own list names only
         those queued to it): on the schedule (for later, sending, a cron schedule's next
         occurrence), set aside (a replay sends them), and the drafts. A draft sent or
-        cancelled that a crash left among the drafts leaves them here."""
+        cancelled that a crash left among the drafts leaves them here. And the runs on
+        the schedule, as (campaign, run)."""
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.zrange(self.keys.notifications_due(), 0, -1)
             pipe.zrange(self.keys.notifications_dead(), 0, -1)
@@ -309,7 +355,27 @@ class CampaignStore(BaseCampaignStore):
         gone = [n for n, status in zip(drafts, statuses, strict=True) if status not in DRAFTED]
         if gone:
             await self.redis.srem(self.keys.notification_drafts(), *gone)
-        return [*pending, *(nid for nid in drafts if nid not in gone)]
+        runs = [str(run).partition("|") for run in due]
+        return [*pending, *(nid for nid in drafts if nid not in gone)], [
+            (nid, int(run)) for nid, _, run in runs if run.isdigit()
+        ]
+
+    async def _replace_deferred(
+        self, nid: str, run: int, named: Callable[[str], bool], by: str
+    ) -> None:
+        """Each recipient of a run deferred by quiet hours whose entry ``named`` picks,
+        kept as ``by`` for the run to decide about when they end."""
+        rc = self.keys.notification_run(nid, run, "rc")
+        keys = [
+            str(key)
+            for key in await self.redis.zrange(self.keys.notification_run(nid, run, "d"), 0, -1)
+        ]
+        states: Any = await self.redis.hmget(rc, keys) if keys else []
+        for key, state in zip(keys, states, strict=True):
+            kind, _, rest = str(state or "").partition("|")
+            until, _, entry = rest.partition("|")
+            if kind == "d" and named(entry):
+                await _SWAP(self.redis, [rc], [key, str(state), f"d|{until}|{by}"])
 
     async def _replace_entries(self, key: str, named: Callable[[str], bool], by: str) -> None:
         """Each entry of the list at ``key`` that ``named`` picks, ``by`` in its place; in

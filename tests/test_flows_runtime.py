@@ -411,6 +411,12 @@ async def flows_bot(
     )
 
 
+async def nth_reply(api: TelegramAPIEmulator, chat: int, count: int) -> str:
+    """The text of the ``count``-th message the bot sent to ``chat``, once it is there."""
+    await api.wait_until(lambda: len(api.messages_to(chat)) >= count, timeout=10)
+    return str(api.messages_to(chat)[count - 1].text)
+
+
 @pytest.fixture
 async def telegram(make_bot: BotFactory) -> Any:
     token = fake_token()
@@ -427,29 +433,27 @@ async def test_telegram_presses_the_keyboard_and_hands_off_to_the_team(telegram:
     bot, api, team_chat = telegram
     customer = 5551009
 
-    async def reply(count: int) -> str:
-        await api.wait_until(lambda: len(api.messages_to(customer)) >= count, timeout=10)
-        return str(api.messages_to(customer)[count - 1].text)
-
     api.customer_text(customer, "callback", first_name="Finn")
-    assert await reply(1) == NAME_Q
+    assert await nth_reply(api, customer, 1) == NAME_Q
     api.customer_text(customer, "Finn <i>O'Neil</i>")
     api.customer_text(customer, "+44 7700 900777")
-    assert await reply(3) == WHEN_Q
+    assert await nth_reply(api, customer, 3) == WHEN_Q
     keyboard = api.messages_to(customer)[2]
     assert keyboard.callback_data == ["b:0", "b:1", "b:2"]
     api.callback_query(customer, "b:0")
     assert (
-        await reply(4)
+        await nth_reply(api, customer, 4)
         == "Thanks Finn <i>O'Neil</i>, we'll call you on +447700900777 in the Morning."
     )
     assert api.messages_to(customer)[3].parse_mode is None
     api.customer_text(customer, "quote")
-    assert (await reply(5)).startswith("Happy to help")
+    assert (await nth_reply(api, customer, 5)).startswith("Happy to help")
     api.callback_query(customer, "b:0")
-    assert await reply(6) == "What's your company called?"
+    assert await nth_reply(api, customer, 6) == "What's your company called?"
     api.customer_text(customer, "Agent")
-    assert (await reply(7)).startswith("Thanks! Connecting you to our sales team")
+    assert (await nth_reply(api, customer, 7)).startswith(
+        "Thanks! Connecting you to our sales team"
+    )
 
     def handoffs() -> list[Any]:
         return [m for m in api.messages_to(team_chat) if m.text.startswith("Hand-off:")]
@@ -464,7 +468,7 @@ async def test_telegram_presses_the_keyboard_and_hands_off_to_the_team(telegram:
     api.group_text(
         team_chat, TEAM_MEMBER, "Hi Finn, Ann here.", reply_to_message_id=post.message_id
     )
-    assert await reply(8) == "Hi Finn, Ann here."
+    assert await nth_reply(api, customer, 8) == "Hi Finn, Ann here."
     saved = await fields(bot, Identity("tg", str(customer)))
     assert saved["name"] == "Finn <i>O'Neil</i>" and saved["is_business"] == "Yes"
     profile = await bot.runtime.profiles.get(

@@ -14,7 +14,7 @@ import regex
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_validator
 
 from bot.config.base import ConfigError, Section, TimeZone, matching
-from bot.config.yamlfile import parse_yaml
+from bot.config.yamlfile import read_flow_yaml
 
 INPUT_TYPES = ("text", "choice", "email", "phone", "number", "date")
 ENDINGS = ("end", "handoff")
@@ -131,13 +131,9 @@ def load_flow_file(path: str) -> dict[str, Any]:
     if found is None:
         raise ValueError(f"no flow file {path}")
     try:
-        text = found.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ValueError(f"cannot read {path}: {error}") from None
-    try:
-        # As the config file is read: PyYAML's own loader keeps the last of a key written
-        # twice (a second ``steps:``), silently.
-        document = parse_yaml(text, path)
+        # As the config file is read: at most 1 MiB, and PyYAML's own loader keeps the
+        # last of a key written twice (a second ``steps:``), silently.
+        document = read_flow_yaml(str(found))
     except ConfigError as error:
         raise ValueError(str(error)) from None
     if not isinstance(document, dict):

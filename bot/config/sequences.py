@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, TypeAdapter, ValidationError, model_validator
 
 from adapters import sms
-from bot.config.base import ConfigError, Path, Section, matching, problems
+from bot.config.base import A_NUMBER, NUMBER, ConfigError, Path, Section, matching, problems
 from bot.config.templates import CATEGORIES, TemplateSpec, template_field, template_spec
 
 NAME = r"[a-z0-9][a-z0-9_-]{0,39}"
@@ -20,7 +20,6 @@ EVENT = r"[A-Za-z0-9_.:-]{1,100}"
 MAX_STEPS = 20
 MAX_WAIT = 366 * 24 * 3600
 _DURATION = re.compile(r"(?:(\d{1,4})d)?(?:(\d{1,5})h)?(?:(\d{1,6})m)?(?:(\d{1,7})s)?")
-_NUMBER = re.compile(r"(wa|tg|sms|web):[A-Za-z0-9_.+-]{1,64}")
 
 
 def duration(text: str) -> float:
@@ -126,7 +125,7 @@ class SequenceFile(Section):
     """``{name, number, trigger, steps, stop_on, topic, respect_quiet_hours, enabled}``."""
 
     name: Annotated[str, matching(NAME, "lowercase letters, digits, _ and -")]
-    number: Annotated[str, matching(_NUMBER.pattern, "a number such as wa:106540352242922")]
+    number: Annotated[str, matching(NUMBER.pattern, A_NUMBER)]
     trigger: TriggerFile
     steps: list[StepFile] = Field(min_length=1, max_length=MAX_STEPS)
     stop_on: list[Annotated[str, AfterValidator(_stop)]] = ["opt_out"]

@@ -64,13 +64,16 @@ def keyword_of(
         words = table.get(message.channel, {})
         found = (words.get(sms.keyword_word(said)) for said in (message.payload, text))
         return next((keyword for keyword in found if keyword == "stop"), None)
-    if message.kind != "text" or not text or len(text) > 64:
+    if message.kind != "text" or not text:
         return None
     if message.channel == "telegram":
         # The channel made /stop@ThisBot /stop; /stop@AnotherBot is another bot's. A START
-        # pressed under a t.me deep link sends "/start <its parameter>".
+        # pressed under a t.me deep link sends "/start <its parameter>", past 64 characters
+        # with a long parameter.
         if _DEEP_LINK_START.fullmatch(text):
             return "start"
         return _TELEGRAM_COMMANDS.get(text.lower())
+    if len(text) > 64:
+        return None
     # ASCII only: str.upper() maps the long s (U+017F) to "S", and carriers match plain letters.
     return table.get(message.channel, {}).get(sms.keyword_word(text))

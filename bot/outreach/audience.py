@@ -28,7 +28,6 @@ from bot.outreach.spec import NotificationSpec
 from handlers.workflows import fill
 from stores.audience import AudienceReader
 from stores.conversations import WINDOW_SECONDS
-from stores.suppression import digest
 
 SKIP_REASONS = (
     "suppressed",
@@ -255,7 +254,7 @@ class Audience:
         elif identity is not None and not pid:
             if identity in known.erased_at:
                 # Under its digest, as the suppression keeps it: never the erased identity.
-                verdict.kind, verdict.key = "suppressed", f"x:{digest(identity)}"
+                verdict.kind, verdict.key = "suppressed", f"x:{self.reader.suppressed_as(identity)}"
             else:
                 self._target(spec, person, identity)
         elif known.hashes.get(pid, {}).get("erased_at"):

@@ -13,6 +13,7 @@ from bot.config.settings import TeamMember
 from bot.outreach.audience import topics_of
 from bot.outreach.runs import response_entries, send_id_of
 from bot.outreach.spec import NotificationSpec
+from handlers.command_kit import has_control_characters
 from handlers.workflows import as_shown
 from stores.audience import AudienceReader
 from stores.campaigns import OUTCOMES, CampaignStore
@@ -71,7 +72,8 @@ def checked_reason(reason: Any) -> str:
     """A stop's reason: some words, without control characters; ValueError if not."""
     if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
         raise ValueError(f"'reason' is a text of 1 to {MAX_REASON} characters")
-    if any(ord(c) < 32 for c in reason):
+    # No control character (C0, DEL or C1), and no line or paragraph separator either.
+    if has_control_characters(reason, allowed="") or len(reason.splitlines()) > 1:
         raise ValueError("'reason' is one line of text")
     return reason.strip()
 
@@ -228,12 +230,19 @@ class CampaignView:
         self, topics: Sequence[str], shown: Sequence[dict[str, Any]]
     ) -> list[bool]:
         """Whether each recipient has opted out of the number, or out of its campaign's
-        topic (``topics``, one a recipient; '' for none), by now; two round trips."""
+        topic (``topics``, one a recipient; '' for none), by now; three round trips."""
         metas = await self.reader.conversations([item.get("conversation") or "-" for item in shown])
         profiles = [item.get("profile") or "" for item in shown]
-        wanted = sorted({p for p, topic in zip(profiles, topics, strict=True) if p and topic})
+        # The topics the person left, as the report counts them: a recipient merged since
+        # left them on the profile they were merged into.
+        roots, _ = await self.reader.roots(
+            {p for p, topic in zip(profiles, topics, strict=True) if p and topic}, []
+        )
+        wanted = sorted({root for root in roots.values() if root})
         hashes = dict(zip(wanted, await self.reader.profiles_of(wanted), strict=True))
-        left = [topics_of(hashes.get(p, {}).get("f:topics_off", "")) for p in profiles]
+        left = [
+            topics_of(hashes.get(roots.get(p, ""), {}).get("f:topics_off", "")) for p in profiles
+        ]
         return [
             meta.get("opted_out") == "1" or bool(topic and topic in off)
             for meta, topic, off in zip(metas, topics, left, strict=True)

@@ -74,8 +74,8 @@ class RunResult:
     """Another process holds the run (or took it over): nothing more was done here."""
     done: bool = False
     refused: str = ""
-    """Why the run was set aside with nothing sent ('' when it was not): its service
-    may not send on the number now (SN-6, SN-8)."""
+    """Why the run was set aside, before anything was sent or part way ('' when it was
+    not): its service may not send on the number now (SN-6, SN-8)."""
 
 
 Deferrals = Callable[[str, list[Verdict]], Awaitable[None]]
@@ -106,8 +106,12 @@ class Runs:
         campaigns: CampaignStore | None = None,
         parent_of: Callable[[str], Awaitable[str | None]] | None = None,
         owner_for: Callable[[str, str], str] | None = None,
+        team_on: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         self.client = client
+        self.team_on = team_on
+        """Whether the team works a number now: the operator's notifications (the team
+        chat's /notify, ``admin notify``) go on the numbers it is attached to."""
         self.owner_for = owner_for
         """The owner of a profile made for a conversation on a number (PS-5)."""
         self.parent_of = parent_of
@@ -187,15 +191,10 @@ class Runs:
             return result
         spec = NotificationSpec.from_json(record["spec"])
         if refusal := await self._refusal(spec):
-            # Its service detached, or another service became the parent: nothing goes,
-            # and the run is set aside (a replay sends it once its service may again).
-            log.warning("notification %s: the run of %d is not sent: %s", nid, run, refusal)
+            # Its service detached, or another service became the parent: nothing goes.
             if spec.cron and float(record.get("next_at", 0)) <= run:
                 await self._schedule_next(nid, run, spec, clock())
-            await self.store.start_run(nid, run, clock())  # its report shows the run
-            await self.store.fail_run(nid, run, refusal, clock())
-            await self.set_aside(nid, run, clock())
-            result.done, result.refused = True, refusal
+            await self._set_aside_refused(nid, run, refusal, result, clock)
             return result
         if spec.cron and clock() - run > MISSED_SECONDS and not await self.store.run_meta(nid, run):
             # Its time fell while no process ran: not made up for, the next one is due.
@@ -218,10 +217,22 @@ class Runs:
         await self._finish_or_wait(spec, nid, run, result, clock)
         return result
 
+    async def _set_aside_refused(
+        self, nid: str, run: int, refusal: str, result: RunResult, clock: Callable[[], float]
+    ) -> None:
+        """A run its service may not send now (SN-6, SN-8): nothing more of it is queued,
+        and it is set aside (a replay sends the rest once its service may again)."""
+        log.warning("notification %s: the run of %d is not sent: %s", nid, run, refusal)
+        await self.store.start_run(nid, run, clock())  # its report shows the run
+        await self.store.fail_run(nid, run, refusal, clock())
+        await self.set_aside(nid, run, clock())
+        result.done, result.refused = True, refusal
+
     async def _refusal(self, spec: NotificationSpec) -> str:
         """Why a run of ``spec`` may not send now ('' when it may): only the number's
         parent sends notifications (SN-6), and a number with no service sends none (SN-8);
-        the operator's (from the CLI or the team chat) go while any service is attached."""
+        the operator's (from the CLI or the team chat) go while any service is attached,
+        on a number the team is attached to."""
         if self.parent_of is None:
             return ""
         parent = await self.parent_of(spec.number)
@@ -232,6 +243,8 @@ class Runs:
                 f"{spec.service!r} is not the parent of {spec.number} now (the parent is"
                 f" {parent!r}): only the parent sends notifications"
             )
+        if spec.service in OPERATORS and self.team_on and not await self.team_on(spec.number):
+            return f"the team is not attached to {spec.number} now"
         return ""
 
     async def _start(
@@ -310,6 +323,11 @@ class Runs:
             if status in ENDED:
                 await self._end(nid, run, status)
                 result.done = True
+                return False
+            if cursor < total and (refusal := await self._refusal(spec)):
+                # Its service detached, or the parent changed, while it ran (SN-7): what is
+                # queued goes, and no one more is.
+                await self._set_aside_refused(nid, run, refusal, result, clock)
                 return False
         return True
 
@@ -437,6 +455,12 @@ class Runs:
                     result.skipped.append(verdict.kind)
                 elif new and verdict.kind == "d":
                     result.deferred += 1
+                if new and verdict.kind != "q" and verdict.profile and _names_one(verdict.entry):
+                    # Its audience holds their phone (or other identity): an erasure of
+                    # theirs finds the campaign by this, as it finds those queued to them.
+                    # A skip once per campaign; a deferral with its run, for its state.
+                    deferred_in = run if verdict.kind == "d" else None
+                    self.campaigns.queue_named(pipe, verdict.profile, nid, deferred_in, now)
                 if not state.startswith("q|") or not (new or requeue):
                     continue
                 send_id = send_id_of(nid, run, verdict.key)
@@ -546,6 +570,12 @@ class Runs:
                 if ours:
                     self.store.queue_status(pipe, nid, run, send_id, "failed")
             await pipe.execute()
+
+
+def _names_one(entry: str) -> bool:
+    """Whether an audience entry names a customer by an identity (``p:+447700900123``),
+    not by their profile's or conversation's id."""
+    return entry.startswith("p:") and not entry.startswith("p:p_")
 
 
 def _entry_of(state: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import BotFactory
 from tests.emulators.telegram_api import TelegramAPIEmulator, fake_token
-from tests.test_flows_runtime import flows_bot
+from tests.test_flows_runtime import flows_bot, nth_reply
 
 
 async def test_a_graceful_stop_posts_the_hand_offs_under_way(
@@ -21,14 +21,10 @@ async def test_a_graceful_stop_posts_the_hand_offs_under_way(
         api.add_group(team_chat, "Team")
         bot = await flows_bot(make_bot, token, api, team_chat)
 
-        async def reply(count: int) -> str:
-            await api.wait_until(lambda: len(api.messages_to(customer)) >= count, timeout=10)
-            return str(api.messages_to(customer)[count - 1].text)
-
         api.customer_text(customer, "quote")
-        assert (await reply(1)).startswith("Happy to help")
+        assert (await nth_reply(api, customer, 1)).startswith("Happy to help")
         api.callback_query(customer, "b:0")
-        assert await reply(2) == "What's your company called?"
+        assert await nth_reply(api, customer, 2) == "What's your company called?"
         await api.wait_until(lambda: len(api.messages_to(team_chat)) >= 2, timeout=10)
         # The team chat is slow now: what goes to the customer and the team waits.
         api.slow("sendMessage", seconds=4.0, times=3)
