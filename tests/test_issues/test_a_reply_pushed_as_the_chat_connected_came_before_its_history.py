@@ -25,6 +25,7 @@ async def test_the_history_is_the_first_frame_whatever_is_pushed_meanwhile(
     await first.send_json({"type": "message", "id": "m1", "text": "hi"})
     while (await first.receive_json(timeout=5))["type"] != "ack":
         pass
+    await bot.settle()  # the ack says the message is taken; it is in the history once worked
     await first.close()
     visitor = next(c.value for c in bot.client.session.cookie_jar if c.key == "sb_vid")
 
