@@ -576,6 +576,16 @@ _HIDDEN = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 """Bidirectional overrides and isolates: they make a name read as other text."""
 
 
+TEXT_CONTROLS = "\n\r\t"
+"""The control characters a text of the API (and a field of an import) may hold."""
+
+
+def has_control_characters(text: str, allowed: str = "\n\t") -> bool:
+    """Control characters other than ``allowed`` (newline and tab): nothing a person types
+    on purpose."""
+    return any(unicodedata.category(c) == "Cc" and c not in allowed for c in text)
+
+
 def display_name(raw: object) -> str:
     """A customer's name as a channel gave it, safe to keep and to show: on one line (a
     new line in a name would forge a line of a daily note), without control characters

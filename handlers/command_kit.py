@@ -9,11 +9,11 @@ import math
 import re
 import shlex
 import time
-import unicodedata
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 from bot.identities import IDENTITY_KINDS, visible
+from bot.model import has_control_characters
 from handlers.ports import Caller, DeskPort, RefusedError
 
 ROLE_RANK = {"viewer": 0, "agent": 1, "admin": 2}
@@ -207,16 +207,8 @@ class Command:
         return self.spec.raw_after
 
 
-TEXT_CONTROLS = "\n\r\t"
-"""The control characters a text of the API (and a field of an import) may hold."""
 NO_CONTROLS = "may not hold control characters (newlines, carriage returns and tabs may)"
 """The refusal of a text holding any other, after the name of its field."""
-
-
-def has_control_characters(text: str, allowed: str = "\n\t") -> bool:
-    """Control characters other than ``allowed`` (newline and tab): nothing a person types
-    on purpose."""
-    return any(unicodedata.category(c) == "Cc" and c not in allowed for c in text)
 
 
 def escaped(text: str, allowed: str = "\n\t") -> str:

@@ -20,8 +20,8 @@ from bot.identities import (
     normalize_identity,
     normalize_phone,
 )
-from bot.model import Inbound
-from handlers.command_kit import TEXT_CONTROLS, has_control_characters
+from bot.model import TEXT_CONTROLS, Inbound
+from handlers.command_kit import has_control_characters
 from handlers.patterns import rule_pattern
 
 HANDOFF_WORDS = frozenset({"agent"})

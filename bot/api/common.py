@@ -19,13 +19,13 @@ from bot.core.livetokens import LiveTokens
 from bot.core.media import MediaLibrary
 from bot.core.profiles import ProfileBook, ProfileErasedError, ProfileNotFoundError
 from bot.http.body import read_at_most
-from bot.model import Service
+from bot.model import TEXT_CONTROLS, Service
 from bot.outreach.notifications import Notifications
 from bot.outreach.sequence_reports import SequenceReports
 from bot.outreach.sequences import Sequences
 from bot.outreach.workflows import Workflows
 from bot.team.actions import ConversationActions, ConversationClosedError
-from handlers.command_kit import NO_CONTROLS, TEXT_CONTROLS, escaped, has_control_characters
+from handlers.command_kit import NO_CONTROLS, escaped, has_control_characters
 from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
 from stores.events import BaseEventLog

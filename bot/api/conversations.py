@@ -24,14 +24,13 @@ from bot.api.idempotency import keyed_id
 from bot.api.media import with_upload
 from bot.core.redaction import hides, masked
 from bot.core.sender import SendFailedError, WindowClosedError
-from bot.model import Claim, Outbound, Service
+from bot.model import TEXT_CONTROLS, Claim, Outbound, Service
 from bot.team.actions import (
     ConversationClosedError,
     NotHeldError,
     collision_message,
     ensure_open,
 )
-from handlers.command_kit import TEXT_CONTROLS
 
 
 def add_conversation_routes(api: web.Application) -> None:

@@ -31,6 +31,7 @@ from bot.api.idempotency import keyed_id
 from bot.core.redaction import masked_campaign
 from bot.core.sender import SendFailedError, WindowClosedError
 from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
+from bot.model import TEXT_CONTROLS
 from bot.outreach.campaigns import (
     MAX_PAGE,
     RECIPIENT_OUTCOMES,
@@ -44,7 +45,7 @@ from bot.outreach.notifications import NotificationNotFoundError
 from bot.outreach.spec import TOPIC, parse_notification
 from bot.outreach.workflows import EventIdReusedError, EventInProgressError, WorkflowEvent
 from bot.team.actions import ConversationClosedError, ensure_open
-from handlers.command_kit import NO_CONTROLS, TEXT_CONTROLS, has_control_characters
+from handlers.command_kit import NO_CONTROLS, has_control_characters
 from stores.audience import MAX_TOPICS_OFF
 
 MAX_CAMPAIGN_BODY = 1024 * 1024

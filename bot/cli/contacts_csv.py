@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from handlers.command_kit import NO_CONTROLS, TEXT_CONTROLS, has_control_characters
+from bot.model import TEXT_CONTROLS
+from handlers.command_kit import NO_CONTROLS, has_control_characters
 
 MAX_COLUMNS = 200
 MAX_ROW_BYTES = 64 * 1024

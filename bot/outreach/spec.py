@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 from adapters import sms
 from bot.config.templates import CATEGORIES, TemplateSpec, template_spec
 from bot.identities import InvalidIdentityError, InvalidPhoneError, parse_identity
+from bot.model import TEXT_CONTROLS
 from bot.outreach.cron import Cron, CronError
-from handlers.command_kit import NO_CONTROLS, TEXT_CONTROLS, has_control_characters
+from handlers.command_kit import NO_CONTROLS, has_control_characters
 from handlers.workflows import as_shown
 
 MAX_RECIPIENTS = 10_000
