@@ -21,7 +21,16 @@ from typing import Any, cast
 from aiohttp import web
 
 from adapters import jsonbody
-from bot.model import Identity, Inbound, Media, MessageKind, Outbound, StatusUpdate
+from bot.model import (
+    TEXT_CONTROLS,
+    Identity,
+    Inbound,
+    Media,
+    MessageKind,
+    Outbound,
+    StatusUpdate,
+    has_control_characters,
+)
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +135,14 @@ BROKEN_TEXT = (
 """The refusal of a message whose text holds a lone surrogate, which no UTF-8 text holds."""
 
 
+CONTROL_TEXT = (
+    "This message was not sent: it holds a control character (pasted from another "
+    "program, say). Type it again without it."
+)
+"""The refusal of a message whose text holds a control character other than a newline, a
+carriage return or a tab, as the API refuses the same text from a service."""
+
+
 def _unreadable(raw: str, error: jsonbody.NotJSONError) -> FrameError:
     """The refusal of a frame that is not JSON we take. When it is JSON all the same (a
     lone surrogate, which the browser's JSON writes as ``\\ud83d``), it names the message's
@@ -161,6 +178,8 @@ def message_of(frame: dict[str, Any], visitor: str, number: str) -> Inbound:
             raise FrameError("text must be a non-empty string")
         if len(text) > MAX_TEXT:
             raise FrameError(f"text is longer than {MAX_TEXT} characters")
+        if has_control_characters(text, allowed=TEXT_CONTROLS):
+            raise FrameError(CONTROL_TEXT)
         payload = frame.get("payload")
         if payload in (None, ""):
             payload = ""
