@@ -112,17 +112,20 @@ class SMSWebhook:
                 400, "the body is not a form Twilio sends (urlencoded, in its charset)"
             )
         params = {key: list(form.getall(key)) for key in form}
-        url = f"{self.settings.public_url.rstrip('/')}/webhooks/sms"
+        ours = url = f"{self.settings.public_url.rstrip('/')}/webhooks/sms"
         if query := request.rel_url.raw_query_string:  # Twilio signs the URL it was given
             url = f"{url}?{query}"
         signature = request.headers.get("X-Twilio-Signature", "")
         if not sms.verify_signature(settings.auth_token, url, params, signature):
             if (more := self._unsigned.due(time.monotonic())) is not None:
+                # Not the query: it may hold a token of the operator's (as the access
+                # log never says it), or whatever a stranger put there.
                 log.warning(
-                    "an SMS webhook to %s came with %s X-Twilio-Signature, and is refused: "
+                    "an SMS webhook to %s%s came with %s X-Twilio-Signature, and is refused: "
                     "Twilio signs the URL it was given, so PUBLIC_URL must be it, and with "
                     "the account's auth token (TWILIO_AUTH_TOKEN)%s",
-                    url[:200],
+                    ours[:200],
+                    " (with a query, not written here)" if query else "",
                     "a wrong" if signature else "no",
                     more,
                 )
