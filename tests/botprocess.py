@@ -54,6 +54,7 @@ class BotProcess:
         args: tuple[str, ...] = (),
         open_files: int = 0,
         constants: dict[str, float] | None = None,
+        without_config: bool = False,
     ) -> None:
         self.args = args
         self.script = ROOT / ("tests/lowered_bot.py" if constants else "bot.py")
@@ -65,7 +66,11 @@ class BotProcess:
         self._workdir = tempfile.TemporaryDirectory(prefix="switchboard-")
         self.log_path = Path(self._workdir.name) / "bot.log"
         config_path = Path(self._workdir.name) / "switchboard.yaml"
-        config_path.write_text(yaml.safe_dump(config or {}), encoding="utf-8")
+        if not without_config:
+            config_path.write_text(yaml.safe_dump(config or {}), encoding="utf-8")
+        self.cwd = Path(self._workdir.name) if without_config else ROOT
+        """The project's folder, or with ``without_config`` a folder with no config file
+        in it, nor ``SWITCHBOARD_CONFIG`` naming one."""
         base = {
             key: value
             for key, value in os.environ.items()
@@ -78,6 +83,8 @@ class BotProcess:
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
         }
+        if without_config:  # nor one from the environment of the tests
+            del self.env["SWITCHBOARD_CONFIG"]
         if constants:
             self.env["SWITCHBOARD_TEST_CONSTANTS"] = json.dumps(constants)
         self.process: subprocess.Popen[bytes] | None = None
@@ -87,7 +94,7 @@ class BotProcess:
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, str(self.script), *self.args],
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -154,6 +154,24 @@ def http_runner(app: web.Application) -> web.AppRunner:
     )
 
 
+def _reload(settings: Settings, asked: asyncio.Event) -> Callable[[], None]:
+    """What SIGHUP does: the config file is read again, or, with none, the log says so."""
+
+    def reload() -> None:
+        if settings.config_path:
+            asked.set()
+            return
+        log.warning(
+            "SIGHUP: there is no config file to read again, as this bot started without "
+            "one; a restart takes the file SWITCHBOARD_CONFIG names, else %s in its "
+            "working folder (%s)",
+            DEFAULT_CONFIG_FILE,
+            os.getcwd(),
+        )
+
+    return reload
+
+
 async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0) -> None:
     """Run until SIGINT or SIGTERM (or the end of ``parent``), then drain (REL-6)."""
     log.info(
@@ -192,7 +210,7 @@ async def serve(settings: Settings, *, reuse_port: bool = False, parent: int = 0
         loop.add_signal_handler(signum, stop.set)
     # SIGHUP, a closed terminal's or the operator's "reload", reads the config file again:
     # by default it would end the process with no drain.
-    loop.add_signal_handler(signal.SIGHUP, runtime.reload_asked.set)
+    loop.add_signal_handler(signal.SIGHUP, _reload(settings, runtime.reload_asked))
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})  # held since the start
     orphaned = asyncio.create_task(_orphaned(parent)) if parent else None
     if orphaned:
