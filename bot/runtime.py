@@ -534,7 +534,7 @@ class Runtime:
                 live_view=build_live(api[PARTS]),
                 configured=self.channels.numbers,
                 publish_to_parent=self.fanout.publish_to_parent,
-                ping=self.store.ping,
+                writable=functools.partial(self.store.writable, self.keys.ready),
                 store_kind=self.store_kind,
                 meters=self.meters,
                 metrics=self.metrics.exposition,

@@ -55,6 +55,16 @@ StoreError = RedisError
 StoreTimeoutError = RedisTimeoutError
 """A ``StoreError``: Redis did not answer in time (paused, or its host stalled)."""
 
+
+READY_PROBE_MS = 60_000
+"""How long the key ``/readyz`` writes lives: no longer than a minute after its last probe."""
+
+
+class StoreRefusesWrites(RedisError):
+    """A ``StoreError``: Redis answers, and refuses to write (out of memory under
+    ``maxmemory`` with no eviction, a read-only replica, a failing snapshot)."""
+
+
 _STORE_FAULTS = (
     ConnectionError,  # the builtins, raised by the sockets
     TimeoutError,
@@ -275,6 +285,14 @@ class StoreClient:
         """Raises when the store cannot be reached."""
         await self.redis.ping()
 
+    async def writable(self, key: str) -> None:
+        """Raises when the store cannot be reached, or refuses to write
+        (``StoreRefusesWrites``): one short-lived ``key`` is written."""
+        try:
+            await self.redis.set(key, "1", px=READY_PROBE_MS)
+        except ResponseError as error:
+            raise StoreRefusesWrites(str(error)) from error
+
     async def cluster_node(self) -> bool:
         """Whether a client of one Redis reaches a node of a Redis Cluster, which answers
         only the keys of its slots (the others are MOVED)."""
@@ -299,6 +317,11 @@ class Keys:
     """
 
     prefix: str = "sb:"
+
+    @property
+    def ready(self) -> str:
+        """What ``/readyz`` writes to learn that Redis takes writes; gone in a minute."""
+        return f"{self.prefix}ready"
 
     def inbound(self, shard: int, part: str = "") -> str:
         """Inbound shard N's stream, or its ``attempts`` (entry id -> failed attempts)

@@ -39,7 +39,7 @@ from bot.model import Event, Identity, Inbound, conversation_id, derived_id, sha
 from stores.conversations import ConversationStore
 from stores.live import LiveChannel
 from stores.media import MediaRecord
-from stores.redis import StoreError
+from stores.redis import StoreError, StoreRefusesWrites
 from stores.services import ServiceStore
 
 log = logging.getLogger(__name__)
@@ -72,8 +72,8 @@ class WebParts:
     """The numbers this deployment serves."""
     publish_to_parent: Callable[[list[Event]], Awaitable[None]]
     """Fans an event out to the parent of its number alone."""
-    ping: Callable[[], Awaitable[object]]
-    """Reaches the store; raises when it cannot."""
+    writable: Callable[[], Awaitable[object]]
+    """Writes to the store; raises when it cannot be reached or refuses to write."""
     store_kind: str
     meters: Meters
     metrics: Callable[[], Awaitable[bytes]]
@@ -490,11 +490,13 @@ async def readyz(request: web.Request) -> web.Response:
         # A Redis that stalled answers nothing; on a cluster, the ping reaches one node,
         # and the numbers' services may be on a stalled one.
         async with asyncio.timeout(READY_SECONDS):
-            await parts.ping()
+            await parts.writable()  # a Redis out of memory answers a PING, and no write
             numbers = {
                 number: "active" if await parts.services.order(number) else "idle"
                 for number in parts.configured
             }
+    except StoreRefusesWrites as error:  # each webhook would get 503 as well
+        return error_response(503, f"redis refuses writes: {str(error)[:200]}")
     except Exception as error:  # any failure to reach Redis means "not ready"
         return error_response(503, f"redis unreachable: {type(error).__name__}")
     return web.json_response({"ok": True, "store": parts.store_kind, "numbers": numbers})
