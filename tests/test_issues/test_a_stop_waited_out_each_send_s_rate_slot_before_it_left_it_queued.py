@@ -18,6 +18,7 @@ from tests.test_crash import wait_until
 
 SLOT_MS = 50_000
 """The number's rate: one send every 50 s."""
+CUSTOMERS = ("447911123101", "447911123102")
 
 
 async def test_a_send_waiting_for_its_slot_is_left_queued_at_the_stop(
@@ -25,7 +26,7 @@ async def test_a_send_waiting_for_its_slot_is_left_queued_at_the_stop(
 ) -> None:
     bot = await make_bot(whatsapp_rate=1000 / SLOT_MS)
     assert bot.graph is not None
-    for wa_id in ("447911123101", "447911123102"):
+    for wa_id in CUSTOMERS:
         answer = await bot.post_whatsapp(meta.text_message(PHONE_NUMBER_ID, wa_id, "hi"))
         assert answer.status == 200
     await bot.graph.wait_for_sent(1, timeout=20)
@@ -39,5 +40,7 @@ async def test_a_send_waiting_for_its_slot_is_left_queued_at_the_stop(
 
     await wait_until(second_waits, timeout=20)
     await asyncio.wait_for(bot.stop(), 20)  # not the 50 s the second's slot is away
-    assert [m.to for m in bot.graph.sent] == ["447911123101"]
+    # Either welcome may take the first slot: the two conversations are worked at once.
+    (sent,) = [m.to for m in bot.graph.sent]
+    assert sent in CUSTOMERS
     assert await bot.runtime.outbox.backlog() == 1  # left for the next process
