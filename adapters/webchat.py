@@ -13,6 +13,7 @@ import math
 import re
 import resource
 import time
+import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -56,14 +57,15 @@ _CHOICE = re.compile(r"b:[0-9]{1,2}")
 """A pressed button's payload, as on Telegram and WhatsApp: ``b:<index>``."""
 
 
-FAVICON = (
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
-    '<path fill="#2563eb" d="M6 4h20a4 4 0 0 1 4 4v12a4 4 0 0 1-4 4H13l-7 5v-5a4 4 0 0 1-4-4V8'
-    'a4 4 0 0 1 4-4z"/>'
-    '<circle fill="#fff" cx="10" cy="14" r="2"/><circle fill="#fff" cx="16" cy="14" r="2"/>'
-    '<circle fill="#fff" cx="22" cy="14" r="2"/></svg>'
-)
-"""The page's icon: a speech bubble in its accent colour, served at /favicon.ico."""
+def favicon(colour: str = "#2563eb") -> str:
+    """The page's icon: a speech bubble in its accent colour (``#rrggbb``), as SVG."""
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+        f'<path fill="{colour}" d="M6 4h20a4 4 0 0 1 4 4v12a4 4 0 0 1-4 4H13l-7 5v-5a4 4 0 0 '
+        '1-4-4V8a4 4 0 0 1 4-4z"/>'
+        '<circle fill="#fff" cx="10" cy="14" r="2"/><circle fill="#fff" cx="16" cy="14" r="2"/>'
+        '<circle fill="#fff" cx="22" cy="14" r="2"/></svg>'
+    )
 
 
 class FrameError(ValueError):
@@ -88,11 +90,16 @@ class Branding:
     """The URL of an image shown beside the title."""
 
 
+def accent(branding: Branding) -> str:
+    """The branding's accent colour, checked again: ``#rrggbb``, else the default blue."""
+    return branding.colour if re.fullmatch(r"#[0-9A-Fa-f]{6}", branding.colour) else "#2563eb"
+
+
 @functools.cache
 def page(branding: Branding = Branding()) -> str:
     """The chat page with its branding; every value is escaped, the colour checked again."""
     template = resources.files("adapters").joinpath("webchat.html").read_text(encoding="utf-8")
-    colour = branding.colour if re.fullmatch(r"#[0-9A-Fa-f]{6}", branding.colour) else "#2563eb"
+    colour = accent(branding)
     logo = ""
     if branding.logo:
         source = html.escape(branding.logo)
@@ -100,6 +107,9 @@ def page(branding: Branding = Branding()) -> str:
     values = {
         "title": html.escape(branding.title),
         "colour": colour,
+        # In the page: behind a PUBLIC_URL's path, or in the widget on a shop's site, an
+        # address at the site's root would be the shop's.
+        "icon": "data:image/svg+xml," + urllib.parse.quote(favicon(colour)),
         "greeting": html.escape(branding.greeting),
         "logo": logo,
     }

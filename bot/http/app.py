@@ -204,7 +204,7 @@ async def chat_visitor(request: web.Request) -> web.Response:
 
 async def favicon(request: web.Request) -> web.Response:
     return web.Response(
-        text=webchat.FAVICON,
+        text=webchat.favicon(webchat.accent(request.app[PARTS].settings.branding)),
         content_type="image/svg+xml",
         headers={"Cache-Control": "public, max-age=86400"},
     )
