@@ -307,6 +307,7 @@ def heard(calls: list[str], request: Any) -> None:
 
 
 async def test_an_expired_or_forged_token_shows_nothing(live: Live, browser: Browser) -> None:
+    await live.say(ANN, "hello, where is my order?")  # her profile, whichever test ran before
     good = await live.page_url("support", f"wa:{ANN}", "alice")
     profile = good.split("profile=")[1].split("&")[0]
     expired, _ = LiveTokenSigner(live.link_secret.encode()).issue("support", profile, "alice", -1)
