@@ -72,6 +72,9 @@ class WhatsAppTransport:
         yield
 
     async def deliver(self, outbound: Outbound) -> str:
+        return await self._deliver(outbound)
+
+    async def _deliver(self, outbound: Outbound) -> str:
         with send_failures("", "WhatsApp API"):
             if outbound.template:
                 return await self.client.send_template(outbound.recipient.value, outbound.template)
