@@ -54,6 +54,21 @@ return slot - now_ms
 )
 
 
+# A pause of the whole schedule: no slot before ARGV[1] ms from now (a provider said its
+# throughput was reached). A schedule already further on is left as it is.
+_HOLD = Script(
+    """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + tonumber(now[2]) / 1000
+local hold = tonumber(ARGV[1])
+if tonumber(redis.call('GET', KEYS[1]) or '0') < now_ms + hold then
+  redis.call('SET', KEYS[1], string.format('%.3f', now_ms + hold), 'PX', math.ceil(hold) + 60000)
+end
+return 0
+"""
+)
+
+
 class BaseSharedRate(Protocol):
     """One schedule of send slots per key, shared by every process on the store."""
 
@@ -66,6 +81,9 @@ class BaseSharedRate(Protocol):
     async def reserve_in_window(self, key: str, interval: float, most: int, window: float) -> float:
         """Take the next slot of ``key`` at least ``interval`` seconds after the last and
         with at most ``most`` in any ``window`` seconds: the seconds until it comes."""
+
+    async def hold(self, key: str, seconds: float) -> None:
+        """No slot of ``key`` for ``seconds`` from now, for every process."""
 
 
 class SharedRate(BaseSharedRate):
@@ -91,6 +109,13 @@ class SharedRate(BaseSharedRate):
         delay = await self.reserve(key, per_second)
         if delay > 0:
             await asyncio.sleep(delay)
+
+    async def hold(self, key: str, seconds: float) -> None:
+        """No slot of ``key`` for ``seconds`` from now, for every process: the sends of
+        the key pause together, as a provider whose throughput was reached asks."""
+        args = [f"{seconds * 1000:.3f}"]
+        queue = functools.partial(_HOLD.queue, keys=[self.keys.rate(key)], args=args)
+        await self.together.run([queue])
 
     async def reserve_in_window(self, key: str, interval: float, most: int, window: float) -> float:
         """Take the next slot of ``key`` at least ``interval`` seconds after the last and

@@ -45,6 +45,14 @@ def send_failures(prefix: str, api: str) -> Iterator[None]:
         raise SendFailedError(f"{api}: {what}; {UNANSWERED}", retryable=False) from None
 
 
+THROUGHPUT_REACHED = "130429"
+"""Meta's refusal of a send past the number's throughput: "try again later or reduce the
+frequency", for the number, not for the one message."""
+THROUGHPUT_PAUSE = 1.0
+"""Seconds every process's sends for a number wait after it: throughput is a rate a
+second; the refused send itself is retried after its own back-off."""
+
+
 class WhatsAppTransport:
     """The Cloud API client behind the sender's channel interface."""
 
@@ -72,7 +80,12 @@ class WhatsAppTransport:
         yield
 
     async def deliver(self, outbound: Outbound) -> str:
-        return await self._deliver(outbound)
+        try:
+            return await self._deliver(outbound)
+        except SendFailedError as error:
+            if error.code == THROUGHPUT_REACHED:  # every process's sends pause, not this one's
+                await self.rate.hold(self.number, THROUGHPUT_PAUSE)
+            raise
 
     async def _deliver(self, outbound: Outbound) -> str:
         with send_failures("", "WhatsApp API"):
