@@ -30,12 +30,15 @@ async def test_the_configured_services_come_back_with_an_empty_redis(
     private_redis_server.stop()  # no persistence: it comes back empty
     await asyncio.to_thread(private_redis_server.start)
 
+    # The process may answer from what it knew before the restart for a moment: what
+    # counts is that it finds the store emptied, and attaches the services again.
     async def missing() -> str:
+        if not any("attached again" in r.getMessage() for r in caplog.records):
+            return "the services attached again"
         now = await _order_or_none(order, number)
         return "" if now == attached else f"attached now: {now}"
 
     await wait_until(missing, timeout=30)
-    assert any("attached again" in r.getMessage() for r in caplog.records)
 
 
 async def _order_or_none(
