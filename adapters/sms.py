@@ -168,6 +168,10 @@ def _same(given: str, expected: str) -> bool:
 # -- webhook forms ---------------------------------------------------------------------
 
 
+# Twilio's address of a sender on another channel: ``whatsapp:+1...``, ``messenger:...``.
+_ANOTHER_CHANNEL = re.compile(r"[a-z]+:")
+
+
 def parse_webhook(form: Mapping[str, Any], number: str) -> list[Inbound | StatusUpdate]:
     """The inbound message or delivery status in a webhook form, if it is ``number``'s.
 
@@ -187,6 +191,10 @@ def parse_webhook(form: Mapping[str, Any], number: str) -> list[Inbound | Status
     if (service or sender) and number not in (service, sender):
         # Another sender's, whatever its shape (a WhatsApp message through Twilio, whose
         # From is no phone number): left be, and the caller says so.
+        return []
+    if _ANOTHER_CHANNEL.match(sender or ""):
+        # Another channel's sender in our Messaging Service's pool (``whatsapp:+1...``),
+        # which shares its webhook: left be, and the caller says so.
         return []
     if is_status:
         status = _status(fields, sid, f"sms:{number}")
@@ -209,9 +217,15 @@ def sent_elsewhere(form: Mapping[str, Any], number: str) -> str:
         return ""
     service = fields.get("MessagingServiceSid", "")
     ours = fields.get("From" if "MessageStatus" in fields and "Body" not in fields else "To", "")
-    if not number or number in (service, ours):
+    if not number or (number in (service, ours) and not _ANOTHER_CHANNEL.match(ours)):
         return ""
     return ours or service
+
+
+def another_channel(sender: str) -> bool:
+    """Whether ``sender`` (from :func:`sent_elsewhere`) is another channel's, such as
+    ``whatsapp:+14155550100``, rather than an SMS number or service."""
+    return bool(_ANOTHER_CHANNEL.match(sender))
 
 
 def _fields(form: Mapping[str, Any]) -> dict[str, str]:

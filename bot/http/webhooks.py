@@ -136,12 +136,21 @@ class SMSWebhook:
             return error_response(400, str(error))
         if not items and (other := sms.sent_elsewhere(params, settings.sender)):
             if (more := self._elsewhere.due(time.monotonic())) is not None:
-                log.warning(
-                    "an SMS webhook for %s, which is not SMS_FROM (%s), is left be: is "
-                    "SMS_FROM the number Twilio sends it for?%s",
-                    other,
-                    settings.sender,
-                    more,
-                )
+                if sms.another_channel(other):
+                    log.warning(
+                        "an SMS webhook for %s, another channel's sender and not SMS_FROM "
+                        "(%s), is left be: this channel takes SMS and MMS only%s",
+                        other,
+                        settings.sender,
+                        more,
+                    )
+                else:
+                    log.warning(
+                        "an SMS webhook for %s, which is not SMS_FROM (%s), is left be: is "
+                        "SMS_FROM the number Twilio sends it for?%s",
+                        other,
+                        settings.sender,
+                        more,
+                    )
         await self.ingestor.accept(items)
         return web.Response(text=sms.EMPTY_TWIML, content_type="text/xml")
