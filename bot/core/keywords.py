@@ -64,7 +64,8 @@ def keyword_of(
         words = table.get(message.channel, {})
         found = (words.get(sms.keyword_word(said)) for said in (message.payload, text))
         return next((keyword for keyword in found if keyword == "stop"), None)
-    if message.kind != "text" or not text:
+    # An MMS's text counts as an SMS's does: carriers and Twilio match the words it carries.
+    if (message.kind != "text" and message.provider_type != "mms") or not text:
         return None
     if message.channel == "telegram":
         # The channel made /stop@ThisBot /stop; /stop@AnotherBot is another bot's. A START
