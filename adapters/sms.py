@@ -203,7 +203,9 @@ def parse_webhook(form: Mapping[str, Any], number: str) -> list[Inbound | Status
     if "Body" not in fields:
         raise PayloadError("neither a message (no Body) nor a status callback (no MessageStatus)")
     message = _inbound(fields, sid, f"sms:{number}")
+    # A form from our own number is none of a customer's (Twilio sends it no message).
     ours = bool(number) and number in (service, fields.get("To"))
+    ours = ours and message.sender.value != number
     return [message] if ours else []
 
 

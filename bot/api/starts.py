@@ -62,7 +62,7 @@ async def start_conversation(request: web.Request) -> web.Response:
     if channel == "whatsapp" and content.template is None:
         raise ApiError(422, "on WhatsApp a new conversation opens with a template: send 'template'")
     agent = agent_field(found, required=False)  # before a new identity gets its profile
-    customer, profile = await _recipient(request, found, channel)
+    customer, profile = await _recipient(request, found, number, channel)
     return await open_conversation(request, number, channel, customer, profile, content, agent)
 
 
@@ -126,9 +126,10 @@ async def _opening(conversations: ConversationStore, cid: str) -> AsyncIterator[
 
 
 async def _recipient(
-    request: web.Request, found: dict[str, Any], channel: str
+    request: web.Request, found: dict[str, Any], number: str, channel: str
 ) -> tuple[Identity, str]:
-    """Whom to write to on ``channel``, and their profile (made now for a new identity)."""
+    """Whom to write to on ``number`` (of ``channel``), and their profile (made now for a
+    new identity)."""
     by_identity = found.get("identity") is not None  # null is as good as absent
     if (found.get("profile") is not None) == by_identity:
         raise ApiError(400, "give 'profile' (an id or identity) or 'identity', one of them")
@@ -142,6 +143,8 @@ async def _recipient(
         customer = reachable(asked, channel)
         if customer is None:
             raise ApiError(422, f"{channel} cannot reach an identity of type {asked.kind}")
+        if is_number_itself(number, customer):
+            raise ApiError(422, f"{customer} is the number's own: it cannot write to itself")
         named = with_its_phone([customer, asked], customer)
         _, erased = await book.profiles.roots_and_erasures(set(), named)
         if erased:
@@ -164,7 +167,7 @@ async def _recipient(
     # The channel's own identity first (a wa: id before a phone on WhatsApp).
     for identity in sorted(known, key=lambda i: kinds.index(i.kind) if i.kind in kinds else 9):
         customer = reachable(identity, channel)
-        if customer is not None:
+        if customer is not None and not is_number_itself(number, customer):
             named = with_its_phone([identity, customer], customer)
             return customer, await _joined(book.profiles, profile, known, named, channel)
     raise ApiError(422, f"profile {profile} has no identity {channel} can reach")
@@ -192,6 +195,12 @@ def as_whatsapp_knows(customer: Identity, known: list[Identity]) -> Identity:
             if identity.kind == "wa" and phone_of_whatsapp_id(identity.value) == phone:
                 return identity
     return customer
+
+
+def is_number_itself(number: str, customer: Identity) -> bool:
+    """Whether ``customer`` is ``number``'s own phone: an SMS number writing to itself,
+    which Twilio refuses (21266)."""
+    return customer.kind == "phone" and number == f"sms:{customer.value}"
 
 
 def reachable(identity: Identity, channel: str) -> Identity | None:
