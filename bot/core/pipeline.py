@@ -450,6 +450,12 @@ class Pipeline:
         replies = self._automated_replies(
             batch, pipe, message, keyword, service, profile, first_contact, now
         )
+        # The customer's later messages in this batch were recorded with the opt-out as it
+        # was before it: this one's word holds for them.
+        if keyword == "stop":
+            batch.opted_out.add(cid)
+        elif keyword == "start":
+            batch.opted_out.discard(cid)
         if replies and not _carrier_help(message, keyword):
             # The carriers' HELP answer is owed whatever the interval, and is no answer of
             # the automation's: the question after it still gets one.
