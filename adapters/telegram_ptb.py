@@ -282,9 +282,15 @@ class PTBClient:
 
 def _maybe_sent(exc: ptb.TelegramError) -> bool:
     """Whether a failed call may have reached Telegram: a network failure other than in
-    making the connection or waiting for one (an answered 5xx carries no httpx cause)."""
+    making the connection or waiting for one (an answered 5xx carries no httpx cause, or
+    the failure to read its page)."""
     cause = exc.__cause__
-    if not isinstance(exc, ptb.NetworkError) or cause is None:
+    # An answer PTB could not read as JSON (the proxy's page of a 502) is an answer too.
+    if (
+        not isinstance(exc, ptb.NetworkError)
+        or cause is None
+        or isinstance(cause, ptb.TelegramError)
+    ):
         return False
     return not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
 

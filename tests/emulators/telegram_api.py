@@ -339,6 +339,8 @@ class TelegramAPIEmulator(LocalServer):
         self.held = 0
         """Calls being answered late (``slow``) right now."""
         self._odd: list[str] = []
+        self._gateway: list[tuple[str, int]] = []
+        """Methods whose next call the front proxy answers alone (``gateway_error``)."""
         """Methods whose next answer a framework's types cannot read (``answer_oddly``)."""
         """(method, seconds): calls to answer late, in turn (``slow``)."""
         self._poll: _Poll | None = None
@@ -420,6 +422,12 @@ class TelegramAPIEmulator(LocalServer):
         lacks its ``date``: what a change of the Bot API's types looks like to a framework
         that does not know it yet."""
         self._odd.extend([method.lower()] * times)
+
+    def gateway_error(self, method: str = "sendMessage", status: int = 502, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with ``status`` and an HTML page,
+        as the proxy in front of the Bot API does when the API behind it is down: the call
+        is not made."""
+        self._gateway.extend([(method.lower(), status)] * times)
 
     def renumber(self, next_update_id: int) -> None:
         """Number the next update ``next_update_id``: Telegram picks it at random after a
@@ -1234,6 +1242,12 @@ class TelegramAPIEmulator(LocalServer):
             if name.lower() not in self._methods:
                 raise _Refusal(404, "Not Found")
             name, handler = self._methods[name.lower()]
+            gateway = next((n for n, (m, _) in enumerate(self._gateway) if m == name.lower()), None)
+            if gateway is not None:
+                status = self._gateway.pop(gateway)[1]
+                self._record(request, name, params, status, "the proxy's page")
+                page = f"<html><head><title>{status}</title></head><body>{status}</body></html>"
+                return web.Response(status=status, text=page, content_type="text/html")
             self._refuse_if_throttled(name)
             slow = next((n for n, (m, _) in enumerate(self._slow) if m == name.lower()), None)
             if slow is not None:
