@@ -120,7 +120,9 @@ def check_update(update: Any) -> dict[str, Any]:
     """``update`` as it came, when every field we read has its Bot API type; ValueError
     naming the first field that has not."""
     if not isinstance(update, Mapping):
-        raise ValueError("not a Telegram update: it is a JSON object")
+        raise ValueError(
+            f"not a Telegram update: an update is a JSON object, not {_json_kind(update)}"
+        )
     try:
         _Update.model_validate(update)
     except ValidationError as error:
@@ -128,6 +130,19 @@ def check_update(update: Any) -> dict[str, Any]:
         where = ".".join(str(part) for part in first["loc"]) or "the update"
         raise ValueError(f"not a Telegram update: {where}: {first['msg'].lower()}") from None
     return dict(update)
+
+
+def _json_kind(value: Any) -> str:
+    """What JSON ``value`` is, with its article: "an array", "a number", "null"."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array"
 
 
 def readable(
