@@ -241,7 +241,8 @@ class TelegramChannel:
         """Renew the lease while a long poll waits."""
         while not stopping.is_set():
             await _sleep(stopping, self.lease_ttl / 3)
-            if not await self._holding(token, ttl_ms):
+            # Woken by the stop, which gives the lease up: nothing more to renew.
+            if stopping.is_set() or not await self._holding(token, ttl_ms):
                 return
 
     async def _holding(self, token: int, ttl_ms: int) -> bool:
