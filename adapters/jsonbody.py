@@ -55,7 +55,7 @@ def loads(raw: bytes | str) -> Any:
         raise
     except (ValueError, RecursionError):
         raise NotJSONError("body is not JSON") from None
-    if _holds_lone_surrogate(document):
+    if holds_lone_surrogate(document):
         raise NotJSONError(
             "body is not JSON we take: a string holds a lone surrogate (half of a UTF-16 "
             "pair), which is not Unicode"
@@ -63,7 +63,7 @@ def loads(raw: bytes | str) -> Any:
     return document
 
 
-def _holds_lone_surrogate(document: Any) -> bool:
+def holds_lone_surrogate(document: Any) -> bool:
     """Whether a key or a string anywhere in ``document`` cannot be written as UTF-8.
     A loop, not recursion: the parser reads nesting deeper than a recursive walk could."""
     pending = [document]
