@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
+from adapters.jsonbody import holds_lone_surrogate
+
 log = logging.getLogger(__name__)
 
 # The Bot API's Integer: no bool, no string of digits, no float; at most 64 bits.
@@ -123,6 +125,8 @@ def check_update(update: Any) -> dict[str, Any]:
         raise ValueError(
             f"not a Telegram update: an update is a JSON object, not {_json_kind(update)}"
         )
+    if holds_lone_surrogate(update):  # a webhook's body is refused so before it comes here
+        raise ValueError("not a Telegram update: a string holds a lone surrogate, not Unicode")
     try:
         _Update.model_validate(update)
     except ValidationError as error:
