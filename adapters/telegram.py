@@ -224,6 +224,13 @@ class AiogramClient:
             taken = _taken(exc) if once else None
             if taken is not None:
                 raise _TakenError(taken) from None
+            if once and _answered_ok(exc):
+                # Telegram took the call, and said so in a shape aiogram cannot read (no
+                # message where one is due): made once, as any send it answered.
+                raise TelegramError(
+                    f"Telegram {method}: Telegram answered ok, but aiogram could not read "
+                    "its answer; not sent again"
+                ) from None
             error = self._translate(method, exc)
             if once and error.retryable and _maybe_sent(exc):
                 error = TelegramError(f"Telegram {method}: {error}; {UNANSWERED}")
@@ -273,6 +280,13 @@ def _taken(exc: AiogramError) -> str | None:
     if type(message_id) is not int or type(chat_id) is not int:
         return None
     return message_ref(chat_id, message_id)
+
+
+def _answered_ok(exc: AiogramError) -> bool:
+    """Whether ``exc`` is an answer of Telegram's that says ``ok`` but that aiogram could
+    not read."""
+    data = getattr(exc, "data", None) if isinstance(exc, ClientDecodeError) else None
+    return isinstance(data, dict) and data.get("ok") is True
 
 
 def _maybe_sent(exc: AiogramError) -> bool:

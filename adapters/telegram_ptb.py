@@ -17,6 +17,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    Message,
     ReplyParameters,
     Update,
 )
@@ -205,7 +206,7 @@ class PTBClient:
             ),
             once=True,
         )
-        return message_ref(message.chat.id, message.message_id)
+        return _sent_ref("sendMessage", message)
 
     async def send_file(
         self, chat_id: str, kind: str, file: str | FileUpload, caption: str = ""
@@ -221,7 +222,7 @@ class PTBClient:
             send(chat_id_of(chat_id), source, caption=caption or None, parse_mode=None),
             once=True,
         )
-        return message_ref(message.chat.id, message.message_id)
+        return _sent_ref(method, message)
 
     async def answer_callback(self, callback_id: str) -> None:
         """Stop the pressed button's spinner in the customer's app."""
@@ -278,6 +279,17 @@ class PTBClient:
         if isinstance(exc, ptb.NetworkError):  # TimedOut, 5xx, connection failures
             return TelegramError(f"Telegram {method} failed: {description}", retryable=True)
         return TelegramError(f"Telegram {method} refused: {description}")
+
+
+def _sent_ref(method: str, message: Message) -> str:
+    """The sent ``message``'s ``<chat>:<message_id>``; TelegramError when Telegram's ``ok``
+    came with something else (``"result": true``), which PTB hands on as it came."""
+    if not isinstance(message, Message):
+        raise TelegramError(
+            f"Telegram {method}: Telegram answered, but PTB could not read its answer "
+            f"(a {type(message).__name__}, not a message); not sent again"
+        )
+    return message_ref(message.chat.id, message.message_id)
 
 
 def _maybe_sent(exc: ptb.TelegramError) -> bool:

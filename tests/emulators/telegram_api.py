@@ -339,6 +339,8 @@ class TelegramAPIEmulator(LocalServer):
         self.held = 0
         """Calls being answered late (``slow``) right now."""
         self._odd: list[str] = []
+        self._odd_results: dict[str, list[Any]] = {}
+        """Results to answer ``ok`` with in place of the call's (``answer_oddly``)."""
         self._gateway: list[tuple[str, int]] = []
         """Methods whose next call the front proxy answers alone (``gateway_error``)."""
         """Methods whose next answer a framework's types cannot read (``answer_oddly``)."""
@@ -417,11 +419,16 @@ class TelegramAPIEmulator(LocalServer):
         that is slow (Telegram's answers take seconds at times), not down."""
         self._slow.extend([(method.lower(), seconds)] * times)
 
-    def answer_oddly(self, method: str = "sendMessage", times: int = 1) -> None:
+    def answer_oddly(
+        self, method: str = "sendMessage", times: int = 1, *, result: Any = None
+    ) -> None:
         """Do the next ``times`` calls of ``method``, and answer ``ok`` with a message that
-        lacks its ``date``: what a change of the Bot API's types looks like to a framework
-        that does not know it yet."""
-        self._odd.extend([method.lower()] * times)
+        lacks its ``date`` (or with ``result`` itself, given one): what a change of the Bot
+        API's types looks like to a framework that does not know it yet."""
+        if result is None:
+            self._odd.extend([method.lower()] * times)
+        else:
+            self._odd_results.setdefault(method.lower(), []).extend([result] * times)
 
     def gateway_error(self, method: str = "sendMessage", status: int = 502, times: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` with ``status`` and an HTML page,
@@ -1259,7 +1266,9 @@ class TelegramAPIEmulator(LocalServer):
                     self.held -= 1
                     self._bump()
             result, description = await handler(request, params)
-            if name.lower() in self._odd and isinstance(result, dict):
+            if self._odd_results.get(name.lower()):
+                result = self._odd_results[name.lower()].pop(0)
+            elif name.lower() in self._odd and isinstance(result, dict):
                 self._odd.remove(name.lower())
                 result = {k: v for k, v in result.items() if k != "date"}
         except _Refusal as refusal:
