@@ -40,6 +40,8 @@ NOTIFY_USAGE = (
 OUTCOMES = ("sent", "delivered", "read", "failed", "clicked", "unsubscribed", "skipped")
 AUDIENCES = ("topic", "filter", "conversations", "profiles")
 OPTIONS = (*AUDIENCES, "at", "cron", "template", "category", "quiet")
+QUIET_WORDS = {"off": False, "no": False, "false": False, "on": True, "yes": True, "true": True}
+"""``quiet=``: whether the send keeps the recipients' quiet hours."""
 
 
 def notification_body(number: str, options: dict[str, str], text: str, zone: str) -> dict[str, Any]:
@@ -74,7 +76,10 @@ def notification_body(number: str, options: dict[str, str], text: str, zone: str
     if "category" in options:
         body["category"] = options["category"]
     if "quiet" in options:
-        body["respect_quiet_hours"] = options["quiet"].lower() not in ("off", "no", "false")
+        word = options["quiet"].lower()
+        if word not in QUIET_WORDS:
+            raise ValueError(f"quiet=off or quiet=on, not quiet={options['quiet'][:40]}")
+        body["respect_quiet_hours"] = QUIET_WORDS[word]
     if "cron" in options:
         body["cron"] = options["cron"]
     if "at" in options:
@@ -340,6 +345,8 @@ def options_and_text(line: str) -> tuple[dict[str, str], bool, str]:
         if head == "draft":
             draft, rest = True, rest[len(head) :].lstrip()
         elif "=" in head and name in OPTIONS:
+            if name in options:  # which one was meant is not guessed on a live send
+                raise ValueError(f"{name}= is given twice: give it once")
             token, *more = split_arguments(rest, 1)
             options[name] = token.partition("=")[2]
             rest = more[0] if more else ""
