@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -49,6 +49,15 @@ came meanwhile: that run decides for them, so that quiet hours send one, not a p
 ENDED_ENROLMENT = "ended"
 """A recipient of a drip step that quiet hours deferred, whose enrolment ended meanwhile
 (a reply, an opt-out, a conversion, an unenrolment): no later step goes."""
+SKIPPED = "skip:"
+"""A frozen audience's entry the review skipped: ``skip:<reason>|<entry>``."""
+
+
+def skipped_entry(reason: str, entry: str) -> str:
+    """``entry`` as a frozen audience keeps one its review skipped for ``reason``."""
+    return f"{SKIPPED}{reason}|{entry}"
+
+
 REACHES = {
     "whatsapp": ("wa", "wauser", "phone"),
     "sms": ("phone",),
@@ -171,6 +180,22 @@ class Audience:
         ``refilter`` a filter is not applied again (the recipient is in the segment)."""
         people = await self._resolve(spec, entries)
         return [self._judge(spec, person, now, refilter) for person in people]
+
+    async def decide_frozen(
+        self, spec: NotificationSpec, entries: list[str], now: float
+    ) -> list[Verdict]:
+        """A verdict per entry of a reviewed draft's frozen audience: the eligible decided
+        again (an opt-out since is honoured), the review's skips kept as it gave them, so
+        the send goes to no one the review left out."""
+        plain = [
+            entry.partition("|")[2] if entry.startswith(SKIPPED) else entry for entry in entries
+        ]
+        verdicts = await self.decide(spec, plain, now, refilter=False)
+        for n, entry in enumerate(entries):
+            if entry.startswith(SKIPPED):
+                reason = entry[len(SKIPPED) :].partition("|")[0]
+                verdicts[n] = replace(verdicts[n], kind=reason, until=0.0)
+        return verdicts
 
     async def _resolve(self, spec: NotificationSpec, entries: list[str]) -> list[_Person]:
         named = self._name_entries(entries)

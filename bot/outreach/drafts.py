@@ -1,6 +1,7 @@
 """A campaign drafted, reviewed, tested and sent (AU-4): the review decides the audience
-as a send would and freezes the eligible in one step with its status; the send goes to
-exactly them; a test goes to a few of the team's phones, marked and not counted."""
+as a send would and freezes its decisions in one step with its status; the send goes to
+exactly the eligible, and its report counts the skipped as the review did; a test goes to
+a few of the team's phones, marked and not counted."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from bot.config.settings import TeamMember
 from bot.core.links import urls_in
 from bot.core.sender import fits
 from bot.model import Identity, Outbound, new_id
-from bot.outreach.audience import SKIP_REASONS, Verdict
+from bot.outreach.audience import SKIP_REASONS, Verdict, skipped_entry
 from bot.outreach.campaigns import CampaignView, NoTeamPhoneError, shown_status, team_phones
 from bot.outreach.runs import Runs
 from bot.outreach.spec import NotificationSpec, first_run
@@ -86,7 +87,7 @@ class Drafts:
         audience, frozen = self.campaigns.stage_key(nid), self.campaigns.stage_key(nid)
         try:
             tally = await self._decide_draft(nid, spec, audience, now)
-            await self.campaigns.stage(frozen, tally.eligible)
+            await self.campaigns.stage(frozen, tally.frozen)
             review = {
                 "id": nid,
                 "status": "reviewed",
@@ -238,6 +239,9 @@ class _Review:
     def __init__(self) -> None:
         self.seen: set[str] = set()
         self.eligible: list[str] = []
+        self.frozen: list[str] = []
+        """Every recipient decided, in order: the eligible, and the skipped with their
+        reason (``skipped_entry``), so that the send's report counts and lists them too."""
         self.deferred = 0
         self.skipped = dict.fromkeys(SKIP_REASONS, 0)
         self.by_category: dict[str, list[int]] = {}
@@ -250,10 +254,12 @@ class _Review:
         self.seen.add(verdict.key)
         if verdict.kind not in ("q", "d"):
             self.skipped[verdict.kind] += 1
+            self.frozen.append(skipped_entry(verdict.kind, verdict.entry))
             return
         basis = verdict.consent or "none"
         self.bases[basis] = self.bases.get(basis, 0) + 1
         self.eligible.append(verdict.entry)
+        self.frozen.append(verdict.entry)
         self.deferred += verdict.kind == "d"
         if verdict.template is not None:
             priced = self.by_category.setdefault(verdict.category or "template", [0, 0])

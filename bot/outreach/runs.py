@@ -264,7 +264,7 @@ class Runs:
             )
         if spec.cron and float(record.get("next_at", 0)) <= run:
             await self._schedule_next(nid, run, spec, clock())
-        if record.get("frozen") == "1":  # a reviewed draft: exactly its eligible entries
+        if record.get("frozen") == "1":  # a reviewed draft: exactly its review's entries
             total = await self.store.frozen_total(nid)
             if new or not meta.get("total"):  # a run set aside before it started has none
                 await self.store.set_run(nid, run, total=total)
@@ -300,7 +300,8 @@ class Runs:
         """Decide about the audience from ``cursor`` on, batch by batch, and claim and
         queue each batch; False when the run stops here (taken over, or cancelled). A
         reviewed draft's ``frozen`` audience is decided again (an opt-out since the review
-        is honoured, and counted), but its filter is not: the segment was fixed then."""
+        is honoured, and counted), but its filter is not: the segment was fixed then, and
+        whom the review skipped stays skipped, for the reason it gave."""
         requeue = True  # a batch cut short by a crash may have claimed and not queued
         while cursor < total:
             entries = await self.store.entries(
@@ -308,7 +309,10 @@ class Runs:
             )
             if not entries:
                 break
-            verdicts = await self.audience.decide(spec, entries, clock(), refilter=not frozen)
+            if frozen:
+                verdicts = await self.audience.decide_frozen(spec, entries, clock())
+            else:
+                verdicts = await self.audience.decide(spec, entries, clock())
             cursor += len(entries)
             if not await self._claim(spec, nid, run, verdicts, token, result, requeue, cursor):
                 result.busy = True
