@@ -21,6 +21,13 @@ def main() -> int:
         # action) until serve takes it: it is held till then (bot/cli/serve.py), and so in
         # each worker, which starts with this mask.
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
-    from bot.cli.main import main as command_line  # after the variable is gone
-
+    try:
+        from bot.cli.main import main as command_line  # after the variable is gone
+    except KeyboardInterrupt:
+        print(INTERRUPTED, file=sys.stderr)
+        return 130
     return command_line()
+
+
+INTERRUPTED = "\nswitchboard: interrupted while it was starting: nothing was done"
+"""Said for Ctrl-C before the command began, while its modules were read."""

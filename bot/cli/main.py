@@ -203,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.reconfigure(errors="surrogateescape")
     try:
         return _command(argv)
+    except KeyboardInterrupt:  # one no command said more of (the admin commands do)
+        print("\nswitchboard: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # Its reader went away (``config schema | head``): the rest of the output is
         # nobody's, and no traceback either; stdout goes nowhere, so its last flush too.
