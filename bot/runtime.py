@@ -27,7 +27,7 @@ from adapters.whatsapp import WhatsAppClient
 from bot.api.app import build_api, build_live
 from bot.api.common import PARTS, ApiParts
 from bot.channels.registry import Channels, SMSTransport, WhatsAppTransport, configured_numbers
-from bot.channels.telegram import TelegramChannel, make_client
+from bot.channels.telegram import DeferredClient, TelegramChannel
 from bot.channels.typing import TypingSignals
 from bot.config.environment import MAX_SHARDS, masked
 from bot.config.settings import ConfigError, Settings
@@ -142,7 +142,7 @@ class Runtime:
         self.shard_of = functools.partial(shard_of, shards=settings.shards)
         self.meters = Meters()
         # Before anything that needs closing: a missing Telegram extra stops the start here.
-        self._telegram_client = make_client(settings.telegram) if settings.telegram else None
+        self._telegram_client = DeferredClient(settings.telegram) if settings.telegram else None
         # The providers' calls that are not kept alive (SMS sends, uploads to Meta), closed
         # by close(); customers' files are fetched on a session of their own.
         self._session = aiohttp.ClientSession()

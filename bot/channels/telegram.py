@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import logging
 import mimetypes
 import re
@@ -80,6 +81,69 @@ def make_client(settings: TelegramSettings) -> TelegramClient:
             f"TELEGRAM_BOT_TOKEN is set but {missing.name} is not installed: "
             f"pip install 'switchboard[{extra}]'"
         ) from None
+
+
+class DeferredClient:
+    """The TELEGRAM_FRAMEWORK's client, made at its first use: aiogram builds its models
+    of the whole Bot API when imported, seconds of CPU, which a process that never calls
+    Telegram (an ``admin`` command) does not pay. A framework that is not installed is
+    said at once, as ``make_client`` says it."""
+
+    def __init__(self, settings: TelegramSettings) -> None:
+        library = "telegram" if settings.framework == "ptb" else "aiogram"
+        if importlib.util.find_spec(library) is None:
+            extra = EXTRAS.get(settings.framework, "telegram")
+            raise ConfigError(
+                f"TELEGRAM_BOT_TOKEN is set but {library} is not installed: "
+                f"pip install 'switchboard[{extra}]'"
+            )
+        self._settings = settings
+        self._client: TelegramClient | None = None
+        self.bot_id = settings.token.partition(":")[0]
+
+    @property
+    def _made(self) -> TelegramClient:
+        if self._client is None:
+            self._client = make_client(self._settings)
+        return self._client
+
+    async def start(self) -> None:
+        await self._made.start()
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+
+    async def username(self) -> str:
+        return await self._made.username()
+
+    async def get_updates(self, offset: int, timeout: float) -> list[dict[str, Any]]:
+        return await self._made.get_updates(offset, timeout)
+
+    def validate(self, update: Mapping[str, Any]) -> dict[str, Any]:
+        return self._made.validate(update)
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        await self._made.set_webhook(url, secret)
+
+    async def delete_webhook(self) -> None:
+        await self._made.delete_webhook()
+
+    async def send_text(
+        self, chat_id: str, text: str, buttons: Sequence[str] = (), reply_to: str = ""
+    ) -> str:
+        return await self._made.send_text(chat_id, text, buttons, reply_to)
+
+    async def send_file(
+        self, chat_id: str, kind: str, file: str | FileUpload, caption: str = ""
+    ) -> str:
+        return await self._made.send_file(chat_id, kind, file, caption)
+
+    async def answer_callback(self, callback_id: str) -> None:
+        await self._made.answer_callback(callback_id)
+
+    async def send_typing(self, chat_id: str) -> None:
+        await self._made.send_typing(chat_id)
 
 
 class ChatMovedError(SendFailedError):
