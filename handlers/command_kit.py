@@ -251,10 +251,12 @@ def shown_identity(key: str) -> str:
 def split_arguments(rest: str, raw_after: int = -1) -> list[str]:
     """The words of ``rest`` split like a shell's; with ``raw_after`` N >= 0, only the
     first N, and then the rest of the text as typed (trimmed) as one last word, if any.
-    Raises ValueError for unbalanced quotes."""
+    Raises ValueError for unbalanced quotes. Curly quotes (U+201C to U+201E, and a pair
+    of U+2018 and U+2019), which phones and Macs type, group words as straight ones do."""
+    plain = _straight_quotes(rest)  # a character for a character: the offsets hold
     if raw_after < 0:
-        return shlex.split(rest)
-    stream = io.StringIO(rest)
+        return shlex.split(plain)
+    stream = io.StringIO(plain)
     lexer = shlex.shlex(stream, posix=True)
     lexer.whitespace_split = True
     lexer.commenters = ""
@@ -266,8 +268,17 @@ def split_arguments(rest: str, raw_after: int = -1) -> list[str]:
         words.append(word)
     # The lexer reads one character at a time, so the stream stands right after the
     # whitespace that ended the last word: the rest is the text exactly as typed.
-    text = stream.read().strip()
+    text = rest[stream.tell() :].strip()
     return [*words, text] if text else words
+
+
+_DOUBLE_QUOTES = str.maketrans(dict.fromkeys("\u201c\u201d\u201e", '"'))
+_SINGLE_QUOTED = re.compile("\u2018([^\u2018\u2019]*)\u2019")
+"""A pair of curly single quotes; a lone U+2019 is an apostrophe, and stays."""
+
+
+def _straight_quotes(text: str) -> str:
+    return _SINGLE_QUOTED.sub(r"'\1'", text.translate(_DOUBLE_QUOTES))
 
 
 def confirmation_code(caller: Caller, subject: str, at: float) -> str:
