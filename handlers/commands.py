@@ -61,7 +61,7 @@ PROFILE = Argument(
     "profile", "a profile id (p_...) or an identity: +447700900123, wa:..., email:..."
 )
 SPECS: tuple[Spec, ...] = (
-    Spec("help", "/help", "what you can run here", "viewer"),
+    Spec("help", "/help [command]", "what you can run here, or how to run one", "viewer"),
     Spec(
         "profile",
         "/profile <id|identity> [convert | notes [YYYY-MM-DD]]",
@@ -302,11 +302,30 @@ class Commands:
 
     async def _help(self, caller: Caller, args: list[str]) -> str:
         rank = ROLE_RANK.get(caller.role, -1)
+        if len(args) > 1:
+            raise UsageError
+        if args:
+            return self._help_of(args[0].lstrip("/").split("@", 1)[0].lower(), caller)
         lines = [
             f"{command.usage} - {command.summary}"
             for command in self.registry.values()
             if ROLE_RANK[command.role] <= rank
         ]
+        return "\n".join(lines)
+
+    def _help_of(self, name: str, caller: Caller) -> str:
+        """One command's usage, summary, arguments and example, as ``admin X --help``
+        shows them."""
+        command = self.registry.get(name)
+        if command is None:
+            return f"No command /{name[:40]} here: /help lists them."
+        if ROLE_RANK[command.role] > ROLE_RANK.get(caller.role, -1):
+            return f"/{name} needs the {command.role} role; you are {caller.role}."
+        spec = command.spec
+        lines = [f"{spec.usage} - {spec.summary}"]
+        lines += [f"  {argument.name}: {argument.help}" for argument in spec.arguments]
+        if spec.example:
+            lines.append(f"Example: /{name} {spec.example}")
         return "\n".join(lines)
 
     async def _profile(self, caller: Caller, args: list[str]) -> str:
