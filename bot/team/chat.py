@@ -39,6 +39,7 @@ FILE_REFUSED = (
 NOT_TEXT_REFUSED = (
     "Not sent: a {kind} cannot go to the customer from the team chat. Reply with text."
 )
+EDIT_NOT_RUN = "Not run: an edited command is not run again; send it again as a new message."
 CAPTION_REFUSED = (
     "Not run: a command goes as text, not as a file's caption; a file cannot go to the "
     "customer from the team chat (send it with the API: POST /v1/conversations/"
@@ -120,6 +121,11 @@ class TeamChat:
         """A reply to a post answers its customer; a command runs; chatter is left be."""
         text = message.text.strip()
         if message.edit_of:
+            # An edit runs nothing (the command ran as first sent); a command's edit is
+            # told so, once for each edit, as the member expects it to run.
+            first = text.split(maxsplit=1)[0] if text else ""
+            if first.startswith("/") and "@" not in first:
+                self._answer(message.chat, EDIT_NOT_RUN, message.edit_of, message.provider_id)
             return
         refusal = ""
         if not text.startswith("/"):
