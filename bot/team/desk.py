@@ -312,9 +312,15 @@ class TeamDesk:
             raise LookupError(f"No service named {service[:40]!r}; /services lists them.")
 
     async def _number(self, number: str) -> str:
-        if number not in await self.numbers():
+        """``number``, or the one number that starts with it (``wa`` for WhatsApp), as
+        /stats and /notify take it."""
+        numbers = await self.numbers()
+        if number in numbers:
+            return number
+        found = [each for each in numbers if number and each.startswith(number)]
+        if len(found) != 1:
             raise LookupError(f"No number {number[:60]!r}; /services lists them.")
-        return number
+        return found[0]
 
     # --- Team roles and the audit trail: the roster's -------------------------------
 
