@@ -61,6 +61,28 @@ async def _run(
     return process.returncode or 0, out.decode(), (err or b"").decode()
 
 
+async def start_saying_imports(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+    """``python -X importtime bot.py ARGS``: its stderr says each module as it is imported
+    (lines that start ``import time:``), so a test knows what the command is doing."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-X",
+        "importtime",
+        "bot.py",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+def without_import_times(output: str) -> str:
+    """``output`` without the lines ``-X importtime`` adds."""
+    return "\n".join(line for line in output.splitlines() if not line.startswith("import time:"))
+
+
 def refusal_lines(output: str) -> list[str]:
     """The output without the log lines (JSON ones, or text ones like ``2026-... INFO ...``)."""
     return [

@@ -67,8 +67,11 @@ class SMSBot:
 
 
 @contextlib.asynccontextmanager
-async def sms_bot_with(make_bot: BotFactory, **overrides: Any) -> AsyncIterator[SMSBot]:
-    """A bot on SMS over the Twilio emulator, its settings changed by ``overrides``."""
+async def sms_bot_with(
+    make_bot: BotFactory, sender: str = OURS, **overrides: Any
+) -> AsyncIterator[SMSBot]:
+    """A bot on SMS over the Twilio emulator, sending as ``sender`` (``SMS_FROM``: a
+    number or a Messaging Service), its settings changed by ``overrides``."""
     token = secrets.token_hex(16)
     async with TwilioEmulator(ACCOUNT, token) as twilio:
         port = free_port()
@@ -77,7 +80,7 @@ async def sms_bot_with(make_bot: BotFactory, **overrides: Any) -> AsyncIterator[
             whatsapp=False,
             port=port,
             public_url=public,
-            sms=SMSSettings(ACCOUNT, token, OURS, twilio.base_url),
+            sms=SMSSettings(ACCOUNT, token, sender, twilio.base_url),
             **overrides,
         )
         yield SMSBot(bot, twilio, f"{public}/webhooks/sms")

@@ -8,34 +8,22 @@ is left be now, with 200, as one for another number is, and the log says so."""
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.config.settings import SMSSettings
 from bot.model import Identity
-from tests.botprocess import free_port
 from tests.conftest import BotFactory
-from tests.emulators.twilio_api import TwilioEmulator, sign, status_form
-from tests.test_sms_channel import ACCOUNT, CUSTOMER, OURS, SMSBot
+from tests.emulators.twilio_api import sign, status_form
+from tests.test_sms_channel import ACCOUNT, CUSTOMER, OURS, SMSBot, sms_bot_with
 
 SERVICE = "MG" + "a" * 32
 
 
 @pytest.fixture
 async def service_bot(make_bot: BotFactory) -> AsyncIterator[SMSBot]:
-    token = secrets.token_hex(16)
-    async with TwilioEmulator(ACCOUNT, token) as twilio:
-        port = free_port()
-        public = f"http://127.0.0.1:{port}"
-        bot = await make_bot(
-            whatsapp=False,
-            port=port,
-            public_url=public,
-            sms=SMSSettings(ACCOUNT, token, SERVICE, twilio.base_url),
-        )
-        yield SMSBot(bot, twilio, f"{public}/webhooks/sms")
+    async with sms_bot_with(make_bot, sender=SERVICE) as bot:
+        yield bot
 
 
 async def test_a_whatsapp_message_of_the_service_is_left_be_and_said(

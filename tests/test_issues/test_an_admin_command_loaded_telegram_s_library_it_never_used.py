@@ -6,10 +6,8 @@ at its first use now; a token without its library still stops the start."""
 from __future__ import annotations
 
 import asyncio
-import sys
 
-from tests.botprocess import ROOT
-from tests.config_run import environment
+from tests.config_run import environment, start_saying_imports, without_import_times
 from tests.conftest import REDIS_URL
 from tests.emulators.telegram_api import fake_token
 
@@ -18,23 +16,9 @@ async def test_admin_inbox_does_not_import_the_telegram_library(prefix: str) -> 
     env = environment(
         REDIS_URL=REDIS_URL, SWITCHBOARD_KEY_PREFIX=prefix, TELEGRAM_BOT_TOKEN=fake_token()
     )
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-X",
-        "importtime",
-        "bot.py",
-        "admin",
-        "inbox",
-        cwd=ROOT,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    child = await start_saying_imports(env, "admin", "inbox")
     out, err = await asyncio.wait_for(child.communicate(), 120)
-    said = out.decode() + "\n".join(
-        line for line in err.decode().splitlines() if not line.startswith("import time:")
-    )
+    said = out.decode() + without_import_times(err.decode())
     assert child.returncode == 0, said
     imported = [line.rsplit("|", 1)[-1].strip() for line in err.decode().splitlines()]
     assert "aiogram" not in imported and "telegram" not in imported, said

@@ -6,29 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 
-from tests.botprocess import ROOT
-from tests.config_run import environment
+from tests.config_run import environment, start_saying_imports, without_import_times
 from tests.conftest import REDIS_URL
 
 
 async def test_ctrl_c_among_the_imports_says_so_in_one_line() -> None:
     env = environment(REDIS_URL=REDIS_URL)
-    # -X importtime says each module imported: the command is among its imports then.
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-X",
-        "importtime",
-        "bot.py",
-        "admin",
-        "inbox",
-        cwd=ROOT,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    child = await start_saying_imports(env, "admin", "inbox")
     assert child.stderr is not None and child.stdout is not None
     seen = b""
     async with asyncio.timeout(60):
@@ -39,9 +24,7 @@ async def test_ctrl_c_among_the_imports_says_so_in_one_line() -> None:
         child.send_signal(signal.SIGINT)
         rest = await child.stderr.read()
         code = await child.wait()
-    said = "\n".join(
-        line for line in (seen + rest).decode().splitlines() if not line.startswith("import time:")
-    )
+    said = without_import_times((seen + rest).decode())
     assert "Traceback" not in said, said
     assert code == 130, said
     assert "switchboard: interrupted" in said, said
