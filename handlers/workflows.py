@@ -14,7 +14,6 @@ from bot.config.notifications import WorkflowRule
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w-]*(?:\.[\w-]+)*)(?:\|([^{}]*))?\}")
 """``{ticket.id}``, ``{profile.name|there}`` (a default after ``|``)."""
-MAX_VALUE = 1024
 _HELD = str.maketrans("{}", "\ufdd0\ufdd1")
 """A value's braces while its text waits for a later fill: Unicode noncharacters, kept for
 a program's internal use, which no placeholder matches."""
@@ -54,7 +53,7 @@ def _text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     text = str(value).strip()
-    return text[:MAX_VALUE] if text else None
+    return text or None  # whole: a message it makes too long is skipped as too_long
 
 
 def as_shown(text: str) -> str:

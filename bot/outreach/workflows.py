@@ -19,7 +19,7 @@ from bot.model import derived_id, new_id
 from bot.outreach.notifications import Notifications
 from bot.outreach.runs import send_id_of
 from bot.outreach.sequences import Sequences
-from bot.outreach.spec import parse_notification
+from bot.outreach.spec import MAX_TEXT, parse_notification
 from handlers.workflows import event_context, fill, matching_rules
 
 HOLD_SECONDS = 60.0
@@ -126,6 +126,9 @@ class Workflows:
                 missing += fill(variable, context, keep=("profile",))[1]
         keep = ("profile", *{name.split(".", 1)[0] for name in missing})
         text, _ = fill(rule.text, context, keep=keep)
+        if len(text) > MAX_TEXT:  # the event's values, whole, make it past any channel's
+            answer.skipped.append("too_long")
+            return
         body: dict[str, Any] = {
             "number": event.number,
             "text": text,
