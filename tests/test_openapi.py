@@ -416,9 +416,10 @@ async def test_the_answers_and_events_are_the_documented_ones(make_bot: BotFacto
     notice = {"conversation_id": cid, "text": "Your order ships today."}
     await call(403, "POST", "/v1/notifications", "sales", notice)
     await call(202, "POST", "/v1/notifications", "support", notice)
-    trigger = {"type": "ticket.created", "number": number}
+    trigger = {"type": "ticket.created", "number": number, "phone": f"+{WA_ID}"}
     await call(403, "POST", "/v1/events", "sales", trigger)
     await call(202, "POST", "/v1/events", "support", trigger)
+    await call(400, "POST", "/v1/events", "support", {**trigger, "phone": None})
     await call(404, "POST", "/v1/events", "support", {**trigger, "number": "wa:0"})
     await bot.settle()
     answer = await call(200, "GET", one, "sales", id=cid)

@@ -338,8 +338,11 @@ async def workflow_event(request: web.Request) -> web.Response:
     place = _holding_control_characters(data)
     if place:  # its values are filled into messages: refused as the API's texts are
         raise ApiError(400, f"'{place[:100]}' {NO_CONTROLS}")
-    event_id = string_field(body, "id", required=False, limit=100)
+    given = body.get("id") is not None  # "" is no id to be idempotent by: a 400
+    event_id = string_field(body, "id", required=given, limit=100)
     customer = await named_customer(request, body, number)
+    if not customer:  # no rule of an event sends to anyone else
+        raise ApiError(400, "name the customer: phone, profile or conversation")
     event = WorkflowEvent(kind, number, caller(request).name, data, customer, event_id)
     try:
         with profile_refusals():  # the customer erased while the event is taken
