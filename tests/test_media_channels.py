@@ -129,4 +129,8 @@ async def test_the_web_chat_shows_the_file(make_bot: BotFactory) -> None:
         assert await response.read() == PNG
     await socket.close()
     _, history = await open_chat(bot)
-    assert history[-1]["media"]["url"] == shown["media"]["url"]
+    again = history[-1]["media"]
+    assert (again["kind"], again["caption"]) == ("image", "Here it is")
+    # Signed afresh, with its own expiry (a second later, another URL): the same file.
+    async with bot.client.get(local_path(bot, again["url"])) as response:
+        assert await response.read() == PNG
