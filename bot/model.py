@@ -9,7 +9,7 @@ import re
 import secrets
 import time
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -599,6 +599,15 @@ def indented(text: str, indent: str = "    ") -> str:
     further lines (a newline, a carriage return, a Unicode line or paragraph separator)
     indented, so that none reads as a line of its own."""
     return ("\n" + indent).join(str(text).splitlines()) if text else ""
+
+
+def number_named(numbers: Collection[str], given: str) -> str:
+    """``given`` if it is one of ``numbers``, else the one number that starts with it
+    (``wa`` for the WhatsApp number); '' when none does, or several."""
+    if given in numbers:
+        return given
+    found = [number for number in numbers if given and number.startswith(given)]
+    return found[0] if len(found) == 1 else ""
 
 
 def conversation_id(number: str, customer: Identity) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config.base import on_the_clock
+from bot.model import number_named
 from handlers.command_kit import (
     IDENTITY,
     Argument,
@@ -451,13 +452,10 @@ class NotifyCommands:
 
     async def _number(self, given: str) -> str:
         """A number, or the one number that starts with ``given`` (``wa`` for WhatsApp)."""
-        numbers = await self.numbers()
-        if given in numbers:
-            return given
-        found = [number for number in numbers if number.startswith(given)]
-        if len(found) != 1:
+        found = number_named(await self.numbers(), given)
+        if not found:
             raise RefusedError(f"No number {given[:60]!r}; /stats lists them.")
-        return found[0]
+        return found
 
     async def _notify(self, caller: Caller, args: list[str]) -> str:
         if len(args) < 2:

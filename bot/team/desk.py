@@ -14,7 +14,7 @@ from bot.config.flows import Flow
 from bot.config.settings import SERVICE_NAME
 from bot.core.directory import Directory
 from bot.core.sender import SendFailedError, WindowClosedError
-from bot.model import AUTOMATION_SERVICE, Claim
+from bot.model import AUTOMATION_SERVICE, Claim, number_named
 from bot.team.actions import (
     ConversationActions,
     ConversationClosedError,
@@ -314,13 +314,10 @@ class TeamDesk:
     async def _number(self, number: str) -> str:
         """``number``, or the one number that starts with it (``wa`` for WhatsApp), as
         /stats and /notify take it."""
-        numbers = await self.numbers()
-        if number in numbers:
-            return number
-        found = [each for each in numbers if number and each.startswith(number)]
-        if len(found) != 1:
+        found = number_named(await self.numbers(), number)
+        if not found:
             raise LookupError(f"No number {number[:60]!r}; /services lists them.")
-        return found[0]
+        return found
 
     # --- Team roles and the audit trail: the roster's -------------------------------
 
