@@ -76,11 +76,15 @@ def make_client(settings: TelegramSettings) -> TelegramClient:
 
         return AiogramClient(settings.token, settings.api_base)
     except ModuleNotFoundError as missing:
-        extra = EXTRAS.get(settings.framework, "telegram")
-        raise ConfigError(
-            f"TELEGRAM_BOT_TOKEN is set but {missing.name} is not installed: "
-            f"pip install 'switchboard[{extra}]'"
-        ) from None
+        raise _not_installed(settings, str(missing.name)) from None
+
+
+def _not_installed(settings: TelegramSettings, library: str) -> ConfigError:
+    extra = EXTRAS.get(settings.framework, "telegram")
+    return ConfigError(
+        f"TELEGRAM_BOT_TOKEN is set but {library} is not installed: "
+        f"pip install 'switchboard[{extra}]'"
+    )
 
 
 class DeferredClient:
@@ -92,11 +96,7 @@ class DeferredClient:
     def __init__(self, settings: TelegramSettings) -> None:
         library = "telegram" if settings.framework == "ptb" else "aiogram"
         if importlib.util.find_spec(library) is None:
-            extra = EXTRAS.get(settings.framework, "telegram")
-            raise ConfigError(
-                f"TELEGRAM_BOT_TOKEN is set but {library} is not installed: "
-                f"pip install 'switchboard[{extra}]'"
-            )
+            raise _not_installed(settings, library)
         self._settings = settings
         self._client: TelegramClient | None = None
         self.bot_id = settings.token.partition(":")[0]
