@@ -30,6 +30,9 @@ class BaseNotificationStore(Protocol):
     async def status(self, nid: str) -> str:
         """The notification's status; '' when unknown."""
 
+    def queue_read_status(self, pipe: Pipe, nid: str) -> None:
+        """Queue a read of the notification's status (its answer: the status, or None)."""
+
     async def update(self, nid: str, **fields: str) -> None:
         """Overwrite fields of the record."""
 

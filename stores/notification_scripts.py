@@ -60,6 +60,12 @@ if ARGV[2] == 'failed' then
   local failed = 'failed'
   if ARGV[4] ~= '' then failed = 'failed|' .. ARGV[4] end
   redis.call('HSET', KEYS[1], ARGV[1], failed)
+  if ARGV[4] == 'withdrawn' then
+    -- Its campaign stopped before it went: counted apart, never among the failures.
+    redis.call('HINCRBY', KEYS[2], 'withdrawn', 1)
+    kept(KEYS[1])
+    return 1
+  end
   redis.call('HINCRBY', KEYS[2], 'failed', 1)
   if before == 1 then redis.call('HINCRBY', KEYS[2], 'sent', -1) end
   local who = redis.call('HGET', KEYS[4], ARGV[1])

@@ -112,6 +112,10 @@ class NotificationStore(BaseNotificationStore):
     async def status(self, nid: str) -> str:
         return str(await self.redis.hget(self._k(nid, "h"), "status") or "")
 
+    def queue_read_status(self, pipe: Pipe, nid: str) -> None:
+        """Queue a read of the notification's status (its answer: the status, or None)."""
+        pipe.hget(self._k(nid, "h"), "status")
+
     async def update(self, nid: str, **fields: str) -> None:
         await self.redis.hset(self._k(nid, "h"), mapping=_fields(fields))
 

@@ -141,10 +141,12 @@ async def finished(
 
 
 def adds_up(found: dict[str, Any]) -> None:
-    """recipients = queued + deferred + skipped, and queued = sent + failed + in flight."""
+    """recipients = queued + deferred + skipped, and queued = sent + failed + withdrawn +
+    in flight."""
     counts, skipped = found["counts"], found["skipped"]
     assert counts["recipients"] == counts["queued"] + counts["deferred"] + sum(skipped.values())
-    assert counts["queued"] == counts["sent"] + counts["failed"] + counts["in_flight"]
+    made = counts["sent"] + counts["failed"] + counts["withdrawn"]
+    assert counts["queued"] == made + counts["in_flight"]
     for run in found["runs"]:
         c = run["counts"]
         assert c["recipients"] == c["queued"] + c["deferred"] + sum(run["skipped"].values())
@@ -184,6 +186,7 @@ async def test_a_campaign_to_listed_conversations_is_sent_and_reported(
         "delivered": 0,
         "read": 0,
         "failed": 0,
+        "withdrawn": 0,
         "deferred": 0,
         "clicked": 0,
         "unsubscribed": 0,

@@ -37,6 +37,9 @@ ERASED = "erased"
 OPTED_OUT = "opted_out"
 """The error code a campaign's report gives a send dropped as its customer opted out."""
 WINDOW_CLOSED = "outside_window"
+WITHDRAWN = "withdrawn"
+"""The error code of a campaign's send not made because the campaign was stopped or
+cancelled while it waited in the outbox."""
 """The error code a campaign's report gives a free-form WhatsApp send dropped as the
 customer's 24-hour window closed while it waited its turn."""
 MAX_SEND_ATTEMPTS = 5
@@ -122,6 +125,13 @@ class SendOutcomes(Protocol):
         customer: str = "",
         code: str = "",
     ) -> None: ...
+
+    def queue_ended(self, pipe: Pipe, send_id: str) -> bool:
+        """Queue a read of whether the campaign of ``send_id`` was stopped or cancelled;
+        False, and nothing queued, for a send of no campaign."""
+
+    def ended(self, answer: Any) -> bool:
+        """Whether ``queue_ended``'s answer says the campaign was stopped or cancelled."""
 
 
 def message_record(outbound: Outbound) -> dict[str, Any]:
@@ -241,6 +251,13 @@ def ensure_window(outbound: Outbound, last_inbound_at: float | None, now: float)
             f"the customer {since}; outside the 24-hour window WhatsApp accepts only "
             "template messages"
         )
+
+
+CAMPAIGN_ENDED = "withdrawn: its campaign was stopped or cancelled before it went"
+
+
+class CampaignEndedError(Exception):
+    """The campaign of a send waiting its turn was stopped or cancelled: it is not made."""
 
 
 class NotStartedError(Exception):
@@ -480,6 +497,10 @@ class Sender:
         except WindowClosedAtSendError as error:  # WhatsApp would refuse it (131047)
             await self._fail(outbound, f"{error}: WhatsApp takes only templates now", WINDOW_CLOSED)
             return
+        except CampaignEndedError:
+            log.info("send %s withdrawn: its campaign was stopped", outbound.send_id)
+            await self._fail(outbound, CAMPAIGN_ENDED, WITHDRAWN)
+            return
         except SendFailedError as error:
             log.warning("send %s failed: %s", outbound.send_id, error)
             await self._fail(outbound, str(error), error.code, carrier_opt_out=error.opted_out)
@@ -543,6 +564,9 @@ class Sender:
                     window=WINDOW_SECONDS if free_form_whatsapp(outbound) else 0,
                     attempt=attempt,
                 )
+                # A campaign stopped while its send waited: read in the same round trip.
+                outcomes = self.outcomes
+                asked = outcomes is not None and outcomes.queue_ended(pipe, send_id)
                 # Which services hear of this send, read in the same round trip (SN-7).
                 self.events.queue_versions(pipe, [outbound.number])
                 try:
@@ -552,9 +576,12 @@ class Sender:
                     # node failed the round trip: no API call started, so the claim goes.
                     await self._let_go(cid, send_id, attempt)
                     raise
+            ended = asked and outcomes is not None and outcomes.ended(versions.pop(0))
             await self.events.take_versions([outbound.number], versions)
             if not self.conversations.claimed(answer):
                 return None
+            if ended:  # claimed, and failed as withdrawn by the caller: never made
+                raise CampaignEndedError
             call = self.meters.send_call_seconds
             started = time.perf_counter()
             try:

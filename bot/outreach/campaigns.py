@@ -118,22 +118,30 @@ class CampaignView:
         self.reader = reader
 
     async def stop(self, nid: str, reason: str, by: str, now: float | None = None) -> str:
-        """Stop a campaign that is sending or scheduled: no one more is queued (what is
-        queued already goes); its status is ``stopped`` with the reason. The status
-        before; StopRefusedError when there is nothing to stop."""
+        """Stop a campaign that is sending or scheduled, or sent with sends still waiting
+        in the outbox: no one more is queued, and what waits is withdrawn (the sender
+        makes none of it); its status is ``stopped`` with the reason. The status before;
+        StopRefusedError when there is nothing to stop."""
         now = time.time() if now is None else now
+        fields = {"stop_reason": reason, "stopped_by": by[:100], "stopped_at": repr(now)}
         moved, before = await self.campaigns.transition(
-            nid,
-            ("sending", "scheduled", "failed"),
-            "stopped",
-            stop_reason=reason,
-            stopped_by=by[:100],
-            stopped_at=repr(now),
+            nid, ("sending", "scheduled", "failed"), "stopped", **fields
         )
+        if not moved and shown_status(before) == "sent" and await self._in_flight(nid):
+            moved, before = await self.campaigns.transition(nid, ("sent",), "stopped", **fields)
         if not moved:
             raise StopRefusedError(f"{nid} is {shown_status(before)}: there is nothing to stop")
         await self.end_runs(nid, "stopped", now)
         return before
+
+    async def _in_flight(self, nid: str) -> bool:
+        """Whether sends of the campaign wait in the outbox: queued, not yet made."""
+        metas = await self.store.runs_meta([(nid, run) for run in await self.store.runs(nid)])
+        done = ("sent", "failed", "withdrawn")
+        return any(
+            int(meta.get("queued", 0)) > sum(int(meta.get(name, 0)) for name in done)
+            for meta in metas
+        )
 
     async def end_runs(self, nid: str, status: str, now: float) -> None:
         """A campaign stopped or cancelled: its runs leave the schedule, and one under way

@@ -20,7 +20,7 @@ from bot.outreach.campaigns import (
     shown_status,
 )
 from bot.outreach.drafts import TEST_SEND, Created, Drafts, amount
-from bot.outreach.runs import Runs, parse_send_id, send_id_of
+from bot.outreach.runs import ENDED, Runs, parse_send_id, send_id_of
 from bot.outreach.spec import NotificationSpec, first_run
 from stores.audience import AudienceReader
 from stores.campaigns import CampaignStore
@@ -28,7 +28,8 @@ from stores.costs import CostLedger
 from stores.notifications import NotificationStore
 from stores.redis import Pipe
 
-COUNTS = ("recipients", "queued", "sent", "delivered", "read", "failed", "deferred")
+COUNTS = ("recipients", "queued", "sent", "delivered", "read", "failed", "withdrawn", "deferred")
+"""A run's counts; ``withdrawn``: queued, and not made as its campaign was stopped."""
 ENGAGEMENT_SECONDS = 10.0
 """How long a run's click and unsubscribe counts are reused before they are read again."""
 SENT = frozenset({"sent", "delivered", "read"})
@@ -335,6 +336,18 @@ class SendOutcomes:
             unnoted = (country, self.rate_card.rates_of(country))
         self.ledger.queue_outcome(pipe, number, send_id, status, pricing, unnoted)
 
+    def queue_ended(self, pipe: Pipe, send_id: str) -> bool:
+        """Queue a read of the status of ``send_id``'s campaign; False for no campaign's."""
+        parsed = parse_send_id(send_id)
+        if parsed is None:
+            return False
+        self.store.queue_read_status(pipe, parsed[0])
+        return True
+
+    def ended(self, answer: Any) -> bool:
+        """Whether the status ``queue_ended`` read is one that queues no one more."""
+        return str(answer or "") in ENDED
+
 
 _NAMES = (*COUNTS, "clicked", "unsubscribed", "in_flight")
 
@@ -361,6 +374,7 @@ def _deferred_until(meta: dict[str, str]) -> float | None:
 def _counted(meta: dict[str, str], engaged: tuple[int, int]) -> dict[str, Any]:
     counts = {name: max(int(meta.get(name, 0)), 0) for name in COUNTS}
     counts["clicked"], counts["unsubscribed"] = engaged
-    counts["in_flight"] = counts["queued"] - counts["sent"] - counts["failed"]
+    done = counts["sent"] + counts["failed"] + counts["withdrawn"]
+    counts["in_flight"] = counts["queued"] - done
     skipped = {reason: int(meta.get(f"skipped:{reason}", 0)) for reason in SKIP_REASONS}
     return {"counts": counts, "skipped": skipped}
