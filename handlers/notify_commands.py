@@ -127,13 +127,14 @@ def describe_report(report: dict[str, Any]) -> str:
     if report.get("next_at"):
         head += f", next {when(report['next_at'])}"
     reasons = ", ".join(f"{reason} {n:,}" for reason, n in skipped.items() if n)
+    withdrawn = f"withdrawn {counts['withdrawn']:,}, " if counts.get("withdrawn") else ""
     lines = [
         head,
         f"recipients {counts['recipients']:,}: queued {counts['queued']:,}, "
         f"deferred {counts['deferred']:,}, skipped {sum(skipped.values()):,}"
         + (f" ({reasons})" if reasons else ""),
         f"sent {counts['sent']:,}, delivered {counts['delivered']:,}, read {counts['read']:,}, "
-        f"failed {counts['failed']:,}, in flight {counts['in_flight']:,}; "
+        f"failed {counts['failed']:,}, {withdrawn}in flight {counts['in_flight']:,}; "
         f"clicked {counts['clicked']:,}, unsubscribed {counts['unsubscribed']:,}",
         f"cost {report['cost']['currency']} {report['cost']['amount']:.4f}",
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from handlers.commands import Caller
 from tests.conftest import BotFactory
 from tests.test_notifications import Person, adds_up, campaign, report, seed, setup, until
 
@@ -51,6 +52,10 @@ async def test_a_stop_withdraws_the_sends_still_waiting_in_the_outbox(
         "support", "GET", f"/v1/notifications/{nid}/recipients?status=failed"
     )
     assert failed.status == 200 and failed.json["recipients"] == [], failed.raw
+    # The team's report says so too.
+    caller = Caller("ann@example.com", "agent")
+    answer_text = await shared.bot.runtime.commands.run(caller, f"/notify report {nid}")
+    assert f"withdrawn {counts['withdrawn']}, in flight 0" in answer_text
     # Nothing is left to stop once every send is made or withdrawn.
     again = await shared.call("support", "POST", f"/v1/notifications/{nid}/stop", REASON)
     assert again.status == 409, again.raw
