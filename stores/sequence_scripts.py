@@ -81,19 +81,23 @@ return gone
 """
 )
 
-# KEYS: en, due, m. ARGV: member, reason, now. 1 when an active enrolment ended here.
+# KEYS: en, due, m. ARGV: member, reason, now. 1 when an active enrolment ended here, or
+# a finished one whose last step quiet hours hold back still (``goes_at`` to come): that
+# step does not go then.
 STOP = Script(
     """
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if not current then return 0 end
 local state = cjson.decode(current)
-if state.status ~= 'active' then return 0 end
+local now = tonumber(ARGV[3])
+local waiting = state.status == 'finished' and (tonumber(state.goes_at) or 0) > now
+if state.status ~= 'active' and not waiting then return 0 end
+redis.call('HINCRBY', KEYS[3], state.status, -1)
 state.status = 'stopped'
 state.reason = ARGV[2]
-state.ended_at = tonumber(ARGV[3])
+state.ended_at = now
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(state))
 redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('HINCRBY', KEYS[3], 'active', -1)
 redis.call('HINCRBY', KEYS[3], 'stopped:' .. ARGV[2], 1)
 return 1
 """
@@ -177,20 +181,32 @@ return 'new'
 # KEYS: due, en. ARGV: the time, when the deferred step goes, then the members it may be
 # enrolled as (its profile, its audience entry). The first one with a next step
 # scheduled has it moved to the time, if that is later (a step deferred by quiet hours
-# keeps the next one's wait), and notes when its step goes (``goes_at``).
+# keeps the next one's wait), and notes when its step goes (``goes_at``). With none, the
+# first one finished (the deferred step was its last: claiming it finished the
+# enrolment) notes when it goes, so that it can still be stopped until then.
 PUSH_BACK = Script(
     """
 local at = tonumber(ARGV[1])
+local function note(member)
+  local raw = redis.call('HGET', KEYS[2], member)
+  if raw then
+    local state = cjson.decode(raw)
+    state.goes_at = tonumber(ARGV[2])
+    redis.call('HSET', KEYS[2], member, cjson.encode(state))
+  end
+end
 for i = 3, #ARGV do
   local due = redis.call('ZSCORE', KEYS[1], ARGV[i])
   if due then
     if tonumber(due) < at then redis.call('ZADD', KEYS[1], at, ARGV[i]) end
-    local raw = redis.call('HGET', KEYS[2], ARGV[i])
-    if raw then
-      local state = cjson.decode(raw)
-      state.goes_at = tonumber(ARGV[2])
-      redis.call('HSET', KEYS[2], ARGV[i], cjson.encode(state))
-    end
+    note(ARGV[i])
+    return 1
+  end
+end
+for i = 3, #ARGV do
+  local raw = redis.call('HGET', KEYS[2], ARGV[i])
+  if raw and cjson.decode(raw).status == 'finished' then
+    note(ARGV[i])
     return 1
   end
 end

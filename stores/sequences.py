@@ -56,7 +56,8 @@ class BaseSequenceStore(Protocol):
         under one of its ``aliases``; True when enrolled here."""
 
     async def stop(self, name: str, member: str, reason: str, now: float) -> bool:
-        """End an active enrolment for ``reason``; False when it was not active."""
+        """End an active enrolment for ``reason``, or a finished one whose last step
+        quiet hours hold back still; False when there was none such."""
 
     async def enrolment(self, name: str, member: str) -> dict[str, Any] | None:
         """One member's enrolment, or None."""
@@ -166,7 +167,8 @@ class SequenceStore(BaseSequenceStore):
         STOP_ANSWERED.queue(pipe, self._enrolment_keys(name), [reason, repr(now), *members])
 
     async def stop(self, name: str, member: str, reason: str, now: float) -> bool:
-        """End an active enrolment for ``reason``; False when it was not active."""
+        """End an active enrolment for ``reason``, or a finished one whose last step
+        quiet hours hold back still; False when there was none such."""
         args = [member, reason, repr(now)]
         return bool(await STOP(self.redis, self._enrolment_keys(name), args))
 

@@ -437,18 +437,20 @@ class Sequences:
         ended = set()
         for n, each in enumerate(names):
             state = next((states[name] for name in each if states.get(name)), None)
-            if state is not None and state.get("status") != "active":
+            # Finished is not ended: claiming the last step finished it, and that step waits.
+            if state is not None and state.get("status") not in ("active", "finished"):
                 ended.add(n)
         return ended
 
     async def deferred(self, nid: str, verdicts: list[Verdict]) -> None:
         """Quiet hours deferred a step: the next one of each profile waits from when
-        this one goes (the end of its quiet hours), not from when it was claimed."""
+        this one goes (the end of its quiet hours), not from when it was claimed; after
+        the last one, the enrolment notes when it goes, and can be stopped until then."""
         found = self._steps.get(nid)
-        if found is None or found[1] + 1 >= len(found[0].steps):
+        if found is None:
             return
         sequence, index = found
-        wait = sequence.steps[index + 1].wait
+        wait = sequence.steps[index + 1].wait if index + 1 < len(sequence.steps) else 0.0
         moves = [
             (v.until + wait, v.until, [name for name in (v.profile, v.entry) if name])
             for v in verdicts
