@@ -248,6 +248,24 @@ def shown_identity(key: str) -> str:
     return key
 
 
+_PHONE_START = re.compile(r"\+\d{1,4}")
+_PHONE_GROUP = re.compile(r"\(?\d{1,6}\)?(-\d{1,6})*")
+
+
+def phone_joined(args: list[str]) -> list[str]:
+    """``args`` with a phone typed as it is read (``+44 7700 900123``, ``+1 (415) 555-0100``)
+    made one word, as if quoted: a first word of ``+`` and digits, and the groups of
+    digits after it (each of at most 6, with a dash or brackets)."""
+    if not args or not _PHONE_START.fullmatch(args[0]):
+        return args
+    end = 1
+    while end < len(args) and _PHONE_GROUP.fullmatch(args[end]):
+        end += 1
+    if end == 1:
+        return args
+    return [" ".join(args[:end]), *args[end:]]
+
+
 def split_arguments(rest: str, raw_after: int = -1) -> list[str]:
     """The words of ``rest`` split like a shell's; with ``raw_after`` N >= 0, only the
     first N, and then the rest of the text as typed (trimmed) as one last word, if any.

@@ -25,6 +25,7 @@ from handlers.command_kit import (
     confirmation_code,
     flat,
     has_control_characters,
+    phone_joined,
     shown_identity,
     split_arguments,
 )
@@ -329,6 +330,7 @@ class Commands:
         return "\n".join(lines)
 
     async def _profile(self, caller: Caller, args: list[str]) -> str:
+        args = phone_joined(args)
         if not args or len(args) > 3:
             raise UsageError
         reference, action = args[0], args[1:] or [""]
@@ -361,6 +363,7 @@ class Commands:
         return f"Merged {result.merged} into {result.survivor} ({moved} identities moved)."
 
     async def _forget(self, caller: Caller, args: list[str]) -> str:
+        args = phone_joined(args)
         if len(args) not in (1, 3) or (len(args) == 3 and args[1] != "confirm"):
             raise UsageError
         profile_id = await self.profiles.find(args[0])
