@@ -190,14 +190,18 @@ class LinkSigner:
 
         def replace(match: re.Match[str]) -> str:
             url, tail = _found(match)
-            if self.is_tracked(url) or (only is not None and url not in only):
-                return url + tail
-            try:
-                return self.url(profile, message, url) + tail
-            except ValueError:
-                return url + tail
+            return self._tracked(url, profile, message, only) + tail
 
         return _URL.sub(replace, text)
+
+    def _tracked(self, url: str, profile: str, message: str, only: Collection[str] | None) -> str:
+        """The tracked link ``rewrite`` makes of ``url``; ``url`` itself where it makes none."""
+        if self.is_tracked(url) or (only is not None and url not in only):
+            return url
+        try:
+            return self.url(profile, message, url)
+        except ValueError:
+            return url
 
 
 def urls_in(text: str) -> list[str]:
