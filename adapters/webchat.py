@@ -551,6 +551,8 @@ class WebChatTransport:
             "timestamp": outbound.created_at,
             "buttons": list(outbound.buttons),
         }
+        if outbound.targets:  # a link shows as written, and opens its tracked link
+            message["links"] = dict(outbound.targets)
         media = outbound.media or {}
         message["text"] = outbound.text or str(media.get("caption", ""))
         kept = kept_media({"media": media})

@@ -345,6 +345,10 @@ class Outbound:
     """The URLs of the text that become tracked links (PS-3): those the business wrote
     (its automation's texts, a campaign's), never one a customer's answer or name put in
     it, which would be a link of ours to anywhere. None: every URL (a service's text)."""
+    targets: tuple[tuple[str, str], ...] = ()
+    """Each tracked URL of the text with its tracked link, for a channel that shows the
+    text as written and opens the tracked link (the web chat); made at the send, never
+    queued."""
 
     def to_dict(self) -> dict[str, Any]:
         data = shallow_dict(self)
@@ -354,6 +358,7 @@ class Outbound:
             del data["tracked"]
         else:
             data["tracked"] = list(self.tracked)
+        del data["targets"]
         return data
 
     @classmethod

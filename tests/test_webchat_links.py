@@ -19,19 +19,19 @@ const document = { createElement: (tag) => new Node(tag) };
 """
 
 
-def rendered(text: str) -> list[object]:
+def rendered(text: str, targets: dict[str, object] | None = None) -> list[object]:
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed")
     # linked() with what it uses before it: the address's pattern and its trimming.
     found = re.search(
-        r"  const ADDRESS = .*?  function linked\(div, text\) \{.*?\n  \}\n", page(), re.S
+        r"  const ADDRESS = .*?  function linked\(div, text, targets\) \{.*?\n  \}\n", page(), re.S
     )
     assert found, "the page has no linked()"
     script = (
         FAKE_DOM
         + found.group(0)
-        + f"const div = new Node('div'); linked(div, {json.dumps(text)});"
+        + f"const div = new Node('div'); linked(div, {json.dumps(text)}, {json.dumps(targets)});"
         + "console.log(JSON.stringify(div.children.map((c) => typeof c === 'string' ? c :"
         + " [c.tag, c.href, c.textContent, c.target, c.rel])));"
     )

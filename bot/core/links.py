@@ -194,6 +194,15 @@ class LinkSigner:
 
         return _URL.sub(replace, text)
 
+    def targets(
+        self, text: str, profile: str, message: str, only: Collection[str] | None = None
+    ) -> tuple[tuple[str, str], ...]:
+        """Each URL of ``text`` that ``rewrite`` would track, with its tracked link, once:
+        for a channel that shows the URL as written and opens the tracked link (the web
+        chat), where a tracked link's own address means nothing to the reader."""
+        pairs = ((url, self._tracked(url, profile, message, only)) for url in urls_in(text))
+        return tuple(dict.fromkeys((url, link) for url, link in pairs if link != url))
+
     def _tracked(self, url: str, profile: str, message: str, only: Collection[str] | None) -> str:
         """The tracked link ``rewrite`` makes of ``url``; ``url`` itself where it makes none."""
         if self.is_tracked(url) or (only is not None and url not in only):

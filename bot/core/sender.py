@@ -42,6 +42,9 @@ WITHDRAWN = "withdrawn"
 cancelled while it waited in the outbox."""
 """The error code a campaign's report gives a free-form WhatsApp send dropped as the
 customer's 24-hour window closed while it waited its turn."""
+SHOWS_LINKS_AS_WRITTEN = frozenset({"web"})
+"""Channels whose page shows each link of a message as written, and opens its tracked
+link (``Outbound.targets``), rather than showing the tracked link's own address."""
 MAX_SEND_ATTEMPTS = 5
 COMPLETION_ATTEMPTS = 9
 """Tries to record a send that went out: its waits add up to about two minutes of a
@@ -466,7 +469,13 @@ class Sender:
             await self._fail(outbound, f"channel {outbound.channel} is not configured")
             return
         sent = outbound
-        if self.links and outbound.profile:
+        if self.links and outbound.profile and outbound.channel in SHOWS_LINKS_AS_WRITTEN:
+            signer = await self.links.signer()
+            targets = signer.targets(
+                outbound.text, outbound.profile, outbound.send_id, only=outbound.tracked
+            )
+            sent = replace(outbound, targets=targets)
+        elif self.links and outbound.profile:
             signer = await self.links.signer()
             text = signer.rewrite(
                 outbound.text, outbound.profile, outbound.send_id, only=outbound.tracked

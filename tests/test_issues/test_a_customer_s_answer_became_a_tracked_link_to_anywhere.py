@@ -37,16 +37,17 @@ async def test_only_the_business_s_links_are_tracked(make_bot: BotFactory) -> No
     )
     socket, _ = await open_chat(bot)
 
-    async def say(n: int, text: str) -> str:
+    async def say(n: int, text: str) -> dict[str, Any]:
         await socket.send_json({"type": "message", "id": f"m{n}", "text": text})
-        return str((await next_message(socket))["text"])
+        return await next_message(socket)
 
-    assert await say(1, "hello") == "Welcome!"
-    answer = await say(2, "shop")
-    assert "/l/" in answer and "shop.example.com" not in answer  # the business's: tracked
+    assert (await say(1, "hello"))["text"] == "Welcome!"
+    # The web chat shows a link as written, and opens its tracked link.
+    links = (await say(2, "shop")).get("links", {})
+    assert [link.split("/l/")[0] for link in links.values()] == [f"http://127.0.0.1:{port}"]
     await say(3, "callback")
     asked = await say(4, "https://evil.example/phish")
-    assert "https://evil.example/phish" in asked and "/l/" not in asked
+    assert "https://evil.example/phish" in asked["text"] and "links" not in asked
     await socket.close()
 
 
