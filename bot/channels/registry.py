@@ -37,7 +37,7 @@ def send_failures(prefix: str, api: str) -> Iterator[None]:
     except (aiohttp.ClientConnectorError, PostFailed) as error:
         if isinstance(error, PostFailed) and error.sent:
             raise SendFailedError(f"{api}: {error}; {UNANSWERED}", retryable=False) from None
-        raise SendFailedError(f"{api} unreachable: {error}", retryable=True) from None
+        raise SendFailedError(f"{api} unreachable: {error}", retryable=True, unsent=True) from None
     except (aiohttp.ClientError, TimeoutError) as error:
         # Sent, and then the connection broke or the answer was late: the provider may
         # have taken it (Meta and Twilio have no idempotency key).

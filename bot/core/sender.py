@@ -46,6 +46,10 @@ SHOWS_LINKS_AS_WRITTEN = frozenset({"web"})
 """Channels whose page shows each link of a message as written, and opens its tracked
 link (``Outbound.targets``), rather than showing the tracked link's own address."""
 MAX_SEND_ATTEMPTS = 5
+UNREACHABLE_PATIENCE = 600.0
+"""Seconds since it was queued that a send waits in the outbox while its provider cannot
+be reached at all (its attempts spent, it is tried again about every 20 s): a provider's
+outage of a few minutes delays the replies, and loses none. Past it, the send fails."""
 COMPLETION_ATTEMPTS = 9
 """Tries to record a send that went out: its waits add up to about two minutes of a
 store out of reach."""
@@ -81,9 +85,13 @@ class SendFailedError(Exception):
         retry_after: float | None = None,
         code: str = "",
         opted_out: bool = False,
+        unsent: bool = False,
     ):
         super().__init__(message)
         self.retryable = retryable
+        self.unsent = unsent
+        """No connection to the provider could be made: the call surely did not reach it,
+        so the send may wait in the outbox for it to come back (``UNREACHABLE_PATIENCE``)."""
         self.retry_after = retry_after
         self.code = code
         """The provider's error code, when it gave one."""
@@ -511,6 +519,12 @@ class Sender:
             await self._fail(outbound, CAMPAIGN_ENDED, WITHDRAWN)
             return
         except SendFailedError as error:
+            if error.unsent and time.time() - outbound.created_at < UNREACHABLE_PATIENCE:
+                if (more := _UNREACHABLE.due(time.monotonic())) is not None:
+                    log.warning(
+                        "%s; its sends wait in the outbox and are tried again%s", error, more
+                    )
+                raise NotStartedError from None  # it, and its conversation's later ones, wait
             log.warning("send %s failed: %s", outbound.send_id, error)
             await self._fail(outbound, str(error), error.code, carrier_opt_out=error.opted_out)
             return
@@ -734,6 +748,9 @@ def send_backoff(error: Exception, attempt: int) -> float | None:
         return None
     return min(2.0**attempt, 30.0) if error.retry_after is None else error.retry_after
 
+
+_UNREACHABLE = Quiet(QUIET_SECONDS)
+"""Every send waiting for an unreachable provider says so: once in a while, counted."""
 
 _STORE_RETRIES = Quiet(QUIET_SECONDS, "retries")
 """Every send in flight retries its record in an outage: said once in a while, counted."""
