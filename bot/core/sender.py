@@ -605,25 +605,29 @@ class Sender:
                 return None
             if ended:  # claimed, and failed as withdrawn by the caller: never made
                 raise CampaignEndedError
-            call = self.meters.send_call_seconds
-            started = time.perf_counter()
-            try:
-                async with asyncio.timeout(CALL_SECONDS):
-                    provider_id = await transport.deliver(sent)
-                call.labels(outbound.channel, "sent").observe(time.perf_counter() - started)
-                return provider_id
-            except TimeoutError:
-                call.labels(outbound.channel, "timeout").observe(time.perf_counter() - started)
-                raise SendFailedError(
-                    f"no answer from the {outbound.channel} API in {CALL_SECONDS:g} s: "
-                    + UNANSWERED,
-                    retryable=False,
-                ) from None
-            except SendFailedError as error:
-                call.labels(outbound.channel, "refused").observe(time.perf_counter() - started)
-                if error.retryable:
-                    await self.conversations.release_send(cid, send_id)
-                raise
+            return await self._call(transport, outbound, sent)
+
+    async def _call(self, transport: Transport, outbound: Outbound, sent: Outbound) -> str:
+        """The API call of a claimed send: the provider's id; SendFailedError when it
+        refused (the claim let go of when that is retried) or did not answer in time."""
+        call = self.meters.send_call_seconds
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(CALL_SECONDS):
+                provider_id = await transport.deliver(sent)
+            call.labels(outbound.channel, "sent").observe(time.perf_counter() - started)
+            return provider_id
+        except TimeoutError:
+            call.labels(outbound.channel, "timeout").observe(time.perf_counter() - started)
+            raise SendFailedError(
+                f"no answer from the {outbound.channel} API in {CALL_SECONDS:g} s: " + UNANSWERED,
+                retryable=False,
+            ) from None
+        except SendFailedError as error:
+            call.labels(outbound.channel, "refused").observe(time.perf_counter() - started)
+            if error.retryable:
+                await self.conversations.release_send(outbound.conversation_id, outbound.send_id)
+            raise
 
     async def _let_go(self, conversation_id: str, send_id: str, attempt: str) -> None:
         """Let go of the claim ``attempt`` may have made before its API call; a claim left
