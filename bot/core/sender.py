@@ -605,7 +605,35 @@ class Sender:
                 return None
             if ended:  # claimed, and failed as withdrawn by the caller: never made
                 raise CampaignEndedError
-            return await self._call(transport, outbound, sent)
+            call = asyncio.ensure_future(self._call(transport, outbound, sent))
+            try:
+                return await asyncio.shield(call)
+            except asyncio.CancelledError:
+                if not call.cancelled():  # the worker went (its lease lost): the call goes on
+                    self._outlive(call, outbound, sent)
+                raise
+
+    def _outlive(self, call: asyncio.Future[str], outbound: Outbound, sent: Outbound) -> None:
+        """An API call under way when its shard's worker was cancelled (the shard's lease
+        lost in a store outage): cut short, the provider might have taken the message, and
+        it would be failed as interrupted by the shard's next holder. It goes on, and what
+        it came to is recorded, in a task of its own (``settled`` waits for it)."""
+
+        async def finish() -> None:
+            try:
+                provider_id = await call
+            except SendFailedError as error:
+                if not error.retryable:  # a retried one was let go of: its next holder sends it
+                    log.warning("send %s failed: %s", outbound.send_id, error)
+                    await self._fail(outbound, str(error), error.code)
+                return
+            await self._record_completion(outbound, provider_id, sent)
+            self.meters.sends.labels(outbound.channel, "sent").inc()
+
+        task = asyncio.create_task(finish())
+        self._completing.add(task)
+        task.add_done_callback(self._completing.discard)
+        task.add_done_callback(_said_if_lost)
 
     async def _call(self, transport: Transport, outbound: Outbound, sent: Outbound) -> str:
         """The API call of a claimed send: the provider's id; SendFailedError when it
