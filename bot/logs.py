@@ -270,6 +270,17 @@ def configure_logging(environ: Mapping[str, str] | None = None) -> None:
     sys.excepthook = _log_uncaught
 
 
+def say_refusal(line: str) -> None:
+    """A start refused, in one line on stderr: as it is, or, when the log is JSON, as a log
+    line like the others (``CRITICAL``), so that a JSON reader of stderr gets it too."""
+    if any(
+        isinstance(handler.formatter, JSONFormatter) for handler in logging.getLogger().handlers
+    ):
+        logging.getLogger("switchboard").critical("%s", line)
+    else:
+        print(line, file=sys.stderr)
+
+
 def _log_uncaught(
     kind: type[BaseException], error: BaseException, traceback: TracebackType | None
 ) -> None:

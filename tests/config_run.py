@@ -4,6 +4,7 @@ status and what it printed, as an operator sees them."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
@@ -84,9 +85,14 @@ def without_import_times(output: str) -> str:
 
 
 def refusal_lines(output: str) -> list[str]:
-    """The output without the log lines (JSON ones, or text ones like ``2026-... INFO ...``)."""
-    return [
-        line
-        for line in output.splitlines()
-        if line and not line[:4].isdigit() and not line.startswith('{"timestamp"')
-    ]
+    """The output without the log lines (JSON ones, or text ones like ``2026-... INFO ...``),
+    but for a refusal of the start, which a JSON log says as a ``critical`` line: its event."""
+    found = []
+    for line in output.splitlines():
+        if line.startswith('{"timestamp"'):
+            logged = json.loads(line)
+            if logged["level"] == "critical" and logged["logger"] == "switchboard":
+                found.append(logged["event"])
+        elif line and not line[:4].isdigit():
+            found.append(line)
+    return found

@@ -38,7 +38,7 @@ from bot.cli.serve import (
 from bot.config.environment import masked
 from bot.config.settings import ConfigError, Settings, load_settings
 from bot.core.lifecycle import merged_event
-from bot.logs import LoggingSetupError, Redactor, configure_logging, secrets_in
+from bot.logs import LoggingSetupError, Redactor, configure_logging, say_refusal, secrets_in
 from stores.profiles import Merge
 from stores.redis import StoreError
 
@@ -305,7 +305,7 @@ def _command(argv: list[str] | None) -> int:
         prepare_metrics_dir(made_if_unset=False)
         run(serve(settings), settings)
     except ConfigError as error:  # the metrics directory, or the store, out of reach
-        print(error, file=sys.stderr)
+        say_refusal(str(error))
         return 2
     except KeyboardInterrupt:  # Ctrl-C before the start was over: nothing to drain yet
         print("\nswitchboard: stopped during the start", file=sys.stderr)

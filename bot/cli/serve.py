@@ -33,7 +33,7 @@ from bot.config.settings import (
 from bot.config.watch import FileTimes
 from bot.core.metrics import MULTIPROCESS_DIR
 from bot.http.site import KEEPALIVE_SECONDS, HeadDeadlineSite
-from bot.logs import configure_logging
+from bot.logs import configure_logging, say_refusal
 from bot.runtime import Runtime, StoreOutOfReach
 
 log = logging.getLogger("switchboard")
@@ -285,14 +285,14 @@ def serve_workers(settings: Settings, workers: int) -> int:
     # The workers share the port with each other (SO_REUSEPORT), never with another
     # program or another set of workers: it is looked at as one listener would take it.
     if error := _cannot_listen(settings.host, settings.port, reuse_port=False):
-        print(_listen_refusal(settings, error), file=sys.stderr)
+        say_refusal(str(_listen_refusal(settings, error)))
         return 2
     try:
         loop_factory(settings.loop)  # a missing uvloop is told once, not by every worker
         asyncio.run(reach_store(settings))  # once here, rather than in every worker's loop
         made = prepare_metrics_dir(made_if_unset=True)
     except ConfigError as error:
-        print(error, file=sys.stderr)
+        say_refusal(str(error))
         return 2
     try:
         return _supervise(settings, workers)
@@ -484,8 +484,8 @@ def _worker(settings: Settings, supervisor: int) -> None:
     try:
         run(serve(settings, reuse_port=True, parent=supervisor), settings)
     except StoreOutOfReach as error:
-        print(error, file=sys.stderr)
+        say_refusal(str(error))
         sys.exit(STORE_OUT_OF_REACH)
     except ConfigError as error:
-        print(error, file=sys.stderr)
+        say_refusal(str(error))
         sys.exit(START_REFUSED)
