@@ -669,7 +669,7 @@ class Couriers:
             meters.fanout_dead_lettered.labels(name).inc()
         else:
             if (more := line.failures_said.due(now)) is not None:
-                log.info(
+                log.warning(
                     "event %s to %s failed (%s); retry in %.1fs%s",
                     event_id,
                     name,
