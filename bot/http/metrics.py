@@ -25,6 +25,15 @@ GAUGE_SECONDS = 2.0
 """How long /metrics waits for the store's gauges; past it, the meters go without them."""
 
 
+def _store_up(up: int) -> Metric:
+    return _gauge(
+        "store_up",
+        f"1 when the store answered this scrape's reads of its gauges; 0 when it did not "
+        f"(out of reach, or no answer in {GAUGE_SECONDS:g} s), and its gauges are left out",
+        up,
+    )
+
+
 class _StoreSnapshot(Collector):
     """Gauges read from the store just before the scrape: one registry per scrape."""
 
@@ -90,13 +99,14 @@ class Metrics:
             meters = generate_latest(self.meters.registry)
         try:
             async with asyncio.timeout(GAUGE_SECONDS):  # a stalled Redis answers nothing
-                gauges = await self.store_gauges()
+                gauges = [*await self.store_gauges(), _store_up(1)]
         except Exception as error:  # the meters still tell; /readyz reports the store
             if is_store_fault(error) or isinstance(error, TimeoutError):
                 self._gauges_failed.say(error)  # an outage: a line every few seconds
             else:
                 log.exception("/metrics: could not read the store's gauges")
-            return meters
+            # The store's gauges are left out, not shown as 0: this one says why.
+            gauges = [_store_up(0)]
         snapshot = CollectorRegistry()
         snapshot.register(_StoreSnapshot(gauges))
         return meters + generate_latest(snapshot)
