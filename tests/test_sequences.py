@@ -56,16 +56,17 @@ def drip(trigger: dict[str, Any], **more: Any) -> tuple[Sequence, ...]:
     return sequence_definitions([written | more])
 
 
-async def drip_in_quiet_hours(make_bot: BotFactory) -> Shared:
-    """The README's drip on first contact, on a number whose quiet hours hold now (an hour
-    either side, in UTC): the customer who said hello has their welcome deferred."""
+async def drip_in_quiet_hours(make_bot: BotFactory, **more: Any) -> Shared:
+    """The README's drip on first contact (its definition changed by ``more``), on a number
+    whose quiet hours hold now (an hour either side, in UTC): the customer who said hello
+    has their welcome deferred."""
     now = datetime.now(UTC)
     minute = now.hour * 60 + now.minute
     quiet = QuietHours((minute - 60) % 1440, (minute + 60) % 1440)
     return await shared_number(
         make_bot,
         notifications=NotificationSettings(quiet_hours=quiet),
-        sequences=drip({"first_contact": True}),
+        sequences=drip({"first_contact": True}, **more),
     )
 
 

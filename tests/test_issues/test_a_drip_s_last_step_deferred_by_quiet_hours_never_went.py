@@ -5,26 +5,16 @@ Unenrolling them meanwhile answered ``stopped: false``, though the step was yet 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from bot.config.notifications import NotificationSettings, QuietHours
 from tests.conftest import BotFactory
-from tests.test_api import WA_ID, Shared, shared_number
+from tests.test_api import WA_ID, Shared
 from tests.test_notifications import until
-from tests.test_sequences import drip, later, sent_to, sequence_report
+from tests.test_sequences import drip_in_quiet_hours, later, sent_to, sequence_report
 
 ONLY_STEP = [{"wait": "0d", "name": "welcome", "text": "Welcome aboard, {profile.name}!"}]
 
 
 async def one_step_drip_in_quiet_hours(make_bot: BotFactory) -> Shared:
-    now = datetime.now(UTC)
-    minute = now.hour * 60 + now.minute
-    quiet = QuietHours((minute - 60) % 1440, (minute + 60) % 1440)
-    return await shared_number(
-        make_bot,
-        notifications=NotificationSettings(quiet_hours=quiet),
-        sequences=drip({"first_contact": True}, steps=ONLY_STEP),
-    )
+    return await drip_in_quiet_hours(make_bot, steps=ONLY_STEP)
 
 
 async def deferred(shared: Shared) -> bool:

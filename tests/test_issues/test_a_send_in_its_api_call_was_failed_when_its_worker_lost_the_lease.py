@@ -14,6 +14,9 @@ import pytest
 
 from tests.conftest import BotFactory
 from tests.emulators import meta_webhooks as meta
+from tests.test_issues.test_a_send_that_went_out_was_failed_when_its_worker_lost_the_lease import (
+    told_it_went_out,
+)
 from tests.test_sending import WA_ID, agent_reply
 
 
@@ -41,10 +44,4 @@ async def test_a_call_under_way_outlives_its_cancelled_worker(make_bot: BotFacto
         await sender.settled(grace=10)
     states = await conversations.send_states([(outbound.conversation_id, outbound.send_id)])
     assert states == ["sent"]
-    sink = bot.sinks["support"]
-    await sink.wait_for(
-        lambda _: any(
-            e["data"].get("provider_id") == taken[0] for e in sink.events("message.outbound")
-        ),
-        timeout=5,
-    )
+    await told_it_went_out(bot, taken[0])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.conftest import BotFactory
+from tests.conftest import Bot, BotFactory
 from tests.emulators import meta_webhooks as meta
 from tests.test_sending import WA_ID, agent_reply
 
@@ -29,11 +29,15 @@ async def test_the_record_of_a_sent_message_outlives_its_cancelled_worker(
         await sender.settled(grace=10)
     states = await conversations.send_states([(outbound.conversation_id, outbound.send_id)])
     assert states == ["sent"]
+    await told_it_went_out(bot, "wamid.went-out")
+
+
+async def told_it_went_out(bot: Bot, provider_id: str) -> None:
+    """The services heard the send of ``provider_id`` went out (``message.outbound``)."""
     sink = bot.sinks["support"]
     await sink.wait_for(
         lambda _: any(
-            e["data"].get("provider_id") == "wamid.went-out"
-            for e in sink.events("message.outbound")
+            e["data"].get("provider_id") == provider_id for e in sink.events("message.outbound")
         ),
         timeout=5,
     )
