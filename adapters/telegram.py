@@ -252,7 +252,12 @@ class AiogramClient:
         if isinstance(exc, TelegramEntityTooLarge):
             return TelegramError(f"Telegram {method} refused: {description}")
         if isinstance(exc, TelegramServerError | TelegramNetworkError | ClientDecodeError):
-            return TelegramError(f"Telegram {method} failed: {description}", retryable=True)
+            unsent = isinstance(exc, TelegramNetworkError) and isinstance(
+                exc.__cause__, aiohttp.ClientConnectorError
+            )
+            return TelegramError(
+                f"Telegram {method} failed: {description}", retryable=True, unsent=unsent
+            )
         if isinstance(exc, TelegramMigrateToChat):
             moved_to = str(exc.migrate_to_chat_id)
             return TelegramError(f"Telegram {method} refused: {description}", moved_to=moved_to)

@@ -137,12 +137,15 @@ class TelegramError(Exception):
         retryable: bool = False,
         retry_after: float | None = None,
         moved_to: str = "",
+        unsent: bool = False,
     ):
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
         self.moved_to = moved_to
         """The chat's new id, when it was refused as a group that became a supergroup."""
+        self.unsent = unsent
+        """No connection to the Bot API could be made: the call surely did not reach it."""
 
 
 UNANSWERED = "no answer came, so whether the message went out is unknown: not sent again"

@@ -277,7 +277,12 @@ class PTBClient:
         if isinstance(exc, ptb.BadRequest | ptb.Forbidden | ptb.InvalidToken):
             return TelegramError(f"Telegram {method} refused: {description}")
         if isinstance(exc, ptb.NetworkError):  # TimedOut, 5xx, connection failures
-            return TelegramError(f"Telegram {method} failed: {description}", retryable=True)
+            unsent = isinstance(
+                exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
+            )
+            return TelegramError(
+                f"Telegram {method} failed: {description}", retryable=True, unsent=unsent
+            )
         return TelegramError(f"Telegram {method} refused: {description}")
 
 

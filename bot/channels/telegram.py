@@ -431,7 +431,10 @@ class TelegramChannel:
             if error.moved_to:
                 raise ChatMovedError(f"Telegram: {error}", error.moved_to) from None
             raise SendFailedError(
-                f"Telegram: {error}", retryable=error.retryable, retry_after=error.retry_after
+                f"Telegram: {error}",
+                retryable=error.retryable,
+                retry_after=error.retry_after,
+                unsent=error.unsent,
             ) from None
 
     async def _send_file(self, chat: str, media: dict[str, str]) -> str:
