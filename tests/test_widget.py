@@ -197,9 +197,9 @@ async def test_the_socket_refuses_a_bad_expired_or_misused_token(make_bot: BotFa
     for bad in ("nonsense", token[:-2] + ("AA" if token[-2:] != "AA" else "BB"), expired, ""):
         assert (await bot.client.get("/webchat/socket", params={"token": bad})).status == 401
         visitor = await bot.client.get("/webchat/visitor", params={"token": bad})
-        assert await visitor.json() == {"visitor": False}
+        assert await visitor.json() == {"visitor": False, "refused": None}
     visitor = await bot.client.get("/webchat/visitor", params={"token": token})
-    assert await visitor.json() == {"visitor": True}
+    assert await visitor.json() == {"visitor": True, "refused": None}
     # A token made for the shop's pages does not open a chat from a third site's page.
     stolen = await bot.client.get(
         "/webchat/socket", params={"token": token}, headers={"Origin": EVIL}

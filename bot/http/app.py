@@ -191,15 +191,22 @@ async def chat_page(request: web.Request) -> web.Response:
 
 
 async def chat_visitor(request: web.Request) -> web.Response:
-    """Whether the visitor cookie came with the request (or the widget's ``token`` is good):
-    a page whose socket is refused asks, to tell "not here" (a cross-site frame, cookies
-    blocked, an expired token) from "down, retry"."""
+    """Whether the visitor cookie came with the request (or the widget's ``token`` is good),
+    and why a socket of theirs would be refused now: a page whose socket is refused asks,
+    to tell "not here" (a cross-site frame, cookies blocked, an expired token) and "too
+    many tabs" from "down, retry"."""
+    parts = request.app[PARTS]
     token = request.query.get("token")
     if token is not None:
-        known = await token_is_valid(request, token)
+        known, refused = await token_is_valid(request, token), None
     else:
-        known = cookie_visitor(request, request.app[PARTS].tracking) is not None
-    return web.json_response({"visitor": known}, headers={"Cache-Control": "no-store"})
+        visitor = cookie_visitor(request, parts.tracking)
+        known = visitor is not None
+        # Why its socket is refused now (too many tabs open, a busy process): said as
+        # such, rather than a connection lost.
+        refused = parts.web_hub.refusal(visitor) if visitor is not None else None
+    answer = {"visitor": known, "refused": refused[1] if refused else None}
+    return web.json_response(answer, headers={"Cache-Control": "no-store"})
 
 
 async def favicon(request: web.Request) -> web.Response:

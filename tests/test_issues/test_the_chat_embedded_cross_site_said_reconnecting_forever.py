@@ -20,10 +20,10 @@ async def test_the_visitor_check_says_whether_the_cookie_came(make_bot: BotFacto
     service = await make_bot(whatsapp=False)
     service.client.session.cookie_jar.clear()
     refused = await service.client.get("/webchat/visitor")
-    assert (refused.status, await refused.json()) == (200, {"visitor": False})
+    assert (refused.status, await refused.json()) == (200, {"visitor": False, "refused": None})
     await service.client.get("/")
     welcome = await service.client.get("/webchat/visitor")
-    assert await welcome.json() == {"visitor": True}
+    assert await welcome.json() == {"visitor": True, "refused": None}
 
 
 @pytest.mark.browser
