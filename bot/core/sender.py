@@ -37,11 +37,11 @@ ERASED = "erased"
 OPTED_OUT = "opted_out"
 """The error code a campaign's report gives a send dropped as its customer opted out."""
 WINDOW_CLOSED = "outside_window"
+"""The error code a campaign's report gives a free-form WhatsApp send dropped as the
+customer's 24-hour window closed while it waited its turn."""
 WITHDRAWN = "withdrawn"
 """The error code of a campaign's send not made because the campaign was stopped or
 cancelled while it waited in the outbox."""
-"""The error code a campaign's report gives a free-form WhatsApp send dropped as the
-customer's 24-hour window closed while it waited its turn."""
 SHOWS_LINKS_AS_WRITTEN = frozenset({"web"})
 """Channels whose page shows each link of a message as written, and opens its tracked
 link (``Outbound.targets``), rather than showing the tracked link's own address."""
