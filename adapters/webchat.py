@@ -13,6 +13,7 @@ import math
 import re
 import resource
 import time
+import unicodedata
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -179,6 +180,20 @@ def parse_frame(raw: str, visitor: str, number: str) -> Inbound:
     return message_of(frame, visitor, number)
 
 
+INVISIBLE_TEXT = (
+    "This message was not sent: it shows nothing (only spaces or invisible characters)."
+)
+_UNSEEN = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp"))
+"""Kinds of characters that show nothing: controls, formats (a zero-width space, a joiner,
+a direction mark) and spaces."""
+
+
+def shows_something(text: str) -> bool:
+    """Whether ``text`` has a character that shows: a message of zero-width spaces alone
+    is an empty bubble, which the automation would answer all the same."""
+    return any(unicodedata.category(ch) not in _UNSEEN for ch in text)
+
+
 def message_of(frame: dict[str, Any], visitor: str, number: str) -> Inbound:
     client_id, text = frame.get("id"), frame.get("text")
     if not isinstance(client_id, str) or not _CLIENT_ID.fullmatch(client_id):
@@ -186,6 +201,8 @@ def message_of(frame: dict[str, Any], visitor: str, number: str) -> Inbound:
     try:
         if not isinstance(text, str) or not text.strip():
             raise FrameError("text must be a non-empty string")
+        if not shows_something(text):
+            raise FrameError(INVISIBLE_TEXT)
         if len(text) > MAX_TEXT:
             raise FrameError(f"text is longer than {MAX_TEXT} characters")
         if has_control_characters(text, allowed=TEXT_CONTROLS):
