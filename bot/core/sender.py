@@ -477,18 +477,12 @@ class Sender:
             await self._fail(outbound, f"channel {outbound.channel} is not configured")
             return
         sent = outbound
-        if self.links and outbound.profile and outbound.channel in SHOWS_LINKS_AS_WRITTEN:
+        if self.links and outbound.profile:
             signer = await self.links.signer()
-            targets = signer.targets(
-                outbound.text, outbound.profile, outbound.send_id, only=outbound.tracked
-            )
-            sent = replace(outbound, targets=targets)
-        elif self.links and outbound.profile:
-            signer = await self.links.signer()
-            text = signer.rewrite(
-                outbound.text, outbound.profile, outbound.send_id, only=outbound.tracked
-            )
-            if fits(outbound, text):
+            mark = (outbound.text, outbound.profile, outbound.send_id)
+            if outbound.channel in SHOWS_LINKS_AS_WRITTEN:
+                sent = replace(outbound, targets=signer.targets(*mark, only=outbound.tracked))
+            elif fits(outbound, text := signer.rewrite(*mark, only=outbound.tracked)):
                 sent = replace(outbound, text=text)
             else:  # its links tracked, it would be too long for its channel: as written
                 log.info("send %s keeps its links as written: tracked, too long", outbound.send_id)
