@@ -8,6 +8,7 @@ import asyncio
 import io
 import json
 import re
+import secrets
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.config.settings import Settings
+from bot.config.settings import Settings, SMSSettings
 from bot.core.lifecycle import merged_event
 from bot.core.records import inbound_event, inbound_record, status_event
 from bot.core.redaction import erased, render
@@ -37,8 +38,10 @@ from bot.model import (
 )
 from bot.runtime import Runtime
 from stores.profile_records import Merge
+from tests.botprocess import free_port
 from tests.conftest import REDIS_URL, BotFactory
 from tests.emulators import meta_webhooks as meta
+from tests.emulators.twilio_api import TwilioEmulator
 from tests.test_api import call as api_call
 from tests.test_api import shared_number, wait_for_event
 
@@ -48,10 +51,22 @@ COPY = ROOT / "docs" / "openapi.json"
 OPENAPI_PATH = "/v1/openapi.json"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ERROR_STATUS = re.compile(r"[45]\d\d|[45]XX")
-PUBLIC = ("/l/", "/t/", "/media/", "/widget", "/webchat/", "/live")
+PUBLIC = (
+    "/l/",
+    "/t/",
+    "/media/",
+    "/widget",
+    "/webchat/",
+    "/live",
+    "/webhooks/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+)
 """The public routes, outside /v1 and without an API token: tracked links, web activity,
-files by their signed URLs, the web chat's widget, its visitor token and its socket, and
-the live view (its page, and its calls made with a live token)."""
+files by their signed URLs, the web chat's widget, its visitor token and its socket, the
+live view (its page, and its calls made with a live token), the channels' webhooks and the
+operator's probes."""
 LIVE_API = "/live/api/"
 """The live page's calls: a live token, not a service's."""
 PAGES = {"/live"}
@@ -68,8 +83,16 @@ LIVE_TAGS = {"live"}
 """Routes driven by the live view test."""
 MEDIA_TAGS = {"media"}
 """Routes driven by the media test."""
+EDGE_TAGS = {"channels", "operations"}
+"""Routes driven by the channels' and the operator's test."""
 SEPARATE_TAGS = (
-    PROFILE_TAGS | NOTIFICATION_TAGS | SEQUENCE_TAGS | WEBCHAT_TAGS | LIVE_TAGS | MEDIA_TAGS
+    PROFILE_TAGS
+    | NOTIFICATION_TAGS
+    | SEQUENCE_TAGS
+    | WEBCHAT_TAGS
+    | LIVE_TAGS
+    | MEDIA_TAGS
+    | EDGE_TAGS
 )
 PROFILE_EVENTS = {"profile.merged", "profile.erased"}
 
@@ -1164,4 +1187,68 @@ async def test_the_live_view_answers_are_the_documented_ones(make_bot: BotFactor
     await call(404, "GET", upload + "/{id}", token, id="wa_123456789")
     await call(401, "GET", upload + "/{id}", "nope", id="wa_123456789")
     tagged = documented_routes(contract.document, tagged=True, tags=LIVE_TAGS)
+    assert {route for route in contract.called if route in tagged} == tagged, "call all"
+
+
+async def test_the_channels_and_the_operators_routes_answer_as_documented(
+    make_bot: BotFactory,
+) -> None:
+    """The webhooks of WhatsApp and SMS as their providers call them, Telegram's while it
+    is off, and the probes: each answer is a documented one, of the documented type."""
+    contract = Contract(load())
+    token = secrets.token_hex(16)
+    async with TwilioEmulator("AC" + "0" * 32, token) as twilio:
+        port = free_port()
+        sms_url = f"http://127.0.0.1:{port}/webhooks/sms"
+        sms = SMSSettings("AC" + "0" * 32, token, "+447700900999", twilio.base_url)
+        bot = await make_bot(port=port, public_url=f"http://127.0.0.1:{port}", sms=sms)
+
+        async def public(
+            expect: int,
+            method: str,
+            template: str,
+            body: Any = None,
+            headers: Mapping[str, str] | None = None,
+            query: Mapping[str, str] | None = None,
+        ) -> Any:
+            response = await bot.client.request(
+                method, template, data=body, headers=headers, params=query
+            )
+            raw = await response.read()
+            assert response.status == expect, f"{method} {template}: {raw[:300]!r}"
+            if response.content_type == "application/json":
+                answer = json.loads(raw)
+                contract.answer(method, template, response.status, answer, response.headers)
+                return answer
+            documented = contract.document["paths"][template][method.lower()]["responses"]
+            assert response.content_type in documented[str(expect)]["content"], template
+            contract.called.add((method, template))
+            return raw.decode()
+
+        hook = "/webhooks/whatsapp"
+        handshake = {"hub.mode": "subscribe", "hub.challenge": "1158201444"}
+        right = {**handshake, "hub.verify_token": bot.verify_token}
+        assert await public(200, "GET", hook, query=right) == "1158201444"
+        await public(403, "GET", hook, query={**handshake, "hub.verify_token": "guess"})
+        raw = meta.encode(meta.text_message(bot.phone_number_id, WA_ID, "hello"))
+        signed = {"X-Hub-Signature-256": meta.sign(bot.app_secret, raw)}
+        assert await public(200, "POST", hook, raw, signed) == {"received": 1, "new": 1}
+        assert (await public(200, "POST", hook, raw, signed))["new"] == 0
+        await public(401, "POST", hook, raw, {"X-Hub-Signature-256": "sha256=" + "0" * 64})
+        await public(
+            400, "POST", hook, b"[", {"X-Hub-Signature-256": meta.sign(bot.app_secret, b"[")}
+        )
+        await public(413, "POST", hook, io.BytesIO(b"x" * (4 * 1024 * 1024)), signed)
+
+        form, signature = twilio.signed_inbound(sms_url, "+447911123456", sms.sender, "hi")
+        answer = await public(200, "POST", "/webhooks/sms", form, {"X-Twilio-Signature": signature})
+        assert "<Response" in answer
+        await public(401, "POST", "/webhooks/sms", form, {"X-Twilio-Signature": "bm90IGl0"})
+        await public(404, "POST", "/webhooks/telegram", b"{}")
+
+        assert await public(200, "GET", "/healthz") == {"ok": True}
+        ready = await public(200, "GET", "/readyz")
+        assert ready["store"] == "redis" and ready["numbers"]
+        assert "switchboard_store_up 1.0" in await public(200, "GET", "/metrics")
+    tagged = documented_routes(contract.document, tagged=True, tags=EDGE_TAGS)
     assert {route for route in contract.called if route in tagged} == tagged, "call all"
