@@ -6,6 +6,7 @@ import asyncio
 import logging
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import replace
@@ -55,6 +56,9 @@ COMPLETION_ATTEMPTS = 9
 store out of reach."""
 PARALLEL_CONVERSATIONS = 32
 """Conversations of one shard sent to at once: bounded, so a burst cannot drain the pool."""
+MAX_WITHDRAWN = 1000
+"""Campaigns found stopped that the sender remembers, the latest: one forgotten takes
+turns of the rate again, and its claims still withdraw its sends."""
 CALL_SECONDS = 20.0
 """The longest a channel's API call may take; one with no answer by then has failed, and
 is not made again (``UNANSWERED``)."""
@@ -143,6 +147,9 @@ class SendOutcomes(Protocol):
 
     def ended(self, answer: Any) -> bool:
         """Whether ``queue_ended``'s answer says the campaign was stopped or cancelled."""
+
+    def campaign(self, send_id: str) -> str | None:
+        """The campaign ``send_id`` is a send of; None for a send of no campaign."""
 
 
 def message_record(outbound: Outbound) -> dict[str, Any]:
@@ -315,6 +322,12 @@ class Sender:
         worker to redo, while the shard's other conversations go on."""
         self._completing: set[asyncio.Task[None]] = set()
         """Records of sends that went out, under way: they outlive their shard's worker."""
+        self._withdrawn: OrderedDict[str, None] = OrderedDict()
+        """Campaigns a claim found stopped or cancelled, for good: their sends take no turn
+        of the channel's rate, but go to the claim that withdraws them."""
+        self._turns_of: dict[str, set[asyncio.Timeout]] = {}
+        """The waits for a turn under way of each campaign's sends: ended at once when a
+        claim finds their campaign stopped."""
 
     def queue_receipt(
         self,
@@ -526,10 +539,37 @@ class Sender:
             await self._completed(outbound, provider_id, sent)
             self.meters.sends.labels(outbound.channel, "sent").inc()
 
-    async def _take_turn(self, turn: AsyncExitStack, transport: Transport, sent: Outbound) -> None:
+    async def _take_turn(
+        self, turn: AsyncExitStack, transport: Transport, sent: Outbound, campaign: str | None
+    ) -> bool:
         """Wait for ``sent``'s turn on the channel, kept on ``turn`` until the call is over;
-        NotStartedError when a graceful stop comes while it waits (``stop``)."""
-        await self._until_stopped(turn.enter_async_context(transport.turn(sent)))
+        NotStartedError when a graceful stop comes while it waits (``stop``). False, with
+        no turn, for a send of a ``campaign`` found stopped (before or while it waits)."""
+        if campaign is None:
+            await self._until_stopped(turn.enter_async_context(transport.turn(sent)))
+            return True
+        if campaign in self._withdrawn:
+            return False
+        waits = self._turns_of.setdefault(campaign, set())
+        try:
+            await self._until_stopped(turn.enter_async_context(transport.turn(sent)), waits)
+        except CampaignEndedError:
+            return False
+        finally:
+            if not waits and self._turns_of.get(campaign) is waits:
+                del self._turns_of[campaign]
+        return True
+
+    def _withdraw(self, campaign: str) -> None:
+        """A claim found ``campaign`` stopped or cancelled: its sends waiting for a turn
+        give it up, and those to come take none (both go to their claims)."""
+        self._withdrawn[campaign] = None
+        self._withdrawn.move_to_end(campaign)
+        while len(self._withdrawn) > MAX_WITHDRAWN:
+            self._withdrawn.popitem(last=False)
+        now = asyncio.get_running_loop().time()
+        for waiting in self._turns_of.pop(campaign, set()):
+            waiting.reschedule(now)
 
     async def _pause(self, seconds: float) -> None:
         """A retry's wait (a provider's Retry-After, a minute maybe), which a graceful stop
@@ -538,19 +578,28 @@ class Sender:
             raise NotStartedError
         await self._until_stopped(asyncio.sleep(seconds))
 
-    async def _until_stopped(self, wait: Awaitable[T]) -> T:
+    async def _until_stopped(
+        self, wait: Awaitable[T], campaigns: set[asyncio.Timeout] | None = None
+    ) -> T:
         """``await wait``, which a graceful stop ends (``stop_starting``): NotStartedError
-        then."""
+        then. Registered in ``campaigns`` too (a campaign's waits), it is ended when its
+        campaign is found stopped: CampaignEndedError then."""
         try:
             async with asyncio.timeout(None) as waiting:
                 self._waiting.add(waiting)
+                if campaigns is not None:
+                    campaigns.add(waiting)
                 try:
                     return await wait
                 finally:
                     self._waiting.discard(waiting)
+                    if campaigns is not None:
+                        campaigns.discard(waiting)
         except TimeoutError:
-            if waiting.expired():  # the stop came while it waited
-                raise NotStartedError from None
+            if waiting.expired():  # the stop came while it waited, or its campaign's
+                if self._stopping.is_set():
+                    raise NotStartedError from None
+                raise CampaignEndedError from None
             raise
 
     async def _attempt(
@@ -568,8 +617,10 @@ class Sender:
         attempt = str(secrets.randbits(64))  # digits: see CLAIM_SEND
         if self._stopping.is_set():  # a retry's wait ended past the stop
             raise NotStartedError
+        outcomes = self.outcomes
+        campaign = outcomes.campaign(send_id) if outcomes is not None else None
         async with AsyncExitStack() as turn:
-            await self._take_turn(turn, transport, sent)
+            taken = await self._take_turn(turn, transport, sent, campaign)
             if self._stopping.is_set():  # it waited its turn, or a retry's, past the stop
                 raise NotStartedError
             async with self.store.round_trip() as pipe:
@@ -582,7 +633,6 @@ class Sender:
                     attempt=attempt,
                 )
                 # A campaign stopped while its send waited: read in the same round trip.
-                outcomes = self.outcomes
                 asked = outcomes is not None and outcomes.queue_ended(pipe, send_id)
                 # Which services hear of this send, read in the same round trip (SN-7).
                 self.events.queue_versions(pipe, [outbound.number])
@@ -598,7 +648,12 @@ class Sender:
             if not self.conversations.claimed(answer):
                 return None
             if ended:  # claimed, and failed as withdrawn by the caller: never made
+                if campaign is not None:
+                    self._withdraw(campaign)
                 raise CampaignEndedError
+            if not taken and campaign is not None:  # never so: a stopped campaign stays so
+                self._withdrawn.pop(campaign, None)
+                await self._take_turn(turn, transport, sent, campaign)
             call = asyncio.ensure_future(self._call(transport, outbound, sent))
             try:
                 return await asyncio.shield(call)

@@ -348,6 +348,11 @@ class SendOutcomes:
         """Whether the status ``queue_ended`` read is one that queues no one more."""
         return str(answer or "") in ENDED
 
+    def campaign(self, send_id: str) -> str | None:
+        """The notification ``send_id`` is a send of; None for any other send."""
+        parsed = parse_send_id(send_id)
+        return None if parsed is None else parsed[0]
+
 
 _NAMES = (*COUNTS, "clicked", "unsubscribed", "in_flight")
 
