@@ -543,6 +543,9 @@ def message_frame(message: dict[str, Any]) -> str:
 class WebChatTransport:
     """Delivers replies to a visitor's sockets in whichever process holds them."""
 
+    per_second = None
+    """A socket has no sending limit."""
+
     def __init__(
         self,
         publish: Callable[[str, str], Awaitable[None]],

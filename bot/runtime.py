@@ -61,6 +61,7 @@ from bot.outreach.scheduler import Scheduler
 from bot.outreach.sequence_reports import SequenceReports
 from bot.outreach.sequence_team import TeamSequences
 from bot.outreach.sequences import Sequences
+from bot.outreach.spec import channel_of
 from bot.outreach.team import TeamNotifications
 from bot.outreach.workflows import Workflows
 from bot.team.actions import ConversationActions
@@ -405,6 +406,7 @@ class Runtime:
             parent_of=self._parent_of,
             owner_for=self.lifecycle.owner_for,
             team_on=self._team_on,
+            rate_of=self._rate_of,
         )
         scheduler = Scheduler(self.notification_store, runs, self.leases, self.meters)
         notifications = Notifications(
@@ -437,6 +439,12 @@ class Runtime:
     async def _team_on(self, number: str) -> bool:
         """Whether the team works ``number`` now (the team's notifications go there)."""
         return await team_among(self.services, await self.services.order(number))
+
+    def _rate_of(self, number: str) -> float | None:
+        """The sends a second ``number``'s channel takes (None: no limit of ours, or no
+        channel of it here)."""
+        transport = self.channels.transports.get(channel_of(number))
+        return None if transport is None else transport.per_second
 
     async def _parent_of(self, number: str) -> str | None:
         """The parent service of a number now, None while none is attached."""

@@ -122,6 +122,9 @@ class SMSTransport:
     """Twilio-compatible sending; choices go as numbered options, statuses come back to
     ``/webhooks/sms``."""
 
+    per_second = None
+    """No limit of ours: Twilio queues what comes faster than the sender's rate."""
+
     def __init__(self, client: sms.SMSClient, status_callback: str) -> None:
         self.client = client
         self.status_callback = status_callback

@@ -161,6 +161,9 @@ ChatMoved = Callable[[str, str], Awaitable[None]]
 class TelegramChannel:
     """Gets the bot's updates into the inbound log, and sends as the bot."""
 
+    per_second = BULK_PER_SECOND
+    """The bot's sends a second, to every chat together."""
+
     def __init__(
         self,
         settings: TelegramSettings,

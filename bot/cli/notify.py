@@ -342,6 +342,11 @@ async def _notify(runtime: Runtime, args: argparse.Namespace) -> int:
         return 1
     if result.busy:
         print(f"{now_or_later.id} is being queued by the running bot")
+    elif result.paced:
+        print(
+            f"queueing {now_or_later.id}: the running bot queues the rest as the number's "
+            "rate lets them go, and sends them"
+        )
     else:
         print(f"queued {now_or_later.id}: the running bot sends it")
     return 0

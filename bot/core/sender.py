@@ -112,6 +112,12 @@ class Transport(Protocol):
         inside the block, which keeps the turn until the call is over."""
         ...
 
+    @property
+    def per_second(self) -> float | None:
+        """The most sends a second the channel takes from the number, every process's
+        together; None: no limit of ours."""
+        ...
+
     async def deliver(self, outbound: Outbound) -> str:
         """Make the API call now; the provider's message id. Raises SendFailedError."""
         ...

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,13 @@ ENDED = frozenset({"cancelled", "stopped"})
 ORPHAN_SECONDS = 120.0
 """A due run whose notification was never written (a crash while creating it) is dropped
 after this long."""
+AHEAD_SECONDS = 3.0
+"""How far ahead of the number's rate a run queues its sends: a reply queued while a
+campaign goes out waits behind that much of it in the outbox, at most."""
+LEAST_AHEAD = 10
+"""Sends a run may always have in flight, whatever the number's rate."""
+PACE_SECONDS = 1.0
+"""How long a run with its sends that far ahead waits before it queues more."""
 MISSED_SECONDS = 60.0
 """A cron occurrence not started this long after its time fell while no process ran (a
 running scheduler starts one within a second or two): it is not sent late."""
@@ -73,6 +81,9 @@ class RunResult:
     busy: bool = False
     """Another process holds the run (or took it over): nothing more was done here."""
     done: bool = False
+    paced: bool = False
+    """It stopped queueing a while, its sends far enough ahead of the number's rate: it is
+    back on the schedule, due in a second, for the rest."""
     refused: str = ""
     """Why the run was set aside, before anything was sent or part way ('' when it was
     not): its service may not send on the number now (SN-6, SN-8)."""
@@ -107,8 +118,12 @@ class Runs:
         parent_of: Callable[[str], Awaitable[str | None]] | None = None,
         owner_for: Callable[[str, str], str] | None = None,
         team_on: Callable[[str], Awaitable[bool]] | None = None,
+        rate_of: Callable[[str], float | None] = lambda number: None,
     ) -> None:
         self.client = client
+        self.rate_of = rate_of
+        """The sends a second a number's channel takes (None: no limit of ours), which a
+        run's queueing keeps a few seconds ahead of (``AHEAD_SECONDS``)."""
         self.team_on = team_on
         """Whether the team works a number now: the operator's notifications (the team
         chat's /notify, ``admin notify``) go on the numbers it is attached to."""
@@ -212,7 +227,7 @@ class Runs:
         if not going_on:
             return result
         await self._deferred(spec, nid, run, lease, token, result, clock)
-        if result.busy:
+        if result.busy or result.paced:
             return result
         await self._finish_or_wait(spec, nid, run, result, clock)
         return result
@@ -298,15 +313,17 @@ class Runs:
         frozen: bool = False,
     ) -> bool:
         """Decide about the audience from ``cursor`` on, batch by batch, and claim and
-        queue each batch; False when the run stops here (taken over, or cancelled). A
+        queue each batch; False when the run stops here (taken over, cancelled, or paced:
+        its sends far enough ahead of the number's rate). A
         reviewed draft's ``frozen`` audience is decided again (an opt-out since the review
         is honoured, and counted), but its filter is not: the segment was fixed then, and
         whom the review skipped stays skipped, for the reason it gave."""
         requeue = True  # a batch cut short by a crash may have claimed and not queued
         while cursor < total:
-            entries = await self.store.entries(
-                nid, run, spec.listed, cursor, self.settings.batch, frozen=frozen
-            )
+            size = await self._room(spec, nid, run, result, clock)
+            if not size:
+                return False
+            entries = await self.store.entries(nid, run, spec.listed, cursor, size, frozen=frozen)
             if not entries:
                 break
             if frozen:
@@ -334,6 +351,30 @@ class Runs:
                 await self._set_aside_refused(nid, run, refusal, result, clock)
                 return False
         return True
+
+    async def _room(
+        self,
+        spec: NotificationSpec,
+        nid: str,
+        run: int,
+        result: RunResult,
+        clock: Callable[[], float],
+    ) -> int:
+        """How many recipients the next batch may take: a batch, or as many as keep the
+        run's sends in flight within ``AHEAD_SECONDS`` of the number's rate. With less
+        room than half of that, 0: the run is put back on the schedule, due in a second
+        (``paced``), so that the replies queued meanwhile do not wait behind the whole
+        campaign in the outbox, and a scheduler slot is free for other runs."""
+        per_second = self.rate_of(spec.number)
+        if per_second is None:
+            return self.settings.batch
+        ahead = max(math.ceil(per_second * AHEAD_SECONDS), LEAST_AHEAD)
+        room = ahead - await self.store.in_flight(nid, run)
+        if room < (ahead + 1) // 2:
+            await self.store.postpone(nid, run, clock() + PACE_SECONDS)
+            result.paced = True
+            return 0
+        return min(room, self.settings.batch)
 
     async def _end(self, nid: str, run: int, status: str) -> None:
         """A run of a campaign stopped or cancelled leaves the schedule; one that had
@@ -389,7 +430,10 @@ class Runs:
         """Recipients whose quiet hours are over: decided again, as things may have
         changed (a STOP in the night), then queued or skipped."""
         while True:
-            due = await self.store.deferred_due(nid, run, clock(), self.settings.batch)
+            size = await self._room(spec, nid, run, result, clock)
+            if not size:
+                return
+            due = await self.store.deferred_due(nid, run, clock(), size)
             if not due:
                 return
             entries = [_entry_of(state) for _, state in due]
