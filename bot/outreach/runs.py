@@ -121,6 +121,7 @@ class Runs:
         rate_of: Callable[[str], float | None] = lambda number: None,
     ) -> None:
         self.client = client
+        """Round trips that carry several stores' commands."""
         self.rate_of = rate_of
         """The sends a second a number's channel takes (None: no limit of ours), which a
         run's queueing keeps a few seconds ahead of (``AHEAD_SECONDS``)."""
@@ -133,7 +134,6 @@ class Runs:
         """The parent service of a number now, None with none attached (SN-6, SN-8)."""
         self.campaigns = campaigns or CampaignStore(store.redis, store.keys)
         """Which profiles each campaign was queued to."""
-        """Round trips that carry several stores' commands."""
         self.store = store
         self.audience = audience
         self.sender = sender
