@@ -228,6 +228,7 @@ async def review_notification(request: web.Request) -> web.Response:
 async def send_notification(request: web.Request) -> web.Response:
     """Send a reviewed draft to the recipients its review froze."""
     nid = await _draft_of(request)
+    only_fields(await read_body(request), (), "a send takes no field: its review froze it")
     try:
         created = await parts(request).notifications.send(nid)
     except NotificationStateError as error:

@@ -114,6 +114,7 @@ async def merge_profiles(request: web.Request) -> web.Response:
 
 @_refusals
 async def convert_profile(request: web.Request) -> web.Response:
+    only_fields(await read_body(request), (), "a conversion takes no field")
     book = parts(request).profiles
     return web.json_response({"profile": await book.convert(_reference(request))})
 
