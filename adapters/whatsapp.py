@@ -351,7 +351,10 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
     media = location = reaction = None
     contacts: tuple[ContactCard, ...] = ()
     if provider_type == "text":
-        kind, text = "text", _str(_dict(message, "text"), "body")[:MAX_TEXT]
+        body = _dict(message, "text").get("body")
+        if not isinstance(body, str) or not body:  # Meta's is always one, never empty
+            raise PayloadError("a text message needs a 'text.body' string")
+        kind, text = "text", body[:MAX_TEXT]
     elif provider_type == "interactive":
         interactive = _dict(message, "interactive")
         choice_type = _str(interactive, "type")
