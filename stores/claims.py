@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from redis.asyncio import Redis
 
@@ -73,14 +73,24 @@ def _claim(flat: list[str], prefix: str = "") -> Claim | None:
     return Claim(service, agent, float(fields[f"{prefix}since"]))
 
 
+class Taken(NamedTuple):
+    """What taking a claim came to."""
+
+    before: Claim | None
+    """The claim it replaced if someone else held it (until ``announced``, on a redo too)."""
+    held: Claim
+    untold: bool
+    """Its event is yet to be queued: a new holder, or a claim whose event a store failure
+    cut off before ``announced``; False when the holder claims again (the idle time alone
+    starts again)."""
+
+
 class BaseClaimStore(Protocol):
     """Who works each conversation, as a warning rather than a lock; claims lapse when idle."""
 
-    async def claim(
-        self, conversation_id: str, service: str, agent: str, idle: float
-    ) -> tuple[Claim | None, Claim]:
+    async def claim(self, conversation_id: str, service: str, agent: str, idle: float) -> Taken:
         """Take the claim: the claim it replaced if someone else held it, and the new one.
-        Until ``announced``, claiming again gives the same two."""
+        Until ``announced``, claiming again gives the same."""
 
     async def announced(self, conversation_id: str, held: Claim) -> None:
         """The event of ``held`` is queued: claiming again only restarts the idle time."""
@@ -125,19 +135,18 @@ class ClaimStore(BaseClaimStore):
     def _lapses(self) -> str:
         return self.keys.claim_lapses()
 
-    async def claim(
-        self, conversation_id: str, service: str, agent: str, idle: float
-    ) -> tuple[Claim | None, Claim]:
+    async def claim(self, conversation_id: str, service: str, agent: str, idle: float) -> Taken:
         """Take the claim: the claim it replaced if someone else held it, and the new one.
-        Until ``announced``, claiming again gives the same two."""
+        Until ``announced``, claiming again gives the same."""
         now = time.time()
         key = self.keys.conversation(conversation_id, "claim")
         flat = await _CLAIM(self.redis, [key], [service, agent, now, int(idle * 1000)])
         await self.redis.zadd(self._lapses(), {conversation_id: now + idle})
         before = _claim(flat)
         if before and (before.service, before.agent) == (service, agent):
-            return (_claim(flat, "was_") if "unannounced" in flat[::2] else None), before
-        return before, Claim(service, agent, now)
+            untold = "unannounced" in flat[::2]
+            return Taken(_claim(flat, "was_") if untold else None, before, untold)
+        return Taken(before, Claim(service, agent, now), True)
 
     async def announced(self, conversation_id: str, held: Claim) -> None:
         """The event of ``held`` is queued: claiming again only restarts the idle time."""

@@ -28,7 +28,7 @@ OTHER = "c_fedcba9876543210fedc"
 async def test_a_first_claim_replaces_nobody(store: Redis, prefix: str) -> None:
     claims = ClaimStore(store, Keys(prefix))
     assert await claims.holder(CID) is None
-    before, held = await claims.claim(CID, "support", "ann", idle=60)
+    before, held, _ = await claims.claim(CID, "support", "ann", idle=60)
     assert before is None
     assert (held.service, held.agent) == ("support", "ann")
     assert abs(held.since - time.time()) < 5
@@ -37,15 +37,15 @@ async def test_a_first_claim_replaces_nobody(store: Redis, prefix: str) -> None:
 
 async def test_claiming_again_keeps_when_the_claim_began(store: Redis, prefix: str) -> None:
     claims = ClaimStore(store, Keys(prefix))
-    _, first = await claims.claim(CID, "support", "ann", idle=60)
-    before, again = await claims.claim(CID, "support", "ann", idle=60)
+    _, first, _ = await claims.claim(CID, "support", "ann", idle=60)
+    before, again, _ = await claims.claim(CID, "support", "ann", idle=60)
     assert before is None and again == first
 
 
 async def test_a_claim_taken_over_names_the_holder_it_replaced(store: Redis, prefix: str) -> None:
     claims = ClaimStore(store, Keys(prefix))
-    _, ann = await claims.claim(CID, "support", "ann", idle=60)
-    before, bob = await claims.claim(CID, "sales", "bob", idle=60)
+    _, ann, _ = await claims.claim(CID, "support", "ann", idle=60)
+    before, bob, _ = await claims.claim(CID, "sales", "bob", idle=60)
     assert before == ann
     assert (bob.service, bob.agent) == ("sales", "bob")
     assert await claims.holders([CID, OTHER]) == [bob, None]
@@ -56,21 +56,21 @@ async def test_a_claim_redone_before_it_was_announced_names_whom_it_replaced(
     store: Redis, prefix: str
 ) -> None:
     claims = ClaimStore(store, Keys(prefix))
-    _, ann = await claims.claim(CID, "support", "ann", idle=60)
+    _, ann, _ = await claims.claim(CID, "support", "ann", idle=60)
     await claims.announced(CID, ann)
     first = await claims.claim(CID, "sales", "bob", idle=60)
-    assert await claims.claim(CID, "sales", "bob", idle=60) == first == (ann, first[1])
+    assert await claims.claim(CID, "sales", "bob", idle=60) == first == (ann, first[1], True)
     await claims.announced(CID, ann)  # not the holder's claim: nothing changes
     assert await claims.claim(CID, "sales", "bob", idle=60) == first
     await claims.announced(CID, first[1])
-    assert await claims.claim(CID, "sales", "bob", idle=60) == (None, first[1])
+    assert await claims.claim(CID, "sales", "bob", idle=60) == (None, first[1], False)
     assert await claims.holder(CID) == first[1]
 
 
 async def test_only_the_holder_releases_a_claim(store: Redis, prefix: str) -> None:
     claims = ClaimStore(store, Keys(prefix))
     assert await claims.release(CID, "support", "ann") == (False, None)
-    _, ann = await claims.claim(CID, "support", "ann", idle=60)
+    _, ann, _ = await claims.claim(CID, "support", "ann", idle=60)
     assert await claims.release(CID, "support", "bob") == (False, ann)
     assert await claims.release(CID, "sales", "ann") == (False, ann)
     assert await claims.release(CID, "support", "ann") == (True, None)

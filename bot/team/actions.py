@@ -293,7 +293,7 @@ class ConversationActions:
         async with self._turn_of(conversation_id):
             # A store failing in between is waited out (every step is safe to redo): the
             # claim taken, its event must still reach every service (SN-5).
-            before, held = await retrying(
+            before, held, _ = await retrying(
                 lambda: self.claims.claim(conversation_id, service, agent, self.claim_idle),
                 attempts=CLAIM_ATTEMPTS,
                 backoff=store_backoff,
