@@ -293,11 +293,13 @@ class ConversationActions:
         async with self._turn_of(conversation_id):
             # A store failing in between is waited out (every step is safe to redo): the
             # claim taken, its event must still reach every service (SN-5).
-            before, held, _ = await retrying(
+            before, held, untold = await retrying(
                 lambda: self.claims.claim(conversation_id, service, agent, self.claim_idle),
                 attempts=CLAIM_ATTEMPTS,
                 backoff=store_backoff,
             )
+            if not untold:  # claimed again by its holder: its idle time alone starts again
+                return Claimed(held, before, collision(before, service, agent))
             data = {
                 "conversation_id": conversation_id,
                 **held.to_dict(),
