@@ -148,11 +148,12 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
         root_of = {i: roots.get(owner[i] or "", "") for i in every}
         lives: dict[int, list[Identity]] = {}
         for index, (sighting, ids) in enumerate(zip(sightings, usable, strict=True)):
-            live = [
-                i for i in ids if not (i in erased_at and sent_before(sighting.at, erased_at[i]))
-            ]
-            if ids and not live:
+            # Sent before an erasure by an identity it erased: the erased person's, whatever
+            # else it carries (their username's id, their new number), and dropped whole.
+            if any(i in erased_at and sent_before(sighting.at, erased_at[i]) for i in ids):
                 resolutions[index].suppressed = True
+                continue
+            live = list(ids)
             if not live:
                 continue
             lives[index] = live
