@@ -146,12 +146,21 @@ class FlowEngine:
         return flow.timeout if flow else 0.0
 
     def step(
-        self, state: FlowState | None, message: Inbound, *, now: float, pressed_on: str = ""
+        self,
+        state: FlowState | None,
+        message: Inbound,
+        *,
+        now: float,
+        pressed_on: str = "",
+        no_answer: bool = False,
     ) -> FlowOutcome:
         """Take ``message`` in the flow ``state`` is in, or start one it asks for.
 
         ``pressed_on``: our id of the message whose button ``message`` presses, when the
-        channel says which (WhatsApp's ``context``, the message of Telegram's callback)."""
+        channel says which (WhatsApp's ``context``, the message of Telegram's callback).
+        ``no_answer``: the message is an opt-in word (START, Telegram's /start), which
+        answers no question: the flow under way asks its question again, and it starts
+        none."""
         if state is not None:
             flow = self.flows.get(state.flow)
             current = flow.step(state.step) if flow else None
@@ -159,9 +168,14 @@ class FlowEngine:
                 state = None  # expired, or the flow changed under it: start afresh
             elif state.last and state.last == message.provider_id:
                 return FlowOutcome(handled=True, state=state, flow=flow.name)  # a redo
+            elif no_answer:
+                command = message.channel == "telegram" and _BOT_COMMAND.match(message.text)
+                return _asked_again(
+                    flow, current, state, message, now, NOT_A_COMMAND * bool(command)
+                )
             else:
                 return self._answer(flow, current, state, message, now, pressed_on)
-        return self._start(message, now) or NOT_HANDLED
+        return NOT_HANDLED if no_answer else self._start(message, now) or NOT_HANDLED
 
     def _start(self, message: Inbound, now: float) -> FlowOutcome | None:
         text = message.text
@@ -205,6 +219,8 @@ class FlowEngine:
         if word in HANDOFF_WORDS:
             return _handoff(flow, context, {}, "the customer asked for a person")
         value, problem = self._validate(flow, step, message, now, stale=stale)
+        if value is None and problem == NOT_A_COMMAND:  # no answer, and no try used
+            return _asked_again(flow, step, state, message, now, problem)
         if value is None:
             attempts = state.attempts + 1
             if attempts > step.max_retries:
@@ -244,6 +260,8 @@ class FlowEngine:
         press (of another message's button) answers nothing."""
         problem = _PROBLEMS[step.input]
         text = message.text.strip()
+        if message.channel == "telegram" and message.kind == "text" and _BOT_COMMAND.match(text):
+            return None, NOT_A_COMMAND  # /help or /start from the app's menu answers nothing
         if step.input == "choice":
             index = None if stale else _choice(step.choices, message)
             return (step.choices[index], "") if index is not None else (None, problem)
@@ -255,8 +273,6 @@ class FlowEngine:
             return None, problem
         if not text:
             return None, problem
-        if message.channel == "telegram" and _BOT_COMMAND.match(text):
-            return None, NOT_A_COMMAND  # /help or /start from the app's menu answers nothing
         if has_control_characters(text, TEXT_CONTROLS):  # nothing a person types
             return None, "Please answer in plain text."
         if step.input == "text":
@@ -315,6 +331,20 @@ def _context(flow: Flow, answers: Mapping[str, str]) -> dict[str, str]:
 
 def _prompt(step: FlowStep, context: Mapping[str, str]) -> Reply:
     return Reply(fill(step.ask, context), step.choices)
+
+
+def _asked_again(
+    flow: Flow, step: FlowStep, state: FlowState, message: Inbound, now: float, said: str
+) -> FlowOutcome:
+    """The step's question again, after ``said`` if anything, for a message that answers
+    no question (a bot's command, START): none of the step's tries is used."""
+    context = _context(flow, state.answers)
+    prompt = _prompt(step, context)
+    text = _fitted(f"{said}\n{prompt.text}") if said else prompt.text
+    kept = replace(state, updated_at=now, last=message.provider_id)
+    return FlowOutcome(
+        handled=True, state=kept, replies=(Reply(text, prompt.buttons),), flow=flow.name
+    )
 
 
 def _ended(flow: Flow, how: str, text: str, saves: Mapping[str, str] | None = None) -> FlowOutcome:

@@ -138,14 +138,17 @@ class GuidedConversations:
         owner: str,
         profile: str,
         now: float,
+        *,
+        no_answer: bool = False,
     ) -> FlowOutcome:
-        """Let the parent's flows take ``message``; queue the state it leaves."""
+        """Let the parent's flows take ``message``; queue the state it leaves. With
+        ``no_answer`` (an opt-in word), a flow under way asks its question again."""
         cid = message.conversation_id
         before = batch.states.get(cid)
         state = before if before is not None and before.owner == owner else None
         engine = self._engine(automation)
         pressed_on = batch.pressed.get(message.provider_id, "")
-        outcome = engine.step(state, message, now=now, pressed_on=pressed_on)
+        outcome = engine.step(state, message, now=now, pressed_on=pressed_on, no_answer=no_answer)
         after = replace(outcome.state, owner=owner) if outcome.state else None
         if after is not None and outcome.replies and not _asked_unnoted(state, after):
             # The flow's last reply asks the step it is at: its send's id (the pipeline

@@ -39,7 +39,6 @@ from bot.model import (
 )
 from handlers.autoreply import AutoReply
 from handlers.base import Context
-from handlers.flows import NOT_HANDLED
 from stores.conversations import (
     NOTICES,
     STATUS_RANK,
@@ -519,10 +518,16 @@ class Pipeline:
         elif automation is not None and not opted_out and self._may_answer(message, keyword, now):
             # A guided conversation under way, or one this message starts, comes first.
             typed = batch.untyped.get(message.provider_id, message)
-            flow = (
-                self.guided.run(batch.flows, pipe, typed, automation, service, profile, now)
-                if keyword != "start" or answering
-                else NOT_HANDLED
+            # START (or /start) answers no question: a flow under way asks its own again.
+            flow = self.guided.run(
+                batch.flows,
+                pipe,
+                typed,
+                automation,
+                service,
+                profile,
+                now,
+                no_answer=keyword == "start" and not answering,
             )
             if flow.handled:
                 replies = [(reply.text, reply.buttons) for reply in flow.replies]

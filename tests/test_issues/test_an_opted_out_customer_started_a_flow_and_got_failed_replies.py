@@ -26,8 +26,11 @@ async def test_an_opted_out_customer_starts_no_flow_and_start_is_no_answer(
     statuses = bot.sinks["support"].events("message.status")
     assert all(e["data"]["status"] != "failed" for e in statuses)
 
-    # Opted in again, the start word starts the flow; START within it is no answer.
+    # Opted in again, the start word starts the flow; START within it is no answer: the
+    # question is asked again.
     await say(bot, "plan")
-    await bot.graph.wait_for_sent(2)  # type: ignore[union-attr]
+    asked = (await bot.graph.wait_for_sent(2))[-1]  # type: ignore[union-attr]
     await say(bot, "START")
-    assert len(bot.graph.sent) == 2  # type: ignore[union-attr]
+    again = (await bot.graph.wait_for_sent(3))[-1]  # type: ignore[union-attr]
+    assert again.body["interactive"] == asked.body["interactive"]
+    assert len(bot.graph.sent) == 3  # type: ignore[union-attr]
