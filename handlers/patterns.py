@@ -52,10 +52,25 @@ class RulePattern:
             return False
 
 
+APOSTROPHES = "'\u2018\u2019\u02bc"
+"""The apostrophes people type: the straight one, and the curly ones phones put in."""
+_APOSTROPHE = regex.compile(f"[{APOSTROPHES}]")
+
+
+def _phrase(keyword: str) -> str:
+    """A keyword's pattern: its words with any white space between them, and any of the
+    apostrophes for one ("what's up" as typed on a phone, "opening  times")."""
+    words = caseless(keyword).split()
+    return r"\s+".join(
+        f"[{APOSTROPHES}]".join(regex.escape(part) for part in _APOSTROPHE.split(word))
+        for word in words
+    )
+
+
 def rule_pattern(rule: KeywordRule) -> RulePattern:
     if rule.pattern:
         return RulePattern(regex.compile(rule.pattern, regex.IGNORECASE))
     # IGNORECASE folds one character to one: "STRASSE" would not be "straße".
-    words = "|".join(regex.escape(caseless(word)) for word in rule.keywords)
+    words = "|".join(_phrase(word) for word in rule.keywords)
     compiled = regex.compile(rf"(?<!\w)(?:{words})(?!\w)")
     return RulePattern(compiled, bounded=False, folded=True)
