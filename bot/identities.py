@@ -169,6 +169,19 @@ def with_aliases(identities: list[Identity]) -> list[Identity]:
     return list(dict.fromkeys(found))
 
 
+def with_whatsapp_forms(identities: list[Identity]) -> list[Identity]:
+    """``identities`` and, for each phone among them, the WhatsApp id it writes from (its
+    digits), and for each WhatsApp id the phone behind it: one line either way."""
+    found = list(identities)
+    for identity in identities:
+        if identity.kind == "phone":
+            found.append(Identity("wa", identity.value.lstrip("+")))
+        elif identity.kind == "wa":
+            with contextlib.suppress(InvalidPhoneError):  # an id that is no phone's
+                found.append(phone_of_whatsapp_id(identity.value))
+    return with_aliases(found)
+
+
 def parse_identity(key: str, region: str) -> Identity:
     """An identity typed by a person or a service (``phone:07700 900123``), normalized.
 

@@ -37,7 +37,7 @@ from bot.config.notifications import (
 )
 from bot.config.sequences import Sequence, sequences_from
 from bot.config.yamlfile import lines_of, read_yaml
-from bot.identities import parse_identity, person_email, with_aliases
+from bot.identities import parse_identity, person_email, with_whatsapp_forms
 from bot.model import DEFAULT_CAPS, MergePolicy, Service
 
 # The rest of the code imports these from here.
@@ -319,11 +319,12 @@ def _profiles(written: ConfigFile, variables: Environment) -> ProfileSettings:
     return ProfileSettings(
         policy=MergePolicy(
             caps={**DEFAULT_CAPS, **{str(kind): cap for kind, cap in section.caps.items()}},
-            # An Argentine line in both its forms: a mobile's +54 9 is the same line.
+            # A line as a phone and as the WhatsApp id it writes from, and an Argentine
+            # line in both its forms (a mobile's +54 9 is the same line).
             blocked=frozenset(
                 identity.key
                 for value in section.blocked
-                for identity in with_aliases([parse_identity(value, region)])
+                for identity in with_whatsapp_forms([parse_identity(value, region)])
             ),
         ),
         default_owner=person_email(section.default_owner) if section.default_owner else "",
