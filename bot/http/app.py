@@ -420,6 +420,8 @@ async def whatsapp_handshake(request: web.Request) -> web.Response:
     challenge = whatsapp.handshake(request.query, settings.verify_token)
     if challenge is None:
         return error_response(403, "verify token does not match")
+    if not challenge:  # Meta always sends one: an empty 200 verifies nothing
+        return error_response(403, "hub.challenge is missing")
     return web.Response(text=challenge)
 
 
