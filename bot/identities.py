@@ -214,9 +214,9 @@ def normalize_identity(kind: str, value: str, region: str) -> Identity:
         return normalize_phone(value, region)
     if kind == "wa":
         digits = value.lstrip("+")
-        if not is_whatsapp_id(digits):
+        if not _DIGITS.fullmatch(digits):
             raise InvalidIdentityError(f"{value[:40]!r} is not a WhatsApp id (digits)")
-        if digits.startswith("0"):  # a national number, or 00 before the country code
+        if not is_whatsapp_id(digits):  # a national number's 0, or a code of no country
             raise InvalidIdentityError(
                 f"{value[:40]!r} is not a WhatsApp id: it starts with the country code "
                 "(447700900123)"
@@ -299,8 +299,18 @@ def is_business_scoped_id(value: str) -> bool:
 
 
 def is_whatsapp_id(value: str) -> bool:
-    """A WhatsApp id as Meta gives it: a phone number's 5 to 20 ASCII digits, no "+"."""
-    return bool(_DIGITS.fullmatch(value))
+    """A WhatsApp id as Meta gives it: a phone number's 5 to 20 ASCII digits, no "+",
+    beginning with a country's code (never a 0)."""
+    return bool(_DIGITS.fullmatch(value)) and not value.startswith("0") and _names_a_country(value)
+
+
+def _names_a_country(digits: str) -> bool:
+    """Whether ``digits`` begin with a country calling code (+999 is nobody's)."""
+    try:
+        phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException as error:
+        return error.error_type != phonenumbers.NumberParseException.INVALID_COUNTRY_CODE
+    return True
 
 
 def with_its_phone(named: list[Identity], customer: Identity) -> list[Identity]:
