@@ -717,7 +717,12 @@ def moving_on(
     batch, is stored as nothing and told to nobody. One of a message we have no record
     of is kept under the provider's id and told to nobody: Meta may post a send's
     receipt before its answer to the send, and the send's record tells the services the
-    furthest one, under our id, after ``message.outbound``."""
+    furthest one, under our id, after ``message.outbound``.
+
+    The provider's ``sent`` is news on a record that says ``sent`` itself: the record's
+    came from the API's answer (``message.outbound`` told it), the receipt says the
+    provider sent the message on. Receipts are deduplicated by id and status before
+    they come here, so it is told once."""
     reached: dict[str, int] = {}
     targets = []
     for status, known in zip(statuses, found, strict=True):
@@ -727,6 +732,7 @@ def moving_on(
         message_id, current, erased = known
         before = reached.get(message_id, STATUS_RANK.get(current, -1))
         rank = STATUS_RANK.get(status.status, 0)
-        targets.append(Target(message_id, rank > before, True, erased))
+        confirmed = status.status == current == "sent" and message_id not in reached
+        targets.append(Target(message_id, rank > before or confirmed, True, erased))
         reached[message_id] = max(before, rank)
     return targets
