@@ -18,7 +18,9 @@ _BUSINESS_SCOPED = re.compile(r"[A-Z]{2}(\.ENT)?\.[A-Za-z0-9]{1,128}")
 """WhatsApp's business-scoped user id (BSUID): a country, ``.ENT`` for a parent id, and up
 to 128 letters and digits (``US.13491208655302741918``)."""
 MAX_IDENTITY_LENGTH = 256
-_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]{1,63}(\.[\w-]{1,63})+")
+_ATOM = r"[\w!#$%&'*+/=?^`{|}~-]+"
+_EMAIL = re.compile(rf"(?=[^@]{{1,64}}@){_ATOM}(\.{_ATOM})*@[\w-]{{1,63}}(\.[\w-]{{1,63}})+")
+"""An address: its name words joined by single dots (a dot-atom), at most 64 characters."""
 _FIRST_DIGIT = re.compile(r"[+\uff0b\d]")
 """Where the library starts reading a phone number in a text: a plus or a digit."""
 _LETTER = re.compile(r"[A-Za-z]")
