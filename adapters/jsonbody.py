@@ -30,6 +30,17 @@ def _finite(text: str) -> float:
     return value
 
 
+DOUBLE_DIGITS = 309
+"""Digits of the largest integer a double holds (about 1.8e308): past it, a number no
+JSON reader of a service can hold, as ``1e400`` is."""
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > DOUBLE_DIGITS or not math.isfinite(float(text)):
+        raise NotJSONError(f"body is not JSON we take: {text[:40]}… is a number that overflows")
+    return int(text)
+
+
 def loads(raw: bytes | str) -> Any:
     """The document in ``raw``; NotJSONError for anything that is not strict JSON with
     finite numbers and Unicode text (including nesting too deep for the parser)."""
@@ -50,7 +61,9 @@ def loads(raw: bytes | str) -> Any:
         except UnicodeDecodeError:
             raise NotJSONError("body is not JSON") from None
     try:
-        document = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
+        document = json.loads(
+            raw, parse_constant=_refuse_constant, parse_float=_finite, parse_int=_integer
+        )
     except NotJSONError:
         raise
     except (ValueError, RecursionError):

@@ -1,9 +1,10 @@
 """A correctly signed WhatsApp webhook whose timestamp, latitude or longitude was an
 integer no float can hold (``10**400``, which JSON allows and the body parser reads as
 an int) was answered 503, "retry later" (OverflowError), which Meta retries for days.
-The timestamp is refused with 400, as any timestamp that is not a time; the place is
-read as no place (``unsupported``, as for a latitude of 91); the next message goes
-through."""
+The body is refused with 400, as one holding ``1e400`` is (the parser takes no number
+that overflows a double); read from a document all the same, the timestamp is refused
+as any timestamp that is not a time and the place is read as no place (``unsupported``,
+as for a latitude of 91); the next message goes through."""
 
 from __future__ import annotations
 
@@ -28,7 +29,10 @@ async def test_a_timestamp_past_a_double_gets_400_and_the_next_message_goes_on(
             body.replace('"timestamp": "0"', f'"timestamp": {raw}').encode()
         )
         assert response.status == 400, await response.text()
-        assert "timestamp must be unix seconds" in (await response.json())["error"]
+        assert "overflows" in (await response.json())["error"]
+        document = json.loads(body.replace('"timestamp": "0"', f'"timestamp": {raw}'))
+        items, unread = parse_webhook(document, PHONE_NUMBER_ID)
+        assert not items and "timestamp must be unix seconds" in unread[0]
     ok = await bot.post_whatsapp(meta.text_message(PHONE_NUMBER_ID, "447914000009", "hi"))
     assert ok.status == 200
     await bot.graph.wait_for_sent(1)
@@ -48,4 +52,5 @@ async def test_a_place_past_a_double_is_no_place(make_bot: BotFactory) -> None:
     response = await bot.post_whatsapp(
         body.replace('"latitude": 51.5', f'"latitude": {HUGE}').encode()
     )
-    assert response.status == 200, await response.text()
+    assert response.status == 400, await response.text()
+    assert "overflows" in (await response.json())["error"]
