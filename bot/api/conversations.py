@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.webchat import shows_something
 from bot.api.common import (
     ApiError,
     acting,
@@ -143,6 +144,9 @@ def sent_message(outbound: Outbound, service: str, agent: str) -> dict[str, Any]
 
 
 LINE_SEPARATORS = "\u2028\u2029"
+DIRECTION_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+"""The embeddings, overrides and isolates that change the direction of the text after
+them (a name is shown in others' text: the marks U+200E and U+200F only mark its own)."""
 """Unicode's line and paragraph separators: a chat shows them as new lines."""
 
 
@@ -157,6 +161,11 @@ def one_line_field(found: dict[str, Any], name: str, *, required: bool = True) -
     value = string_field(found, name, required=required, limit=200)
     if any(c in value for c in TEXT_CONTROLS + LINE_SEPARATORS):
         raise ApiError(400, f"'{name}' is one line: no newlines, carriage returns or tabs")
+    if any(c in value for c in DIRECTION_CONTROLS):
+        # Each service reads the name in its warnings: an override turns the rest around.
+        raise ApiError(400, f"'{name}' holds a direction control (U+202A-202E, U+2066-2069)")
+    if value and not shows_something(value):
+        raise ApiError(400, f"'{name}' shows nothing: only spaces or invisible characters")
     return value
 
 
