@@ -327,7 +327,7 @@ async def notification_recipients(request: web.Request) -> web.Response:
 async def workflow_event(request: web.Request) -> web.Response:
     """A workflow trigger (``ticket.created``): the matching rules send their messages to
     the customer named by ``phone``, ``profile`` or ``conversation``. The parent's alone."""
-    found = parts(request)
+    found, who = parts(request), acting(request)
     body = await read_body(request, 64 * 1024)
     only_fields(body, EVENT_FIELDS, "an event takes " + ", ".join(EVENT_FIELDS))
     kind = string_field(body, "type", limit=100)
@@ -344,7 +344,7 @@ async def workflow_event(request: web.Request) -> web.Response:
     customer = await named_customer(request, body, number)
     if not customer:  # no rule of an event sends to anyone else
         raise ApiError(400, "name the customer: phone, profile or conversation")
-    event = WorkflowEvent(kind, number, caller(request).name, data, customer, event_id)
+    event = WorkflowEvent(kind, number, who.name, data, customer, event_id)
     try:
         with profile_refusals():  # the customer erased while the event is taken
             answer = await found.workflows.trigger(event)
