@@ -20,7 +20,7 @@ from bot.identities import (
     normalize_identity,
     normalize_phone,
 )
-from bot.model import TEXT_CONTROLS, Inbound
+from bot.model import TEXT_CONTROLS, Identity, Inbound
 from handlers.command_kit import has_control_characters
 from handlers.patterns import rule_pattern
 
@@ -121,6 +121,8 @@ class FlowOutcome:
     flow: str = ""
     ended: str = ""
     """``completed``, ``cancelled`` or ``handoff`` when the flow ended with this message."""
+    identities: tuple[Identity, ...] = ()
+    """Answers that join the customer's profile as identities (a step's ``stitch``)."""
 
 
 NOT_HANDLED = FlowOutcome(handled=False)
@@ -234,11 +236,14 @@ class FlowEngine:
         answers = {**state.answers, step.id: value}
         context = _context(flow, answers)
         saves = {step.save: value} if step.save else {}
+        joins = _stitched(step, value)
         target = dict(step.branches).get(value) or step.next or flow.after(step)
         if target == "end":
-            return _ended(flow, "completed", fill(flow.end, context), saves)
+            ended = _ended(flow, "completed", fill(flow.end, context), saves)
+            return replace(ended, identities=joins)
         if target == "handoff":
-            return _handoff(flow, context, saves, f"the flow hands off after {step.id!r}")
+            reason = f"the flow hands off after {step.id!r}"
+            return replace(_handoff(flow, context, saves, reason), identities=joins)
         following = flow.step(target)
         assert following is not None, "targets are checked when the flow is read"
         moved = replace(
@@ -251,7 +256,7 @@ class FlowEngine:
             asked=(),
         )
         reply = _prompt(following, context)
-        return FlowOutcome(True, moved, (reply,), saves, flow=flow.name)
+        return FlowOutcome(True, moved, (reply,), saves, flow=flow.name, identities=joins)
 
     def _validate(
         self, flow: Flow, step: FlowStep, message: Inbound, now: float, *, stale: bool
@@ -331,6 +336,16 @@ def _context(flow: Flow, answers: Mapping[str, str]) -> dict[str, str]:
 
 def _prompt(step: FlowStep, context: Mapping[str, str]) -> Reply:
     return Reply(fill(step.ask, context), step.choices)
+
+
+def _stitched(step: FlowStep, value: str) -> tuple[Identity, ...]:
+    """The identity a ``stitch`` step's valid answer is (an email, a phone in E.164)."""
+    if not step.stitch:
+        return ()
+    try:
+        return (normalize_identity(step.input, value, ""),)
+    except InvalidIdentityError:  # valid as an answer, it is one: never so
+        return ()
 
 
 def _asked_again(

@@ -33,6 +33,8 @@ DEFAULT_HANDOFF = "Connecting you to a member of our team."
 DEFAULT_CANCELLED = "OK, stopped. Write any time if you need us."
 
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+STITCHED_INPUTS = ("email", "phone")
+"""The inputs whose answers may join the customer's profile as identities."""
 _ONLY_FOR = {"choices": "choice", "min": "number", "max": "number", "future": "date"}
 _ONLY_FOR |= {"max_length": "text"}
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +64,8 @@ class FlowStep:
     future: bool = False
     """For a date: refuse days before today."""
     max_length: int = DEFAULT_MAX_LENGTH
+    stitch: bool = False
+    """The answer (an email, a phone) joins the customer's profile as an identity."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,9 +251,15 @@ class StepFile(Section):
     future: bool = False
     """For a date: refuse days before today."""
     max_length: int = Field(default=DEFAULT_MAX_LENGTH, ge=1, le=4096)
+    stitch: bool | None = None
+    """For an email or a phone: the answer joins the customer's profile as an identity
+    (merging the profile that holds it already); by default an email's does, a phone's
+    (a number to call, perhaps the office's) does not."""
 
     @model_validator(mode="after")
     def _fits_its_input(self) -> StepFile:
+        if self.stitch is not None and self.input not in STITCHED_INPUTS:
+            raise ValueError(f"stitch is for input email or phone, not {self.input}")
         for key, only in _ONLY_FOR.items():
             if key in self.model_fields_set and self.input != only:
                 raise ValueError(f"{key} is for input {only}, not {self.input}")
@@ -367,4 +377,5 @@ def _step(written: StepFile, retries: int) -> FlowStep:
         maximum=written.max,
         future=written.future,
         max_length=written.max_length,
+        stitch=written.input == "email" if written.stitch is None else written.stitch,
     )

@@ -19,13 +19,13 @@ from typing import Any, Protocol
 from bot.core.records import reply_id
 from bot.core.retry import retrying
 from bot.core.sender import SendFailedError, send_backoff
-from bot.model import Inbound, display_name
+from bot.model import Identity, Inbound, display_name
 from handlers.autoreply import AutoReply
 from handlers.command_kit import shown_identity
 from handlers.flows import ASKED_KEPT, FlowEngine, FlowOutcome, FlowState
 from stores.conversations import ConversationStore
 from stores.flows import FlowStateStore
-from stores.profile_records import consent_trail
+from stores.profile_records import Resolution, Sighting, consent_trail
 from stores.profiles import ProfileStore
 from stores.redis import Pipe
 
@@ -78,6 +78,8 @@ class GuidedBatch:
     handoffs: list[Handoff] = field(default_factory=list)
     pressed: dict[str, str] = field(default_factory=dict)
     """Our id of the message each button press of the batch names, by the press's id."""
+    joins: list[tuple[Inbound, Identity]] = field(default_factory=list)
+    """Answers that join their customer's profile as identities, with their messages."""
 
 
 class GuidedConversations:
@@ -169,6 +171,7 @@ class GuidedConversations:
                 fields["!f:name"] = name  # shown as a channel's names are
                 fields["name"] = name  # only where the profile has none
             batch.saves.append((profile, fields))
+        batch.joins.extend((message, identity) for identity in outcome.identities)
         if outcome.handoff is not None:
             answers = dict(state.answers) if state else {}
             answers |= dict(outcome.saves)
@@ -192,11 +195,21 @@ class GuidedConversations:
             self.store.queue_clear(pipe, conversation_id)
             batch.states[conversation_id] = None
 
-    async def save_answers(self, batch: GuidedBatch) -> None:
+    async def save_answers(self, batch: GuidedBatch) -> list[Resolution]:
         """Write the batch's answers to the profiles, before the batch's state is: after a
-        crash in between, the redo finds the old state and saves the same again."""
+        crash in between, the redo finds the old state and saves the same again. The
+        answers that are identities join their customers' profiles, as a sighting of the
+        customer with them does (merging a profile that holds one already, within the
+        merge rules); what that came to, for the merges' events."""
         if batch.saves:
             await self.profiles.fill(batch.saves)
+        if not batch.joins:
+            return []
+        sightings = [
+            Sighting((message.sender, identity), message.channel, "", message.timestamp)
+            for message, identity in batch.joins
+        ]
+        return await self.profiles.resolve_many(sightings)
 
     def post_handoffs(self, batch: GuidedBatch, room: HandoffRoom | None) -> None:
         """Tell the team about the batch's hand-offs, in the background: the team chat's

@@ -247,7 +247,10 @@ class Pipeline:
             await self.fanout.queue_broadcast(
                 pipe, self.numbers(), self.lifecycle.merge_events(resolutions)
             )
-            await self.guided.save_answers(batch.flows)
+            joined = await self.guided.save_answers(batch.flows)
+            if joined:  # an answer joined a profile that held it: the merge is told
+                merges = self.lifecycle.merge_events(joined)
+                await self.fanout.queue_broadcast(pipe, self.numbers(), merges)
             answers = await pipe.execute()
         late = [s for at, s in unrecorded if self.conversations.recorded_meanwhile(answers[at])]
         if late:
