@@ -327,6 +327,31 @@ class Contract:
         schema = webhook["requestBody"]["content"]["application/json"]["schema"]
         self.check(event, schema["$ref"][1:])
 
+    async def public(
+        self,
+        client: TestClient[Any, Any],
+        expect: int,
+        method: str,
+        template: str,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | None = None,
+    ) -> tuple[Any, Mapping[str, str]]:
+        """Call a public route with no token; its JSON answer checked against the
+        document, or its bytes of a documented type (or none, where none is documented)."""
+        response = await client.request(method, template, data=body, headers=headers, params=query)
+        raw = await response.read()
+        assert response.status == expect, f"{method} {template}: {raw[:300]!r}"
+        if response.content_type == "application/json":
+            answer = json.loads(raw)
+            self.answer(method, template, response.status, answer, response.headers)
+            return answer, response.headers
+        documented = self.document["paths"][template][method.lower()]["responses"]
+        content = documented[str(response.status)].get("content", {})
+        assert (response.content_type in content) if raw else not content, response.content_type
+        self.called.add((method, template))
+        return raw, response.headers
+
 
 # bot/api.py keeps the caller under a plain str request key: aiohttp warns once per process.
 @pytest.mark.filterwarnings(
@@ -1034,20 +1059,7 @@ async def test_the_web_chat_widget_answers_are_the_documented_ones(make_bot: Bot
         headers: dict[str, str] | None = None,
         query: dict[str, str] | None = None,
     ) -> tuple[Any, Mapping[str, str]]:
-        response = await bot.client.request(
-            method, template, data=body, headers=headers, params=query
-        )
-        raw = await response.read()
-        assert response.status == expect, f"{method} {template}: {raw[:300]!r}"
-        if response.content_type == "application/json":
-            answer = json.loads(raw)
-            contract.answer(method, template, response.status, answer, response.headers)
-            return answer, response.headers
-        documented = contract.document["paths"][template][method.lower()]["responses"]
-        content = documented[str(response.status)].get("content", {})
-        assert (response.content_type in content) if raw else not content, response.content_type
-        contract.called.add((method, template))
-        return raw, response.headers
+        return await contract.public(bot.client, expect, method, template, body, headers, query)
 
     await public(200, "GET", "/widget.js", headers={"Referer": f"{SHOP}/shoes"})
     await public(403, "GET", "/widget.js", headers={"Referer": "https://evil.example/"})
@@ -1211,19 +1223,10 @@ async def test_the_channels_and_the_operators_routes_answer_as_documented(
             headers: Mapping[str, str] | None = None,
             query: Mapping[str, str] | None = None,
         ) -> Any:
-            response = await bot.client.request(
-                method, template, data=body, headers=headers, params=query
+            answer, _ = await contract.public(
+                bot.client, expect, method, template, body, headers, query
             )
-            raw = await response.read()
-            assert response.status == expect, f"{method} {template}: {raw[:300]!r}"
-            if response.content_type == "application/json":
-                answer = json.loads(raw)
-                contract.answer(method, template, response.status, answer, response.headers)
-                return answer
-            documented = contract.document["paths"][template][method.lower()]["responses"]
-            assert response.content_type in documented[str(expect)]["content"], template
-            contract.called.add((method, template))
-            return raw.decode()
+            return answer.decode() if isinstance(answer, bytes) else answer
 
         hook = "/webhooks/whatsapp"
         handshake = {"hub.mode": "subscribe", "hub.challenge": "1158201444"}
