@@ -5,6 +5,7 @@ up."""
 from __future__ import annotations
 
 import json
+import re
 
 from aiohttp import web
 
@@ -13,6 +14,8 @@ from bot.core.redaction import render
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 500
 MAX_AFTER = 100
+EVENT_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_AFTER}}}")
+"""What an event id can be (ours are ``evt_`` and 20 hex digits)."""
 
 
 def add_event_routes(api: web.Application) -> None:
@@ -23,8 +26,10 @@ async def list_events(request: web.Request) -> web.Response:
     """Up to ``limit`` events after the event ``after`` (from the oldest kept without it),
     and the id to read on from."""
     after = request.query.get("after", "")
-    if len(after) > MAX_AFTER:
-        raise ApiError(400, f"'after' is an event id, of at most {MAX_AFTER} characters")
+    if after and not EVENT_ID.fullmatch(after):
+        raise ApiError(
+            400, f"'after' is an event id (evt_…): letters, digits and _, at most {MAX_AFTER}"
+        )
     limit = _limit(request.query.get("limit"))
     numbers = await numbers_of(request)
     if not numbers:
