@@ -209,14 +209,6 @@ class NotificationStore(BaseNotificationStore):
         found: Any = await self.redis.hgetall(self._r(nid, run, "m"))
         return dict(found)
 
-    async def in_flight(self, nid: str, run: int) -> int:
-        """The run's sends queued and not yet made, failed or withdrawn."""
-        found: Any = await self.redis.hmget(
-            self._r(nid, run, "m"), ["queued", "sent", "failed", "withdrawn"]
-        )
-        queued, *done = (int(value or 0) for value in found)
-        return max(queued - sum(done), 0)
-
     async def runs(self, nid: str) -> list[int]:
         found: Any = await self.redis.zrange(self._k(nid, "runs"), 0, -1)
         return [int(run) for run in found]

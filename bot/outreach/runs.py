@@ -123,8 +123,9 @@ class Runs:
         self.client = client
         """Round trips that carry several stores' commands."""
         self.rate_of = rate_of
-        """The sends a second a number's channel takes (None: no limit of ours), which a
-        run's queueing keeps a few seconds ahead of (``AHEAD_SECONDS``)."""
+        """The sends a second a number's channel takes (None: no limit of ours; 0: not
+        known here, a process without the channel), which a run's queueing keeps a few
+        seconds ahead of (``AHEAD_SECONDS``; at least ``LEAST_AHEAD``)."""
         self.team_on = team_on
         """Whether the team works a number now: the operator's notifications (the team
         chat's /notify, ``admin notify``) go on the numbers it is attached to."""
@@ -360,16 +361,17 @@ class Runs:
         result: RunResult,
         clock: Callable[[], float],
     ) -> int:
-        """How many recipients the next batch may take: a batch, or as many as keep the
-        run's sends in flight within ``AHEAD_SECONDS`` of the number's rate. With less
-        room than half of that, 0: the run is put back on the schedule, due in a second
-        (``paced``), so that the replies queued meanwhile do not wait behind the whole
-        campaign in the outbox, and a scheduler slot is free for other runs."""
+        """How many recipients the next batch may take: a batch, or as many as keep what
+        waits in the outbox (every campaign's sends and every reply) within
+        ``AHEAD_SECONDS`` of the number's rate. With less room than half of that, 0: the
+        run is put back on the schedule, due in a second (``paced``), so that the replies
+        queued meanwhile do not wait behind whole campaigns, and a scheduler slot is free
+        for other runs."""
         per_second = self.rate_of(spec.number)
         if per_second is None:
             return self.settings.batch
         ahead = max(math.ceil(per_second * AHEAD_SECONDS), LEAST_AHEAD)
-        room = ahead - await self.store.in_flight(nid, run)
+        room = ahead - await self.sender.outbox.backlog()
         if room < (ahead + 1) // 2:
             await self.store.postpone(nid, run, clock() + PACE_SECONDS)
             result.paced = True
