@@ -441,10 +441,11 @@ class Runtime:
         return await team_among(self.services, await self.services.order(number))
 
     def _rate_of(self, number: str) -> float | None:
-        """The sends a second ``number``'s channel takes (None: no limit of ours, or no
-        channel of it here)."""
+        """The sends a second ``number``'s channel takes: None with no limit of ours; 0
+        when this process has no channel of it (``admin notify`` without the channel's
+        variables), so that a run queues the least and the running bot the rest."""
         transport = self.channels.transports.get(channel_of(number))
-        return None if transport is None else transport.per_second
+        return 0.0 if transport is None else transport.per_second
 
     async def _parent_of(self, number: str) -> str | None:
         """The parent service of a number now, None while none is attached."""
