@@ -244,13 +244,11 @@ class Pipeline:
             self._queue_profile_links(
                 pipe, messages, resolutions, await self.lifecycle.owners(owners), counts
             )
-            await self.fanout.queue_broadcast(
-                pipe, self.numbers(), self.lifecycle.merge_events(resolutions)
-            )
+            # The merges of the batch's stitching, and of flows' answers that joined a
+            # profile holding them.
             joined = await self.guided.save_answers(batch.flows)
-            if joined:  # an answer joined a profile that held it: the merge is told
-                merges = self.lifecycle.merge_events(joined)
-                await self.fanout.queue_broadcast(pipe, self.numbers(), merges)
+            merges = self.lifecycle.merge_events([*resolutions, *joined])
+            await self.fanout.queue_broadcast(pipe, self.numbers(), merges)
             answers = await pipe.execute()
         late = [s for at, s in unrecorded if self.conversations.recorded_meanwhile(answers[at])]
         if late:
