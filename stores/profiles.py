@@ -153,10 +153,9 @@ class ProfileStore(ProfileRecords, BaseProfileStore):
             if any(i in erased_at and sent_before(sighting.at, erased_at[i]) for i in ids):
                 resolutions[index].suppressed = True
                 continue
-            live = list(ids)
-            if not live:
+            if not ids:
                 continue
-            lives[index] = live
+            live = lives[index] = list(ids)
             found = sorted({root_of[i] for i in live if root_of[i]})
             found += sorted({planned[i] for i in live if i in planned} - set(found))
             if len(found) > 1:
