@@ -41,6 +41,9 @@ _UK_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 _BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?(\s|$)")
 """A Telegram bot's command, as its app's menu sends one: ``/help``, ``/start ref``."""
 NOT_A_COMMAND = "That is a command, not an answer. Please type your answer, or /cancel to stop."
+EARLIER_BUTTON = "That button was for an earlier question."
+_NO_TRY = (NOT_A_COMMAND, EARLIER_BUTTON)
+"""What answers no question and uses none of its tries: the question is asked again."""
 _PROBLEMS = {
     "text": "Please answer with a message.",
     "choice": "Please pick one of the options.",
@@ -221,7 +224,7 @@ class FlowEngine:
         if word in HANDOFF_WORDS:
             return _handoff(flow, context, {}, "the customer asked for a person")
         value, problem = self._validate(flow, step, message, now, stale=stale)
-        if value is None and problem == NOT_A_COMMAND:  # no answer, and no try used
+        if value is None and problem in _NO_TRY:  # no answer, and no try used
             return _asked_again(flow, step, state, message, now, problem)
         if value is None:
             attempts = state.attempts + 1
@@ -269,9 +272,12 @@ class FlowEngine:
             return None, NOT_A_COMMAND  # /help or /start from the app's menu answers nothing
         if step.input == "choice":
             index = None if stale else _choice(step.choices, message)
-            return (step.choices[index], "") if index is not None else (None, problem)
+            if index is not None:
+                return step.choices[index], ""
         if message.kind in ("button", "list"):
-            return None, "Please type your answer."  # a stale button of an earlier question
+            return None, EARLIER_BUTTON  # a press that answers this question is taken above
+        if step.input == "choice":
+            return None, problem
         if message.kind != "text" and not (step.input == "phone" and message.kind == "contact"):
             # A place, a card or a file is no typed answer (Telegram gives a shared
             # contact's phone as its text: the answer to a phone question, and only there).

@@ -329,7 +329,8 @@ def test_a_button_of_an_earlier_question_is_not_an_answer(shipped: FlowEngine) -
     chat = Chat(shipped)
     chat.say("callback")
     outcome = chat.press(2, "Evening")
-    assert texts(outcome) == ["Please type your answer.\nSure! What's your name?"]
+    assert texts(outcome) == ["That button was for an earlier question.\nSure! What's your name?"]
+    assert outcome.state is not None and outcome.state.attempts == 0  # no try used
     assert chat.press(7, "Stale").saves == {}  # out of range, even on a choice step
 
 

@@ -38,7 +38,7 @@ SURVEY = {
     ],
 }
 AUTOMATION = automation_settings({"flows": {"survey": SURVEY}})
-ASKED_AGAIN = "Please pick one of the options.\nCan we close the ticket?"
+ASKED_AGAIN = "That button was for an earlier question.\nCan we close the ticket?"
 
 
 async def fields(bot: Bot, identity: Identity) -> dict[str, Any]:

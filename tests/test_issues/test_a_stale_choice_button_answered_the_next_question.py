@@ -16,7 +16,7 @@ def test_a_second_press_of_an_earlier_button_is_asked_again() -> None:
     assert texts(first)[-1].startswith("Our plans are made for teams")
     again = chat.press(1, "No")  # the same button of the first question, pressed again
     assert again.saves == {} and again.handoff is None
-    assert texts(again)[0].startswith("Please pick one of the options.")
+    assert texts(again)[0].startswith("That button was for an earlier question.")
     assert chat.state is not None and chat.state.step == "personal"
     answered = chat.press(1, "No thanks")
     assert texts(answered) == ["Thanks for your interest! Write to us any time."]
