@@ -503,12 +503,14 @@ def history_frame(
     *,
     opted_out: bool = False,
     media_urls: Mapping[str, str] | None = None,
+    links: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
     """The timeline as the page shows it; inbound ids are the page's own, so none shows twice.
     ``opted_out`` says the visitor said STOP and has not said START since; ``media_urls``
-    are the signed URLs of the kept files the messages carry."""
+    are the signed URLs of the kept files the messages carry; ``links`` each reply's
+    tracked links, by its id, as the page was given them with the reply."""
     prefix, before = message_prefix(visitor), f"web:{visitor}:"  # and as ids were made before
-    urls = media_urls or {}
+    urls, tracked = media_urls or {}, links or {}
     shown = [
         {
             "id": message["id"].removeprefix(prefix).removeprefix(before),
@@ -519,6 +521,7 @@ def history_frame(
             "buttons": message.get("buttons") or [],
             **({"status": message["status"]} if message.get("status") else {}),
             **shown_file(message.get("media"), message.get("kind", ""), urls),
+            **({"links": dict(tracked[message["id"]])} if message["id"] in tracked else {}),
         }
         for message in messages
     ]

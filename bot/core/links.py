@@ -9,8 +9,9 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import idna
@@ -211,6 +212,26 @@ class LinkSigner:
             return self.url(profile, message, url)
         except ValueError:
             return url
+
+
+def shown_links(
+    signer: LinkSigner, records: Iterable[dict[str, Any]], profile: str
+) -> dict[str, dict[str, str]]:
+    """Each timeline reply's tracked links, by the reply's id, as its page showed them
+    when it came (``Outbound.targets``): for a page that shows the replies again. A record
+    says which of its links were tracked (``tracked``: those the business wrote, or None
+    for all); one that does not say (kept before records said) keeps its links as written."""
+    shown = {}
+    for record in records:
+        if record.get("direction") != "outbound" or "tracked" not in record:
+            continue
+        tracked, text = record["tracked"], record.get("text")
+        if not isinstance(text, str) or not (tracked is None or isinstance(tracked, list)):
+            continue
+        only = None if tracked is None else {url for url in tracked if isinstance(url, str)}
+        if targets := signer.targets(text, profile, str(record["id"]), only=only):
+            shown[str(record["id"])] = dict(targets)
+    return shown
 
 
 def urls_in(text: str) -> list[str]:

@@ -176,6 +176,10 @@ def message_record(outbound: Outbound) -> dict[str, Any]:
         record["kind"], record["media"] = outbound.media["kind"], dict(outbound.media)
     if outbound.channel == "sms":
         record["encoding"], record["segments"] = sms_parts(outbound)
+    if outbound.channel in SHOWS_LINKS_AS_WRITTEN:
+        # Which links of the text are tracked, for the page that shows it again (a
+        # reload): those the business wrote, or every one (None, a service's text).
+        record["tracked"] = None if outbound.tracked is None else list(outbound.tracked)
     return record
 
 

@@ -21,6 +21,7 @@ from bot.channels.telegram import TelegramChannel
 from bot.config.settings import Settings, WhatsAppSettings
 from bot.core.ingest import Ingestor
 from bot.core.keywords import Keyword, keyword_of, keyword_table
+from bot.core.links import shown_links
 from bot.core.media import MB, MediaLibrary, MediaRefusedError, kind_of
 from bot.core.metrics import Meters
 from bot.http.access import access_log, echo_request_id, route_of
@@ -245,12 +246,17 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
             if not (m.get("direction") == "outbound" and m.get("status") == "failed")
             and not m.get("erased")
         ]
-        opted_out = (await parts.conversations.meta(cid)).get("opted_out") == "1"
+        meta = await parts.conversations.meta(cid)
         ours = (m["id"] for m in timeline if m.get("direction") == "outbound")
         parts.web_hub.offer(socket, ours)
         kept = {webchat.kept_media(message) for message in timeline} - {""}
         urls = {media_id: await parts.media.links.url(media_id) for media_id in kept}
-        history = webchat.history_frame(visitor, timeline, opted_out=opted_out, media_urls=urls)
+        links = {}
+        if parts.settings.links and (profile := meta.get("profile")):
+            links = shown_links(await parts.tracking.links.signer(), timeline, profile)
+        history = webchat.history_frame(
+            visitor, timeline, opted_out=meta.get("opted_out") == "1", media_urls=urls, links=links
+        )
         await parts.web_hub.begin(socket, history)  # what was pushed meanwhile comes after it
         async for frame in socket:
             if frame.type == WSMsgType.BINARY:
