@@ -35,7 +35,7 @@ from bot.http.errors import (
 from bot.http.media import add_signed_media_route
 from bot.http.tracking import Tracking, add_tracking_routes, cookie_visitor, keep_visitor
 from bot.http.webhooks import add_channel_routes
-from bot.http.widget import Widget, add_widget_routes, socket_visitor, token_is_valid
+from bot.http.widget import Widget, add_widget_routes, socket_visitor, token_visitor
 from bot.model import Event, Identity, Inbound, conversation_id, derived_id, shallow_dict
 from stores.conversations import ConversationStore
 from stores.live import LiveChannel
@@ -198,15 +198,14 @@ async def chat_visitor(request: web.Request) -> web.Response:
     many tabs" from "down, retry"."""
     parts = request.app[PARTS]
     token = request.query.get("token")
-    if token is not None:
-        known, refused = await token_is_valid(request, token), None
+    if token is not None:  # the widget's, on a business's site
+        visitor = await token_visitor(request, token)
     else:
         visitor = cookie_visitor(request, parts.tracking)
-        known = visitor is not None
-        # Why its socket is refused now (too many tabs open, a busy process): said as
-        # such, rather than a connection lost.
-        refused = parts.web_hub.refusal(visitor) if visitor is not None else None
-    answer = {"visitor": known, "refused": refused[1] if refused else None}
+    # Why its socket is refused now (too many tabs open, a busy process): said as such,
+    # rather than a connection lost.
+    refused = parts.web_hub.refusal(visitor) if visitor is not None else None
+    answer = {"visitor": visitor is not None, "refused": refused[1] if refused else None}
     return web.json_response(answer, headers={"Cache-Control": "no-store"})
 
 

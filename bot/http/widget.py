@@ -220,5 +220,7 @@ def _host_and_port(origin: str) -> str:
     return host if port in (None, default) else f"{host}:{port}"
 
 
-async def token_is_valid(request: web.Request, token: str) -> bool:
-    return (await request.app[WIDGET].tokens.signer()).verify(token) is not None
+async def token_visitor(request: web.Request, token: str) -> str | None:
+    """The visitor a widget's token names; None for a token unknown, altered or expired."""
+    found = (await request.app[WIDGET].tokens.signer()).verify(token)
+    return None if found is None else found.visitor
