@@ -248,14 +248,15 @@ def shown_identity(key: str) -> str:
     return key
 
 
-_PHONE_START = re.compile(r"\+\d{1,4}")
+_PHONE_START = re.compile(r"\+\d{1,4}|\(?0\d{1,5}\)?(-\d{1,6})*")
 _PHONE_GROUP = re.compile(r"\(?\d{1,6}\)?(-\d{1,6})*")
 
 
 def phone_joined(args: list[str]) -> list[str]:
-    """``args`` with a phone typed as it is read (``+44 7700 900123``, ``+1 (415) 555-0100``)
-    made one word, as if quoted: a first word of ``+`` and digits, and the groups of
-    digits after it (each of at most 6, with a dash or brackets)."""
+    """``args`` with a phone typed as it is read (``+44 7700 900123``, ``+1 (415) 555-0100``,
+    or in its national form, ``07700 900123``) made one word, as if quoted: a first word
+    of ``+`` and digits, or of a 0 and digits, and the groups of digits after it (each of
+    at most 6, with a dash or brackets)."""
     if not args or not _PHONE_START.fullmatch(args[0]):
         return args
     end = 1
