@@ -83,7 +83,7 @@ SPECS: tuple[Spec, ...] = (
         "agent",
         raw_after=1,
         arguments=(CONVERSATION, Argument("text", "what the customer gets, as typed", "+")),
-        example='c_3f2a9b "Your order left today."',
+        example="c_3f2a9b Your order left today.",
     ),
     Spec(
         "note",
@@ -92,7 +92,7 @@ SPECS: tuple[Spec, ...] = (
         "agent",
         raw_after=1,
         arguments=(CONVERSATION, Argument("text", "the note; without it, read the notes", "*")),
-        example='c_3f2a9b "Call back after 9"',
+        example="c_3f2a9b Call back after 9",
     ),
     Spec(
         "optout",
