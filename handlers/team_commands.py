@@ -153,8 +153,10 @@ class TeamCommands:
     async def _inbox(self, caller: Caller, args: list[str]) -> str:
         # ASCII digits: str.isdigit also takes "²", which int() refuses.
         count = args[0] if args else "10"
-        if len(args) > 1 or not (count.isascii() and count.isdigit() and 1 <= int(count) <= 50):
+        if len(args) > 1:
             raise UsageError
+        if not (count.isascii() and count.isdigit() and 1 <= int(count) <= 50):
+            raise ValueError("N is a number from 1 to 50")
         items = await self.desk.inbox(int(count))
         if not items:
             return "No conversations yet."

@@ -70,8 +70,9 @@ async def test_inbox_lists_recent_conversations_newest_first(make_bot: BotFactor
     assert second[1] == f"  support: {WELCOME}"  # the team sees every reply, unmasked
     assert first[1] in ("  customer: Where is order #12?", f"  support: {WELCOME}")
     assert (await t.run(VIEWER, "/inbox 1")).count("\n") == 1
-    for bad in ("/inbox 0", "/inbox 51", "/inbox x", "/inbox 1 2"):
-        assert await t.run(VIEWER, bad) == "Usage: /inbox [n]"
+    for bad in ("/inbox 0", "/inbox 51", "/inbox x"):
+        assert await t.run(VIEWER, bad) == "N is a number from 1 to 50\nUsage: /inbox [n]"
+    assert await t.run(VIEWER, "/inbox 1 2") == "Usage: /inbox [n]"
 
 
 async def test_claim_warns_of_the_holder_and_every_service_hears(make_bot: BotFactory) -> None:
