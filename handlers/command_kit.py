@@ -238,6 +238,11 @@ def without_identities(text: str) -> str:
     return _IDENTITY_TOKEN.sub(IDENTITY, text)
 
 
+def counted(count: int, one: str, many: str = "") -> str:
+    """``count`` with its noun, one or many: "1 conversation", "2,000 conversations"."""
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
+
+
 def shown_identity(key: str) -> str:
     """An identity (``kind:value``) as the team sees it: a web visitor's id is the
     browser's cookie, which opens the visitor's chat and writes as them, so only its

@@ -23,6 +23,7 @@ from handlers.command_kit import (
     UsageError,
     confirm_once,
     confirmation_code,
+    counted,
     flat,
     has_control_characters,
     phone_joined,
@@ -359,8 +360,8 @@ class Commands:
             return "Those are already one profile."
         if hasattr(result, "reason"):
             raise RefusedError(f"Merge refused: {result.reason}.")
-        moved = len(result.identities)
-        return f"Merged {result.merged} into {result.survivor} ({moved} identities moved)."
+        moved = counted(len(result.identities), "identity", "identities")
+        return f"Merged {result.merged} into {result.survivor} ({moved} moved)."
 
     async def _forget(self, caller: Caller, args: list[str]) -> str:
         args = phone_joined(args)

@@ -20,6 +20,7 @@ from handlers.command_kit import (
     Command,
     Spec,
     UsageError,
+    counted,
     hidden_in,
     names_a_person,
     one_line,
@@ -229,8 +230,9 @@ def describe_stats(stats: list[dict[str, Any]]) -> str:
             for name, spent in cost["by_category"].items()
         )
         lines.append(
-            f"{item['number']}: {item['conversations']:,} conversations; "
-            f"{item['notifications']:,} notifications: {c['recipients']:,} recipients, "
+            f"{item['number']}: {counted(item['conversations'], 'conversation')}; "
+            f"{counted(item['notifications'], 'notification')}: "
+            f"{counted(c['recipients'], 'recipient')}, "
             f"{c['sent']:,} sent, {c['delivered']:,} delivered, {c['read']:,} read, "
             f"{c['failed']:,} failed, {c['skipped']:,} skipped, {c['deferred']:,} deferred; "
             f"cost {cost['currency']} {cost['total']:.4f}"

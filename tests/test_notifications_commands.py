@@ -49,7 +49,7 @@ async def test_the_team_notifies_reads_the_report_and_cancels(make_bot: BotFacto
     assert cron.startswith("Scheduled ntf_")
     assert "Unknown" not in await commands.run(VIEWER, "/stats")
     stats = await commands.run(VIEWER, f"/stats {shared.number}")
-    assert stats.startswith(f"{shared.number}: 2 conversations; 3 notifications: 1 recipients")
+    assert stats.startswith(f"{shared.number}: 2 conversations; 3 notifications: 1 recipient")
     assert "cost USD 0.0000" in stats
 
     for line, expected in (
@@ -104,7 +104,7 @@ async def test_the_cli_queues_with_a_progress_bar_and_the_bot_sends(
     assert code == 0, err
     assert out.startswith(f"{nid.group(1)} ({shared.number}): sent") and "sent 30" in out
     code, out, _ = await run_command(env, "admin", "stats")
-    assert code == 0 and f"{shared.number}: 31 conversations; 1 notifications" in out
+    assert code == 0 and f"{shared.number}: 31 conversations; 1 notification:" in out
     code, out, err = await run_command(
         env,
         "admin",

@@ -22,7 +22,7 @@ async def test_stats_leave_out_a_number_the_team_left(tg: TelegramBot) -> None:
     await runtime.directory.store.detach("web:site", "team")
     after = await runtime.commands.run(VIEWER, "/stats")
     assert "web:site" not in after, after
-    assert f"{tg.number}: 1 conversations" in after, after  # its other numbers as before
+    assert f"{tg.number}: 1 conversation;" in after, after  # its other numbers as before
     refused = await runtime.commands.run(VIEWER, "/stats web:site")
     assert refused == (
         "Not shown: the team is not attached to web:site (/attach team web:site attaches it)."
