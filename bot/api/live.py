@@ -177,10 +177,13 @@ async def profile_file(request: web.Request) -> web.StreamResponse:
 
 
 def _refs(message: dict[str, Any]) -> set[str]:
-    """How the customer's files of a message are fetched: a provider's by its ``ref``, a
-    web chat visitor's (kept here) by its id."""
+    """How the files of a message are fetched: a customer's from its provider by its
+    ``ref``, a web chat visitor's (kept here) by its id; a reply's kept file (an agent's or
+    a service's upload) by its id, which ``download`` shows only to whoever may have it."""
     if message.get("direction") != "inbound":
-        return set()
+        media = message.get("media")
+        upload = media.get("upload") if isinstance(media, dict) else None
+        return {upload} if isinstance(upload, str) and upload else set()
     files = [message.get("media"), *(message.get("attachments") or [])]
     return {
         str(file.get("ref") or file.get("id"))
