@@ -208,7 +208,7 @@ class Pipeline:
         messages = await self._typed_choices(messages)
         profiles = [resolution.profile for resolution in resolutions]
         owners = self.lifecycle.owners_rider(messages, resolutions)
-        records = [inbound_record(message) for message in messages]
+        records = [inbound_record(m, keyword_of(m, self.keywords)) for m in messages]
         events = [
             inbound_event(message, record, profile)
             for message, record, profile in zip(messages, records, profiles, strict=True)

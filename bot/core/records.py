@@ -35,8 +35,9 @@ def decode_item(data: str) -> Inbound | StatusUpdate:
     return StatusUpdate.from_dict(document["v"])
 
 
-def inbound_record(message: Inbound) -> dict[str, Any]:
-    """How an inbound message is kept in the timeline and told to services."""
+def inbound_record(message: Inbound, keyword: str | None = None) -> dict[str, Any]:
+    """How an inbound message is kept in the timeline and told to services; ``keyword``,
+    the opt-out, opt-in or help word the bot took the message for, if any."""
     record: dict[str, Any] = {
         "id": message.provider_id,
         "direction": "inbound",
@@ -68,6 +69,8 @@ def inbound_record(message: Inbound) -> dict[str, Any]:
         record["forwarded"] = message.forwarded
     if message.referred_product:
         record["referred_product"] = message.referred_product
+    if keyword:
+        record["keyword"] = keyword
     return record
 
 
