@@ -14,11 +14,15 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     AiogramError,
     ClientDecodeError,
+    TelegramBadRequest,
     TelegramEntityTooLarge,
+    TelegramForbiddenError,
     TelegramMigrateToChat,
     TelegramNetworkError,
+    TelegramNotFound,
     TelegramRetryAfter,
     TelegramServerError,
+    TelegramUnauthorizedError,
 )
 from aiogram.exceptions import TelegramConflictError as AiogramConflictError
 from aiogram.methods import GetUpdates
@@ -250,7 +254,7 @@ class AiogramClient:
             )
         # TelegramEntityTooLarge (413) is a TelegramNetworkError, but resending cannot help.
         if isinstance(exc, TelegramEntityTooLarge):
-            return TelegramError(f"Telegram {method} refused: {description}")
+            return TelegramError(f"Telegram {method} refused: {description}", code="413")
         if isinstance(exc, TelegramServerError | TelegramNetworkError | ClientDecodeError):
             unsent = isinstance(exc, TelegramNetworkError) and isinstance(
                 exc.__cause__, aiohttp.ClientConnectorError
@@ -260,9 +264,21 @@ class AiogramClient:
             )
         if isinstance(exc, TelegramMigrateToChat):
             moved_to = str(exc.migrate_to_chat_id)
-            return TelegramError(f"Telegram {method} refused: {description}", moved_to=moved_to)
+            return TelegramError(
+                f"Telegram {method} refused: {description}", moved_to=moved_to, code="400"
+            )
         # TelegramBadRequest, NotFound, Unauthorized, Forbidden and the rest
-        return TelegramError(f"Telegram {method} refused: {description}")
+        code = next((code for kind, code in _REFUSALS if isinstance(exc, kind)), "")
+        return TelegramError(f"Telegram {method} refused: {description}", code=code)
+
+
+_REFUSALS = (
+    (TelegramBadRequest, "400"),
+    (TelegramUnauthorizedError, "401"),
+    (TelegramForbiddenError, "403"),
+    (TelegramNotFound, "404"),
+)
+"""The Bot API's ``error_code`` of each refusal aiogram raises as a class of its own."""
 
 
 class _TakenError(Exception):

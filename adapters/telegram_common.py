@@ -138,8 +138,11 @@ class TelegramError(Exception):
         retry_after: float | None = None,
         moved_to: str = "",
         unsent: bool = False,
+        code: str = "",
     ):
         super().__init__(message)
+        self.code = code
+        """The Bot API's ``error_code`` of a refusal (``403``: the user blocked the bot)."""
         self.retryable = retryable
         self.retry_after = retry_after
         self.moved_to = moved_to

@@ -272,10 +272,15 @@ class PTBClient:
             )
         if isinstance(exc, ptb.ChatMigrated):
             moved_to = str(exc.new_chat_id)
-            return TelegramError(f"Telegram {method} refused: {description}", moved_to=moved_to)
-        # Checked before NetworkError, of which BadRequest is a subclass.
+            return TelegramError(
+                f"Telegram {method} refused: {description}", moved_to=moved_to, code="400"
+            )
+        # Checked before NetworkError, of which BadRequest is a subclass. PTB keeps no
+        # status: its class says it (InvalidToken is 401, or 404 for a token never valid).
         if isinstance(exc, ptb.BadRequest | ptb.Forbidden | ptb.InvalidToken):
-            return TelegramError(f"Telegram {method} refused: {description}")
+            code = "403" if isinstance(exc, ptb.Forbidden) else "400"
+            code = "401" if isinstance(exc, ptb.InvalidToken) else code
+            return TelegramError(f"Telegram {method} refused: {description}", code=code)
         if isinstance(exc, ptb.NetworkError):  # TimedOut, 5xx, connection failures
             unsent = isinstance(
                 exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout

@@ -438,6 +438,7 @@ class TelegramChannel:
                 retryable=error.retryable,
                 retry_after=error.retry_after,
                 unsent=error.unsent,
+                code=error.code,
             ) from None
 
     async def _send_file(self, chat: str, media: dict[str, str]) -> str:
