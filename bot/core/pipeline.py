@@ -110,8 +110,15 @@ def _set_edits_apart(
 
 
 def _carrier_help(message: Inbound, keyword: str | None) -> bool:
-    """Whether the message is HELP on SMS, which carriers expect answered, always."""
-    return keyword == "help" and message.channel == "sms"
+    """Whether the message is HELP on SMS, which carriers expect answered, always; but for
+    one the provider answered (``answered_by_provider``)."""
+    return keyword == "help" and message.channel == "sms" and not answered_by_provider(message)
+
+
+def answered_by_provider(message: Inbound) -> bool:
+    """Whether the provider answered the message's HELP itself: Twilio's Advanced Opt-Out
+    replies with the Messaging Service's help message, and says so in ``OptOutType``."""
+    return message.keyword == "help"
 
 
 def in_a_group(message: Inbound) -> bool:
@@ -617,7 +624,7 @@ class Pipeline:
         Meta retries a webhook for days: a message delivered 25 hours late has a closed
         window, and a free-form reply would be refused (CH-2).
         """
-        if keyword == "stop":
+        if keyword == "stop" or answered_by_provider(message):
             return False
         if message.kind == "reaction":  # an emoji on our message, or one taken off it
             return False
