@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 from adapters import sms
 from adapters.whatsapp import MARKETING_STOPPED
-from bot.core.links import LinkSigners
+from bot.core.links import LinkSigner, LinkSigners
 from bot.core.metrics import Meters
 from bot.core.retry import QUIET_SECONDS, log_failure, retrying
 from bot.logs import Quiet, bound
@@ -245,6 +245,20 @@ def send_status_event(
 
 MAX_TEXT = 4096
 """Characters of a message's text at most, on WhatsApp, Telegram and the web chat."""
+
+
+def with_tracked_links(outbound: Outbound, signer: LinkSigner) -> Outbound:
+    """``outbound`` as it goes, its text's links tracked (PS-3) where the tracked text
+    still fits the channel, else as written; on a channel that shows links as written,
+    with each link's tracked one beside (``targets``)."""
+    mark, only = (outbound.text, outbound.profile, outbound.send_id), outbound.tracked
+    if outbound.channel in SHOWS_LINKS_AS_WRITTEN:
+        return replace(outbound, targets=signer.targets(*mark, only=only))
+    if fits(outbound, text := signer.rewrite(*mark, only=only)):
+        return replace(outbound, text=text)
+    # its links tracked, it would be too long for its channel: as written
+    log.info("send %s keeps its links as written: tracked, too long", outbound.send_id)
+    return outbound
 
 
 def fits(outbound: Outbound, text: str) -> bool:
@@ -501,14 +515,7 @@ class Sender:
             return
         sent = outbound
         if self.links and outbound.profile:
-            signer = await self.links.signer()
-            mark = (outbound.text, outbound.profile, outbound.send_id)
-            if outbound.channel in SHOWS_LINKS_AS_WRITTEN:
-                sent = replace(outbound, targets=signer.targets(*mark, only=outbound.tracked))
-            elif fits(outbound, text := signer.rewrite(*mark, only=outbound.tracked)):
-                sent = replace(outbound, text=text)
-            else:  # its links tracked, it would be too long for its channel: as written
-                log.info("send %s keeps its links as written: tracked, too long", outbound.send_id)
+            sent = with_tracked_links(outbound, await self.links.signer())
         try:
             provider_id = await retrying(
                 lambda: self._attempt(transport, outbound, sent),
