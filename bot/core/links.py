@@ -225,7 +225,9 @@ def shown_links(
     for record in records:
         if record.get("direction") != "outbound" or "tracked" not in record:
             continue
-        tracked, text = record["tracked"], record.get("text")
+        media = record.get("media")
+        caption = media.get("caption") if isinstance(media, dict) else ""
+        tracked, text = record["tracked"], record.get("text") or caption
         if not isinstance(text, str) or not (tracked is None or isinstance(tracked, list)):
             continue
         only = None if tracked is None else {url for url in tracked if isinstance(url, str)}

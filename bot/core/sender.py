@@ -245,20 +245,40 @@ def send_status_event(
 
 MAX_TEXT = 4096
 """Characters of a message's text at most, on WhatsApp, Telegram and the web chat."""
+MAX_CAPTION = 1024
+"""Characters of a file's caption at most, on WhatsApp and Telegram."""
 
 
 def with_tracked_links(outbound: Outbound, signer: LinkSigner) -> Outbound:
-    """``outbound`` as it goes, its text's links tracked (PS-3) where the tracked text
-    still fits the channel, else as written; on a channel that shows links as written,
-    with each link's tracked one beside (``targets``)."""
-    mark, only = (outbound.text, outbound.profile, outbound.send_id), outbound.tracked
+    """``outbound`` as it goes, its links tracked (PS-3): in its text and in its file's
+    caption (an MMS's Body, all the words of a photo), each where the tracked words still
+    fit the channel, else as written; on a channel that shows links as written, with
+    each link's tracked one beside (``targets``)."""
+    mark, only = (outbound.profile, outbound.send_id), outbound.tracked
+    caption = str((outbound.media or {}).get("caption") or "")
     if outbound.channel in SHOWS_LINKS_AS_WRITTEN:
-        return replace(outbound, targets=signer.targets(*mark, only=only))
-    if fits(outbound, text := signer.rewrite(*mark, only=only)):
-        return replace(outbound, text=text)
-    # its links tracked, it would be too long for its channel: as written
-    log.info("send %s keeps its links as written: tracked, too long", outbound.send_id)
-    return outbound
+        targets = signer.targets(outbound.text or caption, *mark, only=only)
+        return replace(outbound, targets=targets)
+    sent = outbound
+    if fits(outbound, text := signer.rewrite(outbound.text, *mark, only=only)):
+        sent = replace(sent, text=text)
+    else:  # its links tracked, it would be too long for its channel: as written
+        log.info("send %s keeps its links as written: tracked, too long", outbound.send_id)
+    if caption and outbound.media is not None:
+        tracked = signer.rewrite(caption, *mark, only=only)
+        if caption_fits(outbound.channel, tracked):
+            sent = replace(sent, media={**outbound.media, "caption": tracked})
+        else:
+            log.info("send %s keeps its caption's links as written: too long", outbound.send_id)
+    return sent
+
+
+def caption_fits(channel: str, caption: str) -> bool:
+    """Whether ``caption`` can go as a file's words on ``channel``: an MMS's Body on SMS,
+    1,024 characters on WhatsApp and Telegram."""
+    if channel == "sms":
+        return sms.body_problem(caption) is None
+    return len(caption) <= MAX_CAPTION
 
 
 def fits(outbound: Outbound, text: str) -> bool:
