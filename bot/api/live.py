@@ -248,8 +248,9 @@ async def _as_agent(request: web.Request, **more: str) -> None:
 async def start(request: web.Request) -> web.StreamResponse:
     """Start a conversation with the token's profile (``POST /v1/conversations``)."""
     found = await read_body(request)
-    if found.get("profile") is not None or found.get("identity") is not None:
-        raise ApiError(400, "the live view writes to its own profile: leave out profile")
+    for field in ("profile", "identity"):
+        if found.get(field) is not None:
+            raise ApiError(400, f"the live view writes to its own profile: leave out {field}")
     await _as_agent(request, profile=request[PROFILE])
     return await start_conversation(request)
 
