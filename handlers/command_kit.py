@@ -166,10 +166,12 @@ def names_a_person(arg: str, numbers: Collection[str] = ()) -> bool:
     if colon and kind.lower() in IDENTITY_KINDS and value.strip():
         return True
     if _BARE_PHONE.fullmatch(arg):
-        return sum(c.isdigit() for c in arg) >= 7
+        return sum(c.isdigit() for c in arg) >= 7 and not _DAY.fullmatch(arg)
     return bool(_BARE_EMAIL.fullmatch(arg))
 
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+"""A day as the commands take it (``/profile ... notes 2026-11-21``): no phone."""
 IDENTITY = "<identity>"
 """What the audit trail keeps of an identity given to a command."""
 _IDENTITY_TOKEN = re.compile(rf"\b(?:{'|'.join(sorted(IDENTITY_KINDS))}):[^\s,;'\")]+")
