@@ -140,6 +140,17 @@ SPECS: tuple[Spec, ...] = (
 """Each command's spec, run by the TeamCommands method ``_<name>``: see Spec."""
 
 
+def _count(args: list[str]) -> int:
+    """The one optional count of /inbox: 10 by default, at most 50."""
+    # ASCII digits: str.isdigit also takes "²", which int() refuses.
+    count = args[0] if args else "10"
+    if len(args) > 1:
+        raise UsageError
+    if not (count.isascii() and count.isdigit() and 1 <= int(count) <= 50):
+        raise ValueError("N is a number from 1 to 50")
+    return int(count)
+
+
 class TeamCommands:
     """The commands built on the desk; ``commands()`` hands them to the registry."""
 
@@ -151,13 +162,7 @@ class TeamCommands:
         return [Command(spec, getattr(self, f"_{spec.name}")) for spec in SPECS]
 
     async def _inbox(self, caller: Caller, args: list[str]) -> str:
-        # ASCII digits: str.isdigit also takes "²", which int() refuses.
-        count = args[0] if args else "10"
-        if len(args) > 1:
-            raise UsageError
-        if not (count.isascii() and count.isdigit() and 1 <= int(count) <= 50):
-            raise ValueError("N is a number from 1 to 50")
-        items = await self.desk.inbox(int(count))
+        items = await self.desk.inbox(_count(args))
         if not items:
             return "No conversations yet."
         lines = []
