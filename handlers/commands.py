@@ -54,7 +54,7 @@ MAX_LINE = 5000
 """Characters in one command line: room for a reply of 4096 characters and its command."""
 ORDER = (
     "help inbox profile services flows stats sequences claim release reply note optout notify "
-    "enrol unenrol merge attach detach forget role"
+    "enrol unenrol merge attach detach forget role audit"
 ).split()
 """The order /help lists the commands in: what everyone may run first."""
 

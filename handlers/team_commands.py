@@ -136,12 +136,20 @@ SPECS: tuple[Spec, ...] = (
         members=(0,),
         example="ann@example.com agent",
     ),
+    Spec(
+        "audit",
+        "/audit [n]",
+        "the audit trail's n latest entries: who ran what, and what came of it",
+        "admin",
+        arguments=(Argument("n", "how many (10 by default, at most 50)", "?"),),
+        example="20",
+    ),
 )
 """Each command's spec, run by the TeamCommands method ``_<name>``: see Spec."""
 
 
 def _count(args: list[str]) -> int:
-    """The one optional count of /inbox: 10 by default, at most 50."""
+    """The one optional count of /inbox and /audit: 10 by default, at most 50."""
     # ASCII digits: str.isdigit also takes "²", which int() refuses.
     count = args[0] if args else "10"
     if len(args) > 1:
@@ -174,6 +182,15 @@ class TeamCommands:
                 flags.append("opted out")
             lines.append(f"{item.id} {item.customer} - {', '.join(flags)}\n  {item.preview}")
         return "\n".join(lines)
+
+    async def _audit(self, caller: Caller, args: list[str]) -> str:
+        entries = await self.desk.audit_trail(_count(args))
+        if not entries:
+            return "The audit trail is empty."
+        return "\n".join(
+            f"{when(entry['at'])} {entry['who']}: {entry['command']} - {entry['outcome']}"
+            for entry in entries
+        )
 
     async def _flows(self, caller: Caller, args: list[str]) -> str:
         if args:

@@ -336,7 +336,13 @@ async def test_each_role_runs_only_its_commands(make_bot: BotFactory) -> None:
         f"/optout {t.cid}",
         f"/merge wa:{WA_ID} wa:{WA_ID}",
     ]
-    admin_lines = ["/attach sales", "/detach sales", "/role", "/role bob@example.com admin"]
+    admin_lines = [
+        "/attach sales",
+        "/detach sales",
+        "/role",
+        "/role bob@example.com admin",
+        "/audit",
+    ]
     for line in agent_lines + admin_lines:
         name = line.split()[0]
         assert (await t.run(None, line)).startswith("You are not on this team's list")
@@ -358,7 +364,7 @@ async def test_each_role_runs_only_its_commands(make_bot: BotFactory) -> None:
     help_lines = {
         "viewer": viewer,
         "agent": agent,
-        "admin": [*agent, "attach", "detach", "forget", "role"],
+        "admin": [*agent, "attach", "detach", "forget", "role", "audit"],
     }
     for caller in (VIEWER, AGENT, ADMIN):
         listed = [line.split()[0][1:] for line in (await t.run(caller, "/help")).split("\n")]

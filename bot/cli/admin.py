@@ -28,7 +28,7 @@ from handlers.commands import OPERATOR, Caller
 
 CLI_COMMANDS = (
     "inbox profile stats sequences flows claim release reply note optout enrol unenrol merge "
-    "attach detach forget role"
+    "attach detach forget role audit"
 ).split()
 """The team's slash commands the CLI runs, in the order its help lists them (``admin
 services list`` shows what /services does; ``admin notify`` takes options, see
