@@ -9,11 +9,12 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
+from phonenumbers import timezone as phone_timezones
 
 from bot.config.notifications import LAWFUL_BASES, NotificationSettings, RateCard
 from bot.core.sender import text_fits
@@ -85,6 +86,34 @@ def _zone(name: str) -> ZoneInfo | None:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return None
+
+
+def _phone_zone(identity: str, now: float) -> ZoneInfo | None:
+    """The time zone of a WhatsApp or phone identity's number, where the number names
+    zones that all show one time at ``now`` (a US area code's, London's and the Channel
+    Islands'); None for several clocks (Australia's mobiles), an unknown one, or no
+    phone."""
+    if not identity.startswith(("wa:", "phone:")):
+        return None
+    phone = identity.partition(":")[2]
+    try:
+        number = phonenumbers.parse(phone if phone.startswith("+") else f"+{phone}")
+    except phonenumbers.NumberParseException:
+        return None
+    names = tuple(phone_timezones.time_zones_for_number(number))
+    return _one_clock(names, int(now // 3600))
+
+
+@functools.lru_cache(maxsize=1024)
+def _one_clock(names: tuple[str, ...], hour: int) -> ZoneInfo | None:
+    """The first of the zones ``names`` when they all show one time in the hour ``hour``
+    (since the epoch; a daylight-saving change may part them), else None."""
+    zones = [_zone(name) for name in names]
+    if not zones or any(zone is None for zone in zones):
+        return None  # "Etc/Unknown" is no zone
+    moment = datetime.fromtimestamp(hour * 3600, UTC)
+    offsets = {moment.astimezone(zone).utcoffset() for zone in zones if zone is not None}
+    return zones[0] if len(offsets) == 1 else None
 
 
 @dataclass(slots=True)
@@ -345,7 +374,7 @@ class Audience:
         if reason:
             verdict.kind = reason
             return verdict
-        until = self._quiet_until(spec, person.profile, now)
+        until = self._quiet_until(spec, person.profile, now, verdict.identity)
         if until is None:
             verdict.kind = "q"
         else:
@@ -393,13 +422,19 @@ class Audience:
         return ""
 
     def _quiet_until(
-        self, spec: NotificationSpec, profile: dict[str, str], now: float
+        self, spec: NotificationSpec, profile: dict[str, str], now: float, identity: str = ""
     ) -> float | None:
-        """When the recipient's quiet hours end, if ``now`` is in them and they count."""
+        """When the recipient's quiet hours end, if ``now`` is in them and they count: on
+        the clock of the profile's ``timezone``, else of their phone's (a country's or a
+        US area code's, where all its zones show one time), else ``notifications.timezone``."""
         quiet = self.settings.quiet_hours
         if not spec.respect_quiet_hours or quiet is None:
             return None
-        zone = _zone(profile.get("f:timezone", "")) or _zone(self.settings.timezone)
+        zone = (
+            _zone(profile.get("f:timezone", ""))
+            or _phone_zone(identity, now)
+            or _zone(self.settings.timezone)
+        )
         local = datetime.fromtimestamp(now, zone)
         return quiet.ends_after(local).timestamp() if quiet.contains(local) else None
 
