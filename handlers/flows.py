@@ -390,14 +390,17 @@ def _choice(choices: Sequence[str], message: Inbound) -> int | None:
             # the message pressed, where the channel says which: see ``_answer``).
             return index if _labels(message.text, choices[index]) else None
     answer = message.text.strip()
-    numbered = _NUMBERED.fullmatch(answer)
-    if numbered and 1 <= int(numbered[1]) <= len(choices):
-        return int(numbered[1]) - 1
     wanted = caseless(answer)
     found = next((n for n, c in enumerate(choices) if caseless(c) == wanted), None)
     if found is None and (bare := _unstopped(wanted)):  # "Evening!" for "Evening"
         found = next((n for n, c in enumerate(choices) if _unstopped(caseless(c)) == bare), None)
-    return found
+    numbered = _NUMBERED.fullmatch(answer)
+    place = int(numbered[1]) - 1 if numbered and 1 <= int(numbered[1]) <= len(choices) else None
+    if message.channel == "sms":  # its options go numbered: "1" is the first
+        return place if place is not None else found
+    # Elsewhere the options are buttons, with no numbers beside them: "1" typed to the
+    # options 5, 2 and 1 is the option 1; to Morning and Evening, the first.
+    return found if found is not None else place
 
 
 def _unstopped(text: str) -> str:
