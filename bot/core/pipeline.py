@@ -234,11 +234,14 @@ class Pipeline:
         elif not early:  # a pipeline that takes no riders
             await self.directory.catch_up(numbers)
         async with self.store.round_trip() as pipe:
-            for message, event, profile, count in zip(
-                messages, events, profiles, counts, strict=True
+            for message, record, event, profile, count in zip(
+                messages, records, events, profiles, counts, strict=True
             ):
                 with bound(conversation_id=message.conversation_id, event_id=event.id):
-                    await self._queue_message(batch, pipe, message, profile, count == 1, now)
+                    keyword = record.get("keyword")  # the word the record says it is
+                    await self._queue_message(
+                        batch, pipe, message, profile, count == 1, now, keyword
+                    )
                     if not early:
                         await self._tell(pipe, message, event, now)
             unrecorded: list[tuple[int, StatusUpdate]] = []
@@ -431,8 +434,10 @@ class Pipeline:
         profile: str,
         first_contact: bool,
         now: float,
+        keyword: Keyword | None,
     ) -> None:
-        """Run the parent's automation and queue its replies.
+        """Run the parent's automation and queue its replies; ``keyword``, the opt-out,
+        opt-in or help word the message is (``keyword_of``, as its record says).
 
         A number with no service attached keeps the message in its history, and that is
         all: nobody answers and nobody hears (SN-8). A notice of the provider's
@@ -446,7 +451,6 @@ class Pipeline:
         if message.provider_type == WELCOME_REQUEST and not first_contact:
             return
         cid = message.conversation_id
-        keyword = keyword_of(message, self.keywords)
         if keyword in ("stop", "start"):
             self.conversations.queue_opt_out(pipe, cid, keyword == "stop")
         parent = self.directory.parent(message.number)
