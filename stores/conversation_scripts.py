@@ -189,20 +189,21 @@ return redis.call('HSETNX', KEYS[2], ARGV[1], claim)
 """
 )
 
-# The customer stopped (ARGV[1] '1') or resumed ('0') the number's marketing messages at
-# ARGV[2] (unix seconds): of two, the later holds, whichever came first. Only an existing
-# conversation of a customer not erased keeps it: -1 none, -2 erased, 0 older, 1 kept.
-SET_MARKETING = Script(
+# A change of the customer's that a provider tells with its time: the flag ARGV[3] set
+# (ARGV[1] '1') or cleared ('0') at ARGV[2] (unix seconds), kept beside its time in
+# ARGV[4]: of two, the later holds, whichever came first. Only an existing conversation of
+# a customer not erased keeps it: -1 none, -2 erased, 0 older, 1 kept.
+SET_FLAG_AT = Script(
     """
 local customer = redis.call('HGET', KEYS[1], 'customer')
 if not customer then return -1 end
 if customer == 'erased' then return -2 end
-if tonumber(ARGV[2]) < tonumber(redis.call('HGET', KEYS[1], 'marketing_at') or '0') then
+if tonumber(ARGV[2]) < tonumber(redis.call('HGET', KEYS[1], ARGV[4]) or '0') then
   return 0
 end
-redis.call('HSET', KEYS[1], 'marketing_at', ARGV[2])
-if ARGV[1] == '1' then redis.call('HSET', KEYS[1], 'marketing_off', '1')
-else redis.call('HDEL', KEYS[1], 'marketing_off') end
+redis.call('HSET', KEYS[1], ARGV[4], ARGV[2])
+if ARGV[1] == '1' then redis.call('HSET', KEYS[1], ARGV[3], '1')
+else redis.call('HDEL', KEYS[1], ARGV[3]) end
 return 1
 """
 )

@@ -33,7 +33,7 @@ from stores.conversation_scripts import (
     RECORD,
     RECORD_PARTS,
     RELEASE_SEND,
-    SET_MARKETING,
+    SET_FLAG_AT,
     SETTLE_CLAIM,
     STATUS,
     STATUS_OF,
@@ -257,7 +257,8 @@ class ConversationStore(BaseConversationStore):
         """Record that the customer stopped (or resumed) the number's marketing messages
         ``at``, unless a later change is recorded, on the caller's pipeline."""
         keys = [self._k(conversation_id, "meta")]
-        SET_MARKETING.queue(pipe, keys, ["1" if stopped else "0", int(at)])
+        flag = ["1" if stopped else "0", int(at), "marketing_off", "marketing_at"]
+        SET_FLAG_AT.queue(pipe, keys, flag)
 
     async def set_marketing(self, changes: Sequence[tuple[str, bool, float]]) -> None:
         """``queue_marketing`` of each (conversation id, stopped, at), in one round trip."""
