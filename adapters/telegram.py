@@ -38,6 +38,7 @@ from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 
 from adapters.telegram_common import (
+    ALLOWED_UPDATES,
     FILE_METHODS,
     UNANSWERED,
     FileUpload,
@@ -55,8 +56,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
-"""The update kinds ``inbound_from_update`` reads; Telegram holds back the rest."""
 POLL_GRACE = 10
 """Seconds a long poll's HTTP request may outlast the server-side wait."""
 

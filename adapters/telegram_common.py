@@ -127,6 +127,10 @@ def file_ref(file_id: object) -> str:
     return f"tg_{file_id}" if isinstance(file_id, str) and _FILE_ID.fullmatch(file_id) else ""
 
 
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+"""The update kinds ``inbound_from_update`` reads; Telegram holds back the rest."""
+
+
 class TelegramError(Exception):
     """A Bot API call failed; ``retryable`` says whether trying again may work."""
 

@@ -25,6 +25,7 @@ from telegram import error as ptb
 from telegram.request import HTTPXRequest
 
 from adapters.telegram_common import (
+    ALLOWED_UPDATES,
     FILE_METHODS,
     UNANSWERED,
     FileUpload,
@@ -46,8 +47,6 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 T = TypeVar("T")
 
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
-"""The update kinds ``inbound_from_update`` reads; Telegram holds back the rest."""
 POLL_GRACE = 10.0
 """Seconds a long poll's HTTP read may outlast the server-side wait."""
 POOL_SIZE = 100
