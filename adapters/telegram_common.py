@@ -127,8 +127,14 @@ def file_ref(file_id: object) -> str:
     return f"tg_{file_id}" if isinstance(file_id, str) and _FILE_ID.fullmatch(file_id) else ""
 
 
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
-"""The update kinds ``inbound_from_update`` reads; Telegram holds back the rest."""
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+"""The update kinds ``inbound_from_update`` and ``block_change`` read; Telegram holds back
+the rest."""
+
+
+BLOCKED = "403"
+"""The Bot API's ``error_code`` for a send to a user who blocked the bot ("Forbidden: bot
+was blocked by the user") or whose account is gone."""
 
 
 class TelegramError(Exception):
@@ -341,6 +347,32 @@ def chat_move(update: Mapping[str, Any]) -> tuple[str, str] | None:
     if _integer(came_from):
         return str(came_from), str(here)
     return None
+
+
+class BlockChange(NamedTuple):
+    """A customer blocked the bot (or unblocked it) in their private chat, ``at``."""
+
+    user: str
+    blocked: bool
+    at: float
+
+
+def block_change(update: Mapping[str, Any]) -> BlockChange | None:
+    """Who blocked or unblocked the bot, from a ``my_chat_member`` update of a private
+    chat: Telegram names the bot's new status there ``kicked`` when the user blocks it (the
+    Bot API refuses every send to them with 403 until they unblock it) and ``member`` when
+    they restart it. None for any other update (a group's or a channel's)."""
+    change = update.get("my_chat_member")
+    if not isinstance(change, Mapping):
+        return None
+    chat, user, new = change.get("chat"), change.get("from"), change.get("new_chat_member")
+    if not (isinstance(chat, Mapping) and isinstance(user, Mapping) and isinstance(new, Mapping)):
+        return None
+    if chat.get("type") != "private" or not _a_user_id(user.get("id")):
+        return None
+    if chat.get("id") != user["id"] or new.get("status") not in ("kicked", "member"):
+        return None
+    return BlockChange(str(user["id"]), new["status"] == "kicked", _dated(change.get("date")))
 
 
 def _integer(value: object) -> bool:

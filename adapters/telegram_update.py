@@ -111,11 +111,23 @@ class _CallbackQuery(_Fields):
     data: Short | None = None
 
 
+class _Member(_Fields):
+    status: Short
+
+
+class _MemberChanged(_Fields):
+    chat: _Chat
+    from_: _User = Field(alias="from")
+    date: Date
+    new_chat_member: _Member
+
+
 class _Update(_Fields):
     update_id: Id
     message: _Message | None = None
     edited_message: _Message | None = None
     callback_query: _CallbackQuery | None = None
+    my_chat_member: _MemberChanged | None = None
 
 
 def check_update(update: Any) -> dict[str, Any]:

@@ -473,6 +473,8 @@ class Runtime:
         )
         self.team_chat: TeamChat | None = None
         telegram = self.channels.telegram
+        if telegram:
+            telegram.blocked = self.conversations.set_blocked
         team = self.settings.telegram
         if telegram and team and team.team_chat_id:
             self.team_chat = TeamChat(

@@ -161,6 +161,14 @@ class BaseConversationStore(Protocol):
     async def set_marketing(self, changes: Sequence[tuple[str, bool, float]]) -> None:
         """``queue_marketing`` of each (conversation id, stopped, at), in one round trip."""
 
+    def queue_blocked(self, pipe: Pipe, conversation_id: str, blocked: bool, at: float) -> None:
+        """Record that the customer blocked (or unblocked) the bot ``at`` (Telegram's), unless
+        a later change is recorded: a conversation that does not exist, or whose customer
+        was erased, keeps nothing."""
+
+    async def set_blocked(self, changes: Sequence[tuple[str, bool, float]]) -> None:
+        """``queue_blocked`` of each (conversation id, blocked, at), in one round trip."""
+
     async def set_opt_out(self, conversation_id: str, opted_out: bool) -> None:
         """Record that the customer said STOP (or START again)."""
 

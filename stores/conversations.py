@@ -267,6 +267,19 @@ class ConversationStore(BaseConversationStore):
                 self.queue_marketing(pipe, conversation_id, stopped, at)
             await pipe.execute()
 
+    def queue_blocked(self, pipe: Pipe, conversation_id: str, blocked: bool, at: float) -> None:
+        """Record that the customer blocked (or unblocked) the bot ``at``, unless a later
+        change is recorded, on the caller's pipeline."""
+        keys = [self._k(conversation_id, "meta")]
+        SET_FLAG_AT.queue(pipe, keys, ["1" if blocked else "0", int(at), "blocked", "blocked_at"])
+
+    async def set_blocked(self, changes: Sequence[tuple[str, bool, float]]) -> None:
+        """``queue_blocked`` of each (conversation id, blocked, at), in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for conversation_id, blocked, at in changes:
+                self.queue_blocked(pipe, conversation_id, blocked, at)
+            await pipe.execute()
+
     async def set_opt_out(self, conversation_id: str, opted_out: bool) -> None:
         """Record that the customer said STOP (or START again), in one round trip."""
         key = self._k(conversation_id, "meta")

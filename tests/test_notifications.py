@@ -267,6 +267,7 @@ async def test_every_skip_reason_and_a_deferral_are_counted_once(make_bot: BotFa
         "invalid_number": 3,  # a profile's invalid phone, one nobody has, one unreadable
         "no_channel": 1,
         "opted_out": 1,
+        "blocked": 0,  # a Telegram customer's
         "topic_conflict": 1,
         "no_consent": 1,
         "marketing_stopped": 1,

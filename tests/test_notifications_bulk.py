@@ -93,6 +93,7 @@ async def test_a_bulk_send_to_5000_profiles_adds_up_exactly(
         "invalid_number": EACH,
         "no_channel": EACH,
         "opted_out": EACH,
+        "blocked": 0,
         "topic_conflict": EACH,
         "no_consent": EACH,
         "marketing_stopped": 0,

@@ -144,7 +144,7 @@ async def test_long_poll_returns_an_injected_update_and_the_offset_confirms_it(
     poll = asyncio.create_task(client.get_updates(offset=0, timeout=5))
     call = await emulator.wait_for_poller()
     assert call.timeout == 5
-    assert call.allowed_updates == ["message", "edited_message", "callback_query"]
+    assert call.allowed_updates == ["message", "edited_message", "callback_query", "my_chat_member"]
     update = emulator.customer_text(CUSTOMER, "hello")
     assert await poll == [update]
     assert emulator.pending_updates == [update]  # not confirmed until the next offset
@@ -498,6 +498,17 @@ GARBAGE: list[Any] = [
     {"update_id": "seven"},
     {"update_id": 1, "message": "hello"},
     {"update_id": 1, "message": {"text": "no ids, no chat, no date"}},
+    {"update_id": 1, "my_chat_member": "kicked"},
+    {"update_id": 1, "my_chat_member": {"chat": {"id": 5}, "from": {"id": 5}, "date": 1}},
+    {
+        "update_id": 1,
+        "my_chat_member": {
+            "chat": {"id": 5, "type": "private"},
+            "from": {"id": 5},
+            "date": 1,
+            "new_chat_member": {"status": ["kicked"]},
+        },
+    },
 ]
 
 

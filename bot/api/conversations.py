@@ -63,6 +63,7 @@ def public(meta: dict[str, str]) -> dict[str, Any]:
     return found | {
         "opted_out": meta.get("opted_out") == "1",
         "marketing_stopped": meta.get("marketing_off") == "1",
+        "blocked": meta.get("blocked") == "1",
     }
 
 

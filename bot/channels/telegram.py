@@ -20,6 +20,7 @@ from adapters.telegram_common import (
     TelegramClient,
     TelegramConflictError,
     TelegramError,
+    block_change,
     chat_move,
     inbound_from_update,
 )
@@ -28,7 +29,7 @@ from bot.config.settings import ConfigError, TelegramSettings
 from bot.core.media import MediaLibrary
 from bot.core.retry import log_failure
 from bot.core.sender import SendFailedError
-from bot.model import Inbound, Outbound
+from bot.model import Identity, Inbound, Outbound, conversation_id
 from stores.leases import Leases
 from stores.polling import PollOffsets
 from stores.rates import SharedRate
@@ -157,6 +158,10 @@ class ChatMovedError(SendFailedError):
 ChatMoved = Callable[[str, str], Awaitable[None]]
 """Told (the old id, the new) when a group the bot is in becomes a supergroup."""
 
+Blocked = Callable[[Sequence[tuple[str, bool, float]]], Awaitable[None]]
+"""Told (the conversation id, blocked or not, when) of customers who blocked the bot or
+unblocked it."""
+
 
 class TelegramChannel:
     """Gets the bot's updates into the inbound log, and sends as the bot."""
@@ -193,6 +198,9 @@ class TelegramChannel:
         self.polls = 0
         self.chat_moved: ChatMoved | None = None
         """Told of a group that became a supergroup (the team chat follows its own)."""
+        self.blocked: Blocked | None = None
+        """Told of customers who blocked the bot or unblocked it (kept on their
+        conversations, before the update is acknowledged: Telegram does not say it twice)."""
 
     @property
     def number(self) -> str:
@@ -230,6 +238,13 @@ class TelegramChannel:
             move = chat_move(update)
             if move is not None and self.chat_moved is not None:
                 await self.chat_moved(*move)
+        blocks = [
+            (conversation_id(self.number, Identity("tg", change.user)), change.blocked, change.at)
+            for update in updates
+            if (change := block_change(update)) is not None
+        ]
+        if blocks and self.blocked is not None:
+            await self.blocked(blocks)
         items = [
             await self._addressed(item)
             for update in updates

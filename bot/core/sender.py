@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any, Protocol, TypeVar
 
 from adapters import sms
+from adapters.telegram_common import BLOCKED
 from adapters.whatsapp import MARKETING_STOPPED
 from bot.core.links import LinkSigner, LinkSigners
 from bot.core.metrics import Meters
@@ -847,6 +848,11 @@ class Sender:
                 # skip them, as when the send's failed status says so.
                 cid = outbound.conversation_id
                 self.conversations.queue_marketing(pipe, cid, True, time.time())
+            if outbound.channel == "telegram" and code == BLOCKED:
+                # The customer blocked the bot (or deleted their account): later
+                # notifications skip them, until Telegram says they restarted it.
+                cid = outbound.conversation_id
+                self.conversations.queue_blocked(pipe, cid, True, time.time())
             await self.events.queue_events(
                 pipe, [send_status_event(outbound, "failed", error=reason, error_code=code)]
             )

@@ -1,7 +1,7 @@
 """Who gets a notification, and why not (AU-4): each audience entry is decided once, as
 queued, deferred by quiet hours, or skipped for one reason, in this order of precedence:
-``suppressed``, ``invalid_number``, ``no_channel``, ``opted_out``, ``topic_conflict``,
-``no_consent``, ``marketing_stopped``, ``outside_window_no_template``,
+``suppressed``, ``invalid_number``, ``no_channel``, ``opted_out``, ``blocked``,
+``topic_conflict``, ``no_consent``, ``marketing_stopped``, ``outside_window_no_template``,
 ``missing_variable``."""
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ SKIP_REASONS = (
     "invalid_number",
     "no_channel",
     "opted_out",
+    "blocked",
     "topic_conflict",
     "no_consent",
     "marketing_stopped",
@@ -505,10 +506,13 @@ def _phone_facts_of(identity: str) -> tuple[bool, str] | None:
 
 
 def _lacking_consent(spec: NotificationSpec, person: _Person) -> str:
-    """Why the customer does not want this: opted out, its topic turned off, no lawful
-    basis for marketing, or marketing stopped on this number; '' when none of those."""
+    """Why the customer does not want this: opted out, the bot blocked, its topic turned
+    off, no lawful basis for marketing, or marketing stopped on this number; '' when none
+    of those."""
     if person.meta.get("opted_out") == "1":
         return "opted_out"
+    if person.meta.get("blocked") == "1":
+        return "blocked"  # the Telegram customer blocked the bot: Telegram would refuse it
     if spec.topic and spec.topic in topics_of(person.profile.get("f:topics_off", "")):
         return "topic_conflict"
     if spec.category == "marketing" and person.profile.get("f:consent", "") not in LAWFUL_BASES:

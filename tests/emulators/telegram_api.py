@@ -445,6 +445,33 @@ class TelegramAPIEmulator(LocalServer):
         """The user blocked the bot: sends to ``chat_id`` get 403 from now on."""
         self._blocked.add(chat_id)
 
+    def user_blocks(self, user_id: int) -> JSON:
+        """The user blocked the bot in their private chat, as Telegram tells it: a
+        ``my_chat_member`` update (the bot's new status ``kicked``), and 403 for every send
+        to them from now on."""
+        self._blocked.add(user_id)
+        return self._push("my_chat_member", self.member_change(user_id, "member", "kicked"))
+
+    def user_restarts(self, user_id: int) -> JSON:
+        """The user unblocked the bot ("Restart"): the bot is a ``member`` again."""
+        self._blocked.discard(user_id)
+        return self._push("my_chat_member", self.member_change(user_id, "kicked", "member"))
+
+    def member_change(self, user_id: int, old: str, new: str) -> JSON:
+        """ChatMemberUpdated of the bot in ``user_id``'s private chat, by that user."""
+
+        def member(status: str) -> JSON:
+            banned = {"until_date": 0} if status == "kicked" else {}
+            return {"status": status, "user": dict(self.bot_user), **banned}
+
+        return {
+            "chat": self._chat(user_id),
+            "from": self._user(user_id, None),
+            "date": int(time.time()),
+            "old_chat_member": member(old),
+            "new_chat_member": member(new),
+        }
+
     def migrate(
         self, group_id: int, supergroup_id: int, by_user: int, *, announced: bool = True
     ) -> None:
