@@ -180,6 +180,19 @@ class Commands:
         name = first[1:].split("@", 1)[0].lower() if first.startswith("/") else ""
         return line, name, self.registry.get(name)  # /help@SwitchboardBot in groups is /help
 
+    def about(self, line: str, conversation: str) -> str:
+        """``line`` acting on ``conversation`` when its command takes a conversation first
+        and the line names none (``/claim``, ``/note Call back after 9``, ``/optout off``
+        sent in reply to a customer's post); else as it is."""
+        line, _, command = self._named(line)
+        arguments = command.spec.arguments if command is not None else ()
+        if not arguments or arguments[0].name != "conversation":
+            return line
+        first, _, rest = line.partition(" ")
+        if rest.lstrip().startswith("c_"):
+            return line
+        return f"{first} {conversation} {rest.lstrip()}".rstrip()
+
     async def refusal(self, caller: Caller | None, line: str, *, source: str = "") -> str:
         """Why ``caller`` may not run ``line`` (audited, as ``execute`` does), without
         running it; '' when they may."""

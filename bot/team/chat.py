@@ -141,6 +141,9 @@ class TeamChat:
             return  # a command the channel found naming another bot (/help@OtherBot)
         elif message.media is not None:  # "/reply c_… here is the form" as a caption
             refusal = CAPTION_REFUSED
+        elif message.reply_to and (conversation := await self.posts.conversation(message.reply_to)):
+            # In reply to a customer's post, a command acts on its conversation.
+            text = self.commands.about(text, conversation)
         source = f"tg:{message.sender.value}"
         caller = await self.roster.caller_for_telegram(message.sender.value)
         if refusal:
