@@ -1247,6 +1247,8 @@ async def test_the_channels_and_the_operators_routes_answer_as_documented(
         answer = await public(200, "POST", "/webhooks/sms", form, {"X-Twilio-Signature": signature})
         assert "<Response" in answer
         await public(401, "POST", "/webhooks/sms", form, {"X-Twilio-Signature": "bm90IGl0"})
+        unsigned = {"X-Twilio-Signature": "bm90IGl0"}
+        await public(401, "GET", "/webhooks/sms", headers=unsigned, query={"Body": "hi"})
         await public(404, "POST", "/webhooks/telegram", b"{}")
 
         assert await public(200, "GET", "/healthz") == {"ok": True}

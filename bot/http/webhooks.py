@@ -52,7 +52,9 @@ def add_channel_routes(
     app: web.Application, settings: Settings, ingestor: Ingestor, telegram: TelegramChannel | None
 ) -> None:
     app.router.add_post("/webhooks/telegram", TelegramWebhook(settings, telegram).handle)
-    app.router.add_post("/webhooks/sms", SMSWebhook(settings, ingestor).handle)
+    sms_webhook = SMSWebhook(settings, ingestor).handle
+    app.router.add_post("/webhooks/sms", sms_webhook)
+    app.router.add_get("/webhooks/sms", sms_webhook)  # a number may be set to HTTP GET
 
 
 class TelegramWebhook:
@@ -100,23 +102,29 @@ class SMSWebhook:
         settings = self.settings.sms
         if settings is None:
             return error_response(404, "SMS is not configured on this runtime")
-        raw = await _body(request)
-        if raw is None:
-            return error_response(413, "an SMS webhook is far smaller than this")
-        try:
-            form = twilio_form(request.content_type, request.charset, raw)
-        except (ValueError, LookupError):
-            # Bytes that are not the charset's, a charset nobody knows, a multipart body
-            # or any other kind: none of it is what Twilio sends.
-            return error_response(
-                400, "the body is not a form Twilio sends (urlencoded, in its charset)"
-            )
-        params = {key: list(form.getall(key)) for key in form}
+        if request.method == "GET":
+            # A number's webhook set to HTTP GET: the parameters come in the query, which
+            # Twilio signs as part of the URL, with no form after it.
+            params = {key: list(request.rel_url.query.getall(key)) for key in request.rel_url.query}
+            signed: dict[str, list[str]] = {}
+        else:
+            raw = await _body(request)
+            if raw is None:
+                return error_response(413, "an SMS webhook is far smaller than this")
+            try:
+                form = twilio_form(request.content_type, request.charset, raw)
+            except (ValueError, LookupError):
+                # Bytes that are not the charset's, a charset nobody knows, a multipart
+                # body or any other kind: none of it is what Twilio sends.
+                return error_response(
+                    400, "the body is not a form Twilio sends (urlencoded, in its charset)"
+                )
+            params = signed = {key: list(form.getall(key)) for key in form}
         ours = url = f"{self.settings.public_url.rstrip('/')}/webhooks/sms"
         if query := request.rel_url.raw_query_string:  # Twilio signs the URL it was given
             url = f"{url}?{query}"
         signature = request.headers.get("X-Twilio-Signature", "")
-        if not sms.verify_signature(settings.auth_token, url, params, signature):
+        if not sms.verify_signature(settings.auth_token, url, signed, signature):
             if (more := self._unsigned.due(time.monotonic())) is not None:
                 # Not the query: it may hold a token of the operator's (as the access
                 # log never says it), or whatever a stranger put there.
