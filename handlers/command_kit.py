@@ -60,11 +60,11 @@ class Spec:
     example: str = ""
     """The arguments of a typical use, e.g. ``c_3f2a9b "On its way"``."""
     personal: tuple[int, ...] = ()
+    """The places of the arguments that may name a person by an identity (a phone, an
+    email): the audit trail keeps a profile or conversation id there as given, and anything
+    else as ``<identity>``, so that it holds nothing an erasure would have to find (PS-7)."""
     members: tuple[int, ...] = ()
     """The places of the arguments that name a team member (an email): kept as given."""
-    """The places of the arguments that may name a person by an identity (a phone, an
-    email): the audit trail keeps a profile or conversation id there as given, and anything else as
-    ``<identity>``, so that it holds nothing an erasure would have to find (PS-7)."""
 
     def _hidden(self, n: int, arg: str, numbers: Collection[str]) -> bool:
         """Whether the audit keeps argument ``n`` as ``<identity>``: where a person may be
