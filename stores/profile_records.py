@@ -16,7 +16,7 @@ from redis.asyncio import Redis, RedisCluster
 
 from bot.model import Identity, MergePolicy
 from stores.pipeline import Rider, Take, ride
-from stores.profile_scripts import ABSORB, REPOINT
+from stores.profile_scripts import ABSORB, EMPTY_ERASED, REPOINT
 from stores.redis import Keys, Pipe
 from stores.suppression import Suppression
 
@@ -137,8 +137,9 @@ class BaseProfileStore(Protocol):
     ) -> None:
         """Erase identities: note when, and drop their entries pointing at ``profile_ids``."""
 
-    async def mark_erased(self, profile_ids: Sequence[str], at: float) -> None:
-        """Empty each profile but for its id and when it was erased."""
+    async def mark_erased(self, profile_ids: Sequence[str], at: float) -> set[str]:
+        """Empty each profile but for its id and when it was erased; the conversations
+        they named then."""
 
     def queue_conversation(
         self, pipe: Pipe, profile_id: str, conversation_id: str, owner: str = ""
@@ -376,10 +377,11 @@ class ProfileRecords:
                     REPOINT.queue(pipe, [self.keys.identity(identity)], [profile_id, ""])
             await pipe.execute()
 
-    async def mark_erased(self, profile_ids: Sequence[str], at: float) -> None:
+    async def mark_erased(self, profile_ids: Sequence[str], at: float) -> set[str]:
         """Empty each profile but for its id and when it was erased, and drop its
         refusals, from the other profile's list of each too (a refusal names both
-        profiles' identities); in two round trips."""
+        profiles' identities); in two round trips. The conversations the profiles named
+        as they were emptied: one a message began while the erasure ran among them."""
         erased = set(profile_ids)
         async with self.redis.pipeline(transaction=False) as pipe:
             for profile_id in profile_ids:
@@ -391,9 +393,10 @@ class ProfileRecords:
                 for other in {refusal.get("profile"), refusal.get("other")} - erased - {None}:
                     pipe.lrem(self.keys.profile(str(other), "refused"), 0, record)
             for profile_id in profile_ids:
-                pipe.delete(self._h(profile_id), self.keys.profile(profile_id, "refused"))
-                pipe.hset(self._h(profile_id), mapping={"id": profile_id, "erased_at": at})
-            await pipe.execute()
+                keys = [self._h(profile_id), self.keys.profile(profile_id, "refused")]
+                EMPTY_ERASED.queue(pipe, keys, [at, profile_id])
+            answers = await pipe.execute() if profile_ids else []
+        return {str(c) for found in answers[len(answers) - len(profile_ids) :] for c in found}
 
     def queue_conversation(
         self, pipe: Pipe, profile_id: str, conversation_id: str, owner: str = ""

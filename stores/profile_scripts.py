@@ -141,3 +141,18 @@ redis.call('HSET', KEYS[1], 'profile', ARGV[2])
 return 1
 """
 )
+
+# Erase a profile (PS-7): empty its hash but for its id (ARGV[2]) and when it was erased
+# (ARGV[1]), and drop its refusals (KEYS[2]); answers the conversations the hash named at
+# that moment, one begun while the erasure ran included.
+EMPTY_ERASED = Script(
+    """
+local found = {}
+for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(name, 1, 2) == 'c:' then found[#found + 1] = string.sub(name, 3) end
+end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('HSET', KEYS[1], 'id', ARGV[2], 'erased_at', ARGV[1])
+return found
+"""
+)

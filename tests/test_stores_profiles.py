@@ -171,8 +171,13 @@ async def test_mark_erased_keeps_only_the_id_and_the_time(store: Redis, prefix: 
     older = await profiles.resolve([WA], channel="whatsapp", name="Ann", at=1000)
     newer = await profiles.resolve([EMAIL], channel="web", at=2000)
     await profiles.update(older, {"f:plan": "gold"})
-    await profiles.mark_erased([older, newer], 6000.0)
+    async with store.pipeline(transaction=False) as pipe:
+        profiles.queue_conversation(pipe, older, "c_0001")
+        profiles.queue_conversation(pipe, newer, "c_0002")
+        await pipe.execute()
+    assert await profiles.mark_erased([older, newer], 6000.0) == {"c_0001", "c_0002"}
     for profile_id in (older, newer):
+        assert "c_0001" not in (await profiles.get(profile_id))["conversations"]
         stored = await profiles.get(profile_id)
         assert stored["id"] == profile_id and stored["erased_at"] == 6000.0
         assert stored["identities"] == [] and stored["fields"] == {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
@@ -253,9 +254,21 @@ class ProfileBook:
             await self.forget_campaigns(every, lambda entry: self._names(entry, keys, marks))
         if self.forget_enrolments is not None:
             await self.forget_enrolments(every, identities, conversations)
-        await self.profiles.mark_erased(every, now)
+        begun = await self.profiles.mark_erased(every, now)
         # Marked erased, a retry of the erasure is refused (410): what follows is done now,
         # over a short outage (a Redis restart), or the services never hear of it.
+        for conversation_id in sorted(begun - set(conversations)):
+            # A message stitched to the person just before the suppression began a
+            # conversation after the profiles were read: erased as the others were.
+            erase = functools.partial(self.conversations.erase_content, conversation_id)
+            erased = await retrying(erase, attempts=OUTAGE_ATTEMPTS, backoff=store_backoff)
+            erased_messages += erased.messages
+            if self.forget_media is not None and erased.files:
+                forget = functools.partial(self.forget_media, erased.files)
+                await retrying(forget, attempts=OUTAGE_ATTEMPTS, backoff=store_backoff)
+            if erased.ended is not None:
+                releases.append(_released(conversation_id, erased.number, erased.ended))
+            conversations.append(conversation_id)
         if (forget_answers := self.forget_answers) is not None:
             # Kept by the ids they named, or by an identity a request's body named.
             subjects = every + conversations + [identity.key for identity in identities]
