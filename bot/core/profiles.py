@@ -260,14 +260,9 @@ class ProfileBook:
         for conversation_id in sorted(begun - set(conversations)):
             # A message stitched to the person just before the suppression began a
             # conversation after the profiles were read: erased as the others were.
-            erase = functools.partial(self.conversations.erase_content, conversation_id)
-            erased = await retrying(erase, attempts=OUTAGE_ATTEMPTS, backoff=store_backoff)
-            erased_messages += erased.messages
-            if self.forget_media is not None and erased.files:
-                forget = functools.partial(self.forget_media, erased.files)
-                await retrying(forget, attempts=OUTAGE_ATTEMPTS, backoff=store_backoff)
-            if erased.ended is not None:
-                releases.append(_released(conversation_id, erased.number, erased.ended))
+            messages, released = await self._erase_begun(conversation_id)
+            erased_messages += messages
+            releases += released
             conversations.append(conversation_id)
         if (forget_answers := self.forget_answers) is not None:
             # Kept by the ids they named, or by an identity a request's body named.
@@ -290,6 +285,18 @@ class ProfileBook:
             "messages": erased_messages,
             "erased_at": now,
         }
+
+    async def _erase_begun(self, conversation_id: str) -> tuple[int, list[Event]]:
+        """Erase a conversation begun as its customer was being erased, over a short
+        outage: (the messages erased, the release of its claim if it had one)."""
+        erase = functools.partial(self.conversations.erase_content, conversation_id)
+        erased = await retrying(erase, attempts=OUTAGE_ATTEMPTS, backoff=store_backoff)
+        if self.forget_media is not None and erased.files:
+            forget = functools.partial(self.forget_media, erased.files)
+            await retrying(forget, attempts=OUTAGE_ATTEMPTS, backoff=store_backoff)
+        if erased.ended is None:
+            return erased.messages, []
+        return erased.messages, [_released(conversation_id, erased.number, erased.ended)]
 
     def _names(self, entry: str, keys: set[str], marks: list[str]) -> bool:
         """Whether a campaign's audience entry (``p:<identity as written>``) is one of
