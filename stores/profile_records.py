@@ -8,7 +8,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -175,6 +175,10 @@ class ProfileRecords:
         self._caps_args: list[Any] = [len(caps)] + [item for pair in caps for item in pair]
         self._following: set[asyncio.Task[None]] = set()
         """Links being moved to where their profile was merged (``queue_conversation``)."""
+        self.erased_link: Callable[[str, str], Awaitable[None]] | None = None
+        """Told (the profile, the conversation) of a link written to a profile erased
+        meanwhile: a message stitched to the person just before the erasure, recorded
+        after it, whose conversation the erasure did not see."""
 
     def _h(self, profile_id: str) -> str:
         return self.keys.profile(profile_id)
@@ -412,8 +416,8 @@ class ProfileRecords:
 
         def queue(riding: Pipe) -> Take:
             queue_link(riding)
-            riding.hget(key, "merged_into")
-            return lambda answers: self._follow(answers, link)
+            riding.hmget(key, "merged_into", "erased_at")
+            return lambda answers: self._follow(answers, link, profile_id, conversation_id)
 
         def queue_link(into: Pipe) -> None:
             into.hset(key, f"c:{conversation_id}", "1")
@@ -423,21 +427,44 @@ class ProfileRecords:
         if not ride(pipe, queue):  # a transaction's: written as it is
             queue_link(pipe)
 
-    def _follow(self, answers: list[Any] | BaseException, link: dict[str, str]) -> None:
-        """Write ``link`` on the survivor of the profile it was written on, if merged."""
+    def _follow(
+        self,
+        answers: list[Any] | BaseException,
+        link: dict[str, str],
+        profile_id: str,
+        conversation_id: str,
+    ) -> None:
+        """Write ``link`` on the survivor of the profile it was written on, if merged; tell
+        ``erased_link`` of one written on a profile erased meanwhile."""
         if isinstance(answers, BaseException) or not answers:
             return
-        into = answers[-1]
-        if not into or isinstance(into, BaseException):
+        found = answers[-1]
+        if isinstance(found, BaseException) or not isinstance(found, list | tuple):
             return
-        task = asyncio.get_running_loop().create_task(self.fill([(str(into), link)]))
+        into, erased = [*found, None, None][:2]
+        if erased:
+            if self.erased_link is not None:
+                self._start(self._erased_link(profile_id, conversation_id))
+        elif into:
+            self._start(self.fill([(str(into), link)]))
+
+    async def _erased_link(self, profile_id: str, conversation_id: str) -> None:
+        await self.redis.hdel(self._h(profile_id), f"c:{conversation_id}")
+        if self.erased_link is not None:
+            await self.erased_link(profile_id, conversation_id)
+
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._following.add(task)
         task.add_done_callback(self._followed)
 
     def _followed(self, task: asyncio.Task[None]) -> None:
         self._following.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("a conversation's link to a merged profile not moved: %r", task.exception())
+            log.error(
+                "a conversation's link to a merged or erased profile not followed: %r",
+                task.exception(),
+            )
 
     async def fill(self, values: Sequence[tuple[str, Mapping[str, str]]]) -> None:
         """Set fields of profiles where they have none yet (``!field`` overwrites),

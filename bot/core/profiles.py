@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
@@ -32,6 +33,8 @@ from stores.activity import ActivityStore
 from stores.conversations import ConversationStore
 from stores.profile_records import consent_trail
 from stores.profiles import Merge, ProfileStore, Refusal
+
+log = logging.getLogger(__name__)
 
 CHANNEL_NAMES = {"whatsapp": "WhatsApp", "telegram": "Telegram", "sms": "SMS", "web": "Web"}
 MAX_NOTE_MESSAGES = 10_000
@@ -108,6 +111,7 @@ class ProfileBook:
         """Takes the erased person off every drip sequence, under each of their names."""
         self.region = region
         self.zone = ZoneInfo(notes_timezone)
+        profiles.erased_link = self._erase_late
 
     async def find(self, reference: str) -> str:
         """The live profile behind a profile id or any identity (``phone:+44…``, an
@@ -285,6 +289,17 @@ class ProfileBook:
             "messages": erased_messages,
             "erased_at": now,
         }
+
+    async def _erase_late(self, profile_id: str, conversation_id: str) -> None:
+        """A conversation recorded for ``profile_id`` after its erasure (its message was
+        stitched to the person just before it): erased too, and the events queued about
+        it stripped, as the erasure's own were."""
+        log.info("a conversation begun as %s was erased is erased too", profile_id)
+        _, releases = await self._erase_begun(conversation_id)
+        if (forget_queued := self.forget_queued) is not None:
+            await _outlasting(lambda: forget_queued([profile_id], [conversation_id]))
+        if releases:
+            await _outlasting(lambda: self.publish(releases))
 
     async def _erase_begun(self, conversation_id: str) -> tuple[int, list[Event]]:
         """Erase a conversation begun as its customer was being erased, over a short

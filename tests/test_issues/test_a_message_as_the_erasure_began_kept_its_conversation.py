@@ -13,9 +13,12 @@ from collections.abc import AsyncIterator, Sequence
 
 from bot.config.settings import SMSSettings
 from bot.model import Identity, conversation_id
+from stores.pipeline import Rider
+from stores.profile_records import Resolution, Sighting
 from tests.conftest import BotFactory, free_port
 from tests.emulators.twilio_api import TwilioEmulator
 from tests.test_api import say
+from tests.test_notifications import until
 from tests.test_sms_channel import ACCOUNT, CUSTOMER, OURS, SMSBot
 
 WA_ID = CUSTOMER.removeprefix("+")
@@ -64,3 +67,35 @@ async def test_a_conversation_begun_as_the_erasure_began_is_erased(make_bot: Bot
         timeline = await runtime.conversations.timeline(sms)
         assert all("SECRET" not in str(message) for message in timeline), timeline
         assert await runtime.profiles.lookup(Identity("phone", CUSTOMER)) == ""
+
+
+async def test_a_conversation_recorded_after_the_erasure_is_erased(make_bot: BotFactory) -> None:
+    """The message found the person before the erasure, and its record came after it."""
+    async with on_whatsapp_and_sms(make_bot) as both:
+        runtime = both.bot.runtime
+        await say(both.bot, "hello on WhatsApp", WA_ID)
+        profile = await runtime.profiles.lookup(Identity("phone", CUSTOMER))
+        sms = conversation_id(f"sms:{OURS}", Identity("phone", CUSTOMER))
+        resolve_many = runtime.profiles.resolve_many
+
+        async def erased_meanwhile(
+            sightings: Sequence[Sighting], also: Rider | None = None
+        ) -> list[Resolution]:
+            found = await resolve_many(sightings, also)
+            if any(s.channel == "sms" for s in sightings):  # stitched: now the erasure
+                await runtime.profile_book.erase(profile)
+            return found
+
+        runtime.profiles.resolve_many = erased_meanwhile  # type: ignore[method-assign]
+        try:
+            assert await both.text("SECRET after the erasure's read") == 200
+        finally:
+            del runtime.profiles.resolve_many
+
+        async def erased() -> bool:
+            return (await runtime.conversations.meta(sms)).get("customer") == "erased"
+
+        await until(erased, what="the late conversation erased")
+        timeline = await runtime.conversations.timeline(sms)
+        assert all("SECRET" not in str(message) for message in timeline), timeline
+        assert f"c:{sms}" not in await runtime.redis.hkeys(runtime.keys.profile(profile))
