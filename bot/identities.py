@@ -233,7 +233,7 @@ def normalize_identity(kind: str, value: str, region: str) -> Identity:
     if kind == "tg":
         if not _TELEGRAM_ID.fullmatch(value):
             raise InvalidIdentityError(f"{value[:40]!r} is not a Telegram id (digits)")
-        return Identity("tg", value)
+        return Identity("tg", str(int(value)))  # 00888001 is the user 888001
     if kind == "email":
         # One address typed on two keyboards is one code point sequence: "jos\u00e9",
         # not "jose" and a combining accent.

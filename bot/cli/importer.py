@@ -53,6 +53,8 @@ IN_FLIGHT = 2
 STAGES = frozenset({"lead", "contact"})
 CHANNEL = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _SEPARATORS = re.compile(r"[\s().-]+")
+_SPREADSHEET_NUMBER = re.compile(r"\+?[0-9]+\.0+")
+"""447700900123.0: a number column a spreadsheet saved as a decimal."""
 CHECKED_FIELDS: dict[str, Callable[[str], object]] = {
     "f:consent": check_lawful_basis,
     "f:timezone": known_zone,
@@ -185,6 +187,11 @@ class RowReader:
         return Sighting(identities, self.channel, name, at, fields, owner or self.default_owner)
 
     def _identities(self, column: str, kind: str, value: str) -> list[Identity]:
+        if kind in ("phone", "wa", "tg") and _SPREADSHEET_NUMBER.fullmatch(value.strip()):
+            raise RowRejectedError(
+                f"{column}: {value[:40]!r} is a number a spreadsheet wrote as a decimal: "
+                "keep the column as text"
+            )
         if kind == "wa":  # written as a phone number often: "+44 7700 900123"
             value = _SEPARATORS.sub("", value)
             if value.startswith("0"):
@@ -200,6 +207,11 @@ class RowReader:
             raise RowRejectedError(f"{column}: {error}") from None
         if self.policy.is_blocked(identity):
             raise RowRejectedError(f"{column}: {identity.key} is blocked by the merge policy")
+        if kind == "tg" and int(identity.value) <= 0:
+            raise RowRejectedError(
+                f"{column}: {value[:40]!r} is not a Telegram user id: a user's is a positive "
+                "number (a negative one is a group's)"
+            )
         if kind != "wa":
             return with_aliases([identity])
         # As for a message: the phone behind a WhatsApp id, so an SMS or a later import
@@ -207,7 +219,9 @@ class RowReader:
         try:
             phone = phone_of_whatsapp_id(identity.value)
         except InvalidPhoneError:
-            return [identity]
+            raise RowRejectedError(
+                f"{column}: {value[:40]!r} is not a WhatsApp id: no phone number is +{value[:40]}"
+            ) from None
         if self.policy.is_blocked(phone):  # the office line's WhatsApp: as shared as it
             raise RowRejectedError(f"{column}: {phone.key} is blocked by the merge policy")
         return with_aliases([identity, phone])
