@@ -38,7 +38,7 @@ from bot.core.fallback import FallbackGate
 from bot.core.fanout import Fanout
 from bot.core.guided import GuidedConversations
 from bot.core.ingest import Ingestor, shard_of
-from bot.core.keywords import keyword_table
+from bot.core.keywords import DEFAULT_SMS_HELP, keyword_table
 from bot.core.lifecycle import Lifecycle
 from bot.core.links import LinkSigners, load_link_secret
 from bot.core.livetokens import LiveTokens
@@ -181,6 +181,7 @@ class Runtime:
             self.team_chat,
             keyword_table(settings.keywords),
             self.outreach.sequences,
+            settings.sms_help or DEFAULT_SMS_HELP,
         )
         streams = [(self.inbound_log, self.pipeline.process), (self.outbox, self.sender.perform)]
         self.workers = ShardWorkers(

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ValidationError, model_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
 from bot.config.base import ConfigError, Path, Section, problems
 from bot.config.environment import (
@@ -140,12 +140,27 @@ class ChannelKeywordsFile(Section):
         return self
 
 
+class SMSKeywordsFile(ChannelKeywordsFile):
+    """SMS's words, and the answer to its help words: carriers expect your program's name
+    and how to reach you in it."""
+
+    help_reply: str | None = Field(default=None, min_length=1, max_length=1600)
+    """What a customer's HELP gets by SMS (at most 1,600 characters, an SMS's limit)."""
+
+    @field_validator("help_reply")
+    @classmethod
+    def _some_words(cls, reply: str | None) -> str | None:
+        if reply is not None and not reply.strip():
+            raise ValueError("the help reply is blank")
+        return reply
+
+
 class KeywordsFile(Section):
     """``keywords: {sms: {stop: [STOP, OPTOUT], start: [START], help: [HELP]}, whatsapp:
     {...}, web: {...}}``: the words that opt a customer out, back in, or ask for help, per channel;
     matched as the whole message, whatever its case and spacing."""
 
-    sms: ChannelKeywordsFile | None = None
+    sms: SMSKeywordsFile | None = None
     whatsapp: ChannelKeywordsFile | None = None
     web: ChannelKeywordsFile | None = None
 

@@ -142,6 +142,8 @@ class Settings:
     """Prices of template messages, for the cost ledger (AU-5)."""
     keywords: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     """Opt-out, opt-in and help words per channel that replace its defaults (AU-4)."""
+    sms_help: str = ""
+    """What HELP gets by SMS (``keywords.sms.help_reply``); '' for the default answer."""
     live_token_ttl: float = 3600.0
     """Seconds a live view token lasts, at most."""
     templates: tuple[ApprovedTemplate, ...] = ()
@@ -217,6 +219,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sequences=sequences_from(written.sequences),
         rate_card=rate_card_from(written.rate_card),
         keywords=keywords_from(written.keywords),
+        sms_help=(written.keywords.sms.help_reply or "") if written.keywords.sms else "",
         live_token_ttl=written.live.token_ttl,
         templates=templates_from(written.templates),
         loop=variables.SWITCHBOARD_LOOP,

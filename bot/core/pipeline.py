@@ -167,7 +167,10 @@ class Pipeline:
         team: TeamRoom | None = None,
         keywords: Mapping[str, Mapping[str, Keyword]] = DEFAULT_KEYWORDS,
         first_contacts: FirstContacts | None = None,
+        sms_help: str = DEFAULT_SMS_HELP,
     ) -> None:
+        self.sms_help = sms_help
+        """What HELP gets by SMS: carriers expect it answered, always."""
         self.first_contacts = first_contacts
         """Drip sequences a first contact enrols the customer in (the parent's, SN-6)."""
         self.meters = meters
@@ -526,7 +529,7 @@ class Pipeline:
             and sms.keyword_word(message.text) in sms.ALSO_ANSWERS
         )
         if _carrier_help(message, keyword):
-            context.reply(DEFAULT_SMS_HELP)  # carriers expect an answer to HELP, always
+            context.reply(self.sms_help)  # carriers expect an answer to HELP, always
         elif automation is not None and not opted_out and self._may_answer(message, keyword, now):
             # A guided conversation under way, or one this message starts, comes first.
             typed = batch.untyped.get(message.provider_id, message)
