@@ -38,8 +38,16 @@ class AutoPipeline:
     not depend on each other, as they would not when sent apart.
     """
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, *, ordered: bool = False) -> None:
         self.redis = redis
+        self.ordered = ordered
+        """One round trip at a time: what the callers ask while one is out goes in the
+        next, after its answer, so Redis runs the callers' commands in the order they were
+        asked. Without it, the round trips of turns that follow each other go out at once,
+        on connections of their own, and a Redis that stalls a moment may run them in any
+        order when it resumes."""
+        self._out = False
+        """Whether an ordered round trip is out."""
         self._waiting: list[tuple[Queued, asyncio.Future[list[Any]]]] = []
         self.rounds = 0
         """Round trips sent, for a look at how much the callers are grouped."""
@@ -66,7 +74,7 @@ class AutoPipeline:
         then is sent."""
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[list[Any]] = loop.create_future()
-        if not self._waiting:
+        if not self._waiting and not self._out:
             # After the callbacks ready now: the other requests read in this turn join.
             loop.call_soon(self._flush)
         self._waiting.append((queue, answer))
@@ -78,6 +86,15 @@ class AutoPipeline:
         # The callers hold the futures; the task is kept until done so it is not collected.
         _sending.add(task)
         task.add_done_callback(_sending.discard)
+        if self.ordered:
+            self._out = True
+            task.add_done_callback(self._answered)
+
+    def _answered(self, _: asyncio.Task[None]) -> None:
+        """An ordered round trip is answered: what was asked meanwhile goes now."""
+        self._out = False
+        if self._waiting:
+            self._flush()
 
     async def _send(self, waiting: list[tuple[Queued, asyncio.Future[list[Any]]]]) -> None:
         waiting = [(queue, answer) for queue, answer in waiting if not answer.done()]

@@ -402,7 +402,10 @@ class InboundLog(ShardedStream, BaseInboundLog):
 
     def __init__(self, redis: Redis, keys: Keys, shards: int) -> None:
         super().__init__(redis, keys, shards, "inbound")
-        self._together = AutoPipeline(redis)
+        # In the order the webhooks came, whatever Redis does meanwhile: one customer's
+        # messages a moment apart are a conversation's order (a stall in between, with
+        # a round trip out for each, reversed them).
+        self._together = AutoPipeline(redis, ordered=True)
 
     async def append_new(self, items: Sequence[tuple[int, str, str]]) -> list[bool]:
         """Append each ``(shard, dedupe key, document)`` unless its key was seen; one round trip.
