@@ -385,9 +385,12 @@ class Event:
     data: dict[str, Any]
 
     @classmethod
-    def new(cls, type: str, number: str, data: dict[str, Any], *, id: str = "") -> Event:
+    def new(
+        cls, type: str, number: str, data: dict[str, Any], *, id: str = "", at: float = 0.0
+    ) -> Event:
+        """An event of now, or of ``at`` (unix seconds) when given."""
         return cls(
-            id=id or new_id("evt"), type=type, timestamp=time.time(), number=number, data=data
+            id=id or new_id("evt"), type=type, timestamp=at or time.time(), number=number, data=data
         )
 
     def to_json(self) -> str:

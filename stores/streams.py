@@ -438,6 +438,16 @@ def _entries(
     return [Entry(entry_id, fields.get("d", ""), redone) for entry_id, fields in messages if fields]
 
 
+def entry_time(entry_id: str) -> float:
+    """When a stream entry was added, by its id (``<ms>-<seq>``): unix seconds, a later
+    entry of the same millisecond a microsecond on; 0 for an id that is none, or one set
+    by hand before this century's first years (``1-0``)."""
+    millis, _, seq = entry_id.partition("-")
+    if not millis.isdigit() or not (seq or "0").isdigit() or int(millis) < 10**12:
+        return 0.0
+    return int(millis) / 1000 + min(int(seq or 0), 999) / 1_000_000
+
+
 def _order(entry_id: str) -> tuple[int, int]:
     millis, _, seq = entry_id.partition("-")
     return int(millis), int(seq or 0)

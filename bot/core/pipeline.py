@@ -49,7 +49,7 @@ from stores.conversations import (
 from stores.pipeline import Rider, ride
 from stores.profiles import ProfileStore, Resolution, Sighting
 from stores.redis import Pipe, StoreClient
-from stores.streams import Entry
+from stores.streams import Entry, entry_time
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,9 @@ class Batch:
     """The conversations a drip step went to since the customer last wrote."""
     opted_out: set[str] = field(default_factory=set)
     """The conversations whose customer had opted out before the batch."""
+    taken_at: dict[str, float] = field(default_factory=dict)
+    """When each message (by provider id) was taken into the inbound log: its event's
+    time, the same when the batch is redone."""
 
 
 class Pipeline:
@@ -205,6 +208,11 @@ class Pipeline:
         started = time.perf_counter()
         batch = Batch()
         items = [decode_item(entry.data) for entry in entries]
+        batch.taken_at = {
+            item.provider_id: entry_time(entry.id)
+            for entry, item in zip(entries, items, strict=True)
+            if isinstance(item, Inbound)
+        }
         statuses = [item for item in items if isinstance(item, StatusUpdate)]
         numbers = sorted({item.number for item in items})
         customers = await self._hand_team_messages_over(
@@ -220,7 +228,7 @@ class Pipeline:
         owners = self.lifecycle.owners_rider(messages, resolutions)
         records = [inbound_record(m, keyword_of(m, self.keywords)) for m in messages]
         events = [
-            inbound_event(message, record, profile)
+            inbound_event(message, record, profile, batch.taken_at.get(message.provider_id, 0))
             for message, record, profile in zip(messages, records, profiles, strict=True)
         ]
         # Reloads only what changed since this process read it (SN-7): the versions of
@@ -253,7 +261,7 @@ class Pipeline:
                     unrecorded.append((len(pipe), status))
                 await self._queue_status(pipe, status, target)
             for message, profile in edits:
-                await self._queue_edit(pipe, message, profile)
+                await self._queue_edit(pipe, message, profile, batch)
             self._queue_profile_links(
                 pipe, messages, resolutions, await self.lifecycle.owners(owners), counts
             )
@@ -618,11 +626,12 @@ class Pipeline:
                 )
         return picked
 
-    async def _queue_edit(self, pipe: Pipe, message: Inbound, profile: str) -> None:
+    async def _queue_edit(self, pipe: Pipe, message: Inbound, profile: str, batch: Batch) -> None:
         cid = message.conversation_id
         self.conversations.queue_edit(pipe, cid, message.edit_of, message.text, message.timestamp)
         record = inbound_record(message) | {"id": message.edit_of, "edited": True}
-        await self.fanout.queue_events(pipe, [inbound_event(message, record, profile)])
+        at = batch.taken_at.get(message.provider_id, 0)
+        await self.fanout.queue_events(pipe, [inbound_event(message, record, profile, at)])
 
     def _may_answer(self, message: Inbound, keyword: str | None, now: float) -> bool:
         """No answer to an opt-out or a reaction, nor a free-form one to a message past its

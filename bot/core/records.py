@@ -74,8 +74,9 @@ def inbound_record(message: Inbound, keyword: str | None = None) -> dict[str, An
     return record
 
 
-def inbound_event(message: Inbound, record: dict[str, Any], profile: str) -> Event:
-    """``message.inbound``: its id derives from the message, so a redo repeats it."""
+def inbound_event(message: Inbound, record: dict[str, Any], profile: str, at: float = 0.0) -> Event:
+    """``message.inbound``: its id derives from the message, and its time is ``at``, when
+    the message was taken in, so a redo repeats it whole."""
     return Event.new(
         "message.inbound",
         message.number,
@@ -89,6 +90,7 @@ def inbound_event(message: Inbound, record: dict[str, Any], profile: str) -> Eve
             "message": record,
         },
         id=derived_id("evt", message.provider_id, "inbound"),
+        at=at,
     )
 
 
