@@ -3,13 +3,11 @@ the operator with the admin token; each resource's routes live in their own modu
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.api import common
 from bot.api.common import ADMIN, CALLER, DEADLINE, PARTS, ApiError, ApiParts
 from bot.api.conversations import add_conversation_routes
 from bot.api.events import add_event_routes
@@ -23,8 +21,7 @@ from bot.api.profiles import add_profile_routes
 from bot.api.sequences import add_sequence_routes
 from bot.api.services import add_service_routes
 from bot.api.starts import add_start_routes
-from bot.http.errors import error_response
-from stores.redis import StoreTimeoutError
+from bot.http.errors import error_response, store_time
 
 
 def build_api(parts: ApiParts) -> web.Application:
@@ -60,15 +57,9 @@ async def _in_time(
 ) -> web.StreamResponse:
     """A call that waits on the store past ``STORE_SECONDS`` (Redis paused, its host
     stalled) is a 503, as a store that failed: the caller retries after ``Retry-After``."""
-    seconds = common.STORE_SECONDS
-    try:
-        async with asyncio.timeout(seconds) as deadline:
-            request[DEADLINE] = deadline
-            return await handler(request)
-    except TimeoutError:
-        if not deadline.expired():
-            raise
-        raise StoreTimeoutError(f"the store did not answer within {seconds:g} s") from None
+    async with store_time() as deadline:
+        request[DEADLINE] = deadline
+        return await handler(request)
 
 
 @web.middleware

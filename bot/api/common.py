@@ -18,6 +18,7 @@ from bot.core.directory import Directory, ParentOnlyError
 from bot.core.livetokens import LiveTokens
 from bot.core.media import MediaLibrary
 from bot.core.profiles import ProfileBook, ProfileErasedError, ProfileNotFoundError
+from bot.http import errors
 from bot.http.body import read_at_most
 from bot.model import TEXT_CONTROLS, Service
 from bot.outreach.notifications import Notifications
@@ -87,10 +88,6 @@ PARTS: web.AppKey[ApiParts] = web.AppKey("parts", ApiParts)
 CALLER: web.RequestKey[Service] = web.RequestKey("service", Service)
 RAW_BODY: web.RequestKey[bytes] = web.RequestKey("raw_body", bytes)
 DEADLINE: web.RequestKey[asyncio.Timeout] = web.RequestKey("deadline", asyncio.Timeout)
-STORE_SECONDS = 20.0
-"""How long a call may wait on the store, its body's reading apart (which has deadlines
-of its own): a Redis that stopped answering without closing its connections (paused,
-its host stalled) would hold the caller for as long. Past it, the call is a 503."""
 ADMIN = Service("admin", "", "", mask=False)
 """The operator, calling with SWITCHBOARD_ADMIN_TOKEN: may attach and detach services, and
 reads every reply in full, in timelines and events as in notes and reports."""
@@ -145,7 +142,7 @@ async def raw_body(request: web.Request, limit: int = MAX_BODY) -> bytes:
             deadline.reschedule(None)
         request[RAW_BODY] = await read_at_most(request, limit)
         if deadline is not None:
-            deadline.reschedule(asyncio.get_running_loop().time() + STORE_SECONDS)
+            deadline.reschedule(asyncio.get_running_loop().time() + errors.STORE_SECONDS)
     return request[RAW_BODY]
 
 

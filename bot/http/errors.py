@@ -3,13 +3,37 @@ what the log says of a refusal that is not the caller's doing nor a bug."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
 from bot.core.retry import StoreFailureLine
+from stores.redis import StoreTimeoutError
+
+STORE_SECONDS = 20.0
+"""How long a request may wait on the store, its body's reading apart (which has deadlines
+of its own): a Redis that stopped answering without closing its connections (paused,
+its host stalled) would hold the caller for as long. Past it, the request is a 503."""
+
+
+@contextlib.asynccontextmanager
+async def store_time() -> AsyncIterator[asyncio.Timeout]:
+    """The store's part of a request, bounded: past ``STORE_SECONDS`` (Redis paused, its
+    host stalled) it is a StoreTimeoutError, which answers 503 as a store that failed.
+    Its deadline, which a long read of the body may move."""
+    seconds = STORE_SECONDS
+    try:
+        async with asyncio.timeout(seconds) as deadline:
+            yield deadline
+    except TimeoutError:
+        if not deadline.expired():
+            raise
+        raise StoreTimeoutError(f"the store did not answer within {seconds:g} s") from None
 
 
 def error_response(

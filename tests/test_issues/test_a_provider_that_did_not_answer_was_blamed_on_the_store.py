@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 import adapters.files
-import bot.api.common
+import bot.http.errors
 from tests.conftest import BotFactory
 from tests.test_api import call
 from tests.test_media_inbound import PNG, fetch, wait_for_event
@@ -26,7 +26,7 @@ from tests.test_sms_channel import CUSTOMER, OURS, SMSBot, sms_bot_with
 async def sms(make_bot: BotFactory, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SMSBot]:
     """An SMS bot whose calls wait 1 s on the store, and whose fetches of customers' files
     wait 2 s for each piece of the provider's answer."""
-    monkeypatch.setattr(bot.api.common, "STORE_SECONDS", 1.0)
+    monkeypatch.setattr(bot.http.errors, "STORE_SECONDS", 1.0)
     timeout = aiohttp.ClientTimeout(total=30, connect=2, sock_read=2)
     monkeypatch.setattr(adapters.files, "FETCH_TIMEOUT", timeout)
     async with sms_bot_with(make_bot) as found:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-import bot.api.common
+import bot.http.errors
 from tests.emulators import meta_webhooks as meta
 from tests.test_api import Shared
 from tests.test_media_inbound import PNG, inbound_with, shared, wait_for_event
@@ -23,7 +23,7 @@ SIZE = 256 * 1024
 async def test_a_slow_provider_download_streams_whole(
     shared: Shared, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.api.common, "STORE_SECONDS", 1.0)
+    monkeypatch.setattr(bot.http.errors, "STORE_SECONDS", 1.0)
     data = PNG + b"\x00" * (SIZE - len(PNG))
     media_id = shared.graph.media.add_media(data, "image/png", shared.bot.phone_number_id)
 

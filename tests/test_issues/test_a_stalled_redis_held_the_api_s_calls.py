@@ -10,7 +10,7 @@ import asyncio
 
 import pytest
 
-import bot.api.common
+import bot.http.errors
 from bench.procs import Child
 from tests.conftest import BotFactory, paused
 
@@ -18,7 +18,7 @@ from tests.conftest import BotFactory, paused
 async def test_a_call_on_a_stalled_store_is_a_503_in_bounded_time(
     make_bot: BotFactory, private_redis_server: Child, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.api.common, "STORE_SECONDS", 1.0)
+    monkeypatch.setattr(bot.http.errors, "STORE_SECONDS", 1.0)
     server = private_redis_server
     running = await make_bot(redis_url=server.url)
     token = await running.runtime.directory.define_token("support")

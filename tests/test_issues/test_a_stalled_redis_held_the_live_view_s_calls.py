@@ -9,7 +9,7 @@ import asyncio
 
 import pytest
 
-import bot.api.common
+import bot.http.errors
 from bench.procs import Child
 from tests.conftest import BotFactory, paused
 from tests.test_api import shared_number
@@ -19,7 +19,7 @@ from tests.test_api_live import live, live_token
 async def test_the_live_view_s_calls_on_a_stalled_store_are_503s_in_bounded_time(
     make_bot: BotFactory, private_redis_server: Child, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.api.common, "STORE_SECONDS", 1.0)
+    monkeypatch.setattr(bot.http.errors, "STORE_SECONDS", 1.0)
     server = private_redis_server
     shared = await shared_number(make_bot, redis_url=server.url)
     token = await live_token(shared)
