@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,14 +17,18 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from adapters import webchat
-from bot.core.links import LinkSigners
+from bot.core.links import Link, LinkSigners
 from bot.core.profiles import ProfileBook
 from bot.core.visitor_tokens import hash_matches, visitor_hash
 from bot.http.body import read_at_most
-from bot.http.errors import error_response
+from bot.http.errors import error_response, store_time
+from bot.logs import Quiet
 from bot.model import Identity
 from stores.activity import ActivityStore
 from stores.profiles import Merge, ProfileStore
+from stores.redis import StoreError
+
+log = logging.getLogger(__name__)
 
 VISITOR_COOKIE = webchat.VISITOR_COOKIE
 """``sb_vid``: the web chat's cookie too, so a browser is one visitor on both."""
@@ -179,6 +185,24 @@ async def follow_link(request: web.Request) -> web.StreamResponse:
         # Link previews and scanners probe with HEAD, and the apps' preview fetchers with
         # GET (Telegram's, WhatsApp's): nobody's click, nobody's browser.
         return response
+    try:
+        async with store_time():
+            return await _counted(request, tracking, link, response)
+    except StoreError as error:
+        # Redis down or stalled: the customer still gets where the link goes, uncounted.
+        if (more := _UNCOUNTED.due(time.monotonic())) is not None:
+            log.warning("a link's click is not counted: the store failed (%s)%s", error, more)
+        return response
+
+
+_UNCOUNTED = Quiet(60.0, "clicks")
+"""Clicks the store failed to count, said once a minute at most."""
+
+
+async def _counted(
+    request: web.Request, tracking: Tracking, link: Link, response: web.Response
+) -> web.Response:
+    """``response``, the click counted and its browser joined to the link's person."""
     root = await tracking.profiles.root(link.profile)
     if not root:
         return response  # erased or unknown: nobody to link, nothing to record (PS-7)
@@ -263,6 +287,21 @@ async def post_events(request: web.Request) -> web.Response:
         events, body_visitor, hashes = parse_events(raw)
     except EventError as error:
         return error_response(400, str(error), headers)
+    async with store_time():  # a stalled Redis: a 503 in time, not a page held for good
+        return await _recorded(request, tracking, headers, raw, events, body_visitor, hashes)
+
+
+async def _recorded(
+    request: web.Request,
+    tracking: Tracking,
+    headers: dict[str, str],
+    raw: bytes,
+    events: list[dict[str, Any]],
+    body_visitor: str | None,
+    hashes: set[str],
+) -> web.Response:
+    """The answer to a good body of web events, once they are recorded (or refused past
+    the hour's budget)."""
     from_cookie = cookie_visitor(request, tracking)
     secret = tracking.visitor_secret
     if body_visitor and secret and not any(hash_matches(secret, body_visitor, h) for h in hashes):
