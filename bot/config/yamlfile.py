@@ -13,7 +13,9 @@ import yaml
 
 from bot.config.base import ConfigError, Lines, dotted
 
-_ENV_REFERENCE = re.compile(r"\$\{([A-Z0-9_]+)\}")
+_ENV_REFERENCE = re.compile(r"\$\$\{|\$\{([^{}]*)\}?")
+"""``${NAME}``, ``${NAME:-default}``, a ``${`` left open, or ``$${``, a ``${`` as written."""
+_VARIABLE = re.compile(r"([A-Za-z0-9_]+)(:-(.*))?", re.DOTALL)
 MAX_FILE_BYTES = 1024 * 1024
 """A config file is a few kilobytes; one larger than this is not one (``/dev/zero`` never
 ends)."""
@@ -128,10 +130,26 @@ def read_yaml(path: str, env: Mapping[str, str]) -> tuple[dict[str, Any], Lines,
 
     def fill(value: Any, path: tuple[str | int, ...]) -> Any:
         if isinstance(value, str):
-            for variable in _ENV_REFERENCE.findall(value):
-                if variable not in env:
-                    unusable.append(f"{at(path)} {dotted(path)}: ${{{variable}}} is not set")
-            text, lone = _unicode(_ENV_REFERENCE.sub(lambda m: env.get(m.group(1), ""), value))
+
+            def filled_in(match: re.Match[str]) -> str:
+                if match.group(0) == "$${":
+                    return "${"
+                reference = _VARIABLE.fullmatch(match.group(1))
+                if reference is None or not match.group(0).endswith("}"):
+                    unusable.append(
+                        f"{at(path)} {dotted(path)}: {match.group(0)[:60]!r} is no variable: "
+                        "write ${NAME} or ${NAME:-default}, NAME of letters, digits and _ "
+                        "(and $${ for a ${ as it is)"
+                    )
+                    return ""
+                name, default = reference.group(1), reference.group(3)
+                if default is not None:
+                    return env.get(name) or default
+                if name not in env:
+                    unusable.append(f"{at(path)} {dotted(path)}: ${{{name}}} is not set")
+                return env.get(name, "")
+
+            text, lone = _unicode(_ENV_REFERENCE.sub(filled_in, value))
             if lone:
                 unusable.append(f"{at(path)} {dotted(path)}: holds {lone!r}, {_LONE}")
             return text
