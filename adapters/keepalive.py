@@ -23,10 +23,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import collections
+import functools
+import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import httptools
 from yarl import URL
@@ -294,6 +296,8 @@ class KeepAlivePoster:
         self._targets: dict[str, Target] = {}
         self._ssl = ssl_context
         self._closed = False
+        self._lookups: dict[tuple[str, int], asyncio.Future[list[tuple[Any, ...]]]] = {}
+        """Host names being looked up, each once for every connection waiting on it."""
 
     async def post(
         self, url: str, headers: Mapping[str, str], body: bytes, timeout: float
@@ -423,6 +427,25 @@ class KeepAlivePoster:
             wait = max(0.0, oldest + self.idle_seconds - now)
             self._sweep = asyncio.get_running_loop().call_later(wait, self._close_idle)
 
+    async def _addresses(self, host: str, port: int) -> list[tuple[Any, ...]]:
+        """The addresses of ``host``, in the order to try them; OSError when it has none.
+        The connections made at once to one host share one look-up, which goes on when
+        its callers are cancelled (a POST's deadline), its outcome retrieved by nobody's
+        line in the log."""
+        lookup = self._lookups.get((host, port))
+        if lookup is None:
+            loop = asyncio.get_running_loop()
+            lookup = asyncio.ensure_future(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+            self._lookups[host, port] = lookup
+            lookup.add_done_callback(functools.partial(self._looked_up, (host, port)))
+        return await asyncio.shield(lookup)
+
+    def _looked_up(self, key: tuple[str, int], lookup: asyncio.Future[Any]) -> None:
+        if self._lookups.get(key) is lookup:
+            del self._lookups[key]
+        if not lookup.cancelled():
+            lookup.exception()  # retrieved: its callers may all be gone
+
     async def _connect(self, target: Target) -> Connection:
         loop = asyncio.get_running_loop()
         context = None
@@ -430,17 +453,27 @@ class KeepAlivePoster:
             if self._ssl is None:
                 self._ssl = ssl.create_default_context()
             context = self._ssl
+        kind = AnswerConnection if self.keep_answers else Connection
+        failed: OSError | None = None
         try:
-            kind = AnswerConnection if self.keep_answers else Connection
-            _, connection = await loop.create_connection(
-                lambda: kind(target.origin),
-                target.host,
-                target.port,
-                ssl=context,
-                server_hostname=target.host if context else None,
-            )
-        except OSError as error:  # refused, unreachable, no such host, a failed TLS handshake
-            raise PostFailed(
-                f"cannot connect to {target.host}:{target.port}: {error}", sent=False
-            ) from None
-        return connection
+            # Looked up here, not by create_connection: uvloop's lookups of its own, in
+            # several connections to a name that does not resolve, leave their failures
+            # unretrieved, an error line in the log each.
+            for family, _, _, _, address in await self._addresses(target.host, target.port):
+                try:
+                    _, connection = await loop.create_connection(
+                        lambda: kind(target.origin),
+                        address[0],
+                        address[1],
+                        family=family,
+                        ssl=context,
+                        server_hostname=target.host if context else None,
+                    )
+                    return connection
+                except OSError as error:  # refused, unreachable, a failed TLS handshake
+                    failed = error
+        except OSError as error:  # no such host
+            failed = error
+        raise PostFailed(
+            f"cannot connect to {target.host}:{target.port}: {failed}", sent=False
+        ) from None
