@@ -207,9 +207,10 @@ class Runs:
             return result
         spec = NotificationSpec.from_json(record["spec"])
         if refusal := await self._refusal(spec):
-            # Its service detached, or another service became the parent: nothing goes.
-            if spec.cron and float(record.get("next_at", 0)) <= run:
-                await self._schedule_next(nid, run, spec, clock())
+            # Its service detached, or another service became the parent: nothing goes,
+            # and a cron schedule stops here (it would set a run aside at every occurrence,
+            # and the service that made it may not cancel it now). A replay of the run
+            # set aside, once its service may send again, starts it again.
             await self._set_aside_refused(nid, run, refusal, result, clock)
             return result
         if spec.cron and clock() - run > MISSED_SECONDS and not await self.store.run_meta(nid, run):
