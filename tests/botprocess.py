@@ -159,6 +159,19 @@ class BotProcess:
         self.close()
 
 
+def said(stderr: str) -> list[str]:
+    """What a command's stderr says, a line each: a JSON log line (the bot's start, off a
+    terminal) as its message, any other as written."""
+    lines = []
+    for line in stderr.splitlines():
+        try:
+            found = json.loads(line)
+        except ValueError:
+            found = None
+        lines.append(found["event"] if isinstance(found, dict) and "event" in found else line)
+    return lines
+
+
 async def run_command(
     env: dict[str, str], *args: str, typed: str | None = None, timeout: float = 120
 ) -> tuple[int, str, str]:

@@ -253,7 +253,12 @@ def _command(argv: list[str] | None) -> int:
         make_metrics_dir()  # before a runtime makes its metrics, which are written there
     except ConfigError as error:
         # A secret variable put where a number goes is quoted back: never its value.
-        print(Redactor(secrets_in(os.environ), cut=True)(str(error)), file=sys.stderr)
+        refusal = Redactor(secrets_in(os.environ), cut=True)(str(error))
+        if args.command == "admin":
+            print(refusal, file=sys.stderr)
+        else:  # the bot's start: a log line, JSON where the log is, one a problem
+            for line in refusal.splitlines():
+                say_refusal(line)
         return 2
     if args.command == "admin" and args.admin_command != "import" and not settings.redis_url:
         print(

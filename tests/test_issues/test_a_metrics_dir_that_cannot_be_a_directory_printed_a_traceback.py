@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.botprocess import run_command
+from tests.botprocess import run_command, said
 from tests.config_run import environment
 
 
@@ -28,6 +28,6 @@ async def test_a_metrics_dir_that_cannot_be_a_directory_is_one_line(
     code, _, err = await run_command(env, *args, timeout=60)
     assert code == 2, err
     assert "Traceback" not in err
-    [line] = err.splitlines()
+    [line] = said(err)
     assert line.startswith(f"PROMETHEUS_MULTIPROC_DIR={given}: must be a directory"), line
     assert taken.read_text() == "a file, not a directory"

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from tests.botprocess import run_command
+from tests.botprocess import run_command, said
 
 ADMIN = [("admin", "inbox"), ("admin", "services", "list"), ("admin", "import", "x.csv")]
 
@@ -21,7 +21,7 @@ async def test_a_port_past_65535_is_refused_in_one_line(args: tuple[str, ...]) -
     code, _, err = await run_command({**os.environ, "REDIS_URL": url}, *args, timeout=60)
     assert code == 2, err
     assert "Traceback" not in err and "hunter2-not-shown" not in err
-    assert err.splitlines() == [
+    assert said(err) == [
         "REDIS_URL=redis://:***@127.0.0.1:70000/0: must have a port between 1 and 65535"
     ]
 
