@@ -183,15 +183,19 @@ def parse_frame(raw: str, visitor: str, number: str) -> Inbound:
 INVISIBLE_TEXT = (
     "This message was not sent: it shows nothing (only spaces or invisible characters)."
 )
-_UNSEEN = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp"))
-"""Kinds of characters that show nothing: controls, formats (a zero-width space, a joiner,
-a direction mark) and spaces."""
+_UNSEEN = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"))
+"""Kinds of characters that show nothing by themselves: controls, formats (a zero-width
+space, a joiner, a direction mark), spaces, and the marks that go on another character
+(an accent, a variation selector, the combining grapheme joiner)."""
+_BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+"""Letters and symbols drawn as nothing: the Hangul fillers (Unicode's default ignorable
+code points) and the Braille blank, a blank name's favourite tricks."""
 
 
 def shows_something(text: str) -> bool:
     """Whether ``text`` has a character that shows: a message of zero-width spaces alone
     is an empty bubble, which the automation would answer all the same."""
-    return any(unicodedata.category(ch) not in _UNSEEN for ch in text)
+    return any(ch not in _BLANK and unicodedata.category(ch) not in _UNSEEN for ch in text)
 
 
 def message_of(frame: dict[str, Any], visitor: str, number: str) -> Inbound:
