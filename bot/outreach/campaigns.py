@@ -160,7 +160,11 @@ class CampaignView:
         """The recipients who reached ``outcome``, in the order they did, from ``start``."""
         if outcome == "unsubscribed":
             return await self._unsubscribed(nid, spec, start, limit)
-        found = await self.campaigns.page(nid, outcome, start, limit)
+        # One more than the page: whether there is a next page, known now, not from an
+        # empty one after it.
+        found = await self.campaigns.page(nid, outcome, start, limit + 1)
+        more = len(found) > limit
+        found = found[:limit]
         members = [member for member, _ in found]
         states = await self.campaigns.states([(nid, m) for m in members])
         codes: list[str] = []
@@ -179,7 +183,6 @@ class CampaignView:
             items.append(item)
         if outcome == "skipped":
             await self._name_skipped(items)
-        more = len(found) == limit
         return Page(items, str(start + len(found)) if more else None)
 
     async def _name_skipped(self, items: list[dict[str, Any]]) -> None:
