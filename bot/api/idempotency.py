@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -184,6 +185,18 @@ def _as_meant(body: bytes, region: str) -> tuple[bytes, list[str]]:
             and (identity := _identity_key(value, region))
         ]
     try:
-        return orjson.dumps(parameters, option=orjson.OPT_SORT_KEYS), named
+        return orjson.dumps(_numbers_as_held(parameters), option=orjson.OPT_SORT_KEYS), named
     except orjson.JSONEncodeError:  # a number past 64 bits
         return body, named
+
+
+def _numbers_as_held(value: Any) -> Any:
+    """``value`` with each number written as what it holds: ``600.0`` and ``6e2`` are the
+    ``600`` every field that takes a number reads."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    if isinstance(value, list):
+        return [_numbers_as_held(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _numbers_as_held(item) for key, item in value.items()}
+    return value
