@@ -100,6 +100,8 @@ def batch_field(found: dict[str, Any]) -> int:
     size = batch.get("max_events") if isinstance(batch, dict) else None
     if not isinstance(batch, dict) or set(batch) != {"max_events"}:
         raise ApiError(400, 'batch must be {"max_events": N}')
+    if isinstance(size, float) and size.is_integer():
+        size = int(size)  # 2.0 is the whole number JSON Schema's "integer" takes it for
     if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_BATCH:
         raise ApiError(400, f"batch.max_events must be a whole number from 1 to {MAX_BATCH}")
     return size
