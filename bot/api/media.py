@@ -117,6 +117,9 @@ def form_file(body: bytes, declared: str) -> tuple[bytes, str, str]:
         split = body.find(b"\r\n\r\n", start, end)
         if split < 0:
             raise ApiError(400, "a multipart part without headers")
+        if end == len(body):  # no delimiter after it: the body was cut short
+            closing = delimiter.decode("latin-1") + "--"
+            raise ApiError(400, f"multipart/form-data that ends before its closing {closing}")
         headers = _part_headers(body[start:split])
         names = _disposition(headers.get("content-disposition", ""))
         if names.get("name") == "file":
