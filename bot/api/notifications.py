@@ -186,8 +186,9 @@ async def get_notification(request: web.Request) -> web.Response:
 
 
 async def cancel_notification(request: web.Request) -> web.Response:
-    """No further runs; what is queued already still goes. The parent's alone."""
-    nid = await _draft_of(request, authors=False)
+    """No further runs; what is queued already still goes. The parent's, or its
+    author's."""
+    nid = await _draft_of(request, authors=False, ending=True)
     try:
         await parts(request).notifications.cancel(nid)
     except CancelRefusedError as error:
@@ -195,10 +196,12 @@ async def cancel_notification(request: web.Request) -> web.Response:
     return web.json_response({"notification": {"id": nid, "status": "cancelled"}})
 
 
-async def _draft_of(request: web.Request, *, authors: bool = True) -> str:
+async def _draft_of(request: web.Request, *, authors: bool = True, ending: bool = False) -> str:
     """The id of a notification on the caller's numbers whose number it is the parent of;
     with ``authors``, one it made too: a parent since a failover does not read (SN-3) or
-    send the words of another's."""
+    send the words of another's. ``ending`` it (a cancel, a stop), its author may too,
+    parent or not: it sends nothing more, and a schedule of a service that is no longer
+    the parent would otherwise be the operator's alone to end."""
     notifications = parts(request).notifications
     who = acting(request)
     nid = request.match_info["id"]
@@ -206,7 +209,8 @@ async def _draft_of(request: web.Request, *, authors: bool = True) -> str:
         spec = await notifications.spec(nid, await numbers_of(request))
     except NotificationNotFoundError as error:
         raise ApiError(404, str(error)) from None
-    await require_parent(request, spec.number)
+    if not (ending and spec.service == who.name):
+        await require_parent(request, spec.number)
     if authors and spec.service != who.name:
         raise ApiError(
             403, f"notification {nid} is {spec.service!r}'s: only it reviews, tests or sends it"
@@ -279,8 +283,8 @@ async def test_notification(request: web.Request) -> web.Response:
 async def stop_notification(request: web.Request) -> web.Response:
     """Stop a campaign that is sending or scheduled, with a reason: ``{"reason": "wrong
     price"}``. No one more is queued; what is queued already goes. The number's parent
-    may stop another's (one that failed over to it)."""
-    nid = await _draft_of(request, authors=False)
+    may stop another's (one that failed over to it), and its author its own."""
+    nid = await _draft_of(request, authors=False, ending=True)
     body = await read_body(request)
     try:
         reason = checked_reason(body.get("reason"))
