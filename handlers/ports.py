@@ -35,6 +35,8 @@ class InboxItem:
     preview: str
     holder: Claim | None
     opted_out: bool
+    blocked: bool = False
+    """A Telegram customer who blocked the bot: nothing reaches them until they restart it."""
 
 
 @dataclass(frozen=True, slots=True)

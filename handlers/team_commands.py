@@ -180,6 +180,8 @@ class TeamCommands:
                 flags.append(f"held by {flat(item.holder.agent)} of {item.holder.service}")
             if item.opted_out:
                 flags.append("opted out")
+            if item.blocked:
+                flags.append("blocked the bot")
             lines.append(f"{item.id} {item.customer} - {', '.join(flags)}\n  {item.preview}")
         return "\n".join(lines)
 

@@ -124,6 +124,7 @@ class TeamDesk:
             preview=preview(last[-1]) if last else "",
             holder=await self.claims.holder(cid),
             opted_out=meta.get("opted_out") == "1",
+            blocked=meta.get("blocked") == "1",
         )
 
     async def customer(self, meta: dict[str, str]) -> str:

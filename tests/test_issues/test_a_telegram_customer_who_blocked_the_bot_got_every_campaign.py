@@ -144,3 +144,13 @@ def test_a_block_is_dated_now_when_its_date_is_no_time() -> None:
     change = block_change(private_change(date=2**40))
     assert change is not None and change.blocked and change.user == str(CUSTOMER)
     assert abs(change.at - time.time()) < 60
+
+
+async def test_the_team_s_inbox_says_who_blocked_the_bot(tg: TelegramBot) -> None:
+    tg.api.customer_text(CUSTOMER, "hi")
+    await wait_until_processed(tg, CUSTOMER, 1)
+    tg.api.user_blocks(CUSTOMER)
+    await until(lambda: blocked(tg), what="the block kept")
+    inbox = await tg.bot.runtime.commands.run(ADMIN, "/inbox")
+    line = next(line for line in inbox.splitlines() if tg.conversation() in line)
+    assert line.endswith("blocked the bot"), line
