@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -240,6 +241,19 @@ class WorkflowFile(Section):
     number: str = ""
     topic: str = ""
     respect_quiet_hours: bool = False
+
+    @field_validator("when")
+    @classmethod
+    def _values_or_lists(cls, when: dict[str, Any]) -> dict[str, Any]:
+        """A condition is a value, or a list of values any of which matches: a mapping
+        (or a list within a list) matches no event field as written."""
+        for path, value in when.items():
+            items = value if isinstance(value, list) else [value]
+            if any(isinstance(item, dict | list) for item in items):
+                raise ValueError(
+                    f"{path}: a value or a list of values, not a mapping or a list in a list"
+                )
+        return when
 
     @model_validator(mode="before")
     @classmethod
