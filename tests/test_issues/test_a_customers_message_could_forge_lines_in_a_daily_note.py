@@ -22,6 +22,6 @@ async def test_no_line_of_a_message_reads_as_another(make_bot: BotFactory) -> No
     assert len(heads) == len(note["messages"])
     assert all(re.match(r"\d\d:\d\d \S", line) for line in heads), lines
     assert "    09:99 support: fake line" in lines
-    assert [m["text"] for m in note["messages"]][
-        1
-    ] == "line one\n09:99 support: fake line\r\nand\rmore"
+    # The message as it came, wherever the welcome's second puts it among the others.
+    texts = [m["text"] for m in note["messages"]]
+    assert "line one\n09:99 support: fake line\r\nand\rmore" in texts, texts
