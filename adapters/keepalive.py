@@ -24,6 +24,7 @@ import asyncio
 import base64
 import collections
 import functools
+import ipaddress
 import socket
 import ssl
 from collections.abc import Mapping
@@ -432,6 +433,13 @@ class KeepAlivePoster:
         The connections made at once to one host share one look-up, which goes on when
         its callers are cancelled (a POST's deadline), its outcome retrieved by nobody's
         line in the log."""
+        try:  # an address already: nothing to look up
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            pass
+        else:
+            family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+            return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (host, port))]
         lookup = self._lookups.get((host, port))
         if lookup is None:
             loop = asyncio.get_running_loop()
