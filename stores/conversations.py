@@ -256,28 +256,34 @@ class ConversationStore(BaseConversationStore):
     def queue_marketing(self, pipe: Pipe, conversation_id: str, stopped: bool, at: float) -> None:
         """Record that the customer stopped (or resumed) the number's marketing messages
         ``at``, unless a later change is recorded, on the caller's pipeline."""
-        keys = [self._k(conversation_id, "meta")]
-        flag = ["1" if stopped else "0", int(at), "marketing_off", "marketing_at"]
-        SET_FLAG_AT.queue(pipe, keys, flag)
+        self._queue_flag(pipe, conversation_id, ("marketing_off", "marketing_at"), stopped, at)
 
     async def set_marketing(self, changes: Sequence[tuple[str, bool, float]]) -> None:
         """``queue_marketing`` of each (conversation id, stopped, at), in one round trip."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for conversation_id, stopped, at in changes:
-                self.queue_marketing(pipe, conversation_id, stopped, at)
-            await pipe.execute()
+        await self._set_flags(("marketing_off", "marketing_at"), changes)
 
     def queue_blocked(self, pipe: Pipe, conversation_id: str, blocked: bool, at: float) -> None:
         """Record that the customer blocked (or unblocked) the bot ``at``, unless a later
         change is recorded, on the caller's pipeline."""
-        keys = [self._k(conversation_id, "meta")]
-        SET_FLAG_AT.queue(pipe, keys, ["1" if blocked else "0", int(at), "blocked", "blocked_at"])
+        self._queue_flag(pipe, conversation_id, ("blocked", "blocked_at"), blocked, at)
 
     async def set_blocked(self, changes: Sequence[tuple[str, bool, float]]) -> None:
         """``queue_blocked`` of each (conversation id, blocked, at), in one round trip."""
+        await self._set_flags(("blocked", "blocked_at"), changes)
+
+    def _queue_flag(
+        self, pipe: Pipe, conversation_id: str, fields: tuple[str, str], on: bool, at: float
+    ) -> None:
+        """A flag a provider tells with its time: (the flag's field, its time's field)."""
+        keys = [self._k(conversation_id, "meta")]
+        SET_FLAG_AT.queue(pipe, keys, ["1" if on else "0", int(at), *fields])
+
+    async def _set_flags(
+        self, fields: tuple[str, str], changes: Sequence[tuple[str, bool, float]]
+    ) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
-            for conversation_id, blocked, at in changes:
-                self.queue_blocked(pipe, conversation_id, blocked, at)
+            for conversation_id, on, at in changes:
+                self._queue_flag(pipe, conversation_id, fields, on, at)
             await pipe.execute()
 
     async def set_opt_out(self, conversation_id: str, opted_out: bool) -> None:
