@@ -430,15 +430,18 @@ async def whatsapp_handshake(request: web.Request) -> web.Response:
     return web.Response(text=challenge)
 
 
+def _too_long() -> web.Response:
+    return error_response(413, f"the body is over {MAX_BODY} bytes")
+
+
 async def whatsapp_webhook(request: web.Request) -> web.Response:
     """Verify, dedupe, append durably, then 200 (REL-1). Meta retries anything else."""
     settings = _whatsapp_settings(request)
-    too_long = error_response(413, f"the body is over {MAX_BODY} bytes")
     if (request.content_length or 0) > MAX_BODY:
-        return too_long
+        return _too_long()
     raw = await read_at_most(request, MAX_BODY)
     if len(raw) > MAX_BODY:
-        return too_long
+        return _too_long()
     if not whatsapp.verify_signature(
         settings.app_secret, raw, request.headers.get("X-Hub-Signature-256")
     ):
