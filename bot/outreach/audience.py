@@ -148,7 +148,12 @@ class Verdict:
             return f"q|{self.conversation}|{self.identity}|{self.profile}"
         if self.kind == "d":
             return f"d|{self.until!r}|{self.entry}"
-        return f"s|{self.kind}"
+        if self.kind == "suppressed" or not (self.identity or self.profile):
+            return f"s|{self.kind}"  # an erased identity is never kept, even in a skip
+        # Whom a skip would have gone to, as its conversation may never have begun: their
+        # profile, or the identity of nobody known (a profile's erasure finds the
+        # campaigns it names, and would have to find its identities in their skips).
+        return f"s|{self.kind}|{'' if self.profile else self.identity}|{self.profile}"
 
 
 @dataclass(slots=True)

@@ -102,8 +102,10 @@ def recipient_of(member: str, state: str) -> dict[str, Any]:
     parts = state.split("|")
     if parts[0] == "q" and len(parts) == 4:
         shown |= {"conversation": parts[1], "identity": parts[2], "profile": parts[3] or None}
-    elif parts[0] == "s" and len(parts) == 2:
+    elif parts[0] == "s" and len(parts) in (2, 4):
         shown["reason"] = parts[1]
+        if len(parts) == 4:
+            shown |= {"identity": parts[2] or None, "profile": parts[3] or None}
     return shown
 
 
@@ -186,15 +188,15 @@ class CampaignView:
         return Page(items, str(start + len(found)) if more else None)
 
     async def _name_skipped(self, items: list[dict[str, Any]]) -> None:
-        """A skipped recipient's state keeps only the reason: its conversation, identity
-        and profile come from its key (a conversation, else ``p:<profile or identity>``),
-        as every other outcome's items carry them; one round trip."""
+        """A skipped recipient's conversation, identity and profile, as every other
+        outcome's items carry them: from its conversation when it has one, else as its
+        state kept them (the identity it would have gone to), else from its key
+        (``p:<profile or identity>``); one round trip."""
         cids = [item["recipient"] for item in items if item["recipient"].startswith("c_")]
         metas = dict(zip(cids, await self.reader.conversations(cids), strict=True))
         for item in items:
             key = item["recipient"]
-            meta = metas.get(key)
-            if meta is not None:
+            if meta := metas.get(key):
                 item |= {
                     "conversation": key,
                     "identity": meta.get("customer") or None,
@@ -202,11 +204,9 @@ class CampaignView:
                 }
                 continue
             named = key.partition(":")[2] if key.startswith("p:") else ""
-            item |= {
-                "conversation": None,
-                "identity": named if ":" in named else None,
-                "profile": named if named.startswith("p_") else None,
-            }
+            item.setdefault("identity", named if ":" in named else None)
+            item.setdefault("profile", named if named.startswith("p_") else None)
+            item["conversation"] = None  # a conversation that never began is not one
 
     async def _unsubscribed(self, nid: str, spec: NotificationSpec, start: int, limit: int) -> Page:
         """Recipients sent the campaign who have opted out since, or left its topic: read

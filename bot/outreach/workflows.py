@@ -178,7 +178,7 @@ class Workflows:
                 if kind == "q":
                     answer.sent.append(send_id_of(created.id, run, key))
                 elif kind == "s":
-                    answer.skipped.append(rest)
+                    answer.skipped.append(rest.partition("|")[0])
                 elif kind == "d":
                     answer.deferred += 1
 
