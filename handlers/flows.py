@@ -173,7 +173,7 @@ class FlowEngine:
                 state = None  # expired, or the flow changed under it: start afresh
             elif state.last and state.last == message.provider_id:
                 return FlowOutcome(handled=True, state=state, flow=flow.name)  # a redo
-            elif no_answer:
+            elif no_answer or _typed_start(message):
                 command = message.channel == "telegram" and _BOT_COMMAND.match(message.text)
                 return _asked_again(
                     flow, current, state, message, now, NOT_A_COMMAND * bool(command)
@@ -320,6 +320,14 @@ def _fitted(text: str) -> str:
     the answers put in them (or a retry said before the question) can take them past it,
     and the channels refuse such a message whole."""
     return text if len(text) <= MAX_REPLY else text[: MAX_REPLY - 1] + "…"
+
+
+def _typed_start(message: Inbound) -> bool:
+    """START typed on Telegram, whose opt-in is /start: no answer there either, as on
+    the channels where the word is the opt-in."""
+    if message.channel != "telegram" or message.kind != "text":
+        return False
+    return _escape_word(message.text, message.channel) == "start"
 
 
 def _escape_word(text: str, channel: str) -> str:
