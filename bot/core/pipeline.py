@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, Protocol
 
 from adapters import sms
-from adapters.whatsapp import MARKETING_STOPPED
 from bot.core.directory import Directory, VersionsRead
 from bot.core.fallback import FallbackGate, Quiet
 from bot.core.fanout import Fanout
@@ -694,18 +693,15 @@ class Pipeline:
     def _queue_refusal(self, pipe: Pipe, status: StatusUpdate, message_id: str) -> None:
         """A failure that says the customer told the provider to stop: kept on the
         conversation, as when the provider's answer to the send says so (the sender)."""
-        if status.status != "failed":
-            return
-        cid = status.conversation_id
-        if status.error_code == MARKETING_STOPPED:
-            # The customer stopped the number's marketing messages: later campaigns skip
-            # them, as they do after Meta's user_preferences webhook says so.
-            self.conversations.queue_marketing(pipe, cid, True, status.timestamp)
-        elif status.channel == "sms" and status.error_code == str(sms.OPTED_OUT_CODE):
-            # Twilio holds a STOP we never saw (texted to another number of a Messaging
-            # Service, or while the bot was down): so do we now, unless the customer opted
-            # in again after the message went.
-            self.conversations.queue_carrier_opt_out(pipe, cid, message_id)
+        if status.status == "failed":
+            self.sender.queue_refusal(
+                pipe,
+                status.channel,
+                status.conversation_id,
+                message_id,
+                status.error_code,
+                status.timestamp,
+            )
 
 
 @functools.lru_cache(maxsize=64)

@@ -825,6 +825,19 @@ class Sender:
                 receipt.error_code,
             )
 
+    def queue_refusal(
+        self, pipe: Pipe, channel: str, conversation_id: str, message_id: str, code: str, at: float
+    ) -> None:
+        """A send's failure (``code``) that says the customer told the provider to stop,
+        kept on its conversation: Meta's 131050 (the number's marketing stopped), later
+        campaigns skip them; Twilio's 21610 (a STOP we never saw: texted to another number
+        of a Messaging Service, or while the bot was down), unless they opted in again
+        after the message went."""
+        if code == MARKETING_STOPPED:
+            self.conversations.queue_marketing(pipe, conversation_id, True, at)
+        elif channel == "sms" and code == str(sms.OPTED_OUT_CODE):
+            self.conversations.queue_carrier_opt_out(pipe, conversation_id, message_id)
+
     async def _fail(
         self, outbound: Outbound, reason: str, code: str = "", *, carrier_opt_out: bool = False
     ) -> None:
