@@ -670,10 +670,10 @@ class Pipeline:
             # the send): the send's record tells its outcomes of it, the ledger included,
             # under our id; billed here too, under the provider's, it was billed twice.
             # Meta's pricing and error go with it: billed and told as a later one would be.
+            # Its refusal (131050, 21610) too: a receipt of no send of ours stops nothing.
             receipt = EarlyReceipt(status.status, status.pricing, status.error, status.error_code)
             # First on the pipeline: its answer says whether the record was made since.
             self.conversations.queue_early_status(pipe, cid, message_id, receipt)
-            self._queue_refusal(pipe, status, message_id)
             return
         self.conversations.queue_status(pipe, cid, message_id, status.status)
         self.sender.queue_receipt(

@@ -824,6 +824,15 @@ class Sender:
                 outbound.recipient.key,
                 receipt.error_code,
             )
+            if receipt.status == "failed":
+                self.queue_refusal(
+                    pipe,
+                    outbound.channel,
+                    outbound.conversation_id,
+                    outbound.send_id,
+                    receipt.error_code,
+                    time.time(),
+                )
 
     def queue_refusal(
         self, pipe: Pipe, channel: str, conversation_id: str, message_id: str, code: str, at: float
