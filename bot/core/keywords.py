@@ -28,6 +28,8 @@ _CHAT_KEYWORDS: dict[str, Keyword] = {
 _TELEGRAM_COMMANDS: dict[str, Keyword] = {"/stop": "stop", "/start": "start"}
 _DEEP_LINK_START = re.compile(r"/start [A-Za-z0-9_-]{1,64}", re.IGNORECASE)
 """``/start`` with a deep link's parameter: up to 64 of A-Z, a-z, 0-9, _ and -."""
+_NAMED_COMMAND = re.compile(r"/\w+@\w+(?=\s|$)")
+"""A command that names a bot: the channel made one naming this bot the bare command."""
 DEFAULT_KEYWORDS: dict[str, dict[str, Keyword]] = {
     "sms": dict(sms.KEYWORDS),
     "whatsapp": _CHAT_KEYWORDS,
@@ -78,3 +80,9 @@ def keyword_of(
         return None
     # ASCII only: str.upper() maps the long s (U+017F) to "S", and carriers match plain letters.
     return table.get(message.channel, {}).get(sms.keyword_word(text))
+
+
+def names_another_bot(message: Inbound) -> bool:
+    """Whether ``message`` is a Telegram command for another bot (``/help@OtherBot``),
+    which that bot answers, not this one's automation."""
+    return message.channel == "telegram" and _NAMED_COMMAND.match(message.text) is not None

@@ -14,7 +14,13 @@ from bot.core.directory import Directory, VersionsRead
 from bot.core.fallback import FallbackGate, Quiet
 from bot.core.fanout import Fanout
 from bot.core.guided import GuidedBatch, GuidedConversations
-from bot.core.keywords import DEFAULT_KEYWORDS, DEFAULT_SMS_HELP, Keyword, keyword_of
+from bot.core.keywords import (
+    DEFAULT_KEYWORDS,
+    DEFAULT_SMS_HELP,
+    Keyword,
+    keyword_of,
+    names_another_bot,
+)
 from bot.core.lifecycle import Lifecycle, OwnersRead
 from bot.core.links import urls_in
 from bot.core.metrics import Meters
@@ -633,13 +639,13 @@ class Pipeline:
         await self.fanout.queue_events(pipe, [inbound_event(message, record, profile, at)])
 
     def _may_answer(self, message: Inbound, keyword: str | None, now: float) -> bool:
-        """No answer to an opt-out or a reaction, nor a free-form one to a message past its
-        window.
+        """No answer to an opt-out, a reaction or a command for another bot, nor a
+        free-form one to a message past its window.
 
         Meta retries a webhook for days: a message delivered 25 hours late has a closed
         window, and a free-form reply would be refused (CH-2).
         """
-        if keyword == "stop" or answered_by_provider(message):
+        if keyword == "stop" or answered_by_provider(message) or names_another_bot(message):
             return False
         if message.kind == "reaction":  # an emoji on our message, or one taken off it
             return False

@@ -20,7 +20,7 @@ async def test_help_and_start_answer_no_question_on_telegram(telegram: Any) -> N
     assert await nth_reply(api, customer, 1) == NAME_Q
     api.customer_text(customer, "/help")
     assert await nth_reply(api, customer, 2) == f"{NOT_A_COMMAND}\n{NAME_Q}"
-    api.customer_text(customer, "/start@SwitchboardBot ref_42")
+    api.customer_text(customer, "/start@switchboard_test_bot ref_42")
     assert await nth_reply(api, customer, 3) == f"{NOT_A_COMMAND}\n{NAME_Q}"
     api.customer_text(customer, "Wen")
     assert await nth_reply(api, customer, 4) == "Thanks Wen. Which number should we call?"
