@@ -345,6 +345,13 @@ USED_CODE = (
 )
 
 
+class Question(str):
+    """A command's answer that asks for a confirmation before anything is done (``/forget``,
+    ``/detach``): audited as asked, not as done."""
+
+    __slots__ = ()
+
+
 async def confirm_once(
     desk: DeskPort | None, caller: Caller, subject: str, code: str, command: str
 ) -> None:

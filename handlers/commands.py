@@ -19,6 +19,7 @@ from handlers.command_kit import (
     ROLE_RANK,
     Argument,
     Command,
+    Question,
     Spec,
     UsageError,
     confirm_once,
@@ -170,7 +171,8 @@ class Commands:
             await self._audit(caller, source, name, command, args, refusal.reason)
             return False, refusal.answer
         if command.role != "viewer" or (name == "profile" and args[1:2] == ["convert"]):
-            await self._audit(caller, source, name, command, args, "")
+            asked = isinstance(answer, Question)
+            await self._audit(caller, source, name, command, args, "", asked=asked)
         return True, answer
 
     def _named(self, line: str) -> tuple[str, str, Command | None]:
@@ -272,8 +274,11 @@ class Commands:
         command: Command | None,
         args: list[str],
         refused: str,
+        *,
+        asked: bool = False,
     ) -> None:
-        """Log a refusal (``refused`` says why) or a done action, and keep it in Redis."""
+        """Log a refusal (``refused`` says why), a question (``asked``: a confirmation
+        asked for) or a done action, and keep it in Redis."""
         shown = f"/{name[:40]}" if name else "(not a command)"
         if command is None and name and not _COMMAND_NAME.fullmatch(name):
             # Not a command's name: a phone or an address typed after the slash.
@@ -298,13 +303,14 @@ class Commands:
             audit.warning("refused %s for %s: %s", shown, who, refused)
         else:
             who = caller.name
-            audit.info("%s ran %s", who, shown)
+            audit.info("%s %s %s", who, "asked to confirm" if asked else "ran", shown)
         if self.desk is not None:
             if command is not None:
                 args = command.spec.audited(args, numbers)
             summary = " ".join([shown, *args])[:300]
             try:
-                await self.desk.audit(who, summary, f"refused: {refused}" if refused else "done")
+                outcome = "asked to confirm" if asked else "done"
+                await self.desk.audit(who, summary, f"refused: {refused}" if refused else outcome)
             except Exception as error:  # the line above is in the log
                 if not self.outage(error):
                     raise
@@ -387,7 +393,7 @@ class Commands:
         subject = f"forget|{profile_id}|{','.join(held)}"
         if len(args) == 1:
             code = confirmation_code(caller, subject, time.time())
-            return (
+            return Question(
                 f"This erases {profile_id} ({profile.get('name') or 'no name'}, "
                 f"{len(profile['identities'])} identities, {len(profile['conversations'])} "
                 f"conversations) for good. To go ahead, send within 10 minutes:\n"

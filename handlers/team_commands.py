@@ -11,6 +11,7 @@ from handlers.command_kit import (
     ROLE_RANK,
     Argument,
     Command,
+    Question,
     Spec,
     UsageError,
     confirm_once,
@@ -281,7 +282,7 @@ class TeamCommands:
         subject = f"detach|{service}|{number or '*'}|{','.join(sorted(numbers))}"
         if not asked:
             code = confirmation_code(caller, subject, time.time())
-            return (
+            return Question(
                 f"This detaches {service} from {', '.join(numbers)}: it hears nothing more "
                 f"from {'that number' if len(numbers) == 1 else 'those numbers'}, and if it "
                 "is the parent the next service takes over. To go ahead, send within 10 "
