@@ -379,6 +379,11 @@ def _integer(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _sent_by(message: Mapping[str, Any], bot_id: str) -> bool:
+    sender = message.get("from")
+    return isinstance(sender, Mapping) and str(sender.get("id")) == bot_id
+
+
 def inbound_from_update(update: Mapping[str, Any], bot_id: str) -> list[Inbound]:
     """The customer or team messages an update carries (none for kinds we do not take).
 
@@ -417,6 +422,7 @@ def inbound_from_update(update: Mapping[str, Any], bot_id: str) -> list[Inbound]
             provider_type=_provider_type(message),
             chat=chat,
             reply_to=message_ref(chat, reply["message_id"]) if reply else "",
+            reply_to_ours=bool(reply) and _sent_by(reply, bot_id),
             edit_of=provider_id if edited else "",
             # Bot API 7 says so in forward_origin; older versions in forward_date.
             forwarded="forwarded" if {"forward_origin", "forward_date"} & message.keys() else "",

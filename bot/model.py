@@ -168,6 +168,8 @@ class Inbound:
     """The provider's chat, where it differs from the sender (a Telegram group)."""
     reply_to: str = ""
     """The provider id of the message this one answers, when the channel says."""
+    reply_to_ours: bool = False
+    """Whether the message this one answers is one the bot sent (Telegram)."""
     edit_of: str = ""
     """For an edited message: the provider id of the message it changes."""
     callback: str = ""
@@ -231,6 +233,7 @@ class Inbound:
             provider_type=data.get("provider_type", ""),
             chat=data.get("chat", ""),
             reply_to=data.get("reply_to", ""),
+            reply_to_ours=bool(data.get("reply_to_ours", False)),
             edit_of=data.get("edit_of", ""),
             callback=data.get("callback", ""),
             location=Location(**location) if location else None,

@@ -39,6 +39,10 @@ FILE_REFUSED = (
 NOT_TEXT_REFUSED = (
     "Not sent: a {kind} cannot go to the customer from the team chat. Reply with text."
 )
+NOT_A_POST = (
+    "Not sent: that message is not a customer's post (or is too old to be known). Reply "
+    "to the post of the customer's message, or send /reply <conversation> <text>."
+)
 EDIT_NOT_RUN = "Not run: an edited command is not run again; send it again as a new message."
 CAPTION_REFUSED = (
     "Not run: a command goes as text, not as a file's caption; a file cannot go to the "
@@ -131,7 +135,9 @@ class TeamChat:
         if not text.startswith("/"):
             conversation = message.reply_to and await self.posts.conversation(message.reply_to)
             if not conversation:
-                return  # chatter, or a reply to something that is not a customer's post
+                if message.reply_to_ours:  # meant for a customer: nobody got it
+                    self._answer(message.chat, NOT_A_POST, message.provider_id, message.provider_id)
+                return  # chatter among the team
             if message.media is not None:  # its caption alone would say "here is the form"
                 refusal = FILE_REFUSED.format(conversation=conversation)
             elif message.kind != "text" or not text:  # a sticker, a place, a contact
