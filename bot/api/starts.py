@@ -144,7 +144,7 @@ async def _recipient(
         if customer is None:
             raise ApiError(422, f"{channel} cannot reach an identity of type {asked.kind}")
         if is_number_itself(number, customer):
-            raise ApiError(422, f"{customer} is the number's own: it cannot write to itself")
+            raise ApiError(422, f"{customer.key} is the number's own: it cannot write to itself")
         named = with_its_phone([customer, asked], customer)
         _, erased = await book.profiles.roots_and_erasures(set(), named)
         if erased:
