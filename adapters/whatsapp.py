@@ -353,7 +353,7 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
     if provider_type == "text":
         body = _dict(message, "text").get("body")
         if not isinstance(body, str) or not body:  # Meta's is always one, never empty
-            raise PayloadError("a text message needs a 'text.body' string")
+            raise PayloadError("a text message needs a 'text.body' string that is not empty")
         kind, text = "text", body[:MAX_TEXT]
     elif provider_type == "interactive":
         interactive = _dict(message, "interactive")
