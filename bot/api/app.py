@@ -21,7 +21,7 @@ from bot.api.profiles import add_profile_routes
 from bot.api.sequences import add_sequence_routes
 from bot.api.services import add_service_routes
 from bot.api.starts import add_start_routes
-from bot.http.errors import error_response, store_time
+from bot.http.errors import error_response, store_time, unauthorized
 
 
 def build_api(parts: ApiParts) -> web.Application:
@@ -70,11 +70,11 @@ async def _authenticate(
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip() if scheme.lower() == "bearer" else ""  # schemes ignore case
     if not token:
-        return error_response(401, "missing Authorization: Bearer <token>")
+        return unauthorized("missing Authorization: Bearer <token>", invalid=False)
     try:
         token.encode("utf-8")
     except UnicodeEncodeError:  # bytes that are not UTF-8 arrive as surrogates
-        return error_response(401, "unknown token")
+        return unauthorized("unknown token", invalid=True)
     parts = request.app[PARTS]
     admin = parts.admin_token
     if admin and hmac.compare_digest(token.encode(), admin.encode()):
@@ -82,7 +82,7 @@ async def _authenticate(
     else:
         service = await parts.services.by_token(token)
         if service is None:
-            return error_response(401, "unknown token")
+            return unauthorized("unknown token", invalid=True)
         request[CALLER] = service
     return await handler(request)
 

@@ -40,7 +40,7 @@ from bot.api.conversations import (
 from bot.api.media import download, upload
 from bot.api.starts import reachable, start_conversation
 from bot.core.livetokens import KEY_CHARS, LiveGrant
-from bot.http.errors import error_response
+from bot.http.errors import error_response, unauthorized
 from bot.model import Identity, Service, compact_json, conversation_id
 from bot.outreach.audience import OPEN_TO_NEW
 from bot.outreach.spec import channel_of
@@ -137,7 +137,7 @@ async def authenticate_live(request: web.Request, handler: Handler) -> web.Strea
         token = request.query.get("token", "")
     found = await grant_of(request, token)
     if found is None:
-        return error_response(401, UNAUTHORIZED)
+        return unauthorized(UNAUTHORIZED, invalid=bool(token))
     request[GRANT], request[CALLER], request[PROFILE] = found
     return await handler(request)
 

@@ -43,6 +43,13 @@ def error_response(
     return web.json_response({"error": message, **extra}, status=status, headers=headers)
 
 
+def unauthorized(why: str, *, invalid: bool) -> web.Response:
+    """401 with the challenge RFC 6750 gives a Bearer-token API: the scheme, and for a
+    token given but not taken, ``invalid_token``."""
+    challenge = 'Bearer realm="switchboard"' + (', error="invalid_token"' if invalid else "")
+    return error_response(401, why, {"WWW-Authenticate": challenge})
+
+
 log = logging.getLogger("bot.http.app")  # the lines its routes' refusals always had
 
 
