@@ -246,7 +246,8 @@ class Runtime:
         self.claims = ClaimStore(redis, keys)
         self.notes = NoteStore(redis, keys)
         self.idempotency = IdempotencyStore(redis, keys)
-        self.roster = TeamRoster(TeamStore(redis, keys), settings.team)
+        bots = [settings.telegram.bot_id] if settings.telegram else []
+        self.roster = TeamRoster(TeamStore(redis, keys), settings.team, bots=bots)
         self.notification_store = NotificationStore(redis, keys)
         self.ledger = CostLedger(redis, keys)
         self.audience_reader = AudienceReader(self.profiles)

@@ -21,9 +21,13 @@ TELEGRAM_ID = re.compile(r"(?:tg:)?(\d{1,20})")
 class TeamRoster:
     """Who is on the team with which role; who did what with the team's commands."""
 
-    def __init__(self, store: TeamStore, team: Sequence[TeamMember]) -> None:
+    def __init__(
+        self, store: TeamStore, team: Sequence[TeamMember], bots: Sequence[str] = ()
+    ) -> None:
         self.store = store
         self.team = tuple(team)
+        self.bots = frozenset(bots)
+        """The Telegram user ids of the bot itself: no member, whatever /role says."""
 
     async def roles(self) -> list[TeamRole]:
         """The config's team with the roles /role set, then the people /role added."""
@@ -61,8 +65,13 @@ class TeamRoster:
         member = person_email(member)
         telegram = TELEGRAM_ID.fullmatch(member)
         if telegram:
-            known = next((m for m in self.team if m.telegram == telegram.group(1)), None)
-            return known.email if known else f"tg:{telegram.group(1)}"
+            user = str(int(telegram.group(1)))  # 0042 is user 42, as Telegram writes it
+            if user == "0":
+                raise ValueError(f"{member[:30]!r}: a Telegram user id is a positive number")
+            if user in self.bots:
+                raise ValueError(f"{member[:30]!r} is the bot itself, not a member of the team")
+            known = next((m for m in self.team if m.telegram == user), None)
+            return known.email if known else f"tg:{user}"
         if len(member) <= 254 and EMAIL.fullmatch(member):
             return member
         raise ValueError(f"{member[:60]!r} is neither an email nor a Telegram user id")
