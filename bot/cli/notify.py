@@ -40,6 +40,7 @@ NOTIFY_COMMANDS = {
     "notify-report": "a notification's report: counts, skipped recipients, cost",
     "notify-review": "review a draft: recipients, eligible, skipped by reason, estimated cost",
     "notify-send": "send a reviewed draft to the recipients its review froze",
+    "notify-cancel": "cancel a notification: a draft, or a schedule's runs to come",
     **{spec.name: spec.summary for spec in CAMPAIGN_SPECS},
 }
 FOLLOW = {spec.name: spec for spec in CAMPAIGN_SPECS}
@@ -82,6 +83,19 @@ def add_notify_parser(
             formatter_class=raw,
         )
         review.add_argument("id", metavar="ID", help="the draft, ntf_...")
+        return
+    if name == "notify-cancel":
+        cancel = admin.add_parser(
+            name,
+            help=NOTIFY_COMMANDS[name],
+            description="No further runs: a draft is dropped, a notification for later or on "
+            "a cron schedule does not go, and a run under way stops queueing at its next "
+            "batch (what is queued already still goes: notify-stop withdraws that too). "
+            "One that is sent or stopped already is refused.",
+            epilog=examples(prog, "admin notify-cancel ntf_0193ab"),
+            formatter_class=raw,
+        )
+        cancel.add_argument("id", metavar="ID", help="the notification, ntf_...")
         return
     if name == "notify-report":
         report = admin.add_parser(
@@ -169,6 +183,8 @@ async def run_notify_command(settings: Settings, args: argparse.Namespace) -> in
             return await _report(runtime, args.id)
         if args.admin_command in ("notify-review", "notify-send"):
             return await _review_or_send(runtime, args.admin_command, args.id)
+        if args.admin_command == "notify-cancel":
+            return await _cancel(runtime, args.id)
         if args.admin_command in FOLLOW:
             return await _follow(runtime, args)
         return await _notify(runtime, args)
@@ -236,6 +252,19 @@ async def _report(runtime: Runtime, nid: str) -> int:
     except NotificationNotFoundError as error:
         print(f"switchboard: {error}", file=sys.stderr)
         return 1
+    return 0
+
+
+async def _cancel(runtime: Runtime, nid: str) -> int:
+    team = TeamNotifications(
+        runtime.outreach.notifications, runtime.settings.default_region, runtime.profile_book
+    )
+    try:
+        await team.cancel(nid)
+    except (LookupError, RefusedError) as error:
+        print(f"switchboard: {error}", file=sys.stderr)
+        return 1
+    print(f"cancelled {nid}: no further runs")
     return 0
 
 
