@@ -181,8 +181,8 @@ class Notifications(Drafts):
         total: dict[str, Any] = {name: sum(r["counts"][name] for r in shown) for name in _NAMES}
         skipped = {reason: sum(r["skipped"][reason] for r in shown) for reason in SKIP_REASONS}
         cost = await self.ledger.notification_cost(spec.number, nid)
-        next_at = float(record.get("next_at", 0)) or None
         status = shown_status(record.get("status", "scheduled"))
+        next_at = _next_due(float(record.get("next_at", 0)) or None, runs, shown)
         return {
             "id": nid,
             "status": status,
@@ -383,3 +383,17 @@ def _counted(meta: dict[str, str], engaged: tuple[int, int]) -> dict[str, Any]:
     counts["in_flight"] = counts["queued"] - done
     skipped = {reason: int(meta.get(f"skipped:{reason}", 0)) for reason in SKIP_REASONS}
     return {"counts": counts, "skipped": skipped}
+
+
+def _next_due(
+    scheduled: float | None, runs: list[int], shown: list[dict[str, Any]]
+) -> float | None:
+    """When something of a notification is next due: the next run of its schedule (one
+    already made is no longer due), or the end of the quiet hours a run's deferred
+    recipients wait for, whichever comes first; None when nothing is."""
+    if scheduled is not None and runs and int(scheduled) <= max(runs):
+        scheduled = None  # its run was made: a one-off has no other
+    due = [run["deferred_until"] for run in shown if run["deferred_until"]]
+    if scheduled is not None:
+        due.append(scheduled)
+    return min(due, default=None)
