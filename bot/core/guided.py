@@ -10,6 +10,7 @@ every shard worker at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
 from collections.abc import Sequence
@@ -52,11 +53,13 @@ class Handoff:
     flow: str
     reason: str
     answers: dict[str, str]
+    profile: str = ""
 
-    def post(self) -> str:
-        """Plain text (never parsed by Telegram), so answers cannot format or hide."""
+    def post(self, name: str = "") -> str:
+        """Plain text (never parsed by Telegram), so answers cannot format or hide; the
+        customer named as the channel names them, else ``name`` (their profile's)."""
         # A web visitor's id opens their chat: only its first characters show.
-        who = self.message.name or shown_identity(self.message.sender.key)
+        who = self.message.name or name or shown_identity(self.message.sender.key)
         cid = self.message.conversation_id
         why = f"Flow {self.flow!r}: {self.reason}." if self.flow else f"{self.reason.capitalize()}."
         lines = [f"Hand-off: {who} on {self.message.channel} · {cid}", why]
@@ -175,7 +178,8 @@ class GuidedConversations:
         if outcome.handoff is not None:
             answers = dict(state.answers) if state else {}
             answers |= dict(outcome.saves)
-            batch.handoffs.append(Handoff(message, outcome.flow, outcome.handoff, answers))
+            handoff = Handoff(message, outcome.flow, outcome.handoff, answers, profile)
+            batch.handoffs.append(handoff)
         if outcome.ended:
             log.info("flow %s %s in %s", outcome.flow, outcome.ended, cid)
         return outcome
@@ -250,9 +254,13 @@ class GuidedConversations:
 
     async def _post(self, room: HandoffRoom, handoff: Handoff) -> None:
         cid, key = handoff.message.conversation_id, f"handoff:{handoff.message.provider_id}"
+        name = ""
+        if not handoff.message.name:  # the name a flow saved is the profile's
+            with contextlib.suppress(Exception):  # without it, the post still goes
+                name = await self._name_of(handoff.profile)
         try:
             await retrying(
-                lambda: room.post_about(cid, handoff.post(), key=key),
+                lambda: room.post_about(cid, handoff.post(name), key=key),
                 attempts=POST_ATTEMPTS,
                 backoff=send_backoff,
             )
@@ -260,6 +268,11 @@ class GuidedConversations:
             log.warning("hand-off post failed: %s", error)
         except Exception:
             log.exception("hand-off post failed")
+
+    async def _name_of(self, profile_id: str) -> str:
+        """The name on the profile (the one it was merged into), '' when none."""
+        root = await self.profiles.root(profile_id) if profile_id else ""
+        return await self.profiles.name(root) if root else ""
 
 
 def _presses(messages: Sequence[Inbound]) -> list[Inbound]:

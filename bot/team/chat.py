@@ -245,7 +245,8 @@ class TeamChat:
         content = shown_content(data["message"])
         if len(content) > PREVIEW:
             content = content[:PREVIEW] + "…"
-        who = data.get("name") or shown_identity(str(data.get("customer", "a customer")))
+        who = data.get("name") or await self.desk.profile_name(str(data.get("profile") or ""))
+        who = who or shown_identity(str(data.get("customer", "a customer")))
         post = (
             f"{who} on {data.get('channel', '?')} · {data['conversation_id']}\n"
             f"{indented(content)}\n"  # no line of theirs reads as a post's own

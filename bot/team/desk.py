@@ -132,9 +132,13 @@ class TeamDesk:
         identity = shown_identity(meta.get("customer", ""))
         if identity == "erased":
             return "(erased)"
-        root = await self.profiles.root(meta["profile"]) if meta.get("profile") else ""
-        name = await self.profiles.name(root) if root else ""
+        name = await self.profile_name(meta.get("profile", ""))
         return one_line(f"{name} ({identity})" if name else identity)
+
+    async def profile_name(self, profile_id: str) -> str:
+        """The name on the profile (the one it was merged into); '' when it has none."""
+        root = await self.profiles.root(profile_id) if profile_id else ""
+        return one_line(await self.profiles.name(root)) if root else ""
 
     async def _served(self, meta: dict[str, str], refused: str) -> None:
         """RefusedError when no service is attached to the conversation's number: the
