@@ -172,6 +172,8 @@ class TeamCommands:
 
     async def _inbox(self, caller: Caller, args: list[str]) -> str:
         items = await self.desk.inbox(_count(args))
+        if not items and not await self.desk.team_numbers():
+            return "The team is attached to no number: /attach team <number> works one."
         if not items:
             return "No conversations yet."
         lines = []
