@@ -311,6 +311,8 @@ class TeamCommands:
                 lines.append(f"{who}: {role.role}" + (f" ({source})" if source else ""))
             return "\n".join(lines) or "Nobody is on the team yet: /role <email> <role> adds."
         now, before = await self.desk.set_role(args[0], args[1].lower())
+        if before == now.role and now.role != NO_ROLE:
+            return f"{now.member} is {now.role} already."
         was = f" (was {before})" if before and before != now.role else ""
         if now.role == NO_ROLE:
             return f"{now.member} is off the team now{was}: their commands are refused."
