@@ -32,7 +32,14 @@ from handlers.command_kit import (
     split_arguments,
 )
 from handlers.notify_commands import NotifyCommands
-from handlers.ports import Caller, DeskPort, NotifyPort, ProfilePort, RefusedError
+from handlers.ports import (
+    CHAT,
+    Caller,
+    DeskPort,
+    NotifyPort,
+    ProfilePort,
+    RefusedError,
+)
 from handlers.sequence_commands import SequenceCommands, SequencePort
 from handlers.team_commands import TeamCommands
 
@@ -158,21 +165,22 @@ class Commands:
         return (await self.execute(caller, line, source=source))[1]
 
     async def execute(
-        self, caller: Caller | None, line: str, *, source: str = ""
+        self, caller: Caller | None, line: str, *, source: str = "", via: str = CHAT
     ) -> tuple[bool, str]:
         """(whether the command did its work, the answer). Every refusal, and every run
-        of an agent's or admin's command, goes to the audit log."""
+        of an agent's or admin's command, goes to the audit log, with where it was run
+        (``via`` the team chat or the command line)."""
         line, name, command = self._named(line)
         args: list[str] = []
         try:
             command, caller, args = self._check(caller, line, name, command)
             answer = await self._perform(command, caller, args)
         except _Refusal as refusal:
-            await self._audit(caller, source, name, command, args, refusal.reason)
+            await self._audit(caller, source, name, command, args, refusal.reason, via=via)
             return False, refusal.answer
         if command.role != "viewer" or (name == "profile" and args[1:2] == ["convert"]):
             asked = isinstance(answer, Question)
-            await self._audit(caller, source, name, command, args, "", asked=asked)
+            await self._audit(caller, source, name, command, args, "", asked=asked, via=via)
         return True, answer
 
     def _named(self, line: str) -> tuple[str, str, Command | None]:
@@ -276,6 +284,7 @@ class Commands:
         refused: str,
         *,
         asked: bool = False,
+        via: str = CHAT,
     ) -> None:
         """Log a refusal (``refused`` says why), a question (``asked``: a confirmation
         asked for) or a done action, and keep it in Redis."""
@@ -310,7 +319,8 @@ class Commands:
             summary = " ".join([shown, *args])[:300]
             try:
                 outcome = "asked to confirm" if asked else "done"
-                await self.desk.audit(who, summary, f"refused: {refused}" if refused else outcome)
+                shown_outcome = f"refused: {refused}" if refused else outcome
+                await self.desk.audit(who, summary, shown_outcome, via)
             except Exception as error:  # the line above is in the log
                 if not self.outage(error):
                     raise

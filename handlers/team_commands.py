@@ -4,6 +4,7 @@ decides from its arguments, then acts through the desk port (``handlers.ports.De
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from bot.model import indented
 from handlers.command_kit import (
@@ -18,7 +19,7 @@ from handlers.command_kit import (
     confirmation_code,
     flat,
 )
-from handlers.ports import Attachment, Caller, DeskPort
+from handlers.ports import CHAT, Attachment, Caller, DeskPort
 
 
 def when(at: float) -> str:
@@ -160,6 +161,12 @@ def _count(args: list[str]) -> int:
     return int(count)
 
 
+def _via(entry: dict[str, Any]) -> str:
+    """Where an entry's command was run, when not in the team chat."""
+    via = entry.get("via", CHAT)
+    return "" if via == CHAT else f" on the {str(via)[:20]}"
+
+
 class TeamCommands:
     """The commands built on the desk; ``commands()`` hands them to the registry."""
 
@@ -193,7 +200,8 @@ class TeamCommands:
         if not entries:
             return "The audit trail is empty."
         return "\n".join(
-            f"{when(entry['at'])} {entry['who']}: {entry['command']} - {entry['outcome']}"
+            f"{when(entry['at'])} {entry['who']}{_via(entry)}: {entry['command']} - "
+            f"{entry['outcome']}"
             for entry in entries
         )
 

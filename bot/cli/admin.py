@@ -25,6 +25,7 @@ from bot.team.actions import ConversationActions, InvalidServiceNameError, check
 from handlers import commands, notify_commands, sequence_commands, team_commands
 from handlers.command_kit import Spec
 from handlers.commands import OPERATOR, Caller
+from handlers.ports import COMMAND_LINE
 
 CLI_COMMANDS = (
     "inbox profile stats sequences flows claim release reply note optout enrol unenrol merge "
@@ -234,7 +235,7 @@ async def run_slash_command(settings: Settings, args: argparse.Namespace) -> int
     caller = member or (Caller(agent, OPERATOR.role) if agent else OPERATOR)
     try:
         spec = SPECS[args.team_command]
-        done, answer = await registry.execute(caller, command_line(spec, args))
+        done, answer = await registry.execute(caller, command_line(spec, args), via=COMMAND_LINE)
         if not done and "Usage: /" in answer:
             print(printable(usage_error(args.cli_parser, spec.name, answer)), file=sys.stderr)
             return 2
@@ -254,10 +255,14 @@ async def run_slash_command(settings: Settings, args: argparse.Namespace) -> int
                 if typed.strip() != code.group(2):
                     print(nothing)
                     return 1
-            done, answer = await registry.execute(caller, code.group(0))
+            done, answer = await registry.execute(caller, code.group(0), via=COMMAND_LINE)
     finally:
         await runtime.close()
-    shown = printable(for_the_command_line(answer, program()))
+    # The audit trail's commands stay as they were run: one from the team chat is no
+    # command line's.
+    if spec.name != "audit":
+        answer = for_the_command_line(answer, program())
+    shown = printable(answer)
     print(shown, file=sys.stdout if done else sys.stderr)
     return 0 if done else 1
 

@@ -24,7 +24,16 @@ from bot.team.actions import (
 from bot.team.roles import TeamRoster
 from handlers.command_kit import one_line, shown_identity
 from handlers.commands import has_control_characters
-from handlers.ports import Attachment, Caller, Claimed, InboxItem, RefusedError, Sent, TeamRole
+from handlers.ports import (
+    CHAT,
+    Attachment,
+    Caller,
+    Claimed,
+    InboxItem,
+    RefusedError,
+    Sent,
+    TeamRole,
+)
 from stores.claims import ClaimStore
 from stores.conversations import ConversationStore
 from stores.notes import MAX_NOTE, NoteStore
@@ -342,9 +351,9 @@ class TeamDesk:
         """The team member with this Telegram user id; None for a stranger."""
         return await self.roster.caller_for_telegram(user_id)
 
-    async def audit(self, who: str, command: str, outcome: str) -> None:
-        """Keep one entry of the audit trail."""
-        await self.roster.audit(who, command, outcome)
+    async def audit(self, who: str, command: str, outcome: str, via: str = CHAT) -> None:
+        """Keep one entry of the audit trail: ``via`` the team chat or the command line."""
+        await self.roster.audit(who, command, outcome, via)
 
     async def audit_trail(self, limit: int = 50) -> list[dict[str, Any]]:
         """The last entries of the audit trail, the newest first."""

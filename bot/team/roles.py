@@ -11,7 +11,7 @@ from typing import Any
 from bot.config.settings import ROLES, TeamMember
 from bot.identities import person_email
 from handlers.command_kit import NO_ROLE
-from handlers.ports import Caller, TeamRole
+from handlers.ports import CHAT, Caller, TeamRole
 from stores.team import TeamStore
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
@@ -101,9 +101,12 @@ class TeamRoster:
             return None
         return Caller(member.email if member else f"tg:{user}", role)
 
-    async def audit(self, who: str, command: str, outcome: str) -> None:
-        """Keep one entry of the audit trail (the newest 10,000 are kept)."""
+    async def audit(self, who: str, command: str, outcome: str, via: str = CHAT) -> None:
+        """Keep one entry of the audit trail (the newest 10,000 are kept): who ran what,
+        what came of it, and where (``via`` the team chat or the command line)."""
         entry = {"at": time.time(), "who": who, "command": command, "outcome": outcome}
+        if via != CHAT:
+            entry["via"] = via
         await self.store.audit(entry)
 
     async def audit_trail(self, limit: int = 50) -> list[dict[str, Any]]:
