@@ -117,6 +117,13 @@ _COMMAND_NAME = re.compile(r"(?!.*\d{5})[a-z0-9_]{1,32}")
 grammar of command names (no run of five digits: a phone typed after the slash is none)."""
 
 
+TOO_LONG = f"That command is longer than {MAX_LINE} characters."
+CONTROLS = "Commands may not contain control characters (only text, newlines and tabs)."
+UNBALANCED = "Unbalanced quotes: close every quote you open."
+LINE_PROBLEMS = (TOO_LONG, CONTROLS, UNBALANCED)
+"""Refusals of a line's words, whatever its command: the command line's usage errors."""
+
+
 class _Refusal(Exception):
     """Why a command line was refused: the answer, and a short reason for the audit."""
 
@@ -220,11 +227,9 @@ class Commands:
         """The command, caller and arguments of a line the caller may run; raises
         _Refusal otherwise."""
         if len(line) > MAX_LINE:
-            raise _Refusal(f"That command is longer than {MAX_LINE} characters.")
+            raise _Refusal(TOO_LONG)
         if has_control_characters(line):
-            raise _Refusal(
-                "Commands may not contain control characters (only text, newlines and tabs)."
-            )
+            raise _Refusal(CONTROLS)
         if not line.startswith("/"):
             raise _Refusal("Commands start with /. Try /help.")
         if caller is None:
@@ -246,7 +251,7 @@ class Commands:
                 split_arguments(parts[1] if len(parts) > 1 else "", command.raw_after),
             )
         except ValueError:
-            raise _Refusal("Unbalanced quotes: close every quote you open.") from None
+            raise _Refusal(UNBALANCED) from None
 
     async def _perform(self, command: Command, caller: Caller, args: list[str]) -> str:
         try:
