@@ -236,7 +236,7 @@ async def run_slash_command(settings: Settings, args: argparse.Namespace) -> int
     try:
         spec = SPECS[args.team_command]
         done, answer = await registry.execute(caller, command_line(spec, args), via=COMMAND_LINE)
-        if not done and "Usage: /" in answer:
+        if not done and ("Usage: /" in answer or answer in commands.LINE_PROBLEMS):
             print(printable(usage_error(args.cli_parser, spec.name, answer)), file=sys.stderr)
             return 2
         code = re.search(r"^/(forget|detach) .+ confirm (\d+)$", answer, re.MULTILINE)
