@@ -411,6 +411,30 @@ async def flows_bot(
     )
 
 
+@contextlib.asynccontextmanager
+async def visitor_and_team_chat(
+    make_bot: BotFactory, team_chat: int
+) -> AsyncIterator[tuple[Bot, TelegramAPIEmulator, Any]]:
+    """A bot with the flows and its team chat on Telegram, and a web chat visitor's open
+    socket to it."""
+    token = fake_token()
+    async with TelegramAPIEmulator(token) as api:
+        api.add_group(team_chat, "Team")
+        bot = await flows_bot(make_bot, token, api, team_chat)
+        socket, _ = await open_chat(bot)
+        try:
+            yield bot, api, socket
+        finally:
+            await socket.close()
+            await bot.runtime.pipeline.guided.settled()
+            await bot.stop()
+
+
+def posts(api: TelegramAPIEmulator, team_chat: int, start: str = "") -> list[str]:
+    """The texts posted to the team chat, those that begin with ``start``."""
+    return [m.text for m in api.messages_to(team_chat) if m.text.startswith(start)]
+
+
 async def nth_reply(api: TelegramAPIEmulator, chat: int, count: int) -> str:
     """The text of the ``count``-th message the bot sent to ``chat``, once it is there."""
     await api.wait_until(lambda: len(api.messages_to(chat)) >= count, timeout=10)

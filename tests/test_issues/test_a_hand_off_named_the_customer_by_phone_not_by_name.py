@@ -6,12 +6,9 @@ does when the channel gives no name."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.conftest import BotFactory
-from tests.emulators.telegram_api import TelegramAPIEmulator, fake_token
-from tests.test_flows_runtime import NAME_Q, flows_bot
-from tests.test_webchat import next_message, open_chat
+from tests.test_flows_runtime import NAME_Q, posts, visitor_and_team_chat
+from tests.test_webchat import next_message
 
 TEAM_CHAT = -1001234567892
 
@@ -19,31 +16,21 @@ TEAM_CHAT = -1001234567892
 async def test_the_team_chat_names_the_customer_as_the_profile_does(
     make_bot: BotFactory,
 ) -> None:
-    token = fake_token()
-    async with TelegramAPIEmulator(token) as api:
-        api.add_group(TEAM_CHAT, "Team")
-        bot = await flows_bot(make_bot, token, api, TEAM_CHAT)
-        socket, _ = await open_chat(bot)
+    async with visitor_and_team_chat(make_bot, TEAM_CHAT) as (_, api, socket):
         said: list[str] = []
         for n, text in enumerate(("please call me", "Gus Grant", "agent", "still there?"), 1):
             await socket.send_json({"type": "message", "id": f"m{n}", "text": text})
             if n < 4:
                 said.append((await next_message(socket))["text"])
         assert NAME_Q in said
-
-        def posts() -> list[Any]:
-            return [m.text for m in api.messages_to(TEAM_CHAT)]
-
         await api.wait_until(
             lambda: (
-                any(p.startswith("Hand-off:") for p in posts())
-                and any("still there?" in p for p in posts())
+                bool(posts(api, TEAM_CHAT, "Hand-off:"))
+                and any("still there?" in p for p in posts(api, TEAM_CHAT))
             ),
             timeout=10,
         )
-        (handoff,) = [p for p in posts() if p.startswith("Hand-off:")]
+        (handoff,) = posts(api, TEAM_CHAT, "Hand-off:")
         assert handoff.startswith("Hand-off: Gus Grant on web"), handoff
-        (later,) = [p for p in posts() if "still there?" in p]
+        (later,) = [p for p in posts(api, TEAM_CHAT) if "still there?" in p]
         assert later.startswith("Gus Grant on web"), later
-        await socket.close()
-        await bot.stop()

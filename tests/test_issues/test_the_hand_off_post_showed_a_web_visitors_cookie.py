@@ -4,12 +4,9 @@ writes as them, where every other post of the team chat shows its first characte
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.conftest import BotFactory
-from tests.emulators.telegram_api import TelegramAPIEmulator, fake_token
-from tests.test_flows_runtime import flows_bot
-from tests.test_webchat import next_message, open_chat
+from tests.test_flows_runtime import posts, visitor_and_team_chat
+from tests.test_webchat import next_message
 
 TEAM_CHAT = -1001234567892
 
@@ -17,23 +14,12 @@ TEAM_CHAT = -1001234567892
 async def test_the_hand_off_shows_the_first_characters_of_the_visitor_id(
     make_bot: BotFactory,
 ) -> None:
-    token = fake_token()
-    async with TelegramAPIEmulator(token) as api:
-        api.add_group(TEAM_CHAT, "Team")
-        bot = await flows_bot(make_bot, token, api, TEAM_CHAT)
-        socket, _ = await open_chat(bot)
+    async with visitor_and_team_chat(make_bot, TEAM_CHAT) as (bot, api, socket):
         for n, text in enumerate(("callback", "agent"), 1):
             await socket.send_json({"type": "message", "id": f"m{n}", "text": text})
             await next_message(socket)
         cookie = next(c.value for c in bot.client.session.cookie_jar if c.key == "sb_vid")
-
-        def handoffs() -> list[Any]:
-            return [m for m in api.messages_to(TEAM_CHAT) if m.text.startswith("Hand-off:")]
-
-        await api.wait_until(lambda: bool(handoffs()), timeout=10)
-        (post,) = handoffs()
-        assert post.text.startswith(f"Hand-off: vid:{cookie[:4]}… on web")
-        assert all(cookie not in (m.text or "") for m in api.messages_to(TEAM_CHAT))
-        await socket.close()
-        await bot.runtime.pipeline.guided.settled()
-        await bot.stop()
+        await api.wait_until(lambda: bool(posts(api, TEAM_CHAT, "Hand-off:")), timeout=10)
+        (post,) = posts(api, TEAM_CHAT, "Hand-off:")
+        assert post.startswith(f"Hand-off: vid:{cookie[:4]}… on web")
+        assert all(cookie not in text for text in posts(api, TEAM_CHAT))
