@@ -15,6 +15,7 @@ from bot.config.flows import Flow
 from bot.model import Attachment, Claim, Identity, Outbound
 from handlers.commands import Commands
 from handlers.ports import (
+    CHAT,
     Caller,
     Claimed,
     InboxItem,
@@ -130,7 +131,7 @@ class FakeDesk:
     async def set_role(self, member: str, role: str) -> tuple[TeamRole, str]:
         return TeamRole(member, "", role, ""), "viewer"
 
-    async def audit(self, who: str, command: str, outcome: str) -> None:
+    async def audit(self, who: str, command: str, outcome: str, via: str = CHAT) -> None:
         self.audits.append((who, command, outcome))
 
     async def first_use(self, digest: str, seconds: int) -> bool:
