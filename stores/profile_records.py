@@ -129,6 +129,9 @@ class BaseProfileStore(Protocol):
     async def name(self, profile_id: str) -> str:
         """The name kept on the profile, '' when it has none; follows no pointer."""
 
+    async def name_of(self, profile_id: str) -> str:
+        """The name on the live profile ``profile_id`` leads to, '' when none."""
+
     async def get(self, profile_id: str) -> dict[str, Any]:
         """The profile as stored ({} when unknown), with its refusals; follows no pointer."""
 
@@ -323,6 +326,11 @@ class ProfileRecords:
         """The name kept on the profile, '' when it has none; follows no pointer."""
         found = await self.redis.hget(self._h(profile_id), "name")
         return str(found) if found else ""
+
+    async def name_of(self, profile_id: str) -> str:
+        """The name on the live profile ``profile_id`` leads to, '' when none."""
+        root = await self.root(profile_id) if profile_id else ""
+        return await self.name(root) if root else ""
 
     async def get(self, profile_id: str) -> dict[str, Any]:
         """The profile as stored ({} when unknown), with its refusals; follows no pointer."""

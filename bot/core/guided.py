@@ -257,7 +257,7 @@ class GuidedConversations:
         name = ""
         if not handoff.message.name:  # the name a flow saved is the profile's
             with contextlib.suppress(Exception):  # without it, the post still goes
-                name = await self._name_of(handoff.profile)
+                name = await self.profiles.name_of(handoff.profile)
         try:
             await retrying(
                 lambda: room.post_about(cid, handoff.post(name), key=key),
@@ -268,11 +268,6 @@ class GuidedConversations:
             log.warning("hand-off post failed: %s", error)
         except Exception:
             log.exception("hand-off post failed")
-
-    async def _name_of(self, profile_id: str) -> str:
-        """The name on the profile (the one it was merged into), '' when none."""
-        root = await self.profiles.root(profile_id) if profile_id else ""
-        return await self.profiles.name(root) if root else ""
 
 
 def _presses(messages: Sequence[Inbound]) -> list[Inbound]:

@@ -146,8 +146,7 @@ class TeamDesk:
 
     async def profile_name(self, profile_id: str) -> str:
         """The name on the profile (the one it was merged into); '' when it has none."""
-        root = await self.profiles.root(profile_id) if profile_id else ""
-        return one_line(await self.profiles.name(root)) if root else ""
+        return one_line(await self.profiles.name_of(profile_id))
 
     async def _served(self, meta: dict[str, str], refused: str) -> None:
         """RefusedError when no service is attached to the conversation's number: the
