@@ -195,7 +195,7 @@ async def run_notify_command(settings: Settings, args: argparse.Namespace) -> in
 async def _follow(runtime: Runtime, args: argparse.Namespace) -> int:
     """A campaign's test, stop, recipients, or a profile's campaigns."""
     notifications = runtime.outreach.notifications
-    team = TeamNotifications(notifications, runtime.settings.default_region, runtime.profile_book)
+    team = _team_notifications(runtime)
     command = args.admin_command
     try:
         if command == "notify-test":
@@ -255,12 +255,16 @@ async def _report(runtime: Runtime, nid: str) -> int:
     return 0
 
 
-async def _cancel(runtime: Runtime, nid: str) -> int:
-    team = TeamNotifications(
+def _team_notifications(runtime: Runtime) -> TeamNotifications:
+    """The notifications as the team's commands use them, for the command line's."""
+    return TeamNotifications(
         runtime.outreach.notifications, runtime.settings.default_region, runtime.profile_book
     )
+
+
+async def _cancel(runtime: Runtime, nid: str) -> int:
     try:
-        await team.cancel(nid)
+        await _team_notifications(runtime).cancel(nid)
     except (LookupError, RefusedError) as error:
         print(f"switchboard: {error}", file=sys.stderr)
         return 1
