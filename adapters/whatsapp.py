@@ -99,11 +99,10 @@ def parse_webhook(
     items: list[Inbound | StatusUpdate] = []
     unread: list[str] = []
     for entry in payload["entry"]:
-        try:
-            changes = _list(entry, "changes")
-        except PayloadError as error:
-            unread.append(str(error))
+        if not isinstance(entry, dict) or not isinstance(entry.get("changes"), list):
+            unread.append("each entry must be an object with a 'changes' list")
             continue
+        changes = entry["changes"]
         for change in changes:
             if isinstance(change, dict) and change.get("field", "messages") != "messages":
                 continue  # another webhook field of the account: template_updates() and others
