@@ -324,11 +324,24 @@ def _digits(value: str) -> bool:
     return value.isascii() and value.isdigit()
 
 
+_VISIBLE_ASCII = re.compile(r"[!-~]*")
+"""Meta's ids (``wamid.`` and base64): no space, control or other script."""
+_TYPE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+"""Meta's message types: ``text``, ``request_welcome``, and those it adds later alike."""
+
+
 def _message_id(item: dict[str, Any], what: str) -> str:
+    """The item's ``id``, "" when it has none; PayloadError for one that is no Meta id."""
     provider_id = _str(item, "id")
-    if len(provider_id) > MAX_ID:
-        raise PayloadError(f"each {what}'s 'id' is at most {MAX_ID} characters")
+    if len(provider_id) > MAX_ID or not _VISIBLE_ASCII.fullmatch(provider_id):
+        raise PayloadError(f"each {what}'s 'id' is at most {MAX_ID} characters, visible ASCII only")
     return provider_id
+
+
+def _provider_type(message: dict[str, Any]) -> str:
+    """The message's ``type``, "" when it is none Meta would send (it is kept and shown)."""
+    given = message.get("type")
+    return given if isinstance(given, str) and _TYPE_NAME.fullmatch(given) else ""
 
 
 def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
@@ -344,7 +357,7 @@ def _message(number: str, message: Any, names: dict[str, str]) -> Inbound:
         raise PayloadError(
             "each message needs an 'id', and a 'from' of 5 to 20 digits or a 'from_user_id'"
         )
-    provider_type = _str(message, "type")
+    provider_type = _provider_type(message)
     kind: MessageKind = "unsupported"
     text = payload = ""
     media = location = reaction = None
@@ -710,8 +723,9 @@ def _dict(parent: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def _str(parent: dict[str, Any], key: str) -> str:
+    """A field Meta sends as a string (some as a number): a boolean is neither."""
     value = parent.get(key)
-    return str(value) if isinstance(value, str | int) else ""
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
 
 
 class WhatsAppClient:
