@@ -124,10 +124,7 @@ def form_file(body: bytes, declared: str) -> tuple[bytes, str, str]:
         names = _disposition(headers.get("content-disposition", ""))
         if names.get("name") == "file":
             declared_type = headers.get("content-type", "application/octet-stream")
-            filename = _extended(names.get("filename*", "")) or _browser_name(
-                names.get("filename", "")
-            )
-            return body[split + 4 : end], declared_type, filename
+            return body[split + 4 : end], declared_type, _filename(names)
     raise ApiError(400, "multipart/form-data without a part named 'file'")
 
 
@@ -136,6 +133,22 @@ def _disposition(value: str) -> dict[str, str]:
     _, semicolon, parameters = value.partition(";")
     found = _PARAM.findall(semicolon + parameters)
     return {key.lower(): quoted or token for key, quoted, token in found}
+
+
+def _filename(names: dict[str, str]) -> str:
+    """The part's name: its ``filename*`` when it can be read, else its ``filename``
+    (RFC 6266 4.3). 400 for a ``filename*`` that cannot be read and no ``filename``: the
+    file would go to the customer with no name."""
+    extended = names.get("filename*")
+    if extended is not None and (name := _extended(extended)):
+        return name
+    if extended is not None and "filename" not in names:
+        raise ApiError(
+            400,
+            "the part's filename* cannot be read: it is UTF-8'' (or ISO-8859-1'') and the"
+            " name's bytes percent-encoded",
+        )
+    return _browser_name(names.get("filename", ""))
 
 
 _BROWSER_ESCAPES = re.compile("%(22|0D|0A)")
