@@ -458,7 +458,9 @@ class TelegramChannel:
 
     async def _send_file(self, chat: str, media: dict[str, str]) -> str:
         """A file as Telegram's own message of its kind: uploaded when it was uploaded here
-        (no public URL of ours needs to be reachable from Telegram), else by its URL."""
+        (no public URL of ours needs to be reachable from Telegram), named as the reply
+        names it, else as it was uploaded; else by its URL, which Telegram names the file
+        by (the Bot API takes no name for a file it fetches)."""
         source: str | FileUpload = media.get("link", "")
         upload = media.get("upload")
         if upload:
@@ -467,7 +469,8 @@ class TelegramChannel:
                 raise SendFailedError(f"the file {upload} has expired", retryable=False)
             record, data = found
             extension = mimetypes.guess_extension(record.content_type) or ".bin"
-            source = FileUpload(data, record.filename or f"file{extension}")
+            name = media.get("filename") or record.filename or f"file{extension}"
+            source = FileUpload(data, name)
         return await self.client.send_file(chat, media["kind"], source, media.get("caption", ""))
 
 
