@@ -387,9 +387,10 @@ NOTICES_SHOWN = {"revoke": "deleted a message", "request_welcome": "opened the c
 
 
 def shown_content(message: dict[str, Any]) -> str:
-    """What a customer's message says, for its post: its text (or caption), else what it
-    carries (a place, a contact card's name, phones and emails, a reaction's emoji),
-    else its kind, or the provider's type of a message we do not read, in brackets."""
+    """What a customer's message says, for its post: its text; a file's kind in brackets,
+    and its caption; what else it carries (a place, a contact card's name, phones and
+    emails, a reaction's emoji), else its kind, or the provider's type of a message we do
+    not read, in brackets."""
     kind = message.get("kind", "message")
     location = message.get("location")
     if kind == "location" and isinstance(location, dict):
@@ -407,7 +408,14 @@ def shown_content(message: dict[str, Any]) -> str:
     provider_type = str(message.get("provider_type") or "")
     if kind == "unsupported" and provider_type:  # an order, a notice: named, not "unsupported"
         return f"[{NOTICES_SHOWN.get(provider_type, provider_type)}]"
-    return str(message.get("text") or "") or f"[{kind}]"
+    text = str(message.get("text") or "")
+    if kind in FILE_KINDS:  # a caption: what came is said before it
+        return f"[{kind}] {text}" if text else f"[{kind}]"
+    return text or f"[{kind}]"
+
+
+FILE_KINDS = frozenset(("image", "document", "audio", "video", "sticker"))
+"""The kinds of message that carry a file, whose text is the file's caption."""
 
 
 def _card_line(card: dict[str, Any]) -> str:
