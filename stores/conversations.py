@@ -144,7 +144,9 @@ class ConversationStore(BaseConversationStore):
             channel,
             profile,
             message.get("referral", "") if direction == "inbound" else "",
-            "0" if message.get("provider_type") in NOTICES else "1",
+            # A provider's notice, or an edit kept as the message it edits (the original
+            # never came here), opens no window: the customer wrote nothing new.
+            "0" if message.get("provider_type") in NOTICES or message.get("edited") else "1",
         ]
         return keys, args
 

@@ -632,9 +632,23 @@ class Pipeline:
         return picked
 
     async def _queue_edit(self, pipe: Pipe, message: Inbound, profile: str, batch: Batch) -> None:
+        """The customer's new wording of a message, and its event. An edit of a message
+        that never came here (sent before the number was ours, or lost) is kept as that
+        message, so that the timeline holds what the services are told; the record of one
+        that came is left as it is."""
         cid = message.conversation_id
-        self.conversations.queue_edit(pipe, cid, message.edit_of, message.text, message.timestamp)
         record = inbound_record(message) | {"id": message.edit_of, "edited": True}
+        self.conversations.queue_record(
+            pipe,
+            cid,
+            record,
+            direction="inbound",
+            number=message.number,
+            customer=message.sender.key,
+            channel=message.channel,
+            profile=profile,
+        )
+        self.conversations.queue_edit(pipe, cid, message.edit_of, message.text, message.timestamp)
         at = batch.taken_at.get(message.provider_id, 0)
         await self.fanout.queue_events(pipe, [inbound_event(message, record, profile, at)])
 
