@@ -14,6 +14,9 @@
   const KEY = "sb_vid";
   const HASH = "sb_vhash";
   const OPEN = "sb_widget_open";
+  // Where the bot checks visitor ids (SWITCHBOARD_VISITOR_SECRET), an id it made for this
+  // page with its hash, else null: only the bot can make an id it will take.
+  const FRESH = {{fresh}};
   const script = document.currentScript;
 
   function stored(storage, key) {
@@ -25,16 +28,33 @@
       else window[storage].setItem(key, value);
     } catch (error) { /* storage blocked: the widget still works for this page */ }
   }
-  // Made here when the site has none yet, so that its tracking posts with the id the chat
-  // will use, before the chat is ever opened.
+  // Kept (or made) when the site has none yet, so that its tracking posts with the id the
+  // chat will use, before the chat is ever opened. Where the bot checks ids, one kept with
+  // no hash (from before the secret was set) would be refused: the bot's replaces it.
   function visitorId() {
-    const given = (script && script.dataset.visitorId) || stored("localStorage", KEY);
-    if (given) return given;
+    const siteGiven = script && script.dataset.visitorId;
+    if (siteGiven) return siteGiven;
+    const kept = stored("localStorage", KEY);
+    if (kept && (!FRESH || stored("localStorage", HASH))) return kept;
+    if (FRESH) {
+      store("localStorage", KEY, FRESH.visitor_id);
+      store("localStorage", HASH, FRESH.visitor_hash);
+      return FRESH.visitor_id;
+    }
     const bytes = new Uint8Array(16);
     crypto.getRandomValues(bytes);
     const made = "v" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
     store("localStorage", KEY, made);
     return made;
+  }
+  // The hash of visitorId() that events posted to /t/events name beside it, where the bot
+  // checks ids; null where it does not.
+  function visitorHash() {
+    const siteGiven = script && script.dataset.visitorId;
+    if (siteGiven) return script.dataset.visitorHash || null;
+    const id = visitorId();
+    if (!FRESH) return null;
+    return stored("localStorage", HASH) || (id === FRESH.visitor_id ? FRESH.visitor_hash : null);
   }
 
   function ask(body) {
@@ -52,7 +72,7 @@
     const siteGiven = script && script.dataset.visitorId;
     const known = visitorId();
     if (known) body.visitor_id = known;
-    const hash = siteGiven ? script.dataset.visitorHash : stored("localStorage", HASH);
+    const hash = siteGiven ? script.dataset.visitorHash : visitorHash();
     if (known && hash) body.visitor_hash = hash;
     let answer = await ask(body);
     if (answer.status === 403 && known && !siteGiven) {
@@ -177,5 +197,5 @@
   if (document.body) mount();
   else document.addEventListener("DOMContentLoaded", mount);
 
-  window.Switchboard = { widget: true, open: () => open(true), close, visitorId };
+  window.Switchboard = { widget: true, open: () => open(true), close, visitorId, visitorHash };
 })();

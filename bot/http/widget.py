@@ -70,12 +70,20 @@ def _source() -> str:
 
 
 def script(widget: Widget) -> str:
-    """``widget.js`` with this deployment's address and branding written in."""
+    """``widget.js`` with this deployment's address and branding written in; where the bot
+    checks visitor ids, with a new id and its hash for a page whose site has none yet
+    (an id made on the page would be refused)."""
     source = _source()
+    secret = widget.tracking.visitor_secret
+    fresh = None
+    if secret:
+        made = new_visitor_id()
+        fresh = {"visitor_id": made, "visitor_hash": visitor_hash(secret, made)}
     values = {
         "base": widget.tracking.public_url.rstrip("/"),
         "title": widget.branding.title,
         "colour": widget.branding.colour,
+        "fresh": fresh,
     }
     for name, value in values.items():
         source = source.replace(f"{{{{{name}}}}}", json.dumps(value).replace("</", "<\\/"))
@@ -91,7 +99,9 @@ async def widget_script(request: web.Request) -> web.Response:
         return error_response(
             403, "this site is not in tracking.origins: it may not load the chat widget"
         )
-    headers = {"Cache-Control": "no-cache", "Vary": "Referer"}
+    # With a visitor of its own in it, no cache may hand one script to two browsers.
+    cache = "no-store" if widget.tracking.visitor_secret else "no-cache"
+    headers = {"Cache-Control": cache, "Vary": "Referer"}
     return web.Response(
         text=script(widget), content_type="text/javascript", charset="utf-8", headers=headers
     )
