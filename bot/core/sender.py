@@ -365,6 +365,10 @@ class Sender:
         """Conversations whose sends wait behind one an earlier holder's crash cut short in
         its API call, and that send's id: they stay pending in the outbox, for the shard's
         worker to redo, while the shard's other conversations go on."""
+        self._deferred: dict[str, tuple[str, float]] = {}
+        """Conversations whose send could not reach its provider, that send's id and when
+        it was queued: it waits in the outbox for the shard's redo, and the sends of theirs
+        that a later batch brings wait behind it, so that they go in order."""
         self._completing: set[asyncio.Task[None]] = set()
         """Records of sends that went out, under way: they outlive their shard's worker."""
         self._withdrawn: OrderedDict[str, None] = OrderedDict()
@@ -446,19 +450,24 @@ class Sender:
         # same send queued twice), the claim refuses it.
         redone = [o for o, entry in zip(outbounds, entries, strict=True) if entry.redone]
         waited_on = self._waited_on(outbounds)
+        deferred = self._deferred_behind(outbounds)
         states = await self.conversations.send_states(
-            [(o.conversation_id, o.send_id) for o in redone] + waited_on
+            [(o.conversation_id, o.send_id) for o in redone] + waited_on + deferred
         )
         found = iter(states)
-        for (cid, _), state in zip(waited_on, states[len(redone) :], strict=True):
+        held_states = states[len(redone) : len(redone) + len(waited_on)]
+        for (cid, _), state in zip(waited_on, held_states, strict=True):
             if state != "claimed":  # settled since, here or by another holder of the shard
                 del self._held[cid]
+        for (cid, _), state in zip(deferred, states[len(redone) + len(waited_on) :], strict=True):
+            if state != "":  # made or failed since, by another holder of the shard
+                self._deferred.pop(cid, None)
         left: set[str] = set()
         groups: dict[str, list[tuple[Outbound, bool, str]]] = {}
         for outbound, entry in zip(outbounds, entries, strict=True):
             state = next(found) if entry.redone else ""
-            if outbound.conversation_id in self._held:
-                left.add(entry.id)  # behind an interrupted send of an earlier batch
+            if outbound.conversation_id in self._held or outbound.conversation_id in self._deferred:
+                left.add(entry.id)  # behind an interrupted or unmade send of an earlier batch
             elif state in ("", "claimed"):
                 claimed = state == "claimed"
                 group = groups.setdefault(outbound.conversation_id, [])
@@ -481,6 +490,21 @@ class Sender:
             for cid, send_id in self._held.items()
             if cid in conversations and send_id not in ids
         ]
+
+    def _deferred_behind(self, outbounds: list[Outbound]) -> list[tuple[str, str]]:
+        """The sends that could not reach their provider, not in this batch, that
+        conversations of it wait behind. One in it is redone in its turn (the shard's
+        redo brings every entry left, in order); one past ``UNREACHABLE_PATIENCE`` has
+        failed or will when redone, and holds nothing back."""
+        if not self._deferred:
+            return []
+        ids = {o.send_id for o in outbounds}
+        now = time.time()
+        for cid, (send_id, queued_at) in list(self._deferred.items()):
+            if send_id in ids or now - queued_at > UNREACHABLE_PATIENCE:
+                del self._deferred[cid]
+        conversations = {o.conversation_id for o in outbounds}
+        return [(cid, sent[0]) for cid, sent in self._deferred.items() if cid in conversations]
 
     async def _perform_in_order(
         self, group: list[tuple[Outbound, bool, str]], left: set[str]
@@ -569,7 +593,10 @@ class Sender:
                     log.warning(
                         "%s; its sends wait in the outbox and are tried again%s", error, more
                     )
-                raise NotStartedError from None  # it, and its conversation's later ones, wait
+                # It, and its conversation's later ones (in this batch and the next), wait.
+                cid = outbound.conversation_id
+                self._deferred.setdefault(cid, (outbound.send_id, outbound.created_at))
+                raise NotStartedError from None
             log.warning("send %s failed: %s", outbound.send_id, error)
             await self._fail(outbound, str(error), error.code, carrier_opt_out=error.opted_out)
             return
