@@ -191,6 +191,11 @@ class BaseDeliveryQueue(Protocol):
     async def drop_dead_letters(self, service: str) -> int:
         """Let go of every dead letter of ``service`` for good; how many there were."""
 
+    async def drop_queued(self, service: str) -> int:
+        """Let go of every delivery queued for ``service`` or waiting for a retry, for good
+        (a service attached to no number: nothing would take them); how many there were.
+        Its consumer group goes with its queue, and is made again if it is attached."""
+
     async def replay_dead_letters(self, service: str, now: float) -> int:
         """Put every dead letter of ``service`` back in its queue, with fresh attempts."""
 
@@ -373,6 +378,15 @@ class DeliveryQueue(BaseDeliveryQueue):
             pipe.delete(self.keys.fanout(service, "dead"))
             count, _ = await pipe.execute()
         return int(count)
+
+    async def drop_queued(self, service: str) -> int:
+        queue, retries = self.keys.fanout(service), self.keys.fanout(service, "retry")
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xlen(queue)
+            pipe.zcard(retries)
+            pipe.delete(queue, retries)
+            queued, waiting, _ = await pipe.execute()
+        return int(queued) + int(waiting)
 
     async def replay_dead_letters(self, service: str, now: float) -> int:
         """Put every dead letter of ``service`` back in its queue, with fresh attempts."""

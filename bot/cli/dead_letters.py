@@ -53,7 +53,8 @@ def add_dead_letters_command(
     doing.add_argument(
         "--drop",
         action="store_true",
-        help="let go of a service's dead letters for good (a retired service's, say)",
+        help="let go of a service's dead letters for good (a retired service's, say); of "
+        "a service attached to no number, its queued events and retries too",
     )
 
 
@@ -99,7 +100,12 @@ async def _service_letters(runtime: Runtime, service: str, replay: bool, drop: b
         return 0
     if drop:
         count = await runtime.deliveries.drop_dead_letters(service)
-        print(f"{_count(count, 'dead letter')} of {service} let go of")
+        said = f"{_count(count, 'dead letter')} of {service} let go of"
+        if not await runtime.actions.numbers_of(service):
+            # Retired: what waits in its queue would wait for good, on the gauges too.
+            queued = await runtime.deliveries.drop_queued(service)
+            said += f", and {_count(queued, 'event')} queued for it: it is attached to no number"
+        print(said)
         return 0
     if not letters:
         print(f"no dead letters of {service}")
