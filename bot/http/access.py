@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import re
@@ -47,6 +48,11 @@ def route_of(request: web.Request) -> str:
     return resource.canonical
 
 
+UNANSWERED = 499
+"""The status logged for a request cut off with no answer (nginx's "client closed
+request"): its handler was cancelled."""
+
+
 class _MalformedRequests(logging.Filter):
     """aiohttp's server logs each malformed request it refuses with 400 (a header with a
     NUL, a request line past 8,190 bytes, 100 headers) at ERROR, with a traceback whose
@@ -88,6 +94,11 @@ def access_log(observe: Observer | None = None) -> Callable[..., Awaitable[web.S
                 return response
             except web.HTTPException as error:
                 status = error.status
+                raise
+            except asyncio.CancelledError:
+                # Cut off unanswered (the stop's drain ran out while its body was still
+                # coming): no 500 was sent, and none is counted.
+                status = UNANSWERED
                 raise
             finally:
                 seconds = time.perf_counter() - started
