@@ -44,6 +44,8 @@ async def test_an_edit_of_an_unseen_message_is_kept_as_that_message(
     assert [(m["direction"], m["id"], m["text"]) for m in timeline] == [
         ("inbound", original, "the new words")
     ]
+    # Written before the number was ours: its window is not the edit's to open.
+    assert await bot.runtime.conversations.last_inbound_at(bot.conversation(CUSTOMER)) is None
     # Meta sends it again (no 200 came back, say), and a later edit of it: one message.
     assert (await bot.post_whatsapp(edit)).status == 200
     assert (await bot.post_whatsapp(_edit(bot.phone_number_id, original, "newer"))).status == 200
