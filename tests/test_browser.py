@@ -7,12 +7,14 @@ trying Switchboard for the first time gets.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page, WebSocketRoute, async_playwright, expect
 
 from tests.botprocess import BotProcess
@@ -63,6 +65,28 @@ def bot() -> Iterator[BotProcess]:
     """A fresh bot per test, so every visitor is a first contact and gets the welcome."""
     with serving(CONFIG) as process:
         yield process
+
+
+@contextlib.asynccontextmanager
+async def shop_site(port: int, pages: dict[str, str]) -> AsyncIterator[str]:
+    """A shop's site on ``port`` of loopback (another origin than the bot's), serving each
+    path's HTML of ``pages``; its origin."""
+
+    def page(html: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def serve(request: web.Request) -> web.Response:
+            return web.Response(text=html, content_type="text/html")
+
+        return serve
+
+    site = web.Application()
+    for path, html in pages.items():
+        site.router.add_get(path, page(html))
+    server = TestServer(site, host="127.0.0.1", port=port)
+    await server.start_server()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await server.close()
 
 
 @contextlib.asynccontextmanager

@@ -12,9 +12,7 @@ import hmac
 import secrets
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from tests.botprocess import free_port
 from tests.conftest import BotFactory
@@ -28,7 +26,7 @@ PRIVATE = "I am customer 77, my address is 1 Main Street"
 async def test_a_page_without_the_site_s_id_opens_no_signed_in_chat(
     make_bot: BotFactory,
 ) -> None:
-    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS  # skips without it
+    from tests.test_browser import TIMEOUT_MS, launched_chromium, shop_site  # skips without it
 
     secret = secrets.token_hex(16)
     port, bot_port = free_port(), free_port()
@@ -42,46 +40,29 @@ async def test_a_page_without_the_site_s_id_opens_no_signed_in_chat(
     )
     signed = hmac.new(secret.encode(), CUSTOMER.encode(), hashlib.sha256).hexdigest()
 
-    async def account(request: web.Request) -> web.Response:  # signed in
-        tag = (
-            f'<script src="{base}/widget.js" data-visitor-id="{CUSTOMER}"'
-            f' data-visitor-hash="{signed}" async></script>'
-        )
-        return web.Response(text=f"<!doctype html><h1>Account</h1>{tag}", content_type="text/html")
+    account = (
+        f'<!doctype html><h1>Account</h1><script src="{base}/widget.js"'
+        f' data-visitor-id="{CUSTOMER}" data-visitor-hash="{signed}" async></script>'
+    )  # signed in
+    home = f'<!doctype html><h1>Shop</h1><script src="{base}/widget.js" async></script>'
+    pages = {"/account": account, "/": home}  # "/": signed out
+    async with shop_site(port, pages), launched_chromium() as browser:
+        page = await (await browser.new_context()).new_page()  # one browser, two people
+        await page.goto(f"{shop}/account")
+        await page.wait_for_function("window.Switchboard && window.Switchboard.widget")
+        await page.evaluate("Switchboard.open()")
+        chat = page.frame_locator("#switchboard-widget iframe")
+        await expect(chat.locator("#status")).to_have_text("online", timeout=TIMEOUT_MS)
+        await chat.locator("#text").fill(PRIVATE)
+        await chat.locator("#text").press("Enter")
+        await expect(chat.locator("#log .msg.outbound")).to_have_count(1, timeout=TIMEOUT_MS)
 
-    async def home(request: web.Request) -> web.Response:  # signed out
-        tag = f'<script src="{base}/widget.js" async></script>'
-        return web.Response(text=f"<!doctype html><h1>Shop</h1>{tag}", content_type="text/html")
-
-    site = web.Application()
-    site.router.add_get("/account", account)
-    site.router.add_get("/", home)
-    server = TestServer(site, host="127.0.0.1", port=port)
-    await server.start_server()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = await (await browser.new_context()).new_page()  # one browser, two people
-            await page.goto(f"{shop}/account")
-            await page.wait_for_function("window.Switchboard && window.Switchboard.widget")
-            await page.evaluate("Switchboard.open()")
-            chat = page.frame_locator("#switchboard-widget iframe")
-            await expect(chat.locator("#status")).to_have_text("online", timeout=TIMEOUT_MS)
-            await chat.locator("#text").fill(PRIVATE)
-            await chat.locator("#text").press("Enter")
-            await expect(chat.locator("#log .msg.outbound")).to_have_count(1, timeout=TIMEOUT_MS)
-
-            await page.evaluate("Switchboard.close(); sessionStorage.clear()")
-            await page.goto(f"{shop}/")  # signed out: the page names nobody
-            await page.wait_for_function("window.Switchboard && window.Switchboard.widget")
-            assert await page.evaluate("Switchboard.visitorId()") != CUSTOMER
-            await page.evaluate("Switchboard.open()")
-            chat = page.frame_locator("#switchboard-widget iframe")
-            await expect(chat.locator("#status")).to_have_text("online", timeout=TIMEOUT_MS)
-            await expect(chat.locator("#hint")).to_be_visible()  # a chat with nothing in it
-            await expect(chat.locator("#log")).not_to_contain_text(PRIVATE)
-        finally:
-            await browser.close()
-            await server.close()
+        await page.evaluate("Switchboard.close(); sessionStorage.clear()")
+        await page.goto(f"{shop}/")  # signed out: the page names nobody
+        await page.wait_for_function("window.Switchboard && window.Switchboard.widget")
+        assert await page.evaluate("Switchboard.visitorId()") != CUSTOMER
+        await page.evaluate("Switchboard.open()")
+        chat = page.frame_locator("#switchboard-widget iframe")
+        await expect(chat.locator("#status")).to_have_text("online", timeout=TIMEOUT_MS)
+        await expect(chat.locator("#hint")).to_be_visible()  # a chat with nothing in it
+        await expect(chat.locator("#log")).not_to_contain_text(PRIVATE)

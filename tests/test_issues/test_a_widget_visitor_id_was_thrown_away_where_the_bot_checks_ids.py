@@ -10,9 +10,6 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
-from playwright.async_api import async_playwright
 
 from tests.botprocess import free_port
 from tests.conftest import BotFactory
@@ -31,7 +28,7 @@ POST_VIEW = """async ([id, hash]) => {
 
 
 async def test_the_id_a_page_tracks_with_is_the_chat_s(make_bot: BotFactory) -> None:
-    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS  # skips without it
+    from tests.test_browser import launched_chromium, shop_site  # skips without it
 
     port, bot_port = free_port(), free_port()
     shop, base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bot_port}"
@@ -43,35 +40,20 @@ async def test_the_id_a_page_tracks_with_is_the_chat_s(make_bot: BotFactory) -> 
         visitor_secret=secrets.token_hex(16),
     )
     page_html = f'<!doctype html><h1>Shop</h1><script src="{base}/widget.js" async></script>'
-
-    async def index(request: web.Request) -> web.Response:
-        return web.Response(text=page_html, content_type="text/html")
-
-    site = web.Application()
-    site.router.add_get("/", index)
-    server = TestServer(site, host="127.0.0.1", port=port)
-    await server.start_server()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = await browser.new_page()
-            await page.goto(f"{shop}/")
-            await page.wait_for_function("window.Switchboard && window.Switchboard.widget")
-            tracked = await page.evaluate("Switchboard.visitorId()")
-            hashed = await page.evaluate("Switchboard.visitorHash()")
-            assert isinstance(tracked, str) and isinstance(hashed, str)
-            await page.evaluate(f"window.BASE = {base!r}")
-            status, answer = await page.evaluate(POST_VIEW, [tracked, hashed])
-            assert (status, answer["visitor_id"]) == (202, tracked)
-            token = lambda answer: answer.url.endswith("/webchat/token")  # noqa: E731
-            async with page.expect_response(token) as told:
-                await page.evaluate("Switchboard.open()")
-            opened = await told.value
-            assert opened.status == 200
-            assert (await opened.json())["visitor_id"] == tracked
-            assert await page.evaluate("Switchboard.visitorId()") == tracked
-        finally:
-            await browser.close()
-            await server.close()
+    async with shop_site(port, {"/": page_html}), launched_chromium() as browser:
+        page = await browser.new_page()
+        await page.goto(f"{shop}/")
+        await page.wait_for_function("window.Switchboard && window.Switchboard.widget")
+        tracked = await page.evaluate("Switchboard.visitorId()")
+        hashed = await page.evaluate("Switchboard.visitorHash()")
+        assert isinstance(tracked, str) and isinstance(hashed, str)
+        await page.evaluate(f"window.BASE = {base!r}")
+        status, answer = await page.evaluate(POST_VIEW, [tracked, hashed])
+        assert (status, answer["visitor_id"]) == (202, tracked)
+        token = lambda answer: answer.url.endswith("/webchat/token")  # noqa: E731
+        async with page.expect_response(token) as told:
+            await page.evaluate("Switchboard.open()")
+        opened = await told.value
+        assert opened.status == 200
+        assert (await opened.json())["visitor_id"] == tracked
+        assert await page.evaluate("Switchboard.visitorId()") == tracked

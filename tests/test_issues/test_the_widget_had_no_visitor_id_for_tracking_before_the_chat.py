@@ -5,13 +5,10 @@ id only when the chat first opened, and ``visitorId()`` was null on every page b
 from __future__ import annotations
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
-from playwright.async_api import async_playwright
 
 from tests.botprocess import free_port
 from tests.conftest import BotFactory
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.test_browser import launched_chromium, shop_site
 
 pytestmark = pytest.mark.browser
 
@@ -25,31 +22,16 @@ async def test_visitor_id_is_there_before_the_chat_opens_and_the_chat_uses_it(
     base = f"http://127.0.0.1:{bot_port}"
     await make_bot(whatsapp=False, tracking_origins=(shop,), port=bot_port, public_url=base)
     page_html = f'<!doctype html><h1>Shop</h1><script src="{base}/widget.js" async></script>'
-
-    async def index(request: web.Request) -> web.Response:
-        return web.Response(text=page_html, content_type="text/html")
-
-    site = web.Application()
-    site.router.add_get("/", index)
-    server = TestServer(site, host="127.0.0.1", port=port)
-    await server.start_server()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = await browser.new_page()
-            await page.goto(f"{shop}/")
-            await page.wait_for_function("window.Switchboard && window.Switchboard.widget")
-            first = await page.evaluate("Switchboard.visitorId()")
-            assert isinstance(first, str) and 16 <= len(first) <= 64
-            assert await page.evaluate("Switchboard.visitorId()") == first  # kept
-            assert await page.evaluate("localStorage.getItem('sb_vid')") == first
-            token = lambda answer: answer.url.endswith("/webchat/token")  # noqa: E731
-            async with page.expect_response(token) as told:
-                await page.evaluate("Switchboard.open()")
-            answer = await (await told.value).json()
-            assert answer["visitor_id"] == first  # the chat is the tracked visitor
-        finally:
-            await browser.close()
-            await server.close()
+    async with shop_site(port, {"/": page_html}), launched_chromium() as browser:
+        page = await browser.new_page()
+        await page.goto(f"{shop}/")
+        await page.wait_for_function("window.Switchboard && window.Switchboard.widget")
+        first = await page.evaluate("Switchboard.visitorId()")
+        assert isinstance(first, str) and 16 <= len(first) <= 64
+        assert await page.evaluate("Switchboard.visitorId()") == first  # kept
+        assert await page.evaluate("localStorage.getItem('sb_vid')") == first
+        token = lambda answer: answer.url.endswith("/webchat/token")  # noqa: E731
+        async with page.expect_response(token) as told:
+            await page.evaluate("Switchboard.open()")
+        answer = await (await told.value).json()
+        assert answer["visitor_id"] == first  # the chat is the tracked visitor
