@@ -147,6 +147,18 @@ async def recorded_sockets(page: Page) -> tuple[list[WebSocketRoute], list[str]]
     return sockets, said
 
 
+async def welcomed(browser: Browser, url: str) -> tuple[Page, list[WebSocketRoute]]:
+    """A new visitor's chat (a context of its own), once they said "hi" and the welcome
+    came; its sockets, on which the test may speak as the bot."""
+    context = await browser.new_context()
+    page = await context.new_page()
+    sockets, _ = await recorded_sockets(page)
+    await page.goto(url)
+    await press_enter(page, "hi")
+    await expect_log(page, "hi", WELCOME)
+    return page, sockets
+
+
 async def reconnected_and_answered(page: Page, sockets: list[WebSocketRoute]) -> None:
     """Drop the page's socket: it connects again, and a question is answered on the new one."""
     await sockets[0].close()

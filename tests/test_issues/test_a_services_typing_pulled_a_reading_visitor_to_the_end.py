@@ -13,12 +13,9 @@ from playwright.async_api import Browser, expect
 from tests.botprocess import BotProcess
 from tests.test_browser import (
     TIMEOUT_MS,
-    WELCOME,
     bot,
     browser,
-    expect_log,
-    press_enter,
-    recorded_sockets,
+    welcomed,
 )
 
 __all__ = ["bot", "browser"]  # the fixtures, used by name
@@ -27,12 +24,7 @@ __all__ = ["bot", "browser"]  # the fixtures, used by name
 async def test_typing_leaves_a_reading_visitor_where_they_are(
     bot: BotProcess, browser: Browser
 ) -> None:
-    context = await browser.new_context()
-    page = await context.new_page()
-    sockets, _ = await recorded_sockets(page)
-    await page.goto(bot.url)
-    await press_enter(page, "hi")
-    await expect_log(page, "hi", WELCOME)
+    page, sockets = await welcomed(browser, bot.url)
     for n in range(30):
         message = {"id": f"snd_{n}", "direction": "outbound", "status": "read"}
         sockets[-1].send(json.dumps({"type": "message", "message": message | {"text": f"#{n}"}}))
@@ -45,4 +37,4 @@ async def test_typing_leaves_a_reading_visitor_where_they_are(
     sockets[-1].send(json.dumps({"type": "message", "message": reply}))
     await expect(page.locator("#more")).to_be_visible(timeout=TIMEOUT_MS)
     assert await page.evaluate("document.getElementById('log').scrollTop") == 0
-    await context.close()
+    await page.context.close()

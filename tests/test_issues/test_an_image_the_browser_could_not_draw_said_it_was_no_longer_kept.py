@@ -18,7 +18,7 @@ from tests.test_browser import (
     expect_log,
     open_chat,
     press_enter,
-    recorded_sockets,
+    welcomed,
 )
 
 __all__ = ["bot", "browser"]  # the fixtures, used by name
@@ -44,16 +44,11 @@ async def test_an_image_not_drawn_is_a_link_to_the_file(bot: BotProcess, browser
 
 
 async def test_an_image_gone_says_so(bot: BotProcess, browser: Browser) -> None:
-    context = await browser.new_context()
-    page = await context.new_page()
-    sockets, _ = await recorded_sockets(page)
-    await page.goto(bot.url)
-    await press_enter(page, "hi")
-    await expect_log(page, "hi", WELCOME)
+    page, sockets = await welcomed(browser, bot.url)
     gone = {"kind": "image", "url": bot.url.rstrip("/") + "/media/med_gone?sig=x"}
     message = {"id": "snd_gone", "direction": "outbound", "status": "read", "media": gone}
     sockets[-1].send(json.dumps({"type": "message", "message": message | {"text": ""}}))
     await expect(page.locator("#log")).to_contain_text(
         "[this file is no longer kept]", timeout=TIMEOUT_MS
     )
-    await context.close()
+    await page.context.close()

@@ -13,24 +13,16 @@ from playwright.async_api import Browser, expect
 from tests.botprocess import BotProcess, free_port
 from tests.test_browser import (
     TIMEOUT_MS,
-    WELCOME,
     bot,
     browser,
-    expect_log,
-    press_enter,
-    recorded_sockets,
+    welcomed,
 )
 
 __all__ = ["bot", "browser"]  # the fixtures, used by name
 
 
 async def test_another_site_s_image_not_drawn_is_a_link(bot: BotProcess, browser: Browser) -> None:
-    context = await browser.new_context()
-    page = await context.new_page()
-    sockets, _ = await recorded_sockets(page)
-    await page.goto(bot.url)
-    await press_enter(page, "hi")
-    await expect_log(page, "hi", WELCOME)
+    page, sockets = await welcomed(browser, bot.url)
     elsewhere = f"http://127.0.0.2:{free_port()}/catalogue/shoe.png"
     media = {"kind": "image", "url": elsewhere, "filename": "shoe.png"}
     message = {"id": "snd_shoe", "direction": "outbound", "status": "read", "media": media}
@@ -39,4 +31,4 @@ async def test_another_site_s_image_not_drawn_is_a_link(bot: BotProcess, browser
     await expect(bubble).to_contain_text("shoe.png (no preview)", timeout=TIMEOUT_MS)
     assert await bubble.locator("a.file").get_attribute("href") == elsewhere
     await expect(page.locator("#log")).not_to_contain_text("no longer kept")
-    await context.close()
+    await page.context.close()
