@@ -52,10 +52,20 @@ class TemplateSpec:
         return body
 
 
-def template_spec(value: Any, where: str = "template") -> TemplateSpec:
-    """A template from its JSON or YAML form; ValueError says what is wrong."""
+FIELDS = ("name", "language", "category", "variables")
+
+
+def template_spec(value: Any, where: str = "template", *, json: bool = False) -> TemplateSpec:
+    """A template from its JSON or YAML form; ValueError says what is wrong. A field it
+    does not know is refused, not left out (a misspelled ``variables`` would send a
+    template with no parameters, which Meta fails); from JSON (the API's), a variable
+    must be a string, where YAML's may be a number."""
     if not isinstance(value, dict):
         raise ValueError(f"{where} must be an object with name, language and category")
+    if unknown := sorted(str(key) for key in value if key not in FIELDS):
+        raise ValueError(
+            f"{where}: unknown field(s) {', '.join(unknown)}; it takes {', '.join(FIELDS)}"
+        )
     name, language = value.get("name"), value.get("language", "en")
     category, variables = value.get("category"), value.get("variables", [])
     if not isinstance(name, str) or not _NAME.fullmatch(name):
@@ -67,7 +77,10 @@ def template_spec(value: Any, where: str = "template") -> TemplateSpec:
     if (
         not isinstance(variables, list)
         or len(variables) > MAX_VARIABLES
-        or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in variables)
+        or not all(
+            isinstance(v, str if json else (str, int, float)) and not isinstance(v, bool)
+            for v in variables
+        )
     ):
         raise ValueError(f"{where}.variables: a list of at most {MAX_VARIABLES} strings")
     texts = tuple(str(v) for v in variables)

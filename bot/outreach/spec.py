@@ -160,7 +160,7 @@ def parse_notification(
         raise ValueError(f"'text': {problem}")
     template = None
     if body.get("template") is not None:
-        template = template_spec(body["template"])
+        template = template_spec(body["template"], json=True)
     if not text and template is None:
         raise ValueError("give a 'text' or a 'template'")
     if template is not None and channel_of(number) != "whatsapp" and not text:
