@@ -162,30 +162,49 @@ class CampaignView:
         """The recipients who reached ``outcome``, in the order they did, from ``start``."""
         if outcome == "unsubscribed":
             return await self._unsubscribed(nid, spec, start, limit)
-        # One more than the page: whether there is a next page, known now, not from an
-        # empty one after it.
-        found = await self.campaigns.page(nid, outcome, start, limit + 1)
-        more = len(found) > limit
-        found = found[:limit]
+        found, end, more = await self._outcome_page(nid, outcome, start, limit)
         members = [member for member, _ in found]
         states = await self.campaigns.states([(nid, m) for m in members])
         codes: list[str] = []
         if outcome == "failed":
             sends = [_send_of(nid, member) for member in members]
             codes = await self.campaigns.failure_codes(nid, sends)
-        # The sent set keeps a send that failed after the channel took it.
-        failed = await self.campaigns.failed_among(nid, members) if outcome == "sent" else []
         items = []
         for n, ((member, at), state) in enumerate(zip(found, states, strict=True)):
-            if failed and failed[n]:
-                continue
             item = recipient_of(member, state) | {"at": at}
             if outcome == "failed":
                 item["error_code"] = codes[n] or None
             items.append(item)
         if outcome == "skipped":
             await self._name_skipped(items)
-        return Page(items, str(start + len(found)) if more else None)
+        return Page(items, str(end) if more else None)
+
+    async def _outcome_page(
+        self, nid: str, outcome: str, start: int, limit: int
+    ) -> tuple[list[tuple[str, float]], int, bool]:
+        """Up to ``limit`` recipients of ``outcome`` from ``start``, where the next page
+        starts, and whether it holds any: one more than the page is read, so that a next
+        page is known now, not from an empty one after it. The sent set keeps a send that
+        failed after the channel took it: those are left out, and read past, so that a
+        page is full while there are more."""
+        page: list[tuple[str, float]] = []
+        index = end = start
+        while True:
+            wanted = limit + 1 - len(page)
+            found = await self.campaigns.page(nid, outcome, index, wanted)
+            failed = [False] * len(found)
+            if outcome == "sent":
+                failed = await self.campaigns.failed_among(nid, [m for m, _ in found])
+            for entry, gone in zip(found, failed, strict=True):
+                index += 1
+                if gone:
+                    continue
+                if len(page) == limit:  # one beyond the page: there is a next
+                    return page, end, True
+                page.append(entry)
+                end = index
+            if len(found) < wanted:
+                return page, end, False
 
     async def _name_skipped(self, items: list[dict[str, Any]]) -> None:
         """A skipped recipient's conversation, identity and profile, as every other
