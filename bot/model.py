@@ -583,7 +583,10 @@ def derived_id(prefix: str, *parts: str) -> str:
 MAX_NAME = 200
 """Characters of a name a channel gives a customer kept at most (Telegram's first and last
 names are 64 each; WhatsApp's profile names are shorter)."""
-_HIDDEN = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+DIRECTION_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+"""The embeddings, overrides and isolates that change the direction of the text after
+them (a name is shown in others' text: the marks U+200E and U+200F only mark its own)."""
+_HIDDEN = re.compile(f"[{DIRECTION_CONTROLS}]")
 """Bidirectional overrides and isolates: they make a name read as other text."""
 
 

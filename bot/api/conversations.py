@@ -25,7 +25,7 @@ from bot.api.idempotency import keyed_id
 from bot.api.media import with_upload
 from bot.core.redaction import hides, masked
 from bot.core.sender import SendFailedError, WindowClosedError
-from bot.model import TEXT_CONTROLS, Claim, Outbound, Service
+from bot.model import DIRECTION_CONTROLS, TEXT_CONTROLS, Claim, Outbound, Service
 from bot.team.actions import (
     ConversationClosedError,
     NotHeldError,
@@ -145,9 +145,6 @@ def sent_message(outbound: Outbound, service: str, agent: str) -> dict[str, Any]
 
 
 LINE_SEPARATORS = "\u2028\u2029"
-DIRECTION_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-"""The embeddings, overrides and isolates that change the direction of the text after
-them (a name is shown in others' text: the marks U+200E and U+200F only mark its own)."""
 """Unicode's line and paragraph separators: a chat shows them as new lines."""
 
 
