@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.webchat import shows_something
 from bot.config.settings import TeamMember
+from bot.model import DIRECTION_CONTROLS
 from bot.outreach.audience import topics_of
 from bot.outreach.runs import response_entries, send_id_of
 from bot.outreach.spec import NotificationSpec
@@ -75,6 +77,11 @@ def checked_reason(reason: Any) -> str:
     # No control character (C0, DEL or C1), and no line or paragraph separator either.
     if has_control_characters(reason, allowed="") or len(reason.splitlines()) > 1:
         raise ValueError("'reason' is one line of text")
+    # Shown in a report's line: an override would turn the rest of it around.
+    if any(c in reason for c in DIRECTION_CONTROLS):
+        raise ValueError("'reason' holds a direction control (U+202A-202E, U+2066-2069)")
+    if not shows_something(reason):
+        raise ValueError("'reason' shows nothing: only spaces or invisible characters")
     return reason.strip()
 
 
