@@ -4,6 +4,7 @@ hand the customer to a person; the pipeline keeps the state and applies the rest
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -42,6 +43,9 @@ _BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?(\s|$)")
 """A Telegram bot's command, as its app's menu sends one: ``/help``, ``/start ref``."""
 NOT_A_COMMAND = "That is a command, not an answer. Please type your answer, or /cancel to stop."
 EARLIER_BUTTON = "That button was for an earlier question."
+FLOW_CHANGED = "Our questions have changed since you began, so let's start again."
+
+log = logging.getLogger(__name__)
 _NO_TRY = (NOT_A_COMMAND, EARLIER_BUTTON)
 """What answers no question and uses none of its tries: the question is asked again."""
 _PROBLEMS = {
@@ -169,8 +173,20 @@ class FlowEngine:
         if state is not None:
             flow = self.flows.get(state.flow)
             current = flow.step(state.step) if flow else None
-            if flow is None or current is None or now - state.updated_at > flow.timeout:
-                state = None  # expired, or the flow changed under it: start afresh
+            if flow is None:  # an edit of the config took it away: start afresh
+                log.info("flow %s is no longer configured: the customer left it", state.flow)
+                state = None
+            elif now - state.updated_at > flow.timeout:
+                state = None  # expired: start afresh
+            elif current is None:  # an edit of the flow took the step away
+                log.info(
+                    "flow %s has no step %s since an edit: its first question is asked again",
+                    flow.name,
+                    state.step,
+                )
+                first = flow.steps[0]
+                afresh = replace(state, step=first.id, answers={}, attempts=0, asked=())
+                return _asked_again(flow, first, afresh, message, now, FLOW_CHANGED)
             elif state.last and state.last == message.provider_id:
                 return FlowOutcome(handled=True, state=state, flow=flow.name)  # a redo
             elif no_answer or _typed_start(message):
