@@ -98,19 +98,23 @@ class Flow:
         return self.steps[index + 1].id if index + 1 < len(self.steps) else "end"
 
 
-def find_flow_file(path: str) -> Path | None:
-    """Where a flow file named in the config is: a relative path is looked for in the
-    working directory, then in the project's (where the shipped examples live)."""
-    candidates = [Path(path)]
+def flow_file_places(path: str) -> list[Path]:
+    """Where a flow file named in the config is looked for, in order: a relative path in
+    the working directory, then in the project's (where the shipped examples live)."""
+    places = [Path(path)]
     if not Path(path).is_absolute():
-        candidates.append(PROJECT_ROOT / path)
-    return next((p for p in candidates if p.is_file()), None)
+        places.append(PROJECT_ROOT / path)
+    return places
 
 
-def named_flow_files(document: Any) -> list[tuple[tuple[str, ...], Path]]:
+def find_flow_file(path: str) -> Path | None:
+    """Where a flow file named in the config is (``flow_file_places``), if anywhere."""
+    return next((p for p in flow_file_places(path) if p.is_file()), None)
+
+
+def _flow_files_named(document: Any) -> list[tuple[tuple[str, ...], str]]:
     """The flow files a config document names (``flows: {name: {file: ...}}``, in the
-    runtime's automation and each service's), each with the key that names it, where
-    they are now; those not found are left out."""
+    runtime's automation and each service's), each with the key that names it."""
     automations: list[tuple[tuple[str, ...], Any]] = []
     if isinstance(document, dict):
         automations.append((("automation",), document.get("automation")))
@@ -118,15 +122,21 @@ def named_flow_files(document: Any) -> list[tuple[tuple[str, ...], Path]]:
         for n, service in enumerate(services if isinstance(services, list) else []):
             if isinstance(service, dict):
                 automations.append((("services", str(n), "automation"), service.get("automation")))
-    found = []
+    named = []
     for at, automation in automations:
         flows = automation.get("flows") if isinstance(automation, dict) else None
         for name, flow in flows.items() if isinstance(flows, dict) else []:
-            named = flow.get("file") if isinstance(flow, dict) else None
-            where = find_flow_file(named) if isinstance(named, str) else None
-            if where is not None:
-                found.append(((*at, "flows", str(name)), where))
-    return found
+            file = flow.get("file") if isinstance(flow, dict) else None
+            if isinstance(file, str):
+                named.append(((*at, "flows", str(name)), file))
+    return named
+
+
+def named_flow_files(document: Any) -> list[tuple[tuple[str, ...], Path]]:
+    """The flow files a config document names, each with the key that names it, where
+    they are now; those not found are left out."""
+    found = [(key, find_flow_file(file)) for key, file in _flow_files_named(document)]
+    return [(key, where) for key, where in found if where is not None]
 
 
 def load_flow_file(path: str) -> dict[str, Any]:
