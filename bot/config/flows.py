@@ -139,6 +139,13 @@ def named_flow_files(document: Any) -> list[tuple[tuple[str, ...], Path]]:
     return [(key, where) for key, where in found if where is not None]
 
 
+def watched_flow_files(document: Any) -> list[Path]:
+    """Every place a flow file the document names is looked for, there or not: a watch
+    sees a file appear (one named before it was written, or a copy in the working
+    directory over the project's)."""
+    return [where for _, file in _flow_files_named(document) for where in flow_file_places(file)]
+
+
 def load_flow_file(path: str) -> dict[str, Any]:
     """A flow's definition from a YAML file (``find_flow_file`` says where)."""
     found = find_flow_file(path)

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from bot.config.automation import AutomationSettings
-from bot.config.flows import named_flow_files
+from bot.config.flows import watched_flow_files
 from bot.config.settings import ConfigError, reload_automation, sections_at_start
 from bot.config.yamlfile import read_yaml
 from bot.model import Service
@@ -33,13 +33,14 @@ Apply = Callable[[AutomationSettings, Sequence[Service]], Awaitable[None]]
 
 
 def flow_files(path: str) -> list[str]:
-    """The flow files the config file names (``flows: {name: {file: ...}}``, the runtime's
-    and each service's automation), where they are now; none when it cannot be read."""
+    """Every place the flow files the config file names (``flows: {name: {file: ...}}``,
+    the runtime's and each service's automation) are looked for, there or not, so that a
+    watch sees one appear; none when it cannot be read."""
     try:
         document, _, _ = read_yaml(path, os.environ)
     except Exception:  # the reload that follows reads the file too, and says what is wrong
         return []
-    return [str(where) for _, where in named_flow_files(document)]
+    return [str(where) for where in watched_flow_files(document)]
 
 
 class FileTimes:
