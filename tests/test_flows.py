@@ -179,9 +179,9 @@ def test_invalid_answers_are_asked_again_with_a_clear_message(
 
 
 def test_a_configured_retry_text_replaces_the_explanation() -> None:
-    chat = Chat(one_step(input="email", retry="Hmm, {a} is no email. Try again?"))
+    chat = Chat(one_step(input="email", retry="Hmm, that is no email. Try again?"))
     chat.say("go")
-    assert texts(chat.say("nope")) == ["Hmm,  is no email. Try again?\nQ?"]
+    assert texts(chat.say("nope")) == ["Hmm, that is no email. Try again?\nQ?"]
 
 
 def test_after_max_retries_the_customer_is_handed_to_a_person() -> None:

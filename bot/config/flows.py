@@ -33,6 +33,8 @@ DEFAULT_HANDOFF = "Connecting you to a member of our team."
 DEFAULT_CANCELLED = "OK, stopped. Write any time if you need us."
 
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+_BRACED = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
+"""What reads as a placeholder, in any case: one not lowercase is sent as written."""
 STITCHED_INPUTS = ("email", "phone")
 """The inputs whose answers may join the customer's profile as identities."""
 _ONLY_FOR = {"choices": "choice", "min": "number", "max": "number", "future": "date"}
@@ -346,16 +348,45 @@ class FlowFile(Section):
             for target in step.targets():
                 if target and target not in ids and target not in ENDINGS:
                     found.append(f"step {step.id!r}: next {target!r} is not a step, end or handoff")
-        known = set(ids) | {step.save for step in self.steps if step.save}
-        texts = [("end", self.end), ("handoff", self.handoff), ("intro", self.intro)]
-        texts += [(f"step {s.id!r}", f"{s.ask} {s.retry}") for s in self.steps]
-        for what, text in texts:
-            for name in PLACEHOLDER.findall(text):
-                if name not in known:
-                    found.append(f"{what}: {{{name}}} is not a step or a saved field")
+        found += self._placeholder_problems()
         if found:
             raise ValueError("\n".join(found))  # a line each (``problems``)
         return self
+
+    def _placeholder_problems(self) -> list[str]:
+        """Placeholders that would come out empty or as written: not lowercase, naming
+        no step nor saved field, or asked for (in the intro or a step's question) before
+        the step that answers it, when the steps go in order (no ``next`` leads back)."""
+        place = {step.id: n for n, step in enumerate(self.steps)}
+        for n, step in enumerate(self.steps):
+            if step.save:
+                place.setdefault(step.save, n)
+        looped = any(
+            place.get(target, len(self.steps)) <= n
+            for n, step in enumerate(self.steps)
+            for target in step.targets()
+            if target in {s.id for s in self.steps}
+        )
+        texts: list[tuple[str, str, int | None]] = [
+            ("end", self.end, None),
+            ("handoff", self.handoff, None),
+            ("cancelled", self.cancelled, None),
+            ("intro", self.intro, 0),
+        ]
+        texts += [(f"step {s.id!r}", f"{s.ask} {s.retry}", n) for n, s in enumerate(self.steps)]
+        found = []
+        for what, text, asked_at in texts:
+            for name in _BRACED.findall(text):
+                if not PLACEHOLDER.fullmatch(f"{{{name}}}"):
+                    found.append(
+                        f"{what}: {{{name}}}: a placeholder is lowercase (a step id or a "
+                        "saved field), or it is sent as written"
+                    )
+                elif name not in place:
+                    found.append(f"{what}: {{{name}}} is not a step or a saved field")
+                elif asked_at is not None and not looped and place[name] >= asked_at:
+                    found.append(f"{what}: {{{name}}} is asked for before it is answered")
+        return found
 
 
 def flow_from(name: str, written: FlowFile, timeout: float, zone: str = "UTC") -> Flow:
