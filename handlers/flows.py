@@ -304,7 +304,7 @@ class FlowEngine:
             return None, "Please answer in plain text."
         if step.input == "text":
             if len(text) > step.max_length:
-                return None, f"Please keep it under {step.max_length} characters."
+                return None, f"Please keep it to {step.max_length} characters at most."
             return text, ""
         if step.input == "email":
             if len(text) > 254:
@@ -442,7 +442,7 @@ def _labels(label: str, choice: str) -> bool:
 
 
 def _number(step: FlowStep, text: str) -> tuple[str | None, str]:
-    cleaned = re.sub(r"[\s£$€]", "", text)
+    cleaned = re.sub(r"[\s£$€]", "", text).replace("\u2212", "-").removeprefix("+")
     if _GROUPED.fullmatch(cleaned):  # 1,250 or 12,500.50: commas between thousands
         cleaned = cleaned.replace(",", "")
     elif _DECIMAL_COMMA.fullmatch(cleaned):  # 1,5: a decimal comma, as most of Europe writes

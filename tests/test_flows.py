@@ -147,7 +147,7 @@ def test_valid_answers_of_each_type_are_saved_normalized(
     ("step", "answer", "problem"),
     [
         ({"input": "text"}, "   ", "Please answer with a message."),
-        ({"input": "text", "max_length": 100}, "x" * 10_240, "under 100 characters"),
+        ({"input": "text", "max_length": 100}, "x" * 10_240, "to 100 characters at most"),
         ({"input": "email"}, "ann@", "doesn't look like an email"),
         ({"input": "email"}, "ann at example.com", "doesn't look like an email"),
         ({"input": "email"}, "a@" + "b" * 300 + ".com", "doesn't look like an email"),

@@ -296,7 +296,7 @@ async def test_hostile_answers_are_refused_or_kept_verbatim(make_bot: BotFactory
     bot = await make_bot(automation=FLOWS)
     await say(bot, "callback")
     await say(bot, "A" * 10_240)
-    assert (await sent(bot, 2))[-1].text == f"Please keep it under 100 characters.\n{NAME_Q}"
+    assert (await sent(bot, 2))[-1].text == f"Please keep it to 100 characters at most.\n{NAME_Q}"
     hostile = "Zoë 李 👋 <b>x</b> {callback_phone}'; DROP TABLE p;-- ${HOME} %s \\n"
     await say(bot, hostile)
     await say(bot, "+1 " + "5" * 5000)
