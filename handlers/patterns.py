@@ -67,10 +67,29 @@ def _phrase(keyword: str) -> str:
     )
 
 
+UNSPACED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
+"""Scripts written without spaces between words: a keyword's characters of these are
+found within a run of them, which a whole-word match would take as one word."""
+_UNSPACED = regex.compile(f"[{UNSPACED}]")
+_BEFORE = rf"(?<![\w--[{UNSPACED}]])"
+_AFTER = rf"(?![\w--[{UNSPACED}]])"
+"""Whole words of the spaced scripts: no letter or digit of theirs just before or after
+(one of an unspaced script may be: "你好hours")."""
+
+
+def _keyword(keyword: str) -> str:
+    """A keyword as a whole word; where it begins or ends in an unspaced script, anywhere
+    in a run of that script."""
+    folded = caseless(keyword).strip()
+    before = "" if _UNSPACED.match(folded) else _BEFORE
+    after = "" if folded and _UNSPACED.match(folded[-1]) else _AFTER
+    return f"{before}{_phrase(keyword)}{after}"
+
+
 def rule_pattern(rule: KeywordRule) -> RulePattern:
     if rule.pattern:
         return RulePattern(regex.compile(rule.pattern, regex.IGNORECASE))
     # IGNORECASE folds one character to one: "STRASSE" would not be "straße".
-    words = "|".join(_phrase(word) for word in rule.keywords)
-    compiled = regex.compile(rf"(?<!\w)(?:{words})(?!\w)")
+    words = "|".join(_keyword(word) for word in rule.keywords)
+    compiled = regex.compile(f"(?:{words})", regex.V1)
     return RulePattern(compiled, bounded=False, folded=True)
