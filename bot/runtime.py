@@ -715,20 +715,29 @@ class Runtime:
     async def _say_what_the_embedded_store_loses(self) -> None:
         """The embedded store lives in this process: what the drain left (a slow service's
         queue, sends waiting for their pace) goes with it, and the log says how much."""
+        notifications = self.notification_store
         try:
-            depths = await self.deliveries.depths(self.couriers.services())
+            services = {*self.couriers.services(), *await self.services.detached_somewhere()}
+            depths = await self.deliveries.depths(sorted(services))
             inbound, outbox = await self.inbound_log.backlog(), await self.outbox.backlog()
+            dead = sum(letters for _, letters in depths.values())
+            dead += await self.inbound_log.dead_letter_count()
+            dead += await self.outbox.dead_letter_count()
+            runs = await notifications.scheduled_count() + await notifications.set_aside_count()
         except Exception:  # nothing to say it with
             return
         events = sum(queued for queued, _ in depths.values())
-        if inbound or outbox or events:
+        if inbound or outbox or events or dead or runs:
             log.warning(
                 "the embedded store keeps nothing past this process: %d messages not yet "
-                "worked, %d sends not yet sent and %d events not yet delivered to services "
-                "are lost (with REDIS_URL they wait for the next start)",
+                "worked, %d sends not yet sent, %d events not yet delivered to services, "
+                "%d dead letters and %d notification runs still to come are lost (with "
+                "REDIS_URL they wait for the next start)",
                 inbound,
                 outbox,
                 events,
+                dead,
+                runs,
             )
 
     async def close(self) -> None:

@@ -42,6 +42,9 @@ class BaseNotificationStore(Protocol):
     async def next_due(self) -> float | None:
         """When the first run on the schedule is due (Unix seconds); None when none is."""
 
+    async def scheduled_count(self) -> int:
+        """How many runs are on the schedule (due now or later)."""
+
     async def listen(self, changed: Callable[[], None], ready: asyncio.Event) -> None:
         """Call ``changed`` whenever a run is put on the schedule, by any process, until
         cancelled; ``ready`` is set once listening."""

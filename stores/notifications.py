@@ -134,6 +134,9 @@ class NotificationStore(BaseNotificationStore):
         first: Any = await self.redis.zrange(self.due_key, 0, 0, withscores=True)
         return float(first[0][1]) if first else None
 
+    async def scheduled_count(self) -> int:
+        return int(await self.redis.zcard(self.due_key))
+
     async def listen(self, changed: Callable[[], None], ready: asyncio.Event) -> None:
         await listen_channel(self.redis, self.keys.notifications_changed(), changed, ready)
 

@@ -29,4 +29,4 @@ async def test_the_log_says_what_the_embedded_store_loses_at_a_stop() -> None:
         output = bot.output()
         bot.close()
     assert "the embedded store keeps nothing past this process" in output
-    assert "events not yet delivered to services are lost" in output
+    assert "events not yet delivered to services" in output
