@@ -217,7 +217,7 @@ def normalize_identity(kind: str, value: str, region: str) -> Identity:
     if kind == "wa":
         digits = value.lstrip("+")
         if not _DIGITS.fullmatch(digits):
-            raise InvalidIdentityError(f"{value[:40]!r} is not a WhatsApp id (digits)")
+            raise InvalidIdentityError(f"{value[:40]!r} is not a WhatsApp id (5 to 20 digits)")
         if not is_whatsapp_id(digits):  # a national number's 0, or a code of no country
             raise InvalidIdentityError(
                 f"{value[:40]!r} is not a WhatsApp id: it starts with the country code "
