@@ -128,6 +128,10 @@ class BaseLeases(Protocol):
     async def leave(self, group: str) -> None:
         """Leave ``group`` at once, rather than when the heartbeat lapses."""
 
+    async def alive(self, group: str, ttl_ms: int) -> int:
+        """How many holders said they were alive in ``group`` in the last ``ttl_ms``,
+        without joining it."""
+
     async def setting(self, group: str) -> str | None:
         """The setting the holders of ``group`` last agreed on (``agree``); None when none
         ever joined it."""
@@ -194,6 +198,10 @@ class Leases(BaseLeases):
 
     async def leave(self, group: str) -> None:
         await self.redis.zrem(self.keys.lease(f"members:{group}"), self.holder)
+
+    async def alive(self, group: str, ttl_ms: int) -> int:
+        since_ms = int(time.time() * 1000) - ttl_ms
+        return int(await self.redis.zcount(self.keys.lease(f"members:{group}"), since_ms, "+inf"))
 
     def _members(self, group: str) -> tuple[str, str]:
         """The keys of ``group``: its holders alive, and the setting they agreed on."""

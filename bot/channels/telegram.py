@@ -52,6 +52,11 @@ OFFSET_LOOK_SECONDS = 3600.0
 is forgotten six days after it last moved (``stores.polling.OFFSET_SECONDS``)."""
 WEBHOOK_RETRY_CAP = 300.0
 """Seconds between asks at most, for a webhook Telegram did not take at the start."""
+WEBHOOK_BEAT = 10.0
+"""Seconds between a webhook-mode process's words that it runs (one command each)."""
+WEBHOOK_ALIVE_MS = 35_000
+"""How long such a word holds: a process in webhook mode that died is forgotten after it,
+and a poller of the bot may take the webhook off."""
 POLL_RETRY_CAP = 60.0
 """Seconds between getUpdates at most, while Telegram keeps failing or refusing them (a
 revoked token is refused for good)."""
@@ -195,6 +200,8 @@ class TelegramChannel:
         """Whether this process holds the poller's lease right now."""
         self._webhook_url = ""
         self._webhook_set = False
+        self._yielding = False
+        """Whether this poller left the webhook of a process in webhook mode be, last it looked."""
         self.polls = 0
         self.chat_moved: ChatMoved | None = None
         """Told of a group that became a supergroup (the team chat follows its own)."""
@@ -279,15 +286,12 @@ class TelegramChannel:
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Poll while holding the token's lease; wait for it otherwise (CH-3). In webhook
-        mode, set the webhook the start could not, asking again after 1, 2, 4... 300 s."""
+        mode, set the webhook the start could not, asking again after 1, 2, 4... 300 s,
+        and say in the store, while this process runs, that one in webhook mode serves
+        the bot: a poller of the same bot (a process of the old mode, while the mode is
+        switched) leaves the webhook be."""
         if self.settings.mode != "polling":
-            wait = 1.0
-            while not self._webhook_set and not stopping.is_set():
-                await _sleep(stopping, wait)
-                self._webhook_set = not stopping.is_set() and await self._set_webhook()
-                wait = min(wait * 2, WEBHOOK_RETRY_CAP)
-            if self._webhook_set and wait > 1.0:
-                log.info("Telegram took the webhook %s", self._webhook_url)
+            await self._serve_by_webhook(stopping)
             return
         ttl_ms = int(self.lease_ttl * 1000)
         while not stopping.is_set():
@@ -303,6 +307,44 @@ class TelegramChannel:
                 await _sleep(stopping, 1.0)
         with contextlib.suppress(Exception):
             await self.leases.release(self.lease)
+
+    async def _serve_by_webhook(self, stopping: asyncio.Event) -> None:
+        wait, said = 1.0, False
+        group = f"telegram-webhook:{self.client.bot_id}"
+        while not stopping.is_set():
+            with contextlib.suppress(Exception):  # the store out of reach: said by its parts
+                await self.leases.heartbeat(group, WEBHOOK_ALIVE_MS)
+            if not self._webhook_set:
+                await _sleep(stopping, wait)
+                self._webhook_set = not stopping.is_set() and await self._set_webhook()
+                wait = min(wait * 2, WEBHOOK_RETRY_CAP)
+                continue
+            if wait > 1.0 and not said:
+                log.info("Telegram took the webhook %s", self._webhook_url)
+                said = True
+            await _sleep(stopping, WEBHOOK_BEAT)
+        with contextlib.suppress(Exception):
+            await self.leases.leave(group)
+
+    async def _served_by_webhook(self, stopping: asyncio.Event) -> bool:
+        """Whether a process in webhook mode serves the bot now: then this poller leaves
+        its webhook be, and looks again a while later."""
+        group = f"telegram-webhook:{self.client.bot_id}"
+        try:
+            served = await self.leases.alive(group, WEBHOOK_ALIVE_MS) > 0
+        except Exception:  # the store out of reach: the webhook is left as it is
+            served = True
+        if served != self._yielding:
+            self._yielding = served
+            if served:
+                log.warning(
+                    "a process in webhook mode (TELEGRAM_MODE=webhook) serves this Telegram "
+                    "bot: this one, in polling mode, leaves its webhook be and does not poll "
+                    "while it runs"
+                )
+        if served:
+            await _sleep(stopping, WEBHOOK_BEAT)
+        return served
 
     async def _take_turn(self, ttl_ms: int, stopping: asyncio.Event) -> None:
         """Poll while the lease is ours; wait a little when it is another's."""
@@ -362,7 +404,8 @@ class TelegramChannel:
                 )
             except TelegramConflictError as error:
                 if error.webhook_set:  # left by a run in webhook mode: polling ends it
-                    await self._end_webhook()
+                    if not await self._served_by_webhook(stopping):
+                        await self._end_webhook()
                     continue
                 log.warning("Telegram says another poller is active: %s", error)
                 await _sleep(stopping, self.lease_ttl / 2)
