@@ -432,6 +432,19 @@ async def test_a_grant_says_whether_it_took_over_from_a_holder_that_lapsed(
     assert await bob.grant("shard:0", 5_000) is None
 
 
+async def test_the_holders_alive_in_a_group_are_counted_without_joining(
+    store: Redis, prefix: str
+) -> None:
+    keys = Keys(prefix)
+    alice, bob = Leases(store, keys, "alice"), Leases(store, keys, "bob")
+    assert await bob.alive("telegram-webhook:7", 5_000) == 0
+    await alice.heartbeat("telegram-webhook:7", 5_000)
+    assert await bob.alive("telegram-webhook:7", 5_000) == 1
+    assert await bob.alive("telegram-webhook:7", 5_000) == 1  # Bob did not join
+    await alice.leave("telegram-webhook:7")
+    assert await bob.alive("telegram-webhook:7", 5_000) == 0
+
+
 async def test_concurrent_acquire_grants_one_lease(store: Redis, prefix: str) -> None:
     keys = Keys(prefix)
     holders = [Leases(store, keys, f"worker-{n}") for n in range(10)]
