@@ -52,6 +52,10 @@ OFFSET_LOOK_SECONDS = 3600.0
 is forgotten six days after it last moved (``stores.polling.OFFSET_SECONDS``)."""
 WEBHOOK_RETRY_CAP = 300.0
 """Seconds between asks at most, for a webhook Telegram did not take at the start."""
+REFUSED_TOKEN = (
+    "Telegram refuses TELEGRAM_BOT_TOKEN (401 Unauthorized to %s): the token is wrong or "
+    "was revoked; set the one @BotFather gives and restart (it is asked again meanwhile)"
+)
 WEBHOOK_BEAT = 10.0
 """Seconds between a webhook-mode process's words that it runs (one command each)."""
 WEBHOOK_ALIVE_MS = 35_000
@@ -226,6 +230,9 @@ class TelegramChannel:
         try:
             await self.client.set_webhook(self._webhook_url, self.settings.webhook_secret)
         except TelegramError as error:
+            if error.code == "401":
+                log.error(REFUSED_TOKEN, "setWebhook")
+                return False
             log.error(
                 "Telegram did not take the webhook %s (%s); it is asked again, and until it "
                 "takes it no Telegram update comes in",
@@ -414,7 +421,10 @@ class TelegramChannel:
                 # 1, 2, 4... 60 s apart: a refusal that lasts (a revoked token) is said
                 # about once a minute, not every second.
                 failed += 1
-                log.warning("getUpdates failed: %s", error)
+                if error.code == "401":
+                    log.error(REFUSED_TOKEN, "getUpdates")
+                else:
+                    log.warning("getUpdates failed: %s", error)
                 wait = min(2.0 ** (failed - 1), POLL_RETRY_CAP)
                 await _sleep(stopping, error.retry_after or wait)
                 continue
