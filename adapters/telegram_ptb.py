@@ -88,6 +88,10 @@ class PTBClient:
             return
         for name in _TOKEN_LOGGERS:
             logging.getLogger(name).addFilter(self._redactor)
+        # A line per call (httpx at info), and PTB's error with a traceback for an answer it
+        # cannot read, which it raises to us too: the bot's own lines say what failed, once.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        logging.getLogger("telegram.request").setLevel(logging.CRITICAL)
         request = HTTPXRequest(
             connection_pool_size=POOL_SIZE,
             read_timeout=CALL_TIMEOUT,
