@@ -347,16 +347,7 @@ class Pipeline:
         our timeline of each status's message, with whether the status moves it on."""
         async with self.store.round_trip() as pipe:
             for message, record, profile in zip(messages, records, profiles, strict=True):
-                self.conversations.queue_record(
-                    pipe,
-                    message.conversation_id,
-                    record,
-                    direction="inbound",
-                    number=message.number,
-                    customer=message.sender.key,
-                    channel=message.channel,
-                    profile=profile,
-                )
+                self._queue_inbound(pipe, message, record, profile)
             for status in statuses:
                 self.conversations.queue_message_lookup(
                     pipe, status.conversation_id, status.provider_message_id
@@ -638,9 +629,18 @@ class Pipeline:
         that came is left as it is."""
         cid = message.conversation_id
         record = inbound_record(message) | {"id": message.edit_of, "edited": True}
+        self._queue_inbound(pipe, message, record, profile)
+        self.conversations.queue_edit(pipe, cid, message.edit_of, message.text, message.timestamp)
+        at = batch.taken_at.get(message.provider_id, 0)
+        await self.fanout.queue_events(pipe, [inbound_event(message, record, profile, at)])
+
+    def _queue_inbound(
+        self, pipe: Pipe, message: Inbound, record: dict[str, Any], profile: str
+    ) -> None:
+        """``record``, a customer's message, appended to its thread unless it is there."""
         self.conversations.queue_record(
             pipe,
-            cid,
+            message.conversation_id,
             record,
             direction="inbound",
             number=message.number,
@@ -648,9 +648,6 @@ class Pipeline:
             channel=message.channel,
             profile=profile,
         )
-        self.conversations.queue_edit(pipe, cid, message.edit_of, message.text, message.timestamp)
-        at = batch.taken_at.get(message.provider_id, 0)
-        await self.fanout.queue_events(pipe, [inbound_event(message, record, profile, at)])
 
     def _may_answer(self, message: Inbound, keyword: str | None, now: float) -> bool:
         """No answer to an opt-out, a reaction or a command for another bot, nor a
