@@ -103,8 +103,10 @@ async def _service_letters(runtime: Runtime, service: str, replay: bool, drop: b
         said = f"{_count(count, 'dead letter')} of {service} let go of"
         if not await runtime.actions.numbers_of(service):
             # Retired: what waits in its queue would wait for good, on the gauges too.
-            queued = await runtime.deliveries.drop_queued(service)
-            said += f", and {_count(queued, 'event')} queued for it: it is attached to no number"
+            if queued := await runtime.deliveries.drop_queued(service):
+                said += (
+                    f", and {_count(queued, 'event')} queued for it: it is attached to no number"
+                )
         print(said)
         return 0
     if not letters:
