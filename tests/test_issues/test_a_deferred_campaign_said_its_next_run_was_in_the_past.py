@@ -7,10 +7,20 @@ deferred recipients wait for, or the next run of a schedule; null when nothing i
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from bot.config.notifications import NotificationSettings
 from tests.conftest import BotFactory
-from tests.test_notifications import Person, campaign, finished, quiet_now, seed, setup
+from tests.test_notifications import (
+    Person,
+    campaign,
+    finished,
+    quiet_now,
+    report,
+    seed,
+    setup,
+    until,
+)
 
 PHONE = "447911800733"
 
@@ -21,7 +31,13 @@ async def test_next_at_is_when_the_deferred_recipients_go(make_bot: BotFactory) 
     await seed(shared.bot.runtime, shared.number, [quiet_there])
     body = {"number": shared.number, "text": "Later", "audience": {"profiles": [f"+{PHONE}"]}}
     nid = await campaign(shared, body)
-    found = await finished(shared, nid, deferred=True)
+    await finished(shared, nid, deferred=True)
+
+    async def deferral_kept() -> dict[str, Any] | None:
+        found = await report(shared, nid)
+        return found if found["runs"][0].get("deferred_until") else None
+
+    found = await until(deferral_kept, what="the run's deferral recorded")
     (run,) = found["runs"]
     assert run["deferred_until"] > time.time()
     assert found["next_at"] == run["deferred_until"], found
