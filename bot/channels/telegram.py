@@ -200,6 +200,8 @@ class TelegramChannel:
         self.spacing = ChatSpacing()
         self.lease_ttl = lease_ttl
         self.lease = f"telegram:{client.bot_id}"
+        self._webhook_group = f"telegram-webhook:{client.bot_id}"
+        """The processes in webhook mode that serve this bot, alive (``WEBHOOK_ALIVE_MS``)."""
         self.polling = False
         """Whether this process holds the poller's lease right now."""
         self._webhook_url = ""
@@ -317,10 +319,9 @@ class TelegramChannel:
 
     async def _serve_by_webhook(self, stopping: asyncio.Event) -> None:
         wait, said = 1.0, False
-        group = f"telegram-webhook:{self.client.bot_id}"
         while not stopping.is_set():
             with contextlib.suppress(Exception):  # the store out of reach: said by its parts
-                await self.leases.heartbeat(group, WEBHOOK_ALIVE_MS)
+                await self.leases.heartbeat(self._webhook_group, WEBHOOK_ALIVE_MS)
             if not self._webhook_set:
                 await _sleep(stopping, wait)
                 self._webhook_set = not stopping.is_set() and await self._set_webhook()
@@ -331,14 +332,13 @@ class TelegramChannel:
                 said = True
             await _sleep(stopping, WEBHOOK_BEAT)
         with contextlib.suppress(Exception):
-            await self.leases.leave(group)
+            await self.leases.leave(self._webhook_group)
 
     async def _served_by_webhook(self, stopping: asyncio.Event) -> bool:
         """Whether a process in webhook mode serves the bot now: then this poller leaves
         its webhook be, and looks again a while later."""
-        group = f"telegram-webhook:{self.client.bot_id}"
         try:
-            served = await self.leases.alive(group, WEBHOOK_ALIVE_MS) > 0
+            served = await self.leases.alive(self._webhook_group, WEBHOOK_ALIVE_MS) > 0
         except Exception:  # the store out of reach: the webhook is left as it is
             served = True
         if served != self._yielding:
